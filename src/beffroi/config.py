@@ -1,0 +1,91 @@
+"""Read Beffroi's configuration from the environment, with clear errors.
+
+Kept free of Django so the CLI can validate the configuration (and print one
+clear line) before Django starts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class ConfigError(Exception):
+    """A configuration problem a person can fix; the message says how."""
+
+
+def truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    debug: bool
+    allowed_hosts: list[str]
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("BEFFROI_DATA_DIR") or "./var").resolve()
+
+
+def ensure_data_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"BEFFROI_DATA_DIR={path} is not writable ({exc.strerror}); "
+            "choose a folder this user can write to."
+        ) from exc
+    return path
+
+
+def check_database_url(url: str) -> str:
+    scheme = urlsplit(url).scheme
+    if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+        raise ConfigError(
+            f"DATABASE_URL has an unsupported scheme {scheme or '(none)'!r}: "
+            "use sqlite:////absolute/path.db or postgres://user:password@host:5432/name."
+        )
+    if scheme != "sqlite" and not urlsplit(url).path.strip("/"):
+        raise ConfigError("DATABASE_URL names no database: add /name after the host.")
+    return url
+
+
+def _secret_key(directory: Path) -> str:
+    if key := os.environ.get("BEFFROI_SECRET_KEY"):
+        return key
+    path = directory / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(50)
+    # Create with owner-only permissions: this key signs sessions and pseudonyms.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load() -> Config:
+    directory = ensure_data_dir(data_dir())
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{directory / 'beffroi.sqlite3'}"
+    hosts = os.environ.get("BEFFROI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+    return Config(
+        data_dir=directory,
+        database_url=check_database_url(url),
+        secret_key=_secret_key(directory),
+        debug=truthy(os.environ.get("BEFFROI_DEBUG")),
+        allowed_hosts=[h.strip() for h in hosts.split(",") if h.strip()],
+    )
