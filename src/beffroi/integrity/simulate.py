@@ -87,8 +87,10 @@ class Forms:
 def _hour_weight(hours: np.ndarray) -> np.ndarray:
     """Relative propensity of parents to answer at each hour of the day."""
     prof = np.array(
-        [0.05, 0.02, 0.01, 0.01, 0.01, 0.03, 0.15, 0.45, 0.55, 0.45, 0.35, 0.35, 0.55, 0.6, 0.4]
-        + [0.4, 0.5, 0.7, 0.8, 0.85, 0.9, 1.0, 0.85, 0.35]
+        [
+            *(0.05, 0.02, 0.01, 0.01, 0.01, 0.03, 0.15, 0.45, 0.55, 0.45, 0.35, 0.35),
+            *(0.55, 0.6, 0.4, 0.4, 0.5, 0.7, 0.8, 0.85, 0.9, 1.0, 0.85, 0.35),
+        ]
     )
     return np.asarray(prof[np.floor(hours).astype(int) % 24] / prof.max())
 
@@ -167,7 +169,7 @@ def _honest(rng: np.random.Generator, n_forms: int) -> Forms:
     pupils = np.array([SCHOOLS[c][1] for c in codes], dtype=float)
     # Second forms of a household (other parent on the same Wi-Fi, or a sibling in
     # another school) reuse the first form's address.
-    n_second = int(round(n_forms * 0.09))
+    n_second = round(n_forms * 0.09)
     n_house = n_forms - n_second
     owner = np.concatenate([np.arange(n_house), rng.integers(0, n_house, n_second)])
     mobile = rng.random(n_house) < 0.3
@@ -219,10 +221,7 @@ def _honest(rng: np.random.Generator, n_forms: int) -> Forms:
     submit[incomplete] = np.nan
     answers[incomplete, 1:, :] = 0
     ref = rng.random(n_forms)
-    refurl = [
-        "https://ent.ecoles.example/messagerie" if r < 0.12 else ("" if r > 0.05 else "")
-        for r in ref
-    ]
+    refurl = ["https://ent.ecoles.example/messagerie" if r < 0.12 else "" for r in ref]
     return Forms(start, submit, ip, school, answers, refurl, np.zeros(n_forms, dtype=bool))
 
 
