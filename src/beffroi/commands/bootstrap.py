@@ -1,0 +1,68 @@
+"""Start Django for a CLI command, turning configuration mistakes into one clear line."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from typing import NoReturn
+
+
+class Fatal(SystemExit):
+    """Exit with one line on stderr and a non-zero code, no traceback."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        print(f"beffroi: {message}", file=sys.stderr)
+        super().__init__(code)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    raise Fatal(message, code)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beffroi.settings")
+    from beffroi.config import ConfigError
+
+    try:
+        import django
+
+        django.setup()
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def check_database() -> None:
+    from django.db import connection
+    from django.db.utils import Error
+
+    try:
+        connection.ensure_connection()
+    except Error as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        settings_db = connection.settings_dict
+        where = settings_db.get("NAME") or "?"
+        if connection.vendor != "sqlite":
+            host = settings_db.get("HOST") or "localhost"
+            where = f"{host}:{settings_db.get('PORT') or 5432}/{where}"
+        fail(f"cannot open the database {where} (from DATABASE_URL): {detail}")
+
+
+def migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+    call_command("createcachetable", verbosity=verbosity)
+
+
+def check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                "(another server may be using it; choose another with --port)"
+            )

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import argparse
+
+from beffroi.commands import bootstrap
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    bootstrap.setup_django()
+    bootstrap.check_database()
+    from beffroi.core import journal
+    from beffroi.core.models import JournalHead
+
+    broken = journal.verify()
+    if broken is not None:
+        print(f"journal BROKEN at entry #{broken.seq}: {broken.problem}")
+        return 1
+    print(f"journal OK: {JournalHead.objects.get(pk=1).seq} entries, chain intact")
+    return 0

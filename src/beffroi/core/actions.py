@@ -1,0 +1,217 @@
+"""Every state change of the core, one function each (DESIGN rule 1).
+
+Each action runs in one transaction and appends one journal entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from beffroi.core import journal
+from beffroi.core.models import Invitation, Membership, Organisation, Role
+
+
+class ActionError(Exception):
+    """A refused action; the message is shown to the user as is (French)."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_organisation(name: str, slug: str, *, actor: Any = None) -> Organisation:
+    if Organisation.objects.filter(slug=slug).exists():
+        raise ActionError(_("L'identifiant « %(slug)s » est déjà pris.") % {"slug": slug})
+    org = Organisation.objects.create(name=name, slug=slug)
+    journal.append(
+        "org.create",
+        actor=actor,
+        organisation=org,
+        subject=f"org:{org.pk}",
+        data={"name": name, "slug": slug},
+    )
+    return org
+
+
+@transaction.atomic
+def set_role(
+    user: Any, organisation: Organisation, role: str, *, actor: Any, reason: str = ""
+) -> Membership:
+    """Give `user` a role in `organisation` (creating the membership if needed)."""
+    if role not in Role.values:
+        raise ActionError(_("Rôle inconnu : %(role)s") % {"role": role})
+    membership, created = Membership.objects.get_or_create(
+        user=user, organisation=organisation, defaults={"role": role}
+    )
+    before = None if created else membership.role
+    if not created and before == role:
+        return membership
+    if before == Role.COORDINATOR and _last_coordinator(membership):
+        raise ActionError(_("Impossible : c'est la dernière personne à la coordination."))
+    membership.role = role
+    membership.save(update_fields=["role"])
+    journal.append(
+        "member.role",
+        actor=actor,
+        organisation=organisation,
+        subject=f"user:{user.pk}",
+        reason=reason,
+        data={"user": user.get_username(), "from": before, "to": role},
+    )
+    return membership
+
+
+def _last_coordinator(membership: Membership) -> bool:
+    return (
+        not Membership.objects.filter(organisation=membership.organisation, role=Role.COORDINATOR)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+@transaction.atomic
+def remove_member(membership: Membership, *, actor: Any, reason: str = "") -> None:
+    if membership.role == Role.COORDINATOR and _last_coordinator(membership):
+        raise ActionError(_("Impossible : c'est la dernière personne à la coordination."))
+    journal.append(
+        "member.remove",
+        actor=actor,
+        organisation=membership.organisation,
+        subject=f"user:{membership.user_id}",
+        reason=reason,
+        data={"user": membership.user.get_username(), "role": membership.role},
+    )
+    membership.delete()
+
+
+@transaction.atomic
+def invite(
+    organisation: Organisation, email: str, role: str, *, actor: Any
+) -> tuple[Invitation, str]:
+    """Create an invitation; returns it with the one-time token (never stored in clear)."""
+    if role not in Role.values:
+        raise ActionError(_("Rôle inconnu : %(role)s") % {"role": role})
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        organisation=organisation,
+        email=email,
+        role=role,
+        token_hash=_token_hash(token),
+        created_by=actor,
+        expires_at=timezone.now() + timedelta(days=settings.BEFFROI_INVITATION_DAYS),
+    )
+    journal.append(
+        "invitation.create",
+        actor=actor,
+        organisation=organisation,
+        subject=f"invitation:{invitation.pk}",
+        data={"email": email, "role": role},
+    )
+    return invitation, token
+
+
+def find_invitation(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("organisation")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    if invitation is None or invitation.revoked_at is not None:
+        raise ActionError(_("Ce lien d'invitation n'est pas valable."))
+    if invitation.accepted_at is not None:
+        raise ActionError(_("Ce lien d'invitation a déjà été utilisé."))
+    if invitation.expires_at < timezone.now():
+        raise ActionError(_("Ce lien d'invitation a expiré : demandez-en un nouveau."))
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(
+    token: str, *, user: Any = None, username: str = "", password: str = ""
+) -> Any:
+    """Accept an invitation as an existing user, or create the account first."""
+    invitation = find_invitation(token)
+    Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+    if user is None:
+        User = get_user_model()
+        if User.objects.filter(username__iexact=username).exists():
+            raise ActionError(_("Ce nom d'utilisateur est déjà pris."))
+        user = User.objects.create_user(
+            username=username, email=invitation.email, password=password
+        )
+    membership, created = Membership.objects.get_or_create(
+        user=user, organisation=invitation.organisation, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    journal.append(
+        "invitation.accept",
+        actor=user,
+        organisation=invitation.organisation,
+        subject=f"invitation:{invitation.pk}",
+        data={"user": user.get_username(), "role": membership.role, "new_membership": created},
+    )
+    return user
+
+
+@transaction.atomic
+def revoke_invitation(invitation: Invitation, *, actor: Any) -> None:
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    journal.append(
+        "invitation.revoke",
+        actor=actor,
+        organisation=invitation.organisation,
+        subject=f"invitation:{invitation.pk}",
+        data={"email": invitation.email},
+    )
+
+
+def record_login(user: AbstractBaseUser, *, network: str) -> None:
+    journal.append("auth.login", actor=user, subject=f"user:{user.pk}", data={"network": network})
+
+
+def record_login_failure(username: str, *, network: str, throttled: bool) -> None:
+    User = get_user_model()
+    known = User.objects.filter(username=username).first()
+    # An unknown username may be a mistyped password: do not keep it in clear.
+    label = username if known is not None else "(inconnu)"
+    journal.append(
+        "auth.login_failed",
+        subject=f"user:{known.pk}" if known else "",
+        data={"username": label, "network": network, "throttled": throttled},
+    )
+
+
+def record_logout(user: AbstractBaseUser) -> None:
+    journal.append("auth.logout", actor=user, subject=f"user:{user.pk}")
+
+
+@transaction.atomic
+def create_account(
+    username: str, password: str, *, email: str = "", actor: Any = None, superuser: bool = False
+) -> Any:
+    User = get_user_model()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ActionError(_("Ce nom d'utilisateur est déjà pris."))
+    make = User.objects.create_superuser if superuser else User.objects.create_user
+    user = make(username=username, email=email, password=password)
+    journal.append(
+        "account.create",
+        actor=actor,
+        subject=f"user:{user.pk}",
+        data={"user": username, "superuser": superuser},
+    )
+    return user

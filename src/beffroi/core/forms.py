@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from beffroi.core import actions, throttle
+from beffroi.core.client import pseudonyms
+from beffroi.core.models import Role
+from beffroi.core.pseudonym import pseudonymise
+
+
+class ThrottledAuthenticationForm(AuthenticationForm):
+    """Django's login form, refusing further attempts after too many failures
+    for one account or from one network, and journaling every failure."""
+
+    def clean(self) -> dict[str, Any]:
+        request = self.request
+        username = (self.data.get("username") or "").strip().lower()
+        network = pseudonyms(request).prefix if request is not None else "none"
+        account = pseudonymise(username, key=settings.BEFFROI_PSEUDONYM_KEY.encode(), kind="handle")
+        window = settings.BEFFROI_LOGIN_WINDOW_SECONDS
+        limits = [
+            ("login-account", account, settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT),
+            ("login-network", network, settings.BEFFROI_LOGIN_LIMIT_PER_NETWORK),
+        ]
+        for scope, key, limit in limits:
+            state = throttle.peek(scope, key, limit=limit, window=window)
+            if state.exceeded:
+                actions.record_login_failure(username, network=network, throttled=True)
+                minutes = max(1, round(state.retry_after / 60))
+                raise ValidationError(
+                    _("Trop de tentatives de connexion. Réessayez dans %(n)d minute(s).")
+                    % {"n": minutes},
+                    code="throttled",
+                )
+        try:
+            return super().clean()
+        except ValidationError:
+            for scope, key, limit in limits:
+                throttle.hit(scope, key, limit=limit, window=window)
+            actions.record_login_failure(username, network=network, throttled=False)
+            raise
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=gettext_lazy("Adresse e-mail"))
+    role = forms.ChoiceField(label=gettext_lazy("Rôle"), choices=Role.choices)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=gettext_lazy("Rôle"), choices=Role.choices)
+
+
+class AcceptInvitationForm(forms.Form):
+    username = forms.CharField(label=gettext_lazy("Nom d'utilisateur"), max_length=150)
+    password1 = forms.CharField(
+        label=gettext_lazy("Mot de passe"), widget=forms.PasswordInput, strip=False
+    )
+    password2 = forms.CharField(
+        label=gettext_lazy("Confirmation du mot de passe"), widget=forms.PasswordInput, strip=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("Les deux mots de passe ne correspondent pas."))
+        elif data.get("password1"):
+            try:
+                password_validation.validate_password(data["password1"])
+            except ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

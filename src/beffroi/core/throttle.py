@@ -1,0 +1,51 @@
+"""Fixed-window counters in the shared cache, for login throttling and rate limits.
+
+Keys are pseudonyms (never raw addresses).  A counter that is over its limit
+makes the caller slow down or refuse with a clear message; it never drops
+anything silently.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+
+@dataclass(frozen=True)
+class Window:
+    count: int
+    limit: int
+    retry_after: int  # seconds until the window resets
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count >= self.limit
+
+
+def _key(scope: str, key: str, window: int) -> tuple[str, int]:
+    now = int(time.time())
+    start = now - now % window
+    return f"throttle:{scope}:{key}:{start}", start + window - now
+
+
+def peek(scope: str, key: str, *, limit: int, window: int) -> Window:
+    name, retry = _key(scope, key, window)
+    return Window(int(cache.get(name, 0)), limit, retry)
+
+
+def hit(scope: str, key: str, *, limit: int, window: int) -> Window:
+    name, retry = _key(scope, key, window)
+    # add() is a no-op when the key exists, so the first hit of a window starts it at 0.
+    cache.add(name, 0, timeout=window + 1)
+    try:
+        count = cache.incr(name)
+    except ValueError:  # expired between add and incr
+        cache.set(name, 1, timeout=window + 1)
+        count = 1
+    return Window(count, limit, retry)
+
+
+def reset(scope: str, key: str, *, window: int) -> None:
+    cache.delete(_key(scope, key, window)[0])

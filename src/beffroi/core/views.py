@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from beffroi import __version__
+from beffroi.core import actions
+from beffroi.core.forms import AcceptInvitationForm, InvitationForm, RoleForm
+from beffroi.core.models import JournalEntry, Membership, Organisation
+from beffroi.core.roles import require
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except Exception as exc:  # reported, not raised: this is what monitoring reads
+        database = f"error: {exc.__class__.__name__}"
+    status = 200 if database == "ok" else 503
+    return JsonResponse(
+        {
+            "status": "ok" if status == 200 else "degraded",
+            "version": __version__,
+            "database": database,
+            "vendor": connection.vendor,
+        },
+        status=status,
+    )
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    memberships = list(Membership.objects.filter(user=request.user).select_related("organisation"))
+    if len(memberships) == 1 and not request.user.is_superuser:
+        return redirect("org-dashboard", memberships[0].organisation.slug)
+    organisations = (
+        Organisation.objects.all()
+        if request.user.is_superuser
+        else [m.organisation for m in memberships]
+    )
+    return render(request, "core/home.html", {"organisations": organisations})
+
+
+@require("dashboard.view")
+def org_dashboard(request: HttpRequest) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    recent = JournalEntry.objects.filter(organisation=org).order_by("-seq")[:5]
+    return render(
+        request,
+        "core/dashboard.html",
+        {
+            "org": org,
+            "members": org.memberships.count(),
+            "recent": recent,
+        },
+    )
+
+
+@require("journal.view")
+def journal_list(request: HttpRequest) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    # Coordinators and scrutineers see their organisation's entries and their own
+    # members' log-ins, never another organisation's business.
+    member_ids = org.memberships.values_list("user_id", flat=True)
+    entries = JournalEntry.objects.filter(
+        Q(organisation=org) | Q(organisation__isnull=True, actor_id__in=member_ids)
+    ).order_by("-seq")
+    filters = {
+        k: request.GET.get(k, "").strip() for k in ("action", "actor", "q", "since", "until")
+    }
+    if filters["action"]:
+        entries = entries.filter(action__startswith=filters["action"])
+    if filters["actor"]:
+        entries = entries.filter(actor_label__iexact=filters["actor"])
+    if filters["q"]:
+        entries = entries.filter(
+            Q(subject__icontains=filters["q"]) | Q(reason__icontains=filters["q"])
+        )
+    tz = timezone.get_current_timezone()
+    for key, bound, lookup in (("since", time.min, "at__gte"), ("until", time.max, "at__lte")):
+        if filters[key]:
+            day = parse_date(filters[key])
+            if day is None:
+                messages.error(
+                    request, _("Date invalide : %(d)s (format AAAA-MM-JJ).") % {"d": filters[key]}
+                )
+            else:
+                entries = entries.filter(**{lookup: datetime.combine(day, bound, tz)})
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    actions_list = (
+        JournalEntry.objects.filter(organisation=org)
+        .values_list("action", flat=True)
+        .distinct()
+        .order_by("action")
+    )
+    return render(
+        request,
+        "core/journal.html",
+        {
+            "org": org,
+            "page": page,
+            "filters": filters,
+            "actions": actions_list,
+        },
+    )
+
+
+@require("members.manage")
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        invitation, token = actions.invite(
+            org, form.cleaned_data["email"], form.cleaned_data["role"], actor=request.user
+        )
+        link = request.build_absolute_uri(reverse("accept-invitation", args=[token]))
+        _send_invitation(invitation.email, org.name, link)
+        messages.success(
+            request, _("Invitation créée. Lien à transmettre : %(link)s") % {"link": link}
+        )
+        return redirect("members", org.slug)
+    return render(
+        request,
+        "core/members.html",
+        {
+            "org": org,
+            "form": form,
+            "role_form": RoleForm(),
+            "memberships": org.memberships.select_related("user").order_by("user__username"),
+            "invitations": org.invitations.filter(
+                accepted_at__isnull=True, revoked_at__isnull=True
+            ),
+        },
+    )
+
+
+def _send_invitation(email: str, org_name: str, link: str) -> None:
+    from django.core.mail import send_mail
+
+    send_mail(
+        _("Invitation à rejoindre %(org)s sur Beffroi") % {"org": org_name},
+        _(
+            "Bonjour,\n\nVous êtes invité·e à rejoindre %(org)s sur Beffroi.\n"
+            "Ouvrez ce lien pour accepter : %(link)s\n"
+        )
+        % {"org": org_name, "link": link},
+        None,
+        [email],
+    )
+
+
+@require("members.manage")
+@require_http_methods(["POST"])
+def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    membership = get_object_or_404(Membership, pk=membership_id, organisation=org)
+    form = RoleForm(request.POST)
+    try:
+        if request.POST.get("remove"):
+            actions.remove_member(membership, actor=request.user)
+            messages.success(request, _("Membre retiré."))
+        elif form.is_valid():
+            actions.set_role(membership.user, org, form.cleaned_data["role"], actor=request.user)
+            messages.success(request, _("Rôle modifié."))
+        else:
+            messages.error(request, _("Rôle invalide."))
+    except actions.ActionError as exc:
+        messages.error(request, str(exc))
+    return redirect("members", org.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = actions.find_invitation(token)
+    except actions.ActionError as exc:
+        return render(request, "core/invitation_invalid.html", {"error": str(exc)}, status=410)
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            if request.user.is_authenticated:
+                user = actions.accept_invitation(token, user=request.user)
+            elif form.is_valid():
+                user = actions.accept_invitation(
+                    token,
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password1"],
+                )
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                user = None
+        except actions.ActionError as exc:
+            form.add_error(None, str(exc))
+            user = None
+        if user is not None:
+            messages.success(
+                request, _("Bienvenue dans %(org)s.") % {"org": invitation.organisation.name}
+            )
+            return redirect("org-dashboard", invitation.organisation.slug)
+    return render(request, "core/invitation.html", {"invitation": invitation, "form": form})
