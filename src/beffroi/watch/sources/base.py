@@ -1,0 +1,200 @@
+"""Shared vocabulary of the live sources: posts, batches, configs, checkpoints.
+
+Pure module (no Django): the worker wraps sources, persists what they emit and
+their checkpoints.  A checkpoint is a JSON-serialisable dict that a source
+alone understands; the runner (``runner.py``) wraps it with the window of
+recently seen ids so that a restart neither loses nor duplicates posts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from beffroi.core.pseudonym import pseudonymise as core_pseudonymise
+
+Checkpoint = dict[str, Any]
+Pseudonymiser = Callable[[str], str]
+
+# Keys that carry account handles or display names in the payloads of the
+# platforms we read.  They are removed from ``RawPost.raw`` (DESIGN rule 7):
+# the pseudonym in ``author_key`` is enough to group posts by account.
+HANDLE_KEYS = frozenset(
+    {
+        "acct",
+        "username",
+        "display_name",
+        "screen_name",
+        "handle",
+        "author",
+        "author_detail",
+        "authors",
+        "publisher",
+        "publisher_detail",
+        "contributors",
+        "mentions",
+        "did",
+        "user",
+        "account",
+        "avatar",
+        "avatar_static",
+        "header",
+        "header_static",
+        "email",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RawPost:
+    """One post as read from a source, before any enrichment.
+
+    ``external_id`` is stable per source (a status id, an AT-URI, a feed
+    entry id), so (source_kind, source_id, external_id) identifies a post.
+    """
+
+    source_kind: str
+    source_id: str
+    external_id: str
+    text: str
+    created_at: datetime
+    url: str | None = None
+    language: str | None = None
+    author_key: str | None = None
+    author_kind: str | None = None  # "bot", "org", "person"… when the platform says
+    coordinates: tuple[float, float] | None = None  # (latitude, longitude)
+    media_urls: tuple[str, ...] = ()
+    reply_to: str | None = None
+    repost_of: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None:
+            raise ValueError("RawPost.created_at must be an aware datetime")
+        if self.created_at.utcoffset() != UTC.utcoffset(None):
+            object.__setattr__(self, "created_at", self.created_at.astimezone(UTC))
+        if not self.external_id:
+            raise ValueError("RawPost.external_id must not be empty")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["created_at"] = self.created_at.isoformat()
+        data["coordinates"] = list(self.coordinates) if self.coordinates else None
+        data["media_urls"] = list(self.media_urls)
+        data["raw"] = dict(self.raw)
+        return data
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input item that could not become a post, with the reason (in French).
+
+    Nothing is silently dropped (DESIGN rule 3): the runner counts these and
+    hands them to the worker, which can show them next to the source.
+    """
+
+    reason: str
+    where: str = ""  # line number, entry id, message offset…
+    excerpt: str = ""
+
+
+@dataclass
+class Batch:
+    """What a polling source returns: posts, skips, and the checkpoint after them."""
+
+    posts: list[RawPost]
+    checkpoint: Checkpoint
+    skipped: list[Skipped] = field(default_factory=list)
+    # True when a finite source (a file) has nothing more to give.
+    exhausted: bool = False
+
+
+class SourceError(Exception):
+    """A failure a volunteer can understand; ``message`` is French UI text."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+
+
+class ConfigError(ValueError):
+    """Invalid source configuration; ``errors`` maps form field → French message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k} : {v}" for k, v in self.errors.items()))
+
+
+@runtime_checkable
+class PollingSource(Protocol):
+    kind: ClassVar[str]
+    source_id: str
+
+    def poll(self, checkpoint: Checkpoint) -> Batch: ...
+
+    @property
+    def poll_interval(self) -> float: ...
+
+
+@runtime_checkable
+class StreamingSource(Protocol):
+    kind: ClassVar[str]
+    source_id: str
+
+    def stream(self, checkpoint: Checkpoint) -> Iterator[tuple[RawPost | Skipped, Checkpoint]]: ...
+
+
+Source = PollingSource | StreamingSource
+
+
+def handle_pseudonymiser(key: bytes, *, keep_handles: bool = False) -> Pseudonymiser:
+    """The ``author_key`` function given to sources.
+
+    Keyed pseudonym of the handle by default; the raw handle only when an
+    organiser has switched ``keep_handles`` on (DESIGN rule 7).
+    """
+    if keep_handles:
+        return lambda handle: handle
+    if not key:
+        raise ValueError("a non-empty pseudonym key is required")
+
+    def pseudonymise(handle: str) -> str:
+        # Handles are case-insensitive on every platform we read.
+        return core_pseudonymise(handle.strip().lower(), key=key, kind="handle")
+
+    return pseudonymise
+
+
+def scrub_handles(payload: Any, extra_keys: Iterable[str] = ()) -> Any:
+    """A JSON-safe copy of ``payload`` without the keys that carry handles."""
+    drop = HANDLE_KEYS | frozenset(extra_keys)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): walk(v) for k, v in value.items() if str(k) not in drop}
+        if isinstance(value, list | tuple):
+            return [walk(v) for v in value]
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, str | int | float | bool) or value is None:
+            return value
+        return str(value)
+
+    return walk(payload)
+
+
+def ensure_json(checkpoint: Checkpoint) -> Checkpoint:
+    """Round-trip through JSON so a checkpoint that would not persist fails early."""
+    return json.loads(json.dumps(checkpoint))  # type: ignore[no-any-return]
+
+
+def utc(dt: datetime) -> datetime:
+    """Naive datetimes from libraries are UTC by their documentation; make it explicit."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)

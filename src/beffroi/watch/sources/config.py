@@ -1,0 +1,96 @@
+"""Validation helpers for source configuration forms (messages in French)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from beffroi.watch.sources.base import ConfigError
+
+
+class Form:
+    """Collects one French error per field, then raises them all at once."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.errors: dict[str, str] = {}
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+    def raw(self, name: str, default: Any = None) -> Any:
+        value = self.data.get(name, default)
+        return default if value in ("", None) else value
+
+    def text(self, name: str, *, required: bool = False, default: str = "") -> str:
+        value = self.raw(name)
+        if value is None:
+            if required:
+                self.error(name, "Ce champ est obligatoire.")
+            return default
+        if not isinstance(value, str):
+            self.error(name, "Texte attendu.")
+            return default
+        return value.strip()
+
+    def url(self, name: str, *, message: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+        value = self.text(name, required=True)
+        if name in self.errors:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in schemes or not parts.hostname or " " in value:
+            self.error(name, message)
+        return value
+
+    def number(
+        self,
+        name: str,
+        *,
+        default: float,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        unit: str = "",
+    ) -> float:
+        value = self.raw(name, default)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.error(name, "Nombre attendu.")
+            return default
+        if number != number or number in (float("inf"), float("-inf")):
+            self.error(name, "Nombre attendu.")
+            return default
+        suffix = f" {unit}" if unit else ""
+        if minimum is not None and number < minimum:
+            self.error(name, f"Doit être au moins {minimum:g}{suffix}.")
+        if maximum is not None and number > maximum:
+            self.error(name, f"Doit être au plus {maximum:g}{suffix}.")
+        return number
+
+    def flag(self, name: str, *, default: bool = False) -> bool:
+        value = self.raw(name, default)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "on", "oui", "yes"):
+            return True
+        if isinstance(value, str) and value.lower() in ("0", "false", "off", "non", "no"):
+            return False
+        self.error(name, "Oui ou non attendu.")
+        return default
+
+    def words(self, name: str) -> tuple[str, ...]:
+        """A list field: a JSON list or a comma/newline separated string."""
+        value = self.raw(name, ())
+        if isinstance(value, str):
+            items = [w for chunk in value.splitlines() for w in chunk.split(",")]
+        elif isinstance(value, list | tuple):
+            items = [str(w) for w in value]
+        else:
+            self.error(name, "Liste attendue.")
+            return ()
+        return tuple(dict.fromkeys(w.strip() for w in items if w.strip()))
+
+    def done(self) -> None:
+        if self.errors:
+            raise ConfigError(self.errors)

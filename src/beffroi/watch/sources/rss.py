@@ -1,0 +1,222 @@
+"""RSS and Atom feeds (news sites, préfectures, Vigicrues…), polled.
+
+httpx fetches (so connect/read timeouts are ours, and the conditional GET
+with ETag / Last-Modified saves the publisher's bandwidth); feedparser parses
+whatever RSS/Atom dialect comes back.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import feedparser
+import httpx
+
+from beffroi.watch.sources.base import (
+    Batch,
+    Checkpoint,
+    Pseudonymiser,
+    RawPost,
+    Skipped,
+    SourceError,
+    scrub_handles,
+)
+from beffroi.watch.sources.config import Form
+
+USER_AGENT = "Beffroi/0.1 (veille de crise; +https://beffroi.invalid)"
+# How many entry ids to remember: a feed shows its last 10–100 entries, and
+# an entry that drops out and comes back must not be announced twice.
+SEEN_LIMIT = 1000
+
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"[ \t\r\f\v]+")
+
+
+@dataclass(frozen=True)
+class RssConfig:
+    url: str
+    poll_interval: float = 120.0
+    timeout: float = 20.0
+
+    @classmethod
+    def from_form(cls, data: Mapping[str, Any]) -> RssConfig:
+        form = Form(data)
+        url = form.url("url", message="URL de flux invalide (http:// ou https:// attendu).")
+        interval = form.number("poll_interval", default=120, minimum=10, maximum=86400, unit="s")
+        timeout = form.number("timeout", default=20, minimum=1, maximum=120, unit="s")
+        form.done()
+        return cls(url=url, poll_interval=interval, timeout=timeout)
+
+
+def html_to_text(value: str) -> str:
+    text = _TAG.sub(" ", value.replace("<br>", "\n").replace("</p>", "\n"))
+    text = html.unescape(text)
+    lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        parsed = entry.get(key)
+        if parsed:
+            # feedparser normalises every date to a UTC struct_time.
+            return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    return None
+
+
+def _entry_id(entry: Mapping[str, Any]) -> str:
+    for key in ("id", "link"):
+        value = entry.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    # No id and no link: the content itself is the only stable identity.
+    digest = hashlib.sha256(
+        f"{entry.get('title', '')}\x00{entry.get('summary', '')}".encode()
+    ).hexdigest()
+    return f"sha256:{digest[:32]}"
+
+
+class RssSource:
+    kind: ClassVar[str] = "rss"
+
+    def __init__(
+        self,
+        source_id: str,
+        config: RssConfig,
+        *,
+        pseudonymise: Pseudonymiser,
+        client: httpx.Client | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.source_id = source_id
+        self.config = config
+        self.pseudonymise = pseudonymise
+        self.client = client or httpx.Client(
+            timeout=httpx.Timeout(config.timeout),
+            follow_redirects=True,
+            headers={"User-Agent": USER_AGENT},
+        )
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    @property
+    def poll_interval(self) -> float:
+        return self.config.poll_interval
+
+    def _fetch(self, checkpoint: Checkpoint) -> httpx.Response | None:
+        headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9"}
+        if checkpoint.get("etag"):
+            headers["If-None-Match"] = checkpoint["etag"]
+        if checkpoint.get("modified"):
+            headers["If-Modified-Since"] = checkpoint["modified"]
+        try:
+            response = self.client.get(self.config.url, headers=headers)
+        except httpx.ConnectError as exc:
+            raise SourceError(f"Flux injoignable ({self.config.url}) : connexion refusée.") from exc
+        except httpx.TimeoutException as exc:
+            raise SourceError(
+                f"Flux injoignable ({self.config.url}) : pas de réponse en "
+                f"{self.config.timeout:g} s."
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise SourceError(f"Flux injoignable ({self.config.url}) : {exc}.") from exc
+        if response.status_code == 304:
+            return None
+        if response.status_code >= 400:
+            raise SourceError(
+                f"Le serveur du flux répond {response.status_code} ({response.reason_phrase}).",
+                # A feed that is gone (404/410) may come back; keep trying, slowly.
+            )
+        return response
+
+    def poll(self, checkpoint: Checkpoint) -> Batch:
+        response = self._fetch(checkpoint)
+        if response is None:
+            return Batch([], checkpoint)
+        parsed = feedparser.parse(
+            response.content,
+            response_headers={k.lower(): v for k, v in response.headers.items()},
+        )
+        entries = list(parsed.entries)
+        feed_language = parsed.feed.get("language")
+        seen: list[str] = list(checkpoint.get("seen", []))
+        seen_set = set(seen)
+        posts: list[RawPost] = []
+        skipped: list[Skipped] = []
+        now = self.clock()
+        valid = 0
+        # Feeds list newest first; emit oldest first so the queue reads in order.
+        for index, entry in reversed(list(enumerate(entries))):
+            try:
+                post = self._to_post(entry, feed_language, now)
+            except (TypeError, ValueError, KeyError) as exc:
+                skipped.append(Skipped(f"Entrée de flux inexploitable : {exc}", f"entrée {index}"))
+                continue
+            if post is None:
+                skipped.append(Skipped("Entrée sans titre ni contenu.", f"entrée {index}"))
+                continue
+            valid += 1
+            if post.external_id in seen_set:
+                continue
+            seen.append(post.external_id)
+            seen_set.add(post.external_id)
+            posts.append(post)
+        if parsed.bozo:
+            problem = parsed.get("bozo_exception")
+            if valid == 0:
+                # Nothing usable came out: the feed is broken, not just quirky.
+                raise SourceError(f"Flux illisible : XML mal formé ({problem}).")
+            if not isinstance(problem, feedparser.CharacterEncodingOverride):
+                skipped.append(Skipped(f"Flux partiellement mal formé : {problem}.", "flux"))
+        state = {
+            "etag": response.headers.get("etag"),
+            "modified": response.headers.get("last-modified"),
+            "seen": seen[-SEEN_LIMIT:],
+        }
+        return Batch(posts, state, skipped)
+
+    def _to_post(
+        self, entry: Mapping[str, Any], feed_language: str | None, now: datetime
+    ) -> RawPost | None:
+        title = html_to_text(str(entry.get("title", "")))
+        content = ""
+        if entry.get("content"):
+            content = " ".join(str(c.get("value", "")) for c in entry["content"])
+        content = html_to_text(content or str(entry.get("summary", "")))
+        if not title and not content:
+            return None
+        text = title if not content or content == title else f"{title}\n\n{content}".strip()
+        author = entry.get("author")
+        coordinates = None
+        where = entry.get("where")
+        if isinstance(where, Mapping) and where.get("type") == "Point":
+            lon, lat = where["coordinates"][:2]
+            coordinates = (float(lat), float(lon))
+        media = [str(m["url"]) for m in entry.get("media_content", []) if m.get("url")]
+        media += [
+            str(link["href"])
+            for link in entry.get("links", [])
+            if link.get("rel") == "enclosure" and link.get("href")
+        ]
+        language = entry.get("language") or feed_language
+        return RawPost(
+            source_kind=self.kind,
+            source_id=self.source_id,
+            external_id=_entry_id(entry),
+            text=text,
+            created_at=_entry_time(entry) or now,
+            url=entry.get("link"),
+            language=str(language).split("-")[0].lower() if language else None,
+            author_key=self.pseudonymise(str(author)) if author else None,
+            coordinates=coordinates,
+            media_urls=tuple(dict.fromkeys(media)),
+            raw=scrub_handles(
+                {k: v for k, v in entry.items() if not k.endswith("_parsed")},
+            ),
+        )

@@ -1,0 +1,304 @@
+"""Run one source forever: reconnect, back off with jitter, checkpoint, report.
+
+The worker starts one ``run_source`` per source, each in its own thread
+(``start_source_thread``), so a source that fails only ever stops itself.
+
+Checkpoint envelope (what the worker persists, JSON)::
+
+    {"v": 1, "state": {...source's own checkpoint...}, "seen": ["id", ...]}
+
+``seen`` is a bounded window of the last external ids handed to the sink:
+after a restart a source may replay the overlap between its last committed
+checkpoint and what it had already emitted (a Mastodon catch-up page, a feed
+fetched again); those posts are dropped here, so the sink never sees a post
+twice.  The envelope is only advanced after the sink returns, so a crash
+between reading and persisting replays the posts instead of losing them.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from beffroi.watch.sources.base import (
+    Checkpoint,
+    ConfigError,
+    PollingSource,
+    RawPost,
+    Skipped,
+    SourceError,
+    StreamingSource,
+    ensure_json,
+)
+
+ENVELOPE_VERSION = 1
+DEFAULT_SEEN_WINDOW = 5000
+
+Sink = Callable[[list[RawPost], Checkpoint], None]
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """What the UI shows next to a source. ``message`` is French."""
+
+    source_id: str
+    state: str  # "connecting" | "ok" | "error" | "done" | "stopped" | "failed"
+    message: str
+    at: datetime
+    retry_in: float | None = None
+    posts: int = 0
+    skipped: int = 0
+    last_skip_reason: str | None = None
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff with "equal jitter": half fixed, half random.
+
+    Keeping half of the delay fixed makes the announced "nouvel essai dans
+    N s" meaningful while still spreading reconnections of many workers.
+    """
+
+    base: float = 1.0
+    factor: float = 2.0
+    maximum: float = 300.0
+    rng: Callable[[], float] = random.random
+    attempt: int = 0
+
+    def next_delay(self) -> float:
+        ceiling = min(self.maximum, self.base * self.factor**self.attempt)
+        self.attempt += 1
+        return ceiling / 2 + self.rng() * ceiling / 2
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+@dataclass
+class _Envelope:
+    state: Checkpoint
+    seen: deque[str]
+    window: int
+    seen_set: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, checkpoint: Checkpoint | None, window: int) -> _Envelope:
+        checkpoint = checkpoint or {}
+        if checkpoint and checkpoint.get("v") != ENVELOPE_VERSION:
+            raise ConfigError({"checkpoint": "Point de reprise d'une version inconnue."})
+        seen = deque((str(x) for x in checkpoint.get("seen", [])), maxlen=window)
+        return cls(dict(checkpoint.get("state", {})), seen, window, set(seen))
+
+    def is_new(self, external_id: str) -> bool:
+        return external_id not in self.seen_set
+
+    def remember(self, external_id: str) -> None:
+        if len(self.seen) == self.window:
+            self.seen_set.discard(self.seen[0])
+        self.seen.append(external_id)
+        self.seen_set.add(external_id)
+
+    def dump(self, state: Checkpoint | None = None) -> Checkpoint:
+        return ensure_json(
+            {
+                "v": ENVELOPE_VERSION,
+                "state": self.state if state is None else state,
+                "seen": list(self.seen),
+            }
+        )
+
+
+def describe_error(exc: BaseException) -> str:
+    """French text for the UI; a source's own SourceError already is."""
+    if isinstance(exc, SourceError):
+        return exc.message
+    if isinstance(exc, ConfigError):
+        return "Configuration invalide : " + "; ".join(exc.errors.values())
+    if isinstance(exc, TimeoutError):
+        return "Délai d'attente dépassé."
+    if isinstance(exc, ConnectionError | OSError):
+        return f"Erreur réseau : {exc}"
+    return f"Erreur inattendue ({type(exc).__name__}) : {exc}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_source(
+    source: PollingSource | StreamingSource,
+    checkpoint: Checkpoint | None,
+    sink: Sink,
+    *,
+    stop_event: threading.Event,
+    clock: Callable[[], datetime] = _now,
+    sleep: Callable[[float], Any] | None = None,
+    on_status: Callable[[SourceStatus], None] | None = None,
+    on_skip: Callable[[Skipped], None] | None = None,
+    backoff: Backoff | None = None,
+    seen_window: int = DEFAULT_SEEN_WINDOW,
+    status_every: float = 5.0,
+    max_failures: int | None = None,
+) -> Checkpoint:
+    """Run ``source`` until ``stop_event`` is set (or a finite source is done).
+
+    ``sink(posts, checkpoint)`` must persist both atomically; if it raises,
+    the posts are not considered delivered and the source restarts from the
+    last committed checkpoint.  Returns the last committed checkpoint.
+    ``max_failures`` (consecutive) exists for tests and one-shot imports.
+    """
+    do_sleep: Callable[[float], Any] = sleep if sleep is not None else stop_event.wait
+    backoff = backoff or Backoff()
+    env = _Envelope.load(checkpoint, seen_window)
+    counters = {"posts": 0, "skipped": 0}
+    last_skip: list[str | None] = [None]
+    last_report = [clock()]
+
+    last_state: list[str] = [""]
+
+    def report(state: str, message: str, retry_in: float | None = None) -> None:
+        last_report[0] = clock()
+        last_state[0] = state
+        if on_status is not None:
+            on_status(
+                SourceStatus(
+                    source_id=source.source_id,
+                    state=state,
+                    message=message,
+                    at=last_report[0],
+                    retry_in=retry_in,
+                    posts=counters["posts"],
+                    skipped=counters["skipped"],
+                    last_skip_reason=last_skip[0],
+                )
+            )
+
+    def skip(item: Skipped) -> None:
+        counters["skipped"] += 1
+        last_skip[0] = item.reason
+        if on_skip is not None:
+            on_skip(item)
+
+    def deliver(posts: list[RawPost], state: Checkpoint) -> None:
+        fresh: list[RawPost] = []
+        batch_ids: set[str] = set()
+        for post in posts:
+            if env.is_new(post.external_id) and post.external_id not in batch_ids:
+                fresh.append(post)
+                batch_ids.add(post.external_id)
+        # Build the envelope first so a checkpoint that is not JSON fails
+        # before anything is handed to the sink.
+        candidate = _Envelope(dict(state), deque(env.seen, maxlen=env.window), env.window)
+        candidate.seen_set = set(env.seen_set)
+        for post in fresh:
+            candidate.remember(post.external_id)
+        dumped = candidate.dump()
+        if fresh or dumped["state"] != env.state:
+            sink(fresh, dumped)
+        env.state, env.seen, env.seen_set = dumped["state"], candidate.seen, candidate.seen_set
+        counters["posts"] += len(fresh)
+
+    failures = 0
+    report("connecting", "Connexion en cours…")
+    while not stop_event.is_set():
+        try:
+            if isinstance(source, StreamingSource):
+                finished = _run_stream(source, env, deliver, skip, stop_event, backoff, report)
+                if finished:
+                    report("done", "Source terminée.")
+                    return env.dump()
+            else:
+                batch = source.poll(dict(env.state))
+                for item in batch.skipped:
+                    skip(item)
+                deliver(batch.posts, batch.checkpoint)
+                backoff.reset()
+                failures = 0
+                if batch.exhausted:
+                    report("done", f"Import terminé : {counters['posts']} messages.")
+                    return env.dump()
+                now = clock()
+                if last_state[0] != "ok" or (now - last_report[0]).total_seconds() >= status_every:
+                    report("ok", f"{counters['posts']} messages reçus.")
+                if source.poll_interval > 0:
+                    do_sleep(source.poll_interval)
+            continue
+        except Exception as exc:  # one source's failure must never escape the runner
+            failures += 1
+            message = describe_error(exc)
+            if (isinstance(exc, SourceError) and not exc.retryable) or isinstance(exc, ConfigError):
+                report("failed", message)
+                return env.dump()
+            if max_failures is not None and failures >= max_failures:
+                report("failed", message)
+                return env.dump()
+            delay = backoff.next_delay()
+            report("error", f"{message} Nouvel essai dans {delay:.0f} s.", retry_in=delay)
+            do_sleep(delay)
+    report("stopped", "Source arrêtée.")
+    return env.dump()
+
+
+def _run_stream(
+    source: StreamingSource,
+    env: _Envelope,
+    deliver: Callable[[list[RawPost], Checkpoint], None],
+    skip: Callable[[Skipped], None],
+    stop_event: threading.Event,
+    backoff: Backoff,
+    report: Callable[..., None],
+) -> bool:
+    """One connection of a streaming source; True when a finite source ended."""
+    iterator: Iterator[tuple[RawPost | Skipped | None, Checkpoint]] = source.stream(dict(env.state))
+    reported_ok = False
+    try:
+        for item, state in iterator:
+            if isinstance(item, RawPost):
+                deliver([item], state)
+            elif isinstance(item, Skipped):
+                skip(item)
+            if not reported_ok:
+                # The first item (even an idle tick) proves the connection works.
+                backoff.reset()
+                report("ok", "Connecté, en écoute.")
+                reported_ok = True
+            if stop_event.is_set():
+                return False
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+    if getattr(source, "finite", False):
+        return True
+    raise SourceError("Le flux a été fermé par le serveur.")
+
+
+def start_source_thread(
+    source: PollingSource | StreamingSource,
+    checkpoint: Checkpoint | None,
+    sink: Sink,
+    *,
+    stop_event: threading.Event,
+    **kwargs: Any,
+) -> threading.Thread:
+    """Run a source in a daemon thread; several of them never block each other."""
+    thread = threading.Thread(
+        target=run_source,
+        args=(source, checkpoint, sink),
+        kwargs={"stop_event": stop_event, **kwargs},
+        name=f"source-{source.kind}-{source.source_id}",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+def monotonic_sleep(seconds: float) -> None:
+    """Plain sleep for callers without a stop event (scripts, benchmarks)."""
+    time.sleep(seconds)
