@@ -119,6 +119,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [
     (name, REPO_DIR / "node_modules" / path)
     for name, path in [("htmx", "htmx.org/dist"), ("leaflet", "leaflet/dist")]
