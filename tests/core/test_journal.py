@@ -27,9 +27,12 @@ def test_database_refuses_update_and_delete(db, statement):
         "UPDATE": "UPDATE core_journalentry SET reason = 'rewritten' WHERE seq = 2",
         "DELETE": "DELETE FROM core_journalentry WHERE seq = 2",
     }[statement]
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
     assert JournalEntry.objects.get(seq=2).reason == ""
 
 
