@@ -59,7 +59,6 @@ COMMANDS: CommandTree = {
 }
 
 
-
 def _build(parser: argparse.ArgumentParser, tree: CommandTree, argv: list[str]) -> None:
     sub = parser.add_subparsers(dest=f"cmd_{id(tree)}", metavar="COMMAND", required=True)
     wanted = argv[0] if argv else None
