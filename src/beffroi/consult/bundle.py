@@ -1,0 +1,188 @@
+"""The scrutineer bundle: one zip holding everything needed for a recount.
+
+Members (docs/formats/bundle.md is the reference):
+
+* ``consultation.json`` — the spec (spec.py) plus ``"opening": {"spec_hash", "at"}``;
+* ``credentials.jsonl`` — ``{"public_key", "segment", "revoked"}`` per line,
+  ``revoked`` being null or ``{"at", "reason", "replaced_by"}``;
+* ``ballots.jsonl`` — the board entries, in chain order (board.py);
+* ``journal.jsonl`` — the consultation's journal events (``JournalEvent``);
+* ``results.json`` — the output of :func:`beffroi.consult.tally.tally`.
+
+The writer takes plain data; the reader returns raw members and parses them
+with errors naming the member, line and column.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from beffroi.consult.credentials import PublicCredential, Revocation
+from beffroi.consult.spec import Spec, format_time, spec_hash
+from beffroi.consult.tally import Credential, tally
+
+MEMBERS = (
+    "consultation.json",
+    "credentials.jsonl",
+    "ballots.jsonl",
+    "journal.jsonl",
+    "results.json",
+)
+JOURNAL_KINDS = (
+    "opened",
+    "credentials_imported",
+    "credential_revoked",
+    "credential_added",
+    "flag",
+    "rule_added",
+    "closed",
+)
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be read; the message names the member and line."""
+
+
+@dataclass(frozen=True)
+class JournalEvent:
+    at: datetime
+    kind: str
+    data: dict[str, Any]
+
+    def to_dict(self, n: int) -> dict[str, Any]:
+        return {"n": n, "at": format_time(self.at), "kind": self.kind, "data": self.data}
+
+
+def flags_from_journal(journal: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """entry hash → integrity flags raised on it (from ``flag`` events)."""
+    out: dict[str, list[str]] = {}
+    for ev in journal:
+        if ev.get("kind") == "flag":
+            data = ev.get("data") or {}
+            out.setdefault(str(data.get("entry")), []).append(str(data.get("flag")))
+    return out
+
+
+def credential_records(
+    public: Iterable[PublicCredential], revocations: Iterable[Revocation] = ()
+) -> list[dict[str, Any]]:
+    revoked = {r.public_key: r for r in revocations}
+    out = []
+    for p in sorted(public, key=lambda p: p.public_key):
+        r = revoked.get(p.public_key)
+        out.append(
+            {
+                "public_key": p.public_key,
+                "segment": p.segment,
+                "revoked": None
+                if r is None
+                else {"at": format_time(r.at), "reason": r.reason, "replaced_by": r.replaced_by},
+            }
+        )
+    return out
+
+
+def credentials_for_tally(records: Iterable[Mapping[str, Any]]) -> dict[str, Credential]:
+    return {
+        r["public_key"]: Credential(r.get("segment"), r.get("revoked") is not None) for r in records
+    }
+
+
+def _jsonl(rows: Iterable[Mapping[str, Any]]) -> bytes:
+    return "".join(
+        json.dumps(r, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
+        for r in rows
+    ).encode("utf-8")
+
+
+def build_bundle(
+    spec: Spec,
+    opened_at: datetime,
+    credentials: list[dict[str, Any]],
+    entries: list[dict[str, Any]],
+    journal: list[dict[str, Any]],
+    results: dict[str, Any] | None = None,
+) -> bytes:
+    """The bundle's bytes.  ``results`` defaults to a fresh tally."""
+    if results is None:
+        results = tally(
+            spec, credentials_for_tally(credentials), entries, flags_from_journal(journal)
+        )
+    consultation = spec.to_dict()
+    consultation["opening"] = {"spec_hash": spec_hash(spec), "at": format_time(opened_at)}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        pretty = {"ensure_ascii": False, "indent": 1, "sort_keys": True}
+        zf.writestr("consultation.json", json.dumps(consultation, **pretty))  # type: ignore[arg-type]
+        zf.writestr("credentials.jsonl", _jsonl(credentials))
+        zf.writestr("ballots.jsonl", _jsonl(entries))
+        zf.writestr("journal.jsonl", _jsonl(journal))
+        zf.writestr("results.json", json.dumps(results, **pretty))  # type: ignore[arg-type]
+    return buf.getvalue()
+
+
+def write_bundle(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+@dataclass
+class RawBundle:
+    members: dict[str, bytes] = field(default_factory=dict)
+
+
+def read_bundle(data: bytes) -> RawBundle:
+    """Open the zip and return its five members (BundleError if one is missing)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise BundleError("le fichier n'est pas une archive zip") from exc
+    with zf:
+        names = set(zf.namelist())
+        missing = [m for m in MEMBERS if m not in names]
+        if missing:
+            raise BundleError("membre(s) manquant(s) : " + ", ".join(missing))
+        raw = RawBundle()
+        for m in MEMBERS:
+            try:
+                raw.members[m] = zf.read(m)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise BundleError(f"{m} : illisible dans l'archive ({exc})") from exc
+    return raw
+
+
+def parse_json(member: str, data: bytes) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"{member} : pas en UTF-8 (octet {exc.start})") from exc
+    except json.JSONDecodeError as exc:
+        raise BundleError(
+            f"{member}, ligne {exc.lineno}, colonne {exc.colno} : JSON invalide ({exc.msg})"
+        ) from exc
+
+
+def parse_jsonl(member: str, data: bytes) -> list[Any]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundleError(f"{member} : pas en UTF-8 (octet {exc.start})") from exc
+    out = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise BundleError(
+                f"{member}, ligne {lineno}, colonne {exc.colno} : JSON invalide ({exc.msg})"
+            ) from exc
+    return out

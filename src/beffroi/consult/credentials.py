@@ -1,0 +1,348 @@
+"""The credential authority's side: codes, keys, letters, public list, revocation.
+
+A credential code is 24 characters of Crockford base32 shown in six groups of
+four (``7KQ2-M9XD-…``): 23 random characters (115 bits) and one check
+character.  The check is a Damm-style check over GF(32) (interim
+``i ← 2·i ⊕ d``; check ``c = 2·i``): it catches every single mistyped
+character and every swap of two neighbouring characters.
+
+The Ed25519 seed is derived from the code with HKDF-SHA256 (RFC 5869)::
+
+    ikm  = the 24 normalised characters, ASCII (no dashes)
+    salt = UTF-8("beffroi/credential/v1/" + consultation_id)
+    info = UTF-8("ed25519-seed")
+    seed = HKDF-SHA256(ikm, salt, info, 32 bytes)
+
+The code already holds 115 random bits, so a slow KDF would add nothing;
+HKDF is available in WebCrypto, which lets ballot.js derive the same key in the
+browser.  The salt binds the key to one consultation: a code reused elsewhere
+gives another key.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import html
+import io
+import json
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from beffroi.consult.spec import format_time
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_VALUE = {c: i for i, c in enumerate(ALPHABET)}
+# Crockford's reading of look-alike letters.
+_VALUE.update({"O": 0, "I": 1, "L": 1})
+DATA_CHARS = 23
+CODE_CHARS = DATA_CHARS + 1
+GROUP = 4
+SALT_PREFIX = "beffroi/credential/v1/"
+INFO = b"ed25519-seed"
+
+
+class CodeError(ValueError):
+    """A credential code that cannot be right (French message for the respondent)."""
+
+
+# -- check character over GF(32) ------------------------------------------------
+
+
+def _gf32_double(x: int) -> int:
+    # multiplication by the generator in GF(2^5) with x^5 + x^2 + 1
+    x <<= 1
+    if x & 0x20:
+        x ^= 0x25
+    return x
+
+
+def _check_value(values: Iterable[int]) -> int:
+    interim = 0
+    for v in values:
+        interim = _gf32_double(interim) ^ v
+    return _gf32_double(interim)
+
+
+def normalize_code(code: str) -> str:
+    """Upper-case, drop spaces and dashes, read O as 0 and I/L as 1; check it."""
+    raw = "".join(ch for ch in code.upper() if ch not in " -\t\n")
+    bad = [ch for ch in raw if ch not in _VALUE]
+    if bad:
+        raise CodeError(f"caractère invalide « {bad[0]} » dans le code")
+    if len(raw) != CODE_CHARS:
+        raise CodeError(f"le code doit compter {CODE_CHARS} caractères (reçu {len(raw)})")
+    values = [_VALUE[ch] for ch in raw]
+    if _check_value(values[:-1]) != values[-1]:
+        raise CodeError("code erroné : vérifiez chaque caractère (faute de frappe ?)")
+    return "".join(ALPHABET[v] for v in values)
+
+
+def format_code(normalized: str) -> str:
+    return "-".join(normalized[i : i + GROUP] for i in range(0, len(normalized), GROUP))
+
+
+def new_code() -> str:
+    """A fresh random code, normalised (no dashes)."""
+    values = [secrets.randbelow(32) for _ in range(DATA_CHARS)]
+    values.append(_check_value(values))
+    return "".join(ALPHABET[v] for v in values)
+
+
+# -- key derivation -------------------------------------------------------------
+
+
+def hkdf_sha256(ikm: bytes, salt: bytes, info: bytes, length: int = 32) -> bytes:
+    prk = hmac.new(salt, ikm, hashlib.sha256).digest()
+    out = b""
+    block = b""
+    counter = 1
+    while len(out) < length:
+        block = hmac.new(prk, block + info + bytes([counter]), hashlib.sha256).digest()
+        out += block
+        counter += 1
+    return out[:length]
+
+
+def derive_seed(code: str, consultation_id: str) -> bytes:
+    norm = normalize_code(code)
+    salt = (SALT_PREFIX + consultation_id).encode("utf-8")
+    return hkdf_sha256(norm.encode("ascii"), salt, INFO, 32)
+
+
+def signing_key(code: str, consultation_id: str) -> SigningKey:
+    return SigningKey(derive_seed(code, consultation_id))
+
+
+def public_key_hex(code: str, consultation_id: str) -> str:
+    return bytes(signing_key(code, consultation_id).verify_key).hex()
+
+
+# -- generation -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PrivateCredential:
+    number: int
+    code: str  # normalised, no dashes
+    segment: str | None
+    link: str
+    public_key: str
+
+    @property
+    def display_code(self) -> str:
+        return format_code(self.code)
+
+
+@dataclass(frozen=True)
+class PublicCredential:
+    public_key: str  # 64 hex characters
+    segment: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"public_key": self.public_key, "segment": self.segment}
+
+
+def credential_link(base_url: str, consultation_id: str, code: str) -> str:
+    return f"{base_url.rstrip('/')}/c/{consultation_id}/#{format_code(code)}"
+
+
+def _one(
+    number: int, segment: str | None, consultation_id: str, base_url: str
+) -> tuple[PrivateCredential, PublicCredential]:
+    code = new_code()
+    pk = public_key_hex(code, consultation_id)
+    link = credential_link(base_url, consultation_id, code)
+    return PrivateCredential(number, code, segment, link, pk), PublicCredential(pk, segment)
+
+
+def generate(
+    count: int | None,
+    segments: dict[str, int] | None,
+    consultation_id: str,
+    base_url: str,
+) -> tuple[list[PrivateCredential], list[PublicCredential]]:
+    """Generate credentials: ``count`` without segments, or ``segments[code]`` per segment.
+
+    When both are given, ``count`` must equal the sum of the segments.
+    """
+    plan: list[str | None]
+    if segments:
+        if any(n < 0 for n in segments.values()):
+            raise ValueError("segment counts must be non-negative")
+        total = sum(segments.values())
+        if count is not None and count != total:
+            raise ValueError(f"--count {count} differs from the sum of the segments ({total})")
+        plan = [seg for seg, n in segments.items() for _ in range(n)]
+    else:
+        if count is None or count < 0:
+            raise ValueError("a non-negative count is required")
+        plan = [None] * count
+    private: list[PrivateCredential] = []
+    public: list[PublicCredential] = []
+    for i, seg in enumerate(plan, start=1):
+        priv, pub = _one(i, seg, consultation_id, base_url)
+        private.append(priv)
+        public.append(pub)
+    # The public list is shuffled so its order says nothing about the letters'.
+    public = sorted(public, key=lambda p: p.public_key)
+    return private, public
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """One revoked public key (published on the board, counted publicly)."""
+
+    public_key: str
+    reason: str
+    at: datetime
+    replaced_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "public_key": self.public_key,
+            "reason": self.reason,
+            "at": format_time(self.at),
+            "replaced_by": self.replaced_by,
+        }
+
+
+def reissue(
+    old_public_key: str,
+    segment: str | None,
+    reason: str,
+    consultation_id: str,
+    base_url: str,
+    at: datetime | None = None,
+) -> tuple[PrivateCredential, PublicCredential, Revocation]:
+    """A new credential for a lost one, and the revocation of the old key."""
+    if not reason.strip():
+        raise ValueError("a revocation needs a reason")
+    priv, pub = _one(1, segment, consultation_id, base_url)
+    rev = Revocation(old_public_key, reason, at or datetime.now(UTC), pub.public_key)
+    return priv, pub, rev
+
+
+# -- writers ---------------------------------------------------------------------------
+
+
+def write_public_jsonl(public: Iterable[PublicCredential], path: Path) -> None:
+    lines = [json.dumps(p.to_dict(), ensure_ascii=False, sort_keys=True) for p in public]
+    _atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
+
+
+def read_public_jsonl(text: str) -> list[PublicCredential]:
+    """Parse a public-key list; errors name the line."""
+    out: list[PublicCredential] = []
+    seen: set[str] = set()
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"ligne {n}, colonne {exc.colno} : JSON invalide") from exc
+        if not isinstance(d, dict):
+            raise ValueError(f"ligne {n} : objet attendu")
+        pk = d.get("public_key")
+        if not isinstance(pk, str) or len(pk) != 64 or not _is_hex(pk):
+            raise ValueError(f"ligne {n} : public_key doit compter 64 caractères hexadécimaux")
+        pk = pk.lower()
+        if pk in seen:
+            raise ValueError(f"ligne {n} : clé publique en double")
+        seen.add(pk)
+        seg = d.get("segment")
+        if seg is not None and not isinstance(seg, str):
+            raise ValueError(f"ligne {n} : segment doit être un texte ou null")
+        out.append(PublicCredential(pk, seg))
+    return out
+
+
+def _is_hex(s: str) -> bool:
+    try:
+        bytes.fromhex(s)
+    except ValueError:
+        return False
+    return True
+
+
+def write_csv(private: Iterable[PrivateCredential], path: Path) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["numero", "segment", "code", "lien"])
+    for p in private:
+        w.writerow([p.number, p.segment or "", p.display_code, p.link])
+    _atomic_write(path, buf.getvalue().encode("utf-8"))
+
+
+_LETTER_CSS = """
+@page { size: A4; margin: 22mm 20mm; }
+body { font-family: sans-serif; font-size: 11pt; color: #111; }
+.letter { page-break-after: always; }
+.letter:last-child { page-break-after: auto; }
+h1 { font-size: 16pt; margin: 0 0 6mm; }
+.code { font-family: monospace; font-size: 18pt; letter-spacing: 1pt;
+        border: 1px solid #333; padding: 4mm; display: inline-block; margin: 4mm 0; }
+.qr { width: 45mm; height: 45mm; float: right; margin-left: 6mm; }
+.small { font-size: 9pt; color: #333; }
+"""
+
+
+def letters_html(private: Iterable[PrivateCredential], title: str) -> str:
+    import segno
+
+    parts = [
+        "<!doctype html><html lang='fr'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{_LETTER_CSS}</style></head><body>",
+    ]
+    for p in private:
+        qr = segno.make(p.link, error="m")
+        svg = qr.svg_data_uri(scale=4, border=2)
+        seg = f" — {html.escape(p.segment)}" if p.segment else ""
+        parts.append(
+            f"<section class='letter'><h1>{html.escape(title)}</h1>"
+            f"<img class='qr' src='{svg}' alt='QR code du lien de réponse'>"
+            f"<p>Lettre n° {p.number}{seg}</p>"
+            "<p>Madame, Monsieur,</p>"
+            "<p>Vous êtes invité·e à répondre à cette consultation. Ce code est personnel "
+            "et vous permet de répondre sans créer de compte. Il ne figure sur aucune liste "
+            "nominative : l'organisateur ne le connaît pas.</p>"
+            f"<div class='code'>{html.escape(p.display_code)}</div>"
+            "<p><strong>Pour répondre</strong> : scannez le QR code avec votre téléphone, "
+            "ou ouvrez le lien ci-dessous dans votre navigateur.</p>"
+            f"<p class='small'>{html.escape(p.link)}</p>"
+            "<p>Vous pouvez répondre à nouveau tant que la consultation est ouverte : "
+            "seule votre dernière réponse compte. Après l'envoi, notez le reçu affiché ; "
+            "il vous permet de vérifier sur le tableau public que votre réponse y figure.</p>"
+            "<p class='small'>Code perdu ou volé ? Adressez-vous à l'autorité qui vous a "
+            "remis cette lettre : elle révoquera ce code et vous en remettra un autre.</p>"
+            "</section>"
+        )
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+def write_pdf(private: list[PrivateCredential], path: Path, title: str) -> None:
+    from weasyprint import HTML
+
+    pdf = HTML(string=letters_html(private, title)).write_pdf()
+    assert pdf is not None
+    _atomic_write(path, pdf)
+
+
+def write_revocations_jsonl(revocations: Iterable[Revocation], path: Path) -> None:
+    lines = [json.dumps(r.to_dict(), ensure_ascii=False, sort_keys=True) for r in revocations]
+    _atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)

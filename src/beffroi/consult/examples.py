@@ -1,0 +1,226 @@
+"""A pure example consultation and a filled board, for tests, demos and benches.
+
+``affair_spec`` is modelled on the school-schedule consultation of the affair:
+three questions, two parent rows, four schools, mixed mode.
+``example_bundle`` fills a board through the same functions the server uses
+(credential derivation, signing, ``Board.submit``, ``tally``, ``build_bundle``).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from beffroi.consult.ballot import KeyInfo, make_ballot, sign
+from beffroi.consult.board import Board
+from beffroi.consult.bundle import JournalEvent, build_bundle, credential_records
+from beffroi.consult.credentials import PublicCredential, Revocation
+from beffroi.consult.spec import Spec, spec_from_dict, spec_hash
+
+SCHOOLS = {
+    "A1": ("École Jules-Ferry", 212),
+    "A2": ("École des Pins", 148),
+    "B1": ("École du Bourg", 96),
+    "B2": ("École de la Mer", 130),
+}
+
+
+def affair_spec(
+    consultation_id: str = "rythmes-scolaires-2026",
+    opens: datetime = datetime(2026, 3, 2, 7, 0, tzinfo=UTC),
+    closes: datetime = datetime(2026, 3, 16, 18, 0, tzinfo=UTC),
+    access: str = "mixed",
+) -> Spec:
+    rules: list[dict[str, Any]] = [
+        {
+            "code": "integrity_flag",
+            "label": "Réponses automatisées écartées",
+            "params": {"flags": ["burst", "duplicate_text"]},
+        },
+    ]
+    if access != "open":
+        rules.insert(0, {"code": "one_ballot_per_key", "label": "La dernière réponse compte"})
+    return spec_from_dict(
+        {
+            "id": consultation_id,
+            "title": "Rythmes scolaires : semaine de quatre jours ou de quatre jours et demi ?",
+            "description": "Consultation des familles des écoles publiques de la commune.",
+            "opens": opens.isoformat().replace("+00:00", "Z"),
+            "closes": closes.isoformat().replace("+00:00", "Z"),
+            "access": access,
+            "questions": [
+                {
+                    "code": "semaine",
+                    "kind": "single",
+                    "required": True,
+                    "per_row": True,
+                    "label": "Quelle organisation de la semaine préférez-vous ?",
+                    "options": [
+                        {"code": "4j", "label": "Quatre jours"},
+                        {"code": "4j5", "label": "Quatre jours et demi"},
+                        {"code": "sans_avis", "label": "Sans avis"},
+                    ],
+                },
+                {
+                    "code": "mercredi",
+                    "kind": "multiple",
+                    "per_row": True,
+                    "label": "Le mercredi matin, votre enfant serait plutôt…",
+                    "options": [
+                        {"code": "ecole", "label": "à l'école"},
+                        {"code": "centre", "label": "au centre de loisirs"},
+                        {"code": "famille", "label": "en famille"},
+                    ],
+                },
+                {
+                    "code": "satisfaction",
+                    "kind": "scale",
+                    "scale_min": 1,
+                    "scale_max": 5,
+                    "label": "Êtes-vous satisfait·e de l'organisation actuelle ?",
+                },
+                {
+                    "code": "commentaire",
+                    "kind": "text",
+                    "max_length": 1000,
+                    "label": "Un commentaire ?",
+                },
+            ],
+            "rows": {"labels": ["Responsable légal 1", "Responsable légal 2"], "min_filled": 1},
+            "segments": [
+                {"code": c, "label": lab, "electorate": n} for c, (lab, n) in SCHOOLS.items()
+            ],
+            "rules": rules,
+        }
+    )
+
+
+def random_answers(spec: Spec, rng: random.Random) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def one(q: Any) -> Any:
+        if q.kind == "single":
+            return rng.choice(q.option_codes())
+        if q.kind == "multiple":
+            return rng.sample(q.option_codes(), rng.randint(0, len(q.options)))
+        if q.kind == "scale":
+            return rng.randint(q.scale_min, q.scale_max)
+        return rng.choice(["", "Très bien comme ça.", "Plus de périscolaire, svp 🙏", "Non"])
+
+    answers = {q.code: one(q) for q in spec.questions if not q.per_row and rng.random() < 0.9}
+    rows: list[dict[str, Any]] = []
+    if spec.rows:
+        for i, _ in enumerate(spec.rows.labels):
+            if i < max(1, spec.rows.min_filled) or rng.random() < 0.5:
+                rows.append({q.code: one(q) for q in spec.questions if q.per_row})
+            else:
+                rows.append({})
+    return answers, rows
+
+
+@dataclass
+class ExampleBoard:
+    spec: Spec
+    opened_at: datetime
+    seeds: dict[str, bytes]
+    public: list[PublicCredential]
+    revocations: list[Revocation]
+    board: Board
+    journal: list[dict[str, Any]]
+
+    def bundle(self) -> bytes:
+        return build_bundle(
+            self.spec,
+            self.opened_at,
+            credential_records(self.public, self.revocations),
+            self.board.entries,
+            self.journal,
+        )
+
+
+def example_board(
+    n_ballots: int = 200,
+    *,
+    seed: int = 0,
+    spec: Spec | None = None,
+    replace_share: float = 0.1,
+    unverified_share: float = 0.2,
+) -> ExampleBoard:
+    """A board with about ``n_ballots`` entries: signed ballots, some replacements,
+    some unverified ones (mixed mode), one revocation and one integrity flag."""
+    rng = random.Random(seed)
+    spec = spec or affair_spec()
+    opened_at = spec.opens
+    seg_codes: list[str | None] = [*spec.segment_codes()] or [None]
+    n_keys = max(2, int(n_ballots * (1 - unverified_share) / (1 + replace_share)) + 1)
+    seeds: dict[str, bytes] = {}
+    public: list[PublicCredential] = []
+    for _ in range(n_keys):
+        sd = rng.randbytes(32)
+        pk = bytes(SigningKey(sd).verify_key).hex()
+        seeds[pk] = sd
+        public.append(PublicCredential(pk, rng.choice(seg_codes)))
+    board = Board(spec, {p.public_key: KeyInfo(p.segment) for p in public})
+    journal_events = [
+        JournalEvent(opened_at, "opened", {"spec_hash": spec_hash(spec)}),
+        JournalEvent(opened_at, "credentials_imported", {"count": len(public)}),
+    ]
+    keys = [p.public_key for p in public]
+    step = (spec.closes - spec.opens) / (n_ballots + 2)
+    t = spec.opens + step
+    seqs: dict[str, int] = {}
+    for _ in range(n_ballots):
+        answers, rows = random_answers(spec, rng)
+        if spec.access != "credentialed" and (
+            spec.access == "open" or rng.random() < unverified_share
+        ):
+            ballot = make_ballot(
+                spec, answers, rows, public_key=None, seq=1, segment=rng.choice(seg_codes)
+            )
+            board.submit(ballot, None, t)
+        else:
+            if seqs and rng.random() < replace_share:
+                pk = rng.choice(list(seqs))
+            else:
+                pk = keys[len(seqs) % len(keys)]
+            seqs[pk] = seqs.get(pk, 0) + rng.randint(1, 1000)
+            ballot = make_ballot(spec, answers, rows, public_key=pk, seq=seqs[pk])
+            board.submit(ballot, sign(ballot, seeds[pk]), t)
+        t += step
+    revocations: list[Revocation] = []
+    if spec.access != "open" and len(keys) > 1:
+        revoked_at = t
+        rev = Revocation(keys[0], "lettre perdue", revoked_at, None)
+        revocations.append(rev)
+        board.revoke(keys[0], revoked_at)
+        journal_events.append(
+            JournalEvent(
+                revoked_at,
+                "credential_revoked",
+                {"public_key": keys[0], "reason": rev.reason, "replaced_by": None},
+            )
+        )
+    unkeyed = [e for e in board.entries if e["ballot"]["public_key"] is None]
+    if unkeyed:
+        journal_events.append(
+            JournalEvent(
+                t,
+                "flag",
+                {
+                    "entry": unkeyed[0]["hash"],
+                    "flag": "burst",
+                    "evidence": "12 réponses en 40 secondes depuis le même préfixe",
+                },
+            )
+        )
+    journal_events.append(
+        JournalEvent(
+            spec.closes + timedelta(seconds=1),
+            "closed",
+            {"head": board.head, "entries": len(board.entries)},
+        )
+    )
+    journal = [ev.to_dict(i) for i, ev in enumerate(journal_events, start=1)]
+    return ExampleBoard(spec, opened_at, seeds, public, revocations, board, journal)
