@@ -1,0 +1,635 @@
+"""Detectors of automated or coordinated responses, and their combination into a score.
+
+Everything works on a :class:`beffroi.integrity.load.Dataset` (see its module
+for the normalised column names), so the same code audits a LimeSurvey export
+and the app's live ballot box (build the dataset with ``load.from_table``).
+
+How the pieces fit (the reasoning is in docs/decisions/integrity-score.md):
+
+1. *Bursts* — a multi-scale scan statistic finds windows with far more
+   arrivals than the survey's own rate just before **or** just after them.
+   Comparing to the busier flank tolerates the honest waves that follow an
+   invitation mail (they rise and decay), while a salvo starts and stops.
+   A burst alone proves nothing: parents' groups make honest bursts too.
+2. Each burst is then examined as a group: *regular spacing* of arrivals,
+   *completion time*, *network concentration* (address, prefix, user agent,
+   language, referrer), *answer shift* against the rest of the survey, and
+   *consistency of repeated rows* (two parents of one household usually agree).
+   Each test is one-sided with a strict significance level.
+3. A burst with at least two significant group tests becomes a cluster; its
+   members are scored by how much they individually share the cluster's
+   anomalies (its over-represented networks, its short completion times, its
+   shifted answers), so honest people who happened to answer during a salvo
+   are not swept away with it.
+4. Response-level detectors that need no burst (reused tokens, rare exact
+   duplicates, very fast completion) add evidence through a noisy-OR.
+
+A response is *flagged* when its score reaches :data:`THRESHOLD`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import stats
+
+from beffroi.integrity.load import Dataset, Question
+
+THRESHOLD = 0.5
+# Detector keys (switchable in scenarios) and their French names.
+DETECTORS: dict[str, str] = {
+    "rafales": "rafales d'arrivées",
+    "espacement": "espacement régulier",
+    "duree": "temps de remplissage",
+    "reseau": "concentration réseau",
+    "deplacement": "déplacement des réponses",
+    "coherence": "cohérence des lignes d'un formulaire",
+    "doublons": "réponses identiques",
+    "jetons": "état des jetons",
+}
+GROUP_CHECKS = ("espacement", "duree", "reseau", "deplacement", "coherence")
+# Confidence of a cluster given the number of significant group tests.
+_CONFIDENCE = {0: 0.0, 1: 0.0, 2: 0.75, 3: 0.9, 4: 0.95, 5: 0.98}
+_SCALES = (300.0, 900.0, 1800.0, 3600.0, 7200.0)
+_BURST_P = 1e-7
+_GROUP_P = 1e-4
+_MIN_DUP_COLUMNS = 10
+# How much sharing a cluster's anomaly says about one member: a network or a
+# completion time is the member's own trace; leaning the same way as the cluster
+# in one's answers is what many honest people do too.
+_FIT_WEIGHT = {"reseau": 1.0, "duree": 1.0, "deplacement": 0.5}
+
+Progress = Callable[[float, str], None]
+
+
+def _noop(frac: float, msg: str) -> None:
+    return None
+
+
+@dataclass
+class GroupCheck:
+    key: str
+    significant: bool
+    p: float
+    evidence: str
+    # Members (row indices) that individually share the anomaly; None: not individual.
+    sharing: np.ndarray | None = None
+
+
+@dataclass
+class Burst:
+    rows: np.ndarray  # row indices, in arrival order
+    start: float
+    end: float
+    expected: float
+    p: float
+    checks: list[GroupCheck] = field(default_factory=list)
+    evidence: str = ""
+
+
+@dataclass
+class Encoded:
+    """Answers as small integers, per question: (n, rows) with -1 for no answer."""
+
+    question: Question
+    categories: list[str]
+    codes: np.ndarray
+
+
+@dataclass
+class Analysis:
+    """Everything the detectors found, before the scores are combined."""
+
+    n: int
+    ids: pa.Array
+    complete: np.ndarray
+    bursts: list[Burst]
+    individual: dict[str, np.ndarray]  # detector key -> evidence strength per row
+    individual_reason: dict[str, tuple[np.ndarray, list[str]]]  # key -> (text idx, texts)
+    encoded: list[Encoded]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Scores:
+    score: np.ndarray
+    flagged: np.ndarray
+    cluster: np.ndarray  # cluster number (1-based), 0 for none
+    clusters: list[dict[str, object]]
+
+
+def encode_answers(ds: Dataset) -> list[Encoded]:
+    out = []
+    for q in ds.questions:
+        cats: list[str] = []
+        cols = []
+        for col, _ in q.rows:
+            enc = pc.dictionary_encode(ds.table.column(col)).combine_chunks()
+            d = enc.dictionary.to_pylist()
+            idx = enc.indices.to_numpy(zero_copy_only=False)
+            idx = np.where(pc.is_null(enc.indices).to_numpy(zero_copy_only=False), -1, idx)
+            remap = []
+            for v in d:
+                if v not in cats:
+                    cats.append(v)
+                remap.append(cats.index(v))
+            r = np.asarray([*remap, -1], dtype=np.int16)
+            cols.append(r[np.where(idx < 0, len(remap), idx).astype(np.int64)])
+        out.append(Encoded(q, cats, np.stack(cols, axis=1)))
+    return out
+
+
+def _fmt_dur(secs: float) -> str:
+    secs = float(secs)
+    if secs < 90:
+        return f"{secs:.0f} s"
+    if secs < 5400:
+        return f"{secs / 60:.0f} min"
+    return f"{secs / 3600:.1f} h".replace(".", ",")
+
+
+def _fmt_rate(per_sec: float) -> str:
+    per_hour = per_sec * 3600
+    if per_hour >= 1:
+        return f"{per_hour:.0f} par heure"
+    return f"{per_hour * 24:.1f} par jour".replace(".", ",")
+
+
+def _col(ds: Dataset, name: str) -> np.ndarray | None:
+    if name not in ds.table.column_names:
+        return None
+    return np.asarray(ds.table.column(name).to_numpy(), dtype=float)
+
+
+def _codes(ds: Dataset, name: str) -> np.ndarray | None:
+    if name not in ds.table.column_names:
+        return None
+    enc = pc.dictionary_encode(ds.table.column(name)).combine_chunks()
+    idx = enc.indices.to_numpy(zero_copy_only=False)
+    nulls = pc.is_null(enc.indices).to_numpy(zero_copy_only=False)
+    return np.where(nulls, -1, np.nan_to_num(idx)).astype(np.int64)
+
+
+# --------------------------------------------------------------------------- bursts
+
+
+def find_bursts(times: np.ndarray, rows: np.ndarray) -> list[Burst]:
+    """Windows much busier than both their flanks, at several scales, merged."""
+    n = len(times)
+    if n < 10:
+        return []
+    span = max(times[-1] - times[0], 1.0)
+    floor = 0.25 * n / span  # a quarter of the survey's mean rate
+    cover = np.zeros(n + 1, dtype=np.int64)
+    best_p = np.ones(n)
+    expected_at = np.zeros(n)
+    for w in _SCALES:
+        f = 3.0 * w
+        e = np.searchsorted(times, times + w, side="left")
+        cnt = e - np.arange(n)
+        before = np.arange(n) - np.searchsorted(times, times - f, side="left")
+        after = np.searchsorted(times, times + w + f, side="left") - e
+        # Flanks cut by the survey's opening or closing are scaled to their real length.
+        lb = np.minimum(f, times - times[0]) + 1.0
+        la = np.minimum(f, times[-1] - (times + w)).clip(0) + 1.0
+        rate = np.maximum.reduce(
+            [before / lb, np.where(la > w, after / la, 0.0), np.full(n, floor)]
+        )
+        lam = rate * w
+        cand = (cnt >= 8) & (cnt >= 3 * lam)
+        if not cand.any():
+            continue
+        p = np.ones(n)
+        p[cand] = stats.poisson.sf(cnt[cand] - 1, lam[cand])
+        sig = cand & (p < _BURST_P)
+        idx = np.flatnonzero(sig)
+        np.add.at(cover, idx, 1)
+        np.add.at(cover, e[idx], -1)
+        better = sig & (p < best_p)
+        best_p[better] = p[better]
+        expected_at[better] = lam[better] / w
+    inside = np.cumsum(cover[:-1]) > 0
+    bursts: list[Burst] = []
+    if not inside.any():
+        return bursts
+    edges = np.diff(np.concatenate([[0], inside.astype(np.int8), [0]]))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    for lo, hi in zip(starts, ends, strict=True):
+        seg = slice(lo, hi)
+        p_seg = float(best_p[seg].min())
+        rate = float(expected_at[seg][best_p[seg].argmin()])
+        bursts.append(Burst(rows[seg], float(times[lo]), float(times[hi - 1]), rate, p_seg))
+    return bursts
+
+
+# --------------------------------------------------------------------------- group tests
+
+
+def _check_spacing(b: Burst, times_sorted: np.ndarray) -> GroupCheck:
+    """Are the gaps between arrivals more regular than independent people's?
+
+    Independent arrivals have exponential gaps (a gamma law of shape 1); a script
+    waiting "1 to 30 s" between forms gives a shape near 3.  A likelihood-ratio
+    test of shape 1 against a free shape > 1, on the burst's central 80 % (its
+    edges carry ordinary traffic).
+    """
+    n = len(times_sorted)
+    core = times_sorted[n // 10 : n - n // 10]
+    gaps = np.diff(core)
+    gaps = gaps[gaps > 0]
+    if len(gaps) < 10:
+        return GroupCheck("espacement", False, 1.0, "")
+    shape, _, scale = stats.gamma.fit(gaps, floc=0)
+    ll_gamma = float(np.sum(stats.gamma.logpdf(gaps, shape, 0, scale)))
+    ll_exp = float(np.sum(stats.expon.logpdf(gaps, 0, gaps.mean())))
+    lr = max(2.0 * (ll_gamma - ll_exp), 0.0)
+    p = float(stats.chi2.sf(lr, 1) / 2) if shape > 1 else 1.0
+    sig = shape > 1.5 and p < _GROUP_P
+    lo, hi = np.percentile(gaps, [5, 95])
+    text = (
+        f"arrivées régulières : une toutes les {_fmt_dur(lo)} à {_fmt_dur(hi)} "
+        f"(médiane {_fmt_dur(float(np.median(gaps)))}), alors que des personnes "
+        f"indépendantes arrivent au hasard, avec beaucoup d'écarts très courts et "
+        f"quelques très longs (indice de régularité {shape:.1f} au lieu de 1)"
+    ).replace(".", ",")
+    return GroupCheck("espacement", sig, p, text)
+
+
+def _check_duration(members: np.ndarray, dur: np.ndarray, rest: np.ndarray) -> GroupCheck:
+    d_in = dur[members]
+    d_in = d_in[~np.isnan(d_in)]
+    d_out = dur[rest]
+    d_out = d_out[~np.isnan(d_out)]
+    if len(d_in) < 5 or len(d_out) < 20:
+        return GroupCheck("duree", False, 1.0, "")
+    med_in, med_out = float(np.median(d_in)), float(np.median(d_out))
+    p = float(stats.mannwhitneyu(d_in, d_out, alternative="less").pvalue)
+    sig = p < _GROUP_P and med_in < 0.5 * med_out
+    fast_cut = max(min(float(np.percentile(d_out, 1)), 0.3 * med_out), 1.0)
+    share = dur[members] < fast_cut
+    text = (
+        f"temps de remplissage médian {_fmt_dur(med_in)} contre {_fmt_dur(med_out)} "
+        f"ailleurs ; {int(share.sum())} réponses en moins de {_fmt_dur(fast_cut)}"
+    )
+    return GroupCheck("duree", sig, p, text, members[share])
+
+
+_NET_COLS = (
+    ("net", "réseaux (/24 ou /48)"),
+    ("ip", "adresses IP"),
+    ("ua", "navigateurs"),
+    ("ref", "URL de provenance"),
+    ("lang", "langues"),
+)
+
+
+def _check_network(
+    members: np.ndarray, codes: dict[str, np.ndarray], totals: dict[str, np.ndarray]
+) -> GroupCheck:
+    best: GroupCheck = GroupCheck("reseau", False, 1.0, "")
+    share_any = np.zeros(len(members), dtype=bool)
+    texts = []
+    p_min = 1.0
+    for col, label in _NET_COLS:
+        c = codes.get(col)
+        if c is None:
+            continue
+        v = c[members]
+        ok = v >= 0
+        if ok.sum() < 5:
+            continue
+        cin = np.bincount(v[ok], minlength=len(totals[col]))
+        cout = totals[col]
+        n_out_known = max(int(cout.sum()), 1)
+        hot = np.flatnonzero(cin >= 3)
+        if not len(hot):
+            continue
+        # Expected count inside from the value's share outside (with a pseudo-count
+        # so that values never seen outside are not infinitely surprising).
+        exp = ok.sum() * (cout[hot] + 0.5) / (n_out_known + 0.5 * len(totals[col]))
+        p = stats.poisson.sf(cin[hot] - 1, exp)
+        over = hot[p < 1e-6]
+        if not len(over):
+            continue
+        inside = np.isin(v, over)
+        frac = inside.sum() / len(members)
+        p_min = min(p_min, float(p.min()))
+        if frac >= 0.3:
+            share_any |= inside
+            outside = int(cout[over].sum())
+            texts.append(
+                f"{int(inside.sum())} réponses viennent de {len(over)} {label} qui ne comptent "
+                f"que {outside} réponse{'s' if outside > 1 else ''} hors des rafales"
+            )
+    if texts:
+        best = GroupCheck("reseau", True, p_min, " ; ".join(texts), members[share_any])
+    return best
+
+
+def _check_shift(
+    members: np.ndarray, rest_mask: np.ndarray, encoded: list[Encoded]
+) -> tuple[GroupCheck, np.ndarray]:
+    """Answer distribution inside vs outside; also each member's log-likelihood ratio."""
+    llr = np.zeros(len(members))
+    best_p, best_text = 1.0, ""
+    n_tests = 0
+    texts = []
+    for enc in encoded:
+        k = len(enc.categories)
+        if k < 2:
+            continue
+        cin = np.zeros(k)
+        cout = np.zeros(k)
+        for r in range(enc.codes.shape[1]):
+            col = enc.codes[:, r]
+            a = col[members]
+            cin += np.bincount(a[a >= 0], minlength=k)
+            o = col[rest_mask]
+            cout += np.bincount(o[o >= 0], minlength=k)
+        if cin.sum() < 10 or cout.sum() < 10:
+            continue
+        n_tests += 1
+        tab = np.stack([cin, cout])
+        tab = tab[:, tab.sum(axis=0) > 0]
+        if tab.shape[1] < 2:
+            continue
+        p = float(stats.chi2_contingency(tab)[1])
+        pin = (cin + 0.5) / (cin.sum() + 0.5 * k)
+        pout = (cout + 0.5) / (cout.sum() + 0.5 * k)
+        w = np.log(pin / pout)
+        for r in range(enc.codes.shape[1]):
+            a = enc.codes[members, r]
+            llr += np.where(a >= 0, w[np.maximum(a, 0)], 0.0)
+        j = int(np.argmax(np.abs(pin - pout)))
+        if p < best_p:
+            best_p = p
+        if p * max(len(encoded), 1) < _GROUP_P:
+            texts.append(
+                f"« {enc.categories[j]} » à {enc.question.label} : {100 * pin[j]:.0f} % dans le "
+                f"groupe contre {100 * pout[j]:.0f} % dans le reste"
+            )
+        best_text = texts[0] if texts else best_text
+    sig = bool(texts)
+    text = "réponses très différentes du reste : " + " ; ".join(texts[:3]) if sig else ""
+    return GroupCheck("deplacement", sig, best_p * max(n_tests, 1), text, members[llr > 0]), llr
+
+
+def _agreement(encoded: list[Encoded], rows: np.ndarray) -> tuple[int, int]:
+    agree = total = 0
+    for enc in encoded:
+        if not enc.question.repeated or enc.codes.shape[1] < 2:
+            continue
+        c = enc.codes[rows]
+        both = (c[:, 0] >= 0) & (c[:, 1] >= 0)
+        total += int(both.sum())
+        agree += int((both & (c[:, 0] == c[:, 1])).sum())
+    return agree, total
+
+
+def _check_coherence(
+    members: np.ndarray, encoded: list[Encoded], a_out: int, n_out: int
+) -> GroupCheck:
+    a_in, n_in = _agreement(encoded, members)
+    if n_in < 10 or n_out < 30:
+        return GroupCheck("coherence", False, 1.0, "")
+    r_in, r_out = a_in / n_in, a_out / n_out
+    p = float(stats.binom.cdf(a_in, n_in, r_out))
+    sig = p < _GROUP_P and r_in < r_out - 0.1
+    text = (
+        f"les lignes d'un même formulaire (parent 1 et parent 2) ne concordent que dans "
+        f"{100 * r_in:.0f} % des cas, contre {100 * r_out:.0f} % ailleurs : comme si chaque "
+        f"ligne avait été tirée séparément"
+    )
+    return GroupCheck("coherence", sig, p, text)
+
+
+# --------------------------------------------------------------------------- standalone
+
+
+def _tokens(ds: Dataset, complete: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    n = ds.table.num_rows
+    strength = np.zeros(n)
+    reason = np.full(n, -1, dtype=np.int32)
+    texts: list[str] = []
+    c = _codes(ds, "token")
+    if c is None:
+        return strength, reason, texts
+    has = c >= 0
+    if has.sum() < 0.5 * n:
+        return strength, reason, texts
+    counts = np.bincount(c[has])
+    reused = has & (counts[np.maximum(c, 0)] > 1)
+    if reused.any():
+        texts.append("jeton utilisé par plusieurs réponses")
+        strength[reused] = 0.9
+        reason[reused] = len(texts) - 1
+    missing = ~has & complete
+    if missing.any():
+        texts.append("réponse sans jeton dans une enquête à jetons")
+        strength[missing] = 0.7
+        reason[missing] = len(texts) - 1
+    return strength, reason, texts
+
+
+def _duplicates(
+    encoded: list[Encoded], n: int, text_codes: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Identical answer vectors that chance would almost never produce.
+
+    Short questionnaires repeat the same vectors honestly, so a duplicate only
+    counts when its probability under the survey's own per-column answer shares
+    makes the observed count very unlikely.
+    """
+    strength = np.zeros(n)
+    reason = np.full(n, -1, dtype=np.int32)
+    texts: list[str] = []
+    cols = [e.codes[:, r] for e in encoded for r in range(e.codes.shape[1])] + text_codes
+    # Answers within a form are correlated (parents agree, opinions cluster), so the
+    # independence model below is only trusted for questionnaires with many columns.
+    if len(cols) < _MIN_DUP_COLUMNS or n < 20:
+        return strength, reason, texts
+    mat = np.stack(cols, axis=1).astype(np.int64)
+    answered = (mat >= 0).sum(axis=1)
+    logp = np.zeros(n)
+    for j in range(mat.shape[1]):
+        v = mat[:, j] + 1
+        freq = np.bincount(v) / n
+        logp += np.log(freq[v])
+    _, inv, cnt = np.unique(mat, axis=0, return_inverse=True, return_counts=True)
+    inv = inv.ravel()
+    k = cnt[inv]
+    expected = n * np.exp(logp)
+    # Probability of seeing k or more copies of this vector by chance.
+    p = stats.poisson.sf(k - 1, expected)
+    hit = (k >= 3) & (p * len(cnt) < 1e-6) & (answered >= _MIN_DUP_COLUMNS)
+    if hit.any():
+        texts.append("réponse identique à plusieurs autres, ce que le hasard n'explique pas")
+        strength[hit] = 0.6
+        reason[hit] = 0
+    return strength, reason, texts
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def analyse(ds: Dataset, progress: Progress | None = None) -> Analysis:
+    progress = progress or _noop
+    t = ds.table
+    n = t.num_rows
+    sub = _col(ds, "submitted")
+    complete = np.ones(n, dtype=bool) if sub is None else ~np.isnan(sub)
+    dur = _col(ds, "duration")
+    encoded = encode_answers(ds)
+    progress(0.1, "réponses encodées")
+    codes: dict[str, np.ndarray] = {}
+    for c, _ in _NET_COLS:
+        v = _codes(ds, c)
+        if v is not None:
+            codes[c] = v
+    bursts: list[Burst] = []
+    if sub is not None:
+        rows = np.flatnonzero(complete)
+        order = rows[np.argsort(sub[rows], kind="stable")]
+        times = sub[order]
+        bursts = find_bursts(times, order)
+        progress(0.4, f"{len(bursts)} rafale(s) repérée(s)")
+        # Baselines come from the calm part of the survey: two salvos must not
+        # serve as each other's reference.
+        rest = complete.copy()
+        for b in bursts:
+            rest[b.rows] = False
+        calm = np.flatnonzero(rest)
+        totals = {
+            k: np.bincount(v[calm][v[calm] >= 0], minlength=int(v.max()) + 1)
+            for k, v in codes.items()
+        }
+        calm_agree, calm_total = _agreement(encoded, calm)
+        for i, b in enumerate(bursts):
+            tb = sub[b.rows]
+            b.evidence = (
+                f"{len(b.rows)} réponses en {_fmt_dur(max(b.end - b.start, 1))}, alors que le "
+                f"rythme autour est d'environ {_fmt_rate(b.expected)}"
+            )
+            b.checks.append(_check_spacing(b, tb))
+            if dur is not None:
+                b.checks.append(_check_duration(b.rows, dur, calm))
+            if codes:
+                b.checks.append(_check_network(b.rows, codes, totals))
+            shift, _ = _check_shift(b.rows, rest, encoded)
+            b.checks.append(shift)
+            b.checks.append(_check_coherence(b.rows, encoded, calm_agree, calm_total))
+            if i % 16 == 0:
+                progress(0.4 + 0.4 * (i + 1) / max(len(bursts), 1), "examen des rafales")
+    progress(0.8, "détecteurs individuels")
+    individual: dict[str, np.ndarray] = {}
+    reasons: dict[str, tuple[np.ndarray, list[str]]] = {}
+    s, r, texts = _tokens(ds, complete)
+    individual["jetons"], reasons["jetons"] = s, (r, texts)
+    text_codes = [c for c in (_codes(ds, col) for col in ds.text_columns) if c is not None]
+    s, r, texts = _duplicates(encoded, n, text_codes)
+    individual["doublons"], reasons["doublons"] = s, (r, texts)
+    if dur is not None:
+        d = dur[complete & ~np.isnan(dur)]
+        if len(d) >= 20:
+            cut = min(float(np.percentile(d, 1)), 0.2 * float(np.median(d)))
+            fast = np.nan_to_num(dur, nan=np.inf) < cut
+            individual["duree"] = np.where(fast, 0.3, 0.0)
+            reasons["duree"] = (
+                np.where(fast, 0, -1).astype(np.int32),
+                [f"rempli en moins de {_fmt_dur(cut)} (médiane {_fmt_dur(float(np.median(d)))})"],
+            )
+    return Analysis(n, t.column("id"), complete, bursts, individual, reasons, encoded)
+
+
+def combine(a: Analysis, disabled: Iterable[str] = ()) -> Scores:
+    """Per-response score in [0, 1], flags and clusters, with some detectors switched off."""
+    off = set(disabled)
+    n = a.n
+    cluster_score = np.zeros(n)
+    cluster = np.zeros(n, dtype=np.int32)
+    clusters: list[dict[str, object]] = []
+    if "rafales" not in off:
+        for b in a.bursts:
+            sig = [c for c in b.checks if c.significant and c.key not in off]
+            conf = _CONFIDENCE[min(len(sig), 5)]
+            if conf == 0:
+                continue
+            indiv = [c for c in sig if c.sharing is not None]
+            if indiv:
+                fit = np.zeros(len(b.rows))
+                for c in indiv:
+                    assert c.sharing is not None
+                    fit += _FIT_WEIGHT[c.key] * np.isin(b.rows, c.sharing)
+                fit /= sum(_FIT_WEIGHT[c.key] for c in indiv)
+            else:
+                fit = np.ones(len(b.rows))
+            s = conf * fit
+            better = s > cluster_score[b.rows]
+            cluster_score[b.rows] = np.maximum(cluster_score[b.rows], s)
+            num = len(clusters) + 1
+            chosen = b.rows[better & (s >= THRESHOLD)]
+            cluster[chosen] = num
+            clusters.append(
+                {
+                    "cluster": num,
+                    "start": b.start,
+                    "end": b.end,
+                    "size": len(b.rows),
+                    "flagged": int((s >= THRESHOLD).sum()),
+                    "confidence": conf,
+                    "evidence": b.evidence,
+                    "checks": [
+                        {
+                            "check": c.key,
+                            "significant": c.significant,
+                            "p": c.p,
+                            "evidence": c.evidence,
+                        }
+                        for c in b.checks
+                        if c.key not in off and c.evidence
+                    ],
+                    "rows": b.rows,
+                }
+            )
+    keep = 1.0 - cluster_score
+    for key, s in a.individual.items():
+        if key in off:
+            continue
+        keep *= 1.0 - s
+    score = np.clip(1.0 - keep, 0.0, 1.0)
+    score[~a.complete] = np.minimum(score[~a.complete], 1.0)
+    flagged = score >= THRESHOLD
+    cluster[~flagged] = 0
+    return Scores(score, flagged, cluster, clusters)
+
+
+def reasons_for(a: Analysis, sc: Scores, i: int, off: Iterable[str] = ()) -> list[str]:
+    """Readable reasons for response ``i``."""
+    disabled = set(off)
+    out: list[str] = []
+    c = int(sc.cluster[i])
+    if c:
+        info = sc.clusters[c - 1]
+        out.append(f"groupe {c} : {info['evidence']}")
+        rows = info["rows"]
+        assert isinstance(rows, np.ndarray)
+        for b in a.bursts:
+            if b.rows is rows:
+                for chk in b.checks:
+                    if not chk.significant or chk.key in disabled:
+                        continue
+                    if chk.sharing is None or i in set(chk.sharing.tolist()):
+                        out.append(chk.evidence)
+                break
+    for key, (idx, texts) in a.individual_reason.items():
+        if key in disabled:
+            continue
+        j = int(idx[i])
+        if j >= 0:
+            out.append(texts[j])
+    return out

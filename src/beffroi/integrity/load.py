@@ -1,0 +1,733 @@
+"""Import survey exports into the normalised table the detectors read.
+
+Normalised columns (all optional except ``id``; a missing one disables the
+checks that need it and is listed in ``Dataset.checks_skipped``):
+
+========== ========= ======================================================
+column     type      meaning
+========== ========= ======================================================
+id         string    the response id exactly as in the input
+submitted  float64   submission time, seconds since the epoch (null: incomplete)
+started    float64   start time, seconds since the epoch
+duration   float64   completion time in seconds
+ip         string    keyed pseudonym of the network address
+net        string    keyed pseudonym of its /24 (IPv4) or /48 (IPv6) prefix
+ua         string    keyed pseudonym of the user agent
+lang       string    start language
+ref        string    referrer URL
+token      string    keyed pseudonym of the access token
+========== ========= ======================================================
+
+Every other column is an answer column, named ``Q`` or ``Q[ROW]``
+(LimeSurvey's question-code headings); a value is the answer code, null for no
+answer.  ``Dataset.questions`` groups those columns into questions, and marks
+questions whose rows are *repeated rows* (the same question answered by
+parent 1 and parent 2 of one form).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import hmac
+import io
+import ipaddress
+import os
+import re
+import secrets
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from beffroi.integrity.errors import InputError
+
+META = ("id", "submitted", "started", "duration", "ip", "net", "ua", "lang", "ref", "token")
+
+# LimeSurvey meta columns -> normalised role.
+_LS_META = {
+    "id": "id",
+    "submitdate": "submitted",
+    "startdate": "started",
+    "datestamp": "datestamp",
+    "lastpage": "lastpage",
+    "startlanguage": "lang",
+    "seed": "seed",
+    "token": "token",
+    "ipaddr": "ip",
+    "refurl": "ref",
+    "interviewtime": "duration",
+}
+# Full-text headings of the same columns (LimeSurvey in French and English).
+_LS_FULL = {
+    "response id": "id",
+    "id de la réponse": "id",
+    "id réponse": "id",
+    "date submitted": "submitdate",
+    "date de soumission": "submitdate",
+    "date d'envoi": "submitdate",
+    "date de validation": "submitdate",
+    "last page": "lastpage",
+    "dernière page": "lastpage",
+    "start language": "startlanguage",
+    "langue de départ": "startlanguage",
+    "seed": "seed",
+    "graine": "seed",
+    "token": "token",
+    "access code": "token",
+    "code d'accès": "token",
+    "jeton": "token",
+    "date started": "startdate",
+    "date de début": "startdate",
+    "date de départ": "startdate",
+    "date last action": "datestamp",
+    "date de la dernière action": "datestamp",
+    "ip address": "ipaddr",
+    "adresse ip": "ipaddr",
+    "referrer url": "refurl",
+    "url de provenance": "refurl",
+    "url de référence": "refurl",
+    "url référente": "refurl",
+    "total time": "interviewtime",
+    "durée totale": "interviewtime",
+    "temps total": "interviewtime",
+}
+_NO_ANSWER = {"", "n/a", "no answer", "sans réponse", "pas de réponse", "-oth-"}
+_TIME_FORMATS = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+)
+_CODE_HEADING = re.compile(r"^([A-Za-z][A-Za-z0-9_]*(?:\[[^\]]+\])?)(?:\.|:)\s")
+_TIMING = re.compile(r"(?:Time|groupTime\d+)$")
+
+
+@dataclass
+class Question:
+    code: str
+    label: str
+    # (column in the table, row label); a single-choice question has one row, label "".
+    rows: list[tuple[str, str]]
+    options: dict[str, str] = field(default_factory=dict)
+    repeated: bool = False
+
+
+@dataclass
+class Dataset:
+    """A normalised survey table plus what is known about its structure."""
+
+    table: pa.Table
+    questions: list[Question]
+    segment: str | None = None
+    segment_labels: dict[str, str] = field(default_factory=dict)
+    checks_skipped: list[dict[str, str]] = field(default_factory=list)
+    source: str = ""
+    n_incomplete: int = 0
+    text_columns: list[str] = field(default_factory=list)
+
+    def skip(self, check: str, reason: str) -> None:
+        self.checks_skipped.append({"check": check, "reason": reason})
+
+
+class Pseudonymiser:
+    """Keyed pseudonyms (HMAC-SHA256), so raw addresses never leave the loader."""
+
+    def __init__(self, key: bytes | None = None):
+        env = os.environ.get("BEFFROI_PSEUDONYM_KEY")
+        self.key = key or (env.encode() if env else secrets.token_bytes(32))
+
+    def one(self, kind: str, value: str) -> str:
+        return hmac.new(self.key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:12]
+
+    def array(self, kind: str, values: pa.Array) -> pa.Array:
+        """Pseudonymise only the distinct values: exports repeat addresses a lot."""
+        enc = pc.dictionary_encode(values)
+        if isinstance(enc, pa.ChunkedArray):
+            enc = enc.combine_chunks()
+        uniq = enc.dictionary.to_pylist()
+        mapped = pa.array([self.one(kind, v) if v else None for v in uniq], pa.string())
+        return pc.take(mapped, enc.indices)
+
+
+def _prefixes(values: pa.Array) -> pa.Array:
+    """The /24 of an IPv4 address or the /48 of an IPv6 one (None when unparseable)."""
+    enc = pc.dictionary_encode(values)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    out: list[str | None] = []
+    for v in enc.dictionary.to_pylist():
+        v = (v or "").strip()
+        if not v:
+            out.append(None)
+        elif ":" not in v and v.count(".") == 3:
+            out.append(v.rsplit(".", 1)[0] + ".0/24")
+        else:
+            try:
+                net = ipaddress.ip_network(f"{v}/48", strict=False)
+                out.append(str(net))
+            except ValueError:
+                out.append(None)
+    return pc.take(pa.array(out, pa.string()), enc.indices)
+
+
+# --------------------------------------------------------------------------- reading CSV
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # LimeSurvey's other export encoding; cp1252 is Latin-1 plus the curly quotes.
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: 0 for d in ",;\t"}
+    quoted = False
+    for ch in first_line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _locate_bad_row(text: str, delim: str, width: int) -> InputError:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    try:
+        for n, row in enumerate(reader):
+            if n == 0:
+                continue
+            if row and len(row) != width:
+                return InputError(
+                    f"CSV mal formé à la ligne {reader.line_num} : {len(row)} champs au lieu "
+                    f"de {width} (séparateur « {delim} »).",
+                    line=reader.line_num,
+                )
+    except csv.Error as exc:
+        return InputError(
+            f"CSV mal formé à la ligne {reader.line_num} : {exc}.", line=reader.line_num
+        )
+    return InputError("CSV mal formé : le fichier ne peut pas être lu comme un tableau.")
+
+
+def read_csv_text(text: str) -> tuple[pa.Table, str]:
+    """Parse CSV text into an all-string table; errors name the line."""
+    if not text.strip():
+        raise InputError("Le fichier est vide (ligne 1) : aucune en-tête, aucune réponse.", line=1)
+    first = text.split("\n", 1)[0].rstrip("\r")
+    delim = _sniff_delimiter(first)
+    try:
+        header = next(csv.reader([first], delimiter=delim))
+    except csv.Error as exc:
+        raise InputError(f"En-tête illisible (ligne 1) : {exc}.", line=1) from exc
+    header = [h.strip() for h in header]
+    seen: dict[str, int] = {}
+    for i, h in enumerate(header):
+        if not h:
+            raise InputError(f"En-tête vide à la colonne {i + 1} (ligne 1).", line=1)
+        if h in seen:
+            raise InputError(
+                f"Colonne « {h} » en double dans l'en-tête (colonnes {seen[h] + 1} et {i + 1}).",
+                line=1,
+                column=h,
+            )
+        seen[h] = i
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.string() for h in header},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise _locate_bad_row(text, delim, len(header)) from exc
+    if table.num_rows == 0:
+        raise InputError("Le fichier ne contient aucune réponse (rien après la ligne 1).", line=2)
+    return table, delim
+
+
+def _record_line(text: str, delim: str, index: int) -> int:
+    """The file line where data record ``index`` (0-based) starts."""
+    if text.count("\n") == 0:
+        return index + 2
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    line = 1
+    for n, _ in enumerate(reader):
+        if n == index + 1:
+            return line
+        line = reader.line_num + 1
+    return index + 2
+
+
+def parse_times(col: pa.Array, name: str, line_of: Any, fmt: str | None = None) -> np.ndarray:
+    """Seconds since the epoch (float, NaN for empty); an unreadable date raises InputError."""
+    col = pc.utf8_trim_whitespace(col)
+    empty = pc.equal(col, "")
+    formats = (fmt,) if fmt else _TIME_FORMATS
+    result: pa.Array | None = None
+    for f in formats:
+        parsed = pc.strptime(col, format=f, unit="s", error_is_null=True)
+        result = parsed if result is None else pc.coalesce(result, parsed)
+    assert result is not None
+    bad = pc.and_(pc.invert(empty), pc.is_null(result))
+    if isinstance(bad, pa.ChunkedArray):
+        bad = bad.combine_chunks()
+    if pc.any(bad).as_py():
+        i = int(np.flatnonzero(bad.to_numpy(zero_copy_only=False))[0])
+        line = line_of(i)
+        raise InputError(
+            f"Date illisible à la ligne {line}, colonne « {name} » : « {col[i].as_py()} » "
+            f"(formats acceptés : AAAA-MM-JJ HH:MM:SS, JJ/MM/AAAA HH:MM…).",
+            line=line,
+            column=name,
+        )
+    secs = pc.cast(pc.cast(result, pa.timestamp("s")), pa.int64())
+    out = secs.to_numpy(zero_copy_only=False)
+    return np.asarray(np.where(np.isnan(out.astype(float)), np.nan, out.astype(float)))
+
+
+def parse_numbers(col: pa.Array, name: str, line_of: Any) -> np.ndarray:
+    col = pc.utf8_trim_whitespace(col)
+    col = pc.replace_substring(col, ",", ".")
+    empty = pc.equal(col, "")
+    vals = pc.cast(pc.if_else(empty, None, col), pa.string())
+    try:
+        out = pc.cast(vals, pa.float64())
+    except pa.ArrowInvalid:
+        arr = vals.to_pylist()
+        for i, v in enumerate(arr):
+            if v is None:
+                continue
+            try:
+                float(v)
+            except ValueError:
+                line = line_of(i)
+                raise InputError(
+                    f"Nombre illisible à la ligne {line}, colonne « {name} » : « {v} ».",
+                    line=line,
+                    column=name,
+                ) from None
+        raise
+    return np.asarray(out.to_numpy(zero_copy_only=False), dtype=float)
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def _answer_values(col: pa.Array) -> pa.Array:
+    col = pc.utf8_trim_whitespace(col)
+    low = pc.utf8_lower(col)
+    is_none = pc.is_in(low, value_set=pa.array(sorted(_NO_ANSWER)))
+    return pc.if_else(is_none, pa.scalar(None, pa.string()), col)
+
+
+def _split_code(col: str) -> tuple[str, str]:
+    if col.endswith("]") and "[" in col:
+        base, row = col[:-1].split("[", 1)
+        return base.strip(), row.strip()
+    return col, ""
+
+
+def build_questions(
+    columns: Iterable[str],
+    table: pa.Table,
+    labels: dict[str, str] | None = None,
+    repeated: dict[str, list[str]] | None = None,
+    max_categories: int = 30,
+) -> tuple[list[Question], list[str]]:
+    """Group answer columns into questions; detect repeated rows.
+
+    Without a structure file, the rows of array questions are taken as repeated
+    respondents when at least two array questions share the exact same row codes
+    (a measure asked to parent 1 and parent 2 of each form), since ordinary
+    array items differ from one question to the next.
+    """
+    labels = labels or {}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    text_cols: list[str] = []
+    for c in columns:
+        col = table.column(c)
+        n_distinct = pc.count_distinct(col).as_py()
+        if n_distinct > max_categories and n_distinct > 0.05 * max(1, table.num_rows):
+            text_cols.append(c)
+            continue
+        base, row = _split_code(c)
+        groups.setdefault(base, []).append((c, row))
+    questions: list[Question] = []
+    rowsets: dict[tuple[str, ...], int] = {}
+    for rows in groups.values():
+        if len(rows) > 1:
+            key = tuple(r for _, r in rows)
+            rowsets[key] = rowsets.get(key, 0) + 1
+    for base, rows in groups.items():
+        if repeated is not None:
+            is_rep = base in repeated
+        else:
+            is_rep = len(rows) > 1 and len(rows) <= 6 and rowsets[tuple(r for _, r in rows)] >= 2
+        questions.append(
+            Question(
+                code=base,
+                label=labels.get(base, base),
+                rows=[(c, labels.get(c, r)) for c, r in rows],
+                repeated=is_rep,
+            )
+        )
+    return questions, text_cols
+
+
+def _pick_segment(
+    ds: Dataset, electorate: dict[str, int] | None, forced: str | None = None
+) -> None:
+    singles = [q for q in ds.questions if len(q.rows) == 1]
+    if forced:
+        cands = [q for q in singles if q.code == forced or q.rows[0][0] == forced]
+        if not cands:
+            raise InputError(f"Colonne de segment « {forced} » introuvable.", column=forced)
+        q = cands[0]
+    elif electorate:
+        best, score = None, 0
+        for q in singles:
+            vals = set(pc.unique(ds.table.column(q.rows[0][0])).to_pylist()) - {None}
+            hit = len(vals & set(electorate))
+            if hit > score:
+                best, score = q, hit
+        q = best  # type: ignore[assignment]
+    else:
+        q = None  # type: ignore[assignment]
+        for cand in singles:
+            n = pc.count_distinct(ds.table.column(cand.rows[0][0])).as_py()
+            if 2 <= n <= 30:
+                q = cand
+                break
+    if q is None:
+        ds.skip("segments", "aucune question à choix unique ne ressemble à un segment (école…)")
+        return
+    ds.segment = q.rows[0][0]
+    ds.segment_labels = dict(q.options)
+    ds.questions = [x for x in ds.questions if x is not q]
+
+
+def _finish(
+    ds: Dataset,
+    raw: pa.Table,
+    roles: dict[str, str],
+    text: str,
+    delim: str,
+    pseud: Pseudonymiser,
+    time_format: str | None = None,
+) -> None:
+    """Fill the normalised meta columns from ``roles`` (normalised name -> input column)."""
+
+    def line_of(i: int) -> int:
+        return _record_line(text, delim, i)
+
+    n = raw.num_rows
+    cols: dict[str, pa.Array | np.ndarray] = {}
+    id_col = roles.get("id")
+    if id_col is None:
+        raise InputError(
+            "Colonne d'identifiant absente : il faut une colonne « id » (LimeSurvey) "
+            "ou une correspondance `id = …` dans le fichier de correspondance.",
+            line=1,
+            column="id",
+        )
+    ids = pc.utf8_trim_whitespace(raw.column(id_col).combine_chunks())
+    empty = pc.equal(ids, "")
+    if pc.any(empty).as_py():
+        i = int(np.flatnonzero(empty.to_numpy(zero_copy_only=False))[0])
+        raise InputError(
+            f"Identifiant vide à la ligne {line_of(i)}, colonne « {id_col} ».",
+            line=line_of(i),
+            column=id_col,
+        )
+    if pc.count_distinct(ids).as_py() != n:
+        enc = pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False)
+        first = np.full(int(enc.max()) + 1, -1, dtype=np.int64)
+        for i, code in enumerate(enc):
+            if first[code] >= 0:
+                a, b = line_of(int(first[code])), line_of(i)
+                raise InputError(
+                    f"Identifiant « {ids[i].as_py()} » en double (colonne « {id_col} », "
+                    f"lignes {a} et {b}).",
+                    line=b,
+                    column=id_col,
+                )
+            first[code] = i
+    cols["id"] = ids
+    for role, kind in (("submitted", "t"), ("started", "t"), ("duration", "n")):
+        src = roles.get(role)
+        if src is None:
+            continue
+        col = raw.column(src).combine_chunks()
+        cols[role] = (
+            parse_times(col, src, line_of, time_format)
+            if kind == "t"
+            else parse_numbers(col, src, line_of)
+        )
+    if "duration" not in cols and "submitted" in cols and "started" in cols:
+        d = np.asarray(cols["submitted"]) - np.asarray(cols["started"])
+        cols["duration"] = np.where(d >= 0, d, np.nan)
+    for role in ("ip", "ua", "token"):
+        src = roles.get(role)
+        if src is None:
+            continue
+        col = pc.utf8_trim_whitespace(raw.column(src).combine_chunks())
+        if role == "ip":
+            cols["net"] = pseud.array("net", _prefixes(col))
+        cols[role] = pseud.array(role, col)
+    for role in ("lang", "ref"):
+        src = roles.get(role)
+        if src is not None:
+            col = pc.utf8_trim_whitespace(raw.column(src).combine_chunks())
+            cols[role] = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+    arrays = {k: (pa.array(v) if isinstance(v, np.ndarray) else v) for k, v in cols.items()}
+    answer_cols = [q_col for q in ds.questions for q_col, _ in q.rows] + ds.text_columns
+    for c in answer_cols:
+        arrays[c] = _answer_values(raw.column(c).combine_chunks())
+    ds.table = pa.table(arrays)
+    if "submitted" in arrays:
+        ds.n_incomplete = int(pc.sum(pc.is_nan(arrays["submitted"])).as_py() or 0)
+    for role, check, why in (
+        ("submitted", "arrivées et rafales", "pas de date de soumission"),
+        ("duration", "temps de remplissage", "ni durée (interviewtime) ni date de début"),
+        ("ip", "concentration réseau", "pas d'adresse IP (ipaddr)"),
+        ("ua", "navigateur (user agent)", "pas de colonne de navigateur dans l'export"),
+        ("token", "état des jetons", "pas de colonne de jeton (enquête ouverte)"),
+        ("ref", "provenance (referrer)", "pas d'URL de provenance"),
+        ("lang", "langue", "pas de langue de départ"),
+    ):
+        if role not in arrays:
+            ds.skip(check, why)
+    if "ip" in arrays:
+        nonnull = pc.drop_null(arrays["ip"])
+        if len(nonnull) and pc.count_distinct(nonnull).as_py() == 1 and n > 20:
+            ds.skip("concentration réseau", "toutes les adresses IP sont identiques (anonymisées)")
+
+
+def _roles_from_header(header: list[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """Map headings to roles; return (roles, renamed answer columns, answer headings)."""
+    roles: dict[str, str] = {}
+    rename: dict[str, str] = {}
+    answers: list[str] = []
+    for h in header:
+        key = h.strip()
+        ls = key if key in _LS_META else _LS_FULL.get(key.lower())
+        if ls in _LS_META:
+            role = _LS_META[ls]
+            if role in META and role not in roles:
+                roles[role] = h
+            continue
+        if _TIMING.search(key) or key.lower().startswith(("temps pour", "time for")):
+            continue
+        m = _CODE_HEADING.match(key)
+        if m:
+            rename[h] = m.group(1)
+        else:
+            # Full question text as heading: "text [row label]" -> "text[row label]".
+            mm = re.match(r"^(.*\S)\s*\[([^\]]+)\]$", key)
+            rename[h] = f"{mm.group(1)}[{mm.group(2)}]" if mm else key
+        answers.append(h)
+    return roles, rename, answers
+
+
+def load_limesurvey(
+    path: Path | None = None,
+    *,
+    text: str | None = None,
+    electorate: dict[str, int] | None = None,
+    structure: Path | None = None,
+    pseudonymiser: Pseudonymiser | None = None,
+) -> Dataset:
+    """Read a LimeSurvey response export (CSV, codes or full headings/answers)."""
+    if text is None:
+        assert path is not None
+        try:
+            raw_bytes = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"Impossible de lire le fichier {path} : {exc.strerror}.") from exc
+        text = _decode(raw_bytes)
+    elif text.startswith("\ufeff"):
+        text = text[1:]
+    raw, delim = read_csv_text(text)
+    header = raw.column_names
+    roles, rename, answers = _roles_from_header(header)
+    raw = raw.rename_columns([rename.get(h, h) for h in header])
+    if "id" not in roles:
+        raise InputError(
+            "Colonne « id » absente de l'en-tête (ligne 1) : ce n'est pas un export de "
+            "réponses LimeSurvey, ou utilisez --format csv avec un fichier de correspondance.",
+            line=1,
+            column="id",
+        )
+    renamed = [rename[h] for h in answers]
+    labels: dict[str, str] = {}
+    options: dict[str, dict[str, str]] = {}
+    if structure is not None:
+        from beffroi.integrity.lss import read_lss
+
+        labels, options = read_lss(structure)
+    questions, text_cols = build_questions(renamed, raw, labels)
+    _apply_options(questions, options)
+    ds = Dataset(raw, questions, source=str(path or "<texte>"), text_columns=text_cols)
+    _finish(ds, raw, roles, text, delim, pseudonymiser or Pseudonymiser())
+    _pick_segment(ds, electorate)
+    if ds.segment and structure is not None:
+        ds.segment_labels = options.get(_split_code(ds.segment)[0], {})
+    return ds
+
+
+def _apply_options(questions: list[Question], options: dict[str, dict[str, str]]) -> None:
+    for q in questions:
+        if q.code in options:
+            q.options = dict(options[q.code])
+        else:
+            q.options = {}
+
+
+def load_mapped(
+    path: Path,
+    mapping: Path,
+    *,
+    electorate: dict[str, int] | None = None,
+    pseudonymiser: Pseudonymiser | None = None,
+) -> Dataset:
+    """Read a generic CSV with a TOML mapping (see docs/formats/audit-json.md)."""
+    try:
+        conf = tomllib.loads(mapping.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"Impossible de lire la correspondance {mapping} : {exc}.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"Correspondance TOML invalide ({mapping}) : {exc}.") from exc
+    cols = conf.get("columns", {})
+    if not isinstance(cols, dict) or "id" not in cols:
+        raise InputError(
+            'La correspondance doit avoir une table [columns] avec au moins `id = "…"`.'
+        )
+    try:
+        text = _decode(path.read_bytes())
+    except OSError as exc:
+        raise InputError(f"Impossible de lire le fichier {path} : {exc.strerror}.") from exc
+    raw, delim = read_csv_text(text)
+    header = raw.column_names
+    role_keys = {
+        "id": "id",
+        "submitted": "submitted",
+        "time": "submitted",
+        "started": "started",
+        "duration": "duration",
+        "ip": "ip",
+        "network": "ip",
+        "user_agent": "ua",
+        "ua": "ua",
+        "language": "lang",
+        "referrer": "ref",
+        "token": "token",
+    }
+    roles: dict[str, str] = {}
+    for key, role in role_keys.items():
+        if key in cols:
+            name = str(cols[key])
+            if name not in header:
+                raise InputError(
+                    f"Colonne « {name} » (correspondance `{key}`) absente de l'en-tête (ligne 1).",
+                    line=1,
+                    column=name,
+                )
+            roles[role] = name
+    segment = cols.get("segment")
+    used = set(roles.values())
+    answers = conf.get("answers") or cols.get("answers")
+    if answers is None:
+        answers = [h for h in header if h not in used]
+    for a in answers:
+        if a not in header:
+            raise InputError(
+                f"Colonne de réponse « {a} » absente de l'en-tête (ligne 1).", column=a
+            )
+    repeated_conf = conf.get("repeated", {})
+    repeated: dict[str, list[str]] | None = None
+    rename: dict[str, str] = {}
+    if repeated_conf:
+        repeated = {}
+        for q, members in repeated_conf.items():
+            repeated[q] = list(members)
+            for k, m in enumerate(members, start=1):
+                if m not in header:
+                    raise InputError(f"Colonne « {m} » (répétition {q}) absente.", column=m)
+                rename[m] = f"{q}[{k}]"
+    raw = raw.rename_columns([rename.get(h, h) for h in header])
+    answers = [rename.get(a, a) for a in answers]
+    labels = {str(k): str(v) for k, v in conf.get("labels", {}).items()}
+    questions, text_cols = build_questions(answers, raw, labels, repeated)
+    for q in questions:
+        if q.repeated:
+            q.rows = [(c, labels.get(c, f"Ligne {i}")) for i, (c, _) in enumerate(q.rows, 1)]
+    ds = Dataset(raw, questions, source=str(path), text_columns=text_cols)
+    _finish(ds, raw, roles, text, delim, pseudonymiser or Pseudonymiser(), conf.get("time_format"))
+    _pick_segment(ds, electorate, str(segment) if segment else None)
+    return ds
+
+
+def from_table(
+    data: pa.Table | list[dict[str, Any]],
+    *,
+    questions: list[Question] | None = None,
+    segment: str | None = None,
+) -> Dataset:
+    """Wrap an in-memory table that already has the normalised columns (see module doc)."""
+    table = data if isinstance(data, pa.Table) else pa.Table.from_pylist(data)
+    if "id" not in table.column_names:
+        raise InputError("La table n'a pas de colonne « id ».", column="id")
+    table = table.set_column(
+        table.column_names.index("id"), "id", pc.cast(table.column("id"), pa.string())
+    )
+    for c in ("submitted", "started", "duration"):
+        if c in table.column_names:
+            v = pc.cast(table.column(c), pa.float64())
+            table = table.set_column(table.column_names.index(c), c, pc.fill_null(v, np.nan))
+    answer_cols = [c for c in table.column_names if c not in META and c != segment]
+    for c in answer_cols:
+        table = table.set_column(
+            table.column_names.index(c), c, pc.cast(table.column(c), pa.string())
+        )
+    if questions is None:
+        questions, text_cols = build_questions(answer_cols, table)
+    else:
+        text_cols = []
+    if pc.count_distinct(table.column("id")).as_py() != table.num_rows:
+        raise InputError("Identifiants en double dans la table.", column="id")
+    ds = Dataset(table, questions, segment=segment, source="<table>", text_columns=text_cols)
+    for role, check in (
+        ("submitted", "arrivées et rafales"),
+        ("duration", "temps de remplissage"),
+        ("ip", "concentration réseau"),
+        ("ua", "navigateur (user agent)"),
+        ("token", "état des jetons"),
+    ):
+        if role not in table.column_names:
+            ds.skip(check, f"pas de colonne « {role} » dans la table")
+    if "submitted" in table.column_names:
+        ds.n_incomplete = int(pc.sum(pc.is_nan(table.column("submitted"))).as_py() or 0)
+    return ds
