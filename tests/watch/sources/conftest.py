@@ -147,3 +147,260 @@ def dead_url() -> str:
     port = sock.getsockname()[1]
     sock.close()
     return f"http://127.0.0.1:{port}"
+
+
+def make_status(
+    status_id: int,
+    text: str = "",
+    *,
+    acct: str = "marie",
+    tags: tuple[str, ...] = ("inondation",),
+    bot: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A status as Mastodon 4.x serialises it (the fields Beffroi reads and more)."""
+    created = datetime(2026, 11, 23, 3, 0, tzinfo=UTC).timestamp() + status_id
+    return {
+        "id": str(status_id),
+        "created_at": datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "in_reply_to_id": None,
+        "in_reply_to_account_id": None,
+        "sensitive": False,
+        "spoiler_text": "",
+        "visibility": "public",
+        "language": "fr",
+        "uri": f"https://mastodon.invalid/users/{acct}/statuses/{status_id}",
+        "url": f"https://mastodon.invalid/@{acct}/{status_id}",
+        "replies_count": 0,
+        "reblogs_count": 0,
+        "favourites_count": 0,
+        "content": f"<p>{text or f'Message {status_id}'} "
+        + " ".join(
+            f'<a href="https://mastodon.invalid/tags/{t}" class="mention hashtag">'
+            f"#<span>{t}</span></a>"
+            for t in tags
+        )
+        + "</p>",
+        "reblog": None,
+        "application": None,
+        "account": {
+            "id": "109",
+            "username": acct.split("@")[0],
+            "acct": acct,
+            "display_name": "Marie D.",
+            "locked": False,
+            "bot": bot,
+            "group": False,
+            "created_at": "2022-11-01T00:00:00.000Z",
+            "note": "<p>Habitante d'Alès</p>",
+            "url": f"https://mastodon.invalid/@{acct}",
+            "avatar": "https://mastodon.invalid/avatar.png",
+            "followers_count": 10,
+            "following_count": 5,
+            "statuses_count": 42,
+            "fields": [],
+            "emojis": [],
+        },
+        "media_attachments": [],
+        "mentions": [],
+        "tags": [{"name": t, "url": f"https://mastodon.invalid/tags/{t}"} for t in tags],
+        "emojis": [],
+        "card": None,
+        "poll": None,
+        **extra,
+    }
+
+
+class FakeMastodon:
+    """A loopback Mastodon instance: instance endpoints, REST timelines, SSE streaming.
+
+    ``timelines[key]`` holds the statuses the REST API knows (key ``tag:NAME``,
+    ``public`` or ``local``); ``push(key, chunk)`` writes raw bytes to every
+    open stream of that key; ``drop(key)`` closes them mid-stream.
+    """
+
+    def __init__(self) -> None:
+        import queue
+        from urllib.parse import parse_qs, urlsplit
+
+        self.timelines: dict[str, list[dict[str, Any]]] = {}
+        self.requests: list[str] = []
+        self.streams: dict[str, list[queue.Queue[bytes | None]]] = {}
+        self.connections: dict[str, int] = {}
+        self.closing = threading.Event()
+        self.cond = threading.Condition()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def json(self, payload: Any, status: int = 200) -> None:
+                import json
+
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                fake.requests.append(self.path)
+                parts = urlsplit(self.path)
+                path = parts.path.rstrip("/")
+                query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+                if path == "/api/v1/instance":
+                    self.json(fake.instance_v1())
+                elif path == "/api/v2/instance":
+                    self.json(fake.instance_v2())
+                elif path.startswith("/api/v1/timelines/"):
+                    rest = path.removeprefix("/api/v1/timelines/")
+                    if rest.startswith("tag/"):
+                        key = "tag:" + rest[4:].lower()
+                    elif rest == "public":
+                        key = "local" if query.get("local") in ("1", "true") else "public"
+                    else:
+                        self.json({"error": "Record not found"}, 404)
+                        return
+                    self.json(fake.page(key, query))
+                elif path.startswith("/api/v1/streaming/"):
+                    rest = path.removeprefix("/api/v1/streaming/")
+                    key = {"public": "public", "public/local": "local"}.get(rest)
+                    if rest == "hashtag":
+                        key = "tag:" + query.get("tag", "").lower()
+                    if key is None:
+                        self.json({"error": "Unknown stream type"}, 400)
+                        return
+                    self.sse(key)
+                else:
+                    self.json({"error": "Record not found"}, 404)
+
+            def sse(self, key: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                q: queue.Queue[bytes | None] = queue.Queue()
+                with fake.cond:
+                    fake.streams.setdefault(key, []).append(q)
+                    fake.connections[key] = fake.connections.get(key, 0) + 1
+                    fake.cond.notify_all()
+                try:
+                    self.wfile.write(b":)\n")
+                    self.wfile.flush()
+                    while not fake.closing.is_set():
+                        try:
+                            chunk = q.get(timeout=0.2)
+                        except queue.Empty:
+                            self.wfile.write(b":thump\n")
+                            self.wfile.flush()
+                            continue
+                        if chunk is None:
+                            return
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                except OSError:
+                    return
+                finally:
+                    with fake.cond:
+                        fake.streams[key].remove(q)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def instance_v1(self) -> dict[str, Any]:
+        return {
+            "uri": "mastodon.invalid",
+            "title": "Instance de test",
+            "version": "4.3.2",
+            "urls": {"streaming_api": self.url.replace("http://", "ws://")},
+            "languages": ["fr"],
+        }
+
+    def instance_v2(self) -> dict[str, Any]:
+        access = {"local": "public", "remote": "public"}
+        return {
+            "domain": "mastodon.invalid",
+            "title": "Instance de test",
+            "version": "4.3.2",
+            "configuration": {
+                "urls": {"streaming": self.url.replace("http://", "ws://")},
+                "timelines_access": {
+                    "live_feeds": access,
+                    "hashtag_feeds": access,
+                    "trending_link_feeds": access,
+                },
+            },
+        }
+
+    def page(self, key: str, query: dict[str, str]) -> list[dict[str, Any]]:
+        """Mastodon's pagination: newest first; min_id pages forward from an id."""
+        statuses = sorted(self.timelines.get(key, []), key=lambda s: int(s["id"]))
+        limit = int(query.get("limit", 20))
+        if "min_id" in query:
+            newer = [s for s in statuses if int(s["id"]) > int(query["min_id"])]
+            return list(reversed(newer[:limit]))
+        if "since_id" in query:
+            statuses = [s for s in statuses if int(s["id"]) > int(query["since_id"])]
+        return list(reversed(statuses[-limit:]))
+
+    def wait_connections(self, key: str, count: int, timeout: float = 10) -> None:
+        with self.cond:
+            assert self.cond.wait_for(
+                lambda: self.connections.get(key, 0) >= count and self.streams.get(key), timeout
+            ), f"no stream {key} #{count}"
+
+    def push(self, key: str, chunk: bytes) -> None:
+        with self.cond:
+            for q in self.streams.get(key, []):
+                q.put(chunk)
+
+    def update(self, key: str, status: dict[str, Any]) -> None:
+        import json
+
+        self.push(key, b"event: update\ndata: " + json.dumps(status).encode() + b"\n\n")
+
+    def drop(self, key: str, partial: bytes = b"") -> None:
+        with self.cond:
+            for q in self.streams.get(key, []):
+                if partial:
+                    q.put(partial)
+                q.put(None)
+
+    def close(self) -> None:
+        self.closing.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def fake_mastodon() -> Iterator[FakeMastodon]:
+    server = FakeMastodon()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def status() -> Callable[..., dict[str, Any]]:
+    return make_status
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def until() -> Callable[..., None]:
+    return wait_until

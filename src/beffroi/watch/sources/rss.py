@@ -35,7 +35,8 @@ USER_AGENT = "Beffroi/0.1 (veille de crise; +https://beffroi.invalid)"
 # an entry that drops out and comes back must not be announced twice.
 SEEN_LIMIT = 1000
 
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"<[^>]*>")
+_BLOCK = re.compile(r"<\s*/?\s*(?:p|br|div|li|ul|ol|h[1-6]|tr|blockquote|pre)\b[^>]*>", re.I)
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 
 
@@ -56,7 +57,9 @@ class RssConfig:
 
 
 def html_to_text(value: str) -> str:
-    text = _TAG.sub(" ", value.replace("<br>", "\n").replace("</p>", "\n"))
+    # Block elements end a line; inline ones (links, hashtag spans) vanish
+    # without adding space, so "#<span>crue</span>" stays "#crue".
+    text = _TAG.sub("", _BLOCK.sub("\n", value))
     text = html.unescape(text)
     lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)

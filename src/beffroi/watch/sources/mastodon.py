@@ -1,0 +1,394 @@
+"""Mastodon: streaming of hashtags and public/local timelines of one instance.
+
+Mastodon.py does the talking: ``stream_hashtag`` / ``stream_public`` for the
+server-sent events, ``timeline_hashtag`` / ``timeline_public`` for the REST
+catch-up.  One connection (one call to ``stream``) goes:
+
+1. open every stream, each in its own thread feeding one queue, and wait
+   for the server's first heartbeat (Mastodon writes ``:)`` on connect), so
+   nothing posted from now on can be missed;
+2. catch up through the REST timeline from the last id seen per stream
+   (``min_id`` pagination, oldest first: unlike ``since_id`` it leaves no gap
+   when more than one page arrived while we were away);
+3. drain the queue; statuses already emitted during catch-up are dropped.
+
+A dropped connection ends the iterator with a ``SourceError``; the runner
+backs off and calls ``stream`` again with the last committed checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import requests
+from mastodon import Mastodon, StreamListener
+from mastodon.errors import (
+    MastodonAPIError,
+    MastodonError,
+    MastodonMalformedEventError,
+    MastodonNetworkError,
+    MastodonNotFoundError,
+    MastodonUnauthorizedError,
+)
+
+from beffroi.watch.sources.base import (
+    Checkpoint,
+    Pseudonymiser,
+    RawPost,
+    Skipped,
+    SourceError,
+    scrub_handles,
+    utc,
+)
+from beffroi.watch.sources.config import Form
+from beffroi.watch.sources.rss import USER_AGENT, html_to_text
+
+TIMELINES = ("public", "local")
+PAGE = 40  # Mastodon's maximum page size for timelines
+
+
+@dataclass(frozen=True)
+class MastodonConfig:
+    instance_url: str
+    hashtags: tuple[str, ...] = ()
+    timelines: tuple[str, ...] = ()
+    access_token: str | None = None
+    timeout: float = 20.0  # REST requests and the wait for the first heartbeat
+    # Mastodon sends a heartbeat every ~15 s: a silent minute is a dead link.
+    stream_read_timeout: float = 60.0
+    catch_up_pages: int = 25
+    backfill: int = 20  # posts fetched on the very first connection
+
+    @classmethod
+    def from_form(cls, data: Mapping[str, Any]) -> MastodonConfig:
+        form = Form(data)
+        url = form.url("instance_url", message="Adresse d'instance invalide (https://… attendu).")
+        tags = tuple(t.lstrip("#") for t in form.words("hashtags"))
+        bad = [t for t in tags if not t or any(c.isspace() or c in "#/?&" for c in t)]
+        if bad:
+            form.error("hashtags", f"Mot-dièse invalide : « {bad[0]} ».")
+        timelines = form.words("timelines")
+        unknown = [t for t in timelines if t not in TIMELINES]
+        if unknown:
+            form.error("timelines", f"Fil inconnu « {unknown[0]} » : choisir public ou local.")
+        if not tags and not timelines and "hashtags" not in form.errors:
+            form.error("hashtags", "Indiquer au moins un mot-dièse ou un fil public/local.")
+        token = form.text("access_token") or None
+        timeout = form.number("timeout", default=20, minimum=1, maximum=120, unit="s")
+        pages = form.number("catch_up_pages", default=25, minimum=0, maximum=1000)
+        backfill = form.number("backfill", default=20, minimum=0, maximum=PAGE)
+        form.done()
+        return cls(
+            instance_url=url.rstrip("/"),
+            hashtags=tags,
+            timelines=timelines,
+            access_token=token,
+            timeout=timeout,
+            catch_up_pages=int(pages),
+            backfill=int(backfill),
+        )
+
+    def streams(self) -> list[str]:
+        """Stream keys, also used as checkpoint keys: ``tag:NAME``, ``public``, ``local``."""
+        return [f"tag:{t.lower()}" for t in self.hashtags] + list(self.timelines)
+
+
+def id_order(status_id: str) -> tuple[int, str]:
+    # Mastodon ids are decimal snowflakes and Pleroma/Akkoma ids fixed-width
+    # flake strings: ordering by (length, text) is right for both.
+    return (len(status_id), status_id)
+
+
+class _Stopped(Exception):
+    """Raised inside a listener to leave Mastodon.py's blocking read loop."""
+
+
+class _QueueListener(StreamListener):  # type: ignore[misc]
+    def __init__(self, key: str, out: queue.Queue[tuple[str, str, Any]], stop: threading.Event):
+        super().__init__()
+        self.key, self.out, self.stop = key, out, stop
+        self.response: Any = None
+
+    def handle_stream(self, response: Any) -> None:
+        # Kept so that stopping can close the socket under the blocked read.
+        self.response = response
+        super().handle_stream(response)
+
+    def handle_heartbeat(self) -> None:
+        if self.stop.is_set():
+            raise _Stopped
+        self.out.put(("heartbeat", self.key, None))
+
+    def on_update(self, status: Any) -> None:
+        self.out.put(("update", self.key, status))
+        if self.stop.is_set():
+            raise _Stopped
+
+    def on_unknown_event(self, name: str, unknown_event: Any = None) -> None:
+        pass  # new event kinds must not break an old client
+
+    def _dispatch(self, event: Any) -> None:
+        # Mastodon.py aborts the whole connection on one undecodable event;
+        # a watch room must skip that post, say why, and keep listening.
+        try:
+            super()._dispatch(event)
+        except MastodonMalformedEventError as exc:
+            excerpt = str(event.get("data", ""))[:80] if isinstance(event, dict) else ""
+            self.out.put(("malformed", self.key, (str(exc.args[0]) if exc.args else "", excerpt)))
+
+
+class MastodonSource:
+    kind: ClassVar[str] = "mastodon"
+
+    def __init__(
+        self,
+        source_id: str,
+        config: MastodonConfig,
+        *,
+        pseudonymise: Pseudonymiser,
+        idle_tick: float = 1.0,
+        api_factory: Callable[[MastodonConfig], Mastodon] | None = None,
+    ) -> None:
+        self.source_id = source_id
+        self.config = config
+        self.pseudonymise = pseudonymise
+        self.idle_tick = idle_tick
+        self.api_factory = api_factory or self._default_api
+        self.host = urlsplit(config.instance_url).hostname or config.instance_url
+
+    @staticmethod
+    def _default_api(config: MastodonConfig) -> Mastodon:
+        return Mastodon(
+            api_base_url=config.instance_url,
+            access_token=config.access_token,
+            request_timeout=config.timeout,
+            user_agent=USER_AGENT,
+            version_check_mode="none",  # no version probe: the instance endpoint says enough
+            ratelimit_method="throw",  # never sleep inside the library; the runner backs off
+        )
+
+    # -- conversion ---------------------------------------------------------
+
+    def to_post(self, status: Mapping[str, Any], stream_key: str) -> RawPost | Skipped:
+        status_id = status.get("id")
+        if status_id is None or str(status_id) == "":
+            return Skipped("Statut sans identifiant.", stream_key)
+        original = status.get("reblog") or status
+        created = original.get("created_at") or status.get("created_at")
+        if isinstance(created, str):
+            text_date = created
+            try:
+                created = datetime.fromisoformat(text_date.replace("Z", "+00:00"))
+            except ValueError:
+                return Skipped(f"Date illisible « {text_date[:40]} ».", f"statut {status_id}")
+        if not isinstance(created, datetime):
+            return Skipped("Statut sans date.", f"statut {status_id}")
+        text = html_to_text(str(original.get("content") or ""))
+        warning = str(original.get("spoiler_text") or "").strip()
+        if warning:
+            text = f"[{warning}]\n{text}".strip()
+        if not text:
+            return Skipped("Statut sans texte.", f"statut {status_id}")
+        account = original.get("account") or {}
+        acct = str(account.get("acct") or "")
+        if acct and "@" not in acct:
+            acct = f"{acct}@{self.host}"  # local accounts are written without their domain
+        author_kind = "bot" if account.get("bot") else "group" if account.get("group") else None
+        media = tuple(
+            str(m.get("url") or m.get("remote_url"))
+            for m in original.get("media_attachments") or ()
+            if m.get("url") or m.get("remote_url")
+        )
+        language = original.get("language")
+        return RawPost(
+            source_kind=self.kind,
+            source_id=self.source_id,
+            external_id=str(status_id),
+            text=text,
+            created_at=utc(created),
+            url=original.get("url") or original.get("uri"),
+            language=str(language) if language else None,
+            author_key=self.pseudonymise(acct) if acct else None,
+            author_kind=author_kind,
+            media_urls=media,
+            reply_to=str(original["in_reply_to_id"]) if original.get("in_reply_to_id") else None,
+            repost_of=str(status["reblog"]["id"]) if status.get("reblog") else None,
+            raw={**scrub_handles(status), "stream": stream_key},
+        )
+
+    # -- REST ---------------------------------------------------------------
+
+    def _timeline(self, api: Mastodon, key: str, **params: Any) -> list[Any]:
+        try:
+            if key.startswith("tag:"):
+                return list(api.timeline_hashtag(key[4:], **params))
+            return list(api.timeline_public(local=key == "local", **params))
+        except MastodonError as exc:
+            raise SourceError(self._describe(exc)) from exc
+
+    def _describe(self, exc: BaseException) -> str:
+        where = f"l'instance {self.host}"
+        if isinstance(exc, MastodonUnauthorizedError):
+            return f"Accès refusé par {where} (jeton manquant ou invalide)."
+        if isinstance(exc, MastodonNotFoundError):
+            return f"Point d'accès introuvable sur {where} (est-ce bien une instance Mastodon ?)."
+        if isinstance(exc, MastodonNetworkError | requests.ConnectionError | requests.Timeout):
+            return f"Instance injoignable ({self.host}) : {exc}"
+        if isinstance(exc, MastodonAPIError):
+            return f"Erreur de {where} : {exc}"
+        return f"Erreur Mastodon ({type(exc).__name__}) : {exc}"
+
+    def _catch_up(
+        self, api: Mastodon, key: str, last_id: str | None
+    ) -> Iterator[tuple[RawPost | Skipped, str]]:
+        if last_id is None:
+            if self.config.backfill <= 0:
+                return
+            page = self._timeline(api, key, limit=self.config.backfill)
+            for status in sorted(page, key=lambda s: id_order(str(s["id"]))):
+                yield self.to_post(status, key), str(status["id"])
+            return
+        for _ in range(self.config.catch_up_pages):
+            page = self._timeline(api, key, min_id=last_id, limit=PAGE)
+            if not page:
+                return
+            for status in sorted(page, key=lambda s: id_order(str(s["id"]))):
+                last_id = str(status["id"])
+                yield self.to_post(status, key), last_id
+        if self.config.catch_up_pages:
+            yield (
+                Skipped(
+                    f"Rattrapage limité à {self.config.catch_up_pages * PAGE} messages : "
+                    "des messages plus anciens de la coupure manquent.",
+                    key,
+                ),
+                last_id,
+            )
+
+    # -- streaming ----------------------------------------------------------
+
+    def _open(
+        self,
+        api: Mastodon,
+        key: str,
+        out: queue.Queue[tuple[str, str, Any]],
+        stop: threading.Event,
+    ) -> _QueueListener:
+        listener = _QueueListener(key, out, stop)
+        timeout = self.config.stream_read_timeout
+
+        def run() -> None:
+            try:
+                if key.startswith("tag:"):
+                    api.stream_hashtag(key[4:], listener, timeout=timeout)
+                else:
+                    api.stream_public(listener, local=key == "local", timeout=timeout)
+                out.put(("closed", key, None))
+            except _Stopped:
+                pass
+            except Exception as exc:  # reported to the generator, which raises it
+                if not stop.is_set():
+                    out.put(("error", key, exc))
+
+        threading.Thread(target=run, name=f"mastodon-{self.host}-{key}", daemon=True).start()
+        return listener
+
+    def stream(
+        self, checkpoint: Checkpoint
+    ) -> Iterator[tuple[RawPost | Skipped | None, Checkpoint]]:
+        keys = self.config.streams()
+        last_ids: dict[str, str | None] = {k: checkpoint.get("last_ids", {}).get(k) for k in keys}
+
+        def state() -> Checkpoint:
+            return {"last_ids": {k: v for k, v in last_ids.items() if v is not None}}
+
+        api = self.api_factory(self.config)
+        out: queue.Queue[tuple[str, str, Any]] = queue.Queue()
+        stop = threading.Event()
+        listeners = [self._open(api, key, out, stop) for key in keys]
+        emitted: set[str] = set()
+        try:
+            pending = self._await_connections(keys, out)
+            for key in keys:
+                for item, item_id in self._catch_up(api, key, last_ids[key]):
+                    last_ids[key] = max((last_ids[key] or item_id), item_id, key=id_order)
+                    if isinstance(item, RawPost):
+                        if item.external_id in emitted:
+                            continue
+                        emitted.add(item.external_id)
+                    yield item, state()
+            yield None, state()
+            while True:
+                if pending:
+                    kind, key, payload = pending.pop(0)
+                else:
+                    try:
+                        kind, key, payload = out.get(timeout=self.idle_tick)
+                    except queue.Empty:
+                        yield None, state()
+                        continue
+                if kind == "update":
+                    post = self.to_post(payload, key)
+                    status_id = str(payload.get("id", ""))
+                    if status_id and (
+                        last_ids[key] is None or id_order(status_id) > id_order(last_ids[key] or "")
+                    ):
+                        last_ids[key] = status_id
+                    # Only catch-up ids are remembered here; duplicates across
+                    # streams (a hashtag post also on the public timeline) are
+                    # dropped by the runner's window, which stays bounded.
+                    if isinstance(post, RawPost) and post.external_id in emitted:
+                        continue
+                    yield post, state()
+                elif kind == "malformed":
+                    reason, excerpt = payload
+                    yield Skipped(f"Événement illisible : {reason}.", key, excerpt), state()
+                elif kind == "error":
+                    raise SourceError(self._describe(payload)) from payload
+                elif kind == "closed":
+                    raise SourceError(f"L'instance {self.host} a fermé le flux « {key} ».")
+                else:
+                    yield None, state()
+        finally:
+            stop.set()
+            for listener in listeners:
+                if listener.response is not None:
+                    # Closing a socket under a blocked read may complain; it is closed anyway.
+                    with contextlib.suppress(Exception):
+                        listener.response.close()
+
+    def _await_connections(
+        self, keys: list[str], out: queue.Queue[tuple[str, str, Any]]
+    ) -> list[tuple[str, str, Any]]:
+        """Wait for each stream's first heartbeat; keep any early event for later."""
+        waiting = set(keys)
+        early: list[tuple[str, str, Any]] = []
+        deadline = time.monotonic() + self.config.timeout
+        while waiting:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SourceError(
+                    f"L'instance {self.host} n'a pas ouvert le flux en "
+                    f"{self.config.timeout:g} s ({', '.join(sorted(waiting))})."
+                )
+            try:
+                event = out.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            kind, key, payload = event
+            if kind == "error":
+                raise SourceError(self._describe(payload)) from payload
+            if kind == "closed":
+                raise SourceError(f"L'instance {self.host} a fermé le flux « {key} ».")
+            waiting.discard(key)
+            if kind != "heartbeat":
+                early.append(event)
+        return early
