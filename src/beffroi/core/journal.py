@@ -38,7 +38,9 @@ def append(
     with transaction.atomic():
         # Locking the head row serialises appends (PostgreSQL); on SQLite the
         # IMMEDIATE transaction already holds the write lock.
-        head = JournalHead.objects.select_for_update().get(pk=1)
+        head = JournalHead.objects.select_for_update().filter(pk=1).first()
+        if head is None:  # a freshly flushed database (tests); migrations create it
+            head = JournalHead.objects.create(pk=1, seq=0, hash=chain.GENESIS)
         now = timezone.now()
         actor_id = actor.pk if actor is not None and actor.is_authenticated else None
         fields: dict[str, Any] = {
