@@ -111,6 +111,7 @@ class Analysis:
     individual: dict[str, np.ndarray]  # detector key -> evidence strength per row
     individual_reason: dict[str, tuple[np.ndarray, list[str]]]  # key -> (text idx, texts)
     encoded: list[Encoded]
+    submitted: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -120,6 +121,14 @@ class Scores:
     flagged: np.ndarray
     cluster: np.ndarray  # cluster number (1-based), 0 for none
     clusters: list[dict[str, object]]
+
+
+# LimeSurvey's fixed answer codes (yes/no/uncertain questions and arrays).
+DEFAULT_ANSWERS = {"Y": "Oui", "N": "Non", "U": "Incertain"}
+
+
+def answer_label(q: Question, code: str) -> str:
+    return q.options.get(code) or DEFAULT_ANSWERS.get(code, code)
 
 
 def encode_answers(ds: Dataset) -> list[Encoded]:
@@ -322,10 +331,12 @@ def _check_network(
         if frac >= 0.3:
             share_any |= inside
             outside = int(cout[over].sum())
-            texts.append(
-                f"{int(inside.sum())} réponses viennent de {len(over)} {label} qui ne comptent "
-                f"que {outside} réponse{'s' if outside > 1 else ''} hors des rafales"
+            seen = (
+                "jamais vus hors des rafales"
+                if outside == 0
+                else f"vus seulement {outside} fois hors des rafales"
             )
+            texts.append(f"{int(inside.sum())} réponses viennent de {len(over)} {label} {seen}")
     if texts:
         best = GroupCheck("reseau", True, p_min, " ; ".join(texts), members[share_any])
     return best
@@ -370,8 +381,8 @@ def _check_shift(
             best_p = p
         if p * max(len(encoded), 1) < _GROUP_P:
             texts.append(
-                f"« {enc.categories[j]} » à {enc.question.label} : {100 * pin[j]:.0f} % dans le "
-                f"groupe contre {100 * pout[j]:.0f} % dans le reste"
+                f"« {answer_label(enc.question, enc.categories[j])} » à {enc.question.label} : "
+                f"{100 * pin[j]:.0f} % dans le groupe contre {100 * pout[j]:.0f} % dans le reste"
             )
         best_text = texts[0] if texts else best_text
     sig = bool(texts)
@@ -543,7 +554,7 @@ def analyse(ds: Dataset, progress: Progress | None = None) -> Analysis:
                 np.where(fast, 0, -1).astype(np.int32),
                 [f"rempli en moins de {_fmt_dur(cut)} (médiane {_fmt_dur(float(np.median(d)))})"],
             )
-    return Analysis(n, t.column("id"), complete, bursts, individual, reasons, encoded)
+    return Analysis(n, t.column("id"), complete, bursts, individual, reasons, encoded, sub)
 
 
 def combine(a: Analysis, disabled: Iterable[str] = ()) -> Scores:
@@ -574,6 +585,14 @@ def combine(a: Analysis, disabled: Iterable[str] = ()) -> Scores:
             num = len(clusters) + 1
             chosen = b.rows[better & (s >= THRESHOLD)]
             cluster[chosen] = num
+            core = b.rows[s >= THRESHOLD]
+            evidence = b.evidence
+            if len(core) >= 2 and a.submitted is not None:
+                tc = np.sort(a.submitted[core])
+                evidence = (
+                    f"{len(core)} réponses en {_fmt_dur(max(tc[-1] - tc[0], 1.0))}, alors que "
+                    f"le rythme habituel autour est d'environ {_fmt_rate(b.expected)}"
+                )
             clusters.append(
                 {
                     "cluster": num,
@@ -582,7 +601,7 @@ def combine(a: Analysis, disabled: Iterable[str] = ()) -> Scores:
                     "size": len(b.rows),
                     "flagged": int((s >= THRESHOLD).sum()),
                     "confidence": conf,
-                    "evidence": b.evidence,
+                    "evidence": evidence,
                     "checks": [
                         {
                             "check": c.key,

@@ -1,0 +1,383 @@
+"""The survey audit: load, detect, score, compare scenarios, measure robustness.
+
+Entry points:
+
+- :func:`run_audit` — a file on disk (LimeSurvey export or generic CSV + mapping).
+- :func:`audit_dataset` — an already loaded :class:`~beffroi.integrity.load.Dataset`,
+  e.g. the app's live ballot box through :func:`beffroi.integrity.load.from_table`
+  (normalised column names are listed in :mod:`beffroi.integrity.load`).
+
+The result serialises with :meth:`AuditResult.to_json` (documented in
+docs/formats/audit-json.md) and renders with :mod:`beffroi.integrity.report`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import pathlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import numpy as np
+import pyarrow.compute as pc
+
+from beffroi.integrity import robustness as rb
+from beffroi.integrity.detectors import (
+    DETECTORS,
+    THRESHOLD,
+    Analysis,
+    Scores,
+    analyse,
+    combine,
+)
+from beffroi.integrity.errors import InputError
+from beffroi.integrity.load import Dataset, load_limesurvey, load_mapped
+from beffroi.integrity.scenarios import scenarios, segment_codes
+
+SCHEMA_VERSION = 1
+FORMATS = ("limesurvey", "csv")
+
+Progress = Callable[[float, str], None]
+
+
+def _noop(frac: float, msg: str) -> None:
+    return None
+
+
+@dataclass
+class AuditResult:
+    source: str
+    ids: list[str]
+    score: np.ndarray
+    flagged: np.ndarray
+    cluster: np.ndarray
+    reasons: dict[int, list[str]]
+    clusters: list[dict[str, Any]]
+    scenarios: list[dict[str, Any]]
+    robustness: dict[str, Any]
+    checks_skipped: list[dict[str, str]]
+    summary: dict[str, Any]
+    timeline: dict[str, Any]
+    disabled: list[str] = field(default_factory=list)
+
+    def responses(self) -> list[dict[str, Any]]:
+        score = np.round(self.score, 4).tolist()
+        flagged = self.flagged.tolist()
+        cluster = self.cluster.tolist()
+        return [
+            {
+                "id": rid,
+                "score": score[i],
+                "flagged": flagged[i],
+                "reasons": self.reasons.get(i, []),
+                "cluster": cluster[i] or None,
+            }
+            for i, rid in enumerate(self.ids)
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        return self.to_json_without_responses() | {"responses": self.responses()}
+
+    def write_json(self, fh: IO[str]) -> None:
+        """Stream the JSON (the response list can hold a million entries)."""
+        head = self.to_json_without_responses()
+        text = json.dumps(head, ensure_ascii=False, indent=1)
+        fh.write(text[:-2] + ',\n "responses": [\n')
+        score = np.round(self.score, 4).tolist()
+        flagged = self.flagged.tolist()
+        cluster = self.cluster.tolist()
+        dumps = json.dumps
+        buf: list[str] = []
+        n = len(self.ids)
+        for i, rid in enumerate(self.ids):
+            c = cluster[i]
+            rs = dumps(self.reasons[i], ensure_ascii=False) if i in self.reasons else "[]"
+            fl = "true" if flagged[i] else "false"
+            sep = ",\n" if i < n - 1 else "\n"
+            buf.append(
+                f'  {{"id": {dumps(rid, ensure_ascii=False)}, "score": {score[i]}, '
+                f'"flagged": {fl}, "reasons": {rs}, "cluster": {c if c else "null"}}}{sep}'
+            )
+            if len(buf) >= 10000:
+                fh.write("".join(buf))
+                buf.clear()
+        fh.write("".join(buf))
+        fh.write(" ]\n}\n")
+
+    def to_json_without_responses(self) -> dict[str, Any]:
+        return {
+            "schema": "beffroi-audit",
+            "version": SCHEMA_VERSION,
+            "source": self.source,
+            "threshold": THRESHOLD,
+            "detectors": DETECTORS,
+            "disabled": self.disabled,
+            "summary": self.summary,
+            "checks_skipped": self.checks_skipped,
+            "clusters": self.clusters,
+            "scenarios": self.scenarios,
+            "robustness": self.robustness,
+            "timeline": self.timeline,
+        }
+
+
+def parse_electorate(text: str) -> dict[str, int]:
+    """``A1=212,A2=168`` → {"A1": 212, "A2": 168}."""
+    out: dict[str, int] = {}
+    for i, part in enumerate(p for p in text.split(",") if p.strip()):
+        if "=" not in part:
+            raise InputError(f"--electorate : élément {i + 1} « {part} » sans « = » (ex. A1=212).")
+        k, v = part.split("=", 1)
+        try:
+            n = int(v.strip())
+        except ValueError:
+            raise InputError(
+                f"--electorate : « {v.strip()} » n'est pas un nombre entier (segment {k.strip()})."
+            ) from None
+        if n < 0:
+            raise InputError(f"--electorate : effectif négatif pour {k.strip()}.")
+        out[k.strip()] = n
+    if not out:
+        raise InputError("--electorate est vide.")
+    return out
+
+
+def _iso(t: float) -> str:
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _timeline(ds: Dataset, a: Analysis, sc: Scores) -> dict[str, Any]:
+    if "submitted" not in ds.table.column_names:
+        return {}
+    t = ds.table.column("submitted").to_numpy()
+    ok = a.complete & ~np.isnan(t)
+    if not ok.any():
+        return {}
+    t0, t1 = float(np.nanmin(t[ok])), float(np.nanmax(t[ok]))
+    span = max(t1 - t0, 1.0)
+    step = 3600.0 if span <= 40 * 86400 else 86400.0
+    start = np.floor(t0 / step) * step
+    nb = int((t1 - start) // step) + 1
+    b = ((t[ok] - start) // step).astype(np.int64)
+    allc = np.bincount(b, minlength=nb)
+    flag = np.bincount(b[sc.flagged[ok]], minlength=nb)
+    # Daily shares of each question's leading answer, raw and filtered.
+    day = 86400.0
+    dstart = np.floor(t0 / day) * day
+    nd = int((t1 - dstart) // day) + 1
+    db = np.full(len(t), -1, dtype=np.int64)
+    db[ok] = ((t[ok] - dstart) // day).astype(np.int64)
+    shares = []
+    for enc in a.encoded:
+        if not enc.categories:
+            continue
+        tot = np.zeros(len(enc.categories), dtype=np.int64)
+        for r in range(enc.codes.shape[1]):
+            col = enc.codes[ok, r]
+            tot += np.bincount(col[col >= 0], minlength=len(enc.categories))
+        lead = int(np.argmax(tot))
+        series: dict[str, list[float | None]] = {}
+        for name, keep in (("brut", ok), ("beffroi", ok & ~sc.flagged)):
+            num = np.zeros(nd)
+            den = np.zeros(nd)
+            for r in range(enc.codes.shape[1]):
+                col = enc.codes[:, r]
+                m = keep & (col >= 0)
+                num += np.bincount(db[m], weights=(col[m] == lead), minlength=nd)
+                den += np.bincount(db[m], minlength=nd)
+            series[name] = [
+                round(float(x / y), 4) if y else None for x, y in zip(num, den, strict=True)
+            ]
+            series[name + "_n"] = den.astype(int).tolist()
+        shares.append(
+            {
+                "question": enc.question.code,
+                "label": enc.question.label,
+                "answer": enc.categories[lead],
+                **series,
+            }
+        )
+    return {
+        "bin_seconds": step,
+        "start": _iso(start),
+        "arrivals": allc.tolist(),
+        "flagged": flag.tolist(),
+        "day_start": _iso(dstart),
+        "shares_by_day": shares,
+    }
+
+
+def _reasons(a: Analysis, sc: Scores, disabled: Sequence[str]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    off = set(disabled)
+    # Per cluster, the texts of its significant checks and who shares each.
+    burst_of = {id(b.rows): b for b in a.bursts}
+    for num, info in enumerate(sc.clusters, start=1):
+        members = np.flatnonzero(sc.cluster == num)
+        if not len(members):
+            continue
+        b = burst_of[id(info["rows"])]
+        texts: list[tuple[str, set[int] | None]] = [(f"groupe {num} : {info['evidence']}", None)]
+        for chk in b.checks:
+            if chk.significant and chk.key not in off:
+                texts.append(
+                    (chk.evidence, None if chk.sharing is None else set(chk.sharing.tolist()))
+                )
+        for i in members.tolist():
+            out[i] = [t for t, who in texts if who is None or i in who]
+    for key, (idx, msgs) in a.individual_reason.items():
+        if key in off:
+            continue
+        for i in np.flatnonzero((idx >= 0) & (sc.score > 0)).tolist():
+            out.setdefault(i, []).append(msgs[int(idx[i])])
+    return out
+
+
+def audit_dataset(
+    ds: Dataset,
+    *,
+    electorate: dict[str, int] | None = None,
+    claimed_participation: float | None = None,
+    disabled: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> AuditResult:
+    progress = progress or _noop
+    unknown = [d for d in disabled if d not in DETECTORS]
+    if unknown:
+        raise InputError(
+            f"Détecteur inconnu : {', '.join(unknown)} (disponibles : {', '.join(DETECTORS)})."
+        )
+
+    def sub(lo: float, hi: float) -> Progress:
+        return lambda f, m: progress(lo + (hi - lo) * f, m)
+
+    a = analyse(ds, sub(0.2, 0.7))
+    sc = combine(a, disabled)
+    progress(0.72, "scénarios")
+    scen = scenarios(ds, a, sc, disabled)
+    progress(0.85, "robustesse")
+    n_forms = int(a.complete.sum())
+    n_flag = int((sc.flagged & a.complete).sum())
+    ks = sorted(
+        {k for k in (n_flag, max(1, n_forms // 100), n_forms // 20, n_forms // 10) if k > 0}
+    )
+    rob_q = {}
+    for name, keep in (("brut", a.complete), ("beffroi", a.complete & ~sc.flagged)):
+        rob_q[name] = [
+            r for r in (rb.question_robustness(e, keep, ks) for e in a.encoded) if r is not None
+        ]
+    seg_codes, seg_names = segment_codes(ds)
+    counts = {s: int(((seg_codes == i) & a.complete).sum()) for i, s in enumerate(seg_names)}
+    fcounts = {
+        s: int(((seg_codes == i) & a.complete & ~sc.flagged).sum()) for i, s in enumerate(seg_names)
+    }
+    open_survey = "token" not in ds.table.column_names
+    part = rb.participation(
+        counts, electorate, claimed_participation, filtered_counts=fcounts, open_survey=open_survey
+    )
+    if electorate and ds.segment is None:
+        part["statements"].insert(
+            0, "Aucune question de segment ne correspond aux clés de --electorate."
+        )
+    robustness = {"k_values": ks, "questions": rob_q, "participation": part}
+    progress(0.9, "motifs")
+    reasons = _reasons(a, sc, disabled)
+    clusters = []
+    for c in sc.clusters:
+        rows = c["rows"]
+        assert isinstance(rows, np.ndarray)
+        clusters.append(
+            {k: v for k, v in c.items() if k != "rows"}
+            | {
+                "start": _iso(float(c["start"])),  # type: ignore[arg-type]
+                "end": _iso(float(c["end"])),  # type: ignore[arg-type]
+                "ids_sample": [a.ids[int(i)].as_py() for i in rows[:5]],
+            }
+        )
+    fragile_beffroi = [r["label"] for r in rob_q["beffroi"] if r["fragile"]]
+    summary = {
+        "responses": a.n,
+        "complete": n_forms,
+        "incomplete": ds.n_incomplete,
+        "flagged": int(sc.flagged.sum()),
+        "flagged_complete": n_flag,
+        "clusters": sum(1 for c in clusters if c["flagged"]),
+        "bursts_examined": len(a.bursts),
+        "fragile_questions": fragile_beffroi,
+        "segment": ds.segment,
+        "verdict": _verdict(n_flag, n_forms, clusters, fragile_beffroi),
+    }
+    progress(0.95, "terminé")
+    return AuditResult(
+        source=ds.source,
+        ids=pc.cast(a.ids, "string").to_pylist(),
+        score=sc.score,
+        flagged=sc.flagged,
+        cluster=sc.cluster,
+        reasons=reasons,
+        clusters=clusters,
+        scenarios=scen,
+        robustness=robustness,
+        checks_skipped=list(ds.checks_skipped),
+        summary=summary,
+        timeline=_timeline(ds, a, sc),
+        disabled=list(disabled),
+    )
+
+
+def _verdict(n_flag: int, n: int, clusters: list[dict[str, Any]], fragile: list[str]) -> str:
+    groups = [c for c in clusters if c["flagged"]]
+    if groups:
+        text = (
+            f"{n_flag} réponses sur {n} sont signalées, dans {len(groups)} groupe"
+            f"{'s' if len(groups) > 1 else ''} arrivé{'s' if len(groups) > 1 else ''} en rafale "
+            "avec plusieurs anomalies simultanées (détail ci-dessous)."
+        )
+    elif n_flag:
+        text = f"{n_flag} réponses sur {n} sont signalées individuellement (détail ci-dessous)."
+    else:
+        text = (
+            "Aucun groupe de réponses automatisées n'a été trouvé. Cela ne prouve pas l'absence "
+            "de fraude : des faux formulaires envoyés lentement, à des heures ordinaires, sont "
+            "indiscernables de vrais."
+        )
+    if fragile:
+        text += (
+            " Résultat fragile pour : " + ", ".join(fragile) + " — quelques formulaires de plus "
+            "ou de moins suffiraient à inverser la majorité."
+        )
+    return text
+
+
+def run_audit(
+    path: pathlib.Path,
+    *,
+    fmt: str = "limesurvey",
+    mapping: pathlib.Path | None = None,
+    electorate: dict[str, int] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    structure: pathlib.Path | None = None,
+    claimed_participation: float | None = None,
+    disabled: Sequence[str] = (),
+) -> AuditResult:
+    """Audit a survey export file; bad input raises :class:`InputError` (French)."""
+    progress = progress or _noop
+    progress(0.0, "lecture du fichier")
+    if fmt not in FORMATS:
+        raise InputError(f"Format inconnu « {fmt} » (attendu : {', '.join(FORMATS)}).")
+    if fmt == "csv":
+        if mapping is None:
+            raise InputError("Le format csv demande un fichier de correspondance (--mapping).")
+        ds = load_mapped(path, mapping, electorate=electorate)
+    else:
+        ds = load_limesurvey(path, electorate=electorate, structure=structure)
+    progress(0.2, f"{ds.table.num_rows} réponses lues")
+    return audit_dataset(
+        ds,
+        electorate=electorate,
+        claimed_participation=claimed_participation,
+        disabled=disabled,
+        progress=progress,
+    )

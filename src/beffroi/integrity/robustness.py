@@ -1,0 +1,215 @@
+"""How solid is a reported majority?
+
+All counts are per *form*: removing or adding a form removes or adds all of its
+rows (both parents), which is what a ballot stuffer or a filter does.
+
+- ``flip_by_removal``: the fewest forms whose removal makes the runner-up
+  strictly ahead (greedy on each form's net contribution, which is exact here
+  because removing a form only ever subtracts its own net contribution).
+- ``flip_by_addition``: the fewest added forms, each giving all its rows to the
+  runner-up.
+- ``share_range``: the smallest and largest share the majority answer can take
+  if up to K of the counted forms were fake and are removed (greedy over form
+  types; exact for single-row questions).
+- ``participation``: forms per segment against a declared electorate, with a
+  plain statement when a rate is impossible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from beffroi.integrity.detectors import Encoded, answer_label
+
+# A majority is called fragile when this share of the counted forms could flip it:
+# an open survey without eligibility checks cannot rule out a quiet drip that size.
+FRAGILE_SHARE = 0.10
+
+
+def form_counts(enc: Encoded, keep: np.ndarray) -> np.ndarray:
+    """(forms, categories) answer counts of each kept form."""
+    k = len(enc.categories)
+    codes = enc.codes[keep]
+    out = np.zeros((codes.shape[0], k), dtype=np.int64)
+    for r in range(codes.shape[1]):
+        col = codes[:, r]
+        ok = col >= 0
+        np.add.at(out, (np.flatnonzero(ok), col[ok]), 1)
+    return out
+
+
+def flip_by_removal(counts: np.ndarray, a: int, b: int) -> int | None:
+    totals = counts.sum(axis=0)
+    margin = int(totals[a] - totals[b])
+    if margin < 0:
+        return None
+    net = np.sort(counts[:, a] - counts[:, b])[::-1]
+    net = net[net > 0]
+    cum = np.cumsum(net)
+    k = int(np.searchsorted(cum, margin + 1))
+    return k + 1 if k < len(cum) else None
+
+
+def flip_by_addition(margin: int, rows_per_form: int) -> int:
+    return margin // max(rows_per_form, 1) + 1
+
+
+def share_range(counts: np.ndarray, a: int, k: int) -> tuple[float, float]:
+    """Min and max share of answer ``a`` after removing up to ``k`` forms."""
+    own = counts[:, a]
+    other = counts.sum(axis=1) - own
+    types, avail = np.unique(np.stack([own, other], axis=1), axis=0, return_counts=True)
+    tot_a, tot = float(own.sum()), float(own.sum() + other.sum())
+    if tot == 0:
+        return (float("nan"), float("nan"))
+    base = tot_a / tot
+    result = []
+    for sign in (1.0, -1.0):  # minimise, then maximise
+        left = avail.copy()
+        cur_a, cur = tot_a, tot
+        best = cur_a / cur
+        for _ in range(min(k, int(left.sum()))):
+            na = cur_a - types[:, 0]
+            nt = cur - types.sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = np.where(nt > 0, na / nt, np.nan)
+            share = np.where(left > 0, share, np.nan)
+            if np.all(np.isnan(share)):
+                break
+            j = int(np.nanargmin(sign * share))
+            if sign * share[j] >= sign * (cur_a / cur):
+                break  # no removal moves the share further that way
+            left[j] -= 1
+            cur_a, cur = na[j], nt[j]
+            best = cur_a / cur
+        result.append(best)
+    lo, hi = result
+    return (min(lo, base), max(hi, base))
+
+
+def question_robustness(enc: Encoded, keep: np.ndarray, ks: Sequence[int]) -> dict[str, Any] | None:
+    counts = form_counts(enc, keep)
+    totals = counts.sum(axis=0)
+    if len(totals) < 2 or totals.sum() == 0:
+        return None
+    order = np.argsort(-totals, kind="stable")
+    a, b = int(order[0]), int(order[1])
+    margin = int(totals[a] - totals[b])
+    n_forms = int((counts.sum(axis=1) > 0).sum())
+    rows = enc.codes.shape[1]
+    remove = flip_by_removal(counts, a, b) if margin > 0 else 0
+    add = flip_by_addition(margin, rows) if margin > 0 else 0
+    ranges = []
+    for k in ks:
+        lo, hi = share_range(counts, a, k)
+        ranges.append({"k": int(k), "min": round(lo, 6), "max": round(hi, 6)})
+    flip = min(x for x in (remove, add) if x is not None)
+    fragile = margin == 0 or flip <= FRAGILE_SHARE * max(n_forms, 1)
+    cats = [answer_label(enc.question, c) for c in enc.categories]
+    share = float(totals[a] / totals.sum())
+    if margin == 0:
+        statement = f"{enc.question.label} : égalité parfaite entre « {cats[a]} » et « {cats[b]} »."
+    else:
+        statement = (
+            f"{enc.question.label} : « {cats[a]} » l'emporte avec {100 * share:.1f} % ; "
+            f"il suffirait d'ajouter {add} formulaire{'s' if add > 1 else ''} "
+            f"ou d'en retirer {remove if remove is not None else 'plus que tous les'} "
+            f"pour que « {cats[b]} » passe devant"
+        ).replace(".", ",", 1)
+        statement += (
+            f" : résultat fragile ({flip} formulaires sur {n_forms})."
+            if fragile
+            else f" ({flip} formulaires sur {n_forms})."
+        )
+    return {
+        "question": enc.question.code,
+        "label": enc.question.label,
+        "majority": enc.categories[a],
+        "runner_up": enc.categories[b],
+        "share": round(share, 6),
+        "margin_answers": margin,
+        "forms": n_forms,
+        "flip_by_removal": remove,
+        "flip_by_addition": add,
+        "fragile": bool(fragile),
+        "ranges": ranges,
+        "statement": statement,
+    }
+
+
+def participation(
+    seg_counts: dict[str, int],
+    electorate: dict[str, int] | None,
+    claimed: float | None,
+    *,
+    filtered_counts: dict[str, int] | None = None,
+    open_survey: bool = True,
+) -> dict[str, Any]:
+    """Forms per segment against the declared electorate; impossible rates said plainly."""
+    out: dict[str, Any] = {"segments": [], "statements": []}
+    if not electorate:
+        if claimed is not None:
+            out["statements"].append(
+                f"Un taux de participation de {claimed:g} % est annoncé, mais aucun électorat "
+                "n'est déclaré : ce taux ne peut pas être vérifié."
+            )
+        return out
+    total_e = sum(electorate.values())
+    total_f = 0
+    total_ff = 0
+    for seg, e in electorate.items():
+        n = int(seg_counts.get(seg, 0))
+        nf = int((filtered_counts or seg_counts).get(seg, 0))
+        total_f += n
+        total_ff += nf
+        rate = n / e if e else None
+        row = {
+            "segment": seg,
+            "electorate": e,
+            "forms": n,
+            "forms_filtered": nf,
+            "rate": round(rate, 6) if rate is not None else None,
+            "rate_filtered": round(nf / e, 6) if e else None,
+            "impossible": bool(e == 0 and n > 0) or (rate is not None and rate > 1),
+        }
+        out["segments"].append(row)
+        if row["impossible"]:
+            out["statements"].append(
+                f"Segment {seg} : {n} formulaires pour un électorat déclaré de {e} — une "
+                f"participation de {100 * n / e if e else float('inf'):.0f} % est impossible ; "
+                "des réponses ne viennent pas d'électeurs de ce segment."
+            )
+    unknown = {k: v for k, v in seg_counts.items() if k not in electorate and v}
+    for seg, n in unknown.items():
+        out["statements"].append(
+            f"{n} formulaires indiquent le segment « {seg} », absent de l'électorat déclaré."
+        )
+    out["total"] = {
+        "electorate": total_e,
+        "forms": total_f,
+        "forms_filtered": total_ff,
+        "rate": round(total_f / total_e, 6) if total_e else None,
+        "rate_filtered": round(total_ff / total_e, 6) if total_e else None,
+    }
+    if claimed is not None:
+        implied = claimed / 100 * total_e
+        text = (
+            f"Taux annoncé : {claimed:g} %, soit environ {implied:.0f} participants sur "
+            f"{total_e}. L'export contient {total_f} formulaires complets"
+            f" ({total_ff} après le filtre Beffroi)."
+        )
+        if claimed > 100:
+            text += " Un taux supérieur à 100 % est impossible."
+        elif open_survey:
+            text += (
+                " Dans une enquête ouverte, sans contrôle d'éligibilité, personne ne sait combien "
+                "d'électeurs ont réellement répondu : ce taux ne peut pas être connu."
+            )
+        if total_ff > implied * 1.05 and claimed <= 100:
+            text += " Même après filtrage, il y a plus de formulaires que le taux ne l'implique."
+        out["statements"].append(text)
+        out["claimed"] = claimed
+    return out
