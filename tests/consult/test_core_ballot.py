@@ -70,6 +70,20 @@ def test_board_chains_from_spec_hash() -> None:
     assert e1["receipt"] == receipt(b1, s1)
 
 
+def test_entry_hash_is_the_canonical_hash_of_its_header() -> None:
+    from beffroi.consult.canonical import canonical_hash
+
+    header = {
+        "n": 7,
+        "prev": "ab" * 32,
+        "received_at": "2026-03-02T08:00:00.000000Z",
+        "receipt": "cd" * 32,
+    }
+    assert entry_hash(7, "ab" * 32, "2026-03-02T08:00:00.000000Z", "cd" * 32) == canonical_hash(
+        header
+    )
+
+
 def test_retry_is_idempotent_and_replay_is_refused() -> None:
     board = fresh_board()
     b1, s1 = signed(10)

@@ -140,8 +140,12 @@ def sign(ballot: dict[str, Any], seed: bytes) -> str:
     return SigningKey(seed).sign(signed_bytes(ballot)).signature.hex()
 
 
-def check_shape(ballot: Any) -> None:
-    """Structural checks that need nothing but the ballot itself."""
+def check_shape(ballot: Any, *, encode: bool = True) -> None:
+    """Structural checks that need nothing but the ballot itself.
+
+    ``encode=False`` skips the canonical-encoding check, for callers that
+    encode the ballot right after anyway (and handle CanonicalError).
+    """
     if not isinstance(ballot, dict):
         raise MalformedBallot("Bulletin illisible : objet JSON attendu.")
     missing = BALLOT_KEYS - ballot.keys()
@@ -160,10 +164,11 @@ def check_shape(ballot: Any) -> None:
         raise MalformedBallot("Bulletin : clé publique invalide (64 caractères hexadécimaux).")
     if not isinstance(ballot["answers"], dict) or not isinstance(ballot["rows"], list):
         raise MalformedBallot("Bulletin : « answers » doit être un objet, « rows » une liste.")
-    try:
-        canonical_bytes(ballot)
-    except CanonicalError as exc:
-        raise MalformedBallot(f"Bulletin non encodable : {exc}") from exc
+    if encode:
+        try:
+            canonical_bytes(ballot)
+        except CanonicalError as exc:
+            raise MalformedBallot(f"Bulletin non encodable : {exc}") from exc
 
 
 def verify_signature(

@@ -18,6 +18,7 @@ the tally counts the key's last entry (see ballot.py for ``seq``).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,14 +30,22 @@ from beffroi.consult.ballot import (
     receipt,
     signed_bytes,
 )
-from beffroi.consult.canonical import canonical_bytes, sha256_hex
+from beffroi.consult.canonical import sha256_hex
 from beffroi.consult.spec import Spec, format_time, spec_hash
 
 
 def entry_hash(n: int, prev: str, received_at: str, receipt_hex: str) -> str:
-    return sha256_hex(
-        canonical_bytes({"n": n, "prev": prev, "received_at": received_at, "receipt": receipt_hex})
+    """SHA-256 of the canonical ``{"n", "prev", "received_at", "receipt"}``."""
+    if type(n) is not int:
+        raise TypeError("n must be an int")
+    # The canonical form of this fixed, ASCII-keyed shape, without the generic scan.
+    text = json.dumps(
+        {"n": n, "prev": prev, "received_at": received_at, "receipt": receipt_hex},
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=True,
     )
+    return sha256_hex(text.encode("utf-8", "surrogatepass"))
 
 
 def make_entry(

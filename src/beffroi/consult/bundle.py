@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from beffroi.consult.canonical import canonical_hash
 from beffroi.consult.credentials import PublicCredential, Revocation
 from beffroi.consult.spec import Spec, format_time, spec_hash
 from beffroi.consult.tally import Credential, tally
@@ -56,8 +57,33 @@ class JournalEvent:
     kind: str
     data: dict[str, Any]
 
-    def to_dict(self, n: int) -> dict[str, Any]:
-        return {"n": n, "at": format_time(self.at), "kind": self.kind, "data": self.data}
+    def to_dict(self, n: int, prev: str) -> dict[str, Any]:
+        line = {
+            "n": n,
+            "at": format_time(self.at),
+            "kind": self.kind,
+            "data": self.data,
+            "prev": prev,
+        }
+        line["hash"] = journal_hash(line)
+        return line
+
+
+def journal_hash(line: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical ``{"n", "at", "kind", "data", "prev"}`` of a journal line."""
+    return canonical_hash({k: line.get(k) for k in ("n", "at", "kind", "data", "prev")})
+
+
+def journal_lines(spec: Spec, events: Iterable[JournalEvent]) -> list[dict[str, Any]]:
+    """Number and chain the consultation's journal events, anchored on the spec hash
+    (as the board is), in the order given."""
+    out: list[dict[str, Any]] = []
+    prev = spec_hash(spec)
+    for n, ev in enumerate(events, start=1):
+        line = ev.to_dict(n, prev)
+        prev = line["hash"]
+        out.append(line)
+    return out
 
 
 def flags_from_journal(journal: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
@@ -65,7 +91,9 @@ def flags_from_journal(journal: Iterable[Mapping[str, Any]]) -> dict[str, list[s
     out: dict[str, list[str]] = {}
     for ev in journal:
         if ev.get("kind") == "flag":
-            data = ev.get("data") or {}
+            data = ev.get("data")
+            if not isinstance(data, dict):
+                continue
             out.setdefault(str(data.get("entry")), []).append(str(data.get("flag")))
     return out
 

@@ -17,7 +17,12 @@ from nacl.signing import SigningKey
 
 from beffroi.consult.ballot import KeyInfo, make_ballot, sign
 from beffroi.consult.board import Board
-from beffroi.consult.bundle import JournalEvent, build_bundle, credential_records
+from beffroi.consult.bundle import (
+    JournalEvent,
+    build_bundle,
+    credential_records,
+    journal_lines,
+)
 from beffroi.consult.credentials import PublicCredential, Revocation
 from beffroi.consult.spec import Spec, spec_from_dict, spec_hash
 
@@ -222,5 +227,5 @@ def example_board(
             {"head": board.head, "entries": len(board.entries)},
         )
     )
-    journal = [ev.to_dict(i) for i, ev in enumerate(journal_events, start=1)]
+    journal = journal_lines(spec, journal_events)
     return ExampleBoard(spec, opened_at, seeds, public, revocations, board, journal)

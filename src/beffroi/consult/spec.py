@@ -387,7 +387,12 @@ def _check_rule_params(code: str, params: dict[str, Any], where: str) -> None:
 
 def spec_hash(spec: Spec) -> str:
     """SHA-256 (hex) of the canonical JSON of the frozen part of the spec."""
-    return sha256_hex(canonical_bytes(spec.to_dict(frozen_only=True)))
+    # Every ballot check needs it: memoised on the (immutable) instance.
+    cached = spec.__dict__.get("_spec_hash")
+    if cached is None:
+        cached = sha256_hex(canonical_bytes(spec.to_dict(frozen_only=True)))
+        object.__setattr__(spec, "_spec_hash", cached)
+    return str(cached)
 
 
 # -- answers ------------------------------------------------------------------

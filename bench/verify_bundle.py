@@ -1,0 +1,90 @@
+"""Time `beffroi verify` on a big bundle (issue 4: 100,000 ballots in <= 10 s on 2 cores).
+
+Builds the bundle in memory (pure: keys and signatures made with PyNaCl directly,
+entries chained with board.make_entry), then times verify_bundle and prints it.
+
+    .venv/bin/python bench/verify_bundle.py [--ballots 100000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from datetime import timedelta
+
+from nacl.signing import SigningKey
+
+from beffroi.consult.ballot import make_ballot, signed_bytes
+from beffroi.consult.board import make_entry
+from beffroi.consult.bundle import JournalEvent, build_bundle, credential_records, journal_lines
+from beffroi.consult.credentials import PublicCredential
+from beffroi.consult.examples import affair_spec, random_answers
+from beffroi.consult.spec import spec_hash
+from beffroi.consult.verify import verify_bundle
+
+
+def build(n: int, seed: int = 1) -> bytes:
+    rng = random.Random(seed)
+    spec = affair_spec(access="mixed")
+    segs = spec.segment_codes()
+    n_keys = int(n * 0.85)
+    keys = [SigningKey(rng.randbytes(32)) for _ in range(n_keys)]
+    pks = [bytes(k.verify_key).hex() for k in keys]
+    public = [PublicCredential(pk, rng.choice(segs)) for pk in pks]
+    entries = []
+    prev = spec_hash(spec)
+    step = (spec.closes - spec.opens) / (n + 2)
+    t = spec.opens
+    seqs: dict[int, int] = {}
+    for i in range(n):
+        t += step
+        answers, rows = random_answers(spec, rng)
+        if rng.random() < 0.1:
+            ballot = make_ballot(
+                spec, answers, rows, public_key=None, seq=1, segment=rng.choice(segs)
+            )
+            sig = None
+            body = signed_bytes(ballot)
+        else:
+            k = i % n_keys if i < n_keys or not seqs else rng.choice(list(seqs))
+            seqs[k] = seqs.get(k, 0) + 1
+            ballot = make_ballot(spec, answers, rows, public_key=pks[k], seq=seqs[k])
+            body = signed_bytes(ballot)
+            sig = keys[k].sign(body).signature.hex()
+        entry = make_entry(i + 1, prev, ballot, sig, t, signed=body)
+        prev = entry["hash"]
+        entries.append(entry)
+    journal = journal_lines(
+        spec,
+        [
+            JournalEvent(spec.opens, "opened", {"spec_hash": spec_hash(spec)}),
+            JournalEvent(spec.opens, "credentials_imported", {"count": len(public)}),
+            JournalEvent(
+                spec.closes + timedelta(seconds=1), "closed", {"head": prev, "entries": n}
+            ),
+        ],
+    )
+    return build_bundle(spec, spec.opens, credential_records(public), entries, journal)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ballots", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    data = build(args.ballots)
+    t1 = time.perf_counter()
+    print(f"built bundle: {args.ballots} ballots, {len(data) / 1e6:.1f} MB in {t1 - t0:.1f} s")
+    report = verify_bundle(data, workers=args.workers)
+    t2 = time.perf_counter()
+    assert report.ok, report.lines()
+    print(
+        f"verify_bundle: {args.ballots} ballots verified in {t2 - t1:.2f} s "
+        f"({args.ballots / (t2 - t1):,.0f} ballots/s; target <= 10 s for 100,000)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""`beffroi verify bundle.zip|URL`: the scrutineer's recount, no server needed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+MAX_BYTES = 2 * 1024**3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("bundle", help="path of a bundle zip, or an http(s) URL to fetch it")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes for signature checks (default: up to 2)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _fetch(url: str) -> bytes:
+    import httpx
+
+    with httpx.stream("GET", url, follow_redirects=True, timeout=60.0) as resp:
+        resp.raise_for_status()
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in resp.iter_bytes():
+            size += len(chunk)
+            if size > MAX_BYTES:
+                raise ValueError("bundle larger than 2 GiB")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from beffroi.consult.verify import verify_bundle
+
+    out = Console()
+    err = Console(stderr=True)
+    source: str = args.bundle
+    try:
+        if source.startswith(("http://", "https://")):
+            import httpx
+
+            try:
+                data = _fetch(source)
+            except (httpx.HTTPError, ValueError) as exc:
+                err.print(f"[red]Impossible de télécharger {source} : {exc}[/red]")
+                return 1
+        else:
+            data = Path(source).read_bytes()
+    except OSError as exc:
+        err.print(f"[red]Impossible de lire {source} : {exc.strerror}[/red]")
+        return 1
+
+    show = not args.quiet and sys.stderr.isatty()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Vérification des bulletins", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = verify_bundle(data, progress=progress, workers=args.workers)
+
+    stats = report.stats
+    if report.ok:
+        counted = stats.get("counted", {})
+        out.print(
+            f"[green]OK[/green] : {stats.get('entries', 0)} entrée(s) sur le tableau, "
+            f"{counted.get('all', 0)} bulletin(s) compté(s) "
+            f"({counted.get('verified', 0)} vérifié(s), {counted.get('unverified', 0)} non "
+            f"vérifié(s)), {stats.get('revoked', 0)} code(s) révoqué(s)."
+        )
+        out.print(f"Empreinte des questions et règles : {stats.get('spec_hash')}")
+        out.print(f"Tête de la chaîne : {stats.get('board_head')}")
+        out.print("Signatures, clés, chaînage, règles et résultats : tout concorde.")
+        return 0
+    out.print(f"[red]ÉCHEC[/red] : {len(report.lines())} anomalie(s) :", highlight=False)
+    for line in report.lines():
+        out.print(f" - {line}", highlight=False, markup=False)
+    return 1
