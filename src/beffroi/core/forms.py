@@ -68,7 +68,7 @@ class AcceptInvitationForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("password1") and data.get("password1") != data.get("password2"):
             self.add_error("password2", _("Les deux mots de passe ne correspondent pas."))
         elif data.get("password1"):

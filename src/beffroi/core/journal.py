@@ -59,7 +59,7 @@ def append(
             seq=fields["seq"],
             at=now,
             actor_id=actor_id,
-            actor_label=actor.get_username() if actor_id is not None else "",
+            actor_label=actor.get_username() if actor is not None and actor_id else "",
             organisation=organisation,
             action=action,
             subject=subject,
