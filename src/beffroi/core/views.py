@@ -45,7 +45,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    memberships = list(Membership.objects.filter(user_id=request.user.pk).select_related("organisation"))
+    memberships = list(
+        Membership.objects.filter(user=request.user).select_related("organisation")  # type: ignore[misc]
+    )
     if len(memberships) == 1 and not request.user.is_superuser:
         return redirect("org-dashboard", memberships[0].organisation.slug)
     organisations = (
