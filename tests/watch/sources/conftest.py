@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -404,3 +405,89 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
 @pytest.fixture
 def until() -> Callable[..., None]:
     return wait_until
+
+
+JETSTREAM_FRAMES = Path(__file__).parent / "data" / "jetstream_v2.jsonl"
+
+
+class FakeJetstream:
+    """A loopback Jetstream v2 server (``xrpc.v1.json`` subprotocol).
+
+    Serves the frames of ``data/jetstream_v2.jsonl`` honouring the
+    ``cursor`` (inclusive), ``kinds`` and ``collections`` parameters.
+    ``cut_after[n]`` makes connection n fail (close code 1011) after the
+    frame with that seq, like a server restart.
+    """
+
+    def __init__(self) -> None:
+        import json
+        from urllib.parse import parse_qs, urlsplit
+
+        from websockets.sync.server import serve
+
+        self.lines = JETSTREAM_FRAMES.read_text(encoding="utf-8").splitlines()
+        self.paths: list[str] = []
+        self.cut_after: dict[int, int] = {}
+        self.refuse = False
+        self.closing = threading.Event()
+        fake = self
+
+        def seq_of(line: str) -> int | None:
+            try:
+                return int(json.loads(line)["payload"]["seq"])
+            except (ValueError, KeyError, TypeError):
+                return None
+
+        def wanted(line: str, query: dict[str, list[str]], cursor: int | None) -> bool:
+            try:
+                payload = json.loads(line)["payload"]
+            except ValueError:
+                return True  # a broken frame goes out as is: that is the point
+            kind = payload["$type"].rsplit("#", 1)[1]
+            if query.get("kinds") and kind not in query["kinds"]:
+                return False
+            collections = query.get("collections")
+            if kind == "commit" and collections and payload["collection"] not in collections:
+                return False
+            return cursor is None or payload["seq"] >= cursor
+
+        def handler(connection: Any) -> None:
+            fake.paths.append(connection.request.path)
+            number = len(fake.paths)
+            parts = urlsplit(connection.request.path)
+            assert parts.path == "/xrpc/network.bsky.jetstream.subscribeEvents"
+            query = parse_qs(parts.query)
+            cursor = int(query["cursor"][0]) if "cursor" in query else None
+            last_seq = None
+            for line in fake.lines:
+                last_seq = seq_of(line) or last_seq
+                if wanted(line, query, cursor):
+                    connection.send(line)
+                if number in fake.cut_after and last_seq == fake.cut_after[number]:
+                    connection.close(code=1011, reason="restarting")
+                    return
+            while not fake.closing.is_set():
+                try:
+                    connection.recv(timeout=0.1)
+                except TimeoutError:
+                    continue
+                except Exception:
+                    return
+
+        self.server = serve(handler, "127.0.0.1", 0, subprotocols=["xrpc.v1.json"])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/xrpc"
+
+    def close(self) -> None:
+        self.closing.set()
+        self.server.shutdown()
+
+
+@pytest.fixture
+def fake_jetstream() -> Iterator[FakeJetstream]:
+    server = FakeJetstream()
+    yield server
+    server.close()

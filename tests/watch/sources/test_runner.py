@@ -193,3 +193,38 @@ def test_one_failing_source_does_not_stop_another(recorder) -> None:
     assert not dead.is_alive()
     assert any("Erreur inattendue (RuntimeError) : boom" in s.message for s in dead_statuses)
     assert dead_statuses[-1].state == "stopped"
+
+
+def test_idle_stream_persists_its_cursor_now_and_then(recorder) -> None:
+    class Quiet:
+        """A filtered stream: the cursor moves, no post matches."""
+
+        kind: ClassVar[str] = "quiet"
+        source_id = "q"
+
+        def stream(self, checkpoint: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+            for cursor in range(checkpoint.get("cursor", 0) + 1, 1000):
+                yield None, {"cursor": cursor}
+
+    ticks = iter(range(10_000))
+    stop = threading.Event()
+
+    def sink(posts: list[RawPost], checkpoint: dict[str, Any]) -> None:
+        recorder.sink(posts, checkpoint)
+        if len(recorder.checkpoints) == 3:
+            stop.set()
+
+    # Each clock reading is one second later than the previous one.
+    run_source(
+        Quiet(),
+        None,
+        sink,
+        stop_event=stop,
+        sleep=lambda s: None,
+        clock=lambda: datetime.fromtimestamp(next(ticks), UTC),
+        checkpoint_every=10,
+    )
+    assert recorder.posts == []
+    cursors = [c["state"]["cursor"] for c in recorder.checkpoints]
+    assert len(cursors) == 3 and cursors == sorted(cursors)
+    assert 5 <= cursors[1] - cursors[0] <= 15

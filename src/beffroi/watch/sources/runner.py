@@ -144,6 +144,7 @@ def run_source(
     backoff: Backoff | None = None,
     seen_window: int = DEFAULT_SEEN_WINDOW,
     status_every: float = 5.0,
+    checkpoint_every: float = 5.0,
     max_failures: int | None = None,
 ) -> Checkpoint:
     """Run ``source`` until ``stop_event`` is set (or a finite source is done).
@@ -209,7 +210,9 @@ def run_source(
     while not stop_event.is_set():
         try:
             if isinstance(source, StreamingSource):
-                finished = _run_stream(source, env, deliver, skip, stop_event, backoff, report)
+                finished = _run_stream(
+                    source, env, deliver, skip, stop_event, backoff, report, clock, checkpoint_every
+                )
                 if finished:
                     report("done", "Source terminée.")
                     return env.dump()
@@ -253,16 +256,28 @@ def _run_stream(
     stop_event: threading.Event,
     backoff: Backoff,
     report: Callable[..., None],
+    clock: Callable[[], datetime],
+    checkpoint_every: float,
 ) -> bool:
     """One connection of a streaming source; True when a finite source ended."""
     iterator: Iterator[tuple[RawPost | Skipped | None, Checkpoint]] = source.stream(dict(env.state))
     reported_ok = False
+    last_commit = clock()
     try:
         for item, state in iterator:
             if isinstance(item, RawPost):
                 deliver([item], state)
-            elif isinstance(item, Skipped):
-                skip(item)
+                last_commit = clock()
+            else:
+                if isinstance(item, Skipped):
+                    skip(item)
+                # A filtered stream can go hours without a matching post while
+                # its cursor moves on: persist it now and then, so a restart
+                # does not replay all that.
+                now = clock()
+                if state != env.state and (now - last_commit).total_seconds() >= checkpoint_every:
+                    deliver([], state)
+                    last_commit = now
             if not reported_ok:
                 # The first item (even an idle tick) proves the connection works.
                 backoff.reset()

@@ -1,0 +1,309 @@
+"""Bluesky through Jetstream (atproto's ``JetstreamClient``), filtered by keywords.
+
+Jetstream re-publishes the network's repository commits as JSON, can be
+asked for posts only (``collections=app.bsky.feed.post``) and resumes from a
+cursor (its per-event ``seq``).  Keyword filtering is ours: neither Jetstream
+nor the firehose filters on text.  Why Jetstream rather than the raw
+firehose: docs/decisions/sources.md.
+
+atproto's client reconnects on its own and silently; here each of its
+connections is run once, and its errors are handed to Beffroi's runner so the
+volunteer sees "déconnecté, nouvel essai dans N s" instead of a silent gap.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+from atproto import JetstreamClient, models
+from atproto_client.models.utils import get_model_as_dict
+from atproto_jetstream.exceptions import (
+    JetstreamConsumerTooSlowError,
+    JetstreamCursorTooOldError,
+    JetstreamDecodingError,
+    JetstreamError,
+)
+
+from beffroi.watch.sources.base import (
+    Checkpoint,
+    Pseudonymiser,
+    RawPost,
+    Skipped,
+    SourceError,
+    scrub_handles,
+)
+from beffroi.watch.sources.config import Form
+
+DEFAULT_ENDPOINT = "wss://jetstream.us-east.bsky.network/xrpc"
+POST_COLLECTION = "app.bsky.feed.post"
+# A post's own createdAt is chosen by the client; one far in the future is a
+# lie (or a clock error) and would sort above every real post in the queue.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form, so « Inondation » matches « inondation »."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+class KeywordMatcher:
+    """Whole-word (or whole-phrase) match of keywords and #hashtags in a post."""
+
+    def __init__(self, keywords: tuple[str, ...]) -> None:
+        self.keywords = keywords
+        patterns = []
+        for keyword in keywords:
+            folded = fold(keyword.strip())
+            if folded.startswith("#"):
+                patterns.append(re.escape(folded) + r"(?!\w)")
+            else:
+                patterns.append(r"(?<!\w)" + re.escape(folded) + r"(?!\w)")
+        self._regex = re.compile("|".join(f"({p})" for p in patterns)) if patterns else None
+        self._tags = {fold(k.strip()).lstrip("#"): k for k in keywords if " " not in k.strip()}
+
+    def matches(self, text: str, tags: list[str]) -> list[str]:
+        found: dict[str, None] = {}
+        if self._regex is not None:
+            for match in self._regex.finditer(fold(text)):
+                found[self.keywords[match.lastindex - 1]] = None  # type: ignore[operator]
+        for tag in tags:
+            keyword = self._tags.get(fold(tag))
+            if keyword is not None:
+                found[keyword] = None
+        return list(found)
+
+
+@dataclass(frozen=True)
+class BlueskyConfig:
+    keywords: tuple[str, ...]
+    endpoint: str = DEFAULT_ENDPOINT
+    languages: tuple[str, ...] = ()  # empty: every language
+    compress: bool = True
+    recv_timeout: float = 60.0
+
+    @classmethod
+    def from_form(cls, data: Mapping[str, Any]) -> BlueskyConfig:
+        form = Form(data)
+        keywords = form.words("keywords")
+        if not keywords and "keywords" not in form.errors:
+            form.error("keywords", "Indiquer au moins un mot-clé ou un mot-dièse.")
+        endpoint = DEFAULT_ENDPOINT
+        if form.raw("endpoint") is not None:
+            endpoint = form.url(
+                "endpoint",
+                message="Adresse Jetstream invalide (wss://…/xrpc attendu).",
+                schemes=("ws", "wss"),
+            ).rstrip("/")
+        languages = tuple(lang.lower() for lang in form.words("languages"))
+        bad = [lang for lang in languages if not re.fullmatch(r"[a-z]{2,3}", lang)]
+        if bad:
+            form.error("languages", f"Code de langue invalide : « {bad[0]} » (fr, en… attendus).")
+        compress = form.flag("compress", default=True)
+        timeout = form.number("recv_timeout", default=60, minimum=5, maximum=600, unit="s")
+        form.done()
+        return cls(keywords, endpoint, languages, compress, timeout)
+
+
+class _OneShotJetstream(JetstreamClient):  # type: ignore[misc]
+    """atproto's client, but each connection ends on error instead of retrying silently."""
+
+    def __init__(self, out: queue.Queue[tuple[str, Any]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._out = out
+
+    def _handle_frame_decoding_error(self, exception: Exception) -> None:
+        if isinstance(exception, JetstreamDecodingError):
+            self._out.put(("malformed", exception))
+            return
+        raise exception
+
+    def _handle_websocket_error_or_stop(self, exception: Exception) -> bool:
+        try:
+            clean = super()._handle_websocket_error_or_stop(exception)
+        except Exception as fatal:
+            self._out.put(("error", fatal))
+            return True
+        self._out.put(("closed" if clean else "error", exception))
+        return True
+
+
+class BlueskySource:
+    kind: ClassVar[str] = "bluesky"
+
+    def __init__(
+        self,
+        source_id: str,
+        config: BlueskyConfig,
+        *,
+        pseudonymise: Pseudonymiser,
+        idle_tick: float = 1.0,
+    ) -> None:
+        self.source_id = source_id
+        self.config = config
+        self.pseudonymise = pseudonymise
+        self.idle_tick = idle_tick
+        self.matcher = KeywordMatcher(config.keywords)
+        self.host = urlsplit(config.endpoint).hostname or config.endpoint
+
+    def to_post(self, commit: Any) -> RawPost | Skipped | None:
+        """A commit → a post, a skip (invalid record) or None (not a matching new post)."""
+        if commit.collection != POST_COLLECTION or commit.operation != "create":
+            return None
+        uri = f"at://{commit.did}/{POST_COLLECTION}/{commit.rkey}"
+        record = commit.record
+        if not isinstance(record, models.AppBskyFeedPost.Record):
+            return Skipped("Enregistrement de post invalide (schéma app.bsky.feed.post).", uri)
+        tags = [
+            feature.tag
+            for facet in record.facets or ()
+            for feature in facet.features
+            if isinstance(feature, models.AppBskyRichtextFacet.Tag)
+        ]
+        tags += list(record.tags or ())
+        matched = self.matcher.matches(record.text, tags)
+        if not matched:
+            return None
+        language = (record.langs or [None])[0]
+        if self.config.languages and (language or "").split("-")[0] not in self.config.languages:
+            return None
+        witnessed = _parse_time(commit.time)
+        created = _parse_time(record.created_at)
+        if created is None or (witnessed and created > witnessed + FUTURE_TOLERANCE):
+            created = witnessed
+        if created is None:
+            return Skipped("Post sans date lisible.", uri)
+        raw = scrub_handles(get_model_as_dict(record))
+        raw.update(
+            {
+                "uri": uri,
+                "cid": commit.cid,
+                "seq": commit.seq,
+                "witnessed_at": commit.time,
+                "matched_keywords": matched,
+            }
+        )
+        return RawPost(
+            source_kind=self.kind,
+            source_id=self.source_id,
+            external_id=uri,
+            text=record.text,
+            created_at=created,
+            url=f"https://bsky.app/profile/{commit.did}/post/{commit.rkey}",
+            language=language.split("-")[0].lower() if language else None,
+            author_key=self.pseudonymise(commit.did),
+            media_urls=_image_urls(commit.did, record.embed),
+            reply_to=record.reply.parent.uri if record.reply else None,
+            raw=raw,
+        )
+
+    def stream(
+        self, checkpoint: Checkpoint
+    ) -> Iterator[tuple[RawPost | Skipped | None, Checkpoint]]:
+        cursor = checkpoint.get("cursor")
+        params: dict[str, Any] = {"collections": [POST_COLLECTION], "kinds": ["commit"]}
+        if cursor is not None:
+            # Inclusive: the event at the cursor comes again; the runner's
+            # window of seen ids drops it.
+            params["cursor"] = int(cursor)
+        out: queue.Queue[tuple[str, Any]] = queue.Queue()
+        client = _OneShotJetstream(
+            out,
+            params=params,
+            base_uri=self.config.endpoint,
+            recv_timeout=self.config.recv_timeout,
+            compress=self.config.compress,
+        )
+        thread = threading.Thread(
+            target=client.start,
+            args=(lambda message: out.put(("message", message)),),
+            name=f"jetstream-{self.host}",
+            daemon=True,
+        )
+        thread.start()
+        state: Checkpoint = {"cursor": cursor} if cursor is not None else {}
+        try:
+            while True:
+                try:
+                    kind, payload = out.get(timeout=self.idle_tick)
+                except queue.Empty:
+                    yield None, dict(state)
+                    continue
+                if kind == "message":
+                    seq = getattr(payload, "seq", None)
+                    if seq is not None and cursor is not None and seq <= int(cursor):
+                        # The resume is inclusive: this event was handled before the restart.
+                        continue
+                    if seq is not None:
+                        state["cursor"] = seq
+                    if isinstance(payload, models.NetworkBskyJetstreamSubscribeEvents.Info):
+                        # OutdatedCursor: we were away longer than the server keeps.
+                        yield (
+                            Skipped(
+                                f"Avis Jetstream : {payload.name} {payload.message or ''}".strip(),
+                                "curseur",
+                            ),
+                            dict(state),
+                        )
+                        continue
+                    if not isinstance(payload, models.NetworkBskyJetstreamSubscribeEvents.Commit):
+                        yield None, dict(state)
+                        continue
+                    try:
+                        item = self.to_post(payload)
+                    except (AttributeError, TypeError, ValueError) as exc:
+                        item = Skipped(f"Post illisible : {exc}.", f"seq {seq}")
+                    yield item, dict(state)
+                elif kind == "malformed":
+                    yield Skipped(f"Trame Jetstream illisible : {payload}.", "trame"), dict(state)
+                else:
+                    raise SourceError(self._describe(kind, payload))
+        finally:
+            client.stop()
+
+    def _describe(self, kind: str, exc: BaseException) -> str:
+        if kind == "closed":
+            return f"Jetstream ({self.host}) a fermé la connexion."
+        if isinstance(exc, JetstreamConsumerTooSlowError):
+            return f"Jetstream ({self.host}) a coupé : lecture trop lente."
+        if isinstance(exc, JetstreamCursorTooOldError):
+            return f"Jetstream ({self.host}) : point de reprise trop ancien."
+        if isinstance(exc, OSError):
+            return f"Jetstream injoignable ({self.host}) : {exc}"
+        if isinstance(exc, JetstreamError):
+            return f"Jetstream ({self.host}) a refusé la connexion : {exc}"
+        return f"Jetstream ({self.host}) : {type(exc).__name__} {exc}"
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _image_urls(did: str, embed: Any) -> tuple[str, ...]:
+    if embed is None:
+        return ()
+    media = getattr(embed, "media", None)  # a quote post with images
+    images = getattr(embed, "images", None) or getattr(media, "images", None) or ()
+    urls = []
+    for image in images:
+        ref = getattr(getattr(image, "image", None), "ref", None)
+        link = getattr(ref, "link", None) or (ref.get("$link") if isinstance(ref, dict) else None)
+        if link:
+            urls.append(f"https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{link}@jpeg")
+    return tuple(urls)
