@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "beffroi.core",
+    "beffroi.consult",
+    "beffroi.watch",
     "beffroi.web",
 ]
 

@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from beffroi.consult import urls as consult_urls
 from beffroi.core.forms import ThrottledAuthenticationForm
+from beffroi.watch import urls as watch_urls
 
 # The admin's login goes through the same throttling and journaling as the site's.
 admin.site.login_form = ThrottledAuthenticationForm
@@ -12,4 +14,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("langue/", set_language, name="set_language"),
     path("", include("beffroi.core.urls")),
+    # Organisation pages (role-checked with beffroi.core.roles.require).
+    path("o/<slug:org>/consultations/", include(consult_urls.urlpatterns)),
+    path("o/<slug:org>/veille/", include(watch_urls.urlpatterns)),
+    # Public pages (respondents, bulletin board, partner read-only links).
+    path("", include(consult_urls.public_urlpatterns)),
+    path("", include(watch_urls.public_urlpatterns)),
 ]

@@ -31,6 +31,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "watch.manage": frozenset({C}),
     "watch.triage": frozenset({C, V}),
     "watch.log.view": frozenset({C, V, P}),
+    "consult.view": frozenset({C, S}),
 }
 
 
