@@ -4,6 +4,8 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from beffroi.watch.sources.base import ConfigError, RawPost, Skipped
 from beffroi.watch.sources.mastodon import MastodonConfig, MastodonSource
@@ -191,3 +193,40 @@ def test_unreachable_instance_retries_while_a_feed_keeps_flowing(
     assert len(errors) >= 3
     assert errors[0].message.startswith("Instance injoignable (127.0.0.1)")
     assert errors[0].retry_in is not None
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+status_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": json_values,
+        "created_at": json_values,
+        "content": json_values,
+        "spoiler_text": json_values,
+        "account": json_values,
+        "media_attachments": json_values,
+        "reblog": json_values,
+        "language": json_values,
+        "in_reply_to_id": json_values,
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(status=st.one_of(status_like, json_values))
+def test_fuzz_status_shapes_never_raise(status) -> None:
+    src = MastodonSource(
+        "m",
+        MastodonConfig(instance_url="https://x.invalid", hashtags=("a",)),
+        pseudonymise=lambda h: "handle:" + h,
+    )
+    item = src.safe_post(status, TAG)
+    assert isinstance(item, RawPost | Skipped)
+    if isinstance(item, RawPost):
+        assert item.text and item.created_at.tzinfo is not None

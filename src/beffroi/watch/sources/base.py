@@ -132,6 +132,8 @@ class ConfigError(ValueError):
 
 @runtime_checkable
 class PollingSource(Protocol):
+    """``poll(checkpoint)`` returns what is new since it; called every ``poll_interval`` s."""
+
     kind: ClassVar[str]
     source_id: str
 
@@ -143,10 +145,20 @@ class PollingSource(Protocol):
 
 @runtime_checkable
 class StreamingSource(Protocol):
+    """Yields ``(item, checkpoint)``: a post, a skip, or ``None`` as an idle tick.
+
+    Ticks (about once a second while nothing arrives) let the runner notice a
+    stop request and persist a cursor that moved without a matching post.  A
+    source with ``finite = True`` (replay) ends; any other that ends is a
+    disconnection, and the runner reconnects.
+    """
+
     kind: ClassVar[str]
     source_id: str
 
-    def stream(self, checkpoint: Checkpoint) -> Iterator[tuple[RawPost | Skipped, Checkpoint]]: ...
+    def stream(
+        self, checkpoint: Checkpoint
+    ) -> Iterator[tuple[RawPost | Skipped | None, Checkpoint]]: ...
 
 
 Source = PollingSource | StreamingSource

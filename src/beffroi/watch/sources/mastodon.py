@@ -177,6 +177,15 @@ class MastodonSource:
 
     # -- conversion ---------------------------------------------------------
 
+    def safe_post(self, status: Any, stream_key: str) -> RawPost | Skipped:
+        """``to_post`` that turns any shape surprise into a Skipped, never an exception."""
+        if not isinstance(status, Mapping):
+            return Skipped("Statut illisible : objet JSON attendu.", stream_key, str(status)[:80])
+        try:
+            return self.to_post(status, stream_key)
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+            return Skipped(f"Statut illisible : {exc}.", stream_key, str(status.get("id", "")))
+
     def to_post(self, status: Mapping[str, Any], stream_key: str) -> RawPost | Skipped:
         status_id = status.get("id")
         if status_id is None or str(status_id) == "":
@@ -254,7 +263,7 @@ class MastodonSource:
                 return
             page = self._timeline(api, key, limit=self.config.backfill)
             for status in sorted(page, key=lambda s: id_order(str(s["id"]))):
-                yield self.to_post(status, key), str(status["id"])
+                yield self.safe_post(status, key), str(status["id"])
             return
         for _ in range(self.config.catch_up_pages):
             page = self._timeline(api, key, min_id=last_id, limit=PAGE)
@@ -262,7 +271,7 @@ class MastodonSource:
                 return
             for status in sorted(page, key=lambda s: id_order(str(s["id"]))):
                 last_id = str(status["id"])
-                yield self.to_post(status, key), last_id
+                yield self.safe_post(status, key), last_id
         if self.config.catch_up_pages:
             yield (
                 Skipped(
@@ -336,8 +345,8 @@ class MastodonSource:
                         yield None, state()
                         continue
                 if kind == "update":
-                    post = self.to_post(payload, key)
-                    status_id = str(payload.get("id", ""))
+                    post = self.safe_post(payload, key)
+                    status_id = str(payload.get("id", "")) if isinstance(payload, Mapping) else ""
                     if status_id and (
                         last_ids[key] is None or id_order(status_id) > id_order(last_ids[key] or "")
                     ):

@@ -1,0 +1,188 @@
+"""One entry per kind of source: its form, its config, how to build it.
+
+The web form for "add a source" is generated from ``FORMS`` (labels and help
+in French); ``build_source`` turns the submitted data into a running source
+or raises ``ConfigError`` whose ``errors`` map each field to its message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from beffroi.watch.sources.base import ConfigError, PollingSource, Pseudonymiser, StreamingSource
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    type: str  # "url" | "text" | "list" | "number" | "bool" | "choice" | "path"
+    required: bool = False
+    help: str = ""
+    default: Any = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceForm:
+    kind: str
+    label: str
+    description: str
+    fields: tuple[Field, ...]
+
+
+FORMS: dict[str, SourceForm] = {
+    "rss": SourceForm(
+        "rss",
+        "Flux RSS/Atom",
+        "Sites d'information, préfecture, Vigicrues, Météo-France : tout flux RSS ou Atom.",
+        (
+            Field("url", "Adresse du flux", "url", required=True, help="https://…/rss.xml"),
+            Field("poll_interval", "Intervalle de relève (s)", "number", default=120),
+            Field("timeout", "Délai d'attente (s)", "number", default=20),
+        ),
+    ),
+    "mastodon": SourceForm(
+        "mastodon",
+        "Mastodon",
+        "Mots-dièse et fils public/local d'une instance, en direct (streaming).",
+        (
+            Field("instance_url", "Instance", "url", required=True, help="https://piaille.fr"),
+            Field("hashtags", "Mots-dièse", "list", help="Un par ligne, sans #."),
+            Field(
+                "timelines", "Fils", "list", help="public et/ou local", choices=("public", "local")
+            ),
+            Field("access_token", "Jeton d'accès", "text", help="Si l'instance l'exige."),
+            Field("backfill", "Messages récents à la première connexion", "number", default=20),
+            Field("catch_up_pages", "Pages de rattrapage après coupure", "number", default=25),
+        ),
+    ),
+    "bluesky": SourceForm(
+        "bluesky",
+        "Bluesky",
+        "Tous les posts Bluesky (via Jetstream) contenant un des mots-clés.",
+        (
+            Field(
+                "keywords",
+                "Mots-clés et mots-dièse",
+                "list",
+                required=True,
+                help="Un par ligne ; « #crue » ne retient que le mot-dièse.",
+            ),
+            Field("languages", "Langues", "list", help="fr, en… (vide : toutes)"),
+            Field(
+                "endpoint",
+                "Serveur Jetstream",
+                "url",
+                help="wss://jetstream.us-east.bsky.network/xrpc par défaut",
+            ),
+            Field("compress", "Compression", "bool", default=True),
+        ),
+    ),
+    "file": SourceForm(
+        "file",
+        "Import de fichier",
+        "CSV, JSON Lines ou CrisisLexT26 (voir docs/formats/import-posts.md).",
+        (
+            Field("path", "Fichier", "path", required=True),
+            Field(
+                "format",
+                "Format",
+                "choice",
+                default="auto",
+                choices=("auto", "csv", "jsonl", "crisislex"),
+            ),
+            Field(
+                "timestamps_path",
+                "Horodatages CrisisLex",
+                "path",
+                help="*-tweetids_entire_period.csv (trouvé à côté par défaut)",
+            ),
+        ),
+    ),
+    "replay": SourceForm(
+        "replay",
+        "Rejeu d'un jeu de données",
+        "Rejoue un fichier avec son rythme d'origine, accéléré : démonstrations et exercices.",
+        (
+            Field("path", "Fichier", "path", required=True),
+            Field("speed", "Accélération (×)", "number", default=60),
+            Field(
+                "max_gap",
+                "Silence maximal (s de données)",
+                "number",
+                help="Raccourcit les longues pauses (nuits) du jeu de données.",
+            ),
+            Field(
+                "format",
+                "Format",
+                "choice",
+                default="auto",
+                choices=("auto", "csv", "jsonl", "crisislex"),
+            ),
+            Field("shift_to_now", "Dater au moment du rejeu", "bool", default=True),
+        ),
+    ),
+}
+
+
+def validate_config(kind: str, data: Mapping[str, Any]) -> Any:
+    """The typed config of a submitted form; ConfigError with French messages otherwise."""
+    if kind == "rss":
+        from beffroi.watch.sources.rss import RssConfig
+
+        return RssConfig.from_form(data)
+    if kind == "mastodon":
+        from beffroi.watch.sources.mastodon import MastodonConfig
+
+        return MastodonConfig.from_form(data)
+    if kind == "bluesky":
+        from beffroi.watch.sources.bluesky import BlueskyConfig
+
+        return BlueskyConfig.from_form(data)
+    if kind == "file":
+        from beffroi.watch.sources.fileimport import FileImportConfig
+
+        return FileImportConfig.from_form(data)
+    if kind == "replay":
+        from beffroi.watch.sources.replay import ReplayConfig
+
+        return ReplayConfig.from_form(data)
+    raise ConfigError({"kind": f"Type de source inconnu : « {kind} »."})
+
+
+def build_source(
+    kind: str,
+    source_id: str,
+    data: Mapping[str, Any],
+    *,
+    pseudonymise: Pseudonymiser,
+    **options: Any,
+) -> PollingSource | StreamingSource:
+    """Validate ``data`` and build the source; ``options`` go to its constructor
+    (e.g. ``clock``/``sleep`` for replay, ``idle_tick`` for streams)."""
+    config = validate_config(kind, data)
+    factories: dict[str, Callable[..., PollingSource | StreamingSource]] = {}
+    if kind == "rss":
+        from beffroi.watch.sources.rss import RssSource
+
+        factories[kind] = RssSource
+    elif kind == "mastodon":
+        from beffroi.watch.sources.mastodon import MastodonSource
+
+        factories[kind] = MastodonSource
+    elif kind == "bluesky":
+        from beffroi.watch.sources.bluesky import BlueskySource
+
+        factories[kind] = BlueskySource
+    elif kind == "file":
+        from beffroi.watch.sources.fileimport import FileImportSource
+
+        factories[kind] = FileImportSource
+    else:
+        from beffroi.watch.sources.replay import ReplaySource
+
+        factories[kind] = ReplaySource
+    return factories[kind](source_id, config, pseudonymise=pseudonymise, **options)
