@@ -228,10 +228,25 @@ def _locate_bad_row(text: str, delim: str, width: int) -> InputError:
     return InputError("CSV mal formé : le fichier ne peut pas être lu comme un tableau.")
 
 
+def _unterminated_quote(text: str) -> InputError:
+    opened = 0
+    inside = False
+    for m in re.finditer('"', text):
+        if not inside:
+            opened = m.start()
+        inside = not inside
+    line = text.count("\n", 0, opened) + 1
+    return InputError(
+        f"CSV mal formé : guillemet ouvert à la ligne {line} et jamais refermé.", line=line
+    )
+
+
 def read_csv_text(text: str) -> tuple[pa.Table, str]:
     """Parse CSV text into an all-string table; errors name the line."""
     if not text.strip():
         raise InputError("Le fichier est vide (ligne 1) : aucune en-tête, aucune réponse.", line=1)
+    if text.count('"') % 2:
+        raise _unterminated_quote(text)
     first = text.split("\n", 1)[0].rstrip("\r")
     delim = _sniff_delimiter(first)
     try:

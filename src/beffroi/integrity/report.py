@@ -61,7 +61,9 @@ def _plt() -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"svg.fonttype": "path", "font.size": 9})
+    # Text stays text (smaller files, selectable in the PDF); DejaVu ships with matplotlib
+    # and the usual systems, and a missing font only changes the look.
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "font.family": "DejaVu Sans"})
     return plt
 
 
