@@ -226,9 +226,11 @@ def _honest(rng: np.random.Generator, n_forms: int) -> Forms:
 
 
 def _vpn_pool(rng: np.random.Generator) -> list[str]:
+    """Exit addresses of a commercial VPN: a few datacentre /24s, many addresses each,
+    so that one-response-per-address keeps most of what goes through it."""
     out = []
-    for prefix in ("185.65.134", "146.70.116", "193.32.249"):
-        for h in rng.choice(np.arange(2, 254), 9, replace=False):
+    for prefix in ("185.65.134", "146.70.116", "193.32.249", "37.19.200"):
+        for h in rng.choice(np.arange(2, 254), 60, replace=False):
             out.append(f"{prefix}.{h}")
     return out
 
