@@ -228,3 +228,36 @@ def test_idle_stream_persists_its_cursor_now_and_then(recorder) -> None:
     cursors = [c["state"]["cursor"] for c in recorder.checkpoints]
     assert len(cursors) == 3 and cursors == sorted(cursors)
     assert 5 <= cursors[1] - cursors[0] <= 15
+
+
+def test_stream_posts_are_batched_until_the_source_is_drained(recorder) -> None:
+    class Bursty:
+        kind: ClassVar[str] = "bursty"
+        source_id = "b"
+        finite = True
+
+        def stream(self, checkpoint: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+            for i in range(7):
+                yield post(i), {"next": i + 1}
+            yield None, {"next": 7}  # drained
+            yield post(7), {"next": 8}
+            raise SourceError("coupure")  # the buffered post must not wait for a reconnect
+
+    batches: list[list[str]] = []
+
+    def sink(posts: list[RawPost], checkpoint: dict[str, Any]) -> None:
+        batches.append([p.external_id for p in posts])
+        recorder.sink(posts, checkpoint)
+
+    stop = threading.Event()
+    run_source(
+        Bursty(),
+        None,
+        sink,
+        stop_event=stop,
+        sleep=lambda s: stop.set(),
+        batch_max=3,
+        batch_wait=60,
+    )
+    assert batches[:4] == [["0", "1", "2"], ["3", "4", "5"], ["6"], ["7"]]
+    assert recorder.checkpoints[3]["state"] == {"next": 8}

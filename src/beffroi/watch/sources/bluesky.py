@@ -233,10 +233,14 @@ class BlueskySource:
         try:
             while True:
                 try:
-                    kind, payload = out.get(timeout=self.idle_tick)
+                    kind, payload = out.get_nowait()
                 except queue.Empty:
+                    # Drained: the tick tells the runner to hand over its batch now.
                     yield None, dict(state)
-                    continue
+                    try:
+                        kind, payload = out.get(timeout=self.idle_tick)
+                    except queue.Empty:
+                        continue
                 if kind == "message":
                     seq = getattr(payload, "seq", None)
                     if seq is not None and cursor is not None and seq <= int(cursor):

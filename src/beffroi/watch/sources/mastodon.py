@@ -340,10 +340,14 @@ class MastodonSource:
                     kind, key, payload = pending.pop(0)
                 else:
                     try:
-                        kind, key, payload = out.get(timeout=self.idle_tick)
+                        kind, key, payload = out.get_nowait()
                     except queue.Empty:
+                        # Drained: the tick tells the runner to hand over its batch now.
                         yield None, state()
-                        continue
+                        try:
+                            kind, key, payload = out.get(timeout=self.idle_tick)
+                        except queue.Empty:
+                            continue
                 if kind == "update":
                     post = self.safe_post(payload, key)
                     status_id = str(payload.get("id", "")) if isinstance(payload, Mapping) else ""

@@ -121,6 +121,8 @@ class ReplaySource:
             offset += gap
             previous = post.created_at
             due = anchor_wall + timedelta(seconds=offset / self.config.speed)
+            if (due - self.clock()).total_seconds() > 0:
+                yield None, {"index": index}  # about to wait: deliver what came before
             while True:
                 remaining = (due - self.clock()).total_seconds()
                 if remaining <= 0:

@@ -17,6 +17,7 @@ between reading and persisting replays the posts instead of losing them.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -145,6 +146,8 @@ def run_source(
     seen_window: int = DEFAULT_SEEN_WINDOW,
     status_every: float = 5.0,
     checkpoint_every: float = 5.0,
+    batch_max: int = 500,
+    batch_wait: float = 0.25,
     max_failures: int | None = None,
 ) -> Checkpoint:
     """Run ``source`` until ``stop_event`` is set (or a finite source is done).
@@ -193,16 +196,19 @@ def run_source(
             if env.is_new(post.external_id) and post.external_id not in batch_ids:
                 fresh.append(post)
                 batch_ids.add(post.external_id)
-        # Build the envelope first so a checkpoint that is not JSON fails
+        # JSON round trip first: a checkpoint that would not persist fails
         # before anything is handed to the sink.
-        candidate = _Envelope(dict(state), deque(env.seen, maxlen=env.window), env.window)
-        candidate.seen_set = set(env.seen_set)
+        new_state = ensure_json(state)
+        if not fresh and new_state == env.state:
+            return
+        keep = env.window - len(fresh)
+        old_ids = list(env.seen)[-keep:] if keep > 0 else []
+        seen = (old_ids + [p.external_id for p in fresh])[-env.window :]
+        sink(fresh, {"v": ENVELOPE_VERSION, "state": new_state, "seen": seen})
+        # Only now is the delivery committed.
+        env.state = new_state
         for post in fresh:
-            candidate.remember(post.external_id)
-        dumped = candidate.dump()
-        if fresh or dumped["state"] != env.state:
-            sink(fresh, dumped)
-        env.state, env.seen, env.seen_set = dumped["state"], candidate.seen, candidate.seen_set
+            env.remember(post.external_id)
         counters["posts"] += len(fresh)
 
     failures = 0
@@ -211,7 +217,17 @@ def run_source(
         try:
             if isinstance(source, StreamingSource):
                 finished = _run_stream(
-                    source, env, deliver, skip, stop_event, backoff, report, clock, checkpoint_every
+                    source,
+                    env,
+                    deliver,
+                    skip,
+                    stop_event,
+                    backoff,
+                    report,
+                    clock,
+                    checkpoint_every,
+                    batch_max,
+                    batch_wait,
                 )
                 if finished:
                     report("done", "Source terminée.")
@@ -258,33 +274,69 @@ def _run_stream(
     report: Callable[..., None],
     clock: Callable[[], datetime],
     checkpoint_every: float,
+    batch_max: int,
+    batch_wait: float,
 ) -> bool:
-    """One connection of a streaming source; True when a finite source ended."""
+    """One connection of a streaming source; True when a finite source ended.
+
+    Posts are handed to the sink in batches: when the source signals it has
+    nothing more right now (an idle tick), or after ``batch_max`` posts or
+    ``batch_wait`` seconds — one transaction per post would not keep up
+    with a burst of thousands of posts a second.
+    """
     iterator: Iterator[tuple[RawPost | Skipped | None, Checkpoint]] = source.stream(dict(env.state))
     reported_ok = False
     last_commit = clock()
+    buffer: list[RawPost] = []
+    buffer_state: Checkpoint = env.state
+    first_buffered = last_commit
+
+    def flush() -> None:
+        nonlocal last_commit
+        if buffer:
+            deliver(list(buffer), buffer_state)
+            buffer.clear()
+            last_commit = clock()
+
     try:
         for item, state in iterator:
+            buffer_state = state
             if isinstance(item, RawPost):
-                deliver([item], state)
-                last_commit = clock()
+                if not buffer:
+                    first_buffered = clock()
+                buffer.append(item)
+                if len(buffer) >= batch_max or (
+                    (clock() - first_buffered).total_seconds() >= batch_wait
+                ):
+                    flush()
             else:
                 if isinstance(item, Skipped):
                     skip(item)
-                # A filtered stream can go hours without a matching post while
-                # its cursor moves on: persist it now and then, so a restart
-                # does not replay all that.
-                now = clock()
-                if state != env.state and (now - last_commit).total_seconds() >= checkpoint_every:
-                    deliver([], state)
-                    last_commit = now
+                if buffer:
+                    flush()
+                else:
+                    # A filtered stream can go hours without a matching post
+                    # while its cursor moves on: persist it now and then, so a
+                    # restart does not replay all that.
+                    now = clock()
+                    if (now - last_commit).total_seconds() >= checkpoint_every:
+                        deliver([], state)
+                        last_commit = now
             if not reported_ok:
                 # The first item (even an idle tick) proves the connection works.
                 backoff.reset()
                 report("ok", "Connecté, en écoute.")
                 reported_ok = True
             if stop_event.is_set():
+                flush()
                 return False
+        flush()
+    except BaseException:
+        # The posts already received are good: keep them if the sink can.
+        # If it cannot, the source fetches them again from the last commit.
+        with contextlib.suppress(Exception):
+            flush()
+        raise
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
