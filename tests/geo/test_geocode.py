@@ -127,6 +127,8 @@ def test_never_crashes_on_any_text(text):
                 "Mans",
                 "Y",
                 "É",
+                "日本",
+                "#",
             ]
         ),
         max_size=30,
@@ -135,3 +137,8 @@ def test_never_crashes_on_any_text(text):
 def test_never_crashes_on_place_like_text(parts):
     find_communes("".join(parts))
     find_communes(" ".join(parts))
+
+
+def test_name_followed_by_a_word_that_folds_to_nothing():
+    # Non-Latin words fold to an empty key; they must end the name, not crash the walk.
+    assert [m.code for m in find_communes("à Nantes 日本 Saint 日本")] == ["44109"]

@@ -77,6 +77,8 @@ _SENTENCE_END = re.compile(r"[.!?…:\n]\s*$")
 _NUMBER_BEFORE = re.compile(r"\d[.,]$")
 _NUMBER_AFTER = re.compile(r"[.,]\d")
 _MAX_NAME_TOKENS = 8
+# Trie end marker: "#" never survives folding, so no token can be mistaken for it.
+_END = "#"
 _BIG_CITY = 50_000
 
 
@@ -116,7 +118,7 @@ class _Matcher:
             node = self.trie
             for word in key.split(" "):
                 node = node.setdefault(word, {})
-            node[""] = key
+            node[_END] = key
             self.joined.setdefault(key.replace(" ", ""), key)
             if key.startswith("saint"):
                 # Hashtags abbreviate: #StJeanDeMonts.
@@ -392,10 +394,10 @@ def _walk(ctx: _Context, i: int, first_word: str | None) -> list[tuple[int, str]
     while node is not None and j < len(tokens) and j - i < _MAX_NAME_TOKENS:
         if j > i and not _SEPARATOR_ONLY.match(ctx.text[tokens[j - 1].end : tokens[j].start]):
             break
-        node = node.get(tokens[j].key)
+        node = node.get(tokens[j].key) if tokens[j].key else None
         if node is None:
             break
-        key = node.get("")
+        key = node.get(_END)
         if key is not None:
             found.append((j, key))
         j += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Ligatures that NFKD leaves whole: "Œuilly" must fold like "Oeuilly".
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
@@ -18,11 +19,27 @@ _NON_WORD = re.compile(r"[^0-9a-z ]+")
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
 
 
+class _StripTable(dict[int, str]):
+    """str.translate table filled on demand: each character is decomposed once."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        decomposed = unicodedata.normalize("NFKD", ch.translate(_LIGATURES))
+        stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+        self[code] = stripped
+        return stripped
+
+
+_STRIP = _StripTable()
+
+
 def strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text
+    return text.translate(_STRIP)
 
 
+@lru_cache(maxsize=1 << 16)
 def fold_token(token: str) -> str:
     """Fold one word (no separators inside): accents, case, abbreviations."""
     folded = _NON_WORD.sub("", strip_accents(token).lower())

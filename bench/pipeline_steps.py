@@ -1,0 +1,124 @@
+"""Throughput of each enrichment pipeline step on CrisisLexT26 posts (network excluded).
+
+Prints posts/s per step and for the whole pipeline, on one process. Classification uses
+beffroi.watch.classify.load_default() when it exists; otherwise a stand-in of the same
+shape (hashed character n-grams + logistic regression trained here on CrisisLex), labelled
+as such in the output.
+
+Usage: python bench/pipeline_steps.py [--posts N] [--batch B]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from beffroi.geo.geocode import warm_up  # noqa: E402
+from beffroi.watch.pipeline import Pipeline, PipelineConfig, PostIn, Prediction  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "crisislex" / "CrisisLexT26"
+
+
+def load_posts(limit: int) -> tuple[list[PostIn], list[tuple[str, str, str]]]:
+    posts: list[PostIn] = []
+    labels: list[tuple[str, str, str]] = []
+    t0 = datetime(2013, 6, 20, tzinfo=UTC)
+    for path in sorted(DATA.glob("*/*-tweets_labeled.csv")):
+        with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+            reader = csv.reader(fh)
+            next(reader, None)
+            for row in reader:
+                if len(row) < 5:
+                    continue
+                posts.append(PostIn(id=row[0].strip('"'), text=row[1], created_at=t0))
+                labels.append((row[2].strip(), row[3].strip(), row[4].strip()))
+    # Interleave events so batches look like a mixed stream, then repeat to `limit`.
+    order = sorted(range(len(posts)), key=lambda i: (i * 7919) % len(posts))
+    posts = [posts[i] for i in order]
+    labels = [labels[i] for i in order]
+    out = [posts[i % len(posts)] for i in range(limit)]
+    out = [
+        PostIn(id=f"{p.id}-{i}", text=p.text, created_at=p.created_at) for i, p in enumerate(out)
+    ]
+    return out, labels
+
+
+class StandIn:
+    """Linear model of the classifier's shape, used only when none ships yet."""
+
+    def __init__(self, posts: list[PostIn], labels: list[tuple[str, str, str]]) -> None:
+        from sklearn.feature_extraction.text import HashingVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        self.vec = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 4), n_features=2**18)
+        n = min(6000, len(posts))
+        x = self.vec.transform([p.text for p in posts[:n]])
+        self.inf = LogisticRegression(max_iter=200).fit(
+            x, [lab[2] == "Related and informative" for lab in labels[:n]]
+        )
+        self.src = LogisticRegression(max_iter=200).fit(x, [lab[0] for lab in labels[:n]])
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        x = self.vec.transform(texts)
+        p_inf = self.inf.predict_proba(x)[:, 1]
+        p_src = self.src.predict_proba(x)
+        classes = list(self.src.classes_)
+        out = []
+        for pi, ps in zip(p_inf, p_src, strict=True):
+            sp = {c: float(v) for c, v in zip(classes, ps, strict=True)}
+            out.append(
+                Prediction(
+                    bool(pi >= 0.5), float(pi), "Not applicable", max(sp, key=sp.__getitem__), sp
+                )
+            )
+        return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print(f"CrisisLexT26 not found at {DATA}", file=sys.stderr)
+        return 2
+    posts, labels = load_posts(args.posts)
+    try:
+        from beffroi.watch.classify import load_default  # type: ignore[attr-defined]
+
+        classifier = load_default()
+        kind = "beffroi.watch.classify.load_default()"
+    except (ImportError, AttributeError):
+        classifier = StandIn(posts, labels)
+        kind = "STAND-IN (hashed char n-grams + logistic regression; classify not shipped yet)"
+    t = time.perf_counter()
+    warm_up()
+    pipe = Pipeline(PipelineConfig(area={"85", "44"}), classifier=classifier)
+    pipe.process(posts[:10])  # load the language model and matcher outside the timing
+    pipe.timings.clear()
+    print(f"warm-up (gazetteer, matcher, language model): {time.perf_counter() - t:.2f} s")
+    t0 = time.perf_counter()
+    n_groups_before = len(pipe.dedup.groups)
+    for i in range(0, len(posts), args.batch):
+        pipe.process(posts[i : i + args.batch])
+    total = time.perf_counter() - t0
+    n = len(posts)
+    print(f"{n} CrisisLexT26 posts, batches of {args.batch}, one process; classifier: {kind}")
+    for name, seconds in pipe.timings.items():
+        print(
+            f"  {name:<10} {n / seconds:>10,.0f} posts/s  ({seconds * 1000 / n * 1000:.0f} µs/post)"
+        )
+    print(f"  {'TOTAL':<10} {n / total:>10,.0f} posts/s")
+    print(f"  groups: {len(pipe.dedup.groups) - n_groups_before} for {n} posts")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Plain data of the enrichment pipeline: what it accepts, what it adds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from beffroi.geo.geocode import Match
+
+
+@dataclass(frozen=True, slots=True)
+class PostIn:
+    """A post as the pipeline accepts it, whatever its source."""
+
+    id: str
+    text: str
+    created_at: datetime
+    lang: str | None = None  # the platform's language hint, if any
+    coordinates: tuple[float, float] | None = None  # (latitude, longitude)
+    source_kind: str = "file"  # "rss", "mastodon", "bluesky", "file", "replay"…
+    repost_of: str | None = None  # id of the original when the platform says so
+
+    @classmethod
+    def from_raw(cls, raw: Any) -> PostIn:
+        """Build from a source's RawPost (or any object with the same attributes)."""
+        return cls(
+            id=str(getattr(raw, "external_id", None) or raw.id),
+            text=raw.text,
+            created_at=raw.created_at,
+            lang=getattr(raw, "language", None),
+            coordinates=getattr(raw, "coordinates", None),
+            source_kind=getattr(raw, "source_kind", "file"),
+            repost_of=getattr(raw, "repost_of", None),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """What a classifier says about one post (beffroi.watch.classify returns these)."""
+
+    informative: bool
+    informative_p: float
+    info_type: str
+    source: str
+    source_p: dict[str, float]
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    def predict(self, texts: list[str]) -> list[Any]:
+        """One prediction per text, each with the attributes of `Prediction`."""
+        ...
+
+
+@dataclass(slots=True)
+class Enriched:
+    """A post and everything the pipeline added to it. Steps fill it in place."""
+
+    post: PostIn
+    # normalise
+    text: str = ""  # NFC, whitespace collapsed, handles redacted unless kept
+    clean_text: str = ""  # without URLs, mentions, RT prefix: what matching works on
+    urls: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()  # handles, or keyed pseudonyms, or empty (see Normaliser)
+    is_repost: bool = False
+    # language
+    lang: str = "und"
+    lang_p: float = 0.0
+    lang_from: str = ""  # "detected", "hint", "none"
+    # grouping
+    group_id: str = ""
+    group_size: int = 1  # size of the group once this post joined it
+    is_new_group: bool = True
+    duplicate: str | None = None  # None, "exact" or "near"
+    similarity: float = 1.0  # estimated Jaccard with the group's first post
+    # geocoding
+    communes: tuple[Match, ...] = ()
+    in_area: bool | None = None  # None when no area is set or nothing was located
+    # classification
+    prediction: Any = None  # a Prediction-like object, or None when no classifier ran
+    # priority
+    urgency: float = 0.0
+    urgency_cues: tuple[str, ...] = ()
+    priority: float = 0.0
+    explanation: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def id(self) -> str:
+        return self.post.id
+
+
+def start(batch: list[PostIn]) -> list[Enriched]:
+    """First step of every run: wrap the posts."""
+    return [Enriched(post=p) for p in batch]

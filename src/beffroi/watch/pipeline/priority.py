@@ -1,0 +1,141 @@
+"""Priority score in [0, 1] with its explanation (DESIGN rule 8).
+
+    urgency u      1 - Π(1 - w) over the distinct urgency cues found (lexicon below)
+    eyewitness e   the classifier's probability that the source is an eyewitness
+    novelty n      1 for the first post of a group, 1 / (1 + log2(size)) for a repeat
+    area a         1 inside the activation's area, 0.5 unknown, 0 located only outside
+    relevance g    max(0.25 + 0.75 × informative probability, u)
+
+    priority = g × (0.40 u + 0.25 e + 0.20 n + 0.15 a)
+
+The relevance gate keeps off-topic chatter low however new it is, but a call for help that
+the classifier missed still rises through its urgency cues. A repeat keeps some novelty so
+that a post copied by many still shows, but its group's first post ranks above it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from beffroi.geo.text import strip_accents
+from beffroi.watch.pipeline.model import Enriched
+
+W_URGENCY, W_EYEWITNESS, W_NOVELTY, W_AREA = 0.40, 0.25, 0.20, 0.15
+
+# Folded cue -> weight. French first, then English, Spanish, Italian (CrisisLex languages).
+URGENCY_CUES: dict[str, float] = {
+    # French
+    "au secours": 1.0, "a l aide": 1.0, "aidez nous": 1.0, "aidez moi": 1.0,
+    "besoin d aide": 0.9, "besoin de secours": 1.0, "coince": 0.9, "coinces": 0.9,
+    "coincee": 0.9, "coincees": 0.9, "bloque": 0.5, "bloques": 0.6, "bloquee": 0.5,
+    "bloquees": 0.5, "piege": 0.9, "pieges": 0.9, "piegee": 0.9, "piegees": 0.9,
+    "sur le toit": 1.0, "sur les toits": 0.9, "l eau monte": 1.0, "eau monte": 1.0,
+    "eau arrive": 0.8, "montee des eaux": 0.6, "on est a l etage": 0.9, "sans nouvelles": 0.7,
+    "disparu": 0.6, "disparus": 0.6, "disparue": 0.6, "blesse": 0.7, "blesses": 0.7,
+    "blessee": 0.7, "ensevelis": 1.0, "enseveli": 1.0, "noyade": 0.9, "urgence": 0.5,
+    "urgent": 0.6, "sos": 0.9, "evacuer": 0.5, "evacuation": 0.4, "effondre": 0.6,
+    "effondrement": 0.6, "personne agee": 0.5, "personnes agees": 0.5, "bebe": 0.4,
+    "secours": 0.3, "pompiers": 0.3, "feu": 0.3, "incendie": 0.4, "victimes": 0.5,
+    # English
+    "help": 0.6, "help us": 1.0, "please help": 1.0, "need help": 1.0, "trapped": 1.0,
+    "stranded": 0.9, "stuck": 0.6, "rescue": 0.5, "need rescue": 1.0, "on the roof": 1.0,
+    "on our roof": 1.0, "water rising": 1.0, "water is rising": 1.0, "injured": 0.7,
+    "missing": 0.5, "emergency": 0.5, "evacuate": 0.5, "buried": 0.8, "collapsed": 0.6,
+    "911": 0.6, "casualties": 0.5, "dead": 0.4,
+    # Spanish, Italian
+    "ayuda": 0.8, "socorro": 1.0, "atrapados": 1.0, "atrapado": 1.0, "heridos": 0.7,
+    "desaparecidos": 0.6, "aiuto": 0.9, "intrappolati": 1.0, "feriti": 0.7, "dispersi": 0.6,
+}  # fmt: skip
+
+_CUE_RE = re.compile(
+    r"(?<![\w])("
+    + "|".join(re.escape(c) for c in sorted(URGENCY_CUES, key=len, reverse=True))
+    + r")(?![\w])"
+)
+_FOLD_SEP = re.compile(r"[\s'’\-]+")
+
+
+def _fold(text: str) -> str:
+    return _FOLD_SEP.sub(" ", strip_accents(text).lower())
+
+
+def urgency(text: str) -> tuple[float, tuple[str, ...]]:
+    cues = tuple(dict.fromkeys(_CUE_RE.findall(_fold(text))))
+    rest = 1.0
+    for cue in cues:
+        rest *= 1.0 - URGENCY_CUES[cue]
+    return 1.0 - rest, cues
+
+
+def novelty(item: Enriched) -> float:
+    if item.is_new_group:
+        return 1.0
+    return 1.0 / (1.0 + math.log2(max(item.group_size, 2)))
+
+
+def _area_value(item: Enriched) -> float:
+    if item.in_area is True:
+        return 1.0
+    if item.in_area is False:
+        return 0.0
+    return 0.5
+
+
+class PriorityScorer:
+    def __call__(self, items: list[Enriched]) -> list[Enriched]:
+        for item in items:
+            u, cues = urgency(item.clean_text or item.text)
+            pred = item.prediction
+            informative_p = float(pred.informative_p) if pred is not None else 0.5
+            source_p = dict(getattr(pred, "source_p", {}) or {}) if pred is not None else {}
+            e = float(source_p.get("Eyewitness", 0.0))
+            n = novelty(item)
+            a = _area_value(item)
+            gate = max(0.25 + 0.75 * informative_p, u)
+            raw = W_URGENCY * u + W_EYEWITNESS * e + W_NOVELTY * n + W_AREA * a
+            item.urgency, item.urgency_cues = round(u, 3), cues
+            item.priority = round(min(1.0, max(0.0, gate * raw)), 4)
+            item.explanation = tuple(_explain(item, u, cues, e, n, informative_p, pred))
+        return items
+
+
+def _explain(
+    item: Enriched,
+    u: float,
+    cues: tuple[str, ...],
+    e: float,
+    n: float,
+    informative_p: float,
+    pred: object,
+) -> list[str]:
+    out: list[str] = []
+    if cues:
+        shown = ", ".join(f"« {c} »" for c in cues[:4])
+        out.append(f"urgence {u:.2f} : {shown}")
+    else:
+        out.append("aucun indice d'urgence")
+    if pred is None:
+        out.append("pas de classifieur : informativité supposée 0,5")
+    else:
+        out.append(f"informatif p={informative_p:.2f}")
+        out.append(f"témoin direct p={e:.2f}" + (" (probable)" if e >= 0.5 else ""))
+    if item.is_new_group:
+        out.append("nouveau : premier message de son groupe")
+    else:
+        kind = "copie exacte" if item.duplicate == "exact" else "quasi-copie"
+        out.append(f"{kind}, groupe de {item.group_size} messages (nouveauté {n:.2f})")
+    if item.in_area is True:
+        inside = [m.name for m in item.communes if m.in_area]
+        out.append("dans la zone : " + ", ".join(inside[:3]))
+    elif item.in_area is False:
+        out.append("localisé hors de la zone : " + ", ".join(m.name for m in item.communes[:3]))
+    elif item.communes:
+        out.append("localisé : " + ", ".join(m.name for m in item.communes[:3]))
+    else:
+        out.append("non localisé")
+    return out
+
+
+def score(items: list[Enriched]) -> list[Enriched]:
+    return PriorityScorer()(items)
