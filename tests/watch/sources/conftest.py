@@ -115,7 +115,7 @@ class FeedServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def serve(self, path: str, body: bytes, **kwargs: Any) -> str:
@@ -225,6 +225,7 @@ class FakeMastodon:
         from urllib.parse import parse_qs, urlsplit
 
         self.timelines: dict[str, list[dict[str, Any]]] = {}
+        self.stream_status = 200
         self.requests: list[str] = []
         self.streams: dict[str, list[queue.Queue[bytes | None]]] = {}
         self.connections: dict[str, int] = {}
@@ -273,6 +274,12 @@ class FakeMastodon:
                     if key is None:
                         self.json({"error": "Unknown stream type"}, 400)
                         return
+                    if fake.stream_status != 200:
+                        self.json(
+                            {"error": "This method requires an authenticated user"},
+                            fake.stream_status,
+                        )
+                        return
                     self.sse(key)
                 else:
                     self.json({"error": "Record not found"}, 404)
@@ -309,7 +316,7 @@ class FakeMastodon:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
 
     @property
     def url(self) -> str:

@@ -218,7 +218,7 @@ status_like = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(status=st.one_of(status_like, json_values))
 def test_fuzz_status_shapes_never_raise(status) -> None:
     src = MastodonSource(
@@ -230,3 +230,26 @@ def test_fuzz_status_shapes_never_raise(status) -> None:
     assert isinstance(item, RawPost | Skipped)
     if isinstance(item, RawPost):
         assert item.text and item.created_at.tzinfo is not None
+
+
+def test_stream_refused_by_the_instance_is_explained(fake_mastodon, pseudonymise) -> None:
+    fake_mastodon.stream_status = 401
+    statuses: list = []
+    stop = threading.Event()
+    thread = start_source_thread(
+        source(fake_mastodon.url, pseudonymise),
+        None,
+        lambda p, c: None,
+        stop_event=stop,
+        on_status=statuses.append,
+        backoff=Backoff(base=0.01, maximum=0.02),
+    )
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(s.state == "error" for s in statuses):
+        time.sleep(0.02)
+    stop.set()
+    thread.join(timeout=5)
+    error = next(s for s in statuses if s.state == "error")
+    assert error.message.startswith("L'instance 127.0.0.1 refuse le flux en direct (Unauthorized).")

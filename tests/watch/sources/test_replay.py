@@ -166,3 +166,12 @@ def test_replay_of_a_real_crisislex_flood(pseudonymise) -> None:
     assert len(posts) == 1000
     created = [p.created_at for p in posts]
     assert created == sorted(created)
+
+
+def test_a_file_gone_missing_is_reported_not_raised(tmp_path, pseudonymise, recorder) -> None:
+    path = dataset(tmp_path, [0])
+    source = ReplaySource("demo", ReplayConfig(str(path)), pseudonymise=pseudonymise)
+    path.unlink()
+    run_source(source, None, recorder.sink, stop_event=threading.Event(), on_status=recorder.status)
+    assert recorder.statuses[-1].state == "failed"
+    assert recorder.statuses[-1].message.startswith("Fichier introuvable")

@@ -249,6 +249,10 @@ class MastodonSource:
             return f"Accès refusé par {where} (jeton manquant ou invalide)."
         if isinstance(exc, MastodonNotFoundError):
             return f"Point d'accès introuvable sur {where} (est-ce bien une instance Mastodon ?)."
+        if isinstance(exc, MastodonNetworkError) and "streaming server" in str(exc):
+            # The server answered, but not with a stream (401, 404, 503…).
+            reason = str(exc).rsplit(":", 1)[-1].strip()
+            return f"{where[0].upper()}{where[1:]} refuse le flux en direct ({reason})."
         if isinstance(exc, MastodonNetworkError | requests.ConnectionError | requests.Timeout):
             return f"Instance injoignable ({self.host}) : {exc}"
         if isinstance(exc, MastodonAPIError):
@@ -381,17 +385,17 @@ class MastodonSource:
     def _await_connections(
         self, keys: list[str], out: queue.Queue[tuple[str, str, Any]]
     ) -> list[tuple[str, str, Any]]:
-        """Wait for each stream's first heartbeat; keep any early event for later."""
+        """Wait (at most ``timeout``) for each stream's first heartbeat; keep early events."""
         waiting = set(keys)
         early: list[tuple[str, str, Any]] = []
         deadline = time.monotonic() + self.config.timeout
         while waiting:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise SourceError(
-                    f"L'instance {self.host} n'a pas ouvert le flux en "
-                    f"{self.config.timeout:g} s ({', '.join(sorted(waiting))})."
-                )
+                # Some servers (not Mastodon itself) send no heartbeat on
+                # connect. A quiet stream is not an error: go on; a failure
+                # would have been reported, and any overlap is dropped by id.
+                break
             try:
                 event = out.get(timeout=remaining)
             except queue.Empty:

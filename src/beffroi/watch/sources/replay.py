@@ -76,20 +76,24 @@ class ReplaySource:
         self.config = config
         self.clock = clock or (lambda: datetime.now(UTC))
         self.sleep = sleep or time.sleep
-        self.reader = FileReader(
-            FileImportConfig(config.path, config.format, config.timestamps_path),
-            source_id=source_id,
-            pseudonymise=pseudonymise,
-            kind=self.kind,
-        )
+        self.pseudonymise = pseudonymise
         self._timeline: list[RawPost] | None = None
         self._skipped: list[Skipped] = []
 
     def timeline(self) -> list[RawPost]:
         """The dataset in time order (files are not always sorted)."""
         if self._timeline is None:
+            # Opened here, not in the constructor, so that a file gone missing
+            # since the form was saved is reported by the runner like any
+            # other source failure.
+            reader = FileReader(
+                FileImportConfig(self.config.path, self.config.format, self.config.timestamps_path),
+                source_id=self.source_id,
+                pseudonymise=self.pseudonymise,
+                kind=self.kind,
+            )
             posts: list[RawPost] = []
-            for item in self.reader.records():
+            for item in reader.records():
                 if isinstance(item, RawPost):
                     posts.append(item)
                 else:
