@@ -1,6 +1,85 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-# Organisation pages are mounted under o/<slug:org>/watch/ and must use
-# beffroi.core.roles.require(capability); public pages go in public_urlpatterns.
-urlpatterns: list[URLPattern] = []
-public_urlpatterns: list[URLPattern] = []
+from beffroi.watch import views
+
+# Mounted under o/<slug:org>/veille/; every view uses beffroi.core.roles.require.
+urlpatterns: list[URLPattern] = [
+    path("", views.activations, name="watch-activations"),
+    path("nouvelle/", views.activation_new, name="watch-activation-new"),
+    path("<int:activation_id>/", views.activation_detail, name="watch-activation"),
+    path("<int:activation_id>/clore/", views.activation_close, name="watch-activation-close"),
+    path("<int:activation_id>/sources/", views.sources, name="watch-sources"),
+    path(
+        "<int:activation_id>/sources/etat.json", views.sources_status, name="watch-sources-status"
+    ),
+    path(
+        "<int:activation_id>/sources/<int:source_id>/basculer/",
+        views.source_toggle,
+        name="watch-source-toggle",
+    ),
+    path("<int:activation_id>/tri/", views.triage, name="watch-triage"),
+    path("<int:activation_id>/tri/file.json", views.queue_json, name="watch-queue"),
+    path("<int:activation_id>/tri/flux/", views.triage_stream, name="watch-triage-stream"),
+    path(
+        "<int:activation_id>/cartes/<int:card_id>/prendre/",
+        views.card_claim,
+        name="watch-card-claim",
+    ),
+    path(
+        "<int:activation_id>/cartes/<int:card_id>/relacher/",
+        views.card_release,
+        name="watch-card-release",
+    ),
+    path(
+        "<int:activation_id>/cartes/<int:card_id>/decider/",
+        views.card_decide,
+        name="watch-card-decide",
+    ),
+    path(
+        "<int:activation_id>/cartes/<int:card_id>/escalader/",
+        views.card_escalate,
+        name="watch-card-escalate",
+    ),
+    path("<int:activation_id>/main-courante/", views.courante, name="watch-courante"),
+    path(
+        "<int:activation_id>/main-courante/lignes/",
+        views.courante_rows,
+        name="watch-courante-rows",
+    ),
+    path(
+        "<int:activation_id>/main-courante/flux/",
+        views.courante_stream,
+        name="watch-courante-stream",
+    ),
+    path(
+        "<int:activation_id>/main-courante/ajouter/",
+        views.courante_add,
+        name="watch-courante-add",
+    ),
+    path(
+        "<int:activation_id>/main-courante/<int:entry_id>/statut/",
+        views.courante_status,
+        name="watch-courante-status",
+    ),
+    path(
+        "<int:activation_id>/main-courante/export.<str:fmt>",
+        views.courante_export,
+        name="watch-courante-export",
+    ),
+    path("<int:activation_id>/partenaires/", views.partner_links, name="watch-partner-links"),
+    path(
+        "<int:activation_id>/partenaires/<int:link_id>/revoquer/",
+        views.partner_link_revoke,
+        name="watch-partner-link-revoke",
+    ),
+]
+
+# Read-only partner links (token in the URL; views journaled).
+public_urlpatterns: list[URLPattern] = [
+    path("partenaire/<str:token>/", views.partner_view, name="watch-partner"),
+    path(
+        "partenaire/<str:token>/export.<str:fmt>",
+        views.partner_export,
+        name="watch-partner-export",
+    ),
+]

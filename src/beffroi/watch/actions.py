@@ -1,0 +1,719 @@
+"""Every state change of the watch room, one function each (DESIGN rule 1).
+
+Each action runs in one transaction and appends one journal entry.  Two
+exceptions, both written down in docs/decisions/watch-ingest-journal.md:
+receiving raw posts (the immutable ``Post`` table is itself the record, and a
+stream delivers them one by one) and routine source heartbeats; the journal
+gets one entry per processed batch and per change of a source's state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from beffroi.core import journal
+from beffroi.core.actions import ActionError
+from beffroi.core.models import Organisation
+from beffroi.watch.models import (
+    Activation,
+    ActivationModel,
+    Card,
+    CardDecision,
+    CardState,
+    Decision,
+    LogCategory,
+    LogChannel,
+    LogEntry,
+    LogStatus,
+    LogUpdate,
+    PartnerLink,
+    Post,
+    Source,
+)
+
+# A claim nobody acted on for this long is considered abandoned (a volunteer
+# closed the laptop): another volunteer may take the card.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+MAX_EVIDENCE_LINKS = 20
+
+__all__ = [
+    "CLAIM_TIMEOUT",
+    "ActionError",
+    "add_log_entry",
+    "add_source",
+    "claim",
+    "close_activation",
+    "create_activation",
+    "create_partner_link",
+    "decide",
+    "escalate",
+    "find_partner_link",
+    "receive_posts",
+    "record_partner_view",
+    "record_source_status",
+    "release",
+    "revoke_partner_link",
+    "set_source_enabled",
+    "store_cards",
+    "update_log_status",
+]
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _clean_area(area: Sequence[str]) -> list[str]:
+    from beffroi.geo import gazetteer
+
+    cleaned: list[str] = []
+    gaz = gazetteer.gazetteer()
+    for raw in area:
+        code = raw.strip().upper()
+        if not code:
+            continue
+        if len(code) == 5:
+            if gaz.by_code(code) is None:
+                raise ActionError(_("Commune inconnue : %(code)s") % {"code": code})
+        elif len(code) in (2, 3):
+            if not gaz.in_department(code):
+                raise ActionError(_("Département inconnu : %(code)s") % {"code": code})
+        else:
+            raise ActionError(
+                _("« %(code)s » n'est ni un code INSEE de commune ni un département.")
+                % {"code": code}
+            )
+        if code not in cleaned:
+            cleaned.append(code)
+    return cleaned
+
+
+@transaction.atomic
+def create_activation(
+    organisation: Organisation,
+    *,
+    name: str,
+    event_type: str,
+    area: Sequence[str] = (),
+    keywords: dict[str, list[str]] | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    keep_handles: bool = False,
+    actor: Any = None,
+) -> Activation:
+    starts = starts_at or timezone.now()
+    if ends_at is not None and ends_at <= starts:
+        raise ActionError(_("La fin doit être après le début."))
+    activation = Activation.objects.create(
+        organisation=organisation,
+        name=name,
+        event_type=event_type,
+        area=_clean_area(area),
+        keywords={lang: list(words) for lang, words in (keywords or {}).items() if words},
+        starts_at=starts,
+        ends_at=ends_at,
+        keep_handles=keep_handles,
+        created_by=actor,
+    )
+    ActivationModel.objects.create(activation=activation)
+    journal.append(
+        "watch.activation.create",
+        actor=actor,
+        organisation=organisation,
+        subject=f"activation:{activation.pk}",
+        data={
+            "name": name,
+            "event_type": event_type,
+            "area": activation.area,
+            "keywords": activation.keywords,
+            "keep_handles": keep_handles,
+        },
+    )
+    return activation
+
+
+@transaction.atomic
+def close_activation(activation: Activation, *, actor: Any) -> None:
+    if not activation.is_open:
+        raise ActionError(_("Cette activation est déjà close."))
+    activation.ends_at = timezone.now()
+    activation.save(update_fields=["ends_at"])
+    journal.append(
+        "watch.activation.close",
+        actor=actor,
+        organisation=activation.organisation,
+        subject=f"activation:{activation.pk}",
+    )
+
+
+# -- sources -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_source(
+    activation: Activation, *, kind: str, name: str, data: dict[str, Any], actor: Any
+) -> Source:
+    """Validate the form data with the sources package; ``ConfigError`` if invalid."""
+    from beffroi.watch.sources import validate_config
+
+    validate_config(kind, data)
+    source = Source.objects.create(
+        activation=activation,
+        kind=kind,
+        name=name,
+        config=dict(data),
+        created_by=actor,
+        status="new",
+        status_message=_("En attente du worker."),
+    )
+    journal.append(
+        "watch.source.add",
+        actor=actor,
+        organisation=activation.organisation,
+        subject=f"source:{source.pk}",
+        data={"activation": activation.pk, "kind": kind, "name": name},
+    )
+    return source
+
+
+@transaction.atomic
+def set_source_enabled(source: Source, enabled: bool, *, actor: Any) -> None:
+    if source.enabled == enabled:
+        return
+    source.enabled = enabled
+    source.save(update_fields=["enabled"])
+    journal.append(
+        "watch.source.enable" if enabled else "watch.source.disable",
+        actor=actor,
+        organisation=source.activation.organisation,
+        subject=f"source:{source.pk}",
+    )
+
+
+def record_source_status(
+    source_id: int,
+    *,
+    state: str,
+    message: str,
+    at: datetime,
+    retry_in: float | None = None,
+    posts: int | None = None,
+    skipped: int | None = None,
+    last_skip_reason: str | None = None,
+) -> None:
+    """What the runner reports; journaled only when the state changes."""
+    with transaction.atomic():
+        source = Source.objects.select_related("activation").filter(pk=source_id).first()
+        if source is None:
+            return
+        before = source.status
+        source.status, source.status_message, source.status_at = state, message, at
+        source.retry_at = at + timedelta(seconds=retry_in) if retry_in else None
+        if skipped is not None:
+            source.skipped_count = skipped
+        if last_skip_reason:
+            source.last_skip_reason = last_skip_reason
+        source.save(
+            update_fields=[
+                "status",
+                "status_message",
+                "status_at",
+                "retry_at",
+                "skipped_count",
+                "last_skip_reason",
+            ]
+        )
+        if before != state:
+            journal.append(
+                "watch.source.status",
+                organisation=source.activation.organisation,
+                subject=f"source:{source.pk}",
+                data={"from": before, "to": state, "message": message},
+            )
+
+
+def receive_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, Any]) -> int:
+    """The runner's sink: store raw posts and the checkpoint that covers them, together.
+
+    Returns how many posts were new. A post already stored (same source and
+    external id) is left as is: raw input is immutable.
+    """
+    rows = []
+    now = timezone.now()
+    with transaction.atomic():
+        source = Source.objects.filter(pk=source_id).only("pk", "activation_id").get()
+        for p in posts:
+            coords = getattr(p, "coordinates", None)
+            rows.append(
+                Post(
+                    activation_id=source.activation_id,
+                    source_id=source.pk,
+                    external_id=p.external_id[:300],
+                    text=p.text,
+                    created_at=p.created_at,
+                    received_at=now,
+                    url=(p.url or "")[:1000],
+                    language=(p.language or "")[:16],
+                    author_key=(p.author_key or "")[:200],
+                    latitude=coords[0] if coords else None,
+                    longitude=coords[1] if coords else None,
+                    repost_of=(p.repost_of or "")[:300],
+                    raw=dict(p.raw),
+                )
+            )
+        if rows:
+            # The runner already drops what it delivered before; this guards a
+            # checkpoint lost between two commits (raw input is never overwritten).
+            known = set(
+                Post.objects.filter(
+                    source_id=source.pk, external_id__in=[r.external_id for r in rows]
+                ).values_list("external_id", flat=True)
+            )
+            rows = [r for r in rows if r.external_id not in known]
+            Post.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+        Source.objects.filter(pk=source.pk).update(
+            checkpoint=checkpoint, posts_count=F("posts_count") + len(rows)
+        )
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class CardUpdate:
+    """One enriched post, flattened for storage (built by the worker)."""
+
+    post_id: int
+    group_id: str
+    is_new_group: bool
+    group_size: int
+    text: str
+    lang: str
+    priority: float
+    explanation: list[str]
+    urgency_cues: list[str]
+    communes: list[dict[str, Any]]
+    in_area: bool | None
+    informative_p: float | None
+    info_type: str
+    source_type: str
+
+
+@transaction.atomic
+def store_cards(activation: Activation, updates: Sequence[CardUpdate]) -> int:
+    """Write one processed batch into the triage queue; returns cards created.
+
+    A post that starts a group becomes a card; a repeat raises its card's
+    count (and its priority, if the repeat scores higher: a copy with new
+    urgency cues should not sink).
+    """
+    if not updates:
+        return 0
+    now = timezone.now()
+    posts = {
+        p.pk: p
+        for p in Post.objects.filter(pk__in=[u.post_id for u in updates]).only(
+            "pk", "source_id", "external_id", "url", "created_at", "raw"
+        )
+    }
+    source_kinds = dict(Source.objects.filter(activation=activation).values_list("pk", "kind"))
+    groups = {u.group_id for u in updates}
+    cards = {c.group_id: c for c in Card.objects.filter(activation=activation, group_id__in=groups)}
+    new_cards: list[Card] = []
+    for u in updates:
+        if u.group_id in cards:
+            continue
+        post = posts[u.post_id]
+        first = u.communes[0] if u.communes else {}
+        card = Card(
+            activation=activation,
+            group_id=u.group_id,
+            source_id=post.source_id,
+            source_kind=source_kinds.get(post.source_id, ""),
+            external_id=post.external_id,
+            text=u.text,
+            url=post.url,
+            posted_at=post.created_at,
+            lang=u.lang,
+            posts_count=0,
+            priority=u.priority,
+            explanation=u.explanation,
+            urgency_cues=u.urgency_cues,
+            communes=u.communes,
+            commune_code=first.get("code", ""),
+            commune_name=first.get("name", ""),
+            in_area=u.in_area,
+            informative_p=u.informative_p,
+            info_type=u.info_type,
+            source_type=u.source_type,
+            created_at=now,
+            updated_at=now,
+        )
+        cards[u.group_id] = card
+        new_cards.append(card)
+    Card.objects.bulk_create(new_cards, batch_size=500)
+    if new_cards and new_cards[0].pk is None:  # backends without RETURNING
+        cards = {
+            c.group_id: c for c in Card.objects.filter(activation=activation, group_id__in=groups)
+        }
+    counts: dict[str, int] = {}
+    best: dict[str, float] = {}
+    by_card: dict[int, list[int]] = {}
+    for u in updates:
+        counts[u.group_id] = counts.get(u.group_id, 0) + 1
+        best[u.group_id] = max(best.get(u.group_id, 0.0), u.priority)
+        by_card.setdefault(cards[u.group_id].pk, []).append(u.post_id)
+    changed: list[Card] = []
+    for group_id, n in counts.items():
+        card = cards[group_id]
+        card.posts_count += n
+        card.priority = max(card.priority, best[group_id])
+        card.updated_at = now
+        changed.append(card)
+    Card.objects.bulk_update(changed, ["posts_count", "priority", "updated_at"], batch_size=500)
+    for card_id, post_ids in by_card.items():
+        Post.objects.filter(pk__in=post_ids).update(card_id=card_id, processed=True)
+    journal.append(
+        "watch.queue",
+        organisation=activation.organisation,
+        subject=f"activation:{activation.pk}",
+        data={
+            "posts": len(updates),
+            "new_cards": len(new_cards),
+            "first_post": min(u.post_id for u in updates),
+            "last_post": max(u.post_id for u in updates),
+        },
+    )
+    return len(new_cards)
+
+
+# -- triage --------------------------------------------------------------------------------
+
+
+def _claimable(user: Any, now: datetime) -> Q:
+    return Q(claimed_by__isnull=True) | Q(claimed_by=user) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
+
+
+@transaction.atomic
+def claim(card: Card, *, actor: Any) -> Card:
+    """Take a card. One conditional UPDATE decides between two volunteers:
+    the database, not a read-then-write in Python, guarantees one winner."""
+    now = timezone.now()
+    won = Card.objects.filter(_claimable(actor, now), pk=card.pk, state=CardState.QUEUED).update(
+        claimed_by=actor, claimed_at=now, updated_at=now
+    )
+    if not won:
+        card.refresh_from_db()
+        if card.state != CardState.QUEUED:
+            raise ActionError(_("Cette carte a déjà été traitée."))
+        raise ActionError(_("Cette carte est déjà prise par une autre personne."))
+    card.refresh_from_db()
+    journal.append(
+        "watch.card.claim",
+        actor=actor,
+        organisation=card.activation.organisation,
+        subject=f"card:{card.pk}",
+    )
+    return card
+
+
+@transaction.atomic
+def release(card: Card, *, actor: Any) -> None:
+    now = timezone.now()
+    released = Card.objects.filter(pk=card.pk, claimed_by=actor).update(
+        claimed_by=None, claimed_at=None, updated_at=now
+    )
+    if not released:
+        raise ActionError(_("Vous n'avez pas pris cette carte."))
+    journal.append(
+        "watch.card.release",
+        actor=actor,
+        organisation=card.activation.organisation,
+        subject=f"card:{card.pk}",
+    )
+
+
+def _clean_evidence(links: Sequence[str]) -> list[str]:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    validate = URLValidator(schemes=["http", "https"])
+    cleaned: list[str] = []
+    for link in links:
+        link = link.strip()
+        if not link:
+            continue
+        try:
+            validate(link)
+        except ValidationError as exc:
+            raise ActionError(_("Lien de preuve invalide : %(link)s") % {"link": link}) from exc
+        if link not in cleaned:
+            cleaned.append(link)
+    if len(cleaned) > MAX_EVIDENCE_LINKS:
+        raise ActionError(_("Trop de liens de preuve (20 au plus)."))
+    return cleaned
+
+
+@transaction.atomic
+def decide(
+    card: Card,
+    decision: str,
+    *,
+    actor: Any,
+    notes: str = "",
+    evidence: Sequence[str] = (),
+) -> Card:
+    """Record a volunteer's decision. The card must be free or claimed by the
+    actor (and is released by the decision); the decision feeds the
+    activation's learner through the worker (``learned_until``)."""
+    if decision not in Decision.values:
+        raise ActionError(_("Décision inconnue : %(d)s") % {"d": decision})
+    links = _clean_evidence(evidence)
+    now = timezone.now()
+    # A card already in the main courante can still be re-qualified (a rumour
+    # turns out true), but only by whoever holds it or when it is free.
+    won = Card.objects.filter(_claimable(actor, now), pk=card.pk).update(
+        decision=decision,
+        notes=notes,
+        evidence=links,
+        decided_by=actor,
+        decided_at=now,
+        claimed_by=None,
+        claimed_at=None,
+        updated_at=now,
+    )
+    if not won:
+        raise ActionError(_("Cette carte est déjà prise par une autre personne."))
+    Card.objects.filter(pk=card.pk, state=CardState.QUEUED).update(state=CardState.DECIDED)
+    CardDecision.objects.create(
+        card=card, actor=actor, decision=decision, notes=notes, evidence=links, at=now
+    )
+    card.refresh_from_db()
+    # The verification status of main courante lines built from this card follows it.
+    LogEntry.objects.filter(card=card).update(verification=decision, updated_at=now)
+    journal.append(
+        "watch.card.decide",
+        actor=actor,
+        organisation=card.activation.organisation,
+        subject=f"card:{card.pk}",
+        reason=notes,
+        data={"decision": decision, "evidence": links},
+    )
+    return card
+
+
+def _next_number(activation: Activation) -> int:
+    last = LogEntry.objects.filter(activation=activation).aggregate(m=Max("number"))["m"]
+    return (last or 0) + 1
+
+
+def _create_entry(activation: Activation, **fields: Any) -> LogEntry:
+    # The unique (activation, number) constraint settles a race between two
+    # writers; the loser takes the next number.
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return LogEntry.objects.create(
+                    activation=activation, number=_next_number(activation), **fields
+                )
+        except IntegrityError:
+            continue
+    raise ActionError(_("La main courante est très sollicitée : réessayez."))
+
+
+@transaction.atomic
+def escalate(
+    card: Card,
+    *,
+    actor: Any,
+    category: str,
+    text: str = "",
+    for_partners: bool = True,
+) -> LogEntry:
+    """Send a card to the main courante (and, unless told otherwise, to the partners)."""
+    if category not in LogCategory.values:
+        raise ActionError(_("Catégorie inconnue."))
+    now = timezone.now()
+    won = Card.objects.filter(_claimable(actor, now), pk=card.pk).update(
+        state=CardState.ESCALATED, claimed_by=None, claimed_at=None, updated_at=now
+    )
+    if not won:
+        raise ActionError(_("Cette carte est déjà prise par une autre personne."))
+    card.refresh_from_db()
+    if LogEntry.objects.filter(card=card).exists():
+        raise ActionError(_("Cette carte est déjà dans la main courante."))
+    entry = _create_entry(
+        card.activation,
+        at=now,
+        channel=LogChannel.SOCIAL,
+        category=category,
+        commune_code=card.commune_code,
+        commune_name=card.commune_name,
+        text=text.strip() or card.text,
+        source_url=card.url,
+        verification=card.decision,
+        for_partners=for_partners,
+        card=card,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    journal.append(
+        "watch.card.escalate",
+        actor=actor,
+        organisation=card.activation.organisation,
+        subject=f"card:{card.pk}",
+        data={"entry": entry.number, "category": category, "for_partners": for_partners},
+    )
+    return entry
+
+
+@transaction.atomic
+def add_log_entry(
+    activation: Activation,
+    *,
+    actor: Any,
+    text: str,
+    channel: str,
+    category: str,
+    commune_code: str = "",
+    at: datetime | None = None,
+    source_url: str = "",
+    for_partners: bool = True,
+) -> LogEntry:
+    """A manual line: a phone call, an observation, an official message."""
+    from beffroi.geo import gazetteer
+
+    if not text.strip():
+        raise ActionError(_("L'information est obligatoire."))
+    if channel not in LogChannel.values:
+        raise ActionError(_("Canal inconnu."))
+    if category not in LogCategory.values:
+        raise ActionError(_("Catégorie inconnue."))
+    commune_name = ""
+    code = commune_code.strip()
+    if code:
+        commune = gazetteer.by_code(code)
+        if commune is None:
+            raise ActionError(_("Commune inconnue : %(code)s") % {"code": code})
+        commune_name = commune.name
+    now = timezone.now()
+    entry = _create_entry(
+        activation,
+        at=at or now,
+        channel=channel,
+        category=category,
+        commune_code=code,
+        commune_name=commune_name,
+        text=text.strip(),
+        source_url=source_url,
+        for_partners=for_partners,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    journal.append(
+        "watch.log.add",
+        actor=actor,
+        organisation=activation.organisation,
+        subject=f"log:{entry.pk}",
+        data={"number": entry.number, "channel": channel, "category": category},
+    )
+    return entry
+
+
+@transaction.atomic
+def update_log_status(entry: LogEntry, status: str, *, actor: Any, note: str = "") -> LogUpdate:
+    if status not in LogStatus.values:
+        raise ActionError(_("Statut inconnu."))
+    now = timezone.now()
+    before = entry.status
+    entry.status, entry.updated_at = status, now
+    entry.save(update_fields=["status", "updated_at"])
+    update = LogUpdate.objects.create(entry=entry, actor=actor, status=status, note=note, at=now)
+    journal.append(
+        "watch.log.status",
+        actor=actor,
+        organisation=entry.activation.organisation,
+        subject=f"log:{entry.pk}",
+        reason=note,
+        data={"number": entry.number, "from": before, "to": status},
+    )
+    return update
+
+
+# -- partner links -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_partner_link(
+    activation: Activation, *, label: str, days: float, actor: Any
+) -> tuple[PartnerLink, str]:
+    """A read-only link to the partners' view of the main courante; returns the
+    one-time token (only its hash is stored)."""
+    if not label.strip():
+        raise ActionError(_("Indiquez à qui ce lien est destiné."))
+    if not 0 < days <= 30:
+        raise ActionError(_("La durée doit être comprise entre quelques heures et 30 jours."))
+    token = secrets.token_urlsafe(32)
+    link = PartnerLink.objects.create(
+        activation=activation,
+        label=label.strip(),
+        token_hash=_token_hash(token),
+        created_by=actor,
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    journal.append(
+        "watch.partner_link.create",
+        actor=actor,
+        organisation=activation.organisation,
+        subject=f"partner_link:{link.pk}",
+        data={"label": link.label, "expires_at": link.expires_at.isoformat()},
+    )
+    return link, token
+
+
+@transaction.atomic
+def revoke_partner_link(link: PartnerLink, *, actor: Any) -> None:
+    if link.revoked_at is not None:
+        return
+    link.revoked_at = timezone.now()
+    link.save(update_fields=["revoked_at"])
+    journal.append(
+        "watch.partner_link.revoke",
+        actor=actor,
+        organisation=link.activation.organisation,
+        subject=f"partner_link:{link.pk}",
+        data={"label": link.label},
+    )
+
+
+def find_partner_link(token: str) -> PartnerLink | None:
+    link = (
+        PartnerLink.objects.select_related("activation__organisation")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    if link is None or not link.is_valid:
+        return None
+    return link
+
+
+@transaction.atomic
+def record_partner_view(link: PartnerLink, *, client: str, what: str = "page") -> None:
+    """Every use of a partner link is journaled, with a pseudonym of the client."""
+    PartnerLink.objects.filter(pk=link.pk).update(views=F("views") + 1)
+    journal.append(
+        "watch.partner_link.view",
+        organisation=link.activation.organisation,
+        subject=f"partner_link:{link.pk}",
+        data={"label": link.label, "client": client, "what": what},
+    )

@@ -1,0 +1,130 @@
+"""Forms of the watch room (French labels; the actions do the real checks)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from beffroi.watch.models import EventType, LogCategory, LogChannel, LogStatus
+
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+class ActivationForm(forms.Form):
+    name = forms.CharField(label=_("Nom"), max_length=200)
+    event_type = forms.ChoiceField(label=_("Type d'événement"), choices=EventType.choices)
+    area = forms.CharField(
+        label=_("Zone"),
+        required=False,
+        help_text=_(
+            "Codes INSEE de communes (85191) et numéros de départements (85), séparés "
+            "par des espaces ou des virgules."
+        ),
+    )
+    keywords = forms.CharField(
+        label=_("Mots-clés et mots-dièse par langue"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Une ligne par langue : « fr: crue, inondation, #vigicrues »."),
+    )
+    starts_at = forms.DateTimeField(
+        label=_("Début"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Fin"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    keep_handles = forms.BooleanField(
+        label=_("Conserver les identifiants des comptes (sinon : pseudonymes)"), required=False
+    )
+
+    def clean_area(self) -> list[str]:
+        return [c for c in _SPLIT.split(self.cleaned_data["area"].strip()) if c]
+
+    def clean_keywords(self) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {}
+        for number, line in enumerate(self.cleaned_data["keywords"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            lang, sep, words = line.partition(":")
+            lang = lang.strip().lower()
+            if not sep or not re.fullmatch(r"[a-z]{2,3}", lang):
+                raise forms.ValidationError(
+                    _("Ligne %(n)s : écrire « fr: mot, mot » (code de langue, deux-points, mots)."),
+                    params={"n": number},
+                )
+            items = [w.strip() for w in words.split(",") if w.strip()]
+            result.setdefault(lang, []).extend(items)
+        return result
+
+
+class SourceForm(forms.Form):
+    """Built from the sources package's FORMS entry for one kind."""
+
+    name = forms.CharField(label=_("Nom de la source"), max_length=200)
+
+    def __init__(self, kind: str, *args: Any, **kwargs: Any) -> None:
+        from beffroi.watch.sources import FORMS
+
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        spec = FORMS[kind]
+        self.description = spec.description
+        for f in spec.fields:
+            field: forms.Field
+            if f.type == "bool":
+                field = forms.BooleanField(label=f.label, required=False, initial=f.default)
+            elif f.type == "list":
+                field = forms.CharField(
+                    label=f.label, required=f.required, widget=forms.Textarea(attrs={"rows": 3})
+                )
+            elif f.type == "choice":
+                field = forms.ChoiceField(
+                    label=f.label, choices=[(c, c) for c in f.choices], initial=f.default
+                )
+            elif f.type == "number":
+                field = forms.FloatField(label=f.label, required=f.required, initial=f.default)
+            else:
+                field = forms.CharField(label=f.label, required=f.required, max_length=1000)
+            field.help_text = f.help
+            self.fields[f.name] = field
+
+    def config(self) -> dict[str, Any]:
+        """The submitted values in the shape the sources package validates."""
+        data: dict[str, Any] = {}
+        for name, value in self.cleaned_data.items():
+            if name == "name" or value in (None, ""):
+                continue
+            data[name] = value
+        return data
+
+
+class LogEntryForm(forms.Form):
+    text = forms.CharField(label=_("Information"), widget=forms.Textarea(attrs={"rows": 3}))
+    channel = forms.ChoiceField(label=_("Canal"), choices=LogChannel.choices)
+    category = forms.ChoiceField(label=_("Catégorie"), choices=LogCategory.choices)
+    commune_code = forms.CharField(label=_("Commune (code INSEE)"), required=False, max_length=5)
+    source_url = forms.URLField(label=_("Lien"), required=False, assume_scheme="https")
+    for_partners = forms.BooleanField(
+        label=_("Transmettre aux partenaires"), required=False, initial=True
+    )
+
+
+class LogStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Statut"), choices=LogStatus.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+
+class PartnerLinkForm(forms.Form):
+    label = forms.CharField(
+        label=_("Destinataire"),
+        max_length=200,
+        help_text=_("Par exemple : COD préfecture de la Vendée."),
+    )
+    days = forms.FloatField(
+        label=_("Durée de validité (jours)"), initial=3, min_value=0.05, max_value=30
+    )

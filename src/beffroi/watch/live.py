@@ -1,0 +1,88 @@
+"""Server-sent events for the triage room and the main courante.
+
+Clients are told *that* something changed (a version string), then fetch the
+data through the ordinary role-checked endpoints: the stream itself carries
+nothing restricted, and a missed event costs one extra fetch, not a lost card.
+
+Django 5.2 streams an *async* iterator natively under ASGI (uvicorn), but
+under WSGI it must consume it whole before sending — an endless stream would
+never reach the browser.  Conversely a sync iterator under ASGI is pulled
+through a thread per chunk.  So the view picks the iterator that matches the
+handler: async and endless under ASGI; sync and bounded (``WSGI_MAX``
+seconds) under WSGI — pytest-django's live_server, ``manage runserver`` —
+where the browser's EventSource simply reconnects after ``retry``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.db import close_old_connections
+from django.http import HttpRequest, StreamingHttpResponse
+
+POLL_SECONDS = 1.0
+KEEPALIVE_SECONDS = 15.0
+WSGI_MAX = 20.0
+RETRY_MS = 1500
+
+
+def _event(version: str) -> str:
+    return f"event: change\ndata: {version}\n\n"
+
+
+def sse_response(
+    request: HttpRequest,
+    version: Callable[[], str],
+    *,
+    poll: float = POLL_SECONDS,
+    wsgi_max: float = WSGI_MAX,
+) -> StreamingHttpResponse:
+    """A text/event-stream that emits ``change`` whenever ``version()`` changes.
+
+    The first event is sent at once so a client that reconnects catches up.
+    """
+    content: AsyncIterator[str] | Iterator[str]
+    if isinstance(request, ASGIRequest):
+        content = _async_stream(version, poll)
+    else:
+        content = _sync_stream(version, poll, wsgi_max)
+    response = StreamingHttpResponse(content, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    return response
+
+
+async def _async_stream(version: Callable[[], str], poll: float) -> AsyncIterator[str]:
+    read = sync_to_async(version)
+    last: str | None = None
+    quiet = 0.0
+    yield f"retry: {RETRY_MS}\n\n"
+    while True:
+        current = await read()
+        if current != last:
+            last, quiet = current, 0.0
+            yield _event(current)
+        elif quiet >= KEEPALIVE_SECONDS:
+            quiet = 0.0
+            yield ": keepalive\n\n"
+        await asyncio.sleep(poll)
+        quiet += poll
+
+
+def _sync_stream(version: Callable[[], str], poll: float, wsgi_max: float) -> Iterator[str]:
+    deadline = time.monotonic() + wsgi_max
+    last: str | None = None
+    yield f"retry: {RETRY_MS}\n\n"
+    try:
+        while time.monotonic() < deadline:
+            current = version()
+            if current != last:
+                last = current
+                yield _event(current)
+            time.sleep(poll)
+    finally:
+        close_old_connections()

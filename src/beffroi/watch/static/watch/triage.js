@@ -1,0 +1,188 @@
+// Triage room: keyboard-first queue, claim/release, one-key decisions, live via SSE.
+// No inline script (strict CSP): configuration comes from data-* attributes.
+(function () {
+  "use strict";
+  const root = document.getElementById("triage");
+  if (!root) return;
+  const queueUrl = root.dataset.queueUrl;
+  const streamUrl = root.dataset.streamUrl;
+  // data-card-url is the claim URL of card 0: ".../cartes/0/prendre/".
+  const cardBase = root.dataset.cardUrl.replace(/0\/prendre\/$/, "");
+  const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const list = document.getElementById("queue");
+  const total = document.getElementById("total");
+  const live = document.getElementById("live");
+  const panel = document.getElementById("panel");
+  const error = document.getElementById("panel-error");
+  const filters = document.getElementById("filters");
+  let cards = [];
+  let selected = null; // card id under the cursor
+  let held = null; // card object claimed by me
+
+  function url(id, verb) { return cardBase + id + "/" + verb + "/"; }
+
+  async function post(target, data) {
+    const body = new URLSearchParams(data || {});
+    const r = await fetch(target, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, "Accept": "application/json" },
+    });
+    let payload = {};
+    try { payload = await r.json(); } catch (e) { payload = { ok: false, error: "Erreur " + r.status }; }
+    return payload;
+  }
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+
+  function render() {
+    list.replaceChildren();
+    for (const c of cards) {
+      const li = el("li", "qcard");
+      li.dataset.card = c.id;
+      li.tabIndex = -1;
+      if (c.claimed && !c.mine) li.classList.add("taken");
+      if (c.mine) li.classList.add("mine");
+      if (c.id === selected) { li.classList.add("selected"); li.setAttribute("aria-current", "true"); }
+      const head = el("div", "qhead");
+      head.append(el("span", "prio", c.priority.toFixed(2)));
+      if (c.count > 1) head.append(el("span", "count", "×" + c.count));
+      if (c.commune) head.append(el("span", "commune", c.commune));
+      if (c.lang) head.append(el("span", "lang", c.lang));
+      head.append(el("span", "kind", c.source_kind));
+      if (c.claimed && !c.mine) head.append(el("span", "taken-by", "prise par " + c.claimed_by));
+      if (c.mine) head.append(el("span", "taken-by", "prise par moi"));
+      li.append(head, el("p", "qtext", c.text));
+      li.addEventListener("click", () => { selected = c.id; render(); });
+      li.addEventListener("dblclick", () => { selected = c.id; claimSelected(); });
+      list.append(li);
+    }
+  }
+
+  async function load() {
+    const params = new URLSearchParams(new FormData(filters));
+    const r = await fetch(queueUrl + "?" + params.toString(), { credentials: "same-origin" });
+    if (!r.ok) { live.textContent = "File indisponible (" + r.status + ")."; return; }
+    const data = await r.json();
+    cards = data.cards;
+    total.textContent = data.total;
+    if (held && !cards.some((c) => c.id === held.id && c.mine)) {
+      // Someone else settled it (or the claim expired): say so instead of failing later.
+      closePanel("Cette carte n'est plus à vous.");
+    }
+    const free = cards.filter((c) => !c.claimed || c.mine);
+    if (!cards.some((c) => c.id === selected)) selected = free.length ? free[0].id : null;
+    render();
+  }
+
+  function openPanel(card) {
+    held = card;
+    panel.hidden = false;
+    error.textContent = "";
+    document.getElementById("panel-text").textContent = card.text;
+    const meta = [card.commune, card.info_type, card.source_type, card.lang, card.posted_at]
+      .filter(Boolean).join(" · ");
+    document.getElementById("panel-meta").textContent = meta;
+    const why = document.getElementById("panel-why");
+    why.replaceChildren(...(card.explanation || []).map((t) => el("li", "", t)));
+    if (card.url) {
+      const a = el("a", "", "voir le message d'origine");
+      a.href = card.url; a.target = "_blank"; a.rel = "noopener noreferrer";
+      why.append(el("li")); why.lastChild.append(a);
+    }
+    document.getElementById("notes").value = "";
+    document.getElementById("evidence").value = "";
+  }
+
+  function closePanel(message) {
+    held = null;
+    panel.hidden = true;
+    if (message) live.textContent = message;
+  }
+
+  async function claimSelected() {
+    if (selected === null) return;
+    const res = await post(url(selected, "prendre"));
+    if (res.ok) { openPanel(res.card); live.textContent = "Carte prise."; }
+    else { live.textContent = res.error; }
+    await load();
+  }
+
+  async function decide(decision) {
+    if (!held) return;
+    const res = await post(url(held.id, "decider"), {
+      decision: decision,
+      notes: document.getElementById("notes").value,
+      evidence: document.getElementById("evidence").value,
+    });
+    if (res.ok) { closePanel("Décision enregistrée."); await load(); }
+    else { error.textContent = res.error; }
+  }
+
+  async function escalate() {
+    if (!held) return;
+    const res = await post(url(held.id, "escalader"), {
+      category: document.getElementById("category").value,
+      text: document.getElementById("notes").value,
+      for_partners: document.getElementById("for-partners").checked ? "1" : "0",
+    });
+    if (res.ok) { closePanel("Envoyée en main courante (ligne " + res.entry + ")."); await load(); }
+    else { error.textContent = res.error; }
+  }
+
+  async function release() {
+    if (!held) return;
+    await post(url(held.id, "relacher"));
+    closePanel("Carte relâchée.");
+    await load();
+  }
+
+  function move(step) {
+    const free = cards.filter((c) => !c.claimed || c.mine);
+    if (!free.length) return;
+    let i = free.findIndex((c) => c.id === selected);
+    i = Math.max(0, Math.min(free.length - 1, i + step));
+    selected = free[i].id;
+    render();
+    const node = list.querySelector("[data-card='" + selected + "']");
+    if (node) node.scrollIntoView({ block: "nearest" });
+  }
+
+  document.addEventListener("keydown", (ev) => {
+    const typing = ev.target.closest && ev.target.closest("input, textarea, select");
+    if (ev.key === "Escape") { if (typing) ev.target.blur(); else release(); return; }
+    if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const decision = panel.querySelector("[data-key='" + ev.key + "']");
+    if (decision && held) { ev.preventDefault(); decide(decision.dataset.decision); return; }
+    if (ev.key === "j" || ev.key === "ArrowDown") { ev.preventDefault(); move(1); }
+    else if (ev.key === "k" || ev.key === "ArrowUp") { ev.preventDefault(); move(-1); }
+    else if (ev.key === "Enter") { ev.preventDefault(); claimSelected(); }
+    else if (ev.key === "e" && held) { ev.preventDefault(); escalate(); }
+    else if (ev.key === "n" && held) { ev.preventDefault(); document.getElementById("notes").focus(); }
+  });
+  for (const b of panel.querySelectorAll("[data-decision]")) {
+    b.addEventListener("click", () => decide(b.dataset.decision));
+  }
+  document.getElementById("escalate").addEventListener("click", escalate);
+  document.getElementById("release").addEventListener("click", release);
+  filters.addEventListener("change", load);
+  filters.addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
+
+  let pending = null;
+  function refreshSoon() {
+    if (pending) return;
+    pending = setTimeout(() => { pending = null; load(); }, 150);
+  }
+  if (window.EventSource) {
+    const es = new EventSource(streamUrl);
+    es.addEventListener("change", refreshSoon);
+    es.addEventListener("open", () => { root.dataset.live = "on"; });
+  } else {
+    setInterval(load, 5000);
+  }
+  load();
+})();

@@ -1,0 +1,611 @@
+"""Pages of the watch room. Thin: they check roles, read, and call actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Max, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from beffroi.core.pseudonym import client_pseudonyms
+from beffroi.core.roles import can, require
+from beffroi.watch import actions, exports, live
+from beffroi.watch.forms import (
+    ActivationForm,
+    LogEntryForm,
+    LogStatusForm,
+    PartnerLinkForm,
+    SourceForm,
+)
+from beffroi.watch.models import (
+    DECISION_KEYS,
+    Activation,
+    Card,
+    CardState,
+    Decision,
+    LogCategory,
+    LogEntry,
+    LogStatus,
+    PartnerLink,
+    Source,
+)
+
+QUEUE_SIZE = 200
+
+
+def _activation(request: HttpRequest, activation_id: int) -> Activation:
+    return get_object_or_404(
+        Activation,
+        pk=activation_id,
+        organisation=request.organisation,  # type: ignore[attr-defined]
+    )
+
+
+def _ctx(
+    request: HttpRequest, activation: Activation | None = None, **extra: Any
+) -> dict[str, Any]:
+    org = request.organisation  # type: ignore[attr-defined]
+    ctx: dict[str, Any] = {
+        "org": org,
+        "activation": activation,
+        "can_manage": can(request.user, org, "watch.manage"),
+        "can_triage": can(request.user, org, "watch.triage"),
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def _is_partner_view(request: HttpRequest) -> bool:
+    """The valve: whoever cannot triage sees only what was sent to partners."""
+    return not can(request.user, request.organisation, "watch.triage")  # type: ignore[attr-defined]
+
+
+# -- activations --------------------------------------------------------------------------
+
+
+@require("watch.log.view")
+def activations(request: HttpRequest) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    items = Activation.objects.filter(organisation=org)
+    return render(request, "watch/activations.html", _ctx(request, activations=items))
+
+
+@require("watch.manage")
+@require_http_methods(["GET", "POST"])
+def activation_new(request: HttpRequest) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    form = ActivationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            activation = actions.create_activation(
+                org,
+                name=d["name"],
+                event_type=d["event_type"],
+                area=d["area"],
+                keywords=d["keywords"],
+                starts_at=d["starts_at"],
+                ends_at=d["ends_at"],
+                keep_handles=d["keep_handles"],
+                actor=request.user,
+            )
+        except actions.ActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Activation ouverte."))
+            return redirect("watch-activation", org.slug, activation.pk)
+    return render(request, "watch/activation_new.html", _ctx(request, form=form))
+
+
+@require("watch.log.view")
+def activation_detail(request: HttpRequest, activation_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    stats = {}
+    if not _is_partner_view(request):
+        stats = {
+            "queued": activation.cards.filter(state=CardState.QUEUED).count(),
+            "decided": activation.cards.filter(state=CardState.DECIDED).count(),
+            "escalated": activation.cards.filter(state=CardState.ESCALATED).count(),
+            "posts": activation.posts.count(),
+        }
+    return render(request, "watch/activation.html", _ctx(request, activation, stats=stats))
+
+
+@require("watch.manage")
+@require_POST
+def activation_close(request: HttpRequest, activation_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    try:
+        actions.close_activation(activation, actor=request.user)
+        messages.success(request, _("Activation close : les sources s'arrêtent."))
+    except actions.ActionError as exc:
+        messages.error(request, str(exc))
+    return redirect("watch-activation", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+
+def _source_status(source: Source) -> dict[str, Any]:
+    return {
+        "id": source.pk,
+        "name": source.name,
+        "kind": source.get_kind_display(),
+        "enabled": source.enabled,
+        "status": source.status,
+        "message": source.status_message,
+        "at": source.status_at.isoformat() if source.status_at else None,
+        "retry_at": source.retry_at.isoformat() if source.retry_at else None,
+        "posts": source.posts_count,
+        "skipped": source.skipped_count,
+        "last_skip_reason": source.last_skip_reason,
+    }
+
+
+@require("watch.manage")
+@require_http_methods(["GET", "POST"])
+def sources(request: HttpRequest, activation_id: int) -> HttpResponse:
+    from beffroi.watch.sources import FORMS, ConfigError
+
+    activation = _activation(request, activation_id)
+    kind = request.GET.get("type") or request.POST.get("kind") or "rss"
+    if kind not in FORMS:
+        kind = "rss"
+    form = SourceForm(kind, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.add_source(
+                activation,
+                kind=kind,
+                name=form.cleaned_data["name"],
+                data=form.config(),
+                actor=request.user,
+            )
+        except ConfigError as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Source ajoutée : le worker la démarre."))
+            return redirect("watch-sources", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+    return render(
+        request,
+        "watch/sources.html",
+        _ctx(
+            request,
+            activation,
+            sources=activation.sources.all(),
+            form=form,
+            kind=kind,
+            kinds=[(k, f.label) for k, f in FORMS.items()],
+        ),
+    )
+
+
+@require("watch.manage")
+@require_GET
+def sources_status(request: HttpRequest, activation_id: int) -> JsonResponse:
+    activation = _activation(request, activation_id)
+    return JsonResponse({"sources": [_source_status(s) for s in activation.sources.all()]})
+
+
+@require("watch.manage")
+@require_POST
+def source_toggle(request: HttpRequest, activation_id: int, source_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    source = get_object_or_404(Source, pk=source_id, activation=activation)
+    actions.set_source_enabled(source, not source.enabled, actor=request.user)
+    return redirect("watch-sources", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+
+
+# -- triage ----------------------------------------------------------------------------------
+
+
+def _queue(activation: Activation, params: Any) -> QuerySet[Card]:
+    cards = Card.objects.filter(activation=activation, state=CardState.QUEUED)
+    if commune := params.get("commune", "").strip():
+        cards = cards.filter(Q(commune_code=commune) | Q(commune_name__iexact=commune))
+    if info_type := params.get("type", "").strip():
+        cards = cards.filter(info_type=info_type)
+    if source := params.get("source", "").strip():
+        cards = cards.filter(source_kind=source)
+    if lang := params.get("lang", "").strip():
+        cards = cards.filter(lang=lang)
+    return cards.select_related("claimed_by").order_by("-priority", "created_at", "pk")
+
+
+def _card_json(card: Card, user: Any, now: Any) -> dict[str, Any]:
+    claimed = card.claimed_by_id is not None and (
+        card.claimed_at is not None and card.claimed_at >= now - actions.CLAIM_TIMEOUT
+    )
+    return {
+        "id": card.pk,
+        "text": card.text,
+        "url": card.url,
+        "posted_at": card.posted_at.isoformat(),
+        "lang": card.lang,
+        "count": card.posts_count,
+        "priority": round(card.priority, 3),
+        "explanation": card.explanation,
+        "commune": card.commune_name,
+        "commune_code": card.commune_code,
+        "in_area": card.in_area,
+        "info_type": card.info_type,
+        "source_type": card.source_type,
+        "source_kind": card.source_kind,
+        "state": card.state,
+        "decision": card.decision,
+        "claimed": claimed,
+        "mine": claimed and card.claimed_by_id == user.pk,
+        "claimed_by": card.claimed_by.get_username() if claimed and card.claimed_by else "",
+    }
+
+
+@require("watch.triage")
+def triage(request: HttpRequest, activation_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    base = reverse("watch-triage", args=[request.organisation.slug, activation.pk])  # type: ignore[attr-defined]
+    facets = Card.objects.filter(activation=activation)
+    return render(
+        request,
+        "watch/triage.html",
+        _ctx(
+            request,
+            activation,
+            base=base,
+            decisions=[(d.value, d.label, DECISION_KEYS[d.value]) for d in Decision],
+            categories=LogCategory.choices,
+            langs=sorted(set(facets.exclude(lang="").values_list("lang", flat=True))),
+            types=sorted(set(facets.exclude(info_type="").values_list("info_type", flat=True))),
+            source_kinds=sorted(set(facets.values_list("source_kind", flat=True))),
+        ),
+    )
+
+
+@require("watch.triage")
+@require_GET
+def queue_json(request: HttpRequest, activation_id: int) -> JsonResponse:
+    activation = _activation(request, activation_id)
+    now = timezone.now()
+    cards = list(_queue(activation, request.GET)[:QUEUE_SIZE])
+    total = _queue(activation, request.GET).count()
+    return JsonResponse(
+        {"cards": [_card_json(c, request.user, now) for c in cards], "total": total}
+    )
+
+
+def _version(activation_id: int, model: type[Card] | type[LogEntry]) -> str:
+    last = model.objects.filter(activation_id=activation_id).aggregate(m=Max("updated_at"))["m"]
+    count = model.objects.filter(activation_id=activation_id).count()
+    return f"{count}-{last.timestamp() if last else 0}"
+
+
+@require("watch.triage")
+@require_GET
+def triage_stream(request: HttpRequest, activation_id: int) -> HttpResponseBase:
+    activation = _activation(request, activation_id)
+    return live.sse_response(request, lambda: _version(activation.pk, Card))
+
+
+def _card_action(request: HttpRequest, activation_id: int, card_id: int) -> Card:
+    activation = _activation(request, activation_id)
+    return get_object_or_404(Card, pk=card_id, activation=activation)
+
+
+def _json_error(exc: Exception, status: int = 409) -> JsonResponse:
+    return JsonResponse({"ok": False, "error": str(exc)}, status=status)
+
+
+@require("watch.triage")
+@require_POST
+def card_claim(request: HttpRequest, activation_id: int, card_id: int) -> JsonResponse:
+    card = _card_action(request, activation_id, card_id)
+    try:
+        card = actions.claim(card, actor=request.user)
+    except actions.ActionError as exc:
+        return _json_error(exc)
+    return JsonResponse({"ok": True, "card": _card_json(card, request.user, timezone.now())})
+
+
+@require("watch.triage")
+@require_POST
+def card_release(request: HttpRequest, activation_id: int, card_id: int) -> JsonResponse:
+    card = _card_action(request, activation_id, card_id)
+    try:
+        actions.release(card, actor=request.user)
+    except actions.ActionError as exc:
+        return _json_error(exc)
+    return JsonResponse({"ok": True})
+
+
+@require("watch.triage")
+@require_POST
+def card_decide(request: HttpRequest, activation_id: int, card_id: int) -> JsonResponse:
+    card = _card_action(request, activation_id, card_id)
+    evidence = request.POST.get("evidence", "").split()
+    try:
+        card = actions.decide(
+            card,
+            request.POST.get("decision", ""),
+            actor=request.user,
+            notes=request.POST.get("notes", "").strip(),
+            evidence=evidence,
+        )
+    except actions.ActionError as exc:
+        return _json_error(exc, 400 if "invalide" in str(exc) or "inconnue" in str(exc) else 409)
+    return JsonResponse({"ok": True, "card": _card_json(card, request.user, timezone.now())})
+
+
+@require("watch.triage")
+@require_POST
+def card_escalate(request: HttpRequest, activation_id: int, card_id: int) -> JsonResponse:
+    card = _card_action(request, activation_id, card_id)
+    try:
+        entry = actions.escalate(
+            card,
+            actor=request.user,
+            category=request.POST.get("category", LogCategory.OTHER),
+            text=request.POST.get("text", ""),
+            for_partners=request.POST.get("for_partners", "1") != "0",
+        )
+    except actions.ActionError as exc:
+        return _json_error(exc)
+    return JsonResponse({"ok": True, "entry": entry.number})
+
+
+# -- main courante ----------------------------------------------------------------------------
+
+
+def visible_entries(activation: Activation, *, partner: bool) -> QuerySet[LogEntry]:
+    """The valve: partners (and partner links) get only what was sent to them."""
+    entries = LogEntry.objects.filter(activation=activation)
+    if partner:
+        entries = entries.filter(for_partners=True)
+    return entries
+
+
+def _filtered(entries: QuerySet[LogEntry], params: Any) -> QuerySet[LogEntry]:
+    if q := params.get("q", "").strip():
+        entries = entries.filter(Q(text__icontains=q) | Q(commune_name__icontains=q))
+    if category := params.get("categorie", "").strip():
+        entries = entries.filter(category=category)
+    if status := params.get("statut", "").strip():
+        entries = entries.filter(status=status)
+    if commune := params.get("commune", "").strip():
+        entries = entries.filter(Q(commune_code=commune) | Q(commune_name__iexact=commune))
+    return entries.select_related("card").order_by("-at", "-number")
+
+
+def _courante_ctx(request: HttpRequest, activation: Activation, partner: bool) -> dict[str, Any]:
+    entries = _filtered(visible_entries(activation, partner=partner), request.GET)
+    return {
+        "entries": entries[:500],
+        "count": entries.count(),
+        "partner": partner,
+        "categories": LogCategory.choices,
+        "statuses": LogStatus.choices,
+        "query": request.GET.urlencode(),
+    }
+
+
+@require("watch.log.view")
+def courante(request: HttpRequest, activation_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    partner = _is_partner_view(request)
+    ctx = _ctx(request, activation, **_courante_ctx(request, activation, partner))
+    ctx["entry_form"] = LogEntryForm()
+    ctx["status_form"] = LogStatusForm()
+    slug = request.organisation.slug  # type: ignore[attr-defined]
+    ctx["rows_url"] = reverse("watch-courante-rows", args=[slug, activation.pk])
+    ctx["stream_url"] = reverse("watch-courante-stream", args=[slug, activation.pk])
+    ctx["formats"] = list(exports.FORMATS)
+    return render(request, "watch/courante.html", ctx)
+
+
+@require("watch.log.view")
+@require_GET
+def courante_rows(request: HttpRequest, activation_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    ctx = _ctx(request, activation, **_courante_ctx(request, activation, _is_partner_view(request)))
+    ctx["status_form"] = LogStatusForm()
+    return render(request, "watch/courante_rows.html", ctx)
+
+
+@require("watch.log.view")
+@require_GET
+def courante_stream(request: HttpRequest, activation_id: int) -> HttpResponseBase:
+    activation = _activation(request, activation_id)
+    partner = _is_partner_view(request)
+    return live.sse_response(request, lambda: _log_version(activation.pk, partner))
+
+
+def _log_version(activation_id: int, partner: bool) -> str:
+    entries = LogEntry.objects.filter(activation_id=activation_id)
+    if partner:
+        entries = entries.filter(for_partners=True)
+    agg = entries.aggregate(m=Max("updated_at"))
+    return f"{entries.count()}-{agg['m'].timestamp() if agg['m'] else 0}"
+
+
+@require("watch.triage")
+@require_POST
+def courante_add(request: HttpRequest, activation_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    form = LogEntryForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            entry = actions.add_log_entry(
+                activation,
+                actor=request.user,
+                text=d["text"],
+                channel=d["channel"],
+                category=d["category"],
+                commune_code=d["commune_code"],
+                source_url=d["source_url"],
+                for_partners=d["for_partners"],
+            )
+        except actions.ActionError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Ligne n° %(n)s ajoutée.") % {"n": entry.number})
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+    return redirect("watch-courante", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+
+
+@require("watch.triage")
+@require_POST
+def courante_status(request: HttpRequest, activation_id: int, entry_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    entry = get_object_or_404(LogEntry, pk=entry_id, activation=activation)
+    form = LogStatusForm(request.POST)
+    if form.is_valid():
+        actions.update_log_status(
+            entry, form.cleaned_data["status"], actor=request.user, note=form.cleaned_data["note"]
+        )
+    else:
+        messages.error(request, _("Statut inconnu."))
+    return redirect("watch-courante", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+
+
+def _export(
+    request: HttpRequest, activation: Activation, entries: QuerySet[LogEntry], fmt: str
+) -> HttpResponse:
+    if fmt not in exports.FORMATS:
+        raise Http404(_("Format inconnu."))
+    data = exports.rows(entries)
+    title = f"{activation.name} — main courante — {timezone.localtime():%d/%m/%Y %H:%M}"
+    content: bytes
+    if fmt == "csv":
+        content = exports.to_csv(data)
+    elif fmt == "xlsx":
+        content = exports.to_xlsx(data, title)
+    elif fmt == "ods":
+        content = exports.to_ods(data, title)
+    else:
+        from django.template.loader import render_to_string
+
+        html = render_to_string(
+            "watch/courante_pdf.html",
+            {
+                "activation": activation,
+                "title": title,
+                "entries": entries,
+                "columns": exports.COLUMNS,
+            },
+        )
+        content = exports.to_pdf(html, request.build_absolute_uri("/"))
+    response = HttpResponse(content, content_type=exports.FORMATS[fmt])
+    response["Content-Disposition"] = (
+        f'attachment; filename="{exports.filename(activation.name, fmt)}"'
+    )
+    return response
+
+
+@require("watch.log.view")
+@require_GET
+def courante_export(request: HttpRequest, activation_id: int, fmt: str) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    entries = _filtered(visible_entries(activation, partner=_is_partner_view(request)), request.GET)
+    return _export(request, activation, entries.order_by("number"), fmt)
+
+
+# -- partner links -----------------------------------------------------------------------------
+
+
+@require("watch.manage")
+@require_http_methods(["GET", "POST"])
+def partner_links(request: HttpRequest, activation_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    form = PartnerLinkForm(request.POST or None)
+    new_url = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            _link, token = actions.create_partner_link(
+                activation,
+                label=form.cleaned_data["label"],
+                days=form.cleaned_data["days"],
+                actor=request.user,
+            )
+        except actions.ActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            # Shown once: only the hash is kept.
+            new_url = request.build_absolute_uri(reverse("watch-partner", args=[token]))
+            form = PartnerLinkForm()
+    return render(
+        request,
+        "watch/partner_links.html",
+        _ctx(
+            request,
+            activation,
+            form=form,
+            links=activation.partner_links.all(),
+            new_url=new_url,
+            now=timezone.now(),
+        ),
+    )
+
+
+@require("watch.manage")
+@require_POST
+def partner_link_revoke(request: HttpRequest, activation_id: int, link_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    link = get_object_or_404(PartnerLink, pk=link_id, activation=activation)
+    actions.revoke_partner_link(link, actor=request.user)
+    messages.success(request, _("Lien révoqué."))
+    return redirect("watch-partner-links", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+
+
+def _partner_link(request: HttpRequest, token: str, what: str) -> PartnerLink:
+    link = actions.find_partner_link(token)
+    if link is None:
+        raise Http404(_("Ce lien n'est pas valable (expiré ou révoqué)."))
+    address = request.META.get("REMOTE_ADDR", "")
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    key = settings.BEFFROI_PSEUDONYM_KEY
+    pseudo = client_pseudonyms(address, agent, key=key.encode() if isinstance(key, str) else key)
+    actions.record_partner_view(link, client=pseudo.address, what=what)
+    return link
+
+
+@require_GET
+def partner_view(request: HttpRequest, token: str) -> HttpResponse:
+    link = _partner_link(request, token, "page")
+    activation = link.activation
+    entries = _filtered(visible_entries(activation, partner=True), request.GET)
+    response = render(
+        request,
+        "watch/partner.html",
+        {
+            "activation": activation,
+            "link": link,
+            "entries": entries[:500],
+            "count": entries.count(),
+            "partner": True,
+            "token": token,
+            "formats": list(exports.FORMATS),
+            "categories": LogCategory.choices,
+            "statuses": LogStatus.choices,
+        },
+    )
+    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def partner_export(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
+    link = _partner_link(request, token, f"export.{fmt}")
+    entries = _filtered(visible_entries(link.activation, partner=True), request.GET)
+    return _export(request, link.activation, entries.order_by("number"), fmt)
