@@ -16,6 +16,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.usesdb)
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    # Uploads of one test never meet those of another.
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+
+
 @pytest.fixture
 def org(db):
     from beffroi.core import actions

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "beffroi.core",
     "beffroi.consult",
     "beffroi.watch",
+    "beffroi.audits",
     "beffroi.web",
 ]
 
@@ -170,6 +171,7 @@ BEFFROI_LOGIN_WINDOW_SECONDS = int(os.environ.get("BEFFROI_LOGIN_WINDOW_SECONDS"
 # Privacy (DESIGN rule 7): store raw addresses and handles only if switched on.
 BEFFROI_STORE_RAW_ADDRESSES = config.truthy(os.environ.get("BEFFROI_STORE_RAW_ADDRESSES"))
 BEFFROI_PSEUDONYM_KEY = os.environ.get("BEFFROI_PSEUDONYM_KEY") or SECRET_KEY
+BEFFROI_AUDIT_MAX_UPLOAD_MB = int(os.environ.get("BEFFROI_AUDIT_MAX_UPLOAD_MB", "200"))
 BEFFROI_INVITATION_DAYS = int(os.environ.get("BEFFROI_INVITATION_DAYS", "14"))
 
 LOGGING = {

@@ -17,6 +17,7 @@ urlpatterns = [
     # Organisation pages (role-checked with beffroi.core.roles.require).
     path("o/<slug:org>/consultations/", include(consult_urls.urlpatterns)),
     path("o/<slug:org>/veille/", include(watch_urls.urlpatterns)),
+    path("o/<slug:org>/audits/", include("beffroi.audits.urls")),
     # Public pages (respondents, bulletin board, partner read-only links).
     path("", include(consult_urls.public_urlpatterns)),
     path("", include(watch_urls.public_urlpatterns)),

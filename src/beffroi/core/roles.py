@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -56,9 +56,10 @@ def can(user: Any, organisation: Organisation, capability: str) -> bool:
     return role_of(user, organisation) in CAPABILITIES[capability]
 
 
-def require(
-    capability: str,
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+ViewFunc = Callable[..., HttpResponseBase]
+
+
+def require(capability: str) -> Callable[[ViewFunc], ViewFunc]:
     """View decorator: resolves `org` (a slug) to `request.organisation` and checks the capability.
 
     Anonymous users are sent to the login page; members without the capability
@@ -66,9 +67,9 @@ def require(
     helps them ask the right person).  Non-members get 404.
     """
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
-        def wrapped(request: HttpRequest, org: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, org: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             organisation = get_object_or_404(Organisation, slug=org)

@@ -1,0 +1,105 @@
+"""State changes of audits (DESIGN rule 1): upload, progress, completion, failure."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from beffroi.audits.models import Audit
+from beffroi.core import journal
+from beffroi.core.models import Organisation
+
+
+def _store(upload: UploadedFile, target: Any) -> tuple[str, int]:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    with target.open("wb") as out:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+    return digest.hexdigest(), size
+
+
+def start_audit(
+    organisation: Organisation,
+    upload: UploadedFile,
+    *,
+    fmt: str,
+    actor: Any,
+    electorate: dict[str, int] | None = None,
+    mapping: UploadedFile | None = None,
+) -> Audit:
+    """Store the upload, journal it (with its SHA-256) and queue the audit."""
+    from beffroi.audits.tasks import run_audit_task
+
+    with transaction.atomic():
+        audit = Audit.objects.create(
+            organisation=organisation,
+            created_by=actor,
+            original_name=upload.name or "export",
+            sha256="",
+            size=0,
+            fmt=fmt,
+            electorate=electorate or {},
+            has_mapping=mapping is not None,
+        )
+        shutil.rmtree(audit.folder, ignore_errors=True)  # never mix with older files
+        try:
+            audit.sha256, audit.size = _store(upload, audit.input_path)
+            if mapping is not None:
+                _store(mapping, audit.mapping_path)
+        except BaseException:
+            shutil.rmtree(audit.folder, ignore_errors=True)
+            raise
+        audit.save(update_fields=["sha256", "size"])
+        journal.append(
+            "audit.upload",
+            actor=actor,
+            organisation=organisation,
+            subject=f"audit:{audit.pk}",
+            data={
+                "file": audit.original_name,
+                "sha256": audit.sha256,
+                "size": audit.size,
+                "format": fmt,
+                "electorate": audit.electorate,
+            },
+        )
+        # Queued only once the row and the journal entry are committed.
+        transaction.on_commit(lambda: run_audit_task.enqueue(audit.pk))
+    return audit
+
+
+def report_progress(audit: Audit, fraction: float, message: str) -> None:
+    """Live status for the page; operational, so not journaled (no decision is made)."""
+    Audit.objects.filter(pk=audit.pk).update(
+        status=Audit.Status.RUNNING, progress=round(fraction, 3), progress_message=message[:200]
+    )
+
+
+@transaction.atomic
+def complete_audit(audit: Audit, summary: dict[str, Any]) -> None:
+    audit.status, audit.progress, audit.summary = Audit.Status.DONE, 1.0, summary
+    audit.progress_message, audit.finished_at = "", timezone.now()
+    audit.save(update_fields=["status", "progress", "summary", "progress_message", "finished_at"])
+    journal.append(
+        "audit.complete", organisation=audit.organisation, subject=f"audit:{audit.pk}", data=summary
+    )
+
+
+@transaction.atomic
+def fail_audit(audit: Audit, error: str) -> None:
+    audit.status, audit.error, audit.finished_at = Audit.Status.FAILED, error, timezone.now()
+    audit.save(update_fields=["status", "error", "finished_at"])
+    journal.append(
+        "audit.failed",
+        organisation=audit.organisation,
+        subject=f"audit:{audit.pk}",
+        reason=error[:500],
+    )

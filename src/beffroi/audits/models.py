@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from beffroi.core.models import Organisation
+
+
+class Audit(models.Model):
+    """One audit of an uploaded survey export, run in the background."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("en attente")
+        RUNNING = "running", _("en cours")
+        DONE = "done", _("terminé")
+        FAILED = "failed", _("échec")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="audits")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    fmt = models.CharField(max_length=20)
+    electorate = models.JSONField(default=dict, blank=True)
+    has_mapping = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    progress_message = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"audit {self.pk} of {self.original_name}"
+
+    @property
+    def folder(self) -> Path:
+        return Path(settings.MEDIA_ROOT) / "audits" / str(self.pk)
+
+    @property
+    def input_path(self) -> Path:
+        return self.folder / "input"
+
+    @property
+    def mapping_path(self) -> Path:
+        return self.folder / "mapping.toml"
+
+    def output(self, name: str) -> Path:
+        return self.folder / name
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}

@@ -1,0 +1,68 @@
+"""The background audit: calls the pure integrity package, writes the outputs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from django_tasks import task
+
+from beffroi.audits import actions
+from beffroi.audits.models import Audit
+
+log = logging.getLogger(__name__)
+
+
+def _summary(result: Any) -> dict[str, Any]:
+    data = result.to_json()
+    responses = data.get("responses", [])
+    return {
+        "responses": len(responses),
+        "flagged": sum(1 for r in responses if r.get("flagged")),
+        "clusters": len(data.get("clusters", [])),
+        "checks_skipped": len(data.get("checks_skipped", [])),
+    }
+
+
+@task()
+def run_audit_task(audit_id: int) -> None:
+    from beffroi.integrity.audit import run_audit
+    from beffroi.integrity.errors import InputError
+    from beffroi.integrity.report import render_html, render_pdf
+
+    audit = Audit.objects.select_related("organisation").get(pk=audit_id)
+    last = [0.0]
+
+    def progress(fraction: float, message: str) -> None:
+        # At most a few writes a second: the page polls, it does not need every tick.
+        now = time.monotonic()
+        if now - last[0] > 0.3:
+            last[0] = now
+            actions.report_progress(audit, fraction, message)
+
+    try:
+        result = run_audit(
+            audit.input_path,
+            fmt=audit.fmt,
+            mapping=audit.mapping_path if audit.has_mapping else None,
+            electorate=audit.electorate or None,
+            progress=progress,
+        )
+        progress(0.95, "rédaction du rapport")
+        partial = [audit.output(n + ".part") for n in ("result.json", "report.html", "report.pdf")]
+        partial[0].write_text(json.dumps(result.to_json(), ensure_ascii=False))
+        partial[1].write_text(render_html(result), encoding="utf-8")
+        render_pdf(result, partial[2])
+        # Outputs appear together, only once all are written: no partial report.
+        for path in partial:
+            path.rename(path.with_suffix(""))
+    except InputError as exc:
+        actions.fail_audit(audit, str(exc))
+        return
+    except Exception as exc:
+        log.exception("audit %s failed", audit_id)
+        actions.fail_audit(audit, f"Erreur interne pendant l'audit ({type(exc).__name__}).")
+        return
+    actions.complete_audit(audit, _summary(result))

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from csp.constants import NONE
+from csp.decorators import csp
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from beffroi.audits import actions
+from beffroi.audits.forms import AuditUploadForm
+from beffroi.audits.models import Audit
+from beffroi.core.roles import require
+
+
+@require("audit.run")
+@require_http_methods(["GET", "POST"])
+def audit_list(request: HttpRequest) -> HttpResponse:
+    org = request.organisation  # type: ignore[attr-defined]
+    form = AuditUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        audit = actions.start_audit(
+            org,
+            form.cleaned_data["export"],
+            fmt=form.cleaned_data["fmt"],
+            actor=request.user,
+            electorate=form.cleaned_data["electorate"],
+            mapping=form.cleaned_data.get("mapping"),
+        )
+        return redirect("audit-detail", org.slug, audit.pk)
+    return render(
+        request,
+        "audits/list.html",
+        {
+            "org": org,
+            "form": form,
+            "audits": org.audits.select_related("created_by")[:100],
+        },
+    )
+
+
+def _audit(request: HttpRequest, audit_id: int) -> Audit:
+    org = request.organisation  # type: ignore[attr-defined]
+    return get_object_or_404(Audit, pk=audit_id, organisation=org)
+
+
+@require("audit.run")
+def audit_detail(request: HttpRequest, audit_id: int) -> HttpResponse:
+    audit = _audit(request, audit_id)
+    template = "audits/_status.html" if request.headers.get("HX-Request") else "audits/detail.html"
+    return render(request, template, {"org": audit.organisation, "audit": audit})
+
+
+# The report is a self-contained document with its own inline styles and SVG charts,
+# and no script: it gets a CSP of its own that allows exactly that, sandboxed.
+REPORT_CSP = {
+    "default-src": [NONE],
+    "style-src": ["'unsafe-inline'"],
+    "img-src": ["data:"],
+    "script-src": [NONE],
+    "sandbox": [""],
+    "frame-ancestors": [NONE],
+}
+DOWNLOADS = {"json": ("result.json", "application/json"), "pdf": ("report.pdf", "application/pdf")}
+
+
+@require("audit.run")
+@csp(REPORT_CSP)  # type: ignore[arg-type]  (django-csp types views without args)
+def audit_report(request: HttpRequest, audit_id: int) -> HttpResponse:
+    audit = _audit(request, audit_id)
+    path = audit.output("report.html")
+    if audit.status != Audit.Status.DONE or not path.exists():
+        raise Http404
+    return HttpResponse(path.read_bytes(), content_type="text/html; charset=utf-8")
+
+
+@require("audit.run")
+def audit_download(request: HttpRequest, audit_id: int, kind: str) -> FileResponse:
+    audit = _audit(request, audit_id)
+    if kind not in DOWNLOADS or audit.status != Audit.Status.DONE:
+        raise Http404
+    name, content_type = DOWNLOADS[kind]
+    stem = audit.original_name.rsplit(".", 1)[0]
+    return FileResponse(
+        audit.output(name).open("rb"),
+        as_attachment=True,
+        filename=f"audit-{audit.pk}-{stem}.{kind}",
+        content_type=content_type,
+    )

@@ -1,0 +1,127 @@
+"""Uploading an export in the app: background audit, live status, report, journal."""
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+
+from beffroi.audits.forms import parse_electorate
+from beffroi.audits.models import Audit
+from beffroi.core.models import JournalEntry
+from beffroi.integrity.simulate import simulate
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    sim = simulate(tmp_path_factory.mktemp("sim"), attack="seedlike", forms=300, fakes=80, seed=3)
+    return sim.export.read_bytes()
+
+
+def _upload(client, org, content, name="export.csv", **extra):
+    data = {
+        "export": SimpleUploadedFile(name, content, content_type="text/csv"),
+        "fmt": "limesurvey",
+        **extra,
+    }
+    return client.post(reverse("audits", args=[org.slug]), data)
+
+
+def _work():
+    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
+
+
+def test_upload_runs_in_background_and_produces_the_report(
+    client, members, org, export, django_capture_on_commit_callbacks
+):
+    client.force_login(members["scrutineer"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(client, org, export, electorate="A1=212, A2=168")
+    audit = Audit.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("audit-detail", args=[org.slug, audit.pk])
+    assert audit.status == "queued"
+    page = client.get(response.url).content.decode()
+    assert 'hx-trigger="every 1s"' in page  # the page follows the work live
+
+    _work()
+
+    audit.refresh_from_db()
+    assert audit.status == "done", audit.error
+    assert audit.summary["responses"] > 300 and audit.summary["flagged"] > 0
+    fragment = client.get(response.url, HTTP_HX_REQUEST="true").content.decode()
+    assert "hx-trigger" not in fragment and "réponses signalées" in fragment
+
+    report = client.get(reverse("audit-report", args=[org.slug, audit.pk]))
+    assert report.status_code == 200 and "<svg" in report.content.decode()
+    assert "sandbox" in report["Content-Security-Policy"]
+    assert "script-src 'none'" in report["Content-Security-Policy"]
+    data = json.loads(
+        b"".join(
+            client.get(
+                reverse("audit-download", args=[org.slug, audit.pk, "json"])
+            ).streaming_content
+        )
+    )
+    assert {"responses", "scenarios", "robustness", "checks_skipped"} <= data.keys()
+    pdf = b"".join(
+        client.get(reverse("audit-download", args=[org.slug, audit.pk, "pdf"])).streaming_content
+    )
+    assert pdf.startswith(b"%PDF")
+
+    upload = JournalEntry.objects.get(action="audit.upload")
+    assert upload.data["sha256"] == audit.sha256 and upload.actor_label == "scrutineer"
+    assert upload.data["electorate"] == {"A1": 212, "A2": 168}
+    assert JournalEntry.objects.get(action="audit.complete").data == audit.summary
+
+
+def test_bad_file_fails_clearly_and_writes_no_report(
+    client, members, org, django_capture_on_commit_callbacks
+):
+    client.force_login(members["coordinator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(client, org, b"id;submitdate\n1;not a date\n1;2024-01-01 10:00:00\n")
+    _work()
+    audit = Audit.objects.get()
+    assert audit.status == "failed"
+    assert audit.error and "Traceback" not in audit.error
+    assert not audit.output("report.html").exists()
+    assert client.get(reverse("audit-report", args=[org.slug, audit.pk])).status_code == 404
+    assert JournalEntry.objects.filter(action="audit.failed").exists()
+
+
+def test_form_errors_are_specific_and_in_french(client, members, org):
+    client.force_login(members["coordinator"])
+    page = _upload(client, org, b"", name="vide.csv").content.decode()
+    assert "fichier soumis est vide" in page  # Django's own check, in French
+    page = _upload(client, org, b"id\n1\n", electorate="A1=deux cents").content.decode()
+    assert "« A1=deux cents »" in page
+    page = _upload(client, org, b"id\n1\n", fmt="csv").content.decode()
+    assert "fichier de correspondance" in page
+    assert not Audit.objects.exists()
+
+
+def test_parse_electorate():
+    assert parse_electorate("A1=212; A2 = 168,") == {"A1": 212, "A2": 168}
+    assert parse_electorate("") == {}
+
+
+@pytest.mark.parametrize(
+    "role,status", [("volunteer", 403), ("partner", 403), ("outsider", 404), ("scrutineer", 200)]
+)
+def test_audit_pages_follow_roles(client, members, org, role, status):
+    audit = Audit.objects.create(
+        organisation=org,
+        created_by=members["coordinator"],
+        original_name="x.csv",
+        sha256="0" * 64,
+        size=1,
+        fmt="limesurvey",
+    )
+    client.force_login(members[role])
+    assert client.get(reverse("audit-detail", args=[org.slug, audit.pk])).status_code == status
+    json_status = client.get(
+        reverse("audit-download", args=[org.slug, audit.pk, "json"])
+    ).status_code
+    assert json_status == (404 if status == 200 else status)  # not finished yet: nothing to get
