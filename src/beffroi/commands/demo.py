@@ -22,4 +22,4 @@ def run(args: argparse.Namespace) -> int:
         print(line, flush=True)
     if args.no_serve:
         return 0
-    return serve.serve(args.host, args.port, args.workers)
+    return serve.serve(args.host, args.port, args.workers, with_worker=not args.no_worker)

@@ -16,5 +16,5 @@ def run(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     # django-tasks' database worker runs background jobs (audits, exports…).
-    call_command("db_worker", queue_name=args.queue, verbosity=1)
+    call_command("db_worker", queue_name=args.queue, reload=False, verbosity=1)
     return 0
