@@ -4,6 +4,8 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from beffroi.watch.sources.base import ConfigError, SourceError
 from beffroi.watch.sources.rss import RssConfig, RssSource, html_to_text
@@ -136,3 +138,54 @@ def test_runner_retries_a_dead_feed_until_it_comes_back(feed_server, pseudonymis
 
 def test_html_to_text() -> None:
     assert html_to_text("<p>a&amp;b</p><p>c  d</p>") == "a&b\nc d"
+
+
+ITEM = st.fixed_dictionaries(
+    {
+        "title": st.text(max_size=30),
+        "guid": st.text(max_size=10),
+        "description": st.text(max_size=40),
+        "pubDate": st.sampled_from(["", "Mon, 23 Nov 2026 01:00:00 +0000", "demain", "2026-13-45"]),
+        "point": st.sampled_from(["", "44.1 4.08", "abc", "91 200", "1"]),
+    }
+)
+
+
+def _xml(text: str) -> str:
+    from xml.sax.saxutils import escape
+
+    # Characters XML 1.0 forbids are not what this test is about.
+    return escape("".join(c for c in text if c in "\t\n\r" or " " <= c <= "\ud7ff"))
+
+
+@settings(max_examples=30, deadline=None)
+@given(items=st.lists(ITEM, max_size=5), noise=st.binary(max_size=40))
+def test_fuzz_feed_parsing_never_raises_anything_but_source_error(items, noise) -> None:
+    body = "".join(
+        f"<item><title>{_xml(i['title'])}</title><guid>{_xml(i['guid'])}</guid>"
+        f"<description>{_xml(i['description'])}</description><pubDate>{i['pubDate']}</pubDate>"
+        f"<georss:point>{i['point']}</georss:point></item>"
+        for i in items
+    )
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:georss="http://www.georss.org/georss"><channel><title>t</title>'
+        f"{body}</channel></rss>"
+    ).encode() + noise
+    source = RssSource(
+        "f",
+        RssConfig(url="https://ex.invalid/"),
+        pseudonymise=lambda h: h,
+        clock=lambda: datetime(2026, 11, 23, tzinfo=UTC),
+    )
+    try:
+        batch = source.parse(feed, {"content-type": "application/rss+xml"}, {})
+    except SourceError as exc:
+        assert exc.message.startswith("Flux illisible")
+        return
+    for post in batch.posts:
+        assert post.text and post.created_at.tzinfo is not None
+        if post.coordinates is not None:
+            assert -90 <= post.coordinates[0] <= 90
+    again = source.parse(feed, {}, batch.checkpoint)
+    assert again.posts == []  # the same feed twice gives nothing new

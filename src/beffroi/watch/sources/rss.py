@@ -67,7 +67,8 @@ def html_to_text(value: str) -> str:
 
 def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+        # dict.get bypasses feedparser's deprecated updated→published key aliasing.
+        parsed = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
         if parsed:
             # feedparser normalises every date to a UTC struct_time.
             return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
@@ -142,10 +143,13 @@ class RssSource:
         response = self._fetch(checkpoint)
         if response is None:
             return Batch([], checkpoint)
-        parsed = feedparser.parse(
-            response.content,
-            response_headers={k.lower(): v for k, v in response.headers.items()},
+        return self.parse(
+            response.content, {k.lower(): v for k, v in response.headers.items()}, checkpoint
         )
+
+    def parse(self, content: bytes, headers: Mapping[str, str], checkpoint: Checkpoint) -> Batch:
+        """The new entries of a fetched feed (pure: no network)."""
+        parsed = feedparser.parse(content, response_headers=dict(headers))
         entries = list(parsed.entries)
         feed_language = parsed.feed.get("language")
         seen: list[str] = list(checkpoint.get("seen", []))
@@ -158,7 +162,7 @@ class RssSource:
         for index, entry in reversed(list(enumerate(entries))):
             try:
                 post = self._to_post(entry, feed_language, now)
-            except (TypeError, ValueError, KeyError) as exc:
+            except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
                 skipped.append(Skipped(f"Entrée de flux inexploitable : {exc}", f"entrée {index}"))
                 continue
             if post is None:
@@ -170,16 +174,16 @@ class RssSource:
             seen.append(post.external_id)
             seen_set.add(post.external_id)
             posts.append(post)
-        if parsed.bozo:
-            problem = parsed.get("bozo_exception")
+        problem = parsed.get("bozo_exception") if parsed.bozo else None
+        # A wrong encoding declaration is a quirk feedparser fixes, not damage.
+        if problem is not None and not isinstance(problem, feedparser.CharacterEncodingOverride):
             if valid == 0:
                 # Nothing usable came out: the feed is broken, not just quirky.
                 raise SourceError(f"Flux illisible : XML mal formé ({problem}).")
-            if not isinstance(problem, feedparser.CharacterEncodingOverride):
-                skipped.append(Skipped(f"Flux partiellement mal formé : {problem}.", "flux"))
+            skipped.append(Skipped(f"Flux partiellement mal formé : {problem}.", "flux"))
         state = {
-            "etag": response.headers.get("etag"),
-            "modified": response.headers.get("last-modified"),
+            "etag": headers.get("etag"),
+            "modified": headers.get("last-modified"),
             "seen": seen[-SEEN_LIMIT:],
         }
         return Batch(posts, state, skipped)
@@ -199,8 +203,10 @@ class RssSource:
         coordinates = None
         where = entry.get("where")
         if isinstance(where, Mapping) and where.get("type") == "Point":
-            lon, lat = where["coordinates"][:2]
-            coordinates = (float(lat), float(lon))
+            lon, lat = (float(x) for x in where["coordinates"][:2])
+            # A point off the globe is a publisher's typo: keep the post, not the point.
+            if -90 <= lat <= 90 and -180 <= lon <= 180:
+                coordinates = (lat, lon)
         media = [str(m["url"]) for m in entry.get("media_content", []) if m.get("url")]
         media += [
             str(link["href"])
