@@ -72,6 +72,11 @@ def test_demo_is_idempotent_and_journal_verifies(tmp_path):
     assert second.returncode == 0, second.stderr
     verify = beffroi("journal", "verify", tmp_path=tmp_path)
     assert verify.returncode == 0 and "chain intact" in verify.stdout
+    # WAL mode is a property of the database file: it outlives the process.
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "beffroi.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     # The secret key was generated into the data dir, readable by its owner only.
     assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
 
