@@ -87,8 +87,17 @@ class DedupIndex:
         self._exact: dict[str, str] = {}
 
     # -- sketches ---------------------------------------------------------------------
-    def sketch_batch(self, texts: list[str]) -> list[np.ndarray | None]:
+    def sketch_batch(self, texts: list[str], chunk: int = 128) -> list[np.ndarray | None]:
         """MinHash values (uint32, num_perm) of each text's 5-gram set, None if too short."""
+        if len(texts) > chunk:
+            # Chunks keep the (windows × permutations) array within the CPU caches.
+            out: list[np.ndarray | None] = []
+            for i in range(0, len(texts), chunk):
+                out.extend(self._sketch_chunk(texts[i : i + chunk]))
+            return out
+        return self._sketch_chunk(texts)
+
+    def _sketch_chunk(self, texts: list[str]) -> list[np.ndarray | None]:
         encoded = [t.encode("utf-8") for t in texts]
         lengths = np.array([len(e) for e in encoded], dtype=np.int64)
         usable = (lengths >= max(MIN_NEAR_CHARS, SHINGLE)) & np.array(
@@ -164,7 +173,15 @@ class DedupIndex:
     def assign(self, items: list[Enriched]) -> list[Enriched]:
         texts = [exact_key_text(it.clean_text or it.text) for it in items]
         keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=12).hexdigest() for t in texts]
-        sketches = self.sketch_batch(texts)
+        # Exact copies never need a sketch: compute only those of texts not seen before.
+        need: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            gid = self._exact.get(key)
+            if (gid is None or gid not in self.groups) and key not in need:
+                need[key] = i
+        computed = self.sketch_batch([texts[i] for i in need.values()])
+        by_key = dict(zip(need, computed, strict=True))
+        sketches = [by_key.get(key) for key in keys]
         for item, key, hv in zip(items, keys, sketches, strict=True):
             gid = self._exact.get(key)
             group = self.groups.get(gid) if gid is not None else None
