@@ -41,7 +41,8 @@ from beffroi.watch.sources.base import (
 ENVELOPE_VERSION = 1
 DEFAULT_SEEN_WINDOW = 5000
 
-Sink = Callable[[list[RawPost], Checkpoint], None]
+# The return value is ignored (a sink may report how many posts were new).
+Sink = Callable[[list[RawPost], Checkpoint], object]
 
 
 @dataclass(frozen=True)
