@@ -1,0 +1,539 @@
+"""Every state change of a consultation, one function each (DESIGN rule 1).
+
+Each action runs in one transaction and appends one entry to the instance
+journal (``beffroi.core.journal.append``); once a consultation is open, the
+events a scrutineer needs (bundle ``journal.jsonl``) are also chained in
+:class:`~beffroi.consult.models.ConsultEvent`.
+
+Ballots go through :func:`submit_ballots`, which takes a *batch*: the web
+front hands it groups of ballots (group commit, see live.py) and the whole
+batch commits in one transaction with one journal entry naming the new board
+head.  Receipts are returned only after that commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from beffroi.consult import board as board_mod
+from beffroi.consult.ballot import (
+    BallotError,
+    KeyInfo,
+    OutOfPeriod,
+    check_ballot,
+    receipt,
+    signed_bytes,
+)
+from beffroi.consult.bundle import JournalEvent, journal_hash
+from beffroi.consult.credentials import read_public_jsonl
+from beffroi.consult.models import (
+    PUBLIC_ENTRY_FIELDS,
+    BoardEntry,
+    Consultation,
+    ConsultEvent,
+    Credential,
+    Status,
+)
+from beffroi.consult.spec import Spec, SpecError, format_time, parse_time, spec_from_dict
+from beffroi.core import journal
+from beffroi.core.actions import ActionError
+from beffroi.core.models import Organisation
+
+__all__ = [
+    "ActionError",
+    "Incoming",
+    "Outcome",
+    "add_post_hoc_rule",
+    "close_consultation",
+    "create_consultation",
+    "import_credentials",
+    "open_consultation",
+    "record_flags",
+    "revoke_credential",
+    "submit_ballots",
+    "update_draft",
+]
+
+
+def _validated(spec_dict: dict[str, Any]) -> Spec:
+    try:
+        return spec_from_dict(spec_dict)
+    except SpecError as exc:
+        raise ActionError(str(exc)) from exc
+
+
+def _locked(consultation: Consultation) -> Consultation:
+    # On SQLite the IMMEDIATE transaction already serialises writers.
+    return Consultation.objects.select_for_update().get(pk=consultation.pk)
+
+
+def _event(c: Consultation, kind: str, data: dict[str, Any], at: datetime) -> ConsultEvent:
+    """Chain one event of the consultation's journal (only after opening)."""
+    last = c.events.order_by("-n").first()
+    when = format_time(at)
+    if last is not None and when < last.at:
+        when = last.at  # never backwards in time: the verifier checks the order
+    ev = JournalEvent(parse_time(when, "at"), kind, data)
+    n = (last.n if last else 0) + 1
+    prev = last.hash if last else c.spec_hash
+    line = ev.to_dict(n, prev)
+    assert line["hash"] == journal_hash(line)
+    return ConsultEvent.objects.create(
+        consultation=c,
+        n=n,
+        at=line["at"],
+        kind=kind,
+        data=line["data"],
+        prev=prev,
+        hash=line["hash"],
+    )
+
+
+def _subject(c: Consultation) -> str:
+    return f"consultation:{c.cid}"
+
+
+# -- building ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_consultation(
+    organisation: Organisation, spec_dict: dict[str, Any], *, actor: Any
+) -> Consultation:
+    spec = _validated(spec_dict)
+    if Consultation.objects.filter(cid=spec.id).exists():
+        raise ActionError(_("L'identifiant « %(id)s » est déjà pris.") % {"id": spec.id})
+    c = Consultation.objects.create(organisation=organisation, cid=spec.id, spec=spec.to_dict())
+    journal.append(
+        "consult.create",
+        actor=actor,
+        organisation=organisation,
+        subject=_subject(c),
+        data={"title": spec.title, "access": spec.access},
+    )
+    return c
+
+
+@transaction.atomic
+def update_draft(consultation: Consultation, spec_dict: dict[str, Any], *, actor: Any) -> None:
+    c = _locked(consultation)
+    if c.status != Status.DRAFT:
+        raise ActionError(_("Consultation ouverte : questions et règles sont gelées."))
+    spec = _validated(spec_dict)
+    if spec.id != c.cid:
+        raise ActionError(_("L'identifiant d'une consultation ne change pas."))
+    c.spec = spec.to_dict()
+    c.save(update_fields=["spec"])
+    consultation.spec = c.spec
+    journal.append(
+        "consult.edit",
+        actor=actor,
+        organisation=c.organisation,
+        subject=_subject(c),
+        data={"title": spec.title},
+    )
+
+
+@transaction.atomic
+def open_consultation(consultation: Consultation, *, actor: Any) -> str:
+    """Freeze questions and rules, publish their hash; returns the hash."""
+    c = _locked(consultation)
+    if c.status != Status.DRAFT:
+        raise ActionError(_("Cette consultation est déjà ouverte."))
+    spec = _validated(c.spec)
+    now = timezone.now()
+    if now >= spec.closes:
+        raise ActionError(_("La date de clôture est passée : modifiez la période."))
+    n_keys = c.credentials.count()
+    if spec.access == "credentialed" and n_keys == 0:
+        raise ActionError(_("Importez d'abord la liste des clés publiques des codes."))
+    if any(r.added_after_opening for r in spec.rules):
+        raise ActionError(_("Une règle « post hoc » ne peut exister avant l'ouverture."))
+    from beffroi.consult.spec import spec_hash
+
+    h = spec_hash(spec)
+    c.status, c.spec_hash, c.opened_at = Status.OPEN, h, now
+    c.board_head, c.board_count = h, 0
+    c.save(update_fields=["status", "spec_hash", "opened_at", "board_head", "board_count"])
+    _event(c, "opened", {"spec_hash": h}, now)
+    if spec.access != "open" and n_keys:
+        _event(c, "credentials_imported", {"count": n_keys}, now)
+    journal.append(
+        "consult.open",
+        actor=actor,
+        organisation=c.organisation,
+        subject=_subject(c),
+        data={"spec_hash": h, "credentials": n_keys},
+    )
+    consultation.refresh_from_db()
+    return h
+
+
+@transaction.atomic
+def close_consultation(consultation: Consultation, *, actor: Any) -> None:
+    c = _locked(consultation)
+    if c.status != Status.OPEN:
+        raise ActionError(_("Seule une consultation ouverte peut être close."))
+    now = timezone.now()
+    c.status, c.closed_at = Status.CLOSED, now
+    c.save(update_fields=["status", "closed_at"])
+    _event(c, "closed", {"head": c.board_head, "entries": c.board_count}, now)
+    journal.append(
+        "consult.close",
+        actor=actor,
+        organisation=c.organisation,
+        subject=_subject(c),
+        data={"head": c.board_head, "entries": c.board_count},
+    )
+    consultation.refresh_from_db()
+
+
+# -- credentials ------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_credentials(consultation: Consultation, text: str, *, actor: Any) -> int:
+    """Import a public-key list (``beffroi credentials generate`` → public.jsonl)."""
+    c = _locked(consultation)
+    spec = _validated(c.spec)
+    if spec.access == "open":
+        raise ActionError(_("Consultation ouverte : elle n'utilise pas de codes."))
+    if c.status == Status.CLOSED:
+        raise ActionError(_("Consultation close : plus d'import de codes."))
+    try:
+        public = read_public_jsonl(text)
+    except ValueError as exc:
+        raise ActionError(_("Liste de clés : %(err)s") % {"err": exc}) from exc
+    if not public:
+        raise ActionError(_("Liste de clés vide."))
+    codes = set(spec.segment_codes())
+    for i, p in enumerate(public, start=1):
+        if codes and p.segment not in codes:
+            raise ActionError(
+                _("Clé n° %(i)d : segment « %(s)s » inconnu de la consultation.")
+                % {"i": i, "s": p.segment}
+            )
+        if not codes and p.segment is not None:
+            raise ActionError(_("Clé n° %(i)d : la consultation n'a pas de segments.") % {"i": i})
+    existing = set(
+        c.credentials.filter(public_key__in=[p.public_key for p in public]).values_list(
+            "public_key", flat=True
+        )
+    )
+    if existing:
+        raise ActionError(
+            _("%(n)d clé(s) déjà importée(s), par ex. %(k)s… : rien n'a été importé.")
+            % {"n": len(existing), "k": sorted(existing)[0][:16]}
+        )
+    Credential.objects.bulk_create(
+        [Credential(consultation=c, public_key=p.public_key, segment=p.segment) for p in public]
+    )
+    if c.status == Status.OPEN:
+        _event(c, "credentials_imported", {"count": len(public)}, timezone.now())
+    journal.append(
+        "consult.credentials.import",
+        actor=actor,
+        organisation=c.organisation,
+        subject=_subject(c),
+        data={"count": len(public)},
+    )
+    return len(public)
+
+
+@transaction.atomic
+def revoke_credential(
+    consultation: Consultation,
+    public_key: str,
+    reason: str,
+    *,
+    actor: Any,
+    replacement: str | None = None,
+) -> Credential:
+    """Revoke a lost or stolen credential; ``replacement`` is the public key of the
+    new letter the credential authority made (same segment)."""
+    c = _locked(consultation)
+    if c.status != Status.OPEN:
+        raise ActionError(_("Les codes se révoquent pendant la consultation."))
+    if not reason.strip():
+        raise ActionError(_("Indiquez le motif de la révocation."))
+    public_key = public_key.strip().lower()
+    cred = c.credentials.filter(public_key=public_key).first()
+    if cred is None:
+        raise ActionError(_("Clé inconnue dans cette consultation."))
+    if cred.revoked_at is not None:
+        raise ActionError(_("Ce code est déjà révoqué."))
+    new_key = None
+    if replacement:
+        new_key = replacement.strip().lower()
+        if len(new_key) != 64 or any(ch not in "0123456789abcdef" for ch in new_key):
+            raise ActionError(_("Clé de remplacement : 64 caractères hexadécimaux attendus."))
+        if c.credentials.filter(public_key=new_key).exists():
+            raise ActionError(_("La clé de remplacement est déjà dans la liste."))
+    now = timezone.now()
+    ev = _event(
+        c,
+        "credential_revoked",
+        {"public_key": public_key, "reason": reason.strip(), "replaced_by": new_key},
+        now,
+    )
+    # The revocation time is the event's (the verifier compares them field by field).
+    cred.revoked_at = parse_time(ev.at, "at")
+    cred.revoke_reason = reason.strip()
+    cred.replaced_by = new_key
+    cred.save(update_fields=["revoked_at", "revoke_reason", "replaced_by"])
+    if new_key:
+        Credential.objects.create(consultation=c, public_key=new_key, segment=cred.segment)
+        _event(c, "credential_added", {"public_key": new_key, "segment": cred.segment}, now)
+    journal.append(
+        "consult.credentials.revoke",
+        actor=actor,
+        organisation=c.organisation,
+        subject=_subject(c),
+        reason=reason.strip(),
+        data={"public_key": public_key, "replaced_by": new_key},
+    )
+    return cred
+
+
+# -- rules and flags -------------------------------------------------------------
+
+
+@transaction.atomic
+def add_post_hoc_rule(
+    consultation: Consultation, rule: dict[str, Any], *, actor: Any, reason: str = ""
+) -> None:
+    """A rule added after opening: allowed, labelled post hoc, its effect shown."""
+    c = _locked(consultation)
+    if c.status == Status.DRAFT:
+        raise ActionError(_("Avant l'ouverture, modifiez simplement les règles."))
+    rule = {**rule, "added_after_opening": True}
+    spec_dict = dict(c.spec)
+    spec_dict["rules"] = [*spec_dict.get("rules", []), rule]
+    spec = _validated(spec_dict)
+    stored = spec.to_dict()["rules"][-1]
+    c.spec = spec.to_dict()
+    c.save(update_fields=["spec"])
+    _event(c, "rule_added", {"rule": stored}, timezone.now())
+    journal.append(
+        "consult.rule.post_hoc",
+        actor=actor,
+        organisation=c.organisation,
+        subject=_subject(c),
+        reason=reason,
+        rule=stored["code"],
+        data={"rule": stored},
+    )
+    consultation.spec = c.spec
+
+
+@transaction.atomic
+def record_flags(
+    consultation: Consultation,
+    flags: Sequence[tuple[str, str, str]],
+    *,
+    actor: Any = None,
+    rule: str = "audit",
+) -> int:
+    """Record integrity flags ``(entry hash, flag name, evidence)``; returns how many
+    were new (a flag already raised on an entry is not repeated)."""
+    c = _locked(consultation)
+    if c.status == Status.DRAFT:
+        raise ActionError(_("Pas de signalement avant l'ouverture."))
+    hashes = set(c.entries.values_list("hash", flat=True))
+    seen = {
+        (e["entry"], e["flag"])
+        for e in c.events.filter(kind="flag").values_list("data", flat=True)
+        if isinstance(e, dict)
+    }
+    now = timezone.now()
+    added = 0
+    for entry_hash, name, evidence in flags:
+        if entry_hash not in hashes:
+            raise ActionError(_("Signalement sur une entrée absente du tableau."))
+        if (entry_hash, name) in seen:
+            continue
+        seen.add((entry_hash, name))
+        _event(c, "flag", {"entry": entry_hash, "flag": name, "evidence": evidence}, now)
+        added += 1
+    if added:
+        journal.append(
+            "consult.flags",
+            actor=actor,
+            organisation=c.organisation,
+            subject=_subject(c),
+            rule=rule,
+            data={"added": added},
+        )
+    return added
+
+
+# -- ballots ----------------------------------------------------------------------
+
+
+@dataclass
+class Incoming:
+    """One submission as the web front received it (pseudonyms only, never raw)."""
+
+    ballot: Any
+    signature: str | None
+    net: str = ""
+    addr: str = ""
+    ua: str = ""
+    signature_checked: bool = False  # the front already ran verify_signature
+
+
+@dataclass
+class Outcome:
+    entry: dict[str, Any] | None = None
+    new: bool = False
+    error: BallotError | None = None
+
+
+_SPECS: dict[tuple[str, str, int], Spec] = {}
+
+
+def _spec_of(c: Consultation) -> Spec:
+    # Rules are only ever appended after opening, so (id, hash, rule count) names a version.
+    key = (c.cid, c.spec_hash, len(c.spec.get("rules", [])))
+    spec = _SPECS.get(key)
+    if spec is None:
+        spec = spec_from_dict(c.spec)
+        if len(_SPECS) > 64:
+            _SPECS.clear()
+        _SPECS[key] = spec
+    return spec
+
+
+def submit_ballots(cid: str, items: Sequence[Incoming]) -> list[Outcome]:
+    """Check and append a batch of ballots in one transaction (one journal entry).
+
+    Per item: the very same ballot already on the board returns its entry
+    (``new=False``); a refused ballot gets its :class:`BallotError`.  Nothing
+    is returned before the transaction commits.
+    """
+    with transaction.atomic():
+        return _submit(cid, items)
+
+
+def _submit(cid: str, items: Sequence[Incoming]) -> list[Outcome]:
+    c = (
+        Consultation.objects.select_for_update(of=("self",))
+        .select_related("organisation")
+        .filter(cid=cid)
+        .first()
+    )
+    if c is None or c.status != Status.OPEN:
+        msg = (
+            "Consultation inconnue."
+            if c is None
+            else "La consultation n'est pas ouverte aux réponses."
+        )
+        return [Outcome(error=OutOfPeriod(msg)) for _ in items]
+    spec = _spec_of(c)
+    outcomes: list[Outcome] = [Outcome() for _ in items]
+    signed: list[bytes | None] = [None] * len(items)
+    receipts: list[str | None] = [None] * len(items)
+    for i, it in enumerate(items):
+        try:
+            if isinstance(it.ballot, dict):
+                signed[i] = signed_bytes(it.ballot)
+                receipts[i] = receipt(it.ballot, it.signature, signed=signed[i])
+        except (ValueError, TypeError, UnicodeEncodeError):
+            pass  # check_ballot below gives the precise refusal
+    wanted = [r for r in receipts if r is not None]
+    existing = {
+        e.receipt: e.public()
+        for e in BoardEntry.objects.filter(consultation=c, receipt__in=wanted).only(
+            *PUBLIC_ENTRY_FIELDS
+        )
+    }
+    pks = {
+        it.ballot.get("public_key")
+        for it in items
+        if isinstance(it.ballot, dict) and isinstance(it.ballot.get("public_key"), str)
+    }
+    keys: dict[str, KeyInfo] = {}
+    last_seq: dict[str, int] = {}
+    if pks:
+        for known, seg, rev in Credential.objects.filter(
+            consultation=c, public_key__in=pks
+        ).values_list("public_key", "segment", "revoked_at"):
+            keys[known] = KeyInfo(seg, rev)
+        for key, top in (
+            BoardEntry.objects.filter(consultation=c, public_key__in=pks)
+            .values("public_key")
+            .annotate(m=Max("seq"))
+            .values_list("public_key", "m")
+        ):
+            if key is not None:
+                last_seq[key] = int(top)
+    now = timezone.now()
+    if c.last_received_at:
+        now = max(now, parse_time(c.last_received_at, "last_received_at"))
+    n, head = c.board_count, c.board_head or c.spec_hash
+    rows: list[BoardEntry] = []
+    batch: dict[str, dict[str, Any]] = {}
+    for i, it in enumerate(items):
+        rec: Any = receipts[i]
+        if rec is not None and (rec in existing or rec in batch):
+            outcomes[i] = Outcome(existing.get(rec) or batch[rec], new=False)
+            continue
+        ballot = it.ballot
+        pk = ballot.get("public_key") if isinstance(ballot, dict) else None
+        try:
+            check_ballot(
+                spec,
+                ballot,
+                it.signature,
+                keys=keys,
+                received_at=now,
+                last_seq=last_seq.get(pk) if isinstance(pk, str) else None,
+                check_signature=not it.signature_checked,
+            )
+        except BallotError as exc:
+            outcomes[i] = Outcome(error=exc)
+            continue
+        n += 1
+        entry = board_mod.make_entry(n, head, ballot, it.signature, now, signed=signed[i])
+        head = entry["hash"]
+        batch[entry["receipt"]] = entry
+        if isinstance(pk, str):
+            last_seq[pk] = ballot["seq"]
+        rows.append(
+            BoardEntry(
+                consultation=c,
+                n=n,
+                received_at=entry["received_at"],
+                ballot=ballot,
+                signature=it.signature,
+                receipt=entry["receipt"],
+                prev=entry["prev"],
+                hash=entry["hash"],
+                public_key=pk,
+                seq=ballot["seq"] if isinstance(pk, str) else 0,
+                net=it.net,
+                addr=it.addr,
+                ua=it.ua,
+            )
+        )
+        outcomes[i] = Outcome(entry, new=True)
+    if rows:
+        BoardEntry.objects.bulk_create(rows)
+        Consultation.objects.filter(pk=c.pk).update(
+            board_count=n, board_head=head, last_received_at=format_time(now)
+        )
+        journal.append(
+            "consult.ballots",
+            organisation=c.organisation,
+            subject=_subject(c),
+            data={"accepted": len(rows), "entries": n, "head": head},
+        )
+    return outcomes

@@ -1,0 +1,487 @@
+"""Public pages and endpoints: answering, receipts, bulletin board, downloads.
+
+No account.  Everything published is built from allow-lists: board entries
+through ``BoardEntry.PUBLIC_ENTRY_FIELDS`` (live.entries), the spec, the
+credential records and the results of the pure tally; the private columns
+(client pseudonyms) never appear here.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import secrets
+import time
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.cache import cache
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from beffroi.consult import actions, live
+from beffroi.consult.ballot import (
+    BallotError,
+    MalformedBallot,
+    WrongConsultation,
+    check_shape,
+    verify_signature,
+)
+from beffroi.consult.models import Consultation, Status
+from beffroi.consult.spec import Question, Spec, format_time, spec_from_dict
+from beffroi.core import throttle
+from beffroi.core.client import pseudonyms
+
+# Open mode: answers per network prefix (/24, /48) and window, then "slow down".
+POW_MAX_AGE = 1800
+HONEYPOT = "site_web"
+MAX_BODY = 64 * 1024
+
+
+def open_limit() -> tuple[int, int]:
+    """(answers, window in seconds) allowed per network prefix in open mode."""
+    return (
+        int(getattr(settings, "BEFFROI_CONSULT_OPEN_LIMIT", 30)),
+        int(getattr(settings, "BEFFROI_CONSULT_OPEN_WINDOW", 600)),
+    )
+
+
+def pow_bits() -> int:
+    # Read on each use so tests can lower it with the settings fixture.
+    return int(getattr(settings, "BEFFROI_CONSULT_POW_BITS", 16))
+
+
+def group_commit() -> bool:
+    return bool(getattr(settings, "BEFFROI_CONSULT_GROUP_COMMIT", True))
+
+
+def _public(cid: str) -> Consultation:
+    c = get_object_or_404(Consultation, cid=cid)
+    if c.status == Status.DRAFT:
+        raise Http404("Consultation inconnue.")
+    return c
+
+
+def _refuse(code: str, message: str, status: int = 400, **extra: Any) -> JsonResponse:
+    return JsonResponse(
+        {"ok": False, "error": code, "message": message, **extra},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+# -- answering page ------------------------------------------------------------------
+
+
+def _qview(q: Question) -> dict[str, Any]:
+    return {
+        "code": q.code,
+        "kind": q.kind,
+        "label": q.label,
+        "options": q.options,
+        "required": q.required,
+        "max_choices": q.max_choices,
+        "max_length": q.max_length,
+        "scale_min": q.scale_min,
+        "scale_max": q.scale_max,
+        "scale_values": list(range(q.scale_min, q.scale_max + 1)),
+    }
+
+
+@require_GET
+def answer_page(request: HttpRequest, cid: str) -> HttpResponse:
+    c = _public(cid)
+    spec = c.get_spec()
+    return render(
+        request,
+        "consult/answer.html",
+        {
+            "consultation": c,
+            "spec": spec,
+            "questions": [_qview(q) for q in spec.questions if not q.per_row],
+            "row_questions": [_qview(q) for q in spec.questions if q.per_row],
+            "honeypot": HONEYPOT,
+        },
+    )
+
+
+# -- proof of work ----------------------------------------------------------------------
+
+
+def _pow_mac(payload: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, b"consult-pow\x00" + payload.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def make_challenge(cid: str) -> str:
+    payload = f"{cid}.{int(time.time())}.{secrets.token_hex(8)}.{pow_bits()}"
+    return f"{payload}.{_pow_mac(payload)}"
+
+
+def leading_zero_bits(digest: bytes) -> int:
+    bits = 0
+    for byte in digest:
+        if byte == 0:
+            bits += 8
+            continue
+        return bits + 8 - byte.bit_length()
+    return bits
+
+
+def check_pow(cid: str, proof: Any) -> str | None:
+    """None when the proof of work holds, else the French reason."""
+    if not isinstance(proof, dict):
+        return "Calcul anti-robot absent : rechargez la page."
+    challenge, nonce = proof.get("challenge"), proof.get("nonce")
+    if not isinstance(challenge, str) or not isinstance(nonce, str) or len(nonce) > 64:
+        return "Calcul anti-robot illisible : rechargez la page."
+    parts = challenge.split(".")
+    if len(parts) != 5:
+        return "Calcul anti-robot illisible : rechargez la page."
+    payload = ".".join(parts[:4])
+    if not hmac.compare_digest(parts[4], _pow_mac(payload)) or parts[0] != cid:
+        return "Défi anti-robot inconnu : rechargez la page."
+    try:
+        issued, bits = int(parts[1]), int(parts[3])
+    except ValueError:
+        return "Défi anti-robot illisible : rechargez la page."
+    if time.time() - issued > POW_MAX_AGE:
+        return "Défi anti-robot expiré : renvoyez la réponse."
+    digest = hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()
+    if leading_zero_bits(digest) < bits:
+        return "Calcul anti-robot incorrect : renvoyez la réponse."
+    return None
+
+
+@require_GET
+def challenge(request: HttpRequest, cid: str) -> JsonResponse:
+    c = _public(cid)
+    return JsonResponse({"challenge": make_challenge(c.cid), "bits": pow_bits()})
+
+
+# -- submission ---------------------------------------------------------------------------
+
+_SPEC_CACHE: dict[str, tuple[float, str, str, Spec]] = {}
+_SPEC_TTL = 2.0
+
+
+def _load_spec(cid: str) -> tuple[str, str, Spec] | None:
+    c = Consultation.objects.filter(cid=cid).only("spec", "status", "spec_hash").first()
+    if c is None:
+        return None
+    return c.status, c.spec_hash, spec_from_dict(c.spec)
+
+
+async def _spec(cid: str) -> tuple[str, str, Spec] | None:
+    # A short cache for the pre-checks only: the writer re-reads everything
+    # (status, revocations, rules) inside its transaction.
+    hit = _SPEC_CACHE.get(cid)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < _SPEC_TTL:
+        return hit[1], hit[2], hit[3]
+    loaded = await sync_to_async(_load_spec)(cid)
+    if loaded is None:
+        return None
+    _SPEC_CACHE[cid] = (now, *loaded)
+    return loaded
+
+
+def _open_mode_checks(request: HttpRequest, cid: str, body: dict[str, Any]) -> JsonResponse | None:
+    if body.get(HONEYPOT):
+        return _refuse(
+            "honeypot",
+            "Le champ « Site web » doit rester vide : il sert à repérer les robots.",
+        )
+    reason = check_pow(cid, body.get("pow"))
+    if reason:
+        return _refuse("proof_of_work", reason)
+    # Single use: a challenge solved once cannot be replayed for a second answer.
+    proof = body["pow"]
+    used = hashlib.sha256(proof["challenge"].encode()).hexdigest()
+    if not cache.add(f"consult-pow:{used}", 1, timeout=POW_MAX_AGE + 60):
+        return _refuse("proof_of_work", "Défi anti-robot déjà utilisé : renvoyez la réponse.")
+    p = pseudonyms(request)
+    limit, span = open_limit()
+    window = throttle.hit("consult-open", f"{cid}:{p.prefix}", limit=limit, window=span)
+    if window.count > window.limit:
+        resp = _refuse(
+            "rate_limited",
+            f"Beaucoup de réponses viennent de votre réseau : votre réponse n'a pas été "
+            f"enregistrée, elle sera renvoyée automatiquement dans {window.retry_after} s.",
+            status=429,
+            retry_after=window.retry_after,
+        )
+        resp["Retry-After"] = str(window.retry_after)
+        return resp
+    return None
+
+
+def _success(entry: dict[str, Any], new: bool) -> JsonResponse:
+    return JsonResponse(
+        {
+            "ok": True,
+            "new": new,
+            "receipt": entry["receipt"],
+            "n": entry["n"],
+            "hash": entry["hash"],
+            "received_at": entry["received_at"],
+        }
+    )
+
+
+@csrf_exempt  # no ambient authority here: a keyed ballot's signature is its authority
+async def submit(request: HttpRequest, cid: str) -> HttpResponse:
+    if request.method != "POST":
+        return _refuse("method", "Envoyez la réponse avec POST.", status=405)
+    if len(request.body) > MAX_BODY:
+        return _refuse("too_large", "Réponse trop volumineuse.", status=413)
+    try:
+        body = json.loads(request.body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _refuse("malformed", "Réponse illisible (JSON attendu).")
+    if not isinstance(body, dict):
+        return _refuse("malformed", "Réponse illisible (objet JSON attendu).")
+    loaded = await _spec(cid)
+    if loaded is None:
+        return _refuse("unknown", "Consultation inconnue.", status=404)
+    status, frozen_hash, spec = loaded
+    if status != Status.OPEN:
+        return _refuse("out_of_period", "La consultation n'est pas ouverte aux réponses.", 403)
+    ballot: Any = body.get("ballot")
+    signature: Any = body.get("signature")
+    try:
+        if signature is not None and not isinstance(signature, str):
+            raise MalformedBallot("Signature : texte hexadécimal attendu.")
+        check_shape(ballot)
+        if ballot["consultation"] != spec.id:
+            raise WrongConsultation("Ce bulletin est destiné à une autre consultation.")
+        if ballot["spec_hash"] != frozen_hash:
+            raise WrongConsultation(
+                "Ce bulletin a été préparé pour une autre version des questions : "
+                "rechargez la page."
+            )
+        keyed = ballot["public_key"] is not None
+        if keyed and signature is not None:
+            verify_signature(ballot, signature)
+    except BallotError as exc:
+        return _refuse(exc.code, exc.message)
+    p = pseudonyms(request)
+    if not keyed and spec.access != "credentialed":
+        refused = await sync_to_async(_open_mode_checks)(request, cid, body)
+        if refused is not None:
+            return refused
+    item = actions.Incoming(
+        ballot,
+        signature,
+        net=p.prefix,
+        addr=p.address,
+        ua=p.user_agent,
+        signature_checked=keyed and signature is not None,
+    )
+    if group_commit():
+        outcome = await live.COMMITTER.submit(cid, item)
+    else:
+        outcome = (await sync_to_async(actions.submit_ballots)(cid, [item]))[0]
+    if outcome.error is not None:
+        return _refuse(outcome.error.code, outcome.error.message)
+    assert outcome.entry is not None
+    return _success(outcome.entry, outcome.new)
+
+
+# -- receipts, board, results, downloads ---------------------------------------------------
+
+
+@require_GET
+def receipt_page(request: HttpRequest, cid: str) -> HttpResponse:
+    c = _public(cid)
+    value = request.GET.get("recu", "").strip().lower()
+    entry = None
+    superseded_by = None
+    if value:
+        row = c.entries.filter(receipt=value).only(*live.PUBLIC_ENTRY_FIELDS, "public_key").first()
+        if row is not None:
+            entry = row.public()
+            if row.public_key:
+                later = (
+                    c.entries.filter(public_key=row.public_key, n__gt=row.n)
+                    .order_by("-n")
+                    .values_list("n", flat=True)
+                    .first()
+                )
+                superseded_by = later
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {"found": entry is not None, "entry": entry, "superseded_by": superseded_by}
+        )
+    return render(
+        request,
+        "consult/receipt.html",
+        {"consultation": c, "value": value, "entry": entry, "superseded_by": superseded_by},
+    )
+
+
+def _question_rows(spec: Spec, breakdown: dict[str, Any]) -> list[dict[str, Any]]:
+    """Template-friendly view of one BREAKDOWN of the tally."""
+    out = []
+    for q in spec.questions:
+        res = breakdown["questions"][q.code]
+        item: dict[str, Any] = {"q": q, "answered": res["answered"], "counts": []}
+        if q.kind in ("single", "multiple"):
+            item["counts"] = [(o.label, res["counts"][o.code]) for o in q.options]
+        elif q.kind == "scale":
+            item["counts"] = [(k, v) for k, v in res["counts"].items()]
+            item["mean"] = res["sum"] / res["answered"] if res["answered"] else None
+        if q.per_row and spec.rows:
+            item["rows"] = [
+                (label, breakdown["rows"][i][q.code]) for i, label in enumerate(spec.rows.labels)
+            ]
+        out.append(item)
+    return out
+
+
+@require_GET
+def board_page(request: HttpRequest, cid: str) -> HttpResponse:
+    c = _public(cid)
+    spec = c.get_spec()
+    board = live.entries(c)
+    res = live.results(c, board=board)
+    seg_labels = {s.code: s.label for s in spec.segments}
+    segments = []
+    for code, seg in res["segments"].items():
+        electorate = seg["electorate"]
+        segments.append(
+            {
+                "code": code,
+                "label": seg_labels.get(code, "sans segment" if code == "_none" else code),
+                "electorate": electorate,
+                "counted": seg["counted"],
+                "verified": seg["verified"],
+                "unverified": seg["unverified"],
+                "participation": (100.0 * seg["counted"] / electorate) if electorate else None,
+                "questions": _question_rows(spec, seg["results"]["all"]),
+            }
+        )
+    classes = [("all", "Toutes les réponses comptées")]
+    if spec.access == "mixed":
+        classes += [("verified", "Vérifiées (signées)"), ("unverified", "Non vérifiées")]
+    without = res.get("without_post_hoc")
+    return render(
+        request,
+        "consult/board.html",
+        {
+            "consultation": c,
+            "spec": spec,
+            "results": res,
+            "overall": [
+                (label, res["counted"][cls], _question_rows(spec, res["results"][cls]))
+                for cls, label in classes
+            ],
+            "segments": segments,
+            "latest": board[-50:][::-1],
+            "flags": live.flags(c),
+            "without": without,
+            "participation": (100.0 * res["counted"]["all"] / res["electorate"])
+            if res["electorate"]
+            else None,
+        },
+    )
+
+
+def _download(data: bytes | str, filename: str, content_type: str) -> HttpResponse:
+    resp = HttpResponse(data, content_type=content_type)
+    resp["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return resp
+
+
+@require_GET
+def board_jsonl(request: HttpRequest, cid: str) -> StreamingHttpResponse:
+    c = _public(cid)
+
+    def lines() -> Any:
+        for e in live.entries(c):
+            yield json.dumps(e, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+
+    resp = StreamingHttpResponse(lines(), content_type="application/x-ndjson; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="{c.cid}-tableau.jsonl"'
+    return resp
+
+
+CSV_COLUMNS = (
+    "n",
+    "received_at",
+    "public_key",
+    "segment",
+    "seq",
+    "answers",
+    "rows",
+    "signature",
+    "receipt",
+    "prev",
+    "hash",
+)
+
+
+@require_GET
+def board_csv(request: HttpRequest, cid: str) -> HttpResponse:
+    c = _public(cid)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for e in live.entries(c):
+        b = e["ballot"]
+        w.writerow(
+            [
+                e["n"],
+                e["received_at"],
+                b["public_key"] or "",
+                b["segment"] or "",
+                b["seq"],
+                json.dumps(b["answers"], ensure_ascii=False, sort_keys=True),
+                json.dumps(b["rows"], ensure_ascii=False, sort_keys=True),
+                e["signature"] or "",
+                e["receipt"],
+                e["prev"],
+                e["hash"],
+            ]
+        )
+    return _download(buf.getvalue(), f"{c.cid}-tableau.csv", "text/csv; charset=utf-8")
+
+
+@require_GET
+def results_json(request: HttpRequest, cid: str) -> HttpResponse:
+    c = _public(cid)
+    return _download(
+        json.dumps(live.results(c), ensure_ascii=False, indent=1, sort_keys=True),
+        f"{c.cid}-resultats.json",
+        "application/json; charset=utf-8",
+    )
+
+
+@require_GET
+def rules_json(request: HttpRequest, cid: str) -> HttpResponse:
+    c = _public(cid)
+    opened = format_time(c.opened_at) if c.opened_at else None
+    spec = c.spec | {"opening": {"spec_hash": c.spec_hash, "at": opened}}
+    return _download(
+        json.dumps(spec, ensure_ascii=False, indent=1, sort_keys=True),
+        f"{c.cid}-consultation.json",
+        "application/json; charset=utf-8",
+    )
+
+
+@require_GET
+def bundle_zip(request: HttpRequest, cid: str) -> HttpResponse:
+    c = _public(cid)
+    return _download(live.bundle(c), f"{c.cid}-dossier.zip", "application/zip")

@@ -1,0 +1,262 @@
+"""Forms of the consultation builder: they produce the spec dict of spec.py.
+
+Validation of the whole consultation is the pure core's (``spec_from_dict``);
+these forms only turn fields into that dict and back.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from beffroi.consult.spec import format_time, parse_time
+
+DEFAULT_ROWS = "Responsable légal 1\nResponsable légal 2"
+AUDIT_FLAG = "audit"
+
+KIND_CHOICES = [
+    ("single", _("Choix unique")),
+    ("multiple", _("Choix multiple")),
+    ("scale", _("Échelle")),
+    ("text", _("Texte court")),
+]
+ACCESS_CHOICES = [
+    ("credentialed", _("Sur codes personnels (réponses signées et vérifiables)")),
+    ("mixed", _("Mixte : codes personnels et réponses ouvertes, comptées séparément")),
+    ("open", _("Ouverte : sans code (réponses non vérifiées)")),
+]
+
+
+def slug_code(label: str, taken: set[str]) -> str:
+    base = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^A-Za-z0-9]+", "_", base).strip("_").lower()[:40] or "option"
+    code, i = base, 2
+    while code in taken:
+        code, i = f"{base}_{i}", i + 1
+    taken.add(code)
+    return code
+
+
+def _local(dt: datetime) -> str:
+    return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M")
+
+
+class ConsultationForm(forms.Form):
+    cid = forms.SlugField(
+        label=_("Identifiant public"),
+        max_length=64,
+        help_text=_("Apparaît dans les liens de réponse, ex. rythmes-scolaires-2026."),
+    )
+    title = forms.CharField(label=_("Titre"), max_length=300)
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea, required=False)
+    opens = forms.DateTimeField(
+        label=_("Ouverture"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    closes = forms.DateTimeField(
+        label=_("Clôture"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    access = forms.ChoiceField(label=_("Mode d'accès"), choices=ACCESS_CHOICES)
+    rows_enabled = forms.BooleanField(
+        label=_("Lignes répétées (mêmes questions pour plusieurs personnes d'un foyer)"),
+        required=False,
+    )
+    row_labels = forms.CharField(
+        label=_("Libellés des lignes (un par ligne)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        initial=DEFAULT_ROWS,
+    )
+    min_filled = forms.IntegerField(label=_("Lignes à remplir au minimum"), min_value=0, initial=1)
+    segments = forms.CharField(
+        label=_("Segments et effectifs (un par ligne : code ; libellé ; effectif)"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("Ex. A1 ; École Jules-Ferry ; 212"),
+    )
+    exclude_flagged = forms.BooleanField(
+        label=_("Écarter les réponses signalées par l'audit d'intégrité (règle gelée)"),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, frozen_id: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if frozen_id:
+            self.fields["cid"].disabled = True
+
+    def clean_segments(self) -> list[dict[str, Any]]:
+        out = []
+        for i, line in enumerate(self.cleaned_data["segments"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.split(";")]
+            if len(parts) != 3:
+                raise forms.ValidationError(
+                    _("Ligne %(i)d : « code ; libellé ; effectif » attendu.") % {"i": i}
+                )
+            try:
+                electorate = int(parts[2])
+            except ValueError:
+                raise forms.ValidationError(
+                    _("Ligne %(i)d : l'effectif « %(v)s » n'est pas un nombre entier.")
+                    % {"i": i, "v": parts[2]}
+                ) from None
+            out.append({"code": parts[0], "label": parts[1], "electorate": electorate})
+        return out
+
+
+class QuestionForm(forms.Form):
+    code = forms.CharField(label=_("Code"), max_length=64, required=False)
+    label = forms.CharField(label=_("Question"), max_length=500, required=False)
+    kind = forms.ChoiceField(label=_("Type"), choices=KIND_CHOICES, initial="single")
+    options = forms.CharField(
+        label=_("Options (une par ligne ; « code : libellé » ou libellé seul)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+    required = forms.BooleanField(label=_("Obligatoire"), required=False)
+    per_row = forms.BooleanField(label=_("Posée pour chaque ligne répétée"), required=False)
+    scale_min = forms.IntegerField(label=_("Échelle : minimum"), initial=1, required=False)
+    scale_max = forms.IntegerField(label=_("Échelle : maximum"), initial=5, required=False)
+    max_length = forms.IntegerField(
+        label=_("Texte : longueur maximale"), initial=1000, required=False
+    )
+
+    def to_dict(self, taken: set[str]) -> dict[str, Any] | None:
+        d = self.cleaned_data
+        if not d.get("label"):
+            return None
+        code = d.get("code") or slug_code(d["label"], taken)
+        taken.add(code)
+        q: dict[str, Any] = {
+            "code": code,
+            "kind": d["kind"],
+            "label": d["label"],
+            "required": bool(d.get("required")),
+            "per_row": bool(d.get("per_row")),
+        }
+        if d["kind"] in ("single", "multiple"):
+            opts, seen = [], set()
+            for line in (d.get("options") or "").splitlines():
+                if not line.strip():
+                    continue
+                if ":" in line:
+                    oc, ol = (p.strip() for p in line.split(":", 1))
+                    seen.add(oc)
+                else:
+                    ol = line.strip()
+                    oc = slug_code(ol, seen)
+                opts.append({"code": oc, "label": ol})
+            q["options"] = opts
+        if d["kind"] == "scale":
+            q["scale_min"] = d.get("scale_min") if d.get("scale_min") is not None else 1
+            q["scale_max"] = d.get("scale_max") if d.get("scale_max") is not None else 5
+        if d["kind"] == "text":
+            q["max_length"] = d.get("max_length") or 1000
+        return q
+
+
+QuestionFormSet = forms.formset_factory(QuestionForm, extra=2, can_delete=True)
+
+
+class CredentialsImportForm(forms.Form):
+    public_list = forms.FileField(
+        label=_("Liste des clés publiques (public.jsonl de « beffroi credentials generate »)")
+    )
+
+
+class RevokeForm(forms.Form):
+    public_key = forms.CharField(label=_("Clé publique du code perdu"), max_length=64)
+    reason = forms.CharField(label=_("Motif"), max_length=300)
+    replacement = forms.CharField(
+        label=_("Clé publique du nouveau code (facultatif)"), max_length=64, required=False
+    )
+
+
+class PostHocRuleForm(forms.Form):
+    label = forms.CharField(label=_("Libellé de la règle"), max_length=200)
+    reason = forms.CharField(label=_("Pourquoi l'ajouter maintenant ?"), max_length=500)
+
+
+def spec_from_forms(form: ConsultationForm, questions: Any) -> dict[str, Any]:
+    d = form.cleaned_data
+    taken: set[str] = set()
+    qs = [
+        q
+        for f in questions.forms
+        if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        for q in [f.to_dict(taken)]
+        if q is not None
+    ]
+    rules: list[dict[str, Any]] = []
+    if d["access"] != "open":
+        rules.append(
+            {
+                "code": "one_ballot_per_key",
+                "label": "La dernière réponse d'un code compte",
+                "params": {},
+            }
+        )
+    if d.get("exclude_flagged"):
+        rules.append(
+            {
+                "code": "integrity_flag",
+                "label": "Réponses signalées par l'audit d'intégrité écartées",
+                "params": {"flags": [AUDIT_FLAG]},
+            }
+        )
+    labels = [x.strip() for x in (d.get("row_labels") or "").splitlines() if x.strip()]
+    return {
+        "id": d["cid"],
+        "title": d["title"],
+        "description": d.get("description", ""),
+        "opens": format_time(d["opens"].astimezone(UTC)),
+        "closes": format_time(d["closes"].astimezone(UTC)),
+        "access": d["access"],
+        "questions": qs,
+        "rows": {"labels": labels, "min_filled": d.get("min_filled") or 0}
+        if d.get("rows_enabled")
+        else None,
+        "segments": d["segments"],
+        "rules": rules,
+    }
+
+
+def initial_from_spec(spec: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    rows = spec.get("rows")
+    main = {
+        "cid": spec["id"],
+        "title": spec["title"],
+        "description": spec.get("description", ""),
+        "opens": _local(parse_time(spec["opens"], "opens")),
+        "closes": _local(parse_time(spec["closes"], "closes")),
+        "access": spec["access"],
+        "rows_enabled": rows is not None,
+        "row_labels": "\n".join(rows["labels"]) if rows else DEFAULT_ROWS,
+        "min_filled": rows["min_filled"] if rows else 1,
+        "segments": "\n".join(
+            f"{s['code']} ; {s['label']} ; {s['electorate']}" for s in spec.get("segments", [])
+        ),
+        "exclude_flagged": any(r["code"] == "integrity_flag" for r in spec.get("rules", [])),
+    }
+    questions = []
+    for q in spec.get("questions", []):
+        questions.append(
+            {
+                "code": q["code"],
+                "label": q["label"],
+                "kind": q["kind"],
+                "options": "\n".join(f"{o['code']} : {o['label']}" for o in q.get("options", [])),
+                "required": q.get("required", False),
+                "per_row": q.get("per_row", False),
+                "scale_min": q.get("scale_min", 1),
+                "scale_max": q.get("scale_max", 5),
+                "max_length": q.get("max_length", 1000),
+            }
+        )
+    return main, questions

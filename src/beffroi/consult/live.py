@@ -1,0 +1,165 @@
+"""The live board: reading it (entries, results, bundle) and writing to it.
+
+Reading builds the published views from the allow-listed fields only and
+hands them to the pure core (tally, bundle), so the server's results and a
+scrutineer's recount come from the same code.
+
+Writing goes through :class:`GroupCommitter`: request handlers (async) put
+their checked submission on a queue; one writer thread takes whatever is
+waiting (up to ``max_batch``), commits it with
+:func:`beffroi.consult.actions.submit_ballots` in one transaction, and only
+then resolves each request's future.  With SQLite's single writer this turns
+a thousand small transactions per second into a few dozen larger ones, and a
+receipt is never returned for a ballot that is not durably on the board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from beffroi.consult import actions
+from beffroi.consult.bundle import (
+    build_bundle,
+    credentials_for_tally,
+    flags_from_journal,
+)
+from beffroi.consult.models import PUBLIC_ENTRY_FIELDS, BoardEntry, Consultation, Status
+from beffroi.consult.spec import format_time
+from beffroi.consult.tally import tally
+
+# -- reading -----------------------------------------------------------------------
+
+
+def entries(c: Consultation) -> list[dict[str, Any]]:
+    """Every board entry as published, in chain order."""
+    rows = BoardEntry.objects.filter(consultation=c).order_by("n").values_list(*PUBLIC_ENTRY_FIELDS)
+    return [dict(zip(PUBLIC_ENTRY_FIELDS, r, strict=True)) for r in rows.iterator(2000)]
+
+
+def credential_records(c: Consultation) -> list[dict[str, Any]]:
+    out = []
+    for cred in c.credentials.order_by("public_key"):
+        out.append(
+            {
+                "public_key": cred.public_key,
+                "segment": cred.segment,
+                "revoked": None
+                if cred.revoked_at is None
+                else {
+                    "at": format_time(cred.revoked_at),
+                    "reason": cred.revoke_reason,
+                    "replaced_by": cred.replaced_by,
+                },
+            }
+        )
+    return out
+
+
+def journal_lines(c: Consultation) -> list[dict[str, Any]]:
+    return [ev.line() for ev in c.events.order_by("n")]
+
+
+def flags(c: Consultation) -> list[dict[str, Any]]:
+    """Integrity flags raised on entries (the ``flag`` events' data)."""
+    return [ev.data for ev in c.events.filter(kind="flag").order_by("n")]
+
+
+def results(
+    c: Consultation,
+    *,
+    disabled: Iterable[str] = (),
+    board: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """``results.json``: the pure tally over the stored board."""
+    spec = c.get_spec()
+    return tally(
+        spec,
+        credentials_for_tally(credential_records(c)),
+        board if board is not None else entries(c),
+        flags_from_journal(journal_lines(c)),
+        disabled=disabled,
+    )
+
+
+def bundle(c: Consultation) -> bytes:
+    """The scrutineer bundle (the pure writer over the stored data)."""
+    if c.status == Status.DRAFT or c.opened_at is None:
+        raise ValueError("a draft consultation has no bundle")
+    return build_bundle(
+        c.get_spec(),
+        c.opened_at,
+        credential_records(c),
+        entries(c),
+        journal_lines(c),
+    )
+
+
+# -- writing -------------------------------------------------------------------------
+
+
+class GroupCommitter:
+    """One writer thread per process committing submissions in small batches."""
+
+    def __init__(self, max_batch: int = 256) -> None:
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[tuple[str, actions.Incoming, Any, Any]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="beffroi-ballot-writer", daemon=True
+                )
+                self._thread.start()
+
+    async def submit(self, cid: str, item: actions.Incoming) -> actions.Outcome:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[actions.Outcome] = loop.create_future()
+        self._ensure_thread()
+        self._queue.put((cid, item, loop, future))
+        return await future
+
+    def _run(self) -> None:
+        from django.db import close_old_connections
+
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            by_cid: dict[str, list[tuple[actions.Incoming, Any, Any]]] = {}
+            for cid, item, loop, fut in batch:
+                by_cid.setdefault(cid, []).append((item, loop, fut))
+            for cid, group in by_cid.items():
+                try:
+                    close_old_connections()
+                    outcomes = actions.submit_ballots(cid, [g[0] for g in group])
+                except Exception as exc:  # the requests get the error, the writer lives on
+                    for _, loop, fut in group:
+                        loop.call_soon_threadsafe(_fail, fut, exc)
+                    continue
+                for (_, loop, fut), outcome in zip(group, outcomes, strict=True):
+                    loop.call_soon_threadsafe(_resolve, fut, outcome)
+
+
+def _resolve(fut: asyncio.Future[Any], value: Any) -> None:
+    if not fut.done():
+        fut.set_result(value)
+
+
+def _fail(fut: asyncio.Future[Any], exc: BaseException) -> None:
+    if not fut.done():
+        fut.set_exception(exc)
+
+
+COMMITTER = GroupCommitter()

@@ -1,0 +1,180 @@
+// Beffroi — the answering page: collect answers, sign (credentialed) or solve the
+// proof-of-work challenge (open), POST, show the receipt. No inline script: the
+// page passes its data through data-* attributes of the form.
+import { codeFromHash, normalizeCode, prepareBallot, makeBallot, receiptHash } from "./ballot.js";
+
+const form = document.getElementById("ballot-form");
+const encoder = new TextEncoder();
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function say(text) {
+  $("status").textContent = text;
+}
+
+function fail(text) {
+  say("");
+  $("error").textContent = text;
+}
+
+function fieldValue(fs) {
+  const kind = fs.dataset.kind;
+  const inputs = [...fs.querySelectorAll("input, textarea")];
+  if (kind === "multiple") {
+    const picked = inputs.filter((i) => i.checked).map((i) => i.value);
+    return picked.length ? picked : undefined;
+  }
+  if (kind === "text") {
+    const v = inputs[0].value;
+    return v.trim() ? v : undefined;
+  }
+  const chosen = inputs.find((i) => i.checked);
+  if (!chosen) return undefined;
+  return kind === "scale" ? Number.parseInt(chosen.value, 10) : chosen.value;
+}
+
+function collect() {
+  const nRows = Number.parseInt(form.dataset.rows, 10) || 0;
+  const answers = {};
+  const rows = Array.from({ length: nRows }, () => ({}));
+  for (const fs of form.querySelectorAll("fieldset.question")) {
+    const value = fieldValue(fs);
+    if (value === undefined) continue;
+    if (fs.dataset.row === "") answers[fs.dataset.code] = value;
+    else rows[Number.parseInt(fs.dataset.row, 10)][fs.dataset.code] = value;
+  }
+  return { answers, rows };
+}
+
+function leadingZeroBits(bytes) {
+  let bits = 0;
+  for (const b of bytes) {
+    if (b === 0) {
+      bits += 8;
+      continue;
+    }
+    return bits + Math.clz32(b) - 24;
+  }
+  return bits;
+}
+
+async function solveChallenge() {
+  const resp = await fetch(form.dataset.challengeUrl, { credentials: "same-origin" });
+  if (!resp.ok) throw new Error("Impossible d'obtenir le défi anti-robot : réessayez.");
+  const { challenge, bits } = await resp.json();
+  say("Vérification anti-robot en cours (un calcul de quelques secondes dans votre navigateur)…");
+  for (let nonce = 0; ; nonce++) {
+    const digest = new Uint8Array(
+      await crypto.subtle.digest("SHA-256", encoder.encode(`${challenge}:${nonce}`)),
+    );
+    if (leadingZeroBits(digest) >= bits) return { challenge, nonce: String(nonce) };
+  }
+}
+
+function codeInForm() {
+  const input = $("code");
+  if (!input || !input.value.trim()) return null;
+  return normalizeCode(input.value);
+}
+
+async function buildPayload() {
+  const { answers, rows } = collect();
+  const cid = form.dataset.cid;
+  const specHash = form.dataset.specHash;
+  const access = form.dataset.access;
+  const honeypot = form.querySelector(".hp input");
+  const code = access === "open" ? null : codeInForm();
+  if (code) {
+    say("Signature de votre réponse dans votre navigateur…");
+    const prepared = await prepareBallot({ code, consultationId: cid, specHash, answers, rows });
+    return { body: { ballot: prepared.ballot, signature: prepared.signature }, receipt: prepared.receipt };
+  }
+  if (access === "credentialed") {
+    throw new Error("Saisissez le code personnel qui figure sur votre lettre.");
+  }
+  const segmentSelect = $("segment");
+  const segment = segmentSelect ? segmentSelect.value || null : null;
+  if (segmentSelect && !segment) throw new Error("Choisissez votre école / secteur dans la liste.");
+  // Two people may give the same answers: a random part keeps their ballots distinct.
+  const seq = Date.now() * 1000 + Math.floor(Math.random() * 1000);
+  const ballot = makeBallot({ consultationId: cid, specHash, publicKey: null, seq, answers, rows, segment });
+  const pow = await solveChallenge();
+  return {
+    body: { ballot, signature: null, pow, site_web: honeypot ? honeypot.value : "" },
+    receipt: await receiptHash(ballot, null),
+  };
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function send(payload) {
+  for (;;) {
+    const resp = await fetch(form.dataset.submitUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(payload.body),
+      credentials: "same-origin",
+    });
+    const data = await resp.json().catch(() => ({ message: "Réponse du serveur illisible." }));
+    if (resp.status === 429) {
+      // Slowed down, never dropped: wait as asked and send the same answer again.
+      const wait = Number(data.retry_after) || 30;
+      for (let left = wait; left > 0; left--) {
+        say(`${data.message} (${left} s)`);
+        await sleep(1000);
+      }
+      if (payload.body.pow) payload.body.pow = await solveChallenge();
+      continue;
+    }
+    return { ok: resp.ok && data.ok, data };
+  }
+}
+
+async function onSubmit(event) {
+  event.preventDefault();
+  $("error").textContent = "";
+  const button = $("send");
+  button.disabled = true;
+  try {
+    const payload = await buildPayload();
+    say("Envoi…");
+    const { ok, data } = await send(payload);
+    if (!ok) {
+      fail(data.message || "Réponse refusée.");
+      return;
+    }
+    if (data.receipt !== payload.receipt) {
+      fail("Le reçu du serveur ne correspond pas à votre réponse : signalez-le aux observateurs.");
+      return;
+    }
+    say(data.new ? "Réponse enregistrée." : "Cette réponse figurait déjà sur le tableau.");
+    $("receipt").textContent = data.receipt;
+    const link = $("receipt-link");
+    link.href = `${form.dataset.receiptUrl}?recu=${data.receipt}`;
+    $("receipt-box").hidden = false;
+    $("receipt-box").scrollIntoView({ block: "start" });
+  } catch (err) {
+    fail(err && err.message ? err.message : String(err));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+if (form) {
+  try {
+    const code = codeFromHash(location.hash);
+    const input = $("code");
+    if (code && input) {
+      input.value = code.replace(/(.{4})(?!$)/g, "$1-");
+      const seg = $("segment-box");
+      if (seg) seg.hidden = true;
+    }
+  } catch (err) {
+    fail(`Le code du lien est illisible : ${err.message}. Saisissez-le depuis votre lettre.`);
+  }
+  form.addEventListener("submit", onSubmit);
+}

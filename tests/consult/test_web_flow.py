@@ -1,0 +1,348 @@
+"""The consultation web flow: signed ballots, receipts, replacement, refusals,
+open mode defences, the public board, downloads and the scrutineer bundle."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from beffroi.consult import actions, api, live, tasks
+from beffroi.consult.cli_example_bundle import (
+    example_spec_dict,
+    setup_consultation,
+    signed_payload,
+    unsigned_payload,
+)
+from beffroi.consult.credentials import public_key_hex
+from beffroi.consult.models import BoardEntry, ConsultEvent
+from beffroi.consult.verify import verify_bundle
+from beffroi.core import journal
+from beffroi.core.actions import ActionError
+
+ROWS = [{"semaine": "4j", "mercredi": ["ecole"]}, {}]
+
+
+@pytest.fixture(autouse=True)
+def _sync_writes(settings):
+    # The test database lives in this thread's transaction: no writer thread here
+    # (the group commit is exercised against a real server in test_web_reliability).
+    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
+    settings.BEFFROI_CONSULT_POW_BITS = 6
+    api._SPEC_CACHE.clear()  # consultation ids are reused from one test to the next
+
+
+def post(client, cid, payload, **extra):
+    return client.post(
+        reverse("consult-submit", args=[cid]),
+        data=json.dumps(payload),
+        content_type="application/json",
+        **extra,
+    )
+
+
+def solve(challenge: str, bits: int) -> str:
+    nonce = 0
+    while True:
+        digest = hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()
+        if api.leading_zero_bits(digest) >= bits:
+            return str(nonce)
+        nonce += 1
+
+
+def open_payload(client, c, answers, segment="A1", seq=1):
+    ch = client.get(reverse("consult-challenge", args=[c.cid])).json()
+    p = unsigned_payload(c, answers, ROWS, seq, segment)
+    p["pow"] = {"challenge": ch["challenge"], "nonce": solve(ch["challenge"], ch["bits"])}
+    return p
+
+
+@pytest.fixture
+def mixed(org):
+    return setup_consultation(org, cid="rythmes", access="mixed", per_segment=2)
+
+
+def test_signed_ballot_receipt_replacement_and_bundle(client, mixed):
+    c, private = mixed
+    code = private[0].code
+    first = post(client, c.cid, signed_payload(c, code, {"satisfaction": 2}, ROWS, 10))
+    assert first.status_code == 200, first.content
+    r1 = first.json()["receipt"]
+    # The same ballot sent again (a network retry) is not added twice.
+    again = post(client, c.cid, signed_payload(c, code, {"satisfaction": 2}, ROWS, 10))
+    assert again.json() == first.json() | {"new": False}
+    second = post(client, c.cid, signed_payload(c, code, {"satisfaction": 5}, ROWS, 11))
+    assert second.status_code == 200
+    r2 = second.json()["receipt"]
+    assert BoardEntry.objects.filter(consultation=c).count() == 2
+
+    page = client.get(reverse("consult-receipt", args=[c.cid]), {"recu": r1}).content.decode()
+    assert "Votre réponse figure sur le tableau" in page
+    assert "la remplace" in page
+    page = client.get(reverse("consult-receipt", args=[c.cid]), {"recu": r2}).content.decode()
+    assert "C'est la réponse qui compte" in page
+    missing = client.get(reverse("consult-receipt", args=[c.cid]), {"recu": "0" * 64})
+    assert "Aucune entrée du tableau ne porte ce reçu" in missing.content.decode()
+
+    res = live.results(c)
+    assert res["counted"] == {"all": 1, "verified": 1, "unverified": 0}
+    assert res["results"]["all"]["questions"]["satisfaction"]["sum"] == 5
+    assert res["exclusions_by_rule"] == {"one_ballot_per_key": 1}
+
+    bundle = client.get(reverse("consult-bundle", args=[c.cid]))
+    report = verify_bundle(
+        b"".join(bundle.streaming_content) if bundle.streaming else bundle.content
+    )
+    assert report.ok, report.lines()
+    # One instance-journal entry per committed batch, and the chain holds.
+    assert journal.verify() is None
+
+
+@pytest.mark.parametrize(
+    ("tamper", "code"),
+    [
+        (lambda p: p["ballot"]["answers"].update(satisfaction=1), "invalid_signature"),
+        (lambda p: p.update(signature="00" * 64), "invalid_signature"),
+        (lambda p: p["ballot"].update(spec_hash="f" * 64), "wrong_consultation"),
+        (lambda p: p["ballot"].update(extra=1), "malformed"),
+        (lambda p: p.update(signature=None), "invalid_signature"),
+    ],
+)
+def test_tampered_ballots_are_refused_in_french(client, mixed, tamper, code):
+    c, private = mixed
+    payload = signed_payload(c, private[0].code, {"satisfaction": 3}, ROWS, 5)
+    tamper(payload)
+    resp = post(client, c.cid, payload)
+    assert resp.status_code == 400
+    assert resp.json()["error"] == code
+    assert resp.json()["message"]  # French text shown as is by the page
+    assert not BoardEntry.objects.filter(consultation=c).exists()
+
+
+def test_unknown_revoked_stale_and_closed(client, mixed):
+    c, private = mixed
+    stranger = signed_payload(c, "0" * 23 + "0", {"satisfaction": 3}, ROWS, 5)
+    resp = post(client, c.cid, stranger)
+    assert resp.json()["error"] in {"unknown_key", "malformed"}
+
+    code = private[1].code
+    assert post(client, c.cid, signed_payload(c, code, {}, ROWS, 50)).status_code == 200
+    stale = post(client, c.cid, signed_payload(c, code, {"satisfaction": 1}, ROWS, 49))
+    assert stale.json()["error"] == "stale"
+    assert "plus récente" in stale.json()["message"]
+
+    pk = public_key_hex(code, c.cid)
+    actions.revoke_credential(c, pk, "lettre perdue", actor=None)
+    revoked = post(client, c.cid, signed_payload(c, code, {}, ROWS, 60))
+    assert revoked.json()["error"] == "revoked_key"
+    assert "révoqué" in revoked.json()["message"]
+    board = client.get(reverse("consult-board", args=[c.cid])).content.decode()
+    assert "1 code(s) révoqué(s)" in board
+
+    actions.close_consultation(c, actor=None)
+    closed = post(client, c.cid, signed_payload(c, private[2].code, {}, ROWS, 1))
+    assert closed.json()["error"] == "out_of_period"
+    assert "n'est pas ouverte" in closed.json()["message"]
+
+
+def test_out_of_period_is_refused(client, org):
+    now = datetime.now(UTC).replace(microsecond=0)
+    spec = example_spec_dict(
+        "plus-tard",
+        access="credentialed",
+        opens=now + timedelta(days=1),
+        closes=now + timedelta(days=2),
+    )
+    c, private = setup_consultation(
+        org, cid="plus-tard", access="credentialed", per_segment=1, spec_dict=spec
+    )
+    resp = post(client, c.cid, signed_payload(c, private[0].code, {}, ROWS, 1))
+    assert resp.json()["error"] == "out_of_period"
+    assert "réponses acceptées du" in resp.json()["message"]
+
+
+def test_open_mode_pow_honeypot_and_rate_limit(client, org, settings):
+    settings.BEFFROI_CONSULT_OPEN_LIMIT = 3
+    c, _ = setup_consultation(org, cid="ouverte", access="open")
+    ok = post(client, c.cid, open_payload(client, c, {"satisfaction": 4}, seq=1))
+    assert ok.status_code == 200, ok.content
+
+    no_pow = unsigned_payload(c, {"satisfaction": 4}, ROWS, 2, "A1")
+    assert post(client, c.cid, no_pow).json()["error"] == "proof_of_work"
+
+    bad_pow = open_payload(client, c, {}, seq=3)
+    bad_pow["pow"]["nonce"] = "not-the-answer"
+    # (a wrong nonce can pass by chance at 6 bits: find one that does not)
+    while api.check_pow(c.cid, bad_pow["pow"]) is None:
+        bad_pow["pow"]["nonce"] += "x"
+    assert post(client, c.cid, bad_pow).json()["error"] == "proof_of_work"
+
+    replay = open_payload(client, c, {}, seq=4)
+    assert post(client, c.cid, replay).status_code == 200
+    replay["ballot"]["seq"] = 5
+    assert post(client, c.cid, replay).json()["message"].startswith("Défi anti-robot déjà utilisé")
+
+    bot = open_payload(client, c, {}, seq=6)
+    bot["site_web"] = "http://spam.example"
+    refused = post(client, c.cid, bot)
+    assert refused.json()["error"] == "honeypot"
+
+    assert post(client, c.cid, open_payload(client, c, {}, seq=7)).status_code == 200
+    slowed = post(client, c.cid, open_payload(client, c, {}, seq=8))
+    assert slowed.status_code == 429
+    assert int(slowed["Retry-After"]) > 0
+    assert "renvoyée automatiquement" in slowed.json()["message"]
+    assert BoardEntry.objects.filter(consultation=c).count() == 3
+
+    # A key on an open consultation is refused.
+    keyed = signed_payload(c, "0" * 24, {}, ROWS, 1)
+    assert post(client, c.cid, keyed).status_code == 400
+
+
+def test_mixed_results_separate_verified_and_flags_feed_rules(client, mixed):
+    c, private = mixed
+    for i, cred in enumerate(private[:3]):
+        post(client, c.cid, signed_payload(c, cred.code, {"satisfaction": 5}, ROWS, 1 + i))
+    for i in range(2):
+        resp = post(client, c.cid, open_payload(client, c, {"satisfaction": 1}, "B1", seq=100 + i))
+        assert resp.status_code == 200
+    res = live.results(c)
+    assert res["counted"] == {"all": 5, "verified": 3, "unverified": 2}
+    assert res["segments"]["B1"]["unverified"] == 2
+
+    flagged = BoardEntry.objects.filter(consultation=c, public_key=None).first()
+    actions.record_flags(c, [(flagged.hash, "audit", "test : rafale")], actor=None)
+    res = live.results(c)
+    assert res["counted"]["unverified"] == 1
+    assert res["exclusions_by_rule"]["integrity_flag"] == 1
+
+    board = client.get(reverse("consult-board", args=[c.cid])).content.decode()
+    assert "Vérifiées (signées)" in board and "Non vérifiées" in board
+    assert "consultation mixte" in board.lower()
+    assert "test : rafale" in board
+
+
+def test_post_hoc_rule_is_labelled_with_its_effect(client, org, members):
+    spec = example_spec_dict("posthoc", access="open")
+    spec["rules"] = []
+    c, _ = setup_consultation(org, cid="posthoc", access="open", spec_dict=spec)
+    h = c.spec_hash
+    for i in range(3):
+        assert post(client, c.cid, open_payload(client, c, {}, "A2", seq=i + 1)).status_code == 200
+    entry = BoardEntry.objects.filter(consultation=c).first()
+    actions.record_flags(c, [(entry.hash, "audit", "preuve")])
+    client.force_login(members["coordinator"])
+    resp = client.post(
+        reverse("consult-post-hoc", args=[org.slug, c.cid]),
+        {"label": "Écarter les signalées", "reason": "rafale constatée"},
+    )
+    assert resp.status_code == 302
+    c.refresh_from_db()
+    assert c.spec_hash == h  # the published hash does not move
+    board = client.get(reverse("consult-board", args=[c.cid])).content.decode()
+    assert "post hoc" in board
+    assert "Sans les règles ajoutées après l'ouverture : 3 réponse(s)" in board
+    assert live.results(c)["counted"]["all"] == 2
+    assert ConsultEvent.objects.filter(consultation=c, kind="rule_added").count() == 1
+    assert verify_bundle(live.bundle(c)).ok
+
+
+def test_downloads_are_complete(client, mixed):
+    c, private = mixed
+    post(client, c.cid, signed_payload(c, private[0].code, {"commentaire": 'a,b\n"c"'}, ROWS, 1))
+    post(client, c.cid, open_payload(client, c, {}, "A2", seq=9))
+    lines = b"".join(client.get(reverse("consult-board-jsonl", args=[c.cid])).streaming_content)
+    entries = [json.loads(x) for x in lines.decode().splitlines()]
+    assert [e["n"] for e in entries] == [1, 2]
+    assert set(entries[0]) == {"n", "received_at", "ballot", "signature", "receipt", "prev", "hash"}
+    assert entries[0]["prev"] == c.spec_hash and entries[1]["prev"] == entries[0]["hash"]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get(reverse("consult-board-csv", args=[c.cid])).content.decode())
+        )
+    )
+    assert rows[0]["public_key"] == entries[0]["ballot"]["public_key"]
+    assert json.loads(rows[0]["answers"]) == {"commentaire": 'a,b\n"c"'}
+    assert rows[1]["segment"] == "A2" and rows[1]["signature"] == ""
+    results = json.loads(client.get(reverse("consult-results-json", args=[c.cid])).content)
+    assert results["access_note"].startswith("consultation mixte")
+    frozen = json.loads(client.get(reverse("consult-rules-json", args=[c.cid])).content)
+    assert frozen["opening"]["spec_hash"] == c.spec_hash
+
+
+def test_draft_is_not_public(client, org):
+    c, _ = setup_consultation(org, cid="brouillon", access="open", open_it=False)
+    for name in ("consult-answer", "consult-board", "consult-bundle", "consult-board-jsonl"):
+        assert client.get(reverse(name, args=[c.cid])).status_code == 404
+    assert post(client, c.cid, unsigned_payload(c, {}, ROWS, 1, "A1")).status_code == 403
+
+
+def test_import_errors_name_the_line_and_write_nothing(org):
+    c, _ = setup_consultation(org, cid="codes", access="credentialed", open_it=False)
+    before = c.credentials.count()
+    good = json.dumps({"public_key": "ab" * 32, "segment": "A1"})
+    with pytest.raises(ActionError, match="ligne 2"):
+        actions.import_credentials(c, good + "\n{oops\n", actor=None)
+    with pytest.raises(ActionError, match="segment"):
+        actions.import_credentials(
+            c, json.dumps({"public_key": "cd" * 32, "segment": "ZZ"}), actor=None
+        )
+    assert c.credentials.count() == before
+
+
+def test_live_audit_flags_a_burst(org, monkeypatch):
+    """The live audit runs the integrity detectors over the box and its flags
+    become events the frozen integrity rule reads."""
+    import random
+
+    from beffroi.consult.examples import random_answers
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    spec_dict = example_spec_dict(
+        "audit", access="open", opens=now - timedelta(days=3), closes=now + timedelta(days=1)
+    )
+    c, _ = setup_consultation(org, cid="audit", access="open", spec_dict=spec_dict)
+    spec = c.get_spec()
+    rng = random.Random(1)
+    clock = [now - timedelta(days=2)]
+    monkeypatch.setattr(actions.timezone, "now", lambda: clock[0])
+
+    def submit(answers, rows, seq, segment, who):
+        ballot = unsigned_payload(c, answers, rows, seq, segment)["ballot"]
+        item = actions.Incoming(
+            ballot, None, net=f"prefix:{who}", addr=f"addr:{who}", ua=f"ua:{who}"
+        )
+        assert actions.submit_ballots(c.cid, [item])[0].error is None
+
+    # Two days of calm answers from many networks (one every ~20 min)...
+    for i in range(150):
+        clock[0] += timedelta(seconds=rng.randint(600, 1800))
+        a, r = random_answers(spec, rng)
+        submit(a, r, i + 1, rng.choice(spec.segment_codes()), i)
+    # ...then 60 identical answers in two minutes from one network.
+    for i in range(60):
+        clock[0] += timedelta(seconds=2)
+        submit(
+            {"satisfaction": 1},
+            [{"semaine": "4j5", "mercredi": ["famille"]}, {}],
+            1000 + i,
+            "B2",
+            "bot",
+        )
+    table = tasks.ballot_table(c)
+    assert len(table) == 210 and "semaine[R1]" in table[0]
+    added = tasks.live_audit(c)
+    assert added > 0
+    flagged = {ev.data["entry"] for ev in ConsultEvent.objects.filter(consultation=c, kind="flag")}
+    bots = set(
+        BoardEntry.objects.filter(consultation=c, net="prefix:bot").values_list("hash", flat=True)
+    )
+    assert len(flagged & bots) >= 0.8 * len(flagged)
+    assert tasks.live_audit(c) == 0  # flags are not raised twice
+    assert live.results(c)["exclusions_by_rule"]["integrity_flag"] == added
+    assert verify_bundle(live.bundle(c)).ok
