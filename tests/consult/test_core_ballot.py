@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
 from beffroi.consult.ballot import (
@@ -173,3 +175,18 @@ def test_received_at_is_utc_microseconds() -> None:
     b, s = signed()
     e = board.submit(b, s, datetime(2026, 3, 3, 9, 30, 0, 5, tzinfo=UTC)).entry
     assert e["received_at"] == "2026-03-03T09:30:00.000005Z"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 2**53 - 1),
+    st.text(st.characters(exclude_categories=["Cs"])),
+    st.text(st.characters(exclude_categories=["Cs"])),
+    st.text(st.characters(exclude_categories=["Cs"])),
+)
+def test_entry_hash_fast_form_equals_canonical(n: int, prev: str, at: str, rec: str) -> None:
+    from beffroi.consult.canonical import canonical_hash
+
+    assert entry_hash(n, prev, at, rec) == canonical_hash(
+        {"n": n, "prev": prev, "received_at": at, "receipt": rec}
+    )

@@ -78,6 +78,19 @@ def test_any_adjacent_swap_is_detected(data: st.DataObject) -> None:
         normalize_code(swapped)
 
 
+def test_every_typo_and_every_swap_of_some_codes_is_detected() -> None:
+    for _ in range(5):
+        code = new_code()
+        for i in range(CODE_CHARS):
+            for other in ALPHABET:
+                if other != code[i]:
+                    with pytest.raises(CodeError):
+                        normalize_code(code[:i] + other + code[i + 1 :])
+            if i + 1 < CODE_CHARS and code[i] != code[i + 1]:
+                with pytest.raises(CodeError):
+                    normalize_code(code[:i] + code[i + 1] + code[i] + code[i + 2 :])
+
+
 def test_bad_length_and_characters_are_explained() -> None:
     with pytest.raises(CodeError, match="24 caractères"):
         normalize_code("ABCD-EFGH")

@@ -11,7 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from beffroi.consult.canonical import CanonicalError, canonical_bytes
+from beffroi.consult.canonical import (
+    CanonicalError,
+    canonical_bytes,
+    canonical_bytes_parsed,
+    loads_strict,
+)
 from beffroi.consult.examples import affair_spec
 from beffroi.consult.spec import (
     AnswersError,
@@ -162,3 +167,42 @@ def test_canonical_sorts_keys_in_utf16_order() -> None:
     # U+1F600 is encoded as surrogates D83D DE00, which sort before U+FB01 in UTF-16
     # although the code point is larger: JavaScript's order wins.
     assert canonical_bytes({"\ufb01": 1, "\U0001f600": 2}) == '{"😀":2,"ﬁ":1}'.encode()
+
+
+canonical_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.text(st.characters(exclude_categories=["Cs"])),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(st.characters(exclude_categories=["Cs"])), inner, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(canonical_values, st.booleans())
+def test_fast_path_for_parsed_json_equals_canonical(value: Any, ascii_only: bool) -> None:
+    raw = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8")
+    parsed = loads_strict(raw)
+    assert canonical_bytes_parsed(parsed, raw) == canonical_bytes(value)
+
+
+@pytest.mark.parametrize("raw", [b'{"a": 1.0}', b"[1e3]", b"[NaN]", b"[-Infinity]"])
+def test_strict_loads_refuses_non_canonical_numbers(raw: bytes) -> None:
+    with pytest.raises(CanonicalError):
+        loads_strict(raw)
+
+
+@pytest.mark.parametrize("raw", [b"[9007199254740992]", b'{"a": [-90071992547409910]}'])
+def test_unsafe_integers_are_refused_after_strict_loads(raw: bytes) -> None:
+    with pytest.raises(CanonicalError, match="intervalle"):
+        canonical_bytes_parsed(loads_strict(raw), raw)
+
+
+def test_strict_loads_then_lone_surrogate_is_refused() -> None:
+    raw = b'{"a": "\\ud800"}'
+    with pytest.raises(CanonicalError):
+        canonical_bytes_parsed(loads_strict(raw), raw)

@@ -265,3 +265,18 @@ def test_cli_verifies_a_bundle_url(http_dir: str, capsys: pytest.CaptureFixture[
     assert cli_main(["verify", f"{http_dir}/bad.zip", "--quiet"]) == 1
     assert cli_main(["verify", f"{http_dir}/missing.zip", "--quiet"]) == 1
     assert "404" in capsys.readouterr().err
+
+
+def test_board_csv_has_one_row_per_entry_and_readable_answers() -> None:
+    import csv
+
+    from beffroi.consult.bundle import board_csv, credential_records, credentials_for_tally
+
+    creds = credentials_for_tally(credential_records(EXAMPLE.public, EXAMPLE.revocations))
+    rows = list(csv.DictReader(io.StringIO(board_csv(EXAMPLE.spec, ENTRIES, creds))))
+    assert len(rows) == N
+    first, entry = rows[0], ENTRIES[0]
+    assert first["hash"] == entry["hash"] and first["n"] == "1"
+    assert first["L1.semaine"] == entry["ballot"]["rows"][0]["semaine"]
+    assert first["L1.mercredi"] == "|".join(entry["ballot"]["rows"][0].get("mercredi", []))
+    assert {r["verified"] for r in rows} == {"oui", "non"}

@@ -36,6 +36,8 @@ MEMBERS = (
     "journal.jsonl",
     "results.json",
 )
+# A guard against zip bombs; a 1,000,000-ballot board is about 300 MB.
+MAX_MEMBER_BYTES = 4 * 2**30
 JOURNAL_KINDS = (
     "opened",
     "credentials_imported",
@@ -180,6 +182,8 @@ def read_bundle(data: bytes) -> RawBundle:
             raise BundleError("membre(s) manquant(s) : " + ", ".join(missing))
         raw = RawBundle()
         for m in MEMBERS:
+            if zf.getinfo(m).file_size > MAX_MEMBER_BYTES:
+                raise BundleError(f"{m} : plus de {MAX_MEMBER_BYTES // 2**30} Gio décompressé")
             try:
                 raw.members[m] = zf.read(m)
             except (zipfile.BadZipFile, OSError) as exc:
@@ -214,3 +218,61 @@ def parse_jsonl(member: str, data: bytes) -> list[Any]:
                 f"{member}, ligne {lineno}, colonne {exc.colno} : JSON invalide ({exc.msg})"
             ) from exc
     return out
+
+
+def board_csv(
+    spec: Spec, entries: Iterable[Mapping[str, Any]], credentials: Mapping[str, Credential]
+) -> str:
+    """The public board as CSV (one row per entry), for the download next to the JSONL.
+
+    Answers get one column per question (``question`` or ``L1.question`` for
+    row *1*); multiple choices are joined with ``|``.  The JSON Lines file
+    remains the reference: signatures are checked on it, not on this.
+    """
+    import csv
+
+    global_qs = [q.code for q in spec.questions if not q.per_row]
+    row_qs = [q.code for q in spec.questions if q.per_row]
+    n_rows = len(spec.rows.labels) if spec.rows else 0
+    header = ["n", "received_at", "verified", "segment", "public_key", "seq", *global_qs]
+    header += [f"L{i + 1}.{code}" for i in range(n_rows) for code in row_qs]
+    header += ["signature", "receipt", "prev", "hash"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, list):
+            return "|".join(str(v) for v in value)
+        return str(value)
+
+    for e in entries:
+        b = e["ballot"]
+        pk = b["public_key"]
+        cred = credentials.get(pk) if pk is not None else None
+        seg = cred.segment if cred is not None else b["segment"]
+        rows = b["rows"]
+        row_cells = [
+            cell(rows[i].get(code)) if i < len(rows) else ""
+            for i in range(n_rows)
+            for code in row_qs
+        ]
+        w.writerow(
+            [
+                e["n"],
+                e["received_at"],
+                "oui" if pk is not None else "non",
+                cell(seg),
+                cell(pk),
+                b["seq"],
+                *(cell(b["answers"].get(c)) for c in global_qs),
+                *row_cells,
+                cell(e["signature"]),
+                e["receipt"],
+                e["prev"],
+                e["hash"],
+            ]
+        )
+    return buf.getvalue()

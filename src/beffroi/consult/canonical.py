@@ -112,3 +112,41 @@ def sha256_hex(data: bytes) -> str:
 def canonical_hash(value: Any) -> str:
     """SHA-256 (hex) of the canonical encoding."""
     return sha256_hex(canonical_bytes(value))
+
+
+# -- fast path for values freshly parsed from JSON text -------------------------------
+
+
+def _refuse_float(text: str) -> Any:
+    raise CanonicalError(f"nombre non entier refusé ({text})")
+
+
+_STRICT = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_float)
+
+
+def loads_strict(data: bytes) -> Any:
+    """JSON parsing that refuses floats and NaN (CanonicalError); ValueError if invalid.
+
+    Integers beyond the safe range are caught by :func:`canonical_bytes_parsed`.
+    """
+    return _STRICT.decode(data.decode("utf-8"))
+
+
+# UTF-8 lead bytes of U+D000 and above, or a \u escape that may produce such a
+# character (only then can key order differ between Python and JavaScript, or a
+# lone surrogate appear), or a run of 16 digits (maybe an unsafe integer): only
+# then is the full type scan needed.
+_RAW_HIGH = re.compile(rb"[\xed-\xf4]|\\u[dDeEfF]|[0-9]{16}")
+
+
+def canonical_bytes_parsed(value: Any, raw: bytes) -> bytes:
+    """Canonical bytes of ``value`` parsed by :func:`loads_strict` from ``raw``.
+
+    Such a value can only hold dicts with str keys, lists, str, ints, bools and
+    None, so the type scan is needed only when ``raw`` holds high characters or
+    long digit runs; the verifier calls this for each of a board's ballots.
+    """
+    if _RAW_HIGH.search(raw):
+        return canonical_bytes(value)
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return text.encode("utf-8")

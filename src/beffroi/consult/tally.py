@@ -148,10 +148,24 @@ def _segment_of(entry: dict[str, Any], credentials: Mapping[str, Credential]) ->
     return seg if isinstance(seg, str) else NO_SEGMENT
 
 
+def _merge(into: Any, other: Any) -> None:
+    """Add breakdown ``other`` into ``into`` (same shape: nested dicts/lists of ints)."""
+    if isinstance(into, dict):
+        for k, v in other.items():
+            if isinstance(v, int):
+                into[k] += v
+            else:
+                _merge(into[k], v)
+    else:
+        for a, b in zip(into, other, strict=True):
+            _merge(a, b)
+
+
 def _aggregate(
     spec: Spec, counted: list[dict[str, Any]], credentials: Mapping[str, Credential]
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    overall = {c: _empty_breakdown(spec) for c in CLASSES}
+    # Each ballot is added once, to its (segment, class) cell; the "all" rows and
+    # columns are sums of cells, built at the end.
     per_segment: dict[str, dict[str, Any]] = {
         s: {c: _empty_breakdown(spec) for c in CLASSES} for s in [*spec.segment_codes(), NO_SEGMENT]
     }
@@ -164,19 +178,27 @@ def _aggregate(
         if seg not in per_segment:
             # A credential's segment that the spec does not list: kept visible.
             per_segment[seg] = {c: _empty_breakdown(spec) for c in CLASSES}
-        targets = (overall["all"], overall[cls], per_segment[seg]["all"], per_segment[seg][cls])
+        t = per_segment[seg][cls]
         answers = ballot["answers"]
-        rows = ballot["rows"]
-        for t in targets:
-            t["ballots"] += 1
-            for q in global_qs:
-                if q.code in answers:
-                    _add(q, t["questions"][q.code], answers[q.code])
-            for i, row in enumerate(rows):
-                for q in row_qs:
-                    if q.code in row:
-                        _add(q, t["questions"][q.code], row[q.code])
-                        _add(q, t["rows"][i][q.code], row[q.code])
+        t["ballots"] += 1
+        questions = t["questions"]
+        for q in global_qs:
+            if q.code in answers:
+                _add(q, questions[q.code], answers[q.code])
+        for i, row in enumerate(ballot["rows"]):
+            if not row:
+                continue
+            row_acc = t["rows"][i]
+            for q in row_qs:
+                if q.code in row:
+                    _add(q, questions[q.code], row[q.code])
+                    _add(q, row_acc[q.code], row[q.code])
+    overall = {c: _empty_breakdown(spec) for c in CLASSES}
+    for classes in per_segment.values():
+        for cls in ("verified", "unverified"):
+            _merge(classes["all"], classes[cls])
+            _merge(overall[cls], classes[cls])
+        _merge(overall["all"], classes["all"])
     return overall, per_segment
 
 

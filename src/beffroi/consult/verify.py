@@ -22,7 +22,6 @@ boards (signature verification dominates the cost).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from beffroi.consult.ballot import (
+    DOMAIN,
     HEX64,
     HEX128,
     BallotError,
@@ -49,7 +49,12 @@ from beffroi.consult.bundle import (
     parse_jsonl,
     read_bundle,
 )
-from beffroi.consult.canonical import CanonicalError, canonical_bytes
+from beffroi.consult.canonical import (
+    CanonicalError,
+    canonical_bytes,
+    canonical_bytes_parsed,
+    loads_strict,
+)
 from beffroi.consult.spec import (
     AnswersError,
     Spec,
@@ -103,8 +108,14 @@ def _init_worker(spec_dict: dict[str, Any]) -> None:
 ENTRY_KEYS = frozenset({"n", "received_at", "ballot", "signature", "receipt", "prev", "hash"})
 
 
-def _check_entry_alone(spec: Spec, sh: str, i: int, entry: Any) -> list[str]:
-    """Checks of one entry that need no other entry (``i``: its rank on the board)."""
+def _check_entry_alone(
+    spec: Spec, sh: str, i: int, entry: Any, raw: bytes | None = None
+) -> list[str]:
+    """Checks of one entry that need no other entry (``i``: its rank on the board).
+
+    ``raw`` is the JSON line ``entry`` was parsed from by ``loads_strict``; it
+    allows the fast canonical encoding.
+    """
     where = f"ballots.jsonl, entrée {i}"
     if not isinstance(entry, dict):
         return [f"{where} : objet attendu"]
@@ -119,7 +130,10 @@ def _check_entry_alone(spec: Spec, sh: str, i: int, entry: Any) -> list[str]:
     sig = entry["signature"]
     try:
         check_shape(ballot, encode=False)
-        signed = signed_bytes(ballot)
+        if raw is None:
+            signed = signed_bytes(ballot)
+        else:
+            signed = DOMAIN + canonical_bytes_parsed(ballot, raw)
     except BallotError as exc:
         return [f"{where} : {exc.message}"]
     except CanonicalError as exc:
@@ -162,10 +176,13 @@ def _check_lines(spec: Spec, sh: str, lines: list[tuple[int, bytes]]) -> list[st
     out: list[str] = []
     for rank, line in lines:
         try:
-            entry = json.loads(line)
+            entry = loads_strict(line)
+        except CanonicalError as exc:
+            out.append(f"ballots.jsonl, entrée {rank} : {exc}")
+            continue
         except ValueError:
             continue  # reported, with its line and column, by the main process's parser
-        out.extend(_check_entry_alone(spec, sh, rank, entry))
+        out.extend(_check_entry_alone(spec, sh, rank, entry, line))
     return out
 
 
