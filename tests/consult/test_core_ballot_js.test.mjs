@@ -13,6 +13,7 @@ test("code normalisation and typo detection", () => {
   assert.equal(mod.normalizeCode(code.toLowerCase()), code.replace(/-/g, ""));
   assert.equal(mod.codeFromHash("#" + code), code.replace(/-/g, ""));
   assert.equal(mod.codeFromHash(""), null);
+  assert.throws(() => mod.codeFromHash("#%E0%A4%A"), mod.CodeError);
   const raw = code.replace(/-/g, "");
   const typo = raw.slice(0, 5) + (raw[5] === "A" ? "B" : "A") + raw.slice(6);
   assert.throws(() => mod.normalizeCode(typo), mod.CodeError);

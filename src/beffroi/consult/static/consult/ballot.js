@@ -63,7 +63,12 @@ export function normalizeCode(code) {
 
 /** The normalised code held in a URL fragment ("#ABCD-…"), or null when there is none. */
 export function codeFromHash(hash) {
-  const text = decodeURIComponent(String(hash ?? "").replace(/^#/, "")).trim();
+  let text;
+  try {
+    text = decodeURIComponent(String(hash ?? "").replace(/^#/, "")).trim();
+  } catch {
+    throw new CodeError("lien illisible : recopiez le code imprimé sur la lettre");
+  }
   return text ? normalizeCode(text) : null;
 }
 
