@@ -145,3 +145,30 @@ def test_shipped_classifier_integrates():
         assert isinstance(pred.informative, bool) and 0 <= pred.informative_p <= 1
         assert set(pred.source_p) <= set(SOURCES) | {"Not applicable"}
     assert items[0].priority > items[1].priority
+
+
+def test_stream_on_two_processes_matches_one_process():
+    texts = [
+        "Au secours on est coincés à Saint-Jean-de-Monts, l'eau monte",
+        "RT @a: Au secours on est coincés à Saint-Jean-de-Monts, l'eau monte",
+        "La route de la Corniche est coupée à Talmont-Saint-Hilaire",
+        "Flooding in Calgary, water rising on 4th street",
+        "Pensées pour les sinistrés",
+    ]
+    batches = [posts(texts, "a"), posts(texts[::-1], "b"), posts(texts, "c")]
+
+    def run(workers):
+        pipe = Pipeline(PipelineConfig(area={"85"}), classifier=FakeClassifier())
+        out = list(pipe.process_stream(batches, workers=workers))
+        return [
+            [
+                (i.id, i.group_id, i.group_size, i.lang, [m.code for m in i.communes], i.priority)
+                for i in batch
+            ]  # fmt: skip
+            for batch in out
+        ], pipe
+
+    single, _ = run(1)
+    double, pipe = run(2)
+    assert double == single
+    assert pipe.processed == 15 and single[2][0][2] == 5  # grouped across all batches

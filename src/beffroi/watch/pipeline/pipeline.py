@@ -6,7 +6,7 @@ import io
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +80,35 @@ class Pipeline:
     def process(self, batch: list[PostIn]) -> list[Enriched]:
         items = start(batch)
         self._timed("normalise", self.normaliser, items)
+        return self._after_normalise(items, prepared=False)
+
+    def process_stream(
+        self, batches: Iterable[list[PostIn]], *, workers: int = 2
+    ) -> Iterator[list[Enriched]]:
+        """`process` over a stream of batches, on `workers` processes, results in order.
+
+        With two or more workers, normalisation, language and geocoding (stateless) run in
+        `workers - 1` child processes while this process groups, classifies and scores
+        the previous batch: the grouping state and the classifier stay here, so the
+        results are the same as with `process`, batch after batch.
+        """
+        if workers <= 1:
+            for batch in batches:
+                yield self.process(batch)
+            return
+        import multiprocessing
+
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        ctx = multiprocessing.get_context(method)
+        with ctx.Pool(workers - 1, initializer=_init_prepare, initargs=(self.config,)) as pool:
+            for items in pool.imap(_prepare, batches):
+                yield self._after_normalise(items, prepared=True)
+
+    def _after_normalise(self, items: list[Enriched], *, prepared: bool) -> list[Enriched]:
+        """Group, then enrich what is new, reuse what is a copy, then score.
+
+        `prepared`: language and geocoding were already done (by a worker process).
+        """
         self._timed("group", self.dedup, items)
         # Exact copies (retweets) share their group's language, places and prediction:
         # only posts with new text go through the costly steps.
@@ -95,9 +124,10 @@ class Pipeline:
             else:
                 fresh.append(item)
                 first_in_batch.setdefault(item.group_id, item)
-        self._timed("language", self.language, fresh)
-        located = [c for c in copies if c.post.coordinates is not None]
-        self._timed("geocode", self.geocoder, fresh + located)
+        if not prepared:
+            self._timed("language", self.language, fresh)
+            located = [c for c in copies if c.post.coordinates is not None]
+            self._timed("geocode", self.geocoder, fresh + located)
         if self.classify_step is not None:
             self._timed("classify", self.classify_step, fresh)
         for item in fresh:
@@ -106,10 +136,15 @@ class Pipeline:
         t0, c0 = time.perf_counter(), time.process_time()
         for item in copies:
             source = self._reuse.get(item.group_id) or first_in_batch[item.group_id]
-            item.lang, item.lang_p, item.lang_from = source.lang, source.lang_p, source.lang_from
-            if item.post.coordinates is None:
-                item.communes, item.in_area = source.communes, source.in_area
             item.prediction = source.prediction
+            if not prepared:
+                item.lang, item.lang_p, item.lang_from = (
+                    source.lang,
+                    source.lang_p,
+                    source.lang_from,
+                )
+                if item.post.coordinates is None:
+                    item.communes, item.in_area = source.communes, source.in_area
         self._reuse_trim()
         self._account("reuse", t0, c0)
         self._timed("priority", self.scorer, items)
@@ -171,3 +206,22 @@ class Pipeline:
         pipeline._build_steps()
         pipeline.processed = int(meta["processed"])
         return pipeline
+
+
+# -- worker side of process_stream -------------------------------------------------------
+_worker_steps: list[Step] = []
+
+
+def _init_prepare(config: PipelineConfig) -> None:
+    _worker_steps[:] = [
+        Normaliser(keep_handles=config.keep_handles, handle_key=config.handle_key),
+        LanguageDetector(config.languages),
+        Geocoder(config.area, min_confidence=config.min_geo_confidence),
+    ]
+
+
+def _prepare(batch: list[PostIn]) -> list[Enriched]:
+    items = start(batch)
+    for step in _worker_steps:
+        items = step(items)
+    return items
