@@ -6,6 +6,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from beffroi.watch.sources.base import Batch, RawPost, Skipped, SourceError
 from beffroi.watch.sources.runner import Backoff, run_source, start_source_thread
 
@@ -261,3 +264,47 @@ def test_stream_posts_are_batched_until_the_source_is_drained(recorder) -> None:
     )
     assert batches[:4] == [["0", "1", "2"], ["3", "4", "5"], ["6"], ["7"]]
     assert recorder.checkpoints[3]["state"] == {"next": 8}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(min_value=0, max_value=40),
+    page=st.integers(min_value=1, max_value=7),
+    kills=st.lists(st.integers(min_value=1, max_value=12), max_size=5),
+    sink_failures=st.sets(st.integers(min_value=1, max_value=15), max_size=4),
+)
+def test_property_any_crash_schedule_delivers_each_post_exactly_once(
+    n, page, kills, sink_failures
+) -> None:
+    """Kill the worker after any number of sink calls, make any sink call fail:
+    every post still arrives exactly once, in order."""
+    delivered: list[str] = []
+    persisted: dict[str, Any] = {"checkpoint": None}
+    calls = {"n": 0}
+
+    def make_sink(kill_after: int | None, stop: threading.Event) -> Any:
+        done_here = {"n": 0}
+
+        def sink(posts: list[RawPost], checkpoint: dict[str, Any]) -> None:
+            calls["n"] += 1
+            if calls["n"] in sink_failures:
+                raise OSError("base indisponible")
+            delivered.extend(p.external_id for p in posts)
+            persisted["checkpoint"] = json.loads(json.dumps(checkpoint))
+            done_here["n"] += 1
+            if kill_after is not None and done_here["n"] >= kill_after:
+                stop.set()  # the worker dies right after this commit
+
+        return sink
+
+    for kill_after in [*kills, None]:
+        stop = threading.Event()
+        run_source(
+            ListPoller(n, page=page),
+            persisted["checkpoint"],
+            make_sink(kill_after, stop),
+            stop_event=stop,
+            sleep=lambda s: None,
+            seen_window=50,
+        )
+    assert delivered == [str(i) for i in range(n)]
