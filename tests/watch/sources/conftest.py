@@ -70,7 +70,9 @@ class Route:
         etag: str | None = None,
         last_modified: str | None = None,
         status: int = 200,
+        headers: dict[str, str] | None = None,
     ) -> None:
+        self.headers = headers or {}
         self.body = body
         self.content_type = content_type
         self.etag = etag
@@ -104,6 +106,8 @@ class FeedServer:
                     self.end_headers()
                     return
                 self.send_response(route.status)
+                for name, value in route.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", route.content_type)
                 self.send_header("Content-Length", str(len(route.body)))
                 if route.etag:
@@ -226,6 +230,7 @@ class FakeMastodon:
 
         self.timelines: dict[str, list[dict[str, Any]]] = {}
         self.stream_status = 200
+        self.rate_limited_until = ""  # an ISO time: timelines answer 429 until told otherwise
         self.requests: list[str] = []
         self.streams: dict[str, list[queue.Queue[bytes | None]]] = {}
         self.connections: dict[str, int] = {}
@@ -256,6 +261,16 @@ class FakeMastodon:
                     self.json(fake.instance_v1())
                 elif path == "/api/v2/instance":
                     self.json(fake.instance_v2())
+                elif path.startswith("/api/v1/timelines/") and fake.rate_limited_until:
+                    body = b'{"error": "Too many requests"}'
+                    self.send_response(429)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("X-RateLimit-Limit", "300")
+                    self.send_header("X-RateLimit-Remaining", "0")
+                    self.send_header("X-RateLimit-Reset", fake.rate_limited_until)
+                    self.end_headers()
+                    self.wfile.write(body)
                 elif path.startswith("/api/v1/timelines/"):
                     rest = path.removeprefix("/api/v1/timelines/")
                     if rest.startswith("tag/"):

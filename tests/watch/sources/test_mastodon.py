@@ -253,3 +253,27 @@ def test_stream_refused_by_the_instance_is_explained(fake_mastodon, pseudonymise
     thread.join(timeout=5)
     error = next(s for s in statuses if s.state == "error")
     assert error.message.startswith("L'instance 127.0.0.1 refuse le flux en direct (Unauthorized).")
+
+
+def test_rate_limit_pause_requested_by_the_instance(fake_mastodon, pseudonymise, status) -> None:
+    from datetime import timedelta
+
+    reset = datetime.now(UTC) + timedelta(seconds=90)
+    fake_mastodon.rate_limited_until = reset.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    fake_mastodon.timelines[TAG] = [status(1)]
+    statuses: list = []
+    stop = threading.Event()
+    from beffroi.watch.sources.runner import run_source
+
+    run_source(
+        source(fake_mastodon.url, pseudonymise),
+        None,
+        lambda p, c: None,
+        stop_event=stop,
+        sleep=lambda s: stop.set(),
+        on_status=statuses.append,
+        backoff=Backoff(rng=lambda: 0.0),
+    )
+    error = next(s for s in statuses if s.state == "error")
+    assert error.message.startswith("L'instance 127.0.0.1 limite le nombre de requêtes")
+    assert 80 <= error.retry_in <= 90

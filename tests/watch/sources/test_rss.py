@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from beffroi.watch.sources.base import ConfigError, SourceError
-from beffroi.watch.sources.rss import RssConfig, RssSource, html_to_text
+from beffroi.watch.sources.rss import RssConfig, RssSource, html_to_text, retry_after
 from beffroi.watch.sources.runner import Backoff, run_source
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -189,3 +189,25 @@ def test_fuzz_feed_parsing_never_raises_anything_but_source_error(items, noise) 
             assert -90 <= post.coordinates[0] <= 90
     again = source.parse(feed, {}, batch.checkpoint)
     assert again.posts == []  # the same feed twice gives nothing new
+
+
+def test_retry_after_is_honoured(feed_server, pseudonymise, recorder) -> None:
+    url = feed_server.serve("/busy", b"busy", status=503, headers={"Retry-After": "120"})
+    stop = threading.Event()
+    run_source(
+        make(url, pseudonymise),
+        None,
+        recorder.sink,
+        stop_event=stop,
+        sleep=lambda s: stop.set(),
+        on_status=recorder.status,
+        backoff=Backoff(rng=lambda: 0.0),
+    )
+    error = next(s for s in recorder.statuses if s.state == "error")
+    assert error.retry_in == 120
+    assert error.message.endswith("Nouvel essai dans 120 s.")
+    assert (
+        retry_after("Mon, 23 Nov 2026 03:02:00 GMT", datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+        == 120
+    )
+    assert retry_after("bientôt", datetime(2026, 11, 23, tzinfo=UTC)) is None

@@ -116,10 +116,14 @@ class Batch:
 class SourceError(Exception):
     """A failure a volunteer can understand; ``message`` is French UI text."""
 
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool = True, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
+        # What the server asked for (HTTP Retry-After, a rate-limit reset), in seconds.
+        self.retry_after = retry_after
 
 
 class ConfigError(ValueError):

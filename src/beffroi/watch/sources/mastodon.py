@@ -36,6 +36,7 @@ from mastodon.errors import (
     MastodonMalformedEventError,
     MastodonNetworkError,
     MastodonNotFoundError,
+    MastodonRatelimitError,
     MastodonUnauthorizedError,
 )
 
@@ -240,6 +241,13 @@ class MastodonSource:
             if key.startswith("tag:"):
                 return list(api.timeline_hashtag(key[4:], **params))
             return list(api.timeline_public(local=key == "local", **params))
+        except MastodonRatelimitError as exc:
+            reset = getattr(api, "ratelimit_reset", None)
+            wait = max(0.0, float(reset) - time.time()) if reset else None
+            raise SourceError(
+                f"L'instance {self.host} limite le nombre de requêtes : pause demandée.",
+                retry_after=wait,
+            ) from exc
         except MastodonError as exc:
             raise SourceError(self._describe(exc)) from exc
 

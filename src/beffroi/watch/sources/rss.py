@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 import feedparser
@@ -63,6 +64,22 @@ def html_to_text(value: str) -> str:
     text = html.unescape(text)
     lines = (_SPACE.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def retry_after(value: str | None, now: datetime) -> float | None:
+    """HTTP ``Retry-After``: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
 
 
 def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
@@ -133,9 +150,10 @@ class RssSource:
         if response.status_code == 304:
             return None
         if response.status_code >= 400:
+            # A feed that is gone (404/410) may come back: keep trying, with backoff.
             raise SourceError(
                 f"Le serveur du flux répond {response.status_code} ({response.reason_phrase}).",
-                # A feed that is gone (404/410) may come back; keep trying, slowly.
+                retry_after=retry_after(response.headers.get("retry-after"), self.clock()),
             )
         return response
 

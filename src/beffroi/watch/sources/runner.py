@@ -40,6 +40,7 @@ from beffroi.watch.sources.base import (
 
 ENVELOPE_VERSION = 1
 DEFAULT_SEEN_WINDOW = 5000
+MAX_RETRY_AFTER = 3600.0
 
 # The return value is ignored (a sink may report how many posts were new).
 Sink = Callable[[list[RawPost], Checkpoint], object]
@@ -259,6 +260,11 @@ def run_source(
                 report("failed", message)
                 return env.dump()
             delay = backoff.next_delay()
+            asked = exc.retry_after if isinstance(exc, SourceError) else None
+            if asked is not None:
+                # Hammering a server that asked us to wait gets us banned; but
+                # an absurd request (days) must not silence a source for good.
+                delay = max(delay, min(asked, MAX_RETRY_AFTER))
             report("error", f"{message} Nouvel essai dans {delay:.0f} s.", retry_in=delay)
             do_sleep(delay)
     report("stopped", "Source arrêtée.")
