@@ -78,3 +78,29 @@ def test_scenarios_hand_checked() -> None:
     part = res.robustness["participation"]
     a1 = next(s for s in part["segments"] if s["segment"] == "A1")
     assert a1["forms"] == 3 and a1["impossible"]
+
+
+def _brute_range(counts: np.ndarray, a: int, k: int) -> tuple[float, float]:
+    from itertools import combinations
+
+    shares = []
+    n = len(counts)
+    for size in range(k + 1):
+        for drop in combinations(range(n), size):
+            keep = np.delete(counts, list(drop), axis=0)
+            tot = keep.sum()
+            if tot:
+                shares.append(keep[:, a].sum() / tot)
+    return min(shares), max(shares)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_share_range_matches_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 9))
+    counts = rng.integers(0, 3, (n, 2))
+    counts[0] = [1, 1]  # at least one answer of each kind
+    k = int(rng.integers(0, 4))
+    lo, hi = rb.share_range(counts, 0, k)
+    blo, bhi = _brute_range(counts, 0, k)
+    assert lo == pytest.approx(blo) and hi == pytest.approx(bhi)

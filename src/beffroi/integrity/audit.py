@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from beffroi.integrity import robustness as rb
@@ -49,7 +50,7 @@ def _noop(frac: float, msg: str) -> None:
 @dataclass
 class AuditResult:
     source: str
-    ids: list[str]
+    id_array: pa.Array  # the ids, exactly as in the input
     score: np.ndarray
     flagged: np.ndarray
     cluster: np.ndarray
@@ -61,6 +62,10 @@ class AuditResult:
     summary: dict[str, Any]
     timeline: dict[str, Any]
     disabled: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[str]:
+        return [str(x) for x in self.id_array.to_pylist()]
 
     def responses(self) -> list[dict[str, Any]]:
         score = np.round(self.score, 4).tolist()
@@ -81,29 +86,49 @@ class AuditResult:
         return self.to_json_without_responses() | {"responses": self.responses()}
 
     def write_json(self, fh: IO[str]) -> None:
-        """Stream the JSON (the response list can hold a million entries)."""
+        """Stream the JSON; the response lines are built column-wise (a million is common)."""
         head = self.to_json_without_responses()
         text = json.dumps(head, ensure_ascii=False, indent=1)
         fh.write(text[:-2] + ',\n "responses": [\n')
-        score = np.round(self.score, 4).tolist()
-        flagged = self.flagged.tolist()
-        cluster = self.cluster.tolist()
-        dumps = json.dumps
-        buf: list[str] = []
-        n = len(self.ids)
-        for i, rid in enumerate(self.ids):
-            c = cluster[i]
-            rs = dumps(self.reasons[i], ensure_ascii=False) if i in self.reasons else "[]"
-            fl = "true" if flagged[i] else "false"
-            sep = ",\n" if i < n - 1 else "\n"
-            buf.append(
-                f'  {{"id": {dumps(rid, ensure_ascii=False)}, "score": {score[i]}, '
-                f'"flagged": {fl}, "reasons": {rs}, "cluster": {c if c else "null"}}}{sep}'
+        n = len(self.id_array)
+        if n:
+            ids = self.id_array
+            plain = pc.all(pc.match_substring_regex(ids, r'^[^"\\\x00-\x1f\x7f]*$')).as_py()
+            if plain:
+                id_json = pc.binary_join_element_wise('"', ids, '"', "")
+            else:
+                id_json = pa.array(
+                    [json.dumps(x, ensure_ascii=False) for x in ids.to_pylist()], pa.string()
+                )
+            score = pc.cast(pa.array(np.round(self.score, 4)), pa.string())
+            flag = pc.if_else(pa.array(self.flagged), "true", "false")
+            clus = pc.if_else(
+                pa.array(self.cluster > 0),
+                pc.cast(pa.array(self.cluster), pa.string()),
+                "null",
             )
-            if len(buf) >= 10000:
-                fh.write("".join(buf))
-                buf.clear()
-        fh.write("".join(buf))
+            reasons = np.full(n, "[]", dtype=object)
+            for i, rs in self.reasons.items():
+                reasons[i] = json.dumps(rs, ensure_ascii=False)
+            lines = pc.binary_join_element_wise(
+                '  {"id": ',
+                id_json,
+                ', "score": ',
+                score,
+                ', "flagged": ',
+                flag,
+                ', "reasons": ',
+                pa.array(reasons, pa.string()),
+                ', "cluster": ',
+                clus,
+                "}",
+                "",
+            )
+            chunk = 100_000
+            for lo in range(0, n, chunk):
+                part = lines.slice(lo, chunk).to_pylist()
+                fh.write(",\n".join(part))
+                fh.write(",\n" if lo + chunk < n else "\n")
         fh.write(" ]\n}\n")
 
     def to_json_without_responses(self) -> dict[str, Any]:
@@ -312,7 +337,9 @@ def audit_dataset(
     progress(0.95, "terminé")
     return AuditResult(
         source=ds.source,
-        ids=pc.cast(a.ids, "string").to_pylist(),
+        id_array=pc.cast(a.ids, pa.string()).combine_chunks()
+        if isinstance(a.ids, pa.ChunkedArray)
+        else pc.cast(a.ids, pa.string()),
         score=sc.score,
         flagged=sc.flagged,
         cluster=sc.cluster,

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import stats
+from scipy import special, stats
 
 from beffroi.integrity.load import Dataset, Question
 
@@ -187,56 +187,84 @@ def _codes(ds: Dataset, name: str) -> np.ndarray | None:
 
 
 def find_bursts(times: np.ndarray, rows: np.ndarray) -> list[Burst]:
-    """Windows much busier than both their flanks, at several scales, merged."""
+    """Windows much busier than both their flanks, at several scales, merged.
+
+    ``times`` are sorted.  Counting works on one-minute bins, so the cost depends on
+    the survey's duration, not on its number of responses.
+    """
     n = len(times)
     if n < 10:
         return []
-    span = max(times[-1] - times[0], 1.0)
+    t0 = float(times[0])
+    span = max(float(times[-1]) - t0, 1.0)
+    step = max(60.0, span / 2_000_000)
+    b = ((times - t0) // step).astype(np.int64)
+    nb = int(b[-1]) + 1
+    cum = np.concatenate([[0], np.cumsum(np.bincount(b, minlength=nb))])
     floor = 0.25 * n / span  # a quarter of the survey's mean rate
-    cover = np.zeros(n + 1, dtype=np.int64)
-    best_p = np.ones(n)
-    expected_at = np.zeros(n)
+    cover = np.zeros(nb + 1, dtype=np.int64)
+    best_p = np.ones(nb)
+    expected_at = np.zeros(nb)
+    starts = np.flatnonzero(np.diff(cum) > 0)  # windows start where someone arrived
     for w in _SCALES:
-        f = 3.0 * w
-        e = np.searchsorted(times, times + w, side="left")
-        cnt = e - np.arange(n)
-        before = np.arange(n) - np.searchsorted(times, times - f, side="left")
-        after = np.searchsorted(times, times + w + f, side="left") - e
+        wb = max(1, round(w / step))
+        fb = 3 * wb
+        j = starts
+        e = np.minimum(j + wb, nb)
+        cnt = cum[e] - cum[j]
+        before = cum[j] - cum[np.maximum(j - fb, 0)]
+        after = cum[np.minimum(e + fb, nb)] - cum[e]
         # Flanks cut by the survey's opening or closing are scaled to their real length.
-        lb = np.minimum(f, times - times[0]) + 1.0
-        la = np.minimum(f, times[-1] - (times + w)).clip(0) + 1.0
+        lb = (np.minimum(j, fb) + 1) * step
+        la = (np.minimum(nb - e, fb)) * step + 1.0
         rate = np.maximum.reduce(
-            [before / lb, np.where(la > w, after / la, 0.0), np.full(n, floor)]
+            [before / lb, np.where(la > wb * step, after / la, 0.0), np.full(len(j), floor)]
         )
-        lam = rate * w
+        lam = rate * wb * step
         cand = (cnt >= 8) & (cnt >= 3 * lam)
         if not cand.any():
             continue
-        p = np.ones(n)
+        p = np.ones(len(j))
         p[cand] = stats.poisson.sf(cnt[cand] - 1, lam[cand])
         sig = cand & (p < _BURST_P)
-        idx = np.flatnonzero(sig)
-        np.add.at(cover, idx, 1)
-        np.add.at(cover, e[idx], -1)
-        better = sig & (p < best_p)
-        best_p[better] = p[better]
-        expected_at[better] = lam[better] / w
+        cover += np.bincount(j[sig], minlength=nb + 1)
+        cover -= np.bincount(e[sig], minlength=nb + 1)
+        better = np.zeros(nb, dtype=bool)
+        better[j[sig]] = p[sig] < best_p[j[sig]]
+        pj = np.ones(nb)
+        pj[j[sig]] = p[sig]
+        lj = np.zeros(nb)
+        lj[j[sig]] = lam[sig] / (wb * step)
+        best_p[better] = pj[better]
+        expected_at[better] = lj[better]
     inside = np.cumsum(cover[:-1]) > 0
     bursts: list[Burst] = []
     if not inside.any():
         return bursts
     edges = np.diff(np.concatenate([[0], inside.astype(np.int8), [0]]))
-    starts = np.flatnonzero(edges == 1)
-    ends = np.flatnonzero(edges == -1)
-    for lo, hi in zip(starts, ends, strict=True):
+    for lo, hi in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        r0, r1 = int(cum[lo]), int(cum[hi])
+        if r1 - r0 < 2:
+            continue
         seg = slice(lo, hi)
         p_seg = float(best_p[seg].min())
         rate = float(expected_at[seg][best_p[seg].argmin()])
-        bursts.append(Burst(rows[seg], float(times[lo]), float(times[hi - 1]), rate, p_seg))
+        bursts.append(Burst(rows[r0:r1], float(times[r0]), float(times[r1 - 1]), rate, p_seg))
     return bursts
 
 
 # --------------------------------------------------------------------------- group tests
+
+
+def _gamma_shape(x: np.ndarray) -> float:
+    """Maximum-likelihood shape of a gamma law (Minka's closed-form start + 2 Newton steps)."""
+    s = float(np.log(x.mean()) - np.log(x).mean())
+    if s <= 0:
+        return 1e6
+    k = (3 - s + np.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s)
+    for _ in range(2):
+        k -= (np.log(k) - special.digamma(k) - s) / (1 / k - special.polygamma(1, k))
+    return float(k)
 
 
 def _check_spacing(b: Burst, times_sorted: np.ndarray) -> GroupCheck:
@@ -253,9 +281,16 @@ def _check_spacing(b: Burst, times_sorted: np.ndarray) -> GroupCheck:
     gaps = gaps[gaps > 0]
     if len(gaps) < 10:
         return GroupCheck("espacement", False, 1.0, "")
-    shape, _, scale = stats.gamma.fit(gaps, floc=0)
-    ll_gamma = float(np.sum(stats.gamma.logpdf(gaps, shape, 0, scale)))
-    ll_exp = float(np.sum(stats.expon.logpdf(gaps, 0, gaps.mean())))
+    shape = _gamma_shape(gaps)
+    mean = float(gaps.mean())
+    m = len(gaps)
+    # Log-likelihoods of the gamma (shape fitted, scale = mean/shape) and of the exponential.
+    ll_gamma = float(
+        m * (shape * np.log(shape / mean) - special.gammaln(shape))
+        + (shape - 1) * np.log(gaps).sum()
+        - shape / mean * gaps.sum()
+    )
+    ll_exp = float(-m * np.log(mean) - gaps.sum() / mean)
     lr = max(2.0 * (ll_gamma - ll_exp), 0.0)
     p = float(stats.chi2.sf(lr, 1) / 2) if shape > 1 else 1.0
     sig = shape > 1.5 and p < _GROUP_P
@@ -269,21 +304,37 @@ def _check_spacing(b: Burst, times_sorted: np.ndarray) -> GroupCheck:
     return GroupCheck("espacement", sig, p, text)
 
 
-def _check_duration(members: np.ndarray, dur: np.ndarray, rest: np.ndarray) -> GroupCheck:
+@dataclass
+class _CalmDurations:
+    sample: np.ndarray  # a bounded sample of the calm part's completion times
+    median: float
+    fast_cut: float
+
+
+def _calm_durations(dur: np.ndarray, calm: np.ndarray) -> _CalmDurations | None:
+    d = dur[calm]
+    d = d[~np.isnan(d)]
+    if len(d) < 20:
+        return None
+    med = float(np.median(d))
+    cut = max(min(float(np.percentile(d, 1)), 0.3 * med), 1.0)
+    if len(d) > 5000:
+        d = np.random.default_rng(0).choice(d, 5000, replace=False)
+    return _CalmDurations(d, med, cut)
+
+
+def _check_duration(members: np.ndarray, dur: np.ndarray, calm: _CalmDurations) -> GroupCheck:
     d_in = dur[members]
     d_in = d_in[~np.isnan(d_in)]
-    d_out = dur[rest]
-    d_out = d_out[~np.isnan(d_out)]
-    if len(d_in) < 5 or len(d_out) < 20:
+    if len(d_in) < 5:
         return GroupCheck("duree", False, 1.0, "")
-    med_in, med_out = float(np.median(d_in)), float(np.median(d_out))
-    p = float(stats.mannwhitneyu(d_in, d_out, alternative="less").pvalue)
-    sig = p < _GROUP_P and med_in < 0.5 * med_out
-    fast_cut = max(min(float(np.percentile(d_out, 1)), 0.3 * med_out), 1.0)
-    share = dur[members] < fast_cut
+    med_in = float(np.median(d_in))
+    p = float(stats.mannwhitneyu(d_in, calm.sample, alternative="less").pvalue)
+    sig = p < _GROUP_P and med_in < 0.5 * calm.median
+    share = dur[members] < calm.fast_cut
     text = (
-        f"temps de remplissage médian {_fmt_dur(med_in)} contre {_fmt_dur(med_out)} "
-        f"ailleurs ; {int(share.sum())} réponses en moins de {_fmt_dur(fast_cut)}"
+        f"temps de remplissage médian {_fmt_dur(med_in)} contre {_fmt_dur(calm.median)} "
+        f"ailleurs ; {int(share.sum())} réponses en moins de {_fmt_dur(calm.fast_cut)}"
     )
     return GroupCheck("duree", sig, p, text, members[share])
 
@@ -312,16 +363,17 @@ def _check_network(
         ok = v >= 0
         if ok.sum() < 5:
             continue
-        cin = np.bincount(v[ok], minlength=len(totals[col]))
-        cout = totals[col]
-        n_out_known = max(int(cout.sum()), 1)
-        hot = np.flatnonzero(cin >= 3)
+        vals, cnt = np.unique(v[ok], return_counts=True)
+        hot = vals[cnt >= 3]
+        c_hot = cnt[cnt >= 3]
         if not len(hot):
             continue
+        cout = totals[col]
+        n_out_known = max(int(cout.sum()), 1)
         # Expected count inside from the value's share outside (with a pseudo-count
         # so that values never seen outside are not infinitely surprising).
-        exp = ok.sum() * (cout[hot] + 0.5) / (n_out_known + 0.5 * len(totals[col]))
-        p = stats.poisson.sf(cin[hot] - 1, exp)
+        exp = ok.sum() * (cout[hot] + 0.5) / (n_out_known + 0.5 * len(cout))
+        p = stats.poisson.sf(c_hot - 1, exp)
         over = hot[p < 1e-6]
         if not len(over):
             continue
@@ -342,26 +394,34 @@ def _check_network(
     return best
 
 
+def _answer_counts(encoded: list[Encoded], rows: np.ndarray) -> list[np.ndarray]:
+    out = []
+    for enc in encoded:
+        k = len(enc.categories)
+        c = np.zeros(k)
+        for r in range(enc.codes.shape[1]):
+            a = enc.codes[rows, r]
+            c += np.bincount(a[a >= 0], minlength=k)
+        out.append(c)
+    return out
+
+
 def _check_shift(
-    members: np.ndarray, rest_mask: np.ndarray, encoded: list[Encoded]
+    members: np.ndarray, calm_counts: list[np.ndarray], encoded: list[Encoded]
 ) -> tuple[GroupCheck, np.ndarray]:
     """Answer distribution inside vs outside; also each member's log-likelihood ratio."""
     llr = np.zeros(len(members))
     best_p, best_text = 1.0, ""
     n_tests = 0
     texts = []
-    for enc in encoded:
+    for enc, cout in zip(encoded, calm_counts, strict=True):
         k = len(enc.categories)
         if k < 2:
             continue
         cin = np.zeros(k)
-        cout = np.zeros(k)
         for r in range(enc.codes.shape[1]):
-            col = enc.codes[:, r]
-            a = col[members]
+            a = enc.codes[members, r]
             cin += np.bincount(a[a >= 0], minlength=k)
-            o = col[rest_mask]
-            cout += np.bincount(o[o >= 0], minlength=k)
         if cin.sum() < 10 or cout.sum() < 10:
             continue
         n_tests += 1
@@ -520,6 +580,8 @@ def analyse(ds: Dataset, progress: Progress | None = None) -> Analysis:
             for k, v in codes.items()
         }
         calm_agree, calm_total = _agreement(encoded, calm)
+        calm_counts = _answer_counts(encoded, calm)
+        calm_dur = _calm_durations(dur, calm) if dur is not None else None
         for i, b in enumerate(bursts):
             tb = sub[b.rows]
             b.evidence = (
@@ -527,11 +589,11 @@ def analyse(ds: Dataset, progress: Progress | None = None) -> Analysis:
                 f"rythme autour est d'environ {_fmt_rate(b.expected)}"
             )
             b.checks.append(_check_spacing(b, tb))
-            if dur is not None:
-                b.checks.append(_check_duration(b.rows, dur, calm))
+            if dur is not None and calm_dur is not None:
+                b.checks.append(_check_duration(b.rows, dur, calm_dur))
             if codes:
                 b.checks.append(_check_network(b.rows, codes, totals))
-            shift, _ = _check_shift(b.rows, rest, encoded)
+            shift, _ = _check_shift(b.rows, calm_counts, encoded)
             b.checks.append(shift)
             b.checks.append(_check_coherence(b.rows, encoded, calm_agree, calm_total))
             if i % 16 == 0:

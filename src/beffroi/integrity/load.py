@@ -10,12 +10,12 @@ id         string    the response id exactly as in the input
 submitted  float64   submission time, seconds since the epoch (null: incomplete)
 started    float64   start time, seconds since the epoch
 duration   float64   completion time in seconds
-ip         string    keyed pseudonym of the network address
-net        string    keyed pseudonym of its /24 (IPv4) or /48 (IPv6) prefix
-ua         string    keyed pseudonym of the user agent
+ip         any       pseudonym of the network address (the loader numbers them)
+net        any       pseudonym of its /24 (IPv4) or /48 (IPv6) prefix
+ua         any       pseudonym of the user agent
 lang       string    start language
 ref        string    referrer URL
-token      string    keyed pseudonym of the access token
+token      any       pseudonym of the access token
 ========== ========= ======================================================
 
 Every other column is an answer column, named ``Q`` or ``Q[ROW]``
@@ -29,13 +29,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
-import hmac
 import io
-import ipaddress
-import os
 import re
-import secrets
+import socket
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -140,24 +136,32 @@ class Dataset:
         self.checks_skipped.append({"check": check, "reason": reason})
 
 
-class Pseudonymiser:
-    """Keyed pseudonyms (HMAC-SHA256), so raw addresses never leave the loader."""
+def pseudonymise(values: pa.Array) -> pa.Array:
+    """Replace each distinct value by a number (its rank of first appearance).
 
-    def __init__(self, key: bytes | None = None):
-        env = os.environ.get("BEFFROI_PSEUDONYM_KEY")
-        self.key = key or (env.encode() if env else secrets.token_bytes(32))
+    Detectors only need to know which responses share an address, a prefix or a
+    user agent, never the value itself; numbering the distinct values inside one
+    audit keeps that and nothing else (the numbers mean nothing outside the audit,
+    so they cannot be linked to another file or looked up).
+    """
+    enc = pc.dictionary_encode(values)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    empty = pc.equal(enc.dictionary, "")
+    idx = pc.cast(enc.indices, pa.int32())
+    if pc.any(empty).as_py():
+        blank = int(np.flatnonzero(empty.to_numpy(zero_copy_only=False))[0])
+        idx = pc.if_else(pc.equal(idx, blank), pa.scalar(None, pa.int32()), idx)
+    return idx
 
-    def one(self, kind: str, value: str) -> str:
-        return hmac.new(self.key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:12]
 
-    def array(self, kind: str, values: pa.Array) -> pa.Array:
-        """Pseudonymise only the distinct values: exports repeat addresses a lot."""
-        enc = pc.dictionary_encode(values)
-        if isinstance(enc, pa.ChunkedArray):
-            enc = enc.combine_chunks()
-        uniq = enc.dictionary.to_pylist()
-        mapped = pa.array([self.one(kind, v) if v else None for v in uniq], pa.string())
-        return pc.take(mapped, enc.indices)
+def _v6_prefix(v: str) -> str | None:
+    try:
+        raw = socket.inet_pton(socket.AF_INET6, v.split("%", 1)[0])
+    except OSError:
+        return None
+    groups = [f"{int.from_bytes(raw[i : i + 2], 'big'):x}" for i in (0, 2, 4)]
+    return ":".join(groups) + "::/48"
 
 
 def _prefixes(values: pa.Array) -> pa.Array:
@@ -165,20 +169,26 @@ def _prefixes(values: pa.Array) -> pa.Array:
     enc = pc.dictionary_encode(values)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()
-    out: list[str | None] = []
-    for v in enc.dictionary.to_pylist():
-        v = (v or "").strip()
-        if not v:
-            out.append(None)
-        elif ":" not in v and v.count(".") == 3:
-            out.append(v.rsplit(".", 1)[0] + ".0/24")
-        else:
-            try:
-                net = ipaddress.ip_network(f"{v}/48", strict=False)
-                out.append(str(net))
-            except ValueError:
-                out.append(None)
-    return pc.take(pa.array(out, pa.string()), enc.indices)
+    d = enc.dictionary
+    v4 = pc.match_substring_regex(d, r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
+    pref = pc.replace_substring_regex(d, r"\.\d{1,3}$", ".0/24")
+    out = pc.if_else(v4, pref, pa.scalar(None, pa.string()))
+    # IPv6 whose first three groups are written out: the /48 is those groups,
+    # normalised (lower case, no leading zeros); others ("2a01::1") go through inet_pton.
+    low = pc.utf8_lower(d)
+    head = r"^([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4}):[0-9a-f:.%a-z]*$"
+    plain = pc.match_substring_regex(low, head)
+    v6 = pc.replace_substring_regex(low, head, r"\1:\2:\3::/48")
+    v6 = pc.replace_substring_regex(v6, r"(^|:)0+([0-9a-f])", r"\1\2")
+    out = pc.if_else(plain, v6, out)
+    other = pc.and_(pc.match_substring(d, ":"), pc.invert(plain))
+    if pc.any(other).as_py():
+        pos = np.flatnonzero(other.to_numpy(zero_copy_only=False))
+        vals = out.to_pylist()
+        for i in pos:
+            vals[i] = _v6_prefix(d[int(i)].as_py())
+        out = pa.array(vals, pa.string())
+    return pc.take(out, enc.indices)
 
 
 # --------------------------------------------------------------------------- reading CSV
@@ -305,6 +315,9 @@ def parse_times(col: pa.Array, name: str, line_of: Any, fmt: str | None = None) 
     for f in formats:
         parsed = pc.strptime(col, format=f, unit="s", error_is_null=True)
         result = parsed if result is None else pc.coalesce(result, parsed)
+        # An export uses one format: stop as soon as every non-empty date is read.
+        if not pc.any(pc.and_(pc.invert(empty), pc.is_null(result))).as_py():
+            break
     assert result is not None
     bad = pc.and_(pc.invert(empty), pc.is_null(result))
     if isinstance(bad, pa.ChunkedArray):
@@ -352,10 +365,14 @@ def parse_numbers(col: pa.Array, name: str, line_of: Any) -> np.ndarray:
 
 
 def _answer_values(col: pa.Array) -> pa.Array:
-    col = pc.utf8_trim_whitespace(col)
-    low = pc.utf8_lower(col)
-    is_none = pc.is_in(low, value_set=pa.array(sorted(_NO_ANSWER)))
-    return pc.if_else(is_none, pa.scalar(None, pa.string()), col)
+    """Trimmed answers, null for "no answer" (worked on the distinct values only)."""
+    enc = pc.dictionary_encode(col)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    d = pc.utf8_trim_whitespace(enc.dictionary)
+    none = pc.is_in(pc.utf8_lower(d), value_set=pa.array(sorted(_NO_ANSWER)))
+    d = pc.if_else(none, pa.scalar(None, pa.string()), d)
+    return pc.take(d, enc.indices)
 
 
 def _split_code(col: str) -> tuple[str, str]:
@@ -383,9 +400,10 @@ def build_questions(
     groups: dict[str, list[tuple[str, str]]] = {}
     text_cols: list[str] = []
     for c in columns:
-        col = table.column(c)
+        # Judged on a sample: a free-text column shows itself in the first rows.
+        col = table.column(c).slice(0, 50_000)
         n_distinct = pc.count_distinct(col).as_py()
-        if n_distinct > max_categories and n_distinct > 0.05 * max(1, table.num_rows):
+        if n_distinct > max_categories and n_distinct > 0.05 * max(1, len(col)):
             text_cols.append(c)
             continue
         base, row = _split_code(c)
@@ -450,7 +468,6 @@ def _finish(
     roles: dict[str, str],
     text: str,
     delim: str,
-    pseud: Pseudonymiser,
     time_format: str | None = None,
 ) -> None:
     """Fill the normalised meta columns from ``roles`` (normalised name -> input column)."""
@@ -477,7 +494,7 @@ def _finish(
             line=line_of(i),
             column=id_col,
         )
-    if pc.count_distinct(ids).as_py() != n:
+    if not _all_distinct(ids):
         enc = pc.dictionary_encode(ids).indices.to_numpy(zero_copy_only=False)
         first = np.full(int(enc.max()) + 1, -1, dtype=np.int64)
         for i, code in enumerate(enc):
@@ -510,8 +527,8 @@ def _finish(
             continue
         col = pc.utf8_trim_whitespace(raw.column(src).combine_chunks())
         if role == "ip":
-            cols["net"] = pseud.array("net", _prefixes(col))
-        cols[role] = pseud.array(role, col)
+            cols["net"] = pseudonymise(_prefixes(col))
+        cols[role] = pseudonymise(col)
     for role in ("lang", "ref"):
         src = roles.get(role)
         if src is not None:
@@ -539,6 +556,20 @@ def _finish(
         nonnull = pc.drop_null(arrays["ip"])
         if len(nonnull) and pc.count_distinct(nonnull).as_py() == 1 and n > 20:
             ds.skip("concentration réseau", "toutes les adresses IP sont identiques (anonymisées)")
+
+
+def _all_distinct(ids: pa.Array) -> bool:
+    # Numeric ids without leading zeros (LimeSurvey's) are checked by sorting integers,
+    # much faster than hashing strings; anything else goes through the hash.
+    try:
+        as_int = pc.cast(ids, pa.int64())
+        back = pc.cast(as_int, pa.string())
+        if pc.all(pc.equal(back, ids)).as_py():
+            v = np.sort(as_int.to_numpy(zero_copy_only=False))
+            return bool((np.diff(v) != 0).all())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    return bool(pc.count_distinct(ids).as_py() == len(ids))
 
 
 def _roles_from_header(header: list[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
@@ -573,7 +604,6 @@ def load_limesurvey(
     text: str | None = None,
     electorate: dict[str, int] | None = None,
     structure: Path | None = None,
-    pseudonymiser: Pseudonymiser | None = None,
 ) -> Dataset:
     """Read a LimeSurvey response export (CSV, codes or full headings/answers)."""
     if text is None:
@@ -606,7 +636,7 @@ def load_limesurvey(
     questions, text_cols = build_questions(renamed, raw, labels)
     _apply_options(questions, options)
     ds = Dataset(raw, questions, source=str(path or "<texte>"), text_columns=text_cols)
-    _finish(ds, raw, roles, text, delim, pseudonymiser or Pseudonymiser())
+    _finish(ds, raw, roles, text, delim)
     _pick_segment(ds, electorate)
     if ds.segment and structure is not None:
         ds.segment_labels = options.get(_split_code(ds.segment)[0], {})
@@ -626,7 +656,6 @@ def load_mapped(
     mapping: Path,
     *,
     electorate: dict[str, int] | None = None,
-    pseudonymiser: Pseudonymiser | None = None,
 ) -> Dataset:
     """Read a generic CSV with a TOML mapping (see docs/formats/audit-json.md)."""
     try:
@@ -700,7 +729,7 @@ def load_mapped(
         if q.repeated:
             q.rows = [(c, labels.get(c, f"Ligne {i}")) for i, (c, _) in enumerate(q.rows, 1)]
     ds = Dataset(raw, questions, source=str(path), text_columns=text_cols)
-    _finish(ds, raw, roles, text, delim, pseudonymiser or Pseudonymiser(), conf.get("time_format"))
+    _finish(ds, raw, roles, text, delim, conf.get("time_format"))
     _pick_segment(ds, electorate, str(segment) if segment else None)
     return ds
 

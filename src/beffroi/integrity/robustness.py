@@ -33,12 +33,14 @@ def form_counts(enc: Encoded, keep: np.ndarray) -> np.ndarray:
     """(forms, categories) answer counts of each kept form."""
     k = len(enc.categories)
     codes = enc.codes[keep]
-    out = np.zeros((codes.shape[0], k), dtype=np.int64)
+    n = codes.shape[0]
+    flat = np.zeros(n * k, dtype=np.int64)
+    base = np.arange(n, dtype=np.int64) * k
     for r in range(codes.shape[1]):
         col = codes[:, r]
         ok = col >= 0
-        np.add.at(out, (np.flatnonzero(ok), col[ok]), 1)
-    return out
+        flat += np.bincount(base[ok] + col[ok], minlength=n * k)
+    return flat.reshape(n, k)
 
 
 def flip_by_removal(counts: np.ndarray, a: int, b: int) -> int | None:
@@ -58,35 +60,51 @@ def flip_by_addition(margin: int, rows_per_form: int) -> int:
 
 
 def share_range(counts: np.ndarray, a: int, k: int) -> tuple[float, float]:
-    """Min and max share of answer ``a`` after removing up to ``k`` forms."""
-    own = counts[:, a]
-    other = counts.sum(axis=1) - own
-    types, avail = np.unique(np.stack([own, other], axis=1), axis=0, return_counts=True)
-    tot_a, tot = float(own.sum()), float(own.sum() + other.sum())
+    """Min and max share of answer ``a`` after removing up to ``k`` forms.
+
+    Removing a set S of forms gives the share (A - x(S)) / (T - n(S)), with x the
+    form's answers ``a`` and n all its answers.  Dinkelbach's method finds the
+    extreme ratio exactly: for a trial ratio r, the best S maximises
+    sum(x - r n) (or its opposite), i.e. the k forms with the largest positive
+    weights; r is then updated to the ratio S gives, until it stops moving.
+    """
+    own = counts[:, a].astype(np.int64)
+    size = counts.sum(axis=1).astype(np.int64)
+    tot_a, tot = float(own.sum()), float(size.sum())
     if tot == 0:
         return (float("nan"), float("nan"))
     base = tot_a / tot
-    result = []
-    for sign in (1.0, -1.0):  # minimise, then maximise
-        left = avail.copy()
-        cur_a, cur = tot_a, tot
-        best = cur_a / cur
-        for _ in range(min(k, int(left.sum()))):
-            na = cur_a - types[:, 0]
-            nt = cur - types.sum(axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                share = np.where(nt > 0, na / nt, np.nan)
-            share = np.where(left > 0, share, np.nan)
-            if np.all(np.isnan(share)):
+    # Forms only differ by (x, n): work on the few distinct types.
+    width = int(size.max()) + 1
+    avail = np.bincount(own * width + size, minlength=width * width)
+    key = np.flatnonzero(avail)
+    avail = avail[key]
+    tx, tn = (key // width).astype(float), (key % width).astype(float)
+    out = []
+    for sign in (1.0, -1.0):  # 1: minimise the share, -1: maximise it
+        r = base
+        for _ in range(50):
+            w = sign * (tx - r * tn)
+            order = np.argsort(-w, kind="stable")
+            take = np.zeros(len(key))
+            left = k
+            for j in order:
+                if w[j] <= 0 or left <= 0:
+                    break
+                m = min(int(avail[j]), left)
+                # Never remove every answer: the share would be undefined.
+                if tot - (take * tn).sum() - m * tn[j] <= 0:
+                    m = max(0, m - 1)
+                take[j] = m
+                left -= m
+            na = tot_a - float((take * tx).sum())
+            nt = tot - float((take * tn).sum())
+            new = na / nt if nt > 0 else r
+            if abs(new - r) < 1e-12:
                 break
-            j = int(np.nanargmin(sign * share))
-            if sign * share[j] >= sign * (cur_a / cur):
-                break  # no removal moves the share further that way
-            left[j] -= 1
-            cur_a, cur = na[j], nt[j]
-            best = cur_a / cur
-        result.append(best)
-    lo, hi = result
+            r = new
+        out.append(r)
+    lo, hi = out
     return (min(lo, base), max(hi, base))
 
 

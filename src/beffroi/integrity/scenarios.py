@@ -7,6 +7,7 @@ its answers to its segment's tally.  Incomplete responses never count.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,7 @@ def tally(
     ds: Dataset, encoded: list[Encoded], keep: np.ndarray, seg: tuple[np.ndarray, list[str]]
 ) -> list[dict[str, Any]]:
     seg_codes, seg_names = seg
+    seg_kept = seg_codes[keep]
     out = []
     for enc in encoded:
         k = len(enc.categories)
@@ -57,9 +59,11 @@ def tally(
             total += c
             rows.append({"row": label or enc.question.rows[r][0], **_shares(c, enc.categories)})
             if seg_names:
-                s = seg_codes[keep][ok]
+                s = seg_kept[ok]
                 good = s >= 0
-                np.add.at(by_seg, (s[good], col[ok][good]), 1)
+                by_seg += np.bincount(
+                    s[good] * k + col[ok][good], minlength=len(seg_names) * k
+                ).reshape(len(seg_names), k)
         out.append(
             {
                 "question": enc.question.code,
@@ -117,15 +121,20 @@ def scenarios(
     complete = a.complete
     seg = segment_codes(ds)
     out: list[dict[str, Any]] = []
+    # Switching off a detector often changes nothing: tally each distinct filter once.
+    cache: dict[bytes, list[dict[str, Any]]] = {}
 
     def add(key: str, label: str, keep: np.ndarray, **extra: Any) -> None:
+        sig = np.packbits(keep).tobytes()
+        if sig not in cache:
+            cache[sig] = tally(ds, a.encoded, keep, seg)
         out.append(
             {
                 "scenario": key,
                 "label": label,
                 "forms": int(keep.sum()),
                 "excluded": int((complete & ~keep).sum()),
-                "questions": tally(ds, a.encoded, keep, seg),
+                "questions": copy.deepcopy(cache[sig]),
                 **extra,
             }
         )
