@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -164,8 +165,17 @@ def add_source(
     activation: Activation, *, kind: str, name: str, data: dict[str, Any], actor: Any
 ) -> Source:
     """Validate the form data with the sources package; ``ConfigError`` if invalid."""
-    from beffroi.watch.sources import validate_config
+    from beffroi.watch.sources import ConfigError, validate_config
 
+    if kind in ("file", "replay"):
+        for field in ("path", "timestamps_path"):
+            if data.get(field) and not _importable(str(data[field])):
+                raise ConfigError(
+                    {
+                        field: _("Fichier hors des dossiers d'import (%(dirs)s).")
+                        % {"dirs": ", ".join(str(d) for d in import_dirs())}
+                    }
+                )
     validate_config(kind, data)
     source = Source.objects.create(
         activation=activation,
@@ -186,12 +196,32 @@ def add_source(
     return source
 
 
+def import_dirs() -> list[Path]:
+    """Where file and replay sources may read: a form must not turn the server's
+    own files (settings, keys) into posts.  ``<data dir>/imports`` and the shared
+    data sets next to the checkout (``../shared/data``)."""
+    from django.conf import settings
+
+    root = Path(__file__).resolve().parents[3]
+    return [Path(settings.DATA_DIR) / "imports", (root.parent / "shared" / "data").resolve()]
+
+
+def _importable(path: str) -> bool:
+    resolved = Path(path).resolve()
+    return any(resolved.is_relative_to(d.resolve()) for d in import_dirs())
+
+
 @transaction.atomic
 def set_source_enabled(source: Source, enabled: bool, *, actor: Any) -> None:
     if source.enabled == enabled:
         return
     source.enabled = enabled
-    source.save(update_fields=["enabled"])
+    fields = ["enabled"]
+    if enabled:
+        # Resuming is how an organiser retries a source that had given up.
+        source.status, source.status_message = "new", _("En attente du worker.")
+        fields += ["status", "status_message"]
+    source.save(update_fields=fields)
     journal.append(
         "watch.source.enable" if enabled else "watch.source.disable",
         actor=actor,

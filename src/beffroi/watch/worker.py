@@ -1,0 +1,469 @@
+"""The watch room's worker: live sources in, triage queue out.
+
+``run_forever(stop)`` is what ``beffroi worker`` (next to the task queue) and
+``beffroi demo`` run.  It does three things, each of which may fail alone:
+
+- one thread per enabled source of an open activation, running the sources
+  package's ``run_source`` (reconnect, backoff, checkpoints); its sink stores
+  raw posts and the checkpoint in one transaction, and its status callback
+  writes the state shown on the Sources page.  A source that raises only
+  stops itself; a failed source is started again when an organiser
+  suspends and resumes it.
+- per activation, the enrichment pipeline over pending posts, in batches,
+  then ``actions.store_cards`` into the queue.  A batch that fails is logged
+  on the activation's sources and retried; other activations go on.
+- per activation, the online learner fed with the volunteers' decisions
+  (persisted in ``ActivationModel``), which classifies the next batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.db.models import Q
+from django.utils import timezone
+
+from beffroi.watch import actions
+from beffroi.watch.models import (
+    Activation,
+    ActivationModel,
+    CardDecision,
+    Decision,
+    Post,
+    Source,
+)
+
+log = logging.getLogger("beffroi.watch.worker")
+
+BATCH_SIZE = 2000
+TICK_SECONDS = 0.2
+SYNC_SOURCES_SECONDS = 2.0
+SAVE_STATE_SECONDS = 30.0
+RESTART_SECONDS = 5.0
+
+# What a decision teaches the informativeness head.  "Faux" is left out on
+# purpose: a false claim may be perfectly on-topic, and teaching "not
+# informative" would bury the next copy of a rumour volunteers must debunk.
+INFORMATIVE_BY_DECISION: dict[str, bool] = {
+    Decision.IRRELEVANT: False,
+    Decision.RELEVANT: True,
+    Decision.TO_VERIFY: True,
+    Decision.VERIFIED: True,
+    Decision.RUMOUR: True,
+}
+
+
+def _pseudonym_key() -> bytes:
+    key = settings.BEFFROI_PSEUDONYM_KEY
+    return key.encode() if isinstance(key, str) else bytes(key)
+
+
+def base_classifier() -> Any:
+    """The shipped classifier, or None when the model file is not there (yet):
+    the queue then runs on urgency, novelty and area alone."""
+    try:
+        from beffroi.watch.classify import load_default
+
+        return load_default()
+    except Exception as exc:  # a missing or unreadable model must not stop the queue
+        log.warning("no classifier model (%s): priorities without classification", exc)
+        return None
+
+
+# -- processing ----------------------------------------------------------------------------
+
+
+class ActivationProcessor:
+    """The pipeline and learner of one activation, restored from its saved state."""
+
+    def __init__(self, activation: Activation, classifier: Any) -> None:
+        from beffroi.watch.pipeline import Pipeline, PipelineConfig
+
+        self.activation = activation
+        self.base = classifier
+        model, _ = ActivationModel.objects.get_or_create(activation=activation)
+        self.learner = None
+        if classifier is not None:
+            from beffroi.watch.classify import OnlineLearner
+
+            self.learner = OnlineLearner(classifier)
+            if model.learner_state:
+                try:
+                    self.learner = OnlineLearner.from_bytes(bytes(model.learner_state), classifier)
+                except ValueError as exc:  # another model version: start afresh, say so
+                    log.warning("activation %s: learner state dropped (%s)", activation.pk, exc)
+                    model.learned_until = 0
+        self.learned_until = model.learned_until
+        self.labels_learned = model.labels_learned
+        predictor = self.learner if self.learner is not None else classifier
+        self.pipeline = None
+        if model.pipeline_state:
+            try:
+                self.pipeline = Pipeline.loads(
+                    bytes(model.pipeline_state), classifier=predictor, handle_key=_pseudonym_key()
+                )
+            except ValueError as exc:
+                log.warning("activation %s: pipeline state dropped (%s)", activation.pk, exc)
+        if self.pipeline is None:
+            self.pipeline = Pipeline(
+                PipelineConfig(
+                    area=set(activation.area) or None,
+                    keep_handles=activation.keep_handles,
+                    handle_key=_pseudonym_key(),
+                ),
+                classifier=predictor,
+            )
+        self.dirty = False
+        self.saved_at = time.monotonic()
+
+    def learn(self) -> int:
+        """Feed the decisions taken since the last call to the learner."""
+        if self.learner is None:
+            return 0
+        decisions = list(
+            CardDecision.objects.filter(card__activation=self.activation, pk__gt=self.learned_until)
+            .select_related("card")
+            .order_by("pk")[:500]
+        )
+        taught = 0
+        for d in decisions:
+            informative = INFORMATIVE_BY_DECISION.get(d.decision)
+            if informative is not None:
+                self.learner.learn(d.card.text, informative=informative)
+                taught += 1
+        if decisions:
+            self.learned_until = decisions[-1].pk
+            self.labels_learned += taught
+            ActivationModel.objects.filter(activation=self.activation).update(
+                learner_state=self.learner.to_bytes(),
+                learned_until=self.learned_until,
+                labels_learned=self.labels_learned,
+            )
+        return taught
+
+    def process(self, limit: int = BATCH_SIZE) -> int:
+        """Enrich the oldest pending posts and put them in the queue."""
+        from beffroi.watch.pipeline import PostIn
+
+        posts = list(
+            Post.objects.filter(activation=self.activation, processed=False)
+            .order_by("pk")
+            .only(
+                "pk",
+                "text",
+                "created_at",
+                "language",
+                "latitude",
+                "longitude",
+                "repost_of",
+                "source__kind",
+            )
+            .select_related("source")[:limit]
+        )
+        if not posts:
+            return 0
+        batch = [
+            PostIn(
+                id=str(p.pk),
+                text=p.text,
+                created_at=p.created_at,
+                lang=p.language or None,
+                coordinates=(p.latitude, p.longitude)
+                if p.latitude is not None and p.longitude is not None
+                else None,
+                source_kind=p.source.kind,
+                repost_of=p.repost_of or None,
+            )
+            for p in posts
+        ]
+        assert self.pipeline is not None
+        enriched = self.pipeline.process(batch)
+        actions.store_cards(self.activation, [_update(e) for e in enriched])
+        self.dirty = True
+        return len(posts)
+
+    def save(self, force: bool = False) -> None:
+        if not self.dirty or self.pipeline is None:
+            return
+        if not force and time.monotonic() - self.saved_at < SAVE_STATE_SECONDS:
+            return
+        ActivationModel.objects.filter(activation=self.activation).update(
+            pipeline_state=self.pipeline.dumps()
+        )
+        self.dirty, self.saved_at = False, time.monotonic()
+
+
+def _update(e: Any) -> actions.CardUpdate:
+    pred = e.prediction
+    communes = [
+        {"code": m.code, "name": m.name, "dep": m.dep, "evidence": m.evidence} for m in e.communes
+    ]
+    return actions.CardUpdate(
+        post_id=int(e.post.id),
+        group_id=e.group_id,
+        is_new_group=e.is_new_group,
+        group_size=e.group_size,
+        text=e.text or e.post.text,
+        lang=e.lang if e.lang != "und" else "",
+        priority=float(e.priority),
+        explanation=list(e.explanation),
+        urgency_cues=list(e.urgency_cues),
+        communes=communes,
+        in_area=e.in_area,
+        informative_p=float(pred.informative_p) if pred is not None else None,
+        info_type=pred.info_type if pred is not None else "",
+        source_type=pred.source if pred is not None else "",
+    )
+
+
+# -- sources ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Running:
+    thread: threading.Thread
+    stop: threading.Event
+    fingerprint: str
+    started: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Supervisor:
+    """Starts, stops and restarts source threads to match the database."""
+
+    stop: threading.Event
+    source_options: dict[str, Any] = field(default_factory=dict)
+    runner_options: dict[str, Any] = field(default_factory=dict)
+    running: dict[int, _Running] = field(default_factory=dict)
+
+    def wanted(self) -> list[Source]:
+        now = timezone.now()
+        return list(
+            Source.objects.filter(enabled=True, activation__starts_at__lte=now)
+            .filter(Q(activation__ends_at__isnull=True) | Q(activation__ends_at__gt=now))
+            .select_related("activation")
+        )
+
+    def sync(self) -> None:
+        wanted = {s.pk: s for s in self.wanted()}
+        for pk in list(self.running):
+            if pk not in wanted or self.running[pk].fingerprint != _fingerprint(wanted[pk]):
+                self.running.pop(pk).stop.set()
+        for pk, source in wanted.items():
+            current = self.running.get(pk)
+            if current is not None and current.thread.is_alive():
+                continue
+            # A finished import, or a failure that retrying cannot fix (bad
+            # configuration), waits until an organiser changes the source.
+            # Anything else that ended (a crash outside the runner) restarts.
+            if source.status in ("done", "failed"):
+                continue
+            if current is not None and time.monotonic() - current.started < RESTART_SECONDS:
+                continue
+            self.running[pk] = self.start(source)
+
+    def start(self, source: Source) -> _Running:
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=_run_one,
+            args=(source.pk, stop, self.stop, self.source_options, self.runner_options),
+            name=f"watch-source-{source.pk}",
+            daemon=True,
+        )
+        thread.start()
+        return _Running(thread, stop, _fingerprint(source))
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        for r in self.running.values():
+            r.stop.set()
+        deadline = time.monotonic() + timeout
+        for r in self.running.values():
+            r.thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def _fingerprint(source: Source) -> str:
+    payload = json.dumps(
+        [source.kind, source.config, source.activation.keep_handles], sort_keys=True
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _run_one(
+    source_id: int,
+    stop: threading.Event,
+    global_stop: threading.Event,
+    source_options: dict[str, Any],
+    runner_options: dict[str, Any],
+) -> None:
+    from beffroi.watch.sources import build_source, handle_pseudonymiser, run_source
+    from beffroi.watch.sources.runner import SourceStatus, describe_error
+
+    both = _Either(stop, global_stop)
+    try:
+        source = Source.objects.select_related("activation").get(pk=source_id)
+
+        def status(s: SourceStatus) -> None:
+            _report(source_id, s.state, s.message, s.at, s.retry_in, s.skipped, s.last_skip_reason)
+
+        try:
+            runnable = build_source(
+                source.kind,
+                str(source.pk),
+                source.config,
+                pseudonymise=handle_pseudonymiser(
+                    _pseudonym_key(), keep_handles=source.activation.keep_handles
+                ),
+                **source_options.get(source.kind, {}),
+            )
+        except Exception as exc:  # a bad config stops this source only
+            _report(source_id, "failed", describe_error(exc), timezone.now())
+            return
+        options = dict(runner_options)
+        if callable(options.get("backoff")):
+            options["backoff"] = options["backoff"]()  # one per source: it counts attempts
+        run_source(
+            runnable,
+            source.checkpoint or None,
+            lambda posts, checkpoint: actions.receive_posts(source_id, posts, checkpoint),
+            stop_event=both,
+            on_status=status,
+            **options,
+        )
+    except Exception as exc:  # never let a source take the worker down
+        log.exception("source %s crashed", source_id)
+        _report(
+            source_id,
+            "error",
+            f"Erreur interne : {exc}. Nouvel essai dans {RESTART_SECONDS:.0f} s.",
+            timezone.now(),
+            retry_in=RESTART_SECONDS,
+        )
+    finally:
+        connection.close()
+
+
+def _report(
+    source_id: int,
+    state: str,
+    message: str,
+    at: datetime,
+    retry_in: float | None = None,
+    skipped: int | None = None,
+    last_skip_reason: str | None = None,
+) -> None:
+    try:
+        actions.record_source_status(
+            source_id,
+            state=state,
+            message=message,
+            at=at,
+            retry_in=retry_in,
+            skipped=skipped,
+            last_skip_reason=last_skip_reason,
+        )
+    except Exception:  # the status is for humans; losing one must not stop the source
+        log.exception("could not record the status of source %s", source_id)
+
+
+class _Either(threading.Event):
+    """Set when either the source's own stop or the worker's stop is set."""
+
+    def __init__(self, a: threading.Event, b: threading.Event) -> None:
+        super().__init__()
+        self.a, self.b = a, b
+
+    def is_set(self) -> bool:
+        return self.a.is_set() or self.b.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        end = None if timeout is None else time.monotonic() + timeout
+        while not self.is_set():
+            left = 0.25 if end is None else min(0.25, end - time.monotonic())
+            if left <= 0:
+                break
+            self.a.wait(left)
+        return self.is_set()
+
+
+# -- main loop -------------------------------------------------------------------------------
+
+
+class Worker:
+    def __init__(self, stop: threading.Event, **supervisor_options: Any) -> None:
+        self.stop = stop
+        self.supervisor = Supervisor(stop, **supervisor_options)
+        self.classifier = base_classifier()
+        self.processors: dict[int, ActivationProcessor] = {}
+        self.errors: dict[int, str] = {}
+
+    def processor(self, activation: Activation) -> ActivationProcessor:
+        proc = self.processors.get(activation.pk)
+        if proc is None:
+            proc = ActivationProcessor(activation, self.classifier)
+            self.processors[activation.pk] = proc
+        return proc
+
+    def step(self) -> int:
+        """Learn, then process one batch per activation with pending posts."""
+        done = 0
+        pending = Activation.objects.filter(
+            pk__in=Post.objects.filter(processed=False).values("activation_id")
+        )
+        learning = Activation.objects.filter(
+            pk__in=CardDecision.objects.values("card__activation_id")
+        )
+        for activation in {a.pk: a for a in [*pending, *learning]}.values():
+            try:
+                proc = self.processor(activation)
+                proc.learn()
+                done += proc.process()
+                proc.save()
+                self.errors.pop(activation.pk, None)
+            except Exception as exc:  # one activation's bad batch must not stop the others
+                message = f"{type(exc).__name__}: {exc}"
+                if self.errors.get(activation.pk) != message:
+                    log.exception("activation %s: processing failed", activation.pk)
+                self.errors[activation.pk] = message
+                self.processors.pop(activation.pk, None)  # rebuilt from the saved state
+        return done
+
+    def run(self) -> None:
+        last_sync = 0.0
+        try:
+            while not self.stop.is_set():
+                if time.monotonic() - last_sync >= SYNC_SOURCES_SECONDS:
+                    try:
+                        self.supervisor.sync()
+                    except Exception:
+                        log.exception("could not synchronise the sources")
+                    last_sync = time.monotonic()
+                try:
+                    done = self.step()
+                except Exception:
+                    log.exception("watch worker step failed")
+                    done = 0
+                if not done:
+                    self.stop.wait(TICK_SECONDS)
+                close_old_connections()
+        finally:
+            self.supervisor.shutdown()
+            for proc in self.processors.values():
+                try:
+                    proc.save(force=True)
+                except Exception:
+                    log.exception("could not save the state of activation %s", proc.activation.pk)
+            connection.close()
+
+
+def run_forever(stop: threading.Event) -> None:
+    """Run the live sources and the enrichment of every open activation until ``stop``."""
+    Worker(stop).run()

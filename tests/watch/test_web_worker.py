@@ -1,0 +1,143 @@
+"""The worker end to end: sources in threads, raw posts, pipeline, queue.
+
+A dead feed and an unreachable Mastodon instance show their error and retry
+while a file import next to them fills the queue (issue 5, item 12)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there any more: connections are refused
+    return port
+
+
+def _wait(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def imports(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    folder = tmp_path / "imports"
+    folder.mkdir()
+    return folder
+
+
+@pytest.mark.slow
+def test_bad_sources_retry_while_good_ones_fill_the_queue(transactional_db, members, imports):
+    from beffroi.core import actions as core_actions
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card, Post, Source
+    from beffroi.watch.sources import Backoff
+    from beffroi.watch.worker import Worker
+
+    org = core_actions.create_organisation("VOST Test", "vost")
+    coord = members["coordinator"]
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", area=["85"], actor=coord
+    )
+    feed = imports / "posts.csv"
+    feed.write_text(
+        "id,text,created_at\n"
+        "1,L'eau monte rue de la Gare à Luçon,2024-01-01T10:00:00Z\n"
+        "2,Route coupée entre Luçon et Chasnais,2024-01-01T10:01:00Z\n"
+        "3,,2024-01-01T10:02:00Z\n"  # malformed: no text
+        "4,L'eau monte rue de la Gare à Luçon,2024-01-01T10:03:00Z\n",  # a copy of 1
+        encoding="utf-8",
+    )
+    good = actions.add_source(
+        activation, kind="file", name="Fichier", data={"path": str(feed)}, actor=coord
+    )
+    dead_feed = actions.add_source(
+        activation,
+        kind="rss",
+        name="Flux mort",
+        data={"url": f"http://127.0.0.1:{_closed_port()}/rss.xml", "timeout": 2},
+        actor=coord,
+    )
+    instance = actions.add_source(
+        activation,
+        kind="mastodon",
+        name="Instance injoignable",
+        data={"instance_url": f"http://127.0.0.1:{_closed_port()}", "hashtags": ["crue"]},
+        actor=coord,
+    )
+    stop = threading.Event()
+    worker = Worker(stop, runner_options={"backoff": lambda: Backoff(base=0.05, maximum=0.3)})
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        assert _wait(lambda: Post.objects.filter(processed=True).count() == 3), list(
+            Source.objects.values("name", "status", "status_message")
+        )
+
+        def retrying(source):
+            source.refresh_from_db()
+            return source.status == "error" and "Nouvel essai" in source.status_message
+
+        assert _wait(lambda: retrying(dead_feed)), dead_feed.status_message
+        assert _wait(lambda: retrying(instance)), instance.status_message
+        assert _wait(lambda: Source.objects.get(pk=good.pk).status == "done")
+    finally:
+        stop.set()
+        thread.join(15)
+    assert not thread.is_alive()
+    good.refresh_from_db()
+    assert good.posts_count == 3
+    # At least once: a batch retried after a failed commit counts its skips again.
+    assert good.skipped_count >= 1 and good.last_skip_reason
+    assert good.checkpoint["v"] == 1  # the runner's envelope, persisted with the posts
+    # The copy joined its original's card: two cards, one counting two posts.
+    counts = sorted(
+        Card.objects.filter(activation=activation).values_list("posts_count", flat=True)
+    )
+    assert counts == [1, 2]
+    assert JournalEntry.objects.filter(action="watch.queue").exists()
+    statuses = JournalEntry.objects.filter(
+        action="watch.source.status", subject=f"source:{dead_feed.pk}"
+    )
+    assert statuses.filter(data__to="error").exists()
+
+
+def test_file_sources_may_only_read_the_import_folders(db, org, members, imports, tmp_path):
+    from beffroi.watch import actions
+    from beffroi.watch.sources import ConfigError
+
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", actor=members["coordinator"]
+    )
+    outside = tmp_path.parent / "secret.csv"
+    outside.write_text("id,text,created_at\n1,x,2024-01-01T00:00:00Z\n")
+    with pytest.raises(ConfigError) as err:
+        actions.add_source(
+            activation,
+            kind="file",
+            name="x",
+            data={"path": str(outside)},
+            actor=members["coordinator"],
+        )
+    assert "hors des dossiers" in err.value.errors["path"]
+    sneaky = imports / ".." / ".." / outside.name
+    with pytest.raises(ConfigError):
+        actions.add_source(
+            activation,
+            kind="replay",
+            name="x",
+            data={"path": str(sneaky)},
+            actor=members["coordinator"],
+        )
