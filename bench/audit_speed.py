@@ -101,9 +101,8 @@ def main() -> None:
         print(f"audit wall time: {wall:.1f} s (target ≤ 10 s)")
         # The machine is shared: CPU time and load say how much of the wall time was ours.
         load = os.getloadavg()[0]
-        print(
-            f"audit CPU time:  {cpu:.1f} s (user+system; load average {load:.1f} on {os.cpu_count()} cores)"
-        )
+        cores = os.cpu_count()
+        print(f"audit CPU time:  {cpu:.1f} s (user+system; load {load:.1f} on {cores} cores)")
         print(f"audit peak RSS:  {peak:.2f} GiB (target ≤ 2 GiB)")
 
 
