@@ -308,3 +308,34 @@ def test_property_any_crash_schedule_delivers_each_post_exactly_once(
             seen_window=50,
         )
     assert delivered == [str(i) for i in range(n)]
+
+
+def test_stream_reports_progress_periodically(recorder) -> None:
+    class Steady:
+        kind: ClassVar[str] = "steady"
+        source_id = "s"
+        finite = True
+
+        def stream(self, checkpoint: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+            for i in range(20):
+                yield post(i), {"next": i + 1}
+                yield None, {"next": i + 1}
+
+    ticks = iter(range(10_000))
+    run_source(
+        Steady(),
+        None,
+        recorder.sink,
+        stop_event=threading.Event(),
+        clock=lambda: datetime.fromtimestamp(next(ticks), UTC),
+        status_every=10,
+        on_status=recorder.status,
+    )
+    progress = [s for s in recorder.statuses if s.message.startswith("En écoute")]
+    assert 2 <= len(progress) <= 20
+    counts = [s.posts for s in progress]
+    assert (
+        counts == sorted(counts)
+        and progress[-1].message == f"En écoute : {counts[-1]} messages reçus."
+    )
+    assert recorder.statuses[-1].state == "done" and recorder.statuses[-1].posts == 20

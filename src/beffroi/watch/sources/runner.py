@@ -214,6 +214,18 @@ def run_source(
         counters["posts"] += len(fresh)
 
     failures = 0
+
+    def connected() -> None:
+        # The first item of a connection (even an idle tick) proves it works.
+        nonlocal failures
+        backoff.reset()
+        failures = 0
+        report("ok", "Connecté, en écoute.")
+
+    def progress() -> None:
+        if (clock() - last_report[0]).total_seconds() >= status_every:
+            report("ok", f"En écoute : {counters['posts']} messages reçus.")
+
     report("connecting", "Connexion en cours…")
     while not stop_event.is_set():
         try:
@@ -224,8 +236,8 @@ def run_source(
                     deliver,
                     skip,
                     stop_event,
-                    backoff,
-                    report,
+                    connected,
+                    progress,
                     clock,
                     checkpoint_every,
                     batch_max,
@@ -277,8 +289,8 @@ def _run_stream(
     deliver: Callable[[list[RawPost], Checkpoint], None],
     skip: Callable[[Skipped], None],
     stop_event: threading.Event,
-    backoff: Backoff,
-    report: Callable[..., None],
+    connected: Callable[[], None],
+    progress: Callable[[], None],
     clock: Callable[[], datetime],
     checkpoint_every: float,
     batch_max: int,
@@ -330,10 +342,10 @@ def _run_stream(
                         deliver([], state)
                         last_commit = now
             if not reported_ok:
-                # The first item (even an idle tick) proves the connection works.
-                backoff.reset()
-                report("ok", "Connecté, en écoute.")
+                connected()
                 reported_ok = True
+            else:
+                progress()
             if stop_event.is_set():
                 flush()
                 return False
