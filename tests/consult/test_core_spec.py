@@ -206,3 +206,22 @@ def test_strict_loads_then_lone_surrogate_is_refused() -> None:
     raw = b'{"a": "\\ud800"}'
     with pytest.raises(CanonicalError):
         canonical_bytes_parsed(loads_strict(raw), raw)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.update(theme="bleu"),
+        lambda d: d["questions"][0].update(hint="…"),
+        lambda d: d["questions"][0]["options"][0].update(color="red"),
+        lambda d: d["segments"][0].update(city="Talmont"),
+        lambda d: d["rules"][0].update(note="x"),
+        lambda d: d["rows"].update(max=3),
+    ],
+)
+def test_strict_parsing_refuses_unknown_fields(mutate: Any) -> None:
+    d = copy.deepcopy(SPEC.to_dict())
+    mutate(d)
+    spec_from_dict(d)  # lenient by default (the app's forms)
+    with pytest.raises(SpecError, match="inconnu"):
+        spec_from_dict(d, strict=True)

@@ -280,3 +280,51 @@ def test_board_csv_has_one_row_per_entry_and_readable_answers() -> None:
     assert first["L1.semaine"] == entry["ballot"]["rows"][0]["semaine"]
     assert first["L1.mercredi"] == "|".join(entry["ballot"]["rows"][0].get("mercredi", []))
     assert {r["verified"] for r in rows} == {"oui", "non"}
+
+
+any_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=int(os.environ.get("BEFFROI_FUZZ", "80")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    i=st.integers(0, N - 1),
+    field=st.sampled_from(
+        [
+            "n",
+            "received_at",
+            "ballot",
+            "signature",
+            "receipt",
+            "prev",
+            "hash",
+            "ballot.answers",
+            "ballot.rows",
+            "ballot.seq",
+            "ballot.public_key",
+            "ballot.v",
+            "ballot.segment",
+            "ballot.consultation",
+        ]
+    ),
+    value=any_json,
+)
+def test_any_field_replaced_by_any_json_fails_cleanly(i: int, field: str, value: Any) -> None:
+    entries = copy.deepcopy(ENTRIES)
+    target, key = entries[i], field
+    if field.startswith("ballot."):
+        target, key = entries[i]["ballot"], field.split(".", 1)[1]
+    if target.get(key) == value and type(target.get(key)) is type(value):
+        return
+    target[key] = value
+    report = verify_bundle(with_entries(entries))
+    assert not report.ok

@@ -228,9 +228,60 @@ def _int(d: dict[str, Any], key: str, default: int | None, where: str) -> int:
     return value
 
 
-def spec_from_dict(data: Any) -> Spec:
+TOP_KEYS = frozenset(
+    {
+        "format",
+        "id",
+        "title",
+        "description",
+        "opens",
+        "closes",
+        "access",
+        "questions",
+        "rows",
+        "segments",
+        "rules",
+    }
+)
+QUESTION_KEYS = frozenset(
+    {
+        "code",
+        "kind",
+        "label",
+        "required",
+        "per_row",
+        "options",
+        "max_choices",
+        "scale_min",
+        "scale_max",
+        "max_length",
+    }
+)
+OPTION_KEYS = frozenset({"code", "label"})
+ROWS_KEYS = frozenset({"labels", "min_filled"})
+SEGMENT_KEYS = frozenset({"code", "label", "electorate"})
+RULE_KEYS = frozenset({"code", "label", "params", "added_after_opening"})
+
+
+def spec_from_dict(
+    data: Any, *, strict: bool = False, extra_top: frozenset[str] = frozenset()
+) -> Spec:
+    """Parse and validate a consultation definition.
+
+    ``strict`` refuses unknown fields at every level (the verifier reads
+    published bundles that way, so that no field escapes the spec hash
+    unnoticed); ``extra_top`` lists top-level fields allowed besides the spec's.
+    """
     if not isinstance(data, dict):
         raise SpecError("consultation: objet JSON attendu")
+
+    def no_extra(d: dict[str, Any], allowed: frozenset[str], where: str) -> None:
+        if strict:
+            unknown = sorted(set(d) - allowed, key=str)
+            if unknown:
+                raise SpecError(f"{where}: champ(s) inconnu(s) {', '.join(map(repr, unknown))}")
+
+    no_extra(data, TOP_KEYS | extra_top, "consultation")
     fmt = data.get("format", SPEC_FORMAT)
     if fmt != SPEC_FORMAT:
         raise SpecError(f"format: {fmt!r} non pris en charge (attendu {SPEC_FORMAT})")
@@ -249,6 +300,7 @@ def spec_from_dict(data: Any) -> Spec:
         where = f"questions[{i}]"
         if not isinstance(qd, dict):
             raise SpecError(f"{where}: objet attendu")
+        no_extra(qd, QUESTION_KEYS, where)
         code = _code(qd.get("code"), f"{where}.code")
         if code in seen:
             raise SpecError(f"{where}.code: code de question « {code} » en double")
@@ -263,6 +315,7 @@ def spec_from_dict(data: Any) -> Spec:
             for j, od in enumerate(_req(qd, "options", list, where)):
                 if not isinstance(od, dict):
                     raise SpecError(f"{where}.options[{j}]: objet attendu")
+                no_extra(od, OPTION_KEYS, f"{where}.options[{j}]")
                 ocode = _code(od.get("code"), f"{where}.options[{j}].code")
                 if ocode in opt_seen:
                     raise SpecError(f"{where}: option « {ocode} » en double")
@@ -304,6 +357,7 @@ def spec_from_dict(data: Any) -> Spec:
     if rd is not None:
         if not isinstance(rd, dict):
             raise SpecError("rows: objet attendu")
+        no_extra(rd, ROWS_KEYS, "rows")
         labels = _req(rd, "labels", list, "rows")
         if not labels or not all(isinstance(x, str) and x for x in labels):
             raise SpecError("rows.labels: liste de libellés non vides attendue")
@@ -320,6 +374,7 @@ def spec_from_dict(data: Any) -> Spec:
         where = f"segments[{i}]"
         if not isinstance(sd, dict):
             raise SpecError(f"{where}: objet attendu")
+        no_extra(sd, SEGMENT_KEYS, where)
         scode = _code(sd.get("code"), f"{where}.code")
         if scode in seg_seen:
             raise SpecError(f"{where}: segment « {scode} » en double")
@@ -334,6 +389,7 @@ def spec_from_dict(data: Any) -> Spec:
         where = f"rules[{i}]"
         if not isinstance(ru, dict):
             raise SpecError(f"{where}: objet attendu")
+        no_extra(ru, RULE_KEYS, where)
         rcode = ru.get("code")
         if rcode not in KNOWN_RULES:
             raise SpecError(f"{where}.code: règle {rcode!r} inconnue ({', '.join(KNOWN_RULES)})")

@@ -102,7 +102,7 @@ _WORKER_SPEC: Spec | None = None
 
 def _init_worker(spec_dict: dict[str, Any]) -> None:
     global _WORKER_SPEC
-    _WORKER_SPEC = spec_from_dict(spec_dict)
+    _WORKER_SPEC = spec_from_dict(spec_dict, strict=True, extra_top=frozenset({"opening"}))
 
 
 ENTRY_KEYS = frozenset({"n", "received_at", "ballot", "signature", "receipt", "prev", "hash"})
@@ -263,6 +263,13 @@ def _check_credentials(
             report.fail(f"{where} : objet avec public_key attendu")
             continue
         pk = r["public_key"]
+        if set(r) != {"public_key", "segment", "revoked"} or (
+            isinstance(r["revoked"], dict) and set(r["revoked"]) != {"at", "reason", "replaced_by"}
+        ):
+            report.fail(
+                f"{where} : champs attendus public_key, segment, revoked (at, reason, "
+                "replaced_by), ni plus ni moins"
+            )
         if not HEX64.match(pk):
             report.fail(f"{where} : clé publique mal formée")
             continue
@@ -344,6 +351,8 @@ def _check_chain(spec: Spec, entries: list[Any], keys: dict[str, Any], report: R
             report.fail(f"{where} : reçue hors de la période de la consultation")
         ballot = entry["ballot"]
         pk = ballot.get("public_key")
+        if pk is not None and not isinstance(pk, str):
+            continue  # malformed key: reported by the per-entry checks
         if pk is None:
             if spec.access == "credentialed":
                 report.fail(f"{where} : bulletin sans code dans une consultation sur codes")
@@ -415,7 +424,7 @@ def verify_bundle(
         report.fail("consultation.json : objet attendu")
         return report
     try:
-        spec = spec_from_dict(consultation)
+        spec = spec_from_dict(consultation, strict=True, extra_top=frozenset({"opening"}))
     except SpecError as exc:
         report.fail(f"consultation.json : {exc}")
         return report
@@ -430,24 +439,17 @@ def verify_bundle(
         entries = None
     report.stats["entries"] = len(entries) if entries is not None else None
 
-    if (
-        not isinstance(consultation.get("opening"), dict)
-        or consultation["opening"].get("spec_hash") != sh
-    ):
+    opening = consultation.get("opening")
+    if not isinstance(opening, dict) or set(opening) != {"spec_hash", "at"}:
+        report.fail("consultation.json : « opening » doit contenir spec_hash et at, sans plus")
+        opening = {}
+    elif opening.get("spec_hash") != sh:
         report.fail(
             "consultation.json : l'empreinte publiée à l'ouverture ne correspond pas "
             "aux questions et règles gelées"
         )
     journal = [ev for ev in journal if isinstance(ev, dict)]
-    _check_journal(
-        spec,
-        journal,
-        consultation["opening"].get("at")
-        if isinstance(consultation.get("opening"), dict)
-        else None,
-        len(records),
-        report,
-    )
+    _check_journal(spec, journal, opening.get("at"), len(records), report)
     keys = _check_credentials(spec, records, journal, report)
     if entries is not None:
         _check_chain(spec, entries, keys, report)
@@ -463,7 +465,9 @@ def verify_bundle(
     checks.results(report)
     if entries is None:
         return report
-    hashes = {e.get("hash") for e in entries if isinstance(e, dict)}
+    hashes = {
+        e.get("hash") for e in entries if isinstance(e, dict) and isinstance(e.get("hash"), str)
+    }
     flags = flags_from_journal(journal)
     for h in flags:
         if h not in hashes:
@@ -513,6 +517,11 @@ def _check_journal(
         report.fail("consultation.json : date d'ouverture différente de celle du journal")
     prev: Any = sh
     for i, ev in enumerate(journal, start=1):
+        if set(ev) != {"n", "at", "kind", "data", "prev", "hash"}:
+            report.fail(
+                f"journal.jsonl, événement {i} : champs attendus n, at, kind, data, "
+                "prev, hash, ni plus ni moins"
+            )
         if ev.get("n") != i or ev.get("prev") != prev:
             report.fail(
                 f"journal.jsonl, événement {i} : numéro ou chaînage rompu "
