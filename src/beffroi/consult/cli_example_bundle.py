@@ -135,6 +135,33 @@ def fill(c: Any, private: list[Any], n_ballots: int, *, seed: int = 0) -> int:
     return added
 
 
+def prepare_signed_load(org: Any, cid: str, n: int, *, seed: int = 1) -> list[dict[str, Any]]:
+    """A credentialed consultation with ``n`` keys, opened; returns ``n`` request
+    bodies signed ahead of time, one per key (for load tests and benchmarks)."""
+    from nacl.signing import SigningKey
+
+    from beffroi.consult import actions
+    from beffroi.consult.ballot import make_ballot, sign
+    from beffroi.consult.examples import random_answers
+
+    spec_dict = example_spec_dict(cid, access="credentialed")
+    spec_dict["segments"] = []
+    c = actions.create_consultation(org, spec_dict, actor=None)
+    rng = random.Random(seed)
+    seeds = [rng.randbytes(32) for _ in range(n)]
+    pks = [bytes(SigningKey(s).verify_key).hex() for s in seeds]
+    text = "".join(json.dumps({"public_key": pk, "segment": None}) + "\n" for pk in pks)
+    actions.import_credentials(c, text, actor=None)
+    actions.open_consultation(c, actor=None)
+    spec = c.get_spec()
+    bodies = []
+    for sd, pk in zip(seeds, pks, strict=True):
+        answers, rows = random_answers(spec, rng)
+        ballot = make_ballot(spec, answers, rows, public_key=pk, seq=rng.randint(1, 9))
+        bodies.append({"ballot": ballot, "signature": sign(ballot, sd)})
+    return bodies
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="where to write the bundle (zip)")
     parser.add_argument("--ballots", type=int, default=200, help="number of ballots (default 200)")

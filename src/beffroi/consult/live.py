@@ -128,7 +128,7 @@ class GroupCommitter:
         return await future
 
     def _run(self) -> None:
-        from django.db import close_old_connections
+        from django.db import connection
 
         while True:
             batch = [self._queue.get()]
@@ -142,9 +142,10 @@ class GroupCommitter:
                 by_cid.setdefault(cid, []).append((item, loop, fut))
             for cid, group in by_cid.items():
                 try:
-                    close_old_connections()
+                    # The writer keeps its connection across batches (no reconnect per batch).
                     outcomes = actions.submit_ballots(cid, [g[0] for g in group])
                 except Exception as exc:  # the requests get the error, the writer lives on
+                    connection.close()
                     for _, loop, fut in group:
                         loop.call_soon_threadsafe(_fail, fut, exc)
                     continue
