@@ -122,6 +122,7 @@ def test_jsonl_with_malformed_lines(tmp_path, pseudonymise) -> None:
                 "media": ["https://x.invalid/p.jpg"],
                 "reply_to": "z",
                 "lang": "fr",
+                "context": {"screen_name": "@raw_handle", "retweets": 3},
             }
         ),
         "{not json",
@@ -133,6 +134,7 @@ def test_jsonl_with_malformed_lines(tmp_path, pseudonymise) -> None:
     items = list(reader(path, pseudonymise).records())
     assert [i.external_id for i in items if isinstance(i, RawPost)] == ["a", "7"]
     assert items[0].coordinates == (43.6, 3.9) and items[0].reply_to == "z"
+    assert items[0].raw == {"context": {"retweets": 3}}  # no handle kept, even nested
     assert [(s.where, s.reason.split(" (")[0]) for s in items if isinstance(s, Skipped)] == [
         ("ligne 2", "JSON mal formé"),
         ("ligne 3", "Un objet JSON est attendu sur chaque ligne."),

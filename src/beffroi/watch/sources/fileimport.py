@@ -26,11 +26,13 @@ from beffroi.watch.sources.base import (
     RawPost,
     Skipped,
     SourceError,
+    scrub_handles,
 )
 from beffroi.watch.sources.config import Form
 
 FORMATS = ("auto", "csv", "jsonl", "crisislex")
 CRISISLEX_HEADER = ["Tweet ID", "Tweet Text", "Information Source", "Information Type"]
+CRISISLEX_LABELS = ("information source", "information type", "informativeness")
 # Twitter ids since November 2010 are "snowflakes": milliseconds since this
 # epoch live in the bits above the lowest 22.
 TWITTER_EPOCH_MS = 1288834974657
@@ -253,7 +255,7 @@ class FileReader:
             raise SourceError(f"En-tête CSV illisible (ligne 1) : {exc}.", retryable=False) from exc
         names = [h.strip().lower() for h in header]
         if self.format == "crisislex":
-            names = ["id", "text", "information source", "information type", "informativeness"]
+            names = ["id", "text", *CRISISLEX_LABELS]
         fields = [_FIELD_OF.get(n, n) for n in names]
         missing = [f for f in ("id", "text") if f not in fields]
         if missing:
@@ -320,15 +322,9 @@ class FileReader:
         if isinstance(media, str):
             media = media.split()
         author = fields.get("author")
-        known = set(ALIASES) | {"coordinates"}
-        extra = {
-            k: v
-            for k, v in fields.items()
-            if k not in known
-            and k not in ("information source", "information type")
-            and k != "informativeness"
-        }
-        raw.update(extra)
+        known = set(ALIASES) | {"coordinates", *CRISISLEX_LABELS}
+        # Extra columns are kept, minus anything that looks like a handle.
+        raw.update(scrub_handles({k: v for k, v in fields.items() if k not in known}))
         return RawPost(
             source_kind=self.kind,
             source_id=self.source_id,
