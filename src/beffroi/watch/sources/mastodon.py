@@ -231,7 +231,8 @@ class MastodonSource:
             media_urls=media,
             reply_to=str(original["in_reply_to_id"]) if original.get("in_reply_to_id") else None,
             repost_of=str(status["reblog"]["id"]) if status.get("reblog") else None,
-            raw={**scrub_handles(status), "stream": stream_key},
+            # uri and url spell the handle (/@user/id): the post keeps one link, in RawPost.url.
+            raw={**scrub_handles(status, ("uri", "url")), "stream": stream_key},
         )
 
     # -- REST ---------------------------------------------------------------
