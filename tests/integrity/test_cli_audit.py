@@ -139,3 +139,15 @@ def test_pdf(sim: Path, tmp_path: Path) -> None:
     pdf = tmp_path / "a.pdf"
     assert main(["audit", str(sim / "export.csv"), "--pdf", str(pdf)]) == 0
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_ids_with_json_special_characters(tmp_path: Path) -> None:
+    src = tmp_path / "q.csv"
+    src.write_text('id,Q1\n"a""b",A\n"c\\\\d",B\né,A\n', encoding="utf-8")
+    js = tmp_path / "q.json"
+    assert main(["audit", str(src), "--json", str(js)]) == 0
+    assert [r["id"] for r in json.loads(js.read_text(encoding="utf-8"))["responses"]] == [
+        'a"b',
+        "c\\\\d",
+        "é",
+    ]

@@ -184,3 +184,31 @@ def test_fuzz_importer_only_raises_input_error(
 def test_fuzz_raw_bytes(data: bytes) -> None:
     with contextlib.suppress(InputError):
         read_csv_text(data.decode("latin-1"))
+
+
+def test_lss_labels(tmp_path: Path) -> None:
+    from beffroi.integrity.simulate import simulate
+
+    sim = simulate(tmp_path, forms=60, fakes=0, attack="none", seed=1)
+    ds = load_limesurvey(sim.export, structure=tmp_path / "survey.lss")
+    q = {x.code: x for x in ds.questions}
+    assert q["AIDE"].label == "Aide aux devoirs"
+    assert [r for _, r in q["AIDE"].rows] == ["Parent 1", "Parent 2"]
+    assert ds.segment_labels["A4"] == "École des Salines"
+
+
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        ("<document><questions>", "ligne 1"),
+        ('<!DOCTYPE x [<!ENTITY a "b">]><document/>', "DOCTYPE"),
+        ("<document><LimeSurveyDocType>Label set</LimeSurveyDocType></document>", "pas une"),
+    ],
+)
+def test_lss_bad(tmp_path: Path, content: str, needle: str) -> None:
+    from beffroi.integrity.lss import read_lss
+
+    p = tmp_path / "s.lss"
+    p.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError, match=needle):
+        read_lss(p)

@@ -287,6 +287,49 @@ def _fmt_times(secs: np.ndarray) -> list[str]:
     ]
 
 
+def write_lss(path: Path) -> None:
+    """The survey's structure as a LimeSurvey 5-style .lss (labels for the report)."""
+    from xml.sax.saxutils import escape
+
+    def row(**fields: object) -> str:
+        return (
+            "<row>" + "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in fields.items()) + "</row>"
+        )
+
+    qrows, qtext, srows, arows, atext = [], [], [], [], []
+    qrows.append(row(qid=1, parent_qid=0, type="L", title="ECOLE"))
+    qtext.append(row(id=1, qid=1, question="École de votre enfant", language="fr"))
+    for aid, (code, (name, _)) in enumerate(SCHOOLS.items(), start=1):
+        arows.append(row(aid=aid, qid=1, code=code, sortorder=aid))
+        atext.append(row(id=aid, aid=aid, answer=name, language="fr"))
+    qid = 2
+    for m in MEASURES:
+        parent = qid
+        qrows.append(row(qid=parent, parent_qid=0, type="C", title=m))
+        qtext.append(row(id=parent, qid=parent, question=MEASURE_LABELS[m], language="fr"))
+        qid += 1
+        for sq in PARENT_ROWS:
+            srows.append(row(qid=qid, parent_qid=parent, type="T", title=sq))
+            qtext.append(row(id=qid, qid=qid, question=PARENT_LABELS[sq], language="fr"))
+            qid += 1
+
+    def table(name: str, rows: list[str]) -> str:
+        return f"<{name}><rows>{''.join(rows)}</rows></{name}>"
+
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<document>'
+        "<LimeSurveyDocType>Survey</LimeSurveyDocType><DBVersion>600</DBVersion>"
+        "<languages><language>fr</language></languages>"
+        + table("answers", arows)
+        + table("answer_l10ns", atext)
+        + table("questions", qrows)
+        + table("subquestions", srows)
+        + table("question_l10ns", qtext)
+        + "</document>\n",
+        encoding="utf-8",
+    )
+
+
 @dataclass
 class Simulation:
     export: Path
@@ -298,7 +341,8 @@ class Simulation:
 def simulate(
     out: Path, *, attack: str = "seedlike", forms: int = 1500, seed: int = 0, fakes: int = 250
 ) -> Simulation:
-    """Write ``out/export.csv`` (LimeSurvey "Export responses", codes) and ``out/truth.csv``."""
+    """Write ``out/export.csv`` (LimeSurvey "Export responses", codes), ``out/truth.csv``
+    (``id,fake``) and ``out/survey.lss`` (the structure, for labels)."""
     if attack not in ATTACKS:
         raise ValueError(f"unknown attack {attack!r}; choose one of {', '.join(ATTACKS)}")
     if forms < 1:
@@ -343,4 +387,5 @@ def simulate(
                 ]
             )
             tw.writerow([rid, int(data.fake[i])])
+    write_lss(out / "survey.lss")
     return Simulation(export, truth, len(order), int(data.fake.sum()))
