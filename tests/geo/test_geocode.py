@@ -13,7 +13,7 @@ POSTS = [
     ("saint jean de monts sous l'eau ce matin", ["85234"]),
     ("#SaintJeanDeMonts la digue tient", ["85234"]),
     ("#StJeanDeMonts la digue tient", ["85234"]),
-    ("Digue rompue, 85440 évacuation en cours", ["85288"]),
+    ("Digue rompue à Talmont 85440, évacuation en cours", ["85288"]),
     ("Alerte à Eu, la Bresle déborde", ["76255"]),
     ("Je suis à Orange, la route est coupée", ["84087"]),
     ("Les secours arrivent au Mans", ["72181"]),
@@ -40,6 +40,15 @@ TRAPS = [
     "Plus de courant depuis ce matin",
     "Mars est une planète",
     "Orange County fire spreading",
+    "Digue rompue, 85440 évacuation en cours",
+    # From CrisisLexT26 (foreign events): words and numbers that are French places.
+    "RT @BreakingNews: Magnitude 7.9 earthquake strikes off the coast of Costa Rica - USGS",
+    "terremoto: se avete 2€ da donare: SMS a 45500. Se ne avete 10+",
+    "28/15:00 EST Flood Warning - Mary River (QLD)",
+    "Colorado Springs wildfire forces more than 32000 from homes",
+    "Train from Poughkeepsie, due at Grand Central at 07:43 a.m.",
+    "Barry O'Farrell says 100s of homes have been lost in #nswfires",
+    "Em Tempo Real: Vai a 29 número de mortos em forte terremoto na Guatemala.",
     "",
 ]
 
@@ -142,3 +151,21 @@ def test_never_crashes_on_place_like_text(parts):
 def test_name_followed_by_a_word_that_folds_to_nothing():
     # Non-Latin words fold to an empty key; they must end the name, not crash the walk.
     assert [m.code for m in find_communes("à Nantes 日本 Saint 日本")] == ["44109"]
+
+
+@pytest.mark.parametrize(
+    ("post", "lang", "codes"),
+    [
+        ("Terremoto en Costa Rica, aviso de tsunami", "es", []),
+        ("URGENTE: TERREMOTO EN COSTA RICA", "es", []),
+        ("Bomb suspects lived in US at least 1 year", "en", []),
+        ("All schools open except for St Joseph's School", "en", []),
+        ("Flooding in Nantes this morning, roads closed", "en", ["44109"]),
+        ("First Paris, then Spain: another train crash", "en", ["75056"]),
+        ("El partido en Lyon fue anulado", "es", ["69123"]),
+        ("C'est beau la jeunesse #soupir", "fr", []),
+        ("Inondations #Cannes ce soir", "fr", ["06029"]),
+    ],
+)
+def test_language_of_the_post_raises_the_bar(post, lang, codes):
+    assert [m.code for m in find_communes(post, lang=lang)] == codes

@@ -52,6 +52,7 @@ STRICT_WORDS = _words("""
     sens flat pure cars cast cry cult cuts dry dunes fry gee germ iron island lent lie lies
     lure organ pace pact piano salon sees sore this trans baby beard brain busy don dance
     eve gene yves alex rene remy leon mathieu germaine julienne marin martin vincent
+    albert francois mary nicole raymond romain
     sainte saint bourg ay oo ur lys luc
     """)
 _STRONG_PREPOSITIONS = _words("a au aux en près pres depuis vers in at near around outside inside")
@@ -77,6 +78,13 @@ _SENTENCE_END = re.compile(r"[.!?…:\n]\s*$")
 _NUMBER_BEFORE = re.compile(r"\d[.,]$")
 _NUMBER_AFTER = re.compile(r"[.,]\d")
 _MAX_NAME_TOKENS = 8
+# Languages in which French place names are written as in French (regional languages, the
+# creoles of the overseas départements); "und" is a detector's "don't know".
+FRENCH_LIKE = _words("fr oc br ca eu co ht gcf gcr rcf und")
+_FOREIGN_BIG_CITY = 100_000
+_FOREIGN_HASHTAG_MIN = 20_000
+_POSSESSIVE_GAP = re.compile(r"(?:['’]s)? ")
+_NAME_GLUE = _words("saint sainte le la les l de d du des sur sous en et lès")
 # Trie end marker: "#" never survives folding, so no token can be mistaken for it.
 _END = "#"
 _BIG_CITY = 50_000
@@ -150,12 +158,17 @@ def _is_capitalised(raw: str) -> bool:
     return raw[:1].isupper()
 
 
-def _caps_uninformative(tokens: list[_Token]) -> bool:
-    words = [t.raw for t in tokens if t.raw[:1].isalpha() and len(t.raw) > 3]
-    if len(words) < 5:
+def _caps_uninformative(text: str, tokens: list[_Token]) -> bool:
+    """True for ALL CAPS or Title Case posts, where a capital says nothing about a name."""
+    words = [
+        t.raw
+        for t in tokens
+        if t.raw[:1].isalpha() and len(t.raw) > 3 and text[t.start - 1 : t.start] not in ("@", "#")
+    ]
+    if len(words) < 6:
         return False
     upper = sum(1 for w in words if w[:1].isupper())
-    return upper / len(words) > 0.6
+    return upper / len(words) > 0.75
 
 
 def _sentence_initial(text: str, start: int) -> bool:
@@ -173,14 +186,16 @@ def _area_codes(area: set[str] | None, gaz: Gazetteer) -> tuple[set[str], set[st
 
 
 class _Context:
-    def __init__(self, text: str, area: set[str] | None) -> None:
+    def __init__(self, text: str, area: set[str] | None, lang: str | None = None) -> None:
         self.text = text
+        base = (lang or "").split("-")[0].lower()
+        self.foreign = bool(base) and base not in FRENCH_LIKE
         self.matcher = _matcher()
         self.gaz = self.matcher.gaz
         self.area_communes, self.area_deps = _area_codes(area, self.gaz)
         self.has_area = bool(area)
         self.tokens = _tokens(text)
-        self.caps_uninformative = _caps_uninformative(self.tokens)
+        self.caps_uninformative = _caps_uninformative(text, self.tokens)
         self.postcodes = {
             t.raw
             for t in self.tokens
@@ -280,6 +295,41 @@ def _preposition(ctx: _Context, index: int) -> tuple[int, str | None, bool]:
     return 0, None, landmark
 
 
+def _inside_proper_noun(ctx: _Context, first: int, last: int) -> bool:
+    """A name between capitalised words belongs to a longer proper noun."""
+    tokens, text = ctx.tokens, ctx.text
+    shouting = tokens[last].raw.isupper() and len(tokens[last].raw) > 1
+    # In French capitals ("NANTES SOUS L'EAU") a run of capitals says nothing; in another
+    # language's post it is still "COSTA RICA".
+    glue = _POSSESSIVE_GAP.match(text, tokens[last].end)
+    if glue is not None and (ctx.foreign or not shouting):
+        k = last + 1
+        while k < len(tokens) and tokens[k].start < glue.end():
+            k += 1  # skip the "s" of "Joseph's"
+        if k < len(tokens) and tokens[k].start == glue.end():
+            nxt = tokens[k]
+            acronym = nxt.raw.isupper() and len(nxt.raw) > 1 and not tokens[last].raw.isupper()
+            if (
+                nxt.raw[:1].isupper()
+                and not acronym  # "Nantes SNCF"
+                and not _walk(ctx, k, None)  # "Nantes Saint-Nazaire": two places
+            ):
+                return True
+    if first > 0:
+        prev = tokens[first - 1]
+        gap = text[prev.end : tokens[first].start]
+        if (
+            gap in (" ", ". ")
+            and prev.raw[:1].isupper()
+            and prev.key not in _STRONG_PREPOSITIONS
+            and prev.key not in _WEAK_PREPOSITIONS
+            and prev.key not in _ARTICLE_CONTRACTIONS
+            and ((gap == ". " and len(prev.raw) == 1) or not _sentence_initial(text, prev.start))
+        ):
+            return True
+    return False
+
+
 def _decide(
     ctx: _Context, key: str, first: int, last: int, *, contraction: bool
 ) -> tuple[float, list[str]] | None:
@@ -339,14 +389,30 @@ def _decide(
     if prep:
         reasons.append(f"après « {prep_word} »")
 
+    if ctx.foreign and _inside_proper_noun(ctx, first, last):
+        return None  # "St Joseph's School", "De La Salle College"
     if n_words >= 2:
-        if not capital and prep == 0 and (n_words < 3 and len(key) < 12):
+        if not capital and prep == 0 and n_words < 3:
             return None
         conf = 0.8 if capital else 0.6
         conf += 0.1 if prep == 2 else (0.05 if prep == 1 else 0.0)
         reasons.append("nom composé" + (" avec majuscules" if capital else ""))
         return min(conf, 0.97), reasons
 
+    if not ctx.caps_uninformative and not contraction and _inside_proper_noun(ctx, first, last):
+        return None  # "Costa Rica", "Mary River", "Amy Cheong", "Santa Monica Bay"
+    if ctx.foreign and not ctx.key_in_area(key):
+        # In an English or Spanish post a one-word French name is usually a word of that
+        # language ("Costa", "Real", "Pray"): ask for a preposition or a big city.
+        if tier == 2:
+            return None  # "in US", "in His"
+        if capital and prep == 2:
+            reasons.append("message dans une autre langue, accepté après préposition")
+            return 0.6, reasons
+        if informative_caps and not initial and ctx.max_population(key) >= _FOREIGN_BIG_CITY:
+            reasons.append("message dans une autre langue, grande ville")
+            return 0.6, reasons
+        return None
     if first > 0 and not contraction and tokens[first - 1].key in ("la", "le", "les", "l"):
         # "la Bresle", "le Rhône": a river or a region, not the commune of that name.
         return None
@@ -405,16 +471,22 @@ def _walk(ctx: _Context, i: int, first_word: str | None) -> list[tuple[int, str]
 
 
 def find_communes(
-    text: str, *, area: set[str] | None = None, min_confidence: float = 0.35
+    text: str,
+    *,
+    area: set[str] | None = None,
+    lang: str | None = None,
+    min_confidence: float = 0.35,
 ) -> list[Match]:
     """Communes named in `text`, in order of appearance, one Match per distinct commune.
 
     `area` holds the activation's INSEE commune codes and/or département codes ("85",
     "2A", "974"); communes inside it win over their homonyms and are flagged `in_area`.
+    `lang` (ISO 639-1, e.g. from language detection): in a post that is not in French, a
+    one-word name needs stronger evidence.
     """
     if not text:
         return []
-    ctx = _Context(text, area)
+    ctx = _Context(text, area, lang)
     tokens = ctx.tokens
     results: list[Match] = []
     covered: list[tuple[int, int]] = []
@@ -457,6 +529,13 @@ def find_communes(
             continue
         best, entry, reasons, factor = resolved
         if tier == 2 and not ctx.in_area(best):
+            continue
+        # "#soupir", "#pray": a word, unless it is a big enough town to be tagged.
+        if (
+            not ctx.in_area(best)
+            and (tier > 0 or ctx.foreign)
+            and (tier == 2 or ctx.max_population(key) < _FOREIGN_HASHTAG_MIN)
+        ):
             continue
         conf = (0.85 if tier == 0 else 0.6) * factor
         reasons.insert(0, "mot-dièse")
@@ -513,16 +592,24 @@ def find_communes(
         communes = ctx.gaz.by_postcode(t.raw)
         if any(c.code in named for c in communes):
             continue
-        ordered = sorted(
-            communes, key=lambda c: (1 if ctx.in_area(c) else 0, c.population), reverse=True
-        )
-        best = ordered[0]
+        # A bare five-digit number is too often something else (an SMS donation number,
+        # an IBAN, "32000 from homes"): a postal code counts only next to a word of one
+        # of its communes' names ("Talmont 85440") or inside the activation's area.
+        near = {tokens[k].key for k in (idx - 2, idx - 1, idx + 1, idx + 2) if 0 <= k < len(tokens)}
+        named_near = [c for c in communes if near & (set(fold(c.name).split()) - _NAME_GLUE)]
+        in_area = [c for c in communes if ctx.in_area(c)]
+        pool = named_near or in_area
+        if not pool:
+            continue
+        best = max(pool, key=lambda c: (1 if ctx.in_area(c) else 0, c.population))
         reasons = [f"code postal {t.raw}"]
-        if len(ordered) > 1:
-            reasons.append(f"partagé par {len(ordered)} communes, choisie la plus peuplée")
+        if named_near:
+            reasons.append(f"à côté d'un mot du nom « {best.name} »")
+        if len(pool) > 1:
+            reasons.append(f"partagé par {len(pool)} communes, choisie la plus peuplée")
             conf = 0.45
         else:
-            conf = 0.6
+            conf = 0.6 if named_near else 0.5
         emit(best, t.start, t.end, conf, "postcode", reasons)
 
     # One match per commune: keep the most confident mention.

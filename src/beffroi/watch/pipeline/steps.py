@@ -18,7 +18,10 @@ class Geocoder:
         area_deps = {a for a in self.area or () if len(a) in (2, 3)}
         for item in items:
             matches: list[Match] = find_communes(
-                item.clean_text or item.text, area=self.area, min_confidence=self.min_confidence
+                item.clean_text or item.text,
+                area=self.area,
+                lang=item.lang if item.lang_from else None,
+                min_confidence=self.min_confidence,
             )
             if item.post.coordinates is not None:
                 lat, lon = item.post.coordinates
