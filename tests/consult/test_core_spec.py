@@ -113,7 +113,7 @@ def test_invalid_specs_name_the_field(mutate: Any, needle: str) -> None:
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-    max_leaves=20,
+    max_leaves=8,
 )
 
 

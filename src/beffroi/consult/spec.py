@@ -213,6 +213,22 @@ def _req(d: dict[str, Any], key: str, typ: type | tuple[type, ...], where: str) 
     return value
 
 
+def _text(d: dict[str, Any], key: str, default: str, where: str) -> str:
+    value = d.get(key, default)
+    if not isinstance(value, str):
+        raise SpecError(f"{where}.{key}: texte attendu")
+    return value
+
+
+def _list(d: dict[str, Any], key: str) -> list[Any]:
+    value = d.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SpecError(f"{key}: liste attendue")
+    return value
+
+
 def _code(value: Any, where: str) -> str:
     if not isinstance(value, str) or not CODE_RE.match(value):
         raise SpecError(
@@ -320,7 +336,7 @@ def spec_from_dict(
                 if ocode in opt_seen:
                     raise SpecError(f"{where}: option « {ocode} » en double")
                 opt_seen.add(ocode)
-                options.append(Option(ocode, str(od.get("label", ocode))))
+                options.append(Option(ocode, _text(od, "label", ocode, f"{where}.options[{j}]")))
             if len(options) < 2:
                 raise SpecError(f"{where}: au moins deux options")
         max_choices = qd.get("max_choices")
@@ -339,7 +355,7 @@ def spec_from_dict(
             Question(
                 code=code,
                 kind=kind,
-                label=str(qd.get("label", code)),
+                label=_text(qd, "label", code, where),
                 options=tuple(options),
                 required=bool(qd.get("required", False)),
                 per_row=bool(qd.get("per_row", False)),
@@ -370,7 +386,7 @@ def spec_from_dict(
 
     segments: list[Segment] = []
     seg_seen: set[str] = set()
-    for i, sd in enumerate(data.get("segments") or []):
+    for i, sd in enumerate(_list(data, "segments")):
         where = f"segments[{i}]"
         if not isinstance(sd, dict):
             raise SpecError(f"{where}: objet attendu")
@@ -382,10 +398,10 @@ def spec_from_dict(
         electorate = _int(sd, "electorate", None, where)
         if electorate < 0:
             raise SpecError(f"{where}.electorate: doit être positif ou nul")
-        segments.append(Segment(scode, str(sd.get("label", scode)), electorate))
+        segments.append(Segment(scode, _text(sd, "label", scode, where), electorate))
 
     rules: list[Rule] = []
-    for i, ru in enumerate(data.get("rules") or []):
+    for i, ru in enumerate(_list(data, "rules")):
         where = f"rules[{i}]"
         if not isinstance(ru, dict):
             raise SpecError(f"{where}: objet attendu")
@@ -402,7 +418,7 @@ def spec_from_dict(
                 code=rcode,
                 params=params,
                 added_after_opening=bool(ru.get("added_after_opening", False)),
-                label=str(ru.get("label", "")),
+                label=_text(ru, "label", "", where),
             )
         )
 
@@ -417,7 +433,7 @@ def spec_from_dict(
     return Spec(
         id=cid,
         title=str(_req(data, "title", str, "consultation")),
-        description=str(data.get("description", "")),
+        description=_text(data, "description", "", "consultation"),
         opens=opens,
         closes=closes,
         access=access,
