@@ -278,3 +278,15 @@ def test_rate_limit_pause_requested_by_the_instance(fake_mastodon, pseudonymise,
     error = next(s for s in statuses if s.state == "error")
     assert error.message.startswith("L'instance 127.0.0.1 limite le nombre de requêtes")
     assert 80 <= error.retry_in <= 90
+
+
+def test_reblog_points_to_the_original(pseudonymise, status) -> None:
+    src = source("https://piaille.invalid", pseudonymise)
+    original = status(5, "Digue rompue à Aramon", acct="prefet30@social.invalid")
+    boost = status(9, "", acct="relais", reblog=original, content="")
+    post = src.to_post(boost, "public")
+    assert isinstance(post, RawPost)
+    assert post.external_id == "9" and post.repost_of == "5"
+    assert post.text == "Digue rompue à Aramon #inondation"
+    assert post.author_key == pseudonymise("prefet30@social.invalid")
+    assert post.to_dict()["created_at"] == "2026-11-23T03:00:05+00:00"

@@ -339,3 +339,63 @@ def test_stream_reports_progress_periodically(recorder) -> None:
         and progress[-1].message == f"En écoute : {counts[-1]} messages reçus."
     )
     assert recorder.statuses[-1].state == "done" and recorder.statuses[-1].posts == 20
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(min_value=0, max_value=30),
+    drops=st.lists(st.integers(min_value=0, max_value=8), max_size=6),
+    kills=st.lists(st.integers(min_value=1, max_value=10), max_size=3),
+    batch_max=st.integers(min_value=1, max_value=5),
+)
+def test_property_streams_survive_drops_and_restarts_exactly_once(
+    n, drops, kills, batch_max
+) -> None:
+    """A stream that drops after any number of items, resumes inclusively (the
+    last item comes again, like Jetstream's cursor), and a worker killed at
+    any commit: each post still arrives once, in order."""
+    schedule = list(drops)
+
+    class Cursor:
+        kind: ClassVar[str] = "cursor"
+        source_id = "c"
+        finite = True
+
+        def stream(self, checkpoint: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+            start = max(0, checkpoint.get("next", 0) - 1)  # inclusive resume
+            drop_after = schedule.pop(0) if schedule else None
+            yield None, checkpoint
+            for sent, i in enumerate(range(start, n)):
+                if drop_after is not None and sent == drop_after:
+                    raise SourceError("coupure")
+                yield post(i), {"next": i + 1}
+                if i % 3 == 0:
+                    yield None, {"next": i + 1}
+
+    delivered: list[str] = []
+    persisted: dict[str, Any] = {"checkpoint": None}
+
+    def make_sink(kill_after: int | None, stop: threading.Event) -> Any:
+        commits = {"n": 0}
+
+        def sink(posts: list[RawPost], checkpoint: dict[str, Any]) -> None:
+            delivered.extend(p.external_id for p in posts)
+            persisted["checkpoint"] = json.loads(json.dumps(checkpoint))
+            commits["n"] += 1
+            if kill_after is not None and commits["n"] >= kill_after:
+                stop.set()
+
+        return sink
+
+    for kill_after in [*kills, None]:
+        stop = threading.Event()
+        run_source(
+            Cursor(),
+            persisted["checkpoint"],
+            make_sink(kill_after, stop),
+            stop_event=stop,
+            sleep=lambda s: None,
+            batch_max=batch_max,
+            batch_wait=60,
+        )
+    assert delivered == [str(i) for i in range(n)]
