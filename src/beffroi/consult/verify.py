@@ -245,7 +245,12 @@ class _EntryChecks:
                 if self.progress:
                     self.progress(min(total, (k + 1) * CHUNK), total)
         finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+            self.pool = None
 
 
 # -- whole-bundle checks ---------------------------------------------------------------
@@ -432,6 +437,23 @@ def verify_bundle(
     report.stats["spec_hash"] = sh
 
     checks = _EntryChecks(spec, consultation, raw.members["ballots.jsonl"], workers, progress)
+    try:
+        return _verify_rest(spec, consultation, raw, records, journal, published, checks, report)
+    finally:
+        checks.close()
+
+
+def _verify_rest(
+    spec: Spec,
+    consultation: dict[str, Any],
+    raw: Any,
+    records: list[Any],
+    journal: list[Any],
+    published: Any,
+    checks: _EntryChecks,
+    report: Report,
+) -> Report:
+    sh = spec_hash(spec)
     try:
         entries = parse_jsonl("ballots.jsonl", raw.members["ballots.jsonl"])
     except BundleError as exc:
