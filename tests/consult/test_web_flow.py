@@ -348,3 +348,38 @@ def test_live_audit_flags_a_burst(org, monkeypatch):
     assert tasks.live_audit(c) == 0  # flags are not raised twice
     assert live.results(c)["exclusions_by_rule"]["integrity_flag"] == added
     assert verify_bundle(live.bundle(c)).ok
+
+
+def test_submit_never_crashes_on_arbitrary_json(client, mixed):
+    """Fuzz: whatever JSON arrives, the answer is a clear refusal, never a 500."""
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hsettings
+    from hypothesis import strategies as st
+
+    c, private = mixed
+    good = signed_payload(c, private[0].code, {"satisfaction": 3}, ROWS, 5)
+    leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+    values = st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+        ),
+        max_leaves=8,
+    )
+    keys = st.sampled_from(sorted(good["ballot"]))
+
+    @hsettings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(key=keys, value=values, signature=st.none() | st.text(max_size=130) | values)
+    def check(key, value, signature):
+        ballot = dict(good["ballot"])
+        ballot[key] = value
+        resp = post(client, c.cid, {"ballot": ballot, "signature": signature})
+        assert resp.status_code in (200, 400), resp.content
+        if resp.status_code == 400:
+            assert resp.json()["message"]
+
+    check()
+    raw = client.post(
+        reverse("consult-submit", args=[c.cid]), data=b"\xff{", content_type="application/json"
+    )
+    assert raw.status_code == 400 and "illisible" in raw.json()["message"]

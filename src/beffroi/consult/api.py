@@ -37,8 +37,10 @@ from beffroi.consult.ballot import (
     MalformedBallot,
     WrongConsultation,
     check_shape,
+    signed_bytes,
     verify_signature,
 )
+from beffroi.consult.canonical import CanonicalError
 from beffroi.consult.models import Consultation, Status
 from beffroi.consult.spec import Question, Spec, format_time, spec_from_dict
 from beffroi.core import throttle
@@ -264,7 +266,7 @@ async def submit(request: HttpRequest, cid: str) -> HttpResponse:
     try:
         if signature is not None and not isinstance(signature, str):
             raise MalformedBallot("Signature : texte hexadécimal attendu.")
-        check_shape(ballot)
+        check_shape(ballot, encode=False)  # signed_bytes below encodes it once
         if ballot["consultation"] != spec.id:
             raise WrongConsultation("Ce bulletin est destiné à une autre consultation.")
         if ballot["spec_hash"] != frozen_hash:
@@ -273,8 +275,11 @@ async def submit(request: HttpRequest, cid: str) -> HttpResponse:
                 "rechargez la page."
             )
         keyed = ballot["public_key"] is not None
+        body_bytes = signed_bytes(ballot)
         if keyed and signature is not None:
-            verify_signature(ballot, signature)
+            verify_signature(ballot, signature, signed=body_bytes)
+    except CanonicalError as exc:
+        return _refuse("malformed", f"Bulletin non encodable : {exc}")
     except BallotError as exc:
         return _refuse(exc.code, exc.message)
     p = pseudonyms(request)
@@ -289,6 +294,7 @@ async def submit(request: HttpRequest, cid: str) -> HttpResponse:
         addr=p.address,
         ua=p.user_agent,
         signature_checked=keyed and signature is not None,
+        signed=body_bytes,
     )
     if group_commit():
         outcome = await live.COMMITTER.submit(cid, item)
