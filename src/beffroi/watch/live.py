@@ -38,14 +38,16 @@ def sse_response(
     request: HttpRequest,
     version: Callable[[], str],
     *,
-    poll: float = POLL_SECONDS,
-    wsgi_max: float = WSGI_MAX,
+    poll: float | None = None,
+    wsgi_max: float | None = None,
 ) -> StreamingHttpResponse:
     """A text/event-stream that emits ``change`` whenever ``version()`` changes.
 
     The first event is sent at once so a client that reconnects catches up.
     """
     content: AsyncIterator[str] | Iterator[str]
+    poll = POLL_SECONDS if poll is None else poll
+    wsgi_max = WSGI_MAX if wsgi_max is None else wsgi_max
     if isinstance(request, ASGIRequest):
         content = _async_stream(version, poll)
     else:

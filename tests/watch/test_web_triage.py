@@ -1,0 +1,347 @@
+"""Triage room and main courante through the web endpoints."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from beffroi.core.models import JournalEntry
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    # Argon2 costs seconds per account on a busy CI machine; these tests are not about it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def room(org, members):
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card
+
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
+    )
+    now = timezone.now()
+    cards = [
+        Card.objects.create(
+            activation=activation,
+            group_id=f"g{i}",
+            source_kind=kind,
+            external_id=str(i),
+            text=text,
+            posted_at=now,
+            priority=prio,
+            lang=lang,
+            commune_code=code,
+            commune_name=name,
+            info_type=itype,
+        )
+        for i, (text, prio, lang, code, name, itype, kind) in enumerate(
+            [
+                (
+                    "Coincés sur le toit à Luçon",
+                    0.9,
+                    "fr",
+                    "85128",
+                    "Luçon",
+                    "Affected individuals",
+                    "mastodon",
+                ),
+                (
+                    "Route coupée à Chasnais",
+                    0.6,
+                    "fr",
+                    "85054",
+                    "Chasnais",
+                    "Infrastructure and utilities",
+                    "rss",
+                ),
+                ("Thoughts with everyone", 0.1, "en", "", "", "Sympathy and support", "bluesky"),
+            ]
+        )
+    ]
+    return activation, cards
+
+
+def _u(name, org, activation, **kw):
+    return reverse(name, kwargs={"org": org.slug, "activation_id": activation.pk, **kw})
+
+
+def test_queue_is_ordered_by_priority_and_filtered(client, members, org, room):
+    activation, cards = room
+    client.force_login(members["volunteer"])
+    data = client.get(_u("watch-queue", org, activation)).json()
+    assert [c["id"] for c in data["cards"]] == [cards[0].pk, cards[1].pk, cards[2].pk]
+    assert data["total"] == 3
+    for params, expected in [
+        ({"commune": "85054"}, [cards[1].pk]),
+        ({"commune": "luçon"}, [cards[0].pk]),
+        ({"lang": "en"}, [cards[2].pk]),
+        ({"source": "rss"}, [cards[1].pk]),
+        ({"type": "Affected individuals"}, [cards[0].pk]),
+    ]:
+        got = client.get(_u("watch-queue", org, activation), params).json()["cards"]
+        assert [c["id"] for c in got] == expected, params
+
+
+def test_claim_is_exclusive_until_released_or_stale(client, members, org, room):
+    from beffroi.core import actions as core_actions
+    from beffroi.core.models import Role
+    from beffroi.watch.models import Card
+
+    activation, cards = room
+    other = core_actions.create_account("veilleuse", "pw-test-123456")
+    core_actions.set_role(other, org, Role.VOLUNTEER, actor=members["coordinator"])
+    card = cards[0]
+    claim = _u("watch-card-claim", org, activation, card_id=card.pk)
+    client.force_login(members["volunteer"])
+    assert client.post(claim).json()["ok"]
+    client.force_login(other)
+    refused = client.post(claim)
+    assert refused.status_code == 409 and "déjà prise" in refused.json()["error"]
+    queue = client.get(_u("watch-queue", org, activation)).json()["cards"]
+    shown = next(c for c in queue if c["id"] == card.pk)
+    assert shown["claimed"] and not shown["mine"] and shown["claimed_by"] == "volunteer"
+    # Deciding someone else's card is refused as well, and changes nothing.
+    decide = _u("watch-card-decide", org, activation, card_id=card.pk)
+    assert client.post(decide, {"decision": "relevant"}).status_code == 409
+    assert Card.objects.get(pk=card.pk).decision == ""
+    # An abandoned claim can be taken over.
+    Card.objects.filter(pk=card.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
+    assert client.post(claim).json()["ok"]
+    assert Card.objects.get(pk=card.pk).claimed_by == other
+    client.force_login(members["volunteer"])
+    release = _u("watch-card-release", org, activation, card_id=card.pk)
+    assert client.post(release).status_code == 409  # not theirs any more
+    client.force_login(other)
+    assert client.post(release).json()["ok"]
+    assert Card.objects.get(pk=card.pk).claimed_by is None
+
+
+def test_conditional_update_admits_one_winner(members, org, room):
+    """The claim is one UPDATE … WHERE claimed_by IS NULL: whoever runs second
+    matches no row, whatever they read before."""
+    from beffroi.core import actions as core_actions
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card
+
+    _activation, cards = room
+    other = core_actions.create_account("veilleuse", "pw-test-123456")
+    stale_copy = Card.objects.get(pk=cards[1].pk)  # both read "free"
+    actions.claim(cards[1], actor=members["volunteer"])
+    with pytest.raises(actions.ActionError):
+        actions.claim(stale_copy, actor=other)
+    assert JournalEntry.objects.filter(action="watch.card.claim").count() == 1
+
+
+def test_decision_is_journaled_with_notes_and_evidence(client, members, org, room):
+    from beffroi.watch.models import Card, CardDecision
+
+    activation, cards = room
+    client.force_login(members["volunteer"])
+    card = cards[0]
+    client.post(_u("watch-card-claim", org, activation, card_id=card.pk))
+    res = client.post(
+        _u("watch-card-decide", org, activation, card_id=card.pk),
+        {
+            "decision": "to_verify",
+            "notes": "photo à recouper",
+            "evidence": "https://example.org/photo\nhttps://example.org/carte",
+        },
+    )
+    assert res.json()["ok"]
+    card = Card.objects.get(pk=card.pk)
+    assert (card.state, card.decision, card.claimed_by_id) == ("decided", "to_verify", None)
+    assert card.evidence == ["https://example.org/photo", "https://example.org/carte"]
+    entry = JournalEntry.objects.filter(action="watch.card.decide").get()
+    assert entry.reason == "photo à recouper" and entry.data["decision"] == "to_verify"
+    assert CardDecision.objects.filter(card=card).count() == 1
+    # Gone from the queue.
+    ids = [c["id"] for c in client.get(_u("watch-queue", org, activation)).json()["cards"]]
+    assert card.pk not in ids
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"decision": "peut-être"}, "Décision inconnue"),
+        ({"decision": "relevant", "evidence": "javascript:alert(1)"}, "Lien de preuve invalide"),
+    ],
+)
+def test_bad_decisions_are_refused_in_french(client, members, org, room, data, message):
+    from beffroi.watch.models import Card
+
+    activation, cards = room
+    client.force_login(members["volunteer"])
+    res = client.post(_u("watch-card-decide", org, activation, card_id=cards[0].pk), data)
+    assert res.status_code == 400 and message in res.json()["error"]
+    assert Card.objects.get(pk=cards[0].pk).decision == ""
+    assert not JournalEntry.objects.filter(action="watch.card.decide").exists()
+
+
+def test_escalation_reaches_the_main_courante(client, members, org, room):
+    from beffroi.watch.models import Card, LogEntry
+
+    activation, cards = room
+    client.force_login(members["volunteer"])
+    res = client.post(
+        _u("watch-card-escalate", org, activation, card_id=cards[0].pk),
+        {"category": "personnes", "text": "Famille sur le toit, rue des Halles"},
+    )
+    assert res.json() == {"ok": True, "entry": 1}
+    entry = LogEntry.objects.get()
+    assert (entry.text, entry.commune_name, entry.channel) == (
+        "Famille sur le toit, rue des Halles",
+        "Luçon",
+        "reseaux-sociaux",
+    )
+    assert entry.for_partners and Card.objects.get(pk=cards[0].pk).state == "escalated"
+    again = client.post(
+        _u("watch-card-escalate", org, activation, card_id=cards[0].pk), {"category": "personnes"}
+    )
+    assert again.status_code == 409
+    # A later decision on the card updates the line's verification.
+    client.post(
+        _u("watch-card-decide", org, activation, card_id=cards[0].pk), {"decision": "verified"}
+    )
+    assert LogEntry.objects.get().verification == "verified"
+    client.force_login(members["partner"])
+    page = client.get(_u("watch-courante", org, activation)).content.decode()
+    assert "Famille sur le toit" in page and "Vérifié" in page
+
+
+def test_manual_entries_status_search_and_numbering(client, members, org, room):
+    from beffroi.watch.models import LogEntry, LogUpdate
+
+    activation, _cards = room
+    client.force_login(members["volunteer"])
+    add = _u("watch-courante-add", org, activation)
+    client.post(
+        add,
+        {
+            "text": "Appel mairie : gymnase ouvert",
+            "channel": "telephone",
+            "category": "officiel",
+            "commune_code": "85128",
+            "for_partners": "on",
+        },
+    )
+    client.post(
+        add, {"text": "Observation : pont submergé", "channel": "observation", "category": "routes"}
+    )
+    bad = client.post(
+        add,
+        {"text": "x", "channel": "telephone", "category": "autre", "commune_code": "99999"},
+        follow=True,
+    )
+    assert "Commune inconnue" in bad.content.decode()
+    entries = LogEntry.objects.order_by("number")
+    assert [e.number for e in entries] == [1, 2]
+    assert entries[0].commune_name == "Luçon" and not entries[1].for_partners
+    client.post(
+        _u("watch-courante-status", org, activation, entry_id=entries[0].pk),
+        {"status": "clos", "note": "fermé à 18 h"},
+    )
+    assert LogEntry.objects.get(number=1).status == "clos"
+    assert LogUpdate.objects.get().note == "fermé à 18 h"
+    page = client.get(_u("watch-courante", org, activation), {"q": "pont"}).content.decode()
+    assert "pont submergé" in page and "gymnase" not in page
+    page = client.get(_u("watch-courante", org, activation), {"statut": "clos"}).content.decode()
+    assert "gymnase" in page and "pont submergé" not in page
+
+
+def test_exports_parse(client, members, org, room):
+    from odf.opendocument import load
+    from odf.table import TableRow
+    from openpyxl import load_workbook
+
+    from beffroi.watch import actions
+
+    activation, _cards = room
+    actions.add_log_entry(
+        activation,
+        actor=members["coordinator"],
+        text='=HYPERLINK("x")',
+        channel="autre",
+        category="autre",
+    )
+    actions.add_log_entry(
+        activation,
+        actor=members["coordinator"],
+        text="Digue rompue, Aiguillon",
+        channel="observation",
+        category="degats",
+    )
+    client.force_login(members["partner"])
+    get = lambda fmt: client.get(_u("watch-courante-export", org, activation, fmt=fmt))  # noqa: E731
+    res = get("csv")
+    assert res["Content-Disposition"].startswith('attachment; filename="main-courante-crue-')
+    rows = list(csv.reader(io.StringIO(res.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "N°" and [r[0] for r in rows[1:]] == ["1", "2"]
+    assert rows[1][6] == '\'=HYPERLINK("x")'  # never a formula in the crisis cell's sheet
+    wb = load_workbook(io.BytesIO(get("xlsx").content))
+    values = list(wb.active.iter_rows(values_only=True))
+    assert values[1][0] == "N°" and values[3][6] == "Digue rompue, Aiguillon"
+    assert wb.active.cell(row=3, column=7).data_type == "s"
+    doc = load(io.BytesIO(get("ods").content))
+    assert len(doc.spreadsheet.getElementsByType(TableRow)) == 4
+    pdf = get("pdf")
+    assert pdf.content.startswith(b"%PDF") and pdf["Content-Type"] == "application/pdf"
+    assert get("exe").status_code == 404
+
+
+def test_event_stream_announces_changes(client, members, org, room, monkeypatch):
+    from beffroi.watch import live
+
+    activation, _cards = room
+    monkeypatch.setattr(live, "WSGI_MAX", 0.3)
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.05)
+    client.force_login(members["volunteer"])
+    res = client.get(_u("watch-triage-stream", org, activation))
+    assert res["Content-Type"] == "text/event-stream" and not res.is_async
+    body = b"".join(res.streaming_content).decode()
+    assert body.startswith("retry: ") and body.count("event: change") == 1
+    client.force_login(members["partner"])
+    assert client.get(_u("watch-triage-stream", org, activation)).status_code == 403
+    res = client.get(_u("watch-courante-stream", org, activation))
+    assert "event: change" in b"".join(res.streaming_content).decode()
+
+
+def test_activation_form_and_sources_form(client, members, org):
+    from beffroi.watch.models import Activation, Source
+
+    client.force_login(members["coordinator"])
+    res = client.post(
+        reverse("watch-activation-new", args=[org.slug]),
+        {
+            "name": "Tempête Ciarán",
+            "event_type": "tempete",
+            "area": "29, 22 56",
+            "keywords": "fr: tempête, #Ciaran\nen: storm",
+        },
+    )
+    activation = Activation.objects.get()
+    assert res.status_code == 302 and activation.area == ["29", "22", "56"]
+    assert activation.keywords == {"fr": ["tempête", "#Ciaran"], "en": ["storm"]}
+    bad = client.post(
+        reverse("watch-activation-new", args=[org.slug]),
+        {"name": "x", "event_type": "tempete", "area": "2A999"},
+    )
+    assert "Commune inconnue" in bad.content.decode()
+    sources = reverse("watch-sources", args=[org.slug, activation.pk])
+    page = client.get(sources, {"type": "mastodon"}).content.decode()
+    assert "Instance" in page and "Mots-dièse" in page
+    res = client.post(sources, {"kind": "rss", "name": "Vigicrues", "url": "pas une adresse"})
+    assert res.status_code == 200 and not Source.objects.exists()
+    res = client.post(
+        sources, {"kind": "rss", "name": "Vigicrues", "url": "https://www.vigicrues.gouv.fr/rss"}
+    )
+    assert res.status_code == 302 and Source.objects.get().kind == "rss"
+    status = client.get(reverse("watch-sources-status", args=[org.slug, activation.pk])).json()
+    assert status["sources"][0]["message"] == "En attente du worker."
