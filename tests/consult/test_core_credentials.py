@@ -203,3 +203,14 @@ def test_cli_generate_refuses_bad_arguments(
     with pytest.raises(SystemExit):
         cli_main([*base, "--segments", "A1=deux"])
     assert not (tmp_path / "o").exists()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300))
+def test_fuzz_public_list_reader_raises_only_value_error(text: str) -> None:
+    try:
+        keys = read_public_jsonl(text)
+    except ValueError as exc:
+        assert "ligne" in str(exc)
+    else:
+        assert all(len(k.public_key) == 64 for k in keys)

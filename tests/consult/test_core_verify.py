@@ -328,3 +328,14 @@ def test_any_field_replaced_by_any_json_fails_cleanly(i: int, field: str, value:
     target[key] = value
     report = verify_bundle(with_entries(entries))
     assert not report.ok
+
+
+def test_report_caps_the_list_but_counts_everything() -> None:
+    from beffroi.consult.verify import MAX_LISTED, Report
+
+    r = Report()
+    for k in range(MAX_LISTED + 7):
+        r.fail(f"anomalie {k}")
+    assert not r.ok
+    assert len(r.lines()) == MAX_LISTED + 1
+    assert r.lines()[-1] == "… et 7 autre(s) anomalie(s)"
