@@ -62,6 +62,13 @@ def prepare(tmp: str, n: int) -> list[bytes]:
     return [json.dumps(b).encode() for b in prepare_signed_load(org, CID, n)]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to separate the server's
+    cost per ballot from the machine's other load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_server(tmp: str, port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "beffroi.cli", "serve", "--port", str(port)],
@@ -159,11 +166,14 @@ def main() -> int:
                 )
                 for i in range(args.clients)
             ]
+            cpu0 = cpu_seconds(server.pid)
             for p in procs:
                 p.start()
             results = [out.get() for _ in procs]
             for p in procs:
                 p.join()
+            server_cpu = cpu_seconds(server.pid) - cpu0
+            load = os.getloadavg()[0]
         finally:
             server.terminate()
             server.wait(10)
@@ -187,6 +197,13 @@ def main() -> int:
             f"(target p99 ≤ 200 ms: {'met' if pct(0.99) <= 200 else 'NOT met'})"
         )
         print(f"refused or failed: {errors or 'none'}")
+        if lat:
+            per = server_cpu / len(lat) * 1000
+            print(
+                f"server CPU: {server_cpu:.1f} s for {len(lat)} ballots = {per:.2f} ms/ballot "
+                f"(one core at that cost: {1000 / per:.0f} ballots/s); "
+                f"machine load average {load:.1f} on {os.cpu_count()} cores"
+            )
         from beffroi.consult import live
         from beffroi.consult.models import BoardEntry, Consultation
         from beffroi.consult.verify import verify_bundle

@@ -159,7 +159,7 @@ def consult_import(request: HttpRequest, cid: str) -> HttpResponse:
     c = _get(request, cid)
     form = CredentialsImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("Choisissez le fichier public.jsonl à importer."))
+        messages.error(request, _("Choisissez le fichier cles-publiques.jsonl à importer."))
         return redirect("consult-detail", c.organisation.slug, c.cid)
     raw = form.cleaned_data["public_list"].read()
     try:
