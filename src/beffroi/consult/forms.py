@@ -166,7 +166,10 @@ QuestionFormSet = forms.formset_factory(QuestionForm, extra=2, can_delete=True)
 
 class CredentialsImportForm(forms.Form):
     public_list = forms.FileField(
-        label=_("Liste des clés publiques (cles-publiques.jsonl de « beffroi credentials generate »)")
+        label=_("Liste des clés publiques (cles-publiques.jsonl)"),
+        help_text=_(
+            "Le fichier que remet l'autorité de délivrance (beffroi credentials generate)."
+        ),
     )
 
 
