@@ -186,10 +186,17 @@ def test_rare_exact_duplicates() -> None:
         rows[i].update({c: "3" for c in cols})
     _, sc = _run(rows)
     assert set(np.flatnonzero(sc.flagged).tolist()) == {0, 1, 2, 3, 4}
+    # Near-duplicates: all answers equal but one.
+    for i in range(10, 14):
+        rows[i].update({c: "2" for c in cols})
+        rows[i][cols[0]] = str(i - 10)
+    a2, sc2 = _run(rows)
+    assert set(np.flatnonzero(sc2.flagged).tolist()) == {0, 1, 2, 3, 4, 10, 11, 12, 13}
+    assert "sauf une case" in " ".join(d.reasons_for(a2, sc2, 11))
     # A short questionnaire repeats itself honestly: not evidence.
     short = [{"id": str(i), "Q": str(i % 2), "R": "x"} for i in range(300)]
-    _, sc2 = _run(short)
-    assert sc2.flagged.sum() == 0
+    _, sc3 = _run(short)
+    assert sc3.flagged.sum() == 0
 
 
 def test_scores_in_unit_interval_and_no_times() -> None:

@@ -526,23 +526,55 @@ def _duplicates(
         return strength, reason, texts
     mat = np.stack(cols, axis=1).astype(np.int64)
     answered = (mat >= 0).sum(axis=1)
-    logp = np.zeros(n)
-    for j in range(mat.shape[1]):
+    m = mat.shape[1]
+    logp_col = np.zeros((n, m))
+    for j in range(m):
         v = mat[:, j] + 1
         freq = np.bincount(v) / n
-        logp += np.log(freq[v])
-    _, inv, cnt = np.unique(mat, axis=0, return_inverse=True, return_counts=True)
-    inv = inv.ravel()
-    k = cnt[inv]
-    expected = n * np.exp(logp)
-    # Probability of seeing k or more copies of this vector by chance.
-    p = stats.poisson.sf(k - 1, expected)
-    hit = (k >= 3) & (p * len(cnt) < 1e-6) & (answered >= _MIN_DUP_COLUMNS)
-    if hit.any():
+        logp_col[:, j] = np.log(freq[v])
+    logp = logp_col.sum(axis=1)
+    # Vectors are compared through a polynomial hash (mod 2^64 wrap-around); masking
+    # one column gives the "all but one answer equal" groups of near-duplicates.
+    rng = np.random.default_rng(12345)
+    weights = rng.integers(1, 2**62, m, dtype=np.int64) | 1
+    with np.errstate(over="ignore"):
+        terms = (mat + 2) * weights
+        full = terms.sum(axis=1)
+    hit_exact = _rare_groups(full, logp, n, answered >= _MIN_DUP_COLUMNS)
+    hit_near = np.zeros(n, dtype=bool)
+    for j in range(m):
+        with np.errstate(over="ignore"):
+            masked = full - terms[:, j]
+        ok = (answered - (mat[:, j] >= 0)) >= _MIN_DUP_COLUMNS
+        hit_near |= _rare_groups(masked, logp - logp_col[:, j], n, ok, tests=m)
+    hit_near &= ~hit_exact
+    if hit_exact.any():
         texts.append("réponse identique à plusieurs autres, ce que le hasard n'explique pas")
-        strength[hit] = 0.6
-        reason[hit] = 0
+        strength[hit_exact] = 0.6
+        reason[hit_exact] = len(texts) - 1
+    if hit_near.any():
+        texts.append(
+            "réponse identique à plusieurs autres sauf une case, ce que le hasard n'explique pas"
+        )
+        strength[hit_near] = 0.5
+        reason[hit_near] = len(texts) - 1
     return strength, reason, texts
+
+
+def _rare_groups(
+    key: np.ndarray, logp: np.ndarray, n: int, ok: np.ndarray, tests: int = 1
+) -> np.ndarray:
+    """Rows whose group (same key) is far larger than its probability allows."""
+    _, inv, cnt = np.unique(key, return_inverse=True, return_counts=True)
+    k = cnt[inv.ravel()]
+    expected = n * np.exp(logp)
+    cand = (k >= 3) & ok
+    hit = np.zeros(n, dtype=bool)
+    if cand.any():
+        # Probability of k or more copies by chance, corrected for the number of groups.
+        p = stats.poisson.sf(k[cand] - 1, expected[cand])
+        hit[cand] = p * len(cnt) * tests < 1e-6
+    return hit
 
 
 # --------------------------------------------------------------------------- analysis
