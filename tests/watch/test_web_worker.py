@@ -21,10 +21,15 @@ def _closed_port() -> int:
 
 
 def _wait(predicate, timeout=30.0):
+    from django.db import OperationalError
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return True
+        try:
+            if predicate():
+                return True
+        except OperationalError:
+            pass  # in-memory test database: tables lock across threads; try again
         time.sleep(0.1)
     return False
 

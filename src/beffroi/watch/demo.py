@@ -1,0 +1,72 @@
+"""Demo content of the watch room (called by ``beffroi demo``; idempotent).
+
+An exercise activation replays the 2013 Alberta floods from CrisisLexT26 at
+×60 through the replay source, so a newcomer sees the queue fill as soon as
+the worker runs; a first line in the main courante and a partner link show
+the rest of the room.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+
+from beffroi.core.models import Organisation
+from beffroi.watch import actions
+from beffroi.watch.models import Activation, EventType
+
+NAME = "Exercice — crue (rejeu CrisisLex : Alberta 2013)"
+EVENT = "2013_Alberta_floods"
+SPEED = 60.0
+# Nights and lulls of the collection are shortened to 5 minutes of data time
+# (5 s at ×60), so the demo never looks stuck.
+MAX_GAP = 300.0
+
+
+def dataset_path() -> Path:
+    root = Path(__file__).resolve().parents[3]
+    folder = (root.parent / "shared" / "data" / "crisislex" / "CrisisLexT26" / EVENT).resolve()
+    return folder / f"{EVENT}-tweets_labeled.csv"
+
+
+def load(org: Organisation) -> Iterator[str]:
+    activation = Activation.objects.filter(organisation=org, name=NAME).first()
+    if activation is not None:
+        n = activation.sources.count()
+        yield f"watch demo: activation '{NAME}' already there ({n} source(s))"
+        return
+    User = get_user_model()
+    coordinator = (
+        User.objects.filter(memberships__organisation=org, memberships__role="coordinator")
+        .order_by("pk")
+        .first()
+    )
+    activation = actions.create_activation(
+        org,
+        name=NAME,
+        event_type=EventType.EXERCISE,
+        keywords={"en": ["flood", "#abflood", "#yycflood"], "fr": ["crue", "inondation"]},
+        actor=coordinator,
+    )
+    path = dataset_path()
+    if path.is_file():
+        actions.add_source(
+            activation,
+            kind="replay",
+            name=f"Rejeu {EVENT} ×{SPEED:g}",
+            data={"path": str(path), "format": "crisislex", "speed": SPEED, "max_gap": MAX_GAP},
+            actor=coordinator,
+        )
+        replay = f"replaying {path.name} at ×{SPEED:g} (run the worker to fill the queue)"
+    else:
+        replay = f"dataset not found at {path}: no replay source (add one from the Sources page)"
+    actions.add_log_entry(
+        activation,
+        actor=coordinator,
+        text="Ouverture de l'exercice : cellule de veille active, point toutes les heures.",
+        channel="officiel",
+        category="officiel",
+    )
+    yield f"watch demo: activation '{NAME}' — {replay}"
