@@ -11,7 +11,7 @@ Sources (see src/beffroi/geo/data/NOTICE.md for licences):
 
 The output is deterministic: rows sorted by kind and code, gzip header without timestamp.
 
-- common_words.txt: one-word commune names that are also ordinary words, from the Debian
+- common_words.txt: words of commune names that are also ordinary words, from the Debian
   word lists wfrench and wamerican (build time only: apt-get install wfrench wamerican).
 
 Usage: python scripts/build_gazetteer.py [--communes PATH] [--departements PATH]
@@ -165,7 +165,7 @@ def write_gzip_csv(rows: list[list[str]], out: Path) -> None:
 
 
 def common_word_names(rows: list[list[str]], wordlists: list[Path]) -> list[str]:
-    """Folded one-word commune names that are also ordinary French or English words.
+    """Folded words of commune names that are also ordinary French or English words.
 
     The geocoder asks more context (capital letter not at a sentence start, a preposition,
     a hashtag) before it reads one of these as a place: "une alerte orange", "des bois".
@@ -182,8 +182,10 @@ def common_word_names(rows: list[list[str]], wordlists: list[Path]) -> list[str]
             # Capitalised entries are proper nouns (Paris, Nantes): not common words.
             if line[:1].islower():
                 words.add(fold(line))
-    names = {fold(r[3]) for r in rows}
-    return sorted(n for n in names if " " not in n and n in words)
+    # Every word used in a name: one-word names ("orange") and the words of longer ones
+    # ("la vallee", "le quartier"), which the geocoder checks in lower-case phrases.
+    name_words = {w for r in rows for w in fold(r[3]).split(" ")}
+    return sorted(w for w in name_words if w in words)
 
 
 def main(argv: list[str] | None = None) -> int:

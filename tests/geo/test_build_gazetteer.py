@@ -51,7 +51,8 @@ def test_build_is_deterministic_and_joins_coordinates(tmp_path):
     assert rows[1] == "C,44109,,Nantes,44,52,44000,1,47.21725,-1.55336"
     # The commune nouvelle takes the coordinates of its delegated chef-lieu.
     assert rows[2] == "C,85001,,Nouvelle,85,52,85000,2,46.50000,-1.50000"
-    assert (out.parent / "common_words.txt").read_text() == "nantes\n"
+    # Words of names ("bourg" in Vieux-Bourg), not only one-word names.
+    assert (out.parent / "common_words.txt").read_text() == "bourg\nnantes\n"
 
 
 def test_build_fails_clearly_without_word_lists(tmp_path):

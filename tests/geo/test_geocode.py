@@ -169,3 +169,38 @@ def test_name_followed_by_a_word_that_folds_to_nothing():
 )
 def test_language_of_the_post_raises_the_bar(post, lang, codes):
     assert [m.code for m in find_communes(post, lang=lang)] == codes
+
+
+ORDINARY_FRENCH = """\
+tempete sur la cote ce soir, arbres tombés
+l'eau est montée dans le bourg, la mairie est ouverte
+les routes sont fermées entre les deux villages
+coupure de courant depuis hier soir dans tout le quartier
+la rivière déborde près du pont, les caves sont inondées
+la digue a tenu mais le port est sous l'eau
+des arbres sur la voie ferrée, trains arrêtés
+on attend les secours depuis deux heures
+le vent souffle fort, restez chez vous
+la salle des fêtes accueille les sinistrés
+plus de réseau mobile dans la vallée
+le collège est fermé demain, bus supprimés
+évacuation du camping en cours, gendarmes sur place
+grêle énorme, voitures abîmées, toitures percées
+le niveau de la loire continue de monter
+alerte rouge pour la nuit prochaine
+nos pensées vont aux familles des victimes
+une maison s'est effondrée dans la rue principale
+on est bloqués au premier étage avec les enfants
+la route départementale est coupée au niveau du rond-point""".splitlines()
+
+
+@pytest.mark.parametrize("post", ORDINARY_FRENCH)
+@pytest.mark.parametrize("case", [str, str.capitalize, str.upper])
+def test_ordinary_french_sentences_name_no_commune(post, case):
+    assert find_communes(case(post), lang="fr") == []
+
+
+def test_lower_case_names_that_are_no_words():
+    found = find_communes("inondations à la roche sur yon, centre ville bloqué", lang="fr")
+    assert [m.code for m in found] == ["85191"]
+    assert [m.code for m in find_communes("inondations nantes centre")] == ["44109"]

@@ -362,7 +362,7 @@ def _decide(
         return None
     significant = [
         t
-        for t in tokens[first : last + 1]
+        for t in tokens[first + (1 if contraction else 0) : last + 1]
         if t.key
         not in (
             "le",
@@ -384,6 +384,8 @@ def _decide(
     capital = all(_is_capitalised(t.raw) for t in significant[:2]) if significant else False
     all_caps = head.raw.isupper() and len(head.raw) > 1
     informative_caps = capital and not ctx.caps_uninformative and not (all_caps and tier > 0)
+    # Capitals of a shouted name ("LE BOURG") or of a Title Case post say nothing.
+    capital_info = capital and not all_caps and not ctx.caps_uninformative
     initial = _sentence_initial(ctx.text, tokens[first].start)
     reasons: list[str] = []
     if prep:
@@ -392,11 +394,15 @@ def _decide(
     if ctx.foreign and _inside_proper_noun(ctx, first, last):
         return None  # "St Joseph's School", "De La Salle College"
     if n_words >= 2:
-        if not capital and prep == 0 and n_words < 3:
-            return None
-        conf = 0.8 if capital else 0.6
+        if not capital_info and n_words < 3:
+            # "sur la cote", "LE BOURG": two words without telling capitals are too often a
+            # phrase when the last one is an ordinary word ("la rochelle" is not).
+            last_word = key.rsplit(" ", 1)[-1]
+            if last_word in ctx.matcher.dictionary_words or last_word in STRICT_WORDS:
+                return None
+        conf = 0.8 if capital_info else 0.6
         conf += 0.1 if prep == 2 else (0.05 if prep == 1 else 0.0)
-        reasons.append("nom composé" + (" avec majuscules" if capital else ""))
+        reasons.append("nom composé" + (" avec majuscules" if capital_info else ""))
         return min(conf, 0.97), reasons
 
     if not ctx.caps_uninformative and not contraction and _inside_proper_noun(ctx, first, last):
@@ -419,7 +425,7 @@ def _decide(
     if tier == 2:
         if len(key) == 1 and not ctx.key_in_area(key):
             return None  # "Y" only as a hashtag or inside the activation's area
-        if prep == 2 and capital:
+        if prep == 2 and capital_info:
             reasons.append("nom courant, accepté après préposition et majuscule")
             return 0.55, reasons
         return None
@@ -443,6 +449,11 @@ def _decide(
     if prep >= 1 and len(key) >= 4:
         reasons.append("minuscules, après préposition")
         return 0.5 if prep == 2 else 0.4, reasons
+    if len(key) >= 5 and not ctx.foreign:
+        # "inondations nantes centre": posts are often typed in lower case, and a name that
+        # is no French or English word is rarely anything else.
+        reasons.append("minuscules, nom qui n'est pas un mot courant")
+        return 0.4, reasons
     return None
 
 
