@@ -214,9 +214,14 @@ def _scenario_table(r: AuditResult) -> str:
             f"partagées par 2 ou 3 formulaires (souvent un foyer : deux parents sur la même box), "
             f"{d['dropped_large_shared_addresses']} d'adresses partagées par 4 formulaires ou plus "
             f"(opérateurs mobiles, établissements). Parmi eux, {d['dropped_not_flagged']} "
-            f"ne présentent aucune anomalie ; il conserve en revanche {d['kept_flagged']} "
-            "réponses signalées par Beffroi "
-            "(adresses tournantes d'un VPN, par exemple).</p>"
+            "ne présentent aucune anomalie."
+            + (
+                f" Il conserve en revanche {d['kept_flagged']} réponses signalées par Beffroi "
+                "(par exemple des adresses qui tournent, comme celles d'un VPN)."
+                if d["kept_flagged"]
+                else ""
+            )
+            + "</p>"
         )
     return "".join(out)
 
@@ -323,7 +328,7 @@ def _robustness(r: AuditResult) -> str:
 def render_html(result: AuditResult) -> str:
     r = result
     s = r.summary
-    ok = " ok" if not s["flagged"] else ""
+    ok = " ok" if not s["flagged"] and not s["fragile_questions"] else ""
     skipped = "".join(
         f"<li><b>{_e(c['check'])}</b> : {_e(c['reason'])}</li>" for c in r.checks_skipped
     )
