@@ -164,7 +164,7 @@ def test_stream_on_two_processes_matches_one_process():
             [
                 (i.id, i.group_id, i.group_size, i.lang, [m.code for m in i.communes], i.priority)
                 for i in batch
-            ]  # fmt: skip
+            ]
             for batch in out
         ], pipe
 
@@ -172,3 +172,27 @@ def test_stream_on_two_processes_matches_one_process():
     double, pipe = run(2)
     assert double == single
     assert pipe.processed == 15 and single[2][0][2] == 5  # grouped across all batches
+
+
+def test_from_raw_post_and_json_view():
+    import json
+
+    from beffroi.watch.sources.base import RawPost
+
+    raw = RawPost(
+        source_kind="mastodon",
+        source_id="src-1",
+        external_id="1234",
+        text="Au secours, l'eau monte à Nantes @voisin",
+        created_at=NOW,
+        language="fr",
+        coordinates=(47.2184, -1.5536),
+    )
+    post = PostIn.from_raw(raw)
+    assert (post.id, post.lang, post.source_kind) == ("src-1:1234", "fr", "mastodon")
+    assert post.coordinates == (47.2184, -1.5536)
+    (item,) = Pipeline(PipelineConfig(area={"44"}), classifier=FakeClassifier()).process([post])
+    data = json.loads(json.dumps(item.to_dict()))
+    assert data["id"] == "src-1:1234" and data["communes"][0]["code"] == "44109"
+    assert data["prediction"]["source"] == "Outsiders" and data["priority"] == item.priority
+    assert "voisin" not in json.dumps(data)

@@ -22,10 +22,17 @@ class PostIn:
     repost_of: str | None = None  # id of the original when the platform says so
 
     @classmethod
-    def from_raw(cls, raw: Any) -> PostIn:
-        """Build from a source's RawPost (or any object with the same attributes)."""
+    def from_raw(cls, raw: Any, *, id: str | None = None) -> PostIn:
+        """Build from a source's RawPost (or any object with the same attributes).
+
+        The default id is "<source_id>:<external_id>": external ids are unique only
+        within one source.
+        """
+        if id is None:
+            source_id = getattr(raw, "source_id", "")
+            id = f"{source_id}:{raw.external_id}" if source_id else str(raw.external_id)
         return cls(
-            id=str(getattr(raw, "external_id", None) or raw.id),
+            id=id,
             text=raw.text,
             created_at=raw.created_at,
             lang=getattr(raw, "language", None),
@@ -89,6 +96,58 @@ class Enriched:
     @property
     def id(self) -> str:
         return self.post.id
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view of what the pipeline added (the post itself is stored elsewhere)."""
+        pred = self.prediction
+        return {
+            "id": self.post.id,
+            "text": self.text,
+            "clean_text": self.clean_text,
+            "urls": list(self.urls),
+            "hashtags": list(self.hashtags),
+            "mentions": list(self.mentions),
+            "is_repost": self.is_repost,
+            "lang": self.lang,
+            "lang_p": round(self.lang_p, 4),
+            "lang_from": self.lang_from,
+            "group_id": self.group_id,
+            "group_size": self.group_size,
+            "is_new_group": self.is_new_group,
+            "duplicate": self.duplicate,
+            "similarity": self.similarity,
+            "communes": [
+                {
+                    "code": m.code,
+                    "name": m.name,
+                    "dep": m.dep,
+                    "confidence": m.confidence,
+                    "start": m.start,
+                    "end": m.end,
+                    "evidence": m.evidence,
+                    "via": m.via,
+                    "in_area": m.in_area,
+                    "reasons": list(m.reasons),
+                    "lat": m.lat,
+                    "lon": m.lon,
+                }
+                for m in self.communes
+            ],
+            "in_area": self.in_area,
+            "prediction": None
+            if pred is None
+            else {
+                "informative": bool(pred.informative),
+                "informative_p": round(float(pred.informative_p), 4),
+                "info_type": pred.info_type,
+                "source": pred.source,
+                "source_p": {k: round(float(v), 4) for k, v in pred.source_p.items()},
+            },
+            "urgency": self.urgency,
+            "urgency_cues": list(self.urgency_cues),
+            "priority": self.priority,
+            "explanation": list(self.explanation),
+        }
 
 
 def start(batch: list[PostIn]) -> list[Enriched]:
