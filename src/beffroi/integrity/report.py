@@ -10,6 +10,7 @@ import datetime as dt
 import html
 import io
 import pathlib
+import re
 from typing import TYPE_CHECKING, Any
 
 from beffroi.integrity.detectors import DEFAULT_ANSWERS, DETECTORS, THRESHOLD
@@ -52,7 +53,9 @@ def _svg(fig: Any) -> str:
 
     plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    # The RDF metadata block only names its vocabularies; drop it to keep pages small.
+    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
 
 
 def _plt() -> Any:
