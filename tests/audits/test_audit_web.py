@@ -29,15 +29,16 @@ def _upload(client, org, content, name="export.csv", **extra):
 
 
 def _work():
+    # The real worker; it closes its connection when done, so the tests that
+    # call it use committed transactions (transactional_db), as in production.
     call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
 
 
 def test_upload_runs_in_background_and_produces_the_report(
-    client, members, org, export, django_capture_on_commit_callbacks
+    transactional_db, client, members, org, export
 ):
     client.force_login(members["scrutineer"])
-    with django_capture_on_commit_callbacks(execute=True):
-        response = _upload(client, org, export, electorate="A1=212, A2=168")
+    response = _upload(client, org, export, electorate="A1=212, A2=168")
     audit = Audit.objects.get()
     assert response.status_code == 302
     assert response.url == reverse("audit-detail", args=[org.slug, audit.pk])
@@ -76,12 +77,9 @@ def test_upload_runs_in_background_and_produces_the_report(
     assert JournalEntry.objects.get(action="audit.complete").data == audit.summary
 
 
-def test_bad_file_fails_clearly_and_writes_no_report(
-    client, members, org, django_capture_on_commit_callbacks
-):
+def test_bad_file_fails_clearly_and_writes_no_report(transactional_db, client, members, org):
     client.force_login(members["coordinator"])
-    with django_capture_on_commit_callbacks(execute=True):
-        _upload(client, org, b"id;submitdate\n1;not a date\n1;2024-01-01 10:00:00\n")
+    _upload(client, org, b"id;submitdate\n1;not a date\n1;2024-01-01 10:00:00\n")
     _work()
     audit = Audit.objects.get()
     assert audit.status == "failed"
