@@ -197,9 +197,9 @@ def test_strict_loads_refuses_non_canonical_numbers(raw: bytes) -> None:
 
 
 @pytest.mark.parametrize("raw", [b"[9007199254740992]", b'{"a": [-90071992547409910]}'])
-def test_unsafe_integers_are_refused_after_strict_loads(raw: bytes) -> None:
+def test_unsafe_integers_are_refused_by_strict_loads(raw: bytes) -> None:
     with pytest.raises(CanonicalError, match="intervalle"):
-        canonical_bytes_parsed(loads_strict(raw), raw)
+        loads_strict(raw)
 
 
 def test_strict_loads_then_lone_surrogate_is_refused() -> None:

@@ -121,32 +121,43 @@ def _refuse_float(text: str) -> Any:
     raise CanonicalError(f"nombre non entier refusé ({text})")
 
 
-_STRICT = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_float)
+def _safe_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise CanonicalError(f"entier hors de l'intervalle sûr ({text})")
+    return value
+
+
+_STRICT = json.JSONDecoder(
+    parse_float=_refuse_float, parse_int=_safe_int, parse_constant=_refuse_float
+)
 
 
 def loads_strict(data: bytes) -> Any:
-    """JSON parsing that refuses floats and NaN (CanonicalError); ValueError if invalid.
-
-    Integers beyond the safe range are caught by :func:`canonical_bytes_parsed`.
-    """
+    """JSON parsing that refuses what has no canonical form: floats, NaN, unsafe
+    integers (CanonicalError); ValueError if the JSON itself is invalid."""
     return _STRICT.decode(data.decode("utf-8"))
 
 
-# UTF-8 lead bytes of U+D000 and above, or a \u escape that may produce such a
-# character (only then can key order differ between Python and JavaScript, or a
-# lone surrogate appear), or a run of 16 digits (maybe an unsafe integer): only
-# then is the full type scan needed.
-_RAW_HIGH = re.compile(rb"[\xed-\xf4]|\\u[dDeEfF]|[0-9]{16}")
+# UTF-8 lead bytes of U+D000 and above.
+_HIGH_BYTES = re.compile(rb"[\xed-\xf4]")
+
+
+def _needs_scan(raw: bytes) -> bool:
+    # Only characters from U+D000 up (raw, or written as a \u escape) can make
+    # Python's and JavaScript's key orders differ or hide a lone surrogate.
+    # Two C-speed tests first: a regex over every line costs ~10x more.
+    return b"\\u" in raw or (not raw.isascii() and _HIGH_BYTES.search(raw) is not None)
 
 
 def canonical_bytes_parsed(value: Any, raw: bytes) -> bytes:
     """Canonical bytes of ``value`` parsed by :func:`loads_strict` from ``raw``.
 
-    Such a value can only hold dicts with str keys, lists, str, ints, bools and
-    None, so the type scan is needed only when ``raw`` holds high characters or
-    long digit runs; the verifier calls this for each of a board's ballots.
+    Such a value can only hold dicts with str keys, lists, str, safe ints,
+    bools and None, so the type scan is needed only when ``raw`` holds high
+    characters; the verifier calls this for each of a board's ballots.
     """
-    if _RAW_HIGH.search(raw):
+    if _needs_scan(raw):
         return canonical_bytes(value)
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     return text.encode("utf-8")
