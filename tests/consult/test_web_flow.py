@@ -383,3 +383,22 @@ def test_submit_never_crashes_on_arbitrary_json(client, mixed):
         reverse("consult-submit", args=[c.cid]), data=b"\xff{", content_type="application/json"
     )
     assert raw.status_code == 400 and "illisible" in raw.json()["message"]
+
+
+def test_unverified_ballots_schedule_the_live_audit(
+    client, org, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued: list[str] = []
+    real = tasks.live_audit_task
+
+    class Recorder:
+        def enqueue(self, cid):
+            queued.append(cid)
+
+    monkeypatch.setattr(tasks, "live_audit_task", Recorder())
+    c, _ = setup_consultation(org, cid="planifiee", access="open")
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, c.cid, open_payload(client, c, {}, seq=1))
+        post(client, c.cid, open_payload(client, c, {}, seq=2))
+    assert queued == ["planifiee"]  # at most once a minute per consultation
+    assert real.call("planifiee") == 0  # too few answers to say anything

@@ -536,6 +536,11 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
         Consultation.objects.filter(pk=c.pk).update(
             board_count=n, board_head=head, last_received_at=format_time(now)
         )
+        if any(r.public_key is None for r in rows):
+            from beffroi.consult.tasks import schedule_live_audit
+
+            # Unverified answers arrived: the live integrity audit looks at them soon.
+            transaction.on_commit(lambda: schedule_live_audit(cid))
         journal.append(
             "consult.ballots",
             organisation=c.organisation,

@@ -12,6 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
+from django_tasks import task
+
 from beffroi.consult import actions
 from beffroi.consult.forms import AUDIT_FLAG
 from beffroi.consult.models import BoardEntry, Consultation, Status
@@ -21,6 +24,8 @@ from beffroi.integrity.load import from_table
 
 # Below this many unverified answers the statistics say nothing useful.
 MIN_RESPONSES = 20
+# The live audit runs at most once per this many seconds per consultation.
+AUDIT_EVERY = 60
 
 
 def _value(v: Any) -> str | None:
@@ -97,3 +102,21 @@ def audit_summary(c: Consultation) -> dict[str, Any]:
         "summary": result.summary if result else None,
         "clusters": [cl for cl in result.clusters if cl.get("flagged")] if result else [],
     }
+
+
+@task()
+def live_audit_task(cid: str) -> int:
+    """Background job (``beffroi worker``): audit the box and record the flags."""
+    c = Consultation.objects.filter(cid=cid).first()
+    if c is None or c.status != Status.OPEN:
+        return 0
+    return live_audit(c)
+
+
+def schedule_live_audit(cid: str) -> bool:
+    """Queue the live audit after unverified ballots were committed, at most once
+    every AUDIT_EVERY seconds per consultation; returns whether it was queued."""
+    if not cache.add(f"consult-audit:{cid}", 1, timeout=AUDIT_EVERY):
+        return False
+    live_audit_task.enqueue(cid)
+    return True
