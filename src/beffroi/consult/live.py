@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import sys
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -101,8 +100,6 @@ def bundle(c: Consultation) -> bytes:
 
 # -- writing -------------------------------------------------------------------------
 
-SWITCH_INTERVAL = 0.0005
-
 
 class GroupCommitter:
     """One writer thread per process committing submissions in small batches."""
@@ -118,12 +115,6 @@ class GroupCommitter:
             return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                # Under ASGI every request hops between the event loop, Django's
-                # sync-middleware thread and this writer; with CPython's default 5 ms
-                # GIL switch interval each hop can wait a full interval (a convoy).
-                # A shorter interval cut the measured latency several-fold.
-                if sys.getswitchinterval() > SWITCH_INTERVAL:
-                    sys.setswitchinterval(SWITCH_INTERVAL)
                 self._thread = threading.Thread(
                     target=self._run, name="beffroi-ballot-writer", daemon=True
                 )
