@@ -185,16 +185,28 @@ def _honest(rng: np.random.Generator, n_forms: int) -> Forms:
     two = rng.random(n_forms) < 0.68
     # A second form from the other parent on the same Wi-Fi carries one line only.
     two[n_house:] &= rng.random(n_second) < 0.5
+    # Arrival kinds: invitation wave, reminder wave, background, parents'-group bursts.
+    kind = rng.choice(4, n_forms, p=[0.42, 0.24, 0.22, 0.12])
+    kind[n_house:] = np.where(kind[n_house:] == 3, 2, kind[n_house:])
+    m3 = np.flatnonzero(kind == 3)
+    n_bursts = max(1, len(m3) // 35)
+    grp = rng.integers(0, n_bursts, len(m3))
+    # A message in one school's parents' group brings that school's parents, and it
+    # usually argues for a side: honest bursts are one-school and opinionated.
+    burst_school = rng.choice(len(codes), n_bursts, p=pupils / pupils.sum())
+    school[m3] = np.where(rng.random(len(m3)) < 0.8, burst_school[grp], school[m3])
+    burst_measure = rng.integers(0, len(MEASURES), n_bursts)
+    burst_push = rng.choice([-0.2, 0.2], n_bursts)
     # Household leanings vary: a Beta around the school's share, so that parents of
     # one household resemble each other more than strangers.
     answers = np.zeros((n_forms, len(MEASURES), 2), dtype=np.int8)
     offs = np.array([SCHOOL_OFFSET[c] for c in codes])[school]
     for k, m in enumerate(MEASURES):
-        mean = np.clip(HONEST_NO[m] + offs, 0.03, 0.97)
+        push = np.zeros(n_forms)
+        push[m3] = np.where(burst_measure[grp] == k, burst_push[grp], 0.0)
+        mean = np.clip(HONEST_NO[m] + offs + push, 0.03, 0.97)
         p = rng.beta(mean * 6.0, (1 - mean) * 6.0)
         answers[:, k, :] = _draw_lines(rng, p, 0.88, two, 0.04)
-    # Arrival: invitation wave, reminder wave, background, parents'-group bursts.
-    kind = rng.choice(4, n_forms, p=[0.42, 0.24, 0.22, 0.12])
     t = np.empty(n_forms)
     m0 = kind == 0
     t[m0] = _diurnal(rng, np.zeros(m0.sum()), 1.1)
@@ -202,12 +214,9 @@ def _honest(rng: np.random.Generator, n_forms: int) -> Forms:
     t[m1] = _diurnal(rng, np.full(m1.sum(), REMINDER_DAY), 1.0)
     m2 = kind == 2
     t[m2] = _diurnal(rng, rng.uniform(0, DAYS - 1, m2.sum()), 0.2)
-    m3 = np.flatnonzero(kind == 3)
-    n_bursts = max(1, len(m3) // 35)
     starts = np.sort(rng.uniform(0.2, DAYS - 2, n_bursts))
     # A message in a group lands at a busy hour; replies come within the hour.
     starts = np.floor(starts) + rng.uniform(12.0, 22.0, n_bursts) / 24.0 - OPEN.hour / 24.0
-    grp = rng.integers(0, n_bursts, len(m3))
     t[m3] = starts[grp] + rng.exponential(18.0 / 1440.0, len(m3))
     t = np.clip(t, 0.0, DAYS - 0.01) * 86400.0
     # Later forms of a household come after the first one.
