@@ -104,3 +104,17 @@ def test_share_range_matches_brute_force(seed: int) -> None:
     lo, hi = rb.share_range(counts, 0, k)
     blo, bhi = _brute_range(counts, 0, k)
     assert lo == pytest.approx(blo) and hi == pytest.approx(bhi)
+
+
+def test_statement_when_removal_cannot_flip() -> None:
+    from beffroi.integrity.detectors import Encoded
+    from beffroi.integrity.load import Question
+
+    q = Question("Q1.", "Q. 1", [("Q[1]", "1"), ("Q[2]", "2")])
+    # Forms: (Y, N), (Y, Y), (N, Y) -> Y 4, N 2; removing (Y, Y) only ties.
+    codes = np.array([[0, 1], [0, 0], [1, 0]], dtype=np.int16)
+    res = rb.question_robustness(Encoded(q, ["Y", "N"], codes), np.ones(3, bool), [1])
+    assert res is not None
+    assert res["flip_by_removal"] is None and res["flip_by_addition"] == 2
+    assert "aucun retrait" in res["statement"] and "66,7 %" in res["statement"]
+    assert res["statement"].startswith("Q. 1 : ")

@@ -131,12 +131,17 @@ def question_robustness(enc: Encoded, keep: np.ndarray, ks: Sequence[int]) -> di
     if margin == 0:
         statement = f"{enc.question.label} : égalité parfaite entre « {cats[a]} » et « {cats[b]} »."
     else:
+        pct = f"{100 * share:.1f}".replace(".", ",")
+        plural = "s" if add > 1 else ""
+        removal = (
+            f"ou d'en retirer {remove}"
+            if remove is not None
+            else "(aucun retrait de formulaires ne suffirait)"
+        )
         statement = (
-            f"{enc.question.label} : « {cats[a]} » l'emporte avec {100 * share:.1f} % ; "
-            f"il suffirait d'ajouter {add} formulaire{'s' if add > 1 else ''} "
-            f"ou d'en retirer {remove if remove is not None else 'plus que tous les'} "
-            f"pour que « {cats[b]} » passe devant"
-        ).replace(".", ",", 1)
+            f"{enc.question.label} : « {cats[a]} » l'emporte avec {pct} % ; il suffirait "
+            f"d'ajouter {add} formulaire{plural} {removal} pour que « {cats[b]} » passe devant"
+        )
         statement += (
             f" : résultat fragile ({flip} formulaires sur {n_forms})."
             if fragile
