@@ -214,3 +214,84 @@ def test_fuzz_public_list_reader_raises_only_value_error(text: str) -> None:
         assert "ligne" in str(exc)
     else:
         assert all(len(k.public_key) == 64 for k in keys)
+
+
+def test_cli_reissue_writes_one_letter_and_the_revocation(tmp_path: Path) -> None:
+    from beffroi.consult.credentials import read_revocations_jsonl
+
+    old = "ab" * 32
+    base = [
+        "credentials",
+        "generate",
+        "--consultation-id",
+        "c-9",
+        "--base-url",
+        "https://e.org",
+        "--no-pdf",
+    ]
+    rc = cli_main(
+        [
+            *base,
+            "--out",
+            str(tmp_path / "r"),
+            "--replace",
+            old,
+            "--reason",
+            "lettre perdue",
+            "--segments",
+            "A1=1",
+        ]
+    )
+    assert rc == 0
+    public = read_public_jsonl((tmp_path / "r" / "cles-publiques.jsonl").read_text("utf-8"))
+    (rev,) = read_revocations_jsonl((tmp_path / "r" / "revocation.jsonl").read_text("utf-8"))
+    assert rev.public_key == old and rev.reason == "lettre perdue"
+    assert [p.segment for p in public] == ["A1"] and rev.replaced_by == public[0].public_key
+    # A reissue without reason, or for more than one credential, is refused.
+    assert cli_main([*base, "--out", str(tmp_path / "s"), "--replace", old]) == 2
+    assert (
+        cli_main(
+            [*base, "--out", str(tmp_path / "s"), "--replace", old, "--reason", "x", "--count", "2"]
+        )
+        == 2
+    )
+
+
+def test_cli_never_overwrites_printed_letters_silently(tmp_path: Path) -> None:
+    base = [
+        "credentials",
+        "generate",
+        "--consultation-id",
+        "c-9",
+        "--base-url",
+        "https://e.org",
+        "--no-pdf",
+        "--count",
+        "2",
+        "--out",
+        str(tmp_path),
+    ]
+    assert cli_main(base) == 0
+    before = (tmp_path / "codes.csv").read_bytes()
+    assert cli_main(base) == 2
+    assert (tmp_path / "codes.csv").read_bytes() == before
+    assert cli_main([*base, "--force"]) == 0
+    assert (tmp_path / "codes.csv").read_bytes() != before
+
+
+def test_revocation_reader_names_bad_lines() -> None:
+    from beffroi.consult.credentials import read_revocations_jsonl
+
+    good = json.dumps(
+        {
+            "public_key": "ab" * 32,
+            "reason": "perdue",
+            "at": "2026-03-05T10:00:00.000000Z",
+            "replaced_by": None,
+        }
+    )
+    assert read_revocations_jsonl(good)[0].replaced_by is None
+    with pytest.raises(ValueError, match="ligne 2 : motif"):
+        read_revocations_jsonl(good + "\n" + good.replace("perdue", " "))
+    with pytest.raises(ValueError, match="UTC"):
+        read_revocations_jsonl(good.replace("Z", "+02:00"))

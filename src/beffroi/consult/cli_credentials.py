@@ -1,16 +1,24 @@
 """`beffroi credentials generate`: run by the credential authority, offline.
 
 Writes into --out:
-  lettres.pdf        one letter per page (private: give each to its holder)
-  codes.csv          the same for mail merge (private)
+  lettres.pdf           one letter per page (private: give each to its holder)
+  codes.csv             the same for mail merge (private)
   cles-publiques.jsonl  the public keys and their segment: the ONLY file the
-                     organiser receives
+                        organiser receives
+
+With --replace PUBLIC_KEY --reason TEXT (a lost or stolen letter), one new
+credential is made and `revocation.jsonl` is written too: the organiser
+imports the revocation and the new public key together.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import sys
 from pathlib import Path
+
+OUTPUTS = ("lettres.pdf", "codes.csv", "cles-publiques.jsonl", "revocation.jsonl")
 
 
 def _segments(text: str) -> dict[str, int]:
@@ -37,38 +45,79 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--title", default="Consultation", help="title printed on the letters")
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF letters")
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite credential files already in --out"
+    )
+    parser.add_argument(
+        "--replace",
+        metavar="PUBLIC_KEY",
+        help="reissue: revoke this public key and make one new credential in its segment",
+    )
+    parser.add_argument("--reason", help="why the replaced credential is revoked (with --replace)")
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
-    from beffroi.consult.credentials import generate, write_csv, write_pdf, write_public_jsonl
+    from beffroi.consult.credentials import (
+        Revocation,
+        generate,
+        reissue,
+        write_csv,
+        write_pdf,
+        write_public_jsonl,
+        write_revocations_jsonl,
+    )
     from beffroi.consult.spec import CODE_RE
 
-    if args.count is None and not args.segments:
-        print("error: give --count or --segments", file=sys.stderr)
-        return 2
     if not CODE_RE.match(args.consultation_id):
-        print(
-            f"error: --consultation-id {args.consultation_id!r} is not a valid id", file=sys.stderr
-        )
-        return 2
+        return _fail(f"--consultation-id {args.consultation_id!r} is not a valid id")
     if not args.base_url.startswith(("https://", "http://")):
-        print("error: --base-url must start with https://", file=sys.stderr)
-        return 2
-    try:
-        private, public = generate(args.count, args.segments, args.consultation_id, args.base_url)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _fail("--base-url must start with https://")
     out: Path = args.out
+    existing = [name for name in OUTPUTS if (out / name).exists()]
+    if existing and not args.force:
+        # Overwriting letters already printed would lose the only copy of their codes.
+        return _fail(f"{out} already holds {', '.join(existing)} (use --force to overwrite)")
+
+    revocations: list[Revocation] = []
+    if args.replace is not None:
+        if not re.fullmatch(r"[0-9a-f]{64}", args.replace):
+            return _fail("--replace takes a public key: 64 lowercase hex characters")
+        if not args.reason or not args.reason.strip():
+            return _fail("--replace needs --reason (it is published with the revocation)")
+        segs = args.segments or {}
+        if args.count not in (None, 1) or sum(segs.values()) > 1 or len(segs) > 1:
+            return _fail("--replace makes exactly one credential (use --segments SEG=1 or none)")
+        segment = next(iter(segs), None)
+        priv, pub, rev = reissue(
+            args.replace, segment, args.reason.strip(), args.consultation_id, args.base_url
+        )
+        private, public, revocations = [priv], [pub], [rev]
+    else:
+        if args.count is None and not args.segments:
+            return _fail("give --count or --segments")
+        try:
+            private, public = generate(
+                args.count, args.segments, args.consultation_id, args.base_url
+            )
+        except ValueError as exc:
+            return _fail(str(exc))
+
     out.mkdir(parents=True, exist_ok=True)
-    write_public_jsonl(public, out / "cles-publiques.jsonl")
-    write_csv(private, out / "codes.csv")
     if not args.no_pdf:
+        # First, as the slowest step and the only one likely to fail (fonts…).
         write_pdf(private, out / "lettres.pdf", args.title)
+    write_csv(private, out / "codes.csv")
+    write_public_jsonl(public, out / "cles-publiques.jsonl")
+    if revocations:
+        write_revocations_jsonl(revocations, out / "revocation.jsonl")
     print(
         f"{len(private)} code(s) écrit(s) dans {out}/ : lettres.pdf et codes.csv sont "
-        "PRIVÉS ; ne transmettez à l'organisateur que cles-publiques.jsonl."
+        "PRIVÉS ; ne transmettez à l'organisateur que cles-publiques.jsonl"
+        + (" et revocation.jsonl." if revocations else ".")
     )
     return 0

@@ -342,6 +342,38 @@ def write_revocations_jsonl(revocations: Iterable[Revocation], path: Path) -> No
     _atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
 
 
+def read_revocations_jsonl(text: str) -> list[Revocation]:
+    """Parse a revocation list (``revocation.jsonl``); errors name the line."""
+    from beffroi.consult.spec import SpecError, parse_time
+
+    out: list[Revocation] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"ligne {n}, colonne {exc.colno} : JSON invalide") from exc
+        if not isinstance(d, dict):
+            raise ValueError(f"ligne {n} : objet attendu")
+        pk, reason, replaced = d.get("public_key"), d.get("reason"), d.get("replaced_by")
+        for name, value, optional in (("public_key", pk, False), ("replaced_by", replaced, True)):
+            if (value is None and not optional) or (
+                value is not None
+                and (not isinstance(value, str) or len(value) != 64 or not _is_hex(value))
+            ):
+                raise ValueError(f"ligne {n} : {name} doit compter 64 caractères hexadécimaux")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ValueError(f"ligne {n} : motif (reason) obligatoire")
+        try:
+            at = parse_time(d.get("at"), f"ligne {n}, at")
+        except SpecError as exc:
+            raise ValueError(str(exc)) from exc
+        assert isinstance(pk, str)  # checked above
+        out.append(Revocation(pk.lower(), reason, at, replaced.lower() if replaced else None))
+    return out
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)
