@@ -69,9 +69,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(tmp: str, port: int) -> subprocess.Popen[bytes]:
+FAST_SERVER = """
+import sys, uvicorn
+from beffroi.asgi import application
+from beffroi.consult.api import with_fast_ballots
+uvicorn.run(with_fast_ballots(application), host="127.0.0.1", port=int(sys.argv[1]),
+            lifespan="off", log_level="warning", access_log=False)
+"""
+
+
+def start_server(tmp: str, port: int, fast: bool = False) -> subprocess.Popen[bytes]:
+    command = (
+        [sys.executable, "-c", FAST_SERVER, str(port)]
+        if fast
+        else [sys.executable, "-m", "beffroi.cli", "serve", "--port", str(port)]
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "beffroi.cli", "serve", "--port", str(port)],
+        command,
         env=env_for(tmp),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -137,14 +151,25 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=64, help="in total, over the clients")
     ap.add_argument("--clients", type=int, default=2, help="client processes")
     ap.add_argument("--rate-cap", type=int, default=1600, help="ballots prepared per second")
+    ap.add_argument(
+        "--fast-path",
+        action="store_true",
+        help="serve with consult.api.with_fast_ballots (ballots skip Django's middleware)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="beffroi-bench-") as tmp:
         n = int(args.seconds * args.rate_cap)
         t0 = time.perf_counter()
         bodies = prepare(tmp, n)
         print(f"prepared {n} signed ballots in {time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            "server: "
+            + ("uvicorn + with_fast_ballots(Django)" if args.fast_path else "beffroi serve")
+            + f", SQLite, {args.connections} connections from {args.clients} client processes",
+            flush=True,
+        )
         port = free_port()
-        server = start_server(tmp, port)
+        server = start_server(tmp, port, args.fast_path)
         try:
             url = f"http://127.0.0.1:{port}/c/{CID}/bulletin/"
             start_at = time.time() + 2

@@ -402,3 +402,61 @@ def test_unverified_ballots_schedule_the_live_audit(
         post(client, c.cid, open_payload(client, c, {}, seq=2))
     assert queued == ["planifiee"]  # at most once a minute per consultation
     assert real.call("planifiee") == 0  # too few answers to say anything
+
+
+def _asgi_call(app, method, path, body=b"", headers=()):
+    from asgiref.sync import async_to_sync
+    from asgiref.testing import ApplicationCommunicator
+
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "client": ("198.51.100.9", 5555),
+        "headers": [(b"host", b"127.0.0.1:8000"), *headers],
+    }
+
+    async def go():
+        comm = ApplicationCommunicator(app, scope)
+        await comm.send_input({"type": "http.request", "body": body, "more_body": False})
+        start = await comm.receive_output(10)
+        if start["type"] != "http.response.start":
+            return start, None
+        end = await comm.receive_output(10)
+        return start, end["body"]
+
+    return async_to_sync(go)()
+
+
+def test_fast_path_serves_ballots_and_passes_the_rest_to_django(mixed, settings):
+    c, private = mixed
+    seen = []
+
+    async def django_app(scope, receive, send):
+        seen.append(scope["path"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = api.with_fast_ballots(django_app)
+    body = json.dumps(signed_payload(c, private[0].code, {"satisfaction": 4}, ROWS, 3)).encode()
+    start, content = _asgi_call(app, "POST", f"/c/{c.cid}/bulletin/", body)
+    assert start["status"] == 200, content
+    assert json.loads(content)["receipt"] == BoardEntry.objects.get(consultation=c).receipt
+    assert (b"x-content-type-options", b"nosniff") in start["headers"]
+    assert not seen
+    start, _ = _asgi_call(app, "GET", f"/c/{c.cid}/tableau/")
+    assert start["status"] == 204 and seen == [f"/c/{c.cid}/tableau/"]
+
+    tampered = json.loads(body)
+    tampered["ballot"]["answers"]["satisfaction"] = 1
+    start, content = _asgi_call(app, "POST", f"/c/{c.cid}/bulletin/", json.dumps(tampered).encode())
+    assert start["status"] == 400 and json.loads(content)["error"] == "invalid_signature"
+    start, content = _asgi_call(app, "POST", f"/c/{c.cid}/bulletin/", b"x" * (api.MAX_BODY + 1))
+    assert start["status"] == 413
+    settings.SECURE_SSL_REDIRECT = True
+    start, content = _asgi_call(app, "POST", f"/c/{c.cid}/bulletin/", body)
+    assert start["status"] == 403 and "HTTPS" in json.loads(content)["message"]

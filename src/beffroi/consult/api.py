@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import io
 import json
+import re
 import secrets
 import time
 from typing import Any
@@ -491,3 +492,69 @@ def rules_json(request: HttpRequest, cid: str) -> HttpResponse:
 def bundle_zip(request: HttpRequest, cid: str) -> HttpResponse:
     c = _public(cid)
     return _download(live.bundle(c), f"{c.cid}-dossier.zip", "application/zip")
+
+
+# -- fast path -----------------------------------------------------------------------------
+
+SUBMIT_PATH = re.compile(r"^/c/(?P<cid>[-a-zA-Z0-9_]+)/bulletin/$")
+
+
+def with_fast_ballots(app: Any) -> Any:
+    """Wrap the Django ASGI application so that ballot submissions skip the
+    middleware stack (sessions, CSRF, messages, locale…: none of which a ballot
+    uses).  The same ``submit`` view runs on a plain ASGIRequest, with the same
+    host check, HTTPS rule, pseudonyms and refusals; every other request goes to
+    Django unchanged.  Measured in bench/consult_load.py (``--fast-path``); to
+    use it, the deployment's asgi.py wraps its application with this function.
+    """
+    from django.core.handlers.asgi import ASGIRequest
+
+    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        match = SUBMIT_PATH.match(scope.get("path", "")) if scope["type"] == "http" else None
+        if match is None:
+            await app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size <= MAX_BODY:
+                chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        request = ASGIRequest(scope, io.BytesIO(b"".join(chunks) if size <= MAX_BODY else b""))
+        response = await _fast_response(request, match["cid"], size)
+        headers = [(b"content-type", response["Content-Type"].encode())]
+        headers += [
+            (b"x-content-type-options", b"nosniff"),
+            (b"cache-control", b"no-store"),
+            (b"referrer-policy", b"same-origin"),
+            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+            (b"content-length", str(len(response.content)).encode()),
+        ]
+        if response.has_header("Retry-After"):
+            headers.append((b"retry-after", response["Retry-After"].encode()))
+        await send(
+            {"type": "http.response.start", "status": response.status_code, "headers": headers}
+        )
+        await send({"type": "http.response.body", "body": response.content})
+
+    return asgi
+
+
+async def _fast_response(request: HttpRequest, cid: str, size: int) -> HttpResponse:
+    from django.core.exceptions import DisallowedHost
+
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return _refuse("host", "Hôte non autorisé.", status=400)
+    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+        return _refuse("https", "Envoyez la réponse en HTTPS.", status=403)
+    if size > MAX_BODY:
+        return _refuse("too_large", "Réponse trop volumineuse.", status=413)
+    return await submit(request, cid)
