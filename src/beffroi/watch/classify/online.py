@@ -1,0 +1,239 @@
+"""Learning from the volunteers' decisions within one activation.
+
+The shipped model is a prior. For each head the learner fits a correction (a sparse weight
+delta on the features seen in the activation's labelled posts, plus a bias shift) by
+minimising the log loss on those posts with an L2 penalty that pulls the correction towards
+zero, i.e. towards the shipped model. With a handful of labels the prior dominates; with a
+few hundred, event-specific words (a hashtag, a place) and the event's base rate take over.
+
+learn() only stores the hashed features of the post and its labels (O(length of the post));
+the fit runs lazily on the next predict(), from zero each time, so the result depends only
+on the set of labelled posts and not on the order of calls. The state holds hashed features,
+never the text, and serialises to an .npz without pickle.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import minimize
+from threadpoolctl import threadpool_limits
+
+from .model import Classifier, Head, Prediction
+
+STATE_FORMAT = "beffroi-classify-online/1"
+
+
+@dataclass
+class _Delta:
+    features: np.ndarray  # sorted feature ids the correction may touch
+    weights: np.ndarray  # (rows, len(features))
+    bias: np.ndarray  # (rows,)
+
+
+class OnlineLearner:
+    def __init__(
+        self,
+        base: Classifier,
+        *,
+        l2: float = 1.0,
+        l2_bias: float = 30.0,
+        max_examples: int = 5000,
+    ) -> None:
+        self.base = base
+        self.l2 = l2
+        self.l2_bias = l2_bias
+        self.max_examples = max_examples
+        self._rows: list[tuple[np.ndarray, np.ndarray]] = []
+        self._labels: dict[str, list[int]] = {name: [] for name in base.heads}
+        self._deltas: dict[str, _Delta] | None = {}
+
+    @property
+    def n_examples(self) -> int:
+        return len(self._rows)
+
+    def learn(
+        self,
+        text: str,
+        *,
+        informative: bool | None = None,
+        info_type: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        given = {"informative": None if informative is None else str(bool(informative))}
+        given["info_type"] = info_type
+        given["source"] = source
+        if all(v is None for v in given.values()):
+            raise ValueError("learn() needs at least one of informative, info_type, source")
+        codes: dict[str, int] = {}
+        for name, value in given.items():
+            classes = self.base.heads[name].classes
+            if value is None:
+                codes[name] = -1
+            elif value in classes:
+                codes[name] = classes.index(value)
+            else:
+                raise ValueError(f"{name}={value!r} is not one of {', '.join(classes)}")
+        row = self.base.transform([text])
+        self._rows.append((row.indices.astype(np.int32), row.data.astype(np.float32)))
+        for name, code in codes.items():
+            self._labels[name].append(code)
+        if len(self._rows) > self.max_examples:
+            # Oldest decisions go first: within an activation, recent ones describe it best.
+            self._rows.pop(0)
+            for labels in self._labels.values():
+                labels.pop(0)
+        self._deltas = None
+
+    # Fitting ---------------------------------------------------------------------------
+    def _matrix(self) -> sp.csr_matrix:
+        n_features = self.base.features.n_features
+        if not self._rows:
+            return sp.csr_matrix((0, n_features), dtype=np.float32)
+        indptr = np.cumsum([0] + [len(i) for i, _ in self._rows])
+        indices = np.concatenate([i for i, _ in self._rows])
+        data = np.concatenate([d for _, d in self._rows])
+        return sp.csr_matrix((data, indices, indptr), shape=(len(self._rows), n_features))
+
+    def _fit(self) -> dict[str, _Delta]:
+        if self._deltas is not None:
+            return self._deltas
+        x_all = self._matrix()
+        deltas: dict[str, _Delta] = {}
+        # The vectors are long but the work per call is small: multi-threaded BLAS spends
+        # more time waking threads than computing (20x slower on a busy 2-core machine).
+        with threadpool_limits(limits=1):
+            for name, head in self.base.heads.items():
+                labels = np.asarray(self._labels[name], dtype=np.int64)
+                keep = labels >= 0
+                if not keep.any():
+                    continue
+                deltas[name] = self._fit_head(head, x_all[keep], labels[keep])
+        self._deltas = deltas
+        return deltas
+
+    def _fit_head(self, head: Head, x: sp.csr_matrix, y: np.ndarray) -> _Delta:
+        feats = np.unique(x.indices)
+        xs = x[:, feats].tocsr().astype(np.float64)
+        base = head.logits(x)
+        rows = head.weights.shape[0]
+        n_w = rows * len(feats)
+        if head.binary:
+            target = y.astype(np.float64)[:, None]
+        else:
+            target = np.zeros((len(y), rows))
+            target[np.arange(len(y)), y] = 1.0
+        # The shipped heads were trained with balanced class weights; weighting the
+        # activation's labels the same way (smoothed, since a class may have one example)
+        # keeps the correction from drifting towards whichever class volunteers saw most.
+        counts = np.bincount(y, minlength=len(head.classes)).astype(np.float64)
+        present = counts > 0
+        sample_w = (len(y) / (present.sum() * (counts + 1.0)))[y] * (1.0 + 1.0 / len(y))
+        sw = sample_w[:, None]
+
+        def loss_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            w = theta[:n_w].reshape(rows, len(feats))
+            b = theta[n_w:]
+            z = base + xs @ w.T + b
+            if head.binary:
+                # log(1 + e^z) - y z, computed stably
+                loss = float(np.sum(sw * (np.logaddexp(0.0, z) - target * z)))
+                err = sw * (1.0 / (1.0 + np.exp(-z)) - target)
+            else:
+                zmax = z.max(axis=1, keepdims=True)
+                lse = zmax + np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
+                loss = float(np.sum(sw * (lse - (target * z).sum(axis=1, keepdims=True))))
+                err = sw * (np.exp(z - lse) - target)
+            loss += 0.5 * self.l2 * float(np.sum(w * w)) + 0.5 * self.l2_bias * float(b @ b)
+            gw = np.asarray((xs.T @ err).T) + self.l2 * w
+            gb = err.sum(axis=0) + self.l2_bias * b
+            return loss, np.concatenate([gw.ravel(), gb])
+
+        theta0 = np.zeros(n_w + rows)
+        res = minimize(loss_grad, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 200})
+        theta = res.x
+        return _Delta(feats, theta[:n_w].reshape(rows, len(feats)), theta[n_w:])
+
+    # Prediction ------------------------------------------------------------------------
+    def logits(self, x: sp.csr_matrix) -> dict[str, np.ndarray]:
+        out = self.base.logits(x)
+        for name, delta in self._fit().items():
+            out[name] = out[name] + np.asarray(x[:, delta.features] @ delta.weights.T) + delta.bias
+        return out
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        if not texts:
+            return []
+        return self.base.predictions_from_logits(self.logits(self.base.transform(texts)))
+
+    # Storage ---------------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        x = self._matrix()
+        config = {
+            "format": STATE_FORMAT,
+            "base": self.base.fingerprint(),
+            "l2": self.l2,
+            "l2_bias": self.l2_bias,
+            "max_examples": self.max_examples,
+            "n_features": self.base.features.n_features,
+            "heads": {n: list(h.classes) for n, h in self.base.heads.items()},
+        }
+        arrays = {
+            "config": np.frombuffer(json.dumps(config).encode(), dtype=np.uint8),
+            "indptr": x.indptr.astype(np.int64),
+            "indices": x.indices.astype(np.int32),
+            "data": x.data.astype(np.float32),
+        }
+        for name, labels in self._labels.items():
+            arrays[f"labels.{name}"] = np.asarray(labels, dtype=np.int16)
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, base: Classifier | None = None) -> OnlineLearner:
+        """Restore a learner; base defaults to the shipped model and must be the one it
+        was saved with (its fingerprint is checked)."""
+        if base is None:
+            from .model import load_default
+
+            base = load_default()
+        try:
+            z = np.load(io.BytesIO(data), allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"not an online-learner state ({exc})") from None
+        with z:
+            try:
+                config = json.loads(bytes(z["config"]).decode())
+            except (KeyError, ValueError) as exc:
+                raise ValueError(f"not an online-learner state ({exc})") from None
+            if config.get("format") != STATE_FORMAT:
+                raise ValueError(f"not a {STATE_FORMAT} state (format {config.get('format')!r})")
+            if config["base"] != base.fingerprint():
+                raise ValueError(
+                    f"state was learnt on model {config['base']}, not {base.fingerprint()}"
+                )
+            learner = cls(
+                base,
+                l2=float(config["l2"]),
+                l2_bias=float(config["l2_bias"]),
+                max_examples=int(config["max_examples"]),
+            )
+            indptr, indices, values = z["indptr"], z["indices"], z["data"]
+            n = len(indptr) - 1
+            if indices.size and (indices.min() < 0 or indices.max() >= config["n_features"]):
+                raise ValueError("state has feature ids outside the model's space")
+            for i in range(n):
+                lo, hi = int(indptr[i]), int(indptr[i + 1])
+                learner._rows.append((indices[lo:hi].copy(), values[lo:hi].copy()))
+            for name in base.heads:
+                labels = [int(v) for v in z[f"labels.{name}"]]
+                if len(labels) != n or any(v >= len(base.heads[name].classes) for v in labels):
+                    raise ValueError(f"state has inconsistent labels for {name}")
+                learner._labels[name] = labels
+        learner._deltas = None
+        return learner
