@@ -339,3 +339,19 @@ def test_report_caps_the_list_but_counts_everything() -> None:
     assert not r.ok
     assert len(r.lines()) == MAX_LISTED + 1
     assert r.lines()[-1] == "… et 7 autre(s) anomalie(s)"
+
+
+@pytest.mark.parametrize("when", ["2026-03-04T02:22:30Z", "2026-02-30T10:00:00.000000Z"])
+def test_received_time_must_be_canonical_and_real(when: str) -> None:
+    from beffroi.consult.board import entry_hash
+
+    entries = copy.deepcopy(ENTRIES)
+    prev = entries[0]["prev"]
+    for k, e in enumerate(entries):
+        if k == 5:
+            e["received_at"] = when
+        e["prev"] = prev
+        e["hash"] = entry_hash(e["n"], prev, e["received_at"], e["receipt"])
+        prev = e["hash"]
+    lines = verify_bundle(with_entries(entries)).lines()
+    assert any("entrée 6 : date de réception invalide" in line for line in lines), lines

@@ -23,10 +23,12 @@ boards (signature verification dominates the cost).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeGuard
 
 from beffroi.consult.ballot import (
     DOMAIN,
@@ -59,6 +61,7 @@ from beffroi.consult.spec import (
     AnswersError,
     Spec,
     SpecError,
+    format_time,
     parse_time,
     spec_from_dict,
     spec_hash,
@@ -323,11 +326,30 @@ def _check_credentials(
     return keys
 
 
+_TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
+def _valid_time(text: Any) -> TypeGuard[str]:
+    """The one textual form of a received time, and a real calendar time."""
+    if not isinstance(text, str) or not _TIME_RE.fullmatch(text):
+        return False
+    try:
+        datetime.fromisoformat(text[:-1])
+    except ValueError:
+        return False
+    return True
+
+
 def _check_chain(spec: Spec, entries: list[Any], keys: dict[str, Any], report: Report) -> None:
     prev = spec_hash(spec)
     last_time = ""
     last_seq: dict[str, int] = {}
-    opens, closes = spec.opens, spec.closes
+    # Canonical times sort as text: no datetime arithmetic in this loop.
+    opens, closes = format_time(spec.opens), format_time(spec.closes)
+    segments = set(spec.segment_codes())
+    revoked = {
+        pk: format_time(k["revoked_at"]) for pk, k in keys.items() if k["revoked_at"] is not None
+    }
     for i, entry in enumerate(entries, start=1):
         where = f"ballots.jsonl, entrée {i}"
         if not isinstance(entry, dict) or not isinstance(entry.get("ballot"), dict):
@@ -341,17 +363,13 @@ def _check_chain(spec: Spec, entries: list[Any], keys: dict[str, Any], report: R
             report.fail(f"{where} : chaînage rompu (prev ne désigne pas l'entrée précédente)")
         this_hash = entry.get("hash")
         prev = this_hash if isinstance(this_hash, str) else ""
-        when_text = entry.get("received_at")
-        try:
-            if not isinstance(when_text, str):
-                raise SpecError("received_at")
-            when = parse_time(when_text, "received_at")
-        except SpecError:
-            report.fail(f"{where} : date de réception invalide")
+        when = entry.get("received_at")
+        if not _valid_time(when):
+            report.fail(f"{where} : date de réception invalide (forme AAAA-MM-JJTHH:MM:SS.ffffffZ)")
             continue
-        if when_text < last_time:
+        if when < last_time:
             report.fail(f"{where} : reçue avant l'entrée précédente")
-        last_time = when_text
+        last_time = when
         if not opens <= when < closes:
             report.fail(f"{where} : reçue hors de la période de la consultation")
         ballot = entry["ballot"]
@@ -362,7 +380,7 @@ def _check_chain(spec: Spec, entries: list[Any], keys: dict[str, Any], report: R
             if spec.access == "credentialed":
                 report.fail(f"{where} : bulletin sans code dans une consultation sur codes")
             seg = ballot.get("segment")
-            if spec.segments and seg not in spec.segment_codes():
+            if segments and (not isinstance(seg, str) or seg not in segments):
                 report.fail(f"{where} : segment {seg!r} inconnu")
             continue
         if spec.access == "open":
@@ -371,7 +389,7 @@ def _check_chain(spec: Spec, entries: list[Any], keys: dict[str, Any], report: R
         if key is None:
             report.fail(f"{where} : clé publique inconnue de la liste des codes")
             continue
-        if key["revoked_at"] is not None and when >= key["revoked_at"]:
+        if pk in revoked and when >= revoked[pk]:
             report.fail(f"{where} : bulletin accepté après la révocation de sa clé")
         seq = ballot.get("seq")
         if isinstance(seq, int) and pk in last_seq and seq <= last_seq[pk]:
