@@ -460,3 +460,17 @@ def test_fast_path_serves_ballots_and_passes_the_rest_to_django(mixed, settings)
     settings.SECURE_SSL_REDIRECT = True
     start, content = _asgi_call(app, "POST", f"/c/{c.cid}/bulletin/", body)
     assert start["status"] == 403 and "HTTPS" in json.loads(content)["message"]
+
+
+def test_a_failed_commit_is_reported_not_hidden(client, mixed, monkeypatch):
+    from django.db import OperationalError
+
+    c, private = mixed
+
+    def broken(cid, items, at=None):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(actions, "submit_ballots", broken)
+    resp = post(client, c.cid, signed_payload(c, private[0].code, {}, ROWS, 1))
+    assert resp.status_code == 503
+    assert "ne figure pas sur le tableau" in resp.json()["message"]

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import io
 import json
+import logging
 import re
 import secrets
 import time
@@ -21,6 +22,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import (
     Http404,
     HttpRequest,
@@ -46,6 +48,8 @@ from beffroi.consult.models import Consultation, Status
 from beffroi.consult.spec import Question, Spec, format_time, spec_from_dict
 from beffroi.core import throttle
 from beffroi.core.client import pseudonyms
+
+log = logging.getLogger(__name__)
 
 # Open mode: answers per network prefix (/24, /48) and window, then "slow down".
 POW_MAX_AGE = 1800
@@ -297,10 +301,20 @@ async def submit(request: HttpRequest, cid: str) -> HttpResponse:
         signature_checked=keyed and signature is not None,
         signed=body_bytes,
     )
-    if group_commit():
-        outcome = await live.COMMITTER.submit(cid, item)
-    else:
-        outcome = (await sync_to_async(actions.submit_ballots)(cid, [item]))[0]
+    try:
+        if group_commit():
+            outcome = await live.COMMITTER.submit(cid, item)
+        else:
+            outcome = (await sync_to_async(actions.submit_ballots)(cid, [item]))[0]
+    except DatabaseError:
+        # The batch's transaction rolled back: nothing of it is on the board.
+        log.exception("ballot batch failed")
+        return _refuse(
+            "unavailable",
+            "Le serveur n'a pas pu enregistrer votre réponse : elle ne figure pas sur le "
+            "tableau. Réessayez dans un instant.",
+            status=503,
+        )
     if outcome.error is not None:
         return _refuse(outcome.error.code, outcome.error.message)
     assert outcome.entry is not None
