@@ -227,6 +227,9 @@ def test_mixed_results_separate_verified_and_flags_feed_rules(client, mixed):
     assert "Vérifiées (signées)" in board and "Non vérifiées" in board
     assert "consultation mixte" in board.lower()
     assert "test : rafale" in board
+    # Per-row results, with the options' labels.
+    assert "Responsable légal 1 : 4 réponse(s) (Quatre jours 4," in board
+    assert "Responsable légal 2 : 0 réponse(s)" in board
 
 
 def test_post_hoc_rule_is_labelled_with_its_effect(client, org, members):

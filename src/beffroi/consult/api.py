@@ -365,8 +365,17 @@ def _question_rows(spec: Spec, breakdown: dict[str, Any]) -> list[dict[str, Any]
             item["counts"] = [(k, v) for k, v in res["counts"].items()]
             item["mean"] = res["sum"] / res["answered"] if res["answered"] else None
         if q.per_row and spec.rows:
+            names = {o.code: o.label for o in q.options}
             item["rows"] = [
-                (label, breakdown["rows"][i][q.code]) for i, label in enumerate(spec.rows.labels)
+                {
+                    "label": label,
+                    "answered": breakdown["rows"][i][q.code]["answered"],
+                    "counts": [
+                        (names.get(k, k), v)
+                        for k, v in breakdown["rows"][i][q.code].get("counts", {}).items()
+                    ],
+                }
+                for i, label in enumerate(spec.rows.labels)
             ]
         out.append(item)
     return out
