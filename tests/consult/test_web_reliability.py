@@ -136,3 +136,12 @@ def test_sigkill_mid_load_loses_no_acknowledged_ballot(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+    # The instance journal (one entry per committed batch) survived the kill intact.
+    check = subprocess.run(
+        [sys.executable, "-m", "beffroi.cli", "journal", "verify"],
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
