@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from beffroi.watch.pipeline import Pipeline, PipelineConfig, PostIn, Prediction, urgency
@@ -31,6 +32,29 @@ class FakeClassifier:
             p_inf = 0.9 if informative else 0.1
             out.append(Prediction(informative, p_inf, "Affected individuals", source, source_p))
         return out
+
+
+class SplitFake(FakeClassifier):
+    """FakeClassifier with the transform/logits split of beffroi.watch.classify."""
+
+    def __init__(self):
+        super().__init__()
+        self.finished = 0
+        self.predicted = 0
+
+    def predict(self, texts):
+        self.predicted += len(texts)
+        return super().predict(texts)
+
+    def transform(self, texts):
+        return np.array(texts, dtype=object)
+
+    def logits(self, x):
+        return list(x)
+
+    def predictions_from_logits(self, texts):
+        self.finished += len(texts)
+        return FakeClassifier.predict(self, list(texts))
 
 
 def posts(texts, prefix="p", coords=None):
@@ -145,6 +169,15 @@ def test_shipped_classifier_integrates():
         assert isinstance(pred.informative, bool) and 0 <= pred.informative_p <= 1
         assert set(pred.source_p) <= set(SOURCES) | {"Not applicable"}
     assert items[0].priority > items[1].priority
+    # Featurised in child processes, finished here: the same predictions.
+    batch = posts(
+        ["Inondation à Nantes, on est bloqués", "RT @x: Inondation à Nantes, on est bloqués"]
+    )
+    direct = Pipeline(classifier=model).process(batch)
+    (streamed,) = list(Pipeline(classifier=model).process_stream([batch], workers=1))
+    for a, b in zip(direct, streamed, strict=True):
+        assert a.prediction.informative_p == pytest.approx(b.prediction.informative_p)
+        assert a.priority == pytest.approx(b.priority)
 
 
 def test_stream_on_two_processes_matches_one_process():
@@ -157,8 +190,8 @@ def test_stream_on_two_processes_matches_one_process():
     ]
     batches = [posts(texts, "a"), posts(texts[::-1], "b"), posts(texts, "c")]
 
-    def run(workers):
-        pipe = Pipeline(PipelineConfig(area={"85"}), classifier=FakeClassifier())
+    def run(workers, classifier=None):
+        pipe = Pipeline(PipelineConfig(area={"85"}), classifier=classifier or FakeClassifier())
         out = list(pipe.process_stream(batches, workers=workers))
         return [
             [
@@ -168,10 +201,15 @@ def test_stream_on_two_processes_matches_one_process():
             for batch in out
         ], pipe
 
-    single, _ = run(1)
+    single, _ = run(0)
     double, pipe = run(2)
     assert double == single
     assert pipe.processed == 15 and single[2][0][2] == 5  # grouped across all batches
+    # A classifier that exposes its features is featurised in the children.
+    split_single, _ = run(0, SplitFake())
+    split_double, split_pipe = run(2, SplitFake())
+    assert split_double == split_single == single
+    assert split_pipe.classifier.finished > 0 and split_pipe.classifier.predicted == 0
 
 
 def test_from_raw_post_and_json_view():

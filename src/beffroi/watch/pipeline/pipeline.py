@@ -8,15 +8,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from beffroi.watch.pipeline.dedup import DedupIndex
+from beffroi.watch.pipeline.dedup import DedupIndex, exact_key_text
 from beffroi.watch.pipeline.language import DEFAULT_LANGUAGES, LanguageDetector
 from beffroi.watch.pipeline.model import Classifier, Enriched, PostIn, start
 from beffroi.watch.pipeline.normalise import Normaliser
 from beffroi.watch.pipeline.priority import PriorityScorer
-from beffroi.watch.pipeline.steps import ClassifierStep, Geocoder
+from beffroi.watch.pipeline.steps import ClassifierStep, Geocoder, split_classifier
 
 Step = Callable[[list[Enriched]], list[Enriched]]
 STATE_VERSION = 1
@@ -65,6 +66,8 @@ class Pipeline:
         self.classify_step = ClassifierStep(self.classifier) if self.classifier else None
         self.scorer = PriorityScorer()
         self._reuse: OrderedDict[str, Enriched] = OrderedDict()
+        self._split = split_classifier(self.classifier) if self.classifier else None
+        self._features: Any = None
 
     def _timed(self, name: str, step: Step, items: list[Enriched]) -> list[Enriched]:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -85,24 +88,34 @@ class Pipeline:
     def process_stream(
         self, batches: Iterable[list[PostIn]], *, workers: int = 2
     ) -> Iterator[list[Enriched]]:
-        """`process` over a stream of batches, on `workers` processes, results in order.
+        """`process` over a stream of batches, with `workers` child processes, in order.
 
-        With two or more workers, normalisation, language and geocoding (stateless) run in
-        `workers - 1` child processes while this process groups, classifies and scores
-        the previous batch: the grouping state and the classifier stay here, so the
-        results are the same as with `process`, batch after batch.
+        The children do the stateless work — normalisation, language, geocoding and, when
+        the classifier exposes it (see `split_classifier`), featurisation for the
+        classifier — while this process groups, finishes classification (the online part)
+        and scores. The grouping state and the classifier stay here, so the results are the
+        same as with `process`, batch after batch. On two cores, `workers=2`: the parent's
+        share is small. `workers=0` runs everything here.
         """
-        if workers <= 1:
+        if workers <= 0:
             for batch in batches:
                 yield self.process(batch)
             return
         import multiprocessing
 
+        split = split_classifier(self.classifier) if self.classifier is not None else None
+        featurize = split[0] if split else None
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         ctx = multiprocessing.get_context(method)
-        with ctx.Pool(workers - 1, initializer=_init_prepare, initargs=(self.config,)) as pool:
-            for items in pool.imap(_prepare, batches):
-                yield self._after_normalise(items, prepared=True)
+        with ctx.Pool(
+            workers, initializer=_init_prepare, initargs=(self.config, featurize)
+        ) as pool:
+            for items, features in pool.imap(_prepare, batches):
+                self._features = features
+                try:
+                    yield self._after_normalise(items, prepared=True)
+                finally:
+                    self._features = None
 
     def _after_normalise(self, items: list[Enriched], *, prepared: bool) -> list[Enriched]:
         """Group, then enrich what is new, reuse what is a copy, then score.
@@ -128,8 +141,21 @@ class Pipeline:
             self._timed("language", self.language, fresh)
             located = [c for c in copies if c.post.coordinates is not None]
             self._timed("geocode", self.geocoder, fresh + located)
-        if self.classify_step is not None:
-            self._timed("classify", self.classify_step, fresh)
+        if self.classify_step is not None and fresh:
+            t0, c0 = time.perf_counter(), time.process_time()
+            features, split = self._features, self._split
+            if features is not None and split is not None:
+                matrix, row_of = features
+                rows = {id(it): row_of[i] for i, it in enumerate(items)}
+                finish = split[1]
+
+                def from_features(todo: list[Enriched]) -> list[Any]:
+                    return finish(matrix[[rows[id(it)] for it in todo]])
+
+                self.classify_step(fresh, from_features)
+            else:
+                self.classify_step(fresh)
+            self._account("classify", t0, c0)
         for item in fresh:
             if item.group_id not in self._reuse:
                 self._reuse[item.group_id] = item
@@ -210,18 +236,47 @@ class Pipeline:
 
 # -- worker side of process_stream -------------------------------------------------------
 _worker_steps: list[Step] = []
+_worker_featurize: list[Callable[[list[str]], Any]] = []
 
 
-def _init_prepare(config: PipelineConfig) -> None:
+def _init_prepare(config: PipelineConfig, featurize: Callable[[list[str]], Any] | None) -> None:
     _worker_steps[:] = [
         Normaliser(keep_handles=config.keep_handles, handle_key=config.handle_key),
         LanguageDetector(config.languages),
         Geocoder(config.area, min_confidence=config.min_geo_confidence),
     ]
+    _worker_featurize[:] = [featurize] if featurize is not None else []
 
 
-def _prepare(batch: list[PostIn]) -> list[Enriched]:
-    items = start(batch)
-    for step in _worker_steps:
-        items = step(items)
-    return items
+def _prepare(batch: list[PostIn]) -> tuple[list[Enriched], Any]:
+    normaliser, language, geocoder = _worker_steps
+    items = normaliser(start(batch))
+    # Copies inside the batch (same folded text) are enriched once; a post that carries
+    # coordinates is geocoded on its own.
+    first: dict[str, int] = {}
+    unique: list[Enriched] = []
+    source_of: list[int] = []
+    for item in items:
+        key = exact_key_text(item.clean_text or item.text)
+        if key not in first:
+            first[key] = len(unique)
+            unique.append(item)
+        source_of.append(first[key])
+    language(unique)
+    geocoder(unique)
+    located: list[Enriched] = []
+    for item, u in zip(items, source_of, strict=True):
+        src = unique[u]
+        if item is not src:
+            item.lang, item.lang_p, item.lang_from = src.lang, src.lang_p, src.lang_from
+            item.communes, item.in_area = src.communes, src.in_area
+            if item.post.coordinates is not None:
+                located.append(item)
+    geocoder(located)
+    if not _worker_featurize or not items:
+        return items, None
+    # The classifier reads the raw text: featurise each distinct raw text once.
+    raw_rows: dict[str, int] = {}
+    row_of = [raw_rows.setdefault(item.post.text, len(raw_rows)) for item in items]
+    matrix = _worker_featurize[0](list(raw_rows))
+    return items, (matrix, row_of)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from beffroi.geo.geocode import Match, commune_at, find_communes
 from beffroi.watch.pipeline.model import Classifier, Enriched
 
@@ -57,7 +60,12 @@ class ClassifierStep:
         self.cache_size = cache_size
         self._by_group: dict[str, object] = {}
 
-    def __call__(self, items: list[Enriched]) -> list[Enriched]:
+    def __call__(
+        self,
+        items: list[Enriched],
+        predict: Callable[[list[Enriched]], list[Any]] | None = None,
+    ) -> list[Enriched]:
+        """`predict` replaces `classifier.predict` (e.g. over features computed elsewhere)."""
         todo: list[Enriched] = []
         waiting: dict[str, list[Enriched]] = {}  # group -> exact copies in this batch
         for item in items:
@@ -72,8 +80,11 @@ class ClassifierStep:
             todo.append(item)
             waiting.setdefault(item.group_id, [])
         if todo:
-            # The classifier was trained on raw posts: give it the NFC text with handles.
-            predictions = self.classifier.predict([it.post.text for it in todo])
+            # The classifier was trained on raw posts: give it the text as posted.
+            if predict is not None:
+                predictions = predict(todo)
+            else:
+                predictions = self.classifier.predict([it.post.text for it in todo])
             if len(predictions) != len(todo):
                 raise ValueError(
                     f"le classifieur a rendu {len(predictions)} prédictions pour {len(todo)} textes"
@@ -96,3 +107,27 @@ def geocode(items: list[Enriched], *, area: set[str] | None = None) -> list[Enri
 
 def classify(items: list[Enriched], classifier: Classifier) -> list[Enriched]:
     return ClassifierStep(classifier)(items)
+
+
+def split_classifier(
+    classifier: Any,
+) -> tuple[Callable[[list[str]], Any], Callable[[Any], list[Any]]] | None:
+    """(featurize, predict_from_features) when the classifier exposes them, else None.
+
+    beffroi.watch.classify's `Classifier` has `transform`, `logits` and
+    `predictions_from_logits`; its `OnlineLearner` has `logits` over the features of its
+    `base`. Featurising is most of the cost and depends only on the base model, so
+    `Pipeline.process_stream` runs it in the worker processes while the online part stays
+    with the learner in the parent.
+    """
+    base = getattr(classifier, "base", classifier)
+    needed = ("transform", "predictions_from_logits")
+    if not all(callable(getattr(base, n, None)) for n in needed):
+        return None
+    if not callable(getattr(classifier, "logits", None)):
+        return None
+
+    def finish(x: Any) -> list[Any]:
+        return list(base.predictions_from_logits(classifier.logits(x)))
+
+    return base.transform, finish
