@@ -208,8 +208,9 @@ def _tally_once(
     entries: list[dict[str, Any]],
     flags: Mapping[str, Iterable[str]],
     disabled: Iterable[str],
+    selection: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    counted, exclusions = select(spec, credentials, entries, flags, disabled)
+    counted, exclusions = selection or select(spec, credentials, entries, flags, disabled)
     overall, per_segment = _aggregate(spec, counted, credentials)
     electorate = {s.code: s.electorate for s in spec.segments}
     segments_out: dict[str, Any] = {}
@@ -243,10 +244,15 @@ def tally(
     flags: Mapping[str, Iterable[str]] | None = None,
     *,
     disabled: Iterable[str] = (),
+    selection: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    """Results of the consultation (the content of ``results.json``)."""
+    """Results of the consultation (the content of ``results.json``).
+
+    ``selection`` may pass ``select(spec, credentials, entries, flags, disabled)``
+    when the caller has already computed it (the verifier does).
+    """
     flags = flags or {}
-    main = _tally_once(spec, credentials, entries, flags, disabled)
+    main = _tally_once(spec, credentials, entries, flags, disabled, selection)
     post_hoc = sorted({r.code for r in spec.rules if r.added_after_opening})
     access_note = {
         "open": "consultation ouverte : réponses non vérifiées",

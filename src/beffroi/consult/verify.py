@@ -517,7 +517,8 @@ def _verify_rest(
         return report
 
     creds = credentials_for_tally(r for r in records if isinstance(r, dict))
-    counted, _ = select(spec, creds, entries, flags)
+    selection = select(spec, creds, entries, flags)
+    counted = selection[0]
     per_key: dict[str, int] = {}
     for e in counted:
         pk = e["ballot"]["public_key"]
@@ -526,7 +527,7 @@ def _verify_rest(
     multi = [pk for pk, c in per_key.items() if c > 1]
     if multi:
         report.fail(f"{len(multi)} clé(s) avec plus d'un bulletin compté")
-    recount = tally(spec, creds, entries, flags)
+    recount = tally(spec, creds, entries, flags, selection=selection)
     report.stats["counted"] = recount["counted"]
     try:
         same = canonical_bytes(recount) == canonical_bytes(published)
