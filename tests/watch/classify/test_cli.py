@@ -106,3 +106,9 @@ def test_routed_by_the_beffroi_cli(fixture_csv, tmp_path):
     )
     assert code == 0
     assert len(json.loads(out.read_text())["items"]) == 10
+
+
+def test_json_dash_writes_to_stdout(fixture_csv, capsys):
+    assert _run([str(fixture_csv), "--learn-first", "8", "--json", "-"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [i["id"] for i in doc["items"]] == ["100000000000000009", "100000000000000010"]

@@ -73,8 +73,12 @@ def _write_json(path: Path, doc: dict[str, object]) -> int:
     # Written beside the target then renamed, so a failure never leaves half a file.
     target = path if str(path) != "-" else None
     if target is None:
-        json.dump(doc, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
+        try:
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader (e.g. `| head`) went away: not an error of ours.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), suffix=".tmp")
