@@ -33,7 +33,7 @@ import io
 import re
 import socket
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -164,47 +164,85 @@ def _v6_prefix(v: str) -> str | None:
     return ":".join(groups) + "::/48"
 
 
+def _prefix_values(d: pa.Array) -> pa.Array:
+    """For distinct addresses: the /24 of IPv4, the /48 of IPv6 (None when unparseable)."""
+    is_v6 = pc.match_substring(d, ":")
+    v4 = pc.and_(
+        pc.invert(is_v6),
+        pc.match_substring_regex(d, r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$"),
+    )
+    out = pc.if_else(
+        v4, pc.replace_substring_regex(d, r"\.\d{1,3}$", ".0/24"), pa.scalar(None, pa.string())
+    )
+    if not pc.any(is_v6).as_py():
+        return out
+    pos = np.flatnonzero(is_v6.to_numpy(zero_copy_only=False))
+    six = pc.utf8_lower(pc.take(d, pa.array(pos)))
+    # Written-out first three groups: the /48 is those groups without leading zeros;
+    # shortened forms ("2a01::1") go through inet_pton.
+    head = r"^([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4}):[0-9a-f:.%a-z]*$"
+    plain = pc.match_substring_regex(six, head)
+    pref = pc.replace_substring_regex(six, head, r"\1:\2:\3::/48")
+    pref = pc.replace_substring_regex(pref, r"(^|:)0+([0-9a-f])", r"\1\2")
+    vals = pc.if_else(plain, pref, pa.scalar(None, pa.string())).to_pylist()
+    for short in np.flatnonzero(~plain.to_numpy(zero_copy_only=False)).tolist():
+        vals[short] = _v6_prefix(six[short].as_py())
+    merged = out.to_pylist() if len(d) < 2 * len(pos) else None
+    if merged is not None:
+        for j, i in enumerate(pos.tolist()):
+            merged[i] = vals[j]
+        return pa.array(merged, pa.string())
+    mask = np.zeros(len(d), dtype=bool)
+    mask[pos] = True
+    return pc.replace_with_mask(out, pa.array(mask), pa.array(vals, pa.string()))
+
+
 def _prefixes(values: pa.Array) -> pa.Array:
-    """The /24 of an IPv4 address or the /48 of an IPv6 one (None when unparseable)."""
+    """The /24 of an IPv4 address or the /48 of an IPv6 one, per value."""
+    enc = pc.dictionary_encode(values)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    return pc.take(_prefix_values(enc.dictionary), enc.indices)
+
+
+def _ip_and_net(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Pseudonymous codes of each address and of its prefix, from one pass over the rows."""
     enc = pc.dictionary_encode(values)
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()
     d = enc.dictionary
-    v4 = pc.match_substring_regex(d, r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
-    pref = pc.replace_substring_regex(d, r"\.\d{1,3}$", ".0/24")
-    out = pc.if_else(v4, pref, pa.scalar(None, pa.string()))
-    # IPv6 whose first three groups are written out: the /48 is those groups,
-    # normalised (lower case, no leading zeros); others ("2a01::1") go through inet_pton.
-    low = pc.utf8_lower(d)
-    head = r"^([0-9a-f]{1,4}):([0-9a-f]{1,4}):([0-9a-f]{1,4}):[0-9a-f:.%a-z]*$"
-    plain = pc.match_substring_regex(low, head)
-    v6 = pc.replace_substring_regex(low, head, r"\1:\2:\3::/48")
-    v6 = pc.replace_substring_regex(v6, r"(^|:)0+([0-9a-f])", r"\1\2")
-    out = pc.if_else(plain, v6, out)
-    other = pc.and_(pc.match_substring(d, ":"), pc.invert(plain))
-    if pc.any(other).as_py():
-        pos = np.flatnonzero(other.to_numpy(zero_copy_only=False))
-        vals = out.to_pylist()
-        for i in pos:
-            vals[i] = _v6_prefix(d[int(i)].as_py())
-        out = pa.array(vals, pa.string())
-    return pc.take(out, enc.indices)
+    idx = pc.cast(enc.indices, pa.int32())
+    blank = pc.equal(d, "")
+    if pc.any(blank).as_py():
+        b = int(np.flatnonzero(blank.to_numpy(zero_copy_only=False))[0])
+        idx = pc.if_else(pc.equal(idx, b), pa.scalar(None, pa.int32()), idx)
+    net_of_value = pseudonymise(_prefix_values(d))
+    return idx, pc.take(net_of_value, idx)
 
 
 # --------------------------------------------------------------------------- reading CSV
 
 
 def _decode(raw: bytes) -> str:
+    return _decode_utf8(raw)[0]
+
+
+def _decode_utf8(raw: bytes) -> tuple[str, bytes | None]:
+    """The text, and the UTF-8 bytes without BOM when the file was UTF-8 (else None)."""
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8"), raw
     except UnicodeDecodeError:
-        # LimeSurvey's other export encoding; cp1252 is Latin-1 plus the curly quotes.
-        try:
-            return raw.decode("cp1252")
-        except UnicodeDecodeError:
-            return raw.decode("latin-1")
+        return _decode_legacy(raw), None
+
+
+def _decode_legacy(raw: bytes) -> str:
+    # LimeSurvey's other export encoding; cp1252 is Latin-1 plus the curly quotes.
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def _sniff_delimiter(first_line: str) -> str:
@@ -251,8 +289,15 @@ def _unterminated_quote(text: str) -> InputError:
     )
 
 
-def read_csv_text(text: str) -> tuple[pa.Table, str]:
-    """Parse CSV text into an all-string table; errors name the line."""
+def read_csv_text(
+    text: str, select: Callable[[list[str]], list[str]] | None = None, data: bytes | None = None
+) -> tuple[pa.Table, str]:
+    """Parse CSV text into an all-string table; errors name the line.
+
+    ``select`` picks the columns worth converting from the header (the others are
+    skipped by the parser); ``data`` is the same content as UTF-8 bytes when the
+    caller has them, to save an encoding pass.
+    """
     if not text.strip():
         raise InputError("Le fichier est vide (ligne 1) : aucune en-tête, aucune réponse.", line=1)
     if text.count('"') % 2:
@@ -275,15 +320,17 @@ def read_csv_text(text: str) -> tuple[pa.Table, str]:
                 column=h,
             )
         seen[h] = i
+    wanted = select(header) if select else header
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(data if data is not None else text.encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
+                include_columns=wanted,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -310,6 +357,15 @@ def parse_times(col: pa.Array, name: str, line_of: Any, fmt: str | None = None) 
     """Seconds since the epoch (float, NaN for empty); an unreadable date raises InputError."""
     col = pc.utf8_trim_whitespace(col)
     empty = pc.equal(col, "")
+    if fmt is None:
+        # Fast path: LimeSurvey writes ISO dates, which Arrow's own parser reads at once.
+        try:
+            iso = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), col), pa.timestamp("s"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+        else:
+            out = pc.cast(iso, pa.int64()).to_numpy(zero_copy_only=False)
+            return np.asarray(out, dtype=float)
     formats = (fmt,) if fmt else _TIME_FORMATS
     result: pa.Array | None = None
     for f in formats:
@@ -527,8 +583,9 @@ def _finish(
             continue
         col = pc.utf8_trim_whitespace(raw.column(src).combine_chunks())
         if role == "ip":
-            cols["net"] = pseudonymise(_prefixes(col))
-        cols[role] = pseudonymise(col)
+            cols["ip"], cols["net"] = _ip_and_net(col)
+        else:
+            cols[role] = pseudonymise(col)
     for role in ("lang", "ref"):
         src = roles.get(role)
         if src is not None:
@@ -612,10 +669,17 @@ def load_limesurvey(
             raw_bytes = path.read_bytes()
         except OSError as exc:
             raise InputError(f"Impossible de lire le fichier {path} : {exc.strerror}.") from exc
-        text = _decode(raw_bytes)
-    elif text.startswith("\ufeff"):
-        text = text[1:]
-    raw, delim = read_csv_text(text)
+        text, data = _decode_utf8(raw_bytes)
+    else:
+        data = None
+        if text.startswith("\ufeff"):
+            text = text[1:]
+
+    def select(header: list[str]) -> list[str]:
+        roles, _, answers = _roles_from_header(header)
+        return [h for h in header if h in roles.values() or h in answers]
+
+    raw, delim = read_csv_text(text, select, data)
     header = raw.column_names
     roles, rename, answers = _roles_from_header(header)
     raw = raw.rename_columns([rename.get(h, h) for h in header])

@@ -60,6 +60,10 @@ def flip_by_addition(margin: int, rows_per_form: int) -> int:
 
 
 def share_range(counts: np.ndarray, a: int, k: int) -> tuple[float, float]:
+    return share_ranges(counts, a, [k])[0]
+
+
+def share_ranges(counts: np.ndarray, a: int, ks: Sequence[int]) -> list[tuple[float, float]]:
     """Min and max share of answer ``a`` after removing up to ``k`` forms.
 
     Removing a set S of forms gives the share (A - x(S)) / (T - n(S)), with x the
@@ -72,21 +76,27 @@ def share_range(counts: np.ndarray, a: int, k: int) -> tuple[float, float]:
     size = counts.sum(axis=1).astype(np.int64)
     tot_a, tot = float(own.sum()), float(size.sum())
     if tot == 0:
-        return (float("nan"), float("nan"))
-    base = tot_a / tot
+        return [(float("nan"), float("nan")) for _ in ks]
     # Forms only differ by (x, n): work on the few distinct types.
     width = int(size.max()) + 1
     avail = np.bincount(own * width + size, minlength=width * width)
     key = np.flatnonzero(avail)
     avail = avail[key]
     tx, tn = (key // width).astype(float), (key % width).astype(float)
+    return [_range_of_types(tx, tn, avail, tot_a, tot, k) for k in ks]
+
+
+def _range_of_types(
+    tx: np.ndarray, tn: np.ndarray, avail: np.ndarray, tot_a: float, tot: float, k: int
+) -> tuple[float, float]:
+    base = tot_a / tot
     out = []
     for sign in (1.0, -1.0):  # 1: minimise the share, -1: maximise it
         r = base
         for _ in range(50):
             w = sign * (tx - r * tn)
             order = np.argsort(-w, kind="stable")
-            take = np.zeros(len(key))
+            take = np.zeros(len(tx))
             left = k
             for j in order:
                 if w[j] <= 0 or left <= 0:
@@ -120,10 +130,10 @@ def question_robustness(enc: Encoded, keep: np.ndarray, ks: Sequence[int]) -> di
     rows = enc.codes.shape[1]
     remove = flip_by_removal(counts, a, b) if margin > 0 else 0
     add = flip_by_addition(margin, rows) if margin > 0 else 0
-    ranges = []
-    for k in ks:
-        lo, hi = share_range(counts, a, k)
-        ranges.append({"k": int(k), "min": round(lo, 6), "max": round(hi, 6)})
+    ranges = [
+        {"k": int(k), "min": round(lo, 6), "max": round(hi, 6)}
+        for k, (lo, hi) in zip(ks, share_ranges(counts, a, ks), strict=True)
+    ]
     flip = min(x for x in (remove, add) if x is not None)
     fragile = margin == 0 or flip <= FRAGILE_SHARE * max(n_forms, 1)
     cats = [answer_label(enc.question, c) for c in enc.categories]
