@@ -2,6 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from beffroi.watch.pipeline import Pipeline, PipelineConfig, PostIn, Prediction, urgency
 
@@ -234,3 +236,30 @@ def test_from_raw_post_and_json_view():
     assert data["id"] == "src-1:1234" and data["communes"][0]["code"] == "44109"
     assert data["prediction"]["source"] == "Outsiders" and data["priority"] == item.priority
     assert "voisin" not in json.dumps(data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=200),
+            st.none() | st.tuples(st.floats(allow_nan=True), st.floats(allow_nan=True)),
+            st.none() | st.sampled_from(["fr", "en-US", "", "xx", "zh-Hant"]),
+        ),
+        max_size=8,
+    )
+)
+def test_pipeline_never_crashes(rows):
+    pipe = _FUZZ_PIPE
+    batch = [
+        PostIn(f"f{len(rows)}-{i}", text, NOW, lang=lang, coordinates=coords)
+        for i, (text, coords, lang) in enumerate(rows)
+    ]
+    items = pipe.process(batch)
+    assert [i.id for i in items] == [p.id for p in batch]
+    for item in items:
+        assert 0.0 <= item.priority <= 1.0 and item.group_id
+        assert item.group_size >= 1
+
+
+_FUZZ_PIPE = Pipeline(PipelineConfig(area={"44"}), classifier=FakeClassifier())
