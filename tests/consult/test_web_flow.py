@@ -477,3 +477,30 @@ def test_a_failed_commit_is_reported_not_hidden(client, mixed, monkeypatch):
     resp = post(client, c.cid, signed_payload(c, private[0].code, {}, ROWS, 1))
     assert resp.status_code == 503
     assert "ne figure pas sur le tableau" in resp.json()["message"]
+
+
+def test_reissue_revokes_and_adds_and_the_bundle_agrees(client, mixed):
+    from beffroi.consult.credentials import format_code, new_code
+
+    c, private = mixed
+    old = private[0]
+    assert post(client, c.cid, signed_payload(c, old.code, {}, ROWS, 1)).status_code == 200
+    fresh = new_code()
+    actions.revoke_credential(
+        c,
+        public_key_hex(old.code, c.cid),
+        "lettre perdue",
+        actor=None,
+        replacement=public_key_hex(fresh, c.cid),
+    )
+    assert c.credentials.get(public_key=public_key_hex(fresh, c.cid)).segment == old.segment
+    ok = post(client, c.cid, signed_payload(c, format_code(fresh), {}, ROWS, 1))
+    assert ok.status_code == 200, ok.content
+    kinds = list(ConsultEvent.objects.filter(consultation=c).values_list("kind", flat=True))
+    assert kinds[-2:] == ["credential_revoked", "credential_added"]
+    res = live.results(c)
+    assert res["revoked_credentials"] == 1 and res["counted"]["verified"] == 1
+    with pytest.raises(ActionError, match="déjà révoqué"):
+        actions.revoke_credential(c, public_key_hex(old.code, c.cid), "encore", actor=None)
+    actions.close_consultation(c, actor=None)
+    assert verify_bundle(live.bundle(c)).ok

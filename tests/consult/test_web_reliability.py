@@ -145,3 +145,37 @@ def test_sigkill_mid_load_loses_no_acknowledged_ballot(tmp_path):
         timeout=120,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.slow
+def test_example_bundle_cli_builds_a_bundle_beffroi_verify_accepts(tmp_path):
+    out = tmp_path / "dossier.zip"
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "beffroi.cli",
+            "consult",
+            "example-bundle",
+            "--out",
+            str(out),
+            "--ballots",
+            "60",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "verify: OK" in built.stdout
+    checked = subprocess.run(
+        [sys.executable, "-m", "beffroi.cli", "verify", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert verify_bundle(out.read_bytes()).stats["entries"] == 60
