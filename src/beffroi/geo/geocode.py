@@ -20,7 +20,14 @@ the evidence span and the reasons in French (DESIGN rule 8). The rules, in order
      data/common_words.txt) needs a capital away from a sentence start, a preposition or a
      hashtag;
    - a street or landmark word before the name ("rue de Paris", "gare de Lyon", "route de
-     Nantes") or "New" ("New Orleans") means it is not the commune.
+     Nantes") or "New" ("New Orleans") means it is not the commune, and so does a bare
+     article ("la Bresle": a river) or a hyphen gluing more words on;
+   - a one-word name between capitalised words is part of a longer proper noun ("Costa
+     Rica", "Mary River");
+   - in a post in another language (`lang`), one-word names need a strong preposition or
+     a big city, and everyday-word names are refused;
+   - a lone postal code counts only next to a word of its commune's name or in the area.
+   docs/decisions/geo.md has the full table.
 3. Homonyms: communes inside the activation's area first, then those of a département
    given next to the name ("Saint-Denis (93)") or whose postal code appears in the post,
    then the most populous. Unresolved ambiguity lowers the confidence.
