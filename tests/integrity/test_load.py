@@ -212,3 +212,17 @@ def test_lss_bad(tmp_path: Path, content: str, needle: str) -> None:
     p.write_text(content, encoding="utf-8")
     with pytest.raises(InputError, match=needle):
         read_lss(p)
+
+
+@pytest.mark.parametrize("many_v4", [False, True])
+def test_prefixes(many_v4: bool) -> None:
+    import pyarrow as pa
+
+    from beffroi.integrity.load import _prefixes
+
+    v6 = ["2A01:0E0A:00ab:1::1", "2a01:e0a:ab:ffff:1:2:3:4", "2a01::1", "nonsense:x"]
+    v4 = ["1.2.3.4", "1.2.3.9", "10.0.0.1"] * (5 if many_v4 else 1)
+    v4 = [f"1.2.{i}.4" for i in range(len(v4))] if many_v4 else v4
+    out = _prefixes(pa.array([*v6, *v4, None, ""])).to_pylist()
+    assert out[:4] == ["2a01:e0a:ab::/48", "2a01:e0a:ab::/48", "2a01:0:0::/48", None]
+    assert out[4].endswith(".0/24") and out[-2:] == [None, None]
