@@ -148,8 +148,9 @@ def check_shape(ballot: Any, *, encode: bool = True) -> None:
     """
     if not isinstance(ballot, dict):
         raise MalformedBallot("Bulletin illisible : objet JSON attendu.")
-    missing = BALLOT_KEYS - ballot.keys()
-    extra = ballot.keys() - BALLOT_KEYS
+    keys = ballot.keys()
+    missing = BALLOT_KEYS - keys if keys != BALLOT_KEYS else ()
+    extra = keys - BALLOT_KEYS if keys != BALLOT_KEYS else ()
     if missing:
         raise MalformedBallot(f"Bulletin incomplet : champ(s) {', '.join(sorted(missing))}.")
     if extra:

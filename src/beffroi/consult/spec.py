@@ -70,6 +70,15 @@ class Question:
     def option_codes(self) -> list[str]:
         return [o.code for o in self.options]
 
+    @property
+    def option_set(self) -> frozenset[str]:
+        # Checked for every answer of every ballot a verifier reads: memoised.
+        cached = self.__dict__.get("_option_set")
+        if cached is None:
+            cached = frozenset(o.code for o in self.options)
+            object.__setattr__(self, "_option_set", cached)
+        return cached
+
 
 @dataclass(frozen=True)
 class Rows:
@@ -473,13 +482,14 @@ def spec_hash(spec: Spec) -> str:
 def _check_value(q: Question, value: Any, where: str, errors: list[str]) -> None:
     label = f"{where}question « {q.code} »"
     if q.kind == "single":
-        if not isinstance(value, str) or value not in q.option_codes():
+        if not isinstance(value, str) or value not in q.option_set:
             errors.append(f"{label} : choix {value!r} inconnu")
     elif q.kind == "multiple":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             errors.append(f"{label} : liste de choix attendue")
             return
-        unknown = [v for v in value if v not in q.option_codes()]
+        options = q.option_set
+        unknown = [v for v in value if v not in options]
         if unknown:
             errors.append(f"{label} : choix inconnu(s) {', '.join(map(repr, unknown))}")
         if len(set(value)) != len(value):

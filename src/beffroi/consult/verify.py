@@ -111,6 +111,21 @@ def _init_worker(spec_dict: dict[str, Any]) -> None:
 ENTRY_KEYS = frozenset({"n", "received_at", "ballot", "signature", "receipt", "prev", "hash"})
 
 
+class _Where:
+    """The place of an entry in messages, formatted only if a message is made."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    def __str__(self) -> str:
+        return f"ballots.jsonl, entrée {self.i}"
+
+    def __format__(self, format_spec: str) -> str:
+        return str(self)
+
+
 def _check_entry_alone(
     spec: Spec, sh: str, i: int, entry: Any, raw: bytes | None = None
 ) -> list[str]:
@@ -119,15 +134,15 @@ def _check_entry_alone(
     ``raw`` is the JSON line ``entry`` was parsed from by ``loads_strict``; it
     allows the fast canonical encoding.
     """
-    where = f"ballots.jsonl, entrée {i}"
+    where = _Where(i)
     if not isinstance(entry, dict):
         return [f"{where} : objet attendu"]
-    missing = ENTRY_KEYS - entry.keys()
-    if missing:
-        return [f"{where} : champ(s) manquant(s) {', '.join(sorted(missing))}"]
-    extra = entry.keys() - ENTRY_KEYS
-    if extra:
-        return [f"{where} : champ(s) inattendu(s) {', '.join(sorted(extra))}"]
+    if entry.keys() != ENTRY_KEYS:
+        missing = ENTRY_KEYS - entry.keys()
+        if missing:
+            return [f"{where} : champ(s) manquant(s) {', '.join(sorted(missing))}"]
+        extra = entry.keys() - ENTRY_KEYS
+        return [f"{where} : champ(s) inattendu(s) {', '.join(sorted(map(str, extra)))}"]
     errors: list[str] = []
     ballot = entry["ballot"]
     sig = entry["signature"]
