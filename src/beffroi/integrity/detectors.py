@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import special, stats
+from scipy import special
 
+from beffroi.integrity import _stats
 from beffroi.integrity.load import Dataset, Question
 
 THRESHOLD = 0.5
@@ -225,7 +226,7 @@ def find_bursts(times: np.ndarray, rows: np.ndarray) -> list[Burst]:
         if not cand.any():
             continue
         p = np.ones(len(j))
-        p[cand] = stats.poisson.sf(cnt[cand] - 1, lam[cand])
+        p[cand] = _stats.poisson_sf_ge(cnt[cand], lam[cand])
         sig = cand & (p < _BURST_P)
         cover += np.bincount(j[sig], minlength=nb + 1)
         cover -= np.bincount(e[sig], minlength=nb + 1)
@@ -292,7 +293,7 @@ def _check_spacing(b: Burst, times_sorted: np.ndarray) -> GroupCheck:
     )
     ll_exp = float(-m * np.log(mean) - gaps.sum() / mean)
     lr = max(2.0 * (ll_gamma - ll_exp), 0.0)
-    p = float(stats.chi2.sf(lr, 1) / 2) if shape > 1 else 1.0
+    p = _stats.chi2_sf(lr, 1) / 2 if shape > 1 else 1.0
     sig = shape > 1.5 and p < _GROUP_P
     lo, hi = np.percentile(gaps, [5, 95])
     text = (
@@ -329,7 +330,7 @@ def _check_duration(members: np.ndarray, dur: np.ndarray, calm: _CalmDurations) 
     if len(d_in) < 5:
         return GroupCheck("duree", False, 1.0, "")
     med_in = float(np.median(d_in))
-    p = float(stats.mannwhitneyu(d_in, calm.sample, alternative="less").pvalue)
+    p = _stats.mannwhitney_less_p(d_in, calm.sample)
     sig = p < _GROUP_P and med_in < 0.5 * calm.median
     share = dur[members] < calm.fast_cut
     text = (
@@ -373,7 +374,7 @@ def _check_network(
         # Expected count inside from the value's share outside (with a pseudo-count
         # so that values never seen outside are not infinitely surprising).
         exp = ok.sum() * (cout[hot] + 0.5) / (n_out_known + 0.5 * len(cout))
-        p = stats.poisson.sf(c_hot - 1, exp)
+        p = _stats.poisson_sf_ge(c_hot, exp)
         over = hot[p < 1e-6]
         if not len(over):
             continue
@@ -429,7 +430,7 @@ def _check_shift(
         tab = tab[:, tab.sum(axis=0) > 0]
         if tab.shape[1] < 2:
             continue
-        p = float(stats.chi2_contingency(tab)[1])
+        p = _stats.chi2_contingency_p(tab)
         pin = (cin + 0.5) / (cin.sum() + 0.5 * k)
         pout = (cout + 0.5) / (cout.sum() + 0.5 * k)
         w = np.log(pin / pout)
@@ -469,7 +470,7 @@ def _check_coherence(
     if n_in < 10 or n_out < 30:
         return GroupCheck("coherence", False, 1.0, "")
     r_in, r_out = a_in / n_in, a_out / n_out
-    p = float(stats.binom.cdf(a_in, n_in, r_out))
+    p = _stats.binom_cdf(a_in, n_in, r_out)
     sig = p < _GROUP_P and r_in < r_out - 0.1
     text = (
         f"les lignes d'un même formulaire (parent 1 et parent 2) ne concordent que dans "
@@ -572,7 +573,7 @@ def _rare_groups(
     hit = np.zeros(n, dtype=bool)
     if cand.any():
         # Probability of k or more copies by chance, corrected for the number of groups.
-        p = stats.poisson.sf(k[cand] - 1, expected[cand])
+        p = _stats.poisson_sf_ge(k[cand], expected[cand])
         hit[cand] = p * len(cnt) * tests < 1e-6
     return hit
 
