@@ -151,3 +151,37 @@ def test_ids_with_json_special_characters(tmp_path: Path) -> None:
         "c\\\\d",
         "é",
     ]
+
+
+def test_pure_modules_do_not_import_django() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import beffroi.integrity.audit, beffroi.integrity.report, beffroi.integrity.remote\n"
+        "import beffroi.integrity.cli_audit, beffroi.integrity.cli_simulate\n"
+        "assert not [m for m in sys.modules if m.startswith('django')]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_csv_with_mapping(tmp_path: Path) -> None:
+    src = tmp_path / "g.csv"
+    src.write_text(
+        "ref;quand;ecole;p1;p2\na;02/03/2026 18:00:00;X;oui;non\nb;02/03/2026 18:01:00;Y;oui;oui\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "g.toml"
+    mapping.write_text(
+        '[columns]\nid = "ref"\ntime = "quand"\nsegment = "ecole"\n'
+        '[repeated]\nBLOUSE = ["p1", "p2"]\n',
+        encoding="utf-8",
+    )
+    js = tmp_path / "g.json"
+    args = ["audit", str(src), "--format", "csv", "--mapping", str(mapping), "--json", str(js)]
+    assert main([*args, "--electorate", "X=1,Y=1"]) == 0
+    data = json.loads(js.read_text(encoding="utf-8"))
+    q = data["scenarios"][0]["questions"][0]
+    assert q["counts"] == {"oui": 3, "non": 1}
+    assert {c["check"] for c in data["checks_skipped"]} >= {"concentration réseau"}
