@@ -86,19 +86,19 @@ def _resort(value: Any) -> Any:
     return value
 
 
+# Built once: json.dumps with non-default options builds a new encoder per call.
+_SORTED = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
+)
+_IN_ORDER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def canonical_bytes(value: Any) -> bytes:
     """Encode ``value`` canonically (see the module docstring)."""
-    if _scan(value, ""):
-        # Rare path: pre-sort in UTF-16 order, then keep that order.
-        text = json.dumps(
-            _resort(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        )
-    else:
-        # json's C encoder is ~10x faster than a hand-written walk; with keys
-        # below U+E000 its code-point sort equals UTF-16 order.
-        text = json.dumps(
-            value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, allow_nan=False
-        )
+    # Usual path: json's C encoder (~10x faster than a hand-written walk); with
+    # keys below U+E000 its code-point sort equals UTF-16 order.  Rare path:
+    # pre-sort in UTF-16 order, then keep that order.
+    text = _IN_ORDER.encode(_resort(value)) if _scan(value, "") else _SORTED.encode(value)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -159,5 +159,5 @@ def canonical_bytes_parsed(value: Any, raw: bytes) -> bytes:
     """
     if _needs_scan(raw):
         return canonical_bytes(value)
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    text = _SORTED.encode(value)
     return text.encode("utf-8")
