@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     from beffroi.consult.verify import verify_bundle
 
-    out = Console()
+    out = Console(soft_wrap=True)
     err = Console(stderr=True)
     source: str = args.bundle
     try:
