@@ -170,11 +170,19 @@ if (form) {
     const input = $("code");
     if (code && input) {
       input.value = code.replace(/(.{4})(?!$)/g, "$1-");
-      const seg = $("segment-box");
-      if (seg) seg.hidden = true;
     }
   } catch (err) {
     fail(`Le code du lien est illisible : ${err.message}. Saisissez-le depuis votre lettre.`);
+  }
+  const codeInput = $("code");
+  const segmentBox = $("segment-box");
+  if (codeInput && segmentBox) {
+    // With a code the segment comes from the credential list; without one it is asked.
+    const sync = () => {
+      segmentBox.hidden = codeInput.value.trim() !== "";
+    };
+    codeInput.addEventListener("input", sync);
+    sync();
   }
   form.addEventListener("submit", onSubmit);
 }
