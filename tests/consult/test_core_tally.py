@@ -143,3 +143,35 @@ def test_empty_board() -> None:
     assert r["counted"] == {"all": 0, "verified": 0, "unverified": 0}
     assert r["board"] == {"entries": 0, "head": r["spec_hash"]}
     assert set(r["segments"]) == {"S1", "S2"}
+
+
+def test_multiple_choice_and_text_counts() -> None:
+    spec = spec_from_dict(
+        {
+            "id": "t-2",
+            "title": "Test",
+            "opens": "2026-01-01T00:00:00Z",
+            "closes": "2026-02-01T00:00:00Z",
+            "access": "open",
+            "questions": [
+                {
+                    "code": "m",
+                    "kind": "multiple",
+                    "max_choices": 2,
+                    "options": [{"code": "a"}, {"code": "b"}, {"code": "c"}],
+                },
+                {"code": "t", "kind": "text"},
+            ],
+        }
+    )
+    board = Board(spec)
+    t = datetime(2026, 1, 2, tzinfo=UTC)
+    for answers in ({"m": ["a", "b"], "t": "oui"}, {"m": [], "t": "   "}, {"m": ["b"]}, {}):
+        t += timedelta(seconds=1)
+        board.submit(make_ballot(spec, answers, public_key=None, seq=1), None, t)
+    r = tally(spec, {}, board.entries)
+    q = r["results"]["all"]["questions"]
+    assert q["m"] == {"answered": 3, "counts": {"a": 1, "b": 2, "c": 0}}
+    assert q["t"] == {"answered": 1}  # blank text is not an answer
+    assert r["counted"] == {"all": 4, "verified": 0, "unverified": 4}
+    assert r["electorate"] is None and r["access_note"].startswith("consultation ouverte")
