@@ -6,7 +6,11 @@
   const body = document.getElementById("courante-rows");
   let pending = null;
   async function refresh() {
-    const r = await fetch(root.dataset.rowsUrl, { credentials: "same-origin" });
+    let r = await fetch(root.dataset.rowsUrl, { credentials: "same-origin" });
+    if (r.status >= 500) {
+      await new Promise((ok) => setTimeout(ok, 400));
+      r = await fetch(root.dataset.rowsUrl, { credentials: "same-origin" });
+    }
     if (r.ok) body.innerHTML = await r.text(); // server-rendered, auto-escaped fragment
   }
   function soon() {

@@ -23,10 +23,17 @@
 
   async function post(target, data) {
     const body = new URLSearchParams(data || {});
-    const r = await fetch(target, {
+    const send = () => fetch(target, {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "X-CSRFToken": csrf, "Accept": "application/json" },
     });
+    let r = await send();
+    // A server error rolled the whole action back (one transaction): trying
+    // again once cannot record anything twice.
+    if (r.status >= 500) {
+      await new Promise((ok) => setTimeout(ok, 400));
+      r = await send();
+    }
     let payload = {};
     try { payload = await r.json(); } catch (e) { payload = { ok: false, error: "Erreur " + r.status }; }
     return payload;
@@ -65,7 +72,11 @@
 
   async function load() {
     const params = new URLSearchParams(new FormData(filters));
-    const r = await fetch(queueUrl + "?" + params.toString(), { credentials: "same-origin" });
+    let r = await fetch(queueUrl + "?" + params.toString(), { credentials: "same-origin" });
+    if (r.status >= 500) {
+      await new Promise((ok) => setTimeout(ok, 400));
+      r = await fetch(queueUrl + "?" + params.toString(), { credentials: "same-origin" });
+    }
     if (!r.ok) { live.textContent = "File indisponible (" + r.status + ")."; return; }
     const data = await r.json();
     cards = data.cards;
@@ -75,7 +86,8 @@
       closePanel("Cette carte n'est plus à vous.");
     }
     const free = cards.filter((c) => !c.claimed || c.mine);
-    if (!cards.some((c) => c.id === selected)) selected = free.length ? free[0].id : null;
+    // The cursor never rests on a card someone else holds.
+    if (!free.some((c) => c.id === selected)) selected = free.length ? free[0].id : null;
     render();
   }
 
