@@ -61,7 +61,13 @@ POST_ONLY = {
 
 def test_every_consult_org_page_declares_a_capability():
     pages = _consult_org_pages()
-    assert {n for n, _ in pages} >= {"consult-detail", "consult-edit", "consult-audit", *POST_ONLY}
+    assert {n for n, _ in pages} >= {
+        "consult-detail",
+        "consult-edit",
+        "consult-preview",
+        "consult-audit",
+        *POST_ONLY,
+    }
     for name, view in pages:
         assert getattr(view, "capability", None) in CAPABILITIES, name
 
@@ -159,6 +165,10 @@ def test_builder_preview_open_and_frozen(client, members, org):
 
     preview = client.get(reverse("consult-detail", args=[org.slug, c.cid])).content.decode()
     assert "Aperçu (brouillon)" in preview and "Repas bio ?" in preview
+    form = client.get(reverse("consult-preview", args=[org.slug, c.cid])).content.decode()
+    assert "Rien n'est envoyé depuis cet aperçu" in form.replace("&#x27;", "'")
+    assert "Responsable légal 2" in form and "Pâtes" in form and "answer.js" not in form
+    assert client.get(reverse("consult-answer", args=[c.cid])).status_code == 404
 
     # Invalid input is explained, nothing is saved.
     bad = client.post(

@@ -109,12 +109,19 @@ def _qview(q: Question) -> dict[str, Any]:
 
 @require_GET
 def answer_page(request: HttpRequest, cid: str) -> HttpResponse:
-    c = _public(cid)
+    return render_answer_page(request, _public(cid))
+
+
+def render_answer_page(
+    request: HttpRequest, c: Consultation, *, preview: bool = False
+) -> HttpResponse:
+    """The answering page; ``preview`` shows it to organisers without sending anything."""
     spec = c.get_spec()
     return render(
         request,
         "consult/answer.html",
         {
+            "preview": preview,
             "consultation": c,
             "spec": spec,
             "questions": [_qview(q) for q in spec.questions if not q.per_row],

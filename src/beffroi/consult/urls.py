@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern] = [
     path("nouvelle/", views.consult_create, name="consult-create"),
     path("<slug:cid>/", views.consult_detail, name="consult-detail"),
     path("<slug:cid>/modifier/", views.consult_edit, name="consult-edit"),
+    path("<slug:cid>/apercu/", views.consult_preview, name="consult-preview"),
     path("<slug:cid>/ouvrir/", views.consult_open, name="consult-open"),
     path("<slug:cid>/clore/", views.consult_close, name="consult-close"),
     path("<slug:cid>/codes/importer/", views.consult_import, name="consult-import"),

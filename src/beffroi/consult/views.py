@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from beffroi.consult import actions, live, tasks
+from beffroi.consult import actions, api, live, tasks
 from beffroi.consult.forms import (
     AUDIT_FLAG,
     ConsultationForm,
@@ -127,6 +127,16 @@ def _run(request: HttpRequest, c: Consultation, fn: Any, ok: str) -> HttpRespons
     else:
         messages.success(request, ok)
     return redirect("consult-detail", c.organisation.slug, c.cid)
+
+
+@require("consult.view")
+def consult_preview(request: HttpRequest, cid: str) -> HttpResponse:
+    c = _get(request, cid)
+    try:
+        return api.render_answer_page(request, c, preview=True)
+    except SpecError as exc:
+        messages.error(request, str(exc))
+        return redirect("consult-detail", c.organisation.slug, c.cid)
 
 
 @require_POST
