@@ -34,8 +34,13 @@ def room(org, members):
     ]
     for i, text in enumerate(texts):
         Card.objects.create(
-            activation=activation, group_id=f"g{i}", source_kind="mastodon",
-            external_id=str(i), text=text, posted_at=timezone.now(), priority=1 - i / 10,
+            activation=activation,
+            group_id=f"g{i}",
+            source_kind="mastodon",
+            external_id=str(i),
+            text=text,
+            posted_at=timezone.now(),
+            priority=1 - i / 10,
         )
     return activation, other
 
@@ -109,7 +114,9 @@ def test_two_volunteers_triage_one_queue_without_collisions(browser, live_server
     # No card was decided twice, no card was claimed by both.
     assert CardDecision.objects.count() == 4
     assert len({d.card_id for d in CardDecision.objects.all()}) == 4
-    claims = JournalEntry.objects.filter(action="watch.card.claim").values_list("subject", flat=True)
+    claims = list(
+        JournalEntry.objects.filter(action="watch.card.claim").values_list("subject", flat=True)
+    )
     assert len(claims) == len(set(claims)) == 4
     top = Card.objects.get(text__startswith="Famille coincée")
     assert top.decision in ("verified", "irrelevant")
@@ -117,9 +124,7 @@ def test_two_volunteers_triage_one_queue_without_collisions(browser, live_server
         assert top.notes == "appel au 18 conseillé"
 
 
-def test_escalated_card_appears_live_in_the_partners_main_courante(
-    browser, live_server, org, room
-):
+def test_escalated_card_appears_live_in_the_partners_main_courante(browser, live_server, org, room):
     activation, _other = room
     ctx_p, partner = _login(browser, live_server, "partner")
     ctx_v, volunteer = _login(browser, live_server, "volunteer")
@@ -150,8 +155,11 @@ def test_export_downloads_and_parses(browser, live_server, org, members, room):
 
     activation, _other = room
     actions.add_log_entry(
-        activation, actor=members["coordinator"], text="Pont de Mareuil submergé",
-        channel="observation", category="routes",
+        activation,
+        actor=members["coordinator"],
+        text="Pont de Mareuil submergé",
+        channel="observation",
+        category="routes",
     )
     ctx, page = _login(browser, live_server, "partner")
     try:
@@ -159,8 +167,9 @@ def test_export_downloads_and_parses(browser, live_server, org, members, room):
         with page.expect_download() as info:
             page.locator("a[data-format=csv]").click()
         download = info.value
-        assert re.fullmatch(r"main-courante-crue-du-lay-\d{8}-\d{4}\.csv",
-                            download.suggested_filename)
+        assert re.fullmatch(
+            r"main-courante-crue-du-lay-\d{8}-\d{4}\.csv", download.suggested_filename
+        )
         with open(download.path(), encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
         assert rows[0][:2] == ["N°", "Heure"] and rows[1][6] == "Pont de Mareuil submergé"
