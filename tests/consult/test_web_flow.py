@@ -254,6 +254,10 @@ def test_post_hoc_rule_is_labelled_with_its_effect(client, org, members):
     assert "Sans les règles ajoutées après l'ouverture : 3 réponse(s)" in board
     assert live.results(c)["counted"]["all"] == 2
     assert ConsultEvent.objects.filter(consultation=c, kind="rule_added").count() == 1
+    with pytest.raises(ActionError, match="déjà en vigueur"):
+        actions.add_post_hoc_rule(
+            c, {"code": "integrity_flag", "params": {"flags": ["x"]}}, actor=None
+        )
     assert verify_bundle(live.bundle(c)).ok
 
 

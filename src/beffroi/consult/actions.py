@@ -314,6 +314,13 @@ def add_post_hoc_rule(
     c = _locked(consultation)
     if c.status == Status.DRAFT:
         raise ActionError(_("Avant l'ouverture, modifiez simplement les règles."))
+    # The tally keys rules by code (and switches post-hoc ones off by code to show
+    # their effect): a second rule with a code already in force would blur both.
+    if any(r.get("code") == rule.get("code") for r in c.spec.get("rules", [])):
+        raise ActionError(
+            _("La règle « %(code)s » est déjà en vigueur pour cette consultation.")
+            % {"code": rule.get("code")}
+        )
     rule = {**rule, "added_after_opening": True}
     spec_dict = dict(c.spec)
     spec_dict["rules"] = [*spec_dict.get("rules", []), rule]
