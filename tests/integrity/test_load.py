@@ -226,3 +226,13 @@ def test_prefixes(many_v4: bool) -> None:
     out = _prefixes(pa.array([*v6, *v4, None, ""])).to_pylist()
     assert out[:4] == ["2a01:e0a:ab::/48", "2a01:e0a:ab::/48", "2a01:0:0::/48", None]
     assert out[4].endswith(".0/24") and out[-2:] == [None, None]
+
+
+def test_from_table_repeated_rows() -> None:
+    from beffroi.integrity.load import from_table
+
+    rows = [{"id": str(i), "Q[R1]": "Y", "Q[R2]": "N", "S": "a"} for i in range(5)]
+    # One array question alone: rows are taken as items unless told otherwise.
+    assert not from_table(rows).questions[0].repeated
+    q = {x.code: x for x in from_table(rows, repeated=["Q"]).questions}
+    assert q["Q"].repeated and not q["S"].repeated

@@ -803,8 +803,14 @@ def from_table(
     *,
     questions: list[Question] | None = None,
     segment: str | None = None,
+    repeated: Iterable[str] | None = None,
 ) -> Dataset:
-    """Wrap an in-memory table that already has the normalised columns (see module doc)."""
+    """Wrap an in-memory table that already has the normalised columns (see module doc).
+
+    ``repeated`` names the questions whose rows (``Q[R1]``, ``Q[R2]``…) are answered
+    by different people of one form; by default they are guessed (two or more
+    questions sharing the same row codes).
+    """
     table = data if isinstance(data, pa.Table) else pa.Table.from_pylist(data)
     if "id" not in table.column_names:
         raise InputError("La table n'a pas de colonne « id ».", column="id")
@@ -821,7 +827,8 @@ def from_table(
             table.column_names.index(c), c, pc.cast(table.column(c), pa.string())
         )
     if questions is None:
-        questions, text_cols = build_questions(answer_cols, table)
+        rep: dict[str, list[str]] | None = None if repeated is None else {q: [] for q in repeated}
+        questions, text_cols = build_questions(answer_cols, table, repeated=rep)
     else:
         text_cols = []
     if pc.count_distinct(table.column("id")).as_py() != table.num_rows:
