@@ -81,6 +81,9 @@ def _strip(export: Path, drop: tuple[str, ...]) -> None:
 
 def run(attack: str, seeds: list[int], forms: int, drop: tuple[str, ...] = ()) -> None:
     rec, fpr, err, ip_rec, ip_fpr, ip_err, raw_err = [], [], [], [], [], [], []
+    per_q: dict[str, dict[str, list[float]]] = {
+        k: {m: [] for m in MEASURES} for k in ("beffroi", "brut", "une_par_ip")
+    }
     claims = fragile_runs = 0
     for seed in seeds:
         with tempfile.TemporaryDirectory() as tmp:
@@ -104,6 +107,9 @@ def run(attack: str, seeds: list[int], forms: int, drop: tuple[str, ...] = ()) -
         filt = _shares(scen["beffroi"])
         raw = _shares(scen["brut"])
         ipf = _shares(scen.get("une_par_ip", scen["brut"]))
+        for name, got in (("beffroi", filt), ("brut", raw), ("une_par_ip", ipf)):
+            for m in MEASURES:
+                per_q[name][m].append((got[m] - honest[m]) * 100)
         err.append(max(abs(filt[m] - honest[m]) * 100 for m in MEASURES))
         raw_err.append(max(abs(raw[m] - honest[m]) * 100 for m in MEASURES))
         ip_err.append(max(abs(ipf[m] - honest[m]) * 100 for m in MEASURES))
@@ -133,6 +139,14 @@ def run(attack: str, seeds: list[int], forms: int, drop: tuple[str, ...] = ()) -
     if "ipaddr" not in drop:
         print(f"  one-per-IP honest dropped   {f(ip_fpr)}  (its 'false-positive rate')")
         print(f"  one-per-IP max |error| (pts){f(ip_err)}")
+    for name, label in (("beffroi", "Beffroi"), ("brut", "raw"), ("une_par_ip", "one-per-IP")):
+        if name == "une_par_ip" and "ipaddr" in drop:
+            continue
+        parts = [
+            f"{m} {statistics.mean(v):+.2f} (worst {max(v, key=abs):+.2f})"
+            for m, v in per_q[name].items()
+        ]
+        print(f"  {label:<10} error of 'no' share vs honest truth, pts: " + "; ".join(parts))
     print(f"  runs claiming a cluster     {claims}/{len(seeds)}")
     print(f"  runs calling a result fragile {fragile_runs}/{len(seeds)}")
 
