@@ -234,7 +234,7 @@ def test_public_pages_and_exports_leak_nothing_private(client, org, members):
         REMOTE_ADDR="203.0.113.78",
     )
     assert resp.status_code == 200
-    stored = list(c.entries.values_list("net", "addr", "ua"))
+    stored = list(c.entries.order_by("n").values_list("net", "addr", "ua"))
     assert all(all(v for v in row[1:]) for row in stored)  # pseudonyms were kept privately
     private_values = {v for row in stored for v in row if v} | {
         "203.0.113.77",
@@ -245,6 +245,11 @@ def test_public_pages_and_exports_leak_nothing_private(client, org, members):
     }
     assert not any(v.startswith(("203.", "Navig")) for row in stored for v in row)
 
+    from beffroi.consult import actions
+
+    pseudo = stored[-1][1]  # the unsigned entry's prefix pseudonym
+    entry_hash = c.entries.get(public_key=None).hash
+    actions.record_flags(c, [(entry_hash, "audit", f"rafale depuis {pseudo}")])
     bodies = []
     for name in (
         "consult-answer",

@@ -13,6 +13,7 @@ head.  Receipts are returned only after that commit.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -341,6 +342,9 @@ def add_post_hoc_rule(
     consultation.spec = c.spec
 
 
+PSEUDONYM_RE = re.compile(r"\b(?:addr|prefix|ua|handle):[0-9a-f]{6,}")
+
+
 @transaction.atomic
 def record_flags(
     consultation: Consultation,
@@ -368,6 +372,8 @@ def record_flags(
         if (entry_hash, name) in seen:
             continue
         seen.add((entry_hash, name))
+        # Evidence is published: no client pseudonym may travel inside its text.
+        evidence = PSEUDONYM_RE.sub("[pseudonyme]", evidence)
         _event(c, "flag", {"entry": entry_hash, "flag": name, "evidence": evidence}, now)
         added += 1
     if added:
