@@ -152,3 +152,43 @@ def test_file_sources_may_only_read_the_import_folders(db, org, members, imports
             data={"path": str(sneaky)},
             actor=members["coordinator"],
         )
+
+
+def test_received_posts_keep_their_fields_and_are_never_overwritten(db, org, members):
+    from datetime import UTC, datetime
+
+    from beffroi.watch import actions
+    from beffroi.watch.models import Post, Source
+    from beffroi.watch.sources import RawPost
+
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", actor=members["coordinator"]
+    )
+    source = Source.objects.create(activation=activation, kind="file", name="f", config={})
+    when = datetime(2024, 3, 1, 12, 30, 5, 123000, tzinfo=UTC)
+    post = RawPost(
+        "file",
+        str(source.pk),
+        "a1",
+        "Digue rompue",
+        when,
+        url="https://ex.org/1",
+        language="fr",
+        author_key="handle:abc",
+        coordinates=(46.45, -1.16),
+        raw={"id": "a1", "nested": {"k": [1, 2]}},
+    )
+    assert actions.receive_posts(source.pk, [post, post], {"v": 1, "state": {"i": 1}}) == 1
+    changed = RawPost("file", str(source.pk), "a1", "texte modifié", when)
+    assert actions.receive_posts(source.pk, [changed], {"v": 1, "state": {"i": 2}}) == 0
+    stored = Post.objects.get()
+    assert (stored.text, stored.created_at, stored.url, stored.language) == (
+        "Digue rompue",
+        when,
+        "https://ex.org/1",
+        "fr",
+    )
+    assert (stored.latitude, stored.longitude, stored.author_key) == (46.45, -1.16, "handle:abc")
+    assert stored.raw == {"id": "a1", "nested": {"k": [1, 2]}} and not stored.processed
+    source.refresh_from_db()
+    assert source.checkpoint == {"v": 1, "state": {"i": 2}} and source.posts_count == 1

@@ -272,45 +272,71 @@ def record_source_status(
             )
 
 
+_POST_COLUMNS = (
+    "activation_id", "source_id", "external_id", "text", "created_at", "received_at", "url",
+    "language", "author_key", "latitude", "longitude", "repost_of", "raw", "processed",
+)  # fmt: skip
+
+
 def receive_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, Any]) -> int:
     """The runner's sink: store raw posts and the checkpoint that covers them, together.
 
     Returns how many posts were new. A post already stored (same source and
     external id) is left as is: raw input is immutable.
     """
-    rows = []
-    now = timezone.now()
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
     with transaction.atomic():
         source = Source.objects.filter(pk=source_id).only("pk", "activation_id").get()
+        batch: dict[str, Any] = {}
         for p in posts:
-            coords = getattr(p, "coordinates", None)
-            rows.append(
-                Post(
-                    activation_id=source.activation_id,
-                    source_id=source.pk,
-                    external_id=p.external_id[:300],
-                    text=p.text,
-                    created_at=p.created_at,
-                    received_at=now,
-                    url=(p.url or "")[:1000],
-                    language=(p.language or "")[:16],
-                    author_key=(p.author_key or "")[:200],
-                    latitude=coords[0] if coords else None,
-                    longitude=coords[1] if coords else None,
-                    repost_of=(p.repost_of or "")[:300],
-                    raw=dict(p.raw),
-                )
-            )
-        if rows:
+            batch.setdefault(p.external_id[:300], p)
+        if batch:
             # The runner already drops what it delivered before; this guards a
             # checkpoint lost between two commits (raw input is never overwritten).
             known = set(
-                Post.objects.filter(
-                    source_id=source.pk, external_id__in=[r.external_id for r in rows]
-                ).values_list("external_id", flat=True)
+                Post.objects.filter(source_id=source.pk, external_id__in=list(batch)).values_list(
+                    "external_id", flat=True
+                )
             )
-            rows = [r for r in rows if r.external_id not in known]
-            Post.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+            rows = []
+            for external_id, p in batch.items():
+                if external_id in known:
+                    continue
+                coords = getattr(p, "coordinates", None)
+                rows.append(
+                    (
+                        source.activation_id,
+                        source.pk,
+                        external_id,
+                        p.text,
+                        ops.adapt_datetimefield_value(p.created_at),
+                        now,
+                        (p.url or "")[:1000],
+                        (p.language or "")[:16],
+                        (p.author_key or "")[:200],
+                        coords[0] if coords else None,
+                        coords[1] if coords else None,
+                        (p.repost_of or "")[:300],
+                        ops.adapt_json_value(dict(p.raw), DjangoJSONEncoder),
+                        False,
+                    )
+                )
+            # One prepared INSERT for the batch: building thousands of model
+            # instances cost more than the database work.
+            table = ops.quote_name(Post._meta.db_table)
+            columns = ", ".join(ops.quote_name(c) for c in _POST_COLUMNS)
+            marks = ", ".join(["%s"] * len(_POST_COLUMNS))
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks}) "  # noqa: S608
+                    "ON CONFLICT DO NOTHING",
+                    rows,
+                )
+        else:
+            rows = []
         Source.objects.filter(pk=source.pk).update(
             checkpoint=checkpoint, posts_count=F("posts_count") + len(rows)
         )
@@ -351,8 +377,8 @@ def store_cards(activation: Activation, updates: Sequence[CardUpdate]) -> int:
     # Only posts that start a card need their source details.
     starters = [u.post_id for u in updates if u.is_new_group]
     posts = {
-        p.pk: p
-        for p in Post.objects.filter(pk__in=starters).only(
+        row[0]: row
+        for row in Post.objects.filter(pk__in=starters).values_list(
             "pk", "source_id", "external_id", "url", "created_at"
         )
     }
@@ -380,17 +406,20 @@ def store_cards(activation: Activation, updates: Sequence[CardUpdate]) -> int:
     for u in updates:
         if u.group_id in cards:
             continue
-        post = posts.get(u.post_id) or Post.objects.get(pk=u.post_id)
+        post = posts.get(u.post_id) or Post.objects.values_list(
+            "pk", "source_id", "external_id", "url", "created_at"
+        ).get(pk=u.post_id)
+        _pk, post_source, external_id, url, created_at = post
         first = u.communes[0] if u.communes else {}
         card = Card(
             activation=activation,
             group_id=u.group_id,
-            source_id=post.source_id,
-            source_kind=source_kinds.get(post.source_id, ""),
-            external_id=post.external_id,
+            source_id=post_source,
+            source_kind=source_kinds.get(post_source, ""),
+            external_id=external_id,
             text=u.text,
-            url=post.url,
-            posted_at=post.created_at,
+            url=url,
+            posted_at=created_at,
             lang=u.lang,
             posts_count=counts[u.group_id],
             priority=best[u.group_id],

@@ -154,42 +154,33 @@ class ActivationProcessor:
         """Enrich the oldest pending posts and put them in the queue."""
         from beffroi.watch.pipeline import PostIn
 
-        posts = list(
+        rows = list(
             Post.objects.filter(activation=self.activation, processed=False)
             .order_by("pk")
-            .only(
-                "pk",
-                "text",
-                "created_at",
-                "language",
-                "latitude",
-                "longitude",
-                "repost_of",
+            .values_list(
+                "pk", "text", "created_at", "language", "latitude", "longitude", "repost_of",
                 "source__kind",
-            )
-            .select_related("source")[:limit]
-        )
-        if not posts:
+            )[:limit]
+        )  # fmt: skip
+        if not rows:
             return 0
         batch = [
             PostIn(
-                id=str(p.pk),
-                text=p.text,
-                created_at=p.created_at,
-                lang=p.language or None,
-                coordinates=(p.latitude, p.longitude)
-                if p.latitude is not None and p.longitude is not None
-                else None,
-                source_kind=p.source.kind,
-                repost_of=p.repost_of or None,
+                id=str(pk),
+                text=text,
+                created_at=created_at,
+                lang=language or None,
+                coordinates=(lat, lon) if lat is not None and lon is not None else None,
+                source_kind=kind,
+                repost_of=repost_of or None,
             )
-            for p in posts
+            for pk, text, created_at, language, lat, lon, repost_of, kind in rows
         ]
         assert self.pipeline is not None
         enriched = self.pipeline.process(batch)
         actions.store_cards(self.activation, [_update(e) for e in enriched])
         self.dirty = True
-        return len(posts)
+        return len(rows)
 
     def save(self, force: bool = False) -> None:
         if not self.dirty or self.pipeline is None:
