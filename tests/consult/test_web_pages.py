@@ -143,7 +143,7 @@ def _builder_post(**over):
     return data
 
 
-def test_builder_preview_open_and_frozen(client, members, org):
+def test_builder_preview_open_and_frozen(client, members, org, tmp_path):
     client.force_login(members["coordinator"])
     resp = client.post(reverse("consult-create", args=[org.slug]), _builder_post())
     assert resp.status_code == 302, resp.content.decode()[:3000]
@@ -181,11 +181,13 @@ def test_builder_preview_open_and_frozen(client, members, org):
     client.post(reverse("consult-open", args=[org.slug, c.cid]))
     c.refresh_from_db()
     assert c.status == Status.DRAFT
-    from beffroi.consult.credentials import generate
+    from beffroi.consult.credentials import generate, write_public_jsonl
 
+    # Exactly the file the credential authority's `beffroi credentials generate` writes.
     _, public = generate(None, {"A1": 2, "B2": 1}, c.cid, "https://x.example")
-    upload = BytesIO("".join(json.dumps(p.to_dict()) + "\n" for p in public).encode())
-    upload.name = "public.jsonl"
+    write_public_jsonl(public, tmp_path / "cles-publiques.jsonl")
+    upload = BytesIO((tmp_path / "cles-publiques.jsonl").read_bytes())
+    upload.name = "cles-publiques.jsonl"
     client.post(reverse("consult-import", args=[org.slug, c.cid]), {"public_list": upload})
     assert c.credentials.count() == 3
     client.post(reverse("consult-open", args=[org.slug, c.cid]))
