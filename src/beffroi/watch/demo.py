@@ -20,9 +20,9 @@ from beffroi.watch.models import Activation, EventType
 NAME = "Exercice — crue (rejeu CrisisLex : Alberta 2013)"
 EVENT = "2013_Alberta_floods"
 SPEED = 60.0
-# Nights and lulls of the collection are shortened to 5 minutes of data time
-# (5 s at ×60), so the demo never looks stuck.
-MAX_GAP = 300.0
+# Nights and lulls of the collection are shortened to one minute of data time
+# (1 s at ×60), so the demo never looks stuck.
+MAX_GAP = 60.0
 
 
 def dataset_path() -> Path:
