@@ -192,3 +192,45 @@ def test_received_posts_keep_their_fields_and_are_never_overwritten(db, org, mem
     assert stored.raw == {"id": "a1", "nested": {"k": [1, 2]}} and not stored.processed
     source.refresh_from_db()
     assert source.checkpoint == {"v": 1, "state": {"i": 2}} and source.posts_count == 1
+
+
+def test_decisions_teach_the_activations_learner_and_persist(db, org, members):
+    """Each decision reaches the activation's OnlineLearner once; its state is
+    saved with the activation and restored by a new worker."""
+    from django.utils import timezone
+
+    from beffroi.watch import actions
+    from beffroi.watch.classify import OnlineLearner, load_default
+    from beffroi.watch.models import ActivationModel, Card
+    from beffroi.watch.worker import ActivationProcessor
+
+    base = load_default()
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", actor=members["coordinator"]
+    )
+    texts = ["#lucon la digue du Lay a cédé", "#lucon vidéo de chatons", "#lucon faux appel"]
+    cards = [
+        Card.objects.create(
+            activation=activation,
+            group_id=f"g{i}",
+            source_kind="file",
+            external_id=str(i),
+            text=t,
+            posted_at=timezone.now(),
+        )
+        for i, t in enumerate(texts)
+    ]
+    volunteer = members["volunteer"]
+    for card, decision in zip(cards, ["verified", "irrelevant", "false"], strict=True):
+        actions.decide(card, decision, actor=volunteer)
+    proc = ActivationProcessor(activation, base)
+    # "Faux" teaches nothing: a false claim can be on-topic.
+    assert proc.learn() == 2
+    assert proc.learn() == 0  # nothing twice
+    saved = ActivationModel.objects.get(activation=activation)
+    assert saved.labels_learned == 2 and saved.learned_until > 0
+    restored = OnlineLearner.from_bytes(bytes(saved.learner_state), base)
+    assert restored.n_examples == 2
+    again = ActivationProcessor(activation, base)
+    assert again.learner is not None and again.learner.n_examples == 2
+    assert again.learn() == 0
