@@ -345,3 +345,28 @@ def test_activation_form_and_sources_form(client, members, org):
     assert res.status_code == 302 and Source.objects.get().kind == "rss"
     status = client.get(reverse("watch-sources-status", args=[org.slug, activation.pk])).json()
     assert status["sources"][0]["message"] == "En attente du worker."
+
+
+def test_event_stream_is_async_and_endless_under_asgi(transactional_db, members, org, room):
+    """Under uvicorn the stream is an async generator (Django 5.2 would buffer
+    an async iterator entirely under WSGI, never under ASGI)."""
+    import asyncio
+
+    from django.test import AsyncRequestFactory
+
+    from beffroi.watch import views
+
+    activation, _cards = room
+    request = AsyncRequestFactory().get("/flux/")
+    request.user = members["volunteer"]
+    response = views.triage_stream(request, org=org.slug, activation_id=activation.pk)
+    assert response.is_async and response["Content-Type"] == "text/event-stream"
+
+    async def first_chunks():
+        stream = aiter(response.streaming_content)
+        chunks = [await anext(stream), await anext(stream)]
+        await stream.aclose()
+        return chunks
+
+    retry, change = asyncio.run(first_chunks())
+    assert retry == b"retry: 1500\n\n" and change.startswith(b"event: change\ndata: 3-")
