@@ -133,7 +133,7 @@ def main() -> int:
                 learner = OnlineLearner(model)
             else:
                 l2, _, l2b = spec.partition("/")
-                learner = OnlineLearner(model, l2=float(l2), l2_bias=float(l2b or 0.05))
+                learner = OnlineLearner(model, l2=float(l2), l2_bias=float(l2b or 30.0), head_l2={})
             for p in posts[:K]:
                 learner.learn(
                     p.text,

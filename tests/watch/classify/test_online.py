@@ -71,6 +71,7 @@ def test_serialisation_round_trip(base):
     blob = learner.to_bytes()
     again = OnlineLearner.from_bytes(blob, base)
     assert again.n_examples == learner.n_examples and again.l2 == 2.0
+    assert again.head_l2 == learner.head_l2 == {"informative": 0.3}
     probes = [PROBE, "Pensées aux sinistrés", "bridge closed"]
     for a, b in zip(learner.predict(probes), again.predict(probes), strict=True):
         assert a.informative_p == pytest.approx(b.informative_p, abs=1e-9)
@@ -79,6 +80,11 @@ def test_serialisation_round_trip(base):
     again.learn(PROBE, informative=True)
     assert again.n_examples == learner.n_examples + 1
     assert OnlineLearner.from_bytes(OnlineLearner(base).to_bytes(), base).n_examples == 0
+
+
+def test_head_l2_must_name_real_heads(base):
+    with pytest.raises(ValueError, match="unknown heads"):
+        OnlineLearner(base, head_l2={"sentiment": 1.0})
 
 
 def test_from_bytes_refuses_garbage(base):

@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 from .model import Classifier, Head, Prediction
 
 STATE_FORMAT = "beffroi-classify-online/1"
+DEFAULT_HEAD_L2 = {"informative": 0.3}
 
 
 @dataclass
@@ -43,9 +44,17 @@ class OnlineLearner:
         l2: float = 1.0,
         l2_bias: float = 30.0,
         max_examples: int = 5000,
+        head_l2: dict[str, float] | None = None,
     ) -> None:
         self.base = base
         self.l2 = l2
+        # The informativeness head gains from a looser prior than the source head (whose
+        # rare classes suffer when it bends to an activation's majority); see
+        # docs/decisions/classifier.md for the measurements.
+        self.head_l2 = dict(DEFAULT_HEAD_L2 if head_l2 is None else head_l2)
+        unknown = set(self.head_l2) - set(base.heads)
+        if unknown:
+            raise ValueError(f"head_l2 names unknown heads {sorted(unknown)}")
         self.l2_bias = l2_bias
         self.max_examples = max_examples
         self._rows: list[tuple[np.ndarray, np.ndarray]] = []
@@ -112,11 +121,12 @@ class OnlineLearner:
                 keep = labels >= 0
                 if not keep.any():
                     continue
-                deltas[name] = self._fit_head(head, x_all[keep], labels[keep])
+                l2 = self.head_l2.get(name, self.l2)
+                deltas[name] = self._fit_head(head, x_all[keep], labels[keep], l2)
         self._deltas = deltas
         return deltas
 
-    def _fit_head(self, head: Head, x: sp.csr_matrix, y: np.ndarray) -> _Delta:
+    def _fit_head(self, head: Head, x: sp.csr_matrix, y: np.ndarray, l2: float) -> _Delta:
         feats = np.unique(x.indices)
         xs = x[:, feats].tocsr().astype(np.float64)
         base = head.logits(x)
@@ -148,8 +158,8 @@ class OnlineLearner:
                 lse = zmax + np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
                 loss = float(np.sum(sw * (lse - (target * z).sum(axis=1, keepdims=True))))
                 err = sw * (np.exp(z - lse) - target)
-            loss += 0.5 * self.l2 * float(np.sum(w * w)) + 0.5 * self.l2_bias * float(b @ b)
-            gw = np.asarray((xs.T @ err).T) + self.l2 * w
+            loss += 0.5 * l2 * float(np.sum(w * w)) + 0.5 * self.l2_bias * float(b @ b)
+            gw = np.asarray((xs.T @ err).T) + l2 * w
             gb = err.sum(axis=0) + self.l2_bias * b
             return loss, np.concatenate([gw.ravel(), gb])
 
@@ -179,6 +189,7 @@ class OnlineLearner:
             "l2": self.l2,
             "l2_bias": self.l2_bias,
             "max_examples": self.max_examples,
+            "head_l2": self.head_l2,
             "n_features": self.base.features.n_features,
             "heads": {n: list(h.classes) for n, h in self.base.heads.items()},
         }
@@ -222,6 +233,7 @@ class OnlineLearner:
                 l2=float(config["l2"]),
                 l2_bias=float(config["l2_bias"]),
                 max_examples=int(config["max_examples"]),
+                head_l2={str(k): float(v) for k, v in config.get("head_l2", {}).items()},
             )
             indptr, indices, values = z["indptr"], z["indices"], z["data"]
             n = len(indptr) - 1
