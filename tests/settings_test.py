@@ -11,3 +11,7 @@ os.environ.setdefault(
 )
 
 from beffroi.settings import *  # noqa: F403
+
+# Argon2 is deliberately slow; tests create many accounts (production keeps Argon2,
+# checked in tests/test_smoke_settings.py).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -33,8 +33,6 @@ def _sync_writes(settings):
     # The test database lives in this thread's transaction: no writer thread here
     # (the group commit is exercised against a real server in test_web_reliability).
     settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    # Test accounts need no slow password hashing.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.BEFFROI_CONSULT_POW_BITS = 6
     api._SPEC_CACHE.clear()  # consultation ids are reused from one test to the next
 

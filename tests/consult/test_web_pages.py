@@ -27,8 +27,6 @@ ROWS = [{"semaine": "4j"}, {}]
 @pytest.fixture(autouse=True)
 def _sync_writes(settings):
     settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    # Test accounts need no slow password hashing.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.BEFFROI_CONSULT_POW_BITS = 4
     api._SPEC_CACHE.clear()
 

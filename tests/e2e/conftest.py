@@ -7,10 +7,6 @@ import shutil
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the
-# tests make to prepare data are still plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("BEFFROI_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
@@ -28,8 +24,21 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module", autouse=True)
+def _sync_orm_beside_playwright():
+    # Playwright's sync API runs an event loop in this thread while the browser
+    # lives; the ORM calls the tests make are still plain synchronous code.
+    # Allowed exactly as long as the browser runs (per module): set for the whole
+    # session, it would change how every other test runs.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+# Per module, not per session: Playwright's event loop runs as long as the browser
+# lives, and the tests collected after the browser tests must not run inside it.
+@pytest.fixture(scope="module")
+def browser(_sync_orm_beside_playwright):
     if not shutil.which(CHROMIUM):
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (installs it) "
                     "or set BEFFROI_CHROMIUM")

@@ -10,11 +10,6 @@ import pytest
 from django.db import OperationalError
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class FakeClock:
     """Replay time that jumps forward whenever the source sleeps."""
 

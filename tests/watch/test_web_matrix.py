@@ -33,12 +33,6 @@ def _watch_patterns():
     return found
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Argon2 costs seconds per account on a busy CI machine; these tests are not about it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(org, members):
     from beffroi.watch import actions

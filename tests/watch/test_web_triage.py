@@ -13,12 +13,6 @@ from django.utils import timezone
 from beffroi.core.models import JournalEntry
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Argon2 costs seconds per account on a busy CI machine; these tests are not about it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def room(org, members):
     from beffroi.watch import actions

@@ -34,12 +34,6 @@ def _wait(predicate, timeout=30.0):
     return False
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Argon2 costs seconds per account on a busy CI machine; these tests are not about it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def imports(settings, tmp_path):
     settings.DATA_DIR = tmp_path
