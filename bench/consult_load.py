@@ -69,20 +69,21 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-FAST_SERVER = """
+# The baseline: Django's own ASGI application, every request through the full
+# middleware stack (what `beffroi serve` ran before asgi.py took the fast path).
+PLAIN_SERVER = """
 import sys, uvicorn
-from beffroi.asgi import application
-from beffroi.consult.api import with_fast_ballots
-uvicorn.run(with_fast_ballots(application), host="127.0.0.1", port=int(sys.argv[1]),
+from beffroi.asgi import django_application
+uvicorn.run(django_application, host="127.0.0.1", port=int(sys.argv[1]),
             lifespan="off", log_level="warning", access_log=False)
 """
 
 
-def start_server(tmp: str, port: int, fast: bool = False) -> subprocess.Popen[bytes]:
+def start_server(tmp: str, port: int, plain: bool = False) -> subprocess.Popen[bytes]:
     command = (
-        [sys.executable, "-c", FAST_SERVER, str(port)]
-        if fast
-        else [sys.executable, "-m", "beffroi.cli", "serve", "--port", str(port)]
+        [sys.executable, "-c", PLAIN_SERVER, str(port)]
+        if plain
+        else [sys.executable, "-m", "beffroi.cli", "serve", "--no-worker", "--port", str(port)]
     )
     proc = subprocess.Popen(
         command,
@@ -152,9 +153,9 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=2, help="client processes")
     ap.add_argument("--rate-cap", type=int, default=1600, help="ballots prepared per second")
     ap.add_argument(
-        "--fast-path",
+        "--plain-django",
         action="store_true",
-        help="serve with consult.api.with_fast_ballots (ballots skip Django's middleware)",
+        help="baseline: serve Django's application without the ballot fast path",
     )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="beffroi-bench-") as tmp:
@@ -164,12 +165,12 @@ def main() -> int:
         print(f"prepared {n} signed ballots in {time.perf_counter() - t0:.1f} s", flush=True)
         print(
             "server: "
-            + ("uvicorn + with_fast_ballots(Django)" if args.fast_path else "beffroi serve")
+            + ("uvicorn + plain Django (baseline)" if args.plain_django else "beffroi serve")
             + f", SQLite, {args.connections} connections from {args.clients} client processes",
             flush=True,
         )
         port = free_port()
-        server = start_server(tmp, port, args.fast_path)
+        server = start_server(tmp, port, args.plain_django)
         try:
             url = f"http://127.0.0.1:{port}/c/{CID}/bulletin/"
             start_at = time.time() + 2
