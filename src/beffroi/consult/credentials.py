@@ -28,7 +28,7 @@ import html
 import io
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -238,10 +238,8 @@ def write_public_jsonl(public: Iterable[PublicCredential], path: Path) -> None:
     _atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
 
 
-def read_public_jsonl(text: str) -> list[PublicCredential]:
-    """Parse a public-key list; errors name the line."""
-    out: list[PublicCredential] = []
-    seen: set[str] = set()
+def _jsonl_objects(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line; errors name the line."""
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -251,6 +249,14 @@ def read_public_jsonl(text: str) -> list[PublicCredential]:
             raise ValueError(f"ligne {n}, colonne {exc.colno} : JSON invalide") from exc
         if not isinstance(d, dict):
             raise ValueError(f"ligne {n} : objet attendu")
+        yield n, d
+
+
+def read_public_jsonl(text: str) -> list[PublicCredential]:
+    """Parse a public-key list; errors name the line."""
+    out: list[PublicCredential] = []
+    seen: set[str] = set()
+    for n, d in _jsonl_objects(text):
         pk = d.get("public_key")
         if not isinstance(pk, str) or len(pk) != 64 or not _is_hex(pk):
             raise ValueError(f"ligne {n} : public_key doit compter 64 caractères hexadécimaux")
@@ -347,15 +353,7 @@ def read_revocations_jsonl(text: str) -> list[Revocation]:
     from beffroi.consult.spec import SpecError, parse_time
 
     out: list[Revocation] = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"ligne {n}, colonne {exc.colno} : JSON invalide") from exc
-        if not isinstance(d, dict):
-            raise ValueError(f"ligne {n} : objet attendu")
+    for n, d in _jsonl_objects(text):
         pk, reason, replaced = d.get("public_key"), d.get("reason"), d.get("replaced_by")
         for name, value, optional in (("public_key", pk, False), ("replaced_by", replaced, True)):
             if (value is None and not optional) or (
