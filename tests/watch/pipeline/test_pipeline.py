@@ -159,9 +159,8 @@ def test_without_classifier_scores_still_in_range():
 
 
 def test_shipped_classifier_integrates():
-    classify = pytest.importorskip("beffroi.watch.classify", reason="classifier module absent")
-    if not hasattr(classify, "load_default"):
-        pytest.skip("beffroi.watch.classify.load_default not shipped yet (built by another helper)")
+    from beffroi.watch import classify
+
     model = classify.load_default()
     items = Pipeline(classifier=model).process(
         posts(["We are trapped on the roof, water rising fast, please help", "lol nice game"])
