@@ -59,7 +59,10 @@ def load(org: Organisation) -> Iterator[str]:
             data={"path": str(path), "format": "crisislex", "speed": SPEED, "max_gap": MAX_GAP},
             actor=coordinator,
         )
-        replay = f"replaying {path.name} at ×{SPEED:g} (the worker fills the queue; `beffroi demo --no-worker` leaves it to `beffroi worker`)"
+        replay = (
+            f"replaying {path.name} at ×{SPEED:g} "
+            "(the worker started with the demo fills the queue)"
+        )
     else:
         replay = f"dataset not found at {path}: no replay source (add one from the Sources page)"
     actions.add_log_entry(
