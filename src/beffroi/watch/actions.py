@@ -787,3 +787,19 @@ def record_partner_view(link: PartnerLink, *, client: str, what: str = "page") -
         subject=f"partner_link:{link.pk}",
         data={"label": link.label, "client": client, "what": what},
     )
+
+
+def model_state(activation: Activation) -> ActivationModel:
+    """The activation's learner and pipeline state (created with the activation;
+    also created here for activations made before it existed)."""
+    model, _created = ActivationModel.objects.get_or_create(activation=activation)
+    return model
+
+
+def store_model_state(activation: Activation, **fields: Any) -> None:
+    """Persist the worker's learner or pipeline state.
+
+    Derived from the journaled decisions and posts (it can be rebuilt from
+    them), so saving it is not itself a decision and is not journaled.
+    """
+    ActivationModel.objects.filter(activation=activation).update(**fields)

@@ -35,7 +35,6 @@ from django.utils import timezone
 from beffroi.watch import actions
 from beffroi.watch.models import (
     Activation,
-    ActivationModel,
     CardDecision,
     Decision,
     Post,
@@ -90,7 +89,7 @@ class ActivationProcessor:
 
         self.activation = activation
         self.base = classifier
-        model, _ = ActivationModel.objects.get_or_create(activation=activation)
+        model = actions.model_state(activation)
         self.learner = None
         if classifier is not None:
             from beffroi.watch.classify import OnlineLearner
@@ -143,7 +142,8 @@ class ActivationProcessor:
         if decisions:
             self.learned_until = decisions[-1].pk
             self.labels_learned += taught
-            ActivationModel.objects.filter(activation=self.activation).update(
+            actions.store_model_state(
+                self.activation,
                 learner_state=self.learner.to_bytes(),
                 learned_until=self.learned_until,
                 labels_learned=self.labels_learned,
@@ -187,9 +187,7 @@ class ActivationProcessor:
             return
         if not force and time.monotonic() - self.saved_at < SAVE_STATE_SECONDS:
             return
-        ActivationModel.objects.filter(activation=self.activation).update(
-            pipeline_state=self.pipeline.dumps()
-        )
+        actions.store_model_state(self.activation, pipeline_state=self.pipeline.dumps())
         self.dirty, self.saved_at = False, time.monotonic()
 
 
