@@ -5,6 +5,10 @@ English catalogue.  Kept as data so a translator edits one place.
 """
 
 EN = {
+    "Sur codes personnels": "Voting codes",
+    "Mixte": "Mixed",
+    "Ouverte (non vérifiée)": "Open (unverified)",
+    "Vues": "Views",
     "L'identifiant « %(slug)s » est déjà pris.": "The identifier “%(slug)s” is already taken.",
     "Rôle inconnu : %(role)s": "Unknown role: %(role)s",
     "Impossible : c'est la dernière personne à la coordination.": "Not possible: this is the last coordinator.",

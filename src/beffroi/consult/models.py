@@ -23,6 +23,14 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Close")
 
 
+# Short labels for lists; the builder's form explains each mode at length.
+ACCESS_LABELS = {
+    "credentialed": _("Sur codes personnels"),
+    "mixed": _("Mixte"),
+    "open": _("Ouverte (non vérifiée)"),
+}
+
+
 class Consultation(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="consultations"
@@ -55,6 +63,10 @@ class Consultation(models.Model):
     @property
     def access(self) -> str:
         return str(self.spec.get("access", ""))
+
+    @property
+    def access_label(self) -> str:
+        return str(ACCESS_LABELS.get(self.access, self.access))
 
     def get_spec(self) -> Spec:
         return spec_from_dict(self.spec)
