@@ -561,3 +561,118 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
             data={"accepted": len(rows), "entries": n, "head": head},
         )
     return outcomes
+
+
+# -- post-hoc exclusion of chosen entries (helper C) --------------------------------
+
+EXCLUDE_RULE = "exclude_entries"
+EXCLUDE_LABEL = "Entrées écartées une à une par décision motivée"
+# A decision names a handful of entries; a mass exclusion is what the integrity
+# rule (flags with their evidence) is for.
+MAX_EXCLUDED_AT_ONCE = 500
+MAX_REASON = 300
+
+
+def exclusion_reason(reason: str) -> str:
+    """The reason of an exclusion decision, normalised, or ActionError."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ActionError(_("Indiquez le motif de la décision : il est publié avec elle."))
+    if len(reason) > MAX_REASON:
+        raise ActionError(_("Motif trop long : %(max)d caractères au plus.") % {"max": MAX_REASON})
+    return reason
+
+
+def rules_with_exclusions(
+    rules: Sequence[dict[str, Any]],
+    wanted: Sequence[str],
+    reason: str,
+    numbers: dict[str, int],
+) -> list[dict[str, Any]]:
+    """The spec's rules once ``wanted`` (entry hashes, numbered by ``numbers``) are
+    added to the post-hoc ``exclude_entries`` rule, created if needed.  Pure: the
+    preview page uses it to show a decision's effect before it is taken."""
+    if not wanted:
+        raise ActionError(_("Choisissez au moins une entrée du tableau."))
+    if len(wanted) > MAX_EXCLUDED_AT_ONCE:
+        raise ActionError(
+            _(
+                "%(n)d entrées choisies : %(max)d au plus par décision (pour écarter un "
+                "grand nombre de réponses, inscrivez des signalements lus par la règle "
+                "d'intégrité)."
+            )
+            % {"n": len(wanted), "max": MAX_EXCLUDED_AT_ONCE}
+        )
+    out = [dict(r) for r in rules]
+    at = next((i for i, r in enumerate(out) if r.get("code") == EXCLUDE_RULE), None)
+    if at is not None and not out[at].get("added_after_opening"):
+        raise ActionError(
+            _(
+                "La règle « %(code)s » a été gelée à l'ouverture : une décision ajoutée "
+                "après coup ne peut pas la modifier."
+            )
+            % {"code": EXCLUDE_RULE}
+        )
+    decided: dict[str, str] = dict(out[at]["params"].get("entries", {})) if at is not None else {}
+    again = sorted(numbers[h] for h in wanted if h in decided)
+    if again:
+        raise ActionError(
+            _("L'entrée n° %(n)d est déjà écartée par une décision précédente.") % {"n": again[0]}
+        )
+    decided.update(dict.fromkeys(wanted, reason))
+    label = (out[at].get("label") if at is not None else None) or EXCLUDE_LABEL
+    rule = {
+        "code": EXCLUDE_RULE,
+        "label": label,
+        "params": {"entries": decided},
+        "added_after_opening": True,
+    }
+    if at is None:
+        out.append(rule)
+    else:
+        out[at] = rule
+    return out
+
+
+@transaction.atomic
+def exclude_entries(
+    consultation: Consultation, entry_hashes: Sequence[str], reason: str, *, actor: Any
+) -> dict[str, Any]:
+    """Set chosen board entries aside with a written reason; returns the rule.
+
+    Nothing is deleted: the entries stay on the board and the post-hoc
+    ``exclude_entries`` rule (entry hash → reason) names them, so the tally
+    lists them under that rule and shows the result without it.  The tally
+    reads one rule per code, so the first decision creates the rule and later
+    ones extend it; each decision is its own ``rule_added`` event carrying the
+    rule as it now stands and the entries it added.  An entry already named by
+    an earlier decision is refused: decisions are never rewritten.
+    """
+    c = _locked(consultation)
+    if c.status == Status.DRAFT:
+        raise ActionError(_("Rien à écarter avant l'ouverture : le tableau est vide."))
+    reason = exclusion_reason(reason)
+    wanted = list(dict.fromkeys(entry_hashes))
+    numbers = dict(c.entries.filter(hash__in=wanted).values_list("hash", "n"))
+    missing = [h for h in wanted if h not in numbers]
+    if missing:
+        raise ActionError(
+            _("Aucune entrée du tableau n'a l'empreinte %(h)s.") % {"h": str(missing[0])[:64]}
+        )
+    rules = rules_with_exclusions(c.spec.get("rules", []), wanted, reason, numbers)
+    spec = _validated({**c.spec, "rules": rules})
+    stored = next(r for r in spec.to_dict()["rules"] if r["code"] == EXCLUDE_RULE)
+    c.spec = spec.to_dict()
+    c.save(update_fields=["spec"])
+    _event(c, "rule_added", {"rule": stored, "entries_added": wanted}, timezone.now())
+    journal.append(
+        "consult.rule.exclude_entries",
+        actor=actor,
+        organisation=c.organisation,
+        subject=_subject(c),
+        reason=reason,
+        rule=EXCLUDE_RULE,
+        data={"entries": sorted(numbers[h] for h in wanted), "count": len(wanted)},
+    )
+    consultation.spec = c.spec
+    return stored

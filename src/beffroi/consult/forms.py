@@ -263,3 +263,82 @@ def initial_from_spec(spec: dict[str, Any]) -> tuple[dict[str, Any], list[dict[s
             }
         )
     return main, questions
+
+
+# -- post-hoc exclusion of chosen entries --------------------------------------------
+
+HASH_RE = re.compile(r"^[0-9a-f]{8,64}$")
+RANGE_RE = re.compile(r"^(\d+)\s*[-–]\s*(\d+)$")
+
+
+class SelectionError(ValueError):
+    """An unreadable entry selection; the message names the item."""
+
+
+def parse_selection(text: str, *, limit: int) -> tuple[list[int], list[str]]:
+    """``"12, 15-18 3f2a9c01"`` → entry numbers and hash prefixes, in order.
+
+    Items are separated by commas, semicolons or blanks: a number, a range
+    ``a-b`` or a hash (or its first 8+ hexadecimal characters).  More than
+    ``limit`` entries is refused before any range is expanded.
+    """
+    numbers: list[int] = []
+    hashes: list[str] = []
+    # "15 - 18" is one range, not three items.
+    items = [x for x in re.split(r"[,;\s]+", re.sub(r"\s*[-–]\s*", "-", text)) if x]
+    for i, item in enumerate(items, start=1):
+        low = item.lower().rstrip("…")
+        m = RANGE_RE.match(low)
+        if low.isdigit():
+            if int(low) < 1:
+                raise SelectionError(
+                    _("élément %(i)d « %(item)s » : les numéros commencent à 1")
+                    % {"i": i, "item": item}
+                )
+            numbers.append(int(low))
+        elif m:
+            a, b = int(m.group(1)), int(m.group(2))
+            if a < 1 or b < a:
+                raise SelectionError(
+                    _("élément %(i)d « %(item)s » : intervalle vide ou à l'envers")
+                    % {"i": i, "item": item}
+                )
+            if b - a + 1 + len(numbers) + len(hashes) > limit:
+                raise SelectionError(
+                    _("élément %(i)d « %(item)s » : plus de %(max)d entrées en une décision")
+                    % {"i": i, "item": item, "max": limit}
+                )
+            numbers.extend(range(a, b + 1))
+        elif HASH_RE.match(low):
+            hashes.append(low)
+        else:
+            raise SelectionError(
+                _(
+                    "élément %(i)d « %(item)s » : ni numéro (12), ni intervalle (15-18), "
+                    "ni empreinte (au moins 8 caractères hexadécimaux)"
+                )
+                % {"i": i, "item": item[:40]}
+            )
+        if len(numbers) + len(hashes) > limit:
+            raise SelectionError(_("plus de %(max)d entrées en une décision") % {"max": limit})
+    if not numbers and not hashes:
+        raise SelectionError(_("aucune entrée choisie"))
+    return numbers, hashes
+
+
+class ExcludeEntriesForm(forms.Form):
+    entries = forms.CharField(
+        label=_("Entrées à écarter"),
+        max_length=5000,
+        help_text=_(
+            "Numéros du tableau (12), intervalles (15-18) ou empreintes d'entrée (8 caractères "
+            "au moins), séparés par des virgules."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    reason = forms.CharField(
+        label=_("Motif de la décision (publié)"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Il figure dans les règles publiées, à côté de chaque entrée écartée."),
+    )

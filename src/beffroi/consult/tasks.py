@@ -9,15 +9,23 @@ ballots are not audited: their credential already proves one holder.
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django_tasks import task
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import TaskResultStatus, task
 
 from beffroi.consult import actions
 from beffroi.consult.forms import AUDIT_FLAG
 from beffroi.consult.models import BoardEntry, Consultation, Status
+from beffroi.consult.spec import format_time
+from beffroi.core.actions import ActionError
 from beffroi.integrity.audit import AuditResult, audit_dataset
 from beffroi.integrity.errors import InputError
 from beffroi.integrity.load import from_table
@@ -26,6 +34,7 @@ from beffroi.integrity.load import from_table
 MIN_RESPONSES = 20
 # The live audit runs at most once per this many seconds per consultation.
 AUDIT_EVERY = 60
+Progress = Callable[[float, str], None]
 
 
 def _value(v: Any) -> str | None:
@@ -65,24 +74,63 @@ def ballot_table(c: Consultation) -> list[dict[str, Any]]:
     return out
 
 
-def run_audit(c: Consultation) -> AuditResult | None:
+def run_audit(c: Consultation, progress: Progress | None = None) -> AuditResult | None:
     table = ballot_table(c)
     if len(table) < MIN_RESPONSES:
         return None
     electorate = {s.code: s.electorate for s in c.get_spec().segments} or None
     try:
-        return audit_dataset(from_table(table, segment="segment"), electorate=electorate)
+        return audit_dataset(
+            from_table(table, segment="segment"), electorate=electorate, progress=progress
+        )
     except InputError:
         return None
 
 
-def live_audit(c: Consultation, *, actor: Any = None) -> int:
-    """Audit the box and record its flags; returns the number of new flags."""
+def _report(result: AuditResult | None, unverified: int, new_flags: int) -> dict[str, Any]:
+    """What the audit page shows, small and JSON-ready: it is stored as the job's
+    return value (the task database keeps it, so the page never re-runs the audit)."""
+    clusters = []
+    summary = None
+    if result is not None:
+        s = result.summary
+        summary = {
+            "verdict": str(s.get("verdict", "")),
+            "flagged": int(s.get("flagged", 0)),
+            "responses": int(s.get("responses", 0)),
+        }
+        clusters = [
+            {
+                "size": int(cl.get("size", 0)),
+                "flagged": int(cl.get("flagged", 0)),
+                "start": str(cl.get("start", "")),
+                "end": str(cl.get("end", "")),
+                "evidence": str(cl.get("evidence", "")),
+            }
+            for cl in result.clusters
+            if cl.get("flagged")
+        ]
+    return {
+        "ran_at": format_time(timezone.now()),
+        "unverified": unverified,
+        "minimum": MIN_RESPONSES,
+        "summary": summary,
+        "clusters": clusters,
+        "new_flags": new_flags,
+    }
+
+
+def audit_box(
+    c: Consultation, *, actor: Any = None, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Audit the box, record its flags (journaled when there are new ones) and
+    return the report the audit page shows."""
+    unverified = BoardEntry.objects.filter(consultation=c, public_key=None).count()
     if c.status == Status.DRAFT:
-        return 0
-    result = run_audit(c)
+        return _report(None, unverified, 0)
+    result = run_audit(c, progress)
     if result is None:
-        return 0
+        return _report(None, unverified, 0)
     flags = []
     for i, rid in enumerate(result.ids):
         if bool(result.flagged[i]):
@@ -90,27 +138,58 @@ def live_audit(c: Consultation, *, actor: Any = None) -> int:
                 f"score d'automatisation {float(result.score[i]):.2f}"
             )
             flags.append((rid, AUDIT_FLAG, evidence[:500]))
-    return actions.record_flags(c, flags, actor=actor)
+    if progress is not None:
+        progress(0.97, "inscription des signalements")
+    new = actions.record_flags(c, flags, actor=actor)
+    return _report(result, unverified, new)
 
 
-def audit_summary(c: Consultation) -> dict[str, Any]:
-    table_size = BoardEntry.objects.filter(consultation=c, public_key=None).count()
-    result = run_audit(c) if c.status != Status.DRAFT else None
-    return {
-        "unverified": table_size,
-        "minimum": MIN_RESPONSES,
-        "summary": result.summary if result else None,
-        "clusters": [cl for cl in result.clusters if cl.get("flagged")] if result else [],
-    }
+def live_audit(c: Consultation, *, actor: Any = None) -> int:
+    """Audit the box and record its flags; returns the number of new flags."""
+    return int(audit_box(c, actor=actor)["new_flags"])
+
+
+# -- the background job and what the page reads of it ------------------------------
+
+
+def _progress_key(cid: str) -> str:
+    return f"consult-audit-progress:{cid}"
+
+
+def _progress_writer(cid: str) -> Progress:
+    # The shared (database) cache carries the progress from the worker to the
+    # page; a few writes a second at most, the page polls once a second.
+    last = [0.0]
+
+    def write(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - last[0] > 0.3:
+            last[0] = now
+            cache.set(_progress_key(cid), {"fraction": fraction, "message": message}, 600)
+
+    return write
 
 
 @task()
-def live_audit_task(cid: str) -> int:
-    """Background job (``beffroi worker``): audit the box and record the flags."""
+def live_audit_task(cid: str, actor_id: int | None = None) -> dict[str, Any]:
+    """Background job (``beffroi worker``): audit the box and record the flags.
+
+    Scheduled runs (``actor_id`` None) only look at an open consultation; a run
+    asked for by a coordinator also audits a closed one.  The returned report
+    is what the audit page shows.
+    """
     c = Consultation.objects.filter(cid=cid).first()
-    if c is None or c.status != Status.OPEN:
-        return 0
-    return live_audit(c)
+    if c is None:
+        return _report(None, 0, 0)
+    actor = None
+    if actor_id is not None:
+        actor = get_user_model().objects.filter(pk=actor_id).first()
+    if c.status == Status.DRAFT or (actor is None and c.status != Status.OPEN):
+        return _report(None, 0, 0) | {"skipped": True}
+    try:
+        return audit_box(c, actor=actor, progress=_progress_writer(cid))
+    finally:
+        cache.delete(_progress_key(cid))
 
 
 def schedule_live_audit(cid: str) -> bool:
@@ -119,4 +198,71 @@ def schedule_live_audit(cid: str) -> bool:
     if not cache.add(f"consult-audit:{cid}", 1, timeout=AUDIT_EVERY):
         return False
     live_audit_task.enqueue(cid)
+    return True
+
+
+@dataclass
+class AuditJobs:
+    """The audit jobs of one consultation as the page shows them."""
+
+    pending: Any | None  # the newest queued or running job (a DBTaskResult), if any
+    last: Any | None  # the newest finished job
+    progress: dict[str, Any] | None  # fraction and message of the running job
+
+    @property
+    def report(self) -> dict[str, Any] | None:
+        if self.last is None or self.last.status != TaskResultStatus.SUCCESSFUL:
+            return None
+        value = self.last.return_value
+        return value if isinstance(value, dict) else None
+
+    @property
+    def stale(self) -> bool:
+        """A job queued for minutes: no worker seems to be running."""
+        return (
+            self.pending is not None
+            and self.pending.status == TaskResultStatus.READY
+            and timezone.now() - self.pending.enqueued_at > timedelta(seconds=STALE_AFTER)
+        )
+
+
+# A job still waiting after this many seconds means no worker takes it.
+STALE_AFTER = 120
+
+
+def _jobs(cid: str) -> Any:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        task_path=live_audit_task.module_path, args_kwargs__args__0=cid
+    )
+
+
+def audit_jobs(cid: str) -> AuditJobs:
+    jobs = _jobs(cid)
+    pending = (
+        jobs.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+        .order_by("-enqueued_at")
+        .first()
+    )
+    last = (
+        jobs.filter(status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED])
+        .exclude(return_value__skipped=True)
+        .order_by("-finished_at")
+        .first()
+    )
+    progress = None
+    if pending is not None and pending.status == TaskResultStatus.RUNNING:
+        progress = cache.get(_progress_key(cid))
+    return AuditJobs(pending, last, progress)
+
+
+def request_audit(c: Consultation, *, actor: Any) -> bool:
+    """Queue a run asked for by a coordinator; False when one is already waiting
+    or running (the page shows its progress)."""
+    if c.status == Status.DRAFT:
+        raise ActionError(_("Pas d'audit avant l'ouverture : le tableau est vide."))
+    if audit_jobs(c.cid).pending is not None:
+        return False
+    live_audit_task.enqueue(c.cid, actor.pk if actor is not None else None)
     return True

@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern] = [
     path("<slug:cid>/codes/revoquer/", views.consult_revoke, name="consult-revoke"),
     path("<slug:cid>/regles/post-hoc/", views.consult_post_hoc, name="consult-post-hoc"),
     path("<slug:cid>/audit/", views.consult_audit, name="consult-audit"),
+    path("<slug:cid>/regles/", views.consult_exclude, name="consult-exclude"),
 ]
 
 # Public: respondents, receipts, the bulletin board and its downloads.

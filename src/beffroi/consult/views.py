@@ -13,18 +13,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from beffroi.consult import actions, api, live, tasks
+from beffroi.consult.bundle import credentials_for_tally, flags_from_journal
 from beffroi.consult.forms import (
     AUDIT_FLAG,
     ConsultationForm,
     CredentialsImportForm,
+    ExcludeEntriesForm,
     PostHocRuleForm,
     QuestionFormSet,
     RevokeForm,
+    SelectionError,
     initial_from_spec,
+    parse_selection,
     spec_from_forms,
 )
-from beffroi.consult.models import Consultation, Status
-from beffroi.consult.spec import SpecError, spec_from_dict, spec_hash
+from beffroi.consult.models import BoardEntry, Consultation, Status
+from beffroi.consult.spec import Spec, SpecError, spec_from_dict, spec_hash
+from beffroi.consult.tally import tally
 from beffroi.core.actions import ActionError
 from beffroi.core.roles import can, require
 
@@ -229,22 +234,204 @@ def consult_post_hoc(request: HttpRequest, cid: str) -> HttpResponse:
 
 @require("consult.view")
 def consult_audit(request: HttpRequest, cid: str) -> HttpResponse:
+    """The live integrity audit: reads the background job's last report (it never
+    runs the audit itself), polls while a run is waiting or in progress, and lets
+    a coordinator ask for a fresh run."""
     c = _get(request, cid)
     if request.method == "POST":
         if not can(request.user, c.organisation, "consult.manage"):
             raise PermissionDenied(_("Votre rôle ne donne pas accès à cette page."))
         try:
-            n = tasks.live_audit(c, actor=request.user)
+            queued = tasks.request_audit(c, actor=request.user)
         except ActionError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(
-                request, _("Audit effectué : %(n)d signalement(s) nouveau(x).") % {"n": n}
-            )
+            if queued:
+                messages.success(
+                    request,
+                    _(
+                        "Audit demandé : il tourne en arrière-plan ; les nouveaux signalements "
+                        "seront inscrits au journal."
+                    ),
+                )
+            else:
+                messages.info(request, _("Un audit est déjà en attente ou en cours."))
         return redirect("consult-audit", c.organisation.slug, c.cid)
-    report = tasks.audit_summary(c)
-    return render(
+    jobs = tasks.audit_jobs(c.cid)
+    ctx = _ctx(
         request,
-        "consult/audit.html",
-        _ctx(request, consultation=c, report=report, flags=live.flags(c)),
+        consultation=c,
+        jobs=jobs,
+        report=jobs.report,
+        flags=live.flags(c),
+        unverified=c.entries.filter(public_key=None).count(),
+        minimum=tasks.MIN_RESPONSES,
     )
+    if request.headers.get("HX-Request"):
+        return render(request, "consult/_audit_status.html", ctx)
+    return render(request, "consult/audit.html", ctx)
+
+
+# -- post-hoc exclusion of chosen entries, and the effect of every rule -------------
+
+
+def _resolve(c: Consultation, numbers: list[int], prefixes: list[str]) -> list[BoardEntry]:
+    """Board entries named by number or by (a prefix of) their hash; ActionError
+    names the first item that matches nothing or more than one entry."""
+    found = {e.n: e for e in BoardEntry.objects.filter(consultation=c, n__in=set(numbers))}
+    for n in numbers:
+        if n not in found:
+            raise ActionError(
+                _("Le tableau n'a pas d'entrée n° %(n)d (il en compte %(total)d).")
+                % {"n": n, "total": c.board_count}
+            )
+    for prefix in prefixes:
+        matches = list(BoardEntry.objects.filter(consultation=c, hash__startswith=prefix)[:2])
+        if not matches:
+            raise ActionError(
+                _("Aucune entrée du tableau n'a une empreinte commençant par %(h)s.")
+                % {"h": prefix}
+            )
+        if len(matches) > 1:
+            raise ActionError(
+                _("%(h)s désigne plusieurs entrées : donnez plus de caractères de l'empreinte.")
+                % {"h": prefix}
+            )
+        found[matches[0].n] = matches[0]
+    return [found[n] for n in sorted(found)]
+
+
+def _switchable(spec: Spec) -> list[tuple[str, str, bool]]:
+    """(code, label, post hoc) of every rule that can be switched off."""
+    out = [(r.code, r.label or r.code, r.added_after_opening) for r in spec.rules]
+    if spec.access != "open":
+        out.insert(0, ("revoked_key", _("Les réponses d'un code révoqué sont écartées"), False))
+    return out
+
+
+def _compare(spec: Spec, shown: dict[str, Any], other: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per question, each count of the published result next to the same count
+    with some rules switched off (the tally's BREAKDOWN of all counted answers)."""
+    out = []
+    for q in spec.questions:
+        a = shown["results"]["all"]["questions"][q.code]
+        b = other["results"]["all"]["questions"][q.code]
+        lines: list[tuple[str, int, int]] = [(_("réponses"), a["answered"], b["answered"])]
+        if q.kind in ("single", "multiple"):
+            lines += [(o.label, a["counts"][o.code], b["counts"][o.code]) for o in q.options]
+        elif q.kind == "scale":
+            lines += [(k, v, b["counts"][k]) for k, v in a["counts"].items()]
+        item: dict[str, Any] = {
+            "q": q,
+            "lines": [(label, x, y, x - y) for label, x, y in lines],
+        }
+        if q.kind == "scale":
+            item["means"] = (
+                a["sum"] / a["answered"] if a["answered"] else None,
+                b["sum"] / b["answered"] if b["answered"] else None,
+            )
+        out.append(item)
+    return out
+
+
+def _tally_inputs(c: Consultation) -> tuple[Any, list[dict[str, Any]], Any]:
+    return (
+        credentials_for_tally(live.credential_records(c)),
+        live.entries(c),
+        flags_from_journal(live.journal_lines(c)),
+    )
+
+
+def _entry_rows(
+    entries: list[BoardEntry], result: dict[str, Any], flags: Any
+) -> list[dict[str, Any]]:
+    set_aside = {ex["n"]: ex for ex in result["exclusions"]}
+    return [
+        {
+            "n": e.n,
+            "hash": e.hash,
+            "received_at": e.received_at,
+            "verified": e.public_key is not None,
+            "segment": e.ballot.get("segment") if isinstance(e.ballot, dict) else None,
+            "flags": sorted(flags.get(e.hash, ())),
+            "excluded": set_aside.get(e.n),
+        }
+        for e in entries
+    ]
+
+
+@require("consult.view")
+def consult_exclude(request: HttpRequest, cid: str) -> HttpResponse:
+    """Rules and decisions: the effect of switching any rule off, the entries set
+    aside one by one, and (coordinators) a new decision — previewed with its
+    effect, then confirmed through ``actions.exclude_entries``."""
+    c = _get(request, cid)
+    spec = c.get_spec()
+    creds, board, flags = _tally_inputs(c)
+    shown = tally(spec, creds, board, flags)
+    form = ExcludeEntriesForm()
+    preview: dict[str, Any] | None = None
+    if request.method == "POST":
+        if not can(request.user, c.organisation, "consult.manage"):
+            raise PermissionDenied(_("Votre rôle ne donne pas accès à cette page."))
+        form = ExcludeEntriesForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                numbers, prefixes = parse_selection(
+                    d["entries"], limit=actions.MAX_EXCLUDED_AT_ONCE
+                )
+                chosen = _resolve(c, numbers, prefixes)
+                reason = actions.exclusion_reason(d["reason"])
+                if "confirm" in request.POST:
+                    actions.exclude_entries(c, [e.hash for e in chosen], reason, actor=request.user)
+                    messages.success(
+                        request,
+                        _(
+                            "%(n)d entrée(s) écartée(s) par décision post hoc, inscrite au "
+                            "journal : le résultat sans elle reste affiché."
+                        )
+                        % {"n": len(chosen)},
+                    )
+                    return redirect("consult-exclude", c.organisation.slug, c.cid)
+                rules = actions.rules_with_exclusions(
+                    c.spec.get("rules", []),
+                    [e.hash for e in chosen],
+                    reason,
+                    {e.hash: e.n for e in chosen},
+                )
+                after = tally(spec_from_dict({**c.spec, "rules": rules}), creds, board, flags)
+                preview = {
+                    "entries": _entry_rows(chosen, shown, flags),
+                    "reason": reason,
+                    "after": after,
+                    "compare": _compare(spec, after, shown),
+                }
+            except (SelectionError, ActionError) as exc:
+                form.add_error("entries", str(exc))
+    codes = [code for code, _label, _ph in _switchable(spec)]
+    if request.GET.get("comparer"):
+        off = [x for x in request.GET.getlist("sans") if x in codes]
+    else:
+        off = [r.code for r in spec.rules if r.added_after_opening]
+    other = tally(spec, creds, board, flags, disabled=off) if off else None
+    decisions: dict[str, str] = next(
+        (r.params.get("entries", {}) for r in spec.rules if r.code == actions.EXCLUDE_RULE), {}
+    )
+    numbers_of = {e["hash"]: e["n"] for e in board if e["hash"] in decisions}
+    ctx = _ctx(
+        request,
+        consultation=c,
+        spec=spec,
+        results=shown,
+        rules=[(code, label, ph, code in off) for code, label, ph in _switchable(spec)],
+        off=off,
+        other=other,
+        delta=shown["counted"]["all"] - other["counted"]["all"] if other else 0,
+        compare=_compare(spec, shown, other) if other else None,
+        decisions=sorted((numbers_of.get(h, 0), h, reason) for h, reason in decisions.items()),
+        form=form,
+        preview=preview,
+        max_at_once=actions.MAX_EXCLUDED_AT_ONCE,
+    )
+    return render(request, "consult/exclude.html", ctx)
