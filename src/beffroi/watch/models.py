@@ -165,6 +165,29 @@ DECISION_KEYS: dict[str, str] = {
 }
 
 
+class SourceType(models.TextChoices):
+    """Who speaks, in the MSGU typology; values are the CrisisLex label names the
+    classifier predicts, so a volunteer's correction can teach it directly."""
+
+    EYEWITNESS = "Eyewitness", _("Témoin direct")
+    MEDIA = "Media", _("Média")
+    GOVERNMENT = "Government", _("Institution")
+    NGOS = "NGOs", _("ONG")
+    BUSINESS = "Business", _("Entreprise")
+    OUTSIDERS = "Outsiders", _("Commentateur")
+
+
+# One key per source type in the triage room (letters: the digits are the decisions).
+SOURCE_TYPE_KEYS: dict[str, str] = {
+    SourceType.EYEWITNESS: "t",
+    SourceType.MEDIA: "m",
+    SourceType.GOVERNMENT: "i",
+    SourceType.NGOS: "o",
+    SourceType.BUSINESS: "p",
+    SourceType.OUTSIDERS: "c",
+}
+
+
 class CardState(models.TextChoices):
     QUEUED = "queued", _("En attente")
     DECIDED = "decided", _("Traitée")
@@ -195,6 +218,9 @@ class Card(models.Model):
     informative_p = models.FloatField(null=True)
     info_type = models.CharField(max_length=60, blank=True)
     source_type = models.CharField(max_length=30, blank=True)
+    # A volunteer's correction of ``source_type`` (the model's guess is kept):
+    # filters and the card show it when present.
+    source_corrected = models.CharField(max_length=30, blank=True, choices=SourceType.choices)
     state = models.CharField(max_length=12, choices=CardState.choices, default=CardState.QUEUED)
     decision = models.CharField(max_length=12, choices=Decision.choices, blank=True)
     notes = models.TextField(blank=True)
@@ -230,7 +256,11 @@ class CardDecision(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    decision = models.CharField(max_length=12, choices=Decision.choices)
+    # Empty on a row that only corrects the source type.
+    decision = models.CharField(max_length=12, choices=Decision.choices, blank=True)
+    # The source type a volunteer set (empty when the row is only a decision):
+    # the worker teaches it to the activation's learner, in order with decisions.
+    source = models.CharField(max_length=30, blank=True, choices=SourceType.choices)
     notes = models.TextField(blank=True)
     evidence = models.JSONField(default=list, blank=True)
     at = models.DateTimeField(default=timezone.now)
