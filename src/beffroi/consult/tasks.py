@@ -245,11 +245,18 @@ def audit_jobs(cid: str) -> AuditJobs:
         .order_by("-enqueued_at")
         .first()
     )
-    last = (
-        jobs.filter(status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED])
-        .exclude(return_value__skipped=True)
-        .order_by("-finished_at")
-        .first()
+    # Skipped runs (scheduled after closing) are no news; filtered here because
+    # a JSON key test in SQL treats a missing key as NULL on one backend or another.
+    finished = jobs.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
+    ).order_by("-finished_at")
+    last = next(
+        (
+            j
+            for j in finished[:20]
+            if not (isinstance(j.return_value, dict) and j.return_value.get("skipped"))
+        ),
+        None,
     )
     progress = None
     if pending is not None and pending.status == TaskResultStatus.RUNNING:
