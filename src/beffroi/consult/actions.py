@@ -13,14 +13,14 @@ head.  Receipts are returned only after that commit.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -412,18 +412,24 @@ class Outcome:
     error: BallotError | None = None
 
 
-_SPECS: dict[tuple[str, str, int], Spec] = {}
+_SPECS: dict[tuple[str, str], tuple[Any, Spec]] = {}
 
 
-def _spec_of(c: Consultation) -> Spec:
-    # Rules are only ever appended after opening, so (id, hash, rule count) names a version.
-    key = (c.cid, c.spec_hash, len(c.spec.get("rules", [])))
-    spec = _SPECS.get(key)
-    if spec is None:
-        spec = spec_from_dict(c.spec)
-        if len(_SPECS) > 64:
-            _SPECS.clear()
-        _SPECS[key] = spec
+def _frozen_spec(cid: str, frozen_hash: str, raw: Any) -> Spec:
+    """The consultation's Spec from its stored column (JSON text or, on
+    PostgreSQL, already decoded), parsed once per version.
+
+    The frozen part never changes once open; post-hoc rules may be added or
+    extended, so a cached Spec is reused only while the stored value is equal.
+    """
+    key = (cid, frozen_hash)
+    hit = _SPECS.get(key)
+    if hit is not None and hit[0] == raw:
+        return hit[1]
+    spec = spec_from_dict(json.loads(raw) if isinstance(raw, str | bytes) else raw)
+    if len(_SPECS) > 64:
+        _SPECS.clear()
+    _SPECS[key] = (raw, spec)
     return spec
 
 
@@ -442,124 +448,230 @@ def submit_ballots(
         return _submit(cid, items, at)
 
 
-def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Outcome]:
-    c = (
-        Consultation.objects.select_for_update(of=("self",))
-        .select_related("organisation")
-        .filter(cid=cid)
-        .first()
-    )
-    if c is None or c.status != Status.OPEN:
-        msg = (
-            "Consultation inconnue."
-            if c is None
-            else "La consultation n'est pas ouverte aux réponses."
-        )
-        return [Outcome(error=OutOfPeriod(msg)) for _ in items]
-    spec = _spec_of(c)
-    outcomes: list[Outcome] = [Outcome() for _ in items]
-    signed: list[bytes | None] = [None] * len(items)
-    receipts: list[str | None] = [None] * len(items)
-    for i, it in enumerate(items):
-        try:
-            if isinstance(it.ballot, dict):
-                signed[i] = it.signed or signed_bytes(it.ballot)
-                receipts[i] = receipt(it.ballot, it.signature, signed=signed[i])
-        except (ValueError, TypeError, UnicodeEncodeError):
-            pass  # check_ballot below gives the precise refusal
-    wanted = [r for r in receipts if r is not None]
-    existing = {
-        e.receipt: e.public()
-        for e in BoardEntry.objects.filter(consultation=c, receipt__in=wanted).only(
-            *PUBLIC_ENTRY_FIELDS
-        )
-    }
-    pks = {
-        it.ballot.get("public_key")
-        for it in items
-        if isinstance(it.ballot, dict) and isinstance(it.ballot.get("public_key"), str)
-    }
-    keys: dict[str, KeyInfo] = {}
-    last_seq: dict[str, int] = {}
-    if pks:
-        for known, seg, rev in Credential.objects.filter(
-            consultation=c, public_key__in=pks
-        ).values_list("public_key", "segment", "revoked_at"):
-            keys[known] = KeyInfo(seg, rev)
-        for key, top in (
-            BoardEntry.objects.filter(consultation=c, public_key__in=pks)
-            .values("public_key")
-            .annotate(m=Max("seq"))
-            .values_list("public_key", "m")
-        ):
-            if key is not None:
-                last_seq[key] = int(top)
-    now = at or timezone.now()
-    if c.last_received_at:
-        now = max(now, parse_time(c.last_received_at, "last_received_at"))
-    n, head = c.board_count, c.board_head or c.spec_hash
-    rows: list[BoardEntry] = []
-    batch: dict[str, dict[str, Any]] = {}
-    for i, it in enumerate(items):
-        rec: Any = receipts[i]
-        if rec is not None and (rec in existing or rec in batch):
-            outcomes[i] = Outcome(existing.get(rec) or batch[rec], new=False)
-            continue
-        ballot = it.ballot
-        pk = ballot.get("public_key") if isinstance(ballot, dict) else None
-        try:
-            check_ballot(
-                spec,
-                ballot,
-                it.signature,
-                keys=keys,
-                received_at=now,
-                last_seq=last_seq.get(pk) if isinstance(pk, str) else None,
-                check_signature=not it.signature_checked,
-            )
-        except BallotError as exc:
-            outcomes[i] = Outcome(error=exc)
-            continue
-        n += 1
-        entry = board_mod.make_entry(n, head, ballot, it.signature, now, signed=signed[i])
-        head = entry["hash"]
-        batch[entry["receipt"]] = entry
-        if isinstance(pk, str):
-            last_seq[pk] = ballot["seq"]
-        rows.append(
-            BoardEntry(
-                consultation=c,
-                n=n,
-                received_at=entry["received_at"],
-                ballot=ballot,
-                signature=it.signature,
-                receipt=entry["receipt"],
-                prev=entry["prev"],
-                hash=entry["hash"],
-                public_key=pk,
-                seq=ballot["seq"] if isinstance(pk, str) else 0,
-                net=it.net,
-                addr=it.addr,
-                ua=it.ua,
-            )
-        )
-        outcomes[i] = Outcome(entry, new=True)
-    if rows:
-        BoardEntry.objects.bulk_create(rows)
-        Consultation.objects.filter(pk=c.pk).update(
-            board_count=n, board_head=head, last_received_at=format_time(now)
-        )
-        if any(r.public_key is None for r in rows):
-            from beffroi.consult.tasks import schedule_live_audit
+# Board columns written by _insert_entries, in the order of its row tuples.
+_BOARD_FIELDS = (
+    "consultation",
+    "n",
+    "received_at",
+    "ballot",
+    "signature",
+    "receipt",
+    "prev",
+    "hash",
+    "public_key",
+    "seq",
+    "net",
+    "addr",
+    "ua",
+)
+# The ballot writer's statements.  Placeholders name a model's table and its
+# fields' columns; _sql() fills them in with the backend's quoting.
+_STATEMENTS = {
+    "consultation": (
+        "SELECT {cons.id}, {cons.organisation}, {cons.status}, {cons.spec}, {cons.spec_hash}, "
+        "{cons.board_count}, {cons.board_head}, {cons.last_received_at} "
+        "FROM {cons.table} WHERE {cons.cid} = %s{lock}"
+    ),
+    "receipts": "SELECT {board.receipt} FROM {board.table} "
+    "WHERE {board.consultation} = %s AND {board.receipt} IN ",
+    "keys": "SELECT {cred.public_key}, {cred.segment}, {cred.revoked_at} IS NOT NULL "
+    "FROM {cred.table} WHERE {cred.consultation} = %s AND {cred.public_key} IN ",
+    "last_seq": "SELECT {board.public_key}, MAX({board.seq}) FROM {board.table} "
+    "WHERE {board.consultation} = %s AND {board.public_key} IN ",
+    "last_seq_end": " GROUP BY {board.public_key}",
+    "insert": "INSERT INTO {board.table} ({columns}) VALUES ({marks})",
+    "head": "UPDATE {cons.table} SET {cons.board_count} = %s, {cons.board_head} = %s, "
+    "{cons.last_received_at} = %s WHERE {cons.id} = %s",
+}
+_SQL: dict[str, dict[str, str]] = {}
+# A batch's IN lists stay far below every database's limit on parameters.
+_IN_CHUNK = 500
+_ORGS: dict[int, Organisation] = {}
 
-            # Unverified answers arrived: the live integrity audit looks at them soon.
-            transaction.on_commit(lambda: schedule_live_audit(cid))
-        journal.append(
-            "consult.ballots",
-            organisation=c.organisation,
-            subject=_subject(c),
-            data={"accepted": len(rows), "entries": n, "head": head},
+
+class _Names:
+    """``{x.table}`` and ``{x.field}`` in a statement: the model's quoted names."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def __getattr__(self, field: str) -> str:
+        meta = self._model._meta
+        name = meta.db_table if field == "table" else meta.get_field(field).column
+        return str(connection.ops.quote_name(name))
+
+
+def _sql() -> dict[str, str]:
+    """The writer's statements for the current database.
+
+    A batch can hold hundreds of ballots and the writer runs a batch every few
+    milliseconds: the ORM's query building cost more than the rest of the
+    write, so these few fixed statements are written once and sent to the
+    driver with plain parameters.  Names come from the models' meta; values
+    always travel as parameters.
+    """
+    got = _SQL.get(connection.vendor)
+    if got is None:
+        names = {
+            "cons": _Names(Consultation),
+            "board": _Names(BoardEntry),
+            "cred": _Names(Credential),
+            "lock": " FOR UPDATE" if connection.features.has_select_for_update else "",
+            "columns": ", ".join(getattr(_Names(BoardEntry), f) for f in _BOARD_FIELDS),
+            "marks": ", ".join(["%s"] * len(_BOARD_FIELDS)),
+        }
+        got = _SQL[connection.vendor] = {k: v.format_map(names) for k, v in _STATEMENTS.items()}
+    return got
+
+
+def _in_rows(cursor: Any, head: str, first: Any, values: list[str], tail: str = "") -> list[Any]:
+    """Rows of ``head (values…) tail`` with ``first`` as the first parameter."""
+    out: list[Any] = []
+    for at in range(0, len(values), _IN_CHUNK):
+        chunk = values[at : at + _IN_CHUNK]
+        cursor.execute(f"{head}({', '.join(['%s'] * len(chunk))}){tail}", [first, *chunk])
+        out.extend(cursor.fetchall())
+    return out
+
+
+def _organisation(pk: int) -> Organisation:
+    # The journal entry only needs the organisation's key; organisations are
+    # never deleted while they hold a consultation (PROTECT), so one read each.
+    org = _ORGS.get(pk)
+    if org is None:
+        org = _ORGS[pk] = Organisation.objects.get(pk=pk)
+    return org
+
+
+def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Outcome]:
+    sql = _sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql["consultation"], [cid])
+        row = cursor.fetchone()
+        if row is None or row[2] != Status.OPEN:
+            msg = (
+                "Consultation inconnue."
+                if row is None
+                else "La consultation n'est pas ouverte aux réponses."
+            )
+            return [Outcome(error=OutOfPeriod(msg)) for _ in items]
+        c_pk, org_pk, _status, raw_spec, frozen, count, board_head, last_received = row
+        spec = _frozen_spec(cid, frozen, raw_spec)
+        outcomes: list[Outcome] = [Outcome() for _ in items]
+        signed: list[bytes | None] = [None] * len(items)
+        receipts: list[str | None] = [None] * len(items)
+        for i, it in enumerate(items):
+            try:
+                if isinstance(it.ballot, dict):
+                    signed[i] = it.signed or signed_bytes(it.ballot)
+                    receipts[i] = receipt(it.ballot, it.signature, signed=signed[i])
+            except (ValueError, TypeError, UnicodeEncodeError):
+                pass  # check_ballot below gives the precise refusal
+        wanted = [r for r in receipts if r is not None]
+        existing: dict[str, dict[str, Any]] = {}
+        known = [r for (r,) in _in_rows(cursor, sql["receipts"], c_pk, wanted)] if wanted else []
+        if known:
+            # A retry of a ballot already on the board (rare): answer with its entry.
+            existing = {
+                e.receipt: e.public()
+                for e in BoardEntry.objects.filter(consultation_id=c_pk, receipt__in=known).only(
+                    *PUBLIC_ENTRY_FIELDS
+                )
+            }
+        pks: list[str] = sorted(
+            {
+                it.ballot["public_key"]
+                for it in items
+                if isinstance(it.ballot, dict) and isinstance(it.ballot.get("public_key"), str)
+            }
         )
+        keys: dict[str, KeyInfo] = {}
+        last_seq: dict[str, int] = {}
+        if pks:
+            revoked = []
+            for known_key, seg, is_revoked in _in_rows(cursor, sql["keys"], c_pk, pks):
+                keys[known_key] = KeyInfo(seg, None)
+                if is_revoked:
+                    revoked.append(known_key)
+            if revoked:
+                # Revoked keys are few: read their revocation time through the ORM,
+                # which converts it the same way on every database.
+                for key, seg, rev in Credential.objects.filter(
+                    consultation_id=c_pk, public_key__in=revoked
+                ).values_list("public_key", "segment", "revoked_at"):
+                    keys[key] = KeyInfo(seg, rev)
+            for key, top in _in_rows(cursor, sql["last_seq"], c_pk, pks, sql["last_seq_end"]):
+                if key is not None:
+                    last_seq[key] = int(top)
+        now = at or timezone.now()
+        if last_received:
+            now = max(now, parse_time(last_received, "last_received_at"))
+        n, head = count, board_head or frozen
+        rows: list[tuple[Any, ...]] = []
+        unkeyed = False
+        json_field = BoardEntry._meta.get_field("ballot")
+        batch: dict[str, dict[str, Any]] = {}
+        for i, it in enumerate(items):
+            rec: Any = receipts[i]
+            if rec is not None and (rec in existing or rec in batch):
+                outcomes[i] = Outcome(existing.get(rec) or batch[rec], new=False)
+                continue
+            ballot = it.ballot
+            pk = ballot.get("public_key") if isinstance(ballot, dict) else None
+            try:
+                check_ballot(
+                    spec,
+                    ballot,
+                    it.signature,
+                    keys=keys,
+                    received_at=now,
+                    last_seq=last_seq.get(pk) if isinstance(pk, str) else None,
+                    check_signature=not it.signature_checked,
+                )
+            except BallotError as exc:
+                outcomes[i] = Outcome(error=exc)
+                continue
+            n += 1
+            entry = board_mod.make_entry(n, head, ballot, it.signature, now, signed=signed[i])
+            head = entry["hash"]
+            batch[entry["receipt"]] = entry
+            if isinstance(pk, str):
+                last_seq[pk] = ballot["seq"]
+            else:
+                unkeyed = True
+            rows.append(
+                (
+                    c_pk,
+                    n,
+                    entry["received_at"],
+                    json_field.get_db_prep_value(ballot, connection),
+                    it.signature,
+                    entry["receipt"],
+                    entry["prev"],
+                    head,
+                    pk,
+                    ballot["seq"] if isinstance(pk, str) else 0,
+                    it.net,
+                    it.addr,
+                    it.ua,
+                )
+            )
+            outcomes[i] = Outcome(entry, new=True)
+        if not rows:
+            return outcomes
+        cursor.executemany(sql["insert"], rows)
+        cursor.execute(sql["head"], [n, head, format_time(now), c_pk])
+    if unkeyed:
+        from beffroi.consult.tasks import schedule_live_audit
+
+        # Unverified answers arrived: the live integrity audit looks at them soon.
+        transaction.on_commit(lambda: schedule_live_audit(cid))
+    journal.append(
+        "consult.ballots",
+        organisation=_organisation(org_pk),
+        subject=f"consultation:{cid}",
+        data={"accepted": len(rows), "entries": n, "head": head},
+    )
     return outcomes
 
 
