@@ -128,6 +128,7 @@ def test_no_triage_or_management_by_posting(client, members, world, role):
     for name, kwargs, data in [
         ("watch-card-claim", {"card_id": world["card_id"]}, {}),
         ("watch-card-decide", {"card_id": world["card_id"]}, {"decision": "relevant"}),
+        ("watch-card-source", {"card_id": world["card_id"]}, {"source_type": "Eyewitness"}),
         ("watch-card-escalate", {"card_id": world["card_id"]}, {"category": "autre"}),
         ("watch-courante-add", {}, {"text": "x", "channel": "autre", "category": "autre"}),
         ("watch-courante-status", {"entry_id": world["entry_id"]}, {"status": "clos"}),
@@ -140,6 +141,7 @@ def test_no_triage_or_management_by_posting(client, members, world, role):
         assert client.post(url, data).status_code == denied, name
     card = Card.objects.get(pk=world["card_id"])
     assert (card.state, card.claimed_by_id, card.decision) == ("queued", None, "")
+    assert card.source_corrected == ""
     assert LogEntry.objects.count() == 2
     assert LogEntry.objects.get(pk=world["entry_id"]).status == "ouvert"
     assert Source.objects.get(pk=world["source_id"]).enabled

@@ -77,7 +77,7 @@ def test_queue_is_ordered_by_priority_and_filtered(client, members, org, room):
         ({"commune": "85054"}, [cards[1].pk]),
         ({"commune": "luçon"}, [cards[0].pk]),
         ({"lang": "en"}, [cards[2].pk]),
-        ({"source": "rss"}, [cards[1].pk]),
+        ({"plateforme": "rss"}, [cards[1].pk]),
         ({"type": "Affected individuals"}, [cards[0].pk]),
     ]:
         got = client.get(_u("watch-queue", org, activation), params).json()["cards"]

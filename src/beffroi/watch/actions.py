@@ -54,9 +54,11 @@ __all__ = [
     "add_source",
     "claim",
     "close_activation",
+    "correct_source",
     "create_activation",
     "create_partner_link",
     "decide",
+    "effective_source_type",
     "escalate",
     "find_partner_link",
     "receive_posts",
@@ -803,3 +805,46 @@ def store_model_state(activation: Activation, **fields: Any) -> None:
     them), so saving it is not itself a decision and is not journaled.
     """
     ActivationModel.objects.filter(activation=activation).update(**fields)
+
+
+# -- source correction ---------------------------------------------------------------------
+
+
+def effective_source_type(card: Card) -> str:
+    """The source type shown and filtered on: the volunteer's, else the model's guess."""
+    return card.source_corrected or card.source_type
+
+
+@transaction.atomic
+def correct_source(card: Card, source_type: str, *, actor: Any) -> Card:
+    """A volunteer sets (or confirms) who is speaking on a card.
+
+    Like a decision, it needs the card free or held by the actor, and may be
+    made after the card was settled; unlike a decision, it keeps the claim (the
+    volunteer goes on to decide). The model's guess stays in ``source_type``;
+    the decision row carries the label so the worker teaches it to the
+    activation's learner in order with the other decisions.
+    """
+    from beffroi.watch.models import SourceType
+
+    if source_type not in SourceType.values:
+        raise ActionError(_("Type de source inconnu : %(s)s") % {"s": source_type})
+    now = timezone.now()
+    before = card.source_corrected
+    won = Card.objects.filter(_claimable(actor, now), pk=card.pk).update(
+        source_corrected=source_type, updated_at=now
+    )
+    if not won:
+        raise ActionError(_("Cette carte est déjà prise par une autre personne."))
+    card.refresh_from_db()
+    if before == source_type:
+        return card  # said twice: one lesson is enough
+    CardDecision.objects.create(card=card, actor=actor, decision="", source=source_type, at=now)
+    journal.append(
+        "watch.card.source",
+        actor=actor,
+        organisation=card.activation.organisation,
+        subject=f"card:{card.pk}",
+        data={"predicted": card.source_type, "from": before, "to": source_type},
+    )
+    return card

@@ -36,6 +36,11 @@ urlpatterns: list[URLPattern] = [
         name="watch-card-decide",
     ),
     path(
+        "<int:activation_id>/cartes/<int:card_id>/source/",
+        views.card_source,
+        name="watch-card-source",
+    ),
+    path(
         "<int:activation_id>/cartes/<int:card_id>/escalader/",
         views.card_escalate,
         name="watch-card-escalate",

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from beffroi.core.pseudonym import client_pseudonyms
@@ -27,6 +28,7 @@ from beffroi.watch.forms import (
 )
 from beffroi.watch.models import (
     DECISION_KEYS,
+    SOURCE_TYPE_KEYS,
     Activation,
     Card,
     CardState,
@@ -36,9 +38,43 @@ from beffroi.watch.models import (
     LogStatus,
     PartnerLink,
     Source,
+    SourceKind,
+    SourceType,
 )
 
 QUEUE_SIZE = 200
+
+# The classifier's information types are CrisisLex label names (English, and
+# what ``beffroi watch classify`` writes); volunteers read them in their language.
+INFO_TYPE_LABELS = {
+    "Affected individuals": gettext_lazy("Personnes touchées"),
+    "Infrastructure and utilities": gettext_lazy("Infrastructures et réseaux"),
+    "Donations and volunteering": gettext_lazy("Dons et bénévolat"),
+    "Caution and advice": gettext_lazy("Consignes et conseils"),
+    "Sympathy and support": gettext_lazy("Soutien et compassion"),
+    "Other Useful Information": gettext_lazy("Autre information utile"),
+    "Not applicable": gettext_lazy("Sans objet"),
+}
+
+# What the runner reports (``SourceStatus.state``), plus "new" before the worker
+# took the source: codes in the database, labels on the page.
+SOURCE_STATUS_LABELS = {
+    "new": gettext_lazy("En attente"),
+    "connecting": gettext_lazy("Connexion en cours"),
+    "ok": gettext_lazy("En service"),
+    "error": gettext_lazy("En erreur, nouvel essai prévu"),
+    "done": gettext_lazy("Terminée"),
+    "stopped": gettext_lazy("Arrêtée"),
+    "failed": gettext_lazy("En échec, à corriger"),
+}
+
+
+def info_type_label(code: str) -> str:
+    return str(INFO_TYPE_LABELS.get(code, code))
+
+
+def source_status_label(code: str) -> str:
+    return str(SOURCE_STATUS_LABELS.get(code, code))
 
 
 def _activation(request: HttpRequest, activation_id: int) -> Activation:
@@ -134,6 +170,10 @@ def activation_close(request: HttpRequest, activation_id: int) -> HttpResponse:
 # -- sources ---------------------------------------------------------------------------------
 
 
+def _clock(at: Any) -> str:
+    return timezone.localtime(at).strftime("%H:%M:%S") if at else ""
+
+
 def _source_status(source: Source) -> dict[str, Any]:
     return {
         "id": source.pk,
@@ -141,9 +181,12 @@ def _source_status(source: Source) -> dict[str, Any]:
         "kind": source.get_kind_display(),
         "enabled": source.enabled,
         "status": source.status,
+        "status_label": source_status_label(source.status),
         "message": source.status_message,
         "at": source.status_at.isoformat() if source.status_at else None,
+        "at_display": _clock(source.status_at),
         "retry_at": source.retry_at.isoformat() if source.retry_at else None,
+        "retry_display": _clock(source.retry_at),
         "posts": source.posts_count,
         "skipped": source.skipped_count,
         "last_skip_reason": source.last_skip_reason,
@@ -175,13 +218,16 @@ def sources(request: HttpRequest, activation_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Source ajoutée : le worker la démarre."))
             return redirect("watch-sources", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+    listed = list(activation.sources.all())
+    for s in listed:
+        s.status_label = source_status_label(s.status)  # type: ignore[attr-defined]
     return render(
         request,
         "watch/sources.html",
         _ctx(
             request,
             activation,
-            sources=activation.sources.all(),
+            sources=listed,
             form=form,
             kind=kind,
             kinds=[(k, f.label) for k, f in FORMS.items()],
@@ -215,10 +261,23 @@ def _queue(activation: Activation, params: Any) -> QuerySet[Card]:
     if info_type := params.get("type", "").strip():
         cards = cards.filter(info_type=info_type)
     if source := params.get("source", "").strip():
-        cards = cards.filter(source_kind=source)
+        # The volunteer's correction wins over the model's guess.
+        cards = cards.filter(
+            Q(source_corrected=source) | Q(source_corrected="", source_type=source)
+        )
+    if platform := params.get("plateforme", "").strip():
+        cards = cards.filter(source_kind=platform)
     if lang := params.get("lang", "").strip():
         cards = cards.filter(lang=lang)
     return cards.select_related("claimed_by").order_by("-priority", "created_at", "pk")
+
+
+def _source_type_label(code: str) -> str:
+    return str(dict(SourceType.choices).get(code, code))
+
+
+def _source_kind_label(code: str) -> str:
+    return str(dict(SourceKind.choices).get(code, code))
 
 
 def _card_json(card: Card, user: Any, now: Any) -> dict[str, Any]:
@@ -238,8 +297,12 @@ def _card_json(card: Card, user: Any, now: Any) -> dict[str, Any]:
         "commune_code": card.commune_code,
         "in_area": card.in_area,
         "info_type": card.info_type,
-        "source_type": card.source_type,
+        "info_type_label": info_type_label(card.info_type),
+        "source_type": actions.effective_source_type(card),
+        "source_type_label": _source_type_label(actions.effective_source_type(card)),
+        "source_corrected": bool(card.source_corrected),
         "source_kind": card.source_kind,
+        "source_kind_label": _source_kind_label(card.source_kind),
         "state": card.state,
         "decision": card.decision,
         "claimed": claimed,
@@ -261,10 +324,17 @@ def triage(request: HttpRequest, activation_id: int) -> HttpResponse:
             activation,
             base=base,
             decisions=[(d.value, d.label, DECISION_KEYS[d.value]) for d in Decision],
+            source_types=[(t.value, t.label, SOURCE_TYPE_KEYS[t.value]) for t in SourceType],
             categories=LogCategory.choices,
             langs=sorted(set(facets.exclude(lang="").values_list("lang", flat=True))),
-            types=sorted(set(facets.exclude(info_type="").values_list("info_type", flat=True))),
-            source_kinds=sorted(set(facets.values_list("source_kind", flat=True))),
+            types=sorted(
+                (t, info_type_label(t))
+                for t in set(facets.exclude(info_type="").values_list("info_type", flat=True))
+            ),
+            platforms=sorted(
+                (k, _source_kind_label(k))
+                for k in set(facets.exclude(source_kind="").values_list("source_kind", flat=True))
+            ),
         ),
     )
 
@@ -340,6 +410,17 @@ def card_decide(request: HttpRequest, activation_id: int, card_id: int) -> JsonR
         )
     except actions.ActionError as exc:
         return _json_error(exc, 400 if "invalide" in str(exc) or "inconnue" in str(exc) else 409)
+    return JsonResponse({"ok": True, "card": _card_json(card, request.user, timezone.now())})
+
+
+@require("watch.triage")
+@require_POST
+def card_source(request: HttpRequest, activation_id: int, card_id: int) -> JsonResponse:
+    card = _card_action(request, activation_id, card_id)
+    try:
+        card = actions.correct_source(card, request.POST.get("source_type", ""), actor=request.user)
+    except actions.ActionError as exc:
+        return _json_error(exc, 400 if "inconnu" in str(exc) else 409)
     return JsonResponse({"ok": True, "card": _card_json(card, request.user, timezone.now())})
 
 

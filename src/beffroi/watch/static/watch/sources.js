@@ -3,6 +3,12 @@
   "use strict";
   const table = document.getElementById("sources");
   if (!table) return;
+  // Translated by the page (data-msg-*): this file holds no UI text.
+  function msg(name, values) {
+    let text = table.dataset["msg" + name] || "";
+    for (const [k, v] of Object.entries(values || {})) text = text.replace("%(" + k + ")s", v);
+    return text;
+  }
   async function refresh() {
     const r = await fetch(table.dataset.statusUrl, { credentials: "same-origin" });
     if (!r.ok) return;
@@ -11,13 +17,16 @@
       const row = table.querySelector("[data-source='" + s.id + "']");
       if (!row) continue;
       const status = row.querySelector("[data-field=status]");
-      status.textContent = s.status;
+      status.textContent = s.status_label;
       status.className = "status status-" + s.status;
       row.querySelector("[data-field=message]").textContent = s.message;
+      row.querySelector("[data-field=when]").textContent = s.retry_display
+        ? msg("Retry", { time: s.retry_display })
+        : (s.at_display ? msg("At", { time: s.at_display }) : "");
       row.querySelector("[data-field=posts]").textContent = s.posts;
-      const skipped = row.querySelector("[data-field=skipped]");
-      skipped.textContent = s.skipped;
-      skipped.title = s.last_skip_reason || "";
+      row.querySelector("[data-field=skipped]").textContent = s.skipped;
+      row.querySelector("[data-field=skip-reason]").textContent = s.last_skip_reason
+        ? msg("Skip", { reason: s.last_skip_reason }) : "";
     }
   }
   setInterval(refresh, 3000);

@@ -15,6 +15,13 @@
   const panel = document.getElementById("panel");
   const error = document.getElementById("panel-error");
   const filters = document.getElementById("filters");
+  const sourceButtons = panel.querySelectorAll("[data-source-type]");
+  // Messages come translated from the page (data-msg-*): this file holds no UI text.
+  function msg(name, values) {
+    let text = root.dataset["msg" + name] || name;
+    for (const [k, v] of Object.entries(values || {})) text = text.replace("%(" + k + ")s", v);
+    return text;
+  }
   let cards = [];
   let selected = null; // card id under the cursor
   let held = null; // card object claimed by me
@@ -35,7 +42,7 @@
       r = await send();
     }
     let payload = {};
-    try { payload = await r.json(); } catch (e) { payload = { ok: false, error: "Erreur " + r.status }; }
+    try { payload = await r.json(); } catch (e) { payload = { ok: false, error: msg("Error", { status: r.status }) }; }
     return payload;
   }
 
@@ -60,9 +67,12 @@
       if (c.count > 1) head.append(el("span", "count", "×" + c.count));
       if (c.commune) head.append(el("span", "commune", c.commune));
       if (c.lang) head.append(el("span", "lang", c.lang));
-      head.append(el("span", "kind", c.source_kind));
-      if (c.claimed && !c.mine) head.append(el("span", "taken-by", "prise par " + c.claimed_by));
-      if (c.mine) head.append(el("span", "taken-by", "prise par moi"));
+      head.append(el("span", "kind", c.source_kind_label));
+      if (c.source_type) {
+        head.append(el("span", c.source_corrected ? "stype corrected" : "stype", c.source_type_label));
+      }
+      if (c.claimed && !c.mine) head.append(el("span", "taken-by", msg("TakenBy") + " " + c.claimed_by));
+      if (c.mine) head.append(el("span", "taken-by", msg("TakenByMe")));
       li.append(head, el("p", "qtext", c.text));
       li.addEventListener("click", () => { selected = c.id; render(); });
       li.addEventListener("dblclick", () => { selected = c.id; claimSelected(); });
@@ -77,13 +87,13 @@
       await new Promise((ok) => setTimeout(ok, 400));
       r = await fetch(queueUrl + "?" + params.toString(), { credentials: "same-origin" });
     }
-    if (!r.ok) { live.textContent = "File indisponible (" + r.status + ")."; return; }
+    if (!r.ok) { live.textContent = msg("Unavailable", { status: r.status }); return; }
     const data = await r.json();
     cards = data.cards;
     total.textContent = data.total;
     if (held && !cards.some((c) => c.id === held.id && c.mine)) {
       // Someone else settled it (or the claim expired): say so instead of failing later.
-      closePanel("Cette carte n'est plus à vous.");
+      closePanel(msg("NotYours"));
     }
     const free = cards.filter((c) => !c.claimed || c.mine);
     // The cursor never rests on a card someone else holds.
@@ -96,18 +106,40 @@
     panel.hidden = false;
     error.textContent = "";
     document.getElementById("panel-text").textContent = card.text;
-    const meta = [card.commune, card.info_type, card.source_type, card.lang, card.posted_at]
+    const meta = [card.commune, card.info_type_label, card.source_kind_label, card.lang, card.posted_at]
       .filter(Boolean).join(" · ");
     document.getElementById("panel-meta").textContent = meta;
+    showSource(card);
     const why = document.getElementById("panel-why");
     why.replaceChildren(...(card.explanation || []).map((t) => el("li", "", t)));
     if (card.url) {
-      const a = el("a", "", "voir le message d'origine");
+      const a = el("a", "", msg("Original"));
       a.href = card.url; a.target = "_blank"; a.rel = "noopener noreferrer";
       why.append(el("li")); why.lastChild.append(a);
     }
     document.getElementById("notes").value = "";
     document.getElementById("evidence").value = "";
+  }
+
+  function showSource(card) {
+    document.getElementById("panel-source").textContent = card.source_type_label || "—";
+    document.getElementById("panel-source-how").textContent = card.source_type
+      ? "(" + msg(card.source_corrected ? "SourceCorrected" : "SourceGuessed") + ")" : "";
+    for (const b of sourceButtons) {
+      const on = card.source_corrected && b.dataset.sourceType === card.source_type;
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    }
+  }
+
+  async function setSource(value) {
+    if (!held) return;
+    const res = await post(url(held.id, "source"), { source_type: value });
+    if (res.ok) {
+      held = res.card;
+      showSource(res.card);
+      error.textContent = "";
+      live.textContent = msg("SourceSet", { label: res.card.source_type_label });
+    } else { error.textContent = res.error; }
   }
 
   function closePanel(message) {
@@ -119,7 +151,7 @@
   async function claimSelected() {
     if (selected === null) return;
     const res = await post(url(selected, "prendre"));
-    if (res.ok) { openPanel(res.card); live.textContent = "Carte prise."; }
+    if (res.ok) { openPanel(res.card); live.textContent = msg("Claimed"); }
     else { live.textContent = res.error; }
     await load();
   }
@@ -131,7 +163,7 @@
       notes: document.getElementById("notes").value,
       evidence: document.getElementById("evidence").value,
     });
-    if (res.ok) { closePanel("Décision enregistrée."); await load(); }
+    if (res.ok) { closePanel(msg("Decided")); await load(); }
     else { error.textContent = res.error; }
   }
 
@@ -142,14 +174,14 @@
       text: document.getElementById("notes").value,
       for_partners: document.getElementById("for-partners").checked ? "1" : "0",
     });
-    if (res.ok) { closePanel("Envoyée en main courante (ligne " + res.entry + ")."); await load(); }
+    if (res.ok) { closePanel(msg("Escalated", { n: res.entry })); await load(); }
     else { error.textContent = res.error; }
   }
 
   async function release() {
     if (!held) return;
     await post(url(held.id, "relacher"));
-    closePanel("Carte relâchée.");
+    closePanel(msg("Released"));
     await load();
   }
 
@@ -168,8 +200,14 @@
     const typing = ev.target.closest && ev.target.closest("input, textarea, select");
     if (ev.key === "Escape") { if (typing) ev.target.blur(); else release(); return; }
     if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    const decision = panel.querySelector("[data-key='" + ev.key + "']");
-    if (decision && held) { ev.preventDefault(); decide(decision.dataset.decision); return; }
+    // Escaped: a key such as ' or ] would otherwise break the selector.
+    const keyed = panel.querySelector("[data-key=\"" + CSS.escape(ev.key) + "\"]");
+    if (keyed && held) {
+      ev.preventDefault();
+      if (keyed.dataset.decision) decide(keyed.dataset.decision);
+      else setSource(keyed.dataset.sourceType);
+      return;
+    }
     if (ev.key === "j" || ev.key === "ArrowDown") { ev.preventDefault(); move(1); }
     else if (ev.key === "k" || ev.key === "ArrowUp") { ev.preventDefault(); move(-1); }
     else if (ev.key === "Enter") { ev.preventDefault(); claimSelected(); }
@@ -178,6 +216,9 @@
   });
   for (const b of panel.querySelectorAll("[data-decision]")) {
     b.addEventListener("click", () => decide(b.dataset.decision));
+  }
+  for (const b of sourceButtons) {
+    b.addEventListener("click", () => setSource(b.dataset.sourceType));
   }
   document.getElementById("escalate").addEventListener("click", escalate);
   document.getElementById("release").addEventListener("click", release);
