@@ -29,10 +29,10 @@ from beffroi.consult.ballot import (
 )
 from beffroi.consult.board import Board, entry_hash
 from beffroi.consult.canonical import canonical_bytes
-from beffroi.consult.examples import affair_spec
+from beffroi.consult.examples import all_kinds_spec
 from beffroi.consult.spec import spec_hash
 
-SPEC = affair_spec()
+SPEC = all_kinds_spec()
 T0 = SPEC.opens + timedelta(hours=1)
 SEED = bytes(range(32))
 PK = bytes(SigningKey(SEED).verify_key).hex()
@@ -151,11 +151,11 @@ def test_out_of_period_and_revoked() -> None:
 
 
 def test_credentialed_mode_refuses_unkeyed_and_open_refuses_keyed() -> None:
-    cred = affair_spec(access="credentialed")
+    cred = all_kinds_spec(access="credentialed")
     board = Board(cred, {PK: KeyInfo("A1")})
     with pytest.raises(UnknownKey, match="code personnel"):
         board.submit(make_ballot(cred, {}, ROWS, public_key=None, seq=1, segment="A1"), None, T0)
-    opn = affair_spec(access="open")
+    opn = all_kinds_spec(access="open")
     b = make_ballot(opn, {}, ROWS, public_key=PK, seq=1)
     with pytest.raises(MalformedBallot):
         Board(opn, {PK: KeyInfo("A1")}).submit(b, sign(b, SEED), T0)

@@ -15,7 +15,7 @@ from beffroi.consult.ballot import KeyInfo, check_ballot, receipt, verify_signat
 from beffroi.consult.board import Board
 from beffroi.consult.canonical import canonical_bytes
 from beffroi.consult.credentials import derive_seed, format_code, new_code, public_key_hex
-from beffroi.consult.examples import affair_spec
+from beffroi.consult.examples import all_kinds_spec
 from beffroi.consult.spec import spec_hash
 
 NODE = shutil.which("node")
@@ -38,7 +38,7 @@ def test_ballot_js_matches_python(tmp_path: Path) -> None:
     version = subprocess.run([NODE, "--version"], capture_output=True, text=True).stdout
     if int(version.strip().lstrip("v").split(".")[0]) < 20:
         pytest.skip(f"node {version.strip()} lacks WebCrypto Ed25519 (needs >= 20)")
-    spec = affair_spec(access="credentialed")
+    spec = all_kinds_spec(access="credentialed")
     code = format_code(new_code())
     ballots = [
         {

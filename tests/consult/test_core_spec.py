@@ -17,7 +17,7 @@ from beffroi.consult.canonical import (
     canonical_bytes_parsed,
     loads_strict,
 )
-from beffroi.consult.examples import affair_spec
+from beffroi.consult.examples import all_kinds_spec
 from beffroi.consult.spec import (
     AnswersError,
     Rule,
@@ -27,7 +27,7 @@ from beffroi.consult.spec import (
     validate_answers,
 )
 
-SPEC = affair_spec()
+SPEC = all_kinds_spec()
 
 
 def test_round_trip_keeps_hash() -> None:

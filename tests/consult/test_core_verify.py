@@ -22,11 +22,12 @@ from beffroi.cli import main as cli_main
 from beffroi.consult import verify as verify_mod
 from beffroi.consult.board import make_entry
 from beffroi.consult.bundle import MEMBERS
-from beffroi.consult.examples import example_board
+from beffroi.consult.examples import all_kinds_spec, example_board
 from beffroi.consult.spec import parse_time
 from beffroi.consult.verify import verify_bundle
 
-EXAMPLE = example_board(40, seed=3)
+# Every question kind, so that tampering reaches scales, lists and free text too.
+EXAMPLE = example_board(40, seed=3, spec=all_kinds_spec())
 BUNDLE = EXAMPLE.bundle()
 
 
@@ -71,6 +72,14 @@ def test_example_bundle_verifies() -> None:
     assert set(members(BUNDLE)) == set(MEMBERS)
     assert report.stats["entries"] == N
     assert report.stats["revoked"] == 1
+
+
+def test_the_affairs_example_bundle_verifies() -> None:
+    affair = example_board(60, seed=5)
+    assert [q.code for q in affair.spec.questions] == ["blouse", "drapeau", "aide"]
+    report = verify_bundle(affair.bundle())
+    assert report.ok, report.lines()
+    assert report.stats["entries"] == len(affair.board.entries)
 
 
 def mutate_ballot(entry: dict[str, Any], how: int) -> dict[str, Any]:

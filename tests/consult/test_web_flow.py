@@ -64,7 +64,7 @@ def open_payload(client, c, answers, segment="A1", seq=1):
 
 @pytest.fixture
 def mixed(org):
-    return setup_consultation(org, cid="rythmes", access="mixed", per_segment=2)
+    return setup_consultation(org, cid="rythmes", access="mixed", per_segment=2, all_kinds=True)
 
 
 def test_signed_ballot_receipt_replacement_and_bundle(client, mixed):
@@ -157,6 +157,7 @@ def test_out_of_period_is_refused(client, org):
         access="credentialed",
         opens=now + timedelta(days=1),
         closes=now + timedelta(days=2),
+        all_kinds=True,
     )
     c, private = setup_consultation(
         org, cid="plus-tard", access="credentialed", per_segment=1, spec_dict=spec
@@ -168,7 +169,7 @@ def test_out_of_period_is_refused(client, org):
 
 def test_open_mode_pow_honeypot_and_rate_limit(client, org, settings):
     settings.BEFFROI_CONSULT_OPEN_LIMIT = 3
-    c, _ = setup_consultation(org, cid="ouverte", access="open")
+    c, _ = setup_consultation(org, cid="ouverte", access="open", all_kinds=True)
     ok = post(client, c.cid, open_payload(client, c, {"satisfaction": 4}, seq=1))
     assert ok.status_code == 200, ok.content
 
@@ -209,11 +210,11 @@ def test_mixed_results_separate_verified_and_flags_feed_rules(client, mixed):
     for i, cred in enumerate(private[:3]):
         post(client, c.cid, signed_payload(c, cred.code, {"satisfaction": 5}, ROWS, 1 + i))
     for i in range(2):
-        resp = post(client, c.cid, open_payload(client, c, {"satisfaction": 1}, "B1", seq=100 + i))
+        resp = post(client, c.cid, open_payload(client, c, {"satisfaction": 1}, "A3", seq=100 + i))
         assert resp.status_code == 200
     res = live.results(c)
     assert res["counted"] == {"all": 5, "verified": 3, "unverified": 2}
-    assert res["segments"]["B1"]["unverified"] == 2
+    assert res["segments"]["A3"]["unverified"] == 2
 
     flagged = BoardEntry.objects.filter(consultation=c, public_key=None).first()
     actions.record_flags(c, [(flagged.hash, "audit", "test : rafale")], actor=None)
@@ -231,7 +232,7 @@ def test_mixed_results_separate_verified_and_flags_feed_rules(client, mixed):
 
 
 def test_post_hoc_rule_is_labelled_with_its_effect(client, org, members):
-    spec = example_spec_dict("posthoc", access="open")
+    spec = example_spec_dict("posthoc", access="open", all_kinds=True)
     spec["rules"] = []
     c, _ = setup_consultation(org, cid="posthoc", access="open", spec_dict=spec)
     h = c.spec_hash
@@ -283,7 +284,7 @@ def test_downloads_are_complete(client, mixed):
 
 
 def test_draft_is_not_public(client, org):
-    c, _ = setup_consultation(org, cid="brouillon", access="open", open_it=False)
+    c, _ = setup_consultation(org, cid="brouillon", access="open", open_it=False, all_kinds=True)
     for name in ("consult-answer", "consult-board", "consult-bundle", "consult-board-jsonl"):
         assert client.get(reverse(name, args=[c.cid])).status_code == 404
     assert post(client, c.cid, unsigned_payload(c, {}, ROWS, 1, "A1")).status_code == 403
@@ -311,7 +312,11 @@ def test_live_audit_flags_a_burst(org, monkeypatch):
 
     now = datetime.now(UTC).replace(microsecond=0)
     spec_dict = example_spec_dict(
-        "audit", access="open", opens=now - timedelta(days=3), closes=now + timedelta(days=1)
+        "audit",
+        access="open",
+        opens=now - timedelta(days=3),
+        closes=now + timedelta(days=1),
+        all_kinds=True,
     )
     c, _ = setup_consultation(org, cid="audit", access="open", spec_dict=spec_dict)
     spec = c.get_spec()
@@ -338,7 +343,7 @@ def test_live_audit_flags_a_burst(org, monkeypatch):
             {"satisfaction": 1},
             [{"semaine": "4j5", "mercredi": ["famille"]}, {}],
             1000 + i,
-            "B2",
+            "A4",
             "bot",
         )
     table = tasks.ballot_table(c)
@@ -401,7 +406,7 @@ def test_unverified_ballots_schedule_the_live_audit(
             queued.append(cid)
 
     monkeypatch.setattr(tasks, "live_audit_task", Recorder())
-    c, _ = setup_consultation(org, cid="planifiee", access="open")
+    c, _ = setup_consultation(org, cid="planifiee", access="open", all_kinds=True)
     with django_capture_on_commit_callbacks(execute=True):
         post(client, c.cid, open_payload(client, c, {}, seq=1))
         post(client, c.cid, open_payload(client, c, {}, seq=2))

@@ -21,7 +21,7 @@ from beffroi.core.models import JournalEntry
 from beffroi.core.roles import CAPABILITIES
 
 ROLES = ["coordinator", "volunteer", "partner", "scrutineer"]
-ROWS = [{"semaine": "4j"}, {}]
+ROWS = [{"blouse": "oui", "drapeau": "non", "aide": "oui"}, {}]
 
 
 @pytest.fixture(autouse=True)

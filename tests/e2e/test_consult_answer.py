@@ -22,17 +22,19 @@ def _settings(settings):
     api._SPEC_CACHE.clear()
 
 
-def _answer(page, satisfaction: str) -> None:
+def _answer(page, blouse: str) -> None:
+    """Answer the affair's three measures on the first parent row (``blouse``:
+    "Oui" or "Non"), leave the second row empty, and send."""
     row1 = page.locator("fieldset.row-block").first
-    row1.get_by_label("Quatre jours", exact=True).check()
-    row1.get_by_label("au centre de loisirs").check()
-    page.locator("fieldset.question[data-code=satisfaction]").get_by_label(satisfaction).check()
+    row1.locator("fieldset.question[data-code=blouse]").get_by_label(blouse).check()
+    row1.locator("fieldset.question[data-code=drapeau]").get_by_label("Non").check()
+    row1.locator("fieldset.question[data-code=aide]").get_by_label("Oui").check()
     page.get_by_role("button", name="Envoyer ma réponse").click()
 
 
 def test_credential_link_answer_receipt_replace_and_results(page, live_server, org):
-    c, private = setup_consultation(org, cid="e2e-rythmes", access="mixed", per_segment=2)
-    cred = next(p for p in private if p.segment == "B1")
+    c, private = setup_consultation(org, cid="e2e-mesures", access="mixed", per_segment=2)
+    cred = next(p for p in private if p.segment == "A3")
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(cred.link.replace(BASE_URL, live_server.url))
@@ -40,7 +42,7 @@ def test_credential_link_answer_receipt_replace_and_results(page, live_server, o
     expect(page.get_by_label("Votre code personnel (si vous en avez reçu un)")).to_have_value(
         cred.display_code
     )
-    _answer(page, "2")
+    _answer(page, "Oui")
     receipt = page.get_by_test_id("receipt")
     expect(receipt).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
     first = receipt.inner_text()
@@ -52,7 +54,7 @@ def test_credential_link_answer_receipt_replace_and_results(page, live_server, o
 
     # A second answer with the same code replaces the first.
     page.goto(cred.link.replace(BASE_URL, live_server.url))
-    _answer(page, "5")
+    _answer(page, "Non")
     expect(receipt).not_to_have_text("")
     second = receipt.inner_text()
     assert second != first
@@ -60,13 +62,13 @@ def test_credential_link_answer_receipt_replace_and_results(page, live_server, o
     page.goto(f"{live_server.url}/c/{c.cid}/recu/?recu={first}")
     expect(page.get_by_test_id("superseded")).to_contain_text("la remplace")
 
-    # Results: the segment breakdown counts one verified answer for B1.
+    # Results: the segment breakdown counts one verified answer for A3.
     page.goto(f"{live_server.url}/c/{c.cid}/tableau/")
     segments = page.get_by_test_id("segments")
-    expect(segments).to_contain_text("École du Bourg")
-    b1 = segments.locator("tr", has_text="École du Bourg")
-    expect(b1.locator("td").nth(2)).to_have_text("1")
-    expect(b1.locator("td").nth(3)).to_have_text("1")
+    expect(segments).to_contain_text("École Sainte-Marie")
+    a3 = segments.locator("tr", has_text="École Sainte-Marie")
+    expect(a3.locator("td").nth(2)).to_have_text("1")
+    expect(a3.locator("td").nth(3)).to_have_text("1")
     expect(page.get_by_test_id("access-note")).to_contain_text("Consultation mixte")
     assert not [e for e in errors if "favicon" not in e and "404" not in e], errors
 
@@ -78,11 +80,11 @@ def test_tampered_ballot_is_refused(page, live_server, org):
     page.route(
         "**/bulletin/",
         lambda route: route.continue_(
-            post_data=route.request.post_data.replace('"satisfaction":2', '"satisfaction":1')
+            post_data=route.request.post_data.replace('"blouse":"oui"', '"blouse":"non"')
         ),
     )
     page.goto(cred.link.replace(BASE_URL, live_server.url))
-    _answer(page, "2")
+    _answer(page, "Oui")
     expect(page.get_by_role("alert")).to_contain_text("Signature invalide")
     expect(page.get_by_test_id("receipt")).to_be_hidden()
     assert not BoardEntry.objects.filter(consultation=c).exists()
@@ -93,7 +95,7 @@ def test_open_mode_answer_with_proof_of_work(page, live_server, org):
     page.goto(f"{live_server.url}/c/{c.cid}/")
     expect(page.get_by_test_id("access-note")).to_contain_text("réponses non vérifiées")
     page.get_by_label("Votre école / secteur").select_option("A2")
-    _answer(page, "4")
+    _answer(page, "Oui")
     expect(page.get_by_test_id("receipt")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
     entry = BoardEntry.objects.get(consultation=c)
     assert entry.ballot["segment"] == "A2" and entry.public_key is None

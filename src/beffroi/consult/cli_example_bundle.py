@@ -29,14 +29,17 @@ def example_spec_dict(
     access: str = "mixed",
     opens: datetime | None = None,
     closes: datetime | None = None,
+    all_kinds: bool = False,
 ) -> dict[str, Any]:
     """The affair's consultation (examples.affair_spec), open from now on, with
-    the integrity rule reading the live audit's flag."""
-    from beffroi.consult.examples import affair_spec
+    the integrity rule reading the live audit's flag.  ``all_kinds`` takes
+    examples.all_kinds_spec instead (every question kind, for tests)."""
+    from beffroi.consult.examples import affair_spec, all_kinds_spec
     from beffroi.consult.forms import AUDIT_FLAG
 
     now = datetime.now(UTC)
-    spec = affair_spec(
+    make = all_kinds_spec if all_kinds else affair_spec
+    spec = make(
         cid,
         opens=opens or (now - timedelta(minutes=5)).replace(microsecond=0),
         closes=closes or (now + timedelta(days=14)).replace(microsecond=0),
@@ -58,15 +61,17 @@ def setup_consultation(
     actor: Any = None,
     spec_dict: dict[str, Any] | None = None,
     open_it: bool = True,
+    all_kinds: bool = False,
 ) -> tuple[Any, list[Any]]:
-    """Create, import credentials for, and open a consultation.
+    """Create, import credentials for, and open a consultation (by default the
+    affair's; ``all_kinds``: the one with every question kind).
 
     Returns the consultation and the private credentials (what the credential
     authority would print; the server only ever sees their public keys).
     """
     from beffroi.consult import actions, credentials
 
-    spec_dict = spec_dict or example_spec_dict(cid, access=access)
+    spec_dict = spec_dict or example_spec_dict(cid, access=access, all_kinds=all_kinds)
     c = actions.create_consultation(org, spec_dict, actor=actor)
     private: list[Any] = []
     if access != "open":
@@ -189,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
         from beffroi.core import actions as core_actions
 
         org = core_actions.create_organisation("Exemple", "exemple")
-        cid = "exemple-rythmes"
+        cid = "exemple-mesures"
         c, private = setup_consultation(
             org, cid=cid, access=args.access, per_segment=max(2, args.ballots // 6)
         )

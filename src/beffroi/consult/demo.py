@@ -1,11 +1,13 @@
 """Demo consultation for `beffroi demo` / `make run` (idempotent).
 
-The affair's example: questions about the school week asked once per parent
-row (« Responsable légal 1 / 2 »), four schools with their pupil counts, mixed
-mode.  Three days of signed and unsigned answers are replayed through the
-actions, then a burst of identical unsigned answers from one network; the
-live integrity audit flags it and the frozen rule sets it aside, in the
-results and in the scrutineer bundle.
+The affair's consultation (examples.affair_spec): the school smock, the
+flag-raising ceremony and homework help, each answered once per parent row
+(« Responsable légal 1 / 2 »), four schools with their pupils as electorate,
+mixed mode.  Three days of signed and unsigned answers are replayed through
+the actions; in the evening of the second day comes the salvo of the affair,
+forty unsigned forms from one network, each a few seconds after the previous,
+both parent rows leaning towards "non".  The live integrity audit flags it and
+the frozen rule sets it aside, in the results and in the scrutineer bundle.
 """
 
 from __future__ import annotations
@@ -19,11 +21,20 @@ from typing import Any
 from beffroi.consult import actions, credentials, tasks
 from beffroi.consult.ballot import make_ballot, sign
 from beffroi.consult.cli_example_bundle import example_spec_dict
-from beffroi.consult.examples import random_answers
+from beffroi.consult.examples import HONEST_NO, SALVO_NO, SCHOOLS, household_answers
 from beffroi.consult.models import Consultation
 
-CID = "rythmes-scolaires-demo"
+CID = "mesures-ecoles-demo"
 BASE_URL = "http://127.0.0.1:8000"
+LETTERS_PER_SCHOOL = 20
+HONEST_FORMS = 180
+SALVO_FORMS = 40
+
+
+def _school(rng: random.Random) -> str:
+    # Schools in proportion to their pupils, as in the simulation.
+    codes = list(SCHOOLS)
+    return rng.choices(codes, weights=[SCHOOLS[c][1] for c in codes])[0]
 
 
 def load(org: Any) -> Iterator[str]:
@@ -39,55 +50,65 @@ def load(org: Any) -> Iterator[str]:
     start = now - timedelta(days=3)
     spec_dict = example_spec_dict(CID, access="mixed", opens=start, closes=now + timedelta(days=11))
     c = actions.create_consultation(org, spec_dict, actor=None)
-    # The credential authority's side: 20 letters per school (private part kept
-    # here only to replay answers and to print two links to try).
+    # The credential authority's side: letters for each school (the private part
+    # is kept here only to replay answers and to print two links to try).
     private, public = credentials.generate(
-        None, {s["code"]: 20 for s in spec_dict["segments"]}, CID, BASE_URL
+        None, {s["code"]: LETTERS_PER_SCHOOL for s in spec_dict["segments"]}, CID, BASE_URL
     )
     text = "".join(json.dumps(p.to_dict(), sort_keys=True) + "\n" for p in public)
     actions.import_credentials(c, text, actor=None)
     actions.open_consultation(c, actor=None)
     spec = c.get_spec()
-    segments = spec.segment_codes()
 
+    # Honest forms spread over three days; the salvo in the second evening, each
+    # form 1-30 s after the previous one (the affair's rhythm).
+    timeline: list[tuple[datetime, int]] = []
     clock = start + timedelta(minutes=5)
-    seqs: dict[str, int] = {}
-    for i in range(180):
+    for i in range(HONEST_FORMS):
         clock += timedelta(seconds=rng.randint(300, 1400))
-        answers, rows = random_answers(spec, rng)
-        if rng.random() < 0.7:
+        timeline.append((min(clock, now - timedelta(minutes=1)), i))
+    salvo_at = (start + timedelta(days=1)).replace(hour=20, minute=47, second=0)
+    for j in range(SALVO_FORMS):
+        salvo_at += timedelta(seconds=rng.randint(1, 30))
+        timeline.append((salvo_at, HONEST_FORMS + j))
+    timeline.sort()
+
+    seqs: dict[str, int] = {}
+    for at, i in timeline:
+        if i >= HONEST_FORMS:
+            rows = household_answers(rng, SALVO_NO, second_parent=1.0, agree=0.0, blank=0.0)
+            ballot = make_ballot(
+                spec, {}, rows, public_key=None, seq=50_000 + i, segment=_school(rng)
+            )
+            # One network, addresses rotating in a small pool (a VPN's exits).
+            item = actions.Incoming(
+                ballot, None, net="prefix:salvo", addr=f"addr:vpn{i % 7}", ua="ua:salvo"
+            )
+        elif rng.random() < 0.7:
             cred = private[rng.randrange(len(private) - 2)]  # the last two stay unused
             seqs[cred.code] = seqs.get(cred.code, 0) + rng.randint(1, 99)
             pk = credentials.public_key_hex(cred.code, CID)
-            ballot = make_ballot(spec, answers, rows, public_key=pk, seq=seqs[cred.code])
+            rows = household_answers(rng, HONEST_NO)
+            ballot = make_ballot(spec, {}, rows, public_key=pk, seq=seqs[cred.code])
             item = actions.Incoming(ballot, sign(ballot, credentials.derive_seed(cred.code, CID)))
         else:
+            rows = household_answers(rng, HONEST_NO)
             ballot = make_ballot(
-                spec, answers, rows, public_key=None, seq=10_000 + i, segment=rng.choice(segments)
+                spec, {}, rows, public_key=None, seq=10_000 + i, segment=_school(rng)
             )
             who = rng.randrange(60)
             item = actions.Incoming(
                 ballot, None, net=f"prefix:demo{who}", addr=f"addr:demo{who}", ua=f"ua:{who % 9}"
             )
-        actions.submit_ballots(CID, [item], at=clock)
-    # The burst: identical unsigned answers, one network, two minutes.
-    burst_at = start + timedelta(days=2, hours=2)
-    for i in range(40):
-        ballot = make_ballot(
-            spec,
-            {"satisfaction": 1},
-            [{"semaine": "4j5", "mercredi": ["famille"]}, {}],
-            public_key=None,
-            seq=50_000 + i,
-            segment="B2",
-        )
-        item = actions.Incoming(ballot, None, net="prefix:burst", addr="addr:burst", ua="ua:burst")
-        actions.submit_ballots(CID, [item], at=max(clock, burst_at) + timedelta(seconds=3 * i))
+        actions.submit_ballots(CID, [item], at=at)
     lost = private[0]
     actions.revoke_credential(
         c, credentials.public_key_hex(lost.code, CID), "lettre perdue (démonstration)", actor=None
     )
     flags = tasks.live_audit(c)
+    # Also queue the background audit, whose stored report the audit page shows
+    # once `beffroi worker` (started by `make run`) has run it.
+    tasks.schedule_live_audit(CID)
     c.refresh_from_db()
     yield (
         f"consultation '{CID}': {c.board_count} ballots, {flags} flagged by the live audit; "

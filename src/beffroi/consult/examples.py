@@ -1,14 +1,22 @@
 """A pure example consultation and a filled board, for tests, demos and benches.
 
-``affair_spec`` is modelled on the school-schedule consultation of the affair:
-three questions, two parent rows, four schools, mixed mode.
-``example_bundle`` fills a board through the same functions the server uses
-(credential derivation, signing, ``Board.submit``, ``tally``, ``build_bundle``).
+``affair_spec`` is the consultation of the affair: three measures (the school
+smock, the flag-raising ceremony, homework help), each answered once per
+parent row (« Responsable légal 1 / 2 »), four schools with their electorate,
+mixed mode.  Its schools and measures are those of the LimeSurvey simulation
+(``beffroi simulate consultation``, integrity/simulate.py), so that the demo,
+the audit of a LimeSurvey export and the example bundle tell one story.
+
+``all_kinds_spec`` uses every question kind (single, multiple, scale, text);
+tests of the formats use it.  ``example_board`` fills a board through the same
+functions the server uses (credential derivation, signing, ``Board.submit``,
+``tally``, ``build_bundle``).
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,36 +34,100 @@ from beffroi.consult.bundle import (
 from beffroi.consult.credentials import PublicCredential, Revocation
 from beffroi.consult.spec import Spec, spec_from_dict, spec_hash
 
+# Code -> (name, pupils): the simulation's schools.  One form per pupil, so the
+# pupils are the electorate.
 SCHOOLS = {
-    "A1": ("École Jules-Ferry", 212),
-    "A2": ("École des Pins", 148),
-    "B1": ("École du Bourg", 96),
-    "B2": ("École de la Mer", 130),
+    "A1": ("École Jules-Ferry", 640),
+    "A2": ("École Pierre-Loti", 520),
+    "A3": ("École Sainte-Marie", 760),
+    "A4": ("École des Salines", 380),
 }
+# Code -> question; the codes are the simulation's BLOUSE, DRAPEAU, AIDE in lower case.
+MEASURES = {
+    "blouse": "Êtes-vous favorable au port d'une blouse à l'école ?",
+    "drapeau": "Êtes-vous favorable à une cérémonie de lever des couleurs (lever du drapeau) ?",
+    "aide": "Êtes-vous favorable à l'aide aux devoirs ?",
+}
+PARENT_ROWS = ["Responsable légal 1", "Responsable légal 2"]
+# Share of "non" per measure: honest parents, and the salvo of the affair (the
+# simulation's HONEST_NO and ATTACK_NO).
+HONEST_NO = {"blouse": 0.38, "drapeau": 0.46, "aide": 0.16}
+SALVO_NO = {"blouse": 0.80, "drapeau": 0.85, "aide": 0.35}
+
+
+def _rules(access: str, flags: list[str]) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = [
+        {
+            "code": "integrity_flag",
+            "label": "Réponses automatisées écartées",
+            "params": {"flags": flags},
+        },
+    ]
+    if access != "open":
+        rules.insert(0, {"code": "one_ballot_per_key", "label": "La dernière réponse compte"})
+    return rules
+
+
+def _when(t: datetime) -> str:
+    return t.isoformat().replace("+00:00", "Z")
 
 
 def affair_spec(
+    consultation_id: str = "mesures-ecoles-2026",
+    opens: datetime = datetime(2026, 3, 2, 16, 30, tzinfo=UTC),
+    closes: datetime = datetime(2026, 3, 16, 16, 30, tzinfo=UTC),
+    access: str = "mixed",
+) -> Spec:
+    """The affair's consultation: three yes/no measures per parent row, four schools."""
+    return spec_from_dict(
+        {
+            "id": consultation_id,
+            "title": "Blouse, lever des couleurs, aide aux devoirs : l'avis des familles",
+            "description": (
+                "Consultation des familles des quatre écoles publiques de la commune sur trois "
+                "mesures. Chaque responsable légal donne son avis sur sa propre ligne ; la "
+                "seconde ligne peut rester vide."
+            ),
+            "opens": _when(opens),
+            "closes": _when(closes),
+            "access": access,
+            "questions": [
+                {
+                    "code": code,
+                    "kind": "single",
+                    "per_row": True,
+                    "label": label,
+                    "options": [
+                        {"code": "oui", "label": "Oui"},
+                        {"code": "non", "label": "Non"},
+                    ],
+                }
+                for code, label in MEASURES.items()
+            ],
+            "rows": {"labels": PARENT_ROWS, "min_filled": 1},
+            "segments": [
+                {"code": c, "label": lab, "electorate": n} for c, (lab, n) in SCHOOLS.items()
+            ],
+            "rules": _rules(access, ["burst", "duplicate_text"]),
+        }
+    )
+
+
+def all_kinds_spec(
     consultation_id: str = "rythmes-scolaires-2026",
     opens: datetime = datetime(2026, 3, 2, 7, 0, tzinfo=UTC),
     closes: datetime = datetime(2026, 3, 16, 18, 0, tzinfo=UTC),
     access: str = "mixed",
 ) -> Spec:
-    rules: list[dict[str, Any]] = [
-        {
-            "code": "integrity_flag",
-            "label": "Réponses automatisées écartées",
-            "params": {"flags": ["burst", "duplicate_text"]},
-        },
-    ]
-    if access != "open":
-        rules.insert(0, {"code": "one_ballot_per_key", "label": "La dernière réponse compte"})
+    """A consultation with every question kind (per-row single and multiple
+    choices, a global scale and a global free text), the same rows and schools."""
     return spec_from_dict(
         {
             "id": consultation_id,
             "title": "Rythmes scolaires : semaine de quatre jours ou de quatre jours et demi ?",
             "description": "Consultation des familles des écoles publiques de la commune.",
-            "opens": opens.isoformat().replace("+00:00", "Z"),
-            "closes": closes.isoformat().replace("+00:00", "Z"),
+            "opens": _when(opens),
+            "closes": _when(closes),
             "access": access,
             "questions": [
                 {
@@ -95,16 +167,19 @@ def affair_spec(
                     "label": "Un commentaire ?",
                 },
             ],
-            "rows": {"labels": ["Responsable légal 1", "Responsable légal 2"], "min_filled": 1},
+            "rows": {"labels": PARENT_ROWS, "min_filled": 1},
             "segments": [
                 {"code": c, "label": lab, "electorate": n} for c, (lab, n) in SCHOOLS.items()
             ],
-            "rules": rules,
+            "rules": _rules(access, ["burst", "duplicate_text"]),
         }
     )
 
 
 def random_answers(spec: Spec, rng: random.Random) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Answers drawn uniformly for any spec (every row up to ``min_filled``, then
+    each further row half of the time)."""
+
     def one(q: Any) -> Any:
         if q.kind == "single":
             return rng.choice(q.option_codes())
@@ -123,6 +198,33 @@ def random_answers(spec: Spec, rng: random.Random) -> tuple[dict[str, Any], list
             else:
                 rows.append({})
     return answers, rows
+
+
+def household_answers(
+    rng: random.Random,
+    no_share: Mapping[str, float],
+    *,
+    second_parent: float = 0.68,
+    agree: float = 0.8,
+    blank: float = 0.04,
+) -> list[dict[str, str]]:
+    """The two parent rows of one form of ``affair_spec``, drawn as the simulation
+    does: parent 1 says "non" to each measure with ``no_share``; a second parent
+    answers with probability ``second_parent`` and agrees with parent 1 with
+    probability ``agree`` (else draws anew); each answer is left blank with
+    probability ``blank``."""
+
+    def draw(code: str) -> str:
+        return "non" if rng.random() < no_share[code] else "oui"
+
+    first = {code: draw(code) for code in MEASURES}
+    second: dict[str, str] = {}
+    if rng.random() < second_parent:
+        second = {c: v if rng.random() < agree else draw(c) for c, v in first.items()}
+    rows = [{c: v for c, v in row.items() if rng.random() >= blank} for row in (first, second)]
+    if not rows[0]:
+        rows[0] = first  # the first row must be filled
+    return rows
 
 
 @dataclass
