@@ -16,7 +16,49 @@ function say(text) {
 
 function fail(text) {
   say("");
-  $("error").textContent = text;
+  const box = $("error");
+  box.textContent = text;
+  // Keyboard and screen-reader users land on the message, not on a stale button.
+  box.focus();
+}
+
+function questionName(fs) {
+  const own = fs.querySelector("legend").firstChild.textContent.trim();
+  const block = fs.closest("fieldset.row-block");
+  return block ? `${block.querySelector("legend").textContent.trim()} — ${own}` : own;
+}
+
+// Required questions left blank, named by their labels and linked, before anything
+// is signed or sent (the server would refuse them too, naming only their codes).
+function checkRequired() {
+  const box = $("error");
+  box.textContent = "";
+  const filledRows = new Set();
+  for (const fs of form.querySelectorAll("fieldset.question")) {
+    fs.removeAttribute("aria-invalid");
+    if (fs.dataset.row !== "" && fieldValue(fs) !== undefined) filledRows.add(fs.dataset.row);
+  }
+  const missing = [...form.querySelectorAll("fieldset.question[data-required]")].filter(
+    (fs) => (fs.dataset.row === "" || filledRows.has(fs.dataset.row)) && fieldValue(fs) === undefined,
+  );
+  if (!missing.length) return true;
+  say("");
+  box.append(missing.length > 1 ? "Réponses obligatoires manquantes : " : "Réponse obligatoire manquante : ");
+  missing.forEach((fs, i) => {
+    fs.setAttribute("aria-invalid", "true");
+    const link = document.createElement("a");
+    link.href = `#${fs.id}`;
+    link.textContent = questionName(fs);
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      fs.querySelector("input, textarea").focus();
+    });
+    if (i) box.append(", ");
+    box.append(link);
+  });
+  box.append(".");
+  box.focus();
+  return false;
 }
 
 function fieldValue(fs) {
@@ -136,7 +178,7 @@ async function send(payload) {
 
 async function onSubmit(event) {
   event.preventDefault();
-  $("error").textContent = "";
+  if (!checkRequired()) return;
   const button = $("send");
   button.disabled = true;
   try {
@@ -157,6 +199,7 @@ async function onSubmit(event) {
     link.href = `${form.dataset.receiptUrl}?recu=${data.receipt}`;
     $("receipt-box").hidden = false;
     $("receipt-box").scrollIntoView({ block: "start" });
+    $("receipt-title").focus();
   } catch (err) {
     fail(err && err.message ? err.message : String(err));
   } finally {
