@@ -267,3 +267,43 @@ def test_scrutineer_sees_decisions_and_switches_rules_but_cannot_decide(client, 
     assert 'data-testid="counted-shown">4<' in page and 'data-testid="counted-other">5<' in page
     page = client.get(url(org, c), {"comparer": "1"}).content.decode()
     assert 'data-testid="counted-other"' not in page  # nothing switched off, nothing compared
+
+
+def test_verifier_refuses_an_exclusion_list_edited_outside_the_journal(org, box):
+    """A bundle whose published exclusions (and matching results) were edited
+    without a journaled decision is internally consistent but fails."""
+    from beffroi.consult.bundle import credentials_for_tally, flags_from_journal
+    from beffroi.consult.spec import spec_from_dict
+    from beffroi.consult.tally import tally
+
+    c = box
+    h = dict(BoardEntry.objects.filter(consultation=c).values_list("n", "hash"))
+    actions.exclude_entries(c, [h[3]], "doublon", actor=None)
+    original = live.bundle(c)
+    assert verify_bundle(original).ok
+
+    src = zipfile.ZipFile(io.BytesIO(original))
+    files = {name: src.read(name) for name in src.namelist()}
+    spec = json.loads(files["consultation.json"])
+    rule = next(r for r in spec["rules"] if r["code"] == "exclude_entries")
+    rule["params"]["entries"][h[4]] = "ajoutée en douce"
+    files["consultation.json"] = json.dumps(spec).encode()
+    journal = [json.loads(x) for x in files["journal.jsonl"].splitlines()]
+    records = [json.loads(x) for x in files["credentials.jsonl"].splitlines()]
+    entries = [json.loads(x) for x in files["ballots.jsonl"].splitlines()]
+    parsed = spec_from_dict({k: v for k, v in spec.items() if k != "opening"})
+    results = tally(parsed, credentials_for_tally(records), entries, flags_from_journal(journal))
+    assert results["counted"]["all"] == 4
+    files["results.json"] = json.dumps(results).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    report = verify_bundle(out.getvalue())
+    assert not report.ok
+    # The only anomaly found is the rule's (the recount is then not attempted).
+    assert report.failures == [
+        "consultation.json : la règle post hoc 'exclude_entries' diffère de sa dernière "
+        "inscription au journal (modifiée sans décision journalisée ?)",
+        "recomptage non effectué : le tableau comporte des anomalies",
+    ]

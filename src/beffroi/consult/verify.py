@@ -613,3 +613,17 @@ def _check_journal(
         report.fail(f"journal.jsonl : règle ajoutée {code!r} absente des règles post hoc")
     for code in sorted(post_hoc - rules_added):
         report.fail(f"consultation.json : règle post hoc {code!r} sans événement au journal")
+    # A post-hoc rule may be extended by later decisions (exclude_entries): the
+    # published rule must be the one the last of its journal events recorded.
+    last_recorded = {
+        rule.get("code"): rule
+        for ev in journal
+        if ev.get("kind") == "rule_added" and isinstance(rule := _data(ev).get("rule"), dict)
+    }
+    for rule in spec.to_dict()["rules"]:
+        recorded = last_recorded.get(rule["code"])
+        if rule["added_after_opening"] and recorded is not None and recorded != rule:
+            report.fail(
+                f"consultation.json : la règle post hoc {rule['code']!r} diffère de sa "
+                "dernière inscription au journal (modifiée sans décision journalisée ?)"
+            )
