@@ -8,6 +8,7 @@ credential records and the results of the pure tally; the private columns
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import hmac
@@ -17,12 +18,14 @@ import logging
 import re
 import secrets
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import DatabaseError
+from django.db.models.signals import post_save
 from django.http import (
     Http404,
     HttpRequest,
@@ -48,6 +51,7 @@ from beffroi.consult.models import Consultation, Status
 from beffroi.consult.spec import Question, Spec, format_time, spec_from_dict
 from beffroi.core import throttle
 from beffroi.core.client import pseudonyms
+from beffroi.core.pseudonym import ClientPseudonyms
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +74,15 @@ def pow_bits() -> int:
     return int(getattr(settings, "BEFFROI_CONSULT_POW_BITS", 16))
 
 
+_GROUP_COMMIT: list[bool] = []
+
+
 def group_commit() -> bool:
-    return bool(getattr(settings, "BEFFROI_CONSULT_GROUP_COMMIT", True))
+    # Read on every ballot: an absent setting costs Django's settings object a
+    # raised AttributeError each time, so the answer is kept until a setting changes.
+    if not _GROUP_COMMIT:
+        _GROUP_COMMIT.append(bool(getattr(settings, "BEFFROI_CONSULT_GROUP_COMMIT", True)))
+    return _GROUP_COMMIT[0]
 
 
 def _public(cid: str) -> Consultation:
@@ -79,14 +90,6 @@ def _public(cid: str) -> Consultation:
     if c.status == Status.DRAFT:
         raise Http404("Consultation inconnue.")
     return c
-
-
-def _refuse(code: str, message: str, status: int = 400, **extra: Any) -> JsonResponse:
-    return JsonResponse(
-        {"ok": False, "error": code, "message": message, **extra},
-        status=status,
-        json_dumps_params={"ensure_ascii": False},
-    )
 
 
 # -- answering page ------------------------------------------------------------------
@@ -187,6 +190,19 @@ def challenge(request: HttpRequest, cid: str) -> JsonResponse:
 
 # -- submission ---------------------------------------------------------------------------
 
+
+class Reply(NamedTuple):
+    """The answer to a submission, before it is written as HTTP (Django or raw ASGI)."""
+
+    status: int
+    payload: dict[str, Any]
+    retry_after: int | None = None
+
+
+def _refusal(code: str, message: str, status: int = 400, **extra: Any) -> Reply:
+    return Reply(status, {"ok": False, "error": code, "message": message, **extra})
+
+
 _SPEC_CACHE: dict[str, tuple[float, str, str, Spec]] = {}
 _SPEC_TTL = 2.0
 
@@ -199,80 +215,89 @@ def _load_spec(cid: str) -> tuple[str, str, Spec] | None:
 
 
 async def _spec(cid: str) -> tuple[str, str, Spec] | None:
-    # A short cache for the pre-checks only: the writer re-reads everything
-    # (status, revocations, rules) inside its transaction.
+    # For the pre-checks only: the writer re-reads status, revocations, seq and
+    # period inside its transaction, so a stale entry can never let a ballot
+    # through, it can only send it on to be refused there (with the same message).
     hit = _SPEC_CACHE.get(cid)
     now = time.monotonic()
     if hit is not None and now - hit[0] < _SPEC_TTL:
         return hit[1], hit[2], hit[3]
-    loaded = await sync_to_async(_load_spec)(cid)
-    if loaded is None:
-        return None
-    _SPEC_CACHE[cid] = (now, *loaded)
+    # One read per expiry, however many requests are waiting for it (under load
+    # dozens arrive before the first read returns).
+    pending = _SPEC_LOADS.get(cid)
+    if pending is None:
+        pending = asyncio.ensure_future(sync_to_async(_load_spec)(cid))
+        _SPEC_LOADS[cid] = pending
+        pending.add_done_callback(lambda _: _SPEC_LOADS.pop(cid, None))
+    loaded = await asyncio.shield(pending)
+    if loaded is not None:
+        _SPEC_CACHE[cid] = (now, *loaded)
     return loaded
 
 
-def _open_mode_checks(request: HttpRequest, cid: str, body: dict[str, Any]) -> JsonResponse | None:
+_SPEC_LOADS: dict[str, asyncio.Future[tuple[str, str, Spec] | None]] = {}
+
+
+def _forget_spec(sender: Any, instance: Consultation, **kwargs: Any) -> None:
+    # Opening, closing or adding a rule in this process shows at once.
+    _SPEC_CACHE.pop(instance.cid, None)
+
+
+post_save.connect(_forget_spec, sender=Consultation, dispatch_uid="consult-api-forget-spec")
+
+
+def _open_mode_checks(client: ClientPseudonyms, cid: str, body: dict[str, Any]) -> Reply | None:
     if body.get(HONEYPOT):
-        return _refuse(
+        return _refusal(
             "honeypot",
             "Le champ « Site web » doit rester vide : il sert à repérer les robots.",
         )
     reason = check_pow(cid, body.get("pow"))
     if reason:
-        return _refuse("proof_of_work", reason)
+        return _refusal("proof_of_work", reason)
     # Single use: a challenge solved once cannot be replayed for a second answer.
     proof = body["pow"]
     used = hashlib.sha256(proof["challenge"].encode()).hexdigest()
     if not cache.add(f"consult-pow:{used}", 1, timeout=POW_MAX_AGE + 60):
-        return _refuse("proof_of_work", "Défi anti-robot déjà utilisé : renvoyez la réponse.")
-    p = pseudonyms(request)
+        return _refusal("proof_of_work", "Défi anti-robot déjà utilisé : renvoyez la réponse.")
     limit, span = open_limit()
-    window = throttle.hit("consult-open", f"{cid}:{p.prefix}", limit=limit, window=span)
+    window = throttle.hit("consult-open", f"{cid}:{client.prefix}", limit=limit, window=span)
     if window.count > window.limit:
-        resp = _refuse(
+        reply = _refusal(
             "rate_limited",
             f"Beaucoup de réponses viennent de votre réseau : votre réponse n'a pas été "
             f"enregistrée, elle sera renvoyée automatiquement dans {window.retry_after} s.",
             status=429,
             retry_after=window.retry_after,
         )
-        resp["Retry-After"] = str(window.retry_after)
-        return resp
+        return reply._replace(retry_after=window.retry_after)
     return None
 
 
-def _success(entry: dict[str, Any], new: bool) -> JsonResponse:
-    return JsonResponse(
-        {
-            "ok": True,
-            "new": new,
-            "receipt": entry["receipt"],
-            "n": entry["n"],
-            "hash": entry["hash"],
-            "received_at": entry["received_at"],
-        }
-    )
+async def receive_ballot(cid: str, raw: bytes, client: ClientPseudonyms) -> Reply:
+    """Check one submitted request body and put its ballot on the board.
 
-
-@csrf_exempt  # no ambient authority here: a keyed ballot's signature is its authority
-async def submit(request: HttpRequest, cid: str) -> HttpResponse:
-    if request.method != "POST":
-        return _refuse("method", "Envoyez la réponse avec POST.", status=405)
-    if len(request.body) > MAX_BODY:
-        return _refuse("too_large", "Réponse trop volumineuse.", status=413)
+    The pure, per-request work happens here (JSON, shape, canonical encoding
+    once, Ed25519 signature, open-mode defences); everything that depends on
+    the board's state is checked again by ``actions.submit_ballots`` in the
+    transaction that appends the ballot.  A success is returned only after
+    that transaction committed.  Shared by the Django view and the raw ASGI
+    path, so both answer alike.
+    """
+    if len(raw) > MAX_BODY:
+        return _refusal("too_large", "Réponse trop volumineuse.", status=413)
     try:
-        body = json.loads(request.body)
+        body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return _refuse("malformed", "Réponse illisible (JSON attendu).")
+        return _refusal("malformed", "Réponse illisible (JSON attendu).")
     if not isinstance(body, dict):
-        return _refuse("malformed", "Réponse illisible (objet JSON attendu).")
+        return _refusal("malformed", "Réponse illisible (objet JSON attendu).")
     loaded = await _spec(cid)
     if loaded is None:
-        return _refuse("unknown", "Consultation inconnue.", status=404)
+        return _refusal("unknown", "Consultation inconnue.", status=404)
     status, frozen_hash, spec = loaded
     if status != Status.OPEN:
-        return _refuse("out_of_period", "La consultation n'est pas ouverte aux réponses.", 403)
+        return _refusal("out_of_period", "La consultation n'est pas ouverte aux réponses.", 403)
     ballot: Any = body.get("ballot")
     signature: Any = body.get("signature")
     try:
@@ -291,20 +316,19 @@ async def submit(request: HttpRequest, cid: str) -> HttpResponse:
         if keyed and signature is not None:
             verify_signature(ballot, signature, signed=body_bytes)
     except CanonicalError as exc:
-        return _refuse("malformed", f"Bulletin non encodable : {exc}")
+        return _refusal("malformed", f"Bulletin non encodable : {exc}")
     except BallotError as exc:
-        return _refuse(exc.code, exc.message)
-    p = pseudonyms(request)
+        return _refusal(exc.code, exc.message)
     if not keyed and spec.access != "credentialed":
-        refused = await sync_to_async(_open_mode_checks)(request, cid, body)
+        refused = await sync_to_async(_open_mode_checks)(client, cid, body)
         if refused is not None:
             return refused
     item = actions.Incoming(
         ballot,
         signature,
-        net=p.prefix,
-        addr=p.address,
-        ua=p.user_agent,
+        net=client.prefix,
+        addr=client.address,
+        ua=client.user_agent,
         signature_checked=keyed and signature is not None,
         signed=body_bytes,
     )
@@ -316,16 +340,43 @@ async def submit(request: HttpRequest, cid: str) -> HttpResponse:
     except DatabaseError:
         # The batch's transaction rolled back: nothing of it is on the board.
         log.exception("ballot batch failed")
-        return _refuse(
+        return _refusal(
             "unavailable",
             "Le serveur n'a pas pu enregistrer votre réponse : elle ne figure pas sur le "
             "tableau. Réessayez dans un instant.",
             status=503,
         )
     if outcome.error is not None:
-        return _refuse(outcome.error.code, outcome.error.message)
+        return _refusal(outcome.error.code, outcome.error.message)
     assert outcome.entry is not None
-    return _success(outcome.entry, outcome.new)
+    entry = outcome.entry
+    return Reply(
+        200,
+        {
+            "ok": True,
+            "new": outcome.new,
+            "receipt": entry["receipt"],
+            "n": entry["n"],
+            "hash": entry["hash"],
+            "received_at": entry["received_at"],
+        },
+    )
+
+
+def _json_response(reply: Reply) -> JsonResponse:
+    resp = JsonResponse(
+        reply.payload, status=reply.status, json_dumps_params={"ensure_ascii": False}
+    )
+    if reply.retry_after is not None:
+        resp["Retry-After"] = str(reply.retry_after)
+    return resp
+
+
+@csrf_exempt  # no ambient authority here: a keyed ballot's signature is its authority
+async def submit(request: HttpRequest, cid: str) -> HttpResponse:
+    if request.method != "POST":
+        return _json_response(_refusal("method", "Envoyez la réponse avec POST.", status=405))
+    return _json_response(await receive_ballot(cid, request.body, pseudonyms(request)))
 
 
 # -- receipts, board, results, downloads ---------------------------------------------------
@@ -528,16 +579,90 @@ def bundle_zip(request: HttpRequest, cid: str) -> HttpResponse:
 
 SUBMIT_PATH = re.compile(r"^/c/(?P<cid>[-a-zA-Z0-9_]+)/bulletin/$")
 
+# The request headers that decide the host check, the HTTPS rule and the client's
+# pseudonyms (what Django's request object would read from them).
+_CLIENT_HEADERS = frozenset(
+    {
+        b"host",
+        b"x-forwarded-host",
+        b"x-forwarded-port",
+        b"x-forwarded-proto",
+        b"x-forwarded-for",
+        b"user-agent",
+    }
+)
+
+
+class _Client(NamedTuple):
+    host_ok: bool
+    secure: bool
+    pseudonyms: ClientPseudonyms
+
+
+_CLIENTS: dict[tuple[Any, ...], _Client] = {}
+_CLIENTS_MAX = 4096
+
+
+def _client(scope: dict[str, Any]) -> _Client:
+    """Host check, HTTPS and pseudonyms of the request, as Django decides them.
+
+    They depend only on a few headers and the connection's addresses, so the
+    verdict is computed once per distinct combination with Django's own
+    request object and reused: a client sending thousands of ballots costs
+    one HMAC pass, not thousands.
+    """
+    key = (
+        scope.get("scheme"),
+        tuple(scope.get("server") or ()),
+        (scope.get("client") or (None,))[0],
+        tuple((k, v) for k, v in scope.get("headers", ()) if k.lower() in _CLIENT_HEADERS),
+    )
+    hit = _CLIENTS.get(key)
+    if hit is not None:
+        return hit
+    from django.core.exceptions import DisallowedHost
+    from django.core.handlers.asgi import ASGIRequest
+
+    request = ASGIRequest(scope, io.BytesIO(b""))
+    try:
+        request.get_host()
+        host_ok = True
+    except DisallowedHost:
+        host_ok = False
+    verdict = _Client(host_ok, request.is_secure(), pseudonyms(request))
+    if len(_CLIENTS) >= _CLIENTS_MAX:
+        _CLIENTS.clear()
+    _CLIENTS[key] = verdict
+    return verdict
+
+
+def _forget_settings(**kwargs: Any) -> None:
+    # ALLOWED_HOSTS, the proxy header or the pseudonym key changed (tests do that).
+    _CLIENTS.clear()
+    _GROUP_COMMIT.clear()
+
+
+setting_changed.connect(_forget_settings, dispatch_uid="consult-api-forget-settings")
+
+_SECURITY_HEADERS = [
+    (b"content-type", b"application/json"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"cache-control", b"no-store"),
+    (b"referrer-policy", b"same-origin"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+]
+
 
 def with_fast_ballots(app: Any) -> Any:
-    """Wrap the Django ASGI application so that ballot submissions skip the
-    middleware stack (sessions, CSRF, messages, locale…: none of which a ballot
-    uses).  The same ``submit`` view runs on a plain ASGIRequest, with the same
-    host check, HTTPS rule, pseudonyms and refusals; every other request goes to
-    Django unchanged.  Measured in bench/consult_load.py (``--fast-path``); to
-    use it, the deployment's asgi.py wraps its application with this function.
+    """Wrap the Django ASGI application so that ballot submissions
+    (``/c/<id>/bulletin/``) are answered by a raw ASGI handler.
+
+    No Django request object, URL resolver or middleware (sessions, CSRF,
+    messages, locale…: none of which a ballot uses) runs for them; the host
+    check, the HTTPS rule, the pseudonyms, every refusal and the write (through
+    ``actions.submit_ballots``) are the same as the ``submit`` view's.  Every
+    other request goes to Django unchanged.  Measured in bench/consult_load.py.
     """
-    from django.core.handlers.asgi import ASGIRequest
 
     async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
         match = SUBMIT_PATH.match(scope.get("path", "")) if scope["type"] == "http" else None
@@ -556,35 +681,26 @@ def with_fast_ballots(app: Any) -> Any:
                 chunks.append(chunk)
             if not message.get("more_body"):
                 break
-        request = ASGIRequest(scope, io.BytesIO(b"".join(chunks) if size <= MAX_BODY else b""))
-        response = await _fast_response(request, match["cid"], size)
-        headers = [(b"content-type", response["Content-Type"].encode())]
-        headers += [
-            (b"x-content-type-options", b"nosniff"),
-            (b"cache-control", b"no-store"),
-            (b"referrer-policy", b"same-origin"),
-            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
-            (b"content-length", str(len(response.content)).encode()),
-        ]
-        if response.has_header("Retry-After"):
-            headers.append((b"retry-after", response["Retry-After"].encode()))
-        await send(
-            {"type": "http.response.start", "status": response.status_code, "headers": headers}
-        )
-        await send({"type": "http.response.body", "body": response.content})
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        reply = await _fast_reply(scope, match["cid"], body, size)
+        content = json.dumps(reply.payload, ensure_ascii=False).encode()
+        headers = [*_SECURITY_HEADERS, (b"content-length", str(len(content)).encode())]
+        if reply.retry_after is not None:
+            headers.append((b"retry-after", str(reply.retry_after).encode()))
+        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
 
     return asgi
 
 
-async def _fast_response(request: HttpRequest, cid: str, size: int) -> HttpResponse:
-    from django.core.exceptions import DisallowedHost
-
-    try:
-        request.get_host()
-    except DisallowedHost:
-        return _refuse("host", "Hôte non autorisé.", status=400)
-    if settings.SECURE_SSL_REDIRECT and not request.is_secure():
-        return _refuse("https", "Envoyez la réponse en HTTPS.", status=403)
+async def _fast_reply(scope: dict[str, Any], cid: str, body: bytes, size: int) -> Reply:
+    client = _client(scope)
+    if not client.host_ok:
+        return _refusal("host", "Hôte non autorisé.", status=400)
+    if settings.SECURE_SSL_REDIRECT and not client.secure:
+        return _refusal("https", "Envoyez la réponse en HTTPS.", status=403)
     if size > MAX_BODY:
-        return _refuse("too_large", "Réponse trop volumineuse.", status=413)
-    return await submit(request, cid)
+        return _refusal("too_large", "Réponse trop volumineuse.", status=413)
+    if scope.get("method") != "POST":
+        return _refusal("method", "Envoyez la réponse avec POST.", status=405)
+    return await receive_ballot(cid, body, client.pseudonyms)
