@@ -307,3 +307,17 @@ def test_verifier_refuses_an_exclusion_list_edited_outside_the_journal(org, box)
         "inscription au journal (modifiée sans décision journalisée ?)",
         "recomptage non effectué : le tableau comporte des anomalies",
     ]
+
+
+def test_a_large_decision_survives_the_confirmation_round_trip(client, members, org, box):
+    c = box
+    outcomes = actions.submit_ballots(c.cid, [unsigned(c, "bio", 500 + i) for i in range(150)])
+    assert all(o.error is None for o in outcomes)
+    client.force_login(members["coordinator"])
+    page = client.post(url(org, c), {"entries": "7-156", "reason": "lot de test"}).content.decode()
+    hidden = page.split('name="entries" value="')[1].split('"')[0]
+    assert len(hidden.split(",")) == 150
+    resp = client.post(url(org, c), {"entries": hidden, "reason": "lot de test", "confirm": "1"})
+    assert resp.status_code == 302
+    c.refresh_from_db()
+    assert live.results(c)["exclusions_by_rule"] == {"exclude_entries": 150}

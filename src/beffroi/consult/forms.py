@@ -329,7 +329,8 @@ def parse_selection(text: str, *, limit: int) -> tuple[list[int], list[str]]:
 class ExcludeEntriesForm(forms.Form):
     entries = forms.CharField(
         label=_("Entrées à écarter"),
-        max_length=5000,
+        # The confirmation sends back full hashes: up to 500 of 65 characters.
+        max_length=40_000,
         help_text=_(
             "Numéros du tableau (12), intervalles (15-18) ou empreintes d'entrée (8 caractères "
             "au moins), séparés par des virgules."
