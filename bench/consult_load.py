@@ -252,7 +252,12 @@ async def _client(
 
 
 def _client_proc(args: tuple[Any, ...], out: Any) -> None:
-    out.put(asyncio.run(_client(*args)))
+    try:  # libuv's loop (a dependency of the server) makes the client cheaper too
+        import uvloop
+
+        out.put(uvloop.run(_client(*args)))
+    except ImportError:
+        out.put(asyncio.run(_client(*args)))
 
 
 # -- the report ----------------------------------------------------------------------
