@@ -34,8 +34,10 @@ def _watch_patterns():
 
 
 @pytest.fixture
-def world(org, members):
-    from beffroi.watch import actions
+def world(org, members, monkeypatch):
+    from django.core.management import call_command
+
+    from beffroi.watch import actions, tasks
     from beffroi.watch.models import Card
 
     coord = members["coordinator"]
@@ -70,6 +72,16 @@ def world(org, members):
         for_partners=False,
     )
     link, token = actions.create_partner_link(activation, label="COD 85", days=1, actor=coord)
+    # A finished background export of the partners' view: its status page and
+    # its file are pages of the matrix too.
+    job_id = tasks.request_export(
+        activation.pk, "csv", {}, partner=True, filename="main-courante.csv"
+    )
+    # The worker closes stale connections between tasks: not the test's transaction.
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
     return {
         "org": org.slug,
         "activation_id": activation.pk,
@@ -79,6 +91,7 @@ def world(org, members):
         "link_id": link.pk,
         "fmt": "csv",
         "token": token,
+        "job_id": job_id,
         "shared": shared,
     }
 

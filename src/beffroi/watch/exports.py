@@ -5,19 +5,28 @@ exactly what a partner's page shows.  Cells that a spreadsheet would read as
 a formula (=, +, -, @ at the start) are prefixed with an apostrophe in CSV,
 and written as plain strings in ODS/XLSX, so a hostile post cannot run a
 formula on the crisis cell's computer.
+
+Small exports are built inside the request; those estimated over
+``INLINE_BUDGET`` seconds run as a background task (``watch.tasks``), the page
+showing their progress: the costs per line below were measured on a
+5,000-line main courante (docs/decisions/watch-exports.md).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from beffroi.watch.models import LogEntry
+from beffroi.watch.models import Activation, Decision, LogCategory, LogChannel, LogEntry, LogStatus
+
+# fraction done in [0, 1], and what is being done (French, shown on the page).
+Progress = Callable[[float, str], None]
 
 COLUMNS = (
     "N°",
@@ -40,25 +49,104 @@ FORMATS = {
 }
 
 
+# CPU seconds per line and per file, measured with bench/watch_exports.py.  The
+# budget is half the one-second rule of DESIGN rule 9, in CPU time: on two busy
+# cores a request takes about twice its CPU time.  A PDF never fits (WeasyPrint
+# alone needs 0.25 s warm, 0.75 s cold), so it always runs in the background.
+COST_PER_ROW = {"csv": 2e-5, "xlsx": 3e-4, "ods": 1e-3, "pdf": 2.6e-2}
+COST_BASE = {"csv": 0.02, "xlsx": 0.1, "ods": 0.1, "pdf": 0.6}
+INLINE_BUDGET = 0.5
+
+
+def estimate_seconds(fmt: str, n_rows: int) -> float:
+    return COST_BASE[fmt] + COST_PER_ROW[fmt] * n_rows
+
+
+def runs_inline(fmt: str, n_rows: int) -> bool:
+    return estimate_seconds(fmt, n_rows) <= INLINE_BUDGET
+
+
+def visible_entries(activation: Activation, *, partner: bool) -> QuerySet[LogEntry]:
+    """The valve: partners (and partner links) get only what was sent to them."""
+    entries = LogEntry.objects.filter(activation=activation)
+    if partner:
+        entries = entries.filter(for_partners=True)
+    return entries
+
+
+def filtered(entries: QuerySet[LogEntry], params: Mapping[str, Any]) -> QuerySet[LogEntry]:
+    """The main courante's search and filters, as the page and its exports apply them."""
+    if q := str(params.get("q", "")).strip():
+        entries = entries.filter(Q(text__icontains=q) | Q(commune_name__icontains=q))
+    if category := str(params.get("categorie", "")).strip():
+        entries = entries.filter(category=category)
+    if status := str(params.get("statut", "")).strip():
+        entries = entries.filter(status=status)
+    if commune := str(params.get("commune", "")).strip():
+        entries = entries.filter(Q(commune_code=commune) | Q(commune_name__iexact=commune))
+    return entries.select_related("card").order_by("-at", "-number")
+
+
+FILTER_PARAMS = ("q", "categorie", "statut", "commune")
+
+
 def rows(entries: Iterable[LogEntry]) -> list[list[Any]]:
+    # Labels looked up once: get_FOO_display() rebuilds its choices dict on every
+    # call, which made this loop cost more than writing the spreadsheet.
+    channels = {k: str(v) for k, v in LogChannel.choices}
+    categories = {k: str(v) for k, v in LogCategory.choices}
+    verifications = {k: str(v) for k, v in Decision.choices}
+    statuses = {k: str(v) for k, v in LogStatus.choices}
+    tz = timezone.get_current_timezone()
     out: list[list[Any]] = []
     for e in entries:
         out.append(
             [
                 e.number,
-                timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"),
-                e.get_channel_display(),
-                e.get_category_display(),
+                e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                channels.get(e.channel, e.channel),
+                categories.get(e.category, e.category),
                 e.commune_name,
                 e.commune_code,
                 e.text,
                 e.source_url,
-                e.get_verification_display() if e.verification else "",
-                e.get_status_display(),
+                verifications.get(e.verification, e.verification),
+                statuses.get(e.status, e.status),
                 "oui" if e.for_partners else "non",
             ]
         )
     return out
+
+
+def _quiet(_fraction: float, _message: str) -> None:
+    pass
+
+
+def build(
+    fmt: str,
+    data: list[list[Any]],
+    title: str,
+    *,
+    base_url: str = "",
+    progress: Progress = _quiet,
+) -> bytes:
+    """One export file from the rows; ``progress`` hears how far it got."""
+    if fmt == "csv":
+        return to_csv(data)
+    if fmt == "xlsx":
+        return to_xlsx(data, title, progress=progress)
+    if fmt == "ods":
+        return to_ods(data, title, progress=progress)
+    if fmt == "pdf":
+        from django.template.loader import render_to_string
+
+        html = render_to_string(
+            "watch/courante_pdf.html", {"title": title, "rows": data, "columns": COLUMNS}
+        )
+        # WeasyPrint reports nothing while it lays pages out (most of the time).
+        progress(0.1, "mise en page du PDF")
+        return to_pdf(html, base_url)
+    raise ValueError(f"unknown export format {fmt!r}")
 
 
 def _formula_safe(value: Any) -> Any:
@@ -77,7 +165,17 @@ def to_csv(data: list[list[Any]]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode()
 
 
-def to_xlsx(data: list[list[Any]], title: str) -> bytes:
+def _ticker(n: int, progress: Progress, message: str) -> Callable[[int], None]:
+    step = max(1, n // 50)
+
+    def tick(i: int) -> None:
+        if i % step == 0:
+            progress(i / max(n, 1), message)
+
+    return tick
+
+
+def to_xlsx(data: list[list[Any]], title: str, progress: Progress = _quiet) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -85,7 +183,9 @@ def to_xlsx(data: list[list[Any]], title: str) -> bytes:
     ws = wb.create_sheet(title="Main courante")
     ws.append([title])
     ws.append(list(COLUMNS))
-    for row in data:
+    tick = _ticker(len(data), progress, "écriture du classeur")
+    for i, row in enumerate(data):
+        tick(i)
         cells = []
         for value in row:
             cell = WriteOnlyCell(ws, value=value)
@@ -98,7 +198,7 @@ def to_xlsx(data: list[list[Any]], title: str) -> bytes:
     return buf.getvalue()
 
 
-def to_ods(data: list[list[Any]], title: str) -> bytes:
+def to_ods(data: list[list[Any]], title: str, progress: Progress = _quiet) -> bytes:
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
@@ -119,8 +219,11 @@ def to_ods(data: list[list[Any]], title: str) -> bytes:
 
     add([title])
     add(COLUMNS)
-    for row in data:
+    tick = _ticker(len(data), progress, "écriture du classeur")
+    for i, row in enumerate(data):
+        tick(i)
         add(row)
+    progress(0.95, "compression du fichier")
     doc.spreadsheet.addElement(table)
     buf = io.BytesIO()
     doc.write(buf)

@@ -71,6 +71,16 @@ urlpatterns: list[URLPattern] = [
         views.courante_export,
         name="watch-courante-export",
     ),
+    path(
+        "<int:activation_id>/main-courante/exports/<uuid:job_id>/",
+        views.export_job,
+        name="watch-export-job",
+    ),
+    path(
+        "<int:activation_id>/main-courante/exports/<uuid:job_id>/fichier",
+        views.export_file,
+        name="watch-export-file",
+    ),
     path("<int:activation_id>/partenaires/", views.partner_links, name="watch-partner-links"),
     path(
         "<int:activation_id>/partenaires/<int:link_id>/revoquer/",
@@ -86,5 +96,15 @@ public_urlpatterns: list[URLPattern] = [
         "partenaire/<str:token>/export.<str:fmt>",
         views.partner_export,
         name="watch-partner-export",
+    ),
+    path(
+        "partenaire/<str:token>/exports/<uuid:job_id>/",
+        views.partner_export_job,
+        name="watch-partner-export-job",
+    ),
+    path(
+        "partenaire/<str:token>/exports/<uuid:job_id>/fichier",
+        views.partner_export_file,
+        name="watch-partner-export-file",
     ),
 ]

@@ -444,24 +444,9 @@ def card_escalate(request: HttpRequest, activation_id: int, card_id: int) -> Jso
 # -- main courante ----------------------------------------------------------------------------
 
 
-def visible_entries(activation: Activation, *, partner: bool) -> QuerySet[LogEntry]:
-    """The valve: partners (and partner links) get only what was sent to them."""
-    entries = LogEntry.objects.filter(activation=activation)
-    if partner:
-        entries = entries.filter(for_partners=True)
-    return entries
-
-
-def _filtered(entries: QuerySet[LogEntry], params: Any) -> QuerySet[LogEntry]:
-    if q := params.get("q", "").strip():
-        entries = entries.filter(Q(text__icontains=q) | Q(commune_name__icontains=q))
-    if category := params.get("categorie", "").strip():
-        entries = entries.filter(category=category)
-    if status := params.get("statut", "").strip():
-        entries = entries.filter(status=status)
-    if commune := params.get("commune", "").strip():
-        entries = entries.filter(Q(commune_code=commune) | Q(commune_name__iexact=commune))
-    return entries.select_related("card").order_by("-at", "-number")
+# The valve and the filters live with the exports, which run outside requests too.
+visible_entries = exports.visible_entries
+_filtered = exports.filtered
 
 
 def _courante_ctx(request: HttpRequest, activation: Activation, partner: bool) -> dict[str, Any]:
@@ -560,45 +545,132 @@ def courante_status(request: HttpRequest, activation_id: int, entry_id: int) -> 
 
 
 def _export(
-    request: HttpRequest, activation: Activation, entries: QuerySet[LogEntry], fmt: str
+    request: HttpRequest,
+    activation: Activation,
+    entries: QuerySet[LogEntry],
+    fmt: str,
+    *,
+    partner: bool,
+    job_url: Any,
+    back_url: str,
 ) -> HttpResponse:
+    """A small export is built now; a large one becomes a background job
+    (asked for with a POST: a GET never queues work)."""
     if fmt not in exports.FORMATS:
         raise Http404(_("Format inconnu."))
-    data = exports.rows(entries)
-    title = f"{activation.name} — main courante — {timezone.localtime():%d/%m/%Y %H:%M}"
-    content: bytes
-    if fmt == "csv":
-        content = exports.to_csv(data)
-    elif fmt == "xlsx":
-        content = exports.to_xlsx(data, title)
-    elif fmt == "ods":
-        content = exports.to_ods(data, title)
-    else:
-        from django.template.loader import render_to_string
+    count = entries.count()
+    name = exports.filename(activation.name, fmt)
+    if request.method == "POST":
+        from beffroi.watch import tasks
 
-        html = render_to_string(
-            "watch/courante_pdf.html",
+        job_id = tasks.request_export(
+            activation.pk,
+            fmt,
+            {k: request.POST.get(k, "") for k in exports.FILTER_PARAMS},
+            partner=partner,
+            filename=name,
+            base_url=request.build_absolute_uri("/"),
+        )
+        return redirect(job_url(job_id))
+    if not exports.runs_inline(fmt, count):
+        return render(
+            request,
+            "watch/export_prepare.html",
             {
                 "activation": activation,
-                "title": title,
-                "entries": entries,
-                "columns": exports.COLUMNS,
+                "fmt": fmt,
+                "count": count,
+                "seconds": max(1, round(exports.estimate_seconds(fmt, count))),
+                "params": [
+                    (k, request.GET[k]) for k in exports.FILTER_PARAMS if request.GET.get(k)
+                ],
+                "back_url": back_url,
+                **_org_ctx(request),
             },
         )
-        content = exports.to_pdf(html, request.build_absolute_uri("/"))
+    data = exports.rows(entries.order_by("number"))
+    title = f"{activation.name} — main courante — {timezone.localtime():%d/%m/%Y %H:%M}"
+    content = exports.build(fmt, data, title, base_url=request.build_absolute_uri("/"))
     response = HttpResponse(content, content_type=exports.FORMATS[fmt])
-    response["Content-Disposition"] = (
-        f'attachment; filename="{exports.filename(activation.name, fmt)}"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def _org_ctx(request: HttpRequest) -> dict[str, Any]:
+    org = getattr(request, "organisation", None)
+    return {"org": org} if org is not None else {}
+
+
+@require("watch.log.view")
+@require_http_methods(["GET", "POST"])
+def courante_export(request: HttpRequest, activation_id: int, fmt: str) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    partner = _is_partner_view(request)
+    params = request.POST if request.method == "POST" else request.GET
+    entries = _filtered(visible_entries(activation, partner=partner), params)
+    slug = request.organisation.slug  # type: ignore[attr-defined]
+
+    def member_job_url(job_id: str) -> str:
+        return reverse("watch-export-job", args=[slug, activation.pk, job_id])
+
+    back = reverse("watch-courante", args=[slug, activation.pk])
+    return _export(
+        request, activation, entries, fmt, partner=partner, job_url=member_job_url, back_url=back
+    )
+
+
+def _member_job(request: HttpRequest, activation: Activation, job_id: Any) -> Any:
+    """The same check as the export itself: a job built from the internal view is
+    not shown to someone who now sees only the partners' view."""
+    from beffroi.watch import tasks
+
+    job = tasks.find_export(str(job_id))
+    if job is None or job.activation_id != activation.pk:
+        raise Http404(_("Export introuvable."))
+    if not job.partner and _is_partner_view(request):
+        raise Http404(_("Export introuvable."))
+    return job
+
+
+def _job_page(request: HttpRequest, job: Any, file_url: str, **ctx: Any) -> HttpResponse:
+    template = "watch/_export_status.html" if request.headers.get("HX-Request") else None
+    ctx.update(job=job, file_url=file_url)
+    return render(request, template or "watch/export_job.html", ctx)
 
 
 @require("watch.log.view")
 @require_GET
-def courante_export(request: HttpRequest, activation_id: int, fmt: str) -> HttpResponse:
+def export_job(request: HttpRequest, activation_id: int, job_id: Any) -> HttpResponse:
     activation = _activation(request, activation_id)
-    entries = _filtered(visible_entries(activation, partner=_is_partner_view(request)), request.GET)
-    return _export(request, activation, entries.order_by("number"), fmt)
+    job = _member_job(request, activation, job_id)
+    slug = request.organisation.slug  # type: ignore[attr-defined]
+    return _job_page(
+        request,
+        job,
+        reverse("watch-export-file", args=[slug, activation.pk, job.id]),
+        back_url=reverse("watch-courante", args=[slug, activation.pk]),
+        **_ctx(request, activation),
+    )
+
+
+def _file_response(job: Any) -> HttpResponseBase:
+    from django.http import FileResponse
+
+    if not job.done:
+        raise Http404(_("Cet export n'est pas prêt (ou a expiré)."))
+    return FileResponse(
+        job.path.open("rb"),
+        as_attachment=True,
+        filename=job.filename,
+        content_type=exports.FORMATS[job.fmt],
+    )
+
+
+@require("watch.log.view")
+@require_GET
+def export_file(request: HttpRequest, activation_id: int, job_id: Any) -> HttpResponseBase:
+    activation = _activation(request, activation_id)
+    return _file_response(_member_job(request, activation, job_id))
 
 
 # -- partner links -----------------------------------------------------------------------------
@@ -676,6 +748,7 @@ def partner_view(request: HttpRequest, token: str) -> HttpResponse:
             "partner": True,
             "token": token,
             "formats": list(exports.FORMATS),
+            "query": request.GET.urlencode(),
             "categories": LogCategory.choices,
             "statuses": LogStatus.choices,
         },
@@ -685,8 +758,58 @@ def partner_view(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def partner_export(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     link = _partner_link(request, token, f"export.{fmt}")
-    entries = _filtered(visible_entries(link.activation, partner=True), request.GET)
-    return _export(request, link.activation, entries.order_by("number"), fmt)
+    params = request.POST if request.method == "POST" else request.GET
+    entries = _filtered(visible_entries(link.activation, partner=True), params)
+
+    def partner_job_url(job_id: str) -> str:
+        return reverse("watch-partner-export-job", args=[token, job_id])
+
+    back = reverse("watch-partner", args=[token])
+    return _export(
+        request, link.activation, entries, fmt, partner=True, job_url=partner_job_url, back_url=back
+    )
+
+
+def _partner_job(link: PartnerLink, job_id: Any) -> Any:
+    from beffroi.watch import tasks
+
+    job = tasks.find_export(str(job_id))
+    # A link reaches only partners' exports of its own activation.
+    if job is None or job.activation_id != link.activation_id or not job.partner:
+        raise Http404(_("Export introuvable."))
+    return job
+
+
+@require_GET
+def partner_export_job(request: HttpRequest, token: str, job_id: Any) -> HttpResponse:
+    link = actions.find_partner_link(token)
+    if link is None:
+        raise Http404(_("Ce lien n'est pas valable (expiré ou révoqué)."))
+    # The status page holds no line of the main courante: not journaled (it is
+    # polled every second); the download is.
+    job = _partner_job(link, job_id)
+    response = _job_page(
+        request,
+        job,
+        reverse("watch-partner-export-file", args=[token, job.id]),
+        activation=link.activation,
+        back_url=reverse("watch-partner", args=[token]),
+    )
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def partner_export_file(request: HttpRequest, token: str, job_id: Any) -> HttpResponseBase:
+    link = actions.find_partner_link(token)
+    if link is None:
+        raise Http404(_("Ce lien n'est pas valable (expiré ou révoqué)."))
+    job = _partner_job(link, job_id)
+    if not job.done:
+        raise Http404(_("Cet export n'est pas prêt (ou a expiré)."))
+    _partner_link(request, token, f"export.{job.fmt}.file")
+    return _file_response(job)

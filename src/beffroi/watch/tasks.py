@@ -1,0 +1,189 @@
+"""Background exports of the main courante (``beffroi worker`` runs them).
+
+A PDF of a few thousand lines takes minutes of WeasyPrint layout, a large ODS
+several seconds: too long for a request.  The job is a django-tasks result; its
+arguments say what it holds (activation, filters, whether it is the partners'
+view), which is what the pages check before showing or serving it.  The file
+is written under ``DATA_DIR/exports/watch`` and only appears once complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django_tasks import TaskContext, task
+from django_tasks.base import TaskResultStatus
+
+from beffroi.watch import exports
+
+log = logging.getLogger(__name__)
+
+# Finished files are kept this long, then swept by the next export.
+KEEP_FILES = timedelta(days=1)
+# A job still waiting after this many seconds means no worker takes it.
+STALE_AFTER = 120
+
+
+def export_dir() -> Path:
+    return Path(settings.DATA_DIR) / "exports" / "watch"
+
+
+def export_path(job_id: str, fmt: str) -> Path:
+    # The id comes from the task backend (a UUID), never from the request.
+    return export_dir() / f"{job_id}.{fmt}"
+
+
+def _progress_key(job_id: str) -> str:
+    return f"watch-export-progress:{job_id}"
+
+
+def _sweep(now: float) -> None:
+    for path in export_dir().glob("*"):
+        try:
+            if now - path.stat().st_mtime > KEEP_FILES.total_seconds():
+                path.unlink()
+        except OSError:  # another worker swept it first
+            continue
+
+
+@task(takes_context=True)
+def export_courante_task(
+    context: TaskContext,
+    activation_id: int,
+    fmt: str,
+    params: dict[str, str],
+    partner: bool,
+    filename: str,
+    base_url: str = "",
+) -> dict[str, Any]:
+    """Build one export file; returns its row count, size and download name."""
+    from beffroi.watch.models import Activation
+
+    job_id = str(context.task_result.id)
+    last = [0.0]
+
+    def progress(fraction: float, message: str) -> None:
+        # The page polls once a second: a few writes a second are plenty.
+        now = time.monotonic()
+        if now - last[0] > 0.3:
+            last[0] = now
+            cache.set(_progress_key(job_id), {"fraction": fraction, "message": message}, 3600)
+
+    try:
+        activation = Activation.objects.get(pk=activation_id)
+        entries = exports.filtered(exports.visible_entries(activation, partner=partner), params)
+        data = exports.rows(entries.order_by("number"))
+        title = f"{activation.name} — main courante — {timezone.localtime():%d/%m/%Y %H:%M}"
+        content = exports.build(fmt, data, title, base_url=base_url, progress=progress)
+        target = export_path(job_id, fmt)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _sweep(time.time())
+        partial = target.with_name(target.name + ".part")
+        partial.write_bytes(content)
+        partial.rename(target)  # the download link appears only for a whole file
+    finally:
+        cache.delete(_progress_key(job_id))
+    return {"rows": len(data), "size": len(content), "filename": filename}
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """A background export as the pages see it."""
+
+    id: str
+    activation_id: int
+    fmt: str
+    params: dict[str, str]
+    partner: bool
+    status: str  # READY, RUNNING, SUCCESSFUL, FAILED (django-tasks)
+    enqueued_at: Any
+    value: dict[str, Any] | None
+    progress: dict[str, Any] | None
+
+    @property
+    def done(self) -> bool:
+        return self.status == TaskResultStatus.SUCCESSFUL and self.path.exists()
+
+    @property
+    def failed(self) -> bool:
+        # A finished job whose file was swept counts as gone, not as ready.
+        return self.status == TaskResultStatus.FAILED or (
+            self.status == TaskResultStatus.SUCCESSFUL and not self.path.exists()
+        )
+
+    @property
+    def pending(self) -> bool:
+        return self.status in (TaskResultStatus.READY, TaskResultStatus.RUNNING)
+
+    @property
+    def running(self) -> bool:
+        return self.status == TaskResultStatus.RUNNING
+
+    @property
+    def stale(self) -> bool:
+        return (
+            self.status == TaskResultStatus.READY
+            and timezone.now() - self.enqueued_at > timedelta(seconds=STALE_AFTER)
+        )
+
+    @property
+    def path(self) -> Path:
+        return export_path(self.id, self.fmt)
+
+    @property
+    def filename(self) -> str:
+        return str((self.value or {}).get("filename") or f"main-courante.{self.fmt}")
+
+
+def request_export(
+    activation_id: int,
+    fmt: str,
+    params: dict[str, str],
+    *,
+    partner: bool,
+    filename: str,
+    base_url: str = "",
+) -> str:
+    """Queue an export; returns the job's id."""
+    clean = {k: str(params[k]) for k in exports.FILTER_PARAMS if params.get(k)}
+    result = export_courante_task.enqueue(
+        activation_id, fmt, clean, partner, filename, base_url=base_url
+    )
+    return str(result.id)
+
+
+def find_export(job_id: str) -> ExportJob | None:
+    """The job with that id, or None (unknown id, or another task's)."""
+    from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
+
+    try:
+        result = export_courante_task.get_result(job_id)
+    except (TaskResultDoesNotExist, TaskResultMismatch, ValueError):
+        return None
+    args = list(result.args)
+    activation_id, fmt, params, partner = args[0], args[1], args[2], args[3]
+    value = None
+    if result.status == TaskResultStatus.SUCCESSFUL:
+        value = result.return_value if isinstance(result.return_value, dict) else None
+    progress = (
+        cache.get(_progress_key(job_id)) if result.status == TaskResultStatus.RUNNING else None
+    )
+    return ExportJob(
+        id=str(result.id),
+        activation_id=int(activation_id),
+        fmt=str(fmt),
+        params=dict(params),
+        partner=bool(partner),
+        status=str(result.status),
+        enqueued_at=result.enqueued_at,
+        value=value,
+        progress=progress,
+    )
