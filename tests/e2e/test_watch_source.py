@@ -1,6 +1,6 @@
-"""A volunteer corrects a card's source type from the keyboard, then decides;
-the filter by source follows the correction; the English page shows no French
-key name."""
+"""A volunteer corrects a card's source type from the keyboard, then decides
+(on an AZERTY keyboard); the filter by source follows the correction; the
+English page shows no French key name."""
 
 from __future__ import annotations
 
@@ -77,8 +77,12 @@ def test_volunteer_corrects_the_source_with_one_key(browser, live_server, org, r
         )
         expect(page.locator("#panel")).to_be_visible()
         expect(top).to_contain_text("Témoin direct")
-        # Then decide as usual.
-        page.keyboard.press("4")
+        # Then decide, as on a French AZERTY keyboard: the key that carries 4
+        # types an apostrophe unshifted; the physical key still means "Vérifié".
+        page.evaluate(
+            """document.dispatchEvent(new KeyboardEvent("keydown",
+                 {key: "'", code: "Digit4", bubbles: true}))"""
+        )
         expect(page.locator("#live")).to_have_text("Décision enregistrée.")
         expect(page.locator("#queue li")).to_have_count(1)
         # The filter by source uses the correction: the witness is gone from

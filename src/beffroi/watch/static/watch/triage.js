@@ -200,8 +200,13 @@
     const typing = ev.target.closest && ev.target.closest("input, textarea, select");
     if (ev.key === "Escape") { if (typing) ev.target.blur(); else release(); return; }
     if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    // On a French AZERTY keyboard the digit row types & é " ' ( - unshifted: the
+    // physical key (ev.code) says which decision was meant.
+    let key = ev.key;
+    const digit = /^(?:Digit|Numpad)([0-9])$/.exec(ev.code || "");
+    if (digit && !/^[0-9]$/.test(key)) key = digit[1];
     // Escaped: a key such as ' or ] would otherwise break the selector.
-    const keyed = panel.querySelector("[data-key=\"" + CSS.escape(ev.key) + "\"]");
+    const keyed = panel.querySelector("[data-key=\"" + CSS.escape(key) + "\"]");
     if (keyed && held) {
       ev.preventDefault();
       if (keyed.dataset.decision) decide(keyed.dataset.decision);
