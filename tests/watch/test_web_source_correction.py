@@ -7,8 +7,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from beffroi.core.models import JournalEntry
+
+SOURCE_VALUES = ["Eyewitness", "Media", "Government", "NGOs", "Business", "Outsiders"]
 
 
 @pytest.fixture
@@ -148,6 +152,7 @@ def test_triage_page_offers_one_key_per_source_type(client, members, org, room):
     activation, _cards = room
     client.force_login(members["volunteer"])
     html = client.get(_u("watch-triage", org, activation)).content.decode()
+    assert sorted(SOURCE_TYPE_KEYS) == sorted(SOURCE_VALUES)
     for value, key in SOURCE_TYPE_KEYS.items():
         assert f'data-source-type="{value}" data-key="{key}"' in html
     # No key does two things, and none steals a navigation key.
@@ -197,3 +202,34 @@ def test_the_activations_learner_learns_the_corrected_source(members, room):
     # only informativeness.
     assert [sources[i] if i >= 0 else None for i in labels["source"]] == ["Eyewitness", None]
     assert labels["informative"][0] == -1 and labels["informative"][1] >= 0
+
+
+@given(value=st.one_of(st.sampled_from(SOURCE_VALUES), st.text(max_size=40)))
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_posted_value_is_recorded_or_refused_in_french(client, members, org, room, value):
+    """Whatever a client posts: a known type is recorded once; anything else is
+    a 400 naming the value, and leaves the card, its lessons and the journal as
+    they were."""
+    from beffroi.watch.models import Card, CardDecision
+
+    activation, (card, _other) = room
+    client.force_login(members["volunteer"])
+    before = Card.objects.get(pk=card.pk).source_corrected
+    lessons = CardDecision.objects.filter(card=card).count()
+    entries = JournalEntry.objects.filter(action="watch.card.source").count()
+    url = _u("watch-card-source", org, activation, card_id=card.pk)
+    answer = client.post(url, {"source_type": value})
+    now = Card.objects.get(pk=card.pk).source_corrected
+    if value in SOURCE_VALUES:
+        assert answer.status_code == 200 and now == value
+        grew = 0 if before == value else 1
+        assert CardDecision.objects.filter(card=card).count() == lessons + grew
+        assert JournalEntry.objects.filter(action="watch.card.source").count() == entries + grew
+    else:
+        assert answer.status_code == 400
+        assert answer.json()["error"].startswith("Type de source inconnu")
+        assert now == before
+        assert CardDecision.objects.filter(card=card).count() == lessons
+        assert JournalEntry.objects.filter(action="watch.card.source").count() == entries
