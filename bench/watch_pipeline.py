@@ -1,28 +1,27 @@
 """Ingest → triage queue: sustained throughput and arrival-to-queue latency.
 
-Runs the real path of the worker on a fresh SQLite (WAL) database in a
-temporary data directory: ``actions.receive_posts`` (what every source's
-sink calls: raw posts + checkpoint in one transaction) in one thread, and
-``ActivationProcessor.process`` (pipeline in batches, then
-``actions.store_cards``) in another, exactly as ``beffroi worker`` does.
-Network is excluded: posts come from CrisisLexT26 in memory.
+Runs the worker itself on a fresh SQLite (WAL) database in a temporary data
+directory: ``beffroi.watch.worker.Worker.run`` in its thread, exactly as
+``beffroi worker`` starts it (the pipeline's stateless steps in
+``BEFFROI_WATCH_PIPELINE_PROCESSES`` child processes, 2 by default; grouping,
+the online classifier, priority and ``actions.store_cards`` in the worker),
+while this thread plays the sources: it calls ``actions.receive_posts``, the
+sink every source's runner calls (raw posts + checkpoint in one
+transaction).  Network is excluded: posts come from CrisisLexT26 in memory.
 
 Two runs, printed honestly:
 
 1. sustained: the whole corpus offered as fast as the sink takes it (batches
    of 500, as the runner delivers them); posts/s from first arrival to the
-   last post in the queue.
+   last post committed in the queue.  Also printed: CPU seconds per post of
+   this process (sources + worker threads) and of the pipeline's children,
+   and the rate the two cores would sustain from CPU time alone.
 2. latency: posts offered at a fixed rate (default 500/s) in 50 ms ticks;
    for each post, time from its arrival (before the sink) to the commit of
    the batch that put it in the queue; p50/p95/max.
 
 Usage: .venv/bin/python bench/watch_pipeline.py [--posts N] [--rate R] [--seconds S]
-
-Tried and measured slower on this 2-core machine: enriching through
-``Pipeline.process_stream(workers=2)`` (child processes) while the parent
-stores — 775 posts/s against 978 in one thread for 10,000 posts, because
-the parent still holds the GIL for ingest, grouping, the online classifier
-and the writes, and pays for pickling every enriched post back.
+       [--processes P]   (0: the whole pipeline in the worker's thread)
 """
 
 from __future__ import annotations
@@ -97,81 +96,78 @@ def raw_posts(items: list[tuple[str, str]], source_id: int):  # type: ignore[no-
     ]
 
 
-def processing_loop(activation, stop, arrivals, latencies, classifier):  # type: ignore[no-untyped-def]
-    from django.db import connection
-
-    from beffroi.watch.models import Post
-    from beffroi.watch.worker import BATCH_SIZE, ActivationProcessor
-
-    proc = ActivationProcessor(activation, classifier)
-    done = 0
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process (Linux /proc), 0 if unreadable."""
     try:
-        while True:
-            pending = list(
-                Post.objects.filter(activation=activation, processed=False)
-                .order_by("pk")
-                .values_list("external_id", flat=True)[:BATCH_SIZE]
-            )
-            if not pending:
-                if stop.is_set():
-                    break
-                time.sleep(0.01)
-                continue
-            n = proc.process(BATCH_SIZE)
-            now = time.perf_counter()
-            for ext in pending[:n]:
-                latencies.append(now - arrivals[ext])
-            done += n
-    finally:
-        connection.close()
-    return done
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(items, rate: float | None, classifier):  # type: ignore[no-untyped-def]
+def run(items, rate: float | None, processes: int):  # type: ignore[no-untyped-def]
     from django.db import connection
 
-    from beffroi.watch import actions
+    from beffroi.watch import actions, worker
     from beffroi.watch.models import Card, Post
 
     activation, source = make_activation(f"bench {rate or 'max'} {time.time()}")
     posts = raw_posts(items, source.pk)
     arrivals: dict[str, float] = {}
-    latencies: list[float] = []
+    queued_at: dict[int, float] = {}
+    store_cards = actions.store_cards
+
+    def timed_store(activation, updates):  # type: ignore[no-untyped-def]
+        # The commit time of each post's batch (store_cards is one transaction).
+        n = store_cards(activation, updates)
+        t = time.perf_counter()
+        for u in updates:
+            queued_at[u.post_id] = t
+        return n
+
+    actions.store_cards = timed_store  # type: ignore[assignment]
     stop = threading.Event()
-    result: dict[str, int] = {}
+    w = worker.Worker(stop, processes=processes)
+    # Start the children and load their models before the clock runs: a real
+    # worker starts once and then runs for days.
+    preparer = w._preparer()
+    if preparer is not None:
+        from beffroi.watch.pipeline import PipelineConfig, PostIn
 
-    def consume() -> None:
-        result["done"] = processing_loop(activation, stop, arrivals, latencies, classifier)
-
-    worker = threading.Thread(target=consume)
-    worker.start()
+        config = PipelineConfig(handle_key=worker._pseudonym_key())
+        warm = [PostIn(str(i), text, datetime(2024, 1, 1, tzinfo=UTC)) for i, text in items[:200]]
+        for result in [preparer.submit(warm, config) for _ in range(2 * processes)]:
+            result.get(timeout=300)
+    thread = threading.Thread(target=w.run, name="watch")
+    thread.start()
+    pids = [p.pid for p in preparer._pool._pool] if preparer is not None else []
+    cpu0 = time.process_time()
+    children0 = sum(cpu_seconds(pid) for pid in pids)
     start = time.perf_counter()
-    if rate is None:
-        batch = 500
-        for i in range(0, len(posts), batch):
-            chunk = posts[i : i + batch]
-            t = time.perf_counter()
-            for p in chunk:
-                arrivals[p.external_id] = t
-            actions.receive_posts(source.pk, chunk, {"v": 1, "state": {"i": i}, "seen": []})
-    else:
-        tick = 0.05
-        per_tick = max(1, int(rate * tick))
-        next_at = start
-        for i in range(0, len(posts), per_tick):
+    chunk_size = 500 if rate is None else max(1, int(rate * 0.05))
+    next_at = start
+    for i in range(0, len(posts), chunk_size):
+        if rate is not None:
             delay = next_at - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            chunk = posts[i : i + per_tick]
-            t = time.perf_counter()
-            for p in chunk:
-                arrivals[p.external_id] = t
-            actions.receive_posts(source.pk, chunk, {"v": 1, "state": {"i": i}, "seen": []})
-            next_at += tick
+            next_at += 0.05
+        chunk = posts[i : i + chunk_size]
+        t = time.perf_counter()
+        for p in chunk:
+            arrivals[p.external_id] = t
+        actions.receive_posts(source.pk, chunk, {"v": 1, "state": {"i": i}, "seen": []})
     offered = time.perf_counter() - start
+    while len(queued_at) < len(posts) and thread.is_alive():
+        time.sleep(0.02)
+    elapsed = max(queued_at.values(), default=start) - start
+    cpu_main = time.process_time() - cpu0
+    cpu_children = sum(cpu_seconds(pid) for pid in pids) - children0
     stop.set()
-    worker.join()
-    elapsed = time.perf_counter() - start
+    thread.join()
+    actions.store_cards = store_cards  # type: ignore[assignment]
+    ids = dict(Post.objects.filter(activation=activation).values_list("pk", "external_id"))
+    latencies = [t - arrivals[ids[pk]] for pk, t in queued_at.items()]
     queued = Post.objects.filter(activation=activation, processed=True).count()
     cards = Card.objects.filter(activation=activation).count()
     connection.close()
@@ -182,6 +178,8 @@ def run(items, rate: float | None, classifier):  # type: ignore[no-untyped-def]
         "elapsed": elapsed,
         "offered": offered,
         "latencies": latencies,
+        "cpu_main": cpu_main,
+        "cpu_children": cpu_children,
     }
 
 
@@ -196,26 +194,43 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=500.0, help="posts/s for the latency run")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency run")
     parser.add_argument(
-        "--no-classifier", action="store_true", help="skip the classifier (to see its cost)"
+        "--processes", type=int, default=None, help="pipeline child processes (default: 2)"
     )
     args = parser.parse_args()
     setup()
-    from beffroi.watch.worker import base_classifier
+    from beffroi.watch.worker import PIPELINE_PROCESSES, base_classifier
 
-    classifier = None if args.no_classifier else base_classifier()
-    print(f"classifier: {'shipped model' if classifier is not None else 'none'}")
-    # Warm the gazetteer, language model and classifier outside the timings.
-    run(corpus(300), None, classifier)
-
-    sustained = run(corpus(args.posts), None, classifier)
-    rate = sustained["queued"] / sustained["elapsed"]
+    processes = PIPELINE_PROCESSES if args.processes is None else args.processes
+    classifier = base_classifier()
     print(
-        f"sustained: {sustained['queued']}/{sustained['posts']} posts into the queue "
+        f"classifier: {'shipped model' if classifier is not None else 'none'}; "
+        f"pipeline child processes: {processes}; cores: {os.cpu_count()}"
+    )
+    sustained = run(corpus(args.posts), None, processes)
+    n = sustained["queued"]
+    rate = n / sustained["elapsed"]
+    cpu_main = sustained["cpu_main"] / n * 1e6
+    cpu_children = sustained["cpu_children"] / n * 1e6
+    # What the cores sustain if the work spreads over them (CPU time, not the
+    # other jobs' load): the busiest side bounds it.
+    cores = min(os.cpu_count() or 1, 1 + processes)
+    bound = min(
+        1e6 * cores / (cpu_main + cpu_children),
+        1e6 / cpu_main,
+        1e6 * processes / cpu_children if processes else float("inf"),
+    )
+    print(
+        f"sustained: {n}/{sustained['posts']} posts into the queue "
         f"({sustained['cards']} cards) in {sustained['elapsed']:.1f} s = {rate:,.0f} posts/s "
         f"(target ≥ 2,000)"
     )
-    n = int(args.rate * args.seconds)
-    paced = run(corpus(n), args.rate, classifier)
+    print(
+        f"CPU per post: worker process {cpu_main:.0f} µs (sources' sink, grouping, "
+        f"classifier's online part, priority, storage), pipeline children "
+        f"{cpu_children:.0f} µs; from CPU time {cores} free cores sustain "
+        f"≈ {bound:,.0f} posts/s"
+    )
+    paced = run(corpus(int(args.rate * args.seconds)), args.rate, processes)
     lat = paced["latencies"]
     achieved = paced["posts"] / paced["offered"]
     print(

@@ -68,6 +68,8 @@ def test_demo_replay_fills_the_queue(transactional_db, members):
     finally:
         stop.set()
         thread.join(15)
+        # Source threads must not outlive the test (their DB access would be refused).
+        assert worker.join_sources(15), "source threads still running"
     source.refresh_from_db()
     assert source.status == "done", source.status_message
     assert source.posts_count > 500

@@ -101,6 +101,8 @@ def test_bad_sources_retry_while_good_ones_fill_the_queue(transactional_db, memb
     finally:
         stop.set()
         thread.join(15)
+        # Source threads must not outlive the test (their DB access would be refused).
+        assert worker.join_sources(15), "source threads still running"
     assert not thread.is_alive()
     good.refresh_from_db()
     assert good.posts_count == 3
@@ -228,3 +230,56 @@ def test_decisions_teach_the_activations_learner_and_persist(db, org, members):
     again = ActivationProcessor(activation, base)
     assert again.learner is not None and again.learner.n_examples == 2
     assert again.learn() == 0
+
+
+@pytest.mark.slow
+def test_batches_lost_with_the_pipeline_processes_are_done_again_once(db, org, members):
+    """Child processes hold batches in flight; if they die (or the worker
+    stops) before a batch is stored, its posts are still pending and the next
+    worker enriches them: none lost, none counted twice."""
+    from datetime import UTC, datetime, timedelta
+
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card, Post, Source
+    from beffroi.watch.pipeline import Preparer
+    from beffroi.watch.sources import RawPost
+    from beffroi.watch.worker import ActivationProcessor
+
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
+    )
+    source = Source.objects.create(activation=activation, kind="file", name="f", config={})
+    when = datetime(2024, 3, 1, 12, tzinfo=UTC)
+    texts = [
+        "L'eau monte rue de la Gare à Luçon",
+        "RT @a: L'eau monte rue de la Gare à Luçon",
+        "Route coupée entre Luçon et Chasnais",
+        "Pensées pour les sinistrés de Vendée",
+    ]
+    posts = [
+        RawPost("file", str(source.pk), f"p{i}", f"{texts[i % 4]}", when + timedelta(seconds=i))
+        for i in range(40)
+    ]
+    actions.receive_posts(source.pk, posts, {"v": 1})
+    first = Preparer(None, workers=2)
+    try:
+        proc = ActivationProcessor(activation, None, first)
+        assert proc.process(limit=8) == 8  # stores one batch, a second one is in flight
+        assert len(proc.in_flight) == 1
+    finally:
+        first.close()  # the children die with a batch in flight, no state saved
+    assert Post.objects.filter(activation=activation, processed=True).count() == 8
+    with Preparer(None, workers=2) as second:
+        again = ActivationProcessor(activation, None, second)
+        while again.process(limit=8):
+            pass
+    stored = Post.objects.filter(activation=activation)
+    assert not stored.filter(processed=False).exists()
+    assert not stored.filter(card__isnull=True).exists()
+    cards = Card.objects.filter(activation=activation)
+    assert sum(cards.values_list("posts_count", flat=True)) == 40
+    for card in cards:
+        assert card.posts.count() == card.posts_count
+    batches = JournalEntry.objects.filter(action="watch.queue")
+    assert sum(e.data["posts"] for e in batches) == 40

@@ -347,7 +347,11 @@ def receive_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, An
 
 @dataclass(frozen=True)
 class CardUpdate:
-    """One enriched post, flattened for storage (built by the worker)."""
+    """One enriched post, flattened for storage (built by the worker).
+
+    The post's own details (source, external id, URL, date) are what a new card
+    shows; the worker already read them, so it passes them and `store_cards`
+    does not read the posts again (when `source_id` is None, it does)."""
 
     post_id: int
     group_id: str
@@ -363,6 +367,30 @@ class CardUpdate:
     informative_p: float | None
     info_type: str
     source_type: str
+    source_id: int | None = None
+    external_id: str = ""
+    url: str = ""
+    posted_at: datetime | None = None
+
+
+# Columns store_cards fills per card; every other column of Card gets its
+# field's default (so a field added to the model needs no change here).
+_CARD_COLUMNS = (
+    "activation_id", "group_id", "source_id", "source_kind", "external_id", "text", "url",
+    "posted_at", "lang", "posts_count", "priority", "explanation", "urgency_cues", "communes",
+    "commune_code", "commune_name", "in_area", "informative_p", "info_type", "source_type",
+    "created_at", "updated_at",
+)  # fmt: skip
+
+
+def _card_defaults() -> dict[str, Any]:
+    """Database values of the defaults of the Card columns store_cards does not fill."""
+    out: dict[str, Any] = {}
+    for f in Card._meta.concrete_fields:
+        if f.primary_key or f.attname in _CARD_COLUMNS:
+            continue
+        out[f.attname] = f.get_db_prep_save(f.get_default(), connection)
+    return out
 
 
 @transaction.atomic
@@ -371,87 +399,112 @@ def store_cards(activation: Activation, updates: Sequence[CardUpdate]) -> int:
 
     A post that starts a group becomes a card; a repeat raises its card's
     count (and its priority, if the repeat scores higher: a copy with new
-    urgency cues should not sink).
+    urgency cues should not sink).  Appends one ``watch.queue`` journal entry
+    for the batch (docs/decisions/watch-ingest-journal.md).
     """
     if not updates:
         return 0
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    ops = connection.ops
     now = timezone.now()
-    # Only posts that start a card need their source details.
-    starters = [u.post_id for u in updates if u.is_new_group]
-    posts = {
-        row[0]: row
-        for row in Post.objects.filter(pk__in=starters).values_list(
-            "pk", "source_id", "external_id", "url", "created_at"
-        )
-    }
-    source_kinds = dict(Source.objects.filter(activation=activation).values_list("pk", "kind"))
+    db_now = ops.adapt_datetimefield_value(now)
     counts: dict[str, int] = {}
     best: dict[str, float] = {}
+    first: dict[str, CardUpdate] = {}
     for u in updates:
         counts[u.group_id] = counts.get(u.group_id, 0) + 1
         best[u.group_id] = max(best.get(u.group_id, 0.0), u.priority)
-    cards = {
-        c.group_id: c
-        for c in Card.objects.filter(activation=activation, group_id__in=list(counts)).only(
-            "pk", "group_id", "priority"
-        )
-    }
-    # Groups seen before: one UPDATE each (repeats of older posts are few per batch).
-    for group_id, card in cards.items():
-        Card.objects.filter(pk=card.pk).update(
-            posts_count=F("posts_count") + counts[group_id],
-            priority=max(card.priority, best[group_id]),
-            updated_at=now,
-        )
-    # New groups: a card created with its final count and priority.
-    new_cards: list[Card] = []
-    for u in updates:
-        if u.group_id in cards:
-            continue
-        post = posts.get(u.post_id) or Post.objects.values_list(
-            "pk", "source_id", "external_id", "url", "created_at"
-        ).get(pk=u.post_id)
-        _pk, post_source, external_id, url, created_at = post
-        first = u.communes[0] if u.communes else {}
-        card = Card(
-            activation=activation,
-            group_id=u.group_id,
-            source_id=post_source,
-            source_kind=source_kinds.get(post_source, ""),
-            external_id=external_id,
-            text=u.text,
-            url=url,
-            posted_at=created_at,
-            lang=u.lang,
-            posts_count=counts[u.group_id],
-            priority=best[u.group_id],
-            explanation=u.explanation,
-            urgency_cues=u.urgency_cues,
-            communes=u.communes,
-            commune_code=first.get("code", ""),
-            commune_name=first.get("name", ""),
-            in_area=u.in_area,
-            informative_p=u.informative_p,
-            info_type=u.info_type,
-            source_type=u.source_type,
-            created_at=now,
-            updated_at=now,
-        )
-        cards[u.group_id] = card
-        new_cards.append(card)
-    Card.objects.bulk_create(new_cards, batch_size=500)
-    if new_cards and new_cards[0].pk is None:  # backends without RETURNING
-        cards = {
-            c.group_id: c
-            for c in Card.objects.filter(activation=activation, group_id__in=list(counts))
-        }
-    # One prepared statement for the whole batch: linking posts one UPDATE per
-    # card through the ORM cost more than the enrichment itself.
-    table = connection.ops.quote_name(Post._meta.db_table)
+        first.setdefault(u.group_id, u)
+    card_ids: dict[str, int] = {}
+    priorities: dict[str, float] = {}
+    for pk, group_id, priority in Card.objects.filter(
+        activation=activation, group_id__in=list(counts)
+    ).values_list("pk", "group_id", "priority"):
+        card_ids[group_id], priorities[group_id] = pk, priority
+    table = ops.quote_name(Card._meta.db_table)
     with connection.cursor() as cursor:
+        if card_ids:
+            # Groups seen before: one prepared UPDATE for all of them.
+            cursor.executemany(
+                f"UPDATE {table} SET posts_count = posts_count + %s, priority = %s, "  # noqa: S608
+                "updated_at = %s WHERE id = %s",
+                [
+                    (counts[g], max(priorities[g], best[g]), db_now, pk)
+                    for g, pk in card_ids.items()
+                ],
+            )
+        starters = [u for g, u in first.items() if g not in card_ids]
+        missing = [u.post_id for u in starters if u.source_id is None]
+        details = {
+            row[0]: row[1:]
+            for row in Post.objects.filter(pk__in=missing).values_list(
+                "pk", "source_id", "external_id", "url", "created_at"
+            )
+        }
+        kinds = dict(Source.objects.filter(activation=activation).values_list("pk", "kind"))
+        defaults = _card_defaults()
+        fixed = tuple(defaults.values())
+        rows = []
+        for u in starters:
+            posted_at: datetime | None
+            if u.source_id is None:
+                source_id, external_id, url, posted_at = details[u.post_id]
+            else:
+                source_id, external_id, url, posted_at = (
+                    u.source_id,
+                    u.external_id,
+                    u.url,
+                    u.posted_at,
+                )
+            top = u.communes[0] if u.communes else {}
+            rows.append(
+                (
+                    activation.pk,
+                    u.group_id,
+                    source_id,
+                    kinds.get(source_id, ""),
+                    external_id,
+                    u.text,
+                    url,
+                    ops.adapt_datetimefield_value(posted_at),
+                    u.lang,
+                    counts[u.group_id],
+                    best[u.group_id],
+                    ops.adapt_json_value(list(u.explanation), DjangoJSONEncoder),
+                    ops.adapt_json_value(list(u.urgency_cues), DjangoJSONEncoder),
+                    ops.adapt_json_value(list(u.communes), DjangoJSONEncoder),
+                    top.get("code", ""),
+                    top.get("name", ""),
+                    u.in_area,
+                    u.informative_p,
+                    u.info_type,
+                    u.source_type,
+                    db_now,
+                    db_now,
+                    *fixed,
+                )
+            )
+        if rows:
+            # One prepared INSERT: model instances and bulk_create cost more than
+            # the database work for thousands of cards a second.
+            names = [*_CARD_COLUMNS, *defaults]
+            columns = ", ".join(ops.quote_name(c) for c in names)
+            marks = ", ".join(["%s"] * len(names))
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
+                rows,
+            )
+            card_ids.update(
+                Card.objects.filter(
+                    activation=activation, group_id__in=[u.group_id for u in starters]
+                ).values_list("group_id", "pk")
+            )
+        # One prepared statement links every post of the batch to its card.
+        posts_table = ops.quote_name(Post._meta.db_table)
         cursor.executemany(
-            f"UPDATE {table} SET card_id = %s, processed = %s WHERE id = %s",  # noqa: S608
-            [(cards[u.group_id].pk, True, u.post_id) for u in updates],
+            f"UPDATE {posts_table} SET card_id = %s, processed = %s WHERE id = %s",  # noqa: S608
+            [(card_ids[u.group_id], True, u.post_id) for u in updates],
         )
     journal.append(
         "watch.queue",
@@ -459,12 +512,12 @@ def store_cards(activation: Activation, updates: Sequence[CardUpdate]) -> int:
         subject=f"activation:{activation.pk}",
         data={
             "posts": len(updates),
-            "new_cards": len(new_cards),
+            "new_cards": len(rows),
             "first_post": min(u.post_id for u in updates),
             "last_post": max(u.post_id for u in updates),
         },
     )
-    return len(new_cards)
+    return len(rows)
 
 
 # -- triage --------------------------------------------------------------------------------

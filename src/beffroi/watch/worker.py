@@ -10,8 +10,12 @@
   stops itself; a failed source is started again when an organiser
   suspends and resumes it.
 - per activation, the enrichment pipeline over pending posts, in batches,
-  then ``actions.store_cards`` into the queue.  A batch that fails is logged
-  on the activation's sources and retried; other activations go on.
+  then ``actions.store_cards`` into the queue.  The stateless steps run in
+  child processes (``pipeline.Preparer``, ``BEFFROI_WATCH_PIPELINE_PROCESSES``,
+  2 by default) while this process groups, scores and stores the previous
+  batch; a batch is marked processed only when its cards are committed, so
+  work lost with a child is simply done again.  A batch that fails is logged
+  and retried; other activations go on.
 - per activation, the online learner fed with the volunteers' decisions
   (persisted in ``ActivationModel``), which classifies the next batches.
 """
@@ -21,8 +25,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,7 +49,12 @@ from beffroi.watch.models import (
 
 log = logging.getLogger("beffroi.watch.worker")
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 1000
+# Child processes for the pipeline's stateless steps (0: everything in this process).
+PIPELINE_PROCESSES = 2
+# A child that takes longer than this for one batch is considered stuck: the
+# children are restarted and the batch done again.
+PREPARE_TIMEOUT = 120.0
 TICK_SECONDS = 0.2
 SYNC_SOURCES_SECONDS = 2.0
 SAVE_STATE_SECONDS = 30.0
@@ -84,11 +95,16 @@ def base_classifier() -> Any:
 class ActivationProcessor:
     """The pipeline and learner of one activation, restored from its saved state."""
 
-    def __init__(self, activation: Activation, classifier: Any) -> None:
+    def __init__(self, activation: Activation, classifier: Any, preparer: Any = None) -> None:
         from beffroi.watch.pipeline import Pipeline, PipelineConfig
 
         self.activation = activation
         self.base = classifier
+        # A pipeline.Preparer shared by the worker's activations, or None.
+        self.preparer = preparer
+        # Batches handed to the preparer, oldest first: (result, post rows).
+        self.in_flight: deque[tuple[Any, list[tuple[Any, ...]]]] = deque()
+        self.submitted_until = 0  # highest post id handed to the preparer
         model = actions.model_state(activation)
         self.learner = None
         if classifier is not None:
@@ -150,35 +166,47 @@ class ActivationProcessor:
             )
         return taught
 
-    def process(self, limit: int = BATCH_SIZE) -> int:
-        """Enrich the oldest pending posts and put them in the queue."""
-        from beffroi.watch.pipeline import PostIn
-
-        rows = list(
-            Post.objects.filter(activation=self.activation, processed=False)
+    def _pending(self, limit: int) -> list[tuple[Any, ...]]:
+        return list(
+            Post.objects.filter(
+                activation=self.activation, processed=False, pk__gt=self.submitted_until
+            )
             .order_by("pk")
             .values_list(
                 "pk", "text", "created_at", "language", "latitude", "longitude", "repost_of",
-                "source__kind",
+                "source__kind", "source_id", "external_id", "url",
             )[:limit]
         )  # fmt: skip
-        if not rows:
-            return 0
-        batch = [
-            PostIn(
-                id=str(pk),
-                text=text,
-                created_at=created_at,
-                lang=language or None,
-                coordinates=(lat, lon) if lat is not None and lon is not None else None,
-                source_kind=kind,
-                repost_of=repost_of or None,
-            )
-            for pk, text, created_at, language, lat, lon, repost_of, kind in rows
-        ]
+
+    def process(self, limit: int = BATCH_SIZE) -> int:
+        """Enrich the oldest pending posts and put them in the queue.
+
+        With a preparer, up to one batch per child is in flight: this call
+        hands new batches out, then finishes and stores the oldest one.
+        Returns the number of posts stored (0: nothing was pending)."""
         assert self.pipeline is not None
-        enriched = self.pipeline.process(batch)
-        actions.store_cards(self.activation, [_update(e) for e in enriched])
+        if self.preparer is None:
+            rows = self._pending(limit)
+            if not rows:
+                return 0
+            enriched = self.pipeline.process(_batch(rows))
+        else:
+            while len(self.in_flight) < self.preparer.workers:
+                todo = self._pending(limit)
+                if not todo:
+                    break
+                result = self.preparer.submit(_batch(todo), self.pipeline.config)
+                self.in_flight.append((result, todo))
+                self.submitted_until = todo[-1][0]
+            if not self.in_flight:
+                return 0
+            result, rows = self.in_flight[0]
+            prepared = result.get(timeout=PREPARE_TIMEOUT)
+            self.in_flight.popleft()
+            enriched = self.pipeline.finish(prepared)
+        actions.store_cards(
+            self.activation, [_update(e, row) for e, row in zip(enriched, rows, strict=True)]
+        )
         self.dirty = True
         return len(rows)
 
@@ -191,7 +219,27 @@ class ActivationProcessor:
         self.dirty, self.saved_at = False, time.monotonic()
 
 
-def _update(e: Any) -> actions.CardUpdate:
+def _batch(rows: list[tuple[Any, ...]]) -> list[Any]:
+    from beffroi.watch.pipeline import PostIn
+
+    return [
+        PostIn(
+            id=str(pk),
+            text=text,
+            created_at=created_at,
+            lang=language or None,
+            coordinates=(lat, lon) if lat is not None and lon is not None else None,
+            source_kind=kind,
+            repost_of=repost_of or None,
+        )
+        for pk, text, created_at, language, lat, lon, repost_of, kind, *_rest in rows
+    ]
+
+
+def _update(e: Any, row: tuple[Any, ...]) -> actions.CardUpdate:
+    pk, _text, created_at, *_middle, source_id, external_id, url = row
+    if int(e.post.id) != pk:
+        raise RuntimeError(f"pipeline output out of order: post {e.post.id}, expected {pk}")
     pred = e.prediction
     communes = [
         {"code": m.code, "name": m.name, "dep": m.dep, "evidence": m.evidence} for m in e.communes
@@ -211,6 +259,10 @@ def _update(e: Any) -> actions.CardUpdate:
         informative_p=float(pred.informative_p) if pred is not None else None,
         info_type=pred.info_type if pred is not None else "",
         source_type=pred.source if pred is not None else "",
+        source_id=source_id,
+        external_id=external_id,
+        url=url,
+        posted_at=created_at,
     )
 
 
@@ -233,6 +285,8 @@ class Supervisor:
     source_options: dict[str, Any] = field(default_factory=dict)
     runner_options: dict[str, Any] = field(default_factory=dict)
     running: dict[int, _Running] = field(default_factory=dict)
+    # Threads told to stop (source changed or removed) that may still be ending.
+    retired: list[threading.Thread] = field(default_factory=list)
 
     def wanted(self) -> list[Source]:
         now = timezone.now()
@@ -246,7 +300,10 @@ class Supervisor:
         wanted = {s.pk: s for s in self.wanted()}
         for pk in list(self.running):
             if pk not in wanted or self.running[pk].fingerprint != _fingerprint(wanted[pk]):
-                self.running.pop(pk).stop.set()
+                old = self.running.pop(pk)
+                old.stop.set()
+                self.retired.append(old.thread)
+        self.retired = [t for t in self.retired if t.is_alive()]
         for pk, source in wanted.items():
             current = self.running.get(pk)
             if current is not None and current.thread.is_alive():
@@ -387,19 +444,62 @@ class _Either(threading.Event):
 
 
 class Worker:
-    def __init__(self, stop: threading.Event, **supervisor_options: Any) -> None:
+    """The watch room's loop; ``run()`` until ``stop`` is set, then ``join_sources``.
+
+    ``processes``: children for the pipeline's stateless steps (default: the
+    ``BEFFROI_WATCH_PIPELINE_PROCESSES`` setting, else ``PIPELINE_PROCESSES``;
+    0 runs the whole pipeline in this process)."""
+
+    def __init__(
+        self, stop: threading.Event, *, processes: int | None = None, **supervisor_options: Any
+    ) -> None:
         self.stop = stop
         self.supervisor = Supervisor(stop, **supervisor_options)
         self.classifier = base_classifier()
+        if processes is None:
+            processes = int(
+                getattr(settings, "BEFFROI_WATCH_PIPELINE_PROCESSES", PIPELINE_PROCESSES)
+            )
+        self.processes = processes
+        self.preparer: Any = None
         self.processors: dict[int, ActivationProcessor] = {}
         self.errors: dict[int, str] = {}
+
+    def _preparer(self) -> Any:
+        # Started on the first batch: a worker with nothing to enrich starts no process.
+        if self.preparer is None and self.processes > 0:
+            from beffroi.watch.pipeline import Preparer
+
+            self.preparer = Preparer(self.classifier, workers=self.processes)
+        return self.preparer
+
+    def _close_preparer(self) -> None:
+        if self.preparer is not None:
+            self.preparer.close()
+            self.preparer = None
+        for proc in self.processors.values():
+            proc.in_flight.clear()
+            proc.submitted_until = 0
 
     def processor(self, activation: Activation) -> ActivationProcessor:
         proc = self.processors.get(activation.pk)
         if proc is None:
-            proc = ActivationProcessor(activation, self.classifier)
+            proc = ActivationProcessor(activation, self.classifier, self._preparer())
             self.processors[activation.pk] = proc
         return proc
+
+    def join_sources(self, timeout: float = 15.0) -> bool:
+        """Wait for the source threads after ``run()`` returned; True if none is left.
+
+        ``run()`` itself waits a few seconds only (a source blocked in a network
+        call ends at its timeout); whoever owns the worker's lifetime (a test,
+        a command) can wait for the rest here."""
+        threads = [r.thread for r in self.supervisor.running.values()]
+        threads += self.supervisor.retired
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in threads)
 
     def step(self) -> int:
         """Learn, then process one batch per activation with pending posts."""
@@ -422,6 +522,10 @@ class Worker:
                 if self.errors.get(activation.pk) != message:
                     log.exception("activation %s: processing failed", activation.pk)
                 self.errors[activation.pk] = message
+                if isinstance(exc, multiprocessing.TimeoutError):
+                    # Stuck children: start afresh; their batches are still pending.
+                    self._close_preparer()
+                    self.processors.clear()
                 self.processors.pop(activation.pk, None)  # rebuilt from the saved state
         return done
 
@@ -445,6 +549,10 @@ class Worker:
                 close_old_connections()
         finally:
             self.supervisor.shutdown()
+            try:
+                self._close_preparer()
+            except Exception:
+                log.exception("could not stop the pipeline processes")
             for proc in self.processors.values():
                 try:
                     proc.save(force=True)

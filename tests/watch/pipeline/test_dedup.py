@@ -119,3 +119,44 @@ def test_sketch_matches_jaccard():
     true = len(grams(a) & grams(b)) / len(grams(a) | grams(b))
     est = float(np.mean(ha == hb))
     assert abs(est - true) < 0.1
+
+
+def test_keys_prepared_elsewhere_group_like_the_index_itself():
+    texts = [BASE, f"RT @x: {BASE}", "Info : " + BASE, "help", "help!", "Route coupée à Pornic"]
+    plain, split = DedupIndex(), DedupIndex()
+    for batch in ("a", "b"):
+        items = prep(texts, batch)
+        expected = [(i.group_id, i.group_size, i.duplicate) for i in plain(items)]
+        # A fresh index (as in a child process) prepares; the stateful one assigns.
+        twin = prep(texts, batch)
+        keys = DedupIndex().prepare(twin)
+        got = [(i.group_id, i.group_size, i.duplicate) for i in split.assign(twin, keys)]
+        assert got == expected
+    with pytest.raises(ValueError):
+        split.assign(prep(texts[:2], "c"), DedupIndex().prepare(prep(texts, "c")))
+
+
+def test_band_candidates_are_those_of_datasketch():
+    from datasketch import MinHashLSH
+
+    index = DedupIndex()
+    rng = np.random.default_rng(7)
+    words = ["eau", "monte", "rue", "digue", "Luçon", "coupée", "route", "pont", "école", "vite"]
+    texts = [" ".join(rng.choice(words, size=12)) for _ in range(200)]
+    sketches = [s for s in index.sketch_batch(texts) if s is not None]
+    lsh = MinHashLSH(threshold=index.threshold, num_perm=index.num_perm)
+
+    class Sketch:  # what MinHashLSH reads from a MinHash
+        def __init__(self, hv):
+            self.hashvalues = hv
+
+        def __len__(self):
+            return len(self.hashvalues)
+
+    for i, hv in enumerate(sketches[:150]):
+        index._index(f"g{i}", hv)
+        lsh.insert(f"g{i}", Sketch(hv), check_duplication=False)
+    for hv in sketches:
+        assert index._candidates(hv) == set(lsh.query(Sketch(hv)))
+    index._unindex("g0", sketches[0])
+    assert "g0" not in index._candidates(sketches[0])

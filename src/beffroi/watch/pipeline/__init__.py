@@ -5,6 +5,9 @@
     cards = pipe.process(posts)          # list[Enriched], input order
     state = pipe.dumps(); pipe = Pipeline.loads(state, classifier=model)
 
+    with Preparer(model, workers=2) as prep:   # stateless steps in child processes
+        cards = pipe.finish(prep.submit(posts, pipe.config).get())
+
 Each step is also usable alone over a list of Enriched (see the modules).
 """
 
@@ -12,7 +15,7 @@ from beffroi.watch.pipeline.dedup import DedupIndex
 from beffroi.watch.pipeline.language import LanguageDetector, detect_languages
 from beffroi.watch.pipeline.model import Classifier, Enriched, PostIn, Prediction, start
 from beffroi.watch.pipeline.normalise import Normaliser, normalise
-from beffroi.watch.pipeline.pipeline import Pipeline, PipelineConfig
+from beffroi.watch.pipeline.pipeline import Pipeline, PipelineConfig, Prepared, Preparer
 from beffroi.watch.pipeline.priority import PriorityScorer, score, urgency
 from beffroi.watch.pipeline.steps import ClassifierStep, Geocoder, classify, geocode
 
@@ -28,6 +31,8 @@ __all__ = [
     "PipelineConfig",
     "PostIn",
     "Prediction",
+    "Prepared",
+    "Preparer",
     "PriorityScorer",
     "classify",
     "detect_languages",

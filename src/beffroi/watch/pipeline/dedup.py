@@ -3,8 +3,10 @@
 A post joins an existing group when its folded text (RT prefix, URLs, mentions, case,
 accents and punctuation removed) is identical to one already seen ("exact"), or when the
 MinHash estimate of the Jaccard similarity of its character 5-gram sets with the group's
-first post reaches `threshold` ("near"). Candidates come from datasketch's MinHashLSH; the
-estimate is checked again so that an LSH collision alone never merges two posts.
+first post reaches `threshold` ("near"). Candidates come from LSH banding with the bands
+and rows datasketch's MinHashLSH chooses for the threshold (its tables, kept here as plain
+dicts keyed by the band's bytes: the same candidates at a fraction of the cost per post);
+the estimate is checked again so that an LSH collision alone never merges two posts.
 
 Only each group's first post is indexed: a group cannot drift away from what it started as,
 and the index grows with the number of groups, not of posts. Past `max_groups` the groups
@@ -12,6 +14,8 @@ seen least recently are forgotten (a later copy then starts a new group).
 
 MinHash values are computed for a whole batch at once with NumPy (multiply-shift hashing
 of the exact 40-bit 5-byte shingles), several times faster than hashing post by post.
+`group_keys` and `sketch_batch` need no index state, so `Pipeline`'s child processes
+compute them and `assign(items, prepared=...)` only looks them up.
 """
 
 from __future__ import annotations
@@ -42,16 +46,25 @@ def exact_key_text(text: str) -> str:
     return _SPACES.sub(" ", folded).strip()
 
 
-class _Sketch:
-    """The two things MinHashLSH reads from a MinHash."""
+def group_key(text: str) -> tuple[str, str]:
+    """(folded text, its exact-copy key): what grouping compares, without index state."""
+    folded = exact_key_text(text)
+    return folded, hashlib.blake2b(folded.encode("utf-8"), digest_size=12).hexdigest()
 
-    __slots__ = ("hashvalues",)
 
-    def __init__(self, hashvalues: np.ndarray) -> None:
-        self.hashvalues = hashvalues
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    # datasketch picks (bands, rows) minimising false positives and negatives around
+    # the threshold; asking it keeps our candidates the same as its MinHashLSH's.
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(lsh.b), int(lsh.r)
 
-    def __len__(self) -> int:
-        return len(self.hashvalues)
+
+@dataclass(frozen=True)
+class PreparedKeys:
+    """`group_key` and `sketch_batch` of a batch, computed away from the index."""
+
+    keys: list[str]
+    sketches: list[np.ndarray | None]
 
 
 @dataclass(slots=True)
@@ -82,7 +95,8 @@ class DedupIndex:
             0, 2**64 - 1, size=num_perm, dtype=np.uint64, endpoint=True
         ) | np.uint64(1)
         self._b = rng.integers(0, 2**64 - 1, size=num_perm, dtype=np.uint64, endpoint=True)
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self._nbands, self._rows = _bands(threshold, num_perm)
+        self._tables: list[dict[bytes, list[str]]] = [{} for _ in range(self._nbands)]
         self.groups: OrderedDict[str, Group] = OrderedDict()  # least recently seen first
         self._exact: dict[str, str] = {}
 
@@ -138,8 +152,8 @@ class DedupIndex:
             for key in old.exact_keys:
                 if self._exact.get(key) == old.id:
                     del self._exact[key]
-            if old.hashvalues is not None and old.id in self._lsh:
-                self._lsh.remove(old.id)
+            if old.hashvalues is not None:
+                self._unindex(old.id, old.hashvalues)
 
     def _new_group(self, gid: str, key: str, hv: np.ndarray | None) -> Group:
         # A post id seen again (a replayed batch) must not collide with its own group.
@@ -151,14 +165,59 @@ class DedupIndex:
         self.groups[gid] = group
         self._exact[key] = gid
         if hv is not None:
-            self._lsh.insert(gid, _Sketch(hv), check_duplication=False)
+            self._index(gid, hv)
         self._evict()
         return group
+
+    def _band_keys(self, hv: np.ndarray) -> list[bytes]:
+        raw = np.ascontiguousarray(hv, dtype=np.uint32).tobytes()
+        width = 4 * self._rows
+        return [raw[i * width : (i + 1) * width] for i in range(self._nbands)]
+
+    def _index(self, gid: str, hv: np.ndarray) -> None:
+        for table, key in zip(self._tables, self._band_keys(hv), strict=True):
+            table.setdefault(key, []).append(gid)
+
+    def _unindex(self, gid: str, hv: np.ndarray) -> None:
+        for table, key in zip(self._tables, self._band_keys(hv), strict=True):
+            bucket = table.get(key)
+            if bucket is None:
+                continue
+            try:
+                bucket.remove(gid)
+            except ValueError:
+                continue
+            if not bucket:
+                del table[key]
+
+    def _candidates(self, hv: np.ndarray) -> set[str]:
+        found: set[str] = set()
+        for table, key in zip(self._tables, self._band_keys(hv), strict=True):
+            bucket = table.get(key)
+            if bucket:
+                found.update(bucket)
+        return found
+
+    def prepare(self, items: list[Enriched]) -> PreparedKeys:
+        """Keys and sketches of a batch (no index state: a child process may do it).
+
+        Texts repeated inside the batch are sketched once."""
+        keys: list[str] = []
+        first: dict[str, int] = {}
+        todo: list[str] = []
+        for it in items:
+            folded, key = group_key(it.clean_text or it.text)
+            keys.append(key)
+            if key not in first:
+                first[key] = len(todo)
+                todo.append(folded)
+        computed = self.sketch_batch(todo)
+        return PreparedKeys(keys, [computed[first[k]] for k in keys])
 
     def _near(self, hv: np.ndarray) -> tuple[Group | None, float]:
         best: Group | None = None
         best_sim = 0.0
-        for cand in self._lsh.query(_Sketch(hv)):
+        for cand in self._candidates(hv):
             g = self.groups.get(cand)
             if g is None or g.hashvalues is None:
                 continue
@@ -170,18 +229,24 @@ class DedupIndex:
             return None, 0.0
         return best, best_sim
 
-    def assign(self, items: list[Enriched]) -> list[Enriched]:
-        texts = [exact_key_text(it.clean_text or it.text) for it in items]
-        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=12).hexdigest() for t in texts]
-        # Exact copies never need a sketch: compute only those of texts not seen before.
-        need: dict[str, int] = {}
-        for i, key in enumerate(keys):
-            gid = self._exact.get(key)
-            if (gid is None or gid not in self.groups) and key not in need:
-                need[key] = i
-        computed = self.sketch_batch([texts[i] for i in need.values()])
-        by_key = dict(zip(need, computed, strict=True))
-        sketches = [by_key.get(key) for key in keys]
+    def assign(self, items: list[Enriched], prepared: PreparedKeys | None = None) -> list[Enriched]:
+        """Put each item in its group, in order. `prepared`: `prepare(items)`, done elsewhere."""
+        if prepared is not None:
+            if len(prepared.keys) != len(items):
+                raise ValueError("clés préparées : pas autant que de messages")
+            keys, sketches = prepared.keys, prepared.sketches
+        else:
+            pairs = [group_key(it.clean_text or it.text) for it in items]
+            keys = [key for _folded, key in pairs]
+            # Exact copies never need a sketch: compute only those of texts not seen before.
+            need: dict[str, int] = {}
+            for i, key in enumerate(keys):
+                gid = self._exact.get(key)
+                if (gid is None or gid not in self.groups) and key not in need:
+                    need[key] = i
+            computed = self.sketch_batch([pairs[i][0] for i in need.values()])
+            by_key = dict(zip(need, computed, strict=True))
+            sketches = [by_key.get(key) for key in keys]
         for item, key, hv in zip(items, keys, sketches, strict=True):
             gid = self._exact.get(key)
             group = self.groups.get(gid) if gid is not None else None
@@ -253,5 +318,5 @@ class DedupIndex:
             for key in exact_keys:
                 index._exact[key] = gid
             if group.hashvalues is not None:
-                index._lsh.insert(gid, _Sketch(group.hashvalues), check_duplication=False)
+                index._index(gid, group.hashvalues)
         return index

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from multiprocessing.pool import AsyncResult
 from typing import Any
 
 import numpy as np
 
-from beffroi.watch.pipeline.dedup import DedupIndex, exact_key_text
+from beffroi.watch.pipeline.dedup import DedupIndex, PreparedKeys
 from beffroi.watch.pipeline.language import DEFAULT_LANGUAGES, LanguageDetector
 from beffroi.watch.pipeline.model import Classifier, Enriched, PostIn, start
 from beffroi.watch.pipeline.normalise import Normaliser
@@ -83,10 +85,25 @@ class Pipeline:
     def process(self, batch: list[PostIn]) -> list[Enriched]:
         items = start(batch)
         self._timed("normalise", self.normaliser, items)
-        return self._after_normalise(items, prepared=False)
+        return self._after_normalise(items, prepared=None)
+
+    def finish(self, prepared: Prepared) -> list[Enriched]:
+        """The stateful rest of `process` over a batch a `Preparer` prepared.
+
+        Batches must be finished in the order they arrived (grouping is sequential);
+        the result is the same as `process` on the same batch."""
+        self._features = prepared.features
+        try:
+            return self._after_normalise(prepared.items, prepared=prepared.keys)
+        finally:
+            self._features = None
 
     def process_stream(
-        self, batches: Iterable[list[PostIn]], *, workers: int = 2
+        self,
+        batches: Iterable[list[PostIn]],
+        *,
+        workers: int = 2,
+        start_method: str | None = None,
     ) -> Iterator[list[Enriched]]:
         """`process` over a stream of batches, with `workers` child processes, in order.
 
@@ -101,28 +118,29 @@ class Pipeline:
             for batch in batches:
                 yield self.process(batch)
             return
-        import multiprocessing
+        if start_method is None and "fork" in multiprocessing.get_all_start_methods():
+            # A plain stream (bench, command line) has no other threads: forking is safe
+            # and lets children use a classifier defined anywhere, even in a script.
+            start_method = "fork"
+        with Preparer(self.classifier, workers=workers, start_method=start_method) as preparer:
+            # Keep every child busy: one batch in flight per child, finished in order.
+            pending: deque[AsyncResult[Prepared]] = deque()
+            for batch in batches:
+                pending.append(preparer.submit(batch, self.config))
+                if len(pending) > workers:
+                    yield self.finish(pending.popleft().get())
+            while pending:
+                yield self.finish(pending.popleft().get())
 
-        split = split_classifier(self.classifier) if self.classifier is not None else None
-        featurize = split[0] if split else None
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        ctx = multiprocessing.get_context(method)
-        with ctx.Pool(
-            workers, initializer=_init_prepare, initargs=(self.config, featurize)
-        ) as pool:
-            for items, features in pool.imap(_prepare, batches):
-                self._features = features
-                try:
-                    yield self._after_normalise(items, prepared=True)
-                finally:
-                    self._features = None
-
-    def _after_normalise(self, items: list[Enriched], *, prepared: bool) -> list[Enriched]:
+    def _after_normalise(
+        self, items: list[Enriched], *, prepared: PreparedKeys | None
+    ) -> list[Enriched]:
         """Group, then enrich what is new, reuse what is a copy, then score.
 
-        `prepared`: language and geocoding were already done (by a worker process).
+        `prepared`: language, geocoding and the grouping keys were already computed (by a
+        child process).
         """
-        self._timed("group", self.dedup, items)
+        self._timed("group", lambda todo: self.dedup.assign(todo, prepared), items)
         # Exact copies (retweets) share their group's language, places and prediction:
         # only posts with new text go through the costly steps.
         fresh: list[Enriched] = []
@@ -137,7 +155,7 @@ class Pipeline:
             else:
                 fresh.append(item)
                 first_in_batch.setdefault(item.group_id, item)
-        if not prepared:
+        if prepared is None:
             self._timed("language", self.language, fresh)
             located = [c for c in copies if c.post.coordinates is not None]
             self._timed("geocode", self.geocoder, fresh + located)
@@ -163,7 +181,7 @@ class Pipeline:
         for item in copies:
             source = self._reuse.get(item.group_id) or first_in_batch[item.group_id]
             item.prediction = source.prediction
-            if not prepared:
+            if prepared is None:
                 item.lang, item.lang_p, item.lang_from = (
                     source.lang,
                     source.lang_p,
@@ -234,30 +252,112 @@ class Pipeline:
         return pipeline
 
 
-# -- worker side of process_stream -------------------------------------------------------
-_worker_steps: list[Step] = []
+# -- child processes -----------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """A batch after the stateless steps: what `Pipeline.finish` completes."""
+
+    items: list[Enriched]
+    keys: PreparedKeys
+    features: Any = None  # (matrix, row of each item) for the classifier, or None
+
+
+def default_start_method() -> str:
+    # The watch worker runs source threads with open database connections: forking
+    # it would copy locks held by other threads. A fork server is started clean once.
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+class Preparer:
+    """Child processes running the stateless steps of the pipeline, batch by batch.
+
+    Normalisation, language, geocoding, grouping keys and MinHash sketches and, when the
+    classifier exposes it (see `split_classifier`), the classifier's featurisation: most
+    of the cost of a post. `submit(batch, config)` returns an `AsyncResult` of
+    `Prepared`; `Pipeline.finish` does the rest in this process (grouping state, the
+    online classifier, priority). One `Preparer` serves any number of pipelines: the
+    children keep their steps per configuration.
+    """
+
+    def __init__(
+        self,
+        classifier: Classifier | None = None,
+        *,
+        workers: int = 2,
+        start_method: str | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        split = split_classifier(classifier) if classifier is not None else None
+        featurize = split[0] if split else None
+        ctx = multiprocessing.get_context(start_method or default_start_method())
+        self.workers = workers
+        self._pool = ctx.Pool(workers, initializer=_init_prepare, initargs=(featurize,))
+
+    def submit(self, batch: list[PostIn], config: PipelineConfig) -> AsyncResult[Prepared]:
+        return self._pool.apply_async(_prepare, (batch, config))
+
+    def close(self) -> None:
+        """Stop the children (work in flight is dropped: its posts stay pending)."""
+        self._pool.terminate()
+        self._pool.join()
+
+    def __enter__(self) -> Preparer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 _worker_featurize: list[Callable[[list[str]], Any]] = []
+_worker_steps: dict[tuple[Any, ...], tuple[Normaliser, LanguageDetector, Geocoder, DedupIndex]] = {}
 
 
-def _init_prepare(config: PipelineConfig, featurize: Callable[[list[str]], Any] | None) -> None:
-    _worker_steps[:] = [
-        Normaliser(keep_handles=config.keep_handles, handle_key=config.handle_key),
-        LanguageDetector(config.languages),
-        Geocoder(config.area, min_confidence=config.min_geo_confidence),
-    ]
+def _init_prepare(featurize: Callable[[list[str]], Any] | None) -> None:
     _worker_featurize[:] = [featurize] if featurize is not None else []
 
 
-def _prepare(batch: list[PostIn]) -> tuple[list[Enriched], Any]:
-    normaliser, language, geocoder = _worker_steps
+def _steps_for(
+    config: PipelineConfig,
+) -> tuple[Normaliser, LanguageDetector, Geocoder, DedupIndex]:
+    c = config
+    key = (
+        tuple(sorted(c.area)) if c.area else None,
+        c.keep_handles,
+        c.handle_key,
+        c.languages,
+        c.min_geo_confidence,
+        c.num_perm,
+        c.near_threshold,
+    )
+    steps = _worker_steps.get(key)
+    if steps is None:
+        if len(_worker_steps) >= 32:  # activations come and go; keep the cache bounded
+            _worker_steps.pop(next(iter(_worker_steps)))
+        steps = (
+            Normaliser(keep_handles=c.keep_handles, handle_key=c.handle_key),
+            LanguageDetector(c.languages),
+            Geocoder(c.area, min_confidence=c.min_geo_confidence),
+            # Only its sketching is used here: same seed, same permutations as the parent's.
+            DedupIndex(threshold=c.near_threshold, num_perm=c.num_perm),
+        )
+        _worker_steps[key] = steps
+    return steps
+
+
+def _prepare(batch: list[PostIn], config: PipelineConfig) -> Prepared:
+    normaliser, language, geocoder, sketcher = _steps_for(config)
     items = normaliser(start(batch))
+    keys = sketcher.prepare(items)
     # Copies inside the batch (same folded text) are enriched once; a post that carries
     # coordinates is geocoded on its own.
     first: dict[str, int] = {}
     unique: list[Enriched] = []
     source_of: list[int] = []
-    for item in items:
-        key = exact_key_text(item.clean_text or item.text)
+    for item, key in zip(items, keys.keys, strict=True):
         if key not in first:
             first[key] = len(unique)
             unique.append(item)
@@ -274,9 +374,9 @@ def _prepare(batch: list[PostIn]) -> tuple[list[Enriched], Any]:
                 located.append(item)
     geocoder(located)
     if not _worker_featurize or not items:
-        return items, None
+        return Prepared(items, keys)
     # The classifier reads the raw text: featurise each distinct raw text once.
     raw_rows: dict[str, int] = {}
     row_of = [raw_rows.setdefault(item.post.text, len(raw_rows)) for item in items]
     matrix = _worker_featurize[0](list(raw_rows))
-    return items, (matrix, row_of)
+    return Prepared(items, keys, (matrix, row_of))
