@@ -84,7 +84,7 @@ def filtered(entries: QuerySet[LogEntry], params: Mapping[str, Any]) -> QuerySet
         entries = entries.filter(status=status)
     if commune := str(params.get("commune", "")).strip():
         entries = entries.filter(Q(commune_code=commune) | Q(commune_name__iexact=commune))
-    return entries.select_related("card").order_by("-at", "-number")
+    return entries.order_by("-at", "-number")
 
 
 FILTER_PARAMS = ("q", "categorie", "statut", "commune")

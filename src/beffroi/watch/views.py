@@ -34,6 +34,7 @@ from beffroi.watch.models import (
     CardState,
     Decision,
     LogCategory,
+    LogChannel,
     LogEntry,
     LogStatus,
     PartnerLink,
@@ -449,10 +450,49 @@ visible_entries = exports.visible_entries
 _filtered = exports.filtered
 
 
+def _labelled(entries: QuerySet[LogEntry], status_url: str = "") -> list[LogEntry]:
+    """The rows of the main courante with their labels looked up once.
+
+    Every member's page re-renders these rows at each change: calling
+    get_FOO_display() and reversing a URL per row made that cost about
+    0.8 ms a row."""
+    from django.utils.html import format_html_join
+    from django.utils.safestring import mark_safe
+
+    channels = dict(LogChannel.choices)
+    categories = dict(LogCategory.choices)
+    verifications = dict(Decision.choices)
+    statuses = dict(LogStatus.choices)
+    options = {
+        current: format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (v, mark_safe(" selected") if v == current else "", label)
+                for v, label in statuses.items()
+            ),
+        )
+        for current in statuses
+    }
+    prefix = status_url.removesuffix("0/statut/") if status_url.endswith("/0/statut/") else ""
+    rows = list(entries)
+    for e in rows:
+        e.channel_label = channels.get(e.channel, e.channel)  # type: ignore[attr-defined]
+        e.category_label = categories.get(e.category, e.category)  # type: ignore[attr-defined]
+        e.verification_label = verifications.get(e.verification, "")  # type: ignore[attr-defined]
+        e.status_label = statuses.get(e.status, e.status)  # type: ignore[attr-defined]
+        e.status_options = options.get(e.status, "")  # type: ignore[attr-defined]
+        e.status_url = f"{prefix}{e.pk}/statut/" if prefix else ""  # type: ignore[attr-defined]
+    return rows
+
+
 def _courante_ctx(request: HttpRequest, activation: Activation, partner: bool) -> dict[str, Any]:
     entries = _filtered(visible_entries(activation, partner=partner), request.GET)
+    slug = request.organisation.slug  # type: ignore[attr-defined]
+    # Reversed once; each row puts its own id in place of the 0.
+    status_url = reverse("watch-courante-status", args=[slug, activation.pk, 0])
     return {
-        "entries": entries[:500],
+        "entries": _labelled(entries[:500], status_url),
         "count": entries.count(),
         "partner": partner,
         "categories": LogCategory.choices,
@@ -743,7 +783,7 @@ def partner_view(request: HttpRequest, token: str) -> HttpResponse:
         {
             "activation": activation,
             "link": link,
-            "entries": entries[:500],
+            "entries": _labelled(entries[:500]),
             "count": entries.count(),
             "partner": True,
             "token": token,
