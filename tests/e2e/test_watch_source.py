@@ -4,6 +4,8 @@ English page shows no French key name."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -67,6 +69,9 @@ def test_volunteer_corrects_the_source_with_one_key(browser, live_server, org, r
         expect(page.locator("#panel-source")).to_have_text("Média")
         expect(page.locator("#panel-source-how")).to_have_text("(estimé)")
         expect(page.locator("#panel-meta")).to_contain_text("Personnes touchées")
+        # The date in French, not the JSON's ISO form.
+        expect(page.locator("#panel-meta")).not_to_contain_text("+00:00")
+        expect(page.locator("#panel-meta")).to_contain_text(re.compile(r"\d{2}/\d{2}/\d{4}"))
         # "t": a direct witness, said with one key; the card stays in hand.
         page.keyboard.press("t")
         expect(page.locator("#live")).to_have_text("Type de source enregistré : Témoin direct.")

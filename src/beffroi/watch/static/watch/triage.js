@@ -106,7 +106,7 @@
     panel.hidden = false;
     error.textContent = "";
     document.getElementById("panel-text").textContent = card.text;
-    const meta = [card.commune, card.info_type_label, card.source_kind_label, card.lang, card.posted_at]
+    const meta = [card.commune, card.info_type_label, card.source_kind_label, card.lang, when(card.posted_at)]
       .filter(Boolean).join(" · ");
     document.getElementById("panel-meta").textContent = meta;
     showSource(card);
@@ -119,6 +119,13 @@
     }
     document.getElementById("notes").value = "";
     document.getElementById("evidence").value = "";
+  }
+
+  // In the page's language and the browser's time zone, not the ISO form of the JSON.
+  function when(iso) {
+    const d = new Date(iso);
+    if (!iso || isNaN(d.getTime())) return "";
+    return d.toLocaleString(document.documentElement.lang || "fr", { dateStyle: "short", timeStyle: "short" });
   }
 
   function showSource(card) {
