@@ -133,11 +133,35 @@ _STRICT = json.JSONDecoder(
 )
 
 
+_STRICT_SCAN = _STRICT.scan_once  # type: ignore[attr-defined]
+
+
 def loads_strict(data: bytes) -> Any:
     """JSON parsing that refuses what has no canonical form: floats, NaN, unsafe
     integers (CanonicalError); ValueError if the JSON itself is invalid."""
-    return _STRICT.decode(data.decode("utf-8"))
+    text = data.decode("utf-8")
+    # The scanner alone, when the text is one value with no surrounding space,
+    # gives what decode() gives without its two whitespace matches (the verifier
+    # parses every line of a board); anything else goes through decode(), which
+    # also makes the error messages.
+    try:
+        value, end = _STRICT_SCAN(text, 0)
+    except (StopIteration, json.JSONDecodeError):
+        return _STRICT.decode(text)
+    if end != len(text):
+        return _STRICT.decode(text)
+    return value
 
+
+# json's C encoder with _SORTED's options, made once: JSONEncoder.encode builds a
+# new one per call.  No circular-reference markers: parsed JSON has no cycles.
+_C_SORTED = (
+    json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+        None, None, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+    if getattr(json.encoder, "c_make_encoder", None) is not None
+    else None
+)
 
 # UTF-8 lead bytes of U+D000 and above.
 _HIGH_BYTES = re.compile(rb"[\xed-\xf4]")
@@ -159,5 +183,6 @@ def canonical_bytes_parsed(value: Any, raw: bytes) -> bytes:
     """
     if _needs_scan(raw):
         return canonical_bytes(value)
-    text = _SORTED.encode(value)
-    return text.encode("utf-8")
+    if _C_SORTED is not None:
+        return "".join(_C_SORTED(value, 0)).encode("utf-8")
+    return _SORTED.encode(value).encode("utf-8")

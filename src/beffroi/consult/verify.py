@@ -13,22 +13,41 @@ every check below holds (failures are French sentences naming the entry):
   not used at or after its revocation, Ed25519 signature valid, ``seq``
   strictly increasing per key; unkeyed: allowed by the access mode, unsigned;
 * the journal's ``closed`` event, if present, names the board's head;
-* the results recomputed with the same tally as the server equal
+* the results recomputed with the tally's own aggregation equal
   ``results.json``, with at most one counted ballot per key.
 
-Per-entry checks that need no other entry run in worker processes for big
-boards (signature verification dominates the cost).
+How the work is split (big boards): the board is cut into one contiguous part
+per worker process.  Each worker parses its part once and runs every check
+that needs no other part: the per-entry checks (signature verification
+dominates the cost) and the chain checks within the part.  It sends back
+only small things: messages, the part's first ``prev`` and first time and its
+last hash and time (the main process checks the seams), and the keyed entries
+as integer arrays (rank, key index, ``seq``) for the per-key checks that span
+parts.  The worker keeps the answers; once the main process has decided which
+entries count (same rules as :func:`beffroi.consult.tally.select`), each worker
+aggregates its counted entries with the tally's ``_aggregate`` and the main
+process merges the sums.  So no ballot is parsed twice, and the main process
+never holds the board.  Small boards run the same code in-process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import json
+import multiprocessing
 import os
 import re
-from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+import traceback
+from array import array
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date
+from multiprocessing.connection import Connection, wait
 from typing import Any, TypeGuard
+
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError, CryptoError
 
 from beffroi.consult.ballot import (
     DOMAIN,
@@ -38,13 +57,11 @@ from beffroi.consult.ballot import (
     check_shape,
     receipt,
     signed_bytes,
-    verify_signature,
 )
 from beffroi.consult.board import entry_hash
 from beffroi.consult.bundle import (
     JOURNAL_KINDS,
     BundleError,
-    credentials_for_tally,
     flags_from_journal,
     journal_hash,
     parse_json,
@@ -67,10 +84,11 @@ from beffroi.consult.spec import (
     spec_hash,
     validate_answers,
 )
-from beffroi.consult.tally import select, tally
+from beffroi.consult.tally import NO_SEGMENT, Credential, _aggregate, _merge, tally
 
 MAX_LISTED = 50
 PARALLEL_THRESHOLD = 4000
+# Lines between two progress reports of a part.
 CHUNK = 2000
 Progress = Callable[[int, int], None]
 
@@ -91,6 +109,10 @@ class Report:
         else:
             self._omitted += 1
 
+    def omit(self, count: int) -> None:
+        """Count failures a worker found but did not send (beyond what can be listed)."""
+        self._omitted += count
+
     def lines(self) -> list[str]:
         out = list(self.failures)
         if self._omitted:
@@ -98,15 +120,7 @@ class Report:
         return out
 
 
-# -- per-entry checks (run in workers) ---------------------------------------------
-
-_WORKER_SPEC: Spec | None = None
-
-
-def _init_worker(spec_dict: dict[str, Any]) -> None:
-    global _WORKER_SPEC
-    _WORKER_SPEC = spec_from_dict(spec_dict, strict=True, extra_top=frozenset({"opening"}))
-
+# -- per-entry checks ------------------------------------------------------------------
 
 ENTRY_KEYS = frozenset({"n", "received_at", "ballot", "signature", "receipt", "prev", "hash"})
 
@@ -126,13 +140,57 @@ class _Where:
         return str(self)
 
 
+def _answers_error(spec: Spec, answers: Any, rows: Any) -> str | None:
+    try:
+        validate_answers(spec, answers, rows)
+    except AnswersError as exc:
+        return str(exc)
+    return None
+
+
+class _MemoAnswers:
+    """validate_answers with a memory: a consultation of choice questions has few
+    distinct answer sets.  The key is the repr of the parsed answers, which tells
+    apart every JSON value (types included).  Given up when it rarely hits (free
+    text), so that it never costs more than it saves."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.memo: dict[str, str | None] = {}
+        self.calls = 0
+        self.hits = 0
+        self.on = True
+
+    def __call__(self, answers: Any, rows: Any) -> str | None:
+        if not self.on:
+            return _answers_error(self.spec, answers, rows)
+        self.calls += 1
+        key = repr((answers, rows))
+        if key in self.memo:
+            self.hits += 1
+            return self.memo[key]
+        error = _answers_error(self.spec, answers, rows)
+        if len(self.memo) < 100_000:
+            self.memo[key] = error
+        if self.calls == 2000 and self.hits < 1000:
+            self.on = False
+            self.memo.clear()
+        return error
+
+
 def _check_entry_alone(
-    spec: Spec, sh: str, i: int, entry: Any, raw: bytes | None = None
+    spec: Spec,
+    sh: str,
+    i: int,
+    entry: Any,
+    raw: bytes | None = None,
+    answers_error: Callable[[Any, Any], str | None] | None = None,
 ) -> list[str]:
     """Checks of one entry that need no other entry (``i``: its rank on the board).
 
     ``raw`` is the JSON line ``entry`` was parsed from by ``loads_strict``; it
-    allows the fast canonical encoding.
+    allows the fast canonical encoding.  ``answers_error`` replaces the
+    validation of the answers (a memoised one).
     """
     where = _Where(i)
     if not isinstance(entry, dict):
@@ -173,102 +231,479 @@ def _check_entry_alone(
         errors.append(f"{where} : bulletin d'une autre consultation ({ballot['consultation']!r})")
     if ballot["spec_hash"] != sh:
         errors.append(f"{where} : bulletin signé pour une autre version des questions")
-    if ballot["public_key"] is not None:
+    pk = ballot["public_key"]
+    if pk is not None:
         if sig is None:
             errors.append(f"{where} : bulletin avec clé mais sans signature")
         else:
+            # check_shape matched the key, and the signature was matched above:
+            # straight to libsodium (what ballot.verify_signature ends with).
             try:
-                verify_signature(ballot, sig, signed=signed)
-            except BallotError:
+                crypto_sign_open(bytes.fromhex(sig) + signed, bytes.fromhex(pk))
+            except (BadSignatureError, CryptoError, ValueError):
                 errors.append(f"{where} : signature invalide")
     elif sig is not None:
         errors.append(f"{where} : bulletin sans clé mais signé")
-    try:
-        validate_answers(spec, ballot["answers"], ballot["rows"])
-    except AnswersError as exc:
-        errors.append(f"{where} : réponses invalides ({exc})")
+    if answers_error is None:
+        error = _answers_error(spec, ballot["answers"], ballot["rows"])
+    else:
+        error = answers_error(ballot["answers"], ballot["rows"])
+    if error is not None:
+        errors.append(f"{where} : réponses invalides ({error})")
     return errors
 
 
-def _check_lines(spec: Spec, sh: str, lines: list[tuple[int, bytes]]) -> list[str]:
-    out: list[str] = []
-    for rank, line in lines:
+def _check_lines_error(rank: int, exc: CanonicalError) -> str:
+    return f"ballots.jsonl, entrée {rank} : {exc}"
+
+
+# Hours, minutes and seconds in range here; the date is checked by the calendar.
+_TIME_RE = re.compile(r"(\d{4}-\d\d-\d\d)T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{6}Z")
+_DAYS: dict[str, bool] = {}
+
+
+def _valid_time(text: Any) -> TypeGuard[str]:
+    """The one textual form of a received time, and a real calendar time."""
+    if not isinstance(text, str):
+        return False
+    m = _TIME_RE.fullmatch(text)
+    if m is None:
+        return False
+    day = m.group(1)
+    ok = _DAYS.get(day)
+    if ok is None:
         try:
-            entry = loads_strict(line)
-        except CanonicalError as exc:
-            out.append(f"ballots.jsonl, entrée {rank} : {exc}")
-            continue
+            date.fromisoformat(day)
+            ok = True
         except ValueError:
-            continue  # reported, with its line and column, by the main process's parser
-        out.extend(_check_entry_alone(spec, sh, rank, entry, line))
-    return out
+            ok = False
+        if len(_DAYS) < 10_000:
+            _DAYS[day] = ok
+    return ok
 
 
-def _check_chunk(args: tuple[str, list[tuple[int, bytes]]]) -> list[str]:
-    sh, lines = args
-    assert _WORKER_SPEC is not None
-    return _check_lines(_WORKER_SPEC, sh, lines)
+# Rank of each chain check within one entry: messages of the main process (seams,
+# per-key seq) and of the parts are merged in the order a single pass would give.
+_N, _PREV, _TIME, _ORDER, _PERIOD, _KIND, _SEGMENT, _OPEN, _UNKNOWN, _REVOKED, _SEQ, _KEYSEG = (
+    range(12)
+)
+_INT64 = 2**63
 
 
-def _ranked_lines(data: bytes) -> list[tuple[int, bytes]]:
-    """Non-blank lines with their rank (1-based), the numbering the chain uses."""
-    return list(enumerate((ln for ln in data.split(b"\n") if ln.strip()), start=1))
+# What a part needs of one credential: its index in the credential list, its
+# segment, and its revocation time as canonical text (compared as text) or None.
+_KeyRef = tuple[int, Any, "str | None"]
 
 
-class _EntryChecks:
-    """Runs the per-entry checks, in worker processes for big boards.
+@dataclass
+class _Checked:
+    """What a part sends back after its checks (small; no ballot in it)."""
 
-    Started before the main process parses the board for the chain checks, so
-    both proceed at once on a multi-core machine.
+    first_rank: int
+    lines: int
+    alone: list[str] = field(default_factory=list)
+    alone_omitted: int = 0
+    chain: list[tuple[int, int, str]] = field(default_factory=list)
+    chain_omitted: int = 0
+    syntax: tuple[int, str] | None = None  # (line number, message) of the first bad line
+    # Seams: the first entry's prev and the first valid time (checked by the main
+    # process against the previous part), and the state after the last entry.
+    first_prev: tuple[int, Any] | None = None
+    first_time: tuple[int, str] | None = None
+    last_prev: str | None = None
+    last_time: str | None = None
+    # Keyed entries of known keys, in board order.
+    k_rank: array[int] = field(default_factory=lambda: array("q"))
+    k_key: array[int] = field(default_factory=lambda: array("q"))
+    k_seq: array[int] = field(default_factory=lambda: array("q"))
+    k_has_seq: bytearray = field(default_factory=bytearray)
+    odd_seq: dict[int, Any] = field(default_factory=dict)  # rank -> seq beyond int64
+    # Entries whose hash is flagged in the journal or named by a rule: hash -> ranks.
+    hits: dict[str, list[int]] = field(default_factory=dict)
+
+
+class _Part:
+    """A contiguous part of the board, checked on its own (in a worker or in-process).
+
+    ``lines`` are (rank, line number, raw bytes) of the part's non-blank lines.
     """
 
     def __init__(
         self,
         spec: Spec,
+        keys: dict[str, _KeyRef],
+        interest: frozenset[str],
+        lines: list[tuple[int, int, bytes]],
+    ) -> None:
+        self.spec = spec
+        self.sh = spec_hash(spec)
+        self.keys = keys
+        self.interest = interest
+        self.lines = lines
+        # rank -> the slim ballot the tally reads, for entries that pass the chain checks.
+        self.answers_error = _MemoAnswers(spec)
+        self.ballots: dict[int, dict[str, Any]] = {}
+        self.hashes: dict[int, Any] = {}
+
+    def check(self, progress: Callable[[int], None] | None = None) -> _Checked:
+        spec, sh, keys = self.spec, self.sh, self.keys
+        first_rank = self.lines[0][0] if self.lines else 1
+        out = _Checked(first_rank=first_rank, lines=len(self.lines))
+        opens, closes = format_time(spec.opens), format_time(spec.closes)
+        segments = set(spec.segment_codes())
+        access = spec.access
+        interest = self.interest
+        prev: str | None = None  # unknown until the part's first chained entry
+        last_time: str | None = None
+        scan = loads_strict
+        answers_error = self.answers_error
+
+        def alone(msgs: list[str]) -> None:
+            room = MAX_LISTED - len(out.alone)
+            out.alone.extend(msgs[:room])
+            out.alone_omitted += max(0, len(msgs) - room)
+
+        def chain(rank: int, order: int, text: str) -> None:
+            if len(out.chain) < MAX_LISTED:
+                out.chain.append((rank, order, text))
+            else:
+                out.chain_omitted += 1
+
+        for done, (rank, lineno, raw) in enumerate(self.lines, start=1):
+            if progress is not None and done % CHUNK == 0:
+                progress(done)
+            try:
+                entry = scan(raw)
+                strict = True
+            except CanonicalError as exc:
+                alone([_check_lines_error(rank, exc)])
+                strict = False
+                try:
+                    entry = json.loads(raw)
+                except (ValueError, RecursionError) as exc2:
+                    self._syntax(out, lineno, exc2)
+                    continue
+            except (ValueError, RecursionError) as exc:
+                self._syntax(out, lineno, exc)
+                continue
+            if strict:
+                msgs = _check_entry_alone(spec, sh, rank, entry, raw, answers_error)
+                if msgs:
+                    alone(msgs)
+            # The chain checks: what _check_chain of a single pass would do.
+            if not isinstance(entry, dict):
+                continue
+            ballot = entry.get("ballot")
+            if not isinstance(ballot, dict):
+                continue
+            if entry.get("n") != rank:
+                chain(
+                    rank,
+                    _N,
+                    f"ballots.jsonl, entrée {rank} : numéro {entry.get('n')!r} au lieu de {rank} "
+                    "(entrée ajoutée, retirée ou déplacée)",
+                )
+            this_prev = entry.get("prev")
+            if prev is None:
+                out.first_prev = (rank, this_prev)
+            elif this_prev != prev:
+                chain(rank, _PREV, _broken(rank))
+            this_hash = entry.get("hash")
+            prev = this_hash if isinstance(this_hash, str) else ""
+            if isinstance(this_hash, str) and this_hash in interest:
+                out.hits.setdefault(this_hash, []).append(rank)
+            when = entry.get("received_at")
+            if not _valid_time(when):
+                chain(
+                    rank,
+                    _TIME,
+                    f"ballots.jsonl, entrée {rank} : date de réception invalide "
+                    "(forme AAAA-MM-JJTHH:MM:SS.ffffffZ)",
+                )
+                continue
+            if last_time is None:
+                out.first_time = (rank, when)
+            elif when < last_time:
+                chain(rank, _ORDER, _too_early(rank))
+            last_time = when
+            if not opens <= when < closes:
+                chain(
+                    rank,
+                    _PERIOD,
+                    f"ballots.jsonl, entrée {rank} : reçue hors de la période de la consultation",
+                )
+            pk = ballot.get("public_key")
+            if pk is not None and not isinstance(pk, str):
+                continue
+            self.hashes[rank] = this_hash
+            if pk is None:
+                if access == "credentialed":
+                    chain(
+                        rank,
+                        _KIND,
+                        f"ballots.jsonl, entrée {rank} : bulletin sans code dans une "
+                        "consultation sur codes",
+                    )
+                seg = ballot.get("segment")
+                if segments and (not isinstance(seg, str) or seg not in segments):
+                    chain(rank, _SEGMENT, f"ballots.jsonl, entrée {rank} : segment {seg!r} inconnu")
+                    continue
+                self.ballots[rank] = _slim(ballot, None)
+                continue
+            if access == "open":
+                chain(
+                    rank,
+                    _OPEN,
+                    f"ballots.jsonl, entrée {rank} : bulletin avec clé dans une consultation "
+                    "ouverte",
+                )
+            key = keys.get(pk)
+            if key is None:
+                chain(
+                    rank,
+                    _UNKNOWN,
+                    f"ballots.jsonl, entrée {rank} : clé publique inconnue de la liste des codes",
+                )
+                continue
+            index, _, revoked_at = key
+            if revoked_at is not None and when >= revoked_at:
+                chain(
+                    rank,
+                    _REVOKED,
+                    f"ballots.jsonl, entrée {rank} : bulletin accepté après la révocation de "
+                    "sa clé",
+                )
+            seq = ballot.get("seq")
+            out.k_rank.append(rank)
+            out.k_key.append(index)
+            if isinstance(seq, int) and -_INT64 < seq < _INT64:
+                out.k_seq.append(int(seq))
+                out.k_has_seq.append(1)
+            else:
+                out.k_seq.append(0)
+                out.k_has_seq.append(0)
+                if isinstance(seq, int):
+                    out.odd_seq[rank] = seq
+            if ballot.get("segment") is not None:
+                chain(
+                    rank,
+                    _KEYSEG,
+                    f"ballots.jsonl, entrée {rank} : bulletin avec clé portant un segment",
+                )
+            self.ballots[rank] = _slim(ballot, pk)
+        out.last_prev = prev
+        out.last_time = last_time
+        if progress is not None:
+            progress(len(self.lines))
+        return out
+
+    @staticmethod
+    def _syntax(out: _Checked, lineno: int, exc: ValueError | RecursionError) -> None:
+        if out.syntax is not None:
+            return
+        if isinstance(exc, json.JSONDecodeError):
+            text = f"ballots.jsonl, ligne {lineno}, colonne {exc.colno} : JSON invalide ({exc.msg})"
+        else:
+            text = f"ballots.jsonl, ligne {lineno} : illisible ({exc})"
+        out.syntax = (lineno, text)
+
+    def aggregate(
+        self, selections: list[set[int]]
+    ) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], dict[int, Any]]:
+        """For each selection (the ranks set aside in this part), the tally's sums
+        over the counted entries; and the hashes of the entries set aside."""
+        # Few distinct credentials: one object per (segment, revoked) pair.
+        shared: dict[tuple[Any, bool], Credential] = {}
+        credentials = {}
+        for pk, (_, segment, revoked_at) in self.keys.items():
+            kind = (segment, revoked_at is not None)
+            if not isinstance(segment, str | None):
+                credentials[pk] = Credential(*kind)
+                continue
+            cred = shared.get(kind)
+            if cred is None:
+                cred = shared[kind] = Credential(*kind)
+            credentials[pk] = cred
+        sums = []
+        for excluded in selections:
+            counted = [{"ballot": b} for rank, b in self.ballots.items() if rank not in excluded]
+            sums.append(_aggregate(self.spec, counted, credentials))
+        aside = set().union(*selections) if selections else set()
+        return sums, {rank: self.hashes.get(rank) for rank in sorted(aside)}
+
+
+def _slim(ballot: dict[str, Any], pk: str | None) -> dict[str, Any]:
+    # Only what tally._aggregate reads: the part keeps it until the tally.
+    return {
+        "public_key": pk,
+        "segment": ballot.get("segment"),
+        "answers": ballot.get("answers"),
+        "rows": ballot.get("rows"),
+    }
+
+
+def _broken(rank: int) -> str:
+    return (
+        f"ballots.jsonl, entrée {rank} : chaînage rompu (prev ne désigne pas l'entrée précédente)"
+    )
+
+
+def _too_early(rank: int) -> str:
+    return f"ballots.jsonl, entrée {rank} : reçue avant l'entrée précédente"
+
+
+def _ranked_lines(data: bytes) -> list[tuple[int, int, bytes]]:
+    """Non-blank lines as (rank, line number, bytes); the rank is the numbering the
+    chain uses, the line number the one error messages give."""
+    out = []
+    rank = 0
+    for lineno, line in enumerate(data.split(b"\n"), start=1):
+        if line.strip():
+            rank += 1
+            out.append((rank, lineno, line))
+    return out
+
+
+# -- worker processes ------------------------------------------------------------------
+
+
+def _serve(
+    conn: Connection,
+    spec_dict: dict[str, Any],
+    keys: dict[str, _KeyRef],
+    interest: frozenset[str],
+    lines: list[tuple[int, int, bytes]],
+) -> None:
+    """A worker: check one part, then aggregate it on demand, until told to stop."""
+    # Everything here is acyclic: the cyclic collector would only walk the part's
+    # ballots again and again.
+    gc.disable()
+    try:
+        spec = spec_from_dict(spec_dict, strict=True, extra_top=frozenset({"opening"}))
+        part = _Part(spec, keys, interest, lines)
+        del lines
+        conn.send(("checked", part.check(lambda done: conn.send(("progress", done)))))
+        msg = conn.recv()
+        while msg[0] == "aggregate":
+            conn.send(("aggregated", part.aggregate(msg[1])))
+            msg = conn.recv()
+    except EOFError:
+        pass
+    except BaseException:  # reported to the main process, which raises
+        conn.send(("error", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+class _Parts:
+    """The board's parts: in worker processes for big boards, else one in-process part."""
+
+    def __init__(
+        self,
+        spec: Spec,
         spec_dict: dict[str, Any],
+        keys: dict[str, _KeyRef],
+        interest: frozenset[str],
         data: bytes,
         workers: int | None,
         progress: Progress | None,
     ) -> None:
-        self.spec = spec
-        self.sh = spec_hash(spec)
-        self.lines = _ranked_lines(data)
+        lines = _ranked_lines(data)
+        self.total = len(lines)
         self.progress = progress
-        total = len(self.lines)
         n = workers if workers is not None else min(2, os.cpu_count() or 1)
-        self.pool: ProcessPoolExecutor | None = None
-        self.futures: list[Future[list[str]]] = []
-        if total >= PARALLEL_THRESHOLD and n > 1:
-            self.pool = ProcessPoolExecutor(
-                max_workers=n, initializer=_init_worker, initargs=(spec_dict,)
-            )
-            for s in range(0, total, CHUNK):
-                self.futures.append(
-                    self.pool.submit(_check_chunk, (self.sh, self.lines[s : s + CHUNK]))
-                )
-
-    def results(self, report: Report) -> None:
-        total = len(self.lines)
-        if self.pool is None:
-            for s in range(0, total, CHUNK):
-                for msg in _check_lines(self.spec, self.sh, self.lines[s : s + CHUNK]):
-                    report.fail(msg)
-                if self.progress:
-                    self.progress(min(total, s + CHUNK), total)
+        self.local: _Part | None = None
+        self.conns: list[Connection] = []
+        self.procs: list[Any] = []
+        self._first: list[int] = []
+        self._sizes: list[int] = []
+        if self.total < PARALLEL_THRESHOLD or n <= 1:
+            self.local = _Part(spec, keys, interest, lines)
             return
-        try:
-            for k, fut in enumerate(self.futures):
-                for msg in fut.result():
-                    report.fail(msg)
+        ctx = multiprocessing.get_context()
+        size = -(-self.total // n)
+        for s in range(0, self.total, size):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(
+                target=_serve,
+                args=(child, spec_dict, keys, interest, lines[s : s + size]),
+                daemon=True,
+            )
+            proc.start()
+            child.close()
+            self.conns.append(parent)
+            self.procs.append(proc)
+
+    def check(self) -> list[_Checked]:
+        if self.local is not None:
+            total = self.total
+
+            def local_progress(done: int) -> None:
                 if self.progress:
-                    self.progress(min(total, (k + 1) * CHUNK), total)
-        finally:
-            self.close()
+                    self.progress(done, total)
+
+            return [self.local.check(local_progress if self.progress else None)]
+        done = [0] * len(self.conns)
+        results: list[_Checked | None] = [None] * len(self.conns)
+        waiting = set(range(len(self.conns)))
+        while waiting:
+            for conn in wait([self.conns[i] for i in waiting]):
+                i = self.conns.index(conn)  # type: ignore[arg-type]
+                kind, value = self._recv(i)
+                if kind == "progress":
+                    done[i] = value
+                    if self.progress:
+                        self.progress(sum(done), self.total)
+                else:
+                    results[i] = value
+                    waiting.discard(i)
+        if self.progress:
+            self.progress(self.total, self.total)
+        return [r for r in results if r is not None]
+
+    def aggregate(
+        self, selections: list[set[int]]
+    ) -> tuple[list[list[tuple[dict[str, Any], dict[str, Any]]]], dict[int, Any]]:
+        """Per part, the sums of each selection; and the hashes of the entries set aside."""
+        if self.local is not None:
+            sums, aside = self.local.aggregate(selections)
+            return [sums], aside
+        for i, conn in enumerate(self.conns):
+            first = self._first[i]
+            last = first + self._sizes[i]
+            conn.send(("aggregate", [{r for r in sel if first <= r < last} for sel in selections]))
+        all_sums = []
+        hashes: dict[int, Any] = {}
+        for i in range(len(self.conns)):
+            _, (sums, part_hashes) = self._recv(i)
+            all_sums.append(sums)
+            hashes.update(part_hashes)
+        return all_sums, hashes
+
+    def bounds(self, checked: list[_Checked]) -> None:
+        self._first = [c.first_rank for c in checked]
+        self._sizes = [c.lines for c in checked]
+
+    def _recv(self, i: int) -> tuple[str, Any]:
+        try:
+            kind, value = self.conns[i].recv()
+        except EOFError as exc:
+            raise RuntimeError("un processus de vérification s'est arrêté") from exc
+        if kind == "error":
+            raise RuntimeError(f"erreur dans un processus de vérification :\n{value}")
+        return kind, value
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            self.pool = None
+        for conn in self.conns:
+            with contextlib.suppress(OSError, ValueError):
+                conn.send(("stop", None))
+            conn.close()
+        for proc in self.procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+        self.conns, self.procs = [], []
 
 
 # -- whole-bundle checks ---------------------------------------------------------------
@@ -300,7 +735,7 @@ def _check_credentials(
             report.fail(f"{where} : clé publique en double")
             continue
         seg = r.get("segment")
-        if known_segments and seg not in known_segments:
+        if known_segments and (not isinstance(seg, str) or seg not in known_segments):
             report.fail(f"{where} : segment {seg!r} inconnu de la consultation")
         revoked = r.get("revoked")
         revoked_at = None
@@ -341,81 +776,6 @@ def _check_credentials(
     return keys
 
 
-_TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
-
-
-def _valid_time(text: Any) -> TypeGuard[str]:
-    """The one textual form of a received time, and a real calendar time."""
-    if not isinstance(text, str) or not _TIME_RE.fullmatch(text):
-        return False
-    try:
-        datetime.fromisoformat(text[:-1])
-    except ValueError:
-        return False
-    return True
-
-
-def _check_chain(spec: Spec, entries: list[Any], keys: dict[str, Any], report: Report) -> None:
-    prev = spec_hash(spec)
-    last_time = ""
-    last_seq: dict[str, int] = {}
-    # Canonical times sort as text: no datetime arithmetic in this loop.
-    opens, closes = format_time(spec.opens), format_time(spec.closes)
-    segments = set(spec.segment_codes())
-    revoked = {
-        pk: format_time(k["revoked_at"]) for pk, k in keys.items() if k["revoked_at"] is not None
-    }
-    for i, entry in enumerate(entries, start=1):
-        where = f"ballots.jsonl, entrée {i}"
-        if not isinstance(entry, dict) or not isinstance(entry.get("ballot"), dict):
-            continue  # already reported by the per-entry checks
-        if entry.get("n") != i:
-            report.fail(
-                f"{where} : numéro {entry.get('n')!r} au lieu de {i} (entrée ajoutée, "
-                "retirée ou déplacée)"
-            )
-        if entry.get("prev") != prev:
-            report.fail(f"{where} : chaînage rompu (prev ne désigne pas l'entrée précédente)")
-        this_hash = entry.get("hash")
-        prev = this_hash if isinstance(this_hash, str) else ""
-        when = entry.get("received_at")
-        if not _valid_time(when):
-            report.fail(f"{where} : date de réception invalide (forme AAAA-MM-JJTHH:MM:SS.ffffffZ)")
-            continue
-        if when < last_time:
-            report.fail(f"{where} : reçue avant l'entrée précédente")
-        last_time = when
-        if not opens <= when < closes:
-            report.fail(f"{where} : reçue hors de la période de la consultation")
-        ballot = entry["ballot"]
-        pk = ballot.get("public_key")
-        if pk is not None and not isinstance(pk, str):
-            continue  # malformed key: reported by the per-entry checks
-        if pk is None:
-            if spec.access == "credentialed":
-                report.fail(f"{where} : bulletin sans code dans une consultation sur codes")
-            seg = ballot.get("segment")
-            if segments and (not isinstance(seg, str) or seg not in segments):
-                report.fail(f"{where} : segment {seg!r} inconnu")
-            continue
-        if spec.access == "open":
-            report.fail(f"{where} : bulletin avec clé dans une consultation ouverte")
-        key = keys.get(pk)
-        if key is None:
-            report.fail(f"{where} : clé publique inconnue de la liste des codes")
-            continue
-        if pk in revoked and when >= revoked[pk]:
-            report.fail(f"{where} : bulletin accepté après la révocation de sa clé")
-        seq = ballot.get("seq")
-        if isinstance(seq, int) and pk in last_seq and seq <= last_seq[pk]:
-            report.fail(f"{where} : seq {seq} non croissant pour cette clé (rejeu ?)")
-        if isinstance(seq, int):
-            last_seq[pk] = max(seq, last_seq.get(pk, 0))
-        if ballot.get("segment") is not None:
-            report.fail(f"{where} : bulletin avec clé portant un segment")
-    report.stats["board_head"] = prev
-
-
 def _data(ev: dict[str, Any]) -> dict[str, Any]:
     data = ev.get("data")
     return data if isinstance(data, dict) else {}
@@ -444,10 +804,25 @@ def _short(v: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+# -- the bundle ------------------------------------------------------------------------
+
+
 def verify_bundle(
     data: bytes, *, progress: Progress | None = None, workers: int | None = None
 ) -> Report:
     """Check a bundle's bytes; never raises on bad input (failures go in the report)."""
+    # Parsed JSON holds no reference cycles; the cyclic collector would walk the
+    # board's objects many times over for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _verify(data, progress, workers)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _verify(data: bytes, progress: Progress | None, workers: int | None) -> Report:
     report = Report()
     try:
         raw = read_bundle(data)
@@ -469,31 +844,6 @@ def verify_bundle(
     sh = spec_hash(spec)
     report.stats["spec_hash"] = sh
 
-    checks = _EntryChecks(spec, consultation, raw.members["ballots.jsonl"], workers, progress)
-    try:
-        return _verify_rest(spec, consultation, raw, records, journal, published, checks, report)
-    finally:
-        checks.close()
-
-
-def _verify_rest(
-    spec: Spec,
-    consultation: dict[str, Any],
-    raw: Any,
-    records: list[Any],
-    journal: list[Any],
-    published: Any,
-    checks: _EntryChecks,
-    report: Report,
-) -> Report:
-    sh = spec_hash(spec)
-    try:
-        entries = parse_jsonl("ballots.jsonl", raw.members["ballots.jsonl"])
-    except BundleError as exc:
-        report.fail(str(exc))
-        entries = None
-    report.stats["entries"] = len(entries) if entries is not None else None
-
     opening = consultation.get("opening")
     if not isinstance(opening, dict) or set(opening) != {"spec_hash", "at"}:
         report.fail("consultation.json : « opening » doit contenir spec_hash et at, sans plus")
@@ -506,43 +856,269 @@ def _verify_rest(
     journal = [ev for ev in journal if isinstance(ev, dict)]
     _check_journal(spec, journal, opening.get("at"), len(records), report)
     keys = _check_credentials(spec, records, journal, report)
-    if entries is not None:
-        _check_chain(spec, entries, keys, report)
-        head = report.stats.get("board_head")
-        for ev in journal:
-            if ev.get("kind") == "closed":
-                closed = _data(ev)
-                if closed.get("head") != head or closed.get("entries") != len(entries):
-                    report.fail(
-                        "journal.jsonl : l'événement « closed » désigne une autre tête de "
-                        "chaîne ou un autre nombre d'entrées que le tableau"
-                    )
-    checks.results(report)
-    if entries is None:
-        return report
-    hashes = {
-        e.get("hash") for e in entries if isinstance(e, dict) and isinstance(e.get("hash"), str)
+    key_list = list(keys)
+    refs: dict[str, _KeyRef] = {
+        pk: (i, k["segment"], None if k["revoked_at"] is None else format_time(k["revoked_at"]))
+        for i, (pk, k) in enumerate(keys.items())
     }
     flags = flags_from_journal(journal)
-    for h in flags:
-        if h not in hashes:
-            report.fail(f"journal.jsonl : signalement sur une entrée absente ({h[:12]}…)")
-    if not report.ok:
-        report.fail("recomptage non effectué : le tableau comporte des anomalies")
-        return report
+    decisions = _decisions(spec)
+    interest = frozenset(flags) | frozenset(decisions)
 
-    creds = credentials_for_tally(r for r in records if isinstance(r, dict))
-    selection = select(spec, creds, entries, flags)
-    counted = selection[0]
-    per_key: dict[str, int] = {}
-    for e in counted:
-        pk = e["ballot"]["public_key"]
-        if pk is not None:
-            per_key[pk] = per_key.get(pk, 0) + 1
-    multi = [pk for pk, c in per_key.items() if c > 1]
+    board = raw.members["ballots.jsonl"]
+    utf8_error = _utf8_error(board)
+    parts = _Parts(spec, consultation, refs, interest, board, workers, progress)
+    try:
+        checked = parts.check()
+        parts.bounds(checked)
+        syntax = utf8_error or min(
+            (c.syntax for c in checked if c.syntax is not None), default=None
+        )
+        n_entries = sum(c.lines for c in checked)
+        report.stats["entries"] = None if syntax else n_entries
+        if syntax:
+            report.fail(syntax[1])
+        else:
+            _stitch_chain(sh, checked, report)
+            head = report.stats.get("board_head")
+            for ev in journal:
+                if ev.get("kind") == "closed":
+                    closed = _data(ev)
+                    if closed.get("head") != head or closed.get("entries") != n_entries:
+                        report.fail(
+                            "journal.jsonl : l'événement « closed » désigne une autre tête de "
+                            "chaîne ou un autre nombre d'entrées que le tableau"
+                        )
+        for c in checked:
+            for msg in c.alone:
+                report.fail(msg)
+            report.omit(c.alone_omitted)
+        if syntax:
+            return report
+        found: dict[str, list[int]] = {}
+        for c in checked:
+            for h, ranks in c.hits.items():
+                found.setdefault(h, []).extend(ranks)
+        for h in flags:
+            if h not in found:
+                report.fail(f"journal.jsonl : signalement sur une entrée absente ({h[:12]}…)")
+        if not report.ok:
+            report.fail("recomptage non effectué : le tableau comporte des anomalies")
+            return report
+        _recount(spec, keys, key_list, checked, found, flags, decisions, parts, published, report)
+    finally:
+        parts.close()
+    return report
+
+
+def _utf8_error(data: bytes) -> tuple[int, str] | None:
+    if data.isascii():
+        return None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (0, f"ballots.jsonl : pas en UTF-8 (octet {exc.start})")
+    return None
+
+
+def _decisions(spec: Spec) -> dict[str, str]:
+    """exclude_entries decisions (entry hash -> reason) of any rule, on or off."""
+    out: dict[str, str] = {}
+    for r in spec.rules:
+        if r.code == "exclude_entries":
+            entries = r.params.get("entries", {})
+            if isinstance(entries, dict):
+                out.update(entries)
+    return out
+
+
+def _stitch_chain(sh: str, checked: list[_Checked], report: Report) -> None:
+    """The chain checks that span parts (seams, seq per key), merged in board order
+    with the parts' own chain messages."""
+    messages: list[tuple[int, int, str]] = []
+    omitted = 0
+    prev = sh
+    last_time = ""
+    last_seq: dict[int, Any] = {}
+    for c in checked:
+        messages.extend(c.chain)
+        omitted += c.chain_omitted
+        if c.first_prev is not None:
+            rank, value = c.first_prev
+            if value != prev:
+                messages.append((rank, _PREV, _broken(rank)))
+        if c.first_time is not None:
+            rank, when = c.first_time
+            if when < last_time:
+                messages.append((rank, _ORDER, _too_early(rank)))
+        if c.last_prev is not None:
+            prev = c.last_prev
+        if c.last_time is not None:
+            last_time = c.last_time
+        for j, rank in enumerate(c.k_rank):
+            if c.k_has_seq[j]:
+                seq: Any = c.k_seq[j]
+            elif rank in c.odd_seq:
+                seq = c.odd_seq[rank]
+            else:
+                continue
+            key = c.k_key[j]
+            if key in last_seq and seq <= last_seq[key]:
+                messages.append(
+                    (
+                        rank,
+                        _SEQ,
+                        f"ballots.jsonl, entrée {rank} : seq {seq} non croissant pour cette "
+                        "clé (rejeu ?)",
+                    )
+                )
+            last_seq[key] = max(seq, last_seq.get(key, 0))
+    messages.sort(key=lambda m: (m[0], m[1]))
+    for _, _, text in messages:
+        report.fail(text)
+    report.omit(omitted)
+    report.stats["board_head"] = prev
+
+
+def _select(
+    spec: Spec,
+    keys: dict[str, Any],
+    key_list: list[str],
+    checked: list[_Checked],
+    found: dict[str, list[int]],
+    flags: dict[str, list[str]],
+    disabled: Iterable[str],
+) -> dict[int, tuple[str, str]]:
+    """rank -> (rule, reason) of the entries set aside: tally.select on the
+    verifier's compact view of a valid board (there, n equals the rank)."""
+    off = set(disabled)
+    rules = {r.code: r.params for r in spec.rules if r.code not in off}
+    excluded: dict[int, tuple[str, str]] = {}
+    last_of_key: dict[int, int] = {}
+    revoked = [keys[pk]["revoked_at"] is not None for pk in key_list]
+    for c in checked:
+        for rank, key in zip(c.k_rank, c.k_key, strict=True):
+            if revoked[key] and "revoked_key" not in off and rank not in excluded:
+                excluded[rank] = ("revoked_key", "code révoqué")
+            last_of_key[key] = rank
+    if "one_ballot_per_key" in rules:
+        for c in checked:
+            for rank, key in zip(c.k_rank, c.k_key, strict=True):
+                last = last_of_key[key]
+                if last != rank and rank not in excluded:
+                    excluded[rank] = ("one_ballot_per_key", f"remplacé par l'entrée n° {last}")
+    # Flags and decisions name entries by hash; rank order keeps "first rule wins".
+    if "integrity_flag" in rules:
+        wanted = set(rules["integrity_flag"].get("flags", []))
+        for h, ranks in found.items():
+            hit = sorted(wanted.intersection(flags.get(h, ())))
+            for rank in ranks:
+                if hit and rank not in excluded:
+                    excluded[rank] = ("integrity_flag", "signalement : " + ", ".join(hit))
+    if "exclude_entries" in rules:
+        chosen: dict[str, str] = rules["exclude_entries"].get("entries", {})
+        for h, ranks in found.items():
+            reason = chosen.get(h)
+            for rank in ranks:
+                if reason is not None and rank not in excluded:
+                    excluded[rank] = ("exclude_entries", reason)
+    return excluded
+
+
+def _merged(spec: Spec, sums: list[tuple[dict[str, Any], dict[str, Any]]]) -> tuple[Any, Any]:
+    overall, per_segment = sums[0]
+    for other_overall, other_segments in sums[1:]:
+        _merge(overall, other_overall)
+        for seg, classes in other_segments.items():
+            if seg in per_segment:
+                _merge(per_segment[seg], classes)
+            else:
+                per_segment[seg] = classes
+    return overall, per_segment
+
+
+def _once(
+    spec: Spec,
+    overall: dict[str, Any],
+    per_segment: dict[str, Any],
+    exclusions: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """What tally._tally_once returns, from merged sums (same shape, same order)."""
+    electorate = {s.code: s.electorate for s in spec.segments}
+    segments_out: dict[str, Any] = {}
+    for seg, classes in per_segment.items():
+        if seg == NO_SEGMENT and classes["all"]["ballots"] == 0:
+            continue
+        segments_out[seg] = {
+            "electorate": electorate.get(seg),
+            "counted": classes["all"]["ballots"],
+            "verified": classes["verified"]["ballots"],
+            "unverified": classes["unverified"]["ballots"],
+            "results": classes,
+        }
+    by_rule: dict[str, int] = {}
+    for ex in exclusions:
+        by_rule[ex["rule"]] = by_rule.get(ex["rule"], 0) + 1
+    return {
+        "counted": {c: overall[c]["ballots"] for c in ("all", "verified", "unverified")},
+        "electorate": sum(s.electorate for s in spec.segments) if spec.segments else None,
+        "results": overall,
+        "segments": segments_out,
+        "exclusions": exclusions,
+        "exclusions_by_rule": by_rule,
+    }
+
+
+def _recount(
+    spec: Spec,
+    keys: dict[str, Any],
+    key_list: list[str],
+    checked: list[_Checked],
+    found: dict[str, list[int]],
+    flags: dict[str, list[str]],
+    decisions: dict[str, str],
+    parts: _Parts,
+    published: Any,
+    report: Report,
+) -> None:
+    post_hoc = sorted({r.code for r in spec.rules if r.added_after_opening})
+    selections = [_select(spec, keys, key_list, checked, found, flags, ())]
+    if post_hoc:
+        selections.append(_select(spec, keys, key_list, checked, found, flags, post_hoc))
+    all_sums, hashes = parts.aggregate([set(sel) for sel in selections])
+    # The result's frame (rules, notes, counts of revocations) from the tally itself,
+    # on an empty board; the sums and exclusions from the parts.  Of the credentials
+    # the frame only counts the revoked ones.
+    credentials = {
+        pk: Credential(k["segment"], True) for pk, k in keys.items() if k["revoked_at"] is not None
+    }
+    recount = tally(spec, credentials, [], flags)
+    n_entries = sum(c.lines for c in checked)
+    recount["board"] = {"entries": n_entries, "head": report.stats["board_head"]}
+    outs = []
+    for k, sel in enumerate(selections):
+        exclusions = [
+            {"n": rank, "hash": hashes[rank], "rule": rule, "reason": reason}
+            for rank, (rule, reason) in sorted(sel.items())
+        ]
+        overall, per_segment = _merged(spec, [sums[k] for sums in all_sums])
+        outs.append(_once(spec, overall, per_segment, exclusions))
+    recount.update(outs[0])
+    if post_hoc:
+        without = outs[1]
+        recount["without_post_hoc"] = {
+            "counted": without["counted"],
+            "results": without["results"],
+            "exclusions_by_rule": without["exclusions_by_rule"],
+        }
+    per_key: dict[int, int] = {}
+    for c in checked:
+        for rank, key in zip(c.k_rank, c.k_key, strict=True):
+            if rank not in selections[0]:
+                per_key[key] = per_key.get(key, 0) + 1
+    multi = [key for key, count in per_key.items() if count > 1]
     if multi:
         report.fail(f"{len(multi)} clé(s) avec plus d'un bulletin compté")
-    recount = tally(spec, creds, entries, flags, selection=selection)
     report.stats["counted"] = recount["counted"]
     try:
         same = canonical_bytes(recount) == canonical_bytes(published)
@@ -552,7 +1128,6 @@ def _verify_rest(
         diffs: list[str] = []
         _diff(recount, published, "", diffs)
         report.fail("results.json ne correspond pas au recomptage : " + "; ".join(diffs))
-    return report
 
 
 def _check_journal(
