@@ -6,7 +6,7 @@
   // Translated by the page (data-msg-*): this file holds no UI text.
   function msg(name, values) {
     let text = table.dataset["msg" + name] || "";
-    for (const [k, v] of Object.entries(values || {})) text = text.replace("%(" + k + ")s", v);
+    for (const [k, v] of Object.entries(values || {})) text = text.replace("{" + k + "}", v);
     return text;
   }
   async function refresh() {

@@ -16,10 +16,11 @@
   const error = document.getElementById("panel-error");
   const filters = document.getElementById("filters");
   const sourceButtons = panel.querySelectorAll("[data-source-type]");
-  // Messages come translated from the page (data-msg-*): this file holds no UI text.
+  // Messages come translated from the page (data-msg-*, placeholders in braces:
+  // a "%" in {% translate %} would change its msgid): this file holds no UI text.
   function msg(name, values) {
     let text = root.dataset["msg" + name] || name;
-    for (const [k, v] of Object.entries(values || {})) text = text.replace("%(" + k + ")s", v);
+    for (const [k, v] of Object.entries(values || {})) text = text.replace("{" + k + "}", v);
     return text;
   }
   let cards = [];
