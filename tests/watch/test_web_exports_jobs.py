@@ -249,3 +249,19 @@ def test_unknown_or_foreign_job_ids_are_not_found(client, members, org, courante
     for jid in (job_id, str(uuid.uuid4())):
         url = reverse("watch-export-job", args=[org.slug, courante.pk, jid])
         assert client.get(url).status_code == 404, jid
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("scrutineer", 403), ("outsider", 404), ("anonymous", 302)]
+)
+def test_who_may_not_export_cannot_queue_one(client, members, org, courante, role, status):
+    if role != "anonymous":
+        client.force_login(members[role])
+    url = _courante_url("watch-courante-export", org, courante, fmt="pdf")
+    assert client.post(url).status_code == status
+    assert client.get(url).status_code == status
+    assert not _jobs().exists()
+    # Nor through a link that is not one.
+    bad = reverse("watch-partner-export", args=["pas-un-jeton", "pdf"])
+    assert client.post(bad).status_code == 404
+    assert not _jobs().exists()
