@@ -179,11 +179,6 @@ def test_partners_and_the_public_cannot_correct(client, members, org, room, role
     assert not JournalEntry.objects.filter(action="watch.card.source").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the worker (watch/worker.py, helper E) does not yet pass CardDecision.source "
-    "to OnlineLearner.learn; remove this mark once it does",
-)
 def test_the_activations_learner_learns_the_corrected_source(members, room):
     from beffroi.watch import actions
     from beffroi.watch.classify import load_default

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -40,6 +41,12 @@ from beffroi.watch.models import (
     PartnerLink,
     Post,
     Source,
+)
+from beffroi.watch.sources.base import (
+    handle_pseudonym,
+    names_account,
+    pseudonymise_mentions,
+    pseudonymise_record,
 )
 
 # A claim nobody acted on for this long is considered abandoned (a volunteer
@@ -280,18 +287,36 @@ _POST_COLUMNS = (
 )  # fmt: skip
 
 
+def handle_key() -> bytes:
+    """The deployment's key for keyed pseudonyms (setting BEFFROI_PSEUDONYM_KEY)."""
+    key = settings.BEFFROI_PSEUDONYM_KEY
+    return key.encode() if isinstance(key, str) else bytes(key)
+
+
 def receive_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, Any]) -> int:
     """The runner's sink: store raw posts and the checkpoint that covers them, together.
 
     Returns how many posts were new. A post already stored (same source and
     external id) is left as is: raw input is immutable.
+
+    Unless the activation keeps handles (an organiser's choice, DESIGN rule 7),
+    what is stored — the immutable raw record — carries no account handle:
+    @mentions become keyed pseudonyms in the text and the raw payload,
+    addresses that name an account are emptied and an ``author_key`` that is
+    not yet a pseudonym becomes one (docs/decisions/watch-handles.md).
     """
     from django.core.serializers.json import DjangoJSONEncoder
 
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
     with transaction.atomic():
-        source = Source.objects.filter(pk=source_id).only("pk", "activation_id").get()
+        source = (
+            Source.objects.filter(pk=source_id)
+            .select_related("activation")
+            .only("pk", "activation_id", "activation__keep_handles")
+            .get()
+        )
+        key = None if source.activation.keep_handles else handle_key()
         batch: dict[str, Any] = {}
         for p in posts:
             batch.setdefault(p.external_id[:300], p)
@@ -308,21 +333,28 @@ def receive_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, An
                 if external_id in known:
                     continue
                 coords = getattr(p, "coordinates", None)
+                text, url, author, raw = p.text, p.url or "", p.author_key or "", dict(p.raw)
+                if key is not None:
+                    text = pseudonymise_mentions(text, key)
+                    url = "" if names_account(url) else url
+                    if author and not author.startswith("handle:"):
+                        author = handle_pseudonym(author, key)
+                    raw = pseudonymise_record(raw, key)
                 rows.append(
                     (
                         source.activation_id,
                         source.pk,
                         external_id,
-                        p.text,
+                        text,
                         ops.adapt_datetimefield_value(p.created_at),
                         now,
-                        (p.url or "")[:1000],
+                        url[:1000],
                         (p.language or "")[:16],
-                        (p.author_key or "")[:200],
+                        author[:200],
                         coords[0] if coords else None,
                         coords[1] if coords else None,
                         (p.repost_of or "")[:300],
-                        ops.adapt_json_value(dict(p.raw), DjangoJSONEncoder),
+                        ops.adapt_json_value(raw, DjangoJSONEncoder),
                         False,
                     )
                 )

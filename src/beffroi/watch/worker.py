@@ -73,8 +73,7 @@ INFORMATIVE_BY_DECISION: dict[str, bool] = {
 
 
 def _pseudonym_key() -> bytes:
-    key = settings.BEFFROI_PSEUDONYM_KEY
-    return key.encode() if isinstance(key, str) else bytes(key)
+    return actions.handle_key()
 
 
 def base_classifier() -> Any:
@@ -151,10 +150,20 @@ class ActivationProcessor:
         )
         taught = 0
         for d in decisions:
+            # One lesson per row: a decision teaches informativeness, a source
+            # correction (blank decision) teaches the source type.
             informative = INFORMATIVE_BY_DECISION.get(d.decision)
-            if informative is not None:
-                self.learner.learn(d.card.text, informative=informative)
-                taught += 1
+            source = d.source or None
+            if informative is None and source is None:
+                continue
+            try:
+                self.learner.learn(d.card.text, informative=informative, source=source)
+            except ValueError as exc:  # a label this model does not know: skip, say so
+                log.warning(
+                    "activation %s: decision %s not learned (%s)", self.activation.pk, d.pk, exc
+                )
+                continue
+            taught += 1
         if decisions:
             self.learned_until = decisions[-1].pk
             self.labels_learned += taught

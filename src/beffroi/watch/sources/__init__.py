@@ -13,7 +13,11 @@ from beffroi.watch.sources.base import (
     RawPost,
     Skipped,
     SourceError,
+    handle_pseudonym,
     handle_pseudonymiser,
+    names_account,
+    pseudonymise_mentions,
+    pseudonymise_record,
 )
 from beffroi.watch.sources.registry import FORMS, build_source, validate_config
 from beffroi.watch.sources.runner import (
@@ -34,7 +38,11 @@ __all__ = [
     "SourceError",
     "SourceStatus",
     "build_source",
+    "handle_pseudonym",
     "handle_pseudonymiser",
+    "names_account",
+    "pseudonymise_mentions",
+    "pseudonymise_record",
     "run_source",
     "start_source_thread",
     "validate_config",

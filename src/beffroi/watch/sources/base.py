@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -181,9 +182,72 @@ def handle_pseudonymiser(key: bytes, *, keep_handles: bool = False) -> Pseudonym
 
     def pseudonymise(handle: str) -> str:
         # Handles are case-insensitive on every platform we read.
-        return core_pseudonymise(handle.strip().lower(), key=key, kind="handle")
+        return handle_pseudonym(handle, key)
 
     return pseudonymise
+
+
+# @user, @user@instance.social (Mastodon), @name.bsky.social (Bluesky); not e-mail
+# addresses (no word character or "@" before) nor URL paths ("/" before).
+MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_](?:[\w.-]*[\w])?(?:@[\w-]+(?:\.[\w-]+)+)?)")
+# What a mention becomes in stored text: "@h_" and 16 hex digits of the keyed
+# pseudonym (core.pseudonym, kind "handle"), the same for the author's
+# ``author_key``: a post by an account and a mention of it still match.
+PSEUDONYM_MENTION = re.compile(r"h_[0-9a-f]{16}")
+# Post addresses that name the account: /@alice/123 (Mastodon and many
+# others), /profile/<handle or DID>/post/… (Bluesky), /users/alice/statuses/…
+# (ActivityPub), twitter.com|x.com/alice/status/….
+_ACCOUNT_URL = re.compile(
+    r"^[a-z][a-z0-9+.-]*://[^/?#]+/(?:[^?#]*/)?(?:@[^/?#]+|profile/[^/?#]+|users/[^/?#]+)"
+    r"(?:[/?#]|$)"
+    r"|^[a-z][a-z0-9+.-]*://(?:[\w-]+\.)*(?:twitter|x)\.com/(?!i/|search|hashtag/)[^/?#]+/status",
+    re.IGNORECASE,
+)
+
+_URL_IN_TEXT = re.compile(r"[a-z][a-z0-9+.-]*://[^\s<>\"']+", re.IGNORECASE)
+
+
+def handle_pseudonym(handle: str, key: bytes) -> str:
+    """The keyed pseudonym of a handle, as ``author_key`` stores it."""
+    return core_pseudonymise(handle.strip().lstrip("@").lower(), key=key, kind="handle")
+
+
+def pseudonymise_mentions(text: str, key: bytes) -> str:
+    """``text`` with each @handle replaced by ``@h_`` + 16 hex digits of its
+    pseudonym, and each address that names an account removed.
+
+    Idempotent: a mention that already is a pseudonym is left as it is."""
+
+    def sub(m: re.Match[str]) -> str:
+        handle = m.group(1)
+        if PSEUDONYM_MENTION.fullmatch(handle):
+            return m.group(0)
+        return "@h_" + handle_pseudonym(handle, key).split(":", 1)[1][:16]
+
+    if "://" in text:
+        text = _URL_IN_TEXT.sub(lambda m: "" if names_account(m.group(0)) else m.group(0), text)
+    return MENTION.sub(sub, text) if "@" in text else text
+
+
+def names_account(url: str) -> bool:
+    """True when a post's address contains the account's handle or identifier."""
+    return bool(_ACCOUNT_URL.match(url.strip()))
+
+
+def pseudonymise_record(payload: Any, key: bytes) -> Any:
+    """A copy of a JSON-like record with mentions pseudonymised in every string
+    and every address that names an account emptied (DESIGN rule 7)."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): walk(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [walk(v) for v in value]
+        if isinstance(value, str):
+            return pseudonymise_mentions(value, key)
+        return value
+
+    return walk(payload)
 
 
 def scrub_handles(payload: Any, extra_keys: Iterable[str] = ()) -> Any:
