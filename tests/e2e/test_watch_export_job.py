@@ -44,3 +44,41 @@ def test_pdf_export_is_followed_live_then_downloaded(browser, live_server, org, 
             assert f.read(5) == b"%PDF-"
     finally:
         context.close()
+
+
+def test_partner_link_prepares_a_pdf_without_an_account(browser, live_server, org, members):
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import actions
+
+    coord = members["coordinator"]
+    activation = actions.create_activation(
+        org, name="Crue du Lay", event_type="inondation", actor=coord
+    )
+    actions.add_log_entry(
+        activation, actor=coord, text="Route D746 coupée", channel="autre", category="routes"
+    )
+    _link, token = actions.create_partner_link(activation, label="COD 85", days=1, actor=coord)
+    context = browser.new_context(locale="fr-FR", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/partenaire/{token}/")
+        page.locator("a[data-format=pdf]").click()
+        # The POST carries the CSRF token of a visitor without a session.
+        page.get_by_test_id("prepare-export").click()
+        status = page.get_by_test_id("export-status")
+        expect(status).to_have_attribute("data-status", "ready")
+        call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
+        expect(status).to_have_attribute("data-status", "successful")
+        with page.expect_download() as info:
+            page.get_by_test_id("export-file").click()
+        with open(info.value.path(), "rb") as f:
+            assert f.read(5) == b"%PDF-"
+    finally:
+        context.close()
+    whats = list(
+        JournalEntry.objects.filter(action="watch.partner_link.view")
+        .order_by("seq")
+        .values_list("data__what", flat=True)
+    )
+    assert whats == ["page", "export.pdf", "export.pdf", "export.pdf.file"]
