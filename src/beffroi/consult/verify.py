@@ -32,7 +32,7 @@ never holds the board.  Small boards run the same code in-process.
 
 from __future__ import annotations
 
-import contextlib
+import copy
 import gc
 import json
 import multiprocessing
@@ -70,7 +70,6 @@ from beffroi.consult.bundle import (
 )
 from beffroi.consult.canonical import (
     CanonicalError,
-    canonical_bytes,
     canonical_bytes_parsed,
     loads_strict,
 )
@@ -344,6 +343,11 @@ class _Part:
         self.answers_error = _MemoAnswers(spec)
         self.ballots: dict[int, dict[str, Any]] = {}
         self.hashes: dict[int, Any] = {}
+        # The credentials of the part's keyed entries, as the tally reads them; few
+        # distinct ones, so one object per (segment, revoked) pair.
+        self.credentials: dict[str, Credential] = {}
+        self._shared: dict[tuple[Any, bool], Credential] = {}
+        self.full: tuple[dict[str, Any], dict[str, Any]] | None = None
 
     def check(self, progress: Callable[[int], None] | None = None) -> _Checked:
         spec, sh, keys = self.spec, self.sh, self.keys
@@ -491,11 +495,28 @@ class _Part:
                     f"ballots.jsonl, entrée {rank} : bulletin avec clé portant un segment",
                 )
             self.ballots[rank] = _slim(ballot, pk)
+            if pk not in self.credentials:
+                self.credentials[pk] = self._credential(key[1], revoked_at is not None)
         out.last_prev = prev
         out.last_time = last_time
+        if not (out.alone or out.alone_omitted or out.chain or out.chain_omitted or out.syntax):
+            # The sums over the whole part now, while every worker is busy: the tally
+            # then only takes off the entries set aside, a small share of the board.
+            # (Not for a part with anomalies: there is no tally then.)
+            self.full = _aggregate(
+                spec, [{"ballot": b} for b in self.ballots.values()], self.credentials
+            )
         if progress is not None:
             progress(len(self.lines))
         return out
+
+    def _credential(self, segment: Any, revoked: bool) -> Credential:
+        if not isinstance(segment, str | None):
+            return Credential(segment, revoked)
+        cred = self._shared.get((segment, revoked))
+        if cred is None:
+            cred = self._shared[(segment, revoked)] = Credential(segment, revoked)
+        return cred
 
     @staticmethod
     def _syntax(out: _Checked, lineno: int, exc: ValueError | RecursionError) -> None:
@@ -512,24 +533,37 @@ class _Part:
     ) -> tuple[list[tuple[dict[str, Any], dict[str, Any]]], dict[int, Any]]:
         """For each selection (the ranks set aside in this part), the tally's sums
         over the counted entries; and the hashes of the entries set aside."""
-        # Few distinct credentials: one object per (segment, revoked) pair.
-        shared: dict[tuple[Any, bool], Credential] = {}
-        credentials = {}
-        for pk, (_, segment, revoked_at) in self.keys.items():
-            kind = (segment, revoked_at is not None)
-            if not isinstance(segment, str | None):
-                credentials[pk] = Credential(*kind)
-                continue
-            cred = shared.get(kind)
-            if cred is None:
-                cred = shared[kind] = Credential(*kind)
-            credentials[pk] = cred
+        credentials = self.credentials
         sums = []
         for excluded in selections:
-            counted = [{"ballot": b} for rank, b in self.ballots.items() if rank not in excluded]
-            sums.append(_aggregate(self.spec, counted, credentials))
+            if self.full is None:
+                counted = [
+                    {"ballot": b} for rank, b in self.ballots.items() if rank not in excluded
+                ]
+                sums.append(_aggregate(self.spec, counted, credentials))
+                continue
+            set_aside = [{"ballot": self.ballots[r]} for r in sorted(excluded) if r in self.ballots]
+            overall, per_segment = copy.deepcopy(self.full)
+            minus_overall, minus_segments = _aggregate(self.spec, set_aside, credentials)
+            _merge_signed(overall, minus_overall, -1)
+            for seg, classes in minus_segments.items():
+                _merge_signed(per_segment[seg], classes, -1)
+            sums.append((overall, per_segment))
         aside = set().union(*selections) if selections else set()
         return sums, {rank: self.hashes.get(rank) for rank in sorted(aside)}
+
+
+def _merge_signed(into: Any, other: Any, sign: int) -> None:
+    """tally._merge with a sign: add (1) or take off (-1) a breakdown of the same shape."""
+    if isinstance(into, dict):
+        for k, v in other.items():
+            if isinstance(v, int):
+                into[k] += sign * v
+            else:
+                _merge_signed(into[k], v, sign)
+    else:
+        for a, b in zip(into, other, strict=True):
+            _merge_signed(a, b, sign)
 
 
 def _slim(ballot: dict[str, Any], pk: str | None) -> dict[str, Any]:
@@ -694,15 +728,15 @@ class _Parts:
         return kind, value
 
     def close(self) -> None:
-        for conn in self.conns:
-            with contextlib.suppress(OSError, ValueError):
-                conn.send(("stop", None))
-            conn.close()
+        # The workers have sent all there is: stop them without waiting for them to
+        # free their part of the board, which is what a normal exit would spend on.
         for proc in self.procs:
-            proc.join(timeout=5)
             if proc.is_alive():
                 proc.terminate()
-                proc.join()
+        for conn in self.conns:
+            conn.close()
+        for proc in self.procs:
+            proc.join()
         self.conns, self.procs = [], []
 
 
@@ -909,6 +943,22 @@ def _verify(data: bytes, progress: Progress | None, workers: int | None) -> Repo
     finally:
         parts.close()
     return report
+
+
+# Sorted keys, floats and booleans written as themselves: two values encode alike
+# exactly when their canonical encodings are equal, given that the recount has a
+# canonical encoding (small integers, plain strings).  Skips canonical_bytes' type
+# scan of the whole results.
+_SORTED_ANY = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+def _same_json(recount: Any, published: Any) -> bool:
+    if recount != published:  # cheap, and settles most tampered results
+        return False
+    try:
+        return bool(_SORTED_ANY.encode(recount) == _SORTED_ANY.encode(published))
+    except (ValueError, TypeError):
+        return False
 
 
 def _utf8_error(data: bytes) -> tuple[int, str] | None:
@@ -1120,10 +1170,7 @@ def _recount(
     if multi:
         report.fail(f"{len(multi)} clé(s) avec plus d'un bulletin compté")
     report.stats["counted"] = recount["counted"]
-    try:
-        same = canonical_bytes(recount) == canonical_bytes(published)
-    except CanonicalError:
-        same = False
+    same = _same_json(recount, published)
     if not same:
         diffs: list[str] = []
         _diff(recount, published, "", diffs)
