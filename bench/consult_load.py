@@ -127,11 +127,10 @@ class _Connection(asyncio.Protocol):
         self.run = run
         self.buf = bytearray()
         self.sent_at = 0.0
-        self.transport: asyncio.Transport | None = None
+        self.transport: Any = None  # asyncio's or uvloop's transport
         self.waiting = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         self.run.ready(self)
 
@@ -305,6 +304,7 @@ def main() -> int:
             per_client = max(1, args.connections // args.clients)
             procs = [
                 mp.Process(
+                    daemon=True,
                     target=_client_proc,
                     args=(
                         (
@@ -324,7 +324,8 @@ def main() -> int:
                 p.start()
             time.sleep(max(0.0, start_at - time.time()))
             cpu0 = cpu_seconds(server.pid)
-            results = [out.get() for _ in procs]
+            # A client that crashed never answers: give up after the run's length and a margin.
+            results = [out.get(timeout=args.seconds + 300) for _ in procs]
             server_cpu = cpu_seconds(server.pid) - cpu0
             for p in procs:
                 p.join()
