@@ -117,12 +117,15 @@ def run(items, rate: float | None, processes: int):  # type: ignore[no-untyped-d
     queued_at: dict[int, float] = {}
     store_cards = actions.store_cards
 
+    worker_cpu = [0.0]
+
     def timed_store(activation, updates):  # type: ignore[no-untyped-def]
         # The commit time of each post's batch (store_cards is one transaction).
         n = store_cards(activation, updates)
         t = time.perf_counter()
         for u in updates:
             queued_at[u.post_id] = t
+        worker_cpu[0] = time.thread_time()  # the worker thread's own CPU so far
         return n
 
     actions.store_cards = timed_store  # type: ignore[assignment]
@@ -142,6 +145,7 @@ def run(items, rate: float | None, processes: int):  # type: ignore[no-untyped-d
     thread.start()
     pids = [p.pid for p in preparer._pool._pool] if preparer is not None else []
     cpu0 = time.process_time()
+    sink0 = time.thread_time()
     children0 = sum(cpu_seconds(pid) for pid in pids)
     start = time.perf_counter()
     chunk_size = 500 if rate is None else max(1, int(rate * 0.05))
@@ -158,6 +162,7 @@ def run(items, rate: float | None, processes: int):  # type: ignore[no-untyped-d
             arrivals[p.external_id] = t
         actions.receive_posts(source.pk, chunk, {"v": 1, "state": {"i": i}, "seen": []})
     offered = time.perf_counter() - start
+    cpu_sink = time.thread_time() - sink0
     while len(queued_at) < len(posts) and thread.is_alive():
         time.sleep(0.02)
     elapsed = max(queued_at.values(), default=start) - start
@@ -179,6 +184,8 @@ def run(items, rate: float | None, processes: int):  # type: ignore[no-untyped-d
         "offered": offered,
         "latencies": latencies,
         "cpu_main": cpu_main,
+        "cpu_sink": cpu_sink,
+        "cpu_worker_thread": worker_cpu[0],
         "cpu_children": cpu_children,
     }
 
@@ -229,6 +236,13 @@ def main() -> int:
         f"classifier's online part, priority, storage), pipeline children "
         f"{cpu_children:.0f} µs; from CPU time {cores} free cores sustain "
         f"≈ {bound:,.0f} posts/s"
+    )
+    sink, thread = sustained["cpu_sink"], sustained["cpu_worker_thread"]
+    rest = sustained["cpu_main"] - sink - thread
+    print(
+        f"  of which: sources' sink {sink / n * 1e6:.0f} µs, worker thread "
+        f"{thread / n * 1e6:.0f} µs, the rest (the pool's pickling threads) "
+        f"{rest / n * 1e6:.0f} µs"
     )
     paced = run(corpus(int(args.rate * args.seconds)), args.rate, processes)
     lat = paced["latencies"]

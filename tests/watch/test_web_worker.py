@@ -265,8 +265,8 @@ def test_batches_lost_with_the_pipeline_processes_are_done_again_once(db, org, m
     first = Preparer(None, workers=2)
     try:
         proc = ActivationProcessor(activation, None, first)
-        assert proc.process(limit=8) == 8  # stores one batch, a second one is in flight
-        assert len(proc.in_flight) == 1
+        assert proc.process(limit=8) == 8  # stores one batch, two more are in flight
+        assert len(proc.in_flight) == 2
     finally:
         first.close()  # the children die with a batch in flight, no state saved
     assert Post.objects.filter(activation=activation, processed=True).count() == 8

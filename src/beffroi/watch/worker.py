@@ -190,8 +190,9 @@ class ActivationProcessor:
     def process(self, limit: int = BATCH_SIZE) -> int:
         """Enrich the oldest pending posts and put them in the queue.
 
-        With a preparer, up to one batch per child is in flight: this call
-        hands new batches out, then finishes and stores the oldest one.
+        With a preparer, up to one batch more than it has children is in
+        flight: this call hands new batches out, then finishes and stores the
+        oldest one.
         Returns the number of posts stored (0: nothing was pending)."""
         assert self.pipeline is not None
         if self.preparer is None:
@@ -200,7 +201,9 @@ class ActivationProcessor:
                 return 0
             enriched = self.pipeline.process(_batch(rows))
         else:
-            while len(self.in_flight) < self.preparer.workers:
+            # One batch more than children: they start the next one while this
+            # thread finishes and stores the oldest.
+            while len(self.in_flight) <= self.preparer.workers:
                 todo = self._pending(limit)
                 if not todo:
                     break

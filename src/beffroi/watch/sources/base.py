@@ -9,6 +9,7 @@ recently seen ids so that a restart neither loses nor duplicates posts.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -209,7 +210,14 @@ _URL_IN_TEXT = re.compile(r"[a-z][a-z0-9+.-]*://[^\s<>\"']+", re.IGNORECASE)
 
 def handle_pseudonym(handle: str, key: bytes) -> str:
     """The keyed pseudonym of a handle, as ``author_key`` stores it."""
-    return core_pseudonymise(handle.strip().lstrip("@").lower(), key=key, kind="handle")
+    return _pseudonym(handle.strip().lstrip("@").lower(), key)
+
+
+@functools.lru_cache(maxsize=65536)
+def _pseudonym(handle: str, key: bytes) -> str:
+    # A crisis stream repeats the same few accounts ("RT @prefet85: …"): one HMAC
+    # each, not one per mention.
+    return core_pseudonymise(handle, key=key, kind="handle")
 
 
 def pseudonymise_mentions(text: str, key: bytes) -> str:
