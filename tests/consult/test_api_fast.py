@@ -15,7 +15,8 @@ import json
 import threading
 
 import pytest
-from django.db import OperationalError
+from asgiref.sync import sync_to_async
+from django.db import OperationalError, connections
 
 from beffroi.consult import actions, api, live
 from beffroi.consult.ballot import RevokedKey
@@ -37,6 +38,10 @@ def _fresh_caches(settings):
     api._CLIENTS.clear()
     yield
     api._SPEC_CACHE.clear()
+    # The writer and the spec reader keep their own connections: close them so
+    # that the test database can be dropped (PostgreSQL refuses while in use).
+    live.COMMITTER.close_connection()
+    asyncio.run(sync_to_async(connections.close_all)())
 
 
 async def _django_app(scope, receive, send):

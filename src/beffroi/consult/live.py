@@ -115,7 +115,9 @@ class GroupCommitter:
 
     def __init__(self, max_batch: int = 256) -> None:
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[str, actions.Incoming, Any, Any]] = queue.SimpleQueue()
+        # (cid, submission, its event loop, its future), or (None, None, None, event)
+        # asking the writer to close its database connection.
+        self._queue: queue.SimpleQueue[tuple[Any, Any, Any, Any]] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._tuned: Any = None  # the DB-API connection PRAGMAs were set on
@@ -137,6 +139,15 @@ class GroupCommitter:
         self._queue.put((cid, item, loop, future))
         return await future
 
+    def close_connection(self, timeout: float = 10) -> None:
+        """Have the writer close its database connection (it reopens on the next
+        batch); returns once done.  For shutdowns and test databases."""
+        if self._thread is None or not self._thread.is_alive():
+            return
+        done = threading.Event()
+        self._queue.put((None, None, None, done))
+        done.wait(timeout)
+
     def _durable_connection(self) -> None:
         from django.db import connection
 
@@ -157,8 +168,12 @@ class GroupCommitter:
                 except queue.Empty:
                     break
             by_cid: dict[str, list[tuple[actions.Incoming, Any, Any]]] = {}
+            closing: list[threading.Event] = []
             for cid, item, loop, fut in batch:
-                by_cid.setdefault(cid, []).append((item, loop, fut))
+                if cid is None:
+                    closing.append(fut)
+                else:
+                    by_cid.setdefault(cid, []).append((item, loop, fut))
             done: dict[Any, list[tuple[Any, Any, bool]]] = {}
             for cid, group in by_cid.items():
                 try:
@@ -173,6 +188,10 @@ class GroupCommitter:
                     done.setdefault(loop, []).append((fut, outcome, ok))
             for loop, results in done.items():
                 loop.call_soon_threadsafe(_settle, results)
+            if closing:
+                connection.close()
+                for event in closing:
+                    event.set()
 
 
 def _settle(results: list[tuple[asyncio.Future[Any], Any, bool]]) -> None:
