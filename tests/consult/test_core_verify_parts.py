@@ -32,6 +32,8 @@ SEAMS = (20, 40)
 def _small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(verify_mod, "PARALLEL_THRESHOLD", 10)
     monkeypatch.setattr(verify_mod, "CHUNK", 6)
+    # Parts check their first 5 lines before the credentials arrive, the rest after.
+    monkeypatch.setattr(verify_mod, "PRELUDE", 5)
 
 
 def bundle_with(entries: list[dict[str, Any]], base: bytes | None = None) -> bytes:

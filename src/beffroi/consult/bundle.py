@@ -169,8 +169,9 @@ class RawBundle:
     members: dict[str, bytes] = field(default_factory=dict)
 
 
-def read_bundle(data: bytes) -> RawBundle:
-    """Open the zip and return its five members (BundleError if one is missing)."""
+def read_bundle(data: bytes, only: Iterable[str] = MEMBERS) -> RawBundle:
+    """Open the zip and return its five members, or those in ``only`` (BundleError
+    if one of the five is missing, or if one read is unreadable)."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
@@ -181,7 +182,7 @@ def read_bundle(data: bytes) -> RawBundle:
         if missing:
             raise BundleError("membre(s) manquant(s) : " + ", ".join(missing))
         raw = RawBundle()
-        for m in MEMBERS:
+        for m in only:
             if zf.getinfo(m).file_size > MAX_MEMBER_BYTES:
                 raise BundleError(f"{m} : plus de {MAX_MEMBER_BYTES // 2**30} Gio décompressé")
             try:

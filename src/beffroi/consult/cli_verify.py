@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=int,
         default=None,
-        help="processes for signature checks (default: up to 2)",
+        help="worker processes, each checking one part of the board (default: up to 2)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 

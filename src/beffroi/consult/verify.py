@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import copy
 import gc
+import itertools
 import json
 import multiprocessing
 import os
 import re
 import traceback
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.connection import Connection, wait
@@ -89,6 +90,8 @@ MAX_LISTED = 50
 PARALLEL_THRESHOLD = 4000
 # Lines between two progress reports of a part.
 CHUNK = 2000
+# Lines a worker checks on their own while the main process reads the credentials.
+PRELUDE = 8000
 Progress = Callable[[int, int], None]
 
 
@@ -349,14 +352,20 @@ class _Part:
         self._shared: dict[tuple[Any, bool], Credential] = {}
         self.full: tuple[dict[str, Any], dict[str, Any]] | None = None
 
-    def check(self, progress: Callable[[int], None] | None = None) -> _Checked:
-        spec, sh, keys = self.spec, self.sh, self.keys
+    def check(
+        self,
+        progress: Callable[[int], None] | None = None,
+        get_keys: Callable[[], tuple[dict[str, _KeyRef], frozenset[str]]] | None = None,
+    ) -> _Checked:
+        """Check the part.  ``get_keys``, if given, returns the credentials and the
+        hashes of interest once the main process has them: meanwhile the first
+        lines are parsed and checked on their own."""
+        spec, sh = self.spec, self.sh
         first_rank = self.lines[0][0] if self.lines else 1
         out = _Checked(first_rank=first_rank, lines=len(self.lines))
         opens, closes = format_time(spec.opens), format_time(spec.closes)
         segments = set(spec.segment_codes())
         access = spec.access
-        interest = self.interest
         prev: str | None = None  # unknown until the part's first chained entry
         last_time: str | None = None
         scan = loads_strict
@@ -373,28 +382,41 @@ class _Part:
             else:
                 out.chain_omitted += 1
 
-        for done, (rank, lineno, raw) in enumerate(self.lines, start=1):
-            if progress is not None and done % CHUNK == 0:
-                progress(done)
-            try:
-                entry = scan(raw)
-                strict = True
-            except CanonicalError as exc:
-                alone([_check_lines_error(rank, exc)])
-                strict = False
+        def parsed(lines: list[tuple[int, int, bytes]], done: int) -> Iterator[tuple[int, Any]]:
+            """Parse and check each entry on its own; yield those the chain checks read."""
+            for rank, lineno, raw in lines:
+                done += 1
+                if progress is not None and done % CHUNK == 0:
+                    progress(done)
                 try:
-                    entry = json.loads(raw)
-                except (ValueError, RecursionError) as exc2:
-                    self._syntax(out, lineno, exc2)
+                    entry = scan(raw)
+                    strict = True
+                except CanonicalError as exc:
+                    alone([_check_lines_error(rank, exc)])
+                    strict = False
+                    try:
+                        entry = json.loads(raw)
+                    except (ValueError, RecursionError) as exc2:
+                        self._syntax(out, lineno, exc2)
+                        continue
+                except (ValueError, RecursionError) as exc:
+                    self._syntax(out, lineno, exc)
                     continue
-            except (ValueError, RecursionError) as exc:
-                self._syntax(out, lineno, exc)
-                continue
-            if strict:
-                msgs = _check_entry_alone(spec, sh, rank, entry, raw, answers_error)
-                if msgs:
-                    alone(msgs)
-            # The chain checks: what _check_chain of a single pass would do.
+                if strict:
+                    msgs = _check_entry_alone(spec, sh, rank, entry, raw, answers_error)
+                    if msgs:
+                        alone(msgs)
+                yield rank, entry
+
+        if get_keys is None:
+            stream: Iterable[tuple[int, Any]] = parsed(self.lines, 0)
+        else:
+            early = list(parsed(self.lines[:PRELUDE], 0))
+            self.keys, self.interest = get_keys()
+            stream = itertools.chain(early, parsed(self.lines[PRELUDE:], PRELUDE))
+        keys, interest = self.keys, self.interest
+        for rank, entry in stream:
+            # The chain checks: what a single pass over the board would do.
             if not isinstance(entry, dict):
                 continue
             ballot = entry.get("ballot")
@@ -602,11 +624,7 @@ def _ranked_lines(data: bytes) -> list[tuple[int, int, bytes]]:
 
 
 def _serve(
-    conn: Connection,
-    spec_dict: dict[str, Any],
-    keys: dict[str, _KeyRef],
-    interest: frozenset[str],
-    lines: list[tuple[int, int, bytes]],
+    conn: Connection, spec_dict: dict[str, Any], lines: list[tuple[int, int, bytes]]
 ) -> None:
     """A worker: check one part, then aggregate it on demand, until told to stop."""
     # Everything here is acyclic: the cyclic collector would only walk the part's
@@ -614,9 +632,16 @@ def _serve(
     gc.disable()
     try:
         spec = spec_from_dict(spec_dict, strict=True, extra_top=frozenset({"opening"}))
-        part = _Part(spec, keys, interest, lines)
+        part = _Part(spec, {}, frozenset(), lines)
         del lines
-        conn.send(("checked", part.check(lambda done: conn.send(("progress", done)))))
+
+        def get_keys() -> tuple[dict[str, _KeyRef], frozenset[str]]:
+            kind, keys, interest = conn.recv()
+            if kind != "keys":
+                raise EOFError
+            return keys, interest
+
+        conn.send(("checked", part.check(lambda done: conn.send(("progress", done)), get_keys)))
         msg = conn.recv()
         while msg[0] == "aggregate":
             conn.send(("aggregated", part.aggregate(msg[1])))
@@ -636,8 +661,6 @@ class _Parts:
         self,
         spec: Spec,
         spec_dict: dict[str, Any],
-        keys: dict[str, _KeyRef],
-        interest: frozenset[str],
         data: bytes,
         workers: int | None,
         progress: Progress | None,
@@ -652,7 +675,7 @@ class _Parts:
         self._first: list[int] = []
         self._sizes: list[int] = []
         if self.total < PARALLEL_THRESHOLD or n <= 1:
-            self.local = _Part(spec, keys, interest, lines)
+            self.local = _Part(spec, {}, frozenset(), lines)
             return
         ctx = multiprocessing.get_context()
         size = -(-self.total // n)
@@ -660,13 +683,20 @@ class _Parts:
             parent, child = ctx.Pipe()
             proc = ctx.Process(
                 target=_serve,
-                args=(child, spec_dict, keys, interest, lines[s : s + size]),
+                args=(child, spec_dict, lines[s : s + size]),
                 daemon=True,
             )
             proc.start()
             child.close()
             self.conns.append(parent)
             self.procs.append(proc)
+
+    def send_keys(self, keys: dict[str, _KeyRef], interest: frozenset[str]) -> None:
+        """The credentials and the hashes of interest, to each part."""
+        if self.local is not None:
+            self.local.keys, self.local.interest = keys, interest
+        for conn in self.conns:
+            conn.send(("keys", keys, interest))
 
     def check(self) -> list[_Checked]:
         if self.local is not None:
@@ -859,11 +889,8 @@ def verify_bundle(
 def _verify(data: bytes, progress: Progress | None, workers: int | None) -> Report:
     report = Report()
     try:
-        raw = read_bundle(data)
+        raw = read_bundle(data, only=("consultation.json", "ballots.jsonl"))
         consultation = parse_json("consultation.json", raw.members["consultation.json"])
-        records = parse_jsonl("credentials.jsonl", raw.members["credentials.jsonl"])
-        journal = parse_jsonl("journal.jsonl", raw.members["journal.jsonl"])
-        published = parse_json("results.json", raw.members["results.json"])
     except BundleError as exc:
         report.fail(str(exc))
         return report
@@ -877,7 +904,33 @@ def _verify(data: bytes, progress: Progress | None, workers: int | None) -> Repo
         return report
     sh = spec_hash(spec)
     report.stats["spec_hash"] = sh
+    board = raw.members["ballots.jsonl"]
+    # The workers start on the board now; they need the credentials only after
+    # their first lines, and get them as soon as they are read and checked.
+    parts = _Parts(spec, consultation, board, workers, progress)
+    try:
+        return _verify_rest(data, spec, consultation, board, parts, report)
+    finally:
+        parts.close()
 
+
+def _verify_rest(
+    data: bytes,
+    spec: Spec,
+    consultation: dict[str, Any],
+    board: bytes,
+    parts: _Parts,
+    report: Report,
+) -> Report:
+    sh = spec_hash(spec)
+    try:
+        raw = read_bundle(data, only=("credentials.jsonl", "journal.jsonl", "results.json"))
+        records = parse_jsonl("credentials.jsonl", raw.members["credentials.jsonl"])
+        journal = parse_jsonl("journal.jsonl", raw.members["journal.jsonl"])
+        published = parse_json("results.json", raw.members["results.json"])
+    except BundleError as exc:
+        report.fail(str(exc))
+        return report
     opening = consultation.get("opening")
     if not isinstance(opening, dict) or set(opening) != {"spec_hash", "at"}:
         report.fail("consultation.json : « opening » doit contenir spec_hash et at, sans plus")
@@ -897,51 +950,43 @@ def _verify(data: bytes, progress: Progress | None, workers: int | None) -> Repo
     }
     flags = flags_from_journal(journal)
     decisions = _decisions(spec)
-    interest = frozenset(flags) | frozenset(decisions)
-
-    board = raw.members["ballots.jsonl"]
+    parts.send_keys(refs, frozenset(flags) | frozenset(decisions))
     utf8_error = _utf8_error(board)
-    parts = _Parts(spec, consultation, refs, interest, board, workers, progress)
-    try:
-        checked = parts.check()
-        parts.bounds(checked)
-        syntax = utf8_error or min(
-            (c.syntax for c in checked if c.syntax is not None), default=None
-        )
-        n_entries = sum(c.lines for c in checked)
-        report.stats["entries"] = None if syntax else n_entries
-        if syntax:
-            report.fail(syntax[1])
-        else:
-            _stitch_chain(sh, checked, report)
-            head = report.stats.get("board_head")
-            for ev in journal:
-                if ev.get("kind") == "closed":
-                    closed = _data(ev)
-                    if closed.get("head") != head or closed.get("entries") != n_entries:
-                        report.fail(
-                            "journal.jsonl : l'événement « closed » désigne une autre tête de "
-                            "chaîne ou un autre nombre d'entrées que le tableau"
-                        )
-        for c in checked:
-            for msg in c.alone:
-                report.fail(msg)
-            report.omit(c.alone_omitted)
-        if syntax:
-            return report
-        found: dict[str, list[int]] = {}
-        for c in checked:
-            for h, ranks in c.hits.items():
-                found.setdefault(h, []).extend(ranks)
-        for h in flags:
-            if h not in found:
-                report.fail(f"journal.jsonl : signalement sur une entrée absente ({h[:12]}…)")
-        if not report.ok:
-            report.fail("recomptage non effectué : le tableau comporte des anomalies")
-            return report
-        _recount(spec, keys, key_list, checked, found, flags, decisions, parts, published, report)
-    finally:
-        parts.close()
+    checked = parts.check()
+    parts.bounds(checked)
+    syntax = utf8_error or min((c.syntax for c in checked if c.syntax is not None), default=None)
+    n_entries = sum(c.lines for c in checked)
+    report.stats["entries"] = None if syntax else n_entries
+    if syntax:
+        report.fail(syntax[1])
+    else:
+        _stitch_chain(sh, checked, report)
+        head = report.stats.get("board_head")
+        for ev in journal:
+            if ev.get("kind") == "closed":
+                closed = _data(ev)
+                if closed.get("head") != head or closed.get("entries") != n_entries:
+                    report.fail(
+                        "journal.jsonl : l'événement « closed » désigne une autre tête de "
+                        "chaîne ou un autre nombre d'entrées que le tableau"
+                    )
+    for c in checked:
+        for msg in c.alone:
+            report.fail(msg)
+        report.omit(c.alone_omitted)
+    if syntax:
+        return report
+    found: dict[str, list[int]] = {}
+    for c in checked:
+        for h, ranks in c.hits.items():
+            found.setdefault(h, []).extend(ranks)
+    for h in flags:
+        if h not in found:
+            report.fail(f"journal.jsonl : signalement sur une entrée absente ({h[:12]}…)")
+    if not report.ok:
+        report.fail("recomptage non effectué : le tableau comporte des anomalies")
+        return report
+    _recount(spec, keys, key_list, checked, found, flags, decisions, parts, published, report)
     return report
 
 
