@@ -516,9 +516,14 @@ class Worker:
     def step(self) -> int:
         """Learn, then process one batch per activation with pending posts."""
         done = 0
-        pending = Activation.objects.filter(
-            pk__in=Post.objects.filter(processed=False).values("activation_id")
-        )
+        # One indexed look-up per activation (activation, processed, id): a
+        # "processed = false" filter over the whole table would read every post
+        # ever received, five times a second.
+        pending = [
+            a
+            for a in Activation.objects.all()
+            if Post.objects.filter(activation=a, processed=False).exists()
+        ]
         learning = Activation.objects.filter(
             pk__in=CardDecision.objects.values("card__activation_id")
         )
