@@ -89,7 +89,9 @@ def app():
 def test_receipts_come_from_the_writer_after_commit_and_state_is_rechecked(
     transactional_db, org, app
 ):
-    c, private = setup_consultation(org, cid="ecrivain", access="mixed", per_segment=2)
+    c, private = setup_consultation(
+        org, cid="ecrivain", access="mixed", per_segment=2, all_kinds=True
+    )
     path = f"/c/{c.cid}/bulletin/"
     first = json.dumps(signed_payload(c, private[0].code, {"satisfaction": 4}, ROWS, 3)).encode()
     status, headers, body = call(app, path, first)
@@ -134,7 +136,9 @@ def test_receipts_come_from_the_writer_after_commit_and_state_is_rechecked(
 
 
 def test_concurrent_ballots_share_batches_and_keep_one_chain(transactional_db, org, app):
-    c, private = setup_consultation(org, cid="lots", access="credentialed", per_segment=15)
+    c, private = setup_consultation(
+        org, cid="lots", access="credentialed", per_segment=15, all_kinds=True
+    )
     bodies = [
         json.dumps(signed_payload(c, p.code, {"satisfaction": 1 + i % 5}, ROWS, 1)).encode()
         for i, p in enumerate(private)
@@ -257,7 +261,9 @@ def test_one_spec_read_serves_every_waiting_request(monkeypatch):
 def test_host_check_https_rule_and_pseudonyms_follow_each_request(
     transactional_db, org, app, settings
 ):
-    c, private = setup_consultation(org, cid="hotes", access="credentialed", per_segment=2)
+    c, private = setup_consultation(
+        org, cid="hotes", access="credentialed", per_segment=2, all_kinds=True
+    )
     path = f"/c/{c.cid}/bulletin/"
     settings.ALLOWED_HOSTS = ["vote.example"]
     body = json.dumps(signed_payload(c, private[0].code, {}, ROWS, 1)).encode()
