@@ -46,23 +46,37 @@ class Normaliser:
         return "h:" + digest[:16]
 
     def __call__(self, items: list[Enriched]) -> list[Enriched]:
+        # Each pattern needs a character that most posts lack ("@", "#", "&", "://"):
+        # testing for it first skips most regex passes, with the same result.
         for item in items:
-            text = unicodedata.normalize("NFC", html.unescape(item.post.text or ""))
+            raw = item.post.text or ""
+            text = unicodedata.normalize("NFC", html.unescape(raw) if "&" in raw else raw)
             text = _SPACES.sub(" ", _CONTROL.sub("", text)).strip()
-            item.is_repost = bool(item.post.repost_of) or bool(_RT_PREFIX.match(text))
-            item.urls = tuple(dict.fromkeys(_clean_url(u) for u in _URL.findall(text)))
-            handles = [m.rstrip(".") for m in _MENTION.findall(text)]
+            at = "@" in text
+            links = "://" in text or "www." in text.lower()
+            item.is_repost = bool(item.post.repost_of) or (at and bool(_RT_PREFIX.match(text)))
+            item.urls = (
+                tuple(dict.fromkeys(_clean_url(u) for u in _URL.findall(text))) if links else ()
+            )
+            handles = [m.rstrip(".") for m in _MENTION.findall(text)] if at else []
             if self.keep_handles or self.handle_key is not None:
                 item.mentions = tuple(dict.fromkeys(self._handle(h) for h in handles))
             else:
                 item.mentions = ()
-            item.hashtags = tuple(dict.fromkeys(h.lower() for h in _HASHTAG.findall(text)))
-            item.text = text if self.keep_handles else _MENTION.sub(REDACTED, text)
+            item.hashtags = (
+                tuple(dict.fromkeys(h.lower() for h in _HASHTAG.findall(text)))
+                if "#" in text
+                else ()
+            )
+            item.text = text if self.keep_handles or not at else _MENTION.sub(REDACTED, text)
             # What matching and grouping see: the post's own words, not who it quotes.
-            clean = _RT_PREFIX.sub("", text)
-            clean = _VIA_SUFFIX.sub("", clean)
-            clean = _URL.sub(" ", clean)
-            clean = _MENTION.sub(" ", clean)
+            clean = text
+            if at:
+                clean = _VIA_SUFFIX.sub("", _RT_PREFIX.sub("", clean))
+            if links:
+                clean = _URL.sub(" ", clean)
+            if at:
+                clean = _MENTION.sub(" ", clean)
             item.clean_text = _SPACES.sub(" ", clean).strip()
         return items
 
