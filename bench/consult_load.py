@@ -399,6 +399,7 @@ def check(receipts: set[str]) -> int:
     from beffroi.consult.models import BoardEntry, Consultation
     from beffroi.consult.verify import verify_bundle
     from beffroi.core import journal
+    from beffroi.core.models import JournalEntry
 
     c = Consultation.objects.get(cid=CID)
     on_board = set(BoardEntry.objects.filter(consultation=c).values_list("receipt", flat=True))
@@ -414,6 +415,11 @@ def check(receipts: set[str]) -> int:
     t0 = time.perf_counter()
     bundle_report = verify_bundle(live.bundle(c))
     print(f"bundle verifies: {bundle_report.ok} ({time.perf_counter() - t0:.1f} s)")
+    batches = JournalEntry.objects.filter(action="consult.ballots").count()
+    print(
+        f"writer: {batches} batches (transactions, one journal entry each), "
+        f"{len(on_board) / max(1, batches):.1f} ballots per batch on average"
+    )
     broken = journal.verify()
     print(f"instance journal verifies: {broken is None}" + (f" ({broken})" if broken else ""))
     return 0 if exact and bundle_report.ok and broken is None else 1
