@@ -218,3 +218,20 @@ def test_any_tampering_reads_the_same_in_parts(op: str, i: int, j: int) -> None:
     one, three = both(bundle_with(entries))
     assert not one.ok
     assert three.lines() == one.lines()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(junk=st.binary(min_size=1, max_size=30), at=st.integers(0, 10**6))
+def test_junk_in_the_board_reads_the_same_in_parts(junk: bytes, at: int) -> None:
+    with zipfile.ZipFile(io.BytesIO(EXAMPLE.bundle())) as zf:
+        parts = {m: zf.read(m) for m in zf.namelist()}
+    board = parts["ballots.jsonl"]
+    at %= len(board)
+    parts["ballots.jsonl"] = board[:at] + junk + board[at + len(junk) :]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, content in parts.items():
+            zf.writestr(name, content)
+    one, three = both(buf.getvalue())
+    assert three.lines() == one.lines()
+    assert three.stats == one.stats
