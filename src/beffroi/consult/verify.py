@@ -23,11 +23,15 @@ dominates the cost) and the chain checks within the part.  It sends back
 only small things: messages, the part's first ``prev`` and first time and its
 last hash and time (the main process checks the seams), and the keyed entries
 as integer arrays (rank, key index, ``seq``) for the per-key checks that span
-parts.  The worker keeps the answers; once the main process has decided which
-entries count (same rules as :func:`beffroi.consult.tally.select`), each worker
-aggregates its counted entries with the tally's ``_aggregate`` and the main
-process merges the sums.  So no ballot is parsed twice, and the main process
-never holds the board.  Small boards run the same code in-process.
+parts.  Workers start as soon as the spec is read and receive the credentials
+once the main process has checked them.  A worker keeps the answers and sums
+its whole part with the tally's ``_aggregate`` while it checks; once the main
+process has decided which entries count (the rules of
+:func:`beffroi.consult.tally.select`), each worker takes the entries set aside
+off its sums and the main process adds the parts' sums.  So no ballot is parsed
+twice and the main process never holds the board.  Failures come out in the
+order of a single pass, whatever the number of workers; small boards run the
+same code in-process.
 """
 
 from __future__ import annotations
@@ -342,8 +346,8 @@ class _Part:
         self.keys = keys
         self.interest = interest
         self.lines = lines
-        # rank -> the slim ballot the tally reads, for entries that pass the chain checks.
         self.answers_error = _MemoAnswers(spec)
+        # rank -> the slim ballot the tally reads, for entries that pass the chain checks.
         self.ballots: dict[int, dict[str, Any]] = {}
         self.hashes: dict[int, Any] = {}
         # The credentials of the part's keyed entries, as the tally reads them; few
