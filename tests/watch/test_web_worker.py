@@ -261,6 +261,11 @@ def test_batches_lost_with_the_pipeline_processes_are_done_again_once(db, org, m
         RawPost("file", str(source.pk), f"p{i}", f"{texts[i % 4]}", when + timedelta(seconds=i))
         for i in range(40)
     ]
+    # Ids from 1001 on, so that a post committed late can take a lower one below.
+    Post.objects.create(
+        pk=1000, activation=activation, source=source, external_id="old", text="x",
+        created_at=when, processed=True,
+    )  # fmt: skip
     actions.receive_posts(source.pk, posts, {"v": 1})
     first = Preparer(None, workers=2)
     try:
@@ -269,17 +274,24 @@ def test_batches_lost_with_the_pipeline_processes_are_done_again_once(db, org, m
         assert len(proc.in_flight) == 2
     finally:
         first.close()  # the children die with a batch in flight, no state saved
-    assert Post.objects.filter(activation=activation, processed=True).count() == 8
+    assert Post.objects.filter(activation=activation, processed=True).count() == 1 + 8
     with Preparer(None, workers=2) as second:
         again = ActivationProcessor(activation, None, second)
+        assert again.process(limit=8) == 8
+        # On PostgreSQL a transaction that took lower ids can commit after later
+        # ones: a post below the batches in flight must still be enriched.
+        Post.objects.create(
+            pk=500, activation=activation, source=source, external_id="late",
+            text="Route coupée à Chasnais", created_at=when,
+        )  # fmt: skip
         while again.process(limit=8):
             pass
-    stored = Post.objects.filter(activation=activation)
+    stored = Post.objects.filter(activation=activation).exclude(external_id="old")
     assert not stored.filter(processed=False).exists()
     assert not stored.filter(card__isnull=True).exists()
     cards = Card.objects.filter(activation=activation)
-    assert sum(cards.values_list("posts_count", flat=True)) == 40
+    assert sum(cards.values_list("posts_count", flat=True)) == 41
     for card in cards:
         assert card.posts.count() == card.posts_count
     batches = JournalEntry.objects.filter(action="watch.queue")
-    assert sum(e.data["posts"] for e in batches) == 40
+    assert sum(e.data["posts"] for e in batches) == 41

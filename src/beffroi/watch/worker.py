@@ -103,7 +103,7 @@ class ActivationProcessor:
         self.preparer = preparer
         # Batches handed to the preparer, oldest first: (result, post rows).
         self.in_flight: deque[tuple[Any, list[tuple[Any, ...]]]] = deque()
-        self.submitted_until = 0  # highest post id handed to the preparer
+        self.in_flight_ids: set[int] = set()
         model = actions.model_state(activation)
         self.learner = None
         if classifier is not None:
@@ -176,12 +176,25 @@ class ActivationProcessor:
         return taught
 
     def _pending(self, limit: int) -> list[tuple[Any, ...]]:
+        """The oldest pending posts not already handed to the preparer.
+
+        Not "ids above the last one handed out": on PostgreSQL a transaction
+        that took lower ids may commit after a later one, and its posts must
+        still be seen. The in-flight ids are few (a few batches)."""
+        pending = Post.objects.filter(activation=self.activation, processed=False)
+        if self.in_flight_ids:
+            ids = [
+                pk
+                for pk in pending.order_by("pk").values_list("pk", flat=True)[
+                    : limit + len(self.in_flight_ids)
+                ]
+                if pk not in self.in_flight_ids
+            ][:limit]
+            if not ids:
+                return []
+            pending = Post.objects.filter(pk__in=ids)
         return list(
-            Post.objects.filter(
-                activation=self.activation, processed=False, pk__gt=self.submitted_until
-            )
-            .order_by("pk")
-            .values_list(
+            pending.order_by("pk").values_list(
                 "pk", "text", "created_at", "language", "latitude", "longitude", "repost_of",
                 "source__kind", "source_id", "external_id", "url",
             )[:limit]
@@ -209,12 +222,13 @@ class ActivationProcessor:
                     break
                 result = self.preparer.submit(_batch(todo), self.pipeline.config)
                 self.in_flight.append((result, todo))
-                self.submitted_until = todo[-1][0]
+                self.in_flight_ids.update(row[0] for row in todo)
             if not self.in_flight:
                 return 0
             result, rows = self.in_flight[0]
             prepared = result.get(timeout=PREPARE_TIMEOUT)
             self.in_flight.popleft()
+            self.in_flight_ids.difference_update(row[0] for row in rows)
             enriched = self.pipeline.finish(prepared)
         actions.store_cards(
             self.activation, [_update(e, row) for e, row in zip(enriched, rows, strict=True)]
@@ -491,7 +505,7 @@ class Worker:
             self.preparer = None
         for proc in self.processors.values():
             proc.in_flight.clear()
-            proc.submitted_until = 0
+            proc.in_flight_ids.clear()
 
     def processor(self, activation: Activation) -> ActivationProcessor:
         proc = self.processors.get(activation.pk)

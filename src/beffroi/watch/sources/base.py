@@ -232,14 +232,23 @@ def pseudonymise_mentions(text: str, key: bytes) -> str:
             return m.group(0)
         return "@h_" + handle_pseudonym(handle, key).split(":", 1)[1][:16]
 
-    if "://" in text:
+    if "://" in text and _may_name_account(text):
         text = _URL_IN_TEXT.sub(lambda m: "" if names_account(m.group(0)) else m.group(0), text)
     return MENTION.sub(sub, text) if "@" in text else text
 
 
+_ACCOUNT_MARKS = re.compile(r"/@|/profile/|/users/|twitter\.com/|x\.com/", re.IGNORECASE)
+
+
+def _may_name_account(text: str) -> bool:
+    # Most links in posts (t.co, news sites) have none of these: one quick search
+    # spares them the full pattern.
+    return _ACCOUNT_MARKS.search(text) is not None
+
+
 def names_account(url: str) -> bool:
     """True when a post's address contains the account's handle or identifier."""
-    return bool(_ACCOUNT_URL.match(url.strip()))
+    return bool(url) and _may_name_account(url) and bool(_ACCOUNT_URL.match(url.strip()))
 
 
 def pseudonymise_record(payload: Any, key: bytes) -> Any:
