@@ -235,3 +235,18 @@ def test_junk_in_the_board_reads_the_same_in_parts(junk: bytes, at: int) -> None
     one, three = both(buf.getvalue())
     assert three.lines() == one.lines()
     assert three.stats == one.stats
+
+
+@pytest.mark.parametrize("member", ["credentials.jsonl", "journal.jsonl", "results.json"])
+def test_a_bad_member_read_after_the_workers_started_stops_them(member: str) -> None:
+    with zipfile.ZipFile(io.BytesIO(EXAMPLE.bundle())) as zf:
+        parts = {m: zf.read(m) for m in zf.namelist()}
+    parts[member] = parts[member][:25] + b"\n{oops\n"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, content in parts.items():
+            zf.writestr(name, content)
+    one, three = both(buf.getvalue())
+    assert not one.ok
+    assert three.lines() == one.lines()
+    assert member in one.lines()[0]

@@ -36,13 +36,16 @@ same code in-process.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 import itertools
 import json
 import multiprocessing
 import os
+import pickle
 import re
+import threading
 import traceback
 from array import array
 from collections.abc import Callable, Iterable, Iterator
@@ -630,7 +633,7 @@ def _ranked_lines(data: bytes) -> list[tuple[int, int, bytes]]:
 def _serve(
     conn: Connection, spec_dict: dict[str, Any], lines: list[tuple[int, int, bytes]]
 ) -> None:
-    """A worker: check one part, then aggregate it on demand, until told to stop."""
+    """A worker: check one part, then aggregate it on demand, until stopped."""
     # Everything here is acyclic: the cyclic collector would only walk the part's
     # ballots again and again.
     gc.disable()
@@ -640,7 +643,8 @@ def _serve(
         del lines
 
         def get_keys() -> tuple[dict[str, _KeyRef], frozenset[str]]:
-            kind, keys, interest = conn.recv()
+            # From the parent process, as Connection.recv would unpickle it.
+            kind, keys, interest = pickle.loads(conn.recv_bytes())  # noqa: S301
             if kind != "keys":
                 raise EOFError
             return keys, interest
@@ -656,6 +660,11 @@ def _serve(
         conn.send(("error", traceback.format_exc()))
     finally:
         conn.close()
+
+
+def _send_quietly(conn: Connection, payload: bytes) -> None:
+    with contextlib.suppress(OSError):
+        conn.send_bytes(payload)
 
 
 class _Parts:
@@ -678,6 +687,7 @@ class _Parts:
         self.procs: list[Any] = []
         self._first: list[int] = []
         self._sizes: list[int] = []
+        self.senders: list[threading.Thread] = []
         if self.total < PARALLEL_THRESHOLD or n <= 1:
             self.local = _Part(spec, {}, frozenset(), lines)
             return
@@ -696,11 +706,18 @@ class _Parts:
             self.procs.append(proc)
 
     def send_keys(self, keys: dict[str, _KeyRef], interest: frozenset[str]) -> None:
-        """The credentials and the hashes of interest, to each part."""
+        """The credentials and the hashes of interest, to each part.
+
+        Pickled once; each worker's copy is written by a thread of its own, so
+        that a worker still busy with its first lines keeps no other waiting."""
         if self.local is not None:
             self.local.keys, self.local.interest = keys, interest
+            return
+        payload = pickle.dumps(("keys", keys, interest), protocol=pickle.HIGHEST_PROTOCOL)
         for conn in self.conns:
-            conn.send(("keys", keys, interest))
+            sender = threading.Thread(target=_send_quietly, args=(conn, payload), daemon=True)
+            sender.start()
+            self.senders.append(sender)
 
     def check(self) -> list[_Checked]:
         if self.local is not None:
@@ -767,10 +784,15 @@ class _Parts:
         for proc in self.procs:
             if proc.is_alive():
                 proc.terminate()
-        for conn in self.conns:
-            conn.close()
         for proc in self.procs:
             proc.join()
+        # A worker stopped before reading its credentials (a bundle refused early)
+        # has closed its end: the write fails and the sender ends.
+        for sender in self.senders:
+            sender.join()
+        for conn in self.conns:
+            conn.close()
+        self.senders = []
         self.conns, self.procs = [], []
 
 
