@@ -230,7 +230,7 @@ def test_one_spec_read_serves_every_waiting_request(monkeypatch):
     from beffroi.consult.cli_example_bundle import example_spec_dict
     from beffroi.consult.spec import spec_from_dict
 
-    spec = spec_from_dict(example_spec_dict("attente", access="credentialed"))
+    spec = spec_from_dict(example_spec_dict("attente", access="credentialed", all_kinds=True))
     reads: list[str] = []
     gate = threading.Event()
 
@@ -311,3 +311,28 @@ def test_other_requests_and_methods(app):
     assert (status, refused["error"]) == (413, "too_large")
     status, _, refused = call(app, "/c/x/bulletin/", b"\xff{")
     assert (status, refused["error"]) == (400, "malformed")
+
+
+def test_stored_ballots_read_back_equal_whatever_their_text(org):
+    """The writer stores the canonical JSON it signed (SQLite) or the field's own
+    adaptation (PostgreSQL): either way the board reads back the very ballot."""
+    from django.db import connection
+
+    c, private = setup_consultation(
+        org, cid="textes", access="credentialed", per_segment=1, all_kinds=True
+    )
+    comment = 'Élève « ravi » 😀\n\t"cité" \\ \u2028 fin'
+    items = []
+    for i, p in enumerate(private[:3]):
+        payload = signed_payload(c, p.code, {"commentaire": comment[: 10 + 5 * i]}, ROWS, 1)
+        items.append(actions.Incoming(payload["ballot"], payload["signature"]))
+    outcomes = actions.submit_ballots(c.cid, items)
+    assert all(o.new for o in outcomes), [o.error for o in outcomes]
+    stored = {e.receipt: e.ballot for e in BoardEntry.objects.filter(consultation=c)}
+    assert stored == {o.entry["receipt"]: i.ballot for o, i in zip(outcomes, items, strict=True)}
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM consult_boardentry WHERE json_valid(ballot)")
+            assert cursor.fetchone()[0] == len(items)
+    c.refresh_from_db()
+    assert verify_bundle(live.bundle(c)).ok

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from beffroi.consult import board as board_mod
 from beffroi.consult.ballot import (
+    DOMAIN,
     BallotError,
     KeyInfo,
     OutOfPeriod,
@@ -484,6 +485,7 @@ _STATEMENTS = {
     "{cons.last_received_at} = %s WHERE {cons.id} = %s",
 }
 _SQL: dict[str, dict[str, str]] = {}
+_CANONICAL_AT = len(DOMAIN)  # signed_bytes = DOMAIN + canonical JSON of the ballot
 # A batch's IN lists stay far below every database's limit on parameters.
 _IN_CHUNK = 500
 _ORGS: dict[int, Organisation] = {}
@@ -606,10 +608,14 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
         now = at or timezone.now()
         if last_received:
             now = max(now, parse_time(last_received, "last_received_at"))
+        when = format_time(now)
         n, head = count, board_head or frozen
         rows: list[tuple[Any, ...]] = []
         unkeyed = False
         json_field = BoardEntry._meta.get_field("ballot")
+        # SQLite keeps JSON as text: the ballot's canonical encoding, already made
+        # for its signature and receipt, is valid JSON of the same value.
+        as_text = connection.vendor == "sqlite"
         batch: dict[str, dict[str, Any]] = {}
         for i, it in enumerate(items):
             rec: Any = receipts[i]
@@ -632,7 +638,8 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
                 outcomes[i] = Outcome(error=exc)
                 continue
             n += 1
-            entry = board_mod.make_entry(n, head, ballot, it.signature, now, signed=signed[i])
+            body = signed[i]
+            entry = board_mod.make_entry(n, head, ballot, it.signature, now, signed=body, when=when)
             head = entry["hash"]
             batch[entry["receipt"]] = entry
             if isinstance(pk, str):
@@ -644,7 +651,9 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
                     c_pk,
                     n,
                     entry["received_at"],
-                    json_field.get_db_prep_value(ballot, connection),
+                    body[_CANONICAL_AT:].decode()
+                    if as_text and body is not None
+                    else json_field.get_db_prep_value(ballot, connection),
                     it.signature,
                     entry["receipt"],
                     entry["prev"],
@@ -660,7 +669,7 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
         if not rows:
             return outcomes
         cursor.executemany(sql["insert"], rows)
-        cursor.execute(sql["head"], [n, head, format_time(now), c_pk])
+        cursor.execute(sql["head"], [n, head, when, c_pk])
     if unkeyed:
         from beffroi.consult.tasks import schedule_live_audit
 

@@ -58,9 +58,15 @@ def make_entry(
     received_at: datetime,
     *,
     signed: bytes | None = None,
+    when: str | None = None,
 ) -> dict[str, Any]:
-    """Build board entry number ``n`` (1-based) chained after ``prev``."""
-    when = format_time(received_at)
+    """Build board entry number ``n`` (1-based) chained after ``prev``.
+
+    ``signed`` and ``when`` may pass ``signed_bytes(ballot)`` and
+    ``format_time(received_at)`` already computed (a batch shares its time).
+    """
+    if when is None:
+        when = format_time(received_at)
     rec = receipt(ballot, signature, signed=signed)
     return {
         "n": n,
