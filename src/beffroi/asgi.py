@@ -7,7 +7,7 @@ django_application = get_asgi_application()
 
 from beffroi.consult.api import with_fast_ballots  # noqa: E402  (needs Django set up)
 
-# Ballot submissions (POST /c/<id>/bulletin/) skip the middleware stack they do not
-# use — same view, same checks — which cuts their server cost by about 3.6x
-# (bench/consult_load.py, docs/decisions/consult-board-writes.md).
+# Ballot submissions (/c/<id>/bulletin/) are answered by a raw ASGI handler: no
+# request object or middleware per ballot, the same checks as the `submit` view and
+# the same writer (bench/consult_load.py, docs/decisions/consult-board-writes.md).
 application = with_fast_ballots(django_application)
