@@ -336,3 +336,26 @@ def test_stored_ballots_read_back_equal_whatever_their_text(org):
             assert cursor.fetchone()[0] == len(items)
     c.refresh_from_db()
     assert verify_bundle(live.bundle(c)).ok
+
+
+def test_a_request_whose_loop_closed_does_not_stop_the_writer(monkeypatch):
+    gate = threading.Event()
+
+    def slow(cid, items, at=None):
+        gate.wait(5)
+        return [actions.Outcome() for _ in items]
+
+    monkeypatch.setattr(actions, "submit_ballots", slow)
+    committer = live.GroupCommitter()
+    monkeypatch.setattr(committer, "_durable_connection", lambda: None)
+
+    async def give_up():
+        await asyncio.wait_for(committer.submit("x", actions.Incoming({}, None)), 0.05)
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(give_up())  # its loop is closed before the batch commits
+    thread = committer._thread
+    gate.set()
+    outcome = asyncio.run(committer.submit("x", actions.Incoming({}, None)))
+    assert outcome.error is None
+    assert committer._thread is thread and thread.is_alive()

@@ -16,6 +16,7 @@ receipt is never returned for a ballot that is not durably on the board.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Iterable
@@ -187,7 +188,9 @@ class GroupCommitter:
                 for (_, loop, fut), outcome in zip(group, outcomes, strict=True):
                     done.setdefault(loop, []).append((fut, outcome, ok))
             for loop, results in done.items():
-                loop.call_soon_threadsafe(_settle, results)
+                # A closed loop (its requests are gone) must not stop the writer.
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(_settle, results)
             if closing:
                 connection.close()
                 for event in closing:
