@@ -9,6 +9,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from multiprocessing.pool import AsyncResult
 from typing import Any
 
@@ -124,7 +125,7 @@ class Pipeline:
             start_method = "fork"
         with Preparer(self.classifier, workers=workers, start_method=start_method) as preparer:
             # Keep every child busy: one batch in flight per child, finished in order.
-            pending: deque[AsyncResult[Prepared]] = deque()
+            pending: deque[PreparedResult] = deque()
             for batch in batches:
                 pending.append(preparer.submit(batch, self.config))
                 if len(pending) > workers:
@@ -264,6 +265,35 @@ class Prepared:
     features: Any = None  # (matrix, row of each item) for the classifier, or None
 
 
+# What a child computes for each post, in this order (see `_prepare`).
+_FIELDS = (
+    "text", "clean_text", "urls", "hashtags", "mentions", "is_repost",
+    "lang", "lang_p", "lang_from", "communes", "in_area",
+)  # fmt: skip
+_NO_DATE = datetime(1970, 1, 1, tzinfo=UTC)  # the children's steps never read the date
+
+
+class PreparedResult:
+    """A batch in a child's hands; `get()` waits for it and returns `Prepared`."""
+
+    def __init__(self, result: AsyncResult[Any], batch: list[PostIn]) -> None:
+        self._result = result
+        self._batch = batch
+
+    def ready(self) -> bool:
+        return self._result.ready()
+
+    def get(self, timeout: float | None = None) -> Prepared:
+        rows, keys, sketches, features = self._result.get(timeout)
+        items = start(self._batch)
+        if len(rows) != len(items):
+            raise ValueError(f"lot préparé : {len(rows)} messages rendus pour {len(items)}")
+        for item, row in zip(items, rows, strict=True):
+            for name, value in zip(_FIELDS, row, strict=True):
+                setattr(item, name, value)
+        return Prepared(items, PreparedKeys(keys, sketches), features)
+
+
 def default_start_method() -> str:
     # The watch worker runs source threads with open database connections: forking
     # it would copy locks held by other threads. A fork server is started clean once.
@@ -276,10 +306,10 @@ class Preparer:
 
     Normalisation, language, geocoding, grouping keys and MinHash sketches and, when the
     classifier exposes it (see `split_classifier`), the classifier's featurisation: most
-    of the cost of a post. `submit(batch, config)` returns an `AsyncResult` of
-    `Prepared`; `Pipeline.finish` does the rest in this process (grouping state, the
-    online classifier, priority). One `Preparer` serves any number of pipelines: the
-    children keep their steps per configuration.
+    of the cost of a post. `submit(batch, config)` returns a `PreparedResult` whose
+    `get()` is the `Prepared` batch; `Pipeline.finish` does the rest in this process
+    (grouping state, the online classifier, priority). One `Preparer` serves any number
+    of pipelines: the children keep their steps per configuration.
     """
 
     def __init__(
@@ -297,8 +327,11 @@ class Preparer:
         self.workers = workers
         self._pool = ctx.Pool(workers, initializer=_init_prepare, initargs=(featurize,))
 
-    def submit(self, batch: list[PostIn], config: PipelineConfig) -> AsyncResult[Prepared]:
-        return self._pool.apply_async(_prepare, (batch, config))
+    def submit(self, batch: list[PostIn], config: PipelineConfig) -> PreparedResult:
+        # Only what the children read goes out, and only what they computed comes
+        # back: pickling whole posts both ways cost the parent more than grouping.
+        light = [(p.text, p.lang, p.coordinates, p.repost_of) for p in batch]
+        return PreparedResult(self._pool.apply_async(_prepare, (light, config)), batch)
 
     def close(self) -> None:
         """Stop the children (work in flight is dropped: its posts stay pending)."""
@@ -348,8 +381,15 @@ def _steps_for(
     return steps
 
 
-def _prepare(batch: list[PostIn], config: PipelineConfig) -> Prepared:
+def _prepare(
+    light: list[tuple[str, str | None, tuple[float, float] | None, str | None]],
+    config: PipelineConfig,
+) -> tuple[list[tuple[Any, ...]], list[str], list[np.ndarray | None], Any]:
     normaliser, language, geocoder, sketcher = _steps_for(config)
+    batch = [
+        PostIn(str(i), text, _NO_DATE, lang=lang, coordinates=coords, repost_of=repost_of)
+        for i, (text, lang, coords, repost_of) in enumerate(light)
+    ]
     items = normaliser(start(batch))
     keys = sketcher.prepare(items)
     # Copies inside the batch (same folded text) are enriched once; a post that carries
@@ -373,10 +413,11 @@ def _prepare(batch: list[PostIn], config: PipelineConfig) -> Prepared:
             if item.post.coordinates is not None:
                 located.append(item)
     geocoder(located)
-    if not _worker_featurize or not items:
-        return Prepared(items, keys)
-    # The classifier reads the raw text: featurise each distinct raw text once.
-    raw_rows: dict[str, int] = {}
-    row_of = [raw_rows.setdefault(item.post.text, len(raw_rows)) for item in items]
-    matrix = _worker_featurize[0](list(raw_rows))
-    return Prepared(items, keys, (matrix, row_of))
+    rows = [tuple(getattr(item, name) for name in _FIELDS) for item in items]
+    features = None
+    if _worker_featurize and items:
+        # The classifier reads the raw text: featurise each distinct raw text once.
+        raw_rows: dict[str, int] = {}
+        row_of = [raw_rows.setdefault(item.post.text, len(raw_rows)) for item in items]
+        features = (_worker_featurize[0](list(raw_rows)), row_of)
+    return rows, keys.keys, keys.sketches, features
