@@ -178,11 +178,16 @@ class ActivationProcessor:
     def _pending(self, limit: int) -> list[tuple[Any, ...]]:
         """The oldest pending posts not already handed to the preparer.
 
-        Not "ids above the last one handed out": on PostgreSQL a transaction
-        that took lower ids may commit after a later one, and its posts must
-        still be seen. The in-flight ids are few (a few batches)."""
+        Not simply "ids above the last one handed out": on PostgreSQL a
+        transaction that took lower ids may commit after a later one, and its
+        posts must still be seen. The in-flight ids are few (a few batches)."""
         pending = Post.objects.filter(activation=self.activation, processed=False)
-        if self.in_flight_ids:
+        top = max(self.in_flight_ids, default=0)
+        if top and pending.filter(pk__lte=top).count() == len(self.in_flight_ids):
+            # The usual case: every pending post up to the last one handed out is
+            # in flight, so what is new lies above it (one indexed range).
+            pending = pending.filter(pk__gt=top)
+        elif self.in_flight_ids:
             ids = [
                 pk
                 for pk in pending.order_by("pk").values_list("pk", flat=True)[
