@@ -54,7 +54,8 @@ def _port() -> int:
 
 def _serve(tmp: Path, port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "beffroi.cli", "serve", "--port", str(port)],
+        # No task worker: SIGKILL would orphan it, and signed ballots schedule no task.
+        [sys.executable, "-m", "beffroi.cli", "serve", "--no-worker", "--port", str(port)],
         env=_env(tmp),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
