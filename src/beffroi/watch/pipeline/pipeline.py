@@ -64,13 +64,20 @@ class Pipeline:
     def _build_steps(self) -> None:
         c = self.config
         self.normaliser = Normaliser(keep_handles=c.keep_handles, handle_key=c.handle_key)
-        self.language = LanguageDetector(c.languages)
+        self._language: LanguageDetector | None = None
         self.geocoder = Geocoder(c.area, min_confidence=c.min_geo_confidence)
         self.classify_step = ClassifierStep(self.classifier) if self.classifier else None
         self.scorer = PriorityScorer()
         self._reuse: OrderedDict[str, Enriched] = OrderedDict()
         self._split = split_classifier(self.classifier) if self.classifier else None
         self._features: Any = None
+
+    def language(self) -> LanguageDetector:
+        # Loaded on first use: when a Preparer's children identify languages, this
+        # process never needs the model (a second or so to load, and its memory).
+        if self._language is None:
+            self._language = LanguageDetector(self.config.languages)
+        return self._language
 
     def _timed(self, name: str, step: Step, items: list[Enriched]) -> list[Enriched]:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -157,7 +164,7 @@ class Pipeline:
                 fresh.append(item)
                 first_in_batch.setdefault(item.group_id, item)
         if prepared is None:
-            self._timed("language", self.language, fresh)
+            self._timed("language", self.language(), fresh)
             located = [c for c in copies if c.post.coordinates is not None]
             self._timed("geocode", self.geocoder, fresh + located)
         if self.classify_step is not None and fresh:
