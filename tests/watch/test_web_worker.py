@@ -295,3 +295,47 @@ def test_batches_lost_with_the_pipeline_processes_are_done_again_once(db, org, m
         assert card.posts.count() == card.posts_count
     batches = JournalEntry.objects.filter(action="watch.queue")
     assert sum(e.data["posts"] for e in batches) == 41
+
+
+def test_stuck_pipeline_processes_are_restarted_then_bypassed(db, org, members, monkeypatch):
+    """Children that never answer (say, a model they cannot load) are restarted;
+    after MAX_STUCK times the worker enriches in its own thread: the queue fills."""
+    import multiprocessing
+    import threading
+    from datetime import UTC, datetime
+
+    from beffroi.watch import actions, pipeline, worker
+    from beffroi.watch.models import Post, Source
+    from beffroi.watch.sources import RawPost
+
+    closed = []
+
+    class Stuck:
+        def get(self, timeout=None):
+            raise multiprocessing.TimeoutError
+
+    class StuckPreparer:
+        workers = 2
+
+        def __init__(self, classifier=None, *, workers=2):
+            pass
+
+        def submit(self, batch, config):
+            return Stuck()
+
+        def close(self):
+            closed.append(self)
+
+    monkeypatch.setattr(pipeline, "Preparer", StuckPreparer)
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", actor=members["coordinator"]
+    )
+    source = Source.objects.create(activation=activation, kind="file", name="f", config={})
+    when = datetime(2024, 3, 1, 12, tzinfo=UTC)
+    posts = [RawPost("file", str(source.pk), f"p{i}", f"Digue {i} rompue", when) for i in range(5)]
+    actions.receive_posts(source.pk, posts, {"v": 1})
+    w = worker.Worker(threading.Event(), processes=2)
+    assert w.step() == 0 and len(closed) == 1 and w.processes == 2
+    assert w.step() == 0 and len(closed) == 2 and w.processes == 0
+    assert w.step() == 5
+    assert not Post.objects.filter(activation=activation, processed=False).exists()

@@ -55,6 +55,8 @@ PIPELINE_PROCESSES = 2
 # A child that takes longer than this for one batch is considered stuck: the
 # children are restarted and the batch done again.
 PREPARE_TIMEOUT = 120.0
+# After this many restarts of stuck children, the worker enriches in its own thread.
+MAX_STUCK = 2
 TICK_SECONDS = 0.2
 SYNC_SOURCES_SECONDS = 2.0
 SAVE_STATE_SECONDS = 30.0
@@ -493,6 +495,7 @@ class Worker:
             )
         self.processes = processes
         self.preparer: Any = None
+        self.stuck = 0  # times the children were found stuck
         self.processors: dict[int, ActivationProcessor] = {}
         self.errors: dict[int, str] = {}
 
@@ -562,6 +565,16 @@ class Worker:
                     # Stuck children: start afresh; their batches are still pending.
                     self._close_preparer()
                     self.processors.clear()
+                    self.stuck += 1
+                    if self.stuck >= MAX_STUCK and self.processes:
+                        # Children that cannot work (a model they fail to load…)
+                        # must not stop the queue: slower, in this thread.
+                        log.error(
+                            "pipeline processes stuck %s times: enriching in the worker's "
+                            "thread from now on",
+                            self.stuck,
+                        )
+                        self.processes = 0
                 self.processors.pop(activation.pk, None)  # rebuilt from the saved state
         return done
 
