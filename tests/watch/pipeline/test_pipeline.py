@@ -196,7 +196,17 @@ def test_stream_on_two_processes_matches_one_process():
         out = list(pipe.process_stream(batches, workers=workers))
         return [
             [
-                (i.id, i.group_id, i.group_size, i.lang, [m.code for m in i.communes], i.priority)
+                (
+                    i.id,
+                    i.group_id,
+                    i.group_size,
+                    i.lang,
+                    [m.code for m in i.communes],
+                    i.priority,
+                    i.urgency,
+                    i.urgency_cues,
+                    i.explanation,
+                )
                 for i in batch
             ]
             for batch in out

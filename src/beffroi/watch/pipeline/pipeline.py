@@ -19,7 +19,7 @@ from beffroi.watch.pipeline.dedup import DedupIndex, PreparedKeys
 from beffroi.watch.pipeline.language import DEFAULT_LANGUAGES, LanguageDetector
 from beffroi.watch.pipeline.model import Classifier, Enriched, PostIn, start
 from beffroi.watch.pipeline.normalise import Normaliser
-from beffroi.watch.pipeline.priority import PriorityScorer
+from beffroi.watch.pipeline.priority import PriorityScorer, urgency
 from beffroi.watch.pipeline.steps import ClassifierStep, Geocoder, split_classifier
 
 Step = Callable[[list[Enriched]], list[Enriched]]
@@ -199,7 +199,11 @@ class Pipeline:
                     item.communes, item.in_area = source.communes, source.in_area
         self._reuse_trim()
         self._account("reuse", t0, c0)
-        self._timed("priority", self.scorer, items)
+        self._timed(
+            "priority",
+            lambda todo: self.scorer(todo, urgency_known=prepared is not None),
+            items,
+        )
         self.processed += len(items)
         return items
 
@@ -275,7 +279,7 @@ class Prepared:
 # What a child computes for each post, in this order (see `_prepare`).
 _FIELDS = (
     "text", "clean_text", "urls", "hashtags", "mentions", "is_repost",
-    "lang", "lang_p", "lang_from", "communes", "in_area",
+    "lang", "lang_p", "lang_from", "communes", "in_area", "urgency", "urgency_cues",
 )  # fmt: skip
 _NO_DATE = datetime(1970, 1, 1, tzinfo=UTC)  # the children's steps never read the date
 
@@ -420,6 +424,9 @@ def _prepare(
             if item.post.coordinates is not None:
                 located.append(item)
     geocoder(located)
+    # Urgency reads only the text: here too, unrounded (the scorer rounds it).
+    for item in items:
+        item.urgency, item.urgency_cues = urgency(item.clean_text or item.text)
     rows = [tuple(getattr(item, name) for name in _FIELDS) for item in items]
     features = None
     if _worker_featurize and items:

@@ -83,9 +83,14 @@ def _area_value(item: Enriched) -> float:
 
 
 class PriorityScorer:
-    def __call__(self, items: list[Enriched]) -> list[Enriched]:
+    def __call__(self, items: list[Enriched], *, urgency_known: bool = False) -> list[Enriched]:
+        """`urgency_known`: `urgency` and `urgency_cues` were already set from the text
+        (by a `Preparer`'s child), unrounded."""
         for item in items:
-            u, cues = urgency(item.clean_text or item.text)
+            if urgency_known:
+                u, cues = item.urgency, item.urgency_cues
+            else:
+                u, cues = urgency(item.clean_text or item.text)
             pred = item.prediction
             informative_p = float(pred.informative_p) if pred is not None else 0.5
             source_p = dict(getattr(pred, "source_p", {}) or {}) if pred is not None else {}
