@@ -173,6 +173,10 @@ BEFFROI_STORE_RAW_ADDRESSES = config.truthy(os.environ.get("BEFFROI_STORE_RAW_AD
 BEFFROI_PSEUDONYM_KEY = os.environ.get("BEFFROI_PSEUDONYM_KEY") or SECRET_KEY
 BEFFROI_AUDIT_MAX_UPLOAD_MB = int(os.environ.get("BEFFROI_AUDIT_MAX_UPLOAD_MB", "200"))
 BEFFROI_INVITATION_DAYS = int(os.environ.get("BEFFROI_INVITATION_DAYS", "14"))
+# Watch room: child processes for the pipeline's stateless steps (0 = all in the
+# worker's own thread), and how long prepared exports stay on disk.
+BEFFROI_WATCH_PIPELINE_PROCESSES = int(os.environ.get("BEFFROI_WATCH_PIPELINE_PROCESSES", "2"))
+BEFFROI_WATCH_EXPORT_HOURS = int(os.environ.get("BEFFROI_WATCH_EXPORT_HOURS", "24"))
 
 LOGGING = {
     "version": 1,

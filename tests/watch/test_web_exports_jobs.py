@@ -227,7 +227,7 @@ def test_failed_running_and_expired_jobs_say_so(client, members, org, courante, 
     _run_worker()
     path = tasks.export_path(done_id, "csv")
     assert path.exists() and "L'export est prêt." in page(done_id)
-    old = time.time() - tasks.KEEP_FILES.total_seconds() - 60
+    old = time.time() - tasks.keep_files().total_seconds() - 60
     os.utime(path, (old, old))
     tasks._sweep(time.time())
     assert not path.exists()

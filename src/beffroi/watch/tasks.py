@@ -26,8 +26,12 @@ from beffroi.watch import exports
 
 log = logging.getLogger(__name__)
 
-# Finished files are kept this long, then swept by the next export.
-KEEP_FILES = timedelta(days=1)
+
+def keep_files() -> timedelta:
+    """How long finished files stay, then the next export sweeps them (a setting)."""
+    return timedelta(hours=getattr(settings, "BEFFROI_WATCH_EXPORT_HOURS", 24))
+
+
 # A job still waiting after this many seconds means no worker takes it.
 STALE_AFTER = 120
 
@@ -48,7 +52,7 @@ def _progress_key(job_id: str) -> str:
 def _sweep(now: float) -> None:
     for path in export_dir().glob("*"):
         try:
-            if now - path.stat().st_mtime > KEEP_FILES.total_seconds():
+            if now - path.stat().st_mtime > keep_files().total_seconds():
                 path.unlink()
         except OSError:  # another worker swept it first
             continue
