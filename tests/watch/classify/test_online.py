@@ -97,3 +97,15 @@ def test_oldest_decisions_drop_beyond_the_cap(base):
     for text in FAIR:
         learner.learn(text, informative=True)
     assert learner.n_examples == 3
+
+
+def test_source_decisions_teach_the_source_head_only(base):
+    # Volunteers correct a post's source type: only the source head moves.
+    learner = OnlineLearner(base)
+    for text in FAIR + FAIR:
+        learner.learn(text, source="NGOs")
+    after = learner.predict([PROBE])[0]
+    before = base.predict([PROBE])[0]
+    assert after.source_p["NGOs"] > before.source_p["NGOs"]
+    assert after.informative_p == pytest.approx(before.informative_p)
+    assert after.info_type == before.info_type

@@ -90,7 +90,150 @@ _FIRST_PERSON = frozenset(
 )
 
 
+# Author-kind cues (issue 5, item 8): CrisisLexT26 has no account metadata, so whether a
+# post comes from a witness, a newsroom, an authority, an NGO or a business must be read in
+# the wording itself. Small multilingual word sets, matched on accent-folded lower-case words.
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_SECOND_PERSON = _wordset(
+    "you your yours you're u ur vous votre vos tu ton ta tes usted ustedes voi tuo tua "
+    "voce voces ikaw kayo вы ваш ты"
+)
+_PLURAL_FIRST = _wordset(
+    "we us our ours we're we've nous notre nos nosotros nuestro nuestra noi nostro nostra "
+    "nos nosso nossa kami namin tayo natin мы наш наша нас"
+)
+_HERE = _wordset(
+    "here outside window house home street neighborhood neighbourhood aqui qui ici casa "
+    "maison chez dito"
+)
+_SENSED = _wordset(
+    "felt feel feeling saw hear heard smell smelled shaking woke senti sentito ressenti vu"
+)
+_CUE_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
+    (
+        "official",
+        _wordset(
+            "residents advisory advised urged urge warning warnings alert evacuation evacuate "
+            "order ordered shelter shelters update updates hotline please stay avoid crews "
+            "county department dept officials mayor governor police sheriff authorities "
+            "ministry ministerio prefecture prefet"
+        ),
+    ),
+    (
+        "ngo",
+        _wordset(
+            "donate donation donations volunteer volunteers relief text give support appeal "
+            "fund funds raise raising aid supplies"
+        ),
+    ),
+    (
+        "business",
+        _wordset(
+            "customers customer store stores shop shops open closed offer discount sale sales "
+            "proceeds employees staff service services"
+        ),
+    ),
+    (
+        "news",
+        _wordset(
+            "breaking update live video photos photo watch report reports reported says said "
+            "according news developing latest confirm confirmed dead killed injured toll"
+        ),
+    ),
+    (
+        "outsider",
+        _wordset(
+            "pray prayers praying thoughts hope hoping god rip sad terrible horrible heart wow "
+            "omg lord bless"
+        ),
+    ),
+)
+_PHOTO_HOSTS = ("pic.twitter", "instagram", "instagr.am", "twitpic", "yfrog")
+# The account a post relays ("RT @gmanews:", "via @RedCross") is the original author, whose
+# kind is the post's source.
+_RELAYED = re.compile(r"(?:^|\W)(?:rt|mt|via|h/t)\s?@(\w{1,30})", re.IGNORECASE)
+_RT_PREFIX = re.compile(r"^.*?\brt\s?@\w+:?", re.IGNORECASE)
+_CLOCK = re.compile(r"\b\d{1,2}(?:[:h.]\d\d|\s?(?:am|pm|a\.m\.|p\.m\.))", re.IGNORECASE)
+_PHONE = re.compile(r"\b\d{3}[-. ]\d{3}[-. ]\d{4}\b|\b0\d(?:[ .]\d\d){4}\b|\b1-?800")
+_MONEY = re.compile(r"[$€£]\s?\d|\d\s?[%€]", re.IGNORECASE)
+_EMOTE = re.compile(r"[:;]-?[()pdDP]|<3|\b(?:lol|omg|haha\w*|jaja\w*|wtf|smh|mdr|xd)\b", re.I)
+_LABEL_COLON = re.compile(r"^\s*[A-Z][A-Za-z ]{2,25}:")
+_DASH_SEP = re.compile(r"\s[-|–—]\s")
+
+
+def _bucket(name: str, n: int, cap: int) -> str:
+    return f"{name}{min(n, cap)}"
+
+
+def _cues(raw: str, low: str, n_urls: int, n_mentions: int, n_tags: int) -> list[str]:
+    """Tokens describing how the post is written (who tends to write like this)."""
+    out = [_bucket("nurl", n_urls, 2), _bucket("nment", n_mentions, 3), _bucket("ntag", n_tags, 4)]
+    stripped = raw.strip()
+    if any(h in low for h in _PHOTO_HOSTS):
+        out.append("photo")
+    if n_urls and _URL.search(stripped.rsplit(None, 1)[-1]):
+        out.append("url_end")
+    if stripped.startswith("@"):
+        out.append("reply")
+    elif stripped.startswith(".@"):
+        out.append("dot_reply")
+    if "via @" in low or "(via" in low or "h/t @" in low:
+        out.append("via")
+    # What the relayed author wrote, without the "RT @x:" prefix, carries its style.
+    body = _RT_PREFIX.sub(" ", raw, count=1) if "rt" in low else raw
+    body = _MENTION.sub(" ", _URL.sub(" ", body))
+    words = [w for w in _WORD.findall(body) if not w.isdigit()]
+    lowered = body.lower()
+    folded = set(_WORD.findall(lowered if lowered.isascii() else strip_accents(lowered)))
+    out.append(_bucket("wc", len(words) // 4, 7))
+    if folded & _PLURAL_FIRST:
+        out.append("first_plural")
+    if folded & _SECOND_PERSON:
+        out.append("second_person")
+    if folded & _HERE:
+        out.append("here")
+    if folded & _SENSED:
+        out.append("sensed")
+    for name, vocabulary in _CUE_WORDS:
+        k = len(folded & vocabulary)
+        if k:
+            out.append(_bucket(name, k, 2))
+    caps = sum(1 for w in words if len(w) >= 2 and w.isupper())
+    if caps:
+        out.append(_bucket("caps", caps, 3))
+    long_words = [w for w in words if len(w) >= 4]
+    if len(long_words) >= 3:
+        title = sum(w[0].isupper() for w in long_words) / len(long_words)
+        out.append(f"title{min(int(title * 4), 3)}")
+    if _LABEL_COLON.match(body):
+        out.append("label_colon")
+    if _DASH_SEP.search(body):
+        out.append("dash_sep")
+    if '"' in raw or "“" in raw or "«" in raw:
+        out.append("quote")
+    if _CLOCK.search(raw):
+        out.append("clock")
+    if _PHONE.search(raw):
+        out.append("phone")
+    if _MONEY.search(raw):
+        out.append("money")
+    if _EMOTE.search(raw):
+        out.append("emote")
+    if "..." in raw or "…" in raw:
+        out.append("ellipsis")
+    if not n_urls and not n_mentions and not n_tags:
+        out.append("bare")
+    return out
+
+
 def strip_accents(text: str) -> str:
+    if text.isascii():  # most posts: skips a per-character pass
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -103,7 +246,17 @@ class FeatureConfig:
     word_weight: float = 1.0
     char_weight: float = 1.0
     meta_weight: float = 0.6
+    # 0 switches the block off (models trained before it existed load as they were).
+    cue_weight: float = 0.0
+    relay_weight: float = 0.0
+    # Columns after the first n_features that only the cue and relay blocks use, so a head
+    # can be trained without them (the informativeness heads are: see train.py).
+    extra_features: int = 0
     lexicon: tuple[str, ...] = ()
+
+    @property
+    def width(self) -> int:
+        return self.n_features + self.extra_features
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -113,6 +266,9 @@ class FeatureConfig:
             "word_weight": self.word_weight,
             "char_weight": self.char_weight,
             "meta_weight": self.meta_weight,
+            "cue_weight": self.cue_weight,
+            "relay_weight": self.relay_weight,
+            "extra_features": self.extra_features,
             "lexicon": list(self.lexicon),
         }
 
@@ -127,6 +283,9 @@ class FeatureConfig:
             word_weight=float(data["word_weight"]),  # type: ignore[arg-type]
             char_weight=float(data["char_weight"]),  # type: ignore[arg-type]
             meta_weight=float(data["meta_weight"]),  # type: ignore[arg-type]
+            cue_weight=float(data.get("cue_weight", 0.0)),  # type: ignore[arg-type]
+            relay_weight=float(data.get("relay_weight", 0.0)),  # type: ignore[arg-type]
+            extra_features=int(data.get("extra_features", 0)),  # type: ignore[call-overload]
             lexicon=tuple(str(t) for t in lex),
         )
 
@@ -136,6 +295,8 @@ class _Tokens:
     words: list[str]
     chars: list[str]
     meta: list[str]
+    cues: list[str]
+    relayed: list[str]
 
 
 _CONCEPTS = prefix_index()
@@ -170,6 +331,16 @@ def _tokens(text: str, cfg: FeatureConfig, lexicon_words: dict[str, list[list[st
     if mentions:
         meta.append("mention")
     hashtags = [h.lower() for h in _HASHTAG.findall(raw)]
+    cues: list[str] = []
+    relayed: list[str] = []
+    lowered = raw.lower()
+    if cfg.cue_weight:
+        cues = _cues(raw, lowered, n_urls, len(mentions), len(hashtags))
+    if cfg.relay_weight:
+        for handle in _RELAYED.findall(raw)[:2]:
+            padded = "<" + handle.lower() + ">"
+            relayed.append("r:" + padded)
+            relayed.extend("r:" + padded[i : i + 4] for i in range(len(padded) - 3))
     if len(hashtags) >= 3:
         meta.append("many_hashtags")
     if "?" in raw:
@@ -211,8 +382,8 @@ def _tokens(text: str, cfg: FeatureConfig, lexicon_words: dict[str, list[list[st
     char_text = " " + _SPACES.sub(" ", char_text).strip() + " "
     chars: list[str] = []
     for n in range(cfg.char_min, cfg.char_max + 1):
-        chars.extend(char_text[i : i + n] for i in range(len(char_text) - n + 1))
-    return _Tokens(word_tokens, chars, ["f:" + m for m in meta])
+        chars += [char_text[i : i + n] for i in range(len(char_text) - n + 1)]
+    return _Tokens(word_tokens, chars, ["f:" + m for m in meta], ["q:" + c for c in cues], relayed)
 
 
 class Featurizer:
@@ -220,6 +391,11 @@ class Featurizer:
         self.cfg = cfg
         self._hasher = FeatureHasher(
             n_features=cfg.n_features, input_type="string", alternate_sign=False
+        )
+        self._extra_hasher = (
+            FeatureHasher(n_features=cfg.extra_features, input_type="string", alternate_sign=False)
+            if cfg.extra_features
+            else self._hasher
         )
         index: dict[str, list[list[str]]] = {}
         for term in cfg.lexicon:
@@ -230,17 +406,35 @@ class Featurizer:
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         toks = [_tokens(t, self.cfg, self._lexicon) for t in texts]
+        main, extra = self._hasher, self._extra_hasher
+        offset = self.cfg.n_features if self.cfg.extra_features else 0
         blocks = [
-            (self.cfg.word_weight, [t.words for t in toks]),
-            (self.cfg.char_weight, [t.chars for t in toks]),
-            (self.cfg.meta_weight, [t.meta for t in toks]),
+            (self.cfg.word_weight, [t.words for t in toks], main, 0),
+            (self.cfg.char_weight, [t.chars for t in toks], main, 0),
+            (self.cfg.meta_weight, [t.meta for t in toks], main, 0),
         ]
-        out: sp.csr_matrix | None = None
-        for weight, lists in blocks:
-            m = _l2_rows(self._hasher.transform(_nonempty(lists)).tocsr()) * weight
-            out = m if out is None else out + m
-        assert out is not None
-        out = out.tocsr()
+        if self.cfg.cue_weight:
+            blocks.append((self.cfg.cue_weight, [t.cues for t in toks], extra, offset))
+        if self.cfg.relay_weight:
+            blocks.append((self.cfg.relay_weight, [t.relayed for t in toks], extra, offset))
+        n = len(toks)
+        rows, cols, vals = [], [], []
+        for weight, lists, hasher, first_column in blocks:
+            h = hasher.transform(_nonempty(lists)).tocsr()
+            lengths = np.diff(h.indptr)
+            row_ids = np.repeat(np.arange(n), lengths)
+            # Each block is L2-normalised per post, then weighted: no block drowns the
+            # others because it produces more tokens (char n-grams do, by far).
+            sq = np.bincount(row_ids, weights=h.data * h.data, minlength=n)
+            scale = np.divide(weight, np.sqrt(sq), out=np.zeros(n), where=sq > 0)
+            rows.append(row_ids)
+            cols.append(h.indices + first_column)
+            vals.append(h.data * scale[row_ids])
+        # One COO -> CSR conversion sums the (rare) hash collisions between blocks.
+        out = sp.coo_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(n, self.cfg.width),
+        ).tocsr()
         out.sum_duplicates()
         out.data = out.data.astype(np.float32)
         return out
@@ -248,9 +442,3 @@ class Featurizer:
 
 def _nonempty(lists: Iterable[list[str]]) -> list[list[str]]:
     return [x if x else [] for x in lists]
-
-
-def _l2_rows(m: sp.csr_matrix) -> sp.csr_matrix:
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sp.diags(1.0 / norms) @ m

@@ -78,6 +78,12 @@ class Classifier:
             raise ValueError("source head must have exactly the six CrisisLex sources")
         if not set(heads["info_type"].classes) <= set(INFO_TYPES):
             raise ValueError("info_type head has labels outside CrisisLex")
+        for name, head in heads.items():
+            if head.weights.shape[1] != features.width:
+                raise ValueError(
+                    f"{name} head has {head.weights.shape[1]} weights a row, "
+                    f"features have {features.width} columns"
+                )
         self.features = features
         self.featurizer = Featurizer(features)
         self.heads = heads

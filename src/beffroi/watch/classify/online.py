@@ -100,7 +100,7 @@ class OnlineLearner:
 
     # Fitting ---------------------------------------------------------------------------
     def _matrix(self) -> sp.csr_matrix:
-        n_features = self.base.features.n_features
+        n_features = self.base.features.width
         if not self._rows:
             return sp.csr_matrix((0, n_features), dtype=np.float32)
         indptr = np.cumsum([0] + [len(i) for i, _ in self._rows])
@@ -128,6 +128,11 @@ class OnlineLearner:
 
     def _fit_head(self, head: Head, x: sp.csr_matrix, y: np.ndarray, l2: float) -> _Delta:
         feats = np.unique(x.indices)
+        n = self.base.features.n_features
+        if not head.weights[:, n:].any():
+            # A head trained without the extra (author-kind) columns is corrected without
+            # them too: the volunteers' labels refine what it knows, not a new input.
+            feats = feats[feats < n]
         xs = x[:, feats].tocsr().astype(np.float64)
         base = head.logits(x)
         rows = head.weights.shape[0]
@@ -190,7 +195,7 @@ class OnlineLearner:
             "l2_bias": self.l2_bias,
             "max_examples": self.max_examples,
             "head_l2": self.head_l2,
-            "n_features": self.base.features.n_features,
+            "n_features": self.base.features.width,
             "heads": {n: list(h.classes) for n, h in self.base.heads.items()},
         }
         arrays = {

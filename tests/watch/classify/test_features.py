@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from beffroi.watch.classify.features import FeatureConfig, Featurizer, _cues, _tokens
+from beffroi.watch.classify.model import load_default
+
+CUED = FeatureConfig(cue_weight=0.6, relay_weight=1.0, extra_features=2**12)
+
+
+def cues(text: str) -> set[str]:
+    return set(_tokens(text, CUED, {}).cues)
+
+
+def test_author_kind_cues_read_the_wording():
+    witness = cues("I can see the water rising outside my window right now pic.twitter.com/abc")
+    assert {"q:photo", "q:here"} <= witness
+    official = cues("Residents of Elm County: evacuation order in effect, call 555-123-4567")
+    assert {"q:official2", "q:phone", "q:label_colon"} <= official
+    ngo = cues("We need volunteers! Donate to our relief fund today")
+    assert {"q:first_plural", "q:ngo2"} <= ngo
+    assert "q:bare" in ngo
+    headline = cues(
+        "BREAKING: Train Derails Near Station, Dozens Injured - Local News http://t.co/x"
+    )
+    assert {"q:news2", "q:caps1", "q:title3", "q:dash_sep", "q:url_end", "q:nurl1"} <= headline
+    french = cues("On a vu l'eau monter devant chez nous, vous êtes où ?")
+    assert {"q:first_plural", "q:second_person", "q:here"} <= french
+
+
+def test_relayed_handle_is_a_feature_of_its_own():
+    toks = _tokens("RT @GMANews: Flood in Manila via @RedCross", CUED, {})
+    assert "r:<gmanews>" in toks.relayed and "r:<redcross>" in toks.relayed
+    assert "r:news" in toks.relayed
+    # A plain mention is not a relay.
+    assert _tokens("thanks @GMANews for the coverage", CUED, {}).relayed == []
+
+
+def test_rt_prefix_is_not_taken_for_a_headline_label():
+    assert "q:label_colon" not in cues("RT @someone: the water is everywhere")
+
+
+def test_cue_and_relay_blocks_use_only_the_extra_columns():
+    texts = ["RT @cityofboston: Residents please stay home", "je vois l'eau monter chez moi"]
+    plain = Featurizer(FeatureConfig()).transform(texts)
+    cued = Featurizer(CUED).transform(texts)
+    assert cued.shape == (2, 2**18 + 2**12)
+    np.testing.assert_allclose(cued[:, : 2**18].toarray(), plain.toarray())
+    assert cued[:, 2**18 :].nnz > 0
+
+
+def test_config_round_trips_and_old_files_load_without_the_new_blocks():
+    assert FeatureConfig.from_json(CUED.to_json()) == CUED
+    old = FeatureConfig().to_json()
+    for key in ("cue_weight", "relay_weight", "extra_features"):
+        del old[key]
+    assert FeatureConfig.from_json(old) == FeatureConfig()
+
+
+def test_shipped_informativeness_heads_ignore_the_author_kind_columns():
+    clf = load_default()
+    n = clf.features.n_features
+    assert clf.features.width > n
+    for name in ("informative", "info_type"):
+        assert not clf.heads[name].weights[:, n:].any()
+    assert clf.heads["source"].weights[:, n:].any()
+
+
+def test_relayed_newsroom_reads_as_media():
+    media, ngo = load_default().predict(
+        [
+            "RT @abc7news: Firefighters contain blaze near the freeway",
+            "RT @RedCross: Text REDCROSS to 90999 to give $10 to flood relief",
+        ]
+    )
+    assert media.source == "Media"
+    assert ngo.source == "NGOs"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_cues_never_fail_on_arbitrary_text(text):
+    out = _cues(text, text.lower(), 0, 0, 0)
+    assert all(isinstance(t, str) and t for t in out)
+    Featurizer(CUED).transform([text])
