@@ -6,7 +6,9 @@ from __future__ import annotations
 import copy
 import io
 import json
+import signal
 import zipfile
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -237,8 +239,21 @@ def test_junk_in_the_board_reads_the_same_in_parts(junk: bytes, at: int) -> None
     assert three.stats == one.stats
 
 
+@pytest.fixture
+def graceful_sigterm() -> Iterator[None]:
+    """A SIGTERM handler that only notes the signal, as a task worker run in the
+    same process installs: forked workers inherit it."""
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @pytest.mark.parametrize("member", ["credentials.jsonl", "journal.jsonl", "results.json"])
-def test_a_bad_member_read_after_the_workers_started_stops_them(member: str) -> None:
+def test_a_bad_member_read_after_the_workers_started_stops_them(
+    member: str, graceful_sigterm: None
+) -> None:
     with zipfile.ZipFile(io.BytesIO(EXAMPLE.bundle())) as zf:
         parts = {m: zf.read(m) for m in zf.namelist()}
     parts[member] = parts[member][:25] + b"\n{oops\n"

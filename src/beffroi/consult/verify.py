@@ -45,6 +45,7 @@ import multiprocessing
 import os
 import pickle
 import re
+import signal
 import threading
 import traceback
 from array import array
@@ -634,6 +635,9 @@ def _serve(
     conn: Connection, spec_dict: dict[str, Any], lines: list[tuple[int, int, bytes]]
 ) -> None:
     """A worker: check one part, then aggregate it on demand, until stopped."""
+    # A forked worker inherits its parent's signal handlers (a server's graceful
+    # shutdown, say): the main process stops it with SIGTERM, which must end it.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Everything here is acyclic: the cyclic collector would only walk the part's
     # ballots again and again.
     gc.disable()
@@ -785,7 +789,10 @@ class _Parts:
             if proc.is_alive():
                 proc.terminate()
         for proc in self.procs:
-            proc.join()
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
         # A worker stopped before reading its credentials (a bundle refused early)
         # has closed its end: the write fails and the sender ends.
         for sender in self.senders:
