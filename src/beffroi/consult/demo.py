@@ -61,42 +61,41 @@ def load(org: Any) -> Iterator[str]:
     spec = c.get_spec()
 
     # Honest forms spread over three days; the salvo in the second evening, each
-    # form 1-30 s after the previous one (the affair's rhythm).
-    timeline: list[tuple[datetime, int]] = []
+    # form 1-30 s after the previous one (the affair's rhythm).  Every random draw
+    # is made here, in creation order, so the demo's content does not depend on
+    # the hour it is loaded at (which decides where the salvo falls).
+    forms: list[tuple[datetime, int, Any, list[dict[str, str]], str | None, int]] = []
     clock = start + timedelta(minutes=5)
     for i in range(HONEST_FORMS):
         clock += timedelta(seconds=rng.randint(300, 1400))
-        timeline.append((min(clock, now - timedelta(minutes=1)), i))
+        signed = rng.random() < 0.7
+        cred = private[rng.randrange(len(private) - 2)] if signed else None  # last two unused
+        rows = household_answers(rng, HONEST_NO)
+        segment = None if signed else _school(rng)
+        forms.append((min(clock, now - timedelta(minutes=1)), i, cred, rows, segment, -1))
     salvo_at = (start + timedelta(days=1)).replace(hour=20, minute=47, second=0)
     for j in range(SALVO_FORMS):
         salvo_at += timedelta(seconds=rng.randint(1, 30))
-        timeline.append((salvo_at, HONEST_FORMS + j))
-    timeline.sort()
+        rows = household_answers(rng, SALVO_NO, second_parent=1.0, agree=0.0, blank=0.0)
+        forms.append((salvo_at, HONEST_FORMS + j, None, rows, _school(rng), j % 7))
+    forms.sort(key=lambda f: (f[0], f[1]))
 
-    seqs: dict[str, int] = {}
-    for at, i in timeline:
-        if i >= HONEST_FORMS:
-            rows = household_answers(rng, SALVO_NO, second_parent=1.0, agree=0.0, blank=0.0)
-            ballot = make_ballot(
-                spec, {}, rows, public_key=None, seq=50_000 + i, segment=_school(rng)
-            )
+    for at, i, cred, rows, segment, vpn in forms:
+        # seq: the time in milliseconds, as the answering page does.
+        seq = int(at.timestamp() * 1000)
+        if cred is not None:
+            pk = credentials.public_key_hex(cred.code, CID)
+            ballot = make_ballot(spec, {}, rows, public_key=pk, seq=seq)
+            item = actions.Incoming(ballot, sign(ballot, credentials.derive_seed(cred.code, CID)))
+        elif vpn >= 0:
+            ballot = make_ballot(spec, {}, rows, public_key=None, seq=seq, segment=segment)
             # One network, addresses rotating in a small pool (a VPN's exits).
             item = actions.Incoming(
-                ballot, None, net="prefix:salvo", addr=f"addr:vpn{i % 7}", ua="ua:salvo"
+                ballot, None, net="prefix:salvo", addr=f"addr:vpn{vpn}", ua="ua:salvo"
             )
-        elif rng.random() < 0.7:
-            cred = private[rng.randrange(len(private) - 2)]  # the last two stay unused
-            seqs[cred.code] = seqs.get(cred.code, 0) + rng.randint(1, 99)
-            pk = credentials.public_key_hex(cred.code, CID)
-            rows = household_answers(rng, HONEST_NO)
-            ballot = make_ballot(spec, {}, rows, public_key=pk, seq=seqs[cred.code])
-            item = actions.Incoming(ballot, sign(ballot, credentials.derive_seed(cred.code, CID)))
         else:
-            rows = household_answers(rng, HONEST_NO)
-            ballot = make_ballot(
-                spec, {}, rows, public_key=None, seq=10_000 + i, segment=_school(rng)
-            )
-            who = rng.randrange(60)
+            ballot = make_ballot(spec, {}, rows, public_key=None, seq=seq, segment=segment)
+            who = i % 60
             item = actions.Incoming(
                 ballot, None, net=f"prefix:demo{who}", addr=f"addr:demo{who}", ua=f"ua:{who % 9}"
             )
