@@ -21,6 +21,7 @@ from beffroi.consult.credentials import (
     format_code,
     generate,
     hkdf_sha256,
+    key_list_fingerprint,
     letters_html,
     new_code,
     normalize_code,
@@ -160,7 +161,9 @@ def test_letters_are_french_with_code_and_qr() -> None:
 
 
 @pytest.mark.slow
-def test_cli_generate_writes_pdf_csv_and_public_list(tmp_path: Path) -> None:
+def test_cli_generate_writes_pdf_csv_and_public_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     rc = cli_main(
         [
@@ -182,6 +185,11 @@ def test_cli_generate_writes_pdf_csv_and_public_list(tmp_path: Path) -> None:
     assert [r["segment"] for r in rows] == ["A1", "A1", "B1"]
     public = read_public_jsonl((out / "cles-publiques.jsonl").read_text("utf-8"))
     assert {p.public_key for p in public} == {public_key_hex(r["code"], "c-9") for r in rows}
+    # The authority publishes the fingerprint itself, next to the letters.
+    fingerprint = key_list_fingerprint((p.public_key, p.segment) for p in public)
+    assert f"Empreinte de la liste des clés (à publier vous-même) : {fingerprint}" in (
+        capsys.readouterr().out
+    )
 
 
 def test_cli_generate_refuses_bad_arguments(

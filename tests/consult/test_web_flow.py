@@ -511,3 +511,32 @@ def test_reissue_revokes_and_adds_and_the_bundle_agrees(client, mixed):
         actions.revoke_credential(c, public_key_hex(old.code, c.cid), "encore", actor=None)
     actions.close_consultation(c, actor=None)
     assert verify_bundle(live.bundle(c)).ok
+
+
+def test_key_fingerprint_matches_the_authority_across_imports_and_reissues(client, org):
+    from beffroi.consult import credentials
+
+    c, _ = setup_consultation(org, cid="empreinte", access="credentialed", open_it=False)
+    _, first = credentials.generate(None, {"A1": 2}, c.cid, "https://ex.org")
+    text = "".join(json.dumps(p.to_dict()) + "\n" for p in first)
+    # The credentials of the fixture plus this list: one fingerprint over both.
+    actions.import_credentials(c, text, actor=None)
+    actions.open_consultation(c, actor=None)
+    keys = list(c.credentials.values_list("public_key", "segment"))
+    authority = credentials.key_list_fingerprint(keys)
+    opened = c.events.get(kind="credentials_imported")
+    assert opened.data["keys_fingerprint"] == authority
+    # A reissue does not change what was imported; a later import extends it.
+    _, new, _ = credentials.reissue(keys[0][0], keys[0][1], "perdu", c.cid, "https://ex.org")
+    actions.revoke_credential(c, keys[0][0], "perdu", actor=None, replacement=new.public_key)
+    _, late = credentials.generate(None, {"A2": 1}, c.cid, "https://ex.org")
+    actions.import_credentials(c, json.dumps(late[0].to_dict()), actor=None)
+    last = c.events.filter(kind="credentials_imported").order_by("-n").first()
+    assert last.data["keys_fingerprint"] == credentials.key_list_fingerprint(
+        [*keys, (late[0].public_key, late[0].segment)]
+    )
+    report = verify_bundle(live.bundle(c))
+    assert report.ok, report.lines()
+    assert report.stats["keys_fingerprint"] == last.data["keys_fingerprint"]
+    page = client.get(reverse("consult-board", args=[c.cid])).content.decode()
+    assert f'data-testid="keys-fingerprint">{report.stats["keys_fingerprint"]}<' in page

@@ -35,7 +35,7 @@ from beffroi.consult.ballot import (
     signed_bytes,
 )
 from beffroi.consult.bundle import JournalEvent, journal_hash
-from beffroi.consult.credentials import read_public_jsonl
+from beffroi.consult.credentials import key_list_fingerprint, read_public_jsonl
 from beffroi.consult.models import (
     PUBLIC_ENTRY_FIELDS,
     BoardEntry,
@@ -97,6 +97,14 @@ def _event(c: Consultation, kind: str, data: dict[str, Any], at: datetime) -> Co
         prev=prev,
         hash=line["hash"],
     )
+
+
+def imported_keys_fingerprint(c: Consultation) -> str:
+    """Fingerprint of the keys imported from the credential authority's lists (the
+    replacements of revoked codes come through their own events)."""
+    rows = list(c.credentials.values_list("public_key", "segment", "replaced_by"))
+    reissued = {replaced_by for _, _, replaced_by in rows if replaced_by}
+    return key_list_fingerprint((pk, seg) for pk, seg, _ in rows if pk not in reissued)
 
 
 def _subject(c: Consultation) -> str:
@@ -166,14 +174,15 @@ def open_consultation(consultation: Consultation, *, actor: Any) -> str:
     c.board_head, c.board_count = h, 0
     c.save(update_fields=["status", "spec_hash", "opened_at", "board_head", "board_count"])
     _event(c, "opened", {"spec_hash": h}, now)
+    fingerprint = imported_keys_fingerprint(c) if n_keys else None
     if spec.access != "open" and n_keys:
-        _event(c, "credentials_imported", {"count": n_keys}, now)
+        _event(c, "credentials_imported", {"count": n_keys, "keys_fingerprint": fingerprint}, now)
     journal.append(
         "consult.open",
         actor=actor,
         organisation=c.organisation,
         subject=_subject(c),
-        data={"spec_hash": h, "credentials": n_keys},
+        data={"spec_hash": h, "credentials": n_keys, "keys_fingerprint": fingerprint},
     )
     consultation.refresh_from_db()
     return h
@@ -238,14 +247,22 @@ def import_credentials(consultation: Consultation, text: str, *, actor: Any) -> 
     Credential.objects.bulk_create(
         [Credential(consultation=c, public_key=p.public_key, segment=p.segment) for p in public]
     )
+    # Cumulative: the fingerprint of every key imported so far, which is what the
+    # credential authority published when it made a single list.
+    fingerprint = imported_keys_fingerprint(c)
     if c.status == Status.OPEN:
-        _event(c, "credentials_imported", {"count": len(public)}, timezone.now())
+        _event(
+            c,
+            "credentials_imported",
+            {"count": len(public), "keys_fingerprint": fingerprint},
+            timezone.now(),
+        )
     journal.append(
         "consult.credentials.import",
         actor=actor,
         organisation=c.organisation,
         subject=_subject(c),
-        data={"count": len(public)},
+        data={"count": len(public), "keys_fingerprint": fingerprint},
     )
     return len(public)
 

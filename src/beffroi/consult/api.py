@@ -34,6 +34,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
@@ -439,6 +440,11 @@ def _question_rows(spec: Spec, breakdown: dict[str, Any]) -> list[dict[str, Any]
     return out
 
 
+def keys_fingerprint(c: Consultation) -> str:
+    """What the credential authority published for the keys imported so far."""
+    return actions.imported_keys_fingerprint(c)
+
+
 @require_GET
 def board_page(request: HttpRequest, cid: str) -> HttpResponse:
     c = _public(cid)
@@ -461,10 +467,13 @@ def board_page(request: HttpRequest, cid: str) -> HttpResponse:
                 "questions": _question_rows(spec, seg["results"]["all"]),
             }
         )
-    classes = [("all", "Toutes les réponses comptées")]
+    classes = [("all", _("Toutes les réponses comptées"))]
     if spec.access == "mixed":
-        classes += [("verified", "Vérifiées (signées)"), ("unverified", "Non vérifiées")]
+        classes += [("verified", _("Vérifiées (signées)")), ("unverified", _("Non vérifiées"))]
     without = res.get("without_post_hoc")
+    if without:
+        # Rule 4: the effect of the rules added after opening, question by question.
+        without = {**without, "questions": _question_rows(spec, without["results"]["all"])}
     return render(
         request,
         "consult/board.html",
@@ -478,6 +487,7 @@ def board_page(request: HttpRequest, cid: str) -> HttpResponse:
             ],
             "segments": segments,
             "latest": board[-50:][::-1],
+            "keys_fingerprint": keys_fingerprint(c) if spec.access != "open" else None,
             "flags": live.flags(c),
             "without": without,
             "participation": (100.0 * res["counted"]["all"] / res["electorate"])

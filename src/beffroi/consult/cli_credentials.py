@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     from beffroi.consult.credentials import (
         Revocation,
         generate,
+        key_list_fingerprint,
         reissue,
         write_csv,
         write_pdf,
@@ -120,4 +121,9 @@ def run(args: argparse.Namespace) -> int:
         "PRIVÉS ; ne transmettez à l'organisateur que cles-publiques.jsonl"
         + (" et revocation.jsonl." if revocations else ".")
     )
+    if not revocations:
+        # Published by the authority itself (not through the organiser), it lets
+        # anyone check that the organiser imported exactly these keys.
+        fingerprint = key_list_fingerprint((p.public_key, p.segment) for p in public)
+        print(f"Empreinte de la liste des clés (à publier vous-même) : {fingerprint}")
     return 0

@@ -17,6 +17,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="worker processes, each checking one part of the board (default: up to 2)",
     )
+    parser.add_argument(
+        "--keys-fingerprint",
+        metavar="SHA256",
+        help="the key-list fingerprint the credential authority published: the bundle's "
+        "imported keys must have it",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -77,6 +83,13 @@ def run(args: argparse.Namespace) -> int:
         report = verify_bundle(data, progress=progress, workers=args.workers)
 
     stats = report.stats
+    expected = (args.keys_fingerprint or "").strip().lower()
+    if expected and stats.get("keys_fingerprint") != expected:
+        report.fail(
+            "credentials.jsonl : l'empreinte de la liste des clés "
+            f"({stats.get('keys_fingerprint') or 'aucune'}) n'est pas celle publiée par "
+            f"l'autorité des codes ({expected})"
+        )
     if report.ok:
         counted = stats.get("counted", {})
         out.print(
@@ -87,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         )
         out.print(f"Empreinte des questions et règles : {stats.get('spec_hash')}")
         out.print(f"Tête de la chaîne : {stats.get('board_head')}")
+        if stats.get("keys_fingerprint"):
+            out.print(f"Empreinte de la liste des clés : {stats['keys_fingerprint']}")
         out.print("Signatures, clés, chaînage, règles et résultats : tout concorde.")
         return 0
     out.print(f"[red]ÉCHEC[/red] : {len(report.lines())} anomalie(s) :", highlight=False)

@@ -233,6 +233,18 @@ def reissue(
 # -- writers ---------------------------------------------------------------------------
 
 
+def key_list_fingerprint(keys: Iterable[tuple[str, str | None]]) -> str:
+    """SHA-256 of a public-key list, whatever its order or file layout.
+
+    The credential authority publishes it beside the letters; the organiser's import
+    and the bundle's journal carry it, so swapping a key nobody has used yet (and
+    voting with it) shows.  One line per key, ``<public key> <segment or empty>``,
+    sorted, each ending in a newline: reproducible with jq, sort and sha256sum.
+    """
+    lines = sorted(f"{pk} {segment or ''}\n" for pk, segment in keys)
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+
+
 def write_public_jsonl(public: Iterable[PublicCredential], path: Path) -> None:
     lines = [json.dumps(p.to_dict(), ensure_ascii=False, sort_keys=True) for p in public]
     _atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8") if lines else b"")

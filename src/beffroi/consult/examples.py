@@ -31,7 +31,7 @@ from beffroi.consult.bundle import (
     credential_records,
     journal_lines,
 )
-from beffroi.consult.credentials import PublicCredential, Revocation
+from beffroi.consult.credentials import PublicCredential, Revocation, key_list_fingerprint
 from beffroi.consult.spec import Spec, spec_from_dict, spec_hash
 
 # Code -> (name, pupils): the simulation's schools.  One form per pupil, so the
@@ -272,7 +272,14 @@ def example_board(
     board = Board(spec, {p.public_key: KeyInfo(p.segment) for p in public})
     journal_events = [
         JournalEvent(opened_at, "opened", {"spec_hash": spec_hash(spec)}),
-        JournalEvent(opened_at, "credentials_imported", {"count": len(public)}),
+        JournalEvent(
+            opened_at,
+            "credentials_imported",
+            {
+                "count": len(public),
+                "keys_fingerprint": key_list_fingerprint((p.public_key, p.segment) for p in public),
+            },
+        ),
     ]
     keys = [p.public_key for p in public]
     step = (spec.closes - spec.opens) / (n_ballots + 2)

@@ -82,6 +82,7 @@ from beffroi.consult.canonical import (
     canonical_bytes_parsed,
     loads_strict,
 )
+from beffroi.consult.credentials import key_list_fingerprint
 from beffroi.consult.spec import (
     AnswersError,
     Spec,
@@ -976,6 +977,7 @@ def _verify_rest(
     journal = [ev for ev in journal if isinstance(ev, dict)]
     _check_journal(spec, journal, opening.get("at"), len(records), report)
     keys = _check_credentials(spec, records, journal, report)
+    _check_keys_fingerprint(spec, keys, journal, report)
     key_list = list(keys)
     refs: dict[str, _KeyRef] = {
         pk: (i, k["segment"], None if k["revoked_at"] is None else format_time(k["revoked_at"]))
@@ -1253,6 +1255,33 @@ def _recount(
         diffs: list[str] = []
         _diff(recount, published, "", diffs)
         report.fail("results.json ne correspond pas au recomptage : " + "; ".join(diffs))
+
+
+def _check_keys_fingerprint(
+    spec: Spec, keys: dict[str, Any], journal: list[dict[str, Any]], report: Report
+) -> None:
+    """The imported keys are exactly those fingerprinted at their import.
+
+    Without it a key nobody has used yet could be swapped for one the organiser
+    holds.  The fingerprint is also printed, to compare with the one the credential
+    authority published on its own (``beffroi verify --keys-fingerprint``)."""
+    if spec.access == "open":
+        return
+    imports = [ev for ev in journal if ev.get("kind") == "credentials_imported"]
+    if not imports:
+        return  # the count check already says no key was imported
+    reissued = {
+        _data(ev).get("public_key") for ev in journal if ev.get("kind") == "credential_added"
+    }
+    fingerprint = key_list_fingerprint(
+        (pk, k["segment"]) for pk, k in keys.items() if pk not in reissued
+    )
+    report.stats["keys_fingerprint"] = fingerprint
+    if _data(imports[-1]).get("keys_fingerprint") != fingerprint:
+        report.fail(
+            "credentials.jsonl : les clés importées ne correspondent pas à l'empreinte "
+            "inscrite au journal lors de leur import (clé remplacée, ajoutée ou retirée ?)"
+        )
 
 
 def _check_journal(
