@@ -212,6 +212,17 @@ def _tally_once(
 ) -> dict[str, Any]:
     counted, exclusions = selection or select(spec, credentials, entries, flags, disabled)
     overall, per_segment = _aggregate(spec, counted, credentials)
+    return assemble(spec, overall, per_segment, exclusions)
+
+
+def assemble(
+    spec: Spec,
+    overall: dict[str, Any],
+    per_segment: dict[str, Any],
+    exclusions: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """One pass of results from summed breakdowns (``_aggregate``, or the sums of
+    the verifier's parts merged) and the exclusions."""
     electorate = {s.code: s.electorate for s in spec.segments}
     segments_out: dict[str, Any] = {}
     for seg, classes in per_segment.items():

@@ -93,7 +93,7 @@ from beffroi.consult.spec import (
     spec_hash,
     validate_answers,
 )
-from beffroi.consult.tally import NO_SEGMENT, Credential, _aggregate, _merge, tally
+from beffroi.consult.tally import Credential, _aggregate, _merge, assemble, tally
 
 MAX_LISTED = 50
 PARALLEL_THRESHOLD = 4000
@@ -1167,38 +1167,6 @@ def _merged(spec: Spec, sums: list[tuple[dict[str, Any], dict[str, Any]]]) -> tu
     return overall, per_segment
 
 
-def _once(
-    spec: Spec,
-    overall: dict[str, Any],
-    per_segment: dict[str, Any],
-    exclusions: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """What tally._tally_once returns, from merged sums (same shape, same order)."""
-    electorate = {s.code: s.electorate for s in spec.segments}
-    segments_out: dict[str, Any] = {}
-    for seg, classes in per_segment.items():
-        if seg == NO_SEGMENT and classes["all"]["ballots"] == 0:
-            continue
-        segments_out[seg] = {
-            "electorate": electorate.get(seg),
-            "counted": classes["all"]["ballots"],
-            "verified": classes["verified"]["ballots"],
-            "unverified": classes["unverified"]["ballots"],
-            "results": classes,
-        }
-    by_rule: dict[str, int] = {}
-    for ex in exclusions:
-        by_rule[ex["rule"]] = by_rule.get(ex["rule"], 0) + 1
-    return {
-        "counted": {c: overall[c]["ballots"] for c in ("all", "verified", "unverified")},
-        "electorate": sum(s.electorate for s in spec.segments) if spec.segments else None,
-        "results": overall,
-        "segments": segments_out,
-        "exclusions": exclusions,
-        "exclusions_by_rule": by_rule,
-    }
-
-
 def _recount(
     spec: Spec,
     keys: dict[str, Any],
@@ -1232,7 +1200,7 @@ def _recount(
             for rank, (rule, reason) in sorted(sel.items())
         ]
         overall, per_segment = _merged(spec, [sums[k] for sums in all_sums])
-        outs.append(_once(spec, overall, per_segment, exclusions))
+        outs.append(assemble(spec, overall, per_segment, exclusions))
     recount.update(outs[0])
     if post_hoc:
         without = outs[1]
