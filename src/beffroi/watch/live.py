@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.http import HttpRequest, StreamingHttpResponse
 
 POLL_SECONDS = 1.0
@@ -79,19 +79,26 @@ def _sync_stream(version: Callable[[], str], poll: float, wsgi_max: float) -> It
     deadline = time.monotonic() + wsgi_max
     last: str | None = None
     yield f"retry: {RETRY_MS}\n\n"
-    # No connection clean-up here: Django's WSGI handler closes the request's
-    # connections on request_finished, once the streamed response is closed.
-    while time.monotonic() < deadline:
-        try:
-            current = version()
-        except OperationalError:
-            # A locked SQLite table (no busy timeout on in-memory test
-            # databases): skip this poll, the next one will tell.
+    try:
+        while time.monotonic() < deadline:
+            try:
+                current = version()
+            except OperationalError:
+                # A locked SQLite table (no busy timeout on in-memory test
+                # databases): skip this poll, the next one will tell.
+                time.sleep(poll)
+                continue
+            except Exception:
+                return  # the server is shutting down: the browser reconnects later
+            if current != last:
+                last = current
+                yield _event(current)
             time.sleep(poll)
-            continue
-        except Exception:
-            return  # the server is shutting down: the browser reconnects later
-        if current != last:
-            last = current
-            yield _event(current)
-        time.sleep(poll)
+    finally:
+        # This thread's connection is closed here, not by Django's
+        # request_finished handler: that handler opens a connection to check an
+        # unusable one, which fails once the server (or a test) is shutting down.
+        # Inside an atomic block (a test client in the test's own transaction)
+        # the connection is not ours to close.
+        if not connection.in_atomic_block:
+            connection.close()
