@@ -26,7 +26,7 @@ from nacl.signing import SigningKey
 from beffroi.consult.ballot import make_ballot, signed_bytes
 from beffroi.consult.board import make_entry
 from beffroi.consult.bundle import JournalEvent, build_bundle, credential_records, journal_lines
-from beffroi.consult.credentials import PublicCredential
+from beffroi.consult.credentials import PublicCredential, key_list_fingerprint
 from beffroi.consult.examples import affair_spec, all_kinds_spec, random_answers
 from beffroi.consult.spec import spec_hash
 from beffroi.consult.verify import verify_bundle
@@ -67,7 +67,16 @@ def build(n: int, seed: int = 1, kind: str = "affair") -> bytes:
         spec,
         [
             JournalEvent(spec.opens, "opened", {"spec_hash": spec_hash(spec)}),
-            JournalEvent(spec.opens, "credentials_imported", {"count": len(public)}),
+            JournalEvent(
+                spec.opens,
+                "credentials_imported",
+                {
+                    "count": len(public),
+                    "keys_fingerprint": key_list_fingerprint(
+                        (p.public_key, p.segment) for p in public
+                    ),
+                },
+            ),
             JournalEvent(
                 spec.closes + timedelta(seconds=1), "closed", {"head": prev, "entries": n}
             ),
