@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import multiprocessing
+import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -126,9 +127,15 @@ class Pipeline:
             for batch in batches:
                 yield self.process(batch)
             return
-        if start_method is None and "fork" in multiprocessing.get_all_start_methods():
+        if (
+            start_method is None
+            and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1
+        ):
             # A plain stream (bench, command line) has no other threads: forking is safe
             # and lets children use a classifier defined anywhere, even in a script.
+            # With other threads (a server, a test run) a lock one of them holds would
+            # be copied held into the child, which then waits forever.
             start_method = "fork"
         with Preparer(self.classifier, workers=workers, start_method=start_method) as preparer:
             # Keep every child busy: one batch in flight per child, finished in order.
