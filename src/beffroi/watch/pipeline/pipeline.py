@@ -143,9 +143,9 @@ class Pipeline:
             for batch in batches:
                 pending.append(preparer.submit(batch, self.config))
                 if len(pending) > workers:
-                    yield self.finish(pending.popleft().get())
+                    yield self.finish(pending.popleft().get(STREAM_TIMEOUT))
             while pending:
-                yield self.finish(pending.popleft().get())
+                yield self.finish(pending.popleft().get(STREAM_TIMEOUT))
 
     def _after_normalise(
         self, items: list[Enriched], *, prepared: PreparedKeys | None
@@ -310,6 +310,11 @@ class PreparedResult:
             for name, value in zip(_FIELDS, row, strict=True):
                 setattr(item, name, value)
         return Prepared(items, PreparedKeys(keys, sketches), features)
+
+
+# A batch not back by then means the children cannot work (e.g. one that fails to
+# start is replaced by the pool forever): raise instead of waiting for ever.
+STREAM_TIMEOUT = 300.0
 
 
 def default_start_method() -> str:
