@@ -358,9 +358,16 @@ def test_event_stream_is_async_and_endless_under_asgi(transactional_db, members,
     assert response.is_async and response["Content-Type"] == "text/event-stream"
 
     async def first_chunks():
+        from asgiref.sync import sync_to_async
+        from django.db import connection
+
         stream = aiter(response.streaming_content)
         chunks = [await anext(stream), await anext(stream)]
         await stream.aclose()
+        # The stream read the database from asgiref's thread; a server closes that
+        # connection when the request finishes, so does the test (PostgreSQL
+        # refuses to drop a test database a session still uses).
+        await sync_to_async(lambda: connection.close())()
         return chunks
 
     retry, change = asyncio.run(first_chunks())
