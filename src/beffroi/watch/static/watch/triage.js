@@ -81,7 +81,13 @@
     }
   }
 
+  // Loads overlap (a live change, a claim): a response may describe the queue from
+  // before a claim this page made since. Only the newest response is applied, and
+  // only one asked after the last claim may say the held card is gone.
+  let loadsAsked = 0, loadsApplied = 0, claims = 0;
+
   async function load() {
+    const asked = ++loadsAsked, claimsThen = claims;
     const params = new URLSearchParams(new FormData(filters));
     let r = await fetch(queueUrl + "?" + params.toString(), { credentials: "same-origin" });
     if (r.status >= 500) {
@@ -90,9 +96,11 @@
     }
     if (!r.ok) { live.textContent = msg("Unavailable", { status: r.status }); return; }
     const data = await r.json();
+    if (asked < loadsApplied) return;  // a newer answer is already shown
+    loadsApplied = asked;
     cards = data.cards;
     total.textContent = data.total;
-    if (held && !cards.some((c) => c.id === held.id && c.mine)) {
+    if (held && claimsThen === claims && !cards.some((c) => c.id === held.id && c.mine)) {
       // Someone else settled it (or the claim expired): say so instead of failing later.
       closePanel(msg("NotYours"));
     }
@@ -159,7 +167,7 @@
   async function claimSelected() {
     if (selected === null) return;
     const res = await post(url(selected, "prendre"));
-    if (res.ok) { openPanel(res.card); live.textContent = msg("Claimed"); }
+    if (res.ok) { claims += 1; openPanel(res.card); live.textContent = msg("Claimed"); }
     else { live.textContent = res.error; }
     await load();
   }
