@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from beffroi.commands import bootstrap, serve
 
@@ -11,6 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The demo prints links (credential letters, the public board) to the address it
+    # is about to serve, whatever port `make run PORT=…` chose.
+    os.environ.setdefault("BEFFROI_DEMO_URL", f"http://{args.host}:{args.port}")
     bootstrap.setup_django()
     bootstrap.check_database()
     if not args.no_serve:

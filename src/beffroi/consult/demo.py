@@ -13,6 +13,7 @@ the frozen rule sets it aside, in the results and in the scrutineer bundle.
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,10 +26,14 @@ from beffroi.consult.examples import HONEST_NO, SALVO_NO, SCHOOLS, household_ans
 from beffroi.consult.models import Consultation
 
 CID = "mesures-ecoles-demo"
-BASE_URL = "http://127.0.0.1:8000"
 LETTERS_PER_SCHOOL = 20
 HONEST_FORMS = 180
 SALVO_FORMS = 40
+
+
+def base_url() -> str:
+    """The address `beffroi demo` serves (it sets BEFFROI_DEMO_URL), for printed links."""
+    return os.environ.get("BEFFROI_DEMO_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
 def _school(rng: random.Random) -> str:
@@ -38,11 +43,12 @@ def _school(rng: random.Random) -> str:
 
 
 def load(org: Any) -> Iterator[str]:
+    base = base_url()  # read when loading: `beffroi demo` sets it first
     existing = Consultation.objects.filter(cid=CID).first()
     if existing is not None:
         yield (
             f"consultation '{CID}' already loaded: {existing.board_count} ballots, "
-            f"board {BASE_URL}/c/{CID}/tableau/"
+            f"board {base}/c/{CID}/tableau/"
         )
         return
     rng = random.Random(2026)
@@ -53,7 +59,7 @@ def load(org: Any) -> Iterator[str]:
     # The credential authority's side: letters for each school (the private part
     # is kept here only to replay answers and to print two links to try).
     private, public = credentials.generate(
-        None, {s["code"]: LETTERS_PER_SCHOOL for s in spec_dict["segments"]}, CID, BASE_URL
+        None, {s["code"]: LETTERS_PER_SCHOOL for s in spec_dict["segments"]}, CID, base
     )
     text = "".join(json.dumps(p.to_dict(), sort_keys=True) + "\n" for p in public)
     actions.import_credentials(c, text, actor=None)
@@ -111,7 +117,7 @@ def load(org: Any) -> Iterator[str]:
     c.refresh_from_db()
     yield (
         f"consultation '{CID}': {c.board_count} ballots, {flags} flagged by the live audit; "
-        f"board {BASE_URL}/c/{CID}/tableau/"
+        f"board {base}/c/{CID}/tableau/"
     )
     for cred in private[-2:]:
         yield f"  try a credential link: {cred.link}"
