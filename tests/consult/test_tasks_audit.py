@@ -19,6 +19,7 @@ from beffroi.consult.ballot import make_ballot
 from beffroi.consult.cli_example_bundle import setup_consultation
 from beffroi.consult.models import ConsultEvent
 from beffroi.consult.spec import format_time
+from beffroi.core import jobs
 from beffroi.core.models import JournalEntry
 
 
@@ -152,7 +153,7 @@ def test_running_job_shows_its_progress_and_a_stuck_queue_is_named(client, membe
     row = DBTaskResult.objects.get(id=job.id)
     row.status, row.started_at = "RUNNING", timezone.now()
     row.save()
-    tasks._progress_writer(c.cid)(0.42, "scénarios")
+    jobs.cache_progress(tasks._progress_key(c.cid), 600)(0.42, "scénarios")
     page = _page(client, org, c)
     assert '<progress max="1" value="0.420">' in page and "scénarios" in page
     assert 'data-status="running"' in page

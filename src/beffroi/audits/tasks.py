@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
 from django_tasks import task
 
 from beffroi.audits import actions
 from beffroi.audits.models import Audit
+from beffroi.core import jobs
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +33,7 @@ def run_audit_task(audit_id: int) -> None:
     from beffroi.integrity.report import render_html, render_pdf
 
     audit = Audit.objects.select_related("organisation").get(pk=audit_id)
-    last = [0.0]
-
-    def progress(fraction: float, message: str) -> None:
-        # At most a few writes a second: the page polls, it does not need every tick.
-        now = time.monotonic()
-        if now - last[0] > 0.3:
-            last[0] = now
-            actions.report_progress(audit, fraction, message)
+    progress = jobs.throttled(lambda f, m: actions.report_progress(audit, f, m))
 
     try:
         result = run_audit(

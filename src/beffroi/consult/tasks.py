@@ -9,10 +9,8 @@ ballots are not audited: their credential already proves one holder.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -25,6 +23,7 @@ from beffroi.consult import actions
 from beffroi.consult.forms import AUDIT_FLAG
 from beffroi.consult.models import BoardEntry, Consultation, Status
 from beffroi.consult.spec import format_time
+from beffroi.core import jobs
 from beffroi.core.actions import ActionError
 from beffroi.integrity.audit import AuditResult, audit_dataset
 from beffroi.integrity.errors import InputError
@@ -34,7 +33,7 @@ from beffroi.integrity.load import from_table
 MIN_RESPONSES = 20
 # The live audit runs at most once per this many seconds per consultation.
 AUDIT_EVERY = 60
-Progress = Callable[[float, str], None]
+Progress = jobs.Progress
 
 
 def _value(v: Any) -> str | None:
@@ -156,20 +155,6 @@ def _progress_key(cid: str) -> str:
     return f"consult-audit-progress:{cid}"
 
 
-def _progress_writer(cid: str) -> Progress:
-    # The shared (database) cache carries the progress from the worker to the
-    # page; a few writes a second at most, the page polls once a second.
-    last = [0.0]
-
-    def write(fraction: float, message: str) -> None:
-        now = time.monotonic()
-        if now - last[0] > 0.3:
-            last[0] = now
-            cache.set(_progress_key(cid), {"fraction": fraction, "message": message}, 600)
-
-    return write
-
-
 @task()
 def live_audit_task(cid: str, actor_id: int | None = None) -> dict[str, Any]:
     """Background job (``beffroi worker``): audit the box and record the flags.
@@ -187,7 +172,7 @@ def live_audit_task(cid: str, actor_id: int | None = None) -> dict[str, Any]:
     if c.status == Status.DRAFT or (actor is None and c.status != Status.OPEN):
         return _report(None, 0, 0) | {"skipped": True}
     try:
-        return audit_box(c, actor=actor, progress=_progress_writer(cid))
+        return audit_box(c, actor=actor, progress=jobs.cache_progress(_progress_key(cid), 600))
     finally:
         cache.delete(_progress_key(cid))
 
@@ -219,15 +204,9 @@ class AuditJobs:
     @property
     def stale(self) -> bool:
         """A job queued for minutes: no worker seems to be running."""
-        return (
-            self.pending is not None
-            and self.pending.status == TaskResultStatus.READY
-            and timezone.now() - self.pending.enqueued_at > timedelta(seconds=STALE_AFTER)
+        return self.pending is not None and jobs.waiting_too_long(
+            self.pending.status, self.pending.enqueued_at
         )
-
-
-# A job still waiting after this many seconds means no worker takes it.
-STALE_AFTER = 120
 
 
 def _jobs(cid: str) -> Any:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django_tasks import TaskContext, task
 from django_tasks.base import TaskResultStatus
 
+from beffroi.core import jobs
 from beffroi.watch import exports
 
 log = logging.getLogger(__name__)
@@ -30,10 +31,6 @@ log = logging.getLogger(__name__)
 def keep_files() -> timedelta:
     """How long finished files stay, then the next export sweeps them (a setting)."""
     return timedelta(hours=getattr(settings, "BEFFROI_WATCH_EXPORT_HOURS", 24))
-
-
-# A job still waiting after this many seconds means no worker takes it.
-STALE_AFTER = 120
 
 
 def export_dir() -> Path:
@@ -72,14 +69,7 @@ def export_courante_task(
     from beffroi.watch.models import Activation
 
     job_id = str(context.task_result.id)
-    last = [0.0]
-
-    def progress(fraction: float, message: str) -> None:
-        # The page polls once a second: a few writes a second are plenty.
-        now = time.monotonic()
-        if now - last[0] > 0.3:
-            last[0] = now
-            cache.set(_progress_key(job_id), {"fraction": fraction, "message": message}, 3600)
+    progress = jobs.cache_progress(_progress_key(job_id), 3600)
 
     try:
         activation = Activation.objects.get(pk=activation_id)
@@ -133,10 +123,7 @@ class ExportJob:
 
     @property
     def stale(self) -> bool:
-        return (
-            self.status == TaskResultStatus.READY
-            and timezone.now() - self.enqueued_at > timedelta(seconds=STALE_AFTER)
-        )
+        return jobs.waiting_too_long(self.status, self.enqueued_at)
 
     @property
     def path(self) -> Path:
