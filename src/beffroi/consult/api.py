@@ -440,11 +440,6 @@ def _question_rows(spec: Spec, breakdown: dict[str, Any]) -> list[dict[str, Any]
     return out
 
 
-def keys_fingerprint(c: Consultation) -> str:
-    """What the credential authority published for the keys imported so far."""
-    return actions.imported_keys_fingerprint(c)
-
-
 @require_GET
 def board_page(request: HttpRequest, cid: str) -> HttpResponse:
     c = _public(cid)
@@ -487,7 +482,9 @@ def board_page(request: HttpRequest, cid: str) -> HttpResponse:
             ],
             "segments": segments,
             "latest": board[-50:][::-1],
-            "keys_fingerprint": keys_fingerprint(c) if spec.access != "open" else None,
+            "keys_fingerprint": (
+                actions.imported_keys_fingerprint(c) if spec.access != "open" else None
+            ),
             "flags": live.flags(c),
             "without": without,
             "participation": (100.0 * res["counted"]["all"] / res["electorate"])
