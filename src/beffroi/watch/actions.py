@@ -40,6 +40,8 @@ from beffroi.watch.models import (
     LogUpdate,
     PartnerLink,
     Post,
+    PostChange,
+    PostChangeKind,
     Source,
 )
 from beffroi.watch.sources.base import (
@@ -68,8 +70,12 @@ __all__ = [
     "effective_source_type",
     "escalate",
     "find_partner_link",
+    "follow_pending_changes",
+    "receive_items",
     "receive_posts",
     "record_partner_view",
+    "record_post_deletion",
+    "record_post_edit",
     "record_source_status",
     "release",
     "revoke_partner_link",
@@ -538,16 +544,20 @@ def store_cards(activation: Activation, updates: Sequence[CardUpdate]) -> int:
             f"UPDATE {posts_table} SET card_id = %s, processed = %s WHERE id = %s",  # noqa: S608
             [(card_ids[u.group_id], True, u.post_id) for u in updates],
         )
+    data = {
+        "posts": len(updates),
+        "new_cards": len(rows),
+        "first_post": min(u.post_id for u in updates),
+        "last_post": max(u.post_id for u in updates),
+    }
+    # Edits and deletions that arrived before the pipeline made these cards.
+    if followed := follow_pending_changes([u.post_id for u in updates]):
+        data["author_changes"] = followed
     journal.append(
         "watch.queue",
         organisation=activation.organisation,
         subject=f"activation:{activation.pk}",
-        data={
-            "posts": len(updates),
-            "new_cards": len(rows),
-            "first_post": min(u.post_id for u in updates),
-            "last_post": max(u.post_id for u in updates),
-        },
+        data=data,
     )
     return len(rows)
 
@@ -650,9 +660,6 @@ def decide(
     if not won:
         raise ActionError(_("Cette carte est déjà prise par une autre personne."))
     Card.objects.filter(pk=card.pk, state=CardState.QUEUED).update(state=CardState.DECIDED)
-    CardDecision.objects.create(
-        card=card, actor=actor, decision=decision, notes=notes, evidence=links, at=now
-    )
     card.refresh_from_db()
     # The verification status of main courante lines built from this card follows it.
     LogEntry.objects.filter(card=card).update(verification=decision, updated_at=now)
@@ -663,6 +670,13 @@ def decide(
         subject=f"card:{card.pk}",
         reason=notes,
         data={"decision": decision, "evidence": links},
+    )
+    # Inserted only now, under the journal's head lock (held until commit), so
+    # decision ids are handed out in commit order: the worker learns from a
+    # watermark (id > learned_until) and would never see a decision that
+    # took a smaller id but committed after a larger one (PostgreSQL).
+    CardDecision.objects.create(
+        card=card, actor=actor, decision=decision, notes=notes, evidence=links, at=now
     )
     return card
 
@@ -933,3 +947,225 @@ def correct_source(card: Card, source_type: str, *, actor: Any) -> Card:
         data={"predicted": card.source_type, "from": before, "to": source_type},
     )
     return card
+
+
+# -- authors' edits and deletions (docs/decisions/watch-edits-deletions.md) -----------------
+
+
+def _stored_post_fields(p: Any, key: bytes | None) -> tuple[str, str, str, dict[str, Any]]:
+    """Text, URL, author key and raw payload of a received post as stored:
+    without handles unless the activation keeps them (``key`` None)."""
+    text, url, author, raw = p.text, p.url or "", p.author_key or "", dict(p.raw)
+    if key is not None:
+        text = pseudonymise_mentions(text, key)
+        url = "" if names_account(url) else url
+        if author and not author.startswith("handle:"):
+            author = handle_pseudonym(author, key)
+        raw = pseudonymise_record(raw, key)
+    return text, url, author, raw
+
+
+def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, Any]) -> Any:
+    """The runner's sink: new posts, then authors' edits and deletions, with
+    the checkpoint that covers them, in one transaction.
+
+    Returns a ``sources.Received``: the deletion of a post we never received
+    is not an error, it is counted as a skip with its reason. The edit of a
+    post we never received (an author added the watched hashtag, an old post
+    edited on a public timeline) is received as a new post, in its new version.
+    """
+    from beffroi.watch.sources.base import EDIT, Received, Skipped
+    from beffroi.watch.sources.base import PostChange as Change
+
+    changes = [i for i in items if isinstance(i, Change)]
+    posts = [i for i in items if not isinstance(i, Change)]
+    if not changes:
+        return Received(new=receive_posts(source_id, posts, checkpoint))
+    skipped: list[Skipped] = []
+    with transaction.atomic():
+        known = set(
+            Post.objects.filter(
+                source_id=source_id, external_id__in={c.external_id[:300] for c in changes}
+            ).values_list("external_id", flat=True)
+        )
+        known.update(p.external_id[:300] for p in posts)
+        todo: list[Change] = []
+        for change in changes:
+            external_id = change.external_id[:300]
+            if external_id in known:
+                todo.append(change)
+            elif change.kind == EDIT and change.post is not None:
+                posts.append(change.post)
+                known.add(external_id)
+            else:
+                skipped.append(
+                    Skipped(
+                        _("Suppression d'un message jamais reçu : ignorée."),
+                        _("message %(id)s") % {"id": external_id},
+                    )
+                )
+        new = receive_posts(source_id, posts, checkpoint)
+        stored = {
+            p.external_id: p
+            for p in Post.objects.filter(
+                source_id=source_id, external_id__in={c.external_id[:300] for c in todo}
+            ).select_related("activation__organisation", "card")
+        }
+        for change in todo:
+            post = stored[change.external_id[:300]]
+            if change.kind == EDIT:
+                record_post_edit(post, change)
+            else:
+                record_post_deletion(post, at=change.at)
+    return Received(new=new, skipped=tuple(skipped))
+
+
+def _change_subject(post: Post) -> dict[str, Any]:
+    return {"source": post.source_id, "external_id": post.external_id, "card": post.card_id}
+
+
+@transaction.atomic
+def record_post_edit(post: Post, change: Any) -> PostChange | None:
+    """An author edited a post we hold (``change``: a ``sources.PostChange``).
+
+    The post row keeps the version that arrived first; the new version is a
+    ``PostChange`` row, stored without handles like a post. The card of which
+    it is the own post shows the new text, marked, with the previous one.
+    Returns None when this version was already recorded (seen twice)."""
+    if change.kind != PostChangeKind.EDIT or change.post is None:
+        raise ActionError(_("Modification sans nouvelle version du message."))
+    version = change.version[:100]
+    if PostChange.objects.filter(post=post, kind=PostChangeKind.EDIT, version=version).exists():
+        return None
+    activation = post.activation
+    key = None if activation.keep_handles else handle_key()
+    text, url, _author, raw = _stored_post_fields(change.post, key)
+    row = PostChange.objects.create(
+        post=post,
+        kind=PostChangeKind.EDIT,
+        version=version,
+        text=text,
+        url=url[:1000],
+        language=(change.post.language or "")[:16],
+        raw=raw,
+        changed_at=change.at,
+    )
+    if post.processed:
+        _follow_changes([row])
+    journal.append(
+        "watch.post.edit",
+        organisation=activation.organisation,
+        subject=f"post:{post.pk}",
+        data={**_change_subject(post), "version": version, "at": row.at.isoformat()},
+    )
+    return row
+
+
+@transaction.atomic
+def record_post_deletion(post: Post, *, at: datetime | None = None) -> PostChange | None:
+    """An author deleted a post we hold: recorded (with the time) and followed
+    by its card and main courante lines; the post row itself stays, as
+    evidence for the team. Returns None if the deletion was already known."""
+    if PostChange.objects.filter(post=post, kind=PostChangeKind.DELETE).exists():
+        return None
+    row = PostChange.objects.create(post=post, kind=PostChangeKind.DELETE, changed_at=at)
+    withdrawn = _follow_changes([row]) if post.processed else []
+    journal.append(
+        "watch.post.delete",
+        organisation=post.activation.organisation,
+        subject=f"post:{post.pk}",
+        data={**_change_subject(post), "at": row.at.isoformat(), "withdrawn_lines": withdrawn},
+    )
+    return row
+
+
+def _when(at: datetime) -> str:
+    return timezone.localtime(at).strftime("%d/%m/%Y %H:%M")
+
+
+def _card_text(text: str, keep_handles: bool) -> str:
+    """What a card shows of a post's text: the pipeline's own normalisation."""
+    from beffroi.watch.pipeline.model import Enriched, PostIn
+    from beffroi.watch.pipeline.normalise import Normaliser
+
+    item = Enriched(post=PostIn(id="", text=text, created_at=timezone.now()))
+    Normaliser(keep_handles=keep_handles)([item])
+    return item.text or text
+
+
+def _follow_changes(changes: Sequence[PostChange]) -> list[int]:
+    """Bring the cards (and their main courante lines) of the changed posts up
+    to date; marks the changes applied. Only a card's own post changes it:
+    the copies grouped under it are recorded but leave the card as it is.
+    Returns the numbers of the main courante lines whose text was withdrawn."""
+    now = timezone.now()
+    withdrawn: list[int] = []
+    for change in changes:
+        post = change.post
+        card = post.card
+        if card is not None and (card.source_id, card.external_id) == (
+            post.source_id,
+            post.external_id,
+        ):
+            entries = LogEntry.objects.filter(card=card)
+            if change.kind == PostChangeKind.EDIT:
+                change.shown_before = card.text
+                card.text = _card_text(change.text, post.activation.keep_handles)
+                card.author_edited_at = change.at
+                card.explanation = [
+                    _("modifié par l'auteur le %(when)s ; version précédente : « %(text)s »")
+                    % {"when": _when(change.at), "text": change.shown_before},
+                    *card.explanation,
+                ]
+                entries.update(author_edited_at=change.at, updated_at=now)
+            else:
+                card.author_deleted_at = change.at
+                card.explanation = [
+                    _("supprimé par l'auteur le %(when)s") % {"when": _when(change.at)},
+                    *card.explanation,
+                ]
+                # What partners were sent must stop repeating a post its author
+                # withdrew; a volunteer's own summary is not the author's text.
+                earlier = post.changes.exclude(shown_before="")
+                quoted = {card.text, *earlier.values_list("shown_before", flat=True)}
+                for entry in entries:
+                    entry.author_deleted_at = change.at
+                    entry.updated_at = now
+                    if entry.text in quoted:
+                        entry.withdrawn_text = entry.text
+                        entry.text = _(
+                            "[Message supprimé par son auteur le %(when)s : texte retiré.]"
+                        ) % {"when": _when(change.at)}
+                        withdrawn.append(entry.number)
+                    entry.save(
+                        update_fields=["author_deleted_at", "updated_at", "withdrawn_text", "text"]
+                    )
+            card.updated_at = now
+            card.save(
+                update_fields=[
+                    "text", "author_edited_at", "author_deleted_at", "explanation", "updated_at"
+                ]
+            )  # fmt: skip
+        change.applied_at = now
+        change.save(update_fields=["shown_before", "applied_at"])
+    return withdrawn
+
+
+def follow_pending_changes(post_ids: Sequence[int]) -> int:
+    """Changes received before the pipeline had made the post's card: applied
+    by ``store_cards`` once it has (same transaction). Returns how many."""
+    # The partial index on pending changes makes this look-up nearly free:
+    # almost every batch finds none.
+    batch = set(post_ids)
+    ids = [
+        pk
+        for pk, post_id in PostChange.objects.filter(applied_at__isnull=True).values_list(
+            "pk", "post_id"
+        )
+        if post_id in batch
+    ]
+    if not ids:
+        return 0
+    pending = PostChange.objects.filter(pk__in=ids).select_related("post__card", "post__activation")
+    _follow_changes(list(pending.order_by("pk")))
+    return len(ids)
