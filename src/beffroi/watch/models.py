@@ -7,6 +7,8 @@ Everything is scoped to an activation, itself scoped to an organisation.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -114,7 +116,8 @@ class Source(models.Model):
 
 class Post(models.Model):
     """One post as received. Never edited after creation except to link it to
-    its card once the pipeline has seen it."""
+    its card once the pipeline has seen it. Its author's later edits and
+    deletion are ``PostChange`` rows."""
 
     activation = models.ForeignKey(Activation, on_delete=models.CASCADE, related_name="posts")
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="posts")
@@ -143,6 +146,59 @@ class Post(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id}:{self.external_id}"
+
+
+class PostChangeKind(models.TextChoices):
+    EDIT = "edit", _("Modifié par l'auteur")
+    DELETE = "delete", _("Supprimé par l'auteur")
+
+
+class PostChange(models.Model):
+    """An author's edit or deletion of a received post (the post row keeps the
+    version that arrived first: raw input is immutable, DESIGN rule 3).
+
+    ``version`` (the platform's edit time, or a hash of the new text) makes
+    the same change received twice a no-op. ``applied_at`` is set once the
+    post's card and main courante lines follow the change; a change to a post
+    the pipeline has not seen yet waits for its card."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=6, choices=PostChangeKind.choices)
+    version = models.CharField(max_length=100, blank=True)
+    # The new version of an edit, stored like a post's (handles pseudonymised).
+    text = models.TextField(blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    # When the author did it, if the platform says (Mastodon dates edits, not deletions).
+    changed_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    # The card's text just before this change was applied to it (an edit).
+    shown_before = models.TextField(blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["post", "kind", "version"], name="watch_post_change_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["applied_at"],
+                condition=models.Q(applied_at__isnull=True),
+                name="watch_change_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.post_id}: {self.kind} {self.version}"
+
+    @property
+    def at(self) -> datetime:
+        """The author's time when known, else when we heard of it."""
+        return self.changed_at or self.received_at
 
 
 class Decision(models.TextChoices):
@@ -233,6 +289,10 @@ class Card(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # The card's own post was edited (``text`` is then the latest version) or
+    # deleted by its author: ``PostChange`` rows hold the versions.
+    author_edited_at = models.DateTimeField(null=True, blank=True)
+    author_deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -321,6 +381,12 @@ class LogEntry(models.Model):
     card = models.ForeignKey(
         Card, null=True, blank=True, on_delete=models.SET_NULL, related_name="log_entries"
     )
+    # The post behind the line was edited or deleted by its author after it was
+    # logged. On deletion, a line that only quoted the post has its text moved
+    # to ``withdrawn_text`` (members still read it; partners no longer do).
+    author_edited_at = models.DateTimeField(null=True, blank=True)
+    author_deleted_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_text = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

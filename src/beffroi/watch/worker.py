@@ -5,8 +5,9 @@
 
 - one thread per enabled source of an open activation, running the sources
   package's ``run_source`` (reconnect, backoff, checkpoints); its sink stores
-  raw posts and the checkpoint in one transaction, and its status callback
-  writes the state shown on the Sources page.  A source that raises only
+  raw posts (and their authors' edits and deletions) and the checkpoint in
+  one transaction, and its status callback writes the state shown on the
+  Sources page.  A source that raises only
   stops itself; a failed source is started again when an organiser
   suspends and resumes it.
 - per activation, the enrichment pipeline over pending posts, in batches,
@@ -412,7 +413,8 @@ def _run_one(
         run_source(
             runnable,
             source.checkpoint or None,
-            lambda posts, checkpoint: actions.receive_posts(source_id, posts, checkpoint),
+            # Posts and authors' edits and deletions, with the checkpoint.
+            lambda items, checkpoint: actions.receive_items(source_id, items, checkpoint),
             stop_event=both,
             on_status=status,
             **options,

@@ -220,8 +220,10 @@ class FakeMastodon:
     """A loopback Mastodon instance: instance endpoints, REST timelines, SSE streaming.
 
     ``timelines[key]`` holds the statuses the REST API knows (key ``tag:NAME``,
-    ``public`` or ``local``); ``push(key, chunk)`` writes raw bytes to every
-    open stream of that key; ``drop(key)`` closes them mid-stream.
+    ``public`` or ``local``), also served one by one and by batch of ids;
+    ``push(key, chunk)`` writes raw bytes to every open stream of that key;
+    ``drop(key)`` closes them mid-stream.  ``batch_lookup = False`` plays a
+    server older than Mastodon 4.3 (no ``GET /api/v1/statuses``).
     """
 
     def __init__(self) -> None:
@@ -230,6 +232,7 @@ class FakeMastodon:
 
         self.timelines: dict[str, list[dict[str, Any]]] = {}
         self.stream_status = 200
+        self.batch_lookup = True
         self.rate_limited_until = ""  # an ISO time: timelines answer 429 until told otherwise
         self.requests: list[str] = []
         self.streams: dict[str, list[queue.Queue[bytes | None]]] = {}
@@ -261,6 +264,15 @@ class FakeMastodon:
                     self.json(fake.instance_v1())
                 elif path == "/api/v2/instance":
                     self.json(fake.instance_v2())
+                elif path == "/api/v1/statuses" and fake.batch_lookup:
+                    wanted = parse_qs(parts.query).get("id[]", [])
+                    self.json([s for i in wanted if (s := fake.lookup(i)) is not None])
+                elif path.startswith("/api/v1/statuses/") and path.count("/") == 4:
+                    found = fake.lookup(path.rsplit("/", 1)[1])
+                    if found is None:
+                        self.json({"error": "Record not found"}, 404)
+                    else:
+                        self.json(found)
                 elif path.startswith("/api/v1/timelines/") and fake.rate_limited_until:
                     body = b'{"error": "Too many requests"}'
                     self.send_response(429)
@@ -388,6 +400,23 @@ class FakeMastodon:
         import json
 
         self.push(key, b"event: update\ndata: " + json.dumps(status).encode() + b"\n\n")
+
+    def lookup(self, status_id: str) -> dict[str, Any] | None:
+        for statuses in self.timelines.values():
+            for s in statuses:
+                if s["id"] == status_id:
+                    return s
+        return None
+
+    def edit(self, key: str, status: dict[str, Any]) -> None:
+        """Mastodon ≥ 3.5: the whole new status, as ``status.update``."""
+        import json
+
+        self.push(key, b"event: status.update\ndata: " + json.dumps(status).encode() + b"\n\n")
+
+    def delete(self, key: str, status_id: str) -> None:
+        """The payload of a deletion is the bare id (not a JSON string)."""
+        self.push(key, b"event: delete\ndata: " + status_id.encode() + b"\n\n")
 
     def drop(self, key: str, partial: bytes = b"") -> None:
         with self.cond:

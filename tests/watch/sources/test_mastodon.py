@@ -108,7 +108,7 @@ def test_stream_reconnects_and_catches_up_without_gaps_or_duplicates(
     assert recorder.ids == [str(i) for i in range(1, 8)]
     assert recorder.posts[3].text == "Eau dans les maisons rue Centrale #inondation"
     assert any("a fermé le flux" in s.message for s in recorder.statuses if s.state == "error")
-    assert recorder.checkpoints[-1]["state"] == {"last_ids": {TAG: "7"}}
+    assert recorder.checkpoints[-1]["state"]["last_ids"] == {TAG: "7"}
 
     # Restart later from the persisted checkpoint: only what is new comes in.
     fake_mastodon.timelines[TAG] += [status(8), status(9)]

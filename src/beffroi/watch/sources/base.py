@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -104,6 +105,65 @@ class Skipped:
     excerpt: str = ""
 
 
+# What an author did to a post a source had already emitted.
+EDIT, DELETE = "edit", "delete"
+
+
+@dataclass(frozen=True)
+class PostChange:
+    """An author edited or deleted a post (Mastodon ``status.update``, ``delete``).
+
+    ``post`` is the new version of an edit, converted exactly like a new post
+    (same handle rules).  ``version`` tells two edits of one post apart: the
+    platform's edit time, else a hash of the new text; with ``key`` it makes a
+    change seen twice (two streams, a replayed catch-up) recognisable.
+    """
+
+    kind: str
+    source_kind: str
+    source_id: str
+    external_id: str
+    at: datetime | None = None  # when the author did it, if the platform says
+    post: RawPost | None = None
+    version: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in (EDIT, DELETE):
+            raise ValueError(f"PostChange.kind must be {EDIT!r} or {DELETE!r}")
+        if not self.external_id:
+            raise ValueError("PostChange.external_id must not be empty")
+        if self.at is not None:
+            if self.at.tzinfo is None:
+                raise ValueError("PostChange.at must be an aware datetime")
+            object.__setattr__(self, "at", self.at.astimezone(UTC))
+        if self.kind == EDIT:
+            if self.post is None or self.post.external_id != self.external_id:
+                raise ValueError("an edit carries the new version of the same post")
+            if not self.version:
+                version = (
+                    self.at.isoformat()
+                    if self.at is not None
+                    else "sha256:" + hashlib.sha256(self.post.text.encode()).hexdigest()[:24]
+                )
+                object.__setattr__(self, "version", version)
+        elif self.post is not None or self.version:
+            raise ValueError("a deletion carries no new version")
+
+    @property
+    def key(self) -> str:
+        """Identity of the change in the runner's window of delivered items."""
+        return f"{self.kind}:{self.external_id}" + (f":{self.version}" if self.version else "")
+
+
+@dataclass(frozen=True)
+class Received:
+    """What a sink may return: items it could not use are counted as skips
+    (e.g. the deletion of a post that never reached us)."""
+
+    new: int = 0
+    skipped: tuple[Skipped, ...] = ()
+
+
 @dataclass
 class Batch:
     """What a polling source returns: posts, skips, and the checkpoint after them."""
@@ -151,7 +211,8 @@ class PollingSource(Protocol):
 
 @runtime_checkable
 class StreamingSource(Protocol):
-    """Yields ``(item, checkpoint)``: a post, a skip, or ``None`` as an idle tick.
+    """Yields ``(item, checkpoint)``: a post, an author's change to a post, a
+    skip, or ``None`` as an idle tick.
 
     Ticks (about once a second while nothing arrives) let the runner notice a
     stop request and persist a cursor that moved without a matching post.  A
@@ -164,7 +225,7 @@ class StreamingSource(Protocol):
 
     def stream(
         self, checkpoint: Checkpoint
-    ) -> Iterator[tuple[RawPost | Skipped | None, Checkpoint]]: ...
+    ) -> Iterator[tuple[RawPost | PostChange | Skipped | None, Checkpoint]]: ...
 
 
 Source = PollingSource | StreamingSource

@@ -10,7 +10,16 @@ catch-up.  One connection (one call to ``stream``) goes:
 2. catch up through the REST timeline from the last id seen per stream
    (``min_id`` pagination, oldest first: unlike ``since_id`` it leaves no gap
    when more than one page arrived while we were away);
-3. drain the queue; statuses already emitted during catch-up are dropped.
+3. recheck the last statuses emitted (``recheck``, kept in the checkpoint):
+   an edit or a deletion made while we were away has no event to replay,
+   so a status now edited is emitted as an edit, one now missing as a
+   deletion;
+4. drain the queue; statuses already emitted during catch-up are dropped.
+
+Besides new statuses (``update``), the streams carry authors' edits
+(``status.update``, the whole new status) and deletions (``delete``, the
+status id): both become ``PostChange`` items.  The runner's window and the
+sink's unique version make one seen twice harmless.
 
 A dropped connection ends the iterator with a ``SourceError``; the runner
 backs off and calls ``stream`` again with the last committed checkpoint.
@@ -20,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -41,7 +51,10 @@ from mastodon.errors import (
 )
 
 from beffroi.watch.sources.base import (
+    DELETE,
+    EDIT,
     Checkpoint,
+    PostChange,
     Pseudonymiser,
     RawPost,
     Skipped,
@@ -54,6 +67,9 @@ from beffroi.watch.sources.rss import USER_AGENT, html_to_text
 
 TIMELINES = ("public", "local")
 PAGE = 40  # Mastodon's maximum page size for timelines
+STATUSES_PER_REQUEST = 20  # GET /api/v1/statuses?id[]=… (Mastodon ≥ 4.3) takes at most 20
+# Status ids: decimal snowflakes (Mastodon), flake strings (Pleroma, Akkoma).
+_STATUS_ID = re.compile(r"[A-Za-z0-9_.-]{1,300}")
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,8 @@ class MastodonConfig:
     stream_read_timeout: float = 60.0
     catch_up_pages: int = 25
     backfill: int = 20  # posts fetched on the very first connection
+    # Last statuses rechecked for edits and deletions at each reconnection.
+    recheck: int = 40
 
     @classmethod
     def from_form(cls, data: Mapping[str, Any]) -> MastodonConfig:
@@ -86,6 +104,7 @@ class MastodonConfig:
         timeout = form.number("timeout", default=20, minimum=1, maximum=120, unit="s")
         pages = form.number("catch_up_pages", default=25, minimum=0, maximum=1000)
         backfill = form.number("backfill", default=20, minimum=0, maximum=PAGE)
+        recheck = form.number("recheck", default=40, minimum=0, maximum=200)
         form.done()
         return cls(
             instance_url=url.rstrip("/"),
@@ -95,6 +114,7 @@ class MastodonConfig:
             timeout=timeout,
             catch_up_pages=int(pages),
             backfill=int(backfill),
+            recheck=int(recheck),
         )
 
     def streams(self) -> list[str]:
@@ -133,6 +153,16 @@ class _QueueListener(StreamListener):  # type: ignore[misc]
         if self.stop.is_set():
             raise _Stopped
 
+    def on_status_update(self, status: Any) -> None:
+        self.out.put((EDIT, self.key, status))
+        if self.stop.is_set():
+            raise _Stopped
+
+    def on_delete(self, status_id: Any) -> None:
+        self.out.put((DELETE, self.key, status_id))
+        if self.stop.is_set():
+            raise _Stopped
+
     def on_unknown_event(self, name: str, unknown_event: Any = None) -> None:
         pass  # new event kinds must not break an old client
 
@@ -142,7 +172,13 @@ class _QueueListener(StreamListener):  # type: ignore[misc]
         try:
             super()._dispatch(event)
         except MastodonMalformedEventError as exc:
-            excerpt = str(event.get("data", ""))[:80] if isinstance(event, dict) else ""
+            data = str(event.get("data", "")) if isinstance(event, dict) else ""
+            if isinstance(event, dict) and event.get("event") == DELETE:
+                # The payload of a deletion is the bare id, not JSON: Mastodon's
+                # digits parse as a number, Pleroma's flake ids do not.
+                self.out.put((DELETE, self.key, data.strip()))
+                return
+            excerpt = data[:80]
             self.out.put(("malformed", self.key, (str(exc.args[0]) if exc.args else "", excerpt)))
 
 
@@ -164,6 +200,7 @@ class MastodonSource:
         self.idle_tick = idle_tick
         self.api_factory = api_factory or self._default_api
         self.host = urlsplit(config.instance_url).hostname or config.instance_url
+        self._batch_lookup = True  # until the instance proves older than Mastodon 4.3
 
     @staticmethod
     def _default_api(config: MastodonConfig) -> Mastodon:
@@ -235,6 +272,29 @@ class MastodonSource:
             raw={**scrub_handles(status, ("uri", "url")), "stream": stream_key},
         )
 
+    def safe_change(self, kind: str, payload: Any, stream_key: str) -> PostChange | Skipped:
+        """A ``status.update`` (the whole new status) or ``delete`` (the status
+        id) event as a change, or a Skipped; never an exception."""
+        if kind == DELETE:
+            status_id = ""
+            if isinstance(payload, str):
+                status_id = payload.strip()
+            elif isinstance(payload, int) and not isinstance(payload, bool) and payload >= 0:
+                status_id = str(payload)
+            if not _STATUS_ID.fullmatch(status_id):
+                return Skipped(
+                    "Suppression illisible : identifiant de statut attendu.",
+                    stream_key,
+                    repr(payload)[:80],
+                )
+            return PostChange(DELETE, self.kind, self.source_id, status_id)
+        post = self.safe_post(payload, stream_key)
+        if isinstance(post, Skipped):
+            reason = post.reason[:1].lower() + post.reason[1:]
+            return Skipped(f"Modification illisible : {reason}", post.where, post.excerpt)
+        edited = _edited_at(payload) if isinstance(payload, Mapping) else None
+        return PostChange(EDIT, self.kind, self.source_id, post.external_id, at=edited, post=post)
+
     # -- REST ---------------------------------------------------------------
 
     def _timeline(self, api: Mastodon, key: str, **params: Any) -> list[Any]:
@@ -243,14 +303,17 @@ class MastodonSource:
                 return list(api.timeline_hashtag(key[4:], **params))
             return list(api.timeline_public(local=key == "local", **params))
         except MastodonRatelimitError as exc:
-            reset = getattr(api, "ratelimit_reset", None)
-            wait = max(0.0, float(reset) - time.time()) if reset else None
-            raise SourceError(
-                f"L'instance {self.host} limite le nombre de requêtes : pause demandée.",
-                retry_after=wait,
-            ) from exc
+            raise self._rate_limited(api) from exc
         except MastodonError as exc:
             raise SourceError(self._describe(exc)) from exc
+
+    def _rate_limited(self, api: Mastodon) -> SourceError:
+        reset = getattr(api, "ratelimit_reset", None)
+        wait = max(0.0, float(reset) - time.time()) if reset else None
+        return SourceError(
+            f"L'instance {self.host} limite le nombre de requêtes : pause demandée.",
+            retry_after=wait,
+        )
 
     def _describe(self, exc: BaseException) -> str:
         where = f"l'instance {self.host}"
@@ -267,6 +330,49 @@ class MastodonSource:
         if isinstance(exc, MastodonAPIError):
             return f"Erreur de {where} : {exc}"
         return f"Erreur Mastodon ({type(exc).__name__}) : {exc}"
+
+    def _fetch_statuses(self, api: Mastodon, ids: list[str]) -> list[Any]:
+        """The statuses among ``ids`` the instance still shows (missing ones are gone).
+
+        One request per 20 ids (Mastodon ≥ 4.3); one per id on older servers."""
+        if self._batch_lookup:
+            try:
+                return list(api.statuses(ids))
+            except MastodonNotFoundError:
+                self._batch_lookup = False  # an older server: ask one by one from now on
+            except MastodonRatelimitError as exc:
+                raise self._rate_limited(api) from exc
+            except MastodonError as exc:
+                raise SourceError(self._describe(exc)) from exc
+        found = []
+        for status_id in ids:
+            try:
+                found.append(api.status(status_id))
+            except MastodonNotFoundError:
+                continue
+            except MastodonRatelimitError as exc:
+                raise self._rate_limited(api) from exc
+            except MastodonError as exc:
+                raise SourceError(self._describe(exc)) from exc
+        return found
+
+    def _recheck(self, api: Mastodon, recent: Mapping[str, str]) -> Iterator[PostChange | Skipped]:
+        """Edits and deletions of the ``recent`` statuses (id → version seen)
+        that the instance shows now: what happened while we were away."""
+        ids = sorted(recent, key=id_order)
+        found: dict[str, Any] = {}
+        for start in range(0, len(ids), STATUSES_PER_REQUEST):
+            for status in self._fetch_statuses(api, ids[start : start + STATUSES_PER_REQUEST]):
+                if isinstance(status, Mapping) and status.get("id") is not None:
+                    found[str(status["id"])] = status
+        for status_id in ids:
+            status = found.get(status_id)
+            if status is None:
+                yield PostChange(DELETE, self.kind, self.source_id, status_id)
+            elif _edited_at(status) is not None:
+                change = self.safe_change(EDIT, status, "revérification")
+                if isinstance(change, Skipped) or change.version != recent[status_id]:
+                    yield change
 
     def _catch_up(
         self, api: Mastodon, key: str, last_id: str | None
@@ -325,12 +431,36 @@ class MastodonSource:
 
     def stream(
         self, checkpoint: Checkpoint
-    ) -> Iterator[tuple[RawPost | Skipped | None, Checkpoint]]:
+    ) -> Iterator[tuple[RawPost | PostChange | Skipped | None, Checkpoint]]:
         keys = self.config.streams()
         last_ids: dict[str, str | None] = {k: checkpoint.get("last_ids", {}).get(k) for k in keys}
+        # The last statuses emitted (id → version: edit time, "" if never
+        # edited), rechecked at each connection; committed with the items.
+        recent: dict[str, str] = {
+            str(pair[0]): str(pair[1])
+            for pair in checkpoint.get("recent", [])
+            if isinstance(pair, list) and len(pair) == 2
+        }
 
         def state() -> Checkpoint:
-            return {"last_ids": {k: v for k, v in last_ids.items() if v is not None}}
+            out: Checkpoint = {"last_ids": {k: v for k, v in last_ids.items() if v is not None}}
+            if recent:
+                out["recent"] = [[k, v] for k, v in recent.items()]
+            return out
+
+        def note(item: RawPost | PostChange | Skipped) -> None:
+            if isinstance(item, Skipped) or self.config.recheck <= 0:
+                return
+            if isinstance(item, PostChange):
+                if item.kind == DELETE:
+                    recent.pop(item.external_id, None)
+                    return
+                recent[item.external_id] = item.version
+            else:
+                edited = _edited_at(item.raw)
+                recent[item.external_id] = edited.isoformat() if edited else ""
+            while len(recent) > self.config.recheck:
+                del recent[min(recent, key=id_order)]
 
         api = self.api_factory(self.config)
         out: queue.Queue[tuple[str, str, Any]] = queue.Queue()
@@ -346,7 +476,12 @@ class MastodonSource:
                         if item.external_id in emitted:
                             continue
                         emitted.add(item.external_id)
+                    note(item)
                     yield item, state()
+            if recent and self.config.recheck > 0:
+                for change in self._recheck(api, dict(recent)):
+                    note(change)
+                    yield change, state()
             yield None, state()
             while True:
                 if pending:
@@ -373,7 +508,12 @@ class MastodonSource:
                     # dropped by the runner's window, which stays bounded.
                     if isinstance(post, RawPost) and post.external_id in emitted:
                         continue
+                    note(post)
                     yield post, state()
+                elif kind in (EDIT, DELETE):
+                    change = self.safe_change(kind, payload, key)
+                    note(change)
+                    yield change, state()
                 elif kind == "malformed":
                     reason, excerpt = payload
                     yield Skipped(f"Événement illisible : {reason}.", key, excerpt), state()
@@ -418,3 +558,14 @@ class MastodonSource:
             if kind != "heartbeat":
                 early.append(event)
         return early
+
+
+def _edited_at(status: Mapping[str, Any]) -> datetime | None:
+    """When the status was last edited (None: never, or unreadable)."""
+    value = status.get("edited_at")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return utc(value) if isinstance(value, datetime) else None

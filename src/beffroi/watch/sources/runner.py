@@ -7,11 +7,12 @@ Checkpoint envelope (what the worker persists, JSON)::
 
     {"v": 1, "state": {...source's own checkpoint...}, "seen": ["id", ...]}
 
-``seen`` is a bounded window of the last external ids handed to the sink:
+``seen`` is a bounded window of the last external ids handed to the sink
+(and of the keys of authors' edits and deletions, ``PostChange.key``):
 after a restart a source may replay the overlap between its last committed
 checkpoint and what it had already emitted (a Mastodon catch-up page, a feed
-fetched again); those posts are dropped here, so the sink never sees a post
-twice.  The envelope is only advanced after the sink returns, so a crash
+fetched again, a post rechecked for edits); those items are dropped here, so
+the sink never sees one twice.  The envelope is only advanced after the sink returns, so a crash
 between reading and persisting replays the posts instead of losing them.
 """
 
@@ -31,7 +32,9 @@ from beffroi.watch.sources.base import (
     Checkpoint,
     ConfigError,
     PollingSource,
+    PostChange,
     RawPost,
+    Received,
     Skipped,
     SourceError,
     StreamingSource,
@@ -42,8 +45,14 @@ ENVELOPE_VERSION = 1
 DEFAULT_SEEN_WINDOW = 5000
 MAX_RETRY_AFTER = 3600.0
 
-# The return value is ignored (a sink may report how many posts were new).
-Sink = Callable[[list[RawPost], Checkpoint], object]
+# A sink may return a ``Received``: the items it could not use are counted as
+# skips. Any other return value is ignored (a sink may report how many were new).
+Sink = Callable[[list[RawPost | PostChange], Checkpoint], object]
+Item = RawPost | PostChange
+
+
+def _key(item: Item) -> str:
+    return item.key if isinstance(item, PostChange) else item.external_id
 
 
 @dataclass(frozen=True)
@@ -191,13 +200,14 @@ def run_source(
         if on_skip is not None:
             on_skip(item)
 
-    def deliver(posts: list[RawPost], state: Checkpoint) -> None:
-        fresh: list[RawPost] = []
+    def deliver(posts: list[Item], state: Checkpoint) -> None:
+        fresh: list[Item] = []
         batch_ids: set[str] = set()
         for post in posts:
-            if env.is_new(post.external_id) and post.external_id not in batch_ids:
+            key = _key(post)
+            if env.is_new(key) and key not in batch_ids:
                 fresh.append(post)
-                batch_ids.add(post.external_id)
+                batch_ids.add(key)
         # JSON round trip first: a checkpoint that would not persist fails
         # before anything is handed to the sink.
         new_state = ensure_json(state)
@@ -205,13 +215,16 @@ def run_source(
             return
         keep = env.window - len(fresh)
         old_ids = list(env.seen)[-keep:] if keep > 0 else []
-        seen = (old_ids + [p.external_id for p in fresh])[-env.window :]
-        sink(fresh, {"v": ENVELOPE_VERSION, "state": new_state, "seen": seen})
+        seen = (old_ids + [_key(p) for p in fresh])[-env.window :]
+        result = sink(fresh, {"v": ENVELOPE_VERSION, "state": new_state, "seen": seen})
         # Only now is the delivery committed.
         env.state = new_state
         for post in fresh:
-            env.remember(post.external_id)
-        counters["posts"] += len(fresh)
+            env.remember(_key(post))
+        counters["posts"] += sum(isinstance(p, RawPost) for p in fresh)
+        if isinstance(result, Received):
+            for item in result.skipped:
+                skip(item)
 
     failures = 0
 
@@ -250,7 +263,7 @@ def run_source(
                 batch = source.poll(dict(env.state))
                 for item in batch.skipped:
                     skip(item)
-                deliver(batch.posts, batch.checkpoint)
+                deliver(list(batch.posts), batch.checkpoint)
                 backoff.reset()
                 failures = 0
                 if batch.exhausted:
@@ -286,7 +299,7 @@ def run_source(
 def _run_stream(
     source: StreamingSource,
     env: _Envelope,
-    deliver: Callable[[list[RawPost], Checkpoint], None],
+    deliver: Callable[[list[Item], Checkpoint], None],
     skip: Callable[[Skipped], None],
     stop_event: threading.Event,
     connected: Callable[[], None],
@@ -303,10 +316,10 @@ def _run_stream(
     ``batch_wait`` seconds — one transaction per post would not keep up
     with a burst of thousands of posts a second.
     """
-    iterator: Iterator[tuple[RawPost | Skipped | None, Checkpoint]] = source.stream(dict(env.state))
+    iterator: Iterator[tuple[Item | Skipped | None, Checkpoint]] = source.stream(dict(env.state))
     reported_ok = False
     last_commit = clock()
-    buffer: list[RawPost] = []
+    buffer: list[Item] = []
     buffer_state: Checkpoint = env.state
     first_buffered = last_commit
 
@@ -320,7 +333,7 @@ def _run_stream(
     try:
         for item, state in iterator:
             buffer_state = state
-            if isinstance(item, RawPost):
+            if isinstance(item, RawPost | PostChange):
                 if not buffer:
                     first_buffered = clock()
                 buffer.append(item)
