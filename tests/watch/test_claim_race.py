@@ -17,7 +17,9 @@ statement; it is kept because the embedded default must refuse the same way.
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,6 +35,7 @@ NOT_YOURS = "Vous n'avez pas pris cette carte."
 
 VOLUNTEERS = 6
 ROUNDS = 12
+STAGGER = 0.01  # seconds
 DECISIONS = ["irrelevant", "relevant", "to_verify", "verified", "rumour", "false"]
 
 
@@ -72,6 +75,11 @@ def run_rounds(rounds: list[list[Step]]) -> list[list[Outcome]]:
 
     The threads live for the whole run (one connection each, closed at the
     end); an unexpected exception in any of them fails the test.
+
+    Released all at once, the same kinds of action tend to reach the database
+    in the same order (the cheapest Python path first), so every other round
+    starts the threads in a seeded random order, ``STAGGER`` apart: short
+    enough for the actions to overlap, long enough to vary who gets there first.
     """
     from beffroi.core.actions import ActionError
 
@@ -85,7 +93,9 @@ def run_rounds(rounds: list[list[Step]]) -> list[list[Outcome]]:
         try:
             for r, steps in enumerate(rounds):
                 go = _act(steps[i])
+                rank = random.Random(r).sample(range(width), width)[i] if r % 2 else 0
                 barrier.wait(timeout=60)
+                time.sleep(rank * STAGGER)
                 try:
                     go()
                 except ActionError as exc:
@@ -384,6 +394,53 @@ def test_holder_settles_while_others_grab(
                 assert LogEntry.objects.get(card=card).verification == "rumour"
             else:
                 assert rival_outcome.error == TAKEN
+    _decisions_follow_the_journal()
+    _chain_intact()
+
+
+def test_abandoned_card_decided_by_its_holder_while_others_take_it_over(
+    volunteers: list[Any], make_cards: Callable[[int], list[int]]
+) -> None:
+    """A volunteer comes back to a card whose claim went stale and decides it
+    just as the others take it over: either the decision goes first (the card
+    is settled, every claim refused as handled) or one claim does (the holder
+    is refused, the card is the taker's); never both, never two takers."""
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card, CardDecision
+
+    holder, others = volunteers[0], volunteers[1:VOLUNTEERS]
+    cards = make_cards(ROUNDS)
+    for card_id in cards:
+        actions.claim(Card.objects.get(pk=card_id), actor=holder)
+    Card.objects.filter(pk__in=cards).update(claimed_at=timezone.now() - 2 * actions.CLAIM_TIMEOUT)
+    rounds = []
+    for r, card in enumerate(cards):
+        steps = [Step("decide", holder, card, {"decision": "verified"})]
+        steps += [Step("claim", u, card) for u in others]
+        rounds.append(steps if r % 2 else steps[::-1])
+
+    for card_id, outcomes in zip(cards, run_rounds(rounds), strict=True):
+        card = Card.objects.get(pk=card_id)
+        decided, refused = _split(outcomes, "decide")
+        claims_won, claims_lost = _split(outcomes, "claim")
+        claim_entries = [e.actor_id for e in _journal("watch.card.claim", card_id)]
+        decide_entries = [e.actor_id for e in _journal("watch.card.decide", card_id)]
+        assert len(decided) + len(claims_won) == 1
+        if decided:
+            assert {o.error for o in claims_lost} == {SETTLED}
+            assert (card.state, card.claimed_by_id, card.decided_by_id) == (
+                "decided",
+                None,
+                holder.pk,
+            )
+            assert claim_entries == [holder.pk] and decide_entries == [holder.pk]
+        else:
+            taker = claims_won[0].step.user
+            assert [o.error for o in refused] == [TAKEN]
+            assert {o.error for o in claims_lost} == {TAKEN}
+            assert (card.state, card.claimed_by_id, card.decision) == ("queued", taker.pk, "")
+            assert claim_entries == [holder.pk, taker.pk] and not decide_entries
+            assert not CardDecision.objects.filter(card=card).exists()
     _decisions_follow_the_journal()
     _chain_intact()
 
