@@ -728,7 +728,7 @@ def escalate(
         category=category,
         commune_code=card.commune_code,
         commune_name=card.commune_name,
-        text=text.strip() or card.text,
+        **_entry_text(card, text),
         source_url=card.url,
         verification=card.decision,
         for_partners=for_partners,
@@ -1083,6 +1083,24 @@ def _when(at: datetime) -> str:
     return timezone.localtime(at).strftime("%d/%m/%Y %H:%M")
 
 
+def _withdrawn_mark(at: datetime) -> str:
+    return _("[Message supprimé par son auteur le %(when)s : texte retiré.]") % {"when": _when(at)}
+
+
+def _entry_text(card: Card, summary: str) -> dict[str, Any]:
+    """Text fields of a main courante line escalated from ``card``. The post of
+    a card its author deleted is not quoted to partners; a volunteer's own
+    summary is kept (docs/decisions/watch-edits-deletions.md)."""
+    deleted = card.author_deleted_at
+    if summary.strip() or deleted is None:
+        return {"text": summary.strip() or card.text, "author_deleted_at": deleted}
+    return {
+        "text": _withdrawn_mark(deleted),
+        "withdrawn_text": card.text,
+        "author_deleted_at": deleted,
+    }
+
+
 def _card_text(text: str, keep_handles: bool) -> str:
     """What a card shows of a post's text: the pipeline's own normalisation."""
     from beffroi.watch.pipeline.model import Enriched, PostIn
@@ -1133,9 +1151,7 @@ def _follow_changes(changes: Sequence[PostChange]) -> list[int]:
                     entry.updated_at = now
                     if entry.text in quoted:
                         entry.withdrawn_text = entry.text
-                        entry.text = _(
-                            "[Message supprimé par son auteur le %(when)s : texte retiré.]"
-                        ) % {"when": _when(change.at)}
+                        entry.text = _withdrawn_mark(change.at)
                         withdrawn.append(entry.number)
                     entry.save(
                         update_fields=["author_deleted_at", "updated_at", "withdrawn_text", "text"]

@@ -172,21 +172,33 @@ def test_a_deletion_is_journaled_and_partners_no_longer_get_the_text(room, membe
     assert PostChange.objects.filter(kind="delete").count() == 2
     assert len(_journal("watch.post.delete")) == 2
 
+    # A card escalated after its post was deleted is not quoted either.
+    late = "Un arbre est tombé sur la route de Quissac"
+    actions.receive_items(source.pk, [_post(source.pk, "3", late)], {"v": 1})
+    _process(activation)
+    actions.receive_items(source.pk, [_delete(source.pk, "3")], {"v": 1})
+    after = actions.escalate(_card(source, "3"), actor=coord, category="routes")
+    assert after.withdrawn_text == late and late not in after.text
+    assert after.author_deleted_at is not None
+
     # The valve: partners read the mark, not the text; the team reads both.
     base = {"org": activation.organisation.slug, "activation_id": activation.pk}
     client.force_login(members["partner"])
     rows = client.get(reverse("watch-courante-rows", kwargs=base)).content.decode()
-    assert "Message supprimé par son auteur le" in rows and quoted not in rows
+    assert "Message supprimé par son auteur le" in rows
+    assert quoted not in rows and late not in rows
     assert "Pont de Ners : à confirmer" in rows
     export = client.get(reverse("watch-courante-export", kwargs={**base, "fmt": "csv"}))
-    assert quoted not in export.content.decode("utf-8-sig")
+    exported = export.content.decode("utf-8-sig")
+    assert quoted not in exported and late not in exported and "Pont de Ners" in exported
     _link, token = actions.create_partner_link(activation, label="COD 30", days=1, actor=coord)
     page = client.get(reverse("watch-partner", args=[token])).content.decode()
     assert quoted not in page and "Pont de Ners : à confirmer" in page
     client.force_login(members["volunteer"])
     rows = client.get(reverse("watch-courante-rows", kwargs=base)).content.decode()
     assert quoted in rows and "Texte consigné avant la suppression" in rows
-    assert LogEntry.objects.filter(activation=activation).count() == 2
+    assert late in rows
+    assert LogEntry.objects.filter(activation=activation).count() == 3
 
 
 def test_changes_before_the_pipeline_wait_for_the_card(room) -> None:
