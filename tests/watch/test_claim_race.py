@@ -9,10 +9,14 @@ really happened (none for a refused one).
 
 On PostgreSQL the actions truly overlap: each conditional UPDATE waits on the
 row lock of the first and then re-checks its WHERE clause on the committed row.
+A read-then-write claim (SELECT "is it free?", then UPDATE) gives several
+winners per card there; this file was checked to catch it.
 On SQLite (WAL, ``BEGIN IMMEDIATE``) the threads queue on the single write lock
-and busy timeout, so the run there checks every refusal path and the final
-states under arbitrary serial orders rather than interleaving inside one
-statement; it is kept because the embedded default must refuse the same way.
+(the 20 s busy timeout is never reached, no "database is locked"), so whole
+transactions run one after another: the run there checks every refusal path
+and the final states under varied serial orders, but would not catch a
+read-then-write.  It is kept because the embedded default must refuse the
+same way.
 """
 
 from __future__ import annotations
