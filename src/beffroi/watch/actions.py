@@ -1020,6 +1020,18 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
     return Received(new=new, skipped=tuple(skipped))
 
 
+def _locked(post: Post) -> Post:
+    """The post read again under a row lock. ``store_cards`` updates this row
+    when it makes the post's card: either it has committed (the card is seen
+    here) or it waits for this transaction and then finds the change pending;
+    a change can never be left out of the card by the race."""
+    return (
+        Post.objects.select_for_update(of=("self",))
+        .select_related("card", "activation__organisation")
+        .get(pk=post.pk)
+    )
+
+
 def _change_subject(post: Post) -> dict[str, Any]:
     return {"source": post.source_id, "external_id": post.external_id, "card": post.card_id}
 
@@ -1037,6 +1049,7 @@ def record_post_edit(post: Post, change: Any) -> PostChange | None:
     version = change.version[:100]
     if PostChange.objects.filter(post=post, kind=PostChangeKind.EDIT, version=version).exists():
         return None
+    post = _locked(post)
     activation = post.activation
     key = None if activation.keep_handles else handle_key()
     text, url, _author, raw = _stored_post_fields(change.post, key)
@@ -1068,6 +1081,7 @@ def record_post_deletion(post: Post, *, at: datetime | None = None) -> PostChang
     evidence for the team. Returns None if the deletion was already known."""
     if PostChange.objects.filter(post=post, kind=PostChangeKind.DELETE).exists():
         return None
+    post = _locked(post)
     row = PostChange.objects.create(post=post, kind=PostChangeKind.DELETE, changed_at=at)
     withdrawn = _follow_changes([row]) if post.processed else []
     journal.append(
