@@ -470,7 +470,9 @@ def paused_journal(
     go.set()
 
 
+@pytest.mark.parametrize("held_action", ["decide", "correct_source"])
 def test_a_decision_committed_later_never_gets_a_smaller_id(
+    held_action: str,
     volunteers: list[Any],
     make_cards: Callable[[int], list[int]],
     paused_journal: tuple[threading.Event, threading.Event],
@@ -478,7 +480,8 @@ def test_a_decision_committed_later_never_gets_a_smaller_id(
     """Two volunteers decide two different cards; the first is held just before
     its journal entry while the second commits.  The worker has by then learned
     the second decision and moved its watermark past its id: the first must
-    get a larger id, or it would never be learned.
+    get a larger id, or it would never be learned.  The held change is a decision
+    or a source correction: both are lessons the worker reads by that watermark.
 
     On SQLite the held thread owns the write lock, so the second cannot commit
     until it is let go (after a short wait): the order is then simply serial.
@@ -492,13 +495,21 @@ def test_a_decision_committed_later_never_gets_a_smaller_id(
 
     def decide(card_id: int, user: Any, decision: str) -> None:
         try:
-            actions.decide(Card.objects.get(pk=card_id), decision, actor=user)
+            card = Card.objects.get(pk=card_id)
+            if decision == "correct_source":
+                actions.correct_source(card, "NGOs", actor=user)
+            else:
+                actions.decide(card, decision, actor=user)
         except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
 
-    slow = threading.Thread(target=decide, args=(first, volunteers[0], "verified"), name="slow")
+    slow = threading.Thread(
+        target=decide,
+        args=(first, volunteers[0], "verified" if held_action == "decide" else held_action),
+        name="slow",
+    )
     fast = threading.Thread(target=decide, args=(second, volunteers[1], "false"), name="fast")
     slow.start()
     assert reached.wait(timeout=30)

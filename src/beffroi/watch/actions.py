@@ -946,6 +946,9 @@ def correct_source(card: Card, source_type: str, *, actor: Any) -> Card:
         subject=f"card:{card.pk}",
         data={"predicted": card.source_type, "from": before, "to": source_type},
     )
+    # After the journal entry, as in decide(): ids then follow commit order, which the
+    # worker's learning watermark relies on.
+    CardDecision.objects.create(card=card, actor=actor, decision="", source=source_type, at=now)
     return card
 
 
