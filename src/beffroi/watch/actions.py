@@ -938,7 +938,6 @@ def correct_source(card: Card, source_type: str, *, actor: Any) -> Card:
     card.refresh_from_db()
     if before == source_type:
         return card  # said twice: one lesson is enough
-    CardDecision.objects.create(card=card, actor=actor, decision="", source=source_type, at=now)
     journal.append(
         "watch.card.source",
         actor=actor,
