@@ -372,3 +372,25 @@ def test_event_stream_is_async_and_endless_under_asgi(transactional_db, members,
 
     retry, change = asyncio.run(first_chunks())
     assert retry == b"retry: 1500\n\n" and change.startswith(b"event: change\ndata: 3-")
+
+
+def test_live_version_moves_when_a_change_commits_with_an_older_stamp(members, room, monkeypatch):
+    """On PostgreSQL an action stamps ``updated_at`` before it waits for the journal's
+    lock, so it can commit after a later-stamped change: the team's live version must
+    still move (the journal number does), while the partners' version does not follow
+    internal work."""
+    from beffroi.watch import actions, views
+    from beffroi.watch.models import Card
+
+    activation, cards = room
+    later = timezone.now() + timedelta(minutes=5)
+    Card.objects.filter(pk=cards[2].pk).update(updated_at=later)
+    team = views._version(activation.pk, Card)
+    log_team = views._log_version(activation.pk, partner=False)
+    log_partner = views._log_version(activation.pk, partner=True)
+    # The claim below is stamped earlier than what the page has already seen.
+    monkeypatch.setattr(actions.timezone, "now", lambda: later - timedelta(minutes=1))
+    actions.claim(cards[0], actor=members["volunteer"])
+    assert views._version(activation.pk, Card) != team
+    assert views._log_version(activation.pk, partner=False) != log_team
+    assert views._log_version(activation.pk, partner=True) == log_partner

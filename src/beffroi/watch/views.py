@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from beffroi.core.models import JournalEntry
 from beffroi.core.pseudonym import client_pseudonyms
 from beffroi.core.roles import can, require
 from beffroi.watch import actions, exports, live
@@ -355,7 +356,22 @@ def queue_json(request: HttpRequest, activation_id: int) -> JsonResponse:
 def _version(activation_id: int, model: type[Card] | type[LogEntry]) -> str:
     last = model.objects.filter(activation_id=activation_id).aggregate(m=Max("updated_at"))["m"]
     count = model.objects.filter(activation_id=activation_id).count()
-    return f"{count}-{last.timestamp() if last else 0}"
+    return f"{count}-{last.timestamp() if last else 0}-{_journal_head(activation_id)}"
+
+
+def _journal_head(activation_id: int) -> int:
+    """The organisation's last journal number. Actions stamp ``updated_at`` before they
+    wait for row and journal locks, so on PostgreSQL a change can commit with an older
+    stamp than one already seen; journal numbers are handed out under the journal's
+    head lock, in commit order, so every committed change moves this one."""
+    org = Activation.objects.filter(pk=activation_id).values_list("organisation_id", flat=True)
+    head = (
+        JournalEntry.objects.filter(organisation_id__in=org)
+        .order_by("-seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    return head or 0
 
 
 @require("watch.triage")
@@ -537,7 +553,11 @@ def _log_version(activation_id: int, partner: bool) -> str:
     if partner:
         entries = entries.filter(for_partners=True)
     agg = entries.aggregate(m=Max("updated_at"))
-    return f"{entries.count()}-{agg['m'].timestamp() if agg['m'] else 0}"
+    stamp = agg["m"].timestamp() if agg["m"] else 0
+    if partner:
+        # Not the journal head: partners would see every internal change as an event.
+        return f"{entries.count()}-{stamp}"
+    return f"{entries.count()}-{stamp}-{_journal_head(activation_id)}"
 
 
 @require("watch.triage")
