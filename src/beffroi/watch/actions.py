@@ -1027,11 +1027,10 @@ def _locked(post: Post) -> Post:
     when it makes the post's card: either it has committed (the card is seen
     here) or it waits for this transaction and then finds the change pending;
     a change can never be left out of the card by the race."""
-    return (
-        Post.objects.select_for_update(of=("self",))
-        .select_related("card", "activation__organisation")
-        .get(pk=post.pk)
-    )
+    Post.objects.select_for_update().filter(pk=post.pk).values_list("pk").get()
+    # A second statement: under read committed it sees the card the worker
+    # committed while we waited, which the locking statement's snapshot cannot.
+    return Post.objects.select_related("card", "activation__organisation").get(pk=post.pk)
 
 
 def _change_subject(post: Post) -> dict[str, Any]:

@@ -1,0 +1,80 @@
+"""An author's edit arriving while the worker makes the post's card.
+
+The sink (a source thread) and the worker (another thread) each have their
+own database connection. The worker has written the card and marked the post
+processed but not committed yet when the edit comes in. On PostgreSQL (read
+committed), an edit that read the post without a lock would see it
+unprocessed and leave the change pending, while the worker's look-up of
+pending changes, made before the edit was committed, missed it: the card
+would never show the edit. The row lock in ``record_post_edit`` makes the
+edit wait for the worker's commit. On SQLite the transactions queue on the
+single write lock, and the outcome must be the same.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection, transaction
+
+
+@pytest.mark.slow
+def test_an_edit_during_the_cards_commit_reaches_the_card(transactional_db, org, members):
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card, PostChange, Source
+    from beffroi.watch.sources import RawPost
+    from beffroi.watch.sources.base import PostChange as Change
+    from beffroi.watch.worker import ActivationProcessor
+
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", actor=members["coordinator"]
+    )
+    source = Source.objects.create(activation=activation, kind="mastodon", name="m", config={})
+    when = datetime(2026, 11, 23, 3, tzinfo=UTC)
+    actions.receive_items(
+        source.pk, [RawPost("mastodon", str(source.pk), "1", "Digue fissurée", when)], {"v": 1}
+    )
+    new = RawPost("mastodon", str(source.pk), "1", "Digue rompue, évacuez", when)
+    edit = Change("edit", "mastodon", str(source.pk), "1", at=when, post=new)
+
+    stored = threading.Event()
+    commit = threading.Event()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with transaction.atomic():
+                assert ActivationProcessor(activation, None).process() == 1
+                stored.set()
+                commit.wait(10)
+        except BaseException as exc:
+            errors.append(exc)
+            stored.set()
+        finally:
+            connection.close()
+
+    def sink() -> None:
+        try:
+            actions.receive_items(source.pk, [edit], {"v": 1})
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    w = threading.Thread(target=worker)
+    w.start()
+    assert stored.wait(10)
+    s = threading.Thread(target=sink)
+    s.start()
+    s.join(0.5)  # the edit now waits for the worker's transaction
+    commit.set()
+    w.join(30)
+    s.join(30)
+    assert not errors, errors
+    assert not w.is_alive() and not s.is_alive()
+    change = PostChange.objects.get()
+    assert change.applied_at is not None
+    card = Card.objects.get(source=source, external_id="1")
+    assert card.text == "Digue rompue, évacuez" and card.author_edited_at == when
