@@ -350,3 +350,67 @@ def test_mastodon_edits_and_deletions_end_to_end(room, fake_mastodon, status, re
     ]
     assert PostChange.objects.count() == 3  # two edits of 1, one deletion of 2
     assert _card(source, "1").text.startswith("Digue rompue, évacuez")
+
+
+@pytest.fixture
+def two_cards(room):
+    from beffroi.watch import actions
+
+    activation, source = room
+    posts = [_post(source.pk, "1", "Crue à Alès"), _post(source.pk, "2", "Crue à Anduze")]
+    actions.receive_items(source.pk, posts, {"v": 1})
+    _process(activation)
+    return activation, source
+
+
+class _Rollback(Exception):
+    pass
+
+
+def test_fuzz_any_sequence_of_changes_is_applied_once_each(two_cards) -> None:
+    """Edits and deletions in any order, any of them repeated: one row and one
+    journal entry per distinct change, and the card shows the last new edit."""
+    from django.db import transaction
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import actions
+    from beffroi.watch.models import PostChange
+
+    _activation, source = two_cards
+    change = st.tuples(st.sampled_from(["1", "2"]), st.sampled_from(["v1", "v2", "v3", "delete"]))
+
+    @settings(
+        max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    )
+    @given(sequence=st.lists(change, max_size=8), batch=st.integers(1, 4))
+    def check(sequence, batch) -> None:
+        items = []
+        for external_id, what in sequence:
+            if what == "delete":
+                items.append(_delete(source.pk, external_id))
+            else:
+                at = EDITED + timedelta(minutes=int(what[1]))
+                items.append(_edit(source.pk, external_id, f"Version {what} de {external_id}", at))
+        try:
+            with transaction.atomic():
+                journal_before = JournalEntry.objects.count()
+                for start in range(0, len(items), batch):
+                    actions.receive_items(source.pk, items[start : start + batch], {"v": 1})
+                distinct = list(dict.fromkeys(sequence))
+                assert PostChange.objects.count() == len(distinct)
+                assert JournalEntry.objects.count() - journal_before == len(distinct)
+                for external_id in ("1", "2"):
+                    mine = [w for e, w in distinct if e == external_id]
+                    edits = [w for w in mine if w != "delete"]
+                    card = _card(source, external_id)
+                    if edits:
+                        assert card.text == f"Version {edits[-1]} de {external_id}"
+                    assert (card.author_deleted_at is not None) == ("delete" in mine)
+                    assert len(card.explanation) >= len(mine)
+                raise _Rollback
+        except _Rollback:
+            pass
+
+    check()
