@@ -60,6 +60,8 @@ def test_edits_and_deletions_become_changes_once(
     thread.join(timeout=5)
 
     assert changes(recorder.posts) == [("edit", "1"), ("delete", "2"), ("delete", "AbC9xYz")]
+    # A first connection has nothing to recheck: what it backfilled is current.
+    assert not any(r.startswith("/api/v1/statuses") for r in fake_mastodon.requests)
     edit = recorder.posts[2]
     assert edit.at == datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
     assert edit.version == "2026-11-23T04:00:00+00:00"

@@ -441,6 +441,8 @@ class MastodonSource:
             for pair in checkpoint.get("recent", [])
             if isinstance(pair, list) and len(pair) == 2
         }
+        # Only what earlier connections emitted needs a recheck (not this one's backfill).
+        before = list(recent)
 
         def state() -> Checkpoint:
             out: Checkpoint = {"last_ids": {k: v for k, v in last_ids.items() if v is not None}}
@@ -478,8 +480,9 @@ class MastodonSource:
                         emitted.add(item.external_id)
                     note(item)
                     yield item, state()
-            if recent and self.config.recheck > 0:
-                for change in self._recheck(api, dict(recent)):
+            rechecked = {k: recent[k] for k in before if k in recent}
+            if rechecked and self.config.recheck > 0:
+                for change in self._recheck(api, rechecked):
                     note(change)
                     yield change, state()
             yield None, state()
