@@ -339,13 +339,7 @@ def receive_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, An
                 if external_id in known:
                     continue
                 coords = getattr(p, "coordinates", None)
-                text, url, author, raw = p.text, p.url or "", p.author_key or "", dict(p.raw)
-                if key is not None:
-                    text = pseudonymise_mentions(text, key)
-                    url = "" if names_account(url) else url
-                    if author and not author.startswith("handle:"):
-                        author = handle_pseudonym(author, key)
-                    raw = pseudonymise_record(raw, key)
+                text, url, author, raw = _stored_post_fields(p, key)
                 rows.append(
                     (
                         source.activation_id,
@@ -955,8 +949,9 @@ def correct_source(card: Card, source_type: str, *, actor: Any) -> Card:
 
 
 def _stored_post_fields(p: Any, key: bytes | None) -> tuple[str, str, str, dict[str, Any]]:
-    """Text, URL, author key and raw payload of a received post as stored:
-    without handles unless the activation keeps them (``key`` None)."""
+    """Text, URL, author key and raw payload of a received post (or of the new
+    version of an edited one) as stored: without handles unless the
+    activation keeps them (``key`` None). The one place these rules live."""
     text, url, author, raw = p.text, p.url or "", p.author_key or "", dict(p.raw)
     if key is not None:
         text = pseudonymise_mentions(text, key)
