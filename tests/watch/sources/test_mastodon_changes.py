@@ -247,3 +247,14 @@ def test_fuzz_deletion_ids_are_read_as_sent(status_id) -> None:
     )
     item = src.safe_change("delete", status_id, TAG)
     assert isinstance(item, PostChange) and item.external_id == str(status_id)
+
+
+def test_recheck_setting() -> None:
+    from beffroi.watch.sources.base import ConfigError
+
+    form = {"instance_url": "https://piaille.invalid", "hashtags": "crue"}
+    assert MastodonConfig.from_form(form).recheck == 40
+    assert MastodonConfig.from_form({**form, "recheck": "0"}).recheck == 0
+    with pytest.raises(ConfigError) as err:
+        MastodonConfig.from_form({**form, "recheck": "500"})
+    assert err.value.errors == {"recheck": "Doit être au plus 200."}
