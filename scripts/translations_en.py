@@ -522,6 +522,8 @@ EN = {
     "Carte relâchée.": "Card released.",
     "Type de source enregistré : {label}.": "Source type recorded: {label}.",
     "estimé": "estimated",
+    "modifié par l’auteur": "edited by its author",
+    "supprimé par l’auteur": "deleted by its author",
     "corrigé": "corrected",
     "File indisponible (erreur {status}).": "Queue unavailable (error {status}).",
     "Erreur {status}.": "Error {status}.",

@@ -394,3 +394,15 @@ def test_live_version_moves_when_a_change_commits_with_an_older_stamp(members, r
     assert views._version(activation.pk, Card) != team
     assert views._log_version(activation.pk, partner=False) != log_team
     assert views._log_version(activation.pk, partner=True) == log_partner
+
+
+def test_queue_marks_cards_their_authors_edited_or_deleted(client, members, org, room):
+    from beffroi.watch.models import Card
+
+    activation, cards = room
+    now = timezone.now()
+    Card.objects.filter(pk=cards[0].pk).update(author_deleted_at=now, author_edited_at=now)
+    Card.objects.filter(pk=cards[1].pk).update(author_edited_at=now)
+    client.force_login(members["volunteer"])
+    shown = {c["id"]: c for c in client.get(_u("watch-queue", org, activation)).json()["cards"]}
+    assert [shown[c.pk]["author_change"] for c in cards] == ["deleted", "edited", ""]

@@ -310,6 +310,9 @@ def _card_json(card: Card, user: Any, now: Any) -> dict[str, Any]:
         "claimed": claimed,
         "mine": claimed and card.claimed_by_id == user.pk,
         "claimed_by": card.claimed_by.get_username() if claimed and card.claimed_by else "",
+        "author_change": "deleted"
+        if card.author_deleted_at
+        else ("edited" if card.author_edited_at else ""),
     }
 
 

@@ -57,6 +57,13 @@ FORMS: dict[str, SourceForm] = {
             Field("access_token", "Jeton d'accès", "text", help="Si l'instance l'exige."),
             Field("backfill", "Messages récents à la première connexion", "number", default=20),
             Field("catch_up_pages", "Pages de rattrapage après coupure", "number", default=25),
+            Field(
+                "recheck",
+                "Messages revérifiés à la reconnexion",
+                "number",
+                default=40,
+                help="Modifications et suppressions faites pendant une coupure (0 : aucune).",
+            ),
         ),
     ),
     "bluesky": SourceForm(

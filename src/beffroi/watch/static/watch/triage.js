@@ -72,6 +72,9 @@
       if (c.source_type) {
         head.append(el("span", c.source_corrected ? "stype corrected" : "stype", c.source_type_label));
       }
+      if (c.author_change) {
+        head.append(el("span", "author-change", msg(c.author_change === "deleted" ? "AuthorDeleted" : "AuthorEdited")));
+      }
       if (c.claimed && !c.mine) head.append(el("span", "taken-by", msg("TakenBy") + " " + c.claimed_by));
       if (c.mine) head.append(el("span", "taken-by", msg("TakenByMe")));
       li.append(head, el("p", "qtext", c.text));
