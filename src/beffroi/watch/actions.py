@@ -1128,9 +1128,15 @@ def _follow_changes(changes: Sequence[PostChange]) -> list[int]:
     Returns the numbers of the main courante lines whose text was withdrawn."""
     now = timezone.now()
     withdrawn: list[int] = []
+    # Each change loaded with select_related holds its own copy of the card: two
+    # changes of one post must work on one object, or the second saves a stale
+    # copy over the first.
+    cards: dict[int, Card] = {}
     for change in changes:
         post = change.post
         card = post.card
+        if card is not None:
+            card = cards.setdefault(card.pk, card)
         if card is not None and (card.source_id, card.external_id) == (
             post.source_id,
             post.external_id,

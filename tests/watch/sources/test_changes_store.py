@@ -414,3 +414,27 @@ def test_fuzz_any_sequence_of_changes_is_applied_once_each(two_cards) -> None:
             pass
 
     check()
+
+
+def test_an_edit_then_a_deletion_pending_together_both_reach_the_card(room) -> None:
+    """Both wait for the card, then are applied in one go: the deletion must
+    not save a stale copy of the card over the edit."""
+    from beffroi.watch import actions
+
+    activation, source = room
+    actions.receive_items(
+        source.pk,
+        [
+            _post(source.pk, "7", "Pont fermé à Ners"),
+            _edit(source.pk, "7", "Pont fermé à Ners, passage par Boucoiran"),
+            _delete(source.pk, "7"),
+        ],
+        {"v": 1},
+    )
+    assert _process(activation) == 1
+    card = _card(source, "7")
+    assert card.text == "Pont fermé à Ners, passage par Boucoiran"
+    assert card.author_edited_at == EDITED
+    assert card.author_deleted_at is not None
+    assert card.explanation[0].startswith("supprimé par l'auteur")
+    assert card.explanation[1].endswith("« Pont fermé à Ners »")
