@@ -1018,14 +1018,22 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
 
 
 def _locked(post: Post) -> Post:
-    """The post read again under a row lock. ``store_cards`` updates this row
-    when it makes the post's card: either it has committed (the card is seen
-    here) or it waits for this transaction and then finds the change pending;
-    a change can never be left out of the card by the race."""
+    """The post read again under a row lock, and its card's if it has one.
+    ``store_cards`` updates this row when it makes the post's card: either it
+    has committed (the card is seen here) or it waits for this transaction and
+    then finds the change pending; a change can never be left out of the card
+    by the race."""
     Post.objects.select_for_update().filter(pk=post.pk).values_list("pk").get()
     # A second statement: under read committed it sees the card the worker
     # committed while we waited, which the locking statement's snapshot cannot.
-    return Post.objects.select_related("card", "activation__organisation").get(pk=post.pk)
+    post = Post.objects.select_related("card", "activation__organisation").get(pk=post.pk)
+    if post.card_id is not None:
+        # The card's row too: a volunteer escalating it at this moment holds it
+        # until the main courante line is committed; the lines are read after
+        # this (later statements see that line), and an escalation that comes
+        # after waits for this change and then quotes the card as changed.
+        post.card = Card.objects.select_for_update().get(pk=post.card_id)
+    return post
 
 
 def _change_subject(post: Post) -> dict[str, Any]:

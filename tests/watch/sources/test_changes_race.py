@@ -78,3 +78,70 @@ def test_an_edit_during_the_cards_commit_reaches_the_card(transactional_db, org,
     assert change.applied_at is not None
     card = Card.objects.get(source=source, external_id="1")
     assert card.text == "Digue rompue, évacuez" and card.author_edited_at == when
+
+
+@pytest.mark.slow
+def test_a_deletion_during_an_escalation_withdraws_the_new_line(transactional_db, org, members):
+    """A volunteer escalates the card (main courante line written, not yet
+    committed) when the author's deletion arrives. Had the deletion read the
+    card's lines before the escalation committed, the new line would keep the
+    deleted text for partners: the deletion waits on the card's row lock, then
+    reads the lines."""
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card, LogEntry, Source
+    from beffroi.watch.sources import RawPost
+    from beffroi.watch.sources.base import PostChange as Change
+    from beffroi.watch.worker import ActivationProcessor
+
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", actor=members["coordinator"]
+    )
+    source = Source.objects.create(activation=activation, kind="mastodon", name="m", config={})
+    when = datetime(2026, 11, 23, 3, tzinfo=UTC)
+    actions.receive_items(
+        source.pk, [RawPost("mastodon", str(source.pk), "1", "Digue fissurée", when)], {"v": 1}
+    )
+    assert ActivationProcessor(activation, None).process() == 1
+    card = Card.objects.get(source=source, external_id="1")
+    deletion = Change("delete", "mastodon", str(source.pk), "1", at=when)
+
+    written = threading.Event()
+    commit = threading.Event()
+    errors: list[BaseException] = []
+
+    def volunteer() -> None:
+        try:
+            with transaction.atomic():
+                actions.escalate(card, actor=members["coordinator"], category="autre")
+                written.set()
+                commit.wait(10)
+        except BaseException as exc:
+            errors.append(exc)
+            written.set()
+        finally:
+            connection.close()
+
+    def sink() -> None:
+        try:
+            actions.receive_items(source.pk, [deletion], {"v": 1})
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    v = threading.Thread(target=volunteer)
+    v.start()
+    assert written.wait(10)
+    s = threading.Thread(target=sink)
+    s.start()
+    s.join(0.5)
+    assert s.is_alive()  # the deletion waits for the escalation's transaction
+    commit.set()
+    v.join(30)
+    s.join(30)
+    assert not errors, errors
+    assert not v.is_alive() and not s.is_alive()
+    entry = LogEntry.objects.get(card=card)
+    assert entry.author_deleted_at == when
+    assert entry.withdrawn_text == "Digue fissurée"
+    assert "Digue fissurée" not in entry.text
