@@ -233,6 +233,12 @@ class FakeMastodon:
         self.timelines: dict[str, list[dict[str, Any]]] = {}
         self.stream_status = 200
         self.batch_lookup = True
+        # Other servers' answers: an HTTP error for the batch look-up (Pleroma
+        # wants ``ids[]``), ids a batch reply leaves out though they exist, an
+        # HTTP error for every look-up of one status.
+        self.batch_error = 0
+        self.batch_omits: set[str] = set()
+        self.status_error = 0
         self.rate_limited_until = ""  # an ISO time: timelines answer 429 until told otherwise
         self.requests: list[str] = []
         self.streams: dict[str, list[queue.Queue[bytes | None]]] = {}
@@ -264,9 +270,14 @@ class FakeMastodon:
                     self.json(fake.instance_v1())
                 elif path == "/api/v2/instance":
                     self.json(fake.instance_v2())
+                elif path == "/api/v1/statuses" and fake.batch_error:
+                    self.json({"error": "Invalid parameters"}, fake.batch_error)
                 elif path == "/api/v1/statuses" and fake.batch_lookup:
                     wanted = parse_qs(parts.query).get("id[]", [])
+                    wanted = [i for i in wanted if i not in fake.batch_omits]
                     self.json([s for i in wanted if (s := fake.lookup(i)) is not None])
+                elif path.startswith("/api/v1/statuses/") and fake.status_error:
+                    self.json({"error": "Internal server error"}, fake.status_error)
                 elif path.startswith("/api/v1/statuses/") and path.count("/") == 4:
                     found = fake.lookup(path.rsplit("/", 1)[1])
                     if found is None:

@@ -258,3 +258,83 @@ def test_recheck_setting() -> None:
     with pytest.raises(ConfigError) as err:
         MastodonConfig.from_form({**form, "recheck": "500"})
     assert err.value.errors == {"recheck": "Doit être au plus 200."}
+
+
+def _restart(fake, pseudonymise, ids: list[str]):
+    """A source restarted with ``ids`` to recheck: its stream, and what it
+    yields up to its first tick (catch-up and recheck done)."""
+    src = source(fake.url, pseudonymise, recheck=10)
+    checkpoint = {"last_ids": {TAG: ids[-1]}, "recent": [[i, ""] for i in ids]}
+    stream = src.stream(checkpoint)
+    items = []
+    for item, _state in stream:
+        if item is None:
+            break
+        items.append(item)
+    return stream, items
+
+
+def _goes_on_live(fake, stream, status) -> None:
+    """The stream still delivers a status pushed live (no error, no reconnection)."""
+    fake.wait_connections(TAG, 1)
+    fake.update(TAG, status(9, "Toujours en direct"))
+    for item, _state in stream:
+        assert not isinstance(item, Skipped), item
+        if isinstance(item, RawPost):
+            assert item.external_id == "9"
+            break
+    stream.close()
+    assert fake.connections[TAG] == 1
+
+
+@pytest.mark.parametrize("error", [400, 422, 500])
+def test_a_refused_batch_lookup_falls_back_to_one_by_one(
+    fake_mastodon, pseudonymise, status, error
+) -> None:
+    """Pleroma and Akkoma read ``ids[]`` differently and may answer 400 or 500."""
+    fake_mastodon.batch_error = error
+    fake_mastodon.timelines[TAG] = [status(1, "Digue rompue", edited_at=EDITED), status(2)]
+    stream, items = _restart(fake_mastodon, pseudonymise, ["1", "2", "3"])
+    assert changes(items) == [("edit", "1"), ("delete", "3")]
+    assert not [i for i in items if isinstance(i, Skipped)]
+    singles = [r for r in fake_mastodon.requests if r.startswith("/api/v1/statuses/")]
+    assert singles == ["/api/v1/statuses/1", "/api/v1/statuses/2", "/api/v1/statuses/3"]
+    _goes_on_live(fake_mastodon, stream, status)
+
+
+def test_a_status_missing_from_a_batch_reply_is_deleted_only_on_a_404(
+    fake_mastodon, pseudonymise, status
+) -> None:
+    fake_mastodon.batch_omits = {"2", "3"}  # 2 still exists, 3 is gone
+    fake_mastodon.timelines[TAG] = [status(1), status(2)]
+    stream, items = _restart(fake_mastodon, pseudonymise, ["1", "2", "3"])
+    assert changes(items) == [("delete", "3")]
+    singles = [r for r in fake_mastodon.requests if r.startswith("/api/v1/statuses/")]
+    assert singles == ["/api/v1/statuses/2", "/api/v1/statuses/3"]
+    _goes_on_live(fake_mastodon, stream, status)
+
+
+@pytest.mark.parametrize("where", ["one-by-one", "unauthorised-batch"])
+def test_a_failed_recheck_is_a_skip_and_the_source_goes_on_live(
+    fake_mastodon, pseudonymise, status, where
+) -> None:
+    """Never a SourceError: a reconnection would recheck again, in a loop; and
+    never a deletion invented from an error."""
+    if where == "one-by-one":
+        fake_mastodon.batch_lookup = False
+        fake_mastodon.status_error = 500
+    else:
+        fake_mastodon.batch_error = 401
+    fake_mastodon.timelines[TAG] = [status(1), status(2)]
+    stream, items = _restart(fake_mastodon, pseudonymise, ["1", "2", "3"])
+    assert not changes(items)
+    [skip] = items
+    assert skip.reason.startswith(
+        "Revérification des modifications et suppressions faites pendant la coupure "
+        "abandonnée (3 messages non revérifiés)"
+    )
+    assert f"instance {fake_mastodon.url.split('//')[1].split(':')[0]}" in skip.reason
+    if where == "unauthorised-batch":
+        assert "Accès refusé" in skip.reason
+        assert not [r for r in fake_mastodon.requests if r.startswith("/api/v1/statuses/")]
+    _goes_on_live(fake_mastodon, stream, status)

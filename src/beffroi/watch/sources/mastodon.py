@@ -200,7 +200,7 @@ class MastodonSource:
         self.idle_tick = idle_tick
         self.api_factory = api_factory or self._default_api
         self.host = urlsplit(config.instance_url).hostname or config.instance_url
-        self._batch_lookup = True  # until the instance proves older than Mastodon 4.3
+        self._batch_lookup = True  # until the instance refuses it (older Mastodon, Pleroma…)
 
     @staticmethod
     def _default_api(config: MastodonConfig) -> Mastodon:
@@ -331,48 +331,75 @@ class MastodonSource:
             return f"Erreur de {where} : {exc}"
         return f"Erreur Mastodon ({type(exc).__name__}) : {exc}"
 
-    def _fetch_statuses(self, api: Mastodon, ids: list[str]) -> list[Any]:
-        """The statuses among ``ids`` the instance still shows (missing ones are gone).
+    def _fetch_statuses(self, api: Mastodon, ids: list[str]) -> dict[str, Any]:
+        """The statuses among ``ids`` the instance still shows, by id. An id
+        left out was answered 404 on its own look-up: a batch reply may omit a
+        status for other reasons (visibility, a server's quirk), never proof
+        of a deletion. Errors other than 404 propagate.
 
-        One request per 20 ids (Mastodon ≥ 4.3); one per id on older servers."""
+        One request per 20 ids (Mastodon ≥ 4.3), then one per id missing from it;
+        one per id on servers without the batch look-up."""
+        found: dict[str, Any] = {}
         if self._batch_lookup:
             try:
-                return list(api.statuses(ids))
-            except MastodonNotFoundError:
-                self._batch_lookup = False  # an older server: ask one by one from now on
-            except MastodonRatelimitError as exc:
-                raise self._rate_limited(api) from exc
-            except MastodonError as exc:
-                raise SourceError(self._describe(exc)) from exc
-        found = []
+                batch = list(api.statuses(ids))
+            except MastodonUnauthorizedError:
+                raise  # asking one by one would be refused the same way
+            except MastodonAPIError:
+                # 404 on Mastodon < 4.3; Pleroma and Akkoma read ``ids[]`` and may
+                # answer 400 or 500: one by one from now on.
+                self._batch_lookup = False
+            else:
+                found = {
+                    str(status["id"]): status
+                    for status in batch
+                    if isinstance(status, Mapping) and status.get("id") is not None
+                }
         for status_id in ids:
+            if status_id in found:
+                continue
             try:
-                found.append(api.status(status_id))
+                found[status_id] = api.status(status_id)
             except MastodonNotFoundError:
                 continue
-            except MastodonRatelimitError as exc:
-                raise self._rate_limited(api) from exc
-            except MastodonError as exc:
-                raise SourceError(self._describe(exc)) from exc
         return found
 
     def _recheck(self, api: Mastodon, recent: Mapping[str, str]) -> Iterator[PostChange | Skipped]:
         """Edits and deletions of the ``recent`` statuses (id → version seen)
-        that the instance shows now: what happened while we were away."""
+        that the instance shows now: what happened while we were away.
+
+        Rate limiting stops the connection (the runner waits as asked); any
+        other error ends the recheck with a Skipped and the source goes on
+        live: raising would reconnect and recheck again, in a loop."""
         ids = sorted(recent, key=id_order)
-        found: dict[str, Any] = {}
         for start in range(0, len(ids), STATUSES_PER_REQUEST):
-            for status in self._fetch_statuses(api, ids[start : start + STATUSES_PER_REQUEST]):
-                if isinstance(status, Mapping) and status.get("id") is not None:
-                    found[str(status["id"])] = status
-        for status_id in ids:
-            status = found.get(status_id)
-            if status is None:
-                yield PostChange(DELETE, self.kind, self.source_id, status_id)
-            elif _edited_at(status) is not None:
-                change = self.safe_change(EDIT, status, "revérification")
-                if isinstance(change, Skipped) or change.version != recent[status_id]:
-                    yield change
+            chunk = ids[start : start + STATUSES_PER_REQUEST]
+            try:
+                found = self._fetch_statuses(api, chunk)
+            except MastodonRatelimitError as exc:
+                raise self._rate_limited(api) from exc
+            except (MastodonError, requests.RequestException) as exc:
+                yield Skipped(
+                    "Revérification des modifications et suppressions faites pendant la "
+                    f"coupure abandonnée ({len(ids) - start} messages non revérifiés) : "
+                    f"{self._describe(exc)}",
+                    "revérification",
+                )
+                return
+            for status_id in chunk:
+                status = found.get(status_id)
+                if status is None:
+                    yield PostChange(DELETE, self.kind, self.source_id, status_id)
+                elif not isinstance(status, Mapping):
+                    yield Skipped(
+                        "Revérification : statut illisible, objet JSON attendu.",
+                        "revérification",
+                        str(status)[:80],
+                    )
+                elif _edited_at(status) is not None:
+                    change = self.safe_change(EDIT, status, "revérification")
+                    if isinstance(change, Skipped) or change.version != recent[status_id]:
+                        yield change
 
     def _catch_up(
         self, api: Mastodon, key: str, last_id: str | None
