@@ -338,3 +338,36 @@ def test_a_failed_recheck_is_a_skip_and_the_source_goes_on_live(
         assert "Accès refusé" in skip.reason
         assert not [r for r in fake_mastodon.requests if r.startswith("/api/v1/statuses/")]
     _goes_on_live(fake_mastodon, stream, status)
+
+
+def test_an_edit_made_while_away_is_found_though_the_post_comes_again(
+    fake_mastodon, pseudonymise, status
+) -> None:
+    """Status 1, edited while the source was down, comes again in its new
+    version from a timeline added since (its backfill): the runner drops it as
+    already delivered, so only the recheck can bring the edit. A post seen
+    again must not move the recorded version forward."""
+    edited = status(1, "Digue rompue, évacuez", edited_at=EDITED)
+    fake_mastodon.timelines[TAG] = [edited]
+    fake_mastodon.timelines["public"] = [edited]
+    config = MastodonConfig(
+        instance_url=fake_mastodon.url,
+        hashtags=("inondation",),
+        timelines=("public",),
+        timeout=5,
+        recheck=10,
+    )
+    src = MastodonSource("masto", config, pseudonymise=pseudonymise, idle_tick=0.05)
+    items = []
+    states = []
+    stream = src.stream({"last_ids": {TAG: "1"}, "recent": [["1", ""]]})
+    for item, state in stream:
+        states.append(state)
+        if item is None:
+            break
+        items.append(item)
+    stream.close()
+    assert [type(i).__name__ for i in items] == ["RawPost", "PostChange"]
+    assert changes(items) == [("edit", "1")]
+    assert states[0]["recent"] == [["1", ""]]  # the post seen again left the version
+    assert states[-1]["recent"] == [["1", "2026-11-23T04:00:00+00:00"]]

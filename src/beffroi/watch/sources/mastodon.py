@@ -486,8 +486,11 @@ class MastodonSource:
                     return
                 recent[item.external_id] = item.version
             else:
+                # A post seen again (another stream, a new timeline's backfill) in
+                # a newer version is dropped by the runner as already delivered:
+                # only a change may move the version on, or the recheck misses it.
                 edited = _edited_at(item.raw)
-                recent[item.external_id] = edited.isoformat() if edited else ""
+                recent.setdefault(item.external_id, edited.isoformat() if edited else "")
             while len(recent) > self.config.recheck:
                 del recent[min(recent, key=id_order)]
 
