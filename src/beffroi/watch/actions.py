@@ -1150,7 +1150,13 @@ def _follow_changes(changes: Sequence[PostChange]) -> list[int]:
             post.external_id,
         ):
             entries = LogEntry.objects.filter(card=card)
-            if change.kind == PostChangeKind.EDIT:
+            shown = card.author_edited_at
+            if change.kind == PostChangeKind.EDIT and shown is not None and change.at < shown:
+                # Arrived after a later edit (streams and rechecks do not keep
+                # edit order): recorded and journaled, but the card keeps the
+                # newest text.
+                pass
+            elif change.kind == PostChangeKind.EDIT:
                 change.shown_before = card.text
                 card.text = _card_text(change.text, post.activation.keep_handles)
                 card.author_edited_at = change.at
