@@ -68,7 +68,8 @@ def test_an_edit_during_the_cards_commit_reaches_the_card(transactional_db, org,
     assert stored.wait(10)
     s = threading.Thread(target=sink)
     s.start()
-    s.join(0.5)  # the edit now waits for the worker's transaction
+    s.join(0.5)
+    assert s.is_alive()  # the edit waits for the worker's transaction: the race is on
     commit.set()
     w.join(30)
     s.join(30)
