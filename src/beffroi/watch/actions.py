@@ -967,18 +967,18 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
     the checkpoint that covers them, in one transaction.
 
     Returns a ``sources.Received``: the deletion of a post we never received
-    is not an error, it is counted as a skip with its reason. The edit of a
+    is not an error, it is counted apart (``unknown_deletions``). The edit of a
     post we never received (an author added the watched hashtag, an old post
     edited on a public timeline) is received as a new post, in its new version.
     """
-    from beffroi.watch.sources.base import EDIT, Received, Skipped
+    from beffroi.watch.sources.base import EDIT, Received
     from beffroi.watch.sources.base import PostChange as Change
 
     changes = [i for i in items if isinstance(i, Change)]
     posts = [i for i in items if not isinstance(i, Change)]
     if not changes:
         return Received(new=receive_posts(source_id, posts, checkpoint))
-    skipped: list[Skipped] = []
+    unknown_deletions = 0
     with transaction.atomic():
         known = set(
             Post.objects.filter(
@@ -995,12 +995,7 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
                 posts.append(change.post)
                 known.add(external_id)
             else:
-                skipped.append(
-                    Skipped(
-                        _("Suppression d'un message jamais reçu : ignorée."),
-                        _("message %(id)s") % {"id": external_id},
-                    )
-                )
+                unknown_deletions += 1
         new = receive_posts(source_id, posts, checkpoint)
         stored = {
             p.external_id: p
@@ -1014,7 +1009,7 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
                 record_post_edit(post, change)
             else:
                 record_post_deletion(post, at=change.at)
-    return Received(new=new, skipped=tuple(skipped))
+    return Received(new=new, unknown_deletions=unknown_deletions)
 
 
 def _locked(post: Post) -> Post:

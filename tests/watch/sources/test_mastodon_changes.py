@@ -164,7 +164,9 @@ def test_the_runner_counts_the_changes_a_sink_could_not_use(recorder) -> None:
     def sink(items, checkpoint):
         recorder.sink(items, checkpoint)
         return Received(
-            new=1, skipped=tuple(Skipped("Suppression inconnue.", i.key) for i in items[2:])
+            new=1,
+            skipped=tuple(Skipped("Modification illisible.", i.key) for i in items[1:2]),
+            unknown_deletions=len(items[2:]),
         )
 
     run_source(
@@ -179,7 +181,9 @@ def test_the_runner_counts_the_changes_a_sink_could_not_use(recorder) -> None:
     assert recorder.posts == [_post("1"), edit, delete]
     done = recorder.statuses[-1]
     assert done.state == "done" and done.skipped == 1 and done.posts == 1
-    assert done.last_skip_reason == "Suppression inconnue."
+    # Unknown deletions have their own count and leave the last real skip shown.
+    assert done.unknown_deletions == 1
+    assert done.last_skip_reason == "Modification illisible."
 
 
 def test_post_change_identity() -> None:

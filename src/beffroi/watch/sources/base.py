@@ -157,11 +157,14 @@ class PostChange:
 
 @dataclass(frozen=True)
 class Received:
-    """What a sink may return: items it could not use are counted as skips
-    (e.g. the deletion of a post that never reached us)."""
+    """What a sink may return: items it could not use are counted as skips.
+    Deletions of posts that never reached us have their own count: public
+    timelines broadcast every deletion, and as skips they would drown the
+    real ones (and replace the last skip's reason)."""
 
     new: int = 0
     skipped: tuple[Skipped, ...] = ()
+    unknown_deletions: int = 0
 
 
 @dataclass

@@ -67,6 +67,8 @@ class SourceStatus:
     posts: int = 0
     skipped: int = 0
     last_skip_reason: str | None = None
+    # Deletions of posts never received (Received.unknown_deletions): not skips.
+    unknown_deletions: int = 0
 
 
 @dataclass
@@ -171,7 +173,7 @@ def run_source(
     do_sleep: Callable[[float], Any] = sleep if sleep is not None else stop_event.wait
     backoff = backoff or Backoff()
     env = _Envelope.load(checkpoint, seen_window)
-    counters = {"posts": 0, "skipped": 0}
+    counters = {"posts": 0, "skipped": 0, "unknown_deletions": 0}
     last_skip: list[str | None] = [None]
     last_report = [clock()]
 
@@ -191,6 +193,7 @@ def run_source(
                     posts=counters["posts"],
                     skipped=counters["skipped"],
                     last_skip_reason=last_skip[0],
+                    unknown_deletions=counters["unknown_deletions"],
                 )
             )
 
@@ -223,6 +226,7 @@ def run_source(
             env.remember(_key(post))
         counters["posts"] += sum(isinstance(p, RawPost) for p in fresh)
         if isinstance(result, Received):
+            counters["unknown_deletions"] += result.unknown_deletions
             for item in result.skipped:
                 skip(item)
 
