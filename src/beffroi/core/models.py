@@ -120,6 +120,8 @@ class JournalEntry(models.Model):
 
     class Meta:
         ordering = ["seq"]
+        # The live pages ask for an organisation's last entry once a second.
+        indexes = [models.Index(fields=["organisation", "seq"], name="journal_org_seq")]
         verbose_name = _("entrée du journal")
         verbose_name_plural = _("journal")
 
