@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction import FeatureHasher
 
+from .accounts import PSEUDONYM, AccountKinds
 from .concepts import prefix_index
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -249,6 +250,10 @@ class FeatureConfig:
     # 0 switches the block off (models trained before it existed load as they were).
     cue_weight: float = 0.0
     relay_weight: float = 0.0
+    # Kinds of the accounts a post relays or mentions, read in their handles (accounts.py);
+    # the word lists are kept here so the model file carries its own copy.
+    kind_weight: float = 0.0
+    account_words: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Columns after the first n_features that only the cue and relay blocks use, so a head
     # can be trained without them (the informativeness heads are: see train.py).
     extra_features: int = 0
@@ -268,6 +273,8 @@ class FeatureConfig:
             "meta_weight": self.meta_weight,
             "cue_weight": self.cue_weight,
             "relay_weight": self.relay_weight,
+            "kind_weight": self.kind_weight,
+            "account_words": {kind: list(words) for kind, words in self.account_words},
             "extra_features": self.extra_features,
             "lexicon": list(self.lexicon),
         }
@@ -276,6 +283,8 @@ class FeatureConfig:
     def from_json(cls, data: dict[str, object]) -> FeatureConfig:
         lex = data.get("lexicon", [])
         assert isinstance(lex, list)
+        accounts = data.get("account_words", {})
+        assert isinstance(accounts, dict)
         return cls(
             n_features=int(data["n_features"]),  # type: ignore[call-overload]
             char_min=int(data["char_min"]),  # type: ignore[call-overload]
@@ -285,6 +294,8 @@ class FeatureConfig:
             meta_weight=float(data["meta_weight"]),  # type: ignore[arg-type]
             cue_weight=float(data.get("cue_weight", 0.0)),  # type: ignore[arg-type]
             relay_weight=float(data.get("relay_weight", 0.0)),  # type: ignore[arg-type]
+            kind_weight=float(data.get("kind_weight", 0.0)),  # type: ignore[arg-type]
+            account_words=tuple((str(k), tuple(map(str, v))) for k, v in accounts.items()),
             extra_features=int(data.get("extra_features", 0)),  # type: ignore[call-overload]
             lexicon=tuple(str(t) for t in lex),
         )
@@ -297,6 +308,7 @@ class _Tokens:
     meta: list[str]
     cues: list[str]
     relayed: list[str]
+    kinds: list[str]
 
 
 _CONCEPTS = prefix_index()
@@ -317,7 +329,12 @@ def _concepts(words: Iterable[str]) -> list[str]:
     return found
 
 
-def _tokens(text: str, cfg: FeatureConfig, lexicon_words: dict[str, list[list[str]]]) -> _Tokens:
+def _tokens(
+    text: str,
+    cfg: FeatureConfig,
+    lexicon_words: dict[str, list[list[str]]],
+    account_kinds: AccountKinds | None = None,
+) -> _Tokens:
     raw = unicodedata.normalize("NFKC", text)
     meta: list[str] = []
     if _RT.search(raw):
@@ -336,11 +353,20 @@ def _tokens(text: str, cfg: FeatureConfig, lexicon_words: dict[str, list[list[st
     lowered = raw.lower()
     if cfg.cue_weight:
         cues = _cues(raw, lowered, n_urls, len(mentions), len(hashtags))
+    relays = _RELAYED.findall(raw)[:2] if cfg.relay_weight or account_kinds else []
     if cfg.relay_weight:
-        for handle in _RELAYED.findall(raw)[:2]:
+        for handle in relays:
             padded = "<" + handle.lower() + ">"
             relayed.append("r:" + padded)
             relayed.extend("r:" + padded[i : i + 4] for i in range(len(padded) - 3))
+    kinds: list[str] = []
+    if account_kinds is not None:
+        # A relayed account is who wrote the words (CrisisLex labels it); "none" (no kind
+        # word in its handle) leans towards a person. Plain mentions are left out: they
+        # name whom a post speaks to, and counting them lowered the score.
+        for handle in relays:
+            if not PSEUDONYM.fullmatch(handle):
+                kinds += ["k:" + k for k in sorted(account_kinds(handle))] or ["k:none"]
     if len(hashtags) >= 3:
         meta.append("many_hashtags")
     if "?" in raw:
@@ -383,7 +409,9 @@ def _tokens(text: str, cfg: FeatureConfig, lexicon_words: dict[str, list[list[st
     chars: list[str] = []
     for n in range(cfg.char_min, cfg.char_max + 1):
         chars += [char_text[i : i + n] for i in range(len(char_text) - n + 1)]
-    return _Tokens(word_tokens, chars, ["f:" + m for m in meta], ["q:" + c for c in cues], relayed)
+    return _Tokens(
+        word_tokens, chars, ["f:" + m for m in meta], ["q:" + c for c in cues], relayed, kinds
+    )
 
 
 class Featurizer:
@@ -403,9 +431,12 @@ class Featurizer:
             if parts:
                 index.setdefault(parts[0], []).append(parts)
         self._lexicon = index
+        self._accounts = (
+            AccountKinds(dict(cfg.account_words)) if cfg.kind_weight and cfg.account_words else None
+        )
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        toks = [_tokens(t, self.cfg, self._lexicon) for t in texts]
+        toks = [_tokens(t, self.cfg, self._lexicon, self._accounts) for t in texts]
         main, extra = self._hasher, self._extra_hasher
         offset = self.cfg.n_features if self.cfg.extra_features else 0
         blocks = [
@@ -417,6 +448,8 @@ class Featurizer:
             blocks.append((self.cfg.cue_weight, [t.cues for t in toks], extra, offset))
         if self.cfg.relay_weight:
             blocks.append((self.cfg.relay_weight, [t.relayed for t in toks], extra, offset))
+        if self._accounts is not None:
+            blocks.append((self.cfg.kind_weight, [t.kinds for t in toks], extra, offset))
         n = len(toks)
         rows, cols, vals = [], [], []
         for weight, lists, hasher, first_column in blocks:
