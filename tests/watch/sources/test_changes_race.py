@@ -14,10 +14,53 @@ single write lock, and the outcome must be the same.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 from django.db import connection, transaction
+
+
+def _while_held(hold: Callable[[], object], change: Callable[[], object]) -> None:
+    """Run ``hold`` in a transaction left open, then ``change`` in a second thread
+    (each on its own connection): ``change`` must wait for that transaction (the
+    race is on), and both must end cleanly once it commits."""
+    held = threading.Event()
+    commit = threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                hold()
+                held.set()
+                commit.wait(10)
+        except BaseException as exc:
+            errors.append(exc)
+            held.set()
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            change()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert held.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    b.join(0.5)
+    assert b.is_alive()  # the change waits for the held transaction
+    commit.set()
+    a.join(30)
+    b.join(30)
+    assert not errors, errors
+    assert not a.is_alive() and not b.is_alive()
 
 
 @pytest.mark.slow
@@ -39,42 +82,10 @@ def test_an_edit_during_the_cards_commit_reaches_the_card(transactional_db, org,
     new = RawPost("mastodon", str(source.pk), "1", "Digue rompue, évacuez", when)
     edit = Change("edit", "mastodon", str(source.pk), "1", at=when, post=new)
 
-    stored = threading.Event()
-    commit = threading.Event()
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            with transaction.atomic():
-                assert ActivationProcessor(activation, None).process() == 1
-                stored.set()
-                commit.wait(10)
-        except BaseException as exc:
-            errors.append(exc)
-            stored.set()
-        finally:
-            connection.close()
-
-    def sink() -> None:
-        try:
-            actions.receive_items(source.pk, [edit], {"v": 1})
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    w = threading.Thread(target=worker)
-    w.start()
-    assert stored.wait(10)
-    s = threading.Thread(target=sink)
-    s.start()
-    s.join(0.5)
-    assert s.is_alive()  # the edit waits for the worker's transaction: the race is on
-    commit.set()
-    w.join(30)
-    s.join(30)
-    assert not errors, errors
-    assert not w.is_alive() and not s.is_alive()
+    _while_held(
+        lambda: ActivationProcessor(activation, None).process(),
+        lambda: actions.receive_items(source.pk, [edit], {"v": 1}),
+    )
     change = PostChange.objects.get()
     assert change.applied_at is not None
     card = Card.objects.get(source=source, external_id="1")
@@ -106,42 +117,10 @@ def test_a_deletion_during_an_escalation_withdraws_the_new_line(transactional_db
     card = Card.objects.get(source=source, external_id="1")
     deletion = Change("delete", "mastodon", str(source.pk), "1", at=when)
 
-    written = threading.Event()
-    commit = threading.Event()
-    errors: list[BaseException] = []
-
-    def volunteer() -> None:
-        try:
-            with transaction.atomic():
-                actions.escalate(card, actor=members["coordinator"], category="autre")
-                written.set()
-                commit.wait(10)
-        except BaseException as exc:
-            errors.append(exc)
-            written.set()
-        finally:
-            connection.close()
-
-    def sink() -> None:
-        try:
-            actions.receive_items(source.pk, [deletion], {"v": 1})
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    v = threading.Thread(target=volunteer)
-    v.start()
-    assert written.wait(10)
-    s = threading.Thread(target=sink)
-    s.start()
-    s.join(0.5)
-    assert s.is_alive()  # the deletion waits for the escalation's transaction
-    commit.set()
-    v.join(30)
-    s.join(30)
-    assert not errors, errors
-    assert not v.is_alive() and not s.is_alive()
+    _while_held(
+        lambda: actions.escalate(card, actor=members["coordinator"], category="autre"),
+        lambda: actions.receive_items(source.pk, [deletion], {"v": 1}),
+    )
     entry = LogEntry.objects.get(card=card)
     assert entry.author_deleted_at == when
     assert entry.withdrawn_text == "Digue fissurée"
