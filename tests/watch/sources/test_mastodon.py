@@ -11,6 +11,7 @@ from beffroi.watch.sources.base import ConfigError, RawPost, Skipped
 from beffroi.watch.sources.mastodon import MastodonConfig, MastodonSource
 from beffroi.watch.sources.rss import RssConfig, RssSource
 from beffroi.watch.sources.runner import Backoff, start_source_thread
+from json_strategies import json_values
 
 TAG = "tag:inondation"
 
@@ -196,13 +197,6 @@ def test_unreachable_instance_retries_while_a_feed_keeps_flowing(
     assert errors[0].retry_in is not None
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=4)
-    ),
-    max_leaves=12,
-)
 status_like = st.fixed_dictionaries(
     {},
     optional={

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from beffroi.watch.sources.base import PostChange, RawPost, Received, Skipped
 from beffroi.watch.sources.mastodon import MastodonConfig, MastodonSource
 from beffroi.watch.sources.runner import run_source, start_source_thread
+from json_strategies import json_values
 
 TAG = "tag:inondation"
 EDITED = "2026-11-23T04:00:00.000Z"
@@ -204,13 +205,6 @@ def test_post_change_identity() -> None:
         PostChange("delete", "m", "s", "1", at=datetime(2026, 11, 23))  # naive
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=4)
-    ),
-    max_leaves=12,
-)
 edit_like = st.fixed_dictionaries(
     {},
     optional={
