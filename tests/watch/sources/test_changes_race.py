@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from django.db import connection, transaction
@@ -63,13 +64,11 @@ def _while_held(hold: Callable[[], object], change: Callable[[], object]) -> Non
     assert not a.is_alive() and not b.is_alive()
 
 
-@pytest.mark.slow
-def test_an_edit_during_the_cards_commit_reaches_the_card(transactional_db, org, members):
+def _received_post(org: Any, members: Any) -> tuple[Any, Any, datetime]:
+    """An activation with a Mastodon source that has received post "1"."""
     from beffroi.watch import actions
-    from beffroi.watch.models import Card, PostChange, Source
+    from beffroi.watch.models import Source
     from beffroi.watch.sources import RawPost
-    from beffroi.watch.sources.base import PostChange as Change
-    from beffroi.watch.worker import ActivationProcessor
 
     activation = actions.create_activation(
         org, name="Crue", event_type="inondation", actor=members["coordinator"]
@@ -79,6 +78,18 @@ def test_an_edit_during_the_cards_commit_reaches_the_card(transactional_db, org,
     actions.receive_items(
         source.pk, [RawPost("mastodon", str(source.pk), "1", "Digue fissurée", when)], {"v": 1}
     )
+    return activation, source, when
+
+
+@pytest.mark.slow
+def test_an_edit_during_the_cards_commit_reaches_the_card(transactional_db, org, members):
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card, PostChange
+    from beffroi.watch.sources import RawPost
+    from beffroi.watch.sources.base import PostChange as Change
+    from beffroi.watch.worker import ActivationProcessor
+
+    activation, source, when = _received_post(org, members)
     new = RawPost("mastodon", str(source.pk), "1", "Digue rompue, évacuez", when)
     edit = Change("edit", "mastodon", str(source.pk), "1", at=when, post=new)
 
@@ -100,19 +111,11 @@ def test_a_deletion_during_an_escalation_withdraws_the_new_line(transactional_db
     deleted text for partners: the deletion waits on the card's row lock, then
     reads the lines."""
     from beffroi.watch import actions
-    from beffroi.watch.models import Card, LogEntry, Source
-    from beffroi.watch.sources import RawPost
+    from beffroi.watch.models import Card, LogEntry
     from beffroi.watch.sources.base import PostChange as Change
     from beffroi.watch.worker import ActivationProcessor
 
-    activation = actions.create_activation(
-        org, name="Crue", event_type="inondation", actor=members["coordinator"]
-    )
-    source = Source.objects.create(activation=activation, kind="mastodon", name="m", config={})
-    when = datetime(2026, 11, 23, 3, tzinfo=UTC)
-    actions.receive_items(
-        source.pk, [RawPost("mastodon", str(source.pk), "1", "Digue fissurée", when)], {"v": 1}
-    )
+    activation, source, when = _received_post(org, members)
     assert ActivationProcessor(activation, None).process() == 1
     card = Card.objects.get(source=source, external_id="1")
     deletion = Change("delete", "mastodon", str(source.pk), "1", at=when)
