@@ -396,6 +396,39 @@ def test_live_version_moves_when_a_change_commits_with_an_older_stamp(members, r
     assert views._log_version(activation.pk, partner=True) == log_partner
 
 
+def test_partner_version_moves_when_a_shared_line_commits_with_an_older_stamp(
+    members, room, monkeypatch
+):
+    """The partners' version leaves the journal out, yet a change to a line they see must
+    reach their open page even when it is stamped earlier than one they have seen; a line
+    kept for the team moves nothing for them."""
+    from beffroi.watch import actions, views
+    from beffroi.watch.models import LogEntry
+
+    activation, _cards = room
+    coordinator = members["coordinator"]
+
+    def line(text: str, for_partners: bool = True) -> LogEntry:
+        return actions.add_log_entry(
+            activation,
+            actor=coordinator,
+            text=text,
+            channel="telephone",
+            category="routes",
+            for_partners=for_partners,
+        )
+
+    old, newer, internal = line("Route coupée"), line("Pont fermé"), line("Note", False)
+    later = timezone.now() + timedelta(minutes=5)
+    LogEntry.objects.filter(pk=newer.pk).update(updated_at=later)
+    seen = views._log_version(activation.pk, partner=True)
+    monkeypatch.setattr(actions.timezone, "now", lambda: later - timedelta(minutes=1))
+    actions.update_log_status(internal, "clos", actor=coordinator)
+    assert views._log_version(activation.pk, partner=True) == seen
+    actions.update_log_status(old, "clos", actor=coordinator)
+    assert views._log_version(activation.pk, partner=True) != seen
+
+
 def test_queue_marks_cards_their_authors_edited_or_deleted(client, members, org, room):
     from beffroi.watch.models import Card
 
