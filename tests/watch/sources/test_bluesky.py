@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from beffroi.watch.sources.base import ConfigError
+from beffroi.watch.sources.base import ConfigError, PostChange
 from beffroi.watch.sources.bluesky import BlueskyConfig, BlueskySource, KeywordMatcher
 from beffroi.watch.sources.runner import Backoff, start_source_thread
 
@@ -62,7 +62,7 @@ def test_jetstream_posts_filtered_reconnect_and_resume(
         backoff=Backoff(base=0.05),
         checkpoint_every=0,
     )
-    until(lambda: len(recorder.posts) == 4)
+    until(lambda: len(recorder.posts) == 5)
     until(lambda: recorder.checkpoints[-1]["state"].get("cursor") == 1010)
     stop.set()
     thread.join(timeout=5)
@@ -75,11 +75,15 @@ def test_jetstream_posts_filtered_reconnect_and_resume(
 
     assert recorder.ids == [
         f"at://{A}/app.bsky.feed.post/3lbzxa2bcd22a",
+        f"at://{A}/app.bsky.feed.post/3lbzxa2bcd22a",
         f"at://{B}/app.bsky.feed.post/3lbzxa2bcd22d",
         f"at://{C}/app.bsky.feed.post/3lbzxa2bcd22f",
         f"at://{C}/app.bsky.feed.post/3lbzxa2bcd22g",
     ]
-    flood, reply, english, update = recorder.posts
+    flood, deletion, reply, english, update = recorder.posts
+    # Seq 1003 deletes the post delivered at seq 1001: its author withdrew it.
+    assert isinstance(deletion, PostChange) and deletion.kind == "delete"
+    assert deletion.at == datetime(2026, 11, 23, 3, 43, tzinfo=UTC)
     assert flood.text == "La rue d'Avéjan est sous l'eau #inondation"
     assert flood.language == "fr" and flood.author_key == pseudonymise(A)
     assert flood.url == f"https://bsky.app/profile/{A}/post/3lbzxa2bcd22a"
@@ -116,7 +120,7 @@ def test_jetstream_posts_filtered_reconnect_and_resume(
     again.set()
     thread.join(timeout=5)
     assert "cursor=1010" in fake_jetstream.paths[2]
-    assert len(recorder.posts) == 4
+    assert len(recorder.posts) == 5
 
 
 def test_language_filter(fake_jetstream, pseudonymise, recorder, until) -> None:
@@ -127,10 +131,11 @@ def test_language_filter(fake_jetstream, pseudonymise, recorder, until) -> None:
         recorder.sink,
         stop_event=stop,
     )
-    until(lambda: len(recorder.posts) == 3)
+    until(lambda: len(recorder.posts) == 4)
     stop.set()
     thread.join(timeout=5)
-    assert all(p.language == "fr" for p in recorder.posts)
+    posts = [p for p in recorder.posts if not isinstance(p, PostChange)]
+    assert len(posts) == 3 and all(p.language == "fr" for p in posts)
 
 
 def test_unreachable_jetstream_reports_and_retries(dead_url, pseudonymise) -> None:

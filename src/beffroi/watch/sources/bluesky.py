@@ -9,15 +9,23 @@ firehose: docs/decisions/sources.md.
 atproto's client reconnects on its own and silently; here each of its
 connections is run once, and its errors are handed to Beffroi's runner so the
 volunteer sees "déconnecté, nouvel essai dans N s" instead of a silent gap.
+
+Authors' deletions and edits (``delete`` and ``update`` operations on a post)
+become ``PostChange`` items, but only for posts this source delivered: the
+stream carries every deletion of the whole network.  The source remembers the
+last ``FOLLOWED`` posts it delivered, as short digests in its checkpoint, so
+the set survives a restart and is committed with the items it covers
+(docs/decisions/watch-edits-deletions.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -33,7 +41,10 @@ from atproto_jetstream.exceptions import (
 )
 
 from beffroi.watch.sources.base import (
+    DELETE,
+    EDIT,
     Checkpoint,
+    PostChange,
     Pseudonymiser,
     RawPost,
     Skipped,
@@ -47,6 +58,61 @@ POST_COLLECTION = "app.bsky.feed.post"
 # A post's own createdAt is chosen by the client; one far in the future is a
 # lie (or a clock error) and would sort above every real post in the queue.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# How many of the posts it delivered a source follows for deletions and edits.
+# A deletion usually comes within hours of the post; at 19 bytes a digest the
+# set costs about 38 kB in a checkpoint that is rewritten with every batch.
+FOLLOWED = 2000
+
+
+def follow_key(uri: str) -> str:
+    """The digest of a post's AT-URI kept in the checkpoint (64 bits: a false
+    match among 2,000 is about one in 10^16 per deletion, and the sink checks
+    the database anyway, counting it as a deletion of a post never received)."""
+    return hashlib.blake2b(uri.encode(), digest_size=8).hexdigest()
+
+
+class Followed:
+    """The bounded, oldest-first set of posts a source delivered."""
+
+    def __init__(self, keys: Iterable[str] = (), limit: int = FOLLOWED) -> None:
+        self.limit = limit
+        self._keys: dict[str, None] = {}
+        for key in keys:
+            self._add_key(key)
+
+    @classmethod
+    def load(cls, state: Checkpoint, limit: int = FOLLOWED) -> Followed:
+        # A checkpoint from before deletions were followed has no list: start empty.
+        keys = state.get("followed")
+        if not isinstance(keys, list):
+            keys = []
+        return cls((k for k in keys if isinstance(k, str)), limit)
+
+    def __contains__(self, uri: object) -> bool:
+        return isinstance(uri, str) and follow_key(uri) in self._keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def add(self, uri: str) -> None:
+        self._add_key(follow_key(uri))
+
+    def _add_key(self, key: str) -> None:
+        self._keys.pop(key, None)  # seen again: it becomes the newest
+        self._keys[key] = None
+        while len(self._keys) > self.limit:
+            del self._keys[next(iter(self._keys))]
+
+    def discard(self, uri: str) -> bool:
+        """Forget a post; True if it was followed."""
+        key = follow_key(uri)
+        if key in self._keys:
+            del self._keys[key]
+            return True
+        return False
+
+    def dump(self) -> list[str]:
+        return list(self._keys)
 
 
 def fold(text: str) -> str:
@@ -154,27 +220,72 @@ class BlueskySource:
         self.matcher = KeywordMatcher(config.keywords)
         self.host = urlsplit(config.endpoint).hostname or config.endpoint
 
-    def to_post(self, commit: Any) -> RawPost | Skipped | None:
-        """A commit → a post, a skip (invalid record) or None (not a matching new post)."""
-        if commit.collection != POST_COLLECTION or commit.operation != "create":
+    def to_post(self, commit: Any, *, update: bool = False) -> RawPost | Skipped | None:
+        """A commit → a post, a skip (invalid record) or None (not a matching new post).
+
+        ``update``: an ``update`` operation counts as a new post too (a post
+        we never delivered that an author changed to match our keywords)."""
+        operations = ("create", "update") if update else ("create",)
+        if commit.collection != POST_COLLECTION or commit.operation not in operations:
             return None
-        uri = f"at://{commit.did}/{POST_COLLECTION}/{commit.rkey}"
+        uri = _uri(commit)
         record = commit.record
         if not isinstance(record, models.AppBskyFeedPost.Record):
             return Skipped("Enregistrement de post invalide (schéma app.bsky.feed.post).", uri)
-        tags = [
-            feature.tag
-            for facet in record.facets or ()
-            for feature in facet.features
-            if isinstance(feature, models.AppBskyRichtextFacet.Tag)
-        ]
-        tags += list(record.tags or ())
-        matched = self.matcher.matches(record.text, tags)
+        matched = self.matcher.matches(record.text, _tags(record))
         if not matched:
             return None
         language = (record.langs or [None])[0]
         if self.config.languages and (language or "").split("-")[0] not in self.config.languages:
             return None
+        return self._convert(commit, record, matched)
+
+    def to_item(self, commit: Any, followed: Followed) -> RawPost | PostChange | Skipped | None:
+        """A commit → what the runner gets, following the posts this source delivered.
+
+        ``followed`` is updated: a delivered post is added, a deleted one removed."""
+        if commit.collection != POST_COLLECTION:
+            return None
+        uri = _uri(commit)
+        if commit.operation == "delete":
+            if not followed.discard(uri):
+                return None  # someone else's post: the network's deletions are not ours
+            return PostChange(DELETE, self.kind, self.source_id, uri, at=_parse_time(commit.time))
+        if commit.operation == "update" and uri in followed:
+            return self._edit(commit, uri)
+        # A new post, or an update of one we never delivered that now matches
+        # (as on Mastodon, the edit of a post we never received is a new post).
+        item = self.to_post(commit, update=True)
+        if isinstance(item, RawPost):
+            followed.add(uri)
+        return item
+
+    def _edit(self, commit: Any, uri: str) -> PostChange | Skipped:
+        # The app cannot edit a post, but the protocol lets a client rewrite
+        # the record. Keywords and languages are not checked again: it is an
+        # edit of a post we hold, whatever it says now.
+        record = commit.record
+        if not isinstance(record, models.AppBskyFeedPost.Record):
+            # Not a post any more: no text to show. The card keeps the
+            # version it has; the skip says why.
+            return Skipped(
+                "Modification d'un post suivi ignorée : le nouvel enregistrement "
+                "n'est pas un post lisible (schéma app.bsky.feed.post).",
+                uri,
+            )
+        post = self._convert(commit, record, self.matcher.matches(record.text, _tags(record)))
+        if isinstance(post, Skipped):
+            return post
+        # The record's CID names this exact version: two updates to the same
+        # text are still two versions, and a replayed one is the same.
+        at = _parse_time(commit.time)
+        return PostChange(
+            EDIT, self.kind, self.source_id, uri, at=at, post=post, version=commit.cid or ""
+        )
+
+    def _convert(self, commit: Any, record: Any, matched: list[str]) -> RawPost | Skipped:
+        uri = _uri(commit)
+        language = (record.langs or [None])[0]
         witnessed = _parse_time(commit.time)
         created = _parse_time(record.created_at)
         if created is None or (witnessed and created > witnessed + FUTURE_TOLERANCE):
@@ -207,8 +318,9 @@ class BlueskySource:
 
     def stream(
         self, checkpoint: Checkpoint
-    ) -> Iterator[tuple[RawPost | Skipped | None, Checkpoint]]:
+    ) -> Iterator[tuple[RawPost | PostChange | Skipped | None, Checkpoint]]:
         cursor = checkpoint.get("cursor")
+        followed = Followed.load(checkpoint)
         params: dict[str, Any] = {"collections": [POST_COLLECTION], "kinds": ["commit"]}
         if cursor is not None:
             # Inclusive: the event at the cursor comes again; the runner's
@@ -230,6 +342,7 @@ class BlueskySource:
         )
         thread.start()
         state: Checkpoint = {"cursor": cursor} if cursor is not None else {}
+        state["followed"] = followed.dump()
         try:
             while True:
                 try:
@@ -262,9 +375,12 @@ class BlueskySource:
                         yield None, dict(state)
                         continue
                     try:
-                        item = self.to_post(payload)
+                        item = self.to_item(payload, followed)
                     except (AttributeError, TypeError, ValueError) as exc:
                         item = Skipped(f"Post illisible : {exc}.", f"seq {seq}")
+                    if item is not None and not isinstance(item, Skipped):
+                        # A new list, never the one earlier checkpoints hold.
+                        state["followed"] = followed.dump()
                     yield item, dict(state)
                 elif kind == "malformed":
                     yield Skipped(f"Trame Jetstream illisible : {payload}.", "trame"), dict(state)
@@ -285,6 +401,20 @@ class BlueskySource:
         if isinstance(exc, JetstreamError):
             return f"Jetstream ({self.host}) a refusé la connexion : {exc}"
         return f"Jetstream ({self.host}) : {type(exc).__name__} {exc}"
+
+
+def _uri(commit: Any) -> str:
+    return f"at://{commit.did}/{POST_COLLECTION}/{commit.rkey}"
+
+
+def _tags(record: Any) -> list[str]:
+    tags = [
+        feature.tag
+        for facet in record.facets or ()
+        for feature in facet.features
+        if isinstance(feature, models.AppBskyRichtextFacet.Tag)
+    ]
+    return tags + list(record.tags or ())
 
 
 def _parse_time(value: str | None) -> datetime | None:
