@@ -546,6 +546,8 @@ EN = {
     "prochain essai à {time}": "next attempt at {time}",
     "Dernier message ignoré : %(reason)s": "Last skipped post: %(reason)s",
     "Dernier message ignoré : {reason}": "Last skipped post: {reason}",
+    "Suppressions de messages jamais reçus : %(n)s": "Deletions of posts never received: %(n)s",
+    "Suppressions de messages jamais reçus : {count}": "Deletions of posts never received: {count}",
     "Export de la main courante": "Incident log export",
     ("Cet export %(fmt)s compte %(n)s ligne.", "Cet export %(fmt)s compte %(n)s lignes."): (
         "This %(fmt)s export has %(n)s entry.",

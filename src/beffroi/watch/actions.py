@@ -255,8 +255,12 @@ def record_source_status(
     posts: int | None = None,
     skipped: int | None = None,
     last_skip_reason: str | None = None,
+    unknown_deletions: int | None = None,
 ) -> None:
-    """What the runner reports; journaled only when the state changes."""
+    """What the runner reports; journaled only when the state changes.
+
+    ``unknown_deletions`` (the runner's ``SourceStatus.unknown_deletions``)
+    counts deletions of posts the source never received, apart from skips."""
     with transaction.atomic():
         source = Source.objects.select_related("activation").filter(pk=source_id).first()
         if source is None:
@@ -268,6 +272,8 @@ def record_source_status(
             source.skipped_count = skipped
         if last_skip_reason:
             source.last_skip_reason = last_skip_reason
+        if unknown_deletions is not None:
+            source.unknown_deletions_count = unknown_deletions
         source.save(
             update_fields=[
                 "status",
@@ -276,6 +282,7 @@ def record_source_status(
                 "retry_at",
                 "skipped_count",
                 "last_skip_reason",
+                "unknown_deletions_count",
             ]
         )
         if before != state:

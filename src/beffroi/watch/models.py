@@ -102,6 +102,9 @@ class Source(models.Model):
     posts_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
     last_skip_reason = models.TextField(blank=True)
+    # Deletions of posts this source never received (runner's count): public
+    # timelines broadcast every deletion, so they are not skips.
+    unknown_deletions_count = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

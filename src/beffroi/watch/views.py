@@ -193,6 +193,7 @@ def _source_status(source: Source) -> dict[str, Any]:
         "posts": source.posts_count,
         "skipped": source.skipped_count,
         "last_skip_reason": source.last_skip_reason,
+        "unknown_deletions": source.unknown_deletions_count,
     }
 
 

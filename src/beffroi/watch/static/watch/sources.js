@@ -27,6 +27,9 @@
       row.querySelector("[data-field=skipped]").textContent = s.skipped;
       row.querySelector("[data-field=skip-reason]").textContent = s.last_skip_reason
         ? msg("Skip", { reason: s.last_skip_reason }) : "";
+      // Not skips: deletions broadcast by public timelines for posts never received.
+      row.querySelector("[data-field=unknown-deletions]").textContent = s.unknown_deletions
+        ? msg("Unknown", { count: s.unknown_deletions }) : "";
     }
   }
   setInterval(refresh, 3000);
