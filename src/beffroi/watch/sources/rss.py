@@ -3,6 +3,11 @@
 httpx fetches (so connect/read timeouts are ours, and the conditional GET
 with ETag / Last-Modified saves the publisher's bandwidth); feedparser parses
 whatever RSS/Atom dialect comes back.
+
+A publisher that corrects an entry republishes it under the same id with a
+later ``updated`` date: if its title or text changed, that is an edit
+(a ``PostChange``). An entry that leaves the feed is **not** a deletion:
+feeds rotate old entries out (docs/decisions/watch-edits-deletions.md).
 """
 
 from __future__ import annotations
@@ -15,14 +20,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import feedparser
 import httpx
 
 from beffroi.watch.sources.base import (
+    EDIT,
     Batch,
     Checkpoint,
+    PostChange,
     Pseudonymiser,
     RawPost,
     Skipped,
@@ -35,6 +42,10 @@ USER_AGENT = "Beffroi/0.1 (veille de crise; +https://beffroi.invalid)"
 # How many entry ids to remember: a feed shows its last 10–100 entries, and
 # an entry that drops out and comes back must not be announced twice.
 SEEN_LIMIT = 1000
+# How many entries' versions (updated date, text digest) to remember for
+# edits: the last seen, which covers every entry of a usual feed (10–100).
+# An entry whose version was forgotten gets it back without an edit.
+VERSIONS_LIMIT = 300
 
 _TAG = re.compile(r"<[^>]*>")
 _BLOCK = re.compile(r"<\s*/?\s*(?:p|br|div|li|ul|ol|h[1-6]|tr|blockquote|pre)\b[^>]*>", re.I)
@@ -90,6 +101,32 @@ def _entry_time(entry: Mapping[str, Any]) -> datetime | None:
             # feedparser normalises every date to a UTC struct_time.
             return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     return None
+
+
+def _entry_updated(entry: Mapping[str, Any]) -> datetime | None:
+    # Only the entry's own "updated" (Atom <updated>, RSS atom:updated or
+    # dc:modified), never feedparser's fallback to the publication date.
+    parsed = dict.get(entry, "updated_parsed") if isinstance(entry, dict) else None
+    if parsed is None and not isinstance(entry, dict):
+        parsed = entry.get("updated_parsed")
+    return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC) if parsed else None
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _load_versions(checkpoint: Checkpoint) -> dict[str, list[str]]:
+    # A checkpoint from before edits were followed has none: every entry
+    # already seen then gets its version on this poll, without an edit.
+    raw = checkpoint.get("versions")
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        str(k): [str(v[0]), str(v[1])]
+        for k, v in raw.items()
+        if isinstance(v, list) and len(v) == 2
+    }
 
 
 def _entry_id(entry: Mapping[str, Any]) -> str:
@@ -172,7 +209,8 @@ class RssSource:
         feed_language = parsed.feed.get("language")
         seen: list[str] = list(checkpoint.get("seen", []))
         seen_set = set(seen)
-        posts: list[RawPost] = []
+        versions = _load_versions(checkpoint)
+        posts: list[RawPost | PostChange] = []
         skipped: list[Skipped] = []
         now = self.clock()
         valid = 0
@@ -187,11 +225,26 @@ class RssSource:
                 skipped.append(Skipped("Entrée sans titre ni contenu.", f"entrée {index}"))
                 continue
             valid += 1
-            if post.external_id in seen_set:
-                continue
-            seen.append(post.external_id)
-            seen_set.add(post.external_id)
-            posts.append(post)
+            updated = _entry_updated(entry)
+            version = [updated.isoformat() if updated else "", _digest(post.text)]
+            known = versions.pop(post.external_id, None)
+            if post.external_id not in seen_set:
+                seen.append(post.external_id)
+                seen_set.add(post.external_id)
+                posts.append(post)
+            elif known is not None:
+                edit = _edit(post, updated, known)
+                if edit is not None:
+                    posts.append(edit)
+                elif version[0] < known[0]:
+                    # An older date than the one we hold: keep the newest.
+                    version[0] = known[0]
+                if edit is None and version[1] != known[1]:
+                    # Changed text without a later date is not an edit (see
+                    # ``_edit``): the version we compare with stays the one shown.
+                    version[1] = known[1]
+            # Re-inserted: the entries still in the feed are the last to go.
+            versions[post.external_id] = version
         problem = parsed.get("bozo_exception") if parsed.bozo else None
         # A wrong encoding declaration is a quirk feedparser fixes, not damage.
         if problem is not None and not isinstance(problem, feedparser.CharacterEncodingOverride):
@@ -203,8 +256,11 @@ class RssSource:
             "etag": headers.get("etag"),
             "modified": headers.get("last-modified"),
             "seen": seen[-SEEN_LIMIT:],
+            "versions": dict(list(versions.items())[-VERSIONS_LIMIT:]),
         }
-        return Batch(posts, state, skipped)
+        # The runner takes edits (PostChange) in a batch as it does from
+        # streams; ``Batch.posts`` is annotated for posts only.
+        return Batch(cast(list[RawPost], posts), state, skipped)
 
     def _to_post(
         self, entry: Mapping[str, Any], feed_language: str | None, now: datetime
@@ -247,3 +303,21 @@ class RssSource:
                 {k: v for k, v in entry.items() if not k.endswith("_parsed")},
             ),
         )
+
+
+def _edit(post: RawPost, updated: datetime | None, known: list[str]) -> PostChange | None:
+    """The edit that ``post`` (an entry seen before) is, if it is one.
+
+    Both a later ``updated`` date and a different text are needed: feeds
+    regenerated by a CMS often change their dates without touching an entry,
+    and some rewrite text on every build (counters, "il y a 5 min") without
+    a date; neither is the publisher correcting the entry."""
+    if updated is None or _digest(post.text) == known[1]:
+        return None
+    # Seen first without a date of its own: later than its publication, then.
+    since = known[0] or post.created_at.isoformat()
+    if updated.isoformat() <= since:
+        return None
+    return PostChange(
+        EDIT, post.source_kind, post.source_id, post.external_id, at=updated, post=post
+    )
