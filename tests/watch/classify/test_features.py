@@ -1,10 +1,17 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from beffroi.watch.classify.features import FeatureConfig, Featurizer, _cues, _tokens
+from beffroi.watch.classify.features import (
+    FeatureConfig,
+    Featurizer,
+    _cues,
+    _tokens,
+    char_ngram_matrix,
+)
 from beffroi.watch.classify.model import load_default
 
 CUED = FeatureConfig(cue_weight=0.6, relay_weight=1.0, extra_features=2**12)
@@ -85,3 +92,48 @@ def test_cues_never_fail_on_arbitrary_text(text):
     out = _cues(text, text.lower(), 0, 0, 0)
     assert all(isinstance(t, str) and t for t in out)
     Featurizer(CUED).transform([text])
+
+
+def _windows(text: str, n_min: int = 2, n_max: int = 5) -> int:
+    return sum(max(0, len(text) - n + 1) for n in range(n_min, n_max + 1))
+
+
+def test_char_ngrams_count_every_window_and_share_columns_across_texts():
+    x = char_ngram_matrix([" crue ", " la crue monte ", ""], 2, 5, 2**18)
+    assert x.shape == (3, 2**18)
+    assert list(np.asarray(x.sum(axis=1)).ravel()) == [
+        _windows(" crue "),
+        _windows(" la crue monte "),
+        0,
+    ]
+    # " crue " appears whole in the second text: all its n-grams land in the same columns.
+    first, second = x[0].toarray().ravel(), x[1].toarray().ravel()
+    assert np.all(second[first > 0] >= first[first > 0])
+    # A repeated bigram is counted, not just flagged.
+    assert char_ngram_matrix(["aaaa"], 2, 2, 2**10).data.tolist() == [3.0]
+
+
+def test_char_ngrams_refuse_a_width_that_is_not_a_power_of_two():
+    with pytest.raises(ValueError, match="power of two"):
+        char_ngram_matrix(["x"], 2, 5, 1000)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(max_size=60), max_size=6))
+def test_char_ngrams_of_a_batch_are_those_of_each_text_alone(texts):
+    """Posts are hashed in batches of any make-up (pipeline chunks, copies enriched once):
+    a post's row must not depend on its neighbours, and nothing crosses from one to the next."""
+    batch = char_ngram_matrix(texts, 2, 5, 2**12)
+    assert batch.shape == (len(texts), 2**12)
+    for i, text in enumerate(texts):
+        alone = char_ngram_matrix([text], 2, 5, 2**12)
+        assert (batch[i] != alone).nnz == 0
+        if "\x00" not in text:
+            assert alone.sum() == _windows(text)
+
+
+def test_a_model_file_hashed_with_the_first_scheme_is_refused_with_a_clear_message():
+    old = FeatureConfig().to_json()
+    del old["char_hash"]
+    with pytest.raises(ValueError, match="rebuild it"):
+        FeatureConfig.from_json(old)

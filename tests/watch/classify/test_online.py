@@ -48,7 +48,7 @@ def test_teaching_the_opposite_lowers_the_probability(base):
 
 def test_partial_labels_teach_only_their_head(base):
     learner = OnlineLearner(base)
-    for text in FAIR:
+    for text in FAIR + FAIR:  # a dozen, as above: the prior is strong
         learner.learn(text, info_type="Donations and volunteering")
     after = learner.predict([PROBE])[0]
     assert after.info_type == "Donations and volunteering"

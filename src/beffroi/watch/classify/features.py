@@ -1,6 +1,6 @@
 """Text → hashed sparse features, shared by the shipped model and the online learner.
 
-Everything goes through one FeatureHasher space, so a weight learned from a volunteer's
+Everything goes through one hashed space, so a weight learned from a volunteer's
 decision lands on exactly the coordinates the shipped model uses; nothing here depends on a
 vocabulary fitted to the training data (only on the CrisisLex lexicon, stored in the model).
 """
@@ -27,6 +27,12 @@ _RT = re.compile(r"(?:^|\W)(?:rt|mt|via)\s*@", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d")
 _SPACES = re.compile(r"\s+")
+# Character n-gram hashing (char_ngram_matrix): the scheme number is stored in the model.
+CHAR_HASH = 2
+_MIX1 = np.uint64(0xFF51AFD7ED558CCD)
+_MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
+_SHIFT = np.uint64(33)
+_BASE = np.uint64(1_000_003)
 # First person, the strongest cue of an eyewitness, in the languages of the training events
 # and French (the language of Beffroi's users).
 _FIRST_PERSON = frozenset(
@@ -244,6 +250,10 @@ class FeatureConfig:
     n_features: int = 2**18
     char_min: int = 2
     char_max: int = 5
+    # How character n-grams are hashed: 2 is the rolling hash of `char_ngram_matrix`.
+    # Scheme 1 (sklearn's FeatureHasher on each n-gram string, the first model files) is
+    # no longer computed: such a file is refused with a clear message.
+    char_hash: int = CHAR_HASH
     word_weight: float = 1.0
     char_weight: float = 1.0
     meta_weight: float = 0.6
@@ -268,6 +278,7 @@ class FeatureConfig:
             "n_features": self.n_features,
             "char_min": self.char_min,
             "char_max": self.char_max,
+            "char_hash": self.char_hash,
             "word_weight": self.word_weight,
             "char_weight": self.char_weight,
             "meta_weight": self.meta_weight,
@@ -285,6 +296,12 @@ class FeatureConfig:
         assert isinstance(lex, list)
         accounts = data.get("account_words", {})
         assert isinstance(accounts, dict)
+        char_hash = int(data.get("char_hash", 1))  # type: ignore[call-overload]
+        if char_hash != CHAR_HASH:
+            raise ValueError(
+                f"model hashes character n-grams with scheme {char_hash}, this version "
+                f"computes scheme {CHAR_HASH}: rebuild it (python -m beffroi.watch.classify.train)"
+            )
         return cls(
             n_features=int(data["n_features"]),  # type: ignore[call-overload]
             char_min=int(data["char_min"]),  # type: ignore[call-overload]
@@ -304,7 +321,7 @@ class FeatureConfig:
 @dataclass(frozen=True)
 class _Tokens:
     words: list[str]
-    chars: list[str]
+    char_text: str
     meta: list[str]
     cues: list[str]
     relayed: list[str]
@@ -406,11 +423,8 @@ def _tokens(
     char_text = _MENTION.sub(" @ ", char_text)
     char_text = _DIGITS.sub("0", strip_accents(char_text))
     char_text = " " + _SPACES.sub(" ", char_text).strip() + " "
-    chars: list[str] = []
-    for n in range(cfg.char_min, cfg.char_max + 1):
-        chars += [char_text[i : i + n] for i in range(len(char_text) - n + 1)]
     return _Tokens(
-        word_tokens, chars, ["f:" + m for m in meta], ["q:" + c for c in cues], relayed, kinds
+        word_tokens, char_text, ["f:" + m for m in meta], ["q:" + c for c in cues], relayed, kinds
     )
 
 
@@ -439,10 +453,14 @@ class Featurizer:
         toks = [_tokens(t, self.cfg, self._lexicon, self._accounts) for t in texts]
         main, extra = self._hasher, self._extra_hasher
         offset = self.cfg.n_features if self.cfg.extra_features else 0
-        blocks = [
-            (self.cfg.word_weight, [t.words for t in toks], main, 0),
-            (self.cfg.char_weight, [t.chars for t in toks], main, 0),
-            (self.cfg.meta_weight, [t.meta for t in toks], main, 0),
+        cfg = self.cfg
+        chars = char_ngram_matrix(
+            [t.char_text for t in toks], cfg.char_min, cfg.char_max, cfg.n_features
+        )
+        blocks: list[tuple[float, list[list[str]] | sp.csr_matrix, FeatureHasher, int]] = [
+            (cfg.word_weight, [t.words for t in toks], main, 0),
+            (cfg.char_weight, chars, main, 0),
+            (cfg.meta_weight, [t.meta for t in toks], main, 0),
         ]
         if self.cfg.cue_weight:
             blocks.append((self.cfg.cue_weight, [t.cues for t in toks], extra, offset))
@@ -452,8 +470,11 @@ class Featurizer:
             blocks.append((self.cfg.kind_weight, [t.kinds for t in toks], extra, offset))
         n = len(toks)
         rows, cols, vals = [], [], []
-        for weight, lists, hasher, first_column in blocks:
-            h = hasher.transform(_nonempty(lists)).tocsr()
+        for weight, tokens, hasher, first_column in blocks:
+            if isinstance(tokens, sp.csr_matrix):
+                h = tokens
+            else:
+                h = hasher.transform(_nonempty(tokens)).tocsr()
             lengths = np.diff(h.indptr)
             row_ids = np.repeat(np.arange(n), lengths)
             # Each block is L2-normalised per post, then weighted: no block drowns the
@@ -475,3 +496,45 @@ class Featurizer:
 
 def _nonempty(lists: Iterable[list[str]]) -> list[list[str]]:
     return [x if x else [] for x in lists]
+
+
+def char_ngram_matrix(texts: Sequence[str], n_min: int, n_max: int, width: int) -> sp.csr_matrix:
+    """Counts of every character n-gram (n_min ≤ n ≤ n_max) of each text, hashed into
+    `width` columns (a power of two).
+
+    Char n-grams are most of a post's tokens: hashing them as Python strings took a
+    quarter of the pipeline's time. Here the whole batch is one array of code points; a
+    polynomial rolling hash (mod 2^64) of each window, plus n, is mixed by MurmurHash3's
+    64-bit finaliser so that the low bits kept as the column are well spread."""
+    if width & (width - 1):
+        raise ValueError("width must be a power of two")
+    if not texts:
+        return sp.csr_matrix((0, width), dtype=np.float64)
+    # NUL separates the texts; a window that contains one spans two texts and is dropped
+    # (a NUL inside a text only hides the n-grams across it).
+    codes = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    codes = codes.astype(np.uint64)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+    nuls = np.concatenate(([0], np.cumsum(codes == 0)))
+    rows, cols = [], []
+    h = codes
+    for n in range(1, n_max + 1):
+        if n > 1:
+            h = h[:-1] * _BASE + codes[n - 1 :]
+        if n < n_min:
+            continue
+        windows = len(h)
+        pos = np.flatnonzero(nuls[n : n + windows] == nuls[:windows])
+        x = h[pos] + np.uint64(n)
+        x ^= x >> _SHIFT
+        x *= _MIX1
+        x ^= x >> _SHIFT
+        x *= _MIX2
+        x ^= x >> _SHIFT
+        cols.append((x & np.uint64(width - 1)).astype(np.int64))
+        rows.append(np.searchsorted(starts, pos, side="right") - 1)
+    row = np.concatenate(rows)
+    out = sp.csr_matrix((np.ones(len(row)), (row, np.concatenate(cols))), shape=(len(texts), width))
+    out.sum_duplicates()
+    return out
