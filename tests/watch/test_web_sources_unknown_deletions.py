@@ -88,3 +88,27 @@ def test_no_other_role_gets_the_count(client, members, org, room, role) -> None:
         assert response.status_code in (302, 403, 404), (name, response.status_code)
         assert "jamais reçus" not in response.content.decode()
         assert b"unknown_deletions" not in response.content
+
+
+def test_the_worker_passes_the_runners_count_to_the_source(room, monkeypatch):
+    """The runner counts them in its status; the worker's status callback must carry the
+    count to the action, or the page would read 0 for ever."""
+    import threading
+
+    from beffroi.watch import sources, worker
+    from beffroi.watch.models import Source
+    from beffroi.watch.sources.runner import SourceStatus
+
+    _activation, public, _quiet = room
+
+    def fake_run(runnable, checkpoint, sink, *, on_status, **options):
+        on_status(
+            SourceStatus(str(public.pk), "ok", "En écoute.", timezone.now(), unknown_deletions=12)
+        )
+
+    monkeypatch.setattr(sources, "run_source", fake_run)
+    # The worker closes its thread's connection when a source ends; here that thread is
+    # the test's, whose transaction must stay open.
+    monkeypatch.setattr(worker.connection, "close", lambda: None)
+    worker._run_one(public.pk, threading.Event(), threading.Event(), {}, {})
+    assert Source.objects.get(pk=public.pk).unknown_deletions_count == 12

@@ -392,7 +392,16 @@ def _run_one(
         source = Source.objects.select_related("activation").get(pk=source_id)
 
         def status(s: SourceStatus) -> None:
-            _report(source_id, s.state, s.message, s.at, s.retry_in, s.skipped, s.last_skip_reason)
+            _report(
+                source_id,
+                s.state,
+                s.message,
+                s.at,
+                s.retry_in,
+                s.skipped,
+                s.last_skip_reason,
+                s.unknown_deletions,
+            )
 
         try:
             runnable = build_source(
@@ -440,6 +449,7 @@ def _report(
     retry_in: float | None = None,
     skipped: int | None = None,
     last_skip_reason: str | None = None,
+    unknown_deletions: int | None = None,
 ) -> None:
     try:
         actions.record_source_status(
@@ -450,6 +460,7 @@ def _report(
             retry_in=retry_in,
             skipped=skipped,
             last_skip_reason=last_skip_reason,
+            unknown_deletions=unknown_deletions,
         )
     except Exception:  # the status is for humans; losing one must not stop the source
         log.exception("could not record the status of source %s", source_id)
