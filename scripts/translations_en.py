@@ -681,4 +681,10 @@ EN = {
     "Message supprimé par son auteur le %(when)s.": "Post deleted by its author on %(when)s.",
     "Message modifié par son auteur le %(when)s (la ligne garde la version consignée).": "Post edited by its author on %(when)s (the line keeps the logged version).",
     "Texte consigné avant la suppression (équipe seulement)": "Text logged before the deletion (team only)",
+    "émetteur déclaré": "declared sender",
+    "Émetteur des messages": "Sender of the posts",
+    "À lire dans chaque message (classifieur)": "Read in each post (classifier)",
+    "Si toute la source parle pour un même émetteur (flux d'une préfecture, compte d'une rédaction), ses messages prennent ce type de source.": "If the whole source speaks for one sender (a préfecture's feed, a newsroom's account), its posts take this source type.",
+    "Émetteur inconnu : %(v)s": "Unknown sender: %(v)s",
+    "émetteur déclaré : %(who)s": "declared sender: %(who)s",
 }

@@ -27,6 +27,7 @@ from beffroi.core import journal
 from beffroi.core.actions import ActionError
 from beffroi.core.models import Organisation
 from beffroi.watch.models import (
+    DECLARABLE_SOURCES,
     Activation,
     ActivationModel,
     Card,
@@ -43,6 +44,7 @@ from beffroi.watch.models import (
     PostChange,
     PostChangeKind,
     Source,
+    SourceType,
 )
 from beffroi.watch.sources.base import (
     handle_pseudonym,
@@ -177,10 +179,23 @@ def close_activation(activation: Activation, *, actor: Any) -> None:
 
 @transaction.atomic
 def add_source(
-    activation: Activation, *, kind: str, name: str, data: dict[str, Any], actor: Any
+    activation: Activation,
+    *,
+    kind: str,
+    name: str,
+    data: dict[str, Any],
+    actor: Any,
+    declared_source: str = "",
 ) -> Source:
-    """Validate the form data with the sources package; ``ConfigError`` if invalid."""
+    """Validate the form data with the sources package; ``ConfigError`` if invalid.
+    ``declared_source``: who sends every post of the source, when known (a SourceType
+    of ``DECLARABLE_SOURCES``); blank lets the classifier judge each post."""
     from beffroi.watch.sources import ConfigError, validate_config
+
+    if declared_source and declared_source not in DECLARABLE_SOURCES:
+        raise ConfigError(
+            {"declared_source": _("Émetteur inconnu : %(v)s") % {"v": declared_source}}
+        )
 
     if kind in ("file", "replay"):
         for field in ("path", "timestamps_path"):
@@ -197,6 +212,7 @@ def add_source(
         kind=kind,
         name=name,
         config=dict(data),
+        declared_source=declared_source,
         created_by=actor,
         status="new",
         status_message=_("En attente du worker."),
@@ -206,7 +222,12 @@ def add_source(
         actor=actor,
         organisation=activation.organisation,
         subject=f"source:{source.pk}",
-        data={"activation": activation.pk, "kind": kind, "name": name},
+        data={
+            "activation": activation.pk,
+            "kind": kind,
+            "name": name,
+            "declared_source": declared_source,
+        },
     )
     return source
 
@@ -925,8 +946,6 @@ def correct_source(card: Card, source_type: str, *, actor: Any) -> Card:
     the decision row carries the label so the worker teaches it to the
     activation's learner in order with the other decisions.
     """
-    from beffroi.watch.models import SourceType
-
     if source_type not in SourceType.values:
         raise ActionError(_("Type de source inconnu : %(s)s") % {"s": source_type})
     now = timezone.now()

@@ -8,7 +8,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from beffroi.watch.models import EventType, LogCategory, LogChannel, LogStatus
+from beffroi.watch.models import (
+    DECLARABLE_SOURCES,
+    EventType,
+    LogCategory,
+    LogChannel,
+    LogStatus,
+)
 
 _SPLIT = re.compile(r"[\s,;]+")
 
@@ -92,12 +98,22 @@ class SourceForm(forms.Form):
                 field = forms.CharField(label=f.label, required=f.required, max_length=1000)
             field.help_text = f.help
             self.fields[f.name] = field
+        self.fields["declared_source"] = forms.ChoiceField(
+            label=_("Émetteur des messages"),
+            required=False,
+            choices=[("", _("À lire dans chaque message (classifieur)"))]
+            + [(t.value, t.label) for t in DECLARABLE_SOURCES],
+            help_text=_(
+                "Si toute la source parle pour un même émetteur (flux d'une préfecture, "
+                "compte d'une rédaction), ses messages prennent ce type de source."
+            ),
+        )
 
     def config(self) -> dict[str, Any]:
         """The submitted values in the shape the sources package validates."""
         data: dict[str, Any] = {}
         for name, value in self.cleaned_data.items():
-            if name == "name" or value in (None, ""):
+            if name in ("name", "declared_source") or value in (None, ""):
                 continue
             data[name] = value
         return data

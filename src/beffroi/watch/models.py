@@ -92,6 +92,10 @@ class Source(models.Model):
     kind = models.CharField(_("type"), max_length=20, choices=SourceKind.choices)
     name = models.CharField(_("nom"), max_length=200)
     config = models.JSONField(default=dict)
+    # Who sends every post of this source when the coordinator knows it (a préfecture's
+    # feed, a newsroom's account): a SourceType value, or blank to let the classifier read
+    # it in each post. See docs/decisions/watch-declared-sender.md.
+    declared_source = models.CharField(_("émetteur déclaré"), max_length=30, blank=True)
     enabled = models.BooleanField(_("active"), default=True)
     # The runner's envelope {"v", "state", "seen"}: written with the posts it covers.
     checkpoint = models.JSONField(default=dict, blank=True)
@@ -234,6 +238,16 @@ class SourceType(models.TextChoices):
     NGOS = "NGOs", _("ONG")
     BUSINESS = "Business", _("Entreprise")
     OUTSIDERS = "Outsiders", _("Commentateur")
+
+
+# Senders a coordinator may declare for a whole source (Source.declared_source):
+# organisations. A witness or a commentator is a person, judged post by post.
+DECLARABLE_SOURCES = (
+    SourceType.MEDIA,
+    SourceType.GOVERNMENT,
+    SourceType.NGOS,
+    SourceType.BUSINESS,
+)
 
 
 # One key per source type in the triage room (letters: the digits are the decisions).

@@ -215,6 +215,7 @@ def sources(request: HttpRequest, activation_id: int) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 data=form.config(),
                 actor=request.user,
+                declared_source=form.cleaned_data.get("declared_source") or "",
             )
         except ConfigError as exc:
             for field, message in exc.errors.items():
@@ -225,6 +226,9 @@ def sources(request: HttpRequest, activation_id: int) -> HttpResponse:
     listed = list(activation.sources.all())
     for s in listed:
         s.status_label = source_status_label(s.status)  # type: ignore[attr-defined]
+        s.declared_label = (  # type: ignore[attr-defined]
+            SourceType(s.declared_source).label if s.declared_source in SourceType.values else ""
+        )
     return render(
         request,
         "watch/sources.html",

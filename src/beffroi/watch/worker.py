@@ -204,7 +204,7 @@ class ActivationProcessor:
         return list(
             pending.order_by("pk").values_list(
                 "pk", "text", "created_at", "language", "latitude", "longitude", "repost_of",
-                "source__kind", "source_id", "external_id", "url",
+                "source__kind", "source__declared_source", "source_id", "external_id", "url",
             )[:limit]
         )  # fmt: skip
 
@@ -265,8 +265,9 @@ def _batch(rows: list[tuple[Any, ...]]) -> list[Any]:
             coordinates=(lat, lon) if lat is not None and lon is not None else None,
             source_kind=kind,
             repost_of=repost_of or None,
+            declared_source=declared or None,
         )
-        for pk, text, created_at, language, lat, lon, repost_of, kind, *_rest in rows
+        for pk, text, created_at, language, lat, lon, repost_of, kind, declared, *_rest in rows
     ]
 
 

@@ -226,3 +226,30 @@ def test_pipeline_never_crashes(rows):
 
 
 _FUZZ_PIPE = Pipeline(PipelineConfig(area={"44"}), classifier=FakeClassifier())
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_declared_sender_overrides_the_source_of_its_own_posts_only(workers):
+    """A préfecture's feed declared "Government": its posts take that source with
+    certainty and say why; an exact copy from another source, before or after it, in the
+    same batch or a later one, keeps the classifier's guess."""
+    text = "Vigilance rouge crues : évitez les déplacements dans le secteur de Luçon"
+    pipe = Pipeline(classifier=SplitFake() if workers else FakeClassifier())
+
+    def post(i: int, declared: str | None) -> PostIn:
+        return PostIn(f"p{i}", text, NOW + timedelta(seconds=i), declared_source=declared)
+
+    batches = [[post(0, "Government"), post(1, None)], [post(2, None), post(3, "Government")]]
+    out = [i for batch in pipe.process_stream(batches, workers=workers) for i in batch]
+    model = out[1].prediction
+    assert model.source != "Government"
+    for declared in (out[0], out[3]):
+        pred = declared.prediction
+        assert pred.source == "Government" and pred.source_p["Government"] == 1.0
+        assert sum(pred.source_p.values()) == 1.0
+        assert pred.informative_p == model.informative_p  # only the sender changes
+        assert "émetteur déclaré pour la source : institution" in declared.explanation
+        assert not any(e.startswith("témoin direct") for e in declared.explanation)
+    for copy in (out[1], out[2]):
+        assert copy.prediction.source == model.source, copy.id
+        assert not any("émetteur déclaré" in e for e in copy.explanation)

@@ -20,6 +20,9 @@ class PostIn:
     coordinates: tuple[float, float] | None = None  # (latitude, longitude)
     source_kind: str = "file"  # "rss", "mastodon", "bluesky", "file", "replay"…
     repost_of: str | None = None  # id of the original when the platform says so
+    # The sender the coordinator declared for the whole source (a CrisisLex source name:
+    # "Government" for a préfecture's feed), which then overrides the classifier's guess.
+    declared_source: str | None = None
 
     @classmethod
     def from_raw(cls, raw: Any, *, id: str | None = None) -> PostIn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import multiprocessing
@@ -21,7 +22,12 @@ from beffroi.watch.pipeline.language import DEFAULT_LANGUAGES, LanguageDetector
 from beffroi.watch.pipeline.model import Classifier, Enriched, PostIn, start
 from beffroi.watch.pipeline.normalise import Normaliser
 from beffroi.watch.pipeline.priority import PriorityScorer, urgency
-from beffroi.watch.pipeline.steps import ClassifierStep, Geocoder, split_classifier
+from beffroi.watch.pipeline.steps import (
+    ClassifierStep,
+    Geocoder,
+    declare_sources,
+    split_classifier,
+)
 
 Step = Callable[[list[Enriched]], list[Enriched]]
 STATE_VERSION = 1
@@ -191,7 +197,8 @@ class Pipeline:
             self._account("classify", t0, c0)
         for item in fresh:
             if item.group_id not in self._reuse:
-                self._reuse[item.group_id] = item
+                # A copy: a declared sender (below) is the post's own, not its group's.
+                self._reuse[item.group_id] = copy.copy(item)
         t0, c0 = time.perf_counter(), time.process_time()
         for item in copies:
             source = self._reuse.get(item.group_id) or first_in_batch[item.group_id]
@@ -206,6 +213,9 @@ class Pipeline:
                     item.communes, item.in_area = source.communes, source.in_area
         self._reuse_trim()
         self._account("reuse", t0, c0)
+        # After the reuse: a group's prediction is the classifier's, each post's own source
+        # may then declare its sender.
+        self._timed("declared", declare_sources, items)
         self._timed(
             "priority",
             lambda todo: self.scorer(todo, urgency_known=prepared is not None),

@@ -105,6 +105,15 @@ class PriorityScorer:
         return items
 
 
+# French names of the senders a source may declare (the pure core has no Django labels).
+_SENDERS = {
+    "Media": "média",
+    "Government": "institution",
+    "NGOs": "ONG",
+    "Business": "entreprise",
+}
+
+
 def _explain(
     item: Enriched,
     u: float,
@@ -124,7 +133,11 @@ def _explain(
         out.append("pas de classifieur : informativité supposée 0,5")
     else:
         out.append(f"informatif p={informative_p:.2f}")
-        out.append(f"témoin direct p={e:.2f}" + (" (probable)" if e >= 0.5 else ""))
+        declared = item.post.declared_source
+        if declared:
+            out.append("émetteur déclaré pour la source : " + _SENDERS.get(declared, declared))
+        else:
+            out.append(f"témoin direct p={e:.2f}" + (" (probable)" if e >= 0.5 else ""))
     if item.is_new_group:
         out.append("nouveau : premier message de son groupe")
     else:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from beffroi.geo.geocode import Match, commune_at, find_communes
-from beffroi.watch.pipeline.model import Classifier, Enriched
+from beffroi.watch.pipeline.model import Classifier, Enriched, Prediction
 
 
 class Geocoder:
@@ -131,3 +131,24 @@ def split_classifier(
         return list(base.predictions_from_logits(classifier.logits(x)))
 
     return base.transform, finish
+
+
+def declare_sources(items: list[Enriched]) -> list[Enriched]:
+    """A post from a source whose sender the coordinator declared (a préfecture's feed, a
+    newsroom's account) takes that source type with certainty: the coordinator knows who
+    runs the feed, which the words of one post only hint at. The other fields of the
+    prediction stay the classifier's; copies of the post from other sources keep theirs."""
+    for item in items:
+        declared = item.post.declared_source
+        pred = item.prediction
+        if not declared or pred is None:
+            continue
+        classes = set(pred.source_p) | {declared}
+        item.prediction = Prediction(
+            informative=pred.informative,
+            informative_p=pred.informative_p,
+            info_type=pred.info_type,
+            source=declared,
+            source_p={c: 1.0 if c == declared else 0.0 for c in sorted(classes)},
+        )
+    return items
