@@ -103,3 +103,28 @@ def test_the_worker_gives_the_declared_sender_to_the_sources_posts(members, acti
     assert "émetteur déclaré pour la source : institution" in card.explanation
     # The same kind of words from an undeclared source: the classifier's reading.
     assert Card.objects.get(activation=activation, source_id=plain.pk).source_type != "Government"
+
+
+def test_the_coordinator_changes_the_declared_sender_from_the_list(
+    client, members, org, activation
+):
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import actions
+    from beffroi.watch.models import Source
+
+    source = actions.add_source(
+        activation, kind="rss", name="Ouest", data={"url": "https://example.org/o.xml"},
+        actor=members["coordinator"],
+    )  # fmt: skip
+    client.force_login(members["coordinator"])
+    url = reverse("watch-source-declare", args=[org.slug, activation.pk, source.pk])
+    assert client.post(url, {"declared_source": "Media"}).status_code == 302
+    assert Source.objects.get(pk=source.pk).declared_source == "Media"
+    entry = JournalEntry.objects.get(action="watch.source.declare")
+    assert entry.data == {"from": "", "to": "Media"}
+    page = client.post(url, {"declared_source": "Outsiders"}, follow=True).content.decode()
+    assert "Émetteur inconnu : Outsiders" in page
+    assert Source.objects.get(pk=source.pk).declared_source == "Media"
+    client.post(url, {"declared_source": ""})
+    assert Source.objects.get(pk=source.pk).declared_source == ""
+    assert JournalEntry.objects.filter(action="watch.source.declare").count() == 2

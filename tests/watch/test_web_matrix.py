@@ -146,6 +146,7 @@ def test_no_triage_or_management_by_posting(client, members, world, role):
         ("watch-courante-add", {}, {"text": "x", "channel": "autre", "category": "autre"}),
         ("watch-courante-status", {"entry_id": world["entry_id"]}, {"status": "clos"}),
         ("watch-source-toggle", {"source_id": world["source_id"]}, {}),
+        ("watch-source-declare", {"source_id": world["source_id"]}, {"declared_source": "Media"}),
         ("watch-partner-link-revoke", {"link_id": world["link_id"]}, {}),
     ]:
         url = reverse(
@@ -157,7 +158,8 @@ def test_no_triage_or_management_by_posting(client, members, world, role):
     assert card.source_corrected == ""
     assert LogEntry.objects.count() == 2
     assert LogEntry.objects.get(pk=world["entry_id"]).status == "ouvert"
-    assert Source.objects.get(pk=world["source_id"]).enabled
+    source = Source.objects.get(pk=world["source_id"])
+    assert source.enabled and source.declared_source == ""
 
 
 def test_partner_sees_only_what_was_sent_to_partners(client, members, world):

@@ -81,6 +81,7 @@ __all__ = [
     "record_source_status",
     "release",
     "revoke_partner_link",
+    "set_declared_source",
     "set_source_enabled",
     "store_cards",
     "update_log_status",
@@ -263,6 +264,30 @@ def set_source_enabled(source: Source, enabled: bool, *, actor: Any) -> None:
         actor=actor,
         organisation=source.activation.organisation,
         subject=f"source:{source.pk}",
+    )
+
+
+@transaction.atomic
+def set_declared_source(source: Source, declared_source: str, *, actor: Any) -> None:
+    """Change the sender declared for a source (blank: back to the classifier). Posts
+    processed from then on take it; cards already in the queue keep theirs."""
+    from beffroi.watch.sources import ConfigError
+
+    if declared_source and declared_source not in DECLARABLE_SOURCES:
+        raise ConfigError(
+            {"declared_source": _("Émetteur inconnu : %(v)s") % {"v": declared_source}}
+        )
+    before = source.declared_source
+    if before == declared_source:
+        return
+    source.declared_source = declared_source
+    source.save(update_fields=["declared_source"])
+    journal.append(
+        "watch.source.declare",
+        actor=actor,
+        organisation=source.activation.organisation,
+        subject=f"source:{source.pk}",
+        data={"from": before, "to": declared_source},
     )
 
 

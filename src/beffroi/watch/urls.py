@@ -17,6 +17,11 @@ urlpatterns: list[URLPattern] = [
         views.source_toggle,
         name="watch-source-toggle",
     ),
+    path(
+        "<int:activation_id>/sources/<int:source_id>/emetteur/",
+        views.source_declare,
+        name="watch-source-declare",
+    ),
     path("<int:activation_id>/tri/", views.triage, name="watch-triage"),
     path("<int:activation_id>/tri/file.json", views.queue_json, name="watch-queue"),
     path("<int:activation_id>/tri/flux/", views.triage_stream, name="watch-triage-stream"),

@@ -30,6 +30,7 @@ from beffroi.watch.forms import (
 )
 from beffroi.watch.models import (
     DECISION_KEYS,
+    DECLARABLE_SOURCES,
     SOURCE_TYPE_KEYS,
     Activation,
     Card,
@@ -229,6 +230,9 @@ def sources(request: HttpRequest, activation_id: int) -> HttpResponse:
         s.declared_label = (  # type: ignore[attr-defined]
             SourceType(s.declared_source).label if s.declared_source in SourceType.values else ""
         )
+    senders = [("", _("À lire dans chaque message (classifieur)"))] + [
+        (t.value, t.label) for t in DECLARABLE_SOURCES
+    ]
     return render(
         request,
         "watch/sources.html",
@@ -239,6 +243,7 @@ def sources(request: HttpRequest, activation_id: int) -> HttpResponse:
             form=form,
             kind=kind,
             kinds=[(k, f.label) for k, f in FORMS.items()],
+            senders=senders,
         ),
     )
 
@@ -256,6 +261,23 @@ def source_toggle(request: HttpRequest, activation_id: int, source_id: int) -> H
     activation = _activation(request, activation_id)
     source = get_object_or_404(Source, pk=source_id, activation=activation)
     actions.set_source_enabled(source, not source.enabled, actor=request.user)
+    return redirect("watch-sources", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+
+
+@require("watch.manage")
+@require_POST
+def source_declare(request: HttpRequest, activation_id: int, source_id: int) -> HttpResponse:
+    from beffroi.watch.sources import ConfigError
+
+    activation = _activation(request, activation_id)
+    source = get_object_or_404(Source, pk=source_id, activation=activation)
+    try:
+        actions.set_declared_source(
+            source, request.POST.get("declared_source", ""), actor=request.user
+        )
+    except ConfigError as exc:
+        for message in exc.errors.values():
+            messages.error(request, message)
     return redirect("watch-sources", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
 
 
