@@ -221,3 +221,38 @@ def test_an_rss_correction_reaches_the_card(db, org, members, feed_server, pseud
     card = Card.objects.get(source=row, external_id="urn:1")
     assert card.text == "Digue fissurée Pas de rupture"  # card text is normalised
     assert card.author_edited_at == T0 + timedelta(minutes=30)
+
+
+def test_impossible_updated_dates_neither_stop_the_feed_nor_make_edits() -> None:
+    """Year 0 or beyond 9999 in an entry's ``updated``: the entry is read without a date
+    of its own, the others are read as usual (the poll used to fail as a whole)."""
+    source = RssSource("f", RssConfig(url="https://example.invalid/f"), pseudonymise=None)
+    for bad in ("0000-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-14:00"):
+        feed = atom(("urn:1", "Crue", "Texte", None), ("urn:2", "Crue 2", "Texte", None))
+        feed = feed.replace(b"</summary>", f"</summary><updated>{bad}</updated>".encode(), 1)
+        batch = source.parse(feed, {}, {})
+        assert sorted(p.external_id for p in batch.posts) == ["urn:1", "urn:2"], bad
+        again = source.parse(feed.replace(b"Crue 2", b"Crue 2 bis"), {}, batch.checkpoint)
+        assert again.posts == [], bad
+
+
+def test_a_dated_correction_of_an_entry_seen_without_any_date_is_an_edit() -> None:
+    first_seen = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    source = RssSource(
+        "f", RssConfig(url="https://example.invalid/f"), pseudonymise=None,
+        clock=lambda: first_seen,
+    )  # fmt: skip
+
+    def rss(text: str, extra: str = "") -> bytes:
+        return (
+            '<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">'
+            f"<channel><title>t</title><item><guid>urn:1</guid><title>Crue</title>"
+            f"<description>{text}</description>{extra}</item></channel></rss>"
+        ).encode()
+
+    seen = source.parse(rss("Digue rompue"), {}, {})
+    assert [p.created_at for p in seen.posts] == [first_seen]
+    later = "<atom:updated>2026-11-23T13:00:00Z</atom:updated>"
+    (edit,) = source.parse(rss("Digue fissurée, pas de rupture", later), {}, seen.checkpoint).posts
+    assert isinstance(edit, PostChange) and edit.kind == "edit"
+    assert edit.at == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)

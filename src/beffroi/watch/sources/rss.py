@@ -109,7 +109,12 @@ def _entry_updated(entry: Mapping[str, Any]) -> datetime | None:
     parsed = dict.get(entry, "updated_parsed") if isinstance(entry, dict) else None
     if parsed is None and not isinstance(entry, dict):
         parsed = entry.get("updated_parsed")
-    return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC) if parsed else None
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None  # year 0 or beyond 9999: no usable date, so no edit either
 
 
 def _digest(text: str) -> str:
@@ -226,7 +231,9 @@ class RssSource:
                 continue
             valid += 1
             updated = _entry_updated(entry)
-            version = [updated.isoformat() if updated else "", _digest(post.text)]
+            # An entry without a date of its own counts from when it was published, or
+            # first seen: a correction dated later is then an edit.
+            version = [(updated or post.created_at).isoformat(), _digest(post.text)]
             known = versions.pop(post.external_id, None)
             if post.external_id not in seen_set:
                 seen.append(post.external_id)
