@@ -64,38 +64,54 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 FOLLOWED = 2000
 
 
-def follow_key(uri: str) -> str:
+def follow_key(uri: str, pseudonymise: Pseudonymiser | None = None) -> str:
     """The digest of a post's AT-URI kept in the checkpoint (64 bits: a false
     match among 2,000 is about one in 10^16 per deletion, and the sink checks
-    the database anyway, counting it as a deletion of a post never received)."""
-    return hashlib.blake2b(uri.encode(), digest_size=8).hexdigest()
+    the database anyway, counting it as a deletion of a post never received).
+
+    With the source's pseudonymiser (a keyed HMAC unless the activation keeps
+    handles), whoever reads a checkpoint cannot test public URIs against it to
+    learn which authors the room followed."""
+    material = pseudonymise(uri) if pseudonymise is not None else uri
+    return hashlib.blake2b(material.encode(), digest_size=8).hexdigest()
 
 
 class Followed:
     """The bounded, oldest-first set of posts a source delivered."""
 
-    def __init__(self, keys: Iterable[str] = (), limit: int = FOLLOWED) -> None:
+    def __init__(
+        self,
+        keys: Iterable[str] = (),
+        limit: int = FOLLOWED,
+        pseudonymise: Pseudonymiser | None = None,
+    ) -> None:
         self.limit = limit
+        self.pseudonymise = pseudonymise
         self._keys: dict[str, None] = {}
         for key in keys:
             self._add_key(key)
 
     @classmethod
-    def load(cls, state: Checkpoint, limit: int = FOLLOWED) -> Followed:
+    def load(
+        cls, state: Checkpoint, limit: int = FOLLOWED, pseudonymise: Pseudonymiser | None = None
+    ) -> Followed:
         # A checkpoint from before deletions were followed has no list: start empty.
         keys = state.get("followed")
         if not isinstance(keys, list):
             keys = []
-        return cls((k for k in keys if isinstance(k, str)), limit)
+        return cls((k for k in keys if isinstance(k, str)), limit, pseudonymise)
+
+    def _key(self, uri: str) -> str:
+        return follow_key(uri, self.pseudonymise)
 
     def __contains__(self, uri: object) -> bool:
-        return isinstance(uri, str) and follow_key(uri) in self._keys
+        return isinstance(uri, str) and self._key(uri) in self._keys
 
     def __len__(self) -> int:
         return len(self._keys)
 
     def add(self, uri: str) -> None:
-        self._add_key(follow_key(uri))
+        self._add_key(self._key(uri))
 
     def _add_key(self, key: str) -> None:
         self._keys.pop(key, None)  # seen again: it becomes the newest
@@ -105,7 +121,7 @@ class Followed:
 
     def discard(self, uri: str) -> bool:
         """Forget a post; True if it was followed."""
-        key = follow_key(uri)
+        key = self._key(uri)
         if key in self._keys:
             del self._keys[key]
             return True
@@ -253,11 +269,23 @@ class BlueskySource:
             return PostChange(DELETE, self.kind, self.source_id, uri, at=_parse_time(commit.time))
         if commit.operation == "update" and uri in followed:
             return self._edit(commit, uri)
-        # A new post, or an update of one we never delivered that now matches
-        # (as on Mastodon, the edit of a post we never received is a new post).
+        # A new post, or an update of one we do not follow that now matches.
         item = self.to_post(commit, update=True)
         if isinstance(item, RawPost):
             followed.add(uri)
+            if commit.operation == "update":
+                # Perhaps a post delivered before the followed set forgot it: as an
+                # edit, the sink records it on the post it holds, or receives it as a
+                # new post if it never had it (as on Mastodon).
+                return PostChange(
+                    EDIT,
+                    self.kind,
+                    self.source_id,
+                    uri,
+                    at=_parse_time(commit.time),
+                    post=item,
+                    version=commit.cid or "",
+                )
         return item
 
     def _edit(self, commit: Any, uri: str) -> PostChange | Skipped:
@@ -320,7 +348,7 @@ class BlueskySource:
         self, checkpoint: Checkpoint
     ) -> Iterator[tuple[RawPost | PostChange | Skipped | None, Checkpoint]]:
         cursor = checkpoint.get("cursor")
-        followed = Followed.load(checkpoint)
+        followed = Followed.load(checkpoint, pseudonymise=self.pseudonymise)
         params: dict[str, Any] = {"collections": [POST_COLLECTION], "kinds": ["commit"]}
         if cursor is not None:
             # Inclusive: the event at the cursor comes again; the runner's
@@ -376,7 +404,7 @@ class BlueskySource:
                         continue
                     try:
                         item = self.to_item(payload, followed)
-                    except (AttributeError, TypeError, ValueError) as exc:
+                    except (AttributeError, TypeError, ValueError, OverflowError) as exc:
                         item = Skipped(f"Post illisible : {exc}.", f"seq {seq}")
                     if item is not None and not isinstance(item, Skipped):
                         # A new list, never the one earlier checkpoints hold.
@@ -422,11 +450,12 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        # Year 1 with a positive offset, or 9999 with a negative one, leaves the range.
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def _image_urls(did: str, embed: Any) -> tuple[str, ...]:
