@@ -1083,7 +1083,9 @@ def _locked(post: Post) -> Post:
 
 
 def _change_subject(post: Post) -> dict[str, Any]:
-    return {"source": post.source_id, "external_id": post.external_id, "card": post.card_id}
+    # Not the external id: a Bluesky AT-URI names its author's DID, and the journal is
+    # never purged (the subject "post:<pk>" leads to it while the post is kept).
+    return {"source": post.source_id, "post": post.pk, "card": post.card_id}
 
 
 @transaction.atomic

@@ -102,7 +102,10 @@ def test_an_edit_is_recorded_once_and_the_card_shows_it(room) -> None:
         "modifié par l'auteur le 23/11/2026 05:00 ; version précédente : "
         "« La digue cède à Aramon, @… filme »"
     )
-    assert [e.data["external_id"] for e in _journal("watch.post.edit")] == ["1"]
+    assert [e.data["post"] for e in _journal("watch.post.edit")] == [post.pk]
+    # The journal is never purged: it does not carry the platform's id (on Bluesky an
+    # AT-URI names its author).
+    assert all("external_id" not in e.data for e in _journal("watch.post.edit"))
     source.refresh_from_db()
     assert source.checkpoint == checkpoint  # committed with the change
 
@@ -160,9 +163,12 @@ def test_a_deletion_is_journaled_and_partners_no_longer_get_the_text(room, membe
     assert summary.text == "Pont de Ners : à confirmer" and summary.withdrawn_text == ""
     assert summary.author_deleted_at is not None
     deletions = _journal("watch.post.delete")
-    assert [(d.data["external_id"], d.data["withdrawn_lines"]) for d in deletions] == [
-        ("1", [verbatim.number]),
-        ("2", []),
+    from beffroi.watch.models import Post
+
+    ids = dict(Post.objects.filter(source=source).values_list("external_id", "pk"))
+    assert [(d.data["post"], d.data["withdrawn_lines"]) for d in deletions] == [
+        (ids["1"], [verbatim.number]),
+        (ids["2"], []),
     ]
     assert all(d.data["at"] for d in deletions)
 
