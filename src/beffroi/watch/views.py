@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, FloatField, Func, Max, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -588,18 +587,34 @@ def _log_version(activation_id: int, partner: bool) -> str:
     return f"{entries.count()}-{stamp}-{_journal_head(activation_id)}"
 
 
+class _Epoch(Func):
+    """Seconds since 1970 of a timestamp, with its fraction, on SQLite and PostgreSQL."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Django stores "YYYY-MM-DD HH:MM:SS.ffffff" (UTC); julianday keeps the fraction.
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        )
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float8"
+        )
+
+
 def _partner_log_version(entries: QuerySet[LogEntry]) -> str:
-    """A digest of every line the partners see and of its last change. Not the journal
-    head, which would turn every internal change into an event for them; and not the
-    newest ``updated_at``, which misses a change that commits with an older stamp than
-    one already seen (see ``_journal_head``). Two columns of a few thousand lines, once
-    a second per open partner page."""
-    digest = hashlib.blake2b(digest_size=12)
-    count = 0
-    for pk, stamp in entries.order_by("pk").values_list("pk", "updated_at").iterator():
-        digest.update(f"{pk}:{stamp.timestamp()};".encode())
-        count += 1
-    return f"{count}-{digest.hexdigest()}"
+    """What the partners see and its last changes, summed up by the database. Not the
+    journal head, which would turn every internal change into an event for them; and not
+    only the newest ``updated_at``, which misses a change that commits with an older stamp
+    than one already seen (see ``_journal_head``): the sum of every line's stamp moves
+    whenever any line is stamped again, whatever the order of commits. A line stamped
+    again moves from its previous stamp, seconds or hours earlier, far above the sum's
+    rounding (milliseconds for 10,000 lines). One aggregate query, once a second per open
+    partner page."""
+    agg = entries.aggregate(n=Count("pk"), ids=Sum("pk"), stamps=Sum(_Epoch("updated_at")))
+    return f"{agg['n']}-{agg['ids'] or 0}-{agg['stamps'] or 0:.3f}"
 
 
 @require("watch.triage")
