@@ -113,9 +113,11 @@ def test_char_ngrams_count_every_window_and_share_columns_across_texts():
     assert char_ngram_matrix(["aaaa"], 2, 2, 2**10).data.tolist() == [3.0]
 
 
-def test_char_ngrams_refuse_a_width_that_is_not_a_power_of_two():
+def test_char_ngrams_refuse_a_bad_width_or_range():
     with pytest.raises(ValueError, match="power of two"):
         char_ngram_matrix(["x"], 2, 5, 1000)
+    with pytest.raises(ValueError, match="n_min <= n_max"):
+        char_ngram_matrix(["x"], 5, 2, 1024)
 
 
 @settings(max_examples=150, deadline=None)

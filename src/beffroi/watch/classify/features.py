@@ -506,8 +506,10 @@ def char_ngram_matrix(texts: Sequence[str], n_min: int, n_max: int, width: int) 
     quarter of the pipeline's time. Here the whole batch is one array of code points; a
     polynomial rolling hash (mod 2^64) of each window, plus n, is mixed by MurmurHash3's
     64-bit finaliser so that the low bits kept as the column are well spread."""
-    if width & (width - 1):
+    if width < 1 or width & (width - 1):
         raise ValueError("width must be a power of two")
+    if not 1 <= n_min <= n_max:
+        raise ValueError(f"need 1 <= n_min <= n_max, got {n_min} and {n_max}")
     if not texts:
         return sp.csr_matrix((0, width), dtype=np.float64)
     # NUL separates the texts; a window that contains one spans two texts and is dropped
