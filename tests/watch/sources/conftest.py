@@ -553,3 +553,21 @@ def fake_jetstream() -> Iterator[FakeJetstream]:
     server = FakeJetstream()
     yield server
     server.close()
+
+
+@pytest.fixture
+def source_room(db: Any, org: Any, members: Any) -> Callable[[str], tuple[Any, Any]]:
+    """An activation with one source of the given kind, for the tests that take a
+    source's items through the sink (``actions.receive_items``) into the room."""
+
+    def make(kind: str) -> tuple[Any, Any]:
+        from beffroi.watch import actions
+        from beffroi.watch.models import Source
+
+        activation = actions.create_activation(
+            org, name="Crue du Gard", event_type="inondation", actor=members["coordinator"]
+        )
+        source = Source.objects.create(activation=activation, kind=kind, name=kind[0], config={})
+        return activation, source
+
+    return make

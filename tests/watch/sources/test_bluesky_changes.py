@@ -293,15 +293,8 @@ def test_fuzz_updates_of_followed_posts_never_raise(text, langs, created) -> Non
 
 
 @pytest.fixture
-def room(db, org, members):
-    from beffroi.watch import actions
-    from beffroi.watch.models import Source
-
-    activation = actions.create_activation(
-        org, name="Crue du Gard", event_type="inondation", actor=members["coordinator"]
-    )
-    source = Source.objects.create(activation=activation, kind="bluesky", name="b", config={})
-    return activation, source
+def room(source_room):
+    return source_room("bluesky")
 
 
 def _run(source_pk: int, endpoint: str, checkpoint, count: int) -> list:

@@ -34,15 +34,8 @@ def _delete(source_id: int, external_id: str):
 
 
 @pytest.fixture
-def room(db, org, members):
-    from beffroi.watch import actions
-    from beffroi.watch.models import Source
-
-    activation = actions.create_activation(
-        org, name="Crue du Gard", event_type="inondation", actor=members["coordinator"]
-    )
-    source = Source.objects.create(activation=activation, kind="mastodon", name="m", config={})
-    return activation, source
+def room(source_room):
+    return source_room("mastodon")
 
 
 def _process(activation) -> int:
