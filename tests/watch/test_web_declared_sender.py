@@ -128,3 +128,33 @@ def test_the_coordinator_changes_the_declared_sender_from_the_list(
     client.post(url, {"declared_source": ""})
     assert Source.objects.get(pk=source.pk).declared_source == ""
     assert JournalEntry.objects.filter(action="watch.source.declare").count() == 2
+
+
+def test_the_authors_kind_read_at_ingest_is_stored_and_classified(members, activation):
+    """A Mastodon account read as an authority's at ingest: its pseudonym is stored, its
+    kind beside it, and the worker's classifier uses the kind (no declared sender here)."""
+    from beffroi.watch import actions
+    from beffroi.watch.classify import load_default
+    from beffroi.watch.models import Card, Post
+    from beffroi.watch.sources import RawPost
+    from beffroi.watch.worker import ActivationProcessor
+
+    source = actions.add_source(
+        activation, kind="mastodon", name="Fil", data={"instance_url": "https://piaille.invalid",
+        "timelines": "public"}, actor=members["coordinator"],
+    )  # fmt: skip
+    at = datetime(2024, 1, 1, 10, tzinfo=UTC)
+    text = "Vigilance rouge crues : évitez les déplacements dans le secteur de Luçon"
+    posts = [
+        RawPost("mastodon", str(source.pk), "1", text, at, author_kinds=("government",)),
+        RawPost("mastodon", str(source.pk), "2", "Pensées aux sinistrés de Luçon", at),
+    ]
+    actions.receive_posts(source.pk, posts, {})
+    assert dict(Post.objects.values_list("external_id", "author_kinds")) == {
+        "1": "government",
+        "2": "",
+    }
+    assert ActivationProcessor(activation, load_default()).process() == 2
+    card = Card.objects.get(activation=activation, external_id="1")
+    assert card.source_type == "Government"
+    assert not any("émetteur déclaré" in line for line in card.explanation)

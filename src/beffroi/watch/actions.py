@@ -342,7 +342,8 @@ def record_source_status(
 
 _POST_COLUMNS = (
     "activation_id", "source_id", "external_id", "text", "created_at", "received_at", "url",
-    "language", "author_key", "latitude", "longitude", "repost_of", "raw", "processed",
+    "language", "author_key", "author_kinds", "latitude", "longitude", "repost_of", "raw",
+    "processed",
 )  # fmt: skip
 
 
@@ -404,6 +405,7 @@ def receive_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, An
                         url[:1000],
                         (p.language or "")[:16],
                         author[:200],
+                        ",".join(getattr(p, "author_kinds", ()) or ())[:100],
                         coords[0] if coords else None,
                         coords[1] if coords else None,
                         (p.repost_of or "")[:300],

@@ -136,6 +136,9 @@ class Post(models.Model):
     language = models.CharField(max_length=16, blank=True)
     # A keyed pseudonym unless the activation keeps handles (DESIGN rule 7).
     author_key = models.CharField(max_length=200, blank=True)
+    # Kinds read in the author's account names at ingest, comma-separated ("government",
+    # "none"…; blank: unknown). Not personal: it stays when the handle is a pseudonym.
+    author_kinds = models.CharField(max_length=100, blank=True)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     repost_of = models.CharField(max_length=300, blank=True)

@@ -204,7 +204,8 @@ class ActivationProcessor:
         return list(
             pending.order_by("pk").values_list(
                 "pk", "text", "created_at", "language", "latitude", "longitude", "repost_of",
-                "source__kind", "source__declared_source", "source_id", "external_id", "url",
+                "source__kind", "source__declared_source", "author_kinds",
+                "source_id", "external_id", "url",
             )[:limit]
         )  # fmt: skip
 
@@ -266,8 +267,11 @@ def _batch(rows: list[tuple[Any, ...]]) -> list[Any]:
             source_kind=kind,
             repost_of=repost_of or None,
             declared_source=declared or None,
+            author_kinds=tuple(kinds.split(",")) if kinds else (),
         )
-        for pk, text, created_at, language, lat, lon, repost_of, kind, declared, *_rest in rows
+        for pk, text, created_at, language, lat, lon, repost_of, kind, declared, kinds, *_rest in (
+            rows
+        )
     ]
 
 

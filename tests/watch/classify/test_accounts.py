@@ -79,3 +79,13 @@ def test_kind_block_uses_only_the_extra_columns_and_its_words_travel_in_the_conf
 @given(st.text(max_size=40))
 def test_any_handle_gives_known_kinds(handle):
     assert kinds(handle) <= set(KINDS)
+
+
+def test_author_kinds_read_usernames_and_display_names_in_french():
+    from beffroi.watch.classify.accounts import author_kinds
+
+    assert author_kinds("prefet85", "Préfet de la Vendée") == ("government",)
+    assert author_kinds("mairie_lucon", "Ville de Luçon") == ("government",)
+    assert author_kinds("CroixRougeFR", "Croix-Rouge française") == ("ngo",)
+    assert author_kinds("jdupont", "Jean Dupont") == ("none",)  # a person, most likely
+    assert author_kinds("", "  ") == ()  # nothing known: no token at all

@@ -139,3 +139,17 @@ def test_a_model_file_hashed_with_the_first_scheme_is_refused_with_a_clear_messa
     del old["char_hash"]
     with pytest.raises(ValueError, match="rebuild it"):
         FeatureConfig.from_json(old)
+
+
+def test_the_authors_kind_moves_the_source_head_only():
+    """An account read at ingest as an authority's (its handle is a pseudonym by then)
+    counts as a relayed authority does: the source head leans to Government; the
+    informativeness heads, which do not use the account-kind columns, do not move."""
+    model = load_default()
+    text = "Vigilance rouge crues : évitez les déplacements"
+    plain, official = model.predict([text, text], [(), ("government",)])
+    assert plain.source != "Government" and official.source == "Government"
+    assert official.informative_p == plain.informative_p
+    assert official.info_type == plain.info_type
+    with pytest.raises(ValueError, match="one list of author kinds per text"):
+        model.transform([text], [(), ()])

@@ -253,3 +253,21 @@ def test_a_declared_sender_overrides_the_source_of_its_own_posts_only(workers):
     for copy in (out[1], out[2]):
         assert copy.prediction.source == model.source, copy.id
         assert not any("émetteur déclaré" in e for e in copy.explanation)
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_the_authors_kind_reaches_the_classifier_in_every_path(workers):
+    from beffroi.watch.classify import load_default
+
+    text = "Vigilance rouge crues : évitez les déplacements dans le secteur de Luçon"
+    model = load_default()
+
+    def source_of(kinds: tuple[str, ...]) -> str:
+        pipe = Pipeline(classifier=model)
+        (item,) = next(
+            pipe.process_stream([[PostIn("p0", text, NOW, author_kinds=kinds)]], workers=workers)
+        )
+        return item.prediction.source
+
+    assert source_of(()) != "Government"
+    assert source_of(("government",)) == "Government"

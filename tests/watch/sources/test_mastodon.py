@@ -284,3 +284,17 @@ def test_reblog_points_to_the_original(pseudonymise, status) -> None:
     assert post.text == "Digue rompue à Aramon #inondation"
     assert post.author_key == pseudonymise("prefet30@social.invalid")
     assert post.to_dict()["created_at"] == "2026-11-23T03:00:05+00:00"
+
+
+def test_the_authors_account_kind_is_read_before_its_names_become_a_pseudonym(
+    pseudonymise, status
+) -> None:
+    src = source("https://piaille.invalid", pseudonymise)
+    data = status(14, "Vigilance rouge crues : évitez la D907", acct="prefet30")
+    data["account"]["display_name"] = "Préfet du Gard"
+    post = src.to_post(data, TAG)
+    assert isinstance(post, RawPost) and post.author_kinds == ("government",)
+    assert post.author_key == pseudonymise("prefet30@piaille.invalid")
+    assert "prefet30" not in repr(post.raw) and "Préfet du Gard" not in repr(post.raw)
+    person = src.to_post(status(15, "L'eau monte rue Avéjan", acct="marie"), TAG)
+    assert isinstance(person, RawPost) and person.author_kinds == ("none",)

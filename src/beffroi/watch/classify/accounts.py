@@ -18,6 +18,7 @@ benchmark holds out whole events, and such names would leak them.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 KINDS = ("media", "government", "ngo", "business")
@@ -115,3 +116,24 @@ class AccountKinds:
         found.update(self._index[w] for w in self._prefixes if low.startswith(w))
         found.update(self._index[w] for w in self._suffixes if low.endswith(w))
         return found
+
+
+_READER = AccountKinds(ACCOUNT_WORDS)
+_NAME_SEPARATORS = re.compile(r"[^0-9A-Za-z]+")
+
+
+def author_kinds(*names: str) -> tuple[str, ...]:
+    """Kinds of an author's account read in its names (username, display name), for a
+    source to keep beside the author's pseudonym: a kind is not personal, the handle is.
+
+    ``("none",)`` when a name is given but says no kind (mostly people), ``()`` when no
+    name is known. Display names are folded to ASCII words joined by "_", as handles."""
+    given = [n for n in names if n and n.strip()]
+    if not given:
+        return ()
+    found: set[str] = set()
+    for name in given:
+        folded = unicodedata.normalize("NFKD", name)
+        ascii_name = "".join(c for c in folded if not unicodedata.combining(c))
+        found |= _READER("_".join(w for w in _NAME_SEPARATORS.split(ascii_name) if w))
+    return tuple(sorted(found)) or ("none",)

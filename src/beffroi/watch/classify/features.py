@@ -351,6 +351,7 @@ def _tokens(
     cfg: FeatureConfig,
     lexicon_words: dict[str, list[list[str]]],
     account_kinds: AccountKinds | None = None,
+    author_kinds: Sequence[str] = (),
 ) -> _Tokens:
     raw = unicodedata.normalize("NFKC", text)
     meta: list[str] = []
@@ -384,6 +385,9 @@ def _tokens(
         for handle in relays:
             if not PSEUDONYM.fullmatch(handle):
                 kinds += ["k:" + k for k in sorted(account_kinds(handle))] or ["k:none"]
+        # The post's own author, when its platform names the account (read at ingest,
+        # before the handle became a pseudonym): the same tokens, for the same reason.
+        kinds += ["k:" + k for k in author_kinds]
     if len(hashtags) >= 3:
         meta.append("many_hashtags")
     if "?" in raw:
@@ -449,8 +453,18 @@ class Featurizer:
             AccountKinds(dict(cfg.account_words)) if cfg.kind_weight and cfg.account_words else None
         )
 
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        toks = [_tokens(t, self.cfg, self._lexicon, self._accounts) for t in texts]
+    def transform(
+        self, texts: Sequence[str], author_kinds: Sequence[Sequence[str]] | None = None
+    ) -> sp.csr_matrix:
+        """`author_kinds`: for each text, the kinds of its author's account when known
+        (``accounts.AccountKinds``); used only by models with the account-kind block."""
+        authors = author_kinds if author_kinds is not None else [()] * len(texts)
+        if len(authors) != len(texts):
+            raise ValueError("one list of author kinds per text")
+        toks = [
+            _tokens(t, self.cfg, self._lexicon, self._accounts, a)
+            for t, a in zip(texts, authors, strict=True)
+        ]
         main, extra = self._hasher, self._extra_hasher
         offset = self.cfg.n_features if self.cfg.extra_features else 0
         cfg = self.cfg

@@ -91,16 +91,20 @@ class Classifier:
         self.meta = dict(meta or {})
 
     # Prediction -----------------------------------------------------------------------
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return self.featurizer.transform(texts)
+    def transform(
+        self, texts: Sequence[str], author_kinds: Sequence[Sequence[str]] | None = None
+    ) -> sp.csr_matrix:
+        return self.featurizer.transform(texts, author_kinds)
 
     def logits(self, x: sp.csr_matrix) -> dict[str, np.ndarray]:
         return {name: head.logits(x) for name, head in self.heads.items()}
 
-    def predict(self, texts: list[str]) -> list[Prediction]:
+    def predict(
+        self, texts: list[str], author_kinds: Sequence[Sequence[str]] | None = None
+    ) -> list[Prediction]:
         if not texts:
             return []
-        x = self.transform(texts)
+        x = self.transform(texts, author_kinds)
         return self.predictions_from_logits(self.logits(x))
 
     def predictions_from_logits(self, logits: dict[str, np.ndarray]) -> list[Prediction]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,10 +181,13 @@ class OnlineLearner:
             out[name] = out[name] + np.asarray(x[:, delta.features] @ delta.weights.T) + delta.bias
         return out
 
-    def predict(self, texts: list[str]) -> list[Prediction]:
+    def predict(
+        self, texts: list[str], author_kinds: Sequence[Sequence[str]] | None = None
+    ) -> list[Prediction]:
         if not texts:
             return []
-        return self.base.predictions_from_logits(self.logits(self.base.transform(texts)))
+        x = self.base.transform(texts, author_kinds)
+        return self.base.predictions_from_logits(self.logits(x))
 
     # Storage ---------------------------------------------------------------------------
     def to_bytes(self) -> bytes:

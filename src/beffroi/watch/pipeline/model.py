@@ -23,6 +23,9 @@ class PostIn:
     # The sender the coordinator declared for the whole source (a CrisisLex source name:
     # "Government" for a préfecture's feed), which then overrides the classifier's guess.
     declared_source: str | None = None
+    # Kinds of the author's account, read in its names by the source before they became
+    # pseudonyms (classify.accounts.author_kinds); a feature of the source head.
+    author_kinds: tuple[str, ...] = ()
 
     @classmethod
     def from_raw(cls, raw: Any, *, id: str | None = None) -> PostIn:
@@ -42,6 +45,7 @@ class PostIn:
             coordinates=getattr(raw, "coordinates", None),
             source_kind=getattr(raw, "source_kind", "file"),
             repost_of=getattr(raw, "repost_of", None),
+            author_kinds=tuple(getattr(raw, "author_kinds", ()) or ()),
         )
 
 

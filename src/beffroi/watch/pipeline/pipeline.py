@@ -363,7 +363,7 @@ class Preparer:
     def submit(self, batch: list[PostIn], config: PipelineConfig) -> PreparedResult:
         # Only what the children read goes out, and only what they computed comes
         # back: pickling whole posts both ways cost the parent more than grouping.
-        light = [(p.text, p.lang, p.coordinates, p.repost_of) for p in batch]
+        light = [(p.text, p.lang, p.coordinates, p.repost_of, p.author_kinds) for p in batch]
         return PreparedResult(self._pool.apply_async(_prepare, (light, config)), batch)
 
     def close(self) -> None:
@@ -415,13 +415,13 @@ def _steps_for(
 
 
 def _prepare(
-    light: list[tuple[str, str | None, tuple[float, float] | None, str | None]],
+    light: list[tuple[str, str | None, tuple[float, float] | None, str | None, tuple[str, ...]]],
     config: PipelineConfig,
 ) -> tuple[list[tuple[Any, ...]], list[str], list[np.ndarray | None], Any]:
     normaliser, language, geocoder, sketcher = _steps_for(config)
     batch = [
         PostIn(str(i), text, _NO_DATE, lang=lang, coordinates=coords, repost_of=repost_of)
-        for i, (text, lang, coords, repost_of) in enumerate(light)
+        for i, (text, lang, coords, repost_of, _kinds) in enumerate(light)
     ]
     items = normaliser(start(batch))
     keys = sketcher.prepare(items)
@@ -452,8 +452,17 @@ def _prepare(
     rows = [tuple(getattr(item, name) for name in _FIELDS) for item in items]
     features = None
     if _worker_featurize and items:
-        # The classifier reads the raw text: featurise each distinct raw text once.
-        raw_rows: dict[str, int] = {}
-        row_of = [raw_rows.setdefault(item.post.text, len(raw_rows)) for item in items]
-        features = (_worker_featurize[0](list(raw_rows)), row_of)
+        # The classifier reads the raw text (and the author's kinds when the source read
+        # them): featurise each distinct pair once.
+        raw_rows: dict[tuple[str, tuple[str, ...]], int] = {}
+        row_of = [
+            raw_rows.setdefault((item.post.text, kinds), len(raw_rows))
+            for item, (*_, kinds) in zip(items, light, strict=True)
+        ]
+        texts = [text for text, _ in raw_rows]
+        if any(kinds for _, kinds in raw_rows):
+            matrix = _worker_featurize[0](texts, [kinds for _, kinds in raw_rows])  # type: ignore[call-arg]
+        else:
+            matrix = _worker_featurize[0](texts)
+        features = (matrix, row_of)
     return rows, keys.keys, keys.sketches, features

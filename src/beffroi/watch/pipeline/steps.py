@@ -83,6 +83,11 @@ class ClassifierStep:
             # The classifier was trained on raw posts: give it the text as posted.
             if predict is not None:
                 predictions = predict(todo)
+            elif any(it.post.author_kinds for it in todo):
+                predictions = self.classifier.predict(  # type: ignore[call-arg]
+                    [it.post.text for it in todo],
+                    author_kinds=[it.post.author_kinds for it in todo],
+                )
             else:
                 predictions = self.classifier.predict([it.post.text for it in todo])
             if len(predictions) != len(todo):

@@ -69,6 +69,9 @@ class RawPost:
     language: str | None = None
     author_key: str | None = None
     author_kind: str | None = None  # "bot", "org", "person"… when the platform says
+    # Kinds read in the author's account names before they are pseudonymised
+    # (classify.accounts.author_kinds: "media", "government", "ngo", "business", "none").
+    author_kinds: tuple[str, ...] = ()
     coordinates: tuple[float, float] | None = None  # (latitude, longitude)
     media_urls: tuple[str, ...] = ()
     reply_to: str | None = None

@@ -50,6 +50,7 @@ from mastodon.errors import (
     MastodonUnauthorizedError,
 )
 
+from beffroi.watch.classify.accounts import author_kinds
 from beffroi.watch.sources.base import (
     DELETE,
     EDIT,
@@ -249,6 +250,10 @@ class MastodonSource:
         if acct and "@" not in acct:
             acct = f"{acct}@{self.host}"  # local accounts are written without their domain
         author_kind = "bot" if account.get("bot") else "group" if account.get("group") else None
+        kinds = author_kinds(
+            str(account.get("username") or acct.split("@")[0]),
+            str(account.get("display_name") or ""),
+        )
         media = tuple(
             str(m.get("url") or m.get("remote_url"))
             for m in original.get("media_attachments") or ()
@@ -265,6 +270,7 @@ class MastodonSource:
             language=str(language) if language else None,
             author_key=self.pseudonymise(acct) if acct else None,
             author_kind=author_kind,
+            author_kinds=kinds,
             media_urls=media,
             reply_to=str(original["in_reply_to_id"]) if original.get("in_reply_to_id") else None,
             repost_of=str(status["reblog"]["id"]) if status.get("reblog") else None,
