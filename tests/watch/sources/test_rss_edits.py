@@ -256,3 +256,15 @@ def test_a_dated_correction_of_an_entry_seen_without_any_date_is_an_edit() -> No
     (edit,) = source.parse(rss("Digue fissurée, pas de rupture", later), {}, seen.checkpoint).posts
     assert isinstance(edit, PostChange) and edit.kind == "edit"
     assert edit.at == datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+
+
+def test_the_feeds_publisher_kind_is_read_in_its_title() -> None:
+    """ "Préfecture du Gard" is an authority: its entries carry that kind for the
+    classifier. A title without a trade word gives nothing (not "a person")."""
+    source = RssSource("f", RssConfig(url="https://example.invalid/f"), pseudonymise=None)
+    official = source.parse(atom(("urn:1", "Crue", "Texte", None)), {}, {})
+    assert [p.author_kinds for p in official.posts] == [("government",)]
+    newspaper = atom(("urn:1", "Crue", "Texte", None)).replace(
+        b"Pr\xc3\xa9fecture du Gard", b"Le Cri"
+    )
+    assert [p.author_kinds for p in source.parse(newspaper, {}, {}).posts] == [()]

@@ -25,6 +25,7 @@ from typing import Any, ClassVar, cast
 import feedparser
 import httpx
 
+from beffroi.watch.classify.accounts import author_kinds
 from beffroi.watch.sources.base import (
     EDIT,
     Batch,
@@ -212,6 +213,12 @@ class RssSource:
         parsed = feedparser.parse(content, response_headers=dict(headers))
         entries = list(parsed.entries)
         feed_language = parsed.feed.get("language")
+        # The feed's publisher, read in its title ("Préfecture du Gard": an authority), is
+        # who writes its entries. Only kinds found count: "none" says "a person" of an
+        # account, but a feed without a trade word in its title is still a publisher.
+        publisher = tuple(
+            k for k in author_kinds(str(parsed.feed.get("title") or "")) if k != "none"
+        )
         seen: list[str] = list(checkpoint.get("seen", []))
         seen_set = set(seen)
         versions = _load_versions(checkpoint)
@@ -222,7 +229,7 @@ class RssSource:
         # Feeds list newest first; emit oldest first so the queue reads in order.
         for index, entry in reversed(list(enumerate(entries))):
             try:
-                post = self._to_post(entry, feed_language, now)
+                post = self._to_post(entry, feed_language, now, publisher)
             except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
                 skipped.append(Skipped(f"Entrée de flux inexploitable : {exc}", f"entrée {index}"))
                 continue
@@ -270,7 +277,11 @@ class RssSource:
         return Batch(cast(list[RawPost], posts), state, skipped)
 
     def _to_post(
-        self, entry: Mapping[str, Any], feed_language: str | None, now: datetime
+        self,
+        entry: Mapping[str, Any],
+        feed_language: str | None,
+        now: datetime,
+        publisher: tuple[str, ...] = (),
     ) -> RawPost | None:
         title = html_to_text(str(entry.get("title", "")))
         content = ""
@@ -304,6 +315,7 @@ class RssSource:
             url=entry.get("link"),
             language=str(language).split("-")[0].lower() if language else None,
             author_key=self.pseudonymise(str(author)) if author else None,
+            author_kinds=publisher,
             coordinates=coordinates,
             media_urls=tuple(dict.fromkeys(media)),
             raw=scrub_handles(
