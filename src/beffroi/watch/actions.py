@@ -193,10 +193,7 @@ def add_source(
     of ``DECLARABLE_SOURCES``); blank lets the classifier judge each post."""
     from beffroi.watch.sources import ConfigError, validate_config
 
-    if declared_source and declared_source not in DECLARABLE_SOURCES:
-        raise ConfigError(
-            {"declared_source": _("Émetteur inconnu : %(v)s") % {"v": declared_source}}
-        )
+    _check_declared_source(declared_source)
 
     if kind in ("file", "replay"):
         for field in ("path", "timestamps_path"):
@@ -267,16 +264,20 @@ def set_source_enabled(source: Source, enabled: bool, *, actor: Any) -> None:
     )
 
 
-@transaction.atomic
-def set_declared_source(source: Source, declared_source: str, *, actor: Any) -> None:
-    """Change the sender declared for a source (blank: back to the classifier). Posts
-    processed from then on take it; cards already in the queue keep theirs."""
+def _check_declared_source(declared_source: str) -> None:
     from beffroi.watch.sources import ConfigError
 
     if declared_source and declared_source not in DECLARABLE_SOURCES:
         raise ConfigError(
             {"declared_source": _("Émetteur inconnu : %(v)s") % {"v": declared_source}}
         )
+
+
+@transaction.atomic
+def set_declared_source(source: Source, declared_source: str, *, actor: Any) -> None:
+    """Change the sender declared for a source (blank: back to the classifier). Posts
+    processed from then on take it; cards already in the queue keep theirs."""
+    _check_declared_source(declared_source)
     before = source.declared_source
     if before == declared_source:
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -62,8 +63,13 @@ class Prediction:
 
 @runtime_checkable
 class Classifier(Protocol):
-    def predict(self, texts: list[str]) -> list[Any]:
-        """One prediction per text, each with the attributes of `Prediction`."""
+    def predict(
+        self, texts: list[str], author_kinds: Sequence[Sequence[str]] | None = None
+    ) -> list[Any]:
+        """One prediction per text, each with the attributes of `Prediction`.
+
+        `author_kinds` (one tuple per text: kinds of the author's account) is passed only
+        when a post carries some, so a classifier that ignores authors may leave it out."""
         ...
 
 

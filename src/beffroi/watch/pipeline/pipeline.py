@@ -378,11 +378,12 @@ class Preparer:
         self.close()
 
 
-_worker_featurize: list[Callable[[list[str]], Any]] = []
+# The base model's `transform(texts[, author_kinds])`.
+_worker_featurize: list[Callable[..., Any]] = []
 _worker_steps: dict[tuple[Any, ...], tuple[Normaliser, LanguageDetector, Geocoder, DedupIndex]] = {}
 
 
-def _init_prepare(featurize: Callable[[list[str]], Any] | None) -> None:
+def _init_prepare(featurize: Callable[..., Any] | None) -> None:
     _worker_featurize[:] = [featurize] if featurize is not None else []
 
 
@@ -461,7 +462,7 @@ def _prepare(
         ]
         texts = [text for text, _ in raw_rows]
         if any(kinds for _, kinds in raw_rows):
-            matrix = _worker_featurize[0](texts, [kinds for _, kinds in raw_rows])  # type: ignore[call-arg]
+            matrix = _worker_featurize[0](texts, [kinds for _, kinds in raw_rows])
         else:
             matrix = _worker_featurize[0](texts)
         features = (matrix, row_of)

@@ -84,7 +84,7 @@ class ClassifierStep:
             if predict is not None:
                 predictions = predict(todo)
             elif any(it.post.author_kinds for it in todo):
-                predictions = self.classifier.predict(  # type: ignore[call-arg]
+                predictions = self.classifier.predict(
                     [it.post.text for it in todo],
                     author_kinds=[it.post.author_kinds for it in todo],
                 )
