@@ -20,7 +20,7 @@ from beffroi import __version__
 from beffroi.core import actions
 from beffroi.core.forms import AcceptInvitationForm, InvitationForm, RoleForm
 from beffroi.core.models import JournalEntry, Membership, Organisation
-from beffroi.core.roles import require
+from beffroi.core.roles import can, require
 
 
 @require_GET
@@ -61,7 +61,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @require("dashboard.view")
 def org_dashboard(request: HttpRequest) -> HttpResponse:
     org = request.organisation  # type: ignore[attr-defined]
-    recent = JournalEntry.objects.filter(organisation=org).order_by("-seq")[:5]
+    # The journal names who did what (volunteers' log-ins, decisions, partner links):
+    # only those who may read the journal see its latest lines here.
+    recent = (
+        JournalEntry.objects.filter(organisation=org).order_by("-seq")[:5]
+        if can(request.user, org, "journal.view")
+        else JournalEntry.objects.none()
+    )
     return render(
         request,
         "core/dashboard.html",
