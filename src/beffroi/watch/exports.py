@@ -181,18 +181,23 @@ def to_xlsx(data: list[list[Any]], title: str, progress: Progress = _quiet) -> b
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title="Main courante")
-    ws.append([title])
-    ws.append(list(COLUMNS))
-    tick = _ticker(len(data), progress, "écriture du classeur")
-    for i, row in enumerate(data):
-        tick(i)
-        cells = []
-        for value in row:
+
+    def cells(values: Iterable[Any]) -> list[Any]:
+        out = []
+        for value in values:
             cell = WriteOnlyCell(ws, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever it starts with
-            cells.append(cell)
-        ws.append(cells)
+            out.append(cell)
+        return out
+
+    # The title too: it starts with the activation's name.
+    ws.append(cells([title]))
+    ws.append(cells(COLUMNS))
+    tick = _ticker(len(data), progress, "écriture du classeur")
+    for i, row in enumerate(data):
+        tick(i)
+        ws.append(cells(row))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
