@@ -199,6 +199,40 @@ def test_the_activations_learner_learns_the_corrected_source(members, room):
     assert labels["informative"][0] == -1 and labels["informative"][1] >= 0
 
 
+def test_a_lesson_carries_the_kinds_of_the_cards_own_author(members, room):
+    """The learner is taught the post as the classifier saw it: with the author kinds
+    read at ingest, from the card's own post (not from another copy in its group)."""
+    import numpy as np
+
+    from beffroi.watch import actions
+    from beffroi.watch.classify import load_default
+    from beffroi.watch.models import Post, Source
+    from beffroi.watch.worker import ActivationProcessor
+
+    activation, (card, other) = room
+    source = Source.objects.create(activation=activation, kind="mastodon", name="m", config={})
+    now = timezone.now()
+    for external_id, target, kinds in [("0", card, "government"), ("copy", card, "media")]:
+        Post.objects.create(
+            activation=activation, source=source, external_id=external_id, text=card.text,
+            created_at=now, author_kinds=kinds, card=target,
+        )  # fmt: skip
+    card.source = source
+    card.save(update_fields=["source"])
+    actions.correct_source(card, "Eyewitness", actor=members["volunteer"])
+    actions.correct_source(other, "Media", actor=members["volunteer"])
+    base = load_default()
+    proc = ActivationProcessor(activation, base)
+    assert proc.learn() == 2
+    assert proc.learner is not None
+    taught = [indices for indices, _ in proc.learner._rows]
+    seen = base.transform([card.text], [("government",)])
+    assert np.array_equal(np.sort(taught[0]), np.sort(seen.indices))
+    assert not np.array_equal(np.sort(taught[0]), np.sort(base.transform([card.text]).indices))
+    # A card with no stored post is taught from its text alone.
+    assert np.array_equal(np.sort(taught[1]), np.sort(base.transform([other.text]).indices))
+
+
 @given(value=st.one_of(st.sampled_from(SOURCE_VALUES), st.text(max_size=40)))
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

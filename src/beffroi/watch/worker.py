@@ -42,6 +42,7 @@ from django.utils import timezone
 from beffroi.watch import actions
 from beffroi.watch.models import (
     Activation,
+    Card,
     CardDecision,
     Decision,
     Post,
@@ -151,6 +152,7 @@ class ActivationProcessor:
             .select_related("card")
             .order_by("pk")[:500]
         )
+        kinds = self._author_kinds({d.card for d in decisions})
         taught = 0
         for d in decisions:
             # One lesson per row: a decision teaches informativeness, a source
@@ -160,7 +162,12 @@ class ActivationProcessor:
             if informative is None and source is None:
                 continue
             try:
-                self.learner.learn(d.card.text, informative=informative, source=source)
+                self.learner.learn(
+                    d.card.text,
+                    informative=informative,
+                    source=source,
+                    author_kinds=kinds.get(d.card_id, ()),
+                )
             except ValueError as exc:  # a label this model does not know: skip, say so
                 log.warning(
                     "activation %s: decision %s not learned (%s)", self.activation.pk, d.pk, exc
@@ -177,6 +184,21 @@ class ActivationProcessor:
                 labels_learned=self.labels_learned,
             )
         return taught
+
+    @staticmethod
+    def _author_kinds(cards: set[Card]) -> dict[int, tuple[str, ...]]:
+        """The author kinds of each card's own post (the one its text comes from), so a
+        lesson sees the post as the classifier did."""
+        own = {(c.source_id, c.external_id): c.pk for c in cards}
+        found: dict[int, tuple[str, ...]] = {}
+        rows = Post.objects.filter(card__in=[c.pk for c in cards]).exclude(author_kinds="")
+        for source_id, external_id, kinds in rows.values_list(
+            "source_id", "external_id", "author_kinds"
+        ):
+            card_id = own.get((source_id, external_id))
+            if card_id is not None:
+                found[card_id] = tuple(kinds.split(","))
+        return found
 
     def _pending(self, limit: int) -> list[tuple[Any, ...]]:
         """The oldest pending posts not already handed to the preparer.

@@ -109,3 +109,17 @@ def test_source_decisions_teach_the_source_head_only(base):
     assert after.source_p["NGOs"] > before.source_p["NGOs"]
     assert after.informative_p == pytest.approx(before.informative_p)
     assert after.info_type == before.info_type
+
+
+def test_lessons_see_the_author_kinds_the_predictions_saw(base):
+    # A local radio's reporters post what they see: volunteers correct its posts from
+    # Media to Eyewitness. Lessons that carry the author's kind move the radio's next post
+    # about something else much further than the same lessons without it.
+    with_kinds, without = OnlineLearner(base), OnlineLearner(base)
+    for text in FAIR + FAIR:
+        with_kinds.learn(text, source="Eyewitness", author_kinds=("media",))
+        without.learn(text, source="Eyewitness")
+    probe = (["Pont de Lattes : le niveau de l'eau atteint le tablier"], [("media",)])
+    p_with = with_kinds.predict(*probe)[0].source_p["Eyewitness"]
+    p_without = without.predict(*probe)[0].source_p["Eyewitness"]
+    assert p_with > p_without + 0.1

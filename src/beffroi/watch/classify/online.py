@@ -73,7 +73,10 @@ class OnlineLearner:
         informative: bool | None = None,
         info_type: str | None = None,
         source: str | None = None,
+        author_kinds: Sequence[str] = (),
     ) -> None:
+        """Record one decision. `author_kinds`: the kinds of the post's author account, as
+        given to `predict` (the lesson must see the post as the model saw it)."""
         given = {"informative": None if informative is None else str(bool(informative))}
         given["info_type"] = info_type
         given["source"] = source
@@ -88,7 +91,7 @@ class OnlineLearner:
                 codes[name] = classes.index(value)
             else:
                 raise ValueError(f"{name}={value!r} is not one of {', '.join(classes)}")
-        row = self.base.transform([text])
+        row = self.base.transform([text], [tuple(author_kinds)] if author_kinds else None)
         self._rows.append((row.indices.astype(np.int32), row.data.astype(np.float32)))
         for name, code in codes.items():
             self._labels[name].append(code)
