@@ -17,6 +17,7 @@ EN = {
     "Ce lien d'invitation a expiré : demandez-en un nouveau.": "This invitation link has expired: ask for a new one.",
     "Ce nom d'utilisateur est déjà pris.": "This username is already taken.",
     "Trop de tentatives de connexion. Réessayez dans %(n)d minute(s).": "Too many login attempts. Try again in %(n)d minute(s).",
+    "Trop de demandes de réinitialisation. Réessayez dans %(n)d minute(s).": "Too many reset requests. Try again in %(n)d minute(s).",
     "Adresse e-mail": "E-mail address",
     "Rôle": "Role",
     "Nom d'utilisateur": "Username",

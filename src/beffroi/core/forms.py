@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -47,6 +47,45 @@ class ThrottledAuthenticationForm(AuthenticationForm):
                 throttle.hit(scope, key, limit=limit, window=window)
             actions.record_login_failure(username, network=network, throttled=False)
             raise
+
+
+class ThrottledPasswordResetForm(PasswordResetForm):
+    """Django's reset form, limited per e-mail address and per network: every request
+    sends a mail, so without a limit anyone could flood a member's mailbox. The limit
+    counts requests for any address, known or not, so a refusal reveals no account."""
+
+    def __init__(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        email = str(data.get("email") or "").strip().lower()
+        if not email:
+            return data
+        key = settings.BEFFROI_PSEUDONYM_KEY.encode()
+        network = pseudonyms(self.request).prefix if self.request is not None else "none"
+        window = settings.BEFFROI_LOGIN_WINDOW_SECONDS
+        limits = [
+            (
+                "reset-account",
+                pseudonymise(email, key=key, kind="handle"),
+                settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT,
+            ),
+            ("reset-network", network, settings.BEFFROI_LOGIN_LIMIT_PER_NETWORK),
+        ]
+        for scope, name, limit in limits:
+            state = throttle.peek(scope, name, limit=limit, window=window)
+            if state.exceeded:
+                minutes = max(1, round(state.retry_after / 60))
+                raise ValidationError(
+                    _("Trop de demandes de réinitialisation. Réessayez dans %(n)d minute(s).")
+                    % {"n": minutes},
+                    code="throttled",
+                )
+        for scope, name, limit in limits:
+            throttle.hit(scope, name, limit=limit, window=window)
+        return data
 
 
 class InvitationForm(forms.Form):

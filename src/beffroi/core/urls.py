@@ -17,7 +17,7 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "mot-de-passe/oubli/",
-        auth_views.PasswordResetView.as_view(
+        views.ThrottledPasswordResetView.as_view(
             template_name="core/password_reset.html",
             email_template_name="core/password_reset_email.txt",
             subject_template_name="core/password_reset_subject.txt",

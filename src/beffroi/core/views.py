@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
@@ -18,7 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from beffroi import __version__
 from beffroi.core import actions
-from beffroi.core.forms import AcceptInvitationForm, InvitationForm, RoleForm
+from beffroi.core.forms import (
+    AcceptInvitationForm,
+    InvitationForm,
+    RoleForm,
+    ThrottledPasswordResetForm,
+)
 from beffroi.core.models import JournalEntry, Membership, Organisation
 from beffroi.core.roles import can, require
 
@@ -41,6 +48,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
         status=status,
     )
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Django's view with a form that knows the request (its network is throttled)."""
+
+    form_class = ThrottledPasswordResetForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 @login_required

@@ -1,0 +1,44 @@
+"""Password reset requests are rate-limited: each one sends an e-mail, so without a
+limit anyone could flood a member's mailbox from the login page."""
+
+from __future__ import annotations
+
+from django.core import mail
+from django.urls import reverse
+
+
+def _ask(client, email, address="203.0.113.7"):
+    return client.post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=address)
+
+
+def test_reset_requests_are_limited_per_address(client, members, settings):
+    settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT = 3
+    for _ in range(3):
+        assert _ask(client, "c@example.org").status_code == 302
+    assert len(mail.outbox) == 3
+    # Another network, same mailbox: still refused, and the case of the address does not help.
+    response = _ask(client, "C@Example.org", address="198.51.100.9")
+    assert response.status_code == 200
+    assert "Trop de demandes" in response.content.decode()
+    assert len(mail.outbox) == 3
+
+
+def test_reset_requests_are_limited_per_network(client, members, settings):
+    settings.BEFFROI_LOGIN_LIMIT_PER_NETWORK = 4
+    for i in range(4):
+        assert (
+            _ask(client, f"nobody{i}@example.org", address=f"203.0.113.{i + 1}").status_code == 302
+        )
+    response = _ask(client, "c@example.org", address="203.0.113.200")  # same /24
+    assert response.status_code == 200
+    assert "Trop de demandes" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_refusal_does_not_tell_whether_an_account_exists(client, members, settings):
+    settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT = 1
+    _ask(client, "c@example.org")
+    _ask(client, "unknown@example.org")
+    known = _ask(client, "c@example.org", address="198.51.100.1").content.decode()
+    unknown = _ask(client, "unknown@example.org", address="198.51.100.2").content.decode()
+    assert "Trop de demandes" in known and "Trop de demandes" in unknown
