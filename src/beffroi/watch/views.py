@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -70,6 +71,19 @@ SOURCE_STATUS_LABELS = {
     "stopped": gettext_lazy("Arrêtée"),
     "failed": gettext_lazy("En échec, à corriger"),
 }
+
+
+_WEB_LINK = re.compile(r"https?://", re.IGNORECASE)
+
+
+def web_link(url: str) -> str:
+    """``url`` if a page may render it as a link (http or https), else "".
+
+    A post's link comes from outside (an RSS ``<link>`` can say ``javascript:…``) and
+    an escalated card hands it to the main courante and the partners' page. The CSP
+    blocks such a link in current browsers; this keeps it out of the page anyway. The
+    check is on the raw text, so a scheme hidden behind spaces or tabs is refused too."""
+    return url if _WEB_LINK.match(url) else ""
 
 
 def info_type_label(code: str) -> str:
@@ -316,7 +330,7 @@ def _card_json(card: Card, user: Any, now: Any) -> dict[str, Any]:
     return {
         "id": card.pk,
         "text": card.text,
-        "url": card.url,
+        "url": web_link(card.url),
         "posted_at": card.posted_at.isoformat(),
         "lang": card.lang,
         "count": card.posts_count,
@@ -529,6 +543,7 @@ def _labelled(entries: QuerySet[LogEntry], status_url: str = "") -> list[LogEntr
         e.status_label = statuses.get(e.status, e.status)  # type: ignore[attr-defined]
         e.status_options = options.get(e.status, "")  # type: ignore[attr-defined]
         e.status_url = f"{prefix}{e.pk}/statut/" if prefix else ""  # type: ignore[attr-defined]
+        e.link = web_link(e.source_url)  # type: ignore[attr-defined]
     return rows
 
 
