@@ -4,6 +4,8 @@ import json
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from beffroi.watch.sources import FORMS, ConfigError, build_source, run_source, validate_config
 from beffroi.watch.sources.replay import ReplaySource
@@ -54,3 +56,25 @@ def test_build_and_run_a_replay(tmp_path, pseudonymise, recorder) -> None:
     assert isinstance(source, ReplaySource)
     run_source(source, None, recorder.sink, stop_event=threading.Event())
     assert recorder.ids == ["0", "1", "2"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    kind=st.sampled_from(sorted(FORMS)),
+    values=st.lists(
+        st.one_of(
+            st.text(max_size=40),
+            st.sampled_from(["http://[::1", "https://[", "http://a:b@[x]/", "https://ex.invalid"]),
+        ),
+        min_size=8,
+        max_size=8,
+    ),
+)
+def test_any_form_input_is_accepted_or_refused_with_messages(kind, values) -> None:
+    """Whatever a coordinator types, a source form gives a config or field errors,
+    never an exception (an unbalanced IPv6 bracket used to escape as ValueError)."""
+    data = {f.name: v for f, v in zip(FORMS[kind].fields, values, strict=False)}
+    try:
+        validate_config(kind, data)
+    except ConfigError as err:
+        assert err.errors and all(isinstance(m, str) and m for m in err.errors.values())

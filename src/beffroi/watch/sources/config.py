@@ -38,8 +38,12 @@ class Form:
         value = self.text(name, required=True)
         if name in self.errors:
             return value
-        parts = urlsplit(value)
-        if parts.scheme.lower() not in schemes or not parts.hostname or " " in value:
+        try:
+            parts = urlsplit(value)
+            valid = parts.scheme.lower() in schemes and bool(parts.hostname) and " " not in value
+        except ValueError:  # "http://[::1": an unbalanced IPv6 bracket
+            valid = False
+        if not valid:
             self.error(name, message)
         return value
 
