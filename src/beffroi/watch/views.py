@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, FloatField, Func, Max, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from beffroi.core.client import pseudonyms
 from beffroi.core.models import JournalEntry
-from beffroi.core.pseudonym import client_pseudonyms
 from beffroi.core.roles import can, require
 from beffroi.watch import actions, exports, live
 from beffroi.watch.forms import (
@@ -856,11 +855,9 @@ def _partner_link(request: HttpRequest, token: str, what: str) -> PartnerLink:
     link = actions.find_partner_link(token)
     if link is None:
         raise Http404(_("Ce lien n'est pas valable (expiré ou révoqué)."))
-    address = request.META.get("REMOTE_ADDR", "")
-    agent = request.META.get("HTTP_USER_AGENT", "")
-    key = settings.BEFFROI_PSEUDONYM_KEY
-    pseudo = client_pseudonyms(address, agent, key=key.encode() if isinstance(key, str) else key)
-    actions.record_partner_view(link, client=pseudo.address, what=what)
+    # The client as the login and the ballot box see it (behind the reverse proxies
+    # of BEFFROI_PROXY_COUNT), not the proxy's own address.
+    actions.record_partner_view(link, client=pseudonyms(request).address, what=what)
     return link
 
 
