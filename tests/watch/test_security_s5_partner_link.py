@@ -47,3 +47,8 @@ def test_partner_view_names_the_client_behind_the_proxy(client, link, monkeypatc
         pseudonymise("203.0.113.9", key=key, kind="addr"),
     ]
 
+
+def test_unknown_export_format_is_not_journaled_as_a_use(client, link):
+    response = client.get(reverse("watch-partner-export", args=[link, "exe<script>"]))
+    assert response.status_code == 404
+    assert _views() == []

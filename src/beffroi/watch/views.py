@@ -889,6 +889,9 @@ def partner_view(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def partner_export(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
+    if fmt not in exports.FORMATS:
+        # Refused before the link is used: a mistyped URL is not a use of the data.
+        raise Http404(_("Format inconnu."))
     link = _partner_link(request, token, f"export.{fmt}")
     params = request.POST if request.method == "POST" else request.GET
     entries = _filtered(visible_entries(link.activation, partner=True), params)
