@@ -89,3 +89,18 @@ def test_author_kinds_read_usernames_and_display_names_in_french():
     assert author_kinds("CroixRougeFR", "Croix-Rouge française") == ("ngo",)
     assert author_kinds("jdupont", "Jean Dupont") == ("none",)  # a person, most likely
     assert author_kinds("", "  ") == ()  # nothing known: no token at all
+
+
+def test_only_zones_reserved_to_public_bodies_make_an_authority():
+    from beffroi.watch.classify.accounts import domain_kinds, merge_kinds
+
+    for host in ["www.gard.gouv.fr", "social.numerique.gouv.fr", "WEATHER.GOV.", "www.gov.uk",
+                 "sede.gob.es", "prefet30@social.numerique.gouv.fr", "ec.europa.eu"]:  # fmt: skip
+        assert domain_kinds(host) == ("government",), host
+    for host in ["gouvernement.fr", "gouv.fr.example.com", "legov.com", "mastodon.social", ""]:
+        assert domain_kinds(host) == (), host
+    # A name says "a person" but the server says "authority": the proof wins.
+    assert merge_kinds(("none",), ("government",)) == ("government",)
+    assert merge_kinds(("media",), ()) == ("media",)
+    assert merge_kinds(("none",), ()) == ("none",)
+    assert merge_kinds((), ()) == ()

@@ -298,3 +298,32 @@ def test_the_authors_account_kind_is_read_before_its_names_become_a_pseudonym(
     assert "prefet30" not in repr(post.raw) and "Préfet du Gard" not in repr(post.raw)
     person = src.to_post(status(15, "L'eau monte rue Avéjan", acct="marie"), TAG)
     assert isinstance(person, RawPost) and person.author_kinds == ("none",)
+
+
+def test_a_public_bodys_server_or_verified_site_makes_the_author_an_authority(
+    pseudonymise, status
+) -> None:
+    """Anyone may call themselves "Préfet"; only a public body holds an account on a
+    state's own server or a server-verified link to a gouv.fr site."""
+    src = source("https://piaille.invalid", pseudonymise)
+
+    def kinds(data: dict) -> tuple[str, ...]:
+        post = src.to_post(data, TAG)
+        assert isinstance(post, RawPost)
+        return post.author_kinds
+
+    on_state_server = status(16, "Point de situation 18 h", acct="sdis30@social.numerique.gouv.fr")
+    assert kinds(on_state_server) == ("government",)
+
+    data = status(17, "Point de situation 19 h", acct="cellule_crise")
+    link = '<a href="https://www.gard.gouv.fr/crue" rel="me nofollow">gard.gouv.fr</a>'
+    data["account"]["fields"] = [{"name": "Site", "value": link, "verified_at": None}]
+    # Not verified by the server: a claim, not a proof.
+    assert kinds(data) == ("none",)
+    data["account"]["fields"] = [
+        {"name": "Lien", "value": '<a href="http://[::1">cassé</a>', "verified_at": "2026-01-02"},
+        {"name": "Site", "value": link, "verified_at": "2026-01-02T10:00:00.000+00:00"},
+    ]
+    assert kinds(data) == ("government",)
+    elsewhere = status(18, "Ça monte vite", acct="marie@mastodon.gouvernement.invalid")
+    assert kinds(elsewhere) == ("none",)

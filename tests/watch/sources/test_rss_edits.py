@@ -268,3 +268,7 @@ def test_the_feeds_publisher_kind_is_read_in_its_title() -> None:
         b"Pr\xc3\xa9fecture du Gard", b"Le Cri"
     )
     assert [p.author_kinds for p in source.parse(newspaper, {}, {}).posts] == [()]
+    # A feed fetched from a zone only public bodies hold speaks for an authority,
+    # whatever its title.
+    state = RssSource("f", RssConfig(url="https://www.gard.gouv.fr/rss"), pseudonymise=None)
+    assert [p.author_kinds for p in state.parse(newspaper, {}, {}).posts] == [("government",)]

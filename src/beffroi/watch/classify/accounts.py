@@ -137,3 +137,33 @@ def author_kinds(*names: str) -> tuple[str, ...]:
         ascii_name = "".join(c for c in folded if not unicodedata.combining(c))
         found |= _READER("_".join(w for w in _NAME_SEPARATORS.split(ascii_name) if w))
     return tuple(sorted(found)) or ("none",)
+
+
+# Internet names only public bodies can hold: a state's reserved zones (.gov, gouv.fr,
+# gob.es, gc.ca…) and a few international ones. An account on such a server (a state's
+# own Mastodon instance) or one whose profile link to such a site the server has verified
+# (rel="me"), or a feed fetched from one, speaks for an authority: stronger than a name,
+# which anyone may take.
+_PUBLIC_ZONES = re.compile(
+    r"(?:^|\.)(?:gouv\.[a-z]{2}|gouv\.qc\.ca|gov|gov\.[a-z]{2}|gob\.[a-z]{2}|gv\.at"
+    r"|gc\.ca|admin\.ch|bund\.de|europa\.eu|un\.org|mil)$"
+)
+
+
+def domain_kinds(*hosts: str) -> tuple[str, ...]:
+    """``("government",)`` when one of the host names lies in a zone reserved to public
+    bodies (``www.gard.gouv.fr``, ``social.numerique.gouv.fr``, ``weather.gov``), else
+    ``()``: any other domain says nothing of its holder."""
+    for host in hosts:
+        name = host.strip().lower().rstrip(".").rsplit("@", 1)[-1].split(":", 1)[0]
+        if name and _PUBLIC_ZONES.search(name):
+            return ("government",)
+    return ()
+
+
+def merge_kinds(*groups: tuple[str, ...]) -> tuple[str, ...]:
+    """Kinds from several readings of one author; "none" only when no reading found one."""
+    found = {k for group in groups for k in group if k != "none"}
+    if found:
+        return tuple(sorted(found))
+    return ("none",) if any(groups) else ()

@@ -50,7 +50,7 @@ from mastodon.errors import (
     MastodonUnauthorizedError,
 )
 
-from beffroi.watch.classify.accounts import author_kinds
+from beffroi.watch.classify.accounts import author_kinds, domain_kinds, merge_kinds
 from beffroi.watch.sources.base import (
     DELETE,
     EDIT,
@@ -71,6 +71,21 @@ PAGE = 40  # Mastodon's maximum page size for timelines
 STATUSES_PER_REQUEST = 20  # GET /api/v1/statuses?id[]=… (Mastodon ≥ 4.3) takes at most 20
 # Status ids: decimal snowflakes (Mastodon), flake strings (Pleroma, Akkoma).
 _STATUS_ID = re.compile(r"[A-Za-z0-9_.-]{1,300}")
+
+
+_HREF = re.compile(r'href="([^"]+)"')
+
+
+def _verified_hosts(account: Mapping[str, Any]) -> list[str]:
+    """Hosts of the profile links the author's server has verified (rel="me" back-links):
+    unlike a display name, these cannot be borrowed."""
+    hosts = []
+    for field in account.get("fields") or ():
+        if isinstance(field, Mapping) and field.get("verified_at"):
+            for href in _HREF.findall(str(field.get("value") or "")):
+                with contextlib.suppress(ValueError):  # a malformed link proves nothing
+                    hosts.append(urlsplit(href).hostname or "")
+    return hosts
 
 
 @dataclass(frozen=True)
@@ -250,9 +265,12 @@ class MastodonSource:
         if acct and "@" not in acct:
             acct = f"{acct}@{self.host}"  # local accounts are written without their domain
         author_kind = "bot" if account.get("bot") else "group" if account.get("group") else None
-        kinds = author_kinds(
-            str(account.get("username") or acct.split("@")[0]),
-            str(account.get("display_name") or ""),
+        kinds = merge_kinds(
+            author_kinds(
+                str(account.get("username") or acct.split("@")[0]),
+                str(account.get("display_name") or ""),
+            ),
+            domain_kinds(acct.rpartition("@")[2], *_verified_hosts(account)),
         )
         media = tuple(
             str(m.get("url") or m.get("remote_url"))

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, cast
+from urllib.parse import urlsplit
 
 import feedparser
 import httpx
 
-from beffroi.watch.classify.accounts import author_kinds
+from beffroi.watch.classify.accounts import author_kinds, domain_kinds
 from beffroi.watch.sources.base import (
     EDIT,
     Batch,
@@ -161,6 +162,7 @@ class RssSource:
     ) -> None:
         self.source_id = source_id
         self.config = config
+        self._host = urlsplit(config.url).hostname or ""
         self.pseudonymise = pseudonymise
         self.client = client or httpx.Client(
             timeout=httpx.Timeout(config.timeout),
@@ -213,11 +215,13 @@ class RssSource:
         parsed = feedparser.parse(content, response_headers=dict(headers))
         entries = list(parsed.entries)
         feed_language = parsed.feed.get("language")
-        # The feed's publisher, read in its title ("Préfecture du Gard": an authority), is
-        # who writes its entries. Only kinds found count: "none" says "a person" of an
-        # account, but a feed without a trade word in its title is still a publisher.
+        # The feed's publisher, read in its title ("Préfecture du Gard": an authority) and
+        # in the zone of the address the team gave (www.gard.gouv.fr), is who writes its
+        # entries. Only kinds found count: "none" says "a person" of an account, but a
+        # feed without a trade word in its title is still a publisher.
+        from_title = author_kinds(str(parsed.feed.get("title") or ""))
         publisher = tuple(
-            k for k in author_kinds(str(parsed.feed.get("title") or "")) if k != "none"
+            sorted({k for k in from_title if k != "none"} | set(domain_kinds(self._host)))
         )
         seen: list[str] = list(checkpoint.get("seen", []))
         seen_set = set(seen)
