@@ -18,6 +18,7 @@ EN = {
     "Ce nom d'utilisateur est déjà pris.": "This username is already taken.",
     "Trop de tentatives de connexion. Réessayez dans %(n)d minute(s).": "Too many login attempts. Try again in %(n)d minute(s).",
     "Trop de demandes de réinitialisation. Réessayez dans %(n)d minute(s).": "Too many reset requests. Try again in %(n)d minute(s).",
+    "Ce lien a été utilisé trop souvent en une heure : réessayez dans %(n)d minute(s).": "This link was used too often in one hour: try again in %(n)d minute(s).",
     "Adresse e-mail": "E-mail address",
     "Rôle": "Role",
     "Nom d'utilisateur": "Username",

@@ -168,6 +168,8 @@ CONTENT_SECURITY_POLICY = {
 BEFFROI_LOGIN_LIMIT_PER_ACCOUNT = int(os.environ.get("BEFFROI_LOGIN_LIMIT_PER_ACCOUNT", "5"))
 BEFFROI_LOGIN_LIMIT_PER_NETWORK = int(os.environ.get("BEFFROI_LOGIN_LIMIT_PER_NETWORK", "30"))
 BEFFROI_LOGIN_WINDOW_SECONDS = int(os.environ.get("BEFFROI_LOGIN_WINDOW_SECONDS", "900"))
+# Uses of one watch partner link per hour (each is journaled, and the journal is never purged).
+BEFFROI_PARTNER_LINK_LIMIT = int(os.environ.get("BEFFROI_PARTNER_LINK_LIMIT", "1000"))
 # Privacy (DESIGN rule 7): store raw addresses and handles only if switched on.
 BEFFROI_STORE_RAW_ADDRESSES = config.truthy(os.environ.get("BEFFROI_STORE_RAW_ADDRESSES"))
 BEFFROI_PSEUDONYM_KEY = os.environ.get("BEFFROI_PSEUDONYM_KEY") or SECRET_KEY

@@ -52,3 +52,34 @@ def test_unknown_export_format_is_not_journaled_as_a_use(client, link):
     response = client.get(reverse("watch-partner-export", args=[link, "exe<script>"]))
     assert response.status_code == 404
     assert _views() == []
+
+
+def test_uses_of_one_link_are_rate_limited(client, link, settings):
+    # Each use appends to the journal, which is never purged: a leaked link must not
+    # let anyone grow it without bound. Over the limit: 429, said in French, nothing written.
+    settings.BEFFROI_PARTNER_LINK_LIMIT = 3
+    for _ in range(3):
+        assert client.get(reverse("watch-partner", args=[link])).status_code == 200
+    for url in (
+        reverse("watch-partner", args=[link]),
+        reverse("watch-partner-export", args=[link, "csv"]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 429
+        assert int(response["Retry-After"]) > 0
+        assert "Ce lien a été utilisé trop souvent" in response.content.decode()
+    assert len(_views()) == 3
+
+
+def test_the_limit_is_per_link(client, link, org, members, settings):
+    from beffroi.watch import actions
+    from beffroi.watch.models import Activation
+
+    settings.BEFFROI_PARTNER_LINK_LIMIT = 1
+    activation = Activation.objects.get(organisation=org)
+    _other, token = actions.create_partner_link(
+        activation, label="SDIS 85", days=1, actor=members["coordinator"]
+    )
+    assert client.get(reverse("watch-partner", args=[link])).status_code == 200
+    assert client.get(reverse("watch-partner", args=[link])).status_code == 429
+    assert client.get(reverse("watch-partner", args=[token])).status_code == 200

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Count, FloatField, Func, Max, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from beffroi.core import throttle
 from beffroi.core.client import pseudonyms
 from beffroi.core.models import JournalEntry
 from beffroi.core.roles import can, require
@@ -851,10 +854,55 @@ def partner_link_revoke(request: HttpRequest, activation_id: int, link_id: int) 
     return redirect("watch-partner-links", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
 
 
+PARTNER_LINK_WINDOW = 3600
+
+
+def partner_link_limit() -> int:
+    """Uses of one partner link allowed per hour (pages, exports, downloads)."""
+    return int(settings.BEFFROI_PARTNER_LINK_LIMIT)
+
+
+class _LinkOverused(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def _limited(view: Any) -> Any:
+    """A partner link's use over its hourly limit gets a 429 in French."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            response: HttpResponseBase = view(request, *args, **kwargs)
+        except _LinkOverused as exc:
+            minutes = max(1, round(exc.retry_after / 60))
+            response = HttpResponse(
+                _(
+                    "Ce lien a été utilisé trop souvent en une heure : réessayez dans "
+                    "%(n)d minute(s)."
+                )
+                % {"n": minutes},
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+
+    return wrapped
+
+
 def _partner_link(request: HttpRequest, token: str, what: str) -> PartnerLink:
     link = actions.find_partner_link(token)
     if link is None:
         raise Http404(_("Ce lien n'est pas valable (expiré ou révoqué)."))
+    # Every use is journaled and the journal is never purged: a link (forwarded,
+    # leaked) must not let anyone grow it without bound.
+    window = throttle.hit(
+        "partner-link", str(link.pk), limit=partner_link_limit(), window=PARTNER_LINK_WINDOW
+    )
+    if window.count > window.limit:
+        raise _LinkOverused(window.retry_after)
     # The client as the login and the ballot box see it (behind the reverse proxies
     # of BEFFROI_PROXY_COUNT), not the proxy's own address.
     actions.record_partner_view(link, client=pseudonyms(request).address, what=what)
@@ -862,6 +910,7 @@ def _partner_link(request: HttpRequest, token: str, what: str) -> PartnerLink:
 
 
 @require_GET
+@_limited
 def partner_view(request: HttpRequest, token: str) -> HttpResponse:
     link = _partner_link(request, token, "page")
     activation = link.activation
@@ -888,6 +937,7 @@ def partner_view(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@_limited
 def partner_export(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     if fmt not in exports.FORMATS:
         # Refused before the link is used: a mistyped URL is not a use of the data.
@@ -936,6 +986,7 @@ def partner_export_job(request: HttpRequest, token: str, job_id: Any) -> HttpRes
 
 
 @require_GET
+@_limited
 def partner_export_file(request: HttpRequest, token: str, job_id: Any) -> HttpResponseBase:
     link = actions.find_partner_link(token)
     if link is None:
