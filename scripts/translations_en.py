@@ -689,4 +689,9 @@ EN = {
     "Si toute la source parle pour un même émetteur (flux d'une préfecture, compte d'une rédaction), ses messages prennent ce type de source.": "If the whole source speaks for one sender (a préfecture's feed, a newsroom's account), its posts take this source type.",
     "Émetteur inconnu : %(v)s": "Unknown sender: %(v)s",
     "émetteur déclaré : %(who)s": "declared sender: %(who)s",
+    "Souris ou écran tactile : un appui sélectionne une carte, un double appui (double-clic) la prend.": "Mouse or touch screen: a tap selects a card, a double tap (double click) takes it.",
+    "Consultation sur codes personnels : chaque réponse est signée.": "Consultation with voting codes: every response is signed.",
+    "Réponse sans code : elle figure parmi les réponses non vérifiées.": "Response without a code: it is among the unverified responses.",
+    "Sans code, chaque envoi compte comme une réponse distincte (non vérifiée) : n'envoyez votre réponse qu'une fois.": "Without a code, every submission counts as a separate (unverified) response: send your response only once.",
+    "La clôture doit venir après l'ouverture.": "The closing time must come after the opening time.",
 }

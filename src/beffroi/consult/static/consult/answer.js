@@ -195,6 +195,9 @@ async function onSubmit(event) {
     }
     say(data.new ? "Réponse enregistrée." : "Cette réponse figurait déjà sur le tableau.");
     $("receipt").textContent = data.receipt;
+    // Only a code's later answer replaces the earlier one: unsigned answers add up.
+    $("again-signed").hidden = !payload.body.signature;
+    $("again-unsigned").hidden = Boolean(payload.body.signature);
     const link = $("receipt-link");
     link.href = `${form.dataset.receiptUrl}?recu=${data.receipt}`;
     $("receipt-box").hidden = false;

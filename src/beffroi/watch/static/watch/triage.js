@@ -54,6 +54,10 @@
     return e;
   }
 
+  // "0,69" in French, "0.69" in English: the page's language decides, not the JSON.
+  const prio = new Intl.NumberFormat(document.documentElement.lang || "fr",
+    { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
   function render() {
     list.replaceChildren();
     for (const c of cards) {
@@ -64,7 +68,7 @@
       if (c.mine) li.classList.add("mine");
       if (c.id === selected) { li.classList.add("selected"); li.setAttribute("aria-current", "true"); }
       const head = el("div", "qhead");
-      head.append(el("span", "prio", c.priority.toFixed(2)));
+      head.append(el("span", "prio", prio.format(c.priority)));
       if (c.count > 1) head.append(el("span", "count", "×" + c.count));
       if (c.commune) head.append(el("span", "commune", c.commune));
       if (c.lang) head.append(el("span", "lang", c.lang));
@@ -131,6 +135,8 @@
     }
     document.getElementById("notes").value = "";
     document.getElementById("evidence").value = "";
+    // On a phone the panel sits above a long queue, out of sight after a tap on a card.
+    panel.scrollIntoView({ block: "nearest" });
   }
 
   // In the page's language and the browser's time zone, not the ISO form of the JSON.

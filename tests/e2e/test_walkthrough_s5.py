@@ -1,0 +1,153 @@
+"""Regressions found by the session-5 newcomer walkthrough, in a real browser:
+a phone respondent of a mixed consultation, a phone volunteer in the triage room,
+and an organiser's consultation form."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from beffroi.consult import api
+from beffroi.consult.cli_example_bundle import setup_consultation
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    # The live server is a threaded WSGI server sharing the test database: no writer thread.
+    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
+    settings.BEFFROI_CONSULT_POW_BITS = 8
+    api._SPEC_CACHE.clear()
+
+
+def _phone(browser):
+    context = browser.new_context(locale="fr-FR", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return context, page, errors
+
+
+def _login(page, live_server, username):
+    page.goto(f"{live_server.url}/connexion/")
+    page.get_by_label("Nom d'utilisateur").fill(username)
+    page.get_by_label("Mot de passe").fill("pw-test-123456")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
+
+
+def _fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+def test_unsigned_answer_on_a_phone_says_what_counts(browser, live_server, org):
+    c, _ = setup_consultation(org, cid="s5-mixte", access="mixed", per_segment=1)
+    context, page, errors = _phone(browser)
+    page.goto(f"{live_server.url}/c/{c.cid}/")
+    page.get_by_label("Votre école / secteur").select_option("A2")
+    row1 = page.locator("fieldset.row-block").first
+    row1.locator("fieldset.question[data-code=blouse]").get_by_label("Oui").check()
+    row1.locator("fieldset.question[data-code=drapeau]").get_by_label("Non").check()
+    row1.locator("fieldset.question[data-code=aide]").get_by_label("Oui").check()
+    page.get_by_role("button", name="Envoyer ma réponse").click()
+    expect(page.get_by_test_id("receipt")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+    # Without a code a new answer does not replace this one: the page must not say it does.
+    expect(page.locator("#again-unsigned")).to_be_visible()
+    expect(page.locator("#again-signed")).to_be_hidden()
+
+    page.get_by_role("link", name="Vérifier que ma réponse est sur le tableau").click()
+    expect(page.get_by_test_id("receipt-found")).to_be_visible()
+    expect(page.get_by_test_id("unsigned")).to_contain_text("Réponse sans code")
+    expect(page.get_by_test_id("receipt-found")).not_to_contain_text("pour ce code")
+
+    page.goto(f"{live_server.url}/c/{c.cid}/tableau/")
+    # The template's wording (translatable), not the French note of results.json.
+    expect(page.get_by_test_id("access-note")).to_contain_text("avec code personnel")
+    expect(page.get_by_test_id("segments")).to_contain_text("École Pierre-Loti")
+    assert _fits(page), "the public board is wider than a phone"
+    # The site icon is served: no 404 on every page any more.
+    assert errors == [], errors
+    context.close()
+
+
+@pytest.fixture
+def queue(org, members):
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card
+
+    activation = actions.create_activation(
+        org, name="Crue du Lay", event_type="inondation", actor=members["coordinator"]
+    )
+    for i in range(40):
+        Card.objects.create(
+            activation=activation,
+            group_id=f"g{i}",
+            source_kind="mastodon",
+            external_id=str(i),
+            text=f"Message {i} : l'eau monte rue des Halles à Luçon",
+            posted_at=timezone.now(),
+            priority=0.9 - i / 100,
+        )
+    return activation
+
+
+def test_triage_on_a_phone_shows_the_taken_card(browser, live_server, org, queue):
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card
+
+    context, page, errors = _phone(browser)
+    _login(page, live_server, "volunteer")
+    page.goto(f"{live_server.url}/o/{org.slug}/veille/{queue.pk}/tri/")
+    first = page.locator("#queue li").first
+    # French decimals in a French page.
+    expect(first.locator(".prio")).to_have_text("0,90")
+    expect(page.locator(".keys")).to_contain_text("double appui")
+
+    card = page.locator("#queue li").nth(12)
+    card.scroll_into_view_if_needed()
+    card.dblclick()
+    panel = page.locator("#panel")
+    expect(panel).to_be_visible()
+    expect(page.locator("#live")).to_have_text("Carte prise.")
+    expect(panel).to_be_in_viewport()
+    box, queue_box = panel.bounding_box(), page.locator("#queue").bounding_box()
+    assert box and queue_box and box["y"] < queue_box["y"], "the taken card is below the queue"
+
+    # A partner on a phone reads the main courante: the table scrolls, the page does not.
+    top = Card.objects.get(activation=queue, external_id="0")
+    user = get_user_model().objects.get(username="volunteer")
+    actions.claim(top, actor=user)
+    actions.escalate(top, actor=user, category="routes")
+    page.goto(f"{live_server.url}/o/{org.slug}/veille/{queue.pk}/main-courante/")
+    expect(page.locator("#courante-rows tr")).to_have_count(1)
+    assert _fits(page), "the main courante is wider than a phone"
+    assert errors == [], errors
+    context.close()
+
+
+def test_consultation_form_names_a_closing_before_opening(page, live_server, org, members, login):
+    login("coord")
+    page.goto(f"{live_server.url}/o/{org.slug}/consultations/nouvelle/")
+    page.get_by_label("Identifiant public").fill("cantine-s5")
+    page.get_by_label("Titre").fill("Cantine bio")
+    page.get_by_label("Ouverture").fill("2026-12-02T10:00")
+    page.get_by_label("Clôture").fill("2026-12-01T10:00")
+    page.locator("[name='q-0-label']").fill("Voulez-vous du bio ?")
+    page.locator("[name='q-0-options']").fill("oui : Oui\nnon : Non")
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    closes = page.locator(".field", has=page.get_by_label("Clôture"))
+    expect(closes.locator(".errorlist")).to_have_text("La clôture doit venir après l'ouverture.")
+    expect(page.locator("main")).not_to_contain_text("closes:")
+
+    page.get_by_label("Clôture").fill("2026-12-09T10:00")
+    page.get_by_role("button", name="Enregistrer le brouillon").click()
+    expect(page.get_by_text("Brouillon enregistré.")).to_be_visible()
+    # The question's kind in words, not its code.
+    expect(page.locator("main")).to_contain_text("(Choix unique")
+    expect(page.locator("main")).not_to_contain_text("(single")
