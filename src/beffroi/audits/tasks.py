@@ -43,6 +43,8 @@ def run_audit_task(audit_id: int) -> None:
             electorate=audit.electorate or None,
             progress=progress,
         )
+        # The report names the file the person uploaded, not where the server keeps it.
+        result.source = audit.original_name
         progress(0.95, "rédaction du rapport")
         partial = [audit.output(n + ".part") for n in ("result.json", "report.html", "report.pdf")]
         partial[0].write_text(json.dumps(result.to_json(), ensure_ascii=False))
