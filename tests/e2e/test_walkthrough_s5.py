@@ -5,6 +5,7 @@ and an organiser's consultation form."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -50,6 +51,11 @@ def test_unsigned_answer_on_a_phone_says_what_counts(browser, live_server, org):
     c, _ = setup_consultation(org, cid="s5-mixte", access="mixed", per_segment=1)
     context, page, errors = _phone(browser)
     page.goto(f"{live_server.url}/c/{c.cid}/")
+    page.get_by_role("button", name="Envoyer ma réponse").click()
+    # The message comes from the page (translatable), not from the script.
+    expect(page.get_by_role("alert")).to_have_text(
+        "Choisissez votre école / secteur dans la liste."
+    )
     page.get_by_label("Votre école / secteur").select_option("A2")
     row1 = page.locator("fieldset.row-block").first
     row1.locator("fieldset.question[data-code=blouse]").get_by_label("Oui").check()
@@ -151,3 +157,18 @@ def test_consultation_form_names_a_closing_before_opening(page, live_server, org
     # The question's kind in words, not its code.
     expect(page.locator("main")).to_contain_text("(Choix unique")
     expect(page.locator("main")).not_to_contain_text("(single")
+
+
+def test_answer_script_holds_no_french_text():
+    # Its messages are translated in the page (data-msg-*): a French literal left in
+    # the script would reach English respondents as is.
+    import beffroi.consult
+
+    script = Path(beffroi.consult.__file__).parent / "static/consult/answer.js"
+    code = "\n".join(
+        line
+        for line in script.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith("//")
+    )
+    literals = re.findall(r'"[^"\n]*"|`[^`]*`', code)
+    assert not [s for s in literals if re.search(r"[À-ÿ]", s)], literals

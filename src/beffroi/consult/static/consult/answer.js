@@ -6,6 +6,14 @@ import { codeFromHash, normalizeCode, prepareBallot, makeBallot, receiptHash } f
 const form = document.getElementById("ballot-form");
 const encoder = new TextEncoder();
 
+// UI text comes translated from the page (data-msg-*, placeholders in braces):
+// this file holds none, so the English page speaks English.
+function t(name, values) {
+  let text = (form && form.dataset["msg" + name]) || name;
+  for (const [k, v] of Object.entries(values || {})) text = text.replace(`{${k}}`, v);
+  return text;
+}
+
 function $(id) {
   return document.getElementById(id);
 }
@@ -43,7 +51,7 @@ function checkRequired() {
   );
   if (!missing.length) return true;
   say("");
-  box.append(missing.length > 1 ? "Réponses obligatoires manquantes : " : "Réponse obligatoire manquante : ");
+  box.append(`${t(missing.length > 1 ? "MissingMany" : "MissingOne")} `);
   missing.forEach((fs, i) => {
     fs.setAttribute("aria-invalid", "true");
     const link = document.createElement("a");
@@ -56,7 +64,8 @@ function checkRequired() {
     if (i) box.append(", ");
     box.append(link);
   });
-  box.append(".");
+  // « … à l'école ? » then a full stop would read "?.".
+  if (!/[?!.…]$/.test(questionName(missing[missing.length - 1]))) box.append(".");
   box.focus();
   return false;
 }
@@ -104,9 +113,9 @@ function leadingZeroBits(bytes) {
 
 async function solveChallenge() {
   const resp = await fetch(form.dataset.challengeUrl, { credentials: "same-origin" });
-  if (!resp.ok) throw new Error("Impossible d'obtenir le défi anti-robot : réessayez.");
+  if (!resp.ok) throw new Error(t("NoChallenge"));
   const { challenge, bits } = await resp.json();
-  say("Vérification anti-robot en cours (un calcul de quelques secondes dans votre navigateur)…");
+  say(t("Pow"));
   for (let nonce = 0; ; nonce++) {
     const digest = new Uint8Array(
       await crypto.subtle.digest("SHA-256", encoder.encode(`${challenge}:${nonce}`)),
@@ -129,16 +138,16 @@ async function buildPayload() {
   const honeypot = form.querySelector(".hp input");
   const code = access === "open" ? null : codeInForm();
   if (code) {
-    say("Signature de votre réponse dans votre navigateur…");
+    say(t("Signing"));
     const prepared = await prepareBallot({ code, consultationId: cid, specHash, answers, rows });
     return { body: { ballot: prepared.ballot, signature: prepared.signature }, receipt: prepared.receipt };
   }
   if (access === "credentialed") {
-    throw new Error("Saisissez le code personnel qui figure sur votre lettre.");
+    throw new Error(t("NeedCode"));
   }
   const segmentSelect = $("segment");
   const segment = segmentSelect ? segmentSelect.value || null : null;
-  if (segmentSelect && !segment) throw new Error("Choisissez votre école / secteur dans la liste.");
+  if (segmentSelect && !segment) throw new Error(t("NeedSegment"));
   // Two people may give the same answers: a random part keeps their ballots distinct.
   const seq = Date.now() * 1000 + Math.floor(Math.random() * 1000);
   const ballot = makeBallot({ consultationId: cid, specHash, publicKey: null, seq, answers, rows, segment });
@@ -161,7 +170,7 @@ async function send(payload) {
       body: JSON.stringify(payload.body),
       credentials: "same-origin",
     });
-    const data = await resp.json().catch(() => ({ message: "Réponse du serveur illisible." }));
+    const data = await resp.json().catch(() => ({ message: t("Unreadable") }));
     if (resp.status === 429) {
       // Slowed down, never dropped: wait as asked and send the same answer again.
       const wait = Number(data.retry_after) || 30;
@@ -183,17 +192,17 @@ async function onSubmit(event) {
   button.disabled = true;
   try {
     const payload = await buildPayload();
-    say("Envoi…");
+    say(t("Sending"));
     const { ok, data } = await send(payload);
     if (!ok) {
-      fail(data.message || "Réponse refusée.");
+      fail(data.message || t("Refused"));
       return;
     }
     if (data.receipt !== payload.receipt) {
-      fail("Le reçu du serveur ne correspond pas à votre réponse : signalez-le aux observateurs.");
+      fail(t("Mismatch"));
       return;
     }
-    say(data.new ? "Réponse enregistrée." : "Cette réponse figurait déjà sur le tableau.");
+    say(t(data.new ? "Saved" : "Already"));
     $("receipt").textContent = data.receipt;
     // Only a code's later answer replaces the earlier one: unsigned answers add up.
     $("again-signed").hidden = !payload.body.signature;
@@ -218,7 +227,7 @@ if (form) {
       input.value = code.replace(/(.{4})(?!$)/g, "$1-");
     }
   } catch (err) {
-    fail(`Le code du lien est illisible : ${err.message}. Saisissez-le depuis votre lettre.`);
+    fail(t("BadLink", { error: err.message }));
   }
   const codeInput = $("code");
   const segmentBox = $("segment-box");
