@@ -44,7 +44,9 @@ def _login(page, live_server, username):
 
 
 def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
 
 
 def test_unsigned_answer_on_a_phone_says_what_counts(browser, live_server, org):
@@ -133,6 +135,29 @@ def test_triage_on_a_phone_shows_the_taken_card(browser, live_server, org, queue
     page.goto(f"{live_server.url}/o/{org.slug}/veille/{queue.pk}/main-courante/")
     expect(page.locator("#courante-rows tr")).to_have_count(1)
     assert _fits(page), "the main courante is wider than a phone"
+    assert errors == [], errors
+    context.close()
+
+
+def test_coordinator_pages_fit_a_phone(browser, live_server, org, members, queue):
+    setup_consultation(org, cid="s5-telephone", access="mixed", per_segment=1)
+    context, page, errors = _phone(browser)
+    _login(page, live_server, "coord")
+    base = f"{live_server.url}/o/{org.slug}"
+    for path in (
+        "/",
+        "/journal/",
+        "/membres/",
+        "/consultations/",
+        "/consultations/nouvelle/",
+        "/consultations/s5-telephone/",
+        f"/veille/{queue.pk}/sources/",
+        f"/veille/{queue.pk}/partenaires/",
+        "/audits/",
+    ):
+        page.goto(base + path)
+        # Six menu entries, hashes, wide tables: none may widen the page.
+        assert _fits(page), f"{path} is wider than a phone"
     assert errors == [], errors
     context.close()
 
