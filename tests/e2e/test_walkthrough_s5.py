@@ -140,7 +140,19 @@ def test_triage_on_a_phone_shows_the_taken_card(browser, live_server, org, queue
 
 
 def test_coordinator_pages_fit_a_phone(browser, live_server, org, members, queue):
+    from beffroi.audits.models import Audit
+
     setup_consultation(org, cid="s5-telephone", access="mixed", per_segment=1)
+    audit = Audit.objects.create(
+        organisation=org,
+        created_by=members["coordinator"],
+        original_name="export.csv",
+        sha256="ab" * 32,
+        size=1234,
+        fmt="limesurvey",
+        status=Audit.Status.FAILED,
+        error="Colonne « id » absente de l'en-tête (ligne 1).",
+    )
     context, page, errors = _phone(browser)
     _login(page, live_server, "coord")
     base = f"{live_server.url}/o/{org.slug}"
@@ -154,6 +166,7 @@ def test_coordinator_pages_fit_a_phone(browser, live_server, org, members, queue
         f"/veille/{queue.pk}/sources/",
         f"/veille/{queue.pk}/partenaires/",
         "/audits/",
+        f"/audits/{audit.pk}/",
     ):
         page.goto(base + path)
         # Six menu entries, hashes, wide tables: none may widen the page.
