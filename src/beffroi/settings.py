@@ -94,6 +94,11 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "beffroi_cache",
+        # It holds security state (rate counters, used proof-of-work challenges). Past
+        # MAX_ENTRIES Django deletes the expired entries, then a third of the live ones:
+        # Django's default of 300 forgot used challenges after a few hundred open-mode
+        # answers. Live entries all expire within the hour; a million rows is ~200 MB.
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
     }
 }
 
