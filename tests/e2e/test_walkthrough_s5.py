@@ -210,3 +210,24 @@ def test_answer_script_holds_no_french_text():
     )
     literals = re.findall(r'"[^"\n]*"|`[^`]*`', code)
     assert not [s for s in literals if re.search(r"[À-ÿ]", s)], literals
+
+
+def test_refused_main_courante_line_keeps_what_was_typed(page, live_server, org, queue, login):
+    login("volunteer")
+    page.goto(f"{live_server.url}/o/{org.slug}/veille/{queue.pk}/main-courante/")
+    page.locator("#id_text").fill("Appel de la mairie : route D746 coupée")
+    page.locator("#id_channel").select_option("telephone")
+    page.locator("#id_commune_code").fill("Luçon")
+    page.get_by_role("button", name="Ajouter", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("Commune inconnue")
+    # A phone call is not typed twice: the refused line comes back as typed.
+    expect(page.locator("#id_text")).to_have_value("Appel de la mairie : route D746 coupée")
+    expect(page.locator("#id_channel")).to_have_value("telephone")
+    expect(page.locator("#id_commune_code")).to_have_value("Luçon")
+    page.locator("#id_commune_code").fill("85128")
+    page.get_by_role("button", name="Ajouter", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("ajoutée")
+    expect(page.locator("#courante-rows tr")).to_have_count(1)
+    # Once recorded, the form is empty again.
+    page.reload()
+    expect(page.locator("#id_text")).to_have_value("")

@@ -569,7 +569,8 @@ def courante(request: HttpRequest, activation_id: int) -> HttpResponse:
     activation = _activation(request, activation_id)
     partner = _is_partner_view(request)
     ctx = _ctx(request, activation, **_courante_ctx(request, activation, partner))
-    ctx["entry_form"] = LogEntryForm()
+    # A refused line comes back filled in (see courante_add): nothing typed is lost.
+    ctx["entry_form"] = LogEntryForm(initial=request.session.pop("courante_draft", None))
     ctx["status_form"] = LogStatusForm()
     slug = request.organisation.slug  # type: ignore[attr-defined]
     ctx["rows_url"] = reverse("watch-courante-rows", args=[slug, activation.pk])
@@ -656,10 +657,13 @@ def courante_add(request: HttpRequest, activation_id: int) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("Ligne n° %(n)s ajoutée.") % {"n": entry.number})
+            return redirect("watch-courante", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
     else:
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, str(error))
+    # Refused: the page shows the line again as typed (a phone call is not typed twice).
+    request.session["courante_draft"] = {f: request.POST.get(f, "") for f in form.fields}
     return redirect("watch-courante", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
 
 

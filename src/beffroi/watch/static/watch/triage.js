@@ -82,9 +82,20 @@
       if (c.claimed && !c.mine) head.append(el("span", "taken-by", msg("TakenBy") + " " + c.claimed_by));
       if (c.mine) head.append(el("span", "taken-by", msg("TakenByMe")));
       li.append(head, el("p", "qtext", c.text));
-      li.addEventListener("click", () => { selected = c.id; render(); });
+      // Only the marks change: rebuilding the list here would put the second click of
+      // a double click (a double tap, on a phone) on a new node, and no card is taken.
+      li.addEventListener("click", () => { selected = c.id; mark(); });
       li.addEventListener("dblclick", () => { selected = c.id; claimSelected(); });
       list.append(li);
+    }
+  }
+
+  function mark() {
+    for (const node of list.children) {
+      const on = node.dataset.card === String(selected);
+      node.classList.toggle("selected", on);
+      if (on) node.setAttribute("aria-current", "true");
+      else node.removeAttribute("aria-current");
     }
   }
 
