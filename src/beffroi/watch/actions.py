@@ -49,6 +49,7 @@ from beffroi.watch.models import (
 from beffroi.watch.sources.base import (
     handle_pseudonym,
     names_account,
+    pseudonymise_dids,
     pseudonymise_mentions,
     pseudonymise_record,
 )
@@ -380,7 +381,7 @@ def receive_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, An
         key = None if source.activation.keep_handles else handle_key()
         batch: dict[str, Any] = {}
         for p in posts:
-            batch.setdefault(p.external_id[:300], p)
+            batch.setdefault(_stored_id(p.external_id, key), p)
         if batch:
             # The runner already drops what it delivered before; this guards a
             # checkpoint lost between two commits (raw input is never overwritten).
@@ -409,7 +410,7 @@ def receive_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, An
                         ",".join(getattr(p, "author_kinds", ()) or ())[:100],
                         coords[0] if coords else None,
                         coords[1] if coords else None,
-                        (p.repost_of or "")[:300],
+                        _stored_id(p.repost_of or "", key),
                         ops.adapt_json_value(raw, DjangoJSONEncoder),
                         False,
                     )
@@ -1002,6 +1003,22 @@ def correct_source(card: Card, source_type: str, *, actor: Any) -> Card:
 # -- authors' edits and deletions (docs/decisions/watch-edits-deletions.md) -----------------
 
 
+def _stored_id(external_id: str, key: bytes | None) -> str:
+    """A platform's id of a post as stored: an id that names the account (a Bluesky
+    AT-URI begins with its author's DID) carries a pseudonym instead, unless the
+    activation keeps handles (``key`` None). The same id always gives the same value,
+    so repeats, edits and deletions still find their post."""
+    return (external_id if key is None else pseudonymise_dids(external_id, key))[:300]
+
+
+def _source_key(source_id: int) -> bytes | None:
+    """The pseudonym key for a source's posts; None when its activation keeps handles."""
+    keep = (
+        Source.objects.filter(pk=source_id).values_list("activation__keep_handles", flat=True).get()
+    )
+    return None if keep else handle_key()
+
+
 def _stored_post_fields(p: Any, key: bytes | None) -> tuple[str, str, str, dict[str, Any]]:
     """Text, URL, author key and raw payload of a received post (or of the new
     version of an edited one) as stored: without handles unless the
@@ -1033,16 +1050,18 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
     if not changes:
         return Received(new=receive_posts(source_id, posts, checkpoint))
     unknown_deletions = 0
+    key = _source_key(source_id)
+    ids = {id(c): _stored_id(c.external_id, key) for c in changes}
     with transaction.atomic():
         known = set(
-            Post.objects.filter(
-                source_id=source_id, external_id__in={c.external_id[:300] for c in changes}
-            ).values_list("external_id", flat=True)
+            Post.objects.filter(source_id=source_id, external_id__in=set(ids.values())).values_list(
+                "external_id", flat=True
+            )
         )
-        known.update(p.external_id[:300] for p in posts)
+        known.update(_stored_id(p.external_id, key) for p in posts)
         todo: list[Change] = []
         for change in changes:
-            external_id = change.external_id[:300]
+            external_id = ids[id(change)]
             if external_id in known:
                 todo.append(change)
             elif change.kind == EDIT and change.post is not None:
@@ -1054,11 +1073,11 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
         stored = {
             p.external_id: p
             for p in Post.objects.filter(
-                source_id=source_id, external_id__in={c.external_id[:300] for c in todo}
+                source_id=source_id, external_id__in={ids[id(c)] for c in todo}
             ).select_related("activation__organisation", "card")
         }
         for change in todo:
-            post = stored[change.external_id[:300]]
+            post = stored[ids[id(change)]]
             if change.kind == EDIT:
                 record_post_edit(post, change)
             else:

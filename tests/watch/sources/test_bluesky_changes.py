@@ -335,7 +335,11 @@ def _run(source_pk: int, endpoint: str, checkpoint, count: int) -> list:
 def test_bluesky_deletion_and_edit_end_to_end(room, members, fake_jetstream) -> None:
     from beffroi.watch import actions
     from beffroi.watch.models import Card, LogEntry, PostChange, Source
+    from beffroi.watch.sources.base import pseudonymise_dids
     from beffroi.watch.worker import ActivationProcessor
+
+    def stored(at_uri: str) -> str:  # the author's DID is stored as a pseudonym
+        return pseudonymise_dids(at_uri, actions.handle_key())
 
     activation, source = room
     created = [
@@ -345,7 +349,7 @@ def test_bluesky_deletion_and_edit_end_to_end(room, members, fake_jetstream) -> 
     fake_jetstream.lines = created
     _run(source.pk, fake_jetstream.endpoint, None, 2)
     ActivationProcessor(activation, None).process()
-    card = Card.objects.get(source=source, external_id=uri(A, "3lbzxa2bcd001"))
+    card = Card.objects.get(source=source, external_id=stored(uri(A, "3lbzxa2bcd001")))
     line = actions.escalate(card, actor=members["coordinator"], category="degats")
 
     # The worker restarts; meanwhile the author deleted post 1 and edited post 2.
@@ -363,7 +367,7 @@ def test_bluesky_deletion_and_edit_end_to_end(room, members, fake_jetstream) -> 
     entry = LogEntry.objects.get(pk=line.pk)
     assert entry.author_deleted_at is not None
     assert "la digue" not in entry.text and "la digue" in entry.withdrawn_text
-    edited = Card.objects.get(source=source, external_id=uri(A, "3lbzxa2bcd002"))
+    edited = Card.objects.get(source=source, external_id=stored(uri(A, "3lbzxa2bcd002")))
     assert edited.text == "Crue du Gardon : fausse alerte" and edited.author_edited_at
     assert sorted(PostChange.objects.values_list("kind", flat=True)) == ["delete", "edit"]
 

@@ -287,9 +287,27 @@ def _pseudonym(handle: str, key: bytes) -> str:
     return core_pseudonymise(handle, key=key, kind="handle")
 
 
+# Bluesky's permanent account identifiers (did:plc:…, did:web:host), with which its post
+# addresses begin (at://did:plc:…/app.bsky.feed.post/…): a DID names the account as
+# surely as its handle.
+_DID = re.compile(r"\bdid:(?:plc|web):[A-Za-z0-9._%:-]*[A-Za-z0-9._%-]")
+
+
+def pseudonymise_dids(value: str, key: bytes) -> str:
+    """``value`` with each DID replaced by ``did:h_`` + 16 hex digits of its keyed
+    pseudonym: a post's AT-URI stays unique and stable (its edits and deletions still
+    find it) without naming its author. Idempotent."""
+    if "did:" not in value:
+        return value
+    return _DID.sub(
+        lambda m: "did:h_" + handle_pseudonym(m.group(0), key).split(":", 1)[1][:16], value
+    )
+
+
 def pseudonymise_mentions(text: str, key: bytes) -> str:
     """``text`` with each @handle replaced by ``@h_`` + 16 hex digits of its
-    pseudonym, and each address that names an account removed.
+    pseudonym, each DID by ``did:h_`` and its pseudonym, and each address that names
+    an account removed.
 
     Idempotent: a mention that already is a pseudonym is left as it is."""
 
@@ -301,6 +319,7 @@ def pseudonymise_mentions(text: str, key: bytes) -> str:
 
     if "://" in text and _may_name_account(text):
         text = _URL_IN_TEXT.sub(lambda m: "" if names_account(m.group(0)) else m.group(0), text)
+    text = pseudonymise_dids(text, key)
     return MENTION.sub(sub, text) if "@" in text else text
 
 
