@@ -116,7 +116,8 @@ def invite(
         actor=actor,
         organisation=organisation,
         subject=f"invitation:{invitation.pk}",
-        data={"email": email, "role": role},
+        # Not the address: the journal is never purged and the invitation row holds it.
+        data={"role": role},
     )
     return invitation, token
 
@@ -175,7 +176,7 @@ def revoke_invitation(invitation: Invitation, *, actor: Any) -> None:
         actor=actor,
         organisation=invitation.organisation,
         subject=f"invitation:{invitation.pk}",
-        data={"email": invitation.email},
+        data={"role": invitation.role},
     )
 
 
