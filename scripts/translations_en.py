@@ -575,6 +575,7 @@ EN = {
     "Notes": "Notes",
     "Liens de preuve (un par ligne)": "Evidence links (one per line)",
     "Catégorie en main courante": "Incident log category",
+    "— (non qualifiée)": "— (not assessed)",
     "Envoyer en main courante": "Send to the incident log",
     "Relâcher": "Release",
     "Activation ouverte.": "Activation opened.",

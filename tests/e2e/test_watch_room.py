@@ -137,12 +137,14 @@ def test_escalated_card_appears_live_in_the_partners_main_courante(browser, live
         volunteer.keyboard.press("Enter")
         expect(volunteer.locator("#panel")).to_be_visible()
         volunteer.locator("#category").select_option("personnes")
+        volunteer.locator("#verification").select_option("verified")
         volunteer.keyboard.press("e")
         expect(volunteer.locator("#live")).to_contain_text("ligne 1")
         # No reload on the partner's side: the event stream brings the line.
         row = partner.locator("#courante-rows tr[data-entry='1']")
         expect(row).to_contain_text("Famille coincée sur le toit", timeout=20_000)
         expect(row).to_contain_text("Personnes en danger")
+        expect(row).to_contain_text("Vérifié")  # the verdict sent with the card
     finally:
         ctx_p.close()
         ctx_v.close()

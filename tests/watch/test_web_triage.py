@@ -210,6 +210,49 @@ def test_escalation_reaches_the_main_courante(client, members, org, room):
     assert "Famille sur le toit" in page and "Vérifié" in page
 
 
+def test_a_card_is_sent_with_its_verdict_in_one_step(client, members, org, room):
+    """From the triage panel a volunteer sends a card with its verification: one decision
+    (journaled, taught) and a line whose verification column starts from it. A bad
+    verdict changes nothing."""
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch.models import Card, CardDecision, LogEntry
+
+    activation, cards = room
+    client.force_login(members["volunteer"])
+    url = _u("watch-card-escalate", org, activation, card_id=cards[0].pk)
+    bad = client.post(url, {"category": "personnes", "decision": "certain"})
+    assert bad.status_code == 400 and "Décision inconnue" in bad.json()["error"]
+    assert not LogEntry.objects.exists() and not CardDecision.objects.exists()
+    assert Card.objects.get(pk=cards[0].pk).state == "queued"
+    res = client.post(
+        url,
+        {
+            "category": "personnes",
+            "text": "Famille sur le toit",
+            "decision": "verified",
+            "evidence": "https://example.org/photo",
+        },
+    )
+    assert res.json() == {"ok": True, "entry": 1}
+    entry = LogEntry.objects.get()
+    assert entry.verification == "verified"
+    card = Card.objects.get(pk=cards[0].pk)
+    assert (card.state, card.decision, card.evidence) == (
+        "escalated",
+        "verified",
+        ["https://example.org/photo"],
+    )
+    assert list(CardDecision.objects.values_list("decision", flat=True)) == ["verified"]
+    actions = list(
+        JournalEntry.objects.filter(subject=f"card:{card.pk}").values_list("action", flat=True)
+    )
+    assert actions[-2:] == ["watch.card.decide", "watch.card.escalate"]
+    # Sending it again is refused and records no second decision.
+    again = client.post(url, {"category": "personnes", "decision": "false"})
+    assert again.status_code == 409
+    assert CardDecision.objects.count() == 1 and LogEntry.objects.get().verification == "verified"
+
+
 def test_manual_entries_status_search_and_numbering(client, members, org, room):
     from beffroi.watch.models import LogEntry, LogUpdate
 

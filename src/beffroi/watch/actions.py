@@ -759,10 +759,20 @@ def escalate(
     category: str,
     text: str = "",
     for_partners: bool = True,
+    decision: str = "",
+    evidence: Sequence[str] = (),
 ) -> LogEntry:
-    """Send a card to the main courante (and, unless told otherwise, to the partners)."""
+    """Send a card to the main courante (and, unless told otherwise, to the partners).
+
+    ``decision``: the volunteer's verdict given with the escalation ("verified", "to
+    verify"…), recorded first as a decision of its own (journaled, taught to the
+    learner); the line's verification column starts from it."""
     if category not in LogCategory.values:
         raise ActionError(_("Catégorie inconnue."))
+    if decision:
+        if LogEntry.objects.filter(card=card).exists():
+            raise ActionError(_("Cette carte est déjà dans la main courante."))
+        card = decide(card, decision, actor=actor, notes=text, evidence=evidence)
     now = timezone.now()
     won = Card.objects.filter(_claimable(actor, now), pk=card.pk).update(
         state=CardState.ESCALATED, claimed_by=None, claimed_at=None, updated_at=now

@@ -498,9 +498,11 @@ def card_escalate(request: HttpRequest, activation_id: int, card_id: int) -> Jso
             category=request.POST.get("category", LogCategory.OTHER),
             text=request.POST.get("text", ""),
             for_partners=request.POST.get("for_partners", "1") != "0",
+            decision=request.POST.get("decision", ""),
+            evidence=request.POST.get("evidence", "").split(),
         )
     except actions.ActionError as exc:
-        return _json_error(exc)
+        return _json_error(exc, 400 if "inconnue" in str(exc) else 409)
     return JsonResponse({"ok": True, "entry": entry.number})
 
 

@@ -146,6 +146,7 @@
     }
     document.getElementById("notes").value = "";
     document.getElementById("evidence").value = "";
+    document.getElementById("verification").value = "";
     // On a phone the panel sits above a long queue, out of sight after a tap on a card.
     panel.scrollIntoView({ block: "nearest" });
   }
@@ -209,6 +210,10 @@
       category: document.getElementById("category").value,
       text: document.getElementById("notes").value,
       for_partners: document.getElementById("for-partners").checked ? "1" : "0",
+      // The verdict sent with the line: a decision of its own, and the line's
+      // verification column (a decided card leaves the queue and cannot be sent).
+      decision: document.getElementById("verification").value,
+      evidence: document.getElementById("evidence").value,
     });
     if (res.ok) { closePanel(msg("Escalated", { n: res.entry })); await load(); }
     else { error.textContent = res.error; }
