@@ -30,23 +30,29 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             ("login-account", account, settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT),
             ("login-network", network, settings.BEFFROI_LOGIN_LIMIT_PER_NETWORK),
         ]
-        for scope, key, limit in limits:
-            state = throttle.peek(scope, key, limit=limit, window=window)
-            if state.exceeded:
-                actions.record_login_failure(username, network=network, throttled=True)
-                minutes = max(1, round(state.retry_after / 60))
-                raise ValidationError(
-                    _("Trop de tentatives de connexion. Réessayez dans %(n)d minute(s).")
-                    % {"n": minutes},
-                    code="throttled",
-                )
+        # Every attempt is counted before its password is checked, and taken back only
+        # if it succeeds: counting failures afterwards let parallel attempts all pass
+        # the check before any of them was counted.
+        states = [
+            throttle.hit(scope, key, limit=limit, window=window) for scope, key, limit in limits
+        ]
+        over = [state for state in states if state.count > state.limit]
+        if over:
+            actions.record_login_failure(username, network=network, throttled=True)
+            minutes = max(1, round(max(s.retry_after for s in over) / 60))
+            raise ValidationError(
+                _("Trop de tentatives de connexion. Réessayez dans %(n)d minute(s).")
+                % {"n": minutes},
+                code="throttled",
+            )
         try:
-            return super().clean()
+            cleaned = super().clean()
         except ValidationError:
-            for scope, key, limit in limits:
-                throttle.hit(scope, key, limit=limit, window=window)
             actions.record_login_failure(username, network=network, throttled=False)
             raise
+        for scope, key, _limit in limits:
+            throttle.undo(scope, key, window=window)
+        return cleaned
 
 
 class ThrottledPasswordResetForm(PasswordResetForm):

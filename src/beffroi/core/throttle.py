@@ -49,3 +49,14 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> Window:
 
 def reset(scope: str, key: str, *, window: int) -> None:
     cache.delete(_key(scope, key, window)[0])
+
+
+def undo(scope: str, key: str, *, window: int) -> None:
+    """Take back one hit of the current window (an attempt counted up front that
+    turned out to be allowed: a successful login)."""
+    name, _retry = _key(scope, key, window)
+    try:
+        if int(cache.get(name, 0)) > 0:
+            cache.decr(name)
+    except ValueError:  # expired meanwhile: nothing to take back
+        pass
