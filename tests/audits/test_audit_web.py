@@ -75,6 +75,9 @@ def test_upload_runs_in_background_and_produces_the_report(
     assert upload.data["sha256"] == audit.sha256 and upload.actor_label == "scrutineer"
     assert upload.data["electorate"] == {"A1": 212, "A2": 168}
     assert JournalEntry.objects.get(action="audit.complete").data == audit.summary
+    # The export (raw addresses in its ipaddr column) is not kept once audited; its
+    # SHA-256 stays in the journal so anyone can check a copy against the report.
+    assert not audit.input_path.exists() and audit.output("report.html").exists()
 
 
 def test_bad_file_fails_clearly_and_writes_no_report(transactional_db, client, members, org):
@@ -87,6 +90,7 @@ def test_bad_file_fails_clearly_and_writes_no_report(transactional_db, client, m
     assert not audit.output("report.html").exists()
     assert client.get(reverse("audit-report", args=[org.slug, audit.pk])).status_code == 404
     assert JournalEntry.objects.filter(action="audit.failed").exists()
+    assert not audit.input_path.exists()
 
 
 def test_form_errors_are_specific_and_in_french(client, members, org):

@@ -83,8 +83,17 @@ def report_progress(audit: Audit, fraction: float, message: str) -> None:
     )
 
 
+def _discard_inputs(audit: Audit) -> None:
+    """The uploaded export holds raw network addresses and user agents (LimeSurvey's
+    ipaddr column) that the report only shows as pseudonyms: once the audit is over, the
+    server keeps its SHA-256 and size (journaled) and the report, not the file."""
+    for path in (audit.input_path, audit.mapping_path):
+        path.unlink(missing_ok=True)
+
+
 @transaction.atomic
 def complete_audit(audit: Audit, summary: dict[str, Any]) -> None:
+    _discard_inputs(audit)
     audit.status, audit.progress, audit.summary = Audit.Status.DONE, 1.0, summary
     audit.progress_message, audit.finished_at = "", timezone.now()
     audit.save(update_fields=["status", "progress", "summary", "progress_message", "finished_at"])
@@ -95,6 +104,7 @@ def complete_audit(audit: Audit, summary: dict[str, Any]) -> None:
 
 @transaction.atomic
 def fail_audit(audit: Audit, error: str) -> None:
+    _discard_inputs(audit)
     audit.status, audit.error, audit.finished_at = Audit.Status.FAILED, error, timezone.now()
     audit.save(update_fields=["status", "error", "finished_at"])
     journal.append(
