@@ -359,3 +359,25 @@ def test_a_request_whose_loop_closed_does_not_stop_the_writer(monkeypatch):
     outcome = asyncio.run(committer.submit("x", actions.Incoming({}, None)))
     assert outcome.error is None
     assert committer._thread is thread and thread.is_alive()
+
+
+def test_ballots_posted_by_another_sites_page_are_refused(transactional_db, org, app):
+    """Session 5 audit: another site's page could make its visitors' browsers post
+    open-mode answers, each from its own network, past the limit per network."""
+    c, private = setup_consultation(
+        org, cid="origine", access="mixed", per_segment=2, all_kinds=True
+    )
+    path = f"/c/{c.cid}/bulletin/"
+    ballot = json.dumps(signed_payload(c, private[0].code, {}, ROWS, 1)).encode()
+    foreign = [(b"origin", b"https://sondage-copie.example")]
+    status, _, refused = call(app, path, ballot, headers=foreign)
+    assert status == 403 and refused["error"] == "origin"
+    assert refused["message"] == "Les réponses s'envoient depuis la page du questionnaire."
+    assert not BoardEntry.objects.filter(consultation=c).exists()
+    # The questionnaire's own page, and a client that is not a browser (no Origin).
+    own = [(b"origin", b"http://127.0.0.1:8000")]
+    status, _, body = call(app, path, ballot, headers=own)
+    assert status == 200, body
+    other = json.dumps(signed_payload(c, private[1].code, {}, ROWS, 1)).encode()
+    assert call(app, path, other)[0] == 200
+    assert BoardEntry.objects.filter(consultation=c).count() == 2

@@ -540,3 +540,14 @@ def test_key_fingerprint_matches_the_authority_across_imports_and_reissues(clien
     assert report.stats["keys_fingerprint"] == last.data["keys_fingerprint"]
     page = client.get(reverse("consult-board", args=[c.cid])).content.decode()
     assert f'data-testid="keys-fingerprint">{report.stats["keys_fingerprint"]}<' in page
+
+
+def test_a_ballot_posted_from_another_site_is_refused(client, mixed):
+    """The same refusal in the Django view as in the fast ASGI path (test_api_fast)."""
+    c, private = mixed
+    ballot = signed_payload(c, private[0].code, {}, ROWS, 1)
+    foreign = post(client, c.cid, ballot, HTTP_ORIGIN="https://sondage-copie.example")
+    assert foreign.status_code == 403 and foreign.json()["error"] == "origin"
+    assert not BoardEntry.objects.filter(consultation=c).exists()
+    own = post(client, c.cid, ballot, HTTP_ORIGIN="http://testserver")
+    assert own.status_code == 200, own.content

@@ -19,6 +19,7 @@ import re
 import secrets
 import time
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -373,10 +374,32 @@ def _json_response(reply: Reply) -> JsonResponse:
     return resp
 
 
+def _foreign_origin(request: HttpRequest) -> bool:
+    """A browser says which site a request comes from. Another site's page could make its
+    visitors' browsers send open-mode answers, each from its own network, past the limit
+    per network: such requests are refused. Clients that are not browsers send no Origin."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    if origin in getattr(settings, "CSRF_TRUSTED_ORIGINS", ()):
+        return False
+    try:
+        return urlsplit(origin).netloc.lower() != request.get_host().lower()
+    except ValueError:
+        return True
+
+
+_FOREIGN_ORIGIN = _refusal(
+    "origin", "Les réponses s'envoient depuis la page du questionnaire.", 403
+)
+
+
 @csrf_exempt  # no ambient authority here: a keyed ballot's signature is its authority
 async def submit(request: HttpRequest, cid: str) -> HttpResponse:
     if request.method != "POST":
         return _json_response(_refusal("method", "Envoyez la réponse avec POST.", status=405))
+    if _foreign_origin(request):
+        return _json_response(_FOREIGN_ORIGIN)
     return _json_response(await receive_ballot(cid, request.body, pseudonyms(request)))
 
 
@@ -591,6 +614,7 @@ SUBMIT_PATH = re.compile(r"^/c/(?P<cid>[-a-zA-Z0-9_]+)/bulletin/$")
 _CLIENT_HEADERS = frozenset(
     {
         b"host",
+        b"origin",
         b"x-forwarded-host",
         b"x-forwarded-port",
         b"x-forwarded-proto",
@@ -604,6 +628,7 @@ class _Client(NamedTuple):
     host_ok: bool
     secure: bool
     pseudonyms: ClientPseudonyms
+    foreign_origin: bool = False
 
 
 _CLIENTS: dict[tuple[Any, ...], _Client] = {}
@@ -636,7 +661,12 @@ def _client(scope: dict[str, Any]) -> _Client:
         host_ok = True
     except DisallowedHost:
         host_ok = False
-    verdict = _Client(host_ok, request.is_secure(), pseudonyms(request))
+    verdict = _Client(
+        host_ok,
+        request.is_secure(),
+        pseudonyms(request),
+        foreign_origin=host_ok and _foreign_origin(request),
+    )
     if len(_CLIENTS) >= _CLIENTS_MAX:
         _CLIENTS.clear()
     _CLIENTS[key] = verdict
@@ -710,4 +740,6 @@ async def _fast_reply(scope: dict[str, Any], cid: str, body: bytes, size: int) -
         return _refusal("too_large", "Réponse trop volumineuse.", status=413)
     if scope.get("method") != "POST":
         return _refusal("method", "Envoyez la réponse avec POST.", status=405)
+    if client.foreign_origin:
+        return _FOREIGN_ORIGIN
     return await receive_ballot(cid, body, client.pseudonyms)
