@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -50,6 +51,8 @@ def test_priority_ordering_and_explanations():
     assert top.in_area is True and top.communes[0].code == "85234"
     assert any("urgence" in e and "coinces" in e for e in top.explanation)
     assert any("témoin direct" in e for e in top.explanation)
+    # Scores are written as the French lines around them write numbers: "p=0,97".
+    assert any(re.search(r"informatif p=[01],\d\d$", e) for e in top.explanation)
     assert any("dans la zone" in e for e in top.explanation)
     assert any("groupe de 2" in e for e in by_id["p3"].explanation)
     assert by_id["p1"].in_area is False

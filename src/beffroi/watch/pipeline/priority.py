@@ -114,6 +114,11 @@ _SENDERS = {
 }
 
 
+def _fr(x: float) -> str:
+    """A score as the French lines around it write numbers: 0,69."""
+    return f"{x:.2f}".replace(".", ",")
+
+
 def _explain(
     item: Enriched,
     u: float,
@@ -126,23 +131,23 @@ def _explain(
     out: list[str] = []
     if cues:
         shown = ", ".join(f"« {c} »" for c in cues[:4])
-        out.append(f"urgence {u:.2f} : {shown}")
+        out.append(f"urgence {_fr(u)} : {shown}")
     else:
         out.append("aucun indice d'urgence")
     if pred is None:
         out.append("pas de classifieur : informativité supposée 0,5")
     else:
-        out.append(f"informatif p={informative_p:.2f}")
+        out.append(f"informatif p={_fr(informative_p)}")
         declared = item.post.declared_source
         if declared:
             out.append("émetteur déclaré pour la source : " + _SENDERS.get(declared, declared))
         else:
-            out.append(f"témoin direct p={e:.2f}" + (" (probable)" if e >= 0.5 else ""))
+            out.append(f"témoin direct p={_fr(e)}" + (" (probable)" if e >= 0.5 else ""))
     if item.is_new_group:
         out.append("nouveau : premier message de son groupe")
     else:
         kind = "copie exacte" if item.duplicate == "exact" else "quasi-copie"
-        out.append(f"{kind}, groupe de {item.group_size} messages (nouveauté {n:.2f})")
+        out.append(f"{kind}, groupe de {item.group_size} messages (nouveauté {_fr(n)})")
     if item.in_area is True:
         inside = [m.name for m in item.communes if m.in_area]
         out.append("dans la zone : " + ", ".join(inside[:3]))
