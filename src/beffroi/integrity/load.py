@@ -686,7 +686,8 @@ def load_limesurvey(
     if "id" not in roles:
         raise InputError(
             "Colonne « id » absente de l'en-tête (ligne 1) : ce n'est pas un export de "
-            "réponses LimeSurvey, ou utilisez --format csv avec un fichier de correspondance.",
+            "réponses LimeSurvey ; pour un autre CSV, choisissez le format « CSV quelconque » "
+            "et son fichier de correspondance (--format csv --mapping en ligne de commande).",
             line=1,
             column="id",
         )
