@@ -145,6 +145,7 @@ def test_no_triage_or_management_by_posting(client, members, world, role):
         ("watch-card-escalate", {"card_id": world["card_id"]}, {"category": "autre"}),
         ("watch-courante-add", {}, {"text": "x", "channel": "autre", "category": "autre"}),
         ("watch-courante-status", {"entry_id": world["entry_id"]}, {"status": "clos"}),
+        ("watch-courante-verification", {"entry_id": world["entry_id"]}, {"verification": "false"}),
         ("watch-source-toggle", {"source_id": world["source_id"]}, {}),
         ("watch-source-declare", {"source_id": world["source_id"]}, {"declared_source": "Media"}),
         ("watch-partner-link-revoke", {"link_id": world["link_id"]}, {}),
@@ -158,6 +159,7 @@ def test_no_triage_or_management_by_posting(client, members, world, role):
     assert card.source_corrected == ""
     assert LogEntry.objects.count() == 2
     assert LogEntry.objects.get(pk=world["entry_id"]).status == "ouvert"
+    assert LogEntry.objects.get(pk=world["entry_id"]).verification == ""
     source = Source.objects.get(pk=world["source_id"])
     assert source.enabled and source.declared_source == ""
 

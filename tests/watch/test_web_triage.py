@@ -253,6 +253,51 @@ def test_a_card_is_sent_with_its_verdict_in_one_step(client, members, org, room)
     assert CardDecision.objects.count() == 1 and LogEntry.objects.get().verification == "verified"
 
 
+def test_lines_are_requalified_from_the_main_courante(client, members, org, room):
+    """A rumour turns out true: the team changes the line's verification from the main
+    courante. A line from the triage room takes it as a decision on its card; a manual
+    line records it itself. Both are journaled; a bad value changes nothing."""
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card, CardDecision
+
+    activation, cards = room
+    volunteer = members["volunteer"]
+    sent = actions.escalate(cards[0], actor=volunteer, category="personnes", decision="rumour")
+    manual = actions.add_log_entry(
+        activation, actor=volunteer, text="Appel : pont fermé", channel="telephone",
+        category="routes",
+    )  # fmt: skip
+    client.force_login(volunteer)
+    page = client.get(_u("watch-courante", org, activation)).content.decode()
+    assert f"/{sent.pk}/verification/" in page and 'name="verification"' in page
+
+    def requalify(entry, value):
+        url = _u("watch-courante-verification", org, activation, entry_id=entry.pk)
+        return client.post(url, {"verification": value}, follow=True)
+
+    refused = requalify(sent, "certain").content.decode()
+    assert "Vérification inconnue" in refused
+    sent.refresh_from_db()
+    assert sent.verification == "rumour" and CardDecision.objects.count() == 1
+    requalify(sent, "verified")
+    sent.refresh_from_db()
+    assert sent.verification == "verified"
+    assert Card.objects.get(pk=cards[0].pk).decision == "verified"
+    assert list(CardDecision.objects.values_list("decision", flat=True)) == ["rumour", "verified"]
+    requalify(manual, "to_verify")
+    manual.refresh_from_db()
+    assert manual.verification == "to_verify"
+    change = JournalEntry.objects.get(action="watch.log.verify")
+    assert change.data == {"number": manual.number, "from": "", "to": "to_verify"}
+    client.force_login(members["partner"])
+    assert requalify(manual, "false").status_code == 403
+    assert (
+        'name="verification"'
+        not in client.get(_u("watch-courante", org, activation)).content.decode()
+    )
+
+
 def test_manual_entries_status_search_and_numbering(client, members, org, room):
     from beffroi.watch.models import LogEntry, LogUpdate
 

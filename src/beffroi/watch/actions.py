@@ -882,6 +882,30 @@ def update_log_status(entry: LogEntry, status: str, *, actor: Any, note: str = "
     return update
 
 
+@transaction.atomic
+def requalify_entry(entry: LogEntry, verification: str, *, actor: Any) -> LogEntry:
+    """Change a line's verification (a rumour turns out true). A line sent from the
+    triage room takes it as a new decision on its card (journaled, taught to the
+    learner, and the card's other lines follow); a manual line records it directly."""
+    if verification not in Decision.values:
+        raise ActionError(_("Vérification inconnue : %(v)s") % {"v": verification})
+    if entry.card_id is not None:
+        decide(entry.card, verification, actor=actor)  # type: ignore[arg-type]
+        entry.refresh_from_db()
+        return entry
+    before, now = entry.verification, timezone.now()
+    entry.verification, entry.updated_at = verification, now
+    entry.save(update_fields=["verification", "updated_at"])
+    journal.append(
+        "watch.log.verify",
+        actor=actor,
+        organisation=entry.activation.organisation,
+        subject=f"log:{entry.pk}",
+        data={"number": entry.number, "from": before, "to": verification},
+    )
+    return entry
+
+
 # -- partner links -------------------------------------------------------------------------
 
 

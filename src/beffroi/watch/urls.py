@@ -72,6 +72,11 @@ urlpatterns: list[URLPattern] = [
         name="watch-courante-status",
     ),
     path(
+        "<int:activation_id>/main-courante/<int:entry_id>/verification/",
+        views.courante_verification,
+        name="watch-courante-verification",
+    ),
+    path(
         "<int:activation_id>/main-courante/export.<str:fmt>",
         views.courante_export,
         name="watch-courante-export",

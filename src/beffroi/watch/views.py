@@ -538,6 +538,17 @@ def _labelled(entries: QuerySet[LogEntry], status_url: str = "") -> list[LogEntr
         )
         for current in statuses
     }
+    checks = {
+        current: format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (v, mark_safe(" selected") if v == current else "", label)
+                for v, label in verifications.items()
+            ),
+        )
+        for current in ["", *verifications]
+    }
     prefix = status_url.removesuffix("0/statut/") if status_url.endswith("/0/statut/") else ""
     rows = list(entries)
     for e in rows:
@@ -547,6 +558,8 @@ def _labelled(entries: QuerySet[LogEntry], status_url: str = "") -> list[LogEntr
         e.status_label = statuses.get(e.status, e.status)  # type: ignore[attr-defined]
         e.status_options = options.get(e.status, "")  # type: ignore[attr-defined]
         e.status_url = f"{prefix}{e.pk}/statut/" if prefix else ""  # type: ignore[attr-defined]
+        e.verification_options = checks.get(e.verification, "")  # type: ignore[attr-defined]
+        e.verification_url = f"{prefix}{e.pk}/verification/" if prefix else ""  # type: ignore[attr-defined]
         e.link = web_link(e.source_url)  # type: ignore[attr-defined]
     return rows
 
@@ -681,6 +694,18 @@ def courante_status(request: HttpRequest, activation_id: int, entry_id: int) -> 
         )
     else:
         messages.error(request, _("Statut inconnu."))
+    return redirect("watch-courante", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+
+
+@require("watch.triage")
+@require_POST
+def courante_verification(request: HttpRequest, activation_id: int, entry_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    entry = get_object_or_404(LogEntry, pk=entry_id, activation=activation)
+    try:
+        actions.requalify_entry(entry, request.POST.get("verification", ""), actor=request.user)
+    except actions.ActionError as exc:
+        messages.error(request, str(exc))
     return redirect("watch-courante", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
 
 
