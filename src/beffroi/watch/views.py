@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -514,41 +515,36 @@ visible_entries = exports.visible_entries
 _filtered = exports.filtered
 
 
+def _option_lists(choices: Mapping[str, Any], currents: Iterable[str]) -> dict[str, str]:
+    """For each current value, the <option> list of ``choices`` with it selected."""
+    from django.utils.html import format_html_join
+    from django.utils.safestring import mark_safe
+
+    return {
+        current: format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (v, mark_safe(" selected") if v == current else "", label)
+                for v, label in choices.items()
+            ),
+        )
+        for current in currents
+    }
+
+
 def _labelled(entries: QuerySet[LogEntry], status_url: str = "") -> list[LogEntry]:
     """The rows of the main courante with their labels looked up once.
 
     Every member's page re-renders these rows at each change: calling
     get_FOO_display() and reversing a URL per row made that cost about
     0.8 ms a row."""
-    from django.utils.html import format_html_join
-    from django.utils.safestring import mark_safe
-
     channels = dict(LogChannel.choices)
     categories = dict(LogCategory.choices)
     verifications = dict(Decision.choices)
     statuses = dict(LogStatus.choices)
-    options = {
-        current: format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (v, mark_safe(" selected") if v == current else "", label)
-                for v, label in statuses.items()
-            ),
-        )
-        for current in statuses
-    }
-    checks = {
-        current: format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (v, mark_safe(" selected") if v == current else "", label)
-                for v, label in verifications.items()
-            ),
-        )
-        for current in ["", *verifications]
-    }
+    options = _option_lists(statuses, statuses)
+    checks = _option_lists(verifications, ["", *verifications])
     prefix = status_url.removesuffix("0/statut/") if status_url.endswith("/0/statut/") else ""
     rows = list(entries)
     for e in rows:
