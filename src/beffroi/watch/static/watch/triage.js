@@ -102,7 +102,7 @@
   // Loads overlap (a live change, a claim): a response may describe the queue from
   // before a claim this page made since. Only the newest response is applied, and
   // only one asked after the last claim may say the held card is gone.
-  let loadsAsked = 0, loadsApplied = 0, claims = 0;
+  let loadsAsked = 0, loadsApplied = 0, claims = 0, lastShown = "";
 
   async function load() {
     const asked = ++loadsAsked, claimsThen = claims;
@@ -125,6 +125,10 @@
     const free = cards.filter((c) => !c.claimed || c.mine);
     // The cursor never rests on a card someone else holds.
     if (!free.some((c) => c.id === selected)) selected = free.length ? free[0].id : null;
+    // An answer that changes nothing keeps the list's nodes (scroll, a tap in progress).
+    const shown = JSON.stringify([cards, selected]);
+    if (shown === lastShown) return;
+    lastShown = shown;
     render();
   }
 
