@@ -264,7 +264,7 @@ def _open_mode_checks(client: ClientPseudonyms, cid: str, body: dict[str, Any]) 
         return _refusal("proof_of_work", "Défi anti-robot déjà utilisé : renvoyez la réponse.")
     limit, span = open_limit()
     window = throttle.hit("consult-open", f"{cid}:{client.prefix}", limit=limit, window=span)
-    if window.count > window.limit:
+    if window.exceeded:
         reply = _refusal(
             "rate_limited",
             f"Beaucoup de réponses viennent de votre réseau : votre réponse n'a pas été "

@@ -30,16 +30,12 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             ("login-account", account, settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT),
             ("login-network", network, settings.BEFFROI_LOGIN_LIMIT_PER_NETWORK),
         ]
-        # Every attempt is counted before its password is checked, and taken back only
-        # if it succeeds: counting failures afterwards let parallel attempts all pass
-        # the check before any of them was counted.
-        states = [
-            throttle.hit(scope, key, limit=limit, window=window) for scope, key, limit in limits
-        ]
-        over = [state for state in states if state.count > state.limit]
-        if over:
+        # Every attempt is counted before its password is checked, and given back if
+        # it succeeds: successful log-ins never use up the limit.
+        over = throttle.hit_all(limits, window=window)
+        if over is not None:
             actions.record_login_failure(username, network=network, throttled=True)
-            minutes = max(1, round(max(s.retry_after for s in over) / 60))
+            minutes = max(1, round(over.retry_after / 60))
             raise ValidationError(
                 _("Trop de tentatives de connexion. Réessayez dans %(n)d minute(s).")
                 % {"n": minutes},
@@ -80,17 +76,14 @@ class ThrottledPasswordResetForm(PasswordResetForm):
             ),
             ("reset-network", network, settings.BEFFROI_LOGIN_LIMIT_PER_NETWORK),
         ]
-        for scope, name, limit in limits:
-            state = throttle.peek(scope, name, limit=limit, window=window)
-            if state.exceeded:
-                minutes = max(1, round(state.retry_after / 60))
-                raise ValidationError(
-                    _("Trop de demandes de réinitialisation. Réessayez dans %(n)d minute(s).")
-                    % {"n": minutes},
-                    code="throttled",
-                )
-        for scope, name, limit in limits:
-            throttle.hit(scope, name, limit=limit, window=window)
+        over = throttle.hit_all(limits, window=window)
+        if over is not None:
+            minutes = max(1, round(over.retry_after / 60))
+            raise ValidationError(
+                _("Trop de demandes de réinitialisation. Réessayez dans %(n)d minute(s).")
+                % {"n": minutes},
+                code="throttled",
+            )
         return data
 
 

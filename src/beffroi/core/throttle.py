@@ -8,6 +8,7 @@ anything silently.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -21,7 +22,8 @@ class Window:
 
     @property
     def exceeded(self) -> bool:
-        return self.count >= self.limit
+        """Over the limit once this window's hit is counted (``hit`` counts first)."""
+        return self.count > self.limit
 
 
 def _key(scope: str, key: str, window: int) -> tuple[str, int]:
@@ -45,6 +47,14 @@ def hit(scope: str, key: str, *, limit: int, window: int) -> Window:
         cache.set(name, 1, timeout=window + 1)
         count = 1
     return Window(count, limit, retry)
+
+
+def hit_all(counters: Iterable[tuple[str, str, int]], *, window: int) -> Window | None:
+    """Count one attempt on each ``(scope, key, limit)`` counter, before the attempt is
+    let through (counted afterwards, attempts sent in parallel would all pass); the
+    exceeded window that frees last, or None."""
+    over = [w for w in (hit(s, k, limit=n, window=window) for s, k, n in counters) if w.exceeded]
+    return max(over, key=lambda w: w.retry_after, default=None)
 
 
 def reset(scope: str, key: str, *, window: int) -> None:

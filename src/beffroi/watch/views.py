@@ -928,7 +928,7 @@ def _partner_link(request: HttpRequest, token: str, what: str) -> PartnerLink:
     window = throttle.hit(
         "partner-link", str(link.pk), limit=partner_link_limit(), window=PARTNER_LINK_WINDOW
     )
-    if window.count > window.limit:
+    if window.exceeded:
         raise _LinkOverused(window.retry_after)
     # The client as the login and the ballot box see it (behind the reverse proxies
     # of BEFFROI_PROXY_COUNT), not the proxy's own address.
