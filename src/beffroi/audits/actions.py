@@ -85,10 +85,15 @@ def report_progress(audit: Audit, fraction: float, message: str) -> None:
 
 def _discard_inputs(audit: Audit) -> None:
     """The uploaded export holds raw network addresses and user agents (LimeSurvey's
-    ipaddr column) that the report only shows as pseudonyms: once the audit is over, the
-    server keeps its SHA-256 and size (journaled) and the report, not the file."""
-    for path in (audit.input_path, audit.mapping_path):
-        path.unlink(missing_ok=True)
+    ipaddr column) that the report only shows as pseudonyms: once the audit's end is
+    committed, the server keeps its SHA-256 and size (journaled) and the report, not the
+    file (deleted earlier, a failed commit would leave an audit with nothing to rerun)."""
+
+    def unlink() -> None:
+        for path in (audit.input_path, audit.mapping_path):
+            path.unlink(missing_ok=True)
+
+    transaction.on_commit(unlink)
 
 
 @transaction.atomic
