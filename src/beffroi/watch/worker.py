@@ -191,7 +191,9 @@ class ActivationProcessor:
         lesson sees the post as the classifier did."""
         own = {(c.source_id, c.external_id): c.pk for c in cards}
         found: dict[int, tuple[str, ...]] = {}
-        rows = Post.objects.filter(card__in=[c.pk for c in cards]).exclude(author_kinds="")
+        rows = Post.objects.filter(
+            card__in=[c.pk for c in cards], external_id__in={c.external_id for c in cards}
+        ).exclude(author_kinds="")  # not every copy of a group of thousands
         for source_id, external_id, kinds in rows.values_list(
             "source_id", "external_id", "author_kinds"
         ):
