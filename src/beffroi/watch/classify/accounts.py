@@ -18,7 +18,6 @@ benchmark holds out whole events, and such names would leak them.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 
 KINDS = ("media", "government", "ngo", "business")
@@ -128,14 +127,15 @@ def author_kinds(*names: str) -> tuple[str, ...]:
 
     ``("none",)`` when a name is given but says no kind (mostly people), ``()`` when no
     name is known. Display names are folded to ASCII words joined by "_", as handles."""
+    from .features import strip_accents  # features reads accounts: imported when called
+
     given = [n for n in names if n and n.strip()]
     if not given:
         return ()
     found: set[str] = set()
     for name in given:
-        folded = unicodedata.normalize("NFKD", name)
-        ascii_name = "".join(c for c in folded if not unicodedata.combining(c))
-        found |= _READER("_".join(w for w in _NAME_SEPARATORS.split(ascii_name) if w))
+        words = _NAME_SEPARATORS.split(strip_accents(name))
+        found |= _READER("_".join(w for w in words if w))
     return tuple(sorted(found)) or ("none",)
 
 
