@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import feedparser
 import httpx
 
-from beffroi.watch.classify.accounts import author_kinds, domain_kinds
+from beffroi.watch.classify.accounts import author_kinds, domain_kinds, merge_kinds
 from beffroi.watch.sources.base import (
     EDIT,
     Batch,
@@ -219,10 +219,10 @@ class RssSource:
         # in the zone of the address the team gave (www.gard.gouv.fr), is who writes its
         # entries. Only kinds found count: "none" says "a person" of an account, but a
         # feed without a trade word in its title is still a publisher.
-        from_title = author_kinds(str(parsed.feed.get("title") or ""))
-        publisher = tuple(
-            sorted({k for k in from_title if k != "none"} | set(domain_kinds(self._host)))
+        read = merge_kinds(
+            author_kinds(str(parsed.feed.get("title") or "")), domain_kinds(self._host)
         )
+        publisher = tuple(k for k in read if k != "none")
         seen: list[str] = list(checkpoint.get("seen", []))
         seen_set = set(seen)
         versions = _load_versions(checkpoint)
