@@ -48,6 +48,7 @@ from beffroi.watch.models import (
     SourceKind,
     SourceType,
 )
+from beffroi.watch.views_i18n import SOURCE_ERRORS, SOURCE_STATUS, explanation
 
 QUEUE_SIZE = 200
 
@@ -202,7 +203,7 @@ def _source_status(source: Source) -> dict[str, Any]:
         "enabled": source.enabled,
         "status": source.status,
         "status_label": source_status_label(source.status),
-        "message": source.status_message,
+        "message": SOURCE_STATUS.say(source.status_message),
         "at": source.status_at.isoformat() if source.status_at else None,
         "at_display": _clock(source.status_at),
         "retry_at": source.retry_at.isoformat() if source.retry_at else None,
@@ -236,13 +237,16 @@ def sources(request: HttpRequest, activation_id: int) -> HttpResponse:
             )
         except ConfigError as exc:
             for field, message in exc.errors.items():
-                form.add_error(field if field in form.fields else None, message)
+                form.add_error(
+                    field if field in form.fields else None, SOURCE_ERRORS.say(str(message))
+                )
         else:
             messages.success(request, _("Source ajoutée : le worker la démarre."))
             return redirect("watch-sources", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
     listed = list(activation.sources.all())
     for s in listed:
         s.status_label = source_status_label(s.status)  # type: ignore[attr-defined]
+        s.status_text = SOURCE_STATUS.say(s.status_message)  # type: ignore[attr-defined]
         s.declared_label = (  # type: ignore[attr-defined]
             SourceType(s.declared_source).label if s.declared_source in SourceType.values else ""
         )
@@ -293,7 +297,7 @@ def source_declare(request: HttpRequest, activation_id: int, source_id: int) -> 
         )
     except ConfigError as exc:
         for message in exc.errors.values():
-            messages.error(request, message)
+            messages.error(request, SOURCE_ERRORS.say(str(message)))
     return redirect("watch-sources", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
 
 
@@ -338,7 +342,7 @@ def _card_json(card: Card, user: Any, now: Any) -> dict[str, Any]:
         "lang": card.lang,
         "count": card.posts_count,
         "priority": round(card.priority, 3),
-        "explanation": card.explanation,
+        "explanation": explanation(card.explanation),
         "commune": card.commune_name,
         "commune_code": card.commune_code,
         "in_area": card.in_area,

@@ -1,26 +1,35 @@
 """One entry per kind of source: its form, its config, how to build it.
 
-The web form for "add a source" is generated from ``FORMS`` (labels and help
-in French); ``build_source`` turns the submitted data into a running source
-or raises ``ConfigError`` whose ``errors`` map each field to its message.
+The web form for "add a source" is generated from ``FORMS``: its labels and help
+texts are French msgids, translated lazily when the form is shown (importing
+django.utils.translation needs no settings, so this package stays usable without
+a server).  ``build_source`` turns the submitted data into a running source or
+raises ``ConfigError`` whose ``errors`` map each field to its message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
 
 from beffroi.watch.sources.base import ConfigError, PollingSource, Pseudonymiser, StreamingSource
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as Text
+else:
+    Text = str
 
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    label: str
+    label: str | Text
     type: str  # "url" | "text" | "list" | "number" | "bool" | "choice" | "path"
     required: bool = False
-    help: str = ""
+    help: str | Text = ""
     default: Any = None
     choices: tuple[str, ...] = ()
 
@@ -28,108 +37,112 @@ class Field:
 @dataclass(frozen=True)
 class SourceForm:
     kind: str
-    label: str
-    description: str
+    label: str | Text
+    description: str | Text
     fields: tuple[Field, ...]
 
 
 FORMS: dict[str, SourceForm] = {
     "rss": SourceForm(
         "rss",
-        "Flux RSS/Atom",
-        "Sites d'information, préfecture, Vigicrues, Météo-France : tout flux RSS ou Atom.",
+        _("Flux RSS/Atom"),
+        _("Sites d'information, préfecture, Vigicrues, Météo-France : tout flux RSS ou Atom."),
         (
-            Field("url", "Adresse du flux", "url", required=True, help="https://…/rss.xml"),
-            Field("poll_interval", "Intervalle de relève (s)", "number", default=120),
-            Field("timeout", "Délai d'attente (s)", "number", default=20),
+            Field("url", _("Adresse du flux"), "url", required=True, help="https://…/rss.xml"),
+            Field("poll_interval", _("Intervalle de relève (s)"), "number", default=120),
+            Field("timeout", _("Délai d'attente (s)"), "number", default=20),
         ),
     ),
     "mastodon": SourceForm(
         "mastodon",
         "Mastodon",
-        "Mots-dièse et fils public/local d'une instance, en direct (streaming).",
+        _("Mots-dièse et fils public/local d'une instance, en direct (streaming)."),
         (
-            Field("instance_url", "Instance", "url", required=True, help="https://piaille.fr"),
-            Field("hashtags", "Mots-dièse", "list", help="Un par ligne, sans #."),
+            Field("instance_url", _("Instance"), "url", required=True, help="https://piaille.fr"),
+            Field("hashtags", _("Mots-dièse"), "list", help=_("Un par ligne, sans #.")),
             Field(
-                "timelines", "Fils", "list", help="public et/ou local", choices=("public", "local")
+                "timelines",
+                _("Fils"),
+                "list",
+                help=_("public et/ou local"),
+                choices=("public", "local"),
             ),
-            Field("access_token", "Jeton d'accès", "text", help="Si l'instance l'exige."),
-            Field("backfill", "Messages récents à la première connexion", "number", default=20),
-            Field("catch_up_pages", "Pages de rattrapage après coupure", "number", default=25),
+            Field("access_token", _("Jeton d'accès"), "text", help=_("Si l'instance l'exige.")),
+            Field("backfill", _("Messages récents à la première connexion"), "number", default=20),
+            Field("catch_up_pages", _("Pages de rattrapage après coupure"), "number", default=25),
             Field(
                 "recheck",
-                "Messages revérifiés à la reconnexion",
+                _("Messages revérifiés à la reconnexion"),
                 "number",
                 default=40,
-                help="Modifications et suppressions faites pendant une coupure (0 : aucune).",
+                help=_("Modifications et suppressions faites pendant une coupure (0 : aucune)."),
             ),
         ),
     ),
     "bluesky": SourceForm(
         "bluesky",
         "Bluesky",
-        "Tous les posts Bluesky (via Jetstream) contenant un des mots-clés.",
+        _("Tous les posts Bluesky (via Jetstream) contenant un des mots-clés."),
         (
             Field(
                 "keywords",
-                "Mots-clés et mots-dièse",
+                _("Mots-clés et mots-dièse"),
                 "list",
                 required=True,
-                help="Un par ligne ; « #crue » ne retient que le mot-dièse.",
+                help=_("Un par ligne ; « #crue » ne retient que le mot-dièse."),
             ),
-            Field("languages", "Langues", "list", help="fr, en… (vide : toutes)"),
+            Field("languages", _("Langues"), "list", help=_("fr, en… (vide : toutes)")),
             Field(
                 "endpoint",
-                "Serveur Jetstream",
+                _("Serveur Jetstream"),
                 "url",
-                help="wss://jetstream.us-east.bsky.network/xrpc par défaut",
+                help=_("wss://jetstream.us-east.bsky.network/xrpc par défaut"),
             ),
-            Field("compress", "Compression", "bool", default=True),
+            Field("compress", _("Compression"), "bool", default=True),
         ),
     ),
     "file": SourceForm(
         "file",
-        "Import de fichier",
-        "CSV, JSON Lines ou CrisisLexT26 (voir docs/formats/import-posts.md).",
+        _("Import de fichier"),
+        _("CSV, JSON Lines ou CrisisLexT26 (voir docs/formats/import-posts.md)."),
         (
-            Field("path", "Fichier", "path", required=True),
+            Field("path", _("Fichier"), "path", required=True),
             Field(
                 "format",
-                "Format",
+                _("Format"),
                 "choice",
                 default="auto",
                 choices=("auto", "csv", "jsonl", "crisislex"),
             ),
             Field(
                 "timestamps_path",
-                "Horodatages CrisisLex",
+                _("Horodatages CrisisLex"),
                 "path",
-                help="*-tweetids_entire_period.csv (trouvé à côté par défaut)",
+                help=_("*-tweetids_entire_period.csv (trouvé à côté par défaut)"),
             ),
         ),
     ),
     "replay": SourceForm(
         "replay",
-        "Rejeu d'un jeu de données",
-        "Rejoue un fichier avec son rythme d'origine, accéléré : démonstrations et exercices.",
+        _("Rejeu d'un jeu de données"),
+        _("Rejoue un fichier avec son rythme d'origine, accéléré : démonstrations et exercices."),
         (
-            Field("path", "Fichier", "path", required=True),
-            Field("speed", "Accélération (×)", "number", default=60),
+            Field("path", _("Fichier"), "path", required=True),
+            Field("speed", _("Accélération (×)"), "number", default=60),
             Field(
                 "max_gap",
-                "Silence maximal (s de données)",
+                _("Silence maximal (s de données)"),
                 "number",
-                help="Raccourcit les longues pauses (nuits) du jeu de données.",
+                help=_("Raccourcit les longues pauses (nuits) du jeu de données."),
             ),
             Field(
                 "format",
-                "Format",
+                _("Format"),
                 "choice",
                 default="auto",
                 choices=("auto", "csv", "jsonl", "crisislex"),
             ),
-            Field("shift_to_now", "Dater au moment du rejeu", "bool", default=True),
+            Field("shift_to_now", _("Dater au moment du rejeu"), "bool", default=True),
         ),
     ),
 }

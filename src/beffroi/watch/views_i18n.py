@@ -1,0 +1,103 @@
+"""The watch room's French sentences from pure code, re-said in the reader's language.
+
+Source validators (``watch.sources``), the priority scorer (``watch.pipeline``)
+and the source runner write French; these tables let the views show English to
+an English reader (see ``beffroi.web.views_i18n``).  A template must be the exact
+French text the pure code writes: tests/watch/test_i18n_s6_watch.py drives the
+real validators and scorer and fails on any sentence no template recognises.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import formats
+from django.utils.translation import gettext_noop
+
+from beffroi.web.views_i18n import FrenchTemplates, T, word
+
+
+def _french_datetime(value: str) -> str:
+    """``dd/mm/YYYY HH:MM`` (how the journal-side text writes a moment) in the
+    reader's short date format: 23/11/2026 is 11/23/2026 to an American reader."""
+    try:
+        moment = datetime.strptime(value, "%d/%m/%Y %H:%M")
+    except ValueError:
+        return value
+    return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+
+
+# The senders a source may declare, as the priority line names them.
+SENDER_WORDS = (
+    gettext_noop("média"),
+    gettext_noop("institution"),
+    gettext_noop("ONG"),
+    gettext_noop("entreprise"),
+)
+
+# Messages of watch.sources' form validation (config.Form and each source's from_form).
+SOURCE_ERRORS = FrenchTemplates(
+    [
+        T(gettext_noop("Ce champ est obligatoire.")),
+        T(gettext_noop("Texte attendu.")),
+        T(gettext_noop("Nombre attendu.")),
+        T(gettext_noop("Doit être au moins %(n)s.")),
+        T(gettext_noop("Doit être au plus %(n)s.")),
+        T(gettext_noop("Oui ou non attendu.")),
+        T(gettext_noop("Liste attendue.")),
+        T(gettext_noop("URL de flux invalide (http:// ou https:// attendu).")),
+        T(gettext_noop("Adresse d'instance invalide (https://… attendu).")),
+        T(gettext_noop("Adresse Jetstream invalide (wss://…/xrpc attendu).")),
+        T(gettext_noop("Mot-dièse invalide : « %(tag)s ».")),
+        T(gettext_noop("Fil inconnu « %(name)s » : choisir public ou local.")),
+        T(gettext_noop("Indiquer au moins un mot-dièse ou un fil public/local.")),
+        T(gettext_noop("Indiquer au moins un mot-clé ou un mot-dièse.")),
+        T(gettext_noop("Code de langue invalide : « %(code)s » (fr, en… attendus).")),
+        T(gettext_noop("Format inconnu : choisir csv, jsonl, crisislex ou auto.")),
+        T(gettext_noop("Fichier introuvable.")),
+        T(gettext_noop("Fichier des horodatages introuvable.")),
+        T(gettext_noop("Type de source inconnu : « %(kind)s ».")),
+    ]
+)
+
+# Lines of a card's priority explanation (watch.pipeline.priority._explain), plus
+# the author's edits and deletions the worker prepends (watch.actions).
+EXPLANATIONS = FrenchTemplates(
+    [
+        T(gettext_noop("urgence %(u)s : %(cues)s"), "u"),
+        T(gettext_noop("aucun indice d'urgence")),
+        T(gettext_noop("pas de classifieur : informativité supposée 0,5")),
+        T(gettext_noop("informatif p=%(p)s"), "p"),
+        T(gettext_noop("émetteur déclaré pour la source : %(sender)s"), sender=word),
+        T(gettext_noop("témoin direct p=%(p)s (probable)"), "p"),
+        T(gettext_noop("témoin direct p=%(p)s"), "p"),
+        T(gettext_noop("nouveau : premier message de son groupe")),
+        T(gettext_noop("copie exacte, groupe de %(n)s messages (nouveauté %(p)s)"), "n", "p"),
+        T(gettext_noop("quasi-copie, groupe de %(n)s messages (nouveauté %(p)s)"), "n", "p"),
+        T(gettext_noop("dans la zone : %(names)s")),
+        T(gettext_noop("localisé hors de la zone : %(names)s")),
+        T(gettext_noop("localisé : %(names)s")),
+        T(gettext_noop("non localisé")),
+        T(
+            gettext_noop("modifié par l'auteur le %(when)s ; version précédente : « %(text)s »"),
+            when=_french_datetime,
+        ),
+        T(gettext_noop("supprimé par l'auteur le %(when)s"), when=_french_datetime),
+    ]
+)
+
+# A running source's status line (watch.sources.runner).
+SOURCE_STATUS = FrenchTemplates(
+    [
+        T(gettext_noop("En écoute : %(n)s messages reçus."), "n"),
+        T(gettext_noop("%(n)s messages reçus."), "n"),
+        T(gettext_noop("En attente du worker.")),
+        T(gettext_noop("Délai d'attente dépassé.")),
+        T(gettext_noop("Erreur réseau : %(detail)s")),
+        T(gettext_noop("Erreur inattendue (%(kind)s) : %(detail)s")),
+    ]
+)
+
+
+def explanation(lines: list[str]) -> list[str]:
+    return [EXPLANATIONS.say(line) for line in lines]

@@ -1,0 +1,236 @@
+"""Session 6: the watch room's forms, errors, status lines and priority lines in English.
+
+The sentences come from pure code (source validators, the priority scorer, the
+source runner) and stay French there; the views re-say them.  These tests drive
+the real pure code, so a sentence added there without a template fails here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import override
+
+from beffroi.watch.pipeline import Pipeline, PipelineConfig, PostIn
+from beffroi.watch.sources import FORMS, ConfigError, validate_config
+from beffroi.watch.views_i18n import EXPLANATIONS, SOURCE_ERRORS, SOURCE_STATUS, explanation
+from english_catalogue import english
+from pipeline_fakes import FakeClassifier
+
+# Letters only French writes; an English sentence has none (names and quoted
+# words are checked apart).
+_FRENCH = re.compile(r"[éèêàçùôî]|\b(?:le|la|les|des|du|attendu|au moins|ou)\b")
+
+# Bad input for every field the source forms validate: each produces its message.
+_BAD: list[tuple[str, dict[str, Any]]] = [
+    ("rss", {}),
+    ("rss", {"url": "ftp://x"}),
+    ("rss", {"url": "https://a.example/rss", "poll_interval": "abc"}),
+    ("rss", {"url": "https://a.example/rss", "poll_interval": 1}),
+    ("rss", {"url": "https://a.example/rss", "timeout": 1000}),
+    ("rss", {"url": 12}),
+    ("mastodon", {"instance_url": "piaille"}),
+    ("mastodon", {"instance_url": "https://a.example", "hashtags": "a b"}),
+    ("mastodon", {"instance_url": "https://a.example", "timelines": "federee"}),
+    ("mastodon", {"instance_url": "https://a.example"}),
+    ("mastodon", {"instance_url": "https://a.example", "hashtags": 3}),
+    ("bluesky", {}),
+    ("bluesky", {"keywords": "crue", "languages": "francais"}),
+    ("bluesky", {"keywords": "crue", "endpoint": "http://x"}),
+    ("bluesky", {"keywords": "crue", "compress": "peut-être"}),
+    ("file", {"path": "/nonexistent/posts.csv", "format": "xml"}),
+    ("file", {"path": "/nonexistent/posts.csv", "timestamps_path": "/nonexistent/t.csv"}),
+    ("replay", {"path": "/nonexistent/posts.csv", "format": "xml", "speed": 0}),
+    ("telegram", {}),
+]
+
+
+def _messages() -> list[str]:
+    found: list[str] = []
+    for kind, data in _BAD:
+        with pytest.raises(ConfigError) as err:
+            validate_config(kind, data)
+        found.extend(err.value.errors.values())
+    return found
+
+
+def test_every_source_form_error_is_known_and_said_in_english() -> None:
+    messages = _messages()
+    assert len(set(messages)) >= 15
+    unknown = [m for m in messages if SOURCE_ERRORS.match(m) is None]
+    assert unknown == []
+    with english():
+        for message in messages:
+            said = SOURCE_ERRORS.say(message)
+            plain = re.sub(r"“[^”]*”", "", said)
+            assert said != message and not _FRENCH.search(plain), (message, said)
+        assert SOURCE_ERRORS.say("Doit être au moins 10 s.") == "Must be at least 10 s."
+        assert (
+            SOURCE_ERRORS.say("Mot-dièse invalide : « crue inondation ».")
+            == "Invalid hashtag: “crue inondation”."
+        )
+    # French readers get the sentence as the validator wrote it.
+    with override("fr"):
+        assert [SOURCE_ERRORS.say(m) for m in messages] == messages
+
+
+def test_source_form_labels_and_help_follow_the_language() -> None:
+    same_in_both = {"Mastodon", "Bluesky", "Instance", "Compression", "Format"}
+    texts = []
+    for form in FORMS.values():
+        texts += [form.label, form.description]
+        for field in form.fields:
+            texts += [field.label, field.help]
+    with override("fr"):
+        french = [str(t) for t in texts]
+    with english():
+        shown = [str(t) for t in texts]
+    for fr, en in zip(french, shown, strict=True):
+        # Example addresses are not words to translate.
+        if fr and fr not in same_in_both and not fr.startswith("https://"):
+            assert en != fr, fr
+    assert "RSS/Atom feed" in shown and "Speed-up (×)" in shown
+    assert "Adresse du flux" in french
+
+
+def _explained() -> list[str]:
+    """The priority lines the real scorer writes for a few telling posts."""
+    now = datetime(2024, 10, 17, 8, 0, tzinfo=UTC)
+    texts = [
+        "Au secours on est coincés sur le toit à Saint-Jean-de-Monts, l'eau monte",
+        "La route de la Jonelière est coupée à Nantes",
+        "Pensées pour les sinistrés, courage à tous",
+        "Au secours on est coincés sur le toit à Saint-Jean-de-Monts, l'eau monte",
+        # A near copy of a longer post.
+        "Au secours on est coincés sur le toit de la maison à Saint-Jean-de-Monts, l'eau monte "
+        "très vite depuis une heure",
+        "Au secours on est coincés sur le toit de la maison à Saint-Jean-de-Monts, l'eau monte "
+        "vite depuis une heure",
+        "Vigilance rouge : évitez Luçon",
+    ]
+    posts = [
+        PostIn(
+            f"p{i}", t, now + timedelta(seconds=i), declared_source="Government" if i == 6 else None
+        )
+        for i, t in enumerate(texts)
+    ]
+    lines: list[str] = []
+    for classifier in (FakeClassifier(), None):
+        pipe = Pipeline(PipelineConfig(area={"85"}), classifier=classifier)
+        for item in pipe.process(posts):
+            lines.extend(item.explanation)
+    return lines
+
+
+def test_priority_lines_are_all_known_and_read_in_english() -> None:
+    lines = _explained()
+    starts = {re.split(r"[ ,]", line)[0] for line in lines}
+    # The sample reaches each family of line the scorer writes.
+    assert {"urgence", "aucun", "pas", "informatif", "émetteur", "témoin", "nouveau"} <= starts
+    assert {"copie", "quasi-copie", "dans", "localisé"} <= starts
+    assert [line for line in lines if EXPLANATIONS.match(line) is None] == []
+    with english():
+        said = explanation(lines)
+        for before, after in zip(lines, said, strict=True):
+            plain = re.sub(r"«[^»]*»|: .*$", "", after)
+            assert after != before and not _FRENCH.search(plain), (before, after)
+        informative = [s for s in said if s.startswith("informative p=")]
+        assert informative and all(
+            re.fullmatch(r"informative p=[01]\.\d\d", s) for s in informative
+        )
+        assert "sender declared for the source: authority" in said
+    with override("fr"):
+        assert explanation(lines) == lines
+
+
+def test_an_authors_edit_line_shows_the_date_as_the_reader_writes_it() -> None:
+    line = "modifié par l'auteur le 23/11/2026 18:05 ; version précédente : « l'eau monte »"
+    with english():
+        said = EXPLANATIONS.say(line)
+    assert said.startswith("edited by the author on 11/23/2026 6:05")
+    assert said.endswith("previous version: “l'eau monte”")
+
+
+def test_runner_status_lines_in_english() -> None:
+    with english():
+        assert (
+            SOURCE_STATUS.say("En écoute : 108 messages reçus.") == "Listening: 108 posts received."
+        )
+        assert SOURCE_STATUS.say("Erreur réseau : [Errno 111] refused") == (
+            "Network error: [Errno 111] refused"
+        )
+        # A source's own message no template knows is shown as written.
+        assert SOURCE_STATUS.say("Flux injoignable.") == "Flux injoignable."
+
+
+@pytest.fixture
+def activation(org, members):
+    from beffroi.watch import actions
+
+    return actions.create_activation(
+        org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
+    )
+
+
+def test_sources_page_in_english_labels_errors_and_status(client, members, org, activation):
+    from beffroi.watch import actions
+
+    source = actions.add_source(
+        activation, kind="rss", name="préf", data={"url": "https://a.example/rss"},
+        actor=members["coordinator"],
+    )  # fmt: skip
+    actions.record_source_status(
+        source.pk, state="ok", message="En écoute : 7 messages reçus.", at=timezone.now()
+    )
+    client.force_login(members["coordinator"])
+    url = reverse("watch-sources", args=[org.slug, activation.pk])
+    with english():
+        page = client.get(url + "?type=mastodon", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Hashtags" in page and "Catch-up pages after an outage" in page
+        assert "RSS/Atom feed" in page and "Flux RSS/Atom" not in page
+        assert "Listening: 7 posts received." in page
+        status = client.get(
+            reverse("watch-sources-status", args=[org.slug, activation.pk]),
+            HTTP_ACCEPT_LANGUAGE="en",
+        ).json()
+        assert status["sources"][0]["message"] == "Listening: 7 posts received."
+        bad = client.post(
+            url,
+            {
+                "kind": "mastodon",
+                "name": "m",
+                "instance_url": "https://a.example",
+                "hashtags": "a b",
+            },
+            HTTP_ACCEPT_LANGUAGE="en",
+        ).content.decode()
+        assert "Invalid hashtag: “a b”." in bad and "Mot-dièse invalide" not in bad
+    page = client.get(url + "?type=mastodon", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Pages de rattrapage après coupure" in page and "En écoute : 7 messages reçus." in page
+
+
+def test_triage_queue_explanations_in_english(client, members, org, activation):
+    from beffroi.watch.models import Card
+
+    Card.objects.create(
+        activation=activation,
+        group_id="g0",
+        source_kind="rss",
+        external_id="0",
+        text="Route coupée",
+        posted_at=timezone.now(),
+        priority=0.5,
+        explanation=["aucun indice d'urgence", "informatif p=0,97", "non localisé"],
+    )
+    client.force_login(members["volunteer"])
+    url = reverse("watch-queue", kwargs={"org": org.slug, "activation_id": activation.pk})
+    with english():
+        card = client.get(url, HTTP_ACCEPT_LANGUAGE="en").json()["cards"][0]
+    assert card["explanation"] == ["no sign of urgency", "informative p=0.97", "not located"]
+    card = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").json()["cards"][0]
+    assert card["explanation"] == ["aucun indice d'urgence", "informatif p=0,97", "non localisé"]
