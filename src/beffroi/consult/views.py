@@ -30,6 +30,7 @@ from beffroi.consult.forms import (
 from beffroi.consult.models import BoardEntry, Consultation, Status
 from beffroi.consult.spec import Spec, SpecError, spec_from_dict, spec_hash
 from beffroi.consult.tally import tally
+from beffroi.consult.views_i18n import PROGRESS, evidence, rule_label, verdict
 from beffroi.core.actions import ActionError
 from beffroi.core.roles import can, require
 
@@ -262,14 +263,26 @@ def consult_audit(request: HttpRequest, cid: str) -> HttpResponse:
         request,
         consultation=c,
         jobs=jobs,
-        report=jobs.report,
-        flags=live.flags(c),
+        report=_audit_report_shown(jobs.report),
+        progress_message=PROGRESS.say(str((jobs.progress or {}).get("message", ""))),
+        flags=[f | {"evidence": evidence(str(f.get("evidence", "")))} for f in live.flags(c)],
         unverified=c.entries.filter(public_key=None).count(),
         minimum=tasks.MIN_RESPONSES,
     )
     if request.headers.get("HX-Request"):
         return render(request, "consult/_audit_status.html", ctx)
     return render(request, "consult/audit.html", ctx)
+
+
+def _audit_report_shown(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The stored report with its pure-core French re-said in the reader's language."""
+    if not report or not report.get("summary"):
+        return report
+    summary = report["summary"] | {"verdict": verdict(str(report["summary"].get("verdict", "")))}
+    clusters = [
+        cl | {"evidence": evidence(str(cl.get("evidence", "")))} for cl in report["clusters"]
+    ]
+    return report | {"summary": summary, "clusters": clusters}
 
 
 # -- post-hoc exclusion of chosen entries, and the effect of every rule -------------
@@ -303,7 +316,7 @@ def _resolve(c: Consultation, numbers: list[int], prefixes: list[str]) -> list[B
 
 def _switchable(spec: Spec) -> list[tuple[str, str, bool]]:
     """(code, label, post hoc) of every rule that can be switched off."""
-    out = [(r.code, r.label or r.code, r.added_after_opening) for r in spec.rules]
+    out = [(r.code, rule_label(r.label, r.code), r.added_after_opening) for r in spec.rules]
     if spec.access != "open":
         out.insert(0, ("revoked_key", _("Les réponses d'un code révoqué sont écartées"), False))
     return out
