@@ -16,6 +16,20 @@ from beffroi.watch.sources.base import handle_pseudonymiser
 TEST_KEY = b"beffroi-test-key-not-secret"
 
 
+LOOPBACK = "127.0.0.0/8, ::1/128"
+
+
+@pytest.fixture
+def allow_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loopback servers below are internal addresses, refused by the sources'
+    guard (netguard) unless the deployment allows them: every test that talks to
+    one opts in here, as an operator would for an intranet feed. A test that wants
+    the refusal removes it again with ``monkeypatch.delenv``."""
+    from beffroi.watch.sources.netguard import ALLOW_ENV
+
+    monkeypatch.setenv(ALLOW_ENV, LOOPBACK)
+
+
 @pytest.fixture
 def pseudonymise() -> Callable[[str], str]:
     return handle_pseudonymiser(TEST_KEY)
@@ -136,14 +150,14 @@ class FeedServer:
 
 
 @pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
+def feed_server(allow_loopback: None) -> Iterator[FeedServer]:
     server = FeedServer()
     yield server
     server.close()
 
 
 @pytest.fixture
-def dead_url() -> str:
+def dead_url(allow_loopback: None) -> str:
     """A loopback port nobody listens on (connection refused)."""
     import socket
 
@@ -443,7 +457,7 @@ class FakeMastodon:
 
 
 @pytest.fixture
-def fake_mastodon() -> Iterator[FakeMastodon]:
+def fake_mastodon(allow_loopback: None) -> Iterator[FakeMastodon]:
     server = FakeMastodon()
     yield server
     server.close()
@@ -549,7 +563,7 @@ class FakeJetstream:
 
 
 @pytest.fixture
-def fake_jetstream() -> Iterator[FakeJetstream]:
+def fake_jetstream(allow_loopback: None) -> Iterator[FakeJetstream]:
     server = FakeJetstream()
     yield server
     server.close()

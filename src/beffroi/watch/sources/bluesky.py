@@ -32,13 +32,17 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from atproto import JetstreamClient, models
+from atproto_client.client.raw import ClientRaw
 from atproto_client.models.utils import get_model_as_dict
+from atproto_client.request import Request
 from atproto_jetstream.exceptions import (
     JetstreamConsumerTooSlowError,
     JetstreamCursorTooOldError,
     JetstreamDecodingError,
     JetstreamError,
 )
+from websockets.sync.client import ClientConnection, connect
+from websockets.uri import parse_uri
 
 from beffroi.watch.sources.base import (
     DELETE,
@@ -52,6 +56,8 @@ from beffroi.watch.sources.base import (
     scrub_handles,
 )
 from beffroi.watch.sources.config import Form
+from beffroi.watch.sources.netclients import guarded_transport
+from beffroi.watch.sources.netguard import NetworkPolicy, current_policy, find_blocked
 
 DEFAULT_ENDPOINT = "wss://jetstream.us-east.bsky.network/xrpc"
 POST_COLLECTION = "app.bsky.feed.post"
@@ -62,6 +68,8 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 # A deletion usually comes within hours of the post; at 19 bytes a digest the
 # set costs about 38 kB in a checkpoint that is rewritten with every batch.
 FOLLOWED = 2000
+# websockets' own default for opening a connection.
+CONNECT_TIMEOUT = 10.0
 
 
 def follow_key(uri: str, pseudonymise: Pseudonymiser | None = None) -> str:
@@ -198,9 +206,30 @@ class BlueskyConfig:
 class _OneShotJetstream(JetstreamClient):  # type: ignore[misc]
     """atproto's client, but each connection ends on error instead of retrying silently."""
 
-    def __init__(self, out: queue.Queue[tuple[str, Any]], **kwargs: Any) -> None:
+    def __init__(
+        self, out: queue.Queue[tuple[str, Any]], *, policy: NetworkPolicy, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._out = out
+        self._policy = policy
+        # Before each connection atproto fetches the compression dictionary over
+        # HTTP from the same host: through a guarded client too.
+        self._xrpc_client = ClientRaw(
+            base_url=self._http_origin,
+            request=Request(transport=guarded_transport(policy), trust_env=False),
+        )
+
+    def _get_client(self) -> ClientConnection:
+        # The socket is opened by the guard, to the address it checked; websockets
+        # does the TLS handshake (against the URI's host name) and the rest on it.
+        # A refused address raises BlockedAddress, a ConnectionError, before any byte.
+        uri = parse_uri(self._websocket_uri)
+        sock = self._policy.create_connection(uri.host, uri.port, timeout=CONNECT_TIMEOUT)
+        try:
+            return connect(self._websocket_uri, sock=sock, **self._get_connect_kwargs())
+        except BaseException:
+            sock.close()
+            raise
 
     def _handle_frame_decoding_error(self, exception: Exception) -> None:
         if isinstance(exception, JetstreamDecodingError):
@@ -228,11 +257,13 @@ class BlueskySource:
         *,
         pseudonymise: Pseudonymiser,
         idle_tick: float = 1.0,
+        policy: NetworkPolicy | None = None,
     ) -> None:
         self.source_id = source_id
         self.config = config
         self.pseudonymise = pseudonymise
         self.idle_tick = idle_tick
+        self.policy = policy if policy is not None else current_policy()
         self.matcher = KeywordMatcher(config.keywords)
         self.host = urlsplit(config.endpoint).hostname or config.endpoint
 
@@ -357,6 +388,7 @@ class BlueskySource:
         out: queue.Queue[tuple[str, Any]] = queue.Queue()
         client = _OneShotJetstream(
             out,
+            policy=self.policy,
             params=params,
             base_uri=self.config.endpoint,
             recv_timeout=self.config.recv_timeout,
@@ -418,6 +450,9 @@ class BlueskySource:
             client.stop()
 
     def _describe(self, kind: str, exc: BaseException) -> str:
+        blocked = find_blocked(exc)
+        if blocked is not None:
+            return f"Jetstream : {blocked.message}"
         if kind == "closed":
             return f"Jetstream ({self.host}) a fermé la connexion."
         if isinstance(exc, JetstreamConsumerTooSlowError):

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from beffroi.watch.sources.base import ConfigError
+from beffroi.watch.sources.netguard import current_policy
 
 
 class Form:
@@ -45,6 +46,15 @@ class Form:
             valid = False
         if not valid:
             self.error(name, message)
+            return value
+        # What is plainly internal (127.0.0.1, [::1], localhost, 169.254.169.254) is
+        # refused here, with its reason; a name is checked when the source connects.
+        try:
+            refused = current_policy().url_refusal(value)
+        except ValueError as exc:  # the deployment's allow-list itself is wrong
+            refused = f"Réglage du serveur invalide : {exc}"
+        if refused is not None:
+            self.error(name, refused)
         return value
 
     def number(

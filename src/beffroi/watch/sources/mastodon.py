@@ -64,6 +64,8 @@ from beffroi.watch.sources.base import (
     utc,
 )
 from beffroi.watch.sources.config import Form
+from beffroi.watch.sources.netclients import guarded_session
+from beffroi.watch.sources.netguard import NetworkPolicy, current_policy, find_blocked
 from beffroi.watch.sources.rss import USER_AGENT, html_to_text
 
 TIMELINES = ("public", "local")
@@ -209,19 +211,23 @@ class MastodonSource:
         pseudonymise: Pseudonymiser,
         idle_tick: float = 1.0,
         api_factory: Callable[[MastodonConfig], Mastodon] | None = None,
+        policy: NetworkPolicy | None = None,
     ) -> None:
         self.source_id = source_id
         self.config = config
         self.pseudonymise = pseudonymise
         self.idle_tick = idle_tick
+        self.policy = policy if policy is not None else current_policy()
         self.api_factory = api_factory or self._default_api
         self.host = urlsplit(config.instance_url).hostname or config.instance_url
         self._batch_lookup = True  # until the instance refuses it (older Mastodon, Pleroma…)
 
-    @staticmethod
-    def _default_api(config: MastodonConfig) -> Mastodon:
+    def _default_api(self, config: MastodonConfig) -> Mastodon:
         return Mastodon(
             api_base_url=config.instance_url,
+            # REST and streaming go through it: every connection, including to the
+            # streaming server the instance names, is checked where it is made.
+            session=guarded_session(self.policy),
             access_token=config.access_token,
             request_timeout=config.timeout,
             user_agent=USER_AGENT,
@@ -340,6 +346,9 @@ class MastodonSource:
         )
 
     def _describe(self, exc: BaseException) -> str:
+        blocked = find_blocked(exc)
+        if blocked is not None:
+            return blocked.message
         where = f"l'instance {self.host}"
         if isinstance(exc, MastodonUnauthorizedError):
             return f"Accès refusé par {where} (jeton manquant ou invalide)."

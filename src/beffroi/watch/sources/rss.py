@@ -39,6 +39,8 @@ from beffroi.watch.sources.base import (
     scrub_handles,
 )
 from beffroi.watch.sources.config import Form
+from beffroi.watch.sources.netclients import guarded_client
+from beffroi.watch.sources.netguard import BlockedAddress, NetworkPolicy, current_policy
 
 USER_AGENT = "Beffroi/0.1 (veille de crise; +https://beffroi.invalid)"
 # How many entry ids to remember: a feed shows its last 10–100 entries, and
@@ -159,12 +161,15 @@ class RssSource:
         pseudonymise: Pseudonymiser,
         client: httpx.Client | None = None,
         clock: Callable[[], datetime] | None = None,
+        policy: NetworkPolicy | None = None,
     ) -> None:
         self.source_id = source_id
         self.config = config
         self._host = urlsplit(config.url).hostname or ""
         self.pseudonymise = pseudonymise
-        self.client = client or httpx.Client(
+        # Every connection (redirects included) is checked where it is made.
+        self.client = client or guarded_client(
+            policy if policy is not None else current_policy(),
             timeout=httpx.Timeout(config.timeout),
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT},
@@ -183,6 +188,8 @@ class RssSource:
             headers["If-Modified-Since"] = checkpoint["modified"]
         try:
             response = self.client.get(self.config.url, headers=headers)
+        except BlockedAddress as exc:
+            raise SourceError(exc.message) from exc
         except httpx.ConnectError as exc:
             raise SourceError(f"Flux injoignable ({self.config.url}) : connexion refusée.") from exc
         except httpx.TimeoutException as exc:

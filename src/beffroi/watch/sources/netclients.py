@@ -1,0 +1,152 @@
+"""The guard (``netguard``) at connect time in each client library the sources use.
+
+- httpx (RSS, and atproto's dictionary fetch for Jetstream): a transport whose
+  connection pool uses ``GuardedBackend``, an httpcore network backend that
+  resolves the host, checks the addresses and connects to the one it checked.
+  Each redirect opens its connection through it too.
+- requests (under Mastodon.py, REST and server-sent events): a session whose
+  adapter builds urllib3 connections that connect the same way.
+- websockets (under atproto's Jetstream client): ``NetworkPolicy.create_connection``
+  makes the socket, handed to websockets as ``sock``.
+
+Proxies from the environment (``HTTP_PROXY``…) are ignored by these clients:
+through a proxy, the address connected to would be the proxy's, and the guard
+would no longer see where a request goes.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import httpcore
+import httpx
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+from beffroi.watch.sources.netguard import NetworkPolicy
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore's socket backend, connecting only to addresses ``policy`` allows."""
+
+    def __init__(self, policy: NetworkPolicy) -> None:
+        super().__init__()
+        self.policy = policy
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            addresses = self.policy.resolve(host, port)
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        last: Exception | None = None
+        for _family, sockaddr in addresses:
+            # An address literal: httpcore connects to it without a lookup of its own,
+            # while TLS still checks the certificate against the URL's host name.
+            try:
+                return super().connect_tcp(
+                    str(sockaddr[0]), port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+
+def guarded_transport(policy: NetworkPolicy, **options: Any) -> httpx.HTTPTransport:
+    """An httpx transport whose every connection goes through ``GuardedBackend``."""
+    transport = httpx.HTTPTransport(trust_env=False, **options)
+    # httpx 0.28 takes no network backend (encode/httpx#3749 proposes one): the pool
+    # it built is given ours. The tests of each source fail if this stops working.
+    pool = transport._pool
+    if not isinstance(pool, httpcore.ConnectionPool):  # pragma: no cover - no proxy here
+        raise TypeError("a guarded transport cannot go through a proxy")
+    pool._network_backend = GuardedBackend(policy)
+    return transport
+
+
+def guarded_client(policy: NetworkPolicy, **options: Any) -> httpx.Client:
+    """An ``httpx.Client`` (without environment proxies) guarded by ``policy``."""
+    return httpx.Client(transport=guarded_transport(policy), trust_env=False, **options)
+
+
+class _GuardedConnectionMixin:
+    """urllib3's ``_new_conn`` with the guard's resolution and connection; the
+    exceptions are urllib3's own, so requests reports them as it always does."""
+
+    policy: NetworkPolicy
+    _dns_host: str
+    host: str
+    port: int
+    timeout: Any
+    source_address: tuple[str, int] | None
+    socket_options: Any
+
+    def _new_conn(self) -> socket.socket:
+        timeout = self.timeout if isinstance(self.timeout, int | float) else None
+        try:
+            sock = self.policy.create_connection(
+                self._dns_host,
+                self.port,
+                timeout=timeout,
+                source_address=self.source_address,
+                socket_options=self.socket_options or (),
+            )
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
+        except TimeoutError as exc:
+            raise ConnectTimeoutError(
+                self, f"Connection to {self.host} timed out. (connect timeout={timeout})"
+            ) from exc
+        except OSError as exc:
+            raise NewConnectionError(
+                self,  # type: ignore[arg-type]
+                f"Failed to establish a new connection: {exc}",
+            ) from exc
+        sys.audit("http.client.connect", self, self.host, self.port)
+        return sock
+
+
+class GuardedAdapter(HTTPAdapter):
+    """A requests adapter whose connections go through ``policy``."""
+
+    def __init__(self, policy: NetworkPolicy, **kwargs: Any) -> None:
+        self.policy = policy
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        guard = {"policy": self.policy}
+        http = type("GuardedHTTPConnection", (_GuardedConnectionMixin, HTTPConnection), guard)
+        https = type("GuardedHTTPSConnection", (_GuardedConnectionMixin, HTTPSConnection), guard)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
+            "https": type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
+        }
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        raise requests.exceptions.InvalidProxyURL(
+            "un proxy masquerait l'adresse réellement jointe : refusé pour les sources"
+        )
+
+
+def guarded_session(policy: NetworkPolicy) -> requests.Session:
+    """A requests session (without environment proxies) guarded by ``policy``."""
+    session = requests.Session()
+    session.trust_env = False
+    adapter = GuardedAdapter(policy)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
