@@ -831,4 +831,5 @@ EN = {
     "robustesse": "robustness",
     "motifs": "reasons",
     "inscription des signalements": "recording the flags",
+    "Entrée n° %(n)s, reçue le %(at)s.": "Entry no. %(n)s, received on %(at)s.",
 }
