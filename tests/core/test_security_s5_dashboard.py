@@ -9,7 +9,8 @@ from django.urls import reverse
 from beffroi.core import journal
 from beffroi.core.roles import CAPABILITIES
 
-ACTION = "watch.card.decide"
+# Not a watch line: those are for the watch team only (test_security_s6_journal_scope.py).
+ACTION = "consult.consultation.open"
 
 
 @pytest.mark.parametrize("role", ["coordinator", "volunteer", "partner", "scrutineer"])

@@ -74,16 +74,26 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", {"organisations": organisations})
 
 
+def readable_journal(user: Any, org: Organisation) -> Any:
+    """The organisation's journal lines ``user`` may read: none without ``journal.view``;
+    the watch room's lines (volunteers' decisions and their notes, main courante,
+    sources, partner links) only to those who work in it (``watch.triage``). A
+    scrutineer reads the journal for the consultations and has no access to the watch
+    room's pages (docs/guide/veille.md, "Qui voit quoi"); its journal must not open it."""
+    if not can(user, org, "journal.view"):
+        return JournalEntry.objects.none()
+    entries = JournalEntry.objects.filter(organisation=org)
+    if not can(user, org, "watch.triage"):
+        entries = entries.exclude(action__startswith="watch.")
+    return entries
+
+
 @require("dashboard.view")
 def org_dashboard(request: HttpRequest) -> HttpResponse:
     org = request.organisation  # type: ignore[attr-defined]
     # The journal names who did what (volunteers' log-ins, decisions, partner links):
     # only those who may read the journal see its latest lines here.
-    recent = (
-        JournalEntry.objects.filter(organisation=org).order_by("-seq")[:5]
-        if can(request.user, org, "journal.view")
-        else JournalEntry.objects.none()
-    )
+    recent = readable_journal(request.user, org).order_by("-seq")[:5]
     return render(
         request,
         "core/dashboard.html",
@@ -101,8 +111,9 @@ def journal_list(request: HttpRequest) -> HttpResponse:
     # Coordinators and scrutineers see their organisation's entries and their own
     # members' log-ins, never another organisation's business.
     member_ids = org.memberships.values_list("user_id", flat=True)
-    entries = JournalEntry.objects.filter(
-        Q(organisation=org) | Q(organisation__isnull=True, actor_id__in=member_ids)
+    readable = readable_journal(request.user, org)
+    entries = (
+        readable | JournalEntry.objects.filter(organisation__isnull=True, actor_id__in=member_ids)
     ).order_by("-seq")
     filters = {
         k: request.GET.get(k, "").strip() for k in ("action", "actor", "q", "since", "until")
@@ -126,12 +137,7 @@ def journal_list(request: HttpRequest) -> HttpResponse:
             else:
                 entries = entries.filter(**{lookup: datetime.combine(day, bound, tz)})
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    actions_list = (
-        JournalEntry.objects.filter(organisation=org)
-        .values_list("action", flat=True)
-        .distinct()
-        .order_by("action")
-    )
+    actions_list = readable.values_list("action", flat=True).distinct().order_by("action")
     return render(
         request,
         "core/journal.html",
