@@ -49,6 +49,7 @@ from beffroi.watch.models import (
 from beffroi.watch.sources.base import (
     handle_pseudonym,
     names_account,
+    pseudonymise_account_url,
     pseudonymise_dids,
     pseudonymise_mentions,
     pseudonymise_record,
@@ -714,13 +715,22 @@ def decide(
     card.refresh_from_db()
     # The verification status of main courante lines built from this card follows it.
     LogEntry.objects.filter(card=card).update(verification=decision, updated_at=now)
+    # The card keeps the notes and links as typed: the team opens them. The journal is
+    # never purged, so it gets them without the accounts they name (DESIGN rule 7),
+    # unless the activation keeps handles.
+    key = None if card.activation.keep_handles else handle_key()
     journal.append(
         "watch.card.decide",
         actor=actor,
         organisation=card.activation.organisation,
         subject=f"card:{card.pk}",
-        reason=notes,
-        data={"decision": decision, "evidence": links},
+        reason=notes if key is None else pseudonymise_mentions(notes, key, keep_links=True),
+        data={
+            "decision": decision,
+            "evidence": links
+            if key is None
+            else [pseudonymise_account_url(link, key) for link in links],
+        },
     )
     # Inserted only now, under the journal's head lock (held until commit), so
     # decision ids are handed out in commit order: the worker learns from a

@@ -304,10 +304,57 @@ def pseudonymise_dids(value: str, key: bytes) -> str:
     )
 
 
-def pseudonymise_mentions(text: str, key: bytes) -> str:
+# The account part of an address that names one (the shapes of ``_ACCOUNT_URL``).
+_ACCOUNT_PART = re.compile(
+    r"^(?P<head>[a-z][a-z0-9+.-]*://(?P<host>[^/?#@]+)/(?:[^?#]*/)?)"
+    r"(?:@(?P<at>[^/?#]+)|profile/(?P<profile>[^/?#]+)|users/(?P<users>[^/?#]+))"
+    r"(?P<tail>[/?#].*|)$"
+    r"|^(?P<xhead>[a-z][a-z0-9+.-]*://(?:[\w-]+\.)*(?:twitter|x)\.com/)"
+    r"(?!i/|search|hashtag/)(?P<x>[^/?#]+)(?P<xtail>/status.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_PSEUDONYM_PART = re.compile(r"(?:did:)?h_[0-9a-f]{16}")
+
+
+def pseudonymise_account_url(url: str, key: bytes) -> str:
+    """``url`` with the account it names replaced by that account's pseudonym
+    (``https://x.com/h_…/status/1``, ``https://piaille.fr/@h_…/123``): what kind of
+    link it was and the post it points to stay readable, the account does not. The
+    pseudonym is the one ``author_key`` and mentions get for the same handle, so an
+    evidence link to a card's own author shows the author's pseudonym. Other
+    addresses are returned as they are. Idempotent."""
+    if not names_account(url):
+        return url
+    m = _ACCOUNT_PART.match(url.strip())
+    if m is None:
+        return ""  # names an account in a shape we cannot cut out: keep nothing
+    if m.group("x") is not None:
+        head, name, tail, host = m.group("xhead"), m.group("x"), m.group("xtail"), ""
+    else:
+        head, tail, host = m.group("head"), m.group("tail"), m.group("host").lower()
+        name = m.group("at") or m.group("profile") or m.group("users")
+    if _PSEUDONYM_PART.fullmatch(name):
+        return url
+    if name.startswith("did:"):
+        part = pseudonymise_dids(name, key)
+    else:
+        # Mastodon writes local accounts without their server: the account is user@host.
+        handle = name if m.group("x") is not None or "@" in name else f"{name}@{host}"
+        part = "h_" + handle_pseudonym(handle, key).split(":", 1)[1][:16]
+    if m.group("at") is not None:
+        part = "@" + part
+    elif m.group("profile") is not None:
+        part = "profile/" + part
+    elif m.group("users") is not None:
+        part = "users/" + part
+    return f"{head}{part}{tail}"
+
+
+def pseudonymise_mentions(text: str, key: bytes, *, keep_links: bool = False) -> str:
     """``text`` with each @handle replaced by ``@h_`` + 16 hex digits of its
     pseudonym, each DID by ``did:h_`` and its pseudonym, and each address that names
-    an account removed.
+    an account removed (``keep_links``: kept, with the account's pseudonym instead,
+    see ``pseudonymise_account_url``).
 
     Idempotent: a mention that already is a pseudonym is left as it is."""
 
@@ -317,8 +364,14 @@ def pseudonymise_mentions(text: str, key: bytes) -> str:
             return m.group(0)
         return "@h_" + handle_pseudonym(handle, key).split(":", 1)[1][:16]
 
+    def link(m: re.Match[str]) -> str:
+        url = m.group(0)
+        if not names_account(url):
+            return url
+        return pseudonymise_account_url(url, key) if keep_links else ""
+
     if "://" in text and _may_name_account(text):
-        text = _URL_IN_TEXT.sub(lambda m: "" if names_account(m.group(0)) else m.group(0), text)
+        text = _URL_IN_TEXT.sub(link, text)
     text = pseudonymise_dids(text, key)
     return MENTION.sub(sub, text) if "@" in text else text
 
