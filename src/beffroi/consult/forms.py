@@ -1,7 +1,10 @@
 """Forms of the consultation builder: they produce the spec dict of spec.py.
 
-Validation of the whole consultation is the pure core's (``spec_from_dict``);
-these forms only turn fields into that dict and back.
+Validation of the whole consultation is the pure core's (``spec_from_dict``).
+These forms turn fields into that dict and back, and check first, on the field
+concerned and in a sentence saying what to fix, what the core would refuse in its
+own terms (« questions[1]: au moins deux options »); ``readable_spec_error`` words
+whatever the core still refuses.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from beffroi.consult.spec import format_time, parse_time
+from beffroi.consult.spec import CODE_RE, format_time, parse_time
 
 DEFAULT_ROWS = "Responsable légal 1\nResponsable légal 2"
 AUDIT_FLAG = "audit"
@@ -95,10 +99,22 @@ class ConsultationForm(forms.Form):
         opens, closes = data.get("opens"), data.get("closes")
         if opens and closes and closes <= opens:
             self.add_error("closes", _("La clôture doit venir après l'ouverture."))
+        if data.get("rows_enabled"):
+            labels = [x for x in (data.get("row_labels") or "").splitlines() if x.strip()]
+            if not labels:
+                self.add_error(
+                    "row_labels", _("Donnez au moins un libellé de ligne (un par ligne).")
+                )
+            elif (data.get("min_filled") or 0) > len(labels):
+                self.add_error(
+                    "min_filled",
+                    _("Au plus %(n)d : c'est le nombre de lignes répétées.") % {"n": len(labels)},
+                )
         return data
 
     def clean_segments(self) -> list[dict[str, Any]]:
         out = []
+        lines: dict[str, int] = {}  # code -> line that gave it
         for i, line in enumerate(self.cleaned_data["segments"].splitlines(), start=1):
             if not line.strip():
                 continue
@@ -114,6 +130,24 @@ class ConsultationForm(forms.Form):
                     _("Ligne %(i)d : l'effectif « %(v)s » n'est pas un nombre entier.")
                     % {"i": i, "v": parts[2]}
                 ) from None
+            if not CODE_RE.match(parts[0]):
+                raise forms.ValidationError(
+                    _(
+                        "Ligne %(i)d : le code « %(v)s » ne convient pas (lettres, chiffres, "
+                        "« _ . - », sans espace, 64 caractères au plus)."
+                    )
+                    % {"i": i, "v": parts[0]}
+                )
+            if electorate < 0:
+                raise forms.ValidationError(
+                    _("Ligne %(i)d : l'effectif ne peut pas être négatif.") % {"i": i}
+                )
+            if parts[0] in lines:
+                raise forms.ValidationError(
+                    _("Ligne %(i)d : le code « %(v)s » est déjà celui de la ligne %(j)d.")
+                    % {"i": i, "v": parts[0], "j": lines[parts[0]]}
+                )
+            lines[parts[0]] = i
             out.append({"code": parts[0], "label": parts[1], "electorate": electorate})
         return out
 
@@ -135,6 +169,53 @@ class QuestionForm(forms.Form):
         label=_("Texte : longueur maximale"), initial=1000, required=False
     )
 
+    def clean(self) -> dict[str, Any]:
+        d = super().clean() or {}
+        if not d.get("label"):
+            return d  # ignored question (the builder's empty extra forms)
+        code = d.get("code")
+        if code and not CODE_RE.match(code):
+            self.add_error("code", _CODE_HELP)
+        kind = d.get("kind")
+        if kind in ("single", "multiple"):
+            options = parse_options(d.get("options") or "")
+            seen: set[str] = set()
+            for ocode, _label in options:
+                if not CODE_RE.match(ocode):
+                    self.add_error(
+                        "options",
+                        _("Le code d'option « %(code)s » ne convient pas : %(help)s")
+                        % {"code": ocode, "help": _CODE_HELP},
+                    )
+                    break
+                if ocode in seen:
+                    self.add_error(
+                        "options",
+                        _(
+                            "L'option « %(code)s » apparaît deux fois : changez son code "
+                            "(avant les deux-points) ou retirez la seconde."
+                        )
+                        % {"code": ocode},
+                    )
+                    break
+                seen.add(ocode)
+            else:
+                if len(options) < 2:
+                    self.add_error("options", _("Donnez au moins deux options, une par ligne."))
+        if kind == "scale":
+            given_low, given_high = d.get("scale_min"), d.get("scale_max")
+            low: int = given_low if given_low is not None else 1
+            high: int = given_high if given_high is not None else 5
+            if not (low < high and high - low <= 100):
+                self.add_error(
+                    "scale_max",
+                    _("Le maximum doit dépasser le minimum (%(low)d), de 100 au plus.")
+                    % {"low": low},
+                )
+        if kind == "text" and d.get("max_length") is not None and d["max_length"] < 1:
+            self.add_error("max_length", _("Donnez une longueur d'au moins 1 caractère."))
+        return d
+
     def to_dict(self, taken: set[str]) -> dict[str, Any] | None:
         d = self.cleaned_data
         if not d.get("label"):
@@ -149,18 +230,9 @@ class QuestionForm(forms.Form):
             "per_row": bool(d.get("per_row")),
         }
         if d["kind"] in ("single", "multiple"):
-            opts, seen = [], set()
-            for line in (d.get("options") or "").splitlines():
-                if not line.strip():
-                    continue
-                if ":" in line:
-                    oc, ol = (p.strip() for p in line.split(":", 1))
-                    seen.add(oc)
-                else:
-                    ol = line.strip()
-                    oc = slug_code(ol, seen)
-                opts.append({"code": oc, "label": ol})
-            q["options"] = opts
+            q["options"] = [
+                {"code": oc, "label": ol} for oc, ol in parse_options(d.get("options") or "")
+            ]
         if d["kind"] == "scale":
             q["scale_min"] = d.get("scale_min") if d.get("scale_min") is not None else 1
             q["scale_max"] = d.get("scale_max") if d.get("scale_max") is not None else 5
@@ -169,7 +241,114 @@ class QuestionForm(forms.Form):
         return q
 
 
-QuestionFormSet = forms.formset_factory(QuestionForm, extra=2, can_delete=True)
+def parse_options(text: str) -> list[tuple[str, str]]:
+    """(code, label) per non-empty line: « code : libellé », or a label whose code is
+    made from it."""
+    out, seen = [], set()
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if ":" in line:
+            oc, ol = (p.strip() for p in line.split(":", 1))
+            seen.add(oc)
+        else:
+            ol = line.strip()
+            oc = slug_code(ol, seen)
+        out.append((oc, ol))
+    return out
+
+
+_CODE_HELP = _("lettres sans accent, chiffres et « _ . - », sans espace, 64 caractères au plus.")
+
+
+class BaseQuestionFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+    def clean(self) -> None:
+        # Every problem at once: a question with another error still takes its code.
+        taken: set[str] = set()
+        first: dict[str, int] = {}  # code -> number of the question that has it
+        asked = 0
+        for number, form in enumerate(self.forms, start=1):
+            d = getattr(form, "cleaned_data", None)
+            if not d or d.get("DELETE") or not d.get("label"):
+                continue
+            asked += 1
+            # The same codes as to_dict gives, in the same order.
+            code = d.get("code") or slug_code(d["label"], taken)
+            if code in first:
+                form.add_error(
+                    "code",
+                    _(
+                        "Le code « %(code)s » est déjà celui de la question %(n)d : "
+                        "donnez-en un autre (ou laissez vide pour qu'il soit tiré du libellé)."
+                    )
+                    % {"code": code, "n": first[code]},
+                )
+            first.setdefault(code, number)
+            taken.add(code)
+        if not asked:
+            raise forms.ValidationError(_("Ajoutez au moins une question : son libellé suffit."))
+
+
+QuestionFormSet = forms.formset_factory(
+    QuestionForm, formset=BaseQuestionFormSet, extra=2, can_delete=True
+)
+
+
+def check_rows_for_questions(form: ConsultationForm, questions: Any) -> bool:
+    """A question asked for each repeated row needs the rows: said on the checkbox."""
+    per_row = [
+        n
+        for n, f in enumerate(questions.forms, start=1)
+        if f.cleaned_data
+        and f.cleaned_data.get("label")
+        and not f.cleaned_data.get("DELETE")
+        and f.cleaned_data.get("per_row")
+    ]
+    if per_row and not form.cleaned_data.get("rows_enabled"):
+        form.add_error(
+            "rows_enabled",
+            _(
+                "La question %(n)d est posée pour chaque ligne répétée : cochez cette case "
+                "et donnez les libellés des lignes, ou décochez « Posée pour chaque ligne "
+                "répétée »."
+            )
+            % {"n": per_row[0]},
+        )
+        return False
+    return True
+
+
+_SUBPATH = r"((?:\.\w+|\[\d+\])*): ?"
+_SPEC_PATHS = (
+    ("question", re.compile(r"^questions\[(\d+)\]" + _SUBPATH)),
+    ("question_code", re.compile(r"^question « ([^»]+) »" + _SUBPATH)),
+    ("segment", re.compile(r"^segments\[(\d+)\]" + _SUBPATH)),
+    ("rows", re.compile(r"^rows()" + _SUBPATH)),
+)
+
+
+def readable_spec_error(message: str, spec: dict[str, Any]) -> str:
+    """The core's message with its internal path (« questions[2].max_length »,
+    « question « q3 » ») replaced by the part of the form the organiser sees
+    (« Question 3 »).  The forms catch what they can first; this words the rest."""
+    codes = [q.get("code") for q in spec.get("questions") or []]
+    for kind, pattern in _SPEC_PATHS:
+        m = pattern.match(message)
+        if m is None:
+            continue
+        what = message[m.end() :]
+        if kind == "question":
+            where = gettext("Question %(n)s") % {"n": int(m.group(1)) + 1}
+        elif kind == "question_code" and m.group(1) in codes:
+            where = gettext("Question %(n)s") % {"n": codes.index(m.group(1)) + 1}
+        elif kind == "question_code":
+            where = gettext("Question « %(code)s »") % {"code": m.group(1)}
+        elif kind == "segment":
+            where = gettext("Segments, ligne %(n)s") % {"n": int(m.group(1)) + 1}
+        else:
+            where = gettext("Lignes répétées")
+        return gettext("%(where)s : %(what)s") % {"where": where, "what": what}
+    return message
 
 
 class CredentialsImportForm(forms.Form):

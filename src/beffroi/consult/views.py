@@ -23,8 +23,10 @@ from beffroi.consult.forms import (
     QuestionFormSet,
     RevokeForm,
     SelectionError,
+    check_rows_for_questions,
     initial_from_spec,
     parse_selection,
+    readable_spec_error,
     spec_from_forms,
 )
 from beffroi.consult.models import BoardEntry, Consultation, Status
@@ -58,7 +60,7 @@ def _builder(request: HttpRequest, c: Consultation | None) -> HttpResponse:
     if request.method == "POST":
         form = ConsultationForm(request.POST, frozen_id=c is not None, initial={"cid": c and c.cid})
         questions = QuestionFormSet(request.POST, prefix="q")
-        if form.is_valid() and questions.is_valid():
+        if form.is_valid() and questions.is_valid() and check_rows_for_questions(form, questions):
             spec_dict = spec_from_forms(form, questions)
             try:
                 if c is None:
@@ -66,7 +68,7 @@ def _builder(request: HttpRequest, c: Consultation | None) -> HttpResponse:
                 else:
                     actions.update_draft(c, spec_dict, actor=request.user)
             except ActionError as exc:
-                form.add_error(None, str(exc))
+                form.add_error(None, readable_spec_error(str(exc), spec_dict))
             else:
                 messages.success(request, _("Brouillon enregistré."))
                 return redirect("consult-detail", org.slug, c.cid)
