@@ -188,6 +188,9 @@ BEFFROI_WATCH_EXPORT_HOURS = int(os.environ.get("BEFFROI_WATCH_EXPORT_HOURS", "2
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Django logs the path of every 4xx/5xx answer: partner links carry their token in it.
+    "filters": {"partner_tokens": {"()": "beffroi.watch.logfilter.PartnerTokenFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["partner_tokens"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
