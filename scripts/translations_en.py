@@ -850,4 +850,8 @@ EN = {
     "Le code d'option « %(code)s » ne convient pas : %(help)s": "The option code “%(code)s” will not do: %(help)s",
     "L'option « %(code)s » apparaît deux fois : changez son code (avant les deux-points) ou retirez la seconde.": "The option “%(code)s” appears twice: change its code (before the colon) or remove the second one.",
     "Segments, ligne %(n)s": "Segments, line %(n)s",
+    # Session 6, helper W: the main courante's CSV for Excel.
+    "CSV (Excel)": "CSV (Excel)",
+    "Virgules, UTF-8 : scripts et la plupart des tableurs": "Commas, UTF-8: scripts and most spreadsheets",
+    "Points-virgules : ce qu'Excel attend quand il est réglé en français": "Semicolons: what Excel expects when set to French (or any language with a decimal comma)",
 }

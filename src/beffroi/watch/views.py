@@ -48,7 +48,13 @@ from beffroi.watch.models import (
     SourceKind,
     SourceType,
 )
-from beffroi.watch.views_i18n import SOURCE_ERRORS, SOURCE_STATUS, explanation
+from beffroi.watch.views_i18n import (
+    SOURCE_ERRORS,
+    SOURCE_STATUS,
+    explanation,
+    export_formats,
+    export_label,
+)
 
 QUEUE_SIZE = 200
 
@@ -590,7 +596,7 @@ def courante(request: HttpRequest, activation_id: int) -> HttpResponse:
     slug = request.organisation.slug  # type: ignore[attr-defined]
     ctx["rows_url"] = reverse("watch-courante-rows", args=[slug, activation.pk])
     ctx["stream_url"] = reverse("watch-courante-stream", args=[slug, activation.pk])
-    ctx["formats"] = list(exports.FORMATS)
+    ctx["formats"] = export_formats(list(exports.FORMATS))
     return render(request, "watch/courante.html", ctx)
 
 
@@ -744,6 +750,7 @@ def _export(
             {
                 "activation": activation,
                 "fmt": fmt,
+                "fmt_label": export_label(fmt),
                 "count": count,
                 "seconds": max(1, round(exports.estimate_seconds(fmt, count))),
                 "params": [
@@ -956,7 +963,7 @@ def partner_view(request: HttpRequest, token: str) -> HttpResponse:
             "count": entries.count(),
             "partner": True,
             "token": token,
-            "formats": list(exports.FORMATS),
+            "formats": export_formats(list(exports.FORMATS)),
             "query": request.GET.urlencode(),
             "categories": LogCategory.choices,
             "statuses": LogStatus.choices,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils import formats
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from beffroi.web.views_i18n import FrenchTemplates, T, word
 
@@ -101,3 +101,26 @@ SOURCE_STATUS = FrenchTemplates(
 
 def explanation(lines: list[str]) -> list[str]:
     return [EXPLANATIONS.say(line) for line in lines]
+
+
+# The main courante's export formats as the menus name them (watch.exports.FORMATS
+# keys); the others are named by their key in capitals (ODS, XLSX, PDF).
+_EXPORT_NAMES = {"excel.csv": gettext_noop("CSV (Excel)")}
+_EXPORT_HINTS = {
+    "csv": gettext_noop("Virgules, UTF-8 : scripts et la plupart des tableurs"),
+    "excel.csv": gettext_noop(
+        "Points-virgules : ce qu'Excel attend quand il est réglé en français"
+    ),
+}
+
+
+def export_label(fmt: str) -> str:
+    return gettext(_EXPORT_NAMES[fmt]) if fmt in _EXPORT_NAMES else fmt.upper()
+
+
+def export_formats(keys: list[str]) -> list[tuple[str, str, str]]:
+    """(format, name, hint) for the export menus, in the order given."""
+    return [
+        (fmt, export_label(fmt), gettext(_EXPORT_HINTS[fmt]) if fmt in _EXPORT_HINTS else "")
+        for fmt in keys
+    ]
