@@ -854,4 +854,6 @@ EN = {
     "CSV (Excel)": "CSV (Excel)",
     "Virgules, UTF-8 : scripts et la plupart des tableurs": "Commas, UTF-8: scripts and most spreadsheets",
     "Points-virgules : ce qu'Excel attend quand il est réglé en français": "Semicolons: what Excel expects when set to French (or any language with a decimal comma)",
+    # The colon after a label: French puts a space before it, English does not.
+    " :": ":",
 }
