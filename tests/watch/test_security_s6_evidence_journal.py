@@ -91,7 +91,10 @@ def _key() -> bytes:
     return handle_key()
 
 
-handles = st.from_regex(r"[A-Za-z0-9_]{1,20}", fullmatch=True)
+# "i", "search" and "hashtag" are x.com's own paths, never accounts.
+handles = st.from_regex(r"[A-Za-z0-9_]{1,20}", fullmatch=True).filter(
+    lambda h: h.lower() not in ("i", "search", "hashtag")
+)
 # (address with {a} where the account is, how the account is written there)
 shapes = st.sampled_from(
     [
@@ -122,3 +125,10 @@ def test_an_account_link_keeps_its_shape_and_loses_its_account(shape, handle):
 def test_other_links_are_left_as_they_are():
     for url in (OFFICIAL, "https://x.com/i/status/12", "https://x.com/search?q=crue"):
         assert pseudonymise_account_url(url, KEY) == url
+
+
+def test_an_account_whose_name_begins_like_an_xcom_path_is_still_an_account():
+    # The exclusion of x.com's own paths used to swallow "searchlight", "hashtags_fr"…
+    for url in ("https://x.com/searchlight/status/1", "https://x.com/ic_crue/status/2"):
+        assert names_account(url)
+        assert "/h_" in pseudonymise_account_url(url, KEY)

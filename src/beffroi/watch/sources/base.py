@@ -268,7 +268,8 @@ PSEUDONYM_MENTION = re.compile(r"h_[0-9a-f]{16}")
 _ACCOUNT_URL = re.compile(
     r"^[a-z][a-z0-9+.-]*://[^/?#]+/(?:[^?#]*/)?(?:@[^/?#]+|profile/[^/?#]+|users/[^/?#]+)"
     r"(?:[/?#]|$)"
-    r"|^[a-z][a-z0-9+.-]*://(?:[\w-]+\.)*(?:twitter|x)\.com/(?!i/|search|hashtag/)[^/?#]+/status",
+    r"|^[a-z][a-z0-9+.-]*://(?:[\w-]+\.)*(?:twitter|x)\.com/"
+    r"(?!(?:i|search|hashtag)(?:[/?#]|$))[^/?#]+/status",
     re.IGNORECASE,
 )
 
@@ -310,7 +311,7 @@ _ACCOUNT_PART = re.compile(
     r"(?:@(?P<at>[^/?#]+)|profile/(?P<profile>[^/?#]+)|users/(?P<users>[^/?#]+))"
     r"(?P<tail>[/?#].*|)$"
     r"|^(?P<xhead>[a-z][a-z0-9+.-]*://(?:[\w-]+\.)*(?:twitter|x)\.com/)"
-    r"(?!i/|search|hashtag/)(?P<x>[^/?#]+)(?P<xtail>/status.*)$",
+    r"(?!(?:i|search|hashtag)(?:[/?#]|$))(?P<x>[^/?#]+)(?P<xtail>/status.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 _PSEUDONYM_PART = re.compile(r"(?:did:)?h_[0-9a-f]{16}")
