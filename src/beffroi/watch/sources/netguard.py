@@ -54,7 +54,11 @@ class BlockedAddress(ConnectionError):
         self.host = host
         self.address = address
         self.reason = reason
-        where = address if host in (address, f"[{address}]") else f"{host} → {address}"
+        # An address written out is shown as written, once; a name, and the old IPv4
+        # spellings nobody reads (2130706433, 0x7f.1), with the address they lead to.
+        literal = parse_address(host)
+        plain = literal is not None and (literal.version == 6 or str(literal) == host.strip("[]"))
+        where = host if plain else f"{host} → {address}"
         self.message = f"Adresse interne refusée : {where} ({reason})."
         super().__init__(self.message)
 
