@@ -257,3 +257,18 @@ def test_only_the_checked_addresses_are_dialled(monkeypatch, listener) -> None:
     monkeypatch.setattr(socket.socket, "connect", connect)
     NetworkPolicy(parse_networks("127.0.0.1/32")).create_connection("x", port, timeout=2).close()
     assert dialled == [("127.0.0.1", port)]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://[::ffff:127.0.0.1]/", "::ffff:127.0.0.1"),
+        ("http://2130706433/", "2130706433 → 127.0.0.1"),
+        ("http://0x7f.1/", "0x7f.1 → 127.0.0.1"),
+        ("http://localhost/", "localhost → 127.0.0.1"),
+        ("http://169.254.169.254/", "169.254.169.254"),
+    ],
+)
+def test_the_message_shows_the_address_as_written_and_what_it_means(url, shown) -> None:
+    message = NetworkPolicy().url_refusal(url)
+    assert message is not None and message.startswith(f"Adresse interne refusée : {shown} (")
