@@ -184,3 +184,5 @@ def test_audit_page_and_report_in_english(client, members, org, flagged) -> None
         ).content.decode()
     assert "Responses flagged by the integrity audit set aside" in page
     assert "Responses flagged by the integrity audit set aside" in board
+    # The public board lists the flags with their evidence, re-said too.
+    assert "audit: group 1: 50 responses in" in board and "groupe 1 :" not in board
