@@ -144,6 +144,9 @@ def test_priority_lines_are_all_known_and_read_in_english() -> None:
             re.fullmatch(r"informative p=[01]\.\d\d", s) for s in informative
         )
         assert "sender declared for the source: authority" in said
+        assert EXPLANATIONS.say("urgence 1,00 : « au secours », « l eau monte »") == (
+            "urgency 1.00: “au secours”, “l eau monte”"
+        )
     with override("fr"):
         assert explanation(lines) == lines
 

@@ -27,6 +27,11 @@ def _french_datetime(value: str) -> str:
     return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
 
 
+def _quoted(value: str) -> str:
+    """« mot », « autre » (French guillemets and their spaces) as English quotes."""
+    return value.replace("« ", "“").replace(" »", "”")
+
+
 # The senders a source may declare, as the priority line names them.
 SENDER_WORDS = (
     gettext_noop("média"),
@@ -64,7 +69,7 @@ SOURCE_ERRORS = FrenchTemplates(
 # the author's edits and deletions the worker prepends (watch.actions).
 EXPLANATIONS = FrenchTemplates(
     [
-        T(gettext_noop("urgence %(u)s : %(cues)s"), "u"),
+        T(gettext_noop("urgence %(u)s : %(cues)s"), "u", cues=_quoted),
         T(gettext_noop("aucun indice d'urgence")),
         T(gettext_noop("pas de classifieur : informativité supposée 0,5")),
         T(gettext_noop("informatif p=%(p)s"), "p"),
