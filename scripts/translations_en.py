@@ -856,4 +856,22 @@ EN = {
     "Points-virgules : ce qu'Excel attend quand il est réglé en français": "Semicolons: what Excel expects when set to French (or any language with a decimal comma)",
     # The colon after a label: French puts a space before it, English does not.
     " :": ":",
+    # Session 6, helper W: a source's status line.
+    "Connecté, en écoute.": "Connected, listening.",
+    "Connexion en cours…": "Connecting…",
+    "Source terminée.": "Source finished.",
+    "Import terminé : %(n)s messages.": "Import finished: %(n)s posts.",
+    "Source arrêtée.": "Source stopped.",
+    "%(error)s Nouvel essai dans %(n)s s.": "%(error)s Next attempt in %(n)s s.",
+    "Erreur interne : %(detail)s.": "Internal error: %(detail)s.",
+    "Configuration invalide : %(errors)s": "Invalid configuration: %(errors)s",
+    "Flux injoignable (%(url)s) : connexion refusée.": "Feed unreachable (%(url)s): connection refused.",
+    "Flux injoignable (%(url)s) : pas de réponse en %(n)s s.": "Feed unreachable (%(url)s): no answer within %(n)s s.",
+    "Flux injoignable (%(url)s) : %(detail)s.": "Feed unreachable (%(url)s): %(detail)s.",
+    "Le serveur du flux répond %(code)s (%(reason)s).": "The feed's server answers %(code)s (%(reason)s).",
+    "Flux illisible : XML mal formé (%(detail)s).": "Unreadable feed: malformed XML (%(detail)s).",
+    "Flux partiellement mal formé : %(detail)s": "Partly malformed feed: %(detail)s",
+    "Le flux a été fermé par le serveur.": "The server closed the stream.",
+    "L'instance %(host)s a fermé le flux « %(name)s ».": "The instance %(host)s closed the stream “%(name)s”.",
+    "L'instance %(host)s limite le nombre de requêtes : pause demandée.": "The instance %(host)s limits the number of requests: it asked for a pause.",
 }

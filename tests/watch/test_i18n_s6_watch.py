@@ -7,8 +7,10 @@ the real pure code, so a sentence added there without a template fails here.
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -237,3 +239,55 @@ def test_triage_queue_explanations_in_english(client, members, org, activation):
     assert card["explanation"] == ["no sign of urgency", "informative p=0.97", "not located"]
     card = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").json()["cards"][0]
     assert card["explanation"] == ["aucun indice d'urgence", "informatif p=0,97", "non localisé"]
+
+
+def _sample(node: ast.expr) -> str | None:
+    """The text a message expression writes, each interpolated value as "12"."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(str(v.value) if isinstance(v, ast.Constant) else "12" for v in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _sample(node.left), _sample(node.right)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def _status_messages() -> list[str]:
+    """Every status line the runner reports and every error the feed and Mastodon
+    sources raise, read from their source code."""
+    import beffroi.watch.sources as sources
+
+    folder = Path(sources.__file__).parent
+    found: list[str] = []
+    for name in ("runner.py", "rss.py", "mastodon.py"):
+        for node in ast.walk(ast.parse((folder / name).read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            callee = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if callee == "report" and len(node.args) >= 2:
+                text = _sample(node.args[1])
+            elif callee == "SourceError" and node.args:
+                text = _sample(node.args[0])
+            else:
+                continue
+            if text is not None:
+                found.append(text)
+    return found
+
+
+def test_every_status_line_of_the_runner_and_feed_sources_is_known() -> None:
+    messages = _status_messages()
+    assert len(messages) >= 12
+    assert "12 Nouvel essai dans 12 s." in messages
+    assert [m for m in messages if SOURCE_STATUS.match(m) is None] == []
+    with english():
+        assert SOURCE_STATUS.say(
+            "Flux injoignable (https://a.example/rss) : pas de réponse en 2.5 s. "
+            "Nouvel essai dans 8 s."
+        ) == (
+            "Feed unreachable (https://a.example/rss): no answer within 2.5 s. Next attempt in 8 s."
+        )
+        assert SOURCE_STATUS.say(
+            "Configuration invalide : Nombre attendu.; Fichier introuvable."
+        ) == ("Invalid configuration: Number expected.; File not found.")

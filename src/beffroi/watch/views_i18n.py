@@ -40,6 +40,12 @@ SENDER_WORDS = (
     gettext_noop("entreprise"),
 )
 
+
+def _status(value: str) -> str:
+    """The error a retry line starts with (itself a status sentence)."""
+    return SOURCE_STATUS.say(value)
+
+
 # Messages of watch.sources' form validation (config.Form and each source's from_form).
 SOURCE_ERRORS = FrenchTemplates(
     [
@@ -91,15 +97,36 @@ EXPLANATIONS = FrenchTemplates(
     ]
 )
 
-# A running source's status line (watch.sources.runner).
+# A running source's status line (watch.sources.runner, watch.worker), and the
+# messages of the sources' own errors that the runner shows as they are.
 SOURCE_STATUS = FrenchTemplates(
     [
+        T(gettext_noop("Connecté, en écoute.")),
+        T(gettext_noop("Connexion en cours…")),
         T(gettext_noop("En écoute : %(n)s messages reçus."), "n"),
         T(gettext_noop("%(n)s messages reçus."), "n"),
+        T(gettext_noop("Source terminée.")),
+        T(gettext_noop("Import terminé : %(n)s messages."), "n"),
+        T(gettext_noop("Source arrêtée.")),
         T(gettext_noop("En attente du worker.")),
+        T(gettext_noop("%(error)s Nouvel essai dans %(n)s s."), "n", error=_status),
         T(gettext_noop("Délai d'attente dépassé.")),
         T(gettext_noop("Erreur réseau : %(detail)s")),
         T(gettext_noop("Erreur inattendue (%(kind)s) : %(detail)s")),
+        T(gettext_noop("Erreur interne : %(detail)s.")),
+        T(
+            gettext_noop("Configuration invalide : %(errors)s"),
+            errors=lambda v: "; ".join(SOURCE_ERRORS.say(e) for e in v.split("; ")),
+        ),
+        T(gettext_noop("Flux injoignable (%(url)s) : connexion refusée.")),
+        T(gettext_noop("Flux injoignable (%(url)s) : pas de réponse en %(n)s s."), "n"),
+        T(gettext_noop("Flux injoignable (%(url)s) : %(detail)s.")),
+        T(gettext_noop("Le serveur du flux répond %(code)s (%(reason)s).")),
+        T(gettext_noop("Flux illisible : XML mal formé (%(detail)s).")),
+        T(gettext_noop("Flux partiellement mal formé : %(detail)s")),
+        T(gettext_noop("Le flux a été fermé par le serveur.")),
+        T(gettext_noop("L'instance %(host)s a fermé le flux « %(name)s ».")),
+        T(gettext_noop("L'instance %(host)s limite le nombre de requêtes : pause demandée.")),
     ]
 )
 

@@ -20,16 +20,18 @@ from django.utils import formats
 from django.utils.translation import get_language, gettext
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%%")
-_NUMBER = r"-?\d+(?:,\d+)?"
+_NUMBER = r"-?\d+(?:[,.]\d+)?"
 
 
 def number(value: str) -> str:
-    """A French-written number ("0,97", "12") in the active language's notation."""
+    """A number as pure code wrote it ("0,97", "12", or "2.5" from a ``:g`` format) in
+    the active language's notation."""
+    plain = value.replace(",", ".")
     try:
-        parsed = Decimal(value.replace(",", "."))
+        parsed = Decimal(plain)
     except InvalidOperation:
         return value
-    decimals = len(value.partition(",")[2])
+    decimals = len(plain.partition(".")[2])
     return formats.number_format(parsed, decimal_pos=decimals)
 
 
