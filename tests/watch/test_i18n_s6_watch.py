@@ -49,6 +49,9 @@ _BAD: list[tuple[str, dict[str, Any]]] = [
     ("file", {"path": "/nonexistent/posts.csv", "timestamps_path": "/nonexistent/t.csv"}),
     ("replay", {"path": "/nonexistent/posts.csv", "format": "xml", "speed": 0}),
     ("telegram", {}),
+    # Refused by watch.sources.netguard: the cloud metadata service, a private network.
+    ("rss", {"url": "http://169.254.169.254/latest"}),
+    ("mastodon", {"instance_url": "https://10.0.0.1", "hashtags": "crue"}),
 ]
 
 
@@ -72,6 +75,12 @@ def test_every_source_form_error_is_known_and_said_in_english() -> None:
             plain = re.sub(r"“[^”]*”", "", said)
             assert said != message and not _FRENCH.search(plain), (message, said)
         assert SOURCE_ERRORS.say("Doit être au moins 10 s.") == "Must be at least 10 s."
+        assert SOURCE_ERRORS.say("Adresse interne refusée : 10.0.0.1 (réseau privé).") == (
+            "Internal address refused: 10.0.0.1 (private network)."
+        )
+        assert SOURCE_STATUS.say("Adresse interne refusée : 169.254.169.254 (lien local).") == (
+            "Internal address refused: 169.254.169.254 (link-local)."
+        )
         assert (
             SOURCE_ERRORS.say("Mot-dièse invalide : « crue inondation ».")
             == "Invalid hashtag: “crue inondation”."

@@ -46,6 +46,20 @@ def _status(value: str) -> str:
     return SOURCE_STATUS.say(value)
 
 
+# Why watch.sources.netguard refuses an address (its refusal_reason).
+REFUSAL_WORDS = (
+    gettext_noop("adresse non spécifiée"),
+    gettext_noop("boucle locale"),
+    gettext_noop("lien local"),
+    gettext_noop("multidiffusion"),
+    gettext_noop("site local"),
+    gettext_noop("réseau privé"),
+    gettext_noop("plage réservée"),
+    gettext_noop("réseau partagé d'opérateur"),
+    gettext_noop("adresse non publique"),
+)
+_REFUSED = T(gettext_noop("Adresse interne refusée : %(where)s (%(reason)s)."), reason=word)
+
 # Messages of watch.sources' form validation (config.Form and each source's from_form).
 SOURCE_ERRORS = FrenchTemplates(
     [
@@ -68,6 +82,8 @@ SOURCE_ERRORS = FrenchTemplates(
         T(gettext_noop("Fichier introuvable.")),
         T(gettext_noop("Fichier des horodatages introuvable.")),
         T(gettext_noop("Type de source inconnu : « %(kind)s ».")),
+        _REFUSED,
+        T(gettext_noop("Réglage du serveur invalide : %(detail)s")),
     ]
 )
 
@@ -125,6 +141,7 @@ SOURCE_STATUS = FrenchTemplates(
         T(gettext_noop("Flux illisible : XML mal formé (%(detail)s).")),
         T(gettext_noop("Flux partiellement mal formé : %(detail)s")),
         T(gettext_noop("Le flux a été fermé par le serveur.")),
+        _REFUSED,
         T(gettext_noop("L'instance %(host)s a fermé le flux « %(name)s ».")),
         T(gettext_noop("L'instance %(host)s limite le nombre de requêtes : pause demandée.")),
     ]
