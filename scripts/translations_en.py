@@ -885,4 +885,5 @@ EN = {
     "plage réservée": "reserved range",
     "réseau partagé d'opérateur": "carrier-grade shared network",
     "adresse non publique": "non-public address",
+    "%(p)s %%": "%(p)s%%",
 }

@@ -1,5 +1,5 @@
-"""Session 6: a label's colon follows each language's typography on the consultation
-pages (« État : » in French, "Status:" in English, not "Status :")."""
+"""Session 6: a label's colon and a percentage follow each language's typography on the
+consultation pages (« État : », « 5,2 % » in French; "Status:", "5.2%" in English)."""
 
 from __future__ import annotations
 
@@ -31,3 +31,16 @@ def test_label_colons_follow_the_language(client, members, org):
         for text in theirs:
             visible = visible.replace(text, "")
         assert not re.search(r"[A-Za-z] :", visible), re.findall(r".{30}[A-Za-z] :.{10}", visible)
+
+
+def test_percentages_follow_the_language(client, members, org):
+    c, _ = setup_consultation(org, cid="pourcent", access="open")
+    assert any(s.electorate for s in c.get_spec().segments)
+    url = reverse("consult-board", args=[c.cid])
+    french = re.sub(r"<[^>]+>", "", client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode())
+    with english():
+        english_page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    english_text = re.sub(r"<[^>]+>", "", english_page)
+    assert re.search(r"\(participation \d+,\d %\)", french)
+    assert re.search(r"\(turnout \d+\.\d%\)", english_text)
+    assert not re.search(r"\d %", english_text)
