@@ -886,4 +886,6 @@ EN = {
     "réseau partagé d'opérateur": "carrier-grade shared network",
     "adresse non publique": "non-public address",
     "%(p)s %%": "%(p)s%%",
+    # A date format (Django's date filter): day and month written so no reader mixes them up.
+    "d/m H:i": "M j, H:i",
 }

@@ -300,3 +300,28 @@ def test_every_status_line_of_the_runner_and_feed_sources_is_known() -> None:
         assert SOURCE_STATUS.say(
             "Configuration invalide : Nombre attendu.; Fichier introuvable."
         ) == ("Invalid configuration: Number expected.; File not found.")
+
+
+def test_main_courante_times_are_written_for_the_reader(client, members, org, activation):
+    from beffroi.watch import actions
+    from beffroi.watch.models import LogEntry
+
+    actions.add_log_entry(
+        activation,
+        actor=members["coordinator"],
+        text="Digue",
+        channel="telephone",
+        category="autre",
+    )
+    at = timezone.localtime(LogEntry.objects.get().at)
+    client.force_login(members["volunteer"])
+    url = reverse("watch-courante", kwargs={"org": org.slug, "activation_id": activation.pk})
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    with english():
+        english_page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    machine = f'<time datetime="{at.isoformat()}">'
+    assert machine + at.strftime("%d/%m %H:%M") + "</time>" in french
+    # "23/11" reads as a month 23 to an American: the month is written out.
+    assert machine + at.strftime("%b ") + str(at.day) + at.strftime(", %H:%M") + "</time>" in (
+        english_page
+    )
