@@ -85,10 +85,13 @@ def test_numbers_durations_and_rates_are_written_the_english_way() -> None:
             "3 responses out of 96 are flagged one by one (details below). Fragile result for: "
             "blouse — a few forms more or fewer would be enough to reverse the majority."
         )
-        # Cut by the journal at 500 characters: the cut piece stays as written.
+        # A piece no template knows stays as written...
         assert evidence("jeton utilisé par plusieurs réponses; réponse identique à plus") == (
             "token used by several responses; réponse identique à plus"
         )
+        # ...but the one the journal cut at 500 characters is left out, marked "…".
+        cut = ("jeton utilisé par plusieurs réponses; " * 20)[:500]
+        assert evidence(cut) == "; ".join(["token used by several responses"] * 13 + ["…"])
         assert VERDICTS.say("Verdict inconnu.") == "Verdict inconnu."
 
 

@@ -4,7 +4,8 @@ an English reader of the consultation pages.
 ``beffroi.integrity`` is pure and writes its verdict and evidence in French; the
 flags' evidence is also published in the journal as written.  The pages show them
 through these tables (see ``beffroi.web.views_i18n``); a sentence no template
-knows, or one the journal cut at 500 characters, is shown as written.
+knows is shown as written; the unfinished piece of an evidence the journal cut at
+500 characters is shown as "…".
 tests/consult/test_i18n_s6_audit.py runs the real audit and fails on any sentence
 of it that no template recognises.
 """
@@ -164,12 +165,21 @@ EVIDENCE = FrenchTemplates(
 _PIECES = re.compile(r" ?; ")
 
 
+# consult.tasks.audit_box journals a flag's evidence cut at this many characters.
+EVIDENCE_CUT = 500
+
+
 def evidence(text: str) -> str:
     """A flag's or a group's evidence: pieces joined by "; " or " ; " (French
-    typography; English joins them with "; ")."""
+    typography; English joins them with "; ").  The piece the journal's cut left
+    unfinished is shown as "…" rather than as a French fragment."""
     if (get_language() or "fr").startswith("fr"):
         return text
-    return "; ".join(EVIDENCE.say(part) for part in _PIECES.split(text))
+    pieces = _PIECES.split(text)
+    said = [EVIDENCE.say(part) for part in pieces]
+    if len(text) >= EVIDENCE_CUT and EVIDENCE.match(pieces[-1]) is None:
+        said[-1] = "…"
+    return "; ".join(said)
 
 
 VERDICTS = FrenchTemplates(
