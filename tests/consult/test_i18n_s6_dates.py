@@ -103,3 +103,19 @@ def test_receipt_and_board_pages_show_localized_times(client, one_ballot) -> Non
     response = client.get(reverse("consult-board-jsonl", args=[c.cid]))
     jsonl = b"".join(response.streaming_content).decode()
     assert f'"received_at":"{iso}"' in jsonl.replace(" ", "")
+
+
+def test_answer_page_dates_carry_their_zone_and_end_the_sentence_cleanly(client, one_ballot):
+    c, _entry = one_ballot
+    url = reverse("consult-answer", args=[c.cid])
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    with english():
+        english_page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert re.search(
+        r"Réponses acceptées du <time datetime=\"[^\"]+\"[^>]*>[^<]+ \(CES?T\)</time> "
+        r"au <time [^>]*>[^<]+ \(CES?T\)</time>\.",
+        french,
+    )
+    # "… 6:57 p.m.." was the English sentence's end before the zone closed it.
+    assert re.search(r"Responses accepted from <time [^>]*>[^<]+ \(CES?T\)</time>", english_page)
+    assert ".." not in re.sub(r"<[^>]+>", "", english_page)
