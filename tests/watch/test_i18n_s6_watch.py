@@ -20,7 +20,13 @@ from django.utils.translation import override
 
 from beffroi.watch.pipeline import Pipeline, PipelineConfig, PostIn
 from beffroi.watch.sources import FORMS, ConfigError, validate_config
-from beffroi.watch.views_i18n import EXPLANATIONS, SOURCE_ERRORS, SOURCE_STATUS, explanation
+from beffroi.watch.views_i18n import (
+    EXPLANATIONS,
+    SKIP_REASONS,
+    SOURCE_ERRORS,
+    SOURCE_STATUS,
+    explanation,
+)
 from english_catalogue import english
 from pipeline_fakes import FakeClassifier
 
@@ -199,7 +205,12 @@ def test_sources_page_in_english_labels_errors_and_status(client, members, org, 
         actor=members["coordinator"],
     )  # fmt: skip
     actions.record_source_status(
-        source.pk, state="ok", message="En écoute : 7 messages reçus.", at=timezone.now()
+        source.pk,
+        state="ok",
+        message="En écoute : 7 messages reçus.",
+        at=timezone.now(),
+        skipped=1,
+        last_skip_reason="Entrée sans titre ni contenu.",
     )
     client.force_login(members["coordinator"])
     url = reverse("watch-sources", args=[org.slug, activation.pk])
@@ -213,6 +224,8 @@ def test_sources_page_in_english_labels_errors_and_status(client, members, org, 
             HTTP_ACCEPT_LANGUAGE="en",
         ).json()
         assert status["sources"][0]["message"] == "Listening: 7 posts received."
+        assert status["sources"][0]["last_skip_reason"] == "Entry with neither title nor content."
+        assert "Last skipped post: Entry with neither title nor content." in page
         bad = client.post(
             url,
             {
@@ -262,27 +275,40 @@ def _sample(node: ast.expr) -> str | None:
     return None
 
 
-def _status_messages() -> list[str]:
-    """Every status line the runner reports and every error the feed and Mastodon
-    sources raise, read from their source code."""
+def _source_messages(kind: str) -> list[str]:
+    """Read from the sources' code: every status line the runner reports and every
+    error a source raises (``kind="status"``), or every reason a source gives for
+    skipping an item (``kind="skip"``)."""
     import beffroi.watch.sources as sources
 
     folder = Path(sources.__file__).parent
+    files = ("runner.py", "rss.py", "mastodon.py", "bluesky.py", "fileimport.py", "replay.py")
     found: list[str] = []
-    for name in ("runner.py", "rss.py", "mastodon.py"):
+    for name in files:
         for node in ast.walk(ast.parse((folder / name).read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
                 continue
             callee = getattr(node.func, "id", getattr(node.func, "attr", ""))
-            if callee == "report" and len(node.args) >= 2:
-                text = _sample(node.args[1])
-            elif callee == "SourceError" and node.args:
-                text = _sample(node.args[0])
-            else:
+            wanted = {"status": ("report", "SourceError"), "skip": ("Skipped",)}[kind]
+            if callee not in wanted or len(node.args) < (2 if callee == "report" else 1):
                 continue
-            if text is not None:
+            text = _sample(node.args[1] if callee == "report" else node.args[0])
+            # A library's own message, capitalised ("{exc}."), is no sentence of ours.
+            if text is not None and re.search(r"[a-zé]{3}", text):
                 found.append(text)
     return found
+
+
+def _status_messages() -> list[str]:
+    return _source_messages("status")
+
+
+def test_every_skip_reason_of_the_sources_is_known() -> None:
+    reasons = _source_messages("skip")
+    assert len(reasons) >= 25
+    assert [r for r in reasons if SKIP_REASONS.match(r) is None] == []
+    with english():
+        assert SKIP_REASONS.say("12 colonnes au lieu de 5.") == "12 columns instead of 5."
 
 
 def test_every_status_line_of_the_runner_and_feed_sources_is_known() -> None:

@@ -49,6 +49,7 @@ from beffroi.watch.models import (
     SourceType,
 )
 from beffroi.watch.views_i18n import (
+    SKIP_REASONS,
     SOURCE_ERRORS,
     SOURCE_STATUS,
     explanation,
@@ -216,7 +217,7 @@ def _source_status(source: Source) -> dict[str, Any]:
         "retry_display": _clock(source.retry_at),
         "posts": source.posts_count,
         "skipped": source.skipped_count,
-        "last_skip_reason": source.last_skip_reason,
+        "last_skip_reason": SKIP_REASONS.say(source.last_skip_reason),
         "unknown_deletions": source.unknown_deletions_count,
     }
 
@@ -253,6 +254,7 @@ def sources(request: HttpRequest, activation_id: int) -> HttpResponse:
     for s in listed:
         s.status_label = source_status_label(s.status)  # type: ignore[attr-defined]
         s.status_text = SOURCE_STATUS.say(s.status_message)  # type: ignore[attr-defined]
+        s.skip_text = SKIP_REASONS.say(s.last_skip_reason)  # type: ignore[attr-defined]
         s.declared_label = (  # type: ignore[attr-defined]
             SourceType(s.declared_source).label if s.declared_source in SourceType.values else ""
         )

@@ -144,6 +144,62 @@ SOURCE_STATUS = FrenchTemplates(
         _REFUSED,
         T(gettext_noop("L'instance %(host)s a fermé le flux « %(name)s ».")),
         T(gettext_noop("L'instance %(host)s limite le nombre de requêtes : pause demandée.")),
+        T(gettext_noop("Fichier introuvable : %(path)s.")),
+        T(gettext_noop("En-tête CSV illisible (ligne 1) : %(detail)s.")),
+        T(gettext_noop("CSV illisible à partir de la ligne %(n)s : %(detail)s."), "n"),
+        T(gettext_noop("Colonnes obligatoires absentes de l'en-tête (ligne 1) : %(columns)s")),
+    ]
+)
+
+
+# Why an input item did not become a post (the sources' Skipped reasons), shown as
+# the source's last skipped item.
+SKIP_REASONS = FrenchTemplates(
+    [
+        T(gettext_noop("Identifiant manquant.")),
+        T(gettext_noop("Texte manquant.")),
+        T(gettext_noop("Encodage invalide (UTF-8 attendu).")),
+        T(gettext_noop("Un objet JSON est attendu sur chaque ligne.")),
+        T(gettext_noop("%(found)s colonnes au lieu de %(expected)s."), "found", "expected"),
+        T(gettext_noop("Date manquante (colonne created_at).")),
+        T(gettext_noop("JSON mal formé (colonne %(column)s) : %(detail)s.")),
+        T(gettext_noop("Enregistrement de post invalide (schéma app.bsky.feed.post).")),
+        T(
+            gettext_noop(
+                "Modification d'un post suivi ignorée : le nouvel enregistrement n'est pas un "
+                "post lisible (schéma app.bsky.feed.post)."
+            )
+        ),
+        T(gettext_noop("Post sans date lisible.")),
+        T(gettext_noop("Post illisible : %(detail)s.")),
+        T(gettext_noop("Trame Jetstream illisible : %(detail)s.")),
+        T(gettext_noop("Flux partiellement mal formé : %(detail)s.")),
+        T(gettext_noop("Entrée sans titre ni contenu.")),
+        T(gettext_noop("Entrée de flux inexploitable : %(detail)s")),
+        T(gettext_noop("Statut illisible : objet JSON attendu.")),
+        T(gettext_noop("Statut sans identifiant.")),
+        T(gettext_noop("Statut sans date.")),
+        T(gettext_noop("Statut sans texte.")),
+        T(gettext_noop("Modification illisible : %(detail)s")),
+        T(gettext_noop("Statut illisible : %(detail)s.")),
+        T(gettext_noop("Suppression illisible : identifiant de statut attendu.")),
+        T(gettext_noop("Date illisible « %(value)s ».")),
+        T(
+            gettext_noop(
+                "Rattrapage limité à %(n)s messages : des messages plus anciens de la coupure "
+                "manquent."
+            ),
+            "n",
+        ),
+        T(
+            gettext_noop(
+                "Revérification des modifications et suppressions faites pendant la coupure "
+                "abandonnée (%(n)s messages non revérifiés) : %(detail)s"
+            ),
+            "n",
+        ),
+        T(gettext_noop("Revérification : statut illisible, objet JSON attendu.")),
+        T(gettext_noop("Événement illisible : %(detail)s.")),
     ]
 )
 
