@@ -96,10 +96,6 @@ class FrenchTemplates:
         translated = gettext(template.msgid)
         return translated % params if params or "%%" in translated else translated
 
-    def say_joined(self, text: str, separator: str) -> str:
-        """A sentence made of several known ones joined by ``separator``."""
-        return separator.join(self.say(part) for part in text.split(separator))
-
 
 def T(msgid: str, *numbers: str, **convert: Callable[[str], str]) -> Template:
     """Shorthand for the tables: ``T(gettext_noop("… %(n)s …"), "n")``."""
