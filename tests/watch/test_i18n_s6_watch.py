@@ -351,3 +351,21 @@ def test_main_courante_times_are_written_for_the_reader(client, members, org, ac
     assert machine + at.strftime("%b ") + str(at.day) + at.strftime(", %H:%M") + "</time>" in (
         english_page
     )
+
+
+def test_activation_keywords_colon_follows_the_language(client, members, org):
+    from beffroi.watch import actions
+
+    activation = actions.create_activation(
+        org,
+        name="Crue",
+        event_type="inondation",
+        keywords={"fr": ["crue"], "en": ["flood"]},
+        actor=members["coordinator"],
+    )
+    client.force_login(members["coordinator"])
+    url = reverse("watch-activation", args=[org.slug, activation.pk])
+    assert '<span class="mono">fr</span> : crue' in client.get(url).content.decode()
+    with english():
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span class="mono">en</span>: flood' in page
