@@ -49,10 +49,10 @@ from beffroi.watch.models import (
 from beffroi.watch.sources.base import (
     handle_pseudonym,
     names_account,
-    pseudonymise_account_url,
     pseudonymise_dids,
     pseudonymise_mentions,
     pseudonymise_record,
+    pseudonymise_typed,
 )
 
 # A claim nobody acted on for this long is considered abandoned (a volunteer
@@ -88,6 +88,16 @@ __all__ = [
     "store_cards",
     "update_log_status",
 ]
+
+
+def _journaled(activation: Activation, text: str) -> str:
+    """Free text as the journal gets it: a note, a reason, a name or a link typed by
+    a person, a source's status line. The journal is never purged, so unless the
+    activation keeps handles (DESIGN rule 7) the accounts the text names are replaced by
+    their pseudonyms (``pseudonymise_typed``); the object itself (card, main courante
+    line, source, link) keeps the text as typed. The one rule for every watch action
+    (docs/decisions/watch-handles.md)."""
+    return text if activation.keep_handles else pseudonymise_typed(text, handle_key())
 
 
 def _token_hash(token: str) -> str:
@@ -153,10 +163,13 @@ def create_activation(
         organisation=organisation,
         subject=f"activation:{activation.pk}",
         data={
-            "name": name,
+            "name": _journaled(activation, name),
             "event_type": event_type,
             "area": activation.area,
-            "keywords": activation.keywords,
+            "keywords": {
+                lang: [_journaled(activation, w) for w in words]
+                for lang, words in activation.keywords.items()
+            },
             "keep_handles": keep_handles,
         },
     )
@@ -225,7 +238,7 @@ def add_source(
         data={
             "activation": activation.pk,
             "kind": kind,
-            "name": name,
+            "name": _journaled(activation, name),
             "declared_source": declared_source,
         },
     )
@@ -339,7 +352,11 @@ def record_source_status(
                 "watch.source.status",
                 organisation=source.activation.organisation,
                 subject=f"source:{source.pk}",
-                data={"from": before, "to": state, "message": message},
+                data={
+                    "from": before,
+                    "to": state,
+                    "message": _journaled(source.activation, message),
+                },
             )
 
 
@@ -715,21 +732,16 @@ def decide(
     card.refresh_from_db()
     # The verification status of main courante lines built from this card follows it.
     LogEntry.objects.filter(card=card).update(verification=decision, updated_at=now)
-    # The card keeps the notes and links as typed: the team opens them. The journal is
-    # never purged, so it gets them without the accounts they name (DESIGN rule 7),
-    # unless the activation keeps handles.
-    key = None if card.activation.keep_handles else handle_key()
+    # The card keeps the notes and links as typed: the team opens them.
     journal.append(
         "watch.card.decide",
         actor=actor,
         organisation=card.activation.organisation,
         subject=f"card:{card.pk}",
-        reason=notes if key is None else pseudonymise_mentions(notes, key, keep_links=True),
+        reason=_journaled(card.activation, notes),
         data={
             "decision": decision,
-            "evidence": links
-            if key is None
-            else [pseudonymise_account_url(link, key) for link in links],
+            "evidence": [_journaled(card.activation, link) for link in links],
         },
     )
     # Inserted only now, under the journal's head lock (held until commit), so
@@ -886,7 +898,7 @@ def update_log_status(entry: LogEntry, status: str, *, actor: Any, note: str = "
         actor=actor,
         organisation=entry.activation.organisation,
         subject=f"log:{entry.pk}",
-        reason=note,
+        reason=_journaled(entry.activation, note),
         data={"number": entry.number, "from": before, "to": status},
     )
     return update
@@ -942,7 +954,10 @@ def create_partner_link(
         actor=actor,
         organisation=activation.organisation,
         subject=f"partner_link:{link.pk}",
-        data={"label": link.label, "expires_at": link.expires_at.isoformat()},
+        data={
+            "label": _journaled(activation, link.label),
+            "expires_at": link.expires_at.isoformat(),
+        },
     )
     return link, token
 
@@ -958,7 +973,7 @@ def revoke_partner_link(link: PartnerLink, *, actor: Any) -> None:
         actor=actor,
         organisation=link.activation.organisation,
         subject=f"partner_link:{link.pk}",
-        data={"label": link.label},
+        data={"label": _journaled(link.activation, link.label)},
     )
 
 
@@ -981,7 +996,7 @@ def record_partner_view(link: PartnerLink, *, client: str, what: str = "page") -
         "watch.partner_link.view",
         organisation=link.activation.organisation,
         subject=f"partner_link:{link.pk}",
-        data={"label": link.label, "client": client, "what": what},
+        data={"label": _journaled(link.activation, link.label), "client": client, "what": what},
     )
 
 

@@ -377,6 +377,22 @@ def pseudonymise_mentions(text: str, key: bytes, *, keep_links: bool = False) ->
     return MENTION.sub(sub, text) if "@" in text else text
 
 
+_WORD = re.compile(r"\S+")
+
+
+def pseudonymise_typed(text: str, key: bytes) -> str:
+    """Free text a person typed (a note, a reason, a name, an evidence link) or a
+    source reported, as the never-purged journal gets it: each account link keeps its
+    shape with the account's pseudonym (``pseudonymise_account_url``), each @mention
+    and DID becomes its pseudonym, everything else stays as typed. Idempotent.
+
+    Each whitespace-free run is first tried whole as an account link: the address
+    pattern of running text stops at a quote or a bracket, a pasted link may not."""
+    if "://" in text and _may_name_account(text):
+        text = _WORD.sub(lambda m: pseudonymise_account_url(m.group(0), key), text)
+    return pseudonymise_mentions(text, key, keep_links=True)
+
+
 _ACCOUNT_MARKS = re.compile(r"/@|/profile/|/users/|twitter\.com/|x\.com/", re.IGNORECASE)
 
 
