@@ -850,6 +850,7 @@ EN = {
     "Le code d'option « %(code)s » ne convient pas : %(help)s": "The option code “%(code)s” will not do: %(help)s",
     "L'option « %(code)s » apparaît deux fois : changez son code (avant les deux-points) ou retirez la seconde.": "The option “%(code)s” appears twice: change its code (before the colon) or remove the second one.",
     "Segments, ligne %(n)s": "Segments, line %(n)s",
+    "Le code « %(code)s » est déjà celui de la question %(n)d, tiré de son libellé : donnez-en un autre.": "The code “%(code)s” is already that of question %(n)d, made from its wording: give another one.",
     # Session 6, helper W: the main courante's CSV for Excel.
     "CSV (Excel)": "CSV (Excel)",
     "Virgules, UTF-8 : scripts et la plupart des tableurs": "Commas, UTF-8: scripts and most spreadsheets",

@@ -61,7 +61,12 @@ CASES: list[tuple[dict[str, Any], tuple[int | None, str], str]] = [
         "L'option « o » apparaît deux fois",
     ),
     ({"q-0-options": "o k : Oui\nn : Non"}, (0, "options"), "Le code d'option « o k »"),
-    ({"q-1-code": "repas_bio"}, (1, "code"), "est déjà celui de la question 1"),
+    ({"q-1-code": "repas_bio"}, (1, "code"), "est déjà celui de la question 1, tiré de son"),
+    (
+        {"q-0-code": "bio", "q-1-code": "bio"},
+        (1, "code"),
+        "Le code « bio » est déjà celui de la question 1 : donnez-en un autre",
+    ),
     ({"q-1-code": "note finale"}, (1, "code"), "sans espace"),
     ({"q-1-scale_min": "5", "q-1-scale_max": "5"}, (1, "scale_max"), "Le maximum doit dépasser"),
     (

@@ -266,6 +266,7 @@ class BaseQuestionFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
         # Every problem at once: a question with another error still takes its code.
         taken: set[str] = set()
         first: dict[str, int] = {}  # code -> number of the question that has it
+        derived: set[int] = set()  # questions whose code was made from their wording
         asked = 0
         for number, form in enumerate(self.forms, start=1):
             d = getattr(form, "cleaned_data", None)
@@ -274,7 +275,17 @@ class BaseQuestionFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
             asked += 1
             # The same codes as to_dict gives, in the same order.
             code = d.get("code") or slug_code(d["label"], taken)
-            if code in first:
+            if code in first and first[code] in derived:
+                # The other question's field is empty: say where its code came from.
+                form.add_error(
+                    "code",
+                    _(
+                        "Le code « %(code)s » est déjà celui de la question %(n)d, tiré de son "
+                        "libellé : donnez-en un autre."
+                    )
+                    % {"code": code, "n": first[code]},
+                )
+            elif code in first:
                 form.add_error(
                     "code",
                     _(
@@ -283,6 +294,8 @@ class BaseQuestionFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
                     )
                     % {"code": code, "n": first[code]},
                 )
+            if code not in first and not d.get("code"):
+                derived.add(number)
             first.setdefault(code, number)
             taken.add(code)
         if not asked:
