@@ -921,4 +921,7 @@ EN = {
     "Revérification des modifications et suppressions faites pendant la coupure abandonnée (%(n)s messages non revérifiés) : %(detail)s": "Recheck of the edits and deletions made during the outage given up (%(n)s posts not rechecked): %(detail)s",
     "Revérification : statut illisible, objet JSON attendu.": "Recheck: unreadable status, JSON object expected.",
     "Événement illisible : %(detail)s.": "Unreadable event: %(detail)s.",
+    "Jetstream ne rejoue que les dernières heures : 36 h par défaut": "Jetstream replays only its last hours: 36 h by default",
+    "Trou de couverture : messages du %(start)s au %(end)s non reçus (%(reason)s).": "Coverage gap: posts from %(start)s to %(end)s not received (%(reason)s).",
+    "Trou de couverture : messages d'avant le %(end)s non reçus (%(reason)s).": "Coverage gap: posts before %(end)s not received (%(reason)s).",
 }

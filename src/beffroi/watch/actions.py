@@ -77,6 +77,7 @@ __all__ = [
     "follow_pending_changes",
     "receive_items",
     "receive_posts",
+    "record_coverage_gap",
     "record_partner_view",
     "record_post_deletion",
     "record_post_edit",
@@ -1101,9 +1102,17 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
     post we never received (an author added the watched hashtag, an old post
     edited on a public timeline) is received as a new post, in its new version.
     """
-    from beffroi.watch.sources.base import EDIT, Received
+    from beffroi.watch.sources.base import EDIT, CoverageGap, Received
     from beffroi.watch.sources.base import PostChange as Change
 
+    if gaps := [i for i in items if isinstance(i, CoverageGap)]:
+        # Recorded with the checkpoint that moves past them: a gap is never lost
+        # nor written twice when the worker stops between two commits.
+        with transaction.atomic():
+            for gap in gaps:
+                record_coverage_gap(source_id, gap)
+            rest = [i for i in items if not isinstance(i, CoverageGap)]
+            return receive_items(source_id, rest, checkpoint)
     changes = [i for i in items if isinstance(i, Change)]
     posts = [i for i in items if not isinstance(i, Change)]
     if not changes:
@@ -1142,6 +1151,26 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
             else:
                 record_post_deletion(post, at=change.at)
     return Received(new=new, unknown_deletions=unknown_deletions)
+
+
+@transaction.atomic
+def record_coverage_gap(source_id: int, gap: Any) -> None:
+    """A span of posts the source could not receive (a ``sources.CoverageGap``: the
+    platform no longer held them when the source came back). Journaled, since the
+    journal is the activation's record of what the room could and could not see
+    (DESIGN rule 3, docs/decisions/sources.md); the sources page shows the latest."""
+    source = Source.objects.select_related("activation__organisation").get(pk=source_id)
+    journal.append(
+        "watch.source.gap",
+        organisation=source.activation.organisation,
+        subject=f"source:{source.pk}",
+        data={
+            "from": gap.start.isoformat() if gap.start is not None else None,
+            "to": gap.end.isoformat(),
+            "reason": gap.reason,
+            "detail": _journaled(source.activation, gap.detail),
+        },
+    )
 
 
 def _locked(post: Post) -> Post:

@@ -52,6 +52,7 @@ from beffroi.watch.views_i18n import (
     SKIP_REASONS,
     SOURCE_ERRORS,
     SOURCE_STATUS,
+    coverage_gap_text,
     explanation,
     export_formats,
     export_label,
@@ -202,7 +203,18 @@ def _clock(at: Any) -> str:
     return timezone.localtime(at).strftime("%H:%M:%S") if at else ""
 
 
-def _source_status(source: Source) -> dict[str, Any]:
+def _coverage_gaps(sources: Iterable[Source]) -> dict[int, str]:
+    """Each source's latest coverage gap, as its status says it. The journal holds
+    them all (``actions.record_coverage_gap``, docs/decisions/sources.md)."""
+    subjects = {f"source:{s.pk}": s.pk for s in sources}
+    gaps: dict[int, str] = {}
+    entries = JournalEntry.objects.filter(action="watch.source.gap", subject__in=list(subjects))
+    for entry in entries.order_by("-seq").only("subject", "data"):
+        gaps.setdefault(subjects[entry.subject], coverage_gap_text(entry.data))
+    return gaps
+
+
+def _source_status(source: Source, gap: str = "") -> dict[str, Any]:
     return {
         "id": source.pk,
         "name": source.name,
@@ -219,6 +231,7 @@ def _source_status(source: Source) -> dict[str, Any]:
         "skipped": source.skipped_count,
         "last_skip_reason": SKIP_REASONS.say(source.last_skip_reason),
         "unknown_deletions": source.unknown_deletions_count,
+        "gap": gap,
     }
 
 
@@ -251,7 +264,9 @@ def sources(request: HttpRequest, activation_id: int) -> HttpResponse:
             messages.success(request, _("Source ajoutée : le worker la démarre."))
             return redirect("watch-sources", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
     listed = list(activation.sources.all())
+    gaps = _coverage_gaps(listed)
     for s in listed:
+        s.gap_text = gaps.get(s.pk, "")  # type: ignore[attr-defined]
         s.status_label = source_status_label(s.status)  # type: ignore[attr-defined]
         s.status_text = SOURCE_STATUS.say(s.status_message)  # type: ignore[attr-defined]
         s.skip_text = SKIP_REASONS.say(s.last_skip_reason)  # type: ignore[attr-defined]
@@ -280,7 +295,9 @@ def sources(request: HttpRequest, activation_id: int) -> HttpResponse:
 @require_GET
 def sources_status(request: HttpRequest, activation_id: int) -> JsonResponse:
     activation = _activation(request, activation_id)
-    return JsonResponse({"sources": [_source_status(s) for s in activation.sources.all()]})
+    listed = list(activation.sources.all())
+    gaps = _coverage_gaps(listed)
+    return JsonResponse({"sources": [_source_status(s, gaps.get(s.pk, "")) for s in listed]})
 
 
 @require("watch.manage")

@@ -9,9 +9,11 @@ real validators and scorer and fails on any sentence no template recognises.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext, gettext_noop
 
 from beffroi.web.views_i18n import FrenchTemplates, T, word
@@ -202,6 +204,30 @@ SKIP_REASONS = FrenchTemplates(
         T(gettext_noop("Événement illisible : %(detail)s.")),
     ]
 )
+
+
+# Why a source could not receive a span of posts (a CoverageGap's reason).
+GAP_REASONS = FrenchTemplates(
+    [T(gettext_noop("Jetstream ne rejoue que les dernières heures : 36 h par défaut"))]
+)
+
+
+def coverage_gap_text(data: Mapping[str, Any]) -> str:
+    """A gap journaled by ``actions.record_coverage_gap`` (``watch.source.gap``), as the
+    sources page says it, with its times in the reader's zone and date order."""
+
+    def when(value: Any) -> str:
+        moment = timezone.localtime(datetime.fromisoformat(str(value)))
+        return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+
+    values = {"end": when(data["to"]), "reason": GAP_REASONS.say(str(data.get("reason", "")))}
+    if data.get("from"):
+        return gettext(
+            "Trou de couverture : messages du %(start)s au %(end)s non reçus (%(reason)s)."
+        ) % {**values, "start": when(data["from"])}
+    return gettext("Trou de couverture : messages d'avant le %(end)s non reçus (%(reason)s).") % (
+        values
+    )
 
 
 def explanation(lines: list[str]) -> list[str]:

@@ -493,6 +493,12 @@ class FakeJetstream:
     ``cursor`` (inclusive), ``kinds`` and ``collections`` parameters.
     ``cut_after[n]`` makes connection n fail (close code 1011) after the
     frame with that seq, like a server restart.
+
+    ``floor``: the oldest seq the server still holds (its replay window starts
+    there). As Jetstream v2 does, a seq cursor below it is refused before the
+    upgrade (HTTP 400, XRPC error ``CursorTooOld``), and a time cursor (unix
+    microseconds, from 10^15 up) is translated against ``witnessedAt`` and, if
+    below, clamped to it after an ``#info OutdatedCursor`` frame.
     """
 
     def __init__(self) -> None:
@@ -505,6 +511,7 @@ class FakeJetstream:
         self.paths: list[str] = []
         self.cut_after: dict[int, int] = {}
         self.refuse = False
+        self.floor: int | None = None
         self.closing = threading.Event()
         fake = self
 
@@ -527,17 +534,57 @@ class FakeJetstream:
                 return False
             return cursor is None or payload["seq"] >= cursor
 
+        def witnessed_us(line: str) -> int | None:
+            from datetime import datetime
+
+            try:
+                payload = json.loads(line)["payload"]
+                moment = datetime.fromisoformat(payload.get("witnessedAt") or payload["time"])
+            except (ValueError, KeyError, TypeError):
+                return None
+            return int(moment.timestamp() * 1_000_000)
+
+        def cursor_of(path: str) -> int | None:
+            query = parse_qs(urlsplit(path).query)
+            return int(query["cursor"][0]) if "cursor" in query else None
+
+        def refuse_old_cursor(connection: Any, request: Any) -> Any:
+            # Only the seq cursors below the window are refused; time cursors are clamped.
+            cursor = cursor_of(request.path)
+            if fake.floor is None or cursor is None or cursor >= 10**15 or cursor >= fake.floor:
+                return None
+            fake.paths.append(request.path)
+            body = {"error": "CursorTooOld", "message": f"cursor below floor {fake.floor}"}
+            return connection.respond(400, json.dumps(body))
+
         def handler(connection: Any) -> None:
             fake.paths.append(connection.request.path)
             number = len(fake.paths)
             parts = urlsplit(connection.request.path)
             assert parts.path == "/xrpc/network.bsky.jetstream.subscribeEvents"
             query = parse_qs(parts.query)
-            cursor = int(query["cursor"][0]) if "cursor" in query else None
+            cursor = cursor_of(connection.request.path)
+            if cursor is not None and cursor >= 10**15:
+                # A time cursor: the first event witnessed at or after it.
+                seqs = [
+                    seq_of(line)
+                    for line in fake.lines
+                    if seq_of(line) is not None and (witnessed_us(line) or 0) >= cursor
+                ]
+                cursor = seqs[0] if seqs else None
+                if fake.floor is not None and (cursor is None or cursor < fake.floor):
+                    cursor = fake.floor
+                    notice = {
+                        "$type": "network.bsky.jetstream.subscribeEvents#info",
+                        "name": "OutdatedCursor",
+                        "message": f"cursor clamped to seq {fake.floor}",
+                    }
+                    connection.send(json.dumps({"$type": "message", "payload": notice}))
             last_seq = None
             for line in fake.lines:
                 last_seq = seq_of(line) or last_seq
-                if wanted(line, query, cursor):
+                held = fake.floor is None or (last_seq is not None and last_seq >= fake.floor)
+                if held and wanted(line, query, cursor):
                     connection.send(line)
                 if number in fake.cut_after and last_seq == fake.cut_after[number]:
                     connection.close(code=1011, reason="restarting")
@@ -550,7 +597,13 @@ class FakeJetstream:
                 except Exception:
                     return
 
-        self.server = serve(handler, "127.0.0.1", 0, subprotocols=["xrpc.v1.json"])
+        self.server = serve(
+            handler,
+            "127.0.0.1",
+            0,
+            subprotocols=["xrpc.v1.json"],
+            process_request=refuse_old_cursor,
+        )
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property

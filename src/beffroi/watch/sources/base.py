@@ -159,6 +159,44 @@ class PostChange:
 
 
 @dataclass(frozen=True)
+class CoverageGap:
+    """A span of the platform's posts a source could not receive: the platform no
+    longer held them when the source came back (Jetstream replays only its last
+    hours). Nothing is silently dropped (DESIGN rule 3): the runner hands it to the
+    sink with the items that follow it, so it is recorded together with the
+    checkpoint that moves past it (docs/decisions/sources.md).
+
+    ``start``: the last moment received before the gap, None when the checkpoint
+    did not say; ``end``: the first moment received again. ``reason`` is French;
+    ``detail`` is the platform's own notice, as sent."""
+
+    source_kind: str
+    source_id: str
+    end: datetime
+    reason: str
+    start: datetime | None = None
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.reason:
+            raise ValueError("CoverageGap.reason must say why the span was lost")
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if value.tzinfo is None:
+                raise ValueError(f"CoverageGap.{name} must be an aware datetime")
+            object.__setattr__(self, name, value.astimezone(UTC))
+        if self.start is not None and self.start > self.end:
+            raise ValueError("CoverageGap.start must not be after its end")
+
+    @property
+    def key(self) -> str:
+        """Identity of the gap in the runner's window of delivered items."""
+        return f"gap:{self.end.isoformat()}"
+
+
+@dataclass(frozen=True)
 class Received:
     """What a sink may return: items it could not use are counted as skips.
     Deletions of posts that never reached us have their own count: public
@@ -218,7 +256,7 @@ class PollingSource(Protocol):
 @runtime_checkable
 class StreamingSource(Protocol):
     """Yields ``(item, checkpoint)``: a post, an author's change to a post, a
-    skip, or ``None`` as an idle tick.
+    coverage gap, a skip, or ``None`` as an idle tick.
 
     Ticks (about once a second while nothing arrives) let the runner notice a
     stop request and persist a cursor that moved without a matching post.  A
@@ -231,7 +269,7 @@ class StreamingSource(Protocol):
 
     def stream(
         self, checkpoint: Checkpoint
-    ) -> Iterator[tuple[RawPost | PostChange | Skipped | None, Checkpoint]]: ...
+    ) -> Iterator[tuple[RawPost | PostChange | CoverageGap | Skipped | None, Checkpoint]]: ...
 
 
 Source = PollingSource | StreamingSource

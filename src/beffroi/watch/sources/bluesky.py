@@ -16,6 +16,13 @@ stream carries every deletion of the whole network.  The source remembers the
 last ``FOLLOWED`` posts it delivered, as short digests in its checkpoint, so
 the set survives a restart and is committed with the items it covers
 (docs/decisions/watch-edits-deletions.md).
+
+Jetstream replays only its last hours (36 by default, ``--cursor-lookback``). A
+checkpoint older than that is refused (``CursorTooOld``): the source then resumes
+from the witnessed time of the last event it saw, which Jetstream clamps to the
+oldest event it still holds and announces (``#info OutdatedCursor``); the span in
+between is reported as a ``CoverageGap`` instead of being lost in silence
+(docs/decisions/sources.md).
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from beffroi.watch.sources.base import (
     DELETE,
     EDIT,
     Checkpoint,
+    CoverageGap,
     PostChange,
     Pseudonymiser,
     RawPost,
@@ -70,6 +78,11 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 FOLLOWED = 2000
 # websockets' own default for opening a connection.
 CONNECT_TIMEOUT = 10.0
+# Jetstream reads a cursor from 10^15 up as unix microseconds (2001-09-09), not a seq.
+TIME_CURSOR_MIN = 10**15
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Why a gap happens, as the room reads it (French; re-said at the web edge).
+REPLAY_WINDOW = "Jetstream ne rejoue que les dernières heures : 36 h par défaut"
 
 
 def follow_key(uri: str, pseudonymise: Pseudonymiser | None = None) -> str:
@@ -377,32 +390,19 @@ class BlueskySource:
 
     def stream(
         self, checkpoint: Checkpoint
-    ) -> Iterator[tuple[RawPost | PostChange | Skipped | None, Checkpoint]]:
+    ) -> Iterator[tuple[RawPost | PostChange | CoverageGap | Skipped | None, Checkpoint]]:
         cursor = checkpoint.get("cursor")
         followed = Followed.load(checkpoint, pseudonymise=self.pseudonymise)
-        params: dict[str, Any] = {"collections": [POST_COLLECTION], "kinds": ["commit"]}
-        if cursor is not None:
-            # Inclusive: the event at the cursor comes again; the runner's
-            # window of seen ids drops it.
-            params["cursor"] = int(cursor)
         out: queue.Queue[tuple[str, Any]] = queue.Queue()
-        client = _OneShotJetstream(
-            out,
-            policy=self.policy,
-            params=params,
-            base_uri=self.config.endpoint,
-            recv_timeout=self.config.recv_timeout,
-            compress=self.config.compress,
-        )
-        thread = threading.Thread(
-            target=client.start,
-            args=(lambda message: out.put(("message", message)),),
-            name=f"jetstream-{self.host}",
-            daemon=True,
-        )
-        thread.start()
+        # Inclusive: the event at the cursor comes again; the runner's window of
+        # seen ids drops it.
+        client = self._connect(out, int(cursor) if cursor is not None else None)
         state: Checkpoint = {"cursor": cursor} if cursor is not None else {}
+        if isinstance(checkpoint.get("time"), str):
+            state["time"] = checkpoint["time"]
         state["followed"] = followed.dump()
+        resumed_by_time = False
+        gap_notice: str | None = None  # Jetstream said it resumed later than asked
         try:
             while True:
                 try:
@@ -419,10 +419,12 @@ class BlueskySource:
                     if seq is not None and cursor is not None and seq <= int(cursor):
                         # The resume is inclusive: this event was handled before the restart.
                         continue
-                    if seq is not None:
-                        state["cursor"] = seq
                     if isinstance(payload, models.NetworkBskyJetstreamSubscribeEvents.Info):
-                        # OutdatedCursor: we were away longer than the server keeps.
+                        if payload.name == "OutdatedCursor":
+                            # The span ends where the first event after this notice begins.
+                            gap_notice = payload.message or payload.name
+                            yield None, dict(state)
+                            continue
                         yield (
                             Skipped(
                                 f"Avis Jetstream : {payload.name} {payload.message or ''}".strip(),
@@ -431,6 +433,15 @@ class BlueskySource:
                             dict(state),
                         )
                         continue
+                    if seq is not None:
+                        witnessed = _witnessed(payload)
+                        if gap_notice is not None and witnessed is not None:
+                            yield self._gap(state, witnessed, gap_notice), dict(state)
+                            gap_notice = None
+                        state["cursor"] = seq
+                        last = _parse_time(state.get("time"))
+                        if witnessed is not None and (last is None or witnessed > last):
+                            state["time"] = witnessed.isoformat()
                     if not isinstance(payload, models.NetworkBskyJetstreamSubscribeEvents.Commit):
                         yield None, dict(state)
                         continue
@@ -444,10 +455,51 @@ class BlueskySource:
                     yield item, dict(state)
                 elif kind == "malformed":
                     yield Skipped(f"Trame Jetstream illisible : {payload}.", "trame"), dict(state)
+                elif isinstance(payload, JetstreamCursorTooOldError) and not resumed_by_time:
+                    # Away longer than Jetstream replays: our seq is below what it holds.
+                    # A time cursor is clamped instead of refused, with a notice that
+                    # tells us a span was lost; without a time, from the oldest it holds.
+                    client.stop()
+                    out = queue.Queue()
+                    client = self._connect(out, _time_cursor(state.get("time")))
+                    resumed_by_time = True
                 else:
                     raise SourceError(self._describe(kind, payload))
         finally:
             client.stop()
+
+    def _connect(self, out: queue.Queue[tuple[str, Any]], cursor: int | None) -> Any:
+        """One Jetstream connection, read in its own thread into ``out``."""
+        params: dict[str, Any] = {"collections": [POST_COLLECTION], "kinds": ["commit"]}
+        if cursor is not None:
+            params["cursor"] = cursor
+        client = _OneShotJetstream(
+            out,
+            policy=self.policy,
+            params=params,
+            base_uri=self.config.endpoint,
+            recv_timeout=self.config.recv_timeout,
+            compress=self.config.compress,
+        )
+        thread = threading.Thread(
+            target=client.start,
+            args=(lambda message: out.put(("message", message)),),
+            name=f"jetstream-{self.host}",
+            daemon=True,
+        )
+        thread.start()
+        return client
+
+    def _gap(self, state: Checkpoint, end: datetime, notice: str) -> CoverageGap:
+        start = _parse_time(state.get("time"))
+        return CoverageGap(
+            self.kind,
+            self.source_id,
+            end=end,
+            start=start if start is not None and start <= end else None,
+            reason=REPLAY_WINDOW,
+            detail=notice[:500],
+        )
 
     def _describe(self, kind: str, exc: BaseException) -> str:
         blocked = find_blocked(exc)
@@ -478,6 +530,21 @@ def _tags(record: Any) -> list[str]:
         if isinstance(feature, models.AppBskyRichtextFacet.Tag)
     ]
     return tags + list(record.tags or ())
+
+
+def _witnessed(event: Any) -> datetime | None:
+    """When Jetstream saw the event: ``witnessedAt``, what a time cursor resolves
+    against, else the display time of servers that predate it."""
+    return _parse_time(getattr(event, "witnessed_at", None) or getattr(event, "time", None))
+
+
+def _time_cursor(value: Any) -> int:
+    """A time cursor at ``value`` (ISO 8601), in unix microseconds; the smallest one,
+    meaning "from the oldest event you hold", when the checkpoint has no time."""
+    moment = _parse_time(value) if isinstance(value, str) else None
+    if moment is None:
+        return TIME_CURSOR_MIN
+    return max(TIME_CURSOR_MIN, (moment - _EPOCH) // timedelta(microseconds=1))
 
 
 def _parse_time(value: str | None) -> datetime | None:

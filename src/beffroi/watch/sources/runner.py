@@ -31,6 +31,7 @@ from typing import Any
 from beffroi.watch.sources.base import (
     Checkpoint,
     ConfigError,
+    CoverageGap,
     PollingSource,
     PostChange,
     RawPost,
@@ -47,12 +48,12 @@ MAX_RETRY_AFTER = 3600.0
 
 # A sink may return a ``Received``: the items it could not use are counted as
 # skips. Any other return value is ignored (a sink may report how many were new).
-Sink = Callable[[list[RawPost | PostChange], Checkpoint], object]
-Item = RawPost | PostChange
+Sink = Callable[[list[RawPost | PostChange | CoverageGap], Checkpoint], object]
+Item = RawPost | PostChange | CoverageGap
 
 
 def _key(item: Item) -> str:
-    return item.key if isinstance(item, PostChange) else item.external_id
+    return item.key if isinstance(item, PostChange | CoverageGap) else item.external_id
 
 
 @dataclass(frozen=True)
@@ -337,7 +338,7 @@ def _run_stream(
     try:
         for item, state in iterator:
             buffer_state = state
-            if isinstance(item, RawPost | PostChange):
+            if isinstance(item, RawPost | PostChange | CoverageGap):
                 if not buffer:
                     first_buffered = clock()
                 buffer.append(item)

@@ -30,6 +30,8 @@
       // Not skips: deletions broadcast by public timelines for posts never received.
       row.querySelector("[data-field=unknown-deletions]").textContent = s.unknown_deletions
         ? msg("Unknown", { count: s.unknown_deletions }) : "";
+      // Posts the platform no longer held when the source came back (already translated).
+      row.querySelector("[data-field=gap]").textContent = s.gap;
     }
   }
   setInterval(refresh, 3000);
