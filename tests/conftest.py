@@ -22,6 +22,16 @@ def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "uploads"
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request in English leaves English active in the thread (LocaleMiddleware activates,
+    # nothing deactivates); the next test would read actions' messages in English.
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def org(db):
     from beffroi.core import actions

@@ -527,3 +527,25 @@ def test_queue_marks_cards_their_authors_edited_or_deleted(client, members, org,
     client.force_login(members["volunteer"])
     shown = {c["id"]: c for c in client.get(_u("watch-queue", org, activation)).json()["cards"]}
     assert [shown[c.pk]["author_change"] for c in cards] == ["deleted", "edited", ""]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize(
+    "view, data",
+    [
+        ("watch-card-decide", {"decision": "peut-être"}),
+        ("watch-card-decide", {"decision": "relevant", "evidence": "javascript:alert(1)"}),
+        ("watch-card-source", {"source_type": "voyant"}),
+        ("watch-card-escalate", {"category": "personnes", "decision": "certain"}),
+        ("watch-card-escalate", {"category": "météo"}),
+    ],
+)
+def test_bad_input_is_a_400_in_every_language(client, members, org, room, view, data, language):
+    """The status says whose fault it is (400: the request; 409: the card's state), whatever
+    language the message is written in."""
+    activation, cards = room
+    client.force_login(members["volunteer"])
+    url = _u(view, org, activation, card_id=cards[0].pk)
+    res = client.post(url, data, HTTP_ACCEPT_LANGUAGE=language)
+    assert res.status_code == 400, res.json()
+    assert res.json()["ok"] is False and res.json()["error"]

@@ -25,6 +25,12 @@ class ActionError(Exception):
     """A refused action; the message is shown to the user as is (French)."""
 
 
+class InvalidInput(ActionError):
+    """Refused because of what the request says (an unknown choice, a bad link), not
+    because of the state it meets (a card someone else holds): HTTP 400 rather than 409.
+    The type says it, since the message is in the reader's language."""
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

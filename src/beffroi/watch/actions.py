@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from beffroi.core import journal
-from beffroi.core.actions import ActionError
+from beffroi.core.actions import ActionError, InvalidInput
 from beffroi.core.models import Organisation
 from beffroi.watch.models import (
     DECLARABLE_SOURCES,
@@ -63,6 +63,7 @@ MAX_EVIDENCE_LINKS = 20
 __all__ = [
     "CLAIM_TIMEOUT",
     "ActionError",
+    "InvalidInput",
     "add_log_entry",
     "add_source",
     "claim",
@@ -116,12 +117,12 @@ def _clean_area(area: Sequence[str]) -> list[str]:
             continue
         if len(code) == 5:
             if gaz.by_code(code) is None:
-                raise ActionError(_("Commune inconnue : %(code)s") % {"code": code})
+                raise InvalidInput(_("Commune inconnue : %(code)s") % {"code": code})
         elif len(code) in (2, 3):
             if not gaz.in_department(code):
-                raise ActionError(_("Département inconnu : %(code)s") % {"code": code})
+                raise InvalidInput(_("Département inconnu : %(code)s") % {"code": code})
         else:
-            raise ActionError(
+            raise InvalidInput(
                 _("« %(code)s » n'est ni un code INSEE de commune ni un département.")
                 % {"code": code}
             )
@@ -145,7 +146,7 @@ def create_activation(
 ) -> Activation:
     starts = starts_at or timezone.now()
     if ends_at is not None and ends_at <= starts:
-        raise ActionError(_("La fin doit être après le début."))
+        raise InvalidInput(_("La fin doit être après le début."))
     activation = Activation.objects.create(
         organisation=organisation,
         name=name,
@@ -691,11 +692,11 @@ def _clean_evidence(links: Sequence[str]) -> list[str]:
         try:
             validate(link)
         except ValidationError as exc:
-            raise ActionError(_("Lien de preuve invalide : %(link)s") % {"link": link}) from exc
+            raise InvalidInput(_("Lien de preuve invalide : %(link)s") % {"link": link}) from exc
         if link not in cleaned:
             cleaned.append(link)
     if len(cleaned) > MAX_EVIDENCE_LINKS:
-        raise ActionError(_("Trop de liens de preuve (20 au plus)."))
+        raise InvalidInput(_("Trop de liens de preuve (20 au plus)."))
     return cleaned
 
 
@@ -712,7 +713,7 @@ def decide(
     actor (and is released by the decision); the decision feeds the
     activation's learner through the worker (``learned_until``)."""
     if decision not in Decision.values:
-        raise ActionError(_("Décision inconnue : %(d)s") % {"d": decision})
+        raise InvalidInput(_("Décision inconnue : %(d)s") % {"d": decision})
     links = _clean_evidence(evidence)
     now = timezone.now()
     # A card already in the main courante can still be re-qualified (a rumour
@@ -791,7 +792,7 @@ def escalate(
     verify"…), recorded first as a decision of its own (journaled, taught to the
     learner); the line's verification column starts from it."""
     if category not in LogCategory.values:
-        raise ActionError(_("Catégorie inconnue."))
+        raise InvalidInput(_("Catégorie inconnue."))
     if decision:
         if LogEntry.objects.filter(card=card).exists():
             raise ActionError(_("Cette carte est déjà dans la main courante."))
@@ -848,17 +849,17 @@ def add_log_entry(
     from beffroi.geo import gazetteer
 
     if not text.strip():
-        raise ActionError(_("L'information est obligatoire."))
+        raise InvalidInput(_("L'information est obligatoire."))
     if channel not in LogChannel.values:
-        raise ActionError(_("Canal inconnu."))
+        raise InvalidInput(_("Canal inconnu."))
     if category not in LogCategory.values:
-        raise ActionError(_("Catégorie inconnue."))
+        raise InvalidInput(_("Catégorie inconnue."))
     commune_name = ""
     code = commune_code.strip()
     if code:
         commune = gazetteer.by_code(code)
         if commune is None:
-            raise ActionError(_("Commune inconnue : %(code)s") % {"code": code})
+            raise InvalidInput(_("Commune inconnue : %(code)s") % {"code": code})
         commune_name = commune.name
     now = timezone.now()
     entry = _create_entry(
@@ -888,7 +889,7 @@ def add_log_entry(
 @transaction.atomic
 def update_log_status(entry: LogEntry, status: str, *, actor: Any, note: str = "") -> LogUpdate:
     if status not in LogStatus.values:
-        raise ActionError(_("Statut inconnu."))
+        raise InvalidInput(_("Statut inconnu."))
     now = timezone.now()
     before = entry.status
     entry.status, entry.updated_at = status, now
@@ -911,7 +912,7 @@ def requalify_entry(entry: LogEntry, verification: str, *, actor: Any) -> LogEnt
     triage room takes it as a new decision on its card (journaled, taught to the
     learner, and the card's other lines follow); a manual line records it directly."""
     if verification not in Decision.values:
-        raise ActionError(_("Vérification inconnue : %(v)s") % {"v": verification})
+        raise InvalidInput(_("Vérification inconnue : %(v)s") % {"v": verification})
     if entry.card_id is not None:
         decide(entry.card, verification, actor=actor)  # type: ignore[arg-type]
         entry.refresh_from_db()
@@ -939,9 +940,9 @@ def create_partner_link(
     """A read-only link to the partners' view of the main courante; returns the
     one-time token (only its hash is stored)."""
     if not label.strip():
-        raise ActionError(_("Indiquez à qui ce lien est destiné."))
+        raise InvalidInput(_("Indiquez à qui ce lien est destiné."))
     if not 0 < days <= 30:
-        raise ActionError(_("La durée doit être comprise entre quelques heures et 30 jours."))
+        raise InvalidInput(_("La durée doit être comprise entre quelques heures et 30 jours."))
     token = secrets.token_urlsafe(32)
     link = PartnerLink.objects.create(
         activation=activation,
@@ -1036,7 +1037,7 @@ def correct_source(card: Card, source_type: str, *, actor: Any) -> Card:
     activation's learner in order with the other decisions.
     """
     if source_type not in SourceType.values:
-        raise ActionError(_("Type de source inconnu : %(s)s") % {"s": source_type})
+        raise InvalidInput(_("Type de source inconnu : %(s)s") % {"s": source_type})
     now = timezone.now()
     before = card.source_corrected
     won = Card.objects.filter(_claimable(actor, now), pk=card.pk).update(
@@ -1207,7 +1208,7 @@ def record_post_edit(post: Post, change: Any) -> PostChange | None:
     it is the own post shows the new text, marked, with the previous one.
     Returns None when this version was already recorded (seen twice)."""
     if change.kind != PostChangeKind.EDIT or change.post is None:
-        raise ActionError(_("Modification sans nouvelle version du message."))
+        raise InvalidInput(_("Modification sans nouvelle version du message."))
     version = change.version[:100]
     if PostChange.objects.filter(post=post, kind=PostChangeKind.EDIT, version=version).exists():
         return None

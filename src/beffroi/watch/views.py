@@ -462,7 +462,9 @@ def _card_action(request: HttpRequest, activation_id: int, card_id: int) -> Card
     return get_object_or_404(Card, pk=card_id, activation=activation)
 
 
-def _json_error(exc: Exception, status: int = 409) -> JsonResponse:
+def _json_error(exc: Exception) -> JsonResponse:
+    # 400: the request itself is wrong; 409: it met a state that refuses it (a card taken).
+    status = 400 if isinstance(exc, actions.InvalidInput) else 409
     return JsonResponse({"ok": False, "error": str(exc)}, status=status)
 
 
@@ -502,7 +504,7 @@ def card_decide(request: HttpRequest, activation_id: int, card_id: int) -> JsonR
             evidence=evidence,
         )
     except actions.ActionError as exc:
-        return _json_error(exc, 400 if "invalide" in str(exc) or "inconnue" in str(exc) else 409)
+        return _json_error(exc)
     return JsonResponse({"ok": True, "card": _card_json(card, request.user, timezone.now())})
 
 
@@ -513,7 +515,7 @@ def card_source(request: HttpRequest, activation_id: int, card_id: int) -> JsonR
     try:
         card = actions.correct_source(card, request.POST.get("source_type", ""), actor=request.user)
     except actions.ActionError as exc:
-        return _json_error(exc, 400 if "inconnu" in str(exc) else 409)
+        return _json_error(exc)
     return JsonResponse({"ok": True, "card": _card_json(card, request.user, timezone.now())})
 
 
@@ -532,7 +534,7 @@ def card_escalate(request: HttpRequest, activation_id: int, card_id: int) -> Jso
             evidence=request.POST.get("evidence", "").split(),
         )
     except actions.ActionError as exc:
-        return _json_error(exc, 400 if "inconnue" in str(exc) else 409)
+        return _json_error(exc)
     return JsonResponse({"ok": True, "entry": entry.number})
 
 
