@@ -9,6 +9,7 @@ ballots are not audited: their credential already proves one holder.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,30 @@ MIN_RESPONSES = 20
 # The live audit runs at most once per this many seconds per consultation.
 AUDIT_EVERY = 60
 Progress = jobs.Progress
+# A flag's evidence is journaled and published; longer than this it is cut.
+EVIDENCE_MAX = 500
+CUT_MARK = "…"
+# Where a cut may fall, coarsest first: between two checks' evidence ("; "), between
+# the parts of one check (" ; "), after a clause (", "), last between two words.
+_BOUNDARIES = (re.compile(r"(?<! ); "), re.compile(r" ; "), re.compile(r", "), re.compile(r" "))
+
+
+def cut_evidence(text: str, limit: int = EVIDENCE_MAX) -> str:
+    """``text`` if it fits in ``limit`` characters, else its start cut at the coarsest
+    boundary that still keeps at least half of the room, followed by "…".
+
+    A sentence cut in its middle would be published as a fragment (and could not be
+    re-said in English); the mark tells the reader that more was found than shown.
+    """
+    if len(text) <= limit:
+        return text
+    room = limit - len(CUT_MARK)
+    for boundary in _BOUNDARIES:
+        ends = [m.end() for m in boundary.finditer(text, 0, room + 2) if m.end() <= room]
+        if ends and ends[-1] >= limit // 2:
+            return text[: ends[-1]] + CUT_MARK
+    # One word longer than half the room (a pasted answer): cut inside it.
+    return text[:room] + CUT_MARK
 
 
 def _value(v: Any) -> str | None:
@@ -136,7 +161,7 @@ def audit_box(
             evidence = "; ".join(result.reasons.get(i, [])) or (
                 f"score d'automatisation {float(result.score[i]):.2f}"
             )
-            flags.append((rid, AUDIT_FLAG, evidence[:500]))
+            flags.append((rid, AUDIT_FLAG, cut_evidence(evidence)))
     if progress is not None:
         progress(0.97, "inscription des signalements")
     new = actions.record_flags(c, flags, actor=actor)

@@ -4,8 +4,8 @@ an English reader of the consultation pages.
 ``beffroi.integrity`` is pure and writes its verdict and evidence in French; the
 flags' evidence is also published in the journal as written.  The pages show them
 through these tables (see ``beffroi.web.views_i18n``); a sentence no template
-knows is shown as written; the unfinished piece of an evidence the journal cut at
-500 characters is shown as "…".
+knows is shown as written; the unfinished piece of an evidence the journal cut
+(at 500 characters, or at a boundary followed by "…") is shown as "…".
 tests/consult/test_i18n_s6_audit.py runs the real audit and fails on any sentence
 of it that no template recognises.
 """
@@ -165,7 +165,9 @@ EVIDENCE = FrenchTemplates(
 _PIECES = re.compile(r" ?; ")
 
 
-# consult.tasks.audit_box journals a flag's evidence cut at this many characters.
+# Before session 6, consult.tasks.audit_box journaled a flag's evidence cut at this
+# many characters, often mid-sentence; since, it cuts at a boundary and ends with "…"
+# (tasks.cut_evidence).  Both kinds are in journals and must display.
 EVIDENCE_CUT = 500
 
 
@@ -177,7 +179,8 @@ def evidence(text: str) -> str:
         return text
     pieces = _PIECES.split(text)
     said = [EVIDENCE.say(part) for part in pieces]
-    if len(text) >= EVIDENCE_CUT and EVIDENCE.match(pieces[-1]) is None:
+    cut = len(text) >= EVIDENCE_CUT or text.endswith("…")
+    if cut and EVIDENCE.match(pieces[-1]) is None:
         said[-1] = "…"
     return "; ".join(said)
 
