@@ -498,7 +498,10 @@ class FakeJetstream:
     there). As Jetstream v2 does, a seq cursor below it is refused before the
     upgrade (HTTP 400, XRPC error ``CursorTooOld``), and a time cursor (unix
     microseconds, from 10^15 up) is translated against ``witnessedAt`` and, if
-    below, clamped to it after an ``#info OutdatedCursor`` frame.
+    below, clamped to it after an ``#info OutdatedCursor`` frame. A seq cursor
+    beyond the next seq to be assigned (one from another archive) starts at the
+    live tip, after the frames already held, once an ``#info FutureCursor`` frame
+    has said so.
     """
 
     def __init__(self) -> None:
@@ -564,6 +567,16 @@ class FakeJetstream:
             assert parts.path == "/xrpc/network.bsky.jetstream.subscribeEvents"
             query = parse_qs(parts.query)
             cursor = cursor_of(connection.request.path)
+            held_seqs = [seq for line in fake.lines if (seq := seq_of(line)) is not None]
+            tip = False
+            if cursor is not None and cursor < 10**15 and cursor > max(held_seqs) + 1:
+                tip = True
+                notice = {
+                    "$type": "network.bsky.jetstream.subscribeEvents#info",
+                    "name": "FutureCursor",
+                    "message": f"cursor {cursor} is beyond the next seq {max(held_seqs) + 1}",
+                }
+                connection.send(json.dumps({"$type": "message", "payload": notice}))
             if cursor is not None and cursor >= 10**15:
                 # A time cursor: the first event witnessed at or after it.
                 seqs = [
@@ -584,7 +597,7 @@ class FakeJetstream:
             for line in fake.lines:
                 last_seq = seq_of(line) or last_seq
                 held = fake.floor is None or (last_seq is not None and last_seq >= fake.floor)
-                if held and wanted(line, query, cursor):
+                if held and not tip and wanted(line, query, cursor):
                     connection.send(line)
                 if number in fake.cut_after and last_seq == fake.cut_after[number]:
                     connection.close(code=1011, reason="restarting")

@@ -105,6 +105,77 @@ def test_a_cursor_inside_the_window_resumes_without_a_gap(
     assert not any(isinstance(p, CoverageGap) for p in recorder.posts)
 
 
+# A seq from another archive: beyond anything this server ever assigned.
+FOREIGN = 5_000_000
+
+
+def test_a_cursor_from_another_archive_resumes_by_time_without_losing_posts(
+    fake_jetstream, pseudonymise, recorder, until
+) -> None:
+    # The server was reset (or another one answers at this address): it starts at
+    # its live tip after #info FutureCursor; the source asks again by time.
+    run(fake_jetstream, pseudonymise, recorder, until, {"cursor": FOREIGN, "time": SEEN_AT})
+
+    tip, resumed = fake_jetstream.paths[:2]
+    assert f"cursor={FOREIGN}" in tip
+    assert f"cursor={int(LAST_SEEN.timestamp()) * 1_000_000}" in resumed
+    # This server's seqs are all below the foreign cursor, yet none is taken for
+    # one handled before the restart; the window held the whole span: no gap.
+    assert [p.external_id for p in recorder.posts] == [
+        f"at://{B}/app.bsky.feed.post/3lbzxa2bcd22d",
+        f"at://{C}/app.bsky.feed.post/3lbzxa2bcd22f",
+        f"at://{C}/app.bsky.feed.post/3lbzxa2bcd22g",
+    ]
+    assert "error" not in recorder.states()
+    assert not any("FutureCursor" in s.reason for s in recorder.skips)
+    assert recorder.checkpoints[-1]["state"]["cursor"] == 1010
+
+
+def test_a_cursor_from_another_archive_older_than_its_window_reports_the_gap(
+    fake_jetstream, pseudonymise, recorder, until
+) -> None:
+    fake_jetstream.floor = 1006
+    run(fake_jetstream, pseudonymise, recorder, until, {"cursor": FOREIGN, "time": SEEN_AT})
+    assert len(fake_jetstream.paths) == 2  # the tip, then by time: never a third try
+    gap, *posts = recorder.posts
+    assert isinstance(gap, CoverageGap)
+    assert (gap.start, gap.end) == (LAST_SEEN, FIRST_HELD)
+    assert gap.detail == "cursor clamped to seq 1006"
+    assert len(posts) == 3 and not any(isinstance(p, CoverageGap) for p in posts)
+
+
+def test_a_cursor_from_another_archive_without_a_time_resumes_from_the_oldest_held(
+    fake_jetstream, pseudonymise, recorder, until
+) -> None:
+    fake_jetstream.floor = 1006
+    run(fake_jetstream, pseudonymise, recorder, until, {"cursor": FOREIGN})
+    assert f"cursor={TIME_CURSOR_MIN}" in fake_jetstream.paths[1]
+    gap = recorder.posts[0]
+    assert isinstance(gap, CoverageGap) and gap.start is None and gap.end == FIRST_HELD
+
+
+def test_the_next_seq_to_be_assigned_is_no_foreign_cursor(
+    fake_jetstream, pseudonymise, recorder, until
+) -> None:
+    # 1011 is where this server goes on: an ordinary resume at its tip.
+    stop = threading.Event()
+    thread = start_source_thread(
+        make(fake_jetstream.endpoint, pseudonymise),
+        {"v": 1, "state": {"cursor": 1011, "time": SEEN_AT}, "seen": []},
+        recorder.sink,
+        stop_event=stop,
+        on_status=recorder.status,
+        on_skip=recorder.skip,
+        backoff=Backoff(base=0.05),
+        checkpoint_every=0,
+    )
+    # The broken frame the server holds goes out after any notice would have.
+    until(lambda: any(s.reason.startswith("Trame Jetstream") for s in recorder.skips))
+    stop.set()
+    thread.join(timeout=5)
+    assert len(fake_jetstream.paths) == 1 and recorder.posts == []
+
+
 def test_a_gap_must_be_aware_and_in_order() -> None:
     with pytest.raises(ValueError, match="aware"):
         CoverageGap("bluesky", "1", end=datetime(2026, 11, 23), reason="r")

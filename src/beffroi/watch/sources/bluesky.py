@@ -22,7 +22,9 @@ checkpoint older than that is refused (``CursorTooOld``): the source then resume
 from the witnessed time of the last event it saw, which Jetstream clamps to the
 oldest event it still holds and announces (``#info OutdatedCursor``); the span in
 between is reported as a ``CoverageGap`` instead of being lost in silence
-(docs/decisions/sources.md).
+(docs/decisions/sources.md). A seq cursor beyond what the server ever assigned
+(``#info FutureCursor``: a reset server, or another one behind the same address)
+is resumed from that time too, since its seqs are not ours.
 """
 
 from __future__ import annotations
@@ -420,6 +422,20 @@ class BlueskySource:
                         # The resume is inclusive: this event was handled before the restart.
                         continue
                     if isinstance(payload, models.NetworkBskyJetstreamSubscribeEvents.Info):
+                        if payload.name == "FutureCursor" and not resumed_by_time:
+                            # Our seq belongs to another archive (a reset server, another
+                            # instance behind the same name): this one started at its live
+                            # tip. Resume from the time of the last event seen, which it
+                            # translates to its own seqs, or clamps with OutdatedCursor.
+                            client.stop()
+                            out = queue.Queue()
+                            client = self._connect(out, _time_cursor(state.get("time")))
+                            resumed_by_time = True
+                            # Its seqs are below ours: the inclusive-resume check would
+                            # drop every event; the runner's window drops the overlap.
+                            cursor = None
+                            yield None, dict(state)
+                            continue
                         if payload.name == "OutdatedCursor":
                             # The span ends where the first event after this notice begins.
                             gap_notice = payload.message or payload.name
