@@ -924,4 +924,6 @@ EN = {
     "Jetstream ne rejoue que les dernières heures : 36 h par défaut": "Jetstream replays only its last hours: 36 h by default",
     "Trou de couverture : messages du %(start)s au %(end)s non reçus (%(reason)s).": "Coverage gap: posts from %(start)s to %(end)s not received (%(reason)s).",
     "Trou de couverture : messages d'avant le %(end)s non reçus (%(reason)s).": "Coverage gap: posts before %(end)s not received (%(reason)s).",
+    "Rattrapage limité à %(n)s messages sur le fil %(stream)s": "Catch-up limited to %(n)s posts on the %(stream)s feed",
+    "Rattrapage désactivé sur le fil %(stream)s": "Catch-up turned off on the %(stream)s feed",
 }

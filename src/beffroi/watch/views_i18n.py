@@ -186,6 +186,8 @@ SKIP_REASONS = FrenchTemplates(
         T(gettext_noop("Statut illisible : %(detail)s.")),
         T(gettext_noop("Suppression illisible : identifiant de statut attendu.")),
         T(gettext_noop("Date illisible « %(value)s ».")),
+        # No source writes it since session 6 (a CoverageGap instead), but sources
+        # that skipped before still show it as their last skip.
         T(
             gettext_noop(
                 "Rattrapage limité à %(n)s messages : des messages plus anciens de la coupure "
@@ -208,7 +210,11 @@ SKIP_REASONS = FrenchTemplates(
 
 # Why a source could not receive a span of posts (a CoverageGap's reason).
 GAP_REASONS = FrenchTemplates(
-    [T(gettext_noop("Jetstream ne rejoue que les dernières heures : 36 h par défaut"))]
+    [
+        T(gettext_noop("Jetstream ne rejoue que les dernières heures : 36 h par défaut")),
+        T(gettext_noop("Rattrapage limité à %(n)s messages sur le fil %(stream)s"), "n"),
+        T(gettext_noop("Rattrapage désactivé sur le fil %(stream)s")),
+    ]
 )
 
 

@@ -162,13 +162,16 @@ class PostChange:
 class CoverageGap:
     """A span of the platform's posts a source could not receive: the platform no
     longer held them when the source came back (Jetstream replays only its last
-    hours). Nothing is silently dropped (DESIGN rule 3): the runner hands it to the
-    sink with the items that follow it, so it is recorded together with the
-    checkpoint that moves past it (docs/decisions/sources.md).
+    hours), or the source stopped fetching them (Mastodon's catch-up is limited to
+    a number of pages). Nothing is silently dropped (DESIGN rule 3): the runner
+    hands it to the sink with the items that follow it, so it is recorded together
+    with the checkpoint that moves past it (docs/decisions/sources.md).
 
-    ``start``: the last moment received before the gap, None when the checkpoint
-    did not say; ``end``: the first moment received again. ``reason`` is French;
-    ``detail`` is the platform's own notice, as sent."""
+    ``start``: the last moment received before the gap (or, when the source knows
+    only that, the first post missing), None when unknown; ``end``: the first
+    moment received again. ``reason`` is French; ``detail`` is the platform's own
+    notice, as sent, or what the source asked for. ``where``: which of the source's
+    streams, when it has several (two may lose a span at the same moment)."""
 
     source_kind: str
     source_id: str
@@ -176,6 +179,7 @@ class CoverageGap:
     reason: str
     start: datetime | None = None
     detail: str = ""
+    where: str = ""
 
     def __post_init__(self) -> None:
         if not self.reason:
@@ -193,7 +197,8 @@ class CoverageGap:
     @property
     def key(self) -> str:
         """Identity of the gap in the runner's window of delivered items."""
-        return f"gap:{self.end.isoformat()}"
+        where = f"{self.where}:" if self.where else ""
+        return f"gap:{where}{self.end.isoformat()}"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,10 @@ catch-up.  One connection (one call to ``stream``) goes:
    nothing posted from now on can be missed;
 2. catch up through the REST timeline from the last id seen per stream
    (``min_id`` pagination, oldest first: unlike ``since_id`` it leaves no gap
-   when more than one page arrived while we were away);
+   when more than one page arrived while we were away). The catch-up stops
+   after ``catch_up_pages`` pages; if the timeline holds more, the span from
+   the last status fetched to the connection is reported as a ``CoverageGap``
+   (docs/decisions/sources.md);
 3. recheck the last statuses emitted (``recheck``, kept in the checkpoint):
    an edit or a deletion made while we were away has no event to replay,
    so a status now edited is emitted as an edit, one now missing as a
@@ -34,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -55,6 +58,7 @@ from beffroi.watch.sources.base import (
     DELETE,
     EDIT,
     Checkpoint,
+    CoverageGap,
     PostChange,
     Pseudonymiser,
     RawPost,
@@ -435,8 +439,11 @@ class MastodonSource:
                         yield change
 
     def _catch_up(
-        self, api: Mastodon, key: str, last_id: str | None
-    ) -> Iterator[tuple[RawPost | Skipped, str]]:
+        self, api: Mastodon, key: str, last_id: str | None, connected: datetime
+    ) -> Iterator[tuple[RawPost | Skipped | CoverageGap, str]]:
+        """The statuses posted on ``key`` since ``last_id``, oldest first, then the
+        gap if the pages ran out first. ``connected``: when the stream was open,
+        from which on nothing is missed."""
         if last_id is None:
             if self.config.backfill <= 0:
                 return
@@ -444,22 +451,43 @@ class MastodonSource:
             for status in sorted(page, key=lambda s: id_order(str(s["id"]))):
                 yield self.safe_post(status, key), str(status["id"])
             return
+        last_seen: datetime | None = None
         for _ in range(self.config.catch_up_pages):
             page = self._timeline(api, key, min_id=last_id, limit=PAGE)
             if not page:
                 return
             for status in sorted(page, key=lambda s: id_order(str(s["id"]))):
                 last_id = str(status["id"])
+                last_seen = _created_at(status) or last_seen
                 yield self.safe_post(status, key), last_id
+        # Paged oldest first: what the pages did not reach is the newest part of the
+        # outage. One status past the last one fetched tells whether there is any
+        # (a last page that happened to be full is no gap).
+        missing = self._timeline(api, key, min_id=last_id, limit=1)
+        if not missing:
+            return
+        start = last_seen
+        if start is None:
+            # Nothing fetched (no catch-up pages): the first status missing is what we know.
+            start = _created_at(missing[0])
+        label = f"#{key[4:]}" if key.startswith("tag:") else key
         if self.config.catch_up_pages:
-            yield (
-                Skipped(
-                    f"Rattrapage limité à {self.config.catch_up_pages * PAGE} messages : "
-                    "des messages plus anciens de la coupure manquent.",
-                    key,
-                ),
-                last_id,
-            )
+            n = self.config.catch_up_pages * PAGE
+            reason = f"Rattrapage limité à {n} messages sur le fil {label}"
+        else:
+            reason = f"Rattrapage désactivé sur le fil {label}"
+        yield (
+            CoverageGap(
+                self.kind,
+                self.source_id,
+                end=connected,
+                start=start if start is not None and start <= connected else None,
+                reason=reason,
+                detail=f"{self.config.catch_up_pages} pages de {PAGE} après le statut {last_id}",
+                where=key,
+            ),
+            last_id,
+        )
 
     # -- streaming ----------------------------------------------------------
 
@@ -491,7 +519,7 @@ class MastodonSource:
 
     def stream(
         self, checkpoint: Checkpoint
-    ) -> Iterator[tuple[RawPost | PostChange | Skipped | None, Checkpoint]]:
+    ) -> Iterator[tuple[RawPost | PostChange | CoverageGap | Skipped | None, Checkpoint]]:
         keys = self.config.streams()
         last_ids: dict[str, str | None] = {k: checkpoint.get("last_ids", {}).get(k) for k in keys}
         # The last statuses emitted (id → version: edit time, "" if never
@@ -510,8 +538,8 @@ class MastodonSource:
                 out["recent"] = [[k, v] for k, v in recent.items()]
             return out
 
-        def note(item: RawPost | PostChange | Skipped) -> None:
-            if isinstance(item, Skipped) or self.config.recheck <= 0:
+        def note(item: RawPost | PostChange | CoverageGap | Skipped) -> None:
+            if isinstance(item, Skipped | CoverageGap) or self.config.recheck <= 0:
                 return
             if isinstance(item, PostChange):
                 if item.kind == DELETE:
@@ -534,8 +562,11 @@ class MastodonSource:
         emitted: set[str] = set()
         try:
             pending = self._await_connections(keys, out)
+            # Taken once every stream is open (or the wait gave up): a gap reported
+            # up to here may overlap what the streams delivered, never leave any out.
+            connected = datetime.now(UTC)
             for key in keys:
-                for item, item_id in self._catch_up(api, key, last_ids[key]):
+                for item, item_id in self._catch_up(api, key, last_ids[key], connected):
                     last_ids[key] = max((last_ids[key] or item_id), item_id, key=id_order)
                     if isinstance(item, RawPost):
                         if item.external_id in emitted:
@@ -624,6 +655,18 @@ class MastodonSource:
             if kind != "heartbeat":
                 early.append(event)
         return early
+
+
+def _created_at(status: Any) -> datetime | None:
+    """When a status (or the reblog itself, not its original) was posted, if readable:
+    Mastodon.py hands a datetime, a raw reply an ISO string."""
+    value = status.get("created_at") if isinstance(status, Mapping) else None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return utc(value) if isinstance(value, datetime) else None
 
 
 def _edited_at(status: Mapping[str, Any]) -> datetime | None:
