@@ -18,6 +18,8 @@ import logging
 import re
 import secrets
 import time
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -33,8 +35,10 @@ from django.http import (
     HttpResponse,
     JsonResponse,
     StreamingHttpResponse,
+    parse_cookie,
 )
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -51,6 +55,7 @@ from beffroi.consult.ballot import (
 from beffroi.consult.canonical import CanonicalError
 from beffroi.consult.models import Consultation, Status
 from beffroi.consult.spec import Question, Spec, format_time, spec_from_dict
+from beffroi.consult.views_i18n import refusal as _refusal_in_language
 from beffroi.core import throttle
 from beffroi.core.client import pseudonyms
 from beffroi.core.pseudonym import ClientPseudonyms
@@ -203,6 +208,20 @@ class Reply(NamedTuple):
 
 def _refusal(code: str, message: str, status: int = 400, **extra: Any) -> Reply:
     return Reply(status, {"ok": False, "error": code, "message": message, **extra})
+
+
+def in_language(reply: Reply, language: str) -> Reply:
+    """A refusal's message for a reader of ``language``; the ``error`` code, the
+    status and a success are left as they are.  The messages are written in French
+    (some by pure code); only refusals pay for re-saying them."""
+    message = reply.payload.get("message")
+    if reply.payload.get("ok") is not False or not isinstance(message, str):
+        return reply
+    if language.startswith("fr"):
+        return reply
+    with translation.override(language):
+        said = _refusal_in_language(message)
+    return reply._replace(payload={**reply.payload, "message": said})
 
 
 _SPEC_CACHE: dict[str, tuple[float, str, str, Spec]] = {}
@@ -396,11 +415,15 @@ _FOREIGN_ORIGIN = _refusal(
 
 @csrf_exempt  # no ambient authority here: a keyed ballot's signature is its authority
 async def submit(request: HttpRequest, cid: str) -> HttpResponse:
+    # LocaleMiddleware chose the language as it did for the answer page.
+    language = translation.get_language() or settings.LANGUAGE_CODE
     if request.method != "POST":
-        return _json_response(_refusal("method", "Envoyez la réponse avec POST.", status=405))
-    if _foreign_origin(request):
-        return _json_response(_FOREIGN_ORIGIN)
-    return _json_response(await receive_ballot(cid, request.body, pseudonyms(request)))
+        reply = _refusal("method", "Envoyez la réponse avec POST.", status=405)
+    elif _foreign_origin(request):
+        reply = _FOREIGN_ORIGIN
+    else:
+        reply = await receive_ballot(cid, request.body, pseudonyms(request))
+    return _json_response(in_language(reply, language))
 
 
 # -- receipts, board, results, downloads ---------------------------------------------------
@@ -673,10 +696,36 @@ def _client(scope: dict[str, Any]) -> _Client:
     return verdict
 
 
+@lru_cache(maxsize=512)
+def _language(cookie: str | None, accept: str) -> str:
+    # Django's own rule (the language cookie, then Accept-Language), as LocaleMiddleware
+    # applied it to the answer page that sends the ballot.
+    request = SimpleNamespace(
+        COOKIES={} if cookie is None else {settings.LANGUAGE_COOKIE_NAME: cookie},
+        META={"HTTP_ACCEPT_LANGUAGE": accept},
+    )
+    return translation.get_language_from_request(request)  # type: ignore[arg-type]
+
+
+def scope_language(scope: dict[str, Any]) -> str:
+    """The reader's language of a raw ASGI request (asked only for a refusal)."""
+    cookie: str | None = None
+    accept = ""
+    for key, value in scope.get("headers", ()):
+        key = key.lower()
+        if key == b"cookie":  # HTTP/2 may send several
+            found = parse_cookie(value.decode("latin-1")).get(settings.LANGUAGE_COOKIE_NAME)
+            cookie = found if found is not None else cookie
+        elif key == b"accept-language":
+            accept = value.decode("latin-1")
+    return _language(cookie, accept[:1000])
+
+
 def _forget_settings(**kwargs: Any) -> None:
     # ALLOWED_HOSTS, the proxy header or the pseudonym key changed (tests do that).
     _CLIENTS.clear()
     _GROUP_COMMIT.clear()
+    _language.cache_clear()
 
 
 setting_changed.connect(_forget_settings, dispatch_uid="consult-api-forget-settings")
@@ -720,6 +769,8 @@ def with_fast_ballots(app: Any) -> Any:
                 break
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         reply = await _fast_reply(scope, match["cid"], body, size)
+        if not reply.payload.get("ok"):
+            reply = in_language(reply, scope_language(scope))
         content = json.dumps(reply.payload, ensure_ascii=False).encode()
         headers = [*_SECURITY_HEADERS, (b"content-length", str(len(content)).encode())]
         if reply.retry_after is not None:

@@ -13,7 +13,9 @@ of it that no template recognises.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
+from django.utils import formats
 from django.utils.translation import get_language, gettext, gettext_noop
 
 from beffroi.web.views_i18n import FrenchTemplates, T, number, word
@@ -254,3 +256,165 @@ PROGRESS = FrenchTemplates(
         T(gettext_noop("inscription des signalements")),
     ]
 )
+
+
+# -- the ballot API's refusals ------------------------------------------------------
+# consult.api, consult.ballot, consult.spec (answer checks) and consult.actions
+# (the writer) word a refused ballot in French; the API re-says the message for the
+# respondent's language where it writes the reply (its ``error`` code never changes).
+# tests/consult/test_api_i18n.py reads those modules' messages and fails on one that
+# no template below recognises.
+
+
+def _utc_moment(value: str) -> str:
+    """``23/11/2026 18:05`` in the reader's short date order."""
+    try:
+        moment = datetime.strptime(value, "%d/%m/%Y %H:%M")
+    except ValueError:
+        return value
+    return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+
+
+# One answer error each (consult.spec.validate_answers); in a repeated row the error
+# starts with the row's label and a comma (see ``answer_error``).
+ANSWER_ERRORS = FrenchTemplates(
+    [
+        T(gettext_noop("question « %(code)s » : choix %(value)s inconnu")),
+        T(gettext_noop("question « %(code)s » : liste de choix attendue")),
+        T(gettext_noop("question « %(code)s » : choix inconnu(s) %(values)s")),
+        T(gettext_noop("question « %(code)s » : un même choix est coché deux fois")),
+        T(gettext_noop("question « %(code)s » : au plus %(n)s choix"), "n"),
+        T(gettext_noop("question « %(code)s » : réponse obligatoire")),
+        T(gettext_noop("question « %(code)s » : nombre entier attendu")),
+        T(gettext_noop("question « %(code)s » : valeur %(value)s hors de [%(low)s, %(high)s]")),
+        T(gettext_noop("question « %(code)s » : texte attendu")),
+        T(gettext_noop("question « %(code)s » : texte trop long (%(length)s > %(max)s)")),
+        T(gettext_noop("question « %(code)s » : par ligne ici")),
+        T(gettext_noop("question « %(code)s » : inconnue ici")),
+        T(gettext_noop("question « %(code)s » : inconnue dans une ligne")),
+        T(gettext_noop("objet attendu")),
+        T(gettext_noop("réponses : objet attendu")),
+        T(gettext_noop("lignes : cette consultation n'a pas de lignes répétées")),
+        T(gettext_noop("lignes : %(n)s ligne(s) attendue(s)"), "n"),
+        T(gettext_noop("lignes : au moins %(n)s ligne(s) à remplir"), "n"),
+    ]
+)
+
+
+def answer_error(text: str) -> str:
+    if ANSWER_ERRORS.match(text) is not None:
+        return ANSWER_ERRORS.say(text)
+    # "<row label>, question « … » : …" or "<row label>, objet attendu".
+    at = text.find(", question « ")
+    if at < 0 and text.endswith(", objet attendu"):
+        at = len(text) - len(", objet attendu")
+    if at < 0:
+        return text
+    return text[: at + 2] + ANSWER_ERRORS.say(text[at + 2 :])
+
+
+def _answer_errors(value: str) -> str:
+    return "; ".join(answer_error(part) for part in value.split(" ; "))
+
+
+def _nested_refusal(value: str) -> str:
+    return REFUSALS.say(value)
+
+
+REFUSALS = FrenchTemplates(
+    [
+        # consult.api: the anti-robot checks of open mode, the request's form.
+        T(gettext_noop("Calcul anti-robot absent : rechargez la page.")),
+        T(gettext_noop("Calcul anti-robot illisible : rechargez la page.")),
+        T(gettext_noop("Défi anti-robot inconnu : rechargez la page.")),
+        T(gettext_noop("Défi anti-robot illisible : rechargez la page.")),
+        T(gettext_noop("Défi anti-robot expiré : renvoyez la réponse.")),
+        T(gettext_noop("Calcul anti-robot incorrect : renvoyez la réponse.")),
+        T(gettext_noop("Défi anti-robot déjà utilisé : renvoyez la réponse.")),
+        T(gettext_noop("Le champ « Site web » doit rester vide : il sert à repérer les robots.")),
+        T(
+            gettext_noop(
+                "Beaucoup de réponses viennent de votre réseau : votre réponse n'a pas été "
+                "enregistrée, elle sera renvoyée automatiquement dans %(seconds)s s."
+            ),
+            "seconds",
+        ),
+        T(gettext_noop("Réponse trop volumineuse.")),
+        T(gettext_noop("Réponse illisible (JSON attendu).")),
+        T(gettext_noop("Réponse illisible (objet JSON attendu).")),
+        T(gettext_noop("Consultation inconnue.")),
+        T(gettext_noop("La consultation n'est pas ouverte aux réponses.")),
+        T(gettext_noop("Signature : texte hexadécimal attendu.")),
+        T(gettext_noop("Bulletin non encodable : %(reason)s"), reason=_nested_refusal),
+        T(
+            gettext_noop(
+                "Le serveur n'a pas pu enregistrer votre réponse : elle ne figure pas sur le "
+                "tableau. Réessayez dans un instant."
+            )
+        ),
+        T(gettext_noop("Les réponses s'envoient depuis la page du questionnaire.")),
+        T(gettext_noop("Envoyez la réponse avec POST.")),
+        T(gettext_noop("Hôte non autorisé.")),
+        T(gettext_noop("Envoyez la réponse en HTTPS.")),
+        # consult.ballot: the ballot's shape, signature and place on the board.
+        T(gettext_noop("Bulletin illisible : objet JSON attendu.")),
+        T(gettext_noop("Bulletin incomplet : champ(s) %(fields)s.")),
+        T(gettext_noop("Bulletin : champ(s) inattendu(s) %(fields)s.")),
+        T(gettext_noop("Bulletin : version %(version)s non prise en charge.")),
+        T(gettext_noop("Bulletin : « seq » doit être un entier positif.")),
+        T(gettext_noop("Bulletin : clé publique invalide (64 caractères hexadécimaux).")),
+        T(gettext_noop("Bulletin : « answers » doit être un objet, « rows » une liste.")),
+        T(gettext_noop("Signature impossible à vérifier : clé publique absente.")),
+        T(gettext_noop("Signature invalide : 128 caractères hexadécimaux attendus.")),
+        T(
+            gettext_noop(
+                "Signature invalide : le bulletin a été modifié ou n'a pas été signé par ce code."
+            )
+        ),
+        T(gettext_noop("Ce bulletin est destiné à une autre consultation.")),
+        T(
+            gettext_noop(
+                "Ce bulletin a été préparé pour une autre version des questions : "
+                "rechargez la page."
+            )
+        ),
+        T(
+            gettext_noop(
+                "La consultation n'est pas ouverte : réponses acceptées du %(opens)s au "
+                "%(closes)s (UTC)."
+            ),
+            opens=_utc_moment,
+            closes=_utc_moment,
+        ),
+        T(gettext_noop("Cette consultation demande un code personnel.")),
+        T(gettext_noop("Bulletin sans clé : il ne doit pas porter de signature.")),
+        T(gettext_noop("Segment %(segment)s inconnu : choisissez-en un dans la liste.")),
+        T(gettext_noop("Cette consultation n'a pas de segments.")),
+        T(gettext_noop("Consultation ouverte : les bulletins ne portent pas de clé.")),
+        T(gettext_noop("Code inconnu : il ne fait pas partie de cette consultation.")),
+        T(gettext_noop("Ce code a été révoqué ; utilisez le nouveau code qui vous a été remis.")),
+        T(gettext_noop("Bulletin avec clé : le segment vient de la liste des codes.")),
+        T(gettext_noop("Bulletin avec clé mais sans signature.")),
+        T(
+            gettext_noop(
+                "Une réponse plus récente avec ce code figure déjà sur le tableau ; "
+                "celle-ci n'a pas été enregistrée."
+            )
+        ),
+        T(gettext_noop("Réponses invalides : %(errors)s"), errors=_answer_errors),
+        # consult.canonical: why a ballot has no canonical encoding (after "Bulletin
+        # non encodable : "); the path names a field of the ballot.
+        T(gettext_noop("%(path)s: entier hors de l'intervalle sûr (±2^53-1)")),
+        T(gettext_noop("%(path)s: clé non textuelle %(key)s")),
+        T(gettext_noop("%(path)s: nombre décimal refusé (entiers seulement)")),
+        T(gettext_noop("%(path)s: type non encodable %(type)s")),
+        T(gettext_noop("chaîne non encodable en UTF-8 (demi-paire de substitution)")),
+        T(gettext_noop("nombre non entier refusé (%(text)s)")),
+        T(gettext_noop("entier hors de l'intervalle sûr (%(text)s)")),
+    ]
+)
+
+
+def refusal(message: str) -> str:
+    """A refused ballot's message in the active language (as written when unknown)."""
+    return REFUSALS.say(message)
