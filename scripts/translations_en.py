@@ -906,6 +906,7 @@ EN = {
     "Post sans date lisible.": "Post without a readable date.",
     "Post illisible : %(detail)s.": "Unreadable post: %(detail)s.",
     "Trame Jetstream illisible : %(detail)s.": "Unreadable Jetstream frame: %(detail)s.",
+    "Avis Jetstream : %(notice)s": "Jetstream notice: %(notice)s",
     "Flux partiellement mal formé : %(detail)s.": "Partly malformed feed: %(detail)s.",
     "Entrée sans titre ni contenu.": "Entry with neither title nor content.",
     "Entrée de flux inexploitable : %(detail)s": "Unusable feed entry: %(detail)s",

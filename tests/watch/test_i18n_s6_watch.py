@@ -309,6 +309,9 @@ def test_every_skip_reason_of_the_sources_is_known() -> None:
     assert [r for r in reasons if SKIP_REASONS.match(r) is None] == []
     with english():
         assert SKIP_REASONS.say("12 colonnes au lieu de 5.") == "12 columns instead of 5."
+        assert SKIP_REASONS.say("Avis Jetstream : Maintenance ce soir") == (
+            "Jetstream notice: Maintenance ce soir"
+        )
 
 
 def test_every_status_line_of_the_runner_and_feed_sources_is_known() -> None:

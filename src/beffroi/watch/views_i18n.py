@@ -175,6 +175,7 @@ SKIP_REASONS = FrenchTemplates(
         T(gettext_noop("Post sans date lisible.")),
         T(gettext_noop("Post illisible : %(detail)s.")),
         T(gettext_noop("Trame Jetstream illisible : %(detail)s.")),
+        T(gettext_noop("Avis Jetstream : %(notice)s")),
         T(gettext_noop("Flux partiellement mal formé : %(detail)s.")),
         T(gettext_noop("Entrée sans titre ni contenu.")),
         T(gettext_noop("Entrée de flux inexploitable : %(detail)s")),

@@ -441,13 +441,8 @@ class BlueskySource:
                             gap_notice = payload.message or payload.name
                             yield None, dict(state)
                             continue
-                        yield (
-                            Skipped(
-                                f"Avis Jetstream : {payload.name} {payload.message or ''}".strip(),
-                                "curseur",
-                            ),
-                            dict(state),
-                        )
+                        notice = " ".join(filter(None, (payload.name, payload.message)))
+                        yield Skipped(f"Avis Jetstream : {notice}", "curseur"), dict(state)
                         continue
                     if seq is not None:
                         witnessed = _witnessed(payload)
