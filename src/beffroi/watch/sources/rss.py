@@ -15,6 +15,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import html
+import io
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -219,7 +220,9 @@ class RssSource:
 
     def parse(self, content: bytes, headers: Mapping[str, str], checkpoint: Checkpoint) -> Batch:
         """The new entries of a fetched feed (pure: no network)."""
-        parsed = feedparser.parse(content, response_headers=dict(headers))
+        # As a stream: feedparser tries bytes as a file name first, so a body such as
+        # "/etc/…" or "/dev/zero" would have the worker read its own disk.
+        parsed = feedparser.parse(io.BytesIO(content), response_headers=dict(headers))
         entries = list(parsed.entries)
         feed_language = parsed.feed.get("language")
         # The feed's publisher, read in its title ("Préfecture du Gard": an authority) and
