@@ -358,6 +358,8 @@ _ACCOUNT_PART = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _PSEUDONYM_PART = re.compile(r"(?:did:)?h_[0-9a-f]{16}")
+# What may follow a link in a sentence; no handle or DID ends with one of these.
+_SENTENCE_END = ".,;:!)]}»\"'…"
 
 
 def pseudonymise_account_url(url: str, key: bytes) -> str:
@@ -377,6 +379,12 @@ def pseudonymise_account_url(url: str, key: bytes) -> str:
     else:
         head, tail, host = m.group("head"), m.group("tail"), m.group("host").lower()
         name = m.group("at") or m.group("profile") or m.group("users")
+        if not tail:
+            # A link ending a sentence ("…/@alice."): the mark is the sentence's, and
+            # the pseudonym must be the account's, not that of "alice.".
+            bare = name.rstrip(_SENTENCE_END)
+            if bare:
+                name, tail = bare, name[len(bare) :]
     if _PSEUDONYM_PART.fullmatch(name):
         return url
     if name.startswith("did:"):
