@@ -822,6 +822,7 @@ EN = {
     "Aucun groupe de réponses automatisées n'a été trouvé. Cela ne prouve pas l'absence de fraude : des faux formulaires envoyés lentement, à des heures ordinaires, sont indiscernables de vrais.": "No group of automated responses was found. This does not prove there was no fraud: fake forms sent slowly, at ordinary hours, cannot be told from real ones.",
     "Résultat fragile pour : %(questions)s — quelques formulaires de plus ou de moins suffiraient à inverser la majorité.": "Fragile result for: %(questions)s — a few forms more or fewer would be enough to reverse the majority.",
     "lecture du fichier": "reading the file",
+    "rédaction du rapport": "writing the report",
     "%(n)s réponses lues": "%(n)s responses read",
     "réponses encodées": "responses encoded",
     "%(n)s rafale(s) repérée(s)": "%(n)s burst(s) found",

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from beffroi.audits import actions
 from beffroi.audits.forms import AuditUploadForm
 from beffroi.audits.models import Audit
+from beffroi.consult.views_i18n import PROGRESS
 from beffroi.core.roles import require
 
 
@@ -47,7 +48,13 @@ def _audit(request: HttpRequest, audit_id: int) -> Audit:
 def audit_detail(request: HttpRequest, audit_id: int) -> HttpResponse:
     audit = _audit(request, audit_id)
     template = "audits/_status.html" if request.headers.get("HX-Request") else "audits/detail.html"
-    return render(request, template, {"org": audit.organisation, "audit": audit})
+    # The pure audit reports its progress in French; English readers see it re-said.
+    progress_message = PROGRESS.say(audit.progress_message)
+    return render(
+        request,
+        template,
+        {"org": audit.organisation, "audit": audit, "progress_message": progress_message},
+    )
 
 
 # The report is a self-contained document with its own inline styles and SVG charts,

@@ -240,10 +240,12 @@ def verdict(text: str) -> str:
     return VERDICTS.say(head) + " " + VERDICTS.say(found.lstrip() + tail)
 
 
-# The live audit's progress messages (integrity.audit, integrity.detectors, consult.tasks).
+# The audits' progress messages (integrity.audit, integrity.detectors, consult.tasks,
+# audits.tasks): the live audit's status and an uploaded export's audit page.
 PROGRESS = FrenchTemplates(
     [
         T(gettext_noop("lecture du fichier")),
+        T(gettext_noop("rédaction du rapport")),
         T(gettext_noop("%(n)s réponses lues"), "n"),
         T(gettext_noop("réponses encodées")),
         T(gettext_noop("%(n)s rafale(s) repérée(s)"), "n"),

@@ -1,0 +1,70 @@
+"""An uploaded export's audit page says the audit's progress in the reader's language
+(the pure audit reports it in French)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from beffroi.audits.models import Audit
+from beffroi.consult.views_i18n import PROGRESS
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "beffroi"
+
+
+def _progress_messages() -> list[str]:
+    """Every progress(fraction, message) call of the audits' code, the message as the
+    French template PROGRESS must know (an f-string's holes become a number)."""
+    found = []
+    for path in [*sorted((SRC / "integrity").glob("*.py")), SRC / "audits" / "tasks.py"]:
+        if path.name == "cli_audit.py":  # the terminal's progress bar, not a page
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "progress"
+                and len(node.args) == 2
+            ):
+                arg = node.args[1]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    found.append(arg.value)
+                elif isinstance(arg, ast.JoinedStr):
+                    found.append(
+                        "".join(
+                            v.value if isinstance(v, ast.Constant) else "12" for v in arg.values
+                        )
+                    )
+    return found
+
+
+def test_every_progress_message_of_an_audit_has_an_english_template():
+    messages = _progress_messages()
+    assert "lecture du fichier" in messages and "rédaction du rapport" in messages
+    assert [m for m in messages if PROGRESS.match(m) is None] == []
+
+
+@pytest.mark.parametrize(
+    "message,english",
+    [("lecture du fichier", "reading the file"), ("12 réponses lues", "12 responses read")],
+)
+def test_running_audit_page_says_progress_in_english(client, members, org, message, english):
+    audit = Audit.objects.create(
+        organisation=org,
+        created_by=members["coordinator"],
+        original_name="x.csv",
+        sha256="0" * 64,
+        size=1,
+        fmt="limesurvey",
+        status=Audit.Status.RUNNING,
+        progress=0.2,
+        progress_message=message,
+    )
+    client.force_login(members["scrutineer"])
+    url = reverse("audit-detail", args=[org.slug, audit.pk])
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        en = client.get(url, HTTP_ACCEPT_LANGUAGE="en", **headers).content.decode()
+        assert english in en and message not in en
+        fr = client.get(url, HTTP_ACCEPT_LANGUAGE="fr", **headers).content.decode()
+        assert message in fr
