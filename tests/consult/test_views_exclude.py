@@ -179,7 +179,7 @@ def test_preview_changes_nothing_then_confirm_records_a_post_hoc_rule(client, me
     board = client.get(reverse("consult-board", args=[c.cid])).content.decode()
     assert "exclude_entries" in board and "post hoc" in board
     assert "Même personne, deux envois" in board
-    assert "Sans les règles ajoutées après l'ouverture : 6 réponse(s)" in board
+    assert "Sans les règles ajoutées après l'ouverture : 6 réponses comptées" in board
     # ...and question by question, next to the published result.
     without = board.split('data-testid="post-hoc-questions"', 1)[1].split("</details>", 1)[0]
     assert all(q["label"] in without for q in c.spec["questions"])

@@ -103,4 +103,4 @@ def test_coordinator_sets_an_entry_aside_with_a_reason(page, live_server, org, m
     board = page.get_by_test_id("decisions")
     board.locator("summary").click()
     expect(board).to_contain_text("Envois de test de la mairie")
-    expect(page.get_by_test_id("post-hoc-effect")).to_contain_text("6 réponse(s)")
+    expect(page.get_by_test_id("post-hoc-effect")).to_contain_text("6 réponses comptées")

@@ -499,7 +499,7 @@ def board_page(request: HttpRequest, cid: str) -> HttpResponse:
         segments.append(
             {
                 "code": code,
-                "label": seg_labels.get(code, "sans segment" if code == "_none" else code),
+                "label": seg_labels.get(code, _("sans segment") if code == "_none" else code),
                 "electorate": electorate,
                 "counted": seg["counted"],
                 "verified": seg["verified"],
