@@ -76,8 +76,8 @@ class Template:
         a request sent (a ballot's unknown question code); a regular expression with
         several ``.+?`` backtracks through every way of cutting them: a 2 KB ballot
         refusal already cost 2 s of CPU, on the ASGI event loop, and it grows as the
-        fourth power of the length. A value that itself contains the piece after it is
-        not cut where the sentence was built: the text is then shown as written."""
+        fourth power of the length. Where the expression, its first cut failing, would
+        have tried a later one, the text is shown as written."""
         literals, names = self._parts
         if not text.startswith(literals[0]):
             return None
