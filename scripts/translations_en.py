@@ -347,6 +347,13 @@ EN = {
     "Aucune entrée du tableau ne porte ce reçu.": "No bulletin board entry has this receipt.",
     "Vérifiez la saisie. Si vous êtes sûr·e de votre reçu, signalez-le aux observateurs : une réponse disparue doit être expliquée.": "Check what you typed. If you are sure of your receipt, report it to the scrutineers: a missing response must be explained.",
     ("%(n)s réponse", "%(n)s réponses"): ("%(n)s response", "%(n)s responses"),
+    (
+        "Répondez aux questions d'au moins une ligne (%(labels)s).",
+        "Répondez aux questions d'au moins %(n)s lignes (%(labels)s).",
+    ): (
+        "Answer the questions of at least one row (%(labels)s).",
+        "Answer the questions of at least %(n)s rows (%(labels)s).",
+    ),
     "moyenne": "average",
     "Consultation inconnue.": "Unknown consultation.",
     "Brouillon enregistré.": "Draft saved.",

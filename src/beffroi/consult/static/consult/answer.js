@@ -130,6 +130,12 @@ function codeInForm() {
   return normalizeCode(input.value);
 }
 
+// The server would refuse too few filled rows with a message naming no row.
+function checkRows(rows) {
+  const minRows = Number.parseInt(form.dataset.rowsMin, 10) || 0;
+  if (rows.filter((r) => Object.keys(r).length).length < minRows) throw new Error(t("NeedRows"));
+}
+
 async function buildPayload() {
   const { answers, rows } = collect();
   const cid = form.dataset.cid;
@@ -138,6 +144,7 @@ async function buildPayload() {
   const honeypot = form.querySelector(".hp input");
   const code = access === "open" ? null : codeInForm();
   if (code) {
+    checkRows(rows);
     say(t("Signing"));
     const prepared = await prepareBallot({ code, consultationId: cid, specHash, answers, rows });
     return { body: { ballot: prepared.ballot, signature: prepared.signature }, receipt: prepared.receipt };
@@ -148,6 +155,7 @@ async function buildPayload() {
   const segmentSelect = $("segment");
   const segment = segmentSelect ? segmentSelect.value || null : null;
   if (segmentSelect && !segment) throw new Error(t("NeedSegment"));
+  checkRows(rows);
   // Two people may give the same answers: a random part keeps their ballots distinct.
   const seq = Date.now() * 1000 + Math.floor(Math.random() * 1000);
   const ballot = makeBallot({ consultationId: cid, specHash, publicKey: null, seq, answers, rows, segment });

@@ -1,0 +1,51 @@
+"""Regressions found by the session-6 walkthrough (English and French, desktop and
+phone), in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from beffroi.consult import api
+from beffroi.consult.cli_example_bundle import setup_consultation
+from english_catalogue import english
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    # The live server is a threaded WSGI server sharing the test database: no writer thread.
+    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
+    settings.BEFFROI_CONSULT_POW_BITS = 8
+    api._SPEC_CACHE.clear()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_an_empty_household_form_names_its_rows_before_anything_is_sent(
+    browser, live_server, org, lang
+):
+    # It used to be sent, refused with 400 (an error in the console) and answered
+    # « lignes : au moins 1 ligne(s) à remplir », which names no row on the page.
+    c, _ = setup_consultation(org, cid=f"s6-vide-{lang}", access="mixed", per_segment=1)
+    labels = ", ".join(c.get_spec().rows.labels)
+    context = browser.new_context(locale="fr-FR", viewport=PHONE, is_mobile=True, has_touch=True)
+    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    with english():
+        page.goto(f"{live_server.url}/c/{c.cid}/")
+        page.locator("#segment").select_option(index=1)
+        page.locator("#ballot-form button[type=submit]").click()
+        expected = (
+            f"Répondez aux questions d'au moins une ligne ({labels})."
+            if lang == "fr"
+            else f"Answer the questions of at least one row ({labels})."
+        )
+        expect(page.get_by_role("alert")).to_have_text(expected)
+    assert posts == [] and errors == [], (posts, errors)
+    context.close()
