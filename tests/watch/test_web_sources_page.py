@@ -52,7 +52,7 @@ def test_states_are_labelled_with_the_error_and_next_attempt(client, members, or
     assert ">error<" not in html and ">ok<" not in html  # no raw code shown
     assert "Flux injoignable (https://example.org/mort.xml) : connexion refusée." in html
     retry = timezone.localtime(at + timedelta(seconds=8)).strftime("%H:%M:%S")
-    assert f"prochain essai à {retry}" in html
+    assert f"Prochain essai à {retry}" in html
     assert "Dernier message ignoré : Ligne 4 : texte vide." in html
 
     data = client.get(reverse("watch-sources-status", args=[org.slug, activation.pk])).json()
