@@ -441,7 +441,33 @@ def pseudonymise_typed(text: str, key: bytes) -> str:
     pattern of running text stops at a quote or a bracket, a pasted link may not."""
     if "://" in text and _may_name_account(text):
         text = _WORD.sub(lambda m: pseudonymise_account_url(m.group(0), key), text)
+        text = _URL_IN_TEXT.sub(lambda m: _pseudonymise_x_profile(m.group(0), key), text)
     return pseudonymise_mentions(text, key, keep_links=True)
+
+
+# x.com/<account> alone, a profile rather than a post: people paste it ("compte :
+# https://x.com/…"), posts' own addresses never are one, so only typed text is read
+# for it. Handles are 1-15 word characters; X's own pages are not accounts.
+_X_PROFILE = re.compile(
+    r"^(?P<head>[a-z][a-z0-9+.-]*://(?:[\w-]+\.)*(?:twitter|x)\.com/)(?P<name>\w{1,15})"
+    r"(?P<tail>[/?#].*|[" + re.escape(_SENTENCE_END) + r"]*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_X_OWN_PAGES = {
+    *("i", "home", "explore", "search", "hashtag", "settings", "notifications", "messages"),
+    *("login", "logout", "signup", "intent", "share", "compose", "tos", "privacy"),
+}
+
+
+def _pseudonymise_x_profile(url: str, key: bytes) -> str:
+    m = _X_PROFILE.match(url)
+    if m is None or m.group("tail").lower().startswith("/status"):
+        return url
+    name = m.group("name")
+    if name.lower() in _X_OWN_PAGES or _PSEUDONYM_PART.fullmatch(name):
+        return url
+    part = "h_" + handle_pseudonym(name, key).split(":", 1)[1][:16]
+    return f"{m.group('head')}{part}{m.group('tail')}"
 
 
 _ACCOUNT_MARKS = re.compile(r"/@|/profile/|/users/|twitter\.com/|x\.com/", re.IGNORECASE)
