@@ -3,6 +3,8 @@ phone), in a real browser."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from playwright.sync_api import expect
 
@@ -48,4 +50,40 @@ def test_an_empty_household_form_names_its_rows_before_anything_is_sent(
         )
         expect(page.get_by_role("alert")).to_have_text(expected)
     assert posts == [] and errors == [], (posts, errors)
+    context.close()
+
+
+@pytest.mark.parametrize("lang,shown", [("en", "11/23/26, 19:05"), ("fr", "23/11/2026 19:05")])
+def test_a_taken_card_says_when_on_the_24_hour_clock(
+    browser, live_server, org, members, lang, shown
+):
+    # The main courante's lines say "Nov 23, 19:05"; the card said "7:05 PM".
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card
+
+    activation = actions.create_activation(
+        org, name="Crue du Lay", event_type="inondation", actor=members["coordinator"]
+    )
+    Card.objects.create(
+        activation=activation,
+        group_id="g0",
+        source_kind="mastodon",
+        external_id="0",
+        text="L'eau monte rue des Halles à Luçon",
+        posted_at=datetime(2026, 11, 23, 18, 5, tzinfo=UTC),
+        priority=0.9,
+    )
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
+    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/connexion/")
+    page.locator("input[name=username]").fill("volunteer")
+    page.locator("input[name=password]").fill("pw-test-123456")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/o/{org.slug}/veille/{activation.pk}/tri/")
+    page.locator("#queue li").first.dblclick()
+    expect(page.locator("#panel-meta")).to_contain_text(shown)
+    expect(page.locator("#panel-meta")).not_to_contain_text("PM")
     context.close()

@@ -155,11 +155,16 @@
     panel.scrollIntoView({ block: "nearest" });
   }
 
-  // In the page's language and the browser's time zone, not the ISO form of the JSON.
+  // In the page's language and the browser's time zone, not the ISO form of the JSON;
+  // on the 24-hour clock in every language, as the main courante's lines are.
   function when(iso) {
     const d = new Date(iso);
     if (!iso || isNaN(d.getTime())) return "";
-    return d.toLocaleString(document.documentElement.lang || "fr", { dateStyle: "short", timeStyle: "short" });
+    return d.toLocaleString(document.documentElement.lang || "fr", {
+      dateStyle: "short",
+      timeStyle: "short",
+      hourCycle: "h23",
+    });
   }
 
   function showSource(card) {
