@@ -718,7 +718,8 @@ def scope_language(scope: dict[str, Any]) -> str:
             cookie = found if found is not None else cookie
         elif key == b"accept-language":
             accept = value.decode("latin-1")
-    return _language(cookie, accept[:1000])
+    # Both cut short: they key a cache, and no language name is longer.
+    return _language(None if cookie is None else cookie[:32], accept[:1000])
 
 
 def _forget_settings(**kwargs: Any) -> None:

@@ -209,8 +209,10 @@ def _coverage_gaps(sources: Iterable[Source]) -> dict[int, str]:
     subjects = {f"source:{s.pk}": s.pk for s in sources}
     gaps: dict[int, str] = {}
     entries = JournalEntry.objects.filter(action="watch.source.gap", subject__in=list(subjects))
-    for entry in entries.order_by("-seq").only("subject", "data"):
-        gaps.setdefault(subjects[entry.subject], coverage_gap_text(entry.data))
+    # Only the latest per source is read and said: the page polls every few seconds.
+    latest = entries.values("subject").annotate(last=Max("seq")).values_list("last", flat=True)
+    for entry in JournalEntry.objects.filter(seq__in=list(latest)).only("subject", "data"):
+        gaps[subjects[entry.subject]] = coverage_gap_text(entry.data)
     return gaps
 
 

@@ -241,3 +241,25 @@ def test_a_gap_without_its_start_is_said_from_its_end(source_room, client, membe
     client.force_login(members["coordinator"])
     html = client.get(reverse("watch-sources", args=[org.slug, activation.pk])).content.decode()
     assert "Trou de couverture : messages d&#x27;avant le 23/11/2026 04:46 non reçus" in html
+
+
+def test_each_source_shows_its_latest_gap_only(source_room, client, members, org) -> None:
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    from beffroi.watch import actions
+
+    activation, source = source_room("bluesky")
+    for days in (2, 1):  # an older gap, then a newer one
+        gap = CoverageGap(
+            "bluesky",
+            f"{source.pk}-{days}",
+            end=FIRST_HELD - timedelta(days=days),
+            reason=REPLAY_WINDOW,
+        )
+        actions.receive_items(source.pk, [gap], {"v": 1, "state": {"cursor": 1006}, "seen": []})
+    client.force_login(members["coordinator"])
+    status = reverse("watch-sources-status", args=[org.slug, activation.pk])
+    said = client.get(status, HTTP_ACCEPT_LANGUAGE="fr").json()["sources"][0]["gap"]
+    assert "d'avant le 22/11/2026 04:46 non reçus" in said
