@@ -61,6 +61,20 @@ NETWORK_WORDS = (
 )
 
 
+# The same things, one of them: pure code writes « 1 réseaux », English must not.
+_NETWORK_WORD_ONE = {
+    "réseaux (/24 ou /48)": gettext_noop("réseau (/24 ou /48)"),
+    "adresses IP": gettext_noop("adresse IP"),
+    "navigateurs": gettext_noop("navigateur"),
+    "URL de provenance": gettext_noop("URL de provenance (une)"),
+    "langues": gettext_noop("langue"),
+}
+
+
+def _one(value: str) -> str:
+    return gettext(_NETWORK_WORD_ONE[value]) if value in _NETWORK_WORD_ONE else word(value)
+
+
 def _nested(value: str) -> str:
     """A piece of evidence inside another (a group's own evidence)."""
     return EVIDENCE.say(value)
@@ -105,6 +119,35 @@ EVIDENCE = FrenchTemplates(
             outside=_duration,
         ),
         T(gettext_noop("%(n)s réponses en moins de %(duration)s"), "n", duration=_duration),
+        # Before the general shapes: the first template that matches is used.
+        T(
+            gettext_noop("%(n)s réponses viennent de 1 %(what)s jamais vus hors des rafales"),
+            "n",
+            what=_one,
+        ),
+        T(
+            gettext_noop(
+                "%(n)s réponses viennent de 1 %(what)s vus seulement 1 fois hors des rafales"
+            ),
+            "n",
+            what=_one,
+        ),
+        T(
+            gettext_noop(
+                "%(n)s réponses viennent de 1 %(what)s vus seulement %(m)s fois hors des rafales"
+            ),
+            "n",
+            "m",
+            what=_one,
+        ),
+        T(
+            gettext_noop(
+                "%(n)s réponses viennent de %(k)s %(what)s vus seulement 1 fois hors des rafales"
+            ),
+            "n",
+            "k",
+            what=word,
+        ),
         T(
             gettext_noop("%(n)s réponses viennent de %(k)s %(what)s jamais vus hors des rafales"),
             "n",
