@@ -1,5 +1,5 @@
-"""An uploaded export's audit page says the audit's progress in the reader's language
-(the pure audit reports it in French)."""
+"""An uploaded export's audit page says the audit's progress, and why it failed, in
+the reader's language (the pure audit reports both in French)."""
 
 import ast
 from pathlib import Path
@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from beffroi.audits.models import Audit
-from beffroi.consult.views_i18n import PROGRESS
+from beffroi.consult.views_i18n import AUDIT_ERRORS, PROGRESS
+from english_catalogue import english
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "beffroi"
 
@@ -68,3 +69,56 @@ def test_running_audit_page_says_progress_in_english(client, members, org, messa
         assert english in en and message not in en
         fr = client.get(url, HTTP_ACCEPT_LANGUAGE="fr", **headers).content.decode()
         assert message in fr
+
+
+def _input_error_messages() -> list[str]:
+    """Every InputError an uploaded export's audit can fail with (integrity.load), and
+    the task's internal error, with an f-string's holes filled."""
+    found = []
+    for path in (SRC / "integrity" / "load.py", SRC / "audits" / "tasks.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in ("InputError", "fail_audit"):
+                continue
+            arg = node.args[-1] if name == "fail_audit" else node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.append(arg.value)
+            elif isinstance(arg, ast.JoinedStr):
+                found.append(
+                    "".join(v.value if isinstance(v, ast.Constant) else "7" for v in arg.values)
+                )
+    return found
+
+
+def test_every_audit_failure_has_an_english_template():
+    messages = _input_error_messages()
+    assert len(messages) >= 20
+    assert "Erreur interne pendant l'audit (7)." in messages
+    assert [m for m in messages if AUDIT_ERRORS.match(m) is None] == []
+
+
+def test_failed_audit_page_says_why_in_english(client, members, org):
+    error = (
+        "Date illisible à la ligne 2, colonne « submitdate » : « hier » "
+        "(formats acceptés : AAAA-MM-JJ HH:MM:SS, JJ/MM/AAAA HH:MM…)."
+    )
+    audit = Audit.objects.create(
+        organisation=org,
+        created_by=members["coordinator"],
+        original_name="x.csv",
+        sha256="0" * 64,
+        size=1,
+        fmt="limesurvey",
+        status=Audit.Status.FAILED,
+        error=error,
+    )
+    client.force_login(members["scrutineer"])
+    url = reverse("audit-detail", args=[org.slug, audit.pk])
+    with english():
+        en = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Unreadable date on line 2, column “submitdate”: “hier”" in en
+    assert "Date illisible" not in en
+    fr = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Date illisible à la ligne 2, colonne « submitdate »" in fr

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from beffroi.audits import actions
 from beffroi.audits.forms import AuditUploadForm
 from beffroi.audits.models import Audit
-from beffroi.consult.views_i18n import PROGRESS
+from beffroi.consult.views_i18n import AUDIT_ERRORS, PROGRESS
 from beffroi.core.roles import require
 
 
@@ -48,12 +48,17 @@ def _audit(request: HttpRequest, audit_id: int) -> Audit:
 def audit_detail(request: HttpRequest, audit_id: int) -> HttpResponse:
     audit = _audit(request, audit_id)
     template = "audits/_status.html" if request.headers.get("HX-Request") else "audits/detail.html"
-    # The pure audit reports its progress in French; English readers see it re-said.
-    progress_message = PROGRESS.say(audit.progress_message)
+    # The pure audit reports its progress and its refusals in French; English readers
+    # see them re-said.
     return render(
         request,
         template,
-        {"org": audit.organisation, "audit": audit, "progress_message": progress_message},
+        {
+            "org": audit.organisation,
+            "audit": audit,
+            "progress_message": PROGRESS.say(audit.progress_message),
+            "error": AUDIT_ERRORS.say(audit.error),
+        },
     )
 
 

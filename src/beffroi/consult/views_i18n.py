@@ -303,6 +303,81 @@ PROGRESS = FrenchTemplates(
 )
 
 
+# Why an uploaded export's audit failed (integrity.load's InputError, audits.tasks'
+# internal error), for English readers of the audit page. The more specific shape
+# comes first: the first template that matches is used.
+AUDIT_ERRORS = FrenchTemplates(
+    [
+        T(gettext_noop("CSV mal formé : le fichier ne peut pas être lu comme un tableau.")),
+        T(gettext_noop("CSV mal formé : guillemet ouvert à la ligne %(line)s et jamais refermé.")),
+        T(gettext_noop("Le fichier est vide (ligne 1) : aucune en-tête, aucune réponse.")),
+        T(gettext_noop("Le fichier ne contient aucune réponse (rien après la ligne 1).")),
+        T(
+            gettext_noop(
+                "Date illisible à la ligne %(line)s, colonne « %(column)s » : « %(value)s » "
+                "(formats acceptés : AAAA-MM-JJ HH:MM:SS, JJ/MM/AAAA HH:MM…)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Colonne d'identifiant absente : il faut une colonne « id » (LimeSurvey) ou une "
+                "correspondance `id = …` dans le fichier de correspondance."
+            )
+        ),
+        T(gettext_noop("Identifiant vide à la ligne %(line)s, colonne « %(column)s ».")),
+        T(
+            gettext_noop(
+                "Colonne « id » absente de l'en-tête (ligne 1) : ce n'est pas un export de "
+                "réponses LimeSurvey ; pour un autre CSV, choisissez le format « CSV quelconque » "
+                "et son fichier de correspondance (--format csv --mapping en ligne de commande)."
+            )
+        ),
+        T(
+            gettext_noop(
+                'La correspondance doit avoir une table [columns] avec au moins `id = "…"`.'
+            )
+        ),
+        T(gettext_noop("La table n'a pas de colonne « id ».")),
+        T(gettext_noop("Identifiants en double dans la table.")),
+        T(
+            gettext_noop(
+                "CSV mal formé à la ligne %(line)s : %(n)s champs au lieu de %(width)s "
+                "(séparateur « %(sep)s »)."
+            )
+        ),
+        T(gettext_noop("CSV mal formé à la ligne %(line)s : %(detail)s.")),
+        T(gettext_noop("En-tête illisible (ligne 1) : %(detail)s.")),
+        T(gettext_noop("En-tête vide à la colonne %(column)s (ligne 1).")),
+        T(
+            gettext_noop(
+                "Colonne « %(column)s » en double dans l'en-tête (colonnes %(a)s et %(b)s)."
+            )
+        ),
+        T(gettext_noop("Colonne de segment « %(column)s » introuvable.")),
+        T(gettext_noop("Impossible de lire la correspondance %(path)s : %(detail)s.")),
+        T(gettext_noop("Correspondance TOML invalide (%(path)s) : %(detail)s.")),
+        T(gettext_noop("Impossible de lire le fichier %(path)s : %(detail)s.")),
+        T(gettext_noop("Colonne de réponse « %(column)s » absente de l'en-tête (ligne 1).")),
+        T(
+            gettext_noop(
+                "Identifiant « %(id)s » en double (colonne « %(column)s », lignes %(a)s et %(b)s)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Colonne « %(column)s » (correspondance `%(key)s`) absente de l'en-tête (ligne 1)."
+            )
+        ),
+        T(gettext_noop("Colonne « %(column)s » (répétition %(q)s) absente.")),
+        T(
+            gettext_noop(
+                "Nombre illisible à la ligne %(line)s, colonne « %(column)s » : « %(value)s »."
+            )
+        ),
+        T(gettext_noop("Erreur interne pendant l'audit (%(kind)s).")),
+    ]
+)
+
 # -- the ballot API's refusals ------------------------------------------------------
 # consult.api, consult.ballot, consult.spec (answer checks) and consult.actions
 # (the writer) word a refused ballot in French; the API re-says the message for the
