@@ -1,0 +1,1 @@
+"""Per-language date formats that differ from Django's (FORMAT_MODULE_PATH)."""
