@@ -657,24 +657,23 @@ class MastodonSource:
         return early
 
 
-def _created_at(status: Any) -> datetime | None:
-    """When a status (or the reblog itself, not its original) was posted, if readable:
-    Mastodon.py hands a datetime, a raw reply an ISO string."""
-    value = status.get("created_at") if isinstance(status, Mapping) else None
+def _time_field(status: Any, name: str) -> datetime | None:
+    """A status's time field if readable: Mastodon.py hands a datetime, a raw reply an
+    ISO string."""
+    value = status.get(name) if isinstance(status, Mapping) else None
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return None
     return utc(value) if isinstance(value, datetime) else None
+
+
+def _created_at(status: Any) -> datetime | None:
+    """When a status (or the reblog itself, not its original) was posted."""
+    return _time_field(status, "created_at")
 
 
 def _edited_at(status: Mapping[str, Any]) -> datetime | None:
     """When the status was last edited (None: never, or unreadable)."""
-    value = status.get("edited_at")
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return utc(value) if isinstance(value, datetime) else None
+    return _time_field(status, "edited_at")
