@@ -901,7 +901,7 @@ EN = {
     "Ligne %(i)d : l'effectif ne peut pas être négatif.": "Line %(i)d: the electorate cannot be negative.",
     "Ligne %(i)d : le code « %(v)s » est déjà celui de la ligne %(j)d.": "Line %(i)d: the code “%(v)s” is already that of line %(j)d.",
     "Donnez au moins deux options, une par ligne.": "Give at least two options, one per line.",
-    "Le maximum doit dépasser le minimum (%(low)d), de 100 au plus.": "The maximum must be above the minimum (%(low)d), by 100 at most.",
+    "Le maximum doit dépasser le minimum (%(low)d), de %(span)d au plus.": "The maximum must be above the minimum (%(low)d), by %(span)d at most.",
     "Le code « %(code)s » est déjà celui de la question %(n)d : donnez-en un autre (ou laissez vide pour qu'il soit tiré du libellé).": "The code “%(code)s” is already that of question %(n)d: give another one (or leave it empty to have it made from the wording).",
     "Question « %(code)s »": "Question “%(code)s”",
     "Au plus %(n)d : c'est le nombre de lignes répétées.": "At most %(n)d: that is the number of repeated rows.",

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from beffroi.consult.spec import CODE_RE, format_time, parse_time
+from beffroi.consult.spec import CODE_RE, MAX_SCALE_SPAN, format_time, parse_time
 
 DEFAULT_ROWS = "Responsable légal 1\nResponsable légal 2"
 AUDIT_FLAG = "audit"
@@ -206,11 +206,11 @@ class QuestionForm(forms.Form):
             given_low, given_high = d.get("scale_min"), d.get("scale_max")
             low: int = given_low if given_low is not None else 1
             high: int = given_high if given_high is not None else 5
-            if not (low < high and high - low <= 100):
+            if not (low < high and high - low <= MAX_SCALE_SPAN):
                 self.add_error(
                     "scale_max",
-                    _("Le maximum doit dépasser le minimum (%(low)d), de 100 au plus.")
-                    % {"low": low},
+                    _("Le maximum doit dépasser le minimum (%(low)d), de %(span)d au plus.")
+                    % {"low": low, "span": MAX_SCALE_SPAN},
                 )
         if kind == "text" and d.get("max_length") is not None and d["max_length"] < 1:
             self.add_error("max_length", _("Donnez une longueur d'au moins 1 caractère."))

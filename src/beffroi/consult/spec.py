@@ -27,6 +27,8 @@ from beffroi.consult.canonical import canonical_bytes, sha256_hex
 
 SPEC_FORMAT = "beffroi-consultation/1"
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# A scale question spans at most this many steps (a 0–100 slider at the widest).
+MAX_SCALE_SPAN = 100
 QuestionKind = Literal["single", "multiple", "scale", "text"]
 AccessMode = Literal["open", "credentialed", "mixed"]
 KINDS: tuple[str, ...] = ("single", "multiple", "scale", "text")
@@ -355,7 +357,9 @@ def spec_from_dict(
             raise SpecError(f"{where}.max_choices: entier positif attendu")
         scale_min = _int(qd, "scale_min", 1, where)
         scale_max = _int(qd, "scale_max", 5, where)
-        if kind == "scale" and not (scale_min < scale_max and scale_max - scale_min <= 100):
+        if kind == "scale" and not (
+            scale_min < scale_max and scale_max - scale_min <= MAX_SCALE_SPAN
+        ):
             raise SpecError(f"{where}: échelle invalide [{scale_min}, {scale_max}]")
         max_length = _int(qd, "max_length", 2000, where)
         if max_length < 1:
