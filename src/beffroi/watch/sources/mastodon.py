@@ -442,8 +442,9 @@ class MastodonSource:
         self, api: Mastodon, key: str, last_id: str | None, connected: datetime
     ) -> Iterator[tuple[RawPost | Skipped | CoverageGap, str]]:
         """The statuses posted on ``key`` since ``last_id``, oldest first, then the
-        gap if the pages ran out first. ``connected``: when the stream was open,
-        from which on nothing is missed."""
+        gap if the pages ran out first, with the id to resume from once it is
+        recorded. ``connected``: when the stream was open, from which on nothing is
+        missed."""
         if last_id is None:
             if self.config.backfill <= 0:
                 return
@@ -466,6 +467,15 @@ class MastodonSource:
         missing = self._timeline(api, key, min_id=last_id, limit=1)
         if not missing:
             return
+        # Where the source resumes once the gap is recorded: the newest status now,
+        # asked after the stream was open. What lies past it comes through the stream
+        # or the next catch-up; a restart must not fetch the span again and call it
+        # lost a second time (docs/decisions/sources.md, "After a restart").
+        head = self._timeline(api, key, limit=1)
+        resume = max(
+            [last_id, *(str(s["id"]) for s in (*missing[:1], *head[:1]) if _has_id(s))],
+            key=id_order,
+        )
         start = last_seen
         if start is None:
             # Nothing fetched (no catch-up pages): the first status missing is what we know.
@@ -486,7 +496,7 @@ class MastodonSource:
                 detail=f"{self.config.catch_up_pages} pages de {PAGE} après le statut {last_id}",
                 where=key,
             ),
-            last_id,
+            resume,
         )
 
     # -- streaming ----------------------------------------------------------
@@ -560,6 +570,14 @@ class MastodonSource:
         stop = threading.Event()
         listeners = [self._open(api, key, out, stop) for key in keys]
         emitted: set[str] = set()
+        # Gaps found by the catch-up, per stream, with the id to resume from. Each is
+        # handed over once the stream's queue is first drained, with the checkpoint
+        # moved to that id: then every post the stream brought since the connection
+        # was handed over before it (or with it), so a restart neither fetches the
+        # lost span again (and calls it lost twice) nor skips posts the stream had
+        # not yet delivered. Until then the checkpoint stays where the catch-up
+        # stopped: a restart before that catches up again and reports its own gap.
+        deferred: dict[str, tuple[CoverageGap, str]] = {}
         try:
             pending = self._await_connections(keys, out)
             # Taken once every stream is open (or the wait gave up): a gap reported
@@ -567,6 +585,9 @@ class MastodonSource:
             connected = datetime.now(UTC)
             for key in keys:
                 for item, item_id in self._catch_up(api, key, last_ids[key], connected):
+                    if isinstance(item, CoverageGap):
+                        deferred[key] = (item, item_id)
+                        continue
                     last_ids[key] = max((last_ids[key] or item_id), item_id, key=id_order)
                     if isinstance(item, RawPost):
                         if item.external_id in emitted:
@@ -587,6 +608,13 @@ class MastodonSource:
                     try:
                         kind, key, payload = out.get_nowait()
                     except queue.Empty:
+                        while deferred:
+                            gap_key, (gap, resume) = next(iter(deferred.items()))
+                            del deferred[gap_key]
+                            last_ids[gap_key] = max(
+                                last_ids[gap_key] or resume, resume, key=id_order
+                            )
+                            yield gap, state()
                         # Drained: the tick tells the runner to hand over its batch now.
                         yield None, state()
                         try:
@@ -596,7 +624,12 @@ class MastodonSource:
                 if kind == "update":
                     post = self.safe_post(payload, key)
                     status_id = str(payload.get("id", "")) if isinstance(payload, Mapping) else ""
-                    if status_id and (
+                    if status_id and key in deferred:
+                        # Not in the checkpoint before the gap: committed alone, it
+                        # would skip the lost span without a record.
+                        gap, resume = deferred[key]
+                        deferred[key] = (gap, max(resume, status_id, key=id_order))
+                    elif status_id and (
                         last_ids[key] is None or id_order(status_id) > id_order(last_ids[key] or "")
                     ):
                         last_ids[key] = status_id
@@ -655,6 +688,10 @@ class MastodonSource:
             if kind != "heartbeat":
                 early.append(event)
         return early
+
+
+def _has_id(status: Any) -> bool:
+    return isinstance(status, Mapping) and status.get("id") not in (None, "")
 
 
 def _time_field(status: Any, name: str) -> datetime | None:
