@@ -6,6 +6,8 @@ import json
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django_tasks import task
 
 from beffroi.audits import actions
@@ -13,6 +15,12 @@ from beffroi.audits.models import Audit
 from beffroi.core import jobs
 
 log = logging.getLogger(__name__)
+
+
+def report_name(language: str, kind: str) -> str:
+    """The report's file for a language: French as the audit writes it (``report.html``,
+    the name reports had before there was one per language), the others beside it."""
+    return f"report.{kind}" if language.startswith("fr") else f"report.{language}.{kind}"
 
 
 def _summary(result: Any) -> dict[str, Any]:
@@ -28,9 +36,10 @@ def _summary(result: Any) -> dict[str, Any]:
 
 @task()
 def run_audit_task(audit_id: int) -> None:
+    from beffroi.consult.views_i18n import ReportWords
     from beffroi.integrity.audit import run_audit
     from beffroi.integrity.errors import InputError
-    from beffroi.integrity.report import render_html, render_pdf
+    from beffroi.integrity.report import FRENCH, Words, pdf_from_html, render_html
 
     audit = Audit.objects.select_related("organisation").get(pk=audit_id)
     progress = jobs.throttled(lambda f, m: actions.report_progress(audit, f, m))
@@ -46,10 +55,18 @@ def run_audit_task(audit_id: int) -> None:
         # The report names the file the person uploaded, not where the server keeps it.
         result.source = audit.original_name
         progress(0.95, "rédaction du rapport")
-        partial = [audit.output(n + ".part") for n in ("result.json", "report.html", "report.pdf")]
+        partial = [audit.output("result.json.part")]
         partial[0].write_text(json.dumps(result.to_json(), ensure_ascii=False))
-        partial[1].write_text(render_html(result), encoding="utf-8")
-        render_pdf(result, partial[2])
+        # One report per language of the site, each reader gets theirs (decision 0006).
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                words: Words = FRENCH if language.startswith("fr") else ReportWords()
+                page = render_html(result, words)
+            html_part = audit.output(report_name(language, "html") + ".part")
+            pdf_part = audit.output(report_name(language, "pdf") + ".part")
+            html_part.write_text(page, encoding="utf-8")
+            pdf_from_html(page, pdf_part)
+            partial += [html_part, pdf_part]
         # Outputs appear together, only once all are written: no partial report.
         for path in partial:
             path.rename(path.with_suffix(""))

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from csp.constants import NONE
 from csp.decorators import csp
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
 from beffroi.audits import actions
 from beffroi.audits.forms import AuditUploadForm
 from beffroi.audits.models import Audit
+from beffroi.audits.tasks import report_name
 from beffroi.consult.views_i18n import AUDIT_ERRORS, PROGRESS
 from beffroi.core.roles import require
 
@@ -62,6 +66,13 @@ def audit_detail(request: HttpRequest, audit_id: int) -> HttpResponse:
     )
 
 
+def report_file(audit: Audit, kind: str) -> Path:
+    """The report (``html`` or ``pdf``) in the reader's language. Audits finished before
+    there was one report per language have only the French one, which is served."""
+    own = audit.output(report_name(get_language() or "fr", kind))
+    return own if own.exists() else audit.output(report_name("fr", kind))
+
+
 # The report is a self-contained document with its own inline styles and SVG charts,
 # and no script: it gets a CSP of its own that allows exactly that, sandboxed.
 # (django-csp types its decorator for views without URL arguments.)
@@ -80,7 +91,7 @@ DOWNLOADS = {"json": ("result.json", "application/json"), "pdf": ("report.pdf", 
 @csp(REPORT_CSP)  # type: ignore[arg-type]
 def audit_report(request: HttpRequest, audit_id: int) -> HttpResponse:
     audit = _audit(request, audit_id)
-    path = audit.output("report.html")
+    path = report_file(audit, "html")
     if audit.status != Audit.Status.DONE or not path.exists():
         raise Http404
     return HttpResponse(path.read_bytes(), content_type="text/html; charset=utf-8")
@@ -92,9 +103,10 @@ def audit_download(request: HttpRequest, audit_id: int, kind: str) -> FileRespon
     if kind not in DOWNLOADS or audit.status != Audit.Status.DONE:
         raise Http404
     name, content_type = DOWNLOADS[kind]
+    path = report_file(audit, kind) if kind == "pdf" else audit.output(name)
     stem = audit.original_name.rsplit(".", 1)[0]
     return FileResponse(
-        audit.output(name).open("rb"),
+        path.open("rb"),
         as_attachment=True,
         filename=f"audit-{audit.pk}-{stem}.{kind}",
         content_type=content_type,

@@ -13,12 +13,17 @@ of it that no template recognises.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.utils import formats
-from django.utils.translation import get_language, gettext, gettext_noop
+from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 
 from beffroi.web.views_i18n import FrenchTemplates, T, number, word
+
+if TYPE_CHECKING:
+    from beffroi.integrity.report import Kind
 
 # The labels the builder, the examples and the post-hoc decision give the rules;
 # they are frozen in the spec, so the pages translate them when shown.  A label an
@@ -175,6 +180,8 @@ EVIDENCE = FrenchTemplates(
             ),
             "inside",
             "outside",
+            # LimeSurvey's Y/N/U are written « Oui », « Non », « Incertain ».
+            answer=lambda value: report_word(value),
         ),
         T(
             gettext_noop(
@@ -377,6 +384,240 @@ AUDIT_ERRORS = FrenchTemplates(
         T(gettext_noop("Erreur interne pendant l'audit (%(kind)s).")),
     ]
 )
+
+
+# -- an uploaded export's audit report (integrity.report) ------------------------------
+# The report's own sentences are msgids in integrity/report.py; what the audit wrote
+# in it is re-said through the tables below (REPORT_SAY, by kind of sentence).
+# tests/audits/test_report_i18n.py renders the real report in English and fails on
+# any French left outside the survey's own words.
+
+# Words the audit takes from closed lists: the detectors' names (detectors.DETECTORS),
+# LimeSurvey's fixed answers (detectors.DEFAULT_ANSWERS) and the checks a loader
+# skips (integrity.load).
+REPORT_WORDS = (
+    gettext_noop("rafales d'arrivées"),
+    gettext_noop("espacement régulier"),
+    gettext_noop("temps de remplissage"),
+    gettext_noop("concentration réseau"),
+    gettext_noop("déplacement des réponses"),
+    gettext_noop("cohérence des lignes d'un formulaire"),
+    gettext_noop("réponses identiques"),
+    gettext_noop("état des jetons"),
+    gettext_noop("Oui"),
+    gettext_noop("Non"),
+    gettext_noop("Incertain"),
+    gettext_noop("segments"),
+    gettext_noop("arrivées et rafales"),
+    gettext_noop("navigateur (user agent)"),
+    gettext_noop("provenance (referrer)"),
+    gettext_noop("langue"),
+)
+
+
+def report_word(value: str) -> str:
+    """One of REPORT_WORDS in the active language; any other word (an answer label
+    of the survey) as written."""
+    return gettext(value) if value in REPORT_WORDS else value
+
+
+# Why a check could not run (integrity.load: Dataset.skip).
+SKIPPED = FrenchTemplates(
+    [
+        T(gettext_noop("aucune question à choix unique ne ressemble à un segment (école…)")),
+        T(gettext_noop("toutes les adresses IP sont identiques (anonymisées)")),
+        T(gettext_noop("pas de date de soumission")),
+        T(gettext_noop("ni durée (interviewtime) ni date de début")),
+        T(gettext_noop("pas d'adresse IP (ipaddr)")),
+        T(gettext_noop("pas de colonne de navigateur dans l'export")),
+        T(gettext_noop("pas de colonne de jeton (enquête ouverte)")),
+        T(gettext_noop("pas d'URL de provenance")),
+        T(gettext_noop("pas de langue de départ")),
+        T(gettext_noop("pas de colonne « %(role)s » dans la table")),
+    ]
+)
+
+# The scenarios' labels (integrity.scenarios).
+SCENARIOS = FrenchTemplates(
+    [
+        T(gettext_noop("Toutes les réponses complètes (brut)")),
+        T(gettext_noop("Une réponse par adresse IP (filtre de la mairie)")),
+        T(gettext_noop("Filtre Beffroi (réponses signalées retirées)")),
+        T(gettext_noop("Filtre Beffroi sans le détecteur « %(name)s »"), name=report_word),
+    ]
+)
+
+# How a majority would flip (integrity.robustness.question_robustness) ends in one
+# of these, after "… passe devant".
+_FLIP_TAILS = FrenchTemplates(
+    [
+        T(
+            gettext_noop(" : résultat fragile (%(flip)s formulaires sur %(forms)s)."),
+            "flip",
+            "forms",
+        ),
+        T(gettext_noop(" (%(flip)s formulaires sur %(forms)s)."), "flip", "forms"),
+    ]
+)
+
+# The robustness and participation statements (integrity.robustness, integrity.audit).
+# A participation statement may be several of these sentences in a row.
+STATEMENTS = FrenchTemplates(
+    [
+        T(
+            gettext_noop("%(question)s : égalité parfaite entre « %(a)s » et « %(b)s »."),
+            a=report_word,
+            b=report_word,
+        ),
+        T(
+            gettext_noop(
+                "%(question)s : « %(a)s » l'emporte avec %(share)s %% ; il suffirait d'ajouter "
+                "%(add)s formulaire ou d'en retirer %(remove)s pour que « %(b)s » passe "
+                "devant%(tail)s"
+            ),
+            "share",
+            "add",
+            a=report_word,
+            b=report_word,
+            tail=_FLIP_TAILS.say,
+        ),
+        T(
+            gettext_noop(
+                "%(question)s : « %(a)s » l'emporte avec %(share)s %% ; il suffirait d'ajouter "
+                "%(add)s formulaires ou d'en retirer %(remove)s pour que « %(b)s » passe "
+                "devant%(tail)s"
+            ),
+            "share",
+            "add",
+            a=report_word,
+            b=report_word,
+            tail=_FLIP_TAILS.say,
+        ),
+        T(
+            gettext_noop(
+                "%(question)s : « %(a)s » l'emporte avec %(share)s %% ; il suffirait d'ajouter "
+                "%(add)s formulaire (aucun retrait de formulaires ne suffirait) pour que "
+                "« %(b)s » passe devant%(tail)s"
+            ),
+            "share",
+            "add",
+            a=report_word,
+            b=report_word,
+            tail=_FLIP_TAILS.say,
+        ),
+        T(
+            gettext_noop(
+                "%(question)s : « %(a)s » l'emporte avec %(share)s %% ; il suffirait d'ajouter "
+                "%(add)s formulaires (aucun retrait de formulaires ne suffirait) pour que "
+                "« %(b)s » passe devant%(tail)s"
+            ),
+            "share",
+            "add",
+            a=report_word,
+            b=report_word,
+            tail=_FLIP_TAILS.say,
+        ),
+        T(
+            gettext_noop(
+                "Un taux de participation de %(claimed)s %% est annoncé, mais aucun électorat "
+                "n'est déclaré : ce taux ne peut pas être vérifié."
+            ),
+            "claimed",
+        ),
+        T(
+            gettext_noop(
+                "Segment %(segment)s : %(n)s formulaires pour un électorat déclaré de %(e)s — "
+                "une participation de %(rate)s %% est impossible ; des réponses ne viennent pas "
+                "d'électeurs de ce segment."
+            ),
+            "n",
+            "e",
+            "rate",
+        ),
+        T(
+            gettext_noop(
+                "%(n)s formulaires indiquent le segment « %(segment)s », absent de l'électorat "
+                "déclaré."
+            ),
+            "n",
+        ),
+        T(
+            gettext_noop(
+                "Taux annoncé : %(claimed)s %%, soit environ %(implied)s participants sur "
+                "%(total)s."
+            ),
+            "claimed",
+            "implied",
+            "total",
+        ),
+        T(
+            gettext_noop(
+                "L'export contient %(forms)s formulaires complets (%(filtered)s après le filtre "
+                "Beffroi)."
+            ),
+            "forms",
+            "filtered",
+        ),
+        T(gettext_noop("Un taux supérieur à 100 %% est impossible.")),
+        T(
+            gettext_noop(
+                "Dans une enquête ouverte, sans contrôle d'éligibilité, personne ne sait combien "
+                "d'électeurs ont réellement répondu : ce taux ne peut pas être connu."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Même après filtrage, il y a plus de formulaires que le taux ne l'implique."
+            )
+        ),
+        T(gettext_noop("Aucune question de segment ne correspond aux clés de --electorate.")),
+    ]
+)
+
+# Between two sentences of one statement: a full stop, a space, a capital.
+_NEXT_SENTENCE = re.compile(r"(?<=\.) (?=[A-ZÀ-Ý])")
+
+
+def statement(text: str) -> str:
+    """A robustness or participation statement; one made of several known sentences
+    is re-said sentence by sentence, one with an unknown sentence is shown as written."""
+    if (get_language() or "fr").startswith("fr") or STATEMENTS.match(text) is not None:
+        return STATEMENTS.say(text)
+    sentences = _NEXT_SENTENCE.split(text)
+    if len(sentences) > 1 and all(STATEMENTS.match(s) is not None for s in sentences):
+        return " ".join(STATEMENTS.say(s) for s in sentences)
+    return text
+
+
+REPORT_SAY: dict[str, Callable[[str], str]] = {
+    "verdict": verdict,
+    "evidence": evidence,
+    "statement": statement,
+    "skipped": SKIPPED.say,
+    "scenario": SCENARIOS.say,
+    "word": report_word,
+}
+
+
+class ReportWords:
+    """The report (``integrity.report.Words``) in the active language: make it inside
+    ``translation.override`` (audits.tasks renders one report per language)."""
+
+    def __init__(self) -> None:
+        self.language = get_language() or "fr"
+
+    def gettext(self, message: str) -> str:
+        return gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return ngettext(singular, plural, n)
+
+    def number(self, value: float, decimals: int) -> str:
+        return formats.number_format(value, decimal_pos=decimals)
+
+    def say(self, kind: Kind, text: str) -> str:
+        return REPORT_SAY[kind](text)
+
 
 # -- the ballot API's refusals ------------------------------------------------------
 # consult.api, consult.ballot, consult.spec (answer checks) and consult.actions

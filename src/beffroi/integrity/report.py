@@ -1,7 +1,13 @@
-"""The audit report: one self-contained French HTML page (inline SVG charts), and its PDF.
+"""The audit report: one self-contained HTML page (inline SVG charts), and its PDF.
 
 Nothing is fetched from the network: styles are inline, charts are SVG drawn by
 matplotlib, so the file works offline and WeasyPrint renders the same page to PDF.
+
+The report is written in French by default (the CLI's ``beffroi audit``). The web
+edge hands in a :class:`Words` of the reader's language: the report's own sentences
+go through its ``gettext``/``ngettext`` (their French is the catalogue's msgid), and
+the sentences the audit itself wrote in French (verdict, evidence, statements,
+labels) through its ``say`` (decision 0006). This module stays free of Django.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import html
 import io
 import pathlib
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from beffroi.integrity.detectors import DEFAULT_ANSWERS, DETECTORS, THRESHOLD
 
@@ -34,16 +40,67 @@ th{background:#eef1f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
+# What a sentence the audit wrote in French is: the web edge re-says each kind with
+# its own table (beffroi.consult.views_i18n.REPORT_SAY).
+Kind = Literal["verdict", "evidence", "statement", "skipped", "scenario", "word"]
+
+
+class Words(Protocol):
+    """How the report speaks: the language of ``<html lang>``, its own sentences
+    (French msgids), numbers, and the sentences the audit wrote (``say``)."""
+
+    language: str
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+    def number(self, value: float, decimals: int) -> str: ...
+
+    def say(self, kind: Kind, text: str) -> str: ...
+
+
+class French:
+    """The report as the audit writes it: French, its sentences as written."""
+
+    language = "fr"
+
+    def gettext(self, message: str) -> str:
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        # French: 0 and 1 take the singular.
+        return singular if n <= 1 else plural
+
+    def number(self, value: float, decimals: int) -> str:
+        return f"{value:.{decimals}f}".replace(".", ",")
+
+    def say(self, kind: Kind, text: str) -> str:
+        return text
+
+
+FRENCH = French()
+
+
 def _e(x: Any) -> str:
     return html.escape(str(x))
 
 
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{100 * x:.1f} %".replace(".", ",")
+def _pct(w: Words, x: float | None) -> str:
+    return "—" if x is None else w.gettext("%(p)s %%") % {"p": w.number(100 * x, 1)}
 
 
-def _ans(code: str) -> str:
-    return DEFAULT_ANSWERS.get(code, code)
+def _ans(w: Words, code: str) -> str:
+    """An answer code as the report names it: LimeSurvey's fixed Y/N/U in words."""
+    return w.say("word", DEFAULT_ANSWERS[code]) if code in DEFAULT_ANSWERS else code
+
+
+def _tag(name: str, text: str) -> str:
+    return f"<{name}>{_e(text)}</{name}>"
+
+
+def _quoted(w: Words, text: str) -> str:
+    return w.gettext("« %(text)s »") % {"text": text}
 
 
 def _svg(fig: Any) -> str:
@@ -70,7 +127,7 @@ def _plt() -> Any:
     return plt
 
 
-def _arrivals_chart(r: AuditResult) -> str:
+def _arrivals_chart(r: AuditResult, w: Words) -> str:
     tl = r.timeline
     if not tl or not tl.get("arrivals"):
         return ""
@@ -85,7 +142,12 @@ def _arrivals_chart(r: AuditResult) -> str:
     width = tl["bin_seconds"] / 86400
     fig, ax = plt.subplots(figsize=(9, 3))
     ax.bar(
-        x, arr - flag, width=width, color="#7a9cc6", label="réponses non signalées", align="edge"
+        x,
+        arr - flag,
+        width=width,
+        color="#7a9cc6",
+        label=w.gettext("réponses non signalées"),
+        align="edge",
     )
     ax.bar(
         x,
@@ -93,17 +155,17 @@ def _arrivals_chart(r: AuditResult) -> str:
         width=width,
         bottom=arr - flag,
         color="#c0392b",
-        label="réponses signalées",
+        label=w.gettext("réponses signalées"),
         align="edge",
     )
-    unit = "heure" if tl["bin_seconds"] == 3600 else "jour"
-    ax.set_ylabel(f"réponses par {unit}")
+    hourly = tl["bin_seconds"] == 3600
+    ax.set_ylabel(w.gettext("réponses par heure") if hourly else w.gettext("réponses par jour"))
     ax.legend(loc="upper right", frameon=False)
     fig.autofmt_xdate()
     return _svg(fig)
 
 
-def _shares_chart(r: AuditResult) -> str:
+def _shares_chart(r: AuditResult, w: Words) -> str:
     tl = r.timeline
     if not tl or not tl.get("shares_by_day"):
         return ""
@@ -116,23 +178,25 @@ def _shares_chart(r: AuditResult) -> str:
     for ax, s in zip(axes[:, 0], series, strict=True):
         x = [start + dt.timedelta(days=i) for i in range(len(s["brut"]))]
         for key, color, label in (
-            ("brut", "#c0392b", "brut"),
-            ("beffroi", "#2b4c7e", "filtre Beffroi"),
+            ("brut", "#c0392b", w.gettext("brut")),
+            ("beffroi", "#2b4c7e", w.gettext("filtre Beffroi")),
         ):
             y = [float("nan") if v is None else 100 * v for v in s[key]]
             ax.plot(x, y, marker="o", ms=3, color=color, label=label)
         ax.set_ylim(0, 100)
         ax.set_ylabel("%")
-        ax.set_title(
-            f"{s['label']} : part de « {_ans(s['answer'])} » par jour", fontsize=9, loc="left"
-        )
+        title = w.gettext("%(question)s : part de « %(answer)s » par jour") % {
+            "question": s["label"],
+            "answer": _ans(w, s["answer"]),
+        }
+        ax.set_title(title, fontsize=9, loc="left")
     axes[0, 0].legend(loc="upper right", frameon=False)
     fig.autofmt_xdate()
     fig.tight_layout()
     return _svg(fig)
 
 
-def _scenario_chart(r: AuditResult) -> str:
+def _scenario_chart(r: AuditResult, w: Words) -> str:
     main = [s for s in r.scenarios if not s["scenario"].startswith("sans_")]
     if not main or not main[0]["questions"]:
         return ""
@@ -146,10 +210,13 @@ def _scenario_chart(r: AuditResult) -> str:
     for k, s in enumerate(main):
         lead = [q["shares"].get(_lead(r, q["question"])) or 0 for q in s["questions"]]
         xs = np.arange(len(qs)) + k * width
-        ax.bar(xs, [100 * v for v in lead], width=width, label=s["label"], color=colors[k % 4])
+        label = w.say("scenario", s["label"])
+        ax.bar(xs, [100 * v for v in lead], width=width, label=label, color=colors[k % 4])
     ax.axhline(50, color="#555", lw=0.8, ls="--")
     ax.set_xticks(np.arange(len(qs)) + 0.4 - width / 2)
-    ax.set_xticklabels([f"{q['label']}\n« {_ans(_lead(r, q['question']))} »" for q in qs])
+    ax.set_xticklabels(
+        [f"{q['label']}\n{_quoted(w, _ans(w, _lead(r, q['question'])))}" for q in qs]
+    )
     ax.set_ylabel("%")
     ax.set_ylim(0, 100)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, frameon=False, fontsize=8)
@@ -163,7 +230,7 @@ def _lead(r: AuditResult, question: str) -> str:
     return ""
 
 
-def _robust_chart(r: AuditResult) -> str:
+def _robust_chart(r: AuditResult, w: Words) -> str:
     rows = r.robustness.get("questions", {}).get("beffroi", [])
     if not rows:
         return ""
@@ -171,23 +238,26 @@ def _robust_chart(r: AuditResult) -> str:
     fig, ax = plt.subplots(figsize=(9, 0.7 + 0.6 * len(rows)))
     for i, q in enumerate(rows):
         for j, rg in enumerate(q["ranges"]):
+            up_to = w.ngettext(
+                "jusqu'à %(k)s faux formulaire", "jusqu'à %(k)s faux formulaires", rg["k"]
+            )
             ax.plot(
                 [100 * rg["min"], 100 * rg["max"]],
                 [i + 0.12 * j, i + 0.12 * j],
                 lw=3,
                 color=plt.cm.viridis(j / max(len(q["ranges"]), 1)),
-                label=f"jusqu'à {rg['k']} faux formulaires" if i == 0 else None,
+                label=up_to % {"k": rg["k"]} if i == 0 else None,
             )
         ax.plot([100 * q["share"]], [i], "k|", ms=14)
     ax.axvline(50, color="#c0392b", lw=1, ls="--")
     ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels([f"{q['label']} « {_ans(q['majority'])} »" for q in rows])
-    ax.set_xlabel("part de la réponse majoritaire (%) après filtre Beffroi")
+    ax.set_yticklabels([f"{q['label']} {_quoted(w, _ans(w, q['majority']))}" for q in rows])
+    ax.set_xlabel(w.gettext("part de la réponse majoritaire (%) après filtre Beffroi"))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2, frameon=False, fontsize=8)
     return _svg(fig)
 
 
-def _scenario_table(r: AuditResult) -> str:
+def _scenario_table(r: AuditResult, w: Words) -> str:
     out = []
     main = [s for s in r.scenarios if not s["scenario"].startswith("sans_")]
     alt = [s for s in r.scenarios if s["scenario"].startswith("sans_")]
@@ -196,40 +266,69 @@ def _scenario_table(r: AuditResult) -> str:
     qs = main[0]["questions"]
     head = "".join(
         f"<th>{_e(q['label'])}<br>"
-        f"<span class=small>« {_e(_ans(_lead(r, q['question'])))} »</span></th>"
+        f"<span class=small>{_e(_quoted(w, _ans(w, _lead(r, q['question']))))}</span></th>"
         for q in qs
     )
-    out.append(f"<table><tr><th>Scénario</th><th>Formulaires</th>{head}</tr>")
+    out.append(
+        "<table><tr>"
+        + _tag("th", w.gettext("Scénario"))
+        + _tag("th", w.gettext("Formulaires"))
+        + f"{head}</tr>"
+    )
     for s in main + alt:
         cells = "".join(
-            f"<td class=n>{_pct(q['shares'].get(_lead(r, q['question'])))}</td>"
+            f"<td class=n>{_pct(w, q['shares'].get(_lead(r, q['question'])))}</td>"
             for q in s["questions"]
         )
-        out.append(f"<tr><td>{_e(s['label'])}</td><td class=n>{s['forms']}</td>{cells}</tr>")
+        out.append(
+            f"<tr><td>{_e(w.say('scenario', s['label']))}</td>"
+            f"<td class=n>{s['forms']}</td>{cells}</tr>"
+        )
     out.append("</table>")
     ip = next((s for s in r.scenarios if s["scenario"] == "une_par_ip"), None)
     if ip:
         d = ip["details"]
-        out.append(
-            "<p>Le filtre « une réponse par adresse IP » écarte "
-            f"<b>{d['dropped']}</b> formulaires : {d['dropped_small_shared_addresses']} "
-            "venant d'adresses "
-            f"partagées par 2 ou 3 formulaires (souvent un foyer : deux parents sur la même box), "
-            f"{d['dropped_large_shared_addresses']} d'adresses partagées par 4 formulaires ou plus "
-            f"(opérateurs mobiles, établissements). Parmi eux, {d['dropped_not_flagged']} "
-            "ne présentent aucune anomalie."
-            + (
-                f" Il conserve en revanche {d['kept_flagged']} réponses signalées par Beffroi "
-                "(par exemple des adresses qui tournent, comme celles d'un VPN)."
-                if d["kept_flagged"]
-                else ""
+        # Each sentence agrees with its own number (« 1 formulaire », « 2 formulaires »).
+        parts = [
+            w.ngettext(
+                "Le filtre « une réponse par adresse IP » écarte %(dropped)s formulaire : "
+                "%(small)s venant d'adresses partagées par 2 ou 3 formulaires (souvent un "
+                "foyer : deux parents sur la même box), %(large)s d'adresses partagées par 4 "
+                "formulaires ou plus (opérateurs mobiles, établissements).",
+                "Le filtre « une réponse par adresse IP » écarte %(dropped)s formulaires : "
+                "%(small)s venant d'adresses partagées par 2 ou 3 formulaires (souvent un "
+                "foyer : deux parents sur la même box), %(large)s d'adresses partagées par 4 "
+                "formulaires ou plus (opérateurs mobiles, établissements).",
+                d["dropped"],
             )
-            + "</p>"
-        )
+            % {
+                "dropped": f"<b>{d['dropped']}</b>",
+                "small": d["dropped_small_shared_addresses"],
+                "large": d["dropped_large_shared_addresses"],
+            },
+            w.ngettext(
+                "Parmi eux, %(n)s ne présente aucune anomalie.",
+                "Parmi eux, %(n)s ne présentent aucune anomalie.",
+                d["dropped_not_flagged"],
+            )
+            % {"n": d["dropped_not_flagged"]},
+        ]
+        if d["kept_flagged"]:
+            parts.append(
+                w.ngettext(
+                    "Il conserve en revanche %(n)s réponse signalée par Beffroi (par exemple "
+                    "des adresses qui tournent, comme celles d'un VPN).",
+                    "Il conserve en revanche %(n)s réponses signalées par Beffroi (par exemple "
+                    "des adresses qui tournent, comme celles d'un VPN).",
+                    d["kept_flagged"],
+                )
+                % {"n": d["kept_flagged"]}
+            )
+        out.append("<p>" + " ".join(parts) + "</p>")
     return "".join(out)
 
 
-def _segments_table(r: AuditResult) -> str:
+def _segments_table(r: AuditResult, w: Words) -> str:
     scen = {s["scenario"]: s for s in r.scenarios}
     if (
         "brut" not in scen
@@ -237,155 +336,238 @@ def _segments_table(r: AuditResult) -> str:
         or not scen["brut"]["questions"][0]["segments"]
     ):
         return ""
+    heads = (
+        w.gettext("Question"),
+        w.gettext("Segment"),
+        w.gettext("Brut"),
+        w.gettext("Filtre Beffroi"),
+    )
     out = [
-        "<h3>Par segment</h3><table><tr><th>Question</th><th>Segment</th>"
-        "<th>Brut</th><th>Filtre Beffroi</th></tr>"
+        _tag("h3", w.gettext("Par segment"))
+        + "<table><tr>"
+        + "".join(_tag("th", h) for h in heads)
+        + "</tr>"
     ]
     for qb, qf in zip(scen["brut"]["questions"], scen["beffroi"]["questions"], strict=True):
         lead = _lead(r, qb["question"])
+        question = f"{_e(qb['label'])} {_e(_quoted(w, _ans(w, lead)))}"
         for sb, sf in zip(qb["segments"], qf["segments"], strict=True):
             out.append(
-                f"<tr><td>{_e(qb['label'])} « {_e(_ans(lead))} »</td><td>{_e(sb['label'])}</td>"
-                f"<td class=n>{_pct(sb['shares'].get(lead))} ({sb['answers']})</td>"
-                f"<td class=n>{_pct(sf['shares'].get(lead))} ({sf['answers']})</td></tr>"
+                f"<tr><td>{question}</td><td>{_e(sb['label'])}</td>"
+                f"<td class=n>{_pct(w, sb['shares'].get(lead))} ({sb['answers']})</td>"
+                f"<td class=n>{_pct(w, sf['shares'].get(lead))} ({sf['answers']})</td></tr>"
             )
         for rb_, rf in zip(qb["rows"], qf["rows"], strict=True):
+            row = w.gettext("ligne %(row)s") % {"row": rb_["row"]}
             out.append(
-                f"<tr><td>{_e(qb['label'])} « {_e(_ans(lead))} »</td>"
-                f"<td>ligne {_e(rb_['row'])}</td>"
-                f"<td class=n>{_pct(rb_['shares'].get(lead))} ({rb_['answers']})</td>"
-                f"<td class=n>{_pct(rf['shares'].get(lead))} ({rf['answers']})</td></tr>"
+                f"<tr><td>{question}</td><td>{_e(row)}</td>"
+                f"<td class=n>{_pct(w, rb_['shares'].get(lead))} ({rb_['answers']})</td>"
+                f"<td class=n>{_pct(w, rf['shares'].get(lead))} ({rf['answers']})</td></tr>"
             )
     out.append("</table>")
     return "".join(out)
 
 
-def _clusters(r: AuditResult) -> str:
+def _labelled(w: Words, label: str, text: str) -> str:
+    """« label : text » with the label in bold; the colon follows the language."""
+    return w.gettext("%(label)s : %(text)s") % {
+        "label": f"<b>{_e(label)}</b>",
+        "text": _e(text),
+    }
+
+
+def _clusters(r: AuditResult, w: Words) -> str:
     groups = [c for c in r.clusters if c["flagged"]]
     if not groups:
-        return (
-            "<p>Aucun groupe suspect. Les rafales d'arrivées examinées "
-            f"({r.summary['bursts_examined']}) ressemblent à des réponses ordinaires "
-            "(message dans un groupe de parents, relance par courriel…).</p>"
+        n = r.summary["bursts_examined"]
+        if not n:
+            return "<p>" + _e(w.gettext("Aucun groupe suspect, aucune rafale d'arrivées.")) + "</p>"
+        text = w.ngettext(
+            "Aucun groupe suspect. La rafale d'arrivées examinée (%(n)s) ressemble à des "
+            "réponses ordinaires (message dans un groupe de parents, relance par courriel…).",
+            "Aucun groupe suspect. Les rafales d'arrivées examinées (%(n)s) ressemblent à des "
+            "réponses ordinaires (message dans un groupe de parents, relance par courriel…).",
+            n,
         )
+        return "<p>" + _e(text % {"n": n}) + "</p>"
     out = []
     for c in groups:
+        title = w.ngettext(
+            "Groupe %(n)s — %(flagged)s réponse signalée (du %(start)s au %(end)s, heure du "
+            "fichier)",
+            "Groupe %(n)s — %(flagged)s réponses signalées (du %(start)s au %(end)s, heure du "
+            "fichier)",
+            c["flagged"],
+        ) % {"n": c["cluster"], "flagged": c["flagged"], "start": c["start"], "end": c["end"]}
         out.append(
-            f"<h3>Groupe {c['cluster']} — {c['flagged']} réponses signalées "
-            f"(du {_e(c['start'])} au {_e(c['end'])}, heure du fichier)</h3><ul class=ev>"
-            f"<li>{_e(c['evidence'])}</li>"
+            f"<h3>{_e(title)}</h3><ul class=ev><li>{_e(w.say('evidence', c['evidence']))}</li>"
         )
         for chk in c["checks"]:
             if chk["significant"]:
-                out.append(
-                    f"<li><b>{_e(DETECTORS.get(chk['check'], chk['check']))}</b> : "
-                    f"{_e(chk['evidence'])}</li>"
-                )
-        out.append(
-            f"</ul><p class=small>Exemples d'identifiants : {_e(', '.join(c['ids_sample']))}</p>"
-        )
+                name = w.say("word", DETECTORS.get(chk["check"], chk["check"]))
+                out.append(f"<li>{_labelled(w, name, w.say('evidence', chk['evidence']))}</li>")
+        ids = w.gettext("Exemples d'identifiants : %(ids)s") % {"ids": ", ".join(c["ids_sample"])}
+        out.append(f"</ul><p class=small>{_e(ids)}</p>")
     return "".join(out)
 
 
-def _robustness(r: AuditResult) -> str:
+def _robustness(r: AuditResult, w: Words) -> str:
     out = ["<ul class=ev>"]
     for q in r.robustness.get("questions", {}).get("beffroi", []):
         cls = " class=flag" if q["fragile"] else ""
-        out.append(f"<li{cls}>{_e(q['statement'])}</li>")
+        out.append(f"<li{cls}>{_e(w.say('statement', q['statement']))}</li>")
     out.append("</ul>")
     ks = r.robustness.get("questions", {}).get("beffroi", [])
     if ks:
-        out.append(
-            "<table><tr><th>Question</th>"
-            + "".join(f"<th>si {rg['k']} formulaires sont faux</th>" for rg in ks[0]["ranges"])
-            + "</tr>"
-        )
+        out.append("<table><tr>" + _tag("th", w.gettext("Question")))
+        for rg in ks[0]["ranges"]:
+            heading = w.ngettext(
+                "si %(k)s formulaire est faux", "si %(k)s formulaires sont faux", rg["k"]
+            )
+            out.append(_tag("th", heading % {"k": rg["k"]}))
+        out.append("</tr>")
         for q in ks:
             out.append(
-                f"<tr><td>{_e(q['label'])} « {_e(_ans(q['majority']))} »</td>"
+                f"<tr><td>{_e(q['label'])} {_e(_quoted(w, _ans(w, q['majority'])))}</td>"
                 + "".join(
-                    f"<td class=n>{_pct(rg['min'])} à {_pct(rg['max'])}</td>" for rg in q["ranges"]
+                    "<td class=n>"
+                    + _e(
+                        w.gettext("%(low)s à %(high)s")
+                        % {"low": _pct(w, rg["min"]), "high": _pct(w, rg["max"])}
+                    )
+                    + "</td>"
+                    for rg in q["ranges"]
                 )
                 + "</tr>"
             )
         out.append("</table>")
     part = r.robustness.get("participation", {})
     if part.get("segments"):
+        heads = (
+            w.gettext("Segment"),
+            w.gettext("Électorat déclaré"),
+            w.gettext("Formulaires"),
+            w.gettext("Taux brut"),
+            w.gettext("Taux après filtre"),
+        )
         out.append(
-            "<h3>Participation</h3><table><tr><th>Segment</th><th>Électorat déclaré</th>"
-            "<th>Formulaires</th><th>Taux brut</th><th>Taux après filtre</th></tr>"
+            _tag("h3", w.gettext("Participation"))
+            + "<table><tr>"
+            + "".join(_tag("th", h) for h in heads)
+            + "</tr>"
         )
         for s in part["segments"]:
             cls = " class=flag" if s["impossible"] else ""
             out.append(
                 f"<tr{cls}><td>{_e(s['segment'])}</td><td class=n>{s['electorate']}</td>"
-                f"<td class=n>{s['forms']}</td><td class=n>{_pct(s['rate'])}</td>"
-                f"<td class=n>{_pct(s['rate_filtered'])}</td></tr>"
+                f"<td class=n>{s['forms']}</td><td class=n>{_pct(w, s['rate'])}</td>"
+                f"<td class=n>{_pct(w, s['rate_filtered'])}</td></tr>"
             )
         out.append("</table>")
     for st in part.get("statements", []):
-        out.append(f"<p class=flag>{_e(st)}</p>")
+        out.append(f"<p class=flag>{_e(w.say('statement', st))}</p>")
     return "".join(out)
 
 
-def render_html(result: AuditResult) -> str:
-    r = result
+def render_html(result: AuditResult, words: Words = FRENCH) -> str:
+    """The report page; in French unless ``words`` says otherwise (see :class:`Words`)."""
+    r, w = result, words
     s = r.summary
     ok = " ok" if not s["flagged"] and not s["fragile_questions"] else ""
     skipped = "".join(
-        f"<li><b>{_e(c['check'])}</b> : {_e(c['reason'])}</li>" for c in r.checks_skipped
+        f"<li>{_labelled(w, w.say('word', c['check']), w.say('skipped', c['reason']))}</li>"
+        for c in r.checks_skipped
     )
     disabled = (
-        "<p>Détecteurs désactivés pour ce rapport : "
-        + ", ".join(_e(DETECTORS[d]) for d in r.disabled)
-        + ".</p>"
+        "<p>"
+        + _e(
+            w.gettext("Détecteurs désactivés pour ce rapport : %(names)s.")
+            % {"names": ", ".join(w.say("word", DETECTORS[d]) for d in r.disabled)}
+        )
+        + "</p>"
         if r.disabled
         else ""
     )
+    name = pathlib.Path(r.source).name
+    counts = {
+        "responses": w.ngettext("%(n)s réponse", "%(n)s réponses", s["responses"])
+        % {"n": s["responses"]},
+        "complete": w.ngettext("%(n)s complète", "%(n)s complètes", s["complete"])
+        % {"n": s["complete"]},
+        "incomplete": w.ngettext("%(n)s incomplète", "%(n)s incomplètes", s["incomplete"])
+        % {"n": s["incomplete"]},
+        "file": r.source,
+    }
+    about = w.gettext(
+        "Fichier : %(file)s — %(responses)s (%(complete)s, %(incomplete)s). "
+        "Rapport produit par Beffroi."
+    )
+    how = w.gettext(
+        "Chaque réponse reçoit un score entre 0 et 1. Elle est <b>signalée</b> à partir de "
+        "%(threshold)s, c'est-à-dire quand elle appartient à une rafale d'arrivées qui présente "
+        "au moins deux anomalies indépendantes (régularité mécanique, remplissage trop rapide, "
+        "réseaux inhabituels, réponses très différentes du reste, lignes d'un même formulaire "
+        "incohérentes) et qu'elle partage elle-même ces anomalies, ou quand une preuve "
+        "individuelle forte existe (jeton réutilisé). Rien n'est supprimé : chaque scénario "
+        "ci-dessous montre le résultat avec et sans chaque règle, pour que chacun juge."
+    )
     parts = [
-        "<!DOCTYPE html><html lang=fr><head><meta charset=utf-8>",
+        f"<!DOCTYPE html><html lang={_e(w.language)}><head><meta charset=utf-8>",
         "<meta name=viewport content='width=device-width, initial-scale=1'>",
-        f"<title>Audit d'enquête — {_e(pathlib.Path(r.source).name)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>Audit d'enquête</h1><p class=small>Fichier : {_e(r.source)} — "
-        f"{s['responses']} réponses ({s['complete']} complètes, {s['incomplete']} "
-        "incomplètes). Rapport produit par Beffroi.</p>",
-        f"<p class='verdict{ok}'>{_e(s['verdict'])}</p>",
-        "<h2>Comment lire ce rapport</h2><p>Chaque réponse reçoit un score entre 0 et 1. "
-        f"Elle est <b>signalée</b> à partir de {str(THRESHOLD).replace('.', ',')}, "
-        "c'est-à-dire quand elle "
-        "appartient à une rafale d'arrivées qui présente au moins deux anomalies indépendantes "
-        "(régularité mécanique, remplissage trop rapide, réseaux inhabituels, réponses très "
-        "différentes du reste, lignes d'un même formulaire incohérentes) et qu'elle partage "
-        "elle-même ces anomalies, ou quand une preuve individuelle forte existe (jeton réutilisé). "
-        "Rien n'est supprimé : chaque scénario ci-dessous montre le résultat avec et sans chaque "
-        "règle, pour que chacun juge.</p>",
+        "<title>"
+        + _e(w.gettext("Audit d'enquête — %(name)s") % {"name": name})
+        + f"</title><style>{_CSS}</style></head><body>",
+        _tag("h1", w.gettext("Audit d'enquête")),
+        f"<p class=small>{_e(about % counts)}</p>",
+        f"<p class='verdict{ok}'>{_e(w.say('verdict', s['verdict']))}</p>",
+        _tag("h2", w.gettext("Comment lire ce rapport")),
+        # The msgid holds its own markup (<b>); only the number is put in.
+        f"<p>{how % {'threshold': w.number(THRESHOLD, 1)}}</p>",
         disabled,
-        "<h2>Arrivées dans le temps</h2><div class=chart>",
-        _arrivals_chart(r),
-        "</div><h2>Groupes suspects</h2>",
-        _clusters(r),
-        "<h2>Résultats selon les scénarios</h2><div class=chart>",
-        _scenario_chart(r),
+        _tag("h2", w.gettext("Arrivées dans le temps")),
+        "<div class=chart>",
+        _arrivals_chart(r, w),
         "</div>",
-        _scenario_table(r),
-        _segments_table(r),
-        "<h2>Évolution des réponses</h2><div class=chart>",
-        _shares_chart(r),
-        "</div><h2>Robustesse</h2><div class=chart>",
-        _robust_chart(r),
+        _tag("h2", w.gettext("Groupes suspects")),
+        _clusters(r, w),
+        _tag("h2", w.gettext("Résultats selon les scénarios")),
+        "<div class=chart>",
+        _scenario_chart(r, w),
         "</div>",
-        _robustness(r),
-        "<h2>Ce qui n'a pas pu être vérifié</h2>",
-        f"<ul>{skipped}</ul>" if skipped else "<p>Toutes les vérifications ont pu être faites.</p>",
-        "<p class=small>Les adresses IP et navigateurs ne figurent pas dans ce rapport : ils sont "
-        "remplacés par des pseudonymes (HMAC) avant toute analyse. La liste complète des réponses, "
-        "avec score et motifs, est dans l'export JSON.</p></body></html>",
+        _scenario_table(r, w),
+        _segments_table(r, w),
+        _tag("h2", w.gettext("Évolution des réponses")),
+        "<div class=chart>",
+        _shares_chart(r, w),
+        "</div>",
+        _tag("h2", w.gettext("Robustesse")),
+        "<div class=chart>",
+        _robust_chart(r, w),
+        "</div>",
+        _robustness(r, w),
+        _tag("h2", w.gettext("Ce qui n'a pas pu être vérifié")),
+        f"<ul>{skipped}</ul>"
+        if skipped
+        else _tag("p", w.gettext("Toutes les vérifications ont pu être faites.")),
+        "<p class=small>"
+        + _e(
+            w.gettext(
+                "Les adresses IP et navigateurs ne figurent pas dans ce rapport : ils sont "
+                "remplacés par des pseudonymes (HMAC) avant toute analyse. La liste complète des "
+                "réponses, avec score et motifs, est dans l'export JSON."
+            )
+        )
+        + "</p></body></html>",
     ]
     return "".join(parts)
 
 
-def render_pdf(result: AuditResult, out: pathlib.Path) -> None:
+def pdf_from_html(page: str, out: pathlib.Path) -> None:
+    """Write a rendered report page as PDF (the web task renders each page once)."""
     import weasyprint
 
-    weasyprint.HTML(string=render_html(result)).write_pdf(str(out))
+    weasyprint.HTML(string=page).write_pdf(str(out))
+
+
+def render_pdf(result: AuditResult, out: pathlib.Path, words: Words = FRENCH) -> None:
+    pdf_from_html(render_html(result, words), out)
