@@ -17,8 +17,11 @@ benchmark holds out whole events, and such names would leak them.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 KINDS = ("media", "government", "ngo", "business")
 
@@ -167,3 +170,191 @@ def merge_kinds(*groups: tuple[str, ...]) -> tuple[str, ...]:
     if found:
         return tuple(sorted(found))
     return ("none",) if any(groups) else ()
+
+
+# -- Profiles: what an account says it is in its bio and profile fields -------------------
+#
+# A bio is prose about anything: "fan de la BBC", "ex-journaliste", "lectrice du Monde",
+# a link to a newspaper. Reading it like a name (any trade word counts) would make half of
+# a crisis's witnesses newsrooms. A bio counts only where the account describes itself:
+# a clause that *begins* with a role or an institution ("Journaliste à Midi Libre",
+# "Préfecture du Gard", "Mayor of Alès"), or that holds an official-account formula
+# ("Compte officiel de la préfecture du Gard", "Official account of the City of
+# Calgary"). A clause with a word that undoes it (ex-, ancien, former, retraité, fan,
+# amateur, citoyen, étudiant, pas, not…) counts for nothing; links, @mentions and
+# #hashtags are not read (they say what the account talks about or points to, not what
+# it is). A bio that disowns the account ("parodie", "compte fan", "unofficial") also
+# cancels the kinds read in its names: that is how a fake prefecture presents itself.
+# docs/decisions/watch-author-profiles.md gives the rule and its cases.
+
+_BIO_LIMIT = 2000  # characters of bio read: self-descriptions come first
+_FIELD_LIMIT = 16
+_BIO_LINK = re.compile(r"[a-z][a-z0-9+.-]*://\S+|\bwww\.\S+|[@#][\w.@-]+|:[a-z0-9_]+:")
+# Clauses: sentences, lines, lists ("Mère · journaliste · Alès"), label and value.
+_CLAUSE = re.compile(r"[.!?;:|/\n\r,]+|\s+-\s+|\s+&\s+")
+_TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+_SELF = r"(?:(?:je suis|i am|i'm|im|we are|nous sommes|on est|soy|sono|sou)\s+)?"
+_ARTICLE = r"(?:(?:un|une|le|la|les|a|an|the|el|il|lo|o)\s+|l'\s*)?"
+
+
+def _alternatives(words: str) -> str:
+    # Comma-separated phrases; a space inside one matches any run of spaces.
+    return "|".join(r"\s+".join(map(re.escape, w.split())) for w in words.split(",") if w.strip())
+
+
+# A clause beginning with one of these (after "je suis", "I am", an article) says what the
+# account is. Persons' roles count as their trade's kind: CrisisLex calls a journalist's
+# post Media and an official's Government.
+_ROLES: Mapping[str, str] = {
+    "media": _alternatives(
+        """journaliste,journalistes,journalist,journalists,photojournaliste,photojournalist,
+        reporter,reporters,reporteur,reportrice,grand reporter,grande reporter,redacteur,
+        redactrice,redac chef,redaction,la redaction,correspondant,correspondante,
+        correspondent,presentateur,presentatrice,chroniqueur,chroniqueuse,editorialiste,
+        columnist,news anchor,newsroom,news desk,editor in chief,editor-in-chief,periodista,
+        giornalista,jornalista,jri,radio,television,
+        chaine d'information,webradio,media,newspaper,news agency,agence de presse"""
+    ),
+    "government": _alternatives(
+        """maire,mayor,adjoint au maire,adjointe au maire,deputy mayor,prefet,prefete,
+        sous-prefet,sous-prefete,prefect,prefecture,sous-prefecture,prefeitura,mairie,
+        hotel de ville,city hall,ville de,ville d',city of,commune de,commune d',
+        conseil departemental,conseil regional,departement de,departement du,departement d',
+        sdis,service departemental d'incendie,sapeurs-pompiers,gendarmerie,
+        police nationale,police municipale,police department,ministere,ministry,ministerio,
+        gouvernement,government of,ayuntamiento,municipio,comune di,protezione civile,
+        securite civile,agence regionale de sante"""
+    ),
+    "ngo": _alternatives(
+        """association,asso,ong,ngo,non-profit,nonprofit,not-for-profit,
+        organisation humanitaire,humanitarian organisation,humanitarian organization,
+        registered charity,charity,fondation,foundation,croix-rouge,red cross,red crescent,
+        croissant-rouge,cruz roja,croce rossa,protection civile,secours populaire,
+        secours catholique"""
+    ),
+    "business": _alternatives(
+        """entreprise,company,hotel,hotel-restaurant,restaurant,boutique,magasin,
+        boulangerie,camping,shop,store,supermarche,supermarket"""
+    ),
+}
+_ROLE_START = {
+    kind: re.compile(rf"^{_SELF}{_ARTICLE}(?:{words})(?![a-z0-9'-])")
+    for kind, words in _ROLES.items()
+}
+_ANY_CLAIM = re.compile(r"\b(?:" + "|".join(_ROLES.values()) + r"|offici|ufficial)")
+# "Compte officiel de X", "Official account of X", "Official Mastodon account of X": the
+# kind is X's, read as the start of a clause or, failing that, as a name.
+_PLATFORM = r"(?:\s+(?:mastodon|twitter|x|bluesky|facebook|instagram|threads))?"
+_OFFICIAL = re.compile(
+    r"\b(?:compte|page|fil|profil)\s+officiel(?:le)?"
+    + _PLATFORM
+    + r"\s+(?:de la|de l'|des|du|de|d')\s*(?P<x>.+)"
+    r"|\bofficial" + _PLATFORM + r"\s+(?:account|page|profile|feed)\s+(?:of|for|from)\s+"
+    r"(?:the\s+)?(?P<y>.+)"
+    r"|\bofficial\s+(?P<z>.+?)\s+(?:account|page|profile|feed)\b"
+    r"|\bcuenta oficial\s+(?:de la|del|de)\s+(?P<w>.+)"
+    r"|\baccount ufficiale\s+(?:della|dello|del|dei|degli|delle|di)\s+(?P<v>.+)"
+)
+# A clause with one of these words says nothing of what the account is now.
+_UNDOING = frozenset(
+    _words(
+        """ex ancien ancienne anciens anciennes former formerly retired retraite retraitee
+    retraites retirement honoraire fan fans lover lovers addict amateur amatrice passionne
+    passionnee passionnes citoyen citoyenne citizen aspiring futur future wannabe apprenti
+    apprentie etudiant etudiante etudiants student students stagiaire intern pas not non ni
+    jamais never n'est isn't aucun aucune"""
+    )
+)
+# Words that disown the whole account: its names are then not believed either.
+_DISOWNING = re.compile(
+    r"\b(?:parodie|parodique|parody|satire|satirique|satirical|compte fan|fan account"
+    r"|fan page|fanpage|faux compte|fake account|unofficial|non[ -]officiel(?:le)?"
+    r"|pas (?:un compte |le compte )?officiel(?:le)?|not (?:an )?official)\b"
+)
+
+
+# The French name of a public body's seat, not a hotel.
+_CIVIC_HOTEL = re.compile(r"\bhotel\s+(?:de\s+ville|de\s+police|de\s+region|du\s+departement)\b")
+
+
+@dataclass(frozen=True)
+class ProfileReading:
+    """What an account's bio and profile fields say of it: the kinds it claims, and
+    whether it disowns itself (parody, fan account, unofficial)."""
+
+    kinds: tuple[str, ...] = ()
+    disowned: bool = False
+
+
+# Marks that end a clause or quote one, before the text is folded to ASCII (which would
+# drop them): "Mère · journaliste · Alès", « Journaliste à … ».
+_FOLD_MARKS = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u02bc": "'",
+        **dict.fromkeys("·•–—\u2022\u2023", "|"),
+        **dict.fromkeys("«»“”„", " "),
+    }
+)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower().translate(_FOLD_MARKS))
+    return _BIO_LINK.sub(" ", text.encode("ascii", "ignore").decode("ascii"))
+
+
+def _clause_kinds(clause: str) -> set[str]:
+    clause = clause.strip(" \t\"'()[]*_~-")
+    if not clause:
+        return set()
+    if _UNDOING.intersection(_TOKEN.findall(clause)):
+        return set()
+    found = {kind for kind, start in _ROLE_START.items() if start.match(clause)}
+    official = _OFFICIAL.search(clause)
+    if official is not None:
+        named = next(g for g in official.groups() if g is not None)
+        of_named = {kind for kind, start in _ROLE_START.items() if start.match(named.strip())}
+        found |= of_named or set(_READER("_".join(_TOKEN.findall(named))))
+    if _CIVIC_HOTEL.search(clause):
+        found.discard("business")
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_profile(texts: tuple[str, ...]) -> ProfileReading:
+    text = "\n".join(_fold(t[:_BIO_LIMIT]) for t in texts)
+    if _DISOWNING.search(text):
+        return ProfileReading(disowned=True)
+    if not _ANY_CLAIM.search(text):
+        return ProfileReading()  # most people's bios: one search, no clause read
+    found: set[str] = set()
+    for clause in _CLAUSE.split(text):
+        found |= _clause_kinds(clause)
+    return ProfileReading(kinds=tuple(sorted(found)))
+
+
+def profile_kinds(bio: str, fields: Sequence[tuple[str, str]] = ()) -> ProfileReading:
+    """Kinds an account claims in its bio and profile fields, as plain text (the source
+    turns HTML into text). Nothing is kept but the kinds: a bio is personal, a kind is
+    not. ``()`` when the profile says nothing of the account's kind; never "none", which
+    the names give."""
+    texts = [bio] if bio and bio.strip() else []
+    for name, value in list(fields)[:_FIELD_LIMIT]:
+        # A field's label and value are read as one clause each ("Poste : Journaliste").
+        texts.append(f"{name[:_BIO_LIMIT]}\n{value[:_BIO_LIMIT]}")
+    if not texts:
+        return ProfileReading()
+    return _read_profile(tuple(texts))
+
+
+def account_kinds(
+    names: Sequence[str], bio: str = "", fields: Sequence[tuple[str, str]] = ()
+) -> tuple[str, ...]:
+    """Kinds of an account read in its names (``author_kinds``) and its profile
+    (``profile_kinds``). A profile that disowns the account (parody, fan account) leaves
+    its names saying nothing: ``("none",)`` when names were given."""
+    from_names = author_kinds(*names)
+    profile = profile_kinds(bio, fields)
+    if profile.disowned:
+        return ("none",) if from_names else ()
+    return merge_kinds(from_names, profile.kinds)

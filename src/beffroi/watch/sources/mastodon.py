@@ -31,6 +31,7 @@ backs off and calls ``stream`` again with the last committed checkpoint.
 from __future__ import annotations
 
 import contextlib
+import functools
 import queue
 import re
 import threading
@@ -53,7 +54,7 @@ from mastodon.errors import (
     MastodonUnauthorizedError,
 )
 
-from beffroi.watch.classify.accounts import author_kinds, domain_kinds, merge_kinds
+from beffroi.watch.classify.accounts import account_kinds, domain_kinds, merge_kinds
 from beffroi.watch.sources.base import (
     DELETE,
     EDIT,
@@ -92,6 +93,27 @@ def _verified_hosts(account: Mapping[str, Any]) -> list[str]:
                 with contextlib.suppress(ValueError):  # a malformed link proves nothing
                     hosts.append(urlsplit(href).hostname or "")
     return hosts
+
+
+def _profile(account: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The account's bio and profile fields as plain text, read for its kinds only
+    (``accounts.profile_kinds``): neither is kept (the raw payload drops the account)."""
+    note, listed = account.get("note"), account.get("fields")
+    # A server's odd profile must not cost the post: what cannot be read is not read.
+    fields = tuple(
+        (str(f.get("name") or ""), str(f.get("value") or ""))
+        for f in (listed if isinstance(listed, list) else ())
+        if isinstance(f, Mapping)
+    )
+    return _profile_text(note if isinstance(note, str) else "", fields)
+
+
+@functools.lru_cache(maxsize=4096)
+def _profile_text(
+    note: str, fields: tuple[tuple[str, str], ...]
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    # A stream repeats its authors: each one's profile is turned into text once.
+    return html_to_text(note), tuple((html_to_text(n), html_to_text(v)) for n, v in fields)
 
 
 @dataclass(frozen=True)
@@ -276,9 +298,12 @@ class MastodonSource:
             acct = f"{acct}@{self.host}"  # local accounts are written without their domain
         author_kind = "bot" if account.get("bot") else "group" if account.get("group") else None
         kinds = merge_kinds(
-            author_kinds(
-                str(account.get("username") or acct.split("@")[0]),
-                str(account.get("display_name") or ""),
+            account_kinds(
+                (
+                    str(account.get("username") or acct.split("@")[0]),
+                    str(account.get("display_name") or ""),
+                ),
+                *_profile(account),
             ),
             domain_kinds(acct.rpartition("@")[2], *_verified_hosts(account)),
         )
