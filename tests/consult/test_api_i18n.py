@@ -129,11 +129,11 @@ def test_every_answer_error_has_its_english_with_the_row_label_kept() -> None:
         )
         joined = refusal(
             InvalidAnswers(
-                ["question « q1 » : réponse obligatoire", "lignes : au moins 1 ligne(s) à remplir"]
+                ["question « q1 » : réponse obligatoire", "lignes : au moins 1 ligne à remplir"]
             ).message
         )
     assert joined == (
-        "Invalid answers: question “q1”: answer required; rows: at least 1 row(s) to fill in"
+        "Invalid answers: question “q1”: answer required; rows: at least 1 row to fill in"
     )
 
 

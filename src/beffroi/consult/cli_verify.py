@@ -41,6 +41,15 @@ def _fetch(url: str) -> bytes:
     return b"".join(chunks)
 
 
+def _plural(n: int, one: str, several: str) -> str:
+    """French agreement: 0 and 1 take the singular."""
+    return one if n <= 1 else several
+
+
+def _count(n: int, one: str, several: str) -> str:
+    return f"{n} {_plural(n, one, several)}"
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -92,11 +101,13 @@ def run(args: argparse.Namespace) -> int:
         )
     if report.ok:
         counted = stats.get("counted", {})
+        verified, unverified = counted.get("verified", 0), counted.get("unverified", 0)
         out.print(
-            f"[green]OK[/green] : {stats.get('entries', 0)} entrée(s) sur le tableau, "
-            f"{counted.get('all', 0)} bulletin(s) compté(s) "
-            f"({counted.get('verified', 0)} vérifié(s), {counted.get('unverified', 0)} non "
-            f"vérifié(s)), {stats.get('revoked', 0)} code(s) révoqué(s)."
+            f"[green]OK[/green] : {_count(stats.get('entries', 0), 'entrée', 'entrées')} sur "
+            f"le tableau, {_count(counted.get('all', 0), 'bulletin compté', 'bulletins comptés')} "
+            f"({verified} {_plural(verified, 'vérifié', 'vérifiés')}, {unverified} non "
+            f"{_plural(unverified, 'vérifié', 'vérifiés')}), "
+            f"{_count(stats.get('revoked', 0), 'code révoqué', 'codes révoqués')}."
         )
         out.print(f"Empreinte des questions et règles : {stats.get('spec_hash')}")
         out.print(f"Tête de la chaîne : {stats.get('board_head')}")
@@ -104,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
             out.print(f"Empreinte de la liste des clés : {stats['keys_fingerprint']}")
         out.print("Signatures, clés, chaînage, règles et résultats : tout concorde.")
         return 0
-    out.print(f"[red]ÉCHEC[/red] : {len(report.lines())} anomalie(s) :", highlight=False)
+    failures = len(report.lines())
+    out.print(f"[red]ÉCHEC[/red] : {_count(failures, 'anomalie', 'anomalies')} :", highlight=False)
     for line in report.lines():
         out.print(f" - {line}", highlight=False, markup=False)
     return 1

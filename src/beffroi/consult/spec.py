@@ -494,8 +494,11 @@ def _check_value(q: Question, value: Any, where: str, errors: list[str]) -> None
             return
         options = q.option_set
         unknown = [v for v in value if v not in options]
-        if unknown:
-            errors.append(f"{label} : choix inconnu(s) {', '.join(map(repr, unknown))}")
+        listed = ", ".join(map(repr, unknown))
+        if len(unknown) == 1:
+            errors.append(f"{label} : choix inconnu {listed}")
+        elif unknown:
+            errors.append(f"{label} : choix inconnus {listed}")
         if len(set(value)) != len(value):
             errors.append(f"{label} : un même choix est coché deux fois")
         if q.max_choices is not None and len(value) > q.max_choices:
@@ -540,7 +543,11 @@ def validate_answers(spec: Spec, answers: Any, rows: Any = None) -> None:
     else:
         n = len(spec.rows.labels)
         if not isinstance(rows, list) or len(rows) != n:
-            errors.append(f"lignes : {n} ligne(s) attendue(s)")
+            # API clients read these sentences as written: real singular and plural.
+            if n == 1:
+                errors.append("lignes : 1 ligne attendue")
+            else:
+                errors.append(f"lignes : {n} lignes attendues")
         else:
             filled = 0
             for i, row in enumerate(rows):
@@ -560,7 +567,10 @@ def validate_answers(spec: Spec, answers: Any, rows: Any = None) -> None:
                     for q in row_qs.values():
                         if q.required and q.code not in row:
                             errors.append(f"{prefix}question « {q.code} » : réponse obligatoire")
-            if filled < spec.rows.min_filled:
-                errors.append(f"lignes : au moins {spec.rows.min_filled} ligne(s) à remplir")
+            wanted = spec.rows.min_filled
+            if filled < wanted and wanted == 1:
+                errors.append("lignes : au moins 1 ligne à remplir")
+            elif filled < wanted:
+                errors.append(f"lignes : au moins {wanted} lignes à remplir")
     if errors:
         raise AnswersError(errors)

@@ -80,6 +80,14 @@ def _one(value: str) -> str:
     return gettext(_NETWORK_WORD_ONE[value]) if value in _NETWORK_WORD_ONE else word(value)
 
 
+def _times(value: str) -> str:
+    """``1 fois``, ``3 fois``: how often a network was seen outside the bursts."""
+    count = value.removesuffix(" fois")
+    if count == "1":
+        return gettext("1 fois")
+    return gettext("%(m)s fois") % {"m": number(count)}
+
+
 def _nested(value: str) -> str:
     """A piece of evidence inside another (a group's own evidence)."""
     return EVIDENCE.say(value)
@@ -124,6 +132,53 @@ EVIDENCE = FrenchTemplates(
             outside=_duration,
         ),
         T(gettext_noop("%(n)s réponses en moins de %(duration)s"), "n", duration=_duration),
+        T(gettext_noop("0 réponse en moins de %(duration)s"), duration=_duration),
+        T(gettext_noop("1 réponse en moins de %(duration)s"), duration=_duration),
+        # Since session 7 the network evidence agrees in number and gender (« 1 adresse IP
+        # jamais vue », « 3 langues jamais vues »); the masculine plural kept its words.
+        T(
+            gettext_noop("%(n)s réponses viennent de 1 %(what)s jamais vu hors des rafales"),
+            "n",
+            what=_one,
+        ),
+        T(
+            gettext_noop("%(n)s réponses viennent de 1 %(what)s jamais vue hors des rafales"),
+            "n",
+            what=_one,
+        ),
+        T(
+            gettext_noop(
+                "%(n)s réponses viennent de 1 %(what)s vu seulement %(times)s hors des rafales"
+            ),
+            "n",
+            what=_one,
+            times=_times,
+        ),
+        T(
+            gettext_noop(
+                "%(n)s réponses viennent de 1 %(what)s vue seulement %(times)s hors des rafales"
+            ),
+            "n",
+            what=_one,
+            times=_times,
+        ),
+        T(
+            gettext_noop("%(n)s réponses viennent de %(k)s %(what)s jamais vues hors des rafales"),
+            "n",
+            "k",
+            what=word,
+        ),
+        T(
+            gettext_noop(
+                "%(n)s réponses viennent de %(k)s %(what)s vues seulement %(times)s hors des "
+                "rafales"
+            ),
+            "n",
+            "k",
+            what=word,
+            times=_times,
+        ),
+        # The wording journals hold from before session 7 (« 1 réseaux … jamais vus »).
         # Before the general shapes: the first template that matches is used.
         T(
             gettext_noop("%(n)s réponses viennent de 1 %(what)s jamais vus hors des rafales"),
@@ -298,7 +353,9 @@ PROGRESS = FrenchTemplates(
         T(gettext_noop("rédaction du rapport")),
         T(gettext_noop("%(n)s réponses lues"), "n"),
         T(gettext_noop("réponses encodées")),
-        T(gettext_noop("%(n)s rafale(s) repérée(s)"), "n"),
+        T(gettext_noop("aucune rafale repérée")),
+        T(gettext_noop("1 rafale repérée")),
+        T(gettext_noop("%(n)s rafales repérées"), "n"),
         T(gettext_noop("examen des rafales")),
         T(gettext_noop("détecteurs individuels")),
         T(gettext_noop("scénarios")),
@@ -642,7 +699,8 @@ ANSWER_ERRORS = FrenchTemplates(
     [
         T(gettext_noop("question « %(code)s » : choix %(value)s inconnu")),
         T(gettext_noop("question « %(code)s » : liste de choix attendue")),
-        T(gettext_noop("question « %(code)s » : choix inconnu(s) %(values)s")),
+        T(gettext_noop("question « %(code)s » : choix inconnu %(values)s")),
+        T(gettext_noop("question « %(code)s » : choix inconnus %(values)s")),
         T(gettext_noop("question « %(code)s » : un même choix est coché deux fois")),
         T(gettext_noop("question « %(code)s » : au plus %(n)s choix"), "n"),
         T(gettext_noop("question « %(code)s » : réponse obligatoire")),
@@ -656,8 +714,10 @@ ANSWER_ERRORS = FrenchTemplates(
         T(gettext_noop("objet attendu")),
         T(gettext_noop("réponses : objet attendu")),
         T(gettext_noop("lignes : cette consultation n'a pas de lignes répétées")),
-        T(gettext_noop("lignes : %(n)s ligne(s) attendue(s)"), "n"),
-        T(gettext_noop("lignes : au moins %(n)s ligne(s) à remplir"), "n"),
+        T(gettext_noop("lignes : 1 ligne attendue")),
+        T(gettext_noop("lignes : %(n)s lignes attendues"), "n"),
+        T(gettext_noop("lignes : au moins 1 ligne à remplir")),
+        T(gettext_noop("lignes : au moins %(n)s lignes à remplir"), "n"),
     ]
 )
 

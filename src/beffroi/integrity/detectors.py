@@ -333,20 +333,38 @@ def _check_duration(members: np.ndarray, dur: np.ndarray, calm: _CalmDurations) 
     p = _stats.mannwhitney_less_p(d_in, calm.sample)
     sig = p < _GROUP_P and med_in < 0.5 * calm.median
     share = dur[members] < calm.fast_cut
+    fast = int(share.sum())
     text = (
         f"temps de remplissage médian {_fmt_dur(med_in)} contre {_fmt_dur(calm.median)} "
-        f"ailleurs ; {int(share.sum())} réponses en moins de {_fmt_dur(calm.fast_cut)}"
+        f"ailleurs ; {fast} {_plural(fast, 'réponse', 'réponses')} en moins de "
+        f"{_fmt_dur(calm.fast_cut)}"
     )
     return GroupCheck("duree", sig, p, text, members[share])
 
 
+# What the network check counts: column, the thing in the singular and in the plural,
+# and whether it is feminine (« 1 adresse IP jamais vue », « 2 réseaux jamais vus »).
 _NET_COLS = (
-    ("net", "réseaux (/24 ou /48)"),
-    ("ip", "adresses IP"),
-    ("ua", "navigateurs"),
-    ("ref", "URL de provenance"),
-    ("lang", "langues"),
+    ("net", "réseau (/24 ou /48)", "réseaux (/24 ou /48)", False),
+    ("ip", "adresse IP", "adresses IP", True),
+    ("ua", "navigateur", "navigateurs", False),
+    ("ref", "URL de provenance", "URL de provenance", True),
+    ("lang", "langue", "langues", True),
 )
+
+
+def _plural(n: int, one: str, several: str) -> str:
+    """French agreement: 0 and 1 take the singular."""
+    return one if n <= 1 else several
+
+
+def _seen_outside(k: int, feminine: bool, outside: int) -> str:
+    """How often ``k`` values were seen outside the bursts, the participle agreeing
+    with them."""
+    seen = "vu" + ("e" if feminine else "") + ("s" if k > 1 else "")
+    if outside == 0:
+        return f"jamais {seen} hors des rafales"
+    return f"{seen} seulement {outside} fois hors des rafales"
 
 
 def _check_network(
@@ -356,7 +374,7 @@ def _check_network(
     share_any = np.zeros(len(members), dtype=bool)
     texts = []
     p_min = 1.0
-    for col, label in _NET_COLS:
+    for col, one, several, feminine in _NET_COLS:
         c = codes.get(col)
         if c is None:
             continue
@@ -384,12 +402,12 @@ def _check_network(
         if frac >= 0.3:
             share_any |= inside
             outside = int(cout[over].sum())
-            seen = (
-                "jamais vus hors des rafales"
-                if outside == 0
-                else f"vus seulement {outside} fois hors des rafales"
+            k = len(over)
+            # At least 3 responses share each value kept: « réponses » is always plural.
+            texts.append(
+                f"{int(inside.sum())} réponses viennent de {k} {_plural(k, one, several)} "
+                f"{_seen_outside(k, feminine, outside)}"
             )
-            texts.append(f"{int(inside.sum())} réponses viennent de {len(over)} {label} {seen}")
     if texts:
         best = GroupCheck("reseau", True, p_min, " ; ".join(texts), members[share_any])
     return best
@@ -591,7 +609,7 @@ def analyse(ds: Dataset, progress: Progress | None = None) -> Analysis:
     encoded = encode_answers(ds)
     progress(0.1, "réponses encodées")
     codes: dict[str, np.ndarray] = {}
-    for c, _ in _NET_COLS:
+    for c, *_ in _NET_COLS:
         v = _codes(ds, c)
         if v is not None:
             codes[c] = v
@@ -601,7 +619,12 @@ def analyse(ds: Dataset, progress: Progress | None = None) -> Analysis:
         order = rows[np.argsort(sub[rows], kind="stable")]
         times = sub[order]
         bursts = find_bursts(times, order)
-        progress(0.4, f"{len(bursts)} rafale(s) repérée(s)")
+        if not bursts:
+            progress(0.4, "aucune rafale repérée")
+        elif len(bursts) == 1:
+            progress(0.4, "1 rafale repérée")
+        else:
+            progress(0.4, f"{len(bursts)} rafales repérées")
         # Baselines come from the calm part of the survey: two salvos must not
         # serve as each other's reference.
         rest = complete.copy()
