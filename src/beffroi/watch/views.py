@@ -56,6 +56,7 @@ from beffroi.watch.views_i18n import (
     explanation,
     export_formats,
     export_label,
+    language_choices,
 )
 
 QUEUE_SIZE = 200
@@ -406,7 +407,8 @@ def triage(request: HttpRequest, activation_id: int) -> HttpResponse:
             decisions=[(d.value, d.label, DECISION_KEYS[d.value]) for d in Decision],
             source_types=[(t.value, t.label, SOURCE_TYPE_KEYS[t.value]) for t in SourceType],
             categories=LogCategory.choices,
-            langs=sorted(set(facets.exclude(lang="").values_list("lang", flat=True))),
+            # The language's name in the reader's language; the code stays the value.
+            langs=language_choices(facets.exclude(lang="").values_list("lang", flat=True)),
             types=sorted(
                 (t, info_type_label(t))
                 for t in set(facets.exclude(info_type="").values_list("info_type", flat=True))

@@ -9,12 +9,12 @@ real validators and scorer and fails on any sentence no template recognises.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from django.utils import formats, timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import get_language_info, gettext, gettext_noop
 
 from beffroi.web.views_i18n import FrenchTemplates, T, word
 
@@ -27,6 +27,23 @@ def _french_datetime(value: str) -> str:
     except ValueError:
         return value
     return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+
+
+def language_name(code: str) -> str:
+    """A post's language code (``en``, ``pt-br``) as the language's name in the reader's
+    language (« Anglais », "English"), from Django's own table and catalogue; a code
+    Django does not know is shown as it is."""
+    try:
+        info = get_language_info(code.lower())
+    except KeyError:
+        return code
+    return str(info["name_translated"])
+
+
+def language_choices(codes: Iterable[str]) -> list[tuple[str, str]]:
+    """(code, name) for a language filter, in the order of the names the reader sees."""
+    named = {(code, language_name(code)) for code in codes}
+    return sorted(named, key=lambda pair: (pair[1].casefold(), pair[0]))
 
 
 def _quoted(value: str) -> str:

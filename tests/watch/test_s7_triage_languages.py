@@ -1,0 +1,78 @@
+"""Session 7: the triage room's language filter names each language in the reader's
+language (« Anglais », "English"); the option's value stays the code the queue filters on.
+It showed bare codes (« fr », « en »)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import override
+
+from beffroi.watch.views_i18n import language_choices, language_name
+
+
+@pytest.fixture
+def room(org, members):
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card
+
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
+    )
+    for i, lang in enumerate(["fr", "en", "es", "en", "zz", ""]):
+        Card.objects.create(
+            activation=activation,
+            group_id=f"g{i}",
+            source_kind="rss",
+            external_id=str(i),
+            text=f"message {i}",
+            posted_at=timezone.now(),
+            priority=0.5,
+            lang=lang,
+        )
+    return activation
+
+
+def _options(page: str) -> list[tuple[str, str]]:
+    select = re.search(r'<select name="lang">(.*?)</select>', page, flags=re.S)
+    assert select is not None
+    return re.findall(r'<option value="([^"]*)">([^<]*)</option>', select.group(1))
+
+
+def test_language_filter_names_languages_in_the_readers_language(client, members, org, room):
+    client.force_login(members["volunteer"])
+    url = reverse("watch-triage", kwargs={"org": org.slug, "activation_id": room.pk})
+    french = _options(client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode())
+    english = _options(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    # Sorted by the name the reader sees; a code Django does not know is shown as is.
+    assert french == [
+        ("", "toutes"),
+        ("en", "Anglais"),
+        ("es", "Espagnol"),
+        ("fr", "Français"),
+        ("zz", "zz"),
+    ]
+    assert english == [
+        ("", "all"),
+        ("en", "English"),
+        ("fr", "French"),
+        ("es", "Spanish"),
+        ("zz", "zz"),
+    ]
+    # The value is still what the queue filters on.
+    queue = reverse("watch-queue", kwargs={"org": org.slug, "activation_id": room.pk})
+    cards = client.get(queue, {"lang": "en"}).json()["cards"]
+    assert len(cards) == 2 and {c["lang"] for c in cards} == {"en"}
+
+
+def test_regional_and_odd_codes() -> None:
+    with override("en"):
+        assert language_name("pt-BR") == "Brazilian Portuguese"
+        assert language_name("de-AT") == "German"
+        assert language_name("und") == "und"
+        assert language_choices(["fr", "fr", "en"]) == [("en", "English"), ("fr", "French")]
+    with override("fr"):
+        assert language_name("pt-BR") == "Portugais brésilien"
