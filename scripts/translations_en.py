@@ -780,6 +780,11 @@ EN = {
     "URL de flux invalide (http:// ou https:// attendu).": "Invalid feed URL (http:// or https:// expected).",
     "Adresse d'instance invalide (https://… attendu).": "Invalid instance address (https://… expected).",
     "Adresse Jetstream invalide (wss://…/xrpc attendu).": "Invalid Jetstream address (wss://…/xrpc expected).",
+    "Adresse AppView invalide (https://… attendu).": "Invalid AppView address (https://… expected).",
+    "Genre de compte des auteurs": "Authors' account kinds",
+    "Demande à un AppView Bluesky le profil des auteurs des posts retenus ; seul le genre de compte (média, institution…) est gardé.": "Asks a Bluesky AppView for the profiles of the authors of the posts kept; only the kind of account (media, authority…) is kept.",
+    "Serveur AppView": "AppView server",
+    "https://public.api.bsky.app par défaut": "https://public.api.bsky.app by default",
     "Mot-dièse invalide : « %(tag)s ».": "Invalid hashtag: “%(tag)s”.",
     "Fil inconnu « %(name)s » : choisir public ou local.": "Unknown timeline “%(name)s”: choose public or local.",
     "Indiquer au moins un mot-dièse ou un fil public/local.": "Give at least one hashtag or the public/local timeline.",
@@ -1185,4 +1190,10 @@ EN = {
     "%(n)s réponses viennent de 1 %(what)s vue seulement %(times)s hors des rafales": "%(n)s responses come from a single %(what)s seen only %(times)s outside the bursts",
     "%(n)s réponses viennent de %(k)s %(what)s jamais vues hors des rafales": "%(n)s responses come from %(k)s %(what)s never seen outside the bursts",
     "%(n)s réponses viennent de %(k)s %(what)s vues seulement %(times)s hors des rafales": "%(n)s responses come from %(k)s %(what)s seen only %(times)s outside the bursts",
+    # session 7 (helper W): languages the triage filter names that Django's table does not
+    "Occitan": "Occitan",
+    "Créole haïtien": "Haitian Creole",
+    "Créole guadeloupéen": "Guadeloupean Creole",
+    "Tagalog": "Tagalog",
+    "Chinois": "Chinese",
 }

@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import override
 
+from beffroi.watch.pipeline.language import DEFAULT_LANGUAGES
 from beffroi.watch.views_i18n import language_choices, language_name
+from english_catalogue import english
 
 
 @pytest.fixture
@@ -76,3 +78,12 @@ def test_regional_and_odd_codes() -> None:
         assert language_choices(["fr", "fr", "en"]) == [("en", "English"), ("fr", "French")]
     with override("fr"):
         assert language_name("pt-BR") == "Portugais brésilien"
+
+
+def test_every_language_the_detector_knows_has_a_name() -> None:
+    with english():
+        named = {code: language_name(code) for code in DEFAULT_LANGUAGES}
+    assert [code for code, name in named.items() if name == code] == []
+    assert named["tl"] == "Tagalog" and named["ht"] == "Haitian Creole"
+    with override("fr"):
+        assert language_name("gcf") == "Créole guadeloupéen" and language_name("zh") == "Chinois"

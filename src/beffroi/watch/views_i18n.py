@@ -29,12 +29,26 @@ def _french_datetime(value: str) -> str:
     return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
 
 
+# Languages the detector knows (watch.pipeline.language.DEFAULT_LANGUAGES) that
+# Django's table does not name.
+LANGUAGE_NAMES = {
+    "oc": gettext_noop("Occitan"),
+    "ht": gettext_noop("Créole haïtien"),
+    "gcf": gettext_noop("Créole guadeloupéen"),
+    "tl": gettext_noop("Tagalog"),
+    "zh": gettext_noop("Chinois"),
+}
+
+
 def language_name(code: str) -> str:
     """A post's language code (``en``, ``pt-br``) as the language's name in the reader's
     language (« Anglais », "English"), from Django's own table and catalogue; a code
-    Django does not know is shown as it is."""
+    nobody names is shown as it is."""
+    code = code.lower()
+    if code in LANGUAGE_NAMES:
+        return gettext(LANGUAGE_NAMES[code])
     try:
-        info = get_language_info(code.lower())
+        info = get_language_info(code)
     except KeyError:
         return code
     return str(info["name_translated"])
@@ -92,6 +106,7 @@ SOURCE_ERRORS = FrenchTemplates(
         T(gettext_noop("URL de flux invalide (http:// ou https:// attendu).")),
         T(gettext_noop("Adresse d'instance invalide (https://… attendu).")),
         T(gettext_noop("Adresse Jetstream invalide (wss://…/xrpc attendu).")),
+        T(gettext_noop("Adresse AppView invalide (https://… attendu).")),
         T(gettext_noop("Mot-dièse invalide : « %(tag)s ».")),
         T(gettext_noop("Fil inconnu « %(name)s » : choisir public ou local.")),
         T(gettext_noop("Indiquer au moins un mot-dièse ou un fil public/local.")),
