@@ -651,3 +651,95 @@ def source_room(db: Any, org: Any, members: Any) -> Callable[[str], tuple[Any, A
         return activation, source
 
     return make
+
+
+def make_profile(
+    did: str, handle: str, display_name: str = "", description: str = ""
+) -> dict[str, Any]:
+    """An ``app.bsky.actor.defs#profileViewDetailed`` as the AppView serialises it."""
+    return {
+        "did": did,
+        "handle": handle,
+        "displayName": display_name,
+        "description": description,
+        "avatar": f"https://cdn.bsky.app/img/avatar/plain/{did}/bafkrei@jpeg",
+        "associated": {"lists": 0, "feedgens": 0, "starterPacks": 0, "labeler": False},
+        "indexedAt": "2026-01-05T10:00:00.000Z",
+        "createdAt": "2024-03-01T08:00:00.000Z",
+        "followersCount": 120,
+        "followsCount": 80,
+        "postsCount": 450,
+        "labels": [],
+        "pinnedPost": None,
+    }
+
+
+class FakeAppView:
+    """A loopback Bluesky AppView answering ``app.bsky.actor.getProfiles`` as the real
+    one does: GET with one ``actors`` parameter per DID (at most 25), ``{"profiles":
+    [...]}`` in any order, unknown actors left out, XRPC errors as
+    ``{"error": ..., "message": ...}``. ``down`` answers 502 to everything."""
+
+    def __init__(self) -> None:
+        import json
+        from urllib.parse import parse_qs, urlsplit
+
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.asked: list[list[str]] = []
+        self.down = False
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def reply(self, status: int, payload: Any) -> None:
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if fake.down:
+                    self.reply(502, {"error": "UpstreamFailure", "message": "Bad gateway"})
+                    return
+                if parts.path != "/xrpc/app.bsky.actor.getProfiles":
+                    self.reply(404, {"error": "MethodNotImplemented", "message": "Not found"})
+                    return
+                actors = parse_qs(parts.query).get("actors", [])
+                fake.asked.append(actors)
+                if not actors or len(actors) > 25:
+                    message = (
+                        f"Error: actors must not have more than 25 elements, got {len(actors)}"
+                    )
+                    self.reply(400, {"error": "InvalidRequest", "message": message})
+                    return
+                found = [fake.profiles[a] for a in reversed(actors) if a in fake.profiles]
+                self.reply(200, {"profiles": found})
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def fake_appview(allow_loopback: None) -> Iterator[FakeAppView]:
+    server = FakeAppView()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def profile() -> Callable[..., dict[str, Any]]:
+    return make_profile

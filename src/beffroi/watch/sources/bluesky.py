@@ -25,16 +25,24 @@ between is reported as a ``CoverageGap`` instead of being lost in silence
 (docs/decisions/sources.md). A seq cursor beyond what the server ever assigned
 (``#info FutureCursor``: a reset server, or another one behind the same address)
 is resumed from that time too, since its seqs are not ours.
+
+Jetstream carries no profile: the kinds of the authors of matching posts are asked
+of an AppView (``bluesky_profiles.ProfileKinds``: batched, cached, rate-bounded,
+through the SSRF guard) when the config says so; posts wait at most
+``profile_wait`` for them, and never let the checkpoint pass them while they wait.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import queue
 import re
 import threading
+import time
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -65,6 +73,7 @@ from beffroi.watch.sources.base import (
     SourceError,
     scrub_handles,
 )
+from beffroi.watch.sources.bluesky_profiles import BATCH, DEFAULT_APPVIEW, ProfileKinds
 from beffroi.watch.sources.config import Form
 from beffroi.watch.sources.netclients import guarded_transport
 from beffroi.watch.sources.netguard import NetworkPolicy, current_policy, find_blocked
@@ -194,6 +203,10 @@ class BlueskyConfig:
     languages: tuple[str, ...] = ()  # empty: every language
     compress: bool = True
     recv_timeout: float = 60.0
+    # Whether the authors' profiles are asked for (their kinds), and where. On by
+    # default in the form; built in code, a source asks nowhere unless told to.
+    profiles: bool = False
+    appview: str = DEFAULT_APPVIEW
 
     @classmethod
     def from_form(cls, data: Mapping[str, Any]) -> BlueskyConfig:
@@ -214,8 +227,14 @@ class BlueskyConfig:
             form.error("languages", f"Code de langue invalide : « {bad[0]} » (fr, en… attendus).")
         compress = form.flag("compress", default=True)
         timeout = form.number("recv_timeout", default=60, minimum=5, maximum=600, unit="s")
+        appview = DEFAULT_APPVIEW
+        if form.raw("appview") is not None:
+            appview = form.url(
+                "appview", message="Adresse AppView invalide (https://… attendu)."
+            ).rstrip("/")
+        profiles = form.flag("profiles", default=True)
         form.done()
-        return cls(keywords, endpoint, languages, compress, timeout)
+        return cls(keywords, endpoint, languages, compress, timeout, profiles, appview)
 
 
 class _OneShotJetstream(JetstreamClient):  # type: ignore[misc]
@@ -273,6 +292,8 @@ class BlueskySource:
         pseudonymise: Pseudonymiser,
         idle_tick: float = 1.0,
         policy: NetworkPolicy | None = None,
+        profiles: ProfileKinds | None = None,
+        profile_wait: float = 0.5,
     ) -> None:
         self.source_id = source_id
         self.config = config
@@ -281,6 +302,11 @@ class BlueskySource:
         self.policy = policy if policy is not None else current_policy()
         self.matcher = KeywordMatcher(config.keywords)
         self.host = urlsplit(config.endpoint).hostname or config.endpoint
+        if profiles is None and config.profiles:
+            profiles = ProfileKinds(config.appview, self.policy)
+        self.profiles = profiles
+        # How long matched posts may wait for their authors' profiles, asked together.
+        self.profile_wait = profile_wait
 
     def to_post(self, commit: Any, *, update: bool = False) -> RawPost | Skipped | None:
         """A commit → a post, a skip (invalid record) or None (not a matching new post).
@@ -393,6 +419,51 @@ class BlueskySource:
     def stream(
         self, checkpoint: Checkpoint
     ) -> Iterator[tuple[RawPost | PostChange | CoverageGap | Skipped | None, Checkpoint]]:
+        items = self._events(checkpoint)
+        if self.profiles is None:
+            return items
+        return self._with_kinds(items, self.profiles, dict(checkpoint))
+
+    def _with_kinds(
+        self,
+        items: Generator[tuple[Item | None, Checkpoint]],
+        profiles: ProfileKinds,
+        start: Checkpoint,
+    ) -> Iterator[tuple[Item | None, Checkpoint]]:
+        """``items`` with each post's author's kinds (docs/decisions/sources.md, "Bluesky
+        authors' kinds"). Posts whose author is not cached wait, in order with what
+        follows them, until 25 such authors are waiting or ``profile_wait`` has passed;
+        then one request asks for all of them. While posts wait, the runner gets the
+        checkpoint from before them: a restart receives them again, never skips them."""
+        pending: list[tuple[Item | None, Checkpoint]] = []
+        handed = start  # the checkpoint of the last item handed over
+        since = 0.0
+        with contextlib.closing(items):  # closing this generator closes the connection
+            for item, state in items:
+                did = _author_did(item)
+                if not pending:
+                    known = profiles.known(did) if did is not None else None
+                    if did is None or known is not None:
+                        yield (_add_kinds(item, known) if known is not None else item), state
+                        handed = state
+                        continue
+                    since = time.monotonic()
+                if item is not None or did is not None:
+                    pending.append((item, state))
+                else:
+                    # The cursor moved past the waiting posts: not to be committed yet.
+                    yield None, handed
+                waiting = {d for it, _ in pending if (d := _author_did(it)) is not None}
+                if len(waiting) >= BATCH or time.monotonic() - since >= self.profile_wait:
+                    kinds = profiles.lookup(sorted(waiting))
+                    for held, held_state in pending:
+                        author = _author_did(held)
+                        found = kinds.get(author) if author is not None else None
+                        yield (_add_kinds(held, found) if found is not None else held), held_state
+                    handed = pending[-1][1]
+                    pending.clear()
+
+    def _events(self, checkpoint: Checkpoint) -> Generator[tuple[Item | None, Checkpoint]]:
         cursor = checkpoint.get("cursor")
         followed = Followed.load(checkpoint, pseudonymise=self.pseudonymise)
         out: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -478,6 +549,8 @@ class BlueskySource:
                     raise SourceError(self._describe(kind, payload))
         finally:
             client.stop()
+            if self.profiles is not None:
+                self.profiles.close()
 
     def _connect(self, out: queue.Queue[tuple[str, Any]], cursor: int | None) -> Any:
         """One Jetstream connection, read in its own thread into ``out``."""
@@ -527,6 +600,26 @@ class BlueskySource:
         if isinstance(exc, JetstreamError):
             return f"Jetstream ({self.host}) a refusé la connexion : {exc}"
         return f"Jetstream ({self.host}) : {type(exc).__name__} {exc}"
+
+
+Item = RawPost | PostChange | CoverageGap | Skipped
+
+
+def _author_did(item: Item | None) -> str | None:
+    """The DID of a new post's or an edit's author (from its AT-URI), else None."""
+    post = item.post if isinstance(item, PostChange) else item
+    if not isinstance(post, RawPost):
+        return None
+    parts = post.external_id.split("/")
+    return parts[2] if len(parts) > 2 and parts[2].startswith("did:") else None
+
+
+def _add_kinds(item: Item | None, kinds: tuple[str, ...]) -> Item | None:
+    if isinstance(item, RawPost):
+        return dataclasses.replace(item, author_kinds=kinds)
+    if isinstance(item, PostChange) and item.post is not None:
+        return dataclasses.replace(item, post=dataclasses.replace(item.post, author_kinds=kinds))
+    return item
 
 
 def _uri(commit: Any) -> str:

@@ -99,6 +99,22 @@ FORMS: dict[str, SourceForm] = {
                 help=_("wss://jetstream.us-east.bsky.network/xrpc par défaut"),
             ),
             Field("compress", _("Compression"), "bool", default=True),
+            Field(
+                "profiles",
+                _("Genre de compte des auteurs"),
+                "bool",
+                default=True,
+                help=_(
+                    "Demande à un AppView Bluesky le profil des auteurs des posts retenus ; "
+                    "seul le genre de compte (média, institution…) est gardé."
+                ),
+            ),
+            Field(
+                "appview",
+                _("Serveur AppView"),
+                "url",
+                help=_("https://public.api.bsky.app par défaut"),
+            ),
         ),
     ),
     "file": SourceForm(
