@@ -263,3 +263,40 @@ def test_each_source_shows_its_latest_gap_only(source_room, client, members, org
     status = reverse("watch-sources-status", args=[org.slug, activation.pk])
     said = client.get(status, HTTP_ACCEPT_LANGUAGE="fr").json()["sources"][0]["gap"]
     assert "d'avant le 22/11/2026 04:46 non reçus" in said
+
+
+def test_a_restart_right_after_the_gap_does_not_report_the_same_span_again(
+    fake_jetstream, pseudonymise, recorder, until
+) -> None:
+    """The worker stops right after committing the gap, before the posts that follow
+    it; meanwhile Jetstream's window moves on. The next gap starts where the first
+    ended: the span it covers is new, and none of it is reported twice."""
+    fake_jetstream.floor = 1006
+    stop = threading.Event()
+
+    def sink(items: list, checkpoint: dict) -> None:
+        recorder.sink(items, checkpoint)
+        if any(isinstance(i, CoverageGap) for i in items):
+            stop.set()
+
+    thread = start_source_thread(
+        make(fake_jetstream.endpoint, pseudonymise),
+        {"v": 1, "state": {"cursor": 1002, "time": SEEN_AT}, "seen": []},
+        sink,
+        stop_event=stop,
+        backoff=Backoff(base=0.05),
+        checkpoint_every=0,
+        batch_max=1,
+    )
+    until(stop.is_set)
+    thread.join(timeout=5)
+    assert [type(p) for p in recorder.posts] == [CoverageGap]
+    (first,) = recorder.posts
+
+    fake_jetstream.floor = 1009  # three hours later, say: 1006 has left the window
+    run(fake_jetstream, pseudonymise, recorder, until, recorder.checkpoints[-1]["state"])
+    gaps = [p for p in recorder.posts if isinstance(p, CoverageGap)]
+    assert len(gaps) == 2
+    second = gaps[1]
+    assert second.start == first.end == FIRST_HELD
+    assert second.end == datetime(2026, 11, 23, 3, 49, tzinfo=UTC)  # seq 1009

@@ -518,7 +518,12 @@ class BlueskySource:
                     if seq is not None:
                         witnessed = _witnessed(payload)
                         if gap_notice is not None and witnessed is not None:
-                            yield self._gap(state, witnessed, gap_notice), dict(state)
+                            gap = self._gap(state, witnessed, gap_notice)
+                            # Committed with the gap: a restart before this event's own
+                            # commit resumes by time from it (inclusive), so a second gap,
+                            # if the window has moved on, starts where this one ended.
+                            state["time"] = witnessed.isoformat()
+                            yield gap, dict(state)
                             gap_notice = None
                         state["cursor"] = seq
                         last = _parse_time(state.get("time"))
