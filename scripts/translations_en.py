@@ -235,9 +235,14 @@ EN = {
     "Vous pouvez répondre à nouveau tant que la consultation est ouverte : seule votre dernière réponse compte.": "You can respond again while the consultation is open: only your latest response counts.",
     "Tableau public et résultats": "Bulletin board and results",
     "Audit d'intégrité": "Integrity audit",
-    "L'audit porte sur les %(n)s réponse(s) non vérifiée(s) (sans code) ; il faut au moins %(m)s réponses pour qu'il dise quelque chose.": "The audit covers the %(n)s unverified response(s) (without a voting code); it needs at least %(m)s responses to say anything.",
+    (
+        "L'audit porte sur %(n)s réponse non vérifiée (sans code) ; il faut au moins %(m)s réponses pour qu'il dise quelque chose.",
+        "L'audit porte sur les %(n)s réponses non vérifiées (sans code) ; il faut au moins %(m)s réponses pour qu'il dise quelque chose.",
+    ): (
+        "The audit covers %(n)s unverified response (without a voting code); it needs at least %(m)s responses to say anything.",
+        "The audit covers the %(n)s unverified responses (without a voting code); it needs at least %(m)s responses to say anything.",
+    ),
     "Verdict": "Verdict",
-    "%(f)s réponse(s) signalée(s) sur %(n)s.": "%(f)s of %(n)s response(s) flagged.",
     "Lancer l'audit et inscrire les signalements": "Run the audit and record the flags",
     "Signalements inscrits": "Recorded flags",
     "Entrée": "Entry",

@@ -6,14 +6,19 @@ and never rebuilds their evidence)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from beffroi.cli import main as cli_main
-from beffroi.consult.ballot import InvalidAnswers
+from beffroi.consult import actions, api
+from beffroi.consult.ballot import InvalidAnswers, make_ballot
 from beffroi.consult.bundle import JournalEvent, journal_lines
+from beffroi.consult.cli_example_bundle import setup_consultation
 from beffroi.consult.examples import example_board
 from beffroi.consult.spec import AnswersError, parse_time, spec_from_dict, validate_answers
 from beffroi.consult.verify import verify_bundle
@@ -206,3 +211,37 @@ def test_a_bundle_whose_flags_hold_the_old_wording_still_verifies() -> None:
         assert evidence(OLD_EVIDENCE).endswith(
             "12 responses come from a single IP address seen only once outside the bursts"
         )
+
+
+def test_the_live_audit_page_counts_one_unverified_response_in_the_singular(
+    client, members, org, settings
+) -> None:
+    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
+    api._SPEC_CACHE.clear()
+    now = timezone.now().replace(microsecond=0)
+    spec = {
+        "id": "piscine-s7",
+        "title": "Piscine",
+        "opens": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "closes": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "access": "open",
+        "questions": [
+            {
+                "code": "creneau",
+                "label": "Créneau",
+                "kind": "single",
+                "options": [{"code": "matin", "label": "Matin"}, {"code": "soir", "label": "Soir"}],
+            }
+        ],
+    }
+    c, _ = setup_consultation(org, cid="piscine-s7", access="open", spec_dict=spec)
+    ballot = make_ballot(c.get_spec(), {"creneau": "matin"}, [], public_key=None, seq=1)
+    item = actions.Incoming(ballot, None, net="prefix:1", addr="addr:1", ua="ua:x")
+    assert actions.submit_ballots(c.cid, [item])[0].error is None
+    client.force_login(members["coordinator"])
+    url = reverse("consult-audit", args=[org.slug, c.cid])
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "L'audit porte sur 1 réponse non vérifiée (sans code)" in french
+    with english():
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The audit covers 1 unverified response (without a voting code)" in page
