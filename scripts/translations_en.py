@@ -129,7 +129,10 @@ EN = {
     "terminé": "done",
     "échec": "failed",
     "L'audit attend son tour (le travail tourne en arrière-plan).": "The audit is waiting its turn (the work runs in the background).",
-    ("%(f)s réponse signalée sur %(n)s.", "%(f)s réponses signalées sur %(n)s."): ("%(f)s of %(n)s responses flagged.", "%(f)s of %(n)s responses flagged."),
+    ("%(f)s réponse signalée sur %(n)s.", "%(f)s réponses signalées sur %(n)s."): (
+        "%(f)s of %(n)s responses flagged.",
+        "%(f)s of %(n)s responses flagged.",
+    ),
     "Lire le rapport": "Read the report",
     "PDF": "PDF",
     "JSON": "JSON",
@@ -1079,7 +1082,10 @@ EN = {
     "brut": "raw",
     "filtre Beffroi": "Beffroi filter",
     "%(question)s : part de « %(answer)s » par jour": "%(question)s: share of “%(answer)s” per day",
-    ("jusqu'à %(k)s faux formulaire", "jusqu'à %(k)s faux formulaires"): ("up to %(k)s fake form", "up to %(k)s fake forms"),
+    ("jusqu'à %(k)s faux formulaire", "jusqu'à %(k)s faux formulaires"): (
+        "up to %(k)s fake form",
+        "up to %(k)s fake forms",
+    ),
     "part de la réponse majoritaire (%) après filtre Beffroi": "share of the majority answer (%) after the Beffroi filter",
     "Scénario": "Scenario",
     "Formulaires": "Forms",
@@ -1090,7 +1096,10 @@ EN = {
         "The “one response per IP address” filter sets aside %(dropped)s form: %(small)s from addresses shared by 2 or 3 forms (often a household: two parents on the same home router), %(large)s from addresses shared by 4 forms or more (mobile operators, institutions).",
         "The “one response per IP address” filter sets aside %(dropped)s forms: %(small)s from addresses shared by 2 or 3 forms (often a household: two parents on the same home router), %(large)s from addresses shared by 4 forms or more (mobile operators, institutions).",
     ),
-    ("Parmi eux, %(n)s ne présente aucune anomalie.", "Parmi eux, %(n)s ne présentent aucune anomalie."): ("Of these, %(n)s shows no anomaly.", "Of these, %(n)s show no anomaly."),
+    (
+        "Parmi eux, %(n)s ne présente aucune anomalie.",
+        "Parmi eux, %(n)s ne présentent aucune anomalie.",
+    ): ("Of these, %(n)s shows no anomaly.", "Of these, %(n)s show no anomaly."),
     (
         "Il conserve en revanche %(n)s réponse signalée par Beffroi (par exemple des adresses qui tournent, comme celles d'un VPN).",
         "Il conserve en revanche %(n)s réponses signalées par Beffroi (par exemple des adresses qui tournent, comme celles d'un VPN).",
@@ -1118,7 +1127,10 @@ EN = {
         "Group %(n)s — %(flagged)s flagged responses (from %(start)s to %(end)s, the file's time)",
     ),
     "Exemples d'identifiants : %(ids)s": "Sample identifiers: %(ids)s",
-    ("si %(k)s formulaire est faux", "si %(k)s formulaires sont faux"): ("if %(k)s form is fake", "if %(k)s forms are fake"),
+    ("si %(k)s formulaire est faux", "si %(k)s formulaires sont faux"): (
+        "if %(k)s form is fake",
+        "if %(k)s forms are fake",
+    ),
     "%(low)s à %(high)s": "%(low)s to %(high)s",
     "Électorat déclaré": "Declared electorate",
     "Taux brut": "Raw rate",
