@@ -626,7 +626,13 @@ EN = {
     "Le tableau n'a pas d'entrée n° %(n)d (il en compte %(total)d).": "The board has no entry no. %(n)d (it has %(total)d).",
     "Aucune entrée du tableau n'a une empreinte commençant par %(h)s.": "No board entry has a hash starting with %(h)s.",
     "%(h)s désigne plusieurs entrées : donnez plus de caractères de l'empreinte.": "%(h)s matches several entries: give more characters of the hash.",
-    "%(n)d entrée(s) écartée(s) par décision post hoc, inscrite au journal : le résultat sans elle reste affiché.": "%(n)d entry(ies) set aside by a post-hoc decision, recorded in the journal: the result without it stays on display.",
+    (
+        "%(n)d entrée écartée par décision post hoc, inscrite au journal : le résultat sans elle reste affiché.",
+        "%(n)d entrées écartées par décision post hoc, inscrite au journal : le résultat sans elles reste affiché.",
+    ): (
+        "%(n)d entry set aside by a post-hoc decision, recorded in the journal: the result without it stays on display.",
+        "%(n)d entries set aside by a post-hoc decision, recorded in the journal: the result without them stays on display.",
+    ),
     "Pas d'audit avant l'ouverture : le tableau est vide.": "No audit before opening: the board is empty.",
     "aucune entrée choisie": "no entry chosen",
     "Entrées à écarter": "Entries to set aside",
@@ -1213,4 +1219,18 @@ EN = {
     "Créole guadeloupéen": "Guadeloupean Creole",
     "Tagalog": "Tagalog",
     "Chinois": "Chinese",
+    # session 7 (helper W): one flagged response, one form, one participant in the singular
+    "1 réponse sur %(total)s est signalée, dans 1 groupe arrivé en rafale avec plusieurs anomalies simultanées (détail ci-dessous).": "1 response out of %(total)s is flagged, in 1 group that arrived in a burst with several simultaneous anomalies (details below).",
+    "1 réponse sur %(total)s est signalée, dans %(groups)s groupes arrivés en rafale avec plusieurs anomalies simultanées (détail ci-dessous).": "1 response out of %(total)s is flagged, in %(groups)s groups that arrived in bursts with several simultaneous anomalies (details below).",
+    "1 réponse sur %(total)s est signalée individuellement (détail ci-dessous).": "1 response out of %(total)s is flagged on its own (details below).",
+    " : résultat fragile (1 formulaire sur %(forms)s).": ": fragile result (1 form out of %(forms)s).",
+    " (1 formulaire sur %(forms)s).": " (1 form out of %(forms)s).",
+    "Segment %(segment)s : 1 formulaire pour un électorat déclaré de %(e)s — une participation de %(rate)s %% est impossible ; des réponses ne viennent pas d'électeurs de ce segment.": "Segment %(segment)s: 1 form for a declared electorate of %(e)s — a turnout of %(rate)s%% is impossible; some responses do not come from this segment's voters.",
+    "1 formulaire indique le segment « %(segment)s », absent de l'électorat déclaré.": "1 form gives the segment “%(segment)s”, which is not in the declared electorate.",
+    "Taux annoncé : %(claimed)s %%, soit environ 1 participant sur %(total)s.": "Announced rate: %(claimed)s%%, about 1 participant out of %(total)s.",
+    "Taux annoncé : %(claimed)s %%, soit environ %(implied)s participant sur %(total)s.": "Announced rate: %(claimed)s%%, about %(implied)s participants out of %(total)s.",
+    "L'export contient 1 formulaire complet (%(filtered)s après le filtre Beffroi).": "The export holds 1 complete form (%(filtered)s after the Beffroi filter).",
+    "L'export contient %(forms)s formulaire complet (%(filtered)s après le filtre Beffroi).": "The export holds %(forms)s complete forms (%(filtered)s after the Beffroi filter).",
+    "Segment %(segment)s : 1 formulaire pour un électorat déclaré de 0 — aucun électeur n'y est déclaré ; des réponses ne viennent pas d'électeurs de ce segment.": "Segment %(segment)s: 1 form for a declared electorate of 0 — no voter is declared there; some responses do not come from this segment's voters.",
+    "Segment %(segment)s : %(n)s formulaires pour un électorat déclaré de 0 — aucun électeur n'y est déclaré ; des réponses ne viennent pas d'électeurs de ce segment.": "Segment %(segment)s: %(n)s forms for a declared electorate of 0 — no voter is declared there; some responses do not come from this segment's voters.",
 }

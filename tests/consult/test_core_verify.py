@@ -370,7 +370,11 @@ def test_report_caps_the_list_but_counts_everything() -> None:
         r.fail(f"anomalie {k}")
     assert not r.ok
     assert len(r.lines()) == MAX_LISTED + 1
-    assert r.lines()[-1] == "… et 7 autre(s) anomalie(s)"
+    assert r.lines()[-1] == "… et 7 autres anomalies"
+    one = Report()
+    for k in range(MAX_LISTED + 1):
+        one.fail(f"anomalie {k}")
+    assert one.lines()[-1] == "… et 1 autre anomalie"
 
 
 @pytest.mark.parametrize("when", ["2026-03-04T02:22:30Z", "2026-02-30T10:00:00.000000Z"])

@@ -92,7 +92,7 @@ def test_coordinator_sets_an_entry_aside_with_a_reason(page, live_server, org, m
         "Réponses comptées : 6 aujourd'hui, 4 après la décision."
     )
     page.get_by_role("button", name="Confirmer et inscrire la décision au journal").click()
-    expect(page.get_by_role("status")).to_contain_text("2 entrée(s) écartée(s)")
+    expect(page.get_by_role("status")).to_contain_text("2 entrées écartées")
     decisions = page.get_by_test_id("decisions")
     expect(decisions.locator("tbody tr")).to_have_count(2)
     expect(decisions).to_contain_text("Envois de test de la mairie")

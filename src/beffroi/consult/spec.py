@@ -306,7 +306,8 @@ def spec_from_dict(
         if strict:
             unknown = sorted(set(d) - allowed, key=str)
             if unknown:
-                raise SpecError(f"{where}: champ(s) inconnu(s) {', '.join(map(repr, unknown))}")
+                fields = "champ inconnu" if len(unknown) == 1 else "champs inconnus"
+                raise SpecError(f"{where}: {fields} {', '.join(map(repr, unknown))}")
 
     no_extra(data, TOP_KEYS | extra_top, "consultation")
     fmt = data.get("format", SPEC_FORMAT)

@@ -126,8 +126,10 @@ class Report:
 
     def lines(self) -> list[str]:
         out = list(self.failures)
-        if self._omitted:
-            out.append(f"… et {self._omitted} autre(s) anomalie(s)")
+        if self._omitted == 1:
+            out.append("… et 1 autre anomalie")
+        elif self._omitted:
+            out.append(f"… et {self._omitted} autres anomalies")
         return out
 
 
@@ -209,9 +211,11 @@ def _check_entry_alone(
     if entry.keys() != ENTRY_KEYS:
         missing = ENTRY_KEYS - entry.keys()
         if missing:
-            return [f"{where} : champ(s) manquant(s) {', '.join(sorted(missing))}"]
+            fields = "champ manquant" if len(missing) == 1 else "champs manquants"
+            return [f"{where} : {fields} {', '.join(sorted(missing))}"]
         extra = entry.keys() - ENTRY_KEYS
-        return [f"{where} : champ(s) inattendu(s) {', '.join(sorted(map(str, extra)))}"]
+        fields = "champ inattendu" if len(extra) == 1 else "champs inattendus"
+        return [f"{where} : {fields} {', '.join(sorted(map(str, extra)))}"]
     errors: list[str] = []
     ballot = entry["ballot"]
     sig = entry["signature"]

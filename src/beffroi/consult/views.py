@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from beffroi.consult import actions, api, live, tasks
@@ -402,9 +403,12 @@ def consult_exclude(request: HttpRequest, cid: str) -> HttpResponse:
                     actions.exclude_entries(c, [e.hash for e in chosen], reason, actor=request.user)
                     messages.success(
                         request,
-                        _(
-                            "%(n)d entrée(s) écartée(s) par décision post hoc, inscrite au "
-                            "journal : le résultat sans elle reste affiché."
+                        ngettext(
+                            "%(n)d entrée écartée par décision post hoc, inscrite au "
+                            "journal : le résultat sans elle reste affiché.",
+                            "%(n)d entrées écartées par décision post hoc, inscrite au "
+                            "journal : le résultat sans elles reste affiché.",
+                            len(chosen),
                         )
                         % {"n": len(chosen)},
                     )

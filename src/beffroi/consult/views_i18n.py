@@ -294,6 +294,29 @@ def evidence(text: str) -> str:
 
 VERDICTS = FrenchTemplates(
     [
+        # Since session 7 one flagged response is said in the singular; a verdict stored
+        # before (« 1 réponses sur 96 sont signalées ») still matches the plural shape.
+        T(
+            gettext_noop(
+                "1 réponse sur %(total)s est signalée, dans 1 groupe arrivé en rafale avec "
+                "plusieurs anomalies simultanées (détail ci-dessous)."
+            ),
+            "total",
+        ),
+        T(
+            gettext_noop(
+                "1 réponse sur %(total)s est signalée, dans %(groups)s groupes arrivés en "
+                "rafale avec plusieurs anomalies simultanées (détail ci-dessous)."
+            ),
+            "total",
+            "groups",
+        ),
+        T(
+            gettext_noop(
+                "1 réponse sur %(total)s est signalée individuellement (détail ci-dessous)."
+            ),
+            "total",
+        ),
         T(
             gettext_noop(
                 "%(n)s réponses sur %(total)s sont signalées, dans %(groups)s groupe arrivé en "
@@ -514,6 +537,8 @@ _FLIP_TAILS = FrenchTemplates(
             "forms",
         ),
         T(gettext_noop(" (%(flip)s formulaires sur %(forms)s)."), "flip", "forms"),
+        T(gettext_noop(" : résultat fragile (1 formulaire sur %(forms)s)."), "forms"),
+        T(gettext_noop(" (1 formulaire sur %(forms)s)."), "forms"),
     ]
 )
 
@@ -600,6 +625,33 @@ STATEMENTS = FrenchTemplates(
         ),
         T(
             gettext_noop(
+                "Segment %(segment)s : 1 formulaire pour un électorat déclaré de %(e)s — "
+                "une participation de %(rate)s %% est impossible ; des réponses ne viennent pas "
+                "d'électeurs de ce segment."
+            ),
+            "e",
+            "rate",
+        ),
+        T(
+            gettext_noop(
+                "1 formulaire indique le segment « %(segment)s », absent de l'électorat déclaré."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Segment %(segment)s : 1 formulaire pour un électorat déclaré de 0 — aucun "
+                "électeur n'y est déclaré ; des réponses ne viennent pas d'électeurs de ce segment."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Segment %(segment)s : %(n)s formulaires pour un électorat déclaré de 0 — aucun "
+                "électeur n'y est déclaré ; des réponses ne viennent pas d'électeurs de ce segment."
+            ),
+            "n",
+        ),
+        T(
+            gettext_noop(
                 "Taux annoncé : %(claimed)s %%, soit environ %(implied)s participants sur "
                 "%(total)s."
             ),
@@ -610,6 +662,36 @@ STATEMENTS = FrenchTemplates(
         T(
             gettext_noop(
                 "L'export contient %(forms)s formulaires complets (%(filtered)s après le filtre "
+                "Beffroi)."
+            ),
+            "forms",
+            "filtered",
+        ),
+        # French says « 0 formulaire », English "0 forms": 1 has a template of its own.
+        T(
+            gettext_noop(
+                "Taux annoncé : %(claimed)s %%, soit environ 1 participant sur %(total)s."
+            ),
+            "claimed",
+            "total",
+        ),
+        T(
+            gettext_noop(
+                "Taux annoncé : %(claimed)s %%, soit environ %(implied)s participant sur %(total)s."
+            ),
+            "claimed",
+            "implied",
+            "total",
+        ),
+        T(
+            gettext_noop(
+                "L'export contient 1 formulaire complet (%(filtered)s après le filtre Beffroi)."
+            ),
+            "filtered",
+        ),
+        T(
+            gettext_noop(
+                "L'export contient %(forms)s formulaire complet (%(filtered)s après le filtre "
                 "Beffroi)."
             ),
             "forms",

@@ -357,16 +357,23 @@ def audit_dataset(
     )
 
 
+def _flagged(n_flag: int, n: int) -> str:
+    """« 1 réponse sur 96 est signalée », « 3 réponses sur 96 sont signalées »."""
+    if n_flag == 1:
+        return f"1 réponse sur {n} est signalée"
+    return f"{n_flag} réponses sur {n} sont signalées"
+
+
 def _verdict(n_flag: int, n: int, clusters: list[dict[str, Any]], fragile: list[str]) -> str:
     groups = [c for c in clusters if c["flagged"]]
     if groups:
+        arrived = "1 groupe arrivé" if len(groups) == 1 else f"{len(groups)} groupes arrivés"
         text = (
-            f"{n_flag} réponses sur {n} sont signalées, dans {len(groups)} groupe"
-            f"{'s' if len(groups) > 1 else ''} arrivé{'s' if len(groups) > 1 else ''} en rafale "
-            "avec plusieurs anomalies simultanées (détail ci-dessous)."
+            f"{_flagged(n_flag, n)}, dans {arrived} en rafale avec plusieurs anomalies "
+            "simultanées (détail ci-dessous)."
         )
     elif n_flag:
-        text = f"{n_flag} réponses sur {n} sont signalées individuellement (détail ci-dessous)."
+        text = f"{_flagged(n_flag, n)} individuellement (détail ci-dessous)."
     else:
         text = (
             "Aucun groupe de réponses automatisées n'a été trouvé. Cela ne prouve pas l'absence "

@@ -118,6 +118,11 @@ def _range_of_types(
     return (min(lo, base), max(hi, base))
 
 
+def _forms(k: int) -> str:
+    """« 1 formulaire », « 3 formulaires »: French takes the singular below two."""
+    return f"{k} formulaire" if k <= 1 else f"{k} formulaires"
+
+
 def question_robustness(enc: Encoded, keep: np.ndarray, ks: Sequence[int]) -> dict[str, Any] | None:
     counts = form_counts(enc, keep)
     totals = counts.sum(axis=0)
@@ -153,9 +158,9 @@ def question_robustness(enc: Encoded, keep: np.ndarray, ks: Sequence[int]) -> di
             f"d'ajouter {add} formulaire{plural} {removal} pour que « {cats[b]} » passe devant"
         )
         statement += (
-            f" : résultat fragile ({flip} formulaires sur {n_forms})."
+            f" : résultat fragile ({_forms(flip)} sur {n_forms})."
             if fragile
-            else f" ({flip} formulaires sur {n_forms})."
+            else f" ({_forms(flip)} sur {n_forms})."
         )
     return {
         "question": enc.question.code,
@@ -210,15 +215,21 @@ def participation(
         }
         out["segments"].append(row)
         if row["impossible"]:
+            # An electorate of 0 has no rate to quote (it said « inf % »).
+            impossible = (
+                "aucun électeur n'y est déclaré"
+                if not e
+                else f"une participation de {100 * n / e:.0f} % est impossible"
+            )
             out["statements"].append(
-                f"Segment {seg} : {n} formulaires pour un électorat déclaré de {e} — une "
-                f"participation de {100 * n / e if e else float('inf'):.0f} % est impossible ; "
+                f"Segment {seg} : {_forms(n)} pour un électorat déclaré de {e} — {impossible} ; "
                 "des réponses ne viennent pas d'électeurs de ce segment."
             )
     unknown = {k: v for k, v in seg_counts.items() if k not in electorate and v}
     for seg, n in unknown.items():
+        gives = "indique" if n == 1 else "indiquent"
         out["statements"].append(
-            f"{n} formulaires indiquent le segment « {seg} », absent de l'électorat déclaré."
+            f"{_forms(n)} {gives} le segment « {seg} », absent de l'électorat déclaré."
         )
     out["total"] = {
         "electorate": total_e,
@@ -229,9 +240,12 @@ def participation(
     }
     if claimed is not None:
         implied = claimed / 100 * total_e
+        about = f"{implied:.0f}"
+        participants = "participant" if about in ("0", "1") else "participants"
+        complete = "formulaire complet" if total_f <= 1 else "formulaires complets"
         text = (
-            f"Taux annoncé : {claimed:g} %, soit environ {implied:.0f} participants sur "
-            f"{total_e}. L'export contient {total_f} formulaires complets"
+            f"Taux annoncé : {claimed:g} %, soit environ {about} {participants} sur "
+            f"{total_e}. L'export contient {total_f} {complete}"
             f" ({total_ff} après le filtre Beffroi)."
         )
         if claimed > 100:
