@@ -603,7 +603,7 @@ EN = {
     "Export introuvable.": "Export not found.",
     "Cet export n'est pas prêt (ou a expiré).": "This export is not ready (or has expired).",
     "File": "Queue",
-    "cartes en attente": "cards waiting",
+    ("{n} carte en attente", "{n} cartes en attente"): ("{n} card waiting", "{n} cards waiting"),
     "Carte prise": "Claimed card",
     "Notes": "Notes",
     "Liens de preuve (un par ligne)": "Evidence links (one per line)",

@@ -87,3 +87,51 @@ def test_every_language_the_detector_knows_has_a_name() -> None:
     assert named["tl"] == "Tagalog" and named["ht"] == "Haitian Creole"
     with override("fr"):
         assert language_name("gcf") == "Créole guadeloupéen" and language_name("zh") == "Chinois"
+
+
+def test_each_card_carries_its_languages_name_for_the_badge(client, members, org, room):
+    """The card's badge showed the code (« en »); the name travels with the card, so a
+    card that arrives live in a language the filter did not list is named too."""
+    client.force_login(members["volunteer"])
+    queue = reverse("watch-queue", kwargs={"org": org.slug, "activation_id": room.pk})
+    french = client.get(queue, HTTP_ACCEPT_LANGUAGE="fr").json()["cards"]
+    assert {c["lang"]: c["lang_label"] for c in french} == {
+        "fr": "Français",
+        "en": "Anglais",
+        "es": "Espagnol",
+        "zz": "zz",
+        "": "",
+    }
+    with english():
+        cards = client.get(queue, HTTP_ACCEPT_LANGUAGE="en").json()["cards"]
+    assert {c["lang"]: c["lang_label"] for c in cards}["en"] == "English"
+    # The claim's answer (which fills the panel) carries it as well.
+    card = next(c for c in cards if c["lang"] == "es")
+    claim = reverse(
+        "watch-card-claim",
+        kwargs={"org": org.slug, "activation_id": room.pk, "card_id": card["id"]},
+    )
+    with english():
+        taken = client.post(claim, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert taken["card"]["lang_label"] == "Spanish"
+
+
+def _attribute(page: str, name: str) -> str:
+    found = re.search(rf'{name}="([^"]*)"', page)
+    assert found is not None, name
+    return found.group(1)
+
+
+def test_the_page_gives_the_waiting_count_in_each_form(client, members, org, room):
+    """« 1 cartes en attente » / "1 cards waiting": the script picks the form the page's
+    language takes for the count (Intl.PluralRules), the page gives both forms."""
+    client.force_login(members["volunteer"])
+    url = reverse("watch-triage", kwargs={"org": org.slug, "activation_id": room.pk})
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert _attribute(french, "data-msg-waiting-one") == "{n} carte en attente"
+    assert _attribute(french, "data-msg-waiting-other") == "{n} cartes en attente"
+    with english():
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert _attribute(page, "data-msg-waiting-one") == "{n} card waiting"
+    assert _attribute(page, "data-msg-waiting-other") == "{n} cards waiting"
+    assert "cartes en attente" not in page

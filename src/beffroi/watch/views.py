@@ -57,6 +57,7 @@ from beffroi.watch.views_i18n import (
     export_formats,
     export_label,
     language_choices,
+    language_name,
 )
 
 QUEUE_SIZE = 200
@@ -368,6 +369,9 @@ def _card_json(card: Card, user: Any, now: Any) -> dict[str, Any]:
         "url": web_link(card.url),
         "posted_at": card.posted_at.isoformat(),
         "lang": card.lang,
+        # With the card, not from the page: a card that arrives live may be in a language
+        # the page's filter did not list when it loaded.
+        "lang_label": language_name(card.lang) if card.lang else "",
         "count": card.posts_count,
         "priority": round(card.priority, 3),
         "explanation": explanation(card.explanation),

@@ -23,6 +23,15 @@
     for (const [k, v] of Object.entries(values || {})) text = text.replace("{" + k + "}", v);
     return text;
   }
+  // Which form a count takes in the page's language (French: 0 and 1 are singular,
+  // English: only 1); the page gives each form, as the catalogue writes it.
+  const lang = document.documentElement.lang || "fr";
+  const plural = new Intl.PluralRules(lang);
+  const integer = new Intl.NumberFormat(lang);
+  function counted(name, n) {
+    const form = plural.select(n) === "one" ? "One" : "Other";
+    return msg(name + form, { n: integer.format(n) });
+  }
   let cards = [];
   let selected = null; // card id under the cursor
   let held = null; // card object claimed by me
@@ -71,7 +80,13 @@
       head.append(el("span", "prio", prio.format(c.priority)));
       if (c.count > 1) head.append(el("span", "count", "×" + c.count));
       if (c.commune) head.append(el("span", "commune", c.commune));
-      if (c.lang) head.append(el("span", "lang", c.lang));
+      if (c.lang) {
+        // The language's name in the reader's language; its code on hover, and shown
+        // when no name is known.
+        const badge = el("span", "lang", c.lang_label || c.lang);
+        badge.title = c.lang;
+        head.append(badge);
+      }
       head.append(el("span", "kind", c.source_kind_label));
       if (c.source_type) {
         head.append(el("span", c.source_corrected ? "stype corrected" : "stype", c.source_type_label));
@@ -117,7 +132,7 @@
     if (asked < loadsApplied) return;  // a newer answer is already shown
     loadsApplied = asked;
     cards = data.cards;
-    total.textContent = data.total;
+    total.textContent = counted("Waiting", data.total);
     if (held && claimsThen === claims && !cards.some((c) => c.id === held.id && c.mine)) {
       // Someone else settled it (or the claim expired): say so instead of failing later.
       closePanel(msg("NotYours"));
@@ -137,7 +152,7 @@
     panel.hidden = false;
     error.textContent = "";
     document.getElementById("panel-text").textContent = card.text;
-    const meta = [card.commune, card.info_type_label, card.source_kind_label, card.lang, when(card.posted_at)]
+    const meta = [card.commune, card.info_type_label, card.source_kind_label, card.lang_label || card.lang, when(card.posted_at)]
       .filter(Boolean).join(" · ");
     document.getElementById("panel-meta").textContent = meta;
     showSource(card);
