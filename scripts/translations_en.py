@@ -1004,6 +1004,19 @@ EN = {
     "Jetstream ne rejoue que les dernières heures : 36 h par défaut": "Jetstream replays only its last hours: 36 h by default",
     "Trou de couverture : messages du %(start)s au %(end)s non reçus (%(reason)s).": "Coverage gap: posts from %(start)s to %(end)s not received (%(reason)s).",
     "Trou de couverture : messages d'avant le %(end)s non reçus (%(reason)s).": "Coverage gap: posts before %(end)s not received (%(reason)s).",
+    # session 7 (helper S): a Mastodon gap fetched afterwards
+    "du %(start)s au %(end)s": "from %(start)s to %(end)s",
+    "d'avant le %(end)s": "before %(end)s",
+    (
+        "Trou de couverture comblé après coup : %(n)s message %(span)s récupéré.",
+        "Trou de couverture comblé après coup : %(n)s messages %(span)s récupérés.",
+    ): (
+        "Coverage gap filled afterwards: %(n)s post %(span)s retrieved.",
+        "Coverage gap filled afterwards: %(n)s posts %(span)s retrieved.",
+    ),
+    "Trou de couverture : messages %(span)s non reçus, que l'instance ne sert plus (%(reason)s).": "Coverage gap: posts %(span)s not received, which the instance no longer serves (%(reason)s).",
+    "Pages récupérées par minute pour combler un trou": "Pages fetched per minute to fill a gap",
+    "Messages d'une coupure que le rattrapage n'a pas atteints, récupérés ensuite en arrière-plan, 40 par page (0 : jamais).": "Posts of an outage the catch-up did not reach, fetched afterwards in the background, 40 per page (0: never).",
     "Rattrapage limité à %(n)s messages sur le fil %(stream)s": "Catch-up limited to %(n)s posts on the %(stream)s feed",
     "Rattrapage désactivé sur le fil %(stream)s": "Catch-up turned off on the %(stream)s feed",
     # Ballot API refusals (consult.views_i18n.REFUSALS, ANSWER_ERRORS).

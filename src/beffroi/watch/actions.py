@@ -79,6 +79,7 @@ __all__ = [
     "receive_items",
     "receive_posts",
     "record_coverage_gap",
+    "record_gap_filled",
     "record_partner_view",
     "record_post_deletion",
     "record_post_edit",
@@ -1103,16 +1104,19 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
     post we never received (an author added the watched hashtag, an old post
     edited on a public timeline) is received as a new post, in its new version.
     """
-    from beffroi.watch.sources.base import EDIT, CoverageGap, Received
+    from beffroi.watch.sources.base import EDIT, CoverageGap, GapFilled, Received
     from beffroi.watch.sources.base import PostChange as Change
 
-    if gaps := [i for i in items if isinstance(i, CoverageGap)]:
-        # Recorded with the checkpoint that moves past them: a gap is never lost
-        # nor written twice when the worker stops between two commits.
+    if gaps := [i for i in items if isinstance(i, CoverageGap | GapFilled)]:
+        # Recorded with the checkpoint that moves past them: a gap (or its filling)
+        # is never lost nor written twice when the worker stops between two commits.
         with transaction.atomic():
             for gap in gaps:
-                record_coverage_gap(source_id, gap)
-            rest = [i for i in items if not isinstance(i, CoverageGap)]
+                if isinstance(gap, GapFilled):
+                    record_gap_filled(source_id, gap)
+                else:
+                    record_coverage_gap(source_id, gap)
+            rest = [i for i in items if not isinstance(i, CoverageGap | GapFilled)]
             return receive_items(source_id, rest, checkpoint)
     changes = [i for i in items if isinstance(i, Change)]
     posts = [i for i in items if not isinstance(i, Change)]
@@ -1170,6 +1174,29 @@ def record_coverage_gap(source_id: int, gap: Any) -> None:
             "to": gap.end.isoformat(),
             "reason": gap.reason,
             "detail": _journaled(source.activation, gap.detail),
+            "where": gap.where,
+        },
+    )
+
+
+@transaction.atomic
+def record_gap_filled(source_id: int, filled: Any) -> None:
+    """A coverage gap fetched afterwards (a ``sources.GapFilled``), journaled once with
+    the checkpoint that forgets the span; ``to`` and ``where`` name the gap's entry.
+    ``served`` False: the instance no longer gives the span (docs/decisions/sources.md)."""
+    source = Source.objects.select_related("activation__organisation").get(pk=source_id)
+    journal.append(
+        "watch.source.gap.filled",
+        organisation=source.activation.organisation,
+        subject=f"source:{source.pk}",
+        data={
+            "from": filled.start.isoformat() if filled.start is not None else None,
+            "to": filled.end.isoformat(),
+            "where": filled.where,
+            "received": filled.received,
+            "skipped": filled.skipped,
+            "served": filled.served,
+            "detail": _journaled(source.activation, filled.detail),
         },
     )
 

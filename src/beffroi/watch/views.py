@@ -213,8 +213,18 @@ def _coverage_gaps(sources: Iterable[Source]) -> dict[int, str]:
     entries = JournalEntry.objects.filter(action="watch.source.gap", subject__in=list(subjects))
     # Only the latest per source is read and said: the page polls every few seconds.
     latest = entries.values("subject").annotate(last=Max("seq")).values_list("last", flat=True)
-    for entry in JournalEntry.objects.filter(seq__in=list(latest)).only("subject", "data"):
-        gaps[subjects[entry.subject]] = coverage_gap_text(entry.data)
+    latest_gaps = JournalEntry.objects.filter(seq__in=list(latest)).only("subject", "data")
+    # A gap fetched afterwards says so (``actions.record_gap_filled``): matched by its
+    # end and stream. Rare entries, so all of them are read.
+    filled = {
+        (e.subject, e.data.get("to"), e.data.get("where", "")): e.data
+        for e in JournalEntry.objects.filter(
+            action="watch.source.gap.filled", subject__in=list(subjects)
+        ).only("subject", "data")
+    }
+    for entry in latest_gaps:
+        done = filled.get((entry.subject, entry.data.get("to"), entry.data.get("where", "")))
+        gaps[subjects[entry.subject]] = coverage_gap_text(entry.data, done)
     return gaps
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import formats, timezone
-from django.utils.translation import get_language_info, gettext, gettext_noop
+from django.utils.translation import get_language_info, gettext, gettext_noop, ngettext
 
 from beffroi.web.views_i18n import FrenchTemplates, T, word
 
@@ -251,15 +251,32 @@ GAP_REASONS = FrenchTemplates(
 )
 
 
-def coverage_gap_text(data: Mapping[str, Any]) -> str:
+def coverage_gap_text(data: Mapping[str, Any], filled: Mapping[str, Any] | None = None) -> str:
     """A gap journaled by ``actions.record_coverage_gap`` (``watch.source.gap``), as the
-    sources page says it, with its times in the reader's zone and date order."""
+    sources page says it, with its times in the reader's zone and date order;
+    ``filled``: its ``watch.source.gap.filled`` entry, if it was fetched afterwards."""
 
     def when(value: Any) -> str:
         moment = timezone.localtime(datetime.fromisoformat(str(value)))
         return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
 
     values = {"end": when(data["to"]), "reason": GAP_REASONS.say(str(data.get("reason", "")))}
+    if filled is not None:
+        if data.get("from"):
+            span = gettext("du %(start)s au %(end)s") % {**values, "start": when(data["from"])}
+        else:
+            span = gettext("d'avant le %(end)s") % values
+        if filled.get("served"):
+            n = int(filled.get("received") or 0)
+            return ngettext(
+                "Trou de couverture comblé après coup : %(n)s message %(span)s récupéré.",
+                "Trou de couverture comblé après coup : %(n)s messages %(span)s récupérés.",
+                n,
+            ) % {"n": n, "span": span}
+        return gettext(
+            "Trou de couverture : messages %(span)s non reçus, que l'instance ne sert plus "
+            "(%(reason)s)."
+        ) % {**values, "span": span}
     if data.get("from"):
         return gettext(
             "Trou de couverture : messages du %(start)s au %(end)s non reçus (%(reason)s)."

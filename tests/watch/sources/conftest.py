@@ -254,6 +254,8 @@ class FakeMastodon:
         self.batch_omits: set[str] = set()
         self.status_error = 0
         self.rate_limited_until = ""  # an ISO time: timelines answer 429 until told otherwise
+        # Sent with every JSON answer (X-RateLimit-Limit, -Remaining, -Reset).
+        self.headers: dict[str, str] = {}
         self.requests: list[str] = []
         self.streams: dict[str, list[queue.Queue[bytes | None]]] = {}
         self.connections: dict[str, int] = {}
@@ -272,6 +274,8 @@ class FakeMastodon:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in fake.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -400,9 +404,12 @@ class FakeMastodon:
         }
 
     def page(self, key: str, query: dict[str, str]) -> list[dict[str, Any]]:
-        """Mastodon's pagination: newest first; min_id pages forward from an id."""
+        """Mastodon's pagination: newest first; min_id pages forward from an id,
+        max_id (exclusive) back from one."""
         statuses = sorted(self.timelines.get(key, []), key=lambda s: int(s["id"]))
         limit = int(query.get("limit", 20))
+        if "max_id" in query:
+            statuses = [s for s in statuses if int(s["id"]) < int(query["max_id"])]
         if "min_id" in query:
             newer = [s for s in statuses if int(s["id"]) > int(query["min_id"])]
             return list(reversed(newer[:limit]))

@@ -208,6 +208,7 @@ def test_the_gap_reaches_the_journal_and_the_sources_page(
         "to": "2026-11-23T03:46:00+00:00",
         "reason": REPLAY_WINDOW,
         "detail": "cursor clamped to seq 1006",
+        "where": "",  # Jetstream is one stream
     }
 
     client.force_login(members["coordinator"])

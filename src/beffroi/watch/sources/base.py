@@ -202,6 +202,31 @@ class CoverageGap:
 
 
 @dataclass(frozen=True)
+class GapFilled:
+    """A ``CoverageGap`` fetched afterwards (Mastodon's timelines page back over the
+    span the catch-up left): handed to the sink after the span's posts, with the
+    checkpoint that forgets the span, so it is journaled once. ``where`` and ``end``
+    name the gap as its own ``where`` and ``end`` did. ``served`` is False when the
+    instance no longer gives any status of the span (deleted, pruned) or refuses the
+    timeline for good; ``detail`` then says how (French)."""
+
+    source_kind: str
+    source_id: str
+    end: datetime
+    where: str = ""
+    start: datetime | None = None
+    received: int = 0  # statuses of the span handed over as posts
+    skipped: int = 0  # statuses of the span that could not be read
+    served: bool = True
+    detail: str = ""
+
+    @property
+    def key(self) -> str:
+        where = f"{self.where}:" if self.where else ""
+        return f"gap-filled:{where}{self.end.isoformat()}"
+
+
+@dataclass(frozen=True)
 class Received:
     """What a sink may return: items it could not use are counted as skips.
     Deletions of posts that never reached us have their own count: public
@@ -261,7 +286,7 @@ class PollingSource(Protocol):
 @runtime_checkable
 class StreamingSource(Protocol):
     """Yields ``(item, checkpoint)``: a post, an author's change to a post, a
-    coverage gap, a skip, or ``None`` as an idle tick.
+    coverage gap (or the news that one was filled), a skip, or ``None`` as an idle tick.
 
     Ticks (about once a second while nothing arrives) let the runner notice a
     stop request and persist a cursor that moved without a matching post.  A
@@ -274,7 +299,9 @@ class StreamingSource(Protocol):
 
     def stream(
         self, checkpoint: Checkpoint
-    ) -> Iterator[tuple[RawPost | PostChange | CoverageGap | Skipped | None, Checkpoint]]: ...
+    ) -> Iterator[
+        tuple[RawPost | PostChange | CoverageGap | GapFilled | Skipped | None, Checkpoint]
+    ]: ...
 
 
 Source = PollingSource | StreamingSource

@@ -36,7 +36,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -60,6 +60,7 @@ from beffroi.watch.sources.base import (
     EDIT,
     Checkpoint,
     CoverageGap,
+    GapFilled,
     PostChange,
     Pseudonymiser,
     RawPost,
@@ -129,6 +130,10 @@ class MastodonConfig:
     backfill: int = 20  # posts fetched on the very first connection
     # Last statuses rechecked for edits and deletions at each reconnection.
     recheck: int = 40
+    # A span the catch-up left (a CoverageGap) is fetched afterwards, at most
+    # ``fill_pages`` pages of 40 every ``fill_interval`` seconds (0 pages: never).
+    fill_pages: int = 3
+    fill_interval: float = 60.0
 
     @classmethod
     def from_form(cls, data: Mapping[str, Any]) -> MastodonConfig:
@@ -149,6 +154,7 @@ class MastodonConfig:
         pages = form.number("catch_up_pages", default=25, minimum=0, maximum=1000)
         backfill = form.number("backfill", default=20, minimum=0, maximum=PAGE)
         recheck = form.number("recheck", default=40, minimum=0, maximum=200)
+        fill = form.number("fill_pages", default=3, minimum=0, maximum=40)
         form.done()
         return cls(
             instance_url=url.rstrip("/"),
@@ -159,6 +165,7 @@ class MastodonConfig:
             catch_up_pages=int(pages),
             backfill=int(backfill),
             recheck=int(recheck),
+            fill_pages=int(fill),
         )
 
     def streams(self) -> list[str]:
@@ -170,6 +177,34 @@ def id_order(status_id: str) -> tuple[int, str]:
     # Mastodon ids are decimal snowflakes and Pleroma/Akkoma ids fixed-width
     # flake strings: ordering by (length, text) is right for both.
     return (len(status_id), status_id)
+
+
+@dataclass(frozen=True)
+class _Lost:
+    """A gap found by the catch-up, with the span to fetch afterwards (a checkpoint
+    entry of ``fills``)."""
+
+    gap: CoverageGap
+    fill: dict[str, Any]
+
+
+def _timeline_page(api: Mastodon, key: str, **params: Any) -> list[Any]:
+    if key.startswith("tag:"):
+        return list(api.timeline_hashtag(key[4:], **params))
+    return list(api.timeline_public(local=key == "local", **params))
+
+
+# HTTP answers that say the instance will not serve a timeline again soon: not
+# found, gone, refused (timelines closed to anonymous readers since 4.2), invalid.
+_REFUSALS = frozenset({400, 401, 403, 404, 410, 422})
+
+
+def _valid_fill(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and all(isinstance(entry.get(k), str) for k in ("where", "after", "until", "end"))
+        and all(isinstance(entry.get(k, 0), int) for k in ("received", "skipped"))
+    )
 
 
 class _Stopped(Exception):
@@ -358,9 +393,7 @@ class MastodonSource:
 
     def _timeline(self, api: Mastodon, key: str, **params: Any) -> list[Any]:
         try:
-            if key.startswith("tag:"):
-                return list(api.timeline_hashtag(key[4:], **params))
-            return list(api.timeline_public(local=key == "local", **params))
+            return _timeline_page(api, key, **params)
         except MastodonRatelimitError as exc:
             raise self._rate_limited(api) from exc
         except MastodonError as exc:
@@ -465,7 +498,7 @@ class MastodonSource:
 
     def _catch_up(
         self, api: Mastodon, key: str, last_id: str | None, connected: datetime
-    ) -> Iterator[tuple[RawPost | Skipped | CoverageGap, str]]:
+    ) -> Iterator[tuple[RawPost | Skipped | _Lost, str]]:
         """The statuses posted on ``key`` since ``last_id``, oldest first, then the
         gap if the pages ran out first, with the id to resume from once it is
         recorded. ``connected``: when the stream was open, from which on nothing is
@@ -511,17 +544,99 @@ class MastodonSource:
             reason = f"Rattrapage limité à {n} messages sur le fil {label}"
         else:
             reason = f"Rattrapage désactivé sur le fil {label}"
-        yield (
-            CoverageGap(
-                self.kind,
-                self.source_id,
-                end=connected,
-                start=start if start is not None and start <= connected else None,
-                reason=reason,
-                detail=f"{self.config.catch_up_pages} pages de {PAGE} après le statut {last_id}",
-                where=key,
-            ),
-            resume,
+        gap = CoverageGap(
+            self.kind,
+            self.source_id,
+            end=connected,
+            start=start if start is not None and start <= connected else None,
+            reason=reason,
+            detail=f"{self.config.catch_up_pages} pages de {PAGE} après le statut {last_id}",
+            where=key,
+        )
+        # The span to fetch afterwards: past the last status fetched, up to the
+        # newest one asked after the stream was open (inclusive: the next catch-up
+        # starts past it, the stream began after it).
+        fill = {
+            "where": key,
+            "after": last_id,
+            "until": resume,
+            "start": gap.start.isoformat() if gap.start is not None else None,
+            "end": gap.end.isoformat(),
+            "received": 0,
+            "skipped": 0,
+        }
+        yield _Lost(gap, fill), resume
+
+    def _fill_step(
+        self, api: Mastodon, fills: list[dict[str, Any]]
+    ) -> Generator[RawPost | Skipped | GapFilled, None, float | None]:
+        """One page of the oldest span still to fill, oldest statuses first, then the
+        ``GapFilled`` if the span is done. ``fills`` (the checkpoint's) moves on just
+        before each item is yielded, so the state handed over with an item covers it
+        and nothing after it. Returns, when the instance asks us to slow down, how
+        many seconds to leave it alone. Never raises for the instance's sake: the live
+        stream must not reconnect because a background page failed."""
+        fill = fills[0]
+        remaining = getattr(api, "ratelimit_remaining", None)
+        limit = getattr(api, "ratelimit_limit", None)
+        reset = getattr(api, "ratelimit_reset", None)
+        # Half the instance's budget stays for the live source (a reconnection's
+        # catch-up and recheck): the fill waits for the window to reset.
+        if (
+            isinstance(remaining, int)
+            and isinstance(limit, int)
+            and isinstance(reset, int | float)
+            and remaining <= limit // 2
+            and reset > time.time()
+        ):
+            return float(reset) - time.time()
+        key, until = fill["where"], fill["until"]
+        try:
+            page = _timeline_page(api, key, min_id=fill["after"], limit=PAGE)
+        except MastodonRatelimitError:
+            wait = float(reset) - time.time() if isinstance(reset, int | float) else None
+            return max(wait or 0.0, self.config.fill_interval)
+        except MastodonAPIError as exc:
+            code = exc.args[1] if len(exc.args) > 1 else None
+            if isinstance(code, int) and code in _REFUSALS:
+                yield self._filled(fills, served=False, detail=self._describe(exc))
+            return None  # otherwise the server's trouble (5xx): the next cycle asks again
+        except (MastodonError, requests.RequestException):
+            return None  # unreachable for now: the next cycle asks again
+        done, any_new = not page, False
+        for status in sorted((s for s in page if _has_id(s)), key=lambda s: id_order(str(s["id"]))):
+            status_id = str(status["id"])
+            if id_order(status_id) > id_order(until):
+                done = True  # past the span: received live or by a later catch-up
+                continue
+            if id_order(status_id) <= id_order(fill["after"]):
+                continue  # a server that ignores min_id must not loop
+            item = self.safe_post(status, key)
+            fill["after"] = status_id
+            fill["skipped" if isinstance(item, Skipped) else "received"] += 1
+            any_new = True
+            yield item
+            done = done or status_id == until
+        if done or not any_new:  # not any_new: the server pages no further
+            # No status of the span at all, though the catch-up saw at least one past
+            # its last page: the instance no longer serves the span.
+            served = fill["received"] + fill["skipped"] > 0
+            yield self._filled(fills, served=served, detail="")
+        return None
+
+    def _filled(self, fills: list[dict[str, Any]], *, served: bool, detail: str) -> GapFilled:
+        fill = fills.pop(0)
+        start = fill.get("start")
+        return GapFilled(
+            self.kind,
+            self.source_id,
+            end=datetime.fromisoformat(fill["end"]),
+            where=fill["where"],
+            start=datetime.fromisoformat(start) if isinstance(start, str) else None,
+            received=fill["received"],
+            skipped=fill["skipped"],
+            served=served,
+            detail=detail,
         )
 
     # -- streaming ----------------------------------------------------------
@@ -554,7 +669,9 @@ class MastodonSource:
 
     def stream(
         self, checkpoint: Checkpoint
-    ) -> Iterator[tuple[RawPost | PostChange | CoverageGap | Skipped | None, Checkpoint]]:
+    ) -> Iterator[
+        tuple[RawPost | PostChange | CoverageGap | GapFilled | Skipped | None, Checkpoint]
+    ]:
         keys = self.config.streams()
         last_ids: dict[str, str | None] = {k: checkpoint.get("last_ids", {}).get(k) for k in keys}
         # The last statuses emitted (id → version: edit time, "" if never
@@ -566,15 +683,26 @@ class MastodonSource:
         }
         # Only what earlier connections emitted needs a recheck (not this one's backfill).
         before = list(recent)
+        # Spans lost by earlier catch-ups, still to fetch, oldest first: in the
+        # checkpoint, so a restart goes on where the last committed page stopped.
+        fills: list[dict[str, Any]] = [
+            dict(f) for f in checkpoint.get("fills", []) if _valid_fill(f)
+        ]
+        # The first fill cycle waits a whole interval: a reconnection's catch-up and
+        # the burst the streams bring first go before old posts.
+        fill_due = time.monotonic() + self.config.fill_interval
+        fill_pages_left = 0
 
         def state() -> Checkpoint:
             out: Checkpoint = {"last_ids": {k: v for k, v in last_ids.items() if v is not None}}
             if recent:
                 out["recent"] = [[k, v] for k, v in recent.items()]
+            if fills:
+                out["fills"] = [dict(f) for f in fills]
             return out
 
-        def note(item: RawPost | PostChange | CoverageGap | Skipped) -> None:
-            if isinstance(item, Skipped | CoverageGap) or self.config.recheck <= 0:
+        def note(item: RawPost | PostChange | CoverageGap | GapFilled | Skipped) -> None:
+            if isinstance(item, Skipped | CoverageGap | GapFilled) or self.config.recheck <= 0:
                 return
             if isinstance(item, PostChange):
                 if item.kind == DELETE:
@@ -602,7 +730,7 @@ class MastodonSource:
         # lost span again (and calls it lost twice) nor skips posts the stream had
         # not yet delivered. Until then the checkpoint stays where the catch-up
         # stopped: a restart before that catches up again and reports its own gap.
-        deferred: dict[str, tuple[CoverageGap, str]] = {}
+        deferred: dict[str, tuple[_Lost, str]] = {}
         try:
             pending = self._await_connections(keys, out)
             # Taken once every stream is open (or the wait gave up): a gap reported
@@ -610,7 +738,7 @@ class MastodonSource:
             connected = datetime.now(UTC)
             for key in keys:
                 for item, item_id in self._catch_up(api, key, last_ids[key], connected):
-                    if isinstance(item, CoverageGap):
+                    if isinstance(item, _Lost):
                         deferred[key] = (item, item_id)
                         continue
                     last_ids[key] = max((last_ids[key] or item_id), item_id, key=id_order)
@@ -634,14 +762,41 @@ class MastodonSource:
                         kind, key, payload = out.get_nowait()
                     except queue.Empty:
                         while deferred:
-                            gap_key, (gap, resume) = next(iter(deferred.items()))
+                            gap_key, (lost, resume) = next(iter(deferred.items()))
                             del deferred[gap_key]
                             last_ids[gap_key] = max(
                                 last_ids[gap_key] or resume, resume, key=id_order
                             )
-                            yield gap, state()
+                            # Committed with the gap: the span is to fetch exactly
+                            # when it is journaled lost. Not when the organiser
+                            # turned the catch-up off (that says: no old posts).
+                            if self.config.fill_pages > 0 and self.config.catch_up_pages > 0:
+                                fills.append(lost.fill)
+                            yield lost.gap, state()
                         # Drained: the tick tells the runner to hand over its batch now.
                         yield None, state()
+                        if fills and self.config.fill_pages > 0:
+                            # At most one page per moment the streams' queue is empty:
+                            # live events never wait for more than one request.
+                            now = time.monotonic()
+                            if fill_pages_left == 0 and now >= fill_due:
+                                fill_pages_left = self.config.fill_pages
+                                fill_due = now + self.config.fill_interval
+                            if fill_pages_left > 0:
+                                fill_pages_left -= 1
+                                steps = self._fill_step(api, fills)
+                                while True:
+                                    try:
+                                        found = next(steps)
+                                    except StopIteration as end:
+                                        if end.value is not None:
+                                            fill_pages_left = 0
+                                            fill_due = time.monotonic() + end.value
+                                        break
+                                    note(found)
+                                    yield found, state()
+                                yield None, state()  # hand the page over now
+                                continue
                         try:
                             kind, key, payload = out.get(timeout=self.idle_tick)
                         except queue.Empty:
@@ -652,8 +807,8 @@ class MastodonSource:
                     if status_id and key in deferred:
                         # Not in the checkpoint before the gap: committed alone, it
                         # would skip the lost span without a record.
-                        gap, resume = deferred[key]
-                        deferred[key] = (gap, max(resume, status_id, key=id_order))
+                        lost, resume = deferred[key]
+                        deferred[key] = (lost, max(resume, status_id, key=id_order))
                     elif status_id and (
                         last_ids[key] is None or id_order(status_id) > id_order(last_ids[key] or "")
                     ):

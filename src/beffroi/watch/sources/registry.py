@@ -77,6 +77,16 @@ FORMS: dict[str, SourceForm] = {
                 default=40,
                 help=_("Modifications et suppressions faites pendant une coupure (0 : aucune)."),
             ),
+            Field(
+                "fill_pages",
+                _("Pages récupérées par minute pour combler un trou"),
+                "number",
+                default=3,
+                help=_(
+                    "Messages d'une coupure que le rattrapage n'a pas atteints, récupérés "
+                    "ensuite en arrière-plan, 40 par page (0 : jamais)."
+                ),
+            ),
         ),
     ),
     "bluesky": SourceForm(

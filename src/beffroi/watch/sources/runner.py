@@ -32,6 +32,7 @@ from beffroi.watch.sources.base import (
     Checkpoint,
     ConfigError,
     CoverageGap,
+    GapFilled,
     PollingSource,
     PostChange,
     RawPost,
@@ -48,12 +49,12 @@ MAX_RETRY_AFTER = 3600.0
 
 # A sink may return a ``Received``: the items it could not use are counted as
 # skips. Any other return value is ignored (a sink may report how many were new).
-Sink = Callable[[list[RawPost | PostChange | CoverageGap], Checkpoint], object]
-Item = RawPost | PostChange | CoverageGap
+Sink = Callable[[list[RawPost | PostChange | CoverageGap | GapFilled], Checkpoint], object]
+Item = RawPost | PostChange | CoverageGap | GapFilled
 
 
 def _key(item: Item) -> str:
-    return item.key if isinstance(item, PostChange | CoverageGap) else item.external_id
+    return item.external_id if isinstance(item, RawPost) else item.key
 
 
 @dataclass(frozen=True)
@@ -338,7 +339,7 @@ def _run_stream(
     try:
         for item, state in iterator:
             buffer_state = state
-            if isinstance(item, RawPost | PostChange | CoverageGap):
+            if isinstance(item, RawPost | PostChange | CoverageGap | GapFilled):
                 if not buffer:
                     first_buffered = clock()
                 buffer.append(item)
