@@ -17,7 +17,10 @@ catch-up.  One connection (one call to ``stream``) goes:
    an edit or a deletion made while we were away has no event to replay,
    so a status now edited is emitted as an edit, one now missing as a
    deletion;
-4. drain the queue; statuses already emitted during catch-up are dropped.
+4. drain the queue; statuses already emitted during catch-up are dropped;
+5. while the queue is empty, fetch a span an earlier gap left (``state.fills`` in the
+   checkpoint), a few pages per ``fill_interval``, and say once it is filled
+   (``GapFilled``) or no longer served (docs/decisions/sources.md).
 
 Besides new statuses (``update``), the streams carry authors' edits
 (``status.update``, the whole new status) and deletions (``delete``, the
