@@ -1,10 +1,14 @@
 """Session 7, second pass: « 1 réponses sur 96 sont signalées », « 1 formulaires »,
-« autre(s) anomalie(s) », « champ(s) inconnu(s) », « entrée(s) écartée(s) » become real
+« autre(s) anomalie(s) », « code(s) importé(s) »,
+« champ(s) inconnu(s) », « entrée(s) écartée(s) » become real
 French singular and plural, and the English the pages show follows. A verdict stored
 before (a live audit's last result) still reads in English."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from datetime import timedelta
 
 import numpy as np
@@ -16,8 +20,9 @@ from django.utils.translation import override
 from beffroi.consult import actions, api
 from beffroi.consult.ballot import make_ballot
 from beffroi.consult.cli_example_bundle import setup_consultation
+from beffroi.consult.examples import example_board
 from beffroi.consult.spec import SpecError, format_time, spec_from_dict
-from beffroi.consult.verify import MAX_LISTED, Report, _check_entry_alone
+from beffroi.consult.verify import MAX_LISTED, Report, _check_entry_alone, verify_bundle
 from beffroi.consult.views_i18n import statement, verdict
 from beffroi.integrity import robustness as rb
 from beffroi.integrity.audit import _verdict
@@ -239,3 +244,30 @@ def test_setting_entries_aside_says_one_entry_and_several_entries(
         "1 entry set aside by a post-hoc decision, recorded in the journal: the result "
         "without it stays on display."
     ) in page
+
+
+@pytest.mark.parametrize(
+    "count,said", [(1, "1 code importé et 0 réémis"), (2, "2 codes importés et 0 réémis")]
+)
+def test_the_verifier_counts_imported_codes_in_the_singular_and_the_plural(count, said) -> None:
+    parts = _members(example_board(40, seed=3).bundle())
+    journal = [json.loads(line) for line in parts["journal.jsonl"].splitlines()]
+    for line in journal:
+        if line["kind"] == "credentials_imported":
+            line["data"]["count"] = count
+    parts["journal.jsonl"] = "".join(json.dumps(line) + "\n" for line in journal).encode()
+    lines = verify_bundle(_zipped(parts)).lines()
+    assert f"journal.jsonl : {said}, mais 30 dans credentials.jsonl" in lines, lines
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def _zipped(parts: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, content in parts.items():
+            zf.writestr(name, content)
+    return out.getvalue()

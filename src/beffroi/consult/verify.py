@@ -1220,7 +1220,8 @@ def _recount(
                 per_key[key] = per_key.get(key, 0) + 1
     multi = [key for key, count in per_key.items() if count > 1]
     if multi:
-        report.fail(f"{len(multi)} clé(s) avec plus d'un bulletin compté")
+        keys = "1 clé" if len(multi) == 1 else f"{len(multi)} clés"
+        report.fail(f"{keys} avec plus d'un bulletin compté")
     report.stats["counted"] = recount["counted"]
     same = _same_json(recount, published)
     if not same:
@@ -1297,9 +1298,10 @@ def _check_journal(
     )
     added = sum(1 for ev in journal if ev.get("kind") == "credential_added")
     if spec.access != "open" and imported + added != n_credentials:
+        codes = f"{imported} code importé" if imported <= 1 else f"{imported} codes importés"
         report.fail(
-            f"journal.jsonl : {imported} code(s) importé(s) et {added} réémis, mais "
-            f"{n_credentials} dans credentials.jsonl"
+            f"journal.jsonl : {codes} et {added} réémis, mais {n_credentials} dans "
+            "credentials.jsonl"
         )
     times = [ev.get("at") for ev in journal]
     if not all(isinstance(t, str) for t in times) or times != sorted(times, key=str):
