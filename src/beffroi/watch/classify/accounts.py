@@ -189,7 +189,7 @@ def merge_kinds(*groups: tuple[str, ...]) -> tuple[str, ...]:
 
 _BIO_LIMIT = 2000  # characters of bio read: self-descriptions come first
 _FIELD_LIMIT = 16
-_BIO_LINK = re.compile(r"[a-z][a-z0-9+.-]*://\S+|\bwww\.\S+|[@#][\w.@-]+|:[a-z0-9_]+:")
+_BIO_LINK = re.compile(r"(?<![a-z0-9+.-])[a-z0-9+.-]+://\S+|\bwww\.\S+|[@#][\w.@-]+|:[a-z0-9_]+:")
 # Clauses: sentences, lines, lists ("Mère · journaliste · Alès"), label and value.
 _CLAUSE = re.compile(r"[.!?;:|/\n\r,]+|\s+-\s+|\s+&\s+")
 _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
@@ -298,9 +298,19 @@ _FOLD_MARKS = str.maketrans(
 )
 
 
+# A run of white space, one line break or one space once read: _CLAUSE's " - " and " & "
+# would otherwise try every start inside a long run (a profile of blanks took seconds).
+_SPACE_RUN = re.compile(r"\s+")
+
+
+def _one_space(run: re.Match[str]) -> str:
+    return "\n" if "\n" in run[0] or "\r" in run[0] else " "
+
+
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.lower().translate(_FOLD_MARKS))
-    return _BIO_LINK.sub(" ", text.encode("ascii", "ignore").decode("ascii"))
+    text = _BIO_LINK.sub(" ", text.encode("ascii", "ignore").decode("ascii"))
+    return _SPACE_RUN.sub(_one_space, text)
 
 
 def _clause_kinds(clause: str) -> set[str]:
