@@ -256,6 +256,7 @@ class FakeMastodon:
         self.rate_limited_until = ""  # an ISO time: timelines answer 429 until told otherwise
         # Sent with every JSON answer (X-RateLimit-Limit, -Remaining, -Reset).
         self.headers: dict[str, str] = {}
+        self.timeline_delay = 0.0  # seconds before each page of a timeline: a slow server
         self.requests: list[str] = []
         self.streams: dict[str, list[queue.Queue[bytes | None]]] = {}
         self.connections: dict[str, int] = {}
@@ -313,6 +314,10 @@ class FakeMastodon:
                     self.end_headers()
                     self.wfile.write(body)
                 elif path.startswith("/api/v1/timelines/"):
+                    if fake.timeline_delay:
+                        import time
+
+                        time.sleep(fake.timeline_delay)
                     rest = path.removeprefix("/api/v1/timelines/")
                     if rest.startswith("tag/"):
                         key = "tag:" + rest[4:].lower()

@@ -321,3 +321,47 @@ def test_the_fill_waits_while_the_instance_says_half_its_budget_is_spent(
     assert not of(GapFilled, recorder.posts)
     # The span stays to fetch once the window resets.
     assert recorder.checkpoints[-1]["state"]["fills"][0]["after"] == "81"
+
+
+def test_a_live_post_waits_for_one_page_of_the_fill_at_most(
+    fake_mastodon, pseudonymise, status, until, recorder
+) -> None:
+    # A span of 10 pages on a slow instance: the fill takes a while, page by page.
+    fake_mastodon.timelines[TAG] = [status(i) for i in range(1, 482)]
+    config = MastodonConfig(
+        instance_url=fake_mastodon.url,
+        hashtags=("inondation",),
+        timeout=5,
+        catch_up_pages=2,
+        fill_pages=100,
+        fill_interval=0.0,
+    )
+    stop = threading.Event()
+    thread = start_source_thread(
+        MastodonSource("masto", config, pseudonymise=pseudonymise, idle_tick=0.05),
+        {"v": 1, "state": {"last_ids": {TAG: "1"}}, "seen": []},
+        recorder.sink,
+        stop_event=stop,
+        checkpoint_every=0,
+    )
+    until(lambda: any(int(i) > 81 for i in posts(recorder.posts)))
+    fake_mastodon.timeline_delay = 0.1
+    with recorder.lock:
+        before = len(recorder.posts)
+    fake_mastodon.update(TAG, status(5000, "En direct"))
+    until(lambda: bool(of(GapFilled, recorder.posts)), timeout=30)
+    stop.set()
+    thread.join(timeout=5)
+    ids = [getattr(p, "external_id", "") for p in recorder.posts]
+    live = ids.index("5000")
+    # Between the push and the live post: the page in flight and the one being handed
+    # over, never the rest of the span.
+    assert live - before <= 2 * 40
+    assert ids.count("5000") == 1
+    (filled,) = of(GapFilled, recorder.posts)
+    assert live < recorder.posts.index(filled)
+    assert filled.received == 481 - 81
+    assert sorted(set(posts(recorder.posts)), key=int) == [
+        *(str(i) for i in range(2, 482)),
+        "5000",
+    ]
