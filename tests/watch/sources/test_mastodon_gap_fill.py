@@ -365,3 +365,28 @@ def test_a_live_post_waits_for_one_page_of_the_fill_at_most(
         *(str(i) for i in range(2, 482)),
         "5000",
     ]
+
+
+class ThrottledApi(RefusingApi):
+    """A 429: Mastodon.py has read the answer's reset time before raising."""
+
+    def timeline_hashtag(self, tag: str, **params: Any) -> list[Any]:
+        import time
+
+        from mastodon.errors import MastodonRatelimitError
+
+        self.calls += 1
+        self.ratelimit_reset = time.time() + 600
+        raise MastodonRatelimitError("Hit rate limit.")
+
+
+def test_a_429_during_the_fill_waits_for_the_reset_and_keeps_the_span(pseudonymise) -> None:
+    config = MastodonConfig(instance_url="https://mastodon.invalid", hashtags=("inondation",))
+    source = MastodonSource("masto", config, pseudonymise=pseudonymise)
+    fill = {"where": TAG, "after": "81", "until": "300", "end": "2026-11-23T21:00:00+00:00"}
+    fills = [dict(fill, received=0, skipped=0)]
+    api = ThrottledApi(429)
+    items, wait = step(source, api, fills)
+    assert items == [] and api.calls == 1
+    assert wait is not None and 590 < wait <= 600
+    assert fills == [dict(fill, received=0, skipped=0)]

@@ -597,6 +597,8 @@ class MastodonSource:
         try:
             page = _timeline_page(api, key, min_id=fill["after"], limit=PAGE)
         except MastodonRatelimitError:
+            # Mastodon.py has read the refusal's own reset time by now.
+            reset = getattr(api, "ratelimit_reset", None)
             wait = float(reset) - time.time() if isinstance(reset, int | float) else None
             return max(wait or 0.0, self.config.fill_interval)
         except MastodonAPIError as exc:
