@@ -15,12 +15,15 @@ Only the kinds are kept, in memory and on the posts.
   budget is spent or the AppView fails, posts go on without kinds (a kind is a
   hint to the classifier, never a reason to hold a post), and after a failure
   the AppView is left alone for ``retry_after`` seconds.
+- Bounded answer: at most ``MAX_REPLY`` bytes, read within ``timeout`` in all (a
+  body that never ends counts as a failure).
 - Through the SSRF guard: the same guarded httpx client as RSS
   (docs/decisions/sources-internal-addresses.md).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -36,6 +39,9 @@ from beffroi.watch.sources.rss import USER_AGENT
 DEFAULT_APPVIEW = "https://public.api.bsky.app"
 GET_PROFILES = "/xrpc/app.bsky.actor.getProfiles"
 BATCH = 25  # app.bsky.actor.getProfiles takes at most 25 actors
+# 25 profiles are a few tens of KB: more is not an AppView's answer, and the posts
+# wait while it is read.
+MAX_REPLY = 1 << 20
 
 
 def profile_view_kinds(profile: Mapping[str, Any]) -> tuple[str, ...]:
@@ -114,12 +120,8 @@ class ProfileKinds:
         self._next_request = self.clock() + self.min_interval
         self.requests += 1
         try:
-            reply = self._http().get(
-                self.appview + GET_PROFILES, params=[("actors", did) for did in dids]
-            )
-            reply.raise_for_status()
-            profiles = reply.json().get("profiles")
-        except (httpx.HTTPError, OSError, ValueError, AttributeError):
+            profiles = self._get(dids).get("profiles")
+        except (httpx.HTTPError, OSError, ValueError, AttributeError, RecursionError):
             # Down, refused by the guard, or not an AppView: leave it alone a while.
             self.failures += 1
             self._next_request = self.clock() + self.retry_after
@@ -139,6 +141,23 @@ class ProfileKinds:
         while len(self._cache) > self.max_cached:
             self._cache.popitem(last=False)
         return found
+
+    def _get(self, dids: list[str]) -> Any:
+        """The AppView's JSON answer, read within ``timeout`` in all and ``MAX_REPLY``
+        bytes: httpx's timeout bounds each read only, and a body that trickles or never
+        ends would hold the posts (and the Jetstream queue behind them) for good."""
+        deadline = time.monotonic() + self.timeout
+        params = {"actors": dids}  # one ``actors`` per DID
+        with self._http().stream("GET", self.appview + GET_PROFILES, params=params) as reply:
+            reply.raise_for_status()
+            body = bytearray()
+            for chunk in reply.iter_bytes():
+                body += chunk
+                if len(body) > MAX_REPLY:
+                    raise ValueError(f"answer over {MAX_REPLY} bytes")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"answer not read within {self.timeout} s")
+        return json.loads(body)
 
     def _http(self) -> httpx.Client:
         if self._client is None:
