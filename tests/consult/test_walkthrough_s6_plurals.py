@@ -68,4 +68,4 @@ def test_board_counts_one_and_several_responses_in_words(client, board):
     assert "(2 responses)" in two and "2 responses counted:" in two and "· 2 entries " in two
     assert "(2 réponses)" in deux and "2 réponses comptées :" in deux and "· 2 entrées " in deux
     for page in (one, two, un, deux):
-        assert "(s)" not in page.replace("vérifiée(s)", "")
+        assert "(s)" not in page

@@ -23,6 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from beffroi.consult import board as board_mod
 from beffroi.consult.ballot import (
@@ -245,7 +246,11 @@ def import_credentials(consultation: Consultation, text: str, *, actor: Any) -> 
     )
     if existing:
         raise ActionError(
-            _("%(n)d clé(s) déjà importée(s), par ex. %(k)s… : rien n'a été importé.")
+            ngettext(
+                "%(n)d clé déjà importée (%(k)s…) : rien n'a été importé.",
+                "%(n)d clés déjà importées, par ex. %(k)s… : rien n'a été importé.",
+                len(existing),
+            )
             % {"n": len(existing), "k": sorted(existing)[0][:16]}
         )
     Credential.objects.bulk_create(

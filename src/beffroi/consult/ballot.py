@@ -152,9 +152,15 @@ def check_shape(ballot: Any, *, encode: bool = True) -> None:
     missing = BALLOT_KEYS - keys if keys != BALLOT_KEYS else ()
     extra = keys - BALLOT_KEYS if keys != BALLOT_KEYS else ()
     if missing:
-        raise MalformedBallot(f"Bulletin incomplet : champ(s) {', '.join(sorted(missing))}.")
+        fields = ", ".join(sorted(missing))
+        if len(missing) == 1:
+            raise MalformedBallot(f"Bulletin incomplet : champ {fields}.")
+        raise MalformedBallot(f"Bulletin incomplet : champs {fields}.")
     if extra:
-        raise MalformedBallot(f"Bulletin : champ(s) inattendu(s) {', '.join(sorted(extra))}.")
+        fields = ", ".join(sorted(extra))
+        if len(extra) == 1:
+            raise MalformedBallot(f"Bulletin : champ inattendu {fields}.")
+        raise MalformedBallot(f"Bulletin : champs inattendus {fields}.")
     if ballot["v"] != BALLOT_VERSION:
         raise MalformedBallot(f"Bulletin : version {ballot['v']!r} non prise en charge.")
     seq = ballot["seq"]

@@ -116,8 +116,9 @@ def run(args: argparse.Namespace) -> int:
     write_public_jsonl(public, out / "cles-publiques.jsonl")
     if revocations:
         write_revocations_jsonl(revocations, out / "revocation.jsonl")
+    written = f"{len(private)} code écrit" if len(private) == 1 else f"{len(private)} codes écrits"
     print(
-        f"{len(private)} code(s) écrit(s) dans {out}/ : lettres.pdf et codes.csv sont "
+        f"{written} dans {out}/ : lettres.pdf et codes.csv sont "
         "PRIVÉS ; ne transmettez à l'organisateur que cles-publiques.jsonl"
         + (" et revocation.jsonl." if revocations else ".")
     )

@@ -784,6 +784,8 @@ ANSWER_ERRORS = FrenchTemplates(
         T(gettext_noop("question « %(code)s » : choix inconnu %(values)s")),
         T(gettext_noop("question « %(code)s » : choix inconnus %(values)s")),
         T(gettext_noop("question « %(code)s » : un même choix est coché deux fois")),
+        # French « choix » is the same for one and several; English is not.
+        T(gettext_noop("question « %(code)s » : au plus 1 choix")),
         T(gettext_noop("question « %(code)s » : au plus %(n)s choix"), "n"),
         T(gettext_noop("question « %(code)s » : réponse obligatoire")),
         T(gettext_noop("question « %(code)s » : nombre entier attendu")),
@@ -861,8 +863,11 @@ REFUSALS = FrenchTemplates(
         T(gettext_noop("Envoyez la réponse en HTTPS.")),
         # consult.ballot: the ballot's shape, signature and place on the board.
         T(gettext_noop("Bulletin illisible : objet JSON attendu.")),
-        T(gettext_noop("Bulletin incomplet : champ(s) %(fields)s.")),
-        T(gettext_noop("Bulletin : champ(s) inattendu(s) %(fields)s.")),
+        # The plural first: « champ %(fields)s » would also match « champs a, b ».
+        T(gettext_noop("Bulletin incomplet : champs %(fields)s.")),
+        T(gettext_noop("Bulletin incomplet : champ %(fields)s.")),
+        T(gettext_noop("Bulletin : champs inattendus %(fields)s.")),
+        T(gettext_noop("Bulletin : champ inattendu %(fields)s.")),
         T(gettext_noop("Bulletin : version %(version)s non prise en charge.")),
         T(gettext_noop("Bulletin : « seq » doit être un entier positif.")),
         T(gettext_noop("Bulletin : clé publique invalide (64 caractères hexadécimaux).")),

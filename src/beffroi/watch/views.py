@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from beffroi.core import throttle
@@ -955,9 +955,12 @@ def _limited(view: Any) -> Any:
         except _LinkOverused as exc:
             minutes = max(1, round(exc.retry_after / 60))
             response = HttpResponse(
-                _(
+                ngettext(
                     "Ce lien a été utilisé trop souvent en une heure : réessayez dans "
-                    "%(n)d minute(s)."
+                    "%(n)d minute.",
+                    "Ce lien a été utilisé trop souvent en une heure : réessayez dans "
+                    "%(n)d minutes.",
+                    minutes,
                 )
                 % {"n": minutes},
                 status=429,
