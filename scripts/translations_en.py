@@ -16,8 +16,20 @@ EN = {
     "Ce lien d'invitation a déjà été utilisé.": "This invitation link has already been used.",
     "Ce lien d'invitation a expiré : demandez-en un nouveau.": "This invitation link has expired: ask for a new one.",
     "Ce nom d'utilisateur est déjà pris.": "This username is already taken.",
-    "Trop de tentatives de connexion. Réessayez dans %(n)d minute(s).": "Too many login attempts. Try again in %(n)d minute(s).",
-    "Trop de demandes de réinitialisation. Réessayez dans %(n)d minute(s).": "Too many reset requests. Try again in %(n)d minute(s).",
+    (
+        "Trop de tentatives de connexion. Réessayez dans %(n)d minute.",
+        "Trop de tentatives de connexion. Réessayez dans %(n)d minutes.",
+    ): (
+        "Too many login attempts. Try again in %(n)d minute.",
+        "Too many login attempts. Try again in %(n)d minutes.",
+    ),
+    (
+        "Trop de demandes de réinitialisation. Réessayez dans %(n)d minute.",
+        "Trop de demandes de réinitialisation. Réessayez dans %(n)d minutes.",
+    ): (
+        "Too many reset requests. Try again in %(n)d minute.",
+        "Too many reset requests. Try again in %(n)d minutes.",
+    ),
     (
         "Ce lien a été utilisé trop souvent en une heure : réessayez dans %(n)d minute.",
         "Ce lien a été utilisé trop souvent en une heure : réessayez dans %(n)d minutes.",
@@ -368,7 +380,10 @@ EN = {
     "Page publique": "Public page",
     "tableau": "bulletin board",
     "Aucune consultation pour l'instant.": "No consultations yet.",
-    "%(n)s choix au plus": "at most %(n)s choice(s)",
+    ("%(n)s choix au plus", "%(n)s choix au plus"): (
+        "at most %(n)s choice",
+        "at most %(n)s choices",
+    ),
     "de %(a)s (pas du tout) à %(b)s (tout à fait)": "from %(a)s (not at all) to %(b)s (completely)",
     "Votre reçu": "Your receipt",
     "Vérifier": "Check",

@@ -8,7 +8,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from beffroi.core import actions, throttle
 from beffroi.core.client import pseudonyms
@@ -37,7 +37,11 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             actions.record_login_failure(username, network=network, throttled=True)
             minutes = max(1, round(over.retry_after / 60))
             raise ValidationError(
-                _("Trop de tentatives de connexion. Réessayez dans %(n)d minute(s).")
+                ngettext(
+                    "Trop de tentatives de connexion. Réessayez dans %(n)d minute.",
+                    "Trop de tentatives de connexion. Réessayez dans %(n)d minutes.",
+                    minutes,
+                )
                 % {"n": minutes},
                 code="throttled",
             )
@@ -80,7 +84,11 @@ class ThrottledPasswordResetForm(PasswordResetForm):
         if over is not None:
             minutes = max(1, round(over.retry_after / 60))
             raise ValidationError(
-                _("Trop de demandes de réinitialisation. Réessayez dans %(n)d minute(s).")
+                ngettext(
+                    "Trop de demandes de réinitialisation. Réessayez dans %(n)d minute.",
+                    "Trop de demandes de réinitialisation. Réessayez dans %(n)d minutes.",
+                    minutes,
+                )
                 % {"n": minutes},
                 code="throttled",
             )
