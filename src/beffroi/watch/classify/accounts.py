@@ -348,7 +348,8 @@ def profile_kinds(bio: str, fields: Sequence[tuple[str, str]] = ()) -> ProfileRe
     turns HTML into text). Nothing is kept but the kinds: a bio is personal, a kind is
     not. ``()`` when the profile says nothing of the account's kind; never "none", which
     the names give."""
-    texts = [bio] if bio and bio.strip() else []
+    # Cut before the cache below: it is keyed by the texts, never by a whole bio.
+    texts = [bio[:_BIO_LIMIT]] if bio and bio.strip() else []
     for name, value in list(fields)[:_FIELD_LIMIT]:
         # A field's label and value are read as one clause each ("Poste : Journaliste").
         texts.append(f"{name[:_BIO_LIMIT]}\n{value[:_BIO_LIMIT]}")

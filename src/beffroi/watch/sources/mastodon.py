@@ -99,17 +99,24 @@ def _verified_hosts(account: Mapping[str, Any]) -> list[str]:
     return hosts
 
 
+# What accounts.profile_kinds reads (16 fields; 2,000 characters of each text), with room
+# for markup. The cache below is keyed by what is kept: a remote server's bio has no
+# length limit, and 4,096 whole bios of a megabyte would stay in memory.
+_PROFILE_FIELDS = 16
+_PROFILE_HTML = 8000
+
+
 def _profile(account: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
     """The account's bio and profile fields as plain text, read for its kinds only
     (``accounts.profile_kinds``): neither is kept (the raw payload drops the account)."""
     note, listed = account.get("note"), account.get("fields")
     # A server's odd profile must not cost the post: what cannot be read is not read.
     fields = tuple(
-        (str(f.get("name") or ""), str(f.get("value") or ""))
-        for f in (listed if isinstance(listed, list) else ())
+        (str(f.get("name") or "")[:_PROFILE_HTML], str(f.get("value") or "")[:_PROFILE_HTML])
+        for f in (listed if isinstance(listed, list) else [])[:_PROFILE_FIELDS]
         if isinstance(f, Mapping)
     )
-    return _profile_text(note if isinstance(note, str) else "", fields)
+    return _profile_text(note[:_PROFILE_HTML] if isinstance(note, str) else "", fields)
 
 
 @functools.lru_cache(maxsize=4096)
