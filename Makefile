@@ -68,7 +68,7 @@ e2e: $(VENV)/.installed-test node_modules/.installed
 
 # Regenerate the English catalogue after changing French UI strings (needs gettext).
 messages: $(VENV)/.installed-test
-	cd src/beffroi && DJANGO_SETTINGS_MODULE=beffroi.settings ../../$(BIN)/django-admin makemessages -l en
+	cd src/beffroi && DJANGO_SETTINGS_MODULE=beffroi.settings ../../$(BIN)/django-admin makemessages -l en -l fr
 	$(BIN)/pip install --quiet polib && $(BIN)/python scripts/fill_translations.py
 
 clean:

@@ -185,9 +185,8 @@ def test_the_board_counts_verified_and_unverified_responses(org, settings, clien
         return _text(client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode())
 
     submit(signed_payload(c, private[0].code, {"satisfaction": 2}, ROWS, 1))
-    # There is no French catalogue: 0 takes the msgid's plural in templates, as
-    # « 0 réponses » does elsewhere on this page.
-    assert "1 réponse comptée : 1 vérifiée, 0 non vérifiées." in board("fr")
+    # In French 0 takes the singular (the French catalogue's plural rule).
+    assert "1 réponse comptée : 1 vérifiée, 0 non vérifiée." in board("fr")
     with english():
         assert "1 response counted: 1 verified, 0 unverified." in board("en")
     submit(signed_payload(c, private[1].code, {"satisfaction": 3}, ROWS, 1))
