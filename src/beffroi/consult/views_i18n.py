@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.utils import formats
@@ -752,7 +753,9 @@ class ReportWords:
         return ngettext(singular, plural, n)
 
     def number(self, value: float, decimals: int) -> str:
-        return formats.number_format(value, decimal_pos=decimals)
+        # number_format cuts a float's digits (225.59 -> "225.5"): rounded first, as the
+        # French report rounds, so both languages print the same figure.
+        return formats.number_format(Decimal(f"{value:.{decimals}f}"), decimal_pos=decimals)
 
     def say(self, kind: Kind, text: str) -> str:
         return REPORT_SAY[kind](text)
