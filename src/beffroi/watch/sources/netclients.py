@@ -10,8 +10,12 @@
   makes the socket, handed to websockets as ``sock``.
 
 Proxies from the environment (``HTTP_PROXY``…) are ignored by these clients:
-through a proxy, the address connected to would be the proxy's, and the guard
-would no longer see where a request goes.
+through the libraries' own proxy support, the address connected to would be the
+proxy's, and the guard would no longer see where a request goes. The deployment's
+explicit proxy (``BEFFROI_SOURCES_PROXY``) is used one level below instead: the
+guard's ``create_connection`` checks the destination, then returns a socket
+already tunnelled through the proxy (HTTP CONNECT), on which each library does
+its TLS and HTTP or WebSocket as on a direct connection.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 import httpcore
 import httpx
 import requests
+from httpcore._backends.sync import SyncStream
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -47,6 +52,8 @@ class GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
+        if self.policy.proxy is not None:
+            return self._through_proxy(host, port, timeout, local_address, socket_options)
         try:
             addresses = self.policy.resolve(host, port)
         except socket.gaierror as exc:
@@ -63,6 +70,30 @@ class GuardedBackend(httpcore.SyncBackend):
                 last = exc
         assert last is not None
         raise last
+
+    def _through_proxy(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None,
+        local_address: str | None,
+        socket_options: Iterable[Any] | None,
+    ) -> httpcore.NetworkStream:
+        # httpcore's stream over the guard's tunnel (its public backend only opens
+        # sockets itself); TLS is then started on it against the URL's host name.
+        # BlockedAddress and ProxyFailure go through as they are, like a refusal
+        # of the direct path.
+        try:
+            sock = self.policy.create_connection(
+                host,
+                port,
+                timeout=timeout,
+                source_address=None if local_address is None else (local_address, 0),
+                socket_options=socket_options or (),
+            )
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        return SyncStream(sock)
 
 
 def guarded_transport(policy: NetworkPolicy, **options: Any) -> httpx.HTTPTransport:

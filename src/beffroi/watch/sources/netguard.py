@@ -15,22 +15,32 @@ deployment lists networks in ``BEFFROI_SOURCES_ALLOW_NETWORKS`` (comma or
 space separated, e.g. ``10.20.0.0/16, 2001:db8:5::/48``): an intranet feed,
 or the loopback servers of the tests.
 
+Where the network forces outgoing traffic through an HTTP proxy, the deployment
+names it in ``BEFFROI_SOURCES_PROXY`` (``http://[user:password@]host:port``).
+Every connection is then a CONNECT tunnel through it, asked only after the
+destination's name was resolved here and its addresses judged like a direct
+connection's: the proxy's own address is the operator's choice and is not judged.
+
 Pure standard library, no Django: the worker and the web form both use it.
 The clients' hooks (httpx, requests, websockets) are in ``netclients.py``.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import ipaddress
 import os
+import re
 import socket
+import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 ALLOW_ENV = "BEFFROI_SOURCES_ALLOW_NETWORKS"
+PROXY_ENV = "BEFFROI_SOURCES_PROXY"
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -44,11 +54,30 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
 
-class BlockedAddress(ConnectionError):
-    """A connection refused by the guard. A ``ConnectionError`` on purpose: every
-    client library treats it as a connection that could not be made (its pool,
-    retries and cleanup behave as for "connection refused"), and ``find_blocked``
-    recognises it wherever a library wrapped it. ``message`` is French UI text."""
+class SettingError(ValueError):
+    """A deployment setting (``BEFFROI_SOURCES_ALLOW_NETWORKS``, ``BEFFROI_SOURCES_PROXY``)
+    that cannot be read; the text (French) names the variable and what is wrong."""
+
+
+class NetworkFailure(ConnectionError):
+    """A connection the guard did not make, with ``message`` (French UI text). A
+    ``ConnectionError`` on purpose: every client library treats it as a connection
+    that could not be made (its pool, retries and cleanup behave as for "connection
+    refused"), and ``find_blocked`` recognises it wherever a library wrapped it."""
+
+    message: str
+
+
+class ProxyFailure(NetworkFailure):
+    """The deployment's proxy could not be reached or would not open the tunnel."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class BlockedAddress(NetworkFailure):
+    """A connection refused by the guard: the destination is an internal address."""
 
     def __init__(self, host: str, address: str, reason: str) -> None:
         self.host = host
@@ -128,15 +157,78 @@ def parse_networks(text: str) -> tuple[IPNetwork, ...]:
         try:
             networks.append(ipaddress.ip_network(item, strict=False))
         except ValueError as exc:
-            raise ValueError(f"{ALLOW_ENV} : « {item} » n'est pas un réseau ({exc}).") from exc
+            raise SettingError(f"{ALLOW_ENV} : « {item} » n'est pas un réseau ({exc}).") from exc
     return tuple(networks)
 
 
 @dataclass(frozen=True)
+class Proxy:
+    """The HTTP proxy all sources' connections go through (``BEFFROI_SOURCES_PROXY``)."""
+
+    host: str
+    port: int
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+    @property
+    def where(self) -> str:
+        """``host:port`` as shown in a status (never the credentials)."""
+        return f"{_authority(self.host)}:{self.port}"
+
+    def authorization(self) -> str | None:
+        if not (self.username or self.password):
+            return None
+        pair = f"{self.username}:{self.password}".encode()
+        return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _authority(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def parse_proxy(text: str) -> Proxy | None:
+    """``BEFFROI_SOURCES_PROXY``: ``http://[user:password@]host:port``, None when empty
+    (sources connect directly). ``SettingError`` saying what is wrong otherwise; the
+    password never appears in it."""
+    text = text.strip()
+    if not text:
+        return None
+    # An error shown on every source's status must not carry the password.
+    shown = re.sub(r"//[^/@]*@", "//…@", text)[:200]
+    expected = "http://hôte:port attendu"
+
+    def wrong(why: str) -> SettingError:
+        return SettingError(f"{PROXY_ENV} : « {shown} » {why} ({expected}).")
+
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise wrong("n'est pas une adresse de proxy") from exc
+    if parts.scheme.lower() != "http":
+        # TLS up to the proxy (https://) or SOCKS would be another client each.
+        raise wrong("n'est pas un proxy http://")
+    if not host or not _PROXY_HOST.fullmatch(host):
+        raise wrong("ne nomme pas d'hôte valide")
+    if port is None:
+        raise wrong("ne précise pas de port")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise wrong("contient un chemin")
+    return Proxy(host, port, unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+# A name, an IPv4 address or (brackets removed) an IPv6 one: nothing that could end a
+# line of the CONNECT request or hide a second host.
+_PROXY_HOST = re.compile(r"[A-Za-z0-9._:%-]+")
+
+
+@dataclass(frozen=True)
 class NetworkPolicy:
-    """Public addresses, plus the networks a deployment explicitly allows."""
+    """Public addresses, plus the networks a deployment explicitly allows; through
+    ``proxy`` when the deployment names one."""
 
     allowed: tuple[IPNetwork, ...] = ()
+    proxy: Proxy | None = None
 
     def refusal(self, address: IPAddress) -> str | None:
         """Why ``address`` is refused (French), or None if a source may connect to it."""
@@ -219,9 +311,13 @@ class NetworkPolicy:
         socket_options: Iterable[tuple[int, int, int | bytes]] = (),
     ) -> socket.socket:
         """``socket.create_connection`` that connects only to addresses this policy
-        allows, the very addresses it checked."""
-        last: OSError | None = None
+        allows, the very addresses it checked; or, with a proxy, a tunnel through it
+        to ``host``, asked for once ``host`` resolved here to allowed addresses."""
         options = list(socket_options or ())
+        if self.proxy is not None:
+            self.resolve(host, port)  # BlockedAddress before the proxy hears of it
+            return _tunnel(self.proxy, host, port, timeout, source_address, options)
+        last: OSError | None = None
         for family, sockaddr in self.resolve(host, port):
             sock = socket.socket(family, socket.SOCK_STREAM)
             try:
@@ -240,20 +336,125 @@ class NetworkPolicy:
         raise last
 
 
+# The longest answer to a CONNECT read before giving up on it: a status line and headers.
+_MAX_PROXY_REPLY = 16384
+
+
+def _tunnel(
+    proxy: Proxy,
+    host: str,
+    port: int,
+    timeout: float | None,
+    source_address: tuple[str, int] | None,
+    options: list[tuple[int, int, int | bytes]],
+) -> socket.socket:
+    """A socket to ``host:port`` through ``proxy`` (HTTP CONNECT), or ``ProxyFailure``."""
+    where = proxy.where
+    try:
+        sock = socket.create_connection(
+            (proxy.host, proxy.port), timeout=timeout, source_address=source_address
+        )
+    except TimeoutError as exc:
+        raise ProxyFailure(
+            f"Proxy des sources injoignable ({where}) : pas de réponse{_within(timeout)}."
+        ) from exc
+    except OSError as exc:
+        raise ProxyFailure(
+            f"Proxy des sources injoignable ({where}) : {exc.strerror or exc}."
+        ) from exc
+    try:
+        for level, name, value in options:
+            sock.setsockopt(level, name, value)
+        # The name, not the address checked here: proxies filter and log by name, and
+        # many refuse a CONNECT to a bare address (the limit this leaves is in
+        # docs/decisions/sources-internal-addresses.md).
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise ProxyFailure(f"Nom d'hôte illisible pour le proxy : {host!r}.") from exc
+        target = f"{_authority(ascii_host)}:{port}"
+        lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
+        authorization = proxy.authorization()
+        if authorization is not None:
+            lines.append(f"Proxy-Authorization: {authorization}")
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("ascii"))
+        _read_connect_reply(sock, where, target, timeout)
+        return sock
+    except BaseException as exc:
+        sock.close()
+        if isinstance(exc, TimeoutError):
+            raise ProxyFailure(
+                f"Le proxy des sources ({where}) n'a pas ouvert {_authority(host)}:{port}"
+                f"{_within(timeout)}."
+            ) from exc
+        if isinstance(exc, OSError) and not isinstance(exc, ProxyFailure):
+            raise ProxyFailure(
+                f"Le proxy des sources ({where}) a coupé la connexion : {exc.strerror or exc}."
+            ) from exc
+        raise
+
+
+def _within(timeout: float | None) -> str:
+    return "" if timeout is None else f" en {timeout:g} s"
+
+
+def _read_connect_reply(
+    sock: socket.socket, where: str, target: str, timeout: float | None
+) -> None:
+    """Read the proxy's answer up to its blank line, byte by byte (what follows is the
+    destination's: nothing of it may be swallowed here); ``ProxyFailure`` unless 2xx."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    reply = bytearray()
+    while not reply.endswith(b"\r\n\r\n"):
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("CONNECT")
+            sock.settimeout(left)
+        byte = sock.recv(1)
+        if not byte:
+            raise ProxyFailure(
+                f"Le proxy des sources ({where}) a fermé la connexion sans répondre."
+            )
+        reply += byte
+        if len(reply) > _MAX_PROXY_REPLY:
+            raise ProxyFailure(f"Le proxy des sources ({where}) répond des en-têtes sans fin.")
+    sock.settimeout(timeout)
+    status = bytes(reply).split(b"\r\n", 1)[0].decode("latin-1")
+    found = re.fullmatch(r"HTTP/1\.[01] (\d{3})(?: (.*))?", status)
+    if found is None:
+        raise ProxyFailure(f"Le proxy des sources ({where}) ne répond pas en HTTP.")
+    code = int(found.group(1))
+    if 200 <= code < 300:
+        return
+    # The proxy's own words, cut and kept printable: they end up on a status line.
+    reason = "".join(c for c in (found.group(2) or "") if c.isprintable())[:80].strip()
+    said = f"{code} {reason}".strip()
+    if code == 407:
+        raise ProxyFailure(
+            f"Le proxy des sources ({where}) demande une authentification ({said}) : "
+            f"vérifier l'identifiant et le mot de passe de {PROXY_ENV}."
+        )
+    raise ProxyFailure(f"Le proxy des sources ({where}) refuse d'ouvrir {target} ({said}).")
+
+
 def current_policy(environ: Mapping[str, str] | None = None) -> NetworkPolicy:
-    """The policy of this deployment, read from ``BEFFROI_SOURCES_ALLOW_NETWORKS``
-    when a source is built or a form checked (not at import: a test or an
-    operator may set it later). ValueError if it lists something else than networks."""
-    return _policy((os.environ if environ is None else environ).get(ALLOW_ENV, ""))
+    """The policy of this deployment, read from ``BEFFROI_SOURCES_ALLOW_NETWORKS`` and
+    ``BEFFROI_SOURCES_PROXY`` when a source is built or a form checked (not at import:
+    a test or an operator may set them later). ``SettingError`` (a ValueError) if
+    either cannot be read."""
+    env = os.environ if environ is None else environ
+    return _policy(env.get(ALLOW_ENV, ""), env.get(PROXY_ENV, ""))
 
 
 @functools.lru_cache(maxsize=8)
-def _policy(text: str) -> NetworkPolicy:
-    return NetworkPolicy(parse_networks(text))
+def _policy(allowed: str, proxy: str) -> NetworkPolicy:
+    return NetworkPolicy(parse_networks(allowed), parse_proxy(proxy))
 
 
-def find_blocked(exc: BaseException | None) -> BlockedAddress | None:
-    """The ``BlockedAddress`` behind an exception a client library raised, if any:
+def find_blocked(exc: BaseException | None) -> NetworkFailure | None:
+    """The guard's failure (``BlockedAddress``, or ``ProxyFailure`` when the proxy could
+    not open the tunnel) behind an exception a client library raised, if any:
     libraries wrap connection errors (urllib3 in ``NewConnectionError`` inside
     ``MaxRetryError``, Mastodon.py in ``MastodonNetworkError``, atproto in
     ``JetstreamError``), through ``__cause__``, ``__context__``, ``reason`` or ``args``."""
@@ -264,7 +465,7 @@ def find_blocked(exc: BaseException | None) -> BlockedAddress | None:
         if not isinstance(current, BaseException) or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, BlockedAddress):
+        if isinstance(current, NetworkFailure):
             return current
         # ``reason`` only as an attribute of the instance (urllib3's MaxRetryError):
         # elsewhere it may be a property that warns (websockets' ConnectionClosed).

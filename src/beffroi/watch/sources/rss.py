@@ -41,7 +41,7 @@ from beffroi.watch.sources.base import (
 )
 from beffroi.watch.sources.config import Form
 from beffroi.watch.sources.netclients import guarded_client
-from beffroi.watch.sources.netguard import BlockedAddress, NetworkPolicy, current_policy
+from beffroi.watch.sources.netguard import NetworkFailure, NetworkPolicy, current_policy
 
 USER_AGENT = "Beffroi/0.1 (veille de crise; +https://beffroi.invalid)"
 # How many entry ids to remember: a feed shows its last 10–100 entries, and
@@ -191,7 +191,7 @@ class RssSource:
             headers["If-Modified-Since"] = checkpoint["modified"]
         try:
             response = self.client.get(self.config.url, headers=headers)
-        except BlockedAddress as exc:
+        except NetworkFailure as exc:  # an internal address, or the proxy's failure
             raise SourceError(exc.message) from exc
         except httpx.ConnectError as exc:
             raise SourceError(f"Flux injoignable ({self.config.url}) : connexion refusée.") from exc

@@ -42,6 +42,7 @@ from beffroi.watch.sources.base import (
     StreamingSource,
     ensure_json,
 )
+from beffroi.watch.sources.netguard import SettingError
 
 ENVELOPE_VERSION = 1
 DEFAULT_SEEN_WINDOW = 5000
@@ -136,6 +137,10 @@ def describe_error(exc: BaseException) -> str:
         return exc.message
     if isinstance(exc, ConfigError):
         return "Configuration invalide : " + "; ".join(exc.errors.values())
+    if isinstance(exc, SettingError):
+        # The deployment's setting, met when a source is built without its form being
+        # checked again (Bluesky's default endpoint): worded as the form words it.
+        return f"Configuration invalide : Réglage du serveur invalide : {exc}"
     if isinstance(exc, TimeoutError):
         return "Délai d'attente dépassé."
     if isinstance(exc, ConnectionError | OSError):

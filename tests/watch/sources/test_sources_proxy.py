@@ -1,0 +1,377 @@
+"""Sources through the deployment's explicit proxy (``BEFFROI_SOURCES_PROXY``): every
+client reaches its loopback fake server through a loopback CONNECT proxy that records
+what it was asked; the destination is still judged here, before any CONNECT."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import socket
+import socketserver
+import threading
+import time
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from beffroi.watch.sources import build_source, validate_config
+from beffroi.watch.sources.base import ConfigError, SourceError
+from beffroi.watch.sources.bluesky import BlueskyConfig, BlueskySource
+from beffroi.watch.sources.bluesky_profiles import ProfileKinds
+from beffroi.watch.sources.netguard import (
+    ALLOW_ENV,
+    PROXY_ENV,
+    Proxy,
+    SettingError,
+    current_policy,
+    parse_proxy,
+)
+from beffroi.watch.sources.rss import RssConfig, RssSource
+from beffroi.watch.sources.runner import Backoff, describe_error, start_source_thread
+
+FEED = (
+    b"<rss version='2.0'><channel><title>t</title><item>"
+    b"<guid>a</guid><title>Crue</title></item></channel></rss>"
+)
+
+
+class ConnectProxy:
+    """A threaded HTTP proxy on ``host`` that only speaks CONNECT, as egress proxies of
+    closed networks do: it records each connection and CONNECT target, may demand
+    Basic credentials or refuse every target, then tunnels bytes both ways."""
+
+    def __init__(self, host: str = "127.0.0.2", *, credentials: str = "") -> None:
+        self.connections = 0
+        self.targets: list[str] = []
+        self.authorizations: list[str | None] = []
+        self.refuse = False
+        self.lock = threading.Lock()
+        proxy = self
+        expected = "Basic " + base64.b64encode(credentials.encode()).decode() if credentials else ""
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                client: socket.socket = self.request
+                with proxy.lock:
+                    proxy.connections += 1
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = client.recv(4096)
+                    if not chunk:
+                        return
+                    head += chunk
+                lines = head.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+                method, target, _version = lines[0].split(" ")
+                headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+                with proxy.lock:
+                    proxy.targets.append(target)
+                    proxy.authorizations.append(headers.get("Proxy-Authorization"))
+                if method != "CONNECT":
+                    client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+                    return
+                if expected and headers.get("Proxy-Authorization") != expected:
+                    client.sendall(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                        b'Proxy-Authenticate: Basic realm="sortie"\r\nContent-Length: 0\r\n\r\n'
+                    )
+                    return
+                if proxy.refuse:
+                    client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                    return
+                name, port = target.rsplit(":", 1)
+                try:
+                    upstream = socket.create_connection((name.strip("[]"), int(port)), timeout=5)
+                except OSError:
+                    client.sendall(b"HTTP/1.1 502 Bad Gateway\r\n\r\n")
+                    return
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                pump = threading.Thread(target=_copy, args=(upstream, client), daemon=True)
+                pump.start()
+                _copy(client, upstream)
+                pump.join(timeout=5)
+                upstream.close()
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server((host, 0), Handler)
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        self.url = f"http://{host}:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _copy(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while chunk := source.recv(65536):
+            target.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+
+@pytest.fixture
+def proxy(allow_loopback: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A proxy on 127.0.0.2 named by BEFFROI_SOURCES_PROXY, with only 127.0.0.1 (the fake
+    servers) allowed as a destination: the proxy's own address needs no allowance."""
+    server = ConnectProxy()
+    monkeypatch.setenv(ALLOW_ENV, "127.0.0.1/32")
+    monkeypatch.setenv(PROXY_ENV, server.url)
+    # The environment's proxies stay ignored: were they used, nothing would connect.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def dead_proxy(monkeypatch: pytest.MonkeyPatch) -> str:
+    """BEFFROI_SOURCES_PROXY naming a loopback port nobody listens on."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    where = f"127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+    monkeypatch.setenv(PROXY_ENV, f"http://{where}")
+    return where
+
+
+def errors_of(source: Any, until_errors: int = 1) -> list[Any]:
+    """Run ``source`` in the runner until it reported ``until_errors`` errors."""
+    statuses: list[Any] = []
+    stop = threading.Event()
+    thread = start_source_thread(
+        source,
+        None,
+        lambda posts, checkpoint: None,
+        stop_event=stop,
+        on_status=statuses.append,
+        backoff=Backoff(base=0.01, maximum=0.02),
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and sum(s.state == "error" for s in statuses) < until_errors:
+        time.sleep(0.02)
+    stop.set()
+    thread.join(timeout=5)
+    return [s for s in statuses if s.state == "error"]
+
+
+# -- The setting -------------------------------------------------------------------
+
+
+def port_of(url: str) -> str:
+    return url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1]
+
+
+def test_the_setting_is_read() -> None:
+    assert parse_proxy("") is None
+    assert parse_proxy("  ") is None
+    assert parse_proxy("http://proxy.pref.local:3128") == Proxy("proxy.pref.local", 3128)
+    assert parse_proxy("HTTP://10.1.2.3:8080/") == Proxy("10.1.2.3", 8080)
+    ipv6 = parse_proxy("http://[fd00::3128]:3128")
+    assert ipv6 is not None and ipv6.where == "[fd00::3128]:3128"
+    with_login = parse_proxy("http://veille%40sdis:p%3Ass@proxy:3128")
+    assert with_login == Proxy("proxy", 3128, "veille@sdis", "p:ss")
+    assert with_login.authorization() == "Basic " + base64.b64encode(b"veille@sdis:p:ss").decode()
+    assert "p:ss" not in repr(with_login)
+    assert current_policy({PROXY_ENV: "http://proxy:3128"}).proxy == Proxy("proxy", 3128)
+    assert current_policy({}).proxy is None
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("https://proxy:3128", "n'est pas un proxy http://"),
+        ("socks5://proxy:1080", "n'est pas un proxy http://"),
+        ("proxy:3128", "n'est pas un proxy http://"),
+        ("http://proxy", "ne précise pas de port"),
+        ("http://proxy:99999", "n'est pas une adresse de proxy"),
+        ("http://proxy:3128/sortie", "contient un chemin"),
+        ("http://proxy:3128?x=1", "contient un chemin"),
+        ("http://:3128", "ne nomme pas d'hôte valide"),
+        ("http://pro xy:3128", "ne nomme pas d'hôte valide"),
+    ],
+)
+def test_a_wrong_setting_says_what_is_wrong(text: str, why: str) -> None:
+    with pytest.raises(SettingError) as caught:
+        parse_proxy(text)
+    assert str(caught.value) == f"{PROXY_ENV} : « {text} » {why} (http://hôte:port attendu)."
+
+
+def test_the_password_never_shows_in_the_error() -> None:
+    with pytest.raises(SettingError) as caught:
+        parse_proxy("https://veille:s3cr3t@proxy:3128")
+    assert "s3cr3t" not in str(caught.value)
+    assert "« https://…@proxy:3128 »" in str(caught.value)
+
+
+@given(st.text(max_size=80))
+def test_any_setting_is_read_or_refused_clearly(text: str) -> None:
+    try:
+        parsed = parse_proxy(text)
+    except SettingError as exc:
+        assert str(exc).startswith(f"{PROXY_ENV} : « ")
+        return
+    assert parsed is None or (parsed.host and 0 <= parsed.port <= 65535)
+
+
+def test_a_wrong_setting_is_the_forms_and_the_sources_error(monkeypatch, pseudonymise) -> None:
+    monkeypatch.setenv(PROXY_ENV, "socks5://proxy:1080")
+    message = (
+        f"Réglage du serveur invalide : {PROXY_ENV} : « socks5://proxy:1080 » "
+        "n'est pas un proxy http:// (http://hôte:port attendu)."
+    )
+    with pytest.raises(ConfigError) as caught:
+        validate_config("rss", {"url": "https://www.vigicrues.gouv.fr/rss"})
+    assert caught.value.errors["url"] == message
+    # The worker builds each source on its own (the others go on) and shows what
+    # stopped it as its status: the same words, which the Sources page translates.
+    for kind, data in [
+        ("rss", {"url": "https://www.vigicrues.gouv.fr/rss"}),
+        ("mastodon", {"instance_url": "https://mastodon.social", "hashtags": "crue"}),
+        ("bluesky", {"keywords": "crue"}),
+    ]:
+        # Bluesky's default endpoint is not a typed address: the form does not read
+        # the setting, the source's construction does.
+        with pytest.raises(ValueError) as built:
+            build_source(kind, "s", data, pseudonymise=pseudonymise)
+        assert describe_error(built.value) == f"Configuration invalide : {message}"
+    # A source built from a config checked earlier stops at its construction.
+    with pytest.raises(SettingError, match=PROXY_ENV):
+        RssSource(
+            "r", RssConfig(url="https://www.vigicrues.gouv.fr/rss"), pseudonymise=pseudonymise
+        )
+
+
+# -- RSS (httpx) -----------------------------------------------------------------------
+
+
+def test_rss_through_the_proxy(proxy, feed_server, pseudonymise) -> None:
+    url = feed_server.serve("/rss.xml", FEED)
+    source = RssSource("r", RssConfig(url=url, timeout=2), pseudonymise=pseudonymise)
+    assert [p.external_id for p in source.poll({}).posts] == ["a"]
+    port = url.split(":")[2].split("/")[0]
+    assert proxy.targets == [f"127.0.0.1:{port}"]
+    assert proxy.authorizations == [None]
+    assert [path for path, _headers in feed_server.requests] == ["/rss.xml"]
+
+
+def test_rss_internal_destination_refused_before_any_connect(
+    proxy, feed_server, pseudonymise, monkeypatch
+) -> None:
+    url = feed_server.serve("/rss.xml", FEED)
+    monkeypatch.delenv(ALLOW_ENV)
+    source = RssSource("r", RssConfig(url=url, timeout=2), pseudonymise=pseudonymise)
+    with pytest.raises(SourceError) as caught:
+        source.poll({})
+    assert caught.value.message == "Adresse interne refusée : 127.0.0.1 (boucle locale)."
+    assert proxy.connections == 0
+    assert feed_server.requests == []
+
+
+def test_rss_with_the_proxy_down_says_so_and_retries(
+    feed_server, dead_proxy, pseudonymise, allow_loopback
+) -> None:
+    url = feed_server.serve("/rss.xml", FEED)
+    source = RssSource("r", RssConfig(url=url, timeout=2), pseudonymise=pseudonymise)
+    errors = errors_of(source, until_errors=2)
+    assert len(errors) >= 2
+    assert errors[0].message.startswith(
+        f"Proxy des sources injoignable ({dead_proxy}) : Connection refused. Nouvel essai dans "
+    )
+    assert feed_server.requests == []
+
+
+def test_proxy_credentials(monkeypatch, feed_server, pseudonymise, allow_loopback) -> None:
+    server = ConnectProxy(credentials="veille:p@ss")
+    try:
+        url = feed_server.serve("/rss.xml", FEED)
+        monkeypatch.setenv(PROXY_ENV, server.url.replace("//", "//veille:mauvais@"))
+        source = RssSource("r", RssConfig(url=url, timeout=2), pseudonymise=pseudonymise)
+        with pytest.raises(SourceError) as caught:
+            source.poll({})
+        assert caught.value.message == (
+            f"Le proxy des sources ({server.url[7:]}) demande une authentification "
+            f"(407 Proxy Authentication Required) : vérifier l'identifiant et le mot de passe "
+            f"de {PROXY_ENV}."
+        )
+        assert feed_server.requests == []
+        monkeypatch.setenv(PROXY_ENV, server.url.replace("//", "//veille:p%40ss@"))
+        source = RssSource("r", RssConfig(url=url, timeout=2), pseudonymise=pseudonymise)
+        assert [p.external_id for p in source.poll({}).posts] == ["a"]
+        assert len(server.targets) == 2
+    finally:
+        server.close()
+
+
+def test_a_target_the_proxy_refuses(proxy, feed_server, pseudonymise) -> None:
+    proxy.refuse = True
+    url = feed_server.serve("/rss.xml", FEED)
+    source = RssSource("r", RssConfig(url=url, timeout=2), pseudonymise=pseudonymise)
+    with pytest.raises(SourceError) as caught:
+        source.poll({})
+    target = proxy.targets[0]
+    assert caught.value.message == (
+        f"Le proxy des sources ({proxy.url[7:]}) refuse d'ouvrir {target} (403 Forbidden)."
+    )
+    assert caught.value.retryable
+    assert feed_server.requests == []
+
+
+def test_a_proxy_that_is_not_one(feed_server, pseudonymise, monkeypatch, allow_loopback) -> None:
+    # Pointed at a web server by mistake: it answers the CONNECT with an HTTP error.
+    monkeypatch.setenv(PROXY_ENV, feed_server.base)
+    url = feed_server.serve("/rss.xml", FEED)
+    source = RssSource("r", RssConfig(url=url, timeout=2), pseudonymise=pseudonymise)
+    with pytest.raises(SourceError, match=r"^Le proxy des sources \(127\.0\.0\.1:\d+\) refuse"):
+        source.poll({})
+
+
+# -- Bluesky's httpx clients: the authors' profiles and Jetstream's dictionary ---------
+
+
+def test_appview_profiles_through_the_proxy(proxy, fake_appview, profile) -> None:
+    did = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
+    fake_appview.profiles[did] = profile(
+        did, "cellule-crise.bsky.social", "Cellule de crise", "Compte officiel de la préfecture"
+    )
+    lookup = ProfileKinds(fake_appview.url, current_policy(), min_interval=0)
+    try:
+        assert lookup.lookup([did]) == {did: ("government",)}
+    finally:
+        lookup.close()
+    assert proxy.targets == [f"127.0.0.1:{port_of(fake_appview.url)}"]
+    assert fake_appview.asked == [[did]]
+
+
+def test_appview_internal_address_refused_before_any_connect(
+    proxy, fake_appview, monkeypatch
+) -> None:
+    monkeypatch.delenv(ALLOW_ENV)
+    lookup = ProfileKinds(fake_appview.url, current_policy(), min_interval=0)
+    try:
+        assert lookup.lookup(["did:plc:ewvi7nxzyoun6zhxrhs64oiz"]) == {}
+    finally:
+        lookup.close()
+    assert lookup.failures == 1
+    assert proxy.connections == 0
+    assert fake_appview.asked == []
+
+
+def test_jetstream_dictionary_through_the_proxy(proxy, feed_server, pseudonymise) -> None:
+    # A web server plays Jetstream's host: it serves the dictionary (not a usable one:
+    # atproto then goes on uncompressed) and cannot upgrade to a websocket.
+    path = "/xrpc/network.bsky.jetstream.getZstdDictionary"
+    feed_server.serve(path, b"not a zstd dictionary", content_type="application/octet-stream")
+    endpoint = feed_server.base.replace("http://", "ws://") + "/xrpc"
+    config = BlueskyConfig(keywords=("crue",), endpoint=endpoint, compress=True)
+    errors_of(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    assert feed_server.requests[0][0] == path
+    target = f"127.0.0.1:{port_of(feed_server.base)}"
+    assert proxy.targets[:2] == [target, target]  # the dictionary, then the websocket
