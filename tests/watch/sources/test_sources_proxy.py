@@ -20,6 +20,7 @@ from beffroi.watch.sources import build_source, validate_config
 from beffroi.watch.sources.base import ConfigError, SourceError
 from beffroi.watch.sources.bluesky import BlueskyConfig, BlueskySource
 from beffroi.watch.sources.bluesky_profiles import ProfileKinds
+from beffroi.watch.sources.mastodon import MastodonConfig, MastodonSource
 from beffroi.watch.sources.netguard import (
     ALLOW_ENV,
     PROXY_ENV,
@@ -375,3 +376,53 @@ def test_jetstream_dictionary_through_the_proxy(proxy, feed_server, pseudonymise
     assert feed_server.requests[0][0] == path
     target = f"127.0.0.1:{port_of(feed_server.base)}"
     assert proxy.targets[:2] == [target, target]  # the dictionary, then the websocket
+
+
+# -- Mastodon (requests under Mastodon.py): REST and the streaming server -------------
+
+
+def test_mastodon_rest_and_stream_through_the_proxy(
+    proxy, fake_mastodon, pseudonymise, status
+) -> None:
+    fake_mastodon.timelines["tag:crue"] = [status(5, "Crue du Gardon", tags=["crue"])]
+    config = MastodonConfig(instance_url=fake_mastodon.url, hashtags=("crue",), timeout=2)
+    source = MastodonSource("m", config, pseudonymise=pseudonymise, idle_tick=0.05)
+    stream = source.stream({})
+    try:
+        item, _state = next(stream)
+        fake_mastodon.wait_connections("tag:crue", 1)
+        fake_mastodon.update("tag:crue", status(6, "Le pont est fermé", tags=["crue"]))
+        while item is None or item.external_id != "6":
+            item, _state = next(stream)
+    finally:
+        stream.close()
+    target = f"127.0.0.1:{port_of(fake_mastodon.url)}"
+    assert "/api/v1/instance/" in fake_mastodon.requests
+    assert fake_mastodon.connections == {"tag:crue": 1}
+    # The REST calls and the stream: every connection was a tunnel to the instance.
+    assert len(proxy.targets) >= 2
+    assert set(proxy.targets) == {target}
+
+
+def test_mastodon_internal_address_refused_before_any_connect(
+    proxy, fake_mastodon, pseudonymise, monkeypatch
+) -> None:
+    monkeypatch.delenv(ALLOW_ENV)
+    config = MastodonConfig(instance_url=fake_mastodon.url, hashtags=("crue",), timeout=2)
+    errors = errors_of(MastodonSource("m", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    assert errors[0].message.startswith("Adresse interne refusée : 127.0.0.1 (boucle locale).")
+    assert proxy.connections == 0
+    assert fake_mastodon.requests == []
+
+
+def test_mastodon_with_the_proxy_down_says_so_and_retries(
+    fake_mastodon, dead_proxy, pseudonymise
+) -> None:
+    config = MastodonConfig(instance_url=fake_mastodon.url, hashtags=("crue",), timeout=2)
+    source = MastodonSource("m", config, pseudonymise=pseudonymise, idle_tick=0.05)
+    errors = errors_of(source, until_errors=2)
+    assert len(errors) >= 2
+    assert errors[0].message.startswith(
+        f"Proxy des sources injoignable ({dead_proxy}) : Connection refused. Nouvel essai dans "
+    )
+    assert fake_mastodon.requests == []
