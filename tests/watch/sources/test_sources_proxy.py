@@ -426,3 +426,48 @@ def test_mastodon_with_the_proxy_down_says_so_and_retries(
         f"Proxy des sources injoignable ({dead_proxy}) : Connection refused. Nouvel essai dans "
     )
     assert fake_mastodon.requests == []
+
+
+# -- Bluesky's Jetstream (websockets under atproto) ------------------------------------
+
+
+def test_jetstream_through_the_proxy(proxy, fake_jetstream, pseudonymise) -> None:
+    config = BlueskyConfig(keywords=("crue",), endpoint=fake_jetstream.endpoint, compress=False)
+    source = BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05)
+    stream = source.stream({})
+    try:
+        for item, _state in stream:
+            if item is not None:
+                break
+    finally:
+        stream.close()
+    assert item is not None
+    assert len(fake_jetstream.paths) == 1
+    assert proxy.targets == [f"127.0.0.1:{port_of(fake_jetstream.endpoint)}"]
+
+
+def test_jetstream_internal_address_refused_before_any_connect(
+    proxy, fake_jetstream, pseudonymise, monkeypatch
+) -> None:
+    monkeypatch.delenv(ALLOW_ENV)
+    config = BlueskyConfig(keywords=("crue",), endpoint=fake_jetstream.endpoint)
+    errors = errors_of(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    assert errors[0].message.startswith(
+        "Jetstream : Adresse interne refusée : 127.0.0.1 (boucle locale)."
+    )
+    assert proxy.connections == 0
+    assert fake_jetstream.paths == []
+
+
+def test_jetstream_with_the_proxy_down_says_so_and_retries(
+    fake_jetstream, dead_proxy, pseudonymise
+) -> None:
+    config = BlueskyConfig(keywords=("crue",), endpoint=fake_jetstream.endpoint, compress=False)
+    source = BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05)
+    errors = errors_of(source, until_errors=2)
+    assert len(errors) >= 2
+    assert errors[0].message.startswith(
+        f"Jetstream : Proxy des sources injoignable ({dead_proxy}) : Connection refused. "
+        "Nouvel essai dans "
+    )
+    assert fake_jetstream.paths == []
