@@ -25,6 +25,7 @@ from beffroi.watch.sources.netguard import (
     ALLOW_ENV,
     PROXY_ENV,
     Proxy,
+    ProxyFailure,
     SettingError,
     current_policy,
     parse_proxy,
@@ -471,3 +472,157 @@ def test_jetstream_with_the_proxy_down_says_so_and_retries(
         "Nouvel essai dans "
     )
     assert fake_jetstream.paths == []
+
+
+# -- TLS inside the tunnel, and the proxy's answers ------------------------------------
+
+
+@pytest.fixture
+def tls_feed(tmp_path) -> Any:
+    """An HTTPS server on 127.0.0.1 (a certificate made here for that address) serving
+    the feed; yields its URL and the certificate file the clients are told to trust."""
+    import datetime as dt
+    import ipaddress
+    import ssl
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "flux de test")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    paths: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            paths.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(FEED)))
+            self.end_headers()
+            self.wfile.write(FEED)
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    yield f"https://127.0.0.1:{httpd.server_address[1]}/rss.xml", str(cert_file), paths
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_tls_inside_the_tunnel_httpx_and_requests(proxy, tls_feed) -> None:
+    import ssl
+
+    import httpx
+
+    from beffroi.watch.sources.netclients import guarded_session, guarded_transport
+
+    url, cafile, paths = tls_feed
+    policy = current_policy()
+    transport = guarded_transport(policy, verify=ssl.create_default_context(cafile=cafile))
+    with httpx.Client(transport=transport, trust_env=False) as client:
+        assert client.get(url).content == FEED
+    session = guarded_session(policy)
+    session.verify = cafile
+    with session:
+        assert session.get(url, timeout=5).content == FEED
+    assert paths == ["/rss.xml", "/rss.xml"]
+    assert proxy.targets == [f"127.0.0.1:{port_of(url)}"] * 2
+    # Certificates are still checked, against the URL's host, through the tunnel.
+    with (
+        httpx.Client(transport=guarded_transport(policy), trust_env=False) as client,
+        pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"),
+    ):
+        client.get(url)
+
+
+def reply_to_connect(reply: bytes, timeout: float = 2.0) -> None:
+    """What ``_read_connect_reply`` makes of a proxy that sends ``reply`` then closes."""
+    from beffroi.watch.sources.netguard import _read_connect_reply
+
+    ours, theirs = socket.socketpair()
+    try:
+        theirs.sendall(reply)
+        theirs.shutdown(socket.SHUT_WR)
+        _read_connect_reply(ours, "proxy:3128", "flux.example:443", timeout)
+        # What follows the blank line is the destination's and must be left unread.
+        rest = reply.split(b"\r\n\r\n", 1)[1]
+        assert ours.recv(len(rest) + 1) == rest
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_the_answer_to_connect_is_read_to_its_blank_line_only() -> None:
+    reply_to_connect(b"HTTP/1.1 200 Connection established\r\nVia: squid\r\n\r\n\x16\x03\x01")
+    reply_to_connect(b"HTTP/1.0 200\r\n\r\n")
+    # The proxy's words go on a status line: control characters are dropped.
+    with pytest.raises(ProxyFailure, match=r"refuse d'ouvrir flux\.example:443 \(502 Bad Gate\)"):
+        reply_to_connect(b"HTTP/1.1 502 Bad Gate\x1b\x07\r\n\r\n")
+    with pytest.raises(ProxyFailure, match="ne répond pas en HTTP"):
+        reply_to_connect(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+    with pytest.raises(ProxyFailure, match="a fermé la connexion sans répondre"):
+        reply_to_connect(b"HTTP/1.1 200 OK\r\n")
+    with pytest.raises(ProxyFailure, match="des en-têtes sans fin"):
+        reply_to_connect(b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 5000)
+
+
+@given(st.binary(max_size=300))
+def test_any_answer_to_connect_opens_the_tunnel_or_fails_clearly(reply: bytes) -> None:
+    try:
+        reply_to_connect(reply)
+    except ProxyFailure as exc:
+        assert exc.message.startswith("Le proxy des sources (proxy:3128) ")
+        return
+    assert reply.startswith((b"HTTP/1.0 2", b"HTTP/1.1 2"))
+
+
+def test_a_proxy_that_never_answers(monkeypatch, pseudonymise, allow_loopback) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    where = f"127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        monkeypatch.setenv(PROXY_ENV, f"http://{where}")
+        config = RssConfig(url="http://127.0.0.1:9/rss.xml", timeout=0.3)
+        source = RssSource("r", config, pseudonymise=pseudonymise)
+        with pytest.raises(SourceError) as caught:
+            source.poll({})
+    finally:
+        silent.close()
+    assert caught.value.message == (
+        f"Le proxy des sources ({where}) n'a pas ouvert 127.0.0.1:9 en 0.3 s."
+    )
