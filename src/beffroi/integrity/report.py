@@ -37,6 +37,7 @@ th{background:#eef1f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .small{font-size:.85rem;color:#444}.flag{color:#a12020;font-weight:bold}
 .chart svg{max-width:100%;height:auto}ul.ev li{margin-bottom:.3rem}
 @media print{body{max-width:none}h2{page-break-after:avoid}}
+@media screen{table{display:block;max-width:100%;overflow-x:auto}}
 """
 
 
