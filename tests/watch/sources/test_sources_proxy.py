@@ -193,6 +193,7 @@ def test_the_setting_is_read() -> None:
         ("socks5://proxy:1080", "n'est pas un proxy http://"),
         ("proxy:3128", "n'est pas un proxy http://"),
         ("http://proxy", "ne précise pas de port"),
+        ("http://proxy:0", "ne précise pas de port"),
         ("http://proxy:99999", "n'est pas une adresse de proxy"),
         ("http://proxy:3128/sortie", "contient un chemin"),
         ("http://proxy:3128?x=1", "contient un chemin"),
@@ -220,7 +221,7 @@ def test_any_setting_is_read_or_refused_clearly(text: str) -> None:
     except SettingError as exc:
         assert str(exc).startswith(f"{PROXY_ENV} : « ")
         return
-    assert parsed is None or (parsed.host and 0 <= parsed.port <= 65535)
+    assert parsed is None or (parsed.host and 0 < parsed.port <= 65535)
 
 
 def test_a_wrong_setting_is_the_forms_and_the_sources_error(monkeypatch, pseudonymise) -> None:
@@ -626,3 +627,26 @@ def test_a_proxy_that_never_answers(monkeypatch, pseudonymise, allow_loopback) -
     assert caught.value.message == (
         f"Le proxy des sources ({where}) n'a pas ouvert 127.0.0.1:9 en 0.3 s."
     )
+
+
+@pytest.mark.parametrize("host", ["flux.example\r\nX-Injected: 1", "flux example", ""])
+def test_a_name_that_could_break_the_connect_line_never_reaches_the_proxy(proxy, host: str) -> None:
+    from beffroi.watch.sources.netguard import _tunnel
+
+    assert proxy is not None
+    setting = parse_proxy(proxy.url)
+    assert setting is not None
+    with pytest.raises(ProxyFailure, match="Nom d'hôte illisible pour le proxy"):
+        _tunnel(setting, host, 443, 2.0, None, [])
+    assert proxy.connections == 0
+
+
+def test_an_international_name_is_asked_for_in_its_ascii_form(proxy) -> None:
+    from beffroi.watch.sources.netguard import _tunnel
+
+    setting = parse_proxy(proxy.url)
+    assert setting is not None
+    proxy.refuse = True  # no lookup of it anywhere: the proxy answers 403 to the CONNECT
+    with pytest.raises(ProxyFailure, match="403"):
+        _tunnel(setting, "préfecture.invalid", 443, 2.0, None, [])
+    assert proxy.targets == ["xn--prfecture-c4a.invalid:443"]

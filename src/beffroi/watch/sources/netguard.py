@@ -210,7 +210,7 @@ def parse_proxy(text: str) -> Proxy | None:
         raise wrong("n'est pas un proxy http://")
     if not host or not _PROXY_HOST.fullmatch(host):
         raise wrong("ne nomme pas d'hôte valide")
-    if port is None:
+    if not port:  # absent, or 0
         raise wrong("ne précise pas de port")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise wrong("contient un chemin")
@@ -218,7 +218,7 @@ def parse_proxy(text: str) -> Proxy | None:
 
 
 # A name, an IPv4 address or (brackets removed) an IPv6 one: nothing that could end a
-# line of the CONNECT request or hide a second host.
+# line of the HTTP request to the proxy or hide a second host.
 _PROXY_HOST = re.compile(r"[A-Za-z0-9._:%-]+")
 
 
@@ -350,6 +350,17 @@ def _tunnel(
 ) -> socket.socket:
     """A socket to ``host:port`` through ``proxy`` (HTTP CONNECT), or ``ProxyFailure``."""
     where = proxy.where
+    # The name, not the address checked here: proxies filter and log by name, and many
+    # refuse a CONNECT to a bare address (the limit this leaves is in
+    # docs/decisions/sources-internal-addresses.md). Nothing in it may end the
+    # request's line (clients and the resolver already refuse such names: twice is cheap).
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_host = ""
+    if not _PROXY_HOST.fullmatch(ascii_host):
+        raise ProxyFailure(f"Nom d'hôte illisible pour le proxy : {host!r}.")
+    target = f"{_authority(ascii_host)}:{port}"
     try:
         sock = socket.create_connection(
             (proxy.host, proxy.port), timeout=timeout, source_address=source_address
@@ -365,14 +376,6 @@ def _tunnel(
     try:
         for level, name, value in options:
             sock.setsockopt(level, name, value)
-        # The name, not the address checked here: proxies filter and log by name, and
-        # many refuse a CONNECT to a bare address (the limit this leaves is in
-        # docs/decisions/sources-internal-addresses.md).
-        try:
-            ascii_host = host.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            raise ProxyFailure(f"Nom d'hôte illisible pour le proxy : {host!r}.") from exc
-        target = f"{_authority(ascii_host)}:{port}"
         lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]
         authorization = proxy.authorization()
         if authorization is not None:
