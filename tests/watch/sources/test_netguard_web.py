@@ -40,3 +40,31 @@ def test_the_sources_page_refuses_an_internal_address(
     assert list(page.context["form"].errors[field]) == [message]
     assert message in page.content.decode()
     assert not Source.objects.filter(activation=activation).exists()
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("fr", "Réglage du serveur invalide : BEFFROI_SOURCES_PROXY : "),
+        ("en", "Invalid server setting: BEFFROI_SOURCES_PROXY : "),
+    ],
+)
+def test_a_wrong_proxy_setting_is_the_address_fields_error(
+    client, members, org, monkeypatch, language, message
+) -> None:
+    from beffroi.watch import actions
+    from beffroi.watch.models import Source
+    from beffroi.watch.sources.netguard import PROXY_ENV
+
+    monkeypatch.setenv(PROXY_ENV, "socks5://proxy.pref.local:1080")
+    coord = members["coordinator"]
+    activation = actions.create_activation(org, name="Crue", event_type="inondation", actor=coord)
+    client.force_login(coord)
+    url = reverse("watch-sources", args=[org.slug, activation.pk])
+    data = {"name": "Vigicrues", "kind": "rss", "url": "https://www.vigicrues.gouv.fr/rss"}
+    page = client.post(url, data, HTTP_ACCEPT_LANGUAGE=language)
+    assert page.status_code == 200
+    (error,) = page.context["form"].errors["url"]
+    assert error.startswith(message)
+    assert "« socks5://proxy.pref.local:1080 » n'est pas un proxy http://" in error
+    assert not Source.objects.filter(activation=activation).exists()
