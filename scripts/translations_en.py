@@ -788,6 +788,11 @@ EN = {
     "Réponse enregistrée.": "Response recorded.",
     "Cette réponse figurait déjà sur le tableau.": "This response was already on the board.",
     "Le code du lien est illisible : {error}. Saisissez-le depuis votre lettre.": "The code in the link cannot be read: {error}. Type it from your letter.",
+    # Session 7, helper E: a mistyped code, said in the page's language (answer.js).
+    "caractère invalide « {char} » dans le code": "invalid character “{char}” in the code",
+    "le code doit compter {n} caractères (reçu {got})": "the code must have {n} characters ({got} given)",
+    "code erroné : vérifiez chaque caractère (faute de frappe ?)": "wrong code: check each character (a typo?)",
+    "lien illisible : recopiez le code imprimé sur la lettre": "unreadable link: copy the code printed on the letter",
     # Session 6, helper W: source forms, their errors and status, priority lines.
     "Sites d'information, préfecture, Vigicrues, Météo-France : tout flux RSS ou Atom.": "News sites, préfecture, Vigicrues, Météo-France: any RSS or Atom feed.",
     "Mots-dièse et fils public/local d'une instance, en direct (streaming).": "Hashtags and the public/local timelines of an instance, live (streaming).",

@@ -7,13 +7,25 @@ from pathlib import Path
 
 import pytest
 from django.utils import translation
+from playwright.sync_api import expect
 
+from beffroi.consult import api
+from beffroi.consult.cli_example_bundle import setup_consultation
 from beffroi.consult.views_i18n import ReportWords
 from beffroi.integrity.audit import run_audit
 from beffroi.integrity.report import FRENCH, render_html
 from beffroi.integrity.simulate import simulate
+from english_catalogue import english
 
 PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    # The live server is a threaded WSGI server sharing the test database: no writer thread.
+    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
+    settings.BEFFROI_CONSULT_POW_BITS = 8
+    api._SPEC_CACHE.clear()
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
@@ -33,4 +45,46 @@ def test_the_audit_report_fits_a_phone_screen(browser, tmp_path: Path, lang: str
     assert page.locator("table").count() >= 2
     wide = page.evaluate("document.documentElement.scrollWidth")
     assert wide <= PHONE["width"], wide
+    context.close()
+
+
+@pytest.mark.parametrize(
+    "lang,typed,fragment",
+    [
+        (
+            "en",
+            "the code must have 24 characters (3 given)",
+            "The code in the link cannot be read: invalid character “!” in the code. "
+            "Type it from your letter.",
+        ),
+        (
+            "fr",
+            "le code doit compter 24 caractères (reçu 3)",
+            "Le code du lien est illisible : caractère invalide « ! » dans le code. "
+            "Saisissez-le depuis votre lettre.",
+        ),
+    ],
+)
+def test_a_mistyped_code_is_refused_in_the_pages_language(
+    browser, live_server, org, lang: str, typed: str, fragment: str
+) -> None:
+    # The English page said « le code doit compter 24 caractères (reçu 3) »: the
+    # code's check (ballot.js) words its faults in French.
+    c, _ = setup_consultation(org, cid=f"s7-code-{lang}", access="mixed", per_segment=1)
+    context = browser.new_context(locale="fr-FR", viewport=PHONE)
+    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    with english():
+        page.goto(f"{live_server.url}/c/{c.cid}/#A!B")
+        expect(page.locator("#error")).to_have_text(fragment)
+        page.locator("#code").fill("ABC")
+        page.locator("fieldset.question input[type=radio]").first.check()
+        page.locator("#ballot-form button[type=submit]").click()
+        expect(page.locator("#error")).to_have_text(typed)
+    assert posts == [] and errors == [], (posts, errors)
     context.close()

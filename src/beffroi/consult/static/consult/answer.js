@@ -1,7 +1,14 @@
 // Beffroi — the answering page: collect answers, sign (credentialed) or solve the
 // proof-of-work challenge (open), POST, show the receipt. No inline script: the
 // page passes its data through data-* attributes of the form.
-import { codeFromHash, normalizeCode, prepareBallot, makeBallot, receiptHash } from "./ballot.js";
+import {
+  CodeError,
+  codeFromHash,
+  normalizeCode,
+  prepareBallot,
+  makeBallot,
+  receiptHash,
+} from "./ballot.js";
 
 const form = document.getElementById("ballot-form");
 const encoder = new TextEncoder();
@@ -12,6 +19,14 @@ function t(name, values) {
   let text = (form && form.dataset["msg" + name]) || name;
   for (const [k, v] of Object.entries(values || {})) text = text.replace(`{${k}}`, v);
   return text;
+}
+
+// ballot.js words a bad code in French; the page gives each fault in its language.
+function codeFault(err) {
+  if (err instanceof CodeError && form.dataset[`msgCode${err.reason}`]) {
+    return t(`Code${err.reason}`, err.values);
+  }
+  return err && err.message ? err.message : String(err);
 }
 
 function $(id) {
@@ -127,7 +142,11 @@ async function solveChallenge() {
 function codeInForm() {
   const input = $("code");
   if (!input || !input.value.trim()) return null;
-  return normalizeCode(input.value);
+  try {
+    return normalizeCode(input.value);
+  } catch (err) {
+    throw new Error(codeFault(err));
+  }
 }
 
 // The server would refuse too few filled rows with a message naming no row.
@@ -235,7 +254,7 @@ if (form) {
       input.value = code.replace(/(.{4})(?!$)/g, "$1-");
     }
   } catch (err) {
-    fail(t("BadLink", { error: err.message }));
+    fail(t("BadLink", { error: codeFault(err) }));
   }
   const codeInput = $("code");
   const segmentBox = $("segment-box");

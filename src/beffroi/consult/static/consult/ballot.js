@@ -24,7 +24,15 @@ const PKCS8_ED25519 = new Uint8Array([
 const encoder = new TextEncoder();
 const subtle = globalThis.crypto.subtle;
 
-export class CodeError extends Error {}
+// ``reason`` and ``values`` let a page word the fault in its reader's language
+// (answer.js); the message stays French for the other callers.
+export class CodeError extends Error {
+  constructor(message, reason, values = {}) {
+    super(message);
+    this.reason = reason;
+    this.values = values;
+  }
+}
 export class CanonicalError extends Error {}
 
 // --- credential code ----------------------------------------------------------
@@ -50,13 +58,16 @@ function checkValue(values) {
 export function normalizeCode(code) {
   const raw = [...String(code).toUpperCase()].filter((c) => !" -\t\n".includes(c));
   const bad = raw.find((c) => !VALUE.has(c));
-  if (bad !== undefined) throw new CodeError(`caractère invalide « ${bad} » dans le code`);
+  if (bad !== undefined) throw new CodeError(`caractère invalide « ${bad} » dans le code`, "Char", { char: bad });
   if (raw.length !== CODE_CHARS) {
-    throw new CodeError(`le code doit compter ${CODE_CHARS} caractères (reçu ${raw.length})`);
+    throw new CodeError(`le code doit compter ${CODE_CHARS} caractères (reçu ${raw.length})`, "Length", {
+      n: CODE_CHARS,
+      got: raw.length,
+    });
   }
   const values = raw.map((c) => VALUE.get(c));
   if (checkValue(values.slice(0, -1)) !== values[values.length - 1]) {
-    throw new CodeError("code erroné : vérifiez chaque caractère (faute de frappe ?)");
+    throw new CodeError("code erroné : vérifiez chaque caractère (faute de frappe ?)", "Check");
   }
   return values.map((v) => ALPHABET[v]).join("");
 }
@@ -67,7 +78,7 @@ export function codeFromHash(hash) {
   try {
     text = decodeURIComponent(String(hash ?? "").replace(/^#/, "")).trim();
   } catch {
-    throw new CodeError("lien illisible : recopiez le code imprimé sur la lettre");
+    throw new CodeError("lien illisible : recopiez le code imprimé sur la lettre", "Link");
   }
   return text ? normalizeCode(text) : null;
 }
