@@ -22,6 +22,7 @@ from beffroi.watch.pipeline import Pipeline, PipelineConfig, PostIn
 from beffroi.watch.sources import FORMS, ConfigError, validate_config
 from beffroi.watch.views_i18n import (
     EXPLANATIONS,
+    SETTING_ERRORS,
     SKIP_REASONS,
     SOURCE_ERRORS,
     SOURCE_STATUS,
@@ -263,39 +264,195 @@ def test_triage_queue_explanations_in_english(client, members, org, activation):
     assert card["explanation"] == ["aucun indice d'urgence", "informatif p=0,97", "non localisé"]
 
 
-def _sample(node: ast.expr) -> str | None:
-    """The text a message expression writes, each interpolated value as "12"."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.JoinedStr):
-        return "".join(str(v.value) if isinstance(v, ast.Constant) else "12" for v in node.values)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = _sample(node.left), _sample(node.right)
-        return None if left is None or right is None else left + right
-    return None
+# Where a message is built from pieces the sampler can follow (a constant named at
+# the top of the module or in the function, a helper's constant arguments, a small
+# helper's return values), each piece is written out; any other value is "12".
+_UNKNOWN = "12"
+
+
+class _Module:
+    """One source module's functions and calls, for following a message's pieces."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.tree = tree
+        self.functions: dict[str, ast.FunctionDef] = {}
+        self.calls: dict[str, list[ast.Call]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                self.functions.setdefault(node.name, node)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                self.calls.setdefault(node.func.id, []).append(node)
+
+    def messages(self) -> list[tuple[ast.AST, tuple[ast.FunctionDef, ...]]]:
+        """Every node with the functions it is written in (innermost last)."""
+        found: list[tuple[ast.AST, tuple[ast.FunctionDef, ...]]] = []
+
+        def visit(node: ast.AST, stack: tuple[ast.FunctionDef, ...]) -> None:
+            found.append((node, stack))
+            inner = (*stack, node) if isinstance(node, ast.FunctionDef) else stack
+            for child in ast.iter_child_nodes(node):
+                visit(child, inner)
+
+        visit(self.tree, ())
+        return found
+
+    def samples(
+        self, node: ast.AST, stack: tuple[ast.FunctionDef, ...], depth: int = 0
+    ) -> list[str] | None:
+        """The texts ``node`` may write, or None when it is no text the code spells out."""
+        if depth > 8:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value]
+        if isinstance(node, ast.JoinedStr):
+            texts = [""]
+            for piece in node.values:
+                if isinstance(piece, ast.Constant):
+                    options = [str(piece.value)]
+                else:
+                    assert isinstance(piece, ast.FormattedValue)
+                    found = (
+                        None
+                        if piece.conversion != -1
+                        else self.samples(piece.value, stack, depth + 1)
+                    )
+                    options = found or [_UNKNOWN]
+                texts = [t + o for t in texts for o in options]
+            return texts
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left = self.samples(node.left, stack, depth + 1)
+            right = self.samples(node.right, stack, depth + 1)
+            return None if left is None or right is None else [a + b for a in left for b in right]
+        if isinstance(node, ast.IfExp):
+            branches = [self.samples(b, stack, depth + 1) for b in (node.body, node.orelse)]
+            return [t for b in branches for t in (b or [_UNKNOWN])]
+        if isinstance(node, ast.Name):
+            return self._name(node.id, stack, depth)
+        if isinstance(node, ast.Subscript):
+            base = self.samples(node.value, stack, depth + 1)
+            if base is None:
+                return None
+            index = node.slice
+            if isinstance(index, ast.Constant) and isinstance(index.value, int):
+                return [b[index.value] for b in base if len(b) > abs(index.value)]
+            if isinstance(index, ast.Slice) and index.step is None:
+                bounds = [
+                    b.value if isinstance(b, ast.Constant) else None
+                    for b in (index.lower, index.upper)
+                ]
+                return [b[bounds[0] : bounds[1]] for b in base]
+            return None
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in ("upper", "lower", "strip"):
+                base = self.samples(func.value, stack, depth + 1)
+                return None if base is None else [getattr(b, func.attr)() for b in base]
+            if isinstance(func, ast.Name) and func.id in self.functions:
+                # A small helper of the module: whatever its returns write.
+                helper = self.functions[func.id]
+                texts: list[str] = []
+                for ret in ast.walk(helper):
+                    if isinstance(ret, ast.Return) and ret.value is not None:
+                        texts += self.samples(ret.value, (*stack, helper), depth + 1) or [_UNKNOWN]
+                return texts or None
+        return None
+
+    def _name(self, name: str, stack: tuple[ast.FunctionDef, ...], depth: int) -> list[str] | None:
+        for function in reversed(stack):
+            params = [a.arg for a in function.args.posonlyargs + function.args.args]
+            if name in params:
+                # A parameter: the texts every call of the function by its bare name
+                # passes, if all are (a method's calls are not followed).
+                index = params.index(name)
+                texts: list[str] = []
+                for call in self.calls.get(function.name, []):
+                    if index >= len(call.args):
+                        return None
+                    found = self.samples(call.args[index], (), depth + 1)
+                    if found is None:
+                        return None
+                    texts += found
+                return texts or None
+            values = [
+                node.value
+                for node in ast.walk(function)
+                if isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+            ]
+            if values:
+                texts = []
+                for value in values:
+                    texts += self.samples(value, stack, depth + 1) or [_UNKNOWN]
+                return texts
+        for node in self.tree.body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in node.targets
+            ):
+                return self.samples(node.value, (), depth + 1)
+        return None
+
+
+# What the sources' code writes, by kind: the constructor or function whose first
+# text argument is the message, and the functions whose every return is one.
+_WRITERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # The runner's report(state, message); a source's error; the guard's refusal of
+    # a proxy's tunnel. describe_error and each source's _describe turn a library's
+    # exception into the status line.
+    "status": (("report", "SourceError", "ProxyFailure"), ("describe_error", "_describe")),
+    "skip": (("Skipped",), ()),
+    # A deployment setting that cannot be read (shown behind « Réglage du serveur
+    # invalide : » in a form and in a failed source's status).
+    "setting": (("SettingError",), ()),
+}
+
+# Every module of the sources that writes one of them. netguard.py writes the
+# proxy's failures and the settings' errors; it was missing, and those sentences
+# reached English readers in French.
+_SOURCE_FILES = (
+    "runner.py",
+    "rss.py",
+    "mastodon.py",
+    "bluesky.py",
+    "fileimport.py",
+    "replay.py",
+    "netguard.py",
+    "netclients.py",
+    "config.py",
+    "base.py",
+    "bluesky_profiles.py",
+    "registry.py",
+)
 
 
 def _source_messages(kind: str) -> list[str]:
     """Read from the sources' code: every status line the runner reports and every
-    error a source raises (``kind="status"``), or every reason a source gives for
-    skipping an item (``kind="skip"``)."""
+    error a source raises (``kind="status"``), every reason a source gives for
+    skipping an item (``"skip"``), or every error of a deployment setting
+    (``"setting"``)."""
     import beffroi.watch.sources as sources
 
     folder = Path(sources.__file__).parent
-    files = ("runner.py", "rss.py", "mastodon.py", "bluesky.py", "fileimport.py", "replay.py")
+    # A new module of the sources must be read too (or said here why not).
+    assert {p.name for p in folder.glob("*.py")} - {"__init__.py"} == set(_SOURCE_FILES)
+    callees, describers = _WRITERS[kind]
     found: list[str] = []
-    for name in files:
-        for node in ast.walk(ast.parse((folder / name).read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call):
+    for name in _SOURCE_FILES:
+        module = _Module(ast.parse((folder / name).read_text(encoding="utf-8")))
+        for node, stack in module.messages():
+            message: ast.expr | None = None
+            if isinstance(node, ast.Call):
+                callee = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                position = 1 if callee == "report" else 0
+                if callee in callees and len(node.args) > position:
+                    message = node.args[position]
+            elif isinstance(node, ast.Return) and stack and stack[-1].name in describers:
+                message = node.value
+            if message is None:
                 continue
-            callee = getattr(node.func, "id", getattr(node.func, "attr", ""))
-            wanted = {"status": ("report", "SourceError"), "skip": ("Skipped",)}[kind]
-            if callee not in wanted or len(node.args) < (2 if callee == "report" else 1):
-                continue
-            text = _sample(node.args[1] if callee == "report" else node.args[0])
-            # A library's own message, capitalised ("{exc}."), is no sentence of ours.
-            if text is not None and re.search(r"[a-zé]{3}", text):
-                found.append(text)
+            for text in module.samples(message, stack) or []:
+                # A library's own message, capitalised ("{exc}."), is no sentence of ours.
+                if re.search(r"[a-zé]{3}", text):
+                    found.append(text)
     return found
 
 
@@ -318,6 +475,13 @@ def test_every_status_line_of_the_runner_and_feed_sources_is_known() -> None:
     messages = _status_messages()
     assert len(messages) >= 12
     assert "12 Nouvel essai dans 12 s." in messages
+    # The proxy's failures (netguard), the setting's status (the runner's
+    # describe_error) and Mastodon's and Jetstream's own (their _describe) are read.
+    assert "Le proxy des sources (12) ne répond pas en HTTP." in messages
+    assert "Proxy des sources injoignable (12) : pas de réponse en 12 s." in messages
+    assert "Configuration invalide : Réglage du serveur invalide : 12" in messages
+    assert "L'instance 12 refuse le flux en direct (12)." in messages
+    assert "Jetstream (12) a coupé : lecture trop lente." in messages
     assert [m for m in messages if SOURCE_STATUS.match(m) is None] == []
     with english():
         assert SOURCE_STATUS.say(
@@ -329,6 +493,76 @@ def test_every_status_line_of_the_runner_and_feed_sources_is_known() -> None:
         assert SOURCE_STATUS.say(
             "Configuration invalide : Nombre attendu.; Fichier introuvable."
         ) == ("Invalid configuration: Number expected.; File not found.")
+        assert SOURCE_STATUS.say(
+            "Le proxy des sources (proxy.pref.local:3128) n'a pas ouvert "
+            "[2001:db8::1]:443 en 2.5 s. Nouvel essai dans 8 s."
+        ) == (
+            "The sources proxy (proxy.pref.local:3128) did not open [2001:db8::1]:443 within "
+            "2.5 s. Next attempt in 8 s."
+        )
+        assert SOURCE_STATUS.say(
+            "Jetstream : Le proxy des sources (10.1.2.3:8080) demande une authentification "
+            "(407 Proxy Authentication Required) : vérifier l'identifiant et le mot de passe de "
+            "BEFFROI_SOURCES_PROXY."
+        ) == (
+            "Jetstream: The sources proxy (10.1.2.3:8080) asks for authentication "
+            "(407 Proxy Authentication Required): check the user name and password in "
+            "BEFFROI_SOURCES_PROXY."
+        )
+        # Every sentence read from the code comes out with no French left in it.
+        for message in messages:
+            said = SOURCE_STATUS.say(message)
+            plain = re.sub(r"“[^”]*”", "", said)
+            assert said != message and not _FRENCH.search(plain), (message, said)
+
+
+# Wrong values of the deployment's settings, each giving one of netguard's errors.
+_WRONG_SETTINGS = [
+    ("BEFFROI_SOURCES_ALLOW_NETWORKS", "10.0.0.0/33"),
+    ("BEFFROI_SOURCES_PROXY", "socks5://proxy:1080"),
+    ("BEFFROI_SOURCES_PROXY", "http://proxy"),
+    ("BEFFROI_SOURCES_PROXY", "http://proxy:99999"),
+    ("BEFFROI_SOURCES_PROXY", "http://proxy:3128/sortie"),
+    ("BEFFROI_SOURCES_PROXY", "http://pro xy:3128"),
+]
+
+
+def test_every_setting_error_of_the_sources_is_known_and_said_in_english(monkeypatch) -> None:
+    from beffroi.watch.sources import build_source
+    from beffroi.watch.sources.runner import describe_error
+
+    shapes = _source_messages("setting")
+    assert len(shapes) >= 6
+    assert [m for m in shapes if SETTING_ERRORS.match(m) is None] == []
+    # The real code, through the form (a field's error) and the worker (the status of
+    # a source it could not build): both read in English, with no French left.
+    field_errors, statuses = [], []
+    for name, value in _WRONG_SETTINGS:
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ConfigError) as err:
+            validate_config("rss", {"url": "https://a.example/rss"})
+        field_errors.append(err.value.errors["url"])
+        with pytest.raises(ValueError) as built:
+            build_source("bluesky", "s", {"keywords": "crue"}, pseudonymise=str)
+        statuses.append(describe_error(built.value))
+        monkeypatch.delenv(name)
+    assert len(set(field_errors)) == len(_WRONG_SETTINGS)
+    with english():
+        for french, said in [(m, SOURCE_ERRORS.say(m)) for m in field_errors] + [
+            (m, SOURCE_STATUS.say(m)) for m in statuses
+        ]:
+            plain = re.sub(r"“[^”]*”|\([^()]*\)\.$", "", said)
+            assert said != french and not _FRENCH.search(plain), (french, said)
+        assert SOURCE_ERRORS.say(field_errors[2]) == (
+            "Invalid server setting: BEFFROI_SOURCES_PROXY: “http://proxy” gives no port "
+            "(http://host:port expected)."
+        )
+        assert SOURCE_STATUS.say(statuses[1]) == (
+            "Invalid configuration: Invalid server setting: BEFFROI_SOURCES_PROXY: "
+            "“socks5://proxy:1080” is not an http:// proxy (http://host:port expected)."
+        )
+    with override("fr"):
+        assert [SOURCE_ERRORS.say(m) for m in field_errors] == field_errors
 
 
 def test_main_courante_times_are_written_for_the_reader(client, members, org, activation):

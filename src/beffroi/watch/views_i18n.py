@@ -93,6 +93,48 @@ REFUSAL_WORDS = (
 )
 _REFUSED = T(gettext_noop("Adresse interne refusée : %(where)s (%(reason)s)."), reason=word)
 
+# Why a deployment setting the sources read (watch.sources.netguard.SettingError) is
+# wrong: behind « Réglage du serveur invalide : » in a form, or a failed source's status.
+SETTING_ERRORS = FrenchTemplates(
+    [
+        T(
+            gettext_noop(
+                "BEFFROI_SOURCES_ALLOW_NETWORKS : « %(item)s » n'est pas un réseau (%(detail)s)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "BEFFROI_SOURCES_PROXY : « %(value)s » n'est pas une adresse de proxy "
+                "(http://hôte:port attendu)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "BEFFROI_SOURCES_PROXY : « %(value)s » n'est pas un proxy http:// "
+                "(http://hôte:port attendu)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "BEFFROI_SOURCES_PROXY : « %(value)s » ne nomme pas d'hôte valide "
+                "(http://hôte:port attendu)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "BEFFROI_SOURCES_PROXY : « %(value)s » ne précise pas de port "
+                "(http://hôte:port attendu)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "BEFFROI_SOURCES_PROXY : « %(value)s » contient un chemin "
+                "(http://hôte:port attendu)."
+            )
+        ),
+    ]
+)
+
 # Messages of watch.sources' form validation (config.Form and each source's from_form).
 SOURCE_ERRORS = FrenchTemplates(
     [
@@ -117,7 +159,7 @@ SOURCE_ERRORS = FrenchTemplates(
         T(gettext_noop("Fichier des horodatages introuvable.")),
         T(gettext_noop("Type de source inconnu : « %(kind)s ».")),
         _REFUSED,
-        T(gettext_noop("Réglage du serveur invalide : %(detail)s")),
+        T(gettext_noop("Réglage du serveur invalide : %(detail)s"), detail=SETTING_ERRORS.say),
     ]
 )
 
@@ -182,6 +224,50 @@ SOURCE_STATUS = FrenchTemplates(
         T(gettext_noop("En-tête CSV illisible (ligne 1) : %(detail)s.")),
         T(gettext_noop("CSV illisible à partir de la ligne %(n)s : %(detail)s."), "n"),
         T(gettext_noop("Colonnes obligatoires absentes de l'en-tête (ligne 1) : %(columns)s")),
+        # The deployment's proxy (watch.sources.netguard.ProxyFailure); the specific
+        # shapes before the general ones that would also match them.
+        T(
+            gettext_noop("Proxy des sources injoignable (%(where)s) : pas de réponse en %(n)s s."),
+            "n",
+        ),
+        T(gettext_noop("Proxy des sources injoignable (%(where)s) : pas de réponse.")),
+        T(gettext_noop("Proxy des sources injoignable (%(where)s) : %(detail)s.")),
+        T(gettext_noop("Nom d'hôte illisible pour le proxy : %(host)s.")),
+        T(
+            gettext_noop("Le proxy des sources (%(where)s) n'a pas ouvert %(target)s en %(n)s s."),
+            "n",
+        ),
+        T(gettext_noop("Le proxy des sources (%(where)s) n'a pas ouvert %(target)s.")),
+        T(gettext_noop("Le proxy des sources (%(where)s) a coupé la connexion : %(detail)s.")),
+        T(gettext_noop("Le proxy des sources (%(where)s) a fermé la connexion sans répondre.")),
+        T(gettext_noop("Le proxy des sources (%(where)s) répond des en-têtes sans fin.")),
+        T(gettext_noop("Le proxy des sources (%(where)s) ne répond pas en HTTP.")),
+        T(
+            gettext_noop(
+                "Le proxy des sources (%(where)s) demande une authentification (%(said)s) : "
+                "vérifier l'identifiant et le mot de passe de BEFFROI_SOURCES_PROXY."
+            )
+        ),
+        T(gettext_noop("Le proxy des sources (%(where)s) refuse d'ouvrir %(target)s (%(said)s).")),
+        # Mastodon's and Jetstream's failures (each source's _describe).
+        T(gettext_noop("Accès refusé par l'instance %(host)s (jeton manquant ou invalide).")),
+        T(
+            gettext_noop(
+                "Point d'accès introuvable sur l'instance %(host)s "
+                "(est-ce bien une instance Mastodon ?)."
+            )
+        ),
+        T(gettext_noop("L'instance %(host)s refuse le flux en direct (%(reason)s).")),
+        T(gettext_noop("Instance injoignable (%(host)s) : %(detail)s")),
+        T(gettext_noop("Erreur de l'instance %(host)s : %(detail)s")),
+        T(gettext_noop("Erreur Mastodon (%(kind)s) : %(detail)s")),
+        T(gettext_noop("Jetstream : %(error)s"), error=_status),
+        T(gettext_noop("Jetstream (%(host)s) a fermé la connexion.")),
+        T(gettext_noop("Jetstream (%(host)s) a coupé : lecture trop lente.")),
+        T(gettext_noop("Jetstream (%(host)s) : point de reprise trop ancien.")),
+        T(gettext_noop("Jetstream injoignable (%(host)s) : %(detail)s")),
+        T(gettext_noop("Jetstream (%(host)s) a refusé la connexion : %(detail)s")),
+        T(gettext_noop("Jetstream (%(host)s) : %(detail)s")),
     ]
 )
 
