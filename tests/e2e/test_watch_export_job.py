@@ -82,3 +82,38 @@ def test_partner_link_prepares_a_pdf_without_an_account(browser, live_server, or
         .values_list("data__what", flat=True)
     )
     assert whats == ["page", "export.pdf", "export.pdf", "export.pdf.file"]
+
+
+def test_partner_switches_language_without_leaking_the_token(browser, live_server, org, members):
+    # The page's Referrer-Policy was no-referrer: the browser then sends `Origin: null`
+    # with the language form's POST and Django's CSRF check refused it with a 403.
+    from beffroi.watch import actions
+
+    coord = members["coordinator"]
+    activation = actions.create_activation(
+        org, name="Crue du Lay", event_type="inondation", actor=coord
+    )
+    actions.add_log_entry(
+        activation, actor=coord, text="Route D746 coupée", channel="autre", category="routes"
+    )
+    _link, token = actions.create_partner_link(activation, label="COD 85", days=1, actor=coord)
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    referers: list[str] = []
+    page.on("request", lambda r: referers.append(r.headers.get("referer") or ""))
+    try:
+        page.goto(f"{live_server.url}/partenaire/{token}/")
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+        page.locator("form.lang button[value=en]").click()
+        page.wait_for_load_state()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        assert page.url == f"{live_server.url}/partenaire/{token}/"
+        page.locator("form.lang button[value=fr]").click()
+        page.wait_for_load_state()
+        expect(page.locator("html")).to_have_attribute("lang", "fr")
+    finally:
+        context.close()
+    # The page's own requests (styles, scripts, the language form) name at most the
+    # site, never the address that holds the token.
+    assert referers and all(token not in r for r in referers)

@@ -180,7 +180,7 @@ def test_partner_link_jobs_are_journaled_and_die_with_the_link(
     _run_worker()
     before = JournalEntry.objects.filter(action="watch.partner_link.view").count()
     status = client.get(job_url)
-    assert status.status_code == 200 and status["Referrer-Policy"] == "no-referrer"
+    assert status.status_code == 200 and status["Referrer-Policy"] == "strict-origin"
     # Polling the status is not a view of the data; the download is.
     assert JournalEntry.objects.filter(action="watch.partner_link.view").count() == before
     texts = _xlsx_texts(b"".join(client.get(job_url + "fichier").streaming_content))

@@ -203,7 +203,7 @@ def test_partner_link_is_read_only_journaled_and_revocable(client, members, worl
     assert page.status_code == 200
     html = page.content.decode()
     assert SHARED in html and SECRET not in html
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "strict-origin"
     export = client.get(reverse("watch-partner-export", args=[world["token"], "csv"]))
     assert export.status_code == 200 and SECRET not in export.content.decode("utf-8-sig")
     views = JournalEntry.objects.filter(action="watch.partner_link.view").order_by("seq")

@@ -989,6 +989,9 @@ def _partner_link(request: HttpRequest, token: str, what: str) -> PartnerLink:
     return link
 
 
+PARTNER_REFERRER_POLICY = "strict-origin"
+
+
 @require_GET
 @_limited
 def partner_view(request: HttpRequest, token: str) -> HttpResponse:
@@ -1011,7 +1014,10 @@ def partner_view(request: HttpRequest, token: str) -> HttpResponse:
             "statuses": LogStatus.choices,
         },
     )
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    # The token is in the URL: no Referer may carry the path. "strict-origin" sends the
+    # site alone (never the path, nothing over plain HTTP); "no-referrer" made the
+    # browser send `Origin: null` with the language form, which CSRF refuses.
+    response["Referrer-Policy"] = PARTNER_REFERRER_POLICY
     response["X-Robots-Tag"] = "noindex"
     return response
 
@@ -1060,7 +1066,7 @@ def partner_export_job(request: HttpRequest, token: str, job_id: Any) -> HttpRes
         activation=link.activation,
         back_url=reverse("watch-partner", args=[token]),
     )
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = PARTNER_REFERRER_POLICY
     response["X-Robots-Tag"] = "noindex"
     return response
 
