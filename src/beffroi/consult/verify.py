@@ -1220,8 +1220,8 @@ def _recount(
                 per_key[key] = per_key.get(key, 0) + 1
     multi = [key for key, count in per_key.items() if count > 1]
     if multi:
-        keys = "1 clé" if len(multi) == 1 else f"{len(multi)} clés"
-        report.fail(f"{keys} avec plus d'un bulletin compté")
+        several = "1 clé" if len(multi) == 1 else f"{len(multi)} clés"
+        report.fail(f"{several} avec plus d'un bulletin compté")
     report.stats["counted"] = recount["counted"]
     same = _same_json(recount, published)
     if not same:
