@@ -46,3 +46,15 @@ def test_the_dashboard_shows_watch_lines_only_to_the_watch_team(
     html = client.get(reverse("org-dashboard", args=[org.slug])).content.decode()
     assert CONSULT in html
     assert (WATCH in html) is sees_watch
+
+
+def test_the_action_filter_offers_the_members_log_ins(client, members, org, lines):
+    # The page lists members' log-ins (journaled without an organisation) but its
+    # action filter offered only the organisation's own actions.
+    journal.append("auth.login", actor=members["volunteer"], subject="user:volunteer")
+    client.force_login(members["coordinator"])
+    url = reverse("journal", args=[org.slug])
+    html = client.get(url).content.decode()
+    assert '<option value="auth.login"' in html
+    filtered = client.get(url, {"action": "auth.login"}).content.decode()
+    assert "<td>user:volunteer</td>" in filtered and "<td>c:1</td>" not in filtered

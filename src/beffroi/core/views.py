@@ -111,10 +111,10 @@ def journal_list(request: HttpRequest) -> HttpResponse:
     # Coordinators and scrutineers see their organisation's entries and their own
     # members' log-ins, never another organisation's business.
     member_ids = org.memberships.values_list("user_id", flat=True)
-    readable = readable_journal(request.user, org)
-    entries = (
-        readable | JournalEntry.objects.filter(organisation__isnull=True, actor_id__in=member_ids)
-    ).order_by("-seq")
+    shown = readable_journal(request.user, org) | JournalEntry.objects.filter(
+        organisation__isnull=True, actor_id__in=member_ids
+    )
+    entries = shown.order_by("-seq")
     filters = {
         k: request.GET.get(k, "").strip() for k in ("action", "actor", "q", "since", "until")
     }
@@ -137,7 +137,8 @@ def journal_list(request: HttpRequest) -> HttpResponse:
             else:
                 entries = entries.filter(**{lookup: datetime.combine(day, bound, tz)})
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    actions_list = readable.values_list("action", flat=True).distinct().order_by("action")
+    # The filter offers every action the page can list, the log-ins included.
+    actions_list = shown.values_list("action", flat=True).distinct().order_by("action")
     return render(
         request,
         "core/journal.html",
