@@ -187,8 +187,9 @@ def merge_kinds(*groups: tuple[str, ...]) -> tuple[str, ...]:
 # cancels the kinds read in its names: that is how a fake prefecture presents itself.
 # docs/decisions/watch-author-profiles.md gives the rule and its cases.
 
-_BIO_LIMIT = 2000  # characters of bio read: self-descriptions come first
-_FIELD_LIMIT = 16
+# What is read of a profile (the sources cut what they cache to these too).
+PROFILE_TEXT = 2000  # characters of each text: self-descriptions come first
+PROFILE_FIELDS = 16
 _BIO_LINK = re.compile(r"(?<![a-z0-9+.-])[a-z0-9+.-]+://\S+|\bwww\.\S+|[@#][\w.@-]+|:[a-z0-9_]+:")
 # Clauses: sentences, lines, lists ("Mère · journaliste · Alès"), label and value.
 _CLAUSE = re.compile(r"[.!?;:|/\n\r,]+|\s+-\s+|\s+&\s+")
@@ -332,7 +333,7 @@ def _clause_kinds(clause: str) -> set[str]:
 
 @functools.lru_cache(maxsize=4096)
 def _read_profile(texts: tuple[str, ...]) -> ProfileReading:
-    text = "\n".join(_fold(t[:_BIO_LIMIT]) for t in texts)
+    text = "\n".join(_fold(t[:PROFILE_TEXT]) for t in texts)
     if _DISOWNING.search(text):
         return ProfileReading(disowned=True)
     if not _ANY_CLAIM.search(text):
@@ -349,10 +350,10 @@ def profile_kinds(bio: str, fields: Sequence[tuple[str, str]] = ()) -> ProfileRe
     not. ``()`` when the profile says nothing of the account's kind; never "none", which
     the names give."""
     # Cut before the cache below: it is keyed by the texts, never by a whole bio.
-    texts = [bio[:_BIO_LIMIT]] if bio and bio.strip() else []
-    for name, value in list(fields)[:_FIELD_LIMIT]:
+    texts = [bio[:PROFILE_TEXT]] if bio and bio.strip() else []
+    for name, value in list(fields)[:PROFILE_FIELDS]:
         # A field's label and value are read as one clause each ("Poste : Journaliste").
-        texts.append(f"{name[:_BIO_LIMIT]}\n{value[:_BIO_LIMIT]}")
+        texts.append(f"{name[:PROFILE_TEXT]}\n{value[:PROFILE_TEXT]}")
     if not texts:
         return ProfileReading()
     return _read_profile(tuple(texts))

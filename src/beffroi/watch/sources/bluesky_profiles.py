@@ -55,7 +55,7 @@ def profile_view_kinds(profile: Mapping[str, Any]) -> tuple[str, ...]:
     display = str(profile.get("displayName") or "")
     bio = str(profile.get("description") or "")
     return merge_kinds(
-        account_kinds((username, display), bio[:2000]),
+        account_kinds((username, display), bio),
         domain_kinds(handle) if handle else (),
     )
 

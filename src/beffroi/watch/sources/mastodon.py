@@ -57,7 +57,13 @@ from mastodon.errors import (
     MastodonUnauthorizedError,
 )
 
-from beffroi.watch.classify.accounts import account_kinds, domain_kinds, merge_kinds
+from beffroi.watch.classify.accounts import (
+    PROFILE_FIELDS,
+    PROFILE_TEXT,
+    account_kinds,
+    domain_kinds,
+    merge_kinds,
+)
 from beffroi.watch.sources.base import (
     DELETE,
     EDIT,
@@ -99,11 +105,10 @@ def _verified_hosts(account: Mapping[str, Any]) -> list[str]:
     return hosts
 
 
-# What accounts.profile_kinds reads (16 fields; 2,000 characters of each text), with room
-# for markup. The cache below is keyed by what is kept: a remote server's bio has no
-# length limit, and 4,096 whole bios of a megabyte would stay in memory.
-_PROFILE_FIELDS = 16
-_PROFILE_HTML = 8000
+# What accounts.profile_kinds reads, with room for markup. The cache below is keyed by
+# what is kept: a remote server's bio has no length limit, and 4,096 whole bios of a
+# megabyte would stay in memory.
+_PROFILE_HTML = 4 * PROFILE_TEXT
 
 
 def _profile(account: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -113,7 +118,7 @@ def _profile(account: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ..
     # A server's odd profile must not cost the post: what cannot be read is not read.
     fields = tuple(
         (str(f.get("name") or "")[:_PROFILE_HTML], str(f.get("value") or "")[:_PROFILE_HTML])
-        for f in (listed if isinstance(listed, list) else [])[:_PROFILE_FIELDS]
+        for f in (listed if isinstance(listed, list) else [])[:PROFILE_FIELDS]
         if isinstance(f, Mapping)
     )
     return _profile_text(note[:_PROFILE_HTML] if isinstance(note, str) else "", fields)
