@@ -1091,6 +1091,23 @@ EN = {
         "Coverage gap filled afterwards: %(n)s posts %(span)s retrieved.",
     ),
     "Trou de couverture : messages %(span)s non reçus, que l'instance ne sert plus (%(reason)s).": "Coverage gap: posts %(span)s not received, which the instance no longer serves (%(reason)s).",
+    # session 8 (helper W): a Mastodon gap no longer fetched, and why
+    "Trou de couverture : messages %(span)s non reçus ; la récupération après coup a été désactivée dans la source (%(reason)s).": "Coverage gap: posts %(span)s not received; fetching them afterwards was turned off in the source (%(reason)s).",
+    (
+        "Trou de couverture : messages %(span)s non reçus ; récupération après coup abandonnée après %(failures)s échec de l'instance (%(reason)s).",
+        "Trou de couverture : messages %(span)s non reçus ; récupération après coup abandonnée après %(failures)s échecs de suite de l'instance (%(reason)s).",
+    ): (
+        "Coverage gap: posts %(span)s not received; fetching them afterwards was given up after %(failures)s failure of the instance (%(reason)s).",
+        "Coverage gap: posts %(span)s not received; fetching them afterwards was given up after %(failures)s failures of the instance in a row (%(reason)s).",
+    ),
+    "Trou de couverture : messages %(span)s non reçus ; ce fil n'est plus suivi par la source (%(reason)s).": "Coverage gap: posts %(span)s not received; the source no longer follows this feed (%(reason)s).",
+    (
+        "%(n)s message de la période avait été récupéré.",
+        "%(n)s messages de la période avaient été récupérés.",
+    ): (
+        "%(n)s post of the period had been retrieved.",
+        "%(n)s posts of the period had been retrieved.",
+    ),
     "Pages récupérées par minute pour combler un trou": "Pages fetched per minute to fill a gap",
     "Messages d'une coupure que le rattrapage n'a pas atteints, récupérés ensuite en arrière-plan, 40 par page (0 : jamais).": "Posts of an outage the catch-up did not reach, fetched afterwards in the background, 40 per page (0: never).",
     "Rattrapage limité à %(n)s messages sur le fil %(stream)s": "Catch-up limited to %(n)s posts on the %(stream)s feed",

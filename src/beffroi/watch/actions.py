@@ -1112,12 +1112,16 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
         # is never lost nor written twice when the worker stops between two commits.
         with transaction.atomic():
             for gap in gaps:
-                if isinstance(gap, GapFilled):
-                    record_gap_filled(source_id, gap)
-                else:
+                if isinstance(gap, CoverageGap):
                     record_coverage_gap(source_id, gap)
             rest = [i for i in items if not isinstance(i, CoverageGap | GapFilled)]
-            return receive_items(source_id, rest, checkpoint)
+            received = receive_items(source_id, rest, checkpoint)
+            # After the posts: the span's last ones may be in this very batch, and the
+            # entry counts those that were new to the room.
+            for gap in gaps:
+                if isinstance(gap, GapFilled):
+                    record_gap_filled(source_id, gap)
+            return received
     changes = [i for i in items if isinstance(i, Change)]
     posts = [i for i in items if not isinstance(i, Change)]
     if not changes:
@@ -1181,21 +1185,35 @@ def record_coverage_gap(source_id: int, gap: Any) -> None:
 
 @transaction.atomic
 def record_gap_filled(source_id: int, filled: Any) -> None:
-    """A coverage gap fetched afterwards (a ``sources.GapFilled``), journaled once with
-    the checkpoint that forgets the span; ``to`` and ``where`` name the gap's entry.
-    ``served`` False: the instance no longer gives the span (docs/decisions/sources.md)."""
+    """A coverage gap the source stopped fetching afterwards (a ``sources.GapFilled``),
+    journaled once with the checkpoint that forgets the span; ``to`` and ``where`` name
+    the gap's entry. ``outcome`` says how it ended (``filled``; else why the rest was
+    not received: ``not-served``, ``fill-off``, ``abandoned``, ``unwatched``), ``served``
+    whether it was filled (docs/decisions/sources.md).
+
+    ``received`` counts the span's posts that were new to the room (stored, marked by
+    the source with the gap they filled), ``returned`` the statuses the instance gave
+    back, some of which the stream may have brought already. Call it after the batch's
+    posts are stored."""
     source = Source.objects.select_related("activation__organisation").get(pk=source_id)
+    end = filled.end.isoformat()
+    received = Post.objects.filter(
+        source_id=source.pk, raw__fill=end, raw__stream=filled.where
+    ).count()
     journal.append(
         "watch.source.gap.filled",
         organisation=source.activation.organisation,
         subject=f"source:{source.pk}",
         data={
             "from": filled.start.isoformat() if filled.start is not None else None,
-            "to": filled.end.isoformat(),
+            "to": end,
             "where": filled.where,
-            "received": filled.received,
+            "received": received,
+            "returned": filled.returned,
             "skipped": filled.skipped,
             "served": filled.served,
+            "outcome": filled.outcome,
+            "failures": filled.failures,
             "detail": _journaled(source.activation, filled.detail),
         },
     )

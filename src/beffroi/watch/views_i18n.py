@@ -352,17 +352,48 @@ def coverage_gap_text(data: Mapping[str, Any], filled: Mapping[str, Any] | None 
             span = gettext("du %(start)s au %(end)s") % {**values, "start": when(data["from"])}
         else:
             span = gettext("d'avant le %(end)s") % values
-        if filled.get("served"):
-            n = int(filled.get("received") or 0)
+        # Entries before session 8 have no outcome: served or not served.
+        outcome = filled.get("outcome") or ("filled" if filled.get("served") else "not-served")
+        # Posts of the span new to the room (entries before session 8: what the
+        # instance returned, as they counted it).
+        n = int(filled.get("received") or 0)
+        if outcome == "filled":
             return ngettext(
                 "Trou de couverture comblé après coup : %(n)s message %(span)s récupéré.",
                 "Trou de couverture comblé après coup : %(n)s messages %(span)s récupérés.",
                 n,
             ) % {"n": n, "span": span}
-        return gettext(
-            "Trou de couverture : messages %(span)s non reçus, que l'instance ne sert plus "
-            "(%(reason)s)."
-        ) % {**values, "span": span}
+        if outcome == "fill-off":
+            text = gettext(
+                "Trou de couverture : messages %(span)s non reçus ; la récupération après "
+                "coup a été désactivée dans la source (%(reason)s)."
+            ) % {**values, "span": span}
+        elif outcome == "abandoned":
+            failures = int(filled.get("failures") or 0)
+            text = ngettext(
+                "Trou de couverture : messages %(span)s non reçus ; récupération après coup "
+                "abandonnée après %(failures)s échec de l'instance (%(reason)s).",
+                "Trou de couverture : messages %(span)s non reçus ; récupération après coup "
+                "abandonnée après %(failures)s échecs de suite de l'instance (%(reason)s).",
+                failures,
+            ) % {**values, "span": span, "failures": failures}
+        elif outcome == "unwatched":
+            text = gettext(
+                "Trou de couverture : messages %(span)s non reçus ; ce fil n'est plus suivi "
+                "par la source (%(reason)s)."
+            ) % {**values, "span": span}
+        else:
+            text = gettext(
+                "Trou de couverture : messages %(span)s non reçus, que l'instance ne sert plus "
+                "(%(reason)s)."
+            ) % {**values, "span": span}
+        if n > 0:
+            text += " " + ngettext(
+                "%(n)s message de la période avait été récupéré.",
+                "%(n)s messages de la période avaient été récupérés.",
+                n,
+            ) % {"n": n}
+        return text
     if data.get("from"):
         return gettext(
             "Trou de couverture : messages du %(start)s au %(end)s non reçus (%(reason)s)."

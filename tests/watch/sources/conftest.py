@@ -257,6 +257,9 @@ class FakeMastodon:
         # Sent with every JSON answer (X-RateLimit-Limit, -Remaining, -Reset).
         self.headers: dict[str, str] = {}
         self.timeline_delay = 0.0  # seconds before each page of a timeline: a slow server
+        # An HTTP error for the timeline pages it returns non-zero for (given the key and
+        # the query): an instance broken for some requests only.
+        self.timeline_error: Callable[[str, dict[str, str]], int] | None = None
         self.requests: list[str] = []
         self.streams: dict[str, list[queue.Queue[bytes | None]]] = {}
         self.connections: dict[str, int] = {}
@@ -325,6 +328,10 @@ class FakeMastodon:
                         key = "local" if query.get("local") in ("1", "true") else "public"
                     else:
                         self.json({"error": "Record not found"}, 404)
+                        return
+                    error = fake.timeline_error(key, query) if fake.timeline_error else 0
+                    if error:
+                        self.json({"error": "Service unavailable"}, error)
                         return
                     self.json(fake.page(key, query))
                 elif path.startswith("/api/v1/streaming/"):

@@ -201,24 +201,47 @@ class CoverageGap:
         return f"gap:{where}{self.end.isoformat()}"
 
 
+# How a span left the checkpoint (``GapFilled.outcome``). Only ``FILLED`` means the
+# instance served it; the others say why the rest of it was not received.
+FILLED = "filled"  # fetched to its end
+NOT_SERVED = "not-served"  # the instance gives no status of it, or refuses for good
+FILL_OFF = "fill-off"  # the organiser set the source's fill pages to 0
+ABANDONED = "abandoned"  # the instance failed (5xx, no answer) too many times in a row
+UNWATCHED = "unwatched"  # its hashtag or timeline was removed from the source
+FILL_OUTCOMES = (FILLED, NOT_SERVED, FILL_OFF, ABANDONED, UNWATCHED)
+
+
 @dataclass(frozen=True)
 class GapFilled:
-    """A ``CoverageGap`` fetched afterwards (Mastodon's timelines page back over the
-    span the catch-up left): handed to the sink after the span's posts, with the
-    checkpoint that forgets the span, so it is journaled once. ``where`` and ``end``
-    name the gap as its own ``where`` and ``end`` did. ``served`` is False when the
-    instance no longer gives any status of the span (deleted, pruned) or refuses the
-    timeline for good; ``detail`` then says how (French)."""
+    """A ``CoverageGap`` the source stopped fetching afterwards (Mastodon's timelines
+    page back over the span the catch-up left): handed to the sink after the span's
+    posts, with the checkpoint that forgets the span, so it is journaled once.
+    ``where`` and ``end`` name the gap as its own ``where`` and ``end`` did.
+    ``outcome`` says how it ended (``FILLED``, or why not, see above); ``detail``
+    then says more (French: the instance's answer, the last failure).
+
+    ``returned`` counts the statuses of the span the instance returned and the source
+    handed over as posts; how many of them were new to the room is the sink's to
+    count (the stream or an earlier life may have brought some)."""
 
     source_kind: str
     source_id: str
     end: datetime
     where: str = ""
     start: datetime | None = None
-    received: int = 0  # statuses of the span handed over as posts
+    returned: int = 0  # statuses of the span handed over as posts
     skipped: int = 0  # statuses of the span that could not be read
-    served: bool = True
+    outcome: str = FILLED
     detail: str = ""
+    failures: int = 0  # the instance's consecutive failures when it ended
+
+    def __post_init__(self) -> None:
+        if self.outcome not in FILL_OUTCOMES:
+            raise ValueError(f"GapFilled.outcome must be one of {FILL_OUTCOMES}")
+
+    @property
+    def served(self) -> bool:
+        return self.outcome == FILLED
 
     @property
     def key(self) -> str:

@@ -19,8 +19,10 @@ catch-up.  One connection (one call to ``stream``) goes:
    deletion;
 4. drain the queue; statuses already emitted during catch-up are dropped;
 5. while the queue is empty, fetch a span an earlier gap left (``state.fills`` in the
-   checkpoint), a few pages per ``fill_interval``, and say once it is filled
-   (``GapFilled``) or no longer served (docs/decisions/sources.md).
+   checkpoint), a few pages per ``fill_interval``, and say once how it ended
+   (``GapFilled``): filled, no longer served, given up after ``fill_attempts`` failed
+   cycles, or (said before connecting) no longer filled because fill pages were set
+   to 0 or its hashtag/timeline was removed (docs/decisions/sources.md).
 
 Besides new statuses (``update``), the streams carry authors' edits
 (``status.update``, the whole new status) and deletions (``delete``, the
@@ -34,6 +36,7 @@ backs off and calls ``stream`` again with the last committed checkpoint.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import queue
 import re
@@ -65,8 +68,13 @@ from beffroi.watch.classify.accounts import (
     merge_kinds,
 )
 from beffroi.watch.sources.base import (
+    ABANDONED,
     DELETE,
     EDIT,
+    FILL_OFF,
+    FILLED,
+    NOT_SERVED,
+    UNWATCHED,
     Checkpoint,
     CoverageGap,
     GapFilled,
@@ -149,6 +157,9 @@ class MastodonConfig:
     # ``fill_pages`` pages of 40 every ``fill_interval`` seconds (0 pages: never).
     fill_pages: int = 3
     fill_interval: float = 60.0
+    # A span whose pages fail (5xx, no answer) this many cycles in a row is given up
+    # and journaled so; one attempt per cycle, so an hour at least by default.
+    fill_attempts: int = 60
 
     @classmethod
     def from_form(cls, data: Mapping[str, Any]) -> MastodonConfig:
@@ -214,12 +225,24 @@ def _timeline_page(api: Mastodon, key: str, **params: Any) -> list[Any]:
 _REFUSALS = frozenset({400, 401, 403, 404, 410, 422})
 
 
-def _valid_fill(entry: Any) -> bool:
-    return (
-        isinstance(entry, dict)
-        and all(isinstance(entry.get(k), str) for k in ("where", "after", "until", "end"))
-        and all(isinstance(entry.get(k, 0), int) for k in ("received", "skipped"))
-    )
+def _pending_fill(entry: Any) -> dict[str, Any] | None:
+    """A checkpoint's span still to fill, as this version keeps it, or None if it is
+    not one. Session 7 named the statuses returned ``received``."""
+    if not isinstance(entry, dict) or not all(
+        isinstance(entry.get(k), str) for k in ("where", "after", "until", "end")
+    ):
+        return None
+    fill = dict(entry)
+    if "returned" not in fill:
+        fill["returned"] = fill.pop("received", 0)
+    fill.setdefault("skipped", 0)
+    fill.setdefault("failures", 0)
+    if not all(
+        isinstance(fill[k], int) and not isinstance(fill[k], bool)
+        for k in ("returned", "skipped", "failures")
+    ):
+        return None
+    return fill
 
 
 class _Stopped(Exception):
@@ -577,8 +600,9 @@ class MastodonSource:
             "until": resume,
             "start": gap.start.isoformat() if gap.start is not None else None,
             "end": gap.end.isoformat(),
-            "received": 0,
+            "returned": 0,
             "skipped": 0,
+            "failures": 0,
         }
         yield _Lost(gap, fill), resume
 
@@ -613,13 +637,20 @@ class MastodonSource:
             reset = getattr(api, "ratelimit_reset", None)
             wait = float(reset) - time.time() if isinstance(reset, int | float) else None
             return max(wait or 0.0, self.config.fill_interval)
-        except MastodonAPIError as exc:
-            code = exc.args[1] if len(exc.args) > 1 else None
+        except (MastodonError, requests.RequestException) as exc:
+            code = exc.args[1] if isinstance(exc, MastodonAPIError) and len(exc.args) > 1 else None
             if isinstance(code, int) and code in _REFUSALS:
-                yield self._filled(fills, served=False, detail=self._describe(exc))
-            return None  # otherwise the server's trouble (5xx): the next cycle asks again
-        except (MastodonError, requests.RequestException):
-            return None  # unreachable for now: the next cycle asks again
+                yield self._filled(fills, NOT_SERVED, detail=self._describe(exc))
+                return None
+            # The server's trouble (5xx) or no answer: the next cycle asks again, up
+            # to ``fill_attempts`` cycles in a row; then the span is given up, so an
+            # instance broken for good does not keep it (and the checkpoint) forever.
+            fill["failures"] += 1
+            if fill["failures"] >= self.config.fill_attempts:
+                yield self._filled(fills, ABANDONED, detail=self._describe(exc))
+                return None
+            return self.config.fill_interval
+        fill["failures"] = 0
         done, any_new = not page, False
         for status in sorted((s for s in page if _has_id(s)), key=lambda s: id_order(str(s["id"]))):
             status_id = str(status["id"])
@@ -630,19 +661,26 @@ class MastodonSource:
                 continue  # a server that ignores min_id must not loop
             item = self.safe_post(status, key)
             fill["after"] = status_id
-            fill["skipped" if isinstance(item, Skipped) else "received"] += 1
+            if isinstance(item, RawPost):
+                # Which gap brought it: the sink counts the span's posts that were new
+                # to the room by this mark (``actions.record_gap_filled``).
+                item = dataclasses.replace(item, raw={**item.raw, "fill": fill["end"]})
+            fill["skipped" if isinstance(item, Skipped) else "returned"] += 1
             any_new = True
             yield item
             done = done or status_id == until
         if done or not any_new:  # not any_new: the server pages no further
             # No status of the span at all, though the catch-up saw at least one past
             # its last page: the instance no longer serves the span.
-            served = fill["received"] + fill["skipped"] > 0
-            yield self._filled(fills, served=served, detail="")
+            served = fill["returned"] + fill["skipped"] > 0
+            yield self._filled(fills, FILLED if served else NOT_SERVED, detail="")
         return None
 
-    def _filled(self, fills: list[dict[str, Any]], *, served: bool, detail: str) -> GapFilled:
-        fill = fills.pop(0)
+    def _filled(self, fills: list[dict[str, Any]], outcome: str, *, detail: str) -> GapFilled:
+        """The oldest span, taken out of ``fills``, as it ended."""
+        return self._ended(fills.pop(0), outcome, detail=detail)
+
+    def _ended(self, fill: Mapping[str, Any], outcome: str, *, detail: str) -> GapFilled:
         start = fill.get("start")
         return GapFilled(
             self.kind,
@@ -650,11 +688,29 @@ class MastodonSource:
             end=datetime.fromisoformat(fill["end"]),
             where=fill["where"],
             start=datetime.fromisoformat(start) if isinstance(start, str) else None,
-            received=fill["received"],
+            returned=fill["returned"],
             skipped=fill["skipped"],
-            served=served,
+            outcome=outcome,
             detail=detail,
+            failures=fill["failures"],
         )
+
+    def _unfillable(self, fills: list[dict[str, Any]]) -> list[GapFilled]:
+        """The spans the source's configuration no longer fills, taken out of
+        ``fills``: all of them when fill pages are 0, and those of a hashtag or
+        timeline no longer watched. Each is journaled once, as not filled and why,
+        rather than kept in the checkpoint for ever."""
+        watched = set(self.config.streams())
+        ended: list[GapFilled] = []
+        for fill in list(fills):
+            if fill["where"] not in watched:
+                ended.append(self._ended(fill, UNWATCHED, detail=""))
+            elif self.config.fill_pages <= 0:
+                ended.append(self._ended(fill, FILL_OFF, detail=""))
+            else:
+                continue
+            fills.remove(fill)
+        return ended
 
     # -- streaming ----------------------------------------------------------
 
@@ -703,7 +759,7 @@ class MastodonSource:
         # Spans lost by earlier catch-ups, still to fetch, oldest first: in the
         # checkpoint, so a restart goes on where the last committed page stopped.
         fills: list[dict[str, Any]] = [
-            dict(f) for f in checkpoint.get("fills", []) if _valid_fill(f)
+            fill for f in checkpoint.get("fills", []) if (fill := _pending_fill(f)) is not None
         ]
         # The first fill cycle waits a whole interval: a reconnection's catch-up and
         # the burst the streams bring first go before old posts.
@@ -734,6 +790,11 @@ class MastodonSource:
                 recent.setdefault(item.external_id, edited.isoformat() if edited else "")
             while len(recent) > self.config.recheck:
                 del recent[min(recent, key=id_order)]
+
+        # Spans this configuration no longer fills are said ended first: that needs no
+        # answer from the instance, which may never give one again.
+        for ended in self._unfillable(fills):
+            yield ended, state()
 
         api = self.api_factory(self.config)
         out: queue.Queue[tuple[str, str, Any]] = queue.Queue()
