@@ -92,11 +92,14 @@ class JournalEntry(models.Model):
 
     seq = models.PositiveBigIntegerField(unique=True)
     at = models.DateTimeField(db_index=True)
+    # DO_NOTHING, not SET_NULL: the id is hashed into the chain and the triggers refuse
+    # any UPDATE, so SET_NULL made every account or organisation that the journal
+    # names impossible to delete. The line keeps the id (no database constraint).
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
     )
@@ -106,7 +109,7 @@ class JournalEntry(models.Model):
         Organisation,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
     )
