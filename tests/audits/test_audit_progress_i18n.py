@@ -76,19 +76,38 @@ def _input_error_messages() -> list[str]:
     the task's internal error, with an f-string's holes filled."""
     found = []
     for path in (SRC / "integrity" / "load.py", SRC / "audits" / "tasks.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # Messages kept in module constants (integrity.load's _NO_TIME…) are followed.
+        constants = {
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+
+        def said(arg: ast.expr, constants: dict[str, str] = constants) -> list[str]:
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                return [arg.value]
+            if isinstance(arg, ast.JoinedStr):
+                return [
+                    "".join(v.value if isinstance(v, ast.Constant) else "7" for v in arg.values)
+                ]
+            if isinstance(arg, ast.Name) and arg.id in constants:
+                return [constants[arg.id]]
+            if isinstance(arg, ast.IfExp):
+                return said(arg.body) + said(arg.orelse)
+            return []
+
+        for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and node.args):
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             if name not in ("InputError", "fail_audit"):
                 continue
-            arg = node.args[-1] if name == "fail_audit" else node.args[0]
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                found.append(arg.value)
-            elif isinstance(arg, ast.JoinedStr):
-                found.append(
-                    "".join(v.value if isinstance(v, ast.Constant) else "7" for v in arg.values)
-                )
+            found += said(node.args[-1] if name == "fail_audit" else node.args[0])
     return found
 
 
@@ -96,6 +115,8 @@ def test_every_audit_failure_has_an_english_template():
     messages = _input_error_messages()
     assert len(messages) >= 20
     assert "Erreur interne pendant l'audit (7)." in messages
+    assert any(m.startswith("Colonne « submitdate » absente") for m in messages)
+    assert any(m.startswith("La correspondance doit nommer") for m in messages)
     assert [m for m in messages if AUDIT_ERRORS.match(m) is None] == []
 
 

@@ -82,7 +82,7 @@ def test_upload_runs_in_background_and_produces_the_report(
 
 def test_bad_file_fails_clearly_and_writes_no_report(transactional_db, client, members, org):
     client.force_login(members["coordinator"])
-    _upload(client, org, b"id;submitdate\n1;not a date\n1;2024-01-01 10:00:00\n")
+    _upload(client, org, b"id;submitdate;Q1\n1;not a date;A\n1;2024-01-01 10:00:00;B\n")
     _work()
     audit = Audit.objects.get()
     assert audit.status == "failed"
@@ -127,3 +127,68 @@ def test_audit_pages_follow_roles(client, members, org, role, status):
         reverse("audit-download", args=[org.slug, audit.pk, "json"])
     ).status_code
     assert json_status == (404 if status == 200 else status)  # not finished yet: nothing to get
+
+
+@pytest.mark.parametrize(
+    "content,french,english",
+    [
+        # Session 7 queued this, then reported empty sections.
+        (
+            b"id,foo\n1,a\n2,b\n",
+            "Colonne « submitdate » absente de l&#x27;en-tête (ligne 1)",
+            "No “submitdate” column in the header (line 1)",
+        ),
+        (
+            b"id;submitdate;lastpage\n1;;2\n",
+            "Aucune colonne de réponse dans l&#x27;en-tête (ligne 1) : seulement « id », "
+            "« submitdate », « lastpage »",
+            "No answer column in the header (line 1): only “id”, “submitdate”, “lastpage”",
+        ),
+    ],
+)
+def test_unauditable_upload_is_refused_at_once_and_nothing_is_stored(
+    client, members, org, settings, tmp_path, content, french, english
+):
+    from english_catalogue import english as english_catalogue
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    client.force_login(members["coordinator"])
+    page = _upload(client, org, content)
+    assert page.status_code == 200 and french in page.content.decode()
+    with english_catalogue():
+        page = client.post(
+            reverse("audits", args=[org.slug]),
+            {"export": SimpleUploadedFile("e.csv", content), "fmt": "limesurvey"},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        assert english in page.content.decode()
+    assert not Audit.objects.exists()
+    assert not JournalEntry.objects.filter(action__startswith="audit.").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_mapping_without_the_submission_time_is_refused_under_its_field(client, members, org):
+    client.force_login(members["coordinator"])
+    mapping = SimpleUploadedFile("m.toml", b'[columns]\nid = "ref"\n')
+    response = client.post(
+        reverse("audits", args=[org.slug]),
+        {
+            "export": SimpleUploadedFile("d.csv", b"ref;q\na;1\n"),
+            "fmt": "csv",
+            "mapping": mapping,
+        },
+    )
+    page = response.content.decode()
+    assert "La correspondance doit nommer la colonne de date de soumission" in page
+    assert not Audit.objects.exists()
+
+
+def test_an_auditable_upload_is_stored_from_its_first_byte(client, members, org, export):
+    """Reading the header to judge it must not shift what is stored and hashed."""
+    import hashlib
+
+    client.force_login(members["coordinator"])
+    assert _upload(client, org, export).status_code == 302
+    audit = Audit.objects.get()
+    assert audit.sha256 == hashlib.sha256(export).hexdigest()
+    assert audit.input_path.read_bytes() == export

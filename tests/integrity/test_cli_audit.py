@@ -93,7 +93,10 @@ def test_to_json_matches_streamed_json(sim: Path, tmp_path: Path) -> None:
 
 def test_ids_kept_exactly(tmp_path: Path) -> None:
     src = tmp_path / "e.csv"
-    src.write_text("id;Q1\n007;A\n 8 ;B\nx-9;A\n", encoding="utf-8")
+    sent = "2026-03-02 18:00:00"
+    src.write_text(
+        f"id;submitdate;Q1\n007;{sent};A\n 8 ;{sent};B\nx-9;{sent};A\n", encoding="utf-8"
+    )
     js = tmp_path / "e.json"
     assert main(["audit", str(src), "--json", str(js)]) == 0
     # Surrounding blanks are not part of an id; leading zeros are.
@@ -105,8 +108,11 @@ def test_ids_kept_exactly(tmp_path: Path) -> None:
     [
         ("", "vide"),
         ("Q1,Q2\nA,B\n", "« id »"),
-        ("id,Q1\n1,A\n1,B\n", "lignes 2 et 3"),
-        ("id,submitdate\n1,2026-13-45 10:00:00\n", "ligne 2, colonne « submitdate »"),
+        # Session 7 accepted this and reported empty sections.
+        ("id,foo\n1,a\n2,b\n", "Colonne « submitdate » absente"),
+        ("id,submitdate,Q1\n1,,A\n2,,B\n", "Aucune réponse complète"),
+        ("id,submitdate,Q1\n1,,A\n1,,B\n", "lignes 2 et 3"),
+        ("id,submitdate,Q1\n1,2026-13-45 10:00:00,A\n", "ligne 2, colonne « submitdate »"),
         ('id,Q1\n1,"A\n', "ligne"),
     ],
 )
@@ -125,7 +131,7 @@ def test_bad_input_exit_2_and_no_output(
 
 def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = tmp_path / "in.csv"
-    src.write_text("id,Q\n1,A\n", encoding="utf-8")
+    src.write_text("id,submitdate,Q\n1,2026-03-02 18:00:00,A\n", encoding="utf-8")
     assert main(["audit", str(src), "--format", "csv"]) == 2
     assert main(["audit", str(src), "--electorate", "A1=deux"]) == 2
     assert main(["audit"]) == 2
@@ -143,7 +149,11 @@ def test_pdf(sim: Path, tmp_path: Path) -> None:
 
 def test_ids_with_json_special_characters(tmp_path: Path) -> None:
     src = tmp_path / "q.csv"
-    src.write_text('id,Q1\n"a""b",A\n"c\\\\d",B\né,A\n', encoding="utf-8")
+    src.write_text(
+        'id,submitdate,Q1\n"a""b",2026-03-02 18:00,A\n"c\\\\d",2026-03-02 18:01,B\n'
+        "é,2026-03-02 18:02,A\n",
+        encoding="utf-8",
+    )
     js = tmp_path / "q.json"
     assert main(["audit", str(src), "--json", str(js)]) == 0
     assert [r["id"] for r in json.loads(js.read_text(encoding="utf-8"))["responses"]] == [

@@ -88,16 +88,19 @@ def test_full_headings_and_answers() -> None:
 
 
 def test_code_and_text_headings() -> None:
-    head = "id,BLOUSE[SQ001]. Blouse [Parent 1],BLOUSE[SQ002]. Blouse [Parent 2],ECOLE. École"
-    ds = load_limesurvey(text=head + "\n1,Y,N,A1\n2,N,N,A2\n")
+    head = (
+        "id,submitdate,BLOUSE[SQ001]. Blouse [Parent 1],BLOUSE[SQ002]. Blouse [Parent 2],"
+        "ECOLE. École"
+    )
+    ds = load_limesurvey(text=head + "\n1,2026-03-02 18:00,Y,N,A1\n2,,N,N,A2\n")
     assert {c for q in ds.questions for c, _ in q.rows} == {"BLOUSE[SQ001]", "BLOUSE[SQ002]"}
     assert ds.segment == "ECOLE"
 
 
 def test_missing_meta_columns_are_listed() -> None:
-    ds = load_limesurvey(text="id,Q1\n1,A\n2,B\n")
+    ds = load_limesurvey(text="id,submitdate,Q1\n1,2026-03-02 18:00,A\n2,,B\n")
     skipped = {c["check"] for c in ds.checks_skipped}
-    assert {"arrivées et rafales", "temps de remplissage", "concentration réseau"} <= skipped
+    assert {"temps de remplissage", "concentration réseau"} <= skipped
 
 
 @pytest.mark.parametrize(
@@ -105,14 +108,20 @@ def test_missing_meta_columns_are_listed() -> None:
     [
         ("", "vide"),
         ("   \n", "vide"),
-        ("id,Q1\n", "aucune réponse"),
+        ("id,submitdate,Q1\n", "aucune réponse"),
         ("Q1,Q2\nA,B\n", "« id »"),
-        ("id,Q1\n1,A\n2,B\n1,C\n", "lignes 2 et 4"),
-        ("id,submitdate\n1,2026-03-02 18:00:00\n2,hier soir\n", "ligne 3, colonne « submitdate »"),
-        ("id,Q1\n1,A\n2,B,C,D\n", "ligne 3"),
+        ("id,submitdate,Q1\n1,,A\n2,,B\n1,,C\n", "lignes 2 et 4"),
+        (
+            "id,submitdate,Q\n1,2026-03-02 18:00:00,A\n2,hier soir,A\n",
+            "ligne 3, colonne « submitdate »",
+        ),
+        ("id,submitdate,Q1\n1,,A\n2,,B,C,D\n", "ligne 3"),
         ("id,Q1,Q1\n1,A,B\n", "en double"),
-        ("id,Q1\n1,A\n,B\n", "Identifiant vide à la ligne 3"),
-        ("id,interviewtime\n1,12\n2,douze\n", "ligne 3, colonne « interviewtime »"),
+        ("id,submitdate,Q1\n1,,A\n,,B\n", "Identifiant vide à la ligne 3"),
+        (
+            "id,submitdate,Q,interviewtime\n1,,A,12\n2,,A,douze\n",
+            "ligne 3, colonne « interviewtime »",
+        ),
     ],
 )
 def test_bad_input_names_line_or_column(text: str, needle: str) -> None:
@@ -155,7 +164,7 @@ def test_mapping(tmp_path: Path) -> None:
     assert q["BLOUSE"].repeated and [r for _, r in q["BLOUSE"].rows] == ["Ligne 1", "Ligne 2"]
     assert q["q"].label == "Question libre"
     bad = tmp_path / "bad.toml"
-    bad.write_text('[columns]\nid = "nope"\n', encoding="utf-8")
+    bad.write_text('[columns]\nid = "nope"\ntime = "quand"\n', encoding="utf-8")
     with pytest.raises(InputError, match="nope"):
         load_mapped(csv_path, bad)
 

@@ -62,4 +62,37 @@ class AuditUploadForm(forms.Form):
         data = super().clean() or {}
         if data.get("fmt") == "csv" and not data.get("mapping"):
             self.add_error("mapping", _("Le format CSV demande un fichier de correspondance."))
+        elif data.get("export") is not None and data.get("fmt"):
+            self._check_header(data)
         return data
+
+    def _check_header(self, data: dict[str, Any]) -> None:
+        """Refuse, before anything is stored or journaled, an export whose header cannot
+        be audited (no submission date, no answer column…): the loader's own check, on
+        the first line only; the rest of the file is read by the background audit."""
+        from beffroi.consult.views_i18n import audit_error
+        from beffroi.integrity.errors import InputError
+        from beffroi.integrity.load import check_header
+
+        export, mapping = data["export"], data.get("mapping")
+        toml = None
+        if mapping is not None and mapping.size <= HEAD_BYTES:
+            toml = _head(mapping)
+        try:
+            check_header(_head(export), data["fmt"], toml, getattr(mapping, "name", ""))
+        except InputError as exc:
+            # The mapping's own faults go under its field, the rest under the export's.
+            own = str(exc).startswith(("La correspondance", "Correspondance TOML"))
+            self.add_error("mapping" if own else "export", audit_error(str(exc)))
+
+
+# The first line of an export is its header; one longer than this is left to the audit.
+HEAD_BYTES = 1 << 20
+
+
+def _head(upload: Any) -> bytes:
+    upload.seek(0)
+    head = upload.read(HEAD_BYTES)
+    # The upload is stored from its start afterwards (chunks() seeks back too).
+    upload.seek(0)
+    return bytes(head)

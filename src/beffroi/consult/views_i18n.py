@@ -391,6 +391,11 @@ PROGRESS = FrenchTemplates(
 )
 
 
+def _quoted_list(value: str) -> str:
+    """« a », « b », … as English quotes a list of column names."""
+    return value.replace("« ", "“").replace(" »", "”")
+
+
 # Why an uploaded export's audit failed (integrity.load's InputError, audits.tasks'
 # internal error), for English readers of the audit page. The more specific shape
 # comes first: the first template that matches is used.
@@ -463,8 +468,59 @@ AUDIT_ERRORS = FrenchTemplates(
             )
         ),
         T(gettext_noop("Erreur interne pendant l'audit (%(kind)s).")),
+        # Since session 8, what makes an export auditable (integrity.load).
+        T(
+            gettext_noop(
+                "Ni colonne « submitdate » ni colonne de réponse dans l'en-tête (ligne 1) : ce "
+                "n'est pas un export de réponses LimeSurvey utilisable. Il faut au moins « id », "
+                "« submitdate » (date de soumission) et une colonne par question ; pour un autre "
+                "CSV, choisissez le format « CSV quelconque » et son fichier de correspondance "
+                "(--format csv --mapping en ligne de commande)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Colonne « submitdate » absente de l'en-tête (ligne 1) : un export de réponses "
+                "LimeSurvey la contient toujours (« Date de soumission » ou « Date submitted » "
+                "en titres complets). Sans elle, on ne sait ni quelles réponses sont complètes "
+                "ni quand elles sont arrivées : exportez à nouveau en gardant cette colonne."
+            )
+        ),
+        T(
+            gettext_noop(
+                'La correspondance doit nommer la colonne de date de soumission (`time = "…"` '
+                "dans [columns]) : sans elle, on ne sait ni quelles réponses sont complètes ni "
+                "quand elles sont arrivées."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Aucune colonne de réponse dans l'en-tête (ligne 1) : seulement %(columns)s, qui "
+                "décrivent les réponses sans en contenir ; il n'y a rien à compter."
+            ),
+            columns=_quoted_list,
+        ),
+        T(
+            gettext_noop(
+                "Aucune réponse complète : la colonne « %(column)s » est vide à chaque ligne (un "
+                "export des seules réponses incomplètes ?). L'audit compte les réponses "
+                "envoyées : exportez à nouveau avec les réponses complètes."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Aucune réponse aux questions : les colonnes de réponse (%(columns)s) sont vides "
+                "à chaque ligne ; il n'y a rien à compter."
+            ),
+            columns=_quoted_list,
+        ),
     ]
 )
+
+
+def audit_error(text: str) -> str:
+    """Why an export was refused or its audit failed, in the active language."""
+    return AUDIT_ERRORS.say(text)
 
 
 # -- an uploaded export's audit report (integrity.report) ------------------------------
@@ -507,6 +563,7 @@ SKIPPED = FrenchTemplates(
     [
         T(gettext_noop("aucune question à choix unique ne ressemble à un segment (école…)")),
         T(gettext_noop("toutes les adresses IP sont identiques (anonymisées)")),
+        T(gettext_noop("toutes les dates de soumission sont identiques")),
         T(gettext_noop("pas de date de soumission")),
         T(gettext_noop("ni durée (interviewtime) ni date de début")),
         T(gettext_noop("pas d'adresse IP (ipaddr)")),

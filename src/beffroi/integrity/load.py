@@ -289,21 +289,9 @@ def _unterminated_quote(text: str) -> InputError:
     )
 
 
-def read_csv_text(
-    text: str, select: Callable[[list[str]], list[str]] | None = None, data: bytes | None = None
-) -> tuple[pa.Table, str]:
-    """Parse CSV text into an all-string table; errors name the line.
-
-    ``select`` picks the columns worth converting from the header (the others are
-    skipped by the parser); ``data`` is the same content as UTF-8 bytes when the
-    caller has them, to save an encoding pass.
-    """
-    if not text.strip():
-        raise InputError("Le fichier est vide (ligne 1) : aucune en-tête, aucune réponse.", line=1)
-    if text.count('"') % 2:
-        raise _unterminated_quote(text)
-    first = text.split("\n", 1)[0].rstrip("\r")
-    delim = _sniff_delimiter(first)
+def _header_of(first: str, delim: str | None = None) -> list[str]:
+    """The headings of a first line; an empty or repeated heading is refused."""
+    delim = delim or _sniff_delimiter(first)
     try:
         header = next(csv.reader([first], delimiter=delim))
     except csv.Error as exc:
@@ -320,6 +308,25 @@ def read_csv_text(
                 column=h,
             )
         seen[h] = i
+    return header
+
+
+def read_csv_text(
+    text: str, select: Callable[[list[str]], list[str]] | None = None, data: bytes | None = None
+) -> tuple[pa.Table, str]:
+    """Parse CSV text into an all-string table; errors name the line.
+
+    ``select`` picks the columns worth converting from the header (the others are
+    skipped by the parser); ``data`` is the same content as UTF-8 bytes when the
+    caller has them, to save an encoding pass.
+    """
+    if not text.strip():
+        raise InputError("Le fichier est vide (ligne 1) : aucune en-tête, aucune réponse.", line=1)
+    if text.count('"') % 2:
+        raise _unterminated_quote(text)
+    first = text.split("\n", 1)[0].rstrip("\r")
+    delim = _sniff_delimiter(first)
+    header = _header_of(first, delim)
     wanted = select(header) if select else header
     try:
         table = pacsv.read_csv(
@@ -510,6 +517,9 @@ def _pick_segment(
             if 2 <= n <= 30:
                 q = cand
                 break
+        # A guess must not take the survey's only question: nothing would be left to count.
+        if len(ds.questions) == 1:
+            q = None  # type: ignore[assignment]
     if q is None:
         ds.skip("segments", "aucune question à choix unique ne ressemble à un segment (école…)")
         return
@@ -609,6 +619,13 @@ def _finish(
     ):
         if role not in arrays:
             ds.skip(check, why)
+    if "submitted" in arrays:
+        sent = np.asarray(cols["submitted"])
+        sent = sent[~np.isnan(sent)]
+        # An anonymised LimeSurvey survey dates every response 1980-01-01 00:00:00: the
+        # arrivals cannot be examined, and must not pass for examined and calm.
+        if len(sent) > 1 and sent.min() == sent.max():
+            ds.skip("arrivées et rafales", "toutes les dates de soumission sont identiques")
     if "ip" in arrays:
         nonnull = pc.drop_null(arrays["ip"])
         if len(nonnull) and pc.count_distinct(nonnull).as_py() == 1 and n > 20:
@@ -627,6 +644,113 @@ def _all_distinct(ids: pa.Array) -> bool:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     return bool(pc.count_distinct(ids).as_py() == len(ids))
+
+
+# What an export must hold to be audited (docs/decisions/audit-minimal-export.md): an id
+# per response, the submission date (LimeSurvey writes ``submitdate`` in every response
+# export; empty means incomplete) and at least one answer column. Anything less gives a
+# report of empty sections, so it is refused, naming what is missing.
+_NO_TIME_NO_ANSWER = (
+    "Ni colonne « submitdate » ni colonne de réponse dans l'en-tête (ligne 1) : ce n'est "
+    "pas un export de réponses LimeSurvey utilisable. Il faut au moins « id », "
+    "« submitdate » (date de soumission) et une colonne par question ; pour un autre CSV, "
+    "choisissez le format « CSV quelconque » et son fichier de correspondance (--format csv "
+    "--mapping en ligne de commande)."
+)
+_NO_TIME = (
+    "Colonne « submitdate » absente de l'en-tête (ligne 1) : un export de réponses "
+    "LimeSurvey la contient toujours (« Date de soumission » ou « Date submitted » en titres "
+    "complets). Sans elle, on ne sait ni quelles réponses sont complètes ni quand elles "
+    "sont arrivées : exportez à nouveau en gardant cette colonne."
+)
+_NO_TIME_MAPPED = (
+    'La correspondance doit nommer la colonne de date de soumission (`time = "…"` dans '
+    "[columns]) : sans elle, on ne sait ni quelles réponses sont complètes ni quand elles "
+    "sont arrivées."
+)
+# Short lists of what the file has: a header can hold thousands of columns.
+_SHOWN_COLUMNS = 6
+
+
+def _listed(columns: list[str]) -> str:
+    shown = ", ".join(f"« {c} »" for c in columns[:_SHOWN_COLUMNS])
+    return shown + (", …" if len(columns) > _SHOWN_COLUMNS else "")
+
+
+def _no_answer_column(columns: list[str]) -> InputError:
+    return InputError(
+        f"Aucune colonne de réponse dans l'en-tête (ligne 1) : seulement {_listed(columns)}, "
+        "qui décrivent les réponses sans en contenir ; il n'y a rien à compter.",
+        line=1,
+    )
+
+
+def _require_limesurvey_columns(header: list[str]) -> None:
+    """Refuse a header that cannot be audited, naming what it lacks (nothing is parsed)."""
+    roles, _, answers = _roles_from_header(header)
+    if "id" not in roles:
+        raise InputError(
+            "Colonne « id » absente de l'en-tête (ligne 1) : ce n'est pas un export de "
+            "réponses LimeSurvey ; pour un autre CSV, choisissez le format « CSV quelconque » "
+            "et son fichier de correspondance (--format csv --mapping en ligne de commande).",
+            line=1,
+            column="id",
+        )
+    if "submitted" not in roles:
+        raise InputError(_NO_TIME if answers else _NO_TIME_NO_ANSWER, line=1, column="submitdate")
+    if not answers:
+        raise _no_answer_column(header)
+
+
+def _require_answers_and_completes(ds: Dataset, roles: dict[str, str]) -> None:
+    """After reading: at least one response sent, and one answer given somewhere."""
+    if ds.n_incomplete == ds.table.num_rows:
+        column = roles["submitted"]
+        raise InputError(
+            f"Aucune réponse complète : la colonne « {column} » est vide à chaque ligne (un "
+            "export des seules réponses incomplètes ?). L'audit compte les réponses envoyées : "
+            "exportez à nouveau avec les réponses complètes.",
+            column=column,
+        )
+    answer_cols = [c for q in ds.questions for c, _ in q.rows] + ds.text_columns
+    if not any(ds.table.column(c).null_count < ds.table.num_rows for c in answer_cols):
+        raise InputError(
+            f"Aucune réponse aux questions : les colonnes de réponse ({_listed(answer_cols)}) "
+            "sont vides à chaque ligne ; il n'y a rien à compter.",
+        )
+
+
+def check_header(
+    head: bytes,
+    fmt: str = "limesurvey",
+    mapping: bytes | None = None,
+    mapping_name: str = "correspondance.toml",
+) -> None:
+    """Refuse, from its first bytes only, an export that cannot be audited.
+
+    ``head`` is the start of the file (its whole first line, or more); ``mapping`` the
+    TOML of a generic CSV. Raises :class:`InputError` with the loader's own message, so
+    an upload can be refused before anything is stored; a header that passes may still
+    fail on its data (a date, a duplicate id) when the whole file is read. A first line
+    longer than ``head`` is not judged.
+    """
+    cut = head.find(b"\n")
+    if cut < 0:
+        return
+    text = _decode(head[:cut]).rstrip("\r")
+    if not text.strip():
+        return  # an empty first line: the full read says it better
+    header = _header_of(text)
+    if fmt == "csv":
+        if mapping is None:
+            return
+        try:
+            conf = tomllib.loads(_decode(mapping))
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"Correspondance TOML invalide ({mapping_name}) : {exc}.") from exc
+        _mapped_columns(conf, header)
+    else:
+        _require_limesurvey_columns(header)
 
 
 def _roles_from_header(header: list[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
@@ -676,6 +800,8 @@ def load_limesurvey(
             text = text[1:]
 
     def select(header: list[str]) -> list[str]:
+        # Judged on the header alone: a file that cannot be audited is not parsed.
+        _require_limesurvey_columns(header)
         roles, _, answers = _roles_from_header(header)
         return [h for h in header if h in roles.values() or h in answers]
 
@@ -683,14 +809,6 @@ def load_limesurvey(
     header = raw.column_names
     roles, rename, answers = _roles_from_header(header)
     raw = raw.rename_columns([rename.get(h, h) for h in header])
-    if "id" not in roles:
-        raise InputError(
-            "Colonne « id » absente de l'en-tête (ligne 1) : ce n'est pas un export de "
-            "réponses LimeSurvey ; pour un autre CSV, choisissez le format « CSV quelconque » "
-            "et son fichier de correspondance (--format csv --mapping en ligne de commande).",
-            line=1,
-            column="id",
-        )
     renamed = [rename[h] for h in answers]
     labels: dict[str, str] = {}
     options: dict[str, dict[str, str]] = {}
@@ -702,6 +820,7 @@ def load_limesurvey(
     _apply_options(questions, options)
     ds = Dataset(raw, questions, source=str(path or "<texte>"), text_columns=text_cols)
     _finish(ds, raw, roles, text, delim)
+    _require_answers_and_completes(ds, roles)
     _pick_segment(ds, electorate)
     if ds.segment and structure is not None:
         ds.segment_labels = options.get(_split_code(ds.segment)[0], {})
@@ -714,6 +833,58 @@ def _apply_options(questions: list[Question], options: dict[str, dict[str, str]]
             q.options = dict(options[q.code])
         else:
             q.options = {}
+
+
+_MAPPING_ROLES = {
+    "id": "id",
+    "submitted": "submitted",
+    "time": "submitted",
+    "started": "started",
+    "duration": "duration",
+    "ip": "ip",
+    "network": "ip",
+    "user_agent": "ua",
+    "ua": "ua",
+    "language": "lang",
+    "referrer": "ref",
+    "token": "token",
+}
+
+
+def _mapped_columns(conf: dict[str, Any], header: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The roles (normalised name -> column) and answer columns a mapping gives a header."""
+    cols = conf.get("columns", {})
+    if not isinstance(cols, dict) or "id" not in cols:
+        raise InputError(
+            'La correspondance doit avoir une table [columns] avec au moins `id = "…"`.'
+        )
+    if "time" not in cols and "submitted" not in cols:
+        raise InputError(_NO_TIME_MAPPED)
+    roles: dict[str, str] = {}
+    for key, role in _MAPPING_ROLES.items():
+        if key in cols:
+            name = str(cols[key])
+            if name not in header:
+                raise InputError(
+                    f"Colonne « {name} » (correspondance `{key}`) absente de l'en-tête (ligne 1).",
+                    line=1,
+                    column=name,
+                )
+            roles[role] = name
+    used = set(roles.values())
+    answers = conf.get("answers") or cols.get("answers")
+    if answers is None:
+        answers = [h for h in header if h not in used]
+    answers = [str(a) for a in answers]
+    for a in answers:
+        if a not in header:
+            raise InputError(
+                f"Colonne de réponse « {a} » absente de l'en-tête (ligne 1).", column=a
+            )
+    segment = cols.get("segment")
+    if not [a for a in answers if a != segment]:
+        raise _no_answer_column(header)
+    return roles, answers
 
 
 def load_mapped(
@@ -730,51 +901,22 @@ def load_mapped(
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"Correspondance TOML invalide ({mapping}) : {exc}.") from exc
     cols = conf.get("columns", {})
-    if not isinstance(cols, dict) or "id" not in cols:
-        raise InputError(
-            'La correspondance doit avoir une table [columns] avec au moins `id = "…"`.'
-        )
     try:
         text = _decode(path.read_bytes())
     except OSError as exc:
         raise InputError(f"Impossible de lire le fichier {path} : {exc.strerror}.") from exc
-    raw, delim = read_csv_text(text)
+    found: dict[str, Any] = {}
+
+    def select(header: list[str]) -> list[str]:
+        # Judged on the header alone: a file that cannot be audited is not parsed.
+        found["roles"], found["answers"] = _mapped_columns(conf, header)
+        return header
+
+    raw, delim = read_csv_text(text, select)
     header = raw.column_names
-    role_keys = {
-        "id": "id",
-        "submitted": "submitted",
-        "time": "submitted",
-        "started": "started",
-        "duration": "duration",
-        "ip": "ip",
-        "network": "ip",
-        "user_agent": "ua",
-        "ua": "ua",
-        "language": "lang",
-        "referrer": "ref",
-        "token": "token",
-    }
-    roles: dict[str, str] = {}
-    for key, role in role_keys.items():
-        if key in cols:
-            name = str(cols[key])
-            if name not in header:
-                raise InputError(
-                    f"Colonne « {name} » (correspondance `{key}`) absente de l'en-tête (ligne 1).",
-                    line=1,
-                    column=name,
-                )
-            roles[role] = name
+    roles: dict[str, str] = found["roles"]
+    answers: list[str] = found["answers"]
     segment = cols.get("segment")
-    used = set(roles.values())
-    answers = conf.get("answers") or cols.get("answers")
-    if answers is None:
-        answers = [h for h in header if h not in used]
-    for a in answers:
-        if a not in header:
-            raise InputError(
-                f"Colonne de réponse « {a} » absente de l'en-tête (ligne 1).", column=a
-            )
     repeated_conf = conf.get("repeated", {})
     repeated: dict[str, list[str]] | None = None
     rename: dict[str, str] = {}
@@ -795,6 +937,7 @@ def load_mapped(
             q.rows = [(c, labels.get(c, f"Ligne {i}")) for i, (c, _) in enumerate(q.rows, 1)]
     ds = Dataset(raw, questions, source=str(path), text_columns=text_cols)
     _finish(ds, raw, roles, text, delim, conf.get("time_format"))
+    _require_answers_and_completes(ds, roles)
     _pick_segment(ds, electorate, str(segment) if segment else None)
     return ds
 
