@@ -35,7 +35,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         over = throttle.hit_all(limits, window=window)
         if over is not None:
             actions.record_login_failure(username, network=network, throttled=True)
-            minutes = max(1, round(over.retry_after / 60))
+            minutes = throttle.retry_minutes(over.retry_after)
             raise ValidationError(
                 ngettext(
                     "Trop de tentatives de connexion. Réessayez dans %(n)d minute.",
@@ -82,7 +82,7 @@ class ThrottledPasswordResetForm(PasswordResetForm):
         ]
         over = throttle.hit_all(limits, window=window)
         if over is not None:
-            minutes = max(1, round(over.retry_after / 60))
+            minutes = throttle.retry_minutes(over.retry_after)
             raise ValidationError(
                 ngettext(
                     "Trop de demandes de réinitialisation. Réessayez dans %(n)d minute.",

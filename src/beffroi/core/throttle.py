@@ -7,6 +7,7 @@ anything silently.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,15 @@ class Window:
     def exceeded(self) -> bool:
         """Over the limit once this window's hit is counted (``hit`` counts first)."""
         return self.count > self.limit
+
+
+def retry_minutes(seconds: float) -> int:
+    """Whole minutes to tell someone who must wait `seconds`: rounded up, at least 1.
+
+    Rounded up so that whoever retries after the minutes said is let through: rounding to
+    nearest told someone with 89 s to wait "1 minute", and a retry then was refused again.
+    """
+    return max(1, math.ceil(seconds / 60))
 
 
 def _key(scope: str, key: str, window: int) -> tuple[str, int]:

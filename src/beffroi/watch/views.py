@@ -953,7 +953,7 @@ def _limited(view: Any) -> Any:
         try:
             response: HttpResponseBase = view(request, *args, **kwargs)
         except _LinkOverused as exc:
-            minutes = max(1, round(exc.retry_after / 60))
+            minutes = throttle.retry_minutes(exc.retry_after)
             response = HttpResponse(
                 ngettext(
                     "Ce lien a été utilisé trop souvent en une heure : réessayez dans "
