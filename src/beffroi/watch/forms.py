@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from beffroi.watch.models import (
@@ -68,6 +69,12 @@ class ActivationForm(forms.Form):
         return result
 
 
+def translated(msgid: str) -> str:
+    """A msgid of the sources package in the active language ("" stays "": gettext
+    would give the catalogue's header)."""
+    return gettext(msgid) if msgid else ""
+
+
 class SourceForm(forms.Form):
     """Built from the sources package's FORMS entry for one kind."""
 
@@ -79,24 +86,26 @@ class SourceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.kind = kind
         spec = FORMS[kind]
-        self.description = spec.description
+        # The sources package holds French msgids without Django; they are translated here.
+        self.description = translated(spec.description)
         for f in spec.fields:
             field: forms.Field
+            label = translated(f.label)
             if f.type == "bool":
-                field = forms.BooleanField(label=f.label, required=False, initial=f.default)
+                field = forms.BooleanField(label=label, required=False, initial=f.default)
             elif f.type == "list":
                 field = forms.CharField(
-                    label=f.label, required=f.required, widget=forms.Textarea(attrs={"rows": 3})
+                    label=label, required=f.required, widget=forms.Textarea(attrs={"rows": 3})
                 )
             elif f.type == "choice":
                 field = forms.ChoiceField(
-                    label=f.label, choices=[(c, c) for c in f.choices], initial=f.default
+                    label=label, choices=[(c, c) for c in f.choices], initial=f.default
                 )
             elif f.type == "number":
-                field = forms.FloatField(label=f.label, required=f.required, initial=f.default)
+                field = forms.FloatField(label=label, required=f.required, initial=f.default)
             else:
-                field = forms.CharField(label=f.label, required=f.required, max_length=1000)
-            field.help_text = f.help
+                field = forms.CharField(label=label, required=f.required, max_length=1000)
+            field.help_text = translated(f.help)
             self.fields[f.name] = field
         self.fields["declared_source"] = forms.ChoiceField(
             label=_("Émetteur des messages"),

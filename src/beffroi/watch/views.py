@@ -30,6 +30,7 @@ from beffroi.watch.forms import (
     LogStatusForm,
     PartnerLinkForm,
     SourceForm,
+    translated,
 )
 from beffroi.watch.models import (
     DECISION_KEYS,
@@ -299,7 +300,7 @@ def sources(request: HttpRequest, activation_id: int) -> HttpResponse:
             sources=listed,
             form=form,
             kind=kind,
-            kinds=[(k, f.label) for k, f in FORMS.items()],
+            kinds=[(k, translated(f.label)) for k, f in FORMS.items()],
             senders=senders,
         ),
     )

@@ -1,35 +1,34 @@
 """One entry per kind of source: its form, its config, how to build it.
 
 The web form for "add a source" is generated from ``FORMS``: its labels and help
-texts are French msgids, translated lazily when the form is shown (importing
-django.utils.translation needs no settings, so this package stays usable without
-a server).  ``build_source`` turns the submitted data into a running source or
-raises ``ConfigError`` whose ``errors`` map each field to its message.
+texts are plain French strings, marked with ``_`` so that makemessages collects them,
+and translated at the web edge when the form is shown (``watch.forms.SourceForm``).
+The package imports no Django: the command line and tests use sources without it.
+``build_source`` turns the submitted data into a running source or raises
+``ConfigError`` whose ``errors`` map each field to its message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from django.utils.translation import gettext_lazy as _
+from typing import Any
 
 from beffroi.watch.sources.base import ConfigError, PollingSource, Pseudonymiser, StreamingSource
 
-if TYPE_CHECKING:
-    from django.utils.functional import _StrPromise as Text
-else:
-    Text = str
+
+def _(msgid: str) -> str:
+    """Marks a French msgid for makemessages; the web edge translates it."""
+    return msgid
 
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    label: str | Text
+    label: str
     type: str  # "url" | "text" | "list" | "number" | "bool" | "choice" | "path"
     required: bool = False
-    help: str | Text = ""
+    help: str = ""
     default: Any = None
     choices: tuple[str, ...] = ()
 
@@ -37,8 +36,8 @@ class Field:
 @dataclass(frozen=True)
 class SourceForm:
     kind: str
-    label: str | Text
-    description: str | Text
+    label: str
+    description: str
     fields: tuple[Field, ...]
 
 
