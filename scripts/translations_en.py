@@ -1091,6 +1091,13 @@ EN = {
         "Coverage gap filled afterwards: %(n)s posts %(span)s retrieved.",
     ),
     "Trou de couverture : messages %(span)s non reçus, que l'instance ne sert plus (%(reason)s).": "Coverage gap: posts %(span)s not received, which the instance no longer serves (%(reason)s).",
+    # session 8 (helper W): no plain-http AppView beyond this machine and allowed networks
+    "Adresse AppView en http:// refusée : https:// attendu (http:// seulement vers cette machine ou un réseau de BEFFROI_SOURCES_ALLOW_NETWORKS).": "AppView address over http:// refused: https:// expected (http:// only to this machine or a network in BEFFROI_SOURCES_ALLOW_NETWORKS).",
+    # session 8 (helper W): the Sources page's two counts, each named for what it counts
+    "Messages reçus (total)": "Posts received (total)",
+    "En écoute : %(n)s messages reçus depuis le démarrage du worker.": "Listening: %(n)s posts received since the worker started.",
+    "%(n)s messages reçus depuis le démarrage du worker.": "%(n)s posts received since the worker started.",
+    "Import terminé : %(n)s messages reçus depuis le démarrage du worker.": "Import finished: %(n)s posts received since the worker started.",
     # session 8 (helper W): a Mastodon gap no longer fetched, and why
     "Trou de couverture : messages %(span)s non reçus ; la récupération après coup a été désactivée dans la source (%(reason)s).": "Coverage gap: posts %(span)s not received; fetching them afterwards was turned off in the source (%(reason)s).",
     (

@@ -149,6 +149,12 @@ SOURCE_ERRORS = FrenchTemplates(
         T(gettext_noop("Adresse d'instance invalide (https://… attendu).")),
         T(gettext_noop("Adresse Jetstream invalide (wss://…/xrpc attendu).")),
         T(gettext_noop("Adresse AppView invalide (https://… attendu).")),
+        T(
+            gettext_noop(
+                "Adresse AppView en http:// refusée : https:// attendu (http:// seulement "
+                "vers cette machine ou un réseau de BEFFROI_SOURCES_ALLOW_NETWORKS)."
+            )
+        ),
         T(gettext_noop("Mot-dièse invalide : « %(tag)s ».")),
         T(gettext_noop("Fil inconnu « %(name)s » : choisir public ou local.")),
         T(gettext_noop("Indiquer au moins un mot-dièse ou un fil public/local.")),
@@ -195,6 +201,13 @@ SOURCE_STATUS = FrenchTemplates(
     [
         T(gettext_noop("Connecté, en écoute.")),
         T(gettext_noop("Connexion en cours…")),
+        T(gettext_noop("En écoute : %(n)s messages reçus depuis le démarrage du worker."), "n"),
+        T(gettext_noop("%(n)s messages reçus depuis le démarrage du worker."), "n"),
+        T(
+            gettext_noop("Import terminé : %(n)s messages reçus depuis le démarrage du worker."),
+            "n",
+        ),
+        # As workers before session 8 wrote them (stored until the source reports again).
         T(gettext_noop("En écoute : %(n)s messages reçus."), "n"),
         T(gettext_noop("%(n)s messages reçus."), "n"),
         T(gettext_noop("Source terminée.")),

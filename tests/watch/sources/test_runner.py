@@ -336,7 +336,8 @@ def test_stream_reports_progress_periodically(recorder) -> None:
     counts = [s.posts for s in progress]
     assert (
         counts == sorted(counts)
-        and progress[-1].message == f"En écoute : {counts[-1]} messages reçus."
+        and progress[-1].message
+        == f"En écoute : {counts[-1]} messages reçus depuis le démarrage du worker."
     )
     assert recorder.statuses[-1].state == "done" and recorder.statuses[-1].posts == 20
 

@@ -232,6 +232,18 @@ class BlueskyConfig:
             appview = form.url(
                 "appview", message="Adresse AppView invalide (https://… attendu)."
             ).rstrip("/")
+            # The authors' profiles decide the kinds their posts are triaged by: not over
+            # a plain connection anyone on the way could rewrite.
+            if (
+                "appview" not in form.errors
+                and urlsplit(appview).scheme.lower() == "http"
+                and not current_policy().plain_http_allowed(appview)
+            ):
+                form.error(
+                    "appview",
+                    "Adresse AppView en http:// refusée : https:// attendu (http:// "
+                    "seulement vers cette machine ou un réseau de BEFFROI_SOURCES_ALLOW_NETWORKS).",
+                )
         profiles = form.flag("profiles", default=True)
         form.done()
         return cls(keywords, endpoint, languages, compress, timeout, profiles, appview)

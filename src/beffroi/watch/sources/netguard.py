@@ -276,6 +276,28 @@ class NetworkPolicy:
                 return BlockedAddress(host, str(address), reason).message
         return None
 
+    def plain_http_allowed(self, url: str) -> bool:
+        """Whether ``url`` may be read over plain ``http://``: only when its host is
+        written as this machine (loopback, ``localhost``) or as an address in a network
+        the deployment allows (an intranet mirror, the tests' servers). Anywhere else
+        the answer crosses networks nobody here vouches for, and could be read or
+        changed on the way; a name is not looked up (what it resolves to may change)."""
+        try:
+            host = urlsplit(url).hostname
+        except ValueError:
+            return False
+        if not host:
+            return False
+        name = host.rstrip(".").lower()
+        if name in _LOCAL_NAMES or name.endswith(".localhost"):
+            return True
+        address = parse_address(host)
+        if address is None:
+            return False
+        if isinstance(address, ipaddress.IPv6Address):
+            address = ipaddress.IPv6Address(str(address).split("%", 1)[0])
+        return address.is_loopback or any(address in network for network in self.allowed)
+
     def resolve(self, host: str, port: int) -> list[tuple[int, tuple[Any, ...]]]:
         """The (family, socket address) pairs of ``host`` this policy allows, in the
         resolver's order. ``BlockedAddress`` if it resolves to refused addresses only;

@@ -231,11 +231,16 @@ def run_source(
         env.state = new_state
         for post in fresh:
             env.remember(_key(post))
-        counters["posts"] += sum(isinstance(p, RawPost) for p in fresh)
         if isinstance(result, Received):
+            # What the sink stored as new: the posts it already had (a checkpoint lost
+            # between two commits) are not counted again, so the status's count is
+            # what the source's total (Source.posts_count) gained since this start.
+            counters["posts"] += result.new
             counters["unknown_deletions"] += result.unknown_deletions
             for item in result.skipped:
                 skip(item)
+        else:
+            counters["posts"] += sum(isinstance(p, RawPost) for p in fresh)
 
     failures = 0
 
@@ -248,7 +253,12 @@ def run_source(
 
     def progress() -> None:
         if (clock() - last_report[0]).total_seconds() >= status_every:
-            report("ok", f"En écoute : {counters['posts']} messages reçus.")
+            # Since this start of the worker, said so: the Sources page shows it beside
+            # the source's total, which counts every post ever received.
+            report(
+                "ok",
+                f"En écoute : {counters['posts']} messages reçus depuis le démarrage du worker.",
+            )
 
     report("connecting", "Connexion en cours…")
     while not stop_event.is_set():
@@ -278,11 +288,17 @@ def run_source(
                 backoff.reset()
                 failures = 0
                 if batch.exhausted:
-                    report("done", f"Import terminé : {counters['posts']} messages.")
+                    report(
+                        "done",
+                        f"Import terminé : {counters['posts']} messages reçus depuis le "
+                        "démarrage du worker.",
+                    )
                     return env.dump()
                 now = clock()
                 if last_state[0] != "ok" or (now - last_report[0]).total_seconds() >= status_every:
-                    report("ok", f"{counters['posts']} messages reçus.")
+                    report(
+                        "ok", f"{counters['posts']} messages reçus depuis le démarrage du worker."
+                    )
                 if source.poll_interval > 0:
                     do_sleep(source.poll_interval)
             continue
