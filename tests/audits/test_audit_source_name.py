@@ -22,7 +22,7 @@ def test_report_names_the_uploaded_file_not_the_server_path(
     audit = Audit.objects.get()
     assert audit.status == "done", audit.error
     report = client.get(reverse("audit-report", args=[org.slug, audit.pk])).content.decode()
-    assert "Fichier : reponses-mars.csv" in report
+    assert "Fichier\u00a0: reponses-mars.csv" in report
     assert str(audit.input_path) not in report and "uploads" not in report
     response = client.get(reverse("audit-download", args=[org.slug, audit.pk, "json"]))
     assert json.loads(b"".join(response.streaming_content))["source"] == "reponses-mars.csv"
