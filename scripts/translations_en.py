@@ -141,6 +141,14 @@ EN = {
     "Par exemple : A1=212, A2=168 — pour comparer la participation.": "For example: A1=212, A2=168 — to compare turnout.",
     "Le fichier est vide.": "The file is empty.",
     "Fichier trop gros (%(mb)d Mo au plus).": "File too large (%(mb)d MB at most).",
+    "Fichier de correspondance trop gros (%(mb)d Mo au plus).": "Column mapping file too large (%(mb)d MB at most).",
+    (
+        "%(n)d audit de cette organisation est déjà en attente ou en cours : envoyez ce fichier quand il sera terminé.",
+        "%(n)d audits de cette organisation sont déjà en attente ou en cours : envoyez ce fichier quand l'un d'eux sera terminé.",
+    ): (
+        "%(n)d audit of this organisation is already waiting or running: send this file once it has finished.",
+        "%(n)d audits of this organisation are already waiting or running: send this file once one of them has finished.",
+    ),
     "Le format CSV demande un fichier de correspondance.": "The CSV format needs a mapping file.",
     "en attente": "queued",
     "en cours": "running",
@@ -858,6 +866,9 @@ EN = {
     "pas de classifieur : informativité supposée 0,5": "no classifier: informativeness assumed 0.5",
     "informatif p=%(p)s": "informative p=%(p)s",
     "émetteur déclaré pour la source : %(sender)s": "sender declared for the source: %(sender)s",
+    "émetteur déclaré d'un message du groupe : %(sender)s": (
+        "declared sender of a post in the group: %(sender)s"
+    ),
     "témoin direct p=%(p)s (probable)": "eyewitness p=%(p)s (likely)",
     "témoin direct p=%(p)s": "eyewitness p=%(p)s",
     "nouveau : premier message de son groupe": "new: first post of its group",

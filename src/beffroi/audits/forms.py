@@ -12,6 +12,7 @@ FORMAT_CHOICES = [
     ("limesurvey", gettext_lazy("Export LimeSurvey (CSV)")),
     ("csv", gettext_lazy("CSV quelconque + fichier de correspondance (TOML)")),
 ]
+MAX_MAPPING_BYTES = 1024 * 1024
 ELECTORATE = re.compile(r"^\s*([^=,\s]+)\s*=\s*(\d+)\s*$")
 
 
@@ -52,6 +53,17 @@ class AuditUploadForm(forms.Form):
             raise forms.ValidationError(
                 _("Fichier trop gros (%(mb)d Mo au plus).")
                 % {"mb": settings.BEFFROI_AUDIT_MAX_UPLOAD_MB}
+            )
+        return upload
+
+    def clean_mapping(self) -> Any:
+        # A mapping names a few columns: its limit is far below the export's, so that
+        # an upload cannot fill the disk (or the worker's memory) through this field.
+        upload = self.cleaned_data.get("mapping")
+        if upload is not None and upload.size > MAX_MAPPING_BYTES:
+            raise forms.ValidationError(
+                _("Fichier de correspondance trop gros (%(mb)d Mo au plus).")
+                % {"mb": MAX_MAPPING_BYTES // (1024 * 1024)}
             )
         return upload
 

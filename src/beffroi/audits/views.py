@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from csp.constants import NONE
 from csp.decorators import csp
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.views.decorators.http import require_http_methods
 
 from beffroi.audits import actions
@@ -22,7 +24,7 @@ from beffroi.core.roles import require
 def audit_list(request: HttpRequest) -> HttpResponse:
     org = request.organisation  # type: ignore[attr-defined]
     form = AuditUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _queue_has_room(org, form):
         audit = actions.start_audit(
             org,
             form.cleaned_data["export"],
@@ -41,6 +43,31 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             "audits": org.audits.select_related("created_by")[:100],
         },
     )
+
+
+def max_pending() -> int:
+    """Audits of one organisation waiting or running at once. They share the task queue
+    with the watch room's exports: without a bound, one organisation's uploads (any
+    scrutineer may send them) would keep a crisis cell's exports waiting."""
+    return int(getattr(settings, "BEFFROI_AUDIT_MAX_PENDING", 3))
+
+
+def _queue_has_room(org: Any, form: AuditUploadForm) -> bool:
+    pending = org.audits.filter(status__in=[Audit.Status.QUEUED, Audit.Status.RUNNING]).count()
+    if pending < max_pending():
+        return True
+    form.add_error(
+        None,
+        ngettext(
+            "%(n)d audit de cette organisation est déjà en attente ou en cours : "
+            "envoyez ce fichier quand il sera terminé.",
+            "%(n)d audits de cette organisation sont déjà en attente ou en cours : "
+            "envoyez ce fichier quand l'un d'eux sera terminé.",
+            pending,
+        )
+        % {"n": pending},
+    )
+    return False
 
 
 def _audit(request: HttpRequest, audit_id: int) -> Audit:

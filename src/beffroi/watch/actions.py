@@ -481,6 +481,9 @@ class CardUpdate:
     external_id: str = ""
     url: str = ""
     posted_at: datetime | None = None
+    # The sender declared for the post's source, when it replaced the classifier's
+    # reading of this post (pipeline.steps.declare_sources); "" otherwise.
+    declared_source: str = ""
 
 
 # Columns store_cards fills per card; every other column of Card gets its
@@ -616,12 +619,15 @@ def store_cards(activation: Activation, updates: Sequence[CardUpdate]) -> int:
             f"UPDATE {posts_table} SET card_id = %s, processed = %s WHERE id = %s",  # noqa: S608
             [(card_ids[u.group_id], True, u.post_id) for u in updates],
         )
-    data = {
+    data: dict[str, Any] = {
         "posts": len(updates),
         "new_cards": len(rows),
         "first_post": min(u.post_id for u in updates),
         "last_post": max(u.post_id for u in updates),
     }
+    started = {u.group_id: u for u in starters}
+    if joined := _declared_joins(updates, card_ids, started, now):
+        data["declared_senders"] = joined
     # Edits and deletions that arrived before the pipeline made these cards.
     if followed := follow_pending_changes([u.post_id for u in updates]):
         data["author_changes"] = followed
@@ -632,6 +638,50 @@ def store_cards(activation: Activation, updates: Sequence[CardUpdate]) -> int:
         data=data,
     )
     return len(rows)
+
+
+def _declared_joins(
+    updates: Sequence[CardUpdate],
+    card_ids: dict[str, int],
+    started: dict[str, CardUpdate],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """A declared post that joins a card (a préfecture's feed repeating a message already
+    seen elsewhere) makes the card speak for its sender, unless the card already speaks for
+    a sender as authoritative (priority.SENDER_AUTHORITY). The card's ``source_type`` and
+    its explanation's line on who speaks change; a volunteer's correction still prevails
+    (``effective_source_type``). Returns what changed, for the batch's journal entry."""
+    from beffroi.watch.pipeline.priority import declared_sender, outranks, with_joined_sender
+
+    best: dict[str, CardUpdate] = {}
+    for u in updates:
+        held = best.get(u.group_id)
+        if u.declared_source and outranks(
+            u.declared_source, held.declared_source if held else None
+        ):
+            best[u.group_id] = u
+    # A new card whose first post is the group's most authoritative declared one already
+    # says so (the pipeline wrote its explanation): no need to read it back.
+    todo = {g: u for g, u in best.items() if started.get(g) is not u}
+    if not todo:
+        return []
+    changed: list[dict[str, Any]] = []
+    cards = Card.objects.filter(pk__in=[card_ids[g] for g in todo]).only(
+        "pk", "group_id", "source_type", "explanation"
+    )
+    for card in cards.order_by("pk"):
+        u = todo[card.group_id]
+        if not outranks(u.declared_source, declared_sender(card.explanation)):
+            continue
+        before = card.source_type
+        card.source_type = u.declared_source
+        card.explanation = with_joined_sender(list(card.explanation), u.declared_source)
+        card.updated_at = now
+        card.save(update_fields=["source_type", "explanation", "updated_at"])
+        changed.append(
+            {"card": card.pk, "post": u.post_id, "from": before, "to": u.declared_source}
+        )
+    return changed
 
 
 # -- triage --------------------------------------------------------------------------------

@@ -178,6 +178,7 @@ EXPLANATIONS = FrenchTemplates(
         T(gettext_noop("pas de classifieur : informativité supposée 0,5")),
         T(gettext_noop("informatif p=%(p)s"), "p"),
         T(gettext_noop("émetteur déclaré pour la source : %(sender)s"), sender=word),
+        T(gettext_noop("émetteur déclaré d'un message du groupe : %(sender)s"), sender=word),
         T(gettext_noop("témoin direct p=%(p)s (probable)"), "p"),
         T(gettext_noop("témoin direct p=%(p)s"), "p"),
         T(gettext_noop("nouveau : premier message de son groupe")),

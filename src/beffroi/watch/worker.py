@@ -326,6 +326,8 @@ def _update(e: Any, row: tuple[Any, ...]) -> actions.CardUpdate:
         external_id=external_id,
         url=url,
         posted_at=created_at,
+        # declare_sources replaced the classifier's reading only where it ran.
+        declared_source=(e.post.declared_source or "") if pred is not None else "",
     )
 
 

@@ -114,6 +114,46 @@ _SENDERS = {
 }
 
 
+# A card's sender, when a declared post joins it: the line of its explanation that says so.
+DECLARED_LINE = "émetteur déclaré pour la source : "
+JOINED_LINE = "émetteur déclaré d'un message du groupe : "
+_SOURCE_LINES = ("témoin direct p=", DECLARED_LINE, JOINED_LINE)
+# Declarable senders, most authoritative first. When a préfecture and a newsroom both
+# carry a message, it is the préfecture's: the newsroom relays it.
+SENDER_AUTHORITY = ("Government", "NGOs", "Media", "Business")
+_SENDER_OF = {name: sender for sender, name in _SENDERS.items()}
+
+
+def declared_sender(explanation: list[str] | tuple[str, ...]) -> str | None:
+    """The declared sender a card's explanation records (its first post's source, or a
+    declared post that joined it), or None when its source type is the classifier's."""
+    for line in explanation:
+        for prefix in (DECLARED_LINE, JOINED_LINE):
+            if line.startswith(prefix):
+                return _SENDER_OF.get(line[len(prefix) :])
+    return None
+
+
+def outranks(sender: str, current: str | None) -> bool:
+    """Whether a declared post's sender should become the card's source type."""
+    if sender not in SENDER_AUTHORITY:
+        return False
+    if current not in SENDER_AUTHORITY:
+        return True
+    return SENDER_AUTHORITY.index(sender) < SENDER_AUTHORITY.index(current)
+
+
+def with_joined_sender(explanation: list[str], sender: str) -> list[str]:
+    """The explanation of a card that a declared post from `sender` joined: its line on
+    who speaks (the classifier's eyewitness probability, or an earlier declared sender)
+    becomes the joined sender's."""
+    line = JOINED_LINE + _SENDERS.get(sender, sender)
+    out = [line if x.startswith(_SOURCE_LINES) else x for x in explanation]
+    if line not in out:
+        out.insert(min(2, len(out)), line)
+    return out
+
+
 def _fr(x: float) -> str:
     """A score as the French lines around it write numbers: 0,69."""
     return f"{x:.2f}".replace(".", ",")
@@ -140,7 +180,7 @@ def _explain(
         out.append(f"informatif p={_fr(informative_p)}")
         declared = item.post.declared_source
         if declared:
-            out.append("émetteur déclaré pour la source : " + _SENDERS.get(declared, declared))
+            out.append(DECLARED_LINE + _SENDERS.get(declared, declared))
         else:
             out.append(f"témoin direct p={_fr(e)}" + (" (probable)" if e >= 0.5 else ""))
     if item.is_new_group:
