@@ -558,6 +558,9 @@ EN = {
     "Aucune activation pour l'instant.": "No activations yet.",
     "Vous voyez les informations transmises aux partenaires.": "You are seeing the information shared with partners.",
     "Exporter :": "Export:",
+    "Les fichiers exportés sont en français quelle que soit la langue de la page (noms de colonnes et libellés) : un format fixe, que les scripts et les tableurs des partenaires lisent toujours de la même façon.": (
+        "Exported files are in French whatever the language of the page (column names and labels): a fixed format, which partners' scripts and spreadsheets always read the same way."
+    ),
     "Ajouter une ligne": "Add an entry",
     "Ajouter": "Add",
     "Nouveau statut": "New status",
@@ -1302,6 +1305,8 @@ EN = {
     "aucune question à choix unique ne ressemble à un segment (école…)": "no single-choice question looks like a segment (school…)",
     "toutes les adresses IP sont identiques (anonymisées)": "all IP addresses are identical (anonymised)",
     "toutes les dates de soumission sont identiques": "all submission dates are identical",
+    "Ce rapport n'existe qu'en français : l'audit s'est terminé avant que Beffroi rédige aussi ses rapports dans votre langue.": "This report exists in French only: the audit finished before Beffroi also wrote its reports in your language.",
+    "Ce rapport et son PDF n'existent qu'en français : l'audit s'est terminé avant que Beffroi rédige aussi ses rapports dans votre langue.": "This report and its PDF exist in French only: the audit finished before Beffroi also wrote its reports in your language.",
     "Ni colonne « submitdate » ni colonne de réponse dans l'en-tête (ligne 1) : ce n'est pas un export de réponses LimeSurvey utilisable. Il faut au moins « id », « submitdate » (date de soumission) et une colonne par question ; pour un autre CSV, choisissez le format « CSV quelconque » et son fichier de correspondance (--format csv --mapping en ligne de commande).": "Neither a “submitdate” column nor an answer column in the header (line 1): this is not a usable LimeSurvey response export. It needs at least “id”, “submitdate” (submission date) and one column per question; for another CSV, choose the “Any CSV” format and its mapping file (--format csv --mapping on the command line).",
     "Colonne « submitdate » absente de l'en-tête (ligne 1) : un export de réponses LimeSurvey la contient toujours (« Date de soumission » ou « Date submitted » en titres complets). Sans elle, on ne sait ni quelles réponses sont complètes ni quand elles sont arrivées : exportez à nouveau en gardant cette colonne.": "No “submitdate” column in the header (line 1): a LimeSurvey response export always has one (“Date submitted” with full headings). Without it, there is no telling which responses are complete or when they arrived: export again keeping this column.",
     'La correspondance doit nommer la colonne de date de soumission (`time = "…"` dans [columns]) : sans elle, on ne sait ni quelles réponses sont complètes ni quand elles sont arrivées.': 'The mapping must name the submission date column (`time = "…"` in [columns]): without it, there is no telling which responses are complete or when they arrived.',

@@ -8,14 +8,16 @@ from csp.decorators import csp
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import escape
 from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from beffroi.audits import actions
 from beffroi.audits.forms import AuditUploadForm
 from beffroi.audits.models import Audit
 from beffroi.audits.tasks import report_name
-from beffroi.consult.views_i18n import AUDIT_ERRORS, PROGRESS
+from beffroi.consult.views_i18n import PROGRESS, audit_error
 from beffroi.core.roles import require
 
 
@@ -88,16 +90,38 @@ def audit_detail(request: HttpRequest, audit_id: int) -> HttpResponse:
             "org": audit.organisation,
             "audit": audit,
             "progress_message": PROGRESS.say(audit.progress_message),
-            "error": AUDIT_ERRORS.say(audit.error),
+            "error": audit_error(audit.error),
+            "french_only": french_only(audit),
         },
     )
 
 
 def report_file(audit: Audit, kind: str) -> Path:
     """The report (``html`` or ``pdf``) in the reader's language. Audits finished before
-    there was one report per language have only the French one, which is served."""
+    there was one report per language have only the French one, which is served (and
+    said: see ``french_only``)."""
     own = audit.output(report_name(get_language() or "fr", kind))
     return own if own.exists() else audit.output(report_name("fr", kind))
+
+
+def french_only(audit: Audit) -> bool:
+    """The reader is not French and the audit has only its French report (finished
+    before session 7): the pages say so rather than switch language silently."""
+    if (get_language() or "fr").startswith("fr") or audit.status != Audit.Status.DONE:
+        return False
+    return report_file(audit, "html") == audit.output(report_name("fr", "html"))
+
+
+def _french_only_notice() -> bytes:
+    # Inside the report's own page, which has its own inline styles (REPORT_CSP).
+    text = escape(
+        _(
+            "Ce rapport n'existe qu'en français : l'audit s'est terminé avant que Beffroi "
+            "rédige aussi ses rapports dans votre langue."
+        )
+    )
+    style = "background:#eef1f6;border-left:6px solid #2b4c7e;padding:.6rem 1rem"
+    return f'<p lang="{get_language()}" style="{style}">{text}</p>'.encode()
 
 
 # The report is a self-contained document with its own inline styles and SVG charts,
@@ -121,7 +145,13 @@ def audit_report(request: HttpRequest, audit_id: int) -> HttpResponse:
     path = report_file(audit, "html")
     if audit.status != Audit.Status.DONE or not path.exists():
         raise Http404
-    return HttpResponse(path.read_bytes(), content_type="text/html; charset=utf-8")
+    page = path.read_bytes()
+    response = HttpResponse(content_type="text/html; charset=utf-8")
+    if french_only(audit):
+        page = page.replace(b"<body>", b"<body>" + _french_only_notice(), 1)
+        response["Content-Language"] = "fr"
+    response.content = page
+    return response
 
 
 @require("audit.run")
