@@ -280,7 +280,12 @@
     }
     if (ev.key === "j" || ev.key === "ArrowDown") { ev.preventDefault(); move(1); }
     else if (ev.key === "k" || ev.key === "ArrowUp") { ev.preventDefault(); move(-1); }
-    else if (ev.key === "Enter") { ev.preventDefault(); claimSelected(); }
+    else if (ev.key === "Enter") {
+      // Enter on a focused link or button belongs to it (a tab, « Relâcher », the
+      // original post): taking a card there would leave the keyboard user stranded.
+      if (ev.target.closest && ev.target.closest("a[href], button, summary, [role=button]")) return;
+      ev.preventDefault(); claimSelected();
+    }
     else if (ev.key === "e" && held) { ev.preventDefault(); escalate(); }
     else if (ev.key === "n" && held) { ev.preventDefault(); document.getElementById("notes").focus(); }
   });
