@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from beffroi.watch.models import Activation, Decision, LogCategory, LogChannel, LogEntry, LogStatus
 
@@ -99,11 +99,14 @@ FILTER_PARAMS = ("q", "categorie", "statut", "commune")
 
 def rows(entries: Iterable[LogEntry]) -> list[list[Any]]:
     # Labels looked up once: get_FOO_display() rebuilds its choices dict on every
-    # call, which made this loop cost more than writing the spreadsheet.
-    channels = {k: str(v) for k, v in LogChannel.choices}
-    categories = {k: str(v) for k, v in LogCategory.choices}
-    verifications = {k: str(v) for k, v in Decision.choices}
-    statuses = {k: str(v) for k, v in LogStatus.choices}
+    # call, which made this loop cost more than writing the spreadsheet. In French
+    # whatever the reader's language: the files are one fixed format (the English page
+    # gave English labels under the French column names, a background job French ones).
+    with translation.override("fr"):
+        channels = {k: str(v) for k, v in LogChannel.choices}
+        categories = {k: str(v) for k, v in LogCategory.choices}
+        verifications = {k: str(v) for k, v in Decision.choices}
+        statuses = {k: str(v) for k, v in LogStatus.choices}
     tz = timezone.get_current_timezone()
     out: list[list[Any]] = []
     for e in entries:
