@@ -299,6 +299,90 @@ class _QueueListener(StreamListener):  # type: ignore[misc]
             self.out.put(("malformed", self.key, (str(exc.args[0]) if exc.args else "", excerpt)))
 
 
+# What ``MastodonSource.stream`` yields: an item (or None, an idle tick) and the
+# checkpoint that covers it.
+_Item = RawPost | PostChange | CoverageGap | GapFilled | Skipped
+_Out = tuple[_Item | None, Checkpoint]
+
+
+@dataclass
+class _Connection:
+    """One call to ``MastodonSource.stream``: the checkpoint's parts it moves on (the
+    last id per stream, the recent statuses, the spans to fill), handed over with each
+    item by ``state``, and what the connection keeps for itself."""
+
+    keys: list[str]
+    last_ids: dict[str, str | None]
+    # The last statuses emitted (id → version: edit time, "" if never edited),
+    # rechecked at each connection; committed with the items.
+    recent: dict[str, str]
+    # Only what earlier connections emitted needs a recheck (not this one's backfill).
+    before: list[str]
+    # Spans lost by earlier catch-ups, still to fetch, oldest first: in the checkpoint,
+    # so a restart goes on where the last committed page stopped.
+    fills: list[dict[str, Any]]
+    recheck: int
+    fill_due: float
+    fill_pages_left: int = 0
+    emitted: set[str] = dataclasses.field(default_factory=set)
+    # Gaps found by the catch-up, per stream, with the id to resume from. Each is
+    # handed over once the stream's queue is first drained, with the checkpoint moved
+    # to that id: then every post the stream brought since the connection was handed
+    # over before it (or with it), so a restart neither fetches the lost span again
+    # (and calls it lost twice) nor skips posts the stream had not yet delivered.
+    # Until then the checkpoint stays where the catch-up stopped: a restart before
+    # that catches up again and reports its own gap.
+    deferred: dict[str, tuple[_Lost, str]] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def load(cls, checkpoint: Checkpoint, config: MastodonConfig) -> _Connection:
+        keys = config.streams()
+        recent = {
+            str(pair[0]): str(pair[1])
+            for pair in checkpoint.get("recent", [])
+            if isinstance(pair, list) and len(pair) == 2
+        }
+        return cls(
+            keys=keys,
+            last_ids={k: checkpoint.get("last_ids", {}).get(k) for k in keys},
+            recent=recent,
+            before=list(recent),
+            fills=[
+                fill for f in checkpoint.get("fills", []) if (fill := _pending_fill(f)) is not None
+            ],
+            recheck=config.recheck,
+            # The first fill cycle waits a whole interval: a reconnection's catch-up
+            # and the burst the streams bring first go before old posts.
+            fill_due=time.monotonic() + config.fill_interval,
+        )
+
+    def state(self) -> Checkpoint:
+        out: Checkpoint = {"last_ids": {k: v for k, v in self.last_ids.items() if v is not None}}
+        if self.recent:
+            out["recent"] = [[k, v] for k, v in self.recent.items()]
+        if self.fills:
+            out["fills"] = [dict(f) for f in self.fills]
+        return out
+
+    def note(self, item: _Item) -> None:
+        """Keep ``recent`` as the item leaves it."""
+        if isinstance(item, Skipped | CoverageGap | GapFilled) or self.recheck <= 0:
+            return
+        if isinstance(item, PostChange):
+            if item.kind == DELETE:
+                self.recent.pop(item.external_id, None)
+                return
+            self.recent[item.external_id] = item.version
+        else:
+            # A post seen again (another stream, a new timeline's backfill) in a newer
+            # version is dropped by the runner as already delivered: only a change may
+            # move the version on, or the recheck misses it.
+            edited = _edited_at(item.raw)
+            self.recent.setdefault(item.external_id, edited.isoformat() if edited else "")
+        while len(self.recent) > self.recheck:
+            del self.recent[min(self.recent, key=id_order)]
+
+
 class MastodonSource:
     kind: ClassVar[str] = "mastodon"
 
@@ -740,177 +824,33 @@ class MastodonSource:
         threading.Thread(target=run, name=f"mastodon-{self.host}-{key}", daemon=True).start()
         return listener
 
-    def stream(
-        self, checkpoint: Checkpoint
-    ) -> Iterator[
-        tuple[RawPost | PostChange | CoverageGap | GapFilled | Skipped | None, Checkpoint]
-    ]:
-        keys = self.config.streams()
-        last_ids: dict[str, str | None] = {k: checkpoint.get("last_ids", {}).get(k) for k in keys}
-        # The last statuses emitted (id → version: edit time, "" if never
-        # edited), rechecked at each connection; committed with the items.
-        recent: dict[str, str] = {
-            str(pair[0]): str(pair[1])
-            for pair in checkpoint.get("recent", [])
-            if isinstance(pair, list) and len(pair) == 2
-        }
-        # Only what earlier connections emitted needs a recheck (not this one's backfill).
-        before = list(recent)
-        # Spans lost by earlier catch-ups, still to fetch, oldest first: in the
-        # checkpoint, so a restart goes on where the last committed page stopped.
-        fills: list[dict[str, Any]] = [
-            fill for f in checkpoint.get("fills", []) if (fill := _pending_fill(f)) is not None
-        ]
-        # The first fill cycle waits a whole interval: a reconnection's catch-up and
-        # the burst the streams bring first go before old posts.
-        fill_due = time.monotonic() + self.config.fill_interval
-        fill_pages_left = 0
-
-        def state() -> Checkpoint:
-            out: Checkpoint = {"last_ids": {k: v for k, v in last_ids.items() if v is not None}}
-            if recent:
-                out["recent"] = [[k, v] for k, v in recent.items()]
-            if fills:
-                out["fills"] = [dict(f) for f in fills]
-            return out
-
-        def note(item: RawPost | PostChange | CoverageGap | GapFilled | Skipped) -> None:
-            if isinstance(item, Skipped | CoverageGap | GapFilled) or self.config.recheck <= 0:
-                return
-            if isinstance(item, PostChange):
-                if item.kind == DELETE:
-                    recent.pop(item.external_id, None)
-                    return
-                recent[item.external_id] = item.version
-            else:
-                # A post seen again (another stream, a new timeline's backfill) in
-                # a newer version is dropped by the runner as already delivered:
-                # only a change may move the version on, or the recheck misses it.
-                edited = _edited_at(item.raw)
-                recent.setdefault(item.external_id, edited.isoformat() if edited else "")
-            while len(recent) > self.config.recheck:
-                del recent[min(recent, key=id_order)]
-
+    def stream(self, checkpoint: Checkpoint) -> Iterator[_Out]:
+        """One connection, in the steps of the module's docstring, each its own method."""
+        conn = _Connection.load(checkpoint, self.config)
         # Spans this configuration no longer fills are said ended first: that needs no
         # answer from the instance, which may never give one again.
-        for ended in self._unfillable(fills):
-            yield ended, state()
+        for ended in self._unfillable(conn.fills):
+            yield ended, conn.state()
 
         api = self.api_factory(self.config)
         out: queue.Queue[tuple[str, str, Any]] = queue.Queue()
         stop = threading.Event()
-        listeners = [self._open(api, key, out, stop) for key in keys]
-        emitted: set[str] = set()
-        # Gaps found by the catch-up, per stream, with the id to resume from. Each is
-        # handed over once the stream's queue is first drained, with the checkpoint
-        # moved to that id: then every post the stream brought since the connection
-        # was handed over before it (or with it), so a restart neither fetches the
-        # lost span again (and calls it lost twice) nor skips posts the stream had
-        # not yet delivered. Until then the checkpoint stays where the catch-up
-        # stopped: a restart before that catches up again and reports its own gap.
-        deferred: dict[str, tuple[_Lost, str]] = {}
+        listeners = [self._open(api, key, out, stop) for key in conn.keys]
         try:
-            pending = self._await_connections(keys, out)
+            pending = self._await_connections(conn.keys, out)
             # Taken once every stream is open (or the wait gave up): a gap reported
             # up to here may overlap what the streams delivered, never leave any out.
             connected = datetime.now(UTC)
-            for key in keys:
-                for item, item_id in self._catch_up(api, key, last_ids[key], connected):
-                    if isinstance(item, _Lost):
-                        deferred[key] = (item, item_id)
-                        continue
-                    last_ids[key] = max((last_ids[key] or item_id), item_id, key=id_order)
-                    if isinstance(item, RawPost):
-                        if item.external_id in emitted:
-                            continue
-                        emitted.add(item.external_id)
-                    note(item)
-                    yield item, state()
-            rechecked = {k: recent[k] for k in before if k in recent}
-            if rechecked and self.config.recheck > 0:
-                for change in self._recheck(api, rechecked):
-                    note(change)
-                    yield change, state()
-            yield None, state()
+            yield from self._catch_up_streams(api, conn, connected)
+            yield from self._recheck_recent(api, conn)
+            yield None, conn.state()
             while True:
                 if pending:
-                    kind, key, payload = pending.pop(0)
+                    event: tuple[str, str, Any] | None = pending.pop(0)
                 else:
-                    try:
-                        kind, key, payload = out.get_nowait()
-                    except queue.Empty:
-                        while deferred:
-                            gap_key, (lost, resume) = next(iter(deferred.items()))
-                            del deferred[gap_key]
-                            last_ids[gap_key] = max(
-                                last_ids[gap_key] or resume, resume, key=id_order
-                            )
-                            # Committed with the gap: the span is to fetch exactly
-                            # when it is journaled lost. Not when the organiser
-                            # turned the catch-up off (that says: no old posts).
-                            if self.config.fill_pages > 0 and self.config.catch_up_pages > 0:
-                                fills.append(lost.fill)
-                            yield lost.gap, state()
-                        # Drained: the tick tells the runner to hand over its batch now.
-                        yield None, state()
-                        if fills and self.config.fill_pages > 0:
-                            # At most one page per moment the streams' queue is empty:
-                            # live events never wait for more than one request.
-                            now = time.monotonic()
-                            if fill_pages_left == 0 and now >= fill_due:
-                                fill_pages_left = self.config.fill_pages
-                                fill_due = now + self.config.fill_interval
-                            if fill_pages_left > 0:
-                                fill_pages_left -= 1
-                                steps = self._fill_step(api, fills)
-                                while True:
-                                    try:
-                                        found = next(steps)
-                                    except StopIteration as end:
-                                        if end.value is not None:
-                                            fill_pages_left = 0
-                                            fill_due = time.monotonic() + end.value
-                                        break
-                                    note(found)
-                                    yield found, state()
-                                yield None, state()  # hand the page over now
-                                continue
-                        try:
-                            kind, key, payload = out.get(timeout=self.idle_tick)
-                        except queue.Empty:
-                            continue
-                if kind == "update":
-                    post = self.safe_post(payload, key)
-                    status_id = str(payload.get("id", "")) if isinstance(payload, Mapping) else ""
-                    if status_id and key in deferred:
-                        # Not in the checkpoint before the gap: committed alone, it
-                        # would skip the lost span without a record.
-                        lost, resume = deferred[key]
-                        deferred[key] = (lost, max(resume, status_id, key=id_order))
-                    elif status_id and (
-                        last_ids[key] is None or id_order(status_id) > id_order(last_ids[key] or "")
-                    ):
-                        last_ids[key] = status_id
-                    # Only catch-up ids are remembered here; duplicates across
-                    # streams (a hashtag post also on the public timeline) are
-                    # dropped by the runner's window, which stays bounded.
-                    if isinstance(post, RawPost) and post.external_id in emitted:
-                        continue
-                    note(post)
-                    yield post, state()
-                elif kind in (EDIT, DELETE):
-                    change = self.safe_change(kind, payload, key)
-                    note(change)
-                    yield change, state()
-                elif kind == "malformed":
-                    reason, excerpt = payload
-                    yield Skipped(f"Événement illisible : {reason}.", key, excerpt), state()
-                elif kind == "error":
-                    raise SourceError(self._describe(payload)) from payload
-                elif kind == "closed":
-                    raise SourceError(f"L'instance {self.host} a fermé le flux « {key} ».")
-                else:
-                    yield None, state()
+                    event = yield from self._next_event(api, conn, out)
+                if event is not None:
+                    yield from self._on_event(conn, *event)
         finally:
             stop.set()
             for listener in listeners:
@@ -918,6 +858,134 @@ class MastodonSource:
                     # Closing a socket under a blocked read may complain; it is closed anyway.
                     with contextlib.suppress(Exception):
                         listener.response.close()
+
+    def _catch_up_streams(
+        self, api: Mastodon, conn: _Connection, connected: datetime
+    ) -> Iterator[_Out]:
+        """Step 2: each stream's statuses since its last id; a gap found is kept in
+        ``conn.deferred``, to hand over once the streams' queue is drained."""
+        for key in conn.keys:
+            for item, item_id in self._catch_up(api, key, conn.last_ids[key], connected):
+                if isinstance(item, _Lost):
+                    conn.deferred[key] = (item, item_id)
+                    continue
+                conn.last_ids[key] = max((conn.last_ids[key] or item_id), item_id, key=id_order)
+                if isinstance(item, RawPost):
+                    if item.external_id in conn.emitted:
+                        continue
+                    conn.emitted.add(item.external_id)
+                conn.note(item)
+                yield item, conn.state()
+
+    def _recheck_recent(self, api: Mastodon, conn: _Connection) -> Iterator[_Out]:
+        """Step 3: edits and deletions of what earlier connections emitted."""
+        rechecked = {k: conn.recent[k] for k in conn.before if k in conn.recent}
+        if rechecked and self.config.recheck > 0:
+            for change in self._recheck(api, rechecked):
+                conn.note(change)
+                yield change, conn.state()
+
+    def _next_event(
+        self, api: Mastodon, conn: _Connection, out: queue.Queue[tuple[str, str, Any]]
+    ) -> Generator[_Out, None, tuple[str, str, Any] | None]:
+        """The streams' next event (step 4). When their queue is empty: the gaps the
+        catch-up found, a tick, and, when due, one page of a span to fill (step 5);
+        then None, or the event that came within ``idle_tick``."""
+        try:
+            return out.get_nowait()
+        except queue.Empty:
+            pass
+        yield from self._hand_over_gaps(conn)
+        # Drained: the tick tells the runner to hand over its batch now.
+        yield None, conn.state()
+        fetched = yield from self._fill_turn(api, conn)
+        if fetched:
+            return None
+        try:
+            return out.get(timeout=self.idle_tick)
+        except queue.Empty:
+            return None
+
+    def _hand_over_gaps(self, conn: _Connection) -> Iterator[_Out]:
+        """The catch-up's gaps, now that every post the streams brought since the
+        connection was handed over before them, each with the checkpoint moved to the
+        id the stream resumes from (see ``_Connection.deferred``)."""
+        while conn.deferred:
+            gap_key, (lost, resume) = next(iter(conn.deferred.items()))
+            del conn.deferred[gap_key]
+            conn.last_ids[gap_key] = max(conn.last_ids[gap_key] or resume, resume, key=id_order)
+            # Committed with the gap: the span is to fetch exactly when it is journaled
+            # lost. Not when the organiser turned the catch-up off (that says: no old
+            # posts).
+            if self.config.fill_pages > 0 and self.config.catch_up_pages > 0:
+                conn.fills.append(lost.fill)
+            yield lost.gap, conn.state()
+
+    def _fill_turn(self, api: Mastodon, conn: _Connection) -> Generator[_Out, None, bool]:
+        """One page of the oldest span to fill, if a cycle is due and has pages left;
+        True when a page was asked for (the caller looks at the streams again first)."""
+        if not conn.fills or self.config.fill_pages <= 0:
+            return False
+        # At most one page per moment the streams' queue is empty: live events never
+        # wait for more than one request.
+        now = time.monotonic()
+        if conn.fill_pages_left == 0 and now >= conn.fill_due:
+            conn.fill_pages_left = self.config.fill_pages
+            conn.fill_due = now + self.config.fill_interval
+        if conn.fill_pages_left <= 0:
+            return False
+        conn.fill_pages_left -= 1
+        # Pulled by hand, not ``yield from``: its return value (how long to leave the
+        # instance alone) is needed, and each item goes out with the checkpoint.
+        steps = self._fill_step(api, conn.fills)
+        while True:
+            try:
+                found = next(steps)
+            except StopIteration as end:
+                if end.value is not None:
+                    conn.fill_pages_left = 0
+                    conn.fill_due = time.monotonic() + end.value
+                break
+            conn.note(found)
+            yield found, conn.state()
+        yield None, conn.state()  # hand the page over now
+        return True
+
+    def _on_event(self, conn: _Connection, kind: str, key: str, payload: Any) -> Iterator[_Out]:
+        """What one event of the streams becomes."""
+        if kind == "update":
+            post = self.safe_post(payload, key)
+            status_id = str(payload.get("id", "")) if isinstance(payload, Mapping) else ""
+            if status_id and key in conn.deferred:
+                # Not in the checkpoint before the gap: committed alone, it would skip
+                # the lost span without a record.
+                lost, resume = conn.deferred[key]
+                conn.deferred[key] = (lost, max(resume, status_id, key=id_order))
+            elif status_id and (
+                conn.last_ids[key] is None
+                or id_order(status_id) > id_order(conn.last_ids[key] or "")
+            ):
+                conn.last_ids[key] = status_id
+            # Only catch-up ids are remembered here; duplicates across streams (a
+            # hashtag post also on the public timeline) are dropped by the runner's
+            # window, which stays bounded.
+            if isinstance(post, RawPost) and post.external_id in conn.emitted:
+                return
+            conn.note(post)
+            yield post, conn.state()
+        elif kind in (EDIT, DELETE):
+            change = self.safe_change(kind, payload, key)
+            conn.note(change)
+            yield change, conn.state()
+        elif kind == "malformed":
+            reason, excerpt = payload
+            yield Skipped(f"Événement illisible : {reason}.", key, excerpt), conn.state()
+        elif kind == "error":
+            raise SourceError(self._describe(payload)) from payload
+        elif kind == "closed":
+            raise SourceError(f"L'instance {self.host} a fermé le flux « {key} ».")
+        else:
+            yield None, conn.state()
 
     def _await_connections(
         self, keys: list[str], out: queue.Queue[tuple[str, str, Any]]
