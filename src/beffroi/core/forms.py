@@ -32,9 +32,19 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         ]
         # Every attempt is counted before its password is checked, and given back if
         # it succeeds: successful log-ins never use up the limit.
-        over = throttle.hit_all(limits, window=window)
-        if over is not None:
-            actions.record_login_failure(username, network=network, throttled=True)
+        account_window, network_window = (
+            throttle.hit(scope, key, limit=limit, window=window) for scope, key, limit in limits
+        )
+        exceeded = [w for w in (account_window, network_window) if w.exceeded]
+        if exceeded:
+            over = max(exceeded, key=lambda w: w.retry_after)
+            # The journal is never purged: a refused attempt is journaled only when a
+            # counter starts refusing (the network's, or an account's while its network
+            # is still let in), not at the rate an attacker sends requests.
+            if _first_refusal(network_window) or (
+                not network_window.exceeded and _first_refusal(account_window)
+            ):
+                actions.record_login_failure(username, network=network, throttled=True)
             minutes = throttle.retry_minutes(over.retry_after)
             raise ValidationError(
                 ngettext(
@@ -53,6 +63,10 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         for scope, key, _limit in limits:
             throttle.undo(scope, key, window=window)
         return cleaned
+
+
+def _first_refusal(window: throttle.Window) -> bool:
+    return window.count == window.limit + 1
 
 
 class ThrottledPasswordResetForm(PasswordResetForm):
