@@ -245,6 +245,7 @@ EN = {
     "Pourquoi l'ajouter maintenant ?": "Why add it now?",
     "Brouillon": "Draft",
     "Ouverte": "Open",
+    "Clôturée": "Closed",
     "Close": "Closed",
     "consultation": "consultation",
     "Consultations": "Consultations",
