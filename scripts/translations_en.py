@@ -263,6 +263,7 @@ EN = {
     "Le code figure sur votre lettre ; s'il est dans le lien que vous avez ouvert, il est déjà rempli. Il ne quitte jamais votre appareil : seule la signature est envoyée.": "The code is on your letter; if it was in the link you opened, it is already filled in. It never leaves your device: only the signature is sent.",
     "Votre école / secteur": "Your school / area",
     "— choisir —": "— choose —",
+    "— choisir un rôle —": "— choose a role —",
     "Site web (laisser vide)": "Website (leave empty)",
     "Envoyer ma réponse": "Send my response",
     "Réponse enregistrée": "Response recorded",

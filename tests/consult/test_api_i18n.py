@@ -143,8 +143,8 @@ def test_dates_and_numbers_follow_the_reader() -> None:
             "La consultation n'est pas ouverte : réponses acceptées du 01/12/2026 08:00 au "
             "15/12/2026 18:00 (UTC)."
         ) == (
-            "The consultation is not open: responses accepted from 12/01/2026 08:00 to "
-            "12/15/2026 18:00 (UTC)."
+            "The consultation is not open: responses accepted from 2026-12-01 08:00 to "
+            "2026-12-15 18:00 (UTC)."
         )
     # French readers, and a message no template knows, get the text as written.
     assert refusal("Défi anti-robot expiré : renvoyez la réponse.") == (

@@ -176,7 +176,7 @@ def test_an_authors_edit_line_shows_the_date_as_the_reader_writes_it() -> None:
     line = "modifié par l'auteur le 23/11/2026 18:05 ; version précédente : « l'eau monte »"
     with english():
         said = EXPLANATIONS.say(line)
-    assert said.startswith("edited by the author on 11/23/2026 18:05")
+    assert said.startswith("edited by the author on 2026-11-23 18:05")
     assert said.endswith("previous version: “l'eau monte”")
 
 

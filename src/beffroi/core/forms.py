@@ -111,7 +111,12 @@ class ThrottledPasswordResetForm(PasswordResetForm):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=gettext_lazy("Adresse e-mail"))
-    role = forms.ChoiceField(label=gettext_lazy("Rôle"), choices=Role.choices)
+    # No preselected role: the first choice was Coordination, so an invitation sent without
+    # looking at the list handed out every right in the organisation.
+    role = forms.ChoiceField(
+        label=gettext_lazy("Rôle"),
+        choices=[("", gettext_lazy("— choisir un rôle —")), *Role.choices],
+    )
 
 
 class RoleForm(forms.Form):

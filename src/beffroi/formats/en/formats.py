@@ -3,4 +3,6 @@
 # sentence ending in "p.m." got a second full stop.
 DATETIME_FORMAT = "N j, Y, H:i"
 TIME_FORMAT = "H:i"
-SHORT_DATETIME_FORMAT = "m/d/Y H:i"
+# Year first: "11/24/2026" reads as 11 April to most of the people this English is for.
+SHORT_DATETIME_FORMAT = "Y-m-d H:i"
+SHORT_DATE_FORMAT = "Y-m-d"
