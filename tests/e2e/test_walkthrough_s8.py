@@ -3,12 +3,26 @@ desktop and phone), in a real browser."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from beffroi.consult import api
+from beffroi.consult.cli_example_bundle import BASE_URL, setup_consultation
+from beffroi.consult.models import BoardEntry
+
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    # The live server is a threaded WSGI server sharing the test database: no writer thread.
+    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
+    settings.BEFFROI_CONSULT_POW_BITS = 8
+    api._SPEC_CACHE.clear()
 
 
 def _login(browser, live_server, username: str, lang: str = "fr", viewport=None):
@@ -71,5 +85,62 @@ def test_enter_on_a_focused_link_or_button_is_not_taken_as_a_claim(
         page.keyboard.press("Enter")
         page.wait_for_url(f"**/veille/{queue.pk}/main-courante/")
         assert not Card.objects.filter(activation=queue, claimed_by__isnull=False).exists()
+    finally:
+        context.close()
+
+
+def _answer_first_row(page) -> None:
+    row1 = page.locator("fieldset.row-block").first
+    row1.locator("fieldset.question[data-code=blouse] input[type=radio]").first.check()
+    row1.locator("fieldset.question[data-code=drapeau] input[type=radio]").first.check()
+    row1.locator("fieldset.question[data-code=aide] input[type=radio]").first.check()
+    page.locator("#send").click()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_an_unsigned_answer_cannot_be_sent_twice_from_the_same_page(
+    browser, live_server, org, lang: str
+) -> None:
+    # The page said « n'envoyez votre réponse qu'une fois » under a send button still
+    # active: a second tap recorded a second, distinct, unverified response.
+    c, _ = setup_consultation(org, cid=f"s8-once-{lang}", access="open", per_segment=1)
+    context = browser.new_context(locale="fr-FR", viewport=PHONE)
+    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/c/{c.cid}/")
+        page.locator("#segment").select_option(index=1)
+        _answer_first_row(page)
+        expect(page.get_by_test_id("receipt")).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+        expect(page.locator("#again-unsigned")).to_be_visible()
+        expect(page.locator("#send")).to_be_disabled()
+        # Even a submit forced past the disabled button sends nothing more.
+        page.evaluate("document.getElementById('ballot-form').requestSubmit()")
+        page.wait_for_timeout(1500)
+        assert BoardEntry.objects.filter(consultation=c).count() == 1
+    finally:
+        context.close()
+
+
+def test_a_signed_answer_can_still_be_sent_again(browser, live_server, org) -> None:
+    # With a code, a later answer replaces the earlier one: the button stays usable.
+    c, private = setup_consultation(org, cid="s8-again", access="credentialed", per_segment=1)
+    context = browser.new_context(locale="fr-FR", viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(private[0].link.replace(BASE_URL, live_server.url))
+        _answer_first_row(page)
+        receipt = page.get_by_test_id("receipt")
+        expect(receipt).to_have_text(re.compile(r"^[0-9a-f]{64}$"))
+        first = receipt.inner_text()
+        expect(page.locator("#again-signed")).to_be_visible()
+        expect(page.locator("#send")).to_be_enabled()
+        row1 = page.locator("fieldset.row-block").first
+        row1.locator("fieldset.question[data-code=blouse] input[type=radio]").last.check()
+        page.locator("#send").click()
+        expect(receipt).not_to_have_text(first)
+        assert BoardEntry.objects.filter(consultation=c).count() == 2
     finally:
         context.close()

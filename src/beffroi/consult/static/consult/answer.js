@@ -212,8 +212,13 @@ async function send(payload) {
   }
 }
 
+// An unsigned answer, once recorded, is never replaced: a second tap on the same
+// page would add a second response, which the page asks not to do.
+let recordedUnsigned = false;
+
 async function onSubmit(event) {
   event.preventDefault();
+  if (recordedUnsigned) return;
   if (!checkRequired()) return;
   const button = $("send");
   button.disabled = true;
@@ -234,6 +239,7 @@ async function onSubmit(event) {
     // Only a code's later answer replaces the earlier one: unsigned answers add up.
     $("again-signed").hidden = !payload.body.signature;
     $("again-unsigned").hidden = Boolean(payload.body.signature);
+    recordedUnsigned = !payload.body.signature;
     const link = $("receipt-link");
     link.href = `${form.dataset.receiptUrl}?recu=${data.receipt}`;
     $("receipt-box").hidden = false;
@@ -242,7 +248,7 @@ async function onSubmit(event) {
   } catch (err) {
     fail(err && err.message ? err.message : String(err));
   } finally {
-    button.disabled = false;
+    button.disabled = recordedUnsigned;
   }
 }
 
