@@ -111,8 +111,22 @@ def run(args: argparse.Namespace) -> int:
         )
         out.print(f"Empreinte des questions et règles : {stats.get('spec_hash')}")
         out.print(f"Tête de la chaîne : {stats.get('board_head')}")
-        if stats.get("keys_fingerprint"):
-            out.print(f"Empreinte de la liste des clés : {stats['keys_fingerprint']}")
+        fingerprint = stats.get("keys_fingerprint")
+        if fingerprint and expected:
+            out.print(
+                f"Empreinte de la liste des clés : {fingerprint}, "
+                "celle publiée par l'autorité des codes."
+            )
+        elif fingerprint:
+            # Without the authority's own figure, a key swapped for a code nobody used is
+            # invisible to every other check: "everything matches" must not read as complete.
+            out.print(
+                f"Empreinte de la liste des clés : {fingerprint}, [yellow]non comparée[/yellow] "
+                "à celle publiée par l'autorité des codes. Sans cette comparaison, "
+                "l'organisateur aurait pu remplacer la clé d'un code jamais utilisé : "
+                "relancez avec --keys-fingerprint EMPREINTE_PUBLIÉE.",
+                highlight=False,
+            )
         out.print("Signatures, clés, chaînage, règles et résultats : tout concorde.")
         return 0
     failures = len(report.lines())
