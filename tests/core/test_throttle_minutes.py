@@ -29,9 +29,10 @@ def test_waiting_the_minutes_said_is_always_enough(seconds: int) -> None:
 
 
 def _over(monkeypatch, retry_after: int) -> None:
+    # Every counter is over its limit: hit() is what each caller counts with.
     monkeypatch.setattr(
         throttle,
-        "hit_all",
+        "hit",
         lambda *args, **kwargs: Window(count=2, limit=1, retry_after=retry_after),
     )
 
@@ -58,10 +59,7 @@ def test_partner_link_refusal_uses_the_helper(client, org, members, monkeypatch)
     _link, token = watch_actions.create_partner_link(
         activation, label="COD 85", days=1, actor=coord
     )
-    monkeypatch.setattr(
-        "beffroi.watch.views.throttle.hit",
-        lambda *args, **kwargs: Window(count=2, limit=1, retry_after=89),
-    )
+    _over(monkeypatch, 89)
     response = client.get(reverse("watch-partner", args=[token]))
     assert response.status_code == 429
     assert response.content.decode().endswith("réessayez dans 2 minutes.")
