@@ -1,7 +1,9 @@
 """Import survey exports into the normalised table the detectors read.
 
 Normalised columns (all optional except ``id``; a missing one disables the
-checks that need it and is listed in ``Dataset.checks_skipped``):
+checks that need it and is listed in ``Dataset.checks_skipped``; a file export
+must also have the submission date and an answer column, or it is refused: see
+docs/decisions/audit-minimal-export.md):
 
 ========== ========= ======================================================
 column     type      meaning
