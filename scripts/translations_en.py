@@ -1181,6 +1181,7 @@ EN = {
     "Bulletin avec clé : le segment vient de la liste des codes.": "Ballot with a key: the segment comes from the list of codes.",
     "Bulletin avec clé mais sans signature.": "Ballot with a key but no signature.",
     "Une réponse plus récente avec ce code figure déjà sur le tableau ; celle-ci n'a pas été enregistrée.": "A more recent response with this code is already on the board; this one was not recorded.",
+    "Ce code a atteint le nombre maximal de réponses (%(n)s) : la dernière enregistrée compte ; celle-ci n'a pas été enregistrée.": "This code has reached the most answers allowed (%(n)s): the last one recorded counts; this one was not recorded.",
     "Réponses invalides : %(errors)s": "Invalid answers: %(errors)s",
     "question « %(code)s » : choix %(value)s inconnu": "question “%(code)s”: unknown choice %(value)s",
     "question « %(code)s » : liste de choix attendue": "question “%(code)s”: list of choices expected",

@@ -31,6 +31,7 @@ from beffroi.consult.ballot import (
     BallotError,
     KeyInfo,
     OutOfPeriod,
+    TooManyBallots,
     check_ballot,
     receipt,
     signed_bytes,
@@ -503,7 +504,7 @@ _STATEMENTS = {
     "WHERE {board.consultation} = %s AND {board.receipt} IN ",
     "keys": "SELECT {cred.public_key}, {cred.segment}, {cred.revoked_at} IS NOT NULL "
     "FROM {cred.table} WHERE {cred.consultation} = %s AND {cred.public_key} IN ",
-    "last_seq": "SELECT {board.public_key}, MAX({board.seq}) FROM {board.table} "
+    "last_seq": "SELECT {board.public_key}, MAX({board.seq}), COUNT(*) FROM {board.table} "
     "WHERE {board.consultation} = %s AND {board.public_key} IN ",
     "last_seq_end": " GROUP BY {board.public_key}",
     "insert": "INSERT INTO {board.table} ({columns}) VALUES ({marks})",
@@ -571,8 +572,18 @@ def _organisation(pk: int) -> Organisation:
     return org
 
 
+def max_ballots_per_key() -> int:
+    """Ballots one code may have on the board. A code's holder may change their mind, and
+    every ballot stays published: without a bound, one holder could grow the board (and
+    every scrutineer's bundle) at will, as open answers cannot (limit per network)."""
+    from django.conf import settings
+
+    return int(getattr(settings, "BEFFROI_CONSULT_MAX_BALLOTS_PER_KEY", 50))
+
+
 def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Outcome]:
     sql = _sql()
+    per_key = max_ballots_per_key()
     with connection.cursor() as cursor:
         cursor.execute(sql["consultation"], [cid])
         row = cursor.fetchone()
@@ -615,6 +626,7 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
         )
         keys: dict[str, KeyInfo] = {}
         last_seq: dict[str, int] = {}
+        on_board: dict[str, int] = {}
         if pks:
             revoked = []
             for known_key, seg, is_revoked in _in_rows(cursor, sql["keys"], c_pk, pks):
@@ -628,9 +640,11 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
                     consultation_id=c_pk, public_key__in=revoked
                 ).values_list("public_key", "segment", "revoked_at"):
                     keys[key] = KeyInfo(seg, rev)
-            for key, top in _in_rows(cursor, sql["last_seq"], c_pk, pks, sql["last_seq_end"]):
+            for key, top, entries in _in_rows(
+                cursor, sql["last_seq"], c_pk, pks, sql["last_seq_end"]
+            ):
                 if key is not None:
-                    last_seq[key] = int(top)
+                    last_seq[key], on_board[key] = int(top), int(entries)
         now = at or timezone.now()
         if last_received:
             now = max(now, parse_time(last_received, "last_received_at"))
@@ -660,6 +674,11 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
                     last_seq=last_seq.get(pk) if isinstance(pk, str) else None,
                     check_signature=not it.signature_checked,
                 )
+                if isinstance(pk, str) and on_board.get(pk, 0) >= per_key:
+                    raise TooManyBallots(
+                        f"Ce code a atteint le nombre maximal de réponses ({per_key}) : la "
+                        "dernière enregistrée compte ; celle-ci n'a pas été enregistrée."
+                    )
             except BallotError as exc:
                 outcomes[i] = Outcome(error=exc)
                 continue
@@ -670,6 +689,7 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
             batch[entry["receipt"]] = entry
             if isinstance(pk, str):
                 last_seq[pk] = ballot["seq"]
+                on_board[pk] = on_board.get(pk, 0) + 1
             else:
                 unkeyed = True
             rows.append(

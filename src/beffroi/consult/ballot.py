@@ -91,6 +91,14 @@ class StaleBallot(BallotError):
     code = "stale"
 
 
+class TooManyBallots(BallotError):
+    """A code that already has the most ballots allowed on the board (checked by the
+    writer, which knows the board; every ballot stays published, so one code's holder
+    must not grow the board without bound)."""
+
+    code = "too_many"
+
+
 class SegmentError(BallotError):
     code = "segment"
 

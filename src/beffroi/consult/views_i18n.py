@@ -969,6 +969,12 @@ REFUSALS = FrenchTemplates(
                 "celle-ci n'a pas été enregistrée."
             )
         ),
+        T(
+            gettext_noop(
+                "Ce code a atteint le nombre maximal de réponses (%(n)s) : la dernière "
+                "enregistrée compte ; celle-ci n'a pas été enregistrée."
+            )
+        ),
         T(gettext_noop("Réponses invalides : %(errors)s"), errors=_answer_errors),
         # consult.canonical: why a ballot has no canonical encoding (after "Bulletin
         # non encodable : "); the path names a field of the ballot.
