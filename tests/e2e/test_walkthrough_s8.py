@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from beffroi.consult import api
 from beffroi.consult.cli_example_bundle import BASE_URL, setup_consultation
 from beffroi.consult.models import BoardEntry
+from english_catalogue import english
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -144,3 +145,68 @@ def test_a_signed_answer_can_still_be_sent_again(browser, live_server, org) -> N
         assert BoardEntry.objects.filter(consultation=c).count() == 2
     finally:
         context.close()
+
+
+def test_irreversible_actions_ask_first(browser, live_server, org, members) -> None:
+    # « Retirer » (oneself included), « Clore la consultation » and the like acted on
+    # one click: the walkthrough removed its own coordinator account that way.
+    from beffroi.core import actions as core_actions
+    from beffroi.core.models import Role
+
+    second = core_actions.create_account("coord2", "pw-test-123456")
+    core_actions.set_role(second, org, Role.COORDINATOR, actor=members["coordinator"])
+    c, _ = setup_consultation(org, cid="s8-confirm", access="open", per_segment=1)
+    context, page = _login(browser, live_server, "coord", lang="en")
+    asked: list[str] = []
+    accept = [False]
+
+    def on_dialog(dialog) -> None:
+        asked.append(dialog.message)
+        if accept[0]:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    try:
+        # The questions are new strings: English as scripts/translations_en.py gives it.
+        with english():
+            _remove_and_close(page, live_server, org, members, c, asked, accept)
+    finally:
+        context.close()
+
+
+def _remove_and_close(page, live_server, org, members, c, asked, accept) -> None:
+    from beffroi.consult.models import Consultation
+    from beffroi.core.models import Membership
+
+    def row(name: str):
+        return page.locator("tr", has=page.get_by_role("cell", name=name, exact=True))
+
+    page.goto(f"{live_server.url}/o/{org.slug}/membres/")
+    row("coord").locator("button[name=remove]").click()
+    page.wait_for_timeout(500)
+    assert len(asked) == 1 and "yourself" in asked[0]
+    assert Membership.objects.filter(user=members["coordinator"], organisation=org).exists()
+    # Changing a role asks nothing.
+    row("volunteer").get_by_role("button", name="Change").click()
+    page.wait_for_load_state()
+    assert len(asked) == 1
+    # Another member, confirmed: removed.
+    accept[0] = True
+    row("partner").locator("button[name=remove]").click()
+    expect(row("partner")).to_have_count(0)
+    assert "Remove partner from the organisation?" in asked[1]
+    assert not Membership.objects.filter(user=members["partner"], organisation=org).exists()
+
+    # Closing a consultation: dismissed, nothing happens; confirmed, it is closed.
+    accept[0] = False
+    page.goto(f"{live_server.url}/o/{org.slug}/consultations/{c.cid}/")
+    page.locator("form[action$='clore/'] button").click()
+    page.wait_for_timeout(500)
+    assert "cannot be reopened" in asked[2]
+    assert Consultation.objects.get(pk=c.pk).status == "open"
+    accept[0] = True
+    page.locator("form[action$='clore/'] button").click()
+    expect(page.get_by_test_id("status")).to_have_text("Closed")
+    assert Consultation.objects.get(pk=c.pk).status == "closed"
