@@ -809,7 +809,7 @@ EN = {
     "Le code du lien est illisible : {error}. Saisissez-le depuis votre lettre.": "The code in the link cannot be read: {error}. Type it from your letter.",
     # Session 7, helper E: a mistyped code, said in the page's language (answer.js).
     "caractère invalide « {char} » dans le code": "invalid character “{char}” in the code",
-    "le code doit compter {n} caractères (reçu {got})": "the code must have {n} characters ({got} given)",
+    "le code doit compter {n} caractères, tirets non compris (il en compte {got})": "the code must have {n} characters, not counting dashes (it has {got})",
     "code erroné : vérifiez chaque caractère (faute de frappe ?)": "wrong code: check each character (a typo?)",
     "lien illisible : recopiez le code imprimé sur la lettre": "unreadable link: copy the code printed on the letter",
     # Session 6, helper W: source forms, their errors and status, priority lines.

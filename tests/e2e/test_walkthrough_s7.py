@@ -53,13 +53,13 @@ def test_the_audit_report_fits_a_phone_screen(browser, tmp_path: Path, lang: str
     [
         (
             "en",
-            "the code must have 24 characters (3 given)",
+            "The code must have 24 characters, not counting dashes (it has 3)",
             "The code in the link cannot be read: invalid character “!” in the code. "
             "Type it from your letter.",
         ),
         (
             "fr",
-            "le code doit compter 24 caractères (reçu 3)",
+            "Le code doit compter 24 caractères, tirets non compris (il en compte 3)",
             "Le code du lien est illisible : caractère invalide « ! » dans le code. "
             "Saisissez-le depuis votre lettre.",
         ),

@@ -210,3 +210,30 @@ def _remove_and_close(page, live_server, org, members, c, asked, accept) -> None
     page.locator("form[action$='clore/'] button").click()
     expect(page.get_by_test_id("status")).to_have_text("Closed")
     assert Consultation.objects.get(pk=c.pk).status == "closed"
+
+
+@pytest.mark.parametrize(
+    "lang,expected",
+    [
+        ("fr", "Code erroné : vérifiez chaque caractère (faute de frappe ?)"),
+        ("en", "Wrong code: check each character (a typo?)"),
+    ],
+)
+def test_a_mistyped_code_reads_as_a_sentence(browser, live_server, org, lang, expected) -> None:
+    # « code erroné : … » began in lower case when shown on its own under the form.
+    c, private = setup_consultation(org, cid=f"s8-typo-{lang}", access="credentialed")
+    code = private[0].display_code
+    typo = code[:-1] + ("A" if code[-1] != "A" else "B")
+    context = browser.new_context(locale="fr-FR", viewport=PHONE)
+    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        with english():
+            page.goto(f"{live_server.url}/c/{c.cid}/")
+            page.locator("#code").fill(typo)
+            _answer_first_row(page)
+            expect(page.locator("#error")).to_have_text(expected)
+        assert not BoardEntry.objects.filter(consultation=c).exists()
+    finally:
+        context.close()

@@ -145,7 +145,10 @@ function codeInForm() {
   try {
     return normalizeCode(input.value);
   } catch (err) {
-    throw new Error(codeFault(err));
+    // The fault is worded to fit inside another sentence (a bad link's); alone, it
+    // is a sentence of its own.
+    const fault = codeFault(err);
+    throw new Error(fault.charAt(0).toUpperCase() + fault.slice(1));
   }
 }
 

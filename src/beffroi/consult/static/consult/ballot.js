@@ -60,7 +60,7 @@ export function normalizeCode(code) {
   const bad = raw.find((c) => !VALUE.has(c));
   if (bad !== undefined) throw new CodeError(`caractère invalide « ${bad} » dans le code`, "Char", { char: bad });
   if (raw.length !== CODE_CHARS) {
-    throw new CodeError(`le code doit compter ${CODE_CHARS} caractères (reçu ${raw.length})`, "Length", {
+    throw new CodeError(`le code doit compter ${CODE_CHARS} caractères, tirets non compris (il en compte ${raw.length})`, "Length", {
       n: CODE_CHARS,
       got: raw.length,
     });
