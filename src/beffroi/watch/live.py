@@ -30,6 +30,33 @@ WSGI_MAX = 20.0
 RETRY_MS = 1500
 
 
+# How often a stream asks again whether its reader may still follow it.
+RECHECK_SECONDS = 10.0
+
+
+class StreamClosed(Exception):
+    """Raised by a stream's version function when its reader may no longer follow it."""
+
+
+def rechecked(version: Callable[[], str], allowed: Callable[[], bool]) -> Callable[[], str]:
+    """``version``, asking ``allowed()`` again every ``RECHECK_SECONDS``: once it says no
+    (the member was removed, their role changed, they logged out) the stream ends instead
+    of running on for as long as the browser keeps it open. The browser then reconnects
+    and meets the ordinary role checks."""
+    checked = time.monotonic()
+
+    def wrapped() -> str:
+        nonlocal checked
+        now = time.monotonic()
+        if now - checked >= RECHECK_SECONDS:
+            checked = now
+            if not allowed():
+                raise StreamClosed
+        return version()
+
+    return wrapped
+
+
 def _event(version: str) -> str:
     return f"event: change\ndata: {version}\n\n"
 
@@ -64,7 +91,10 @@ async def _async_stream(version: Callable[[], str], poll: float) -> AsyncIterato
     quiet = 0.0
     yield f"retry: {RETRY_MS}\n\n"
     while True:
-        current = await read()
+        try:
+            current = await read()
+        except StreamClosed:
+            return
         if current != last:
             last, quiet = current, 0.0
             yield _event(current)
@@ -83,6 +113,8 @@ def _sync_stream(version: Callable[[], str], poll: float, wsgi_max: float) -> It
         while time.monotonic() < deadline:
             try:
                 current = version()
+            except StreamClosed:
+                return
             except OperationalError:
                 # A locked SQLite table (no busy timeout on in-memory test
                 # databases): skip this poll, the next one will tell.

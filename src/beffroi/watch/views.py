@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -469,11 +469,43 @@ def _journal_head(activation_id: int) -> int:
     return head or 0
 
 
+def _still_following(
+    request: HttpRequest, activation: Activation, capability: str
+) -> Callable[[], bool]:
+    """Whether the member who opened a stream may still follow it, as they would be
+    checked now: their session still exists, and their role still gives ``capability``
+    and the same view of the room (internal or partners') as when the stream opened."""
+    from django.contrib.auth import get_user_model
+
+    user_id, organisation = request.user.pk, activation.organisation
+    # Every request through the middleware has a session; a bare request (tests) has none.
+    session = getattr(request, "session", None)
+    partner = _is_partner_view(request)
+
+    def allowed() -> bool:
+        if session is not None and not (
+            session.session_key and type(session)().exists(session.session_key)
+        ):
+            return False
+        user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        if user is None or not can(user, organisation, capability):
+            return False
+        return (not can(user, organisation, "watch.triage")) == partner
+
+    return allowed
+
+
 @require("watch.triage")
 @require_GET
 def triage_stream(request: HttpRequest, activation_id: int) -> HttpResponseBase:
     activation = _activation(request, activation_id)
-    return live.sse_response(request, lambda: _version(activation.pk, Card))
+    return live.sse_response(
+        request,
+        live.rechecked(
+            lambda: _version(activation.pk, Card),
+            _still_following(request, activation, "watch.triage"),
+        ),
+    )
 
 
 def _card_action(request: HttpRequest, activation_id: int, card_id: int) -> Card:
@@ -654,7 +686,13 @@ def courante_rows(request: HttpRequest, activation_id: int) -> HttpResponse:
 def courante_stream(request: HttpRequest, activation_id: int) -> HttpResponseBase:
     activation = _activation(request, activation_id)
     partner = _is_partner_view(request)
-    return live.sse_response(request, lambda: _log_version(activation.pk, partner))
+    return live.sse_response(
+        request,
+        live.rechecked(
+            lambda: _log_version(activation.pk, partner),
+            _still_following(request, activation, "watch.log.view"),
+        ),
+    )
 
 
 def _log_version(activation_id: int, partner: bool) -> str:
