@@ -28,11 +28,19 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from beffroi.watch.models import Activation, Decision, LogCategory, LogChannel, LogEntry, LogStatus
 
-# fraction done in [0, 1], and what is being done (French, shown on the page).
+# fraction done in [0, 1], and what is being done: one of the stages below.
 Progress = Callable[[float, str], None]
+
+# The worker runs in no reader's language, so a stage travels as its French msgid and
+# the status page translates it for whoever reads it (``views._job_page``).
+STAGE_PDF_LAYOUT = gettext_noop("mise en page du PDF")
+STAGE_WRITING = gettext_noop("écriture du classeur")
+STAGE_COMPRESSING = gettext_noop("compression du fichier")
+STAGES = (STAGE_PDF_LAYOUT, STAGE_WRITING, STAGE_COMPRESSING)
 
 COLUMNS = (
     "N°",
@@ -156,7 +164,7 @@ def build(
             "watch/courante_pdf.html", {"title": title, "rows": data, "columns": COLUMNS}
         )
         # WeasyPrint reports nothing while it lays pages out (most of the time).
-        progress(0.1, "mise en page du PDF")
+        progress(0.1, STAGE_PDF_LAYOUT)
         return to_pdf(html, base_url)
     raise ValueError(f"unknown export format {fmt!r}")
 
@@ -206,7 +214,7 @@ def to_xlsx(data: list[list[Any]], title: str, progress: Progress = _quiet) -> b
     # The title too: it starts with the activation's name.
     ws.append(cells([title]))
     ws.append(cells(COLUMNS))
-    tick = _ticker(len(data), progress, "écriture du classeur")
+    tick = _ticker(len(data), progress, STAGE_WRITING)
     for i, row in enumerate(data):
         tick(i)
         ws.append(cells(row))
@@ -236,11 +244,11 @@ def to_ods(data: list[list[Any]], title: str, progress: Progress = _quiet) -> by
 
     add([title])
     add(COLUMNS)
-    tick = _ticker(len(data), progress, "écriture du classeur")
+    tick = _ticker(len(data), progress, STAGE_WRITING)
     for i, row in enumerate(data):
         tick(i)
         add(row)
-    progress(0.95, "compression du fichier")
+    progress(0.95, STAGE_COMPRESSING)
     doc.spreadsheet.addElement(table)
     buf = io.BytesIO()
     doc.write(buf)

@@ -884,6 +884,9 @@ def _member_job(request: HttpRequest, activation: Activation, job_id: Any) -> An
 
 def _job_page(request: HttpRequest, job: Any, file_url: str, **ctx: Any) -> HttpResponse:
     template = "watch/_export_status.html" if request.headers.get("HX-Request") else None
+    stage = str(job.progress.get("message", "")) if job.progress else ""
+    # The worker stores the stage as its French msgid: said here in the reader's language.
+    ctx["progress_message"] = _(stage) if stage in exports.STAGES else stage
     ctx.update(job=job, file_url=file_url)
     return render(request, template or "watch/export_job.html", ctx)
 
