@@ -67,6 +67,8 @@ class SourceStatus:
     message: str
     at: datetime
     retry_in: float | None = None
+    # Posts since this run started: those the sink stored as new (``Received.new``),
+    # or, from a sink that does not say, those handed to it.
     posts: int = 0
     skipped: int = 0
     last_skip_reason: str | None = None
