@@ -237,3 +237,28 @@ def test_a_mistyped_code_reads_as_a_sentence(browser, live_server, org, lang, ex
         assert not BoardEntry.objects.filter(consultation=c).exists()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_rules_page_comparison_and_preview_fit_a_phone(
+    browser, live_server, org, members, lang
+) -> None:
+    # « Comparer » and « Voir l'effet avant de décider » drew tables 418–460 px wide
+    # on a 390 px screen: the whole page scrolled sideways.
+    from beffroi.consult.cli_example_bundle import fill
+
+    c, private = setup_consultation(org, cid=f"s8-rules-{lang}", access="mixed", per_segment=2)
+    fill(c, private, 30, seed=8)
+    context, page = _login(browser, live_server, "coord", lang=lang, viewport=PHONE)
+    try:
+        rules = f"{live_server.url}/o/{org.slug}/consultations/{c.cid}/regles/"
+        page.goto(f"{rules}?comparer=1&sans=one_ballot_per_key")
+        expect(page.locator("table.compare").first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.locator("input[name=entries]").fill("1-3")
+        page.locator("textarea[name=reason]").fill("Doublons signalés")
+        page.locator("#decide form button[type=submit]").last.click()
+        expect(page.get_by_test_id("exclude-preview")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        context.close()
