@@ -76,7 +76,7 @@ def _french_left(page: str, result: AuditResult) -> list[str]:
 def audits(tmp_path_factory: pytest.TempPathFactory) -> list[AuditResult]:
     """Real audits reaching every part of the report: groups and none, an impossible
     and an unknown segment, an announced turnout, a detector switched off, a fragile
-    and a tied majority, checks skipped for missing columns."""
+    and a tied majority, checks skipped for missing columns, anonymised dates."""
     out = []
     folder = tmp_path_factory.mktemp("attack")
     sim = simulate(folder, attack="seedlike", forms=300, fakes=80, seed=3)
@@ -96,7 +96,31 @@ def audits(tmp_path_factory: pytest.TempPathFactory) -> list[AuditResult]:
         {"id": str(i), "q": "A" if i % 2 else "B", "s": "x" if i < 20 else "y"} for i in range(40)
     ]
     out.append(_audit_table(table))
+    out.append(_anonymised())
     return out
+
+
+def _anonymised() -> AuditResult:
+    """An anonymised LimeSurvey survey: every response dated 1980-01-01 00:00:00."""
+    from beffroi.integrity.audit import audit_dataset
+    from beffroi.integrity.load import load_limesurvey
+
+    rows = "".join(f"{i},1980-01-01 00:00:00,{'YN'[i % 3 == 0]}\n" for i in range(1, 41))
+    return audit_dataset(load_limesurvey(text="id,submitdate,Q1\n" + rows))
+
+
+def test_anonymised_dates_leave_no_empty_section() -> None:
+    """Session 8: the arrivals and evolution sections of such an audit were a lone bar
+    in 1980; they now say why there is nothing to draw, and the check is listed."""
+    result = _anonymised()
+    assert result.timeline == {}
+    page = _visible(render_html(result))
+    assert page.count("Les dates de soumission ne permettent pas de suivre") == 2
+    assert "arrivées et rafales" in page and "1er janvier 1980" in page
+    with english():
+        english_page = _visible(render_html(result, ReportWords()))
+    assert english_page.count("The submission dates do not allow following") == 2
+    assert "1 January 1980" in english_page
 
 
 def _audit_table(rows: list[dict[str, Any]]) -> AuditResult:

@@ -563,7 +563,12 @@ SKIPPED = FrenchTemplates(
     [
         T(gettext_noop("aucune question à choix unique ne ressemble à un segment (école…)")),
         T(gettext_noop("toutes les adresses IP sont identiques (anonymisées)")),
-        T(gettext_noop("toutes les dates de soumission sont identiques")),
+        T(
+            gettext_noop(
+                "toutes les dates de soumission sont identiques (enquête anonymisée ou sans "
+                "horodatage : LimeSurvey date alors chaque réponse du 1er janvier 1980)"
+            )
+        ),
         T(gettext_noop("pas de date de soumission")),
         T(gettext_noop("ni durée (interviewtime) ni date de début")),
         T(gettext_noop("pas d'adresse IP (ipaddr)")),

@@ -184,6 +184,9 @@ def _timeline(ds: Dataset, a: Analysis, sc: Scores) -> dict[str, Any]:
     if not ok.any():
         return {}
     t0, t1 = float(np.nanmin(t[ok])), float(np.nanmax(t[ok]))
+    if t0 == t1 and ok.sum() > 1:
+        # Every response dated alike (an anonymised survey): one bar in 1980 says nothing.
+        return {}
     span = max(t1 - t0, 1.0)
     step = 3600.0 if span <= 40 * 86400 else 86400.0
     start = np.floor(t0 / step) * step

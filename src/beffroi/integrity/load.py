@@ -627,7 +627,11 @@ def _finish(
         # An anonymised LimeSurvey survey dates every response 1980-01-01 00:00:00: the
         # arrivals cannot be examined, and must not pass for examined and calm.
         if len(sent) > 1 and sent.min() == sent.max():
-            ds.skip("arrivées et rafales", "toutes les dates de soumission sont identiques")
+            ds.skip(
+                "arrivées et rafales",
+                "toutes les dates de soumission sont identiques (enquête anonymisée ou sans "
+                "horodatage : LimeSurvey date alors chaque réponse du 1er janvier 1980)",
+            )
     if "ip" in arrays:
         nonnull = pc.drop_null(arrays["ip"])
         if len(nonnull) and pc.count_distinct(nonnull).as_py() == 1 and n > 20:

@@ -191,6 +191,15 @@ def _arrivals_chart(r: AuditResult, w: Words) -> str:
     return _svg(fig)
 
 
+def _no_dates(w: Words) -> str:
+    """What stands where a chart over time cannot be drawn: never an empty section."""
+    text = w.gettext(
+        "Les dates de soumission ne permettent pas de suivre les réponses dans le temps "
+        "(voir « Ce qui n'a pas pu être vérifié »)."
+    )
+    return _tag("p", text)
+
+
 def _shares_chart(r: AuditResult, w: Words) -> str:
     tl = r.timeline
     if not tl or not tl.get("shares_by_day"):
@@ -552,7 +561,7 @@ def render_html(result: AuditResult, words: Words = FRENCH) -> str:
         disabled,
         _tag("h2", w.gettext("Arrivées dans le temps")),
         "<div class=chart>",
-        _arrivals_chart(r, w),
+        _arrivals_chart(r, w) or _no_dates(w),
         "</div>",
         _tag("h2", w.gettext("Groupes suspects")),
         _clusters(r, w),
@@ -564,7 +573,7 @@ def render_html(result: AuditResult, words: Words = FRENCH) -> str:
         _segments_table(r, w),
         _tag("h2", w.gettext("Évolution des réponses")),
         "<div class=chart>",
-        _shares_chart(r, w),
+        _shares_chart(r, w) or _no_dates(w),
         "</div>",
         _tag("h2", w.gettext("Robustesse")),
         "<div class=chart>",
