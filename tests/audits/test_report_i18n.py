@@ -76,7 +76,8 @@ def _french_left(page: str, result: AuditResult) -> list[str]:
 def audits(tmp_path_factory: pytest.TempPathFactory) -> list[AuditResult]:
     """Real audits reaching every part of the report: groups and none, an impossible
     and an unknown segment, an announced turnout, a detector switched off, a fragile
-    and a tied majority, checks skipped for missing columns, anonymised dates."""
+    and a tied majority, checks skipped for missing columns, anonymised dates, free
+    text only."""
     out = []
     folder = tmp_path_factory.mktemp("attack")
     sim = simulate(folder, attack="seedlike", forms=300, fakes=80, seed=3)
@@ -97,7 +98,28 @@ def audits(tmp_path_factory: pytest.TempPathFactory) -> list[AuditResult]:
     ]
     out.append(_audit_table(table))
     out.append(_anonymised())
+    out.append(_free_text_only())
     return out
+
+
+def _free_text_only() -> AuditResult:
+    from beffroi.integrity.audit import audit_dataset
+    from beffroi.integrity.load import load_limesurvey
+
+    rows = "".join(f"{i},2026-03-02 18:{i:02d}:00,commentaire {i}\n" for i in range(1, 60))
+    return audit_dataset(load_limesurvey(text="id,submitdate,COMMENT\n" + rows))
+
+
+def test_free_text_only_says_there_is_nothing_to_count() -> None:
+    """Session 8: the results over time and the robustness of an export of free-text
+    answers only were empty sections (and the first said the dates were at fault)."""
+    result = _free_text_only()
+    page = _visible(render_html(result))
+    assert page.count("Aucune question à réponses fermées dans l'export") == 2
+    assert "Les dates de soumission ne permettent pas" not in page
+    with english():
+        english_page = _visible(render_html(result, ReportWords()))
+    assert english_page.count("No closed question in the export") == 2
 
 
 def _anonymised() -> AuditResult:

@@ -200,6 +200,16 @@ def _no_dates(w: Words) -> str:
     return _tag("p", text)
 
 
+def _no_questions(w: Words) -> str:
+    """Where results would be: an export of free-text answers only has none to count."""
+    text = w.gettext(
+        "Aucune question à réponses fermées dans l'export : il n'y a pas de résultat à "
+        "compter. Les réponses libres sont seulement examinées pour les rafales et les "
+        "réponses identiques."
+    )
+    return _tag("p", text)
+
+
 def _shares_chart(r: AuditResult, w: Words) -> str:
     tl = r.timeline
     if not tl or not tl.get("shares_by_day"):
@@ -453,6 +463,8 @@ def _robustness(r: AuditResult, w: Words) -> str:
         out.append(f"<li{cls}>{_e(w.say('statement', q['statement']))}</li>")
     out.append("</ul>")
     ks = r.robustness.get("questions", {}).get("beffroi", [])
+    if not ks:
+        out.append(_no_questions(w))
     if ks:
         out.append("<table><tr>" + _tag("th", w.gettext("Question")))
         for rg in ks[0]["ranges"]:
@@ -573,7 +585,7 @@ def render_html(result: AuditResult, words: Words = FRENCH) -> str:
         _segments_table(r, w),
         _tag("h2", w.gettext("Évolution des réponses")),
         "<div class=chart>",
-        _shares_chart(r, w) or _no_dates(w),
+        _shares_chart(r, w) or (_no_questions(w) if r.timeline else _no_dates(w)),
         "</div>",
         _tag("h2", w.gettext("Robustesse")),
         "<div class=chart>",
