@@ -219,7 +219,11 @@ def test_refused_main_courante_line_keeps_what_was_typed(page, live_server, org,
     page.locator("#id_channel").select_option("telephone")
     page.locator("#id_commune_code").fill("Luçon")
     page.get_by_role("button", name="Ajouter", exact=True).click()
-    expect(page.locator(".messages")).to_contain_text("Commune inconnue")
+    # Said under the field, with the code meant, and the page opens at the form.
+    commune = page.locator("#id_commune_code_error")
+    expect(commune).to_contain_text("Commune inconnue : Luçon")
+    expect(commune).to_contain_text("85128 (Luçon, 85)")
+    expect(page.locator("#ajouter")).to_be_in_viewport()
     # A phone call is not typed twice: the refused line comes back as typed.
     expect(page.locator("#id_text")).to_have_value("Appel de la mairie : route D746 coupée")
     expect(page.locator("#id_channel")).to_have_value("telephone")

@@ -663,7 +663,7 @@ def courante(request: HttpRequest, activation_id: int) -> HttpResponse:
     partner = _is_partner_view(request)
     ctx = _ctx(request, activation, **_courante_ctx(request, activation, partner))
     # A refused line comes back filled in (see courante_add): nothing typed is lost.
-    ctx["entry_form"] = LogEntryForm(initial=request.session.pop("courante_draft", None))
+    ctx["entry_form"] = _draft_form(request.session.pop(COURANTE_DRAFT, None))
     ctx["status_form"] = LogStatusForm()
     slug = request.organisation.slug  # type: ignore[attr-defined]
     ctx["rows_url"] = reverse("watch-courante-rows", args=[slug, activation.pk])
@@ -734,11 +734,41 @@ def _partner_log_version(entries: QuerySet[LogEntry]) -> str:
     return f"{agg['n']}-{agg['ids'] or 0}-{agg['stamps'] or 0:.3f}"
 
 
+def _commune_error(code: str) -> str:
+    """Why ``code`` names no commune, with the INSEE codes meant when the field holds a
+    commune's name or postcode (what people type when asked for a commune), or "" when
+    the code is known. The action checks the code too; this says it under the field."""
+    from beffroi.geo import gazetteer
+
+    code = code.strip()
+    if not code or gazetteer.by_code(code) is not None:
+        return ""
+    found = {c.current_code: c for c in gazetteer.by_postcode(code)}
+    for c in gazetteer.by_name(code):
+        current = gazetteer.by_code(c.current_code)
+        if current is not None:
+            found.setdefault(current.code, current)
+    said = _("Commune inconnue : %(code)s") % {"code": code}
+    if not found:
+        return f"{said}. " + _("Un code INSEE compte 5 caractères, par exemple 85128 pour Luçon.")
+    choices = ", ".join(f"{c.code} ({c.name}, {c.dep})" for c in list(found.values())[:5])
+    return f"{said}. " + ngettext(
+        "Code INSEE de cette commune : %(choices)s.",
+        "Codes INSEE possibles : %(choices)s.",
+        len(found),
+    ) % {"choices": choices}
+
+
+COURANTE_DRAFT = "courante_draft"
+
+
 @require("watch.triage")
 @require_POST
 def courante_add(request: HttpRequest, activation_id: int) -> HttpResponse:
     activation = _activation(request, activation_id)
     form = LogEntryForm(request.POST)
+    if form.is_valid() and (error := _commune_error(form.cleaned_data["commune_code"])):
+        form.add_error("commune_code", error)
     if form.is_valid():
         d = form.cleaned_data
         try:
@@ -753,17 +783,36 @@ def courante_add(request: HttpRequest, activation_id: int) -> HttpResponse:
                 for_partners=d["for_partners"],
             )
         except actions.ActionError as exc:
-            messages.error(request, str(exc))
+            form.add_error(None, str(exc))
         else:
+            # A refused line from another tab must not come back over the added one.
+            request.session.pop(COURANTE_DRAFT, None)
             messages.success(request, _("Ligne n° %(n)s ajoutée.") % {"n": entry.number})
             return redirect("watch-courante", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
-    # Refused: the page shows the line again as typed (a phone call is not typed twice).
-    request.session["courante_draft"] = {f: request.POST.get(f, "") for f in form.fields}
-    return redirect("watch-courante", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+    # Refused: the page shows the line again as typed (a phone call is not typed twice),
+    # each error under its field, and opens at the form rather than 1,000 px above it.
+    request.session[COURANTE_DRAFT] = {
+        "data": {f: request.POST.get(f, "") for f in form.fields},
+        "errors": {field: [str(e) for e in errors] for field, errors in form.errors.items()},
+    }
+    url = reverse("watch-courante", args=[request.organisation.slug, activation.pk])  # type: ignore[attr-defined]
+    return redirect(f"{url}#ajouter")
+
+
+def _draft_form(draft: Any) -> LogEntryForm:
+    """The refused line as typed, with the errors it met (see ``courante_add``)."""
+    if not isinstance(draft, dict) or not isinstance(draft.get("data"), dict):
+        return LogEntryForm()
+    form = LogEntryForm(draft["data"])
+    form.full_clean()
+    # Errors that the form alone does not find (the commune, the action's refusal) come
+    # from the session; those it finds again are not repeated.
+    for field, errors in dict(draft.get("errors") or {}).items():
+        name = field if field in form.fields else None
+        for error in errors:
+            if error not in form.errors.get(field or "__all__", []):
+                form.add_error(name, str(error))
+    return form
 
 
 @require("watch.triage")
