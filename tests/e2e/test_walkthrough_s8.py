@@ -262,3 +262,32 @@ def test_rules_page_comparison_and_preview_fit_a_phone(
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         context.close()
+
+
+def test_switching_language_keeps_the_letters_code_without_sending_it(
+    browser, live_server, org
+) -> None:
+    # The language switch goes through the server, which never sees the URL fragment:
+    # a respondent who opened the letter's link and chose English lost the code.
+    c, private = setup_consultation(org, cid="s8-lang-code", access="credentialed")
+    cred = private[0]
+    context = browser.new_context(locale="fr-FR", viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url + " " + (r.post_data or "")))
+    try:
+        page.goto(cred.link.replace(BASE_URL, live_server.url))
+        expect(page.locator("#code")).to_have_value(cred.display_code)
+        page.locator("form.lang button").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.locator("#code")).to_have_value(cred.display_code)
+        assert page.url.endswith("#" + cred.link.split("#", 1)[1])
+        # The code never left the browser: no request carries it, in any form.
+        bare = cred.display_code.replace("-", "")
+        assert not [s for s in seen if bare in s.replace("-", "").upper()], seen
+        # Only once: a later visit without a fragment starts empty.
+        page.goto(f"{live_server.url}/c/{c.cid}/")
+        expect(page.locator("#code")).to_have_value("")
+    finally:
+        context.close()

@@ -255,7 +255,37 @@ async function onSubmit(event) {
   }
 }
 
+// Switching the page's language goes through the server, which never sees the URL
+// fragment: the letter's code would be lost on the way. It waits in this tab's
+// sessionStorage (never sent anywhere) and is put back in the fragment on arrival.
+const CARRIED = "beffroi-code-fragment";
+
+function carryFragmentAcrossLanguageSwitch() {
+  for (const langForm of document.querySelectorAll("form.lang")) {
+    langForm.addEventListener("submit", () => {
+      try {
+        if (location.hash) sessionStorage.setItem(CARRIED, `${location.pathname}${location.hash}`);
+      } catch (err) {
+        // Storage refused (private mode): the code is typed again, as before.
+      }
+    });
+  }
+  let carried = null;
+  try {
+    carried = sessionStorage.getItem(CARRIED);
+    sessionStorage.removeItem(CARRIED);
+  } catch (err) {
+    return;
+  }
+  if (!carried || location.hash) return;
+  const at = carried.indexOf("#");
+  if (carried.slice(0, at) === location.pathname) {
+    history.replaceState(null, "", `${location.pathname}${location.search}${carried.slice(at)}`);
+  }
+}
+
 if (form) {
+  carryFragmentAcrossLanguageSwitch();
   try {
     const code = codeFromHash(location.hash);
     const input = $("code");
