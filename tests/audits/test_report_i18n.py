@@ -139,9 +139,13 @@ def test_anonymised_dates_leave_no_empty_section() -> None:
     page = _visible(render_html(result))
     assert page.count("Les dates de soumission ne permettent pas de suivre") == 2
     assert "arrivées et rafales" in page and "1er janvier 1980" in page
+    # Not looked for is not found.
+    assert "Les rafales d'arrivées n'ont pas pu être recherchées" in page
+    assert "aucune rafale d'arrivées." not in page
     with english():
         english_page = _visible(render_html(result, ReportWords()))
     assert english_page.count("The submission dates do not allow following") == 2
+    assert "Bursts of arrivals could not be looked for" in english_page
     assert "1 January 1980" in english_page
 
 

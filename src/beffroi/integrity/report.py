@@ -425,6 +425,13 @@ def _clusters(r: AuditResult, w: Words) -> str:
     groups = [c for c in r.clusters if c["flagged"]]
     if not groups:
         n = r.summary["bursts_examined"]
+        if not n and any(c["check"] == "arrivées et rafales" for c in r.checks_skipped):
+            # Not looked for is not found: the dates could not show a burst.
+            text = w.gettext(
+                "Les rafales d'arrivées n'ont pas pu être recherchées (voir « Ce qui n'a pas "
+                "pu être vérifié ») : aucun groupe ne peut être examiné."
+            )
+            return "<p>" + _e(text) + "</p>"
         if not n:
             return "<p>" + _e(w.gettext("Aucun groupe suspect, aucune rafale d'arrivées.")) + "</p>"
         text = w.ngettext(
