@@ -291,3 +291,51 @@ def test_switching_language_keeps_the_letters_code_without_sending_it(
         expect(page.locator("#code")).to_have_value("")
     finally:
         context.close()
+
+
+def test_a_status_being_chosen_survives_someone_elses_new_line(
+    browser, live_server, org, members, queue
+) -> None:
+    # A volunteer picked « En cours » for a line; another member added a line; the
+    # live refresh rebuilt the rows and the choice was gone before « Changer ».
+    from beffroi.watch import actions
+    from beffroi.watch.models import LogEntry
+
+    first = actions.add_log_entry(
+        queue,
+        actor=members["coordinator"],
+        text="Digue surveillée",
+        channel="observation",
+        category="meteo",
+    )
+    context, page = _login(browser, live_server, "volunteer")
+    try:
+        page.goto(f"{live_server.url}/o/{org.slug}/veille/{queue.pk}/main-courante/")
+        expect(page.locator("#courante[data-live=on]")).to_have_count(1)
+        row = page.locator(f"#courante-rows tr[data-entry='{first.number}']")
+        row.locator("select[name=status]").select_option("en-cours")
+        actions.add_log_entry(
+            queue,
+            actor=members["coordinator"],
+            text="Route coupée",
+            channel="telephone",
+            category="routes",
+        )
+        page.wait_for_timeout(3000)  # the stream polls every second; the refresh waits
+        expect(page.locator("#courante-rows")).not_to_contain_text("Route coupée")
+        expect(row.locator("select[name=status]")).to_have_value("en-cours")
+        row.get_by_role("button", name="Changer").click()
+        page.wait_for_load_state()
+        assert LogEntry.objects.get(pk=first.pk).status == "en-cours"
+        # Nothing pending any more: the other line shows, and later changes come live.
+        expect(page.locator("#courante-rows")).to_contain_text("Route coupée")
+        actions.add_log_entry(
+            queue,
+            actor=members["coordinator"],
+            text="Gymnase ouvert",
+            channel="telephone",
+            category="autre",
+        )
+        expect(page.locator("#courante-rows")).to_contain_text("Gymnase ouvert", timeout=20_000)
+    finally:
+        context.close()
