@@ -649,6 +649,13 @@ EN = {
         "This %(fmt)s export has %(n)s entries.",
     ),
     "Il demande environ %(s)s s de calcul : il est préparé en arrière-plan, et cette page vous donne le lien dès qu'il est prêt.": "It needs about %(s)s s of computing: it is prepared in the background, and this page gives you the link as soon as it is ready.",
+    (
+        "%(n)d export de cette activation est déjà en préparation : attendez qu'il soit prêt pour en demander un autre.",
+        "%(n)d exports de cette activation sont déjà en préparation : attendez que l'un d'eux soit prêt pour en demander un autre.",
+    ): (
+        "%(n)d export of this activation is already being prepared: wait until it is ready to ask for another.",
+        "%(n)d exports of this activation are already being prepared: wait until one of them is ready to ask for another.",
+    ),
     "Préparer l'export": "Prepare the export",
     "Retour à la main courante": "Back to the incident log",
     "L'export est prêt.": "The export is ready.",

@@ -134,6 +134,22 @@ class ExportJob:
         return str((self.value or {}).get("filename") or f"main-courante.{self.fmt}")
 
 
+class ExportsBusy(Exception):
+    """The activation already has the most exports waiting or running for this view."""
+
+    def __init__(self, pending: int) -> None:
+        super().__init__(pending)
+        self.pending = pending
+
+
+def max_pending_exports() -> int:
+    """Exports of one activation waiting or running at once, for each view (the team's,
+    the partners'). They share the task queue with audits and live audits: without a
+    bound, a partner link (forwarded, leaked) could queue PDF after PDF and keep the
+    crisis cell's own exports waiting; with one bound per view, partners cannot."""
+    return int(getattr(settings, "BEFFROI_WATCH_MAX_PENDING_EXPORTS", 3))
+
+
 def request_export(
     activation_id: int,
     fmt: str,
@@ -143,8 +159,25 @@ def request_export(
     filename: str,
     base_url: str = "",
 ) -> str:
-    """Queue an export; returns the job's id."""
+    """Queue an export; returns the job's id: that of the same export when one is already
+    waiting (a second click, a reload). ``ExportsBusy`` when the view has too many."""
+    from django_tasks_db.models import DBTaskResult
+
     clean = {k: str(params[k]) for k in exports.FILTER_PARAMS if params.get(k)}
+    waiting = [
+        job
+        for job in DBTaskResult.objects.filter(
+            task_path=export_courante_task.module_path,
+            status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+            args_kwargs__args__0=activation_id,
+        ).order_by("enqueued_at")
+        if bool(job.args_kwargs["args"][3]) == partner
+    ]
+    for job in waiting:
+        if job.args_kwargs["args"][1:3] == [fmt, clean]:
+            return str(job.id)
+    if len(waiting) >= max_pending_exports():
+        raise ExportsBusy(len(waiting))
     result = export_courante_task.enqueue(
         activation_id, fmt, clean, partner, filename, base_url=base_url
     )

@@ -858,34 +858,46 @@ def _export(
         raise Http404(_("Format inconnu."))
     count = entries.count()
     name = exports.filename(activation.name, fmt)
+    busy = ""
     if request.method == "POST":
         from beffroi.watch import tasks
 
-        job_id = tasks.request_export(
-            activation.pk,
-            fmt,
-            {k: request.POST.get(k, "") for k in exports.FILTER_PARAMS},
-            partner=partner,
-            filename=name,
-            base_url=request.build_absolute_uri("/"),
-        )
-        return redirect(job_url(job_id))
-    if not exports.runs_inline(fmt, count):
+        try:
+            job_id = tasks.request_export(
+                activation.pk,
+                fmt,
+                {k: request.POST.get(k, "") for k in exports.FILTER_PARAMS},
+                partner=partner,
+                filename=name,
+                base_url=request.build_absolute_uri("/"),
+            )
+        except tasks.ExportsBusy as exc:
+            busy = ngettext(
+                "%(n)d export de cette activation est déjà en préparation : attendez qu'il "
+                "soit prêt pour en demander un autre.",
+                "%(n)d exports de cette activation sont déjà en préparation : attendez que "
+                "l'un d'eux soit prêt pour en demander un autre.",
+                exc.pending,
+            ) % {"n": exc.pending}
+        else:
+            return redirect(job_url(job_id))
+    if busy or not exports.runs_inline(fmt, count):
+        asked = request.POST if request.method == "POST" else request.GET
         return render(
             request,
             "watch/export_prepare.html",
             {
+                "busy": busy,
                 "activation": activation,
                 "fmt": fmt,
                 "fmt_label": export_label(fmt),
                 "count": count,
                 "seconds": max(1, round(exports.estimate_seconds(fmt, count))),
-                "params": [
-                    (k, request.GET[k]) for k in exports.FILTER_PARAMS if request.GET.get(k)
-                ],
+                "params": [(k, asked[k]) for k in exports.FILTER_PARAMS if asked.get(k)],
                 "back_url": back_url,
                 **_org_ctx(request),
             },
+            status=429 if busy else 200,
         )
     data = exports.rows(entries.order_by("number"))
     title = f"{activation.name} — main courante — {timezone.localtime():%d/%m/%Y %H:%M}"
