@@ -364,6 +364,11 @@ def readable_spec_error(message: str, spec: dict[str, Any]) -> str:
     return message
 
 
+# About 600,000 codes: far more than any electorate, and a bound on what the import reads
+# into memory (it has no other).
+MAX_PUBLIC_LIST_BYTES = 64 * 1024 * 1024
+
+
 class CredentialsImportForm(forms.Form):
     public_list = forms.FileField(
         label=_("Liste des clés publiques (cles-publiques.jsonl)"),
@@ -371,6 +376,16 @@ class CredentialsImportForm(forms.Form):
             "Le fichier que remet l'autorité de délivrance (beffroi credentials generate)."
         ),
     )
+
+    def clean_public_list(self) -> Any:
+        upload = self.cleaned_data["public_list"]
+        if upload.size > MAX_PUBLIC_LIST_BYTES:
+            raise forms.ValidationError(
+                gettext("Fichier trop gros (%(mb)d Mo au plus).")
+                % {"mb": MAX_PUBLIC_LIST_BYTES // (1024 * 1024)},
+                code="too_large",
+            )
+        return upload
 
 
 class RevokeForm(forms.Form):

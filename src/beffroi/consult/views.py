@@ -178,7 +178,13 @@ def consult_import(request: HttpRequest, cid: str) -> HttpResponse:
     c = _get(request, cid)
     form = CredentialsImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("Choisissez le fichier cles-publiques.jsonl à importer."))
+        too_large = form.has_error("public_list", "too_large")
+        messages.error(
+            request,
+            str(form.errors["public_list"][0])
+            if too_large
+            else _("Choisissez le fichier cles-publiques.jsonl à importer."),
+        )
         return redirect("consult-detail", c.organisation.slug, c.cid)
     raw = form.cleaned_data["public_list"].read()
     try:
