@@ -135,9 +135,10 @@ def run(items, rate: float | None, processes: int):  # type: ignore[no-untyped-d
     # worker starts once and then runs for days.
     preparer = w._preparer()
     if preparer is not None:
-        from beffroi.watch.pipeline import PipelineConfig, PostIn
+        from beffroi.watch.pipeline import PostIn
 
-        config = PipelineConfig(handle_key=worker._pseudonym_key())
+        # The activation's own settings: the children's steps are cached per config.
+        config = worker.pipeline_config(activation)
         warm = [PostIn(str(i), text, datetime(2024, 1, 1, tzinfo=UTC)) for i, text in items[:200]]
         for result in [preparer.submit(warm, config) for _ in range(2 * processes)]:
             result.get(timeout=300)

@@ -32,7 +32,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -48,6 +48,9 @@ from beffroi.watch.models import (
     Post,
     Source,
 )
+
+if TYPE_CHECKING:
+    from beffroi.watch.pipeline import PipelineConfig
 
 log = logging.getLogger("beffroi.watch.worker")
 
@@ -95,11 +98,38 @@ def base_classifier() -> Any:
 # -- processing ----------------------------------------------------------------------------
 
 
+def expected_languages(activation: Activation) -> tuple[str, ...]:
+    """The languages of the activation's keywords that the detector knows, in the order
+    the coordinator wrote them; the detector's default (French, English) without any.
+
+    The sources match posts on these keywords, so most posts are in these languages: the
+    detector leans short posts towards them (CrisisLexT26's Spanish, Italian and
+    Portuguese events: 67.2 % agreement with the event's language with French and English
+    expected, more with the event's own; docs/decisions/pipeline.md)."""
+    from beffroi.watch.pipeline.language import DEFAULT_LANGUAGES, EXPECTED_LANGUAGES
+
+    keywords = activation.keywords if isinstance(activation.keywords, dict) else {}
+    known = tuple(lang for lang in keywords if lang in DEFAULT_LANGUAGES)
+    return known or EXPECTED_LANGUAGES
+
+
+def pipeline_config(activation: Activation) -> PipelineConfig:
+    """The pipeline settings of one activation, as the worker runs it."""
+    from beffroi.watch.pipeline import PipelineConfig
+
+    return PipelineConfig(
+        area=set(activation.area) or None,
+        keep_handles=activation.keep_handles,
+        handle_key=_pseudonym_key(),
+        expected_languages=expected_languages(activation),
+    )
+
+
 class ActivationProcessor:
     """The pipeline and learner of one activation, restored from its saved state."""
 
     def __init__(self, activation: Activation, classifier: Any, preparer: Any = None) -> None:
-        from beffroi.watch.pipeline import Pipeline, PipelineConfig
+        from beffroi.watch.pipeline import Pipeline
 
         self.activation = activation
         self.base = classifier
@@ -132,14 +162,9 @@ class ActivationProcessor:
             except ValueError as exc:
                 log.warning("activation %s: pipeline state dropped (%s)", activation.pk, exc)
         if self.pipeline is None:
-            self.pipeline = Pipeline(
-                PipelineConfig(
-                    area=set(activation.area) or None,
-                    keep_handles=activation.keep_handles,
-                    handle_key=_pseudonym_key(),
-                ),
-                classifier=predictor,
-            )
+            self.pipeline = Pipeline(pipeline_config(activation), classifier=predictor)
+        else:
+            self.pipeline.expect_languages(expected_languages(activation))
         self.dirty = False
         self.saved_at = time.monotonic()
 

@@ -18,7 +18,11 @@ from typing import Any
 import numpy as np
 
 from beffroi.watch.pipeline.dedup import DedupIndex, PreparedKeys
-from beffroi.watch.pipeline.language import DEFAULT_LANGUAGES, LanguageDetector
+from beffroi.watch.pipeline.language import (
+    DEFAULT_LANGUAGES,
+    EXPECTED_LANGUAGES,
+    LanguageDetector,
+)
 from beffroi.watch.pipeline.model import Classifier, Enriched, PostIn, start
 from beffroi.watch.pipeline.normalise import Normaliser
 from beffroi.watch.pipeline.priority import PriorityScorer, urgency
@@ -39,6 +43,9 @@ class PipelineConfig:
     keep_handles: bool = False
     handle_key: bytes | None = None  # HMAC key for handle pseudonyms (not serialised)
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    # The languages posts are expected in, absent other evidence (the activation's keyword
+    # languages): the detector leans short posts towards them (see language.py).
+    expected_languages: tuple[str, ...] = EXPECTED_LANGUAGES
     near_threshold: float = 0.6
     num_perm: int = 64
     max_groups: int = 200_000
@@ -83,8 +90,16 @@ class Pipeline:
         # Loaded on first use: when a Preparer's children identify languages, this
         # process never needs the model (a second or so to load, and its memory).
         if self._language is None:
-            self._language = LanguageDetector(self.config.languages)
+            c = self.config
+            self._language = LanguageDetector(c.languages, expected=c.expected_languages)
         return self._language
+
+    def expect_languages(self, expected: tuple[str, ...]) -> None:
+        """Lean the detector towards ``expected`` from the next batch on (a restored state
+        may have been saved with other expected languages, or before they were saved)."""
+        if tuple(expected) != self.config.expected_languages:
+            self.config.expected_languages = tuple(expected)
+            self._language = None
 
     def _timed(self, name: str, step: Step, items: list[Enriched]) -> list[Enriched]:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -237,6 +252,7 @@ class Pipeline:
             "area": sorted(c.area) if c.area else None,
             "keep_handles": c.keep_handles,
             "languages": list(c.languages),
+            "expected_languages": list(c.expected_languages),
             "min_geo_confidence": c.min_geo_confidence,
         }
         buf = io.BytesIO()
@@ -269,6 +285,8 @@ class Pipeline:
             keep_handles=bool(meta["keep_handles"]),
             handle_key=handle_key,
             languages=tuple(meta["languages"]),
+            # States saved before session 8 had no such entry: the detector's default then.
+            expected_languages=tuple(meta.get("expected_languages", EXPECTED_LANGUAGES)),
             near_threshold=dedup.threshold,
             num_perm=dedup.num_perm,
             max_groups=dedup.max_groups,
@@ -396,6 +414,7 @@ def _steps_for(
         c.keep_handles,
         c.handle_key,
         c.languages,
+        c.expected_languages,
         c.min_geo_confidence,
         c.num_perm,
         c.near_threshold,
@@ -406,7 +425,7 @@ def _steps_for(
             _worker_steps.pop(next(iter(_worker_steps)))
         steps = (
             Normaliser(keep_handles=c.keep_handles, handle_key=c.handle_key),
-            LanguageDetector(c.languages),
+            LanguageDetector(c.languages, expected=c.expected_languages),
             Geocoder(c.area, min_confidence=c.min_geo_confidence),
             # Only its sketching is used here: same seed, same permutations as the parent's.
             DedupIndex(threshold=c.near_threshold, num_perm=c.num_perm),
