@@ -1153,6 +1153,8 @@ EN = {
         "%(n)s posts of the period had been retrieved.",
     ),
     "Pages récupérées par minute pour combler un trou": "Pages fetched per minute to fill a gap",
+    "Minutes relues avant le dernier message à la reconnexion": "Minutes read again before the last post on reconnection",
+    "Messages que l'instance numérote avant le dernier reçu (diffusés ou fédérés en retard), cherchés à chaque reconnexion, 200 au plus (0 : jamais).": "Posts the instance numbers before the last one received (streamed or federated late), looked for at each reconnection, 200 at most (0: never).",
     "Messages d'une coupure que le rattrapage n'a pas atteints, récupérés ensuite en arrière-plan, 40 par page (0 : jamais).": "Posts of an outage the catch-up did not reach, fetched afterwards in the background, 40 per page (0: never).",
     "Rattrapage limité à %(n)s messages sur le fil %(stream)s": "Catch-up limited to %(n)s posts on the %(stream)s feed",
     "Rattrapage désactivé sur le fil %(stream)s": "Catch-up turned off on the %(stream)s feed",

@@ -326,7 +326,10 @@ def test_a_failed_recheck_is_a_skip_and_the_source_goes_on_live(
     fake_mastodon.timelines[TAG] = [status(1), status(2)]
     stream, items = _restart(fake_mastodon, pseudonymise, ["1", "2", "3"])
     assert not changes(items)
-    [skip] = items
+    # Besides the recheck's skip, the lookback reads 1 and 2 again (below the last id
+    # 3): the runner's window drops them as delivered.
+    assert [i.external_id for i in items if isinstance(i, RawPost)] == ["1", "2"]
+    [skip] = [i for i in items if not isinstance(i, RawPost)]
     assert skip.reason.startswith(
         "Revérification des modifications et suppressions faites pendant la coupure "
         "abandonnée (3 messages non revérifiés)"

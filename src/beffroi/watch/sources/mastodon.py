@@ -7,7 +7,10 @@ catch-up.  One connection (one call to ``stream``) goes:
 1. open every stream, each in its own thread feeding one queue, and wait
    for the server's first heartbeat (Mastodon writes ``:)`` on connect), so
    nothing posted from now on can be missed;
-2. catch up through the REST timeline from the last id seen per stream
+2. look back below the last id seen per stream, for the statuses the instance
+   numbered before it (streamed late, federated late: ``_look_back``), up to
+   ``lookback_minutes`` and ``lookback_pages``, never into a journaled gap; then
+   catch up through the REST timeline from that id
    (``min_id`` pagination, oldest first: unlike ``since_id`` it leaves no gap
    when more than one page arrived while we were away). The catch-up stops
    after ``catch_up_pages`` pages; if the timeline holds more, the span from
@@ -44,7 +47,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -160,6 +163,12 @@ class MastodonConfig:
     # A span whose pages fail (5xx, no answer) this many cycles in a row is given up
     # and journaled so; one attempt per cycle, so an hour at least by default.
     fill_attempts: int = 60
+    # At each connection, the statuses below the last id seen that were published in
+    # the ``lookback_minutes`` before the newest of them are read again, at most
+    # ``lookback_pages`` pages of 40: a status stored with an older id than one
+    # already received (streamed late, federated late) is found there (0: never).
+    lookback_minutes: float = 15.0
+    lookback_pages: int = 5
 
     @classmethod
     def from_form(cls, data: Mapping[str, Any]) -> MastodonConfig:
@@ -181,6 +190,7 @@ class MastodonConfig:
         backfill = form.number("backfill", default=20, minimum=0, maximum=PAGE)
         recheck = form.number("recheck", default=40, minimum=0, maximum=200)
         fill = form.number("fill_pages", default=3, minimum=0, maximum=40)
+        lookback = form.number("lookback_minutes", default=15, minimum=0, maximum=1440, unit="min")
         form.done()
         return cls(
             instance_url=url.rstrip("/"),
@@ -192,6 +202,7 @@ class MastodonConfig:
             backfill=int(backfill),
             recheck=int(recheck),
             fill_pages=int(fill),
+            lookback_minutes=lookback,
         )
 
     def streams(self) -> list[str]:
@@ -212,6 +223,9 @@ class _Lost:
 
     gap: CoverageGap
     fill: dict[str, Any]
+    # The newest status, asked after the stream was open, when it was posted after
+    # that: not part of the span, handed over with the gap (see ``_hand_over_gaps``).
+    head: RawPost | None = None
 
 
 def _timeline_page(api: Mastodon, key: str, **params: Any) -> list[Any]:
@@ -333,10 +347,15 @@ class _Connection:
     # Until then the checkpoint stays where the catch-up stopped: a restart before
     # that catches up again and reports its own gap.
     deferred: dict[str, tuple[_Lost, str]] = dataclasses.field(default_factory=dict)
+    # Per stream, the end of the last gap handed over: the lookback never reads
+    # statuses published before it, which the journal says were lost (or the fill
+    # brings). Dropped once the lookback's window no longer reaches it.
+    horizons: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def load(cls, checkpoint: Checkpoint, config: MastodonConfig) -> _Connection:
         keys = config.streams()
+        horizons = checkpoint.get("horizons")
         recent = {
             str(pair[0]): str(pair[1])
             for pair in checkpoint.get("recent", [])
@@ -351,6 +370,11 @@ class _Connection:
                 fill for f in checkpoint.get("fills", []) if (fill := _pending_fill(f)) is not None
             ],
             recheck=config.recheck,
+            horizons={
+                k: v
+                for k, v in (horizons if isinstance(horizons, dict) else {}).items()
+                if k in keys and _parse_time(v) is not None
+            },
             # The first fill cycle waits a whole interval: a reconnection's catch-up
             # and the burst the streams bring first go before old posts.
             fill_due=time.monotonic() + config.fill_interval,
@@ -362,6 +386,8 @@ class _Connection:
             out["recent"] = [[k, v] for k, v in self.recent.items()]
         if self.fills:
             out["fills"] = [dict(f) for f in self.fills]
+        if self.horizons:
+            out["horizons"] = dict(self.horizons)
         return out
 
     def note(self, item: _Item) -> None:
@@ -688,7 +714,61 @@ class MastodonSource:
             "skipped": 0,
             "failures": 0,
         }
-        yield _Lost(gap, fill), resume
+        latest = head[0] if head and _has_id(head[0]) else None
+        posted = _created_at(latest) if latest is not None else None
+        after = self.safe_post(latest, key) if posted is not None and posted >= connected else None
+        yield _Lost(gap, fill, after if isinstance(after, RawPost) else None), resume
+
+    def _look_back(self, api: Mastodon, conn: _Connection, key: str, last_id: str) -> list[RawPost]:
+        """The statuses below ``last_id`` published in the ``lookback_minutes`` before
+        the newest of them, oldest first: ones the instance stored with an id older than
+        the last one seen (a status its streaming server sent after a newer one, a
+        remote status, numbered by its publication, federated late) while the source
+        was away. Most were received already: the runner's window and the ingest door
+        drop those. At most ``lookback_pages`` pages (and none when the catch-up is
+        off); never before the stream's last gap (``conn.horizons``).
+
+        Only posts: a status that cannot be read is not said again here, since the
+        lookback cannot tell one reported when it first came from one never seen
+        (docs/decisions/sources.md, "Statuses numbered before the last one seen")."""
+        window = timedelta(minutes=self.config.lookback_minutes)
+        pages = min(self.config.lookback_pages, self.config.catch_up_pages)
+        if window <= timedelta(0) or pages <= 0:
+            return []
+        horizon = _parse_time(conn.horizons.get(key))
+        floor: datetime | None = None
+        found: list[RawPost] = []
+        before = last_id
+        for _ in range(pages):
+            page = sorted(
+                (
+                    s
+                    for s in self._timeline(api, key, max_id=before, limit=PAGE)
+                    # A server that ignores max_id must not loop.
+                    if _has_id(s) and id_order(str(s["id"])) < id_order(before)
+                ),
+                key=lambda s: id_order(str(s["id"])),
+                reverse=True,
+            )
+            for status in page:
+                created = _created_at(status)
+                if created is None:
+                    continue
+                if floor is None:
+                    floor = created - window
+                    if horizon is not None and horizon <= floor:
+                        del conn.horizons[key]  # out of reach from now on
+                    elif horizon is not None:
+                        floor = horizon
+                if created >= floor:
+                    post = self.safe_post(status, key)
+                    if isinstance(post, RawPost):
+                        found.append(post)
+            oldest = _created_at(page[-1]) if page else None
+            if len(page) < PAGE or floor is None or oldest is None or oldest < floor:
+                break
+            before = str(page[-1]["id"])
+        return sorted(found, key=lambda p: id_order(p.external_id))
 
     def _fill_step(
         self, api: Mastodon, fills: list[dict[str, Any]]
@@ -863,8 +943,17 @@ class MastodonSource:
         self, api: Mastodon, conn: _Connection, connected: datetime
     ) -> Iterator[_Out]:
         """Step 2: each stream's statuses since its last id; a gap found is kept in
-        ``conn.deferred``, to hand over once the streams' queue is drained."""
+        ``conn.deferred``, to hand over once the streams' queue is drained. Before the
+        catch-up proper, the lookback (``_look_back``)."""
         for key in conn.keys:
+            last_id = conn.last_ids[key]
+            if last_id is not None:
+                for post in self._look_back(api, conn, key, last_id):
+                    # Older than the last id: the checkpoint's ids stay where they are.
+                    if post.external_id not in conn.emitted:
+                        conn.emitted.add(post.external_id)
+                        conn.note(post)
+                        yield post, conn.state()
             for item, item_id in self._catch_up(api, key, conn.last_ids[key], connected):
                 if isinstance(item, _Lost):
                     conn.deferred[key] = (item, item_id)
@@ -919,7 +1008,15 @@ class MastodonSource:
             # posts).
             if self.config.fill_pages > 0 and self.config.catch_up_pages > 0:
                 conn.fills.append(lost.fill)
+            conn.horizons[gap_key] = lost.gap.end.isoformat()
             yield lost.gap, conn.state()
+            # The checkpoint is now past the status resumed from: were the stream still
+            # to send it, a restart would find it neither in the catch-up (past it) nor
+            # in the lookback (below it). The runner's window drops it if it came.
+            if lost.head is not None and lost.head.external_id not in conn.emitted:
+                conn.emitted.add(lost.head.external_id)
+                conn.note(lost.head)
+                yield lost.head, conn.state()
 
     def _fill_turn(self, api: Mastodon, conn: _Connection) -> Generator[_Out, None, bool]:
         """One page of the oldest span to fill, if a cycle is due and has pages left;
@@ -1030,6 +1127,17 @@ def _time_field(status: Any, name: str) -> datetime | None:
         except ValueError:
             return None
     return utc(value) if isinstance(value, datetime) else None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """An aware time written by ``isoformat`` in the checkpoint, or None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return utc(moment) if moment.tzinfo is not None else None
 
 
 def _created_at(status: Any) -> datetime | None:

@@ -86,6 +86,17 @@ FORMS: dict[str, SourceForm] = {
                     "ensuite en arrière-plan, 40 par page (0 : jamais)."
                 ),
             ),
+            Field(
+                "lookback_minutes",
+                _("Minutes relues avant le dernier message à la reconnexion"),
+                "number",
+                default=15,
+                help=_(
+                    "Messages que l'instance numérote avant le dernier reçu (diffusés ou "
+                    "fédérés en retard), cherchés à chaque reconnexion, 200 au plus "
+                    "(0 : jamais)."
+                ),
+            ),
         ),
     ),
     "bluesky": SourceForm(
