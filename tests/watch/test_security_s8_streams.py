@@ -87,6 +87,16 @@ def test_a_logged_out_member_stops_receiving(client, org, members, room):
     assert _ends(chunks)
 
 
+def test_a_password_changed_elsewhere_ends_the_stream(client, org, members, room):
+    client.force_login(members["volunteer"])
+    chunks = _open(client, "watch-triage-stream", org, room)
+    user = members["volunteer"]
+    user.set_password("another-pw-456789")
+    user.save()
+    journal.append("test.event", organisation=org, subject="x")
+    assert _ends(chunks)
+
+
 def test_a_member_still_allowed_keeps_the_stream(client, org, members, room, monkeypatch):
     from beffroi.watch.models import LogEntry
 

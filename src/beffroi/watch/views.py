@@ -473,7 +473,7 @@ def _still_following(
     request: HttpRequest, activation: Activation, capability: str
 ) -> Callable[[], bool]:
     """Whether the member who opened a stream may still follow it, as they would be
-    checked now: their session still exists, and their role still gives ``capability``
+    checked now: their session is still valid, and their role still gives ``capability``
     and the same view of the room (internal or partners') as when the stream opened."""
     from django.contrib.auth import get_user_model
 
@@ -483,16 +483,30 @@ def _still_following(
     partner = _is_partner_view(request)
 
     def allowed() -> bool:
-        if session is not None and not (
-            session.session_key and type(session)().exists(session.session_key)
-        ):
-            return False
         user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
         if user is None or not can(user, organisation, capability):
+            return False
+        if session is not None and not _session_still_valid(session, user):
             return False
         return (not can(user, organisation, "watch.triage")) == partner
 
     return allowed
+
+
+def _session_still_valid(session: Any, user: Any) -> bool:
+    """The stream's session as Django checks it on each request: still stored (not logged
+    out), still this user's, and made with their current password (a password change
+    ends the other sessions)."""
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+    from django.utils.crypto import constant_time_compare
+
+    if not session.session_key:
+        return False
+    stored = type(session)(session.session_key).load()
+    if str(stored.get(SESSION_KEY)) != str(user.pk):
+        return False
+    digest = stored.get(HASH_SESSION_KEY)
+    return bool(digest) and constant_time_compare(digest, user.get_session_auth_hash())
 
 
 @require("watch.triage")
