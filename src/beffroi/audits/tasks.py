@@ -31,6 +31,9 @@ def _summary(result: Any) -> dict[str, Any]:
         "flagged": sum(1 for r in responses if r.get("flagged")),
         "clusters": len(data.get("clusters", [])),
         "checks_skipped": len(data.get("checks_skipped", [])),
+        # Which detectors that matter could not run (keys, never sentences): the pages
+        # must not show such a result as a clean one (integrity.audit.unchecked).
+        "unchecked": list(result.summary.get("unchecked", [])),
     }
 
 

@@ -356,17 +356,52 @@ VERDICTS = FrenchTemplates(
                 "moins suffiraient à inverser la majorité."
             )
         ),
+        # Since session 8 the verdict says what could not be looked for
+        # (integrity.audit.unchecked); verdicts stored before keep their shapes above.
+        T(
+            gettext_noop(
+                "Aucune réponse n'est signalée par les vérifications qui ont pu être faites."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Les groupes de réponses automatisées n'ont pas pu être recherchés : les "
+                "arrivées des réponses n'ont pas pu être examinées (dates de soumission "
+                "absentes ou toutes identiques)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Les groupes de réponses automatisées n'ont pas été recherchés : le détecteur "
+                "des rafales d'arrivées est désactivé."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Les groupes ont été recherchés sans adresses IP ni temps de remplissage : un "
+                "groupe de réponses automatisées peut être manqué en partie."
+            )
+        ),
     ]
 )
 
 _FRAGILE = " Résultat fragile pour : "
+# Where the sentences that follow the finding start (integrity.audit._verdict): what could
+# not be looked for, then (after _FRAGILE, which may quote any question label) fragility.
+_LIMITS = (" Les groupes de réponses automatisées n'ont pas", " Les groupes ont été recherchés ")
 
 
 def verdict(text: str) -> str:
     head, found, tail = text.partition(_FRAGILE)
-    if not found:
-        return VERDICTS.say(text)
-    return VERDICTS.say(head) + " " + VERDICTS.say(found.lstrip() + tail)
+    pieces = [head]
+    for start in _LIMITS:
+        at = pieces[0].find(start)
+        if at > 0:
+            pieces = [pieces[0][:at], pieces[0][at + 1 :]]
+            break
+    if found:
+        pieces.append(found.lstrip() + tail)
+    return " ".join(VERDICTS.say(p) for p in pieces)
 
 
 # The audits' progress messages (integrity.audit, integrity.detectors, consult.tasks,
@@ -577,6 +612,7 @@ SKIPPED = FrenchTemplates(
         T(gettext_noop("pas d'URL de provenance")),
         T(gettext_noop("pas de langue de départ")),
         T(gettext_noop("pas de colonne « %(role)s » dans la table")),
+        T(gettext_noop("colonne « %(role)s » vide dans la table")),
     ]
 )
 

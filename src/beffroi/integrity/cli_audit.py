@@ -177,13 +177,18 @@ def run(args: argparse.Namespace) -> int:
     # Everything rendered: only now do the outputs appear, all together.
     for tmp, final in temps:
         os.replace(tmp, final)
-    _print_summary(result.summary, result.robustness)
+    _print_summary(result.summary, result.robustness, result.checks_skipped)
     return 0
 
 
-def _print_summary(summary: dict[str, Any], robustness: dict[str, Any]) -> None:
+def _print_summary(
+    summary: dict[str, Any], robustness: dict[str, Any], skipped: list[dict[str, str]]
+) -> None:
     print(summary["verdict"])
     for q in robustness.get("questions", {}).get("beffroi", []):
         print(" -", q["statement"])
     for st in robustness.get("participation", {}).get("statements", []):
         print(" -", st)
+    # As in the report: a check that could not run is said, never counted as passed.
+    for c in skipped:
+        print(f" - non vérifié : {c['check']} ({c['reason']})")

@@ -638,6 +638,15 @@ def _finish(
             ds.skip("concentration réseau", "toutes les adresses IP sont identiques (anonymisées)")
 
 
+def _empty(col: pa.ChunkedArray) -> bool:
+    """No value at all: every cell null, or NaN for the times (their nulls became NaN)."""
+    if col.null_count == len(col):
+        return True
+    if pa.types.is_floating(col.type):
+        return not pc.any(pc.invert(pc.is_nan(col))).as_py()
+    return False
+
+
 def _all_distinct(ids: pa.Array) -> bool:
     # Numeric ids without leading zeros (LimeSurvey's) are checked by sorting integers,
     # much faster than hashing strings; anything else goes through the hash.
@@ -993,6 +1002,10 @@ def from_table(
     ):
         if role not in table.column_names:
             ds.skip(check, f"pas de colonne « {role} » dans la table")
+        elif table.num_rows and _empty(table.column(role)):
+            # A ballot box that keeps no addresses still has the column, empty: the
+            # check did not run, and the verdict must know it (integrity.audit.unchecked).
+            ds.skip(check, f"colonne « {role} » vide dans la table")
     if "submitted" in table.column_names:
         ds.n_incomplete = int(pc.sum(pc.is_nan(table.column("submitted"))).as_py() or 0)
     return ds

@@ -527,7 +527,12 @@ def render_html(result: AuditResult, words: Words = FRENCH) -> str:
     """The report page; in French unless ``words`` says otherwise (see :class:`Words`)."""
     r, w = result, words
     s = r.summary
-    ok = " ok" if not s["flagged"] and not s["fragile_questions"] else ""
+    # Green only for a clean result that could be looked for: with checks that matter
+    # missing (integrity.audit.unchecked) the verdict keeps the warning colour.
+    if s.get("unchecked"):
+        ok = " limited"
+    else:
+        ok = " ok" if not s["flagged"] and not s["fragile_questions"] else ""
     skipped = "".join(
         f"<li>{_labelled(w, w.say('word', c['check']), w.say('skipped', c['reason']))}</li>"
         for c in r.checks_skipped
