@@ -185,6 +185,13 @@ BEFFROI_INVITATION_DAYS = int(os.environ.get("BEFFROI_INVITATION_DAYS", "14"))
 # worker's own thread), and how long prepared exports stay on disk.
 BEFFROI_WATCH_PIPELINE_PROCESSES = int(os.environ.get("BEFFROI_WATCH_PIPELINE_PROCESSES", "2"))
 BEFFROI_WATCH_EXPORT_HOURS = int(os.environ.get("BEFFROI_WATCH_EXPORT_HOURS", "24"))
+# Shares of the one task queue and of the public board one party may take (a forwarded
+# partner link, a scrutineer, one code's holder): past them, a clear refusal.
+BEFFROI_WATCH_MAX_PENDING_EXPORTS = int(os.environ.get("BEFFROI_WATCH_MAX_PENDING_EXPORTS", "3"))
+BEFFROI_AUDIT_MAX_PENDING = int(os.environ.get("BEFFROI_AUDIT_MAX_PENDING", "3"))
+BEFFROI_CONSULT_MAX_BALLOTS_PER_KEY = int(
+    os.environ.get("BEFFROI_CONSULT_MAX_BALLOTS_PER_KEY", "50")
+)
 
 LOGGING = {
     "version": 1,
