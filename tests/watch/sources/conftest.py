@@ -521,9 +521,11 @@ class FakeJetstream:
     beyond the next seq to be assigned (one from another archive) starts at the
     live tip, after the frames already held, once an ``#info FutureCursor`` frame
     has said so.
+
+    ``ssl_context``: a server-side ``ssl.SSLContext`` makes it a ``wss://`` server.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, ssl_context: Any = None) -> None:
         import json
         from urllib.parse import parse_qs, urlsplit
 
@@ -635,12 +637,14 @@ class FakeJetstream:
             0,
             subprotocols=["xrpc.v1.json"],
             process_request=refuse_old_cursor,
+            ssl=ssl_context,
         )
+        self.scheme = "wss" if ssl_context is not None else "ws"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
     def endpoint(self) -> str:
-        return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/xrpc"
+        return f"{self.scheme}://127.0.0.1:{self.server.socket.getsockname()[1]}/xrpc"
 
     def close(self) -> None:
         self.closing.set()
@@ -652,6 +656,20 @@ def fake_jetstream(allow_loopback: None) -> Iterator[FakeJetstream]:
     server = FakeJetstream()
     yield server
     server.close()
+
+
+@pytest.fixture
+def make_jetstream(allow_loopback: None) -> Iterator[Callable[..., FakeJetstream]]:
+    """``FakeJetstream(**options)``, closed after the test (for a ``wss://`` one)."""
+    servers: list[FakeJetstream] = []
+
+    def make(**options: Any) -> FakeJetstream:
+        servers.append(FakeJetstream(**options))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()
 
 
 @pytest.fixture

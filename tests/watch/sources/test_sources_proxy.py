@@ -478,14 +478,11 @@ def test_jetstream_with_the_proxy_down_says_so_and_retries(
 # -- TLS inside the tunnel, and the proxy's answers ------------------------------------
 
 
-@pytest.fixture
-def tls_feed(tmp_path) -> Any:
-    """An HTTPS server on 127.0.0.1 (a certificate made here for that address) serving
-    the feed; yields its URL and the certificate file the clients are told to trust."""
+def certificate_for_loopback(tmp_path: Any) -> tuple[str, str]:
+    """A throwaway self-signed certificate for 127.0.0.1, its own CA: the files of the
+    certificate (what a client is told to trust) and of its key."""
     import datetime as dt
     import ipaddress
-    import ssl
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -510,7 +507,11 @@ def tls_feed(tmp_path) -> Any:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))  # one per server of a test
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
         key.private_bytes(
@@ -519,6 +520,17 @@ def tls_feed(tmp_path) -> Any:
             serialization.NoEncryption(),
         )
     )
+    return str(cert_file), str(key_file)
+
+
+@pytest.fixture
+def tls_feed(tmp_path) -> Any:
+    """An HTTPS server on 127.0.0.1 (a certificate made here for that address) serving
+    the feed; yields its URL and the certificate file the clients are told to trust."""
+    import ssl
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cert_file, key_file = certificate_for_loopback(tmp_path)
     paths: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -539,7 +551,7 @@ def tls_feed(tmp_path) -> Any:
     httpd.daemon_threads = True
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"https://127.0.0.1:{httpd.server_address[1]}/rss.xml", str(cert_file), paths
+    yield f"https://127.0.0.1:{httpd.server_address[1]}/rss.xml", cert_file, paths
     httpd.shutdown()
     httpd.server_close()
 
@@ -650,3 +662,82 @@ def test_an_international_name_is_asked_for_in_its_ascii_form(proxy) -> None:
     with pytest.raises(ProxyFailure, match="403"):
         _tunnel(setting, "préfecture.invalid", 443, 2.0, None, [])
     assert proxy.targets == ["xn--prfecture-c4a.invalid:443"]
+
+
+@pytest.fixture
+def tls_jetstream(tmp_path, make_jetstream) -> Any:
+    """The fake Jetstream over ``wss://`` (a certificate made here for 127.0.0.1):
+    the server and the certificate file the client is told to trust."""
+    import ssl
+
+    cert_file, key_file = certificate_for_loopback(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return make_jetstream(ssl_context=context), cert_file
+
+
+def first_post(source: Any) -> Any:
+    from beffroi.watch.sources.base import RawPost
+
+    stream = source.stream({})
+    try:
+        for item, _state in stream:
+            if isinstance(item, RawPost):
+                return item
+    finally:
+        stream.close()
+    return None
+
+
+def test_wss_inside_the_tunnel(proxy, tls_jetstream, pseudonymise, monkeypatch) -> None:
+    from beffroi.watch.sources import netclients
+
+    fake, cafile = tls_jetstream
+    monkeypatch.setattr(netclients, "CA_BUNDLE", cafile)
+    assert fake.endpoint.startswith("wss://127.0.0.1:")
+    config = BlueskyConfig(keywords=("crue",), endpoint=fake.endpoint, compress=False)
+    post = first_post(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    assert post is not None and post.external_id.startswith("at://")
+    assert len(fake.paths) == 1
+    assert proxy.targets == [f"127.0.0.1:{port_of(fake.endpoint)}"]
+
+
+def test_every_client_trusts_the_same_authorities(
+    proxy, tls_feed, tls_jetstream, pseudonymise, monkeypatch
+) -> None:
+    """The machine's store (here ``SSL_CERT_FILE``) is trusted by none of the source
+    clients: websockets read it, so Jetstream trusted a server, or a proxy re-signing
+    TLS, that RSS and Mastodon refused. The certificate is still checked against the
+    URL's host through the tunnel."""
+    import httpx
+    import requests
+
+    from beffroi.watch.sources.netclients import guarded_session, guarded_transport
+
+    url, cafile, paths = tls_feed
+    fake, jetstream_ca = tls_jetstream
+    monkeypatch.setenv("SSL_CERT_FILE", jetstream_ca)
+    config = BlueskyConfig(keywords=("crue",), endpoint=fake.endpoint, compress=False)
+    errors = errors_of(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    assert "CERTIFICATE_VERIFY_FAILED" in errors[0].message
+    assert errors[0].message.startswith("Jetstream injoignable (127.0.0.1) : ")
+    assert fake.paths == []
+    policy = current_policy()
+    monkeypatch.setenv("SSL_CERT_FILE", cafile)
+    with (
+        httpx.Client(transport=guarded_transport(policy), trust_env=False) as client,
+        pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"),
+    ):
+        client.get(url)
+    with guarded_session(policy) as session, pytest.raises(requests.exceptions.SSLError):
+        session.get(url, timeout=5)
+    assert paths == []
+    # What they all trust is CA_BUNDLE.
+    from beffroi.watch.sources import netclients
+
+    monkeypatch.setattr(netclients, "CA_BUNDLE", cafile)
+    with httpx.Client(transport=guarded_transport(policy), trust_env=False) as client:
+        assert client.get(url).content == FEED
+    with guarded_session(policy) as session:
+        assert session.get(url, timeout=5).content == FEED
+    assert paths == ["/rss.xml", "/rss.xml"]

@@ -75,7 +75,7 @@ from beffroi.watch.sources.base import (
 )
 from beffroi.watch.sources.bluesky_profiles import BATCH, DEFAULT_APPVIEW, ProfileKinds
 from beffroi.watch.sources.config import Form
-from beffroi.watch.sources.netclients import guarded_transport
+from beffroi.watch.sources.netclients import guarded_transport, tls_context
 from beffroi.watch.sources.netguard import NetworkPolicy, current_policy, find_blocked
 
 DEFAULT_ENDPOINT = "wss://jetstream.us-east.bsky.network/xrpc"
@@ -271,8 +271,12 @@ class _OneShotJetstream(JetstreamClient):  # type: ignore[misc]
         # A refused address raises BlockedAddress, a ConnectionError, before any byte.
         uri = parse_uri(self._websocket_uri)
         sock = self._policy.create_connection(uri.host, uri.port, timeout=CONNECT_TIMEOUT)
+        options = self._get_connect_kwargs()
+        if uri.secure:
+            # The authorities the other source clients trust, not the machine's store.
+            options["ssl"] = tls_context()
         try:
-            return connect(self._websocket_uri, sock=sock, **self._get_connect_kwargs())
+            return connect(self._websocket_uri, sock=sock, **options)
         except BaseException:
             sock.close()
             raise

@@ -16,11 +16,18 @@ explicit proxy (``BEFFROI_SOURCES_PROXY``) is used one level below instead: the
 guard's ``create_connection`` checks the destination, then returns a socket
 already tunnelled through the proxy (HTTP CONNECT), on which each library does
 its TLS and HTTP or WebSocket as on a direct connection.
+
+All three check servers' certificates against one list of authorities, ``CA_BUNDLE``
+(certifi's, httpx's and requests' own default). websockets alone would read the
+machine's store and ``SSL_CERT_FILE`` instead: the same server, or a proxy that
+re-signs TLS, could then be trusted by Jetstream and refused by RSS and Mastodon
+(docs/decisions/sources.md, "One list of certificate authorities").
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -28,6 +35,7 @@ from typing import Any
 import httpcore
 import httpx
 import requests
+import requests.certs
 from httpcore._backends.sync import SyncStream
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -35,6 +43,15 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from beffroi.watch.sources.netguard import NetworkPolicy
+
+# The certificate authorities every source client trusts (a PEM file): certifi's list,
+# which requests and httpx use by default (both depend on it).
+CA_BUNDLE = requests.certs.where()
+
+
+def tls_context() -> ssl.SSLContext:
+    """A client TLS context that trusts ``CA_BUNDLE`` only (read now: one per client)."""
+    return ssl.create_default_context(cafile=CA_BUNDLE)
 
 
 class GuardedBackend(httpcore.SyncBackend):
@@ -98,6 +115,7 @@ class GuardedBackend(httpcore.SyncBackend):
 
 def guarded_transport(policy: NetworkPolicy, **options: Any) -> httpx.HTTPTransport:
     """An httpx transport whose every connection goes through ``GuardedBackend``."""
+    options.setdefault("verify", tls_context())
     transport = httpx.HTTPTransport(trust_env=False, **options)
     # httpx 0.28 takes no network backend (encode/httpx#3749 proposes one): the pool
     # it built is given ours. The tests of each source fail if this stops working.
@@ -177,6 +195,7 @@ def guarded_session(policy: NetworkPolicy) -> requests.Session:
     """A requests session (without environment proxies) guarded by ``policy``."""
     session = requests.Session()
     session.trust_env = False
+    session.verify = CA_BUNDLE
     adapter = GuardedAdapter(policy)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
