@@ -687,6 +687,7 @@ EN = {
     "Ligne n° %(n)s ajoutée.": "Entry no. %(n)s added.",
     "Format inconnu.": "Unknown format.",
     "Lien révoqué.": "Link revoked.",
+    "Ce lien n'est plus valable (expiré ou révoqué) : les lignes ci-dessous ne sont plus mises à jour. Demandez un nouveau lien à l'équipe de veille.": "This link is no longer valid (expired or revoked): the lines below are no longer updated. Ask the watch team for a new link.",
     "La ligne n'a pas été ajoutée : corrigez ce qui est signalé ci-dessous.": "The line was not added: correct what is pointed out below.",
     "Le brouillon n'a pas été enregistré : corrigez ce qui est signalé ci-dessous.": "The draft was not saved: correct what is pointed out below.",
     "Un code INSEE compte 5 caractères, par exemple 85128 pour Luçon.": "An INSEE code has 5 characters, for example 85128 for Luçon.",

@@ -47,6 +47,8 @@ CONSULT_PUBLIC = {
 }
 PARTNER_PUBLIC = {
     "watch-partner",
+    "watch-partner-rows",
+    "watch-partner-stream",
     "watch-partner-export",
     "watch-partner-export-job",
     "watch-partner-export-file",
@@ -204,6 +206,8 @@ def _partner_urls(world):
     token, job = world["token"], world["job_id"]
     return [
         reverse("watch-partner", args=[token]),
+        reverse("watch-partner-rows", args=[token]),
+        reverse("watch-partner-stream", args=[token]),
         reverse("watch-partner-export", args=[token, "csv"]),
         reverse("watch-partner-export-job", args=[token, job]),
         reverse("watch-partner-export-file", args=[token, job]),

@@ -99,9 +99,12 @@ urlpatterns: list[URLPattern] = [
     ),
 ]
 
-# Read-only partner links (token in the URL; views journaled).
+# Read-only partner links (token in the URL; every use that shows lines is journaled).
 public_urlpatterns: list[URLPattern] = [
     path("partenaire/<str:token>/", views.partner_view, name="watch-partner"),
+    # The page's live refresh: its rows (journaled, like the page) and its stream (not).
+    path("partenaire/<str:token>/lignes/", views.partner_rows, name="watch-partner-rows"),
+    path("partenaire/<str:token>/flux/", views.partner_stream, name="watch-partner-stream"),
     path(
         "partenaire/<str:token>/export.<str:fmt>",
         views.partner_export,

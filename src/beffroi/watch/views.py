@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
@@ -1107,6 +1107,7 @@ def _partner_link(request: HttpRequest, token: str, what: str) -> PartnerLink:
 
 
 PARTNER_REFERRER_POLICY = "strict-origin"
+_Response = TypeVar("_Response", bound=HttpResponseBase)
 
 
 @require_GET
@@ -1114,6 +1115,9 @@ PARTNER_REFERRER_POLICY = "strict-origin"
 def partner_view(request: HttpRequest, token: str) -> HttpResponse:
     link = _partner_link(request, token, "page")
     activation = link.activation
+    # Read before the rows: a change in between costs the page one more fetch, never a
+    # missed one (the stream's first event differs from it and the script fetches).
+    version = _partner_link_version(activation.pk)
     entries = _filtered(visible_entries(activation, partner=True), request.GET)
     response = render(
         request,
@@ -1129,14 +1133,83 @@ def partner_view(request: HttpRequest, token: str) -> HttpResponse:
             "query": request.GET.urlencode(),
             "categories": LogCategory.choices,
             "statuses": LogStatus.choices,
+            "version": version,
         },
     )
+    return _partner_headers(response)
+
+
+def _partner_headers(response: _Response) -> _Response:
     # The token is in the URL: no Referer may carry the path. "strict-origin" sends the
     # site alone (never the path, nothing over plain HTTP); "no-referrer" made the
     # browser send `Origin: null` with the language form, which CSRF refuses.
     response["Referrer-Policy"] = PARTNER_REFERRER_POLICY
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _partner_link_version(activation_id: int) -> str:
+    return _partner_log_version(
+        LogEntry.objects.filter(activation_id=activation_id, for_partners=True)
+    )
+
+
+@require_GET
+@_limited
+def partner_rows(request: HttpRequest, token: str) -> HttpResponseBase:
+    """The rows of a partner link's page, fetched by its script when the stream says they
+    changed: the lines a partner may see, with the page's filters. They hold lines, so
+    each fetch is a use of the link like the page (journaled, counted in its limit)."""
+    link = _partner_link(request, token, "rows")
+    entries = _filtered(visible_entries(link.activation, partner=True), request.GET)
+    response = render(
+        request,
+        "watch/courante_rows.html",
+        {"entries": _labelled(entries[:500]), "partner": True, "activation": link.activation},
+    )
+    return _partner_headers(response)
+
+
+PARTNER_STREAM_SCOPE = "partner-link-stream"
+
+
+def partner_stream_limit() -> int:
+    """Openings of one partner link's stream allowed per hour. Counted apart from the
+    link's uses: a page reconnects on its own (after a network cut, and every
+    ``live.WSGI_MAX`` seconds under WSGI), which must not use up what the partners may
+    read; and a stream carries no line, so it is not journaled either."""
+    return partner_link_limit()
+
+
+@require_GET
+@_limited
+def partner_stream(request: HttpRequest, token: str) -> HttpResponseBase:
+    """Tells a partner link's open page *that* its lines changed (events carry a version,
+    never a line). Ends once the link is revoked or expires, checked every
+    ``live.RECHECK_SECONDS``: the browser's reconnection then meets a 404 and the page
+    says the link is no longer valid."""
+    link = actions.find_partner_link(token)
+    if link is None:
+        raise Http404(_("Ce lien n'est pas valable (expiré ou révoqué)."))
+    window = throttle.hit(
+        PARTNER_STREAM_SCOPE,
+        str(link.pk),
+        limit=partner_stream_limit(),
+        window=PARTNER_LINK_WINDOW,
+    )
+    if window.exceeded:
+        raise _LinkOverused(window.retry_after)
+    link_id, activation_id = link.pk, link.activation_id
+
+    def still_valid() -> bool:
+        return PartnerLink.objects.filter(
+            pk=link_id, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).exists()
+
+    stream = live.sse_response(
+        request, live.rechecked(lambda: _partner_link_version(activation_id), still_valid)
+    )
+    return _partner_headers(stream)
 
 
 @require_http_methods(["GET", "POST"])
