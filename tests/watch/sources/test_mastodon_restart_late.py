@@ -292,3 +292,32 @@ def test_any_horizons_in_a_checkpoint_are_read_or_dropped(horizons: Any) -> None
     assert set(kept) <= {TAG}
     for value in kept.values():
         assert datetime.fromisoformat(value).tzinfo is not None
+
+
+def test_statuses_read_again_are_not_stored_twice(
+    fake_mastodon, pseudonymise, status, until, source_room
+) -> None:
+    """Past the runner's window of delivered ids (here: none kept), the statuses the
+    lookback reads again reach the ingest door, which stores each once; the late one
+    is the only new post."""
+    from beffroi.watch import actions
+    from beffroi.watch.models import Post
+
+    _, source = source_room("mastodon")
+    ids = [i for i in range(1, 11) if i != 7]
+    fake_mastodon.timelines[TAG] = [status(i) for i in ids]
+
+    def commit(batches: list[Batch]) -> list[int]:
+        return [actions.receive_items(source.pk, items, state).new for items, state in batches]
+
+    commit(life(fake_mastodon, pseudonymise, start(0, []), stop_at="10", until=until))
+    assert Post.objects.filter(source=source).count() == 9
+    fake_mastodon.timelines[TAG].append(status(7, "Arrivé en retard"))
+    source.refresh_from_db()
+    checkpoint = {**source.checkpoint, "seen": []}
+    new = commit(
+        life(fake_mastodon, pseudonymise, checkpoint, stop_at="11", until=until, live=[status(11)])
+    )
+    assert sum(new) == 2  # 7 and 11
+    stored = sorted(Post.objects.filter(source=source).values_list("external_id", flat=True))
+    assert sorted(stored, key=int) == [str(i) for i in range(1, 12)]
