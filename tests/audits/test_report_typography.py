@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from beffroi.integrity import report
+from beffroi.integrity import report, typography
 from beffroi.integrity.audit import AuditResult, run_audit
 from beffroi.integrity.report import FRENCH, french_spacing, render_html
 from beffroi.integrity.simulate import simulate
@@ -41,7 +41,7 @@ TINY = "id,submitdate,Q1\n" + "".join(
 def _text(page: str) -> str:
     # The pieces between tags, kept apart: joined, an indentation before one tag and
     # the text after it would look like a space before a mark.
-    return "\n".join(report._MARKUP.split(page)[::2])
+    return "\n".join(typography._MARKUP.split(page)[::2])
 
 
 def test_the_french_report_never_breaks_inside_guillemets_or_before_marks(
@@ -61,7 +61,7 @@ def test_the_french_report_never_breaks_inside_guillemets_or_before_marks(
         return re.sub(r"\b[pm][0-9a-f]{10}\b", "p", text)
 
     page, plain_page = same_clips(page), same_clips(plain_page)
-    assert report._MARKUP.findall(page) == report._MARKUP.findall(plain_page)
+    assert typography._MARKUP.findall(page) == typography._MARKUP.findall(plain_page)
     assert page.replace(NARROW, " ").replace(NO_BREAK, " ") == plain_page
 
 
@@ -103,6 +103,6 @@ def test_spacing_touches_only_spaces_outside_markup(page: str) -> None:
         return re.sub(f"[ {NARROW}{NO_BREAK}]", "", text)
 
     assert without_spaces(spaced) == without_spaces(page)
-    assert report._MARKUP.findall(spaced) == report._MARKUP.findall(page)
+    assert typography._MARKUP.findall(spaced) == typography._MARKUP.findall(page)
     # Idempotent: a page set twice is the page set once.
     assert french_spacing(spaced) == spaced

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from django.utils import formats
 from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 
+from beffroi.integrity.typography import french_text
 from beffroi.web.views_i18n import FrenchTemplates, T, number, word
 
 if TYPE_CHECKING:
@@ -271,6 +272,8 @@ EVIDENCE = FrenchTemplates(
 )
 
 _PIECES = re.compile(r" ?; ")
+# A separator however it was spaced, for the French display.
+_SEPARATORS = re.compile(r"[ \u202f\u00a0]*; ")
 
 
 # Before session 6, consult.tasks.audit_box journaled a flag's evidence cut at this
@@ -280,11 +283,17 @@ EVIDENCE_CUT = 500
 
 
 def evidence(text: str) -> str:
-    """A flag's or a group's evidence: pieces joined by "; " or " ; " (French
-    typography; English joins them with "; ").  The piece the journal's cut left
-    unfinished is shown as "…" rather than as a French fragment."""
+    """A flag's or a group's evidence: pieces joined by "; " or " ; " (English joins
+    them with "; ").  The piece the journal's cut left unfinished is shown as "…"
+    rather than as a French fragment.
+
+    French readers get the text as written, set the French way: the audit joined its
+    pieces with "; " and a check's clauses with " ; ", so the stored text mixes both;
+    every separator is shown as one « ; » with a narrow no-break space before it, like
+    the colon and the guillemets (integrity.typography). The stored, journaled and
+    published bytes are not changed."""
     if (get_language() or "fr").startswith("fr"):
-        return text
+        return french_text(_SEPARATORS.sub(" ; ", text))
     pieces = _PIECES.split(text)
     said = [EVIDENCE.say(part) for part in pieces]
     cut = len(text) >= EVIDENCE_CUT or text.endswith("…")

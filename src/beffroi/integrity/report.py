@@ -19,6 +19,7 @@ import pathlib
 import re
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from beffroi.integrity import typography
 from beffroi.integrity.detectors import DEFAULT_ANSWERS, DETECTORS, THRESHOLD
 
 if TYPE_CHECKING:
@@ -87,29 +88,8 @@ def _e(x: Any) -> str:
     return html.escape(str(x))
 
 
-# French typography: no line break inside « … », nor before : ; ? ! %. A narrow
-# no-break space (U+202F) for the guillemets and ; ? ! %, a no-break space (U+00A0)
-# before the colon. The audit's stored sentences keep their plain spaces (they are
-# journaled and published as written); only the page is set this way.
-_NARROW, _NO_BREAK = "\u202f", "\u00a0"
-_MARKUP = re.compile(r"(<style\b.*?</style>|<!--.*?-->|<[^>]*>)", re.S | re.I)
-_AFTER_OPENING = re.compile(r"« +")
-_BEFORE_MARK = re.compile(r" +([»;?!%])")
-_BEFORE_COLON = re.compile(r" +:")
-
-
-def _french_text(text: str) -> str:
-    text = _AFTER_OPENING.sub("«" + _NARROW, text)
-    text = _BEFORE_MARK.sub(_NARROW + r"\1", text)
-    return _BEFORE_COLON.sub(_NO_BREAK + ":", text)
-
-
-def french_spacing(page: str) -> str:
-    """The page with French no-break spaces in its text; tags, comments and styles
-    are left as they are (CSS and attributes have their own colons)."""
-    pieces = _MARKUP.split(page)
-    # split() with one group alternates text and markup: text at even positions.
-    return "".join(p if i % 2 else _french_text(p) for i, p in enumerate(pieces))
+# French typography of the page (the stored sentences keep their plain spaces).
+french_spacing = typography.french_spacing
 
 
 def _pct(w: Words, x: float | None) -> str:
