@@ -95,3 +95,23 @@ def test_a_revoked_links_open_page_says_so(browser, live_server, shared):
         expect(page.locator("#courante.stale #courante-rows")).to_contain_text("Route D746")
     finally:
         context.close()
+
+
+def test_the_page_is_live_again_after_back_and_forth(browser, live_server, shared):
+    from beffroi.watch import actions
+
+    activation, _link, token, coord = shared
+    context, page, _referers = _open(browser, f"{live_server.url}/partenaire/{token}/")
+    try:
+        # Back from the export page: reloaded, or restored from the browser's page cache
+        # (whose closed stream the script opens again), the page follows the log again.
+        page.locator("a[data-format=pdf]").click()
+        page.wait_for_load_state()
+        page.go_back()
+        expect(page.locator("#courante[data-live=on]")).to_have_count(1)
+        actions.add_log_entry(
+            activation, actor=coord, text="Pont de Luçon fermé", channel="autre", category="routes"
+        )
+        expect(page.locator("#courante-rows")).to_contain_text("Pont de Luçon fermé")
+    finally:
+        context.close()

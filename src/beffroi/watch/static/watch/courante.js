@@ -15,7 +15,12 @@
   let dead = false;
   let leaving = false; // the browser closes the stream when the page is left
   window.addEventListener("pagehide", () => { leaving = true; });
-  window.addEventListener("pageshow", () => { leaving = false; });
+  window.addEventListener("pageshow", (event) => {
+    leaving = false;
+    // Back from the browser's page cache: the stream it closed is opened again, and its
+    // first event says whether the rows changed meanwhile.
+    if (event.persisted && source && source.readyState === EventSource.CLOSED) listen();
+  });
   // A row being edited (a new status or verification chosen but not sent, or the
   // focus on one of the table's forms) is not swept away by someone else's change: the
   // refresh waits until the edit is sent or left, at most MAX_WAIT. (A partner's page
