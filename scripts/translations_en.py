@@ -39,7 +39,7 @@ EN = {
     ),
     "Adresse e-mail": "E-mail address",
     "Rôle": "Role",
-    "Rôle de %(name)s": "Role of %(name)s",
+    "Rôle (%(name)s)": "Role (%(name)s)",
     "Nom d'utilisateur": "Username",
     "Mot de passe": "Password",
     "Confirmation du mot de passe": "Password confirmation",

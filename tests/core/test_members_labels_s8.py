@@ -21,7 +21,7 @@ def test_each_role_select_is_named_for_screen_readers_only(client, org, members)
     labels = _labels(html)
     assert len(labels) == 4
     assert {cls for cls, _ in labels} == {"sr-only"}
-    assert ("sr-only", "Rôle de volunteer") in labels
+    assert ("sr-only", "Rôle (volunteer)") in labels  # no « de » to elide before a vowel
 
 
 def test_the_label_in_english(client, org, members) -> None:
@@ -29,4 +29,4 @@ def test_the_label_in_english(client, org, members) -> None:
     client.cookies["django_language"] = "en"
     with english():
         html = client.get(reverse("members", args=[org.slug])).content.decode()
-    assert ("sr-only", "Role of partner") in _labels(html)
+    assert ("sr-only", "Role (partner)") in _labels(html)
