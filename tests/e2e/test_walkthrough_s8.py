@@ -339,3 +339,37 @@ def test_a_status_being_chosen_survives_someone_elses_new_line(
         expect(page.locator("#courante-rows")).to_contain_text("Gymnase ouvert", timeout=20_000)
     finally:
         context.close()
+
+
+def test_a_tap_on_a_card_someone_else_holds_leaves_the_cursor(
+    browser, live_server, org, members, queue
+) -> None:
+    # On a phone, a tap on a card held by someone else put the cursor on it, which the
+    # room otherwise never does; Enter then met « déjà prise ».
+    from beffroi.core import actions as core_actions
+    from beffroi.core.models import Role
+
+    other = core_actions.create_account("veilleuse", "pw-test-123456")
+    core_actions.set_role(other, org, Role.VOLUNTEER, actor=members["coordinator"])
+    ctx_a, a = _login(browser, live_server, "volunteer", viewport=PHONE)
+    ctx_b, b = _login(browser, live_server, "veilleuse", viewport=PHONE)
+    try:
+        room = f"{live_server.url}/o/{org.slug}/veille/{queue.pk}/tri/"
+        a.goto(room)
+        expect(a.locator("#queue li")).to_have_count(2)
+        a.keyboard.press("Enter")
+        expect(a.locator("#panel")).to_be_visible()
+        b.goto(room)
+        taken = b.locator("#queue li.taken")
+        expect(taken).to_have_count(1)
+        expect(b.locator("#queue li.selected")).not_to_have_class(re.compile("taken"))
+        taken.click()
+        b.wait_for_timeout(300)
+        expect(b.locator("#queue li.selected")).to_have_count(1)
+        expect(b.locator("#queue li.selected")).not_to_have_class(re.compile("taken"))
+        # A double tap still says who holds it.
+        taken.dblclick()
+        expect(b.locator("#live")).to_contain_text("déjà prise")
+    finally:
+        ctx_a.close()
+        ctx_b.close()

@@ -99,7 +99,9 @@
       li.append(head, el("p", "qtext", c.text));
       // Only the marks change: rebuilding the list here would put the second click of
       // a double click (a double tap, on a phone) on a new node, and no card is taken.
-      li.addEventListener("click", () => { selected = c.id; mark(); });
+      // The cursor never rests on a card someone else holds (a tap on it used to put it
+      // there, and Enter then met a refusal); a double tap still says who holds it.
+      li.addEventListener("click", () => { if (!c.claimed || c.mine) { selected = c.id; mark(); } });
       li.addEventListener("dblclick", () => { selected = c.id; claimSelected(); });
       list.append(li);
     }
