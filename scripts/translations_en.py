@@ -691,7 +691,10 @@ EN = {
     "La ligne n'a pas été ajoutée : corrigez ce qui est signalé ci-dessous.": "The line was not added: correct what is pointed out below.",
     "Le brouillon n'a pas été enregistré : corrigez ce qui est signalé ci-dessous.": "The draft was not saved: correct what is pointed out below.",
     "Un code INSEE compte 5 caractères, par exemple 85128 pour Luçon.": "An INSEE code has 5 characters, for example 85128 for Luçon.",
-    ("Code INSEE de cette commune : %(choices)s.", "Codes INSEE possibles : %(choices)s."): ("INSEE code of this municipality: %(choices)s.", "Possible INSEE codes: %(choices)s."),
+    ("Code INSEE de cette commune : %(choices)s.", "Codes INSEE possibles : %(choices)s."): (
+        "INSEE code of this municipality: %(choices)s.",
+        "Possible INSEE codes: %(choices)s.",
+    ),
     "Ce lien n'est pas valable (expiré ou révoqué).": "This link is not valid (expired or revoked).",
     # consult: rules and decisions, the audit job, the answering page (helper C, session 2)
     "Les réponses d'un code révoqué sont écartées": "Responses from a revoked code are set aside",
