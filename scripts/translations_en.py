@@ -1459,4 +1459,5 @@ EN = {
     "Trou de couverture d'une source": "Coverage gap in a source",
     "Trou de couverture comblé ou clos": "Coverage gap filled or closed",
     "État d'une source": "Source state",
+    "compte supprimé": "deleted account",
 }

@@ -19,8 +19,10 @@ class Audit(models.Model):
         FAILED = "failed", _("échec")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="audits")
+    # SET_NULL, not PROTECT: a member's account must be erasable (privacy); who did it
+    # stays in the journal (actor_label).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     original_name = models.CharField(max_length=255)

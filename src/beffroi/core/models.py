@@ -60,8 +60,10 @@ class Invitation(models.Model):
     email = models.EmailField(_("adresse e-mail"))
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
     token_hash = models.CharField(max_length=64, unique=True)
+    # SET_NULL, not PROTECT: a member's account must be erasable (privacy); who did it
+    # stays in the journal (actor_label).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
