@@ -55,6 +55,7 @@ from beffroi.consult.ballot import (
 from beffroi.consult.canonical import CanonicalError
 from beffroi.consult.models import Consultation, Status
 from beffroi.consult.spec import Question, Spec, format_time, spec_from_dict
+from beffroi.consult.views_i18n import excluded_by_rule
 from beffroi.consult.views_i18n import refusal as _refusal_in_language
 from beffroi.core import throttle
 from beffroi.core.client import pseudonyms
@@ -568,6 +569,7 @@ def board_page(request: HttpRequest, cid: str) -> HttpResponse:
             "consultation": c,
             "spec": spec,
             "results": res,
+            "excluded_by_rule": excluded_by_rule(spec, res["exclusions_by_rule"]),
             "overall": [
                 (label, res["counted"][cls], _question_rows(spec, res["results"][cls]))
                 for cls, label in classes

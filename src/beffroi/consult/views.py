@@ -33,7 +33,13 @@ from beffroi.consult.forms import (
 from beffroi.consult.models import BoardEntry, Consultation, Status
 from beffroi.consult.spec import Spec, SpecError, spec_from_dict, spec_hash
 from beffroi.consult.tally import tally
-from beffroi.consult.views_i18n import PROGRESS, evidence, rule_label, verdict
+from beffroi.consult.views_i18n import (
+    PROGRESS,
+    evidence,
+    excluded_by_rule,
+    rule_label,
+    verdict,
+)
 from beffroi.core.actions import ActionError
 from beffroi.core.roles import can, require
 
@@ -449,6 +455,7 @@ def consult_exclude(request: HttpRequest, cid: str) -> HttpResponse:
         consultation=c,
         spec=spec,
         results=shown,
+        excluded_by_rule=excluded_by_rule(spec, shown["exclusions_by_rule"]),
         rules=[(code, label, ph, code in off) for code, label, ph in _switchable(spec)],
         off=off,
         other=other,

@@ -25,6 +25,7 @@ from beffroi.integrity.typography import french_text
 from beffroi.web.views_i18n import FrenchTemplates, T, number, word
 
 if TYPE_CHECKING:
+    from beffroi.consult.spec import Spec
     from beffroi.integrity.report import Kind
 
 # The labels the builder, the examples and the post-hoc decision give the rules;
@@ -43,6 +44,17 @@ def rule_label(label: str, code: str = "") -> str:
     if not label:
         return code
     return gettext(label) if label in RULE_LABELS else label
+
+
+def excluded_by_rule(spec: Spec, by_rule: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(code, label, count) of each rule that set responses aside: the public reader
+    reads the rule's label, the scrutineer comparing with the bundle its code."""
+    labels: dict[str, str] = {}
+    for r in spec.rules:
+        labels.setdefault(r.code, rule_label(r.label, r.code))
+    # Always on, so never written in the spec's rules.
+    labels.setdefault("revoked_key", gettext("Les réponses d'un code révoqué sont écartées"))
+    return [(code, labels.get(code, code), n) for code, n in by_rule.items()]
 
 
 def _duration(value: str) -> str:
