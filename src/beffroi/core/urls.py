@@ -1,17 +1,41 @@
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import resolve_url
 from django.urls import path
 
 from beffroi.core import views
 from beffroi.core.forms import ThrottledAuthenticationForm
+
+
+class LoginView(auth_views.LoginView):
+    """A signed-in user opening the log-in page goes where signing in would take
+    them (a safe ``next``, else the dashboard) instead of seeing the form again."""
+
+    authentication_form = ThrottledAuthenticationForm
+    template_name = "core/login.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated:
+            # get_success_url keeps only a same-host ``next``.  Django's own option
+            # raises (a 500) when it points back here; a ``next`` naming this page
+            # with a query would bounce between the two, so both go to the dashboard.
+            target = self.get_success_url()
+            if urlsplit(target).path == request.path:
+                target = resolve_url(settings.LOGIN_REDIRECT_URL)
+            return HttpResponseRedirect(target)
+        return super().dispatch(request, *args, **kwargs)
+
 
 urlpatterns = [
     path("", views.home, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path(
         "connexion/",
-        auth_views.LoginView.as_view(
-            authentication_form=ThrottledAuthenticationForm, template_name="core/login.html"
-        ),
+        LoginView.as_view(),
         name="login",
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
