@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +9,7 @@ from csp.decorators import csp
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -54,8 +56,18 @@ def max_pending() -> int:
     return int(getattr(settings, "BEFFROI_AUDIT_MAX_PENDING", 3))
 
 
+# Far longer than any audit takes. An audit older than this and still waiting or running
+# lost its worker (killed for its memory, stopped past its grace period): django-tasks
+# never takes such a job up again, and counted, three of them would refuse the
+# organisation's every upload from then on.
+STUCK_AFTER = timedelta(hours=6)
+
+
 def _queue_has_room(org: Any, form: AuditUploadForm) -> bool:
-    pending = org.audits.filter(status__in=[Audit.Status.QUEUED, Audit.Status.RUNNING]).count()
+    pending = org.audits.filter(
+        status__in=[Audit.Status.QUEUED, Audit.Status.RUNNING],
+        created_at__gte=timezone.now() - STUCK_AFTER,
+    ).count()
     if pending < max_pending():
         return True
     form.add_error(

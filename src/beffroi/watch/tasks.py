@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import TaskContext, task
 from django_tasks.base import TaskResultStatus
@@ -150,6 +151,10 @@ def max_pending_exports() -> int:
     return int(getattr(settings, "BEFFROI_WATCH_MAX_PENDING_EXPORTS", 3))
 
 
+# Far longer than any export of a main courante takes (a PDF of 10,000 lines is minutes).
+STUCK_AFTER = timedelta(hours=1)
+
+
 def request_export(
     activation_id: int,
     fmt: str,
@@ -164,13 +169,20 @@ def request_export(
     from django_tasks_db.models import DBTaskResult
 
     clean = {k: str(params[k]) for k in exports.FILTER_PARAMS if params.get(k)}
+    # A job RUNNING for longer than any export takes lost its worker (killed, stopped
+    # past its grace period): django-tasks never takes it up again, so it is neither
+    # counted (it would refuse the view's exports for ever) nor reused (its page never
+    # ends). A job still READY is only waiting for a worker: it counts.
+    dead = Q(status=TaskResultStatus.RUNNING, started_at__lt=timezone.now() - STUCK_AFTER)
     waiting = [
         job
         for job in DBTaskResult.objects.filter(
             task_path=export_courante_task.module_path,
             status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
             args_kwargs__args__0=activation_id,
-        ).order_by("enqueued_at")
+        )
+        .exclude(dead)
+        .order_by("enqueued_at")
         if bool(job.args_kwargs["args"][3]) == partner
     ]
     for job in waiting:

@@ -1,0 +1,62 @@
+"""An audit whose worker died (killed by the system for its memory, stopped past its
+grace period) stays « en cours » for ever: django-tasks never takes such a job up again.
+Counted in the organisation's limit of audits waiting, three of them would refuse its
+every upload from then on, with nothing on any page to clear them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from beffroi.audits import views
+from beffroi.audits.models import Audit
+
+EXPORT = b"id,submitdate,ipaddr,q1\n1,2026-01-01 10:00:00,192.0.2.1,oui\n"
+
+
+def _audit(org, members, status, age):
+    audit = Audit.objects.create(
+        organisation=org,
+        created_by=members["coordinator"],
+        original_name="x.csv",
+        sha256="",
+        size=0,
+        fmt="limesurvey",
+        status=status,
+    )
+    # created_at is set on insert (auto_now_add): moved back afterwards.
+    Audit.objects.filter(pk=audit.pk).update(created_at=timezone.now() - age)
+    return audit
+
+
+def _upload(client, org):
+    data = {
+        "export": SimpleUploadedFile("export.csv", EXPORT, content_type="text/csv"),
+        "fmt": "limesurvey",
+    }
+    return client.post(reverse("audits", args=[org.slug]), data)
+
+
+def test_audits_left_running_by_a_dead_worker_do_not_block_uploads(client, members, org, settings):
+    settings.BEFFROI_AUDIT_MAX_PENDING = 2
+    client.force_login(members["scrutineer"])
+    old = views.STUCK_AFTER + timedelta(minutes=1)
+    _audit(org, members, Audit.Status.RUNNING, old)
+    _audit(org, members, Audit.Status.QUEUED, old)
+    response = _upload(client, org)
+    assert response.status_code == 302
+    assert Audit.objects.filter(organisation=org).count() == 3
+
+
+def test_recent_audits_still_count(client, members, org, settings):
+    settings.BEFFROI_AUDIT_MAX_PENDING = 2
+    client.force_login(members["scrutineer"])
+    recent = views.STUCK_AFTER - timedelta(minutes=5)
+    _audit(org, members, Audit.Status.RUNNING, recent)
+    _audit(org, members, Audit.Status.QUEUED, timedelta(0))
+    response = _upload(client, org)
+    assert response.status_code == 200
+    assert Audit.objects.filter(organisation=org).count() == 2
