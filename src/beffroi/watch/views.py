@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
@@ -1171,6 +1172,11 @@ def partner_rows(request: HttpRequest, token: str) -> HttpResponseBase:
 
 
 PARTNER_STREAM_SCOPE = "partner-link-stream"
+# Under ASGI a stream runs for as long as its browser keeps it: the hourly count of
+# openings bounded how fast a (leaked) link opened streams, never how many ran at once,
+# each polling the database every second. Ending each after this span bounds those running
+# at once by the openings of one span; a page's browser reconnects by itself (``retry``).
+PARTNER_STREAM_MAX_SECONDS = 600.0
 
 
 def partner_stream_limit() -> int:
@@ -1200,11 +1206,15 @@ def partner_stream(request: HttpRequest, token: str) -> HttpResponseBase:
     if window.exceeded:
         raise _LinkOverused(window.retry_after)
     link_id, activation_id = link.pk, link.activation_id
+    ends = time.monotonic() + PARTNER_STREAM_MAX_SECONDS
 
     def still_valid() -> bool:
-        return PartnerLink.objects.filter(
-            pk=link_id, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        ).exists()
+        return (
+            time.monotonic() < ends
+            and PartnerLink.objects.filter(
+                pk=link_id, revoked_at__isnull=True, expires_at__gt=timezone.now()
+            ).exists()
+        )
 
     stream = live.sse_response(
         request, live.rechecked(lambda: _partner_link_version(activation_id), still_valid)
