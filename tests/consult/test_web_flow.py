@@ -225,7 +225,8 @@ def test_mixed_results_separate_verified_and_flags_feed_rules(client, mixed):
     board = client.get(reverse("consult-board", args=[c.cid])).content.decode()
     assert "Vérifiées (signées)" in board and "Non vérifiées" in board
     assert "consultation mixte" in board.lower()
-    assert "test : rafale" in board
+    # Shown in French typography (no-break space before the colon); stored as written.
+    assert "test\u00a0: rafale" in board
     # Per-row results, with the options' labels.
     assert "Responsable légal 1 : 4 réponses (Quatre jours 4," in board
     assert "Responsable légal 2 : 0 réponse" in board
