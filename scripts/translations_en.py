@@ -327,6 +327,7 @@ EN = {
     "participation": "turnout",
     "Écartées": "Excluded",
     "par la règle": "by the rule",
+    "La carte qui était prise est de nouveau libre.": "The card that was taken is free again.",
     "%(n)s par la règle « %(label)s »": "%(n)s by the rule “%(label)s”",
     (
         "Sans les règles ajoutées après l'ouverture : %(a)s réponse comptée.",

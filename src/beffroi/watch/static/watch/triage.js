@@ -120,6 +120,9 @@
   // before a claim this page made since. Only the newest response is applied, and
   // only one asked after the last claim may say the held card is gone.
   let loadsAsked = 0, loadsApplied = 0, claims = 0, lastShown = "";
+  // A claim refused because someone else holds the card: its message must not
+  // outlive that person's hold (« déjà prise » on a card free again).
+  let refused = null; // { id, text, seen: the queue showed it held by another }
 
   async function load() {
     const asked = ++loadsAsked, claimsThen = claims;
@@ -138,6 +141,18 @@
     if (held && claimsThen === claims && !cards.some((c) => c.id === held.id && c.mine)) {
       // Someone else settled it (or the claim expired): say so instead of failing later.
       closePanel(msg("NotYours"));
+    }
+    if (refused) {
+      const card = cards.find((c) => c.id === refused.id);
+      if (card && card.claimed && !card.mine) refused.seen = true;
+      else {
+        // Released: say it may be taken now; settled (gone from the queue): nothing
+        // left to say. A refusal for another reason keeps its message.
+        if (refused.seen && live.textContent === refused.text) {
+          live.textContent = card ? msg("FreeAgain") : "";
+        }
+        refused = null;
+      }
     }
     const free = cards.filter((c) => !c.claimed || c.mine);
     // The cursor never rests on a card someone else holds.
@@ -214,8 +229,8 @@
   async function claimSelected() {
     if (selected === null) return;
     const res = await post(url(selected, "prendre"));
-    if (res.ok) { claims += 1; openPanel(res.card); live.textContent = msg("Claimed"); }
-    else { live.textContent = res.error; }
+    if (res.ok) { claims += 1; refused = null; openPanel(res.card); live.textContent = msg("Claimed"); }
+    else { live.textContent = res.error; refused = { id: selected, text: res.error, seen: false }; }
     await load();
   }
 

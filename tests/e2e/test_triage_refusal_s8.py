@@ -1,0 +1,86 @@
+"""Triage, two volunteers (session-8 walkthrough, #13b): after a refused claim,
+« Cette carte est déjà prise par une autre personne. » stayed on screen once the
+card was released.  The line now follows the card."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _login(browser, live_server, username: str):
+    context = browser.new_context(locale="fr-FR", viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/connexion/")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill("pw-test-123456")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_load_state()
+    return context, page
+
+
+@pytest.fixture
+def room(org, members, live_server):
+    from beffroi.core import actions as core_actions
+    from beffroi.core.models import Role
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card
+
+    other = core_actions.create_account("veilleuse", "pw-test-123456")
+    core_actions.set_role(other, org, Role.VOLUNTEER, actor=members["coordinator"])
+    activation = actions.create_activation(
+        org, name="Crue du Lay", event_type="inondation", actor=members["coordinator"]
+    )
+    for i, text in enumerate(["Route D746 coupée à Chasnais", "Digue fragile à Triaize"]):
+        Card.objects.create(
+            activation=activation,
+            group_id=f"g{i}",
+            source_kind="mastodon",
+            external_id=str(i),
+            text=text,
+            posted_at=timezone.now(),
+            priority=1 - i / 10,
+        )
+    return f"{live_server.url}/o/{org.slug}/veille/{activation.pk}/tri/"
+
+
+def _refused(browser, live_server, room):
+    """A holds the first card; B's double tap on it is refused."""
+    ctx_a, a = _login(browser, live_server, "volunteer")
+    ctx_b, b = _login(browser, live_server, "veilleuse")
+    a.goto(room)
+    expect(a.locator("#queue li")).to_have_count(2)
+    a.keyboard.press("Enter")
+    expect(a.locator("#panel")).to_be_visible()
+    b.goto(room)
+    taken = b.locator("#queue li.taken")
+    expect(taken).to_have_count(1)
+    taken.dblclick()
+    expect(b.locator("#live")).to_have_text("Cette carte est déjà prise par une autre personne.")
+    return ctx_a, a, ctx_b, b
+
+
+def test_the_refusal_gives_way_once_the_card_is_released(browser, live_server, room) -> None:
+    ctx_a, a, ctx_b, b = _refused(browser, live_server, room)
+    try:
+        a.locator("#release").click()
+        expect(b.locator("#queue li.taken")).to_have_count(0)
+        expect(b.locator("#live")).to_have_text("La carte qui était prise est de nouveau libre.")
+    finally:
+        ctx_a.close()
+        ctx_b.close()
+
+
+def test_the_refusal_goes_once_the_card_is_settled(browser, live_server, room) -> None:
+    ctx_a, a, ctx_b, b = _refused(browser, live_server, room)
+    try:
+        a.locator("#panel [data-decision]").first.click()
+        expect(b.locator("#queue li")).to_have_count(1)
+        expect(b.locator("#live")).to_have_text("")
+    finally:
+        ctx_a.close()
+        ctx_b.close()
