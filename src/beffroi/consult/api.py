@@ -17,7 +17,9 @@ import json
 import logging
 import re
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, NamedTuple
@@ -105,8 +107,12 @@ def _public(cid: str) -> Consultation:
 # and a tally (or a bundle): 0.2 to 0.35 s of CPU for 5,000 ballots. They are computed
 # again only when that state moves, so they are never stale and anonymous requests cannot
 # make the server recompute them faster than ballots and decisions arrive.
-_PUBLIC: dict[tuple[str, str], tuple[tuple[Any, ...], Any]] = {}
-_PUBLIC_MAX = 256
+# The most recently used few (a board of thousands of ballots and its bundle take megabytes in a
+# process): a crawler walking every closed consultation must not keep them all in memory,
+# nor, once past the bound, push out the one being voted on, which is read the most.
+_PUBLIC: OrderedDict[tuple[str, str], tuple[tuple[Any, ...], Any]] = OrderedDict()
+_PUBLIC_MAX = 24
+_PUBLIC_LOCK = threading.Lock()
 
 
 def _state(c: Consultation) -> tuple[Any, ...]:
@@ -128,13 +134,18 @@ def _state(c: Consultation) -> tuple[Any, ...]:
 
 def _memo(c: Consultation, kind: str, build: Any) -> Any:
     state = _state(c)
-    hit = _PUBLIC.get((c.cid, kind))
-    if hit is not None and hit[0] == state:
-        return hit[1]
+    key = (c.cid, kind)
+    with _PUBLIC_LOCK:
+        hit = _PUBLIC.get(key)
+        if hit is not None and hit[0] == state:
+            _PUBLIC.move_to_end(key)
+            return hit[1]
     value = build()
-    if len(_PUBLIC) >= _PUBLIC_MAX:
-        _PUBLIC.clear()
-    _PUBLIC[(c.cid, kind)] = (state, value)
+    with _PUBLIC_LOCK:
+        _PUBLIC[key] = (state, value)
+        _PUBLIC.move_to_end(key)
+        while len(_PUBLIC) > _PUBLIC_MAX:
+            _PUBLIC.popitem(last=False)
     return value
 
 
