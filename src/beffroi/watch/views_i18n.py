@@ -132,6 +132,28 @@ SETTING_ERRORS = FrenchTemplates(
                 "(http://hôte:port attendu)."
             )
         ),
+        T(gettext_noop("BEFFROI_SOURCES_CA_FILE : « %(path)s » n'est pas un fichier.")),
+        T(gettext_noop("BEFFROI_SOURCES_CA_FILE : « %(path)s » introuvable.")),
+        T(gettext_noop("BEFFROI_SOURCES_CA_FILE : « %(path)s » illisible : accès refusé.")),
+        T(gettext_noop("BEFFROI_SOURCES_CA_FILE : « %(path)s » illisible (%(detail)s).")),
+        T(
+            gettext_noop(
+                "BEFFROI_SOURCES_CA_FILE : « %(path)s » dépasse 4 Mo : ce n'est pas une "
+                "liste d'autorités."
+            )
+        ),
+        T(
+            gettext_noop(
+                "BEFFROI_SOURCES_CA_FILE : « %(path)s » ne contient aucun certificat au format "
+                "PEM (-----BEGIN CERTIFICATE-----)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "BEFFROI_SOURCES_CA_FILE : « %(path)s » : le certificat n° %(n)s est illisible."
+            ),
+            "n",
+        ),
     ]
 )
 
@@ -226,6 +248,12 @@ SOURCE_STATUS = FrenchTemplates(
         ),
         T(gettext_noop("Flux injoignable (%(url)s) : connexion refusée.")),
         T(gettext_noop("Flux injoignable (%(url)s) : pas de réponse en %(n)s s."), "n"),
+        T(
+            gettext_noop(
+                "Flux injoignable (%(url)s) : certificat du serveur non reconnu (%(detail)s) ; "
+                "derrière un proxy qui déchiffre TLS, voir BEFFROI_SOURCES_CA_FILE."
+            )
+        ),
         T(gettext_noop("Flux injoignable (%(url)s) : %(detail)s.")),
         T(gettext_noop("Le serveur du flux répond %(code)s (%(reason)s).")),
         T(gettext_noop("Flux illisible : XML mal formé (%(detail)s).")),

@@ -478,9 +478,9 @@ def test_jetstream_with_the_proxy_down_says_so_and_retries(
 # -- TLS inside the tunnel, and the proxy's answers ------------------------------------
 
 
-def certificate_for_loopback(tmp_path: Any) -> tuple[str, str]:
-    """A throwaway self-signed certificate for 127.0.0.1, its own CA: the files of the
-    certificate (what a client is told to trust) and of its key."""
+def certificate_for_loopback(tmp_path: Any, name: str = "flux de test") -> tuple[str, str]:
+    """A throwaway self-signed certificate for 127.0.0.1, its own CA named ``name``: the
+    files of the certificate (what a client is told to trust) and of its key."""
     import datetime as dt
     import ipaddress
 
@@ -490,12 +490,12 @@ def certificate_for_loopback(tmp_path: Any) -> tuple[str, str]:
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "flux de test")])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(hours=1))
@@ -670,7 +670,8 @@ def tls_jetstream(tmp_path, make_jetstream) -> Any:
     the server and the certificate file the client is told to trust."""
     import ssl
 
-    cert_file, key_file = certificate_for_loopback(tmp_path)
+    # Its own authority's name: two authorities of one name would be one to OpenSSL.
+    cert_file, key_file = certificate_for_loopback(tmp_path, "jetstream de test")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     return make_jetstream(ssl_context=context), cert_file
@@ -741,3 +742,248 @@ def test_every_client_trusts_the_same_authorities(
     with guarded_session(policy) as session:
         assert session.get(url, timeout=5).content == FEED
     assert paths == ["/rss.xml", "/rss.xml"]
+
+
+# -- The organisation's authority (BEFFROI_SOURCES_CA_FILE): a proxy that re-signs TLS --
+
+
+def _authorities_file(tmp_path: Any, *cafiles: str, name: str = "pref-ca.pem") -> str:
+    """One PEM file holding the certificates of ``cafiles``, with the comment lines
+    distributions put between them."""
+    from pathlib import Path
+
+    path = Path(tmp_path) / name
+    path.write_text(
+        "".join(f"# Autorité {n}\n{Path(f).read_text()}" for n, f in enumerate(cafiles)),
+        encoding="utf-8",  # accents outside the certificates, as in certifi's own
+    )
+    return str(path)
+
+
+def _subjects(context: Any) -> list[str]:
+    return [
+        value
+        for cert in context.get_ca_certs()
+        for rdn in cert["subject"]
+        for key, value in rdn
+        if key in ("commonName", "organizationName")
+    ]
+
+
+def test_the_context_holds_certifis_authorities_and_the_files(
+    tmp_path, tls_feed, monkeypatch
+) -> None:
+    import ssl
+
+    from beffroi.watch.sources import netclients
+    from beffroi.watch.sources.netguard import CA_FILE_ENV, current_authorities
+
+    _url, cafile, _paths = tls_feed
+    certifis = ssl.create_default_context(cafile=netclients.CA_BUNDLE).get_ca_certs()
+    assert len(certifis) > 50
+    monkeypatch.delenv(CA_FILE_ENV, raising=False)
+    assert current_authorities().pem == ""
+    assert "flux de test" not in _subjects(netclients.tls_context())
+    monkeypatch.setenv(CA_FILE_ENV, _authorities_file(tmp_path, cafile))
+    context = netclients.tls_context()
+    subjects = _subjects(context)
+    # In addition, not instead: the public authorities stay.
+    assert "flux de test" in subjects and "ISRG Root X1" in subjects
+    assert len(context.get_ca_certs()) == len(certifis) + 1
+    # An empty value is no setting.
+    monkeypatch.setenv(CA_FILE_ENV, "  ")
+    assert current_authorities().count == 0
+
+
+def test_every_client_trusts_a_server_the_files_authority_signed(
+    proxy, tls_feed, tls_jetstream, tmp_path, pseudonymise, monkeypatch
+) -> None:
+    """A network whose proxy decrypts and re-signs TLS: here two servers whose
+    certificates certifi does not know, the file naming both authorities. RSS and the
+    AppView (httpx), Mastodon (requests) and Jetstream (websockets) all trust them."""
+    from beffroi.watch.sources.base import RawPost
+    from beffroi.watch.sources.netclients import guarded_client
+    from beffroi.watch.sources.netguard import CA_FILE_ENV
+
+    url, feed_ca, paths = tls_feed
+    fake, jetstream_ca = tls_jetstream
+    # Without it, every one of them refuses (the status every source showed).
+    rss = RssSource("r", RssConfig(url=url, timeout=2), pseudonymise=pseudonymise)
+    with pytest.raises(SourceError) as caught:
+        rss.poll({})
+    # Said as a certificate not recognised, with what to set (it said "connexion refusée").
+    assert caught.value.message == (
+        f"Flux injoignable ({url}) : certificat du serveur non reconnu (self-signed "
+        "certificate) ; derrière un proxy qui déchiffre TLS, voir BEFFROI_SOURCES_CA_FILE."
+    )
+    monkeypatch.setenv(CA_FILE_ENV, _authorities_file(tmp_path, feed_ca, jetstream_ca))
+    batch = rss.poll({})  # the same source: the file is read at each poll
+    assert [p.external_id for p in batch.posts if isinstance(p, RawPost)] == ["a"]
+    mastodon = MastodonSource(
+        "m", MastodonConfig(instance_url=url.rsplit("/", 1)[0]), pseudonymise=pseudonymise
+    )
+    api = mastodon.api_factory(mastodon.config)
+    assert api.session.get(url, timeout=5).content == FEED
+    with guarded_client(current_policy()) as client:
+        assert client.get(url).content == FEED
+    config = BlueskyConfig(keywords=("crue",), endpoint=fake.endpoint, compress=False)
+    post = first_post(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    assert post is not None and post.external_id.startswith("at://")
+    assert paths == ["/rss.xml"] * 3
+    assert len(fake.paths) == 1
+    # All of them through the tunnel, as on such a network.
+    assert proxy.targets.count(f"127.0.0.1:{port_of(url)}") == 4
+
+
+def test_a_renewed_file_is_read_at_the_next_poll(
+    tls_feed, tls_jetstream, tmp_path, pseudonymise, allow_loopback, monkeypatch
+) -> None:
+    from beffroi.watch.sources.netguard import CA_FILE_ENV
+
+    url, feed_ca, _paths = tls_feed
+    _fake, other_ca = tls_jetstream
+    path = _authorities_file(tmp_path, feed_ca)
+    monkeypatch.setenv(CA_FILE_ENV, path)
+    rss = RssSource("r", RssConfig(url=url, timeout=2), pseudonymise=pseudonymise)
+    assert len(rss.poll({}).posts) == 1
+    first = rss.client
+    assert rss.client is first  # the same file: the same client (its connections kept)
+    _authorities_file(tmp_path, other_ca)  # the authority changed, the feed's did not
+    with pytest.raises(SourceError, match="certificat du serveur non reconnu"):
+        rss.poll({})
+    assert rss.client is not first
+
+
+@pytest.mark.parametrize("problem", ["missing", "folder", "key", "der", "broken", "fifo", "big"])
+def test_a_wrong_file_is_said_in_french_naming_it(tmp_path, tls_feed, problem) -> None:
+    import os
+    from pathlib import Path
+
+    from beffroi.watch.sources.netguard import CA_FILE_ENV, current_authorities
+
+    _url, cafile, _paths = tls_feed
+    path = tmp_path / "ca.pem"
+    pem = Path(cafile).read_text()
+    if problem == "folder":
+        path.mkdir()
+    elif problem == "key":
+        path.write_text((Path(cafile).parent / "key.pem").read_text())
+    elif problem == "der":
+        import ssl
+
+        path.write_bytes(ssl.PEM_cert_to_DER_cert(pem))
+    elif problem == "broken":
+        # The second certificate's body damaged: the first is fine.
+        body = pem.split("\n")
+        body[3] = "A" * len(body[3])
+        path.write_text(pem + "\n".join(body))
+    elif problem == "fifo":
+        os.mkfifo(path)  # reading it would wait for a writer forever
+    elif problem == "big":
+        with open(path, "wb") as handle:
+            handle.write(pem.encode())
+            handle.truncate(4 * 1024 * 1024 + 1)
+    expected = {
+        "missing": "introuvable.",
+        "folder": "n'est pas un fichier.",
+        "key": "ne contient aucun certificat au format PEM (-----BEGIN CERTIFICATE-----).",
+        "der": "ne contient aucun certificat au format PEM (-----BEGIN CERTIFICATE-----).",
+        "broken": ": le certificat n° 2 est illisible.",
+        "fifo": "n'est pas un fichier.",
+        "big": "dépasse 4 Mo : ce n'est pas une liste d'autorités.",
+    }[problem]
+    with pytest.raises(SettingError) as caught:
+        current_authorities({CA_FILE_ENV: str(path)})
+    assert str(caught.value) == f"{CA_FILE_ENV} : « {path} » {expected}"
+
+
+def test_a_file_the_process_may_not_read(tmp_path, tls_feed, monkeypatch) -> None:
+    from pathlib import Path
+
+    from beffroi.watch.sources import netguard
+
+    path = tmp_path / "ca.pem"
+    path.write_text(Path(tls_feed[1]).read_text())
+
+    def failing(error: OSError) -> Any:
+        def fail(*args: Any, **kwargs: Any) -> Any:
+            raise error
+
+        return fail
+
+    # chmod 000 would do, except for root (as in CI's containers), who reads anyway.
+    monkeypatch.setattr(netguard, "open", failing(PermissionError(13, "x")), raising=False)
+    with pytest.raises(SettingError) as caught:
+        netguard.current_authorities({netguard.CA_FILE_ENV: str(path)})
+    assert str(caught.value) == f"{netguard.CA_FILE_ENV} : « {path} » illisible : accès refusé."
+    monkeypatch.setattr(netguard, "open", failing(OSError(5, "EIO")), raising=False)
+    with pytest.raises(SettingError, match=r"« .+ » illisible \(EIO\)\.$"):
+        netguard.current_authorities({netguard.CA_FILE_ENV: str(path)})
+
+
+@given(
+    st.binary(max_size=400),
+    st.sampled_from([b"", b"-----BEGIN CERTIFICATE-----\n", b"-----END CERTIFICATE-----\n"]),
+)
+def test_any_bytes_give_authorities_or_a_clear_error(data: bytes, marker: bytes) -> None:
+    from beffroi.watch.sources.netguard import _authorities
+
+    try:
+        found = _authorities("/etc/pref/ca.pem", marker + data + marker)
+    except SettingError as exc:
+        assert str(exc).startswith("BEFFROI_SOURCES_CA_FILE : « /etc/pref/ca.pem » ")
+        return
+    assert found.count >= 1 and found.pem.isascii()
+
+
+def test_with_a_wrong_file_each_network_source_says_it_and_retries(
+    tls_feed, tmp_path, pseudonymise, allow_loopback, monkeypatch
+) -> None:
+    """Each network source says it on its status and tries again; the file, once
+    there, is taken at the next attempt of the same source, without a restart. The
+    form says it under the address."""
+    from beffroi.watch.sources.base import RawPost
+    from beffroi.watch.sources.netguard import CA_FILE_ENV
+
+    url, cafile, _paths = tls_feed
+    path = tmp_path / "absent.pem"
+    monkeypatch.setenv(CA_FILE_ENV, str(path))
+    said = f"Réglage du serveur invalide : {CA_FILE_ENV} : « {path} » introuvable."
+    with pytest.raises(ConfigError) as caught:
+        validate_config("rss", {"url": url})
+    assert caught.value.errors == {"url": said}
+    rss = RssSource("r", RssConfig(url=url, timeout=2), pseudonymise=pseudonymise)
+    config = BlueskyConfig(keywords=("crue",), endpoint="wss://127.0.0.1:9/subscribe")
+    for source in (
+        rss,
+        MastodonSource("m", MastodonConfig(instance_url=url), pseudonymise=pseudonymise),
+        BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05),
+    ):
+        errors = errors_of(source, until_errors=2)
+        assert len(errors) >= 2, source.kind
+        for status in errors:
+            assert status.message.startswith(f"Configuration invalide : {said} Nouvel essai dans ")
+    # The same RSS source, in the runner, once the file is in place.
+    statuses: list[Any] = []
+    received: list[Any] = []
+    stop = threading.Event()
+    thread = start_source_thread(
+        rss,
+        None,
+        lambda posts, checkpoint: received.extend(posts),
+        stop_event=stop,
+        on_status=statuses.append,
+        backoff=Backoff(base=0.05, maximum=0.1),
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(s.state == "error" for s in statuses):
+            time.sleep(0.02)
+        _authorities_file(tmp_path, cafile, name="absent.pem")
+        while time.monotonic() < deadline and not received:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert [p.external_id for p in received if isinstance(p, RawPost)] == ["a"]
+    assert statuses[-1].state == "stopped" and statuses[-2].state == "ok"

@@ -76,7 +76,13 @@ from beffroi.watch.sources.base import (
 from beffroi.watch.sources.bluesky_profiles import BATCH, DEFAULT_APPVIEW, ProfileKinds
 from beffroi.watch.sources.config import Form
 from beffroi.watch.sources.netclients import guarded_transport, tls_context
-from beffroi.watch.sources.netguard import NetworkPolicy, current_policy, find_blocked
+from beffroi.watch.sources.netguard import (
+    Authorities,
+    NetworkPolicy,
+    current_authorities,
+    current_policy,
+    find_blocked,
+)
 
 DEFAULT_ENDPOINT = "wss://jetstream.us-east.bsky.network/xrpc"
 POST_COLLECTION = "app.bsky.feed.post"
@@ -253,16 +259,24 @@ class _OneShotJetstream(JetstreamClient):  # type: ignore[misc]
     """atproto's client, but each connection ends on error instead of retrying silently."""
 
     def __init__(
-        self, out: queue.Queue[tuple[str, Any]], *, policy: NetworkPolicy, **kwargs: Any
+        self,
+        out: queue.Queue[tuple[str, Any]],
+        *,
+        policy: NetworkPolicy,
+        authorities: Authorities,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._out = out
         self._policy = policy
+        # The authorities the other source clients trust, not the machine's store; one
+        # context for the dictionary's fetch and the WebSocket.
+        self._tls = tls_context(authorities)
         # Before each connection atproto fetches the compression dictionary over
         # HTTP from the same host: through a guarded client too.
         self._xrpc_client = ClientRaw(
             base_url=self._http_origin,
-            request=Request(transport=guarded_transport(policy), trust_env=False),
+            request=Request(transport=guarded_transport(policy, verify=self._tls), trust_env=False),
         )
 
     def _get_client(self) -> ClientConnection:
@@ -273,8 +287,7 @@ class _OneShotJetstream(JetstreamClient):  # type: ignore[misc]
         sock = self._policy.create_connection(uri.host, uri.port, timeout=CONNECT_TIMEOUT)
         options = self._get_connect_kwargs()
         if uri.secure:
-            # The authorities the other source clients trust, not the machine's store.
-            options["ssl"] = tls_context()
+            options["ssl"] = self._tls
         try:
             return connect(self._websocket_uri, sock=sock, **options)
         except BaseException:
@@ -323,6 +336,7 @@ class BlueskySource:
         self.profiles = profiles
         # How long matched posts may wait for their authors' profiles, asked together.
         self.profile_wait = profile_wait
+        self._authorities = Authorities()  # read again at each connection
 
     def to_post(self, commit: Any, *, update: bool = False) -> RawPost | Skipped | None:
         """A commit → a post, a skip (invalid record) or None (not a matching new post).
@@ -483,6 +497,12 @@ class BlueskySource:
         cursor = checkpoint.get("cursor")
         followed = Followed.load(checkpoint, pseudonymise=self.pseudonymise)
         out: queue.Queue[tuple[str, Any]] = queue.Queue()
+        # Read at each connection, before any: a wrong BEFFROI_SOURCES_CA_FILE is this
+        # connection's error (SettingError), retried; the AppView's client, opened
+        # during it, trusts the same.
+        self._authorities = current_authorities()
+        if self.profiles is not None:
+            self.profiles.authorities = self._authorities
         # Inclusive: the event at the cursor comes again; the runner's window of
         # seen ids drops it.
         client = self._connect(out, int(cursor) if cursor is not None else None)
@@ -581,6 +601,7 @@ class BlueskySource:
         client = _OneShotJetstream(
             out,
             policy=self.policy,
+            authorities=self._authorities,
             params=params,
             base_uri=self.config.endpoint,
             recv_timeout=self.config.recv_timeout,

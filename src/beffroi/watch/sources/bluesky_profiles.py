@@ -33,7 +33,7 @@ import httpx
 
 from beffroi.watch.classify.accounts import account_kinds, domain_kinds, merge_kinds
 from beffroi.watch.sources.netclients import guarded_client
-from beffroi.watch.sources.netguard import NetworkPolicy
+from beffroi.watch.sources.netguard import Authorities, NetworkPolicy
 from beffroi.watch.sources.rss import USER_AGENT
 
 DEFAULT_APPVIEW = "https://public.api.bsky.app"
@@ -86,6 +86,9 @@ class ProfileKinds:
         self._cache: OrderedDict[str, tuple[float, tuple[str, ...]]] = OrderedDict()
         self._next_request = 0.0  # clock time before which no request is made
         self._client: httpx.Client | None = None
+        # Those the Jetstream connection it serves trusts (set by the source before it
+        # connects); None: read BEFFROI_SOURCES_CA_FILE when the client is made.
+        self.authorities: Authorities | None = None
         self.requests = 0
         self.failures = 0
 
@@ -163,6 +166,7 @@ class ProfileKinds:
         if self._client is None:
             self._client = guarded_client(
                 self.policy,
+                self.authorities,
                 timeout=self.timeout,
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
                 follow_redirects=False,

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from beffroi.watch.sources.base import ConfigError
-from beffroi.watch.sources.netguard import current_policy
+from beffroi.watch.sources.netguard import current_authorities, current_policy
 
 
 class Form:
@@ -51,7 +51,11 @@ class Form:
         # refused here, with its reason; a name is checked when the source connects.
         try:
             refused = current_policy().url_refusal(value)
-        except ValueError as exc:  # the deployment's allow-list itself is wrong
+            if refused is None:
+                # Said now rather than on the source's first status: a wrong
+                # BEFFROI_SOURCES_CA_FILE fails every TLS connection it would make.
+                current_authorities()
+        except ValueError as exc:  # one of the deployment's settings itself is wrong
             refused = f"Réglage du serveur invalide : {exc}"
         if refused is not None:
             self.error(name, refused)

@@ -18,7 +18,10 @@ already tunnelled through the proxy (HTTP CONNECT), on which each library does
 its TLS and HTTP or WebSocket as on a direct connection.
 
 All three check servers' certificates against one list of authorities, ``CA_BUNDLE``
-(certifi's, httpx's and requests' own default). websockets alone would read the
+(certifi's, httpx's and requests' own default), plus the deployment's own in
+``BEFFROI_SOURCES_CA_FILE`` (a proxy that decrypts and re-signs TLS): one
+``ssl.SSLContext`` from ``tls_context``, given to httpx (``verify``), to requests'
+connection pools and to websockets (``ssl``). websockets alone would read the
 machine's store and ``SSL_CERT_FILE`` instead: the same server, or a proxy that
 re-signs TLS, could then be trusted by Jetstream and refused by RSS and Mastodon
 (docs/decisions/sources.md, "One list of certificate authorities").
@@ -42,16 +45,25 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
-from beffroi.watch.sources.netguard import NetworkPolicy
+from beffroi.watch.sources.netguard import Authorities, NetworkPolicy, current_authorities
 
 # The certificate authorities every source client trusts (a PEM file): certifi's list,
 # which requests and httpx use by default (both depend on it).
 CA_BUNDLE = requests.certs.where()
 
 
-def tls_context() -> ssl.SSLContext:
-    """A client TLS context that trusts ``CA_BUNDLE`` only (read now: one per client)."""
-    return ssl.create_default_context(cafile=CA_BUNDLE)
+def tls_context(authorities: Authorities | None = None) -> ssl.SSLContext:
+    """A client TLS context that trusts ``CA_BUNDLE`` and ``authorities`` (by default
+    those of ``BEFFROI_SOURCES_CA_FILE``, read now: ``SettingError`` if it is wrong).
+
+    In addition to certifi's, not instead: a proxy that inspects TLS often lets some
+    destinations through untouched, and those still show their public certificates."""
+    if authorities is None:
+        authorities = current_authorities()
+    context = ssl.create_default_context(cafile=CA_BUNDLE)
+    if authorities.pem:
+        context.load_verify_locations(cadata=authorities.pem)
+    return context
 
 
 class GuardedBackend(httpcore.SyncBackend):
@@ -114,8 +126,10 @@ class GuardedBackend(httpcore.SyncBackend):
 
 
 def guarded_transport(policy: NetworkPolicy, **options: Any) -> httpx.HTTPTransport:
-    """An httpx transport whose every connection goes through ``GuardedBackend``."""
-    options.setdefault("verify", tls_context())
+    """An httpx transport whose every connection goes through ``GuardedBackend``;
+    ``verify`` is ``tls_context()`` unless given."""
+    if "verify" not in options:
+        options["verify"] = tls_context()
     transport = httpx.HTTPTransport(trust_env=False, **options)
     # httpx 0.28 takes no network backend (encode/httpx#3749 proposes one): the pool
     # it built is given ours. The tests of each source fail if this stops working.
@@ -126,9 +140,13 @@ def guarded_transport(policy: NetworkPolicy, **options: Any) -> httpx.HTTPTransp
     return transport
 
 
-def guarded_client(policy: NetworkPolicy, **options: Any) -> httpx.Client:
-    """An ``httpx.Client`` (without environment proxies) guarded by ``policy``."""
-    return httpx.Client(transport=guarded_transport(policy), trust_env=False, **options)
+def guarded_client(
+    policy: NetworkPolicy, authorities: Authorities | None = None, **options: Any
+) -> httpx.Client:
+    """An ``httpx.Client`` (without environment proxies) guarded by ``policy``, trusting
+    ``tls_context(authorities)``."""
+    transport = guarded_transport(policy, verify=tls_context(authorities))
+    return httpx.Client(transport=transport, trust_env=False, **options)
 
 
 class _GuardedConnectionMixin:
@@ -169,13 +187,20 @@ class _GuardedConnectionMixin:
 
 
 class GuardedAdapter(HTTPAdapter):
-    """A requests adapter whose connections go through ``policy``."""
+    """A requests adapter whose connections go through ``policy`` and check servers'
+    certificates with ``context`` (``tls_context()`` by default)."""
 
-    def __init__(self, policy: NetworkPolicy, **kwargs: Any) -> None:
+    def __init__(
+        self, policy: NetworkPolicy, context: ssl.SSLContext | None = None, **kwargs: Any
+    ) -> None:
         self.policy = policy
+        # requests takes a path to trust, and the deployment's authorities live in no
+        # file of certifi's: urllib3's pools take a context instead.
+        self.context = context if context is not None else tls_context()
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self.context
         super().init_poolmanager(*args, **kwargs)
         guard = {"policy": self.policy}
         http = type("GuardedHTTPConnection", (_GuardedConnectionMixin, HTTPConnection), guard)
@@ -185,18 +210,29 @@ class GuardedAdapter(HTTPAdapter):
             "https": type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
         }
 
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        super().cert_verify(conn, url, verify, cert)
+        if verify is True:
+            # requests names certifi's file for urllib3 to load into the context at
+            # each connection: the context already holds it, and the deployment's.
+            conn.ca_certs = None
+            conn.ca_cert_dir = None
+
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         raise requests.exceptions.InvalidProxyURL(
             "un proxy masquerait l'adresse réellement jointe : refusé pour les sources"
         )
 
 
-def guarded_session(policy: NetworkPolicy) -> requests.Session:
-    """A requests session (without environment proxies) guarded by ``policy``."""
+def guarded_session(
+    policy: NetworkPolicy, authorities: Authorities | None = None
+) -> requests.Session:
+    """A requests session (without environment proxies) guarded by ``policy``, trusting
+    ``tls_context(authorities)``."""
     session = requests.Session()
     session.trust_env = False
-    session.verify = CA_BUNDLE
-    adapter = GuardedAdapter(policy)
+    session.verify = True  # with the adapter's context: CA_BUNDLE and the deployment's
+    adapter = GuardedAdapter(policy, tls_context(authorities))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

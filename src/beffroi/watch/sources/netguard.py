@@ -21,6 +21,10 @@ Every connection is then a CONNECT tunnel through it, asked only after the
 destination's name was resolved here and its addresses judged like a direct
 connection's: the proxy's own address is the operator's choice and is not judged.
 
+Where that proxy decrypts and re-signs TLS with the organisation's own authority, the
+deployment names a PEM file of it in ``BEFFROI_SOURCES_CA_FILE``: trusted in addition to
+certifi's list (``current_authorities``; the clients' contexts are in ``netclients``).
+
 Pure standard library, no Django: the worker and the web form both use it.
 The clients' hooks (httpx, requests, websockets) are in ``netclients.py``.
 """
@@ -33,6 +37,8 @@ import ipaddress
 import os
 import re
 import socket
+import ssl
+import stat
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +47,10 @@ from urllib.parse import unquote, urlsplit
 
 ALLOW_ENV = "BEFFROI_SOURCES_ALLOW_NETWORKS"
 PROXY_ENV = "BEFFROI_SOURCES_PROXY"
+CA_FILE_ENV = "BEFFROI_SOURCES_CA_FILE"
+
+# certifi's whole list is about 300 KB: a file far larger is not a few authorities.
+MAX_CA_FILE = 4 * 1024 * 1024
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -55,8 +65,9 @@ _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loop
 
 
 class SettingError(ValueError):
-    """A deployment setting (``BEFFROI_SOURCES_ALLOW_NETWORKS``, ``BEFFROI_SOURCES_PROXY``)
-    that cannot be read; the text (French) names the variable and what is wrong."""
+    """A deployment setting (``BEFFROI_SOURCES_ALLOW_NETWORKS``, ``BEFFROI_SOURCES_PROXY``,
+    ``BEFFROI_SOURCES_CA_FILE``) that cannot be read; the text (French) names the variable
+    and what is wrong."""
 
 
 class NetworkFailure(ConnectionError):
@@ -498,3 +509,79 @@ def find_blocked(exc: BaseException | None) -> NetworkFailure | None:
         todo.extend((current.__cause__, current.__context__, reason))
         todo.extend(current.args)
     return None
+
+
+@dataclass(frozen=True)
+class Authorities:
+    """The certificate authorities ``BEFFROI_SOURCES_CA_FILE`` adds to certifi's: the
+    file's path (empty: none) and its certificates, as PEM text (ASCII, only the
+    certificate blocks). Equal values mean the same trust: a source rebuilds its
+    client when the file it connects with differs from the one it was built with."""
+
+    path: str = ""
+    pem: str = field(default="", repr=False)
+    count: int = 0
+
+
+_PEM_CERTIFICATE = re.compile(
+    rb"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----"
+)
+
+
+def current_authorities(environ: Mapping[str, str] | None = None) -> Authorities:
+    """The authorities of ``BEFFROI_SOURCES_CA_FILE``, read now: when a source connects
+    (each poll of a feed, each connection of a stream) and when a form is checked, so a
+    file renewed or fixed is taken without a restart. ``SettingError`` (French, naming
+    the file) if it is missing, unreadable or holds no usable certificate."""
+    env = os.environ if environ is None else environ
+    path = env.get(CA_FILE_ENV, "").strip()
+    if not path:
+        return Authorities()
+    return read_authorities(path)
+
+
+def read_authorities(path: str) -> Authorities:
+    """The certificates of the PEM file ``path`` (see ``current_authorities``)."""
+    shown = path[:200]
+
+    def bad_file(why: str) -> SettingError:
+        return SettingError(f"{CA_FILE_ENV} : « {shown} » {why}.")
+
+    try:
+        # Not a FIFO or a device (/dev/zero): open would wait, or read would not end.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise bad_file("n'est pas un fichier")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CA_FILE + 1)
+    except FileNotFoundError as exc:
+        raise bad_file("introuvable") from exc
+    except PermissionError as exc:
+        raise bad_file("illisible : accès refusé") from exc
+    except OSError as exc:
+        raise bad_file(f"illisible ({exc.strerror or type(exc).__name__})") from exc
+    if len(data) > MAX_CA_FILE:
+        raise bad_file("dépasse 4 Mo : ce n'est pas une liste d'autorités")
+    return _authorities(path, data)
+
+
+@functools.lru_cache(maxsize=8)
+def _authorities(path: str, data: bytes) -> Authorities:
+    shown = path[:200]
+    blocks = _PEM_CERTIFICATE.findall(data)
+    if not blocks:
+        # A DER file, a key, a certificate request: nothing that says what to trust.
+        raise SettingError(
+            f"{CA_FILE_ENV} : « {shown} » ne contient aucun certificat au format PEM "
+            "(-----BEGIN CERTIFICATE-----)."
+        )
+    for number, block in enumerate(blocks, start=1):
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(
+                cadata=block.decode("ascii")
+            )
+        except (ssl.SSLError, ValueError) as exc:
+            raise SettingError(
+                f"{CA_FILE_ENV} : « {shown} » : le certificat n° {number} est illisible."
+            ) from exc
+    pem = "\n".join(block.decode("ascii") for block in blocks) + "\n"
+    return Authorities(path, pem, len(blocks))

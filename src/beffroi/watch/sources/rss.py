@@ -17,6 +17,7 @@ import hashlib
 import html
 import io
 import re
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,7 +42,13 @@ from beffroi.watch.sources.base import (
 )
 from beffroi.watch.sources.config import Form
 from beffroi.watch.sources.netclients import guarded_client
-from beffroi.watch.sources.netguard import NetworkFailure, NetworkPolicy, current_policy
+from beffroi.watch.sources.netguard import (
+    Authorities,
+    NetworkFailure,
+    NetworkPolicy,
+    current_authorities,
+    current_policy,
+)
 
 USER_AGENT = "Beffroi/0.1 (veille de crise; +https://beffroi.invalid)"
 # How many entry ids to remember: a feed shows its last 10–100 entries, and
@@ -153,6 +160,19 @@ def _entry_id(entry: Mapping[str, Any]) -> str:
     return f"sha256:{digest[:32]}"
 
 
+def _certificate_refusal(exc: BaseException) -> str | None:
+    """OpenSSL's reason when ``exc`` (httpx's, wrapping httpcore's) comes from a server
+    certificate that was not trusted, else None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return str(current.verify_message or current.reason or "certificate verify failed")
+        current = current.__cause__ or current.__context__
+    return None
+
+
 class RssSource:
     kind: ClassVar[str] = "rss"
 
@@ -170,14 +190,33 @@ class RssSource:
         self.config = config
         self._host = urlsplit(config.url).hostname or ""
         self.pseudonymise = pseudonymise
-        # Every connection (redirects included) is checked where it is made.
-        self.client = client or guarded_client(
-            policy if policy is not None else current_policy(),
-            timeout=httpx.Timeout(config.timeout),
-            follow_redirects=True,
-            headers={"User-Agent": USER_AGENT},
-        )
+        self.policy = policy if policy is not None else current_policy()
+        self._given = client
+        self._client: httpx.Client | None = None
+        self._authorities: Authorities | None = None
         self.clock = clock or (lambda: datetime.now(UTC))
+
+    @property
+    def client(self) -> httpx.Client:
+        """The HTTP client of this poll. The authorities it trusts are read at each poll
+        (``BEFFROI_SOURCES_CA_FILE``): a wrong file is this poll's error, retried, and a
+        renewed one gets a new client. Every connection (redirects included) is checked
+        by the guard where it is made."""
+        if self._given is not None:
+            return self._given
+        authorities = current_authorities()
+        if self._client is None or authorities != self._authorities:
+            if self._client is not None:
+                self._client.close()
+            self._client = guarded_client(
+                self.policy,
+                authorities,
+                timeout=httpx.Timeout(self.config.timeout),
+                follow_redirects=True,
+                headers={"User-Agent": USER_AGENT},
+            )
+            self._authorities = authorities
+        return self._client
 
     @property
     def poll_interval(self) -> float:
@@ -189,11 +228,21 @@ class RssSource:
             headers["If-None-Match"] = checkpoint["etag"]
         if checkpoint.get("modified"):
             headers["If-Modified-Since"] = checkpoint["modified"]
+        client = self.client  # outside the try: a wrong authorities file is no network error
         try:
-            response = self.client.get(self.config.url, headers=headers)
+            response = client.get(self.config.url, headers=headers)
         except NetworkFailure as exc:  # an internal address, or the proxy's failure
             raise SourceError(exc.message) from exc
         except httpx.ConnectError as exc:
+            refused = _certificate_refusal(exc)
+            if refused is not None:
+                # Not "connection refused": the server answered, with a certificate no
+                # authority we trust signed (a proxy re-signing TLS, most often).
+                raise SourceError(
+                    f"Flux injoignable ({self.config.url}) : certificat du serveur non "
+                    f"reconnu ({refused}) ; derrière un proxy qui déchiffre TLS, voir "
+                    "BEFFROI_SOURCES_CA_FILE."
+                ) from exc
             raise SourceError(f"Flux injoignable ({self.config.url}) : connexion refusée.") from exc
         except httpx.TimeoutException as exc:
             raise SourceError(
