@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import socket
 import socketserver
 import threading
@@ -921,19 +922,36 @@ def test_a_file_the_process_may_not_read(tmp_path, tls_feed, monkeypatch) -> Non
         netguard.current_authorities({netguard.CA_FILE_ENV: str(path)})
 
 
+@functools.cache
+def _one_authority() -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    return Path(certificate_for_loopback(tempfile.mkdtemp())[0]).read_bytes()
+
+
 @given(
     st.binary(max_size=400),
     st.sampled_from([b"", b"-----BEGIN CERTIFICATE-----\n", b"-----END CERTIFICATE-----\n"]),
+    st.booleans(),
 )
-def test_any_bytes_give_authorities_or_a_clear_error(data: bytes, marker: bytes) -> None:
+def test_any_bytes_give_authorities_or_a_clear_error(
+    data: bytes, marker: bytes, with_certificate: bool
+) -> None:
+    """Whatever surrounds them (comments, a key, junk, a stray marker), the certificates
+    of a file are found, or the error names the file."""
     from beffroi.watch.sources.netguard import _authorities
 
+    certificate = _one_authority() if with_certificate else b""
     try:
-        found = _authorities("/etc/pref/ca.pem", marker + data + marker)
+        found = _authorities("/etc/pref/ca.pem", marker + data + certificate + marker)
     except SettingError as exc:
         assert str(exc).startswith("BEFFROI_SOURCES_CA_FILE : « /etc/pref/ca.pem » ")
+        # A certificate left whole is always found: only a broken one is refused.
+        assert not with_certificate or "illisible" in str(exc)
         return
     assert found.count >= 1 and found.pem.isascii()
+    assert not with_certificate or certificate.decode().strip() in found.pem
 
 
 def test_with_a_wrong_file_each_network_source_says_it_and_retries(

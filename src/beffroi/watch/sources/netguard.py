@@ -564,7 +564,8 @@ def read_authorities(path: str) -> Authorities:
     return _authorities(path, data)
 
 
-@functools.lru_cache(maxsize=8)
+# Keyed by the file's bytes (at most 4 MB each): a poll of an unchanged file parses nothing.
+@functools.lru_cache(maxsize=4)
 def _authorities(path: str, data: bytes) -> Authorities:
     shown = path[:200]
     blocks = _PEM_CERTIFICATE.findall(data)
