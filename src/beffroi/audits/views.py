@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 from csp.constants import NONE
 from csp.decorators import csp
 from django.conf import settings
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,6 +22,7 @@ from beffroi.audits.forms import AuditUploadForm
 from beffroi.audits.models import Audit
 from beffroi.audits.tasks import report_name
 from beffroi.consult.views_i18n import PROGRESS, audit_error
+from beffroi.core.models import Organisation
 from beffroi.core.roles import require
 
 
@@ -28,16 +31,10 @@ from beffroi.core.roles import require
 def audit_list(request: HttpRequest) -> HttpResponse:
     org = request.organisation  # type: ignore[attr-defined]
     form = AuditUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid() and _queue_has_room(org, form):
-        audit = actions.start_audit(
-            org,
-            form.cleaned_data["export"],
-            fmt=form.cleaned_data["fmt"],
-            actor=request.user,
-            electorate=form.cleaned_data["electorate"],
-            mapping=form.cleaned_data.get("mapping"),
-        )
-        return redirect("audit-detail", org.slug, audit.pk)
+    if request.method == "POST" and form.is_valid():
+        audit = _start_if_room(org, form, request.user)
+        if audit is not None:
+            return redirect("audit-detail", org.slug, audit.pk)
     return render(
         request,
         "audits/list.html",
@@ -61,6 +58,30 @@ def max_pending() -> int:
 # never takes such a job up again, and counted, three of them would refuse the
 # organisation's every upload from then on.
 STUCK_AFTER = timedelta(hours=6)
+
+
+# The count and the new audit are one step: uploads sent at once each read a queue with
+# room and each queued an audit. The lock serialises this process's threads (SQLite runs
+# one process); on PostgreSQL the organisation's row, locked until the audit is committed,
+# serialises the processes.
+_UPLOAD_LOCK = threading.Lock()
+
+
+def _start_if_room(org: Any, form: AuditUploadForm, actor: Any) -> Audit | None:
+    """The audit of a valid upload, or None (with the form's error) when the organisation
+    has too many audits waiting."""
+    with _UPLOAD_LOCK, transaction.atomic():
+        list(Organisation.objects.select_for_update().filter(pk=org.pk).values_list("pk"))
+        if not _queue_has_room(org, form):
+            return None
+        return actions.start_audit(
+            org,
+            form.cleaned_data["export"],
+            fmt=form.cleaned_data["fmt"],
+            actor=actor,
+            electorate=form.cleaned_data["electorate"],
+            mapping=form.cleaned_data.get("mapping"),
+        )
 
 
 def _queue_has_room(org: Any, form: AuditUploadForm) -> bool:
