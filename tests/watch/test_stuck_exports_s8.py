@@ -69,3 +69,15 @@ def test_an_export_running_for_a_while_still_counts(client, room):
     again = client.post(url, {"q": "route"})
     assert alive in again["Location"]
     assert client.post(url, {"q": "digue"}).status_code == 429
+
+
+def test_the_dead_jobs_page_says_it_failed_and_stops_polling(client, room):
+    from beffroi.watch import tasks
+
+    _activation, token = room
+    first = client.post(reverse("watch-partner-export", args=[token, "pdf"]), {"q": "route"})
+    _die(first["Location"], tasks.STUCK_AFTER + timedelta(minutes=1))
+    page = client.get(first["Location"]).content.decode()
+    assert 'data-status="running"' in page
+    assert "hx-trigger" not in page  # no longer polled every second
+    assert "Relancez-le depuis la main courante" in page

@@ -104,25 +104,38 @@ class ExportJob:
     enqueued_at: Any
     value: dict[str, Any] | None
     progress: dict[str, Any] | None
+    started_at: Any = None
 
     @property
     def done(self) -> bool:
         return self.status == TaskResultStatus.SUCCESSFUL and self.path.exists()
 
     @property
+    def dead(self) -> bool:
+        """RUNNING for longer than any export takes: its worker died and django-tasks
+        never takes it up again (see ``STUCK_AFTER``)."""
+        return (
+            self.status == TaskResultStatus.RUNNING
+            and self.started_at is not None
+            and timezone.now() - self.started_at > STUCK_AFTER
+        )
+
+    @property
     def failed(self) -> bool:
         # A finished job whose file was swept counts as gone, not as ready.
-        return self.status == TaskResultStatus.FAILED or (
-            self.status == TaskResultStatus.SUCCESSFUL and not self.path.exists()
+        return (
+            self.status == TaskResultStatus.FAILED
+            or (self.status == TaskResultStatus.SUCCESSFUL and not self.path.exists())
+            or self.dead
         )
 
     @property
     def pending(self) -> bool:
-        return self.status in (TaskResultStatus.READY, TaskResultStatus.RUNNING)
+        return self.status in (TaskResultStatus.READY, TaskResultStatus.RUNNING) and not self.dead
 
     @property
     def running(self) -> bool:
-        return self.status == TaskResultStatus.RUNNING
+        return self.status == TaskResultStatus.RUNNING and not self.dead
 
     @property
     def stale(self) -> bool:
@@ -249,4 +262,5 @@ def find_export(job_id: str) -> ExportJob | None:
         enqueued_at=result.enqueued_at,
         value=value,
         progress=progress,
+        started_at=result.started_at,
     )
