@@ -1470,4 +1470,6 @@ EN = {
     "Trou de couverture comblé ou clos": "Coverage gap filled or closed",
     "État d'une source": "Source state",
     "compte supprimé": "deleted account",
+    "Interrompu": "Interrupted",
+    "Le traitement de cet audit s'est interrompu : le processus qui le faisait s'est arrêté sans le terminer. Déposez le fichier à nouveau.": "This audit's processing was interrupted: the process running it stopped before finishing. Upload the file again.",
 }

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from beffroi.audits import views
 from beffroi.audits.models import Audit
+from english_catalogue import english
 
 EXPORT = b"id,submitdate,ipaddr,q1\n1,2026-01-01 10:00:00,192.0.2.1,oui\n"
 
@@ -60,3 +61,24 @@ def test_recent_audits_still_count(client, members, org, settings):
     response = _upload(client, org)
     assert response.status_code == 200
     assert Audit.objects.filter(organisation=org).count() == 2
+
+
+def test_an_audit_left_running_by_a_dead_worker_says_it_was_interrupted(client, members, org):
+    client.force_login(members["scrutineer"])
+    dead = _audit(org, members, Audit.Status.RUNNING, views.STUCK_AFTER + timedelta(minutes=1))
+    alive = _audit(org, members, Audit.Status.RUNNING, timedelta(minutes=5))
+    waiting = _audit(org, members, Audit.Status.QUEUED, views.STUCK_AFTER + timedelta(hours=1))
+    page = client.get(reverse("audit-detail", args=[org.slug, dead.pk])).content.decode()
+    assert "Interrompu" in page and "Déposez le fichier à nouveau" in page
+    assert 'hx-trigger="every 1s"' not in page  # no polling of a job nobody runs
+    page = client.get(reverse("audit-detail", args=[org.slug, alive.pk])).content.decode()
+    assert "Interrompu" not in page and 'hx-trigger="every 1s"' in page
+    # A waiting audit is taken up when a worker starts again: still waiting.
+    page = client.get(reverse("audit-detail", args=[org.slug, waiting.pk])).content.decode()
+    assert "Interrompu" not in page
+    listing = client.get(reverse("audits", args=[org.slug])).content.decode()
+    assert listing.count(">Interrompu<") == 1
+    client.cookies["django_language"] = "en"
+    with english():
+        page = client.get(reverse("audit-detail", args=[org.slug, dead.pk])).content.decode()
+    assert "Interrupted" in page and "Upload the file again." in page

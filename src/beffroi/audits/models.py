@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from beffroi.core.models import Organisation
+
+# Far longer than any audit takes. An audit older than this and still waiting or running
+# lost its worker (killed for its memory, stopped past its grace period): django-tasks
+# never takes a RUNNING job up again. Such audits are not counted in the organisation's
+# limit (three of them would refuse its every upload), and a running one is shown as
+# interrupted rather than « en cours » for ever.
+STUCK_AFTER = timedelta(hours=6)
 
 
 class Audit(models.Model):
@@ -60,5 +69,13 @@ class Audit(models.Model):
         return self.folder / name
 
     @property
+    def stuck(self) -> bool:
+        """Running, but its worker is gone (see ``STUCK_AFTER``). A job still waiting is
+        not: a worker that starts again takes it up."""
+        return self.status == self.Status.RUNNING and (
+            self.created_at < timezone.now() - STUCK_AFTER
+        )
+
+    @property
     def finished(self) -> bool:
-        return self.status in {self.Status.DONE, self.Status.FAILED}
+        return self.status in {self.Status.DONE, self.Status.FAILED} or self.stuck

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from beffroi.audits import actions
 from beffroi.audits.forms import AuditUploadForm
-from beffroi.audits.models import Audit
+from beffroi.audits.models import STUCK_AFTER, Audit
 from beffroi.audits.tasks import report_name
 from beffroi.consult.views_i18n import PROGRESS, audit_error
 from beffroi.core.models import Organisation
@@ -51,13 +50,6 @@ def max_pending() -> int:
     with the watch room's exports: without a bound, one organisation's uploads (any
     scrutineer may send them) would keep a crisis cell's exports waiting."""
     return int(getattr(settings, "BEFFROI_AUDIT_MAX_PENDING", 3))
-
-
-# Far longer than any audit takes. An audit older than this and still waiting or running
-# lost its worker (killed for its memory, stopped past its grace period): django-tasks
-# never takes such a job up again, and counted, three of them would refuse the
-# organisation's every upload from then on.
-STUCK_AFTER = timedelta(hours=6)
 
 
 # The count and the new audit are one step: uploads sent at once each read a queue with
