@@ -11,8 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from beffroi.audits import views
-from beffroi.audits.models import Audit
+from beffroi.audits.models import STUCK_AFTER, Audit
 from english_catalogue import english
 
 EXPORT = b"id,submitdate,ipaddr,q1\n1,2026-01-01 10:00:00,192.0.2.1,oui\n"
@@ -44,7 +43,7 @@ def _upload(client, org):
 def test_audits_left_running_by_a_dead_worker_do_not_block_uploads(client, members, org, settings):
     settings.BEFFROI_AUDIT_MAX_PENDING = 2
     client.force_login(members["scrutineer"])
-    old = views.STUCK_AFTER + timedelta(minutes=1)
+    old = STUCK_AFTER + timedelta(minutes=1)
     _audit(org, members, Audit.Status.RUNNING, old)
     _audit(org, members, Audit.Status.QUEUED, old)
     response = _upload(client, org)
@@ -55,7 +54,7 @@ def test_audits_left_running_by_a_dead_worker_do_not_block_uploads(client, membe
 def test_recent_audits_still_count(client, members, org, settings):
     settings.BEFFROI_AUDIT_MAX_PENDING = 2
     client.force_login(members["scrutineer"])
-    recent = views.STUCK_AFTER - timedelta(minutes=5)
+    recent = STUCK_AFTER - timedelta(minutes=5)
     _audit(org, members, Audit.Status.RUNNING, recent)
     _audit(org, members, Audit.Status.QUEUED, timedelta(0))
     response = _upload(client, org)
@@ -65,9 +64,9 @@ def test_recent_audits_still_count(client, members, org, settings):
 
 def test_an_audit_left_running_by_a_dead_worker_says_it_was_interrupted(client, members, org):
     client.force_login(members["scrutineer"])
-    dead = _audit(org, members, Audit.Status.RUNNING, views.STUCK_AFTER + timedelta(minutes=1))
+    dead = _audit(org, members, Audit.Status.RUNNING, STUCK_AFTER + timedelta(minutes=1))
     alive = _audit(org, members, Audit.Status.RUNNING, timedelta(minutes=5))
-    waiting = _audit(org, members, Audit.Status.QUEUED, views.STUCK_AFTER + timedelta(hours=1))
+    waiting = _audit(org, members, Audit.Status.QUEUED, STUCK_AFTER + timedelta(hours=1))
     page = client.get(reverse("audit-detail", args=[org.slug, dead.pk])).content.decode()
     assert "Interrompu" in page and "Déposez le fichier à nouveau" in page
     assert 'hx-trigger="every 1s"' not in page  # no polling of a job nobody runs

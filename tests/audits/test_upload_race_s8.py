@@ -11,7 +11,7 @@ import threading
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from beffroi.audits import views
+from beffroi.audits import actions
 from beffroi.audits.forms import AuditUploadForm
 from beffroi.audits.models import Audit
 
@@ -32,7 +32,7 @@ def test_parallel_uploads_do_not_queue_past_the_limit(
 ):
     # Real transactions: each thread's connection sees what the others commit.
     settings.BEFFROI_AUDIT_MAX_PENDING = 2
-    limit = views.max_pending
+    limit = actions.max_pending
     read = threading.Barrier(5, timeout=2)
 
     def slow_limit() -> int:
@@ -42,13 +42,25 @@ def test_parallel_uploads_do_not_queue_past_the_limit(
             read.wait()
         return limit()
 
-    monkeypatch.setattr(views, "max_pending", slow_limit)
+    monkeypatch.setattr(actions, "max_pending", slow_limit)
     forms = [_form() for _ in range(5)]
     outcomes: list[bool] = []
 
     def upload(form: AuditUploadForm) -> None:
         try:
-            outcomes.append(views._start_if_room(org, form, members["scrutineer"]) is not None)
+            d = form.cleaned_data
+            try:
+                actions.start_audit(
+                    org,
+                    d["export"],
+                    fmt=d["fmt"],
+                    actor=members["scrutineer"],
+                    electorate=d["electorate"],
+                )
+            except actions.AuditsBusy:
+                outcomes.append(False)
+            else:
+                outcomes.append(True)
         finally:
             connection.close()
 

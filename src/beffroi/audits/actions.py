@@ -6,12 +6,13 @@ import hashlib
 import shutil
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from beffroi.audits.models import Audit
-from beffroi.core import journal
+from beffroi.audits.models import STUCK_AFTER, Audit
+from beffroi.core import jobs, journal
 from beffroi.core.models import Organisation
 
 
@@ -26,6 +27,21 @@ def _store(upload: UploadedFile, target: Any) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+class AuditsBusy(Exception):
+    """The organisation already has the most audits waiting or running."""
+
+    def __init__(self, pending: int) -> None:
+        super().__init__(pending)
+        self.pending = pending
+
+
+def max_pending() -> int:
+    """Audits of one organisation waiting or running at once. They share the task queue
+    with the watch room's exports: without a bound, one organisation's uploads (any
+    scrutineer may send them) would keep a crisis cell's exports waiting."""
+    return int(getattr(settings, "BEFFROI_AUDIT_MAX_PENDING", 3))
+
+
 def start_audit(
     organisation: Organisation,
     upload: UploadedFile,
@@ -35,10 +51,18 @@ def start_audit(
     electorate: dict[str, int] | None = None,
     mapping: UploadedFile | None = None,
 ) -> Audit:
-    """Store the upload, journal it (with its SHA-256) and queue the audit."""
+    """Store the upload, journal it (with its SHA-256) and queue the audit;
+    ``AuditsBusy`` (nothing stored) when the organisation has too many waiting."""
     from beffroi.audits.tasks import run_audit_task
 
-    with transaction.atomic():
+    # Uploads sent at once must not each find room in the queue.
+    with jobs.one_step(Organisation, organisation.pk):
+        pending = organisation.audits.filter(
+            status__in=[Audit.Status.QUEUED, Audit.Status.RUNNING],
+            created_at__gte=timezone.now() - STUCK_AFTER,
+        ).count()
+        if pending >= max_pending():
+            raise AuditsBusy(pending)
         audit = Audit.objects.create(
             organisation=organisation,
             created_by=actor,

@@ -1,16 +1,11 @@
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any
 
 from csp.constants import NONE
 from csp.decorators import csp
-from django.conf import settings
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -18,10 +13,9 @@ from django.views.decorators.http import require_http_methods
 
 from beffroi.audits import actions
 from beffroi.audits.forms import AuditUploadForm
-from beffroi.audits.models import STUCK_AFTER, Audit
+from beffroi.audits.models import Audit
 from beffroi.audits.tasks import report_name
 from beffroi.consult.views_i18n import PROGRESS, audit_error
-from beffroi.core.models import Organisation
 from beffroi.core.roles import require
 
 
@@ -31,8 +25,28 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     org = request.organisation  # type: ignore[attr-defined]
     form = AuditUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        audit = _start_if_room(org, form, request.user)
-        if audit is not None:
+        try:
+            audit = actions.start_audit(
+                org,
+                form.cleaned_data["export"],
+                fmt=form.cleaned_data["fmt"],
+                actor=request.user,
+                electorate=form.cleaned_data["electorate"],
+                mapping=form.cleaned_data.get("mapping"),
+            )
+        except actions.AuditsBusy as busy:
+            form.add_error(
+                None,
+                ngettext(
+                    "%(n)d audit de cette organisation est déjà en attente ou en cours : "
+                    "envoyez ce fichier quand il sera terminé.",
+                    "%(n)d audits de cette organisation sont déjà en attente ou en cours : "
+                    "envoyez ce fichier quand l'un d'eux sera terminé.",
+                    busy.pending,
+                )
+                % {"n": busy.pending},
+            )
+        else:
             return redirect("audit-detail", org.slug, audit.pk)
     return render(
         request,
@@ -43,58 +57,6 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             "audits": org.audits.select_related("created_by")[:100],
         },
     )
-
-
-def max_pending() -> int:
-    """Audits of one organisation waiting or running at once. They share the task queue
-    with the watch room's exports: without a bound, one organisation's uploads (any
-    scrutineer may send them) would keep a crisis cell's exports waiting."""
-    return int(getattr(settings, "BEFFROI_AUDIT_MAX_PENDING", 3))
-
-
-# The count and the new audit are one step: uploads sent at once each read a queue with
-# room and each queued an audit. The lock serialises this process's threads (SQLite runs
-# one process); on PostgreSQL the organisation's row, locked until the audit is committed,
-# serialises the processes.
-_UPLOAD_LOCK = threading.Lock()
-
-
-def _start_if_room(org: Any, form: AuditUploadForm, actor: Any) -> Audit | None:
-    """The audit of a valid upload, or None (with the form's error) when the organisation
-    has too many audits waiting."""
-    with _UPLOAD_LOCK, transaction.atomic():
-        list(Organisation.objects.select_for_update().filter(pk=org.pk).values_list("pk"))
-        if not _queue_has_room(org, form):
-            return None
-        return actions.start_audit(
-            org,
-            form.cleaned_data["export"],
-            fmt=form.cleaned_data["fmt"],
-            actor=actor,
-            electorate=form.cleaned_data["electorate"],
-            mapping=form.cleaned_data.get("mapping"),
-        )
-
-
-def _queue_has_room(org: Any, form: AuditUploadForm) -> bool:
-    pending = org.audits.filter(
-        status__in=[Audit.Status.QUEUED, Audit.Status.RUNNING],
-        created_at__gte=timezone.now() - STUCK_AFTER,
-    ).count()
-    if pending < max_pending():
-        return True
-    form.add_error(
-        None,
-        ngettext(
-            "%(n)d audit de cette organisation est déjà en attente ou en cours : "
-            "envoyez ce fichier quand il sera terminé.",
-            "%(n)d audits de cette organisation sont déjà en attente ou en cours : "
-            "envoyez ce fichier quand l'un d'eux sera terminé.",
-            pending,
-        )
-        % {"n": pending},
-    )
-    return False
 
 
 def _audit(request: HttpRequest, audit_id: int) -> Audit:

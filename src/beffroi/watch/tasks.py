@@ -10,7 +10,6 @@ is written under ``DATA_DIR/exports/watch`` and only appears once complete.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,7 +18,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import TaskContext, task
@@ -170,13 +168,6 @@ def max_pending_exports() -> int:
 STUCK_AFTER = timedelta(hours=1)
 
 
-# The queue's count and the new job are one step: requests sent at once (a partner link's
-# holder firing POSTs in parallel) each read a queue with room and each queued a job. The
-# lock serialises this process's threads (SQLite runs one process); on PostgreSQL the
-# activation's row, locked until the job is committed, serialises the processes.
-_QUEUE_LOCK = threading.Lock()
-
-
 def request_export(
     activation_id: int,
     fmt: str,
@@ -190,8 +181,9 @@ def request_export(
     waiting (a second click, a reload). ``ExportsBusy`` when the view has too many."""
     from beffroi.watch.models import Activation
 
-    with _QUEUE_LOCK, transaction.atomic():
-        list(Activation.objects.select_for_update().filter(pk=activation_id).values_list("pk"))
+    # Requests sent at once (a partner link's holder firing POSTs in parallel) must not
+    # each find room in the queue.
+    with jobs.one_step(Activation, activation_id):
         return _queue_export(
             activation_id, fmt, params, partner=partner, filename=filename, base_url=base_url
         )
