@@ -253,7 +253,6 @@ EN = {
     "Retirer %(name)s de l'organisation ? Cette personne perd aussitôt l'accès à ses pages.": "Remove %(name)s from the organisation? They lose access to its pages at once.",
     "Clore l'activation ? Elle ne reçoit plus de messages et ne peut pas être rouverte.": "Close the activation? It will receive no more posts and cannot be reopened.",
     "Révoquer le lien « %(label)s » ? Il cesse aussitôt de fonctionner ; un nouveau lien devra être transmis.": "Revoke the link “%(label)s”? It stops working at once; a new link will have to be sent.",
-    "Close": "Closed",
     "consultation": "consultation",
     "Consultations": "Consultations",
     # Consultations: answer page, bulletin board, receipts.

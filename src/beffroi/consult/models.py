@@ -20,7 +20,7 @@ from beffroi.core.models import Organisation
 class Status(models.TextChoices):
     DRAFT = "draft", _("Brouillon")
     OPEN = "open", _("Ouverte")
-    CLOSED = "closed", _("Close")
+    CLOSED = "closed", _("Clôturée")
 
 
 # Short labels for lists; the builder's form explains each mode at length.
