@@ -495,19 +495,18 @@ def _still_following(
 
 
 def _session_still_valid(session: Any, user: Any) -> bool:
-    """The stream's session as Django checks it on each request: still stored (not logged
-    out), still this user's, and made with their current password (a password change
-    ends the other sessions)."""
-    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
-    from django.utils.crypto import constant_time_compare
+    """The stream's session as Django checks it on each request (``auth.get_user``, read
+    from the store again): still stored (not logged out), still this user's, and made
+    with their current password (a password change ends the other sessions)."""
+    from types import SimpleNamespace
+
+    from django.contrib.auth import get_user
 
     if not session.session_key:
         return False
-    stored = type(session)(session.session_key).load()
-    if str(stored.get(SESSION_KEY)) != str(user.pk):
-        return False
-    digest = stored.get(HASH_SESSION_KEY)
-    return bool(digest) and constant_time_compare(digest, user.get_session_auth_hash())
+    stored = type(session)(session.session_key)
+    # get_user reads only the request's session.
+    return bool(get_user(SimpleNamespace(session=stored)).pk == user.pk)  # type: ignore[arg-type]
 
 
 @require("watch.triage")
