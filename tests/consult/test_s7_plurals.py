@@ -86,6 +86,10 @@ def test_the_verdict_agrees_with_its_number(n_flag, groups, french, english_text
         )
     with override("fr"):
         assert verdict(text) == text
+        # The fragile clause's colon is set the French way (no break before it).
+        assert verdict(fragile) == fragile.replace(
+            " Résultat fragile pour :", " Résultat fragile pour\u00a0:"
+        )
 
 
 def test_a_verdict_stored_before_still_reads_in_english() -> None:

@@ -413,6 +413,11 @@ _LIMITS = (" Les groupes de réponses automatisées n'ont pas", " Les groupes on
 
 
 def verdict(text: str) -> str:
+    """The audit's verdict in the reader's language: French readers get it as the
+    audit wrote it, set the French way like the evidence (the stored bytes are
+    unchanged); English readers get it said piece by piece."""
+    if (get_language() or "fr").startswith("fr"):
+        return french_text(text)
     head, found, tail = text.partition(_FRAGILE)
     pieces = [head]
     for start in _LIMITS:

@@ -4,8 +4,8 @@ A narrow no-break space (U+202F) for the guillemets and ; ? ! %, a no-break spac
 (U+00A0) before the colon. The audit's sentences are stored, journaled and published
 with plain spaces (and flags' evidence joined by "; "); they keep those bytes, and only
 what a French reader sees is set this way: the audit report (``french_spacing`` over
-the page) and the evidence on the consultation's pages (``french_text``, through
-``consult.views_i18n.evidence``). Pure: no Django.
+the page) and the evidence and verdict on the consultation's pages (``french_text``,
+through ``consult.views_i18n.evidence`` and ``verdict``). Pure: no Django.
 """
 
 from __future__ import annotations
