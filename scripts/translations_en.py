@@ -186,6 +186,7 @@ EN = {
     "Consultation ouverte : elle n'utilise pas de codes.": "Open-access consultation: it does not use voting codes.",
     "Consultation close : plus d'import de codes.": "The consultation is closed: no more voting code imports.",
     "Liste de clés : %(err)s": "Key list: %(err)s",
+    "Liste de clés : %(err)s. Importez tel quel le fichier cles-publiques.jsonl que vous a remis l'autorité de délivrance.": "Key list: %(err)s. Import the file cles-publiques.jsonl the credential authority gave you, unchanged.",
     "Liste de clés vide.": "The key list is empty.",
     "Clé n° %(i)d : segment « %(s)s » inconnu de la consultation.": "Key no. %(i)d: segment “%(s)s” is not part of the consultation.",
     "Clé n° %(i)d : la consultation n'a pas de segments.": "Key no. %(i)d: the consultation has no segments.",

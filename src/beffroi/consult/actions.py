@@ -228,7 +228,15 @@ def import_credentials(consultation: Consultation, text: str, *, actor: Any) -> 
     try:
         public = read_public_jsonl(text)
     except ValueError as exc:
-        raise ActionError(_("Liste de clés : %(err)s") % {"err": exc}) from exc
+        # Name the one file that is right: the authority's folder also holds codes.csv,
+        # whose private codes an organiser picking "a file from the authority" may try.
+        raise ActionError(
+            _(
+                "Liste de clés : %(err)s. Importez tel quel le fichier cles-publiques.jsonl "
+                "que vous a remis l'autorité de délivrance."
+            )
+            % {"err": exc}
+        ) from exc
     if not public:
         raise ActionError(_("Liste de clés vide."))
     codes = set(spec.segment_codes())
