@@ -441,6 +441,8 @@ EN = {
     "La fin doit être après le début.": "The end must be after the start.",
     "Cette activation est déjà close.": "This activation is already closed.",
     "Fichier hors des dossiers d'import (%(dirs)s).": "File outside the import folders (%(dirs)s).",
+    "Fichier hors des dossiers d'import (%(dirs)s) : placez-le dans l'un d'eux et donnez son chemin complet.": "File outside the import folders (%(dirs)s): put it in one of them and give its full path.",
+    "Chemin complet du fichier sur le serveur, dans le dossier « imports » du répertoire de données de Beffroi (ou dans les jeux de données partagés).": "Full path of the file on the server, in the “imports” folder of Beffroi's data directory (or in the shared data sets).",
     "En attente du worker.": "Waiting for the worker.",
     "Cette carte a déjà été traitée.": "This card has already been handled.",
     "Cette carte est déjà prise par une autre personne.": "Someone else has already claimed this card.",

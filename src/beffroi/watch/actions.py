@@ -218,7 +218,10 @@ def add_source(
             if data.get(field) and not _importable(str(data[field])):
                 raise ConfigError(
                     {
-                        field: _("Fichier hors des dossiers d'import (%(dirs)s).")
+                        field: _(
+                            "Fichier hors des dossiers d'import (%(dirs)s) : placez-le dans "
+                            "l'un d'eux et donnez son chemin complet."
+                        )
                         % {"dirs": ", ".join(str(d) for d in import_dirs())}
                     }
                 )

@@ -22,6 +22,14 @@ def _(msgid: str) -> str:
     return msgid
 
 
+# Only files under the deployment's import folders can be read (watch.actions): say
+# where before a refused path does.
+_IMPORT_PATH_HELP = _(
+    "Chemin complet du fichier sur le serveur, dans le dossier « imports » du répertoire "
+    "de données de Beffroi (ou dans les jeux de données partagés)."
+)
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -142,7 +150,7 @@ FORMS: dict[str, SourceForm] = {
         _("Import de fichier"),
         _("CSV, JSON Lines ou CrisisLexT26 (voir docs/formats/import-posts.md)."),
         (
-            Field("path", _("Fichier"), "path", required=True),
+            Field("path", _("Fichier"), "path", required=True, help=_IMPORT_PATH_HELP),
             Field(
                 "format",
                 _("Format"),
@@ -163,7 +171,7 @@ FORMS: dict[str, SourceForm] = {
         _("Rejeu d'un jeu de données"),
         _("Rejoue un fichier avec son rythme d'origine, accéléré : démonstrations et exercices."),
         (
-            Field("path", _("Fichier"), "path", required=True),
+            Field("path", _("Fichier"), "path", required=True, help=_IMPORT_PATH_HELP),
             Field("speed", _("Accélération (×)"), "number", default=60),
             Field(
                 "max_gap",
