@@ -513,12 +513,33 @@ def _session_still_valid(session: Any, user: Any) -> bool:
 @require_GET
 def triage_stream(request: HttpRequest, activation_id: int) -> HttpResponseBase:
     activation = _activation(request, activation_id)
+    slot = _account_stream_slot(request)
+    if slot is None:
+        return _too_many_account_streams()
     return live.sse_response(
         request,
         live.rechecked(
             lambda: _version(activation.pk, Card),
             _still_following(request, activation, "watch.triage"),
         ),
+        slot=slot,
+    )
+
+
+def _account_stream_slot(request: HttpRequest) -> live.Slot | None:
+    """A place for one more live stream of the signed-in account. Under ASGI a stream runs
+    for as long as its browser keeps it: without a cap, one account (or a stolen session)
+    could hold hundreds open, each a connection and a database poll a second."""
+    return live.take(f"account:{request.user.pk}", live.max_streams_per_account())
+
+
+def _too_many_account_streams() -> HttpResponse:
+    return live.refused(
+        _(
+            "Trop de pages en direct sont ouvertes avec ce compte (%(n)d au plus) : "
+            "fermez-en une, celle-ci reprendra d'elle-même."
+        )
+        % {"n": live.max_streams_per_account()}
     )
 
 
@@ -700,12 +721,16 @@ def courante_rows(request: HttpRequest, activation_id: int) -> HttpResponse:
 def courante_stream(request: HttpRequest, activation_id: int) -> HttpResponseBase:
     activation = _activation(request, activation_id)
     partner = _is_partner_view(request)
+    slot = _account_stream_slot(request)
+    if slot is None:
+        return _too_many_account_streams()
     return live.sse_response(
         request,
         live.rechecked(
             lambda: _log_version(activation.pk, partner),
             _still_following(request, activation, "watch.log.view"),
         ),
+        slot=slot,
     )
 
 
@@ -1204,6 +1229,19 @@ def partner_stream(request: HttpRequest, token: str) -> HttpResponseBase:
     )
     if window.exceeded:
         raise _LinkOverused(window.retry_after)
+    # The span below bounds the streams running at once by the openings of ten minutes
+    # (a sixth of the hourly limit); this cap bounds them outright.
+    slot = live.take(f"link:{link.pk}", live.max_streams_per_link())
+    if slot is None:
+        return _partner_headers(
+            live.refused(
+                _(
+                    "Trop de pages en direct sont ouvertes avec ce lien (%(n)d au plus) : "
+                    "fermez-en une, celle-ci reprendra d'elle-même."
+                )
+                % {"n": live.max_streams_per_link()}
+            )
+        )
     link_id, activation_id = link.pk, link.activation_id
     ends = time.monotonic() + PARTNER_STREAM_MAX_SECONDS
 
@@ -1216,7 +1254,9 @@ def partner_stream(request: HttpRequest, token: str) -> HttpResponseBase:
         )
 
     stream = live.sse_response(
-        request, live.rechecked(lambda: _partner_link_version(activation_id), still_valid)
+        request,
+        live.rechecked(lambda: _partner_link_version(activation_id), still_valid),
+        slot=slot,
     )
     return _partner_headers(stream)
 

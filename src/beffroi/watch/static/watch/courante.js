@@ -11,16 +11,8 @@
   let shown = root.dataset.version || null;
   let wanted = null;
   let pending = null;
-  let source = null;
+  let stream = null;
   let dead = false;
-  let leaving = false; // the browser closes the stream when the page is left
-  window.addEventListener("pagehide", () => { leaving = true; });
-  window.addEventListener("pageshow", (event) => {
-    leaving = false;
-    // Back from the browser's page cache: the stream it closed is opened again, and its
-    // first event says whether the rows changed meanwhile.
-    if (event.persisted && source && source.readyState === EventSource.CLOSED) listen();
-  });
   // A row being edited (a new status or verification chosen but not sent, or the
   // focus on one of the table's forms) is not swept away by someone else's change: the
   // refresh waits until the edit is sent or left, at most MAX_WAIT. (A partner's page
@@ -46,7 +38,7 @@
 
   function linkGone() {
     dead = true;
-    if (source) source.close();
+    if (stream) stream.close();
     root.dataset.live = "off";
     root.classList.add("stale");
     say(root.dataset.gone, true);
@@ -86,47 +78,21 @@
     soon();
   }
 
-  // A stream the browser gave up on (a 404 or 429 instead of a stream): asking the
-  // stream's address once more says why, without using the link (its openings are
-  // neither journaled nor counted as reads). A dead link's page says so; otherwise the
-  // stream is tried again later.
-  async function closed() {
-    if (!root.dataset.gone || leaving) return;
-    const probe = new AbortController();
-    let wait = 30;
-    try {
-      const r = await fetch(root.dataset.streamUrl, { signal: probe.signal });
-      if (r.status === 429) say(await r.text()); // the server's own sentence
-      probe.abort(); // a stream never ends: its status is all that is wanted
-      if (r.status === 404) { linkGone(); return; }
-      if (r.ok) wait = 5;
-      else wait = Number(r.headers.get("Retry-After")) || wait;
-    } catch (_error) {
-      // Offline: try again later.
-    }
-    setTimeout(listen, wait * 1000);
-  }
-
-  function listen() {
-    if (dead) return;
-    source = new EventSource(root.dataset.streamUrl);
-    // Every (re)connection starts with the current version: refetching then
-    // also covers whatever changed while the stream was down.
-    source.addEventListener("change", changed);
-    source.addEventListener("open", () => { root.dataset.live = "on"; });
-    source.addEventListener("error", () => {
-      if (source.readyState === EventSource.CLOSED) closed();
-    });
-  }
-
   // Once the edit is left, the refresh that waited happens.
   const resume = () => setTimeout(() => { if (waitingSince !== null && !editing()) soon(); }, 0);
   body.addEventListener("focusout", resume);
   body.addEventListener("change", resume);
   setInterval(() => { if (waitingSince !== null) soon(); }, 5000);
 
-  if (window.EventSource) {
-    listen();
+  if (window.EventSource && window.beffroiStream) {
+    // stream.js: reconnects after a refusal (429) or a failure, later each time; shows
+    // the server's sentence; a partner link's page that meets a 404 says the link died.
+    stream = window.beffroiStream(root.dataset.streamUrl, {
+      change: changed,
+      open: () => { root.dataset.live = "on"; },
+      say: (text) => say(text),
+      gone: root.dataset.gone ? linkGone : null,
+    });
   } else {
     // Every fetch of a partner link's rows is a journaled use: seldom there.
     setInterval(refresh, root.dataset.gone ? 60000 : 5000);

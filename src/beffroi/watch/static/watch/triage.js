@@ -322,10 +322,18 @@
     if (pending) return;
     pending = setTimeout(() => { pending = null; load(); }, 150);
   }
-  if (window.EventSource) {
-    const es = new EventSource(streamUrl);
-    es.addEventListener("change", refreshSoon);
-    es.addEventListener("open", () => { root.dataset.live = "on"; });
+  if (window.EventSource && window.beffroiStream) {
+    // stream.js: reconnects after a refusal (429: too many live pages on this account) or
+    // a failure, later each time, and shows the server's sentence meanwhile.
+    let refusal = null;
+    window.beffroiStream(streamUrl, {
+      change: refreshSoon,
+      open: () => { root.dataset.live = "on"; },
+      say: (text) => {
+        if (text) { refusal = text; live.textContent = text; }
+        else if (live.textContent === refusal) live.textContent = "";
+      },
+    });
   } else {
     setInterval(load, 5000);
   }
