@@ -1474,6 +1474,7 @@ EN = {
     "compte supprimé": "deleted account",
     "Interrompu": "Interrupted",
     "Le traitement de cet audit s'est interrompu : le processus qui le faisait s'est arrêté sans le terminer. Déposez le fichier à nouveau.": "This audit's processing was interrupted: the process running it stopped before finishing. Upload the file again.",
-}
     "Trop de pages en direct sont ouvertes avec ce compte (%(n)d au plus) : fermez-en une, celle-ci reprendra d'elle-même.": "Too many live pages are open with this account (at most %(n)d): close one and this one will resume by itself.",
     "Trop de pages en direct sont ouvertes avec ce lien (%(n)d au plus) : fermez-en une, celle-ci reprendra d'elle-même.": "Too many live pages are open with this link (at most %(n)d): close one and this one will resume by itself.",
+    "L'état de cet export a été demandé trop souvent avec ce lien : réessayez dans une minute.": "This export's status was asked for too often with this link: try again in a minute.",
+}

@@ -1290,13 +1290,36 @@ def _partner_job(link: PartnerLink, job_id: Any) -> Any:
     return job
 
 
+PARTNER_JOB_SCOPE = "partner-link-job"
+PARTNER_JOB_WINDOW = 60
+# An export's status page asks again every second while the job waits or runs: five pages
+# of one link doing so at once (several readers of a COD exporting together) stay under
+# this; a script asking as fast as it can does not.
+PARTNER_JOB_LIMIT = 300
+
+
 @require_GET
 def partner_export_job(request: HttpRequest, token: str, job_id: Any) -> HttpResponse:
     link = actions.find_partner_link(token)
     if link is None:
         raise Http404(_("Ce lien n'est pas valable (expiré ou révoqué)."))
-    # The status page holds no line of the main courante: not journaled (it is
-    # polled every second); the download is.
+    # The status page holds no line of the main courante: not journaled (it is polled
+    # every second) nor counted among the link's uses; the download is. Its own counter
+    # keeps a forwarded link from asking without bound.
+    window = throttle.hit(
+        PARTNER_JOB_SCOPE, str(link.pk), limit=PARTNER_JOB_LIMIT, window=PARTNER_JOB_WINDOW
+    )
+    if window.exceeded:
+        refused = HttpResponse(
+            _(
+                "L'état de cet export a été demandé trop souvent avec ce lien : "
+                "réessayez dans une minute."
+            ),
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        refused["Retry-After"] = str(window.retry_after)
+        return _partner_headers(refused)
     job = _partner_job(link, job_id)
     response = _job_page(
         request,
