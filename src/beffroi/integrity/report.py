@@ -555,7 +555,7 @@ def render_html(result: AuditResult, words: Words = FRENCH) -> str:
         "<meta name=viewport content='width=device-width, initial-scale=1'>",
         "<title>"
         + _e(w.gettext("Audit d'enquête — %(name)s") % {"name": name})
-        + f"</title><style>{_CSS}</style></head><body>",
+        + f"</title><style>{_CSS}</style></head><body><main>",
         _tag("h1", w.gettext("Audit d'enquête")),
         f"<p class=small>{_e(about % counts)}</p>",
         f"<p class='verdict{ok}'>{_e(w.say('verdict', s['verdict']))}</p>",
@@ -596,7 +596,7 @@ def render_html(result: AuditResult, words: Words = FRENCH) -> str:
                 "réponses, avec score et motifs, est dans l'export JSON."
             )
         )
-        + "</p></body></html>",
+        + "</p></main></body></html>",
     ]
     page = "".join(parts)
     return french_spacing(page) if w.language.startswith("fr") else page

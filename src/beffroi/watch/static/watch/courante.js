@@ -29,6 +29,18 @@
     return false;
   }
 
+  // The highest line number shown (-1 before any line: the first ones are not news).
+  function newest() {
+    let n = -1;
+    for (const row of body.querySelectorAll("tr[data-entry]")) n = Math.max(n, Number(row.dataset.entry));
+    return n;
+  }
+  const plural = new Intl.PluralRules(document.documentElement.lang || "fr");
+  function counted(n) {
+    const form = plural.select(n) === "one" ? "One" : "Other";
+    return (body.dataset["msgNew" + form] || "").replace("{n}", String(n));
+  }
+
   function say(text, alarm) {
     if (!status) return;
     status.textContent = text;
@@ -57,9 +69,15 @@
       r = await fetch(root.dataset.rowsUrl, { credentials: "same-origin" });
     }
     if (r.ok) {
+      const before = newest();
       body.innerHTML = await r.text(); // server-rendered, auto-escaped fragment
       if (shown !== null && target !== null) shown = target;
       if (status && status.textContent) say(""); // a limit said earlier is over
+      // One polite sentence for what arrived, not the rows themselves (the table is
+      // not a live region: a screen reader would read every cell of every refresh).
+      const added = [...body.querySelectorAll("tr[data-entry]")]
+        .filter((row) => Number(row.dataset.entry) > before).length;
+      if (before >= 0 && added > 0) say(counted(added));
       return r;
     }
     if (root.dataset.gone && r.status === 404) linkGone();

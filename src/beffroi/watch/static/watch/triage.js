@@ -32,6 +32,24 @@
     const form = plural.select(n) === "one" ? "One" : "Other";
     return msg(name + form, { n: integer.format(n) });
   }
+  // Cards arriving are announced as one count of waiting cards, never card by card,
+  // and at most every NEWS_EVERY ms: a busy queue must not drown a screen reader.
+  // A count that falls (cards settled) is not news; the visible total shows it.
+  const news = document.getElementById("queue-news");
+  const NEWS_EVERY = 20000;
+  let newsSaid = null, newsAt = 0, newsTimer = null, latestTotal = 0;
+  function announce() {
+    if (!news) return;
+    if (newsSaid === null || latestTotal <= newsSaid) { newsSaid = latestTotal; return; }
+    const wait = newsAt + NEWS_EVERY - Date.now();
+    if (wait > 0) {
+      if (!newsTimer) newsTimer = setTimeout(() => { newsTimer = null; announce(); }, wait);
+      return;
+    }
+    newsSaid = latestTotal;
+    newsAt = Date.now();
+    news.textContent = counted("Waiting", latestTotal);
+  }
   let cards = [];
   let selected = null; // card id under the cursor
   let held = null; // card object claimed by me
@@ -68,6 +86,9 @@
     { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
   function render() {
+    // The list is rebuilt: a keyboard user's focus on a card moves to the same card's
+    // new node (it would fall back to the page's start), never into the list otherwise.
+    const focused = list.contains(document.activeElement);
     list.replaceChildren();
     for (const c of cards) {
       const li = el("li", "qcard");
@@ -105,6 +126,10 @@
       li.addEventListener("dblclick", () => { selected = c.id; claimSelected(); });
       list.append(li);
     }
+    if (focused) {
+      const node = list.querySelector("[data-card='" + selected + "']");
+      if (node) node.focus({ preventScroll: true });
+    }
   }
 
   function mark() {
@@ -138,6 +163,8 @@
     loadsApplied = asked;
     cards = data.cards;
     total.textContent = counted("Waiting", data.total);
+    latestTotal = data.total;
+    announce();
     if (held && claimsThen === claims && !cards.some((c) => c.id === held.id && c.mine)) {
       // Someone else settled it (or the claim expired): say so instead of failing later.
       closePanel(msg("NotYours"));
@@ -275,7 +302,9 @@
     selected = free[i].id;
     render();
     const node = list.querySelector("[data-card='" + selected + "']");
-    if (node) node.scrollIntoView({ block: "nearest" });
+    // Focused, so that a screen reader reads the card j/k moved to (aria-current
+    // alone is not announced); the key handlers listen on the whole document.
+    if (node) { node.focus({ preventScroll: true }); node.scrollIntoView({ block: "nearest" }); }
   }
 
   document.addEventListener("keydown", (ev) => {
