@@ -182,3 +182,14 @@ def test_every_environment_variable_the_code_reads_is_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     missing = sorted(v for v in read - UNDOCUMENTED_ENV if f"`{v}`" not in readme)
     assert not missing, f"read from the environment, not in the README's table: {missing}"
+
+
+def test_the_user_guides_speak_to_users() -> None:
+    """The French guides are read by volunteers and town-hall staff: the project's
+    session numbers mean nothing to them (decisions may keep their history)."""
+    jargon = [
+        f"{_rel(doc)}: {m.group(0)}"
+        for doc in sorted((REPO / "docs" / "guide").glob("*.md"))
+        for m in re.finditer(r"\bsessions? \d+", doc.read_text(encoding="utf-8"))
+    ]
+    assert not jargon, jargon
