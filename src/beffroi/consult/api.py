@@ -367,7 +367,9 @@ async def receive_ballot(cid: str, raw: bytes, client: ClientPseudonyms) -> Repl
         return _refusal("too_large", "Réponse trop volumineuse.", status=413)
     try:
         body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        # RecursionError: arrays or objects nested a thousand deep (a few KB of "[") —
+        # not JSON any ballot is made of, and an uncaught one was a 500 for anyone.
         return _refusal("malformed", "Réponse illisible (JSON attendu).")
     if not isinstance(body, dict):
         return _refusal("malformed", "Réponse illisible (objet JSON attendu).")
@@ -398,6 +400,10 @@ async def receive_ballot(cid: str, raw: bytes, client: ClientPseudonyms) -> Repl
         return _refusal("malformed", f"Bulletin non encodable : {exc}")
     except BallotError as exc:
         return _refusal(exc.code, exc.message)
+    except RecursionError:
+        # Nested just shallowly enough for the JSON parser, too deep for the canonical
+        # encoder's walk.
+        return _refusal("malformed", "Réponse illisible (JSON attendu).")
     if not keyed and spec.access != "credentialed":
         refused = await sync_to_async(_open_mode_checks)(client, cid, body)
         if refused is not None:
