@@ -50,6 +50,12 @@ def load(org: Any) -> Iterator[str]:
             f"consultation '{CID}' already loaded: {existing.board_count} ballots, "
             f"board {base}/c/{CID}/tableau/"
         )
+        # The codes behind the links to try are never stored (only their public keys),
+        # so a second run cannot print them again: say so, and how to get new ones.
+        yield (
+            "  its credential links were printed when it was first loaded; for new ones, stop "
+            "the server and delete the data directory (var/ under make run), then start again"
+        )
         return
     rng = random.Random(2026)
     now = datetime.now(UTC).replace(microsecond=0)
