@@ -759,10 +759,7 @@ def check_header(
     if fmt == "csv":
         if mapping is None:
             return
-        try:
-            conf = tomllib.loads(_decode(mapping))
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"Correspondance TOML invalide ({mapping_name}) : {exc}.") from exc
+        conf = _parse_mapping(_decode(mapping), mapping_name)
         _mapped_columns(conf, header)
     else:
         _require_limesurvey_columns(header)
@@ -902,6 +899,19 @@ def _mapped_columns(conf: dict[str, Any], header: list[str]) -> tuple[dict[str, 
     return roles, answers
 
 
+def _parse_mapping(text: str, name: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"Correspondance TOML invalide ({name}) : {exc}.") from exc
+    except RecursionError:
+        # tomllib recurses per nested array or inline table: a mapping of a few KB of
+        # "[" (uploads allow 1 MB) was a 500 on the upload form and a crashed audit.
+        raise InputError(
+            f"Correspondance TOML invalide ({name}) : tableaux imbriqués trop profondément."
+        ) from None
+
+
 def load_mapped(
     path: Path,
     mapping: Path,
@@ -910,11 +920,10 @@ def load_mapped(
 ) -> Dataset:
     """Read a generic CSV with a TOML mapping (see docs/formats/audit-json.md)."""
     try:
-        conf = tomllib.loads(mapping.read_text(encoding="utf-8"))
+        toml = mapping.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"Impossible de lire la correspondance {mapping} : {exc}.") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"Correspondance TOML invalide ({mapping}) : {exc}.") from exc
+    conf = _parse_mapping(toml, str(mapping))
     cols = conf.get("columns", {})
     try:
         text = _decode(path.read_bytes())
