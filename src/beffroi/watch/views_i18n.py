@@ -325,6 +325,7 @@ SKIP_REASONS = FrenchTemplates(
         T(gettext_noop("%(found)s colonnes au lieu de %(expected)s."), "found", "expected"),
         T(gettext_noop("Date manquante (colonne created_at).")),
         T(gettext_noop("JSON mal formé (colonne %(column)s) : %(detail)s.")),
+        T(gettext_noop("Ligne trop longue (plus de 16 millions de caractères) : ignorée.")),
         T(gettext_noop("Enregistrement de post invalide (schéma app.bsky.feed.post).")),
         T(
             gettext_noop(

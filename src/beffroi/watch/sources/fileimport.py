@@ -38,6 +38,58 @@ CRISISLEX_LABELS = ("information source", "information type", "informativeness")
 TWITTER_EPOCH_MS = 1288834974657
 # csv's default limit (128 KiB) is below what a hostile file can hold in one field.
 csv.field_size_limit(16 * 1024 * 1024)
+# Longest line read (in characters): a file iterator reads a whole line into memory, and a
+# file of gigabytes without a newline would take the worker's memory with it.
+MAX_LINE = 16_000_000
+TOO_LONG = "Ligne trop longue (plus de 16 millions de caractères) : ignorée."
+
+
+def _lines(handle: Any, limit: int | None = None) -> Iterator[tuple[str, bool]]:
+    """``(line, whole)`` for each line of ``handle``, never reading more than ``limit``
+    characters at once. A longer line is read to its end in pieces and dropped: it comes
+    as its first characters with ``whole`` false."""
+    limit = MAX_LINE if limit is None else limit
+    cut_after_cr = False
+
+    def read(size: int) -> str:
+        # A read that stops right after "\r" may have split a "\r\n": its "\n" comes
+        # alone next, and belongs to the line before.
+        nonlocal cut_after_cr
+        line = str(handle.readline(size))
+        if cut_after_cr and line == "\n":
+            line = str(handle.readline(size))
+        cut_after_cr = len(line) == size and line.endswith("\r")
+        return line
+
+    while True:
+        line = read(limit + 1)
+        if not line:
+            return
+        if len(line) <= limit or line[-1] in "\r\n":
+            yield line, True
+            continue
+        head = line[:80]
+        while True:
+            rest = read(limit)
+            if not rest or rest[-1] in "\r\n":
+                break
+        yield head, False
+
+
+class _LineTooLong(Exception):
+    def __init__(self, line_no: int) -> None:
+        super().__init__(line_no)
+        self.line_no = line_no
+
+
+def _csv_lines(handle: Any) -> Iterator[str]:
+    """The lines for ``csv.reader``; one too long to hold stops the reading there (the
+    reader cannot resynchronise quotes after a line it did not see)."""
+    for line_no, (line, whole) in enumerate(_lines(handle), 1):
+        if not whole:
+            raise _LineTooLong(line_no)
+        yield line
+
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "external_id", "post_id", "tweet id", "tweet_id"),
@@ -153,7 +205,7 @@ def detect_format(path: Path) -> str:
     if name.endswith((".jsonl", ".ndjson", ".json")):
         return "jsonl"
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        first = handle.readline()
+        first = handle.readline(MAX_LINE)
     header = [h.strip() for h in next(csv.reader([first]), [])]
     if header[: len(CRISISLEX_HEADER)] == CRISISLEX_HEADER:
         return "crisislex"
@@ -170,7 +222,9 @@ def load_crisislex_timestamps(path: Path) -> dict[str, str]:
     """
     times: dict[str, str] = {}
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = csv.reader(handle, skipinitialspace=True)
+        # A lookup table: a line too long to be a row is left out, the rest still read.
+        lines = (line for line, whole in _lines(handle) if whole)
+        reader = csv.reader(lines, skipinitialspace=True)
         next(reader, None)
         for row in reader:
             if len(row) >= 2:
@@ -223,13 +277,16 @@ class FileReader:
 
     def _jsonl(self, handle: io.TextIOBase, start: int) -> Iterator[RawPost | Skipped]:
         index = 0
-        for line_no, line in enumerate(handle, 1):
+        for line_no, (line, whole) in enumerate(_lines(handle), 1):
             if not line.strip():
                 continue
             index += 1
             if index <= start:
                 continue
             where = f"ligne {line_no}"
+            if not whole:
+                yield Skipped(TOO_LONG, where, line[:80])
+                continue
             if _bad_text(line):
                 yield Skipped("Encodage invalide (UTF-8 attendu).", where)
                 continue
@@ -240,19 +297,31 @@ class FileReader:
                     f"JSON mal formé (colonne {exc.colno}) : {exc.msg}.", where, line[:80]
                 )
                 continue
+            except RecursionError:
+                # Arrays or objects nested a thousand deep: uncaught, the source failed
+                # on this line at every retry and never read the lines after it.
+                yield Skipped(
+                    "JSON mal formé (colonne 1) : imbrication trop profonde.", where, line[:80]
+                )
+                continue
             if not isinstance(data, dict):
                 yield Skipped("Un objet JSON est attendu sur chaque ligne.", where, line[:80])
                 continue
             yield self._record(data, where)
 
     def _csv(self, handle: io.TextIOBase, start: int) -> Iterator[RawPost | Skipped]:
-        reader = csv.reader(handle, skipinitialspace=self.format == "crisislex", strict=True)
+        reader = csv.reader(
+            _csv_lines(handle), skipinitialspace=self.format == "crisislex", strict=True
+        )
         try:
             header = next(reader)
         except StopIteration:
             return
-        except csv.Error as exc:
-            raise SourceError(f"En-tête CSV illisible (ligne 1) : {exc}.", retryable=False) from exc
+        except (csv.Error, _LineTooLong) as exc:
+            detail = "ligne trop longue" if isinstance(exc, _LineTooLong) else str(exc)
+            raise SourceError(
+                f"En-tête CSV illisible (ligne 1) : {detail}.", retryable=False
+            ) from exc
         names = [h.strip().lower() for h in header]
         if self.format == "crisislex":
             names = ["id", "text", *CRISISLEX_LABELS]
@@ -275,6 +344,12 @@ class FileReader:
                 # The csv module cannot resynchronise after a broken quote.
                 raise SourceError(
                     f"CSV illisible à partir de la ligne {first_line} : {exc}.", retryable=False
+                ) from exc
+            except _LineTooLong as exc:
+                raise SourceError(
+                    f"CSV illisible à partir de la ligne {exc.line_no} : ligne de plus de "
+                    f"{MAX_LINE} caractères.",
+                    retryable=False,
                 ) from exc
             line_no = reader.line_num
             if not row:
