@@ -201,6 +201,9 @@ def parse_json(member: str, data: bytes) -> Any:
         raise BundleError(
             f"{member}, ligne {exc.lineno}, colonne {exc.colno} : JSON invalide ({exc.msg})"
         ) from exc
+    except RecursionError:
+        # Arrays or objects nested a thousand deep: no bundle Beffroi writes has them.
+        raise BundleError(f"{member} : JSON imbriqué trop profondément") from None
 
 
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
@@ -225,6 +228,10 @@ def parse_jsonl(member: str, data: bytes) -> list[Any]:
                 continue
         except (StopIteration, json.JSONDecodeError):
             pass
+        except RecursionError:
+            raise BundleError(
+                f"{member}, ligne {lineno} : JSON imbriqué trop profondément"
+            ) from None
         try:
             out.append(json.loads(line))
         except json.JSONDecodeError as exc:

@@ -259,6 +259,9 @@ def _jsonl_objects(text: str) -> Iterator[tuple[int, dict[str, Any]]]:
             d = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"ligne {n}, colonne {exc.colno} : JSON invalide") from exc
+        except RecursionError:
+            # Arrays nested a thousand deep: uncaught, a 500 on the import page.
+            raise ValueError(f"ligne {n}, colonne 1 : JSON invalide") from None
         if not isinstance(d, dict):
             raise ValueError(f"ligne {n} : objet attendu")
         yield n, d

@@ -559,6 +559,8 @@ class _Part:
             return
         if isinstance(exc, json.JSONDecodeError):
             text = f"ballots.jsonl, ligne {lineno}, colonne {exc.colno} : JSON invalide ({exc.msg})"
+        elif isinstance(exc, RecursionError):  # said as for the other members
+            text = f"ballots.jsonl, ligne {lineno} : JSON imbriqué trop profondément"
         else:
             text = f"ballots.jsonl, ligne {lineno} : illisible ({exc})"
         out.syntax = (lineno, text)
@@ -919,6 +921,13 @@ def verify_bundle(
     gc.disable()
     try:
         return _verify(data, progress, workers)
+    except RecursionError:
+        # Values nested just shallowly enough for the parser (each member's is checked
+        # with its name) and too deep for a later walk (hashing a journal line, comparing
+        # results): no bundle Beffroi writes has them.
+        report = Report()
+        report.fail("valeurs JSON imbriquées trop profondément pour être vérifiées")
+        return report
     finally:
         if collecting:
             gc.enable()
