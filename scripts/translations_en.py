@@ -1480,4 +1480,6 @@ EN = {
     "Trop de pages en direct sont ouvertes avec ce lien (%(n)d au plus) : fermez-en une, celle-ci reprendra d'elle-même.": "Too many live pages are open with this link (at most %(n)d): close one and this one will resume by itself.",
     "L'état de cet export a été demandé trop souvent avec ce lien : réessayez dans une minute.": "This export's status was asked for too often with this link: try again in a minute.",
     "Ligne trop longue (plus de 16 millions de caractères) : ignorée.": "Line too long (over 16 million characters): skipped.",
+    "En-tête trop longue (ligne 1) : plus de %(mb)s Mo.": "Header too long (line 1): over %(mb)s MB.",
+    "En-tête trop large (ligne 1) : %(n)s colonnes, %(max)s au plus.": "Header too wide (line 1): %(n)s columns, at most %(max)s.",
 }

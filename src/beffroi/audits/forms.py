@@ -98,8 +98,10 @@ class AuditUploadForm(forms.Form):
             self.add_error("mapping" if own else "export", audit_error(str(exc)))
 
 
-# The first line of an export is its header; one longer than this is left to the audit.
-HEAD_BYTES = 1 << 20
+# The first line of an export is its header; read one byte past the loader's limit on
+# headers (``integrity.load.MAX_HEADER_BYTES``, not imported here: the loader brings Arrow
+# and NumPy with it), so that a longer one is refused here too.
+HEAD_BYTES = 4 * 1024 * 1024 + 1
 
 
 def _head(upload: Any) -> bytes:

@@ -501,6 +501,12 @@ AUDIT_ERRORS = FrenchTemplates(
         ),
         T(gettext_noop("CSV mal formé à la ligne %(line)s : %(detail)s.")),
         T(gettext_noop("En-tête illisible (ligne 1) : %(detail)s.")),
+        T(gettext_noop("En-tête trop longue (ligne 1) : plus de %(mb)s Mo."), "mb"),
+        T(
+            gettext_noop("En-tête trop large (ligne 1) : %(n)s colonnes, %(max)s au plus."),
+            "n",
+            "max",
+        ),
         T(gettext_noop("En-tête vide à la colonne %(column)s (ligne 1).")),
         T(
             gettext_noop(

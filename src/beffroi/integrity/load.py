@@ -291,13 +291,36 @@ def _unterminated_quote(text: str) -> InputError:
     )
 
 
+# A header is bounded before it is parsed: each column costs the CSV parser about 10 KB
+# whether it holds anything or not (100,000 columns in a header of 900 KB took 1 GB in the
+# worker), and a first line of 200 MB split into columns would take gigabytes on its own.
+# LimeSurvey's largest surveys export a few thousand columns, each named by its code (or
+# by its question text: a few hundred characters).
+MAX_HEADER_BYTES = 4 * 1024 * 1024
+MAX_COLUMNS = 10_000
+
+
+def _too_long_header() -> InputError:
+    return InputError(
+        f"En-tête trop longue (ligne 1) : plus de {MAX_HEADER_BYTES // (1024 * 1024)} Mo.",
+        line=1,
+    )
+
+
 def _header_of(first: str, delim: str | None = None) -> list[str]:
     """The headings of a first line; an empty or repeated heading is refused."""
+    if len(first) > MAX_HEADER_BYTES:  # characters: never fewer than its bytes
+        raise _too_long_header()
     delim = delim or _sniff_delimiter(first)
     try:
         header = next(csv.reader([first], delimiter=delim))
     except csv.Error as exc:
         raise InputError(f"En-tête illisible (ligne 1) : {exc}.", line=1) from exc
+    if len(header) > MAX_COLUMNS:
+        raise InputError(
+            f"En-tête trop large (ligne 1) : {len(header)} colonnes, {MAX_COLUMNS} au plus.",
+            line=1,
+        )
     header = [h.strip() for h in header]
     seen: dict[str, int] = {}
     for i, h in enumerate(header):
@@ -747,10 +770,12 @@ def check_header(
     TOML of a generic CSV. Raises :class:`InputError` with the loader's own message, so
     an upload can be refused before anything is stored; a header that passes may still
     fail on its data (a date, a duplicate id) when the whole file is read. A first line
-    longer than ``head`` is not judged.
+    longer than ``head`` is judged only when ``head`` is over ``MAX_HEADER_BYTES``.
     """
     cut = head.find(b"\n")
     if cut < 0:
+        if len(head) > MAX_HEADER_BYTES:
+            raise _too_long_header()
         return
     text = _decode(head[:cut]).rstrip("\r")
     if not text.strip():
