@@ -1482,4 +1482,6 @@ EN = {
     "Ligne trop longue (plus de 16 millions de caractères) : ignorée.": "Line too long (over 16 million characters): skipped.",
     "En-tête trop longue (ligne 1) : plus de %(mb)s Mo.": "Header too long (line 1): over %(mb)s MB.",
     "En-tête trop large (ligne 1) : %(n)s colonnes, %(max)s au plus.": "Header too wide (line 1): %(n)s columns, at most %(max)s.",
+    "En-tête CSV illisible (ligne 1) : ligne trop longue.": "Unreadable CSV header (line 1): line too long.",
+    "CSV illisible à partir de la ligne %(n)s : ligne de plus de %(max)s caractères.": "CSV unreadable from line %(n)s: line longer than %(max)s characters.",
 }

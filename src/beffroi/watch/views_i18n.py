@@ -263,6 +263,15 @@ SOURCE_STATUS = FrenchTemplates(
         T(gettext_noop("L'instance %(host)s a fermé le flux « %(name)s ».")),
         T(gettext_noop("L'instance %(host)s limite le nombre de requêtes : pause demandée.")),
         T(gettext_noop("Fichier introuvable : %(path)s.")),
+        # A line too long to read (fileimport.MAX_LINE) before the csv module's errors.
+        T(gettext_noop("En-tête CSV illisible (ligne 1) : ligne trop longue.")),
+        T(
+            gettext_noop(
+                "CSV illisible à partir de la ligne %(n)s : ligne de plus de %(max)s caractères."
+            ),
+            "n",
+            "max",
+        ),
         T(gettext_noop("En-tête CSV illisible (ligne 1) : %(detail)s.")),
         T(gettext_noop("CSV illisible à partir de la ligne %(n)s : %(detail)s."), "n"),
         T(gettext_noop("Colonnes obligatoires absentes de l'en-tête (ligne 1) : %(columns)s")),
