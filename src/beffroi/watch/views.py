@@ -154,6 +154,11 @@ def activation_new(request: HttpRequest) -> HttpResponse:
     form = ActivationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
+        # A commune's name or postcode typed for its INSEE code: say which code it is,
+        # under the field, as the main courante does. The action still checks each code.
+        if said := _area_error(d["area"]):
+            form.add_error("area", said)
+            return render(request, "watch/activation_new.html", _ctx(request, form=form))
         try:
             activation = actions.create_activation(
                 org,
@@ -796,6 +801,20 @@ def _commune_error(code: str) -> str:
         "Codes INSEE possibles : %(choices)s.",
         len(found),
     ) % {"choices": choices}
+
+
+def _area_error(area: list[str]) -> str:
+    """For the first entry of an activation's zone that is a commune's name or postcode
+    rather than its INSEE code, the error with the codes it means; "" otherwise (the
+    action words any other wrong entry)."""
+    from beffroi.geo import gazetteer
+
+    for code in area:
+        if gazetteer.by_code(code) is not None:
+            continue
+        if gazetteer.by_postcode(code) or gazetteer.by_name(code):
+            return _commune_error(code)
+    return ""
 
 
 COURANTE_DRAFT = "courante_draft"
