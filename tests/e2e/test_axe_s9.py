@@ -38,7 +38,22 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 # Reported, never failing: axe's best practices (landmarks, heading order...).
 INFO_TAGS = ["best-practice"]
 BLOCKING = {"serious", "critical"}
-LANGUAGES = {"fr": "fr-FR", "en": "en-GB"}
+# (language, browser locale, viewport): French on a desktop screen, English at 320 CSS
+# px, the width WCAG 1.4.10 (reflow) asks a page to work at without scrolling sideways
+# (a 1280 px screen zoomed to 400 %), which is also a small phone: each page's layout is
+# checked twice for the price of one pass per language.
+PASSES = [
+    ("fr", "fr-FR", {"width": 1280, "height": 900}),
+    ("en", "en-GB", {"width": 320, "height": 640}),
+]
+# Wider than the window, outside a box that scrolls on its own (data tables may).
+OVERFLOW = """
+() => [...document.querySelectorAll("body *")]
+  .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter((e) => !e.closest(".scroll, .sr-only, .hp, .skip"))
+  .slice(0, 5)
+  .map((e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + "." + e.className)
+"""
 
 # Addresses of the site that are not HTML pages a person reads (the reason in each
 # comment); every other URL must answer a full page for the role that uses it.
@@ -306,9 +321,9 @@ def test_every_page_passes_axe_in_french_and_in_english(
             (blocking if fails else minor).append(line)
         checked += 1
 
-    for lang, locale in LANGUAGES.items():
+    for lang, locale, viewport in PASSES:
         for role in ("anonymous", "admin", "coordinator", "volunteer"):
-            context = browser.new_context(locale=locale, bypass_csp=True)
+            context = browser.new_context(locale=locale, viewport=viewport, bypass_csp=True)
             if role != "anonymous":
                 context.add_cookies(
                     [
@@ -331,6 +346,12 @@ def test_every_page_passes_axe_in_french_and_in_english(
                     where = f"{target.name} [{lang}, {role}] {target.url}"
                     assert page.evaluate("document.documentElement.lang") == lang, where
                     check(page, where)
+                    wide = page.evaluate("document.documentElement.scrollWidth")
+                    if wide > viewport["width"]:
+                        blocking.append(
+                            f"{where}: reflow, {wide} px wide at {viewport['width']} px, "
+                            f"{page.evaluate(OVERFLOW)}"
+                        )
                     if target.name == "watch-triage":
                         # The held card's panel is hidden until a card is taken: taken
                         # with the keyboard, then checked again.
@@ -346,3 +367,44 @@ def test_every_page_passes_axe_in_french_and_in_english(
     assert checked >= 2 * 30
     assert blocking == [], "axe, serious or critical:\n" + "\n".join(blocking)
     print(json.dumps({"pages checked": checked}))
+
+
+# The focused element's outline colour against the first opaque background behind it
+# (WCAG 1.4.11: a focus indicator is non-text content, 3:1 at least); axe does not look
+# at focus styles.
+RING = """
+() => {
+  const rgb = (s) => s.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const e = document.activeElement;
+  let bg = [255, 255, 255];
+  for (let p = e.parentElement; p; p = p.parentElement) {
+    const c = rgb(getComputedStyle(p).backgroundColor);
+    if (c.length < 4 || c[3] > 0.9) { bg = c.slice(0, 3); break; }
+  }
+  const s = getComputedStyle(e);
+  const a = lum(rgb(s.outlineColor)), b = lum(bg);
+  return [e.tagName + " " + (e.textContent || e.name || "").trim().slice(0, 20),
+          s.outlineStyle, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+}
+"""
+
+
+def test_the_keyboard_focus_ring_stands_out_in_the_top_bar_and_the_page(page, live_server, db):
+    page.goto(f"{live_server.url}/connexion/")
+    seen = []
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        what, style, ratio = page.evaluate(RING)
+        if what.startswith("BODY"):  # past the last control, back to the page
+            break
+        seen.append(what)
+        assert style != "none", what
+        assert ratio >= 3, f"{what}: {ratio:.2f}"
+    # The top bar's links and buttons (blue) and the form's fields (white) were reached.
+    assert any(w.startswith("A Beffroi") for w in seen) and any(
+        w.startswith("INPUT") for w in seen
+    ), seen

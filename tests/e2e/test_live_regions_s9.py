@@ -52,6 +52,9 @@ def test_cards_arriving_are_summed_up_once_and_leave_the_focus_alone(
     page.goto(f"{live_server.url}/o/{org.slug}/veille/{room.pk}/tri/")
     expect(page.locator("#queue li")).to_have_count(2)
     expect(page.locator("#triage[data-live=on]")).to_have_count(1)
+    # The queue's region is named as a French reader says it (the msgid « File » read
+    # « Fichier »: Django's own catalogue translated it as the English word).
+    expect(page.get_by_role("region", name="File d'attente")).to_have_count(1)
     news = page.locator("#queue-news")
     assert news.get_attribute("aria-live") == "polite"
     # The queue itself is not a live region: a screen reader would read every card.
@@ -91,6 +94,8 @@ def test_moving_through_the_queue_focuses_the_card_and_a_refresh_keeps_it(
     focused = page.locator("#queue li:focus")
     expect(focused).to_have_attribute("aria-current", "true")
     expect(focused).to_contain_text("L'eau monte à Luçon")
+    # What a screen reader reads of it: the priority is named, not a bare number.
+    assert "priorité 0,90" in (focused.text_content() or "")
     _card(room, 9)  # the list is rebuilt: the focus follows the same card
     expect(page.locator("#queue li")).to_have_count(3)
     expect(page.locator("#queue li:focus")).to_contain_text("L'eau monte à Luçon")

@@ -66,7 +66,10 @@ def test_a_shared_line_appears_on_an_open_partner_link_page(browser, live_server
         expect(page.locator("#courante-rows")).to_contain_text("Gymnase de Luçon ouvert")
         expect(rows).to_have_count(2)
         expect(page.locator("#courante-rows")).not_to_contain_text("Note interne")
-        assert page.locator("#live").inner_text() == ""
+        # The status line says what arrived (session 9: one polite sentence for screen
+        # readers), nothing alarming about the link.
+        assert page.locator("#live").inner_text() == "1 nouvelle ligne en main courante"
+        expect(page.locator("#live")).not_to_have_class("link-gone")
     finally:
         context.close()
     whats = list(

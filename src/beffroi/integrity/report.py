@@ -295,7 +295,7 @@ def _scenario_table(r: AuditResult, w: Words) -> str:
         for q in qs
     )
     out.append(
-        "<table><tr>"
+        "<table tabindex=0><tr>"
         + _tag("th", w.gettext("Scénario"))
         + _tag("th", w.gettext("Formulaires"))
         + f"{head}</tr>"
@@ -369,7 +369,7 @@ def _segments_table(r: AuditResult, w: Words) -> str:
     )
     out = [
         _tag("h3", w.gettext("Par segment"))
-        + "<table><tr>"
+        + "<table tabindex=0><tr>"
         + "".join(_tag("th", h) for h in heads)
         + "</tr>"
     ]
@@ -453,7 +453,7 @@ def _robustness(r: AuditResult, w: Words) -> str:
     if not ks:
         out.append(_no_questions(w))
     if ks:
-        out.append("<table><tr>" + _tag("th", w.gettext("Question")))
+        out.append("<table tabindex=0><tr>" + _tag("th", w.gettext("Question")))
         for rg in ks[0]["ranges"]:
             heading = w.ngettext(
                 "si %(k)s formulaire est faux", "si %(k)s formulaires sont faux", rg["k"]
@@ -486,7 +486,7 @@ def _robustness(r: AuditResult, w: Words) -> str:
         )
         out.append(
             _tag("h3", w.gettext("Participation"))
-            + "<table><tr>"
+            + "<table tabindex=0><tr>"
             + "".join(_tag("th", h) for h in heads)
             + "</tr>"
         )

@@ -98,7 +98,8 @@
       if (c.mine) li.classList.add("mine");
       if (c.id === selected) { li.classList.add("selected"); li.setAttribute("aria-current", "true"); }
       const head = el("div", "qhead");
-      head.append(el("span", "prio", prio.format(c.priority)));
+      // Named for screen readers: a bare « 0,90 » read first says nothing.
+      head.append(el("span", "sr-only", msg("Priority") + " "), el("span", "prio", prio.format(c.priority)));
       if (c.count > 1) head.append(el("span", "count", "×" + c.count));
       if (c.commune) head.append(el("span", "commune", c.commune));
       if (c.lang) {
