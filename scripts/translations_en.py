@@ -843,6 +843,7 @@ EN = {
     "Mots-dièse et fils public/local d'une instance, en direct (streaming).": "Hashtags and the public/local timelines of an instance, live (streaming).",
     "Tous les posts Bluesky (via Jetstream) contenant un des mots-clés.": "Every Bluesky post (through Jetstream) containing one of the keywords.",
     "CSV, JSON Lines ou CrisisLexT26 (voir docs/formats/import-posts.md).": "CSV, JSON Lines or CrisisLexT26 (see docs/formats/import-posts.md).",
+    "CSV ou JSON Lines avec au moins les champs id, text et created_at (détail : docs/formats/import-posts.md), ou un fichier CrisisLexT26.": "CSV or JSON Lines with at least the fields id, text and created_at (details: docs/formats/import-posts.md), or a CrisisLexT26 file.",
     "Rejoue un fichier avec son rythme d'origine, accéléré : démonstrations et exercices.": "Replays a file at its original pace, sped up: demonstrations and exercises.",
     "Adresse du flux": "Feed address",
     "Intervalle de relève (s)": "Polling interval (s)",

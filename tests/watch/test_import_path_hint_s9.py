@@ -1,5 +1,6 @@
 """A file or replay source reads only the deployment's import folders. The form says so
-before a path is refused, and the refusal says what to do, not only what is wrong."""
+before a path is refused, and the refusal says what to do, not only what is wrong; the
+import form names the fields a file needs."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def test_the_import_forms_say_where_the_file_must_be_and_the_refusal_what_to_do(
     for kind in ("file", "replay"):
         page = html.unescape(client.get(f"{url}?type={kind}").content.decode())
         assert "dans le dossier « imports » du répertoire de données de Beffroi" in page
+    # The import form names the fields a file needs, not only a repository path.
+    page = html.unescape(client.get(f"{url}?type=file").content.decode())
+    assert "CSV ou JSON Lines avec au moins les champs id, text et created_at" in page
     outside = tmp_path / "ailleurs.csv"
     outside.write_text("id,text,created_at\n1,x,2024-01-01T00:00:00Z\n")
     page = html.unescape(

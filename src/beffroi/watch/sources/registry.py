@@ -148,7 +148,10 @@ FORMS: dict[str, SourceForm] = {
     "file": SourceForm(
         "file",
         _("Import de fichier"),
-        _("CSV, JSON Lines ou CrisisLexT26 (voir docs/formats/import-posts.md)."),
+        _(
+            "CSV ou JSON Lines avec au moins les champs id, text et created_at (détail : "
+            "docs/formats/import-posts.md), ou un fichier CrisisLexT26."
+        ),
         (
             Field("path", _("Fichier"), "path", required=True, help=_IMPORT_PATH_HELP),
             Field(
