@@ -784,6 +784,7 @@ EN = {
     "Aujourd'hui": "Today",
     "vérifiée": "verified",
     "déjà écartée (règle %(rule)s)": "already set aside (rule %(rule)s)",
+    "déjà écartée par la règle « %(label)s »": "already set aside by the rule “%(label)s”",
     "comptée": "counted",
     "Réponses comptées : %(a)s aujourd'hui, %(b)s après la décision.": "Responses counted: %(a)s today, %(b)s after the decision.",
     "Confirmer et inscrire la décision au journal": "Confirm and record the decision in the journal",

@@ -371,21 +371,40 @@ def _tally_inputs(c: Consultation) -> tuple[Any, list[dict[str, Any]], Any]:
 
 
 def _entry_rows(
-    entries: list[BoardEntry], result: dict[str, Any], flags: Any
+    entries: list[BoardEntry],
+    result: dict[str, Any],
+    flags: Any,
+    creds: dict[str, Any],
+    labels: dict[str, str],
 ) -> list[dict[str, Any]]:
     set_aside = {ex["n"]: ex for ex in result["exclusions"]}
+
+    def segment(e: BoardEntry) -> str | None:
+        # A signed ballot carries no segment: its key's, from the imported list, counts.
+        if e.public_key is not None:
+            cred = creds.get(e.public_key)
+            return cred.segment if cred is not None else None
+        return e.ballot.get("segment") if isinstance(e.ballot, dict) else None
+
     return [
         {
             "n": e.n,
             "hash": e.hash,
             "received_at": e.received_at,
             "verified": e.public_key is not None,
-            "segment": e.ballot.get("segment") if isinstance(e.ballot, dict) else None,
+            "segment": segment(e),
             "flags": sorted(flags.get(e.hash, ())),
             "excluded": set_aside.get(e.n),
+            "excluded_label": labels.get(set_aside[e.n]["rule"], "") if e.n in set_aside else "",
         }
         for e in entries
     ]
+
+
+def _rule_labels(spec: Any) -> dict[str, str]:
+    """Each rule's label as the board shows it, by code (the revoked-key rule included)."""
+    codes = [r.code for r in spec.rules] + ["revoked_key"]
+    return {code: label for code, label, _n in excluded_by_rule(spec, dict.fromkeys(codes, 0))}
 
 
 @require("consult.view")
@@ -433,7 +452,7 @@ def consult_exclude(request: HttpRequest, cid: str) -> HttpResponse:
                 )
                 after = tally(spec_from_dict({**c.spec, "rules": rules}), creds, board, flags)
                 preview = {
-                    "entries": _entry_rows(chosen, shown, flags),
+                    "entries": _entry_rows(chosen, shown, flags, creds, _rule_labels(spec)),
                     "reason": reason,
                     "after": after,
                     "compare": _compare(spec, after, shown),
