@@ -141,6 +141,15 @@ EMAIL_BACKEND = os.environ.get(
     "BEFFROI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("BEFFROI_FROM_EMAIL", "beffroi@localhost")
+# The SMTP backend's server: a provider's relay needs its host, port, account and TLS.
+EMAIL_HOST = os.environ.get("BEFFROI_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("BEFFROI_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("BEFFROI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("BEFFROI_EMAIL_PASSWORD", "")
+# STARTTLS (port 587) or implicit TLS (port 465); Django refuses both at once.
+EMAIL_USE_TLS = config.truthy(os.environ.get("BEFFROI_EMAIL_STARTTLS"))
+EMAIL_USE_SSL = config.truthy(os.environ.get("BEFFROI_EMAIL_SSL"))
+EMAIL_TIMEOUT = 30
 
 # Security defaults (DESIGN: security is a feature).
 SESSION_COOKIE_HTTPONLY = True
@@ -176,8 +185,6 @@ BEFFROI_LOGIN_LIMIT_PER_NETWORK = int(os.environ.get("BEFFROI_LOGIN_LIMIT_PER_NE
 BEFFROI_LOGIN_WINDOW_SECONDS = int(os.environ.get("BEFFROI_LOGIN_WINDOW_SECONDS", "900"))
 # Uses of one watch partner link per hour (each is journaled, and the journal is never purged).
 BEFFROI_PARTNER_LINK_LIMIT = int(os.environ.get("BEFFROI_PARTNER_LINK_LIMIT", "1000"))
-# Privacy (DESIGN rule 7): store raw addresses and handles only if switched on.
-BEFFROI_STORE_RAW_ADDRESSES = config.truthy(os.environ.get("BEFFROI_STORE_RAW_ADDRESSES"))
 BEFFROI_PSEUDONYM_KEY = os.environ.get("BEFFROI_PSEUDONYM_KEY") or SECRET_KEY
 BEFFROI_AUDIT_MAX_UPLOAD_MB = int(os.environ.get("BEFFROI_AUDIT_MAX_UPLOAD_MB", "200"))
 BEFFROI_INVITATION_DAYS = int(os.environ.get("BEFFROI_INVITATION_DAYS", "14"))

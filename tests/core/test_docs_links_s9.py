@@ -164,7 +164,6 @@ def test_the_checks_see_what_they_check() -> None:
 # Read from the environment but not for operators to set.
 UNDOCUMENTED_ENV = {
     "BEFFROI_DEMO_URL",  # set by `beffroi demo` itself, for the links it prints
-    "BEFFROI_STORE_RAW_ADDRESSES",  # read by settings.py, used nowhere (s9 findings)
 }
 _ENV_READ = re.compile(
     r"(?:os\.environ(?:\.get|\.setdefault)?\s*[(\[]|getenv\(|_setting\()\s*\"(BEFFROI_\w+)\""
