@@ -164,6 +164,7 @@ def test_the_checks_see_what_they_check() -> None:
 # Read from the environment but not for operators to set.
 UNDOCUMENTED_ENV = {
     "BEFFROI_DEMO_URL",  # set by `beffroi demo` itself, for the links it prints
+    "BEFFROI_WORKER_PARENT_PID",  # set by `beffroi serve` for the worker it starts
 }
 _ENV_READ = re.compile(
     r"(?:os\.environ(?:\.get|\.setdefault)?\s*[(\[]|getenv\(|_setting\()\s*\"(BEFFROI_\w+)\""

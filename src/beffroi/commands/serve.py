@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+from types import FrameType
 
 from beffroi.commands import bootstrap
 
@@ -21,18 +23,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# The worker reads this to tie its life to ours (commands/worker.py).
+PARENT_ENV = "BEFFROI_WORKER_PARENT_PID"
+
+
 def _start_worker() -> subprocess.Popen[bytes]:
     # A separate process, so a long audit never slows down web requests.
-    return subprocess.Popen([sys.executable, "-m", "beffroi.cli", "worker"], env=os.environ.copy())
+    env = os.environ.copy()
+    env[PARENT_ENV] = str(os.getpid())
+    return subprocess.Popen([sys.executable, "-m", "beffroi.cli", "worker"], env=env)
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # uvicorn catches SIGTERM, shuts down, puts back the handler it found and raises the
+    # signal again. With the default action the process would die there and skip the
+    # `finally` that stops the worker (two writers left on SQLite); a requested stop is
+    # a clean one, hence status 0.
+    raise SystemExit(0)
 
 
 def serve(host: str, port: int, workers: int = 1, *, with_worker: bool = True) -> int:
     import uvicorn
 
     bootstrap.check_port_free(host, port)
-    worker = _start_worker() if with_worker else None
-    print(f"Beffroi: http://{host}:{port}/", flush=True)
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    worker: subprocess.Popen[bytes] | None = None
     try:
+        if with_worker:
+            worker = _start_worker()
+        print(f"Beffroi: http://{host}:{port}/", flush=True)
         uvicorn.run(
             "beffroi.asgi:application",
             host=host,
@@ -49,6 +68,8 @@ def serve(host: str, port: int, workers: int = 1, *, with_worker: bool = True) -
                 worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+        if previous is not None:  # None: a handler set outside Python, nothing to put back
+            signal.signal(signal.SIGTERM, previous)
     return 0
 
 

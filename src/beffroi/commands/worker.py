@@ -1,15 +1,46 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
+import os
+import signal
+import sys
 
-from beffroi.commands import bootstrap
+from beffroi.commands import bootstrap, serve
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--queue", default="*", help="queue names to serve (default: all)")
 
 
+def _end_with_parent() -> None:
+    """When `beffroi serve` started us, end when it ends, however it ends.
+
+    Its `finally` stops us on a clean exit, but not if it is SIGKILLed or dies some
+    other way: a worker left behind is a second writer on SQLite. The kernel's
+    parent-death signal (Linux prctl) is chosen over polling the parent's pid: it
+    arrives even after a SIGKILL, with no thread to wake up, and as SIGTERM it goes
+    through db_worker's own handler, so a running task ends before the worker does.
+    Elsewhere the `finally` alone stops us.
+    """
+    raw = os.environ.pop(serve.PARENT_ENV, "")
+    if not raw.isdigit():
+        return  # started by hand or by a service manager: our life is theirs to manage
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        # The signal is tied to the thread that started us: serve() does from its
+        # main thread, which lives as long as the server.
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            return
+    if os.getppid() != int(raw):
+        # The parent was gone before the request above took effect.
+        raise SystemExit(0)
+
+
 def run(args: argparse.Namespace) -> int:
+    _end_with_parent()
     bootstrap.setup_django()
     bootstrap.check_database()
     bootstrap.migrate()
