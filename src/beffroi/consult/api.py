@@ -47,6 +47,7 @@ from django.views.decorators.http import require_GET
 
 from beffroi.consult import actions, live
 from beffroi.consult.ballot import (
+    HEX64,
     BallotError,
     MalformedBallot,
     WrongConsultation,
@@ -499,7 +500,9 @@ def receipt_page(request: HttpRequest, cid: str) -> HttpResponse:
     value = request.GET.get("recu", "").strip().lower()
     entry = None
     superseded_by = None
-    if value:
+    # A receipt is 64 hex digits: anything else is on no board, and is not looked up
+    # (a NUL in the text was a 500 on PostgreSQL, whose text cannot hold one).
+    if HEX64.match(value):
         row = c.entries.filter(receipt=value).only(*live.PUBLIC_ENTRY_FIELDS, "public_key").first()
         if row is not None:
             entry = row.public()

@@ -119,6 +119,9 @@ def journal_list(request: HttpRequest) -> HttpResponse:
     filters = {
         k: request.GET.get(k, "").strip() for k in ("action", "actor", "q", "since", "until")
     }
+    if any("\x00" in value for value in filters.values()):
+        # PostgreSQL refuses to compare text with a NUL (a 500); no line holds one.
+        entries = entries.none()
     if filters["action"]:
         entries = entries.filter(action__startswith=filters["action"])
     if filters["actor"]:
@@ -130,7 +133,10 @@ def journal_list(request: HttpRequest) -> HttpResponse:
     tz = timezone.get_current_timezone()
     for key, bound, lookup in (("since", time.min, "at__gte"), ("until", time.max, "at__lte")):
         if filters[key]:
-            day = parse_date(filters[key])
+            try:
+                day = parse_date(filters[key])
+            except ValueError:  # well formed but no such day (2026-02-31): a 500 before
+                day = None
             if day is None:
                 messages.error(
                     request, _("Date invalide : %(d)s (format AAAA-MM-JJ).") % {"d": filters[key]}

@@ -744,6 +744,10 @@ def _clean_evidence(links: Sequence[str]) -> list[str]:
         if not link:
             continue
         try:
+            # URLValidator lets control characters through in the path; a NUL then made
+            # the card's save a 500 on PostgreSQL (jsonb cannot hold \u0000).
+            if any(ord(ch) < 32 or ch == "\x7f" for ch in link):
+                raise ValidationError("control character")
             validate(link)
         except ValidationError as exc:
             raise InvalidInput(_("Lien de preuve invalide : %(link)s") % {"link": link}) from exc
@@ -769,6 +773,8 @@ def decide(
     if decision not in Decision.values:
         raise InvalidInput(_("Décision inconnue : %(d)s") % {"d": decision})
     links = _clean_evidence(evidence)
+    # Typed in a text box: a NUL is no part of it, and PostgreSQL's text cannot hold one.
+    notes = notes.replace("\x00", "")
     now = timezone.now()
     # A card already in the main courante can still be re-qualified (a rumour
     # turns out true), but only by whoever holds it or when it is free.
@@ -847,6 +853,7 @@ def escalate(
     learner); the line's verification column starts from it."""
     if category not in LogCategory.values:
         raise InvalidInput(_("Catégorie inconnue."))
+    text = text.replace("\x00", "")  # as a decision's notes
     if decision:
         if LogEntry.objects.filter(card=card).exists():
             raise ActionError(_("Cette carte est déjà dans la main courante."))

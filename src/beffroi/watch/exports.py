@@ -91,6 +91,10 @@ def visible_entries(activation: Activation, *, partner: bool) -> QuerySet[LogEnt
 
 def filtered(entries: QuerySet[LogEntry], params: Mapping[str, Any]) -> QuerySet[LogEntry]:
     """The main courante's search and filters, as the page and its exports apply them."""
+    if any("\x00" in str(params.get(name, "")) for name in FILTER_PARAMS):
+        # PostgreSQL refuses to compare text with a NUL (a 500 for anyone typing %00 in a
+        # partner link's address); no line can hold one there, so none matches.
+        return entries.none()
     if q := str(params.get("q", "")).strip():
         entries = entries.filter(Q(text__icontains=q) | Q(commune_name__icontains=q))
     if category := str(params.get("categorie", "")).strip():

@@ -352,6 +352,10 @@ def source_declare(request: HttpRequest, activation_id: int, source_id: int) -> 
 
 def _queue(activation: Activation, params: Any) -> QuerySet[Card]:
     cards = Card.objects.filter(activation=activation, state=CardState.QUEUED)
+    if any("\x00" in str(value) for value in params.values()):
+        # As the main courante's filters (exports.filtered): no card holds a NUL on
+        # PostgreSQL, which refuses to compare text with one.
+        return cards.none()
     if commune := params.get("commune", "").strip():
         cards = cards.filter(Q(commune_code=commune) | Q(commune_name__iexact=commune))
     if info_type := params.get("type", "").strip():
