@@ -1487,4 +1487,5 @@ EN = {
     "En-tête trop large (ligne 1) : %(n)s colonnes, %(max)s au plus.": "Header too wide (line 1): %(n)s columns, at most %(max)s.",
     "En-tête CSV illisible (ligne 1) : ligne trop longue.": "Unreadable CSV header (line 1): line too long.",
     "CSV illisible à partir de la ligne %(n)s : ligne de plus de %(max)s caractères.": "CSV unreadable from line %(n)s: line longer than %(max)s characters.",
+    "caractère nul (\\u0000) refusé": "null character (\\u0000) refused",
 }

@@ -374,6 +374,11 @@ async def receive_ballot(cid: str, raw: bytes, client: ClientPseudonyms) -> Repl
         return _refusal("malformed", "Réponse illisible (JSON attendu).")
     if not isinstance(body, dict):
         return _refusal("malformed", "Réponse illisible (objet JSON attendu).")
+    # JSON writes a NUL only as this escape, so most bodies skip the walk.
+    if b"\\u0000" in raw and _holds_nul(body):
+        # PostgreSQL's jsonb cannot hold one: the writer's batch failed whole, so every
+        # ballot sent with it was refused (503), by anyone sending one such ballot.
+        return _refusal("malformed", "Bulletin non encodable : caractère nul (\\u0000) refusé")
     loaded = await _spec(cid)
     if loaded is None:
         return _refusal("unknown", "Consultation inconnue.", status=404)
@@ -447,6 +452,23 @@ async def receive_ballot(cid: str, raw: bytes, client: ClientPseudonyms) -> Repl
             "received_at": entry["received_at"],
         },
     )
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL is in any string (key or value) of parsed JSON. A loop, not a
+    recursion: the value may be nested as deep as the parser allowed."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _json_response(reply: Reply) -> JsonResponse:

@@ -1056,6 +1056,7 @@ REFUSALS = FrenchTemplates(
         T(gettext_noop("%(path)s: nombre décimal refusé (entiers seulement)")),
         T(gettext_noop("%(path)s: type non encodable %(type)s")),
         T(gettext_noop("chaîne non encodable en UTF-8 (demi-paire de substitution)")),
+        T(gettext_noop("caractère nul (\\u0000) refusé")),
         T(gettext_noop("nombre non entier refusé (%(text)s)")),
         T(gettext_noop("entier hors de l'intervalle sûr (%(text)s)")),
     ]
