@@ -919,8 +919,32 @@ def _mapped_columns(conf: dict[str, Any], header: list[str]) -> tuple[dict[str, 
                 f"Colonne de réponse « {a} » absente de l'en-tête (ligne 1).", column=a
             )
     segment = cols.get("segment")
+    if segment:
+        segment = str(segment)
+        if segment in header:
+            # Naming the segment is enough: a mapping that lists the answers and
+            # leaves out the segment's column still means that column (the loader
+            # used to stop on it at the end, after an upload had been accepted).
+            if segment not in answers:
+                answers.append(segment)
+        elif segment not in {_split_code(a)[0] for a in answers}:
+            raise InputError(
+                f"Colonne « {segment} » (correspondance `segment`) absente de l'en-tête "
+                "(ligne 1).",
+                line=1,
+                column=segment,
+            )
     if not [a for a in answers if a != segment]:
         raise _no_answer_column(header)
+    repeated = conf.get("repeated", {})
+    if isinstance(repeated, dict):
+        # Judged here too, so that an upload is refused before it is stored.
+        for q, members in repeated.items():
+            for m in members if isinstance(members, list) else []:
+                if str(m) not in header:
+                    raise InputError(
+                        f"Colonne « {m} » (répétition {q}) absente.", line=1, column=str(m)
+                    )
     return roles, answers
 
 
