@@ -868,6 +868,7 @@ EN = {
     "public et/ou local": "public and/or local",
     "Si l'instance l'exige.": "If the instance requires it.",
     "Modifications et suppressions faites pendant une coupure (0 : aucune).": "Edits and deletions made during an outage (0: none).",
+    "Un par ligne, avec ou sans #.": "One per line, with or without #.",
     "Un par ligne ; « #crue » ne retient que le mot-dièse.": "One per line; “#flood” keeps only the hashtag.",
     "fr, en… (vide : toutes)": "fr, en… (empty: all)",
     "wss://jetstream.us-east.bsky.network/xrpc par défaut": "wss://jetstream.us-east.bsky.network/xrpc by default",

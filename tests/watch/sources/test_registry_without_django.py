@@ -39,10 +39,10 @@ def test_the_source_form_is_translated_at_the_edge(client, org, members) -> None
     )
     url = reverse("watch-sources", args=[org.slug, activation.pk])
     french = client.get(url, {"type": "mastodon"}, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Mots-dièse" in french and "Un par ligne, sans #." in french
+    assert "Mots-dièse" in french and "Un par ligne, avec ou sans #." in french
     assert "Flux RSS/Atom" in french  # the kinds' menu
     with english():
         page = client.get(url, {"type": "mastodon"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Hashtags" in page and "One per line, without #." in page
+    assert "Hashtags" in page and "One per line, with or without #." in page
     assert "RSS/Atom feed" in page
     assert "Mots-dièse" not in page and "Flux RSS/Atom" not in page

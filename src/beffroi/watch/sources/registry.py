@@ -66,7 +66,7 @@ FORMS: dict[str, SourceForm] = {
         _("Mots-dièse et fils public/local d'une instance, en direct (streaming)."),
         (
             Field("instance_url", _("Instance"), "url", required=True, help="https://piaille.fr"),
-            Field("hashtags", _("Mots-dièse"), "list", help=_("Un par ligne, sans #.")),
+            Field("hashtags", _("Mots-dièse"), "list", help=_("Un par ligne, avec ou sans #.")),
             Field(
                 "timelines",
                 _("Fils"),
