@@ -247,6 +247,16 @@ SOURCE_STATUS = FrenchTemplates(
             errors=lambda v: "; ".join(SOURCE_ERRORS.say(e) for e in v.split("; ")),
         ),
         T(gettext_noop("Flux injoignable (%(url)s) : connexion refusée.")),
+        T(
+            gettext_noop(
+                "Flux injoignable (%(url)s) : adresse introuvable (nom de domaine inconnu)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Flux injoignable (%(url)s) : connexion impossible (serveur ou réseau injoignable)."
+            )
+        ),
         T(gettext_noop("Flux injoignable (%(url)s) : pas de réponse en %(n)s s."), "n"),
         T(
             gettext_noop(

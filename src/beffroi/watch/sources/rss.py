@@ -17,6 +17,7 @@ import hashlib
 import html
 import io
 import re
+import socket
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -173,6 +174,29 @@ def _certificate_refusal(exc: BaseException) -> str | None:
     return None
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it wraps: httpx's ConnectError wraps httpcore's, which wraps
+    the socket's own error."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _connect_failure(exc: BaseException) -> str:
+    """Why a connection could not be made, in words that say what to check: a name
+    that does not resolve is a typo or a dead domain, a refusal a server that is down,
+    anything else the network between."""
+    chain = _causes(exc)
+    if any(isinstance(c, socket.gaierror) for c in chain):
+        return "adresse introuvable (nom de domaine inconnu)"
+    if any(isinstance(c, ConnectionRefusedError) for c in chain):
+        return "connexion refusée"
+    return "connexion impossible (serveur ou réseau injoignable)"
+
+
 class RssSource:
     kind: ClassVar[str] = "rss"
 
@@ -243,7 +267,9 @@ class RssSource:
                     f"reconnu ({refused}) ; derrière un proxy qui déchiffre TLS, voir "
                     "BEFFROI_SOURCES_CA_FILE."
                 ) from exc
-            raise SourceError(f"Flux injoignable ({self.config.url}) : connexion refusée.") from exc
+            raise SourceError(
+                f"Flux injoignable ({self.config.url}) : {_connect_failure(exc)}."
+            ) from exc
         except httpx.TimeoutException as exc:
             raise SourceError(
                 f"Flux injoignable ({self.config.url}) : pas de réponse en "
