@@ -343,7 +343,7 @@ def letters_html(private: Iterable[PrivateCredential], title: str) -> str:
             "seule votre dernière réponse compte. Après l'envoi, notez le reçu affiché ; "
             "il vous permet de vérifier sur le tableau public que votre réponse y figure.</p>"
             "<p class='small'>Code perdu ou volé ? Adressez-vous à l'autorité qui vous a "
-            "remis cette lettre : elle révoquera ce code et vous en remettra un autre.</p>"
+            "remis cette lettre : elle fera révoquer ce code et vous en remettra un autre.</p>"
             "</section>"
         )
     parts.append("</body></html>")
