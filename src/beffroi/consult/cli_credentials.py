@@ -7,8 +7,11 @@ Writes into --out:
                         organiser receives
 
 With --replace PUBLIC_KEY --reason TEXT (a lost or stolen letter), one new
-credential is made and `revocation.jsonl` is written too: the organiser
-imports the revocation and the new public key together.
+credential is made and `revocation.jsonl` is written too. The tool cannot know
+the lost key's segment: the new key carries the one --segments SEG=1 gives, or
+none. The organiser copies the old key, the reason and the new key into the
+app's « Révoquer un code perdu », and the app gives the new key the old one's
+segment whatever the file says.
 """
 
 from __future__ import annotations
@@ -51,7 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--replace",
         metavar="PUBLIC_KEY",
-        help="reissue: revoke this public key and make one new credential in its segment",
+        help=(
+            "reissue: revoke this public key and make one new credential; the app gives "
+            "it the revoked key's segment (add --segments SEG=1 to write that segment "
+            "in cles-publiques.jsonl too, else it is null there)"
+        ),
     )
     parser.add_argument("--reason", help="why the replaced credential is revoked (with --replace)")
 
