@@ -49,7 +49,7 @@ def test_the_preview_names_rules_by_label_and_signed_entries_by_their_keys_segme
     )
     assert response.status_code == 200
     shown = _rows(html.unescape(response.content.decode()))
-    assert "déjà écartée par la règle « La dernière réponse compte »" in shown[1]
+    assert "déjà écartée par la règle « La dernière réponse d'un code compte »" in shown[1]
     assert "<code>one_ballot_per_key</code>" in shown[1]
     assert "comptée" in shown[2] and "déjà écartée" not in shown[2]
     for n in (1, 2):

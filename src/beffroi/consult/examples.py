@@ -64,7 +64,9 @@ def _rules(access: str, flags: list[str]) -> list[dict[str, Any]]:
         },
     ]
     if access != "open":
-        rules.insert(0, {"code": "one_ballot_per_key", "label": "La dernière réponse compte"})
+        rules.insert(
+            0, {"code": "one_ballot_per_key", "label": "La dernière réponse d'un code compte"}
+        )
     return rules
 
 
