@@ -9,6 +9,7 @@ gets one entry per processed batch and per change of a source's state.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -395,6 +396,7 @@ def receive_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, An
 
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
+    posts = [_without_nul(p) for p in posts]
     with transaction.atomic():
         source = (
             Source.objects.filter(pk=source_id)
@@ -1155,6 +1157,74 @@ def _stored_post_fields(p: Any, key: bytes | None) -> tuple[str, str, str, dict[
     return text, url, author, raw
 
 
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL is in any string of ``value`` (dicts, lists, tuples, dataclasses)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
+    return False
+
+
+def _json_without_nul(value: Any) -> Any:
+    """A JSON value (dicts, lists, strings…) with the NUL characters taken out of its
+    strings and keys. A loop, not a recursion: a payload may be nested as deep as a
+    parser allowed."""
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
+    while stack:
+        item, parent, slot = stack.pop()
+        if isinstance(item, str):
+            parent[slot] = item.replace("\x00", "")
+        elif isinstance(item, dict):
+            copy: dict[Any, Any] = {}
+            parent[slot] = copy
+            for k, v in item.items():
+                k = k.replace("\x00", "") if isinstance(k, str) else k
+                copy[k] = None
+                stack.append((v, copy, k))
+        elif isinstance(item, list | tuple):  # stored as JSON: a list either way
+            items: list[Any] = [None] * len(item)
+            parent[slot] = items
+            stack.extend((v, items, i) for i, v in enumerate(item))
+        else:
+            parent[slot] = item
+    return root[0]
+
+
+def _without_nul(item: Any) -> Any:
+    """A received post or change with the NUL characters taken out of its strings (its
+    text, ids, links, raw payload). PostgreSQL's text and jsonb cannot hold one: a post
+    carrying one (a remote account's text, a feed's id, a line of an imported file)
+    failed its whole batch, and the source retried that batch for ever. The item itself
+    when it holds none, which is the rule."""
+    if not _holds_nul(item):
+        return item
+    changed: dict[str, Any] = {}
+    for f in dataclasses.fields(item):
+        value = getattr(item, f.name)
+        if isinstance(value, str):
+            changed[f.name] = value.replace("\x00", "")
+        elif isinstance(value, tuple):
+            changed[f.name] = tuple(
+                v.replace("\x00", "") if isinstance(v, str) else v for v in value
+            )
+        elif isinstance(value, dict):
+            changed[f.name] = _json_without_nul(value)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changed[f.name] = _without_nul(value)  # a change's new version: one level
+    return dataclasses.replace(item, **changed)
+
+
 def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, Any]) -> Any:
     """The runner's sink: new posts, then authors' edits and deletions, with
     the checkpoint that covers them, in one transaction.
@@ -1164,9 +1234,10 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
     post we never received (an author added the watched hashtag, an old post
     edited on a public timeline) is received as a new post, in its new version.
     """
-    from beffroi.watch.sources.base import EDIT, CoverageGap, GapFilled, Received
+    from beffroi.watch.sources.base import EDIT, CoverageGap, GapFilled, RawPost, Received
     from beffroi.watch.sources.base import PostChange as Change
 
+    items = [_without_nul(i) if isinstance(i, RawPost | Change) else i for i in items]
     if gaps := [i for i in items if isinstance(i, CoverageGap | GapFilled)]:
         # Recorded with the checkpoint that moves past them: a gap (or its filling)
         # is never lost nor written twice when the worker stops between two commits.
