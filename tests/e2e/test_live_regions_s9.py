@@ -6,6 +6,7 @@ keyboard puts the focus on the card, so that it is read."""
 from __future__ import annotations
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -67,8 +68,9 @@ def test_cards_arriving_are_summed_up_once_and_leave_the_focus_alone(
     notes = page.locator("#notes")
     notes.click()
     notes.type("Appel au")
-    for i in range(3):
-        _card(room, i)
+    with transaction.atomic():  # one change seen by the stream, one announcement
+        for i in range(3):
+            _card(room, i)
     expect(page.locator("#queue li")).to_have_count(5)
     expect(news).to_have_text("5 cartes en attente")
     # Typing goes on where it was: nothing took the focus.
@@ -125,12 +127,47 @@ def test_a_new_main_courante_line_is_said_once_while_one_writes(
     text = page.locator("#ajouter textarea").first
     text.click()
     text.type("Digue surveillée")
-    for words in ("Route D746 coupée", "Gymnase ouvert"):
-        actions.add_log_entry(
-            room, actor=members["coordinator"], text=words, channel="autre", category="routes"
-        )
+    with transaction.atomic():  # one change seen by the stream
+        for words in ("Route D746 coupée", "Gymnase ouvert"):
+            actions.add_log_entry(
+                room, actor=members["coordinator"], text=words, channel="autre", category="routes"
+            )
     expect(page.locator("#courante-rows tr[data-entry]")).to_have_count(3)
     expect(live).to_have_text("2 nouvelles lignes en main courante")
     assert page.evaluate("document.activeElement.tagName") == "TEXTAREA"
     text.type(" par la mairie")
     expect(text).to_have_value("Digue surveillée par la mairie")
+
+
+def test_a_held_card_warns_before_it_is_freed_and_one_key_keeps_it(
+    page, login, live_server, org, room, monkeypatch
+):
+    from datetime import timedelta
+
+    from beffroi.watch.models import Card
+
+    # Six seconds instead of ten minutes: the warning comes at half the time.
+    monkeypatch.setattr("beffroi.watch.actions.CLAIM_TIMEOUT", timedelta(seconds=6))
+    login("volunteer")
+    page.goto(f"{live_server.url}/o/{org.slug}/veille/{room.pk}/tri/")
+    expect(page.locator("#queue li")).to_have_count(2)
+    page.locator("body").press("Enter")
+    expect(page.locator("#panel")).to_be_visible()
+    warning = page.locator("#panel-expiry")
+    expect(warning).to_be_hidden()
+    card = Card.objects.get(claimed_by__username="volunteer")
+    first = card.claimed_at
+    notes = page.locator("#notes")
+    notes.click()
+    notes.type("Vérifier")
+    expect(warning).to_be_visible(timeout=10_000)
+    assert warning.get_attribute("role") == "alert"
+    expect(warning).to_contain_text("Sans décision, cette carte sera libérée à")
+    assert page.evaluate("document.activeElement.id") == "notes"  # said, not focused
+    notes.press("Escape")  # out of the field, as for any key of the room
+    page.keyboard.press("g")
+    expect(warning).to_be_hidden()
+    expect(page.locator("#live")).to_contain_text("Carte gardée jusqu’à")
+    card.refresh_from_db()
+    assert card.claimed_by.username == "volunteer" and card.claimed_at > first
+    expect(notes).to_have_value("Vérifier")  # the panel was not reset

@@ -432,6 +432,8 @@ def triage(request: HttpRequest, activation_id: int) -> HttpResponse:
             decisions=[(d.value, d.label, DECISION_KEYS[d.value]) for d in Decision],
             source_types=[(t.value, t.label, SOURCE_TYPE_KEYS[t.value]) for t in SourceType],
             categories=LogCategory.choices,
+            # The page warns before a held card is freed, and offers to keep it (WCAG 2.2.1).
+            claim_seconds=int(actions.CLAIM_TIMEOUT.total_seconds()),
             # The language's name in the reader's language; the code stays the value.
             langs=language_choices(facets.exclude(lang="").values_list("lang", flat=True)),
             types=sorted(

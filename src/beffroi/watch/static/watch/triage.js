@@ -50,6 +50,35 @@
     newsAt = Date.now();
     news.textContent = counted("Waiting", latestTotal);
   }
+  // A held card is freed after claimSeconds without a decision (actions.CLAIM_TIMEOUT).
+  // Before that the panel says when, and « Garder la carte » (or g) takes it again for
+  // the full time: no one loses a card while still reading or writing (WCAG 2.2.1).
+  const claimMs = Number(root.dataset.claimSeconds || 0) * 1000;
+  const expiry = document.getElementById("panel-expiry");
+  let expiryTimer = null;
+  function clock(ms) {
+    return new Date(ms).toLocaleTimeString(document.documentElement.lang || "fr",
+      { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  }
+  function watchExpiry() {
+    clearTimeout(expiryTimer);
+    expiry.hidden = true;
+    if (!held || !claimMs) return;
+    const until = Date.now() + claimMs;
+    // Two minutes ahead, or half the time when it is shorter.
+    expiryTimer = setTimeout(() => {
+      document.getElementById("panel-expiry-text").textContent = msg("Expiry", { time: clock(until) });
+      expiry.hidden = false;
+    }, claimMs - Math.min(120000, claimMs / 2));
+  }
+  async function keep() {
+    if (!held) return;
+    const res = await post(url(held.id, "prendre"));
+    if (res.ok) {
+      watchExpiry();
+      live.textContent = msg("Kept", { time: clock(Date.now() + claimMs) });
+    } else { error.textContent = res.error; }
+  }
   let cards = [];
   let selected = null; // card id under the cursor
   let held = null; // card object claimed by me
@@ -211,6 +240,7 @@
     document.getElementById("notes").value = "";
     document.getElementById("evidence").value = "";
     document.getElementById("verification").value = "";
+    watchExpiry();
     // On a phone the panel sits above a long queue, out of sight after a tap on a card.
     panel.scrollIntoView({ block: "nearest" });
   }
@@ -250,6 +280,7 @@
 
   function closePanel(message) {
     held = null;
+    watchExpiry();
     panel.hidden = true;
     if (message) live.textContent = message;
   }
@@ -334,6 +365,7 @@
       ev.preventDefault(); claimSelected();
     }
     else if (ev.key === "e" && held) { ev.preventDefault(); escalate(); }
+    else if (ev.key === "g" && held && !expiry.hidden) { ev.preventDefault(); keep(); }
     else if (ev.key === "n" && held) { ev.preventDefault(); document.getElementById("notes").focus(); }
   });
   for (const b of panel.querySelectorAll("[data-decision]")) {
@@ -344,6 +376,7 @@
   }
   document.getElementById("escalate").addEventListener("click", escalate);
   document.getElementById("release").addEventListener("click", release);
+  document.getElementById("keep").addEventListener("click", keep);
   filters.addEventListener("change", load);
   filters.addEventListener("submit", (ev) => { ev.preventDefault(); load(); });
 
