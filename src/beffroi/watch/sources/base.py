@@ -534,38 +534,54 @@ def names_account(url: str) -> bool:
     return bool(url) and _may_name_account(url) and bool(_ACCOUNT_URL.match(url.strip()))
 
 
+def _rebuilt(payload: Any, leaf: Callable[[Any], Any], drop: frozenset[str] = frozenset()) -> Any:
+    """A copy of a JSON-like value: mappings (keys as text, minus ``drop``; a key given
+    twice as text keeps its first place and last value) and lists rebuilt, every other
+    value through ``leaf``. A loop, not a recursion: a record from a remote server (any
+    Bluesky or Mastodon account's post) may be nested as deep as the JSON parser allows,
+    and a recursive walk spends two frames a level: a record 500 deep raised
+    RecursionError, which failed the source's batch at every retry."""
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any]] = [(payload, root, 0)]
+    while stack:
+        value, parent, slot = stack.pop()
+        if isinstance(value, Mapping):
+            latest: dict[str, Any] = {}
+            for k, v in value.items():
+                if (name := str(k)) not in drop:
+                    latest[name] = v
+            copy: dict[str, Any] = dict.fromkeys(latest)
+            parent[slot] = copy
+            stack.extend((v, copy, name) for name, v in latest.items())
+        elif isinstance(value, list | tuple):
+            items: list[Any] = [None] * len(value)
+            parent[slot] = items
+            stack.extend((v, items, i) for i, v in enumerate(value))
+        else:
+            parent[slot] = leaf(value)
+    return root[0]
+
+
 def pseudonymise_record(payload: Any, key: bytes) -> Any:
     """A copy of a JSON-like record with mentions pseudonymised in every string
     and every address that names an account emptied (DESIGN rule 7)."""
+    return _rebuilt(
+        payload,
+        lambda value: pseudonymise_mentions(value, key) if isinstance(value, str) else value,
+    )
 
-    def walk(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {str(k): walk(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [walk(v) for v in value]
-        if isinstance(value, str):
-            return pseudonymise_mentions(value, key)
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool) or value is None:
         return value
-
-    return walk(payload)
+    return str(value)
 
 
 def scrub_handles(payload: Any, extra_keys: Iterable[str] = ()) -> Any:
     """A JSON-safe copy of ``payload`` without the keys that carry handles."""
-    drop = HANDLE_KEYS | frozenset(extra_keys)
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {str(k): walk(v) for k, v in value.items() if str(k) not in drop}
-        if isinstance(value, list | tuple):
-            return [walk(v) for v in value]
-        if isinstance(value, datetime):
-            return value.isoformat()
-        if isinstance(value, str | int | float | bool) or value is None:
-            return value
-        return str(value)
-
-    return walk(payload)
+    return _rebuilt(payload, _json_safe, HANDLE_KEYS | frozenset(extra_keys))
 
 
 def ensure_json(checkpoint: Checkpoint) -> Checkpoint:
