@@ -80,3 +80,8 @@ def test_an_edit_with_a_nul_is_recorded(source):
 def test_items_without_a_nul_are_passed_as_they_are():
     clean = post("d", "rien")
     assert actions._without_nul(clean) is clean
+
+
+def test_a_written_backslash_u_is_kept_as_it_is():
+    written = post("e", "le code \\u0000", raw={"note": "\\u0000 écrit"})
+    assert actions._without_nul(written) is written

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -1175,6 +1176,31 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
+def _may_hold_nul(item: Any) -> bool:
+    """A fast test first (C-speed string searches: this runs for every post received),
+    the walk only when it says yes."""
+    for value in vars(item).values():
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            try:
+                # JSON writes a NUL only as this escape (a written "\\u0000" also
+                # matches: the walk then answers).
+                if "\\u0000" in json.dumps(value, default=str) and _holds_nul(value):
+                    return True
+            except (RecursionError, ValueError):
+                if _holds_nul(value):
+                    return True
+        elif (
+            value is not None
+            and not isinstance(value, int | float | datetime)
+            and _holds_nul(value)  # tuples of links, a change's new version
+        ):
+            return True
+    return False
+
+
 def _json_without_nul(value: Any) -> Any:
     """A JSON value (dicts, lists, strings…) with the NUL characters taken out of its
     strings and keys. A loop, not a recursion: a payload may be nested as deep as a
@@ -1207,7 +1233,7 @@ def _without_nul(item: Any) -> Any:
     carrying one (a remote account's text, a feed's id, a line of an imported file)
     failed its whole batch, and the source retried that batch for ever. The item itself
     when it holds none, which is the rule."""
-    if not _holds_nul(item):
+    if not _may_hold_nul(item):
         return item
     changed: dict[str, Any] = {}
     for f in dataclasses.fields(item):
