@@ -50,6 +50,7 @@ def start_audit(
     actor: Any,
     electorate: dict[str, int] | None = None,
     mapping: UploadedFile | None = None,
+    structure: UploadedFile | None = None,
 ) -> Audit:
     """Store the upload, journal it (with its SHA-256) and queue the audit;
     ``AuditsBusy`` (nothing stored) when the organisation has too many waiting."""
@@ -74,10 +75,16 @@ def start_audit(
             has_mapping=mapping is not None,
         )
         shutil.rmtree(audit.folder, ignore_errors=True)  # never mix with older files
+        # Which structure named the report's questions, so that a copy can be checked
+        # against it like the export.
+        about_structure: dict[str, str] = {}
         try:
             audit.sha256, audit.size = _store(upload, audit.input_path)
             if mapping is not None:
                 _store(mapping, audit.mapping_path)
+            if structure is not None:
+                about_structure["structure"] = structure.name or "structure.lss"
+                about_structure["structure_sha256"] = _store(structure, audit.structure_path)[0]
         except BaseException:
             shutil.rmtree(audit.folder, ignore_errors=True)
             raise
@@ -93,6 +100,7 @@ def start_audit(
                 "size": audit.size,
                 "format": fmt,
                 "electorate": audit.electorate,
+                **about_structure,
             },
         )
         # Queued only once the row and the journal entry are committed.
@@ -114,7 +122,7 @@ def _discard_inputs(audit: Audit) -> None:
     file (deleted earlier, a failed commit would leave an audit with nothing to rerun)."""
 
     def unlink() -> None:
-        for path in (audit.input_path, audit.mapping_path):
+        for path in (audit.input_path, audit.mapping_path, audit.structure_path):
             path.unlink(missing_ok=True)
 
     transaction.on_commit(unlink)

@@ -13,6 +13,10 @@ FORMAT_CHOICES = [
     ("csv", gettext_lazy("CSV quelconque + fichier de correspondance (TOML)")),
 ]
 MAX_MAPPING_BYTES = 1024 * 1024
+# The structure of a survey of a few hundred questions in several languages stays
+# under a few MB; it is parsed whole (XML) in the request, so it is bounded far below
+# the export.
+MAX_STRUCTURE_BYTES = 10 * 1024 * 1024
 ELECTORATE = re.compile(r"^\s*([^=,\s]+)\s*=\s*(\d+)\s*$")
 
 
@@ -37,6 +41,15 @@ class AuditUploadForm(forms.Form):
     )
     mapping = forms.FileField(
         label=gettext_lazy("Correspondance des colonnes (TOML)"), required=False
+    )
+    structure = forms.FileField(
+        label=gettext_lazy("Structure de l'enquête (.lss, facultatif)"),
+        required=False,
+        help_text=gettext_lazy(
+            "Exportée par LimeSurvey avec l'enquête (Afficher / exporter → Structure de "
+            "l'enquête (.lss)) : le rapport nomme alors les questions par leur libellé. "
+            "Exports LimeSurvey seulement."
+        ),
     )
     electorate = forms.CharField(
         label=gettext_lazy("Effectifs par segment (facultatif)"),
@@ -67,11 +80,61 @@ class AuditUploadForm(forms.Form):
             )
         return upload
 
+    def clean_structure(self) -> Any:
+        """Read the structure as the audit will, so that a wrong file is said under its
+        field before anything is stored, not as the audit's failure afterwards."""
+        upload = self.cleaned_data.get("structure")
+        if upload is None:
+            return None
+        if upload.size == 0:
+            raise forms.ValidationError(_("Le fichier est vide."))
+        if upload.size > MAX_STRUCTURE_BYTES:
+            raise forms.ValidationError(
+                _("Fichier de structure trop gros (%(mb)d Mo au plus).")
+                % {"mb": MAX_STRUCTURE_BYTES // (1024 * 1024)}
+            )
+        from beffroi.consult.views_i18n import audit_error
+        from beffroi.integrity.errors import InputError
+        from beffroi.integrity.lss import parse_lss
+
+        upload.seek(0)
+        raw = upload.read()
+        upload.seek(0)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                _(
+                    "La structure doit être le fichier .lss tel que LimeSurvey l'exporte "
+                    "(texte UTF-8)."
+                )
+            ) from None
+        try:
+            labels, _options = parse_lss(text, upload.name or "structure.lss")
+        except InputError as exc:
+            raise forms.ValidationError(audit_error(str(exc))) from None
+        if not labels:
+            raise forms.ValidationError(
+                _(
+                    "Aucune question dans cette structure : est-ce bien le fichier .lss de "
+                    "l'enquête ?"
+                )
+            )
+        return upload
+
     def clean_electorate(self) -> dict[str, int]:
         return parse_electorate(self.cleaned_data.get("electorate") or "")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if data.get("fmt") == "csv" and data.get("structure"):
+            self.add_error(
+                "structure",
+                _(
+                    "La structure (.lss) ne sert qu'aux exports LimeSurvey ; pour un CSV "
+                    "quelconque, donnez les libellés dans la correspondance ([labels])."
+                ),
+            )
         if data.get("fmt") == "csv" and not data.get("mapping"):
             self.add_error("mapping", _("Le format CSV demande un fichier de correspondance."))
         elif data.get("export") is not None and data.get("fmt"):

@@ -65,6 +65,12 @@ class Audit(models.Model):
     def mapping_path(self) -> Path:
         return self.folder / "mapping.toml"
 
+    @property
+    def structure_path(self) -> Path:
+        """The survey's .lss, when one was uploaded: its presence says so (the folder
+        starts empty), which needs no column."""
+        return self.folder / "structure.lss"
+
     def output(self, name: str) -> Path:
         return self.folder / name
 

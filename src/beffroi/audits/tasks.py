@@ -52,6 +52,7 @@ def run_audit_task(audit_id: int) -> None:
             audit.input_path,
             fmt=audit.fmt,
             mapping=audit.mapping_path if audit.has_mapping else None,
+            structure=audit.structure_path if audit.structure_path.exists() else None,
             electorate=audit.electorate or None,
             progress=progress,
         )

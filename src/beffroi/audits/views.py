@@ -33,6 +33,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 electorate=form.cleaned_data["electorate"],
                 mapping=form.cleaned_data.get("mapping"),
+                structure=form.cleaned_data.get("structure"),
             )
         except actions.AuditsBusy as busy:
             form.add_error(

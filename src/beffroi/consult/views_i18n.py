@@ -517,6 +517,11 @@ AUDIT_ERRORS = FrenchTemplates(
         T(gettext_noop("Impossible de lire la correspondance %(path)s : %(detail)s.")),
         T(gettext_noop("Correspondance TOML invalide (%(path)s) : %(detail)s.")),
         T(gettext_noop("Impossible de lire le fichier %(path)s : %(detail)s.")),
+        # The survey structure (.lss): integrity.lss, also on the audit upload form.
+        T(gettext_noop("Impossible de lire la structure %(path)s : %(detail)s.")),
+        T(gettext_noop("Structure %(path)s refusée : déclarations DOCTYPE/ENTITY interdites.")),
+        T(gettext_noop("Structure .lss illisible (%(path)s), ligne %(line)s : %(detail)s.")),
+        T(gettext_noop("%(path)s n'est pas une structure d'enquête LimeSurvey (.lss).")),
         T(gettext_noop("Colonne de réponse « %(column)s » absente de l'en-tête (ligne 1).")),
         T(
             gettext_noop(

@@ -37,6 +37,14 @@ def read_lss(
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"Impossible de lire la structure {path} : {exc}.") from exc
+    return parse_lss(text, str(path), language)
+
+
+def parse_lss(
+    text: str, path: str, language: str | None = None
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The labels and answer options of a structure already read; ``path`` names it
+    in the errors (an upload's name, in the app)."""
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise InputError(f"Structure {path} refusée : déclarations DOCTYPE/ENTITY interdites.")
     try:
