@@ -985,6 +985,7 @@ EN = {
     "Identifiant vide à la ligne %(line)s, colonne « %(column)s ».": "Empty identifier on line %(line)s, column “%(column)s”.",
     "Colonne « id » absente de l'en-tête (ligne 1) : ce n'est pas un export de réponses LimeSurvey ; pour un autre CSV, choisissez le format « CSV quelconque » et son fichier de correspondance (--format csv --mapping en ligne de commande).": "No “id” column in the header (line 1): this is not a LimeSurvey response export; for another CSV, choose the “Any CSV” format and its column mapping file (--format csv --mapping on the command line).",
     'La correspondance doit avoir une table [columns] avec au moins `id = "…"`.': 'The column mapping needs a [columns] table with at least `id = "…"`.',
+    "La correspondance doit donner `time_format` comme un texte entre guillemets.": "The column mapping must give `time_format` as a quoted text.",
     "La table n'a pas de colonne « id ».": "The table has no “id” column.",
     "Identifiants en double dans la table.": "Duplicate identifiers in the table.",
     "CSV mal formé à la ligne %(line)s : %(n)s champs au lieu de %(width)s (séparateur « %(sep)s »).": "Malformed CSV on line %(line)s: %(n)s fields instead of %(width)s (separator “%(sep)s”).",

@@ -491,6 +491,11 @@ AUDIT_ERRORS = FrenchTemplates(
                 'La correspondance doit avoir une table [columns] avec au moins `id = "…"`.'
             )
         ),
+        T(
+            gettext_noop(
+                "La correspondance doit donner `time_format` comme un texte entre guillemets."
+            )
+        ),
         T(gettext_noop("La table n'a pas de colonne « id ».")),
         T(gettext_noop("Identifiants en double dans la table.")),
         T(

@@ -888,6 +888,16 @@ _MAPPING_ROLES = {
 }
 
 
+def _time_format(conf: dict[str, Any]) -> str | None:
+    cols = conf.get("columns", {})
+    found = conf.get("time_format", cols.get("time_format") if isinstance(cols, dict) else None)
+    if found is not None and not isinstance(found, str):
+        raise InputError(
+            "La correspondance doit donner `time_format` comme un texte entre guillemets."
+        )
+    return found or None
+
+
 def _mapped_columns(conf: dict[str, Any], header: list[str]) -> tuple[dict[str, str], list[str]]:
     """The roles (normalised name -> column) and answer columns a mapping gives a header."""
     cols = conf.get("columns", {})
@@ -895,6 +905,7 @@ def _mapped_columns(conf: dict[str, Any], header: list[str]) -> tuple[dict[str, 
         raise InputError(
             'La correspondance doit avoir une table [columns] avec au moins `id = "…"`.'
         )
+    _time_format(conf)
     if "time" not in cols and "submitted" not in cols:
         raise InputError(_NO_TIME_MAPPED)
     roles: dict[str, str] = {}
@@ -929,8 +940,7 @@ def _mapped_columns(conf: dict[str, Any], header: list[str]) -> tuple[dict[str, 
                 answers.append(segment)
         elif segment not in {_split_code(a)[0] for a in answers}:
             raise InputError(
-                f"Colonne « {segment} » (correspondance `segment`) absente de l'en-tête "
-                "(ligne 1).",
+                f"Colonne « {segment} » (correspondance `segment`) absente de l'en-tête (ligne 1).",
                 line=1,
                 column=segment,
             )
@@ -1009,7 +1019,9 @@ def load_mapped(
         if q.repeated:
             q.rows = [(c, labels.get(c, f"Ligne {i}")) for i, (c, _) in enumerate(q.rows, 1)]
     ds = Dataset(raw, questions, source=str(path), text_columns=text_cols)
-    _finish(ds, raw, roles, text, delim, conf.get("time_format"))
+    # The format doc (and most mappings) write it under [columns]: read only at the top,
+    # it was ignored there, and a month-first date read as day-first without a word.
+    _finish(ds, raw, roles, text, delim, _time_format(conf))
     _require_answers_and_completes(ds, roles)
     _pick_segment(ds, electorate, str(segment) if segment else None)
     return ds
