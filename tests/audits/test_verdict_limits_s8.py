@@ -28,6 +28,7 @@ from beffroi.core.models import JournalEntry
 from beffroi.integrity.audit import AuditResult, _verdict, audit_dataset, unchecked
 from beffroi.integrity.load import from_table, load_limesurvey
 from beffroi.integrity.report import render_html
+from beffroi.integrity.typography import french_text
 from english_catalogue import english
 
 OLD_CLEAN = (
@@ -169,7 +170,8 @@ def test_every_verdict_shape_reads_in_english(n_flag, groups, limits, disabled, 
     if fragile:
         assert said.endswith("would be enough to reverse the majority.")
         assert fragile[0] in said  # the question's label as the organiser wrote it
-    assert verdict(text) == text  # French readers get it as written
+    # French readers get it as written, set the French way (no break before : ; « »).
+    assert verdict(text) == french_text(text)
 
 
 def test_old_verdicts_still_display() -> None:
