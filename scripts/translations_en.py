@@ -683,7 +683,10 @@ EN = {
     "File d'attente": "Queue",
     "priorité": "priority",
     ("{n} carte en attente", "{n} cartes en attente"): ("{n} card waiting", "{n} cards waiting"),
-    ("{n} nouvelle ligne en main courante", "{n} nouvelles lignes en main courante"): ("{n} new entry in the incident log", "{n} new entries in the incident log"),
+    ("{n} nouvelle ligne en main courante", "{n} nouvelles lignes en main courante"): (
+        "{n} new entry in the incident log",
+        "{n} new entries in the incident log",
+    ),
     "Carte prise": "Claimed card",
     "Notes": "Notes",
     "Liens de preuve (un par ligne)": "Evidence links (one per line)",
