@@ -6,6 +6,7 @@ with the reason; a literal backslash-u text is a text like any other."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -15,6 +16,7 @@ from django.urls import reverse
 from beffroi.consult import api
 from beffroi.consult.cli_example_bundle import setup_consultation, signed_payload
 from beffroi.consult.models import BoardEntry
+from beffroi.core.nul import holds_nul
 
 ROWS = [{"semaine": "4j", "mercredi": ["ecole"]}, {}]
 
@@ -82,5 +84,16 @@ def test_the_walk_survives_deep_values():
     deep: object = "\u0000"
     for _ in range(5000):
         deep = [deep]
-    assert api._holds_nul({"a": deep})
-    assert not api._holds_nul({"a": [[["x"]]], "b\\u0000": "\\u0000"})
+    assert holds_nul({"a": deep})
+    assert not holds_nul({"a": [[["x"]]], "b\\u0000": "\\u0000"})
+
+
+def test_the_walk_reads_keys_tuples_and_dataclasses():
+    @dataclasses.dataclass
+    class Post:
+        text: str
+        links: tuple[str, ...]
+
+    assert holds_nul({"k\u0000": 1})
+    assert holds_nul([Post("ok", ("https://a", "b\u0000"))])
+    assert not holds_nul([Post("ok", ("https://a",)), Post, None, 3.5])

@@ -62,6 +62,7 @@ from beffroi.consult.views_i18n import excluded_by_rule
 from beffroi.consult.views_i18n import refusal as _refusal_in_language
 from beffroi.core import throttle
 from beffroi.core.client import pseudonyms
+from beffroi.core.nul import holds_nul
 from beffroi.core.pseudonym import ClientPseudonyms
 
 log = logging.getLogger(__name__)
@@ -375,7 +376,7 @@ async def receive_ballot(cid: str, raw: bytes, client: ClientPseudonyms) -> Repl
     if not isinstance(body, dict):
         return _refusal("malformed", "Réponse illisible (objet JSON attendu).")
     # JSON writes a NUL only as this escape, so most bodies skip the walk.
-    if b"\\u0000" in raw and _holds_nul(body):
+    if b"\\u0000" in raw and holds_nul(body):
         # PostgreSQL's jsonb cannot hold one: the writer's batch failed whole, so every
         # ballot sent with it was refused (503), by anyone sending one such ballot.
         return _refusal("malformed", "Bulletin non encodable : caractère nul (\\u0000) refusé")
@@ -452,23 +453,6 @@ async def receive_ballot(cid: str, raw: bytes, client: ClientPseudonyms) -> Repl
             "received_at": entry["received_at"],
         },
     )
-
-
-def _holds_nul(value: Any) -> bool:
-    """Whether a NUL is in any string (key or value) of parsed JSON. A loop, not a
-    recursion: the value may be nested as deep as the parser allowed."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 def _json_response(reply: Reply) -> JsonResponse:

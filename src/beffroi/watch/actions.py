@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from beffroi.core import journal
 from beffroi.core.actions import ActionError, InvalidInput
 from beffroi.core.models import Organisation
+from beffroi.core.nul import holds_nul
 from beffroi.watch.models import (
     DECLARABLE_SOURCES,
     Activation,
@@ -1158,24 +1159,6 @@ def _stored_post_fields(p: Any, key: bytes | None) -> tuple[str, str, str, dict[
     return text, url, author, raw
 
 
-def _holds_nul(value: Any) -> bool:
-    """Whether a NUL is in any string of ``value`` (dicts, lists, tuples, dataclasses)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
-            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item))
-    return False
-
-
 def _may_hold_nul(item: Any) -> bool:
     """A fast test first (C-speed string searches: this runs for every post received),
     the walk only when it says yes."""
@@ -1187,15 +1170,15 @@ def _may_hold_nul(item: Any) -> bool:
             try:
                 # JSON writes a NUL only as this escape (a written "\\u0000" also
                 # matches: the walk then answers).
-                if "\\u0000" in json.dumps(value, default=str) and _holds_nul(value):
+                if "\\u0000" in json.dumps(value, default=str) and holds_nul(value):
                     return True
             except (RecursionError, ValueError):
-                if _holds_nul(value):
+                if holds_nul(value):
                     return True
         elif (
             value is not None
             and not isinstance(value, int | float | datetime)
-            and _holds_nul(value)  # tuples of links, a change's new version
+            and holds_nul(value)  # tuples of links, a change's new version
         ):
             return True
     return False
