@@ -57,6 +57,9 @@ def test_a_refused_page_backs_off_then_follows_again(page, login, live_server, o
     assert 4 <= tries <= 8, asked
 
     page.close()  # its stream ends (within WSGI_MAX here) and the place frees
-    expect(second.locator("#courante[data-live=on]")).to_have_count(1)
+    # The place frees up to WSGI_MAX + a poll after the close, and the refused page comes
+    # back at its next try: 8 s then 16 s after the last (±20 %), so up to ~30 s from
+    # here, far past expect's 5-s default.
+    expect(second.locator("#courante[data-live=on]")).to_have_count(1, timeout=45_000)
     expect(status).to_have_text("")
     second.close()
