@@ -1508,4 +1508,21 @@ EN = {
     "En-tête CSV illisible (ligne 1) : ligne trop longue.": "Unreadable CSV header (line 1): line too long.",
     "CSV illisible à partir de la ligne %(n)s : ligne de plus de %(max)s caractères.": "CSV unreadable from line %(n)s: line longer than %(max)s characters.",
     "caractère nul (\\u0000) refusé": "null character (\\u0000) refused",
+    (
+        "Graphique des réponses reçues heure par heure, les signalées en rouge : au plus %(peak)s réponse en une heure, à partir du %(at)s.",
+        "Graphique des réponses reçues heure par heure, les signalées en rouge : au plus %(peak)s réponses en une heure, à partir du %(at)s.",
+    ): (
+        "Chart of the responses received hour by hour, flagged ones in red: at most %(peak)s response in one hour, from %(at)s.",
+        "Chart of the responses received hour by hour, flagged ones in red: at most %(peak)s responses in one hour, from %(at)s.",
+    ),
+    (
+        "Graphique des réponses reçues jour par jour, les signalées en rouge : au plus %(peak)s réponse en un jour, le %(at)s.",
+        "Graphique des réponses reçues jour par jour, les signalées en rouge : au plus %(peak)s réponses en un jour, le %(at)s.",
+    ): (
+        "Chart of the responses received day by day, flagged ones in red: at most %(peak)s response in one day, on %(at)s.",
+        "Chart of the responses received day by day, flagged ones in red: at most %(peak)s responses in one day, on %(at)s.",
+    ),
+    "Graphique, une question par ligne : part de la réponse suivie, jour par jour, brute et après filtre Beffroi.": "Chart, one question per row: share of the followed answer, day by day, raw and after the Beffroi filter.",
+    "Graphique de la part de la réponse majoritaire de chaque question selon le scénario ; les mêmes chiffres sont dans le tableau qui suit.": "Chart of each question's majority answer share under each scenario; the same figures are in the table that follows.",
+    "Graphique des fourchettes de la part majoritaire après filtre Beffroi selon le nombre de faux formulaires ; les mêmes chiffres sont dans le tableau qui suit.": "Chart of the ranges of the majority share after the Beffroi filter by number of fake forms; the same figures are in the table that follows.",
 }

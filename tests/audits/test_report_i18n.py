@@ -312,3 +312,23 @@ def test_an_audit_finished_before_english_reports_serves_its_french_one(
     assert "1 of 2 responses flagged." in en
     fr = client.get(detail, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "1 réponse signalée sur 2." in fr
+
+
+def test_every_chart_is_one_image_with_a_text_alternative(audits) -> None:
+    """A screen reader announces each chart as one image and reads its label (WCAG
+    1.1.1), in the reader's language: the arrivals' peak is said in words, the others
+    say where the same figures stand as text."""
+    french = render_html(audits[0])
+    with english():
+        english_page = render_html(audits[0], ReportWords())
+    for page in (french, english_page):
+        charts = re.findall(r"<svg\b[^>]*>", page)
+        assert len(charts) == 4, charts
+        labels = [re.search(r"aria-label='([^']+)'", c) for c in charts]
+        assert all("role='img'" in c for c in charts) and all(labels), charts
+    said = [html.unescape(m[1]) for m in re.finditer(r"aria-label='([^']+)'", english_page)]
+    assert all(not _FRENCH.search(text) for text in said), said
+    assert re.search(r"at most \d+ responses? in one (hour|day)", said[0]), said[0]
+    shown = [html.unescape(m[1]) for m in re.finditer(r"aria-label='([^']+)'", french)]
+    assert re.search(r"au plus \d+ réponses? en un", shown[0]), shown[0]
+    assert "tableau qui suit" in shown[1]
