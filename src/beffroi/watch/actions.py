@@ -394,11 +394,16 @@ def receive_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, An
     addresses that name an account are emptied and an ``author_key`` that is
     not yet a pseudonym becomes one (docs/decisions/watch-handles.md).
     """
+    return _store_posts(source_id, [_without_nul(p) for p in posts], checkpoint)
+
+
+def _store_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, Any]) -> int:
+    """``receive_posts`` for posts already rid of NUL characters (``receive_items``
+    cleans its whole batch first, changes included)."""
     from django.core.serializers.json import DjangoJSONEncoder
 
     ops = connection.ops
     now = ops.adapt_datetimefield_value(timezone.now())
-    posts = [_without_nul(p) for p in posts]
     with transaction.atomic():
         source = (
             Source.objects.filter(pk=source_id)
@@ -1265,7 +1270,7 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
     changes = [i for i in items if isinstance(i, Change)]
     posts = [i for i in items if not isinstance(i, Change)]
     if not changes:
-        return Received(new=receive_posts(source_id, posts, checkpoint))
+        return Received(new=_store_posts(source_id, posts, checkpoint))
     unknown_deletions = 0
     key = _source_key(source_id)
     ids = {id(c): _stored_id(c.external_id, key) for c in changes}
@@ -1286,7 +1291,7 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
                 known.add(external_id)
             else:
                 unknown_deletions += 1
-        new = receive_posts(source_id, posts, checkpoint)
+        new = _store_posts(source_id, posts, checkpoint)
         stored = {
             p.external_id: p
             for p in Post.objects.filter(
