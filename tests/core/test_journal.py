@@ -83,6 +83,7 @@ def test_pure_chain_detects_reordering():
         "seq": 1,
         "at": "t",
         "actor": None,
+        "actor_label": "",
         "organisation": None,
         "action": "a",
         "subject": "",
