@@ -14,25 +14,30 @@ where the browser's EventSource simply reconnects after ``retry``.
 
 An endless stream holds a connection, a task and a database poll a second for as long
 as its browser keeps it, so streams running at once are capped per holder (a member's
-account, a partner link) in this process: ``take`` before the response, the stream gives
-its slot back however it ends.
+account, a partner link) across every web process: ``take`` before the response, the
+stream renews its lease while it runs and gives its slot back however it ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
+import math
 import os
+import secrets
 import threading
 import time
 import weakref
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIRequest
-from django.db import OperationalError, connection
+from django.db import DatabaseError, OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 POLL_SECONDS = 1.0
@@ -72,63 +77,159 @@ def _setting(name: str, default: int) -> int:
 
 
 def max_streams_per_account() -> int:
-    """Streams one account may hold open at once in this process (every activation,
-    triage and main courante together): ``BEFFROI_WATCH_MAX_STREAMS_PER_ACCOUNT``."""
+    """Streams one account may hold open at once (every activation, triage and main
+    courante together, every web process): ``BEFFROI_WATCH_MAX_STREAMS_PER_ACCOUNT``."""
     return _setting("BEFFROI_WATCH_MAX_STREAMS_PER_ACCOUNT", MAX_STREAMS_PER_ACCOUNT)
 
 
 def max_streams_per_link() -> int:
-    """Streams one partner link may hold open at once in this process:
+    """Streams one partner link may hold open at once (every web process):
     ``BEFFROI_PARTNER_LINK_MAX_STREAMS``."""
     return _setting("BEFFROI_PARTNER_LINK_MAX_STREAMS", MAX_STREAMS_PER_LINK)
 
 
-class Slot:
-    """One running stream's place in its holder's count. ``release`` is idempotent and
-    also runs when the slot is garbage-collected: a response that was built but never
-    streamed (the client left while the view ran) cannot keep its place for ever."""
+# A place is a lease in the shared (database) cache: every web process sees the same
+# count, and a process that dies without giving its places back (killed, power cut) loses
+# them once their leases run out. A running stream renews its lease well before then.
+LEASE_SECONDS = 60.0
+RENEW_SECONDS = 20.0
 
-    def __init__(self, slots: Slots, holder: str) -> None:
+
+def _lock_key(key: str) -> int:
+    """PostgreSQL's advisory locks take a 64-bit number: the key's hash."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@contextmanager
+def _leases(key: str) -> Iterator[dict[str, float]]:
+    """The unexpired leases under ``key`` ({token: expiry}), to read and change as one
+    step across processes: written back when the block ends. Two processes must not both
+    read room for one more stream. On PostgreSQL an advisory lock on the key serialises
+    them until the transaction ends; SQLite's transactions begin IMMEDIATE (one writer at
+    a time for the whole database), which already does."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(key)])
+        now = time.time()
+        stored = cache.get(key)
+        leases = {
+            token: expiry
+            for token, expiry in (stored.items() if isinstance(stored, dict) else ())
+            if expiry > now
+        }
+        yield leases
+        if leases:
+            # The entry outlives its last lease by a little; each lease says its own end.
+            cache.set(key, leases, timeout=math.ceil(max(leases.values()) - now) + 1)
+        elif stored is not None:
+            cache.delete(key)
+
+
+class Slot:
+    """One running stream's place in its holder's count: a lease in the shared cache,
+    renewed by the stream (``renew``). ``release`` is idempotent; a slot dropped without
+    it (a response that was built but never streamed: the client left while the view
+    ran) is given back by the next step of this process that may use the database, and
+    in any case once its lease runs out."""
+
+    def __init__(self, slots: Slots, holder: str, limit: int, token: str, expires: float) -> None:
         self.holder = holder
-        self._release = weakref.finalize(self, slots._give, holder)
+        self.limit = limit
+        self.token = token
+        self._slots = slots
+        self._renew_at = expires - LEASE_SECONDS + RENEW_SECONDS
+        self._dropped = weakref.finalize(self, slots._drop, holder, token)
+
+    def renew(self) -> None:
+        """Extend the lease when due (a database write every ``RENEW_SECONDS``, not every
+        poll). ``StreamClosed`` when the lease ran out meanwhile (this process was stalled
+        for a minute) and the holder's places have been taken since: the stream ends and
+        its browser's reconnection meets the cap like any other."""
+        if time.time() < self._renew_at:
+            return
+        if not self._slots._renew(self.holder, self.limit, self.token):
+            self._dropped.detach()
+            raise StreamClosed
+        self._renew_at = time.time() + RENEW_SECONDS
 
     def release(self) -> None:
-        self._release()
+        if not self._dropped.alive:
+            return
+        self._dropped.detach()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:  # the event loop's thread may not touch the database: later, from a thread
+            self._slots._drop(self.holder, self.token)
+            return
+        try:
+            self._slots._give(self.holder, self.token)
+        except DatabaseError:  # the database is away: the lease runs out by itself
+            self._slots._drop(self.holder, self.token)
 
 
 class Slots:
-    """Streams running at once per holder. In-process: the stream lives in this process
-    and so does its end; several processes each keep their own count."""
+    """Streams running at once per holder, counted across every process of the
+    deployment in the shared database cache (``core/throttle.py``'s counters live there
+    too), as leases of ``LEASE_SECONDS`` that running streams renew."""
 
-    def __init__(self) -> None:
-        # A thread lock, not an asyncio one: slots are taken in the view's thread and
-        # given back from the event loop (ASGI) or the server's thread (WSGI).
+    def __init__(self, prefix: str = "live-streams") -> None:
+        self.prefix = prefix
+        # Slots given back where the database may not be used (garbage collection, the
+        # event loop): given back for good by this process's next step that may.
         self._lock = threading.Lock()
-        self._held: Counter[str] = Counter()
+        self._pending: list[tuple[str, str]] = []
+
+    def _key(self, holder: str) -> str:
+        return f"{self.prefix}:{holder}"
 
     def take(self, holder: str, limit: int) -> Slot | None:
-        with self._lock:
-            if self._held[holder] >= limit:
+        self._flush()
+        token = secrets.token_hex(8)
+        with _leases(self._key(holder)) as leases:
+            if len(leases) >= limit:
                 return None
-            self._held[holder] += 1
-        return Slot(self, holder)
+            expires = leases[token] = time.time() + LEASE_SECONDS
+        return Slot(self, holder, limit, token, expires)
 
     def running(self, holder: str) -> int:
-        with self._lock:
-            return self._held[holder]
+        """Streams of ``holder`` running now, in every process."""
+        self._flush()
+        stored = cache.get(self._key(holder))
+        now = time.time()
+        return sum(1 for e in (stored or {}).values() if e > now)
 
-    def _give(self, holder: str) -> None:
+    def _renew(self, holder: str, limit: int, token: str) -> bool:
+        self._flush()
+        with _leases(self._key(holder)) as leases:
+            if token not in leases and len(leases) >= limit:
+                return False
+            leases[token] = time.time() + LEASE_SECONDS
+        return True
+
+    def _give(self, holder: str, token: str) -> None:
+        with _leases(self._key(holder)) as leases:
+            leases.pop(token, None)
+
+    def _drop(self, holder: str, token: str) -> None:
         with self._lock:
-            self._held[holder] -= 1
-            if self._held[holder] <= 0:
-                del self._held[holder]
+            self._pending.append((holder, token))
+
+    def _flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for holder, token in pending:
+            self._give(holder, token)
 
 
 SLOTS = Slots()
 
 
 def take(holder: str, limit: int) -> Slot | None:
-    """A place for one more stream of ``holder``, or None when it already holds ``limit``."""
+    """A place for one more stream of ``holder``, or None when it already holds ``limit``
+    (in all processes together)."""
     return SLOTS.take(holder, limit)
 
 
@@ -181,6 +282,10 @@ class _EventStream(StreamingHttpResponse):
         finally:
             if self.slot is not None:
                 self.slot.release()
+                # Servers close a response from a thread (ASGI: sync_to_async), where
+                # the slots the event loop could only set aside are given back too.
+                with contextlib.suppress(DatabaseError):
+                    self.slot._slots._flush()
 
 
 def sse_response(
@@ -199,6 +304,8 @@ def sse_response(
     content: AsyncIterator[str] | Iterator[str]
     poll = POLL_SECONDS if poll is None else poll
     wsgi_max = WSGI_MAX if wsgi_max is None else wsgi_max
+    if slot is not None:
+        version = _renewing(version, slot)
     if isinstance(request, ASGIRequest):
         content = _async_stream(version, poll, slot)
     else:
@@ -208,6 +315,17 @@ def sse_response(
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return response
+
+
+def _renewing(version: Callable[[], str], slot: Slot) -> Callable[[], str]:
+    """``version``, renewing the stream's lease when due: one call into the database's
+    thread per poll, as before."""
+
+    def renewed() -> str:
+        slot.renew()
+        return version()
+
+    return renewed
 
 
 async def _async_stream(
@@ -233,9 +351,14 @@ async def _async_stream(
             quiet += poll
     finally:
         # The client left (Django cancels the task: CancelledError here, or aclose()),
-        # the reader lost access, or the version raised: the place is free again.
+        # the reader lost access, or the version raised: the place is free again. The
+        # database is used from a thread; cut short (cancelled again), the release is
+        # only set aside, and the server's close of the response completes it.
         if slot is not None:
-            slot.release()
+            try:
+                await sync_to_async(slot.release)()
+            finally:
+                slot.release()
 
 
 def _sync_stream(
