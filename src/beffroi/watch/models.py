@@ -323,6 +323,11 @@ class Card(models.Model):
         indexes = [
             models.Index(fields=["activation", "state", "-priority"]),
             models.Index(fields=["activation", "updated_at"]),
+            # Covers the triage filters' facets (views._facets): one index scan.
+            models.Index(
+                fields=["activation", "lang", "info_type", "source_kind"],
+                name="watch_card_facets",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -45,6 +45,7 @@ from beffroi.watch.models import (
     LogChannel,
     LogEntry,
     LogStatus,
+    LogUpdate,
     PartnerLink,
     Source,
     SourceKind,
@@ -421,7 +422,7 @@ def _card_json(card: Card, user: Any, now: Any) -> dict[str, Any]:
 def triage(request: HttpRequest, activation_id: int) -> HttpResponse:
     activation = _activation(request, activation_id)
     base = reverse("watch-triage", args=[request.organisation.slug, activation.pk])  # type: ignore[attr-defined]
-    facets = Card.objects.filter(activation=activation)
+    facets = _facets(activation)
     return render(
         request,
         "watch/triage.html",
@@ -435,17 +436,30 @@ def triage(request: HttpRequest, activation_id: int) -> HttpResponse:
             # The page warns before a held card is freed, and offers to keep it (WCAG 2.2.1).
             claim_seconds=int(actions.CLAIM_TIMEOUT.total_seconds()),
             # The language's name in the reader's language; the code stays the value.
-            langs=language_choices(facets.exclude(lang="").values_list("lang", flat=True)),
-            types=sorted(
-                (t, info_type_label(t))
-                for t in set(facets.exclude(info_type="").values_list("info_type", flat=True))
-            ),
-            platforms=sorted(
-                (k, _source_kind_label(k))
-                for k in set(facets.exclude(source_kind="").values_list("source_kind", flat=True))
-            ),
+            langs=language_choices(facets["lang"]),
+            types=sorted((t, info_type_label(t)) for t in facets["info_type"]),
+            platforms=sorted((k, _source_kind_label(k)) for k in facets["source_kind"]),
         ),
     )
+
+
+FACETS = ("lang", "info_type", "source_kind")
+
+
+def _facets(activation: Activation) -> dict[str, set[str]]:
+    """The values the queue's filters offer: those of the activation's cards.
+
+    One DISTINCT over the three columns, which the (activation, lang, info_type,
+    source_kind) index covers: the rows themselves, with their text, are never read.
+    Reading one value per card and naming each in Python made the page take 1.4 s at
+    20,000 cards (a language's name is a gettext call)."""
+    found: dict[str, set[str]] = {name: set() for name in FACETS}
+    combos = Card.objects.filter(activation=activation).values_list(*FACETS).distinct()
+    for values in combos.order_by():
+        for name, value in zip(FACETS, values, strict=True):
+            if value:
+                found[name].add(value)
+    return found
 
 
 @require("watch.triage")
@@ -661,7 +675,9 @@ def _option_lists(choices: Mapping[str, Any], currents: Iterable[str]) -> dict[s
     }
 
 
-def _labelled(entries: QuerySet[LogEntry], status_url: str = "") -> list[LogEntry]:
+def _labelled(
+    entries: QuerySet[LogEntry], status_url: str = "", *, history: bool = False
+) -> list[LogEntry]:
     """The rows of the main courante with their labels looked up once.
 
     Every member's page re-renders these rows at each change: calling
@@ -675,7 +691,15 @@ def _labelled(entries: QuerySet[LogEntry], status_url: str = "") -> list[LogEntr
     checks = _option_lists(verifications, ["", *verifications])
     prefix = status_url.removesuffix("0/statut/") if status_url.endswith("/0/statut/") else ""
     rows = list(entries)
+    updates: dict[int, list[Any]] = {}
+    if history:
+        # Who changed each line's status, when, with which note: the team's follow-up
+        # (internal: never on a partner's page). One query for the page's lines.
+        for u in LogUpdate.objects.filter(entry__in=[e.pk for e in rows]).select_related("actor"):
+            u.status_label = statuses.get(u.status, u.status)  # type: ignore[attr-defined]
+            updates.setdefault(u.entry_id, []).append(u)
     for e in rows:
+        e.updates_shown = updates.get(e.pk, [])  # type: ignore[attr-defined]
         e.channel_label = channels.get(e.channel, e.channel)  # type: ignore[attr-defined]
         e.category_label = categories.get(e.category, e.category)  # type: ignore[attr-defined]
         e.verification_label = verifications.get(e.verification, "")  # type: ignore[attr-defined]
@@ -688,18 +712,66 @@ def _labelled(entries: QuerySet[LogEntry], status_url: str = "") -> list[LogEntr
     return rows
 
 
+# Lines of the main courante shown at once, newest first. Each member's page fetches its
+# rows again at every change: 500 rows were 760 kB and 0.4 s a fetch at 2,000 lines, and
+# the older ones could not be reached at all; the rest is a page away.
+COURANTE_PAGE_SIZE = 100
+PAGE_PARAM = "page"
+
+
+def _page_number(params: Mapping[str, Any]) -> int:
+    value = str(params.get(PAGE_PARAM, "") or "")
+    return int(value) if value.isdigit() and 0 < len(value) < 7 else 1
+
+
+def _query(params: Mapping[str, Any], **changes: Any) -> str:
+    """The main courante's filters (and page) as a query string, with ``changes``; only
+    the names the page knows, so nothing else travels in its links and redirects."""
+    from urllib.parse import urlencode
+
+    values = {k: str(params.get(k, "")) for k in (*exports.FILTER_PARAMS, PAGE_PARAM)}
+    values.update({k: str(v) for k, v in changes.items()})
+    if values.get(PAGE_PARAM) == "1":
+        values[PAGE_PARAM] = ""
+    return urlencode([(k, v) for k, v in values.items() if v and "\x00" not in v])
+
+
+def _paged(entries: QuerySet[LogEntry], params: Mapping[str, Any]) -> dict[str, Any]:
+    """One page of ``entries`` and what the page says about it: which lines of how many,
+    and the links to the newer and older ones (same filters)."""
+    count = entries.count()
+    pages = max(1, -(-count // COURANTE_PAGE_SIZE))
+    number = min(_page_number(params), pages)  # a page emptied by a filter: the last one
+    start = (number - 1) * COURANTE_PAGE_SIZE
+    shown = entries[start : start + COURANTE_PAGE_SIZE]
+    return {
+        "shown": shown,
+        "count": count,
+        "page": number,
+        "pages": pages,
+        "first": start + 1,
+        "last": min(start + COURANTE_PAGE_SIZE, count),
+        "newer": _query(params, page=number - 1) if number > 1 else None,
+        "older": _query(params, page=number + 1) if number < pages else None,
+        # Exports take every line of the filters, whatever the page.
+        "query": _query(params, page=""),
+        # The page as it is, for its live refresh and the forms' way back.
+        "here": _query(params, page=number),
+    }
+
+
 def _courante_ctx(request: HttpRequest, activation: Activation, partner: bool) -> dict[str, Any]:
     entries = _filtered(visible_entries(activation, partner=partner), request.GET)
     slug = request.organisation.slug  # type: ignore[attr-defined]
     # Reversed once; each row puts its own id in place of the 0.
     status_url = reverse("watch-courante-status", args=[slug, activation.pk, 0])
+    paged = _paged(entries, request.GET)
     return {
-        "entries": _labelled(entries[:500], status_url),
-        "count": entries.count(),
+        **paged,
+        "entries": _labelled(paged["shown"], status_url, history=not partner),
         "partner": partner,
         "categories": LogCategory.choices,
         "statuses": LogStatus.choices,
-        "query": request.GET.urlencode(),
     }
 
 
@@ -710,9 +782,10 @@ def courante(request: HttpRequest, activation_id: int) -> HttpResponse:
     ctx = _ctx(request, activation, **_courante_ctx(request, activation, partner))
     # A refused line comes back filled in (see courante_add): nothing typed is lost.
     ctx["entry_form"] = _draft_form(request.session.pop(COURANTE_DRAFT, None))
-    ctx["status_form"] = LogStatusForm()
     slug = request.organisation.slug  # type: ignore[attr-defined]
     ctx["rows_url"] = reverse("watch-courante-rows", args=[slug, activation.pk])
+    if ctx["here"]:
+        ctx["rows_url"] += f"?{ctx['here']}"
     ctx["stream_url"] = reverse("watch-courante-stream", args=[slug, activation.pk])
     ctx["formats"] = export_formats(list(exports.FORMATS))
     return render(request, "watch/courante.html", ctx)
@@ -721,10 +794,11 @@ def courante(request: HttpRequest, activation_id: int) -> HttpResponse:
 @require("watch.log.view")
 @require_GET
 def courante_rows(request: HttpRequest, activation_id: int) -> HttpResponse:
+    """The live part of the page (its count, page links and rows), fetched again by its
+    script when the stream says the lines changed."""
     activation = _activation(request, activation_id)
     ctx = _ctx(request, activation, **_courante_ctx(request, activation, _is_partner_view(request)))
-    ctx["status_form"] = LogStatusForm()
-    return render(request, "watch/courante_rows.html", ctx)
+    return render(request, "watch/_courante_live.html", ctx)
 
 
 @require("watch.log.view")
@@ -889,9 +963,27 @@ def courante_status(request: HttpRequest, activation_id: int, entry_id: int) -> 
         actions.update_log_status(
             entry, form.cleaned_data["status"], actor=request.user, note=form.cleaned_data["note"]
         )
+    elif "note" in form.errors:
+        messages.error(
+            request,
+            _("Ligne n° %(n)s : la note compte 2 000 caractères au plus ; statut inchangé.")
+            % {"n": entry.number},
+        )
     else:
         messages.error(request, _("Statut inconnu."))
-    return redirect("watch-courante", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+    return _back_to_courante(request, activation, entry)
+
+
+def _back_to_courante(
+    request: HttpRequest, activation: Activation, entry: LogEntry
+) -> HttpResponse:
+    """The page the form was sent from (same filters and page, at the line): a volunteer
+    working down page 3 of the lines of one commune is not sent back to the top of all."""
+    from django.http import QueryDict
+
+    url = reverse("watch-courante", args=[request.organisation.slug, activation.pk])  # type: ignore[attr-defined]
+    query = _query(QueryDict(str(request.POST.get("retour", ""))[:2000]))
+    return redirect(f"{url}{'?' if query else ''}{query}#ligne-{entry.number}")
 
 
 @require("watch.triage")
@@ -903,7 +995,7 @@ def courante_verification(request: HttpRequest, activation_id: int, entry_id: in
         actions.requalify_entry(entry, request.POST.get("verification", ""), actor=request.user)
     except actions.ActionError as exc:
         messages.error(request, str(exc))
-    return redirect("watch-courante", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+    return _back_to_courante(request, activation, entry)
 
 
 def _export(
@@ -1169,18 +1261,18 @@ def partner_view(request: HttpRequest, token: str) -> HttpResponse:
     # missed one (the stream's first event differs from it and the script fetches).
     version = _partner_link_version(activation.pk)
     entries = _filtered(visible_entries(activation, partner=True), request.GET)
+    paged = _paged(entries, request.GET)
     response = render(
         request,
         "watch/partner.html",
         {
+            **paged,
             "activation": activation,
             "link": link,
-            "entries": _labelled(entries[:500]),
-            "count": entries.count(),
+            "entries": _labelled(paged["shown"]),
             "partner": True,
             "token": token,
             "formats": export_formats(list(exports.FORMATS)),
-            "query": request.GET.urlencode(),
             "categories": LogCategory.choices,
             "statuses": LogStatus.choices,
             "version": version,
@@ -1212,10 +1304,16 @@ def partner_rows(request: HttpRequest, token: str) -> HttpResponseBase:
     each fetch is a use of the link like the page (journaled, counted in its limit)."""
     link = _partner_link(request, token, "rows")
     entries = _filtered(visible_entries(link.activation, partner=True), request.GET)
+    paged = _paged(entries, request.GET)
     response = render(
         request,
-        "watch/courante_rows.html",
-        {"entries": _labelled(entries[:500]), "partner": True, "activation": link.activation},
+        "watch/_courante_live.html",
+        {
+            **paged,
+            "entries": _labelled(paged["shown"]),
+            "partner": True,
+            "activation": link.activation,
+        },
     )
     return _partner_headers(response)
 

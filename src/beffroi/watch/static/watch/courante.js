@@ -4,7 +4,8 @@
   "use strict";
   const root = document.getElementById("courante");
   if (!root) return;
-  const body = document.getElementById("courante-rows");
+  // The live part (count, page links, table) is replaced whole at each refresh.
+  const rows = () => document.getElementById("courante-rows");
   const status = document.getElementById("live");
   // A partner link's page says which version its rows show: each fetch of its rows is a
   // journaled use of the link, so it fetches only when the stream announces another.
@@ -21,10 +22,14 @@
   let waitingSince = null;
   function editing() {
     const here = document.activeElement;
-    if (here && body.contains(here) && here.closest("form")) return true;
-    for (const select of body.querySelectorAll("select")) {
+    if (here && root.contains(here) && here.closest("form")) return true;
+    for (const select of root.querySelectorAll("select")) {
       const first = [...select.options].find((o) => o.defaultSelected) || select.options[0];
       if (first && select.value !== first.value) return true;
+    }
+    // A status change's note typed but not sent yet.
+    for (const input of root.querySelectorAll("input[name=note]")) {
+      if (input.value !== input.defaultValue) return true;
     }
     return false;
   }
@@ -32,13 +37,14 @@
   // The highest line number shown (-1 before any line: the first ones are not news).
   function newest() {
     let n = -1;
-    for (const row of body.querySelectorAll("tr[data-entry]")) n = Math.max(n, Number(row.dataset.entry));
+    for (const row of root.querySelectorAll("tr[data-entry]")) n = Math.max(n, Number(row.dataset.entry));
     return n;
   }
   const plural = new Intl.PluralRules(document.documentElement.lang || "fr");
   function counted(n) {
     const form = plural.select(n) === "one" ? "One" : "Other";
-    return (body.dataset["msgNew" + form] || "").replace("{n}", String(n));
+    const body = rows();
+    return ((body && body.dataset["msgNew" + form]) || "").replace("{n}", String(n));
   }
 
   function say(text, alarm) {
@@ -70,12 +76,12 @@
     }
     if (r.ok) {
       const before = newest();
-      body.innerHTML = await r.text(); // server-rendered, auto-escaped fragment
+      root.innerHTML = await r.text(); // server-rendered, auto-escaped fragment
       if (shown !== null && target !== null) shown = target;
       if (status && status.textContent) say(""); // a limit said earlier is over
       // One polite sentence for what arrived, not the rows themselves (the table is
       // not a live region: a screen reader would read every cell of every refresh).
-      const added = [...body.querySelectorAll("tr[data-entry]")]
+      const added = [...root.querySelectorAll("tr[data-entry]")]
         .filter((row) => Number(row.dataset.entry) > before).length;
       if (before >= 0 && added > 0) say(counted(added));
       return r;
@@ -98,8 +104,8 @@
 
   // Once the edit is left, the refresh that waited happens.
   const resume = () => setTimeout(() => { if (waitingSince !== null && !editing()) soon(); }, 0);
-  body.addEventListener("focusout", resume);
-  body.addEventListener("change", resume);
+  root.addEventListener("focusout", resume);
+  root.addEventListener("change", resume);
   setInterval(() => { if (waitingSince !== null) soon(); }, 5000);
 
   if (window.EventSource && window.beffroiStream) {
