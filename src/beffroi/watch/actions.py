@@ -825,6 +825,36 @@ def decide(
     return card
 
 
+@transaction.atomic
+def return_to_queue(card: Card, *, actor: Any) -> Card:
+    """Put a decided card back in the queue (a decision taken by mistake: « Sans
+    intérêt » for a call for help). Its decisions stay in its history and the journal,
+    and what the learner was taught stays taught: the card's next decision teaches
+    again. A card in the main courante is corrected from its line instead."""
+    now = timezone.now()
+    back = Card.objects.filter(pk=card.pk, state=CardState.DECIDED).update(
+        state=CardState.QUEUED,
+        decision="",
+        claimed_by=None,
+        claimed_at=None,
+        updated_at=now,
+    )
+    card.refresh_from_db()
+    if not back:
+        if card.state == CardState.ESCALATED:
+            raise ActionError(
+                _("Cette carte est dans la main courante : requalifiez-la depuis sa ligne.")
+            )
+        raise ActionError(_("Cette carte est déjà dans la file."))
+    journal.append(
+        "watch.card.requeue",
+        actor=actor,
+        organisation=card.activation.organisation,
+        subject=f"card:{card.pk}",
+    )
+    return card
+
+
 def _next_number(activation: Activation) -> int:
     last = LogEntry.objects.filter(activation=activation).aggregate(m=Max("number"))["m"]
     return (last or 0) + 1

@@ -50,6 +50,17 @@ urlpatterns: list[URLPattern] = [
         views.card_escalate,
         name="watch-card-escalate",
     ),
+    path("<int:activation_id>/tri/traitees/", views.decided, name="watch-decided"),
+    path(
+        "<int:activation_id>/tri/traitees/<int:card_id>/corriger/",
+        views.decided_correct,
+        name="watch-decided-correct",
+    ),
+    path(
+        "<int:activation_id>/cartes/<int:card_id>/remettre/",
+        views.card_requeue,
+        name="watch-card-requeue",
+    ),
     path("<int:activation_id>/main-courante/", views.courante, name="watch-courante"),
     path(
         "<int:activation_id>/main-courante/lignes/",

@@ -649,6 +649,123 @@ def card_escalate(request: HttpRequest, activation_id: int, card_id: int) -> Jso
     return JsonResponse({"ok": True, "entry": entry.number})
 
 
+# -- decided cards ----------------------------------------------------------------------------
+
+DECIDED_PAGE_SIZE = 50
+DECIDED_PARAMS = ("decision", "moi", "page")
+
+
+def _decided_query(params: Mapping[str, Any], **changes: Any) -> str:
+    from urllib.parse import urlencode
+
+    values = {k: str(params.get(k, "")) for k in DECIDED_PARAMS}
+    values.update({k: str(v) for k, v in changes.items()})
+    if values.get("page") == "1":
+        values["page"] = ""
+    return urlencode([(k, v) for k, v in values.items() if v and "\x00" not in v])
+
+
+@require("watch.triage")
+@require_GET
+def decided(request: HttpRequest, activation_id: int) -> HttpResponse:
+    """The cards decided in the triage room, newest decision first: where a decision taken
+    by mistake is corrected (a new decision, or the card back in the queue). A decided
+    card leaves the queue, so without this page it could not be found again."""
+    activation = _activation(request, activation_id)
+    cards = Card.objects.filter(activation=activation, state=CardState.DECIDED)
+    params = request.GET
+    decision = str(params.get("decision", ""))
+    if decision in Decision.values:
+        cards = cards.filter(decision=decision)
+    mine = params.get("moi") == "1"
+    if mine:
+        cards = cards.filter(decided_by_id=request.user.pk)
+    count = cards.count()
+    pages = max(1, -(-count // DECIDED_PAGE_SIZE))
+    number = min(_page_number(params), pages)
+    start = (number - 1) * DECIDED_PAGE_SIZE
+    shown = list(
+        cards.select_related("decided_by").order_by("-decided_at", "-pk")[
+            start : start + DECIDED_PAGE_SIZE
+        ]
+    )
+    labels = dict(Decision.choices)
+    for card in shown:
+        card.decision_label = labels.get(card.decision, card.decision)  # type: ignore[attr-defined]
+        card.link = web_link(card.url)  # type: ignore[attr-defined]
+        card.lang_label = language_name(card.lang) if card.lang else ""  # type: ignore[attr-defined]
+        card.evidence_links = [  # type: ignore[attr-defined]
+            (link, web_link(link)) for link in card.evidence if isinstance(link, str)
+        ]
+        card.decision_options = _option_lists(labels, [card.decision])[card.decision]  # type: ignore[attr-defined]
+    return render(
+        request,
+        "watch/decided.html",
+        _ctx(
+            request,
+            activation,
+            cards=shown,
+            count=count,
+            page=number,
+            pages=pages,
+            first=start + 1,
+            last=min(start + DECIDED_PAGE_SIZE, count),
+            newer=_decided_query(params, page=number - 1) if number > 1 else None,
+            older=_decided_query(params, page=number + 1) if number < pages else None,
+            here=_decided_query(params, page=number),
+            decisions=Decision.choices,
+            decision=decision,
+            mine=mine,
+        ),
+    )
+
+
+def _back_to_decided(request: HttpRequest, activation: Activation) -> HttpResponse:
+    from django.http import QueryDict
+
+    url = reverse("watch-decided", args=[request.organisation.slug, activation.pk])  # type: ignore[attr-defined]
+    query = _decided_query(QueryDict(str(request.POST.get("retour", ""))[:2000]))
+    return redirect(f"{url}{'?' if query else ''}{query}")
+
+
+@require("watch.triage")
+@require_POST
+def decided_correct(request: HttpRequest, activation_id: int, card_id: int) -> HttpResponse:
+    """A new decision on a decided card. It keeps its evidence links, and its note unless
+    a new one is typed (a correction of the verdict, not of the reasons)."""
+    card = _card_action(request, activation_id, card_id)
+    notes = request.POST.get("notes", "").strip()
+    try:
+        if card.state != CardState.DECIDED:
+            raise actions.ActionError(_("Cette carte n'est plus parmi les cartes traitées."))
+        card = actions.decide(
+            card,
+            request.POST.get("decision", ""),
+            actor=request.user,
+            notes=notes or card.notes,
+            evidence=card.evidence,
+        )
+    except actions.ActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        label = dict(Decision.choices).get(card.decision, card.decision)
+        messages.success(request, _("Décision corrigée : %(label)s.") % {"label": label})
+    return _back_to_decided(request, card.activation)
+
+
+@require("watch.triage")
+@require_POST
+def card_requeue(request: HttpRequest, activation_id: int, card_id: int) -> HttpResponse:
+    card = _card_action(request, activation_id, card_id)
+    try:
+        actions.return_to_queue(card, actor=request.user)
+    except actions.ActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Carte remise dans la file de tri."))
+    return _back_to_decided(request, card.activation)
+
+
 # -- main courante ----------------------------------------------------------------------------
 
 

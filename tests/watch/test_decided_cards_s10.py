@@ -1,0 +1,216 @@
+"""A decision taken by mistake is corrected: the decided cards' page (a decided card leaves
+the queue, and nothing led back to it), a new decision or the card back in the queue,
+each journaled; partners and observers reach none of it."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from beffroi.core.models import JournalEntry
+
+
+@pytest.fixture
+def room(org, members):
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card
+
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
+    )
+    cards = [
+        Card.objects.create(
+            activation=activation,
+            group_id=f"g{i}",
+            source_kind="mastodon",
+            external_id=str(i),
+            text=text,
+            posted_at=timezone.now(),
+            lang="fr",
+        )
+        for i, text in enumerate(
+            ["Coincés sur le toit à Luçon, aidez-nous", "Pensées aux sinistrés"]
+        )
+    ]
+    return activation, cards
+
+
+def _url(name, activation, *args):
+    return reverse(name, args=[activation.organisation.slug, activation.pk, *args])
+
+
+def _said(response):
+    """The message this response added (those of earlier, unfollowed redirects wait in
+    the same storage)."""
+    return [str(m) for m in get_messages(response.wsgi_request)][-1:]
+
+
+def test_a_mistaken_decision_is_found_and_corrected(client, members, room):
+    from beffroi.watch import actions
+    from beffroi.watch.models import CardDecision
+
+    activation, (call, _other) = room
+    actions.decide(
+        call,
+        "irrelevant",
+        actor=members["volunteer"],
+        notes="doublon ?",
+        evidence=["https://example.org/a"],
+    )
+    client.force_login(members["volunteer"])
+    queue = client.get(_url("watch-queue", activation)).json()
+    assert call.pk not in [c["id"] for c in queue["cards"]]
+    page = client.get(_url("watch-decided", activation)).content.decode()
+    assert "Coincés sur le toit" in page and "Sans intérêt" in page and "doublon ?" in page
+    assert "1 carte traitée." in page
+    assert f'action="{_url("watch-decided-correct", activation, call.pk)}"' in page
+
+    response = client.post(
+        _url("watch-decided-correct", activation, call.pk),
+        {"decision": "verified", "notes": "", "retour": "moi=1"},
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("/tri/traitees/?moi=1")
+    assert _said(response) == ["Décision corrigée : Vérifié."]
+    call.refresh_from_db()
+    assert (call.decision, call.state) == ("verified", "decided")
+    # The reasons stay: a correction of the verdict.
+    assert call.notes == "doublon ?" and call.evidence == ["https://example.org/a"]
+    assert list(CardDecision.objects.filter(card=call).values_list("decision", flat=True)) == [
+        "irrelevant",
+        "verified",
+    ]
+    decisions = JournalEntry.objects.filter(action="watch.card.decide", subject=f"card:{call.pk}")
+    assert [e.data["decision"] for e in decisions.order_by("seq")] == ["irrelevant", "verified"]
+
+
+def test_a_new_note_replaces_the_old_one(client, members, room):
+    from beffroi.watch import actions
+
+    activation, (call, _other) = room
+    actions.decide(call, "irrelevant", actor=members["volunteer"], notes="doublon ?")
+    client.force_login(members["coordinator"])
+    client.post(
+        _url("watch-decided-correct", activation, call.pk),
+        {"decision": "to_verify", "notes": "Appel à l'aide réel, à vérifier"},
+    )
+    call.refresh_from_db()
+    assert (call.decision, call.notes) == ("to_verify", "Appel à l'aide réel, à vérifier")
+    assert call.decided_by == members["coordinator"]
+
+
+def test_a_card_goes_back_to_the_queue(client, members, room):
+    from beffroi.watch import actions
+    from beffroi.watch.models import CardDecision
+
+    activation, (call, _other) = room
+    actions.decide(call, "irrelevant", actor=members["volunteer"])
+    client.force_login(members["volunteer"])
+    response = client.post(_url("watch-card-requeue", activation, call.pk))
+    assert _said(response) == ["Carte remise dans la file de tri."]
+    call.refresh_from_db()
+    assert (call.state, call.decision) == ("queued", "")
+    queue = client.get(_url("watch-queue", activation)).json()
+    assert call.pk in [c["id"] for c in queue["cards"]]
+    assert JournalEntry.objects.filter(action="watch.card.requeue", subject=f"card:{call.pk}")
+    # Its history stays.
+    assert CardDecision.objects.filter(card=call).count() == 1
+    # Twice: said, nothing else changes.
+    again = client.post(_url("watch-card-requeue", activation, call.pk))
+    assert _said(again) == ["Cette carte est déjà dans la file."]
+    # A card of the queue is no longer corrected from the decided page (someone may hold it).
+    refused = client.post(
+        _url("watch-decided-correct", activation, call.pk), {"decision": "verified"}
+    )
+    assert _said(refused) == ["Cette carte n'est plus parmi les cartes traitées."]
+    call.refresh_from_db()
+    assert call.decision == ""
+
+
+def test_an_escalated_card_is_corrected_from_its_line(client, members, room):
+    from beffroi.watch import actions
+
+    activation, (call, _other) = room
+    actions.escalate(call, actor=members["volunteer"], category="personnes", decision="verified")
+    client.force_login(members["volunteer"])
+    assert "Coincés" not in client.get(_url("watch-decided", activation)).content.decode()
+    response = client.post(_url("watch-card-requeue", activation, call.pk))
+    assert _said(response) == [
+        "Cette carte est dans la main courante : requalifiez-la depuis sa ligne."
+    ]
+    call.refresh_from_db()
+    assert call.state == "escalated"
+
+
+def test_an_unknown_decision_is_said(client, members, room):
+    from beffroi.watch import actions
+
+    activation, (call, _other) = room
+    actions.decide(call, "relevant", actor=members["volunteer"])
+    client.force_login(members["volunteer"])
+    response = client.post(
+        _url("watch-decided-correct", activation, call.pk), {"decision": "peut-être"}
+    )
+    assert _said(response) == ["Décision inconnue : peut-être"]
+    call.refresh_from_db()
+    assert call.decision == "relevant"
+
+
+def test_filters_and_pages(client, members, room):
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card
+
+    activation, (call, other) = room
+    actions.decide(call, "verified", actor=members["volunteer"])
+    actions.decide(other, "irrelevant", actor=members["coordinator"])
+    client.force_login(members["volunteer"])
+    mine = client.get(_url("watch-decided", activation), {"moi": "1"}).content.decode()
+    assert "Coincés" in mine and "Pensées" not in mine
+    only = client.get(_url("watch-decided", activation), {"decision": "irrelevant"})
+    assert "Pensées" in only.content.decode() and "Coincés" not in only.content.decode()
+    now = timezone.now()
+    Card.objects.bulk_create(
+        Card(
+            activation=activation,
+            group_id=f"x{i}",
+            external_id=f"x{i}",
+            text=f"carte {i}",
+            posted_at=now,
+            state="decided",
+            decision="irrelevant",
+            decided_at=now - timezone.timedelta(seconds=i),
+        )
+        for i in range(60)
+    )
+    first = client.get(_url("watch-decided", activation)).content.decode()
+    assert "Cartes 1 à 50 sur 62." in first and 'href="?page=2" rel="next"' in first
+    second = client.get(_url("watch-decided", activation), {"page": 2}).content.decode()
+    assert "Cartes 51 à 62 sur 62." in second and second.count('data-card="') == 12
+
+
+@pytest.mark.parametrize("role", ["partner", "scrutineer"])
+def test_partners_and_observers_reach_none_of_it(client, members, room, role):
+    from beffroi.watch import actions
+
+    activation, (call, _other) = room
+    actions.decide(call, "irrelevant", actor=members["volunteer"])
+    client.force_login(members[role])
+    assert client.get(_url("watch-decided", activation)).status_code == 403
+    for name, data in [
+        ("watch-decided-correct", {"decision": "verified"}),
+        ("watch-card-requeue", {}),
+    ]:
+        assert client.post(_url(name, activation, call.pk), data).status_code == 403
+    call.refresh_from_db()
+    assert (call.state, call.decision) == ("decided", "irrelevant")
+
+
+def test_the_activation_page_leads_there_for_the_team_only(client, members, room):
+    activation, _cards = room
+    link = f'href="{_url("watch-decided", activation)}"'
+    client.force_login(members["volunteer"])
+    assert link in client.get(_url("watch-activation", activation)).content.decode()
+    client.force_login(members["partner"])
+    assert link not in client.get(_url("watch-activation", activation)).content.decode()
