@@ -335,7 +335,9 @@ def letters_html(private: Iterable[PrivateCredential], title: str) -> str:
             "<p>Vous êtes invité·e à répondre à cette consultation. Ce code est personnel "
             "et vous permet de répondre sans créer de compte. Il ne figure sur aucune liste "
             "nominative : l'organisateur ne le connaît pas.</p>"
-            f"<div class='code'>{html.escape(p.display_code)}</div>"
+            # In a paragraph: an inline-block straight in the section is wrapped in an
+            # anonymous block that the tagged PDF shows as a second, nested section.
+            f"<p><span class='code'>{html.escape(p.display_code)}</span></p>"
             "<p><strong>Pour répondre</strong> : scannez le QR code avec votre téléphone, "
             "ou ouvrez le lien ci-dessous dans votre navigateur.</p>"
             f"<p class='small'>{html.escape(p.link)}</p>"
@@ -351,11 +353,10 @@ def letters_html(private: Iterable[PrivateCredential], title: str) -> str:
 
 
 def write_pdf(private: list[PrivateCredential], path: Path, title: str) -> None:
-    from weasyprint import HTML
+    from beffroi.pdf import write_pdf as tagged_pdf
 
-    pdf = HTML(string=letters_html(private, title)).write_pdf()
-    assert pdf is not None
-    _atomic_write(path, pdf)
+    # Tagged (beffroi.pdf): each letter is read aloud in order, the QR code by its alt.
+    _atomic_write(path, tagged_pdf(letters_html(private, title)))
 
 
 def write_revocations_jsonl(revocations: Iterable[Revocation], path: Path) -> None:

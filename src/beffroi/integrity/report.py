@@ -37,7 +37,7 @@ th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left;vertical-align:
 th{background:#eef1f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .small{font-size:.85rem;color:#444}.flag{color:#a12020;font-weight:bold}
 .chart svg{max-width:100%;height:auto}ul.ev li{margin-bottom:.3rem}
-@media print{body{max-width:none}h2{page-break-after:avoid}}
+@media print{body{max-width:none}h2{page-break-after:avoid}tr{break-inside:avoid}}
 @media screen{table{display:block;max-width:100%;overflow-x:auto}}
 """
 
@@ -242,9 +242,39 @@ def _shares_chart(r: AuditResult, w: Words) -> str:
     fig.tight_layout()
     label = w.gettext(
         "Graphique, une question par ligne : part de la réponse suivie, jour par jour, "
-        "brute et après filtre Beffroi."
+        "brute et après filtre Beffroi ; les mêmes chiffres sont dans le tableau qui suit."
     )
     return _svg(fig, label)
+
+
+def _shares_table(r: AuditResult, w: Words) -> str:
+    """The answer-shares chart's figures, day by day: its text alternative points here.
+    Each share comes with the number of answers it is of, as in the segments' table."""
+    tl = r.timeline
+    if not tl or not tl.get("shares_by_day"):
+        return ""
+    start = dt.datetime.strptime(tl["day_start"], "%Y-%m-%d %H:%M:%S")
+    series = tl["shares_by_day"]
+    kinds = (("brut", w.gettext("brut")), ("beffroi", w.gettext("filtre Beffroi")))
+    # Two header rows: the question over its two columns, then raw and filtered.
+    out = ["<table tabindex=0><col>" + "<colgroup span=2></colgroup>" * len(series)]
+    out.append("<thead><tr><th rowspan=2 scope=col>" + _e(w.gettext("Jour")) + "</th>")
+    for s in series:
+        name = f"{s['label']} {_quoted(w, _ans(w, s['answer']))}"
+        out.append(f"<th colspan=2 scope=colgroup>{_e(name)}</th>")
+    out.append("</tr><tr>")
+    out.append("".join(f"<th scope=col>{_e(label)}</th>" for _s in series for _k, label in kinds))
+    out.append("</tr></thead><tbody>")
+    for i in range(len(series[0]["brut"])):
+        day = (start + dt.timedelta(days=i)).strftime("%Y-%m-%d")
+        cells = "".join(
+            f"<td class=n>{_pct(w, s[key][i])} ({s.get(key + '_n', [0] * (i + 1))[i]})</td>"
+            for s in series
+            for key, _label in kinds
+        )
+        out.append(f"<tr><th scope=row>{day}</th>{cells}</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
 
 
 def _scenario_chart(r: AuditResult, w: Words) -> str:
@@ -328,11 +358,13 @@ def _scenario_table(r: AuditResult, w: Words) -> str:
         f"<span class=small>{_e(_quoted(w, _ans(w, _lead(r, q['question']))))}</span></th>"
         for q in qs
     )
+    # Header rows in <thead>: repeated on each page of the PDF, where a table cut in two
+    # would otherwise leave its second part's cells without the header cells they name.
     out.append(
-        "<table tabindex=0><tr>"
+        "<table tabindex=0><thead><tr>"
         + _tag("th", w.gettext("Scénario"))
         + _tag("th", w.gettext("Formulaires"))
-        + f"{head}</tr>"
+        + f"{head}</tr></thead><tbody>"
     )
     for s in main + alt:
         cells = "".join(
@@ -343,7 +375,7 @@ def _scenario_table(r: AuditResult, w: Words) -> str:
             f"<tr><td>{_e(w.say('scenario', s['label']))}</td>"
             f"<td class=n>{s['forms']}</td>{cells}</tr>"
         )
-    out.append("</table>")
+    out.append("</tbody></table>")
     ip = next((s for s in r.scenarios if s["scenario"] == "une_par_ip"), None)
     if ip:
         d = ip["details"]
@@ -403,9 +435,9 @@ def _segments_table(r: AuditResult, w: Words) -> str:
     )
     out = [
         _tag("h3", w.gettext("Par segment"))
-        + "<table tabindex=0><tr>"
+        + "<table tabindex=0><thead><tr>"
         + "".join(_tag("th", h) for h in heads)
-        + "</tr>"
+        + "</tr></thead><tbody>"
     ]
     for qb, qf in zip(scen["brut"]["questions"], scen["beffroi"]["questions"], strict=True):
         lead = _lead(r, qb["question"])
@@ -423,7 +455,7 @@ def _segments_table(r: AuditResult, w: Words) -> str:
                 f"<td class=n>{_pct(w, rb_['shares'].get(lead))} ({rb_['answers']})</td>"
                 f"<td class=n>{_pct(w, rf['shares'].get(lead))} ({rf['answers']})</td></tr>"
             )
-    out.append("</table>")
+    out.append("</tbody></table>")
     return "".join(out)
 
 
@@ -487,13 +519,13 @@ def _robustness(r: AuditResult, w: Words) -> str:
     if not ks:
         out.append(_no_questions(w))
     if ks:
-        out.append("<table tabindex=0><tr>" + _tag("th", w.gettext("Question")))
+        out.append("<table tabindex=0><thead><tr>" + _tag("th", w.gettext("Question")))
         for rg in ks[0]["ranges"]:
             heading = w.ngettext(
                 "si %(k)s formulaire est faux", "si %(k)s formulaires sont faux", rg["k"]
             )
             out.append(_tag("th", heading % {"k": rg["k"]}))
-        out.append("</tr>")
+        out.append("</tr></thead><tbody>")
         for q in ks:
             out.append(
                 f"<tr><td>{_e(q['label'])} {_e(_quoted(w, _ans(w, q['majority'])))}</td>"
@@ -508,7 +540,7 @@ def _robustness(r: AuditResult, w: Words) -> str:
                 )
                 + "</tr>"
             )
-        out.append("</table>")
+        out.append("</tbody></table>")
     part = r.robustness.get("participation", {})
     if part.get("segments"):
         heads = (
@@ -520,9 +552,9 @@ def _robustness(r: AuditResult, w: Words) -> str:
         )
         out.append(
             _tag("h3", w.gettext("Participation"))
-            + "<table tabindex=0><tr>"
+            + "<table tabindex=0><thead><tr>"
             + "".join(_tag("th", h) for h in heads)
-            + "</tr>"
+            + "</tr></thead><tbody>"
         )
         for s in part["segments"]:
             cls = " class=flag" if s["impossible"] else ""
@@ -531,7 +563,7 @@ def _robustness(r: AuditResult, w: Words) -> str:
                 f"<td class=n>{s['forms']}</td><td class=n>{_pct(w, s['rate'])}</td>"
                 f"<td class=n>{_pct(w, s['rate_filtered'])}</td></tr>"
             )
-        out.append("</table>")
+        out.append("</tbody></table>")
     for st in part.get("statements", []):
         out.append(f"<p class=flag>{_e(w.say('statement', st))}</p>")
     return "".join(out)
@@ -613,6 +645,7 @@ def render_html(result: AuditResult, words: Words = FRENCH) -> str:
         "<div class=chart>",
         _shares_chart(r, w) or (_no_questions(w) if r.timeline else _no_dates(w)),
         "</div>",
+        _shares_table(r, w),
         _tag("h2", w.gettext("Robustesse")),
         "<div class=chart>",
         _robust_chart(r, w),
@@ -637,10 +670,22 @@ def render_html(result: AuditResult, words: Words = FRENCH) -> str:
 
 
 def pdf_from_html(page: str, out: pathlib.Path) -> None:
-    """Write a rendered report page as PDF (the web task renders each page once)."""
-    import weasyprint
+    """Write a rendered report page as PDF (the web task renders each page once), tagged
+    as every PDF of Beffroi (beffroi.pdf)."""
+    from beffroi.pdf import write_pdf
 
-    weasyprint.HTML(string=page).write_pdf(str(out))
+    write_pdf(_titled_charts(page), target=out)
+
+
+def _titled_charts(page: str) -> str:
+    """The page as WeasyPrint tags it: a chart's text alternative is its SVG ``<title>``
+    there (the tag's ``Alt``), while the web page keeps it in ``aria-label`` only, where a
+    ``<title>`` as well would be read a second time as the image's description."""
+    return re.sub(
+        r"<svg role='img' aria-label='([^']*)'([^>]*)>",
+        r"<svg role='img' aria-label='\1'\2><title>\1</title>",
+        page,
+    )
 
 
 def render_pdf(result: AuditResult, out: pathlib.Path, words: Words = FRENCH) -> None:

@@ -260,10 +260,11 @@ def to_ods(data: list[list[Any]], title: str, progress: Progress = _quiet) -> by
 
 
 def to_pdf(html: str, base_url: str) -> bytes:
-    from weasyprint import HTML
+    from beffroi.pdf import write_pdf
 
-    pdf: bytes = HTML(string=html, base_url=base_url).write_pdf()
-    return pdf
+    # Tagged, as every PDF Beffroi writes: a screen reader reads the table cell by cell
+    # with its column's name, in French (the template's lang), under the snapshot's title.
+    return write_pdf(html, base_url=base_url)
 
 
 def filename(activation_name: str, fmt: str, now: datetime | None = None) -> str:
