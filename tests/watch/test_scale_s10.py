@@ -92,3 +92,39 @@ def test_triage_facets_read_an_index_not_the_cards(activation):
         "info_type",
         "source_kind",
     ]
+
+
+@pytest.mark.parametrize("typed", ["Luçon", "85400"])
+def test_a_zone_entry_is_looked_up_once(monkeypatch, typed):
+    """_area_error looked each entry up, then _commune_error looked it up again."""
+    from beffroi.geo import gazetteer
+    from beffroi.watch import views
+
+    calls: list[str] = []
+    for name in ("by_postcode", "by_name"):
+        real = getattr(gazetteer, name)
+
+        def counting(value, _real=real, _name=name):
+            calls.append(_name)
+            return _real(value)
+
+        monkeypatch.setattr(gazetteer, name, counting)
+    said = views._area_error(["85", "85191", typed])
+    assert said.startswith(f"Commune inconnue : {typed}. ")
+    assert "85128 (Luçon, 85)" in said
+    # Once for each entry that is not a commune's code ("85" is a département).
+    assert sorted(calls) == ["by_name", "by_name", "by_postcode", "by_postcode"]
+    assert views._area_error(["85", "85128"]) == ""
+
+
+def test_query_parameters_with_a_nul_match_nothing_and_stay_out_of_links(activation):
+    from django.http import QueryDict
+
+    from beffroi.watch import views
+
+    _cards(activation, 3, lang="fr")
+    assert views._queue(activation, QueryDict("lang=fr")).count() == 3
+    assert views._queue(activation, QueryDict("lang=f%00r")).count() == 0
+    assert views._query(QueryDict("q=a%00b&commune=85128&page=2&other=1")) == (
+        "commune=85128&page=2"
+    )

@@ -351,11 +351,30 @@ def source_declare(request: HttpRequest, activation_id: int, source_id: int) -> 
 # -- triage ----------------------------------------------------------------------------------
 
 
+def _holds_nul(value: str) -> bool:
+    """Whether a query parameter holds a NUL (``%00`` typed in an address). PostgreSQL
+    refuses to compare text with one (a 500), and no stored text can hold one there, so
+    such a filter matches nothing and such a value never goes into a link."""
+    return "\x00" in value
+
+
+def _links_query(names: Iterable[str], params: Mapping[str, Any], **changes: Any) -> str:
+    """The parameters ``names`` of ``params`` as a query string, with ``changes``: only
+    the names a page knows, so nothing else travels in its links and redirects; page 1
+    is the page without a number."""
+    from urllib.parse import urlencode
+
+    values = {k: str(params.get(k, "")) for k in names}
+    values.update({k: str(v) for k, v in changes.items()})
+    if values.get("page") == "1":
+        values["page"] = ""
+    return urlencode([(k, v) for k, v in values.items() if v and not _holds_nul(v)])
+
+
 def _queue(activation: Activation, params: Any) -> QuerySet[Card]:
     cards = Card.objects.filter(activation=activation, state=CardState.QUEUED)
-    if any("\x00" in str(value) for value in params.values()):
-        # As the main courante's filters (exports.filtered): no card holds a NUL on
-        # PostgreSQL, which refuses to compare text with one.
+    if any(_holds_nul(str(value)) for value in params.values()):
+        # As the main courante's filters (exports.filtered).
         return cards.none()
     if commune := params.get("commune", "").strip():
         cards = cards.filter(Q(commune_code=commune) | Q(commune_name__iexact=commune))
@@ -656,13 +675,7 @@ DECIDED_PARAMS = ("decision", "moi", "page")
 
 
 def _decided_query(params: Mapping[str, Any], **changes: Any) -> str:
-    from urllib.parse import urlencode
-
-    values = {k: str(params.get(k, "")) for k in DECIDED_PARAMS}
-    values.update({k: str(v) for k, v in changes.items()})
-    if values.get("page") == "1":
-        values["page"] = ""
-    return urlencode([(k, v) for k, v in values.items() if v and "\x00" not in v])
+    return _links_query(DECIDED_PARAMS, params, **changes)
 
 
 @require("watch.triage")
@@ -842,15 +855,8 @@ def _page_number(params: Mapping[str, Any]) -> int:
 
 
 def _query(params: Mapping[str, Any], **changes: Any) -> str:
-    """The main courante's filters (and page) as a query string, with ``changes``; only
-    the names the page knows, so nothing else travels in its links and redirects."""
-    from urllib.parse import urlencode
-
-    values = {k: str(params.get(k, "")) for k in (*exports.FILTER_PARAMS, PAGE_PARAM)}
-    values.update({k: str(v) for k, v in changes.items()})
-    if values.get(PAGE_PARAM) == "1":
-        values[PAGE_PARAM] = ""
-    return urlencode([(k, v) for k, v in values.items() if v and "\x00" not in v])
+    """The main courante's filters and page as a query string (see ``_links_query``)."""
+    return _links_query((*exports.FILTER_PARAMS, PAGE_PARAM), params, **changes)
 
 
 def _paged(entries: QuerySet[LogEntry], params: Mapping[str, Any]) -> dict[str, Any]:
@@ -975,20 +981,32 @@ def _partner_log_version(entries: QuerySet[LogEntry]) -> str:
     return f"{agg['n']}-{agg['ids'] or 0}-{agg['stamps'] or 0:.3f}"
 
 
-def _commune_error(code: str) -> str:
-    """Why ``code`` names no commune, with the INSEE codes meant when the field holds a
-    commune's name or postcode (what people type when asked for a commune), or "" when
-    the code is known. The action checks the code too; this says it under the field."""
+def _communes_meant(code: str) -> dict[str, Any] | None:
+    """None when ``code`` is a known INSEE code (or blank); else the communes it may
+    mean, by current INSEE code, when it is a commune's name or postcode (what people
+    type when asked for a commune): each gazetteer look-up done once."""
     from beffroi.geo import gazetteer
 
-    code = code.strip()
     if not code or gazetteer.by_code(code) is not None:
-        return ""
+        return None
     found = {c.current_code: c for c in gazetteer.by_postcode(code)}
     for c in gazetteer.by_name(code):
         current = gazetteer.by_code(c.current_code)
         if current is not None:
             found.setdefault(current.code, current)
+    return found
+
+
+def _commune_error(code: str, found: dict[str, Any] | None = None) -> str:
+    """Why ``code`` names no commune, with the INSEE codes meant when the field holds a
+    commune's name or postcode, or "" when the code is known. The action checks the
+    code too; this says it under the field. ``found``: ``_communes_meant(code)`` when
+    the caller already has it."""
+    code = code.strip()
+    if found is None:
+        found = _communes_meant(code)
+        if found is None:
+            return ""
     said = _("Commune inconnue : %(code)s") % {"code": code}
     if not found:
         return f"{said}. " + _("Un code INSEE compte 5 caractères, par exemple 85128 pour Luçon.")
@@ -1004,13 +1022,9 @@ def _area_error(area: list[str]) -> str:
     """For the first entry of an activation's zone that is a commune's name or postcode
     rather than its INSEE code, the error with the codes it means; "" otherwise (the
     action words any other wrong entry)."""
-    from beffroi.geo import gazetteer
-
     for code in area:
-        if gazetteer.by_code(code) is not None:
-            continue
-        if gazetteer.by_postcode(code) or gazetteer.by_name(code):
-            return _commune_error(code)
+        if found := _communes_meant(code.strip()):
+            return _commune_error(code, found)
     return ""
 
 
