@@ -193,3 +193,27 @@ def test_partners_never_see_the_follow_up_notes(client, members, night):
         assert "Ligne numéro 249" in html
         assert "pas de réponse" not in html and "Suivi" not in html
         assert 'name="note"' not in html
+
+
+def test_large_counts_are_written_as_the_reader_writes_them(client, members, night):
+    from beffroi.watch.models import LogEntry
+
+    now = timezone.now()
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            activation=night,
+            number=n,
+            at=now,
+            channel="telephone",
+            category="routes",
+            text=f"Ligne {n}",
+        )
+        for n in range(251, 2101)
+    )
+    client.force_login(members["volunteer"])
+    html = client.get(_url("watch-courante", night), {"page": 12}).content.decode()
+    # French groups thousands with a no-break space.
+    assert "Lignes 1\xa0101 à 1\xa0200 sur 2\xa0100" in html
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(_url("watch-courante", night), {"page": 12}).content.decode()
+    assert "1,101" in html and "2,100" in html
