@@ -183,6 +183,74 @@ def create_activation(
 
 
 @transaction.atomic
+def update_activation(
+    activation: Activation,
+    *,
+    name: str,
+    event_type: str,
+    keywords: dict[str, list[str]],
+    ends_at: datetime | None,
+    actor: Any,
+) -> list[str]:
+    """Change an open activation as the night goes (a new hashtag, a later end, a name
+    that says what the event became). Returns the fields changed; journaled with their
+    old and new values. The zone is not changed here: the worker keeps the zone an
+    activation's enrichment started with (docs/guide/veille.md)."""
+    from beffroi.watch.models import EventType
+
+    activation = Activation.objects.select_for_update().get(pk=activation.pk)
+    if not activation.is_open:
+        raise ActionError(_("Cette activation est close : elle ne se modifie plus."))
+    name = name.strip()
+    if not name:
+        raise InvalidInput(_("Le nom est obligatoire."))
+    if event_type not in EventType.values:
+        raise InvalidInput(_("Type d'événement inconnu."))
+    if ends_at is not None and ends_at <= timezone.now():
+        raise InvalidInput(
+            _(
+                "La fin doit être à venir. Pour arrêter l'activation maintenant, "
+                "utilisez « Clore l'activation »."
+            )
+        )
+    wanted = {
+        "name": name,
+        "event_type": event_type,
+        "keywords": {lang: list(words) for lang, words in keywords.items() if words},
+        "ends_at": ends_at,
+    }
+    changed = [f for f, value in wanted.items() if getattr(activation, f) != value]
+    if not changed:
+        return []
+
+    def shown(field: str, value: Any) -> Any:
+        if field == "name":
+            return _journaled(activation, value)
+        if field == "keywords":
+            return {
+                lang: [_journaled(activation, w) for w in words] for lang, words in value.items()
+            }
+        if field == "ends_at":
+            return value.isoformat() if value else None
+        return value
+
+    data = {
+        f: {"from": shown(f, getattr(activation, f)), "to": shown(f, wanted[f])} for f in changed
+    }
+    for f in changed:
+        setattr(activation, f, wanted[f])
+    activation.save(update_fields=changed)
+    journal.append(
+        "watch.activation.update",
+        actor=actor,
+        organisation=activation.organisation,
+        subject=f"activation:{activation.pk}",
+        data=data,
+    )
+    return changed
+
+
+@transaction.atomic
 def close_activation(activation: Activation, *, actor: Any) -> None:
     if not activation.is_open:
         raise ActionError(_("Cette activation est déjà close."))

@@ -69,6 +69,45 @@ class ActivationForm(forms.Form):
         return result
 
 
+class ActivationEditForm(forms.Form):
+    """What changes during an open activation; the zone and the handles' choice do not
+    (see ``actions.update_activation``)."""
+
+    name = ActivationForm.base_fields["name"]
+    event_type = ActivationForm.base_fields["event_type"]
+    keywords = ActivationForm.base_fields["keywords"]
+    ends_at = ActivationForm.base_fields["ends_at"]
+    clean_keywords = ActivationForm.clean_keywords
+
+    def clean_ends_at(self) -> Any:
+        from django.utils import timezone
+
+        ends = self.cleaned_data["ends_at"]
+        # Said under the field; the action refuses it too.
+        if ends is not None and ends <= timezone.now():
+            raise forms.ValidationError(
+                _(
+                    "La fin doit être à venir. Pour arrêter l'activation maintenant, "
+                    "utilisez « Clore l'activation »."
+                )
+            )
+        return ends
+
+    @staticmethod
+    def initial_for(activation: Any) -> dict[str, Any]:
+        from django.utils import timezone
+
+        lines = [f"{lang}: {', '.join(words)}" for lang, words in activation.keywords.items()]
+        ends = activation.ends_at
+        return {
+            "name": activation.name,
+            "event_type": activation.event_type,
+            "keywords": "\n".join(lines),
+            # The browser's datetime-local field reads the local time without a zone.
+            "ends_at": timezone.localtime(ends).strftime("%Y-%m-%dT%H:%M") if ends else "",
+        }
+
+
 def translated(msgid: str) -> str:
     """A msgid of the sources package in the active language ("" stays "": gettext
     would give the catalogue's header)."""

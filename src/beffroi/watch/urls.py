@@ -8,6 +8,7 @@ urlpatterns: list[URLPattern] = [
     path("nouvelle/", views.activation_new, name="watch-activation-new"),
     path("<int:activation_id>/", views.activation_detail, name="watch-activation"),
     path("<int:activation_id>/clore/", views.activation_close, name="watch-activation-close"),
+    path("<int:activation_id>/modifier/", views.activation_edit, name="watch-activation-edit"),
     path("<int:activation_id>/sources/", views.sources, name="watch-sources"),
     path(
         "<int:activation_id>/sources/etat.json", views.sources_status, name="watch-sources-status"

@@ -26,6 +26,7 @@ from beffroi.core.models import JournalEntry
 from beffroi.core.roles import can, require
 from beffroi.watch import actions, exports, live
 from beffroi.watch.forms import (
+    ActivationEditForm,
     ActivationForm,
     LogEntryForm,
     LogStatusForm,
@@ -203,6 +204,38 @@ def activation_detail(request: HttpRequest, activation_id: int) -> HttpResponse:
             "posts": grouped(activation.posts.count()),
         }
     return render(request, "watch/activation.html", _ctx(request, activation, stats=stats))
+
+
+@require("watch.manage")
+@require_http_methods(["GET", "POST"])
+def activation_edit(request: HttpRequest, activation_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    if not activation.is_open:
+        messages.error(request, _("Cette activation est close : elle ne se modifie plus."))
+        return redirect("watch-activation", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+    form = ActivationEditForm(
+        request.POST or None, initial=ActivationEditForm.initial_for(activation)
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            changed = actions.update_activation(
+                activation,
+                name=d["name"],
+                event_type=d["event_type"],
+                keywords=d["keywords"],
+                ends_at=d["ends_at"],
+                actor=request.user,
+            )
+        except actions.ActionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if changed:
+                messages.success(request, _("Activation modifiée."))
+            else:
+                messages.info(request, _("Rien à modifier."))
+            return redirect("watch-activation", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
+    return render(request, "watch/activation_edit.html", _ctx(request, activation, form=form))
 
 
 @require("watch.manage")
