@@ -147,7 +147,7 @@ class AuditUploadForm(forms.Form):
         the first line only; the rest of the file is read by the background audit."""
         from beffroi.consult.views_i18n import audit_error
         from beffroi.integrity.errors import InputError
-        from beffroi.integrity.load import check_header
+        from beffroi.integrity.load import check_header, check_rows
 
         export, mapping = data["export"], data.get("mapping")
         toml = None
@@ -159,6 +159,14 @@ class AuditUploadForm(forms.Form):
             # The mapping's own faults go under its field, the rest under the export's.
             own = str(exc).startswith(("La correspondance", "Correspondance TOML"))
             self.add_error("mapping" if own else "export", audit_error(str(exc)))
+            return
+        # Too many responses is said here too, before the file is stored and queued:
+        # counting the lines of 200 MB takes a fraction of a second, and the records
+        # (answers may hold line breaks) are parsed only when the lines are too many.
+        try:
+            check_rows(getattr(export, "file", export))
+        except InputError as exc:
+            self.add_error("export", audit_error(str(exc)))
 
 
 # The first line of an export is its header; read one byte past the loader's limit on

@@ -512,6 +512,22 @@ AUDIT_ERRORS = FrenchTemplates(
             "n",
             "max",
         ),
+        T(
+            gettext_noop(
+                "Trop de réponses : le fichier en compte plus de %(n)s, le plus qu'un audit "
+                "accepte. Aucune consultation réelle n'en approche : vérifiez qu'il s'agit "
+                "bien d'un export de réponses, ou découpez-le."
+            ),
+            # Written with no-break spaces between thousands (1 000 000), re-said grouped
+            # the reader's way (1,000,000).
+            n=lambda v: formats.number_format(int(v.replace("\u00a0", "")), force_grouping=True),
+        ),
+        T(
+            gettext_noop(
+                "Réglage du serveur invalide : BEFFROI_AUDIT_MAX_ROWS doit être un nombre "
+                "entier positif, pas « %(value)s »."
+            )
+        ),
         T(gettext_noop("En-tête vide à la colonne %(column)s (ligne 1).")),
         T(
             gettext_noop(

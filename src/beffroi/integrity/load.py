@@ -32,13 +32,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import socket
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -300,6 +301,97 @@ MAX_HEADER_BYTES = 4 * 1024 * 1024
 MAX_COLUMNS = 10_000
 
 
+# Rows are bounded before the file is parsed in full: the upload's 200 MB alone let through
+# tens of millions of tiny rows ("7,,\n" is a LimeSurvey response of four bytes), whose
+# table, detectors and report would take many gigabytes in the worker. The largest real
+# consultations are some tens of thousands of responses; the bound is far above them.
+MAX_ROWS = 1_000_000
+ROWS_ENV = "BEFFROI_AUDIT_MAX_ROWS"
+_COUNT_CHUNK = 1 << 20
+# The parser's block when counting: its working memory is some tens of bytes per field of
+# a block (a 16 MB block of 4-byte rows took 300 MB), so a small one.
+_COUNT_BLOCK = 1 << 20
+
+
+def max_rows() -> int:
+    """The bound on an export's responses: ``BEFFROI_AUDIT_MAX_ROWS``, else ``MAX_ROWS``.
+    Read from the environment (this package never imports Django), at each audit."""
+    raw = os.environ.get(ROWS_ENV, "").strip()
+    if not raw:
+        return MAX_ROWS
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InputError(
+            "Réglage du serveur invalide : BEFFROI_AUDIT_MAX_ROWS doit être un nombre entier "
+            f"positif, pas « {raw} »."
+        )
+    return value
+
+
+def _too_many_rows(limit: int) -> InputError:
+    shown = f"{limit:,}".replace(",", "\u00a0")
+    return InputError(
+        f"Trop de réponses : le fichier en compte plus de {shown}, le plus qu'un audit "
+        "accepte. Aucune consultation réelle n'en approche : vérifiez qu'il s'agit bien d'un "
+        "export de réponses, ou découpez-le."
+    )
+
+
+def check_rows(stream: BinaryIO, limit: int | None = None) -> None:
+    """Refuse (``InputError``) a CSV of more than ``limit`` records after its header,
+    reading ``stream`` from its start without keeping it: its newlines are counted first
+    (a record ends at one, unless it is the last), and only a file with more lines than
+    the bound has its records counted by the CSV parser (answers may hold line breaks),
+    one column and one block at a time. A file the parser cannot read is left to the
+    full read, whose error names the line. ``stream`` is left at its start."""
+    limit = max_rows() if limit is None else limit
+    stream.seek(0)
+    lines = 0
+    while chunk := stream.read(_COUNT_CHUNK):
+        lines += chunk.count(b"\n")
+    stream.seek(0)
+    if lines <= limit:
+        return
+    first = stream.readline(MAX_HEADER_BYTES + 1)
+    stream.seek(0)
+    try:
+        header = _header_of(_decode(first).lstrip("\ufeff").rstrip("\r\n"))
+    except InputError:
+        return  # the full read says what is wrong with the header
+    delim = _sniff_delimiter(_decode(first))
+    records = 0
+    try:
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(
+                column_names=header, skip_rows=1, block_size=_COUNT_BLOCK, use_threads=False
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True),
+            # Bytes, not text: a legacy encoding must not stop the count.
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[header[0]], column_types={header[0]: pa.binary()}
+            ),
+        )
+        for batch in reader:
+            records += batch.num_rows
+            if records > limit:
+                raise _too_many_rows(limit)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return
+    finally:
+        stream.seek(0)
+
+
+def _check_file_rows(path: Path) -> None:
+    """``check_rows`` on the file itself, before it is read whole: refusing 200 MB of tiny
+    rows then costs a block of the parser, not the file's text twice over."""
+    with path.open("rb") as stream:
+        check_rows(stream)
+
+
 def _too_long_header() -> InputError:
     return InputError(
         f"En-tête trop longue (ligne 1) : plus de {MAX_HEADER_BYTES // (1024 * 1024)} Mo.",
@@ -337,13 +429,18 @@ def _header_of(first: str, delim: str | None = None) -> list[str]:
 
 
 def read_csv_text(
-    text: str, select: Callable[[list[str]], list[str]] | None = None, data: bytes | None = None
+    text: str,
+    select: Callable[[list[str]], list[str]] | None = None,
+    data: bytes | None = None,
+    *,
+    rows_checked: bool = False,
 ) -> tuple[pa.Table, str]:
     """Parse CSV text into an all-string table; errors name the line.
 
     ``select`` picks the columns worth converting from the header (the others are
     skipped by the parser); ``data`` is the same content as UTF-8 bytes when the
-    caller has them, to save an encoding pass.
+    caller has them, to save an encoding pass. ``rows_checked``: the caller already
+    counted the records (``check_rows`` on the file, before reading it whole).
     """
     if not text.strip():
         raise InputError("Le fichier est vide (ligne 1) : aucune en-tête, aucune réponse.", line=1)
@@ -353,9 +450,13 @@ def read_csv_text(
     delim = _sniff_delimiter(first)
     header = _header_of(first, delim)
     wanted = select(header) if select else header
+    if data is None:
+        data = text.encode("utf-8")
+    if not rows_checked:
+        check_rows(io.BytesIO(data))
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data if data is not None else text.encode("utf-8")),
+            io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
@@ -824,9 +925,11 @@ def load_limesurvey(
     structure: Path | None = None,
 ) -> Dataset:
     """Read a LimeSurvey response export (CSV, codes or full headings/answers)."""
+    checked = text is None
     if text is None:
         assert path is not None
         try:
+            _check_file_rows(path)
             raw_bytes = path.read_bytes()
         except OSError as exc:
             raise InputError(f"Impossible de lire le fichier {path} : {exc.strerror}.") from exc
@@ -842,7 +945,7 @@ def load_limesurvey(
         roles, _, answers = _roles_from_header(header)
         return [h for h in header if h in roles.values() or h in answers]
 
-    raw, delim = read_csv_text(text, select, data)
+    raw, delim = read_csv_text(text, select, data, rows_checked=checked)
     header = raw.column_names
     roles, rename, answers = _roles_from_header(header)
     raw = raw.rename_columns([rename.get(h, h) for h in header])
@@ -985,6 +1088,7 @@ def load_mapped(
     conf = _parse_mapping(toml, str(mapping))
     cols = conf.get("columns", {})
     try:
+        _check_file_rows(path)
         text = _decode(path.read_bytes())
     except OSError as exc:
         raise InputError(f"Impossible de lire le fichier {path} : {exc.strerror}.") from exc
@@ -995,7 +1099,7 @@ def load_mapped(
         found["roles"], found["answers"] = _mapped_columns(conf, header)
         return header
 
-    raw, delim = read_csv_text(text, select)
+    raw, delim = read_csv_text(text, select, rows_checked=True)
     header = raw.column_names
     roles: dict[str, str] = found["roles"]
     answers: list[str] = found["answers"]
