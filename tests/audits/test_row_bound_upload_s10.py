@@ -17,7 +17,9 @@ HEADER = b"id,submitdate,Q1\n"
 
 
 def _rows(n: int) -> bytes:
-    return HEADER + b"".join(b'%d,2026-03-02 10:00:00,"Oui\nvraiment"\n' % (i + 1) for i in range(n))
+    return HEADER + b"".join(
+        b'%d,2026-03-02 10:00:00,"Oui\nvraiment"\n' % (i + 1) for i in range(n)
+    )
 
 
 def _upload(client, org, content: bytes, **headers):

@@ -20,7 +20,8 @@ HEADER = b"id,submitdate,Q1\n"
 def _export(answers: list[str], *, final_newline: bool = True, crlf: bool = False) -> bytes:
     end = b"\r\n" if crlf else b"\n"
     rows = [
-        b'%d,2026-03-02 10:%02d:00,"%s"' % (i + 1, i % 60, a.encode()) for i, a in enumerate(answers)
+        b'%d,2026-03-02 10:%02d:00,"%s"' % (i + 1, i % 60, a.encode())
+        for i, a in enumerate(answers)
     ]
     body = end.join(rows)
     return HEADER.replace(b"\n", end) + body + (end if final_newline and rows else b"")
@@ -80,7 +81,7 @@ def test_underscores_are_allowed_in_the_setting(monkeypatch):
 def test_a_legacy_encoding_is_counted_too():
     # Latin-1 answers (an old LimeSurvey export opened in a spreadsheet) must not stop
     # the count: the parser reads them as bytes.
-    data = HEADER + b"".join(b"%d,,\"caf\xe9\nau lait\"\n" % i for i in range(5))
+    data = HEADER + b"".join(b'%d,,"caf\xe9\nau lait"\n' % i for i in range(5))
     load.check_rows(io.BytesIO(data), 5)
     with pytest.raises(InputError, match="Trop de réponses"):
         load.check_rows(io.BytesIO(data), 4)
