@@ -58,10 +58,14 @@ def start_audit(
 
     # Uploads sent at once must not each find room in the queue.
     with jobs.one_step(Organisation, organisation.pk):
-        pending = organisation.audits.filter(
-            status__in=[Audit.Status.QUEUED, Audit.Status.RUNNING],
-            created_at__gte=timezone.now() - STUCK_AFTER,
-        ).count()
+        pending = sum(
+            1
+            for audit in organisation.audits.filter(
+                status__in=[Audit.Status.QUEUED, Audit.Status.RUNNING],
+                created_at__gte=timezone.now() - STUCK_AFTER,
+            )
+            if not audit.stuck  # its worker died: it will never end
+        )
         if pending >= max_pending():
             raise AuditsBusy(pending)
         audit = Audit.objects.create(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 from pathlib import Path
 
 from django.conf import settings
@@ -10,11 +11,12 @@ from django.utils.translation import gettext_lazy as _
 
 from beffroi.core.models import Organisation
 
-# Far longer than any audit takes. An audit older than this and still waiting or running
-# lost its worker (killed for its memory, stopped past its grace period): django-tasks
-# never takes a RUNNING job up again. Such audits are not counted in the organisation's
-# limit (three of them would refuse its every upload), and a running one is shown as
-# interrupted rather than « en cours » for ever.
+# Far longer than any audit takes. An audit running under a dead worker (killed for its
+# memory, stopped past its grace period; ``core.jobs.interrupted``: its worker stopped
+# beating, or one that never beat ran it for longer than this) is never taken up again by
+# django-tasks. Such audits are not counted in the organisation's limit (three of them
+# would refuse its every upload), and are shown as interrupted rather than « en cours »
+# for ever. An audit still waiting after this long is not counted either.
 STUCK_AFTER = timedelta(hours=6)
 
 
@@ -74,12 +76,30 @@ class Audit(models.Model):
     def output(self, name: str) -> Path:
         return self.folder / name
 
-    @property
+    @cached_property
     def stuck(self) -> bool:
         """Running, but its worker is gone (see ``STUCK_AFTER``). A job still waiting is
         not: a worker that starts again takes it up."""
-        return self.status == self.Status.RUNNING and (
-            self.created_at < timezone.now() - STUCK_AFTER
+        if self.status != self.Status.RUNNING:
+            return False
+        from django_tasks_db.models import DBTaskResult
+
+        from beffroi.audits.tasks import run_audit_task
+        from beffroi.core import jobs
+
+        task = (
+            DBTaskResult.objects.filter(
+                task_path=run_audit_task.module_path, args_kwargs__args__0=self.pk
+            )
+            .order_by("-enqueued_at")
+            .only("status", "worker_ids", "started_at")
+            .first()
+        )
+        if task is None:  # no task to ask (removed by hand): its age says
+            return self.created_at < timezone.now() - STUCK_AFTER
+        # A task no longer RUNNING (it ended, the audit's row not yet told) is not stuck.
+        return jobs.interrupted(
+            task.status, task.worker_ids, task.started_at or self.created_at, STUCK_AFTER
         )
 
     @property

@@ -47,17 +47,25 @@ def run(args: argparse.Namespace) -> int:
     import threading
 
     from django.core.management import call_command
+    from django.utils.crypto import get_random_string
 
+    from beffroi.core import jobs
     from beffroi.watch.worker import run_forever
 
     # The watch room's live sources and enrichment run next to the task queue.
     stop = threading.Event()
     watch = threading.Thread(target=run_forever, args=(stop,), name="watch", daemon=True)
     watch.start()
+    # The id django-tasks writes on each job it claims: pages ask whether it still beats.
+    worker_id = get_random_string(32)
+    beating = jobs.heartbeat(worker_id, stop)
     try:
         # django-tasks' database worker runs background jobs (audits, exports…).
-        call_command("db_worker", queue_name=args.queue, reload=False, verbosity=1)
+        call_command(
+            "db_worker", queue_name=args.queue, reload=False, verbosity=1, worker_id=worker_id
+        )
     finally:
         stop.set()
         watch.join(10)
+        beating.join(5)
     return 0

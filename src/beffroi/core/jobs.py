@@ -1,11 +1,21 @@
 """What pages need of background jobs (django-tasks): progress they can poll, and a
-word when a job waits with no worker to take it."""
+word when a job waits with no worker to take it or lost the worker that ran it.
+
+Whether a worker is alive is one rule, for both: ``beffroi worker`` says so in the shared
+cache every ``BEAT_SECONDS`` (``heartbeat``); a worker silent for ``ALIVE_SECONDS`` is
+dead (killed for its memory, its host lost, stopped past its grace period). A job waiting
+with no live worker is said to wait for nothing; a job RUNNING under a dead worker is
+interrupted, since django-tasks never takes a RUNNING job up again. A worker the cache
+never heard of (django-tasks' own ``db_worker`` started by hand) can be judged only by
+its job's age: past the longest such a job takes, it is taken for dead.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,10 +25,17 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 
-# A job still waiting after this many seconds means no worker takes it.
+# A job still waiting after this many seconds, with no worker alive, waits for nothing.
 STALE_AFTER = 120
+BEAT_SECONDS = 15
+ALIVE_SECONDS = 60
+# A worker is remembered this long after its last word: one heard of and now silent is
+# dead, one never heard of is judged by its job's age.
+KNOWN_SECONDS = 7 * 24 * 3600
+_ANY = "worker-alive:any"
 
 Progress = Callable[[float, str], None]
+log = logging.getLogger(__name__)
 
 
 def throttled(write: Progress, every: float = 0.3) -> Progress:
@@ -44,11 +61,81 @@ def cache_progress(key: str, timeout: int) -> Progress:
     )
 
 
+def _alive_key(worker_id: str) -> str:
+    return f"worker-alive:{worker_id}"
+
+
+def _known_key(worker_id: str) -> str:
+    return f"worker-known:{worker_id}"
+
+
+def beat(worker_id: str) -> None:
+    """Say that ``worker_id`` is alive, for ``ALIVE_SECONDS``."""
+    now = time.time()
+    cache.set_many({_alive_key(worker_id): now, _ANY: now}, timeout=ALIVE_SECONDS)
+    cache.set(_known_key(worker_id), now, timeout=KNOWN_SECONDS)
+
+
+def heartbeat(worker_id: str, stop: threading.Event) -> threading.Thread:
+    """A thread that beats for ``worker_id`` every ``BEAT_SECONDS`` until ``stop``, then
+    says the worker is gone (a clean stop finishes its running job first)."""
+    from django.db import connection
+
+    def run() -> None:
+        try:
+            while True:
+                try:
+                    beat(worker_id)
+                except Exception:  # the database is away: the next beat will tell
+                    log.warning("worker heartbeat failed", exc_info=True)
+                    connection.close()
+                if stop.wait(BEAT_SECONDS):
+                    break
+            cache.delete(_alive_key(worker_id))
+        except Exception:
+            log.warning("worker heartbeat could not say goodbye", exc_info=True)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, name="beffroi-heartbeat", daemon=True)
+    thread.start()
+    return thread
+
+
+def worker_alive(worker_id: str) -> bool | None:
+    """True if ``worker_id`` beat within ``ALIVE_SECONDS``, False if it beat before and
+    has been silent since, None if it never beat (a worker that does not say)."""
+    if cache.get(_alive_key(worker_id)) is not None:
+        return True
+    return False if cache.get(_known_key(worker_id)) is not None else None
+
+
+def any_worker_alive() -> bool:
+    return cache.get(_ANY) is not None
+
+
+def interrupted(
+    status: Any, worker_ids: Sequence[str], started_at: datetime | None, longest: timedelta
+) -> bool:
+    """A RUNNING job whose worker is dead: its worker stopped beating, or, for a worker
+    that never beat, the job has run for longer than ``longest`` (far more than any job of
+    its kind takes)."""
+    if status != TaskResultStatus.RUNNING:
+        return False
+    alive = worker_alive(worker_ids[-1]) if worker_ids else None
+    if alive is not None:
+        return not alive
+    return started_at is not None and timezone.now() - started_at > longest
+
+
 def waiting_too_long(status: Any, enqueued_at: datetime | None) -> bool:
+    """A job waiting for ``STALE_AFTER`` seconds with no worker alive to take it. (With a
+    worker alive it waits its turn behind a long job: nothing to say.)"""
     return (
         status == TaskResultStatus.READY
         and enqueued_at is not None
         and timezone.now() - enqueued_at > timedelta(seconds=STALE_AFTER)
+        and not any_worker_alive()
     )
 
 

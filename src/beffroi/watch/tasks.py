@@ -18,7 +18,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
 from django.utils import timezone
 from django_tasks import TaskContext, task
 from django_tasks.base import TaskResultStatus
@@ -103,6 +102,7 @@ class ExportJob:
     value: dict[str, Any] | None
     progress: dict[str, Any] | None
     started_at: Any = None
+    worker_ids: tuple[str, ...] = ()
 
     @property
     def done(self) -> bool:
@@ -110,13 +110,9 @@ class ExportJob:
 
     @property
     def dead(self) -> bool:
-        """RUNNING for longer than any export takes: its worker died and django-tasks
-        never takes it up again (see ``STUCK_AFTER``)."""
-        return (
-            self.status == TaskResultStatus.RUNNING
-            and self.started_at is not None
-            and timezone.now() - self.started_at > STUCK_AFTER
-        )
+        """RUNNING under a worker that died: django-tasks never takes it up again
+        (``jobs.interrupted``; ``STUCK_AFTER`` for a worker that does not say)."""
+        return jobs.interrupted(self.status, self.worker_ids, self.started_at, STUCK_AFTER)
 
     @property
     def failed(self) -> bool:
@@ -164,7 +160,8 @@ def max_pending_exports() -> int:
     return int(getattr(settings, "BEFFROI_WATCH_MAX_PENDING_EXPORTS", 3))
 
 
-# Far longer than any export of a main courante takes (a PDF of 10,000 lines is minutes).
+# Far longer than any export of a main courante takes (a PDF of 10,000 lines is minutes):
+# a job of a worker that never said it was alive is taken for dead past this age.
 STUCK_AFTER = timedelta(hours=1)
 
 
@@ -201,21 +198,19 @@ def _queue_export(
     from django_tasks_db.models import DBTaskResult
 
     clean = {k: str(params[k]) for k in exports.FILTER_PARAMS if params.get(k)}
-    # A job RUNNING for longer than any export takes lost its worker (killed, stopped
-    # past its grace period): django-tasks never takes it up again, so it is neither
-    # counted (it would refuse the view's exports for ever) nor reused (its page never
-    # ends). A job still READY is only waiting for a worker: it counts.
-    dead = Q(status=TaskResultStatus.RUNNING, started_at__lt=timezone.now() - STUCK_AFTER)
+    # A job RUNNING under a dead worker (killed, stopped past its grace period):
+    # django-tasks never takes it up again, so it is neither counted (it would refuse the
+    # view's exports for ever) nor reused (its page never ends). A job still READY is only
+    # waiting for a worker: it counts.
     waiting = [
         job
         for job in DBTaskResult.objects.filter(
             task_path=export_courante_task.module_path,
             status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
             args_kwargs__args__0=activation_id,
-        )
-        .exclude(dead)
-        .order_by("enqueued_at")
+        ).order_by("enqueued_at")
         if bool(job.args_kwargs["args"][3]) == partner
+        and not jobs.interrupted(job.status, job.worker_ids, job.started_at, STUCK_AFTER)
     ]
     for job in waiting:
         if job.args_kwargs["args"][1:3] == [fmt, clean]:
@@ -255,4 +250,5 @@ def find_export(job_id: str) -> ExportJob | None:
         value=value,
         progress=progress,
         started_at=result.started_at,
+        worker_ids=tuple(result.worker_ids),
     )
