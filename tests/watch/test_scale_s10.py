@@ -128,3 +128,27 @@ def test_query_parameters_with_a_nul_match_nothing_and_stay_out_of_links(activat
     assert views._query(QueryDict("q=a%00b&commune=85128&page=2&other=1")) == (
         "commune=85128&page=2"
     )
+
+
+def test_the_decided_page_reads_its_page_from_an_index(client, members, activation):
+    """Newest decision first: on SQLite, the plan walks the (activation, state,
+    -decided_at) index instead of sorting every decided card of the night."""
+    from beffroi.watch.models import Card
+
+    now = timezone.now()
+    _cards(activation, 120, state="decided", decision="irrelevant")
+    for i, card in enumerate(Card.objects.filter(activation=activation)):
+        Card.objects.filter(pk=card.pk).update(decided_at=now - timezone.timedelta(minutes=i))
+    client.force_login(members["volunteer"])
+    url = reverse("watch-decided", args=[activation.organisation.slug, activation.pk])
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    (listing,) = [q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"]]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {listing}")
+            plan = " ".join(str(row) for row in cursor.fetchall())
+            assert "INDEX watch_card_decided" in plan, plan
+            assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+        indexes = connection.introspection.get_constraints(cursor, "watch_card")
+    assert indexes["watch_card_decided"]["columns"] == ["activation_id", "state", "decided_at"]

@@ -323,6 +323,9 @@ class Card(models.Model):
         indexes = [
             models.Index(fields=["activation", "state", "-priority"]),
             models.Index(fields=["activation", "updated_at"]),
+            # The decided cards' page, newest decision first (views.decided): the first
+            # page without sorting every decision of a long night.
+            models.Index(fields=["activation", "state", "-decided_at"], name="watch_card_decided"),
             # Covers the triage filters' facets (views._facets): one index scan.
             models.Index(
                 fields=["activation", "lang", "info_type", "source_kind"],
