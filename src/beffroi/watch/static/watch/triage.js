@@ -79,6 +79,29 @@
       live.textContent = msg("Kept", { time: clock(Date.now() + claimMs) });
     } else { error.textContent = res.error; }
   }
+  // On a phone (one column, the width of watch.css) the held card is shown above the
+  // queue: it is moved there in the document, not with CSS order, so that a screen
+  // reader and Tab meet it where it is seen (WCAG 1.3.2, 2.4.3); on a wide screen it
+  // follows the queue, in the right-hand column. Moved only when the layout changes
+  // (a phone turned, a window resized), keeping the focus and the caret it held.
+  const queueBox = list.closest("section");
+  const oneColumn = window.matchMedia("(max-width: 50rem)");
+  function placePanel() {
+    const first = oneColumn.matches;
+    if ((panel.nextElementSibling === queueBox) === first) return;
+    const active = document.activeElement;
+    const inside = panel.contains(active);
+    const caret = inside && active.tagName === "TEXTAREA"
+      ? [active.selectionStart, active.selectionEnd, active.scrollTop] : null;
+    if (first) queueBox.before(panel); else queueBox.after(panel);
+    if (inside) {
+      active.focus({ preventScroll: true });
+      if (caret) { active.setSelectionRange(caret[0], caret[1]); active.scrollTop = caret[2]; }
+    }
+  }
+  oneColumn.addEventListener("change", placePanel);
+  placePanel();
+
   let cards = [];
   let selected = null; // card id under the cursor
   let held = null; // card object claimed by me
@@ -281,8 +304,15 @@
   function closePanel(message) {
     held = null;
     watchExpiry();
+    // A control of the panel that had the focus disappears with it: the focus goes to
+    // the card under the cursor (where j/k and Entrée go on), not back to the page's top.
+    const inside = panel.contains(document.activeElement);
     panel.hidden = true;
     if (message) live.textContent = message;
+    if (inside) {
+      const node = list.querySelector("[data-card='" + selected + "']");
+      if (node) node.focus();
+    }
   }
 
   async function claimSelected() {
