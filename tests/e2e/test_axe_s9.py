@@ -85,6 +85,8 @@ NOT_PAGES = {
     "watch-card-decide": "POST only, JSON",
     "watch-card-source": "POST only, JSON",
     "watch-card-escalate": "POST only, JSON",
+    "watch-card-requeue": "POST only",
+    "watch-decided-correct": "POST only",
     "watch-courante-rows": "htmx fragment (the table's rows)",
     "watch-courante-stream": "event stream",
     "watch-courante-add": "POST only",
@@ -98,7 +100,13 @@ NOT_PAGES = {
     "audit-download": "report file (PDF, JSON, CSV)",
 }
 # The watch room is a volunteer's workplace: its pages are checked as one too.
-VOLUNTEER_PAGES = {"watch-activations", "watch-activation", "watch-triage", "watch-courante"}
+VOLUNTEER_PAGES = {
+    "watch-activations",
+    "watch-activation",
+    "watch-triage",
+    "watch-decided",
+    "watch-courante",
+}
 # The home page lists one's organisations (a member of one only is sent to its page).
 ADMIN_PAGES = {"dashboard"}
 # Forms also checked once sent empty (the browser's own checks switched off, as in a
