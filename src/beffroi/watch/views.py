@@ -371,7 +371,18 @@ def sources_status(request: HttpRequest, activation_id: int) -> JsonResponse:
 def source_toggle(request: HttpRequest, activation_id: int, source_id: int) -> HttpResponse:
     activation = _activation(request, activation_id)
     source = get_object_or_404(Source, pk=source_id, activation=activation)
-    actions.set_source_enabled(source, not source.enabled, actor=request.user)
+    # The button says what it wants: two coordinators pressing « Suspendre » at once (or
+    # one pressing twice) must not resume it. A form without it (an older page) flips.
+    wanted = request.POST.get("enabled")
+    enabled = wanted == "1" if wanted in ("0", "1") else not source.enabled
+    actions.set_source_enabled(source, enabled, actor=request.user)
+    if enabled:
+        messages.success(
+            request,
+            _("Source « %(name)s » reprise : le worker la relance.") % {"name": source.name},
+        )
+    else:
+        messages.success(request, _("Source « %(name)s » suspendue.") % {"name": source.name})
     return redirect("watch-sources", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
 
 

@@ -32,6 +32,12 @@
         ? msg("Unknown", { count: s.unknown_deletions }) : "";
       // Posts the platform no longer held when the source came back (already translated).
       row.querySelector("[data-field=gap]").textContent = s.gap;
+      // Paused or resumed from another page: the button offers what it can do now.
+      const toggle = row.querySelector(".source-toggle");
+      if (toggle && toggle.querySelector("input[name=enabled]")) {
+        toggle.querySelector("input[name=enabled]").value = s.enabled ? "0" : "1";
+        toggle.querySelector("button").textContent = msg(s.enabled ? "Pause" : "Resume");
+      }
     }
   }
   setInterval(refresh, 3000);
