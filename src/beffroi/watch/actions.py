@@ -1030,6 +1030,8 @@ def add_log_entry(
             raise InvalidInput(_("Commune inconnue : %(code)s") % {"code": code})
         commune_name = commune.name
     now = timezone.now()
+    if at is not None and at > now + timedelta(minutes=1):
+        raise InvalidInput(_("L'heure ne peut pas être dans le futur."))
     entry = _create_entry(
         activation,
         at=at or now,
@@ -1049,7 +1051,13 @@ def add_log_entry(
         actor=actor,
         organisation=activation.organisation,
         subject=f"log:{entry.pk}",
-        data={"number": entry.number, "channel": channel, "category": category},
+        data={
+            "number": entry.number,
+            "channel": channel,
+            "category": category,
+            # When the line says it happened, if not when it was typed.
+            **({"at": entry.at.isoformat()} if at is not None else {}),
+        },
     )
     return entry
 

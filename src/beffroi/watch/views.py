@@ -1105,6 +1105,7 @@ def courante_add(request: HttpRequest, activation_id: int) -> HttpResponse:
                 channel=d["channel"],
                 category=d["category"],
                 commune_code=d["commune_code"],
+                at=d["at"],
                 source_url=d["source_url"],
                 for_partners=d["for_partners"],
             )
