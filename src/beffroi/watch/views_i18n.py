@@ -132,6 +132,12 @@ SETTING_ERRORS = FrenchTemplates(
                 "(http://hôte:port attendu)."
             )
         ),
+        T(
+            gettext_noop(
+                "BEFFROI_SOURCES_NO_PROXY : « %(item)s » n'est ni un réseau ni un nom de "
+                "domaine (10.20.0.0/16 ou intranet.example attendu)."
+            )
+        ),
         T(gettext_noop("BEFFROI_SOURCES_CA_FILE : « %(path)s » n'est pas un fichier.")),
         T(gettext_noop("BEFFROI_SOURCES_CA_FILE : « %(path)s » introuvable.")),
         T(gettext_noop("BEFFROI_SOURCES_CA_FILE : « %(path)s » illisible : accès refusé.")),

@@ -48,6 +48,7 @@ from urllib.parse import unquote, urlsplit
 ALLOW_ENV = "BEFFROI_SOURCES_ALLOW_NETWORKS"
 PROXY_ENV = "BEFFROI_SOURCES_PROXY"
 CA_FILE_ENV = "BEFFROI_SOURCES_CA_FILE"
+NO_PROXY_ENV = "BEFFROI_SOURCES_NO_PROXY"
 
 # certifi's whole list is about 300 KB: a file far larger is not a few authorities.
 MAX_CA_FILE = 4 * 1024 * 1024
@@ -173,6 +174,54 @@ def parse_networks(text: str) -> tuple[IPNetwork, ...]:
 
 
 @dataclass(frozen=True)
+class Bypass:
+    """What the sources reach without the proxy (``BEFFROI_SOURCES_NO_PROXY``): networks
+    (judged on the addresses a name resolved to, as the guard judges them) and domain
+    names (a name and every name under it)."""
+
+    networks: tuple[IPNetwork, ...] = ()
+    domains: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.networks or self.domains)
+
+    def named(self, host: str) -> bool:
+        name = host.rstrip(".").lower()
+        return any(name == d or name.endswith("." + d) for d in self.domains)
+
+    def holds(self, address: IPAddress) -> bool:
+        return any(address in network for network in self.networks)
+
+
+# A domain of NO_PROXY: labels of letters, digits and hyphens (IDNs in their ASCII form).
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DOMAIN = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}")
+
+
+def parse_no_proxy(text: str) -> Bypass:
+    """``BEFFROI_SOURCES_NO_PROXY``: networks (``10.20.0.0/16``, an address) and domain
+    names (``intranet.example``, ``.intranet.example`` or ``*.intranet.example``: the
+    name and all under it), comma or space separated. ``SettingError`` naming the first
+    item that is neither."""
+    networks: list[IPNetwork] = []
+    domains: list[str] = []
+    for item in text.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+            continue
+        except ValueError:
+            pass
+        name = item.lower().removeprefix("*").removeprefix(".").rstrip(".")
+        if name == "" or not _DOMAIN.fullmatch(name) or ":" in item:
+            raise SettingError(
+                f"{NO_PROXY_ENV} : « {item[:100]} » n'est ni un réseau ni un nom de domaine "
+                "(10.20.0.0/16 ou intranet.example attendu)."
+            )
+        domains.append(name)
+    return Bypass(tuple(networks), tuple(domains))
+
+
+@dataclass(frozen=True)
 class Proxy:
     """The HTTP proxy all sources' connections go through (``BEFFROI_SOURCES_PROXY``)."""
 
@@ -240,6 +289,9 @@ class NetworkPolicy:
 
     allowed: tuple[IPNetwork, ...] = ()
     proxy: Proxy | None = None
+    # Destinations reached without the proxy (an intranet feed the proxy cannot, or
+    # must not, reach).
+    bypass: Bypass = field(default_factory=Bypass)
 
     def refusal(self, address: IPAddress) -> str | None:
         """Why ``address`` is refused (French), or None if a source may connect to it."""
@@ -347,11 +399,11 @@ class NetworkPolicy:
         allows, the very addresses it checked; or, with a proxy, a tunnel through it
         to ``host``, asked for once ``host`` resolved here to allowed addresses."""
         options = list(socket_options or ())
-        if self.proxy is not None:
-            self.resolve(host, port)  # BlockedAddress before the proxy hears of it
+        pairs = self.resolve(host, port)  # BlockedAddress before the proxy hears of it
+        if self.proxy is not None and not self._direct(host, pairs):
             return _tunnel(self.proxy, host, port, timeout, source_address, options)
         last: OSError | None = None
-        for family, sockaddr in self.resolve(host, port):
+        for family, sockaddr in pairs:
             sock = socket.socket(family, socket.SOCK_STREAM)
             try:
                 for level, name, value in options:
@@ -367,6 +419,18 @@ class NetworkPolicy:
                 last = exc
         assert last is not None  # resolve() returned at least one address
         raise last
+
+    def _direct(self, host: str, pairs: list[tuple[int, tuple[Any, ...]]]) -> bool:
+        """Whether ``host`` is reached without the proxy: named in the bypass, or every
+        address it resolved to (and that the guard allowed) in a bypassed network."""
+        if self.bypass.named(host):
+            return True
+        if not self.bypass.networks:
+            return False
+        return all(
+            self.bypass.holds(ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0]))
+            for _family, sockaddr in pairs
+        )
 
 
 # The longest answer to a CONNECT read before giving up on it: a status line and headers.
@@ -480,12 +544,12 @@ def current_policy(environ: Mapping[str, str] | None = None) -> NetworkPolicy:
     a test or an operator may set them later). ``SettingError`` (a ValueError) if
     either cannot be read."""
     env = os.environ if environ is None else environ
-    return _policy(env.get(ALLOW_ENV, ""), env.get(PROXY_ENV, ""))
+    return _policy(env.get(ALLOW_ENV, ""), env.get(PROXY_ENV, ""), env.get(NO_PROXY_ENV, ""))
 
 
 @functools.lru_cache(maxsize=8)
-def _policy(allowed: str, proxy: str) -> NetworkPolicy:
-    return NetworkPolicy(parse_networks(allowed), parse_proxy(proxy))
+def _policy(allowed: str, proxy: str, no_proxy: str = "") -> NetworkPolicy:
+    return NetworkPolicy(parse_networks(allowed), parse_proxy(proxy), parse_no_proxy(no_proxy))
 
 
 def find_blocked(exc: BaseException | None) -> NetworkFailure | None:
