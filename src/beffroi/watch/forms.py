@@ -185,11 +185,13 @@ class LogEntryForm(forms.Form):
     )
 
     def clean_at(self) -> Any:
+        from datetime import timedelta
+
         from django.utils import timezone
 
         at = self.cleaned_data["at"]
         # A minute of slack for a clock a little ahead of the server's.
-        if at is not None and at > timezone.now() + timezone.timedelta(minutes=1):
+        if at is not None and at > timezone.now() + timedelta(minutes=1):
             raise forms.ValidationError(_("L'heure ne peut pas être dans le futur."))
         return at
 
