@@ -152,3 +152,27 @@ def test_the_decided_page_reads_its_page_from_an_index(client, members, activati
             assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
         indexes = connection.introspection.get_constraints(cursor, "watch_card")
     assert indexes["watch_card_decided"]["columns"] == ["activation_id", "state", "decided_at"]
+
+
+@pytest.mark.parametrize("typed", ["85128", "Luçon", "lucon", "LUÇON", "85400"])
+def test_the_queue_s_commune_filter_reads_the_commune_as_the_gazetteer_does(activation, typed):
+    from django.http import QueryDict
+
+    from beffroi.watch import views
+
+    _cards(activation, 2, commune_code="85128", commune_name="Luçon")
+    _cards(activation, 1, commune_code="85191", commune_name="La Roche-sur-Yon")
+    _cards(activation, 1)
+    found = views._queue(activation, QueryDict(f"commune={typed}"))
+    assert sorted(c.commune_code for c in found) == ["85128", "85128"]
+
+
+def test_a_commune_the_gazetteer_does_not_know_still_filters_by_name(activation):
+    from django.http import QueryDict
+
+    from beffroi.watch import views
+
+    _cards(activation, 1, commune_code="99999", commune_name="Atlantide")
+    _cards(activation, 1, commune_code="85128", commune_name="Luçon")
+    found = views._queue(activation, QueryDict("commune=atlantide"))
+    assert [c.commune_name for c in found] == ["Atlantide"]

@@ -426,13 +426,30 @@ def _links_query(names: Iterable[str], params: Mapping[str, Any], **changes: Any
     return urlencode([(k, v) for k, v in values.items() if v and not _holds_nul(v)])
 
 
+def _commune_codes(typed: str) -> list[str]:
+    """The INSEE codes a commune filter means, as the gazetteer reads it: a code, a name
+    whatever its accents and case (« lucon », « LUÇON »: Luçon; « Saint-Denis »: each
+    of them) or a postcode (its communes). Cards carry the gazetteer's codes, so the
+    filter is an indexed look-up; the database's case-insensitive match missed
+    « lucon » and, on SQLite, any case change of a letter with an accent."""
+    from beffroi.geo import gazetteer
+
+    codes = [typed] if gazetteer.by_code(typed) is not None else []
+    codes += [c.current_code for c in gazetteer.by_name(typed)]
+    codes += [c.current_code for c in gazetteer.by_postcode(typed)]
+    return sorted(set(codes))
+
+
 def _queue(activation: Activation, params: Any) -> QuerySet[Card]:
     cards = Card.objects.filter(activation=activation, state=CardState.QUEUED)
     if any(_holds_nul(str(value)) for value in params.values()):
         # As the main courante's filters (exports.filtered).
         return cards.none()
     if commune := params.get("commune", "").strip():
-        cards = cards.filter(Q(commune_code=commune) | Q(commune_name__iexact=commune))
+        if codes := _commune_codes(commune):
+            cards = cards.filter(commune_code__in=codes)
+        else:
+            cards = cards.filter(Q(commune_code=commune) | Q(commune_name__iexact=commune))
     if info_type := params.get("type", "").strip():
         cards = cards.filter(info_type=info_type)
     if source := params.get("source", "").strip():
