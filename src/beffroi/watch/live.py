@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import math
 import os
@@ -37,7 +38,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIRequest
-from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 POLL_SECONDS = 1.0
@@ -126,6 +127,34 @@ def _leases(key: str) -> Iterator[dict[str, float]]:
             cache.delete(key)
 
 
+# Whether the cyclic garbage collector is running: what it finalises (a response the test
+# client never read, a generator left behind) may be closed in the middle of any code of
+# the thread, another transaction or the compiler's; no database work there.
+_collecting = False
+
+
+def _gc_phase(phase: str, _info: dict[str, int]) -> None:
+    global _collecting
+    _collecting = phase == "start"
+
+
+gc.callbacks.append(_gc_phase)
+
+
+def _may_use_database() -> bool:
+    """Whether a slot may be given back here and now: not from the event loop's thread
+    (Django refuses it), not inside a collection, nor inside someone else's transaction
+    (the release would be rolled back with it). Otherwise it is set aside for this
+    process's next step that may, and at worst its lease runs out."""
+    if _collecting or connection.in_atomic_block:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return True
+    return False
+
+
 class Slot:
     """One running stream's place in its holder's count: a lease in the shared cache,
     renewed by the stream (``renew``). ``release`` is idempotent; a slot dropped without
@@ -157,16 +186,12 @@ class Slot:
         if not self._dropped.alive:
             return
         self._dropped.detach()
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:  # the event loop's thread may not touch the database: later, from a thread
+        if not _may_use_database():
             self._slots._drop(self.holder, self.token)
             return
         try:
             self._slots._give(self.holder, self.token)
-        except DatabaseError:  # the database is away: the lease runs out by itself
+        except Exception:  # the database is away: set aside, the lease runs out anyway
             self._slots._drop(self.holder, self.token)
 
 
@@ -220,8 +245,13 @@ class Slots:
     def _flush(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, []
-        for holder, token in pending:
-            self._give(holder, token)
+        for done, (holder, token) in enumerate(pending):
+            try:
+                self._give(holder, token)
+            except BaseException:
+                with self._lock:  # kept for the next try (or the leases' end)
+                    self._pending.extend(pending[done:])
+                raise
 
 
 SLOTS = Slots()
@@ -284,8 +314,9 @@ class _EventStream(StreamingHttpResponse):
                 self.slot.release()
                 # Servers close a response from a thread (ASGI: sync_to_async), where
                 # the slots the event loop could only set aside are given back too.
-                with contextlib.suppress(DatabaseError):
-                    self.slot._slots._flush()
+                if _may_use_database():
+                    with contextlib.suppress(Exception):
+                        self.slot._slots._flush()
 
 
 def sse_response(
