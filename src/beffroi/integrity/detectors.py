@@ -257,15 +257,22 @@ def find_bursts(times: np.ndarray, rows: np.ndarray) -> list[Burst]:
 # --------------------------------------------------------------------------- group tests
 
 
+# Gaps this regular are a clock; a larger shape would say nothing more.
+_SHAPE_MAX = 1e6
+
+
 def _gamma_shape(x: np.ndarray) -> float:
     """Maximum-likelihood shape of a gamma law (Minka's closed-form start + 2 Newton steps)."""
     s = float(np.log(x.mean()) - np.log(x).mean())
-    if s <= 0:
-        return 1e6
+    # The shape is about 1/(2s) for small s. Gaps equal but for rounding (a script with a
+    # fixed delay) leave s at ~1e-17, where Newton's denominator underflows to 0 and the
+    # shape became NaN: the most regular arrivals were then never called regular.
+    if s <= 1 / (2 * _SHAPE_MAX):
+        return _SHAPE_MAX
     k = (3 - s + np.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s)
     for _ in range(2):
         k -= (np.log(k) - special.digamma(k) - s) / (1 / k - special.polygamma(1, k))
-    return float(k)
+    return float(min(k, _SHAPE_MAX))
 
 
 def _check_spacing(b: Burst, times_sorted: np.ndarray) -> GroupCheck:
