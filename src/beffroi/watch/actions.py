@@ -816,20 +816,27 @@ def _clean_evidence(links: Sequence[str]) -> list[str]:
 
     validate = URLValidator(schemes=["http", "https"])
     cleaned: list[str] = []
-    for link in links:
-        link = link.strip()
-        if not link:
-            continue
-        try:
-            # URLValidator lets control characters through in the path; a NUL then made
-            # the card's save a 500 on PostgreSQL (jsonb cannot hold \u0000).
-            if any(ord(ch) < 32 or ch == "\x7f" for ch in link):
-                raise ValidationError("control character")
-            validate(link)
-        except ValidationError as exc:
-            raise InvalidInput(_("Lien de preuve invalide : %(link)s") % {"link": link}) from exc
-        if link not in cleaned:
-            cleaned.append(link)
+    # Each item is a line as typed (the panel asks for one link a line); links pasted
+    # side by side on one line are taken too. A refusal quotes the whole line: « pas un
+    # lien » was reported as « pas », a word the volunteer never typed alone.
+    for line in links:
+        for link in line.split():
+            try:
+                # URLValidator lets control characters through in the path; a NUL then
+                # made the card's save a 500 on PostgreSQL (jsonb cannot hold \u0000).
+                if any(ord(ch) < 32 or ch == "\x7f" for ch in link):
+                    raise ValidationError("control character")
+                validate(link)
+            except ValidationError as exc:
+                raise InvalidInput(
+                    _(
+                        "Lien de preuve invalide : « %(link)s » (un lien par ligne, "
+                        "commençant par https:// ou http://)."
+                    )
+                    % {"link": line.strip()[:200]}
+                ) from exc
+            if link not in cleaned:
+                cleaned.append(link)
     if len(cleaned) > MAX_EVIDENCE_LINKS:
         raise InvalidInput(_("Trop de liens de preuve (20 au plus)."))
     return cleaned

@@ -696,7 +696,7 @@ def card_release(request: HttpRequest, activation_id: int, card_id: int) -> Json
 @require_POST
 def card_decide(request: HttpRequest, activation_id: int, card_id: int) -> JsonResponse:
     card = _card_action(request, activation_id, card_id)
-    evidence = request.POST.get("evidence", "").split()
+    evidence = request.POST.get("evidence", "").splitlines()
     try:
         card = actions.decide(
             card,
@@ -733,7 +733,7 @@ def card_escalate(request: HttpRequest, activation_id: int, card_id: int) -> Jso
             text=request.POST.get("text", ""),
             for_partners=request.POST.get("for_partners", "1") != "0",
             decision=request.POST.get("decision", ""),
-            evidence=request.POST.get("evidence", "").split(),
+            evidence=request.POST.get("evidence", "").splitlines(),
         )
     except actions.ActionError as exc:
         return _json_error(exc)
