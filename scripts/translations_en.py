@@ -1522,7 +1522,8 @@ EN = {
         "Chart of the responses received day by day, flagged ones in red: at most %(peak)s response in one day, on %(at)s.",
         "Chart of the responses received day by day, flagged ones in red: at most %(peak)s responses in one day, on %(at)s.",
     ),
-    "Graphique, une question par ligne : part de la réponse suivie, jour par jour, brute et après filtre Beffroi.": "Chart, one question per row: share of the followed answer, day by day, raw and after the Beffroi filter.",
+    "Graphique, une question par ligne : part de la réponse suivie, jour par jour, brute et après filtre Beffroi ; les mêmes chiffres sont dans le tableau qui suit.": "Chart, one question per row: share of the followed answer, day by day, raw and after the Beffroi filter; the same figures are in the table that follows.",
+    "Jour": "Day",
     "Graphique de la part de la réponse majoritaire de chaque question selon le scénario ; les mêmes chiffres sont dans le tableau qui suit.": "Chart of each question's majority answer share under each scenario; the same figures are in the table that follows.",
     "Graphique des fourchettes de la part majoritaire après filtre Beffroi selon le nombre de faux formulaires ; les mêmes chiffres sont dans le tableau qui suit.": "Chart of the ranges of the majority share after the Beffroi filter by number of fake forms; the same figures are in the table that follows.",
 }
