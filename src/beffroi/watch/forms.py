@@ -201,12 +201,26 @@ class LogStatusForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
 
+class _DecimalCommaField(forms.FloatField):
+    """A number typed with a decimal comma (« 0,5 ») or point: a French coordinator
+    writes the comma, which a browser without number fields sends as typed."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().replace("\u202f", "").replace("\xa0", "").replace(",", ".")
+        return super().to_python(value)
+
+
 class PartnerLinkForm(forms.Form):
     label = forms.CharField(
         label=_("Destinataire"),
         max_length=200,
         help_text=_("Par exemple : COD préfecture de la Vendée."),
     )
-    days = forms.FloatField(
-        label=_("Durée de validité (jours)"), initial=3, min_value=0.05, max_value=30
+    days = _DecimalCommaField(
+        label=_("Durée de validité (jours)"),
+        initial=3,
+        min_value=0.05,
+        max_value=30,
+        help_text=_("Par exemple 0,25 pour six heures, 3 pour trois jours (30 au plus)."),
     )
