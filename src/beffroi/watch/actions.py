@@ -1090,6 +1090,29 @@ def update_log_status(entry: LogEntry, status: str, *, actor: Any, note: str = "
 
 
 @transaction.atomic
+def set_entry_sharing(entry: LogEntry, for_partners: bool, *, actor: Any) -> bool:
+    """Send a line to the partners, or withdraw it from them (a phone number left in a
+    line sent by mistake, an internal line the préfecture should see after all). Their
+    pages drop or show it at their next refresh; exports already downloaded are theirs.
+    Returns whether anything changed; journaled when it did."""
+    now = timezone.now()
+    changed = LogEntry.objects.filter(pk=entry.pk, for_partners=not for_partners).update(
+        for_partners=for_partners, updated_at=now
+    )
+    entry.refresh_from_db()
+    if not changed:
+        return False
+    journal.append(
+        "watch.log.share",
+        actor=actor,
+        organisation=entry.activation.organisation,
+        subject=f"log:{entry.pk}",
+        data={"number": entry.number, "for_partners": for_partners},
+    )
+    return True
+
+
+@transaction.atomic
 def requalify_entry(entry: LogEntry, verification: str, *, actor: Any) -> LogEntry:
     """Change a line's verification (a rumour turns out true). A line sent from the
     triage room takes it as a new decision on its card (journaled, taught to the

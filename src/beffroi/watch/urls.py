@@ -84,6 +84,11 @@ urlpatterns: list[URLPattern] = [
         name="watch-courante-status",
     ),
     path(
+        "<int:activation_id>/main-courante/<int:entry_id>/partenaires/",
+        views.courante_sharing,
+        name="watch-courante-sharing",
+    ),
+    path(
         "<int:activation_id>/main-courante/<int:entry_id>/verification/",
         views.courante_verification,
         name="watch-courante-verification",

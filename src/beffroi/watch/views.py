@@ -911,6 +911,7 @@ def _labelled(
         e.status_url = f"{prefix}{e.pk}/statut/" if prefix else ""  # type: ignore[attr-defined]
         e.verification_options = checks.get(e.verification, "")  # type: ignore[attr-defined]
         e.verification_url = f"{prefix}{e.pk}/verification/" if prefix else ""  # type: ignore[attr-defined]
+        e.sharing_url = f"{prefix}{e.pk}/partenaires/" if prefix else ""  # type: ignore[attr-defined]
         e.link = web_link(e.source_url)  # type: ignore[attr-defined]
     return rows
 
@@ -1190,6 +1191,27 @@ def _back_to_courante(
     url = reverse("watch-courante", args=[request.organisation.slug, activation.pk])  # type: ignore[attr-defined]
     query = _query(QueryDict(str(request.POST.get("retour", ""))[:2000]))
     return redirect(f"{url}{'?' if query else ''}{query}#ligne-{entry.number}")
+
+
+@require("watch.triage")
+@require_POST
+def courante_sharing(request: HttpRequest, activation_id: int, entry_id: int) -> HttpResponse:
+    activation = _activation(request, activation_id)
+    entry = get_object_or_404(LogEntry, pk=entry_id, activation=activation)
+    # The button says what it wants (as a source's pause): pressing twice does not undo.
+    wanted = request.POST.get("for_partners")
+    if wanted not in ("0", "1"):
+        messages.error(request, _("Choix inconnu pour les partenaires."))
+    elif actions.set_entry_sharing(entry, wanted == "1", actor=request.user):
+        if wanted == "1":
+            said = _("Ligne n° %(n)s transmise aux partenaires.")
+        else:
+            said = _(
+                "Ligne n° %(n)s retirée de la vue des partenaires (les exports qu'ils ont "
+                "déjà téléchargés la gardent)."
+            )
+        messages.success(request, said % {"n": entry.number})
+    return _back_to_courante(request, activation, entry)
 
 
 @require("watch.triage")
