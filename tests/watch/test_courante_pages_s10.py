@@ -217,3 +217,18 @@ def test_large_counts_are_written_as_the_reader_writes_them(client, members, nig
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = client.get(_url("watch-courante", night), {"page": 12}).content.decode()
     assert "1,101" in html and "2,100" in html
+
+
+def test_a_closed_activation_says_so_on_its_main_courante(client, members, night):
+    from beffroi.watch import actions
+
+    client.force_login(members["volunteer"])
+    url = _url("watch-courante", night)
+    assert 'data-testid="activation-closed"' not in client.get(url).content.decode()
+    actions.close_activation(night, actor=members["coordinator"])
+    _link, token = actions.create_partner_link(
+        night, label="COD", days=1, actor=members["coordinator"]
+    )
+    for page in (client.get(url), client.get(reverse("watch-partner", args=[token]))):
+        html = page.content.decode()
+        assert "plus aucun message n'arrive. La main courante reste consultable." in html
