@@ -8,10 +8,12 @@ the rest of the room.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
 from beffroi.core.models import Organisation
 from beffroi.watch import actions
@@ -73,3 +75,12 @@ def load(org: Organisation) -> Iterator[str]:
         category="officiel",
     )
     yield f"watch demo: activation '{NAME}' — {replay}"
+    # The partners' side without an account: a read-only link, shown once (only its
+    # hash is kept), as the coordination would send it to a préfecture.
+    _link, token = actions.create_partner_link(
+        activation, label="COD de démonstration", days=30, actor=coordinator
+    )
+    # `beffroi demo` sets BEFFROI_DEMO_URL to the address it serves.
+    base = os.environ.get("BEFFROI_DEMO_URL", "http://127.0.0.1:8000").rstrip("/")
+    path = reverse("watch-partner", args=[token])
+    yield f"  partner link (read-only main courante, no account): {base}{path}"
