@@ -82,5 +82,5 @@ def load(org: Organisation) -> Iterator[str]:
     )
     # `beffroi demo` sets BEFFROI_DEMO_URL to the address it serves.
     base = os.environ.get("BEFFROI_DEMO_URL", "http://127.0.0.1:8000").rstrip("/")
-    path = reverse("watch-partner", args=[token])
-    yield f"  partner link (read-only main courante, no account): {base}{path}"
+    page = reverse("watch-partner", args=[token])
+    yield f"  partner link (read-only main courante, no account): {base}{page}"
