@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from csp.constants import NONE
@@ -112,6 +113,21 @@ def _french_only_notice() -> bytes:
     return f'<p lang="{get_language()}" style="{style}">{text}</p>'.encode()
 
 
+def _with_notice(page: bytes, notice: bytes) -> bytes:
+    """The notice first inside the report's ``<main>``, so it belongs to the page's main
+    region (older reports have none: their body becomes one)."""
+    opening = re.search(rb"<main\b[^>]*>", page)
+    if opening is not None:
+        return page[: opening.end()] + notice + page[opening.end() :]
+    body = re.search(rb"<body\b[^>]*>", page)
+    end = page.rfind(b"</body>")
+    if body is None or end < body.end():
+        return notice + page
+    return (
+        page[: body.end()] + b"<main>" + notice + page[body.end() : end] + b"</main>" + page[end:]
+    )
+
+
 # The report is a self-contained document with its own inline styles and SVG charts,
 # and no script: it gets a CSP of its own that allows exactly that, sandboxed.
 # (django-csp types its decorator for views without URL arguments.)
@@ -136,7 +152,7 @@ def audit_report(request: HttpRequest, audit_id: int) -> HttpResponse:
     page = path.read_bytes()
     response = HttpResponse(content_type="text/html; charset=utf-8")
     if french_only(audit):
-        page = page.replace(b"<body>", b"<body>" + _french_only_notice(), 1)
+        page = _with_notice(page, _french_only_notice())
         response["Content-Language"] = "fr"
     response.content = page
     return response
