@@ -214,3 +214,34 @@ def test_the_activation_page_leads_there_for_the_team_only(client, members, room
     assert link in client.get(_url("watch-activation", activation)).content.decode()
     client.force_login(members["partner"])
     assert link not in client.get(_url("watch-activation", activation)).content.decode()
+
+
+def test_a_correction_made_meanwhile_is_not_undone_silently(client, members, room):
+    import re
+
+    from beffroi.watch import actions
+
+    activation, (call, _other) = room
+    actions.decide(call, "irrelevant", actor=members["volunteer"])
+    client.force_login(members["volunteer"])
+    page = client.get(_url("watch-decided", activation)).content.decode()
+    seen = re.search(r'name="vu" value="([^"]+)"', page).group(1)
+    # Meanwhile, the coordination corrects it from its own page.
+    actions.decide(call, "verified", actor=members["coordinator"])
+    response = client.post(
+        _url("watch-decided-correct", activation, call.pk), {"decision": "relevant", "vu": seen}
+    )
+    assert _said(response) == [
+        "Cette carte a été corrigée entre-temps (Vérifié, par coord) : voyez sa "
+        "décision actuelle avant de la changer."
+    ]
+    call.refresh_from_db()
+    assert call.decision == "verified"
+    # From the page as it is now, the correction goes through.
+    page = client.get(_url("watch-decided", activation)).content.decode()
+    seen = re.search(r'name="vu" value="([^"]+)"', page).group(1)
+    client.post(
+        _url("watch-decided-correct", activation, call.pk), {"decision": "relevant", "vu": seen}
+    )
+    call.refresh_from_db()
+    assert call.decision == "relevant"

@@ -783,6 +783,7 @@ def decided(request: HttpRequest, activation_id: int) -> HttpResponse:
             (link, web_link(link)) for link in card.evidence if isinstance(link, str)
         ]
         card.decision_options = _option_lists(labels, [card.decision])[card.decision]  # type: ignore[attr-defined]
+        card.version = _decision_version(card)  # type: ignore[attr-defined]
     return render(
         request,
         "watch/decided.html",
@@ -806,6 +807,11 @@ def decided(request: HttpRequest, activation_id: int) -> HttpResponse:
     )
 
 
+def _decision_version(card: Card) -> str:
+    """What a decided card's row showed: its last decision's time."""
+    return card.decided_at.isoformat() if card.decided_at else ""
+
+
 def _back_to_decided(request: HttpRequest, activation: Activation) -> HttpResponse:
     from django.http import QueryDict
 
@@ -824,6 +830,20 @@ def decided_correct(request: HttpRequest, activation_id: int, card_id: int) -> H
     try:
         if card.state != CardState.DECIDED:
             raise actions.ActionError(_("Cette carte n'est plus parmi les cartes traitées."))
+        # The page is not live: someone may have corrected the card since it was shown,
+        # and this correction would silently undo theirs.
+        seen = request.POST.get("vu")
+        if seen is not None and seen != _decision_version(card):
+            raise actions.ActionError(
+                _(
+                    "Cette carte a été corrigée entre-temps (%(label)s, par %(who)s) : "
+                    "voyez sa décision actuelle avant de la changer."
+                )
+                % {
+                    "label": dict(Decision.choices).get(card.decision, card.decision),
+                    "who": card.decided_by.get_username() if card.decided_by else "—",
+                }
+            )
         card = actions.decide(
             card,
             request.POST.get("decision", ""),
