@@ -14,11 +14,10 @@ import html
 import re
 import unicodedata
 
+from beffroi.watch.mentions import MENTION as _MENTION
 from beffroi.watch.pipeline.model import Enriched
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"]+", re.IGNORECASE)
-# @user, @user@instance.social (Mastodon), @name.bsky.social (Bluesky); not e-mail addresses.
-_MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_](?:[\w.-]*[\w])?(?:@[\w-]+(?:\.[\w-]+)+)?)")
 _HASHTAG = re.compile(r"(?<![\w#&])#([^\W_][\w]*)")
 _RT_PREFIX = re.compile(r"^(?:\s*(?:RT|MT)\s*:?\s*@[^\s:]+\s*:?\s*)+", re.IGNORECASE)
 _VIA_SUFFIX = re.compile(r"\s*\(?\bvia\s+@[^\s)]+\)?\s*$", re.IGNORECASE)

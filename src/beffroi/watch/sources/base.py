@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from beffroi.core.pseudonym import pseudonymise as core_pseudonymise
+from beffroi.watch.mentions import MENTION
 
 Checkpoint = dict[str, Any]
 Pseudonymiser = Callable[[str], str]
@@ -348,9 +349,6 @@ def handle_pseudonymiser(key: bytes, *, keep_handles: bool = False) -> Pseudonym
     return pseudonymise
 
 
-# @user, @user@instance.social (Mastodon), @name.bsky.social (Bluesky); not e-mail
-# addresses (no word character or "@" before) nor URL paths ("/" before).
-MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_](?:[\w.-]*[\w])?(?:@[\w-]+(?:\.[\w-]+)+)?)")
 # What a mention becomes in stored text: "@h_" and 16 hex digits of the keyed
 # pseudonym (core.pseudonym, kind "handle"), the same for the author's
 # ``author_key``: a post by an account and a mention of it still match.
