@@ -22,7 +22,8 @@
   let waitingSince = null;
   function editing() {
     const here = document.activeElement;
-    if (here && root.contains(here) && here.closest("form")) return true;
+    // A status note sits under its form (form="…"), not inside it.
+    if (here && root.contains(here) && (here.closest("form") || here.form)) return true;
     for (const select of root.querySelectorAll("select")) {
       const first = [...select.options].find((o) => o.defaultSelected) || select.options[0];
       if (first && select.value !== first.value) return true;
