@@ -907,6 +907,8 @@ def return_to_queue(card: Card, *, actor: Any) -> Card:
     and what the learner was taught stays taught: the card's next decision teaches
     again. A card in the main courante is corrected from its line instead."""
     now = timezone.now()
+    card = Card.objects.select_for_update().get(pk=card.pk)
+    before = card.decision
     back = Card.objects.filter(pk=card.pk, state=CardState.DECIDED).update(
         state=CardState.QUEUED,
         decision="",
@@ -926,6 +928,8 @@ def return_to_queue(card: Card, *, actor: Any) -> Card:
         actor=actor,
         organisation=card.activation.organisation,
         subject=f"card:{card.pk}",
+        # The decision the card leaves (its history keeps every one).
+        data={"from": before},
     )
     return card
 
