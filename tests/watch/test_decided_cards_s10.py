@@ -246,3 +246,54 @@ def test_a_correction_made_meanwhile_is_not_undone_silently(client, members, roo
     )
     call.refresh_from_db()
     assert call.decision == "relevant"
+
+
+def test_a_decided_card_is_sent_to_the_main_courante(client, members, room):
+    from beffroi.watch import actions
+    from beffroi.watch.models import LogEntry
+
+    activation, (call, other) = room
+    actions.decide(call, "verified", actor=members["volunteer"], notes="vu par deux témoins")
+    actions.decide(other, "relevant", actor=members["volunteer"])
+    client.force_login(members["volunteer"])
+    page = client.get(_url("watch-decided", activation)).content.decode()
+    assert f'action="{_url("watch-decided-escalate", activation, call.pk)}"' in page
+    response = client.post(
+        _url("watch-decided-escalate", activation, call.pk),
+        {"category": "personnes", "for_partners": "1"},
+    )
+    assert _said(response) == ["Envoyée en main courante (ligne n° 1)."]
+    line = LogEntry.objects.get(card=call)
+    assert (line.category, line.verification, line.for_partners) == ("personnes", "verified", True)
+    call.refresh_from_db()
+    assert call.state == "escalated"
+    assert JournalEntry.objects.filter(action="watch.card.escalate", subject=f"card:{call.pk}")
+    # Unticked: for the team only. An unknown category: said, nothing sent.
+    refused = client.post(
+        _url("watch-decided-escalate", activation, other.pk), {"category": "autre-chose"}
+    )
+    assert _said(refused) == ["Catégorie inconnue."]
+    assert not LogEntry.objects.filter(card=other).exists()
+    client.post(_url("watch-decided-escalate", activation, other.pk), {"category": "autre"})
+    assert LogEntry.objects.get(card=other).for_partners is False
+    # Once in the main courante, it is no longer among the decided cards.
+    again = client.post(
+        _url("watch-decided-escalate", activation, call.pk), {"category": "personnes"}
+    )
+    assert _said(again) == ["Cette carte n'est plus parmi les cartes traitées."]
+    assert LogEntry.objects.filter(card=call).count() == 1
+
+
+@pytest.mark.parametrize("role", ["partner", "scrutineer"])
+def test_partners_do_not_send_decided_cards(client, members, room, role):
+    from beffroi.watch import actions
+    from beffroi.watch.models import LogEntry
+
+    activation, (call, _other) = room
+    actions.decide(call, "verified", actor=members["volunteer"])
+    client.force_login(members[role])
+    response = client.post(
+        _url("watch-decided-escalate", activation, call.pk), {"category": "personnes"}
+    )
+    assert response.status_code == 403
+    assert not LogEntry.objects.exists()

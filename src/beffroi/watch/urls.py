@@ -58,6 +58,11 @@ urlpatterns: list[URLPattern] = [
         name="watch-decided-correct",
     ),
     path(
+        "<int:activation_id>/tri/traitees/<int:card_id>/main-courante/",
+        views.decided_escalate,
+        name="watch-decided-escalate",
+    ),
+    path(
         "<int:activation_id>/cartes/<int:card_id>/remettre/",
         views.card_requeue,
         name="watch-card-requeue",

@@ -803,6 +803,7 @@ def decided(request: HttpRequest, activation_id: int) -> HttpResponse:
             decisions=Decision.choices,
             decision=decision,
             mine=mine,
+            categories=LogCategory.choices,
         ),
     )
 
@@ -856,6 +857,30 @@ def decided_correct(request: HttpRequest, activation_id: int, card_id: int) -> H
     else:
         label = dict(Decision.choices).get(card.decision, card.decision)
         messages.success(request, _("Décision corrigée : %(label)s.") % {"label": label})
+    return _back_to_decided(request, card.activation)
+
+
+@require("watch.triage")
+@require_POST
+def decided_escalate(request: HttpRequest, activation_id: int, card_id: int) -> HttpResponse:
+    """Send a decided card to the main courante (« Vérifié » pressed where « e » was
+    meant): the line takes the card's decision as its verification."""
+    card = _card_action(request, activation_id, card_id)
+    try:
+        if card.state != CardState.DECIDED:
+            raise actions.ActionError(_("Cette carte n'est plus parmi les cartes traitées."))
+        entry = actions.escalate(
+            card,
+            actor=request.user,
+            category=request.POST.get("category", ""),
+            for_partners=request.POST.get("for_partners") == "1",
+        )
+    except actions.ActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Envoyée en main courante (ligne n° %(n)s).") % {"n": entry.number}
+        )
     return _back_to_decided(request, card.activation)
 
 
