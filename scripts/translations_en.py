@@ -1592,4 +1592,8 @@ EN = {
     "Ligne n° %(n)s retirée de la vue des partenaires (les exports qu'ils ont déjà téléchargés la gardent).": "Line no. %(n)s withdrawn from the partners' view (the exports they have already downloaded keep it).",
     "Activation close le %(when)s : plus aucun message n'arrive. La main courante reste consultable.": "Activation closed on %(when)s: no more posts arrive. The main courante can still be read.",
     "Transmettre la ligne n° %(n)s aux partenaires ? Ils la verront aussitôt.": "Share line no. %(n)s with the partners? They will see it at once.",
+    "Envoyée en main courante (ligne n° %(n)s).": "Sent to the main courante (line no. %(n)s).",
+    "Catégorie de la ligne": "Category of the line",
+    "aux partenaires": "to partners",
+    "Cette carte a été corrigée entre-temps (%(label)s, par %(who)s) : voyez sa décision actuelle avant de la changer.": "This card was corrected in the meantime (%(label)s, by %(who)s): see its current decision before changing it.",
 }

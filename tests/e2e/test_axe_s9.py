@@ -87,6 +87,8 @@ NOT_PAGES = {
     "watch-card-escalate": "POST only, JSON",
     "watch-card-requeue": "POST only",
     "watch-decided-correct": "POST only",
+    "watch-decided-escalate": "POST only",
+    "watch-courante-sharing": "POST only",
     "watch-courante-rows": "htmx fragment (the table's rows)",
     "watch-courante-stream": "event stream",
     "watch-courante-add": "POST only",
