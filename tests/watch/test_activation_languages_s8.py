@@ -144,3 +144,40 @@ def test_a_restored_worker_state_follows_the_activation(db, org, members):
     )
     processor = ActivationProcessor(activation, None)
     assert processor.pipeline.config.expected_languages == ("es",)
+
+
+def test_keywords_changed_while_running_lean_the_next_batch(db, org, members):
+    """A coordinator adds a language's keywords mid-activation (« Modifier l'activation »):
+    the running worker reads the next posts with it, without a restart."""
+    import threading
+
+    from beffroi.watch import actions
+    from beffroi.watch.models import Activation, Card
+    from beffroi.watch.worker import Worker
+
+    activation = actions.create_activation(
+        org, name="Séisme", event_type="seisme", keywords={}, actor=members["coordinator"]
+    )
+    worker = Worker(threading.Event(), processes=0)
+    worker.classifier = None  # the language is what is looked at; no model to load
+    _receive(activation, "1")
+    worker.step()
+    assert Card.objects.get(activation=activation).lang == "pt"
+
+    actions.update_activation(
+        activation,
+        name="Séisme",
+        event_type="seisme",
+        keywords={"es": ["terremoto"]},
+        ends_at=None,
+        actor=members["coordinator"],
+    )
+    source = activation.sources.first()
+    from beffroi.watch.sources import RawPost
+
+    later = RawPost("file", str(source.pk), "2", "Duró como 15 minutos #temblorCR", NOW)
+    assert actions.receive_posts(source.pk, [later], {"i": "2"}) == 1
+    worker.step()
+    assert Activation.objects.get(pk=activation.pk).keywords == {"es": ["terremoto"]}
+    newest = Card.objects.filter(activation=activation).order_by("-pk").first()
+    assert newest.text.startswith("Duró") and newest.lang == "es"

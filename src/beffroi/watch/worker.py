@@ -589,6 +589,10 @@ class Worker:
         if proc is None:
             proc = ActivationProcessor(activation, self.classifier, self._preparer())
             self.processors[activation.pk] = proc
+        else:
+            # A coordinator may change the keywords while the activation runs: their
+            # languages lean the detector from the next batch on, without a restart.
+            proc.pipeline.expect_languages(expected_languages(activation))
         return proc
 
     def join_sources(self, timeout: float = 15.0) -> bool:
