@@ -1596,4 +1596,7 @@ EN = {
     "Catégorie de la ligne": "Category of the line",
     "aux partenaires": "to partners",
     "Cette carte a été corrigée entre-temps (%(label)s, par %(who)s) : voyez sa décision actuelle avant de la changer.": "This card was corrected in the meantime (%(label)s, by %(who)s): see its current decision before changing it.",
+    "Carte remise dans la file": "Card put back in the queue",
+    "Partage d'une ligne avec les partenaires modifié": "A line's sharing with the partners changed",
+    "Activation modifiée": "Activation changed",
 }
