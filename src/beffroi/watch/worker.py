@@ -589,7 +589,7 @@ class Worker:
         if proc is None:
             proc = ActivationProcessor(activation, self.classifier, self._preparer())
             self.processors[activation.pk] = proc
-        else:
+        elif proc.pipeline is not None:
             # A coordinator may change the keywords while the activation runs: their
             # languages lean the detector from the next batch on, without a restart.
             proc.pipeline.expect_languages(expected_languages(activation))
