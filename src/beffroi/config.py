@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -41,9 +42,10 @@ def data_dir() -> Path:
 def ensure_data_dir(path: Path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
+        # A probe of its own: processes started together (the server and its worker, two
+        # web processes) each removed the other's shared probe and one failed to start.
+        with tempfile.TemporaryFile(dir=path, prefix=".write-test-"):
+            pass
     except OSError as exc:
         raise ConfigError(
             f"BEFFROI_DATA_DIR={path} is not writable ({exc.strerror}); "
