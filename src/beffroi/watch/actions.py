@@ -901,6 +901,35 @@ def decide(
 
 
 @transaction.atomic
+def correct_decision(
+    card: Card, decision: str, *, actor: Any, notes: str = "", seen: str | None = None
+) -> Card:
+    """A new decision on a decided card, from the decided cards' page. It keeps the
+    card's evidence links, and its note unless a new one is typed (a correction of the
+    verdict, not of the reasons). ``seen`` is the decision time the page showed: that page
+    is not live, and a correction made meanwhile by someone else must not be undone
+    silently. Checked on the locked row, so two corrections sent at once cannot both pass."""
+    card = Card.objects.select_for_update().select_related("decided_by").get(pk=card.pk)
+    if card.state != CardState.DECIDED:
+        raise ActionError(_("Cette carte n'est plus parmi les cartes traitées."))
+    shown = card.decided_at.isoformat() if card.decided_at else ""
+    if seen is not None and seen != shown:
+        raise ActionError(
+            _(
+                "Cette carte a été corrigée entre-temps (%(label)s, par %(who)s) : "
+                "voyez sa décision actuelle avant de la changer."
+            )
+            % {
+                "label": dict(Decision.choices).get(card.decision, card.decision),
+                "who": card.decided_by.get_username() if card.decided_by else "—",
+            }
+        )
+    return decide(
+        card, decision, actor=actor, notes=notes.strip() or card.notes, evidence=card.evidence
+    )
+
+
+@transaction.atomic
 def return_to_queue(card: Card, *, actor: Any) -> Card:
     """Put a decided card back in the queue (a decision taken by mistake: « Sans
     intérêt » for a call for help). Its decisions stay in its history and the journal,

@@ -809,7 +809,8 @@ def decided(request: HttpRequest, activation_id: int) -> HttpResponse:
 
 
 def _decision_version(card: Card) -> str:
-    """What a decided card's row showed: its last decision's time."""
+    """What a decided card's row showed: its last decision's time (``actions.correct_decision``
+    compares it with the card's)."""
     return card.decided_at.isoformat() if card.decided_at else ""
 
 
@@ -824,33 +825,15 @@ def _back_to_decided(request: HttpRequest, activation: Activation) -> HttpRespon
 @require("watch.triage")
 @require_POST
 def decided_correct(request: HttpRequest, activation_id: int, card_id: int) -> HttpResponse:
-    """A new decision on a decided card. It keeps its evidence links, and its note unless
-    a new one is typed (a correction of the verdict, not of the reasons)."""
+    """A new decision on a decided card (``actions.correct_decision``)."""
     card = _card_action(request, activation_id, card_id)
-    notes = request.POST.get("notes", "").strip()
     try:
-        if card.state != CardState.DECIDED:
-            raise actions.ActionError(_("Cette carte n'est plus parmi les cartes traitées."))
-        # The page is not live: someone may have corrected the card since it was shown,
-        # and this correction would silently undo theirs.
-        seen = request.POST.get("vu")
-        if seen is not None and seen != _decision_version(card):
-            raise actions.ActionError(
-                _(
-                    "Cette carte a été corrigée entre-temps (%(label)s, par %(who)s) : "
-                    "voyez sa décision actuelle avant de la changer."
-                )
-                % {
-                    "label": dict(Decision.choices).get(card.decision, card.decision),
-                    "who": card.decided_by.get_username() if card.decided_by else "—",
-                }
-            )
-        card = actions.decide(
+        card = actions.correct_decision(
             card,
             request.POST.get("decision", ""),
             actor=request.user,
-            notes=notes or card.notes,
-            evidence=card.evidence,
+            notes=request.POST.get("notes", ""),
+            seen=request.POST.get("vu"),
         )
     except actions.ActionError as exc:
         messages.error(request, str(exc))
