@@ -909,7 +909,7 @@ def correct_decision(
     verdict, not of the reasons). ``seen`` is the decision time the page showed: that page
     is not live, and a correction made meanwhile by someone else must not be undone
     silently. Checked on the locked row, so two corrections sent at once cannot both pass."""
-    card = Card.objects.select_for_update().select_related("decided_by").get(pk=card.pk)
+    card = Card.objects.select_for_update().get(pk=card.pk)
     if card.state != CardState.DECIDED:
         raise ActionError(_("Cette carte n'est plus parmi les cartes traitées."))
     shown = card.decided_at.isoformat() if card.decided_at else ""
