@@ -116,8 +116,10 @@ def test_a_card_goes_back_to_the_queue(client, members, room):
     assert call.pk in [c["id"] for c in queue["cards"]]
     requeued = JournalEntry.objects.get(action="watch.card.requeue", subject=f"card:{call.pk}")
     assert requeued.data == {"from": "irrelevant"}
-    # Its history stays.
-    assert CardDecision.objects.filter(card=call).count() == 1
+    # Its history stays; the return to the queue joins it (neither decision nor source),
+    # which tells the worker to withdraw the card's lesson.
+    history = CardDecision.objects.filter(card=call).order_by("pk")
+    assert list(history.values_list("decision", "source")) == [("irrelevant", ""), ("", "")]
     # Twice: said, nothing else changes.
     again = client.post(_url("watch-card-requeue", activation, call.pk))
     assert _said(again) == ["Cette carte est déjà dans la file."]

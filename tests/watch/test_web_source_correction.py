@@ -191,12 +191,11 @@ def test_the_activations_learner_learns_the_corrected_source(members, room):
     proc = ActivationProcessor(activation, load_default())
     assert proc.learn() == 2
     assert proc.learner is not None
-    sources = proc.learner.base.heads["source"].classes
-    labels = proc.learner._labels
-    # One row per lesson: the correction teaches only the source, the decision
-    # only informativeness.
-    assert [sources[i] if i >= 0 else None for i in labels["source"]] == ["Eyewitness", None]
-    assert labels["informative"][0] == -1 and labels["informative"][1] >= 0
+    # One lesson each: the correction teaches only the source, the decision only
+    # informativeness.
+    assert proc.learner.labels(f"card:{card.pk}:source") == {"source": "Eyewitness"}
+    assert proc.learner.labels(f"card:{other.pk}") == {"informative": "False"}
+    assert proc.learner.n_examples == 2
 
 
 def test_a_lesson_carries_the_kinds_of_the_cards_own_author(members, room):
@@ -225,7 +224,7 @@ def test_a_lesson_carries_the_kinds_of_the_cards_own_author(members, room):
     proc = ActivationProcessor(activation, base)
     assert proc.learn() == 2
     assert proc.learner is not None
-    taught = [indices for indices, _ in proc.learner._rows]
+    taught = [lesson.indices for lesson in proc.learner._lessons.values()]
     seen = base.transform([card.text], [("government",)])
     assert np.array_equal(np.sort(taught[0]), np.sort(seen.indices))
     assert not np.array_equal(np.sort(taught[0]), np.sort(base.transform([card.text]).indices))

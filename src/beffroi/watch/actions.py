@@ -932,9 +932,11 @@ def correct_decision(
 @transaction.atomic
 def return_to_queue(card: Card, *, actor: Any) -> Card:
     """Put a decided card back in the queue (a decision taken by mistake: « Sans
-    intérêt » for a call for help). Its decisions stay in its history and the journal,
-    and what the learner was taught stays taught: the card's next decision teaches
-    again. A card in the main courante is corrected from its line instead."""
+    intérêt » for a call for help). Its decisions stay in its history and the journal;
+    a row with neither decision nor source joins them, which tells the worker to
+    withdraw the card's lesson from the learner (the team no longer holds that verdict;
+    the card's next decision teaches again). A card in the main courante is corrected
+    from its line instead."""
     now = timezone.now()
     card = Card.objects.select_for_update().get(pk=card.pk)
     before = card.decision
@@ -960,6 +962,9 @@ def return_to_queue(card: Card, *, actor: Any) -> Card:
         # The decision the card leaves (its history keeps every one).
         data={"from": before},
     )
+    # After the journal entry, as in decide(): the worker reads these rows in id order
+    # from a watermark, so ids must follow commit order.
+    CardDecision.objects.create(card=card, actor=actor, decision="", source="", at=now)
     return card
 
 

@@ -79,6 +79,16 @@ INFORMATIVE_BY_DECISION: dict[str, bool] = {
 }
 
 
+def card_lesson_key(card_id: int) -> str:
+    """The learner's key for what a card's decision teaches (informativeness)."""
+    return f"card:{card_id}"
+
+
+def source_lesson_key(card_id: int) -> str:
+    """The learner's key for a card's source correction."""
+    return f"card:{card_id}:source"
+
+
 def _pseudonym_key() -> bytes:
     return actions.handle_key()
 
@@ -146,10 +156,19 @@ class ActivationProcessor:
             self.learner = OnlineLearner(classifier)
             if model.learner_state:
                 try:
-                    self.learner = OnlineLearner.from_bytes(bytes(model.learner_state), classifier)
+                    restored = OnlineLearner.from_bytes(bytes(model.learner_state), classifier)
                 except ValueError as exc:  # another model version: start afresh, say so
                     log.warning("activation %s: learner state dropped (%s)", activation.pk, exc)
                     model.learned_until = 0
+                else:
+                    if restored.n_examples > len(restored.lesson_keys()):
+                        # Learnt before lessons were keyed by card: a corrected or
+                        # requeued decision could not reach them. Every decision row is
+                        # still there, so they are learnt again from the first, keyed.
+                        log.info("activation %s: learning its decisions again", activation.pk)
+                        model.learned_until, model.labels_learned = 0, 0
+                    else:
+                        self.learner = restored
         self.learned_until = model.learned_until
         self.labels_learned = model.labels_learned
         predictor = self.learner if self.learner is not None else classifier
@@ -169,7 +188,15 @@ class ActivationProcessor:
         self.saved_at = time.monotonic()
 
     def learn(self) -> int:
-        """Feed the decisions taken since the last call to the learner."""
+        """Feed the decisions taken since the last call to the learner, in the order they
+        were taken. Returns the number of lessons given (withdrawals not counted).
+
+        Lessons are keyed by card, so the learner holds what the team currently believes
+        of each card: a corrected decision replaces the card's lesson; a decision that
+        teaches nothing (« Faux ») or a return to the queue (a row with neither decision
+        nor source, see ``actions.return_to_queue``) withdraws it. A source correction is
+        a lesson of its own (``card:N:source``): a later decision leaves it standing, as
+        the card keeps its corrected source."""
         if self.learner is None:
             return 0
         decisions = list(
@@ -180,11 +207,16 @@ class ActivationProcessor:
         kinds = self._author_kinds({d.card for d in decisions})
         taught = 0
         for d in decisions:
-            # One lesson per row: a decision teaches informativeness, a source
-            # correction (blank decision) teaches the source type.
-            informative = INFORMATIVE_BY_DECISION.get(d.decision)
-            source = d.source or None
+            if d.decision:
+                key, source = card_lesson_key(d.card_id), None
+                informative = INFORMATIVE_BY_DECISION.get(d.decision)
+            elif d.source:
+                key, informative, source = source_lesson_key(d.card_id), None, d.source
+            else:  # back in the queue: the team no longer holds the verdict
+                self.learner.forget(card_lesson_key(d.card_id))
+                continue
             if informative is None and source is None:
+                self.learner.forget(key)
                 continue
             try:
                 self.learner.learn(
@@ -192,6 +224,7 @@ class ActivationProcessor:
                     informative=informative,
                     source=source,
                     author_kinds=kinds.get(d.card_id, ()),
+                    key=key,
                 )
             except ValueError as exc:  # a label this model does not know: skip, say so
                 log.warning(

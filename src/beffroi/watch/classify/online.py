@@ -10,11 +10,16 @@ learn() only stores the hashed features of the post and its labels (O(length of 
 the fit runs lazily on the next predict(), from zero each time, so the result depends only
 on the set of labelled posts and not on the order of calls. The state holds hashed features,
 never the text, and serialises to an .npz without pickle.
+
+A lesson may carry a key (what it is about: a card of the triage room). The team changes
+its mind: a later lesson with the same key replaces the earlier one, and forget() withdraws
+it, so the learner holds what the team currently believes, not every verdict ever given.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,8 +31,17 @@ from threadpoolctl import threadpool_limits
 
 from .model import Classifier, Head, Prediction
 
-STATE_FORMAT = "beffroi-classify-online/1"
+STATE_FORMAT = "beffroi-classify-online/2"
+# Saved before lessons had keys: read as unkeyed lessons (never replaced, never withdrawn).
+STATE_FORMAT_UNKEYED = "beffroi-classify-online/1"
 DEFAULT_HEAD_L2 = {"informative": 0.3}
+
+
+@dataclass
+class _Lesson:
+    indices: np.ndarray  # int32 feature ids of the post, as the model hashed them
+    data: np.ndarray  # float32 values
+    codes: dict[str, int]  # per head, the class index taught, -1 when not given
 
 
 @dataclass
@@ -58,13 +72,39 @@ class OnlineLearner:
             raise ValueError(f"head_l2 names unknown heads {sorted(unknown)}")
         self.l2_bias = l2_bias
         self.max_examples = max_examples
-        self._rows: list[tuple[np.ndarray, np.ndarray]] = []
-        self._labels: dict[str, list[int]] = {name: [] for name in base.heads}
+        # Oldest first. Keyed lessons under their key (str), unkeyed ones under a number of
+        # their own: a dict keeps the order, replaces and withdraws in O(1).
+        self._lessons: dict[str | int, _Lesson] = {}
+        self._unkeyed = itertools.count()
         self._deltas: dict[str, _Delta] | None = {}
 
     @property
     def n_examples(self) -> int:
-        return len(self._rows)
+        return len(self._lessons)
+
+    def lesson_keys(self) -> list[str]:
+        """The keys of the keyed lessons held, oldest first."""
+        return [k for k in self._lessons if isinstance(k, str)]
+
+    def labels(self, key: str) -> dict[str, str] | None:
+        """The labels the lesson under ``key`` teaches (heads without one left out), or
+        None when no lesson has that key."""
+        lesson = self._lessons.get(key)
+        if lesson is None:
+            return None
+        return {
+            name: self.base.heads[name].classes[code]
+            for name, code in lesson.codes.items()
+            if code >= 0
+        }
+
+    def forget(self, key: str) -> bool:
+        """Withdraw the lesson given under ``key`` (the card went back to the queue, or
+        its new verdict teaches nothing). Returns whether there was one."""
+        if self._lessons.pop(key, None) is None:
+            return False
+        self._deltas = None
+        return True
 
     def learn(
         self,
@@ -74,9 +114,15 @@ class OnlineLearner:
         info_type: str | None = None,
         source: str | None = None,
         author_kinds: Sequence[str] = (),
+        key: str | None = None,
     ) -> None:
         """Record one decision. `author_kinds`: the kinds of the post's author account, as
-        given to `predict` (the lesson must see the post as the model saw it)."""
+        given to `predict` (the lesson must see the post as the model saw it). `key`: what
+        the lesson is about; a lesson already held under it is replaced (every head: the
+        new lesson is the whole of what is now taught about it), and the new one counts
+        as the most recent. Without a key, a lesson is never replaced nor withdrawn."""
+        if key is not None and (not isinstance(key, str) or not key):
+            raise ValueError("a lesson's key is a non-empty string")
         given = {"informative": None if informative is None else str(bool(informative))}
         given["info_type"] = info_type
         given["source"] = source
@@ -92,25 +138,33 @@ class OnlineLearner:
             else:
                 raise ValueError(f"{name}={value!r} is not one of {', '.join(classes)}")
         row = self.base.transform([text], [tuple(author_kinds)] if author_kinds else None)
-        self._rows.append((row.indices.astype(np.int32), row.data.astype(np.float32)))
-        for name, code in codes.items():
-            self._labels[name].append(code)
-        if len(self._rows) > self.max_examples:
-            # Oldest decisions go first: within an activation, recent ones describe it best.
-            self._rows.pop(0)
-            for labels in self._labels.values():
-                labels.pop(0)
+        lesson = _Lesson(row.indices.astype(np.int32), row.data.astype(np.float32), codes)
+        self._add(key, lesson)
         self._deltas = None
+
+    def _add(self, key: str | None, lesson: _Lesson) -> None:
+        if key is None:
+            self._lessons[next(self._unkeyed)] = lesson
+        else:
+            self._lessons.pop(key, None)  # re-inserted last: a correction is recent
+            self._lessons[key] = lesson
+        while len(self._lessons) > self.max_examples:
+            # Oldest decisions go first: within an activation, recent ones describe it best.
+            del self._lessons[next(iter(self._lessons))]
 
     # Fitting ---------------------------------------------------------------------------
     def _matrix(self) -> sp.csr_matrix:
         n_features = self.base.features.width
-        if not self._rows:
+        lessons = list(self._lessons.values())
+        if not lessons:
             return sp.csr_matrix((0, n_features), dtype=np.float32)
-        indptr = np.cumsum([0] + [len(i) for i, _ in self._rows])
-        indices = np.concatenate([i for i, _ in self._rows])
-        data = np.concatenate([d for _, d in self._rows])
-        return sp.csr_matrix((data, indices, indptr), shape=(len(self._rows), n_features))
+        indptr = np.cumsum([0] + [len(lesson.indices) for lesson in lessons])
+        indices = np.concatenate([lesson.indices for lesson in lessons])
+        data = np.concatenate([lesson.data for lesson in lessons])
+        return sp.csr_matrix((data, indices, indptr), shape=(len(lessons), n_features))
+
+    def _codes(self, name: str) -> list[int]:
+        return [lesson.codes[name] for lesson in self._lessons.values()]
 
     def _fit(self) -> dict[str, _Delta]:
         if self._deltas is not None:
@@ -121,7 +175,7 @@ class OnlineLearner:
         # more time waking threads than computing (20x slower on a busy 2-core machine).
         with threadpool_limits(limits=1):
             for name, head in self.base.heads.items():
-                labels = np.asarray(self._labels[name], dtype=np.int64)
+                labels = np.asarray(self._codes(name), dtype=np.int64)
                 keep = labels >= 0
                 if not keep.any():
                     continue
@@ -210,9 +264,11 @@ class OnlineLearner:
             "indptr": x.indptr.astype(np.int64),
             "indices": x.indices.astype(np.int32),
             "data": x.data.astype(np.float32),
+            # "" for an unkeyed lesson (a key is never empty).
+            "keys": np.asarray([k if isinstance(k, str) else "" for k in self._lessons], dtype=str),
         }
-        for name, labels in self._labels.items():
-            arrays[f"labels.{name}"] = np.asarray(labels, dtype=np.int16)
+        for name in self.base.heads:
+            arrays[f"labels.{name}"] = np.asarray(self._codes(name), dtype=np.int16)
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
         return buf.getvalue()
@@ -234,7 +290,7 @@ class OnlineLearner:
                 config = json.loads(bytes(z["config"]).decode())
             except (KeyError, ValueError) as exc:
                 raise ValueError(f"not an online-learner state ({exc})") from None
-            if config.get("format") != STATE_FORMAT:
+            if config.get("format") not in (STATE_FORMAT, STATE_FORMAT_UNKEYED):
                 raise ValueError(f"not a {STATE_FORMAT} state (format {config.get('format')!r})")
             if config["base"] != base.fingerprint():
                 raise ValueError(
@@ -251,13 +307,21 @@ class OnlineLearner:
             n = len(indptr) - 1
             if indices.size and (indices.min() < 0 or indices.max() >= config["n_features"]):
                 raise ValueError("state has feature ids outside the model's space")
-            for i in range(n):
-                lo, hi = int(indptr[i]), int(indptr[i + 1])
-                learner._rows.append((indices[lo:hi].copy(), values[lo:hi].copy()))
+            labels: dict[str, list[int]] = {}
             for name in base.heads:
-                labels = [int(v) for v in z[f"labels.{name}"]]
-                if len(labels) != n or any(v >= len(base.heads[name].classes) for v in labels):
+                labels[name] = [int(v) for v in z[f"labels.{name}"]]
+                if len(labels[name]) != n or any(
+                    v >= len(base.heads[name].classes) for v in labels[name]
+                ):
                     raise ValueError(f"state has inconsistent labels for {name}")
-                learner._labels[name] = labels
+            keys = [str(k) for k in z["keys"]] if "keys" in z.files else [""] * n
+            named = [k for k in keys if k]
+            if len(keys) != n or len(set(named)) != len(named):
+                raise ValueError("state has inconsistent lesson keys")
+            for i, key in enumerate(keys):
+                lo, hi = int(indptr[i]), int(indptr[i + 1])
+                codes = {name: labels[name][i] for name in base.heads}
+                lesson = _Lesson(indices[lo:hi].copy(), values[lo:hi].copy(), codes)
+                learner._add(key or None, lesson)
         learner._deltas = None
         return learner
