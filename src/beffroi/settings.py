@@ -29,7 +29,10 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    # Before staticfiles, so that its system checks run and `manage runserver` serves
+    # static files the way `beffroi serve` does.
+    "servestatic",
+    "beffroi.web.static_storage.StaticFilesConfig",
     "django_tasks",
     "django_tasks_db",
     "beffroi.core",
@@ -41,7 +44,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Serves /static/ with an asynchronous file iterator under ASGI (WhiteNoise's synchronous
+    # one made Django warn on every file): docs/decisions/static-files-asgi.md.
+    "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -135,7 +140,16 @@ STATICFILES_DIRS = [
     if (REPO_DIR / "node_modules" / path).is_dir()
 ]
 MEDIA_ROOT = DATA_DIR / "uploads"
-WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, precompressed copies in STATIC_ROOT, made by `beffroi serve` on start (or
+    # `beffroi manage collectstatic`); until then the plain names are served from the apps.
+    "staticfiles": {"BACKEND": "beffroi.web.static_storage.HashedStaticStorage"},
+}
+# Files not collected yet (a `manage runserver`, the test suite) are found in the apps.
+SERVESTATIC_USE_FINDERS = True
+# zstd needs Python 3.14's compression.zstd; gzip and Brotli cover every browser.
+SERVESTATIC_USE_ZSTD = False
 
 EMAIL_BACKEND = os.environ.get(
     "BEFFROI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"

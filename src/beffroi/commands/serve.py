@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from types import FrameType
 
 from beffroi.commands import bootstrap
@@ -42,10 +43,51 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def static_files_problem() -> str | None:
+    """Why the collected static files do not match the code being served, or None.
+
+    Collecting (hashing and compressing with Brotli) takes seconds, so it is a step of
+    installing or upgrading, not of every start; a server started without it works,
+    less well, and says so.
+    """
+    from django.apps import apps
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+    from django.contrib.staticfiles.storage import ManifestStaticFilesStorage, staticfiles_storage
+
+    if settings.DEBUG or not isinstance(staticfiles_storage, ManifestStaticFilesStorage):
+        return None
+    advice = "run `beffroi manage collectstatic --noinput` (docs/operations.md)"
+    manifest = Path(staticfiles_storage.path(staticfiles_storage.manifest_name))
+    if not manifest.is_file():
+        return (
+            f"static files are not collected in {settings.STATIC_ROOT}: pages name them "
+            f"unhashed, cached for a minute and sent uncompressed; {advice}"
+        )
+    collected_at = manifest.stat().st_mtime
+    ignore = getattr(apps.get_app_config("staticfiles"), "ignore_patterns", [])
+    for finder in finders.get_finders():
+        for path, storage in finder.list(ignore):
+            prefix = getattr(storage, "prefix", None)
+            name = f"{prefix}/{path}" if prefix else path
+            if (
+                name not in staticfiles_storage.hashed_files
+                or Path(storage.path(path)).stat().st_mtime > collected_at
+            ):
+                return (
+                    f"static files collected in {settings.STATIC_ROOT} are older than the "
+                    f"code ({name}): pages would load the old ones; {advice}"
+                )
+    return None
+
+
 def serve(host: str, port: int, workers: int = 1, *, with_worker: bool = True) -> int:
     import uvicorn
 
     bootstrap.check_port_free(host, port)
+    problem = static_files_problem()
+    if problem:
+        print(f"beffroi: warning: {problem}", file=sys.stderr, flush=True)
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     worker: subprocess.Popen[bytes] | None = None
     try:
