@@ -909,24 +909,62 @@ def correct_decision(
     verdict, not of the reasons). ``seen`` is the decision time the page showed: that page
     is not live, and a correction made meanwhile by someone else must not be undone
     silently. Checked on the locked row, so two corrections sent at once cannot both pass."""
+    card = _still_decided(
+        card,
+        seen,
+        _(
+            "Cette carte a été corrigée entre-temps (%(label)s, par %(who)s) : "
+            "voyez sa décision actuelle avant de la changer."
+        ),
+    )
+    return decide(
+        card, decision, actor=actor, notes=notes.strip() or card.notes, evidence=card.evidence
+    )
+
+
+def _still_decided(card: Card, seen: str | None, changed: str) -> Card:
+    """The card's row, locked until the transaction ends, if it is still among the decided
+    cards and, when ``seen`` is given, still with the decision that page showed (its time);
+    else an ActionError (``changed`` names the new decision and who took it). Locked
+    alone: PostgreSQL refuses FOR UPDATE on the nullable side of select_related's join."""
     card = Card.objects.select_for_update().get(pk=card.pk)
     if card.state != CardState.DECIDED:
         raise ActionError(_("Cette carte n'est plus parmi les cartes traitées."))
     shown = card.decided_at.isoformat() if card.decided_at else ""
     if seen is not None and seen != shown:
         raise ActionError(
-            _(
-                "Cette carte a été corrigée entre-temps (%(label)s, par %(who)s) : "
-                "voyez sa décision actuelle avant de la changer."
-            )
+            changed
             % {
                 "label": dict(Decision.choices).get(card.decision, card.decision),
                 "who": card.decided_by.get_username() if card.decided_by else "—",
             }
         )
-    return decide(
-        card, decision, actor=actor, notes=notes.strip() or card.notes, evidence=card.evidence
+    return card
+
+
+@transaction.atomic
+def escalate_decided(
+    card: Card,
+    *,
+    actor: Any,
+    category: str,
+    for_partners: bool = True,
+    seen: str | None = None,
+) -> LogEntry:
+    """Send a card to the main courante from the decided cards' page (« Vérifié » pressed
+    where « e » was meant): the line takes the card's decision as its verification. That
+    page is not live, so the card may have gone back to the queue, been sent or corrected
+    meanwhile: checked on the locked row, as ``correct_decision`` does, so a requeue
+    committed first is never followed by a line for a card that is no longer decided."""
+    card = _still_decided(
+        card,
+        seen,
+        _(
+            "Cette carte a été corrigée entre-temps (%(label)s, par %(who)s) : "
+            "voyez sa décision actuelle avant de l'envoyer en main courante."
+        ),
     )
+    return escalate(card, actor=actor, category=category, for_partners=for_partners)
 
 
 @transaction.atomic

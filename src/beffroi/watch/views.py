@@ -850,13 +850,12 @@ def decided_escalate(request: HttpRequest, activation_id: int, card_id: int) -> 
     meant): the line takes the card's decision as its verification."""
     card = _card_action(request, activation_id, card_id)
     try:
-        if card.state != CardState.DECIDED:
-            raise actions.ActionError(_("Cette carte n'est plus parmi les cartes traitées."))
-        entry = actions.escalate(
+        entry = actions.escalate_decided(
             card,
             actor=request.user,
             category=request.POST.get("category", ""),
             for_partners=request.POST.get("for_partners") == "1",
+            seen=request.POST.get("vu"),
         )
     except actions.ActionError as exc:
         messages.error(request, str(exc))
