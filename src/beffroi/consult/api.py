@@ -187,6 +187,20 @@ def render_answer_page(
 ) -> HttpResponse:
     """The answering page; ``preview`` shows it to organisers without sending anything."""
     spec = c.get_spec()
+    # The household's questions keep the organiser's order around the repeated rows:
+    # those written after the first per-row question come after the rows (a closing
+    # « Un commentaire ? » was shown first, above the question it comments on).
+    first_row = next((i for i, q in enumerate(spec.questions) if q.per_row), None)
+    before = [
+        _qview(q)
+        for i, q in enumerate(spec.questions)
+        if not q.per_row and (first_row is None or i < first_row)
+    ]
+    after = [
+        _qview(q)
+        for i, q in enumerate(spec.questions)
+        if not q.per_row and first_row is not None and i > first_row
+    ]
     return render(
         request,
         "consult/answer.html",
@@ -194,7 +208,8 @@ def render_answer_page(
             "preview": preview,
             "consultation": c,
             "spec": spec,
-            "questions": [_qview(q) for q in spec.questions if not q.per_row],
+            "questions": before,
+            "questions_after": after,
             "row_questions": [_qview(q) for q in spec.questions if q.per_row],
             "honeypot": HONEYPOT,
         },
@@ -601,6 +616,9 @@ def board_page(request: HttpRequest, cid: str) -> HttpResponse:
                 for cls, label in classes
             ],
             "segments": segments,
+            # A rate above 100 % is impossible from the electorate alone: said under
+            # the table, not left as a bare « 933,3 % » (open consultations invite it).
+            "over_electorate": [s["label"] for s in segments if (s["participation"] or 0) > 100],
             "latest": board[-50:][::-1],
             "keys_fingerprint": (
                 actions.imported_keys_fingerprint(c) if spec.access != "open" else None

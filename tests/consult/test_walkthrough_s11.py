@@ -1,0 +1,96 @@
+"""Regressions found by walking a consultation end to end as its users (organiser,
+credential authority, respondents, scrutineer) on the app as a newcomer gets it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from beffroi.consult.cli_example_bundle import example_spec_dict, setup_consultation
+
+
+def _positions(html: str, codes: list[str]) -> list[int]:
+    return [html.index(f'data-code="{code}"') for code in codes]
+
+
+def test_the_answer_page_keeps_the_organisers_order_around_the_rows(client, org) -> None:
+    # A closing « Un commentaire ? » (asked once per household) was shown first, above
+    # the per-parent question it comments on: every household question went first.
+    spec = example_spec_dict("s11-order", access="open", all_kinds=True)
+    codes = [q["code"] for q in spec["questions"]]
+    assert [q["per_row"] for q in spec["questions"]] == [True, True, False, False]
+    # One household question before the rows, the others after them.
+    spec["questions"].insert(0, spec["questions"].pop(2))
+    c, _ = setup_consultation(org, cid="s11-order", access="open", spec_dict=spec)
+    html = client.get(reverse("consult-answer", args=[c.cid])).content.decode()
+    first_row = html.index('class="card row-block"')
+    last_row = html.rindex('class="card row-block"')
+    intro, closing = _positions(html, [codes[2], codes[3]])
+    assert intro < first_row
+    assert closing > last_row
+    # Each household question once; the per-row ones once per row.
+    assert html.count(f'data-code="{codes[3]}"') == 1
+    assert html.count(f'data-code="{codes[0]}"') == len(spec["rows"]["labels"])
+
+
+def test_without_rows_the_questions_stay_in_order(client, org) -> None:
+    spec = example_spec_dict("s11-flat", access="open", all_kinds=True)
+    spec["rows"] = None
+    for q in spec["questions"]:
+        q["per_row"] = False
+    c, _ = setup_consultation(org, cid="s11-flat", access="open", spec_dict=spec)
+    html = client.get(reverse("consult-answer", args=[c.cid])).content.decode()
+    positions = _positions(html, [q["code"] for q in spec["questions"]])
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize("name", ["rows_enabled", "exclude_flagged"])
+def test_the_builders_checkboxes_sit_inside_their_labels(client, org, members, name) -> None:
+    # Each checkbox stood alone on a line, under the previous field's help text, with
+    # its label below it: « Écarter les réponses signalées… » read as belonging to the
+    # segments above; clicking the words did tick it, but nothing showed which box.
+    client.force_login(members["coordinator"])
+    html = client.get(reverse("consult-create", args=[org.slug])).content.decode()
+    found = re.search(
+        rf'<label class="check"[^>]*>\s*<input type="checkbox" name="{name}"[^>]*>'
+        r"\s*([^<]+)</label>",
+        html,
+    )
+    assert found, name
+    assert not found.group(1).strip().endswith(":")
+
+
+@pytest.mark.parametrize("access", ["open", "credentialed"])
+def test_the_board_says_why_a_participation_above_100_percent_is_impossible(
+    client, org, access
+) -> None:
+    # An open consultation under a salvo showed « École Jules-Ferry … 933,3 % » in the
+    # table and nothing else: the public had to work out that it cannot be.
+    from beffroi.consult.cli_example_bundle import fill
+
+    spec = example_spec_dict(f"s11-over-{access}", access=access)
+    for s in spec["segments"]:
+        s["electorate"] = 1
+    c, private = setup_consultation(
+        org, cid=f"s11-over-{access}", access=access, per_segment=3, spec_dict=spec
+    )
+    fill(c, private, 40, seed=11)
+    html = client.get(reverse("consult-board", args=[c.cid])).content.decode()
+    note = re.search(r'data-testid="over-electorate">([^<]*)<', html)
+    assert note is not None
+    text = note.group(1)
+    assert "Participation au-dessus de 100 %" in text
+    assert spec["segments"][0]["label"] in text
+    # Only an open (or mixed) consultation cannot vouch for the segment a response names.
+    assert ("Sans code personnel" in text) == (access == "open")
+
+
+def test_no_note_when_participation_is_possible(client, org) -> None:
+    from beffroi.consult.cli_example_bundle import fill
+
+    c, private = setup_consultation(org, cid="s11-under", access="open")
+    fill(c, private, 20, seed=11)
+    html = client.get(reverse("consult-board", args=[c.cid])).content.decode()
+    assert "over-electorate" not in html
