@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 MAX_BYTES = 2 * 1024**3
 
@@ -48,6 +49,51 @@ def _plural(n: int, one: str, several: str) -> str:
 
 def _count(n: int, one: str, several: str) -> str:
     return f"{n} {_plural(n, one, several)}"
+
+
+_CLASSES = (
+    ("all", "toutes les réponses comptées"),
+    ("verified", "vérifiées (avec code)"),
+    ("unverified", "non vérifiées (sans code)"),
+)
+
+
+def _tallied(q: Any, result: dict[str, Any]) -> str:
+    counts = result.get("counts")
+    answered = result.get("answered", 0)
+    if not isinstance(counts, dict):  # free text: only how many answered
+        return _count(answered, "réponse", "réponses")
+    if q.kind == "scale":
+        # "3 (4)": four answered 3; a bare "3 4" would not say which is the count.
+        values = range(q.scale_min, q.scale_max + 1)
+        parts = [f"{v} ({counts.get(str(v), 0)})" for v in values]
+        total = sum(counts.get(str(v), 0) for v in values)
+        if total:
+            mean = sum(v * counts.get(str(v), 0) for v in values) / total
+            parts.append(f"moyenne {mean:.2f}".replace(".", ","))
+        return ", ".join(parts)
+    labels = {o.code: o.label for o in q.options}
+    return ", ".join(f"{labels.get(code, code)} {counts.get(code, 0)}" for code in labels)
+
+
+def recount_lines(spec: Any, results: Any) -> list[str]:
+    """The recount, question by question (per row for the repeated ones), as the
+    scrutineer compares it with the announced result; French like the rest."""
+    if spec is None or not isinstance(results, dict):
+        return []
+    classes = _CLASSES if spec.access == "mixed" else _CLASSES[:1]
+    lines: list[str] = []
+    for cls, name in classes:
+        res = results.get(cls) or {}
+        lines.append(f"Recomptage, {name} ({res.get('ballots', 0)}) :")
+        questions = res.get("questions") or {}
+        rows = res.get("rows") or []
+        for q in spec.questions:
+            lines.append(f"  {q.label} — {_tallied(q, questions.get(q.code) or {})}")
+            if q.per_row and spec.rows:
+                for label, row in zip(spec.rows.labels, rows, strict=False):
+                    lines.append(f"    {label} — {_tallied(q, row.get(q.code) or {})}")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
                 highlight=False,
             )
         out.print("Signatures, clés, chaînage, règles et résultats : tout concorde.")
+        for line in recount_lines(stats.get("spec"), stats.get("recount")):
+            out.print(line, highlight=False, markup=False)
         return 0
     failures = len(report.lines())
     out.print(f"[red]ÉCHEC[/red] : {_count(failures, 'anomalie', 'anomalies')} :", highlight=False)

@@ -1232,6 +1232,10 @@ def _recount(
         several = "1 clé" if len(multi) == 1 else f"{len(multi)} clés"
         report.fail(f"{several} avec plus d'un bulletin compté")
     report.stats["counted"] = recount["counted"]
+    # What the scrutineer recounted, to read beside the announced result (the check
+    # against results.json alone said « tout concorde » without a single figure).
+    report.stats["recount"] = recount["results"]
+    report.stats["spec"] = spec
     same = _same_json(recount, published)
     if not same:
         diffs: list[str] = []
