@@ -94,3 +94,41 @@ def test_no_note_when_participation_is_possible(client, org) -> None:
     fill(c, private, 20, seed=11)
     html = client.get(reverse("consult-board", args=[c.cid])).content.decode()
     assert "over-electorate" not in html
+
+
+def test_the_organiser_gets_the_authoritys_command_and_the_imported_fingerprint(
+    client, org, members
+) -> None:
+    # The page said « beffroi credentials generate » and no more: the walkthrough's
+    # organiser had to work out the id, the site's address and the letters per school.
+    import html as html_mod
+    import shlex
+
+    from beffroi.consult import credentials as creds_mod
+
+    spec = example_spec_dict("s11-authority", access="credentialed")
+    spec["title"] = "Blouse à l'école ? (APE)"
+    c, _ = setup_consultation(
+        org, cid="s11-authority", access="credentialed", spec_dict=spec, open_it=False
+    )
+    client.force_login(members["coordinator"])
+    html = client.get(reverse("consult-detail", args=[org.slug, c.cid])).content.decode()
+    found = re.search(r'data-testid="authority-command"><code>([^<]+)</code>', html)
+    assert found is not None
+    argv = shlex.split(html_mod.unescape(found.group(1)))
+    assert argv[:3] == ["beffroi", "credentials", "generate"]
+    opts = dict(zip(argv[3::2], argv[4::2], strict=False))
+    assert opts["--consultation-id"] == c.cid
+    assert opts["--base-url"] == "http://testserver"
+    letters = [f"{s['code']}={s['electorate']}" for s in spec["segments"]]
+    assert opts["--segments"] == ",".join(letters)
+    assert opts["--title"] == spec["title"]
+    # The imported keys' fingerprint, to compare with the one the authority publishes.
+    keys = [(k.public_key, k.segment) for k in c.credentials.all()]
+    fingerprint = creds_mod.key_list_fingerprint(keys)
+    assert f'data-testid="keys-fingerprint">{fingerprint}<' in html
+    # A scrutineer sees the fingerprint, not the organiser's command.
+    client.force_login(members["scrutineer"])
+    html = client.get(reverse("consult-detail", args=[org.slug, c.cid])).content.decode()
+    assert "authority-command" not in html
+    assert fingerprint in html

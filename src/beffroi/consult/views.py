@@ -3,6 +3,7 @@ change goes through beffroi.consult.actions; public pages are in api.py."""
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from django.contrib import messages
@@ -108,6 +109,28 @@ def consult_edit(request: HttpRequest, cid: str) -> HttpResponse:
     return _builder(request, c)
 
 
+def _authority_command(request: HttpRequest, c: Consultation, spec: Spec | None) -> str:
+    """The credential authority's command for this consultation, ready to hand over:
+    the organiser knew « beffroi credentials generate » but not which id, address and
+    counts per school the letters need (a letter for the wrong id signs nothing)."""
+    if spec is None or c.access == "open":
+        return ""
+    if spec.segments:
+        counts = "--segments " + ",".join(f"{s.code}={s.electorate}" for s in spec.segments)
+    else:
+        counts = "--count " + _("NOMBRE")
+    return " ".join(
+        [
+            "beffroi credentials generate",
+            "--consultation-id " + shlex.quote(c.cid),
+            "--base-url " + shlex.quote(request.build_absolute_uri("/").rstrip("/")),
+            counts,
+            "--title " + shlex.quote(spec.title),
+            "--out codes/",
+        ]
+    )
+
+
 @require("consult.view")
 def consult_detail(request: HttpRequest, cid: str) -> HttpResponse:
     c = _get(request, cid)
@@ -127,6 +150,10 @@ def consult_detail(request: HttpRequest, cid: str) -> HttpResponse:
         n_credentials=creds.count(),
         n_revoked=creds.exclude(revoked_at=None).count(),
         import_form=CredentialsImportForm(),
+        authority_command=_authority_command(request, c, spec),
+        keys_fingerprint=(
+            actions.imported_keys_fingerprint(c) if c.access != "open" and creds.exists() else ""
+        ),
         revoke_form=RevokeForm(),
         rule_form=PostHocRuleForm(),
         flags=live.flags(c),
