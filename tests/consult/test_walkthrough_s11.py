@@ -132,3 +132,61 @@ def test_the_organiser_gets_the_authoritys_command_and_the_imported_fingerprint(
     html = client.get(reverse("consult-detail", args=[org.slug, c.cid])).content.decode()
     assert "authority-command" not in html
     assert fingerprint in html
+
+
+def _open_post(client, c, seq: int):
+    import hashlib
+    import json
+
+    from beffroi.consult import api
+    from beffroi.consult.cli_example_bundle import unsigned_payload
+
+    ch = client.get(reverse("consult-challenge", args=[c.cid])).json()
+    nonce = 0
+    while (
+        api.leading_zero_bits(hashlib.sha256(f"{ch['challenge']}:{nonce}".encode()).digest())
+        < ch["bits"]
+    ):
+        nonce += 1
+    payload = unsigned_payload(c, {}, [{"blouse": "oui"}, {}], seq, "A1")
+    payload["pow"] = {"challenge": ch["challenge"], "nonce": str(nonce)}
+    return client.post(
+        reverse("consult-submit", args=[c.cid]),
+        data=json.dumps(payload),
+        content_type="application/json",
+    )
+
+
+def test_refusals_of_the_rate_limit_are_shown_to_the_organiser_and_scrutineers(
+    client, org, members, settings
+) -> None:
+    # A script's salvo was mostly refused by the limit per network, and nobody could
+    # tell: the organiser's pages and the live audit saw only the answers let through.
+    from beffroi.consult import api
+
+    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
+    settings.BEFFROI_CONSULT_POW_BITS = 4
+    settings.BEFFROI_CONSULT_OPEN_LIMIT = 2
+    api._SPEC_CACHE.clear()
+    c, _ = setup_consultation(org, cid="s11-salvo", access="open")
+    statuses = [_open_post(client, c, seq).status_code for seq in range(1, 7)]
+    assert statuses == [200, 200, 429, 429, 429, 429]
+    assert api.refused_lately(c.cid) == 4
+    for role in ("scrutineer", "coordinator"):
+        client.force_login(members[role])
+        audit = client.get(reverse("consult-audit", args=[org.slug, c.cid])).content.decode()
+        section = audit.split('data-testid="rate-limit"', 1)[1].split("</section>", 1)[0]
+        assert "Au plus 2 réponses sans code par réseau (/24 ou /48) en 10 min." in section
+        assert "Au moins 4 envois refusés ces dernières 24 heures." in section
+        detail = client.get(reverse("consult-detail", args=[org.slug, c.cid])).content.decode()
+        assert "au moins 4 envois sans code refusés ces dernières 24 heures" in detail
+    # Nothing of it on the public board (counts for the team; the board shows entries).
+    board = client.get(reverse("consult-board", args=[c.cid])).content.decode()
+    assert "refusés" not in board
+
+
+def test_a_credentialed_consultation_has_no_rate_limit_section(client, org, members) -> None:
+    c, _ = setup_consultation(org, cid="s11-nolimit", access="credentialed")
+    client.force_login(members["coordinator"])
+    audit = client.get(reverse("consult-audit", args=[org.slug, c.cid])).content.decode()
+    assert 'data-testid="rate-limit"' not in audit

@@ -342,6 +342,34 @@ def _forget_spec(sender: Any, instance: Consultation, **kwargs: Any) -> None:
 post_save.connect(_forget_spec, sender=Consultation, dispatch_uid="consult-api-forget-spec")
 
 
+_REFUSED_HOURS = 24
+
+
+def _refused_key(cid: str, hour: int) -> str:
+    return f"consult-refused:{cid}:{hour}"
+
+
+def _count_refusal(cid: str) -> None:
+    # Per hour, for the organiser and the scrutineers: a salvo stopped by the limit
+    # left no trace anywhere, and the audit saw only the answers that got through.
+    # Counts only (no network, no address).  The database cache's incr is a read then
+    # a write: answers refused at the same instant may be counted once, never twice.
+    key = _refused_key(cid, int(time.time() // 3600))
+    timeout = (_REFUSED_HOURS + 1) * 3600
+    cache.add(key, 0, timeout=timeout)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+
+
+def refused_lately(cid: str) -> int:
+    """Open-mode answers the rate limit refused over the last 24 hours (at least)."""
+    hour = int(time.time() // 3600)
+    keys = [_refused_key(cid, h) for h in range(hour - _REFUSED_HOURS + 1, hour + 1)]
+    return sum(int(n) for n in cache.get_many(keys).values())
+
+
 def _open_mode_checks(client: ClientPseudonyms, cid: str, body: dict[str, Any]) -> Reply | None:
     if body.get(HONEYPOT):
         return _refusal(
@@ -359,6 +387,7 @@ def _open_mode_checks(client: ClientPseudonyms, cid: str, body: dict[str, Any]) 
     limit, span = open_limit()
     window = throttle.hit("consult-open", f"{cid}:{client.prefix}", limit=limit, window=span)
     if window.exceeded:
+        _count_refusal(cid)
         reply = _refusal(
             "rate_limited",
             f"Beaucoup de réponses viennent de votre réseau : votre réponse n'a pas été "

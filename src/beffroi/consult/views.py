@@ -131,6 +131,17 @@ def _authority_command(request: HttpRequest, c: Consultation, spec: Spec | None)
     )
 
 
+def _rate_limit(c: Consultation) -> dict[str, Any]:
+    if c.access == "credentialed":
+        return {}
+    limit, window = api.open_limit()
+    return {
+        "refused": api.refused_lately(c.cid),
+        "open_limit": limit,
+        "open_window_minutes": max(1, window // 60),
+    }
+
+
 @require("consult.view")
 def consult_detail(request: HttpRequest, cid: str) -> HttpResponse:
     c = _get(request, cid)
@@ -157,6 +168,7 @@ def consult_detail(request: HttpRequest, cid: str) -> HttpResponse:
         revoke_form=RevokeForm(),
         rule_form=PostHocRuleForm(),
         flags=live.flags(c),
+        **_rate_limit(c),
     )
     return render(request, "consult/detail.html", ctx)
 
@@ -310,6 +322,7 @@ def consult_audit(request: HttpRequest, cid: str) -> HttpResponse:
         flags=[f | {"evidence": evidence(str(f.get("evidence", "")))} for f in live.flags(c)],
         unverified=c.entries.filter(public_key=None).count(),
         minimum=tasks.MIN_RESPONSES,
+        **_rate_limit(c),
     )
     if request.headers.get("HX-Request"):
         return render(request, "consult/_audit_status.html", ctx)
