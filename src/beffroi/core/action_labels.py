@@ -35,6 +35,7 @@ LABELS: dict[str, Promise] = {
     "org.create": _("Organisation créée"),
     "watch.activation.close": _("Activation close"),
     "watch.activation.create": _("Activation ouverte"),
+    "watch.activation.scrub_handles": _("Identifiants de comptes pseudonymisés après coup"),
     "watch.activation.update": _("Activation modifiée"),
     "watch.card.claim": _("Carte prise en charge"),
     "watch.card.decide": _("Décision sur une carte"),

@@ -1776,3 +1776,54 @@ def follow_pending_changes(post_ids: Sequence[int]) -> int:
     pending = PostChange.objects.filter(pk__in=ids).select_related("post__card", "post__activation")
     _follow_changes(list(pending.order_by("pk")))
     return len(ids)
+
+
+# -- repairs -------------------------------------------------------------------------------
+
+
+def scrub_handles(
+    activation: Activation,
+    *,
+    actor: Any = None,
+    batch_size: int = 500,
+    dry_run: bool = False,
+    progress: Any = None,
+) -> Any:
+    """Re-apply today's handle rules to the rows ``activation`` stored before them (a
+    post kept « RT@name: » as received until the mention pattern read it).
+
+    Raw input is otherwise immutable; this privacy repair is the exception written down
+    in docs/decisions/watch-handles.md. Batches of rows are rewritten in short
+    transactions of their own (``watch.scrub``), then one journal entry says how many
+    rows of each table changed, never what they held; nothing changed, nothing
+    journaled. An interrupted run journals what it did before stopping. Returns the
+    counts (``dry_run``: what a run would change, nothing written)."""
+    from beffroi.watch import scrub
+
+    if activation.keep_handles:
+        raise ActionError(
+            _("Cette activation conserve les identifiants des comptes : rien à pseudonymiser.")
+        )
+    counts = scrub.Counts()
+    interrupted = True
+    try:
+        scrub.scrub_activation(
+            activation,
+            handle_key(),
+            _stored_post_fields,
+            counts,
+            batch_size=batch_size,
+            dry_run=dry_run,
+            progress=progress,
+        )
+        interrupted = False
+    finally:
+        if not dry_run and counts.changed:
+            journal.append(
+                "watch.activation.scrub_handles",
+                actor=actor,
+                organisation=activation.organisation,
+                subject=f"activation:{activation.pk}",
+                data={**counts.as_journal(), "interrupted": interrupted},
+            )
+    return counts

@@ -1,0 +1,239 @@
+"""Re-applying today's handle rules to the watch rows stored before them.
+
+A fix of the pseudonymisation (such as « RT@name: », whose handle the mention pattern
+did not read) protects the posts received afterwards; the rows stored before keep the
+handle. ``actions.scrub_handles`` is the repair: it runs ``scrub_activation`` on an
+activation that does not keep handles and journals what changed, as counts
+(docs/decisions/watch-handles.md, "Repairing rows stored before a fix").
+
+What is rewritten, each with the rule that stores it today:
+
+- a post's text, address, author key and raw payload, and an author's edit (its new
+  text, address and payload): ``actions._stored_post_fields``, the one place of the
+  sources' rules;
+- a card's text and its explanation lines (which quote earlier versions), and an
+  edit's record of the card's text before it: the pipeline's display rule, each
+  @mention shown as « @… »;
+- a main courante line's text, or its withdrawn text, when it quotes its card's
+  post word for word (the card's text or an earlier version of it); a volunteer's
+  own summary is typed text, kept as typed like every note (watch-handles.md).
+
+Each batch of rows is read, locked and written in one short transaction, so the
+worker and the pages go on meanwhile; a row is rewritten only when the rules change
+it, so a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from django.db import models, transaction
+
+from beffroi.watch.mentions import MENTION
+from beffroi.watch.models import Activation, Card, LogEntry, Post, PostChange
+from beffroi.watch.pipeline.normalise import REDACTED
+
+# What a batch holds: a few hundred rows take milliseconds to rewrite, so the write
+# lock (SQLite) or the row locks (PostgreSQL) are held that long.
+BATCH = 500
+
+StoredFields = Callable[[Any, bytes], "tuple[str, str, str, dict[str, Any]]"]
+Progress = Callable[[str, int], None]
+
+
+def shown_text(text: str) -> str:
+    """A card's text as the pipeline shows it: each @mention replaced by « @… »."""
+    return MENTION.sub(REDACTED, text) if "@" in text else text
+
+
+@dataclass
+class Counts:
+    """Rows changed (or, in a dry run, to change), by table; never what they held."""
+
+    posts: int = 0
+    post_changes: int = 0
+    cards: int = 0
+    log_entries: int = 0
+    scanned: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> int:
+        return self.posts + self.post_changes + self.cards + self.log_entries
+
+    def as_journal(self) -> dict[str, int]:
+        return {
+            "posts": self.posts,
+            "post_changes": self.post_changes,
+            "cards": self.cards,
+            "log_entries": self.log_entries,
+        }
+
+
+def to_scan(activation: Activation) -> dict[str, int]:
+    """How many rows each pass reads: the totals of a progress bar."""
+    return {
+        "cards": Card.objects.filter(activation=activation).count(),
+        "posts": Post.objects.filter(activation=activation).count(),
+        "post_changes": PostChange.objects.filter(post__activation=activation).count(),
+    }
+
+
+Fix = Callable[[list[Any]], dict[str, int]]
+
+
+def _in_batches(
+    queryset: models.QuerySet[Any],
+    size: int,
+    counts: Counts,
+    tick: Progress,
+    fix: Fix,
+    *,
+    kind: str,
+    lock: bool,
+) -> None:
+    """``fix`` the rows of ``queryset`` by ascending id, ``size`` at a time, each batch
+    in a transaction of its own; ``counts`` and the progress hear of a batch only once
+    it is committed, so an interrupted run counts exactly what it wrote."""
+    last = 0
+    while True:
+        with transaction.atomic():
+            rows = queryset.filter(pk__gt=last).order_by("pk")
+            if lock:
+                rows = rows.select_for_update()
+            batch = list(rows[:size])
+            if not batch:
+                return
+            changed = fix(batch)
+        for name, n in changed.items():
+            setattr(counts, name, getattr(counts, name) + n)
+        last = batch[-1].pk
+        tick(kind, len(batch))
+
+
+def _cards(
+    activation: Activation, counts: Counts, size: int, dry_run: bool, tick: Progress
+) -> None:
+    def fix(batch: list[Card]) -> dict[str, int]:
+        ids = [card.pk for card in batch]
+        # What a line may quote of its card: the text it had when escalated, i.e. the
+        # card's text or the text an author's later edit replaced.
+        quoted: dict[int, set[str]] = {card.pk: {card.text} for card in batch}
+        earlier = PostChange.objects.filter(post__card_id__in=ids).exclude(shown_before="")
+        for card_id, before in earlier.values_list("post__card_id", "shown_before"):
+            quoted[card_id].add(before)
+        changed = []
+        for card in batch:
+            text = shown_text(card.text)
+            explanation = [
+                shown_text(line) if isinstance(line, str) else line for line in card.explanation
+            ]
+            if (text, explanation) != (card.text, card.explanation):
+                card.text, card.explanation = text, explanation
+                changed.append(card)
+        entries = LogEntry.objects.filter(card_id__in=ids).only(
+            "pk", "card_id", "text", "withdrawn_text"
+        )
+        if not dry_run:
+            entries = entries.select_for_update()
+        changed_entries = []
+        for entry in entries:
+            own = quoted.get(entry.card_id or 0, set())
+            text = shown_text(entry.text) if entry.text in own else entry.text
+            withdrawn = entry.withdrawn_text
+            if withdrawn in own:
+                withdrawn = shown_text(withdrawn)
+            if (text, withdrawn) != (entry.text, entry.withdrawn_text):
+                entry.text, entry.withdrawn_text = text, withdrawn
+                changed_entries.append(entry)
+        if not dry_run:
+            # updated_at is left alone: the live pages and partner feeds follow it, and
+            # a repair is not news; the next load of a page shows the new text.
+            Card.objects.bulk_update(changed, ["text", "explanation"])
+            LogEntry.objects.bulk_update(changed_entries, ["text", "withdrawn_text"])
+        return {"cards": len(changed), "log_entries": len(changed_entries)}
+
+    cards = Card.objects.filter(activation=activation).only("pk", "text", "explanation")
+    _in_batches(cards, size, counts, tick, fix, kind="cards", lock=not dry_run)
+
+
+def _posts(
+    activation: Activation,
+    key: bytes,
+    stored: StoredFields,
+    counts: Counts,
+    size: int,
+    dry_run: bool,
+    tick: Progress,
+) -> None:
+    def fix(batch: list[Post]) -> dict[str, int]:
+        changed = []
+        for post in batch:
+            now = stored(post, key)
+            if now != (post.text, post.url or "", post.author_key or "", post.raw):
+                post.text, post.url, post.author_key, post.raw = now
+                changed.append(post)
+        if not dry_run:
+            Post.objects.bulk_update(changed, ["text", "url", "author_key", "raw"])
+        return {"posts": len(changed)}
+
+    posts = Post.objects.filter(activation=activation).only(
+        "pk", "text", "url", "author_key", "raw"
+    )
+    _in_batches(posts, size, counts, tick, fix, kind="posts", lock=not dry_run)
+
+
+def _post_changes(
+    activation: Activation,
+    key: bytes,
+    stored: StoredFields,
+    counts: Counts,
+    size: int,
+    dry_run: bool,
+    tick: Progress,
+) -> None:
+    def fix(batch: list[PostChange]) -> dict[str, int]:
+        changed = []
+        for change in batch:
+            new = SimpleNamespace(text=change.text, url=change.url, author_key="", raw=change.raw)
+            text, url, _author, raw = stored(new, key)
+            before = shown_text(change.shown_before)
+            if (text, url, raw, before) != (
+                change.text,
+                change.url or "",
+                change.raw,
+                change.shown_before,
+            ):
+                change.text, change.url, change.raw, change.shown_before = text, url, raw, before
+                changed.append(change)
+        if not dry_run:
+            PostChange.objects.bulk_update(changed, ["text", "url", "raw", "shown_before"])
+        return {"post_changes": len(changed)}
+
+    changes = PostChange.objects.filter(post__activation=activation).only(
+        "pk", "text", "url", "raw", "shown_before"
+    )
+    _in_batches(changes, size, counts, tick, fix, kind="post_changes", lock=not dry_run)
+
+
+def scrub_activation(
+    activation: Activation,
+    key: bytes,
+    stored: StoredFields,
+    counts: Counts,
+    *,
+    batch_size: int = BATCH,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> Counts:
+    """Rewrite (or, ``dry_run``, count) the rows of ``activation`` that today's rules
+    would store differently, adding to ``counts`` batch by batch: an interrupted run
+    leaves ``counts`` saying what it did. Cards go first: their lines are matched
+    against the card's text and earlier versions as they stood before this run."""
+    tick: Progress = progress or (lambda _kind, _n: None)
+    _cards(activation, counts, batch_size, dry_run, tick)
+    _posts(activation, key, stored, counts, batch_size, dry_run, tick)
+    _post_changes(activation, key, stored, counts, batch_size, dry_run, tick)
+    return counts
