@@ -55,6 +55,10 @@ COMMANDS: CommandTree = {
             "beffroi.watch.classify.cli",
             "classify a labelled crisis-post file with the shipped model",
         ),
+        "scrub-handles": (
+            "beffroi.commands.watch_scrub_handles",
+            "pseudonymise the handles left in rows stored before today's rules",
+        ),
     },
 }
 

@@ -1,0 +1,83 @@
+"""`beffroi watch scrub-handles`: re-apply today's handle rules to stored rows.
+
+Thin: the work and its journal entry are ``watch.actions.scrub_handles``."""
+
+from __future__ import annotations
+
+import argparse
+
+from beffroi.commands import bootstrap
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--activation",
+        type=int,
+        action="append",
+        metavar="ID",
+        help="only this activation (repeat for several); default: every activation "
+        "that does not keep handles",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="count the rows that would change; write nothing, journal nothing",
+    )
+    parser.add_argument("--batch", type=int, default=500, help="rows per transaction (default 500)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.batch < 1:
+        bootstrap.fail("--batch must be at least 1")
+    bootstrap.setup_django()
+    bootstrap.check_database()
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from beffroi.watch import actions, scrub
+    from beffroi.watch.models import Activation
+
+    console = Console(stderr=True)
+    if args.activation:
+        found = {a.pk: a for a in Activation.objects.filter(pk__in=args.activation)}
+        missing = [str(pk) for pk in args.activation if pk not in found]
+        if missing:
+            bootstrap.fail(f"no activation with id {', '.join(missing)}")
+        kept = [str(pk) for pk, a in found.items() if a.keep_handles]
+        if kept:
+            bootstrap.fail(
+                f"activation {', '.join(kept)} keeps handles (chosen by its organiser): "
+                "nothing to scrub"
+            )
+        activations = [found[pk] for pk in dict.fromkeys(args.activation)]
+    else:
+        activations = list(Activation.objects.filter(keep_handles=False).order_by("pk"))
+
+    verb = "would change" if args.dry_run else "changed"
+    total = 0
+    for activation in activations:
+        sizes = scrub.to_scan(activation)
+        with Progress(
+            TextColumn(f"activation {activation.pk} {{task.description}}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            tasks = {kind: bar.add_task(kind, total=n) for kind, n in sizes.items()}
+            counts = actions.scrub_handles(
+                activation,
+                batch_size=args.batch,
+                dry_run=args.dry_run,
+                progress=lambda kind, n, bar=bar, tasks=tasks: bar.advance(tasks[kind], n),
+            )
+        rows = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.as_journal().items())
+        print(f"activation {activation.pk} ({activation.name}): {verb} {rows}", flush=True)
+        total += counts.changed
+    if not activations:
+        print("no activation pseudonymises handles: nothing to scrub")
+    elif args.dry_run:
+        print(f"dry run: {total} rows would change; nothing written")
+    else:
+        print(f"{total} rows changed" + ("; journaled" if total else ""))
+    return 0
