@@ -106,7 +106,7 @@ def build(cards: int, lines: int, tag: str) -> dict:
         activation, label="COD", days=1, actor=users["coordinator"]
     )
     get_user_model()  # accounts exist
-    return {"org": org, "activation": activation, "users": users, "token": token}
+    return {"org": org, "activation": activation, "users": users, "token": token, "lines": lines}
 
 
 def pages(world: dict) -> list[tuple[str, str, str]]:
@@ -118,6 +118,10 @@ def pages(world: dict) -> list[tuple[str, str, str]]:
         return reverse(name, args=[slug, a.pk, *args])
 
     both = "type=Affected+individuals"
+    # Older pages start at a line (views.FROM_PARAM): the 901st newest, else the first
+    # line of the last page. Line numbers follow time here; one below is a partner's.
+    lines = world["lines"]
+    tenth = max(lines - 900, min(100, lines))
 
     return [
         ("volunteer", "activation page", u("watch-activation")),
@@ -128,13 +132,15 @@ def pages(world: dict) -> list[tuple[str, str, str]]:
         ("volunteer", "queue, source + type", u("watch-queue") + f"?source=Eyewitness&{both}"),
         ("volunteer", "decided cards, page 1", u("watch-decided")),
         ("volunteer", "main courante, page 1", u("watch-courante")),
-        ("volunteer", "main courante, page 10", u("watch-courante") + "?page=10"),
+        ("volunteer", "main courante, page 10", u("watch-courante") + f"?depuis={tenth}"),
         ("volunteer", "main courante, live rows", u("watch-courante-rows")),
         ("volunteer", "main courante, search", u("watch-courante") + "?q=cm"),
         ("volunteer", "export CSV (all lines)", u("watch-courante-export", "csv")),
         ("partner", "partner's main courante", u("watch-courante")),
         ("link", "partner link page", reverse("watch-partner", args=[world["token"]])),
         ("link", "partner link rows", reverse("watch-partner-rows", args=[world["token"]])),
+        ("link", "partner link, page 10", reverse("watch-partner", args=[world["token"]])
+         + f"?depuis={tenth - 1}"),
     ]  # fmt: skip
 
 

@@ -40,7 +40,9 @@ def test_the_live_page_keeps_its_count_and_a_typed_note(
     from beffroi.watch.models import LogEntry, LogUpdate
 
     login("volunteer")
-    page.goto(f"{live_server.url}/o/{org.slug}/veille/{night.pk}/main-courante/?page=2")
+    # The second page starts at line 50 (older pages start at a line, so lines arriving
+    # while it is read do not move it).
+    page.goto(f"{live_server.url}/o/{org.slug}/veille/{night.pk}/main-courante/?depuis=50")
     expect(page.locator("#courante[data-live=on]")).to_have_count(1)
     expect(page.get_by_test_id("courante-range")).to_have_text(
         "Lignes 101 à 150 sur 150, les plus récentes en premier. ‹ Lignes plus récentes"
@@ -67,11 +69,14 @@ def test_the_live_page_keeps_its_count_and_a_typed_note(
     row.locator("select[name=status]").select_option("transmis")
     row.get_by_role("button", name="Changer").click()
     page.wait_for_load_state()
-    assert page.url.endswith("/main-courante/?page=2#ligne-42")
+    assert page.url.endswith("/main-courante/?depuis=50#ligne-42")
     entry = LogEntry.objects.get(activation=night, number=42)
     assert LogUpdate.objects.get(entry=entry).note == "Transmis au COD par téléphone"
-    # The refresh that waited has happened: one more line, so page 2 starts one later.
-    expect(page.get_by_test_id("courante-range")).to_contain_text("Lignes 101 à 152 sur 152")
+    # The refresh that waited has happened: two more lines above, the same lines here.
+    expect(page.get_by_test_id("courante-range")).to_contain_text("Lignes 103 à 152 sur 152")
+    expect(page.locator("#courante-rows tr[data-entry]").first).to_have_attribute(
+        "data-entry", "50"
+    )
     history = page.locator("tr[data-entry='42'] details.line-history")
     history.locator("summary").click()
     expect(history).to_contain_text("Transmis · volunteer · Transmis au COD par téléphone")
@@ -80,5 +85,10 @@ def test_the_live_page_keeps_its_count_and_a_typed_note(
         night, actor=members["coordinator"], text="Pont fermé", channel="autre", category="routes"
     )
     expect(page.get_by_test_id("courante-range")).to_contain_text("sur 153")
+    # Up: the 100 lines just above this page, then the newest ones, live.
+    page.get_by_test_id("courante-newer").click()
+    expect(page.locator("#courante-rows tr[data-entry]").first).to_have_attribute(
+        "data-entry", "150"
+    )
     page.get_by_test_id("courante-newer").click()
     expect(page.locator("#courante-rows tr[data-entry]").first).to_contain_text("Pont fermé")

@@ -52,18 +52,18 @@ def test_every_line_is_reachable_page_by_page_newest_first(client, members, nigh
     first = client.get(url).content.decode()
     assert _numbers(first) == list(range(250, 150, -1))
     assert "Lignes 1 à 100 sur 250, les plus récentes en premier." in first
-    assert 'href="?page=2" rel="next"' in first and 'rel="prev"' not in first
+    # Older pages start at a line (« depuis »): see test_courante_cursor_s11.py.
+    assert 'href="?depuis=150" rel="next"' in first and 'rel="prev"' not in first
     seen = []
-    for page in (1, 2, 3):
-        seen += _numbers(client.get(url, {"page": page}).content.decode())
+    for query in ({}, {"depuis": 150}, {"depuis": 50}):
+        seen += _numbers(client.get(url, query).content.decode())
     assert seen == list(range(250, 0, -1))
-    last = client.get(url, {"page": 3}).content.decode()
+    last = client.get(url, {"depuis": 50}).content.decode()
     assert "Lignes 201 à 250 sur 250" in last
-    assert 'href="?page=2" rel="prev"' in last and 'rel="next"' not in last
-    # A page past the end (lines filtered away since the link was made) shows the last one;
-    # a page that is not a number, the first.
-    assert _numbers(client.get(url, {"page": 99}).content.decode())[-1] == 1
-    assert _numbers(client.get(url, {"page": "deux"}).content.decode())[0] == 250
+    assert 'href="?depuis=150" rel="prev"' in last and 'rel="next"' not in last
+    # A line that is not there, or not a number: the newest page.
+    assert _numbers(client.get(url, {"depuis": 999}).content.decode())[0] == 250
+    assert _numbers(client.get(url, {"depuis": "deux"}).content.decode())[0] == 250
 
 
 def test_pages_keep_the_filters_and_exports_take_every_page(client, members, night):
@@ -72,11 +72,11 @@ def test_pages_keep_the_filters_and_exports_take_every_page(client, members, nig
     text = html.content.decode()
     # 125 odd lines: two pages, whose links keep the search and the category.
     assert "Lignes 1 à 100 sur 125" in text
-    assert 'href="?q=Ligne&amp;categorie=routes&amp;page=2"' in text
+    assert 'href="?q=Ligne&amp;categorie=routes&amp;depuis=49"' in text
     exports = re.findall(r'href="[^"]*/export\.csv\?([^"]*)"', text)
     assert exports == ["q=Ligne&amp;categorie=routes"]
     rows = client.get(
-        _url("watch-courante-rows", night), {"categorie": "routes", "q": "Ligne", "page": 2}
+        _url("watch-courante-rows", night), {"categorie": "routes", "q": "Ligne", "depuis": 49}
     ).content.decode()
     assert _numbers(rows) == [n for n in range(49, 0, -2)]
     assert "Lignes 101 à 125 sur 125" in rows
@@ -93,9 +93,9 @@ def test_a_short_main_courante_says_its_count_without_page_links(client, members
 
 def test_the_live_refresh_is_one_page_not_every_line(client, members, night):
     client.force_login(members["volunteer"])
-    page = client.get(_url("watch-courante", night), {"page": 2}).content.decode()
+    page = client.get(_url("watch-courante", night), {"depuis": 150}).content.decode()
     # The page's script fetches its own page again, not the whole main courante.
-    assert re.search(r'data-rows-url="[^"]*/main-courante/lignes/\?page=2"', page)
+    assert re.search(r'data-rows-url="[^"]*/main-courante/lignes/\?depuis=150"', page)
     rows = client.get(_url("watch-courante-rows", night)).content.decode()
     assert len(_numbers(rows)) == 100
 
@@ -108,14 +108,14 @@ def test_partner_link_pages_hold_only_partner_lines(client, members, night):
     )
     url = reverse("watch-partner", args=[token])
     shown = []
-    for page in (1, 2):
-        html = client.get(url, {"page": page}).content.decode()
+    for query in ({}, {"depuis": 124}):  # line 125 is internal: the second page's first
+        html = client.get(url, query).content.decode()
         assert "interne" not in html
         shown += _numbers(html)
     assert shown == [n for n in range(250, 0, -1) if n % 5]
-    assert "Lignes 101 à 200 sur 200" in client.get(url, {"page": 2}).content.decode()
-    rows = client.get(reverse("watch-partner-rows", args=[token]), {"page": 2}).content.decode()
-    assert _numbers(rows) == _numbers(client.get(url, {"page": 2}).content.decode())
+    assert "Lignes 101 à 200 sur 200" in client.get(url, {"depuis": 124}).content.decode()
+    rows = client.get(reverse("watch-partner-rows", args=[token]), {"depuis": 124})
+    assert _numbers(rows.content.decode()) == shown[100:]
 
 
 def test_a_status_change_comes_back_to_its_page_and_line_with_its_note(client, members, night):
@@ -125,10 +125,14 @@ def test_a_status_change_comes_back_to_its_page_and_line_with_its_note(client, m
     entry = LogEntry.objects.get(activation=night, number=61)
     response = client.post(
         _url("watch-courante-status", night, entry.pk),
-        {"status": "transmis", "note": "Transmis au COD par téléphone", "retour": "q=Ligne&page=2"},
+        {
+            "status": "transmis",
+            "note": "Transmis au COD par téléphone",
+            "retour": "q=Ligne&depuis=150",
+        },
     )
     assert response.status_code == 302
-    assert response["Location"].endswith("/main-courante/?q=Ligne&page=2#ligne-61")
+    assert response["Location"].endswith("/main-courante/?q=Ligne&depuis=150#ligne-61")
     update = LogUpdate.objects.get(entry=entry)
     assert (update.status, update.note) == ("transmis", "Transmis au COD par téléphone")
     journaled = JournalEntry.objects.filter(action="watch.log.status").last()
@@ -211,11 +215,12 @@ def test_large_counts_are_written_as_the_reader_writes_them(client, members, nig
         for n in range(251, 2101)
     )
     client.force_login(members["volunteer"])
-    html = client.get(_url("watch-courante", night), {"page": 12}).content.decode()
+    # Lines 2,100 to 251 share one time: the 1,101st is line 1,000 (ties by number).
+    html = client.get(_url("watch-courante", night), {"depuis": 1000}).content.decode()
     # French groups thousands with a no-break space.
     assert "Lignes 1\xa0101 à 1\xa0200 sur 2\xa0100" in html
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    html = client.get(_url("watch-courante", night), {"page": 12}).content.decode()
+    html = client.get(_url("watch-courante", night), {"depuis": 1000}).content.decode()
     assert "1,101" in html and "2,100" in html
 
 

@@ -125,8 +125,8 @@ def test_query_parameters_with_a_nul_match_nothing_and_stay_out_of_links(activat
     _cards(activation, 3, lang="fr")
     assert views._queue(activation, QueryDict("lang=fr")).count() == 3
     assert views._queue(activation, QueryDict("lang=f%00r")).count() == 0
-    assert views._query(QueryDict("q=a%00b&commune=85128&page=2&other=1")) == (
-        "commune=85128&page=2"
+    assert views._query(QueryDict("q=a%00b&commune=85128&depuis=2&other=1")) == (
+        "commune=85128&depuis=2"
     )
 
 

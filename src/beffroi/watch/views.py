@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -947,7 +948,13 @@ def _labelled(
 # rows again at every change: 500 rows were 760 kB and 0.4 s a fetch at 2,000 lines, and
 # the older ones could not be reached at all; the rest is a page away.
 COURANTE_PAGE_SIZE = 100
+# The decided cards' page is numbered (its order is its cards' decision times).
 PAGE_PARAM = "page"
+# The main courante's older pages start at a line: « depuis=61 » is line 61 and the 99
+# older ones (keyset paging, on the lines' time then number, which is their order). Lines
+# that arrive while a partner reads an older page do not move it: an offset would skip or
+# repeat as many lines at the next « plus anciennes ». Without it: the newest lines, live.
+FROM_PARAM = "depuis"
 
 
 def _page_number(params: Mapping[str, Any]) -> int:
@@ -957,31 +964,68 @@ def _page_number(params: Mapping[str, Any]) -> int:
 
 def _query(params: Mapping[str, Any], **changes: Any) -> str:
     """The main courante's filters and page as a query string (see ``_links_query``)."""
-    return _links_query((*exports.FILTER_PARAMS, PAGE_PARAM), params, **changes)
+    return _links_query((*exports.FILTER_PARAMS, FROM_PARAM), params, **changes)
 
 
-def _paged(entries: QuerySet[LogEntry], params: Mapping[str, Any]) -> dict[str, Any]:
-    """One page of ``entries`` and what the page says about it: which lines of how many,
-    and the links to the newer and older ones (same filters)."""
+def _older_or_same(at: datetime, number: int) -> Q:
+    return Q(at__lt=at) | Q(at=at, number__lte=number)
+
+
+def _paged(
+    entries: QuerySet[LogEntry], params: Mapping[str, Any], visible: QuerySet[LogEntry]
+) -> dict[str, Any]:
+    """One page of ``entries`` (filtered, newest first) and what the page says about it:
+    which lines of how many, and the links to the newer and older ones (same filters).
+
+    The page starts at the line ``depuis`` names, looked up among ``visible`` (the lines
+    this reader may see, filters aside: a line whose status changed out of the filter
+    still marks the place; a partner naming an internal line gets the newest page, so
+    nothing tells them where it sits). Unknown or absent: the newest page."""
+    size = COURANTE_PAGE_SIZE
     count = entries.count()
-    pages = max(1, -(-count // COURANTE_PAGE_SIZE))
-    number = min(_page_number(params), pages)  # a page emptied by a filter: the last one
-    start = (number - 1) * COURANTE_PAGE_SIZE
-    shown = entries[start : start + COURANTE_PAGE_SIZE]
+    value = str(params.get(FROM_PARAM, "") or "")
+    top = None
+    if value.isdigit() and len(value) < 10:
+        top = visible.filter(number=int(value)).values_list("at", "number").first()
+    newer_count = 0
+    if top is None:
+        rows = list(entries[: size + 1])
+    else:
+        rows = list(entries.filter(_older_or_same(*top))[: size + 1])
+        newer = entries.exclude(_older_or_same(*top))
+        newer_count = newer.count()
+        if not rows and newer_count:
+            # Nothing from there on (the filters changed since the link was made): the
+            # oldest lines, as the last page.
+            rows = list(reversed(entries.order_by("at", "number")[:size]))
+            newer_count = count - len(rows)
+            top = (rows[0].at, rows[0].number)
+            newer = entries.exclude(_older_or_same(*top))
+        if newer_count == 0:
+            top = None  # it is the newest page: show it as such, live
+    shown, next_line = rows[:size], rows[size] if len(rows) > size else None
+    newer_link = None
+    if top is not None:
+        if newer_count <= size:
+            newer_link = _query(params, depuis="")
+        else:
+            # The page above this one starts `size` lines up.
+            start = newer.order_by("at", "number").values_list("number", flat=True)[size - 1]
+            newer_link = _query(params, depuis=start)
+    here_from = shown[0].number if top is not None and shown else ""
     return {
         "shown": shown,
         "count": count,
-        "page": number,
-        "pages": pages,
-        "first": grouped(start + 1),
-        "last": grouped(min(start + COURANTE_PAGE_SIZE, count)),
+        "paged": count > len(shown),
+        "first": grouped(newer_count + 1),
+        "last": grouped(newer_count + len(shown)),
         "total": grouped(count),
-        "newer": _query(params, page=number - 1) if number > 1 else None,
-        "older": _query(params, page=number + 1) if number < pages else None,
+        "newer": newer_link,
+        "older": _query(params, depuis=next_line.number) if next_line is not None else None,
         # Exports take every line of the filters, whatever the page.
-        "query": _query(params, page=""),
+        "query": _query(params, depuis=""),
         # The page as it is, for its live refresh and the forms' way back.
-        "here": _query(params, page=number),
+        "here": _query(params, depuis=here_from),
     }
 
 
@@ -990,7 +1034,7 @@ def _courante_ctx(request: HttpRequest, activation: Activation, partner: bool) -
     slug = request.organisation.slug  # type: ignore[attr-defined]
     # Reversed once; each row puts its own id in place of the 0.
     status_url = reverse("watch-courante-status", args=[slug, activation.pk, 0])
-    paged = _paged(entries, request.GET)
+    paged = _paged(entries, request.GET, visible_entries(activation, partner=partner))
     return {
         **paged,
         "entries": _labelled(paged["shown"], status_url, history=not partner),
@@ -1515,8 +1559,8 @@ def partner_view(request: HttpRequest, token: str) -> HttpResponse:
     # Read before the rows: a change in between costs the page one more fetch, never a
     # missed one (the stream's first event differs from it and the script fetches).
     version = _partner_link_version(activation.pk)
-    entries = _filtered(visible_entries(activation, partner=True), request.GET)
-    paged = _paged(entries, request.GET)
+    visible = visible_entries(activation, partner=True)
+    paged = _paged(_filtered(visible, request.GET), request.GET, visible)
     response = render(
         request,
         "watch/partner.html",
@@ -1558,8 +1602,8 @@ def partner_rows(request: HttpRequest, token: str) -> HttpResponseBase:
     changed: the lines a partner may see, with the page's filters. They hold lines, so
     each fetch is a use of the link like the page (journaled, counted in its limit)."""
     link = _partner_link(request, token, "rows")
-    entries = _filtered(visible_entries(link.activation, partner=True), request.GET)
-    paged = _paged(entries, request.GET)
+    visible = visible_entries(link.activation, partner=True)
+    paged = _paged(_filtered(visible, request.GET), request.GET, visible)
     response = render(
         request,
         "watch/_courante_live.html",
