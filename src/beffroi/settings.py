@@ -142,8 +142,8 @@ STATICFILES_DIRS = [
 MEDIA_ROOT = DATA_DIR / "uploads"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Hashed, precompressed copies in STATIC_ROOT, made by `beffroi serve` on start (or
-    # `beffroi manage collectstatic`); until then the plain names are served from the apps.
+    # Hashed, precompressed copies in STATIC_ROOT, made by `beffroi manage collectstatic`
+    # at each install or upgrade; until then the plain names are served from the apps.
     "staticfiles": {"BACKEND": "beffroi.web.static_storage.HashedStaticStorage"},
 }
 # Files not collected yet (a `manage runserver`, the test suite) are found in the apps.
@@ -210,6 +210,9 @@ BEFFROI_WATCH_EXPORT_HOURS = int(os.environ.get("BEFFROI_WATCH_EXPORT_HOURS", "2
 # partner link, a scrutineer, one code's holder): past them, a clear refusal.
 BEFFROI_WATCH_MAX_PENDING_EXPORTS = int(os.environ.get("BEFFROI_WATCH_MAX_PENDING_EXPORTS", "3"))
 BEFFROI_AUDIT_MAX_PENDING = int(os.environ.get("BEFFROI_AUDIT_MAX_PENDING", "3"))
+# A running export or audit whose progress has not moved for this long says so on its
+# page (a warning: a live worker may hold a hung job; a slow step reports nothing either).
+BEFFROI_JOB_STALL_MINUTES = int(os.environ.get("BEFFROI_JOB_STALL_MINUTES", "15"))
 BEFFROI_CONSULT_MAX_BALLOTS_PER_KEY = int(
     os.environ.get("BEFFROI_CONSULT_MAX_BALLOTS_PER_KEY", "50")
 )

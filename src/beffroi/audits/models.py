@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -77,17 +78,13 @@ class Audit(models.Model):
         return self.folder / name
 
     @cached_property
-    def stuck(self) -> bool:
-        """Running, but its worker is gone (see ``STUCK_AFTER``). A job still waiting is
-        not: a worker that starts again takes it up."""
-        if self.status != self.Status.RUNNING:
-            return False
+    def _task(self) -> Any:
+        """The django-tasks row of this audit's latest run, or None."""
         from django_tasks_db.models import DBTaskResult
 
         from beffroi.audits.tasks import run_audit_task
-        from beffroi.core import jobs
 
-        task = (
+        return (
             DBTaskResult.objects.filter(
                 task_path=run_audit_task.module_path, args_kwargs__args__0=self.pk
             )
@@ -95,6 +92,36 @@ class Audit(models.Model):
             .only("status", "worker_ids", "started_at")
             .first()
         )
+
+    @property
+    def moved_name(self) -> str:
+        """The job's name for ``core.jobs.noting_moves``."""
+        return f"audit:{self.pk}"
+
+    @cached_property
+    def stalled_minutes(self) -> int | None:
+        """Minutes a running audit's progress has stood still, once past the setting
+        (``core.jobs.stalled_minutes``): a warning on its page, while its worker lives."""
+        if self.status != self.Status.RUNNING or self.stuck:
+            return None
+        from beffroi.core import jobs
+
+        task = self._task
+        if task is None:
+            return None
+        return jobs.stalled_minutes(
+            task.status, jobs.last_moved(self.moved_name), task.started_at or self.created_at
+        )
+
+    @cached_property
+    def stuck(self) -> bool:
+        """Running, but its worker is gone (see ``STUCK_AFTER``). A job still waiting is
+        not: a worker that starts again takes it up."""
+        if self.status != self.Status.RUNNING:
+            return False
+        from beffroi.core import jobs
+
+        task = self._task
         if task is None:  # no task to ask (removed by hand): its age says
             return self.created_at < timezone.now() - STUCK_AFTER
         # A task no longer RUNNING (it ended, the audit's row not yet told) is not stuck.

@@ -45,7 +45,12 @@ def run_audit_task(audit_id: int) -> None:
     from beffroi.integrity.report import FRENCH, Words, pdf_from_html, render_html
 
     audit = Audit.objects.select_related("organisation").get(pk=audit_id)
-    progress = jobs.throttled(lambda f, m: actions.report_progress(audit, f, m))
+    # When the progress last moved, for the page's "has not advanced" (Audit.stalled_minutes).
+    progress = jobs.throttled(
+        jobs.noting_moves(
+            audit.moved_name, 24 * 3600, lambda f, m: actions.report_progress(audit, f, m)
+        )
+    )
 
     try:
         result = run_audit(

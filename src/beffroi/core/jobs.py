@@ -8,6 +8,12 @@ with no live worker is said to wait for nothing; a job RUNNING under a dead work
 interrupted, since django-tasks never takes a RUNNING job up again. A worker the cache
 never heard of (django-tasks' own ``db_worker`` started by hand) can be judged only by
 its job's age: past the longest such a job takes, it is taken for dead.
+
+A live worker can still hold a job that no longer advances (a network read that never
+returns, a deadlock). The progress a job writes says when it last changed
+(``cache_progress``, ``noting_moves``); a RUNNING job whose progress has stood still for
+``BEFFROI_JOB_STALL_MINUTES`` is said to be stalled (``stalled_minutes``): a warning on
+its page, not a failure, since a slow step (a long PDF's layout) reports nothing either.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import models, transaction
 from django.utils import timezone
@@ -53,12 +60,72 @@ def throttled(write: Progress, every: float = 0.3) -> Progress:
 
 
 def cache_progress(key: str, timeout: int) -> Progress:
-    """Progress carried from the worker to the page by the shared (database) cache."""
-    return throttled(
-        lambda fraction, message: cache.set(
-            key, {"fraction": fraction, "message": message}, timeout
-        )
-    )
+    """Progress carried from the worker to the page by the shared (database) cache, with
+    ``moved_at``: when it last changed (``stalled_minutes``)."""
+    last: dict[str, Any] = {"state": None, "moved_at": 0.0}
+
+    def write(fraction: float, message: str) -> None:
+        if (fraction, message) != last["state"]:
+            last["state"], last["moved_at"] = (fraction, message), time.time()
+        value = {"fraction": fraction, "message": message, "moved_at": last["moved_at"]}
+        cache.set(key, value, timeout)
+
+    return throttled(write)
+
+
+def moved_key(name: str) -> str:
+    """Where ``noting_moves`` keeps when the progress of job ``name`` last changed."""
+    return f"job-moved:{name}"
+
+
+def noting_moves(name: str, timeout: int, write: Progress) -> Progress:
+    """``write``, noting in the shared cache when the progress (fraction or message)
+    last changed: for a job whose progress lives elsewhere (an audit's row). Put it
+    under ``throttled``: it writes the cache only when the progress changes."""
+    last: list[tuple[float, str] | None] = [None]
+
+    def progress(fraction: float, message: str) -> None:
+        if (fraction, message) != last[0]:
+            last[0] = (fraction, message)
+            cache.set(moved_key(name), time.time(), timeout)
+        write(fraction, message)
+
+    return progress
+
+
+def last_moved(name: str) -> float | None:
+    """When the progress noted by ``noting_moves`` last changed (epoch seconds)."""
+    value = cache.get(moved_key(name))
+    return float(value) if value is not None else None
+
+
+def stall_after() -> timedelta:
+    """How long a running job's progress may stand still before its page says so
+    (setting ``BEFFROI_JOB_STALL_MINUTES``). Longer than the longest step that reports
+    nothing: a 10,000-line PDF's layout, four to five minutes on an idle machine."""
+    return timedelta(minutes=getattr(settings, "BEFFROI_JOB_STALL_MINUTES", 15))
+
+
+def stalled_minutes(
+    status: Any,
+    moved_at: float | None,
+    started_at: datetime | None,
+    *,
+    now: float | None = None,
+) -> int | None:
+    """Whole minutes a RUNNING job's progress has stood still, once that is at least
+    ``stall_after()``; None otherwise. ``moved_at``: when its progress last changed
+    (epoch seconds); a job that never reported any counts from ``started_at``."""
+    threshold = stall_after().total_seconds()
+    if status != TaskResultStatus.RUNNING or threshold <= 0:  # 0: the operator's "never"
+        return None
+    since = moved_at if moved_at is not None else (started_at and started_at.timestamp())
+    if not since:
+        return None
+    still = (time.time() if now is None else now) - since
+    if still < threshold:
+        return None
+    return int(still // 60)
 
 
 def _alive_key(worker_id: str) -> str:

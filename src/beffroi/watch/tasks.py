@@ -69,7 +69,9 @@ def export_courante_task(
     from beffroi.watch.models import Activation
 
     job_id = str(context.task_result.id)
-    progress = jobs.cache_progress(_progress_key(job_id), 3600)
+    # Kept while the job runs, however long (deleted when it ends): the page's bar, and
+    # when the progress last moved (``ExportJob.stalled_minutes``).
+    progress = jobs.cache_progress(_progress_key(job_id), 24 * 3600)
 
     try:
         activation = Activation.objects.get(pk=activation_id)
@@ -134,6 +136,18 @@ class ExportJob:
     @property
     def stale(self) -> bool:
         return jobs.waiting_too_long(self.status, self.enqueued_at)
+
+    @property
+    def stalled_minutes(self) -> int | None:
+        """Minutes a running export's progress has stood still, past the setting
+        (``jobs.stalled_minutes``); a worker of an older version wrote no ``moved_at``:
+        nothing can be said then."""
+        if not self.running:
+            return None
+        if self.progress is not None and "moved_at" not in self.progress:
+            return None
+        moved_at = self.progress.get("moved_at") if self.progress else None
+        return jobs.stalled_minutes(self.status, moved_at, self.started_at)
 
     @property
     def path(self) -> Path:
