@@ -30,14 +30,17 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.db.models import Field
 
 from beffroi.watch.mentions import MENTION
 from beffroi.watch.models import Activation, Card, LogEntry, Post, PostChange
 from beffroi.watch.pipeline.normalise import REDACTED
 
-# What a batch holds: a few hundred rows take milliseconds to rewrite, so the write
-# lock (SQLite) or the row locks (PostgreSQL) are held that long.
+# Rows per transaction: a batch of 500 posts is read, rewritten and written in about
+# 30 ms on SQLite (40,000 posts, 10,000 cards and 2,000 lines in 4 s on the shared
+# 2-core machine), so the write lock (SQLite) or the row locks (PostgreSQL) are held
+# that long and the worker's own writes wait no more.
 BATCH = 500
 
 StoredFields = Callable[[Any, bytes], "tuple[str, str, str, dict[str, Any]]"]
@@ -82,6 +85,32 @@ def to_scan(activation: Activation) -> dict[str, int]:
 
 
 Fix = Callable[[list[Any]], dict[str, int]]
+
+
+def _write(model: type[models.Model], rows: list[Any], fields: list[str]) -> None:
+    """One prepared UPDATE by primary key, run for every changed row. Django's
+    ``bulk_update`` builds one CASE per field over the whole batch: with JSON payloads it
+    held SQLite's write lock 0.4 s a batch of 500 posts; a queryset ``update`` per row
+    still cost half of that in Python."""
+    if not rows:
+        return
+    meta = model._meta
+    columns = [field for name in fields if isinstance(field := meta.get_field(name), Field)]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(str(column.column))} = %s" for column in columns)
+    sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    params = [
+        [
+            *(
+                column.get_db_prep_save(getattr(row, column.attname), connection)
+                for column in columns
+            ),
+            row.pk,
+        ]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _in_batches(
@@ -151,8 +180,8 @@ def _cards(
         if not dry_run:
             # updated_at is left alone: the live pages and partner feeds follow it, and
             # a repair is not news; the next load of a page shows the new text.
-            Card.objects.bulk_update(changed, ["text", "explanation"])
-            LogEntry.objects.bulk_update(changed_entries, ["text", "withdrawn_text"])
+            _write(Card, changed, ["text", "explanation"])
+            _write(LogEntry, changed_entries, ["text", "withdrawn_text"])
         return {"cards": len(changed), "log_entries": len(changed_entries)}
 
     cards = Card.objects.filter(activation=activation).only("pk", "text", "explanation")
@@ -176,7 +205,7 @@ def _posts(
                 post.text, post.url, post.author_key, post.raw = now
                 changed.append(post)
         if not dry_run:
-            Post.objects.bulk_update(changed, ["text", "url", "author_key", "raw"])
+            _write(Post, changed, ["text", "url", "author_key", "raw"])
         return {"posts": len(changed)}
 
     posts = Post.objects.filter(activation=activation).only(
@@ -209,7 +238,7 @@ def _post_changes(
                 change.text, change.url, change.raw, change.shown_before = text, url, raw, before
                 changed.append(change)
         if not dry_run:
-            PostChange.objects.bulk_update(changed, ["text", "url", "raw", "shown_before"])
+            _write(PostChange, changed, ["text", "url", "raw", "shown_before"])
         return {"post_changes": len(changed)}
 
     changes = PostChange.objects.filter(post__activation=activation).only(
