@@ -109,7 +109,7 @@ def _quoted(w: Words, text: str) -> str:
     return w.gettext("« %(text)s »") % {"text": text}
 
 
-def _svg(fig: Any, label: str) -> str:
+def _svg(fig: Any, label: str, name: str) -> str:
     """The figure as inline SVG, announced as one image with ``label`` as its text
     alternative (WCAG 1.1.1): a screen reader would otherwise read the axes' ticks one by
     one, or nothing."""
@@ -122,7 +122,19 @@ def _svg(fig: Any, label: str) -> str:
     text = text[text.index("<svg") :]
     text = f"<svg role='img' aria-label='{_e(label)}'" + text[len("<svg") :]
     # The RDF metadata block only names its vocabularies; drop it to keep pages small.
-    return re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    return _own_ids(text, name)
+
+
+def _own_ids(svg: str, name: str) -> str:
+    """The chart's ids, and the references to them, made its own: matplotlib numbers
+    them from 1 in every figure (« figure_1 », « patch_3 »…), so a report of several
+    charts held each id several times (invalid HTML; WeasyPrint warned about every one
+    of them when laying out the PDF).  ``name`` is the chart's, one of each per report."""
+    prefix = f"{name}-"
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m[1]}"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m[1]})", svg)
+    return re.sub(r'\bhref="#([^"]+)"', lambda m: f'href="#{prefix}{m[1]}"', svg)
 
 
 def _plt() -> Any:
@@ -190,7 +202,7 @@ def _arrivals_chart(r: AuditResult, w: Words) -> str:
             "au plus %(peak)s réponses en un jour, le %(at)s.",
             peak,
         )
-    return _svg(fig, label % {"peak": w.number(peak, 0), "at": at})
+    return _svg(fig, label % {"peak": w.number(peak, 0), "at": at}, "arrivals")
 
 
 def _no_dates(w: Words) -> str:
@@ -244,7 +256,7 @@ def _shares_chart(r: AuditResult, w: Words) -> str:
         "Graphique, une question par ligne : part de la réponse suivie, jour par jour, "
         "brute et après filtre Beffroi ; les mêmes chiffres sont dans le tableau qui suit."
     )
-    return _svg(fig, label)
+    return _svg(fig, label, "shares")
 
 
 def _shares_table(r: AuditResult, w: Words) -> str:
@@ -305,7 +317,7 @@ def _scenario_chart(r: AuditResult, w: Words) -> str:
         "Graphique de la part de la réponse majoritaire de chaque question selon le "
         "scénario ; les mêmes chiffres sont dans le tableau qui suit."
     )
-    return _svg(fig, label)
+    return _svg(fig, label, "scenarios")
 
 
 def _lead(r: AuditResult, question: str) -> str:
@@ -343,7 +355,7 @@ def _robust_chart(r: AuditResult, w: Words) -> str:
         "Graphique des fourchettes de la part majoritaire après filtre Beffroi selon le "
         "nombre de faux formulaires ; les mêmes chiffres sont dans le tableau qui suit."
     )
-    return _svg(fig, label)
+    return _svg(fig, label, "robustness")
 
 
 def _scenario_table(r: AuditResult, w: Words) -> str:
