@@ -70,6 +70,7 @@ RESTART_SECONDS = 5.0
 # What a decision teaches the informativeness head.  "Faux" is left out on
 # purpose: a false claim may be perfectly on-topic, and teaching "not
 # informative" would bury the next copy of a rumour volunteers must debunk.
+# A card corrected to "Faux" has its earlier lesson withdrawn (learn()).
 INFORMATIVE_BY_DECISION: dict[str, bool] = {
     Decision.IRRELEVANT: False,
     Decision.RELEVANT: True,
