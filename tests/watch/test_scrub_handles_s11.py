@@ -210,3 +210,37 @@ def test_an_interrupted_run_journals_what_it_did_and_a_rerun_finishes(org, membe
     assert (rest.posts, rest.cards, rest.post_changes) == (3, 0, 1)
     assert not Post.objects.filter(activation=activation, text__contains=HANDLE).exists()
     assert [e.data["interrupted"] for e in _scrub_entries()] == [True, False]
+
+
+def test_rows_stored_today_through_the_doors_need_no_repair(org, members):
+    """The repair applies the rules the doors apply: on rows they stored it changes
+    nothing (mentions, old-style retweets, account links, DIDs, HTML payloads)."""
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card, Source
+    from beffroi.watch.sources import RawPost
+    from beffroi.watch.worker import ActivationProcessor
+
+    activation = _activation(org, members)
+    source = Source.objects.create(activation=activation, kind="mastodon", name="m", config={})
+    did = "did:plc:abcdefghijklmnopqrstuvwx"
+    posts = [
+        RawPost(
+            "mastodon", str(source.pk), "1",
+            f"{OLD_RT} @bob@mastodon.social https://mastodon.social/@alice/111 "
+            f"at://{did}/app.bsky.feed.post/3k",
+            WHEN, url="https://mastodon.social/@alice/111", author_key="alice",
+            raw={"content": '<p><a href="https://mastodon.social/@bob">@bob</a></p>'},
+        ),
+        RawPost(
+            "mastodon", str(source.pk), "2", "MT@carol: digue rompue à Luçon",
+            WHEN, url="https://www.ouest-france.fr/vendee/lucon", author_key="dave",
+        ),
+    ]  # fmt: skip
+    assert actions.receive_posts(source.pk, posts, {"v": 1}) == 2
+    assert ActivationProcessor(activation, None).process() == 2
+    for card in Card.objects.filter(activation=activation):
+        actions.escalate(card, actor=members["coordinator"], category="degats")
+
+    assert actions.scrub_handles(activation, dry_run=True).changed == 0
+    assert actions.scrub_handles(activation).changed == 0
+    assert _scrub_entries() == []
