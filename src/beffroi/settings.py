@@ -32,7 +32,7 @@ INSTALLED_APPS = [
     # Before staticfiles, so that its system checks run and `manage runserver` serves
     # static files the way `beffroi serve` does.
     "servestatic",
-    "beffroi.web.static_storage.StaticFilesConfig",
+    "beffroi.web.static_files.StaticFilesConfig",
     "django_tasks",
     "django_tasks_db",
     "beffroi.core",
@@ -44,9 +44,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Serves /static/ with an asynchronous file iterator under ASGI (WhiteNoise's synchronous
-    # one made Django warn on every file): docs/decisions/static-files-asgi.md.
-    "servestatic.middleware.ServeStaticMiddleware",
+    # ServeStatic: /static/ through an asynchronous file iterator under ASGI (WhiteNoise's
+    # synchronous one made Django warn on every file): docs/decisions/static-files-asgi.md.
+    "beffroi.web.static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -144,7 +144,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed, precompressed copies in STATIC_ROOT, made by `beffroi manage collectstatic`
     # at each install or upgrade; until then the plain names are served from the apps.
-    "staticfiles": {"BACKEND": "beffroi.web.static_storage.HashedStaticStorage"},
+    "staticfiles": {"BACKEND": "beffroi.web.static_files.HashedStaticStorage"},
 }
 # Files not collected yet (a `manage runserver`, the test suite) are found in the apps.
 SERVESTATIC_USE_FINDERS = True

@@ -18,6 +18,7 @@ from django.core.handlers.asgi import ASGIHandler
 from django.core.management import call_command
 from django.template import Context, Template
 from django.test import override_settings
+from django.utils.datastructures import CaseInsensitiveMapping
 
 from beffroi.consult.api import with_fast_ballots
 
@@ -65,7 +66,7 @@ def _get(app, path: str, accept_encoding: str | None = None):
         start, body = async_to_sync(go)()
     sync_warnings = [str(w.message) for w in caught if SYNC_ITERATOR_WARNING in str(w.message)]
     assert not sync_warnings, sync_warnings
-    headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
+    headers = CaseInsensitiveMapping({k.decode(): v.decode() for k, v in start["headers"]})
     return start["status"], headers, body
 
 
@@ -79,12 +80,12 @@ def _source(name: str) -> bytes:
     return Path(found).read_bytes()
 
 
-def _max_age(headers: dict[str, str]) -> int:
-    for part in headers["cache-control"].split(","):
+def _max_age(headers) -> int:
+    for part in headers["Cache-Control"].split(","):
         key, _, value = part.strip().partition("=")
         if key == "max-age":
             return int(value)
-    raise AssertionError(headers["cache-control"])
+    raise AssertionError(headers["Cache-Control"])
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +183,37 @@ def test_make_run_serves_static_files_from_a_fresh_clone(settings, tmp_path):
 def test_unknown_static_file_is_a_404_not_an_error(collected):
     status, _headers, _body = _get(_app(), "/static/beffroi/absent.css")
     assert status == 404
+
+
+def _sync_get(path: str, **headers: str):
+    from django.test import Client
+
+    return Client().get(path, headers=headers)
+
+
+def test_a_synchronous_handler_serves_the_same_files(collected):
+    # The test client, `manage runserver`, a WSGI server: no event loop hop.
+    url = _static_url("htmx/htmx.min.js")
+    response = _sync_get(url, accept_encoding="gzip, br")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "br"
+    assert brotli.decompress(b"".join(response.streaming_content)) == _source("htmx/htmx.min.js")
+    assert _max_age(response) >= YEAR_OR_MORE
+    assert _sync_get("/static/beffroi/absent.css").status_code == 404
+
+
+def test_the_synchronous_handler_works_inside_a_running_event_loop(collected):
+    # Playwright's synchronous API runs an event loop in the test's thread, where
+    # e2e tests also use Django's test client: an async-only middleware made every such
+    # request fail (« You cannot use AsyncToSync in the same thread as an async event
+    # loop »).
+    import asyncio
+
+    url = _static_url("beffroi/beffroi.css")
+
+    async def inside_a_loop():
+        return _sync_get(url)
+
+    response = asyncio.run(inside_a_loop())
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == _source("beffroi/beffroi.css")
