@@ -199,3 +199,28 @@ def test_an_audit_whose_progress_stood_still_says_so(
 
     cache.set(jobs.moved_key(audit.moved_name), timezone.now().timestamp(), 600)
     assert "n'a pas avancé" not in client.get(detail).content.decode()
+
+
+def test_the_audit_task_notes_when_its_progress_moved(
+    transactional_db, org, members, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    # transactional: django-tasks' worker closes the connection between tasks.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+
+    from beffroi.audits import actions
+    from beffroi.audits.models import Audit
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    export = b"id,submitdate,Q1\n1,2026-03-02 10:00:00,Oui\n2,2026-03-02 10:05:00,Non\n"
+    upload = SimpleUploadedFile("export.csv", export, content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        audit = actions.start_audit(org, upload, fmt="limesurvey", actor=members["coordinator"])
+    assert jobs.last_moved(audit.moved_name) is None
+    before = timezone.now().timestamp()
+    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
+    audit = Audit.objects.get(pk=audit.pk)
+    assert audit.status == Audit.Status.DONE, audit.error
+    moved = jobs.last_moved(audit.moved_name)
+    assert moved is not None and moved >= before - 1
+    assert audit.stalled_minutes is None  # done: nothing to say
