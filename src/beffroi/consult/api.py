@@ -319,19 +319,23 @@ async def _spec(cid: str) -> tuple[str, str, Spec] | None:
     if hit is not None and now - hit[0] < _SPEC_TTL:
         return hit[1], hit[2], hit[3]
     # One read per expiry, however many requests are waiting for it (under load
-    # dozens arrive before the first read returns).
-    pending = _SPEC_LOADS.get(cid)
+    # dozens arrive before the first read returns).  Shared per event loop only: a
+    # future belongs to its loop, and under a threaded server (WSGI, each request
+    # in a loop of its own) a request awaiting another thread's read got a 500
+    # (« attached to a different loop »).
+    key = (id(asyncio.get_running_loop()), cid)
+    pending = _SPEC_LOADS.get(key)
     if pending is None:
         pending = asyncio.ensure_future(sync_to_async(_load_spec)(cid))
-        _SPEC_LOADS[cid] = pending
-        pending.add_done_callback(lambda _: _SPEC_LOADS.pop(cid, None))
+        _SPEC_LOADS[key] = pending
+        pending.add_done_callback(lambda _: _SPEC_LOADS.pop(key, None))
     loaded = await asyncio.shield(pending)
     if loaded is not None:
         _SPEC_CACHE[cid] = (now, *loaded)
     return loaded
 
 
-_SPEC_LOADS: dict[str, asyncio.Future[tuple[str, str, Spec] | None]] = {}
+_SPEC_LOADS: dict[tuple[int, str], asyncio.Future[tuple[str, str, Spec] | None]] = {}
 
 
 def _forget_spec(sender: Any, instance: Consultation, **kwargs: Any) -> None:
