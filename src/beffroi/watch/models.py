@@ -338,7 +338,9 @@ class Card(models.Model):
 
 
 class CardDecision(models.Model):
-    """Every decision taken on a card, in order (the card keeps the last one)."""
+    """Every decision taken on a card, in order (the card keeps the last one). A row with
+    neither decision nor source records that the card went back to the queue: the worker
+    then withdraws what the card had taught the learner."""
 
     card = models.ForeignKey(Card, on_delete=models.CASCADE, related_name="decisions")
     actor = models.ForeignKey(
@@ -426,7 +428,11 @@ class LogEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["activation", "number"], name="watch_log_number")
         ]
-        indexes = [models.Index(fields=["activation", "updated_at"])]
+        indexes = [
+            models.Index(fields=["activation", "updated_at"]),
+            # The main courante's pages walk an activation's lines newest first, by cursor.
+            models.Index(fields=["activation", "-at", "-number"], name="watch_log_page"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.number} {self.text[:40]}"
