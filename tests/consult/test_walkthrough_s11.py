@@ -123,6 +123,8 @@ def test_the_organiser_gets_the_authoritys_command_and_the_imported_fingerprint(
     letters = [f"{s['code']}={s['electorate']}" for s in spec["segments"]]
     assert opts["--segments"] == ",".join(letters)
     assert opts["--title"] == spec["title"]
+    labels = [argv[i + 1] for i, a in enumerate(argv) if a == "--label"]
+    assert labels == [f"{s['code']}={s['label']}" for s in spec["segments"]]
     # The imported keys' fingerprint, to compare with the one the authority publishes.
     keys = [(k.public_key, k.segment) for k in c.credentials.all()]
     fingerprint = creds_mod.key_list_fingerprint(keys)
@@ -190,3 +192,27 @@ def test_a_credentialed_consultation_has_no_rate_limit_section(client, org, memb
     client.force_login(members["coordinator"])
     audit = client.get(reverse("consult-audit", args=[org.slug, c.cid])).content.decode()
     assert 'data-testid="rate-limit"' not in audit
+
+
+def test_letters_name_the_school_not_its_code(tmp_path, monkeypatch) -> None:
+    # « Lettre n° 1 — A1 »: the parent never saw the code A1, the school's name is
+    # what tells them the letter is theirs.
+    from beffroi.cli import main as cli_main
+    from beffroi.consult import credentials
+
+    private, _ = credentials.generate(None, {"A1": 1, "A2": 1}, "s11-lettres", "https://x.fr")
+    page = credentials.letters_html(private, "Blouse", {"A1": "École Jules-Ferry"})
+    assert "Lettre n° 1 — École Jules-Ferry" in page
+    assert "Lettre n° 2 — A2" in page  # no label given: the code, as before
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(
+        credentials, "write_pdf", lambda p, path, title, labels=None: seen.update(labels=labels)
+    )
+    argv = ["credentials", "generate", "--consultation-id", "s11-lettres", "--base-url"]
+    argv += ["https://x.fr", "--segments", "A1=1,A2=1", "--out", str(tmp_path / "a")]
+    assert cli_main([*argv, "--label", "A1=École Jules-Ferry", "--label", "A2=Pasteur"]) == 0
+    assert seen["labels"] == {"A1": "École Jules-Ferry", "A2": "Pasteur"}
+    # A label for a segment the command does not make is a typo: refused, nothing written.
+    bad = [*argv[:-1], str(tmp_path / "b"), "--label", "A3=Sainte-Marie"]
+    assert cli_main(bad) == 2
+    assert not (tmp_path / "b").exists()

@@ -118,6 +118,7 @@ def _authority(page, tmp_path: Path, capsys) -> tuple[Path, str]:
     """The credential authority runs the command the organiser handed over."""
     argv = shlex.split(page.get_by_test_id("authority-command").inner_text())
     assert argv[:3] == ["beffroi", "credentials", "generate"]
+    assert "A1=École Jules-Ferry" in argv and "A1=3,A2=2" in argv
     out = tmp_path / "codes"
     argv[argv.index("--out") + 1] = str(out)
     capsys.readouterr()

@@ -38,6 +38,15 @@ def _segments(text: str) -> dict[str, int]:
     return out
 
 
+def _label(text: str) -> tuple[str, str]:
+    code, sep, label = text.partition("=")
+    if not sep or not code.strip() or not label.strip():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} : forme CODE=LIBELLÉ attendue, ex. A1='École Jules-Ferry'"
+        )
+    return code.strip(), label.strip()
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--count", type=int, help="number of credentials (without segments)")
     parser.add_argument(
@@ -46,6 +55,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--consultation-id", required=True, help="the consultation's id")
     parser.add_argument("--base-url", required=True, help="public URL of the Beffroi site")
     parser.add_argument("--title", default="Consultation", help="title printed on the letters")
+    parser.add_argument(
+        "--label",
+        action="append",
+        type=_label,
+        default=[],
+        metavar="CODE=LABEL",
+        help="the name printed on the letters for a segment, e.g. A1='École Jules-Ferry' "
+        "(repeatable; without it the letter shows the code)",
+    )
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF letters")
     parser.add_argument(
@@ -85,6 +103,11 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"--consultation-id {args.consultation_id!r} is not a valid id")
     if not args.base_url.startswith(("https://", "http://")):
         return _fail("--base-url must start with https://")
+    named = dict(args.label)
+    unknown = sorted(set(named) - set(args.segments or {}))
+    if unknown and args.replace is None:
+        # A mistyped code would leave its letters showing the bare code.
+        return _fail(f"--label {unknown[0]}: not one of the --segments")
     out: Path = args.out
     existing = [name for name in OUTPUTS if (out / name).exists()]
     if existing and not args.force:
@@ -118,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if not args.no_pdf:
         # First, as the slowest step and the only one likely to fail (fonts…).
-        write_pdf(private, out / "lettres.pdf", args.title)
+        write_pdf(private, out / "lettres.pdf", args.title, named)
     write_csv(private, out / "codes.csv")
     write_public_jsonl(public, out / "cles-publiques.jsonl")
     if revocations:

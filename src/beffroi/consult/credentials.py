@@ -316,8 +316,14 @@ h1 { font-size: 16pt; margin: 0 0 6mm; }
 """
 
 
-def letters_html(private: Iterable[PrivateCredential], title: str) -> str:
+def letters_html(
+    private: Iterable[PrivateCredential], title: str, labels: dict[str, str] | None = None
+) -> str:
+    """One letter per credential; ``labels`` names the segments (« École Jules-Ferry »
+    rather than « A1 », a code the parent never saw)."""
     import segno
+
+    labels = labels or {}
 
     parts = [
         "<!doctype html><html lang='fr'><head><meta charset='utf-8'>",
@@ -326,7 +332,7 @@ def letters_html(private: Iterable[PrivateCredential], title: str) -> str:
     for p in private:
         qr = segno.make(p.link, error="m")
         svg = qr.svg_data_uri(scale=4, border=2)
-        seg = f" — {html.escape(p.segment)}" if p.segment else ""
+        seg = f" — {html.escape(labels.get(p.segment, p.segment))}" if p.segment else ""
         parts.append(
             f"<section class='letter'><h1>{html.escape(title)}</h1>"
             f"<img class='qr' src='{svg}' alt='QR code du lien de réponse'>"
@@ -352,11 +358,16 @@ def letters_html(private: Iterable[PrivateCredential], title: str) -> str:
     return "".join(parts)
 
 
-def write_pdf(private: list[PrivateCredential], path: Path, title: str) -> None:
+def write_pdf(
+    private: list[PrivateCredential],
+    path: Path,
+    title: str,
+    labels: dict[str, str] | None = None,
+) -> None:
     from beffroi.pdf import write_pdf as tagged_pdf
 
     # Tagged (beffroi.pdf): each letter is read aloud in order, the QR code by its alt.
-    _atomic_write(path, tagged_pdf(letters_html(private, title)))
+    _atomic_write(path, tagged_pdf(letters_html(private, title, labels)))
 
 
 def write_revocations_jsonl(revocations: Iterable[Revocation], path: Path) -> None:

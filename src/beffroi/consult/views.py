@@ -125,6 +125,7 @@ def _authority_command(request: HttpRequest, c: Consultation, spec: Spec | None)
             "--consultation-id " + shlex.quote(c.cid),
             "--base-url " + shlex.quote(request.build_absolute_uri("/").rstrip("/")),
             counts,
+            *(f"--label {shlex.quote(f'{s.code}={s.label}')}" for s in spec.segments),
             "--title " + shlex.quote(spec.title),
             "--out codes/",
         ]
