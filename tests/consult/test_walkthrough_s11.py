@@ -115,7 +115,10 @@ def test_the_organiser_gets_the_authoritys_command_and_the_imported_fingerprint(
     html = client.get(reverse("consult-detail", args=[org.slug, c.cid])).content.decode()
     found = re.search(r'data-testid="authority-command"><code>([^<]+)</code>', html)
     assert found is not None
-    argv = shlex.split(html_mod.unescape(found.group(1)))
+    command = html_mod.unescape(found.group(1))
+    # Readable to copy: the French apostrophe inside plain double quotes.
+    assert '--title "Blouse à l\'école ? (APE)"' in command
+    argv = shlex.split(command)
     assert argv[:3] == ["beffroi", "credentials", "generate"]
     opts = dict(zip(argv[3::2], argv[4::2], strict=False))
     assert opts["--consultation-id"] == c.cid
@@ -216,3 +219,14 @@ def test_letters_name_the_school_not_its_code(tmp_path, monkeypatch) -> None:
     bad = [*argv[:-1], str(tmp_path / "b"), "--label", "A3=Sainte-Marie"]
     assert cli_main(bad) == 2
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(
+    "text", ["Blouse à l'école ?", 'Le "bon" choix', "Coût : 5 $", "Oui !", "a`b`", "l'a\\b"]
+)
+def test_the_authoritys_command_quotes_what_the_shell_would_read(text) -> None:
+    import shlex
+
+    from beffroi.consult.views import _shell
+
+    assert shlex.split(f"--title {_shell(text)}") == ["--title", text]

@@ -109,6 +109,14 @@ def consult_edit(request: HttpRequest, cid: str) -> HttpResponse:
     return _builder(request, c)
 
 
+def _shell(text: str) -> str:
+    # Double quotes read better than shlex's '…'"'"'…' around a French apostrophe;
+    # kept only where the shell would take nothing inside them as special.
+    if text and not any(ch in text for ch in '"$`\\!\n'):
+        return f'"{text}"'
+    return shlex.quote(text)
+
+
 def _authority_command(request: HttpRequest, c: Consultation, spec: Spec | None) -> str:
     """The credential authority's command for this consultation, ready to hand over:
     the organiser knew « beffroi credentials generate » but not which id, address and
@@ -122,11 +130,11 @@ def _authority_command(request: HttpRequest, c: Consultation, spec: Spec | None)
     return " ".join(
         [
             "beffroi credentials generate",
-            "--consultation-id " + shlex.quote(c.cid),
-            "--base-url " + shlex.quote(request.build_absolute_uri("/").rstrip("/")),
+            "--consultation-id " + c.cid,
+            "--base-url " + _shell(request.build_absolute_uri("/").rstrip("/")),
             counts,
-            *(f"--label {shlex.quote(f'{s.code}={s.label}')}" for s in spec.segments),
-            "--title " + shlex.quote(spec.title),
+            *(f"--label {_shell(f'{s.code}={s.label}')}" for s in spec.segments),
+            "--title " + _shell(spec.title),
             "--out codes/",
         ]
     )
