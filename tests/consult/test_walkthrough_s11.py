@@ -230,3 +230,29 @@ def test_the_authoritys_command_quotes_what_the_shell_would_read(text) -> None:
     from beffroi.consult.views import _shell
 
     assert shlex.split(f"--title {_shell(text)}") == ["--title", text]
+
+
+def test_the_letters_pdf_shows_a_live_status_on_a_terminal(tmp_path, monkeypatch, capsys) -> None:
+    # 600 letters took 36 s of silence: the authority could not tell work from a hang.
+    import io
+    import time as time_mod
+
+    from rich.console import Console
+
+    from beffroi.cli import main as cli_main
+    from beffroi.consult import cli_credentials, credentials
+
+    screen = io.StringIO()
+    monkeypatch.setattr(
+        cli_credentials, "_console", lambda: Console(file=screen, force_terminal=True, width=120)
+    )
+    monkeypatch.setattr(credentials, "write_pdf", lambda *a, **k: time_mod.sleep(0.4))
+    argv = ["credentials", "generate", "--consultation-id", "s11-status", "--base-url"]
+    argv += ["https://x.fr", "--segments", "A1=2", "--out", str(tmp_path / "a")]
+    assert cli_main(argv) == 0
+    assert "Mise en page de 2 lettres (lettres.pdf" in screen.getvalue()
+    # Not a terminal (a script, a pipe): nothing but the summary.
+    monkeypatch.setattr(cli_credentials, "_console", lambda: Console(file=io.StringIO()))
+    capsys.readouterr()
+    assert cli_main([*argv[:-1], str(tmp_path / "b")]) == 0
+    assert "Mise en page" not in capsys.readouterr().err
