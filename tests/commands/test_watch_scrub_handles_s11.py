@@ -73,3 +73,10 @@ def test_an_activation_that_keeps_handles_or_does_not_exist_is_refused(org, memb
     with pytest.raises(SystemExit):
         _run("--activation", "999999")
     assert "no activation with id 999999" in capsys.readouterr().err
+
+
+def test_a_batch_below_one_is_refused_before_anything_runs(capsys):
+    with pytest.raises(SystemExit) as stop:
+        _run("--batch", "0")
+    assert stop.value.code == 2
+    assert "--batch must be at least 1" in capsys.readouterr().err
