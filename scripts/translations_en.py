@@ -1599,4 +1599,59 @@ EN = {
     "Carte remise dans la file": "Card put back in the queue",
     "Partage d'une ligne avec les partenaires modifié": "A line's sharing with the partners changed",
     "Activation modifiée": "Activation changed",
+    (
+        "Cet audit n'a pas avancé depuis %(n)s minute : il est peut-être seulement lent, ou bloqué. S'il n'avance toujours pas, demandez à l'administrateur de redémarrer le worker (« beffroi worker »), puis déposez le fichier à nouveau.",
+        "Cet audit n'a pas avancé depuis %(n)s minutes : il est peut-être seulement lent, ou bloqué. S'il n'avance toujours pas, demandez à l'administrateur de redémarrer le worker (« beffroi worker »), puis déposez le fichier à nouveau.",
+    ): (
+        "This audit has not advanced for %(n)s minute: it may only be slow, or stuck. If it still does not advance, ask the administrator to restart the worker (“beffroi worker”), then upload the file again.",
+        "This audit has not advanced for %(n)s minutes: it may only be slow, or stuck. If it still does not advance, ask the administrator to restart the worker (“beffroi worker”), then upload the file again.",
+    ),
+    (
+        "Cet export n'a pas avancé depuis %(n)s minute : il est peut-être seulement lent, ou bloqué. S'il n'avance toujours pas, demandez à l'administrateur de redémarrer le worker (« beffroi worker »), puis relancez l'export.",
+        "Cet export n'a pas avancé depuis %(n)s minutes : il est peut-être seulement lent, ou bloqué. S'il n'avance toujours pas, demandez à l'administrateur de redémarrer le worker (« beffroi worker »), puis relancez l'export.",
+    ): (
+        "This export has not advanced for %(n)s minute: it may only be slow, or stuck. If it still does not advance, ask the administrator to restart the worker (“beffroi worker”), then request the export again.",
+        "This export has not advanced for %(n)s minutes: it may only be slow, or stuck. If it still does not advance, ask the administrator to restart the worker (“beffroi worker”), then request the export again.",
+    ),
+    "Limite de débit des réponses sans code": "Rate limit on responses without a code",
+    (
+        "Au plus %(n)s réponse sans code par réseau (/24 ou /48) en %(m)s min.",
+        "Au plus %(n)s réponses sans code par réseau (/24 ou /48) en %(m)s min.",
+    ): (
+        "At most %(n)s response without a code per network (/24 or /48) in %(m)s min.",
+        "At most %(n)s responses without a code per network (/24 or /48) in %(m)s min.",
+    ),
+    (
+        "Au moins %(n)s envoi refusé ces dernières 24 heures.",
+        "Au moins %(n)s envois refusés ces dernières 24 heures.",
+    ): (
+        "At least %(n)s submission refused in the last 24 hours.",
+        "At least %(n)s submissions refused in the last 24 hours.",
+    ),
+    "Aucun envoi refusé ces dernières 24 heures.": "No submission refused in the last 24 hours.",
+    "Un envoi refusé n'est pas enregistré : la page de réponse le renvoie d'elle-même après le délai, un programme qui insiste est refusé de nouveau. Beaucoup de refus signalent un envoi en masse depuis un même réseau (ou de nombreux parents sur le même Wi-Fi) ; seules les réponses enregistrées passent par l'audit.": "A refused submission is not recorded: the answer page sends it again by itself after the wait, and a program that insists is refused again. Many refusals point to mass sending from one network (or many parents on the same Wi-Fi); only recorded responses go through the audit.",
+    (
+        "Participation au-dessus de 100 %% (%(names)s) : plus de réponses comptées que l'effectif déclaré. Des réponses ne viennent pas de ce segment, ou son effectif est faux.",
+        "Participation au-dessus de 100 %% (%(names)s) : plus de réponses comptées que l'effectif déclaré. Des réponses ne viennent pas de ces segments, ou leur effectif est faux.",
+    ): (
+        "Turnout above 100%% (%(names)s): more responses counted than the declared electorate. Some responses do not come from this segment, or its electorate is wrong.",
+        "Turnout above 100%% (%(names)s): more responses counted than the declared electorate. Some responses do not come from these segments, or their electorate is wrong.",
+    ),
+    "Sans code personnel, rien ne garantit qu'une réponse vienne d'un électeur du segment qu'elle indique.": "Without a voting code, nothing guarantees that a response comes from a voter of the segment it names.",
+    (
+        "Limite de débit : au moins %(n)s envoi sans code refusé ces dernières 24 heures (voir l'audit d'intégrité).",
+        "Limite de débit : au moins %(n)s envois sans code refusés ces dernières 24 heures (voir l'audit d'intégrité).",
+    ): (
+        "Rate limit: at least %(n)s submission without a code refused in the last 24 hours (see the integrity audit).",
+        "Rate limit: at least %(n)s submissions without a code refused in the last 24 hours (see the integrity audit).",
+    ),
+    "Empreinte de la liste importée (à comparer avec celle que l'autorité publie elle-même)": "Fingerprint of the imported list (to compare with the one the authority publishes itself)",
+    "La commande à transmettre à l'autorité (identifiant, adresse du site et nombre de lettres par segment de cette consultation)": "The command to hand to the authority (this consultation's id, the site's address and the number of letters per segment)",
+    "NOMBRE": "NUMBER",
+    "arrivées régulières : une toutes les %(low)s à %(high)s (médiane %(median)s), alors que des personnes indépendantes arrivent au hasard, avec beaucoup d'écarts très courts et quelques très longs (écarts presque tous égaux : indice de régularité de plus de 1000 au lieu de 1)": "regular arrivals: one every %(low)s to %(high)s (median %(median)s), when independent people arrive at random, with many very short gaps and a few very long ones (gaps nearly all equal: regularity index above 1,000 instead of 1)",
+    "arrivées régulières : une toutes les %(every)s, alors que des personnes indépendantes arrivent au hasard, avec beaucoup d'écarts très courts et quelques très longs (écarts presque tous égaux : indice de régularité de plus de 1000 au lieu de 1)": "regular arrivals: one every %(every)s, when independent people arrive at random, with many very short gaps and a few very long ones (gaps nearly all equal: regularity index above 1,000 instead of 1)",
+    "arrivées régulières : une toutes les %(every)s, alors que des personnes indépendantes arrivent au hasard, avec beaucoup d'écarts très courts et quelques très longs (indice de régularité %(shape)s au lieu de 1)": "regular arrivals: one every %(every)s, when independent people arrive at random, with many very short gaps and a few very long ones (regularity index %(shape)s instead of 1)",
+    "Identifiants de comptes pseudonymisés après coup": "Account handles pseudonymised afterwards",
+    "Cette carte a été corrigée entre-temps (%(label)s, par %(who)s) : voyez sa décision actuelle avant de l'envoyer en main courante.": "This card was corrected in the meantime (%(label)s, by %(who)s): see its current decision before sending it to the main courante.",
+    "Cette activation conserve les identifiants des comptes : rien à pseudonymiser.": "This activation keeps account handles: nothing to pseudonymise.",
 }

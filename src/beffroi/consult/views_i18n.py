@@ -128,6 +128,19 @@ EVIDENCE = FrenchTemplates(
             duration=_duration,
             rate=_RATES.say,
         ),
+        # A script with a fixed delay: gaps nearly all equal (first, so that the number
+        # of the next template does not take this sentence's words).
+        T(
+            gettext_noop(
+                "arrivées régulières : une toutes les %(low)s à %(high)s (médiane %(median)s), "
+                "alors que des personnes indépendantes arrivent au hasard, avec beaucoup "
+                "d'écarts très courts et quelques très longs (écarts presque tous égaux : "
+                "indice de régularité de plus de 1000 au lieu de 1)"
+            ),
+            low=_duration,
+            high=_duration,
+            median=_duration,
+        ),
         T(
             gettext_noop(
                 "arrivées régulières : une toutes les %(low)s à %(high)s (médiane %(median)s), "
@@ -139,6 +152,24 @@ EVIDENCE = FrenchTemplates(
             low=_duration,
             high=_duration,
             median=_duration,
+        ),
+        T(
+            gettext_noop(
+                "arrivées régulières : une toutes les %(every)s, alors que des personnes "
+                "indépendantes arrivent au hasard, avec beaucoup d'écarts très courts et "
+                "quelques très longs (écarts presque tous égaux : indice de régularité de "
+                "plus de 1000 au lieu de 1)"
+            ),
+            every=_duration,
+        ),
+        T(
+            gettext_noop(
+                "arrivées régulières : une toutes les %(every)s, alors que des personnes "
+                "indépendantes arrivent au hasard, avec beaucoup d'écarts très courts et "
+                "quelques très longs (indice de régularité %(shape)s au lieu de 1)"
+            ),
+            "shape",
+            every=_duration,
         ),
         T(
             gettext_noop("temps de remplissage médian %(inside)s contre %(outside)s ailleurs"),
