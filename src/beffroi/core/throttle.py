@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from beffroi.core.locks import one_at_a_time
+
 
 @dataclass(frozen=True)
 class Window:
@@ -49,13 +51,13 @@ def peek(scope: str, key: str, *, limit: int, window: int) -> Window:
 
 def hit(scope: str, key: str, *, limit: int, window: int) -> Window:
     name, retry = _key(scope, key, window)
-    # add() is a no-op when the key exists, so the first hit of a window starts it at 0.
-    cache.add(name, 0, timeout=window + 1)
-    try:
-        count = cache.incr(name)
-    except ValueError:  # expired between add and incr
-        cache.set(name, 1, timeout=window + 1)
-        count = 1
+    # One step across processes: with cache.incr (a get then a set on the database cache)
+    # two requests at once both read the same count, and the limit let one more through.
+    with one_at_a_time(name):
+        count = int(cache.get(name, 0)) + 1
+        # The counter lives to the end of its window; incr's set gave it the cache's
+        # default timeout (5 min), so a slow sender's count started again within the window.
+        cache.set(name, count, timeout=retry + 1)
     return Window(count, limit, retry)
 
 
@@ -74,9 +76,8 @@ def reset(scope: str, key: str, *, window: int) -> None:
 def undo(scope: str, key: str, *, window: int) -> None:
     """Take back one hit of the current window (an attempt counted up front that
     turned out to be allowed: a successful login)."""
-    name, _retry = _key(scope, key, window)
-    try:
-        if int(cache.get(name, 0)) > 0:
-            cache.decr(name)
-    except ValueError:  # expired meanwhile: nothing to take back
-        pass
+    name, retry = _key(scope, key, window)
+    with one_at_a_time(name):
+        count = int(cache.get(name, 0))
+        if count > 0:
+            cache.set(name, count - 1, timeout=retry + 1)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import hashlib
 import math
 import os
 import secrets
@@ -38,8 +37,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.asgi import ASGIRequest
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+
+from beffroi.core.locks import one_at_a_time
 
 POLL_SECONDS = 1.0
 KEEPALIVE_SECONDS = 15.0
@@ -96,22 +97,12 @@ LEASE_SECONDS = 60.0
 RENEW_SECONDS = 20.0
 
 
-def _lock_key(key: str) -> int:
-    """PostgreSQL's advisory locks take a 64-bit number: the key's hash."""
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-
-
 @contextmanager
 def _leases(key: str) -> Iterator[dict[str, float]]:
     """The unexpired leases under ``key`` ({token: expiry}), to read and change as one
-    step across processes: written back when the block ends. Two processes must not both
-    read room for one more stream. On PostgreSQL an advisory lock on the key serialises
-    them until the transaction ends; SQLite's transactions begin IMMEDIATE (one writer at
-    a time for the whole database), which already does."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(key)])
+    step across processes (two must not both read room for one more stream): written
+    back when the block ends."""
+    with one_at_a_time(key):
         now = time.time()
         stored = cache.get(key)
         leases = {
