@@ -103,7 +103,7 @@ def _expiry(scope: str) -> float:
         cursor.execute(f"SELECT expires FROM {table} WHERE cache_key LIKE %s", [f"%:{scope}:%"])
         (expires,) = cursor.fetchone()
     if expires.tzinfo is None:  # SQLite gives the stored UTC time without its zone
-        expires = expires.replace(tzinfo=datetime.timezone.utc)
+        expires = expires.replace(tzinfo=datetime.UTC)
     return expires.timestamp()
 
 
