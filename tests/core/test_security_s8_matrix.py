@@ -24,6 +24,7 @@ from beffroi.core.roles import CAPABILITIES
 AUTH_PAGES = {
     "dashboard",
     "healthz",
+    "favicon",
     "login",
     "logout",
     "password_reset",

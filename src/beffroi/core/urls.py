@@ -33,6 +33,7 @@ class LoginView(auth_views.LoginView):
 urlpatterns = [
     path("", views.home, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path(
         "connexion/",
         LoginView.as_view(),
