@@ -1654,4 +1654,5 @@ EN = {
     "Identifiants de comptes pseudonymisés après coup": "Account handles pseudonymised afterwards",
     "Cette carte a été corrigée entre-temps (%(label)s, par %(who)s) : voyez sa décision actuelle avant de l'envoyer en main courante.": "This card was corrected in the meantime (%(label)s, by %(who)s): see its current decision before sending it to the main courante.",
     "Cette activation conserve les identifiants des comptes : rien à pseudonymiser.": "This activation keeps account handles: nothing to pseudonymise.",
+    "Entre parenthèses : le nombre de réponses à la question. Une question posée par ligne (un parent, un enfant) en compte une par ligne remplie, donc plus d'une par formulaire.": "In brackets: the number of answers to the question. A question asked per row (a parent, a child) counts one per filled row, so more than one per form.",
 }

@@ -447,6 +447,14 @@ def _segments_table(r: AuditResult, w: Words) -> str:
     )
     out = [
         _tag("h3", w.gettext("Par segment"))
+        + _tag(
+            "p",
+            w.gettext(
+                "Entre parenthèses : le nombre de réponses à la question. Une question posée "
+                "par ligne (un parent, un enfant) en compte une par ligne remplie, donc plus "
+                "d'une par formulaire."
+            ),
+        )
         + "<table tabindex=0><thead><tr>"
         + "".join(_tag("th", h) for h in heads)
         + "</tr></thead><tbody>"
