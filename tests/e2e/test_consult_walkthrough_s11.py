@@ -139,14 +139,14 @@ def _answer(browser, live_server, link: str, choices: list[str | None], comment:
     expect(page.locator("#code")).not_to_have_value("")
     # The closing comment comes after the parents' rows, as the organiser wrote it.
     rows = page.locator("fieldset.row-block")
-    comment_box = page.locator("fieldset.question[data-code=un_commentaire]").bounding_box()
+    comment_box = page.locator(".question[data-code=un_commentaire]").bounding_box()
     last_row = rows.last.bounding_box()
     assert comment_box and last_row and comment_box["y"] > last_row["y"] + last_row["height"]
     for i, choice in enumerate(choices):
         if choice:
             rows.nth(i).locator(f"input[value={choice}]").check()
     if comment:
-        page.locator("fieldset.question[data-code=un_commentaire] textarea").fill(comment)
+        page.locator(".question[data-code=un_commentaire] textarea").fill(comment)
     page.locator("#send").tap()
     receipt = page.get_by_test_id("receipt")
     expect(receipt).to_have_text(re.compile(r"^[0-9a-f]{64}$"))

@@ -45,8 +45,10 @@ function fail(text) {
   box.focus();
 }
 
+// A question is a fieldset named by its legend, or (a lone text field) a plain block
+// whose field carries its own label.
 function questionName(fs) {
-  const own = fs.querySelector("legend").firstChild.textContent.trim();
+  const own = fs.querySelector(":scope > legend, :scope > label.qlabel").firstChild.textContent.trim();
   const block = fs.closest("fieldset.row-block");
   return block ? `${block.querySelector("legend").textContent.trim()} — ${own}` : own;
 }
@@ -57,18 +59,18 @@ function checkRequired() {
   const box = $("error");
   box.textContent = "";
   const filledRows = new Set();
-  for (const fs of form.querySelectorAll("fieldset.question")) {
-    fs.removeAttribute("aria-invalid");
+  for (const fs of form.querySelectorAll(".question")) {
+    invalidTarget(fs).removeAttribute("aria-invalid");
     if (fs.dataset.row !== "" && fieldValue(fs) !== undefined) filledRows.add(fs.dataset.row);
   }
-  const missing = [...form.querySelectorAll("fieldset.question[data-required]")].filter(
+  const missing = [...form.querySelectorAll(".question[data-required]")].filter(
     (fs) => (fs.dataset.row === "" || filledRows.has(fs.dataset.row)) && fieldValue(fs) === undefined,
   );
   if (!missing.length) return true;
   say("");
   box.append(`${t(missing.length > 1 ? "MissingMany" : "MissingOne")} `);
   missing.forEach((fs, i) => {
-    fs.setAttribute("aria-invalid", "true");
+    invalidTarget(fs).setAttribute("aria-invalid", "true");
     const link = document.createElement("a");
     link.href = `#${fs.id}`;
     link.textContent = questionName(fs);
@@ -83,6 +85,12 @@ function checkRequired() {
   if (!/[?!.…]$/.test(questionName(missing[missing.length - 1]))) box.append(".");
   box.focus();
   return false;
+}
+
+// A group (fieldset) is marked invalid as a whole; a lone field is marked itself,
+// where a screen reader announces it.
+function invalidTarget(fs) {
+  return fs.tagName === "FIELDSET" ? fs : fs.querySelector("textarea, input");
 }
 
 function fieldValue(fs) {
@@ -105,7 +113,7 @@ function collect() {
   const nRows = Number.parseInt(form.dataset.rows, 10) || 0;
   const answers = {};
   const rows = Array.from({ length: nRows }, () => ({}));
-  for (const fs of form.querySelectorAll("fieldset.question")) {
+  for (const fs of form.querySelectorAll(".question")) {
     const value = fieldValue(fs);
     if (value === undefined) continue;
     if (fs.dataset.row === "") answers[fs.dataset.code] = value;
