@@ -21,6 +21,7 @@ import contextlib
 import re
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CODE=LABEL",
         help="the name printed on the letters for a segment, e.g. A1='École Jules-Ferry' "
         "(repeatable; without it the letter shows the code)",
+    )
+    parser.add_argument(
+        "--closes",
+        metavar="DATE",
+        help="when the consultation closes, printed on each letter: ISO 8601 date and "
+        "time, e.g. 2026-12-14T18:00 (read in --timezone) or 2026-12-14T17:00Z",
+    )
+    parser.add_argument(
+        "--timezone",
+        default="Europe/Paris",
+        metavar="ZONE",
+        help="IANA time zone the letters give the closing time in (default Europe/Paris)",
     )
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF letters")
@@ -121,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
         Revocation,
         generate,
         key_list_fingerprint,
+        letter_zone,
+        parse_closing,
         reissue,
         write_csv,
         write_pdf,
@@ -138,6 +153,16 @@ def run(args: argparse.Namespace) -> int:
     if unknown and args.replace is None:
         # A mistyped code would leave its letters showing the bare code.
         return _fail(f"--label {unknown[0]}: not one of the --segments")
+    closes: datetime | None = None
+    try:
+        zone = letter_zone(args.timezone)
+        if args.closes is not None:
+            closes = parse_closing(args.closes, zone)
+    except ValueError as exc:
+        return _fail(str(exc))
+    if closes is not None and closes <= datetime.now(UTC):
+        # A letter asking for answers by a date already gone helps no one: a typo.
+        return _fail(f"--closes {args.closes!r} : cette date est déjà passée")
     out: Path = args.out
     existing = [name for name in OUTPUTS if (out / name).exists()]
     if existing and not args.force:
@@ -174,7 +199,11 @@ def run(args: argparse.Namespace) -> int:
         # laid out in one piece (a tagged PDF), so no bar can fill: a live status with
         # the time spent, where 600 letters took 36 s without a word.
         with _status(len(private)):
-            write_pdf(private, out / "lettres.pdf", args.title, named)
+            # Undated letters are made exactly as before the date existed.
+            if closes is None:
+                write_pdf(private, out / "lettres.pdf", args.title, named)
+            else:
+                write_pdf(private, out / "lettres.pdf", args.title, named, closes, zone)
     write_csv(private, out / "codes.csv")
     write_public_jsonl(public, out / "cles-publiques.jsonl")
     if revocations:

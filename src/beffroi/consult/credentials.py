@@ -27,12 +27,14 @@ import hmac
 import html
 import io
 import json
+import re
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from nacl.signing import SigningKey
 
@@ -316,14 +318,87 @@ h1 { font-size: 16pt; margin: 0 0 6mm; }
 """
 
 
+# The letters' time zone when the command names none: the product's (French schools).
+DEFAULT_ZONE = "Europe/Paris"
+_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def letter_zone(name: str) -> ZoneInfo:
+    """The IANA time zone the letters print the closing time in."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"fuseau horaire {name!r} inconnu : nom IANA attendu, ex. Europe/Paris ou "
+            "America/Martinique"
+        ) from exc
+
+
+def parse_closing(text: str, zone: ZoneInfo) -> datetime:
+    """``--closes``: ISO 8601 date and time, with its UTC offset or read in ``zone``.
+
+    A date alone is refused: the consultation closes at a precise minute, and « le 14 »
+    would leave the letter to guess between the morning and the evening."""
+    value = text.strip()
+    try:
+        # « 2026-12-14 18:00 » as well as « 2026-12-14T18:00 »: the space is ISO's too.
+        at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(
+            f"--closes {text!r} : date et heure ISO 8601 attendues, ex. 2026-12-14T18:00 "
+            "ou 2026-12-14T17:00Z"
+        ) from exc
+    if not re.search(r"\d[T ]\d", value):
+        raise ValueError(
+            f"--closes {text!r} : donnez aussi l'heure de clôture, ex. {at:%Y-%m-%d}T18:00 "
+            "(la consultation ferme à une heure précise)"
+        )
+    return at.replace(tzinfo=zone) if at.tzinfo is None else at
+
+
+def french_closing(at: datetime, zone: ZoneInfo) -> str:
+    """« lundi 14 décembre 2026 à 18 h » in the letters' zone; a closing at midnight
+    reads as the end of the day before (« … à minuit »), as people say it."""
+    local = at.astimezone(zone)
+    day = local
+    if (local.hour, local.minute) == (0, 0):
+        day = local - timedelta(days=1)
+        hour = "minuit"
+    else:
+        hour = f"{local.hour} h" + (f" {local.minute:02d}" if local.minute else "")
+    date = f"{_DAYS[day.weekday()]} {'1er' if day.day == 1 else day.day} "
+    return f"{date}{_MONTHS[day.month - 1]} {day.year} à {hour}"
+
+
+def _zone_words(zone: ZoneInfo) -> str:
+    city = str(zone.key).rsplit("/", 1)[-1].replace("_", " ")
+    return f"heure de {city}"
+
+
 def letters_html(
-    private: Iterable[PrivateCredential], title: str, labels: dict[str, str] | None = None
+    private: Iterable[PrivateCredential],
+    title: str,
+    labels: dict[str, str] | None = None,
+    closes: datetime | None = None,
+    zone: ZoneInfo | None = None,
 ) -> str:
     """One letter per credential; ``labels`` names the segments (« École Jules-Ferry »
-    rather than « A1 », a code the parent never saw)."""
+    rather than « A1 », a code the parent never saw); ``closes``, when known, tells
+    the parent until when to answer, in ``zone`` (default Europe/Paris)."""
     import segno
 
     labels = labels or {}
+    zone = zone or ZoneInfo(DEFAULT_ZONE)
+    deadline = (
+        "<p><strong>Date limite</strong> : vous pouvez répondre jusqu'au "
+        f"{html.escape(french_closing(closes, zone))} ({html.escape(_zone_words(zone))}).</p>"
+        if closes is not None
+        else ""
+    )
 
     parts = [
         "<!doctype html><html lang='fr'><head><meta charset='utf-8'>",
@@ -344,6 +419,7 @@ def letters_html(
             # In a paragraph: an inline-block straight in the section is wrapped in an
             # anonymous block that the tagged PDF shows as a second, nested section.
             f"<p><span class='code'>{html.escape(p.display_code)}</span></p>"
+            f"{deadline}"
             "<p><strong>Pour répondre</strong> : scannez le QR code avec votre téléphone, "
             "ou ouvrez le lien ci-dessous dans votre navigateur.</p>"
             f"<p class='small'>{html.escape(p.link)}</p>"
@@ -363,11 +439,13 @@ def write_pdf(
     path: Path,
     title: str,
     labels: dict[str, str] | None = None,
+    closes: datetime | None = None,
+    zone: ZoneInfo | None = None,
 ) -> None:
     from beffroi.pdf import write_pdf as tagged_pdf
 
     # Tagged (beffroi.pdf): each letter is read aloud in order, the QR code by its alt.
-    _atomic_write(path, tagged_pdf(letters_html(private, title, labels)))
+    _atomic_write(path, tagged_pdf(letters_html(private, title, labels, closes, zone)))
 
 
 def write_revocations_jsonl(revocations: Iterable[Revocation], path: Path) -> None:

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -117,6 +118,20 @@ def _shell(text: str) -> str:
     return shlex.quote(text)
 
 
+def _closing_options(spec: Spec) -> list[str]:
+    """``--closes`` for the letters, in the site's local time with its offset (what the
+    authority reads is the hour parents will), and the zone when it is not the
+    command's default."""
+    from beffroi.consult.credentials import DEFAULT_ZONE
+
+    local = timezone.localtime(spec.closes)
+    options = ["--closes " + local.isoformat(timespec="seconds" if local.second else "minutes")]
+    zone = timezone.get_current_timezone_name()
+    if zone != DEFAULT_ZONE:
+        options.append("--timezone " + _shell(zone))
+    return options
+
+
 def _authority_command(request: HttpRequest, c: Consultation, spec: Spec | None) -> str:
     """The credential authority's command for this consultation, ready to hand over:
     the organiser knew « beffroi credentials generate » but not which id, address and
@@ -135,6 +150,7 @@ def _authority_command(request: HttpRequest, c: Consultation, spec: Spec | None)
             counts,
             *(f"--label {_shell(f'{s.code}={s.label}')}" for s in spec.segments),
             "--title " + _shell(spec.title),
+            *_closing_options(spec),
             "--out codes/",
         ]
     )
