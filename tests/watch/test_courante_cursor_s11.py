@@ -121,7 +121,8 @@ def test_the_live_refresh_and_the_way_back_keep_the_page_s_first_line(client, me
     client.force_login(members["volunteer"])
     page = client.get(_url("watch-courante", night), {"depuis": 150, "q": "Ligne"}).content
     assert re.search(
-        r'data-rows-url="[^"]*/main-courante/lignes/\?q=Ligne&amp;depuis=150"', page.decode()
+        r'data-rows-url="[^"]*/main-courante/lignes/\?q=Ligne&amp;depuis=150&amp;lu=250"',
+        page.decode(),
     )
     _arrive(night, 3, text="Ligne arrivée")
     rows = client.get(_url("watch-courante-rows", night), {"q": "Ligne", "depuis": 150})

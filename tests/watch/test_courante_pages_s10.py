@@ -95,7 +95,7 @@ def test_the_live_refresh_is_one_page_not_every_line(client, members, night):
     client.force_login(members["volunteer"])
     page = client.get(_url("watch-courante", night), {"depuis": 150}).content.decode()
     # The page's script fetches its own page again, not the whole main courante.
-    assert re.search(r'data-rows-url="[^"]*/main-courante/lignes/\?depuis=150"', page)
+    assert re.search(r'data-rows-url="[^"]*/main-courante/lignes/\?depuis=150&amp;lu=\d+"', page)
     rows = client.get(_url("watch-courante-rows", night)).content.decode()
     assert len(_numbers(rows)) == 100
 

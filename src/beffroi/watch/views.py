@@ -955,6 +955,11 @@ PAGE_PARAM = "page"
 # that arrive while a partner reads an older page do not move it: an offset would skip or
 # repeat as many lines at the next « plus anciennes ». Without it: the newest lines, live.
 FROM_PARAM = "depuis"
+# An older page's live refresh carries the newest line its reader could see when the page
+# was drawn (« lu=257 »): the lines numbered above it that this reader may see, filters
+# included, are the news the page announces (« 3 nouvelles lignes »), since they arrive
+# at the top of the newest page, not on the page being read.
+SEEN_PARAM = "lu"
 
 
 def _page_number(params: Mapping[str, Any]) -> int:
@@ -1013,6 +1018,20 @@ def _paged(
             start = newer.order_by("at", "number").values_list("number", flat=True)[size - 1]
             newer_link = _query(params, depuis=start)
     here_from = shown[0].number if top is not None and shown else ""
+    news, live = 0, _query(params, depuis=here_from)
+    if top is not None:
+        seen = str(params.get(SEEN_PARAM, "") or "")
+        if seen.isdigit() and len(seen) < 10:
+            # Counted among the lines this reader may see with these filters (``entries``):
+            # a partner never learns that internal lines arrived (the valve).
+            news = entries.filter(number__gt=int(seen)).count()
+        else:
+            # The newest line of all those this reader may see, filters aside: a line
+            # that later enters the filters (a status changed) is not news.
+            seen = str(visible.aggregate(top=Max("number"))["top"] or 0)
+        live = _links_query(
+            (*exports.FILTER_PARAMS, FROM_PARAM, SEEN_PARAM), params, depuis=here_from, lu=seen
+        )
     return {
         "shown": shown,
         "count": count,
@@ -1024,8 +1043,13 @@ def _paged(
         "older": _query(params, depuis=next_line.number) if next_line is not None else None,
         # Exports take every line of the filters, whatever the page.
         "query": _query(params, depuis=""),
-        # The page as it is, for its live refresh and the forms' way back.
+        # The page as it is, for the forms' way back.
         "here": _query(params, depuis=here_from),
+        # What its live refresh fetches: the page, and on an older page the newest line
+        # seen when it was drawn, for its notice of new lines (« voir les plus récentes »
+        # leads to the newest page, ``query``).
+        "live": live,
+        "news": news,
     }
 
 
@@ -1053,8 +1077,8 @@ def courante(request: HttpRequest, activation_id: int) -> HttpResponse:
     ctx["entry_form"] = _draft_form(request.session.pop(COURANTE_DRAFT, None))
     slug = request.organisation.slug  # type: ignore[attr-defined]
     ctx["rows_url"] = reverse("watch-courante-rows", args=[slug, activation.pk])
-    if ctx["here"]:
-        ctx["rows_url"] += f"?{ctx['here']}"
+    if ctx["live"]:
+        ctx["rows_url"] += f"?{ctx['live']}"
     ctx["stream_url"] = reverse("watch-courante-stream", args=[slug, activation.pk])
     ctx["formats"] = export_formats(list(exports.FORMATS))
     return render(request, "watch/courante.html", ctx)

@@ -41,6 +41,13 @@
     for (const row of root.querySelectorAll("tr[data-entry]")) n = Math.max(n, Number(row.dataset.entry));
     return n;
   }
+  // An older page's notice of lines arrived at the top since it was drawn (the server
+  // counts those this reader may see): said once more each time the count grows.
+  function news() {
+    const notice = root.querySelector("[data-news]");
+    return notice ? { n: Number(notice.dataset.news), text: notice.textContent.trim() } : { n: 0, text: "" };
+  }
+  let announced = news().n;
   const plural = new Intl.PluralRules(document.documentElement.lang || "fr");
   function counted(n) {
     const form = plural.select(n) === "one" ? "One" : "Other";
@@ -85,6 +92,9 @@
       const added = [...root.querySelectorAll("tr[data-entry]")]
         .filter((row) => Number(row.dataset.entry) > before).length;
       if (before >= 0 && added > 0) say(counted(added));
+      const arrived = news();
+      if (arrived.n > announced) say(arrived.text);
+      announced = arrived.n;
       return r;
     }
     if (root.dataset.gone && r.status === 404) linkGone();

@@ -1,0 +1,158 @@
+"""An older page of the main courante says how many lines arrived at the top since it was
+drawn (« 3 nouvelles lignes — voir les plus récentes »): its live refresh carries the
+newest line its reader could see then (``lu``), and the count is taken among the lines
+this reader may see with the page's filters, so a partner never learns that internal
+lines arrived (the valve)."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+pytestmark = pytest.mark.usesdb
+
+
+@pytest.fixture
+def night(org, members):
+    from beffroi.watch import actions
+    from beffroi.watch.models import LogEntry
+
+    activation = actions.create_activation(
+        org, name="Nuit longue", event_type="inondation", area=["85"], actor=members["coordinator"]
+    )
+    now = timezone.now()
+    # 250 lines, one a minute; every fifth one is internal (not sent to partners).
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            activation=activation,
+            number=n,
+            at=now - timezone.timedelta(minutes=250 - n),
+            channel="telephone",
+            category="routes" if n % 2 else "degats",
+            text=f"Ligne numéro {n:03d}" + (" interne" if n % 5 == 0 else ""),
+            for_partners=n % 5 != 0,
+        )
+        for n in range(1, 251)
+    )
+    return activation
+
+
+def _arrive(activation, count: int, *, for_partners: bool = True, category: str = "routes"):
+    from beffroi.watch import actions
+
+    for i in range(count):
+        actions.add_log_entry(
+            activation,
+            actor=None,
+            text=f"Arrivée {i}",
+            channel="autre",
+            category=category,
+            for_partners=for_partners,
+        )
+
+
+def _rows_query(html: str) -> str:
+    found = re.search(r'data-rows-url="[^"?]*\?([^"]*)"', html)
+    assert found, "no live query on an older page"
+    return unescape(found.group(1))
+
+
+def _news(html: str) -> int:
+    found = re.search(r'data-news="(\d+)"', html)
+    return int(found.group(1)) if found else 0
+
+
+def _url(name, activation):
+    return reverse(name, args=[activation.organisation.slug, activation.pk])
+
+
+def test_a_member_on_an_older_page_is_told_of_new_lines(client, members, night):
+    client.force_login(members["volunteer"])
+    page = client.get(_url("watch-courante", night), {"depuis": 150}).content.decode()
+    query = _rows_query(page)
+    assert query == "depuis=150&lu=250"
+    assert _news(page) == 0
+    rows_url = _url("watch-courante-rows", night)
+    assert _news(client.get(f"{rows_url}?{query}").content.decode()) == 0
+    _arrive(night, 3)
+    _arrive(night, 1, for_partners=False)  # the team sees internal lines too
+    rows = client.get(f"{rows_url}?{query}").content.decode()
+    assert _news(rows) == 4
+    assert "4 nouvelles lignes — " in rows
+    # The link goes to the newest page, the filters kept, no starting line.
+    assert re.search(r'<a href="\?" data-testid="courante-newest">voir les plus récentes</a>', rows)
+    # The page itself has not moved.
+    assert re.findall(r'<tr data-entry="(\d+)"', rows)[0] == "150"
+    # The newest page shows them at its top: no notice there, and no « lu » to carry.
+    top = client.get(_url("watch-courante", night)).content.decode()
+    assert _news(top) == 0 and 'data-testid="courante-news"' not in top
+    assert re.search(r'data-rows-url="[^"]*/main-courante/lignes/"', top)
+
+
+def test_the_count_keeps_the_page_s_filters(client, members, night):
+    client.force_login(members["volunteer"])
+    page = client.get(
+        _url("watch-courante", night), {"depuis": 149, "categorie": "routes"}
+    ).content.decode()
+    query = _rows_query(page)
+    assert query == "categorie=routes&depuis=149&lu=250"
+    _arrive(night, 2, category="routes")
+    _arrive(night, 5, category="degats")
+    rows = client.get(f"{_url('watch-courante-rows', night)}?{query}").content.decode()
+    assert _news(rows) == 2
+    assert "2 nouvelles lignes" in rows
+    assert 'href="?categorie=routes" data-testid="courante-newest"' in rows
+
+
+def test_one_line_is_said_in_the_singular(client, members, night):
+    client.force_login(members["volunteer"])
+    query = _rows_query(client.get(_url("watch-courante", night), {"depuis": 150}).content.decode())
+    _arrive(night, 1)
+    rows = client.get(f"{_url('watch-courante-rows', night)}?{query}").content.decode()
+    assert "1 nouvelle ligne — " in rows and _news(rows) == 1
+
+
+def test_a_partner_link_counts_shared_lines_only(client, members, night):
+    from beffroi.watch import actions
+
+    _link, token = actions.create_partner_link(
+        night, label="COD", days=1, actor=members["coordinator"]
+    )
+    page = client.get(reverse("watch-partner", args=[token]), {"depuis": 124}).content.decode()
+    # The newest line a partner could see was 249 (250 is internal): « lu » names no
+    # internal line.
+    query = _rows_query(page)
+    assert query == "depuis=124&lu=249"
+    _arrive(night, 3, for_partners=False)
+    rows_url = reverse("watch-partner-rows", args=[token])
+    quiet = client.get(f"{rows_url}?{query}").content.decode()
+    assert _news(quiet) == 0 and "courante-news" not in quiet
+    _arrive(night, 2)
+    rows = client.get(f"{rows_url}?{query}").content.decode()
+    assert _news(rows) == 2 and "interne" not in rows
+    # A « lu » of their own choosing counts only what they may see anyway.
+    probe = client.get(f"{rows_url}?depuis=124&lu=0").content.decode()
+    assert _news(probe) == 202
+
+
+def test_a_partner_account_counts_shared_lines_only(client, members, night):
+    client.force_login(members["partner"])
+    page = client.get(_url("watch-courante", night), {"depuis": 124}).content.decode()
+    query = _rows_query(page)
+    assert query == "depuis=124&lu=249"
+    _arrive(night, 2, for_partners=False)
+    _arrive(night, 1)
+    rows = client.get(f"{_url('watch-courante-rows', night)}?{query}").content.decode()
+    assert _news(rows) == 1
+
+
+@pytest.mark.parametrize("value", ["", "x", "-1", "9" * 40])
+def test_a_malformed_mark_says_nothing(client, members, night, value):
+    client.force_login(members["volunteer"])
+    _arrive(night, 2)
+    rows = client.get(_url("watch-courante-rows", night), {"depuis": 150, "lu": value})
+    assert rows.status_code == 200 and _news(rows.content.decode()) == 0
