@@ -111,6 +111,31 @@ def _nested(value: str) -> str:
 # check's own parts with " ; " (see ``evidence``).
 EVIDENCE = FrenchTemplates(
     [
+        # A flagged group measured by its dense part, members apart from it counted
+        # (integrity.detectors._core_evidence). First: the sentence below would take
+        # « 32 s, plus 1 à l'écart … » for its duration.
+        T(
+            gettext_noop(
+                "%(n)s réponses en %(duration)s, plus 1 à l'écart dans le temps (%(total)s en "
+                "tout), alors que le rythme habituel autour est d'environ %(rate)s"
+            ),
+            "n",
+            duration=_duration,
+            total=_duration,
+            rate=_RATES.say,
+        ),
+        T(
+            gettext_noop(
+                "%(n)s réponses en %(duration)s, plus %(m)s à l'écart dans le temps (%(total)s "
+                "en tout), alors que le rythme habituel autour est d'environ %(rate)s"
+            ),
+            "n",
+            "m",
+            duration=_duration,
+            total=_duration,
+            rate=_RATES.say,
+        ),
+        # Reports stored before the dense part: the group from first to last member.
         T(
             gettext_noop(
                 "%(n)s réponses en %(duration)s, alors que le rythme autour est d'environ %(rate)s"
