@@ -122,6 +122,14 @@ def pages(world: dict) -> list[tuple[str, str, str]]:
     # line of the last page. Line numbers follow time here; one below is a partner's.
     lines = world["lines"]
     tenth = max(lines - 900, min(100, lines))
+    # The decided cards' older pages start at a decision (views._decided_cursor): the
+    # 451st newest, else the oldest.
+    from beffroi.watch.models import Card
+    from beffroi.watch.views import _decided_cursor
+
+    decided = Card.objects.filter(activation=a, state="decided").order_by("-decided_at", "-pk")
+    tenth_card = decided[450:451].first() or decided.last()
+    decided_tenth = _decided_cursor(tenth_card) if tenth_card is not None else ""
 
     return [
         ("volunteer", "activation page", u("watch-activation")),
@@ -131,9 +139,13 @@ def pages(world: dict) -> list[tuple[str, str, str]]:
         ("volunteer", "queue, commune « lucon »", u("watch-queue") + "?commune=lucon"),
         ("volunteer", "queue, source + type", u("watch-queue") + f"?source=Eyewitness&{both}"),
         ("volunteer", "decided cards, page 1", u("watch-decided")),
+        ("volunteer", "decided cards, page 10", u("watch-decided") + f"?depuis={decided_tenth}"),
         ("volunteer", "main courante, page 1", u("watch-courante")),
         ("volunteer", "main courante, page 10", u("watch-courante") + f"?depuis={tenth}"),
         ("volunteer", "main courante, live rows", u("watch-courante-rows")),
+        # An older page's refresh also counts the lines arrived above its mark (« lu »).
+        ("volunteer", "main courante, page 10 live rows", u("watch-courante-rows")
+         + f"?depuis={tenth}&lu={max(lines - 10, 0)}"),
         ("volunteer", "main courante, search", u("watch-courante") + "?q=cm"),
         ("volunteer", "export CSV (all lines)", u("watch-courante-export", "csv")),
         ("partner", "partner's main courante", u("watch-courante")),

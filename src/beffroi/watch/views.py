@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -416,14 +416,12 @@ def _holds_nul(value: str) -> bool:
 
 def _links_query(names: Iterable[str], params: Mapping[str, Any], **changes: Any) -> str:
     """The parameters ``names`` of ``params`` as a query string, with ``changes``: only
-    the names a page knows, so nothing else travels in its links and redirects; page 1
-    is the page without a number."""
+    the names a page knows, so nothing else travels in its links and redirects; an empty
+    value is left out (the newest page has no starting point)."""
     from urllib.parse import urlencode
 
     values = {k: str(params.get(k, "")) for k in names}
     values.update({k: str(v) for k, v in changes.items()})
-    if values.get("page") == "1":
-        values["page"] = ""
     return urlencode([(k, v) for k, v in values.items() if v and not _holds_nul(v)])
 
 
@@ -744,11 +742,84 @@ def card_escalate(request: HttpRequest, activation_id: int, card_id: int) -> Jso
 # -- decided cards ----------------------------------------------------------------------------
 
 DECIDED_PAGE_SIZE = 50
-DECIDED_PARAMS = ("decision", "moi", "page")
+DECIDED_PARAMS = ("decision", "moi", "depuis")
+# The decided cards' older pages start at a decision, as the main courante's start at a
+# line (keyset paging on the page's order, decision time then card id): decisions taken
+# while a volunteer reviews page 2 come in at the top of page 1 and page 2 keeps its
+# cards. The cursor is the decision's values (« depuis=<µs since 1970>_<card id> »), not
+# a card to look up: a card corrected or sent back to the queue meanwhile leaves its
+# place, and the page still starts where it did.
+_DECIDED_CURSOR = re.compile(r"(\d{1,17})_(\d{1,12})")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _decided_query(params: Mapping[str, Any], **changes: Any) -> str:
     return _links_query(DECIDED_PARAMS, params, **changes)
+
+
+def _decided_cursor(card: Card) -> str:
+    assert card.decided_at is not None  # a decided card has its decision's time
+    return f"{(card.decided_at - _EPOCH) // timedelta(microseconds=1)}_{card.pk}"
+
+
+def _decided_from(params: Mapping[str, Any]) -> tuple[datetime, int] | None:
+    found = _DECIDED_CURSOR.fullmatch(str(params.get(FROM_PARAM, "") or ""))
+    if found is None:
+        return None
+    return _EPOCH + timedelta(microseconds=int(found.group(1))), int(found.group(2))
+
+
+def _decided_before_or_same(at: datetime, pk: int) -> Q:
+    return Q(decided_at__lt=at) | Q(decided_at=at, pk__lte=pk)
+
+
+def _decided_page(cards: QuerySet[Card], params: Mapping[str, Any]) -> dict[str, Any]:
+    """One page of decided ``cards`` (filtered), newest decision first, from the decision
+    ``depuis`` names (absent or malformed: the newest), with its range and links."""
+    size = DECIDED_PAGE_SIZE
+    count = cards.count()
+    ordered = cards.select_related("decided_by").order_by("-decided_at", "-pk")
+    top = _decided_from(params)
+    newer_count = 0
+    if top is None:
+        rows = list(ordered[: size + 1])
+    else:
+        rows = list(ordered.filter(_decided_before_or_same(*top))[: size + 1])
+        newer = cards.exclude(_decided_before_or_same(*top))
+        newer_count = newer.count()
+        if not rows and newer_count:
+            # Nothing from there on (every card there was corrected or requeued, or the
+            # filters changed): the oldest decisions, as the last page.
+            rows = list(reversed(ordered.order_by("decided_at", "pk")[:size]))
+            newer_count = count - len(rows)
+            top = _decided_from({FROM_PARAM: _decided_cursor(rows[0])})
+            assert top is not None
+            newer = cards.exclude(_decided_before_or_same(*top))
+        if newer_count == 0:
+            top = None  # it is the newest page
+    shown, next_card = rows[:size], rows[size] if len(rows) > size else None
+    newer_link = None
+    if top is not None:
+        if newer_count <= size:
+            newer_link = _decided_query(params, depuis="")
+        else:
+            # The page above this one starts `size` decisions up.
+            start = newer.order_by("decided_at", "pk")[size - 1]
+            newer_link = _decided_query(params, depuis=_decided_cursor(start))
+    return {
+        "cards": shown,
+        "count": count,
+        "paged": count > len(shown),
+        "first": grouped(newer_count + 1),
+        "last": grouped(newer_count + len(shown)),
+        "total": grouped(count),
+        "newer": newer_link,
+        "older": _decided_query(params, depuis=_decided_cursor(next_card)) if next_card else None,
+        # The page as it is, for the forms' way back.
+        "here": _decided_query(
+            params, depuis=_decided_cursor(shown[0]) if top is not None and shown else ""
+        ),
+    }
 
 
 @require("watch.triage")
@@ -766,17 +837,9 @@ def decided(request: HttpRequest, activation_id: int) -> HttpResponse:
     mine = params.get("moi") == "1"
     if mine:
         cards = cards.filter(decided_by_id=request.user.pk)
-    count = cards.count()
-    pages = max(1, -(-count // DECIDED_PAGE_SIZE))
-    number = min(_page_number(params), pages)
-    start = (number - 1) * DECIDED_PAGE_SIZE
-    shown = list(
-        cards.select_related("decided_by").order_by("-decided_at", "-pk")[
-            start : start + DECIDED_PAGE_SIZE
-        ]
-    )
+    page = _decided_page(cards, params)
     labels = dict(Decision.choices)
-    for card in shown:
+    for card in page["cards"]:
         card.decision_label = labels.get(card.decision, card.decision)  # type: ignore[attr-defined]
         card.link = web_link(card.url)  # type: ignore[attr-defined]
         card.lang_label = language_name(card.lang) if card.lang else ""  # type: ignore[attr-defined]
@@ -791,16 +854,7 @@ def decided(request: HttpRequest, activation_id: int) -> HttpResponse:
         _ctx(
             request,
             activation,
-            cards=shown,
-            count=count,
-            page=number,
-            pages=pages,
-            first=grouped(start + 1),
-            last=grouped(min(start + DECIDED_PAGE_SIZE, count)),
-            total=grouped(count),
-            newer=_decided_query(params, page=number - 1) if number > 1 else None,
-            older=_decided_query(params, page=number + 1) if number < pages else None,
-            here=_decided_query(params, page=number),
+            **page,
             decisions=Decision.choices,
             decision=decision,
             mine=mine,
@@ -948,8 +1002,6 @@ def _labelled(
 # rows again at every change: 500 rows were 760 kB and 0.4 s a fetch at 2,000 lines, and
 # the older ones could not be reached at all; the rest is a page away.
 COURANTE_PAGE_SIZE = 100
-# The decided cards' page is numbered (its order is its cards' decision times).
-PAGE_PARAM = "page"
 # The main courante's older pages start at a line: « depuis=61 » is line 61 and the 99
 # older ones (keyset paging, on the lines' time then number, which is their order). Lines
 # that arrive while a partner reads an older page do not move it: an offset would skip or
@@ -960,11 +1012,6 @@ FROM_PARAM = "depuis"
 # included, are the news the page announces (« 3 nouvelles lignes »), since they arrive
 # at the top of the newest page, not on the page being read.
 SEEN_PARAM = "lu"
-
-
-def _page_number(params: Mapping[str, Any]) -> int:
-    value = str(params.get(PAGE_PARAM, "") or "")
-    return int(value) if value.isdigit() and 0 < len(value) < 7 else 1
 
 
 def _query(params: Mapping[str, Any], **changes: Any) -> str:
