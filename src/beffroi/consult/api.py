@@ -356,19 +356,15 @@ def _refused_key(cid: str, hour: int) -> str:
 def _count_refusal(cid: str) -> None:
     # Per hour, for the organiser and the scrutineers: a salvo stopped by the limit
     # left no trace anywhere, and the audit saw only the answers that got through.
-    # Counts only (no network, no address).  The database cache's incr is a read then
-    # a write: answers refused at the same instant may be counted once, never twice.
+    # Counts only (no network, no address).
     key = _refused_key(cid, int(time.time() // 3600))
-    timeout = (_REFUSED_HOURS + 1) * 3600
-    cache.add(key, 0, timeout=timeout)
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=timeout)
+    throttle.count_up(key, timeout=(_REFUSED_HOURS + 1) * 3600)
 
 
 def refused_lately(cid: str) -> int:
-    """Open-mode answers the rate limit refused over the last 24 hours (at least)."""
+    """Open-mode answers the rate limit refused lately: the current hour and the 23
+    before it, so between 23 and 24 hours back — never more than the last 24 hours
+    hold (the pages say « au moins »)."""
     hour = int(time.time() // 3600)
     keys = [_refused_key(cid, h) for h in range(hour - _REFUSED_HOURS + 1, hour + 1)]
     return sum(int(n) for n in cache.get_many(keys).values())

@@ -49,16 +49,23 @@ def peek(scope: str, key: str, *, limit: int, window: int) -> Window:
     return Window(int(cache.get(name, 0)), limit, retry)
 
 
+def count_up(name: str, *, timeout: int, by: int = 1) -> int:
+    """Add ``by`` to the counter ``name`` in the shared cache and return it, as one step
+    across processes; the counter lives ``timeout`` seconds from now.
+
+    Not ``cache.incr``: on the database cache it is a get then a set, so two requests at
+    once both read the same count (a limit let one more through), and its set gives the
+    entry the cache's default timeout (5 min), so a counter meant for an hour or a day
+    started again after 5 quiet minutes."""
+    with one_at_a_time(name):
+        count = max(int(cache.get(name, 0)) + by, 0)
+        cache.set(name, count, timeout=timeout)
+    return count
+
+
 def hit(scope: str, key: str, *, limit: int, window: int) -> Window:
     name, retry = _key(scope, key, window)
-    # One step across processes: with cache.incr (a get then a set on the database cache)
-    # two requests at once both read the same count, and the limit let one more through.
-    with one_at_a_time(name):
-        count = int(cache.get(name, 0)) + 1
-        # The counter lives to the end of its window; incr's set gave it the cache's
-        # default timeout (5 min), so a slow sender's count started again within the window.
-        cache.set(name, count, timeout=retry + 1)
-    return Window(count, limit, retry)
+    return Window(count_up(name, timeout=retry + 1), limit, retry)
 
 
 def hit_all(counters: Iterable[tuple[str, str, int]], *, window: int) -> Window | None:
@@ -77,7 +84,4 @@ def undo(scope: str, key: str, *, window: int) -> None:
     """Take back one hit of the current window (an attempt counted up front that
     turned out to be allowed: a successful login)."""
     name, retry = _key(scope, key, window)
-    with one_at_a_time(name):
-        count = int(cache.get(name, 0))
-        if count > 0:
-            cache.set(name, count - 1, timeout=retry + 1)
+    count_up(name, timeout=retry + 1, by=-1)

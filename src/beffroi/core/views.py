@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers, feed readers and bookmarks ask /favicon.ico of pages that name no icon
     (a JSON file, a PDF): the site's icon instead of a 404 in every access log."""
-    return redirect(static("beffroi/favicon.svg"), permanent=True)
+    # Temporary: a browser keeps a permanent redirect for good, and the icon's collected
+    # name changes with its content.
+    return redirect(static("beffroi/favicon.svg"))
 
 
 @require_GET
