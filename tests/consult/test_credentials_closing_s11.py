@@ -163,6 +163,10 @@ def test_the_organisers_ready_command_passes_the_closing(
         page = client.get(reverse("consult-detail", args=[org.slug, c.cid])).content.decode()
         found = re.search(r'data-testid="authority-command"><code>([^<]+)</code>', page)
         assert found is not None
+        # The sentence above the command says what it carries, the date included.
+        assert "adresse du site, date de clôture imprimée sur les lettres" in (
+            html_mod.unescape(page)
+        )
         return shlex.split(html_mod.unescape(found.group(1)))
 
     argv = command()
