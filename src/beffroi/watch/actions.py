@@ -1812,6 +1812,7 @@ def scrub_handles(
             handle_key(),
             _stored_post_fields,
             counts,
+            stored_id=_stored_id,
             batch_size=batch_size,
             dry_run=dry_run,
             progress=progress,

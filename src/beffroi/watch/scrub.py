@@ -14,6 +14,10 @@ What is rewritten, each with the rule that stores it today:
 - a card's text and its explanation lines (which quote earlier versions), and an
   edit's record of the card's text before it: the pipeline's display rule, each
   @mention shown as « @… »;
+- a post's ``external_id`` and ``repost_of`` and its card's ``external_id``, which a
+  Bluesky AT-URI made name its author: ``actions._stored_id``, the door's id rule, so
+  later edits and deletions (pseudonymised at the door) still find the post; a post
+  also stored again after the rule keeps that row as its identity (``_posts``);
 - a main courante line's text, or its withdrawn text, when it quotes its card's
   post word for word (the card's text or an earlier version of it); a volunteer's
   own summary is typed text, kept as typed like every note (watch-handles.md).
@@ -44,6 +48,9 @@ from beffroi.watch.pipeline.normalise import REDACTED
 BATCH = 500
 
 StoredFields = Callable[[Any, bytes], "tuple[str, str, str, dict[str, Any]]"]
+# A platform's id of a post as stored today (``actions._stored_id``: a Bluesky AT-URI's
+# DID becomes its keyed pseudonym).
+StoredId = Callable[[str, bytes], str]
 Progress = Callable[[str, int], None]
 
 
@@ -60,6 +67,11 @@ class Counts:
     post_changes: int = 0
     cards: int = 0
     log_entries: int = 0
+    # Of the posts: those whose id or ``repost_of`` named their author (an AT-URI), and
+    # those of them whose pseudonymised id was already taken by the same post received
+    # again after the rule (kept apart with their row id: see ``_posts``).
+    post_ids: int = 0
+    duplicate_ids: int = 0
     scanned: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -72,6 +84,8 @@ class Counts:
             "post_changes": self.post_changes,
             "cards": self.cards,
             "log_entries": self.log_entries,
+            "post_ids": self.post_ids,
+            "duplicate_ids": self.duplicate_ids,
         }
 
 
@@ -143,7 +157,13 @@ def _in_batches(
 
 
 def _cards(
-    activation: Activation, counts: Counts, size: int, dry_run: bool, tick: Progress
+    activation: Activation,
+    key: bytes,
+    stored_id: StoredId,
+    counts: Counts,
+    size: int,
+    dry_run: bool,
+    tick: Progress,
 ) -> None:
     def fix(batch: list[Card]) -> dict[str, int]:
         ids = [card.pk for card in batch]
@@ -159,8 +179,15 @@ def _cards(
             explanation = [
                 shown_text(line) if isinstance(line, str) else line for line in card.explanation
             ]
-            if (text, explanation) != (card.text, card.explanation):
-                card.text, card.explanation = text, explanation
+            # The card names its own post by (source, id): the worker and the authors'
+            # edits match them, so its id follows the post's (``_posts``).
+            external_id = stored_id(card.external_id, key)
+            if (text, explanation, external_id) != (
+                card.text,
+                card.explanation,
+                card.external_id,
+            ):
+                card.text, card.explanation, card.external_id = text, explanation, external_id
                 changed.append(card)
         entries = LogEntry.objects.filter(card_id__in=ids).only(
             "pk", "card_id", "text", "withdrawn_text"
@@ -180,18 +207,37 @@ def _cards(
         if not dry_run:
             # updated_at is left alone: the live pages and partner feeds follow it, and
             # a repair is not news; the next load of a page shows the new text.
-            _write(Card, changed, ["text", "explanation"])
+            _write(Card, changed, ["text", "explanation", "external_id"])
             _write(LogEntry, changed_entries, ["text", "withdrawn_text"])
         return {"cards": len(changed), "log_entries": len(changed_entries)}
 
-    cards = Card.objects.filter(activation=activation).only("pk", "text", "explanation")
+    cards = Card.objects.filter(activation=activation).only(
+        "pk", "text", "explanation", "external_id"
+    )
     _in_batches(cards, size, counts, tick, fix, kind="cards", lock=not dry_run)
+
+
+def _taken(batch: list[Post], ids: dict[int, str]) -> set[tuple[int, str]]:
+    """The (source, id) pairs among the new ``ids`` of ``batch`` that another row holds
+    already: the same post received again after the rule, stored under its pseudonymised
+    id beside the old row (the unique key is the source and the id)."""
+    wanted = {(post.source_id, ids[post.pk]) for post in batch if post.pk in ids}
+    if not wanted:
+        return set()
+    # A renamed row does not hold its new id yet: whoever holds it is another row (of
+    # this batch too, stored after the rule).
+    holders = Post.objects.filter(
+        source_id__in={source for source, _id in wanted},
+        external_id__in={external_id for _source, external_id in wanted},
+    )
+    return set(holders.values_list("source_id", "external_id")) & wanted
 
 
 def _posts(
     activation: Activation,
     key: bytes,
     stored: StoredFields,
+    stored_id: StoredId,
     counts: Counts,
     size: int,
     dry_run: bool,
@@ -199,17 +245,47 @@ def _posts(
 ) -> None:
     def fix(batch: list[Post]) -> dict[str, int]:
         changed = []
+        renamed = {
+            post.pk: new
+            for post in batch
+            if (new := stored_id(post.external_id, key)) != post.external_id
+        }
+        taken = _taken(batch, renamed)
+        duplicates = identities = 0
         for post in batch:
             now = stored(post, key)
-            if now != (post.text, post.url or "", post.author_key or "", post.raw):
+            external_id = renamed.get(post.pk, post.external_id)
+            if post.pk in renamed and (post.source_id, external_id) in taken:
+                # The same post is stored again under this id (received after the
+                # rule): that row is the post's identity from now on, which edits and
+                # deletions find. This old copy keeps a unique id without the DID.
+                suffix = f"#{post.pk}"
+                external_id = external_id[: 300 - len(suffix)] + suffix
+                duplicates += 1
+            taken.add((post.source_id, external_id))
+            repost_of = stored_id(post.repost_of, key) if post.repost_of else ""
+            identities += (external_id, repost_of) != (post.external_id, post.repost_of)
+            if (*now, external_id, repost_of) != (
+                post.text,
+                post.url or "",
+                post.author_key or "",
+                post.raw,
+                post.external_id,
+                post.repost_of,
+            ):
                 post.text, post.url, post.author_key, post.raw = now
+                post.external_id, post.repost_of = external_id, repost_of
                 changed.append(post)
         if not dry_run:
-            _write(Post, changed, ["text", "url", "author_key", "raw"])
-        return {"posts": len(changed)}
+            _write(Post, changed, ["text", "url", "author_key", "raw", "external_id", "repost_of"])
+        return {
+            "posts": len(changed),
+            "post_ids": identities,
+            "duplicate_ids": duplicates,
+        }
 
     posts = Post.objects.filter(activation=activation).only(
-        "pk", "text", "url", "author_key", "raw"
+        "pk", "source_id", "external_id", "repost_of", "text", "url", "author_key", "raw"
     )
     _in_batches(posts, size, counts, tick, fix, kind="posts", lock=not dry_run)
 
@@ -253,6 +329,7 @@ def scrub_activation(
     stored: StoredFields,
     counts: Counts,
     *,
+    stored_id: StoredId,
     batch_size: int = BATCH,
     dry_run: bool = False,
     progress: Progress | None = None,
@@ -262,7 +339,7 @@ def scrub_activation(
     leaves ``counts`` saying what it did. Cards go first: their lines are matched
     against the card's text and earlier versions as they stood before this run."""
     tick: Progress = progress or (lambda _kind, _n: None)
-    _cards(activation, counts, batch_size, dry_run, tick)
-    _posts(activation, key, stored, counts, batch_size, dry_run, tick)
+    _cards(activation, key, stored_id, counts, batch_size, dry_run, tick)
+    _posts(activation, key, stored, stored_id, counts, batch_size, dry_run, tick)
     _post_changes(activation, key, stored, counts, batch_size, dry_run, tick)
     return counts
