@@ -44,6 +44,7 @@ from beffroi.watch.models import (
     Activation,
     Card,
     CardDecision,
+    CardState,
     Decision,
     Post,
     Source,
@@ -208,6 +209,12 @@ class ActivationProcessor:
         kinds = self._author_kinds({d.card for d in decisions})
         taught = 0
         for d in decisions:
+            if d.decision and d.card.state == CardState.QUEUED:
+                # The card is back in the queue now: its verdict is withdrawn, by a later
+                # row of its own or, for a card put back before requeues wrote one, by
+                # nothing else (a state learnt again from the first decision).
+                self.learner.forget(card_lesson_key(d.card_id))
+                continue
             if d.decision:
                 key, source = card_lesson_key(d.card_id), None
                 informative = INFORMATIVE_BY_DECISION.get(d.decision)
