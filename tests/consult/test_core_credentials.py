@@ -118,7 +118,7 @@ def test_generate_per_segment_and_public_list_matches() -> None:
         assert public_key_hex(p.code, "c-1") == p.public_key
         assert by_pk[p.public_key] == p.segment
         assert p.link == f"https://ex.org/c/c-1/#{format_code(p.code)}"
-    with pytest.raises(ValueError, match="differs"):
+    with pytest.raises(ValueError, match="diffère"):
         generate(4, {"A1": 3, "B2": 2}, "c-1", "https://ex.org")
 
 
@@ -207,7 +207,7 @@ def test_cli_generate_refuses_bad_arguments(
     ]
     assert cli_main(base) == 2
     assert cli_main([*base, "--count", "3", "--segments", "A1=2"]) == 2
-    assert "differs" in capsys.readouterr().err
+    assert "diffère" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli_main([*base, "--segments", "A1=deux"])
     assert not (tmp_path / "o").exists()

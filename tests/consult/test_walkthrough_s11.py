@@ -197,7 +197,7 @@ def test_a_credentialed_consultation_has_no_rate_limit_section(client, org, memb
     assert 'data-testid="rate-limit"' not in audit
 
 
-def test_letters_name_the_school_not_its_code(tmp_path, monkeypatch) -> None:
+def test_letters_name_the_school_not_its_code(tmp_path, monkeypatch, capsys) -> None:
     # « Lettre n° 1 — A1 »: the parent never saw the code A1, the school's name is
     # what tells them the letter is theirs.
     from beffroi.cli import main as cli_main
@@ -217,8 +217,11 @@ def test_letters_name_the_school_not_its_code(tmp_path, monkeypatch) -> None:
     assert seen["labels"] == {"A1": "École Jules-Ferry", "A2": "Pasteur"}
     # A label for a segment the command does not make is a typo: refused, nothing written.
     bad = [*argv[:-1], str(tmp_path / "b"), "--label", "A3=Sainte-Marie"]
+    capsys.readouterr()
     assert cli_main(bad) == 2
     assert not (tmp_path / "b").exists()
+    # Said in French, like the rest of the authority's command.
+    assert "erreur : --label A3 : ce segment n'est pas dans --segments" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ def _status(letters: int) -> Iterator[None]:
 
 
 def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"erreur : {message}", file=sys.stderr)
     return 2
 
 
@@ -145,14 +145,14 @@ def run(args: argparse.Namespace) -> int:
     from beffroi.consult.spec import CODE_RE
 
     if not CODE_RE.match(args.consultation_id):
-        return _fail(f"--consultation-id {args.consultation_id!r} is not a valid id")
+        return _fail(f"--consultation-id {args.consultation_id!r} : identifiant invalide")
     if not args.base_url.startswith(("https://", "http://")):
-        return _fail("--base-url must start with https://")
+        return _fail("--base-url doit commencer par https://")
     named = dict(args.label)
     unknown = sorted(set(named) - set(args.segments or {}))
     if unknown and args.replace is None:
         # A mistyped code would leave its letters showing the bare code.
-        return _fail(f"--label {unknown[0]}: not one of the --segments")
+        return _fail(f"--label {unknown[0]} : ce segment n'est pas dans --segments")
     closes: datetime | None = None
     try:
         zone = letter_zone(args.timezone)
@@ -167,17 +167,19 @@ def run(args: argparse.Namespace) -> int:
     existing = [name for name in OUTPUTS if (out / name).exists()]
     if existing and not args.force:
         # Overwriting letters already printed would lose the only copy of their codes.
-        return _fail(f"{out} already holds {', '.join(existing)} (use --force to overwrite)")
+        return _fail(f"{out} contient déjà {', '.join(existing)} (--force pour les remplacer)")
 
     revocations: list[Revocation] = []
     if args.replace is not None:
         if not re.fullmatch(r"[0-9a-f]{64}", args.replace):
-            return _fail("--replace takes a public key: 64 lowercase hex characters")
+            return _fail(
+                "--replace attend une clé publique : 64 caractères hexadécimaux en minuscules"
+            )
         if not args.reason or not args.reason.strip():
-            return _fail("--replace needs --reason (it is published with the revocation)")
+            return _fail("--replace exige --reason (le motif est publié avec la révocation)")
         segs = args.segments or {}
         if args.count not in (None, 1) or sum(segs.values()) > 1 or len(segs) > 1:
-            return _fail("--replace makes exactly one credential (use --segments SEG=1 or none)")
+            return _fail("--replace fabrique un seul code (--segments SEG=1, ou rien)")
         segment = next(iter(segs), None)
         priv, pub, rev = reissue(
             args.replace, segment, args.reason.strip(), args.consultation_id, args.base_url
@@ -185,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
         private, public, revocations = [priv], [pub], [rev]
     else:
         if args.count is None and not args.segments:
-            return _fail("give --count or --segments")
+            return _fail("indiquez --count ou --segments")
         try:
             private, public = generate(
                 args.count, args.segments, args.consultation_id, args.base_url

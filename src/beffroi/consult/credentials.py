@@ -178,14 +178,14 @@ def generate(
     plan: list[str | None]
     if segments:
         if any(n < 0 for n in segments.values()):
-            raise ValueError("segment counts must be non-negative")
+            raise ValueError("le nombre de lettres d'un segment ne peut pas être négatif")
         total = sum(segments.values())
         if count is not None and count != total:
-            raise ValueError(f"--count {count} differs from the sum of the segments ({total})")
+            raise ValueError(f"--count {count} diffère de la somme des segments ({total})")
         plan = [seg for seg, n in segments.items() for _ in range(n)]
     else:
         if count is None or count < 0:
-            raise ValueError("a non-negative count is required")
+            raise ValueError("un nombre de codes positif ou nul est requis")
         plan = [None] * count
     private: list[PrivateCredential] = []
     public: list[PublicCredential] = []
@@ -226,7 +226,7 @@ def reissue(
 ) -> tuple[PrivateCredential, PublicCredential, Revocation]:
     """A new credential for a lost one, and the revocation of the old key."""
     if not reason.strip():
-        raise ValueError("a revocation needs a reason")
+        raise ValueError("une révocation exige un motif")
     priv, pub = _one(1, segment, consultation_id, base_url)
     rev = Revocation(old_public_key, reason, at or datetime.now(UTC), pub.public_key)
     return priv, pub, rev
