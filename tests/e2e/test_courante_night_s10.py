@@ -69,7 +69,10 @@ def test_the_live_page_keeps_its_count_and_a_typed_note(
     row.locator("select[name=status]").select_option("transmis")
     row.get_by_role("button", name="Changer").click()
     page.wait_for_load_state()
-    assert page.url.endswith("/main-courante/?depuis=50#ligne-42")
+    # Back on the same page with its mark (the newest line seen when it was drawn): it
+    # still says that two lines arrived at the top.
+    assert page.url.endswith("/main-courante/?depuis=50&lu=150#ligne-42")
+    expect(page.get_by_test_id("courante-news")).to_contain_text("2 nouvelles lignes")
     entry = LogEntry.objects.get(activation=night, number=42)
     assert LogUpdate.objects.get(entry=entry).note == "Transmis au COD par téléphone"
     # The refresh that waited has happened: two more lines above, the same lines here.

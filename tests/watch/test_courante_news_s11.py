@@ -156,3 +156,24 @@ def test_a_malformed_mark_says_nothing(client, members, night, value):
     _arrive(night, 2)
     rows = client.get(_url("watch-courante-rows", night), {"depuis": 150, "lu": value})
     assert rows.status_code == 200 and _news(rows.content.decode()) == 0
+
+
+def test_a_status_change_on_an_older_page_keeps_its_notice(client, members, night):
+    """The forms come back to the page with its mark: a volunteer who changes a line's
+    status on page 2 is still told of the lines that arrived meanwhile."""
+    from beffroi.watch.models import LogEntry
+
+    client.force_login(members["volunteer"])
+    page = client.get(_url("watch-courante", night), {"depuis": 150}).content.decode()
+    retour = unescape(re.search(r'name="retour" value="([^"]*)"', page).group(1))
+    assert retour == "depuis=150&lu=250"
+    _arrive(night, 3)
+    entry = LogEntry.objects.get(activation=night, number=120)
+    response = client.post(
+        reverse("watch-courante-status", args=[night.organisation.slug, night.pk, entry.pk]),
+        {"status": "clos", "retour": retour},
+    )
+    assert response["Location"].endswith("/main-courante/?depuis=150&lu=250#ligne-120")
+    back = client.get(response["Location"].split("#")[0]).content.decode()
+    assert _news(back) == 3 and "3 nouvelles lignes" in back
+    assert _rows_query(back) == "depuis=150&lu=250"

@@ -1090,12 +1090,11 @@ def _paged(
         "older": _query(params, depuis=next_line.number) if next_line is not None else None,
         # Exports take every line of the filters, whatever the page.
         "query": _query(params, depuis=""),
-        # The page as it is, for the forms' way back.
-        "here": _query(params, depuis=here_from),
-        # What its live refresh fetches: the page, and on an older page the newest line
-        # seen when it was drawn, for its notice of new lines (« voir les plus récentes »
-        # leads to the newest page, ``query``).
+        # What its live refresh fetches and where its forms come back: the page, and on
+        # an older page the newest line seen when it was first drawn, for its notice of
+        # new lines (« voir les plus récentes » leads to the newest page, ``query``).
         "live": live,
+        "here": live,
         "news": news,
     }
 
@@ -1331,7 +1330,8 @@ def _back_to_courante(
     from django.http import QueryDict
 
     url = reverse("watch-courante", args=[request.organisation.slug, activation.pk])  # type: ignore[attr-defined]
-    query = _query(QueryDict(str(request.POST.get("retour", ""))[:2000]))
+    back = QueryDict(str(request.POST.get("retour", ""))[:2000])
+    query = _links_query((*exports.FILTER_PARAMS, FROM_PARAM, SEEN_PARAM), back)
     return redirect(f"{url}{'?' if query else ''}{query}#ligne-{entry.number}")
 
 
