@@ -1019,6 +1019,13 @@ def _query(params: Mapping[str, Any], **changes: Any) -> str:
     return _links_query((*exports.FILTER_PARAMS, FROM_PARAM), params, **changes)
 
 
+def _line_number(value: object) -> int | None:
+    """A line number from a query parameter, or None. ASCII digits only: « ² » is a digit
+    to str.isdigit() but not to int(), which made a partner link's page a 500."""
+    text = str(value or "")
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+
+
 def _older_or_same(at: datetime, number: int) -> Q:
     return Q(at__lt=at) | Q(at=at, number__lte=number)
 
@@ -1035,10 +1042,10 @@ def _paged(
     nothing tells them where it sits). Unknown or absent: the newest page."""
     size = COURANTE_PAGE_SIZE
     count = entries.count()
-    value = str(params.get(FROM_PARAM, "") or "")
     top = None
-    if value.isdigit() and len(value) < 10:
-        top = visible.filter(number=int(value)).values_list("at", "number").first()
+    start_line = _line_number(params.get(FROM_PARAM))
+    if start_line is not None:
+        top = visible.filter(number=start_line).values_list("at", "number").first()
     newer_count = 0
     if top is None:
         rows = list(entries[: size + 1])
@@ -1067,15 +1074,15 @@ def _paged(
     here_from = shown[0].number if top is not None and shown else ""
     news, live = 0, _query(params, depuis=here_from)
     if top is not None:
-        seen = str(params.get(SEEN_PARAM, "") or "")
-        if seen.isdigit() and len(seen) < 10:
+        seen = _line_number(params.get(SEEN_PARAM))
+        if seen is not None:
             # Counted among the lines this reader may see with these filters (``entries``):
             # a partner never learns that internal lines arrived (the valve).
-            news = entries.filter(number__gt=int(seen)).count()
+            news = entries.filter(number__gt=seen).count()
         else:
             # The newest line of all those this reader may see, filters aside: a line
             # that later enters the filters (a status changed) is not news.
-            seen = str(visible.aggregate(top=Max("number"))["top"] or 0)
+            seen = visible.aggregate(top=Max("number"))["top"] or 0
         live = _links_query(
             (*exports.FILTER_PARAMS, FROM_PARAM, SEEN_PARAM), params, depuis=here_from, lu=seen
         )
