@@ -26,7 +26,7 @@ def _end_with_parent() -> None:
     Elsewhere the `finally` alone stops us.
     """
     raw = os.environ.pop(serve.PARENT_ENV, "")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         return  # started by hand or by a service manager: our life is theirs to manage
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)

@@ -32,7 +32,7 @@ def _segments(text: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for i, part in enumerate(text.split(","), start=1):
         name, sep, count = part.strip().partition("=")
-        if not sep or not name or not count.strip().isdigit():
+        if not sep or not name or not re.fullmatch(r"[0-9]+", count.strip()):
             raise argparse.ArgumentTypeError(
                 f"segment {i} ({part!r}) : forme CODE=NOMBRE attendue, ex. A1=212"
             )

@@ -504,7 +504,7 @@ def parse_selection(text: str, *, limit: int) -> tuple[list[int], list[str]]:
     for i, item in enumerate(items, start=1):
         low = item.lower().rstrip("…")
         m = RANGE_RE.match(low)
-        if low.isdigit():
+        if low.isascii() and low.isdigit():
             if int(low) < 1:
                 raise SelectionError(
                     _("élément %(i)d « %(item)s » : les numéros commencent à 1")

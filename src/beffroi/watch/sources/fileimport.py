@@ -423,7 +423,7 @@ class FileReader:
                 return parse_time(self.timestamps[tweet_id]), "timestamps"
             except ValueError:
                 pass  # a damaged timestamp row: the id itself still dates the tweet
-        if not tweet_id.isdigit():
+        if not (tweet_id.isascii() and tweet_id.isdigit()):
             raise ValueError(f"identifiant de tweet non numérique « {tweet_id[:30]} »")
         return snowflake_time(tweet_id), "snowflake"
 
