@@ -1655,4 +1655,9 @@ EN = {
     "Cette carte a été corrigée entre-temps (%(label)s, par %(who)s) : voyez sa décision actuelle avant de l'envoyer en main courante.": "This card was corrected in the meantime (%(label)s, by %(who)s): see its current decision before sending it to the main courante.",
     "Cette activation conserve les identifiants des comptes : rien à pseudonymiser.": "This activation keeps account handles: nothing to pseudonymise.",
     "Entre parenthèses : le nombre de réponses à la question. Une question posée par ligne (un parent, un enfant) en compte une par ligne remplie, donc plus d'une par formulaire.": "In brackets: the number of answers to the question. A question asked per row (a parent, a child) counts one per filled row, so more than one per form.",
+    "La commande à transmettre à l'autorité (identifiant, adresse du site, date de clôture imprimée sur les lettres et nombre de lettres par segment de cette consultation)": "The command to hand to the authority (this consultation's id, the site's address, the closing date printed on the letters and the number of letters per segment)",
+    "%(n)s réponses en %(duration)s, plus 1 à l'écart dans le temps (%(total)s en tout), alors que le rythme habituel autour est d'environ %(rate)s": "%(n)s responses in %(duration)s, plus 1 further apart in time (%(total)s in all), when the usual rate around it is about %(rate)s",
+    "%(n)s réponses en %(duration)s, plus %(m)s à l'écart dans le temps (%(total)s en tout), alors que le rythme habituel autour est d'environ %(rate)s": "%(n)s responses in %(duration)s, plus %(m)s further apart in time (%(total)s in all), when the usual rate around it is about %(rate)s",
+    ("%(n)s nouvelle ligne", "%(n)s nouvelles lignes"): ("%(n)s new line", "%(n)s new lines"),
+    "voir les plus récentes": "see the newest",
 }
