@@ -4,6 +4,7 @@ that counts rows and names no handle (docs/decisions/watch-handles.md)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -251,3 +252,70 @@ def test_rows_stored_today_through_the_doors_need_no_repair(org, members):
     assert actions.scrub_handles(activation, dry_run=True).changed == 0
     assert actions.scrub_handles(activation).changed == 0
     assert _scrub_entries() == []
+
+
+# When things go wrong, and the dry run: a run that fails on a database error shows that
+# error, not the journal's failure to record it (its counts go to the log); a dry run
+# takes no write lock.
+
+
+class DatabaseGone(Exception):
+    pass
+
+
+def test_a_failed_run_keeps_its_own_error_and_logs_its_counts(org, members, monkeypatch, caplog):
+    from beffroi.core import journal
+    from beffroi.watch import actions
+
+    activation = _activation(org, members)
+    _old_rows(activation, n_posts=5)
+
+    def gone_after_first_posts(kind, n):
+        if kind == "posts":
+            raise DatabaseGone("connection lost")
+
+    def refused(*args, **kwargs):
+        raise RuntimeError("journal unreachable too")
+
+    monkeypatch.setattr(journal, "append", refused)
+    with (
+        caplog.at_level(logging.ERROR, logger="beffroi.watch.actions"),
+        pytest.raises(DatabaseGone),
+    ):
+        actions.scrub_handles(activation, batch_size=2, progress=gone_after_first_posts)
+    [record] = [r for r in caplog.records if "not journaled" in r.getMessage()]
+    assert "'posts': 2" in record.getMessage() and "'cards': 1" in record.getMessage()
+
+
+def test_a_finished_run_that_cannot_journal_fails(org, members, monkeypatch):
+    from beffroi.core import journal
+    from beffroi.watch import actions
+
+    activation = _activation(org, members)
+    _old_rows(activation)
+
+    def refused(*args, **kwargs):
+        raise RuntimeError("journal unreachable")
+
+    monkeypatch.setattr(journal, "append", refused)
+    with pytest.raises(RuntimeError, match="journal unreachable"):
+        actions.scrub_handles(activation)
+
+
+def test_a_dry_run_opens_no_transaction(org, members, monkeypatch):
+    from beffroi.watch import actions, scrub
+
+    activation = _activation(org, members)
+    _old_rows(activation, n_posts=3)
+    opened = []
+    real = scrub.transaction.atomic
+
+    def counting(*args, **kwargs):
+        opened.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scrub.transaction, "atomic", counting)
+    counts = actions.scrub_handles(activation, batch_size=2, dry_run=True)
+    assert counts.posts == 3 and not opened
+    actions.scrub_handles(activation, batch_size=2)
+    assert opened  # a real run writes each batch in its own transaction

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ from beffroi.watch.sources.base import (
     pseudonymise_record,
     pseudonymise_typed,
 )
+
+log = logging.getLogger(__name__)
 
 # A claim nobody acted on for this long is considered abandoned (a volunteer
 # closed the laptop): another volunteer may take the card.
@@ -1820,11 +1823,22 @@ def scrub_handles(
         interrupted = False
     finally:
         if not dry_run and counts.changed:
-            journal.append(
-                "watch.activation.scrub_handles",
-                actor=actor,
-                organisation=activation.organisation,
-                subject=f"activation:{activation.pk}",
-                data={**counts.as_journal(), "interrupted": interrupted},
-            )
+            try:
+                journal.append(
+                    "watch.activation.scrub_handles",
+                    actor=actor,
+                    organisation=activation.organisation,
+                    subject=f"activation:{activation.pk}",
+                    data={**counts.as_journal(), "interrupted": interrupted},
+                )
+            except Exception:
+                if not interrupted:
+                    raise
+                # The run already failed (the database gone, locked): its own error is
+                # the one to see; what its committed batches changed goes to the log.
+                log.exception(
+                    "activation %s: handle repair interrupted, not journaled: %s",
+                    activation.pk,
+                    counts.as_journal(),
+                )
     return counts

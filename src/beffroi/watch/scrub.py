@@ -29,8 +29,9 @@ it, so a second run changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -72,7 +73,6 @@ class Counts:
     # again after the rule (kept apart with their row id: see ``_posts``).
     post_ids: int = 0
     duplicate_ids: int = 0
-    scanned: dict[str, int] = field(default_factory=dict)
 
     @property
     def changed(self) -> int:
@@ -142,7 +142,9 @@ def _in_batches(
     it is committed, so an interrupted run counts exactly what it wrote."""
     last = 0
     while True:
-        with transaction.atomic():
+        # A dry run writes nothing: no transaction, so no write lock on SQLite (its
+        # transactions begin IMMEDIATE).
+        with transaction.atomic() if lock else contextlib.nullcontext():
             rows = queryset.filter(pk__gt=last).order_by("pk")
             if lock:
                 rows = rows.select_for_update()
