@@ -1,4 +1,11 @@
-"""Fixed-window counters in the shared cache, for login throttling and rate limits.
+"""Sliding-window limits in the shared cache, for login throttling and rate limits.
+
+Each limited key keeps the times of the attempts it let through during the last
+``window`` seconds (at most ``limit`` of them): an attempt passes while fewer than
+``limit`` remain, so no stretch of ``window`` seconds ever lets more than ``limit``
+through. Fixed windows (counters that restart at times aligned to the clock) let twice
+the limit through when a salvo straddles a restart: 30 answers at 10:59:55 and 30 more
+at 11:00:05 all passed a "30 per 10 minutes" limit.
 
 Keys are pseudonyms (never raw addresses).  A counter that is over its limit
 makes the caller slow down or refuse with a clear message; it never drops
@@ -11,6 +18,7 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 
@@ -21,11 +29,11 @@ from beffroi.core.locks import one_at_a_time
 class Window:
     count: int
     limit: int
-    retry_after: int  # seconds until the window resets
+    retry_after: int  # seconds until an attempt would pass again
 
     @property
     def exceeded(self) -> bool:
-        """Over the limit once this window's hit is counted (``hit`` counts first)."""
+        """Over the limit once this attempt is counted (``hit`` counts first)."""
         return self.count > self.limit
 
 
@@ -38,15 +46,32 @@ def retry_minutes(seconds: float) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
-def _key(scope: str, key: str, window: int) -> tuple[str, int]:
-    now = int(time.time())
-    start = now - now % window
-    return f"throttle:{scope}:{key}:{start}", start + window - now
+def _name(scope: str, key: str) -> str:
+    return f"throttle:{scope}:{key}"
+
+
+def _live(stored: Any, now: float, window: int) -> tuple[list[float], int]:
+    """The let-through times still inside the window, and how many attempts were refused
+    since the last one let through. Anything else in the entry (an older format, a value
+    written by hand) counts as an empty log rather than an error."""
+    if not (isinstance(stored, tuple) and len(stored) == 2):
+        return [], 0
+    times, refused = stored
+    if not isinstance(times, list) or not isinstance(refused, int):
+        return [], 0
+    return [t for t in times if isinstance(t, float) and now - window < t <= now], refused
+
+
+def _window(times: list[float], refused: int, limit: int, now: float, window: int) -> Window:
+    # Until the oldest time let through leaves the window: the first moment an attempt
+    # refused now would pass (and, below the limit, when the log starts emptying).
+    retry = math.ceil(times[0] + window - now) if times else window
+    return Window(len(times) + refused, limit, max(1, retry))
 
 
 def peek(scope: str, key: str, *, limit: int, window: int) -> Window:
-    name, retry = _key(scope, key, window)
-    return Window(int(cache.get(name, 0)), limit, retry)
+    now = time.time()
+    return _window(*_live(cache.get(_name(scope, key)), now, window), limit, now, window)
 
 
 def count_up(name: str, *, timeout: int, by: int = 1) -> int:
@@ -64,8 +89,21 @@ def count_up(name: str, *, timeout: int, by: int = 1) -> int:
 
 
 def hit(scope: str, key: str, *, limit: int, window: int) -> Window:
-    name, retry = _key(scope, key, window)
-    return Window(count_up(name, timeout=retry + 1), limit, retry)
+    """Count one attempt: let through (its time logged) while fewer than ``limit`` were let
+    through in the last ``window`` seconds, refused otherwise. Refused attempts are not
+    logged, so sending faster never pushes the moment of the next pass further away; the
+    count tells the first refusal of a run (``limit + 1``) from the next ones."""
+    name = _name(scope, key)
+    with one_at_a_time(name):
+        now = time.time()
+        times, refused = _live(cache.get(name), now, window)
+        if len(times) < limit:
+            times.append(now)
+            refused = 0
+        else:
+            refused += 1
+        cache.set(name, (times, refused), timeout=window + 1)
+    return _window(times, refused, limit, now, window)
 
 
 def hit_all(counters: Iterable[tuple[str, str, int]], *, window: int) -> Window | None:
@@ -77,11 +115,16 @@ def hit_all(counters: Iterable[tuple[str, str, int]], *, window: int) -> Window 
 
 
 def reset(scope: str, key: str, *, window: int) -> None:
-    cache.delete(_key(scope, key, window)[0])
+    cache.delete(_name(scope, key))
 
 
 def undo(scope: str, key: str, *, window: int) -> None:
-    """Take back one hit of the current window (an attempt counted up front that
-    turned out to be allowed: a successful login)."""
-    name, retry = _key(scope, key, window)
-    count_up(name, timeout=retry + 1, by=-1)
+    """Take back the latest attempt let through (one counted up front that turned out to
+    be allowed: a successful login)."""
+    name = _name(scope, key)
+    with one_at_a_time(name):
+        now = time.time()
+        times, refused = _live(cache.get(name), now, window)
+        if times:
+            times.pop()
+        cache.set(name, (times, refused), timeout=window + 1)
