@@ -194,11 +194,16 @@ def update_activation(
     keywords: dict[str, list[str]],
     ends_at: datetime | None,
     actor: Any,
+    area: Sequence[str] | None = None,
 ) -> list[str]:
     """Change an open activation as the night goes (a new hashtag, a later end, a name
-    that says what the event became). Returns the fields changed; journaled with their
-    old and new values. The zone is not changed here: the worker keeps the zone an
-    activation's enrichment started with (docs/guide/veille.md)."""
+    that says what the event became, a zone the flood outgrew). Returns the fields
+    changed; journaled with their old and new values. ``area`` None keeps the zone.
+
+    A new zone is what the worker locates the next posts in (``worker.ActivationProcessor``
+    follows it); the cards still waiting in the queue get "inside the zone" and their
+    priority again for it, here, in the same transaction (the journal entry counts them).
+    Decided and escalated cards keep what the volunteers saw."""
     from beffroi.watch.models import EventType
 
     activation = Activation.objects.select_for_update().get(pk=activation.pk)
@@ -216,12 +221,16 @@ def update_activation(
                 "utilisez « Clore l'activation »."
             )
         )
-    wanted = {
+    wanted: dict[str, Any] = {
         "name": name,
         "event_type": event_type,
         "keywords": {lang: list(words) for lang, words in keywords.items() if words},
         "ends_at": ends_at,
     }
+    if area is not None:
+        cleaned = _clean_area(area)
+        # The same codes in another order are the same zone: nothing to journal.
+        wanted["area"] = activation.area if set(cleaned) == set(activation.area) else cleaned
     changed = [f for f, value in wanted.items() if getattr(activation, f) != value]
     if not changed:
         return []
@@ -243,6 +252,8 @@ def update_activation(
     for f in changed:
         setattr(activation, f, wanted[f])
     activation.save(update_fields=changed)
+    if "area" in changed:
+        data["area"]["waiting_cards_rescored"] = _rezone_waiting_cards(activation)
     journal.append(
         "watch.activation.update",
         actor=actor,
@@ -251,6 +262,53 @@ def update_activation(
         data=data,
     )
     return changed
+
+
+REZONE_BATCH = 1000
+
+
+def _rezone_waiting_cards(activation: Activation) -> int:
+    """Score the activation's waiting cards again for its (new) zone, a batch of cards at
+    a time (a long night's queue holds tens of thousands); returns how many changed. Their
+    ``updated_at`` moves, so the live queue (``views._version``) sends the new order."""
+    from beffroi.watch.pipeline.priority import rezone
+
+    area = set(activation.area) or None
+    now = timezone.now()
+    changed = 0
+    last = 0
+    fields = ("pk", "priority", "informative_p", "urgency_cues", "communes", "in_area")
+    while True:
+        cards = list(
+            Card.objects.filter(activation=activation, state=CardState.QUEUED, pk__gt=last)
+            .order_by("pk")
+            .only(*fields, "explanation")[:REZONE_BATCH]
+        )
+        if not cards:
+            return changed
+        last = cards[-1].pk
+        moved = []
+        for card in cards:
+            new = rezone(
+                priority=card.priority,
+                informative_p=card.informative_p,
+                urgency_cues=list(card.urgency_cues or ()),
+                communes=list(card.communes or ()),
+                in_area=card.in_area,
+                explanation=list(card.explanation or ()),
+                area=area,
+            )
+            if new.in_area == card.in_area:
+                continue
+            card.in_area, card.priority, card.explanation = (
+                new.in_area,
+                new.priority,
+                new.explanation,
+            )
+            card.updated_at = now
+            moved.append(card)
+        Card.objects.bulk_update(moved, ["in_area", "priority", "explanation", "updated_at"])
+        changed += len(moved)
 
 
 @transaction.atomic
@@ -590,16 +648,36 @@ def _card_defaults() -> dict[str, Any]:
 
 
 @transaction.atomic
-def store_cards(activation: Activation, updates: Sequence[CardUpdate]) -> int:
+def store_cards(
+    activation: Activation,
+    updates: Sequence[CardUpdate],
+    *,
+    enriched_area: Sequence[str] | None = None,
+) -> int:
     """Write one processed batch into the triage queue; returns cards created.
 
     A post that starts a group becomes a card; a repeat raises its card's
     count (and its priority, if the repeat scores higher: a copy with new
     urgency cues should not sink).  Appends one ``watch.queue`` journal entry
     for the batch (docs/decisions/watch-ingest-journal.md).
+
+    ``enriched_area``: the zone the batch was located in (the worker says it). When a
+    coordinator changed the zone meanwhile, the batch is scored again for the new one
+    before it is stored, as ``update_activation`` did for the cards already waiting:
+    the activation's row lock orders the two, so no batch slips between them.
     """
     if not updates:
         return 0
+    rezoned = 0
+    if enriched_area is not None:
+        current = (
+            Activation.objects.select_for_update()
+            .filter(pk=activation.pk)
+            .values_list("area", flat=True)
+            .get()
+        )
+        if set(current) != set(enriched_area):
+            updates, rezoned = _rezone_updates(updates, set(current) or None)
     from django.core.serializers.json import DjangoJSONEncoder
 
     ops = connection.ops
@@ -708,6 +786,8 @@ def store_cards(activation: Activation, updates: Sequence[CardUpdate]) -> int:
         "first_post": min(u.post_id for u in updates),
         "last_post": max(u.post_id for u in updates),
     }
+    if rezoned:
+        data["rezoned_posts"] = rezoned
     started = {u.group_id: u for u in starters}
     if joined := _declared_joins(updates, card_ids, started, now):
         data["declared_senders"] = joined
@@ -721,6 +801,33 @@ def store_cards(activation: Activation, updates: Sequence[CardUpdate]) -> int:
         data=data,
     )
     return len(rows)
+
+
+def _rezone_updates(
+    updates: Sequence[CardUpdate], area: set[str] | None
+) -> tuple[list[CardUpdate], int]:
+    """A batch located in a zone since replaced, scored for ``area``; with how many of
+    its posts changed."""
+    from beffroi.watch.pipeline.priority import rezone
+
+    out, moved = [], 0
+    for u in updates:
+        new = rezone(
+            priority=u.priority,
+            informative_p=u.informative_p,
+            urgency_cues=u.urgency_cues,
+            communes=u.communes,
+            in_area=u.in_area,
+            explanation=u.explanation,
+            area=area,
+        )
+        if new.in_area != u.in_area:
+            moved += 1
+            u = dataclasses.replace(
+                u, in_area=new.in_area, priority=new.priority, explanation=new.explanation
+            )
+        out.append(u)
+    return out, moved
 
 
 def _declared_joins(

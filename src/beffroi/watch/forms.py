@@ -70,14 +70,21 @@ class ActivationForm(forms.Form):
 
 
 class ActivationEditForm(forms.Form):
-    """What changes during an open activation; the zone and the handles' choice do not
-    (see ``actions.update_activation``)."""
+    """What changes during an open activation; the handles' choice does not (see
+    ``actions.update_activation``)."""
 
     name = ActivationForm.base_fields["name"]
     event_type = ActivationForm.base_fields["event_type"]
+    area = ActivationForm.base_fields["area"]
     keywords = ActivationForm.base_fields["keywords"]
     ends_at = ActivationForm.base_fields["ends_at"]
+    clean_area = ActivationForm.clean_area
     clean_keywords = ActivationForm.clean_keywords
+
+    def area_sent(self) -> bool:
+        """Whether the request carried the zone at all: a page opened before the zone
+        could change (or a script) leaves it out, and keeps it."""
+        return self.is_bound and "area" in self.data
 
     def clean_ends_at(self) -> Any:
         from django.utils import timezone
@@ -102,6 +109,7 @@ class ActivationEditForm(forms.Form):
         return {
             "name": activation.name,
             "event_type": activation.event_type,
+            "area": " ".join(activation.area),
             "keywords": "\n".join(lines),
             # The browser's datetime-local field reads the local time without a zone.
             "ends_at": timezone.localtime(ends).strftime("%Y-%m-%dT%H:%M") if ends else "",

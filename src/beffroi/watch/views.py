@@ -219,6 +219,13 @@ def activation_edit(request: HttpRequest, activation_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
+        # As at creation: a commune's name or postcode typed for its code is said under
+        # the field with the codes it means; the action words any other wrong entry.
+        if form.area_sent() and (said := _area_error(d["area"])):
+            form.add_error("area", said)
+            return render(
+                request, "watch/activation_edit.html", _ctx(request, activation, form=form)
+            )
         try:
             changed = actions.update_activation(
                 activation,
@@ -226,6 +233,7 @@ def activation_edit(request: HttpRequest, activation_id: int) -> HttpResponse:
                 event_type=d["event_type"],
                 keywords=d["keywords"],
                 ends_at=d["ends_at"],
+                area=d["area"] if form.area_sent() else None,
                 actor=request.user,
             )
         except actions.ActionError as exc:

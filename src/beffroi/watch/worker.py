@@ -182,12 +182,30 @@ class ActivationProcessor:
                 )
             except ValueError as exc:
                 log.warning("activation %s: pipeline state dropped (%s)", activation.pk, exc)
+        self.dirty = False
         if self.pipeline is None:
             self.pipeline = Pipeline(pipeline_config(activation), classifier=predictor)
         else:
-            self.pipeline.expect_languages(expected_languages(activation))
-        self.dirty = False
+            # The saved state holds the zone and languages it was saved with; the
+            # activation may have changed since (« Modifier l'activation »).
+            self.follow(activation)
         self.saved_at = time.monotonic()
+
+    def follow(self, activation: Activation) -> None:
+        """Take up what a coordinator changed in the activation while it runs: its
+        keywords' languages and its zone, from the next batch on. Batches already handed
+        to the preparer were located in the old zone: they are dropped, their posts are
+        still pending and are handed out again (nothing is lost: a post is marked
+        processed only with its card; nothing is counted twice: a dropped batch never
+        reached the grouping state)."""
+        assert self.pipeline is not None
+        self.activation = activation
+        self.pipeline.expect_languages(expected_languages(activation))
+        if self.pipeline.set_area(set(activation.area) or None):
+            log.info("activation %s: zone now %s", activation.pk, activation.area or "none")
+            self.in_flight.clear()
+            self.in_flight_ids.clear()
+            self.dirty = True
 
     def learn(self) -> int:
         """Feed the decisions taken since the last call to the learner, in the order they
@@ -330,7 +348,10 @@ class ActivationProcessor:
             self.in_flight_ids.difference_update(row[0] for row in rows)
             enriched = self.pipeline.finish(prepared)
         actions.store_cards(
-            self.activation, [_update(e, row) for e, row in zip(enriched, rows, strict=True)]
+            self.activation,
+            [_update(e, row) for e, row in zip(enriched, rows, strict=True)],
+            # A zone changed after this batch was located is applied by the action.
+            enriched_area=sorted(self.pipeline.config.area or ()),
         )
         self.dirty = True
         return len(rows)
@@ -631,9 +652,9 @@ class Worker:
             proc = ActivationProcessor(activation, self.classifier, self._preparer())
             self.processors[activation.pk] = proc
         elif proc.pipeline is not None:
-            # A coordinator may change the keywords while the activation runs: their
-            # languages lean the detector from the next batch on, without a restart.
-            proc.pipeline.expect_languages(expected_languages(activation))
+            # A coordinator may change the keywords and the zone while the activation
+            # runs: they apply from the next batch on, without a restart.
+            proc.follow(activation)
         return proc
 
     def join_sources(self, timeout: float = 15.0) -> bool:

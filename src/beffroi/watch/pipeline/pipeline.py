@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import json
 import multiprocessing
@@ -100,6 +101,22 @@ class Pipeline:
         if tuple(expected) != self.config.expected_languages:
             self.config.expected_languages = tuple(expected)
             self._language = None
+
+    def set_area(self, area: set[str] | None) -> bool:
+        """Locate the next batches in ``area`` (the activation's zone changed, or a restored
+        state was saved with another zone). Returns whether it changed. Copies of a group
+        seen before took its places and "inside the zone" from the group's first post:
+        they are located again, from the next batch on."""
+        new = {a.strip().upper() for a in area or () if a.strip()} or None
+        old = {a.strip().upper() for a in self.config.area or () if a.strip()} or None
+        if new == old:
+            return False
+        # A new config rather than a change in place: a Preparer may still be pickling
+        # the old one for a batch handed out earlier.
+        self.config = dataclasses.replace(self.config, area=new)
+        self.geocoder = Geocoder(new, min_confidence=self.config.min_geo_confidence)
+        self._reuse.clear()
+        return True
 
     def _timed(self, name: str, step: Step, items: list[Enriched]) -> list[Enriched]:
         t0, c0 = time.perf_counter(), time.process_time()

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from typing import Any
 
 from beffroi.geo.text import strip_accents
 from beffroi.watch.pipeline.model import Enriched
@@ -75,11 +77,7 @@ def novelty(item: Enriched) -> float:
 
 
 def _area_value(item: Enriched) -> float:
-    if item.in_area is True:
-        return 1.0
-    if item.in_area is False:
-        return 0.0
-    return 0.5
+    return _zone_value(item.in_area)
 
 
 class PriorityScorer:
@@ -188,16 +186,87 @@ def _explain(
     else:
         kind = "copie exacte" if item.duplicate == "exact" else "quasi-copie"
         out.append(f"{kind}, groupe de {item.group_size} messages (nouveauté {_fr(n)})")
-    if item.in_area is True:
-        inside = [m.name for m in item.communes if m.in_area]
-        out.append("dans la zone : " + ", ".join(inside[:3]))
-    elif item.in_area is False:
-        out.append("localisé hors de la zone : " + ", ".join(m.name for m in item.communes[:3]))
-    elif item.communes:
-        out.append("localisé : " + ", ".join(m.name for m in item.communes[:3]))
-    else:
-        out.append("non localisé")
+    out.append(
+        area_line(
+            item.in_area,
+            [m.name for m in item.communes],
+            [m.name for m in item.communes if m.in_area],
+        )
+    )
     return out
+
+
+_AREA_LINES = ("dans la zone : ", "localisé hors de la zone : ", "localisé : ", "non localisé")
+
+
+def area_line(in_area: bool | None, names: list[str], inside: list[str]) -> str:
+    """The explanation's line on where a post is: ``names`` of the communes found, most
+    confident first, and ``inside`` those within the activation's zone."""
+    if in_area is True:
+        return "dans la zone : " + ", ".join(inside[:3])
+    if in_area is False:
+        return "localisé hors de la zone : " + ", ".join(names[:3])
+    if names:
+        return "localisé : " + ", ".join(names[:3])
+    return "non localisé"
+
+
+@dataclass(frozen=True)
+class Rezoned:
+    """A stored card (or a post not yet stored) scored again for another zone."""
+
+    in_area: bool | None
+    priority: float
+    explanation: list[str]
+
+
+def commune_in_zone(code: str, dep: str, area: set[str] | None) -> bool | None:
+    """Whether a commune lies in a zone of INSEE codes and département numbers (None
+    without a zone), as the geocoder decides it."""
+    if not area:
+        return None
+    return code in area or dep in area
+
+
+def rezone(
+    *,
+    priority: float,
+    informative_p: float | None,
+    urgency_cues: list[str] | tuple[str, ...],
+    communes: list[dict[str, Any]],
+    in_area: bool | None,
+    explanation: list[str] | tuple[str, ...],
+    area: set[str] | None,
+) -> Rezoned:
+    """A card's "inside the zone" and priority for a new ``area``, from what the card
+    stored: the communes found then (not searched again: a name shared by two communes
+    keeps the reading chosen when the post arrived), its urgency cues and its
+    informativeness. Only the zone term of the score changes, by its weight times the
+    card's relevance gate; the other terms are the card's. A card whose priority is that
+    of a repeat with other cues than its first post's moves by the first post's gate: the
+    closest the stored card allows."""
+    zone = {a.strip().upper() for a in area} if area else None
+    flags = [commune_in_zone(str(c.get("code", "")), str(c.get("dep", "")), zone) for c in communes]
+    new_in_area = (any(bool(f) for f in flags) if flags else None) if zone else None
+    if new_in_area == in_area:
+        return Rezoned(in_area, priority, list(explanation))
+    u = 1.0
+    for cue in dict.fromkeys(urgency_cues):
+        u *= 1.0 - URGENCY_CUES.get(cue, 0.0)
+    gate = max(0.25 + 0.75 * (0.5 if informative_p is None else informative_p), 1.0 - u)
+    delta = W_AREA * (_zone_value(new_in_area) - _zone_value(in_area))
+    new_priority = round(min(1.0, max(0.0, priority + gate * delta)), 4)
+    names = [str(c.get("name", "")) for c in communes]
+    inside = [n for n, f in zip(names, flags, strict=True) if f]
+    line = area_line(new_in_area, names, inside)
+    lines = [line if x.startswith(_AREA_LINES) else x for x in explanation]
+    if line not in lines:
+        lines.append(line)
+    return Rezoned(new_in_area, new_priority, lines)
+
+
+def _zone_value(in_area: bool | None) -> float:
+    return 1.0 if in_area is True else 0.0 if in_area is False else 0.5
 
 
 def score(items: list[Enriched]) -> list[Enriched]:
