@@ -57,6 +57,23 @@ def members(org):
     return users
 
 
+@pytest.fixture
+def export_room(org, members, monkeypatch):
+    """(activation, partner link, token): an activation « Crue » with one line shared with
+    partners (« Route coupée », routes) and a partner link « COD »; every export goes to
+    the background queue, so a test sees its job wait, run or die."""
+    from beffroi.watch import actions, exports
+
+    monkeypatch.setattr(exports, "INLINE_BUDGET", 0.0)
+    coord = members["coordinator"]
+    activation = actions.create_activation(org, name="Crue", event_type="inondation", actor=coord)
+    actions.add_log_entry(
+        activation, actor=coord, text="Route coupée", channel="telephone", category="routes"
+    )
+    link, token = actions.create_partner_link(activation, label="COD", days=1, actor=coord)
+    return activation, link, token
+
+
 def _journal_triggers(enable: bool) -> None:
     """Drop or recreate the append-only triggers (the migration's own SQL)."""
     import importlib
@@ -68,14 +85,18 @@ def _journal_triggers(enable: bool) -> None:
     if enable:
         statements = {"sqlite": migration.SQLITE, "postgresql": migration.POSTGRES}[vendor]
     else:
-        statements = {"sqlite": migration.SQLITE_REVERSE,
-                      "postgresql": migration.POSTGRES_REVERSE}[vendor]
+        statements = {"sqlite": migration.SQLITE_REVERSE, "postgresql": migration.POSTGRES_REVERSE}[
+            vendor
+        ]
     with connection.cursor() as cursor:
         for sql in statements:
             if enable and "CREATE TRIGGER" in sql:
                 name = sql.split()[2]
-                drop = (f"DROP TRIGGER IF EXISTS {name}" if vendor == "sqlite"
-                        else f"DROP TRIGGER IF EXISTS {name} ON core_journalentry")
+                drop = (
+                    f"DROP TRIGGER IF EXISTS {name}"
+                    if vendor == "sqlite"
+                    else f"DROP TRIGGER IF EXISTS {name} ON core_journalentry"
+                )
                 cursor.execute(drop)
             cursor.execute(sql)
 

@@ -95,25 +95,13 @@ def test_noting_moves_keeps_the_time_beside_progress_stored_elsewhere(db, monkey
 
 
 @pytest.fixture
-def export_page(client, org, members, monkeypatch, settings):
+def export_page(client, export_room, settings):
     """A partner's PDF export, RUNNING on a worker that beats; returns its page's URL
     and the job id."""
     from django_tasks_db.models import DBTaskResult
 
-    from beffroi.watch import actions, exports
-
     settings.BEFFROI_JOB_STALL_MINUTES = 15
-    monkeypatch.setattr(exports, "INLINE_BUDGET", 0.0)  # every export in the background
-    activation = actions.create_activation(
-        org, name="Crue", event_type="inondation", actor=members["coordinator"]
-    )
-    actions.add_log_entry(
-        activation, actor=members["coordinator"], text="Route coupée",
-        channel="telephone", category="routes",
-    )  # fmt: skip
-    _link, token = actions.create_partner_link(
-        activation, label="COD", days=1, actor=members["coordinator"]
-    )
+    _activation, _link, token = export_room
     first = client.post(reverse("watch-partner-export", args=[token, "pdf"]), {"q": "route"})
     job_id = first["Location"].rstrip("/").split("/")[-1]
     jobs.beat("busy-worker")

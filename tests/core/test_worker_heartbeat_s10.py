@@ -88,24 +88,9 @@ def test_the_heartbeat_thread_beats_then_says_goodbye(transactional_db, monkeypa
 
 
 @pytest.fixture
-def room(org, members, monkeypatch, settings):
-    from beffroi.watch import actions, exports
-
+def room(export_room, settings):
     settings.BEFFROI_WATCH_MAX_PENDING_EXPORTS = 1
-    monkeypatch.setattr(exports, "INLINE_BUDGET", 0.0)  # every export in the background
-    activation = actions.create_activation(
-        org, name="Crue", event_type="inondation", actor=members["coordinator"]
-    )
-    actions.add_log_entry(
-        activation,
-        actor=members["coordinator"],
-        text="Route coupée",
-        channel="telephone",
-        category="routes",
-    )
-    _link, token = actions.create_partner_link(
-        activation, label="COD", days=1, actor=members["coordinator"]
-    )
+    activation, _link, token = export_room
     return activation, token
 
 

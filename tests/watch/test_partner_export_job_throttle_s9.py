@@ -14,17 +14,13 @@ from beffroi.watch import views
 
 
 @pytest.fixture
-def job_page(org, members, monkeypatch):
-    from beffroi.watch import actions, exports
+def job_page(export_room, members):
+    from beffroi.watch import actions
 
-    monkeypatch.setattr(exports, "INLINE_BUDGET", 0.0)  # the export waits for a worker
-    coord = members["coordinator"]
-    activation = actions.create_activation(org, name="Crue", event_type="inondation", actor=coord)
-    actions.add_log_entry(
-        activation, actor=coord, text="Route coupée", channel="telephone", category="routes"
+    activation, link, token = export_room  # the export waits for a worker
+    _other, other_token = actions.create_partner_link(
+        activation, label="SDIS", days=1, actor=members["coordinator"]
     )
-    link, token = actions.create_partner_link(activation, label="COD", days=1, actor=coord)
-    _other, other_token = actions.create_partner_link(activation, label="SDIS", days=1, actor=coord)
     return link, token, other_token
 
 
