@@ -5,15 +5,15 @@ read its label, with the code beside it for a scrutineer comparing with the bund
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 
 from beffroi.consult import actions, api
 from beffroi.consult.cli_example_bundle import setup_consultation, signed_payload
-from beffroi.consult.spec import format_time, spec_from_dict
+from beffroi.consult.spec import spec_from_dict
 from beffroi.consult.views_i18n import excluded_by_rule
+from consult_specs import cantine_spec
 from english_catalogue import english
 
 
@@ -24,28 +24,10 @@ def _sync_writes(settings):
 
 
 def _spec(cid: str) -> dict:
-    now = datetime.now(UTC).replace(microsecond=0)
-    return {
-        "id": cid,
-        "title": "Cantine scolaire",
-        "opens": format_time(now - timedelta(minutes=5)),
-        "closes": format_time(now + timedelta(days=7)),
-        "access": "credentialed",
-        "questions": [
-            {
-                "code": "menu",
-                "label": "Menu préféré",
-                "kind": "single",
-                "required": True,
-                "options": [{"code": "bio", "label": "Bio"}, {"code": "local", "label": "Local"}],
-            }
-        ],
-        "segments": [{"code": "N", "label": "École Nord", "electorate": 40}],
-        "rules": [
-            # The builder's own label: translated for an English reader.
-            {"code": "one_ballot_per_key", "label": "La dernière réponse d'un code compte"},
-        ],
-    }
+    # The builder's own label: translated for an English reader.
+    return cantine_spec(
+        cid, rules=[{"code": "one_ballot_per_key", "label": "La dernière réponse d'un code compte"}]
+    )
 
 
 @pytest.fixture

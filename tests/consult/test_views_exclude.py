@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -19,41 +18,25 @@ from beffroi.consult import actions, api, live
 from beffroi.consult.cli_example_bundle import setup_consultation, signed_payload
 from beffroi.consult.forms import SelectionError, parse_selection
 from beffroi.consult.models import BoardEntry, ConsultEvent
-from beffroi.consult.spec import format_time
 from beffroi.consult.verify import verify_bundle
 from beffroi.core.actions import ActionError
 from beffroi.core.models import JournalEntry
+from consult_specs import LAST_ANSWER, MENU, NORTH, SOUTH, cantine_spec
 
 
 def small_spec(cid: str, access: str = "mixed") -> dict:
-    now = datetime.now(UTC).replace(microsecond=0)
     rules = [
         {"code": "integrity_flag", "label": "Signalées écartées", "params": {"flags": ["audit"]}}
     ]
     if access != "open":
-        rules.insert(0, {"code": "one_ballot_per_key", "label": "Dernière réponse", "params": {}})
-    return {
-        "id": cid,
-        "title": "Cantine scolaire",
-        "opens": format_time(now - timedelta(minutes=5)),
-        "closes": format_time(now + timedelta(days=7)),
-        "access": access,
-        "questions": [
-            {
-                "code": "menu",
-                "label": "Menu préféré",
-                "kind": "single",
-                "required": True,
-                "options": [{"code": "bio", "label": "Bio"}, {"code": "local", "label": "Local"}],
-            },
-            {"code": "note", "label": "Note du service", "kind": "scale"},
-        ],
-        "segments": [
-            {"code": "N", "label": "École Nord", "electorate": 40},
-            {"code": "S", "label": "École Sud", "electorate": 30},
-        ],
-        "rules": rules,
-    }
+        rules.insert(0, LAST_ANSWER)
+    return cantine_spec(
+        cid,
+        access=access,
+        questions=[MENU, {"code": "note", "label": "Note du service", "kind": "scale"}],
+        segments=[NORTH, SOUTH],
+        rules=rules,
+    )
 
 
 def unsigned(c, menu: str, seq: int, segment: str = "N") -> actions.Incoming:

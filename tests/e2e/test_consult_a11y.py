@@ -5,7 +5,6 @@ missing required answer is named and linked, focus goes where the news is."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -13,7 +12,7 @@ from playwright.sync_api import expect
 from beffroi.consult import api
 from beffroi.consult.cli_example_bundle import BASE_URL, setup_consultation
 from beffroi.consult.models import BoardEntry
-from beffroi.consult.spec import format_time
+from consult_specs import MENU, cantine_spec
 
 
 @pytest.fixture(autouse=True)
@@ -23,27 +22,14 @@ def _settings(settings):
 
 
 def spec_dict(cid: str) -> dict:
-    now = datetime.now(UTC).replace(microsecond=0)
-    return {
-        "id": cid,
-        "title": "Cantine scolaire",
-        "opens": format_time(now - timedelta(minutes=5)),
-        "closes": format_time(now + timedelta(days=7)),
-        "access": "credentialed",
-        "questions": [
+    return cantine_spec(
+        cid,
+        questions=[
             {"code": "note", "label": "Satisfaction", "kind": "scale"},
-            {
-                "code": "menu",
-                "label": "Menu préféré",
-                "kind": "single",
-                "required": True,
-                "options": [{"code": "bio", "label": "Bio"}, {"code": "local", "label": "Local"}],
-            },
+            MENU,
             {"code": "idee", "label": "Une idée ?", "kind": "text"},
         ],
-        "segments": [{"code": "N", "label": "École Nord", "electorate": 40}],
-        "rules": [{"code": "one_ballot_per_key", "label": "Dernière réponse", "params": {}}],
-    }
+    )
 
 
 # Contrast ratio of each visible text node's colour against the first opaque

@@ -10,7 +10,6 @@ on a phone, on the page respondents use and on the organiser's preview.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ from playwright.sync_api import expect
 from beffroi.consult import api
 from beffroi.consult.cli_example_bundle import BASE_URL, setup_consultation
 from beffroi.consult.models import BoardEntry
-from beffroi.consult.spec import format_time
+from consult_specs import MENU, cantine_spec
 
 PHONE = {"width": 360, "height": 740}
 IDEA = "Une idée pour la cantine ?"
@@ -39,27 +38,14 @@ def _settings(settings):
 
 
 def _spec(cid: str) -> dict:
-    now = datetime.now(UTC).replace(microsecond=0)
-    return {
-        "id": cid,
-        "title": "Cantine scolaire",
-        "opens": format_time(now - timedelta(minutes=5)),
-        "closes": format_time(now + timedelta(days=7)),
-        "access": "credentialed",
-        "questions": [
-            {
-                "code": "menu",
-                "label": "Menu préféré",
-                "kind": "single",
-                "required": True,
-                "options": [{"code": "bio", "label": "Bio"}, {"code": "local", "label": "Local"}],
-            },
+    return cantine_spec(
+        cid,
+        questions=[
+            MENU,
             {"code": "idee", "label": IDEA, "kind": "text", "required": True},
             {"code": "mot", "label": "Un dernier mot", "kind": "text"},
         ],
-        "segments": [{"code": "N", "label": "École Nord", "electorate": 40}],
-        "rules": [{"code": "one_ballot_per_key", "label": "Dernière réponse", "params": {}}],
-    }
+    )
 
 
 def _said(page, words: str) -> int:
