@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -34,7 +34,14 @@ from beffroi.integrity.load import from_table
 MIN_RESPONSES = 20
 # The live audit runs at most once per this many seconds per consultation.
 AUDIT_EVERY = 60
+# How long a run's progress stays in the cache after its last report: longer than any
+# stall the page warns about (BEFFROI_JOB_STALL_MINUTES), so that the warning counts
+# from the last move rather than from the run's start.
+PROGRESS_KEPT = 24 * 3600
 Progress = jobs.Progress
+# A running audit that has taken this long under a worker that never said it was alive
+# is taken for interrupted (the longest live audits take a few minutes).
+LONGEST_RUN = timedelta(hours=1)
 # A flag's evidence is journaled and published; longer than this it is cut.
 EVIDENCE_MAX = 500
 CUT_MARK = "…"
@@ -197,7 +204,11 @@ def live_audit_task(cid: str, actor_id: int | None = None) -> dict[str, Any]:
     if c.status == Status.DRAFT or (actor is None and c.status != Status.OPEN):
         return _report(None, 0, 0) | {"skipped": True}
     try:
-        return audit_box(c, actor=actor, progress=jobs.cache_progress(_progress_key(cid), 600))
+        # The progress outlives a step that reports nothing (the page's stall warning
+        # reads when it last moved); the run deletes it when it ends.
+        return audit_box(
+            c, actor=actor, progress=jobs.cache_progress(_progress_key(cid), PROGRESS_KEPT)
+        )
     finally:
         cache.delete(_progress_key(cid))
 
@@ -233,6 +244,19 @@ class AuditJobs:
             self.pending.status, self.pending.enqueued_at
         )
 
+    @property
+    def stalled_minutes(self) -> int | None:
+        """Minutes a running audit's progress has stood still, once past the setting
+        (``core.jobs.stalled_minutes``, the rule of exports and uploaded audits)."""
+        if self.pending is None:
+            return None
+        moved_at = (self.progress or {}).get("moved_at")
+        return jobs.stalled_minutes(
+            self.pending.status,
+            float(moved_at) if moved_at is not None else None,
+            self.pending.started_at,
+        )
+
 
 def _jobs(cid: str) -> Any:
     from django_tasks_db.models import DBTaskResult
@@ -243,15 +267,22 @@ def _jobs(cid: str) -> Any:
 
 
 def audit_jobs(cid: str) -> AuditJobs:
-    jobs = _jobs(cid)
+    runs = _jobs(cid)
     pending = (
-        jobs.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+        runs.filter(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
         .order_by("-enqueued_at")
         .first()
     )
+    # A run whose worker died stays RUNNING for ever (django-tasks never takes it up
+    # again): it no longer waits for anything, and must not keep a coordinator from
+    # asking for a new run once the worker is restarted.
+    if pending is not None and jobs.interrupted(
+        pending.status, pending.worker_ids, pending.started_at, LONGEST_RUN
+    ):
+        pending = None
     # Skipped runs (scheduled after closing) are no news; filtered here because
     # a JSON key test in SQL treats a missing key as NULL on one backend or another.
-    finished = jobs.filter(
+    finished = runs.filter(
         status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
     ).order_by("-finished_at")
     last = next(
