@@ -206,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
                 write_pdf(private, out / "lettres.pdf", args.title, named)
             else:
                 write_pdf(private, out / "lettres.pdf", args.title, named, closes, zone)
-    write_csv(private, out / "codes.csv")
+    write_csv(private, out / "codes.csv", closes, zone)
     write_public_jsonl(public, out / "cles-publiques.jsonl")
     if revocations:
         write_revocations_jsonl(revocations, out / "revocation.jsonl")

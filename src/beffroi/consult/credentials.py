@@ -296,12 +296,31 @@ def _is_hex(s: str) -> bool:
     return True
 
 
-def write_csv(private: Iterable[PrivateCredential], path: Path) -> None:
+CSV_COLUMNS = ("numero", "segment", "code", "lien", "cloture")
+
+
+def closing_value(closes: datetime | None, zone: ZoneInfo | None = None) -> str:
+    """``codes.csv``'s ``cloture``: the closing time as RFC 3339 (ISO 8601 with seconds
+    and offset) in the letters' zone, the time they print; empty without a date."""
+    if closes is None:
+        return ""
+    return (closes.astimezone(zone) if zone is not None else closes).isoformat("T", "seconds")
+
+
+def write_csv(
+    private: Iterable[PrivateCredential],
+    path: Path,
+    closes: datetime | None = None,
+    zone: ZoneInfo | None = None,
+) -> None:
+    """The letters for a mail merge (docs/formats/codes-csv.md). ``cloture`` comes last:
+    a template that reads the first four columns by name or by place still works."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["numero", "segment", "code", "lien"])
+    w.writerow(CSV_COLUMNS)
+    closing = closing_value(closes, zone)
     for p in private:
-        w.writerow([p.number, p.segment or "", p.display_code, p.link])
+        w.writerow([p.number, p.segment or "", p.display_code, p.link, closing])
     _atomic_write(path, buf.getvalue().encode("utf-8"))
 
 
