@@ -18,6 +18,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import OperationalError, connections
 
+from asgi_calls import http_scope, sent_by
 from beffroi.consult import actions, api, live
 from beffroi.consult.ballot import RevokedKey
 from beffroi.consult.cli_example_bundle import setup_consultation, signed_payload
@@ -51,32 +52,7 @@ async def _django_app(scope, receive, send):
 
 def call(app, path, body=b"", *, method="POST", host=b"127.0.0.1:8000", headers=()):
     """One request through ``app`` on its own event loop; returns (status, headers, JSON)."""
-    scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "scheme": "http",
-        "server": ("127.0.0.1", 8000),
-        "client": ("198.51.100.9", 5555),
-        "headers": [(b"host", host), *headers],
-    }
-    sent: list[dict] = []
-
-    async def go():
-        messages = [{"type": "http.request", "body": body, "more_body": False}]
-
-        async def receive():
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-        async def send(message):
-            sent.append(message)
-
-        await asyncio.wait_for(app(scope, receive, send), 30)
-
-    asyncio.run(go())
-    start, end = sent
+    start, end = sent_by(app, http_scope(method, path, headers, host=host), body)
     payload = json.loads(end["body"]) if end["body"] else None
     return start["status"], dict(start["headers"]), payload
 

@@ -10,7 +10,6 @@ is read from their source and must be recognised by a template of
 from __future__ import annotations
 
 import ast
-import asyncio
 import hashlib
 import json
 import re
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from asgi_calls import http_scope, sent_by
 from beffroi.consult import api
 from beffroi.consult.ballot import InvalidAnswers
 from beffroi.consult.cli_example_bundle import setup_consultation, signed_payload, unsigned_payload
@@ -158,34 +158,10 @@ def test_dates_and_numbers_follow_the_reader() -> None:
 
 
 def _asgi(path: str, body: bytes, headers: list[tuple[bytes, bytes]], method: str = "POST"):
-    scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "scheme": "http",
-        "server": ("127.0.0.1", 8000),
-        "client": ("198.51.100.9", 5555),
-        "headers": [(b"host", b"127.0.0.1:8000"), *headers],
-    }
-    sent: list[dict] = []
+    async def django(scope, receive, send) -> None:  # never reached by a ballot
+        raise AssertionError(scope["path"])
 
-    async def go() -> None:
-        messages = [{"type": "http.request", "body": body, "more_body": False}]
-
-        async def receive() -> dict:
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-        async def send(message: dict) -> None:
-            sent.append(message)
-
-        async def django(scope, receive, send) -> None:  # never reached by a ballot
-            raise AssertionError(scope["path"])
-
-        await api.with_fast_ballots(django)(scope, receive, send)
-
-    asyncio.run(go())
+    sent = sent_by(api.with_fast_ballots(django), http_scope(method, path, headers), body)
     return sent[0]["status"], json.loads(sent[1]["body"])
 
 

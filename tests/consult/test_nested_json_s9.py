@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from asgi_calls import http_scope, sent_by
 from beffroi.consult import api
 from beffroi.consult.cli_example_bundle import setup_consultation, signed_payload
 
@@ -77,36 +78,9 @@ def test_deeply_nested_ballots_are_refused_not_crashed(client, ballot_box, place
 
 
 def test_the_raw_asgi_path_refuses_them_too(ballot_box):
-    import asyncio
-
     c, _text = ballot_box
     app = api.with_fast_ballots(None)  # type: ignore[arg-type]  # never reached for ballots
-    sent: list[dict] = []
-
-    async def go(body: bytes) -> None:
-        messages = [{"type": "http.request", "body": body, "more_body": False}]
-
-        async def receive():
-            return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-        async def send(message):
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "method": "POST",
-            "path": f"/c/{c.cid}/bulletin/",
-            "raw_path": f"/c/{c.cid}/bulletin/".encode(),
-            "query_string": b"",
-            "scheme": "http",
-            "server": ("127.0.0.1", 8000),
-            "client": ("198.51.100.9", 5555),
-            "headers": [(b"host", b"127.0.0.1:8000")],
-        }
-        await asyncio.wait_for(app(scope, receive, send), 30)
-
-    asyncio.run(go(b"[" * 20000))
-    start, end = sent
+    start, end = sent_by(app, http_scope("POST", f"/c/{c.cid}/bulletin/"), b"[" * 20000)
     assert start["status"] == 400 and json.loads(end["body"])["error"] == "malformed"
 
 

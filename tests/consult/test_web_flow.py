@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
+from asgi_calls import http_scope
 from beffroi.consult import actions, api, live, tasks
 from beffroi.consult.cli_example_bundle import (
     example_spec_dict,
@@ -419,17 +420,7 @@ def _asgi_call(app, method, path, body=b"", headers=()):
     from asgiref.sync import async_to_sync
     from asgiref.testing import ApplicationCommunicator
 
-    scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "scheme": "http",
-        "server": ("127.0.0.1", 8000),
-        "client": ("198.51.100.9", 5555),
-        "headers": [(b"host", b"127.0.0.1:8000"), *headers],
-    }
+    scope = http_scope(method, path, headers)
 
     async def go():
         comm = ApplicationCommunicator(app, scope)

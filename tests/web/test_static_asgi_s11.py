@@ -20,6 +20,7 @@ from django.template import Context, Template
 from django.test import override_settings
 from django.utils.datastructures import CaseInsensitiveMapping
 
+from asgi_calls import http_scope
 from beffroi.consult.api import with_fast_ballots
 
 SYNC_ITERATOR_WARNING = "StreamingHttpResponse must consume synchronous iterators"
@@ -33,20 +34,8 @@ def _app():
 
 
 def _get(app, path: str, accept_encoding: str | None = None):
-    headers = [(b"host", b"127.0.0.1:8000")]
-    if accept_encoding is not None:
-        headers.append((b"accept-encoding", accept_encoding.encode()))
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "scheme": "http",
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 50000),
-        "headers": headers,
-    }
+    headers = [] if accept_encoding is None else [(b"accept-encoding", accept_encoding.encode())]
+    scope = http_scope("GET", path, headers, client=("127.0.0.1", 50000))
 
     async def go():
         comm = ApplicationCommunicator(app, scope)
