@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -25,7 +24,7 @@ from beffroi.core import throttle
 from beffroi.core.client import pseudonyms
 from beffroi.core.models import JournalEntry
 from beffroi.core.roles import can, require
-from beffroi.watch import actions, exports, live
+from beffroi.watch import actions, exports, keyset, live
 from beffroi.watch.forms import (
     ActivationEditForm,
     ActivationForm,
@@ -757,8 +756,7 @@ DECIDED_PARAMS = ("decision", "moi", "depuis")
 # cards. The cursor is the decision's values (« depuis=<µs since 1970>_<card id> »), not
 # a card to look up: a card corrected or sent back to the queue meanwhile leaves its
 # place, and the page still starts where it did.
-_DECIDED_CURSOR = re.compile(r"(\d{1,17})_(\d{1,12})")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DECIDED = keyset.Keyset("decided_at", "pk", DECIDED_PAGE_SIZE)
 
 
 def _decided_query(params: Mapping[str, Any], **changes: Any) -> str:
@@ -766,66 +764,33 @@ def _decided_query(params: Mapping[str, Any], **changes: Any) -> str:
 
 
 def _decided_cursor(card: Card) -> str:
-    assert card.decided_at is not None  # a decided card has its decision's time
-    return f"{(card.decided_at - _EPOCH) // timedelta(microseconds=1)}_{card.pk}"
-
-
-def _decided_from(params: Mapping[str, Any]) -> tuple[datetime, int] | None:
-    found = _DECIDED_CURSOR.fullmatch(str(params.get(FROM_PARAM, "") or ""))
-    if found is None:
-        return None
-    return _EPOCH + timedelta(microseconds=int(found.group(1))), int(found.group(2))
-
-
-def _decided_before_or_same(at: datetime, pk: int) -> Q:
-    return Q(decided_at__lt=at) | Q(decided_at=at, pk__lte=pk)
+    return keyset.cursor(DECIDED.key(card))
 
 
 def _decided_page(cards: QuerySet[Card], params: Mapping[str, Any]) -> dict[str, Any]:
     """One page of decided ``cards`` (filtered), newest decision first, from the decision
     ``depuis`` names (absent or malformed: the newest), with its range and links."""
-    size = DECIDED_PAGE_SIZE
-    count = cards.count()
-    ordered = cards.select_related("decided_by").order_by("-decided_at", "-pk")
-    top = _decided_from(params)
-    newer_count = 0
-    if top is None:
-        rows = list(ordered[: size + 1])
-    else:
-        rows = list(ordered.filter(_decided_before_or_same(*top))[: size + 1])
-        newer = cards.exclude(_decided_before_or_same(*top))
-        newer_count = newer.count()
-        if not rows and newer_count:
-            # Nothing from there on (every card there was corrected or requeued, or the
-            # filters changed): the oldest decisions, as the last page.
-            rows = list(reversed(ordered.order_by("decided_at", "pk")[:size]))
-            newer_count = count - len(rows)
-            top = _decided_from({FROM_PARAM: _decided_cursor(rows[0])})
-            assert top is not None
-            newer = cards.exclude(_decided_before_or_same(*top))
-        if newer_count == 0:
-            top = None  # it is the newest page
-    shown, next_card = rows[:size], rows[size] if len(rows) > size else None
+    page = DECIDED.page(
+        cards.select_related("decided_by"), keyset.parse_cursor(params.get(FROM_PARAM))
+    )
     newer_link = None
-    if top is not None:
-        if newer_count <= size:
-            newer_link = _decided_query(params, depuis="")
-        else:
-            # The page above this one starts `size` decisions up.
-            start = newer.order_by("decided_at", "pk")[size - 1]
-            newer_link = _decided_query(params, depuis=_decided_cursor(start))
+    if page.top is not None:
+        newer_link = _decided_query(
+            params, depuis=keyset.cursor(page.newer) if page.newer is not None else ""
+        )
+    shown = page.shown
     return {
         "cards": shown,
-        "count": count,
-        "paged": count > len(shown),
-        "first": grouped(newer_count + 1),
-        "last": grouped(newer_count + len(shown)),
-        "total": grouped(count),
+        "count": page.count,
+        "paged": page.count > len(shown),
+        "first": grouped(page.first),
+        "last": grouped(page.last),
+        "total": grouped(page.count),
         "newer": newer_link,
-        "older": _decided_query(params, depuis=_decided_cursor(next_card)) if next_card else None,
+        "older": _decided_query(params, depuis=keyset.cursor(page.older)) if page.older else None,
         # The page as it is, for the forms' way back.
         "here": _decided_query(
-            params, depuis=_decided_cursor(shown[0]) if top is not None and shown else ""
+            params, depuis=_decided_cursor(shown[0]) if page.top is not None and shown else ""
         ),
     }
 
@@ -1020,6 +985,7 @@ FROM_PARAM = "depuis"
 # included, are the news the page announces (« 3 nouvelles lignes »), since they arrive
 # at the top of the newest page, not on the page being read.
 SEEN_PARAM = "lu"
+COURANTE = keyset.Keyset("at", "number", COURANTE_PAGE_SIZE)
 
 
 def _query(params: Mapping[str, Any], **changes: Any) -> str:
@@ -1034,10 +1000,6 @@ def _line_number(value: object) -> int | None:
     return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
-def _older_or_same(at: datetime, number: int) -> Q:
-    return Q(at__lt=at) | Q(at=at, number__lte=number)
-
-
 def _paged(
     entries: QuerySet[LogEntry], params: Mapping[str, Any], visible: QuerySet[LogEntry]
 ) -> dict[str, Any]:
@@ -1048,40 +1010,18 @@ def _paged(
     this reader may see, filters aside: a line whose status changed out of the filter
     still marks the place; a partner naming an internal line gets the newest page, so
     nothing tells them where it sits). Unknown or absent: the newest page."""
-    size = COURANTE_PAGE_SIZE
-    count = entries.count()
     top = None
     start_line = _line_number(params.get(FROM_PARAM))
     if start_line is not None:
         top = visible.filter(number=start_line).values_list("at", "number").first()
-    newer_count = 0
-    if top is None:
-        rows = list(entries[: size + 1])
-    else:
-        rows = list(entries.filter(_older_or_same(*top))[: size + 1])
-        newer = entries.exclude(_older_or_same(*top))
-        newer_count = newer.count()
-        if not rows and newer_count:
-            # Nothing from there on (the filters changed since the link was made): the
-            # oldest lines, as the last page.
-            rows = list(reversed(entries.order_by("at", "number")[:size]))
-            newer_count = count - len(rows)
-            top = (rows[0].at, rows[0].number)
-            newer = entries.exclude(_older_or_same(*top))
-        if newer_count == 0:
-            top = None  # it is the newest page: show it as such, live
-    shown, next_line = rows[:size], rows[size] if len(rows) > size else None
+    page = COURANTE.page(entries, top)
+    shown = page.shown
     newer_link = None
-    if top is not None:
-        if newer_count <= size:
-            newer_link = _query(params, depuis="")
-        else:
-            # The page above this one starts `size` lines up.
-            start = newer.order_by("at", "number").values_list("number", flat=True)[size - 1]
-            newer_link = _query(params, depuis=start)
-    here_from = shown[0].number if top is not None and shown else ""
+    if page.top is not None:
+        newer_link = _query(params, depuis=page.newer[1] if page.newer is not None else "")
+    here_from = shown[0].number if page.top is not None and shown else ""
     news, live = 0, _query(params, depuis=here_from)
-    if top is not None:
+    if page.top is not None:
         seen = _line_number(params.get(SEEN_PARAM))
         if seen is not None:
             # Counted among the lines this reader may see with these filters (``entries``):
@@ -1096,13 +1036,13 @@ def _paged(
         )
     return {
         "shown": shown,
-        "count": count,
-        "paged": count > len(shown),
-        "first": grouped(newer_count + 1),
-        "last": grouped(newer_count + len(shown)),
-        "total": grouped(count),
+        "count": page.count,
+        "paged": page.count > len(shown),
+        "first": grouped(page.first),
+        "last": grouped(page.last),
+        "total": grouped(page.count),
         "newer": newer_link,
-        "older": _query(params, depuis=next_line.number) if next_line is not None else None,
+        "older": _query(params, depuis=page.older[1]) if page.older is not None else None,
         # Exports take every line of the filters, whatever the page.
         "query": _query(params, depuis=""),
         # What its live refresh fetches and where its forms come back: the page, and on
@@ -1119,7 +1059,11 @@ def _courante_ctx(request: HttpRequest, activation: Activation, partner: bool) -
     slug = request.organisation.slug  # type: ignore[attr-defined]
     # Reversed once; each row puts its own id in place of the 0.
     status_url = reverse("watch-courante-status", args=[slug, activation.pk, 0])
-    paged = _paged(entries, request.GET, visible_entries(activation, partner=partner))
+    paged = _paged(
+        entries,
+        request.GET,
+        visible_entries(activation, partner=partner),
+    )
     return {
         **paged,
         "entries": _labelled(paged["shown"], status_url, history=not partner),
@@ -1646,7 +1590,11 @@ def partner_view(request: HttpRequest, token: str) -> HttpResponse:
     # missed one (the stream's first event differs from it and the script fetches).
     version = _partner_link_version(activation.pk)
     visible = visible_entries(activation, partner=True)
-    paged = _paged(_filtered(visible, request.GET), request.GET, visible)
+    paged = _paged(
+        _filtered(visible, request.GET),
+        request.GET,
+        visible,
+    )
     response = render(
         request,
         "watch/partner.html",
@@ -1689,7 +1637,11 @@ def partner_rows(request: HttpRequest, token: str) -> HttpResponseBase:
     each fetch is a use of the link like the page (journaled, counted in its limit)."""
     link = _partner_link(request, token, "rows")
     visible = visible_entries(link.activation, partner=True)
-    paged = _paged(_filtered(visible, request.GET), request.GET, visible)
+    paged = _paged(
+        _filtered(visible, request.GET),
+        request.GET,
+        visible,
+    )
     response = render(
         request,
         "watch/_courante_live.html",
