@@ -206,7 +206,12 @@ def update_activation(
     Decided and escalated cards keep what the volunteers saw."""
     from beffroi.watch.models import EventType
 
-    activation = Activation.objects.select_for_update().get(pk=activation.pk)
+    # FOR NO KEY UPDATE, not FOR UPDATE: a line, a card or a post that references the
+    # activation checks its foreign key when it commits (PostgreSQL, deferred), after it
+    # took the journal's head; FOR UPDATE made that check wait on this edit while the edit
+    # waited on the journal's head, a deadlock. Edits and stored batches still exclude
+    # each other (store_cards takes the same lock).
+    activation = Activation.objects.select_for_update(no_key=True).get(pk=activation.pk)
     if not activation.is_open:
         raise ActionError(_("Cette activation est close : elle ne se modifie plus."))
     name = name.strip()
@@ -671,7 +676,7 @@ def store_cards(
     rezoned = 0
     if enriched_area is not None:
         current = (
-            Activation.objects.select_for_update()
+            Activation.objects.select_for_update(no_key=True)
             .filter(pk=activation.pk)
             .values_list("area", flat=True)
             .get()
