@@ -12,10 +12,13 @@ life starts from the checkpoint the database holds, as a restarted worker does."
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from beffroi.watch.sources.base import CoverageGap, GapFilled, RawPost
 from beffroi.watch.sources.mastodon import MastodonConfig, MastodonSource, _pending_fill
@@ -106,8 +109,22 @@ def gap_line(client: Any, org: Any, activation: Any, language: str) -> str:
     return str(client.get(url, HTTP_ACCEPT_LANGUAGE=language).json()["sources"][0]["gap"])
 
 
+def gap_lines(client: Any, coordinator: Any, org: Any, activation: Any) -> tuple[str, str]:
+    """The source's gap line as the coordinator reads it, in French then in English."""
+    client.force_login(coordinator)
+    french = gap_line(client, org, activation, "fr")
+    with english():
+        return french, gap_line(client, org, activation, "en")
+
+
+@pytest.fixture
+def lives(fake_mastodon: Any, pseudonymise: Any, until: Any) -> Callable[..., list[Any]]:
+    """``life`` against the loopback instance: ``lives(source, stop_when=…, **config)``."""
+    return functools.partial(life, fake_mastodon, pseudonymise, until=until)
+
+
 def test_a_gap_is_filled_once_across_restarts_with_every_status_received_once(
-    fake_mastodon, pseudonymise, status, until, source_room, client, members, org
+    lives, fake_mastodon, pseudonymise, status, until, source_room, client, members, org
 ) -> None:
     from beffroi.core.models import JournalEntry
     from beffroi.watch.models import Post
@@ -118,11 +135,8 @@ def test_a_gap_is_filled_once_across_restarts_with_every_status_received_once(
     save_checkpoint(source, "1")
 
     # Life 1: the gap is committed, then stopped once the first filled page is.
-    first = life(
-        fake_mastodon,
-        pseudonymise,
+    first = lives(
         source,
-        until,
         stop_when=lambda items: any(int(i) > 81 for i in posts(items)),
     )
     assert len(of(CoverageGap, first)) == 1
@@ -132,9 +146,7 @@ def test_a_gap_is_filled_once_across_restarts_with_every_status_received_once(
     assert fill["until"] == "300" and int(fill["after"]) > 81
 
     # Life 2 (a restart): goes on from the committed page, to the end of the span.
-    second = life(
-        fake_mastodon, pseudonymise, source, until, stop_when=lambda items: of(GapFilled, items)
-    )
+    second = lives(source, stop_when=lambda items: of(GapFilled, items))
     assert not of(CoverageGap, second)
     (filled,) = of(GapFilled, second)
     assert filled.served and filled.skipped == 0
@@ -148,11 +160,8 @@ def test_a_gap_is_filled_once_across_restarts_with_every_status_received_once(
     # Life 3: one live post, and nothing of the span again.
     fake_mastodon.requests.clear()
     live = status(1001, "En direct")
-    third = life(
-        fake_mastodon,
-        pseudonymise,
+    third = lives(
         source,
-        until,
         stop_when=lambda items: "1001" in posts(items),
         live=live,
     )
@@ -173,19 +182,16 @@ def test_a_gap_is_filled_once_across_restarts_with_every_status_received_once(
     assert entry.data["served"] is True and entry.data["outcome"] == "filled"
     assert entry.data["where"] == TAG
 
-    client.force_login(members["coordinator"])
-    french = gap_line(client, org, activation, "fr")
+    french, said = gap_lines(client, members["coordinator"], org, activation)
     # 03:01:21 UTC (status 81, the last fetched) is 04:01 in Paris.
     assert french.startswith("Trou de couverture comblé après coup : 219 messages du 23/11/2026")
     assert french.endswith(" récupérés.")
-    with english():
-        said = gap_line(client, org, activation, "en")
     assert said.startswith("Coverage gap filled afterwards: 219 posts from ")
     assert said.endswith(" retrieved.")
 
 
 def test_a_gap_the_instance_no_longer_serves_is_journaled_so(
-    fake_mastodon, pseudonymise, status, until, source_room, client, members, org
+    lives, fake_mastodon, pseudonymise, status, until, source_room, client, members, org
 ) -> None:
     from beffroi.core.models import JournalEntry
     from beffroi.watch.models import Post
@@ -194,11 +200,8 @@ def test_a_gap_the_instance_no_longer_serves_is_journaled_so(
     fake_mastodon.timelines[TAG] = [status(i) for i in range(1, 301)]
     save_checkpoint(source, "1")
     # No fill in this life: the first cycle is an hour away.
-    life(
-        fake_mastodon,
-        pseudonymise,
+    lives(
         source,
-        until,
         stop_when=lambda items: bool(of(CoverageGap, items)),
         fill_interval=3600.0,
     )
@@ -207,9 +210,7 @@ def test_a_gap_the_instance_no_longer_serves_is_journaled_so(
     fake_mastodon.timelines[TAG] = [
         s for s in fake_mastodon.timelines[TAG] if not 81 < int(s["id"]) <= 300
     ] + [status(400)]
-    second = life(
-        fake_mastodon, pseudonymise, source, until, stop_when=lambda items: of(GapFilled, items)
-    )
+    second = lives(source, stop_when=lambda items: of(GapFilled, items))
     (filled,) = of(GapFilled, second)
     assert not filled.served and filled.returned == 0
     # 400 lies past the span: the catch-up brings it, the fill leaves it.
@@ -217,15 +218,12 @@ def test_a_gap_the_instance_no_longer_serves_is_journaled_so(
     assert Post.objects.filter(source=source).count() == 81
     entry = JournalEntry.objects.get(action="watch.source.gap.filled")
     assert entry.data["served"] is False
-    client.force_login(members["coordinator"])
-    french = gap_line(client, org, activation, "fr")
+    french, said = gap_lines(client, members["coordinator"], org, activation)
     assert french.startswith("Trou de couverture : messages du 23/11/2026 04:01 au ")
     assert french.endswith(
         " non reçus, que l'instance ne sert plus "
         "(Rattrapage limité à 80 messages sur le fil #inondation)."
     )
-    with english():
-        said = gap_line(client, org, activation, "en")
     assert said.endswith(
         " not received, which the instance no longer serves "
         "(Catch-up limited to 80 posts on the #inondation feed)."
@@ -432,7 +430,7 @@ def fill_pages_asked(fake: Any) -> list[str]:
 
 
 def test_turning_filling_off_ends_the_pending_span_once_as_not_filled(
-    fake_mastodon, pseudonymise, status, until, source_room, client, members, org
+    lives, fake_mastodon, pseudonymise, status, until, source_room, client, members, org
 ) -> None:
     from beffroi.core.models import JournalEntry
 
@@ -441,11 +439,8 @@ def test_turning_filling_off_ends_the_pending_span_once_as_not_filled(
     fake_mastodon.requests.clear()
 
     # The organiser sets the fill pages to 0: the span is said ended at the restart.
-    second = life(
-        fake_mastodon,
-        pseudonymise,
+    second = lives(
         source,
-        until,
         stop_when=lambda items: bool(of(GapFilled, items)),
         fill_pages=0,
     )
@@ -456,11 +451,8 @@ def test_turning_filling_off_ends_the_pending_span_once_as_not_filled(
     assert not fill_pages_asked(fake_mastodon)
 
     # A third life has nothing more to say about it.
-    third = life(
-        fake_mastodon,
-        pseudonymise,
+    third = lives(
         source,
-        until,
         stop_when=lambda items: "1001" in posts(items),
         live=status(1001, "En direct"),
         fill_pages=0,
@@ -470,15 +462,12 @@ def test_turning_filling_off_ends_the_pending_span_once_as_not_filled(
     assert entry.data["outcome"] == "fill-off" and entry.data["served"] is False
     assert entry.data["received"] == 0
 
-    client.force_login(members["coordinator"])
-    french = gap_line(client, org, activation, "fr")
+    french, said = gap_lines(client, members["coordinator"], org, activation)
     assert french.startswith("Trou de couverture : messages du 23/11/2026 04:01 au ")
     assert french.endswith(
         " non reçus ; la récupération après coup a été désactivée dans la source "
         "(Rattrapage limité à 80 messages sur le fil #inondation)."
     )
-    with english():
-        said = gap_line(client, org, activation, "en")
     assert said.endswith(
         " not received; fetching them afterwards was turned off in the source "
         "(Catch-up limited to 80 posts on the #inondation feed)."
@@ -486,7 +475,7 @@ def test_turning_filling_off_ends_the_pending_span_once_as_not_filled(
 
 
 def test_a_span_of_a_hashtag_removed_from_the_form_is_ended_not_filled(
-    fake_mastodon, pseudonymise, status, until, source_room, client, members, org
+    lives, fake_mastodon, pseudonymise, status, until, source_room, client, members, org
 ) -> None:
     from beffroi.core.models import JournalEntry
 
@@ -495,11 +484,8 @@ def test_a_span_of_a_hashtag_removed_from_the_form_is_ended_not_filled(
     fake_mastodon.requests.clear()
     # #inondation is replaced by #crue in the source's form.
     fake_mastodon.timelines["tag:crue"] = [status(5000, "Crue")]
-    second = life(
-        fake_mastodon,
-        pseudonymise,
+    second = lives(
         source,
-        until,
         stop_when=lambda items: bool(of(GapFilled, items)),
         hashtags=("crue",),
     )
@@ -511,14 +497,11 @@ def test_a_span_of_a_hashtag_removed_from_the_form_is_ended_not_filled(
     (entry,) = JournalEntry.objects.filter(action="watch.source.gap.filled")
     assert entry.data["outcome"] == "unwatched"
 
-    client.force_login(members["coordinator"])
-    french = gap_line(client, org, activation, "fr")
+    french, said = gap_lines(client, members["coordinator"], org, activation)
     assert french.endswith(
         " non reçus ; ce fil n'est plus suivi par la source "
         "(Rattrapage limité à 80 messages sur le fil #inondation)."
     )
-    with english():
-        said = gap_line(client, org, activation, "en")
     assert said.endswith(
         " not received; the source no longer follows this feed "
         "(Catch-up limited to 80 posts on the #inondation feed)."
@@ -526,7 +509,7 @@ def test_a_span_of_a_hashtag_removed_from_the_form_is_ended_not_filled(
 
 
 def test_an_instance_failing_for_good_has_the_span_given_up_once_with_the_reason(
-    fake_mastodon, pseudonymise, status, until, source_room, client, members, org
+    lives, fake_mastodon, pseudonymise, status, until, source_room, client, members, org
 ) -> None:
     from beffroi.core.models import JournalEntry
 
@@ -537,11 +520,8 @@ def test_an_instance_failing_for_good_has_the_span_given_up_once_with_the_reason
     fake_mastodon.timeline_error = lambda key, query: (
         503 if query.get("min_id") == "81" and query.get("limit") == "40" else 0
     )
-    second = life(
-        fake_mastodon,
-        pseudonymise,
+    second = lives(
         source,
-        until,
         stop_when=lambda items: bool(of(GapFilled, items)),
         fill_attempts=3,
     )
@@ -555,14 +535,11 @@ def test_an_instance_failing_for_good_has_the_span_given_up_once_with_the_reason
     assert entry.data["outcome"] == "abandoned" and entry.data["failures"] == 3
     assert "503" in entry.data["detail"]
 
-    client.force_login(members["coordinator"])
-    french = gap_line(client, org, activation, "fr")
+    french, said = gap_lines(client, members["coordinator"], org, activation)
     assert french.endswith(
         " non reçus ; récupération après coup abandonnée après 3 échecs de suite de "
         "l'instance (Rattrapage limité à 80 messages sur le fil #inondation)."
     )
-    with english():
-        said = gap_line(client, org, activation, "en")
     assert said.endswith(
         " not received; fetching them afterwards was given up after 3 failures of the "
         "instance in a row (Catch-up limited to 80 posts on the #inondation feed)."
@@ -620,7 +597,7 @@ def test_failures_count_in_a_row_and_a_page_served_starts_the_count_again(
 
 
 def test_received_counts_the_posts_of_the_span_new_to_the_room(
-    fake_mastodon, pseudonymise, status, until, source_room, client, members, org
+    lives, fake_mastodon, pseudonymise, status, until, source_room, client, members, org
 ) -> None:
     from beffroi.core.models import JournalEntry
     from beffroi.watch.models import Post
@@ -630,11 +607,8 @@ def test_received_counts_the_posts_of_the_span_new_to_the_room(
     save_checkpoint(source, "1")
     # The stream brings two statuses of the span (a federated post reaching the
     # instance late, a boost): they are in the room before the fill asks for them.
-    life(
-        fake_mastodon,
-        pseudonymise,
+    lives(
         source,
-        until,
         stop_when=lambda items: (
             bool(of(CoverageGap, items)) and {"200", "250"} <= set(posts(items))
         ),
@@ -642,9 +616,7 @@ def test_received_counts_the_posts_of_the_span_new_to_the_room(
         fill_interval=3600.0,
     )
     assert Post.objects.filter(source=source).count() == 80 + 2  # 2 to 81, 200, 250
-    second = life(
-        fake_mastodon, pseudonymise, source, until, stop_when=lambda items: of(GapFilled, items)
-    )
+    second = lives(source, stop_when=lambda items: of(GapFilled, items))
     (filled,) = of(GapFilled, second)
     assert filled.served and filled.returned == 219  # what the instance returned
     assert Post.objects.filter(source=source).count() == 300 - 1
