@@ -17,12 +17,8 @@ from beffroi.watch.sources.bluesky import BlueskyConfig, BlueskySource
 from beffroi.watch.sources.mastodon import MastodonConfig, MastodonSource
 from beffroi.watch.sources.netguard import ALLOW_ENV
 from beffroi.watch.sources.rss import RssConfig, RssSource
-from beffroi.watch.sources.runner import Backoff, start_source_thread
-
-FEED = (
-    b"<rss version='2.0'><channel><title>t</title><item>"
-    b"<guid>a</guid><title>Crue</title></item></channel></rss>"
-)
+from beffroi.watch.sources.runner import start_source_thread
+from source_runs import FEED, error_statuses
 
 
 class Recording:
@@ -69,26 +65,6 @@ def second_loopback():
     yield make
     for server in servers:
         server.close()
-
-
-def collect(source: Any, until_errors: int = 1) -> list[Any]:
-    """Run ``source`` until it reported ``until_errors`` errors; its statuses."""
-    statuses: list[Any] = []
-    stop = threading.Event()
-    thread = start_source_thread(
-        source,
-        None,
-        lambda posts, checkpoint: None,
-        stop_event=stop,
-        on_status=statuses.append,
-        backoff=Backoff(base=0.01, maximum=0.02),
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and sum(s.state == "error" for s in statuses) < until_errors:
-        time.sleep(0.02)
-    stop.set()
-    thread.join(timeout=5)
-    return [s for s in statuses if s.state == "error"]
 
 
 # -- RSS (httpx) ---------------------------------------------------------------
@@ -157,7 +133,7 @@ def test_a_refused_feed_retries_while_another_keeps_flowing(
         recorder.sink,
         stop_event=stop,
     )
-    errors = collect(
+    errors = error_statuses(
         RssSource("bad", RssConfig(url=inside.url + "/rss", timeout=2), pseudonymise=pseudonymise),
         until_errors=3,
     )
@@ -181,7 +157,7 @@ def test_mastodon_refused_at_connect_time_without_the_allowance(
 ) -> None:
     monkeypatch.delenv(ALLOW_ENV)
     config = MastodonConfig(instance_url=fake_mastodon.url, hashtags=("crue",), timeout=2)
-    errors = collect(MastodonSource("m", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    errors = error_statuses(MastodonSource("m", config, pseudonymise=pseudonymise, idle_tick=0.05))
     assert errors[0].message.startswith("Adresse interne refusée : 127.0.0.1 (boucle locale).")
     assert fake_mastodon.requests == []
     assert fake_mastodon.connections == {}
@@ -210,7 +186,7 @@ def test_mastodon_streaming_server_named_by_the_instance_is_checked_too(
     info["urls"]["streaming_api"] = inside.url.replace("http://", "ws://")
     fake_mastodon.instance_v1 = lambda: info
     config = MastodonConfig(instance_url=fake_mastodon.url, hashtags=("crue",), timeout=2)
-    errors = collect(MastodonSource("m", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    errors = error_statuses(MastodonSource("m", config, pseudonymise=pseudonymise, idle_tick=0.05))
     assert errors[0].message.startswith("Adresse interne refusée : 127.0.0.2 (boucle locale).")
     assert "/api/v1/instance/" in fake_mastodon.requests
     assert inside.paths == []
@@ -224,7 +200,7 @@ def test_jetstream_refused_at_connect_time_without_the_allowance(
 ) -> None:
     monkeypatch.delenv(ALLOW_ENV)
     config = BlueskyConfig(keywords=("crue",), endpoint=fake_jetstream.endpoint)
-    errors = collect(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    errors = error_statuses(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
     assert errors[0].message.startswith(
         "Jetstream : Adresse interne refusée : 127.0.0.1 (boucle locale)."
     )
@@ -238,7 +214,7 @@ def test_jetstream_compression_dictionary_is_fetched_through_the_guard(
     monkeypatch.delenv(ALLOW_ENV, raising=False)
     endpoint = inside.url.replace("http://", "ws://") + "/xrpc"
     config = BlueskyConfig(keywords=("crue",), endpoint=endpoint, compress=True)
-    errors = collect(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    errors = error_statuses(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
     assert "Adresse interne refusée : 127.0.0.2" in errors[0].message
     assert inside.paths == []  # neither the dictionary nor the websocket
 

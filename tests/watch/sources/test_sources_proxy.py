@@ -33,11 +33,7 @@ from beffroi.watch.sources.netguard import (
 )
 from beffroi.watch.sources.rss import RssConfig, RssSource
 from beffroi.watch.sources.runner import Backoff, describe_error, start_source_thread
-
-FEED = (
-    b"<rss version='2.0'><channel><title>t</title><item>"
-    b"<guid>a</guid><title>Crue</title></item></channel></rss>"
-)
+from source_runs import FEED, error_statuses
 
 
 class ConnectProxy:
@@ -143,26 +139,6 @@ def dead_proxy(monkeypatch: pytest.MonkeyPatch) -> str:
     sock.close()
     monkeypatch.setenv(PROXY_ENV, f"http://{where}")
     return where
-
-
-def errors_of(source: Any, until_errors: int = 1) -> list[Any]:
-    """Run ``source`` in the runner until it reported ``until_errors`` errors."""
-    statuses: list[Any] = []
-    stop = threading.Event()
-    thread = start_source_thread(
-        source,
-        None,
-        lambda posts, checkpoint: None,
-        stop_event=stop,
-        on_status=statuses.append,
-        backoff=Backoff(base=0.01, maximum=0.02),
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and sum(s.state == "error" for s in statuses) < until_errors:
-        time.sleep(0.02)
-    stop.set()
-    thread.join(timeout=5)
-    return [s for s in statuses if s.state == "error"]
 
 
 # -- The setting -------------------------------------------------------------------
@@ -284,7 +260,7 @@ def test_rss_with_the_proxy_down_says_so_and_retries(
 ) -> None:
     url = feed_server.serve("/rss.xml", FEED)
     source = RssSource("r", RssConfig(url=url, timeout=2), pseudonymise=pseudonymise)
-    errors = errors_of(source, until_errors=2)
+    errors = error_statuses(source, until_errors=2)
     assert len(errors) >= 2
     assert errors[0].message.startswith(
         f"Proxy des sources injoignable ({dead_proxy}) : Connection refused. Nouvel essai dans "
@@ -375,7 +351,7 @@ def test_jetstream_dictionary_through_the_proxy(proxy, feed_server, pseudonymise
     feed_server.serve(path, b"not a zstd dictionary", content_type="application/octet-stream")
     endpoint = feed_server.base.replace("http://", "ws://") + "/xrpc"
     config = BlueskyConfig(keywords=("crue",), endpoint=endpoint, compress=True)
-    errors_of(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    error_statuses(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
     assert feed_server.requests[0][0] == path
     target = f"127.0.0.1:{port_of(feed_server.base)}"
     assert proxy.targets[:2] == [target, target]  # the dictionary, then the websocket
@@ -412,7 +388,7 @@ def test_mastodon_internal_address_refused_before_any_connect(
 ) -> None:
     monkeypatch.delenv(ALLOW_ENV)
     config = MastodonConfig(instance_url=fake_mastodon.url, hashtags=("crue",), timeout=2)
-    errors = errors_of(MastodonSource("m", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    errors = error_statuses(MastodonSource("m", config, pseudonymise=pseudonymise, idle_tick=0.05))
     assert errors[0].message.startswith("Adresse interne refusée : 127.0.0.1 (boucle locale).")
     assert proxy.connections == 0
     assert fake_mastodon.requests == []
@@ -423,7 +399,7 @@ def test_mastodon_with_the_proxy_down_says_so_and_retries(
 ) -> None:
     config = MastodonConfig(instance_url=fake_mastodon.url, hashtags=("crue",), timeout=2)
     source = MastodonSource("m", config, pseudonymise=pseudonymise, idle_tick=0.05)
-    errors = errors_of(source, until_errors=2)
+    errors = error_statuses(source, until_errors=2)
     assert len(errors) >= 2
     assert errors[0].message.startswith(
         f"Proxy des sources injoignable ({dead_proxy}) : Connection refused. Nouvel essai dans "
@@ -454,7 +430,7 @@ def test_jetstream_internal_address_refused_before_any_connect(
 ) -> None:
     monkeypatch.delenv(ALLOW_ENV)
     config = BlueskyConfig(keywords=("crue",), endpoint=fake_jetstream.endpoint)
-    errors = errors_of(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    errors = error_statuses(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
     assert errors[0].message.startswith(
         "Jetstream : Adresse interne refusée : 127.0.0.1 (boucle locale)."
     )
@@ -467,7 +443,7 @@ def test_jetstream_with_the_proxy_down_says_so_and_retries(
 ) -> None:
     config = BlueskyConfig(keywords=("crue",), endpoint=fake_jetstream.endpoint, compress=False)
     source = BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05)
-    errors = errors_of(source, until_errors=2)
+    errors = error_statuses(source, until_errors=2)
     assert len(errors) >= 2
     assert errors[0].message.startswith(
         f"Jetstream : Proxy des sources injoignable ({dead_proxy}) : Connection refused. "
@@ -720,7 +696,7 @@ def test_every_client_trusts_the_same_authorities(
     fake, jetstream_ca = tls_jetstream
     monkeypatch.setenv("SSL_CERT_FILE", jetstream_ca)
     config = BlueskyConfig(keywords=("crue",), endpoint=fake.endpoint, compress=False)
-    errors = errors_of(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
+    errors = error_statuses(BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05))
     assert "CERTIFICATE_VERIFY_FAILED" in errors[0].message
     assert errors[0].message.startswith("Jetstream injoignable (127.0.0.1) : ")
     assert fake.paths == []
@@ -977,7 +953,7 @@ def test_with_a_wrong_file_each_network_source_says_it_and_retries(
         MastodonSource("m", MastodonConfig(instance_url=url), pseudonymise=pseudonymise),
         BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05),
     ):
-        errors = errors_of(source, until_errors=2)
+        errors = error_statuses(source, until_errors=2)
         assert len(errors) >= 2, source.kind
         for status in errors:
             assert status.message.startswith(f"Configuration invalide : {said} Nouvel essai dans ")

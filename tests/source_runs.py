@@ -1,0 +1,37 @@
+"""A live source run in the real runner until it has reported errors: for the tests of
+what a source says when it cannot reach its server (refused, unreachable, proxied)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from beffroi.watch.sources.runner import Backoff, start_source_thread
+
+# The smallest RSS feed a source accepts: one item.
+FEED = (
+    b"<rss version='2.0'><channel><title>t</title><item>"
+    b"<guid>a</guid><title>Crue</title></item></channel></rss>"
+)
+
+
+def error_statuses(source: Any, until_errors: int = 1) -> list[Any]:
+    """Run ``source`` (no checkpoint, its posts dropped, retries 10-20 ms apart) until it
+    reported ``until_errors`` errors or 10 s went by; the error statuses, in order."""
+    statuses: list[Any] = []
+    stop = threading.Event()
+    thread = start_source_thread(
+        source,
+        None,
+        lambda posts, checkpoint: None,
+        stop_event=stop,
+        on_status=statuses.append,
+        backoff=Backoff(base=0.01, maximum=0.02),
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and sum(s.state == "error" for s in statuses) < until_errors:
+        time.sleep(0.02)
+    stop.set()
+    thread.join(timeout=5)
+    return [s for s in statuses if s.state == "error"]
