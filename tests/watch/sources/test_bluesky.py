@@ -8,6 +8,7 @@ import pytest
 from beffroi.watch.sources.base import ConfigError, PostChange
 from beffroi.watch.sources.bluesky import BlueskyConfig, BlueskySource, KeywordMatcher
 from beffroi.watch.sources.runner import Backoff, start_source_thread
+from source_runs import error_statuses
 
 A = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
 B = "did:plc:z72i7hdynmk6r22z27h6tvur"
@@ -139,25 +140,8 @@ def test_language_filter(fake_jetstream, pseudonymise, recorder, until) -> None:
 
 
 def test_unreachable_jetstream_reports_and_retries(dead_url, pseudonymise) -> None:
-    statuses: list = []
-    stop = threading.Event()
     endpoint = dead_url.replace("http://", "ws://") + "/xrpc"
-    thread = start_source_thread(
-        make(endpoint, pseudonymise, compress=False),
-        None,
-        lambda p, c: None,
-        stop_event=stop,
-        on_status=statuses.append,
-        backoff=Backoff(base=0.01, maximum=0.02),
-    )
-    import time
-
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and sum(s.state == "error" for s in statuses) < 2:
-        time.sleep(0.02)
-    stop.set()
-    thread.join(timeout=5)
-    errors = [s for s in statuses if s.state == "error"]
+    errors = error_statuses(make(endpoint, pseudonymise, compress=False), until_errors=2)
     assert len(errors) >= 2
     assert errors[0].message.startswith("Jetstream injoignable (127.0.0.1)")
 
