@@ -60,7 +60,8 @@ def test_an_older_page_stays_put_while_lines_arrive(browser, live_server, shared
         first = _numbers(page)
         assert len(first) == 100 and first[0] == 249
         page.get_by_test_id("courante-older").click()
-        page.wait_for_url(re.compile(r"\?depuis=124$"))
+        # The link carries the partner's mark (« lu »: the newest line and the second).
+        page.wait_for_url(re.compile(r"\?depuis=124&lu=249_\d+$"))
         expect(page.locator("#courante[data-live=on]")).to_have_count(1)
         second = _numbers(page)
         assert second[0] == 124 and len(second) == 100

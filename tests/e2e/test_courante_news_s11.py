@@ -73,7 +73,7 @@ def test_a_partner_on_an_older_page_hears_of_shared_lines_only(
         partner.goto(f"{live_server.url}/partenaire/{token}/")
         expect(partner.locator("#courante[data-live=on]")).to_have_count(1)
         partner.get_by_test_id("courante-older").click()
-        partner.wait_for_url(re.compile(r"\?depuis=\d+$"))
+        partner.wait_for_url(re.compile(r"\?depuis=\d+&lu=\d+_\d+$"))
         expect(partner.locator("#courante[data-live=on]")).to_have_count(1)
         first = partner.locator("#courante-rows tr[data-entry]").first.get_attribute("data-entry")
         expect(partner.get_by_test_id("courante-news")).to_have_count(0)

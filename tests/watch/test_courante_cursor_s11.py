@@ -61,7 +61,9 @@ def test_lines_arriving_while_reading_neither_skip_nor_repeat(client, members, n
 
     first = get("")
     assert _numbers(first) == list(range(250, 150, -1))
-    assert _link(first, "courante-older") == "depuis=150"
+    # The link down carries what the reader had been shown (« lu »): see
+    # test_courante_notice_gaps_s12.py.
+    assert _link(first, "courante-older") == "depuis=150&lu=250"
     second = get("depuis=150")
     assert _numbers(second) == list(range(150, 50, -1))
     assert "Lignes 101 à 200 sur 250" in second
@@ -72,13 +74,13 @@ def test_lines_arriving_while_reading_neither_skip_nor_repeat(client, members, n
     assert _numbers(again) == _numbers(second)
     assert "Lignes 108 à 207 sur 257" in again
     older = _link(again, "courante-older")
-    assert older == "depuis=50"
+    assert older == "depuis=50&lu=257"
     third = get(older)
     assert _numbers(third) == list(range(50, 0, -1))
     assert _link(third, "courante-older") is None
     # Back up: the page above page 2 is the 100 lines just newer than it, then the
     # newest page, live, without a starting line.
-    assert _link(again, "courante-newer") == "depuis=250"
+    assert _link(again, "courante-newer") == "depuis=250&lu=257"
     above = get("depuis=250")
     assert _numbers(above) == list(range(250, 150, -1))
     assert "Lignes 8 à 107 sur 257" in above
@@ -109,7 +111,7 @@ def test_the_live_refresh_and_the_way_back_keep_the_page_s_first_line(client, me
     assert response["Location"].endswith("/main-courante/?q=Ligne&depuis=150#ligne-120")
     # The newest page's refresh is the newest page: new lines come in at the top.
     top = client.get(_url("watch-courante", night)).content.decode()
-    assert re.search(r'data-rows-url="[^"]*/main-courante/lignes/"', top)
+    assert re.search(r'data-rows-url="[^"]*/main-courante/lignes/\?lu=253"', top)
     assert _numbers(client.get(_url("watch-courante-rows", night)).content.decode())[0] == 253
 
 
@@ -123,7 +125,7 @@ def test_filters_page_by_their_own_lines(client, members, night):
     first = get("categorie=routes&q=Ligne")
     assert "Lignes 1 à 100 sur 125" in first
     older = _link(first, "courante-older")
-    assert older == "q=Ligne&categorie=routes&depuis=49"
+    assert older == "q=Ligne&categorie=routes&depuis=49&lu=250"
     second = get(older)
     assert _numbers(second) == list(range(49, 0, -2))
     assert "Lignes 101 à 125 sur 125" in second
@@ -176,7 +178,8 @@ def test_a_partner_pages_through_partner_lines_only(client, members, night):
 
     first = get("")
     assert "Lignes 1 à 100 sur 200" in first
-    assert _link(first, "courante-older") == "depuis=124"  # line 125 is internal
+    # Line 125 is internal; a partner's mark also says when the page was drawn.
+    assert re.fullmatch(r"depuis=124&lu=249_\d+", _link(first, "courante-older") or "")
     _arrive(night, 4, for_partners=False)  # internal lines: nothing moves for partners
     _arrive(night, 2)
     second = get("depuis=124")

@@ -61,10 +61,10 @@ def test_a_member_on_an_older_page_is_told_of_new_lines(client, members, night):
     assert re.search(r'<a href="\?" data-testid="courante-newest">voir les plus récentes</a>', rows)
     # The page itself has not moved.
     assert re.findall(r'<tr data-entry="(\d+)"', rows)[0] == "150"
-    # The newest page shows them at its top: no notice there, and no « lu » to carry.
+    # The newest page shows them at its top: no notice there; its mark starts again.
     top = client.get(_url("watch-courante", night)).content.decode()
     assert _news(top) == 0 and 'data-testid="courante-news"' not in top
-    assert re.search(r'data-rows-url="[^"]*/main-courante/lignes/"', top)
+    assert re.search(r'data-rows-url="[^"]*/main-courante/lignes/\?lu=254"', top)
 
 
 def test_the_count_keeps_the_page_s_filters(client, members, night):
@@ -100,7 +100,8 @@ def test_a_partner_link_counts_shared_lines_only(client, members, night):
     # The newest line a partner could see was 249 (250 is internal): « lu » names no
     # internal line.
     query = _rows_query(page)
-    assert query == "depuis=124&lu=249"
+    # A partner's mark also says when the page was drawn (lines shared since are news).
+    assert re.fullmatch(r"depuis=124&lu=249_\d+", query)
     _arrive(night, 3, for_partners=False)
     rows_url = reverse("watch-partner-rows", args=[token])
     quiet = client.get(f"{rows_url}?{query}").content.decode()
@@ -110,14 +111,16 @@ def test_a_partner_link_counts_shared_lines_only(client, members, night):
     assert _news(rows) == 2 and "interne" not in rows
     # A « lu » of their own choosing counts only what they may see anyway.
     probe = client.get(f"{rows_url}?depuis=124&lu=0").content.decode()
-    assert _news(probe) == 202
+    # (202 lines, less the 100 on the page itself, which are in front of the reader.)
+    assert _news(probe) == 102
 
 
 def test_a_partner_account_counts_shared_lines_only(client, members, night):
     client.force_login(members["partner"])
     page = client.get(_url("watch-courante", night), {"depuis": 124}).content.decode()
     query = _rows_query(page)
-    assert query == "depuis=124&lu=249"
+    # A partner's mark also says when the page was drawn (lines shared since are news).
+    assert re.fullmatch(r"depuis=124&lu=249_\d+", query)
     _arrive(night, 2, for_partners=False)
     _arrive(night, 1)
     rows = client.get(f"{_url('watch-courante-rows', night)}?{query}").content.decode()

@@ -27,14 +27,14 @@ def test_every_line_is_reachable_page_by_page_newest_first(client, members, nigh
     assert _numbers(first) == list(range(250, 150, -1))
     assert "Lignes 1 à 100 sur 250, les plus récentes en premier." in first
     # Older pages start at a line (« depuis »): see test_courante_cursor_s11.py.
-    assert 'href="?depuis=150" rel="next"' in first and 'rel="prev"' not in first
+    assert 'href="?depuis=150&amp;lu=250" rel="next"' in first and 'rel="prev"' not in first
     seen = []
     for query in ({}, {"depuis": 150}, {"depuis": 50}):
         seen += _numbers(client.get(url, query).content.decode())
     assert seen == list(range(250, 0, -1))
     last = client.get(url, {"depuis": 50}).content.decode()
     assert "Lignes 201 à 250 sur 250" in last
-    assert 'href="?depuis=150" rel="prev"' in last and 'rel="next"' not in last
+    assert 'href="?depuis=150&amp;lu=250" rel="prev"' in last and 'rel="next"' not in last
     # A line that is not there, or not a number: the newest page.
     assert _numbers(client.get(url, {"depuis": 999}).content.decode())[0] == 250
     assert _numbers(client.get(url, {"depuis": "deux"}).content.decode())[0] == 250
@@ -46,7 +46,7 @@ def test_pages_keep_the_filters_and_exports_take_every_page(client, members, nig
     text = html.content.decode()
     # 125 odd lines: two pages, whose links keep the search and the category.
     assert "Lignes 1 à 100 sur 125" in text
-    assert 'href="?q=Ligne&amp;categorie=routes&amp;depuis=49"' in text
+    assert 'href="?q=Ligne&amp;categorie=routes&amp;depuis=49&amp;lu=250"' in text
     exports = re.findall(r'href="[^"]*/export\.csv\?([^"]*)"', text)
     assert exports == ["q=Ligne&amp;categorie=routes"]
     rows = client.get(

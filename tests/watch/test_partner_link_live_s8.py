@@ -110,7 +110,8 @@ def test_the_page_says_its_version_and_the_stream_starts_from_it(client, world):
     page = html.decode()
     version = re.search(r'data-version="([^"]+)"', page).group(1)
     rows_url = reverse("watch-partner-rows", args=[world["token"]]) + "?q=Route"
-    assert f'data-rows-url="{rows_url}"' in page
+    # With the mark of what the page showed (« lu »), for its notice of new lines.
+    assert re.search(rf'data-rows-url="{re.escape(rows_url)}&amp;lu=\d+_\d+"', page)
     assert "watch/courante.js" in page
     _chunks, streamed = _open(client, world["token"])
     # Nothing changed since the page: the script has nothing to fetch.

@@ -21,9 +21,9 @@ Row = TypeVar("Row", bound=Model)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
-# Bounded digits: a pasted address cannot make int() build a huge number, and a
-# microsecond count of 17 digits reaches past the year 5000.
-_CURSOR = re.compile(r"(\d{1,17})_(\d{1,12})")
+# ASCII digits, bounded: a pasted address cannot make int() build a huge number (17
+# digits of microseconds reach past the year 5000), and « １_2 » (full-width) is no cursor.
+_CURSOR = re.compile(r"([0-9]{1,17})_([0-9]{1,12})")
 _MARK = re.compile(r"([0-9]{1,9})(?:_([0-9]{1,12}))?")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -792,6 +793,7 @@ def _decided_page(cards: QuerySet[Card], params: Mapping[str, Any]) -> dict[str,
         "here": _decided_query(
             params, depuis=_decided_cursor(shown[0]) if page.top is not None and shown else ""
         ),
+        "numbered_page": keyset.numbered_page_link(params, FROM_PARAM),
     }
 
 
@@ -980,10 +982,13 @@ COURANTE_PAGE_SIZE = 100
 # that arrive while a partner reads an older page do not move it: an offset would skip or
 # repeat as many lines at the next « plus anciennes ». Without it: the newest lines, live.
 FROM_PARAM = "depuis"
-# An older page's live refresh carries the newest line its reader could see when the page
-# was drawn (« lu=257 »): the lines numbered above it that this reader may see, filters
-# included, are the news the page announces (« 3 nouvelles lignes »), since they arrive
-# at the top of the newest page, not on the page being read.
+# Every page's live refresh, forms and links to older pages carry what its reader had
+# been shown when it was first drawn (« lu=257 », the newest line they could see; a
+# partner's also says that second, « lu=257_1732449600 »): the lines numbered above it, or
+# shared with a partner since,
+# that this reader may see with the page's filters are the news the page announces —
+# « 3 nouvelles lignes » above an older page, « 1 ligne ajoutée plus bas » for a line
+# whose earlier time puts it below the page. Reaching the newest page starts a new mark.
 SEEN_PARAM = "lu"
 COURANTE = keyset.Keyset("at", "number", COURANTE_PAGE_SIZE)
 
@@ -1000,40 +1005,90 @@ def _line_number(value: object) -> int | None:
     return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
+def _shared_since(activation: Activation) -> Callable[[datetime], list[int]]:
+    """The ids of the lines sent to the partners from a given time on, read from the
+    journal (``actions.set_entry_sharing``): a line shared after the fact keeps its old
+    number, so only this says it is new to them. Sharing changes are rare: a handful of
+    journal rows on its action's index."""
+
+    def since(at: datetime) -> list[int]:
+        found = JournalEntry.objects.filter(
+            action="watch.log.share", organisation_id=activation.organisation_id, at__gte=at
+        ).values_list("subject", "data")
+        return [
+            int(subject[4:])
+            for subject, data in found
+            if subject.startswith("log:")
+            and subject[4:].isdigit()
+            and isinstance(data, dict)
+            and data.get("for_partners") is True
+        ]
+
+    return since
+
+
 def _paged(
-    entries: QuerySet[LogEntry], params: Mapping[str, Any], visible: QuerySet[LogEntry]
+    entries: QuerySet[LogEntry],
+    params: Mapping[str, Any],
+    visible: QuerySet[LogEntry],
+    *,
+    shared_later: Callable[[datetime], list[int]] | None = None,
 ) -> dict[str, Any]:
     """One page of ``entries`` (filtered, newest first) and what the page says about it:
-    which lines of how many, and the links to the newer and older ones (same filters).
+    which lines of how many, the links to the newer and older ones (same filters), and
+    the lines its reader has not been shown yet (see ``SEEN_PARAM``).
 
     The page starts at the line ``depuis`` names, looked up among ``visible`` (the lines
     this reader may see, filters aside: a line whose status changed out of the filter
     still marks the place; a partner naming an internal line gets the newest page, so
-    nothing tells them where it sits). Unknown or absent: the newest page."""
+    nothing tells them where it sits). Unknown or absent: the newest page. A partner's
+    page passes ``shared_later`` (``_shared_since``)."""
     top = None
     start_line = _line_number(params.get(FROM_PARAM))
     if start_line is not None:
         top = visible.filter(number=start_line).values_list("at", "number").first()
     page = COURANTE.page(entries, top)
     shown = page.shown
+
+    def seen_now() -> keyset.Mark:
+        # Among all the lines this reader may see, filters aside: a line that later
+        # enters the filters (its status changed) is not news.
+        # Only a partner's mark needs its second: every line is a member's already.
+        newest = visible.aggregate(top=Max("number"))["top"] or 0
+        return keyset.Mark.now(newest, timezone.now() if shared_later else None)
+
+    mark = keyset.Mark.parse(params.get(SEEN_PARAM)) or seen_now()
+    # Counted among the lines this reader may see with these filters (``entries``): a
+    # partner never learns that internal lines arrived or were shared (the valve).
+    fresh = Q(number__gt=mark.number)
+    if shared_later is not None and mark.since is not None and (shared := shared_later(mark.since)):
+        fresh |= Q(pk__in=shared)
+    arrived = entries.filter(fresh)
+    news = 0
+    if page.top is not None:
+        news = arrived.exclude(COURANTE.before_or_same(page.top)).count()
+    below, below_first = 0, None
+    if page.bottom is not None:
+        under = arrived.filter(COURANTE.older_than(page.bottom))
+        below = under.count()
+        if below:
+            below_first = COURANTE.newest_first(under).values_list("number", flat=True)[0]
+    # The mark the links down carry: an older page's own; the newest page's reader has
+    # its top under their eyes (it is live), so what is there now is not news below.
+    onward = mark if page.top is not None else seen_now()
+
+    def link(depuis: object, lu: keyset.Mark) -> str:
+        return _links_query(
+            (*exports.FILTER_PARAMS, FROM_PARAM, SEEN_PARAM), params, depuis=depuis, lu=lu
+        )
+
     newer_link = None
     if page.top is not None:
-        newer_link = _query(params, depuis=page.newer[1] if page.newer is not None else "")
-    here_from = shown[0].number if page.top is not None and shown else ""
-    news, live = 0, _query(params, depuis=here_from)
-    if page.top is not None:
-        seen = _line_number(params.get(SEEN_PARAM))
-        if seen is not None:
-            # Counted among the lines this reader may see with these filters (``entries``):
-            # a partner never learns that internal lines arrived (the valve).
-            news = entries.filter(number__gt=seen).count()
-        else:
-            # The newest line of all those this reader may see, filters aside: a line
-            # that later enters the filters (a status changed) is not news.
-            seen = visible.aggregate(top=Max("number"))["top"] or 0
-        live = _links_query(
-            (*exports.FILTER_PARAMS, FROM_PARAM, SEEN_PARAM), params, depuis=here_from, lu=seen
+        # The newest page has no mark in its link: reaching it is catching up.
+        newer_link = (
+            link(page.newer[1], mark) if page.newer is not None else _query(params, depuis="")
         )
+    here = link(shown[0].number if page.top is not None and shown else "", mark)
     return {
         "shown": shown,
         "count": page.count,
@@ -1042,15 +1097,19 @@ def _paged(
         "last": grouped(page.last),
         "total": grouped(page.count),
         "newer": newer_link,
-        "older": _query(params, depuis=page.older[1]) if page.older is not None else None,
+        "older": link(page.older[1], onward) if page.older is not None else None,
         # Exports take every line of the filters, whatever the page.
         "query": _query(params, depuis=""),
-        # What its live refresh fetches and where its forms come back: the page, and on
-        # an older page the newest line seen when it was first drawn, for its notice of
-        # new lines (« voir les plus récentes » leads to the newest page, ``query``).
-        "live": live,
-        "here": live,
+        # What its live refresh fetches and where its forms come back: the page and its
+        # mark (« voir les plus récentes » leads to the newest page, ``query``).
+        "live": here,
+        "here": here,
         "news": news,
+        "news_below": below,
+        "news_total": news + below,
+        "below": link(below_first, onward) if below_first is not None else None,
+        "below_line": below_first,
+        "numbered_page": keyset.numbered_page_link(params, FROM_PARAM),
     }
 
 
@@ -1063,6 +1122,7 @@ def _courante_ctx(request: HttpRequest, activation: Activation, partner: bool) -
         entries,
         request.GET,
         visible_entries(activation, partner=partner),
+        shared_later=_shared_since(activation) if partner else None,
     )
     return {
         **paged,
@@ -1594,6 +1654,7 @@ def partner_view(request: HttpRequest, token: str) -> HttpResponse:
         _filtered(visible, request.GET),
         request.GET,
         visible,
+        shared_later=_shared_since(activation),
     )
     response = render(
         request,
@@ -1641,6 +1702,7 @@ def partner_rows(request: HttpRequest, token: str) -> HttpResponseBase:
         _filtered(visible, request.GET),
         request.GET,
         visible,
+        shared_later=_shared_since(link.activation),
     )
     response = render(
         request,
