@@ -289,7 +289,10 @@ def test_batches_in_flight_are_handed_out_again_in_the_new_zone(db, members, act
     assert proc.process(limit=1) == 0
 
     carcassonne = Post.objects.get(activation=activation, external_id="2")
-    assert [area for area, ids in preparer.handed if str(carcassonne.pk) in ids] == [OLD, sorted(NEW)]
+    assert [area for area, ids in preparer.handed if str(carcassonne.pk) in ids] == [
+        OLD,
+        sorted(NEW),
+    ]
     assert _card(activation, CARCASSONNE).in_area is True
     # Each post once: two cards of one post each, both posts processed, two posts journaled.
     assert sorted(
@@ -419,3 +422,28 @@ def test_a_pipeline_told_a_new_zone_drops_what_copies_reused():
     # An exact copy of a post seen in the old zone is located again.
     copy = pipe.process([PostIn("2", CARCASSONNE, NOW)])[0]
     assert copy.duplicate == "exact" and copy.in_area is True
+
+
+@pytest.mark.parametrize("area", [None, set(), {"85128"}, {"11"}, {"85"}, {"11", "85128"}])
+@pytest.mark.parametrize(
+    "communes",
+    [
+        [],
+        [{"code": "11069", "name": "Carcassonne", "dep": "11"}],
+        [{"code": "85128", "name": "Luçon", "dep": "85"}, {"code": "11069", "dep": "11"}],
+    ],
+)
+def test_the_quick_reading_agrees_with_the_full_one(area, communes):
+    from beffroi.watch.pipeline.priority import in_zone
+
+    for before in (None, True, False):
+        full = rezone(
+            priority=0.5,
+            informative_p=0.7,
+            urgency_cues=[],
+            communes=communes,
+            in_area=before,
+            explanation=[],
+            area=area,
+        )
+        assert in_zone(communes, area) == full.in_area

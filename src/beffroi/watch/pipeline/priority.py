@@ -228,6 +228,21 @@ def commune_in_zone(code: str, dep: str, area: set[str] | None) -> bool | None:
     return code in area or dep in area
 
 
+def _zone(area: set[str] | None) -> set[str] | None:
+    return {a.strip().upper() for a in area} if area else None
+
+
+def in_zone(communes: list[dict[str, Any]], area: set[str] | None) -> bool | None:
+    """A stored card's "inside the zone" for ``area``, from the communes it was located
+    in (``rezone`` without the score: enough to know whether a card changes)."""
+    zone = _zone(area)
+    if not zone or not communes:
+        return None
+    return any(
+        commune_in_zone(str(c.get("code", "")), str(c.get("dep", "")), zone) for c in communes
+    )
+
+
 def rezone(
     *,
     priority: float,
@@ -245,7 +260,7 @@ def rezone(
     card's relevance gate; the other terms are the card's. A card whose priority is that
     of a repeat with other cues than its first post's moves by the first post's gate: the
     closest the stored card allows."""
-    zone = {a.strip().upper() for a in area} if area else None
+    zone = _zone(area)
     flags = [commune_in_zone(str(c.get("code", "")), str(c.get("dep", "")), zone) for c in communes]
     new_in_area = (any(bool(f) for f in flags) if flags else None) if zone else None
     if new_in_area == in_area:
