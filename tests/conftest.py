@@ -74,6 +74,17 @@ def export_room(org, members, monkeypatch):
     return activation, link, token
 
 
+@pytest.fixture
+def second_volunteer(org, members):
+    """« veilleuse », a second volunteer of the organisation: two people at one queue."""
+    from beffroi.core import actions
+    from beffroi.core.models import Role
+
+    other = actions.create_account("veilleuse", "pw-test-123456")
+    actions.set_role(other, org, Role.VOLUNTEER, actor=members["coordinator"])
+    return other
+
+
 def _journal_triggers(enable: bool) -> None:
     """Drop or recreate the append-only triggers (the migration's own SQL)."""
     import importlib

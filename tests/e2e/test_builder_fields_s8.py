@@ -10,20 +10,14 @@ import re
 from playwright.sync_api import expect
 
 from beffroi.consult.models import Consultation
+from browser_sessions import logged_in
 
 
 def _login(browser, live_server, *, javascript: bool = True):
-    context = browser.new_context(
-        locale="fr-FR", viewport={"width": 390, "height": 844}, java_script_enabled=javascript
+    phone = {"width": 390, "height": 844}
+    return logged_in(
+        browser, live_server.url, "coord", viewport=phone, java_script_enabled=javascript
     )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/connexion/")
-    page.locator("input[name=username]").fill("coord")
-    page.locator("input[name=password]").fill("pw-test-123456")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-    return context, page
 
 
 def _field(page, n: int, name: str):

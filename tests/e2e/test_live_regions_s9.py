@@ -10,26 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from watch_rooms import triage_room
+
 
 @pytest.fixture
 def room(org, members):
-    from beffroi.watch import actions
-    from beffroi.watch.models import Card
-
-    activation = actions.create_activation(
-        org, name="Crue du Lay", event_type="inondation", actor=members["coordinator"]
+    return triage_room(
+        org, members["coordinator"], ["Route D746 coupée à Chasnais", "L'eau monte à Luçon"]
     )
-    for i, text in enumerate(["Route D746 coupée à Chasnais", "L'eau monte à Luçon"]):
-        Card.objects.create(
-            activation=activation,
-            group_id=f"g{i}",
-            source_kind="mastodon",
-            external_id=str(i),
-            text=text,
-            posted_at=timezone.now(),
-            priority=1 - i / 10,
-        )
-    return activation
 
 
 def _card(activation, i: int):

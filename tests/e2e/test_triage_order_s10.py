@@ -7,8 +7,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
+
+from browser_sessions import logged_in
+from watch_rooms import triage_room
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -23,34 +25,12 @@ WHERE = """() => { const e = document.activeElement; const r = e.getBoundingClie
 
 @pytest.fixture
 def room(org, members):
-    from beffroi.watch import actions
-    from beffroi.watch.models import Card
-
-    activation = actions.create_activation(
-        org, name="Crue du Lay", event_type="inondation", actor=members["coordinator"]
-    )
-    for i in range(6):
-        Card.objects.create(
-            activation=activation,
-            group_id=f"g{i}",
-            source_kind="mastodon",
-            external_id=str(i),
-            text=f"Message {i} : l'eau monte rue des Halles à Luçon",
-            posted_at=timezone.now(),
-            priority=0.9 - i / 10,
-        )
-    return activation
+    texts = [f"Message {i} : l'eau monte rue des Halles à Luçon" for i in range(6)]
+    return triage_room(org, members["coordinator"], texts, top=0.9)
 
 
 def _room(browser, live_server, org, room, viewport):
-    context = browser.new_context(locale="fr-FR", viewport=viewport)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/connexion/")
-    page.get_by_label("Nom d'utilisateur").fill("volunteer")
-    page.get_by_label("Mot de passe").fill("pw-test-123456")
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state()
+    context, page = logged_in(browser, live_server.url, "volunteer", viewport=viewport)
     page.goto(f"{live_server.url}/o/{org.slug}/veille/{room.pk}/tri/")
     expect(page.locator("#queue li")).to_have_count(6)
     return context, page

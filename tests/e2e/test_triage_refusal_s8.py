@@ -5,46 +5,23 @@ card was released.  The line now follows the card."""
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
+
+from browser_sessions import logged_in
+from watch_rooms import triage_room
 
 PHONE = {"width": 390, "height": 844}
 
 
 def _login(browser, live_server, username: str):
-    context = browser.new_context(locale="fr-FR", viewport=PHONE)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/connexion/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill("pw-test-123456")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-    return context, page
+    return logged_in(browser, live_server.url, username, viewport=PHONE)
 
 
 @pytest.fixture
-def room(org, members, live_server):
-    from beffroi.core import actions as core_actions
-    from beffroi.core.models import Role
-    from beffroi.watch import actions
-    from beffroi.watch.models import Card
-
-    other = core_actions.create_account("veilleuse", "pw-test-123456")
-    core_actions.set_role(other, org, Role.VOLUNTEER, actor=members["coordinator"])
-    activation = actions.create_activation(
-        org, name="Crue du Lay", event_type="inondation", actor=members["coordinator"]
+def room(org, members, second_volunteer, live_server):
+    activation = triage_room(
+        org, members["coordinator"], ["Route D746 coupée à Chasnais", "Digue fragile à Triaize"]
     )
-    for i, text in enumerate(["Route D746 coupée à Chasnais", "Digue fragile à Triaize"]):
-        Card.objects.create(
-            activation=activation,
-            group_id=f"g{i}",
-            source_kind="mastodon",
-            external_id=str(i),
-            text=text,
-            posted_at=timezone.now(),
-            priority=1 - i / 10,
-        )
     return f"{live_server.url}/o/{org.slug}/veille/{activation.pk}/tri/"
 
 

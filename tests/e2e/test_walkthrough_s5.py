@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from beffroi.consult import api
 from beffroi.consult.cli_example_bundle import setup_consultation
+from watch_rooms import triage_room
 
 PHONE = {"width": 390, "height": 844}
 
@@ -86,23 +86,8 @@ def test_unsigned_answer_on_a_phone_says_what_counts(browser, live_server, org):
 
 @pytest.fixture
 def queue(org, members):
-    from beffroi.watch import actions
-    from beffroi.watch.models import Card
-
-    activation = actions.create_activation(
-        org, name="Crue du Lay", event_type="inondation", actor=members["coordinator"]
-    )
-    for i in range(40):
-        Card.objects.create(
-            activation=activation,
-            group_id=f"g{i}",
-            source_kind="mastodon",
-            external_id=str(i),
-            text=f"Message {i} : l'eau monte rue des Halles à Luçon",
-            posted_at=timezone.now(),
-            priority=0.9 - i / 100,
-        )
-    return activation
+    texts = [f"Message {i} : l'eau monte rue des Halles à Luçon" for i in range(40)]
+    return triage_room(org, members["coordinator"], texts, top=0.9, per=100)
 
 
 def test_triage_on_a_phone_shows_the_taken_card(browser, live_server, org, queue):

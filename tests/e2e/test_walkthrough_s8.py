@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from beffroi.consult import api
 from beffroi.consult.cli_example_bundle import BASE_URL, setup_consultation
 from beffroi.consult.models import BoardEntry
+from browser_sessions import logged_in
 from english_catalogue import english
+from watch_rooms import triage_room
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -27,37 +28,14 @@ def _settings(settings):
 
 
 def _login(browser, live_server, username: str, lang: str = "fr", viewport=None):
-    context = browser.new_context(locale="fr-FR", viewport=viewport or DESKTOP)
-    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/connexion/")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill("pw-test-123456")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
-    return context, page
+    return logged_in(browser, live_server.url, username, lang=lang, viewport=viewport or DESKTOP)
 
 
 @pytest.fixture
 def queue(org, members):
-    from beffroi.watch import actions
-    from beffroi.watch.models import Card
-
-    activation = actions.create_activation(
-        org, name="Crue du Lay", event_type="inondation", actor=members["coordinator"]
+    return triage_room(
+        org, members["coordinator"], ["Route D746 coupée à Chasnais", "Digue fragile à Triaize"]
     )
-    for i, text in enumerate(["Route D746 coupée à Chasnais", "Digue fragile à Triaize"]):
-        Card.objects.create(
-            activation=activation,
-            group_id=f"g{i}",
-            source_kind="mastodon",
-            external_id=str(i),
-            text=text,
-            posted_at=timezone.now(),
-            priority=1 - i / 10,
-        )
-    return activation
 
 
 def test_enter_on_a_focused_link_or_button_is_not_taken_as_a_claim(
@@ -342,15 +320,10 @@ def test_a_status_being_chosen_survives_someone_elses_new_line(
 
 
 def test_a_tap_on_a_card_someone_else_holds_leaves_the_cursor(
-    browser, live_server, org, members, queue
+    browser, live_server, org, second_volunteer, queue
 ) -> None:
     # On a phone, a tap on a card held by someone else put the cursor on it, which the
     # room otherwise never does; Enter then met « déjà prise ».
-    from beffroi.core import actions as core_actions
-    from beffroi.core.models import Role
-
-    other = core_actions.create_account("veilleuse", "pw-test-123456")
-    core_actions.set_role(other, org, Role.VOLUNTEER, actor=members["coordinator"])
     ctx_a, a = _login(browser, live_server, "volunteer", viewport=PHONE)
     ctx_b, b = _login(browser, live_server, "veilleuse", viewport=PHONE)
     try:

@@ -8,22 +8,14 @@ import io
 import re
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
+
+from browser_sessions import logged_in
+from watch_rooms import triage_room
 
 
 @pytest.fixture
-def room(org, members):
-    from beffroi.core import actions as core_actions
-    from beffroi.core.models import Role
-    from beffroi.watch import actions
-    from beffroi.watch.models import Card
-
-    other = core_actions.create_account("veilleuse", "pw-test-123456")
-    core_actions.set_role(other, org, Role.VOLUNTEER, actor=members["coordinator"])
-    activation = actions.create_activation(
-        org, name="Crue du Lay", event_type="inondation", actor=members["coordinator"]
-    )
+def room(org, members, second_volunteer):
     texts = [
         "Famille coincée sur le toit, rue des Halles à Luçon",
         "Route D746 coupée à Chasnais",
@@ -32,29 +24,11 @@ def room(org, members):
         "Gymnase de Luçon ouvert pour l'hébergement",
         "Photo impressionnante de la digue",
     ]
-    for i, text in enumerate(texts):
-        Card.objects.create(
-            activation=activation,
-            group_id=f"g{i}",
-            source_kind="mastodon",
-            external_id=str(i),
-            text=text,
-            posted_at=timezone.now(),
-            priority=1 - i / 10,
-        )
-    return activation, other
+    return triage_room(org, members["coordinator"], texts), second_volunteer
 
 
 def _login(browser, live_server, username):
-    context = browser.new_context(locale="fr-FR", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/connexion/")
-    page.get_by_label("Nom d'utilisateur").fill(username)
-    page.get_by_label("Mot de passe").fill("pw-test-123456")
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state()
-    return context, page
+    return logged_in(browser, live_server.url, username, accept_downloads=True)
 
 
 def _take(page):

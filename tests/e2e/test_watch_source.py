@@ -10,6 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from browser_sessions import logged_in
+
 
 @pytest.fixture
 def room(org, members):
@@ -40,15 +42,7 @@ def room(org, members):
 
 
 def _login(browser, live_server, locale="fr-FR"):
-    context = browser.new_context(locale=locale)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/connexion/")
-    page.locator("input[name=username]").fill("volunteer")
-    page.locator("input[name=password]").fill("pw-test-123456")
-    page.locator("button.primary[type=submit]").click()
-    page.wait_for_load_state()
-    return context, page
+    return logged_in(browser, live_server.url, "volunteer", locale=locale)
 
 
 def test_volunteer_corrects_the_source_with_one_key(browser, live_server, org, room):
