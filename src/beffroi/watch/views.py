@@ -1057,25 +1057,28 @@ def _paged(
         newest = visible.aggregate(top=Max("number"))["top"] or 0
         return keyset.Mark.now(newest, timezone.now() if shared_later else None)
 
-    mark = keyset.Mark.parse(params.get(SEEN_PARAM)) or seen_now()
-    # Counted among the lines this reader may see with these filters (``entries``): a
-    # partner never learns that internal lines arrived or were shared (the valve).
-    fresh = Q(number__gt=mark.number)
-    if shared_later is not None and mark.since is not None and (shared := shared_later(mark.since)):
-        fresh |= Q(pk__in=shared)
-    arrived = entries.filter(fresh)
-    news = 0
-    if page.top is not None:
-        news = arrived.exclude(COURANTE.before_or_same(page.top)).count()
-    below, below_first = 0, None
-    if page.bottom is not None:
-        under = arrived.filter(COURANTE.older_than(page.bottom))
-        below = under.count()
-        if below:
-            below_first = COURANTE.newest_first(under).values_list("number", flat=True)[0]
+    given = keyset.Mark.parse(params.get(SEEN_PARAM))
+    mark = given or seen_now()
+    news = below = 0
+    below_first = None
+    if given is not None:  # (a mark drawn just now has nothing after it: no queries)
+        # Counted among the lines this reader may see with these filters (``entries``): a
+        # partner never learns that internal lines arrived or were shared (the valve).
+        fresh = Q(number__gt=mark.number)
+        since = mark.since
+        if shared_later is not None and since is not None and (shared := shared_later(since)):
+            fresh |= Q(pk__in=shared)
+        arrived = entries.filter(fresh)
+        if page.top is not None:
+            news = arrived.exclude(COURANTE.before_or_same(page.top)).count()
+        if page.bottom is not None:
+            under = arrived.filter(COURANTE.older_than(page.bottom))
+            below = under.count()
+            if below:
+                below_first = COURANTE.newest_first(under).values_list("number", flat=True)[0]
     # The mark the links down carry: an older page's own; the newest page's reader has
     # its top under their eyes (it is live), so what is there now is not news below.
-    onward = mark if page.top is not None else seen_now()
+    onward = mark if page.top is not None or given is None else seen_now()
 
     def link(depuis: object, lu: keyset.Mark) -> str:
         return _links_query(
