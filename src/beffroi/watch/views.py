@@ -1018,8 +1018,7 @@ def _shared_since(activation: Activation) -> Callable[[datetime], list[int]]:
         return [
             int(subject[4:])
             for subject, data in found
-            if subject.startswith("log:")
-            and subject[4:].isdigit()
+            if re.fullmatch(r"log:[0-9]{1,12}", subject)
             and isinstance(data, dict)
             and data.get("for_partners") is True
         ]
