@@ -111,6 +111,19 @@ def _nested(value: str) -> str:
 # check's own parts with " ; " (see ``evidence``).
 EVIDENCE = FrenchTemplates(
     [
+        # A salvo before the consultation has a rhythm of its own, flagged on its rate
+        # (integrity.detectors._salvo_evidence; decision audit-first-salvo).
+        T(
+            gettext_noop(
+                "%(n)s réponses en %(duration)s avant que le rythme habituel de la "
+                "consultation soit connu : au moins %(count)s en %(window)s, un rythme "
+                "qu'aucune ouverture ordinaire n'atteint"
+            ),
+            "n",
+            "count",
+            duration=_duration,
+            window=_duration,
+        ),
         # A flagged group measured by its dense part, members apart from it counted
         # (integrity.detectors._core_evidence). First: the sentence below would take
         # « 32 s, plus 1 à l'écart … » for its duration.
@@ -408,6 +421,28 @@ VERDICTS = FrenchTemplates(
             gettext_noop(
                 "%(n)s réponses sur %(total)s sont signalées, dans %(groups)s groupes arrivés en "
                 "rafale avec plusieurs anomalies simultanées (détail ci-dessous)."
+            ),
+            "n",
+            "total",
+            "groups",
+        ),
+        # A group flagged on its rate alone (integrity.audit._verdict, decision
+        # audit-first-salvo); a salvo has at least 50 members: never « 1 réponse ».
+        T(
+            gettext_noop(
+                "%(n)s réponses sur %(total)s sont signalées, dans %(groups)s groupe arrivé en "
+                "rafale avec plusieurs anomalies simultanées ou à un rythme qu'aucune ouverture "
+                "ordinaire n'atteint (détail ci-dessous)."
+            ),
+            "n",
+            "total",
+            "groups",
+        ),
+        T(
+            gettext_noop(
+                "%(n)s réponses sur %(total)s sont signalées, dans %(groups)s groupes arrivés en "
+                "rafale avec plusieurs anomalies simultanées ou à un rythme qu'aucune ouverture "
+                "ordinaire n'atteint (détail ci-dessous)."
             ),
             "n",
             "total",

@@ -414,10 +414,15 @@ def _verdict(
     groups = [c for c in clusters if c["flagged"]]
     if groups:
         arrived = "1 groupe arrivé" if len(groups) == 1 else f"{len(groups)} groupes arrivés"
-        text = (
-            f"{_flagged(n_flag, n)}, dans {arrived} en rafale avec plusieurs anomalies "
-            "simultanées (détail ci-dessous)."
+        # A salvo before the survey had a rate is flagged on its rate alone: « plusieurs
+        # anomalies » would claim what was not found (decision audit-first-salvo).
+        how = (
+            "avec plusieurs anomalies simultanées ou à un rythme qu'aucune ouverture "
+            "ordinaire n'atteint"
+            if any(c.get("by_rate") for c in groups)
+            else "avec plusieurs anomalies simultanées"
         )
+        text = f"{_flagged(n_flag, n)}, dans {arrived} en rafale {how} (détail ci-dessous)."
     elif n_flag:
         text = f"{_flagged(n_flag, n)} individuellement (détail ci-dessous)."
     elif ARRIVALS in limits:

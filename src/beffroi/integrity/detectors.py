@@ -60,6 +60,15 @@ _SCALES = (300.0, 900.0, 1800.0, 3600.0, 7200.0)
 _BURST_P = 1e-7
 _GROUP_P = 1e-4
 _MIN_DUP_COLUMNS = 10
+# A salvo before the consultation has a rhythm of its own (decision audit-first-salvo):
+# at least _SALVO_COUNT arrivals within _SALVO_SECONDS, with fewer than _SALVO_HISTORY
+# arrivals before them, is flagged on its rate alone, with _SALVO_CONFIDENCE (that of
+# two anomalies). The scan above compares with the survey's own rate, which does not
+# exist yet: the affair's 500 answers in 32 s were the survey, and went unflagged.
+_SALVO_COUNT = 50
+_SALVO_SECONDS = 10.0
+_SALVO_HISTORY = 30
+_SALVO_CONFIDENCE = 0.75
 # How much sharing a cluster's anomaly says about one member: a network or a
 # completion time is the member's own trace; leaning the same way as the cluster
 # in one's answers is what many honest people do too.
@@ -91,6 +100,10 @@ class Burst:
     p: float
     checks: list[GroupCheck] = field(default_factory=list)
     evidence: str = ""
+    # Rows of a salvo with no history before it (find_salvos), flagged on their rate
+    # alone; None when the burst holds none.
+    salvo: np.ndarray | None = None
+    salvo_evidence: str = ""
 
 
 @dataclass
@@ -253,6 +266,62 @@ def find_bursts(times: np.ndarray, rows: np.ndarray) -> list[Burst]:
         rate = float(expected_at[seg][best_p[seg].argmin()])
         bursts.append(Burst(rows[r0:r1], float(times[r0]), float(times[r1 - 1]), rate, p_seg))
     return bursts
+
+
+def find_salvos(times: np.ndarray) -> list[tuple[int, int]]:
+    """``(lo, hi)`` index ranges (``hi`` excluded) of the sorted ``times`` where some
+    ``_SALVO_SECONDS`` hold at least ``_SALVO_COUNT`` arrivals, and fewer than
+    ``_SALVO_HISTORY`` arrivals outside such stretches came before: salvos that no
+    rate of the survey's own can judge, since it has none yet."""
+    n = len(times)
+    if n < _SALVO_COUNT:
+        return []
+    # Windows start at an arrival and hold every arrival less than _SALVO_SECONDS later.
+    ends = np.searchsorted(times, times + _SALVO_SECONDS, side="left")
+    dense = np.flatnonzero(ends - np.arange(n) >= _SALVO_COUNT)
+    if not len(dense):
+        return []
+    # Arrivals k and k + 1 are linked when one dense window holds both; a stretch is a
+    # run of links (two salvos an hour apart are two stretches, with nothing between).
+    cover = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(cover, dense, 1)
+    np.add.at(cover, ends[dense] - 1, -1)
+    linked = np.cumsum(cover[:-1])[:-1] > 0
+    edges = np.diff(np.concatenate([[0], linked.astype(np.int8), [0]]))
+    out: list[tuple[int, int]] = []
+    earlier = 0  # arrivals in the stretches already found
+    for lo, last_link in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        hi = last_link + 1  # the last link joins hi - 1 to hi
+        if int(lo) - earlier < _SALVO_HISTORY:
+            out.append((int(lo), int(hi)))
+        earlier += int(hi - lo)
+    return out
+
+
+def _salvo_evidence(times: np.ndarray) -> str:
+    n = len(times)
+    return (
+        f"{n} réponses en {_fmt_dur(max(float(times[-1] - times[0]), 1.0))} avant que le "
+        f"rythme habituel de la consultation soit connu : au moins {_SALVO_COUNT} en "
+        f"{_fmt_dur(_SALVO_SECONDS)}, un rythme qu'aucune ouverture ordinaire n'atteint"
+    )
+
+
+def _attach_salvos(times: np.ndarray, order: np.ndarray, bursts: list[Burst]) -> list[Burst]:
+    """Mark the salvos (``find_salvos``) in the bursts that hold them; a salvo that no
+    burst holds becomes a burst of its own (its expected rate unknown: NaN)."""
+    out = list(bursts)
+    for lo, hi in find_salvos(times):
+        rows = order[lo:hi]
+        holder = next((b for b in out if np.isin(rows, b.rows).any()), None)
+        if holder is None:
+            holder = Burst(rows, float(times[lo]), float(times[hi - 1]), math.nan, 0.0)
+            out.append(holder)
+        mine = rows if holder.salvo is None else np.union1d(holder.salvo, rows)
+        holder.salvo = mine
+        holder.salvo_evidence = _salvo_evidence(np.sort(times[np.isin(order, mine)]))
+    out.sort(key=lambda b: b.start)
+    return out
 
 
 # --------------------------------------------------------------------------- group tests
@@ -635,7 +704,7 @@ def analyse(ds: Dataset, progress: Progress | None = None) -> Analysis:
         rows = np.flatnonzero(complete)
         order = rows[np.argsort(sub[rows], kind="stable")]
         times = sub[order]
-        bursts = find_bursts(times, order)
+        bursts = _attach_salvos(times, order, find_bursts(times, order))
         if not bursts:
             progress(0.4, "aucune rafale repérée")
         elif len(bursts) == 1:
@@ -657,10 +726,13 @@ def analyse(ds: Dataset, progress: Progress | None = None) -> Analysis:
         calm_dur = _calm_durations(dur, calm) if dur is not None else None
         for i, b in enumerate(bursts):
             tb = sub[b.rows]
-            b.evidence = (
-                f"{len(b.rows)} réponses en {_fmt_dur(max(b.end - b.start, 1))}, alors que le "
-                f"rythme autour est d'environ {_fmt_rate(b.expected)}"
-            )
+            if math.isnan(b.expected):  # a salvo no scan found: no rate to compare with
+                b.evidence = b.salvo_evidence
+            else:
+                b.evidence = (
+                    f"{len(b.rows)} réponses en {_fmt_dur(max(b.end - b.start, 1))}, alors "
+                    f"que le rythme autour est d'environ {_fmt_rate(b.expected)}"
+                )
             b.checks.append(_check_spacing(b, tb))
             if dur is not None and calm_dur is not None:
                 b.checks.append(_check_duration(b.rows, dur, calm_dur))
@@ -748,6 +820,14 @@ def combine(a: Analysis, disabled: Iterable[str] = ()) -> Scores:
         for b in a.bursts:
             sig = [c for c in b.checks if c.significant and c.key not in off]
             conf = _CONFIDENCE[min(len(sig), 5)]
+            # A salvo before any rhythm of the survey is flagged on its rate alone: the
+            # group tests had no calm part to compare it with, or too little.
+            in_salvo = (
+                np.isin(b.rows, b.salvo) if b.salvo is not None else np.zeros(len(b.rows), bool)
+            )
+            by_rate = conf < _SALVO_CONFIDENCE and bool(in_salvo.any())
+            if by_rate:
+                conf = _SALVO_CONFIDENCE
             if conf == 0:
                 continue
             indiv = [c for c in sig if c.sharing is not None]
@@ -759,7 +839,9 @@ def combine(a: Analysis, disabled: Iterable[str] = ()) -> Scores:
                 fit /= sum(_FIT_WEIGHT[c.key] for c in indiv)
             else:
                 fit = np.ones(len(b.rows))
-            s = conf * fit
+            s = np.where(in_salvo, _SALVO_CONFIDENCE, 0.0) if by_rate else conf * fit
+            # A salvo's members stay flagged whatever the group tests say of each.
+            s = np.maximum(s, np.where(in_salvo, _SALVO_CONFIDENCE, 0.0))
             better = s > cluster_score[b.rows]
             cluster_score[b.rows] = np.maximum(cluster_score[b.rows], s)
             num = len(clusters) + 1
@@ -767,7 +849,9 @@ def combine(a: Analysis, disabled: Iterable[str] = ()) -> Scores:
             cluster[chosen] = num
             core = b.rows[s >= THRESHOLD]
             evidence = b.evidence
-            if len(core) >= 2 and a.submitted is not None:
+            if by_rate or math.isnan(b.expected):  # no rate of the survey's to compare with
+                evidence = b.salvo_evidence
+            elif len(core) >= 2 and a.submitted is not None:
                 evidence = _core_evidence(np.sort(a.submitted[core]), b.expected)
             clusters.append(
                 {
@@ -777,6 +861,8 @@ def combine(a: Analysis, disabled: Iterable[str] = ()) -> Scores:
                     "size": len(b.rows),
                     "flagged": int((s >= THRESHOLD).sum()),
                     "confidence": conf,
+                    # Flagged on its rate alone (a salvo before the survey had a rate).
+                    "by_rate": by_rate,
                     "evidence": evidence,
                     "checks": [
                         {
