@@ -40,8 +40,10 @@ def _sync_orm_beside_playwright():
 @pytest.fixture(scope="module")
 def browser(_sync_orm_beside_playwright):
     if not shutil.which(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test` (installs it) "
-                    "or set BEFFROI_CHROMIUM")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: run `make test` (installs it) "
+            "or set BEFFROI_CHROMIUM"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -57,6 +59,18 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def live_consult(settings):
+    """Consultations answered through the live server: a threaded WSGI server sharing the
+    test database, so ballots are written in the request (no writer thread); a cheap
+    anti-robot challenge; no consultation spec cached by an earlier test."""
+    from beffroi.consult import api
+
+    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
+    settings.BEFFROI_CONSULT_POW_BITS = 8
+    api._SPEC_CACHE.clear()
 
 
 @pytest.fixture

@@ -8,19 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from beffroi.consult import api
 from beffroi.consult.cli_example_bundle import setup_consultation
 from english_catalogue import english
 
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(autouse=True)
-def _settings(settings):
-    # The live server is a threaded WSGI server sharing the test database: no writer thread.
-    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    settings.BEFFROI_CONSULT_POW_BITS = 8
-    api._SPEC_CACHE.clear()
+pytestmark = pytest.mark.usefixtures("live_consult")
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

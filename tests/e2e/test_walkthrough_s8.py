@@ -8,7 +8,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from beffroi.consult import api
 from beffroi.consult.cli_example_bundle import BASE_URL, setup_consultation
 from beffroi.consult.models import BoardEntry
 from browser_sessions import logged_in
@@ -19,12 +18,7 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-@pytest.fixture(autouse=True)
-def _settings(settings):
-    # The live server is a threaded WSGI server sharing the test database: no writer thread.
-    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    settings.BEFFROI_CONSULT_POW_BITS = 8
-    api._SPEC_CACHE.clear()
+pytestmark = pytest.mark.usefixtures("live_consult")
 
 
 def _login(browser, live_server, username: str, lang: str = "fr", viewport=None):
