@@ -7,47 +7,24 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from beffroi.watch import live
+from e2e import test_courante_news_s11 as news
+
+# The same night and partner link as there: 150 lines, one a minute, every fifth internal
+# (120 for the partners); a partner's newest page holds 149 down to 26.
+shared = news.shared
 
 
-@pytest.fixture
-def shared(org, members, monkeypatch):
+def test_a_line_shared_later_below_the_page_is_said_and_reached(
+    browser, live_server, shared, members
+):
     from beffroi.watch import actions
     from beffroi.watch.models import LogEntry
 
-    monkeypatch.setattr(live, "RECHECK_SECONDS", 0.5)
+    activation, token = shared
     coord = members["coordinator"]
-    activation = actions.create_activation(
-        org, name="Nuit longue", event_type="inondation", actor=coord
-    )
-    now = timezone.now()
-    # 150 lines, one a minute; every fifth is internal: 120 for the partners, the
-    # newest page holds 150 down to 26.
-    LogEntry.objects.bulk_create(
-        LogEntry(
-            activation=activation,
-            number=n,
-            at=now - timezone.timedelta(minutes=200 - n),
-            channel="telephone",
-            category="routes",
-            text=f"Appel numéro {n}" + (" (interne)" if n % 5 == 0 else ""),
-            for_partners=n % 5 != 0,
-        )
-        for n in range(1, 151)
-    )
-    _link, token = actions.create_partner_link(activation, label="COD 85", days=1, actor=coord)
-    return activation, token, coord
-
-
-def test_a_line_shared_later_below_the_page_is_said_and_reached(browser, live_server, shared):
-    from beffroi.watch import actions
-    from beffroi.watch.models import LogEntry
-
-    activation, token, coord = shared
     context = browser.new_context(locale="fr-FR")
     partner = context.new_page()
     partner.set_default_timeout(15_000)
