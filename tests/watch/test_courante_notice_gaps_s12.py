@@ -310,3 +310,23 @@ def test_an_old_numbered_decided_link_says_it_shows_the_newest_decisions(client,
     assert html.count('data-testid="numbered-page"') == 1
     assert "voici les décisions les plus récentes" in html
     assert 'data-testid="numbered-page"' not in client.get(url).content.decode()
+
+
+def test_a_mark_of_their_own_making_counts_only_this_activation(
+    client, org, members, night, partner_link
+):
+    """« lu=249_0 » reaches back to 1970: the lines shared in another activation of the
+    same organisation are neither counted nor named."""
+    from beffroi.watch import actions
+
+    other = actions.create_activation(
+        org, name="Autre crue", event_type="inondation", actor=members["coordinator"]
+    )
+    (line,) = _arrive(other, for_partners=False, text="Ailleurs")
+    assert actions.set_entry_sharing(line, True, actor=members["coordinator"])
+    _page_url, rows_url = partner_link
+    rows = client.get(rows_url, {"depuis": 124, "lu": "249_0"}).content.decode()
+    assert _news(rows) == 0 and "Ailleurs" not in rows
+    _share(night, 200, True, members["coordinator"])
+    rows = client.get(rows_url, {"depuis": 124, "lu": "249_0"}).content.decode()
+    assert _news(rows) == 1

@@ -1009,19 +1009,25 @@ def _shared_since(activation: Activation) -> Callable[[datetime], list[int]]:
     """The ids of the lines sent to the partners from a given time on, read from the
     journal (``actions.set_entry_sharing``): a line shared after the fact keeps its old
     number, so only this says it is new to them. Sharing changes are rare: a handful of
-    journal rows on its action's index."""
+    journal rows on its action's index. Never before the activation was created, so a
+    mark of the reader's own making (« lu=0_0 ») reads this activation's changes at most,
+    not those of every activation of the organisation."""
 
     def since(at: datetime) -> list[int]:
         found = JournalEntry.objects.filter(
-            action="watch.log.share", organisation_id=activation.organisation_id, at__gte=at
+            action="watch.log.share",
+            organisation_id=activation.organisation_id,
+            at__gte=max(at, activation.created_at),
         ).values_list("subject", "data")
-        return [
-            int(subject[4:])
-            for subject, data in found
-            if re.fullmatch(r"log:[0-9]{1,12}", subject)
-            and isinstance(data, dict)
-            and data.get("for_partners") is True
-        ]
+        return sorted(
+            {
+                int(subject[4:])
+                for subject, data in found
+                if re.fullmatch(r"log:[0-9]{1,12}", subject)
+                and isinstance(data, dict)
+                and data.get("for_partners") is True
+            }
+        )
 
     return since
 
