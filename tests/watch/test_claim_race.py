@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -447,27 +447,6 @@ def test_abandoned_card_decided_by_its_holder_while_others_take_it_over(
             assert not CardDecision.objects.filter(card=card).exists()
     _decisions_follow_the_journal()
     _chain_intact()
-
-
-@pytest.fixture
-def paused_journal(
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[tuple[threading.Event, threading.Event]]:
-    """Hold the thread named 'slow' as it is about to write its journal entry."""
-    from beffroi.core import journal
-
-    real = journal.append
-    reached, go = threading.Event(), threading.Event()
-
-    def append(*args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread().name == "slow":
-            reached.set()
-            go.wait(timeout=30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(journal, "append", append)
-    yield reached, go
-    go.set()
 
 
 @pytest.mark.parametrize("held_action", ["decide", "correct_source"])

@@ -11,8 +11,6 @@ writers queue on the single write lock, so the same outcome comes from a serial 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.db import connection, connections
@@ -22,26 +20,6 @@ from django.utils import timezone
 @pytest.fixture(autouse=True)
 def _committed(transactional_db: None) -> None:
     """Real transactions: each thread's connection must see what the others commit."""
-
-
-@pytest.fixture
-def paused_journal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
-    """Hold the thread named 'slow' as it is about to write its journal entry (its
-    transaction has made its change and holds its locks)."""
-    from beffroi.core import journal
-
-    real = journal.append
-    reached, go = threading.Event(), threading.Event()
-
-    def append(*args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread().name == "slow":
-            reached.set()
-            go.wait(timeout=30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(journal, "append", append)
-    yield reached, go
-    go.set()
 
 
 @pytest.fixture
