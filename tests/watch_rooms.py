@@ -1,4 +1,4 @@
-"""A watch activation with cards waiting in its triage queue."""
+"""Watch activations with cards, as the pipeline would have left them."""
 
 from __future__ import annotations
 
@@ -7,16 +7,12 @@ from collections.abc import Sequence
 from django.utils import timezone
 
 
-def triage_room(org, coordinator, texts: Sequence[str], *, top: float = 1.0, per: int = 10):
-    """The activation « Crue du Lay » with one Mastodon card per text, posted now, the
-    i-th of priority ``top - i / per`` (so the queue shows them in the given order)."""
-    from beffroi.watch import actions
+def add_cards(activation, texts: Sequence[str], **fields) -> list:
+    """One Mastodon card per text, posted now, the i-th in group ``g{i}`` with id ``i``;
+    ``fields`` go to every card, except a callable, which is given the card's index."""
     from beffroi.watch.models import Card
 
-    activation = actions.create_activation(
-        org, name="Crue du Lay", event_type="inondation", actor=coordinator
-    )
-    for i, text in enumerate(texts):
+    return [
         Card.objects.create(
             activation=activation,
             group_id=f"g{i}",
@@ -24,6 +20,30 @@ def triage_room(org, coordinator, texts: Sequence[str], *, top: float = 1.0, per
             external_id=str(i),
             text=text,
             posted_at=timezone.now(),
-            priority=top - i / per,
+            **{name: value(i) if callable(value) else value for name, value in fields.items()},
         )
+        for i, text in enumerate(texts)
+    ]
+
+
+def triage_room(org, coordinator, texts: Sequence[str], *, top: float = 1.0, per: int = 10):
+    """The activation « Crue du Lay » with one card per text in its triage queue, the
+    i-th of priority ``top - i / per`` (so the queue shows them in the given order)."""
+    from beffroi.watch import actions
+
+    activation = actions.create_activation(
+        org, name="Crue du Lay", event_type="inondation", actor=coordinator
+    )
+    add_cards(activation, texts, priority=lambda i: top - i / per)
     return activation
+
+
+def decision_room(org, coordinator, texts: Sequence[str]):
+    """(activation, cards): the activation « Crue » (Vendée) with one French card per text,
+    waiting for decisions (and for what the learner makes of them)."""
+    from beffroi.watch import actions
+
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", area=["85"], actor=coordinator
+    )
+    return activation, add_cards(activation, texts, lang="fr")

@@ -12,31 +12,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from beffroi.core.models import JournalEntry
+from watch_rooms import decision_room
 
 
 @pytest.fixture
 def room(org, members):
-    from beffroi.watch import actions
-    from beffroi.watch.models import Card
-
-    activation = actions.create_activation(
-        org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
-    )
-    cards = [
-        Card.objects.create(
-            activation=activation,
-            group_id=f"g{i}",
-            source_kind="mastodon",
-            external_id=str(i),
-            text=text,
-            posted_at=timezone.now(),
-            lang="fr",
-        )
-        for i, text in enumerate(
-            ["Coincés sur le toit à Luçon, aidez-nous", "Pensées aux sinistrés"]
-        )
-    ]
-    return activation, cards
+    texts = ["Coincés sur le toit à Luçon, aidez-nous", "Pensées aux sinistrés"]
+    return decision_room(org, members["coordinator"], texts)
 
 
 def _url(name, activation, *args):

@@ -8,27 +8,17 @@ from __future__ import annotations
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from django.utils import timezone
 
 from beffroi.core.models import JournalEntry
+from watch_rooms import decision_room
 
 
 @pytest.fixture
 def room(org, members):
     from beffroi.watch import actions
-    from beffroi.watch.models import Card
 
-    activation = actions.create_activation(
-        org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
-    )
-    card = Card.objects.create(
-        activation=activation,
-        group_id="g0",
-        source_kind="mastodon",
-        external_id="0",
-        text="Coincés sur le toit à Luçon, aidez-nous",
-        posted_at=timezone.now(),
-        lang="fr",
+    activation, (card,) = decision_room(
+        org, members["coordinator"], ["Coincés sur le toit à Luçon, aidez-nous"]
     )
     actions.decide(card, "verified", actor=members["volunteer"])
     card.refresh_from_db()

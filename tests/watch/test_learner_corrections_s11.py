@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from django.utils import timezone
+
+from watch_rooms import decision_room
 
 TEXTS = [
     "Coincés sur le toit à Luçon, aidez-nous",
@@ -24,25 +25,7 @@ def base():
 
 @pytest.fixture
 def room(org, members):
-    from beffroi.watch import actions
-    from beffroi.watch.models import Card
-
-    activation = actions.create_activation(
-        org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
-    )
-    cards = [
-        Card.objects.create(
-            activation=activation,
-            group_id=f"g{i}",
-            source_kind="mastodon",
-            external_id=str(i),
-            text=text,
-            posted_at=timezone.now(),
-            lang="fr",
-        )
-        for i, text in enumerate(TEXTS)
-    ]
-    return activation, cards
+    return decision_room(org, members["coordinator"], TEXTS)
 
 
 def _lessons(learner) -> dict[str, dict[str, str]]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
+
+from watch_rooms import decision_room
 
 pytestmark = pytest.mark.usesdb
 
@@ -20,22 +21,9 @@ def test_a_card_requeued_before_the_upgrade_teaches_nothing(org, members):
     from beffroi.watch.models import Card, CardDecision
     from beffroi.watch.worker import ActivationProcessor
 
-    activation = actions.create_activation(
-        org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
+    activation, (call, road) = decision_room(
+        org, members["coordinator"], ["Coincés sur le toit, aidez-nous", "Route de Luçon coupée"]
     )
-    cards = [
-        Card.objects.create(
-            activation=activation,
-            group_id=f"g{i}",
-            source_kind="mastodon",
-            external_id=str(i),
-            text=text,
-            posted_at=timezone.now(),
-            lang="fr",
-        )
-        for i, text in enumerate(["Coincés sur le toit, aidez-nous", "Route de Luçon coupée"])
-    ]
-    call, road = cards
     volunteer = members["volunteer"]
     actions.decide(call, "irrelevant", actor=volunteer)
     actions.correct_source(call, "Eyewitness", actor=volunteer)
