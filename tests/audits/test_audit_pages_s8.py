@@ -8,20 +8,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from audit_rows import audit_row
 from beffroi.audits.models import Audit
 from english_catalogue import english
 
 
 def _audit(org, members, status, **extra):
-    return Audit.objects.create(
-        organisation=org,
-        created_by=members["coordinator"],
-        original_name=f"{status}.csv",
-        sha256="0" * 64,
-        size=1,
-        fmt="limesurvey",
-        status=status,
-        **extra,
+    return audit_row(
+        org, members["coordinator"], original_name=f"{status}.csv", status=status, **extra
     )
 
 

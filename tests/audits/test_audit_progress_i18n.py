@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from audit_rows import audit_row
 from beffroi.audits.models import Audit
 from beffroi.consult.views_i18n import AUDIT_ERRORS, PROGRESS
 from english_catalogue import english
@@ -51,13 +52,9 @@ def test_every_progress_message_of_an_audit_has_an_english_template():
     [("lecture du fichier", "reading the file"), ("12 réponses lues", "12 responses read")],
 )
 def test_running_audit_page_says_progress_in_english(client, members, org, message, english):
-    audit = Audit.objects.create(
-        organisation=org,
-        created_by=members["coordinator"],
-        original_name="x.csv",
-        sha256="0" * 64,
-        size=1,
-        fmt="limesurvey",
+    audit = audit_row(
+        org,
+        members["coordinator"],
         status=Audit.Status.RUNNING,
         progress=0.2,
         progress_message=message,
@@ -125,13 +122,9 @@ def test_failed_audit_page_says_why_in_english(client, members, org):
         "Date illisible à la ligne 2, colonne « submitdate » : « hier » "
         "(formats acceptés : AAAA-MM-JJ HH:MM:SS, JJ/MM/AAAA HH:MM…)."
     )
-    audit = Audit.objects.create(
-        organisation=org,
-        created_by=members["coordinator"],
-        original_name="x.csv",
-        sha256="0" * 64,
-        size=1,
-        fmt="limesurvey",
+    audit = audit_row(
+        org,
+        members["coordinator"],
         status=Audit.Status.FAILED,
         error=error,
     )

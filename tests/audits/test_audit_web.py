@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
+from audit_rows import audit_row
 from beffroi.audits.forms import parse_electorate
 from beffroi.audits.models import Audit
 from beffroi.core.models import JournalEntry
@@ -113,14 +114,7 @@ def test_parse_electorate():
     "role,status", [("volunteer", 403), ("partner", 403), ("outsider", 404), ("scrutineer", 200)]
 )
 def test_audit_pages_follow_roles(client, members, org, role, status):
-    audit = Audit.objects.create(
-        organisation=org,
-        created_by=members["coordinator"],
-        original_name="x.csv",
-        sha256="0" * 64,
-        size=1,
-        fmt="limesurvey",
-    )
+    audit = audit_row(org, members["coordinator"])
     client.force_login(members[role])
     assert client.get(reverse("audit-detail", args=[org.slug, audit.pk])).status_code == status
     json_status = client.get(

@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
+from audit_rows import audit_row
 from beffroi.audits.models import Audit
 from beffroi.consult.views_i18n import (
     REPORT_WORDS,
@@ -290,13 +291,9 @@ def test_the_web_serves_the_report_and_its_pdf_in_the_readers_language(
 def test_an_audit_finished_before_english_reports_serves_its_french_one(
     client, members, org
 ) -> None:
-    audit = Audit.objects.create(
-        organisation=org,
-        created_by=members["coordinator"],
-        original_name="x.csv",
-        sha256="0" * 64,
-        size=1,
-        fmt="limesurvey",
+    audit = audit_row(
+        org,
+        members["coordinator"],
         status=Audit.Status.DONE,
         summary={"responses": 2, "flagged": 1},
     )

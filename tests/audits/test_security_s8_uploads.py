@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from audit_rows import audit_row
 from beffroi.audits.models import Audit
 from beffroi.core.models import JournalEntry
 from english_catalogue import english
@@ -34,15 +35,7 @@ def test_uploads_wait_while_the_organisation_has_audits_in_the_queue(
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     client.force_login(members["scrutineer"])
     for status in (Audit.Status.QUEUED, Audit.Status.RUNNING):
-        Audit.objects.create(
-            organisation=org,
-            created_by=members["coordinator"],
-            original_name="x.csv",
-            sha256="",
-            size=0,
-            fmt="limesurvey",
-            status=status,
-        )
+        audit_row(org, members["coordinator"], sha256="", size=0, status=status)
     before = JournalEntry.objects.filter(action="audit.upload").count()
     with english() if language == "en" else contextlib.nullcontext():
         response = _upload(client, org)
@@ -65,15 +58,7 @@ def test_finished_audits_do_not_count_and_another_organisation_is_not_held_up(
     settings.BEFFROI_AUDIT_MAX_PENDING = 1
     other = core_actions.create_organisation("Autre", "autre")
     for organisation, status in ((org, Audit.Status.DONE), (other, Audit.Status.QUEUED)):
-        Audit.objects.create(
-            organisation=organisation,
-            created_by=members["coordinator"],
-            original_name="x.csv",
-            sha256="",
-            size=0,
-            fmt="limesurvey",
-            status=status,
-        )
+        audit_row(organisation, members["coordinator"], sha256="", size=0, status=status)
     client.force_login(members["coordinator"])
     response = _upload(client, org)
     assert response.status_code == 302

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from audit_rows import audit_row
 from beffroi.audits.models import STUCK_AFTER, Audit
 from english_catalogue import english
 
@@ -18,15 +19,7 @@ EXPORT = b"id,submitdate,ipaddr,q1\n1,2026-01-01 10:00:00,192.0.2.1,oui\n"
 
 
 def _audit(org, members, status, age):
-    audit = Audit.objects.create(
-        organisation=org,
-        created_by=members["coordinator"],
-        original_name="x.csv",
-        sha256="",
-        size=0,
-        fmt="limesurvey",
-        status=status,
-    )
+    audit = audit_row(org, members["coordinator"], sha256="", size=0, status=status)
     # created_at is set on insert (auto_now_add): moved back afterwards.
     Audit.objects.filter(pk=audit.pk).update(created_at=timezone.now() - age)
     return audit
