@@ -18,24 +18,14 @@ import httpx
 import pytest
 from django.urls import reverse
 
+from child_processes import env_on_test_database
+
 pytestmark = [pytest.mark.slow]
 CAP = 2
 
 
 def _env() -> dict[str, str]:
-    from django.db import connection
-
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        url = f"sqlite:///{db['NAME']}"
-    else:
-        url = (
-            f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}"
-            f"/{db['NAME']}"
-        )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update(DATABASE_URL=url, BEFFROI_HTTPS="0", BEFFROI_PARTNER_LINK_MAX_STREAMS=str(CAP))
-    return env
+    return env_on_test_database(BEFFROI_PARTNER_LINK_MAX_STREAMS=str(CAP))
 
 
 def _port() -> int:

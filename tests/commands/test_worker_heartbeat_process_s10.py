@@ -4,7 +4,6 @@ out, ``core.jobs.ALIVE_SECONDS`` later). Real processes on the test database."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,24 +13,13 @@ from datetime import UTC, datetime
 import pytest
 
 from beffroi.core import jobs
+from child_processes import env_on_test_database
 
 pytestmark = [pytest.mark.slow]
 
 
 def _env() -> dict[str, str]:
-    from django.db import connection
-
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        url = f"sqlite:///{db['NAME']}"
-    else:
-        url = (
-            f"postgres://{db['USER']}:{db.get('PASSWORD') or ''}@{db['HOST']}:{db['PORT']}"
-            f"/{db['NAME']}"
-        )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    env.update(DATABASE_URL=url, BEFFROI_HTTPS="0", BEFFROI_WATCH_PIPELINE_PROCESSES="0")
-    return env
+    return env_on_test_database(BEFFROI_WATCH_PIPELINE_PROCESSES="0")
 
 
 def _known_ids() -> list[str]:
