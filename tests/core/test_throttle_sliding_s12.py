@@ -113,3 +113,17 @@ def test_no_stretch_of_the_window_lets_more_than_the_limit_through(
         assert got == expected
         if got:
             passed.append(clock.now)
+
+
+@pytest.mark.parametrize("skew", [0.005, -0.005, 2.0])
+def test_two_app_servers_whose_clocks_differ_share_one_limit(clock: Clock, skew: float) -> None:
+    """Requests alternate between a server ahead by ``skew`` and one on time: the one
+    behind must not forget the other's passes as "from the future"."""
+    passed = 0
+    for k in range(200):
+        clock.now += 0.0001
+        server_time = clock.now + (skew if k % 2 == 0 else 0.0)
+        saved, clock.now = clock.now, server_time
+        passed += not throttle.hit("t", "net", limit=30, window=600).exceeded
+        clock.now = saved
+    assert passed == 30

@@ -59,7 +59,11 @@ def _live(stored: Any, now: float, window: int) -> tuple[list[float], int]:
     times, refused = stored
     if not isinstance(times, list) or not isinstance(refused, int):
         return [], 0
-    return [t for t in times if isinstance(t, float) and now - window < t <= now], refused
+    # No upper bound: another app server whose clock is a few milliseconds ahead logs times
+    # after this one's now, and they are recent passes, not to be forgotten (dropping them
+    # let twice the limit through two servers 5 ms apart). Sorted, since servers append
+    # out of order: the oldest first for ``retry_after``, the latest last for ``undo``.
+    return sorted(t for t in times if isinstance(t, float) and t > now - window), refused
 
 
 def _window(times: list[float], refused: int, limit: int, now: float, window: int) -> Window:
