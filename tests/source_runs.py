@@ -35,3 +35,28 @@ def error_statuses(source: Any, until_errors: int = 1) -> list[Any]:
     stop.set()
     thread.join(timeout=5)
     return [s for s in statuses if s.state == "error"]
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on any more: a connection there is refused."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def eventually(predicate: Any, timeout: float = 30.0) -> bool:
+    """Whether ``predicate()`` came true within ``timeout`` seconds, asked every 0.1 s
+    while the worker's threads write to the same database."""
+    from django.db import OperationalError
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except OperationalError:
+            pass  # in-memory test database: tables lock across threads; try again
+        time.sleep(0.1)
+    return False

@@ -4,7 +4,6 @@ live status feed."""
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -13,14 +12,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from english_catalogue import english
-
-
-def _closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from source_runs import closed_port
 
 
 def _runner_statuses(monkeypatch: pytest.MonkeyPatch, proxy: str) -> list[Any]:
@@ -35,7 +27,7 @@ def _runner_statuses(monkeypatch: pytest.MonkeyPatch, proxy: str) -> list[Any]:
     monkeypatch.setenv(PROXY_ENV, proxy)
     source = RssSource(
         "r",
-        RssConfig(url=f"http://127.0.0.1:{_closed_port()}/rss.xml", timeout=2),
+        RssConfig(url=f"http://127.0.0.1:{closed_port()}/rss.xml", timeout=2),
         pseudonymise=str,
     )
     statuses: list[Any] = []
@@ -65,7 +57,7 @@ def test_sources_page_in_english_shows_the_proxys_failure_in_english(
 ) -> None:
     from beffroi.watch import actions
 
-    where = f"127.0.0.1:{_closed_port()}"
+    where = f"127.0.0.1:{closed_port()}"
     error = next(s for s in _runner_statuses(monkeypatch, f"http://{where}") if s.state == "error")
     # The runner's own words, as the worker stores them.
     assert error.message.startswith(f"Proxy des sources injoignable ({where}) : ")

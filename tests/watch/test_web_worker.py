@@ -5,33 +5,11 @@ while a file import next to them fills the queue (issue 5, item 12)."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 
 import pytest
 
-
-def _closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()  # nothing listens there any more: connections are refused
-    return port
-
-
-def _wait(predicate, timeout=30.0):
-    from django.db import OperationalError
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except OperationalError:
-            pass  # in-memory test database: tables lock across threads; try again
-        time.sleep(0.1)
-    return False
+from source_runs import closed_port, eventually
 
 
 @pytest.fixture
@@ -79,14 +57,14 @@ def test_bad_sources_retry_while_good_ones_fill_the_queue(
         activation,
         kind="rss",
         name="Flux mort",
-        data={"url": f"http://127.0.0.1:{_closed_port()}/rss.xml", "timeout": 2},
+        data={"url": f"http://127.0.0.1:{closed_port()}/rss.xml", "timeout": 2},
         actor=coord,
     )
     instance = actions.add_source(
         activation,
         kind="mastodon",
         name="Instance injoignable",
-        data={"instance_url": f"http://127.0.0.1:{_closed_port()}", "hashtags": ["crue"]},
+        data={"instance_url": f"http://127.0.0.1:{closed_port()}", "hashtags": ["crue"]},
         actor=coord,
     )
     stop = threading.Event()
@@ -94,7 +72,7 @@ def test_bad_sources_retry_while_good_ones_fill_the_queue(
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:
-        assert _wait(lambda: Post.objects.filter(processed=True).count() == 3), list(
+        assert eventually(lambda: Post.objects.filter(processed=True).count() == 3), list(
             Source.objects.values("name", "status", "status_message")
         )
 
@@ -102,9 +80,9 @@ def test_bad_sources_retry_while_good_ones_fill_the_queue(
             source.refresh_from_db()
             return source.status == "error" and "Nouvel essai" in source.status_message
 
-        assert _wait(lambda: retrying(dead_feed)), dead_feed.status_message
-        assert _wait(lambda: retrying(instance)), instance.status_message
-        assert _wait(lambda: Source.objects.get(pk=good.pk).status == "done")
+        assert eventually(lambda: retrying(dead_feed)), dead_feed.status_message
+        assert eventually(lambda: retrying(instance)), instance.status_message
+        assert eventually(lambda: Source.objects.get(pk=good.pk).status == "done")
     finally:
         stop.set()
         thread.join(15)

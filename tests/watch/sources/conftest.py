@@ -159,13 +159,9 @@ def feed_server(allow_loopback: None) -> Iterator[FeedServer]:
 @pytest.fixture
 def dead_url(allow_loopback: None) -> str:
     """A loopback port nobody listens on (connection refused)."""
-    import socket
+    from source_runs import closed_port
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{closed_port()}"
 
 
 def make_status(

@@ -33,7 +33,7 @@ from beffroi.watch.sources.netguard import (
 )
 from beffroi.watch.sources.rss import RssConfig, RssSource
 from beffroi.watch.sources.runner import Backoff, describe_error, start_source_thread
-from source_runs import FEED, error_statuses
+from source_runs import FEED, closed_port, error_statuses
 
 
 class ConnectProxy:
@@ -133,10 +133,7 @@ def proxy(allow_loopback: None, monkeypatch: pytest.MonkeyPatch) -> Any:
 @pytest.fixture
 def dead_proxy(monkeypatch: pytest.MonkeyPatch) -> str:
     """BEFFROI_SOURCES_PROXY naming a loopback port nobody listens on."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    where = f"127.0.0.1:{sock.getsockname()[1]}"
-    sock.close()
+    where = f"127.0.0.1:{closed_port()}"
     monkeypatch.setenv(PROXY_ENV, f"http://{where}")
     return where
 

@@ -3,34 +3,11 @@ on its status, and a file import next to them goes on."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
-from typing import Any
 
 import pytest
 
-
-def _wait(predicate: Any, timeout: float = 30.0) -> bool:
-    from django.db import OperationalError
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except OperationalError:
-            pass  # in-memory test database: tables lock across threads; try again
-        time.sleep(0.1)
-    return False
-
-
-def _closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from source_runs import closed_port, eventually
 
 
 @pytest.mark.slow
@@ -64,19 +41,19 @@ def test_network_sources_say_what_the_proxy_did_while_a_file_import_goes_on(
             activation,
             kind="rss",
             name="Vigicrues",
-            data={"url": f"http://127.0.0.1:{_closed_port()}/rss.xml", "timeout": 2},
+            data={"url": f"http://127.0.0.1:{closed_port()}/rss.xml", "timeout": 2},
             actor=coord,
         ),
         actions.add_source(
             activation,
             kind="mastodon",
             name="Instance",
-            data={"instance_url": f"http://127.0.0.1:{_closed_port()}", "hashtags": ["crue"]},
+            data={"instance_url": f"http://127.0.0.1:{closed_port()}", "hashtags": ["crue"]},
             actor=coord,
         ),
     ]
     # Set after the sources were saved: an operator changing the worker's environment.
-    proxy = f"127.0.0.1:{_closed_port()}"
+    proxy = f"127.0.0.1:{closed_port()}"
     monkeypatch.setenv(
         PROXY_ENV, "socks5://proxy:1080" if setting == "wrong" else f"http://{proxy}"
     )
@@ -100,8 +77,8 @@ def test_network_sources_say_what_the_proxy_did_while_a_file_import_goes_on(
 
     try:
         for source in network:
-            assert _wait(lambda source=source: told(source)), source.status_message
-        assert _wait(lambda: Source.objects.get(pk=good.pk).status == "done")
+            assert eventually(lambda source=source: told(source)), source.status_message
+        assert eventually(lambda: Source.objects.get(pk=good.pk).status == "done")
     finally:
         stop.set()
         thread.join(15)
