@@ -16,14 +16,20 @@ def log_in(page, base_url: str, username: str, password: str = PASSWORD) -> None
     page.wait_for_load_state()
 
 
-def logged_in(browser, base_url: str, username: str, *, lang: str | None = None, **options):
-    """(context, page) for ``username``; ``options`` go to ``browser.new_context`` (French
-    browser locale unless given), ``lang`` sets the site's language cookie. The caller
-    closes the context."""
+def browser_page(browser, base_url: str, *, lang: str | None = None, **options):
+    """(context, page), nobody logged in; ``options`` go to ``browser.new_context``
+    (French browser locale unless given), ``lang`` sets the site's language cookie. The
+    caller closes the context."""
     context = browser.new_context(**{"locale": "fr-FR", **options})
     if lang is not None:
         context.add_cookies([{"name": "django_language", "value": lang, "url": base_url}])
     page = context.new_page()
     page.set_default_timeout(15_000)
+    return context, page
+
+
+def logged_in(browser, base_url: str, username: str, *, lang: str | None = None, **options):
+    """(context, page) of ``browser_page``, logged in as ``username``."""
+    context, page = browser_page(browser, base_url, lang=lang, **options)
     log_in(page, base_url, username)
     return context, page

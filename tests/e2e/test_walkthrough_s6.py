@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from beffroi.consult.cli_example_bundle import setup_consultation
+from browser_sessions import browser_page, logged_in
 from english_catalogue import english
 
 PHONE = {"width": 390, "height": 844}
@@ -25,10 +26,9 @@ def test_an_empty_household_form_names_its_rows_before_anything_is_sent(
     # « lignes : au moins 1 ligne(s) à remplir », which names no row on the page.
     c, _ = setup_consultation(org, cid=f"s6-vide-{lang}", access="mixed", per_segment=1)
     labels = ", ".join(c.get_spec().rows.labels)
-    context = browser.new_context(locale="fr-FR", viewport=PHONE, is_mobile=True, has_touch=True)
-    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    context, page = browser_page(
+        browser, live_server.url, lang=lang, viewport=PHONE, is_mobile=True, has_touch=True
+    )
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     posts: list[str] = []
@@ -67,15 +67,9 @@ def test_a_taken_card_says_when_on_the_24_hour_clock(
         posted_at=datetime(2026, 11, 23, 18, 5, tzinfo=UTC),
         priority=0.9,
     )
-    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
-    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(f"{live_server.url}/connexion/")
-    page.locator("input[name=username]").fill("volunteer")
-    page.locator("input[name=password]").fill("pw-test-123456")
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_load_state()
+    context, page = logged_in(
+        browser, live_server.url, "volunteer", lang=lang, timezone_id="Europe/Paris"
+    )
     page.goto(f"{live_server.url}/o/{org.slug}/veille/{activation.pk}/tri/")
     page.locator("#queue li").first.dblclick()
     expect(page.locator("#panel-meta")).to_contain_text(shown)

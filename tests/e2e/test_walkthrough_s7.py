@@ -14,6 +14,7 @@ from beffroi.consult.views_i18n import ReportWords
 from beffroi.integrity.audit import run_audit
 from beffroi.integrity.report import FRENCH, render_html
 from beffroi.integrity.simulate import simulate
+from browser_sessions import browser_page
 from english_catalogue import english
 
 PHONE = {"width": 390, "height": 844}
@@ -65,10 +66,7 @@ def test_a_mistyped_code_is_refused_in_the_pages_language(
     # The English page said « le code doit compter 24 caractères (reçu 3) »: the
     # code's check (ballot.js) words its faults in French.
     c, _ = setup_consultation(org, cid=f"s7-code-{lang}", access="mixed", per_segment=1)
-    context = browser.new_context(locale="fr-FR", viewport=PHONE)
-    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    context, page = browser_page(browser, live_server.url, lang=lang, viewport=PHONE)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     posts: list[str] = []

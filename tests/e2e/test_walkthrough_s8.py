@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from beffroi.consult.cli_example_bundle import BASE_URL, setup_consultation
 from beffroi.consult.models import BoardEntry
-from browser_sessions import logged_in
+from browser_sessions import browser_page, logged_in
 from english_catalogue import english
 from watch_rooms import triage_room
 
@@ -77,10 +77,7 @@ def test_an_unsigned_answer_cannot_be_sent_twice_from_the_same_page(
     # The page said « n'envoyez votre réponse qu'une fois » under a send button still
     # active: a second tap recorded a second, distinct, unverified response.
     c, _ = setup_consultation(org, cid=f"s8-once-{lang}", access="open", per_segment=1)
-    context = browser.new_context(locale="fr-FR", viewport=PHONE)
-    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    context, page = browser_page(browser, live_server.url, lang=lang, viewport=PHONE)
     try:
         page.goto(f"{live_server.url}/c/{c.cid}/")
         page.locator("#segment").select_option(index=1)
@@ -196,10 +193,7 @@ def test_a_mistyped_code_reads_as_a_sentence(browser, live_server, org, lang, ex
     c, private = setup_consultation(org, cid=f"s8-typo-{lang}", access="credentialed")
     code = private[0].display_code
     typo = code[:-1] + ("A" if code[-1] != "A" else "B")
-    context = browser.new_context(locale="fr-FR", viewport=PHONE)
-    context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    context, page = browser_page(browser, live_server.url, lang=lang, viewport=PHONE)
     try:
         with english():
             page.goto(f"{live_server.url}/c/{c.cid}/")
