@@ -9,18 +9,21 @@ from django.utils import timezone
 
 def add_cards(activation, texts: Sequence[str], **fields) -> list:
     """One Mastodon card per text, posted now, the i-th in group ``g{i}`` with id ``i``;
-    ``fields`` go to every card, except a callable, which is given the card's index."""
+    ``fields`` add to or replace these for every card, except a callable, which is given
+    the card's index."""
     from beffroi.watch.models import Card
 
     return [
         Card.objects.create(
-            activation=activation,
-            group_id=f"g{i}",
-            source_kind="mastodon",
-            external_id=str(i),
-            text=text,
-            posted_at=timezone.now(),
-            **{name: value(i) if callable(value) else value for name, value in fields.items()},
+            **{
+                "activation": activation,
+                "group_id": f"g{i}",
+                "source_kind": "mastodon",
+                "external_id": str(i),
+                "text": text,
+                "posted_at": timezone.now(),
+                **{name: value(i) if callable(value) else value for name, value in fields.items()},
+            }
         )
         for i, text in enumerate(texts)
     ]
@@ -38,12 +41,13 @@ def triage_room(org, coordinator, texts: Sequence[str], *, top: float = 1.0, per
     return activation
 
 
-def decision_room(org, coordinator, texts: Sequence[str]):
-    """(activation, cards): the activation « Crue » (Vendée) with one French card per text,
-    waiting for decisions (and for what the learner makes of them)."""
+def decision_room(org, coordinator, texts: Sequence[str], **fields):
+    """(activation, cards): the activation « Crue » (Vendée) with one French card per text
+    (``fields`` as for ``add_cards``), waiting for decisions (and for what the learner
+    makes of them)."""
     from beffroi.watch import actions
 
     activation = actions.create_activation(
         org, name="Crue", event_type="inondation", area=["85"], actor=coordinator
     )
-    return activation, add_cards(activation, texts, lang="fr")
+    return activation, add_cards(activation, texts, **{"lang": "fr", **fields})

@@ -11,39 +11,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from beffroi.core.models import JournalEntry
+from watch_rooms import decision_room
 
 SOURCE_VALUES = ["Eyewitness", "Media", "Government", "NGOs", "Business", "Outsiders"]
 
 
 @pytest.fixture
 def room(org, members):
-    from beffroi.watch import actions
-    from beffroi.watch.models import Card
-
-    activation = actions.create_activation(
-        org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
-    )
-    now = timezone.now()
     # The model guessed "Media" for the first and "Eyewitness" for the second.
-    cards = [
-        Card.objects.create(
-            activation=activation,
-            group_id=f"g{i}",
-            source_kind="mastodon",
-            external_id=str(i),
-            text=text,
-            posted_at=now,
-            priority=prio,
-            source_type=guess,
-        )
-        for i, (text, prio, guess) in enumerate(
-            [
-                ("Je suis coincée au premier étage, l'eau monte", 0.9, "Media"),
-                ("Ouest-France : la digue a cédé à Luçon", 0.5, "Eyewitness"),
-            ]
-        )
+    rows = [
+        ("Je suis coincée au premier étage, l'eau monte", 0.9, "Media"),
+        ("Ouest-France : la digue a cédé à Luçon", 0.5, "Eyewitness"),
     ]
-    return activation, cards
+    return decision_room(
+        org,
+        members["coordinator"],
+        [text for text, _prio, _guess in rows],
+        posted_at=timezone.now(),
+        priority=lambda i: rows[i][1],
+        source_type=lambda i: rows[i][2],
+    )
 
 
 def _u(name, org, activation, **kw):
