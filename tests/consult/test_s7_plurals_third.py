@@ -93,7 +93,8 @@ def test_the_credential_cli_counts_written_codes(
     argv += ["--base-url", "https://ex.org", "--out", str(out), "--no-pdf"]
     assert cli_main(argv) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith(said + f"{out}/ : lettres.pdf et codes.csv sont PRIVÉS"), printed
+    # --no-pdf: no lettres.pdf to call private.
+    assert printed.startswith(said + f"{out}/ : codes.csv est PRIVÉ"), printed
     assert "(s)" not in printed
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -177,7 +178,16 @@ def read_bundle(data: bytes, only: Iterable[str] = MEMBERS) -> RawBundle:
     except zipfile.BadZipFile as exc:
         raise BundleError("le fichier n'est pas une archive zip") from exc
     with zf:
-        names = set(zf.namelist())
+        listed = zf.namelist()
+        names = set(listed)
+        # zipfile reads the last of several members with one name, another tool may
+        # read the first: a forged copy next to the honest one would show one figure
+        # to the verifier and another to the eye.  Any repeated name is refused.
+        repeated = sorted(n for n, k in Counter(listed).items() if k > 1)
+        if repeated:
+            raise BundleError(
+                "membre(s) en double dans l'archive (lequel fait foi ?) : " + ", ".join(repeated)
+            )
         missing = [m for m in MEMBERS if m not in names]
         if missing:
             raise BundleError("membre(s) manquant(s) : " + ", ".join(missing))

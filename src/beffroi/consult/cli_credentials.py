@@ -95,6 +95,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ),
     )
     parser.add_argument("--reason", help="why the replaced credential is revoked (with --replace)")
+    parser.add_argument(
+        "--previous",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a cles-publiques.jsonl already made for this consultation (repeatable: every "
+        "earlier batch and reissue); the fingerprint printed then covers them all, and with "
+        "--replace the new key takes the replaced key's segment from them",
+    )
 
 
 def _console() -> Any:
@@ -131,10 +141,12 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from beffroi.consult.credentials import (
+        PublicCredential,
         Revocation,
         generate,
         key_list_fingerprint,
         letter_zone,
+        merge_key_lists,
         parse_closing,
         reissue,
         write_csv,
@@ -169,6 +181,16 @@ def run(args: argparse.Namespace) -> int:
         # Overwriting letters already printed would lose the only copy of their codes.
         return _fail(f"{out} contient déjà {', '.join(existing)} (--force pour les remplacer)")
 
+    earlier: list[PublicCredential] = []
+    if args.previous:
+        try:
+            earlier = merge_key_lists(
+                (str(path), path.read_text("utf-8")) for path in args.previous
+            )
+        except OSError as exc:
+            return _fail(f"--previous {exc.filename} : illisible ({exc.strerror})")
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _fail(f"--previous {exc}")
     revocations: list[Revocation] = []
     if args.replace is not None:
         if not re.fullmatch(r"[0-9a-f]{64}", args.replace):
@@ -181,6 +203,20 @@ def run(args: argparse.Namespace) -> int:
         if args.count not in (None, 1) or sum(segs.values()) > 1 or len(segs) > 1:
             return _fail("--replace fabrique un seul code (--segments SEG=1, ou rien)")
         segment = next(iter(segs), None)
+        if args.previous:
+            old = next((p for p in earlier if p.public_key == args.replace), None)
+            if old is None:
+                return _fail(
+                    "--replace : cette clé n'est dans aucune liste --previous (autre "
+                    "consultation, ou liste manquante ?)"
+                )
+            if segs and segment != old.segment:
+                return _fail(
+                    f"--segments {segment} : la clé remplacée est du segment {old.segment}"
+                )
+            # The app gives the new key the old one's segment: the file says the same,
+            # so that the fingerprint over every list is the one verify recomputes.
+            segment = old.segment
         priv, pub, rev = reissue(
             args.replace, segment, args.reason.strip(), args.consultation_id, args.base_url
         )
@@ -211,14 +247,34 @@ def run(args: argparse.Namespace) -> int:
     if revocations:
         write_revocations_jsonl(revocations, out / "revocation.jsonl")
     written = f"{len(private)} code écrit" if len(private) == 1 else f"{len(private)} codes écrits"
+    secret = "codes.csv est PRIVÉ" if args.no_pdf else "lettres.pdf et codes.csv sont PRIVÉS"
     print(
-        f"{written} dans {out}/ : lettres.pdf et codes.csv sont "
-        "PRIVÉS ; ne transmettez à l'organisateur que cles-publiques.jsonl"
+        f"{written} dans {out}/ : {secret} (lisible par vous seul) ; ne transmettez à "
+        "l'organisateur que cles-publiques.jsonl"
         + (" et revocation.jsonl." if revocations else ".")
     )
-    if not revocations:
+    every = [*earlier, *public]
+    if revocations and not earlier:
+        # A reissue alone cannot say what the whole list now is: without the
+        # republished figure, a key the organiser made itself would pass for this one.
+        print(
+            "Attention : sans --previous, aucune empreinte n'est donnée pour ce code réémis. "
+            "Calculez celle de toutes les listes (beffroi credentials fingerprint "
+            "cles-publiques.jsonl…, premières listes et réémissions) et republiez-la : "
+            "sans elle, un code réémis ne se distingue pas d'une clé ajoutée par "
+            "l'organisateur.",
+            file=sys.stderr,
+        )
+    else:
         # Published by the authority itself (not through the organiser), it lets
-        # anyone check that the organiser imported exactly these keys.
-        fingerprint = key_list_fingerprint((p.public_key, p.segment) for p in public)
-        print(f"Empreinte de la liste des clés (à publier vous-même) : {fingerprint}")
+        # anyone check that the organiser has exactly these keys, reissues included.
+        fingerprint = key_list_fingerprint((p.public_key, p.segment) for p in every)
+        if earlier:
+            print(
+                f"Empreinte de toutes les clés de la consultation ({len(every)}, listes "
+                "--previous comprises ; elle remplace celle publiée avant, à publier "
+                f"vous-même) : {fingerprint}"
+            )
+        else:
+            print(f"Empreinte de la liste des clés (à publier vous-même) : {fingerprint}")
     return 0

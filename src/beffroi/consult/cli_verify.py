@@ -96,6 +96,59 @@ def recount_lines(spec: Any, results: Any) -> list[str]:
     return lines
 
 
+# How many entries each rule set aside, in the tally's order of rules.
+_SET_ASIDE = (
+    ("revoked_key", "d'un code révoqué", "d'un code révoqué"),
+    (
+        "one_ballot_per_key",
+        "remplacée par une réponse ultérieure du même code",
+        "remplacées par une réponse ultérieure du même code",
+    ),
+    ("integrity_flag", "signalée par l'audit d'intégrité", "signalées par l'audit d'intégrité"),
+    ("exclude_entries", "écartée par décision motivée", "écartées par décision motivée"),
+)
+
+
+def summary_lines(stats: dict[str, Any]) -> list[str]:
+    """What the verdict line does not say: the entries set aside and why, the
+    revoked codes that had voted, the reissued codes, and when keys were imported."""
+    lines: list[str] = []
+    by_rule = stats.get("exclusions_by_rule") or {}
+    aside = sum(n for n in by_rule.values() if isinstance(n, int))
+    if aside:
+        known = {code for code, _, _ in _SET_ASIDE}
+        parts = [
+            f"{by_rule[code]} {_plural(by_rule[code], one, several)}"
+            for code, one, several in _SET_ASIDE
+            if by_rule.get(code)
+        ]
+        parts += [f"{n} ({code})" for code, n in sorted(by_rule.items()) if code not in known]
+        lines.append(
+            f"{_count(aside, 'entrée écartée', 'entrées écartées')} du compte : "
+            + ", ".join(parts)
+            + "."
+        )
+    revoked = stats.get("revoked", 0)
+    if revoked:
+        used = stats.get("revoked_used", 0)
+        reissued = stats.get("reissued", 0)
+        their = "ses réponses ne comptent plus" if used <= 1 else "leurs réponses ne comptent plus"
+        lines.append(
+            f"{_count(revoked, 'code révoqué', 'codes révoqués')}, dont {used} après avoir "
+            f"servi ({their}) ; {_count(reissued, 'code réémis', 'codes réémis')} à leur place."
+        )
+    imports = stats.get("imports") or []
+    if imports:
+        said = []
+        for imp in imports:
+            count = imp.get("count")
+            n = count if isinstance(count, int) else 0
+            when = "après l'ouverture" if imp.get("late") else "à l'ouverture"
+            said.append(f"{_count(n, 'clé', 'clés')} le {imp.get('at')} ({when})")
+        lines.append("Clés importées : " + " ; ".join(said) + ".")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -140,11 +193,23 @@ def run(args: argparse.Namespace) -> int:
     stats = report.stats
     expected = (args.keys_fingerprint or "").strip().lower()
     if expected and stats.get("keys_fingerprint") != expected:
-        report.fail(
-            "credentials.jsonl : l'empreinte de la liste des clés "
-            f"({stats.get('keys_fingerprint') or 'aucune'}) n'est pas celle publiée par "
-            f"l'autorité des codes ({expected})"
-        )
+        reissued = stats.get("reissued", 0)
+        if reissued and stats.get("imported_fingerprint") == expected:
+            # The authority's first figure: it cannot vouch for keys made later.  Taking
+            # it would let the organiser pass a key of its own off as a reissued letter.
+            report.fail(
+                f"credentials.jsonl : {expected} est l'empreinte des clés importées, sans "
+                f"{_count(reissued, 'code réémis', 'codes réémis')} depuis ; comparez avec "
+                "l'empreinte que l'autorité des codes a republiée après ses réémissions "
+                f"(toutes les clés : {stats.get('keys_fingerprint')}). Un code réémis que "
+                "l'autorité n'a pas fabriqué répondrait à la place d'un parent."
+            )
+        else:
+            report.fail(
+                "credentials.jsonl : l'empreinte de la liste des clés "
+                f"({stats.get('keys_fingerprint') or 'aucune'}) n'est pas celle publiée par "
+                f"l'autorité des codes ({expected})"
+            )
     if report.ok:
         counted = stats.get("counted", {})
         verified, unverified = counted.get("verified", 0), counted.get("unverified", 0)
@@ -155,19 +220,29 @@ def run(args: argparse.Namespace) -> int:
             f"{_plural(unverified, 'vérifié', 'vérifiés')}), "
             f"{_count(stats.get('revoked', 0), 'code révoqué', 'codes révoqués')}."
         )
+        for line in summary_lines(stats):
+            out.print(line, highlight=False, markup=False)
         out.print(f"Empreinte des questions et règles : {stats.get('spec_hash')}")
         out.print(f"Tête de la chaîne : {stats.get('board_head')}")
         fingerprint = stats.get("keys_fingerprint")
+        covers = (
+            " (toutes les clés, codes réémis compris : l'autorité la republie après chaque "
+            "réémission)"
+            if stats.get("reissued")
+            else ""
+        )
         if fingerprint and expected:
             out.print(
-                f"Empreinte de la liste des clés : {fingerprint}, "
-                "celle publiée par l'autorité des codes."
+                f"Empreinte de la liste des clés{covers} : {fingerprint}, "
+                "celle publiée par l'autorité des codes.",
+                highlight=False,
             )
         elif fingerprint:
             # Without the authority's own figure, a key swapped for a code nobody used is
             # invisible to every other check: "everything matches" must not read as complete.
             out.print(
-                f"Empreinte de la liste des clés : {fingerprint}, [yellow]non comparée[/yellow] "
+                f"Empreinte de la liste des clés{covers} : {fingerprint}, "
+                "[yellow]non comparée[/yellow] "
                 "à celle publiée par l'autorité des codes. Sans cette comparaison, "
                 "l'organisateur aurait pu remplacer la clé d'un code jamais utilisé : "
                 "relancez avec --keys-fingerprint EMPREINTE_PUBLIÉE.",

@@ -27,6 +27,7 @@ import hmac
 import html
 import io
 import json
+import os
 import re
 import secrets
 from collections.abc import Iterable, Iterator
@@ -247,6 +248,29 @@ def key_list_fingerprint(keys: Iterable[tuple[str, str | None]]) -> str:
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
+def merge_key_lists(lists: Iterable[tuple[str, str]]) -> list[PublicCredential]:
+    """The keys of several ``cles-publiques.jsonl`` (name, text): every batch and
+    every reissue of one consultation, whose fingerprint the authority publishes.
+
+    A key in two lists is refused: the same file given twice, or a list from
+    another consultation, would otherwise pass unnoticed."""
+    out: list[PublicCredential] = []
+    seen: dict[str, str] = {}
+    for name, text in lists:
+        try:
+            keys = read_public_jsonl(text)
+        except ValueError as exc:
+            raise ValueError(f"{name}, {exc}") from exc
+        for p in keys:
+            if p.public_key in seen:
+                raise ValueError(
+                    f"{name} : la clé {p.public_key[:16]}… est déjà dans {seen[p.public_key]}"
+                )
+            seen[p.public_key] = name
+            out.append(p)
+    return out
+
+
 def write_public_jsonl(public: Iterable[PublicCredential], path: Path) -> None:
     lines = [json.dumps(p.to_dict(), ensure_ascii=False, sort_keys=True) for p in public]
     _atomic_write(path, ("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
@@ -321,7 +345,7 @@ def write_csv(
     closing = closing_value(closes, zone)
     for p in private:
         w.writerow([p.number, p.segment or "", p.display_code, p.link, closing])
-    _atomic_write(path, buf.getvalue().encode("utf-8"))
+    _atomic_write(path, buf.getvalue().encode("utf-8"), private=True)
 
 
 _LETTER_CSS = """
@@ -464,7 +488,9 @@ def write_pdf(
     from beffroi.pdf import write_pdf as tagged_pdf
 
     # Tagged (beffroi.pdf): each letter is read aloud in order, the QR code by its alt.
-    _atomic_write(path, tagged_pdf(letters_html(private, title, labels, closes, zone)))
+    _atomic_write(
+        path, tagged_pdf(letters_html(private, title, labels, closes, zone)), private=True
+    )
 
 
 def write_revocations_jsonl(revocations: Iterable[Revocation], path: Path) -> None:
@@ -496,7 +522,16 @@ def read_revocations_jsonl(text: str) -> list[Revocation]:
     return out
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write through a temporary file; ``private`` files (the codes) are readable by
+    their owner only, from the first byte, whatever the umask."""
     tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
+    if not private:
+        tmp.write_bytes(data)
+    else:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            # A .part left by an earlier run keeps its mode through O_CREAT.
+            os.fchmod(f.fileno(), 0o600)
+            f.write(data)
     tmp.replace(path)

@@ -875,9 +875,58 @@ def _check_credentials(
             )
         elif listed["replaced_by"] is not None and listed["replaced_by"] not in keys:
             report.fail(f"credentials.jsonl : le code de remplacement de {pk[:12]}… est absent")
+    _check_reissues(keys, journal, report)
     report.stats["credentials"] = len(keys)
     report.stats["revoked"] = len(listed_revoked)
     return keys
+
+
+def _check_reissues(keys: dict[str, Any], journal: list[dict[str, Any]], report: Report) -> None:
+    """Each reissued key pairs with exactly one earlier revocation that names it.
+
+    A ``credential_added`` event is the only way a key enters the list besides an
+    import; unpaired, it would let a bundle add keys (and their ballots) that no
+    lost letter accounts for, outside the imported keys' fingerprint."""
+    # replaced_by -> the revoked key, for revocations whose replacement is still due
+    due: dict[str, str] = {}
+    for i, ev in enumerate(journal, start=1):
+        data = _data(ev)
+        if ev.get("kind") == "credential_revoked":
+            new = data.get("replaced_by")
+            if new is None:
+                continue
+            if not isinstance(new, str) or new in due or new == data.get("public_key"):
+                report.fail(
+                    f"journal.jsonl, événement {i} : code de remplacement {str(new)[:12]}… "
+                    "invalide ou déjà annoncé par une autre révocation"
+                )
+                continue
+            due[new] = str(data.get("public_key"))
+        elif ev.get("kind") == "credential_added":
+            pk = data.get("public_key")
+            old = due.pop(pk, None) if isinstance(pk, str) else None
+            if old is None or not isinstance(pk, str):
+                report.fail(
+                    f"journal.jsonl, événement {i} : code réémis {str(pk)[:12]}… qu'aucune "
+                    "révocation antérieure ne nomme comme remplacement (clé ajoutée ?)"
+                )
+                continue
+            if pk not in keys:
+                report.fail(
+                    f"journal.jsonl, événement {i} : code réémis {pk[:12]}… absent des codes"
+                )
+                continue
+            old_segment = keys[old]["segment"] if old in keys else None
+            if data.get("segment") != old_segment or keys[pk]["segment"] != old_segment:
+                report.fail(
+                    f"journal.jsonl, événement {i} : le code réémis {pk[:12]}… n'a pas le "
+                    f"segment du code qu'il remplace ({old_segment!r})"
+                )
+    for new, old in due.items():
+        report.fail(
+            f"journal.jsonl : la révocation de {old[:12]}… annonce le remplacement "
+            f"{new[:12]}… sans événement « credential_added »"
+        )
 
 
 def _data(ev: dict[str, Any]) -> dict[str, Any]:
@@ -1031,6 +1080,12 @@ def _verify_rest(
     for h in flags:
         if h not in found:
             report.fail(f"journal.jsonl : signalement sur une entrée absente ({h[:12]}…)")
+    for h in decisions:
+        if h not in found:
+            report.fail(
+                f"consultation.json : décision d'exclusion sur une entrée absente du tableau "
+                f"({str(h)[:12]}…)"
+            )
     if not report.ok:
         report.fail("recomptage non effectué : le tableau comporte des anomalies")
         return report
@@ -1232,6 +1287,13 @@ def _recount(
         several = "1 clé" if len(multi) == 1 else f"{len(multi)} clés"
         report.fail(f"{several} avec plus d'un bulletin compté")
     report.stats["counted"] = recount["counted"]
+    report.stats["exclusions_by_rule"] = recount["exclusions_by_rule"]
+    # A revoked code that had already voted is the case to look at: its ballot no
+    # longer counts, and a replacement may have voted in its stead.
+    used = {key for c in checked for key in c.k_key}
+    report.stats["revoked_used"] = sum(
+        1 for key in used if keys[key_list[key]]["revoked_at"] is not None
+    )
     # What the scrutineer recounted, to read beside the announced result (the check
     # against results.json alone said « tout concorde » without a single figure).
     report.stats["recount"] = recount["results"]
@@ -1246,24 +1308,40 @@ def _recount(
 def _check_keys_fingerprint(
     spec: Spec, keys: dict[str, Any], journal: list[dict[str, Any]], report: Report
 ) -> None:
-    """The imported keys are exactly those fingerprinted at their import.
+    """The imported keys are exactly those fingerprinted at their import; and the
+    fingerprint of every key, reissued ones included, for the authority's figure.
 
-    Without it a key nobody has used yet could be swapped for one the organiser
-    holds.  The fingerprint is also printed, to compare with the one the credential
-    authority published on its own (``beffroi verify --keys-fingerprint``)."""
+    The first check catches a key nobody has used yet swapped for one the organiser
+    holds.  The second is what ``beffroi verify --keys-fingerprint`` compares with
+    the value the credential authority published on its own, after its last batch
+    or reissue (docs/decisions/credentials.md): a « replacement » key the authority
+    never made (the organiser's own, voting in a parent's stead) changes it."""
     if spec.access == "open":
         return
     imports = [ev for ev in journal if ev.get("kind") == "credentials_imported"]
+    opened = next((ev.get("at") for ev in journal if ev.get("kind") == "opened"), None)
+    report.stats["imports"] = [
+        {
+            "at": ev.get("at"),
+            "count": _data(ev).get("count"),
+            "late": isinstance(opened, str) and isinstance(ev.get("at"), str) and ev["at"] > opened,
+        }
+        for ev in imports
+    ]
     if not imports:
         return  # the count check already says no key was imported
     reissued = {
         _data(ev).get("public_key") for ev in journal if ev.get("kind") == "credential_added"
     }
-    fingerprint = key_list_fingerprint(
+    imported = key_list_fingerprint(
         (pk, k["segment"]) for pk, k in keys.items() if pk not in reissued
     )
-    report.stats["keys_fingerprint"] = fingerprint
-    if _data(imports[-1]).get("keys_fingerprint") != fingerprint:
+    report.stats["imported_fingerprint"] = imported
+    report.stats["keys_fingerprint"] = key_list_fingerprint(
+        (pk, k["segment"]) for pk, k in keys.items()
+    )
+    report.stats["reissued"] = sum(1 for pk in keys if pk in reissued)
+    if _data(imports[-1]).get("keys_fingerprint") != imported:
         report.fail(
             "credentials.jsonl : les clés importées ne correspondent pas à l'empreinte "
             "inscrite au journal lors de leur import (clé remplacée, ajoutée ou retirée ?)"
@@ -1343,3 +1421,49 @@ def _check_journal(
                 f"consultation.json : la règle post hoc {rule['code']!r} diffère de sa "
                 "dernière inscription au journal (modifiée sans décision journalisée ?)"
             )
+    _check_exclusion_decisions(journal, report)
+
+
+def _check_exclusion_decisions(journal: list[dict[str, Any]], report: Report) -> None:
+    """Replay the exclusion decisions: each ``rule_added`` of ``exclude_entries``
+    holds the previous decisions unchanged plus exactly its ``entries_added``.
+
+    The last event alone (compared with the published rule) would let a later
+    event quietly drop or reword an earlier decision."""
+    decided: dict[Any, Any] = {}
+    for i, ev in enumerate(journal, start=1):
+        if ev.get("kind") != "rule_added":
+            continue
+        data = _data(ev)
+        rule = data.get("rule")
+        if not isinstance(rule, dict) or rule.get("code") != "exclude_entries":
+            continue
+        where = f"journal.jsonl, événement {i}"
+        params = rule.get("params")
+        entries = params.get("entries") if isinstance(params, dict) else None
+        # Bundles from before entries_added was journaled: what the rule gained.
+        added = data.get("entries_added", [h for h in entries or () if h not in decided])
+        if not isinstance(entries, dict) or not isinstance(added, list) or not added:
+            report.fail(f"{where} : décision d'exclusion sans entries ni entries_added")
+            continue
+        fresh = [h for h in added if isinstance(h, str) and h not in decided]
+        if len(set(fresh)) != len(added):
+            report.fail(
+                f"{where} : entries_added nomme une entrée déjà écartée, en double ou mal formée"
+            )
+        dropped = [h for h in decided if h not in entries]
+        reworded = [h for h in decided if h in entries and entries[h] != decided[h]]
+        if dropped or reworded:
+            report.fail(
+                f"{where} : une décision d'exclusion antérieure est retirée ou son motif "
+                "changé (les décisions ne se raccourcissent ni ne se réécrivent)"
+            )
+        expected = set(decided) | set(fresh)
+        if set(fresh) - set(entries):
+            report.fail(f"{where} : entries_added nomme une entrée que la règle n'écarte pas")
+        if set(entries) - expected:
+            report.fail(
+                f"{where} : la règle écarte des entrées que entries_added ne nomme pas "
+                "(décision non journalisée)"
+            )
+        decided = dict(entries)
