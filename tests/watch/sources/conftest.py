@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from beffroi.watch.sources.base import handle_pseudonymiser
+from loopback_servers import LoopbackHTTP
 
 TEST_KEY = b"beffroi-test-key-not-secret"
 
@@ -94,7 +95,7 @@ class Route:
         self.status = status
 
 
-class FeedServer:
+class FeedServer(LoopbackHTTP):
     """A threaded HTTP server on 127.0.0.1 serving feeds with ETag/304 support."""
 
     def __init__(self) -> None:
@@ -131,10 +132,7 @@ class FeedServer:
                 self.end_headers()
                 self.wfile.write(route.body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
+        self.start_http(Handler)
 
     def serve(self, path: str, body: bytes, **kwargs: Any) -> str:
         self.routes[path] = Route(body, **kwargs)
@@ -142,11 +140,7 @@ class FeedServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return self.url
 
 
 @pytest.fixture
@@ -226,7 +220,7 @@ def make_status(
     }
 
 
-class FakeMastodon:
+class FakeMastodon(LoopbackHTTP):
     """A loopback Mastodon instance: instance endpoints, REST timelines, SSE streaming.
 
     ``timelines[key]`` holds the statuses the REST API knows (key ``tag:NAME``,
@@ -378,13 +372,7 @@ class FakeMastodon:
                     with fake.cond:
                         fake.streams[key].remove(q)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.start_http(Handler)
 
     def instance_v1(self) -> dict[str, Any]:
         return {
@@ -467,8 +455,7 @@ class FakeMastodon:
 
     def close(self) -> None:
         self.closing.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().close()
 
 
 @pytest.fixture
@@ -707,7 +694,7 @@ def make_profile(
     }
 
 
-class FakeAppView:
+class FakeAppView(LoopbackHTTP):
     """A loopback Bluesky AppView answering ``app.bsky.actor.getProfiles`` as the real
     one does: GET with one ``actors`` parameter per DID (at most 25), ``{"profiles":
     [...]}`` in any order, unknown actors left out, XRPC errors as
@@ -753,17 +740,7 @@ class FakeAppView:
                 found = [fake.profiles[a] for a in reversed(actors) if a in fake.profiles]
                 self.reply(200, {"profiles": found})
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.start_http(Handler)
 
 
 @pytest.fixture

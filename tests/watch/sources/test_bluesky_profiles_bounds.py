@@ -7,19 +7,20 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from beffroi.watch.sources.bluesky_profiles import MAX_REPLY, ProfileKinds
 from beffroi.watch.sources.netguard import current_policy
+from loopback_servers import LoopbackHTTP
 
 DID = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
 LIMIT = 64 << 20
 
 
-class EndlessAppView:
+class EndlessAppView(LoopbackHTTP):
     """Answers 200 with a JSON body that never ends: ``pause`` seconds between pieces."""
 
     def __init__(self, piece: bytes, pause: float) -> None:
@@ -49,18 +50,11 @@ class EndlessAppView:
                 except OSError:
                     pass  # the client gave up: what is tested
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.start_http(Handler)
 
     def close(self) -> None:
         self.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().close()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -18,10 +18,11 @@ from beffroi.watch.sources.mastodon import MastodonConfig, MastodonSource
 from beffroi.watch.sources.netguard import ALLOW_ENV
 from beffroi.watch.sources.rss import RssConfig, RssSource
 from beffroi.watch.sources.runner import start_source_thread
+from loopback_servers import LoopbackHTTP
 from source_runs import FEED, error_statuses
 
 
-class Recording:
+class Recording(LoopbackHTTP):
     """A plain HTTP server on ``host`` that records every request and answers ``reply``."""
 
     def __init__(self, host: str, reply: tuple[int, dict[str, str], bytes]) -> None:
@@ -42,14 +43,7 @@ class Recording:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer((host, 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
-        self.url = f"http://{host}:{self.httpd.server_address[1]}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.start_http(Handler, host)
 
 
 @pytest.fixture
