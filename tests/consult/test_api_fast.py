@@ -97,7 +97,9 @@ def test_receipts_come_from_the_writer_after_commit_and_state_is_rechecked(
     other = json.dumps(signed_payload(c, private[1].code, {"satisfaction": 5}, ROWS, 1)).encode()
     status, _, refused = call(app, path, other)
     assert status == 400 and refused["error"] == "out_of_period"
-    assert refused["message"] == "La consultation n'est pas ouverte aux réponses."
+    assert refused["message"] == (
+        "La consultation est close : votre réponse n'a pas été enregistrée."
+    )
     assert BoardEntry.objects.filter(consultation=c).count() == 1
     Consultation.objects.filter(pk=c.pk).update(status=Status.OPEN)
 

@@ -247,10 +247,10 @@ def test_the_view_refuses_in_english_for_an_english_page(client, org, settings) 
         "message": "The “Website” field must stay empty: it is there to spot robots.",
     }
     assert limited.status_code == 429 and limited.json()["error"] == "rate_limited"
-    seconds = limited.json()["retry_after"]
+    assert limited.json()["retry_after"] > 0
     assert limited.json()["message"] == (
-        "Many responses are coming from your network: your response was not recorded yet; "
-        f"it will be sent again automatically in {seconds} s."
+        "Many responses are coming from your network: your response was not recorded yet. "
+        "Keep this page open: it will be sent again automatically."
     )
     assert first.status_code == 200 and first.json()["ok"] is True, first.content
     # Refused by the writer, in its transaction.

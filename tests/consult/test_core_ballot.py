@@ -141,7 +141,7 @@ def test_refusals_have_specific_types_and_french_messages(make, error) -> None: 
 def test_out_of_period_and_revoked() -> None:
     board = fresh_board()
     b, s = signed()
-    with pytest.raises(OutOfPeriod, match="n'est pas ouverte"):
+    with pytest.raises(OutOfPeriod, match=r"est close depuis le .* \(heure de Paris\)"):
         board.submit(b, s, SPEC.closes)
     with pytest.raises(OutOfPeriod):
         board.submit(b, s, SPEC.opens - timedelta(microseconds=1))

@@ -18,8 +18,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -394,7 +397,17 @@ def record_flags(
     c = _locked(consultation)
     if c.status == Status.DRAFT:
         raise ActionError(_("Pas de signalement avant l'ouverture."))
-    hashes = set(c.entries.values_list("hash", flat=True))
+    # The integrity_flag rule was frozen at the opening: a flag raised after the close
+    # would change a result already proclaimed under it. A late finding is a named,
+    # post-hoc decision (exclude_entries), shown with its effect.
+    if c.status == Status.CLOSED:
+        raise ActionError(
+            _(
+                "La consultation est close : plus de signalement. Pour écarter une réponse, "
+                "prenez une décision motivée (ajoutée après l'ouverture, post hoc)."
+            )
+        )
+    hashes = dict(c.entries.values_list("hash", "public_key"))
     seen = {
         (e["entry"], e["flag"])
         for e in c.events.filter(kind="flag").values_list("data", flat=True)
@@ -405,6 +418,15 @@ def record_flags(
     for entry_hash, name, evidence in flags:
         if entry_hash not in hashes:
             raise ActionError(_("Signalement sur une entrée absente du tableau."))
+        # The audit reads only unsigned answers; the tally and the verifier ignore a flag on
+        # a signed one (only the organiser's word could put it there).
+        if hashes[entry_hash] is not None:
+            raise ActionError(
+                _(
+                    "Signalement sur une réponse signée refusé : seules les réponses sans "
+                    "code sont auditées."
+                )
+            )
         if (entry_hash, name) in seen:
             continue
         seen.add((entry_hash, name))
@@ -449,6 +471,17 @@ class Outcome:
 
 
 _SPECS: dict[tuple[str, str], tuple[Any, Spec]] = {}
+
+
+@lru_cache(maxsize=4)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _refusal_zone() -> ZoneInfo:
+    """The deployment's zone (settings.TIME_ZONE): a late ballot is told the closing
+    time as the letters and the pages give it."""
+    return _zone(settings.TIME_ZONE or "UTC")
 
 
 def _frozen_spec(cid: str, frozen_hash: str, raw: Any) -> Spec:
@@ -596,11 +629,12 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
         cursor.execute(sql["consultation"], [cid])
         row = cursor.fetchone()
         if row is None or row[2] != Status.OPEN:
-            msg = (
-                "Consultation inconnue."
-                if row is None
-                else "La consultation n'est pas ouverte aux réponses."
-            )
+            if row is None:
+                msg = "Consultation inconnue."
+            elif row[2] == Status.CLOSED:
+                msg = "La consultation est close : votre réponse n'a pas été enregistrée."
+            else:
+                msg = "La consultation n'est pas ouverte aux réponses."
             return [Outcome(error=OutOfPeriod(msg)) for _ in items]
         c_pk, org_pk, _status, raw_spec, frozen, count, board_head, last_received = row
         spec = _frozen_spec(cid, frozen, raw_spec)
@@ -681,6 +715,7 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
                     received_at=now,
                     last_seq=last_seq.get(pk) if isinstance(pk, str) else None,
                     check_signature=not it.signature_checked,
+                    zone=_refusal_zone(),
                 )
                 if isinstance(pk, str) and on_board.get(pk, 0) >= per_key:
                     raise TooManyBallots(

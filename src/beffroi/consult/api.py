@@ -388,10 +388,12 @@ def _open_mode_checks(client: ClientPseudonyms, cid: str, body: dict[str, Any]) 
     window = throttle.hit("consult-open", f"{cid}:{client.prefix}", limit=limit, window=span)
     if window.exceeded:
         _count_refusal(cid)
+        # No delay in the text: the page counts it down from retry_after (in minutes,
+        # then seconds), so the sentence never shows a number that has gone stale.
         reply = _refusal(
             "rate_limited",
-            f"Beaucoup de réponses viennent de votre réseau : votre réponse n'a pas été "
-            f"enregistrée, elle sera renvoyée automatiquement dans {window.retry_after} s.",
+            "Beaucoup de réponses viennent de votre réseau : votre réponse n'a pas encore été "
+            "enregistrée. Gardez cette page ouverte : elle sera renvoyée automatiquement.",
             status=429,
             retry_after=window.retry_after,
         )
@@ -544,12 +546,47 @@ async def submit(request: HttpRequest, cid: str) -> HttpResponse:
 # -- receipts, board, results, downloads ---------------------------------------------------
 
 
+def _exclusions_by_hash(c: Consultation) -> dict[str, dict[str, Any]]:
+    """The tally's exclusions keyed by entry hash (what a receipt looks up)."""
+    return _memo(  # type: ignore[no-any-return]
+        c, "exclusions", lambda: {ex["hash"]: ex for ex in _results(c)["exclusions"]}
+    )
+
+
+def _receipt_status(
+    c: Consultation, spec: Spec, row: Any, entry: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Why the results set this entry aside, or None when it counts.
+
+    The receipt is the respondent's only check: it must say so when a ballot on the board
+    is not counted, by which rule and why (a revoked code, a motivated decision, an
+    integrity flag), not only when a later ballot replaced it."""
+    ex = _exclusions_by_hash(c).get(entry["hash"])
+    if ex is None:
+        return None
+    rule = ex["rule"]
+    post_hoc = any(r.code == rule and r.added_after_opening for r in spec.rules)
+    out: dict[str, Any] = {"rule": rule, "reason": ex["reason"], "post_hoc": post_hoc}
+    if rule == "revoked_key" and row.public_key:
+        cred = c.credentials.filter(public_key=row.public_key).first()
+        if cred is not None and cred.revoked_at is not None:
+            out["revoked_at"] = format_time(cred.revoked_at)
+            out["reason"] = cred.revoke_reason
+    elif rule == "integrity_flag":
+        wanted = {f for r in spec.rules if r.code == rule for f in r.params.get("flags", [])}
+        out["flags"] = sorted(
+            {f["flag"] for f in live.flags(c) if f.get("entry") == entry["hash"]} & wanted
+        )
+    return out
+
+
 @require_GET
 def receipt_page(request: HttpRequest, cid: str) -> HttpResponse:
     c = _public(cid)
     value = request.GET.get("recu", "").strip().lower()
     entry = None
     superseded_by = None
+    excluded = None
     # A receipt is 64 hex digits: anything else is on no board, and is not looked up
     # (a NUL in the text was a 500 on PostgreSQL, whose text cannot hold one).
     if HEX64.match(value):
@@ -564,14 +601,27 @@ def receipt_page(request: HttpRequest, cid: str) -> HttpResponse:
                     .first()
                 )
                 superseded_by = later
+            excluded = _receipt_status(c, c.get_spec(), row, entry)
     if request.GET.get("format") == "json":
         return JsonResponse(
-            {"found": entry is not None, "entry": entry, "superseded_by": superseded_by}
+            {
+                "found": entry is not None,
+                "entry": entry,
+                "superseded_by": superseded_by,
+                "counted": entry is not None and excluded is None,
+                "excluded": excluded,
+            }
         )
     return render(
         request,
         "consult/receipt.html",
-        {"consultation": c, "value": value, "entry": entry, "superseded_by": superseded_by},
+        {
+            "consultation": c,
+            "value": value,
+            "entry": entry,
+            "superseded_by": superseded_by,
+            "excluded": excluded,
+        },
     )
 
 
@@ -600,6 +650,42 @@ def _question_rows(spec: Spec, breakdown: dict[str, Any]) -> list[dict[str, Any]
                 for i, label in enumerate(spec.rows.labels)
             ]
         out.append(item)
+    return out
+
+
+def revocations(c: Consultation) -> list[dict[str, Any]]:
+    """Each revoked code as the board lists it: when, why, whether it had already voted
+    (a code revoked after it served sets a ballot aside: the board must show that
+    one, not only a count), and whether a new code replaced it."""
+    creds = list(
+        c.credentials.filter(revoked_at__isnull=False)
+        .order_by("revoked_at", "public_key")
+        .values_list("public_key", "segment", "revoked_at", "revoke_reason", "replaced_by")
+    )
+    if not creds:
+        return []
+    voted: dict[str, list[str]] = {}
+    for pk, at in c.entries.filter(public_key__in=[x[0] for x in creds]).values_list(
+        "public_key", "received_at"
+    ):
+        if pk is not None:
+            voted.setdefault(pk, []).append(at)
+    out = []
+    for pk, segment, revoked_at, reason, replaced_by in creds:
+        assert revoked_at is not None  # filtered above
+        at = format_time(revoked_at)
+        before = sum(1 for t in voted.get(pk, ()) if t < at)
+        out.append(
+            {
+                "public_key": pk,
+                "segment": segment,
+                "at": at,
+                "reason": reason,
+                "replaced": bool(replaced_by),
+                "ballots_before": before,
+                "ballots_after": len(voted.get(pk, ())) - before,
+            }
+        )
     return out
 
 
@@ -653,6 +739,12 @@ def board_page(request: HttpRequest, cid: str) -> HttpResponse:
                 actions.imported_keys_fingerprint(c) if spec.access != "open" else None
             ),
             "flags": live.flags(c),
+            "revocations": [
+                {**r, "segment_label": seg_labels.get(r["segment"], r["segment"])}
+                for r in _memo(c, "revocations", lambda: revocations(c))
+            ]
+            if spec.access != "open"
+            else [],
             "without": without,
             "participation": (100.0 * res["counted"]["all"] / res["electorate"])
             if res["electorate"]

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError, CryptoError
@@ -204,6 +205,34 @@ def verify_signature(
         ) from exc
 
 
+# The zone refusals give times in when the caller names none: the product's (French
+# schools), the one the letters print the closing time in.
+DEFAULT_ZONE = "Europe/Paris"
+
+
+def zone_words(zone: ZoneInfo) -> str:
+    """« heure de Paris »: how the letters name the zone, so the refusal matches them."""
+    city = str(zone.key).rsplit("/", 1)[-1].replace("_", " ")
+    return f"heure de {city}"
+
+
+def _out_of_period(spec: Spec, received_at: datetime, zone: ZoneInfo) -> OutOfPeriod:
+    # Said in the zone of the letter (« 18 h, heure de Paris »), not UTC: a parent who
+    # reads « 17:00 (UTC) » after an 18 h deadline cannot tell whether they were late.
+    where = zone_words(zone)
+    if received_at >= spec.closes:
+        closes = spec.closes.astimezone(zone)
+        return OutOfPeriod(
+            f"La consultation est close depuis le {closes:%d/%m/%Y %H:%M} ({where}) : "
+            "votre réponse n'a pas été enregistrée."
+        )
+    opens = spec.opens.astimezone(zone)
+    return OutOfPeriod(
+        "La consultation n'est pas encore ouverte : réponses acceptées à partir du "
+        f"{opens:%d/%m/%Y %H:%M} ({where})."
+    )
+
+
 @dataclass(frozen=True)
 class KeyInfo:
     segment: str | None
@@ -219,6 +248,7 @@ def check_ballot(
     received_at: datetime,
     last_seq: int | None = None,
     check_signature: bool = True,
+    zone: ZoneInfo | None = None,
 ) -> None:
     """All checks the server makes before putting a ballot on the board.
 
@@ -234,10 +264,7 @@ def check_ballot(
             "Ce bulletin a été préparé pour une autre version des questions : rechargez la page."
         )
     if not spec.is_open_at(received_at):
-        raise OutOfPeriod(
-            "La consultation n'est pas ouverte : réponses acceptées du "
-            f"{spec.opens:%d/%m/%Y %H:%M} au {spec.closes:%d/%m/%Y %H:%M} (UTC)."
-        )
+        raise _out_of_period(spec, received_at, zone or ZoneInfo(DEFAULT_ZONE))
     pk = ballot["public_key"]
     if pk is None:
         if spec.access == "credentialed":
@@ -245,8 +272,12 @@ def check_ballot(
         if signature is not None:
             raise MalformedBallot("Bulletin sans clé : il ne doit pas porter de signature.")
         seg = ballot["segment"]
+        if spec.segments and seg is None:
+            raise SegmentError("Choisissez votre école / secteur dans la liste.")
         if spec.segments and seg not in spec.segment_codes():
-            raise SegmentError(f"Segment {seg!r} inconnu : choisissez-en un dans la liste.")
+            # Shown as the reader would type it (no Python quotes), cut short.
+            shown = " ".join(str(seg).split())[:40]
+            raise SegmentError(f"Segment « {shown} » inconnu : choisissez-en un dans la liste.")
         if not spec.segments and seg is not None:
             raise SegmentError("Cette consultation n'a pas de segments.")
     else:

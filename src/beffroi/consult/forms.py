@@ -390,7 +390,15 @@ class CredentialsImportForm(forms.Form):
 
 class RevokeForm(forms.Form):
     public_key = forms.CharField(label=_("Clé publique du code perdu"), max_length=64)
-    reason = forms.CharField(label=_("Motif"), max_length=300)
+    reason = forms.CharField(
+        label=_("Motif (publié)"),
+        max_length=300,
+        help_text=_(
+            "Il figure sur le tableau public et dans le dossier de vérification : "
+            "n'y mettez aucun nom ni détail qui désigne une personne (par exemple "
+            "« lettre perdue », « code divulgué »)."
+        ),
+    )
     replacement = forms.CharField(
         label=_("Clé publique du nouveau code (facultatif)"), max_length=64, required=False
     )

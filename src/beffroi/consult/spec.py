@@ -97,6 +97,17 @@ class Segment:
     electorate: int
 
 
+# Answers are published segment by segment: in a segment of fewer people than this,
+# anyone who knows who belongs to it can tell who answered what. The organiser is warned
+# before opening (docs/guide/consultations.md); 0 means "not declared".
+SMALL_SEGMENT = 5
+
+
+def small_segments(spec: Spec) -> list[Segment]:
+    """Segments whose declared electorate is between 1 and SMALL_SEGMENT - 1."""
+    return [s for s in spec.segments if 0 < s.electorate < SMALL_SEGMENT]
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str

@@ -12,8 +12,11 @@ Which ballots count:
    a lost code may have been used by someone else.
 2. ``one_ballot_per_key``: for each key only its last entry on the board counts
    (the board guarantees it is also the one with the highest ``seq``).
-3. ``integrity_flag`` (params ``flags``): entries carrying one of these
-   integrity flags are set aside.
+3. ``integrity_flag`` (params ``flags``): unsigned entries carrying one of
+   these integrity flags are set aside.  A flag on a signed entry is ignored:
+   the audit looks only at unsigned answers (a credential already proves one
+   holder), so such a flag could only be the organiser's own word against a
+   signed ballot; setting one aside takes a named ``exclude_entries`` decision.
 4. ``exclude_entries`` (params ``entries``: entry hash → reason): a recorded,
    named decision on individual entries.
 
@@ -125,6 +128,8 @@ def select(
     if "integrity_flag" in rules:
         wanted = set(rules["integrity_flag"].get("flags", []))
         for entry in entries:
+            if entry["ballot"]["public_key"] is not None:
+                continue
             hit = sorted(wanted.intersection(flags.get(entry["hash"], ())))
             if hit:
                 exclude(entry, "integrity_flag", "signalement : " + ", ".join(hit))

@@ -169,6 +169,10 @@ def audit_box(
                 f"score d'automatisation {float(result.score[i]):.2f}"
             )
             flags.append((rid, AUDIT_FLAG, cut_evidence(evidence)))
+    if c.status != Status.OPEN:
+        # After the close the report is shown but records nothing (record_flags refuses):
+        # a flag would change a result proclaimed under the frozen rule.
+        return _report(result, unverified, 0) | {"not_recorded": len(flags)}
     if progress is not None:
         progress(0.97, "inscription des signalements")
     new = actions.record_flags(c, flags, actor=actor)

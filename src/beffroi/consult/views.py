@@ -33,7 +33,14 @@ from beffroi.consult.forms import (
     spec_from_forms,
 )
 from beffroi.consult.models import BoardEntry, Consultation, Status
-from beffroi.consult.spec import Spec, SpecError, spec_from_dict, spec_hash
+from beffroi.consult.spec import (
+    SMALL_SEGMENT,
+    Spec,
+    SpecError,
+    small_segments,
+    spec_from_dict,
+    spec_hash,
+)
 from beffroi.consult.tally import tally
 from beffroi.consult.views_i18n import (
     PROGRESS,
@@ -183,6 +190,8 @@ def consult_detail(request: HttpRequest, cid: str) -> HttpResponse:
         spec=spec,
         spec_error=error,
         draft_hash=spec_hash(spec) if spec and c.status == Status.DRAFT else "",
+        small_segments=small_segments(spec) if spec and c.status == Status.DRAFT else [],
+        small_segment=SMALL_SEGMENT,
         n_credentials=creds.count(),
         n_revoked=creds.exclude(revoked_at=None).count(),
         import_form=CredentialsImportForm(),

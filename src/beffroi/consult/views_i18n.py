@@ -1025,6 +1025,14 @@ def _utc_moment(value: str) -> str:
     return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
 
 
+def _zone_words(value: str) -> str:
+    """« heure de Paris » (consult.ballot.zone_words) in the reader's language."""
+    city = value.removeprefix("heure de ")
+    if city == value:
+        return value
+    return gettext("heure de %(city)s") % {"city": city}
+
+
 # One answer error each (consult.spec.validate_answers); in a repeated row the error
 # starts with the row's label and a comma (see ``answer_error``).
 ANSWER_ERRORS = FrenchTemplates(
@@ -1089,10 +1097,10 @@ REFUSALS = FrenchTemplates(
         T(gettext_noop("Le champ « Site web » doit rester vide : il sert à repérer les robots.")),
         T(
             gettext_noop(
-                "Beaucoup de réponses viennent de votre réseau : votre réponse n'a pas été "
-                "enregistrée, elle sera renvoyée automatiquement dans %(seconds)s s."
-            ),
-            "seconds",
+                "Beaucoup de réponses viennent de votre réseau : votre réponse n'a pas encore "
+                "été enregistrée. Gardez cette page ouverte : elle sera renvoyée "
+                "automatiquement."
+            )
         ),
         T(gettext_noop("Réponse trop volumineuse.")),
         T(gettext_noop("Réponse illisible (JSON attendu).")),
@@ -1146,6 +1154,25 @@ REFUSALS = FrenchTemplates(
         ),
         T(gettext_noop("Cette consultation demande un code personnel.")),
         T(gettext_noop("Bulletin sans clé : il ne doit pas porter de signature.")),
+        T(
+            gettext_noop(
+                "La consultation est close depuis le %(closes)s (%(zone)s) : votre réponse n'a "
+                "pas été enregistrée."
+            ),
+            closes=_utc_moment,
+            zone=_zone_words,
+        ),
+        T(
+            gettext_noop(
+                "La consultation n'est pas encore ouverte : réponses acceptées à partir du "
+                "%(opens)s (%(zone)s)."
+            ),
+            opens=_utc_moment,
+            zone=_zone_words,
+        ),
+        T(gettext_noop("La consultation est close : votre réponse n'a pas été enregistrée.")),
+        T(gettext_noop("Choisissez votre école / secteur dans la liste.")),
+        T(gettext_noop("Segment « %(segment)s » inconnu : choisissez-en un dans la liste.")),
         T(gettext_noop("Segment %(segment)s inconnu : choisissez-en un dans la liste.")),
         T(gettext_noop("Cette consultation n'a pas de segments.")),
         T(gettext_noop("Consultation ouverte : les bulletins ne portent pas de clé.")),

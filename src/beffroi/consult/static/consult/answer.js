@@ -196,6 +196,13 @@ async function buildPayload() {
   };
 }
 
+// A wait of ten minutes reads « 10 min », rounded up, not « 587 s »; the last minute
+// counts down in seconds.
+function waitText(seconds) {
+  if (seconds >= 60) return t("Minutes", { n: Math.ceil(seconds / 60) });
+  return t("Seconds", { n: seconds });
+}
+
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -213,7 +220,7 @@ async function send(payload) {
       // Slowed down, never dropped: wait as asked and send the same answer again.
       const wait = Number(data.retry_after) || 30;
       for (let left = wait; left > 0; left--) {
-        say(`${data.message} (${left} s)`);
+        say(`${data.message} ${t("RetryIn", { time: waitText(left) })}`);
         await sleep(1000);
       }
       if (payload.body.pow) payload.body.pow = await solveChallenge();
