@@ -13,11 +13,13 @@ import random
 import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from nacl.signing import SigningKey
 
+from beffroi.cli import main as cli_main
 from beffroi.consult.ballot import make_ballot, sign
 from beffroi.consult.board import KeyInfo
 from beffroi.consult.bundle import (
@@ -255,3 +257,47 @@ def test_the_fingerprint_of_the_honest_scene_covers_every_key() -> None:
     report = verify_bundle(sc.bundle())
     everything = key_list_fingerprint((p.public_key, p.segment) for p in sc.public)
     assert report.stats["keys_fingerprint"] == everything
+
+
+def test_the_summary_breaks_down_the_entries_set_aside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = scene().bundle()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        published = json.loads(zf.read("results.json"))
+    by_rule = published["exclusions_by_rule"]
+    assert by_rule.get("revoked_key") and by_rule.get("one_ballot_per_key"), by_rule
+    path = tmp_path / "dossier.zip"
+    path.write_bytes(data)
+    assert cli_main(["verify", "--quiet", str(path)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    aside = sum(by_rule.values())
+    assert (
+        f"{aside} entrées écartées du compte : {by_rule['revoked_key']} d'un code révoqué, " in said
+    )
+    replaced = by_rule["one_ballot_per_key"]
+    assert f"{replaced} remplacée" in said and "par une réponse ultérieure du même code" in said
+    assert "2 codes révoqués, dont " in said and "1 code réémis à leur place." in said
+    assert "Clés importées : " in said and "(à l'ouverture)" in said
+    assert "après l'ouverture" not in said
+
+
+def test_the_summary_lists_a_late_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sc = scene(reissue=False)
+    late = PublicCredential(NEW_KEY, sc.public[0].segment)
+    sc.public.append(late)
+    at = max(e.at for e in sc.events) + timedelta(seconds=1)
+    fingerprint = key_list_fingerprint((p.public_key, p.segment) for p in sc.public)
+    sc.events.append(
+        JournalEvent(at, "credentials_imported", {"count": 1, "keys_fingerprint": fingerprint})
+    )
+    path = tmp_path / "dossier.zip"
+    path.write_bytes(sc.bundle())
+    assert cli_main(["verify", "--quiet", str(path)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    first = len(sc.public) - 1
+    when = at.strftime("%Y-%m-%dT%H:%M:%S")
+    assert f"Clés importées : {first} clés le " in said
+    assert f"(à l'ouverture) ; 1 clé le {when}" in said and "(après l'ouverture)." in said
