@@ -222,5 +222,9 @@ def one_step(parent: type[models.Model], pk: Any) -> Iterator[None]:
     with _LOCKS_GUARD:
         lock = _LOCKS.setdefault(parent._meta.label, threading.Lock())
     with lock, transaction.atomic():
-        list(parent._default_manager.select_for_update().filter(pk=pk).values_list("pk"))
+        # FOR NO KEY UPDATE: a row inserted meanwhile that references the parent (a line of
+        # the activation, an activation of the organisation) checks its foreign key as it
+        # commits, holding the journal's head; FOR UPDATE made it wait for this step, and
+        # deadlocked when the step journals (an audit's upload). docs/decisions/0002.
+        list(parent._default_manager.select_for_update(no_key=True).filter(pk=pk).values_list("pk"))
         yield

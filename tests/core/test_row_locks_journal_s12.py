@@ -1,0 +1,101 @@
+"""The organisation's row locked by an audit's upload, and the journal's head, under true
+concurrency (threads, one connection each, real transactions).
+
+``start_audit`` counts the organisation's audits waiting and queues its own as one step,
+locking the organisation's row, and journals the upload inside that step. An activation
+(or any row naming the organisation) created at that moment took the journal's head and
+then, as it committed, checked its foreign key on the organisation's row: with the row
+locked FOR UPDATE, that check waited for the upload, which waited for the journal's head
+(PostgreSQL failed one of them). On SQLite (WAL, BEGIN IMMEDIATE) the single write lock
+runs them one after the other."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
+
+EXPORT = b"id,submitdate,ipaddr,q1\n1,2026-01-01 10:00:00,192.0.2.1,oui\n"
+
+
+@pytest.fixture(autouse=True)
+def _committed(transactional_db: None) -> None:
+    """Real transactions: each thread's connection must see what the others commit."""
+
+
+@pytest.fixture
+def paused_journal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    """(reached, go): the thread named 'slow' stops as it is about to write its journal
+    entry, holding its locks, until ``go`` (30 s at most; set anyway at the end)."""
+    from beffroi.core import journal
+
+    real = journal.append
+    reached, go = threading.Event(), threading.Event()
+
+    def append(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == "slow":
+            reached.set()
+            go.wait(timeout=30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(journal, "append", append)
+    yield reached, go
+    go.set()
+
+
+def _run(target, *, name: str, errors: list) -> threading.Thread:
+    def work() -> None:
+        try:
+            target()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work, name=name)
+    thread.start()
+    return thread
+
+
+def test_an_activation_opened_during_an_audit_upload_does_not_deadlock(
+    org, members, paused_journal
+):
+    from beffroi.audits import actions as audits
+    from beffroi.audits.models import Audit
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import actions as watch
+    from beffroi.watch.models import Activation
+
+    reached, go = paused_journal
+    errors: list[BaseException] = []
+    upload = _run(
+        lambda: audits.start_audit(
+            org,
+            SimpleUploadedFile("export.csv", EXPORT, content_type="text/csv"),
+            fmt="limesurvey",
+            actor=members["scrutineer"],
+        ),
+        name="slow",
+        errors=errors,
+    )
+    assert reached.wait(timeout=30)
+    opened = _run(
+        lambda: watch.create_activation(
+            org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
+        ),
+        name="open",
+        errors=errors,
+    )
+    opened.join(timeout=2.0)
+    go.set()
+    upload.join(timeout=60)
+    opened.join(timeout=60)
+    assert not errors, errors
+    assert Audit.objects.filter(organisation=org).count() == 1
+    assert Activation.objects.filter(organisation=org).count() == 1
+    done = set(JournalEntry.objects.values_list("action", flat=True))
+    assert {"audit.upload", "watch.activation.create"} <= done
