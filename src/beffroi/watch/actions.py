@@ -1009,6 +1009,18 @@ def decide(
     """Record a volunteer's decision. The card must be free or claimed by the
     actor (and is released by the decision); the decision feeds the
     activation's learner through the worker (``learned_until``)."""
+    card, notes, links = _apply_decision(
+        card, decision, actor=actor, notes=notes, evidence=evidence
+    )
+    _record_decision(card, decision, actor=actor, notes=notes, links=links)
+    return card
+
+
+def _apply_decision(
+    card: Card, decision: str, *, actor: Any, notes: str, evidence: Sequence[str]
+) -> tuple[Card, str, list[str]]:
+    """The card's row changed by a decision (not yet journaled): the card, with the notes
+    and links as stored."""
     if decision not in Decision.values:
         raise InvalidInput(_("Décision inconnue : %(d)s") % {"d": decision})
     links = _clean_evidence(evidence)
@@ -1033,6 +1045,15 @@ def decide(
     card.refresh_from_db()
     # The verification status of main courante lines built from this card follows it.
     LogEntry.objects.filter(card=card).update(verification=decision, updated_at=now)
+    return card, notes, links
+
+
+def _record_decision(
+    card: Card, decision: str, *, actor: Any, notes: str, links: list[str]
+) -> None:
+    """A decision's journal entry and its row for the learner. Nothing that another
+    transaction may hold comes after this in the caller (the journal's head is held
+    until commit: docs/decisions/0002-journal.md, "Lock order")."""
     # The card keeps the notes and links as typed: the team opens them.
     journal.append(
         "watch.card.decide",
@@ -1050,9 +1071,13 @@ def decide(
     # watermark (id > learned_until) and would never see a decision that
     # took a smaller id but committed after a larger one (PostgreSQL).
     CardDecision.objects.create(
-        card=card, actor=actor, decision=decision, notes=notes, evidence=links, at=now
+        card=card,
+        actor=actor,
+        decision=decision,
+        notes=notes,
+        evidence=links,
+        at=card.decided_at or timezone.now(),
     )
-    return card
 
 
 @transaction.atomic
@@ -1199,10 +1224,17 @@ def escalate(
     if category not in LogCategory.values:
         raise InvalidInput(_("Catégorie inconnue."))
     text = text.replace("\x00", "")  # as a decision's notes
+    decided: tuple[str, list[str]] | None = None
     if decision:
         if LogEntry.objects.filter(card=card).exists():
             raise ActionError(_("Cette carte est déjà dans la main courante."))
-        card = decide(card, decision, actor=actor, notes=text, evidence=evidence)
+        # Journaled below, after the line is made: the line's number (a unique row a
+        # line typed at this moment may hold, uncommitted) must be taken before the
+        # journal's head, or the two transactions wait on each other (PostgreSQL).
+        card, notes, links = _apply_decision(
+            card, decision, actor=actor, notes=text, evidence=evidence
+        )
+        decided = notes, links
     now = timezone.now()
     won = Card.objects.filter(_claimable(actor, now), pk=card.pk).update(
         state=CardState.ESCALATED, claimed_by=None, claimed_at=None, updated_at=now
@@ -1228,6 +1260,8 @@ def escalate(
         created_at=now,
         updated_at=now,
     )
+    if decided is not None:
+        _record_decision(card, decision, actor=actor, notes=decided[0], links=decided[1])
     journal.append(
         "watch.card.escalate",
         actor=actor,
