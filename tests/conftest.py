@@ -58,6 +58,16 @@ def members(org):
 
 
 @pytest.fixture
+def consult_writes_now(settings):
+    """Ballots written in the request itself (no writer thread: the test database lives
+    in the test's transaction), and no consultation spec cached by an earlier test."""
+    from beffroi.consult import api
+
+    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
+    api._SPEC_CACHE.clear()
+
+
+@pytest.fixture
 def export_room(org, members, monkeypatch):
     """(activation, partner link, token): an activation « Crue » with one line shared with
     partners (« Route coupée », routes) and a partner link « COD »; every export goes to

@@ -10,15 +10,11 @@ import html
 import pytest
 from django.urls import reverse
 
-from beffroi.consult import actions, api
+from beffroi.consult import actions
 from beffroi.consult.cli_example_bundle import setup_consultation, signed_payload
 from beffroi.consult.models import BoardEntry
 
-
-@pytest.fixture(autouse=True)
-def _sync_writes(settings):
-    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    api._SPEC_CACHE.clear()
+pytestmark = pytest.mark.usefixtures("consult_writes_now")
 
 
 def _rows(page: str) -> dict[int, str]:

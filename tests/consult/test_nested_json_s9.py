@@ -23,11 +23,7 @@ PLACES = ["top", "answers", "answer", "rows", "signature"]
 REFUSALS = {"malformed", "invalid_answers", "invalid_signature"}
 
 
-@pytest.fixture(autouse=True)
-def _sync_writes(settings):
-    # No writer thread: the test database lives in this thread's transaction.
-    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    api._SPEC_CACHE.clear()
+pytestmark = pytest.mark.usefixtures("consult_writes_now")
 
 
 @pytest.fixture

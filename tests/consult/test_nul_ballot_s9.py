@@ -13,7 +13,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from beffroi.consult import api
 from beffroi.consult.cli_example_bundle import setup_consultation, signed_payload
 from beffroi.consult.models import BoardEntry
 from beffroi.core.nul import holds_nul
@@ -21,10 +20,7 @@ from beffroi.core.nul import holds_nul
 ROWS = [{"semaine": "4j", "mercredi": ["ecole"]}, {}]
 
 
-@pytest.fixture(autouse=True)
-def _sync_writes(settings):
-    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    api._SPEC_CACHE.clear()
+pytestmark = pytest.mark.usefixtures("consult_writes_now")
 
 
 @pytest.fixture

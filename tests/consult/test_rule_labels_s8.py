@@ -9,18 +9,14 @@ import re
 import pytest
 from django.urls import reverse
 
-from beffroi.consult import actions, api
+from beffroi.consult import actions
 from beffroi.consult.cli_example_bundle import setup_consultation, signed_payload
 from beffroi.consult.spec import spec_from_dict
 from beffroi.consult.views_i18n import excluded_by_rule
 from consult_specs import cantine_spec
 from english_catalogue import english
 
-
-@pytest.fixture(autouse=True)
-def _sync_writes(settings):
-    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    api._SPEC_CACHE.clear()
+pytestmark = pytest.mark.usefixtures("consult_writes_now")
 
 
 def _spec(cid: str) -> dict:

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from beffroi.consult import actions, api, live
+from beffroi.consult import actions, live
 from beffroi.consult.cli_example_bundle import setup_consultation, signed_payload
 from beffroi.consult.forms import SelectionError, parse_selection
 from beffroi.consult.models import BoardEntry, ConsultEvent
@@ -48,10 +48,7 @@ def unsigned(c, menu: str, seq: int, segment: str = "N") -> actions.Incoming:
     return actions.Incoming(ballot, None, net="prefix:x", addr="addr:x", ua="ua:x")
 
 
-@pytest.fixture(autouse=True)
-def _sync_writes(settings):
-    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    api._SPEC_CACHE.clear()
+pytestmark = pytest.mark.usefixtures("consult_writes_now")
 
 
 @pytest.fixture

@@ -9,15 +9,11 @@ import re
 import pytest
 from django.urls import reverse
 
-from beffroi.consult import actions, api
+from beffroi.consult import actions
 from beffroi.consult.cli_example_bundle import setup_consultation
 from english_catalogue import english
 
-
-@pytest.fixture(autouse=True)
-def _sync_writes(settings):
-    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    api._SPEC_CACHE.clear()
+pytestmark = pytest.mark.usefixtures("consult_writes_now")
 
 
 def _pages(client, org, cid: str) -> tuple[str, str]:

@@ -9,16 +9,12 @@ import zipfile
 
 import pytest
 
-from beffroi.consult import api, demo, live
+from beffroi.consult import demo, live
 from beffroi.consult.examples import MEASURES, SCHOOLS
 from beffroi.consult.models import BoardEntry, Consultation
 from beffroi.consult.verify import verify_bundle
 
-
-@pytest.fixture(autouse=True)
-def _sync_writes(settings):
-    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    api._SPEC_CACHE.clear()
+pytestmark = pytest.mark.usefixtures("consult_writes_now")
 
 
 def test_demo_is_the_affair_and_catches_the_salvo(org):

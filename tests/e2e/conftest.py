@@ -62,15 +62,10 @@ def page(browser):
 
 
 @pytest.fixture
-def live_consult(settings):
-    """Consultations answered through the live server: a threaded WSGI server sharing the
-    test database, so ballots are written in the request (no writer thread); a cheap
-    anti-robot challenge; no consultation spec cached by an earlier test."""
-    from beffroi.consult import api
-
-    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
+def live_consult(consult_writes_now, settings):
+    """Consultations answered through the live server (a threaded WSGI server sharing the
+    test database, hence ``consult_writes_now``), with a cheap anti-robot challenge."""
     settings.BEFFROI_CONSULT_POW_BITS = 8
-    api._SPEC_CACHE.clear()
 
 
 @pytest.fixture

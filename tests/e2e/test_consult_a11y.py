@@ -9,16 +9,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from beffroi.consult import api
 from beffroi.consult.cli_example_bundle import BASE_URL, setup_consultation
 from beffroi.consult.models import BoardEntry
 from consult_specs import MENU, cantine_spec
 
-
-@pytest.fixture(autouse=True)
-def _settings(settings):
-    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    api._SPEC_CACHE.clear()
+pytestmark = pytest.mark.usefixtures("consult_writes_now")
 
 
 def spec_dict(cid: str) -> dict:

@@ -10,16 +10,12 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from beffroi.consult import actions, api
+from beffroi.consult import actions
 from beffroi.consult.ballot import make_ballot
 from beffroi.consult.cli_example_bundle import setup_consultation
 from beffroi.consult.spec import format_time
 
-
-@pytest.fixture(autouse=True)
-def _settings(settings):
-    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
-    api._SPEC_CACHE.clear()
+pytestmark = pytest.mark.usefixtures("consult_writes_now")
 
 
 def _open_consultation(org, cid: str, n: int):
