@@ -596,7 +596,50 @@ AUDIT_ERRORS = FrenchTemplates(
             )
         ),
         T(gettext_noop("CSV mal formé à la ligne %(line)s : %(detail)s.")),
+        T(
+            gettext_noop(
+                "En-tête illisible (ligne 1) : elle contient des caractères nuls (fichier "
+                "binaire ?)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "En-tête illisible (ligne 1) : un retour chariot isolé coupe une en-tête hors "
+                "guillemets (fichier binaire, ou enregistré avec des fins de ligne d'un ancien "
+                "Mac ?)."
+            )
+        ),
+        T(gettext_noop("En-tête illisible (ligne 1) : ce n'est pas une ligne CSV valable.")),
         T(gettext_noop("En-tête illisible (ligne 1) : %(detail)s.")),
+        T(
+            gettext_noop(
+                "Ce fichier est un classeur (Excel .xlsx ou LibreOffice .ods) ou une archive "
+                "zip, pas un fichier CSV : dans le tableur ou LimeSurvey, enregistrez ou "
+                "exportez les réponses au format « CSV » en UTF-8, puis envoyez ce fichier-là."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Ce fichier est un classeur Excel ancien (.xls), pas un fichier CSV : dans le "
+                "tableur ou LimeSurvey, enregistrez ou exportez les réponses au format « CSV » "
+                "en UTF-8, puis envoyez ce fichier-là."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Ce fichier est encodé en UTF-16 (« texte Unicode » d'Excel), pas en UTF-8 : "
+                "dans le tableur ou LimeSurvey, enregistrez ou exportez les réponses au format "
+                "« CSV » en UTF-8, puis envoyez ce fichier-là."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Ce fichier contient des octets nuls : ce n'est pas du texte CSV (fichier "
+                "binaire, ou texte UTF-16 sans marque d'encodage) ; dans le tableur ou "
+                "LimeSurvey, enregistrez ou exportez les réponses au format « CSV » en UTF-8, "
+                "puis envoyez ce fichier-là."
+            )
+        ),
         T(gettext_noop("En-tête trop longue (ligne 1) : plus de %(mb)s Mo."), "mb"),
         T(
             gettext_noop("En-tête trop large (ligne 1) : %(n)s colonnes, %(max)s au plus."),

@@ -226,12 +226,49 @@ def _ip_and_net(values: pa.Array) -> tuple[pa.Array, pa.Array]:
 # --------------------------------------------------------------------------- reading CSV
 
 
+_SAVE_AS_CSV = (
+    "dans le tableur ou LimeSurvey, enregistrez ou exportez les réponses au format "
+    "« CSV » en UTF-8, puis envoyez ce fichier-là."
+)
+
+
+def refuse_non_text(raw: bytes) -> None:
+    """Refuse, from its first bytes, a file that is not CSV text, naming what it is.
+
+    Read as cp1252, a spreadsheet or a UTF-16 text gives a first line of garbage, and the
+    person was told « Colonne « id » absente »: true, and no help."""
+    if raw.startswith(b"PK\x03\x04"):
+        raise InputError(
+            "Ce fichier est un classeur (Excel .xlsx ou LibreOffice .ods) ou une archive zip, "
+            "pas un fichier CSV : " + _SAVE_AS_CSV,
+            line=1,
+        )
+    if raw.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(
+            "Ce fichier est un classeur Excel ancien (.xls), pas un fichier CSV : " + _SAVE_AS_CSV,
+            line=1,
+        )
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(
+            "Ce fichier est encodé en UTF-16 (« texte Unicode » d'Excel), pas en UTF-8 : "
+            + _SAVE_AS_CSV,
+            line=1,
+        )
+    if b"\x00" in raw[:4096]:
+        raise InputError(
+            "Ce fichier contient des octets nuls : ce n'est pas du texte CSV (fichier binaire, "
+            "ou texte UTF-16 sans marque d'encodage) ; " + _SAVE_AS_CSV,
+            line=1,
+        )
+
+
 def _decode(raw: bytes) -> str:
     return _decode_utf8(raw)[0]
 
 
 def _decode_utf8(raw: bytes) -> tuple[str, bytes | None]:
     """The text, and the UTF-8 bytes without BOM when the file was UTF-8 (else None)."""
+    refuse_non_text(raw)
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
     try:
@@ -399,6 +436,20 @@ def _too_long_header() -> InputError:
     )
 
 
+def _unreadable_header(first: str) -> InputError:
+    """Python's csv module words its errors in English; say in French what it saw."""
+    if "\x00" in first:
+        why = "elle contient des caractères nuls (fichier binaire ?)"
+    elif "\r" in first:
+        why = (
+            "un retour chariot isolé coupe une en-tête hors guillemets (fichier binaire, ou "
+            "enregistré avec des fins de ligne d'un ancien Mac ?)"
+        )
+    else:
+        why = "ce n'est pas une ligne CSV valable"
+    return InputError(f"En-tête illisible (ligne 1) : {why}.", line=1)
+
+
 def _header_of(first: str, delim: str | None = None) -> list[str]:
     """The headings of a first line; an empty or repeated heading is refused."""
     if len(first) > MAX_HEADER_BYTES:  # characters: never fewer than its bytes
@@ -407,7 +458,7 @@ def _header_of(first: str, delim: str | None = None) -> list[str]:
     try:
         header = next(csv.reader([first], delimiter=delim))
     except csv.Error as exc:
-        raise InputError(f"En-tête illisible (ligne 1) : {exc}.", line=1) from exc
+        raise _unreadable_header(first) from exc
     if len(header) > MAX_COLUMNS:
         raise InputError(
             f"En-tête trop large (ligne 1) : {len(header)} colonnes, {MAX_COLUMNS} au plus.",
@@ -873,6 +924,7 @@ def check_header(
     fail on its data (a date, a duplicate id) when the whole file is read. A first line
     longer than ``head`` is judged only when ``head`` is over ``MAX_HEADER_BYTES``.
     """
+    refuse_non_text(head)
     cut = head.find(b"\n")
     if cut < 0:
         if len(head) > MAX_HEADER_BYTES:
