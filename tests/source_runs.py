@@ -60,3 +60,16 @@ def eventually(predicate: Any, timeout: float = 30.0) -> bool:
             pass  # in-memory test database: tables lock across threads; try again
         time.sleep(0.1)
     return False
+
+
+def first_item(source: Any) -> Any:
+    """The first item ``source`` streams from no checkpoint (None: the stream ended
+    first); the stream is closed either way."""
+    stream = source.stream({})
+    try:
+        for item, _state in stream:
+            if item is not None:
+                return item
+    finally:
+        stream.close()
+    return None

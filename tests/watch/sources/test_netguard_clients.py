@@ -19,7 +19,7 @@ from beffroi.watch.sources.netguard import ALLOW_ENV
 from beffroi.watch.sources.rss import RssConfig, RssSource
 from beffroi.watch.sources.runner import start_source_thread
 from loopback_servers import LoopbackHTTP
-from source_runs import FEED, error_statuses
+from source_runs import FEED, error_statuses, first_item
 
 
 class Recording(LoopbackHTTP):
@@ -216,13 +216,7 @@ def test_jetstream_compression_dictionary_is_fetched_through_the_guard(
 def test_jetstream_with_the_allowance_streams(fake_jetstream, pseudonymise) -> None:
     config = BlueskyConfig(keywords=("crue",), endpoint=fake_jetstream.endpoint, compress=False)
     source = BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05)
-    stream = source.stream({})
-    try:
-        for item, _state in stream:
-            if item is not None:
-                break
-    finally:
-        stream.close()
+    first_item(source)
     assert len(fake_jetstream.paths) == 1
 
 

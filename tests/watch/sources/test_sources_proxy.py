@@ -33,7 +33,7 @@ from beffroi.watch.sources.netguard import (
 )
 from beffroi.watch.sources.rss import RssConfig, RssSource
 from beffroi.watch.sources.runner import Backoff, describe_error, start_source_thread
-from source_runs import FEED, closed_port, error_statuses
+from source_runs import FEED, closed_port, error_statuses, first_item
 
 
 class ConnectProxy:
@@ -410,14 +410,7 @@ def test_mastodon_with_the_proxy_down_says_so_and_retries(
 def test_jetstream_through_the_proxy(proxy, fake_jetstream, pseudonymise) -> None:
     config = BlueskyConfig(keywords=("crue",), endpoint=fake_jetstream.endpoint, compress=False)
     source = BlueskySource("b", config, pseudonymise=pseudonymise, idle_tick=0.05)
-    stream = source.stream({})
-    try:
-        for item, _state in stream:
-            if item is not None:
-                break
-    finally:
-        stream.close()
-    assert item is not None
+    assert first_item(source) is not None
     assert len(fake_jetstream.paths) == 1
     assert proxy.targets == [f"127.0.0.1:{port_of(fake_jetstream.endpoint)}"]
 
