@@ -11,7 +11,7 @@ import io
 import json
 import random
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ class Scene:
     public: list[PublicCredential]
     revocations: list[Revocation]
     spec_dict: dict[str, Any]
+    after_close: list[JournalEvent] = field(default_factory=list)
 
     def bundle(self) -> bytes:
         spec = spec_from_dict(self.spec_dict)
@@ -52,6 +53,7 @@ class Scene:
                 "closed",
                 {"head": board.head, "entries": len(board.entries)},
             ),
+            *self.after_close,
         ]
         return build_bundle(
             spec,
@@ -301,3 +303,26 @@ def test_the_summary_lists_a_late_import(
     when = at.strftime("%Y-%m-%dT%H:%M:%S")
     assert f"Clés importées : {first} clés le " in said
     assert f"(à l'ouverture) ; 1 clé le {when}" in said and "(après l'ouverture)." in said
+
+
+# -- finding 4 (verify's part): flags only on unsigned entries, before the close ---------
+
+
+def _flag(entry: dict[str, Any], at: Any) -> JournalEvent:
+    return JournalEvent(at, "flag", {"entry": entry["hash"], "flag": "burst", "evidence": "x"})
+
+
+def test_a_flag_on_a_signed_ballot_is_refused() -> None:
+    sc = scene(reissue=False)
+    signed = next(e for e in sc.ex.board.entries if e["signature"] is not None)
+    sc.events.append(_flag(signed, max(e.at for e in sc.events)))
+    lines = failures(sc.bundle())
+    assert any("signalement sur le bulletin signé n° " in x for x in lines), lines
+
+
+def test_a_flag_after_the_close_is_refused() -> None:
+    sc = scene(reissue=False)
+    unsigned = next(e for e in sc.ex.board.entries if e["signature"] is None)
+    sc.after_close.append(_flag(unsigned, sc.ex.spec.closes + timedelta(seconds=2)))
+    lines = failures(sc.bundle())
+    assert "journal.jsonl : signalement inscrit après la clôture" in lines, lines

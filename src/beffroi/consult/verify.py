@@ -1080,6 +1080,19 @@ def _verify_rest(
     for h in flags:
         if h not in found:
             report.fail(f"journal.jsonl : signalement sur une entrée absente ({h[:12]}…)")
+    keyed = {rank for c in checked for rank in c.k_rank}
+    for h in flags:
+        for rank in found.get(h, ()):
+            if rank in keyed:
+                # The audit reads unsigned answers only (a code already proves one
+                # holder): a flag on a signed ballot is the organiser's word alone.
+                report.fail(
+                    f"journal.jsonl : signalement sur le bulletin signé n° {rank} (l'audit "
+                    "d'intégrité ne porte que sur les réponses sans code)"
+                )
+    closed_at = next((i for i, ev in enumerate(journal) if ev.get("kind") == "closed"), None)
+    if closed_at is not None and any(ev.get("kind") == "flag" for ev in journal[closed_at:]):
+        report.fail("journal.jsonl : signalement inscrit après la clôture")
     for h in decisions:
         if h not in found:
             report.fail(
@@ -1208,10 +1221,12 @@ def _select(
     # Flags and decisions name entries by hash; rank order keeps "first rule wins".
     if "integrity_flag" in rules:
         wanted = set(rules["integrity_flag"].get("flags", []))
+        keyed = {rank for c in checked for rank in c.k_rank}
         for h, ranks in found.items():
             hit = sorted(wanted.intersection(flags.get(h, ())))
             for rank in ranks:
-                if hit and rank not in excluded:
+                # As the tally: a flag on a signed entry sets nothing aside.
+                if hit and rank not in excluded and rank not in keyed:
                     excluded[rank] = ("integrity_flag", "signalement : " + ", ".join(hit))
     if "exclude_entries" in rules:
         chosen: dict[str, str] = rules["exclude_entries"].get("entries", {})
