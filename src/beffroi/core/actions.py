@@ -149,7 +149,9 @@ def accept_invitation(
 ) -> Any:
     """Accept an invitation as an existing user, or create the account first."""
     invitation = find_invitation(token)
-    Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+    # For no key update, as every row lock taken before the journal's head
+    # (docs/decisions/0002-journal.md, "Lock order").
+    Invitation.objects.select_for_update(no_key=True).filter(pk=invitation.pk).first()
     if user is None:
         User = get_user_model()
         if User.objects.filter(username__iexact=username).exists():

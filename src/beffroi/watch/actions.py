@@ -1106,8 +1106,10 @@ def _still_decided(card: Card, seen: str | None, changed: str) -> Card:
     """The card's row, locked until the transaction ends, if it is still among the decided
     cards and, when ``seen`` is given, still with the decision that page showed (its time);
     else an ActionError (``changed`` names the new decision and who took it). Locked
-    alone: PostgreSQL refuses FOR UPDATE on the nullable side of select_related's join."""
-    card = Card.objects.select_for_update().get(pk=card.pk)
+    alone: PostgreSQL refuses FOR UPDATE on the nullable side of select_related's join.
+    For no key update, as every row lock taken before the journal's head
+    (docs/decisions/0002-journal.md, "Lock order")."""
+    card = Card.objects.select_for_update(no_key=True).get(pk=card.pk)
     if card.state != CardState.DECIDED:
         raise ActionError(_("Cette carte n'est plus parmi les cartes traitées."))
     shown = card.decided_at.isoformat() if card.decided_at else ""
@@ -1156,7 +1158,8 @@ def return_to_queue(card: Card, *, actor: Any) -> Card:
     the card's next decision teaches again). A card in the main courante is corrected
     from its line instead."""
     now = timezone.now()
-    card = Card.objects.select_for_update().get(pk=card.pk)
+    # For no key update: the card's key does not change (docs/decisions/0002-journal.md).
+    card = Card.objects.select_for_update(no_key=True).get(pk=card.pk)
     before = card.decision
     back = Card.objects.filter(pk=card.pk, state=CardState.DECIDED).update(
         state=CardState.QUEUED,
@@ -1771,7 +1774,10 @@ def _locked(post: Post) -> Post:
     has committed (the card is seen here) or it waits for this transaction and
     then finds the change pending; a change can never be left out of the card
     by the race."""
-    Post.objects.select_for_update().filter(pk=post.pk).values_list("pk").get()
+    # For no key update, here and on the card: rows that reference them (a change, a
+    # decision, a line) check their foreign keys as they commit, holding the journal's
+    # head (docs/decisions/0002-journal.md, "Lock order").
+    Post.objects.select_for_update(no_key=True).filter(pk=post.pk).values_list("pk").get()
     # A second statement: under read committed it sees the card the worker
     # committed while we waited, which the locking statement's snapshot cannot.
     post = Post.objects.select_related("card", "activation__organisation").get(pk=post.pk)
@@ -1780,7 +1786,7 @@ def _locked(post: Post) -> Post:
         # until the main courante line is committed; the lines are read after
         # this (later statements see that line), and an escalation that comes
         # after waits for this change and then quotes the card as changed.
-        post.card = Card.objects.select_for_update().get(pk=post.card_id)
+        post.card = Card.objects.select_for_update(no_key=True).get(pk=post.card_id)
     return post
 
 
