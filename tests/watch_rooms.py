@@ -51,3 +51,21 @@ def decision_room(org, coordinator, texts: Sequence[str], **fields):
         org, name="Crue", event_type="inondation", area=["85"], actor=coordinator
     )
     return activation, add_cards(activation, texts, **{"lang": "fr", **fields})
+
+
+def rss_room(organisation, actor, *, name: str, source_name: str):
+    """(activation, source): an activation in Vendée fed by one RSS source (on
+    example.org, never fetched in tests)."""
+    from beffroi.watch import actions
+
+    activation = actions.create_activation(
+        organisation, name=name, event_type="inondation", area=["85"], actor=actor
+    )
+    source = actions.add_source(
+        activation,
+        kind="rss",
+        name=source_name,
+        data={"url": "https://example.org/rss.xml"},
+        actor=actor,
+    )
+    return activation, source

@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from beffroi.core.roles import CAPABILITIES
+from watch_rooms import rss_room
 
 # Public pages: no account, each decides on its own what it shows (allow-lists).
 AUTH_PAGES = {
@@ -101,16 +102,7 @@ def worlds(org, members, monkeypatch):
     core.set_role(boss, other, "coordinator", actor=None)
 
     def build(organisation, actor):
-        activation = actions.create_activation(
-            organisation, name="Crue", event_type="inondation", area=["85"], actor=actor
-        )
-        source = actions.add_source(
-            activation,
-            kind="rss",
-            name="Préfecture",
-            data={"url": "https://example.org/rss.xml"},
-            actor=actor,
-        )
+        activation, source = rss_room(organisation, actor, name="Crue", source_name="Préfecture")
         card = Card.objects.create(
             activation=activation,
             group_id="g",

