@@ -7,9 +7,11 @@ Writes into --out:
                         organiser receives
 
 With --replace PUBLIC_KEY --reason TEXT (a lost or stolen letter), one new
-credential is made and `revocation.jsonl` is written too. The tool cannot know
-the lost key's segment: the new key carries the one --segments SEG=1 gives, or
-none. The organiser copies the old key, the reason and the new key into the
+credential is made and `revocation.jsonl` is written too. With --previous (the
+lists made before), the new key takes the lost key's segment and the fingerprint
+of every key is printed for the authority to republish; without it the tool
+cannot know the lost key's segment: the new key carries the one --segments
+SEG=1 gives, or none. The organiser copies the old key, the reason and the new key into the
 app's « Révoquer un code perdu », and the app gives the new key the old one's
 segment whatever the file says.
 """
@@ -91,7 +93,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=(
             "reissue: revoke this public key and make one new credential; the app gives "
             "it the revoked key's segment (add --segments SEG=1 to write that segment "
-            "in cles-publiques.jsonl too, else it is null there)"
+            "in cles-publiques.jsonl too, else it is null there; --previous finds it for "
+            "you and prints the fingerprint of every key, to republish)"
         ),
     )
     parser.add_argument("--reason", help="why the replaced credential is revoked (with --replace)")

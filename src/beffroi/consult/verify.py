@@ -12,6 +12,11 @@ every check below holds (failures are French sentences naming the entry):
   consultation and spec hash, answers valid for the spec; keyed: key known,
   not used at or after its revocation, Ed25519 signature valid, ``seq``
   strictly increasing per key; unkeyed: allowed by the access mode, unsigned;
+* reissued keys pair one to one with the revocations naming them; the imported
+  keys match the journal's fingerprint, and ``stats["keys_fingerprint"]`` covers
+  every key (reissued included) for the authority's published figure;
+* exclusion decisions only ever grow (replayed event by event) and name entries
+  on the board; integrity flags name unsigned entries, none after the close;
 * the journal's ``closed`` event, if present, names the board's head;
 * the results recomputed with the tally's own aggregation equal
   ``results.json``, with at most one counted ballot per key.
@@ -1080,7 +1085,7 @@ def _verify_rest(
     for h in flags:
         if h not in found:
             report.fail(f"journal.jsonl : signalement sur une entrée absente ({h[:12]}…)")
-    keyed = {rank for c in checked for rank in c.k_rank}
+    keyed = {rank for c in checked for rank in c.k_rank} if flags else set()
     for h in flags:
         for rank in found.get(h, ()):
             if rank in keyed:
@@ -1221,7 +1226,7 @@ def _select(
     # Flags and decisions name entries by hash; rank order keeps "first rule wins".
     if "integrity_flag" in rules:
         wanted = set(rules["integrity_flag"].get("flags", []))
-        keyed = {rank for c in checked for rank in c.k_rank}
+        keyed = {rank for c in checked for rank in c.k_rank} if flags else set()
         for h, ranks in found.items():
             hit = sorted(wanted.intersection(flags.get(h, ())))
             for rank in ranks:
