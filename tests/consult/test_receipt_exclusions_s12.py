@@ -86,3 +86,21 @@ def test_the_board_lists_each_revocation_and_whether_the_code_had_voted(db, clie
     assert "lettre volée" in section and "lettre perdue" in section
     assert section.count("oui : 1 réponse écartée") == 1
     assert public_key_hex(private[0].code, c.cid)[:12] in section
+
+
+def test_the_receipt_of_a_flagged_unsigned_answer_names_the_flag(db, client) -> None:
+    from beffroi.consult.cli_example_bundle import unsigned_payload
+
+    org = core_actions.create_organisation("Org", "org")
+    c, _ = setup_consultation(org, cid="rflag", access="open")
+    spec = c.get_spec()
+    rows = [{q.code: "oui" for q in spec.questions if q.per_row}, {}]
+    p = unsigned_payload(c, {}, rows, 1, spec.segments[0].code)
+    entry = actions.submit_ballots(c.cid, [actions.Incoming(p["ballot"], None)])[0].entry
+    name = next(r for r in spec.rules if r.code == "integrity_flag").params["flags"][0]
+    assert "n'est pas comptée" not in _receipt(client, c, entry).content.decode()
+    actions.record_flags(c, [(entry["hash"], name, "rafale")])
+    html = _receipt(client, c, entry).content.decode()
+    assert "signalements de l'audit d'intégrité (signalement : " + name + ")" in html
+    assert "figure parmi les réponses non vérifiées" not in html
+    assert _receipt(client, c, entry, "json").json()["excluded"]["flags"] == [name]
