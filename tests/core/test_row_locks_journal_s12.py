@@ -99,3 +99,52 @@ def test_an_activation_opened_during_an_audit_upload_does_not_deadlock(
     assert Activation.objects.filter(organisation=org).count() == 1
     done = set(JournalEntry.objects.values_list("action", flat=True))
     assert {"audit.upload", "watch.activation.create"} <= done
+
+
+def test_a_member_removed_while_their_role_changes_does_not_deadlock(org, members, paused_journal):
+    """One coordinator changes a member's role (the membership row updated, the journal's
+    head not yet taken) while another removes that member. The removal journaled first
+    and deleted the row after, holding the journal's head while waiting for the role
+    change, which waited for the head: PostgreSQL failed one. The removal now locks and
+    reads the row before the head, so it waits, then names the role the member had."""
+    from beffroi.core import actions
+    from beffroi.core.models import JournalEntry, Membership, Role
+
+    volunteer = members["volunteer"]
+    membership = Membership.objects.get(user=volunteer, organisation=org)
+    reached, go = paused_journal
+    errors: list[BaseException] = []
+    promote = _run(
+        lambda: actions.set_role(volunteer, org, Role.COORDINATOR, actor=members["coordinator"]),
+        name="slow",
+        errors=errors,
+    )
+    assert reached.wait(timeout=30)
+    remove = _run(
+        lambda: actions.remove_member(membership, actor=members["coordinator"]),
+        name="remove",
+        errors=errors,
+    )
+    remove.join(timeout=2.0)
+    go.set()
+    promote.join(timeout=60)
+    remove.join(timeout=60)
+    assert not errors, errors
+    assert not Membership.objects.filter(user=volunteer, organisation=org).exists()
+    removed = JournalEntry.objects.get(action="member.remove")
+    assert removed.data["role"] == Role.COORDINATOR
+    promoted = JournalEntry.objects.get(
+        action="member.role", data__to=Role.COORDINATOR, subject=f"user:{volunteer.pk}"
+    )
+    assert promoted.seq < removed.seq
+
+
+def test_removing_a_member_already_removed_says_so(org, members):
+    from beffroi.core import actions
+    from beffroi.core.models import JournalEntry, Membership
+
+    membership = Membership.objects.get(user=members["volunteer"], organisation=org)
+    actions.remove_member(membership, actor=members["coordinator"])
+    with pytest.raises(actions.ActionError, match="ne fait déjà plus partie"):
+        actions.remove_member(membership, actor=members["coordinator"])
+    assert JournalEntry.objects.filter(action="member.remove").count() == 1

@@ -88,17 +88,26 @@ def _last_coordinator(membership: Membership) -> bool:
 
 @transaction.atomic
 def remove_member(membership: Membership, *, actor: Any, reason: str = "") -> None:
+    # Locked and read again before the journal's head (docs/decisions/0002-journal.md,
+    # "Lock order"): a role change committing meanwhile is waited for, and the journal
+    # names the role the member had. FOR UPDATE, not no_key: the row is deleted.
+    locked = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+    if locked is None:
+        raise ActionError(_("Cette personne ne fait déjà plus partie de l'organisation."))
+    membership = locked
     if membership.role == Role.COORDINATOR and _last_coordinator(membership):
         raise ActionError(_("Impossible : c'est la dernière personne à la coordination."))
+    data = {"user": membership.user.get_username(), "role": membership.role}
+    organisation, user_id = membership.organisation, membership.user_id
+    membership.delete()
     journal.append(
         "member.remove",
         actor=actor,
-        organisation=membership.organisation,
-        subject=f"user:{membership.user_id}",
+        organisation=organisation,
+        subject=f"user:{user_id}",
         reason=reason,
-        data={"user": membership.user.get_username(), "role": membership.role},
+        data=data,
     )
-    membership.delete()
 
 
 @transaction.atomic
