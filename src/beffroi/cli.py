@@ -43,6 +43,10 @@ COMMANDS: CommandTree = {
             "beffroi.consult.cli_credentials",
             "generate voting credentials (credential authority)",
         ),
+        "fingerprint": (
+            "beffroi.consult.cli_keys_fingerprint",
+            "fingerprint of every public-key list the authority made (batches and reissues)",
+        ),
     },
     "consult": {
         "example-bundle": (

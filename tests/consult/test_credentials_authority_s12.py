@@ -153,6 +153,9 @@ def test_fingerprint_command_refuses_a_key_in_two_lists_and_a_missing_segment(
     assert cli_keys_fingerprint.run(argparse.Namespace(files=[a])) == 0
     expected = key_list_fingerprint([("ab" * 32, "A1")])
     assert capsys.readouterr().out.strip().endswith(expected)
+    # The authority types it as the guide says: through the beffroi command.
+    assert cli_main(["credentials", "fingerprint", str(a)]) == 0
+    assert capsys.readouterr().out.strip().endswith(expected)
 
 
 def test_the_private_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
