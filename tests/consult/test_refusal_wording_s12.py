@@ -5,18 +5,25 @@ of seconds that goes stale (the page counts the wait down in minutes)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
+from beffroi.consult import api
 from beffroi.consult.ballot import OutOfPeriod, SegmentError, check_ballot, make_ballot
+from beffroi.consult.cli_example_bundle import setup_consultation
 from beffroi.consult.examples import all_kinds_spec
 from beffroi.consult.spec import spec_from_dict
 from beffroi.consult.views_i18n import refusal
 
+ROWS = [{"semaine": "4j", "mercredi": ["ecole"]}, {}]
 ANSWER_JS = Path(__file__).parents[2] / "src/beffroi/consult/static/consult/answer.js"
 
 
@@ -95,12 +102,49 @@ def test_the_french_messages_are_known_to_the_translation_layer() -> None:
         )
 
 
-def test_the_rate_limit_wait_is_counted_down_in_minutes_by_the_page() -> None:
-    from beffroi.consult import api
+def _digest(challenge: str, nonce: int) -> bytes:
+    return hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()
 
-    source = Path(api.__file__).read_text(encoding="utf-8")
-    assert "renvoyée automatiquement dans {window.retry_after} s" not in source
-    assert "Gardez cette page ouverte : elle sera renvoyée automatiquement." in source
+
+def _open_post(client, c, seq):
+    """An open-mode answer with its anti-robot proof, as the page sends it."""
+    ch = client.get(reverse("consult-challenge", args=[c.cid])).json()
+    nonce = 0
+    while (
+        api.leading_zero_bits(hashlib.sha256(f"{ch['challenge']}:{nonce}".encode()).digest())
+        < ch["bits"]
+    ):
+        nonce += 1
+    spec = c.get_spec()
+    p = {
+        "ballot": make_ballot(spec, {}, ROWS, public_key=None, seq=seq, segment="A1"),
+        "signature": None,
+        "pow": {"challenge": ch["challenge"], "nonce": str(nonce)},
+    }
+    return client.post(
+        reverse("consult-submit", args=[c.cid]), data=json.dumps(p), content_type="application/json"
+    )
+
+
+@pytest.mark.usesdb
+def test_the_rate_limit_message_holds_no_stale_number(client, org, settings) -> None:
+    # No writer thread: the test database lives in this thread's transaction.
+    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
+    settings.BEFFROI_CONSULT_POW_BITS = 6
+    settings.BEFFROI_CONSULT_OPEN_LIMIT = 1
+    api._SPEC_CACHE.clear()
+    c, _ = setup_consultation(org, cid="lent-s12", access="open", all_kinds=True)
+    first = _open_post(client, c, 1)
+    assert first.status_code == 200, first.content
+    slowed = _open_post(client, c, 2)
+    assert slowed.status_code == 429
+    body = slowed.json()
+    assert body["retry_after"] > 0 and int(slowed["Retry-After"]) == body["retry_after"]
+    assert "Gardez cette page ouverte : elle sera renvoyée automatiquement." in body["message"]
+    assert not re.search(r"\d", body["message"])  # the page counts the wait down itself
+
+
+def test_the_page_counts_the_wait_down_in_minutes() -> None:
     js = ANSWER_JS.read_text(encoding="utf-8")
     assert "say(`${data.message} (${left} s)`)" not in js
     assert "Math.ceil(seconds / 60)" in js
