@@ -10,9 +10,7 @@ saw). On SQLite (WAL, BEGIN IMMEDIATE) the single write lock gives the same orde
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from django.db import connections
@@ -23,26 +21,6 @@ CARCASSONNE = "L'eau monte rue de la Gare à Carcassonne, des voitures coincées
 @pytest.fixture(autouse=True)
 def _committed(transactional_db: None) -> None:
     """Real transactions: each thread's connection must see what the others commit."""
-
-
-@pytest.fixture
-def paused_journal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
-    """Hold the thread named 'edit' as it is about to write its journal entry (its
-    transaction has changed the zone, scored the waiting cards and holds its locks)."""
-    from beffroi.core import journal
-
-    real = journal.append
-    reached, go = threading.Event(), threading.Event()
-
-    def append(*args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread().name == "edit":
-            reached.set()
-            go.wait(timeout=30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(journal, "append", append)
-    yield reached, go
-    go.set()
 
 
 def _run(target, *, name: str, errors: list) -> threading.Thread:
@@ -91,7 +69,7 @@ def test_a_batch_stored_during_the_edit_waits_and_takes_the_new_zone(org, member
             area=["85128", "11"],
             actor=members["coordinator"],
         ),
-        name="edit",
+        name="slow",  # held before its journal entry (paused_journal)
         errors=errors,
     )
     assert reached.wait(timeout=30)
@@ -132,7 +110,7 @@ def test_a_main_courante_line_added_during_an_edit_does_not_deadlock(org, member
             area=["85128", "11"],
             actor=members["coordinator"],
         ),
-        name="edit",
+        name="slow",  # held before its journal entry (paused_journal)
         errors=errors,
     )
     assert reached.wait(timeout=30)
