@@ -104,3 +104,14 @@ def test_the_receipt_of_a_flagged_unsigned_answer_names_the_flag(db, client) -> 
     assert "signalements de l'audit d'intégrité (signalement : " + name + ")" in html
     assert "figure parmi les réponses non vérifiées" not in html
     assert _receipt(client, c, entry, "json").json()["excluded"]["flags"] == [name]
+
+
+def test_a_replaced_ballot_whose_successor_is_set_aside_does_not_say_it_counts(db, client):
+    org = core_actions.create_organisation("Org", "org")
+    c, private = setup_consultation(org, cid="rcpt3", access="credentialed", per_segment=2)
+    first = _submit(c, private[0].code, 5)
+    last = _submit(c, private[0].code, 6)
+    actions.exclude_entries(c, [last["hash"]], "réponse contestée", actor=None)
+    html = _receipt(client, c, first).content.decode()
+    assert "c'est elle qui compte" not in html
+    assert "mais elle est elle-même écartée : aucune réponse de ce code n'est comptée." in html

@@ -586,6 +586,7 @@ def receipt_page(request: HttpRequest, cid: str) -> HttpResponse:
     value = request.GET.get("recu", "").strip().lower()
     entry = None
     superseded_by = None
+    later_excluded = False
     excluded = None
     # A receipt is 64 hex digits: anything else is on no board, and is not looked up
     # (a NUL in the text was a 500 on PostgreSQL, whose text cannot hold one).
@@ -597,10 +598,14 @@ def receipt_page(request: HttpRequest, cid: str) -> HttpResponse:
                 later = (
                     c.entries.filter(public_key=row.public_key, n__gt=row.n)
                     .order_by("-n")
-                    .values_list("n", flat=True)
+                    .values_list("n", "hash")
                     .first()
                 )
-                superseded_by = later
+                if later is not None:
+                    superseded_by = later[0]
+                    # The later ballot may itself be set aside (a decision): then it is
+                    # not « the one that counts » either.
+                    later_excluded = later[1] in _exclusions_by_hash(c)
             excluded = _receipt_status(c, c.get_spec(), row, entry)
     if request.GET.get("format") == "json":
         return JsonResponse(
@@ -620,6 +625,7 @@ def receipt_page(request: HttpRequest, cid: str) -> HttpResponse:
             "value": value,
             "entry": entry,
             "superseded_by": superseded_by,
+            "later_excluded": later_excluded,
             "excluded": excluded,
         },
     )
