@@ -200,7 +200,8 @@
   let loadsAsked = 0, loadsApplied = 0, claims = 0, lastShown = "";
   // A claim refused because someone else holds the card: its message must not
   // outlive that person's hold (« déjà prise » on a card free again).
-  let refused = null; // { id, text, seen: the queue showed it held by another }
+  // { id, text, seen: the queue showed it held by another, asked: loads asked before it }
+  let refused = null;
 
   async function load() {
     const asked = ++loadsAsked, claimsThen = claims;
@@ -222,13 +223,17 @@
       // Someone else settled it (or the claim expired): say so instead of failing later.
       closePanel(msg("NotYours"));
     }
-    if (refused) {
+    // Only a queue asked after the refusal tells what became of the card: one asked
+    // before it may show the card free from before it was taken.
+    if (refused && asked > refused.asked) {
       const card = cards.find((c) => c.id === refused.id);
       if (card && card.claimed && !card.mine) refused.seen = true;
       else {
-        // Released: say it may be taken now; settled (gone from the queue): nothing
-        // left to say. A refusal for another reason keeps its message.
-        if (refused.seen && live.textContent === refused.text) {
+        // Still waiting and free: released (even before this page saw it held, when the
+        // holder let go within a second), so it may be taken now. Gone from the queue:
+        // settled, nothing left to say, unless the refusal was for another reason (the
+        // card already settled when tapped), which keeps its message.
+        if (live.textContent === refused.text && (card || refused.seen)) {
           live.textContent = card ? msg("FreeAgain") : "";
         }
         refused = null;
@@ -319,7 +324,11 @@
     if (selected === null) return;
     const res = await post(url(selected, "prendre"));
     if (res.ok) { claims += 1; refused = null; openPanel(res.card); live.textContent = msg("Claimed"); }
-    else { live.textContent = res.error; refused = { id: selected, text: res.error, seen: false }; }
+    else {
+      live.textContent = res.error;
+      const shownHeld = cards.some((c) => c.id === selected && c.claimed && !c.mine);
+      refused = { id: selected, text: res.error, seen: shownHeld, asked: loadsAsked };
+    }
     await load();
   }
 
