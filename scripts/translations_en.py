@@ -1713,4 +1713,6 @@ EN = {
     "La consultation est close : votre réponse n'a pas été enregistrée.": 'The consultation is closed: your response was not recorded.',
     'Segment « %(segment)s » inconnu : choisissez-en un dans la liste.': 'Unknown segment “%(segment)s”: choose one from the list.',
     "Cette personne ne fait déjà plus partie de l'organisation.": 'This person is no longer a member of the organisation.',
+    "Empreinte de la liste de toutes les clés, codes réémis compris (à comparer avec la dernière publiée par l'autorité des codes)": 'Fingerprint of the list of every key, reissued codes included (to compare with the latest one the credential authority published)',
+    "Empreinte de la liste de toutes les clés, codes réémis compris (à comparer avec la dernière que l'autorité publie elle-même)": 'Fingerprint of the list of every key, reissued codes included (to compare with the latest one the authority publishes itself)',
 }

@@ -536,8 +536,9 @@ def test_key_fingerprint_matches_the_authority_across_imports_and_reissues(clien
     assert report.stats["keys_fingerprint"] == credentials.key_list_fingerprint(
         [*keys, (late[0].public_key, late[0].segment), (new.public_key, keys[0][1])]
     )
+    # The board shows that same figure, to set beside the authority's latest.
     page = client.get(reverse("consult-board", args=[c.cid])).content.decode()
-    assert f'data-testid="keys-fingerprint">{report.stats["imported_fingerprint"]}<' in page
+    assert f'data-testid="keys-fingerprint">{report.stats["keys_fingerprint"]}<' in page
 
 
 def test_a_ballot_posted_from_another_site_is_refused(client, mixed):

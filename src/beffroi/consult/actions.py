@@ -65,6 +65,7 @@ __all__ = [
     "exclusion_reason",
     "import_credentials",
     "imported_keys_fingerprint",
+    "keys_fingerprint",
     "open_consultation",
     "record_flags",
     "revoke_credential",
@@ -114,6 +115,13 @@ def imported_keys_fingerprint(c: Consultation) -> str:
     rows = list(c.credentials.values_list("public_key", "segment", "replaced_by"))
     reissued = {replaced_by for _, _, replaced_by in rows if replaced_by}
     return key_list_fingerprint((pk, seg) for pk, seg, _ in rows if pk not in reissued)
+
+
+def keys_fingerprint(c: Consultation) -> str:
+    """Fingerprint of every key of the consultation, reissued ones included: what the
+    credential authority publishes (again after each reissue, ``credentials generate
+    --previous``) and what ``beffroi verify --keys-fingerprint`` compares with."""
+    return key_list_fingerprint(c.credentials.values_list("public_key", "segment"))
 
 
 def _subject(c: Consultation) -> str:

@@ -742,7 +742,7 @@ def board_page(request: HttpRequest, cid: str) -> HttpResponse:
             "over_electorate": [s["label"] for s in segments if (s["participation"] or 0) > 100],
             "latest": board[-50:][::-1],
             "keys_fingerprint": (
-                actions.imported_keys_fingerprint(c) if spec.access != "open" else None
+                actions.keys_fingerprint(c) if spec.access != "open" else None
             ),
             "flags": live.flags(c),
             "revocations": [

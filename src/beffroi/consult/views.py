@@ -197,7 +197,7 @@ def consult_detail(request: HttpRequest, cid: str) -> HttpResponse:
         import_form=CredentialsImportForm(),
         authority_command=_authority_command(request, c, spec),
         keys_fingerprint=(
-            actions.imported_keys_fingerprint(c) if c.access != "open" and creds.exists() else ""
+            actions.keys_fingerprint(c) if c.access != "open" and creds.exists() else ""
         ),
         revoke_form=RevokeForm(),
         rule_form=PostHocRuleForm(),
