@@ -11,13 +11,10 @@ runs them one after the other."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connections
+
+from threads import start_thread
 
 EXPORT = b"id,submitdate,ipaddr,q1\n1,2026-01-01 10:00:00,192.0.2.1,oui\n"
 
@@ -25,40 +22,6 @@ EXPORT = b"id,submitdate,ipaddr,q1\n1,2026-01-01 10:00:00,192.0.2.1,oui\n"
 @pytest.fixture(autouse=True)
 def _committed(transactional_db: None) -> None:
     """Real transactions: each thread's connection must see what the others commit."""
-
-
-@pytest.fixture
-def paused_journal(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
-    """(reached, go): the thread named 'slow' stops as it is about to write its journal
-    entry, holding its locks, until ``go`` (30 s at most; set anyway at the end)."""
-    from beffroi.core import journal
-
-    real = journal.append
-    reached, go = threading.Event(), threading.Event()
-
-    def append(*args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread().name == "slow":
-            reached.set()
-            go.wait(timeout=30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(journal, "append", append)
-    yield reached, go
-    go.set()
-
-
-def _run(target, *, name: str, errors: list) -> threading.Thread:
-    def work() -> None:
-        try:
-            target()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=work, name=name)
-    thread.start()
-    return thread
 
 
 def test_an_activation_opened_during_an_audit_upload_does_not_deadlock(
@@ -72,7 +35,7 @@ def test_an_activation_opened_during_an_audit_upload_does_not_deadlock(
 
     reached, go = paused_journal
     errors: list[BaseException] = []
-    upload = _run(
+    upload = start_thread(
         lambda: audits.start_audit(
             org,
             SimpleUploadedFile("export.csv", EXPORT, content_type="text/csv"),
@@ -83,7 +46,7 @@ def test_an_activation_opened_during_an_audit_upload_does_not_deadlock(
         errors=errors,
     )
     assert reached.wait(timeout=30)
-    opened = _run(
+    opened = start_thread(
         lambda: watch.create_activation(
             org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
         ),
@@ -114,13 +77,13 @@ def test_a_member_removed_while_their_role_changes_does_not_deadlock(org, member
     membership = Membership.objects.get(user=volunteer, organisation=org)
     reached, go = paused_journal
     errors: list[BaseException] = []
-    promote = _run(
+    promote = start_thread(
         lambda: actions.set_role(volunteer, org, Role.COORDINATOR, actor=members["coordinator"]),
         name="slow",
         errors=errors,
     )
     assert reached.wait(timeout=30)
-    remove = _run(
+    remove = start_thread(
         lambda: actions.remove_member(membership, actor=members["coordinator"]),
         name="remove",
         errors=errors,
@@ -148,3 +111,37 @@ def test_removing_a_member_already_removed_says_so(org, members):
     with pytest.raises(actions.ActionError, match="ne fait déjà plus partie"):
         actions.remove_member(membership, actor=members["coordinator"])
     assert JournalEntry.objects.filter(action="member.remove").count() == 1
+
+
+@pytest.mark.parametrize("second", ["demote", "remove"])
+def test_two_coordinators_cannot_both_step_down_at_once(org, members, paused_journal, second):
+    """Each checked that someone else still coordinates, read before the other committed:
+    both passed and the organisation was left without a coordinator. Now the second waits
+    for the first and is refused."""
+    from beffroi.core import actions
+    from beffroi.core.models import Membership, Role
+
+    first, other = members["coordinator"], members["volunteer"]
+    actions.set_role(other, org, Role.COORDINATOR, actor=first)
+    reached, go = paused_journal
+    errors: list[BaseException] = []
+    step_down = start_thread(
+        lambda: actions.set_role(first, org, Role.VOLUNTEER, actor=first),
+        name="slow",
+        errors=errors,
+    )
+    assert reached.wait(timeout=30)
+    if second == "demote":
+        act = lambda: actions.set_role(other, org, Role.VOLUNTEER, actor=other)  # noqa: E731
+    else:
+        theirs = Membership.objects.get(user=other, organisation=org)
+        act = lambda: actions.remove_member(theirs, actor=other)  # noqa: E731
+    then = start_thread(act, name="then", errors=errors)
+    then.join(timeout=2.0)
+    go.set()
+    step_down.join(timeout=60)
+    then.join(timeout=60)
+    assert [str(e) for e in errors] == [
+        "Impossible : c'est la dernière personne à la coordination."
+    ]
+    assert Membership.objects.filter(organisation=org, role=Role.COORDINATOR).count() == 1

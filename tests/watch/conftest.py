@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from django.utils import timezone
 
@@ -34,26 +30,3 @@ def night(org, members):
         for n in range(1, 251)
     )
     return activation
-
-
-@pytest.fixture
-def paused_journal(
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[tuple[threading.Event, threading.Event]]:
-    """(reached, go): the thread named 'slow' stops as it is about to write its journal
-    entry (its transaction has made its change and holds its locks), sets ``reached``
-    and waits for ``go`` (30 s at most; set anyway when the test ends)."""
-    from beffroi.core import journal
-
-    real = journal.append
-    reached, go = threading.Event(), threading.Event()
-
-    def append(*args: Any, **kwargs: Any) -> Any:
-        if threading.current_thread().name == "slow":
-            reached.set()
-            go.wait(timeout=30)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(journal, "append", append)
-    yield reached, go
-    go.set()

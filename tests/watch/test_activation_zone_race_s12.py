@@ -9,11 +9,11 @@ saw). On SQLite (WAL, BEGIN IMMEDIATE) the single write lock gives the same orde
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connections
+
+from threads import start_thread
 
 CARCASSONNE = "L'eau monte rue de la Gare à Carcassonne, des voitures coincées"
 
@@ -21,20 +21,6 @@ CARCASSONNE = "L'eau monte rue de la Gare à Carcassonne, des voitures coincées
 @pytest.fixture(autouse=True)
 def _committed(transactional_db: None) -> None:
     """Real transactions: each thread's connection must see what the others commit."""
-
-
-def _run(target, *, name: str, errors: list) -> threading.Thread:
-    def work() -> None:
-        try:
-            target()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=work, name=name)
-    thread.start()
-    return thread
 
 
 def test_a_batch_stored_during_the_edit_waits_and_takes_the_new_zone(org, members, paused_journal):
@@ -59,7 +45,7 @@ def test_a_batch_stored_during_the_edit_waits_and_takes_the_new_zone(org, member
 
     reached, go = paused_journal
     errors: list[BaseException] = []
-    edit = _run(
+    edit = start_thread(
         lambda: actions.update_activation(
             activation,
             name="Crue",
@@ -73,7 +59,7 @@ def test_a_batch_stored_during_the_edit_waits_and_takes_the_new_zone(org, member
         errors=errors,
     )
     assert reached.wait(timeout=30)
-    store = _run(processor.process, name="store", errors=errors)
+    store = start_thread(processor.process, name="store", errors=errors)
     store.join(timeout=2.0)
     assert store.is_alive(), "the batch did not wait for the edit"
     go.set()
@@ -100,7 +86,7 @@ def test_a_main_courante_line_added_during_an_edit_does_not_deadlock(org, member
     )
     reached, go = paused_journal
     errors: list[BaseException] = []
-    edit = _run(
+    edit = start_thread(
         lambda: actions.update_activation(
             activation,
             name="Crue de l'Aude",
@@ -114,7 +100,7 @@ def test_a_main_courante_line_added_during_an_edit_does_not_deadlock(org, member
         errors=errors,
     )
     assert reached.wait(timeout=30)
-    line = _run(
+    line = start_thread(
         lambda: actions.add_log_entry(
             activation,
             actor=members["volunteer"],

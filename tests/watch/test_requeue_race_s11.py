@@ -10,11 +10,11 @@ writers queue on the single write lock, so the same outcome comes from a serial 
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
+
+from threads import start_thread
 
 
 @pytest.fixture(autouse=True)
@@ -45,20 +45,6 @@ def cards(org, members):
     return made
 
 
-def _run(target, *args, name: str, errors: list) -> threading.Thread:
-    def work() -> None:
-        try:
-            target(*args)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=work, name=name)
-    thread.start()
-    return thread
-
-
 def test_a_requeue_committed_later_never_gets_a_smaller_id(members, cards, paused_journal):
     from beffroi.core.models import JournalEntry
     from beffroi.watch import actions
@@ -67,13 +53,13 @@ def test_a_requeue_committed_later_never_gets_a_smaller_id(members, cards, pause
     reached, go = paused_journal
     first, second = cards
     errors: list[BaseException] = []
-    slow = _run(
+    slow = start_thread(
         lambda: actions.return_to_queue(Card.objects.get(pk=first), actor=members["volunteer"]),
         name="slow",
         errors=errors,
     )
     assert reached.wait(timeout=30)
-    fast = _run(
+    fast = start_thread(
         lambda: actions.decide(Card.objects.get(pk=second), "verified", actor=members["partner"]),
         name="fast",
         errors=errors,
@@ -121,13 +107,13 @@ def test_a_card_sent_while_it_goes_back_to_the_queue_is_refused(members, cards, 
             outcome.append("sent")
 
     errors: list[BaseException] = []
-    slow = _run(
+    slow = start_thread(
         lambda: actions.return_to_queue(Card.objects.get(pk=card_id), actor=members["coordinator"]),
         name="slow",
         errors=errors,
     )
     assert reached.wait(timeout=30)
-    fast = _run(send, name="fast", errors=errors)
+    fast = start_thread(send, name="fast", errors=errors)
     fast.join(timeout=0.5)
     assert fast.is_alive(), "the send did not wait for the card's row"
     go.set()

@@ -11,28 +11,15 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
+from threads import start_thread
 from watch_rooms import decision_room
 
 
 @pytest.fixture(autouse=True)
 def _committed(transactional_db: None) -> None:
     """Real transactions: each thread's connection must see what the others commit."""
-
-
-def _run(target, *, name: str, errors: list) -> threading.Thread:
-    def work() -> None:
-        try:
-            target()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=work, name=name)
-    thread.start()
-    return thread
 
 
 def test_an_escalation_with_a_verdict_and_a_line_typed_at_once_both_commit(
@@ -52,7 +39,7 @@ def test_an_escalation_with_a_verdict_and_a_line_typed_at_once_both_commit(
     )
     reached, go = paused_journal
     errors: list[BaseException] = []
-    typed = _run(
+    typed = start_thread(
         lambda: actions.add_log_entry(
             activation,
             actor=members["coordinator"],
@@ -64,7 +51,7 @@ def test_an_escalation_with_a_verdict_and_a_line_typed_at_once_both_commit(
         errors=errors,
     )
     assert reached.wait(timeout=30)
-    escalated = _run(
+    escalated = start_thread(
         lambda: actions.escalate(
             card, actor=members["volunteer"], category="personnes", decision="verified"
         ),
@@ -111,7 +98,7 @@ def test_an_export_request_does_not_hold_up_the_main_courante(org, members, monk
 
     monkeypatch.setattr(tasks, "max_pending_exports", slow_limit)
     errors: list[BaseException] = []
-    export = _run(
+    export = start_thread(
         lambda: tasks.request_export(
             activation.pk, "csv", {}, partner=False, filename="main-courante.csv"
         ),
@@ -120,7 +107,7 @@ def test_an_export_request_does_not_hold_up_the_main_courante(org, members, monk
     )
     try:
         assert reached.wait(timeout=30)
-        line = _run(
+        line = start_thread(
             lambda: actions.add_log_entry(
                 activation,
                 actor=members["volunteer"],

@@ -57,6 +57,7 @@ def set_role(
     """Give `user` a role in `organisation` (creating the membership if needed)."""
     if role not in Role.values:
         raise ActionError(_("Rôle inconnu : %(role)s") % {"role": role})
+    _lock_memberships(organisation)
     membership, created = Membership.objects.get_or_create(
         user=user, organisation=organisation, defaults={"role": role}
     )
@@ -78,6 +79,15 @@ def set_role(
     return membership
 
 
+def _lock_memberships(organisation: Organisation) -> None:
+    """Role changes and removals of one organisation, one at a time: two coordinators
+    demoting or removing each other at once each saw the other still coordinating, and
+    both passed ``_last_coordinator``, leaving nobody to coordinate. The organisation's
+    row, locked first (before any membership and the journal's head, 0002-journal.md);
+    no_key, as the rows referencing it (journal lines, activations) take key-share locks."""
+    Organisation.objects.select_for_update(no_key=True).filter(pk=organisation.pk).first()
+
+
 def _last_coordinator(membership: Membership) -> bool:
     return (
         not Membership.objects.filter(organisation=membership.organisation, role=Role.COORDINATOR)
@@ -91,6 +101,7 @@ def remove_member(membership: Membership, *, actor: Any, reason: str = "") -> No
     # Locked and read again before the journal's head (docs/decisions/0002-journal.md,
     # "Lock order"): a role change committing meanwhile is waited for, and the journal
     # names the role the member had. FOR UPDATE, not no_key: the row is deleted.
+    _lock_memberships(membership.organisation)
     locked = Membership.objects.select_for_update().filter(pk=membership.pk).first()
     if locked is None:
         raise ActionError(_("Cette personne ne fait déjà plus partie de l'organisation."))
