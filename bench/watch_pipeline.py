@@ -119,9 +119,9 @@ def run(items, rate: float | None, processes: int):  # type: ignore[no-untyped-d
 
     worker_cpu = [0.0]
 
-    def timed_store(activation, updates):  # type: ignore[no-untyped-def]
+    def timed_store(activation, updates, **kwargs):  # type: ignore[no-untyped-def]
         # The commit time of each post's batch (store_cards is one transaction).
-        n = store_cards(activation, updates)
+        n = store_cards(activation, updates, **kwargs)
         t = time.perf_counter()
         for u in updates:
             queued_at[u.post_id] = t
