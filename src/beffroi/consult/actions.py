@@ -54,8 +54,15 @@ from beffroi.core import journal
 from beffroi.core.actions import ActionError
 from beffroi.core.models import Organisation
 
+
+class ConsultationClosed(ActionError):
+    """The consultation closed before the action could be recorded (a live audit that
+    was running when a coordinator closed it): the caller reports, it does not fail."""
+
+
 __all__ = [
     "ActionError",
+    "ConsultationClosed",
     "Incoming",
     "Outcome",
     "add_post_hoc_rule",
@@ -409,7 +416,7 @@ def record_flags(
     # would change a result already proclaimed under it. A late finding is a named,
     # post-hoc decision (exclude_entries), shown with its effect.
     if c.status == Status.CLOSED:
-        raise ActionError(
+        raise ConsultationClosed(
             _(
                 "La consultation est close : plus de signalement. Pour écarter une réponse, "
                 "prenez une décision motivée (ajoutée après l'ouverture, post hoc)."

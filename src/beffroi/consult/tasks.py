@@ -175,7 +175,11 @@ def audit_box(
         return _report(result, unverified, 0) | {"not_recorded": len(flags)}
     if progress is not None:
         progress(0.97, "inscription des signalements")
-    new = actions.record_flags(c, flags, actor=actor)
+    try:
+        new = actions.record_flags(c, flags, actor=actor)
+    except actions.ConsultationClosed:
+        # Closed while the audit ran (the status above was read at its start).
+        return _report(result, unverified, 0) | {"not_recorded": len(flags)}
     return _report(result, unverified, new)
 
 
