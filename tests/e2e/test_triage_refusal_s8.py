@@ -4,6 +4,8 @@ card was released.  The line now follows the card."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
@@ -61,3 +63,32 @@ def test_the_refusal_goes_once_the_card_is_settled(browser, live_server, room) -
     finally:
         ctx_a.close()
         ctx_b.close()
+
+
+@pytest.mark.parametrize("status", [403, 500])
+def test_a_claim_failing_for_another_reason_keeps_its_message(
+    browser, live_server, room, status
+) -> None:
+    """An expired session or a server error on a free card is no « déjà prise »: its
+    message stays when the queue next shows the card free (it read « de nouveau libre »)."""
+    ctx, page = _login(browser, live_server, "veilleuse")
+    try:
+        page.route(
+            "**/prendre/",
+            lambda r: r.fulfill(
+                status=status,
+                content_type="application/json",
+                body=json.dumps({"ok": False, "error": "Session expirée."}),
+            ),
+        )
+        page.goto(room)
+        expect(page.locator("#queue li")).to_have_count(2)
+        page.keyboard.press("Enter")
+        expect(page.locator("#live")).to_have_text("Session expirée.")
+        # The queue is loaded again after the claim (and on every live change): the
+        # message must outlive those loads.
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+        page.wait_for_timeout(1500)
+        expect(page.locator("#live")).to_have_text("Session expirée.")
+    finally:
+        ctx.close()

@@ -123,6 +123,7 @@
     }
     let payload = {};
     try { payload = await r.json(); } catch (e) { payload = { ok: false, error: msg("Error", { status: r.status }) }; }
+    payload.status = r.status;
     return payload;
   }
 
@@ -326,8 +327,12 @@
     if (res.ok) { claims += 1; refused = null; openPanel(res.card); live.textContent = msg("Claimed"); }
     else {
       live.textContent = res.error;
-      const shownHeld = cards.some((c) => c.id === selected && c.claimed && !c.mine);
-      refused = { id: selected, text: res.error, seen: shownHeld, asked: loadsAsked };
+      // Only a 409 met the card's state (held by someone, or settled); any other failure
+      // (an expired session, a server error) keeps its message whatever the queue shows.
+      if (res.status === 409) {
+        const shownHeld = cards.some((c) => c.id === selected && c.claimed && !c.mine);
+        refused = { id: selected, text: res.error, seen: shownHeld, asked: loadsAsked };
+      }
     }
     await load();
   }
