@@ -230,11 +230,11 @@
       const card = cards.find((c) => c.id === refused.id);
       if (card && card.claimed && !card.mine) refused.seen = true;
       else {
-        // Still waiting and free: released (even before this page saw it held, when the
-        // holder let go within a second), so it may be taken now. Gone from the queue:
-        // settled, nothing left to say, unless the refusal was for another reason (the
-        // card already settled when tapped), which keeps its message.
-        if (live.textContent === refused.text && (card || refused.seen)) {
+        // Released: say it may be taken now; settled (gone from the queue): nothing
+        // left to say. Only once this page has seen the card held by someone (before the
+        // tap, or in a queue after it): a queue showing it free without that may be
+        // older than the claim that beat ours, and « déjà traitée » keeps its message.
+        if (refused.seen && live.textContent === refused.text) {
           live.textContent = card ? msg("FreeAgain") : "";
         }
         refused = null;
