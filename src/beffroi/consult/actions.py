@@ -39,7 +39,7 @@ from beffroi.consult.ballot import (
     receipt,
     signed_bytes,
 )
-from beffroi.consult.bundle import JournalEvent, journal_hash
+from beffroi.consult.bundle import JournalEvent, journal_hash, opened_data
 from beffroi.consult.credentials import key_list_fingerprint, read_public_jsonl
 from beffroi.consult.models import (
     PUBLIC_ENTRY_FIELDS,
@@ -197,7 +197,9 @@ def open_consultation(consultation: Consultation, *, actor: Any) -> str:
     c.status, c.spec_hash, c.opened_at = Status.OPEN, h, now
     c.board_head, c.board_count = h, 0
     c.save(update_fields=["status", "spec_hash", "opened_at", "board_head", "board_count"])
-    _event(c, "opened", {"spec_hash": h}, now)
+    # The bundle format is journaled here, once: frozen with the rules it was opened
+    # under, and chained with every later event (docs/formats/bundle.md).
+    _event(c, "opened", opened_data(h), now)
     fingerprint = imported_keys_fingerprint(c) if n_keys else None
     if spec.access != "open" and n_keys:
         _event(c, "credentials_imported", {"count": n_keys, "keys_fingerprint": fingerprint}, now)

@@ -37,6 +37,13 @@ MEMBERS = (
     "journal.jsonl",
     "results.json",
 )
+# The bundle format this Beffroi writes and the newest its verifier reads. It is
+# recorded once, in the journal's ``opened`` event (``bundle_format``), so it is
+# frozen with the rules at the opening and chained with every later event; a bundle
+# whose ``opened`` event has none is format 1 (written before the field existed).
+# docs/formats/bundle.md, "Format version", says what each number means.
+BUNDLE_FORMAT = 2
+OLDEST_FORMAT = 1
 # A guard against zip bombs; a 1,000,000-ballot board is about 300 MB.
 MAX_MEMBER_BYTES = 4 * 2**30
 JOURNAL_KINDS = (
@@ -70,6 +77,11 @@ class JournalEvent:
         }
         line["hash"] = journal_hash(line)
         return line
+
+
+def opened_data(frozen_hash: str) -> dict[str, Any]:
+    """The ``opened`` event's data: the spec hash and the bundle format written."""
+    return {"spec_hash": frozen_hash, "bundle_format": BUNDLE_FORMAT}
 
 
 def journal_hash(line: Mapping[str, Any]) -> str:
