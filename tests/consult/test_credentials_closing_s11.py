@@ -185,7 +185,7 @@ def test_the_organisers_ready_command_passes_the_closing(
     at = parse_closing(argv[argv.index("--closes") + 1], zone)
     assert at == closes
     private, _ = generate(1, None, c.cid, "https://vote.example.org")
-    assert "lundi 14 décembre 2099 à 13 h (heure de Martinique)" in html_mod.unescape(
+    assert "lundi 14 décembre 2099 à 13 h (heure de la Martinique)" in html_mod.unescape(
         letters_html(private, "T", None, at, zone)
     )
 

@@ -68,7 +68,7 @@ def test_a_late_ballot_is_told_the_closing_time_of_the_letter() -> None:
             received_at=late,
             zone=ZoneInfo("America/Martinique"),
         )
-    assert "14/12/2026 13:00 (heure de Martinique)" in err.value.message
+    assert "14/12/2026 13:00 (heure de la Martinique)" in err.value.message
 
 
 def test_segment_refusals_read_as_french() -> None:

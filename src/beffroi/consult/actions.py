@@ -495,10 +495,11 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def _refusal_zone() -> ZoneInfo:
-    """The deployment's zone (settings.TIME_ZONE): a late ballot is told the closing
-    time as the letters and the pages give it."""
-    return _zone(settings.TIME_ZONE or "UTC")
+def _refusal_zone(spec: Spec) -> ZoneInfo:
+    """The consultation's zone, frozen with its rules, else the deployment's
+    (settings.TIME_ZONE): a late ballot is told the closing time as the letters and
+    the pages give it."""
+    return _zone(spec.timezone or settings.TIME_ZONE or "UTC")
 
 
 def _frozen_spec(cid: str, frozen_hash: str, raw: Any) -> Spec:
@@ -732,7 +733,7 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
                     received_at=now,
                     last_seq=last_seq.get(pk) if isinstance(pk, str) else None,
                     check_signature=not it.signature_checked,
-                    zone=_refusal_zone(),
+                    zone=_refusal_zone(spec),
                 )
                 if isinstance(pk, str) and on_board.get(pk, 0) >= per_key:
                     raise TooManyBallots(

@@ -34,6 +34,7 @@ from nacl.exceptions import BadSignatureError, CryptoError
 
 from beffroi.consult.canonical import CanonicalError, canonical_bytes, sha256_hex
 from beffroi.consult.spec import AnswersError, Spec, spec_hash, validate_answers
+from beffroi.consult.zones import DEFAULT_ZONE, zone_words
 
 BALLOT_VERSION = 1
 DOMAIN = b"beffroi-ballot/1\n"
@@ -205,20 +206,18 @@ def verify_signature(
         ) from exc
 
 
-# The zone refusals give times in when the caller names none: the product's (French
-# schools), the one the letters print the closing time in.
-DEFAULT_ZONE = "Europe/Paris"
-
-
-def zone_words(zone: ZoneInfo) -> str:
-    """« heure de Paris »: how the letters name the zone, so the refusal matches them."""
-    city = str(zone.key).rsplit("/", 1)[-1].replace("_", " ")
-    return f"heure de {city}"
+def refusal_zone(spec: Spec, fallback: ZoneInfo | None = None) -> ZoneInfo:
+    """The zone a refusal gives hours in: the consultation's own, frozen with its rules
+    (the letters' too), else ``fallback`` (the deployment's) for specs that name none."""
+    if spec.timezone is not None:
+        return ZoneInfo(spec.timezone)
+    return fallback or ZoneInfo(DEFAULT_ZONE)
 
 
 def _out_of_period(spec: Spec, received_at: datetime, zone: ZoneInfo) -> OutOfPeriod:
     # Said in the zone of the letter (« 18 h, heure de Paris »), not UTC: a parent who
     # reads « 17:00 (UTC) » after an 18 h deadline cannot tell whether they were late.
+    # The words are the letters' own (zones.zone_words).
     where = zone_words(zone)
     if received_at >= spec.closes:
         closes = spec.closes.astimezone(zone)
@@ -253,8 +252,9 @@ def check_ballot(
     """All checks the server makes before putting a ballot on the board.
 
     ``keys`` maps public key → :class:`KeyInfo`; ``last_seq`` is the highest
-    ``seq`` already on the board for this key (None if none).  Raises a
-    :class:`BallotError` subclass with a French message.
+    ``seq`` already on the board for this key (None if none).  ``zone`` is the
+    deployment's, for hours in a refusal when the spec names no zone of its own.
+    Raises a :class:`BallotError` subclass with a French message.
     """
     check_shape(ballot)
     if ballot["consultation"] != spec.id:
@@ -264,7 +264,7 @@ def check_ballot(
             "Ce bulletin a été préparé pour une autre version des questions : rechargez la page."
         )
     if not spec.is_open_at(received_at):
-        raise _out_of_period(spec, received_at, zone or ZoneInfo(DEFAULT_ZONE))
+        raise _out_of_period(spec, received_at, refusal_zone(spec, zone))
     pk = ballot["public_key"]
     if pk is None:
         if spec.access == "credentialed":

@@ -35,11 +35,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from nacl.signing import SigningKey
 
+from beffroi.consult import zones
 from beffroi.consult.spec import format_time
+from beffroi.consult.zones import DEFAULT_ZONE, zone_words
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -361,8 +363,6 @@ h1 { font-size: 16pt; margin: 0 0 6mm; }
 """
 
 
-# The letters' time zone when the command names none: the product's (French schools).
-DEFAULT_ZONE = "Europe/Paris"
 _DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -371,14 +371,9 @@ _MONTHS = (
 
 
 def letter_zone(name: str) -> ZoneInfo:
-    """The IANA time zone the letters print the closing time in."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"fuseau horaire {name!r} inconnu : nom IANA attendu, ex. Europe/Paris ou "
-            "America/Martinique"
-        ) from exc
+    """The IANA time zone the letters print the closing time in (the names a
+    consultation may carry: zones.check_zone_name)."""
+    return zones.zone(name)
 
 
 def parse_closing(text: str, zone: ZoneInfo) -> datetime:
@@ -417,11 +412,6 @@ def french_closing(at: datetime, zone: ZoneInfo) -> str:
     return f"{date}{_MONTHS[day.month - 1]} {day.year} à {hour}"
 
 
-def _zone_words(zone: ZoneInfo) -> str:
-    city = str(zone.key).rsplit("/", 1)[-1].replace("_", " ")
-    return f"heure de {city}"
-
-
 def letters_html(
     private: Iterable[PrivateCredential],
     title: str,
@@ -431,14 +421,15 @@ def letters_html(
 ) -> str:
     """One letter per credential; ``labels`` names the segments (« École Jules-Ferry »
     rather than « A1 », a code the parent never saw); ``closes``, when known, tells
-    the parent until when to answer, in ``zone`` (default Europe/Paris)."""
+    the parent until when to answer, in ``zone`` (default Europe/Paris), named as a
+    late ballot's refusal names it (zones.zone_words)."""
     import segno
 
     labels = labels or {}
     zone = zone or ZoneInfo(DEFAULT_ZONE)
     deadline = (
         "<p><strong>Date limite</strong> : vous pouvez répondre jusqu'au "
-        f"{html.escape(french_closing(closes, zone))} ({html.escape(_zone_words(zone))}).</p>"
+        f"{html.escape(french_closing(closes, zone))} ({html.escape(zone_words(zone))}).</p>"
         if closes is not None
         else ""
     )

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from beffroi.consult.spec import Spec, spec_from_dict
+from beffroi.consult.zones import zone_words
 from beffroi.core.models import Organisation
 
 
@@ -67,6 +69,18 @@ class Consultation(models.Model):
     @property
     def access_label(self) -> str:
         return str(ACCESS_LABELS.get(self.access, self.access))
+
+    @property
+    def zone_name(self) -> str:
+        """The IANA zone its hours are said in (pages, letters, refusals): the spec's,
+        frozen with its rules, else the deployment's for specs written without one."""
+        zone = self.spec.get("timezone") if isinstance(self.spec, dict) else None
+        return zone if isinstance(zone, str) and zone else settings.TIME_ZONE or "UTC"
+
+    @property
+    def zone_words(self) -> str:
+        """« heure de la Martinique »: the zone as the letters and refusals name it."""
+        return zone_words(self.zone_name)
 
     def get_spec(self) -> Spec:
         return spec_from_dict(self.spec)

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from beffroi.consult.canonical import canonical_bytes, sha256_hex
+from beffroi.consult.zones import check_zone_name
 
 SPEC_FORMAT = "beffroi-consultation/1"
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -128,6 +129,10 @@ class Spec:
     rows: Rows | None = None
     segments: tuple[Segment, ...] = ()
     rules: tuple[Rule, ...] = ()
+    # The IANA zone the consultation's hours are said in (letters, refusals, pages);
+    # None when the spec names none (specs written before the field, whose hash must
+    # not move): the deployment's zone then applies.
+    timezone: str | None = None
 
     # -- lookups -------------------------------------------------------
     def question(self, code: str) -> Question:
@@ -148,7 +153,7 @@ class Spec:
     # -- JSON ----------------------------------------------------------
     def to_dict(self, *, frozen_only: bool = False) -> dict[str, Any]:
         rules = self.frozen_rules() if frozen_only else self.rules
-        return {
+        out: dict[str, Any] = {
             "format": SPEC_FORMAT,
             "id": self.id,
             "title": self.title,
@@ -174,6 +179,10 @@ class Spec:
                 for r in rules
             ],
         }
+        # Written only when set: a spec without a zone keeps its bytes, so its hash.
+        if self.timezone is not None:
+            out["timezone"] = self.timezone
+        return out
 
     @classmethod
     def from_dict(cls, data: Any) -> Spec:
@@ -279,6 +288,7 @@ TOP_KEYS = frozenset(
         "rows",
         "segments",
         "rules",
+        "timezone",
     }
 )
 QUESTION_KEYS = frozenset(
@@ -455,6 +465,14 @@ def spec_from_dict(
             "(la dernière réponse d'un code compte)"
         )
 
+    zone_name: str | None = None
+    if "timezone" in data:
+        # Absent means « the deployment's zone »; null would be a third, silent state.
+        try:
+            zone_name = check_zone_name(data["timezone"])
+        except ValueError as exc:
+            raise SpecError(f"timezone: {exc}") from exc
+
     return Spec(
         id=cid,
         title=str(_req(data, "title", str, "consultation")),
@@ -466,6 +484,7 @@ def spec_from_dict(
         rows=rows,
         segments=tuple(segments),
         rules=tuple(rules),
+        timezone=zone_name,
     )
 
 
