@@ -153,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from beffroi.consult.bundle import BUNDLE_FORMAT
     from beffroi.consult.verify import verify_bundle
 
     out = Console(soft_wrap=True)
@@ -224,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
             out.print(line, highlight=False, markup=False)
         out.print(f"Empreinte des questions et règles : {stats.get('spec_hash')}")
         out.print(f"Tête de la chaîne : {stats.get('board_head')}")
+        out.print(format_line(stats.get("bundle_format")), highlight=False)
         fingerprint = stats.get("keys_fingerprint")
         covers = (
             " (toutes les clés, codes réémis compris : l'autorité la republie après chaque "
@@ -252,8 +254,45 @@ def run(args: argparse.Namespace) -> int:
         for line in recount_lines(stats.get("spec"), stats.get("recount")):
             out.print(line, highlight=False, markup=False)
         return 0
+    fmt = stats.get("bundle_format")
+    if isinstance(fmt, int) and fmt > BUNDLE_FORMAT:
+        # Nothing was checked: not an anomaly of the bundle, a verifier too old for it.
+        out.print("[red]VÉRIFICATION IMPOSSIBLE[/red] :", highlight=False)
+        for line in report.lines():
+            out.print(f" - {line}", highlight=False, markup=False)
+        return 1
     failures = len(report.lines())
     out.print(f"[red]ÉCHEC[/red] : {_count(failures, 'anomalie', 'anomalies')} :", highlight=False)
     for line in report.lines():
         out.print(f" - {line}", highlight=False, markup=False)
+    for line in late_flag_lines(report.notes, stats):
+        out.print(line, highlight=False, markup=False)
     return 1
+
+
+def format_line(fmt: Any) -> str:
+    """The bundle format, said on success: format 1 is the one without a number."""
+    if fmt == 1:
+        return "Format du paquet : 1 (sans numéro : écrit avant que le format soit inscrit)."
+    return f"Format du paquet : {fmt}."
+
+
+def late_flag_lines(notes: list[str], stats: dict[str, Any]) -> list[str]:
+    """Under the failures: what the late flags may come from and, when they were the
+    only anomaly, the recount with them and without them."""
+    lines = list(notes)
+    without = stats.get("without_late_flags")
+    if not isinstance(without, dict) or "recount" not in stats:
+        return lines
+    spec = stats.get("spec")
+    with_all = (stats.get("counted") or {}).get("all", 0)
+    early = (without.get("counted") or {}).get("all", 0)
+    lines.append(
+        f"Avec les signalements inscrits après la clôture : "
+        f"{_count(with_all, 'bulletin compté', 'bulletins comptés')} ; sans eux : {early}."
+    )
+    lines.append("Avec ces signalements (ce que results.json doit reproduire) :")
+    lines += recount_lines(spec, stats["recount"])
+    lines.append("Sans ces signalements :")
+    lines += recount_lines(spec, without.get("results"))
+    return lines

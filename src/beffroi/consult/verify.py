@@ -74,7 +74,9 @@ from beffroi.consult.ballot import (
 )
 from beffroi.consult.board import entry_hash
 from beffroi.consult.bundle import (
+    BUNDLE_FORMAT,
     JOURNAL_KINDS,
+    OLDEST_FORMAT,
     BundleError,
     flags_from_journal,
     journal_hash,
@@ -113,6 +115,9 @@ Progress = Callable[[int, int], None]
 class Report:
     failures: list[str] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    # Explanations printed after the failures, not counted as anomalies: what a
+    # failure may come from and what it changes (late flags, for now).
+    notes: list[str] = field(default_factory=list)
     _omitted: int = 0
 
     @property
@@ -990,7 +995,21 @@ def verify_bundle(
 def _verify(data: bytes, progress: Progress | None, workers: int | None) -> Report:
     report = Report()
     try:
-        raw = read_bundle(data, only=("consultation.json", "ballots.jsonl"))
+        raw = read_bundle(data, only=("consultation.json", "ballots.jsonl", "journal.jsonl"))
+    except BundleError as exc:
+        report.fail(str(exc))
+        return report
+    # Before anything else: a format this verifier does not know is refused with that
+    # reason alone, not with the errors its unknown layout would cause.
+    fmt = _bundle_format(raw.members["journal.jsonl"])
+    report.stats["bundle_format"] = fmt
+    if isinstance(fmt, int) and fmt > BUNDLE_FORMAT:
+        report.fail(
+            f"format de paquet {fmt} : mettez Beffroi à jour (cette version lit les formats "
+            f"{OLDEST_FORMAT} à {BUNDLE_FORMAT})"
+        )
+        return report
+    try:
         consultation = parse_json("consultation.json", raw.members["consultation.json"])
     except BundleError as exc:
         report.fail(str(exc))
@@ -1006,11 +1025,13 @@ def _verify(data: bytes, progress: Progress | None, workers: int | None) -> Repo
     sh = spec_hash(spec)
     report.stats["spec_hash"] = sh
     board = raw.members["ballots.jsonl"]
+    journal_bytes = raw.members["journal.jsonl"]
+    del raw
     # The workers start on the board now; they need the credentials only after
     # their first lines, and get them as soon as they are read and checked.
     parts = _Parts(spec, consultation, board, workers, progress)
     try:
-        return _verify_rest(data, spec, consultation, board, parts, report)
+        return _verify_rest(data, spec, consultation, board, journal_bytes, parts, report)
     finally:
         parts.close()
 
@@ -1020,14 +1041,15 @@ def _verify_rest(
     spec: Spec,
     consultation: dict[str, Any],
     board: bytes,
+    journal_bytes: bytes,
     parts: _Parts,
     report: Report,
 ) -> Report:
     sh = spec_hash(spec)
     try:
-        raw = read_bundle(data, only=("credentials.jsonl", "journal.jsonl", "results.json"))
+        raw = read_bundle(data, only=("credentials.jsonl", "results.json"))
         records = parse_jsonl("credentials.jsonl", raw.members["credentials.jsonl"])
-        journal = parse_jsonl("journal.jsonl", raw.members["journal.jsonl"])
+        journal = parse_jsonl("journal.jsonl", journal_bytes)
         published = parse_json("results.json", raw.members["results.json"])
     except BundleError as exc:
         report.fail(str(exc))
@@ -1042,7 +1064,14 @@ def _verify_rest(
             "aux questions et règles gelées"
         )
     journal = [ev for ev in journal if isinstance(ev, dict)]
-    _check_journal(spec, journal, opening.get("at"), len(records), report)
+    fmt = report.stats["bundle_format"]
+    if not isinstance(fmt, int):
+        report.fail(
+            f"journal.jsonl : format de paquet {fmt!r} invalide dans l'événement « opened » "
+            f"(entier de {OLDEST_FORMAT} à {BUNDLE_FORMAT} attendu)"
+        )
+        fmt = BUNDLE_FORMAT  # read with the strictest rules
+    _check_journal(spec, journal, opening.get("at"), len(records), report, fmt)
     keys = _check_credentials(spec, records, journal, report)
     _check_keys_fingerprint(spec, keys, journal, report)
     key_list = list(keys)
@@ -1096,19 +1125,100 @@ def _verify_rest(
                     "d'intégrité ne porte que sur les réponses sans code)"
                 )
     closed_at = next((i for i, ev in enumerate(journal) if ev.get("kind") == "closed"), None)
-    if closed_at is not None and any(ev.get("kind") == "flag" for ev in journal[closed_at:]):
-        report.fail("journal.jsonl : signalement inscrit après la clôture")
+    late = (
+        [] if closed_at is None else [ev for ev in journal[closed_at:] if ev.get("kind") == "flag"]
+    )
+    if late:
+        report.fail(LATE_FLAGS)
     for h in decisions:
         if h not in found:
             report.fail(
                 f"consultation.json : décision d'exclusion sur une entrée absente du tableau "
                 f"({str(h)[:12]}…)"
             )
-    if not report.ok:
+    # Late flags alone leave a sound board: recount it with them (what results.json
+    # must say) and without them, so the scrutineer sees what they changed.
+    only_late = bool(late) and report.failures == [LATE_FLAGS] and not report._omitted
+    if late:
+        _explain_late_flags(late, found, fmt, only_late, report)
+    if not report.ok and not only_late:
         report.fail("recomptage non effectué : le tableau comporte des anomalies")
         return report
-    _recount(spec, keys, key_list, checked, found, flags, decisions, parts, published, report)
+    without = flags_from_journal(journal[:closed_at]) if only_late else None
+    _recount(
+        spec, keys, key_list, checked, found, flags, decisions, parts, published, report, without
+    )
     return report
+
+
+LATE_FLAGS = "journal.jsonl : signalement inscrit après la clôture"
+MAX_LATE_LISTED = 20
+
+
+def _bundle_format(journal: bytes) -> Any:
+    """The format recorded in the journal's ``opened`` event: an int, 1 when absent
+    (bundles written before the field), or the odd value found there.
+
+    Read before the rest of the bundle, so a format this verifier does not know is
+    refused for that reason.  An unreadable journal or one without ``opened`` reads
+    as the oldest format here: its own errors are reported by the journal checks."""
+    try:
+        events = parse_jsonl("journal.jsonl", journal)
+    except BundleError:
+        return OLDEST_FORMAT
+    opened = next(
+        (ev for ev in events if isinstance(ev, dict) and ev.get("kind") == "opened"), None
+    )
+    data = opened.get("data") if opened is not None else None
+    if not isinstance(data, dict) or "bundle_format" not in data:
+        return OLDEST_FORMAT
+    value = data["bundle_format"]
+    if type(value) is int and value >= OLDEST_FORMAT:
+        return value
+    return repr(value)
+
+
+def _explain_late_flags(
+    late: list[dict[str, Any]],
+    found: dict[str, list[int]],
+    fmt: int,
+    recounted: bool,
+    report: Report,
+) -> None:
+    """Notes under the late-flag failure: which flags, and what they may come from.
+
+    The failure stays whatever the format: the format is journaled, and a journal
+    rebuilt by a forger could drop it, so a bundle without one cannot earn a lighter
+    verdict (docs/decisions/bundle-format.md)."""
+    said = []
+    for ev in late[:MAX_LATE_LISTED]:
+        data = _data(ev)
+        entry = data.get("entry")
+        ranks = found.get(entry, []) if isinstance(entry, str) else []
+        where = f"entrée n° {ranks[0]}" if ranks else f"entrée {str(entry)[:12]}…"
+        said.append(f"événement {ev.get('n')} ({where}, « {data.get('flag')} », le {ev.get('at')})")
+    more = len(late) - len(said)
+    listed = "; ".join(said) + (f" ; et {more} de plus" if more > 0 else "")
+    report.stats["late_flags"] = len(late)
+    report.notes.append(f"Signalements inscrits après la clôture : {listed}.")
+    if fmt < 2:
+        report.notes.append(
+            "Ce paquet ne porte pas de numéro de format (format 1 : écrit par une version de "
+            "Beffroi antérieure à cette règle). Une telle version inscrivait encore les "
+            "signalements d'un audit lancé après la clôture : ces signalements peuvent venir "
+            "d'elle et non d'une falsification. L'absence de numéro ne le prouve pas (un "
+            "journal refait peut l'avoir retiré) : l'anomalie est donc maintenue."
+        )
+    else:
+        report.notes.append(
+            f"Ce paquet est au format {fmt} : aucune version de Beffroi qui écrit ce format "
+            "n'inscrit de signalement après la clôture."
+        )
+    if recounted:
+        report.notes.append(
+            "Le tableau est sain par ailleurs : recomptage fait avec ces signalements (il doit "
+            "reproduire results.json) et sans eux, pour voir ce qu'ils changent."
+        )
 
 
 # Sorted keys, floats and booleans written as themselves: two values encode alike
@@ -1266,11 +1376,16 @@ def _recount(
     parts: _Parts,
     published: Any,
     report: Report,
+    without_flags: dict[str, list[str]] | None = None,
 ) -> None:
+    """The recount, compared with ``results.json``; with ``without_flags`` (the flags
+    journaled before the close), also the count without the late ones."""
     post_hoc = sorted({r.code for r in spec.rules if r.added_after_opening})
     selections = [_select(spec, keys, key_list, checked, found, flags, ())]
     if post_hoc:
         selections.append(_select(spec, keys, key_list, checked, found, flags, post_hoc))
+    if without_flags is not None:
+        selections.append(_select(spec, keys, key_list, checked, found, without_flags, ()))
     all_sums, hashes = parts.aggregate([set(sel) for sel in selections])
     # The result's frame (rules, notes, counts of revocations) from the tally itself,
     # on an empty board; the sums and exclusions from the parts.  Of the credentials
@@ -1296,6 +1411,13 @@ def _recount(
             "counted": without["counted"],
             "results": without["results"],
             "exclusions_by_rule": without["exclusions_by_rule"],
+        }
+    if without_flags is not None:
+        early = outs[-1]
+        report.stats["without_late_flags"] = {
+            "counted": early["counted"],
+            "results": early["results"],
+            "exclusions_by_rule": early["exclusions_by_rule"],
         }
     per_key: dict[int, int] = {}
     for c in checked:
@@ -1374,6 +1496,7 @@ def _check_journal(
     opening_at: Any,
     n_credentials: int,
     report: Report,
+    fmt: int = BUNDLE_FORMAT,
 ) -> None:
     sh = spec_hash(spec)
     for i, ev in enumerate(journal, start=1):
@@ -1384,6 +1507,11 @@ def _check_journal(
         report.fail("journal.jsonl : un seul événement « opened » portant l'empreinte attendu")
     elif opening_at != opened[0].get("at"):
         report.fail("consultation.json : date d'ouverture différente de celle du journal")
+    if len(opened) == 1 and not set(_data(opened[0])) <= {"spec_hash", "bundle_format"}:
+        report.fail(
+            "journal.jsonl : l'événement « opened » porte d'autres champs que spec_hash et "
+            "bundle_format"
+        )
     prev: Any = sh
     for i, ev in enumerate(journal, start=1):
         if set(ev) != {"n", "at", "kind", "data", "prev", "hash"}:
@@ -1441,10 +1569,12 @@ def _check_journal(
                 f"consultation.json : la règle post hoc {rule['code']!r} diffère de sa "
                 "dernière inscription au journal (modifiée sans décision journalisée ?)"
             )
-    _check_exclusion_decisions(journal, report)
+    _check_exclusion_decisions(journal, report, fmt)
 
 
-def _check_exclusion_decisions(journal: list[dict[str, Any]], report: Report) -> None:
+def _check_exclusion_decisions(
+    journal: list[dict[str, Any]], report: Report, fmt: int = BUNDLE_FORMAT
+) -> None:
     """Replay the exclusion decisions: each ``rule_added`` of ``exclude_entries``
     holds the previous decisions unchanged plus exactly its ``entries_added``.
 
@@ -1461,7 +1591,14 @@ def _check_exclusion_decisions(journal: list[dict[str, Any]], report: Report) ->
         where = f"journal.jsonl, événement {i}"
         params = rule.get("params")
         entries = params.get("entries") if isinstance(params, dict) else None
-        # Bundles from before entries_added was journaled: what the rule gained.
+        # Format 1 bundles may come from before entries_added was journaled: what the
+        # rule gained.  Every format 2 writer journals it.
+        if fmt >= 2 and "entries_added" not in data:
+            report.fail(
+                f"{where} : décision d'exclusion sans entries_added (exigé au format de paquet "
+                f"{fmt})"
+            )
+            continue
         added = data.get("entries_added", [h for h in entries or () if h not in decided])
         if not isinstance(entries, dict) or not isinstance(added, list) or not added:
             report.fail(f"{where} : décision d'exclusion sans entries ni entries_added")

@@ -1,0 +1,324 @@
+"""Bundles carry a format number, journaled in the ``opened`` event: verify refuses a
+format newer than it reads, reads a bundle without one as format 1, and explains the
+late flags an older Beffroi could write without ever letting a missing number lighten
+the verdict (docs/formats/bundle.md, "Format version")."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from beffroi.cli import main as cli_main
+from beffroi.consult.bundle import (
+    BUNDLE_FORMAT,
+    JournalEvent,
+    build_bundle,
+    credential_records,
+    journal_lines,
+    opened_data,
+)
+from beffroi.consult.examples import example_board
+from beffroi.consult.spec import parse_time, spec_from_dict, spec_hash
+from beffroi.consult.verify import LATE_FLAGS, verify_bundle
+
+FUTURE = BUNDLE_FORMAT + 1
+TOO_NEW = (
+    f"format de paquet {FUTURE} : mettez Beffroi à jour (cette version lit les formats 1 "
+    f"à {BUNDLE_FORMAT})"
+)
+
+
+class Scene:
+    """An honest example board whose journal can be rewritten before the bundle is built
+    (the events re-chained, as a forger who rebuilds the journal would)."""
+
+    def __init__(self, opened: dict[str, Any] | None = None) -> None:
+        self.ex = example_board(30, seed=7)
+        self.spec_dict = self.ex.spec.to_dict()
+        h = spec_hash(self.ex.spec)
+        self.events = [
+            JournalEvent(
+                parse_time(line["at"], "at"),
+                line["kind"],
+                (opened if opened is not None else opened_data(h))
+                if line["kind"] == "opened"
+                else line["data"],
+            )
+            for line in self.ex.journal
+            if line["kind"] != "closed"
+        ]
+        self.after_close: list[JournalEvent] = []
+
+    def flag_after_close(self) -> dict[str, Any]:
+        """Flag an unsigned entry after the close, with a flag the rule sets aside."""
+        unsigned = next(
+            e
+            for e in self.ex.board.entries
+            if e["signature"] is None
+            and not any(e["hash"] == ev.data.get("entry") for ev in self.events)
+        )
+        rule = next(r for r in self.spec_dict["rules"] if r["code"] == "integrity_flag")
+        self.after_close.append(
+            JournalEvent(
+                self.ex.spec.closes + timedelta(seconds=2),
+                "flag",
+                {"entry": unsigned["hash"], "flag": rule["params"]["flags"][0], "evidence": "x"},
+            )
+        )
+        return unsigned
+
+    def bundle(self, results: dict[str, Any] | None = None) -> bytes:
+        spec = spec_from_dict(self.spec_dict)
+        board = self.ex.board
+        events = [
+            *self.events,
+            JournalEvent(
+                spec.closes + timedelta(seconds=1),
+                "closed",
+                {"head": board.head, "entries": len(board.entries)},
+            ),
+            *self.after_close,
+        ]
+        return build_bundle(
+            spec,
+            self.ex.opened_at,
+            credential_records(self.ex.public, self.ex.revocations),
+            board.entries,
+            journal_lines(spec, events),
+            results,
+        )
+
+
+def _replace_member(data: bytes, name: str, content: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, content if info.filename == name else src.read(info))
+    return out.getvalue()
+
+
+def _member(data: bytes, name: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return zf.read(name)
+
+
+def _run(tmp_path: Path, data: bytes, capsys: Any) -> tuple[int, str]:
+    path = tmp_path / "dossier.zip"
+    path.write_bytes(data)
+    code = cli_main(["verify", "--quiet", str(path)])
+    return code, capsys.readouterr().out
+
+
+# -- the version is written, and read ------------------------------------------------
+
+
+def test_a_versioned_bundle_verifies_and_says_its_format(tmp_path: Path, capsys: Any) -> None:
+    data = Scene().bundle()
+    first = json.loads(_member(data, "journal.jsonl").splitlines()[0])
+    assert first["kind"] == "opened"
+    assert first["data"]["bundle_format"] == BUNDLE_FORMAT == 2
+    report = verify_bundle(data)
+    assert report.ok, report.lines()
+    assert report.stats["bundle_format"] == 2
+    code, out = _run(tmp_path, data, capsys)
+    assert code == 0
+    assert "Format du paquet : 2." in out
+
+
+def test_a_bundle_without_a_version_is_read_as_format_1(tmp_path: Path, capsys: Any) -> None:
+    sc = Scene(opened={"spec_hash": spec_hash(Scene().ex.spec)})
+    report = verify_bundle(sc.bundle())
+    assert report.ok, report.lines()
+    assert report.stats["bundle_format"] == 1
+    code, out = _run(tmp_path, sc.bundle(), capsys)
+    assert code == 0
+    assert "Format du paquet : 1 (sans numéro" in out
+
+
+@pytest.mark.usesdb
+def test_the_app_journals_the_format_at_the_opening(db: Any) -> None:
+    from beffroi.consult import live
+    from beffroi.consult.cli_example_bundle import setup_consultation
+    from beffroi.core import actions as core_actions
+
+    org = core_actions.create_organisation("Org", "fmt13")
+    c, _ = setup_consultation(org, cid="fmt13", access="mixed", per_segment=2)
+    opened = live.journal_lines(c)[0]
+    assert opened["kind"] == "opened"
+    assert opened["data"] == {"spec_hash": c.spec_hash, "bundle_format": BUNDLE_FORMAT}
+    report = verify_bundle(live.bundle(c))
+    assert report.ok, report.lines()
+    assert report.stats["bundle_format"] == BUNDLE_FORMAT
+
+
+# -- a format from the future ----------------------------------------------------------
+
+
+def test_a_future_format_is_refused_with_that_reason_alone(tmp_path: Path, capsys: Any) -> None:
+    sc = Scene(opened={"spec_hash": spec_hash(Scene().ex.spec), "bundle_format": FUTURE})
+    data = sc.bundle()
+    # A future layout this version cannot parse: the format is still the one reason given.
+    consultation = json.loads(_member(data, "consultation.json"))
+    consultation["a_future_field"] = {"x": 1}
+    data = _replace_member(data, "consultation.json", json.dumps(consultation).encode())
+    report = verify_bundle(data)
+    assert report.lines() == [TOO_NEW]
+    code, out = _run(tmp_path, data, capsys)
+    assert code == 1
+    said = " ".join(out.split())
+    assert "VÉRIFICATION IMPOSSIBLE" in said and TOO_NEW in said
+    assert "anomalie" not in said
+
+
+# (A float cannot even be journaled: the canonical encoding refuses it.)
+@pytest.mark.parametrize("value", ["2", True, 0, -1, None, [2]])
+def test_a_format_that_is_no_number_is_refused(value: Any) -> None:
+    sc = Scene(opened={"spec_hash": spec_hash(Scene().ex.spec), "bundle_format": value})
+    lines = verify_bundle(sc.bundle()).lines()
+    assert any("format de paquet" in x and "invalide" in x for x in lines), lines
+
+
+def test_the_opened_event_holds_no_other_field() -> None:
+    sc = Scene(opened={**opened_data(spec_hash(Scene().ex.spec)), "rules_version": 1})
+    lines = verify_bundle(sc.bundle()).lines()
+    assert any("d'autres champs que spec_hash et bundle_format" in x for x in lines), lines
+
+
+# -- flags after the close --------------------------------------------------------------
+
+
+def test_late_flags_of_an_unversioned_bundle_fail_with_the_older_version_named(
+    tmp_path: Path, capsys: Any
+) -> None:
+    sc = Scene(opened={"spec_hash": spec_hash(Scene().ex.spec)})
+    flagged = sc.flag_after_close()
+    report = verify_bundle(sc.bundle())
+    # The failure stays: a forger rebuilding the journal could drop the number.
+    assert not report.ok
+    assert report.failures == [LATE_FLAGS], report.lines()
+    notes = " ".join(report.notes)
+    assert f"entrée n° {flagged['n']}" in notes
+    assert "version de Beffroi antérieure" in notes and "anomalie est donc maintenue" in notes
+    # Recounted both ways: results.json matched the count with the flag, and the count
+    # without it has the flagged answer back.
+    with_flag = report.stats["counted"]["all"]
+    without = report.stats["without_late_flags"]["counted"]["all"]
+    assert without == with_flag + 1
+    assert report.stats["without_late_flags"]["exclusions_by_rule"].get(
+        "integrity_flag", 0
+    ) + 1 == report.stats["exclusions_by_rule"].get("integrity_flag")
+    code, out = _run(tmp_path, sc.bundle(), capsys)
+    assert code == 1
+    said = " ".join(out.split())
+    assert "ÉCHEC : 1 anomalie" in said
+    assert f"{with_flag} bulletins comptés ; sans eux : {without}." in said
+    assert "Avec ces signalements (ce que results.json doit reproduire) :" in out
+    assert "Sans ces signalements :" in out
+    assert out.count("Recomptage, toutes les réponses comptées") == 2
+
+
+def test_late_flags_of_a_versioned_bundle_are_not_put_on_an_older_version() -> None:
+    sc = Scene()
+    sc.flag_after_close()
+    report = verify_bundle(sc.bundle())
+    assert report.failures == [LATE_FLAGS], report.lines()
+    notes = " ".join(report.notes)
+    assert "format 2 : aucune version de Beffroi" in notes
+    assert "antérieure" not in notes
+
+
+def test_results_that_ignore_the_late_flags_are_still_caught() -> None:
+    """results.json must equal the count with every journaled flag; the count without
+    the late ones is shown, never accepted in its place."""
+    sc = Scene(opened={"spec_hash": spec_hash(Scene().ex.spec)})
+    honest = Scene(opened={"spec_hash": spec_hash(Scene().ex.spec)})
+    without = json.loads(_member(honest.bundle(), "results.json"))
+    sc.flag_after_close()
+    lines = verify_bundle(sc.bundle(results=without)).lines()
+    assert LATE_FLAGS in lines
+    assert any("results.json ne correspond pas au recomptage" in x for x in lines), lines
+
+
+def test_late_flags_among_other_anomalies_give_no_recount() -> None:
+    sc = Scene(opened={"spec_hash": spec_hash(Scene().ex.spec)})
+    sc.flag_after_close()
+    data = sc.bundle()
+    lines = _member(data, "ballots.jsonl").decode().splitlines()
+    first = json.loads(lines[0])
+    first["receipt"] = "00" * 32
+    lines[0] = json.dumps(first, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    board = ("\n".join(lines) + "\n").encode()
+    report = verify_bundle(_replace_member(data, "ballots.jsonl", board))
+    assert any("le reçu ne correspond pas" in x for x in report.lines()), report.lines()
+    assert LATE_FLAGS in report.lines()
+    assert "recomptage non effectué : le tableau comporte des anomalies" in report.lines()
+    assert "without_late_flags" not in report.stats
+
+
+# -- forged downgrades ----------------------------------------------------------------------
+
+
+def test_a_format_changed_in_place_breaks_the_journal_chain() -> None:
+    data = Scene().bundle()
+    journal = _member(data, "journal.jsonl")
+    for forged in (b'"bundle_format":1,', b""):
+        doctored = journal.replace(b'"bundle_format":2,', forged, 1)
+        assert doctored != journal
+        lines = verify_bundle(_replace_member(data, "journal.jsonl", doctored)).lines()
+        assert "journal.jsonl, événement 1 : empreinte incorrecte (modifié ?)" in lines, lines
+
+
+def test_stripping_the_format_from_a_rebuilt_journal_gains_a_forger_nothing() -> None:
+    """Format 2 bundle, late flag; the forger rebuilds the whole journal without the
+    number: the late flag fails exactly as before."""
+    versioned = Scene()
+    versioned.flag_after_close()
+    stripped = Scene(opened={"spec_hash": spec_hash(Scene().ex.spec)})
+    stripped.flag_after_close()
+    for sc in (versioned, stripped):
+        report = verify_bundle(sc.bundle())
+        assert not report.ok
+        assert report.failures == [LATE_FLAGS]
+
+
+# -- what format 2 requires and format 1 did not ----------------------------------------
+
+
+def _decision(sc: Scene, *, entries_added: bool) -> None:
+    h = sc.ex.board.entries[3]["hash"]
+    rule = {
+        "code": "exclude_entries",
+        "label": "Décisions",
+        "params": {"entries": {h: "doublon"}},
+        "added_after_opening": True,
+    }
+    data: dict[str, Any] = {"rule": rule}
+    if entries_added:
+        data["entries_added"] = [h]
+    at = max(e.at for e in sc.events) + timedelta(seconds=1)
+    sc.events.append(JournalEvent(at, "rule_added", data))
+    sc.spec_dict["rules"] = [*sc.spec_dict["rules"], rule]
+
+
+def test_format_2_decisions_name_the_entries_they_add() -> None:
+    sc = Scene()
+    _decision(sc, entries_added=False)
+    lines = verify_bundle(sc.bundle()).lines()
+    assert any("sans entries_added (exigé au format de paquet 2)" in x for x in lines), lines
+    sc = Scene()
+    _decision(sc, entries_added=True)
+    report = verify_bundle(sc.bundle())
+    assert report.ok, report.lines()
+
+
+def test_format_1_decisions_may_predate_entries_added() -> None:
+    sc = Scene(opened={"spec_hash": spec_hash(Scene().ex.spec)})
+    _decision(sc, entries_added=False)
+    report = verify_bundle(sc.bundle())
+    assert report.ok, report.lines()
