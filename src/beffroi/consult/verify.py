@@ -1001,7 +1001,14 @@ def _verify(data: bytes, progress: Progress | None, workers: int | None) -> Repo
         return report
     # Before anything else: a format this verifier does not know is refused with that
     # reason alone, not with the errors its unknown layout would cause.
-    fmt = _bundle_format(raw.members["journal.jsonl"])
+    # Parsed once here; a syntax error is reported where it was before (after the
+    # credentials' own).
+    journal: list[Any] | BundleError
+    try:
+        journal = parse_jsonl("journal.jsonl", raw.members["journal.jsonl"])
+    except BundleError as exc:
+        journal = exc
+    fmt = _bundle_format(journal)
     report.stats["bundle_format"] = fmt
     if isinstance(fmt, int) and fmt > BUNDLE_FORMAT:
         report.fail(
@@ -1025,13 +1032,12 @@ def _verify(data: bytes, progress: Progress | None, workers: int | None) -> Repo
     sh = spec_hash(spec)
     report.stats["spec_hash"] = sh
     board = raw.members["ballots.jsonl"]
-    journal_bytes = raw.members["journal.jsonl"]
     del raw
     # The workers start on the board now; they need the credentials only after
     # their first lines, and get them as soon as they are read and checked.
     parts = _Parts(spec, consultation, board, workers, progress)
     try:
-        return _verify_rest(data, spec, consultation, board, journal_bytes, parts, report)
+        return _verify_rest(data, spec, consultation, board, journal, parts, report)
     finally:
         parts.close()
 
@@ -1041,7 +1047,7 @@ def _verify_rest(
     spec: Spec,
     consultation: dict[str, Any],
     board: bytes,
-    journal_bytes: bytes,
+    parsed_journal: list[Any] | BundleError,
     parts: _Parts,
     report: Report,
 ) -> Report:
@@ -1049,7 +1055,9 @@ def _verify_rest(
     try:
         raw = read_bundle(data, only=("credentials.jsonl", "results.json"))
         records = parse_jsonl("credentials.jsonl", raw.members["credentials.jsonl"])
-        journal = parse_jsonl("journal.jsonl", journal_bytes)
+        if isinstance(parsed_journal, BundleError):
+            raise parsed_journal
+        journal = parsed_journal
         published = parse_json("results.json", raw.members["results.json"])
     except BundleError as exc:
         report.fail(str(exc))
@@ -1155,16 +1163,14 @@ LATE_FLAGS = "journal.jsonl : signalement inscrit après la clôture"
 MAX_LATE_LISTED = 20
 
 
-def _bundle_format(journal: bytes) -> Any:
+def _bundle_format(events: list[Any] | BundleError) -> Any:
     """The format recorded in the journal's ``opened`` event: an int, 1 when absent
     (bundles written before the field), or the odd value found there.
 
     Read before the rest of the bundle, so a format this verifier does not know is
     refused for that reason.  An unreadable journal or one without ``opened`` reads
     as the oldest format here: its own errors are reported by the journal checks."""
-    try:
-        events = parse_jsonl("journal.jsonl", journal)
-    except BundleError:
+    if isinstance(events, BundleError):
         return OLDEST_FORMAT
     opened = next(
         (ev for ev in events if isinstance(ev, dict) and ev.get("kind") == "opened"), None
