@@ -1075,11 +1075,11 @@ def _verify_rest(
     fmt = report.stats["bundle_format"]
     if not isinstance(fmt, int):
         report.fail(
-            f"journal.jsonl : format de paquet {fmt!r} invalide dans l'événement « opened » "
+            f"journal.jsonl : format de paquet {fmt} invalide dans l'événement « opened » "
             f"(entier de {OLDEST_FORMAT} à {BUNDLE_FORMAT} attendu)"
         )
-        fmt = BUNDLE_FORMAT  # read with the strictest rules
-    _check_journal(spec, journal, opening.get("at"), len(records), report, fmt)
+        fmt = BUNDLE_FORMAT  # no older version is put forward to explain anything
+    _check_journal(spec, journal, opening.get("at"), len(records), report)
     keys = _check_credentials(spec, records, journal, report)
     _check_keys_fingerprint(spec, keys, journal, report)
     key_list = list(keys)
@@ -1502,7 +1502,6 @@ def _check_journal(
     opening_at: Any,
     n_credentials: int,
     report: Report,
-    fmt: int = BUNDLE_FORMAT,
 ) -> None:
     sh = spec_hash(spec)
     for i, ev in enumerate(journal, start=1):
@@ -1575,12 +1574,10 @@ def _check_journal(
                 f"consultation.json : la règle post hoc {rule['code']!r} diffère de sa "
                 "dernière inscription au journal (modifiée sans décision journalisée ?)"
             )
-    _check_exclusion_decisions(journal, report, fmt)
+    _check_exclusion_decisions(journal, report)
 
 
-def _check_exclusion_decisions(
-    journal: list[dict[str, Any]], report: Report, fmt: int = BUNDLE_FORMAT
-) -> None:
+def _check_exclusion_decisions(journal: list[dict[str, Any]], report: Report) -> None:
     """Replay the exclusion decisions: each ``rule_added`` of ``exclude_entries``
     holds the previous decisions unchanged plus exactly its ``entries_added``.
 
@@ -1597,14 +1594,8 @@ def _check_exclusion_decisions(
         where = f"journal.jsonl, événement {i}"
         params = rule.get("params")
         entries = params.get("entries") if isinstance(params, dict) else None
-        # Format 1 bundles may come from before entries_added was journaled: what the
-        # rule gained.  Every format 2 writer journals it.
-        if fmt >= 2 and "entries_added" not in data:
-            report.fail(
-                f"{where} : décision d'exclusion sans entries_added (exigé au format de paquet "
-                f"{fmt})"
-            )
-            continue
+        # Bundles from before entries_added was journaled, and rules added through
+        # add_post_hoc_rule, which journals none: what the rule gained.
         added = data.get("entries_added", [h for h in entries or () if h not in decided])
         if not isinstance(entries, dict) or not isinstance(added, list) or not added:
             report.fail(f"{where} : décision d'exclusion sans entries ni entries_added")
