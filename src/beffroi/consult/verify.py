@@ -1209,8 +1209,9 @@ def _explain_late_flags(
     report.notes.append(f"Signalements inscrits après la clôture : {listed}.")
     if fmt < 2:
         report.notes.append(
-            "Ce paquet ne porte pas de numéro de format (format 1 : écrit par une version de "
-            "Beffroi antérieure à cette règle). Une telle version inscrivait encore les "
+            "Ce paquet ne porte pas de numéro de format : il est lu comme le format 1, celui "
+            "des versions de Beffroi antérieures à cette règle. Une telle version inscrivait "
+            "encore les "
             "signalements d'un audit lancé après la clôture : ces signalements peuvent venir "
             "d'elle et non d'une falsification. L'absence de numéro ne le prouve pas (un "
             "journal refait peut l'avoir retiré) : l'anomalie est donc maintenue."
