@@ -3,6 +3,9 @@
 :func:`verify_bundle` returns a :class:`Report`; ``report.ok`` is True only if
 every check below holds (failures are French sentences naming the entry):
 
+* the bundle format (``bundle_format`` of the journal's ``opened`` event, 1 when
+  absent) is one this verifier reads; a newer one is refused before anything else.
+  The number never makes a check milder, since a rebuilt journal could drop it;
 * the spec parses and its hash equals the published opening hash and the
   journal's ``opened`` event;
 * credentials: well-formed, unique keys, known segments; revocations agree
