@@ -1715,4 +1715,5 @@ EN = {
     "Cette personne ne fait déjà plus partie de l'organisation.": 'This person is no longer a member of the organisation.',
     "Empreinte de la liste de toutes les clés, codes réémis compris (à comparer avec la dernière publiée par l'autorité des codes)": 'Fingerprint of the list of every key, reissued codes included (to compare with the latest one the credential authority published)',
     "Empreinte de la liste de toutes les clés, codes réémis compris (à comparer avec la dernière que l'autorité publie elle-même)": 'Fingerprint of the list of every key, reissued codes included (to compare with the latest one the authority publishes itself)',
+    "Envoi trop volumineux : cette adresse accepte au plus %(mb)s Mo. Rien n'a été enregistré.": 'Request too large: this address accepts at most %(mb)s MB. Nothing was recorded.',
 }
