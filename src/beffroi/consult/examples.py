@@ -30,6 +30,7 @@ from beffroi.consult.bundle import (
     build_bundle,
     credential_records,
     journal_lines,
+    opened_data,
 )
 from beffroi.consult.credentials import PublicCredential, Revocation, key_list_fingerprint
 from beffroi.consult.spec import Spec, spec_from_dict, spec_hash
@@ -273,7 +274,7 @@ def example_board(
         public.append(PublicCredential(pk, rng.choice(seg_codes)))
     board = Board(spec, {p.public_key: KeyInfo(p.segment) for p in public})
     journal_events = [
-        JournalEvent(opened_at, "opened", {"spec_hash": spec_hash(spec)}),
+        JournalEvent(opened_at, "opened", opened_data(spec_hash(spec))),
         JournalEvent(
             opened_at,
             "credentials_imported",
