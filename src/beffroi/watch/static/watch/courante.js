@@ -70,11 +70,17 @@
     say(root.dataset.gone, true);
   }
 
-  async function refresh() {
+  function mustWait() {
     if (editing() && (waitingSince === null || Date.now() - waitingSince < MAX_WAIT)) {
       if (waitingSince === null) waitingSince = Date.now();
-      return null;
+      return true;
     }
+    return false;
+  }
+
+  async function refresh() {
+    if (mustWait()) return null;
+    const forced = editing(); // waited MAX_WAIT already: this refresh goes ahead
     waitingSince = null;
     const target = wanted;
     let r = await fetch(root.dataset.rowsUrl, { credentials: "same-origin" });
@@ -83,8 +89,12 @@
       r = await fetch(root.dataset.rowsUrl, { credentials: "same-origin" });
     }
     if (r.ok) {
+      const html = await r.text();
+      // An edit begun while the rows were on their way (a slow answer) is kept too;
+      // the refresh happens once it is sent or left.
+      if (!forced && mustWait()) return null;
       const before = newest();
-      root.innerHTML = await r.text(); // server-rendered, auto-escaped fragment
+      root.innerHTML = html; // server-rendered, auto-escaped fragment
       if (shown !== null && target !== null) shown = target;
       if (status && status.textContent) say(""); // a limit said earlier is over
       // One polite sentence for what arrived, not the rows themselves (the table is
