@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -78,9 +79,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timezone",
-        default="Europe/Paris",
+        default=None,
         metavar="ZONE",
-        help="IANA time zone the letters give the closing time in (default Europe/Paris)",
+        help="IANA time zone the letters give the closing time in (default: the "
+        "consultation's, from --spec; else Europe/Paris)",
+    )
+    parser.add_argument(
+        "--spec",
+        type=Path,
+        metavar="FILE",
+        help="the consultation's questions and rules (<id>-consultation.json, from its "
+        "public board): the letters then take its time zone and its closing time unless "
+        "--timezone or --closes says otherwise (with a warning), and --consultation-id "
+        "must be its id",
     )
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF letters")
@@ -157,7 +168,8 @@ def run(args: argparse.Namespace) -> int:
         write_public_jsonl,
         write_revocations_jsonl,
     )
-    from beffroi.consult.spec import CODE_RE
+    from beffroi.consult.spec import CODE_RE, spec_from_dict
+    from beffroi.consult.zones import DEFAULT_ZONE, zone_words
 
     if not CODE_RE.match(args.consultation_id):
         return _fail(f"--consultation-id {args.consultation_id!r} : identifiant invalide")
@@ -169,14 +181,50 @@ def run(args: argparse.Namespace) -> int:
         # A mistyped code would leave its letters showing the bare code.
         return _fail(f"--label {unknown[0]} : ce segment n'est pas dans --segments")
     closes: datetime | None = None
+    spec_zone: str | None = None
+    spec_closes: datetime | None = None
+    if args.spec is not None:
+        try:
+            spec = spec_from_dict(json.loads(args.spec.read_text("utf-8")))
+        except OSError as exc:
+            return _fail(f"--spec {args.spec} : illisible ({exc.strerror})")
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            return _fail(f"--spec {args.spec} : {exc}")
+        if spec.id != args.consultation_id:
+            return _fail(
+                f"--spec {args.spec} : ce fichier est celui de la consultation {spec.id!r}, "
+                f"pas de {args.consultation_id!r}"
+            )
+        spec_zone, spec_closes = spec.timezone, spec.closes
     try:
-        zone = letter_zone(args.timezone)
+        zone = letter_zone(args.timezone or spec_zone or DEFAULT_ZONE)
         if args.closes is not None:
             closes = parse_closing(args.closes, zone)
+        elif args.replace is None:
+            # A reissue's letter stays undated unless asked (as before --spec).
+            closes = spec_closes
     except ValueError as exc:
         return _fail(str(exc))
+    if spec_zone is not None and args.timezone is not None and args.timezone != spec_zone:
+        # Printed anyway (the authority may know better), but said: a late parent would
+        # read another hour or another zone in the refusal than on the letter.
+        print(
+            f"Attention : --timezone {args.timezone} diffère du fuseau de la consultation "
+            f"({spec_zone}) : les lettres donneront l'heure en « {zone_words(zone)} », le "
+            f"refus d'une réponse tardive en « {zone_words(spec_zone)} ».",
+            file=sys.stderr,
+        )
+    if spec_closes is not None and closes is not None and closes != spec_closes:
+        print(
+            f"Attention : --closes {args.closes} n'est pas la clôture de la consultation "
+            f"({spec_closes.astimezone(zone):%d/%m/%Y %H:%M}, {zone_words(zone)}) : les "
+            "lettres donneront une autre date limite que celle que l'application applique.",
+            file=sys.stderr,
+        )
     if closes is not None and closes <= datetime.now(UTC):
         # A letter asking for answers by a date already gone helps no one: a typo.
+        if args.closes is None:
+            return _fail(f"--spec {args.spec} : la consultation est déjà close")
         return _fail(f"--closes {args.closes!r} : cette date est déjà passée")
     out: Path = args.out
     existing = [name for name in OUTPUTS if (out / name).exists()]

@@ -13,13 +13,16 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from beffroi.consult.spec import CODE_RE, MAX_SCALE_SPAN, format_time, parse_time
+from beffroi.consult.zones import known_zones
 
 DEFAULT_ROWS = "Responsable légal 1\nResponsable légal 2"
 AUDIT_FLAG = "audit"
@@ -47,8 +50,35 @@ def slug_code(label: str, taken: set[str]) -> str:
     return code
 
 
-def _local(dt: datetime) -> str:
-    return timezone.localtime(dt).strftime("%Y-%m-%dT%H:%M")
+def _local(dt: datetime, zone: str | None = None) -> str:
+    return timezone.localtime(dt, ZoneInfo(zone) if zone else None).strftime("%Y-%m-%dT%H:%M")
+
+
+# The French zones first (where a French commune's consultation runs), then every
+# other IANA name, for an association abroad.
+FRENCH_ZONES = (
+    "Europe/Paris",
+    "America/Guadeloupe",
+    "America/Martinique",
+    "America/Cayenne",
+    "Indian/Reunion",
+    "Indian/Mayotte",
+    "America/Miquelon",
+    "America/St_Barthelemy",
+    "America/Marigot",
+    "Pacific/Noumea",
+    "Pacific/Tahiti",
+    "Pacific/Marquesas",
+    "Pacific/Gambier",
+    "Pacific/Wallis",
+)
+
+
+def zone_choices() -> list[tuple[Any, Any]]:
+    # IANA names as they are: the same in every language, and what --timezone takes.
+    french = [(z, z) for z in FRENCH_ZONES]
+    others = [(z, z) for z in sorted(known_zones() - set(FRENCH_ZONES))]
+    return [(_("France"), french), (_("Autres fuseaux"), others)]
 
 
 class ConsultationForm(forms.Form):
@@ -64,6 +94,16 @@ class ConsultationForm(forms.Form):
     )
     closes = forms.DateTimeField(
         label=_("Clôture"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    timezone = forms.ChoiceField(
+        label=_("Fuseau horaire"),
+        choices=zone_choices,
+        # A post without it (a script, an older page) means the deployment's zone.
+        required=False,
+        help_text=_(
+            "L'ouverture et la clôture se lisent à l'heure de ce fuseau ; les lettres, les "
+            "refus et les pages donnent les heures dans ce fuseau. Gelé à l'ouverture."
+        ),
     )
     access = forms.ChoiceField(label=_("Mode d'accès"), choices=ACCESS_CHOICES)
     rows_enabled = forms.BooleanField(
@@ -92,9 +132,19 @@ class ConsultationForm(forms.Form):
         super().__init__(*args, **kwargs)
         if frozen_id:
             self.fields["cid"].disabled = True
+        # The deployment's zone by default (read here, not at import: settings may change).
+        self.fields["timezone"].initial = settings.TIME_ZONE
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        zone_name = data["timezone"] = data.get("timezone") or settings.TIME_ZONE
+        if zone_name:
+            # The browser's datetime-local has no zone: Django read it in the site's;
+            # the organiser meant the consultation's (18 h in Martinique is 18 h there).
+            for name in ("opens", "closes"):
+                if data.get(name):
+                    wall = timezone.make_naive(data[name])
+                    data[name] = wall.replace(tzinfo=ZoneInfo(zone_name))
         # Said here, on the field: the spec's own check names it « closes » at the top.
         opens, closes = data.get("opens"), data.get("closes")
         if opens and closes and closes <= opens:
@@ -444,6 +494,7 @@ def spec_from_forms(form: ConsultationForm, questions: Any) -> dict[str, Any]:
         "opens": format_time(d["opens"].astimezone(UTC)),
         "closes": format_time(d["closes"].astimezone(UTC)),
         "access": d["access"],
+        "timezone": d.get("timezone") or settings.TIME_ZONE,
         "questions": qs,
         "rows": {"labels": labels, "min_filled": d.get("min_filled") or 0}
         if d.get("rows_enabled")
@@ -455,12 +506,14 @@ def spec_from_forms(form: ConsultationForm, questions: Any) -> dict[str, Any]:
 
 def initial_from_spec(spec: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     rows = spec.get("rows")
+    zone_name = spec.get("timezone") or settings.TIME_ZONE
     main = {
         "cid": spec["id"],
         "title": spec["title"],
         "description": spec.get("description", ""),
-        "opens": _local(parse_time(spec["opens"], "opens")),
-        "closes": _local(parse_time(spec["closes"], "closes")),
+        "opens": _local(parse_time(spec["opens"], "opens"), zone_name),
+        "closes": _local(parse_time(spec["closes"], "closes"), zone_name),
+        "timezone": zone_name,
         "access": spec["access"],
         "rows_enabled": rows is not None,
         "row_labels": "\n".join(rows["labels"]) if rows else DEFAULT_ROWS,

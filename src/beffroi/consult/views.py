@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import shlex
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -125,17 +125,17 @@ def _shell(text: str) -> str:
     return shlex.quote(text)
 
 
-def _closing_options(spec: Spec) -> list[str]:
-    """``--closes`` for the letters, in the site's local time with its offset (what the
-    authority reads is the hour parents will), and the zone when it is not the
-    command's default."""
-    from beffroi.consult.credentials import DEFAULT_ZONE
+def _closing_options(spec: Spec, zone_name: str) -> list[str]:
+    """``--closes`` for the letters, in the consultation's zone with its offset (what the
+    authority reads is the hour parents will), and that zone when it is not the
+    command's default: the letters then say the hour and the zone a late ballot's
+    refusal says."""
+    from beffroi.consult.zones import DEFAULT_ZONE
 
-    local = timezone.localtime(spec.closes)
+    local = spec.closes.astimezone(ZoneInfo(zone_name))
     options = ["--closes " + local.isoformat(timespec="seconds" if local.second else "minutes")]
-    zone = timezone.get_current_timezone_name()
-    if zone != DEFAULT_ZONE:
-        options.append("--timezone " + _shell(zone))
+    if zone_name != DEFAULT_ZONE:
+        options.append("--timezone " + _shell(zone_name))
     return options
 
 
@@ -157,7 +157,7 @@ def _authority_command(request: HttpRequest, c: Consultation, spec: Spec | None)
             counts,
             *(f"--label {_shell(f'{s.code}={s.label}')}" for s in spec.segments),
             "--title " + _shell(spec.title),
-            *_closing_options(spec),
+            *_closing_options(spec, c.zone_name),
             "--out codes/",
         ]
     )
