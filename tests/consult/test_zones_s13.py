@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from beffroi.consult.ballot import OutOfPeriod, check_ballot, make_ballot
 from beffroi.consult.spec import SpecError, spec_from_dict, spec_hash
-from beffroi.consult.zones import check_zone_name, known_zones, zone_words
+from beffroi.consult.zones import check_zone_name, english_for, known_zones, zone_words
 
 ZONES = sorted(known_zones())
 
@@ -112,3 +112,29 @@ def test_the_refusal_uses_the_consultations_zone_over_the_deployments() -> None:
             zone=ZoneInfo("Europe/Paris"),
         )
     assert "close depuis le 15/12/2026 02:00 (heure de La Réunion)" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("name", "english"),
+    [
+        ("Europe/Paris", "Paris time"),
+        ("America/Martinique", "Martinique time"),
+        ("Indian/Reunion", "Réunion time"),
+        ("America/Cayenne", "French Guiana time"),
+        ("Etc/GMT-4", "UTC+4"),
+        ("UTC", "Coordinated Universal Time (UTC)"),
+        ("Africa/Algiers", "Algiers time"),
+        ("US/Eastern", "US/Eastern time zone"),
+    ],
+)
+def test_the_words_have_an_english_reading(name: str, english: str) -> None:
+    assert english_for(zone_words(name)) == english
+    assert english_for("heure de nulle part") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(ZONES))
+def test_every_zones_words_read_back_in_english(name: str) -> None:
+    english = english_for(zone_words(name))
+    assert english and "heure" not in english and "fuseau" not in english
+    assert "_" not in english

@@ -78,6 +78,21 @@ _REGION_PREFIXES = frozenset({"US", "Canada", "Brazil", "Chile", "Mexico"})
 _VOWELS = frozenset("AEIOUÂÉÈÊÎÔÛ")
 
 
+# The same places in English, for pages read in English (tz names are English already
+# elsewhere; these are the ones the French table renames).
+_ENGLISH_PLACES = {
+    "America/Cayenne": "French Guiana",
+    "America/Miquelon": "Saint Pierre and Miquelon",
+    "America/St_Barthelemy": "Saint Barthélemy",
+    "America/Marigot": "Saint Martin",
+    "Indian/Reunion": "Réunion",
+    "Pacific/Noumea": "New Caledonia",
+    "Pacific/Marquesas": "Marquesas Islands",
+    "Pacific/Gambier": "Gambier Islands",
+    "Pacific/Wallis": "Wallis and Futuna",
+}
+
+
 @lru_cache(maxsize=1)
 def known_zones() -> frozenset[str]:
     """Every IANA name a consultation may carry (tzdata's list, read once: 0.1 s)."""
@@ -122,3 +137,32 @@ def zone_words(tz: ZoneInfo | str) -> str:
         return f"fuseau {key}"
     city = place.replace("_", " ")
     return f"heure d'{city}" if city[:1].upper() in _VOWELS else f"heure de {city}"
+
+
+def english_zone_words(tz: ZoneInfo | str) -> str:
+    """The English of :func:`zone_words`: « Martinique time », « UTC+4 »,
+    « Coordinated Universal Time (UTC) », « US/Eastern time zone »."""
+    key = tz if isinstance(tz, str) else str(tz.key)
+    french = zone_words(key)
+    if key in _UNIVERSAL:
+        return "Coordinated Universal Time (UTC)"
+    if french.startswith("UTC"):
+        return french
+    if french.startswith("fuseau "):
+        return f"{key} time zone"
+    place = _ENGLISH_PLACES.get(key, key.rpartition("/")[2].replace("_", " "))
+    return f"{place} time"
+
+
+@lru_cache(maxsize=1)
+def _french_to_english() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key in sorted(known_zones()):
+        out.setdefault(zone_words(key), english_zone_words(key))
+    return out
+
+
+def english_for(french: str) -> str | None:
+    """The English of a phrase :func:`zone_words` wrote (in a refusal re-said for an
+    English reader, which holds only the words), or None if it wrote no such phrase."""
+    return _french_to_english().get(french)
