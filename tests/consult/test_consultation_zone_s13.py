@@ -207,3 +207,21 @@ def test_the_letters_tool_takes_zone_and_closing_from_the_spec(tmp_path, capsys)
 def test_without_a_spec_the_letters_stay_in_paris(tmp_path):
     assert cli_main(_generate(tmp_path, "--closes", "2099-12-14T18:00")) == 0
     assert _cloture(tmp_path) == "2099-12-14T18:00:00+01:00"
+
+
+@pytest.mark.usesdb
+def test_an_hour_the_clock_change_skips_in_the_chosen_zone_is_refused(
+    client, org, members, settings
+):
+    # The site in Martinique (no clock change), the consultation in Paris: 02:30 on the
+    # last Sunday of March does not exist there.
+    settings.TIME_ZONE = "America/Martinique"
+    client.force_login(members["coordinator"])
+    response = client.post(
+        reverse("consult-create", args=[org.slug]),
+        _builder_post(timezone="Europe/Paris", closes="2099-03-29T02:30"),
+    )
+    assert response.status_code == 200
+    [error] = response.context["form"].errors["closes"]
+    assert "n'existe pas ou existe deux fois dans le fuseau Europe/Paris" in error
+    assert not Consultation.objects.filter(cid="form-s13").exists()

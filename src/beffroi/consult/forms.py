@@ -141,10 +141,26 @@ class ConsultationForm(forms.Form):
         if zone_name:
             # The browser's datetime-local has no zone: Django read it in the site's;
             # the organiser meant the consultation's (18 h in Martinique is 18 h there).
+            zone = ZoneInfo(zone_name)
             for name in ("opens", "closes"):
                 if data.get(name):
                     wall = timezone.make_naive(data[name])
-                    data[name] = wall.replace(tzinfo=ZoneInfo(zone_name))
+                    if (
+                        wall.replace(tzinfo=zone, fold=0).utcoffset()
+                        != wall.replace(tzinfo=zone, fold=1).utcoffset()
+                    ):
+                        # A clock change: the hour is skipped or repeated there, so
+                        # it names no single instant (the letters would guess).
+                        self.add_error(
+                            name,
+                            _(
+                                "Cette heure n'existe pas ou existe deux fois dans le fuseau "
+                                "%(zone)s (changement d'heure) : choisissez-en une autre."
+                            )
+                            % {"zone": zone_name},
+                        )
+                        continue  # add_error took it out of cleaned_data
+                    data[name] = wall.replace(tzinfo=zone)
         # Said here, on the field: the spec's own check names it « closes » at the top.
         opens, closes = data.get("opens"), data.get("closes")
         if opens and closes and closes <= opens:
