@@ -1716,4 +1716,11 @@ EN = {
     "Empreinte de la liste de toutes les clés, codes réémis compris (à comparer avec la dernière publiée par l'autorité des codes)": 'Fingerprint of the list of every key, reissued codes included (to compare with the latest one the credential authority published)',
     "Empreinte de la liste de toutes les clés, codes réémis compris (à comparer avec la dernière que l'autorité publie elle-même)": 'Fingerprint of the list of every key, reissued codes included (to compare with the latest one the authority publishes itself)',
     "Envoi trop volumineux : cette adresse accepte au plus %(mb)s Mo. Rien n'a été enregistré.": 'Request too large: this address accepts at most %(mb)s MB. Nothing was recorded.',
+    'France': 'France',
+    'Autres fuseaux': 'Other time zones',
+    'Fuseau horaire': 'Time zone',
+    "L'ouverture et la clôture se lisent à l'heure de ce fuseau ; les lettres, les refus et les pages donnent les heures dans ce fuseau. Gelé à l'ouverture.": 'Opening and closing are read in this time zone; letters, refusals and pages give times in it. Frozen at opening.',
+    "Cette heure n'existe pas ou existe deux fois dans le fuseau %(zone)s (changement d'heure) : choisissez-en une autre.": 'This time does not exist or occurs twice in the %(zone)s time zone (clock change): choose another.',
+    'Heures données dans le fuseau %(zone)s.': 'Times are given in the %(zone)s time zone.',
+    'fuseau': 'time zone',
 }

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from django.utils import formats
 from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 
+from beffroi.consult.zones import english_for
 from beffroi.integrity.typography import french_text
 from beffroi.web.views_i18n import FrenchTemplates, T, number, word
 
@@ -1069,11 +1070,11 @@ def _utc_moment(value: str) -> str:
 
 
 def _zone_words(value: str) -> str:
-    """« heure de Paris » (consult.ballot.zone_words) in the reader's language."""
-    city = value.removeprefix("heure de ")
-    if city == value:
+    """« heure de la Martinique », « UTC+4 » (consult.zones.zone_words) in the reader's
+    language: the French phrase as written, or its English."""
+    if (get_language() or "fr").startswith("fr"):
         return value
-    return gettext("heure de %(city)s") % {"city": city}
+    return english_for(value) or value
 
 
 # One answer error each (consult.spec.validate_answers); in a repeated row the error
