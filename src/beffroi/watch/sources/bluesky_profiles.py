@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from beffroi.watch.classify.accounts import account_kinds, domain_kinds, merge_kinds
+from beffroi.watch.sources.bounded import ACCEPT_ENCODING, read_capped
 from beffroi.watch.sources.netclients import guarded_client
 from beffroi.watch.sources.netguard import Authorities, NetworkPolicy
 from beffroi.watch.sources.rss import USER_AGENT
@@ -153,13 +154,8 @@ class ProfileKinds:
         params = {"actors": dids}  # one ``actors`` per DID
         with self._http().stream("GET", self.appview + GET_PROFILES, params=params) as reply:
             reply.raise_for_status()
-            body = bytearray()
-            for chunk in reply.iter_bytes():
-                body += chunk
-                if len(body) > MAX_REPLY:
-                    raise ValueError(f"answer over {MAX_REPLY} bytes")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"answer not read within {self.timeout} s")
+            # BodyTooLarge is a ValueError, BodyTooSlow a TimeoutError: failed lookups.
+            body = read_capped(reply, limit=MAX_REPLY, deadline=deadline, seconds=self.timeout)
         return json.loads(body)
 
     def _http(self) -> httpx.Client:
@@ -168,7 +164,11 @@ class ProfileKinds:
                 self.policy,
                 self.authorities,
                 timeout=self.timeout,
-                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                headers={
+                    "User-Agent": USER_AGENT,
+                    "Accept": "application/json",
+                    "Accept-Encoding": ACCEPT_ENCODING,
+                },
                 follow_redirects=False,
             )
         return self._client

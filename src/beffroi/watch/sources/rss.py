@@ -19,6 +19,7 @@ import io
 import re
 import socket
 import ssl
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,12 @@ from beffroi.watch.sources.base import (
     SourceError,
     scrub_handles,
 )
+from beffroi.watch.sources.bounded import (
+    ACCEPT_ENCODING,
+    BodyTooLarge,
+    BodyTooSlow,
+    read_capped,
+)
 from beffroi.watch.sources.config import Form
 from beffroi.watch.sources.netclients import guarded_client
 from beffroi.watch.sources.netguard import (
@@ -59,6 +66,11 @@ SEEN_LIMIT = 1000
 # edits: the last seen, which covers every entry of a usual feed (10–100).
 # An entry whose version was forgotten gets it back without an edit.
 VERSIONS_LIMIT = 300
+# The most a feed's body may weigh once decoded. The heaviest real feeds (a whole
+# site's full-text archive) are a few MB; 20 MB leaves room for those, while a
+# worker that polls dozens of feeds never holds more than this per poll.
+MAX_FEED_MB = 20
+MAX_FEED_BYTES = MAX_FEED_MB * 1_000_000
 
 # A tag holds no "<": with [^>]* every "<" of a text full of them (an RSS summary, a
 # Mastodon bio or status) was read to the end, quadratic (50 KB: about 2 s of CPU).
@@ -246,15 +258,44 @@ class RssSource:
     def poll_interval(self) -> float:
         return self.config.poll_interval
 
-    def _fetch(self, checkpoint: Checkpoint) -> httpx.Response | None:
-        headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9"}
+    def _fetch(self, checkpoint: Checkpoint) -> tuple[httpx.Response, bytes] | None:
+        """The feed's answer and its decoded body, or None when it has not changed.
+
+        Read within ``MAX_FEED_BYTES`` decoded bytes and ``config.timeout`` seconds in
+        all (docs/decisions/sources.md, "A feed's size and time"): a gzip bomb or a
+        server that trickles is this poll's error, retried with backoff as any other."""
+        headers = {
+            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9",
+            # Only what read_capped inflates within its bound (httpx would offer br, zstd).
+            "Accept-Encoding": ACCEPT_ENCODING,
+        }
         if checkpoint.get("etag"):
             headers["If-None-Match"] = checkpoint["etag"]
         if checkpoint.get("modified"):
             headers["If-Modified-Since"] = checkpoint["modified"]
         client = self.client  # outside the try: a wrong authorities file is no network error
+        seconds = self.config.timeout
+        deadline = time.monotonic() + seconds
         try:
-            response = client.get(self.config.url, headers=headers)
+            with client.stream("GET", self.config.url, headers=headers) as response:
+                if response.status_code == 304:
+                    return None
+                if response.status_code >= 400:
+                    # A feed that is gone (404/410) may come back: keep trying, with backoff.
+                    raise SourceError(
+                        f"Le serveur du flux répond {response.status_code} "
+                        f"({response.reason_phrase}).",
+                        retry_after=retry_after(response.headers.get("retry-after"), self.clock()),
+                    )
+                body = read_capped(
+                    response, limit=MAX_FEED_BYTES, deadline=deadline, seconds=seconds
+                )
+        except BodyTooLarge as exc:
+            raise SourceError(f"Flux trop volumineux (plus de {MAX_FEED_MB} Mo).") from exc
+        except BodyTooSlow as exc:
+            raise SourceError(
+                f"Flux injoignable ({self.config.url}) : flux non reçu en entier en {seconds:g} s."
+            ) from exc
         except NetworkFailure as exc:  # an internal address, or the proxy's failure
             raise SourceError(exc.message) from exc
         except httpx.ConnectError as exc:
@@ -272,28 +313,18 @@ class RssSource:
             ) from exc
         except httpx.TimeoutException as exc:
             raise SourceError(
-                f"Flux injoignable ({self.config.url}) : pas de réponse en "
-                f"{self.config.timeout:g} s."
+                f"Flux injoignable ({self.config.url}) : pas de réponse en {seconds:g} s."
             ) from exc
         except httpx.HTTPError as exc:
             raise SourceError(f"Flux injoignable ({self.config.url}) : {exc}.") from exc
-        if response.status_code == 304:
-            return None
-        if response.status_code >= 400:
-            # A feed that is gone (404/410) may come back: keep trying, with backoff.
-            raise SourceError(
-                f"Le serveur du flux répond {response.status_code} ({response.reason_phrase}).",
-                retry_after=retry_after(response.headers.get("retry-after"), self.clock()),
-            )
-        return response
+        return response, body
 
     def poll(self, checkpoint: Checkpoint) -> Batch:
-        response = self._fetch(checkpoint)
-        if response is None:
+        fetched = self._fetch(checkpoint)
+        if fetched is None:
             return Batch([], checkpoint)
-        return self.parse(
-            response.content, {k.lower(): v for k, v in response.headers.items()}, checkpoint
-        )
+        response, body = fetched
+        return self.parse(body, {k.lower(): v for k, v in response.headers.items()}, checkpoint)
 
     def parse(self, content: bytes, headers: Mapping[str, str], checkpoint: Checkpoint) -> Batch:
         """The new entries of a fetched feed (pure: no network)."""

@@ -1,0 +1,185 @@
+"""A feed's body is read within bounds: at most 20 MB once decoded, within the source's
+timeout in all. A body too big (said or not), a gzip bomb and a server that trickles
+are each this poll's error, in French, retried as any other; before, the worker read
+them whole, decoded the bomb into memory, or waited for good."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+import tracemalloc
+import zlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+import pytest
+
+from beffroi.watch.sources.base import SourceError
+from beffroi.watch.sources.rss import MAX_FEED_BYTES, RssConfig, RssSource
+from loopback_servers import LoopbackHTTP
+
+HEAD = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Crue</title>'
+# What a bomb decodes to: ten times the cap, from some 200 KB on the wire.
+BOMB_SIZE = 200 << 20
+# Past the cap, what the server may still have pushed into the sockets' buffers
+# before the reader hung up (a few MB on loopback).
+SLACK = 16 << 20
+
+
+class HostileFeeds(LoopbackHTTP):
+    """``/big``: a feed that never ends (no length); ``/declared``: one that says it
+    weighs 30 MB; ``/bomb``: a gzip body that decodes to ``BOMB_SIZE``; ``/trickle``: a
+    feed that sends a byte every 50 ms."""
+
+    def __init__(self, bomb: bytes) -> None:
+        self.stop = threading.Event()
+        self.sent = 0
+        feeds = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                if self.path == "/declared":
+                    self.send_header("Content-Length", str(30_000_000))
+                if self.path == "/bomb":
+                    self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Content-Length", str(len(bomb)))
+                self.end_headers()
+                try:
+                    if self.path == "/bomb":
+                        self.wfile.write(bomb)
+                        return
+                    self.wfile.write(HEAD)
+                    piece, pause = (b" ", 0.05) if self.path == "/trickle" else (b" " * 65536, 0)
+                    # At most 64 MB, then silence: a reader that read on must fail
+                    # its test, not take the machine's memory.
+                    while not feeds.stop.is_set() and feeds.sent < 64 << 20:
+                        self.wfile.write(piece)
+                        self.wfile.flush()
+                        feeds.sent += len(piece)
+                        if pause:
+                            time.sleep(pause)
+                    feeds.stop.wait()
+                except OSError:
+                    pass  # the reader hung up: what is tested
+
+        self.start_http(Handler)
+
+    def close(self) -> None:
+        self.stop.set()
+        super().close()
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    return gzip.compress(HEAD + b"\0" * BOMB_SIZE, 9)
+
+
+@pytest.fixture
+def feeds(bomb: bytes, allow_loopback: None) -> Iterator[HostileFeeds]:
+    server = HostileFeeds(bomb)
+    yield server
+    server.close()
+
+
+def _poll_in_thread(url: str, pseudonymise: Any, timeout: float = 20) -> tuple[Any, float]:
+    """What the poll raised (or returned) and how long it took; a poll still running
+    after 15 s is a failure of the test, not a hung run."""
+    source = RssSource("pref", RssConfig(url=url, timeout=timeout), pseudonymise=pseudonymise)
+    outcome: list[Any] = []
+
+    def poll() -> None:
+        try:
+            outcome.append(source.poll({}))
+        except Exception as exc:  # the test looks at which
+            outcome.append(exc)
+
+    started = time.monotonic()
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    thread.join(timeout=15)
+    assert not thread.is_alive(), "the poll was still reading the feed"
+    return outcome[0], time.monotonic() - started
+
+
+def test_a_feed_that_never_ends_is_refused_at_the_cap(feeds: HostileFeeds, pseudonymise) -> None:
+    error, _ = _poll_in_thread(feeds.url + "/big", pseudonymise)
+    assert isinstance(error, SourceError)
+    assert str(error) == "Flux trop volumineux (plus de 20 Mo)."
+    assert error.retryable  # the runner tries again later, with backoff
+    assert MAX_FEED_BYTES < feeds.sent < MAX_FEED_BYTES + SLACK
+
+
+def test_a_declared_length_over_the_cap_is_refused_unread(
+    feeds: HostileFeeds, pseudonymise
+) -> None:
+    error, _ = _poll_in_thread(feeds.url + "/declared", pseudonymise)
+    assert str(error) == "Flux trop volumineux (plus de 20 Mo)."
+    # Hung up on at once: what was written sat in the sockets' buffers.
+    assert feeds.sent < SLACK
+
+
+def test_a_gzip_bomb_is_counted_decoded_and_never_held_whole(
+    feeds: HostileFeeds, bomb: bytes, pseudonymise
+) -> None:
+    assert len(bomb) < 1 << 20  # small on the wire: a Content-Length check alone passes it
+    tracemalloc.start()
+    try:
+        error, _ = _poll_in_thread(feeds.url + "/bomb", pseudonymise)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(error) == "Flux trop volumineux (plus de 20 Mo)."
+    # The cap and one inflated step (1 MiB); httpx decoded each 64 KiB read whole, some
+    # 64 MB at once (142 MiB at the peak), and read whole the bomb is 200 MiB twice.
+    assert peak < 40 << 20, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_a_feed_that_trickles_times_out_in_all(feeds: HostileFeeds, pseudonymise) -> None:
+    error, took = _poll_in_thread(feeds.url + "/trickle", pseudonymise, timeout=1)
+    assert isinstance(error, SourceError) and error.retryable
+    assert str(error) == f"Flux injoignable ({feeds.url}/trickle) : flux non reçu en entier en 1 s."
+    # Each read came within httpx's per-read timeout: only the overall deadline stops it.
+    assert 1 <= took < 3
+    assert feeds.sent < 100  # about 20 bytes at 50 ms each
+
+
+FEED = HEAD + b"<item><guid>a1</guid><title>Digue sous surveillance</title></item></channel></rss>"
+
+
+@pytest.mark.parametrize(
+    ("coding", "body"),
+    [
+        pytest.param("gzip", gzip.compress(FEED), id="gzip"),
+        pytest.param("x-gzip", gzip.compress(FEED), id="x-gzip"),
+        pytest.param("deflate", zlib.compress(FEED), id="deflate-zlib"),
+        pytest.param("deflate", zlib.compress(FEED, wbits=-15), id="deflate-raw"),
+        pytest.param("identity", FEED, id="identity"),
+    ],
+)
+def test_compressed_feeds_still_read(feed_server, pseudonymise, coding: str, body: bytes) -> None:
+    url = feed_server.serve("/f.xml", body, headers={"Content-Encoding": coding})
+    batch = RssSource("pref", RssConfig(url=url), pseudonymise=pseudonymise).poll({})
+    assert [p.text for p in batch.posts] == ["Digue sous surveillance"]
+    # Only the codings inflated within the bound are offered.
+    assert feed_server.requests[-1][1]["Accept-Encoding"] == "gzip, deflate"
+
+
+def test_a_coding_not_asked_for_is_refused(feed_server, pseudonymise) -> None:
+    url = feed_server.serve("/f.xml", b"\x1b\x00\x00", headers={"Content-Encoding": "br"})
+    with pytest.raises(SourceError) as err:
+        RssSource("pref", RssConfig(url=url), pseudonymise=pseudonymise).poll({})
+    assert str(err.value) == f"Flux injoignable ({url}) : encodage « br » non demandé."
+
+
+def test_a_damaged_gzip_body_is_an_error(feed_server, pseudonymise) -> None:
+    url = feed_server.serve("/f.xml", b"not gzip at all", headers={"Content-Encoding": "gzip"})
+    with pytest.raises(SourceError) as err:
+        RssSource("pref", RssConfig(url=url), pseudonymise=pseudonymise).poll({})
+    assert str(err.value).startswith(f"Flux injoignable ({url}) : corps compressé illisible (")
