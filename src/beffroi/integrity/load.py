@@ -98,7 +98,11 @@ _LS_FULL = {
     "durée totale": "interviewtime",
     "temps total": "interviewtime",
 }
-_NO_ANSWER = {"", "n/a", "no answer", "sans réponse", "pas de réponse", "-oth-"}
+# LimeSurvey's "other" choice is an answer of its own (its text, in the ``[other]``
+# column, is free text and never counted): it is not a blank.
+_NO_ANSWER = {"", "n/a", "no answer", "sans réponse", "pas de réponse"}
+OTHER_CODE = "-oth-"
+OTHER_LABEL = "Autre"
 _TIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -622,12 +626,88 @@ def _split_code(col: str) -> tuple[str, str]:
     return col, ""
 
 
+# An answer code as LimeSurvey writes it (at most five letters or digits: « A1 », « Y »,
+# « SQ001 », « 5 ») or a number; anything else is a written answer, or a full-text label.
+_CODE_LIKE = re.compile(r"^(?:[A-Za-z0-9]{1,5}|-oth-|[-+]?\d+(?:[.,]\d+)?)$")
+# Columns LimeSurvey fills with what the respondent typed: the « other » box of a list
+# or multiple choice (``Q[other]``), and the comment of a list-with-comment or of a
+# multiple-choice item (``Qcomment``, ``Q[SQ001comment]``); in French full-text headings
+# « [Autre] » and « [Commentaire] ».
+_TEXT_ROWS = {"other", "comment", "autre", "commentaire"}
+
+
+def _text_heading(column: str) -> bool:
+    row = _split_code(column)[1]
+    low = column.lower()
+    return row.lower() in _TEXT_ROWS or low.endswith(("comment", "comment]"))
+
+
+@dataclass
+class _Profile:
+    """What the answered cells of one column look like (see ``_free_text``)."""
+
+    distinct: int
+    answered: int
+    once: int
+    codes: bool  # every answer is code-like
+    limesurvey_codes: bool  # and one of them is a code LimeSurvey makes up (A1, SQ001, Y…)
+
+
+# Codes LimeSurvey generates itself: answer options A1…, subquestions SQ001…, yes/no.
+_LS_GENERATED = r"^(?:[A-Z]{1,2}\d{1,4}|Y|N|-oth-)$"
+
+
+def _profile(values: pa.Array) -> _Profile:
+    answered = pc.drop_null(_answer_values(values))
+    counts = pc.value_counts(answered)
+    vals = counts.field("values")
+    codes = bool(pc.all(pc.match_substring_regex(vals, _CODE_LIKE.pattern)).as_py())
+    generated = bool(pc.any(pc.match_substring_regex(vals, _LS_GENERATED)).as_py())
+    return _Profile(
+        distinct=len(counts),
+        answered=len(answered),
+        once=int(pc.sum(pc.equal(counts.field("counts"), 1)).as_py() or 0),
+        codes=codes or not len(counts),
+        limesurvey_codes=codes and generated,
+    )
+
+
+# Answers needed before « mostly given once » is taken as typed text (two schools named
+# once each in a two-row export are a choice).
+_TEXT_EVIDENCE = 5
+
+
+def _free_text(column: str, p: _Profile, coded_export: bool, max_categories: int) -> bool:
+    """Whether a column holds what respondents typed rather than a choice.
+
+    Judged on its answered cells only (a comment box that 25 of 1,500 parents filled is
+    still free text). In an export of answer codes (LimeSurvey's default), answers that
+    are not codes were typed; otherwise (full-text answers, another tool's CSV), a
+    column is text when its answers are many, or mostly given once and not codes (a
+    name, a phone number): then a few answers say too little, and below
+    ``_TEXT_EVIDENCE`` of them the column is read as a choice. A choice answered by a
+    handful may be taken for text: it is then not tallied, the safe mistake, since a
+    text column is never printed."""
+    if _text_heading(column):
+        return True
+    if p.answered == 0:
+        return False
+    if p.distinct > max_categories and p.distinct > 0.05 * p.answered:
+        return True
+    if p.codes:
+        return False
+    if coded_export:
+        return True
+    return p.answered >= _TEXT_EVIDENCE and 2 * p.once > p.distinct
+
+
 def build_questions(
     columns: Iterable[str],
     table: pa.Table,
     labels: dict[str, str] | None = None,
     repeated: dict[str, list[str]] | None = None,
     max_categories: int = 30,
+    limesurvey: bool = False,
 ) -> tuple[list[Question], list[str]]:
     """Group answer columns into questions; detect repeated rows.
 
@@ -639,15 +719,22 @@ def build_questions(
     labels = labels or {}
     groups: dict[str, list[tuple[str, str]]] = {}
     text_cols: list[str] = []
+    others: set[str] = set()
+    columns = list(columns)
+    # Judged on a sample: a free-text column shows itself in the first rows.
+    samples = {c: table.column(c).slice(0, 50_000) for c in columns}
+    profiles = {c: _profile(samples[c]) for c in columns}
+    # Only a LimeSurvey export is known to write every choice as a short code; another
+    # tool's CSV may mix codes (« N ») and labels (« favorable ») in its choices.
+    coded_export = limesurvey and any(p.limesurvey_codes for p in profiles.values())
     for c in columns:
-        # Judged on a sample: a free-text column shows itself in the first rows.
-        col = table.column(c).slice(0, 50_000)
-        n_distinct = pc.count_distinct(col).as_py()
-        if n_distinct > max_categories and n_distinct > 0.05 * max(1, len(col)):
+        if _free_text(c, profiles[c], coded_export, max_categories):
             text_cols.append(c)
             continue
         base, row = _split_code(c)
         groups.setdefault(base, []).append((c, row))
+        if pc.any(pc.equal(pc.utf8_trim_whitespace(samples[c]), OTHER_CODE)).as_py():
+            others.add(base)
     questions: list[Question] = []
     rowsets: dict[tuple[str, ...], int] = {}
     for rows in groups.values():
@@ -664,6 +751,7 @@ def build_questions(
                 code=base,
                 label=labels.get(base, base),
                 rows=[(c, labels.get(c, r)) for c, r in rows],
+                options={OTHER_CODE: OTHER_LABEL} if base in others else {},
                 repeated=is_rep,
             )
         )
@@ -1008,7 +1096,7 @@ def load_limesurvey(
         from beffroi.integrity.lss import read_lss
 
         labels, options = read_lss(structure)
-    questions, text_cols = build_questions(renamed, raw, labels)
+    questions, text_cols = build_questions(renamed, raw, labels, limesurvey=True)
     _apply_options(questions, options)
     ds = Dataset(raw, questions, source=str(path or "<texte>"), text_columns=text_cols)
     _finish(ds, raw, roles, text, delim)
@@ -1021,10 +1109,9 @@ def load_limesurvey(
 
 def _apply_options(questions: list[Question], options: dict[str, dict[str, str]]) -> None:
     for q in questions:
-        if q.code in options:
-            q.options = dict(options[q.code])
-        else:
-            q.options = {}
+        # The structure file lists the answer options, never LimeSurvey's « other ».
+        other = {OTHER_CODE: OTHER_LABEL} if OTHER_CODE in q.options else {}
+        q.options = other | options.get(q.code, {})
 
 
 _MAPPING_ROLES = {
