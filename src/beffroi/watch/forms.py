@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -187,21 +188,69 @@ class LogEntryForm(forms.Form):
     channel = forms.ChoiceField(label=_("Canal"), choices=LogChannel.choices)
     category = forms.ChoiceField(label=_("Catégorie"), choices=LogCategory.choices)
     commune_code = forms.CharField(label=_("Commune (code INSEE)"), required=False, max_length=5)
-    source_url = forms.URLField(label=_("Lien"), required=False, assume_scheme="https")
+    # LogEntry.source_url holds 1,000 characters: past that PostgreSQL refused the row (a
+    # 500, the typed line lost). Said under the field instead, the line kept as typed.
+    source_url = forms.URLField(
+        label=_("Lien"),
+        required=False,
+        assume_scheme="https",
+        max_length=1000,
+        error_messages={
+            "max_length": _(
+                "Lien trop long (%(show_value)d caractères, %(limit_value)d au plus) : "
+                "gardez l'adresse de la page sans ses paramètres de suivi."
+            )
+        },
+    )
     for_partners = forms.BooleanField(
         label=_("Transmettre aux partenaires"), required=False, initial=True
     )
 
-    def clean_at(self) -> Any:
-        from datetime import timedelta
+    def __init__(self, *args: Any, activation: Any = None, **kwargs: Any) -> None:
+        """``activation``: the one the line is for, which bounds how far back its time
+        may go; without it only a time to come is refused."""
+        super().__init__(*args, **kwargs)
+        self.activation = activation
+        # The browser's maxlength would cut a pasted link silently to a broken one: the
+        # server says it is too long instead, and the person shortens it.
+        self.fields["source_url"].widget.attrs.pop("maxlength", None)
 
+    def clean_at(self) -> Any:
         from django.utils import timezone
+        from django.utils.formats import date_format
 
         at = self.cleaned_data["at"]
         # A minute of slack for a clock a little ahead of the server's.
         if at is not None and at > timezone.now() + timedelta(minutes=1):
             raise forms.ValidationError(_("L'heure ne peut pas être dans le futur."))
+        earliest = earliest_line_time(self.activation)
+        if at is not None and earliest is not None and at < earliest:
+            start = timezone.localtime(self.activation.starts_at)
+            raise forms.ValidationError(
+                _(
+                    "L'heure est antérieure au début de l'activation (%(start)s) : "
+                    "vérifiez la date."
+                ),
+                params={"start": date_format(start, "SHORT_DATETIME_FORMAT")},
+            )
         return at
+
+
+# How long before its activation began a manual line may be dated. The first calls of
+# a crisis often come before the room opens (the person on call takes them at night,
+# the coordinator opens the activation in the morning), and an activation's start
+# cannot be changed once it is created; a wrong day, month or year, the typos a date
+# picker invites, fall far outside.
+BACKDATE_MARGIN = timedelta(hours=12)
+
+
+def earliest_line_time(activation: Any) -> datetime | None:
+    """The earliest time a manual line of ``activation`` may carry: its start (or its
+    creation, when it was created with a start to come) less ``BACKDATE_MARGIN``."""
+    if activation is None:
+        return None
+    created = activation.created_at or activation.starts_at
+    return min(activation.starts_at, created) - BACKDATE_MARGIN
 
 
 class LogStatusForm(forms.Form):
