@@ -69,6 +69,12 @@ _SALVO_COUNT = 50
 _SALVO_SECONDS = 10.0
 _SALVO_HISTORY = 30
 _SALVO_CONFIDENCE = 0.75
+# After a history, such a stretch is a salvo when its busiest _SALVO_SECONDS are beyond
+# the survey's calm rate (p < _BURST_P): the busier of its calm flanks (_SALVO_FLANK
+# each side) or the calm part's busiest hour, whichever is higher.
+_SALVO_FLANK = 300.0
+_CALM_HOUR = 3600.0
+_CALM_SPAN_MIN = 600.0
 # How much sharing a cluster's anomaly says about one member: a network or a
 # completion time is the member's own trace; leaning the same way as the cluster
 # in one's answers is what many honest people do too.
@@ -268,19 +274,18 @@ def find_bursts(times: np.ndarray, rows: np.ndarray) -> list[Burst]:
     return bursts
 
 
-def find_salvos(times: np.ndarray) -> list[tuple[int, int]]:
-    """``(lo, hi)`` index ranges (``hi`` excluded) of the sorted ``times`` where some
-    ``_SALVO_SECONDS`` hold at least ``_SALVO_COUNT`` arrivals, and fewer than
-    ``_SALVO_HISTORY`` arrivals outside such stretches came before: salvos that no
-    rate of the survey's own can judge, since it has none yet."""
+def _dense_stretches(times: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """``(lo, hi)`` index ranges of the sorted ``times`` where some ``_SALVO_SECONDS``
+    hold at least ``_SALVO_COUNT`` arrivals, and each arrival's count within the
+    ``_SALVO_SECONDS`` from it (windows start at an arrival)."""
     n = len(times)
-    if n < _SALVO_COUNT:
-        return []
-    # Windows start at an arrival and hold every arrival less than _SALVO_SECONDS later.
     ends = np.searchsorted(times, times + _SALVO_SECONDS, side="left")
-    dense = np.flatnonzero(ends - np.arange(n) >= _SALVO_COUNT)
+    counts = ends - np.arange(n)
+    if n < _SALVO_COUNT:
+        return [], counts
+    dense = np.flatnonzero(counts >= _SALVO_COUNT)
     if not len(dense):
-        return []
+        return [], counts
     # Arrivals k and k + 1 are linked when one dense window holds both; a stretch is a
     # run of links (two salvos an hour apart are two stretches, with nothing between).
     cover = np.zeros(n + 1, dtype=np.int64)
@@ -288,13 +293,79 @@ def find_salvos(times: np.ndarray) -> list[tuple[int, int]]:
     np.add.at(cover, ends[dense] - 1, -1)
     linked = np.cumsum(cover[:-1])[:-1] > 0
     edges = np.diff(np.concatenate([[0], linked.astype(np.int8), [0]]))
-    out: list[tuple[int, int]] = []
+    out = [
+        (int(lo), int(last) + 1)  # the last link joins hi - 1 to hi
+        for lo, last in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)
+    ]
+    return out, counts
+
+
+def find_salvos(times: np.ndarray) -> list[tuple[int, int]]:
+    """``(lo, hi)`` index ranges (``hi`` excluded) of the sorted ``times`` where some
+    ``_SALVO_SECONDS`` hold at least ``_SALVO_COUNT`` arrivals, and fewer than
+    ``_SALVO_HISTORY`` arrivals outside such stretches came before: salvos that no
+    rate of the survey's own can judge, since it has none yet."""
+    return [(lo, hi) for lo, hi, rate, _ in _judge_stretches(times) if math.isnan(rate)]
+
+
+def find_paced_salvos(times: np.ndarray) -> list[tuple[int, int, float, float]]:
+    """``(lo, hi, rate, p)`` of the dense stretches (as in :func:`find_salvos`) that come
+    after a history and that the survey's own rate cannot explain: ``p`` is the Poisson
+    probability of the stretch's busiest ``_SALVO_SECONDS`` under the busier of its
+    flanks or the calm part's busiest hour, below ``_BURST_P``; ``rate`` (per second)
+    is the calm rhythm around it, for the evidence (decision audit-first-salvo)."""
+    return [s for s in _judge_stretches(times) if not math.isnan(s[2]) and s[3] < _BURST_P]
+
+
+def _flank_rate(ts: np.ndarray, t_lo: float, t_hi: float, span: np.ndarray | None = None) -> float:
+    """The busier of the rates of ``ts`` in the _SALVO_FLANK before ``t_lo`` and after
+    ``t_hi``, each cut by the survey's start or end (``span``: all its times) and then
+    measured on its real length, at least _SALVO_SECONDS."""
+    whole = ts if span is None else span
+    len_b = max(min(_SALVO_FLANK, t_lo - float(whole[0])), _SALVO_SECONDS)
+    len_a = max(min(_SALVO_FLANK, float(whole[-1]) - t_hi), _SALVO_SECONDS)
+    before = np.searchsorted(ts, [t_lo - _SALVO_FLANK, t_lo], side="left")
+    after = np.searchsorted(ts, [t_hi, t_hi + _SALVO_FLANK], side="right")
+    return max(float(before[1] - before[0]) / len_b, float(after[1] - after[0]) / len_a)
+
+
+def _judge_stretches(times: np.ndarray) -> list[tuple[int, int, float, float]]:
+    """Every dense stretch with the calm rate that judges it (NaN: no history yet, the
+    stretch is a salvo on its rate alone) and its busiest window's probability."""
+    stretches, counts = _dense_stretches(times)
+    if not stretches:
+        return []
+    # The calm part: arrivals outside every stretch (salvos are nobody's reference).
+    calm_mask = np.ones(len(times), dtype=bool)
+    for lo, hi in stretches:
+        calm_mask[lo:hi] = False
+    calm = times[calm_mask]
+    # Its busiest hour (over its own span when shorter, but no less than _CALM_SPAN_MIN),
+    # a floor under every stretch's reference: a salvo must beat the survey's best hour.
+    busiest = 0.0
+    if len(calm):
+        per_hour = np.searchsorted(calm, calm + _CALM_HOUR, side="left") - np.arange(len(calm))
+        span = min(max(float(calm[-1] - calm[0]), _CALM_SPAN_MIN), _CALM_HOUR)
+        busiest = float(per_hour.max()) / span
+    out: list[tuple[int, int, float, float]] = []
     earlier = 0  # arrivals in the stretches already found
-    for lo, last_link in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        hi = last_link + 1  # the last link joins hi - 1 to hi
-        if int(lo) - earlier < _SALVO_HISTORY:
-            out.append((int(lo), int(hi)))
-        earlier += int(hi - lo)
+    for lo, hi in stretches:
+        if lo - earlier < _SALVO_HISTORY:
+            out.append((lo, hi, math.nan, 0.0))
+        else:
+            t_lo, t_hi = float(times[lo]), float(times[hi - 1])
+            # The busier flank, as in the scan: an honest rush rises and decays around
+            # its busiest seconds, a salvo starts and stops.
+            # The test counts every arrival but the stretch's in its flanks: a rush's
+            # other busy seconds are its own rhythm (and a second salvo nearby only
+            # makes the test stricter). The evidence quotes the calm rhythm around.
+            judge = max(_flank_rate(times, t_lo, t_hi), busiest)
+            k = int(counts[lo:hi].max())
+            p = float(
+                _stats.poisson_sf_ge(np.asarray([k]), np.asarray([judge * _SALVO_SECONDS]))[0]
+            )
+            out.append((lo, hi, max(_flank_rate(calm, t_lo, t_hi, times), busiest), p))
+        earlier += hi - lo
     return out
 
 
@@ -307,19 +378,33 @@ def _salvo_evidence(times: np.ndarray) -> str:
     )
 
 
+def _paced_evidence(times: np.ndarray, rate: float) -> str:
+    span = _fmt_dur(max(float(times[-1] - times[0]), 1.0))
+    return (
+        f"{len(times)} réponses en {span}, alors que le rythme habituel autour est "
+        f"d'environ {_fmt_rate(rate)}"
+    )
+
+
 def _attach_salvos(times: np.ndarray, order: np.ndarray, bursts: list[Burst]) -> list[Burst]:
-    """Mark the salvos (``find_salvos``) in the bursts that hold them; a salvo that no
-    burst holds becomes a burst of its own (its expected rate unknown: NaN)."""
+    """Mark the salvos (``find_salvos``, ``find_paced_salvos``) in the bursts that hold
+    them; a salvo that no burst holds becomes a burst of its own (its expected rate
+    unknown, NaN, before any history; the calm rate after one)."""
     out = list(bursts)
-    for lo, hi in find_salvos(times):
+    judged = [s for s in _judge_stretches(times) if math.isnan(s[2]) or s[3] < _BURST_P]
+    for lo, hi, rate, p in judged:
         rows = order[lo:hi]
         holder = next((b for b in out if np.isin(rows, b.rows).any()), None)
         if holder is None:
-            holder = Burst(rows, float(times[lo]), float(times[hi - 1]), math.nan, 0.0)
+            holder = Burst(rows, float(times[lo]), float(times[hi - 1]), rate, p)
             out.append(holder)
         mine = rows if holder.salvo is None else np.union1d(holder.salvo, rows)
         holder.salvo = mine
-        holder.salvo_evidence = _salvo_evidence(np.sort(times[np.isin(order, mine)]))
+        held = np.sort(times[np.isin(order, mine)])
+        # The words follow the rule that caught it: no rate yet, or beyond the calm one.
+        holder.salvo_evidence = (
+            _salvo_evidence(held) if math.isnan(rate) else _paced_evidence(held, rate)
+        )
     out.sort(key=lambda b: b.start)
     return out
 
@@ -347,6 +432,21 @@ def _gamma_shape(x: np.ndarray) -> float:
     return float(min(k, _SHAPE_MAX))
 
 
+def _unrounded(times: np.ndarray) -> np.ndarray:
+    """Times recorded to the whole second (LimeSurvey's) spread uniformly within their
+    second, with a fixed seed (the same file gives the same audit).
+
+    Rounding down and dropping the resulting zero gaps took the short gaps that mark
+    independent arrivals away: honest people arriving 1 a second looked like a clock.
+    Given how many arrive in each second, Poisson arrivals are uniform within it, so
+    the jitter restores their law exactly; a script's gaps of seconds keep their
+    regularity (a fixed 3 s delay becomes 2 to 4 s, still far from exponential)."""
+    if not len(times) or not np.all(times == np.floor(times)):
+        return times
+    rng = np.random.default_rng(len(times))
+    return np.sort(times + rng.uniform(0.0, 1.0, len(times)))
+
+
 def _check_spacing(b: Burst, times_sorted: np.ndarray) -> GroupCheck:
     """Are the gaps between arrivals more regular than independent people's?
 
@@ -357,7 +457,9 @@ def _check_spacing(b: Burst, times_sorted: np.ndarray) -> GroupCheck:
     """
     n = len(times_sorted)
     core = times_sorted[n // 10 : n - n // 10]
-    gaps = np.diff(core)
+    shown = np.diff(core)
+    shown = shown[shown > 0]
+    gaps = np.diff(_unrounded(core))
     gaps = gaps[gaps > 0]
     if len(gaps) < 10:
         return GroupCheck("espacement", False, 1.0, "")
@@ -374,10 +476,12 @@ def _check_spacing(b: Burst, times_sorted: np.ndarray) -> GroupCheck:
     lr = max(2.0 * (ll_gamma - ll_exp), 0.0)
     p = _stats.chi2_sf(lr, 1) / 2 if shape > 1 else 1.0
     sig = shape > 1.5 and p < _GROUP_P
-    low, high = (_fmt_dur(v) for v in np.percentile(gaps, [5, 95]))
+    # The gaps shown are the file's own (whole seconds stay whole seconds).
+    shown = shown if len(shown) else gaps
+    low, high = (_fmt_dur(v) for v in np.percentile(shown, [5, 95]))
     # A script with a fixed delay gives one gap: "every 1 s to 1 s (median 1 s)" and an
     # index in the millions would read as a bug, not as the evidence it is.
-    every = f"{low}" if low == high else f"{low} à {high} (médiane {_fmt_dur(np.median(gaps))})"
+    every = f"{low}" if low == high else f"{low} à {high} (médiane {_fmt_dur(np.median(shown))})"
     index = (
         f"indice de régularité {shape:.1f} au lieu de 1"
         if shape < _SHAPE_SHOWN_MAX
@@ -809,6 +913,16 @@ def _core_evidence(times: np.ndarray, expected: float) -> str:
     )
 
 
+def _not_retained(p: float) -> str:
+    """A group test that is not significant, in words that accuse nobody: its own
+    sentence (« arrivées régulières : … ») reads as a finding even when it is not."""
+    shown = f"{p:.2g}".replace(".", ",")
+    return (
+        f"non retenu contre ce groupe : l'écart avec le reste de l'enquête est trop faible "
+        f"ou trop incertain (p = {shown})"
+    )
+
+
 def combine(a: Analysis, disabled: Iterable[str] = ()) -> Scores:
     """Per-response score in [0, 1], flags and clusters, with some detectors switched off."""
     off = set(disabled)
@@ -853,11 +967,16 @@ def combine(a: Analysis, disabled: Iterable[str] = ()) -> Scores:
                 evidence = b.salvo_evidence
             elif len(core) >= 2 and a.submitted is not None:
                 evidence = _core_evidence(np.sort(a.submitted[core]), b.expected)
+            # The group's span is its flagged members', not the scan window's: a header
+            # « du 19:16 au 22:27 » above « 500 réponses en 76 s » misled (review R7).
+            start, end = b.start, b.end
+            if len(core) and a.submitted is not None:
+                start, end = float(a.submitted[core].min()), float(a.submitted[core].max())
             clusters.append(
                 {
                     "cluster": num,
-                    "start": b.start,
-                    "end": b.end,
+                    "start": start,
+                    "end": end,
                     "size": len(b.rows),
                     "flagged": int((s >= THRESHOLD).sum()),
                     "confidence": conf,
@@ -869,7 +988,7 @@ def combine(a: Analysis, disabled: Iterable[str] = ()) -> Scores:
                             "check": c.key,
                             "significant": c.significant,
                             "p": c.p,
-                            "evidence": c.evidence,
+                            "evidence": c.evidence if c.significant else _not_retained(c.p),
                         }
                         for c in b.checks
                         if c.key not in off and c.evidence
