@@ -124,6 +124,11 @@ class Question:
     rows: list[tuple[str, str]]
     options: dict[str, str] = field(default_factory=dict)
     repeated: bool = False
+    # An item of an array or multiple-choice question ``item_of``, tallied on its own.
+    item_of: str | None = None
+    # A multiple-choice item: « Y » ticked, « N » left unticked by a response that
+    # ticked another item of its question.
+    multiple: bool = False
 
 
 @dataclass
@@ -650,6 +655,7 @@ class _Profile:
     answered: int
     once: int
     codes: bool  # every answer is code-like
+    ticks: bool  # every answer is « Y » (a multiple-choice item, or an unticked one)
     limesurvey_codes: bool  # and one of them is a code LimeSurvey makes up (A1, SQ001, Y…)
 
 
@@ -669,6 +675,7 @@ def _profile(values: pa.Array) -> _Profile:
         once=int(pc.sum(pc.equal(counts.field("counts"), 1)).as_py() or 0),
         codes=codes or not len(counts),
         limesurvey_codes=codes and generated,
+        ticks=bool(pc.all(pc.equal(vals, "Y")).as_py()) if len(counts) else True,
     )
 
 
@@ -701,6 +708,11 @@ def _free_text(column: str, p: _Profile, coded_export: bool, max_categories: int
     return p.answered >= _TEXT_EVIDENCE and 2 * p.once > p.distinct
 
 
+# LimeSurvey's default subquestion codes: every array and multiple choice has them, so
+# two questions sharing them says nothing about who answered their rows.
+_DEFAULT_ROW = re.compile(r"^SQ\d+$", re.IGNORECASE)
+
+
 def build_questions(
     columns: Iterable[str],
     table: pa.Table,
@@ -708,13 +720,20 @@ def build_questions(
     repeated: dict[str, list[str]] | None = None,
     max_categories: int = 30,
     limesurvey: bool = False,
+    split_items: bool = True,
 ) -> tuple[list[Question], list[str]]:
     """Group answer columns into questions; detect repeated rows.
 
-    Without a structure file, the rows of array questions are taken as repeated
-    respondents when at least two array questions share the exact same row codes
-    (a measure asked to parent 1 and parent 2 of each form), since ordinary
-    array items differ from one question to the next.
+    Without ``repeated``, the rows of array questions are taken as repeated
+    respondents (a measure asked to parent 1 and parent 2 of each form) when at least
+    two of them share the same rows, named the same: by codes other than LimeSurvey's
+    defaults (« P1 », « Parent 1 » in a full-text heading), or by the same labels from
+    the structure file; ordinary array items differ from one question to the next,
+    and every array has the default codes SQ001…, which prove nothing. Any other
+    array or multiple-choice question is split into its items, each a question of
+    its own; a multiple-choice item (« Y » or blank) is read as yes/no.
+    ``split_items`` False keeps such a question whole, its rows pooled (a table of
+    the app's own ballot box, whose rows ``Q[R1]``… are always people).
     """
     labels = labels or {}
     groups: dict[str, list[tuple[str, str]]] = {}
@@ -736,32 +755,81 @@ def build_questions(
         if pc.any(pc.equal(pc.utf8_trim_whitespace(samples[c]), OTHER_CODE)).as_py():
             others.add(base)
     questions: list[Question] = []
+
+    def row_key(rows: list[tuple[str, str]]) -> tuple[str, ...] | None:
+        """How the rows read, when they could be people; None when they cannot."""
+        names = tuple(r if not _DEFAULT_ROW.match(r) else labels.get(c, r) for c, r in rows)
+        if not 1 < len(rows) <= 6 or any(_DEFAULT_ROW.match(n) for n in names):
+            return None
+        return names
+
+    def multiple(rows: list[tuple[str, str]]) -> bool:
+        return all(profiles[c].ticks for c, _ in rows) and any(
+            profiles[c].answered for c, _ in rows
+        )
+
     rowsets: dict[tuple[str, ...], int] = {}
     for rows in groups.values():
-        if len(rows) > 1:
-            key = tuple(r for _, r in rows)
+        key = row_key(rows)
+        if key is not None and not multiple(rows):
             rowsets[key] = rowsets.get(key, 0) + 1
     for base, rows in groups.items():
+        other = {OTHER_CODE: OTHER_LABEL} if base in others else {}
         if repeated is not None:
             is_rep = base in repeated
         else:
-            is_rep = len(rows) > 1 and len(rows) <= 6 and rowsets[tuple(r for _, r in rows)] >= 2
-        questions.append(
-            Question(
-                code=base,
-                label=labels.get(base, base),
-                rows=[(c, labels.get(c, r)) for c, r in rows],
-                options={OTHER_CODE: OTHER_LABEL} if base in others else {},
-                repeated=is_rep,
+            key = row_key(rows)
+            is_rep = key is not None and not multiple(rows) and rowsets.get(key, 0) >= 2
+        if is_rep or not split_items or all(r == "" for _, r in rows):
+            questions.append(
+                Question(
+                    code=base,
+                    label=labels.get(base, base),
+                    rows=[(c, labels.get(c, r)) for c, r in rows],
+                    options=dict(other),
+                    repeated=is_rep,
+                )
             )
-        )
+            continue
+        ticks = multiple(rows)
+        for c, r in rows:
+            questions.append(
+                Question(
+                    code=c,
+                    label=f"{labels.get(base, base)} [{labels.get(c, r)}]",
+                    rows=[(c, "")],
+                    options=dict(other),
+                    item_of=base,
+                    multiple=ticks,
+                )
+            )
     return questions, text_cols
+
+
+def _untick(arrays: dict[str, Any], questions: list[Question]) -> None:
+    """A multiple-choice item left blank by a response that ticked another item of its
+    question reads « N »; a response that ticked none is not counted (LimeSurvey writes
+    the same blanks for a question skipped or never shown)."""
+    items: dict[str, list[str]] = {}
+    for q in questions:
+        if q.multiple and q.item_of is not None:
+            items.setdefault(q.item_of, []).append(q.rows[0][0])
+    for cols in items.values():
+        seen = pc.is_valid(arrays[cols[0]])
+        for c in cols[1:]:
+            seen = pc.or_(seen, pc.is_valid(arrays[c]))
+        for c in cols:
+            unticked = pc.and_(seen, pc.is_null(arrays[c]))
+            arrays[c] = pc.if_else(unticked, pa.scalar("N"), arrays[c])
 
 
 def _pick_segment(
     ds: Dataset, electorate: dict[str, int] | None, forced: str | None = None
 ) -> None:
     singles = [q for q in ds.questions if len(q.rows) == 1]
+    if not forced:
+        # An item of an array is an opinion, never the school.
+        singles = [q for q in singles if q.item_of is None]
     if forced:
         cands = [q for q in singles if q.code == forced or q.rows[0][0] == forced]
         if not cands:
@@ -870,6 +938,7 @@ def _finish(
     answer_cols = [q_col for q in ds.questions for q_col, _ in q.rows] + ds.text_columns
     for c in answer_cols:
         arrays[c] = _answer_values(raw.column(c).combine_chunks())
+    _untick(arrays, ds.questions)
     ds.table = pa.table(arrays)
     if "submitted" in arrays:
         ds.n_incomplete = int(pc.sum(pc.is_nan(arrays["submitted"])).as_py() or 0)
@@ -1111,7 +1180,7 @@ def _apply_options(questions: list[Question], options: dict[str, dict[str, str]]
     for q in questions:
         # The structure file lists the answer options, never LimeSurvey's « other ».
         other = {OTHER_CODE: OTHER_LABEL} if OTHER_CODE in q.options else {}
-        q.options = other | options.get(q.code, {})
+        q.options = other | options.get(q.item_of or q.code, {})
 
 
 _MAPPING_ROLES = {
@@ -1300,7 +1369,7 @@ def from_table(
         )
     if questions is None:
         rep: dict[str, list[str]] | None = None if repeated is None else {q: [] for q in repeated}
-        questions, text_cols = build_questions(answer_cols, table, repeated=rep)
+        questions, text_cols = build_questions(answer_cols, table, repeated=rep, split_items=False)
     else:
         text_cols = []
     if pc.count_distinct(table.column("id")).as_py() != table.num_rows:
