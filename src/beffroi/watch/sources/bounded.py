@@ -16,6 +16,10 @@ is the cap plus one step. The requests ask for those two codings only
 
 The deadline is checked between reads: one silent read may last up to httpx's
 per-read timeout past it, so an answer takes at most about twice the timeout.
+
+Mastodon goes through requests (under Mastodon.py): ``bound_replies`` puts the same
+bounds on a requests session, and a bound on the line of a stream of server-sent
+events; there urllib3 inflates within each read's size.
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
+import requests
+from urllib3.exceptions import ProtocolError
 
 ACCEPT_ENCODING = "gzip, deflate"
 # How many decoded bytes one call to the inflater may make.
@@ -110,3 +117,74 @@ def read_capped(response: httpx.Response, *, limit: int, deadline: float, second
         if time.monotonic() > deadline:
             raise BodyTooSlow(seconds)
     return bytes(body)
+
+
+class _BoundedRaw:
+    """urllib3's response under a requests ``Response``, read through ``stream`` (what
+    ``iter_content`` uses) within bounds: ``limit`` decoded bytes in all and
+    ``deadline`` for an answer; ``line_limit`` bytes between two line ends for a stream
+    of server-sent events, which may last for hours but whose events are a few KB.
+
+    A bound passed is urllib3's ``ProtocolError``, which requests reports as a broken
+    answer (``ChunkedEncodingError``): Mastodon.py then gives up the request or the
+    stream as for a connection cut, and the source reconnects with backoff."""
+
+    def __init__(
+        self, raw: Any, *, limit: int | None, line_limit: int | None, deadline: float | None
+    ) -> None:
+        self._raw = raw
+        self._limit = limit
+        self._line_limit = line_limit
+        self._deadline = deadline
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+    def _pieces(self, amt: int | None, decode_content: bool | None) -> Iterator[bytes]:
+        # urllib3's own ``stream`` waits for ``amt`` bytes (10 KiB from requests), which a
+        # trickle takes hours to send: ``read1`` gives what has come. Decoded pieces are
+        # at most ``amt`` bytes (urllib3 inflates within it).
+        raw = self._raw
+        if raw.chunked and raw.supports_chunked_reads():
+            yield from raw.read_chunked(amt, decode_content=decode_content)
+            return
+        while data := raw.read1(amt, decode_content=decode_content):
+            yield data
+
+    def stream(self, amt: int | None = None, decode_content: bool | None = None) -> Iterator[bytes]:
+        total = line = 0
+        for chunk in self._pieces(amt, decode_content):
+            total += len(chunk)
+            if self._limit is not None and total > self._limit:
+                raise ProtocolError(f"réponse de plus de {self._limit // 1_000_000} Mo")
+            if self._line_limit is not None:
+                end = chunk.rfind(b"\n")
+                line = len(chunk) - end - 1 if end >= 0 else line + len(chunk)
+                if line > self._line_limit:
+                    raise ProtocolError(
+                        f"événement de plus de {self._line_limit // 1_000_000} Mo sans fin de ligne"
+                    )
+            if self._deadline is not None and time.monotonic() > self._deadline:
+                raise ProtocolError("réponse non reçue en entier dans le délai")
+            yield chunk
+
+
+def bound_replies(session: requests.Session, *, limit: int, line_limit: int) -> None:
+    """Have every answer of ``session`` read within bounds: an answer read whole at most
+    ``limit`` decoded bytes and within its request's read timeout in all; a streamed
+    one (``stream=True``) at most ``line_limit`` bytes a line. Installed as a response
+    hook, which requests runs before it reads the body."""
+
+    def hook(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        if kwargs.get("stream"):
+            response.raw = _BoundedRaw(
+                response.raw, limit=None, line_limit=line_limit, deadline=None
+            )
+            return response
+        timeout = kwargs.get("timeout")
+        seconds = timeout[-1] if isinstance(timeout, tuple) else timeout
+        deadline = time.monotonic() + seconds if isinstance(seconds, int | float) else None
+        response.raw = _BoundedRaw(response.raw, limit=limit, line_limit=None, deadline=deadline)
+        return response
+
+    session.hooks["response"].append(hook)

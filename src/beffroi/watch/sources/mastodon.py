@@ -89,6 +89,7 @@ from beffroi.watch.sources.base import (
     scrub_handles,
     utc,
 )
+from beffroi.watch.sources.bounded import bound_replies
 from beffroi.watch.sources.config import Form
 from beffroi.watch.sources.netclients import guarded_session
 from beffroi.watch.sources.netguard import NetworkPolicy, current_policy, find_blocked
@@ -100,6 +101,11 @@ STATUSES_PER_REQUEST = 20  # GET /api/v1/statuses?id[]=… (Mastodon ≥ 4.3) ta
 # Status ids: decimal snowflakes (Mastodon), flake strings (Pleroma, Akkoma).
 _STATUS_ID = re.compile(r"[A-Za-z0-9_.-]{1,300}")
 
+# A REST reply: 40 statuses with their accounts weigh some 200 KB; 10 MB is far past
+# any real one. A streamed event is one status (a few KB; tens on instances that allow
+# long posts): 4 MB without a line end is no event.
+MAX_REPLY = 10_000_000
+MAX_EVENT_LINE = 4_000_000
 
 _HREF = re.compile(r'href="([^"]+)"')
 
@@ -432,11 +438,15 @@ class MastodonSource:
         self._batch_lookup = True  # until the instance refuses it (older Mastodon, Pleroma…)
 
     def _default_api(self, config: MastodonConfig) -> Mastodon:
+        session = guarded_session(self.policy)
+        # Requests reads a reply whole and a stream's line as long as it goes: an
+        # instance (or what answers in its name) could fill the worker's memory.
+        bound_replies(session, limit=MAX_REPLY, line_limit=MAX_EVENT_LINE)
         return Mastodon(
             api_base_url=config.instance_url,
             # REST and streaming go through it: every connection, including to the
             # streaming server the instance names, is checked where it is made.
-            session=guarded_session(self.policy),
+            session=session,
             access_token=config.access_token,
             request_timeout=config.timeout,
             user_agent=USER_AGENT,
