@@ -43,6 +43,20 @@ class HostileFeeds(LoopbackHTTP):
                 pass
 
             def do_GET(self) -> None:
+                if self.path == "/slow-headers":
+                    # The status line, then a header a byte every 50 ms: h11 waits for
+                    # the headers' end, each read well within httpx's timeout.
+                    try:
+                        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                        while not feeds.stop.is_set() and feeds.sent < 8000:
+                            self.wfile.write(b"a")
+                            self.wfile.flush()
+                            feeds.sent += 1
+                            time.sleep(0.05)
+                        feeds.stop.wait()
+                    except OSError:
+                        pass
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/rss+xml")
                 if self.path == "/declared":
@@ -183,3 +197,15 @@ def test_a_damaged_gzip_body_is_an_error(feed_server, pseudonymise) -> None:
     with pytest.raises(SourceError) as err:
         RssSource("pref", RssConfig(url=url), pseudonymise=pseudonymise).poll({})
     assert str(err.value).startswith(f"Flux injoignable ({url}) : corps compressé illisible (")
+
+
+def test_a_feed_that_trickles_its_headers_times_out_in_all(
+    feeds: HostileFeeds, pseudonymise
+) -> None:
+    error, took = _poll_in_thread(feeds.url + "/slow-headers", pseudonymise, timeout=1)
+    assert isinstance(error, SourceError) and error.retryable
+    assert str(error) == (
+        f"Flux injoignable ({feeds.url}/slow-headers) : flux non reçu en entier en 1 s."
+    )
+    # Cut at the deadline by the watchdog, not after h11's 16 KiB of headers.
+    assert 1 <= took < 2

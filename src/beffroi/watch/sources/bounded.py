@@ -15,7 +15,9 @@ is the cap plus one step. The requests ask for those two codings only
 (``BodyNotDecodable``), as a coding we did not ask for may not be understood.
 
 The deadline is checked between reads: one silent read may last up to httpx's
-per-read timeout past it, so an answer takes at most about twice the timeout.
+per-read timeout past it, so an answer takes at most about twice the timeout. RSS
+also runs a ``Watchdog``, which cuts the connection at the deadline itself, headers
+included.
 
 Mastodon goes through requests (under Mastodon.py): ``bound_replies`` puts the same
 bounds on a requests session, and a bound on the line of a stream of server-sent
@@ -24,6 +26,9 @@ events; there urllib3 inflates within each read's size.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -80,6 +85,53 @@ class _Inflater:
         yield out
         while self.inflater.unconsumed_tail:
             yield self.inflater.decompress(self.inflater.unconsumed_tail, STEP)
+
+
+class Watchdog:
+    """Shuts the sockets of a request down when ``seconds`` have passed: the deadline
+    checked between reads cannot stop a server that trickles its status line and
+    headers (h11 reads up to 16 KiB of them, each read within httpx's timeout: hours).
+    Given as httpx's ``trace`` extension, it learns each connection's socket as it is
+    made (redirects included); a connection taken from the pool is not seen, and is
+    bounded between reads only. ``fired`` says the deadline cut the request."""
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        if event not in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            return
+        sock = info["return_value"].get_extra_info("socket")
+        if isinstance(sock, socket.socket):
+            with self._lock:
+                self._sockets.append(sock)
+                if self.fired:
+                    _shut(sock)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def __enter__(self) -> Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    # shutdown, not close: it wakes the read blocked on the socket in the other thread,
+    # and the descriptor stays its owner's until httpcore closes it. The plain socket's
+    # method: SSLSocket's own would drop its TLS state under the reader's feet.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _coding(response: httpx.Response) -> str:

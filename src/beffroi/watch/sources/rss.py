@@ -46,6 +46,7 @@ from beffroi.watch.sources.bounded import (
     ACCEPT_ENCODING,
     BodyTooLarge,
     BodyTooSlow,
+    Watchdog,
     read_capped,
 )
 from beffroi.watch.sources.config import Form
@@ -277,19 +278,37 @@ class RssSource:
         seconds = self.config.timeout
         deadline = time.monotonic() + seconds
         try:
-            with client.stream("GET", self.config.url, headers=headers) as response:
-                if response.status_code == 304:
-                    return None
-                if response.status_code >= 400:
-                    # A feed that is gone (404/410) may come back: keep trying, with backoff.
-                    raise SourceError(
-                        f"Le serveur du flux répond {response.status_code} "
-                        f"({response.reason_phrase}).",
-                        retry_after=retry_after(response.headers.get("retry-after"), self.clock()),
-                    )
-                body = read_capped(
-                    response, limit=MAX_FEED_BYTES, deadline=deadline, seconds=seconds
-                )
+            with Watchdog(seconds) as watchdog:
+                try:
+                    with client.stream(
+                        "GET",
+                        self.config.url,
+                        headers=headers,
+                        extensions={"trace": watchdog.trace},
+                    ) as response:
+                        if response.status_code == 304:
+                            return None
+                        if response.status_code >= 400:
+                            # A feed that is gone (404/410) may come back: keep trying,
+                            # with backoff.
+                            raise SourceError(
+                                f"Le serveur du flux répond {response.status_code} "
+                                f"({response.reason_phrase}).",
+                                retry_after=retry_after(
+                                    response.headers.get("retry-after"), self.clock()
+                                ),
+                            )
+                        body = read_capped(
+                            response, limit=MAX_FEED_BYTES, deadline=deadline, seconds=seconds
+                        )
+                except httpx.HTTPError as exc:
+                    if watchdog.fired:  # the deadline cut the connection under the read
+                        raise BodyTooSlow(seconds) from exc
+                    raise
+                # A body without a length ends when the connection does, and the
+                # watchdog's cut looks like that end: what came is not the whole feed.
+                if watchdog.fired:
+                    raise BodyTooSlow(seconds)
         except BodyTooLarge as exc:
             raise SourceError(f"Flux trop volumineux (plus de {MAX_FEED_MB} Mo).") from exc
         except BodyTooSlow as exc:
