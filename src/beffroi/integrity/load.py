@@ -546,10 +546,54 @@ def _record_line(text: str, delim: str, index: int) -> int:
     return index + 2
 
 
-def parse_times(col: pa.Array, name: str, line_of: Any, fmt: str | None = None) -> np.ndarray:
-    """Seconds since the epoch (float, NaN for empty); an unreadable date raises InputError."""
+# A date whose year has two digits (« 02/03/26 »): read as the year 26 by the parsers.
+_SHORT_YEAR = r"^(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2}|\d{2}-\d{2}-\d{2})(?:\D|$)"
+# Slash dates whose second field cannot be a month: written month first.
+_MONTH_FIRST = r"^\d{1,2}/(?:1[3-9]|[23]\d)/"
+DATE_ORDER_CHECK = "ordre du jour et du mois"
+
+
+def _short_years(col: pa.Array, empty: pa.Array, name: str, line_of: Any) -> None:
+    short = pc.and_(pc.invert(empty), pc.match_substring_regex(col, _SHORT_YEAR))
+    if isinstance(short, pa.ChunkedArray):
+        short = short.combine_chunks()
+    if pc.any(short).as_py():
+        i = int(np.flatnonzero(short.to_numpy(zero_copy_only=False))[0])
+        line = line_of(i)
+        raise InputError(
+            f"Année sur deux chiffres à la ligne {line}, colonne « {name} » : "
+            f"« {col[i].as_py()} ». L'année doit avoir quatre chiffres (2026, pas 26) : "
+            "exportez à nouveau les dates avec l'année complète (AAAA-MM-JJ HH:MM:SS).",
+            line=line,
+            column=name,
+        )
+
+
+def _ambiguous_order(col: pa.Array, empty: pa.Array) -> bool:
+    """Slash dates all read day first, none proving it (no first field above 12)."""
+    slash = pc.and_(pc.invert(empty), pc.match_substring_regex(col, r"^\d{1,2}/\d{1,2}/"))
+    if not pc.any(slash).as_py():
+        return False
+    first = pc.extract_regex(pc.filter(col, slash), r"^(?P<d>\d{1,2})/").field("d")
+    return bool(pc.max(pc.cast(first, pa.int32())).as_py() <= 12)
+
+
+def parse_times(
+    col: pa.Array,
+    name: str,
+    line_of: Any,
+    fmt: str | None = None,
+    notes: list[str] | None = None,
+) -> np.ndarray:
+    """Seconds since the epoch (float, NaN for empty); an unreadable date raises InputError.
+
+    A two-digit year is refused (unless ``fmt`` says ``%y``): read as the year 26, the
+    dates silently made no sense. Slash dates are read day first (French); when none of
+    them shows it (every first field 12 or less), a note goes to ``notes``."""
     col = pc.utf8_trim_whitespace(col)
     empty = pc.equal(col, "")
+    if fmt is None or "%y" not in fmt:
+        _short_years(col, empty, name, line_of)
     if fmt is None:
         # Fast path: LimeSurvey writes ISO dates, which Arrow's own parser reads at once.
         try:
@@ -574,12 +618,24 @@ def parse_times(col: pa.Array, name: str, line_of: Any, fmt: str | None = None) 
     if pc.any(bad).as_py():
         i = int(np.flatnonzero(bad.to_numpy(zero_copy_only=False))[0])
         line = line_of(i)
+        value = col[i].as_py()
+        if fmt is None and re.match(_MONTH_FIRST, value):
+            raise InputError(
+                f"Date illisible à la ligne {line}, colonne « {name} » : « {value} » semble "
+                "écrite le mois d'abord (MM/JJ/AAAA, à l'américaine) ; exportez les dates au "
+                "format AAAA-MM-JJ, ou donnez leur format (`time_format`) dans une "
+                "correspondance.",
+                line=line,
+                column=name,
+            )
         raise InputError(
-            f"Date illisible à la ligne {line}, colonne « {name} » : « {col[i].as_py()} » "
+            f"Date illisible à la ligne {line}, colonne « {name} » : « {value} » "
             f"(formats acceptés : AAAA-MM-JJ HH:MM:SS, JJ/MM/AAAA HH:MM…).",
             line=line,
             column=name,
         )
+    if fmt is None and notes is not None and _ambiguous_order(col, empty):
+        notes.append(name)
     secs = pc.cast(pc.cast(result, pa.timestamp("s")), pa.int64())
     out = secs.to_numpy(zero_copy_only=False)
     return np.asarray(np.where(np.isnan(out.astype(float)), np.nan, out.astype(float)))
@@ -907,15 +963,27 @@ def _finish(
                 )
             first[code] = i
     cols["id"] = ids
+    ambiguous: list[str] = []
     for role, kind in (("submitted", "t"), ("started", "t"), ("duration", "n")):
         src = roles.get(role)
         if src is None:
             continue
         col = raw.column(src).combine_chunks()
         cols[role] = (
-            parse_times(col, src, line_of, time_format)
+            parse_times(col, src, line_of, time_format, ambiguous)
             if kind == "t"
             else parse_numbers(col, src, line_of)
+        )
+    if ambiguous:
+        # Not a refusal: a French export of the first twelve days of a month looks the
+        # same. Said where the skipped checks are, so that a US export is not misread
+        # without a word.
+        ds.skip(
+            DATE_ORDER_CHECK,
+            f"les dates JJ/MM/AAAA de « {ambiguous[0]} » ont toutes un premier nombre de "
+            "12 au plus : elles ont été lues le jour d'abord, à la française ; si l'export "
+            "écrit le mois d'abord, dates et rafales sont fausses : exportez-le au format "
+            "AAAA-MM-JJ",
         )
     if "duration" not in cols and "submitted" in cols and "started" in cols:
         d = np.asarray(cols["submitted"]) - np.asarray(cols["started"])
