@@ -209,3 +209,62 @@ def test_a_feed_that_trickles_its_headers_times_out_in_all(
     )
     # Cut at the deadline by the watchdog, not after h11's 16 KiB of headers.
     assert 1 <= took < 2
+
+
+def _proxy_tests() -> Any:
+    """The proxy tests' module, for its throwaway loopback certificate."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).with_name("test_sources_proxy.py")
+    spec = importlib.util.spec_from_file_location("_proxy_tests_s13", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_over_tls_the_watchdog_cuts_a_trickle_too(
+    tmp_path, allow_loopback: None, monkeypatch: pytest.MonkeyPatch, pseudonymise
+) -> None:
+    """The socket shut down under a TLS read: the read ends, as a plain one does."""
+    import ssl
+    from http.server import ThreadingHTTPServer
+
+    from beffroi.watch.sources.netguard import CA_FILE_ENV
+
+    cert_file, key_file = _proxy_tests().certificate_for_loopback(tmp_path)
+    monkeypatch.setenv(CA_FILE_ENV, cert_file)
+    stop = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(400):
+                    if stop.is_set():
+                        break
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+    url = f"https://127.0.0.1:{httpd.server_address[1]}/rss.xml"
+    try:
+        error, took = _poll_in_thread(url, pseudonymise, timeout=1)
+    finally:
+        stop.set()
+        httpd.shutdown()
+        httpd.server_close()
+    assert str(error) == f"Flux injoignable ({url}) : flux non reçu en entier en 1 s."
+    assert 1 <= took < 2
