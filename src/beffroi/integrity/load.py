@@ -114,6 +114,13 @@ _TIME_FORMATS = (
 )
 _CODE_HEADING = re.compile(r"^([A-Za-z][A-Za-z0-9_]*(?:\[[^\]]+\])?)(?:\.|:)\s")
 _TIMING = re.compile(r"(?:Time|groupTime\d+)$")
+# The same timings under full-text headings: « Question time: Q1 », « Group time: G1 »,
+# and their French « Temps pour la question : … », « Temps du groupe : … ».
+_TIMING_TEXT = re.compile(
+    r"^(?:(?:question|group)\s+time|time\s+for|temps\s+(?:pour|de\s+la|du)(?:\s+(?:la|le))?"
+    r"\s+(?:question|groupe))\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -471,6 +478,13 @@ def _header_of(first: str, delim: str | None = None) -> list[str]:
     if len(header) > MAX_COLUMNS:
         raise InputError(
             f"En-tête trop large (ligne 1) : {len(header)} colonnes, {MAX_COLUMNS} au plus.",
+            line=1,
+        )
+    if len(header) == 1 and "|" in first:
+        raise InputError(
+            "Séparateur non reconnu (ligne 1) : les colonnes semblent séparées par « | ». "
+            "L'audit lit les CSV séparés par la virgule, le point-virgule ou la tabulation : "
+            "exportez à nouveau les réponses au format CSV de LimeSurvey.",
             line=1,
         )
     header = [h.strip() for h in header]
@@ -1181,7 +1195,11 @@ def _roles_from_header(header: list[str]) -> tuple[dict[str, str], dict[str, str
             if role in META and role not in roles:
                 roles[role] = h
             continue
-        if _TIMING.search(key) or key.lower().startswith(("temps pour", "time for")):
+        if (
+            _TIMING.search(key)
+            or _TIMING_TEXT.match(key)
+            or key.lower().startswith(("temps pour", "time for"))
+        ):
             continue
         m = _CODE_HEADING.match(key)
         if m:
