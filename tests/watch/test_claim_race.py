@@ -36,6 +36,14 @@ from django.utils import timezone
 TAKEN = "Cette carte est déjà prise par une autre personne."
 SETTLED = "Cette carte a déjà été traitée."
 NOT_YOURS = "Vous n'avez pas pris cette carte."
+# A decision on a card someone settled is refused (corrections go through their own page).
+DECIDED_ALREADY = "Cette carte a déjà été traitée ("
+IN_COURANTE = "Cette carte est déjà dans la main courante : requalifiez-la depuis sa ligne."
+
+
+def _refused_as_settled(error: str | None) -> bool:
+    return bool(error) and (error.startswith(DECIDED_ALREADY) or error == IN_COURANTE)
+
 
 VOLUNTEERS = 6
 ROUNDS = 12
@@ -248,8 +256,8 @@ def test_claims_racing_decisions_settle_one_way(
 
     Serially there are only two outcomes: a claim goes first (it wins, every
     decision is then refused because someone holds the card), or a decision
-    goes first (the card is settled and free: every decision goes through as
-    a re-qualification, every claim is refused as already handled).
+    goes first (the card is settled: every other decision and every claim is
+    refused as already handled; a verdict is corrected from its own page).
     """
     from beffroi.watch.models import Card, CardDecision
 
@@ -279,14 +287,16 @@ def test_claims_racing_decisions_settle_one_way(
             assert [e.actor_id for e in claim_entries] == [holder.pk]
             assert not decide_entries and not CardDecision.objects.filter(card=card).exists()
         else:
-            assert len(decides_won) == len(deciders) and not decides_lost
+            assert len(decides_won) == 1
+            assert all(_refused_as_settled(o.error) for o in decides_lost)
             assert {o.error for o in claims_lost} == {SETTLED}
-            assert not claim_entries and len(decide_entries) == len(deciders)
-            # The card keeps the decision that committed last.
+            assert not claim_entries and len(decide_entries) == 1
+            # The card keeps the one decision that went through.
             last = decide_entries[-1]
+            assert last.actor_id == decides_won[0].step.user.pk
             assert (card.state, card.claimed_by_id) == ("decided", None)
             assert (card.decided_by_id, card.decision) == (last.actor_id, last.data["decision"])
-            assert CardDecision.objects.filter(card=card).count() == len(deciders)
+            assert CardDecision.objects.filter(card=card).count() == 1
     _decisions_follow_the_journal()
     _chain_intact()
 
@@ -372,20 +382,17 @@ def test_holder_settles_while_others_grab(
         assert {o.error for o in claims_lost} <= {TAKEN, SETTLED}
         assert card.claimed_by_id is None
         if move == "decide":
-            # The second tab re-qualifies the card (it is free by then), as the
-            # rival may: every decision that went through is journaled once.
-            assert len(holder_won) == 2
-            decided = [o for o in outcomes if o.step.op == "decide" and o.won]
+            # The second tab finds the card settled, as the rival does (or finds it
+            # held): one decision, journaled once.
+            assert len(holder_won) == 1
+            assert all(_refused_as_settled(o.error) for o in holder_lost)
+            assert not rival_outcome.won
+            assert rival_outcome.error == TAKEN or _refused_as_settled(rival_outcome.error)
             entries = _journal("watch.card.decide", card_id)
-            assert len(entries) == len(decided)
-            assert CardDecision.objects.filter(card=card).count() == len(decided)
+            assert len(entries) == 1
+            assert CardDecision.objects.filter(card=card).count() == 1
             assert card.state == "decided"
-            assert (card.decided_by_id, card.decision) == (
-                entries[-1].actor_id,
-                entries[-1].data["decision"],
-            )
-            if not rival_outcome.won:
-                assert rival_outcome.error == TAKEN
+            assert (card.decided_by_id, card.decision) == (holder.pk, "verified")
         else:
             # One main courante line, whoever's tab came second.
             assert len(holder_won) == 1
@@ -393,11 +400,10 @@ def test_holder_settles_while_others_grab(
             assert LogEntry.objects.filter(card=card).count() == 1
             assert len(_journal("watch.card.escalate", card_id)) == 1
             assert card.state == "escalated"
-            if rival_outcome.won:
-                assert card.decision == "rumour"
-                assert LogEntry.objects.get(card=card).verification == "rumour"
-            else:
-                assert rival_outcome.error == TAKEN
+            # The rival meets the card held, or already in the main courante.
+            assert not rival_outcome.won
+            assert rival_outcome.error == TAKEN or _refused_as_settled(rival_outcome.error)
+            assert card.decision == ""
     _decisions_follow_the_journal()
     _chain_intact()
 

@@ -209,6 +209,7 @@ def test_a_correction_made_meanwhile_is_not_undone_silently(client, members, roo
     import re
 
     from beffroi.watch import actions
+    from beffroi.watch.models import Card
 
     activation, (call, _other) = room
     actions.decide(call, "irrelevant", actor=members["volunteer"])
@@ -216,7 +217,9 @@ def test_a_correction_made_meanwhile_is_not_undone_silently(client, members, roo
     page = client.get(_url("watch-decided", activation)).content.decode()
     seen = re.search(r'name="vu" value="([^"]+)"', page).group(1)
     # Meanwhile, the coordination corrects it from its own page.
-    actions.decide(call, "verified", actor=members["coordinator"])
+    actions.correct_decision(
+        Card.objects.get(pk=call.pk), "verified", actor=members["coordinator"], seen=seen
+    )
     response = client.post(
         _url("watch-decided-correct", activation, call.pk), {"decision": "relevant", "vu": seen}
     )

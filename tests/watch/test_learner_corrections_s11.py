@@ -133,8 +133,11 @@ def test_an_escalation_with_a_verdict_replaces_the_card_s_lesson(base, room, mem
     activation, (call, *_rest) = room
     volunteer = members["volunteer"]
     actions.decide(call, "irrelevant", actor=volunteer)
-    entry = actions.escalate(
-        Card.objects.get(pk=call.pk), actor=volunteer, category="personnes", decision="rumour"
+    # A decided card changes verdict through its correction, then goes to the main
+    # courante from the decided cards' page (a decision no longer lands on it twice).
+    actions.correct_decision(Card.objects.get(pk=call.pk), "rumour", actor=volunteer)
+    entry = actions.escalate_decided(
+        Card.objects.get(pk=call.pk), actor=volunteer, category="personnes"
     )
     actions.requalify_entry(entry, "false", actor=volunteer)
     proc = ActivationProcessor(activation, base)

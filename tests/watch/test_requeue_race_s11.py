@@ -60,7 +60,9 @@ def test_a_requeue_committed_later_never_gets_a_smaller_id(members, cards, pause
     )
     assert reached.wait(timeout=30)
     fast = start_thread(
-        lambda: actions.decide(Card.objects.get(pk=second), "verified", actor=members["partner"]),
+        lambda: actions.correct_decision(
+            Card.objects.get(pk=second), "verified", actor=members["partner"]
+        ),
         name="fast",
         errors=errors,
     )

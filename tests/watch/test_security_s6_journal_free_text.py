@@ -134,10 +134,15 @@ def test_escalation_summary_with_a_verdict(card, members, keep):
     from beffroi.watch import actions
 
     entry = actions.escalate(
-        card, actor=members["volunteer"], category="routes", text=TYPED, decision="verified"
+        card,
+        actor=members["volunteer"],
+        category="routes",
+        text=TYPED,
+        notes=TYPED,
+        decision="verified",
     )
     assert entry.text == TYPED
-    # The summary is journaled as the verdict's note; the escalation line has no text.
+    # The internal note is journaled as the verdict's; the escalation entry has no text.
     _check(_journal("watch.card.decide"), keep)
     assert TYPED not in _written(_journal("watch.card.escalate"))
 

@@ -186,7 +186,11 @@ def test_escalation_reaches_the_main_courante(client, members, org, room):
     client.force_login(members["volunteer"])
     res = client.post(
         _u("watch-card-escalate", org, activation, card_id=cards[0].pk),
-        {"category": "personnes", "text": "Famille sur le toit, rue des Halles"},
+        {
+            "category": "personnes",
+            "text": "Famille sur le toit, rue des Halles",
+            "for_partners": "1",
+        },
     )
     assert res.json() == {"ok": True, "entry": 1}
     entry = LogEntry.objects.get()
@@ -200,9 +204,16 @@ def test_escalation_reaches_the_main_courante(client, members, org, room):
         _u("watch-card-escalate", org, activation, card_id=cards[0].pk), {"category": "personnes"}
     )
     assert again.status_code == 409
-    # A later decision on the card updates the line's verification.
-    client.post(
+    # A decision from the triage room no longer lands on it (someone settled it)...
+    late = client.post(
         _u("watch-card-decide", org, activation, card_id=cards[0].pk), {"decision": "verified"}
+    )
+    assert late.status_code == 409
+    assert LogEntry.objects.get().verification == ""
+    # ...its line is requalified instead, and the line's verification follows.
+    client.post(
+        _u("watch-courante-verification", org, activation, entry_id=entry.pk),
+        {"verification": "verified"},
     )
     assert LogEntry.objects.get().verification == "verified"
     client.force_login(members["partner"])

@@ -44,6 +44,7 @@ LABELS: dict[str, Promise] = {
     "watch.card.requeue": _("Carte remise dans la file"),
     "watch.card.source": _("Type de source corrigé"),
     "watch.log.add": _("Ligne de main courante ajoutée"),
+    "watch.log.export": _("Main courante exportée"),
     "watch.log.share": _("Partage d'une ligne avec les partenaires modifié"),
     "watch.log.status": _("Statut d'une ligne modifié"),
     "watch.log.verify": _("Vérification d'une ligne"),

@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -85,6 +85,7 @@ __all__ = [
     "receive_items",
     "receive_posts",
     "record_coverage_gap",
+    "record_export",
     "record_gap_filled",
     "record_partner_view",
     "record_post_deletion",
@@ -388,6 +389,9 @@ def add_source(
     of ``DECLARABLE_SOURCES``); blank lets the classifier judge each post."""
     from beffroi.watch.sources import ConfigError, validate_config
 
+    if not activation.is_open:
+        # The worker skips closed activations: a source added now would wait forever.
+        raise ConfigError({"__all__": _("Activation close : aucune source ne démarre plus.")})
     _check_declared_source(declared_source)
 
     if kind in ("file", "replay"):
@@ -1006,22 +1010,46 @@ def decide(
     notes: str = "",
     evidence: Sequence[str] = (),
 ) -> Card:
-    """Record a volunteer's decision. The card must be free or claimed by the
-    actor (and is released by the decision); the decision feeds the
-    activation's learner through the worker (``learned_until``)."""
+    """Record a volunteer's decision on a card of the queue. The card must be free or
+    claimed by the actor (and is released by the decision); the decision feeds the
+    activation's learner through the worker (``learned_until``). A card already settled
+    (decided or in the main courante) is refused, whoever settled it: a stale page or a
+    replayed request must not overwrite someone's verdict and wipe their note and
+    evidence. Settled cards change through ``correct_decision`` or their line."""
+    return _decide(card, decision, actor=actor, notes=notes, evidence=evidence, queued_only=True)
+
+
+def _decide(
+    card: Card,
+    decision: str,
+    *,
+    actor: Any,
+    notes: str,
+    evidence: Sequence[str],
+    queued_only: bool,
+) -> Card:
     card, notes, links = _apply_decision(
-        card, decision, actor=actor, notes=notes, evidence=evidence
+        card, decision, actor=actor, notes=notes, evidence=evidence, queued_only=queued_only
     )
     _record_decision(card, decision, actor=actor, notes=notes, links=links)
     return card
 
 
 def _apply_decision(
-    card: Card, decision: str, *, actor: Any, notes: str, evidence: Sequence[str]
+    card: Card,
+    decision: str,
+    *,
+    actor: Any,
+    notes: str,
+    evidence: Sequence[str],
+    queued_only: bool = False,
 ) -> tuple[Card, str, list[str]]:
     """The card's row changed by a decision (not yet journaled): the card, with the notes
-    and links as stored."""
+    and links as stored. ``queued_only``: only a card still in the queue (checked in the
+    same conditional UPDATE, so two decisions sent at once cannot both land)."""
     if decision not in Decision.values:
+        if not decision:
+            raise InvalidInput(_("Aucune décision choisie."))
         raise InvalidInput(_("Décision inconnue : %(d)s") % {"d": decision})
     links = _clean_evidence(evidence)
     # Typed in a text box: a NUL is no part of it, and PostgreSQL's text cannot hold one.
@@ -1029,7 +1057,8 @@ def _apply_decision(
     now = timezone.now()
     # A card already in the main courante can still be re-qualified (a rumour
     # turns out true), but only by whoever holds it or when it is free.
-    won = Card.objects.filter(_claimable(actor, now), pk=card.pk).update(
+    still = {"state": CardState.QUEUED} if queued_only else {}
+    won = Card.objects.filter(_claimable(actor, now), pk=card.pk, **still).update(
         decision=decision,
         notes=notes,
         evidence=links,
@@ -1040,12 +1069,27 @@ def _apply_decision(
         updated_at=now,
     )
     if not won:
+        card.refresh_from_db()
+        if queued_only and card.state != CardState.QUEUED:
+            raise ActionError(_settled_message(card))
         raise ActionError(_("Cette carte est déjà prise par une autre personne."))
     Card.objects.filter(pk=card.pk, state=CardState.QUEUED).update(state=CardState.DECIDED)
     card.refresh_from_db()
     # The verification status of main courante lines built from this card follows it.
     LogEntry.objects.filter(card=card).update(verification=decision, updated_at=now)
     return card, notes, links
+
+
+def _settled_message(card: Card) -> str:
+    if card.state == CardState.ESCALATED:
+        return _("Cette carte est déjà dans la main courante : requalifiez-la depuis sa ligne.")
+    return _(
+        "Cette carte a déjà été traitée (%(label)s, par %(who)s) : corrigez-la depuis "
+        "les cartes traitées."
+    ) % {
+        "label": dict(Decision.choices).get(card.decision, card.decision),
+        "who": card.decided_by.get_username() if card.decided_by else "—",
+    }
 
 
 def _record_decision(
@@ -1097,8 +1141,13 @@ def correct_decision(
             "voyez sa décision actuelle avant de la changer."
         ),
     )
-    return decide(
-        card, decision, actor=actor, notes=notes.strip() or card.notes, evidence=card.evidence
+    return _decide(
+        card,
+        decision,
+        actor=actor,
+        notes=notes.strip() or card.notes,
+        evidence=card.evidence,
+        queued_only=False,
     )
 
 
@@ -1150,16 +1199,27 @@ def escalate_decided(
 
 
 @transaction.atomic
-def return_to_queue(card: Card, *, actor: Any) -> Card:
+def return_to_queue(card: Card, *, actor: Any, seen: str | None = None) -> Card:
     """Put a decided card back in the queue (a decision taken by mistake: « Sans
     intérêt » for a call for help). Its decisions stay in its history and the journal;
     a row with neither decision nor source joins them, which tells the worker to
     withdraw the card's lesson from the learner (the team no longer holds that verdict;
     the card's next decision teaches again). A card in the main courante is corrected
-    from its line instead."""
+    from its line instead. ``seen``: the decision time the decided cards' page showed
+    (as for ``correct_decision``): a correction made since is not undone from a stale
+    page."""
     now = timezone.now()
     # For no key update: the card's key does not change (docs/decisions/0002-journal.md).
     card = Card.objects.select_for_update(no_key=True).get(pk=card.pk)
+    if seen is not None and card.state == CardState.DECIDED:
+        _still_decided(
+            card,
+            seen,
+            _(
+                "Cette carte a été corrigée entre-temps (%(label)s, par %(who)s) : "
+                "voyez sa décision actuelle avant de la remettre dans la file."
+            ),
+        )
     before = card.decision
     back = Card.objects.filter(pk=card.pk, state=CardState.DECIDED).update(
         state=CardState.QUEUED,
@@ -1208,6 +1268,18 @@ def _create_entry(activation: Activation, **fields: Any) -> LogEntry:
     raise ActionError(_("La main courante est très sollicitée : réessayez."))
 
 
+def _check_open_log(activation: Activation) -> None:
+    """A closed activation's main courante is the record handed over: no line is added to
+    it (its lines are still corrected: status, verification, sharing; docs/guide/veille.md)."""
+    if not activation.is_open:
+        raise ActionError(
+            _(
+                "Activation close : la main courante n'accepte plus de nouvelle ligne "
+                "(ses lignes se corrigent encore)."
+            )
+        )
+
+
 @transaction.atomic
 def escalate(
     card: Card,
@@ -1215,18 +1287,24 @@ def escalate(
     actor: Any,
     category: str,
     text: str = "",
+    notes: str = "",
     for_partners: bool = True,
     decision: str = "",
     evidence: Sequence[str] = (),
 ) -> LogEntry:
     """Send a card to the main courante (and, unless told otherwise, to the partners).
 
+    ``text``: the line's text, empty for the post's own; ``notes``: the team's internal
+    note on the card, never part of the line (a verification note names the people
+    called: it must not reach the préfecture because « Transmettre » was ticked).
     ``decision``: the volunteer's verdict given with the escalation ("verified", "to
     verify"…), recorded first as a decision of its own (journaled, taught to the
     learner); the line's verification column starts from it."""
     if category not in LogCategory.values:
         raise InvalidInput(_("Catégorie inconnue."))
+    _check_open_log(card.activation)
     text = text.replace("\x00", "")  # as a decision's notes
+    notes = notes.replace("\x00", "").strip()
     decided: tuple[str, list[str]] | None = None
     if decision:
         if LogEntry.objects.filter(card=card).exists():
@@ -1235,12 +1313,14 @@ def escalate(
         # line typed at this moment may hold, uncommitted) must be taken before the
         # journal's head, or the two transactions wait on each other (PostgreSQL).
         card, notes, links = _apply_decision(
-            card, decision, actor=actor, notes=text, evidence=evidence
+            card, decision, actor=actor, notes=notes, evidence=evidence, queued_only=True
         )
         decided = notes, links
     now = timezone.now()
+    # Without a verdict the note is still the team's: kept on the card, as a decision's.
+    kept_note = {"notes": notes} if notes and decided is None else {}
     won = Card.objects.filter(_claimable(actor, now), pk=card.pk).update(
-        state=CardState.ESCALATED, claimed_by=None, claimed_at=None, updated_at=now
+        state=CardState.ESCALATED, claimed_by=None, claimed_at=None, updated_at=now, **kept_note
     )
     if not won:
         raise ActionError(_("Cette carte est déjà prise par une autre personne."))
@@ -1270,6 +1350,7 @@ def escalate(
         actor=actor,
         organisation=card.activation.organisation,
         subject=f"card:{card.pk}",
+        reason=_journaled(card.activation, notes) if kept_note else "",
         data={"entry": entry.number, "category": category, "for_partners": for_partners},
     )
     return entry
@@ -1291,6 +1372,7 @@ def add_log_entry(
     """A manual line: a phone call, an observation, an official message."""
     from beffroi.geo import gazetteer
 
+    _check_open_log(activation)
     if not text.strip():
         raise InvalidInput(_("L'information est obligatoire."))
     if channel not in LogChannel.values:
@@ -1388,7 +1470,18 @@ def requalify_entry(entry: LogEntry, verification: str, *, actor: Any) -> LogEnt
     if verification not in Decision.values:
         raise InvalidInput(_("Vérification inconnue : %(v)s") % {"v": verification})
     if entry.card_id is not None:
-        decide(entry.card, verification, actor=actor)  # type: ignore[arg-type]
+        card = entry.card
+        assert card is not None
+        # A new verdict, not new reasons: the card keeps its note and evidence, as in
+        # correct_decision (a line's verification select has no box for either).
+        _decide(
+            card,
+            verification,
+            actor=actor,
+            notes=card.notes,
+            evidence=card.evidence,
+            queued_only=False,
+        )
         entry.refresh_from_db()
         return entry
     before, now = entry.verification, timezone.now()
@@ -1402,6 +1495,35 @@ def requalify_entry(entry: LogEntry, verification: str, *, actor: Any) -> LogEnt
         data={"number": entry.number, "from": before, "to": verification},
     )
     return entry
+
+
+def record_export(
+    activation: Activation,
+    *,
+    actor: Any,
+    fmt: str,
+    filters: Mapping[str, str],
+    lines: int,
+    queued: bool,
+) -> None:
+    """A member took (or asked for) a copy of the main courante: the internal lines,
+    phone numbers and names included, leave the platform with it, so who, when, which
+    format and how many lines are journaled. The filters' codes are kept; a text search
+    only as « used » (a name or a number typed there would stay in the journal for ever)."""
+    kept = {k: v for k, v in filters.items() if v and k != "q"}
+    journal.append(
+        "watch.log.export",
+        actor=actor,
+        organisation=activation.organisation,
+        subject=f"activation:{activation.pk}",
+        data={
+            "format": fmt,
+            "lines": lines,
+            "filters": kept,
+            "search": bool(filters.get("q")),
+            "queued": queued,
+        },
+    )
 
 
 # -- partner links -------------------------------------------------------------------------

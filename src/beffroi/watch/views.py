@@ -738,7 +738,10 @@ def card_escalate(request: HttpRequest, activation_id: int, card_id: int) -> Jso
             actor=request.user,
             category=request.POST.get("category", LogCategory.OTHER),
             text=request.POST.get("text", ""),
-            for_partners=request.POST.get("for_partners", "1") != "0",
+            notes=request.POST.get("notes", ""),
+            # Only an explicit tick shares the line: a request without the field (an old
+            # page, a script) keeps it internal, as the decided cards' page does.
+            for_partners=request.POST.get("for_partners", "0") == "1",
             decision=request.POST.get("decision", ""),
             evidence=request.POST.get("evidence", "").splitlines(),
         )
@@ -901,7 +904,7 @@ def decided_escalate(request: HttpRequest, activation_id: int, card_id: int) -> 
 def card_requeue(request: HttpRequest, activation_id: int, card_id: int) -> HttpResponse:
     card = _card_action(request, activation_id, card_id)
     try:
-        actions.return_to_queue(card, actor=request.user)
+        actions.return_to_queue(card, actor=request.user, seen=request.POST.get("vu"))
     except actions.ActionError as exc:
         messages.error(request, str(exc))
     else:
@@ -1404,12 +1407,27 @@ def _export(
     partner: bool,
     job_url: Any,
     back_url: str,
+    member: Any = None,
 ) -> HttpResponse:
     """A small export is built now; a large one becomes a background job
-    (asked for with a POST: a GET never queues work)."""
+    (asked for with a POST: a GET never queues work). ``member``: who asks, when not
+    a partner link (journaled, ``actions.record_export``)."""
     if fmt not in exports.FORMATS:
         raise Http404(_("Format inconnu."))
     count = entries.count()
+
+    def journal_export(queued: bool) -> None:
+        if member is not None:
+            params = request.POST if request.method == "POST" else request.GET
+            actions.record_export(
+                activation,
+                actor=member,
+                fmt=fmt,
+                filters={k: str(params.get(k, "")) for k in exports.FILTER_PARAMS},
+                lines=count,
+                queued=queued,
+            )
+
     name = exports.filename(activation.name, fmt)
     busy = ""
     if request.method == "POST":
@@ -1433,6 +1451,7 @@ def _export(
                 exc.pending,
             ) % {"n": exc.pending}
         else:
+            journal_export(queued=True)
             return redirect(job_url(job_id))
     if busy or not exports.runs_inline(fmt, count):
         asked = request.POST if request.method == "POST" else request.GET
@@ -1452,6 +1471,7 @@ def _export(
             },
             status=429 if busy else 200,
         )
+    journal_export(queued=False)
     data = exports.rows(entries.order_by("number"))
     title = f"{activation.name} — main courante — {timezone.localtime():%d/%m/%Y %H:%M}"
     content = exports.build(fmt, data, title, base_url=request.build_absolute_uri("/"))
@@ -1479,7 +1499,14 @@ def courante_export(request: HttpRequest, activation_id: int, fmt: str) -> HttpR
 
     back = reverse("watch-courante", args=[slug, activation.pk])
     return _export(
-        request, activation, entries, fmt, partner=partner, job_url=member_job_url, back_url=back
+        request,
+        activation,
+        entries,
+        fmt,
+        partner=partner,
+        job_url=member_job_url,
+        back_url=back,
+        member=request.user,
     )
 
 

@@ -121,6 +121,13 @@
       await new Promise((ok) => setTimeout(ok, 400));
       r = await send();
     }
+    // An expired session is redirected to the login page, which fetch follows: a 200
+    // in HTML, not the action's JSON (it used to show « Erreur 200. »). A 403 is a CSRF
+    // refusal (the session changed) or a role taken away. Either way nothing was
+    // recorded, and the panel keeps what was typed.
+    const json = (r.headers.get("Content-Type") || "").includes("application/json");
+    if (!json && (r.redirected || r.ok)) return { ok: false, error: msg("Session"), status: 401 };
+    if (!json && r.status === 403) return { ok: false, error: msg("Forbidden"), status: 403 };
     let payload = {};
     try { payload = await r.json(); } catch (e) { payload = { ok: false, error: msg("Error", { status: r.status }) }; }
     payload.status = r.status;
@@ -267,6 +274,7 @@
       why.append(el("li")); why.lastChild.append(a);
     }
     document.getElementById("notes").value = "";
+    document.getElementById("line-text").value = "";
     document.getElementById("evidence").value = "";
     document.getElementById("verification").value = "";
     watchExpiry();
@@ -352,7 +360,9 @@
     if (!held) return;
     const res = await post(url(held.id, "escalader"), {
       category: document.getElementById("category").value,
-      text: document.getElementById("notes").value,
+      // The line's own text (empty: the post's); the note stays the team's.
+      text: document.getElementById("line-text").value,
+      notes: document.getElementById("notes").value,
       for_partners: document.getElementById("for-partners").checked ? "1" : "0",
       // The verdict sent with the line: a decision of its own, and the line's
       // verification column (a decided card leaves the queue and cannot be sent).
@@ -365,7 +375,9 @@
 
   async function release() {
     if (!held) return;
-    await post(url(held.id, "relacher"));
+    const res = await post(url(held.id, "relacher"));
+    // An expired session released nothing: say so, the card stays open here.
+    if (res.status === 401 || res.status === 403) { error.textContent = res.error; return; }
     closePanel(msg("Released"));
     await load();
   }
@@ -411,6 +423,7 @@
     else if (ev.key === "e" && held) { ev.preventDefault(); escalate(); }
     else if (ev.key === "g" && held && !expiry.hidden) { ev.preventDefault(); keep(); }
     else if (ev.key === "n" && held) { ev.preventDefault(); document.getElementById("notes").focus(); }
+    else if (ev.key === "l" && held) { ev.preventDefault(); document.getElementById("line-text").focus(); }
   });
   for (const b of panel.querySelectorAll("[data-decision]")) {
     b.addEventListener("click", () => decide(b.dataset.decision));
