@@ -566,6 +566,28 @@ AUDIT_ERRORS = FrenchTemplates(
         ),
         T(
             gettext_noop(
+                "Date illisible à la ligne %(line)s, colonne « %(column)s » : « %(value)s » "
+                "semble écrite le mois d'abord (MM/JJ/AAAA, à l'américaine) ; exportez les "
+                "dates au format AAAA-MM-JJ, ou donnez leur format (`time_format`) dans une "
+                "correspondance."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Année sur deux chiffres à la ligne %(line)s, colonne « %(column)s » : "
+                "« %(value)s ». L'année doit avoir quatre chiffres (2026, pas 26) : exportez "
+                "à nouveau les dates avec l'année complète (AAAA-MM-JJ HH:MM:SS)."
+            )
+        ),
+        T(
+            gettext_noop(
+                "Séparateur non reconnu (ligne 1) : les colonnes semblent séparées par « | ». "
+                "L'audit lit les CSV séparés par la virgule, le point-virgule ou la "
+                "tabulation : exportez à nouveau les réponses au format CSV de LimeSurvey."
+            )
+        ),
+        T(
+            gettext_noop(
                 "Colonne d'identifiant absente : il faut une colonne « id » (LimeSurvey) ou une "
                 "correspondance `id = …` dans le fichier de correspondance."
             )
@@ -758,8 +780,8 @@ def audit_error(text: str) -> str:
 # any French left outside the survey's own words.
 
 # Words the audit takes from closed lists: the detectors' names (detectors.DETECTORS),
-# LimeSurvey's fixed answers (detectors.DEFAULT_ANSWERS) and the checks a loader
-# skips (integrity.load).
+# LimeSurvey's fixed answers (detectors.DEFAULT_ANSWERS, load.OTHER_LABEL) and the
+# checks a loader skips (integrity.load).
 REPORT_WORDS = (
     gettext_noop("rafales d'arrivées"),
     gettext_noop("espacement régulier"),
@@ -777,6 +799,8 @@ REPORT_WORDS = (
     gettext_noop("navigateur (user agent)"),
     gettext_noop("provenance (referrer)"),
     gettext_noop("langue"),
+    gettext_noop("ordre du jour et du mois"),
+    gettext_noop("Autre"),
 )
 
 
@@ -806,6 +830,13 @@ SKIPPED = FrenchTemplates(
         T(gettext_noop("pas de langue de départ")),
         T(gettext_noop("pas de colonne « %(role)s » dans la table")),
         T(gettext_noop("colonne « %(role)s » vide dans la table")),
+        T(
+            gettext_noop(
+                "les dates JJ/MM/AAAA de « %(column)s » ont toutes un premier nombre de 12 au "
+                "plus : elles ont été lues le jour d'abord, à la française ; si l'export écrit "
+                "le mois d'abord, dates et rafales sont fausses : exportez-le au format AAAA-MM-JJ"
+            )
+        ),
     ]
 )
 

@@ -265,6 +265,11 @@ SOURCE_STATUS = FrenchTemplates(
         ),
         T(gettext_noop("Flux injoignable (%(url)s) : pas de réponse en %(n)s s."), "n"),
         T(
+            gettext_noop("Flux injoignable (%(url)s) : flux non reçu en entier en %(n)s s."),
+            "n",
+        ),
+        T(gettext_noop("Flux trop volumineux (plus de %(n)s Mo)."), "n"),
+        T(
             gettext_noop(
                 "Flux injoignable (%(url)s) : certificat du serveur non reconnu (%(detail)s) ; "
                 "derrière un proxy qui déchiffre TLS, voir BEFFROI_SOURCES_CA_FILE."
