@@ -1443,7 +1443,9 @@ def update_log_status(entry: LogEntry, status: str, *, actor: Any, note: str = "
 def set_entry_sharing(entry: LogEntry, for_partners: bool, *, actor: Any) -> bool:
     """Send a line to the partners, or withdraw it from them (a phone number left in a
     line sent by mistake, an internal line the préfecture should see after all). Their
-    pages drop or show it at their next refresh; exports already downloaded are theirs.
+    pages drop or show it at their next refresh; a partners' export prepared before a
+    withdrawal is no longer handed out (views._withdrawn_since); one already downloaded
+    is theirs.
     Returns whether anything changed; journaled when it did."""
     now = timezone.now()
     changed = LogEntry.objects.filter(pk=entry.pk, for_partners=not for_partners).update(

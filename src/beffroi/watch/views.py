@@ -1547,11 +1547,38 @@ def export_job(request: HttpRequest, activation_id: int, job_id: Any) -> HttpRes
     )
 
 
+def _withdrawn_since(job: Any) -> bool:
+    """Whether a line of the activation was withdrawn from the partners after the job
+    began reading its lines (``started_at``): a partners' file built before then may
+    still hold it, and « Retirer » must not leave it downloadable for 24 hours. Read from
+    the journal (each withdrawal is there); a withdrawn line outside the job's filters
+    refuses it too, a new export costing only a click."""
+    if not job.partner:
+        return False
+    since = job.started_at or job.enqueued_at
+    subjects = JournalEntry.objects.filter(
+        action="watch.log.share", at__gte=since, data__for_partners=False
+    ).values_list("subject", flat=True)
+    pks = [int(s[4:]) for s in subjects if s.startswith("log:") and s[4:].isdigit()]
+    return (
+        bool(pks) and LogEntry.objects.filter(pk__in=pks, activation_id=job.activation_id).exists()
+    )
+
+
 def _file_response(job: Any) -> HttpResponseBase:
     from django.http import FileResponse
 
     if not job.done:
         raise Http404(_("Cet export n'est pas prêt (ou a expiré)."))
+    if _withdrawn_since(job):
+        return HttpResponse(
+            _(
+                "Une ligne de cet export a été retirée des partenaires depuis sa "
+                "préparation : relancez l'export."
+            ),
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
     return FileResponse(
         job.path.open("rb"),
         as_attachment=True,
