@@ -294,3 +294,25 @@ def test_a_partner_link_export_is_not_a_member_export(client, members, act):
     )
     client.get(reverse("watch-partner-export", args=[token, "csv"]))
     assert not JournalEntry.objects.filter(action="watch.log.export").exists()
+
+
+def test_a_send_from_the_triage_room_does_not_take_a_card_someone_decided(
+    client, members, act, second_volunteer
+):
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card, LogEntry
+
+    card = _card(act)
+    actions.decide(card, "irrelevant", actor=members["volunteer"], notes="doublon")
+    client.force_login(second_volunteer)
+    r = client.post(
+        _u("watch-card-escalate", act, card.pk), {"category": "routes", "for_partners": "1"}
+    )
+    assert r.status_code == 409
+    assert r.json()["error"].startswith("Cette carte a déjà été traitée (Sans intérêt, par ")
+    card = Card.objects.get(pk=card.pk)
+    assert (card.state, card.notes) == ("decided", "doublon")
+    assert not LogEntry.objects.exists()
+    # From the decided cards' page, where its verdict is seen, it still goes.
+    actions.escalate_decided(card, actor=second_volunteer, category="routes")
+    assert LogEntry.objects.get().verification == "irrelevant"

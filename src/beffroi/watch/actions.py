@@ -1291,8 +1291,11 @@ def escalate(
     for_partners: bool = True,
     decision: str = "",
     evidence: Sequence[str] = (),
+    queued_only: bool = False,
 ) -> LogEntry:
     """Send a card to the main courante (and, unless told otherwise, to the partners).
+    ``queued_only``: from the triage room, only a card still in the queue (a card someone
+    decided meanwhile goes from the decided cards' page, where its verdict is seen).
 
     ``text``: the line's text, empty for the post's own; ``notes``: the team's internal
     note on the card, never part of the line (a verification note names the people
@@ -1319,10 +1322,14 @@ def escalate(
     now = timezone.now()
     # Without a verdict the note is still the team's: kept on the card, as a decision's.
     kept_note = {"notes": notes} if notes and decided is None else {}
-    won = Card.objects.filter(_claimable(actor, now), pk=card.pk).update(
+    still = {"state": CardState.QUEUED} if queued_only and decided is None else {}
+    won = Card.objects.filter(_claimable(actor, now), pk=card.pk, **still).update(
         state=CardState.ESCALATED, claimed_by=None, claimed_at=None, updated_at=now, **kept_note
     )
     if not won:
+        card.refresh_from_db()
+        if still and card.state != CardState.QUEUED:
+            raise ActionError(_settled_message(card))
         raise ActionError(_("Cette carte est déjà prise par une autre personne."))
     card.refresh_from_db()
     if LogEntry.objects.filter(card=card).exists():

@@ -744,6 +744,7 @@ def card_escalate(request: HttpRequest, activation_id: int, card_id: int) -> Jso
             for_partners=request.POST.get("for_partners", "0") == "1",
             decision=request.POST.get("decision", ""),
             evidence=request.POST.get("evidence", "").splitlines(),
+            queued_only=True,
         )
     except actions.ActionError as exc:
         return _json_error(exc)
