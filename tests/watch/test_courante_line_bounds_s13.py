@@ -117,3 +117,17 @@ def test_an_activation_set_to_start_later_still_takes_todays_lines(org, members)
     )
     an_hour_ago = _at(timezone.now() - timedelta(hours=1))
     assert LogEntryForm(_line(at=an_hour_ago), activation=later).is_valid()
+
+
+def test_the_page_refuses_a_line_dated_years_back_and_keeps_it_typed(
+    client, members, activation
+) -> None:
+    from beffroi.watch.models import LogEntry
+
+    client.force_login(members["volunteer"])
+    response = _post(client, activation, at=_at(activation.starts_at.replace(year=2001)))
+    assert response.status_code == 302 and response["Location"].endswith("#ajouter")
+    assert not LogEntry.objects.exists()
+    html = client.get(response["Location"]).content.decode()
+    assert "L&#x27;heure est antérieure au début de l&#x27;activation (" in html
+    assert "Appel du maire : digue fissurée</textarea>" in html

@@ -423,6 +423,7 @@ _SOURCE_FILES = (
     "config.py",
     "base.py",
     "bluesky_profiles.py",
+    "bounded.py",
     "registry.py",
 )
 

@@ -1282,7 +1282,7 @@ COURANTE_DRAFT = "courante_draft"
 @require_POST
 def courante_add(request: HttpRequest, activation_id: int) -> HttpResponse:
     activation = _activation(request, activation_id)
-    form = LogEntryForm(request.POST)
+    form = LogEntryForm(request.POST, activation=activation)
     if form.is_valid() and (error := _commune_error(form.cleaned_data["commune_code"])):
         form.add_error("commune_code", error)
     if form.is_valid():
