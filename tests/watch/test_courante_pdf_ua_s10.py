@@ -19,6 +19,8 @@ def _row(n: int) -> list[object]:
         "https://example.org/p/1",
         "Vérifiée",
         "Ouvert",
+        "2026-11-24 05:41:00",
+        "marie.dupont",
         "oui",
     ]
 

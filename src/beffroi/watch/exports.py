@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
@@ -42,6 +43,10 @@ STAGE_WRITING = gettext_noop("écriture du classeur")
 STAGE_COMPRESSING = gettext_noop("compression du fichier")
 STAGES = (STAGE_PDF_LAYOUT, STAGE_WRITING, STAGE_COMPRESSING)
 
+# The team's files. « Saisie » is when the line was typed (« Heure » is when it
+# happened: a call logged late), « Saisie par » who typed it. Both sit before the last
+# column so the ones before keep their places; scripts should read names anyway
+# (docs/formats/courante-export.md).
 COLUMNS = (
     "N°",
     "Heure",
@@ -53,8 +58,14 @@ COLUMNS = (
     "Lien",
     "Vérification",
     "Statut",
+    "Saisie",
+    "Saisie par",
     "Transmis aux partenaires",
 )
+# The partners' files: the typing time (a préfecture must see that a 09:00 line was
+# typed at 15:00) but never a volunteer's name, which stays inside the team.
+AUTHOR_COLUMN = "Saisie par"
+PARTNER_COLUMNS = tuple(c for c in COLUMNS if c != AUTHOR_COLUMN)
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "excel.csv": "text/csv; charset=utf-8",
@@ -82,12 +93,28 @@ def runs_inline(fmt: str, n_rows: int) -> bool:
     return estimate_seconds(fmt, n_rows) <= INLINE_BUDGET
 
 
+# The name each member's row carries of the person who typed the line (``TYPED_BY``).
+TYPED_BY = "typed_by"
+
+
 def visible_entries(activation: Activation, *, partner: bool) -> QuerySet[LogEntry]:
-    """The valve: partners (and partner links) get only what was sent to them."""
+    """The valve: partners (and partner links) get only what was sent to them, and never
+    who typed a line. Only the team's rows carry that name (``TYPED_BY``), so the page
+    and every export, inline or from the worker, show it exactly where these rows go."""
     entries = LogEntry.objects.filter(activation=activation)
     if partner:
-        entries = entries.filter(for_partners=True)
-    return entries
+        return entries.filter(for_partners=True)
+    username = get_user_model().USERNAME_FIELD
+    return entries.annotate(**{TYPED_BY: F(f"created_by__{username}")})
+
+
+def carries_author(entries: Iterable[LogEntry]) -> bool:
+    """Whether these rows come from the team's view (``visible_entries``): known even
+    for an empty selection, whose file still needs its header. Lines built in memory (the
+    benchmarks) are the team's; they carry no name (the name only ever comes from the
+    team's query, so no other path can leak it)."""
+    query = getattr(entries, "query", None)
+    return query is None or TYPED_BY in query.annotations
 
 
 def filtered(entries: QuerySet[LogEntry], params: Mapping[str, Any]) -> QuerySet[LogEntry]:
@@ -110,7 +137,19 @@ def filtered(entries: QuerySet[LogEntry], params: Mapping[str, Any]) -> QuerySet
 FILTER_PARAMS = ("q", "categorie", "statut", "commune")
 
 
-def rows(entries: Iterable[LogEntry]) -> list[list[Any]]:
+class Rows(list[list[Any]]):
+    """An export's rows and the column names they go under (``COLUMNS`` for the team,
+    ``PARTNER_COLUMNS`` for partners)."""
+
+    def __init__(self, data: Iterable[list[Any]] = (), columns: tuple[str, ...] = COLUMNS):
+        super().__init__(data)
+        self.columns = columns
+
+
+def rows(entries: Iterable[LogEntry]) -> Rows:
+    """The file's rows, with their columns: the team's rows (``visible_entries``) have
+    the « Saisie par » column, the partners' have not."""
+    author = carries_author(entries)
     # Labels looked up once: get_FOO_display() rebuilds its choices dict on every
     # call, which made this loop cost more than writing the spreadsheet. In French
     # whatever the reader's language: the files are one fixed format (the English page
@@ -121,8 +160,12 @@ def rows(entries: Iterable[LogEntry]) -> list[list[Any]]:
         verifications = {k: str(v) for k, v in Decision.choices}
         statuses = {k: str(v) for k, v in LogStatus.choices}
     tz = timezone.get_current_timezone()
-    out: list[list[Any]] = []
+    out = Rows(columns=COLUMNS if author else PARTNER_COLUMNS)
     for e in entries:
+        typed = [e.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")]
+        if author:
+            # Empty for an account since deleted (the line keeps no other trace of it).
+            typed.append(getattr(e, TYPED_BY, None) or "")
         out.append(
             [
                 e.number,
@@ -135,10 +178,16 @@ def rows(entries: Iterable[LogEntry]) -> list[list[Any]]:
                 e.source_url,
                 verifications.get(e.verification, e.verification),
                 statuses.get(e.status, e.status),
+                *typed,
                 "oui" if e.for_partners else "non",
             ]
         )
     return out
+
+
+def _columns(data: list[list[Any]]) -> tuple[str, ...]:
+    # Rows built by hand (tests, benchmarks) are the team's.
+    return getattr(data, "columns", COLUMNS)
 
 
 def _quiet(_fraction: float, _message: str) -> None:
@@ -166,7 +215,7 @@ def build(
         from django.template.loader import render_to_string
 
         html = render_to_string(
-            "watch/courante_pdf.html", {"title": title, "rows": data, "columns": COLUMNS}
+            "watch/courante_pdf.html", {"title": title, "rows": data, "columns": _columns(data)}
         )
         # WeasyPrint reports nothing while it lays pages out (most of the time).
         progress(0.1, STAGE_PDF_LAYOUT)
@@ -183,7 +232,7 @@ def _formula_safe(value: Any) -> Any:
 def to_csv(data: list[list[Any]], *, delimiter: str = ",") -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delimiter)
-    writer.writerow(COLUMNS)
+    writer.writerow(_columns(data))
     for row in data:
         writer.writerow([_formula_safe(v) for v in row])
     # The BOM makes spreadsheet programs read the file as UTF-8.
@@ -218,7 +267,7 @@ def to_xlsx(data: list[list[Any]], title: str, progress: Progress = _quiet) -> b
 
     # The title too: it starts with the activation's name.
     ws.append(cells([title]))
-    ws.append(cells(COLUMNS))
+    ws.append(cells(_columns(data)))
     tick = _ticker(len(data), progress, STAGE_WRITING)
     for i, row in enumerate(data):
         tick(i)
@@ -248,7 +297,7 @@ def to_ods(data: list[list[Any]], title: str, progress: Progress = _quiet) -> by
         table.addElement(tr)
 
     add([title])
-    add(COLUMNS)
+    add(_columns(data))
     tick = _ticker(len(data), progress, STAGE_WRITING)
     for i, row in enumerate(data):
         tick(i)

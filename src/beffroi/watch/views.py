@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -939,6 +939,36 @@ def _option_lists(choices: Mapping[str, Any], currents: Iterable[str]) -> dict[s
     }
 
 
+# A line whose time (« Heure ») is further than this from when it was typed says when it
+# was typed, under its time. The form's time has no seconds, and writing up a call takes
+# a couple of minutes: below five, the gap says nothing a reader needs; from five on,
+# other lines may have come in between, and a reader comparing the line with them (or a
+# préfecture reading « 09:00 » on a line typed at 15:00) must know it was logged late.
+TYPED_LATE = timedelta(minutes=5)
+
+
+def _typed_note(entry: LogEntry) -> str:
+    """« saisie à 15:02 par marie » under a line dated away from its typing (the date
+    too when it is another day, the year when another year); without the name for a
+    partner (the team's names stay inside the team: only members' rows carry it,
+    ``exports.visible_entries``) or an account since deleted. Lines sent from the triage
+    room take the time they are sent, so only lines typed by hand can say this."""
+    if abs(entry.at - entry.created_at) <= TYPED_LATE:
+        return ""
+    from django.utils.dateformat import format as date_format
+
+    typed, happened = timezone.localtime(entry.created_at), timezone.localtime(entry.at)
+    values = {"time": date_format(typed, "H:i"), "who": getattr(entry, exports.TYPED_BY, "")}
+    if typed.date() != happened.date():
+        values["date"] = date_format(typed, _("d/m") if typed.year == happened.year else _("d/m/Y"))
+        if values["who"]:
+            return _("saisie le %(date)s à %(time)s par %(who)s") % values
+        return _("saisie le %(date)s à %(time)s") % values
+    if values["who"]:
+        return _("saisie à %(time)s par %(who)s") % values
+    return _("saisie à %(time)s") % values
+
+
 def _labelled(
     entries: QuerySet[LogEntry], status_url: str = "", *, history: bool = False
 ) -> list[LogEntry]:
@@ -974,6 +1004,7 @@ def _labelled(
         e.verification_url = f"{prefix}{e.pk}/verification/" if prefix else ""  # type: ignore[attr-defined]
         e.sharing_url = f"{prefix}{e.pk}/partenaires/" if prefix else ""  # type: ignore[attr-defined]
         e.link = web_link(e.source_url)  # type: ignore[attr-defined]
+        e.typed_note = _typed_note(e)  # type: ignore[attr-defined]
     return rows
 
 
