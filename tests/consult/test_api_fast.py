@@ -82,7 +82,9 @@ def test_receipts_come_from_the_writer_after_commit_and_state_is_rechecked(
     assert BoardEntry.objects.filter(consultation=c).count() == 1
 
     # Revoked after the first ballot: the writer refuses the key's next ballot.
-    actions.revoke_credential(c, public_key_hex(private[0].code, c.cid), "perdu", actor=None)
+    actions.revoke_credential(
+        c, public_key_hex(private[0].code, c.cid), "perdu", actor=None, replacement="ab" * 32
+    )
     later = json.dumps(signed_payload(c, private[0].code, {"satisfaction": 2}, ROWS, 9)).encode()
     status, _, refused = call(app, path, later)
     assert status == 400 and refused["error"] == RevokedKey.code

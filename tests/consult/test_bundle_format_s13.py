@@ -122,13 +122,13 @@ def test_a_versioned_bundle_verifies_and_says_its_format(tmp_path: Path, capsys:
     data = Scene().bundle()
     first = json.loads(_member(data, "journal.jsonl").splitlines()[0])
     assert first["kind"] == "opened"
-    assert first["data"]["bundle_format"] == BUNDLE_FORMAT == 2
+    assert first["data"]["bundle_format"] == BUNDLE_FORMAT
     report = verify_bundle(data)
     assert report.ok, report.lines()
-    assert report.stats["bundle_format"] == 2
+    assert report.stats["bundle_format"] == BUNDLE_FORMAT
     code, out = _run(tmp_path, data, capsys)
     assert code == 0
-    assert "Format du paquet : 2." in out
+    assert f"Format du paquet : {BUNDLE_FORMAT}." in out
 
 
 def test_a_bundle_without_a_version_is_read_as_format_1(tmp_path: Path, capsys: Any) -> None:
@@ -231,7 +231,7 @@ def test_late_flags_of_a_versioned_bundle_are_not_put_on_an_older_version() -> N
     report = verify_bundle(sc.bundle())
     assert report.failures == [LATE_FLAGS], report.lines()
     notes = " ".join(report.notes)
-    assert "format 2 : aucune version de Beffroi" in notes
+    assert f"format {BUNDLE_FORMAT} : aucune version de Beffroi" in notes
     assert "antérieure" not in notes
 
 
@@ -270,14 +270,14 @@ def test_a_format_changed_in_place_breaks_the_journal_chain() -> None:
     data = Scene().bundle()
     journal = _member(data, "journal.jsonl")
     for forged in (b'"bundle_format":1,', b""):
-        doctored = journal.replace(b'"bundle_format":2,', forged, 1)
+        doctored = journal.replace(f'"bundle_format":{BUNDLE_FORMAT},'.encode(), forged, 1)
         assert doctored != journal
         lines = verify_bundle(_replace_member(data, "journal.jsonl", doctored)).lines()
         assert "journal.jsonl, événement 1 : empreinte incorrecte (modifié ?)" in lines, lines
 
 
 def test_stripping_the_format_from_a_rebuilt_journal_gains_a_forger_nothing() -> None:
-    """Format 2 bundle, late flag; the forger rebuilds the whole journal without the
+    """A versioned bundle, late flag; the forger rebuilds the whole journal without the
     number: the late flag fails exactly as before."""
     versioned = Scene()
     versioned.flag_after_close()

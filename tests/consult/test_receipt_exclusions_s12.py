@@ -22,6 +22,9 @@ def _submit(c, code, seq):
     return actions.submit_ballots(c.cid, [actions.Incoming(p["ballot"], p["signature"])])[0].entry
 
 
+NEW = "ab" * 32  # the key of a reissued letter
+
+
 def _receipt(client, c, entry, fmt=None):
     params = {"recu": entry["receipt"]}
     if fmt:
@@ -33,8 +36,9 @@ def test_receipts_say_which_rule_set_the_ballot_aside(db, client) -> None:
     org = core_actions.create_organisation("Org", "org")
     c, private = setup_consultation(org, cid="rcpt", access="credentialed", per_segment=3)
     revoked, decided, counted = (_submit(c, p.code, 5) for p in private[:3])
+    # A code that has voted is revoked with the authority's replacement.
     actions.revoke_credential(
-        c, public_key_hex(private[0].code, c.cid), "lettre perdue", actor=None
+        c, public_key_hex(private[0].code, c.cid), "lettre perdue", actor=None, replacement=NEW
     )
     actions.exclude_entries(c, [decided["hash"]], "doublon suspect", actor=None)
 
@@ -76,7 +80,9 @@ def test_the_board_lists_each_revocation_and_whether_the_code_had_voted(db, clie
     org = core_actions.create_organisation("Org", "org")
     c, private = setup_consultation(org, cid="rvk", access="credentialed", per_segment=3)
     _submit(c, private[0].code, 5)
-    actions.revoke_credential(c, public_key_hex(private[0].code, c.cid), "lettre volée", actor=None)
+    actions.revoke_credential(
+        c, public_key_hex(private[0].code, c.cid), "lettre volée", actor=None, replacement=NEW
+    )
     actions.revoke_credential(
         c, public_key_hex(private[1].code, c.cid), "lettre perdue", actor=None
     )

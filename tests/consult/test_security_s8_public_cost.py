@@ -97,7 +97,9 @@ def test_every_change_is_seen_at_once(client, org, members, counted):
     assert private[1].public_key.encode() in after_ballot["consult-board-csv"]
     # A revocation changes no board entry, only the journal: the results follow.
     c.refresh_from_db()
-    actions.revoke_credential(c, private[1].public_key, "code perdu", actor=members["coordinator"])
+    actions.revoke_credential(
+        c, private[1].public_key, "code perdu", actor=members["coordinator"], replacement="ab" * 32
+    )
     revoked = json.loads(_get_all(client, c)["consult-results-json"])
     assert revoked["counted"]["all"] == before["counted"]["all"]
     # Closing: the status moved.

@@ -245,7 +245,7 @@ def test_scrutineer_sees_decisions_and_switches_rules_but_cannot_decide(client, 
 
     # Any rule can be switched off to see its effect, even the frozen ones.
     key = BoardEntry.objects.get(consultation=c, n=1).public_key
-    actions.revoke_credential(c, key, "lettre perdue", actor=None)
+    actions.revoke_credential(c, key, "lettre perdue", actor=None, replacement="ab" * 32)
     page = client.get(url(org, c), {"comparer": "1", "sans": ["revoked_key"]}).content.decode()
     assert 'data-testid="counted-shown">4<' in page and 'data-testid="counted-other">5<' in page
     page = client.get(url(org, c), {"comparer": "1"}).content.decode()

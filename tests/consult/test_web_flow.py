@@ -138,7 +138,8 @@ def test_unknown_revoked_stale_and_closed(client, mixed):
     assert "plus récente" in stale.json()["message"]
 
     pk = public_key_hex(code, c.cid)
-    actions.revoke_credential(c, pk, "lettre perdue", actor=None)
+    # The code has voted: revoked with the authority's replacement.
+    actions.revoke_credential(c, pk, "lettre perdue", actor=None, replacement="ab" * 32)
     revoked = post(client, c.cid, signed_payload(c, code, {}, ROWS, 60))
     assert revoked.json()["error"] == "revoked_key"
     assert "révoqué" in revoked.json()["message"]

@@ -334,6 +334,21 @@ def revoke_credential(
             raise ActionError(_("Clé de remplacement : 64 caractères hexadécimaux attendus."))
         if c.credentials.filter(public_key=new_key).exists():
             raise ActionError(_("La clé de remplacement est déjà dans la liste."))
+    elif c.entries.filter(public_key=public_key).exists():
+        # Revoking a code that has voted drops a signed ballot without changing any
+        # fingerprint: only a replacement the authority made (and whose key its
+        # republished fingerprint covers) may do that; otherwise the exclusion is a
+        # post-hoc decision with its effect shown. The submission path locks the same
+        # row, so no ballot can slip in between this check and the revocation.
+        raise ActionError(
+            _(
+                "Ce code a déjà servi : sa réponse ne peut être retirée que si l'autorité de "
+                "délivrance émet un code de remplacement (« beffroi credentials generate "
+                "--replace », dont vous indiquez ici la nouvelle clé) ; sinon, une décision "
+                "motivée d'exclusion, publiée comme règle ajoutée après l'ouverture (page "
+                "« Règles et décisions »). Rien n'a été révoqué."
+            )
+        )
     now = timezone.now()
     ev = _event(
         c,

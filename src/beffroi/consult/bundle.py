@@ -42,7 +42,7 @@ MEMBERS = (
 # frozen with the rules at the opening and chained with every later event; a bundle
 # whose ``opened`` event has none is format 1 (written before the field existed).
 # docs/formats/bundle.md, "Format version", says what each number means.
-BUNDLE_FORMAT = 2
+BUNDLE_FORMAT = 3
 OLDEST_FORMAT = 1
 # A guard against zip bombs; a 1,000,000-ballot board is about 300 MB.
 MAX_MEMBER_BYTES = 4 * 2**30

@@ -189,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         bootstrap.migrate()
         from beffroi.consult import actions, live, tasks
         from beffroi.consult.bundle import write_bundle
-        from beffroi.consult.credentials import public_key_hex
+        from beffroi.consult.credentials import public_key_hex, reissue
         from beffroi.consult.verify import verify_bundle
         from beffroi.core import actions as core_actions
 
@@ -200,9 +200,12 @@ def run(args: argparse.Namespace) -> int:
         )
         added = fill(c, private, args.ballots, seed=args.seed)
         if private:
+            # The first code has voted: its reissue goes with the revocation.
             lost = private[0]
+            lost_key = public_key_hex(lost.code, cid)
+            _, new, _ = reissue(lost_key, lost.segment, "lettre perdue", cid, BASE_URL)
             actions.revoke_credential(
-                c, public_key_hex(lost.code, cid), "lettre perdue (exemple)", actor=None
+                c, lost_key, "lettre perdue (exemple)", actor=None, replacement=new.public_key
             )
         flags = tasks.live_audit(c)
         actions.close_consultation(c, actor=None)

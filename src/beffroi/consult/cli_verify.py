@@ -151,6 +151,7 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from beffroi.consult.bundle import BUNDLE_FORMAT
@@ -251,6 +252,8 @@ def run(args: argparse.Namespace) -> int:
                 highlight=False,
             )
         out.print("Signatures, clés, chaînage, règles et résultats : tout concorde.")
+        for line in report.warnings:
+            out.print(f"[yellow]ATTENTION[/yellow] : {escape(line)}", highlight=False)
         for line in recount_lines(stats.get("spec"), stats.get("recount")):
             out.print(line, highlight=False, markup=False)
         return 0
@@ -267,6 +270,8 @@ def run(args: argparse.Namespace) -> int:
         out.print(f" - {line}", highlight=False, markup=False)
     for line in late_flag_lines(report.notes, stats):
         out.print(line, highlight=False, markup=False)
+    for line in report.warnings:
+        out.print(f"[yellow]ATTENTION[/yellow] : {escape(line)}", highlight=False)
     return 1
 
 

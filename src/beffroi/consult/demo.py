@@ -112,9 +112,13 @@ def load(org: Any) -> Iterator[str]:
                 ballot, None, net=f"prefix:demo{who}", addr=f"addr:demo{who}", ua=f"ua:{who % 9}"
             )
         actions.submit_ballots(CID, [item], at=at)
+    # A letter lost after its code voted: the authority reissues it, and the new key
+    # replaces the old one (a code that has served is never revoked without one).
     lost = private[0]
+    lost_key = credentials.public_key_hex(lost.code, CID)
+    _, new, _ = credentials.reissue(lost_key, lost.segment, "lettre perdue", CID, base)
     actions.revoke_credential(
-        c, credentials.public_key_hex(lost.code, CID), "lettre perdue (démonstration)", actor=None
+        c, lost_key, "lettre perdue (démonstration)", actor=None, replacement=new.public_key
     )
     flags = tasks.live_audit(c)
     # Also queue the background audit, whose stored report the audit page shows

@@ -308,16 +308,28 @@ def example_board(
         t += step
     revocations: list[Revocation] = []
     if spec.access != "open" and len(keys) > 1:
+        # The first key has voted: its letter is lost and the authority reissues it (a
+        # code that has served is never revoked without a replacement). Drawn after
+        # the ballots, so the board is the same as without the reissue.
         revoked_at = t
-        rev = Revocation(keys[0], "lettre perdue", revoked_at, None)
+        new_seed = rng.randbytes(32)
+        new_pk = bytes(SigningKey(new_seed).verify_key).hex()
+        seeds[new_pk] = new_seed
+        segment = next(p.segment for p in public if p.public_key == keys[0])
+        rev = Revocation(keys[0], "lettre perdue", revoked_at, new_pk)
         revocations.append(rev)
         board.revoke(keys[0], revoked_at)
+        board.keys[new_pk] = KeyInfo(segment)
+        public.append(PublicCredential(new_pk, segment))
         journal_events.append(
             JournalEvent(
                 revoked_at,
                 "credential_revoked",
-                {"public_key": keys[0], "reason": rev.reason, "replaced_by": None},
+                {"public_key": keys[0], "reason": rev.reason, "replaced_by": new_pk},
             )
+        )
+        journal_events.append(
+            JournalEvent(revoked_at, "credential_added", {"public_key": new_pk, "segment": segment})
         )
     unkeyed = [e for e in board.entries if e["ballot"]["public_key"] is None]
     if unkeyed:

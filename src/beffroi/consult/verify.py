@@ -121,6 +121,9 @@ class Report:
     # Explanations printed after the failures, not counted as anomalies: what a
     # failure may come from and what it changes (late flags, for now).
     notes: list[str] = field(default_factory=list)
+    # Said whatever the verdict, without failing it: what an older format allowed and
+    # the scrutineer should still look at.
+    warnings: list[str] = field(default_factory=list)
     _omitted: int = 0
 
     @property
@@ -1118,6 +1121,7 @@ def _verify_rest(
         report.omit(c.alone_omitted)
     if syntax:
         return report
+    _check_unreplaced_revocations(journal, refs, checked, fmt, report)
     found: dict[str, list[int]] = {}
     for c in checked:
         for h, ranks in c.hits.items():
@@ -1163,6 +1167,66 @@ def _verify_rest(
 
 
 LATE_FLAGS = "journal.jsonl : signalement inscrit après la clôture"
+# The first format whose Beffroi refuses to revoke, without a replacement, a code that
+# has voted (actions.revoke_credential); older bundles get a warning instead.
+SERVED_NEEDS_REPLACEMENT = 3
+
+
+def _check_unreplaced_revocations(
+    journal: list[dict[str, Any]],
+    refs: dict[str, _KeyRef],
+    checked: list[_Checked],
+    fmt: int,
+    report: Report,
+) -> None:
+    """A code revoked without a replacement after it had voted: its signed ballot
+    leaves the count while every fingerprint stays the same, so only the organiser's
+    word stands behind it. From format 3 Beffroi cannot write that (a replacement the
+    authority made is required, or a post-hoc decision): a failure. An older bundle
+    may hold it honestly; it passes, with a warning naming each such code."""
+    ballots: dict[int, int] = {}
+    for c in checked:
+        for key in c.k_key:
+            ballots[key] = ballots.get(key, 0) + 1
+    found = []
+    for i, ev in enumerate(journal, start=1):
+        if ev.get("kind") != "credential_revoked":
+            continue
+        data = _data(ev)
+        pk = data.get("public_key")
+        if data.get("replaced_by") is not None or not isinstance(pk, str) or pk not in refs:
+            continue
+        n = ballots.get(refs[pk][0], 0)
+        if n:
+            several = "réponse" if n == 1 else "réponses"
+            found.append(
+                f"événement {i} : code {pk[:12]}… révoqué le {ev.get('at')} sans remplacement "
+                f"(motif : {data.get('reason')}) après {n} {several} sur le tableau"
+            )
+    report.stats["revoked_unreplaced_used"] = len(found)
+    if not found:
+        return
+    if fmt >= SERVED_NEEDS_REPLACEMENT:
+        for line in found:
+            report.fail(
+                f"journal.jsonl, {line} : un code qui a servi ne se révoque qu'avec un code "
+                "de remplacement émis par l'autorité, ou s'écarte par une décision motivée "
+                "publiée (règle post hoc)"
+            )
+        return
+    listed = "; ".join(found[:MAX_LATE_LISTED])
+    more = len(found) - MAX_LATE_LISTED
+    if more > 0:
+        listed += f" ; et {more} de plus"
+    report.warnings.append(
+        f"Paquet au format {fmt} : les versions de Beffroi qui écrivent ce format "
+        "permettaient de révoquer sans remplacement un code qui avait déjà servi, ce qui "
+        "retire sa réponse du compte sans changer aucune empreinte. "
+        f"Codes dans ce cas : {listed}. Demandez à l'organisateur et à l'autorité des codes "
+        "pourquoi : seule leur parole justifie ce retrait."
+    )
+
+
 MAX_LATE_LISTED = 20
 
 

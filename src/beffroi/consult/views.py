@@ -199,7 +199,7 @@ def consult_detail(request: HttpRequest, cid: str) -> HttpResponse:
         keys_fingerprint=(
             actions.keys_fingerprint(c) if c.access != "open" and creds.exists() else ""
         ),
-        revoke_form=RevokeForm(),
+        revoke_form=RevokeForm(initial=request.session.pop(REVOKE_TYPED + c.cid, None)),
         rule_form=PostHocRuleForm(),
         flags=live.flags(c),
         **_rate_limit(c),
@@ -288,14 +288,23 @@ def consult_revoke(request: HttpRequest, cid: str) -> HttpResponse:
         messages.error(request, _("Clé et motif sont nécessaires."))
         return redirect("consult-detail", c.organisation.slug, c.cid)
     d = form.cleaned_data
-    return _run(
-        request,
-        c,
-        lambda: actions.revoke_credential(
+    try:
+        actions.revoke_credential(
             c, d["public_key"], d["reason"], actor=request.user, replacement=d["replacement"]
-        ),
-        _("Code révoqué (inscrit au journal et compté sur le tableau)."),
-    )
+        )
+    except ActionError as exc:
+        messages.error(request, str(exc))
+        # The form comes back filled in: the organiser adds the replacement key (or
+        # corrects one) instead of copying the old key and the reason again.
+        request.session[REVOKE_TYPED + c.cid] = {
+            k: d[k] for k in ("public_key", "reason", "replacement")
+        }
+    else:
+        messages.success(request, _("Code révoqué (inscrit au journal et compté sur le tableau)."))
+    return redirect("consult-detail", c.organisation.slug, c.cid)
+
+
+REVOKE_TYPED = "consult_revoke_typed:"
 
 
 @require_POST

@@ -1,0 +1,85 @@
+"""Bundles to doctor: an honest example board whose journal, credentials and
+revocations a test rewrites before the bundle is built, the events re-chained as a
+forger who rebuilds the journal would (tests of the verifier).
+
+``scene()`` gives the honest board of ``examples.example_board`` (30 entries,
+seed 7); ``scene(opened=…)`` replaces the data of its ``opened`` event (a bundle
+without a format number, a forged one); a test changes the spec through
+``spec_dict``."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from beffroi.consult.bundle import JournalEvent, build_bundle, credential_records, journal_lines
+from beffroi.consult.credentials import PublicCredential, Revocation
+from beffroi.consult.examples import ExampleBoard, example_board
+from beffroi.consult.spec import parse_time, spec_from_dict
+
+
+@dataclass
+class Scene:
+    ex: ExampleBoard
+    events: list[JournalEvent]
+    public: list[PublicCredential]
+    revocations: list[Revocation]
+    spec_dict: dict[str, Any]
+    # Events journaled after the ``closed`` event (a late flag, for instance).
+    after_close: list[JournalEvent] = field(default_factory=list)
+
+    def later(self, seconds: int = 1) -> Any:
+        """A time after every event so far (journal times never go backwards)."""
+        return max(e.at for e in self.events) + timedelta(seconds=seconds)
+
+    def bundle(self, results: dict[str, Any] | None = None) -> bytes:
+        """The bundle; ``results`` replaces the tally's results.json."""
+        spec = spec_from_dict(self.spec_dict)
+        board = self.ex.board
+        events = [
+            *self.events,
+            JournalEvent(
+                spec.closes + timedelta(seconds=1),
+                "closed",
+                {"head": board.head, "entries": len(board.entries)},
+            ),
+            *self.after_close,
+        ]
+        return build_bundle(
+            spec,
+            self.ex.opened_at,
+            credential_records(self.public, self.revocations),
+            board.entries,
+            journal_lines(spec, events),
+            results,
+        )
+
+
+def scene(opened: dict[str, Any] | None = None, *, n: int = 30, seed: int = 7) -> Scene:
+    ex = example_board(n, seed=seed)
+    events = [
+        JournalEvent(
+            parse_time(line["at"], "at"),
+            line["kind"],
+            opened if opened is not None and line["kind"] == "opened" else line["data"],
+        )
+        for line in ex.journal
+        if line["kind"] != "closed"
+    ]
+    return Scene(ex, events, list(ex.public), list(ex.revocations), ex.spec.to_dict())
+
+
+def member(data: bytes, name: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return zf.read(name)
+
+
+def replace_member(data: bytes, name: str, content: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info, content if info.filename == name else src.read(info))
+    return out.getvalue()
