@@ -695,6 +695,45 @@ def revocations(c: Consultation) -> list[dict[str, Any]]:
     return out
 
 
+def key_imports(c: Consultation) -> list[dict[str, Any]]:
+    """Each journaled import of public keys as the board lists it: when, how many, for
+    which segments, and whether after the opening (a late list is allowed, a class
+    forgotten, but must be seen; ``beffroi verify`` lists the same imports).
+
+    The journal gives the time and count of each import; the segments come from the
+    credentials themselves, taken in insertion order (a batch is one bulk insert,
+    under the consultation's lock) with the reissued keys left out."""
+    events = list(
+        c.events.filter(kind__in=("opened", "credentials_imported", "credential_added"))
+        .order_by("n")
+        .values_list("kind", "at", "data")
+    )
+    opened = next((at for kind, at, _ in events if kind == "opened"), None)
+    reissued = {data.get("public_key") for kind, _, data in events if kind == "credential_added"}
+    segments = [
+        seg
+        for pk, seg in c.credentials.order_by("pk").values_list("public_key", "segment")
+        if pk not in reissued
+    ]
+    out = []
+    start = 0
+    for kind, at, data in events:
+        if kind != "credentials_imported":
+            continue
+        count = int(data.get("count") or 0)
+        batch = segments[start : start + count]
+        start += count
+        out.append(
+            {
+                "at": at,
+                "count": count,
+                "segments": sorted({s for s in batch if s is not None}),
+                "late": opened is not None and at > opened,
+            }
+        )
+    return out
+
+
 @require_GET
 def board_page(request: HttpRequest, cid: str) -> HttpResponse:
     c = _public(cid)
@@ -741,13 +780,17 @@ def board_page(request: HttpRequest, cid: str) -> HttpResponse:
             # the table, not left as a bare « 933,3 % » (open consultations invite it).
             "over_electorate": [s["label"] for s in segments if (s["participation"] or 0) > 100],
             "latest": board[-50:][::-1],
-            "keys_fingerprint": (
-                actions.keys_fingerprint(c) if spec.access != "open" else None
-            ),
+            "keys_fingerprint": (actions.keys_fingerprint(c) if spec.access != "open" else None),
             "flags": live.flags(c),
             "revocations": [
                 {**r, "segment_label": seg_labels.get(r["segment"], r["segment"])}
                 for r in _memo(c, "revocations", lambda: revocations(c))
+            ]
+            if spec.access != "open"
+            else [],
+            "key_imports": [
+                {**imp, "segment_labels": [seg_labels.get(x, x) for x in imp["segments"]]}
+                for imp in _memo(c, "key_imports", lambda: key_imports(c))
             ]
             if spec.access != "open"
             else [],
