@@ -69,9 +69,11 @@
           wait = Number(r.headers.get("Retry-After")) || wait;
         } else {
           // A log-in page, a 403 or a 404: this reader may no longer follow the stream;
-          // the page's next request says why. A partner link's page says it died.
+          // the page's next request says why (``on.ended`` makes that request now). A
+          // partner link's page says it died.
           stopped = true;
           if (r.status === 404 && on.gone) on.gone();
+          else if (on.ended) on.ended();
           return;
         }
       } catch (_error) {

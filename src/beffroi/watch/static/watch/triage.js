@@ -108,6 +108,18 @@
 
   function url(id, verb) { return cardBase + id + "/" + verb + "/"; }
 
+  // An answer that is not the view's JSON because the session ended: an expired session
+  // (a logout in another tab) is redirected to the login page, which fetch follows, a 200
+  // in HTML (it used to show « Erreur 200. », and the queue stopped updating without a
+  // word); a 403 is a CSRF refusal (the session changed) or a role taken away. Returns
+  // the refusal worded with the caller's messages (each says what was not done), or null.
+  function sessionEnded(r, expired, forbidden) {
+    const json = (r.headers.get("Content-Type") || "").includes("application/json");
+    if (!json && (r.redirected || r.ok)) return { ok: false, error: msg(expired), status: 401 };
+    if (!json && r.status === 403) return { ok: false, error: msg(forbidden), status: 403 };
+    return null;
+  }
+
   async function post(target, data) {
     const body = new URLSearchParams(data || {});
     const send = () => fetch(target, {
@@ -121,13 +133,9 @@
       await new Promise((ok) => setTimeout(ok, 400));
       r = await send();
     }
-    // An expired session is redirected to the login page, which fetch follows: a 200
-    // in HTML, not the action's JSON (it used to show « Erreur 200. »). A 403 is a CSRF
-    // refusal (the session changed) or a role taken away. Either way nothing was
-    // recorded, and the panel keeps what was typed.
-    const json = (r.headers.get("Content-Type") || "").includes("application/json");
-    if (!json && (r.redirected || r.ok)) return { ok: false, error: msg("Session"), status: 401 };
-    if (!json && r.status === 403) return { ok: false, error: msg("Forbidden"), status: 403 };
+    // Nothing was recorded, and the panel keeps what was typed.
+    const ended = sessionEnded(r, "Session", "Forbidden");
+    if (ended) return ended;
     let payload = {};
     try { payload = await r.json(); } catch (e) { payload = { ok: false, error: msg("Error", { status: r.status }) }; }
     payload.status = r.status;
@@ -219,10 +227,28 @@
       await new Promise((ok) => setTimeout(ok, 400));
       r = await fetch(queueUrl + "?" + params.toString(), { credentials: "same-origin" });
     }
+    const ended = sessionEnded(r, "QueueSession", "QueueForbidden");
+    if (ended) {
+      // The cards stay, greyed: what was read is not taken away, but nothing says it
+      // is still true. A later answer (logged in again in another tab) lifts it.
+      if (asked < loadsApplied) return;
+      loadsApplied = asked;
+      root.classList.add("stale");
+      live.textContent = ended.error;
+      live.classList.add("ended");
+      if (!revive) revive = setInterval(load, REVIVE_EVERY);
+      return;
+    }
     if (!r.ok) { live.textContent = msg("Unavailable", { status: r.status }); return; }
     const data = await r.json();
     if (asked < loadsApplied) return;  // a newer answer is already shown
     loadsApplied = asked;
+    if (live.classList.contains("ended")) {
+      root.classList.remove("stale");
+      live.classList.remove("ended");
+      live.textContent = "";
+      sessionBack();
+    }
     cards = data.cards;
     total.textContent = counted("Waiting", data.total);
     latestTotal = data.total;
@@ -442,20 +468,32 @@
     if (pending) return;
     pending = setTimeout(() => { pending = null; load(); }, 150);
   }
-  if (window.EventSource && window.beffroiStream) {
+  // After the session ended, the queue is asked again now and then (a login page costs
+  // little): logged in again in another tab, the page comes back by itself, stream too.
+  const REVIVE_EVERY = 30000;
+  let revive = null, streamEnded = false;
+  function sessionBack() {
+    clearInterval(revive);
+    revive = null;
+    if (streamEnded) { streamEnded = false; follow(); }
+  }
+  function follow() {
     // stream.js: reconnects after a refusal (429: too many live pages on this account) or
     // a failure, later each time, and shows the server's sentence meanwhile.
     let refusal = null;
     window.beffroiStream(streamUrl, {
       change: refreshSoon,
       open: () => { root.dataset.live = "on"; },
+      // The stream refused this reader (logged out, role changed): the queue's own
+      // request says why, instead of a queue that silently stops moving.
+      ended: () => { root.dataset.live = "off"; streamEnded = true; load(); },
       say: (text) => {
         if (text) { refusal = text; live.textContent = text; }
         else if (live.textContent === refusal) live.textContent = "";
       },
     });
-  } else {
-    setInterval(load, 5000);
   }
+  if (window.EventSource && window.beffroiStream) follow();
+  else setInterval(load, 5000);
   load();
 })();
