@@ -414,7 +414,9 @@ def test_an_auditor_reads_the_report_of_a_limesurvey_export(
         expect(report).to_contain_text(re.compile(r"\d+ réponses viennent de 1 réseau"))
         expect(report).to_contain_text("temps de remplissage médian")
         # The result under each filter, « one per IP » included, and what it drops.
-        expect(report).to_contain_text("Une réponse par adresse IP (filtre de la mairie)")
+        expect(report).to_contain_text(
+            "Une réponse par adresse IP (filtre courant, pour comparaison)"
+        )
         expect(report).to_contain_text(
             re.compile(r"Le filtre «\s*une réponse par adresse IP\s*» écarte")
         )

@@ -192,6 +192,40 @@ EVIDENCE = FrenchTemplates(
             high=_duration,
             median=_duration,
         ),
+        # Since session 14 a fixed gap of one second (or less) is said in words
+        # (integrity.detectors._EVERY_ONE); evidence stored before keeps the shapes below.
+        T(
+            gettext_noop(
+                "arrivées régulières : une par seconde, alors que des personnes "
+                "indépendantes arrivent au hasard, avec beaucoup d'écarts très courts et "
+                "quelques très longs (écarts presque tous égaux : indice de régularité de "
+                "plus de 1000 au lieu de 1)"
+            ),
+        ),
+        T(
+            gettext_noop(
+                "arrivées régulières : une par seconde, alors que des personnes "
+                "indépendantes arrivent au hasard, avec beaucoup d'écarts très courts et "
+                "quelques très longs (indice de régularité %(shape)s au lieu de 1)"
+            ),
+            "shape",
+        ),
+        T(
+            gettext_noop(
+                "arrivées régulières : plusieurs par seconde, alors que des personnes "
+                "indépendantes arrivent au hasard, avec beaucoup d'écarts très courts et "
+                "quelques très longs (écarts presque tous égaux : indice de régularité de "
+                "plus de 1000 au lieu de 1)"
+            ),
+        ),
+        T(
+            gettext_noop(
+                "arrivées régulières : plusieurs par seconde, alors que des personnes "
+                "indépendantes arrivent au hasard, avec beaucoup d'écarts très courts et "
+                "quelques très longs (indice de régularité %(shape)s au lieu de 1)"
+            ),
+            "shape",
+        ),
         T(
             gettext_noop(
                 "arrivées régulières : une toutes les %(every)s, alors que des personnes "
@@ -462,6 +496,24 @@ VERDICTS = FrenchTemplates(
                 "l'absence de fraude : des faux formulaires envoyés lentement, à des heures "
                 "ordinaires, sont indiscernables de vrais."
             )
+        ),
+        # Since session 14 it says what the checks cannot see, with the salvo rule's rate
+        # (integrity.audit._verdict); verdicts stored before keep the shape above.
+        T(
+            gettext_noop(
+                "Aucun groupe de réponses automatisées n'a été trouvé. Cela ne prouve pas "
+                "l'absence de fraude : ces vérifications ne voient pas un programme qui envoie "
+                "moins de %(count)s réponses en %(window)s secondes (environ %(rate)s par "
+                "seconde), à intervalles irréguliers, en imitant les temps de remplissage et "
+                "les adresses de vraies personnes : en dessous de ce rythme, une rafale n'est "
+                "signalée que si elle réunit au moins deux anomalies simultanées (espacement "
+                "régulier, remplissage trop rapide, réseaux inhabituels, réponses différentes "
+                "du reste, lignes d'un formulaire incohérentes). De faux formulaires envoyés "
+                "lentement, à des heures ordinaires, sont indiscernables de vrais."
+            ),
+            "count",
+            "window",
+            "rate",
         ),
         T(
             gettext_noop(
@@ -844,6 +896,8 @@ SKIPPED = FrenchTemplates(
 SCENARIOS = FrenchTemplates(
     [
         T(gettext_noop("Toutes les réponses complètes (brut)")),
+        T(gettext_noop("Une réponse par adresse IP (filtre courant, pour comparaison)")),
+        # Reports stored before session 14.
         T(gettext_noop("Une réponse par adresse IP (filtre de la mairie)")),
         T(gettext_noop("Filtre Beffroi (réponses signalées retirées)")),
         T(gettext_noop("Filtre Beffroi sans le détecteur « %(name)s »"), name=report_word),

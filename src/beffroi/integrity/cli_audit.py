@@ -13,7 +13,7 @@ import os
 import pathlib
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from beffroi.integrity.errors import InputError
@@ -177,14 +177,41 @@ def run(args: argparse.Namespace) -> int:
     # Everything rendered: only now do the outputs appear, all together.
     for tmp, final in temps:
         os.replace(tmp, final)
-    _print_summary(result.summary, result.robustness, result.checks_skipped)
+    _print_summary(
+        result.summary, result.robustness, result.checks_skipped, result.bursts_not_flagged
+    )
     return 0
 
 
+def _rate(per_hour: float) -> str:
+    """As the report writes a rate: a decimal below 10 (« 0,7 », not « 1 »)."""
+    return f"{per_hour:.1f}".replace(".", ",") if per_hour < 10 else f"{per_hour:.0f}"
+
+
 def _print_summary(
-    summary: dict[str, Any], robustness: dict[str, Any], skipped: list[dict[str, str]]
+    summary: dict[str, Any],
+    robustness: dict[str, Any],
+    skipped: list[dict[str, str]],
+    passed: Sequence[dict[str, Any]] = (),
 ) -> None:
     print(summary["verdict"])
+    # The bursts examined and let pass, with what let each pass (as in the report).
+    for e in passed:
+        usual = e["usual_per_hour"]
+        around = "" if usual is None else f", contre environ {_rate(usual)} par heure autour"
+        p = "= " + f"{e['p']:.2g}".replace(".", ",") if e["p"] > 0 else "< 1e-300"
+        print(
+            f" - rafale non signalée du {e['start']} au {e['end']} : {e['size']} réponses "
+            f"({_rate(e['per_hour'])} par heure{around} ; p {p}) : {e['reason']}"
+        )
+    rest = int(summary.get("bursts_not_flagged", len(passed))) - len(passed)
+    if rest == 1:
+        print(" - 1 autre rafale examinée et non signalée, plus petite, n'est pas détaillée.")
+    elif rest > 1:
+        print(
+            f" - {rest} autres rafales examinées et non signalées, plus petites, ne sont pas "
+            "détaillées."
+        )
     for q in robustness.get("questions", {}).get("beffroi", []):
         print(" -", q["statement"])
     for st in robustness.get("participation", {}).get("statements", []):

@@ -69,6 +69,8 @@ _SALVO_COUNT = 50
 _SALVO_SECONDS = 10.0
 _SALVO_HISTORY = 30
 _SALVO_CONFIDENCE = 0.75
+# The verdict quotes the rate below which only a group's anomalies can flag a script.
+SALVO_COUNT, SALVO_SECONDS = _SALVO_COUNT, _SALVO_SECONDS
 # After a history, such a stretch is a salvo when its busiest _SALVO_SECONDS are beyond
 # the survey's calm rate (p < _BURST_P): the busier of its calm flanks (_SALVO_FLANK
 # each side) or the calm part's busiest hour, whichever is higher.
@@ -95,6 +97,9 @@ class GroupCheck:
     evidence: str
     # Members (row indices) that individually share the anomaly; None: not individual.
     sharing: np.ndarray | None = None
+    # False when the burst had too few answers (or columns) for the test to say anything:
+    # the list of bursts let pass names only the tests that judged them.
+    ran: bool = True
 
 
 @dataclass
@@ -122,6 +127,20 @@ class Encoded:
 
 
 @dataclass
+class PassedStretch:
+    """A dense stretch (``_SALVO_COUNT`` in ``_SALVO_SECONDS``) that came after a history
+    and that the survey's rate around it explains (p ≥ ``_BURST_P``), held by no burst:
+    examined and let pass, which the report lists rather than leave unsaid."""
+
+    rows: np.ndarray
+    start: float
+    end: float
+    busiest: int  # arrivals in its busiest _SALVO_SECONDS
+    judge: float  # the rate (per second) the test used: busier flank or busiest calm hour
+    p: float
+
+
+@dataclass
 class Analysis:
     """Everything the detectors found, before the scores are combined."""
 
@@ -134,6 +153,7 @@ class Analysis:
     encoded: list[Encoded]
     submitted: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    passed_stretches: list[PassedStretch] = field(default_factory=list)
 
 
 @dataclass
@@ -332,6 +352,14 @@ def _flank_rate(ts: np.ndarray, t_lo: float, t_hi: float, span: np.ndarray | Non
 def _judge_stretches(times: np.ndarray) -> list[tuple[int, int, float, float]]:
     """Every dense stretch with the calm rate that judges it (NaN: no history yet, the
     stretch is a salvo on its rate alone) and its busiest window's probability."""
+    return [s[:4] for s in _judge_stretches_full(times)]
+
+
+def _judge_stretches_full(
+    times: np.ndarray,
+) -> list[tuple[int, int, float, float, float, int]]:
+    """As :func:`_judge_stretches`, with the rate the test used (per second) and the
+    busiest window's count: what the report quotes for a stretch let pass."""
     stretches, counts = _dense_stretches(times)
     if not stretches:
         return []
@@ -347,11 +375,12 @@ def _judge_stretches(times: np.ndarray) -> list[tuple[int, int, float, float]]:
         per_hour = np.searchsorted(calm, calm + _CALM_HOUR, side="left") - np.arange(len(calm))
         span = min(max(float(calm[-1] - calm[0]), _CALM_SPAN_MIN), _CALM_HOUR)
         busiest = float(per_hour.max()) / span
-    out: list[tuple[int, int, float, float]] = []
+    out: list[tuple[int, int, float, float, float, int]] = []
     earlier = 0  # arrivals in the stretches already found
     for lo, hi in stretches:
+        k = int(counts[lo:hi].max())
         if lo - earlier < _SALVO_HISTORY:
-            out.append((lo, hi, math.nan, 0.0))
+            out.append((lo, hi, math.nan, 0.0, math.nan, k))
         else:
             t_lo, t_hi = float(times[lo]), float(times[hi - 1])
             # The busier flank, as in the scan: an honest rush rises and decays around
@@ -360,11 +389,11 @@ def _judge_stretches(times: np.ndarray) -> list[tuple[int, int, float, float]]:
             # other busy seconds are its own rhythm (and a second salvo nearby only
             # makes the test stricter). The evidence quotes the calm rhythm around.
             judge = max(_flank_rate(times, t_lo, t_hi), busiest)
-            k = int(counts[lo:hi].max())
             p = float(
                 _stats.poisson_sf_ge(np.asarray([k]), np.asarray([judge * _SALVO_SECONDS]))[0]
             )
-            out.append((lo, hi, max(_flank_rate(calm, t_lo, t_hi, times), busiest), p))
+            calm_rate = max(_flank_rate(calm, t_lo, t_hi, times), busiest)
+            out.append((lo, hi, calm_rate, p, judge, k))
         earlier += hi - lo
     return out
 
@@ -386,12 +415,20 @@ def _paced_evidence(times: np.ndarray, rate: float) -> str:
     )
 
 
-def _attach_salvos(times: np.ndarray, order: np.ndarray, bursts: list[Burst]) -> list[Burst]:
+def _attach_salvos(
+    times: np.ndarray,
+    order: np.ndarray,
+    bursts: list[Burst],
+    stretches: list[tuple[int, int, float, float]] | None = None,
+) -> list[Burst]:
     """Mark the salvos (``find_salvos``, ``find_paced_salvos``) in the bursts that hold
     them; a salvo that no burst holds becomes a burst of its own (its expected rate
-    unknown, NaN, before any history; the calm rate after one)."""
+    unknown, NaN, before any history; the calm rate after one). ``stretches``: those
+    :func:`_judge_stretches` found, when already known."""
     out = list(bursts)
-    judged = [s for s in _judge_stretches(times) if math.isnan(s[2]) or s[3] < _BURST_P]
+    if stretches is None:
+        stretches = _judge_stretches(times)
+    judged = [s for s in stretches if math.isnan(s[2]) or s[3] < _BURST_P]
     for lo, hi, rate, p in judged:
         rows = order[lo:hi]
         holder = next((b for b in out if np.isin(rows, b.rows).any()), None)
@@ -447,6 +484,12 @@ def _unrounded(times: np.ndarray) -> np.ndarray:
     return np.sort(times + rng.uniform(0.0, 1.0, len(times)))
 
 
+# A fixed gap of one second, or below (_fmt_dur rounds it to « 0 s »), in words: « une
+# toutes les 1 s » is not French, « une toutes les 0 s » not sense. _fmt_dur never
+# writes « 1 min » or « 1 h » (below 90 s it counts seconds, below 1,5 h minutes).
+_EVERY_ONE = {"1 s": "une par seconde", "0 s": "plusieurs par seconde"}
+
+
 def _check_spacing(b: Burst, times_sorted: np.ndarray) -> GroupCheck:
     """Are the gaps between arrivals more regular than independent people's?
 
@@ -462,7 +505,7 @@ def _check_spacing(b: Burst, times_sorted: np.ndarray) -> GroupCheck:
     gaps = np.diff(_unrounded(core))
     gaps = gaps[gaps > 0]
     if len(gaps) < 10:
-        return GroupCheck("espacement", False, 1.0, "")
+        return GroupCheck("espacement", False, 1.0, "", ran=False)
     shape = _gamma_shape(gaps)
     mean = float(gaps.mean())
     m = len(gaps)
@@ -482,13 +525,15 @@ def _check_spacing(b: Burst, times_sorted: np.ndarray) -> GroupCheck:
     # A script with a fixed delay gives one gap: "every 1 s to 1 s (median 1 s)" and an
     # index in the millions would read as a bug, not as the evidence it is.
     every = f"{low}" if low == high else f"{low} à {high} (médiane {_fmt_dur(np.median(shown))})"
+    # « une toutes les 1 s » is not French: one unit is said in words.
+    pace = _EVERY_ONE.get(every, f"une toutes les {every}")
     index = (
         f"indice de régularité {shape:.1f} au lieu de 1"
         if shape < _SHAPE_SHOWN_MAX
         else "écarts presque tous égaux : indice de régularité de plus de 1000 au lieu de 1"
     )
     text = (
-        f"arrivées régulières : une toutes les {every}, alors que des personnes "
+        f"arrivées régulières : {pace}, alors que des personnes "
         f"indépendantes arrivent au hasard, avec beaucoup d'écarts très courts et "
         f"quelques très longs ({index})"
     ).replace(".", ",")
@@ -518,7 +563,7 @@ def _check_duration(members: np.ndarray, dur: np.ndarray, calm: _CalmDurations) 
     d_in = dur[members]
     d_in = d_in[~np.isnan(d_in)]
     if len(d_in) < 5:
-        return GroupCheck("duree", False, 1.0, "")
+        return GroupCheck("duree", False, 1.0, "", ran=False)
     med_in = float(np.median(d_in))
     p = _stats.mannwhitney_less_p(d_in, calm.sample)
     sig = p < _GROUP_P and med_in < 0.5 * calm.median
@@ -560,10 +605,10 @@ def _seen_outside(k: int, feminine: bool, outside: int) -> str:
 def _check_network(
     members: np.ndarray, codes: dict[str, np.ndarray], totals: dict[str, np.ndarray]
 ) -> GroupCheck:
-    best: GroupCheck = GroupCheck("reseau", False, 1.0, "")
     share_any = np.zeros(len(members), dtype=bool)
     texts = []
     p_min = 1.0
+    ran = False
     for col, one, several, feminine in _NET_COLS:
         c = codes.get(col)
         if c is None:
@@ -572,6 +617,7 @@ def _check_network(
         ok = v >= 0
         if ok.sum() < 5:
             continue
+        ran = True
         vals, cnt = np.unique(v[ok], return_counts=True)
         hot = vals[cnt >= 3]
         c_hot = cnt[cnt >= 3]
@@ -599,8 +645,8 @@ def _check_network(
                 f"{_seen_outside(k, feminine, outside)}"
             )
     if texts:
-        best = GroupCheck("reseau", True, p_min, " ; ".join(texts), members[share_any])
-    return best
+        return GroupCheck("reseau", True, p_min, " ; ".join(texts), members[share_any])
+    return GroupCheck("reseau", False, 1.0, "", ran=ran)
 
 
 def _answer_counts(encoded: list[Encoded], rows: np.ndarray) -> list[np.ndarray]:
@@ -656,7 +702,10 @@ def _check_shift(
         best_text = texts[0] if texts else best_text
     sig = bool(texts)
     text = "réponses très différentes du reste : " + " ; ".join(texts[:3]) if sig else ""
-    return GroupCheck("deplacement", sig, best_p * max(n_tests, 1), text, members[llr > 0]), llr
+    check = GroupCheck(
+        "deplacement", sig, best_p * max(n_tests, 1), text, members[llr > 0], ran=n_tests > 0
+    )
+    return check, llr
 
 
 def _agreement(encoded: list[Encoded], rows: np.ndarray) -> tuple[int, int]:
@@ -676,7 +725,7 @@ def _check_coherence(
 ) -> GroupCheck:
     a_in, n_in = _agreement(encoded, members)
     if n_in < 10 or n_out < 30:
-        return GroupCheck("coherence", False, 1.0, "")
+        return GroupCheck("coherence", False, 1.0, "", ran=False)
     r_in, r_out = a_in / n_in, a_out / n_out
     p = _stats.binom_cdf(a_in, n_in, r_out)
     sig = p < _GROUP_P and r_in < r_out - 0.1
@@ -804,11 +853,22 @@ def analyse(ds: Dataset, progress: Progress | None = None) -> Analysis:
         if v is not None:
             codes[c] = v
     bursts: list[Burst] = []
+    passed: list[PassedStretch] = []
     if sub is not None:
         rows = np.flatnonzero(complete)
         order = rows[np.argsort(sub[rows], kind="stable")]
         times = sub[order]
-        bursts = _attach_salvos(times, order, find_bursts(times, order))
+        stretches = _judge_stretches_full(times)
+        bursts = _attach_salvos(times, order, find_bursts(times, order), [s[:4] for s in stretches])
+        # Dense stretches the survey's own rate explains, and that no burst holds (a
+        # burst is listed with its own tests): examined, let pass, and said so.
+        for lo, hi, rate, p, judge, k in stretches:
+            if math.isnan(rate) or p < _BURST_P:
+                continue
+            held = order[lo:hi]
+            if any(np.isin(held, b.rows).any() for b in bursts):
+                continue
+            passed.append(PassedStretch(held, float(times[lo]), float(times[hi - 1]), k, judge, p))
         if not bursts:
             progress(0.4, "aucune rafale repérée")
         elif len(bursts) == 1:
@@ -865,7 +925,9 @@ def analyse(ds: Dataset, progress: Progress | None = None) -> Analysis:
                 np.where(fast, 0, -1).astype(np.int32),
                 [f"rempli en moins de {_fmt_dur(cut)} (médiane {_fmt_dur(float(np.median(d)))})"],
             )
-    return Analysis(n, t.column("id"), complete, bursts, individual, reasons, encoded, sub)
+    out = Analysis(n, t.column("id"), complete, bursts, individual, reasons, encoded, sub)
+    out.passed_stretches = passed
+    return out
 
 
 # The dense part of a flagged group: the shortest stretch holding this share of it…

@@ -549,6 +549,130 @@ def _clusters(r: AuditResult, w: Words) -> str:
     return "".join(out)
 
 
+def _p(w: Words, p: float) -> str:
+    """A p-value as the group tests' evidence writes it (« 3,2e-12 » in French); below
+    a double's range the tail rounds to 0, which is not a probability of none."""
+    text = f"{p:.2g}" if p > 0 else "< 1e-300"
+    return text.replace(".", ",") if w.language.startswith("fr") else text
+
+
+def _p_is(w: Words, p: float) -> str:
+    """« = 3,2e-12 » or « < 1e-300 »: what follows « p » in a sentence."""
+    text = _p(w, p)
+    return text if text.startswith("<") else f"= {text}"
+
+
+def _rate(w: Words, per_hour: float) -> str:
+    """A rate per hour: a decimal below 10, where « 1 » would say 0.6 or 1.4 alike."""
+    return w.number(per_hour, 1 if per_hour < 10 else 0)
+
+
+def _span(w: Words, seconds: float) -> str:
+    if seconds < 90:
+        return w.gettext("%(n)s s") % {"n": w.number(seconds, 0)}
+    if seconds < 5400:
+        return w.gettext("%(n)s min") % {"n": w.number(seconds / 60, 0)}
+    return w.gettext("%(n)s h") % {"n": w.number(seconds / 3600, 1)}
+
+
+def passed_reason(entry: dict[str, Any], w: Words = FRENCH) -> str:
+    """Why a burst examined was not flagged, in the words of the rule that let it pass
+    (``audit.bursts_not_flagged``; the JSON keeps the French, the report says it in the
+    reader's language)."""
+    if entry["kind"] == "salve":
+        # 10⁻⁷ is detectors._BURST_P, the scan's own level (decision audit-first-salvo).
+        text = w.gettext(
+            "Au plus %(k)s réponses en 10 s, mais le rythme de l'enquête autour (environ "
+            "%(rate)s par heure) rend une telle pointe possible par hasard (p %(p)s) : une "
+            "salve n'est signalée que si cette probabilité est inférieure à 1 sur 10 millions."
+        )
+        return text % {
+            "k": entry["busiest_10s"],
+            "rate": _rate(w, entry["usual_per_hour"]),
+            "p": _p_is(w, entry["p"]),
+        }
+    checks = entry["checks"]
+    sig = [c for c in checks if c["significant"]]
+
+    def names(items: list[dict[str, Any]]) -> str:
+        return ", ".join(w.say("word", DETECTORS.get(c["check"], c["check"])) for c in items)
+
+    if not checks:
+        return w.gettext(
+            "Trop peu de réponses pour les vérifications de groupe (espacement, temps de "
+            "remplissage, réseau, réponses) : une rafale seule ne suffit pas à signaler un groupe."
+        )
+    if not sig:
+        return w.gettext(
+            "Aucune des vérifications de groupe faites (%(checks)s) ne la distingue du reste "
+            "de l'enquête : une rafale seule ne suffit pas à signaler un groupe."
+        ) % {"checks": names(checks)}
+    if len(sig) == 1:
+        return w.gettext(
+            "Une seule anomalie : %(check)s (p %(p)s) ; un groupe n'est signalé qu'avec au "
+            "moins deux anomalies simultanées."
+        ) % {"check": names(sig), "p": _p_is(w, sig[0]["p"])}
+    return w.gettext(
+        "%(n)s anomalies simultanées (%(checks)s), mais aucune de ses réponses ne les partage "
+        "assez pour être signalée."
+    ) % {"n": len(sig), "checks": names(sig)}
+
+
+def _passed_bursts(r: AuditResult, w: Words) -> str:
+    """The bursts examined and let pass, each with what let it pass: « ordinary » said
+    without showing them hid the affair's salvos (review R7)."""
+    entries = r.bursts_not_flagged
+    total = int(r.summary.get("bursts_not_flagged", len(entries)))
+    if not entries:
+        return ""
+    intro = w.gettext(
+        "Chaque rafale ci-dessous est plus dense que le rythme habituel autour d'elle (p : "
+        "probabilité d'une telle densité à ce rythme, par hasard). Une rafale seule ne prouve "
+        "rien : une relance par courriel ou un message dans un groupe de parents en produit. "
+        "Elle n'est signalée que si elle réunit au moins deux anomalies simultanées, ou si "
+        "elle atteint le rythme d'une salve (au moins 50 réponses en 10 s) que le rythme de "
+        "l'enquête n'explique pas. La dernière colonne dit ce qui l'a laissée passer."
+    )
+    heads = (
+        w.gettext("Période (heure du fichier)"),
+        w.gettext("Réponses"),
+        w.gettext("Durée"),
+        w.gettext("Rythme (par heure)"),
+        w.gettext("Rythme habituel autour (par heure)"),
+        w.gettext("p"),
+        w.gettext("Pourquoi elle n'est pas signalée"),
+    )
+    out = [
+        _tag("h3", w.gettext("Rafales examinées et non signalées")),
+        _tag("p", intro),
+        "<table tabindex=0><thead><tr>"
+        + "".join(f"<th scope=col>{_e(h)}</th>" for h in heads)
+        + "</tr></thead><tbody>",
+    ]
+    for e in entries:
+        period = w.gettext("du %(start)s au %(end)s") % {"start": e["start"], "end": e["end"]}
+        usual = e["usual_per_hour"]
+        out.append(
+            f"<tr><td>{_e(period)}</td><td class=n>{_e(w.number(e['size'], 0))}</td>"
+            f"<td class=n>{_e(_span(w, e['seconds']))}</td>"
+            f"<td class=n>{_e(_rate(w, e['per_hour']))}</td>"
+            f"<td class=n>{_e('—' if usual is None else _rate(w, usual))}</td>"
+            f"<td class=n>{_e(_p(w, e['p']))}</td>"
+            f"<td>{_e(passed_reason(e, w))}</td></tr>"
+        )
+    out.append("</tbody></table>")
+    rest = total - len(entries)
+    if rest > 0:
+        more = w.ngettext(
+            "%(n)s autre rafale examinée et non signalée, plus petite, n'est pas détaillée ici.",
+            "%(n)s autres rafales examinées et non signalées, plus petites, ne sont pas "
+            "détaillées ici.",
+            rest,
+        )
+        out.append(_tag("p", more % {"n": w.number(rest, 0)}))
+    return "".join(out)
+
+
 def _robustness(r: AuditResult, w: Words) -> str:
     out = ["<ul class=ev>"]
     for q in r.robustness.get("questions", {}).get("beffroi", []):
@@ -675,6 +799,7 @@ def render_html(result: AuditResult, words: Words = FRENCH) -> str:
         "</div>",
         _tag("h2", w.gettext("Groupes suspects")),
         _clusters(r, w),
+        _passed_bursts(r, w),
         _tag("h2", w.gettext("Résultats selon les scénarios")),
         "<div class=chart>",
         _scenario_chart(r, w),

@@ -142,7 +142,13 @@ def scenarios(
     add("brut", "Toutes les réponses complètes (brut)", complete.copy())
     keep_ip, info = one_per_ip(ds, complete, sc.flagged)
     if info["available"]:
-        add("une_par_ip", "Une réponse par adresse IP (filtre de la mairie)", keep_ip, details=info)
+        # A common filter, shown for comparison; named neutrally (it is no one's in particular).
+        add(
+            "une_par_ip",
+            "Une réponse par adresse IP (filtre courant, pour comparaison)",
+            keep_ip,
+            details=info,
+        )
     add(
         "beffroi",
         "Filtre Beffroi (réponses signalées retirées)",
