@@ -5,6 +5,7 @@ from django.views.i18n import set_language
 from beffroi.consult import urls as consult_urls
 from beffroi.core.forms import ThrottledAuthenticationForm
 from beffroi.watch import urls as watch_urls
+from beffroi.web.openapi import openapi_json
 
 # The admin's login goes through the same throttling and journaling as the site's.
 admin.site.login_form = ThrottledAuthenticationForm
@@ -13,6 +14,8 @@ admin.site.site_header = "Beffroi"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("langue/", set_language, name="set_language"),
+    # What scripts may call without an account (docs/formats/http-api.md).
+    path("api/openapi.json", openapi_json, name="openapi"),
     path("", include("beffroi.core.urls")),
     # Organisation pages (role-checked with beffroi.core.roles.require).
     path("o/<slug:org>/consultations/", include(consult_urls.urlpatterns)),

@@ -61,6 +61,7 @@ NOT_PAGES = {
     "set_language": "POST only (the language buttons)",
     "logout": "POST only",
     "healthz": "JSON for the supervisor",
+    "openapi": "JSON (the public endpoints' OpenAPI document)",
     "favicon": "a redirect to the icon",
     "consult-challenge": "JSON (the ballot's proof of work)",
     "consult-submit": "POST only, JSON",
