@@ -3,9 +3,9 @@ revocations a test rewrites before the bundle is built, the events re-chained as
 forger who rebuilds the journal would (tests of the verifier).
 
 ``scene()`` gives the honest board of ``examples.example_board`` (30 entries,
-seed 7); ``scene(opened=…)`` replaces the data of its ``opened`` event (a bundle
-without a format number, a forged one); a test changes the spec through
-``spec_dict``."""
+seed 7); ``scene(bundle_format=1)`` that of a consultation an older Beffroi
+opened; ``scene(opened=…)`` replaces the data of its ``opened`` event (a forged
+format number); a test changes the spec through ``spec_dict``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from beffroi.consult.bundle import JournalEvent, build_bundle, credential_records, journal_lines
+from beffroi.consult.bundle import (
+    BUNDLE_FORMAT,
+    JournalEvent,
+    build_bundle,
+    credential_records,
+    journal_lines,
+)
 from beffroi.consult.credentials import PublicCredential, Revocation
 from beffroi.consult.examples import ExampleBoard, example_board
 from beffroi.consult.spec import parse_time, spec_from_dict
@@ -58,8 +64,17 @@ class Scene:
         )
 
 
-def scene(opened: dict[str, Any] | None = None, *, n: int = 30, seed: int = 7) -> Scene:
-    ex = example_board(n, seed=seed)
+def scene(
+    opened: dict[str, Any] | None = None,
+    *,
+    bundle_format: int = BUNDLE_FORMAT,
+    n: int = 30,
+    seed: int = 7,
+) -> Scene:
+    """``bundle_format``: the format the consultation was opened with (an older
+    Beffroi's honest board); ``opened``: the ``opened`` event's data as a forger
+    rewrites it."""
+    ex = example_board(n, seed=seed, bundle_format=bundle_format)
     events = [
         JournalEvent(
             parse_time(line["at"], "at"),

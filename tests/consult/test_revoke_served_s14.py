@@ -156,7 +156,7 @@ def test_the_current_format_fails_a_voter_revoked_without_a_replacement() -> Non
 def test_an_older_format_passes_with_a_named_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sc = scene(opened={"spec_hash": spec_hash(scene().ex.spec), "bundle_format": 2})
+    sc = scene(bundle_format=2)
     voter = _revoke_a_voter(sc)
     report = verify_bundle(sc.bundle())
     assert report.ok, report.lines()
@@ -169,3 +169,15 @@ def test_an_older_format_passes_with_a_named_warning(
     said = " ".join(capsys.readouterr().out.split())
     assert "ATTENTION : Paquet au format 2" in said
     assert "sans changer aucune empreinte" in said
+
+
+def test_a_journal_rewritten_to_an_older_format_still_fails() -> None:
+    """The forger lowers the journal's number to get the warning: the spec, stamped at
+    the opening under the published hash, still says the current format."""
+    sc = scene(opened={"spec_hash": spec_hash(scene().ex.spec), "bundle_format": 2})
+    _revoke_a_voter(sc)
+    report = verify_bundle(sc.bundle())
+    assert not report.warnings
+    lines = report.lines()
+    assert any("format de paquet 2 dans l'événement « opened », mais" in x for x in lines)
+    assert any("un code qui a servi ne se révoque qu'avec" in x for x in lines), lines

@@ -39,7 +39,7 @@ from beffroi.consult.ballot import (
     receipt,
     signed_bytes,
 )
-from beffroi.consult.bundle import JournalEvent, journal_hash, opened_data
+from beffroi.consult.bundle import JournalEvent, frozen_spec, journal_hash, opened_data
 from beffroi.consult.credentials import key_list_fingerprint, read_public_jsonl
 from beffroi.consult.models import (
     PUBLIC_ENTRY_FIELDS,
@@ -193,12 +193,16 @@ def open_consultation(consultation: Consultation, *, actor: Any) -> str:
         raise ActionError(_("Une règle « post hoc » ne peut exister avant l'ouverture."))
     from beffroi.consult.spec import spec_hash
 
+    # The bundle format goes into the spec itself, so the hash published now (and
+    # signed into every ballot) covers it: a rebuilt journal cannot lower it.
+    spec = frozen_spec(spec)
     h = spec_hash(spec)
+    c.spec = spec.to_dict()
     c.status, c.spec_hash, c.opened_at = Status.OPEN, h, now
     c.board_head, c.board_count = h, 0
-    c.save(update_fields=["status", "spec_hash", "opened_at", "board_head", "board_count"])
-    # The bundle format is journaled here, once: frozen with the rules it was opened
-    # under, and chained with every later event (docs/formats/bundle.md).
+    c.save(update_fields=["spec", "status", "spec_hash", "opened_at", "board_head", "board_count"])
+    # It is journaled here too, once: chained with every later event, and read
+    # first by verify (docs/formats/bundle.md).
     _event(c, "opened", opened_data(h), now)
     fingerprint = imported_keys_fingerprint(c) if n_keys else None
     if spec.access != "open" and n_keys:

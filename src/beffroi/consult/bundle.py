@@ -20,7 +20,7 @@ import json
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -79,9 +79,23 @@ class JournalEvent:
         return line
 
 
-def opened_data(frozen_hash: str) -> dict[str, Any]:
-    """The ``opened`` event's data: the spec hash and the bundle format written."""
-    return {"spec_hash": frozen_hash, "bundle_format": BUNDLE_FORMAT}
+def opened_data(frozen_hash: str, bundle_format: int = BUNDLE_FORMAT) -> dict[str, Any]:
+    """The ``opened`` event's data: the spec hash and the bundle format written
+    (format 1 has none: it predates the number)."""
+    if bundle_format == 1:
+        return {"spec_hash": frozen_hash}
+    return {"spec_hash": frozen_hash, "bundle_format": bundle_format}
+
+
+# The first format whose spec carries its own number, so the published spec hash
+# covers it and a rebuilt journal cannot lower it.
+SPEC_ANCHORED_FORMAT = 3
+
+
+def frozen_spec(spec: Spec) -> Spec:
+    """The spec as the opening freezes it: stamped with the bundle format, which its
+    hash (published, signed into every ballot) then covers."""
+    return replace(spec, bundle_format=BUNDLE_FORMAT)
 
 
 def journal_hash(line: Mapping[str, Any]) -> str:

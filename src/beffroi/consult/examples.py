@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +26,8 @@ from nacl.signing import SigningKey
 from beffroi.consult.ballot import KeyInfo, make_ballot, sign
 from beffroi.consult.board import Board
 from beffroi.consult.bundle import (
+    BUNDLE_FORMAT,
+    SPEC_ANCHORED_FORMAT,
     JournalEvent,
     build_bundle,
     credential_records,
@@ -257,11 +259,18 @@ def example_board(
     spec: Spec | None = None,
     replace_share: float = 0.1,
     unverified_share: float = 0.2,
+    bundle_format: int = BUNDLE_FORMAT,
 ) -> ExampleBoard:
     """A board with about ``n_ballots`` entries: signed ballots, some replacements,
-    some unverified ones (mixed mode), one revocation and one integrity flag."""
+    some unverified ones (mixed mode), one revocation and one integrity flag.
+
+    ``bundle_format`` is the format the consultation was opened with: from
+    ``SPEC_ANCHORED_FORMAT`` on, the spec is stamped with it (its hash covers it);
+    an older one gives the board of a consultation opened by an older Beffroi."""
     rng = random.Random(seed)
     spec = spec or affair_spec()
+    if bundle_format >= SPEC_ANCHORED_FORMAT:
+        spec = replace(spec, bundle_format=bundle_format)
     opened_at = spec.opens
     seg_codes: list[str | None] = [*spec.segment_codes()] or [None]
     n_keys = max(2, int(n_ballots * (1 - unverified_share) / (1 + replace_share)) + 1)
@@ -274,7 +283,7 @@ def example_board(
         public.append(PublicCredential(pk, rng.choice(seg_codes)))
     board = Board(spec, {p.public_key: KeyInfo(p.segment) for p in public})
     journal_events = [
-        JournalEvent(opened_at, "opened", opened_data(spec_hash(spec))),
+        JournalEvent(opened_at, "opened", opened_data(spec_hash(spec), bundle_format)),
         JournalEvent(
             opened_at,
             "credentials_imported",

@@ -133,6 +133,10 @@ class Spec:
     # None when the spec names none (specs written before the field, whose hash must
     # not move): the deployment's zone then applies.
     timezone: str | None = None
+    # The scrutineer bundle's format (bundle.BUNDLE_FORMAT), stamped at the opening so
+    # the published hash covers it; None in specs opened before the stamp existed
+    # (their hash must not move) and in drafts.
+    bundle_format: int | None = None
 
     # -- lookups -------------------------------------------------------
     def question(self, code: str) -> Question:
@@ -182,6 +186,8 @@ class Spec:
         # Written only when set: a spec without a zone keeps its bytes, so its hash.
         if self.timezone is not None:
             out["timezone"] = self.timezone
+        if self.bundle_format is not None:
+            out["bundle_format"] = self.bundle_format
         return out
 
     @classmethod
@@ -289,6 +295,7 @@ TOP_KEYS = frozenset(
         "segments",
         "rules",
         "timezone",
+        "bundle_format",
     }
 )
 QUESTION_KEYS = frozenset(
@@ -473,6 +480,11 @@ def spec_from_dict(
         except ValueError as exc:
             raise SpecError(f"timezone: {exc}") from exc
 
+    bundle_format = data.get("bundle_format")
+    # A bool is an int to Python, never a format.
+    if "bundle_format" in data and (type(bundle_format) is not int or bundle_format < 1):
+        raise SpecError(f"bundle_format: entier ≥ 1 attendu, reçu {bundle_format!r}")
+
     return Spec(
         id=cid,
         title=str(_req(data, "title", str, "consultation")),
@@ -485,6 +497,7 @@ def spec_from_dict(
         segments=tuple(segments),
         rules=tuple(rules),
         timezone=zone_name,
+        bundle_format=bundle_format,
     )
 
 

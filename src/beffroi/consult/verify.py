@@ -5,7 +5,12 @@ every check below holds (failures are French sentences naming the entry):
 
 * the bundle format (``bundle_format`` of the journal's ``opened`` event, 1 when
   absent) is one this verifier reads; a newer one is refused before anything else.
-  The number never makes a check milder, since a rebuilt journal could drop it;
+  From format 3 the spec carries it too (stamped at the opening, so under the
+  published hash) and the two must agree: a rebuilt journal cannot lower it. Only
+  a spec without the stamp (opened by an older Beffroi) is read by an older
+  format's rules, and those are never milder except where that Beffroi allowed
+  what is now refused (a code revoked without replacement after it voted: a
+  warning);
 * the spec parses and its hash equals the published opening hash and the
   journal's ``opened`` event;
 * credentials: well-formed, unique keys, known segments; revocations agree
@@ -80,6 +85,7 @@ from beffroi.consult.bundle import (
     BUNDLE_FORMAT,
     JOURNAL_KINDS,
     OLDEST_FORMAT,
+    SPEC_ANCHORED_FORMAT,
     BundleError,
     flags_from_journal,
     journal_hash,
@@ -1035,6 +1041,13 @@ def _verify(data: bytes, progress: Progress | None, workers: int | None) -> Repo
     except SpecError as exc:
         report.fail(f"consultation.json : {exc}")
         return report
+    if spec.bundle_format is not None and spec.bundle_format > BUNDLE_FORMAT:
+        report.stats["bundle_format"] = spec.bundle_format
+        report.fail(
+            f"format de paquet {spec.bundle_format} : mettez Beffroi à jour (cette version lit "
+            f"les formats {OLDEST_FORMAT} à {BUNDLE_FORMAT})"
+        )
+        return report
     sh = spec_hash(spec)
     report.stats["spec_hash"] = sh
     board = raw.members["ballots.jsonl"]
@@ -1085,6 +1098,8 @@ def _verify_rest(
             f"(entier de {OLDEST_FORMAT} à {BUNDLE_FORMAT} attendu)"
         )
         fmt = BUNDLE_FORMAT  # no older version is put forward to explain anything
+    fmt = _check_format_anchor(spec, fmt, report)
+    report.stats["bundle_format"] = fmt
     _check_journal(spec, journal, opening.get("at"), len(records), report)
     keys = _check_credentials(spec, records, journal, report)
     _check_keys_fingerprint(spec, keys, journal, report)
@@ -1228,6 +1243,32 @@ def _check_unreplaced_revocations(
 
 
 MAX_LATE_LISTED = 20
+
+
+def _check_format_anchor(spec: Spec, fmt: int, report: Report) -> int:
+    """The journal's format against the one frozen in the spec, whose hash was
+    published at the opening and is signed into every ballot; returns the format to
+    read the bundle by (the stricter of the two when they differ).
+
+    From format 3 the opening stamps the spec, so a forger who rebuilds the journal
+    with a lower number (to get an older, milder reading) is caught here; a spec
+    without the stamp was opened by an older Beffroi, whose journal says 1 or 2."""
+    anchored = spec.bundle_format
+    if anchored is None:
+        if fmt >= SPEC_ANCHORED_FORMAT:
+            report.fail(
+                f"consultation.json : aucun format de paquet dans les questions et règles "
+                f"gelées, alors que le journal annonce le format {fmt} (depuis le format "
+                f"{SPEC_ANCHORED_FORMAT}, l'ouverture l'y inscrit)"
+            )
+        return fmt
+    if anchored != fmt:
+        report.fail(
+            f"journal.jsonl : format de paquet {fmt} dans l'événement « opened », mais "
+            f"{anchored} dans les questions et règles gelées, que couvre l'empreinte publiée "
+            "à l'ouverture (journal refait ?)"
+        )
+    return max(anchored, fmt)
 
 
 def _bundle_format(events: list[Any] | BundleError) -> Any:

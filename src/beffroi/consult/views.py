@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from beffroi.consult import actions, api, live, tasks
-from beffroi.consult.bundle import credentials_for_tally, flags_from_journal
+from beffroi.consult.bundle import credentials_for_tally, flags_from_journal, frozen_spec
 from beffroi.consult.forms import (
     AUDIT_FLAG,
     ConsultationForm,
@@ -189,7 +189,8 @@ def consult_detail(request: HttpRequest, cid: str) -> HttpResponse:
         consultation=c,
         spec=spec,
         spec_error=error,
-        draft_hash=spec_hash(spec) if spec and c.status == Status.DRAFT else "",
+        # What the opening will publish: the spec stamped with the bundle format.
+        draft_hash=spec_hash(frozen_spec(spec)) if spec and c.status == Status.DRAFT else "",
         small_segments=small_segments(spec) if spec and c.status == Status.DRAFT else [],
         small_segment=SMALL_SEGMENT,
         n_credentials=creds.count(),
