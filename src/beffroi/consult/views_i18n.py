@@ -853,6 +853,7 @@ REPORT_WORDS = (
     gettext_noop("langue"),
     gettext_noop("ordre du jour et du mois"),
     gettext_noop("Autre"),
+    gettext_noop("types des questions"),
 )
 
 
@@ -887,6 +888,18 @@ SKIPPED = FrenchTemplates(
                 "les dates JJ/MM/AAAA de « %(column)s » ont toutes un premier nombre de 12 au "
                 "plus : elles ont été lues le jour d'abord, à la française ; si l'export écrit "
                 "le mois d'abord, dates et rafales sont fausses : exportez-le au format AAAA-MM-JJ"
+            )
+        ),
+        # A LimeSurvey export audited without its structure (integrity.load).
+        T(
+            gettext_noop(
+                "pas de structure de l'enquête (.lss) : une colonne est lue comme une question "
+                "à choix d'après ses réponses (30 réponses différentes au plus, chacune un code "
+                "court de cinq lettres ou chiffres au plus, ou un nombre), et ses réponses sont "
+                "alors comptées et affichées, même si les répondants les ont tapées ; donnez la "
+                "structure de l'enquête (--structure enquete.lss, ou le champ « Structure de "
+                "l'enquête (.lss) » de l'audit) : ses questions à texte libre ne sont alors "
+                "jamais comptées ni affichées"
             )
         ),
     ]

@@ -791,6 +791,7 @@ def build_questions(
     max_categories: int = 30,
     limesurvey: bool = False,
     split_items: bool = True,
+    types: dict[str, str] | None = None,
 ) -> tuple[list[Question], list[str]]:
     """Group answer columns into questions; detect repeated rows.
 
@@ -804,7 +805,13 @@ def build_questions(
     its own; a multiple-choice item (« Y » or blank) is read as yes/no.
     ``split_items`` False keeps such a question whole, its rows pooled (a table of
     the app's own ballot box, whose rows ``Q[R1]``… are always people).
+    ``types`` (question code → LimeSurvey type letter, from the structure file) decides
+    before the answers do: a free-text type (``lss.FREE_TEXT_TYPES``) is never tallied,
+    any other type is a choice; a column whose question it does not know is judged by
+    its answers as without it.
     """
+    from beffroi.integrity.lss import FREE_TEXT_TYPES
+
     labels = labels or {}
     groups: dict[str, list[tuple[str, str]]] = {}
     text_cols: list[str] = []
@@ -817,7 +824,14 @@ def build_questions(
     # tool's CSV may mix codes (« N ») and labels (« favorable ») in its choices.
     coded_export = limesurvey and any(p.limesurvey_codes for p in profiles.values())
     for c in columns:
-        if _free_text(c, profiles[c], coded_export, max_categories):
+        kind = (types or {}).get(_split_code(c)[0])
+        if kind is None:
+            typed = _free_text(c, profiles[c], coded_export, max_categories)
+        else:
+            # What the respondents typed is known, not guessed: a typed answer that
+            # looks like a code (« Léa », « 12 ») must never be printed as a choice.
+            typed = kind in FREE_TEXT_TYPES or _text_heading(c)
+        if typed:
             text_cols.append(c)
             continue
         base, row = _split_code(c)
@@ -1247,19 +1261,52 @@ def load_limesurvey(
     renamed = [rename[h] for h in answers]
     labels: dict[str, str] = {}
     options: dict[str, dict[str, str]] = {}
+    types: dict[str, str] | None = None
     if structure is not None:
-        from beffroi.integrity.lss import read_lss
+        from beffroi.integrity.lss import read_lss, read_types
 
         labels, options = read_lss(structure)
-    questions, text_cols = build_questions(renamed, raw, labels, limesurvey=True)
+        types = read_types(structure)
+    questions, text_cols = build_questions(renamed, raw, labels, limesurvey=True, types=types)
     _apply_options(questions, options)
     ds = Dataset(raw, questions, source=str(path or "<texte>"), text_columns=text_cols)
+    if structure is None and _choices_could_be_typed(raw, questions):
+        # Without the structure the answers decide, and a typed answer that looks like a
+        # choice is counted and printed: said where the skipped checks are, with the cure.
+        ds.skip(
+            "types des questions",
+            "pas de structure de l'enquête (.lss) : une colonne est lue comme une question "
+            "à choix d'après ses réponses (30 réponses différentes au plus, chacune un code "
+            "court de cinq lettres ou chiffres au plus, ou un nombre), et ses réponses sont "
+            "alors comptées et affichées, même si les répondants les ont tapées ; donnez la "
+            "structure de l'enquête (--structure enquete.lss, ou le champ « Structure de "
+            "l'enquête (.lss) » de l'audit) : ses questions à texte libre ne sont alors "
+            "jamais comptées ni affichées",
+        )
     _finish(ds, raw, roles, text, delim)
     _require_answers_and_completes(ds, roles)
     _pick_segment(ds, electorate)
     if ds.segment and structure is not None:
         ds.segment_labels = options.get(_split_code(ds.segment)[0], {})
     return ds
+
+
+def _choices_could_be_typed(raw: pa.Table, questions: list[Question]) -> bool:
+    """Whether a column read as a choice holds an answer that LimeSurvey did not make up
+    (« A1 », « SQ001 », « Y »…): a respondent may have typed it. A multiple-choice item
+    (« Y » or blank) cannot have been."""
+    for q in questions:
+        if q.multiple:
+            continue
+        for col, _ in q.rows:
+            values = pc.drop_null(_answer_values(raw.column(col).slice(0, 50_000)))
+            distinct = pc.unique(values)
+            if (
+                len(distinct)
+                and not pc.all(pc.match_substring_regex(distinct, _LS_GENERATED)).as_py()
+            ):
+                return True
+    return False
 
 
 def _apply_options(questions: list[Question], options: dict[str, dict[str, str]]) -> None:

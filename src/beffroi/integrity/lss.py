@@ -18,6 +18,15 @@ from beffroi.integrity.errors import InputError
 
 _TAG = re.compile(r"<[^>]+>")
 
+# LimeSurvey's question types whose answers the respondent types (the letters of its
+# ``QuestionType`` constants): short, long and huge free text (S, T, U), multiple short
+# text (Q), numerical input (N), multiple numerical (K), date (D), equation (*), file
+# upload (|) and array of texts (;). Their columns are never tallied nor printed.
+# An array of numbers (:) is left a choice: LimeSurvey shows it as drop-down lists
+# unless told otherwise. The ``[other]`` and ``[comment]`` parts of lists and multiple
+# choices are recognised by their column (integrity.load._text_heading).
+FREE_TEXT_TYPES = frozenset("STUQNKD*|;")
+
 
 def _clean(text: str | None) -> str:
     return re.sub(r"\s+", " ", _TAG.sub(" ", text or "")).strip()
@@ -40,11 +49,31 @@ def read_lss(
     return parse_lss(text, str(path), language)
 
 
-def parse_lss(
-    text: str, path: str, language: str | None = None
-) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """The labels and answer options of a structure already read; ``path`` names it
-    in the errors (an upload's name, in the app)."""
+def read_types(path: Path) -> dict[str, str]:
+    """The type letter of each question, by question code (see :func:`parse_types`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"Impossible de lire la structure {path} : {exc}.") from exc
+    return parse_types(text, str(path))
+
+
+def parse_types(text: str, path: str) -> dict[str, str]:
+    """``{question code: LimeSurvey type letter}`` of the survey's questions. Only the
+    questions themselves: LimeSurvey writes its own type (often « T ») on subquestion
+    rows, which says nothing of how they are answered."""
+    root = _root(text, path)
+    out: dict[str, str] = {}
+    for q in _rows(root, "questions"):
+        if q.get("parent_qid", "0") not in ("", "0"):
+            continue
+        code, kind = q.get("title", ""), q.get("type", "")
+        if code and kind:
+            out[code] = kind
+    return out
+
+
+def _root(text: str, path: str) -> ET.Element:
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise InputError(f"Structure {path} refusée : déclarations DOCTYPE/ENTITY interdites.")
     try:
@@ -56,6 +85,15 @@ def parse_lss(
         ) from exc
     if root.findtext("LimeSurveyDocType") not in ("Survey", None):
         raise InputError(f"{path} n'est pas une structure d'enquête LimeSurvey (.lss).")
+    return root
+
+
+def parse_lss(
+    text: str, path: str, language: str | None = None
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The labels and answer options of a structure already read; ``path`` names it
+    in the errors (an upload's name, in the app)."""
+    root = _root(text, path)
     lang = language or root.findtext("./languages/language") or ""
 
     def pick(rows: list[dict[str, str]]) -> list[dict[str, str]]:
