@@ -5,9 +5,7 @@ the verdict (docs/formats/bundle.md, "Format version")."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,17 +13,10 @@ from typing import Any
 import pytest
 
 from beffroi.cli import main as cli_main
-from beffroi.consult.bundle import (
-    BUNDLE_FORMAT,
-    JournalEvent,
-    build_bundle,
-    credential_records,
-    journal_lines,
-    opened_data,
-)
-from beffroi.consult.examples import example_board
-from beffroi.consult.spec import parse_time, spec_from_dict, spec_hash
+from beffroi.consult.bundle import BUNDLE_FORMAT, JournalEvent, opened_data
+from beffroi.consult.spec import spec_hash
 from beffroi.consult.verify import LATE_FLAGS, verify_bundle
+from consult_bundles import Scene, member, replace_member, scene
 
 FUTURE = BUNDLE_FORMAT + 1
 TOO_NEW = (
@@ -34,77 +25,22 @@ TOO_NEW = (
 )
 
 
-class Scene:
-    """An honest example board whose journal can be rewritten before the bundle is built
-    (the events re-chained, as a forger who rebuilds the journal would)."""
-
-    def __init__(self, opened: dict[str, Any] | None = None, fmt: int = BUNDLE_FORMAT) -> None:
-        # fmt: the format the consultation was opened with (an older Beffroi's board);
-        # opened: the ``opened`` event's data as a forger rewrites it.
-        self.ex = example_board(30, seed=7, bundle_format=fmt)
-        self.spec_dict = self.ex.spec.to_dict()
-        self.events = [
-            JournalEvent(
-                parse_time(line["at"], "at"),
-                line["kind"],
-                opened if opened is not None and line["kind"] == "opened" else line["data"],
-            )
-            for line in self.ex.journal
-            if line["kind"] != "closed"
-        ]
-        self.after_close: list[JournalEvent] = []
-
-    def flag_after_close(self) -> dict[str, Any]:
-        """Flag an unsigned entry after the close, with a flag the rule sets aside."""
-        unsigned = next(
-            e
-            for e in self.ex.board.entries
-            if e["signature"] is None
-            and not any(e["hash"] == ev.data.get("entry") for ev in self.events)
+def flag_after_close(sc: Scene) -> dict[str, Any]:
+    """Flag an unsigned entry after the close, with a flag the rule sets aside."""
+    unsigned = next(
+        e
+        for e in sc.ex.board.entries
+        if e["signature"] is None and not any(e["hash"] == ev.data.get("entry") for ev in sc.events)
+    )
+    rule = next(r for r in sc.spec_dict["rules"] if r["code"] == "integrity_flag")
+    sc.after_close.append(
+        JournalEvent(
+            sc.ex.spec.closes + timedelta(seconds=2),
+            "flag",
+            {"entry": unsigned["hash"], "flag": rule["params"]["flags"][0], "evidence": "x"},
         )
-        rule = next(r for r in self.spec_dict["rules"] if r["code"] == "integrity_flag")
-        self.after_close.append(
-            JournalEvent(
-                self.ex.spec.closes + timedelta(seconds=2),
-                "flag",
-                {"entry": unsigned["hash"], "flag": rule["params"]["flags"][0], "evidence": "x"},
-            )
-        )
-        return unsigned
-
-    def bundle(self, results: dict[str, Any] | None = None) -> bytes:
-        spec = spec_from_dict(self.spec_dict)
-        board = self.ex.board
-        events = [
-            *self.events,
-            JournalEvent(
-                spec.closes + timedelta(seconds=1),
-                "closed",
-                {"head": board.head, "entries": len(board.entries)},
-            ),
-            *self.after_close,
-        ]
-        return build_bundle(
-            spec,
-            self.ex.opened_at,
-            credential_records(self.ex.public, self.ex.revocations),
-            board.entries,
-            journal_lines(spec, events),
-            results,
-        )
-
-
-def _replace_member(data: bytes, name: str, content: bytes) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            dst.writestr(info, content if info.filename == name else src.read(info))
-    return out.getvalue()
-
-
-def _member(data: bytes, name: str) -> bytes:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return zf.read(name)
+    )
+    return unsigned
 
 
 def _run(tmp_path: Path, data: bytes, capsys: Any) -> tuple[int, str]:
@@ -118,8 +54,8 @@ def _run(tmp_path: Path, data: bytes, capsys: Any) -> tuple[int, str]:
 
 
 def test_a_versioned_bundle_verifies_and_says_its_format(tmp_path: Path, capsys: Any) -> None:
-    data = Scene().bundle()
-    first = json.loads(_member(data, "journal.jsonl").splitlines()[0])
+    data = scene().bundle()
+    first = json.loads(member(data, "journal.jsonl").splitlines()[0])
     assert first["kind"] == "opened"
     assert first["data"]["bundle_format"] == BUNDLE_FORMAT
     report = verify_bundle(data)
@@ -131,7 +67,7 @@ def test_a_versioned_bundle_verifies_and_says_its_format(tmp_path: Path, capsys:
 
 
 def test_a_bundle_without_a_version_is_read_as_format_1(tmp_path: Path, capsys: Any) -> None:
-    sc = Scene(fmt=1)
+    sc = scene(bundle_format=1)
     report = verify_bundle(sc.bundle())
     assert report.ok, report.lines()
     assert report.stats["bundle_format"] == 1
@@ -160,12 +96,12 @@ def test_the_app_journals_the_format_at_the_opening(db: Any) -> None:
 
 
 def test_a_future_format_is_refused_with_that_reason_alone(tmp_path: Path, capsys: Any) -> None:
-    sc = Scene(opened={"spec_hash": spec_hash(Scene().ex.spec), "bundle_format": FUTURE})
+    sc = scene(opened={"spec_hash": spec_hash(scene().ex.spec), "bundle_format": FUTURE})
     data = sc.bundle()
     # A future layout this version cannot parse: the format is still the one reason given.
-    consultation = json.loads(_member(data, "consultation.json"))
+    consultation = json.loads(member(data, "consultation.json"))
     consultation["a_future_field"] = {"x": 1}
-    data = _replace_member(data, "consultation.json", json.dumps(consultation).encode())
+    data = replace_member(data, "consultation.json", json.dumps(consultation).encode())
     report = verify_bundle(data)
     assert report.lines() == [TOO_NEW]
     code, out = _run(tmp_path, data, capsys)
@@ -178,14 +114,14 @@ def test_a_future_format_is_refused_with_that_reason_alone(tmp_path: Path, capsy
 # (A float cannot even be journaled: the canonical encoding refuses it.)
 @pytest.mark.parametrize("value", ["2", True, 0, -1, None, [2]])
 def test_a_format_that_is_no_number_is_refused(value: Any) -> None:
-    sc = Scene(opened={"spec_hash": spec_hash(Scene().ex.spec), "bundle_format": value})
+    sc = scene(opened={"spec_hash": spec_hash(scene().ex.spec), "bundle_format": value})
     lines = verify_bundle(sc.bundle()).lines()
     said = f"journal.jsonl : format de paquet {value!r} invalide dans l'événement « opened »"
     assert any(x.startswith(said) for x in lines), lines
 
 
 def test_the_opened_event_holds_no_other_field() -> None:
-    sc = Scene(opened={**opened_data(spec_hash(Scene().ex.spec)), "rules_version": 1})
+    sc = scene(opened={**opened_data(spec_hash(scene().ex.spec)), "rules_version": 1})
     lines = verify_bundle(sc.bundle()).lines()
     assert any("d'autres champs que spec_hash et bundle_format" in x for x in lines), lines
 
@@ -196,8 +132,8 @@ def test_the_opened_event_holds_no_other_field() -> None:
 def test_late_flags_of_an_unversioned_bundle_fail_with_the_older_version_named(
     tmp_path: Path, capsys: Any
 ) -> None:
-    sc = Scene(fmt=1)
-    flagged = sc.flag_after_close()
+    sc = scene(bundle_format=1)
+    flagged = flag_after_close(sc)
     report = verify_bundle(sc.bundle())
     # The failure stays: a forger rebuilding the journal could drop the number.
     assert not report.ok
@@ -225,8 +161,8 @@ def test_late_flags_of_an_unversioned_bundle_fail_with_the_older_version_named(
 
 
 def test_late_flags_of_a_versioned_bundle_are_not_put_on_an_older_version() -> None:
-    sc = Scene()
-    sc.flag_after_close()
+    sc = scene()
+    flag_after_close(sc)
     report = verify_bundle(sc.bundle())
     assert report.failures == [LATE_FLAGS], report.lines()
     notes = " ".join(report.notes)
@@ -237,25 +173,25 @@ def test_late_flags_of_a_versioned_bundle_are_not_put_on_an_older_version() -> N
 def test_results_that_ignore_the_late_flags_are_still_caught() -> None:
     """results.json must equal the count with every journaled flag; the count without
     the late ones is shown, never accepted in its place."""
-    sc = Scene(fmt=1)
-    honest = Scene(fmt=1)
-    without = json.loads(_member(honest.bundle(), "results.json"))
-    sc.flag_after_close()
+    sc = scene(bundle_format=1)
+    honest = scene(bundle_format=1)
+    without = json.loads(member(honest.bundle(), "results.json"))
+    flag_after_close(sc)
     lines = verify_bundle(sc.bundle(results=without)).lines()
     assert LATE_FLAGS in lines
     assert any("results.json ne correspond pas au recomptage" in x for x in lines), lines
 
 
 def test_late_flags_among_other_anomalies_give_no_recount() -> None:
-    sc = Scene(fmt=1)
-    sc.flag_after_close()
+    sc = scene(bundle_format=1)
+    flag_after_close(sc)
     data = sc.bundle()
-    lines = _member(data, "ballots.jsonl").decode().splitlines()
+    lines = member(data, "ballots.jsonl").decode().splitlines()
     first = json.loads(lines[0])
     first["receipt"] = "00" * 32
     lines[0] = json.dumps(first, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     board = ("\n".join(lines) + "\n").encode()
-    report = verify_bundle(_replace_member(data, "ballots.jsonl", board))
+    report = verify_bundle(replace_member(data, "ballots.jsonl", board))
     assert any("le reçu ne correspond pas" in x for x in report.lines()), report.lines()
     assert LATE_FLAGS in report.lines()
     assert "recomptage non effectué : le tableau comporte des anomalies" in report.lines()
@@ -266,12 +202,12 @@ def test_late_flags_among_other_anomalies_give_no_recount() -> None:
 
 
 def test_a_format_changed_in_place_breaks_the_journal_chain() -> None:
-    data = Scene().bundle()
-    journal = _member(data, "journal.jsonl")
+    data = scene().bundle()
+    journal = member(data, "journal.jsonl")
     for forged in (b'"bundle_format":1,', b""):
         doctored = journal.replace(f'"bundle_format":{BUNDLE_FORMAT},'.encode(), forged, 1)
         assert doctored != journal
-        lines = verify_bundle(_replace_member(data, "journal.jsonl", doctored)).lines()
+        lines = verify_bundle(replace_member(data, "journal.jsonl", doctored)).lines()
         assert "journal.jsonl, événement 1 : empreinte incorrecte (modifié ?)" in lines, lines
 
 
@@ -279,10 +215,10 @@ def test_stripping_the_format_from_a_rebuilt_journal_gains_a_forger_nothing() ->
     """A versioned bundle, late flag; the forger rebuilds the whole journal without the
     number: the late flag fails exactly as before, and the spec's own number, under the
     published hash, now names the downgrade."""
-    versioned = Scene()
-    versioned.flag_after_close()
-    stripped = Scene(opened={"spec_hash": spec_hash(Scene().ex.spec)})
-    stripped.flag_after_close()
+    versioned = scene()
+    flag_after_close(versioned)
+    stripped = scene(opened={"spec_hash": spec_hash(scene().ex.spec)})
+    flag_after_close(stripped)
     assert verify_bundle(versioned.bundle()).failures == [LATE_FLAGS]
     report = verify_bundle(stripped.bundle())
     assert report.failures == [

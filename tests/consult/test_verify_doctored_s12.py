@@ -11,7 +11,6 @@ import io
 import json
 import random
 import zipfile
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,47 +21,12 @@ from nacl.signing import SigningKey
 from beffroi.cli import main as cli_main
 from beffroi.consult.ballot import make_ballot, sign
 from beffroi.consult.board import KeyInfo
-from beffroi.consult.bundle import (
-    JournalEvent,
-    build_bundle,
-    credential_records,
-    journal_lines,
-)
+from beffroi.consult.bundle import JournalEvent
 from beffroi.consult.credentials import PublicCredential, Revocation, key_list_fingerprint
-from beffroi.consult.examples import ExampleBoard, example_board, random_answers
-from beffroi.consult.spec import parse_time, spec_from_dict
+from beffroi.consult.examples import random_answers
 from beffroi.consult.verify import verify_bundle
-
-
-@dataclass
-class Scene:
-    ex: ExampleBoard
-    events: list[JournalEvent]
-    public: list[PublicCredential]
-    revocations: list[Revocation]
-    spec_dict: dict[str, Any]
-    after_close: list[JournalEvent] = field(default_factory=list)
-
-    def bundle(self) -> bytes:
-        spec = spec_from_dict(self.spec_dict)
-        board = self.ex.board
-        events = [
-            *self.events,
-            JournalEvent(
-                spec.closes + timedelta(seconds=1),
-                "closed",
-                {"head": board.head, "entries": len(board.entries)},
-            ),
-            *self.after_close,
-        ]
-        return build_bundle(
-            spec,
-            self.ex.opened_at,
-            credential_records(self.public, self.revocations),
-            board.entries,
-            journal_lines(spec, events),
-        )
-
+from consult_bundles import Scene
+from consult_bundles import scene as honest_scene
 
 NEW_SEED = bytes(range(32))
 NEW_KEY = bytes(SigningKey(NEW_SEED).verify_key).hex()
@@ -71,19 +35,12 @@ NEW_KEY = bytes(SigningKey(NEW_SEED).verify_key).hex()
 def scene(*, reissue: bool = True) -> Scene:
     """An honest board; with ``reissue``, one lost letter revoked and reissued by the
     authority, the new code having voted."""
-    ex = example_board(30, seed=7)
-    events = [
-        JournalEvent(parse_time(line["at"], "at"), line["kind"], line["data"])
-        for line in ex.journal
-        if line["kind"] != "closed"
-    ]
-    public = list(ex.public)
-    revocations = list(ex.revocations)
-    sc = Scene(ex, events, public, revocations, ex.spec.to_dict())
+    sc = honest_scene()
     if not reissue:
         return sc
+    ex, events, public, revocations = sc.ex, sc.events, sc.public, sc.revocations
     lost = public[1]
-    at = max(e.at for e in events) + timedelta(seconds=1)
+    at = sc.later()
     revocations.append(Revocation(lost.public_key, "lettre perdue", at, NEW_KEY))
     public.append(PublicCredential(NEW_KEY, lost.segment))
     events.append(
@@ -121,7 +78,7 @@ def test_a_key_added_without_a_revocation_is_refused() -> None:
     sc = scene(reissue=False)
     seg = sc.public[0].segment
     sc.public.append(PublicCredential(NEW_KEY, seg))
-    at = max(e.at for e in sc.events) + timedelta(seconds=1)
+    at = sc.later()
     sc.events.append(JournalEvent(at, "credential_added", {"public_key": NEW_KEY, "segment": seg}))
     sc.ex.board.keys[NEW_KEY] = KeyInfo(seg)
     answers, rows = random_answers(sc.ex.spec, random.Random(2))
@@ -178,7 +135,7 @@ def _exclusion(sc: Scene, decided: dict[str, str], added: list[str]) -> None:
         "params": {"entries": decided},
         "added_after_opening": True,
     }
-    at = max(e.at for e in sc.events) + timedelta(seconds=1)
+    at = sc.later()
     sc.events.append(JournalEvent(at, "rule_added", {"rule": rule, "entries_added": added}))
     sc.spec_dict["rules"] = [r for r in sc.spec_dict["rules"] if r["code"] != "exclude_entries"]
     sc.spec_dict["rules"].append(rule)
@@ -290,7 +247,7 @@ def test_the_summary_lists_a_late_import(
     sc = scene(reissue=False)
     late = PublicCredential(NEW_KEY, sc.public[0].segment)
     sc.public.append(late)
-    at = max(e.at for e in sc.events) + timedelta(seconds=1)
+    at = sc.later()
     # The imported keys' fingerprint leaves out the example's reissued letter.
     reissued = {r.replaced_by for r in sc.revocations}
     fingerprint = key_list_fingerprint(
