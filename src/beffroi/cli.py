@@ -63,6 +63,10 @@ COMMANDS: CommandTree = {
             "beffroi.commands.watch_scrub_handles",
             "pseudonymise the handles left in rows stored before today's rules",
         ),
+        "courante-verify": (
+            "beffroi.commands.watch_courante_verify",
+            "check that each main courante line still matches its journaled digest",
+        ),
     },
 }
 

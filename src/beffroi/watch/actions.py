@@ -30,6 +30,8 @@ from beffroi.core import journal
 from beffroi.core.actions import ActionError, InvalidInput
 from beffroi.core.models import Organisation
 from beffroi.core.nul import holds_nul
+from beffroi.watch import courante_digest, courante_verify
+from beffroi.watch.courante_verify import DATA_KEY, journal_content
 from beffroi.watch.models import (
     DECLARABLE_SOURCES,
     Activation,
@@ -108,6 +110,15 @@ def _journaled(activation: Activation, text: str) -> str:
     line, source, link) keeps the text as typed. The one rule for every watch action
     (docs/decisions/watch-handles.md)."""
     return text if activation.keep_handles else pseudonymise_typed(text, handle_key())
+
+
+def _with_content(data: dict[str, Any], entries: Any) -> dict[str, Any]:
+    """``data`` with the digests of the main courante lines ``entries`` (as stored now)
+    when there are any: every action that creates or changes a line journals what the
+    line says after it (docs/decisions/courante-digest.md). Called after the last write
+    to the lines, right before ``journal.append``."""
+    content = journal_content(entries)
+    return {**data, DATA_KEY: content} if content is not None else data
 
 
 def _token_hash(token: str) -> str:
@@ -451,6 +462,10 @@ def _importable(path: str) -> bool:
 def set_source_enabled(source: Source, enabled: bool, *, actor: Any) -> None:
     if source.enabled == enabled:
         return
+    if enabled and not source.activation.is_open:
+        # As add_source: the worker skips closed activations, so a source switched back
+        # on would wait for it forever. Pausing one stays allowed.
+        raise ActionError(_("Activation close : aucune source ne démarre plus."))
     source.enabled = enabled
     fields = ["enabled"]
     if enabled:
@@ -841,13 +856,14 @@ def store_cards(
     if joined := _declared_joins(updates, card_ids, started, now):
         data["declared_senders"] = joined
     # Edits and deletions that arrived before the pipeline made these cards.
-    if followed := follow_pending_changes([u.post_id for u in updates]):
+    touched: list[int] = []
+    if followed := follow_pending_changes([u.post_id for u in updates], touched):
         data["author_changes"] = followed
     journal.append(
         "watch.queue",
         organisation=activation.organisation,
         subject=f"activation:{activation.pk}",
-        data=data,
+        data=_with_content(data, LogEntry.objects.filter(pk__in=touched)),
     )
     return len(rows)
 
@@ -1105,10 +1121,14 @@ def _record_decision(
         organisation=card.activation.organisation,
         subject=f"card:{card.pk}",
         reason=_journaled(card.activation, notes),
-        data={
-            "decision": decision,
-            "evidence": [_journaled(card.activation, link) for link in links],
-        },
+        # The card's main courante lines took the verdict as their verification.
+        data=_with_content(
+            {
+                "decision": decision,
+                "evidence": [_journaled(card.activation, link) for link in links],
+            },
+            LogEntry.objects.filter(card=card),
+        ),
     )
     # Inserted only now, under the journal's head lock (held until commit), so
     # decision ids are handed out in commit order: the worker learns from a
@@ -1358,7 +1378,10 @@ def escalate(
         organisation=card.activation.organisation,
         subject=f"card:{card.pk}",
         reason=_journaled(card.activation, notes) if kept_note else "",
-        data={"entry": entry.number, "category": category, "for_partners": for_partners},
+        data=_with_content(
+            {"entry": entry.number, "category": category, "for_partners": for_partners},
+            [entry],
+        ),
     )
     return entry
 
@@ -1415,13 +1438,16 @@ def add_log_entry(
         actor=actor,
         organisation=activation.organisation,
         subject=f"log:{entry.pk}",
-        data={
-            "number": entry.number,
-            "channel": channel,
-            "category": category,
-            # When the line says it happened, if not when it was typed.
-            **({"at": entry.at.isoformat()} if at is not None else {}),
-        },
+        data=_with_content(
+            {
+                "number": entry.number,
+                "channel": channel,
+                "category": category,
+                # When the line says it happened, if not when it was typed.
+                **({"at": entry.at.isoformat()} if at is not None else {}),
+            },
+            [entry],
+        ),
     )
     return entry
 
@@ -1431,9 +1457,12 @@ def update_log_status(entry: LogEntry, status: str, *, actor: Any, note: str = "
     if status not in LogStatus.values:
         raise InvalidInput(_("Statut inconnu."))
     now = timezone.now()
-    before = entry.status
+    # The "from" journaled is the row's status at this write, not the one the caller's
+    # page loaded: two volunteers changing the line at once are taken one after the
+    # other, the second journaling the first one's status as its "from".
+    before = _locked_entry(entry).status
     entry.status, entry.updated_at = status, now
-    entry.save(update_fields=["status", "updated_at"])
+    LogEntry.objects.filter(pk=entry.pk).update(status=status, updated_at=now)
     update = LogUpdate.objects.create(entry=entry, actor=actor, status=status, note=note, at=now)
     journal.append(
         "watch.log.status",
@@ -1441,9 +1470,17 @@ def update_log_status(entry: LogEntry, status: str, *, actor: Any, note: str = "
         organisation=entry.activation.organisation,
         subject=f"log:{entry.pk}",
         reason=_journaled(entry.activation, note),
-        data={"number": entry.number, "from": before, "to": status},
+        data=_with_content({"number": entry.number, "from": before, "to": status}, [entry]),
     )
     return update
+
+
+def _locked_entry(entry: LogEntry) -> LogEntry:
+    """The line's row as it stands now, locked until the transaction ends (for no key
+    update, as every row lock taken before the journal's head: docs/decisions/0002-journal.md,
+    "Lock order"). On SQLite the write transaction already excludes other writers; the
+    read still has to come from the row, not from the caller's copy."""
+    return LogEntry.objects.select_for_update(no_key=True).get(pk=entry.pk)
 
 
 @transaction.atomic
@@ -1466,7 +1503,7 @@ def set_entry_sharing(entry: LogEntry, for_partners: bool, *, actor: Any) -> boo
         actor=actor,
         organisation=entry.activation.organisation,
         subject=f"log:{entry.pk}",
-        data={"number": entry.number, "for_partners": for_partners},
+        data=_with_content({"number": entry.number, "for_partners": for_partners}, [entry]),
     )
     return True
 
@@ -1493,15 +1530,17 @@ def requalify_entry(entry: LogEntry, verification: str, *, actor: Any) -> LogEnt
         )
         entry.refresh_from_db()
         return entry
-    before, now = entry.verification, timezone.now()
+    now = timezone.now()
+    # Read on the locked row, as in update_log_status: the "from" is the row's.
+    before = _locked_entry(entry).verification
     entry.verification, entry.updated_at = verification, now
-    entry.save(update_fields=["verification", "updated_at"])
+    LogEntry.objects.filter(pk=entry.pk).update(verification=verification, updated_at=now)
     journal.append(
         "watch.log.verify",
         actor=actor,
         organisation=entry.activation.organisation,
         subject=f"log:{entry.pk}",
-        data={"number": entry.number, "from": before, "to": verification},
+        data=_with_content({"number": entry.number, "from": before, "to": verification}, [entry]),
     )
     return entry
 
@@ -1954,13 +1993,17 @@ def record_post_edit(post: Post, change: Any) -> PostChange | None:
         raw=raw,
         changed_at=change.at,
     )
+    touched: list[int] = []
     if post.processed:
-        _follow_changes([row])
+        _follow_changes([row], touched)
     journal.append(
         "watch.post.edit",
         organisation=activation.organisation,
         subject=f"post:{post.pk}",
-        data={**_change_subject(post), "version": version, "at": row.at.isoformat()},
+        data=_with_content(
+            {**_change_subject(post), "version": version, "at": row.at.isoformat()},
+            LogEntry.objects.filter(pk__in=touched),
+        ),
     )
     return row
 
@@ -1974,12 +2017,16 @@ def record_post_deletion(post: Post, *, at: datetime | None = None) -> PostChang
         return None
     post = _locked(post)
     row = PostChange.objects.create(post=post, kind=PostChangeKind.DELETE, changed_at=at)
-    withdrawn = _follow_changes([row]) if post.processed else []
+    touched: list[int] = []
+    withdrawn = _follow_changes([row], touched) if post.processed else []
     journal.append(
         "watch.post.delete",
         organisation=post.activation.organisation,
         subject=f"post:{post.pk}",
-        data={**_change_subject(post), "at": row.at.isoformat(), "withdrawn_lines": withdrawn},
+        data=_with_content(
+            {**_change_subject(post), "at": row.at.isoformat(), "withdrawn_lines": withdrawn},
+            LogEntry.objects.filter(pk__in=touched),
+        ),
     )
     return row
 
@@ -2016,11 +2063,13 @@ def _card_text(text: str, keep_handles: bool) -> str:
     return item.text or text
 
 
-def _follow_changes(changes: Sequence[PostChange]) -> list[int]:
+def _follow_changes(changes: Sequence[PostChange], touched: list[int]) -> list[int]:
     """Bring the cards (and their main courante lines) of the changed posts up
     to date; marks the changes applied. Only a card's own post changes it:
     the copies grouped under it are recorded but leave the card as it is.
-    Returns the numbers of the main courante lines whose text was withdrawn."""
+    Returns the numbers of the main courante lines whose text was withdrawn;
+    the ids of every line it changed are added to ``touched`` (their digests go in
+    the caller's journal entry)."""
     now = timezone.now()
     withdrawn: list[int] = []
     # Each change loaded with select_related holds its own copy of the card: two
@@ -2052,6 +2101,7 @@ def _follow_changes(changes: Sequence[PostChange]) -> list[int]:
                     % {"when": _when(change.at), "text": change.shown_before},
                     *card.explanation,
                 ]
+                touched.extend(entries.values_list("pk", flat=True))
                 entries.update(author_edited_at=change.at, updated_at=now)
             else:
                 card.author_deleted_at = change.at
@@ -2064,6 +2114,7 @@ def _follow_changes(changes: Sequence[PostChange]) -> list[int]:
                 earlier = post.changes.exclude(shown_before="")
                 quoted = {card.text, *earlier.values_list("shown_before", flat=True)}
                 for entry in entries:
+                    touched.append(entry.pk)
                     entry.author_deleted_at = change.at
                     entry.updated_at = now
                     if entry.text in quoted:
@@ -2084,9 +2135,11 @@ def _follow_changes(changes: Sequence[PostChange]) -> list[int]:
     return withdrawn
 
 
-def follow_pending_changes(post_ids: Sequence[int]) -> int:
+def follow_pending_changes(post_ids: Sequence[int], touched: list[int] | None = None) -> int:
     """Changes received before the pipeline had made the post's card: applied
-    by ``store_cards`` once it has (same transaction). Returns how many."""
+    by ``store_cards`` once it has (same transaction). Returns how many; the ids of
+    the main courante lines changed go to ``touched`` (a card made in this batch has
+    none, but the caller journals their digests if ever it has)."""
     # Almost every batch finds none: one plain statement on the partial index
     # (a queryset cost ten times more than the look-up itself, per batch).
     table = connection.ops.quote_name(PostChange._meta.db_table)
@@ -2100,11 +2153,22 @@ def follow_pending_changes(post_ids: Sequence[int]) -> int:
     if not ids:
         return 0
     pending = PostChange.objects.filter(pk__in=ids).select_related("post__card", "post__activation")
-    _follow_changes(list(pending.order_by("pk")))
+    _follow_changes(list(pending.order_by("pk")), [] if touched is None else touched)
     return len(ids)
 
 
 # -- repairs -------------------------------------------------------------------------------
+
+
+def _rewritten(intact: Mapping[int, str]) -> list[LogEntry]:
+    """Among lines that matched their journaled digest (``intact``), those that no longer
+    do: the ones a repair just rewrote."""
+    key = courante_verify.content_key()
+    return [
+        e
+        for e in LogEntry.objects.filter(pk__in=list(intact))
+        if not courante_digest.matches(key, courante_verify.line_fields(e), intact[e.pk])
+    ]
 
 
 def scrub_handles(
@@ -2132,6 +2196,9 @@ def scrub_handles(
         )
     counts = scrub.Counts()
     interrupted = True
+    # The lines that verify before the repair: those it rewrites get their new digest in
+    # its journal entry (a line changed behind Beffroi's back before stays reported).
+    intact = {} if dry_run else courante_verify.intact_lines(activation.pk)
     try:
         scrub.scrub_activation(
             activation,
@@ -2152,7 +2219,10 @@ def scrub_handles(
                     actor=actor,
                     organisation=activation.organisation,
                     subject=f"activation:{activation.pk}",
-                    data={**counts.as_journal(), "interrupted": interrupted},
+                    data=_with_content(
+                        {**counts.as_journal(), "interrupted": interrupted},
+                        _rewritten(intact),
+                    ),
                 )
             except Exception:
                 if not interrupted:

@@ -1,0 +1,324 @@
+"""Each main courante line's content is tied to the journal: every action that creates or
+changes a line journals a keyed digest of it, and ``courante_verify.check`` (`beffroi
+watch courante-verify`) names the lines rewritten in the database behind Beffroi's back
+(docs/decisions/courante-digest.md). Also: the "from" of a status or verification change
+is the row's at write time; a closed activation's source is not switched back on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+pytestmark = pytest.mark.usesdb
+
+
+def _room(org, members, name="Crue du Lay"):
+    from beffroi.watch import actions
+    from watch_rooms import add_cards
+
+    activation = actions.create_activation(
+        org, name=name, event_type="inondation", area=["85"], actor=members["coordinator"]
+    )
+    cards = add_cards(
+        activation,
+        ["Digue rompue à Luçon, maisons inondées", "Pont fermé à Mareuil"],
+        lang="fr",
+        commune_code="85128",
+        commune_name="Luçon",
+        url="https://example.org/@a/1",
+    )
+    return activation, cards
+
+
+def _ordinary_day(org, members):
+    """Every door that writes a line, as a team uses them."""
+    from beffroi.watch import actions
+
+    activation, (card, other) = _room(org, members)
+    volunteer, coordinator = members["volunteer"], members["coordinator"]
+    escalated = actions.escalate(
+        card, actor=volunteer, category="personnes", decision="to_verify", text=""
+    )
+    plain = actions.escalate(other, actor=volunteer, category="routes", for_partners=False)
+    typed = actions.add_log_entry(
+        activation,
+        actor=volunteer,
+        text="Appel de la mairie : gymnase ouvert",
+        channel="telephone",
+        category="officiel",
+        commune_code="85128",
+        at=timezone.now() - timedelta(hours=2),
+        source_url="https://example.org/mairie",
+    )
+    actions.update_log_status(escalated, "en-cours", actor=volunteer, note="appel SDIS")
+    actions.update_log_status(escalated, "transmis", actor=coordinator)
+    actions.requalify_entry(escalated, "verified", actor=coordinator)  # through its card
+    actions.requalify_entry(typed, "verified", actor=coordinator)  # a manual line
+    actions.set_entry_sharing(typed, False, actor=coordinator)
+    actions.set_entry_sharing(plain, True, actor=coordinator)
+    actions.set_entry_sharing(plain, True, actor=coordinator)  # no change, not journaled
+    return activation, {"escalated": escalated, "plain": plain, "typed": typed}
+
+
+def _raw_update(entry, **values):
+    from beffroi.watch.models import LogEntry
+
+    table = connection.ops.quote_name(LogEntry._meta.db_table)
+    sets = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in values)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {sets} WHERE id = %s",
+            [*values.values(), entry.pk],
+        )
+
+
+def _last_entry_for(entry):
+    from beffroi.core.models import JournalEntry
+
+    return [
+        e
+        for e in JournalEntry.objects.filter(data__has_key="content").order_by("seq")
+        if str(entry.pk) in e.data["content"]["lines"]
+    ][-1]
+
+
+def test_an_ordinary_sequence_of_actions_verifies(org, members):
+    from beffroi.core import journal
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import courante_verify
+
+    activation, lines = _ordinary_day(org, members)
+    report = courante_verify.check()
+    assert report.ok, [f.message() for f in report.findings]
+    assert (report.checked, report.intact, report.uncovered, report.other_key) == (3, 3, 0, 0)
+    assert journal.verify() is None
+    # Every entry that created or changed a line carries the digest of its lines, under
+    # the deployment's key, with the numbers (the journal already named them).
+    journaled = {
+        e.action
+        for e in JournalEntry.objects.filter(data__has_key="content")
+        if e.data["content"]["activation"] == activation.pk
+    }
+    assert journaled == {
+        "watch.card.escalate", "watch.log.add", "watch.log.status", "watch.card.decide",
+        "watch.log.verify", "watch.log.share",
+    }  # fmt: skip
+    content = _last_entry_for(lines["typed"]).data["content"]
+    assert content["key"] == courante_verify.courante_digest.key_id(courante_verify.content_key())
+    assert content["lines"][str(lines["typed"].pk)]["number"] == lines["typed"].number
+    # The decision that requalified the escalated line carries that line's new digest.
+    assert _last_entry_for(lines["escalated"]).action == "watch.card.decide"
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("text", "Digue rompue à Luçon, 40 maisons inondées"),
+        ("at", "2026-11-20 08:00:00"),
+        ("commune_code", "85194"),
+        ("source_url", "https://example.org/faux"),
+        ("for_partners", True),
+        ("verification", "false"),
+        ("status", "clos"),
+        ("withdrawn_text", "texte glissé"),
+    ],
+)
+def test_a_row_rewritten_in_sql_is_named_with_the_time_of_its_last_journal_entry(
+    org, members, column, value
+):
+    from beffroi.watch import courante_verify
+
+    _activation, lines = _ordinary_day(org, members)
+    target = lines["typed"]  # withdrawn from partners, verified, opened
+    _raw_update(target, **{column: value})
+
+    report = courante_verify.check()
+    assert not report.ok
+    assert (report.checked, report.intact) == (3, 2)
+    [finding] = report.findings
+    since = timezone.localtime(_last_entry_for(target).at).strftime("%d/%m/%Y %H:%M")
+    assert finding.message() == (
+        f"ligne {target.number} de l'activation « Crue du Lay » : contenu modifié hors de "
+        f"Beffroi depuis le {since}"
+    )
+
+
+def test_lines_from_before_the_digest_are_counted_not_called_forged(org, members, night):
+    from beffroi.watch import courante_verify
+
+    _ordinary_day(org, members)
+    report = courante_verify.check()
+    assert report.ok
+    assert (report.checked, report.intact, report.uncovered) == (253, 3, 250)
+    assert courante_verify.check([night.pk]).uncovered == 250
+
+
+def test_a_line_deleted_behind_beffroi_is_named(org, members):
+    from beffroi.watch import courante_verify
+    from beffroi.watch.models import LogEntry
+
+    _activation, lines = _ordinary_day(org, members)
+    table = connection.ops.quote_name(LogEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id = %s", [lines["plain"].pk])
+    [finding] = courante_verify.check().findings
+    assert finding.missing and finding.number == lines["plain"].number
+    assert finding.message().startswith(
+        f"ligne {lines['plain'].number} de l'activation « Crue du Lay » : supprimée hors de "
+        "Beffroi (dernière entrée du journal le "
+    )
+
+
+def test_the_check_keeps_to_the_activations_asked_for(org, members):
+    from beffroi.watch import actions, courante_verify
+
+    _activation, lines = _ordinary_day(org, members)
+    elsewhere = actions.create_activation(
+        org, name="Tempête", event_type="tempete", actor=members["coordinator"]
+    )
+    other = actions.add_log_entry(
+        elsewhere, actor=members["volunteer"], text="Toit arraché", channel="observation",
+        category="degats",
+    )  # fmt: skip
+    _raw_update(lines["typed"], text="faux")
+    assert courante_verify.check([elsewhere.pk]).ok
+    assert courante_verify.check([elsewhere.pk]).checked == 1
+    assert not courante_verify.check([lines["typed"].activation_id]).ok
+    _raw_update(other, text="faux aussi")
+    assert [f.activation_name for f in courante_verify.check().findings] == [
+        "Crue du Lay",
+        "Tempête",
+    ]
+
+
+def test_digests_made_under_another_secret_are_not_called_forged(org, members, settings):
+    from beffroi.watch import courante_verify
+
+    _ordinary_day(org, members)
+    settings.BEFFROI_PSEUDONYM_KEY = "a server restored with another secret"
+    report = courante_verify.check()
+    assert report.ok and (report.other_key, report.intact) == (3, 0)
+
+
+def test_a_forger_who_rewrites_the_row_cannot_journal_a_matching_digest(org, members):
+    """The digest is keyed: whoever can write the database but not read the server's
+    secret cannot compute the digest of the text they put in (an unkeyed hash they could,
+    and append it through a journal entry they forge, chain recomputed)."""
+    from beffroi.watch import courante_digest, courante_verify
+
+    _activation, lines = _ordinary_day(org, members)
+    target = lines["typed"]
+    _raw_update(target, text="faux")
+    target.refresh_from_db()
+    guessed = courante_digest.digest(b"", courante_verify.line_fields(target))
+    assert not courante_digest.matches(
+        courante_verify.content_key(), courante_verify.line_fields(target), guessed
+    )
+
+
+def test_the_status_from_is_the_rows_at_write_time(org, members):
+    """Two volunteers change one line: each page loaded it « ouvert ». The second journals
+    the first one's status as its "from", read on the locked row, not the page's copy."""
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import actions
+    from beffroi.watch.models import LogEntry
+
+    _activation, lines = _ordinary_day(org, members)
+    first_copy = LogEntry.objects.get(pk=lines["plain"].pk)
+    second_copy = LogEntry.objects.get(pk=lines["plain"].pk)
+    assert first_copy.status == second_copy.status == "ouvert"
+    actions.update_log_status(first_copy, "en-cours", actor=members["volunteer"])
+    actions.update_log_status(second_copy, "clos", actor=members["coordinator"])
+    changes = JournalEntry.objects.filter(
+        action="watch.log.status", subject=f"log:{lines['plain'].pk}"
+    ).order_by("seq")
+    froms = [(e.data["from"], e.data["to"]) for e in changes]
+    assert froms == [("ouvert", "en-cours"), ("en-cours", "clos")]
+    assert LogEntry.objects.get(pk=lines["plain"].pk).status == "clos"
+
+
+def test_the_verification_from_is_the_rows_at_write_time(org, members):
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import actions
+    from beffroi.watch.models import LogEntry
+
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", actor=members["coordinator"]
+    )
+    line = actions.add_log_entry(
+        activation, actor=members["volunteer"], text="Appel", channel="telephone",
+        category="autre",
+    )  # fmt: skip
+    stale = LogEntry.objects.get(pk=line.pk)
+    actions.requalify_entry(line, "rumour", actor=members["volunteer"])
+    actions.requalify_entry(stale, "false", actor=members["coordinator"])
+    froms = [
+        (e.data["from"], e.data["to"])
+        for e in JournalEntry.objects.filter(action="watch.log.verify").order_by("seq")
+    ]
+    assert froms == [("", "rumour"), ("rumour", "false")]
+
+
+def test_a_closed_activations_source_is_not_switched_back_on(org, members):
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import actions
+    from beffroi.watch.models import Source
+
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", actor=members["coordinator"]
+    )
+    source = Source.objects.create(activation=activation, kind="file", name="f", config={})
+    actions.close_activation(activation, actor=members["coordinator"])
+    source = Source.objects.select_related("activation").get(pk=source.pk)
+    # Pausing stays possible (a closed activation's source the worker no longer runs).
+    actions.set_source_enabled(source, False, actor=members["coordinator"])
+    with pytest.raises(actions.ActionError, match="Activation close : aucune source ne démarre"):
+        actions.set_source_enabled(source, True, actor=members["coordinator"])
+    source.refresh_from_db()
+    assert source.enabled is False
+    assert not JournalEntry.objects.filter(action="watch.source.enable").exists()
+
+
+def test_the_handle_repair_keeps_verified_lines_verified_and_launders_no_forgery(org, members):
+    """``scrub_handles`` rewrites lines that quote a post with a handle, in batches of its
+    own: its journal entry carries the new digests of the lines that verified before it.
+    A line already rewritten behind Beffroi's back is left reported."""
+    from beffroi.watch import actions, courante_verify
+    from beffroi.watch.models import Card, LogEntry, Post, Source
+
+    activation = actions.create_activation(
+        org, name="Haiyan", event_type="inondation", actor=members["coordinator"]
+    )
+    source = Source.objects.create(activation=activation, kind="file", name="f", config={})
+    old = "RT@xtianvincent: Stranded in flood"
+    card = Card.objects.create(
+        activation=activation, group_id="g1", source=source, source_kind="file",
+        external_id="1", text=old, posted_at=timezone.now(),
+    )  # fmt: skip
+    Post.objects.create(
+        activation=activation, source=source, external_id="1", text=old,
+        created_at=timezone.now(), card=card, processed=True,
+    )  # fmt: skip
+    # Lines written before the rule (straight to the table), then touched through a door:
+    # from then on the journal holds their digests.
+    repaired, forged = (
+        LogEntry.objects.create(
+            activation=activation, number=n, channel="reseaux-sociaux", category="autre",
+            text=old, card=card,
+        )
+        for n in (1, 2)
+    )  # fmt: skip
+    for line in (repaired, forged):
+        actions.set_entry_sharing(line, False, actor=members["coordinator"])
+    _raw_update(forged, status="clos")
+    assert [f.number for f in courante_verify.check().findings] == [2]
+
+    counts = actions.scrub_handles(activation)
+    assert counts.as_journal()["log_entries"] == 2
+    assert "xtianvincent" not in LogEntry.objects.get(pk=repaired.pk).text
+    report = courante_verify.check()
+    assert [f.number for f in report.findings] == [2]
+    assert report.intact == 1
