@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from beffroi.consult.spec import CODE_RE, MAX_SCALE_SPAN, format_time, parse_time
-from beffroi.consult.zones import known_zones
+from beffroi.consult.zones import english_zone_words, known_zones, zone_words
 
 DEFAULT_ROWS = "Responsable légal 1\nResponsable légal 2"
 AUDIT_FLAG = "audit"
@@ -74,10 +74,21 @@ FRENCH_ZONES = (
 )
 
 
+def zone_label(name: str) -> str:
+    """« heure de la Martinique — America/Martinique »: the words the letters and the
+    refusals use, in the page's language, then the IANA name (what --timezone takes,
+    and the only name for a zone without words of its own)."""
+    english = (get_language() or "fr").startswith("en")
+    words = english_zone_words(name) if english else zone_words(name)
+    if name in words:  # « fuseau US/Eastern », « US/Eastern time zone »
+        return name
+    return f"{words} — {name}"
+
+
 def zone_choices() -> list[tuple[Any, Any]]:
-    # IANA names as they are: the same in every language, and what --timezone takes.
-    french = [(z, z) for z in FRENCH_ZONES]
-    others = [(z, z) for z in sorted(known_zones() - set(FRENCH_ZONES))]
+    # Called at each rendering (Django wraps a callable), so in the page's language.
+    french = [(z, zone_label(z)) for z in FRENCH_ZONES]
+    others = [(z, zone_label(z)) for z in sorted(known_zones() - set(FRENCH_ZONES))]
     return [(_("France"), french), (_("Autres fuseaux"), others)]
 
 
