@@ -34,68 +34,61 @@ def _quick_recheck(monkeypatch):
     monkeypatch.setattr(live, "RECHECK_SECONDS", 0.5)
 
 
-def _triage(org, room, base: str) -> str:
-    return f"{base}/o/{org.slug}/veille/{room.pk}/tri/"
-
-
-def test_a_logout_in_another_tab_is_said_on_the_queue(browser, live_server, org, room):
+@pytest.fixture
+def triage(browser, live_server, org, room):
+    """(context, page): a volunteer's triage room, its queue shown and live."""
     context, page = logged_in(browser, live_server.url, "volunteer")
     try:
-        page.goto(_triage(org, room, live_server.url))
+        page.goto(f"{live_server.url}/o/{org.slug}/veille/{room.pk}/tri/")
         expect(page.locator("#queue li")).to_have_count(2)
         expect(page.locator("#triage")).to_have_attribute("data-live", "on")
-        other = context.new_page()
-        other.goto(f"{live_server.url}/")
-        other.get_by_role("button", name="Se déconnecter").click()
-        other.wait_for_load_state()
-        # Nobody touches the triage page: it finds out from its own live stream.
-        expect(page.locator("#live")).to_have_text(EXPIRED, timeout=20_000)
-        expect(page.locator("#triage")).to_have_class("triage stale")
-        expect(page.locator("#queue li")).to_have_count(2)  # what was read stays
-        expect(page.locator("#triage")).to_have_attribute("data-live", "off")
-        # Logged in again (the other tab), the next refresh lifts it.
-        log_in(other, live_server.url, "volunteer")
-        page.locator("#filters input[name=commune]").press("Enter")
-        expect(page.locator("#live")).to_have_text("")
-        expect(page.locator("#triage")).to_have_class("triage")
-        expect(page.locator("#queue li")).to_have_count(2)
-        # …and so does the live stream: a card decided elsewhere leaves this queue.
-        expect(page.locator("#triage")).to_have_attribute("data-live", "on")
-        from beffroi.watch.models import Card
-
-        Card.objects.filter(text="Route coupée").update(
-            state="decided", decision="irrelevant", updated_at=timezone.now()
-        )
-        expect(page.locator("#queue li")).to_have_count(1)
+        yield context, page
     finally:
         context.close()
 
 
-def test_a_role_taken_away_is_said_too(browser, live_server, org, members, room):
+def test_a_logout_in_another_tab_is_said_on_the_queue(live_server, triage):
+    from beffroi.watch.models import Card
+
+    context, page = triage
+    other = context.new_page()
+    other.goto(f"{live_server.url}/")
+    other.get_by_role("button", name="Se déconnecter").click()
+    other.wait_for_load_state()
+    # Nobody touches the triage page: it finds out from its own live stream.
+    expect(page.locator("#live")).to_have_text(EXPIRED, timeout=20_000)
+    expect(page.locator("#triage")).to_have_class("triage stale")
+    expect(page.locator("#queue li")).to_have_count(2)  # what was read stays
+    expect(page.locator("#triage")).to_have_attribute("data-live", "off")
+    # Logged in again (the other tab), the next refresh lifts it.
+    log_in(other, live_server.url, "volunteer")
+    page.locator("#filters input[name=commune]").press("Enter")
+    expect(page.locator("#live")).to_have_text("")
+    expect(page.locator("#triage")).to_have_class("triage")
+    expect(page.locator("#queue li")).to_have_count(2)
+    # …and so does the live stream: a card decided elsewhere leaves this queue.
+    expect(page.locator("#triage")).to_have_attribute("data-live", "on")
+    Card.objects.filter(text="Route coupée").update(
+        state="decided", decision="irrelevant", updated_at=timezone.now()
+    )
+    expect(page.locator("#queue li")).to_have_count(1)
+
+
+def test_a_role_taken_away_is_said_too(org, members, triage):
     from beffroi.core import actions
     from beffroi.core.models import Role
 
-    context, page = logged_in(browser, live_server.url, "volunteer")
-    try:
-        page.goto(_triage(org, room, live_server.url))
-        expect(page.locator("#queue li")).to_have_count(2)
-        expect(page.locator("#triage")).to_have_attribute("data-live", "on")
-        actions.set_role(members["volunteer"], org, Role.PARTNER, actor=members["coordinator"])
-        expect(page.locator("#live")).to_have_text(FORBIDDEN, timeout=20_000)
-        expect(page.locator("#queue li")).to_have_count(2)
-    finally:
-        context.close()
+    _context, page = triage
+    actions.set_role(members["volunteer"], org, Role.PARTNER, actor=members["coordinator"])
+    expect(page.locator("#live")).to_have_text(FORBIDDEN, timeout=20_000)
+    expect(page.locator("#queue li")).to_have_count(2)
 
 
-def test_a_filter_changed_after_the_logout_says_it_at_once(browser, live_server, org, room):
-    """Without waiting for the stream: the queue's own request meets the login page."""
-    context, page = logged_in(browser, live_server.url, "volunteer")
-    try:
-        page.goto(_triage(org, room, live_server.url))
-        expect(page.locator("#queue li")).to_have_count(2)
-        context.clear_cookies(name="sessionid")
-        page.locator("#filters input[name=commune]").press("Enter")
-        expect(page.locator("#live")).to_have_text(EXPIRED)
-        expect(page.locator("#queue li")).to_have_count(2)
-    finally:
-        context.close()
+def test_a_filter_changed_after_the_logout_says_it_at_once(triage):
+    """Without waiting for the stream (whose session is still stored: it goes on): the
+    queue's own request meets the login page."""
+    context, page = triage
+    context.clear_cookies(name="sessionid")
+    page.locator("#filters input[name=commune]").press("Enter")
+    expect(page.locator("#live")).to_have_text(EXPIRED)
+    expect(page.locator("#queue li")).to_have_count(2)

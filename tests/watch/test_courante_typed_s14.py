@@ -132,25 +132,23 @@ def test_the_gap_shows_from_five_minutes_on_either_way(client, members, activati
     assert _typed_note(html, LATE) == f"saisie à {now - timedelta(minutes=10):%H:%M} par {AUTHOR}"
 
 
-def test_another_day_gives_the_date_and_another_year_the_year(client, members, activation):
+@pytest.mark.parametrize(
+    ("at", "typed", "said"),
+    [
+        # Another day: the date.
+        ((2026, 11, 23, 22, 40), (2026, 11, 24, 1, 5), "saisie le 24/11 à 01:05"),
+        # Another year: the year too.
+        ((2025, 12, 31, 23, 50), (2026, 1, 1, 0, 20), "saisie le 01/01/2026 à 00:20"),
+    ],
+)
+def test_another_day_gives_the_date_and_another_year_the_year(
+    client, members, activation, at, typed, said
+):
     tz = timezone.get_current_timezone()
     client.force_login(members["volunteer"])
-    _set_times(
-        2,
-        activation,
-        datetime(2026, 11, 23, 22, 40, tzinfo=tz),
-        datetime(2026, 11, 24, 1, 5, tzinfo=tz),
-    )
+    _set_times(2, activation, datetime(*at, tzinfo=tz), datetime(*typed, tzinfo=tz))
     html = client.get(_page(activation)).content.decode()
-    assert _typed_note(html, LATE) == f"saisie le 24/11 à 01:05 par {AUTHOR}"
-    _set_times(
-        2,
-        activation,
-        datetime(2025, 12, 31, 23, 50, tzinfo=tz),
-        datetime(2026, 1, 1, 0, 20, tzinfo=tz),
-    )
-    html = client.get(_page(activation)).content.decode()
-    assert _typed_note(html, LATE) == f"saisie le 01/01/2026 à 00:20 par {AUTHOR}"
+    assert _typed_note(html, LATE) == f"{said} par {AUTHOR}"
 
 
 def test_an_account_since_deleted_leaves_the_time_alone(client, members, activation, marie):

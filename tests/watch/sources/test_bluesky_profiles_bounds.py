@@ -4,57 +4,32 @@ that reads for good while Jetstream's queue grows behind it."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
-from typing import Any
 
 import pytest
 
 from beffroi.watch.sources.bluesky_profiles import MAX_REPLY, ProfileKinds
 from beffroi.watch.sources.netguard import current_policy
-from loopback_servers import LoopbackHTTP
+from loopback_servers import EndlessBodies, QuietHandler, call_in_thread
 
 DID = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
-LIMIT = 64 << 20
 
 
-class EndlessAppView(LoopbackHTTP):
+class EndlessAppView(EndlessBodies):
     """Answers 200 with a JSON body that never ends: ``pause`` seconds between pieces."""
 
     def __init__(self, piece: bytes, pause: float) -> None:
-        self.stop = threading.Event()
-        self.sent = 0
+        super().__init__()
         view = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
-                try:
-                    self.wfile.write(b'{"profiles": [')
-                    # Up to 64 MB, then silence: a test of the reader that read on
-                    # must fail, not take the machine's memory.
-                    while not view.stop.is_set() and view.sent < LIMIT:
-                        self.wfile.write(piece)
-                        self.wfile.flush()
-                        view.sent += len(piece)
-                        if pause:
-                            time.sleep(pause)
-                    view.stop.wait()
-                except OSError:
-                    pass  # the client gave up: what is tested
+                view.endless(self.wfile, b'{"profiles": [', piece, pause)
 
         self.start_http(Handler)
-
-    def close(self) -> None:
-        self.stop.set()
-        super().close()
 
 
 @pytest.fixture
@@ -63,13 +38,6 @@ def endless(request: pytest.FixtureRequest, allow_loopback: None) -> Iterator[En
     view = EndlessAppView(piece, pause)
     yield view
     view.close()
-
-
-def _lookup_in_thread(lookup: ProfileKinds) -> tuple[threading.Thread, list[Any]]:
-    found: list[Any] = []
-    thread = threading.Thread(target=lambda: found.append(lookup.lookup([DID])), daemon=True)
-    thread.start()
-    return thread, found
 
 
 @pytest.mark.parametrize(
@@ -82,12 +50,9 @@ def _lookup_in_thread(lookup: ProfileKinds) -> tuple[threading.Thread, list[Any]
 )
 def test_an_answer_that_never_ends_is_a_failed_lookup(endless: EndlessAppView) -> None:
     lookup = ProfileKinds(endless.url, current_policy(), min_interval=0, timeout=1.0)
-    thread, found = _lookup_in_thread(lookup)
-    thread.join(timeout=8)
-    alive = thread.is_alive()
-    endless.close()  # frees a reader that would not stop by itself
-    assert not alive, "the lookup was still reading the answer"
-    assert found == [{}] and lookup.failures == 1
+    # A reader that would not stop by itself is freed by the fixture's close().
+    found, _took = call_in_thread(lambda: lookup.lookup([DID]), within=8)
+    assert found == {} and lookup.failures == 1
     # Read no further than the bound: past it the reader hung up, and the server's
     # writes failed once the sockets' buffers (tens of MB at most on loopback) were full.
     assert endless.sent < MAX_REPLY + (47 << 20)

@@ -5,12 +5,10 @@ trickle for good) and Mastodon.py's event reader grew one line without end."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
-import threading
-import time
 import tracemalloc
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -24,22 +22,22 @@ from beffroi.watch.sources.mastodon import (
     MastodonSource,
 )
 from beffroi.watch.sources.netclients import guarded_session
-from loopback_servers import LoopbackHTTP
+from loopback_servers import EndlessBodies, QuietHandler, call_in_thread
 
 BOMB_SIZE = 200 << 20
 SLACK = 16 << 20  # what may sit in the sockets' buffers when the reader hangs up
 
 
-class HostileInstance(LoopbackHTTP):
+class HostileInstance(EndlessBodies):
+    """``…/ok``: a short reply; ``…/bomb``: a gzip body that decodes to ``BOMB_SIZE``;
+    ``…/big``: a reply that never ends; ``…/slow``: one that sends a byte every 50 ms;
+    ``…/stream``: an event stream whose event never ends its line."""
+
     def __init__(self, bomb: bytes) -> None:
-        self.stop = threading.Event()
-        self.sent = 0
+        super().__init__()
         instance = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 tag = self.path.split("?")[0].rsplit("/", 1)[-1]
                 self.send_response(200)
@@ -53,31 +51,18 @@ class HostileInstance(LoopbackHTTP):
                 if tag == "ok":
                     self.send_header("Content-Length", "2")
                 self.end_headers()
-                try:
-                    if tag in ("bomb", "ok"):
+                if tag in ("bomb", "ok"):
+                    with contextlib.suppress(OSError):  # the reader may hang up
                         self.wfile.write(bomb if tag == "bomb" else b"[]")
-                        return
-                    head, piece, pause = {
-                        "big": (b"[", b" " * 65536, 0.0),
-                        "slow": (b"[", b" ", 0.05),
-                        "stream": (b":)\n\nevent: update\ndata: ", b"a" * 65536, 0.0),
-                    }[tag]
-                    self.wfile.write(head)
-                    while not instance.stop.is_set() and instance.sent < 64 << 20:
-                        self.wfile.write(piece)
-                        self.wfile.flush()
-                        instance.sent += len(piece)
-                        if pause:
-                            time.sleep(pause)
-                    instance.stop.wait()
-                except OSError:
-                    pass  # the reader hung up: what is tested
+                    return
+                head, piece, pause = {
+                    "big": (b"[", b" " * 65536, 0.0),
+                    "slow": (b"[", b" ", 0.05),
+                    "stream": (b":)\n\nevent: update\ndata: ", b"a" * 65536, 0.0),
+                }[tag]
+                instance.endless(self.wfile, head, piece, pause)
 
         self.start_http(Handler)
-
-    def close(self) -> None:
-        self.stop.set()
-        super().close()
 
 
 @pytest.fixture(scope="module")
@@ -92,24 +77,6 @@ def instance(bomb: bytes, allow_loopback: None) -> Iterator[HostileInstance]:
     server.close()
 
 
-def _in_thread(call: Any) -> tuple[Any, float]:
-    """What ``call`` raised or returned, and how long it took (15 s at most)."""
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append(call())
-        except Exception as exc:  # the test looks at which
-            outcome.append(exc)
-
-    started = time.monotonic()
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(timeout=15)
-    assert not thread.is_alive(), "still reading the answer"
-    return outcome[0], time.monotonic() - started
-
-
 def _api(instance: HostileInstance, pseudonymise: Any, timeout: float = 5) -> Any:
     config = MastodonConfig(instance_url=instance.url, hashtags=("crue",), timeout=timeout)
     source = MastodonSource("masto", config, pseudonymise=pseudonymise)
@@ -121,7 +88,7 @@ def test_a_reply_within_bounds_is_read(instance: HostileInstance, pseudonymise) 
 
 
 def test_a_reply_that_never_ends_stops_at_the_cap(instance: HostileInstance, pseudonymise) -> None:
-    error, _ = _in_thread(lambda: _api(instance, pseudonymise).timeline_hashtag("big"))
+    error, _ = call_in_thread(lambda: _api(instance, pseudonymise).timeline_hashtag("big"))
     assert isinstance(error, MastodonNetworkError)
     assert "réponse de plus de 10 Mo" in str(error)
     assert MAX_REPLY < instance.sent < MAX_REPLY + SLACK
@@ -131,7 +98,7 @@ def test_a_gzip_bomb_is_counted_decoded(instance: HostileInstance, pseudonymise)
     api = _api(instance, pseudonymise)
     tracemalloc.start()
     try:
-        error, _ = _in_thread(lambda: api.timeline_hashtag("bomb"))
+        error, _ = call_in_thread(lambda: api.timeline_hashtag("bomb"))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -142,7 +109,7 @@ def test_a_gzip_bomb_is_counted_decoded(instance: HostileInstance, pseudonymise)
 
 def test_a_trickling_reply_times_out_in_all(instance: HostileInstance, pseudonymise) -> None:
     api = _api(instance, pseudonymise, timeout=1)
-    error, took = _in_thread(lambda: api.timeline_hashtag("slow"))
+    error, took = call_in_thread(lambda: api.timeline_hashtag("slow"))
     assert isinstance(error, MastodonNetworkError)
     assert "réponse non reçue en entier dans le délai" in str(error)
     assert 1 <= took < 3
@@ -163,7 +130,7 @@ def test_a_streamed_event_without_end_is_a_cut_stream(instance: HostileInstance)
         with session.get(instance.url + "/stream", stream=True, timeout=(5, 5)) as reply:
             StreamListener().handle_stream(reply)
 
-    error, _ = _in_thread(read)
+    error, _ = call_in_thread(read)
     # Mastodon.py's own word for a cut stream: the source reconnects with backoff.
     assert isinstance(error, MastodonNetworkError)
     assert str(error) == "Server ceased communication."

@@ -5,20 +5,18 @@ them whole, decoded the bomb into memory, or waited for good."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
-import threading
-import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from beffroi.watch.sources.base import SourceError
 from beffroi.watch.sources.rss import MAX_FEED_BYTES, RssConfig, RssSource
-from loopback_servers import LoopbackHTTP
+from loopback_servers import EndlessBodies, QuietHandler, call_in_thread
 
 HEAD = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Crue</title>'
 # What a bomb decodes to: ten times the cap, from some 200 KB on the wire.
@@ -28,34 +26,21 @@ BOMB_SIZE = 200 << 20
 SLACK = 16 << 20
 
 
-class HostileFeeds(LoopbackHTTP):
+class HostileFeeds(EndlessBodies):
     """``/big``: a feed that never ends (no length); ``/declared``: one that says it
     weighs 30 MB; ``/bomb``: a gzip body that decodes to ``BOMB_SIZE``; ``/trickle``: a
-    feed that sends a byte every 50 ms."""
+    feed that sends a byte every 50 ms; ``/slow-headers``: headers that never end."""
 
     def __init__(self, bomb: bytes) -> None:
-        self.stop = threading.Event()
-        self.sent = 0
+        super().__init__()
         feeds = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 if self.path == "/slow-headers":
                     # The status line, then a header a byte every 50 ms: h11 waits for
                     # the headers' end, each read well within httpx's timeout.
-                    try:
-                        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-                        while not feeds.stop.is_set() and feeds.sent < 8000:
-                            self.wfile.write(b"a")
-                            self.wfile.flush()
-                            feeds.sent += 1
-                            time.sleep(0.05)
-                        feeds.stop.wait()
-                    except OSError:
-                        pass
+                    feeds.endless(self.wfile, b"HTTP/1.1 200 OK\r\nX-Slow: ", b"a", 0.05, 8000)
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/rss+xml")
@@ -65,29 +50,15 @@ class HostileFeeds(LoopbackHTTP):
                     self.send_header("Content-Encoding", "gzip")
                     self.send_header("Content-Length", str(len(bomb)))
                 self.end_headers()
-                try:
-                    if self.path == "/bomb":
+                if self.path == "/bomb":
+                    with contextlib.suppress(OSError):  # the reader may hang up
                         self.wfile.write(bomb)
-                        return
-                    self.wfile.write(HEAD)
-                    piece, pause = (b" ", 0.05) if self.path == "/trickle" else (b" " * 65536, 0)
-                    # At most 64 MB, then silence: a reader that read on must fail
-                    # its test, not take the machine's memory.
-                    while not feeds.stop.is_set() and feeds.sent < 64 << 20:
-                        self.wfile.write(piece)
-                        self.wfile.flush()
-                        feeds.sent += len(piece)
-                        if pause:
-                            time.sleep(pause)
-                    feeds.stop.wait()
-                except OSError:
-                    pass  # the reader hung up: what is tested
+                elif self.path == "/trickle":
+                    feeds.endless(self.wfile, HEAD, b" ", 0.05)
+                else:
+                    feeds.endless(self.wfile, HEAD, b" " * 65536)
 
         self.start_http(Handler)
-
-    def close(self) -> None:
-        self.stop.set()
-        super().close()
 
 
 @pytest.fixture(scope="module")
@@ -103,23 +74,9 @@ def feeds(bomb: bytes, allow_loopback: None) -> Iterator[HostileFeeds]:
 
 
 def _poll_in_thread(url: str, pseudonymise: Any, timeout: float = 20) -> tuple[Any, float]:
-    """What the poll raised (or returned) and how long it took; a poll still running
-    after 15 s is a failure of the test, not a hung run."""
+    """What the poll raised (or returned) and how long it took (15 s at most)."""
     source = RssSource("pref", RssConfig(url=url, timeout=timeout), pseudonymise=pseudonymise)
-    outcome: list[Any] = []
-
-    def poll() -> None:
-        try:
-            outcome.append(source.poll({}))
-        except Exception as exc:  # the test looks at which
-            outcome.append(exc)
-
-    started = time.monotonic()
-    thread = threading.Thread(target=poll, daemon=True)
-    thread.start()
-    thread.join(timeout=15)
-    assert not thread.is_alive(), "the poll was still reading the feed"
-    return outcome[0], time.monotonic() - started
+    return call_in_thread(lambda: source.poll({}))
 
 
 def test_a_feed_that_never_ends_is_refused_at_the_cap(feeds: HostileFeeds, pseudonymise) -> None:
@@ -229,42 +186,24 @@ def test_over_tls_the_watchdog_cuts_a_trickle_too(
 ) -> None:
     """The socket shut down under a TLS read: the read ends, as a plain one does."""
     import ssl
-    from http.server import ThreadingHTTPServer
 
     from beffroi.watch.sources.netguard import CA_FILE_ENV
 
     cert_file, key_file = _proxy_tests().certificate_for_loopback(tmp_path)
     monkeypatch.setenv(CA_FILE_ENV, cert_file)
-    stop = threading.Event()
+    server = EndlessBodies()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
-            try:
-                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-                for _ in range(400):
-                    if stop.is_set():
-                        break
-                    self.wfile.write(b"a")
-                    self.wfile.flush()
-                    time.sleep(0.05)
-            except OSError:
-                pass
+            server.endless(self.wfile, b"HTTP/1.1 200 OK\r\nX-Slow: ", b"a", 0.05, 400)
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
-    threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
-    url = f"https://127.0.0.1:{httpd.server_address[1]}/rss.xml"
+    server.start_http(Handler, tls=context)
+    url = f"{server.url}/rss.xml"
     try:
         error, took = _poll_in_thread(url, pseudonymise, timeout=1)
     finally:
-        stop.set()
-        httpd.shutdown()
-        httpd.server_close()
+        server.close()
     assert str(error) == f"Flux injoignable ({url}) : flux non reçu en entier en 1 s."
     assert 1 <= took < 2
