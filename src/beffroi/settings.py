@@ -193,8 +193,14 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Login throttling (beffroi.core.throttle): failures per account and per network prefix.
+# Login throttling (beffroi.core.throttle): failures per account from one network prefix,
+# per account from anywhere (a ceiling against guessing spread over many networks), and per
+# network prefix; reset mails per address from anywhere (docs/decisions/0003-login-throttling.md).
 BEFFROI_LOGIN_LIMIT_PER_ACCOUNT = int(os.environ.get("BEFFROI_LOGIN_LIMIT_PER_ACCOUNT", "5"))
+BEFFROI_LOGIN_LIMIT_PER_ACCOUNT_TOTAL = int(
+    os.environ.get("BEFFROI_LOGIN_LIMIT_PER_ACCOUNT_TOTAL", "50")
+)
+BEFFROI_RESET_LIMIT_PER_ADDRESS = int(os.environ.get("BEFFROI_RESET_LIMIT_PER_ADDRESS", "10"))
 BEFFROI_LOGIN_LIMIT_PER_NETWORK = int(os.environ.get("BEFFROI_LOGIN_LIMIT_PER_NETWORK", "30"))
 BEFFROI_LOGIN_WINDOW_SECONDS = int(os.environ.get("BEFFROI_LOGIN_WINDOW_SECONDS", "900"))
 # Uses of one watch partner link per hour (each is journaled, and the journal is never purged).

@@ -3,12 +3,13 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from beffroi.consult import urls as consult_urls
-from beffroi.core.forms import ThrottledAuthenticationForm
+from beffroi.core.forms import ThrottledAdminAuthenticationForm
 from beffroi.watch import urls as watch_urls
 from beffroi.web.openapi import openapi_json
 
-# The admin's login goes through the same throttling and journaling as the site's.
-admin.site.login_form = ThrottledAuthenticationForm
+# The admin's login goes through the same throttling and journaling as the site's, and
+# still lets only staff in.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 admin.site.site_header = "Beffroi"
 
 urlpatterns = [

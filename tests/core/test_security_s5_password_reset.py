@@ -13,14 +13,19 @@ def _ask(client, email, address="203.0.113.7"):
 
 def test_reset_requests_are_limited_per_address(client, members, settings):
     settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT = 3
+    settings.BEFFROI_RESET_LIMIT_PER_ADDRESS = 5
     for _ in range(3):
         assert _ask(client, "c@example.org").status_code == 302
     assert len(mail.outbox) == 3
-    # Another network, same mailbox: still refused, and the case of the address does not help.
+    # From one network, the case of the address does not help.
+    assert "Trop de demandes" in _ask(client, "C@Example.org").content.decode()
+    # Other networks share the address's ceiling.
+    for n in range(2):
+        assert _ask(client, "c@example.org", address=f"198.51.{n}.9").status_code == 302
     response = _ask(client, "C@Example.org", address="198.51.100.9")
     assert response.status_code == 200
     assert "Trop de demandes" in response.content.decode()
-    assert len(mail.outbox) == 3
+    assert len(mail.outbox) == 5
 
 
 def test_reset_requests_are_limited_per_network(client, members, settings):
@@ -36,7 +41,7 @@ def test_reset_requests_are_limited_per_network(client, members, settings):
 
 
 def test_refusal_does_not_tell_whether_an_account_exists(client, members, settings):
-    settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT = 1
+    settings.BEFFROI_RESET_LIMIT_PER_ADDRESS = 1
     _ask(client, "c@example.org")
     _ask(client, "unknown@example.org")
     known = _ask(client, "c@example.org", address="198.51.100.1").content.decode()

@@ -213,10 +213,16 @@ def record_login(user: AbstractBaseUser, *, network: str) -> None:
 
 
 def record_login_failure(username: str, *, network: str, throttled: bool) -> None:
+    """``username`` as Django authenticates it (NFKC). The line names the account it would
+    reach, in its own spelling, whatever case or width was typed: an attack on ``Marie``
+    sent as ``marie`` or ``ｍarie`` used to be journaled as « (inconnu) »."""
     User = get_user_model()
-    known = User.objects.filter(username=username).first()
+    known = (
+        User.objects.filter(username=username).first()
+        or User.objects.filter(username__iexact=username).order_by("pk").first()
+    )
     # An unknown username may be a mistyped password: do not keep it in clear.
-    label = username if known is not None else "(inconnu)"
+    label = known.get_username() if known is not None else "(inconnu)"
     journal.append(
         "auth.login_failed",
         subject=f"user:{known.pk}" if known else "",

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
@@ -16,34 +18,65 @@ from beffroi.core.models import Role
 from beffroi.core.pseudonym import pseudonymise
 
 
+def login_name(raw: str) -> str:
+    """The user name as Django authenticates it: ``UsernameField`` NFKC-normalises what
+    was typed, so ``ｃoord`` (a full-width c) logs in to ``coord``."""
+    return unicodedata.normalize("NFKC", raw).strip()
+
+
+def counter_name(raw: str) -> str:
+    """The key of a name's or an address's counters: every spelling that reaches the same
+    account must share them. Keyed on what was typed, ``ｃoord``, ``cｏord``… each opened a
+    fresh counter for ``coord`` (32 spellings of a five-letter name from full-width letters
+    alone); case-folded too, since the database may compare without case (an address always
+    does, in ``PasswordResetForm``)."""
+    return login_name(raw).casefold()
+
+
+def _account_counters(
+    scope: str, name: str, network: str, *, pair_limit: int, total_limit: int
+) -> list[tuple[str, str, int]]:
+    """The counters of one attempt on an account (or a mailbox) from a network: the pair
+    at the strict limit, and the account alone at a much higher ceiling
+    (docs/decisions/0003-login-throttling.md, "Who can lock whom out"). Keyed on the pair,
+    someone who knows a member's name locks them out from their own network only."""
+    account = pseudonymise(name, key=settings.BEFFROI_PSEUDONYM_KEY.encode(), kind="handle")
+    return [
+        (f"{scope}-account-network", f"{account}|{network}", pair_limit),
+        (f"{scope}-account", account, total_limit),
+    ]
+
+
 class ThrottledAuthenticationForm(AuthenticationForm):
     """Django's login form, refusing further attempts after too many failures
-    for one account or from one network, and journaling every failure."""
+    for one account from one network, for one account from anywhere (a higher ceiling)
+    or from one network, and journaling every failure."""
 
     def clean(self) -> dict[str, Any]:
         request = self.request
-        username = (self.data.get("username") or "").strip().lower()
+        username = login_name(self.data.get("username") or "")
         network = pseudonyms(request).prefix if request is not None else "none"
-        account = pseudonymise(username, key=settings.BEFFROI_PSEUDONYM_KEY.encode(), kind="handle")
         window = settings.BEFFROI_LOGIN_WINDOW_SECONDS
         limits = [
-            ("login-account", account, settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT),
             ("login-network", network, settings.BEFFROI_LOGIN_LIMIT_PER_NETWORK),
+            *_account_counters(
+                "login",
+                counter_name(username),
+                network,
+                pair_limit=settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT,
+                total_limit=settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT_TOTAL,
+            ),
         ]
         # Every attempt is counted before its password is checked, and given back if
-        # it succeeds: successful log-ins never use up the limit.
-        account_window, network_window = (
-            throttle.hit(scope, key, limit=limit, window=window) for scope, key, limit in limits
-        )
-        exceeded = [w for w in (account_window, network_window) if w.exceeded]
-        if exceeded:
-            over = max(exceeded, key=lambda w: w.retry_after)
+        # it succeeds: successful log-ins never use up the limit. In turn, from the
+        # network to the account from anywhere: one refused is not counted further.
+        windows = throttle.hit_in_turn(limits, window=window)
+        if windows[-1].exceeded:
+            over = windows[-1]
             # The journal is never purged: a refused attempt is journaled only when a
             # counter starts refusing (the network's, or an account's while its network
             # is still let in), not at the rate an attacker sends requests.
-            if _first_refusal(network_window) or (
-                not network_window.exceeded and _first_refusal(account_window)
-            ):
+            if _first_refusal(over):
                 actions.record_login_failure(username, network=network, throttled=True)
             minutes = throttle.retry_minutes(over.retry_after)
             raise ValidationError(
@@ -65,14 +98,21 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         return cleaned
 
 
+class ThrottledAdminAuthenticationForm(ThrottledAuthenticationForm, AdminAuthenticationForm):
+    """The admin's log-in: throttled and journaled as the site's, and still for staff only
+    (``AdminAuthenticationForm.confirm_login_allowed``, which the plain throttled form
+    dropped: a volunteer could open a session through /admin/login/)."""
+
+
 def _first_refusal(window: throttle.Window) -> bool:
     return window.count == window.limit + 1
 
 
 class ThrottledPasswordResetForm(PasswordResetForm):
-    """Django's reset form, limited per e-mail address and per network: every request
-    sends a mail, so without a limit anyone could flood a member's mailbox. The limit
-    counts requests for any address, known or not, so a refusal reveals no account."""
+    """Django's reset form, limited per e-mail address and network, per address and per
+    network: every request sends a mail, so without a limit anyone could flood a member's
+    mailbox. The limit counts requests for any address, known or not, so a refusal reveals
+    no account."""
 
     def __init__(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,22 +120,23 @@ class ThrottledPasswordResetForm(PasswordResetForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        email = str(data.get("email") or "").strip().lower()
+        email = counter_name(str(data.get("email") or ""))
         if not email:
             return data
-        key = settings.BEFFROI_PSEUDONYM_KEY.encode()
         network = pseudonyms(self.request).prefix if self.request is not None else "none"
         window = settings.BEFFROI_LOGIN_WINDOW_SECONDS
         limits = [
-            (
-                "reset-account",
-                pseudonymise(email, key=key, kind="handle"),
-                settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT,
-            ),
             ("reset-network", network, settings.BEFFROI_LOGIN_LIMIT_PER_NETWORK),
+            *_account_counters(
+                "reset",
+                email,
+                network,
+                pair_limit=settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT,
+                total_limit=settings.BEFFROI_RESET_LIMIT_PER_ADDRESS,
+            ),
         ]
-        over = throttle.hit_all(limits, window=window)
-        if over is not None:
+        over = throttle.hit_in_turn(limits, window=window)[-1]
+        if over.exceeded:
             minutes = throttle.retry_minutes(over.retry_after)
             raise ValidationError(
                 ngettext(

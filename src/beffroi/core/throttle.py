@@ -118,6 +118,21 @@ def hit_all(counters: Iterable[tuple[str, str, int]], *, window: int) -> Window 
     return max(over, key=lambda w: w.retry_after, default=None)
 
 
+def hit_in_turn(counters: Iterable[tuple[str, str, int]], *, window: int) -> list[Window]:
+    """Count one attempt on each ``(scope, key, limit)`` counter in turn, stopping at the
+    first that refuses it; the windows of the counters hit (the last one refused, if any).
+
+    For nested limits (an account from one network, then the account from anywhere): an
+    attempt refused by the narrow counter must not use up the wide one, or one network
+    hammering a name it may no longer try would fill the account's ceiling for everyone."""
+    windows: list[Window] = []
+    for scope, key, limit in counters:
+        windows.append(hit(scope, key, limit=limit, window=window))
+        if windows[-1].exceeded:
+            break
+    return windows
+
+
 def reset(scope: str, key: str, *, window: int) -> None:
     cache.delete(_name(scope, key))
 
