@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -24,13 +23,13 @@ def report_name(language: str, kind: str) -> str:
 
 
 def _summary(result: Any) -> dict[str, Any]:
-    data = result.to_json()
-    responses = data.get("responses", [])
+    # Counted from the result's arrays: building every response's JSON object to count
+    # them cost as much memory as the audit (a file of 600,000 flagged responses).
     return {
-        "responses": len(responses),
-        "flagged": sum(1 for r in responses if r.get("flagged")),
-        "clusters": len(data.get("clusters", [])),
-        "checks_skipped": len(data.get("checks_skipped", [])),
+        "responses": len(result.id_array),
+        "flagged": int(result.flagged.sum()),
+        "clusters": len(result.clusters),
+        "checks_skipped": len(result.checks_skipped),
         # Which detectors that matter could not run (keys, never sentences): the pages
         # must not show such a result as a clean one (integrity.audit.unchecked).
         "unchecked": list(result.summary.get("unchecked", [])),
@@ -65,7 +64,10 @@ def run_audit_task(audit_id: int) -> None:
         result.source = audit.original_name
         progress(0.95, "rédaction du rapport")
         partial = [audit.output("result.json.part")]
-        partial[0].write_text(json.dumps(result.to_json(), ensure_ascii=False))
+        # Streamed, as the CLI writes it: the whole document as one string held the
+        # responses twice over.
+        with partial[0].open("w", encoding="utf-8") as fh:
+            result.write_json(fh)
         # One report per language of the site, each reader gets theirs (decision 0006).
         for language, _name in settings.LANGUAGES:
             with translation.override(language):

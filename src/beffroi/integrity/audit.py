@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import pathlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -40,6 +40,8 @@ from beffroi.integrity.load import Dataset, load_limesurvey, load_mapped
 from beffroi.integrity.scenarios import scenarios, segment_codes
 
 SCHEMA_VERSION = 1
+# Responses whose JSON lines are built at once (write_json).
+JSON_CHUNK = 100_000
 FORMATS = ("limesurvey", "csv")
 
 Progress = Callable[[float, str], None]
@@ -49,6 +51,31 @@ def _noop(frac: float, msg: str) -> None:
     return None
 
 
+class Reasons(Mapping[int, list[str]]):
+    """Each response's reasons, read like ``{row: [reason, …]}`` (rows without any
+    are absent), kept as one small table of distinct lists and a key per row.
+
+    The members of a group share a handful of reason lists (the group's evidence and
+    the tests each member shares), so a file of 600,000 flagged responses holds a few
+    thousand lists, not 600,000: one list per row was what filled the memory (review
+    R7, finding 10). Lists are shared: do not change one in place."""
+
+    def __init__(self, keys: np.ndarray, lists: Sequence[list[str]]) -> None:
+        self.row_keys = keys  # per row: index into ``lists``, -1 for none
+        self.lists = list(lists)
+
+    def __getitem__(self, i: int) -> list[str]:
+        if not 0 <= i < len(self.row_keys) or self.row_keys[i] < 0:
+            raise KeyError(i)
+        return self.lists[int(self.row_keys[i])]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(np.flatnonzero(self.row_keys >= 0).tolist())
+
+    def __len__(self) -> int:
+        return int((self.row_keys >= 0).sum())
+
+
 @dataclass
 class AuditResult:
     source: str
@@ -56,7 +83,7 @@ class AuditResult:
     score: np.ndarray
     flagged: np.ndarray
     cluster: np.ndarray
-    reasons: dict[int, list[str]]
+    reasons: Reasons
     clusters: list[dict[str, Any]]
     scenarios: list[dict[str, Any]]
     robustness: dict[str, Any]
@@ -105,33 +132,38 @@ class AuditResult:
                 id_json = pa.array(
                     [json.dumps(x, ensure_ascii=False) for x in ids.to_pylist()], pa.string()
                 )
-            score = pc.cast(pa.array(np.round(self.score, 4)), pa.string())
-            flag = pc.if_else(pa.array(self.flagged), "true", "false")
-            clus = pc.if_else(
-                pa.array(self.cluster > 0),
-                pc.cast(pa.array(self.cluster), pa.string()),
-                "null",
+            # Each distinct reason list is written once; rows refer to it by key.
+            said = pa.array(
+                ["[]"] + [json.dumps(rs, ensure_ascii=False) for rs in self.reasons.lists],
+                pa.string(),
             )
-            reasons = np.full(n, "[]", dtype=object)
-            for i, rs in self.reasons.items():
-                reasons[i] = json.dumps(rs, ensure_ascii=False)
-            lines = pc.binary_join_element_wise(
-                '  {"id": ',
-                id_json,
-                ', "score": ',
-                score,
-                ', "flagged": ',
-                flag,
-                ', "reasons": ',
-                pa.array(reasons, pa.string()),
-                ', "cluster": ',
-                clus,
-                "}",
-                "",
-            )
-            chunk = 200_000
+            keys = self.reasons.row_keys + 1
+            chunk = JSON_CHUNK
             for lo in range(0, n, chunk):
-                part = lines.slice(lo, chunk)
+                hi = min(lo + chunk, n)
+                # Built a chunk at a time: the lines of a million responses at once
+                # weighed more than the audit itself.
+                score = pc.cast(pa.array(np.round(self.score[lo:hi], 4)), pa.string())
+                flag = pc.if_else(pa.array(self.flagged[lo:hi]), "true", "false")
+                clus = pc.if_else(
+                    pa.array(self.cluster[lo:hi] > 0),
+                    pc.cast(pa.array(self.cluster[lo:hi]), pa.string()),
+                    "null",
+                )
+                part = pc.binary_join_element_wise(
+                    '  {"id": ',
+                    id_json.slice(lo, hi - lo),
+                    ', "score": ',
+                    score,
+                    ', "flagged": ',
+                    flag,
+                    ', "reasons": ',
+                    pc.take(said, pa.array(keys[lo:hi])),
+                    ', "cluster": ',
+                    clus,
+                    "}",
+                    "",
+                )
                 # Joined inside Arrow: one Python string per chunk, not one per response.
                 offsets = pa.array([0, len(part)], pa.int32())
                 joined = pc.binary_join(pa.ListArray.from_arrays(offsets, part), ",\n")
@@ -310,30 +342,52 @@ def bursts_not_flagged(
     return out
 
 
-def _reasons(a: Analysis, sc: Scores, disabled: Sequence[str]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
+def _reasons(a: Analysis, sc: Scores, disabled: Sequence[str]) -> Reasons:
+    """Each response's reasons: its group's evidence and the group tests it shares,
+    then its own evidence (tokens, duplicates, fast fill). Rows are grouped by what
+    they are given (group, tests shared, own evidence), and each distinct list is made
+    once (see :class:`Reasons`)."""
     off = set(disabled)
-    # Per cluster, the texts of its significant checks and who shares each.
+    n = a.n
     burst_of = {id(b.rows): b for b in a.bursts}
+    # Per cluster, its texts in order: (text, bit of the test when the member must share
+    # it, or -1 when every member is given it).
+    texts: dict[int, list[tuple[str, int]]] = {}
+    mask = np.zeros(n, dtype=np.int64)
     for num, info in enumerate(sc.clusters, start=1):
         members = np.flatnonzero(sc.cluster == num)
         if not len(members):
             continue
         b = burst_of[id(info["rows"])]
-        texts: list[tuple[str, set[int] | None]] = [(f"groupe {num} : {info['evidence']}", None)]
+        mine = [(f"groupe {num} : {info['evidence']}", -1)]
         for chk in b.checks:
-            if chk.significant and chk.key not in off:
-                texts.append(
-                    (chk.evidence, None if chk.sharing is None else set(chk.sharing.tolist()))
-                )
-        for i in members.tolist():
-            out[i] = [t for t, who in texts if who is None or i in who]
-    for key, (idx, msgs) in a.individual_reason.items():
-        if key in off:
-            continue
-        for i in np.flatnonzero((idx >= 0) & (sc.score > 0)).tolist():
-            out.setdefault(i, []).append(msgs[int(idx[i])])
-    return out
+            if not chk.significant or chk.key in off:
+                continue
+            if chk.sharing is None:
+                mine.append((chk.evidence, -1))
+            else:
+                bit = len(mine)
+                mine.append((chk.evidence, bit))
+                mask[members] |= np.isin(members, chk.sharing).astype(np.int64) << bit
+        texts[num] = mine
+    own = [(k, idx, msgs) for k, (idx, msgs) in a.individual_reason.items() if k not in off]
+    given = sc.score > 0
+    pattern = np.stack(
+        [sc.cluster.astype(np.int64), mask]
+        + [np.where((idx >= 0) & given, idx.astype(np.int64) + 1, 0) for _, idx, _ in own],
+        axis=1,
+    )
+    kinds, inverse = np.unique(pattern, axis=0, return_inverse=True)
+    key_of = np.full(len(kinds), -1, dtype=np.int32)
+    lists: list[list[str]] = []
+    for k, row in enumerate(kinds.tolist()):
+        num, bits, *mine_own = row
+        said = [t for t, bit in texts.get(num, []) if bit < 0 or bits >> bit & 1]
+        said += [msgs[v - 1] for (_, _, msgs), v in zip(own, mine_own, strict=True) if v]
+        if said:
+            key_of[k] = len(lists)
+            lists.append(said)
+    return Reasons(key_of[inverse.ravel()], lists)
 
 
 def audit_dataset(
