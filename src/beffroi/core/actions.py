@@ -13,11 +13,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from beffroi.core import journal
+from beffroi.core import journal, usernames
 from beffroi.core.models import Invitation, Membership, Organisation, Role
 
 
@@ -173,11 +173,8 @@ def accept_invitation(
     # (docs/decisions/0002-journal.md, "Lock order").
     Invitation.objects.select_for_update(no_key=True).filter(pk=invitation.pk).first()
     if user is None:
-        User = get_user_model()
-        if User.objects.filter(username__iexact=username).exists():
-            raise ActionError(_("Ce nom d'utilisateur est déjà pris."))
-        user = User.objects.create_user(
-            username=username, email=invitation.email, password=password
+        user = _new_user(
+            "create_user", checked_username(username), email=invitation.email, password=password
         )
     membership, created = Membership.objects.get_or_create(
         user=user, organisation=invitation.organisation, defaults={"role": invitation.role}
@@ -238,11 +235,9 @@ def record_logout(user: AbstractBaseUser) -> None:
 def create_account(
     username: str, password: str, *, email: str = "", actor: Any = None, superuser: bool = False
 ) -> Any:
-    User = get_user_model()
-    if User.objects.filter(username__iexact=username).exists():
-        raise ActionError(_("Ce nom d'utilisateur est déjà pris."))
-    make = User.objects.create_superuser if superuser else User.objects.create_user
-    user = make(username=username, email=email, password=password)
+    username = checked_username(username)
+    make = "create_superuser" if superuser else "create_user"
+    user = _new_user(make, username, email=email, password=password)
     journal.append(
         "account.create",
         actor=actor,
@@ -250,3 +245,45 @@ def create_account(
         data={"user": username, "superuser": superuser},
     )
     return user
+
+
+def username_error(raw: str) -> str | None:
+    """Why ``raw`` cannot name a new account (French), or None (core/usernames.py)."""
+    name = usernames.normalise(raw)
+    problem = usernames.shape_error(name)
+    if problem == "empty":
+        return _("Choisissez un nom d'utilisateur.")
+    if problem == "too_long":
+        return _("Ce nom d'utilisateur est trop long (150 caractères au plus).")
+    if problem == "characters":
+        return _(
+            "Lettres (accentuées ou non), chiffres, points, tirets et tirets bas seulement : "
+            "ni espace, ni caractère invisible, ni lettre d'un autre alphabet."
+        )
+    User = get_user_model()
+    existing = User.objects.values_list("username", flat=True)
+    if name.isascii():
+        # Enough for an ASCII name; SQLite's LIKE folds the case of ASCII letters only,
+        # so a name with accents is compared with every name, in Python.
+        existing = existing.filter(username__iexact=name)
+    if usernames.case_twin(name, existing) is not None:
+        return _("Ce nom d'utilisateur est déjà pris.")
+    return None
+
+
+def checked_username(raw: str) -> str:
+    """``raw`` normalised (NFKC) as it will be stored, or ActionError saying why not."""
+    error = username_error(raw)
+    if error is not None:
+        raise InvalidInput(error)
+    return usernames.normalise(raw)
+
+
+def _new_user(make: str, username: str, **fields: Any) -> Any:
+    # Two acceptances racing for one name both pass the check; the second meets the
+    # unique constraint, which is a taken name, not a server error.
+    try:
+        with transaction.atomic():
+            return getattr(get_user_model().objects, make)(username=username, **fields)
+    except IntegrityError as exc:
+        raise ActionError(_("Ce nom d'utilisateur est déjà pris.")) from exc

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from beffroi.core import actions, throttle
+from beffroi.core import actions, throttle, usernames
 from beffroi.core.client import pseudonyms
 from beffroi.core.models import Role
 from beffroi.core.pseudonym import pseudonymise
@@ -165,13 +165,24 @@ class RoleForm(forms.Form):
 
 
 class AcceptInvitationForm(forms.Form):
-    username = forms.CharField(label=gettext_lazy("Nom d'utilisateur"), max_length=150)
+    username = forms.CharField(
+        label=gettext_lazy("Nom d'utilisateur"),
+        max_length=usernames.MAX_LENGTH,
+        help_text=gettext_lazy("Lettres (accentuées ou non), chiffres, « . », « - » et « _ »."),
+    )
     password1 = forms.CharField(
         label=gettext_lazy("Mot de passe"), widget=forms.PasswordInput, strip=False
     )
     password2 = forms.CharField(
         label=gettext_lazy("Confirmation du mot de passe"), widget=forms.PasswordInput, strip=False
     )
+
+    def clean_username(self) -> str:
+        # Said under the field, before the account is attempted (core/usernames.py).
+        error = actions.username_error(self.cleaned_data["username"])
+        if error is not None:
+            raise ValidationError(error, code="username")
+        return usernames.normalise(self.cleaned_data["username"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
