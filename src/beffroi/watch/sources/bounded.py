@@ -11,8 +11,11 @@ Decoding is done here, not by httpx: httpx decodes each network read (up to 64 K
 whole before anyone can count it, and 64 KiB of deflate make some 64 MB (brotli, far
 more). Here gzip and deflate are inflated ``STEP`` bytes at a time, so what is held
 is the cap plus one step. The requests ask for those two codings only
-(``ACCEPT_ENCODING``); a server that sends another anyway is refused
-(``BodyNotDecodable``), as a coding we did not ask for may not be understood.
+(``ACCEPT_ENCODING``: every feed server has them). Brotli and Zstandard bodies sent
+anyway (a CDN in front of a feed may) are decoded too, within the same bound: Brotli
+with an output limit per call, Zstandard through a reader that gives ``STEP`` bytes at
+a time (their libraries come with the app: ``servestatic[brotli]`` and atproto's
+``zstandard``). Any other coding is refused (``BodyNotDecodable``).
 
 The deadline is checked between reads: one silent read may last up to httpx's
 per-read timeout past it, so an answer takes at most about twice the timeout. RSS
@@ -32,7 +35,7 @@ import threading
 import time
 import zlib
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any, cast
 
 import httpx
 import requests
@@ -85,6 +88,61 @@ class _Inflater:
         yield out
         while self.inflater.unconsumed_tail:
             yield self.inflater.decompress(self.inflater.unconsumed_tail, STEP)
+
+
+class _Brotli:
+    """Brotli, about ``STEP`` decoded bytes at a time: the library's output limit stops a
+    call there, and further calls with no input give the rest."""
+
+    def __init__(self) -> None:
+        import brotli
+
+        self.error = brotli.error
+        self.decompressor = brotli.Decompressor()
+
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        try:
+            yield self.decompressor.process(data, output_buffer_limit=STEP)
+            while not self.decompressor.can_accept_more_data():
+                yield self.decompressor.process(b"", output_buffer_limit=STEP)
+        except self.error as exc:
+            raise BodyNotDecodable(f"corps compressé illisible ({exc})") from exc
+
+
+class _Chunks:
+    """The raw body as a file for a pulling decoder (Zstandard's reader): one network
+    chunk at a time, the deadline checked before each (a decoder may pull many chunks
+    that decode to nothing, e.g. skippable frames)."""
+
+    def __init__(self, chunks: Iterator[bytes], deadline: float, seconds: float) -> None:
+        self.chunks = chunks
+        self.deadline = deadline
+        self.seconds = seconds
+        self.held = b""
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.held:
+            if time.monotonic() > self.deadline:
+                raise BodyTooSlow(self.seconds)
+            self.held = next(self.chunks, b"")
+        size = len(self.held) if size < 0 else size
+        out, self.held = self.held[:size], self.held[size:]
+        return out
+
+
+def _zstd_pieces(chunks: _Chunks) -> Iterator[bytes]:
+    import zstandard
+
+    # A pulling reader: each read gives at most STEP decoded bytes, whatever one network
+    # chunk holds. A body may hold several frames (RFC 8878).
+    # The reader calls read() only, which is all _Chunks has of a file.
+    source = cast(IO[bytes], chunks)
+    reader = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True)
+    try:
+        while piece := reader.read(STEP):
+            yield piece
+    except zstandard.ZstdError as exc:
+        raise BodyNotDecodable(f"corps compressé illisible ({exc})") from exc
 
 
 class Watchdog:
@@ -143,7 +201,7 @@ def _coding(response: httpx.Response) -> str:
     if not codings:
         return "identity"
     coding = {"x-gzip": "gzip"}.get(codings[0], codings[0])
-    if len(codings) > 1 or coding not in ("gzip", "deflate"):
+    if len(codings) > 1 or coding not in ("gzip", "deflate", "br", "zstd"):
         raise BodyNotDecodable(f"encodage « {response.headers['content-encoding']} » non demandé")
     return coding
 
@@ -159,16 +217,29 @@ def read_capped(response: httpx.Response, *, limit: int, deadline: float, second
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit)
     coding = _coding(response)
-    inflater = None if coding == "identity" else _Inflater(coding)
     body = bytearray()
-    for chunk in response.iter_raw():
-        for piece in (chunk,) if inflater is None else inflater.pieces(chunk):
-            body += piece
-            if len(body) > limit:
-                raise BodyTooLarge(limit)
+    for piece in _decoded(response, coding, deadline, seconds):
+        body += piece
+        if len(body) > limit:
+            raise BodyTooLarge(limit)
+    return bytes(body)
+
+
+def _decoded(
+    response: httpx.Response, coding: str, deadline: float, seconds: float
+) -> Iterator[bytes]:
+    """The body's decoded pieces, each about ``STEP`` bytes at most (or a network chunk,
+    not encoded); past the deadline, ``BodyTooSlow``."""
+    if coding == "zstd":
+        yield from _zstd_pieces(_Chunks(response.iter_raw(), deadline, seconds))
         if time.monotonic() > deadline:
             raise BodyTooSlow(seconds)
-    return bytes(body)
+        return
+    decoder = None if coding == "identity" else _Brotli() if coding == "br" else _Inflater(coding)
+    for chunk in response.iter_raw():
+        yield from (chunk,) if decoder is None else decoder.pieces(chunk)
+        if time.monotonic() > deadline:
+            raise BodyTooSlow(seconds)
 
 
 class _BoundedRaw:
