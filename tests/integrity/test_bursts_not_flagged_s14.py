@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from contextlib import redirect_stdout
 
 import numpy as np
@@ -69,7 +70,12 @@ def test_a_burst_let_pass_is_listed_with_its_rate_and_what_let_it_pass() -> None
     assert data["bursts_not_flagged"] == [entry]
     page = render_html(result)
     assert "Rafales examinées et non signalées" in page
-    assert f"du {entry['start']} au {entry['end']}" in page
+    day, start = entry["start"].split(" ")
+    end = entry["end"].split(" ")[1]
+    text = re.sub(r"<[^>]+>", "", page).replace("\u202f", " ")
+    assert f"du {entry['start']} au {entry['end']}" in text or (
+        f"le {day}, de {start} à {end}" in text
+    )
     assert "Pourquoi elle n" in page and "Aucune des vérifications de groupe faites" in page
     cli = _cli(result)
     assert f"rafale non signalée du {entry['start']} au {entry['end']} : {entry['size']} " in cli

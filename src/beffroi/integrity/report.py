@@ -36,7 +36,7 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
 th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#eef1f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .small{font-size:.85rem;color:#444}.flag{color:#a12020;font-weight:bold}
-.chart svg{max-width:100%;height:auto}ul.ev li{margin-bottom:.3rem}
+.chart svg{max-width:100%;height:auto}ul.ev li{margin-bottom:.3rem}.nw{white-space:nowrap}
 @media print{body{max-width:none}h2{page-break-after:avoid}tr{break-inside:avoid}}
 @media screen{table{display:block;max-width:100%;overflow-x:auto}}
 """
@@ -639,7 +639,7 @@ def _passed_bursts(r: AuditResult, w: Words) -> str:
         w.gettext("Durée"),
         w.gettext("Rythme (par heure)"),
         w.gettext("Rythme habituel autour (par heure)"),
-        w.gettext("p"),
+        "p",  # the statistic's own symbol, in every language
         w.gettext("Pourquoi elle n'est pas signalée"),
     )
     out = [
@@ -649,15 +649,34 @@ def _passed_bursts(r: AuditResult, w: Words) -> str:
         + "".join(f"<th scope=col>{_e(h)}</th>" for h in heads)
         + "</tr></thead><tbody>",
     ]
+
+    def nw(text: str) -> str:
+        # Dates, times and figures are not cut across lines (« 2026- / 03-07 »,
+        # « 4e- / 31 »); the sentences wrap.
+        return f"<span class=nw>{_e(text)}</span>"
+
     for e in entries:
-        period = w.gettext("du %(start)s au %(end)s") % {"start": e["start"], "end": e["end"]}
+        day, start = e["start"].split(" ")
+        end_day, end = e["end"].split(" ")
+
+        if day == end_day:
+            period = _e(w.gettext("le %(day)s, de %(start)s à %(end)s")) % {
+                "day": nw(day),
+                "start": nw(start),
+                "end": nw(end),
+            }
+        else:
+            period = _e(w.gettext("du %(start)s au %(end)s")) % {
+                "start": nw(e["start"]),
+                "end": nw(e["end"]),
+            }
         usual = e["usual_per_hour"]
         out.append(
-            f"<tr><td>{_e(period)}</td><td class=n>{_e(w.number(e['size'], 0))}</td>"
-            f"<td class=n>{_e(_span(w, e['seconds']))}</td>"
-            f"<td class=n>{_e(_rate(w, e['per_hour']))}</td>"
-            f"<td class=n>{_e('—' if usual is None else _rate(w, usual))}</td>"
-            f"<td class=n>{_e(_p(w, e['p']))}</td>"
+            f"<tr><td>{period}</td><td class='n nw'>{_e(w.number(e['size'], 0))}</td>"
+            f"<td class='n nw'>{_e(_span(w, e['seconds']))}</td>"
+            f"<td class='n nw'>{_e(_rate(w, e['per_hour']))}</td>"
+            f"<td class='n nw'>{_e('—' if usual is None else _rate(w, usual))}</td>"
+            f"<td class='n nw'>{_e(_p(w, e['p']))}</td>"
             f"<td>{_e(passed_reason(e, w))}</td></tr>"
         )
     out.append("</tbody></table>")
