@@ -27,7 +27,7 @@ from beffroi.core.forms import (
     RoleForm,
     ThrottledPasswordResetForm,
 )
-from beffroi.core.models import JournalEntry, Membership, Organisation
+from beffroi.core.models import JournalEntry, Membership, Organisation, Role
 from beffroi.core.roles import can, require
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,26 @@ def readable_journal(user: Any, org: Organisation) -> Any:
     return entries
 
 
+def account_lines_visible(user: Any, org: Organisation) -> Any:
+    """The members of ``org`` whose instance-wide journal lines (log-ins, log-outs, account
+    creation) ``user`` may read in ``org``'s journal (docs/decisions/0005-privacy.md,
+    "Log-in lines"): the coordinators' only, since they manage the accounts, and only of
+    members whose every organisation ``user`` coordinates. When and how long a person is
+    signed in tells what they do in each of their organisations: a scrutineer, whom the
+    watch room is closed to, read the volunteers' night shifts there, and another
+    organisation's coordinator every log-in of a shared member."""
+    if not can(user, org, "members.manage"):
+        return Membership.objects.none().values("user_id")
+    members = org.memberships.all()
+    if not user.is_superuser:
+        coordinated = Membership.objects.filter(user=user, role=Role.COORDINATOR).values(
+            "organisation_id"
+        )
+        elsewhere = Membership.objects.exclude(organisation_id__in=coordinated).values("user_id")
+        members = members.exclude(user_id__in=elsewhere)
+    return members.values("user_id")
+
+
 @require("dashboard.view")
 def org_dashboard(request: HttpRequest) -> HttpResponse:
     org = request.organisation  # type: ignore[attr-defined]
@@ -119,11 +139,11 @@ def org_dashboard(request: HttpRequest) -> HttpResponse:
 @require("journal.view")
 def journal_list(request: HttpRequest) -> HttpResponse:
     org = request.organisation  # type: ignore[attr-defined]
-    # Coordinators and scrutineers see their organisation's entries and their own
-    # members' log-ins, never another organisation's business.
-    member_ids = org.memberships.values_list("user_id", flat=True)
+    # Coordinators and scrutineers see their organisation's entries, never another
+    # organisation's business; the instance-wide lines of members (log-ins, log-outs,
+    # account creation) only as account_lines_visible allows.
     shown = readable_journal(request.user, org) | JournalEntry.objects.filter(
-        organisation__isnull=True, actor_id__in=member_ids
+        organisation__isnull=True, actor_id__in=account_lines_visible(request.user, org)
     )
     entries = shown.order_by("-seq")
     filters = {
