@@ -463,8 +463,7 @@ def audit_dataset(
         "flagged": int(sc.flagged.sum()),
         "flagged_complete": n_flag,
         "clusters": sum(1 for c in clusters if c["flagged"]),
-        # A dense stretch judged by the salvo test is a burst examined too.
-        "bursts_examined": len(a.bursts) + len(a.passed_stretches),
+        "bursts_examined": len(a.bursts),
         "bursts_not_flagged": len(passed),
         "fragile_questions": fragile_beffroi,
         "segment": ds.segment,

@@ -512,6 +512,14 @@ def _clusters(r: AuditResult, w: Words) -> str:
                 "pu être vérifié ») : aucun groupe ne peut être examiné."
             )
             return "<p>" + _e(text) + "</p>"
+        if not n and r.summary.get("bursts_not_flagged"):
+            # No burst of the scan, but peaks of 50 in 10 s that the survey's own rate
+            # explains: listed below, not « no burst ».
+            text = w.gettext(
+                "Aucun groupe suspect. Aucune rafale n'est plus dense que le rythme autour ; "
+                "les pointes d'au moins 50 réponses en 10 s examinées sont listées ci-dessous."
+            )
+            return "<p>" + _e(text) + "</p>"
         if not n:
             return "<p>" + _e(w.gettext("Aucun groupe suspect, aucune rafale d'arrivées.")) + "</p>"
         # Every burst is far busier than its surroundings (that is how it was found):
