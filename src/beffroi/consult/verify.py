@@ -1199,18 +1199,27 @@ def _check_unreplaced_revocations(
     word stands behind it. From format 3 Beffroi cannot write that (a replacement the
     authority made is required, or a post-hoc decision): a failure. An older bundle
     may hold it honestly; it passes, with a warning naming each such code."""
-    ballots: dict[int, int] = {}
-    for c in checked:
-        for key in c.k_key:
-            ballots[key] = ballots.get(key, 0) + 1
-    found = []
+    alone = []
     for i, ev in enumerate(journal, start=1):
-        if ev.get("kind") != "credential_revoked":
-            continue
         data = _data(ev)
         pk = data.get("public_key")
-        if data.get("replaced_by") is not None or not isinstance(pk, str) or pk not in refs:
-            continue
+        if (
+            ev.get("kind") == "credential_revoked"
+            and data.get("replaced_by") is None
+            and isinstance(pk, str)
+            and pk in refs
+        ):
+            alone.append((i, ev, data, pk))
+    # Ballots are counted only for those keys (usually none: no pass over the board).
+    wanted = {refs[pk][0] for _, _, _, pk in alone}
+    ballots: dict[int, int] = {}
+    if wanted:
+        for c in checked:
+            for key in c.k_key:
+                if key in wanted:
+                    ballots[key] = ballots.get(key, 0) + 1
+    found = []
+    for i, ev, data, pk in alone:
         n = ballots.get(refs[pk][0], 0)
         if n:
             several = "réponse" if n == 1 else "réponses"
