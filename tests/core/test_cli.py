@@ -66,11 +66,13 @@ def test_port_in_use_is_one_clear_line(tmp_path):
 
 
 def test_demo_is_idempotent_and_journal_verifies(tmp_path):
-    first = beffroi("demo", "--no-serve", "--port", "8765", tmp_path=tmp_path, timeout=180)
+    debug = {"BEFFROI_DEBUG": "1"}  # as `make run` sets it: refused with production settings
+    first = beffroi("demo", "--no-serve", "--port", "8765", env=debug, tmp_path=tmp_path,
+                    timeout=180)
     assert first.returncode == 0, first.stderr
     # The links it prints lead to the address it serves.
     assert "credential link: http://127.0.0.1:8765/c/mesures-ecoles-demo/#" in first.stdout
-    second = beffroi("demo", "--no-serve", tmp_path=tmp_path, timeout=180)
+    second = beffroi("demo", "--no-serve", env=debug, tmp_path=tmp_path, timeout=180)
     assert second.returncode == 0, second.stderr
     verify = beffroi("journal", "verify", tmp_path=tmp_path)
     assert verify.returncode == 0 and "chain intact" in verify.stdout

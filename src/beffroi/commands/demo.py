@@ -9,6 +9,38 @@ from beffroi.commands import bootstrap, serve
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve.add_arguments(parser)
     parser.add_argument("--no-serve", action="store_true", help="load the demo data and exit")
+    parser.add_argument(
+        "--public-passwords",
+        action="store_true",
+        help=(
+            "load the demo without BEFFROI_DEBUG=1 (a public demonstration server): its "
+            "accounts, a superuser among them, have the password printed in the README"
+        ),
+    )
+
+
+def check_allowed(*, public_passwords: bool) -> None:
+    """The demo's accounts, the superuser ``admin`` among them, share a password printed
+    in the README. Loaded with production settings it handed the instance to anyone who
+    read it: it runs with ``BEFFROI_DEBUG=1`` (as ``make run`` sets it) or with
+    ``--public-passwords`` said on purpose, and never next to other organisations."""
+    from django.conf import settings
+
+    from beffroi.core.demo import ORG_SLUG, PASSWORD
+    from beffroi.core.models import Organisation
+
+    if not settings.DEBUG and not public_passwords:
+        bootstrap.fail(
+            f"the demo creates accounts, a superuser among them, with the published password "
+            f"{PASSWORD!r}; it runs with BEFFROI_DEBUG=1 (as `make run` sets it), or pass "
+            "--public-passwords to load it on purpose on a public demonstration server"
+        )
+    if not settings.DEBUG and Organisation.objects.exclude(slug=ORG_SLUG).exists():
+        bootstrap.fail(
+            "this database holds other organisations than the demo's: the demo's superuser, "
+            "whose password is published, would reach them; load the demo into its own "
+            "database (BEFFROI_DATA_DIR or DATABASE_URL)"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -16,10 +48,15 @@ def run(args: argparse.Namespace) -> int:
     # is about to serve, whatever port `make run PORT=…` chose.
     os.environ.setdefault("BEFFROI_DEMO_URL", f"http://{args.host}:{args.port}")
     bootstrap.setup_django()
+    from django.conf import settings
+
+    if not settings.DEBUG and not args.public_passwords:
+        check_allowed(public_passwords=False)  # refused before the database is touched
     bootstrap.check_database()
     if not args.no_serve:
         bootstrap.check_port_free(args.host, args.port)
     bootstrap.migrate()
+    check_allowed(public_passwords=args.public_passwords)
     from beffroi.core import demo
 
     for line in demo.load():
