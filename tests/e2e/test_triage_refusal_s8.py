@@ -65,6 +65,48 @@ def test_the_refusal_goes_once_the_card_is_settled(browser, live_server, room) -
         ctx_b.close()
 
 
+# B's claims leave two seconds late: time for a queue refresh to land in between.
+SLOW_CLAIMS = """
+const sendNow = window.fetch;
+window.fetch = (target, init) => {
+  const claim = String(target).endsWith("/prendre/") && init && init.method === "POST";
+  if (!claim) return sendNow(target, init);
+  return new Promise((ok) => setTimeout(ok, 2000)).then(() => sendNow(target, init));
+};
+"""
+
+
+def test_a_queue_refresh_during_the_claim_leaves_the_refusal_on_its_card(
+    browser, live_server, room
+) -> None:
+    """The race behind this file's flakiness under load: a refresh applied while the
+    claim was on its way moved the cursor to the free card, and the refusal was pinned
+    on that card; settling the held one then left « déjà prise » on screen for good."""
+    ctx_a, a = _login(browser, live_server, "volunteer")
+    ctx_b, b = _login(browser, live_server, "veilleuse")
+    try:
+        b.add_init_script(SLOW_CLAIMS)
+        a.goto(room)
+        expect(a.locator("#queue li")).to_have_count(2)
+        a.keyboard.press("Enter")
+        expect(a.locator("#panel")).to_be_visible()
+        b.goto(room)
+        taken = b.locator("#queue li.taken")
+        expect(taken).to_have_count(1)
+        taken.dblclick()
+        # A live change does the same: the queue asked again, the cursor off the held card.
+        b.locator("#filters input[name=commune]").press("Enter")
+        expect(b.locator("#live")).to_have_text(
+            "Cette carte est déjà prise par une autre personne.", timeout=10_000
+        )
+        a.locator("#panel [data-decision]").first.click()
+        expect(b.locator("#queue li")).to_have_count(1)
+        expect(b.locator("#live")).to_have_text("")
+    finally:
+        ctx_a.close()
+        ctx_b.close()
+
+
 @pytest.mark.parametrize("status", [403, 500])
 def test_a_claim_failing_for_another_reason_keeps_its_message(
     browser, live_server, room, status

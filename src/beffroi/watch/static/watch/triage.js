@@ -357,15 +357,22 @@
 
   async function claimSelected() {
     if (selected === null) return;
-    const res = await post(url(selected, "prendre"));
+    // The card tapped, and whether the queue showed it held, as they were when it was
+    // tapped: a queue refresh landing while the claim is on its way moves the cursor off
+    // a held card, and the refusal was then pinned on the next free card (« déjà prise »
+    // stayed on screen after the card it was about was released or settled).
+    const id = selected;
+    const heldByOther = () => cards.some((c) => c.id === id && c.claimed && !c.mine);
+    const shownHeld = heldByOther();
+    const res = await post(url(id, "prendre"));
     if (res.ok) { claims += 1; refused = null; openPanel(res.card); live.textContent = msg("Claimed"); }
     else {
       live.textContent = res.error;
       // Only a 409 met the card's state (held by someone, or settled); any other failure
       // (an expired session, a server error) keeps its message whatever the queue shows.
       if (res.status === 409) {
-        const shownHeld = cards.some((c) => c.id === selected && c.claimed && !c.mine);
-        refused = { id: selected, text: res.error, seen: shownHeld, asked: loadsAsked };
+        // Seen held when tapped, or by a queue that came in meanwhile.
+        refused = { id: id, text: res.error, seen: shownHeld || heldByOther(), asked: loadsAsked };
       }
     }
     await load();
