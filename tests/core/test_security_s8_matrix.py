@@ -34,6 +34,7 @@ AUTH_PAGES = {
     "password_reset_complete",
     "accept-invitation",
     "set_language",
+    "openapi",  # the public endpoints' description (docs/formats/http-api.md)
 }
 CONSULT_PUBLIC = {
     "consult-answer",
@@ -136,6 +137,9 @@ def worlds(org, members, monkeypatch):
         job_id = tasks.request_export(
             activation.pk, "csv", {}, partner=True, filename="main-courante.csv"
         )
+        invitation, _token = core.invite(
+            organisation, f"invite@{organisation.slug}.example", "volunteer", actor=actor
+        )
         return {
             "org": organisation.slug,
             "activation_id": activation.pk,
@@ -147,6 +151,7 @@ def worlds(org, members, monkeypatch):
             "cid": consultation.cid,
             "audit_id": audit.pk,
             "membership_id": organisation.memberships.get(user=actor).pk,
+            "invitation_id": invitation.pk,
             "job_id": job_id,
             "fmt": "csv",
             "kind": "json",

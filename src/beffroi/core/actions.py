@@ -194,6 +194,19 @@ def accept_invitation(
 
 @transaction.atomic
 def revoke_invitation(invitation: Invitation, *, actor: Any) -> None:
+    # Locked and read again: an acceptance committing meanwhile is waited for, and an
+    # accepted invitation is not marked revoked (the person is a member: remove them).
+    locked = Invitation.objects.select_for_update(no_key=True).filter(pk=invitation.pk).first()
+    if locked is None or locked.revoked_at is not None:
+        raise ActionError(_("Cette invitation est déjà révoquée."))
+    if locked.accepted_at is not None:
+        raise ActionError(
+            _(
+                "Cette invitation a déjà été acceptée : retirez la personne de "
+                "l'organisation si elle ne doit pas y être."
+            )
+        )
+    invitation = locked
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     journal.append(

@@ -73,4 +73,9 @@ urlpatterns = [
     path("o/<slug:org>/journal/", views.journal_list, name="journal"),
     path("o/<slug:org>/membres/", views.members, name="members"),
     path("o/<slug:org>/membres/<int:membership_id>/", views.member_role, name="member-role"),
+    path(
+        "o/<slug:org>/membres/invitations/<int:invitation_id>/revoquer/",
+        views.invitation_revoke,
+        name="invitation-revoke",
+    ),
 ]

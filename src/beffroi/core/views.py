@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -27,7 +28,7 @@ from beffroi.core.forms import (
     RoleForm,
     ThrottledPasswordResetForm,
 )
-from beffroi.core.models import JournalEntry, Membership, Organisation, Role
+from beffroi.core.models import Invitation, JournalEntry, Membership, Organisation, Role
 from beffroi.core.roles import can, require
 
 log = logging.getLogger(__name__)
@@ -203,6 +204,8 @@ def members(request: HttpRequest) -> HttpResponse:
             request, _("Invitation créée. Lien à transmettre : %(link)s") % {"link": link}
         )
         return redirect("members", org.slug)
+    now = timezone.now()
+    open_invitations = org.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True)
     return render(
         request,
         "core/members.html",
@@ -211,9 +214,13 @@ def members(request: HttpRequest) -> HttpResponse:
             "form": form,
             "role_form": RoleForm(),
             "memberships": org.memberships.select_related("user").order_by("user__username"),
-            "invitations": org.invitations.filter(
-                accepted_at__isnull=True, revoked_at__isnull=True
-            ),
+            "invitations": open_invitations.filter(expires_at__gt=now),
+            # Shown as expired for as long as they were valid, then no more: a coordinator
+            # sees why a link did not work, and the list does not grow for ever.
+            "expired": open_invitations.filter(
+                expires_at__lte=now,
+                expires_at__gt=now - timedelta(days=settings.BEFFROI_INVITATION_DAYS),
+            ).order_by("-expires_at"),
         },
     )
 
@@ -248,6 +255,21 @@ def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
             messages.success(request, _("Rôle modifié."))
         else:
             messages.error(request, _("Rôle invalide."))
+    except actions.ActionError as exc:
+        messages.error(request, str(exc))
+    return redirect("members", org.slug)
+
+
+@require("members.manage")
+@require_http_methods(["POST"])
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    """Withdraw a pending invitation: its link stops working at once (a wrong address, a
+    role given by mistake), rather than for BEFFROI_INVITATION_DAYS."""
+    org = request.organisation  # type: ignore[attr-defined]
+    invitation = get_object_or_404(Invitation, pk=invitation_id, organisation=org)
+    try:
+        actions.revoke_invitation(invitation, actor=request.user)
+        messages.success(request, _("Invitation révoquée : son lien ne fonctionne plus."))
     except actions.ActionError as exc:
         messages.error(request, str(exc))
     return redirect("members", org.slug)
