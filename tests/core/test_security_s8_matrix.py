@@ -237,3 +237,36 @@ def test_a_partner_link_reaches_no_export_of_another_activation(client, worlds):
     for name in ("watch-partner-export-job", "watch-partner-export-file"):
         url = reverse(name, args=[mine["token"], theirs["job_id"]])
         assert client.get(url).status_code == 404, name
+
+
+@pytest.mark.parametrize("role", ["volunteer", "partner", "scrutineer", "outsider"])
+def test_a_role_without_the_capability_reaches_nothing_of_its_own_organisation(
+    client, members, worlds, role
+):
+    """The other half of the matrices: ``test_roles_matrix`` GETs pages without ids, and
+    the test above sends a coordinator at another organisation's ids. Here every role
+    lacking a URL's capability sends GET and POST at its own organisation's objects (a
+    volunteer posting straight to a revoke or a role change): refused before anything is
+    looked up or done (403, or 405 for a method the URL does not take; 404 for someone
+    outside the organisation), and the journal does not move."""
+    from beffroi.core.models import JournalEntry
+
+    mine, _theirs = worlds
+    client.force_login(members[role])
+    before = JournalEntry.objects.count()
+    refused = (404, 405) if role == "outsider" else (403, 405)
+    reached, checked = [], 0
+    for name, pattern, view in _site():
+        if not pattern.startswith("o/<slug:org>/"):
+            continue
+        if role in CAPABILITIES[view.capability]:
+            continue
+        url = reverse(name, kwargs={n: mine[n] for n in _arguments(pattern)})
+        for method in (client.get, client.post):
+            status = method(url).status_code
+            if status not in refused:
+                reached.append(f"{method.__name__.upper()} {url}: {status}")
+        checked += 1
+    assert reached == []
+    assert checked >= 10
+    assert JournalEntry.objects.count() == before
