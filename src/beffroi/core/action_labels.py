@@ -10,6 +10,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 LABELS: dict[str, Promise] = {
+    "account.change": _("Compte modifié par l'administration"),
     "account.create": _("Compte créé"),
     "audit.complete": _("Audit terminé"),
     "audit.failed": _("Audit en échec"),

@@ -260,6 +260,55 @@ def create_account(
     return user
 
 
+# Account fields whose change the journal records with their values: who holds which
+# powers on the instance. Other fields (the address, names) are recorded as changed only:
+# the journal is never purged.
+ACCOUNT_FLAGS = ("is_active", "is_staff", "is_superuser")
+
+
+@transaction.atomic
+def change_account(
+    user: Any,
+    changed: dict[str, tuple[Any, Any]],
+    *,
+    actor: Any,
+    password_set: bool = False,
+    save: bool = True,
+) -> None:
+    """Save an account changed by the instance's administration (the Django admin) and
+    journal it (``account.change``): granting the superuser flag, setting a password or
+    deactivating someone are the most powerful changes on the instance, and left only
+    Django's own admin log. ``changed``: field -> (before, after); flags and the user name
+    are journaled with their values, other fields by name, a password never (only that it
+    was set)."""
+    if save:
+        user.save()
+    data: dict[str, Any] = {"user": user.get_username()}
+    values = {
+        name: {"from": before, "to": after}
+        for name, (before, after) in changed.items()
+        if name in (*ACCOUNT_FLAGS, "username")
+    }
+    if values:
+        data["changes"] = values
+    others = sorted(name for name in changed if name not in values and name != "password")
+    if others:
+        data["fields"] = others
+    if password_set:
+        data["password_set"] = True
+    journal.append("account.change", actor=actor, subject=f"user:{user.pk}", data=data)
+
+
+def record_account_created(user: Any, *, actor: Any) -> None:
+    """An account the administration created in the Django admin (its add form saved it)."""
+    journal.append(
+        "account.create",
+        actor=actor,
+        subject=f"user:{user.pk}",
+        data={"user": user.get_username(), "superuser": bool(user.is_superuser)},
+    )
+
+
 def username_error(raw: str) -> str | None:
     """Why ``raw`` cannot name a new account (French), or None (core/usernames.py)."""
     name = usernames.normalise(raw)

@@ -1,4 +1,10 @@
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
 
 from beffroi.core import actions
 from beffroi.core.models import Invitation, JournalEntry, Membership, Organisation
@@ -50,3 +56,42 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     list_display = ["seq", "at", "actor_label", "action", "subject"]
     list_filter = ["action"]
     search_fields = ["action", "subject", "actor_label"]
+
+
+User = get_user_model()
+
+
+class JournaledUserAdmin(UserAdmin):  # type: ignore[type-arg]
+    """Django's user admin, with every change of an account journaled through
+    ``actions.change_account`` (DESIGN rule 1): the superuser and staff flags, activation,
+    the user name, a password set by the administration. Accounts are still created and
+    changed here, as Django's tools expect; the journal says who did it."""
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            # Django's add form (user name, password); flags are set on the next page.
+            super().save_model(request, obj, form, change)
+            actions.record_account_created(obj, actor=request.user)
+            return
+        before = User.objects.filter(pk=obj.pk).first()
+        changed = {
+            name: (getattr(before, name, None), getattr(obj, name, None))
+            for name in form.changed_data
+        }
+        actions.change_account(obj, changed, actor=request.user)
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            # Django's view redirects once the new password is saved.
+            if request.method == "POST" and response.status_code == 302:
+                user = User.objects.get(pk=id)
+                actions.change_account(user, {}, actor=request.user, password_set=True, save=False)
+        return response
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, JournaledUserAdmin)
