@@ -93,6 +93,26 @@ def test_guessing_spread_over_networks_meets_the_accounts_ceiling(members, setti
     assert locks.exists() and {line.data["username"] for line in locks} == {"coord"}
 
 
+def test_a_browser_that_logged_in_before_is_not_held_by_the_ceiling(members, settings):
+    settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT = 3
+    settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT_TOTAL = 6
+    usual = Client(REMOTE_ADDR=VICTIM)
+    assert _login(usual, "coord", RIGHT).status_code == 302
+    assert "coord" not in usual.cookies["beffroi_known"].value  # keyed pseudonyms only
+    usual.post(reverse("logout"))
+    for n in range(4):  # guessing from four networks fills the account's ceiling
+        guesser = Client(REMOTE_ADDR=f"192.0.{n}.1")
+        for _ in range(3):
+            _login(guesser, "coord")
+    assert _refused(_login(Client(REMOTE_ADDR="192.0.99.1"), "coord", RIGHT))
+    # The owner's usual browser still gets in, whatever its network.
+    assert _login(usual, "ｃoord", RIGHT, REMOTE_ADDR="192.0.98.1").status_code == 302
+    # A forged or foreign cookie counts for nothing.
+    forged = Client(REMOTE_ADDR="192.0.97.1")
+    forged.cookies["beffroi_known"] = "not-signed"
+    assert _refused(_login(forged, "coord", RIGHT))
+
+
 def test_reset_requests_from_an_attacker_leave_the_victims_own_request(members, settings):
     settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT = 5
     attacker = Client(REMOTE_ADDR=ATTACKER)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -33,18 +35,65 @@ def counter_name(raw: str) -> str:
     return login_name(raw).casefold()
 
 
+def _account_key(name: str) -> str:
+    return pseudonymise(name, key=settings.BEFFROI_PSEUDONYM_KEY.encode(), kind="handle")
+
+
 def _account_counters(
-    scope: str, name: str, network: str, *, pair_limit: int, total_limit: int
+    scope: str,
+    name: str,
+    network: str,
+    *,
+    pair_limit: int,
+    total_limit: int,
+    known_browser: bool = False,
 ) -> list[tuple[str, str, int]]:
     """The counters of one attempt on an account (or a mailbox) from a network: the pair
     at the strict limit, and the account alone at a much higher ceiling
     (docs/decisions/0003-login-throttling.md, "Who can lock whom out"). Keyed on the pair,
-    someone who knows a member's name locks them out from their own network only."""
-    account = pseudonymise(name, key=settings.BEFFROI_PSEUDONYM_KEY.encode(), kind="handle")
-    return [
-        (f"{scope}-account-network", f"{account}|{network}", pair_limit),
-        (f"{scope}-account", account, total_limit),
-    ]
+    someone who knows a member's name locks them out from their own network only; a
+    browser that already logged in to the account is not held by the ceiling."""
+    account = _account_key(name)
+    counters = [(f"{scope}-account-network", f"{account}|{network}", pair_limit)]
+    if not known_browser:
+        counters.append((f"{scope}-account", account, total_limit))
+    return counters
+
+
+# A browser that logged in to an account keeps a signed list of the accounts' keyed
+# pseudonyms (never their names), so that guessing spread over many networks, which fills
+# an account's ceiling, does not keep its owner out (OWASP's "device cookies").
+KNOWN_BROWSER_COOKIE = "beffroi_known"
+_KNOWN_BROWSER_SALT = "beffroi.core.forms.known-browser"
+KNOWN_BROWSER_DAYS = 90
+_KNOWN_BROWSER_ACCOUNTS = 5
+
+
+def _known_accounts(request: Any) -> list[str]:
+    raw = request.COOKIES.get(KNOWN_BROWSER_COOKIE) if request is not None else None
+    if not raw:
+        return []
+    try:
+        value = signing.loads(
+            raw, salt=_KNOWN_BROWSER_SALT, max_age=timedelta(days=KNOWN_BROWSER_DAYS)
+        )
+    except signing.BadSignature:
+        return []
+    return [k for k in value if isinstance(k, str)] if isinstance(value, list) else []
+
+
+def remember_browser(request: Any, response: Any, username: str) -> None:
+    """After a successful log-in: this browser is known to ``username``'s account."""
+    key = _account_key(counter_name(username))
+    keys = [key, *(k for k in _known_accounts(request) if k != key)][:_KNOWN_BROWSER_ACCOUNTS]
+    response.set_cookie(
+        KNOWN_BROWSER_COOKIE,
+        signing.dumps(keys, salt=_KNOWN_BROWSER_SALT),
+        max_age=KNOWN_BROWSER_DAYS * 86400,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -57,14 +106,16 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         username = login_name(self.data.get("username") or "")
         network = pseudonyms(request).prefix if request is not None else "none"
         window = settings.BEFFROI_LOGIN_WINDOW_SECONDS
+        name = counter_name(username)
         limits = [
             ("login-network", network, settings.BEFFROI_LOGIN_LIMIT_PER_NETWORK),
             *_account_counters(
                 "login",
-                counter_name(username),
+                name,
                 network,
                 pair_limit=settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT,
                 total_limit=settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT_TOTAL,
+                known_browser=_account_key(name) in _known_accounts(request),
             ),
         ]
         # Every attempt is counted before its password is checked, and given back if

@@ -3,12 +3,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from django.urls import path
 
 from beffroi.core import views
-from beffroi.core.forms import ThrottledAuthenticationForm
+from beffroi.core.forms import ThrottledAuthenticationForm, remember_browser
 
 
 class LoginView(auth_views.LoginView):
@@ -28,6 +28,13 @@ class LoginView(auth_views.LoginView):
                 target = resolve_url(settings.LOGIN_REDIRECT_URL)
             return HttpResponseRedirect(target)
         return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # Known to this account from now on: guessing spread over many networks, which
+        # fills the account's ceiling, does not keep this browser out.
+        remember_browser(self.request, response, form.get_user().get_username())
+        return response
 
 
 urlpatterns = [
