@@ -384,7 +384,11 @@ def source_toggle(request: HttpRequest, activation_id: int, source_id: int) -> H
     # one pressing twice) must not resume it. A form without it (an older page) flips.
     wanted = request.POST.get("enabled")
     enabled = wanted == "1" if wanted in ("0", "1") else not source.enabled
-    actions.set_source_enabled(source, enabled, actor=request.user)
+    try:
+        actions.set_source_enabled(source, enabled, actor=request.user)
+    except actions.ActionError as exc:  # a closed activation's source is not resumed
+        messages.error(request, str(exc))
+        return redirect("watch-sources", request.organisation.slug, activation.pk)  # type: ignore[attr-defined]
     if enabled:
         messages.success(
             request,
