@@ -10,6 +10,7 @@ from beffroi.core.action_labels import LABELS
 from beffroi.core.models import JournalEntry
 
 RIGHT = "pw-test-123456"
+PHRASE = "Une-autre-phrase-9"
 
 
 def _change_form(user, **flags):
@@ -81,6 +82,33 @@ def test_an_account_added_in_the_admin_is_journaled(client, members):
     assert response.status_code == 302, response.content.decode()[:2000]
     line = JournalEntry.objects.filter(action="account.create").order_by("-seq").first()
     assert line.data == {"user": "ajout", "superuser": False} and line.actor_id == root.pk
+
+
+def test_the_admin_applies_the_sites_user_name_rules(client, members):
+    _root_client(client)
+    for name in ("Coord", "coоrd", "a b"):
+        response = client.post(
+            "/admin/auth/user/add/",
+            {
+                "username": name,
+                "password1": "Une-autre-phrase-9",
+                "password2": "Une-autre-phrase-9",
+            },
+        )
+        assert response.status_code == 200, name
+    user = members["volunteer"]
+    user.username = "Coord"
+    response = client.post(
+        f"/admin/auth/user/{user.pk}/change/", _change_form(user, is_active=True)
+    )
+    assert response.status_code == 200
+    assert get_user_model().objects.get(pk=user.pk).username == "volunteer"
+    # Saving an account without touching its name still works.
+    user.username = "volunteer"
+    response = client.post(
+        f"/admin/auth/user/{user.pk}/change/", _change_form(user, is_active=True)
+    )
+    assert response.status_code == 302
 
 
 def test_the_action_has_a_french_label():

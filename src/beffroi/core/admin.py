@@ -3,6 +3,8 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
@@ -61,11 +63,35 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 User = get_user_model()
 
 
+def _checked_username(form: Any) -> str:
+    """The site's rules for a new user name (core/usernames.py), in the admin as well: a
+    name created here is read in the same member lists and journal lines."""
+    name = form.cleaned_data.get("username") or ""
+    unchanged = form.instance.pk is not None and name == form.instance.get_username()
+    error = None if unchanged else actions.username_error(name)
+    if error is not None:
+        raise ValidationError(error, code="username")
+    return name if unchanged else actions.usernames.normalise(name)
+
+
+class CheckedUserCreationForm(AdminUserCreationForm):  # type: ignore[type-arg]
+    def clean_username(self) -> str:
+        return _checked_username(self)
+
+
+class CheckedUserChangeForm(UserChangeForm):  # type: ignore[type-arg]
+    def clean_username(self) -> str:
+        return _checked_username(self)
+
+
 class JournaledUserAdmin(UserAdmin):  # type: ignore[type-arg]
     """Django's user admin, with every change of an account journaled through
     ``actions.change_account`` (DESIGN rule 1): the superuser and staff flags, activation,
     the user name, a password set by the administration. Accounts are still created and
     changed here, as Django's tools expect; the journal says who did it."""
+
+    add_form = CheckedUserCreationForm
+    form = CheckedUserChangeForm
 
     def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
         if not change:
