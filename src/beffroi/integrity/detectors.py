@@ -415,6 +415,19 @@ def _paced_evidence(times: np.ndarray, rate: float) -> str:
     )
 
 
+def _owners(order: np.ndarray, bursts: list[Burst]) -> np.ndarray:
+    """For each position of ``order``, the index of the burst holding its row, or -1."""
+    owner = np.full(len(order), -1, dtype=np.int64)
+    if not bursts:
+        return owner
+    pos = np.full(int(order.max()) + 1, -1, dtype=np.int64)
+    pos[order] = np.arange(len(order))
+    # Written in reverse, so that the first burst holding a row is the one kept.
+    for k in range(len(bursts) - 1, -1, -1):
+        owner[pos[bursts[k].rows]] = k
+    return owner
+
+
 def _attach_salvos(
     times: np.ndarray,
     order: np.ndarray,
@@ -429,15 +442,28 @@ def _attach_salvos(
     if stretches is None:
         stretches = _judge_stretches(times)
     judged = [s for s in stretches if math.isnan(s[2]) or s[3] < _BURST_P]
+    if not judged:
+        return out
+    # Where each row sits in ``order``, and which burst (index in ``out``) holds each
+    # position: testing every salvo against every burst (np.isin) took minutes on a
+    # file of 2,000 salvos. Bursts hold disjoint rows; the first that holds any of a
+    # salvo's is its holder, as before.
+    pos = np.full(int(order.max()) + 1, -1, dtype=np.int64)
+    pos[order] = np.arange(len(order))
+    owner = _owners(order, out)
     for lo, hi, rate, p in judged:
         rows = order[lo:hi]
-        holder = next((b for b in out if np.isin(rows, b.rows).any()), None)
-        if holder is None:
+        held_by = owner[lo:hi]
+        held_by = held_by[held_by >= 0]
+        if len(held_by):
+            holder = out[int(held_by.min())]
+        else:
             holder = Burst(rows, float(times[lo]), float(times[hi - 1]), rate, p)
+            owner[lo:hi] = len(out)
             out.append(holder)
         mine = rows if holder.salvo is None else np.union1d(holder.salvo, rows)
         holder.salvo = mine
-        held = np.sort(times[np.isin(order, mine)])
+        held = np.sort(times[pos[mine]])
         # The words follow the rule that caught it: no rate yet, or beyond the calm one.
         holder.salvo_evidence = (
             _salvo_evidence(held) if math.isnan(rate) else _paced_evidence(held, rate)
@@ -862,12 +888,11 @@ def analyse(ds: Dataset, progress: Progress | None = None) -> Analysis:
         bursts = _attach_salvos(times, order, find_bursts(times, order), [s[:4] for s in stretches])
         # Dense stretches the survey's own rate explains, and that no burst holds (a
         # burst is listed with its own tests): examined, let pass, and said so.
+        owner = _owners(order, bursts)
         for lo, hi, rate, p, judge, k in stretches:
-            if math.isnan(rate) or p < _BURST_P:
+            if math.isnan(rate) or p < _BURST_P or (owner[lo:hi] >= 0).any():
                 continue
             held = order[lo:hi]
-            if any(np.isin(held, b.rows).any() for b in bursts):
-                continue
             passed.append(PassedStretch(held, float(times[lo]), float(times[hi - 1]), k, judge, p))
         if not bursts:
             progress(0.4, "aucune rafale repérée")
