@@ -1280,8 +1280,8 @@ def load_limesurvey(
             "court de cinq lettres ou chiffres au plus, ou un nombre), et ses réponses sont "
             "alors comptées et affichées, même si les répondants les ont tapées ; donnez la "
             "structure de l'enquête (--structure enquete.lss, ou le champ « Structure de "
-            "l'enquête (.lss) » de l'audit) : ses questions à texte libre ne sont alors "
-            "jamais comptées ni affichées",
+            "l'enquête (.lss, facultatif) » de l'audit) : ses questions à texte libre ne "
+            "sont alors jamais comptées ni affichées",
         )
     _finish(ds, raw, roles, text, delim)
     _require_answers_and_completes(ds, roles)
