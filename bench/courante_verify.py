@@ -46,7 +46,7 @@ def build(n: int) -> None:
     pks = list(LogEntry.objects.filter(activation=activation).values_list("pk", flat=True))
     for i in range(0, n, 100):
         lines = LogEntry.objects.filter(pk__in=pks[i : i + 100])
-        journal.append("watch.log.status", data={"content": courante_verify.journal_content(lines)})
+        journal.append("watch.log.status", seal=courante_verify.content_seal(lines))
 
 
 def main() -> int:

@@ -22,18 +22,20 @@ def test_intact_then_forged_then_asked_for_another_activation(org, members, caps
     activation = actions.create_activation(
         org, name="Crue", event_type="inondation", actor=members["coordinator"]
     )
+    # A line written before the digest existed (line 1), then one through Beffroi.
+    LogEntry.objects.create(
+        activation=activation, number=1, channel="telephone", category="routes", text="ancienne"
+    )
     line = actions.add_log_entry(
         activation, actor=members["volunteer"], text="Route coupée", channel="telephone",
         category="routes",
     )  # fmt: skip
-    LogEntry.objects.create(
-        activation=activation, number=2, channel="telephone", category="routes", text="ancienne"
-    )
     assert _run() == 0
     out = capsys.readouterr().out
     assert out.strip() == (
-        "Lignes vérifiées : 2 ; intactes : 1 ; modifiées ou supprimées hors de Beffroi : 0 ; "
-        "non couvertes (écrites avant l'empreinte du contenu) : 1"
+        "Lignes vérifiées : 2 ; intactes : 1 ; en anomalie (modifiées, supprimées, ajoutées "
+        "ou dont l'empreinte manque ou est illisible) : 0 ; non couvertes (antérieures à "
+        "l'empreinte du contenu, sans action de Beffroi depuis : non vérifiables) : 1"
     )
 
     table = connection.ops.quote_name(LogEntry._meta.db_table)
@@ -41,8 +43,8 @@ def test_intact_then_forged_then_asked_for_another_activation(org, members, caps
         cursor.execute(f"UPDATE {table} SET text = %s WHERE id = %s", ["Route ouverte", line.pk])
     assert _run("--activation", str(activation.pk)) == 1
     out = capsys.readouterr().out
-    assert "ligne 1 de l'activation « Crue » : contenu modifié hors de Beffroi depuis le " in out
-    assert "modifiées ou supprimées hors de Beffroi : 1" in out
+    assert "ligne 2 de l'activation « Crue » : contenu modifié hors de Beffroi depuis le " in out
+    assert "illisible) : 1 ;" in out
 
     other = actions.create_activation(
         org, name="Tempête", event_type="tempete", actor=members["coordinator"]

@@ -16,6 +16,15 @@ from beffroi.watch import courante_digest as cd
 
 KEY = cd.derive_key(b"deployment secret")
 AT = datetime(2026, 11, 24, 13, 32, 5, 123456, tzinfo=UTC)
+PLACE = {"seq": 41, "line_id": 9}
+
+
+def _digest(key, line):
+    return cd.digest(key, line, **PLACE)
+
+
+def _matches(key, line, journaled):
+    return cd.matches(key, line, journaled, **PLACE)
 
 
 def _line(**changes):
@@ -70,7 +79,7 @@ def test_every_field_is_covered_and_has_another_value_here():
 
 @pytest.mark.parametrize("name", cd.FIELDS)
 def test_changing_any_field_changes_the_digest(name):
-    assert cd.digest(KEY, _line(**{name: OTHER[name]})) != cd.digest(KEY, _line())
+    assert _digest(KEY, _line(**{name: OTHER[name]})) != _digest(KEY, _line())
 
 
 def test_the_canonical_form_is_sorted_key_json_with_utc_times():
@@ -85,12 +94,12 @@ def test_the_canonical_form_is_sorted_key_json_with_utc_times():
 
 def test_a_naive_time_is_refused_rather_than_guessed():
     with pytest.raises(ValueError, match="aware"):
-        cd.digest(KEY, _line(at=datetime(2026, 11, 24, 13, 32)))
+        _digest(KEY, _line(at=datetime(2026, 11, 24, 13, 32)))
 
 
 def test_the_key_matters_and_has_a_public_name_that_does_not_reveal_it():
     other = cd.derive_key(b"another secret")
-    assert cd.digest(other, _line()) != cd.digest(KEY, _line())
+    assert _digest(other, _line()) != _digest(KEY, _line())
     assert cd.key_id(other) != cd.key_id(KEY)
     assert len(cd.key_id(KEY)) == 12 and cd.key_id(KEY) not in KEY.hex()
     # The derived key is not the secret itself (nor a pseudonym made with it).
@@ -98,8 +107,17 @@ def test_the_key_matters_and_has_a_public_name_that_does_not_reveal_it():
 
 
 def test_matches_accepts_its_own_digest_only():
-    assert cd.matches(KEY, _line(), cd.digest(KEY, _line()))
-    assert not cd.matches(KEY, _line(text="Route ouverte"), cd.digest(KEY, _line()))
+    assert _matches(KEY, _line(), _digest(KEY, _line()))
+    assert not _matches(KEY, _line(text="Route ouverte"), _digest(KEY, _line()))
+
+
+def test_a_digest_is_bound_to_its_journal_entry_and_its_line():
+    """Copied into a later entry, or onto another line, a digest no longer matches: an
+    earlier state cannot be replayed by appending an entry."""
+    journaled = _digest(KEY, _line())
+    assert not cd.matches(KEY, _line(), journaled, seq=42, line_id=9)
+    assert not cd.matches(KEY, _line(), journaled, seq=41, line_id=10)
+    assert cd.matches(KEY, _line(), journaled, seq=41, line_id=9)
 
 
 texts = st.text(max_size=40)
@@ -135,13 +153,13 @@ def test_the_same_instant_in_any_zone_gives_the_same_digest(line, zone):
         name: value.astimezone(ZoneInfo(zone)) if isinstance(value, datetime) else value
         for name, value in line.items()
     }
-    assert cd.digest(KEY, moved) == cd.digest(KEY, line)
-    assert len(cd.digest(KEY, line)) == 64
+    assert _digest(KEY, moved) == _digest(KEY, line)
+    assert len(_digest(KEY, line)) == 64
 
 
 @given(lines, lines)
 def test_two_lines_share_a_digest_only_when_they_say_the_same(a, b):
-    assert (cd.digest(KEY, a) == cd.digest(KEY, b)) == (cd.canonical(a) == cd.canonical(b))
+    assert (_digest(KEY, a) == _digest(KEY, b)) == (cd.canonical(a) == cd.canonical(b))
 
 
 @given(lines, st.sampled_from(cd.FIELDS), texts)
@@ -149,7 +167,7 @@ def test_a_changed_text_field_never_keeps_the_digest(line, name, value):
     if name in cd.TIMES or name in ("activation", "number", "card", "for_partners"):
         return  # texts only here; the other types are covered field by field above
     changed = {**line, name: value}
-    assert (cd.digest(KEY, changed) == cd.digest(KEY, line)) == (value == line[name])
+    assert (_digest(KEY, changed) == _digest(KEY, line)) == (value == line[name])
 
 
 @given(st.text(max_size=12))
@@ -158,4 +176,4 @@ def test_a_field_is_never_confused_with_its_neighbour(text):
     # encoding delimits fields; a naive concatenation would not).
     a = _line(text="Route" + text, withdrawn_text="")
     b = _line(text="Route", withdrawn_text=text)
-    assert (cd.digest(KEY, a) == cd.digest(KEY, b)) == (text == "")
+    assert (_digest(KEY, a) == _digest(KEY, b)) == (text == "")

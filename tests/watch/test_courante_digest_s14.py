@@ -194,13 +194,17 @@ def test_the_check_keeps_to_the_activations_asked_for(org, members):
     ]
 
 
-def test_digests_made_under_another_secret_are_not_called_forged(org, members, settings):
+def test_digests_made_under_another_secret_are_reported_not_trusted(org, members, settings):
+    """A key id the server does not hold is what an entry appended without the secret
+    would name: the line cannot be checked, so it is reported, never passed."""
     from beffroi.watch import courante_verify
 
     _ordinary_day(org, members)
     settings.BEFFROI_PSEUDONYM_KEY = "a server restored with another secret"
     report = courante_verify.check()
-    assert report.ok and (report.other_key, report.intact) == (3, 0)
+    assert (report.other_key, report.intact) == (3, 0)
+    assert [f.kind for f in report.findings] == [courante_verify.FOREIGN] * 3
+    assert "autre clé ou dans un format inconnu" in report.findings[0].message()
 
 
 def test_a_forger_who_rewrites_the_row_cannot_journal_a_matching_digest(org, members):
@@ -213,9 +217,10 @@ def test_a_forger_who_rewrites_the_row_cannot_journal_a_matching_digest(org, mem
     target = lines["typed"]
     _raw_update(target, text="faux")
     target.refresh_from_db()
-    guessed = courante_digest.digest(b"", courante_verify.line_fields(target))
+    place = {"seq": _last_entry_for(target).seq, "line_id": target.pk}
+    guessed = courante_digest.digest(b"", courante_verify.line_fields(target), **place)
     assert not courante_digest.matches(
-        courante_verify.content_key(), courante_verify.line_fields(target), guessed
+        courante_verify.content_key(), courante_verify.line_fields(target), guessed, **place
     )
 
 
@@ -321,4 +326,227 @@ def test_the_handle_repair_keeps_verified_lines_verified_and_launders_no_forgery
     assert "xtianvincent" not in LogEntry.objects.get(pk=repaired.pk).text
     report = courante_verify.check()
     assert [f.number for f in report.findings] == [2]
+    assert report.intact == 1
+
+
+# -- what a forger with write access to the database (but not the secret) can try ---------
+
+
+def _append_content(org, target, content):
+    """An entry appended the way anyone who can write the database can: the journal's
+    triggers forbid UPDATE and DELETE, not INSERT, and its chain needs no secret."""
+    from beffroi.core import journal
+
+    journal.append(
+        "watch.log.status",
+        organisation=org,
+        subject=f"log:{target.pk}",
+        data={"number": target.number, "from": "ouvert", "to": "ouvert", "content": content},
+    )
+
+
+def _rechain(mutate):
+    """Rewrite journal entries in place and recompute the whole chain and its head (the
+    triggers dropped): ``journal.verify`` cannot tell."""
+    from beffroi.core import chain
+    from beffroi.core.models import JournalEntry, JournalHead
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE core_journalentry DISABLE TRIGGER USER")
+        else:
+            cursor.execute("DROP TRIGGER IF EXISTS core_journalentry_no_update")
+    prev, last = chain.GENESIS, 0
+    for e in JournalEntry.objects.order_by("seq"):
+        mutate(e)
+        fields = {
+            "seq": e.seq, "at": chain.timestamp(e.at), "actor": e.actor_id,
+            "actor_label": e.actor_label, "organisation": e.organisation_id,
+            "action": e.action, "subject": e.subject, "reason": e.reason, "rule": e.rule,
+            "data": e.data,
+        }  # fmt: skip
+        digest = chain.entry_hash(fields, prev)
+        JournalEntry.objects.filter(pk=e.pk).update(data=e.data, prev_hash=prev, hash=digest)
+        prev, last = digest, e.seq
+    JournalHead.objects.filter(pk=1).update(seq=last, hash=prev)
+
+
+def test_a_line_inserted_into_the_table_is_not_passed_as_uncovered(org, members):
+    """Numbers are handed out in order: a line with no digest, numbered above a line
+    created with its digest, was not written before the digest existed."""
+    from beffroi.core import journal
+    from beffroi.watch import courante_verify
+    from beffroi.watch.models import LogEntry
+
+    activation, _lines = _ordinary_day(org, members)
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    LogEntry.objects.bulk_create([
+        LogEntry(
+            activation=activation, number=4, channel="telephone", category="officiel",
+            text="Préfecture : évacuation de Luçon non nécessaire", at=an_hour_ago,
+            created_at=an_hour_ago,
+        )
+    ])  # fmt: skip
+    assert journal.verify() is None
+    report = courante_verify.check()
+    [finding] = report.findings
+    assert (finding.number, finding.kind) == (4, courante_verify.UNJOURNALED)
+    assert report.uncovered == 0
+    assert finding.message() == (
+        "ligne 4 de l'activation « Crue du Lay » : sans empreinte au journal alors qu'elle "
+        "est postérieure à l'empreinte du contenu (ajoutée ou retirée du journal hors de "
+        "Beffroi)"
+    )
+
+
+def test_every_line_of_an_activation_opened_since_the_digest_needs_one(org, members):
+    """An activation opened after the first digest has only digested lines: one without,
+    whatever its number, was put there behind Beffroi's back."""
+    from beffroi.watch import actions, courante_verify
+    from beffroi.watch.models import LogEntry
+
+    _ordinary_day(org, members)
+    later = actions.create_activation(
+        org, name="Tempête", event_type="tempete", actor=members["coordinator"]
+    )
+    LogEntry.objects.create(
+        activation=later, number=1, channel="telephone", category="routes", text="inventée"
+    )
+    report = courante_verify.check([later.pk])
+    assert [(f.activation_name, f.number, f.kind) for f in report.findings] == [
+        ("Tempête", 1, courante_verify.UNJOURNALED)
+    ]
+
+
+def test_an_appended_entry_naming_another_key_is_a_finding(org, members):
+    from beffroi.core import journal
+    from beffroi.watch import courante_verify
+
+    activation, lines = _ordinary_day(org, members)
+    target = lines["typed"]
+    _raw_update(target, text="Faux : la digue tient, rien à signaler")
+    content = {
+        "v": 2, "key": "000000000000", "activation": activation.pk,
+        "lines": {str(target.pk): {"number": target.number, "digest": "0" * 64}},
+    }  # fmt: skip
+    _append_content(org, target, content)
+    assert journal.verify() is None
+    report = courante_verify.check()
+    assert [(f.number, f.kind) for f in report.findings] == [
+        (target.number, courante_verify.FOREIGN)
+    ]
+
+
+def test_a_digest_replayed_in_an_appended_entry_does_not_match(org, members):
+    """The line withdrawn from the partners is shared again in SQL, and the digest the
+    journal held while it was shared is copied into a new entry: bound to the entry it
+    was written in, it no longer matches."""
+    from beffroi.core import journal
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import courante_verify
+
+    _activation, lines = _ordinary_day(org, members)
+    target = lines["typed"]  # shared at creation, withdrawn by set_entry_sharing(False)
+    entries = [
+        e
+        for e in JournalEntry.objects.filter(data__has_key="content").order_by("seq")
+        if str(target.pk) in e.data["content"]["lines"]
+    ]
+    shared = [e for e in entries if e.action != "watch.log.share"][-1]
+    _raw_update(target, for_partners=True)
+    _append_content(org, target, shared.data["content"])
+    assert journal.verify() is None
+    report = courante_verify.check()
+    assert [(f.number, f.kind) for f in report.findings] == [
+        (target.number, courante_verify.CHANGED)
+    ]
+
+
+@pytest.mark.parametrize("how", ["key", "version", "strip", "strip_last"])
+def test_rewriting_the_journal_and_its_chain_does_not_hide_a_forgery(org, members, how):
+    """The journal's entries rewritten, the chain recomputed (triggers dropped): a digest
+    relabelled with another key or version, or taken out of every entry, or out of the
+    line's last entry only (the line rolled back to the state the one before vouches
+    for), still leaves the line named."""
+    from beffroi.core import journal
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import courante_verify
+
+    _activation, lines = _ordinary_day(org, members)
+    target = lines["typed"]
+    pk = str(target.pk)
+    if how == "strip_last":
+        # Its last change withdrew it from the partners: put it back, and strip that
+        # entry's digest, so that the previous one (while shared) is the latest.
+        _raw_update(target, for_partners=True)
+        last = _last_entry_for(target).seq
+    else:
+        _raw_update(target, text="Faux : la digue tient, rien à signaler")
+
+    def mutate(e):
+        content = e.data.get("content")
+        if not content or pk not in content["lines"]:
+            return
+        if how == "key":
+            content["key"] = "000000000000"
+        elif how == "version":
+            content["v"] = 1
+        elif how == "strip" or e.seq == last:
+            del content["lines"][pk]
+            if not content["lines"]:
+                del e.data["content"]
+
+    _rechain(mutate)
+    assert journal.verify() is None
+    if how == "strip":
+        assert not [
+            e
+            for e in JournalEntry.objects.all()
+            if pk in e.data.get("content", {}).get("lines", {})
+        ]
+    report = courante_verify.check()
+    expected = courante_verify.FOREIGN if how in ("key", "version") else courante_verify.UNJOURNALED
+    assert [(f.number, f.kind) for f in report.findings] == [(target.number, expected)]
+
+
+def test_the_handle_repair_does_not_launder_a_line_forged_while_it_runs(org, members):
+    """A line that verified before the repair and is rewritten behind Beffroi's back
+    while the repair runs: the repair journals the digests of the lines it rewrote only,
+    so that line stays reported."""
+    from beffroi.watch import actions, courante_verify
+    from beffroi.watch.models import Card, LogEntry, Post, Source
+
+    activation = actions.create_activation(
+        org, name="Haiyan", event_type="inondation", actor=members["coordinator"]
+    )
+    source = Source.objects.create(activation=activation, kind="file", name="f", config={})
+    old = "RT@xtianvincent: Stranded in flood"
+    card = Card.objects.create(
+        activation=activation, group_id="g1", source=source, source_kind="file",
+        external_id="1", text=old, posted_at=timezone.now(),
+    )  # fmt: skip
+    Post.objects.create(
+        activation=activation, source=source, external_id="1", text=old,
+        created_at=timezone.now(), card=card, processed=True,
+    )  # fmt: skip
+    repaired, forged = (
+        LogEntry.objects.create(
+            activation=activation, number=n, channel="reseaux-sociaux", category="autre",
+            text=old, card=card,
+        )
+        for n in (1, 2)
+    )  # fmt: skip
+    for line in (repaired, forged):
+        actions.set_entry_sharing(line, False, actor=members["coordinator"])
+    assert courante_verify.check().ok
+
+    def forge_once(kind, _n):
+        # After the repair's batch of cards (and their lines) is committed.
+        if kind == "cards":
+            _raw_update(forged, status="clos")
+
+    actions.scrub_handles(activation, progress=forge_once)
+    assert "xtianvincent" not in LogEntry.objects.get(pk=repaired.pk).text
+    report = courante_verify.check()
+    assert [(f.number, f.kind) for f in report.findings] == [(2, courante_verify.CHANGED)]
     assert report.intact == 1

@@ -49,9 +49,10 @@ def run(args: argparse.Namespace) -> int:
         print(finding.message())
     print(
         _(
-            "Lignes vérifiées : %(checked)s ; intactes : %(intact)s ; modifiées ou supprimées "
-            "hors de Beffroi : %(changed)s ; non couvertes (écrites avant l'empreinte du "
-            "contenu) : %(uncovered)s"
+            "Lignes vérifiées : %(checked)s ; intactes : %(intact)s ; en anomalie (modifiées, "
+            "supprimées, ajoutées ou dont l'empreinte manque ou est illisible) : %(changed)s ; "
+            "non couvertes (antérieures à l'empreinte du contenu, sans action de Beffroi "
+            "depuis : non vérifiables) : %(uncovered)s"
         )
         % {
             "checked": report.checked,
@@ -63,8 +64,9 @@ def run(args: argparse.Namespace) -> int:
     if report.other_key:
         print(
             _(
-                "Empreintes faites avec une autre clé (le secret du serveur a changé) : "
-                "%(n)s, non vérifiables ici"
+                "Empreintes sous une autre clé ou dans un format inconnu : %(n)s, comptées en "
+                "anomalie (le secret du serveur a changé, ou le journal a été complété hors "
+                "de Beffroi)"
             )
             % {"n": report.other_key}
         )

@@ -8,7 +8,7 @@ at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -34,7 +34,15 @@ def append(
     reason: str = "",
     rule: str = "",
     data: dict[str, Any] | None = None,
+    seal: Callable[[int], Mapping[str, Any]] | None = None,
 ) -> JournalEntry:
+    """Append one entry after the head, in the caller's transaction.
+
+    ``seal``, when given, is called with the entry's own ``seq`` while the head is
+    locked, and what it returns is added to ``data``: content that must be bound to its
+    place in the chain (the main courante's keyed line digests,
+    docs/decisions/courante-digest.md) can only learn that place here, since the next
+    seq is not known before the lock is taken. Still one door for every entry."""
     with transaction.atomic():
         # Locking the head row serialises appends (PostgreSQL); on SQLite the
         # IMMEDIATE transaction already holds the write lock.
@@ -42,6 +50,8 @@ def append(
         if head is None:  # a freshly flushed database (tests); migrations create it
             head = JournalHead.objects.create(pk=1, seq=0, hash=chain.GENESIS)
         now = timezone.now()
+        if seal is not None:
+            data = {**(data or {}), **seal(head.seq + 1)}
         actor_id = actor.pk if actor is not None and actor.is_authenticated else None
         fields: dict[str, Any] = {
             "seq": head.seq + 1,

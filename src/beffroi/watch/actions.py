@@ -30,8 +30,8 @@ from beffroi.core import journal
 from beffroi.core.actions import ActionError, InvalidInput
 from beffroi.core.models import Organisation
 from beffroi.core.nul import holds_nul
-from beffroi.watch import courante_digest, courante_verify
-from beffroi.watch.courante_verify import DATA_KEY, journal_content
+from beffroi.watch import courante_verify
+from beffroi.watch.courante_verify import content_seal
 from beffroi.watch.models import (
     DECLARABLE_SOURCES,
     Activation,
@@ -113,12 +113,13 @@ def _journaled(activation: Activation, text: str) -> str:
 
 
 def _with_content(data: dict[str, Any], entries: Any) -> dict[str, Any]:
-    """``data`` with the digests of the main courante lines ``entries`` (as stored now)
-    when there are any: every action that creates or changes a line journals what the
-    line says after it (docs/decisions/courante-digest.md). Called after the last write
-    to the lines, right before ``journal.append``."""
-    content = journal_content(entries)
-    return {**data, DATA_KEY: content} if content is not None else data
+    """The ``data`` and ``seal`` arguments of ``journal.append`` for an entry that also
+    carries the digests of the main courante lines ``entries``, when there are any:
+    every action that creates or changes a line journals what the line says after it,
+    bound to the entry's seq, which only ``journal.append`` knows
+    (docs/decisions/courante-digest.md). Called after the last write to the lines, as
+    ``journal.append(..., **_with_content(data, lines))``."""
+    return {"data": data, "seal": content_seal(entries)}
 
 
 def _token_hash(token: str) -> str:
@@ -863,7 +864,7 @@ def store_cards(
         "watch.queue",
         organisation=activation.organisation,
         subject=f"activation:{activation.pk}",
-        data=_with_content(data, LogEntry.objects.filter(pk__in=touched)),
+        **_with_content(data, LogEntry.objects.filter(pk__in=touched)),
     )
     return len(rows)
 
@@ -1122,7 +1123,7 @@ def _record_decision(
         subject=f"card:{card.pk}",
         reason=_journaled(card.activation, notes),
         # The card's main courante lines took the verdict as their verification.
-        data=_with_content(
+        **_with_content(
             {
                 "decision": decision,
                 "evidence": [_journaled(card.activation, link) for link in links],
@@ -1378,7 +1379,7 @@ def escalate(
         organisation=card.activation.organisation,
         subject=f"card:{card.pk}",
         reason=_journaled(card.activation, notes) if kept_note else "",
-        data=_with_content(
+        **_with_content(
             {"entry": entry.number, "category": category, "for_partners": for_partners},
             [entry],
         ),
@@ -1438,7 +1439,7 @@ def add_log_entry(
         actor=actor,
         organisation=activation.organisation,
         subject=f"log:{entry.pk}",
-        data=_with_content(
+        **_with_content(
             {
                 "number": entry.number,
                 "channel": channel,
@@ -1470,7 +1471,7 @@ def update_log_status(entry: LogEntry, status: str, *, actor: Any, note: str = "
         organisation=entry.activation.organisation,
         subject=f"log:{entry.pk}",
         reason=_journaled(entry.activation, note),
-        data=_with_content({"number": entry.number, "from": before, "to": status}, [entry]),
+        **_with_content({"number": entry.number, "from": before, "to": status}, [entry]),
     )
     return update
 
@@ -1503,7 +1504,7 @@ def set_entry_sharing(entry: LogEntry, for_partners: bool, *, actor: Any) -> boo
         actor=actor,
         organisation=entry.activation.organisation,
         subject=f"log:{entry.pk}",
-        data=_with_content({"number": entry.number, "for_partners": for_partners}, [entry]),
+        **_with_content({"number": entry.number, "for_partners": for_partners}, [entry]),
     )
     return True
 
@@ -1540,7 +1541,7 @@ def requalify_entry(entry: LogEntry, verification: str, *, actor: Any) -> LogEnt
         actor=actor,
         organisation=entry.activation.organisation,
         subject=f"log:{entry.pk}",
-        data=_with_content({"number": entry.number, "from": before, "to": verification}, [entry]),
+        **_with_content({"number": entry.number, "from": before, "to": verification}, [entry]),
     )
     return entry
 
@@ -2000,7 +2001,7 @@ def record_post_edit(post: Post, change: Any) -> PostChange | None:
         "watch.post.edit",
         organisation=activation.organisation,
         subject=f"post:{post.pk}",
-        data=_with_content(
+        **_with_content(
             {**_change_subject(post), "version": version, "at": row.at.isoformat()},
             LogEntry.objects.filter(pk__in=touched),
         ),
@@ -2023,7 +2024,7 @@ def record_post_deletion(post: Post, *, at: datetime | None = None) -> PostChang
         "watch.post.delete",
         organisation=post.activation.organisation,
         subject=f"post:{post.pk}",
-        data=_with_content(
+        **_with_content(
             {**_change_subject(post), "at": row.at.isoformat(), "withdrawn_lines": withdrawn},
             LogEntry.objects.filter(pk__in=touched),
         ),
@@ -2160,15 +2161,26 @@ def follow_pending_changes(post_ids: Sequence[int], touched: list[int] | None = 
 # -- repairs -------------------------------------------------------------------------------
 
 
-def _rewritten(intact: Mapping[int, str]) -> list[LogEntry]:
-    """Among lines that matched their journaled digest (``intact``), those that no longer
-    do: the ones a repair just rewrote."""
-    key = courante_verify.content_key()
-    return [
-        e
-        for e in LogEntry.objects.filter(pk__in=list(intact))
-        if not courante_digest.matches(key, courante_verify.line_fields(e), intact[e.pk])
-    ]
+def _rewritten(before: Mapping[int, Mapping[str, Any]]) -> list[LogEntry]:
+    """Among the lines that matched their digest before a handle repair (``before``, their
+    fields then), those the repair rewrote: changed, and changed only as it rewrites a
+    line (``text`` and ``withdrawn_text`` each as it was or as ``scrub.shown_text`` makes
+    it). A line changed in any other way while the repair ran was not changed by it:
+    its new content gets no digest, and the check keeps reporting it."""
+    from beffroi.watch.scrub import shown_text
+
+    scrubbed = ("text", "withdrawn_text")
+    rewritten = []
+    for entry in LogEntry.objects.filter(pk__in=list(before)).order_by("pk"):
+        now, then = courante_verify.line_fields(entry), before[entry.pk]
+        if now == then:
+            continue
+        others_kept = all(now[name] == then[name] for name in now if name not in scrubbed)
+        if others_kept and all(
+            now[name] in (then[name], shown_text(then[name] or "")) for name in scrubbed
+        ):
+            rewritten.append(entry)
+    return rewritten
 
 
 def scrub_handles(
@@ -2219,7 +2231,7 @@ def scrub_handles(
                     actor=actor,
                     organisation=activation.organisation,
                     subject=f"activation:{activation.pk}",
-                    data=_with_content(
+                    **_with_content(
                         {**counts.as_journal(), "interrupted": interrupted},
                         _rewritten(intact),
                     ),

@@ -16,9 +16,10 @@ from typing import Any
 
 from beffroi.core.chain import canonical_json, timestamp
 
-# The format of the digested content. A new field list gets a new version; the check
-# recomputes each journaled digest in the version it was written in.
-VERSION = 1
+# The format of the digested content. Version 1 (never released) digested the line
+# alone, so a digest could be copied into a later journal entry; version 2 binds it to
+# the entry that carries it and to the line's id. The check accepts this version only.
+VERSION = 2
 
 # What a reader of the line relies on: what it says, when and where, what it links to,
 # how far it is verified and handled, whether partners see it, the card behind it and the
@@ -82,10 +83,15 @@ def canonical(line: Mapping[str, Any]) -> bytes:
     return canonical_json({"v": VERSION, **{name: _value(name, line[name]) for name in FIELDS}})
 
 
-def digest(key: bytes, line: Mapping[str, Any]) -> str:
-    """HMAC-SHA-256 of ``canonical(line)`` under ``key`` (from ``derive_key``), in hex."""
-    return hmac.new(key, canonical(line), hashlib.sha256).hexdigest()
+def digest(key: bytes, line: Mapping[str, Any], *, seq: int, line_id: int) -> str:
+    """HMAC-SHA-256 under ``key`` (from ``derive_key``), in hex, of ``canonical(line)``
+    bound to its place: the ``seq`` of the journal entry that carries the digest and the
+    line's database id. A digest copied into another entry, or onto another line, no
+    longer matches (a replayed earlier state is caught). ``canonical`` is JSON, which
+    never holds a raw newline, so the separator cannot be forged by the content."""
+    place = canonical_json({"line": int(line_id), "seq": int(seq)})
+    return hmac.new(key, canonical(line) + b"\n" + place, hashlib.sha256).hexdigest()
 
 
-def matches(key: bytes, line: Mapping[str, Any], journaled: str) -> bool:
-    return hmac.compare_digest(digest(key, line), journaled)
+def matches(key: bytes, line: Mapping[str, Any], journaled: str, *, seq: int, line_id: int) -> bool:
+    return hmac.compare_digest(digest(key, line, seq=seq, line_id=line_id), journaled)

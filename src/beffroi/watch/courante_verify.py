@@ -8,12 +8,13 @@ courante-verify` runs it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,25 +42,45 @@ def line_fields(entry: LogEntry) -> dict[str, Any]:
     }
 
 
-def journal_content(entries: Iterable[LogEntry]) -> dict[str, Any] | None:
-    """What an action's journal entry carries for the lines it created or changed:
-    their digests as the database holds them now (read again, so that what is digested
-    is what was stored, to the microsecond). None when there is no line."""
-    pks = [e.pk for e in entries]
+def content_seal(entries: Iterable[LogEntry]) -> Callable[[int], dict[str, Any]] | None:
+    """What an action's journal entry carries for the lines it created or changed, as
+    the ``seal`` of ``journal.append``: called with the entry's own seq under the head's
+    lock, it reads the lines again (what is digested is what was stored, to the
+    microsecond) and digests each bound to that seq and its id. None when there is no
+    line."""
+    pks = sorted({e.pk for e in entries})
     if not pks:
         return None
-    rows = list(LogEntry.objects.filter(pk__in=pks).order_by("pk"))
-    key = content_key()
-    return {
-        "v": courante_digest.VERSION,
-        "key": courante_digest.key_id(key),
-        # Every line an action touches belongs to one activation (a card, a post, a line).
-        "activation": rows[0].activation_id,
-        "lines": {
-            str(e.pk): {"number": e.number, "digest": courante_digest.digest(key, line_fields(e))}
+
+    def seal(seq: int) -> dict[str, Any]:
+        rows = list(LogEntry.objects.filter(pk__in=pks).order_by("pk"))
+        key = content_key()
+        lines = {
+            str(e.pk): {
+                "number": e.number,
+                "digest": courante_digest.digest(key, line_fields(e), seq=seq, line_id=e.pk),
+            }
             for e in rows
-        },
-    }
+        }
+        return {
+            DATA_KEY: {
+                "v": courante_digest.VERSION,
+                "key": courante_digest.key_id(key),
+                # Every line an action touches belongs to one activation (a card, a
+                # post, a line).
+                "activation": rows[0].activation_id,
+                "lines": lines,
+            }
+        }
+
+    return seal
+
+
+# The kinds of finding; each is a line the journal does not vouch for as it stands.
+CHANGED, MISSING, FOREIGN, UNJOURNALED = "changed", "missing", "foreign", "unjournaled"
+# The actions that create a line: their digest is the line's first (numbers are handed
+# out in order, so a line numbered above the first digested one came after the digest).
+CREATING = frozenset({"watch.log.add", "watch.card.escalate"})
 
 
 @dataclass(frozen=True)
@@ -67,20 +88,44 @@ class Finding:
     activation_id: int
     activation_name: str
     number: int
-    since: datetime
-    missing: bool = False
+    since: datetime | None
+    kind: str = CHANGED
+
+    @property
+    def missing(self) -> bool:
+        return self.kind == MISSING
 
     def message(self) -> str:
         values = {
             "number": self.number,
             "activation": self.activation_name or f"n° {self.activation_id}",
-            "when": timezone.localtime(self.since).strftime("%d/%m/%Y %H:%M"),
+            "when": timezone.localtime(self.since).strftime("%d/%m/%Y %H:%M")
+            if self.since is not None
+            else "",
         }
-        if self.missing:
+        if self.kind == MISSING:
             return (
                 _(
                     "ligne %(number)s de l'activation « %(activation)s » : supprimée hors de "
                     "Beffroi (dernière entrée du journal le %(when)s)"
+                )
+                % values
+            )
+        if self.kind == FOREIGN:
+            return (
+                _(
+                    "ligne %(number)s de l'activation « %(activation)s » : la dernière entrée "
+                    "du journal (le %(when)s) porte une empreinte sous une autre clé ou dans "
+                    "un format inconnu ; contenu non vérifiable, à traiter comme modifié"
+                )
+                % values
+            )
+        if self.kind == UNJOURNALED:
+            return (
+                _(
+                    "ligne %(number)s de l'activation « %(activation)s » : sans empreinte au "
+                    "journal alors qu'elle est postérieure à l'empreinte du contenu (ajoutée "
+                    "ou retirée du journal hors de Beffroi)"
                 )
                 % values
             )
@@ -97,10 +142,10 @@ class Finding:
 class Report:
     checked: int = 0
     intact: int = 0
-    # Lines whose latest digest predates this check (journaled before the digest existed).
+    # Lines older than the digest itself, untouched since: no digest to compare with.
     uncovered: int = 0
-    # Lines digested under another key (a server restored with another secret): they
-    # cannot be checked here, and are not called forged.
+    # Lines whose latest digest names another key or format: not checkable, and reported
+    # (a key change is not something the check can take on trust, see the decision doc).
     other_key: int = 0
     findings: list[Finding] = field(default_factory=list)
 
@@ -117,61 +162,124 @@ class _Journaled:
     activation: int
     number: int
     at: datetime
+    seq: int
 
 
-def _latest(activation_ids: set[int] | None) -> dict[int, _Journaled]:
+@dataclass
+class _Journal:
+    """What the check needs from the journal, in one pass over it."""
+
+    latest: dict[int, _Journaled] = field(default_factory=dict)
+    # The seq of the first entry that carried a digest: the feature's start.
+    first: int | None = None
+    # Per line, the last entry after ``first`` whose subject is the line (every action
+    # with such a subject journals the line's digest).
+    touched: dict[int, tuple[int, datetime]] = field(default_factory=dict)
+    # Per activation, the lowest number among lines created with a digest.
+    first_number: dict[int, int] = field(default_factory=dict)
+    # Activations created after ``first`` (all their lines are digested from the start).
+    recent: set[int] = field(default_factory=set)
+
+
+def _int(text: str, prefix: str) -> int | None:
+    rest = text.removeprefix(prefix)
+    return int(rest) if rest != text and rest.isdigit() else None
+
+
+def _journal(activation_ids: set[int] | None) -> _Journal:
     from beffroi.core.models import JournalEntry
 
-    latest: dict[int, _Journaled] = {}
-    rows = (
+    found = _Journal()
+    found.first = (
         JournalEntry.objects.filter(data__has_key=DATA_KEY)
         .order_by("seq")
-        .values_list("at", "data")
+        .values_list("seq", flat=True)
+        .first()
     )
-    for at, data in rows.iterator(chunk_size=2000):
-        content = data[DATA_KEY]
+    if found.first is None:
+        return found
+    rows = (
+        JournalEntry.objects.filter(seq__gte=found.first)
+        .filter(
+            Q(data__has_key=DATA_KEY)
+            | Q(subject__startswith="log:")
+            | Q(action="watch.activation.create")
+        )
+        .order_by("seq")
+        .values_list("seq", "at", "action", "subject", "data")
+    )
+    for seq, at, action, subject, data in rows.iterator(chunk_size=2000):
+        created = _int(subject, "activation:") if action == "watch.activation.create" else None
+        if created is not None and seq > found.first:
+            found.recent.add(created)
+        if (line_pk := _int(subject, "log:")) is not None:
+            found.touched[line_pk] = (seq, at)
+        content = data.get(DATA_KEY)
         if not isinstance(content, dict):
             continue
         activation = int(content.get("activation", 0))
         if activation_ids is not None and activation not in activation_ids:
             continue
         for pk, line in content.get("lines", {}).items():
-            latest[int(pk)] = _Journaled(
+            number = int(line["number"])
+            found.latest[int(pk)] = _Journaled(
                 digest=str(line["digest"]),
                 key=str(content.get("key", "")),
                 version=int(content.get("v", 0)),
                 activation=activation,
-                number=int(line["number"]),
+                number=number,
                 at=at,
+                seq=seq,
             )
-    return latest
+            if action in CREATING:
+                lowest = found.first_number.get(activation, number)
+                found.first_number[activation] = min(lowest, number)
+    return found
 
 
 def _compared(
     wanted: set[int] | None, key: bytes
 ) -> Iterator[tuple[LogEntry, _Journaled | None, str]]:
     """Each line (of the ``wanted`` activations) with its latest journaled digest and the
-    verdict: "uncovered", "other_key", "intact" or "changed"."""
-    latest = _latest(wanted)
+    verdict: "uncovered", "intact", or a finding kind (CHANGED, MISSING, FOREIGN,
+    UNJOURNALED)."""
+    journal = _journal(wanted)
+    latest = journal.latest
     current_key = courante_digest.key_id(key)
     lines = LogEntry.objects.all()
     if wanted is not None:
         lines = lines.filter(activation_id__in=wanted)
     for entry in lines.order_by("activation_id", "number").iterator(chunk_size=2000):
         known = latest.pop(entry.pk, None)
-        if known is None:
-            yield entry, None, "uncovered"
+        touched = journal.touched.get(entry.pk)
+        if touched is not None and (known is None or touched[0] > known.seq):
+            # An action on this line after the digest began journals its digest: an
+            # entry without it was stripped (the chain recomputed after).
+            yield entry, known, UNJOURNALED
+        elif known is None:
+            # Only a line older than the digest may lack one. A line of an activation
+            # opened since, or numbered above a line created with its digest (numbers
+            # are handed out in order), was put in the table behind Beffroi's back.
+            first_number = journal.first_number.get(entry.activation_id)
+            if entry.activation_id in journal.recent or (
+                first_number is not None and entry.number > first_number
+            ):
+                yield entry, None, UNJOURNALED
+            else:
+                yield entry, None, "uncovered"
         elif known.key != current_key or known.version != courante_digest.VERSION:
-            yield entry, known, "other_key"
-        elif courante_digest.matches(key, line_fields(entry), known.digest):
+            yield entry, known, FOREIGN
+        elif courante_digest.matches(
+            key, line_fields(entry), known.digest, seq=known.seq, line_id=entry.pk
+        ):
             yield entry, known, "intact"
         else:
-            yield entry, known, "changed"
+            yield entry, known, CHANGED
     # No action deletes a line: one the journal knows and the table lacks was removed
     # behind Beffroi's back (with its activation, if that is gone too).
     for known in latest.values():
         gone = LogEntry(pk=None, activation_id=known.activation, number=known.number)
-        yield gone, known, "missing"
+        yield gone, known, MISSING
 
 
 def check(activation_ids: Sequence[int] | None = None) -> Report:
@@ -180,18 +288,17 @@ def check(activation_ids: Sequence[int] | None = None) -> Report:
     report = Report()
     names = dict(Activation.objects.values_list("pk", "name"))
     for entry, known, verdict in _compared(wanted, content_key()):
-        if verdict in ("changed", "missing"):
-            assert known is not None
+        if verdict not in ("intact", "uncovered"):
             report.findings.append(
                 Finding(entry.activation_id, names.get(entry.activation_id, ""), entry.number,
-                        known.at, missing=verdict == "missing")
+                        known.at if known is not None else None, kind=verdict)
             )  # fmt: skip
-            if verdict == "missing":
+            if verdict == MISSING:
                 continue
         report.checked += 1
         if verdict == "uncovered":
             report.uncovered += 1
-        elif verdict == "other_key":
+        elif verdict == FOREIGN:
             report.other_key += 1
         elif verdict == "intact":
             report.intact += 1
@@ -199,12 +306,13 @@ def check(activation_ids: Sequence[int] | None = None) -> Report:
     return report
 
 
-def intact_lines(activation_id: int) -> dict[int, str]:
-    """The lines of an activation that match their journaled digest now, with it: a
-    repair that rewrites lines (``scrub_handles``) journals the new digests of these
-    only, so a line already changed behind Beffroi's back is not laundered by it."""
+def intact_lines(activation_id: int) -> dict[int, dict[str, Any]]:
+    """The lines of an activation that match their journaled digest now, with their
+    fields as they stand: a repair that rewrites lines (``scrub_handles``) journals the
+    new digests of those of them it rewrote, and only of those, so a line changed behind
+    Beffroi's back, before or during the repair, is not laundered by it."""
     return {
-        entry.pk: known.digest
-        for entry, known, verdict in _compared({activation_id}, content_key())
-        if verdict == "intact" and known is not None
+        entry.pk: line_fields(entry)
+        for entry, _known, verdict in _compared({activation_id}, content_key())
+        if verdict == "intact"
     }
