@@ -6,7 +6,10 @@
 // link, a link used too often), a 5xx, a log-in page, a 404. Asking the stream's address
 // once more says which: a refusal is shown and tried again after Retry-After, longer after
 // each refusal in a row (jittered, so pages refused together do not come back together);
-// an access that is gone is not tried again.
+// an access that is gone is not tried again. Any other answer (a proxy's error page, a
+// captive portal, a log-in page) is not enough to tell: the page's own request
+// (``on.ended``) says whether the session ended; when it did not, the stream is tried
+// again later each time, and ``on.interrupted`` words the wait for the status line.
 (function () {
   "use strict";
   const LONGEST = 300; // seconds: the backoff stops growing here (Retry-After may be longer)
@@ -45,41 +48,56 @@
       });
     }
 
-    function later(seconds) {
+    function later(seconds, tell) {
       failures += 1;
       const grown = Math.min(LONGEST, seconds * 2 ** (failures - 1));
       const wait = Math.max(seconds, grown) * (0.8 + Math.random() * 0.4);
       timer = setTimeout(listen, wait * 1000);
+      // A live page that stops moving must say so, and for how long (rounded up: never
+      // « 0 s »); the server's own sentence (a 429) is kept instead.
+      if (tell && on.interrupted && !leaving && !stopped) {
+        said = true;
+        on.say(on.interrupted(Math.ceil(wait)));
+      }
     }
 
     async function closed() {
       if (leaving || stopped) return;
       const probe = new AbortController();
       let wait = 30;
+      let tell = true; // the status line says the live updates wait
       try {
         const r = await fetch(url, {
           signal: probe.signal, credentials: "same-origin", cache: "no-store",
         });
         const type = r.headers.get("Content-Type") || "";
-        if (r.status === 429) { said = true; on.say(await r.text()); } // the server's sentence
+        if (r.status === 429) { said = true; tell = false; on.say(await r.text()); } // the server's sentence
         probe.abort(); // a stream never ends: its status is all that is wanted
         if (r.ok && type.startsWith("text/event-stream")) {
           wait = 5; // the stream answers again (a restart, a network cut)
+          tell = false;
         } else if (r.status === 429 || r.status >= 500) {
           wait = Number(r.headers.get("Retry-After")) || wait;
-        } else {
-          // A log-in page, a 403 or a 404: this reader may no longer follow the stream;
-          // the page's next request says why (``on.ended`` makes that request now). A
-          // partner link's page says it died.
+        } else if (r.status === 404 && on.gone) {
+          // A partner link's page: the link died.
           stopped = true;
-          if (r.status === 404 && on.gone) on.gone();
-          else if (on.ended) on.ended();
+          on.gone();
+          return;
+        } else if (on.ended) {
+          // A log-in page, a 403, or something between the browser and the server (a
+          // proxy's 4xx page, a captive portal's 200): the page's own request says
+          // whether this reader may still follow the stream. Only then does it stop;
+          // otherwise it stopped in silence while the page still answered.
+          if (await on.ended()) { stopped = true; return; }
+          if (stopped || leaving) return;
+        } else {
+          stopped = true; // no way to ask: as before, a refused stream is not hammered
           return;
         }
       } catch (_error) {
         // Offline: try again later.
       }
-      later(wait);
+      later(wait, tell);
     }
 
     listen();

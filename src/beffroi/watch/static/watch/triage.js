@@ -113,11 +113,26 @@
   // in HTML (it used to show « Erreur 200. », and the queue stopped updating without a
   // word); a 403 is a CSRF refusal (the session changed) or a role taken away. Returns
   // the refusal worded with the caller's messages (each says what was not done), or null.
-  function sessionEnded(r, expired, forbidden) {
+  function sessionEnded(r, asked, expired, forbidden) {
     const json = (r.headers.get("Content-Type") || "").includes("application/json");
-    if (!json && (r.redirected || r.ok)) return { ok: false, error: msg(expired), status: 401 };
+    if (!json && loginPage(r, asked)) return { ok: false, error: msg(expired), status: 401 };
     if (!json && r.status === 403) return { ok: false, error: msg(forbidden), status: 403 };
     return null;
+  }
+  // Whether fetch ended on the log-in page: the server sends an ended session there, on
+  // this site, naming the page it asked for in ``next``. Any other page (a captive
+  // portal's, a maintenance page, answered with 200) says nothing of the session, and
+  // « session expirée » there sent volunteers to log in again for nothing.
+  function loginPage(r, asked) {
+    if (!r.redirected || !r.url) return false;
+    const to = new URL(r.url, location.href);
+    const next = to.searchParams.get("next");
+    if (to.origin !== location.origin || !next) return false;
+    return new URL(next, location.href).pathname === new URL(asked, location.href).pathname;
+  }
+  // An answer that is neither JSON nor the session's end (a portal, a proxy's page).
+  function unexpected(r) {
+    return !(r.headers.get("Content-Type") || "").includes("application/json");
   }
 
   async function post(target, data) {
@@ -134,8 +149,13 @@
       r = await send();
     }
     // Nothing was recorded, and the panel keeps what was typed.
-    const ended = sessionEnded(r, "Session", "Forbidden");
+    const ended = sessionEnded(r, target, "Session", "Forbidden");
     if (ended) return ended;
+    // Something between the browser and the server answered: whether the action reached
+    // the server is unknown, and the queue (asked next) shows what became of the card.
+    if (unexpected(r) && (r.ok || r.redirected)) {
+      return { ok: false, error: msg("ActionUnexpected"), status: r.status, unexpected: true };
+    }
     let payload = {};
     try { payload = await r.json(); } catch (e) { payload = { ok: false, error: msg("Error", { status: r.status }) }; }
     payload.status = r.status;
@@ -222,27 +242,65 @@
   async function load() {
     const asked = ++loadsAsked, claimsThen = claims;
     const params = new URLSearchParams(new FormData(filters));
-    let r = await fetch(queueUrl + "?" + params.toString(), { credentials: "same-origin" });
-    if (r.status >= 500) {
-      await new Promise((ok) => setTimeout(ok, 400));
-      r = await fetch(queueUrl + "?" + params.toString(), { credentials: "same-origin" });
+    const target = queueUrl + "?" + params.toString();
+    let r;
+    try {
+      r = await fetch(target, { credentials: "same-origin" });
+      if (r.status >= 500) {
+        await new Promise((ok) => setTimeout(ok, 400));
+        r = await fetch(target, { credentials: "same-origin" });
+      }
+    } catch (_error) {
+      return false; // offline: the stream's own retries (or the next change) ask again
     }
-    const ended = sessionEnded(r, "QueueSession", "QueueForbidden");
+    const ended = sessionEnded(r, target, "QueueSession", "QueueForbidden");
     if (ended) {
       // The cards stay, greyed: what was read is not taken away, but nothing says it
       // is still true. A later answer (logged in again in another tab) lifts it.
-      if (asked < loadsApplied) return;
+      if (asked < loadsApplied) return false;
       loadsApplied = asked;
+      clearTimeout(retry);
+      retry = null;
+      retries = 0;
+      live.classList.remove("unexpected");
       root.classList.add("stale");
       live.textContent = ended.error;
       live.classList.add("ended");
       if (!revive) revive = setInterval(load, REVIVE_EVERY);
-      return;
+      return true;
     }
-    if (!r.ok) { live.textContent = msg("Unavailable", { status: r.status }); return; }
+    if (unexpected(r) && r.status < 500) {
+      // A page that is not the queue's (a captive portal, a proxy's or maintenance
+      // page): the queue is asked again, later each time, and says so.
+      if (asked < loadsApplied) return false;
+      loadsApplied = asked;
+      // Loads asked together (a filter's change and submit) are one failure, not two
+      // in a row: only one asked after the last failure was seen makes the wait grow.
+      if (retry && asked <= retryAsked) return false;
+      retries += 1;
+      retryAsked = loadsAsked;
+      const wait = Math.min(RETRY_LONGEST, RETRY_FIRST * 2 ** (retries - 1));
+      root.classList.add("stale");
+      live.textContent = msg("Unexpected", { n: integer.format(wait) });
+      live.classList.add("unexpected");
+      clearTimeout(retry);
+      retry = setTimeout(() => { retry = null; load(); }, wait * 1000);
+      return false;
+    }
+    if (!r.ok) { live.textContent = msg("Unavailable", { status: r.status }); return false; }
     const data = await r.json();
-    if (asked < loadsApplied) return;  // a newer answer is already shown
+    if (asked < loadsApplied) return false;  // a newer answer is already shown
     loadsApplied = asked;
+    if (live.classList.contains("unexpected")) {
+      retries = 0;
+      clearTimeout(retry);
+      retry = null;
+      live.classList.remove("unexpected");
+      if (!live.classList.contains("ended")) {
+        root.classList.remove("stale");
+        live.textContent = "";
+      }
+    }
     if (live.classList.contains("ended")) {
       root.classList.remove("stale");
       live.classList.remove("ended");
@@ -278,9 +336,10 @@
     if (!free.some((c) => c.id === selected)) selected = free.length ? free[0].id : null;
     // An answer that changes nothing keeps the list's nodes (scroll, a tap in progress).
     const shown = JSON.stringify([cards, selected]);
-    if (shown === lastShown) return;
+    if (shown === lastShown) return false;
     lastShown = shown;
     render();
+    return false;
   }
 
   function openPanel(card) {
@@ -409,8 +468,9 @@
   async function release() {
     if (!held) return;
     const res = await post(url(held.id, "relacher"));
-    // An expired session released nothing: say so, the card stays open here.
-    if (res.status === 401 || res.status === 403) { error.textContent = res.error; return; }
+    // An expired session released nothing, and an unknown answer may not have: say so,
+    // the card stays open here.
+    if (res.status === 401 || res.status === 403 || res.unexpected) { error.textContent = res.error; return; }
     closePanel(msg("Released"));
     await load();
   }
@@ -479,6 +539,10 @@
   // little): logged in again in another tab, the page comes back by itself, stream too.
   const REVIVE_EVERY = 30000;
   let revive = null, streamEnded = false;
+  // An unexpected answer to the queue: asked again after RETRY_FIRST s, twice as long
+  // each time in a row, up to RETRY_LONGEST s (as stream.js does for the stream).
+  const RETRY_FIRST = 10, RETRY_LONGEST = 300;
+  let retry = null, retries = 0, retryAsked = 0;
   function sessionBack() {
     clearInterval(revive);
     revive = null;
@@ -491,10 +555,23 @@
     window.beffroiStream(streamUrl, {
       change: refreshSoon,
       open: () => { root.dataset.live = "on"; },
-      // The stream refused this reader (logged out, role changed): the queue's own
-      // request says why, instead of a queue that silently stops moving.
-      ended: () => { root.dataset.live = "off"; streamEnded = true; load(); },
+      // The stream was refused: the queue's own request says whether the session ended
+      // (logged out, role changed) and why, instead of a queue that silently stops
+      // moving. Otherwise (a proxy's page for the stream alone) stream.js tries again.
+      ended: async () => {
+        root.dataset.live = "off";
+        const over = await load();
+        if (over) streamEnded = true;
+        return over;
+      },
+      interrupted: (seconds) => {
+        root.dataset.live = "off";
+        return msg("Interrupted", { n: integer.format(seconds) });
+      },
       say: (text) => {
+        // The queue's own trouble (the session's end, an unexpected answer) is the
+        // bigger news: the stream's wait does not cover it.
+        if (text && (live.classList.contains("ended") || live.classList.contains("unexpected"))) return;
         if (text) { refusal = text; live.textContent = text; }
         else if (live.textContent === refusal) live.textContent = "";
       },
