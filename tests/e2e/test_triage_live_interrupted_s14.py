@@ -122,3 +122,24 @@ def test_a_portal_page_for_a_claim_says_it_may_not_be_recorded(live_server, org,
         "Voyez la file avant de recommencer."
     )
     expect(page.locator("#panel")).to_be_hidden()
+
+
+def test_a_stream_failing_with_a_5xx_says_when_it_tries_again(live_server, org, room, volunteer):
+    """Retried already (Retry-After), it used to wait in silence too."""
+    page = volunteer
+    page.route(
+        "**/tri/flux/",
+        lambda route: route.fulfill(
+            status=503, headers={"Retry-After": "4"}, content_type="text/html", body="<h1>503</h1>"
+        ),
+    )
+    page.goto(triage_url(live_server, org, room))
+    expect(page.locator("#queue li")).to_have_count(2)
+    # 4 s, jittered by a fifth either way, rounded up.
+    expect(page.locator("#live")).to_have_text(
+        re.compile(r"^Mises à jour en direct interrompues : nouvel essai dans [45] s\.$")
+    )
+    page.unroute("**/tri/flux/")
+    page.clock.run_for(6_000)
+    expect(page.locator("#triage")).to_have_attribute("data-live", "on")
+    expect(page.locator("#live")).to_have_text("")
