@@ -1,7 +1,7 @@
 """Does each main courante line still say what its latest journal entry says it said?
 
 The actions journal a keyed digest of every line they create or change
-(``journal_content``, docs/decisions/courante-digest.md); ``check`` recomputes the digest
+(``content_seal``, docs/decisions/courante-digest.md); ``check`` recomputes the digest
 of each line as stored today and names the lines that differ. Read-only: `beffroi watch
 courante-verify` runs it.
 """
