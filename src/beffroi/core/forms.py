@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import secrets
 import unicodedata
 from datetime import timedelta
 from typing import Any
@@ -7,10 +8,11 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import password_validation
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -46,49 +48,84 @@ def _account_counters(
     *,
     pair_limit: int,
     total_limit: int,
-    known_browser: bool = False,
+    known_browser: str = "",
 ) -> list[tuple[str, str, int]]:
     """The counters of one attempt on an account (or a mailbox) from a network: the pair
     at the strict limit, and the account alone at a much higher ceiling
     (docs/decisions/0003-login-throttling.md, "Who can lock whom out"). Keyed on the pair,
-    someone who knows a member's name locks them out from their own network only; a
-    browser that already logged in to the account is not held by the ceiling."""
+    someone who knows a member's name locks them out from their own network only. A
+    browser that logged in to the account (``known_browser``, its id) is held, instead of
+    the account's ceiling, by a budget of its own at the pair's limit: a stolen cookie
+    replayed from many networks shares that one small budget."""
     account = _account_key(name)
     counters = [(f"{scope}-account-network", f"{account}|{network}", pair_limit)]
-    if not known_browser:
+    if known_browser:
+        counters.append((f"{scope}-known", f"{account}|{known_browser}", pair_limit))
+    else:
         counters.append((f"{scope}-account", account, total_limit))
     return counters
 
 
-# A browser that logged in to an account keeps a signed list of the accounts' keyed
-# pseudonyms (never their names), so that guessing spread over many networks, which fills
-# an account's ceiling, does not keep its owner out (OWASP's "device cookies").
+# A browser that logged in to an account keeps a signed cookie: a random id of its own and,
+# for each account, a keyed hash of the account's id and its session hash (never a name), so
+# that guessing spread over many networks, which fills an account's ceiling, does not keep
+# its owner out (OWASP's "device cookies"). The session hash changes with the password, so a
+# password change (after a compromise, or on leaving a shared computer) voids every browser
+# known to the account, and a re-created account with the same name inherits none of them.
 KNOWN_BROWSER_COOKIE = "beffroi_known"
 _KNOWN_BROWSER_SALT = "beffroi.core.forms.known-browser"
 KNOWN_BROWSER_DAYS = 90
 _KNOWN_BROWSER_ACCOUNTS = 5
 
 
-def _known_accounts(request: Any) -> list[str]:
+def _browser_entry(user: Any) -> str:
+    return salted_hmac(
+        _KNOWN_BROWSER_SALT, f"{user.pk}:{user.get_session_auth_hash()}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _known_browser(request: Any) -> tuple[str, list[str]]:
+    """The cookie's browser id and account entries; ``("", [])`` for none, a forged or an
+    expired one, or one in an older format."""
     raw = request.COOKIES.get(KNOWN_BROWSER_COOKIE) if request is not None else None
     if not raw:
-        return []
+        return "", []
     try:
         value = signing.loads(
             raw, salt=_KNOWN_BROWSER_SALT, max_age=timedelta(days=KNOWN_BROWSER_DAYS)
         )
     except signing.BadSignature:
-        return []
-    return [k for k in value if isinstance(k, str)] if isinstance(value, list) else []
+        return "", []
+    if not isinstance(value, dict):
+        return "", []
+    browser, entries = value.get("id"), value.get("accounts")
+    if not isinstance(browser, str) or not isinstance(entries, list):
+        return "", []
+    return browser, [e for e in entries if isinstance(e, str)]
 
 
-def remember_browser(request: Any, response: Any, username: str) -> None:
-    """After a successful log-in: this browser is known to ``username``'s account."""
-    key = _account_key(counter_name(username))
-    keys = [key, *(k for k in _known_accounts(request) if k != key)][:_KNOWN_BROWSER_ACCOUNTS]
+def _known_to(request: Any, username: str) -> str:
+    """This browser's id if it logged in to the account that ``username`` reaches (the
+    lookup Django's own back-end makes) with its current password, else ``""``."""
+    browser, entries = _known_browser(request)
+    if not entries:
+        return ""
+    try:
+        user = get_user_model()._default_manager.get_by_natural_key(username)
+    except (get_user_model().DoesNotExist, ValueError):
+        return ""
+    return browser if _browser_entry(user) in entries else ""
+
+
+def remember_browser(request: Any, response: Any, user: Any) -> None:
+    """After a successful log-in: this browser is known to ``user``'s account."""
+    browser, entries = _known_browser(request)
+    entry = _browser_entry(user)
+    entries = [entry, *(e for e in entries if e != entry)][:_KNOWN_BROWSER_ACCOUNTS]
+    value = {"id": browser or secrets.token_urlsafe(16), "accounts": entries}
     response.set_cookie(
         KNOWN_BROWSER_COOKIE,
-        signing.dumps(keys, salt=_KNOWN_BROWSER_SALT),
+        signing.dumps(value, salt=_KNOWN_BROWSER_SALT),
         max_age=KNOWN_BROWSER_DAYS * 86400,
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
@@ -115,7 +152,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
                 network,
                 pair_limit=settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT,
                 total_limit=settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT_TOTAL,
-                known_browser=_account_key(name) in _known_accounts(request),
+                known_browser=_known_to(request, username),
             ),
         ]
         # Every attempt is counted before its password is checked, and given back if

@@ -124,12 +124,20 @@ def hit_in_turn(counters: Iterable[tuple[str, str, int]], *, window: int) -> lis
 
     For nested limits (an account from one network, then the account from anywhere): an
     attempt refused by the narrow counter must not use up the wide one, or one network
-    hammering a name it may no longer try would fill the account's ceiling for everyone."""
+    hammering a name it may no longer try would fill the account's ceiling for everyone.
+    And the other way round, an attempt a later counter refuses is given back to the earlier
+    ones: its owner, refused by the ceiling that distributed guessing filled, would otherwise
+    fill their own pair's counter and stay locked out a whole window after the ceiling
+    frees, and a crisis room behind one address would spend its shared budget on refusals."""
     windows: list[Window] = []
+    passed: list[tuple[str, str]] = []
     for scope, key, limit in counters:
         windows.append(hit(scope, key, limit=limit, window=window))
         if windows[-1].exceeded:
+            for earlier_scope, earlier_key in passed:
+                undo(earlier_scope, earlier_key, window=window)
             break
+        passed.append((scope, key))
     return windows
 
 

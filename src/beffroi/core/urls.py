@@ -33,7 +33,7 @@ class LoginView(auth_views.LoginView):
         response = super().form_valid(form)
         # Known to this account from now on: guessing spread over many networks, which
         # fills the account's ceiling, does not keep this browser out.
-        remember_browser(self.request, response, form.get_user().get_username())
+        remember_browser(self.request, response, form.get_user())
         return response
 
 
