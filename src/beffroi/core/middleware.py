@@ -5,8 +5,11 @@ courante, a volunteer's queue, an export) and every page of a partner link (its 
 in the address) is answered with ``Cache-Control: private, no-store``, unless the view set
 its own policy (the live streams do). On a shared computer in a crisis room, after the
 log-out, the browser's back button or disk cache showed them again. Public pages (the
-board, a consultation's answer page) and static files keep whatever they had: the static
-files are answered before this middleware, and anonymous requests are left alone.
+board, a consultation's answer and receipt pages, their downloads, the health check and
+the API description) keep whatever they had, whoever reads them; static files are answered
+before this middleware. The user is looked at only when the request carries a session
+cookie: reading it makes ``SessionMiddleware`` add ``Vary: Cookie``, which anonymous
+answers (the health check, the public JSON) did not carry before and shared caches split on.
 """
 
 from __future__ import annotations
@@ -15,20 +18,46 @@ from collections.abc import Callable
 from inspect import iscoroutinefunction
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import sync_and_async_middleware
 
 _PARTNER_PREFIX = "/partenaire/"
 
+# Pages the same for every reader, meant to be cached like any public page (the URL names
+# of consult.urls.public_urlpatterns but the ballot's POSTs, core's health check, the API
+# description).
+PUBLIC_PAGES = frozenset(
+    {
+        "consult-answer",
+        "consult-receipt",
+        "consult-board",
+        "consult-board-jsonl",
+        "consult-board-csv",
+        "consult-results-json",
+        "consult-rules-json",
+        "consult-bundle",
+        "healthz",
+        "openapi",
+    }
+)
+
 
 def _keep_private(response: HttpResponseBase) -> None:
     patch_cache_control(response, private=True, no_store=True)
 
 
-def _needs_policy(response: HttpResponseBase) -> bool:
+def _needs_policy(request: HttpRequest, response: HttpResponseBase) -> bool:
     # A view that chose its own policy (a live stream's no-cache) knows better.
-    return not response.has_header("Cache-Control")
+    if response.has_header("Cache-Control"):
+        return False
+    match = request.resolver_match
+    return match is None or match.view_name not in PUBLIC_PAGES
+
+
+def _may_be_signed_in(request: HttpRequest) -> bool:
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
 
 
 @sync_and_async_middleware
@@ -37,8 +66,9 @@ def private_pages(get_response: Callable[[HttpRequest], Any]) -> Any:
 
         async def middleware_async(request: HttpRequest) -> HttpResponseBase:
             response = await get_response(request)
-            if _needs_policy(response) and (
-                request.path.startswith(_PARTNER_PREFIX) or (await request.auser()).is_authenticated
+            if _needs_policy(request, response) and (
+                request.path.startswith(_PARTNER_PREFIX)
+                or (_may_be_signed_in(request) and (await request.auser()).is_authenticated)
             ):
                 _keep_private(response)
             return response
@@ -47,8 +77,9 @@ def private_pages(get_response: Callable[[HttpRequest], Any]) -> Any:
 
     def middleware(request: HttpRequest) -> HttpResponseBase:
         response = get_response(request)
-        if _needs_policy(response) and (
-            request.path.startswith(_PARTNER_PREFIX) or request.user.is_authenticated
+        if _needs_policy(request, response) and (
+            request.path.startswith(_PARTNER_PREFIX)
+            or (_may_be_signed_in(request) and request.user.is_authenticated)
         ):
             _keep_private(response)
         return response
