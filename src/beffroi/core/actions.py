@@ -154,6 +154,10 @@ def find_invitation(token: str) -> Invitation:
         .filter(token_hash=_token_hash(token))
         .first()
     )
+    return _usable(invitation)
+
+
+def _usable(invitation: Invitation | None) -> Invitation:
     if invitation is None or invitation.revoked_at is not None:
         raise ActionError(_("Ce lien d'invitation n'est pas valable."))
     if invitation.accepted_at is not None:
@@ -170,8 +174,12 @@ def accept_invitation(
     """Accept an invitation as an existing user, or create the account first."""
     invitation = find_invitation(token)
     # For no key update, as every row lock taken before the journal's head
-    # (docs/decisions/0002-journal.md, "Lock order").
-    Invitation.objects.select_for_update(no_key=True).filter(pk=invitation.pk).first()
+    # (docs/decisions/0002-journal.md, "Lock order"). Checked again once locked: a
+    # revocation or another acceptance that committed since the first read would otherwise
+    # still make the person a member, the row then both revoked and accepted.
+    invitation = _usable(
+        Invitation.objects.select_for_update(no_key=True).filter(pk=invitation.pk).first()
+    )
     if user is None:
         user = _new_user(
             "create_user", checked_username(username), email=invitation.email, password=password
