@@ -142,9 +142,14 @@ def journal_list(request: HttpRequest) -> HttpResponse:
     org = request.organisation  # type: ignore[attr-defined]
     # Coordinators and scrutineers see their organisation's entries, never another
     # organisation's business; the instance-wide lines of members (log-ins, log-outs,
-    # account creation) only as account_lines_visible allows.
+    # account creation) only as account_lines_visible allows. A failed log-in has no actor
+    # (nobody got in): it names the account tried in its subject, and the coordinators who
+    # must see an account misused see it too.
+    visible = account_lines_visible(request.user, org)
+    tried = [f"user:{row['user_id']}" for row in visible]
     shown = readable_journal(request.user, org) | JournalEntry.objects.filter(
-        organisation__isnull=True, actor_id__in=account_lines_visible(request.user, org)
+        Q(actor_id__in=visible) | Q(action="auth.login_failed", subject__in=tried),
+        organisation__isnull=True,
     )
     entries = shown.order_by("-seq")
     filters = {
