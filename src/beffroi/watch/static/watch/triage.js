@@ -125,10 +125,14 @@
   // « session expirée » there sent volunteers to log in again for nothing.
   function loginPage(r, asked) {
     if (!r.redirected || !r.url) return false;
-    const to = new URL(r.url, location.href);
-    const next = to.searchParams.get("next");
-    if (to.origin !== location.origin || !next) return false;
-    return new URL(next, location.href).pathname === new URL(asked, location.href).pathname;
+    try {
+      const to = new URL(r.url, location.href);
+      const next = to.searchParams.get("next");
+      if (to.origin !== location.origin || !next) return false;
+      return new URL(next, location.href).pathname === new URL(asked, location.href).pathname;
+    } catch (_error) {
+      return false; // a ``next`` that is no address is not ours
+    }
   }
   // An answer that is neither JSON nor the session's end (a portal, a proxy's page).
   function unexpected(r) {
@@ -274,11 +278,10 @@
       // page): the queue is asked again, later each time, and says so.
       if (asked < loadsApplied) return false;
       loadsApplied = asked;
-      // Loads asked together (a filter's change and submit) are one failure, not two
-      // in a row: only one asked after the last failure was seen makes the wait grow.
-      if (retry && asked <= retryAsked) return false;
+      // While a retry waits, other loads that fail (a filter's change and submit, a
+      // live change) leave its wait and its sentence: the wait grows once per retry.
+      if (retry) return false;
       retries += 1;
-      retryAsked = loadsAsked;
       const wait = Math.min(RETRY_LONGEST, RETRY_FIRST * 2 ** (retries - 1));
       root.classList.add("stale");
       live.textContent = msg("Unexpected", { n: integer.format(wait) });
@@ -542,7 +545,7 @@
   // An unexpected answer to the queue: asked again after RETRY_FIRST s, twice as long
   // each time in a row, up to RETRY_LONGEST s (as stream.js does for the stream).
   const RETRY_FIRST = 10, RETRY_LONGEST = 300;
-  let retry = null, retries = 0, retryAsked = 0;
+  let retry = null, retries = 0;
   function sessionBack() {
     clearInterval(revive);
     revive = null;
