@@ -509,6 +509,39 @@ def test_rewriting_the_journal_and_its_chain_does_not_hide_a_forgery(org, member
     assert [(f.number, f.kind) for f in report.findings] == [(target.number, expected)]
 
 
+def test_a_digest_taken_out_of_an_escalation_leaves_its_line_named(org, members):
+    """An activation opened before the digest began (elsewhere); its first line, escalated
+    from a card since and never touched after. Its digest taken out of the journal (chain
+    recomputed), it is numbered below the activation's first digested line and would pass
+    for a line older than the digest, but for the escalation entry that created it."""
+    from beffroi.core import journal
+    from beffroi.watch import actions, courante_verify
+
+    activation, (card, _other) = _room(org, members)
+    elsewhere = actions.create_activation(
+        org, name="Tempête", event_type="tempete", actor=members["coordinator"]
+    )
+    line = {"actor": members["volunteer"], "channel": "telephone", "category": "officiel"}
+    actions.add_log_entry(elsewhere, text="Premier appel", **line)  # the first digest
+    first = actions.escalate(card, actor=members["volunteer"], category="routes")
+    actions.add_log_entry(activation, text="Appel de la mairie", **line)
+    _raw_update(first, text="Faux : rien à signaler")
+
+    def mutate(e):
+        content = e.data.get("content")
+        if content and str(first.pk) in content["lines"]:
+            del content["lines"][str(first.pk)]
+            if not content["lines"]:
+                del e.data["content"]
+
+    _rechain(mutate)
+    assert journal.verify() is None
+    report = courante_verify.check()
+    assert [(f.number, f.kind) for f in report.findings] == [
+        (first.number, courante_verify.UNJOURNALED)
+    ]
+
+
 def test_the_handle_repair_does_not_launder_a_line_forged_while_it_runs(org, members):
     """A line that verified before the repair and is rewritten behind Beffroi's back
     while the repair runs: the repair journals the digests of the lines it rewrote only,

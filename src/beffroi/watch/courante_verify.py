@@ -175,6 +175,9 @@ class _Journal:
     # Per line, the last entry after ``first`` whose subject is the line (every action
     # with such a subject journals the line's digest).
     touched: dict[int, tuple[int, datetime]] = field(default_factory=dict)
+    # Per card, the entry after ``first`` that escalated it (and created its line, whose
+    # digest that entry carries).
+    escalated: dict[int, tuple[int, datetime]] = field(default_factory=dict)
     # Per activation, the lowest number among lines created with a digest.
     first_number: dict[int, int] = field(default_factory=dict)
     # Activations created after ``first`` (all their lines are digested from the start).
@@ -204,6 +207,7 @@ def _journal(activation_ids: set[int] | None) -> _Journal:
             Q(data__has_key=DATA_KEY)
             | Q(subject__startswith="log:")
             | Q(action="watch.activation.create")
+            | Q(action="watch.card.escalate")
         )
         .order_by("seq")
         .values_list("seq", "at", "action", "subject", "data")
@@ -214,6 +218,9 @@ def _journal(activation_ids: set[int] | None) -> _Journal:
             found.recent.add(created)
         if (line_pk := _int(subject, "log:")) is not None:
             found.touched[line_pk] = (seq, at)
+        card = _int(subject, "card:") if action == "watch.card.escalate" else None
+        if card is not None and seq > found.first:
+            found.escalated[card] = (seq, at)
         content = data.get(DATA_KEY)
         if not isinstance(content, dict):
             continue
@@ -252,9 +259,12 @@ def _compared(
     for entry in lines.order_by("activation_id", "number").iterator(chunk_size=2000):
         known = latest.pop(entry.pk, None)
         touched = journal.touched.get(entry.pk)
+        if touched is None and entry.card_id is not None:
+            touched = journal.escalated.get(entry.card_id)
         if touched is not None and (known is None or touched[0] > known.seq):
-            # An action on this line after the digest began journals its digest: an
-            # entry without it was stripped (the chain recomputed after).
+            # An action on this line (or the escalation that created it) after the
+            # digest began journals its digest: an entry without it was stripped (the
+            # chain recomputed after).
             yield entry, known, UNJOURNALED
         elif known is None:
             # Only a line older than the digest may lack one. A line of an activation
