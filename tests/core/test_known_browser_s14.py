@@ -73,12 +73,25 @@ def test_a_recreated_account_does_not_inherit_the_cookie(members, settings):
 
 def test_a_stolen_cookie_shares_one_budget_across_networks(members, settings):
     settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT = 3
-    settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT_TOTAL = 50
+    settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT_TOTAL = 6
     thief = Client(REMOTE_ADDR="198.51.100.7")
     assert _login(thief, "coord", RIGHT).status_code == 302
     stolen = thief.cookies[forms.KNOWN_BROWSER_COOKIE].value
-    # Still valid (no password change): the cookie's own budget, not 3 per network.
-    assert _replay(stolen, range(10)) == 3
+    # Still valid (no password change): the cookie's own 3 tries, then the ceiling's 6 as
+    # for any browser; not 3 per network (30 from ten networks before).
+    assert _replay(stolen, range(10)) == 3 + 6
+
+
+def test_a_known_browser_that_spent_its_budget_is_held_by_the_ceiling_only(members, settings):
+    settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT = 3
+    settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT_TOTAL = 50
+    usual = Client(REMOTE_ADDR="198.51.100.7")
+    assert _login(usual, "coord", RIGHT).status_code == 302
+    usual.post(reverse("logout"))
+    for _ in range(3):  # three typos spend the browser's budget and this network's pair
+        assert not _refused(_login(usual, "coord"))
+    # From another network the owner's browser is not held by less than any other one.
+    assert _login(usual, "coord", RIGHT, REMOTE_ADDR="192.0.50.1").status_code == 302
 
 
 def test_the_known_browser_still_gets_past_a_full_ceiling(members, settings):

@@ -56,7 +56,8 @@ def _account_counters(
     someone who knows a member's name locks them out from their own network only. A
     browser that logged in to the account (``known_browser``, its id) is held, instead of
     the account's ceiling, by a budget of its own at the pair's limit: a stolen cookie
-    replayed from many networks shares that one small budget."""
+    replayed from many networks shares that one small budget (and, once it is spent, the
+    caller holds the browser by the ceiling as any other)."""
     account = _account_key(name)
     counters = [(f"{scope}-account-network", f"{account}|{network}", pair_limit)]
     if known_browser:
@@ -144,21 +145,31 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         network = pseudonyms(request).prefix if request is not None else "none"
         window = settings.BEFFROI_LOGIN_WINDOW_SECONDS
         name = counter_name(username)
-        limits = [
-            ("login-network", network, settings.BEFFROI_LOGIN_LIMIT_PER_NETWORK),
-            *_account_counters(
-                "login",
-                name,
-                network,
-                pair_limit=settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT,
-                total_limit=settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT_TOTAL,
-                known_browser=_known_to(request, username),
-            ),
-        ]
+        known = _known_to(request, username)
+
+        def counters(browser: str) -> list[tuple[str, str, int]]:
+            return [
+                ("login-network", network, settings.BEFFROI_LOGIN_LIMIT_PER_NETWORK),
+                *_account_counters(
+                    "login",
+                    name,
+                    network,
+                    pair_limit=settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT,
+                    total_limit=settings.BEFFROI_LOGIN_LIMIT_PER_ACCOUNT_TOTAL,
+                    known_browser=browser,
+                ),
+            ]
+
         # Every attempt is counted before its password is checked, and given back if
         # it succeeds: successful log-ins never use up the limit. In turn, from the
         # network to the account from anywhere: one refused is not counted further.
+        limits = counters(known)
         windows = throttle.hit_in_turn(limits, window=window)
+        if known and windows[-1].exceeded and len(windows) == len(limits):
+            # This browser spent its own budget: from now on it is held by the account's
+            # ceiling like any other, never by less (the earlier counters were given back).
+            limits = counters("")
+            windows = throttle.hit_in_turn(limits, window=window)
         if windows[-1].exceeded:
             over = windows[-1]
             # The journal is never purged: a refused attempt is journaled only when a
