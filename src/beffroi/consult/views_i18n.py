@@ -902,6 +902,16 @@ SKIPPED = FrenchTemplates(
                 "sont alors jamais comptées ni affichées"
             )
         ),
+        # A structure that does not know some of the export's questions.
+        T(
+            gettext_noop(
+                "la structure de l'enquête (.lss) ne donne pas le type des questions "
+                "%(questions)s : elles sont lues comme des questions à choix d'après leurs "
+                "réponses, qui sont alors comptées et affichées, même si les répondants les "
+                "ont tapées ; donnez la structure de la version de l'enquête qui a produit "
+                "l'export"
+            )
+        ),
     ]
 )
 

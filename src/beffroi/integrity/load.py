@@ -792,6 +792,7 @@ def build_questions(
     limesurvey: bool = False,
     split_items: bool = True,
     types: dict[str, str] | None = None,
+    answer_codes: dict[str, set[str]] | None = None,
 ) -> tuple[list[Question], list[str]]:
     """Group answer columns into questions; detect repeated rows.
 
@@ -807,8 +808,10 @@ def build_questions(
     the app's own ballot box, whose rows ``Q[R1]``… are always people).
     ``types`` (question code → LimeSurvey type letter, from the structure file) decides
     before the answers do: a free-text type (``lss.FREE_TEXT_TYPES``) is never tallied,
-    any other type is a choice; a column whose question it does not know is judged by
-    its answers as without it.
+    any other type is a choice as long as it has at most ``max_categories`` distinct
+    answers, all among the question's ``answer_codes`` (from the structure, when it
+    lists any; « -oth- » allowed) — otherwise text; a column whose question it does not
+    know is judged by its answers as without it.
     """
     from beffroi.integrity.lss import FREE_TEXT_TYPES
 
@@ -830,7 +833,15 @@ def build_questions(
         else:
             # What the respondents typed is known, not guessed: a typed answer that
             # looks like a code (« Léa », « 12 ») must never be printed as a choice.
-            typed = kind in FREE_TEXT_TYPES or _text_heading(c)
+            # A choice type still has to look like one (a type read from another
+            # version of the survey, an attribute this reader does not know): answers
+            # outside the structure's codes, or too many of them, are typed.
+            typed = (
+                kind in FREE_TEXT_TYPES
+                or _text_heading(c)
+                or profiles[c].distinct > max_categories
+                or not _among_codes(samples[c], (answer_codes or {}).get(_split_code(c)[0]))
+            )
         if typed:
             text_cols.append(c)
             continue
@@ -1267,9 +1278,28 @@ def load_limesurvey(
 
         labels, options = read_lss(structure)
         types = read_types(structure)
-    questions, text_cols = build_questions(renamed, raw, labels, limesurvey=True, types=types)
+    questions, text_cols = build_questions(
+        renamed,
+        raw,
+        labels,
+        limesurvey=True,
+        types=types,
+        answer_codes={q: set(o) for q, o in options.items()},
+    )
     _apply_options(questions, options)
     ds = Dataset(raw, questions, source=str(path or "<texte>"), text_columns=text_cols)
+    untyped = sorted({q.item_of or q.code for q in questions} - set(types or {}))
+    if types is not None and untyped:
+        # A structure from another version of the survey: those questions are judged
+        # by their answers, as without it, and the reader must know which.
+        ds.skip(
+            "types des questions",
+            "la structure de l'enquête (.lss) ne donne pas le type des questions "
+            f"{', '.join(untyped[:5])}{' …' if len(untyped) > 5 else ''} : elles sont lues "
+            "comme des questions à choix d'après leurs réponses, qui sont alors comptées "
+            "et affichées, même si les répondants les ont tapées ; donnez la structure de "
+            "la version de l'enquête qui a produit l'export",
+        )
     if structure is None and _choices_could_be_typed(raw, questions):
         # Without the structure the answers decide, and a typed answer that looks like a
         # choice is counted and printed: said where the skipped checks are, with the cure.
@@ -1289,6 +1319,16 @@ def load_limesurvey(
     if ds.segment and structure is not None:
         ds.segment_labels = options.get(_split_code(ds.segment)[0], {})
     return ds
+
+
+def _among_codes(values: pa.Array, codes: set[str] | None) -> bool:
+    """Whether every answer is one of ``codes`` (always, when there are none to check:
+    a yes/no, a five-point choice or an array of numbers lists no options)."""
+    if not codes:
+        return True
+    answered = pc.unique(pc.drop_null(_answer_values(values)))
+    allowed = pa.array(sorted(codes | {OTHER_CODE}), pa.string())
+    return bool(pc.all(pc.is_in(answered, value_set=allowed)).as_py() or not len(answered))
 
 
 def _choices_could_be_typed(raw: pa.Table, questions: list[Question]) -> bool:

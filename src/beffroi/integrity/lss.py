@@ -22,9 +22,10 @@ _TAG = re.compile(r"<[^>]+>")
 # ``QuestionType`` constants): short, long and huge free text (S, T, U), multiple short
 # text (Q), numerical input (N), multiple numerical (K), date (D), equation (*), file
 # upload (|) and array of texts (;). Their columns are never tallied nor printed.
-# An array of numbers (:) is left a choice: LimeSurvey shows it as drop-down lists
-# unless told otherwise. The ``[other]`` and ``[comment]`` parts of lists and multiple
-# choices are recognised by their column (integrity.load._text_heading).
+# An array of numbers (:) is a choice when shown as drop-down lists (LimeSurvey's
+# default) and typed when its ``input_boxes`` attribute is on: :func:`parse_types` then
+# gives it the array of texts' letter (;). The ``[other]`` and ``[comment]`` parts of
+# lists and multiple choices are recognised by their column (integrity.load._text_heading).
 FREE_TEXT_TYPES = frozenset("STUQNKD*|;")
 
 
@@ -61,13 +62,24 @@ def read_types(path: Path) -> dict[str, str]:
 def parse_types(text: str, path: str) -> dict[str, str]:
     """``{question code: LimeSurvey type letter}`` of the survey's questions. Only the
     questions themselves: LimeSurvey writes its own type (often « T ») on subquestion
-    rows, which says nothing of how they are answered."""
+    rows, which says nothing of how they are answered. An array of numbers (:) with
+    input boxes is given the letter of an array of texts (;), typed like it."""
     root = _root(text, path)
+    # LimeSurvey's attribute for an array of numbers answered in text boxes
+    # (``QuestionAttribute`` « input_boxes », 0 or 1; the row has a language in some
+    # versions, the same value in each).
+    boxes = {
+        a.get("qid", "")
+        for a in _rows(root, "question_attributes")
+        if a.get("attribute") == "input_boxes" and a.get("value", "").strip() not in ("", "0")
+    }
     out: dict[str, str] = {}
     for q in _rows(root, "questions"):
         if q.get("parent_qid", "0") not in ("", "0"):
             continue
         code, kind = q.get("title", ""), q.get("type", "")
+        if kind == ":" and q.get("qid", "") in boxes:
+            kind = ";"  # typed numbers: answered as an array of texts is
         if code and kind:
             out[code] = kind
     return out
