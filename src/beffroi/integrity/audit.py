@@ -31,6 +31,7 @@ from beffroi.integrity.detectors import (
     SALVO_SECONDS,
     THRESHOLD,
     Analysis,
+    Burst,
     Scores,
     analyse,
     combine,
@@ -283,6 +284,25 @@ def _timeline(ds: Dataset, a: Analysis, sc: Scores) -> dict[str, Any]:
 PASSED_SHOWN = 20
 
 
+def _peak(b: Burst) -> dict[str, Any]:
+    """The scan's best window of a burst (``detectors.Burst.peak_*``), the whole burst
+    when it has none."""
+    if not b.peak_size:
+        seconds = max(b.end - b.start, 1.0)
+        return {
+            "start": _iso(b.start),
+            "seconds": round(b.end - b.start),
+            "size": len(b.rows),
+            "per_hour": round(3600 * len(b.rows) / seconds, 1),
+        }
+    return {
+        "start": _iso(b.peak_start),
+        "seconds": round(b.peak_seconds),
+        "size": b.peak_size,
+        "per_hour": round(3600 * b.peak_size / b.peak_seconds, 1),
+    }
+
+
 def bursts_not_flagged(
     a: Analysis, sc: Scores, disabled: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
@@ -308,6 +328,9 @@ def bursts_not_flagged(
                 "seconds": round(b.end - b.start),
                 "size": len(b.rows),
                 "per_hour": round(3600 * len(b.rows) / seconds, 1),
+                # The window ``p`` and ``usual_per_hour`` are about (review R10): the
+                # burst's own rate, diluted by the answers around its peak, is not.
+                "peak": _peak(b),
                 "usual_per_hour": None if np.isnan(b.expected) else round(3600 * b.expected, 1),
                 "p": float(b.p),
                 # The group tests that could judge it (not those with too few answers),
@@ -329,6 +352,12 @@ def bursts_not_flagged(
                 "seconds": round(s.end - s.start),
                 "size": len(s.rows),
                 "per_hour": round(3600 * len(s.rows) / seconds, 1),
+                "peak": {
+                    "start": None,
+                    "seconds": round(SALVO_SECONDS),
+                    "size": int(s.busiest),
+                    "per_hour": round(3600 * s.busiest / SALVO_SECONDS, 1),
+                },
                 "usual_per_hour": round(3600 * s.judge, 1),
                 "p": float(s.p),
                 "busiest_10s": s.busiest,
@@ -465,6 +494,10 @@ def audit_dataset(
         "clusters": sum(1 for c in clusters if c["flagged"]),
         "bursts_examined": len(a.bursts),
         "bursts_not_flagged": len(passed),
+        # The two kinds apart: salves are dense stretches outside the scan's bursts,
+        # not among bursts_examined, so bursts_not_flagged may exceed it (review R10).
+        "rafales_not_flagged": sum(1 for e in passed if e["kind"] == "rafale"),
+        "salves_not_flagged": sum(1 for e in passed if e["kind"] == "salve"),
         "fragile_questions": fragile_beffroi,
         "segment": ds.segment,
         "unchecked": limits,

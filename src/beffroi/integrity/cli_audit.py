@@ -183,6 +183,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _span(seconds: float) -> str:
+    """« 40 s », « 15 min », « 2,5 h » (as the report writes a duration)."""
+    from beffroi.integrity.report import FRENCH, _span
+
+    return _span(FRENCH, seconds)
+
+
 def _rate(per_hour: float) -> str:
     """As the report writes a rate: a decimal below 10 (« 0,7 », not « 1 »)."""
     return f"{per_hour:.1f}".replace(".", ",") if per_hour < 10 else f"{per_hour:.0f}"
@@ -196,13 +203,24 @@ def _print_summary(
 ) -> None:
     print(summary["verdict"])
     # The bursts examined and let pass, with what let each pass (as in the report).
+    if passed:
+        print(
+            f" - rafales trouvées par la détection : {summary.get('bursts_examined', 0)}, dont "
+            f"{summary.get('rafales_not_flagged', 0)} non signalées ; pointes d'au moins 50 "
+            "réponses en 10 s hors de ces rafales, laissées passer (salves) : "
+            f"{summary.get('salves_not_flagged', 0)}."
+        )
     for e in passed:
         usual = e["usual_per_hour"]
         around = "" if usual is None else f", contre environ {_rate(usual)} par heure autour"
         p = "= " + f"{e['p']:.2g}".replace(".", ",") if e["p"] > 0 else "< 1e-300"
+        # The rate beside p is the peak's, the window p is about (review R10).
+        peak = e.get("peak") or {"size": e["size"], "seconds": e["seconds"]}
+        rate = _rate(peak.get("per_hour", e["per_hour"]))
         print(
-            f" - rafale non signalée du {e['start']} au {e['end']} : {e['size']} réponses "
-            f"({_rate(e['per_hour'])} par heure{around} ; p {p}) : {e['reason']}"
+            f" - rafale non signalée du {e['start']} au {e['end']} : {e['size']} réponses, "
+            f"pointe de {peak['size']} en {_span(peak['seconds'])} ({rate} par heure{around} ; "
+            f"p {p}) : {e['reason']}"
         )
     rest = int(summary.get("bursts_not_flagged", len(passed))) - len(passed)
     if rest == 1:

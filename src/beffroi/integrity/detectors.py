@@ -115,6 +115,14 @@ class Burst:
     # alone; None when the burst holds none.
     salvo: np.ndarray | None = None
     salvo_evidence: str = ""
+    # The scan's best window, the one ``expected`` and ``p`` come from: ``p`` is the
+    # Poisson probability of ``peak_size`` arrivals in ``peak_seconds`` at ``expected``
+    # per second. A merged burst is wider (every significant window of any scale, up
+    # to 2 h, background answers included) and its own rate says nothing of ``p``.
+    # Zero size when unknown (a burst made for a salvo: its window is the salvo's).
+    peak_start: float = 0.0
+    peak_seconds: float = 0.0
+    peak_size: int = 0
 
 
 @dataclass
@@ -246,6 +254,9 @@ def find_bursts(times: np.ndarray, rows: np.ndarray) -> list[Burst]:
     cover = np.zeros(nb + 1, dtype=np.int64)
     best_p = np.ones(nb)
     expected_at = np.zeros(nb)
+    # The window each best p was found in: its count and length (it starts at its bin).
+    best_count = np.zeros(nb, dtype=np.int64)
+    best_length = np.zeros(nb)
     starts = np.flatnonzero(np.diff(cum) > 0)  # windows start where someone arrived
     for w in _SCALES:
         wb = max(1, round(w / step))
@@ -276,8 +287,12 @@ def find_bursts(times: np.ndarray, rows: np.ndarray) -> list[Burst]:
         pj[j[sig]] = p[sig]
         lj = np.zeros(nb)
         lj[j[sig]] = lam[sig] / (wb * step)
+        cj = np.zeros(nb, dtype=np.int64)
+        cj[j[sig]] = cnt[sig]
         best_p[better] = pj[better]
         expected_at[better] = lj[better]
+        best_count[better] = cj[better]
+        best_length[better] = wb * step
     inside = np.cumsum(cover[:-1]) > 0
     bursts: list[Burst] = []
     if not inside.any():
@@ -288,9 +303,18 @@ def find_bursts(times: np.ndarray, rows: np.ndarray) -> list[Burst]:
         if r1 - r0 < 2:
             continue
         seg = slice(lo, hi)
-        p_seg = float(best_p[seg].min())
-        rate = float(expected_at[seg][best_p[seg].argmin()])
-        bursts.append(Burst(rows[r0:r1], float(times[r0]), float(times[r1 - 1]), rate, p_seg))
+        k = lo + int(best_p[seg].argmin())
+        burst = Burst(
+            rows[r0:r1],
+            float(times[r0]),
+            float(times[r1 - 1]),
+            float(expected_at[k]),
+            float(best_p[k]),
+        )
+        burst.peak_start = t0 + k * step
+        burst.peak_seconds = float(best_length[k])
+        burst.peak_size = int(best_count[k])
+        bursts.append(burst)
     return bursts
 
 
