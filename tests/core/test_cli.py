@@ -1,6 +1,7 @@
 """The `beffroi` command as a user runs it: real subprocesses, real exit codes."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,8 +17,13 @@ def beffroi(*args, env=None, tmp_path=None, timeout=60):
     if tmp_path is not None:
         full_env["BEFFROI_DATA_DIR"] = str(tmp_path)
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "beffroi.cli", *args], env=full_env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "beffroi.cli", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_version():
@@ -33,8 +39,10 @@ def test_help_lists_commands_without_importing_them():
 
 
 def test_pure_cli_does_not_import_django():
-    code = ("import sys; from beffroi.cli import make_parser; make_parser(['verify']); "
-            "print('django' in sys.modules)")
+    code = (
+        "import sys; from beffroi.cli import make_parser; make_parser(['verify']); "
+        "print('django' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
 
@@ -67,8 +75,9 @@ def test_port_in_use_is_one_clear_line(tmp_path):
 
 def test_demo_is_idempotent_and_journal_verifies(tmp_path):
     debug = {"BEFFROI_DEBUG": "1"}  # as `make run` sets it: refused with production settings
-    first = beffroi("demo", "--no-serve", "--port", "8765", env=debug, tmp_path=tmp_path,
-                    timeout=180)
+    first = beffroi(
+        "demo", "--no-serve", "--port", "8765", env=debug, tmp_path=tmp_path, timeout=180
+    )
     assert first.returncode == 0, first.stderr
     # The links it prints lead to the address it serves.
     assert "credential link: http://127.0.0.1:8765/c/mesures-ecoles-demo/#" in first.stdout
@@ -76,6 +85,7 @@ def test_demo_is_idempotent_and_journal_verifies(tmp_path):
     assert second.returncode == 0, second.stderr
     verify = beffroi("journal", "verify", tmp_path=tmp_path)
     assert verify.returncode == 0 and "chain intact" in verify.stdout
+    assert re.search(r"head [0-9a-f]{64}$", verify.stdout.strip())
     # WAL mode is a property of the database file: it outlives the process.
     import sqlite3
 
@@ -86,9 +96,12 @@ def test_demo_is_idempotent_and_journal_verifies(tmp_path):
 
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    env = {"BEFFROI_SECRET_KEY": "x" * 60 + "production-like-secret-key-for-the-check",
-           "BEFFROI_ALLOWED_HOSTS": "beffroi.example.org"}
-    result = beffroi("manage", "check", "--deploy", "--fail-level", "WARNING", env=env,
-                     tmp_path=tmp_path)
+    env = {
+        "BEFFROI_SECRET_KEY": "x" * 60 + "production-like-secret-key-for-the-check",
+        "BEFFROI_ALLOWED_HOSTS": "beffroi.example.org",
+    }
+    result = beffroi(
+        "manage", "check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
