@@ -80,7 +80,9 @@ FORMATS = {
 # cores a request takes about twice its CPU time.  A PDF never fits (WeasyPrint
 # alone needs 0.25 s warm, 0.75 s cold), so it always runs in the background; its
 # per-line cost includes the tagging (PDF/UA), about a quarter more (bench/pdf_tags.py).
-COST_PER_ROW = {"csv": 2e-5, "excel.csv": 2e-5, "xlsx": 3e-4, "ods": 1e-3, "pdf": 3.2e-2}
+# The « Saisie » and « Saisie par » columns made XLSX lines about 17 % dearer and ODS
+# lines about 45 % (same machine, before and after: docs/decisions/watch-exports.md).
+COST_PER_ROW = {"csv": 2e-5, "excel.csv": 2e-5, "xlsx": 3.5e-4, "ods": 1.3e-3, "pdf": 3.2e-2}
 COST_BASE = {"csv": 0.02, "excel.csv": 0.02, "xlsx": 0.1, "ods": 0.1, "pdf": 0.6}
 INLINE_BUDGET = 0.5
 
