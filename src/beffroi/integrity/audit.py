@@ -303,6 +303,17 @@ def _peak(b: Burst) -> dict[str, Any]:
     }
 
 
+def _span(start: float, end: float, size: int) -> dict[str, Any]:
+    """When a stretch came, how many answers it holds, and their rate over it."""
+    return {
+        "start": _iso(start),
+        "end": _iso(end),
+        "seconds": round(end - start),
+        "size": size,
+        "per_hour": round(3600 * size / max(end - start, 1.0), 1),
+    }
+
+
 def bursts_not_flagged(
     a: Analysis, sc: Scores, disabled: Sequence[str] = ()
 ) -> list[dict[str, Any]]:
@@ -319,15 +330,10 @@ def bursts_not_flagged(
     for b in a.bursts:
         if id(b.rows) in flagged:
             continue
-        seconds = max(b.end - b.start, 1.0)
         out.append(
             {
                 "kind": "rafale",
-                "start": _iso(b.start),
-                "end": _iso(b.end),
-                "seconds": round(b.end - b.start),
-                "size": len(b.rows),
-                "per_hour": round(3600 * len(b.rows) / seconds, 1),
+                **_span(b.start, b.end, len(b.rows)),
                 # The window ``p`` and ``usual_per_hour`` are about (review R10): the
                 # burst's own rate, diluted by the answers around its peak, is not.
                 "peak": _peak(b),
@@ -343,15 +349,10 @@ def bursts_not_flagged(
             }
         )
     for s in a.passed_stretches:
-        seconds = max(s.end - s.start, 1.0)
         out.append(
             {
                 "kind": "salve",
-                "start": _iso(s.start),
-                "end": _iso(s.end),
-                "seconds": round(s.end - s.start),
-                "size": len(s.rows),
-                "per_hour": round(3600 * len(s.rows) / seconds, 1),
+                **_span(s.start, s.end, len(s.rows)),
                 "peak": {
                     "start": None,
                     "seconds": round(SALVO_SECONDS),
