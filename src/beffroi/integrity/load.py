@@ -47,6 +47,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from beffroi.integrity.errors import InputError
+from beffroi.integrity.toml_depth import max_nesting
 
 META = ("id", "submitted", "started", "duration", "ip", "net", "ua", "lang", "ref", "token")
 
@@ -1442,17 +1443,25 @@ def _mapped_columns(conf: dict[str, Any], header: list[str]) -> tuple[dict[str, 
     return roles, answers
 
 
+# A real mapping nests two or three levels; this is far above, and far below the
+# interpreter's recursion limit that tomllib would otherwise reach.
+MAX_MAPPING_NESTING = 64
+
+
 def _parse_mapping(text: str, name: str) -> dict[str, Any]:
+    too_deep = InputError(
+        f"Correspondance TOML invalide ({name}) : tableaux imbriqués trop profondément."
+    )
+    if max_nesting(text) > MAX_MAPPING_NESTING:
+        raise too_deep
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"Correspondance TOML invalide ({name}) : {exc}.") from exc
     except RecursionError:
-        # tomllib recurses per nested array or inline table: a mapping of a few KB of
-        # "[" (uploads allow 1 MB) was a 500 on the upload form and a crashed audit.
-        raise InputError(
-            f"Correspondance TOML invalide ({name}) : tableaux imbriqués trop profondément."
-        ) from None
+        # The depth check above should make this unreachable; kept so that a gap in it is
+        # still a clear refusal rather than a 500 on the upload form.
+        raise too_deep from None
 
 
 def load_mapped(
