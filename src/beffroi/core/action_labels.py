@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 LABELS: dict[str, Promise] = {
     "account.change": _("Compte modifié par l'administration"),
     "account.create": _("Compte créé"),
+    "account.delete": _("Compte supprimé par l'administration"),
     "audit.complete": _("Audit terminé"),
     "audit.failed": _("Audit en échec"),
     "audit.upload": _("Export déposé pour audit"),
@@ -37,6 +38,9 @@ LABELS: dict[str, Promise] = {
     "watch.activation.close": _("Activation close"),
     "watch.activation.create": _("Activation ouverte"),
     "watch.activation.scrub_handles": _("Identifiants de comptes pseudonymisés après coup"),
+    "watch.activation.scrub_lines": _(
+        "Lignes de main courante pseudonymisées après coup (empreintes du contenu)"
+    ),
     "watch.activation.update": _("Activation modifiée"),
     "watch.card.claim": _("Carte prise en charge"),
     "watch.card.decide": _("Décision sur une carte"),
@@ -46,6 +50,7 @@ LABELS: dict[str, Promise] = {
     "watch.card.source": _("Type de source corrigé"),
     "watch.log.add": _("Ligne de main courante ajoutée"),
     "watch.log.export": _("Main courante exportée"),
+    "watch.log.reseal": _("Empreintes de la main courante scellées sous une nouvelle clé"),
     "watch.log.share": _("Partage d'une ligne avec les partenaires modifié"),
     "watch.log.status": _("Statut d'une ligne modifié"),
     "watch.log.verify": _("Vérification d'une ligne"),

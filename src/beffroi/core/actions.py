@@ -307,6 +307,38 @@ def change_account(
     journal.append("account.change", actor=actor, subject=f"user:{user.pk}", data=data)
 
 
+@transaction.atomic
+def delete_account(user: Any, *, actor: Any) -> bool:
+    """Delete an account (the Django admin, one or in bulk) and journal it: ``member.remove``
+    in each organisation it belonged to, whose coordinators see their member go (the
+    memberships went with the account, unjournaled), then ``account.delete``, naming the
+    account as ``account.create`` did and nothing more. False if it was already gone
+    (two deletions at once)."""
+    User = get_user_model()
+    memberships = Membership.objects.filter(user_id=user.pk)
+    # The organisations' rows first, in one order, as every membership change takes them
+    # (docs/decisions/0002-journal.md, "Lock order"): a role change committing meanwhile
+    # is waited for, and the journal names the role the member had at the end.
+    for org_id in sorted(set(memberships.values_list("organisation_id", flat=True))):
+        Organisation.objects.select_for_update(no_key=True).filter(pk=org_id).first()
+    locked = User.objects.select_for_update().filter(pk=user.pk).first()
+    if locked is None:
+        return False
+    name, user_id = locked.get_username(), locked.pk
+    held = [(m.organisation, m.role) for m in memberships.select_related("organisation")]
+    locked.delete()
+    for organisation, role in sorted(held, key=lambda held: held[0].pk):
+        journal.append(
+            "member.remove",
+            actor=actor,
+            organisation=organisation,
+            subject=f"user:{user_id}",
+            data={"user": name, "role": role, "account_deleted": True},
+        )
+    journal.append("account.delete", actor=actor, subject=f"user:{user_id}", data={"user": name})
+    return True
+
+
 def record_account_created(user: Any, *, actor: Any) -> None:
     """An account the administration created in the Django admin (its add form saved it)."""
     journal.append(

@@ -1,0 +1,85 @@
+"""Accounts deleted in the Django admin, one or "delete selected", are journaled through
+``actions.delete_account``: ``member.remove`` in each organisation they belonged to, then
+``account.delete`` naming the account as ``account.create`` did, nothing more."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+from beffroi.core import actions
+from beffroi.core.action_labels import LABELS
+from beffroi.core.models import JournalEntry, Membership, Organisation
+
+RIGHT = "pw-test-123456"
+
+
+def _root(client):
+    root = actions.create_account("root", RIGHT, superuser=True)
+    client.force_login(root)
+    return root
+
+
+def test_deleting_one_account_in_the_admin_is_journaled(client, members, org):
+    root = _root(client)
+    user = members["volunteer"]
+    response = client.post(f"/admin/auth/user/{user.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not get_user_model().objects.filter(pk=user.pk).exists()
+    line = JournalEntry.objects.get(action="account.delete")
+    assert line.actor_id == root.pk and line.subject == f"user:{user.pk}"
+    assert line.organisation_id is None
+    # As much as account.create says of it, no address.
+    assert line.data == {"user": "volunteer"}
+    assert "volunteer@example.org" not in str(line.data)
+    removed = JournalEntry.objects.get(action="member.remove")
+    assert removed.organisation_id == org.pk and removed.actor_id == root.pk
+    assert removed.data == {"user": "volunteer", "role": "volunteer", "account_deleted": True}
+    assert removed.seq < line.seq
+
+
+def test_delete_selected_journals_every_account(client, members, org):
+    _root(client)
+    other = actions.create_organisation("Autre", "autre")
+    actions.set_role(members["partner"], other, "scrutineer", actor=None)
+    chosen = [members["partner"], members["scrutineer"], members["outsider"]]
+    response = client.post(
+        "/admin/auth/user/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [u.pk for u in chosen],
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not get_user_model().objects.filter(pk__in=[u.pk for u in chosen]).exists()
+    deleted = JournalEntry.objects.filter(action="account.delete").order_by("seq")
+    assert [e.subject for e in deleted] == [f"user:{u.pk}" for u in chosen]
+    removed = {
+        (e.organisation_id, e.data["user"])
+        for e in JournalEntry.objects.filter(action="member.remove")
+    }
+    assert removed == {(org.pk, "partner"), (other.pk, "partner"), (org.pk, "scrutineer")}
+    assert not Membership.objects.filter(user_id__in=[u.pk for u in chosen]).exists()
+
+
+def test_the_action_deletes_once_and_journals_once(members):
+    user = members["outsider"]
+    assert actions.delete_account(user, actor=None)
+    assert not actions.delete_account(user, actor=None)
+    assert JournalEntry.objects.filter(action="account.delete").count() == 1
+
+
+def test_organisations_cannot_be_deleted_in_the_admin(client, members, org):
+    _root(client)
+    response = client.post(f"/admin/core/organisation/{org.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    response = client.post(
+        "/admin/core/organisation/",
+        {"action": "delete_selected", "_selected_action": [org.pk], "post": "yes"},
+    )
+    assert Organisation.objects.filter(pk=org.pk).exists()
+    assert Membership.objects.filter(organisation=org).count() == 4
+
+
+def test_the_action_has_a_french_label():
+    assert str(LABELS["account.delete"]) == "Compte supprimé par l'administration"
