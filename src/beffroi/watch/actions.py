@@ -2161,26 +2161,26 @@ def follow_pending_changes(post_ids: Sequence[int], touched: list[int] | None = 
 # -- repairs -------------------------------------------------------------------------------
 
 
-def _rewritten(before: Mapping[int, Mapping[str, Any]]) -> list[LogEntry]:
-    """Among the lines that matched their digest before a handle repair (``before``, their
-    fields then), those the repair rewrote: changed, and changed only as it rewrites a
-    line (``text`` and ``withdrawn_text`` each as it was or as ``scrub.shown_text`` makes
-    it). A line changed in any other way while the repair ran was not changed by it:
-    its new content gets no digest, and the check keeps reporting it."""
-    from beffroi.watch.scrub import shown_text
+class _ScrubSeal:
+    """``scrub.LineSeal`` for ``scrub_handles``: each batch that rewrites lines the
+    journal vouched for journals their new digests in its own transaction."""
 
-    scrubbed = ("text", "withdrawn_text")
-    rewritten = []
-    for entry in LogEntry.objects.filter(pk__in=list(before)).order_by("pk"):
-        now, then = courante_verify.line_fields(entry), before[entry.pk]
-        if now == then:
-            continue
-        others_kept = all(now[name] == then[name] for name in now if name not in scrubbed)
-        if others_kept and all(
-            now[name] in (then[name], shown_text(then[name] or "")) for name in scrubbed
-        ):
-            rewritten.append(entry)
-    return rewritten
+    def __init__(self, activation: Activation, actor: Any) -> None:
+        self.activation, self.actor = activation, actor
+        self.vouch = courante_verify.Vouched(activation.pk)
+
+    def vouched(self, entries: Any) -> list[LogEntry]:
+        return self.vouch.lines(entries)
+
+    def written(self, entries: list[LogEntry]) -> None:
+        if entries:
+            journal.append(
+                "watch.activation.scrub_lines",
+                actor=self.actor,
+                organisation=self.activation.organisation,
+                subject=f"activation:{self.activation.pk}",
+                **_with_content({"log_entries": len(entries)}, entries),
+            )
 
 
 def scrub_handles(
@@ -2196,7 +2196,9 @@ def scrub_handles(
 
     Raw input is otherwise immutable; this privacy repair is the exception written down
     in docs/decisions/watch-handles.md. Batches of rows are rewritten in short
-    transactions of their own (``watch.scrub``), then one journal entry says how many
+    transactions of their own (``watch.scrub``); a batch that rewrites main courante
+    lines journals their new digests in its own transaction
+    (``watch.activation.scrub_lines``); then one journal entry says how many
     rows of each table changed, never what they held; nothing changed, nothing
     journaled. An interrupted run journals what it did before stopping. Returns the
     counts (``dry_run``: what a run would change, nothing written)."""
@@ -2208,9 +2210,10 @@ def scrub_handles(
         )
     counts = scrub.Counts()
     interrupted = True
-    # The lines that verify before the repair: those it rewrites get their new digest in
-    # its journal entry (a line changed behind Beffroi's back before stays reported).
-    intact = {} if dry_run else courante_verify.intact_lines(activation.pk)
+    # The lines it rewrites get their new digests batch by batch, in the batch's
+    # transaction, if the journal vouched for them just before (a line changed behind
+    # Beffroi's back stays reported; a stopped run leaves no false alarm).
+    seal = None if dry_run else _ScrubSeal(activation, actor)
     try:
         scrub.scrub_activation(
             activation,
@@ -2221,6 +2224,7 @@ def scrub_handles(
             batch_size=batch_size,
             dry_run=dry_run,
             progress=progress,
+            seal=seal,
         )
         interrupted = False
     finally:
@@ -2231,10 +2235,7 @@ def scrub_handles(
                     actor=actor,
                     organisation=activation.organisation,
                     subject=f"activation:{activation.pk}",
-                    **_with_content(
-                        {**counts.as_journal(), "interrupted": interrupted},
-                        _rewritten(intact),
-                    ),
+                    data={**counts.as_journal(), "interrupted": interrupted},
                 )
             except Exception:
                 if not interrupted:

@@ -8,7 +8,7 @@ courante-verify` runs it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -148,6 +148,10 @@ class Report:
     # (a key change is not something the check can take on trust, see the decision doc).
     other_key: int = 0
     findings: list[Finding] = field(default_factory=list)
+    # With an old secret (a re-seal): the lines intact under its key, by activation,
+    # with their fields as checked, which the re-seal journals again under the current
+    # key if they still read the same.
+    stale: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -244,15 +248,23 @@ def _journal(activation_ids: set[int] | None) -> _Journal:
     return found
 
 
+def content_keys(*secrets: str | bytes) -> dict[str, bytes]:
+    """The keys the check accepts, by key id: the current one, plus those of the
+    ``secrets`` given (the old secret during a re-seal, never a setting: an old key
+    accepted for good would let a leaked secret vouch for a forgery)."""
+    keys = [content_key()]
+    keys += [courante_digest.derive_key(s.encode() if isinstance(s, str) else s) for s in secrets]
+    return {courante_digest.key_id(key): key for key in keys}
+
+
 def _compared(
-    wanted: set[int] | None, key: bytes
+    wanted: set[int] | None, keys: Mapping[str, bytes]
 ) -> Iterator[tuple[LogEntry, _Journaled | None, str]]:
     """Each line (of the ``wanted`` activations) with its latest journaled digest and the
     verdict: "uncovered", "intact", or a finding kind (CHANGED, MISSING, FOREIGN,
-    UNJOURNALED)."""
+    UNJOURNALED). ``keys`` (by key id) are those a digest may be under."""
     journal = _journal(wanted)
     latest = journal.latest
-    current_key = courante_digest.key_id(key)
     lines = LogEntry.objects.all()
     if wanted is not None:
         lines = lines.filter(activation_id__in=wanted)
@@ -277,7 +289,7 @@ def _compared(
                 yield entry, None, UNJOURNALED
             else:
                 yield entry, None, "uncovered"
-        elif known.key != current_key or known.version != courante_digest.VERSION:
+        elif (key := keys.get(known.key)) is None or known.version != courante_digest.VERSION:
             yield entry, known, FOREIGN
         elif courante_digest.matches(
             key, line_fields(entry), known.digest, seq=known.seq, line_id=entry.pk
@@ -292,12 +304,16 @@ def _compared(
         yield gone, known, MISSING
 
 
-def check(activation_ids: Sequence[int] | None = None) -> Report:
-    """Compare every line (of ``activation_ids``, or all) with its latest journaled digest."""
+def check(activation_ids: Sequence[int] | None = None, *, old_secret: str | bytes = "") -> Report:
+    """Compare every line (of ``activation_ids``, or all) with its latest journaled
+    digest. With ``old_secret`` (a re-seal), a digest under the key of that secret is
+    checked too, and the lines intact under it are listed in ``Report.stale``."""
     wanted = set(activation_ids) if activation_ids is not None else None
     report = Report()
     names = dict(Activation.objects.values_list("pk", "name"))
-    for entry, known, verdict in _compared(wanted, content_key()):
+    keys = content_keys(old_secret) if old_secret else content_keys()
+    current = courante_digest.key_id(content_key())
+    for entry, known, verdict in _compared(wanted, keys):
         if verdict not in ("intact", "uncovered"):
             report.findings.append(
                 Finding(entry.activation_id, names.get(entry.activation_id, ""), entry.number,
@@ -312,17 +328,71 @@ def check(activation_ids: Sequence[int] | None = None) -> Report:
             report.other_key += 1
         elif verdict == "intact":
             report.intact += 1
+            if known is not None and known.key != current:
+                report.stale.setdefault(entry.activation_id, {})[entry.pk] = line_fields(entry)
     report.findings.sort(key=lambda f: (f.activation_id, f.number))
     return report
 
 
-def intact_lines(activation_id: int) -> dict[int, dict[str, Any]]:
-    """The lines of an activation that match their journaled digest now, with their
-    fields as they stand: a repair that rewrites lines (``scrub_handles``) journals the
-    new digests of those of them it rewrote, and only of those, so a line changed behind
-    Beffroi's back, before or during the repair, is not laundered by it."""
-    return {
-        entry.pk: line_fields(entry)
-        for entry, _known, verdict in _compared({activation_id}, content_key())
-        if verdict == "intact"
-    }
+def _head() -> int:
+    from beffroi.core.models import JournalHead
+
+    return JournalHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
+
+
+class Vouched:
+    """The lines of an activation the journal vouches for, for a repair that rewrites
+    lines in batches over minutes (``scrub_handles``) and journals, in each batch's own
+    transaction, the new digests of the lines it rewrote and only of those: a line
+    changed behind Beffroi's back, before or during the repair, is not laundered.
+
+    One full check at the start; then, for the lines a batch has locked, only the
+    journal entries appended since: a line changed through Beffroi meanwhile (a
+    volunteer closes it while the repair runs) is vouched for by its newer digest, and
+    a line that differs from both was changed behind Beffroi's back."""
+
+    def __init__(self, activation_id: int) -> None:
+        # The head before the check's journal read: an action committed during the check
+        # is then seen again by ``lines``, whatever the check made of it.
+        self.since = _head()
+        self.keys = content_keys()
+        self.snapshot = {
+            entry.pk: line_fields(entry)
+            for entry, _known, verdict in _compared({activation_id}, self.keys)
+            if verdict == "intact"
+        }
+
+    def lines(self, entries: Sequence[LogEntry]) -> list[LogEntry]:
+        """Of ``entries`` (read, locked, before the repair writes them), those the
+        journal vouches for as they stand."""
+        from beffroi.core.models import JournalEntry
+
+        wanted = {str(entry.pk) for entry in entries}
+        newer: dict[int, tuple[int, dict[str, Any], dict[str, Any]]] = {}
+        later = (
+            JournalEntry.objects.filter(seq__gt=self.since, data__has_key=DATA_KEY)
+            .order_by("seq")
+            .values_list("seq", "data")
+        )
+        for seq, data in later:
+            content = data[DATA_KEY]
+            for pk in wanted & set(content.get("lines", {})):
+                newer[int(pk)] = (seq, content, content["lines"][pk])
+        vouched = []
+        for entry in entries:
+            fields = line_fields(entry)
+            if entry.pk not in newer:
+                if self.snapshot.get(entry.pk) == fields:
+                    vouched.append(entry)
+                continue
+            seq, content, line = newer[entry.pk]
+            key = self.keys.get(str(content.get("key")))
+            if (
+                key is not None
+                and content.get("v") == courante_digest.VERSION
+                and courante_digest.matches(
+                    key, fields, str(line.get("digest")), seq=seq, line_id=entry.pk
+                )
+            ):
+                vouched.append(entry)
+        return vouched

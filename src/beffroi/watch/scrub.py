@@ -30,10 +30,10 @@ it, so a second run changes nothing.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connection, models, transaction
 from django.db.models import Field
@@ -53,6 +53,19 @@ StoredFields = Callable[[Any, bytes], "tuple[str, str, str, dict[str, Any]]"]
 # DID becomes its keyed pseudonym).
 StoredId = Callable[[str, bytes], str]
 Progress = Callable[[str, int], None]
+
+
+class LineSeal(Protocol):
+    """How the main courante lines a batch rewrites keep their journaled digests
+    (``actions.scrub_handles``): asked, in the batch's transaction, which of the locked
+    lines the journal vouches for before the rewrite, then told which of those were
+    rewritten, to journal their new digests in that same transaction. A batch and its
+    digests commit together: a repair stopped at any point leaves no line that reads as
+    changed behind Beffroi's back (docs/decisions/courante-digest.md)."""
+
+    def vouched(self, entries: Sequence[LogEntry]) -> list[LogEntry]: ...
+
+    def written(self, entries: list[LogEntry]) -> None: ...
 
 
 def shown_text(text: str) -> str:
@@ -166,6 +179,7 @@ def _cards(
     size: int,
     dry_run: bool,
     tick: Progress,
+    seal: LineSeal | None,
 ) -> None:
     def fix(batch: list[Card]) -> dict[str, int]:
         ids = [card.pk for card in batch]
@@ -191,13 +205,14 @@ def _cards(
             ):
                 card.text, card.explanation, card.external_id = text, explanation, external_id
                 changed.append(card)
-        entries = LogEntry.objects.filter(card_id__in=ids).only(
-            "pk", "card_id", "text", "withdrawn_text"
-        )
+        # Whole rows: what the journal vouches for is every field of a line.
+        entries = LogEntry.objects.filter(card_id__in=ids).order_by("pk")
         if not dry_run:
             entries = entries.select_for_update()
+        lines = list(entries)
+        vouched = {e.pk for e in seal.vouched(lines)} if seal is not None and not dry_run else set()
         changed_entries = []
-        for entry in entries:
+        for entry in lines:
             own = quoted.get(entry.card_id or 0, set())
             text = shown_text(entry.text) if entry.text in own else entry.text
             withdrawn = entry.withdrawn_text
@@ -211,6 +226,8 @@ def _cards(
             # a repair is not news; the next load of a page shows the new text.
             _write(Card, changed, ["text", "explanation", "external_id"])
             _write(LogEntry, changed_entries, ["text", "withdrawn_text"])
+            if seal is not None:
+                seal.written([entry for entry in changed_entries if entry.pk in vouched])
         return {"cards": len(changed), "log_entries": len(changed_entries)}
 
     cards = Card.objects.filter(activation=activation).only(
@@ -335,13 +352,14 @@ def scrub_activation(
     batch_size: int = BATCH,
     dry_run: bool = False,
     progress: Progress | None = None,
+    seal: LineSeal | None = None,
 ) -> Counts:
     """Rewrite (or, ``dry_run``, count) the rows of ``activation`` that today's rules
     would store differently, adding to ``counts`` batch by batch: an interrupted run
     leaves ``counts`` saying what it did. Cards go first: their lines are matched
     against the card's text and earlier versions as they stood before this run."""
     tick: Progress = progress or (lambda _kind, _n: None)
-    _cards(activation, key, stored_id, counts, batch_size, dry_run, tick)
+    _cards(activation, key, stored_id, counts, batch_size, dry_run, tick, seal)
     _posts(activation, key, stored, stored_id, counts, batch_size, dry_run, tick)
     _post_changes(activation, key, stored, counts, batch_size, dry_run, tick)
     return counts
