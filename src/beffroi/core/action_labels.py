@@ -41,9 +41,6 @@ LABELS: dict[str, Promise] = {
     "watch.activation.scrub_lines": _(
         "Lignes de main courante pseudonymisées après coup (empreintes du contenu)"
     ),
-    "watch.activation.scrub_lines": _(
-        "Lignes de main courante pseudonymisées après coup (empreintes du contenu)"
-    ),
     "watch.activation.update": _("Activation modifiée"),
     "watch.card.claim": _("Carte prise en charge"),
     "watch.card.decide": _("Décision sur une carte"),
