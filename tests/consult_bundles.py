@@ -5,7 +5,8 @@ forger who rebuilds the journal would (tests of the verifier).
 ``scene()`` gives the honest board of ``examples.example_board`` (30 entries,
 seed 7); ``scene(bundle_format=1)`` that of a consultation an older Beffroi
 opened; ``scene(opened=…)`` replaces the data of its ``opened`` event (a forged
-format number); a test changes the spec through ``spec_dict``."""
+format number); ``scene(spec=…)`` opens another spec; a test changes the spec through
+``spec_dict``."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from beffroi.consult.bundle import (
 )
 from beffroi.consult.credentials import PublicCredential, Revocation
 from beffroi.consult.examples import ExampleBoard, example_board
-from beffroi.consult.spec import parse_time, spec_from_dict
+from beffroi.consult.spec import Spec, parse_time, spec_from_dict
 
 
 @dataclass
@@ -40,6 +41,23 @@ class Scene:
     def later(self, seconds: int = 1) -> Any:
         """A time after every event so far (journal times never go backwards)."""
         return max(e.at for e in self.events) + timedelta(seconds=seconds)
+
+    def flag_after_close(self) -> dict[str, Any]:
+        """Journal, after the ``closed`` event, a flag the integrity rule sets aside on
+        an unsigned entry not flagged yet (what an older Beffroi's late audit wrote)."""
+        flagged = {ev.data.get("entry") for ev in self.events}
+        unsigned = next(
+            e for e in self.ex.board.entries if e["signature"] is None and e["hash"] not in flagged
+        )
+        rule = next(r for r in self.spec_dict["rules"] if r["code"] == "integrity_flag")
+        self.after_close.append(
+            JournalEvent(
+                self.ex.spec.closes + timedelta(seconds=2),
+                "flag",
+                {"entry": unsigned["hash"], "flag": rule["params"]["flags"][0], "evidence": "x"},
+            )
+        )
+        return unsigned
 
     def bundle(self, results: dict[str, Any] | None = None) -> bytes:
         """The bundle; ``results`` replaces the tally's results.json."""
@@ -70,11 +88,13 @@ def scene(
     bundle_format: int = BUNDLE_FORMAT,
     n: int = 30,
     seed: int = 7,
+    spec: Spec | None = None,
 ) -> Scene:
     """``bundle_format``: the format the consultation was opened with (an older
     Beffroi's honest board); ``opened``: the ``opened`` event's data as a forger
-    rewrites it."""
-    ex = example_board(n, seed=seed, bundle_format=bundle_format)
+    rewrites it; ``spec``: the consultation (the example's by default), as opened
+    (a zoned spec, say)."""
+    ex = example_board(n, seed=seed, bundle_format=bundle_format, spec=spec)
     events = [
         JournalEvent(
             parse_time(line["at"], "at"),

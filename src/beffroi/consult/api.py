@@ -781,6 +781,10 @@ def board_page(request: HttpRequest, cid: str) -> HttpResponse:
             "over_electorate": [s["label"] for s in segments if (s["participation"] or 0) > 100],
             "latest": board[-50:][::-1],
             "keys_fingerprint": (actions.keys_fingerprint(c) if spec.access != "open" else None),
+            # The consultation journal's head: neither the spec hash nor the board head
+            # covers the journal (format number, flags, decisions), so a copy noted here
+            # is what `beffroi verify --journal-head` checks a later bundle against.
+            "journal_head": c.events.order_by("-n").values_list("hash", "n").first(),
             "flags": live.flags(c),
             "revocations": [
                 {**r, "segment_label": seg_labels.get(r["segment"], r["segment"])}

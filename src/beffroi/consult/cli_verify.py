@@ -24,6 +24,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the key-list fingerprint the credential authority published: the bundle's "
         "imported keys must have it",
     )
+    parser.add_argument(
+        "--journal-head",
+        metavar="SHA256",
+        action="append",
+        default=[],
+        help="a head of the consultation's journal noted earlier (its public board shows "
+        "it, and verify prints it): the bundle's journal must still contain that event, so "
+        "nothing up to it was rewritten (repeatable)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -212,6 +221,7 @@ def run(args: argparse.Namespace) -> int:
                 f"({stats.get('keys_fingerprint') or 'aucune'}) n'est pas celle publiée par "
                 f"l'autorité des codes ({expected})"
             )
+    seen = journal_head_lines(report, stats, args.journal_head)
     if report.ok:
         counted = stats.get("counted", {})
         verified, unverified = counted.get("verified", 0), counted.get("unverified", 0)
@@ -226,7 +236,14 @@ def run(args: argparse.Namespace) -> int:
             out.print(line, highlight=False, markup=False)
         out.print(f"Empreinte des questions et règles : {stats.get('spec_hash')}")
         out.print(f"Tête de la chaîne : {stats.get('board_head')}")
-        out.print(format_line(stats.get("bundle_format")), highlight=False)
+        out.print(
+            format_line(stats.get("bundle_format"), stats.get("format_from")),
+            highlight=False,
+            markup=False,
+        )
+        out.print(journal_line(stats), highlight=False, markup=False)
+        for line in seen:
+            out.print(line, highlight=False, markup=False)
         fingerprint = stats.get("keys_fingerprint")
         covers = (
             " (toutes les clés, codes réémis compris : l'autorité la republie après chaque "
@@ -275,11 +292,60 @@ def run(args: argparse.Namespace) -> int:
     return 1
 
 
-def format_line(fmt: Any) -> str:
-    """The bundle format, said on success: format 1 is the one without a number."""
+def format_line(fmt: Any, source: Any = None) -> str:
+    """The bundle format, said on success: format 1 is the one without a number; a
+    format read from the journal alone (a spec opened before the stamp) says so, since
+    a rebuilt journal could have chosen it among the older ones."""
     if fmt == 1:
-        return "Format du paquet : 1 (sans numéro : écrit avant que le format soit inscrit)."
-    return f"Format du paquet : {fmt}."
+        said = "Format du paquet : 1 (sans numéro : écrit avant que le format soit inscrit)"
+    else:
+        said = f"Format du paquet : {fmt}"
+    if source != "journal":
+        return said + "."
+    return (
+        said + ", lu dans le journal seul : les questions et règles, gelées avant que "
+        "l'ouverture y inscrive le format, ne le portent pas. Le format 1 et le format 2 ne "
+        "diffèrent que par l'explication d'un signalement inscrit après la clôture ; le "
+        "numéro est dans l'événement « opened », dont l'empreinte doit être la même que dans "
+        "un dossier téléchargé plus tôt (--journal-head)."
+    )
+
+
+def journal_line(stats: dict[str, Any]) -> str:
+    """The journal's head, to note down as the board's: the next bundle must contain it."""
+    hashes = stats.get("journal_hashes") or []
+    return (
+        f"Tête du journal de la consultation : {stats.get('journal_head')} "
+        f"({_count(len(hashes), 'événement', 'événements')}) ; un dossier ultérieur doit la "
+        "contenir (beffroi verify --journal-head)."
+    )
+
+
+def journal_head_lines(report: Any, stats: dict[str, Any], heads: list[str]) -> list[str]:
+    """Each journal head noted earlier must be an event of this journal: its hash
+    chains every event before it, so what was seen then (the format number, flags,
+    decisions, revocations) was not rewritten.  A head missing is a failure."""
+    hashes = stats.get("journal_hashes")
+    if not heads or not isinstance(hashes, list):
+        return []
+    lines = []
+    for head in heads:
+        wanted = head.strip().lower()
+        if wanted in hashes:
+            n = hashes.index(wanted) + 1
+            lines.append(
+                f"Tête du journal relevée plus tôt ({wanted[:12]}…) : événement {n} de ce "
+                f"journal ; les {n} premiers événements sont ceux d'alors."
+                if n > 1
+                else f"Tête du journal relevée plus tôt ({wanted[:12]}…) : événement 1 de ce "
+                "journal (l'ouverture), inchangé."
+            )
+        else:
+            report.fail(
+                f"journal.jsonl : aucun événement n'a l'empreinte {wanted} relevée plus tôt : "
+                "le journal a été réécrit avant ce point, ou ce n'est pas la même consultation"
+            )
+    return lines
 
 
 def late_flag_lines(notes: list[str], stats: dict[str, Any]) -> list[str]:

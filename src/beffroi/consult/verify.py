@@ -1101,6 +1101,15 @@ def _verify_rest(
     fmt = _check_format_anchor(spec, fmt, report)
     report.stats["bundle_format"] = fmt
     _check_journal(spec, journal, opening.get("at"), len(records), report)
+    # The journal's hashes, for a scrutineer's earlier copy (--journal-head): the journal
+    # is not anchored in the spec hash nor in the board head, so the hash of an event
+    # seen earlier (the board page shows the head) is what fixes the events up to it.
+    hashes = [ev.get("hash") for ev in journal]
+    report.stats["journal_hashes"] = hashes
+    report.stats["journal_head"] = hashes[-1] if hashes else None
+    report.stats["opened_event"] = next(
+        (ev.get("hash") for ev in journal if ev.get("kind") == "opened"), None
+    )
     keys = _check_credentials(spec, records, journal, report)
     _check_keys_fingerprint(spec, keys, journal, report)
     key_list = list(keys)
@@ -1252,6 +1261,9 @@ def _check_unreplaced_revocations(
 
 
 MAX_LATE_LISTED = 20
+# The first format whose Beffroi could write a spec's ``timezone``: the field came in
+# after the journal's number 2, so a zoned spec was never opened under format 1.
+ZONED_FORMAT = 2
 
 
 def _check_format_anchor(spec: Spec, fmt: int, report: Report) -> int:
@@ -1264,13 +1276,30 @@ def _check_format_anchor(spec: Spec, fmt: int, report: Report) -> int:
     without the stamp was opened by an older Beffroi, whose journal says 1 or 2."""
     anchored = spec.bundle_format
     if anchored is None:
+        report.stats["format_from"] = "journal"
         if fmt >= SPEC_ANCHORED_FORMAT:
             report.fail(
                 f"consultation.json : aucun format de paquet dans les questions et règles "
                 f"gelées, alors que le journal annonce le format {fmt} (depuis le format "
                 f"{SPEC_ANCHORED_FORMAT}, l'ouverture l'y inscrit)"
             )
+            return fmt
+        # The time zone came into the spec after the journal's number 2: a spec that
+        # carries one (covered by the published hash) was opened by a Beffroi writing
+        # format 2 at least, so a journal without a number was rebuilt, to get the
+        # format 1 reading.  The only lower bound the anchored data give (see
+        # docs/decisions/bundle-format.md, "What stays open before format 3").
+        if spec.timezone is not None and fmt < ZONED_FORMAT:
+            report.fail(
+                f"journal.jsonl : format de paquet {fmt} (sans numéro) dans l'événement "
+                f"« opened », mais les questions et règles gelées portent un fuseau horaire "
+                f"(timezone), que seules écrivent les versions de Beffroi du format "
+                f"{ZONED_FORMAT} ou plus, et que couvre l'empreinte publiée à l'ouverture "
+                "(journal refait ?)"
+            )
+            return ZONED_FORMAT
         return fmt
+    report.stats["format_from"] = "spec"
     if anchored != fmt:
         report.fail(
             f"journal.jsonl : format de paquet {fmt} dans l'événement « opened », mais "
@@ -1332,6 +1361,14 @@ def _explain_late_flags(
             "signalements d'un audit lancé après la clôture : ces signalements peuvent venir "
             "d'elle et non d'une falsification. L'absence de numéro ne le prouve pas (un "
             "journal refait peut l'avoir retiré) : l'anomalie est donc maintenue."
+        )
+        opened = report.stats.get("opened_event")
+        report.notes.append(
+            "Pour le vérifier, comparez l'empreinte de l'événement « opened » "
+            f"({opened}) avec celle d'un dossier de cette consultation téléchargé plus tôt, "
+            "ou relancez avec --journal-head et une tête du journal relevée plus tôt (page "
+            "du tableau public) : le numéro de format est dans cet événement, que chaque "
+            "événement suivant enchaîne."
         )
     else:
         report.notes.append(
