@@ -169,6 +169,15 @@ EMAIL_TIMEOUT = 30
 
 # Security defaults (DESIGN: security is a feature).
 SESSION_COOKIE_HTTPONLY = True
+# How long a sign-in lasts, counted from the log-in, not from the last page: core/signals.py
+# fixes the session's end when it opens, so working on does not extend it (Django's own
+# expiry restarts at every write of the session). Half a day covers a shift, and a shared
+# crisis-room computer left signed in is not open the next morning
+# (docs/decisions/0003-login-throttling.md, "How long a sign-in lasts").
+BEFFROI_SESSION_HOURS = int(os.environ.get("BEFFROI_SESSION_HOURS", "12"))
+if BEFFROI_SESSION_HOURS < 1:
+    raise ValueError(f"BEFFROI_SESSION_HOURS must be at least 1 (got {BEFFROI_SESSION_HOURS})")
+SESSION_COOKIE_AGE = BEFFROI_SESSION_HOURS * 3600
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = HTTPS

@@ -116,7 +116,8 @@ class JournaledUserAdmin(UserAdmin):  # type: ignore[type-arg]
         # Memberships are read-only in the admin, which made every account with one
         # impossible to delete here; ``actions.delete_account`` removes them, journaled.
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        perms_needed.discard(Membership._meta.verbose_name)
+        membership = str(Membership._meta.verbose_name)
+        perms_needed = {p for p in perms_needed if str(p) != membership}
         return deleted, counts, perms_needed, protected
 
     def delete_model(self, request: Any, obj: Any) -> None:

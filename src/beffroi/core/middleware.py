@@ -25,23 +25,23 @@ from django.utils.decorators import sync_and_async_middleware
 
 _PARTNER_PREFIX = "/partenaire/"
 
-# Pages the same for every reader, meant to be cached like any public page (the URL names
-# of consult.urls.public_urlpatterns but the ballot's POSTs, core's health check, the API
-# description).
-PUBLIC_PAGES = frozenset(
-    {
-        "consult-answer",
-        "consult-receipt",
-        "consult-board",
-        "consult-board-jsonl",
-        "consult-board-csv",
-        "consult-results-json",
-        "consult-rules-json",
-        "consult-bundle",
-        "healthz",
-        "openapi",
-    }
-)
+# The consultations' public URLs that are not pages: the proof-of-work challenge (single
+# use, made for one respondent) and the ballot's POST.
+_NOT_PAGES = frozenset({"consult-challenge", "consult-submit"})
+
+
+def _public_pages() -> frozenset[str]:
+    """Pages the same for every reader, meant to be cached like any public page: every
+    URL name of ``consult.urls.public_urlpatterns`` but those that are not pages, core's
+    health check and the API description. Read from the URLs, so that a public page added
+    there cannot be forgotten here (it would be sent ``no-store`` to signed-in readers)."""
+    from beffroi.consult.urls import public_urlpatterns
+
+    names = {pattern.name for pattern in public_urlpatterns if pattern.name}
+    return frozenset(names - _NOT_PAGES | {"healthz", "openapi"})
+
+
+PUBLIC_PAGES = _public_pages()
 
 
 def _keep_private(response: HttpResponseBase) -> None:
