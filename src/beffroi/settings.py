@@ -54,6 +54,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Cache-Control: private, no-store on signed-in and partner-link pages.
     "beffroi.core.middleware.private_pages",
+    # After any log-in, the known-browser cookie (docs/decisions/0003-login-throttling.md).
+    "beffroi.core.middleware.known_browsers",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

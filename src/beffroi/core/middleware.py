@@ -85,3 +85,35 @@ def private_pages(get_response: Callable[[HttpRequest], Any]) -> Any:
         return response
 
     return middleware
+
+
+# Set on the request by core/signals.py when someone logs in with a password, whichever
+# page did it (the site's log-in, the admin's, an invitation's acceptance).
+LOGGED_IN_ATTRIBUTE = "beffroi_logged_in"
+
+
+@sync_and_async_middleware
+def known_browsers(get_response: Callable[[HttpRequest], Any]) -> Any:
+    """After a log-in, the answer marks the browser known to the account
+    (``forms.remember_browser``, docs/decisions/0003-login-throttling.md): the admin's
+    log-in page used to set no such cookie, so staff were held by a ceiling that guessing
+    from ten networks fills, wherever they logged in from."""
+    from beffroi.core.forms import remember_browser
+
+    def remember(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        user = getattr(request, LOGGED_IN_ATTRIBUTE, None)
+        if user is not None and user.is_authenticated:
+            remember_browser(request, response, user)
+        return response
+
+    if iscoroutinefunction(get_response):
+
+        async def middleware_async(request: HttpRequest) -> HttpResponseBase:
+            return remember(request, await get_response(request))
+
+        return middleware_async
+
+    def middleware(request: HttpRequest) -> HttpResponseBase:
+        return remember(request, get_response(request))
+
+    return middleware

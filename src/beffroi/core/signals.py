@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from beffroi.core import actions
 from beffroi.core.client import pseudonyms
+from beffroi.core.middleware import LOGGED_IN_ATTRIBUTE
 
 
 @receiver(user_logged_in)
@@ -21,6 +22,8 @@ def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         # An end fixed now, which later writes of the session keep: with Django's default
         # the expiry restarted at each write, so a session used now and then never ended.
         request.session.set_expiry(timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE))
+        # The answer marks this browser known to the account (middleware.known_browsers).
+        setattr(request, LOGGED_IN_ATTRIBUTE, user)
     network = pseudonyms(request).prefix if request is not None else ""
     actions.record_login(user, network=network)
 

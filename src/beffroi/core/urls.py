@@ -29,11 +29,17 @@ class LoginView(auth_views.LoginView):
             return HttpResponseRedirect(target)
         return super().dispatch(request, *args, **kwargs)
 
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view; the browser that sets a new password through the mailed link is
+    known to the account from then on. It is the owner's way back when guessing from many
+    networks has filled the account's ceiling and they are on a new browser: holding the
+    mailbox is proof enough, and the new password voids every other browser's entry
+    (docs/decisions/0003-login-throttling.md, "The owner's way back")."""
+
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        # Known to this account from now on: guessing spread over many networks, which
-        # fills the account's ceiling, does not keep this browser out.
-        remember_browser(self.request, response, form.get_user())
+        remember_browser(self.request, response, form.user)
         return response
 
 
@@ -63,9 +69,7 @@ urlpatterns = [
     ),
     path(
         "mot-de-passe/nouveau/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name="core/password_reset_confirm.html"
-        ),
+        PasswordResetConfirmView.as_view(template_name="core/password_reset_confirm.html"),
         name="password_reset_confirm",
     ),
     path(
