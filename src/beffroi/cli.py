@@ -67,6 +67,11 @@ COMMANDS: CommandTree = {
             "beffroi.commands.watch_courante_verify",
             "check that each main courante line still matches its journaled digest",
         ),
+        "courante-reseal": (
+            "beffroi.commands.watch_courante_reseal",
+            "after a change of the pseudonym secret, seal each main courante line again "
+            "under the new key (checked under the old one first)",
+        ),
     },
 }
 

@@ -6,18 +6,11 @@ from __future__ import annotations
 
 import argparse
 
-from beffroi.commands import bootstrap
+from beffroi.commands import bootstrap, watch_cli
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--activation",
-        type=int,
-        action="append",
-        metavar="ID",
-        help="only this activation (repeat for several); default: every activation "
-        "that does not keep handles",
-    )
+    watch_cli.add_activation_option(parser, "every activation that does not keep handles")
     parser.add_argument(
         "--dry-run",
         action="store_true",
@@ -29,8 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.batch < 1:
         bootstrap.fail("--batch must be at least 1")
-    bootstrap.setup_django()
-    bootstrap.check_database()
+    watch_cli.start()
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -38,20 +30,15 @@ def run(args: argparse.Namespace) -> int:
     from beffroi.watch.models import Activation
 
     console = Console(stderr=True)
-    if args.activation:
-        found = {a.pk: a for a in Activation.objects.filter(pk__in=args.activation)}
-        missing = [str(pk) for pk in args.activation if pk not in found]
-        if missing:
-            bootstrap.fail(f"no activation with id {', '.join(missing)}")
-        kept = [str(pk) for pk, a in found.items() if a.keep_handles]
-        if kept:
-            bootstrap.fail(
-                f"activation {', '.join(kept)} keeps handles (chosen by its organiser): "
-                "nothing to scrub"
-            )
-        activations = [found[pk] for pk in dict.fromkeys(args.activation)]
-    else:
+    activations = watch_cli.activations(args.activation)
+    if activations is None:
         activations = list(Activation.objects.filter(keep_handles=False).order_by("pk"))
+    kept = [str(a.pk) for a in activations if a.keep_handles]
+    if kept:
+        bootstrap.fail(
+            f"activation {', '.join(kept)} keeps handles (chosen by its organiser): "
+            "nothing to scrub"
+        )
 
     verb = "would change" if args.dry_run else "changed"
     total = 0
@@ -80,4 +67,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"dry run: {total} rows would change; nothing written")
     else:
         print(f"{total} rows changed" + ("; journaled" if total else ""))
-    return 0
+    return watch_cli.OK

@@ -94,6 +94,7 @@ __all__ = [
     "record_post_edit",
     "record_source_status",
     "release",
+    "reseal_courante",
     "revoke_partner_link",
     "set_declared_source",
     "set_source_enabled",
@@ -2248,3 +2249,78 @@ def scrub_handles(
                     counts.as_journal(),
                 )
     return counts
+
+
+@dataclass
+class Reseal:
+    """What ``reseal_courante`` found and did."""
+
+    report: courante_verify.Report
+    broken: Any = None
+    # Per activation, the lines whose digest was journaled again under the current key
+    # (a dry run: would be).
+    sealed: dict[int, int] = dataclasses.field(default_factory=dict)
+    # Lines that changed between the check and their batch: not sealed again (those
+    # changed through Beffroi already carry a digest under the current key; the others
+    # stay reported). Run it again.
+    changed_meanwhile: int = 0
+
+    @property
+    def refused(self) -> bool:
+        return self.broken is not None or not self.report.ok
+
+
+def reseal_courante(
+    old_secret: str | bytes,
+    *,
+    activation_ids: Sequence[int] | None = None,
+    actor: Any = None,
+    batch_size: int = 500,
+    dry_run: bool = False,
+) -> Reseal:
+    """After the deployment's pseudonym secret changed on purpose, journal again, under
+    the key of the current secret, the digest of every main courante line whose latest
+    digest is under the key of ``old_secret`` (docs/decisions/courante-digest.md).
+
+    Refused, nothing written, unless the journal's chain holds and every line checks
+    (under either key): a re-seal must not launder a line already rewritten behind
+    Beffroi's back. Then, per activation, ``batch_size`` lines a transaction: the lines
+    are locked, and those that still read as they were checked get their new digest
+    in a ``watch.log.reseal`` entry of that transaction. A run stopped halfway leaves
+    every line checkable; running it again finishes. Lines older than the digest (« non
+    couvertes ») get none: sealing them would vouch for content nobody checked."""
+    old_id = courante_verify.key_id(old_secret)
+    if old_id == courante_verify.key_id():
+        raise ActionError(
+            _("L'ancien secret est celui du serveur : les empreintes sont déjà sous sa clé.")
+        )
+    broken = journal.verify()
+    report = courante_verify.check(activation_ids, old_secret=old_secret)
+    result = Reseal(report=report, broken=broken)
+    if result.refused:
+        return result
+    for activation_id, lines in sorted(report.stale.items()):
+        if dry_run:
+            result.sealed[activation_id] = len(lines)
+            continue
+        organisation = Organisation.objects.filter(activations__pk=activation_id).first()
+        pks = sorted(lines)
+        for start in range(0, len(pks), batch_size):
+            with transaction.atomic():
+                rows = LogEntry.objects.filter(pk__in=pks[start : start + batch_size])
+                same = [
+                    entry
+                    for entry in rows.select_for_update().order_by("pk")
+                    if courante_verify.line_fields(entry) == lines[entry.pk]
+                ]
+                result.changed_meanwhile += min(batch_size, len(pks) - start) - len(same)
+                if same:
+                    journal.append(
+                        "watch.log.reseal",
+                        actor=actor,
+                        organisation=organisation,
+                        subject=f"activation:{activation_id}",
+                        **_with_content({"from_key": old_id, "log_entries": len(same)}, same),
+                    )
+            result.sealed[activation_id] = result.sealed.get(activation_id, 0) + len(same)
+    return result

@@ -25,12 +25,21 @@ from beffroi.watch.models import Activation, LogEntry
 DATA_KEY = "content"
 
 
+def _key(secret: str | bytes) -> bytes:
+    return courante_digest.derive_key(secret.encode() if isinstance(secret, str) else secret)
+
+
 def content_key() -> bytes:
     """The key of line digests, derived from the deployment's pseudonym secret (setting
     BEFFROI_PSEUDONYM_KEY, which falls back to SECRET_KEY): a secret already meant to last
     as long as the data, since every stored pseudonym depends on it too."""
-    secret = settings.BEFFROI_PSEUDONYM_KEY
-    return courante_digest.derive_key(secret.encode() if isinstance(secret, str) else secret)
+    return _key(settings.BEFFROI_PSEUDONYM_KEY)
+
+
+def key_id(secret: str | bytes | None = None) -> str:
+    """The public id of the digest key of ``secret`` (default: the current secret), as
+    journal entries name it."""
+    return courante_digest.key_id(content_key() if secret is None else _key(secret))
 
 
 def line_fields(entry: LogEntry) -> dict[str, Any]:
@@ -252,8 +261,7 @@ def content_keys(*secrets: str | bytes) -> dict[str, bytes]:
     """The keys the check accepts, by key id: the current one, plus those of the
     ``secrets`` given (the old secret during a re-seal, never a setting: an old key
     accepted for good would let a leaked secret vouch for a forgery)."""
-    keys = [content_key()]
-    keys += [courante_digest.derive_key(s.encode() if isinstance(s, str) else s) for s in secrets]
+    keys = [content_key(), *map(_key, secrets)]
     return {courante_digest.key_id(key): key for key in keys}
 
 
@@ -312,7 +320,7 @@ def check(activation_ids: Sequence[int] | None = None, *, old_secret: str | byte
     report = Report()
     names = dict(Activation.objects.values_list("pk", "name"))
     keys = content_keys(old_secret) if old_secret else content_keys()
-    current = courante_digest.key_id(content_key())
+    current = key_id()
     for entry, known, verdict in _compared(wanted, keys):
         if verdict not in ("intact", "uncovered"):
             report.findings.append(

@@ -1,0 +1,125 @@
+"""`beffroi watch courante-reseal`: after the pseudonym secret changed on purpose,
+journal each main courante line's digest again under the new secret's key, once every
+line has been checked under the old one (docs/decisions/courante-digest.md).
+
+The old secret is never an argument (a command line is visible to every user of the
+machine and kept in shell histories): ``--old-secret-file PATH`` (``-``: standard
+input) or the environment variable ``BEFFROI_OLD_PSEUDONYM_KEY``. The work and its
+journal entries are ``watch.actions.reseal_courante``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from beffroi.commands import bootstrap, watch_cli
+
+# The name of a variable, not a secret.
+OLD_SECRET_VARIABLE = "BEFFROI_OLD_PSEUDONYM_KEY"  # noqa: S105
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    watch_cli.add_activation_option(parser, "every activation")
+    parser.add_argument(
+        "--old-secret-file",
+        metavar="PATH",
+        help="file holding the old secret (e.g. a copy of the old BEFFROI_DATA_DIR/"
+        f"secret_key; '-' reads standard input); default: ${OLD_SECRET_VARIABLE}",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check under the old key and count the lines to seal again; write nothing",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=500, help="lines per transaction (default 500)"
+    )
+
+
+def old_secret(path: str | None) -> str:
+    """The old secret as the deployment read it (a secret file's content, stripped)."""
+    if path is None:
+        secret = os.environ.get(OLD_SECRET_VARIABLE, "")
+        where = f"${OLD_SECRET_VARIABLE}"
+        if not secret:
+            bootstrap.fail(f"give the old secret in --old-secret-file or ${OLD_SECRET_VARIABLE}")
+    else:
+        where = "standard input" if path == "-" else path
+        try:
+            secret = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            bootstrap.fail(f"cannot read the old secret from {where}: {exc}")
+    secret = secret.strip()
+    if not secret:
+        bootstrap.fail(f"the old secret read from {where} is empty")
+    return secret
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.batch < 1:
+        bootstrap.fail("--batch must be at least 1")
+    secret = old_secret(args.old_secret_file)
+    watch_cli.start()
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    from beffroi.core.actions import ActionError
+    from beffroi.watch import actions
+    from beffroi.watch.models import Activation
+
+    watch_cli.activations(args.activation)
+    try:
+        done = actions.reseal_courante(
+            secret, activation_ids=args.activation, batch_size=args.batch, dry_run=args.dry_run
+        )
+    except ActionError as exc:
+        bootstrap.fail(str(exc))
+    if done.refused:
+        watch_cli.print_check(done.report, done.broken)
+        print(
+            _(
+                "Nouveau scellement refusé, rien n'a été écrit : le journal ou des lignes ne "
+                "sont pas intègres sous l'ancienne clé. Traitez d'abord ces anomalies, puis "
+                "relancez la commande."
+            )
+        )
+        return watch_cli.FINDINGS
+    names = dict(Activation.objects.values_list("pk", "name"))
+    for activation_id, n in sorted(done.sealed.items()):
+        print(
+            ngettext(
+                "Activation « %(name)s » (n° %(id)s) : %(n)s ligne scellée sous la nouvelle clé",
+                "Activation « %(name)s » (n° %(id)s) : %(n)s lignes scellées sous la nouvelle clé",
+                n,
+            )
+            % {"name": names.get(activation_id, ""), "id": activation_id, "n": n}
+        )
+    total = sum(done.sealed.values())
+    if args.dry_run:
+        print(
+            ngettext(
+                "Simulation : %(n)s ligne serait scellée sous la nouvelle clé ; rien n'a été "
+                "écrit.",
+                "Simulation : %(n)s lignes seraient scellées sous la nouvelle clé ; rien n'a "
+                "été écrit.",
+                total,
+            )
+            % {"n": total}
+        )
+        return watch_cli.OK
+    print(_("Lignes scellées sous la nouvelle clé : %(n)s") % {"n": total})
+    if done.changed_meanwhile:
+        print(
+            ngettext(
+                "%(n)s ligne a changé pendant l'opération et n'a pas été scellée de nouveau : "
+                "relancez la commande.",
+                "%(n)s lignes ont changé pendant l'opération et n'ont pas été scellées de "
+                "nouveau : relancez la commande.",
+                done.changed_meanwhile,
+            )
+            % {"n": done.changed_meanwhile}
+        )
+        return watch_cli.FINDINGS
+    return watch_cli.OK
