@@ -69,6 +69,7 @@ NOT_PAGES = {
     "consult-board-csv": "data file",
     "consult-results-json": "data file",
     "consult-rules-json": "data file",
+    "consult-spec-file": "data file (the questions and rules for credentials generate --spec)",
     "consult-bundle": "zip file",
     "consult-open": "POST only",
     "consult-close": "POST only",

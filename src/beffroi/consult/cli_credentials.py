@@ -148,6 +148,85 @@ def _status(letters: int) -> Iterator[None]:
         yield
 
 
+def spec_status(path: Path, spec: Any, opening: Any) -> str:
+    """What the tool can vouch for in a ``--spec`` file, or ValueError (French).
+
+    The public board's file carries the opening (``{"spec_hash", "at"}``): its hash is
+    recomputed, so a file edited since says so.  The organiser's page gives a draft's
+    file with ``"opening": null`` (and a file without the key is read the same way):
+    before the opening, the hash is only what the opening will publish if nothing is
+    changed, and what the letters rely on (closing, zone, segments) may still move."""
+    from beffroi.consult.bundle import frozen_spec
+    from beffroi.consult.spec import SpecError, format_time, parse_time, spec_hash
+
+    if opening is None:
+        # A draft as stored has no format stamp yet; the opening adds it before hashing.
+        h = spec_hash(spec if spec.bundle_format is not None else frozen_spec(spec))
+        return (
+            f"Questions et règles de {spec.id} : brouillon, pas encore ouvert. Empreinte "
+            f"que l'ouverture publiera si rien n'est modifié d'ici là : {h}. Pas encore "
+            "vérifiable : que ces questions et règles soient celles qui seront ouvertes "
+            "(comparez cette empreinte avec celle du tableau public après l'ouverture ; "
+            "si elle diffère, la clôture, le fuseau ou les segments des lettres peuvent ne "
+            "plus être les bons), la date d'ouverture, et que l'organisateur importe "
+            "exactement vos clés (comparez l'empreinte de la liste des clés avec celle du "
+            "tableau public)."
+        )
+    if not isinstance(opening, dict) or set(opening) != {"spec_hash", "at"}:
+        raise ValueError(
+            f"--spec {path} : « opening » doit valoir null (brouillon) ou porter spec_hash "
+            "et at, sans plus (fichier du tableau public)"
+        )
+    h = spec_hash(spec)
+    if opening["spec_hash"] != h:
+        raise ValueError(
+            f"--spec {path} : l'empreinte inscrite à l'ouverture ({opening['spec_hash']}) "
+            f"n'est pas celle de ces questions et règles ({h}) : fichier modifié depuis ?"
+        )
+    try:
+        at = parse_time(opening["at"], "opening.at")
+    except SpecError as exc:
+        raise ValueError(f"--spec {path} : {exc}") from exc
+    said = (
+        f"Questions et règles de {spec.id} : gelées à l'ouverture du {format_time(at)}, "
+        f"empreinte {h} (recalculée : celle publiée à l'ouverture)."
+    )
+    if datetime.now(UTC) < spec.opens:
+        said += (
+            f" Réponses acceptées à partir du {format_time(spec.opens)} seulement : "
+            "ouverte, mais pas encore commencée."
+        )
+    return said
+
+
+def check_spec_rules(spec: Any, segments: dict[str, int] | None) -> None:
+    """What the letters must agree with in the spec: codes exist only for a
+    consultation on codes, and only in its segments (a key of an unknown segment is
+    refused at the import, after the letters were printed)."""
+    if spec.access == "open":
+        raise ValueError(
+            f"--spec : la consultation {spec.id} est ouverte à tous (access: open), sans "
+            "codes personnels : aucune lettre à faire"
+        )
+    known = spec.segment_codes()
+    if not segments:
+        # --count over a spec with segments makes keys the import refuses too; not
+        # refused here yet, as an earlier test builds letters that way (see the
+        # decision's open points).
+        return
+    if not known:
+        raise ValueError(
+            f"--segments : la consultation {spec.id} n'a pas de segments (--spec) ; "
+            "indiquez --count"
+        )
+    unknown = [code for code in segments if code not in known]
+    if unknown:
+        raise ValueError(
+            f"--segments {unknown[0]} : ce segment n'est pas dans les questions et règles "
+            f"de --spec (segments : {', '.join(known)})"
+        )
+
+
 def _fail(message: str) -> int:
     print(f"erreur : {message}", file=sys.stderr)
     return 2
@@ -183,9 +262,11 @@ def run(args: argparse.Namespace) -> int:
     closes: datetime | None = None
     spec_zone: str | None = None
     spec_closes: datetime | None = None
+    spec_said = ""
     if args.spec is not None:
         try:
-            spec = spec_from_dict(json.loads(args.spec.read_text("utf-8")))
+            raw = json.loads(args.spec.read_text("utf-8"))
+            spec = spec_from_dict(raw)
         except OSError as exc:
             return _fail(f"--spec {args.spec} : illisible ({exc.strerror})")
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -195,6 +276,12 @@ def run(args: argparse.Namespace) -> int:
                 f"--spec {args.spec} : ce fichier est celui de la consultation {spec.id!r}, "
                 f"pas de {args.consultation_id!r}"
             )
+        try:
+            # raw is a dict: spec_from_dict refuses anything else.
+            spec_said = spec_status(args.spec, spec, raw.get("opening"))
+            check_spec_rules(spec, args.segments)
+        except ValueError as exc:
+            return _fail(str(exc))
         spec_zone, spec_closes = spec.timezone, spec.closes
     try:
         zone = letter_zone(args.timezone or spec_zone or DEFAULT_ZONE)
@@ -205,6 +292,8 @@ def run(args: argparse.Namespace) -> int:
             closes = spec_closes
     except ValueError as exc:
         return _fail(str(exc))
+    if spec_said:
+        print(spec_said)
     if spec_zone is not None and args.timezone is not None and args.timezone != spec_zone:
         # Printed anyway (the authority may know better), but said: a late parent would
         # read another hour or another zone in the refusal than on the letter.

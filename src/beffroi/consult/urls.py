@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern] = [
     path("<slug:cid>/", views.consult_detail, name="consult-detail"),
     path("<slug:cid>/modifier/", views.consult_edit, name="consult-edit"),
     path("<slug:cid>/apercu/", views.consult_preview, name="consult-preview"),
+    path("<slug:cid>/consultation.json", views.consult_spec_file, name="consult-spec-file"),
     path("<slug:cid>/ouvrir/", views.consult_open, name="consult-open"),
     path("<slug:cid>/clore/", views.consult_close, name="consult-close"),
     path("<slug:cid>/codes/importer/", views.consult_import, name="consult-import"),

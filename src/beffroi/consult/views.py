@@ -3,6 +3,7 @@ change goes through beffroi.consult.actions; public pages are in api.py."""
 
 from __future__ import annotations
 
+import json
 import shlex
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,6 +38,7 @@ from beffroi.consult.spec import (
     SMALL_SEGMENT,
     Spec,
     SpecError,
+    format_time,
     small_segments,
     spec_from_dict,
     spec_hash,
@@ -206,6 +208,33 @@ def consult_detail(request: HttpRequest, cid: str) -> HttpResponse:
         **_rate_limit(c),
     )
     return render(request, "consult/detail.html", ctx)
+
+
+@require("consult.view")
+def consult_spec_file(request: HttpRequest, cid: str) -> HttpResponse:
+    """The questions and rules as a file for ``beffroi credentials generate --spec``,
+    before the opening too: the public board's copy exists only once the consultation
+    is open, while a credentialed one needs its letters (and keys) before that.
+
+    A draft is given as the opening would freeze it (stamped with the bundle format),
+    so its hash is the one the page announces, with ``"opening": null``: the tool then
+    says that this hash is still only a promise (docs/decisions/credentials.md)."""
+    c = _get(request, cid)
+    try:
+        spec = spec_from_dict(c.spec)
+    except SpecError as exc:
+        messages.error(request, str(exc))
+        return redirect("consult-detail", c.organisation.slug, c.cid)
+    if c.status == Status.DRAFT:
+        body = frozen_spec(spec).to_dict() | {"opening": None}
+    else:
+        opened = format_time(c.opened_at) if c.opened_at else None
+        body = c.spec | {"opening": {"spec_hash": c.spec_hash, "at": opened}}
+    return api._download(
+        json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True),
+        f"{c.cid}-consultation.json",
+        "application/json; charset=utf-8",
+    )
 
 
 def _run(request: HttpRequest, c: Consultation, fn: Any, ok: str) -> HttpResponse:
