@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from beffroi.core import actions
 from beffroi.core.models import JournalEntry, Membership
+from reset_mails import deliver_reset_mails
 
 
 def _login(client, username, password):
@@ -102,6 +103,7 @@ def test_role_change_is_journaled_and_last_coordinator_kept(client, members, org
 def test_password_reset_sends_a_french_mail(client, members):
     response = client.post(reverse("password_reset"), {"email": "c@example.org"})
     assert response.status_code == 302
+    deliver_reset_mails()
     assert "mot de passe" in mail.outbox[0].body
     assert "/mot-de-passe/nouveau/" in mail.outbox[0].body
 

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -247,6 +248,32 @@ class ThrottledPasswordResetForm(PasswordResetForm):
                 code="throttled",
             )
         return data
+
+    def save(  # type: ignore[override]
+        self,
+        domain_override: str | None = None,
+        subject_template_name: str = "registration/password_reset_subject.txt",
+        email_template_name: str = "registration/password_reset_email.html",
+        use_https: bool = False,
+        request: Any = None,
+        **_ignored: Any,
+    ) -> None:
+        """Queue the mail rather than send it: the same steps for any address, a member's
+        or not (``core/tasks.py``). Django's ``save`` looked the address up, built a token
+        and sent a mail inline for members only, so the answer's delay told who has an
+        account."""
+        from beffroi.core.tasks import hold_address, send_password_reset_task
+
+        request = request if request is not None else self.request
+        domain = domain_override or (request.get_host() if request is not None else "")
+        send_password_reset_task.enqueue(
+            hold_address(self.cleaned_data["email"]),
+            domain,
+            bool(use_https),
+            translation.get_language() or settings.LANGUAGE_CODE,
+            subject_template_name,
+            email_template_name,
+        )
 
 
 class InvitationForm(forms.Form):

@@ -1,0 +1,60 @@
+"""Background jobs of the core: the password-reset mail.
+
+The reset request (``forms.ThrottledPasswordResetForm.save``) does the same work whether
+the address belongs to a member or not: it leaves the address in the shared cache under a
+random handle and queues this job, which looks the address up and sends the mails. Looking
+up, building a token and sending inline for members only made a member's request
+measurably slower than a stranger's: a timing oracle on who has an account
+(docs/decisions/0003-login-throttling.md, "Reset requests take one path")."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth.forms import PasswordResetForm
+from django.core.cache import cache
+from django.utils import translation
+from django_tasks import task
+
+# How long an address waits in the cache for the worker. Past it, no mail: the person asks
+# again, as they would for a mail that never came. Kept out of the job's own row, which
+# django-tasks keeps after the job ends: a stranger's address would stay in the database.
+RESET_ADDRESS_SECONDS = 3600
+
+
+def _key(handle: str) -> str:
+    return f"reset-address:{handle}"
+
+
+def hold_address(email: str) -> str:
+    """Keep ``email`` for the worker; the handle that names it."""
+    handle = secrets.token_urlsafe(16)
+    cache.set(_key(handle), email, timeout=RESET_ADDRESS_SECONDS)
+    return handle
+
+
+@task()
+def send_password_reset_task(
+    handle: str,
+    domain: str,
+    use_https: bool,
+    language: str,
+    subject_template_name: str,
+    email_template_name: str,
+) -> None:
+    email = cache.get(_key(handle))
+    cache.delete(_key(handle))
+    if not isinstance(email, str):
+        return  # waited past RESET_ADDRESS_SECONDS, or already sent
+    form = PasswordResetForm({"email": email})
+    if not form.is_valid():
+        return
+    with translation.override(language):
+        # Django's own lookup and mail: active accounts with a usable password whose
+        # address matches without case.
+        form.save(
+            domain_override=domain,
+            use_https=use_https,
+            subject_template_name=subject_template_name,
+            email_template_name=email_template_name,
+        )
