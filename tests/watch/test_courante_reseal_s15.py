@@ -234,3 +234,12 @@ def test_an_empty_secret_file_or_a_bad_batch_is_a_usage_error(db, tmp_path, caps
     with pytest.raises(SystemExit) as stop:
         _run("--batch", "0")
     assert stop.value.code == 2
+
+
+def test_an_unknown_activation_is_a_usage_error_before_anything_is_checked(db, monkeypatch, capsys):
+    monkeypatch.setenv("BEFFROI_OLD_PSEUDONYM_KEY", OLD)
+    with pytest.raises(SystemExit) as stop:
+        _run("--activation", "999999", "--activation", "999998")
+    assert stop.value.code == 2
+    assert "no activation with id 999999, 999998" in capsys.readouterr().err
+    assert _reseals() == []

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from beffroi.core import journal
 from beffroi.core.actions import ActionError, InvalidInput
+from beffroi.core.chain import Break
 from beffroi.core.models import Organisation
 from beffroi.core.nul import holds_nul
 from beffroi.watch import courante_verify
@@ -2256,7 +2257,7 @@ class Reseal:
     """What ``reseal_courante`` found and did."""
 
     report: courante_verify.Report
-    broken: Any = None
+    broken: Break | None = None
     # Per activation, the lines whose digest was journaled again under the current key
     # (a dry run: would be).
     sealed: dict[int, int] = dataclasses.field(default_factory=dict)
