@@ -162,3 +162,29 @@ def test_a_line_forged_before_its_batch_is_not_laundered(org, members):
     assert "xtianvincent" not in LogEntry.objects.get(pk=lines[2].pk).text
     report = courante_verify.check()
     assert [(f.number, f.kind) for f in report.findings] == [(3, courante_verify.CHANGED)]
+
+
+def test_the_command_stopped_by_ctrl_c_says_to_run_it_again(org, members, monkeypatch, capsys):
+    from beffroi.cli import main
+    from beffroi.watch import actions, courante_verify
+
+    activation, _lines = _room(org, members)
+    real = actions.scrub_handles
+
+    def stopped(activation, **kwargs):
+        def tick(kind, _n):
+            raise KeyboardInterrupt
+
+        return real(activation, **{**kwargs, "progress": tick, "batch_size": 1})
+
+    monkeypatch.setattr(actions, "scrub_handles", stopped)
+    assert main(["watch", "scrub-handles", "--activation", str(activation.pk)]) == 130
+    err = capsys.readouterr().err
+    assert f"interrupted in activation {activation.pk}" in err
+    assert "run the same command again to finish" in err
+    assert courante_verify.check().ok
+
+    monkeypatch.setattr(actions, "scrub_handles", real)
+    assert main(["watch", "scrub-handles", "--activation", str(activation.pk)]) == 0
+    assert "2 log entries" in capsys.readouterr().out
+    assert courante_verify.check().ok

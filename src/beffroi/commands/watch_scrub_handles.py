@@ -5,8 +5,12 @@ Thin: the work and its journal entry are ``watch.actions.scrub_handles``."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 from beffroi.commands import bootstrap, watch_cli
+
+# The shell's code for a run stopped by Ctrl-C (128 + SIGINT).
+INTERRUPTED = 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,12 +56,22 @@ def run(args: argparse.Namespace) -> int:
             transient=True,
         ) as bar:
             tasks = {kind: bar.add_task(kind, total=n) for kind, n in sizes.items()}
-            counts = actions.scrub_handles(
-                activation,
-                batch_size=args.batch,
-                dry_run=args.dry_run,
-                progress=lambda kind, n, bar=bar, tasks=tasks: bar.advance(tasks[kind], n),
-            )
+            try:
+                counts = actions.scrub_handles(
+                    activation,
+                    batch_size=args.batch,
+                    dry_run=args.dry_run,
+                    progress=lambda kind, n, bar=bar, tasks=tasks: bar.advance(tasks[kind], n),
+                )
+            except KeyboardInterrupt:
+                # Each finished batch is committed with its lines' digests: nothing reads
+                # as forged, and a second run finishes (it is idempotent).
+                print(
+                    f"beffroi: interrupted in activation {activation.pk}: its finished batches "
+                    "are written and journaled; run the same command again to finish",
+                    file=sys.stderr,
+                )
+                return INTERRUPTED
         rows = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in counts.as_journal().items())
         print(f"activation {activation.pk} ({activation.name}): {verb} {rows}", flush=True)
         total += counts.changed

@@ -2243,9 +2243,10 @@ def scrub_handles(
                 if not interrupted:
                     raise
                 # The run already failed (the database gone, locked): its own error is
-                # the one to see; what its committed batches changed goes to the log.
+                # the one to see; what its committed batches changed goes to the log (their
+                # lines' digests were journaled with them).
                 log.exception(
-                    "activation %s: handle repair interrupted, not journaled: %s",
+                    "activation %s: handle repair interrupted, its closing entry not journaled: %s",
                     activation.pk,
                     counts.as_journal(),
                 )
