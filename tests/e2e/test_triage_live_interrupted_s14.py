@@ -8,18 +8,14 @@ test moves time on instead of waiting for it."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
-from browser_sessions import logged_in
+from live_answers import answer, clocked, refused_then_back, unavailable_then_back, unexpected
 from watch_rooms import triage_room
 
-INTERRUPTED = re.compile(r"^Mises à jour en direct interrompues : nouvel essai dans \d+ s\.$")
-UNEXPECTED = re.compile(r"^Réponse inattendue du serveur : nouvel essai dans 10 s\.$")
+UNEXPECTED = unexpected(10)
 EXPIRED = "Votre session a expiré : reconnectez-vous. La file n’est plus mise à jour."
-PORTAL = "<!doctype html><html><body><h1>Wi-Fi de la mairie</h1><form></form></body></html>"
 
 
 @pytest.fixture
@@ -31,12 +27,8 @@ def room(org, members):
 
 @pytest.fixture
 def volunteer(browser, live_server):
-    context, page = logged_in(browser, live_server.url, "volunteer")
-    try:
-        page.clock.install()
+    with clocked(browser, live_server.url, "volunteer") as page:
         yield page
-    finally:
-        context.close()
 
 
 def triage_url(live_server, org, room):
@@ -44,45 +36,16 @@ def triage_url(live_server, org, room):
 
 
 def test_a_stream_refused_by_a_proxy_is_said_and_tried_again(live_server, org, room, volunteer):
-    page = volunteer
-    asked = []
-
-    def proxy(route):
-        asked.append(route.request.url)
-        route.fulfill(status=403, content_type="text/html", body="<h1>Forbidden by proxy</h1>")
-
-    page.route("**/tri/flux/", proxy)
-    page.goto(triage_url(live_server, org, room))
     # The queue itself answers: the session did not end, the stream alone is refused.
-    expect(page.locator("#queue li")).to_have_count(2)
-    expect(page.locator("#live")).to_have_text(INTERRUPTED)
-    expect(page.locator("#triage")).to_have_attribute("data-live", "off")
-    expect(page.locator("#triage")).to_have_class("triage")  # nothing greyed: the queue is true
-    seconds = int(re.search(r"\d+", page.locator("#live").inner_text()).group())
-    assert 24 <= seconds <= 36  # 30 s, jittered
-    # Still refused at the next try: said again, with a longer wait.
-    tries, first = len(asked), page.locator("#live").inner_text()
-    page.clock.run_for((seconds + 1) * 1000)
-    expect(page.locator("#live")).not_to_have_text(first)
-    expect(page.locator("#live")).to_have_text(INTERRUPTED)
-    assert len(asked) > tries
-    later = int(re.search(r"\d+", page.locator("#live").inner_text()).group())
-    assert later >= 48  # 60 s, jittered
-    # The proxy lets it through again: live at the next try, and the sentence goes.
-    page.unroute("**/tri/flux/")
-    page.clock.run_for((later + 1) * 1000)
-    expect(page.locator("#triage")).to_have_attribute("data-live", "on")
-    expect(page.locator("#live")).to_have_text("")
+    refused_then_back(volunteer, triage_url(live_server, org, room), "**/tri/flux/", "#triage")
+    expect(volunteer.locator("#queue li")).to_have_count(2)
 
 
 def test_a_portal_page_for_the_queue_is_not_a_session_expired(live_server, org, room, volunteer):
     page = volunteer
     page.goto(triage_url(live_server, org, room))
     expect(page.locator("#queue li")).to_have_count(2)
-    page.route(
-        "**/tri/file.json*",
-        lambda route: route.fulfill(status=200, content_type="text/html", body=PORTAL),
-    )
+    answer(page, "**/tri/file.json*")
     page.locator("#filters input[name=commune]").press("Enter")
     expect(page.locator("#live")).to_have_text(UNEXPECTED)
     expect(page.locator("#live")).not_to_have_text(EXPIRED)
@@ -100,10 +63,7 @@ def test_a_redirect_elsewhere_is_not_a_session_expired(live_server, org, room, v
     page = volunteer
     page.goto(triage_url(live_server, org, room))
     expect(page.locator("#queue li")).to_have_count(2)
-    page.route(
-        "**/tri/file.json*",
-        lambda route: route.fulfill(status=302, headers={"Location": "/maintenance/"}),
-    )
+    answer(page, "**/tri/file.json*", status=302, body="", headers={"Location": "/maintenance/"})
     page.locator("#filters input[name=commune]").press("Enter")
     expect(page.locator("#live")).to_have_text(UNEXPECTED)
 
@@ -112,10 +72,7 @@ def test_a_portal_page_for_a_claim_says_it_may_not_be_recorded(live_server, org,
     page = volunteer
     page.goto(triage_url(live_server, org, room))
     expect(page.locator("#queue li")).to_have_count(2)
-    page.route(
-        "**/prendre/",
-        lambda route: route.fulfill(status=200, content_type="text/html", body=PORTAL),
-    )
+    answer(page, "**/prendre/")
     page.keyboard.press("Enter")
     expect(page.locator("#live")).to_have_text(
         "Réponse inattendue du serveur : l’action n’a peut-être pas été enregistrée. "
@@ -126,20 +83,4 @@ def test_a_portal_page_for_a_claim_says_it_may_not_be_recorded(live_server, org,
 
 def test_a_stream_failing_with_a_5xx_says_when_it_tries_again(live_server, org, room, volunteer):
     """Retried already (Retry-After), it used to wait in silence too."""
-    page = volunteer
-    page.route(
-        "**/tri/flux/",
-        lambda route: route.fulfill(
-            status=503, headers={"Retry-After": "4"}, content_type="text/html", body="<h1>503</h1>"
-        ),
-    )
-    page.goto(triage_url(live_server, org, room))
-    expect(page.locator("#queue li")).to_have_count(2)
-    # 4 s, jittered by a fifth either way, rounded up.
-    expect(page.locator("#live")).to_have_text(
-        re.compile(r"^Mises à jour en direct interrompues : nouvel essai dans [45] s\.$")
-    )
-    page.unroute("**/tri/flux/")
-    page.clock.run_for(6_000)
-    expect(page.locator("#triage")).to_have_attribute("data-live", "on")
-    expect(page.locator("#live")).to_have_text("")
+    unavailable_then_back(volunteer, triage_url(live_server, org, room), "**/tri/flux/", "#triage")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.defaults import page_not_found
 
 from beffroi.core import throttle
 from beffroi.core.client import pseudonyms
@@ -1691,13 +1692,27 @@ class _LinkOverused(Exception):
         self.retry_after = retry_after
 
 
+class _LinkGone(Http404):
+    """The partner link is unknown, expired or revoked."""
+
+
+# Set on the answer to a dead link: the page's script tells the server's 404 from a proxy's
+# or a captive portal's, which says nothing of the link (the page would send partners to
+# ask for a new link for nothing).
+LINK_GONE_HEADER = "Beffroi-Link"
+
+
 def _limited(view: Any) -> Any:
-    """A partner link's use over its hourly limit gets a 429 in French."""
+    """A partner link's use over its hourly limit gets a 429 in French; a dead link, the
+    site's 404 page marked with ``LINK_GONE_HEADER``."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             response: HttpResponseBase = view(request, *args, **kwargs)
+        except _LinkGone as exc:
+            response = page_not_found(request, exc)
+            response[LINK_GONE_HEADER] = "gone"
         except _LinkOverused as exc:
             minutes = throttle.retry_minutes(exc.retry_after)
             response = HttpResponse(
@@ -1721,7 +1736,7 @@ def _limited(view: Any) -> Any:
 def _partner_link(request: HttpRequest, token: str, what: str) -> PartnerLink:
     link = actions.find_partner_link(token)
     if link is None:
-        raise Http404(_("Ce lien n'est pas valable (expiré ou révoqué)."))
+        raise _LinkGone(_("Ce lien n'est pas valable (expiré ou révoqué)."))
     # Every use is journaled and the journal is never purged: a link (forwarded,
     # leaked) must not let anyone grow it without bound.
     window = throttle.hit(
@@ -1840,7 +1855,7 @@ def partner_stream(request: HttpRequest, token: str) -> HttpResponseBase:
     says the link is no longer valid."""
     link = actions.find_partner_link(token)
     if link is None:
-        raise Http404(_("Ce lien n'est pas valable (expiré ou révoqué)."))
+        raise _LinkGone(_("Ce lien n'est pas valable (expiré ou révoqué)."))
     window = throttle.hit(
         PARTNER_STREAM_SCOPE,
         str(link.pk),
@@ -1922,7 +1937,7 @@ PARTNER_JOB_LIMIT = 300
 def partner_export_job(request: HttpRequest, token: str, job_id: Any) -> HttpResponse:
     link = actions.find_partner_link(token)
     if link is None:
-        raise Http404(_("Ce lien n'est pas valable (expiré ou révoqué)."))
+        raise _LinkGone(_("Ce lien n'est pas valable (expiré ou révoqué)."))
     # The status page holds no line of the main courante: not journaled (it is polled
     # every second) nor counted among the link's uses; the download is. Its own counter
     # keeps a forwarded link from asking without bound.
@@ -1958,7 +1973,7 @@ def partner_export_job(request: HttpRequest, token: str, job_id: Any) -> HttpRes
 def partner_export_file(request: HttpRequest, token: str, job_id: Any) -> HttpResponseBase:
     link = actions.find_partner_link(token)
     if link is None:
-        raise Http404(_("Ce lien n'est pas valable (expiré ou révoqué)."))
+        raise _LinkGone(_("Ce lien n'est pas valable (expiré ou révoqué)."))
     job = _partner_job(link, job_id)
     if not job.done:
         raise Http404(_("Cet export n'est pas prêt (ou a expiré)."))

@@ -12,8 +12,9 @@
   let shown = root.dataset.version || null;
   let wanted = null;
   let pending = null;
-  let stream = null;
+  let watch = null; // stream.js's live page, set below
   let dead = false;
+  let limited = null; // the server's sentence for rows asked too often, while shown
   // A row being edited (a new status or verification chosen but not sent, or the
   // focus on one of the table's forms) is not swept away by someone else's change: the
   // refresh waits until the edit is sent or left, at most MAX_WAIT. (A partner's page
@@ -49,6 +50,7 @@
   }
   let announced = news().n;
   const plural = new Intl.PluralRules(document.documentElement.lang || "fr");
+  const integer = new Intl.NumberFormat(document.documentElement.lang || "fr");
   function counted(n) {
     const form = plural.select(n) === "one" ? "One" : "Other";
     const body = rows();
@@ -64,7 +66,7 @@
 
   function linkGone() {
     dead = true;
-    if (stream) stream.close();
+    if (watch) watch.close();
     root.dataset.live = "off";
     root.classList.add("stale");
     say(root.dataset.gone, true);
@@ -78,38 +80,59 @@
     return false;
   }
 
-  async function refresh() {
-    if (mustWait()) return null;
-    const forced = editing(); // waited MAX_WAIT already: this refresh goes ahead
-    waitingSince = null;
+  // The rows' own answer, parsed apart from the page (inert: nothing in it loads or runs),
+  // or null for any other page: a captive portal's or a proxy's page (a 200 in HTML too)
+  // must never take the table's place.
+  function fragment(html) {
+    const box = document.createElement("template");
+    box.innerHTML = html;
+    return box.content.getElementById("courante-rows") ? box.content : null;
+  }
+
+  // ``check``: asked to learn whether the page still may read (the stream was refused,
+  // a retry, the slow revive once the session ended): asked even while a row is being
+  // edited, whose rows are then kept until the edit is sent or left.
+  async function refresh(check) {
+    const waits = mustWait();
+    if (waits && !check) return;
+    const forced = !waits && editing(); // waited MAX_WAIT already: this refresh goes ahead
+    if (!waits) waitingSince = null;
     const target = wanted;
-    let r = await fetch(root.dataset.rowsUrl, { credentials: "same-origin" });
-    if (r.status >= 500) {
-      await new Promise((ok) => setTimeout(ok, 400));
-      r = await fetch(root.dataset.rowsUrl, { credentials: "same-origin" });
+    const url = root.dataset.rowsUrl;
+    let r, part = null;
+    try {
+      r = await fetch(url, { credentials: "same-origin" });
+      if (r.status >= 500) {
+        await new Promise((ok) => setTimeout(ok, 400));
+        r = await fetch(url, { credentials: "same-origin" });
+      }
+      if (r.ok) part = fragment(await r.text());
+    } catch (_error) {
+      return; // offline: the stream's own retries (or the next change) ask again
     }
-    if (r.ok) {
-      const html = await r.text();
-      // An edit begun while the rows were on their way (a slow answer) is kept too;
-      // the refresh happens once it is sent or left.
-      if (!forced && mustWait()) return null;
-      const before = newest();
-      root.innerHTML = html; // server-rendered, auto-escaped fragment
-      if (shown !== null && target !== null) shown = target;
-      if (status && status.textContent) say(""); // a limit said earlier is over
-      // One polite sentence for what arrived, not the rows themselves (the table is
-      // not a live region: a screen reader would read every cell of every refresh).
-      const added = [...root.querySelectorAll("tr[data-entry]")]
-        .filter((row) => Number(row.dataset.entry) > before).length;
-      if (before >= 0 && added > 0) say(counted(added));
-      const arrived = news();
-      if (arrived.n > announced) say(arrived.text);
-      announced = arrived.n;
-      return r;
-    }
-    if (root.dataset.gone && r.status === 404) linkGone();
-    else if (r.status === 429) say(await r.text()); // the server's own sentence
-    return r;
+    if (dead) return;
+    if (root.dataset.gone && live.linkGone(r)) { linkGone(); return; }
+    if (r.status === 429) { limited = await r.text(); say(limited); return; } // the server's own sentence
+    // A 5xx retried already is waited out like a portal's page: said, asked again later.
+    const kind = watch.judge(r, url, part !== null) || (part ? null : "unexpected");
+    if (kind) { watch.met(kind); return; }
+    watch.fine();
+    if (limited && status.textContent === limited) say(""); // a limit said earlier is over
+    limited = null;
+    // An edit begun while the rows were on their way (a slow answer) is kept too; the
+    // refresh happens once it is sent or left.
+    if (!forced && mustWait()) return;
+    const before = newest();
+    root.replaceChildren(part); // the server's auto-escaped fragment
+    if (shown !== null && target !== null) shown = target;
+    // One polite sentence for what arrived, not the rows themselves (the table is
+    // not a live region: a screen reader would read every cell of every refresh).
+    const added = [...root.querySelectorAll("tr[data-entry]")]
+      .filter((row) => Number(row.dataset.entry) > before).length;
+    if (before >= 0 && added > 0) say(counted(added));
+    const arrived = news();
+    if (arrived.n > announced) say(arrived.text);
+    announced = arrived.n;
   }
 
   function soon() {
@@ -129,16 +152,31 @@
   root.addEventListener("change", resume);
   setInterval(() => { if (waitingSince !== null) soon(); }, 5000);
 
-  if (window.EventSource && window.beffroiStream) {
-    // stream.js: reconnects after a refusal (429) or a failure, later each time; shows
-    // the server's sentence; a partner link's page that meets a 404 says the link died.
-    stream = window.beffroiStream(root.dataset.streamUrl, {
-      change: changed,
-      open: () => { root.dataset.live = "on"; },
-      say: (text) => say(text),
-      gone: root.dataset.gone ? linkGone : null,
-    });
-  } else {
+  // stream.js: reconnects after a refusal (429) or a failure, later each time, and says
+  // so; shows the server's sentence; a partner link's page whose link died says so, a
+  // member's page whose session ended says so (its rows' request tells, as the triage
+  // room's queue does), and any other answer is said and asked again later.
+  const live = window.beffroiLive;
+  const words = root.dataset;
+  watch = live.page({
+    root: root,
+    status: status,
+    say: (text) => say(text),
+    number: (n) => integer.format(n),
+    words: {
+      ended: words.msgEnded,
+      forbidden: words.msgForbidden,
+      unexpected: words.msgUnexpected,
+      interrupted: words.msgInterrupted,
+    },
+    session: !root.dataset.gone,
+    url: root.dataset.streamUrl,
+    change: changed,
+    gone: root.dataset.gone ? linkGone : null,
+    reload: () => refresh(true),
+  });
+  if (window.EventSource) watch.start();
+  else {
     // Every fetch of a partner link's rows is a journaled use: seldom there.
     setInterval(refresh, root.dataset.gone ? 60000 : 5000);
   }

@@ -32,6 +32,23 @@
     const form = plural.select(n) === "one" ? "One" : "Other";
     return msg(name + form, { n: integer.format(n) });
   }
+  // stream.js: the live stream (reconnects after a refusal, later each time, and says
+  // so), and what the queue's own answers say of the session.
+  const watch = window.beffroiLive.page({
+    root: root,
+    status: live,
+    number: (n) => integer.format(n),
+    words: {
+      ended: msg("QueueSession"),
+      forbidden: msg("QueueForbidden"),
+      unexpected: msg("Unexpected"),
+      interrupted: msg("Interrupted"),
+    },
+    session: true,
+    url: streamUrl,
+    change: () => refreshSoon(),
+    reload: () => load(),
+  });
   // Cards arriving are announced as one count of waiting cards, never card by card,
   // and at most every NEWS_EVERY ms: a busy queue must not drown a screen reader.
   // A count that falls (cards settled) is not news; the visible total shows it.
@@ -108,35 +125,10 @@
 
   function url(id, verb) { return cardBase + id + "/" + verb + "/"; }
 
-  // An answer that is not the view's JSON because the session ended: an expired session
-  // (a logout in another tab) is redirected to the login page, which fetch follows, a 200
-  // in HTML (it used to show « Erreur 200. », and the queue stopped updating without a
-  // word); a 403 is a CSRF refusal (the session changed) or a role taken away. Returns
-  // the refusal worded with the caller's messages (each says what was not done), or null.
-  function sessionEnded(r, asked, expired, forbidden) {
-    const json = (r.headers.get("Content-Type") || "").includes("application/json");
-    if (!json && loginPage(r, asked)) return { ok: false, error: msg(expired), status: 401 };
-    if (!json && r.status === 403) return { ok: false, error: msg(forbidden), status: 403 };
-    return null;
-  }
-  // Whether fetch ended on the log-in page: the server sends an ended session there, on
-  // this site, naming the page it asked for in ``next``. Any other page (a captive
-  // portal's, a maintenance page, answered with 200) says nothing of the session, and
-  // « session expirée » there sent volunteers to log in again for nothing.
-  function loginPage(r, asked) {
-    if (!r.redirected || !r.url) return false;
-    try {
-      const to = new URL(r.url, location.href);
-      const next = to.searchParams.get("next");
-      if (to.origin !== location.origin || !next) return false;
-      return new URL(next, location.href).pathname === new URL(asked, location.href).pathname;
-    } catch (_error) {
-      return false; // a ``next`` that is no address is not ours
-    }
-  }
-  // An answer that is neither JSON nor the session's end (a portal, a proxy's page).
-  function unexpected(r) {
-    return !(r.headers.get("Content-Type") || "").includes("application/json");
+  // An answer that is not the view's JSON: stream.js judges it, the same way for the
+  // queue as for the main courante's rows (the log-in page, a 403, a portal's page).
+  function json(r) {
+    return (r.headers.get("Content-Type") || "").includes("application/json");
   }
 
   async function post(target, data) {
@@ -152,12 +144,15 @@
       await new Promise((ok) => setTimeout(ok, 400));
       r = await send();
     }
-    // Nothing was recorded, and the panel keeps what was typed.
-    const ended = sessionEnded(r, target, "Session", "Forbidden");
-    if (ended) return ended;
+    // An expired session (a logout in another tab: fetch followed the redirect to the
+    // log-in page) or a 403 (a CSRF refusal, a role taken away): nothing was recorded,
+    // and the panel keeps what was typed.
+    const kind = watch.judge(r, target, json(r));
+    if (kind === "ended") return { ok: false, error: msg("Session"), status: 401 };
+    if (kind === "forbidden") return { ok: false, error: msg("Forbidden"), status: 403 };
     // Something between the browser and the server answered: whether the action reached
     // the server is unknown, and the queue (asked next) shows what became of the card.
-    if (unexpected(r) && (r.ok || r.redirected)) {
+    if (!json(r) && (r.ok || r.redirected)) {
       return { ok: false, error: msg("ActionUnexpected"), status: r.status, unexpected: true };
     }
     let payload = {};
@@ -257,59 +252,18 @@
     } catch (_error) {
       return false; // offline: the stream's own retries (or the next change) ask again
     }
-    const ended = sessionEnded(r, target, "QueueSession", "QueueForbidden");
-    if (ended) {
-      // The cards stay, greyed: what was read is not taken away, but nothing says it
-      // is still true. A later answer (logged in again in another tab) lifts it.
+    const kind = watch.judge(r, target, json(r));
+    if (kind) {
+      // The cards stay, greyed (stream.js); the newest answer alone says so.
       if (asked < loadsApplied) return false;
       loadsApplied = asked;
-      clearTimeout(retry);
-      retry = null;
-      retries = 0;
-      live.classList.remove("unexpected");
-      root.classList.add("stale");
-      live.textContent = ended.error;
-      live.classList.add("ended");
-      if (!revive) revive = setInterval(load, REVIVE_EVERY);
-      return true;
-    }
-    if (unexpected(r) && r.status < 500) {
-      // A page that is not the queue's (a captive portal, a proxy's or maintenance
-      // page): the queue is asked again, later each time, and says so.
-      if (asked < loadsApplied) return false;
-      loadsApplied = asked;
-      // While a retry waits, other loads that fail (a filter's change and submit, a
-      // live change) leave its wait and its sentence: the wait grows once per retry.
-      if (retry) return false;
-      retries += 1;
-      const wait = Math.min(RETRY_LONGEST, RETRY_FIRST * 2 ** (retries - 1));
-      root.classList.add("stale");
-      live.textContent = msg("Unexpected", { n: integer.format(wait) });
-      live.classList.add("unexpected");
-      clearTimeout(retry);
-      retry = setTimeout(() => { retry = null; load(); }, wait * 1000);
-      return false;
+      return watch.met(kind);
     }
     if (!r.ok) { live.textContent = msg("Unavailable", { status: r.status }); return false; }
     const data = await r.json();
     if (asked < loadsApplied) return false;  // a newer answer is already shown
     loadsApplied = asked;
-    if (live.classList.contains("unexpected")) {
-      retries = 0;
-      clearTimeout(retry);
-      retry = null;
-      live.classList.remove("unexpected");
-      if (!live.classList.contains("ended")) {
-        root.classList.remove("stale");
-        live.textContent = "";
-      }
-    }
-    if (live.classList.contains("ended")) {
-      root.classList.remove("stale");
-      live.classList.remove("ended");
-      live.textContent = "";
-      sessionBack();
-    }
+    watch.fine();
     cards = data.cards;
     total.textContent = counted("Waiting", data.total);
     latestTotal = data.total;
@@ -538,49 +492,7 @@
     if (pending) return;
     pending = setTimeout(() => { pending = null; load(); }, 150);
   }
-  // After the session ended, the queue is asked again now and then (a login page costs
-  // little): logged in again in another tab, the page comes back by itself, stream too.
-  const REVIVE_EVERY = 30000;
-  let revive = null, streamEnded = false;
-  // An unexpected answer to the queue: asked again after RETRY_FIRST s, twice as long
-  // each time in a row, up to RETRY_LONGEST s (as stream.js does for the stream).
-  const RETRY_FIRST = 10, RETRY_LONGEST = 300;
-  let retry = null, retries = 0;
-  function sessionBack() {
-    clearInterval(revive);
-    revive = null;
-    if (streamEnded) { streamEnded = false; follow(); }
-  }
-  function follow() {
-    // stream.js: reconnects after a refusal (429: too many live pages on this account) or
-    // a failure, later each time, and shows the server's sentence meanwhile.
-    let refusal = null;
-    window.beffroiStream(streamUrl, {
-      change: refreshSoon,
-      open: () => { root.dataset.live = "on"; },
-      // The stream was refused: the queue's own request says whether the session ended
-      // (logged out, role changed) and why, instead of a queue that silently stops
-      // moving. Otherwise (a proxy's page for the stream alone) stream.js tries again.
-      ended: async () => {
-        root.dataset.live = "off";
-        const over = await load();
-        if (over) streamEnded = true;
-        return over;
-      },
-      interrupted: (seconds) => {
-        root.dataset.live = "off";
-        return msg("Interrupted", { n: integer.format(seconds) });
-      },
-      say: (text) => {
-        // The queue's own trouble (the session's end, an unexpected answer) is the
-        // bigger news: the stream's wait does not cover it.
-        if (text && (live.classList.contains("ended") || live.classList.contains("unexpected"))) return;
-        if (text) { refusal = text; live.textContent = text; }
-        else if (live.textContent === refusal) live.textContent = "";
-      },
-    });
-  }
-  if (window.EventSource && window.beffroiStream) follow();
+  if (window.EventSource) watch.start();
   else setInterval(load, 5000);
   load();
 })();
