@@ -321,15 +321,28 @@ def _valid_time(text: Any) -> TypeGuard[str]:
 
 # Rank of each chain check within one entry: messages of the main process (seams,
 # per-key seq) and of the parts are merged in the order a single pass would give.
-_N, _PREV, _TIME, _ORDER, _PERIOD, _KIND, _SEGMENT, _OPEN, _UNKNOWN, _REVOKED, _SEQ, _KEYSEG = (
-    range(12)
-)
+(
+    _N,
+    _PREV,
+    _TIME,
+    _ORDER,
+    _PERIOD,
+    _KIND,
+    _SEGMENT,
+    _OPEN,
+    _UNKNOWN,
+    _REVOKED,
+    _ISSUED,
+    _SEQ,
+    _KEYSEG,
+) = range(13)
 _INT64 = 2**63
 
 
 # What a part needs of one credential: its index in the credential list, its
-# segment, and its revocation time as canonical text (compared as text) or None.
-_KeyRef = tuple[int, Any, "str | None"]
+# segment, its revocation time as canonical text (compared as text) or None, and for
+# a reissued key the time of its ``credential_added`` event (None otherwise).
+_KeyRef = tuple[int, Any, "str | None", "str | None"]
 
 
 @dataclass
@@ -526,13 +539,21 @@ class _Part:
                     f"ballots.jsonl, entrée {rank} : clé publique inconnue de la liste des codes",
                 )
                 continue
-            index, _, revoked_at = key
+            index, _, revoked_at, added_at = key
             if revoked_at is not None and when >= revoked_at:
                 chain(
                     rank,
                     _REVOKED,
                     f"ballots.jsonl, entrée {rank} : bulletin accepté après la révocation de "
                     "sa clé",
+                )
+            if added_at is not None and when < added_at:
+                # The app knows a reissued key only from its credential_added event on.
+                chain(
+                    rank,
+                    _ISSUED,
+                    f"ballots.jsonl, entrée {rank} : bulletin reçu le {when}, avant que son "
+                    f"code réémis soit ajouté au journal ({added_at}) (journal refait ?)",
                 )
             seq = ballot.get("seq")
             out.k_rank.append(rank)
@@ -1113,8 +1134,18 @@ def _verify_rest(
     keys = _check_credentials(spec, records, journal, report)
     _check_keys_fingerprint(spec, keys, journal, report)
     key_list = list(keys)
+    added = {
+        _data(ev).get("public_key"): ev.get("at")
+        for ev in journal
+        if ev.get("kind") == "credential_added" and _valid_time(ev.get("at"))
+    }
     refs: dict[str, _KeyRef] = {
-        pk: (i, k["segment"], None if k["revoked_at"] is None else format_time(k["revoked_at"]))
+        pk: (
+            i,
+            k["segment"],
+            None if k["revoked_at"] is None else format_time(k["revoked_at"]),
+            added.get(pk),
+        )
         for i, (pk, k) in enumerate(keys.items())
     }
     flags = flags_from_journal(journal)
