@@ -22,11 +22,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"${as_owner[@]}" "$pgbin/initdb" -D "$dir/data" -A trust -U beffroi -E UTF8 --no-locale >/dev/null
+# The C locale by default, as CI; BEFFROI_PG_LOCALE=C.UTF-8 (or en_US.UTF-8) runs the same
+# tests against a cluster whose upper()/lower() know accented letters, as most servers'.
+locale_opt=(--no-locale)
+if [ -n "${BEFFROI_PG_LOCALE:-}" ]; then
+  locale_opt=(--locale="$BEFFROI_PG_LOCALE")
+fi
+"${as_owner[@]}" "$pgbin/initdb" -D "$dir/data" -A trust -U beffroi -E UTF8 "${locale_opt[@]}" >/dev/null
 "${as_owner[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
   "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
   start >/dev/null
 
 export DATABASE_URL="postgres://beffroi@127.0.0.1:$port/beffroi"
-echo "with-postgres: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
+echo "with-postgres: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port, locale ${BEFFROI_PG_LOCALE:-C}"
 "$@"

@@ -39,7 +39,8 @@ def _shape(sql: str) -> str:
     # The statements, without the values that differ by nature: counter keys, the
     # handle, the times, the job's id.
     sql = re.sub(r'"s\d+_x\d+"', "?", sql)  # savepoint names
-    return re.sub(r"'[^']*'|\b\d+(\.\d+)?\b|[0-9a-f]{32}", "?", sql)
+    sql = re.sub(r"'[^']*'|\b\d+(\.\d+)?\b|[0-9a-f]{32}", "?", sql)
+    return re.sub(r"\s*-\s*\?", "?", sql)  # PostgreSQL's negative advisory lock ids
 
 
 def _request(email: str, address: str) -> tuple[list[str], list[str]]:

@@ -235,10 +235,7 @@ def record_login_failure(username: str, *, network: str, throttled: bool) -> Non
     reach, in its own spelling, whatever case or width was typed: an attack on ``Marie``
     sent as ``marie`` or ``ｍarie`` used to be journaled as « (inconnu) »."""
     User = get_user_model()
-    known = (
-        User.objects.filter(username=username).first()
-        or User.objects.filter(username__iexact=username).order_by("pk").first()
-    )
+    known = User.objects.filter(username=username).first() or _case_twin_account(username)
     # An unknown username may be a mistyped password: do not keep it in clear.
     label = known.get_username() if known is not None else "(inconnu)"
     journal.append(
@@ -246,6 +243,21 @@ def record_login_failure(username: str, *, network: str, throttled: bool) -> Non
         subject=f"user:{known.pk}" if known else "",
         data={"username": label, "network": network, "throttled": throttled},
     )
+
+
+def _case_twin_account(name: str) -> Any:
+    """The account whose name reads as ``name`` without case, the oldest if several."""
+    twin = usernames.case_twin(name, _all_usernames())
+    return get_user_model().objects.filter(username=twin).first() if twin else None
+
+
+def _all_usernames() -> Any:
+    """Every account's name, oldest first, to compare without case in Python
+    (``usernames.case_twin``): the database's ``iexact`` upper-cases accented letters in
+    a UTF-8 locale only (not SQLite, not PostgreSQL in the C locale), so ``élodie``
+    reached ``Élodie`` on some servers only, and it never reads ``strauss`` as ``Strauß``
+    (case-folded, ß is ss). One column of a table of people: small."""
+    return get_user_model().objects.order_by("pk").values_list("username", flat=True).iterator()
 
 
 def record_logout(user: AbstractBaseUser) -> None:
@@ -362,13 +374,7 @@ def username_error(raw: str) -> str | None:
             "Lettres (accentuées ou non), chiffres, points, tirets et tirets bas seulement : "
             "ni espace, ni caractère invisible, ni lettre d'un autre alphabet."
         )
-    User = get_user_model()
-    existing = User.objects.values_list("username", flat=True)
-    if name.isascii():
-        # Enough for an ASCII name; SQLite's LIKE folds the case of ASCII letters only,
-        # so a name with accents is compared with every name, in Python.
-        existing = existing.filter(username__iexact=name)
-    if usernames.case_twin(name, existing) is not None:
+    if usernames.case_twin(name, _all_usernames()) is not None:
         return _("Ce nom d'utilisateur est déjà pris.")
     return None
 

@@ -10,7 +10,11 @@ measurably slower than a stranger's: a timing oracle on who has an account
 from __future__ import annotations
 
 import secrets
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
 from django.core.cache import cache
 from django.utils import translation
@@ -33,6 +37,26 @@ def hold_address(email: str) -> str:
     return handle
 
 
+class _ResetForm(PasswordResetForm):
+    def get_users(self, email: str) -> Iterator[Any]:
+        """Django's choice (active accounts with a usable password whose address is the
+        same without case), compared in Python: Django's ``email__iexact`` upper-cases
+        accented letters in a UTF-8 locale only, so ``ÉLODIE@…`` was mailed to
+        ``élodie@…`` on some servers only."""
+        key = _folded(email)
+        User = get_user_model()
+        field = User.get_email_field_name()
+        addresses = User._default_manager.filter(is_active=True).exclude(**{field: ""})
+        chosen = [
+            pk for pk, address in addresses.values_list("pk", field) if _folded(address) == key
+        ]
+        return (u for u in User._default_manager.filter(pk__in=chosen) if u.has_usable_password())
+
+
+def _folded(address: str) -> str:
+    return unicodedata.normalize("NFKC", address).casefold()
+
+
 @task()
 def send_password_reset_task(
     handle: str,
@@ -46,7 +70,7 @@ def send_password_reset_task(
     cache.delete(_key(handle))
     if not isinstance(email, str):
         return  # waited past RESET_ADDRESS_SECONDS, or already sent
-    form = PasswordResetForm({"email": email})
+    form = _ResetForm({"email": email})
     if not form.is_valid():
         return
     with translation.override(language):
