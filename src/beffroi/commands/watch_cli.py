@@ -28,6 +28,18 @@ def add_activation_option(parser: argparse.ArgumentParser, default: str) -> None
     )
 
 
+def add_batch_option(parser: argparse.ArgumentParser, rows: str) -> None:
+    parser.add_argument(
+        "--batch", type=int, default=500, help=f"{rows} per transaction (default 500)"
+    )
+
+
+def check_batch(args: argparse.Namespace) -> None:
+    """A usage error, before anything starts, for a batch below one row."""
+    if args.batch < 1:
+        bootstrap.fail("--batch must be at least 1", USAGE)
+
+
 def start() -> None:
     """Django up and its database reachable, or one clear line and exit 2."""
     bootstrap.setup_django()

@@ -33,9 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="check under the old key and count the lines to seal again; write nothing",
     )
-    parser.add_argument(
-        "--batch", type=int, default=500, help="lines per transaction (default 500)"
-    )
+    watch_cli.add_batch_option(parser, "lines")
 
 
 def old_secret(path: str | None) -> str:
@@ -58,8 +56,7 @@ def old_secret(path: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.batch < 1:
-        bootstrap.fail("--batch must be at least 1")
+    watch_cli.check_batch(args)
     secret = old_secret(args.old_secret_file)
     watch_cli.start()
     from django.utils.translation import gettext as _

@@ -20,12 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="count the rows that would change; write nothing, journal nothing",
     )
-    parser.add_argument("--batch", type=int, default=500, help="rows per transaction (default 500)")
+    watch_cli.add_batch_option(parser, "rows")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.batch < 1:
-        bootstrap.fail("--batch must be at least 1")
+    watch_cli.check_batch(args)
     watch_cli.start()
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
