@@ -359,9 +359,14 @@ def bursts_not_flagged(
                     "size": int(s.busiest),
                     "per_hour": round(3600 * s.busiest / SALVO_SECONDS, 1),
                 },
-                "usual_per_hour": round(3600 * s.judge, 1),
-                "p": float(s.p),
+                # None: a rush at the opening, before the survey had a rate.
+                "usual_per_hour": None if np.isnan(s.judge) else round(3600 * s.judge, 1),
+                "p": None if np.isnan(s.judge) else float(s.p),
                 "busiest_10s": s.busiest,
+                # Improbable (or judged with no rate yet) but still arriving after it, as
+                # a rush does: not a salvo (decision audit-honest-rush).
+                "decays": s.decays,
+                "next_minute": s.next_minute,
             }
         )
     from beffroi.integrity.report import passed_reason

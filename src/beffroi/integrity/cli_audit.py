@@ -213,7 +213,11 @@ def _print_summary(
     for e in passed:
         usual = e["usual_per_hour"]
         around = "" if usual is None else f", contre environ {_rate(usual)} par heure autour"
-        p = "= " + f"{e['p']:.2g}".replace(".", ",") if e["p"] > 0 else "< 1e-300"
+        # No p for a rush at the opening: the survey had no rate to judge it by.
+        if e["p"] is None:
+            p = "inconnu, pas encore de rythme"
+        else:
+            p = "= " + f"{e['p']:.2g}".replace(".", ",") if e["p"] > 0 else "< 1e-300"
         # The rate beside p is the peak's, the window p is about (review R10).
         peak = e.get("peak") or {"size": e["size"], "seconds": e["seconds"]}
         rate = _rate(peak.get("per_hour", e["per_hour"]))

@@ -77,6 +77,14 @@ SALVO_COUNT, SALVO_SECONDS = _SALVO_COUNT, _SALVO_SECONDS
 _SALVO_FLANK = 300.0
 _CALM_HOUR = 3600.0
 _CALM_SPAN_MIN = 600.0
+# Its shape then decides whether its rate alone suffices (decision audit-honest-rush): a
+# salvo stops, a rush of people told at once decays. The minute after the stretch is
+# compared with its last _SALVO_SECONDS, and the half-minute after its busiest window
+# with that window; either drop beyond _BURST_P is a stop. With less than
+# _SHAPE_AFTER observed after it (a live audit during the salvo), the shape is unknown
+# and the rate judges alone, as before.
+_SHAPE_AFTER = 60.0
+_SHAPE_POST = 30.0
 # How much sharing a cluster's anomaly says about one member: a network or a
 # completion time is the member's own trace; leaning the same way as the cluster
 # in one's answers is what many honest people do too.
@@ -146,6 +154,10 @@ class PassedStretch:
     busiest: int  # arrivals in its busiest _SALVO_SECONDS
     judge: float  # the rate (per second) the test used: busier flank or busiest calm hour
     p: float
+    # Improbable under that rate (or with no rate yet: NaN judge) but shaped like a rush,
+    # still arriving after it: ``next_minute`` arrivals in the _SHAPE_AFTER that follow.
+    decays: bool = False
+    next_minute: int = 0
 
 
 @dataclass
@@ -349,7 +361,7 @@ def find_salvos(times: np.ndarray) -> list[tuple[int, int]]:
     ``_SALVO_SECONDS`` hold at least ``_SALVO_COUNT`` arrivals, and fewer than
     ``_SALVO_HISTORY`` arrivals outside such stretches came before: salvos that no
     rate of the survey's own can judge, since it has none yet."""
-    return [(lo, hi) for lo, hi, rate, _ in _judge_stretches(times) if math.isnan(rate)]
+    return [s[:2] for s in _judge_stretches_full(times) if math.isnan(s[2]) and s[6] == _SALVO]
 
 
 def find_paced_salvos(times: np.ndarray) -> list[tuple[int, int, float, float]]:
@@ -358,7 +370,7 @@ def find_paced_salvos(times: np.ndarray) -> list[tuple[int, int, float, float]]:
     probability of the stretch's busiest ``_SALVO_SECONDS`` under the busier of its
     flanks or the calm part's busiest hour, below ``_BURST_P``; ``rate`` (per second)
     is the calm rhythm around it, for the evidence (decision audit-first-salvo)."""
-    return [s for s in _judge_stretches(times) if not math.isnan(s[2]) and s[3] < _BURST_P]
+    return [s[:4] for s in _judge_stretches_full(times) if not math.isnan(s[2]) and s[6] == _SALVO]
 
 
 def _flank_rate(ts: np.ndarray, t_lo: float, t_hi: float, span: np.ndarray | None = None) -> float:
@@ -374,16 +386,73 @@ def _flank_rate(ts: np.ndarray, t_lo: float, t_hi: float, span: np.ndarray | Non
 
 
 def _judge_stretches(times: np.ndarray) -> list[tuple[int, int, float, float]]:
-    """Every dense stretch with the calm rate that judges it (NaN: no history yet, the
-    stretch is a salvo on its rate alone) and its busiest window's probability."""
-    return [s[:4] for s in _judge_stretches_full(times)]
+    """The dense stretches judged salvos, with the calm rate that judged them (NaN: no
+    history yet, a salvo on its rate and shape) and their busiest window's probability."""
+    return [s[:4] for s in _judge_stretches_full(times) if s[6] == _SALVO]
+
+
+# What the shape test said of a dense stretch (the last field of _judge_stretches_full).
+_SALVO, _PROBABLE, _DECAYS = "salvo", "probable", "decays"
+
+
+def _in(times: np.ndarray, lo: float, hi: float) -> int:
+    """Arrivals at ``lo`` or later and before ``hi`` (``times`` sorted)."""
+    a, b = np.searchsorted(times, [lo, hi], side="left")
+    return int(b - a)
+
+
+def _unlikely(k: int, mean: float) -> bool:
+    """At least ``k`` arrivals where ``mean`` were expected is beyond the scan's level."""
+    p = _stats.poisson_sf_ge(np.asarray([k]), np.asarray([max(mean, 1e-9)]))[0]
+    return bool(p < _BURST_P)
+
+
+def _stops(
+    times: np.ndarray, lo: int, hi: int, counts: np.ndarray
+) -> tuple[bool, int, tuple[int, int]]:
+    """Does the dense stretch ``times[lo:hi]`` stop, as a salvo does, rather than decay as
+    a rush of people told at once (a mailing, a newsletter) does? And how many arrived in
+    the _SHAPE_AFTER after it.
+
+    A rush's busiest seconds are followed by seconds almost as busy (people read their
+    mail over minutes, not seconds), and when its arrivals fall below the dense rate the
+    minute after still holds people arriving at about that rate. A salvo's busiest
+    window is followed by the calm survey, or by a second salvo's start, and its last
+    seconds by the calm. Either drop, beyond the scan's level, is a stop. Not observed
+    (less than _SHAPE_AFTER recorded after it): a stop, the rate judges as before.
+
+    The last field is the salvo's own part of the stretch: all of it, but when only the
+    drop after the busiest window stops it (a salvo sent during a rush, whose dense
+    seconds it joins), the windows that the rate after it cannot explain; the rush's
+    people before and after them are not the salvo's."""
+    whole = (lo, hi)
+    t_hi = float(times[hi - 1])
+    nxt = _in(times, np.nextafter(t_hi, math.inf), t_hi + _SHAPE_AFTER + 1e-9)
+    if float(times[-1]) - t_hi < _SHAPE_AFTER:
+        return True, nxt, whole
+    last = _in(times, t_hi - _SALVO_SECONDS, np.nextafter(t_hi, math.inf))
+    if _unlikely(last, nxt * _SALVO_SECONDS / _SHAPE_AFTER):
+        return True, nxt, whole
+    i = lo + int(np.argmax(counts[lo:hi]))
+    peak_end = float(times[i]) + _SALVO_SECONDS
+    post = _in(times, peak_end, peak_end + _SHAPE_POST)
+    mean = max(post * _SALVO_SECONDS / _SHAPE_POST, 1e-9)
+    if not _unlikely(int(counts[i]), mean):
+        return False, nxt, whole
+    beyond = lo + np.flatnonzero(
+        _stats.poisson_sf_ge(counts[lo:hi], np.full(hi - lo, mean)) < _BURST_P
+    )
+    return True, nxt, (int(beyond[0]), min(int((beyond + counts[beyond]).max()), hi))
 
 
 def _judge_stretches_full(
     times: np.ndarray,
-) -> list[tuple[int, int, float, float, float, int]]:
-    """As :func:`_judge_stretches`, with the rate the test used (per second) and the
-    busiest window's count: what the report quotes for a stretch let pass."""
+) -> list[tuple[int, int, float, float, float, int, str, int]]:
+    """Every dense stretch with the calm rate that judges it (NaN: no history yet), its
+    busiest window's probability, the rate the test used (per second), the busiest
+    window's count, what the stretch is (``_SALVO``; ``_PROBABLE`` under the survey's
+    rate; ``_DECAYS``: improbable, or with no rate yet, but shaped like a rush) and the
+    arrivals in the minute after it: what the report quotes for a stretch let pass."""
     stretches, counts = _dense_stretches(times)
     if not stretches:
         return []
@@ -399,12 +468,14 @@ def _judge_stretches_full(
         per_hour = np.searchsorted(calm, calm + _CALM_HOUR, side="left") - np.arange(len(calm))
         span = min(max(float(calm[-1] - calm[0]), _CALM_SPAN_MIN), _CALM_HOUR)
         busiest = float(per_hour.max()) / span
-    out: list[tuple[int, int, float, float, float, int]] = []
+    out: list[tuple[int, int, float, float, float, int, str, int]] = []
     earlier = 0  # arrivals in the stretches already found
     for lo, hi in stretches:
         k = int(counts[lo:hi].max())
+        stops, nxt, (c_lo, c_hi) = _stops(times, lo, hi, counts)
+        shape = _SALVO if stops else _DECAYS
         if lo - earlier < _SALVO_HISTORY:
-            out.append((lo, hi, math.nan, 0.0, math.nan, k))
+            out.append((c_lo, c_hi, math.nan, 0.0, math.nan, k, shape, nxt))
         else:
             t_lo, t_hi = float(times[lo]), float(times[hi - 1])
             # The busier flank, as in the scan: an honest rush rises and decays around
@@ -417,7 +488,12 @@ def _judge_stretches_full(
                 _stats.poisson_sf_ge(np.asarray([k]), np.asarray([judge * _SALVO_SECONDS]))[0]
             )
             calm_rate = max(_flank_rate(calm, t_lo, t_hi, times), busiest)
-            out.append((lo, hi, calm_rate, p, judge, k))
+            if p >= _BURST_P:
+                out.append((lo, hi, calm_rate, p, judge, k, _PROBABLE, nxt))
+            elif shape == _SALVO:
+                out.append((c_lo, c_hi, calm_rate, p, judge, k, shape, nxt))
+            else:
+                out.append((lo, hi, calm_rate, p, judge, k, shape, nxt))
         earlier += hi - lo
     return out
 
@@ -460,12 +536,10 @@ def _attach_salvos(
 ) -> list[Burst]:
     """Mark the salvos (``find_salvos``, ``find_paced_salvos``) in the bursts that hold
     them; a salvo that no burst holds becomes a burst of its own (its expected rate
-    unknown, NaN, before any history; the calm rate after one). ``stretches``: those
-    :func:`_judge_stretches` found, when already known."""
+    unknown, NaN, before any history; the calm rate after one). ``stretches``: the
+    salvos :func:`_judge_stretches` found, when already known."""
     out = list(bursts)
-    if stretches is None:
-        stretches = _judge_stretches(times)
-    judged = [s for s in stretches if math.isnan(s[2]) or s[3] < _BURST_P]
+    judged = _judge_stretches(times) if stretches is None else stretches
     if not judged:
         return out
     # Where each row sits in ``order``, and which burst (index in ``out``) holds each
@@ -909,15 +983,28 @@ def analyse(ds: Dataset, progress: Progress | None = None) -> Analysis:
         order = rows[np.argsort(sub[rows], kind="stable")]
         times = sub[order]
         stretches = _judge_stretches_full(times)
-        bursts = _attach_salvos(times, order, find_bursts(times, order), [s[:4] for s in stretches])
-        # Dense stretches the survey's own rate explains, and that no burst holds (a
-        # burst is listed with its own tests): examined, let pass, and said so.
+        salvos = [s[:4] for s in stretches if s[6] == _SALVO]
+        bursts = _attach_salvos(times, order, find_bursts(times, order), salvos)
+        # Dense stretches the survey's own rate explains, or shaped like a rush, and that
+        # no burst holds (a burst is listed with its own tests): examined, let pass, and
+        # said so.
         owner = _owners(order, bursts)
-        for lo, hi, rate, p, judge, k in stretches:
-            if math.isnan(rate) or p < _BURST_P or (owner[lo:hi] >= 0).any():
+        for lo, hi, _rate, p, judge, k, shape, nxt in stretches:
+            if shape == _SALVO or (owner[lo:hi] >= 0).any():
                 continue
             held = order[lo:hi]
-            passed.append(PassedStretch(held, float(times[lo]), float(times[hi - 1]), k, judge, p))
+            passed.append(
+                PassedStretch(
+                    held,
+                    float(times[lo]),
+                    float(times[hi - 1]),
+                    k,
+                    judge,
+                    p,
+                    decays=shape == _DECAYS,
+                    next_minute=nxt,
+                )
+            )
         if not bursts:
             progress(0.4, "aucune rafale repérée")
         elif len(bursts) == 1:

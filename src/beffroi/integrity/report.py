@@ -587,6 +587,20 @@ def passed_reason(entry: dict[str, Any], w: Words = FRENCH) -> str:
     """Why a burst examined was not flagged, in the words of the rule that let it pass
     (``audit.bursts_not_flagged``; the JSON keeps the French, the report says it in the
     reader's language)."""
+    if entry["kind"] == "salve" and entry.get("decays"):
+        # A salvo stops; a rush of people told at once decays (decision audit-honest-rush).
+        text = w.ngettext(
+            "Au plus %(k)s réponses en 10 s, mais les arrivées continuent ensuite au même "
+            "rythme ou diminuent peu à peu (encore %(next)s réponse dans la minute qui "
+            "suit), comme une vague de personnes prévenues en même temps : une salve "
+            "s'arrête net.",
+            "Au plus %(k)s réponses en 10 s, mais les arrivées continuent ensuite au même "
+            "rythme ou diminuent peu à peu (encore %(next)s réponses dans la minute qui "
+            "suit), comme une vague de personnes prévenues en même temps : une salve "
+            "s'arrête net.",
+            entry["next_minute"],
+        )
+        return text % {"k": entry["busiest_10s"], "next": w.number(entry["next_minute"], 0)}
     if entry["kind"] == "salve":
         # 10⁻⁷ is detectors._BURST_P, the scan's own level (decision audit-first-salvo).
         text = w.gettext(
@@ -725,7 +739,7 @@ def _passed_bursts(r: AuditResult, w: Words) -> str:
             f"<td class='n nw'>{_e(_span(w, e['seconds']))}</td>"
             f"<td class='n'>{_e(_peak(w, e))}</td>"
             f"<td class='n nw'>{_e('—' if usual is None else _rate(w, usual))}</td>"
-            f"<td class='n nw'>{_e(_p(w, e['p']))}</td>"
+            f"<td class='n nw'>{_e('—' if e['p'] is None else _p(w, e['p']))}</td>"
             f"<td>{_e(passed_reason(e, w))}</td></tr>"
         )
     out.append("</tbody></table>")
