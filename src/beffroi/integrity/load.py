@@ -1269,16 +1269,19 @@ def load_limesurvey(
     raw, delim = read_csv_text(text, select, data, rows_checked=checked)
     header = raw.column_names
     roles, rename, answers = _roles_from_header(header)
-    raw = raw.rename_columns([rename.get(h, h) for h in header])
-    renamed = [rename[h] for h in answers]
     labels: dict[str, str] = {}
     options: dict[str, dict[str, str]] = {}
     types: dict[str, str] | None = None
     if structure is not None:
-        from beffroi.integrity.lss import read_lss, read_types
+        from beffroi.integrity.lss import read_headings, read_lss, read_types
 
         labels, options = read_lss(structure)
         types = read_types(structure)
+        # A « full question text » export names its columns by the questions' texts:
+        # back to their codes, so that the structure's types and answer codes apply.
+        _codes_for_full_headings(rename, answers, read_headings(structure))
+    raw = raw.rename_columns([rename.get(h, h) for h in header])
+    renamed = [rename[h] for h in answers]
     questions, text_cols = build_questions(
         renamed,
         raw,
@@ -1320,6 +1323,30 @@ def load_limesurvey(
     if ds.segment and structure is not None:
         ds.segment_labels = options.get(_split_code(ds.segment)[0], {})
     return ds
+
+
+def _codes_for_full_headings(
+    rename: dict[str, str], answers: list[str], headings: dict[str, str]
+) -> None:
+    """Rename, in ``rename``, the answer columns whose heading is a question's full text
+    (« Question [Subquestion] ») to their code (« Q[SQ001] »). A subquestion the
+    structure does not name (« [Autre] », « [Commentaire] ») keeps its text after the
+    question's code, which is how the free-text parts are recognised. A column that
+    would take a name already used keeps its own."""
+    from beffroi.integrity.lss import heading_key
+
+    used = set(rename.values())
+    for h in answers:
+        col = rename[h]
+        base, row = _split_code(col)
+        code = headings.get(heading_key(f"{base}[{row}]" if row else base))
+        if code is None and row and heading_key(base) in headings:
+            code = f"{headings[heading_key(base)]}[{row}]"
+        if code is None or code == col or code in used:
+            continue
+        used.discard(col)
+        used.add(code)
+        rename[h] = code
 
 
 def _among_codes(values: pa.Array, codes: set[str] | None) -> bool:
