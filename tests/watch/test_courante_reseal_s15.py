@@ -243,3 +243,20 @@ def test_an_unknown_activation_is_a_usage_error_before_anything_is_checked(db, m
     assert stop.value.code == 2
     assert "no activation with id 999999, 999998" in capsys.readouterr().err
     assert _reseals() == []
+
+
+def test_a_broken_chain_refuses_the_reseal(rotated, monkeypatch, capsys):
+    from django.db.models import F
+
+    from beffroi.core.models import JournalHead
+    from beffroi.watch import actions
+
+    # The head points past the last entry: entries were removed from the end.
+    JournalHead.objects.filter(pk=1).update(seq=F("seq") + 3)
+    done = actions.reseal_courante(OLD)
+    # Every line checks: the broken chain alone refuses it.
+    assert done.refused and done.broken is not None and done.report.ok
+    monkeypatch.setenv("BEFFROI_OLD_PSEUDONYM_KEY", OLD)
+    assert _run() == 1
+    assert "Journal rompu à l'entrée n° " in capsys.readouterr().out
+    assert _reseals() == []
