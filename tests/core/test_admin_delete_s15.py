@@ -83,3 +83,28 @@ def test_organisations_cannot_be_deleted_in_the_admin(client, members, org):
 
 def test_the_action_has_a_french_label():
     assert str(LABELS["account.delete"]) == "Compte supprimé par l'administration"
+
+
+def test_permissions_given_in_the_admin_are_journaled_with_their_values(client, members):
+    from django.contrib.auth.models import Permission
+
+    _root(client)
+    user = members["volunteer"]
+    delete_user = Permission.objects.get(codename="delete_user")
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "is_active": "on",
+        "is_staff": "on",
+        "user_permissions": [delete_user.pk],
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "initial-date_joined_0": "2026-01-01",
+        "initial-date_joined_1": "00:00:00",
+    }
+    response = client.post(f"/admin/auth/user/{user.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert user.user_permissions.filter(pk=delete_user.pk).exists()
+    line = JournalEntry.objects.get(action="account.change")
+    assert line.data["changes"]["user_permissions"] == {"from": [], "to": ["auth.delete_user"]}
+    assert "user_permissions" not in line.data.get("fields", [])

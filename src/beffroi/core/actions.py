@@ -284,6 +284,9 @@ def create_account(
 # powers on the instance. Other fields (the address, names) are recorded as changed only:
 # the journal is never purged.
 ACCOUNT_FLAGS = ("is_active", "is_staff", "is_superuser")
+# The admin's groups and permissions of an account (lists of names), journaled with their
+# values too: a permission grants as much in the admin as the staff flag opens.
+ACCOUNT_POWERS = ("groups", "user_permissions")
 
 
 @transaction.atomic
@@ -307,7 +310,7 @@ def change_account(
     values = {
         name: {"from": before, "to": after}
         for name, (before, after) in changed.items()
-        if name in (*ACCOUNT_FLAGS, "username")
+        if name in (*ACCOUNT_FLAGS, *ACCOUNT_POWERS, "username")
     }
     if values:
         data["changes"] = values

@@ -80,6 +80,14 @@ def _checked_username(form: Any) -> str:
     return name if unchanged else actions.usernames.normalise(name)
 
 
+def _power_names(items: Any) -> list[str]:
+    """Groups by name, permissions as ``app.codename``, sorted: what the journal keeps."""
+    return sorted(
+        f"{item.content_type.app_label}.{item.codename}" if hasattr(item, "codename") else item.name
+        for item in items
+    )
+
+
 class CheckedUserCreationForm(AdminUserCreationForm):  # type: ignore[type-arg]
     def clean_username(self) -> str:
         return _checked_username(self)
@@ -110,6 +118,14 @@ class JournaledUserAdmin(UserAdmin):  # type: ignore[type-arg]
             name: (getattr(before, name, None), getattr(obj, name, None))
             for name in form.changed_data
         }
+        # Groups and permissions are powers in the admin, as the flags are: journaled with
+        # their values (their many-to-many rows are saved after this, from the form).
+        for name in actions.ACCOUNT_POWERS:
+            if name in changed:
+                changed[name] = (
+                    _power_names(getattr(before, name).all()),
+                    _power_names(form.cleaned_data.get(name) or []),
+                )
         actions.change_account(obj, changed, actor=request.user)
 
     def get_deleted_objects(self, objs: Any, request: Any) -> Any:
