@@ -108,3 +108,42 @@ def test_permissions_given_in_the_admin_are_journaled_with_their_values(client, 
     line = JournalEntry.objects.get(action="account.change")
     assert line.data["changes"]["user_permissions"] == {"from": [], "to": ["auth.delete_user"]}
     assert "user_permissions" not in line.data.get("fields", [])
+
+
+def test_a_groups_permissions_changed_in_the_admin_are_journaled(client, members):
+    from django.contrib.auth.models import Group, Permission
+
+    root = _root(client)
+    delete_user = Permission.objects.get(codename="delete_user")
+    response = client.post(
+        "/admin/auth/group/add/", {"name": "Support", "permissions": [delete_user.pk]}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    group = Group.objects.get(name="Support")
+    created = JournalEntry.objects.get(action="group.change")
+    assert created.actor_id == root.pk and created.subject == f"group:{group.pk}"
+    assert created.data == {
+        "group": "Support",
+        "to": {"name": "Support", "permissions": ["auth.delete_user"]},
+    }
+    response = client.post(f"/admin/auth/group/{group.pk}/change/", {"name": "Support"})
+    assert response.status_code == 302
+    changed = JournalEntry.objects.filter(action="group.change").order_by("-seq").first()
+    assert changed.data["from"]["permissions"] == ["auth.delete_user"]
+    assert changed.data["to"]["permissions"] == []
+    # Saved unchanged: no line.
+    client.post(f"/admin/auth/group/{group.pk}/change/", {"name": "Support"})
+    assert JournalEntry.objects.filter(action="group.change").count() == 2
+    response = client.post(
+        "/admin/auth/group/",
+        {"action": "delete_selected", "_selected_action": [group.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    deleted = JournalEntry.objects.get(action="group.delete")
+    assert deleted.data == {"name": "Support", "permissions": []}
+    assert not Group.objects.filter(pk=group.pk).exists()
+
+
+def test_the_group_actions_have_french_labels():
+    assert str(LABELS["group.change"]) == "Groupe de l'administration modifié"
+    assert str(LABELS["group.delete"]) == "Groupe de l'administration supprimé"

@@ -29,6 +29,8 @@ LABELS: dict[str, Promise] = {
     "consult.open": _("Consultation ouverte"),
     "consult.rule.exclude_entries": _("Bulletins écartés par décision"),
     "consult.rule.post_hoc": _("Règle ajoutée après l'ouverture"),
+    "group.change": _("Groupe de l'administration modifié"),
+    "group.delete": _("Groupe de l'administration supprimé"),
     "invitation.accept": _("Invitation acceptée"),
     "invitation.create": _("Invitation créée"),
     "invitation.revoke": _("Invitation révoquée"),

@@ -364,6 +364,37 @@ def record_account_created(user: Any, *, actor: Any) -> None:
     )
 
 
+def record_admin_group_change(
+    group: Any, *, actor: Any, before: dict[str, Any] | None, after: dict[str, Any]
+) -> None:
+    """A group of the Django admin created or changed (``group.change``): its name and
+    permissions before (None for a new group) and after. A group's permissions are every
+    member's powers in the admin, so changing them changes accounts, and left only
+    Django's own admin log."""
+    data: dict[str, Any] = {"group": after["name"], "to": after}
+    if before is not None:
+        data["from"] = before
+    journal.append("group.change", actor=actor, subject=f"group:{group.pk}", data=data)
+
+
+@transaction.atomic
+def delete_admin_group(group: Any, *, actor: Any) -> None:
+    """Delete a group of the Django admin; its members lose its permissions
+    (``group.delete``, with what it granted)."""
+    state = admin_group_state(group)
+    group_id = group.pk
+    group.delete()
+    journal.append("group.delete", actor=actor, subject=f"group:{group_id}", data=state)
+
+
+def admin_group_state(group: Any) -> dict[str, Any]:
+    permissions = group.permissions.select_related("content_type")
+    return {
+        "name": group.name,
+        "permissions": sorted(f"{p.content_type.app_label}.{p.codename}" for p in permissions),
+    }
+
+
 def username_error(raw: str) -> str | None:
     """Why ``raw`` cannot name a new account (French), or None (core/usernames.py)."""
     name = usernames.normalise(raw)

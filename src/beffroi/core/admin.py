@@ -2,8 +2,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -157,6 +158,40 @@ class JournaledUserAdmin(UserAdmin):  # type: ignore[type-arg]
                 actions.change_account(user, {}, actor=request.user, password_set=True, save=False)
         return response
 
+
+class JournaledGroupAdmin(GroupAdmin):
+    """Django's group admin, journaled (``group.change``, ``group.delete``): a group's
+    permissions are powers of every account in it."""
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        stored = Group.objects.filter(pk=obj.pk).first() if change else None
+        request._beffroi_group_before = (
+            actions.admin_group_state(stored) if stored is not None else None
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
+        # The permissions are saved here, after the group: journaled once they are.
+        super().save_related(request, form, formsets, change)
+        before = getattr(request, "_beffroi_group_before", None)
+        after = actions.admin_group_state(form.instance)
+        if before != after:
+            actions.record_admin_group_change(
+                form.instance, actor=request.user, before=before, after=after
+            )
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        actions.delete_admin_group(obj, actor=request.user)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        with transaction.atomic():
+            for group in queryset.order_by("pk"):
+                actions.delete_admin_group(group, actor=request.user)
+
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+admin.site.register(Group, JournaledGroupAdmin)
 
 if admin.site.is_registered(User):
     admin.site.unregister(User)
