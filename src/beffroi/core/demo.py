@@ -10,6 +10,7 @@ import importlib
 from collections.abc import Iterator
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
 
 from beffroi.core import actions
 from beffroi.core.models import Organisation, Role
@@ -33,6 +34,9 @@ def load() -> Iterator[str]:
     if org is None:
         org = actions.create_organisation("Beffroi — démonstration", ORG_SLUG)
     admin = User.objects.filter(username="admin").first()
+    # Accounts that existed before the demo keep their password: the line printed must
+    # not claim the demo's for them (checked without the setter, so no hash is rewritten).
+    kept: list[str] = []
     for username, role in USERS:
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -44,12 +48,11 @@ def load() -> Iterator[str]:
                 actor=admin,
             )
             admin = admin or user
+        elif not check_password(PASSWORD, user.password):
+            kept.append(username)
         if role is not None:
             actions.set_role(user, org, role, actor=admin, reason="données de démonstration")
-    yield (
-        f"demo organisation '{org.slug}': users {', '.join(u for u, _ in USERS)} "
-        f"(password: {PASSWORD})"
-    )
+    yield _accounts_line(org.slug, kept)
     for app in APPS:
         try:
             module = importlib.import_module(f"beffroi.{app}.demo")
@@ -58,3 +61,15 @@ def load() -> Iterator[str]:
                 raise
             continue
         yield from module.load(org)
+
+
+def _accounts_line(slug: str, kept: list[str]) -> str:
+    demo = [u for u, _ in USERS if u not in kept]
+    said = f"demo organisation '{slug}': "
+    if demo:
+        said += f"users {', '.join(demo)} (password: {PASSWORD})"
+    if kept:
+        own = "keeps its own password" if len(kept) == 1 else "keep their own passwords"
+        said += "; " if demo else "users "
+        said += f"{', '.join(kept)} existed before the demo and {own}"
+    return said
