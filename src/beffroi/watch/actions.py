@@ -655,12 +655,15 @@ def _store_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, Any
                     "ON CONFLICT DO NOTHING",
                     rows,
                 )
+                # What was actually inserted: on PostgreSQL a concurrent sink's rows are
+                # not in the "known" look-up above, and their conflicts insert nothing.
+                inserted = max(cursor.rowcount, 0) if rows else 0
         else:
-            rows = []
+            inserted = 0
         Source.objects.filter(pk=source.pk).update(
-            checkpoint=checkpoint, posts_count=F("posts_count") + len(rows)
+            checkpoint=checkpoint, posts_count=F("posts_count") + inserted
         )
-    return len(rows)
+    return inserted
 
 
 @dataclass(frozen=True)
@@ -735,6 +738,19 @@ def store_cards(
     """
     if not updates:
         return 0
+    # Only posts still pending are stored: a second worker, or a batch handed out twice,
+    # must not count a post again. The row locks make a concurrent writer on PostgreSQL
+    # wait for this transaction, then find those posts processed; SQLite's IMMEDIATE
+    # transaction already orders the writers.
+    pending = set(
+        Post.objects.select_for_update(no_key=True)
+        .filter(pk__in=[u.post_id for u in updates], processed=False)
+        .values_list("pk", flat=True)
+    )
+    if len(pending) < len(updates):
+        updates = [u for u in updates if u.post_id in pending]
+        if not updates:
+            return 0
     rezoned = 0
     if enriched_area is not None:
         current = (
