@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 
@@ -48,11 +50,53 @@ def check_database() -> None:
         fail(f"cannot open the database {where} (from DATABASE_URL): {detail}")
 
 
+# pg_advisory_lock's key for "migrations in progress": any fixed 64-bit number no other
+# tool on the same database is likely to use ("beffroi" in ASCII, truncated).
+MIGRATION_LOCK_KEY = 0x62656666726F69
+
+
+@contextmanager
+def migration_lock() -> Iterator[None]:
+    """Hold, for the duration, the lock that lets one process at a time migrate.
+
+    `serve` and `worker` both migrate when they start, and two services started together
+    (or restarted after an upgrade) raced: on a fresh PostgreSQL database the second
+    failed to create django_migrations. The second now waits, then finds nothing to do.
+    PostgreSQL: a session-level advisory lock, released if the process dies. SQLite: an
+    exclusive flock on a file beside the database (the database's own locks are per
+    transaction, and migrate is many transactions).
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
+        return
+    name = str(connection.settings_dict.get("NAME") or "")
+    if connection.vendor != "sqlite" or not name or name == ":memory:" or "mode=memory" in name:
+        yield  # one process owns an in-memory database; nothing to serialise
+        return
+    import fcntl
+
+    fd = os.open(f"{name}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
 def migrate(verbosity: int = 0) -> None:
     from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=verbosity)
-    call_command("createcachetable", verbosity=verbosity)
+    with migration_lock():
+        call_command("migrate", interactive=False, verbosity=verbosity)
+        call_command("createcachetable", verbosity=verbosity)
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -1,0 +1,103 @@
+"""`serve` and `worker` both migrate when they start: two processes at once on a fresh
+database must both succeed, the second waiting for the first (bootstrap.migration_lock).
+Real processes, a fresh database of the engine under test (SQLite file, or a new
+PostgreSQL database beside the test one when DATABASE_URL names PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.usesdb]
+
+MIGRATE = "from beffroi.commands import bootstrap; bootstrap.setup_django(); bootstrap.migrate()"
+# Takes the lock, says so, and keeps it until its stdin closes.
+HOLD = (
+    "import sys\n"
+    "from beffroi.commands import bootstrap\n"
+    "bootstrap.setup_django()\n"
+    "with bootstrap.migration_lock():\n"
+    "    print('locked', flush=True)\n"
+    "    sys.stdin.read()\n"
+)
+TABLES = (
+    "from beffroi.commands import bootstrap; bootstrap.setup_django()\n"
+    "from django.db import connection\n"
+    "print(sorted(connection.introspection.table_names()))\n"
+)
+
+
+def _pg_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres:", "postgresql:")) else None
+
+
+@pytest.fixture
+def fresh_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BEFFROI_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(BEFFROI_DATA_DIR=str(tmp_path / "data"), BEFFROI_SECRET_KEY="m" * 50)
+    url = _pg_url()
+    if url is None:
+        yield env
+        return
+    import psycopg
+
+    name = f"beffroi_migrate_{uuid.uuid4().hex[:12]}"
+    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    env["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    try:
+        yield env
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _python(code: str, env: dict[str, str], **kw) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
+    )
+
+
+def test_two_processes_migrating_a_fresh_database_at_once_both_succeed(fresh_env):
+    procs = [_python(MIGRATE, fresh_env) for _ in range(3)]
+    results = [p.communicate(timeout=300) for p in procs]
+    for proc, (_out, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, err[-2000:]
+
+
+def test_a_migration_waits_for_the_one_in_progress(fresh_env):
+    holder = _python(HOLD, fresh_env, stdin=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked", holder.stderr
+        waiting = _python(MIGRATE, fresh_env)
+        time.sleep(4)
+        # Still waiting, and it created no table meanwhile.
+        assert waiting.poll() is None
+        tables = subprocess.run(
+            [sys.executable, "-c", TABLES], env=fresh_env, text=True, capture_output=True
+        )
+        assert tables.returncode == 0, tables.stderr
+        assert "django_migrations" not in tables.stdout
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    _out, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, err[-2000:]
