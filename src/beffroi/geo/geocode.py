@@ -178,9 +178,26 @@ def _caps_uninformative(text: str, tokens: list[_Token]) -> bool:
     return upper / len(words) > 0.75
 
 
+_OPENING = frozenset(" \t\"«“'(")
+_SENTENCE_ENDS = frozenset(".!?…:\n")
+
+
 def _sentence_initial(text: str, start: int) -> bool:
-    before = text[:start].rstrip(" \t\"«“'(")
-    return not before or bool(_SENTENCE_END.search(before))
+    """Whether the word at ``start`` opens a sentence (or the text).
+
+    Reads backwards from ``start`` only as far as the answer needs: copying and searching
+    the whole prefix for every candidate made a long post quadratic. Same answer as
+    ``_SENTENCE_END`` searched on the prefix stripped of opening quotes and brackets."""
+    k = start
+    while k > 0 and text[k - 1] in _OPENING:
+        k -= 1
+    if k == 0:
+        return True
+    while k > 0 and text[k - 1].isspace():
+        if text[k - 1] == "\n":
+            return True
+        k -= 1
+    return k > 0 and text[k - 1] in _SENTENCE_ENDS
 
 
 def _area_codes(area: set[str] | None, gaz: Gazetteer) -> tuple[set[str], set[str]]:
@@ -566,10 +583,17 @@ def find_communes(
             reasons,
         )
 
+    # Names are read left to right and the walk jumps past each name it accepts, so
+    # only the hashtags (in text order, disjoint) can cover a later token: one pointer
+    # over them keeps a long post linear (a scan of every span per token was quadratic).
+    tags = sorted(covered)
+    tag = 0
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if any(s <= tok.start < e for s, e in covered):
+        while tag < len(tags) and tags[tag][1] <= tok.start:
+            tag += 1
+        if tag < len(tags) and tags[tag][0] <= tok.start:
             i += 1
             continue
         candidates: list[tuple[int, str, bool]] = [(j, k, False) for j, k in _walk(ctx, i, None)]
@@ -605,7 +629,10 @@ def find_communes(
         if nxt in _POSTCODE_NOT:
             continue
         # "3.85440" or "85440,5": part of a bigger number.
-        if _NUMBER_BEFORE.search(text[: t.start]) or _NUMBER_AFTER.match(text[t.end :]):
+        # Two characters either side are all the patterns read (a long post stays linear).
+        if _NUMBER_BEFORE.search(text[max(0, t.start - 2) : t.start]) or _NUMBER_AFTER.match(
+            text[t.end : t.end + 2]
+        ):
             continue
         communes = ctx.gaz.by_postcode(t.raw)
         if any(c.code in named for c in communes):

@@ -9,10 +9,29 @@ from typing import Any, Protocol, runtime_checkable
 
 from beffroi.geo.geocode import Match
 
+# The longest text the pipeline reads of one post, in characters. The platforms' own
+# limits: Bluesky 300 graphemes, Mastodon 500 by default (a few instances allow some
+# thousands), Telegram 4,096, X's long posts 25,000; 32,000 keeps all of them whole with a
+# margin. Only feed items and imported files go past it (a whole article in an RSS body, a
+# huge CSV cell): their beginning is what triage needs, and without a bound one such post
+# held up every activation's queue. The stored post keeps its whole text.
+MAX_TEXT = 32_000
+# Ends a text cut at MAX_TEXT, so the card shows it was cut.
+CUT_MARKER = " […]"
+
+
+def cap_text(text: str, limit: int = MAX_TEXT) -> str:
+    """``text`` cut to ``limit`` characters (marker included), at a space when one is near."""
+    if len(text) <= limit:
+        return text
+    keep = text[: limit - len(CUT_MARKER)]
+    space = keep.rfind(" ", len(keep) - 200)
+    return (keep[:space] if space > 0 else keep) + CUT_MARKER
+
 
 @dataclass(frozen=True, slots=True)
 class PostIn:
-    """A post as the pipeline accepts it, whatever its source."""
+    """A post as the pipeline accepts it, whatever its source (its text cut to MAX_TEXT)."""
 
     id: str
     text: str
@@ -27,6 +46,10 @@ class PostIn:
     # Kinds of the author's account, read in its names by the source before they became
     # pseudonyms (classify.accounts.author_kinds); a feature of the source head.
     author_kinds: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.text) > MAX_TEXT:
+            object.__setattr__(self, "text", cap_text(self.text))
 
     @classmethod
     def from_raw(cls, raw: Any, *, id: str | None = None) -> PostIn:
