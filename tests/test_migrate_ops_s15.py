@@ -5,16 +5,15 @@ PostgreSQL database beside the test one when DATABASE_URL names PostgreSQL)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from fresh_databases import fresh_database_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.usesdb]
 
@@ -35,32 +34,10 @@ TABLES = (
 )
 
 
-def _pg_url() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgres:", "postgresql:")) else None
-
-
 @pytest.fixture
 def fresh_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BEFFROI_"))}
-    env.pop("DATABASE_URL", None)
-    env.update(BEFFROI_DATA_DIR=str(tmp_path / "data"), BEFFROI_SECRET_KEY="m" * 50)
-    url = _pg_url()
-    if url is None:
+    with fresh_database_env(tmp_path / "data", BEFFROI_SECRET_KEY="m" * 50) as env:
         yield env
-        return
-    import psycopg
-
-    name = f"beffroi_migrate_{uuid.uuid4().hex[:12]}"
-    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-    try:
-        yield env
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _python(code: str, env: dict[str, str], **kw) -> subprocess.Popen[str]:

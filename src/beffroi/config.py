@@ -18,6 +18,12 @@ class ConfigError(Exception):
     """A configuration problem a person can fix; the message says how."""
 
 
+# Set by the commands that only read (bootstrap.setup_django(read_only=True)) before the
+# settings load: run in the wrong directory, they must not leave a new data directory, key
+# and empty database behind (cron starts in $HOME, where ./var is nobody's).
+read_only = False
+
+
 def truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -29,6 +35,9 @@ class Config:
     secret_key: str
     debug: bool
     allowed_hosts: list[str]
+    # True when read_only found no key to read and made up one it wrote nowhere: a
+    # command needing the real key (pseudonyms, digests) must then refuse.
+    ephemeral_key: bool = False
 
     @property
     def uses_sqlite(self) -> bool:
@@ -66,12 +75,14 @@ def check_database_url(url: str) -> str:
     return url
 
 
-def _secret_key(directory: Path) -> str:
+def _secret_key(directory: Path) -> str | None:
     if key := os.environ.get("BEFFROI_SECRET_KEY"):
         return key
     path = directory / "secret_key"
     if path.exists():
         return path.read_text().strip()
+    if read_only:
+        return None
     key = secrets.token_urlsafe(50)
     # Create with owner-only permissions: this key signs sessions and pseudonyms.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -81,13 +92,15 @@ def _secret_key(directory: Path) -> str:
 
 
 def load() -> Config:
-    directory = ensure_data_dir(data_dir())
+    directory = data_dir() if read_only else ensure_data_dir(data_dir())
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{directory / 'beffroi.sqlite3'}"
     hosts = os.environ.get("BEFFROI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+    key = _secret_key(directory)
     return Config(
         data_dir=directory,
         database_url=check_database_url(url),
-        secret_key=_secret_key(directory),
+        secret_key=key or secrets.token_urlsafe(50),
         debug=truthy(os.environ.get("BEFFROI_DEBUG")),
         allowed_hosts=[h.strip() for h in hosts.split(",") if h.strip()],
+        ephemeral_key=key is None,
     )

@@ -137,7 +137,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+if not config.read_only:  # a read-only command creates nothing (config.read_only)
+    STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [
     (name, REPO_DIR / "node_modules" / path)
     for name, path in [("htmx", "htmx.org/dist"), ("leaflet", "leaflet/dist")]

@@ -22,10 +22,15 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise Fatal(message, code)
 
 
-def setup_django() -> None:
+def setup_django(*, read_only: bool = False) -> None:
+    """Start Django; read_only for the commands that only read: nothing is created
+    (no data directory, key or database file), see require_beffroi_database."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "beffroi.settings")
+    from beffroi import config
     from beffroi.config import ConfigError
 
+    if read_only:
+        config.read_only = True
     try:
         import django
 
@@ -89,6 +94,57 @@ def migration_lock() -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the flock
+
+
+def require_beffroi_database(*, needs_key: bool = False) -> None:
+    """For a read-only command: a migrated Beffroi database, reached without creating
+    anything, or one line and exit 2.
+
+    Run from another directory without the services' environment (cron starts in $HOME),
+    BEFFROI_DATA_DIR's default ./var names nobody's data: before this check, `journal
+    verify` there made a new key and an empty database, then printed a traceback.
+    needs_key: the command reads pseudonyms or digests, which a made-up key would all
+    show as altered.
+    """
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils.translation import gettext as _
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = Path(str(db.get("NAME") or ""))
+        where = str(settings.DATA_DIR if name == settings.DATA_DIR / "beffroi.sqlite3" else name)
+    else:
+        where = f"{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db.get('NAME')}"
+    missing = _(
+        "Aucune base Beffroi dans %(where)s : définissez BEFFROI_DATA_DIR ou DATABASE_URL."
+    ) % {"where": where}
+    # SQLite creates a missing file on connecting: look before.
+    if connection.vendor == "sqlite" and not name.is_file():
+        fail(missing)
+    check_database()
+    if "core_journalentry" not in connection.introspection.table_names():
+        fail(missing)
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        fail(
+            _(
+                "La base Beffroi de %(where)s n'est pas à jour pour cette version : "
+                "lancez « beffroi manage migrate » (docs/operations.md, « Upgrading »)."
+            )
+            % {"where": where}
+        )
+    if needs_key and settings.CONFIG.ephemeral_key and not os.environ.get("BEFFROI_PSEUDONYM_KEY"):
+        fail(
+            _(
+                "Aucune clé secrète : ni BEFFROI_SECRET_KEY, ni BEFFROI_PSEUDONYM_KEY, ni "
+                "le fichier %(path)s ; donnez à la commande l'environnement des services."
+            )
+            % {"path": settings.DATA_DIR / "secret_key"}
+        )
 
 
 def migrate(verbosity: int = 0) -> None:

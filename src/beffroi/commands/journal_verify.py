@@ -10,8 +10,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    bootstrap.setup_django()
-    bootstrap.check_database()
+    bootstrap.setup_django(read_only=True)
+    bootstrap.require_beffroi_database()
     from beffroi.core import journal
     from beffroi.core.models import JournalHead
 
