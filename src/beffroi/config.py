@@ -6,6 +6,7 @@ clear line) before Django starts.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -50,7 +51,10 @@ def data_dir() -> Path:
 
 def ensure_data_dir(path: Path) -> Path:
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        # Owner-only: it holds the database (sessions, pseudonyms, the main courante), the
+        # key, and audit uploads with addresses in them. An existing directory keeps its
+        # mode; `check --deploy` warns when others can read it (beffroi.ops_checks).
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
         # A probe of its own: processes started together (the server and its worker, two
         # web processes) each removed the other's shared probe and one failed to start.
         with tempfile.TemporaryFile(dir=path, prefix=".write-test-"):
@@ -91,9 +95,64 @@ def _secret_key(directory: Path) -> str | None:
     return key
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file a sqlite:/// URL names, or None (another engine, or in memory)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    name = url.removeprefix("sqlite:///")
+    return Path(name) if name and name != ":memory:" else None
+
+
+def _create_sqlite_file(path: Path) -> None:
+    """An empty file, owner-only, where the database will be: SQLite takes an empty file
+    as a new database, and makes its -wal and -shm files with the database's mode (under
+    the usual umask 022 they were all readable by every local user)."""
+    if not path.parent.is_dir():
+        return  # a mistyped path: let SQLite's own error say so at the first connection
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+# Short names for BEFFROI_EMAIL_BACKEND (what the README and operations.md say); a Django
+# backend's dotted path is taken as it is.
+EMAIL_BACKENDS = {
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+    "dummy": "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def email_backend(value: str | None) -> str:
+    """BEFFROI_EMAIL_BACKEND as Django wants it. Refused at start-up rather than at the
+    first invitation sent (Django's « smtp doesn't look like a module path »)."""
+    name = (value or "").strip() or "console"
+    if name.lower() in EMAIL_BACKENDS:
+        return EMAIL_BACKENDS[name.lower()]
+    if "." not in name:
+        raise ConfigError(
+            f"BEFFROI_EMAIL_BACKEND={name!r} is not a mail backend: use "
+            f"{' or '.join(EMAIL_BACKENDS)}, or a Django backend's dotted path."
+        )
+    return name
+
+
+def email_tls(starttls: str | None, ssl: str | None) -> tuple[bool, bool]:
+    """(STARTTLS, implicit TLS): one or the other, as Django only says when sending."""
+    use_tls, use_ssl = truthy(starttls), truthy(ssl)
+    if use_tls and use_ssl:
+        raise ConfigError(
+            "BEFFROI_EMAIL_STARTTLS and BEFFROI_EMAIL_SSL are both set: keep one, "
+            "STARTTLS for port 587 or SSL for port 465."
+        )
+    return use_tls, use_ssl
+
+
 def load() -> Config:
     directory = data_dir() if read_only else ensure_data_dir(data_dir())
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{directory / 'beffroi.sqlite3'}"
+    if not read_only and (path := sqlite_path(url)) is not None:
+        _create_sqlite_file(path)
     hosts = os.environ.get("BEFFROI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
     key = _secret_key(directory)
     return Config(

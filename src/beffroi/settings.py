@@ -156,18 +156,17 @@ SERVESTATIC_USE_FINDERS = True
 # zstd needs Python 3.14's compression.zstd; gzip and Brotli cover every browser.
 SERVESTATIC_USE_ZSTD = False
 
-EMAIL_BACKEND = os.environ.get(
-    "BEFFROI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
-)
+EMAIL_BACKEND = config.email_backend(os.environ.get("BEFFROI_EMAIL_BACKEND"))
 DEFAULT_FROM_EMAIL = os.environ.get("BEFFROI_FROM_EMAIL", "beffroi@localhost")
 # The SMTP backend's server: a provider's relay needs its host, port, account and TLS.
 EMAIL_HOST = os.environ.get("BEFFROI_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("BEFFROI_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("BEFFROI_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("BEFFROI_EMAIL_PASSWORD", "")
-# STARTTLS (port 587) or implicit TLS (port 465); Django refuses both at once.
-EMAIL_USE_TLS = config.truthy(os.environ.get("BEFFROI_EMAIL_STARTTLS"))
-EMAIL_USE_SSL = config.truthy(os.environ.get("BEFFROI_EMAIL_SSL"))
+# STARTTLS (port 587) or implicit TLS (port 465): both at once is refused at start-up.
+EMAIL_USE_TLS, EMAIL_USE_SSL = config.email_tls(
+    os.environ.get("BEFFROI_EMAIL_STARTTLS"), os.environ.get("BEFFROI_EMAIL_SSL")
+)
 EMAIL_TIMEOUT = 30
 
 # Security defaults (DESIGN: security is a feature).
@@ -186,6 +185,9 @@ CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS
+# A local probe (systemd, a monitor on the host) asks over plain HTTP behind the proxy: it
+# must get the health answer, not a redirect to https://127.0.0.1 (docs/operations.md, Health).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS

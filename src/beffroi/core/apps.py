@@ -7,4 +7,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Beffroi"
 
     def ready(self) -> None:
-        from beffroi.core import signals  # noqa: F401  (connects auth signal handlers)
+        from beffroi.core import ops_checks, signals  # noqa: F401  (registers checks, connects auth signal handlers)
