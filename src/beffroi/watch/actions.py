@@ -10,10 +10,12 @@ gets one entry per processed batch and per change of a source's state.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
 import secrets
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,11 +58,12 @@ from beffroi.watch.models import (
 from beffroi.watch.sources.base import (
     handle_pseudonym,
     names_account,
-    pseudonymise_dids,
     pseudonymise_mentions,
+    pseudonymise_post_id,
     pseudonymise_record,
     pseudonymise_typed,
 )
+from beffroi.watch.sources.runner import remembered_window
 
 log = logging.getLogger(__name__)
 
@@ -527,7 +530,11 @@ def record_source_status(
     """What the runner reports; journaled only when the state changes.
 
     ``unknown_deletions`` (the runner's ``SourceStatus.unknown_deletions``)
-    counts deletions of posts the source never received, apart from skips."""
+    counts deletions of posts the source never received, apart from skips.
+    ``skipped`` and ``unknown_deletions`` are the run's counts (since the runner
+    started, which it says with ``connecting``); the source keeps totals across runs,
+    as it does for posts, so only what a count grew by is added."""
+    added = _run_growth(source_id, state, skipped, unknown_deletions)
     with transaction.atomic():
         source = Source.objects.select_related("activation").filter(pk=source_id).first()
         if source is None:
@@ -535,12 +542,14 @@ def record_source_status(
         before = source.status
         source.status, source.status_message, source.status_at = state, message, at
         source.retry_at = at + timedelta(seconds=retry_in) if retry_in else None
-        if skipped is not None:
-            source.skipped_count = skipped
+        if added[0]:
+            source.skipped_count = F("skipped_count") + added[0]  # type: ignore[assignment]
         if last_skip_reason:
             source.last_skip_reason = last_skip_reason
-        if unknown_deletions is not None:
-            source.unknown_deletions_count = unknown_deletions
+        if added[1]:
+            source.unknown_deletions_count = (  # type: ignore[assignment]
+                F("unknown_deletions_count") + added[1]
+            )
         source.save(
             update_fields=[
                 "status",
@@ -565,11 +574,53 @@ def record_source_status(
             )
 
 
+# What each source's current run last reported, per process (a source runs in one
+# worker): the door turns the run's counts into increments of the source's totals.
+_RUN_COUNTS: dict[int, tuple[int, int]] = {}
+_RUN_COUNTS_LOCK = threading.Lock()
+
+
+def _run_growth(
+    source_id: int, state: str, skipped: int | None, unknown_deletions: int | None
+) -> tuple[int, int]:
+    """How much the run's skip and unknown-deletion counts grew since its last report.
+    A run starts from zero (``connecting``, or counts lower than the last report: a
+    new run in another worker process)."""
+    with _RUN_COUNTS_LOCK:
+        before = (0, 0) if state == "connecting" else _RUN_COUNTS.get(source_id, (0, 0))
+        now = (
+            before[0] if skipped is None else skipped,
+            before[1] if unknown_deletions is None else unknown_deletions,
+        )
+        if now[0] < before[0] or now[1] < before[1]:
+            before = (0, 0)
+        _RUN_COUNTS[source_id] = now
+    return now[0] - before[0], now[1] - before[1]
+
+
 _POST_COLUMNS = (
     "activation_id", "source_id", "external_id", "text", "created_at", "received_at", "url",
     "language", "author_key", "author_kinds", "latitude", "longitude", "repost_of", "raw",
     "processed",
 )  # fmt: skip
+
+
+# Ids asked for per query: SQLite allows 250,000 variables at most (32,766 in older
+# builds), and a feed of 340,000 entries put one per post into a single query.
+ID_CHUNK = 500
+
+
+def _known_ids(source_id: int, external_ids: Sequence[str]) -> set[str]:
+    """Which of ``external_ids`` the source's posts hold, asked a chunk at a time."""
+    known: set[str] = set()
+    for start in range(0, len(external_ids), ID_CHUNK):
+        chunk = external_ids[start : start + ID_CHUNK]
+        known.update(
+            Post.objects.filter(source_id=source_id, external_id__in=chunk).values_list(
+                "external_id", flat=True
+            )
+        )
+    return known
 
 
 def handle_key() -> bytes:
@@ -608,17 +659,16 @@ def _store_posts(source_id: int, posts: Sequence[Any], checkpoint: dict[str, Any
             .get()
         )
         key = None if source.activation.keep_handles else handle_key()
+        if key is not None:
+            # Whatever the source remembered, the checkpoint names no account.
+            checkpoint = remembered_window(checkpoint, functools.partial(_post_id, key=key))
         batch: dict[str, Any] = {}
         for p in posts:
             batch.setdefault(_stored_id(p.external_id, key), p)
         if batch:
             # The runner already drops what it delivered before; this guards a
             # checkpoint lost between two commits (raw input is never overwritten).
-            known = set(
-                Post.objects.filter(source_id=source.pk, external_id__in=list(batch)).values_list(
-                    "external_id", flat=True
-                )
-            )
+            known = _known_ids(source.pk, list(batch))
             rows = []
             for external_id, p in batch.items():
                 if external_id in known:
@@ -1729,10 +1779,16 @@ def correct_source(card: Card, source_type: str, *, actor: Any) -> Card:
 
 def _stored_id(external_id: str, key: bytes | None) -> str:
     """A platform's id of a post as stored: an id that names the account (a Bluesky
-    AT-URI begins with its author's DID) carries a pseudonym instead, unless the
-    activation keeps handles (``key`` None). The same id always gives the same value,
-    so repeats, edits and deletions still find their post."""
-    return (external_id if key is None else pseudonymise_dids(external_id, key))[:300]
+    AT-URI begins with its author's DID, a Mastodon status address used as a feed's
+    guid names the account) carries a pseudonym instead, unless the activation keeps
+    handles (``key`` None). The same id always gives the same value, so repeats, edits
+    and deletions still find their post; the sources remember ids by the same rule
+    (``sources.base.pseudonymise_post_id``)."""
+    return (external_id if key is None else pseudonymise_post_id(external_id, key))[:300]
+
+
+def _post_id(external_id: str, *, key: bytes) -> str:
+    return pseudonymise_post_id(external_id, key)
 
 
 def _source_key(source_id: int) -> bytes | None:
@@ -1868,11 +1924,7 @@ def receive_items(source_id: int, items: Sequence[Any], checkpoint: dict[str, An
     key = _source_key(source_id)
     ids = {id(c): _stored_id(c.external_id, key) for c in changes}
     with transaction.atomic():
-        known = set(
-            Post.objects.filter(source_id=source_id, external_id__in=set(ids.values())).values_list(
-                "external_id", flat=True
-            )
-        )
+        known = _known_ids(source_id, sorted(set(ids.values())))
         known.update(_stored_id(p.external_id, key) for p in posts)
         todo: list[Change] = []
         for change in changes:

@@ -232,6 +232,15 @@ SOURCE_STATUS = FrenchTemplates(
         T(gettext_noop("Connexion en cours…")),
         T(gettext_noop("En écoute : %(n)s messages reçus depuis le démarrage du worker."), "n"),
         T(gettext_noop("%(n)s messages reçus depuis le démarrage du worker."), "n"),
+        # French writes 0 and 1 in the singular.
+        T(gettext_noop("En écoute : %(n)s message reçu depuis le démarrage du worker."), "n"),
+        T(gettext_noop("%(n)s message reçu depuis le démarrage du worker."), "n"),
+        T(
+            gettext_noop("Import terminé : %(n)s message reçu depuis le démarrage du worker."),
+            "n",
+        ),
+        T(gettext_noop("Flux vide ou illisible : ni RSS ni Atom.")),
+        T(gettext_noop("Le flux ne contient plus aucune entrée alors qu'il en publiait.")),
         T(
             gettext_noop("Import terminé : %(n)s messages reçus depuis le démarrage du worker."),
             "n",
@@ -344,6 +353,12 @@ SOURCE_STATUS = FrenchTemplates(
 )
 
 
+def _line_reason(value: str) -> str:
+    """A skip's reason as a file's line names it (first letter made small), re-said."""
+    said = SKIP_REASONS.say(value[:1].upper() + value[1:])
+    return said[:1].lower() + said[1:] if said[1:2].islower() else said
+
+
 # Why an input item did not become a post (the sources' Skipped reasons), shown as
 # the source's last skipped item.
 SKIP_REASONS = FrenchTemplates(
@@ -378,6 +393,9 @@ SKIP_REASONS = FrenchTemplates(
         T(gettext_noop("Statut illisible : %(detail)s.")),
         T(gettext_noop("Suppression illisible : identifiant de statut attendu.")),
         T(gettext_noop("Date illisible « %(value)s ».")),
+        T(gettext_noop("Flux tronqué aux %(n)s entrées les plus récentes."), "n"),
+        # A file's line (watch.sources.runner.skip_text): the reason with a small letter.
+        T(gettext_noop("Ligne %(line)s ignorée : %(reason)s"), "line", reason=_line_reason),
         # No source writes it since session 6 (a CoverageGap instead), but sources
         # that skipped before still show it as their last skip.
         T(

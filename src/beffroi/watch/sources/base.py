@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from beffroi.core.pseudonym import pseudonymise as core_pseudonymise
@@ -331,6 +331,23 @@ class StreamingSource(Protocol):
 Source = PollingSource | StreamingSource
 
 
+class HandlePseudonymiser:
+    """The ``author_key`` function given to sources (``handle_pseudonymiser``), which
+    also says how a post's id is remembered (``post_id``): an id that names its account
+    (a Bluesky AT-URI, a Mastodon status address used as a feed's guid) carries the
+    account's pseudonym wherever it is kept, the checkpoint included."""
+
+    def __init__(self, key: bytes | None) -> None:
+        self.key = key
+
+    def __call__(self, handle: str) -> str:
+        # Handles are case-insensitive on every platform we read.
+        return handle if self.key is None else handle_pseudonym(handle, self.key)
+
+    def post_id(self, external_id: str) -> str:
+        return external_id if self.key is None else pseudonymise_post_id(external_id, self.key)
+
+
 def handle_pseudonymiser(key: bytes, *, keep_handles: bool = False) -> Pseudonymiser:
     """The ``author_key`` function given to sources.
 
@@ -338,15 +355,21 @@ def handle_pseudonymiser(key: bytes, *, keep_handles: bool = False) -> Pseudonym
     organiser has switched ``keep_handles`` on (DESIGN rule 7).
     """
     if keep_handles:
-        return lambda handle: handle
+        return HandlePseudonymiser(None)
     if not key:
         raise ValueError("a non-empty pseudonym key is required")
+    return HandlePseudonymiser(key)
 
-    def pseudonymise(handle: str) -> str:
-        # Handles are case-insensitive on every platform we read.
-        return handle_pseudonym(handle, key)
 
-    return pseudonymise
+def post_id_function(pseudonymise: object) -> Callable[[str], str]:
+    """How a source remembers post ids: its pseudonymiser's ``post_id`` when it has one
+    (the worker's always does), else ids as they come (tests' plain functions)."""
+    post_id = getattr(pseudonymise, "post_id", None)
+    return post_id if callable(post_id) else _same
+
+
+def _same(value: str) -> str:
+    return value
 
 
 # What a mention becomes in stored text: "@h_" and 16 hex digits of the keyed
@@ -394,6 +417,21 @@ def pseudonymise_dids(value: str, key: bytes) -> str:
     return _DID.sub(
         lambda m: "did:h_" + handle_pseudonym(m.group(0), key).split(":", 1)[1][:16], value
     )
+
+
+def pseudonymise_post_id(external_id: str, key: bytes) -> str:
+    """A platform's id of a post as it is remembered (stored, checkpointed, journaled):
+    a DID in it becomes its pseudonym (``pseudonymise_dids``) and an address naming an
+    account carries the account's pseudonym (``pseudonymise_account_url``). The same id
+    always gives the same value, so a restart, an edit or a deletion finds the post
+    again. Idempotent."""
+    value = external_id
+    if names_account(value):
+        value = pseudonymise_account_url(value, key) or (
+            # An account address in a shape that cannot be cut: a digest of all of it.
+            "id:" + core_pseudonymise(value, key=key, kind="handle").split(":", 1)[1]
+        )
+    return pseudonymise_dids(value, key)
 
 
 # The account part of an address that names one (the shapes of ``_ACCOUNT_URL``).
@@ -585,6 +623,28 @@ def scrub_handles(payload: Any, extra_keys: Iterable[str] = ()) -> Any:
 def ensure_json(checkpoint: Checkpoint) -> Checkpoint:
     """Round-trip through JSON so a checkpoint that would not persist fails early."""
     return json.loads(json.dumps(checkpoint))  # type: ignore[no-any-return]
+
+
+# A post's date is the author's (or their software's) claim. One more than this after
+# the moment it reached us is a lie or a clock error and would sort above every real
+# post; one before the web existed is a placeholder (0001-01-01, a zeroed field).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST_POST = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+def plausible_time(claimed: datetime | None, received: datetime | None) -> datetime | None:
+    """The date a post is stored with: the one it claims, unless it is more than
+    ``FUTURE_TOLERANCE`` after ``received`` (when the platform saw it, else when we
+    did) or before ``EARLIEST_POST``; then ``received``. The one rule of every source
+    (docs/decisions/sources-dates.md)."""
+    if claimed is None:
+        return received
+    claimed = utc(claimed)
+    if received is None:
+        return claimed if claimed >= EARLIEST_POST else None
+    if claimed > received + FUTURE_TOLERANCE or claimed < EARLIEST_POST:
+        return received
+    return claimed
 
 
 def utc(dt: datetime) -> datetime:

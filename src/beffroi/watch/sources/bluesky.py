@@ -71,6 +71,8 @@ from beffroi.watch.sources.base import (
     RawPost,
     Skipped,
     SourceError,
+    plausible_time,
+    post_id_function,
     scrub_handles,
 )
 from beffroi.watch.sources.bluesky_profiles import BATCH, DEFAULT_APPVIEW, ProfileKinds
@@ -86,9 +88,6 @@ from beffroi.watch.sources.netguard import (
 
 DEFAULT_ENDPOINT = "wss://jetstream.us-east.bsky.network/xrpc"
 POST_COLLECTION = "app.bsky.feed.post"
-# A post's own createdAt is chosen by the client; one far in the future is a
-# lie (or a clock error) and would sort above every real post in the queue.
-FUTURE_TOLERANCE = timedelta(minutes=5)
 # How many of the posts it delivered a source follows for deletions and edits.
 # A deletion usually comes within hours of the post; at 19 bytes a digest the
 # set costs about 38 kB in a checkpoint that is rewritten with every batch.
@@ -107,11 +106,24 @@ def follow_key(uri: str, pseudonymise: Pseudonymiser | None = None) -> str:
     match among 2,000 is about one in 10^16 per deletion, and the sink checks
     the database anyway, counting it as a deletion of a post never received).
 
-    With the source's pseudonymiser (a keyed HMAC unless the activation keeps
-    handles), whoever reads a checkpoint cannot test public URIs against it to
-    learn which authors the room followed."""
-    material = pseudonymise(uri) if pseudonymise is not None else uri
+    The material is the id as stored (``post_id``: the DID replaced by its keyed
+    pseudonym unless the activation keeps handles): whoever reads a checkpoint cannot
+    test public URIs against it to learn which authors the room followed, and
+    ``scrub-handles`` can rebuild the set from the source's stored posts."""
+    material = post_id_function(pseudonymise)(uri)
     return hashlib.blake2b(material.encode(), digest_size=8).hexdigest()
+
+
+def _older_keys(uri: str, pseudonymise: Pseudonymiser | None) -> tuple[str, ...]:
+    """The digests earlier checkpoints hold for ``uri``: of the whole URI through the
+    handle pseudonymiser, and, before that, of the raw URI. Still recognised, so a
+    deletion of a post followed before is delivered until ``scrub-handles`` rewrites
+    the set."""
+    older = [hashlib.blake2b(uri.encode(), digest_size=8).hexdigest()]
+    if pseudonymise is not None:
+        material = pseudonymise(uri)
+        older.append(hashlib.blake2b(material.encode(), digest_size=8).hexdigest())
+    return tuple(older)
 
 
 class Followed:
@@ -142,8 +154,14 @@ class Followed:
     def _key(self, uri: str) -> str:
         return follow_key(uri, self.pseudonymise)
 
+    def _held(self, uri: str) -> str | None:
+        for key in (self._key(uri), *_older_keys(uri, self.pseudonymise)):
+            if key in self._keys:
+                return key
+        return None
+
     def __contains__(self, uri: object) -> bool:
-        return isinstance(uri, str) and self._key(uri) in self._keys
+        return isinstance(uri, str) and self._held(uri) is not None
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -159,8 +177,8 @@ class Followed:
 
     def discard(self, uri: str) -> bool:
         """Forget a post; True if it was followed."""
-        key = self._key(uri)
-        if key in self._keys:
+        key = self._held(uri)
+        if key is not None:
             del self._keys[key]
             return True
         return False
@@ -418,8 +436,7 @@ class BlueskySource:
         language = (record.langs or [None])[0]
         witnessed = _parse_time(commit.time)
         created = _parse_time(record.created_at)
-        if created is None or (witnessed and created > witnessed + FUTURE_TOLERANCE):
-            created = witnessed
+        created = plausible_time(created, witnessed)
         if created is None:
             return Skipped("Post sans date lisible.", uri)
         raw = scrub_handles(get_model_as_dict(record))

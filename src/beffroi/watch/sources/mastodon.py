@@ -86,6 +86,7 @@ from beffroi.watch.sources.base import (
     RawPost,
     Skipped,
     SourceError,
+    plausible_time,
     scrub_handles,
     utc,
 )
@@ -479,6 +480,9 @@ class MastodonSource:
                 return Skipped(f"Date illisible « {text_date[:40]} ».", f"statut {status_id}")
         if not isinstance(created, datetime):
             return Skipped("Statut sans date.", f"statut {status_id}")
+        # Same rule as every source: a date far in the future or before the web is the
+        # author's software's error, not when the status was written.
+        created = plausible_time(created, datetime.now(UTC)) or created
         text = html_to_text(str(original.get("content") or ""))
         warning = str(original.get("spoiler_text") or "").strip()
         if warning:

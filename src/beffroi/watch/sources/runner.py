@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -41,6 +42,7 @@ from beffroi.watch.sources.base import (
     SourceError,
     StreamingSource,
     ensure_json,
+    post_id_function,
 )
 from beffroi.watch.sources.netguard import SettingError
 
@@ -54,8 +56,56 @@ Sink = Callable[[list[RawPost | PostChange | CoverageGap | GapFilled], Checkpoin
 Item = RawPost | PostChange | CoverageGap | GapFilled
 
 
-def _key(item: Item) -> str:
-    return item.external_id if isinstance(item, RawPost) else item.key
+def _key(item: Item, post_id: Callable[[str], str] | None = None) -> str:
+    """The item's identity in the window; ``post_id`` is how the source remembers a
+    post's id (an account's pseudonym instead of its DID or address)."""
+    if post_id is None:
+        return item.external_id if isinstance(item, RawPost) else item.key
+    if isinstance(item, RawPost):
+        return post_id(item.external_id)
+    if isinstance(item, PostChange):
+        return f"{item.kind}:{post_id(item.external_id)}" + (
+            f":{item.version}" if item.version else ""
+        )
+    return item.key
+
+
+def _remembered(entry: str, post_id: Callable[[str], str]) -> str:
+    """An entry of a window written before ids were pseudonymised, as it is kept now
+    (``post_id`` is idempotent: entries already kept so are unchanged)."""
+    kind, sep, rest = entry.partition(":")
+    if sep and kind in ("edit", "delete"):
+        return f"{kind}:{post_id(rest)}"
+    return post_id(entry)
+
+
+def remembered_window(checkpoint: Checkpoint, post_id: Callable[[str], str]) -> Checkpoint:
+    """A copy of an envelope whose window keeps post ids as ``post_id`` does: what the
+    sink stores, whichever source wrote it, and what ``scrub-handles`` rewrites."""
+    seen = checkpoint.get("seen") if isinstance(checkpoint, dict) else None
+    if not isinstance(seen, list):
+        return checkpoint
+    return {**checkpoint, "seen": [_remembered(str(x), post_id) for x in seen]}
+
+
+def _received(n: int) -> str:
+    # French counts 0 and 1 in the singular.
+    return f"{n} message reçu" if n <= 1 else f"{n} messages reçus"
+
+
+_LINE = re.compile(r"ligne (\d+)")
+
+
+def skip_text(item: Skipped) -> str:
+    """The last skip as the Sources page shows it: a file's line is named, since that
+    is what the person who made the file can go and fix."""
+    line = _LINE.fullmatch(item.where)
+    if line is None:
+        return item.reason
+    reason = item.reason
+    if reason[:1].isupper() and not reason[1:2].isupper():
+        reason = reason[:1].lower() + reason[1:]
+    return f"Ligne {line.group(1)} ignorée : {reason}"
 
 
 @dataclass(frozen=True)
@@ -107,11 +157,19 @@ class _Envelope:
     seen_set: set[str] = field(default_factory=set)
 
     @classmethod
-    def load(cls, checkpoint: Checkpoint | None, window: int) -> _Envelope:
+    def load(
+        cls,
+        checkpoint: Checkpoint | None,
+        window: int,
+        post_id: Callable[[str], str] | None = None,
+    ) -> _Envelope:
         checkpoint = checkpoint or {}
         if checkpoint and checkpoint.get("v") != ENVELOPE_VERSION:
             raise ConfigError({"checkpoint": "Point de reprise d'une version inconnue."})
-        seen = deque((str(x) for x in checkpoint.get("seen", [])), maxlen=window)
+        entries = (str(x) for x in checkpoint.get("seen", []))
+        if post_id is not None:
+            entries = (_remembered(x, post_id) for x in entries)
+        seen = deque(entries, maxlen=window)
         return cls(dict(checkpoint.get("state", {})), seen, window, set(seen))
 
     def is_new(self, external_id: str) -> bool:
@@ -171,6 +229,7 @@ def run_source(
     batch_max: int = 500,
     batch_wait: float = 0.25,
     max_failures: int | None = None,
+    post_id: Callable[[str], str] | None = None,
 ) -> Checkpoint:
     """Run ``source`` until ``stop_event`` is set (or a finite source is done).
 
@@ -178,10 +237,15 @@ def run_source(
     the posts are not considered delivered and the source restarts from the
     last committed checkpoint.  Returns the last committed checkpoint.
     ``max_failures`` (consecutive) exists for tests and one-shot imports.
+    ``post_id`` is how post ids are kept in the window (default: the source's
+    pseudonymiser's, ``sources.base.post_id_function``), so the checkpoint names no
+    account (DESIGN rule 7) and a restart recognises what it delivered.
     """
+    if post_id is None:
+        post_id = post_id_function(getattr(source, "pseudonymise", None))
     do_sleep: Callable[[float], Any] = sleep if sleep is not None else stop_event.wait
     backoff = backoff or Backoff()
-    env = _Envelope.load(checkpoint, seen_window)
+    env = _Envelope.load(checkpoint, seen_window, post_id)
     counters = {"posts": 0, "skipped": 0, "unknown_deletions": 0}
     last_skip: list[str | None] = [None]
     last_report = [clock()]
@@ -208,7 +272,7 @@ def run_source(
 
     def skip(item: Skipped) -> None:
         counters["skipped"] += 1
-        last_skip[0] = item.reason
+        last_skip[0] = skip_text(item)
         if on_skip is not None:
             on_skip(item)
 
@@ -216,7 +280,7 @@ def run_source(
         fresh: list[Item] = []
         batch_ids: set[str] = set()
         for post in posts:
-            key = _key(post)
+            key = _key(post, post_id)
             if env.is_new(key) and key not in batch_ids:
                 fresh.append(post)
                 batch_ids.add(key)
@@ -227,12 +291,12 @@ def run_source(
             return
         keep = env.window - len(fresh)
         old_ids = list(env.seen)[-keep:] if keep > 0 else []
-        seen = (old_ids + [_key(p) for p in fresh])[-env.window :]
+        seen = (old_ids + [_key(p, post_id) for p in fresh])[-env.window :]
         result = sink(fresh, {"v": ENVELOPE_VERSION, "state": new_state, "seen": seen})
         # Only now is the delivery committed.
         env.state = new_state
         for post in fresh:
-            env.remember(_key(post))
+            env.remember(_key(post, post_id))
         if isinstance(result, Received):
             # What the sink stored as new: the posts it already had (a checkpoint lost
             # between two commits) are not counted again, so the status's count is
@@ -259,7 +323,7 @@ def run_source(
             # the source's total, which counts every post ever received.
             report(
                 "ok",
-                f"En écoute : {counters['posts']} messages reçus depuis le démarrage du worker.",
+                f"En écoute : {_received(counters['posts'])} depuis le démarrage du worker.",
             )
 
     report("connecting", "Connexion en cours…")
@@ -292,15 +356,13 @@ def run_source(
                 if batch.exhausted:
                     report(
                         "done",
-                        f"Import terminé : {counters['posts']} messages reçus depuis le "
+                        f"Import terminé : {_received(counters['posts'])} depuis le "
                         "démarrage du worker.",
                     )
                     return env.dump()
                 now = clock()
                 if last_state[0] != "ok" or (now - last_report[0]).total_seconds() >= status_every:
-                    report(
-                        "ok", f"{counters['posts']} messages reçus depuis le démarrage du worker."
-                    )
+                    report("ok", f"{_received(counters['posts'])} depuis le démarrage du worker.")
                 if source.poll_interval > 0:
                     do_sleep(source.poll_interval)
             continue
