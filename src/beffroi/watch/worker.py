@@ -190,6 +190,47 @@ class ActivationProcessor:
             # activation may have changed since (« Modifier l'activation »).
             self.follow(activation)
         self.saved_at = time.monotonic()
+        self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Group again the posts stored after the saved state was written.
+
+        The state is saved every ``SAVE_STATE_SECONDS``, the cards with every batch: after a
+        SIGKILL, an out-of-memory kill or a power cut, the groups of the last seconds were
+        in the queue but not in the state, and the next copy of such a post made a second
+        card. Grouping is deterministic, so those posts, grouped again in id order, give the
+        same groups back (only normalisation and grouping run: cheap)."""
+        assert self.pipeline is not None
+        covered = self.pipeline.covered_until
+        if not covered and self.pipeline.processed:
+            # A state saved before it said which posts it covers: taken as covering every
+            # post processed (grouping them again would count them twice in their groups).
+            self.pipeline.covered_until = (
+                Post.objects.filter(activation=self.activation, processed=True)
+                .order_by("-pk")
+                .values_list("pk", flat=True)
+                .first()
+            ) or 0
+            return
+        done = 0
+        while True:
+            rows = list(
+                Post.objects.filter(activation=self.activation, processed=True, pk__gt=covered)
+                .order_by("pk")
+                .values_list(*_ROW_FIELDS)[:BATCH_SIZE]
+            )
+            if not rows:
+                break
+            self.pipeline.regroup(_batch(rows))
+            covered, done = rows[-1][0], done + len(rows)
+        if done:
+            log.info(
+                "activation %s: %s posts stored after the saved state grouped again",
+                self.activation.pk,
+                done,
+            )
+            self.pipeline.covered_until = covered
+            self.dirty = True
 
     def follow(self, activation: Activation) -> None:
         """Take up what a coordinator changed in the activation while it runs: its
@@ -309,13 +350,7 @@ class ActivationProcessor:
             if not ids:
                 return []
             pending = Post.objects.filter(pk__in=ids)
-        return list(
-            pending.order_by("pk").values_list(
-                "pk", "text", "created_at", "language", "latitude", "longitude", "repost_of",
-                "source__kind", "source__declared_source", "author_kinds",
-                "source_id", "external_id", "url",
-            )[:limit]
-        )  # fmt: skip
+        return list(pending.order_by("pk").values_list(*_ROW_FIELDS)[:limit])
 
     def process(self, limit: int = BATCH_SIZE) -> int:
         """Enrich the oldest pending posts and put them in the queue.
@@ -353,6 +388,7 @@ class ActivationProcessor:
             # A zone changed after this batch was located is applied by the action.
             enriched_area=sorted(self.pipeline.config.area or ()),
         )
+        self.pipeline.covered_until = max(self.pipeline.covered_until, rows[-1][0])
         self.dirty = True
         return len(rows)
 
@@ -363,6 +399,14 @@ class ActivationProcessor:
             return
         actions.store_model_state(self.activation, pipeline_state=self.pipeline.dumps())
         self.dirty, self.saved_at = False, time.monotonic()
+
+
+# What the worker reads of a post (``_batch`` and ``_update`` unpack it in this order).
+_ROW_FIELDS = (
+    "pk", "text", "created_at", "language", "latitude", "longitude", "repost_of",
+    "source__kind", "source__declared_source", "author_kinds",
+    "source_id", "external_id", "url",
+)  # fmt: skip
 
 
 def _batch(rows: list[tuple[Any, ...]]) -> list[Any]:
@@ -604,6 +648,81 @@ class _Either(threading.Event):
         return self.is_set()
 
 
+# -- the watch lease -------------------------------------------------------------------------
+
+# One process runs the watch loop (sources and enrichment) at a time: it holds this entry
+# of the shared database cache, renewed every LEASE_RENEW_SECONDS, with an expiry of
+# LEASE_SECONDS so that a killed holder's lease lapses on its own. Other workers wait, say
+# so in their log and in the cache (``watch_workers``), and take over when it lapses.
+LEASE_KEY = "watch-lease"
+STANDBY_KEY = "watch-standby:"
+LEASE_SECONDS = 60.0
+LEASE_RENEW_SECONDS = 15.0
+
+
+def worker_name() -> str:
+    """How a worker is named to people: its host and process id."""
+    import os
+    import socket
+
+    return f"{socket.gethostname()} (pid {os.getpid()})"
+
+
+class Lease:
+    """This process's claim on the watch loop (see ``LEASE_KEY``)."""
+
+    def __init__(self, name: str | None = None) -> None:
+        from django.utils.crypto import get_random_string
+
+        self.name = name or worker_name()
+        # Unique even for two workers of one name (a pid reused in another container).
+        self.id = get_random_string(12)
+        self.token = f"{self.id} {self.name}"
+
+    def acquire(self) -> bool:
+        """Take the lease if nobody holds it (or its holder let it lapse), or renew it."""
+        from django.core.cache import cache
+
+        if cache.add(LEASE_KEY, self.token, LEASE_SECONDS):
+            cache.delete(STANDBY_KEY + self.id)
+            return True
+        return self.renew()
+
+    def renew(self) -> bool:
+        """Extend the lease; False if another worker holds it (this one lost it)."""
+        from django.core.cache import cache
+
+        if cache.get(LEASE_KEY) != self.token:
+            return False
+        return bool(cache.touch(LEASE_KEY, LEASE_SECONDS))
+
+    def release(self) -> None:
+        from django.core.cache import cache
+
+        if cache.get(LEASE_KEY) == self.token:
+            cache.delete(LEASE_KEY)
+        cache.delete(STANDBY_KEY + self.id)
+
+    def holder(self) -> str | None:
+        """The name of the worker that holds the lease, None if nobody does."""
+        from django.core.cache import cache
+
+        token = cache.get(LEASE_KEY)
+        return token.split(" ", 1)[-1] if isinstance(token, str) else None
+
+    def standby(self) -> None:
+        """Say in the cache that this worker waits for the lease (``watch_workers``)."""
+        from django.core.cache import cache
+
+        cache.set(STANDBY_KEY + self.id, self.name, LEASE_SECONDS)
+
+
+def watch_workers() -> dict[str, Any]:
+    """Who runs the watch loop: ``{"running": name or None}``; the workers waiting for it
+    are in the cache under ``STANDBY_KEY`` (their count is not needed by any page yet)."""
+    return {"running": Lease("").holder()}
+
+
 # -- main loop -------------------------------------------------------------------------------
 
 
@@ -629,6 +748,7 @@ class Worker:
         self.stuck = 0  # times the children were found stuck
         self.processors: dict[int, ActivationProcessor] = {}
         self.errors: dict[int, str] = {}
+        self.lease = Lease()
 
     def _preparer(self) -> Any:
         # Started on the first batch: a worker with nothing to enrich starts no process.
@@ -713,10 +833,77 @@ class Worker:
                 self.processors.pop(activation.pk, None)  # rebuilt from the saved state
         return done
 
+    def wait_for_lease(self) -> bool:
+        """Wait until this worker holds the watch lease (True) or is stopped (False)."""
+        said = None
+        while not self.stop.is_set():
+            try:
+                if self.lease.acquire():
+                    if said is not None:
+                        log.warning("watch loop taken over by this worker (%s)", self.lease.name)
+                    return True
+                holder = self.lease.holder()
+                if holder != said:
+                    log.warning(
+                        "watch loop already run by worker %s: this one (%s) waits and takes "
+                        "over if that one stops",
+                        holder,
+                        self.lease.name,
+                    )
+                    said = holder
+                self.lease.standby()
+            except Exception:  # the database is away: try again
+                log.warning("could not ask for the watch lease", exc_info=True)
+                close_old_connections()
+            self.stop.wait(LEASE_RENEW_SECONDS)
+        return False
+
     def run(self) -> None:
+        """Wait for the watch lease, then run the loop while holding it."""
+        try:
+            while self.wait_for_lease():
+                self._run_holding()
+        finally:
+            try:
+                self.lease.release()
+            except Exception:
+                log.warning("could not release the watch lease", exc_info=True)
+            connection.close()
+
+    def _renew(self, lost: threading.Event, done: threading.Event) -> None:
+        """Renew the lease until ``done``; set ``lost`` if another worker holds it.
+
+        A thread of its own: one batch may take longer than the lease lasts."""
+        try:
+            while not done.wait(LEASE_RENEW_SECONDS):
+                try:
+                    held = self.lease.renew()
+                except Exception:  # the database is away: the next renewal will tell
+                    log.warning("could not renew the watch lease", exc_info=True)
+                    close_old_connections()
+                    continue
+                if not held:
+                    lost.set()
+                    return
+        finally:
+            connection.close()
+
+    def _run_holding(self) -> None:
         last_sync = 0.0
+        lost, ended = threading.Event(), threading.Event()
+        renewer = threading.Thread(
+            target=self._renew, args=(lost, ended), name="watch-lease", daemon=True
+        )
+        renewer.start()
         try:
             while not self.stop.is_set():
+                if lost.is_set():
+                    log.error(
+                        "watch lease lost to worker %s: this worker stops its sources and waits",
+                        self.lease.holder(),
+                    )
+                    self.processors.clear()  # the other worker's state is the newer one
+                    return
                 if time.monotonic() - last_sync >= SYNC_SOURCES_SECONDS:
                     try:
                         self.supervisor.sync()
@@ -742,7 +929,9 @@ class Worker:
                     proc.save(force=True)
                 except Exception:
                     log.exception("could not save the state of activation %s", proc.activation.pk)
-            connection.close()
+            self.processors.clear()
+            ended.set()
+            renewer.join(5)
 
 
 def run_forever(stop: threading.Event) -> None:

@@ -73,6 +73,10 @@ class Pipeline:
         )
         self._build_steps()
         self.processed = 0
+        # The id of the last post the grouping state covers, as its caller numbers posts
+        # (the worker: the highest post id stored); saved with the state, so a restart
+        # knows which posts to group again (`regroup`).
+        self.covered_until = 0
         self.timings: dict[str, float] = {}
         self.cpu_timings: dict[str, float] = {}
 
@@ -256,6 +260,15 @@ class Pipeline:
         self.processed += len(items)
         return items
 
+    def regroup(self, batch: list[PostIn]) -> None:
+        """Put posts already processed back into the grouping state, in order, and nothing
+        else: a restart rebuilds with it the groups formed after the last saved state
+        (group ids are taken from the posts' ids, so the same posts in the same order give
+        the same groups, and the next copy joins its card)."""
+        items = start(batch)
+        self.normaliser(items)
+        self.dedup.assign(items)
+
     def _reuse_trim(self) -> None:
         while len(self._reuse) > self.config.reuse_cache:
             self._reuse.popitem(last=False)
@@ -266,6 +279,7 @@ class Pipeline:
         meta = {
             "version": STATE_VERSION,
             "processed": self.processed,
+            "covered_until": self.covered_until,
             "area": sorted(c.area) if c.area else None,
             "keep_handles": c.keep_handles,
             "languages": list(c.languages),
@@ -313,6 +327,7 @@ class Pipeline:
         pipeline.dedup = dedup
         pipeline._build_steps()
         pipeline.processed = int(meta["processed"])
+        pipeline.covered_until = int(meta.get("covered_until", 0))
         return pipeline
 
 
