@@ -2296,6 +2296,8 @@ def scrub_handles(
             progress=progress,
             seal=seal,
         )
+        # After the posts: a Jetstream source's followed set is rebuilt from their ids.
+        counts.checkpoints += scrub.scrub_checkpoints(activation, handle_key(), dry_run=dry_run)
         interrupted = False
     finally:
         if not dry_run and counts.changed:
