@@ -24,9 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     watch_cli.add_activation_option(parser, "every activation")
     parser.add_argument(
         "--old-secret-file",
+        action="append",
         metavar="PATH",
         help="file holding the old secret (e.g. a copy of the old BEFFROI_DATA_DIR/"
-        f"secret_key; '-' reads standard input); default: ${OLD_SECRET_VARIABLE}",
+        "secret_key; '-' reads standard input); repeat it when the secret changed twice "
+        f"with no re-seal between; ${OLD_SECRET_VARIABLE}, if set, is one more",
     )
     parser.add_argument(
         "--dry-run",
@@ -36,28 +38,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     watch_cli.add_batch_option(parser, "lines")
 
 
-def old_secret(path: str | None) -> str:
-    """The old secret as the deployment read it (a secret file's content, stripped)."""
-    if path is None:
-        secret = os.environ.get(OLD_SECRET_VARIABLE, "")
-        where = f"${OLD_SECRET_VARIABLE}"
-        if not secret:
-            bootstrap.fail(f"give the old secret in --old-secret-file or ${OLD_SECRET_VARIABLE}")
-    else:
-        where = "standard input" if path == "-" else path
-        try:
-            secret = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            bootstrap.fail(f"cannot read the old secret from {where}: {exc}")
-    secret = secret.strip()
-    if not secret:
-        bootstrap.fail(f"the old secret read from {where} is empty")
-    return secret
+def _read(path: str) -> tuple[str, str]:
+    where = "standard input" if path == "-" else path
+    try:
+        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        bootstrap.fail(f"cannot read the old secret from {where}: {exc.strerror or exc}")
+    try:
+        return raw.decode("utf-8"), where
+    except UnicodeDecodeError:
+        # The decoder's message names the offending byte: a byte of the secret.
+        bootstrap.fail(f"cannot read the old secret from {where}: not UTF-8 text")
+
+
+def old_secrets(paths: list[str] | None) -> list[str]:
+    """The old secrets as the deployment read them: a secret file's content stripped,
+    as the deployment strips its secret_key file; the environment variable as given
+    and stripped (a secret from the environment was read as is), each tried."""
+    given: list[tuple[str, str, bool]] = []
+    for path in paths or []:
+        given.append((*_read(path), False))
+    if paths and paths.count("-") > 1:
+        bootstrap.fail("standard input can hold only one old secret")
+    environ = os.environ.get(OLD_SECRET_VARIABLE, "")
+    if environ:
+        given.append((environ, f"${OLD_SECRET_VARIABLE}", True))
+    if not given:
+        bootstrap.fail(f"give the old secret in --old-secret-file or ${OLD_SECRET_VARIABLE}")
+    secrets: list[str] = []
+    for secret, where, as_is in given:
+        if not secret.strip():
+            bootstrap.fail(f"the old secret read from {where} is empty")
+        secrets.append(secret.strip())
+        if as_is and secret != secret.strip():
+            secrets.append(secret)
+    return list(dict.fromkeys(secrets))
 
 
 def run(args: argparse.Namespace) -> int:
     watch_cli.check_batch(args)
-    secret = old_secret(args.old_secret_file)
+    secrets = old_secrets(args.old_secret_file)
     watch_cli.start()
     from django.utils.translation import gettext as _
     from django.utils.translation import ngettext
@@ -69,12 +89,22 @@ def run(args: argparse.Namespace) -> int:
     watch_cli.activations(args.activation)
     try:
         done = actions.reseal_courante(
-            secret, activation_ids=args.activation, batch_size=args.batch, dry_run=args.dry_run
+            *secrets, activation_ids=args.activation, batch_size=args.batch, dry_run=args.dry_run
         )
     except ActionError as exc:
         bootstrap.fail(str(exc))
     if done.refused:
         watch_cli.print_check(done.report, done.broken)
+        findings = done.report.findings
+        if findings and not done.report.stale and all(f.kind == "foreign" for f in findings):
+            # Nothing checked under the old key(s): the secret given is the likelier culprit.
+            print(
+                _(
+                    "Aucune ligne n'est sous la clé de l'ancien secret donné : ce secret n'est "
+                    "sans doute pas le bon, ou le secret a changé plus d'une fois (donnez "
+                    "chaque ancien secret)."
+                )
+            )
         print(
             _(
                 "Nouveau scellement refusé, rien n'a été écrit : le journal ou des lignes ne "

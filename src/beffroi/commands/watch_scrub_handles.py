@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from beffroi.core.actions import ActionError
     from beffroi.watch import actions, scrub
     from beffroi.watch.models import Activation
 
@@ -62,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
                     dry_run=args.dry_run,
                     progress=lambda kind, n, bar=bar, tasks=tasks: bar.advance(tasks[kind], n),
                 )
+            except ActionError as exc:
+                # Refused before this activation's first batch (lines under another key).
+                bootstrap.fail(str(exc), watch_cli.FINDINGS)
             except KeyboardInterrupt:
                 # Each finished batch is committed with its lines' digests: nothing reads
                 # as forged, and a second run finishes (it is idempotent).

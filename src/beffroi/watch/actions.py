@@ -2237,7 +2237,25 @@ class _ScrubSeal:
 
     def __init__(self, activation: Activation, actor: Any) -> None:
         self.activation, self.actor = activation, actor
+        from django.utils.translation import ngettext
+
         self.vouch = courante_verify.Vouched(activation.pk)
+        if self.vouch.foreign:
+            # The repair can only vouch under the current key: a line it rewrote while its
+            # digest is under the old one would read as forged, and then refuse every
+            # re-seal for good.
+            raise ActionError(
+                ngettext(
+                    "Activation « %(name)s » : %(n)s ligne de la main courante est scellée "
+                    "sous une autre clé : lancez d'abord beffroi watch courante-reseal, puis "
+                    "relancez la réparation.",
+                    "Activation « %(name)s » : %(n)s lignes de la main courante sont "
+                    "scellées sous une autre clé : lancez d'abord beffroi watch "
+                    "courante-reseal, puis relancez la réparation.",
+                    self.vouch.foreign,
+                )
+                % {"name": activation.name, "n": self.vouch.foreign}
+            )
 
     def vouched(self, entries: Any) -> list[LogEntry]:
         return self.vouch.lines(entries)
@@ -2296,8 +2314,6 @@ def scrub_handles(
             progress=progress,
             seal=seal,
         )
-        # After the posts: a Jetstream source's followed set is rebuilt from their ids.
-        counts.checkpoints += scrub.scrub_checkpoints(activation, handle_key(), dry_run=dry_run)
         interrupted = False
     finally:
         if not dry_run and counts.changed:
@@ -2343,8 +2359,7 @@ class Reseal:
 
 
 def reseal_courante(
-    old_secret: str | bytes,
-    *,
+    *old_secrets: str | bytes,
     activation_ids: Sequence[int] | None = None,
     actor: Any = None,
     batch_size: int = 500,
@@ -2352,7 +2367,8 @@ def reseal_courante(
 ) -> Reseal:
     """After the deployment's pseudonym secret changed on purpose, journal again, under
     the key of the current secret, the digest of every main courante line whose latest
-    digest is under the key of ``old_secret`` (docs/decisions/courante-digest.md).
+    digest is under the key of one of ``old_secrets`` (docs/decisions/courante-digest.md;
+    several when the secret changed twice with no re-seal between).
 
     Refused, nothing written, unless the journal's chain holds and every line checks
     (under either key): a re-seal must not launder a line already rewritten behind
@@ -2361,16 +2377,22 @@ def reseal_courante(
     in a ``watch.log.reseal`` entry of that transaction. A run stopped halfway leaves
     every line checkable; running it again finishes. Lines older than the digest (« non
     couvertes ») get none: sealing them would vouch for content nobody checked."""
-    old_id = courante_verify.key_id(old_secret)
-    if old_id == courante_verify.key_id():
+    if not old_secrets:
+        raise ActionError(_("Donnez l'ancien secret."))
+    old_ids = [courante_verify.key_id(secret) for secret in old_secrets]
+    if courante_verify.key_id() in old_ids:
         raise ActionError(
             _("L'ancien secret est celui du serveur : les empreintes sont déjà sous sa clé.")
         )
     broken = journal.verify()
-    report = courante_verify.check(activation_ids, old_secret=old_secret)
+    report = courante_verify.check(activation_ids, old_secret=old_secrets)
     result = Reseal(report=report, broken=broken)
     if result.refused:
         return result
+    # One old key keeps the entry's original shape; several are listed, in the order given.
+    from_keys: dict[str, Any] = {"from_key": old_ids[0]}
+    if len(set(old_ids)) > 1:
+        from_keys = {"from_keys": list(dict.fromkeys(old_ids))}
     for activation_id, lines in sorted(report.stale.items()):
         if dry_run:
             result.sealed[activation_id] = len(lines)
@@ -2392,7 +2414,7 @@ def reseal_courante(
                         actor=actor,
                         organisation=organisation,
                         subject=f"activation:{activation_id}",
-                        **_with_content({"from_key": old_id, "log_entries": len(same)}, same),
+                        **_with_content({**from_keys, "log_entries": len(same)}, same),
                     )
             result.sealed[activation_id] = result.sealed.get(activation_id, 0) + len(same)
     return result

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -270,12 +271,38 @@ def _compared(
 ) -> Iterator[tuple[LogEntry, _Journaled | None, str]]:
     """Each line (of the ``wanted`` activations) with its latest journaled digest and the
     verdict: "uncovered", "intact", or a finding kind (CHANGED, MISSING, FOREIGN,
-    UNJOURNALED). ``keys`` (by key id) are those a digest may be under."""
+    UNJOURNALED). ``keys`` (by key id) are those a digest may be under.
+
+    The journal and the lines are read one after the other while the services may run:
+    a line a volunteer adds or edits in between reads as unjournaled or changed. So the
+    head is noted first, and each flagged line is looked at again, locked, against the
+    entries appended since (``_recheck``)."""
+    since = _head()
     journal = _journal(wanted)
     latest = journal.latest
     lines = LogEntry.objects.all()
     if wanted is not None:
         lines = lines.filter(activation_id__in=wanted)
+    flagged: list[tuple[LogEntry, _Journaled | None, str]] = []
+    for entry, known, verdict in _verdicts(lines, journal, keys):
+        if verdict in (CHANGED, FOREIGN, UNJOURNALED):
+            flagged.append((entry, known, verdict))
+        else:
+            yield entry, known, verdict
+    yield from _recheck(flagged, since, keys)
+    # No action deletes a line: one the journal knows and the table lacks was removed
+    # behind Beffroi's back (with its activation, if that is gone too).
+    for known in latest.values():
+        gone = LogEntry(pk=None, activation_id=known.activation, number=known.number)
+        yield gone, known, MISSING
+
+
+def _verdicts(
+    lines: Any, journal: _Journal, keys: Mapping[str, bytes]
+) -> Iterator[tuple[LogEntry, _Journaled | None, str]]:
+    """Each of ``lines`` judged against ``journal`` (whose ``latest`` it empties of the
+    lines it meets)."""
+    latest = journal.latest
     for entry in lines.order_by("activation_id", "number").iterator(chunk_size=2000):
         known = latest.pop(entry.pk, None)
         touched = journal.touched.get(entry.pk)
@@ -305,21 +332,109 @@ def _compared(
             yield entry, known, "intact"
         else:
             yield entry, known, CHANGED
-    # No action deletes a line: one the journal knows and the table lacks was removed
-    # behind Beffroi's back (with its activation, if that is gone too).
-    for known in latest.values():
-        gone = LogEntry(pk=None, activation_id=known.activation, number=known.number)
-        yield gone, known, MISSING
 
 
-def check(activation_ids: Sequence[int] | None = None, *, old_secret: str | bytes = "") -> Report:
+# Flagged lines looked at again per transaction (each holds their row locks).
+RECHECK_BATCH = 500
+
+
+def _recheck(
+    flagged: list[tuple[LogEntry, _Journaled | None, str]], since: int, keys: Mapping[str, bytes]
+) -> Iterator[tuple[LogEntry, _Journaled | None, str]]:
+    """The ``flagged`` lines again, each locked (the lock the actions take before the
+    journal's head: no action on it can be half-committed), with the journal entries
+    appended after ``since``: a line whose latest such entry carries a digest that
+    matches it as it stands now was changed through Beffroi during the check, and is
+    intact. Any other keeps its verdict (against the line as first read). On SQLite the
+    transaction is one snapshot of both reads."""
+    for start in range(0, len(flagged), RECHECK_BATCH):
+        batch = flagged[start : start + RECHECK_BATCH]
+        with transaction.atomic():
+            rows = LogEntry.objects.filter(pk__in=[entry.pk for entry, _k, _v in batch])
+            now = {row.pk: row for row in rows.select_for_update().order_by("pk")}
+            newer = _newer({entry.pk for entry, _k, _v in batch}, since)
+        for entry, known, verdict in batch:
+            row, later = now.get(entry.pk), newer.get(entry.pk)
+            if row is not None and later is not None and later.vouches(row, keys):
+                yield row, later.journaled, "intact"
+            else:
+                yield entry, known, verdict
+
+
+@dataclass(frozen=True)
+class _Later:
+    """A line's latest journal entry after some seq: its digest, if it carries one (an
+    entry about the line without it means the line is not vouched for)."""
+
+    journaled: _Journaled | None
+    at: datetime
+    seq: int
+
+    def vouches(self, entry: LogEntry, keys: Mapping[str, bytes]) -> bool:
+        known = self.journaled
+        if known is None or known.version != courante_digest.VERSION:
+            return False
+        key = keys.get(known.key)
+        return key is not None and courante_digest.matches(
+            key, line_fields(entry), known.digest, seq=known.seq, line_id=entry.pk
+        )
+
+
+def _newer(pks: set[int], since: int) -> dict[int, _Later]:
+    """Per line of ``pks``, its latest journal entry after ``since``: one carrying its
+    digest, or one whose subject is the line (every such action journals the digest)."""
+    from beffroi.core.models import JournalEntry
+
+    found: dict[int, _Later] = {}
+    rows = (
+        JournalEntry.objects.filter(seq__gt=since)
+        .filter(Q(data__has_key=DATA_KEY) | Q(subject__startswith="log:"))
+        .order_by("seq")
+        .values_list("seq", "at", "subject", "data")
+    )
+    for seq, at, subject, data in rows.iterator(chunk_size=2000):
+        digested = _digests(seq, at, data)
+        for pk in pks & set(digested):
+            found[pk] = _Later(digested[pk], at, seq)
+        line = _int(subject, "log:")
+        if line is not None and line in pks and line not in digested:
+            found[line] = _Later(None, at, seq)
+    return found
+
+
+def _digests(seq: int, at: datetime, data: Mapping[str, Any]) -> dict[int, _Journaled]:
+    """The line digests an entry carries, by line id."""
+    content = data.get(DATA_KEY)
+    if not isinstance(content, dict):
+        return {}
+    found = {}
+    for pk, line in content.get("lines", {}).items():
+        found[int(pk)] = _Journaled(
+            digest=str(line.get("digest")),
+            key=str(content.get("key", "")),
+            version=int(content.get("v", 0)),
+            activation=int(content.get("activation", 0)),
+            number=int(line.get("number", 0)),
+            at=at,
+            seq=seq,
+        )
+    return found
+
+
+def check(
+    activation_ids: Sequence[int] | None = None,
+    *,
+    old_secret: str | bytes | Sequence[str | bytes] = "",
+) -> Report:
     """Compare every line (of ``activation_ids``, or all) with its latest journaled
-    digest. With ``old_secret`` (a re-seal), a digest under the key of that secret is
-    checked too, and the lines intact under it are listed in ``Report.stale``."""
+    digest. With ``old_secret`` (a re-seal; several after two secret changes with no
+    re-seal between), a digest under the key of such a secret is checked too, and the
+    lines intact under it are listed in ``Report.stale``."""
     wanted = set(activation_ids) if activation_ids is not None else None
     report = Report()
     names = dict(Activation.objects.values_list("pk", "name"))
-    keys = content_keys(old_secret) if old_secret else content_keys()
+    olds = [old_secret] if isinstance(old_secret, (str, bytes)) else list(old_secret)
+    keys = content_keys(*(secret for secret in olds if secret))
     current = key_id()
     for entry, known, verdict in _compared(wanted, keys):
         if verdict not in ("intact", "uncovered"):
@@ -363,43 +478,55 @@ class Vouched:
         # The head before the check's journal read: an action committed during the check
         # is then seen again by ``lines``, whatever the check made of it.
         self.since = _head()
+        self.activation_id = activation_id
         self.keys = content_keys()
-        self.snapshot = {
-            entry.pk: line_fields(entry)
-            for entry, _known, verdict in _compared({activation_id}, self.keys)
-            if verdict == "intact"
-        }
+        self.snapshot: dict[int, dict[str, Any]] = {}
+        # Lines whose latest digest is under another key: the repair cannot vouch for
+        # them, so it must not start (``foreign``; see scrub_handles).
+        self.foreign = 0
+        for entry, _known, verdict in _compared({activation_id}, self.keys):
+            if verdict == "intact":
+                self.snapshot[entry.pk] = line_fields(entry)
+            elif verdict == FOREIGN:
+                self.foreign += 1
+        # Per line, its latest digest journaled after ``since``, read up to ``cursor``:
+        # each batch reads only the entries appended since the previous one (entries
+        # commit in seq order, under the head's lock).
+        self.cursor = self.since
+        self.newer: dict[int, _Journaled] = {}
+
+    def _catch_up(self) -> None:
+        from beffroi.core.models import JournalEntry
+
+        later = (
+            JournalEntry.objects.filter(seq__gt=self.cursor, data__has_key=DATA_KEY)
+            .order_by("seq")
+            .values_list("seq", "at", "data")
+        )
+        for seq, at, data in later.iterator(chunk_size=200):
+            for pk, known in _digests(seq, at, data).items():
+                if known.activation == self.activation_id:
+                    self.newer[pk] = known
+            self.cursor = seq
 
     def lines(self, entries: Sequence[LogEntry]) -> list[LogEntry]:
         """Of ``entries`` (read, locked, before the repair writes them), those the
         journal vouches for as they stand."""
-        from beffroi.core.models import JournalEntry
-
-        wanted = {str(entry.pk) for entry in entries}
-        newer: dict[int, tuple[int, dict[str, Any], dict[str, Any]]] = {}
-        later = (
-            JournalEntry.objects.filter(seq__gt=self.since, data__has_key=DATA_KEY)
-            .order_by("seq")
-            .values_list("seq", "data")
-        )
-        for seq, data in later:
-            content = data[DATA_KEY]
-            for pk in wanted & set(content.get("lines", {})):
-                newer[int(pk)] = (seq, content, content["lines"][pk])
+        self._catch_up()
         vouched = []
         for entry in entries:
             fields = line_fields(entry)
-            if entry.pk not in newer:
+            known = self.newer.get(entry.pk)
+            if known is None:
                 if self.snapshot.get(entry.pk) == fields:
                     vouched.append(entry)
                 continue
-            seq, content, line = newer[entry.pk]
-            key = self.keys.get(str(content.get("key")))
+            key = self.keys.get(known.key)
             if (
                 key is not None
-                and content.get("v") == courante_digest.VERSION
+                and known.version == courante_digest.VERSION
                 and courante_digest.matches(
-                    key, fields, str(line.get("digest")), seq=seq, line_id=entry.pk
+                    key, fields, known.digest, seq=known.seq, line_id=entry.pk
                 )
             ):
                 vouched.append(entry)
