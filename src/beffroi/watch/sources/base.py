@@ -636,7 +636,7 @@ def plausible_time(claimed: datetime | None, received: datetime | None) -> datet
     """The date a post is stored with: the one it claims, unless it is more than
     ``FUTURE_TOLERANCE`` after ``received`` (when the platform saw it, else when we
     did) or before ``EARLIEST_POST``; then ``received``. The one rule of every source
-    (docs/decisions/sources-dates.md)."""
+    (docs/decisions/sources-bounds.md)."""
     if claimed is None:
         return received
     claimed = utc(claimed)
