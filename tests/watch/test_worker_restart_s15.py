@@ -78,3 +78,23 @@ def test_restart_after_a_save_groups_again_only_what_came_after(transactional_db
     assert sorted(Card.objects.values_list("group_id", "posts_count")) == sorted(
         [(f"g:{pk['1']}", 2), (f"g:{pk['2']}", 2)]
     )
+
+
+def test_a_state_saved_before_it_said_what_it_covers_is_not_grouped_twice(
+    transactional_db, members
+):
+    from beffroi.watch import actions
+    from beffroi.watch.models import Post
+    from beffroi.watch.worker import Worker
+
+    activation, source = _setup(members)
+    actions.receive_posts(source.pk, [_post(1, TEXT), _post(2, OTHER)], {"v": 1})
+    a = Worker(threading.Event(), processes=0)
+    assert a.step() == 2
+    proc = a.processors[activation.pk]
+    proc.pipeline.covered_until = 0  # as an older worker saved it
+    proc.save(force=True)
+    b = Worker(threading.Event(), processes=0).processor(activation)
+    pk = dict(Post.objects.values_list("external_id", "pk"))
+    assert b.pipeline.covered_until == max(pk.values())
+    assert [g.size for g in b.pipeline.dedup.groups.values()] == [1, 1]
