@@ -52,6 +52,8 @@ class Audit(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("audit")
+        verbose_name_plural = _("audits")
 
     def __str__(self) -> str:
         return f"audit {self.pk} of {self.original_name}"

@@ -35,25 +35,31 @@ ACCESS_LABELS = {
 
 class Consultation(models.Model):
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="consultations"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="consultations",
+        verbose_name=_("organisation"),
     )
     # The spec's id: public, in the credential links (/c/<cid>/) and in every ballot.
     cid = models.SlugField(_("identifiant"), max_length=64, unique=True)
     # The spec as stored by Spec.to_dict(): frozen at opening except post-hoc rules.
     spec = models.JSONField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        _("état"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
     spec_hash = models.CharField(max_length=64, blank=True)
-    opened_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(_("ouverte le"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("clôturée le"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # The board head, updated with each batch of entries in the same transaction.
-    board_count = models.PositiveBigIntegerField(default=0)
+    board_count = models.PositiveBigIntegerField(_("entrées au tableau"), default=0)
     board_head = models.CharField(max_length=64, blank=True)
     last_received_at = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
 
     def __str__(self) -> str:
         return str(self.spec.get("title", self.cid))
@@ -94,11 +100,14 @@ class Credential(models.Model):
     """
 
     consultation = models.ForeignKey(
-        Consultation, on_delete=models.CASCADE, related_name="credentials"
+        Consultation,
+        on_delete=models.CASCADE,
+        related_name="credentials",
+        verbose_name=_("consultation"),
     )
-    public_key = models.CharField(max_length=64)
-    segment = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    public_key = models.CharField(_("clé publique"), max_length=64)
+    segment = models.CharField(_("segment"), max_length=64, null=True, blank=True)  # noqa: DJ001
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
     revoke_reason = models.CharField(max_length=300, blank=True)
     replaced_by = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
@@ -107,6 +116,8 @@ class Credential(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["consultation", "public_key"], name="one_key_once")
         ]
+        verbose_name = _("code de vote")
+        verbose_name_plural = _("codes de vote")
 
     def __str__(self) -> str:
         return f"{self.public_key[:12]}… ({self.segment or '-'})"
@@ -119,12 +130,18 @@ class BoardEntry(models.Model):
     values) feed the integrity audit and rate limits; they are never exported.
     """
 
-    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="entries")
-    n = models.PositiveBigIntegerField()
-    received_at = models.CharField(max_length=32)  # canonical text form (spec.format_time)
+    consultation = models.ForeignKey(
+        Consultation,
+        on_delete=models.CASCADE,
+        related_name="entries",
+        verbose_name=_("consultation"),
+    )
+    n = models.PositiveBigIntegerField(_("n°"))
+    # Canonical text form (spec.format_time).
+    received_at = models.CharField(_("reçue le"), max_length=32)
     ballot = models.JSONField()
     signature = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
-    receipt = models.CharField(max_length=64)
+    receipt = models.CharField(_("reçu"), max_length=64)
     prev = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
     public_key = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
@@ -143,6 +160,8 @@ class BoardEntry(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["consultation", "public_key", "seq"])]
+        verbose_name = _("entrée du tableau public")
+        verbose_name_plural = _("entrées du tableau public")
 
     def __str__(self) -> str:
         return f"#{self.n} {self.hash[:12]}…"
@@ -162,10 +181,15 @@ class ConsultEvent(models.Model):
     is also appended to the instance journal by the action that causes it.
     """
 
-    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="events")
-    n = models.PositiveIntegerField()
-    at = models.CharField(max_length=32)
-    kind = models.CharField(max_length=40)
+    consultation = models.ForeignKey(
+        Consultation,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("consultation"),
+    )
+    n = models.PositiveIntegerField(_("n°"))
+    at = models.CharField(_("date"), max_length=32)
+    kind = models.CharField(_("type"), max_length=40)
     data = models.JSONField(default=dict)
     prev = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
@@ -173,6 +197,8 @@ class ConsultEvent(models.Model):
     class Meta:
         ordering = ["n"]
         constraints = [models.UniqueConstraint(fields=["consultation", "n"], name="event_n_unique")]
+        verbose_name = _("événement de la consultation")
+        verbose_name_plural = _("événements des consultations")
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.n}"

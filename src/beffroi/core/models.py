@@ -17,11 +17,12 @@ class Role(models.TextChoices):
 class Organisation(models.Model):
     name = models.CharField(_("nom"), max_length=200)
     slug = models.SlugField(_("identifiant"), unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
 
     def __str__(self) -> str:
         return self.name
@@ -29,10 +30,16 @@ class Organisation(models.Model):
 
 class Membership(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("compte"),
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="memberships"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organisation"),
     )
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -42,6 +49,7 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["user", "organisation"], name="one_role_per_org")
         ]
         verbose_name = _("adhésion")
+        verbose_name_plural = _("adhésions")
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role})"
@@ -55,7 +63,10 @@ class Invitation(models.Model):
     """
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="invitations"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("organisation"),
     )
     email = models.EmailField(_("adresse e-mail"))
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
@@ -65,9 +76,9 @@ class Invitation(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("envoyée le"), auto_now_add=True)
     expires_at = models.DateTimeField()
-    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(_("acceptée le"), null=True, blank=True)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -75,10 +86,12 @@ class Invitation(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("révoquée le"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
 
     def __str__(self) -> str:
         return f"{self.email} → {self.organisation} ({self.role})"
@@ -92,8 +105,8 @@ class JournalEntry(models.Model):
     made behind the triggers' back is found by `beffroi journal verify`.
     """
 
-    seq = models.PositiveBigIntegerField(unique=True)
-    at = models.DateTimeField(db_index=True)
+    seq = models.PositiveBigIntegerField(_("n°"), unique=True)
+    at = models.DateTimeField(_("date"), db_index=True)
     # DO_NOTHING, not SET_NULL: the id is hashed into the chain and the triggers refuse
     # any UPDATE, so SET_NULL made every account or organisation that the journal
     # names impossible to delete. The line keeps the id (no database constraint).
@@ -106,7 +119,7 @@ class JournalEntry(models.Model):
         db_constraint=False,
     )
     # The actor's name at the time, so the chain stays verifiable if the account goes.
-    actor_label = models.CharField(max_length=150, blank=True)
+    actor_label = models.CharField(_("auteur"), max_length=150, blank=True)
     organisation = models.ForeignKey(
         Organisation,
         null=True,
@@ -115,8 +128,8 @@ class JournalEntry(models.Model):
         related_name="+",
         db_constraint=False,
     )
-    action = models.CharField(max_length=80, db_index=True)
-    subject = models.CharField(max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=80, db_index=True)
+    subject = models.CharField(_("objet"), max_length=200, blank=True)
     reason = models.TextField(blank=True)
     rule = models.CharField(max_length=120, blank=True)
     data = models.JSONField(default=dict, blank=True)
