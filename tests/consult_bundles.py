@@ -11,20 +11,25 @@ format number); ``scene(spec=…)`` opens another spec; a test changes the spec 
 from __future__ import annotations
 
 import io
+import json
+import random
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
+from beffroi.consult.ballot import make_ballot, sign
 from beffroi.consult.bundle import (
     BUNDLE_FORMAT,
     JournalEvent,
     build_bundle,
     credential_records,
+    journal_hash,
     journal_lines,
 )
 from beffroi.consult.credentials import PublicCredential, Revocation
-from beffroi.consult.examples import ExampleBoard, example_board
+from beffroi.consult.examples import ExampleBoard, example_board, random_answers
 from beffroi.consult.spec import Spec, parse_time, spec_from_dict
 
 
@@ -107,6 +112,26 @@ def scene(
     return Scene(ex, events, list(ex.public), list(ex.revocations), ex.spec.to_dict())
 
 
+def reissued_key_votes(late_by: int) -> bytes:
+    """The example's reissued code votes a minute after its reissue; the reissue's two
+    events (and the credential's revocation record) are then dated ``late_by`` seconds
+    after the reissue, as a rebuilt journal could date them."""
+    sc = scene()
+    [rev] = sc.revocations
+    new = rev.replaced_by
+    assert new is not None
+    answers, rows = random_answers(sc.ex.spec, random.Random(3))
+    ballot = make_ballot(sc.ex.spec, answers, rows, public_key=new, seq=1)
+    sc.ex.board.submit(ballot, sign(ballot, sc.ex.seeds[new]), rev.at + timedelta(minutes=1))
+    when = rev.at + timedelta(seconds=late_by)
+    moved = {"credential_revoked", "credential_added"}
+    sc.events = sorted(
+        (replace(e, at=when) if e.kind in moved else e for e in sc.events), key=lambda e: e.at
+    )
+    sc.revocations = [Revocation(rev.public_key, rev.reason, when, new)]
+    return sc.bundle()
+
+
 def member(data: bytes, name: str) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return zf.read(name)
@@ -118,3 +143,18 @@ def replace_member(data: bytes, name: str, content: bytes) -> bytes:
         for info in src.infolist():
             dst.writestr(info, content if info.filename == name else src.read(info))
     return out.getvalue()
+
+
+def rechain_journal(data: bytes, edit: Callable[[dict[str, Any]], None]) -> bytes:
+    """The bundle with each journal event passed through ``edit`` (in place) and the
+    chain recomputed, as a forger who rewrites raw journal lines would: the edits
+    may give values the writer (``JournalEvent``) never produces."""
+    events = [json.loads(x) for x in member(data, "journal.jsonl").splitlines()]
+    prev = events[0]["prev"]
+    for ev in events:
+        edit(ev)
+        ev["prev"] = prev
+        ev["hash"] = journal_hash(ev)
+        prev = ev["hash"]
+    text = "".join(json.dumps(ev, sort_keys=True, ensure_ascii=False) + "\n" for ev in events)
+    return replace_member(data, "journal.jsonl", text.encode())

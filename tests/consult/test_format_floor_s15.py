@@ -6,9 +6,7 @@ open before format 3")."""
 from __future__ import annotations
 
 import json
-import random
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +15,11 @@ from django.urls import reverse
 
 from beffroi.cli import main as cli_main
 from beffroi.consult import actions, live
-from beffroi.consult.ballot import make_ballot, sign
 from beffroi.consult.cli_example_bundle import setup_consultation
-from beffroi.consult.credentials import Revocation
-from beffroi.consult.examples import affair_spec, random_answers
+from beffroi.consult.examples import affair_spec
 from beffroi.consult.spec import spec_hash
 from beffroi.consult.verify import verify_bundle
-from consult_bundles import member, scene
+from consult_bundles import member, reissued_key_votes, scene
 
 ZONED_ONE = (
     "journal.jsonl : format de paquet 1 (sans numéro) dans l'événement « opened », mais les "
@@ -122,30 +118,10 @@ def test_the_board_page_shows_the_journal_head(client: Any, org: Any) -> None:
 # -- what a rebuilt journal could still choose: a reissue's time --------------------
 
 
-def _reissued_key_votes(late_by: int) -> bytes:
-    """The example's reissued code votes a minute after its reissue; the reissue's two
-    events (and the credential's revocation record) are then dated ``late_by`` seconds
-    after the reissue, as a rebuilt journal could date them."""
-    sc = scene()
-    [rev] = sc.revocations
-    new = rev.replaced_by
-    assert new is not None
-    answers, rows = random_answers(sc.ex.spec, random.Random(3))
-    ballot = make_ballot(sc.ex.spec, answers, rows, public_key=new, seq=1)
-    sc.ex.board.submit(ballot, sign(ballot, sc.ex.seeds[new]), rev.at + timedelta(minutes=1))
-    when = rev.at + timedelta(seconds=late_by)
-    moved = {"credential_revoked", "credential_added"}
-    sc.events = sorted(
-        (replace(e, at=when) if e.kind in moved else e for e in sc.events), key=lambda e: e.at
-    )
-    sc.revocations = [Revocation(rev.public_key, rev.reason, when, new)]
-    return sc.bundle()
-
-
 def test_a_reissued_code_cannot_vote_before_its_reissue() -> None:
-    honest = verify_bundle(_reissued_key_votes(0))
+    honest = verify_bundle(reissued_key_votes(0))
     assert honest.ok, honest.lines()
-    lines = verify_bundle(_reissued_key_votes(120)).lines()
+    lines = verify_bundle(reissued_key_votes(120)).lines()
     assert any(
         "avant que son code réémis soit ajouté au journal" in x and "(journal refait ?)" in x
         for x in lines

@@ -13,6 +13,10 @@ every check below holds (failures are French sentences naming the entry):
   warning);
 * the spec parses and its hash equals the published opening hash and the
   journal's ``opened`` event;
+* the journal: chained from the spec hash, every line an event whose ``data`` is an
+  object and whose time is in the one form Beffroi writes (``format_time``), in time
+  order; a value a check reads that is not in the form Beffroi writes is a failure,
+  never a reason to skip the check;
 * credentials: well-formed, unique keys, known segments; revocations agree
   with the journal;
 * each board entry: numbered 1..N, chained (``prev``), its ``receipt`` and
@@ -891,6 +895,14 @@ def _check_credentials(
                 revoked_at = parse_time(revoked.get("at"), f"{where}, revoked.at")
             except (SpecError, AttributeError) as exc:
                 report.fail(f"{where} : révocation mal formée ({exc})")
+            else:
+                # Read anyway (the board's check against it still runs), but Beffroi
+                # writes the one form, as in the journal it must equal.
+                if not _valid_time(revoked["at"]):
+                    report.fail(
+                        f"{where} : date de révocation {_short(revoked['at'])} hors de la "
+                        "forme AAAA-MM-JJTHH:MM:SS.ffffffZ (UTC, microsecondes)"
+                    )
         keys[pk] = {"segment": seg, "revoked_at": revoked_at}
         records_by_key[pk] = r
     journal_revoked: dict[Any, dict[str, Any]] = {}
@@ -1111,6 +1123,11 @@ def _verify_rest(
             "consultation.json : l'empreinte publiée à l'ouverture ne correspond pas "
             "aux questions et règles gelées"
         )
+    # A line that is not an event would otherwise drop out unseen (at the end of the
+    # journal nothing else notices it): Beffroi writes none.
+    for i, ev in enumerate(journal, start=1):
+        if not isinstance(ev, dict):
+            report.fail(f"journal.jsonl, événement {i} : objet JSON attendu")
     journal = [ev for ev in journal if isinstance(ev, dict)]
     fmt = report.stats["bundle_format"]
     if not isinstance(fmt, int):
@@ -1134,11 +1151,7 @@ def _verify_rest(
     keys = _check_credentials(spec, records, journal, report)
     _check_keys_fingerprint(spec, keys, journal, report)
     key_list = list(keys)
-    added = {
-        _data(ev).get("public_key"): ev.get("at")
-        for ev in journal
-        if ev.get("kind") == "credential_added" and _valid_time(ev.get("at"))
-    }
+    added = _reissue_times(journal, report)
     refs: dict[str, _KeyRef] = {
         pk: (
             i,
@@ -1682,6 +1695,65 @@ def _check_keys_fingerprint(
         )
 
 
+def _reissue_times(journal: list[dict[str, Any]], report: Report) -> dict[Any, str]:
+    """public key -> time of its ``credential_added`` event, as canonical text: no
+    ballot of a reissued key may come before it.
+
+    A time in another form (already a failure of the journal checks) is read for
+    what it says, so that this check still runs on it; an unreadable one leaves the
+    check undone, which is a failure of its own, never a silent skip."""
+    added: dict[Any, str] = {}
+    for i, ev in enumerate(journal, start=1):
+        if ev.get("kind") != "credential_added":
+            continue
+        pk = _data(ev).get("public_key")
+        at = ev.get("at")
+        if not _valid_time(at):
+            try:
+                at = format_time(parse_time(at, "at"))
+            except SpecError:
+                report.fail(
+                    f"journal.jsonl, événement {i} : date illisible pour le code réémis "
+                    f"{str(pk)[:12]}… : ses bulletins ne peuvent être comparés à sa réémission"
+                )
+                continue
+        added[pk] = at
+    return added
+
+
+def _check_event_fields(i: int, ev: dict[str, Any], report: Report) -> None:
+    """The fields of one event that the other checks read as values: a value
+    Beffroi never writes would otherwise make them skip the event."""
+    at = ev.get("at")
+    if not isinstance(at, str):
+        report.fail(f"journal.jsonl, événement {i} : date absente (texte attendu)")
+    elif not _valid_time(at):
+        report.fail(
+            f"journal.jsonl, événement {i} : date {_short(at)} hors de la forme "
+            "AAAA-MM-JJTHH:MM:SS.ffffffZ (UTC, microsecondes), la seule qu'écrit Beffroi "
+            "(journal refait ?)"
+        )
+    data = ev.get("data")
+    if not isinstance(data, dict):
+        report.fail(f"journal.jsonl, événement {i} : « data » doit être un objet JSON")
+        return
+    kind = ev.get("kind")
+    if kind == "credentials_imported":
+        count = data.get("count")
+        if type(count) is not int or count < 0:
+            report.fail(
+                f"journal.jsonl, événement {i} : nombre de codes importés {_short(count)} "
+                "invalide (entier positif ou nul attendu)"
+            )
+    elif kind == "flag" and not (
+        isinstance(data.get("entry"), str) and isinstance(data.get("flag"), str)
+    ):
+        report.fail(
+            f"journal.jsonl, événement {i} : signalement mal formé (« entry » et « flag » "
+            "doivent être des textes)"
+        )
+
+
 def _check_journal(
     spec: Spec,
     journal: list[dict[str, Any]],
@@ -1693,8 +1765,9 @@ def _check_journal(
     for i, ev in enumerate(journal, start=1):
         if ev.get("kind") not in JOURNAL_KINDS:
             report.fail(f"journal.jsonl, événement {i} : type {ev.get('kind')!r} inconnu")
+        _check_event_fields(i, ev, report)
     opened = [ev for ev in journal if ev.get("kind") == "opened"]
-    if len(opened) != 1 or (opened[0].get("data") or {}).get("spec_hash") != sh:
+    if len(opened) != 1 or _data(opened[0]).get("spec_hash") != sh:
         report.fail("journal.jsonl : un seul événement « opened » portant l'empreinte attendu")
     elif opening_at != opened[0].get("at"):
         report.fail("consultation.json : date d'ouverture différente de celle du journal")
@@ -1733,9 +1806,18 @@ def _check_journal(
             f"journal.jsonl : {codes} et {added} réémis, mais {n_credentials} dans "
             "credentials.jsonl"
         )
-    times = [ev.get("at") for ev in journal]
-    if not all(isinstance(t, str) for t in times) or times != sorted(times, key=str):
-        report.fail("journal.jsonl : dates absentes ou non chronologiques")
+    # Canonical times compare as text; the others are failures above.
+    last = ""
+    for i, ev in enumerate(journal, start=1):
+        at = ev.get("at")
+        if not _valid_time(at):
+            continue
+        if at < last:
+            report.fail(
+                f"journal.jsonl, événement {i} : daté avant l'événement qui le précède "
+                "(journal non chronologique)"
+            )
+        last = at
     rules_added = {
         rule.get("code") if isinstance(rule := _data(ev).get("rule"), dict) else None
         for ev in journal
