@@ -534,11 +534,11 @@ def record_source_status(
     ``skipped`` and ``unknown_deletions`` are the run's counts (since the runner
     started, which it says with ``connecting``); the source keeps totals across runs,
     as it does for posts, so only what a count grew by is added."""
-    added = _run_growth(source_id, state, skipped, unknown_deletions)
     with transaction.atomic():
         source = Source.objects.select_related("activation").filter(pk=source_id).first()
         if source is None:
             return
+        added = _run_growth(source, state, skipped, unknown_deletions)
         before = source.status
         source.status, source.status_message, source.status_at = state, message, at
         source.retry_at = at + timedelta(seconds=retry_in) if retry_in else None
@@ -575,27 +575,34 @@ def record_source_status(
 
 
 # What each source's current run last reported, per process (a source runs in one
-# worker): the door turns the run's counts into increments of the source's totals.
-_RUN_COUNTS: dict[int, tuple[int, int]] = {}
+# worker), with the totals that report left: the door turns the run's counts into
+# increments of the source's totals.
+_RUN_COUNTS: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
 _RUN_COUNTS_LOCK = threading.Lock()
 
 
 def _run_growth(
-    source_id: int, state: str, skipped: int | None, unknown_deletions: int | None
+    source: Source, state: str, skipped: int | None, unknown_deletions: int | None
 ) -> tuple[int, int]:
     """How much the run's skip and unknown-deletion counts grew since its last report.
-    A run starts from zero (``connecting``, or counts lower than the last report: a
-    new run in another worker process)."""
+    A run starts from zero: at ``connecting``, when its counts went down (a new run),
+    or when the source's totals are no longer those its last report left (another
+    process counted, or a row that only reuses the id)."""
+    totals = (source.skipped_count, source.unknown_deletions_count)
     with _RUN_COUNTS_LOCK:
-        before = (0, 0) if state == "connecting" else _RUN_COUNTS.get(source_id, (0, 0))
+        last = _RUN_COUNTS.get(source.pk)
+        before = (0, 0)
+        if state != "connecting" and last is not None and last[1] == totals:
+            before = last[0]
         now = (
             before[0] if skipped is None else skipped,
             before[1] if unknown_deletions is None else unknown_deletions,
         )
         if now[0] < before[0] or now[1] < before[1]:
             before = (0, 0)
-        _RUN_COUNTS[source_id] = now
-    return now[0] - before[0], now[1] - before[1]
+        added = (now[0] - before[0], now[1] - before[1])
+        _RUN_COUNTS[source.pk] = (now, (totals[0] + added[0], totals[1] + added[1]))
+    return added
 
 
 _POST_COLUMNS = (
@@ -2314,6 +2321,8 @@ def scrub_handles(
             progress=progress,
             seal=seal,
         )
+        # After the posts: a Jetstream source's followed set is rebuilt from their ids.
+        counts.checkpoints += scrub.scrub_checkpoints(activation, handle_key(), dry_run=dry_run)
         interrupted = False
     finally:
         if not dry_run and counts.changed:
