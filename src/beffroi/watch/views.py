@@ -1934,7 +1934,8 @@ PARTNER_JOB_LIMIT = 300
 
 
 @require_GET
-def partner_export_job(request: HttpRequest, token: str, job_id: Any) -> HttpResponse:
+@_limited
+def partner_export_job(request: HttpRequest, token: str, job_id: Any) -> HttpResponseBase:
     link = actions.find_partner_link(token)
     if link is None:
         raise _LinkGone(_("Ce lien n'est pas valable (expiré ou révoqué)."))

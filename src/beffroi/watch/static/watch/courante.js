@@ -14,6 +14,7 @@
   let pending = null;
   let watch = null; // stream.js's live page, set below
   let dead = false;
+  let polling = null; // the fallback poll without EventSource
   let limited = null; // the server's sentence for rows asked too often, while shown
   // A row being edited (a new status or verification chosen but not sent, or the
   // focus on one of the table's forms) is not swept away by someone else's change: the
@@ -66,6 +67,9 @@
 
   function linkGone() {
     dead = true;
+    // Nothing more to ask a dead link, with or without a stream.
+    clearInterval(polling);
+    polling = null;
     if (watch) watch.close();
     root.dataset.live = "off";
     root.classList.add("stale");
@@ -93,6 +97,7 @@
   // a retry, the slow revive once the session ended): asked even while a row is being
   // edited, whose rows are then kept until the edit is sent or left.
   async function refresh(check) {
+    if (dead) return;
     const waits = mustWait();
     if (waits && !check) return;
     const forced = !waits && editing(); // waited MAX_WAIT already: this refresh goes ahead
@@ -102,7 +107,10 @@
     let r, part = null;
     try {
       r = await fetch(url, { credentials: "same-origin" });
-      if (r.status >= 500) {
+      // A member's page asks once more at once. A partner link's does not: the server may
+      // have journaled the use before failing, and a second ask is a second journaled use;
+      // its 5xx waits like any unexpected answer (RETRY_FIRST s, then longer).
+      if (r.status >= 500 && !root.dataset.gone) {
         await new Promise((ok) => setTimeout(ok, 400));
         r = await fetch(url, { credentials: "same-origin" });
       }
@@ -177,7 +185,10 @@
   });
   if (window.EventSource) watch.start();
   else {
-    // Every fetch of a partner link's rows is a journaled use: seldom there.
-    setInterval(refresh, root.dataset.gone ? 60000 : 5000);
+    // Every fetch of a partner link's rows is a journaled use: seldom there. Once a
+    // member's session ended, stream.js's slow revive asks instead (every 30 s).
+    polling = setInterval(() => {
+      if (watch.trouble() !== "ended") refresh();
+    }, root.dataset.gone ? 60000 : 5000);
   }
 })();
