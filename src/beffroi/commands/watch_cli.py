@@ -40,15 +40,13 @@ def check_batch(args: argparse.Namespace) -> None:
         bootstrap.fail("--batch must be at least 1", USAGE)
 
 
-def start(*, read_only: bool = False) -> None:
-    """Django up and its database reachable, or one clear line and exit 2. read_only:
-    a command that only reads creates nothing and needs a migrated database and the
-    services' key (bootstrap.require_beffroi_database)."""
-    bootstrap.setup_django(read_only=read_only)
-    if read_only:
-        bootstrap.require_beffroi_database(needs_key=True)
-    else:
-        bootstrap.check_database()
+def start() -> None:
+    """Django up on an existing, migrated install with the services' key, or one clear
+    line and exit 2. Every `beffroi watch` command here works on data already there, so
+    none creates a data directory, key or database (run from cron's $HOME, they did,
+    then failed with a traceback): bootstrap.require_beffroi_database."""
+    bootstrap.setup_django(read_only=True)
+    bootstrap.require_beffroi_database(needs_key=True)
 
 
 def activations(ids: list[int] | None) -> list[Activation] | None:

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    watch_cli.start(read_only=True)
+    watch_cli.start()
     from beffroi.core import journal
     from beffroi.watch import courante_verify
 
