@@ -150,6 +150,8 @@ class ActivationProcessor:
         # Batches handed to the preparer, oldest first: (result, post rows).
         self.in_flight: deque[tuple[Any, list[tuple[Any, ...]]]] = deque()
         self.in_flight_ids: set[int] = set()
+        # The rows of the batch whose preparation just timed out, if one did.
+        self.timed_out: list[tuple[Any, ...]] | None = None
         model = actions.model_state(activation)
         self.learner = None
         if classifier is not None:
@@ -378,7 +380,11 @@ class ActivationProcessor:
             if not self.in_flight:
                 return 0
             result, rows = self.in_flight[0]
-            prepared = result.get(timeout=PREPARE_TIMEOUT)
+            try:
+                prepared = result.get(timeout=PREPARE_TIMEOUT)
+            except multiprocessing.TimeoutError:
+                self.timed_out = rows  # the worker decides: restart, split or set aside
+                raise
             self.in_flight.popleft()
             self.in_flight_ids.difference_update(row[0] for row in rows)
             enriched = self.pipeline.finish(prepared)
@@ -459,6 +465,41 @@ def _update(e: Any, row: tuple[Any, ...]) -> actions.CardUpdate:
         posted_at=created_at,
         # declare_sources replaced the classifier's reading only where it ran.
         declared_source=(e.post.declared_source or "") if pred is not None else "",
+    )
+
+
+# The explanation of a card made for a post set aside (French, as every explanation line;
+# the pages translate it).
+SET_ASIDE_LINE = (
+    "non analysé : le message a dépassé deux fois le délai d'analyse ; lisez-le vous-même"
+)
+
+
+def _set_aside(row: tuple[Any, ...]) -> actions.CardUpdate:
+    """A card for a post whose analysis timed out twice: its text as the pipeline would
+    have read it, a middle priority so it is seen, and a line saying why."""
+    from beffroi.watch.pipeline.model import cap_text
+
+    pk, text, created_at, *_middle, source_id, external_id, url = row
+    return actions.CardUpdate(
+        post_id=pk,
+        group_id=f"g:{pk}",
+        is_new_group=True,
+        group_size=1,
+        text=cap_text(text or ""),
+        lang="",
+        priority=0.5,
+        explanation=[SET_ASIDE_LINE],
+        urgency_cues=[],
+        communes=[],
+        in_area=None,
+        informative_p=None,
+        info_type="",
+        source_type="",
+        source_id=source_id,
+        external_id=external_id,
+        url=url,
+        posted_at=created_at,
     )
 
 
@@ -749,6 +790,12 @@ class Worker:
         self.processors: dict[int, ActivationProcessor] = {}
         self.errors: dict[int, str] = {}
         self.lease = Lease()
+        # Whether the children ever prepared a batch: a timeout is then the batch's fault.
+        self.children_worked = False
+        # Timeouts per batch (its first post id), and per activation the last post id of a
+        # batch whose posts are tried one by one.
+        self.timeouts: dict[int, int] = {}
+        self.alone: dict[int, int] = {}
 
     def _preparer(self) -> Any:
         # Started on the first batch: a worker with nothing to enrich starts no process.
@@ -805,10 +852,15 @@ class Worker:
             pk__in=CardDecision.objects.values("card__activation_id")
         )
         for activation in {a.pk: a for a in [*pending, *learning]}.values():
+            proc = None
             try:
                 proc = self.processor(activation)
                 proc.learn()
-                done += proc.process()
+                stored = proc.process(self._limit(activation))
+                if stored and self.processes:
+                    # The children work: a later timeout is the batch's, not theirs.
+                    self.children_worked, self.stuck = True, 0
+                done += stored
                 proc.save()
                 self.errors.pop(activation.pk, None)
             except Exception as exc:  # one activation's bad batch must not stop the others
@@ -820,6 +872,9 @@ class Worker:
                     # Stuck children: start afresh; their batches are still pending.
                     self._close_preparer()
                     self.processors.clear()
+                    rows = proc.timed_out if proc is not None else None
+                    if rows and self._batch_at_fault(activation, rows):
+                        continue
                     self.stuck += 1
                     if self.stuck >= MAX_STUCK and self.processes:
                         # Children that cannot work (a model they fail to load…)
@@ -857,6 +912,52 @@ class Worker:
                 close_old_connections()
             self.stop.wait(LEASE_RENEW_SECONDS)
         return False
+
+    def _limit(self, activation: Activation) -> int:
+        """The batch size for ``activation``: one post at a time while the posts of a batch
+        that timed out twice are tried alone, else ``BATCH_SIZE``."""
+        until = self.alone.get(activation.pk)
+        if until is None:
+            return BATCH_SIZE
+        oldest = (
+            Post.objects.filter(activation=activation, processed=False)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if oldest is None or oldest > until:
+            del self.alone[activation.pk]
+            return BATCH_SIZE
+        return 1
+
+    def _batch_at_fault(self, activation: Activation, rows: list[tuple[Any, ...]]) -> bool:
+        """After a timeout: True when the batch, not the children, is to blame (children
+        that worked before, the same batch timing out a second time). Its posts are then
+        tried one by one, and a post that times out twice alone is set aside; the others
+        go on. False: the children are counted stuck, as before."""
+        key = rows[0][0]
+        self.timeouts[key] = self.timeouts.get(key, 0) + 1
+        if not self.children_worked or self.timeouts[key] < 2:
+            return False
+        del self.timeouts[key]
+        if len(rows) > 1:
+            log.warning(
+                "activation %s: batch of posts %s to %s timed out twice: its posts are "
+                "tried one by one",
+                activation.pk,
+                key,
+                rows[-1][0],
+            )
+            self.alone[activation.pk] = max(self.alone.get(activation.pk, 0), rows[-1][0])
+            return True
+        log.error(
+            "activation %s: post %s timed out twice alone: set aside (a card says it was "
+            "not analysed)",
+            activation.pk,
+            key,
+        )
+        actions.store_cards(activation, [_set_aside(rows[0])])
+        return True
 
     def run(self) -> None:
         """Wait for the watch lease, then run the loop while holding it."""
