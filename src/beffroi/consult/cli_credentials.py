@@ -156,15 +156,34 @@ def spec_status(path: Path, spec: Any, opening: Any) -> str:
     file with ``"opening": null`` (and a file without the key is read the same way):
     before the opening, the hash is only what the opening will publish if nothing is
     changed, and what the letters rely on (closing, zone, segments) may still move."""
-    from beffroi.consult.bundle import frozen_spec
+    from beffroi.consult.bundle import BUNDLE_FORMAT, SPEC_ANCHORED_FORMAT, frozen_spec
     from beffroi.consult.spec import SpecError, format_time, parse_time, spec_hash
 
     if opening is None:
-        # A draft as stored has no format stamp yet; the opening adds it before hashing.
-        h = spec_hash(spec if spec.bundle_format is not None else frozen_spec(spec))
+        # The opening stamps the server's format before hashing, whatever the draft
+        # says. The organiser's page gives the draft so stamped, which may be another
+        # format than this tool's (another version of Beffroi): that stamp is kept. A
+        # stamp no opening writes (formats before the spec carried one) can only be
+        # hand-made: the opening would replace it, so the tool's own is used, and said.
+        fmt = spec.bundle_format
+        note = ""
+        if fmt is None or fmt < SPEC_ANCHORED_FORMAT:
+            if fmt is not None:
+                note = (
+                    f" (calculée avec le format de paquet {BUNDLE_FORMAT} de cet outil : le "
+                    f"format {fmt} inscrit dans ce fichier n'est pas de ceux qu'inscrit une "
+                    f"ouverture, {SPEC_ANCHORED_FORMAT} ou plus ; fichier fait à la main ?)"
+                )
+            spec = frozen_spec(spec)
+        elif fmt != BUNDLE_FORMAT:
+            note = (
+                f" (calculée avec le format de paquet {fmt} inscrit dans ce fichier, celui "
+                f"du serveur qui l'a donné ; cet outil écrit le format {BUNDLE_FORMAT})"
+            )
+        h = spec_hash(spec)
         return (
             f"Questions et règles de {spec.id} : brouillon, pas encore ouvert. Empreinte "
-            f"que l'ouverture publiera si rien n'est modifié d'ici là : {h}. Pas encore "
+            f"que l'ouverture publiera si rien n'est modifié d'ici là : {h}{note}. Pas encore "
             "vérifiable : que ces questions et règles soient celles qui seront ouvertes "
             "(comparez cette empreinte avec celle du tableau public après l'ouverture ; "
             "si elle diffère, la clôture, le fuseau ou les segments des lettres peuvent ne "
