@@ -5,6 +5,7 @@ PostgreSQL database beside the test one when DATABASE_URL names PostgreSQL)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -78,3 +79,22 @@ def test_a_migration_waits_for_the_one_in_progress(fresh_env):
         holder.wait(timeout=30)
     _out, err = waiting.communicate(timeout=300)
     assert waiting.returncode == 0, err[-2000:]
+
+
+def test_the_database_a_migration_creates_is_owner_only(tmp_path):
+    """The SQLite file is made owner-only by the migrating command, not by loading the
+    configuration (which a refused or read-only command also does). SQLite in both runs:
+    the mode of a database file is what is checked."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BEFFROI_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(BEFFROI_DATA_DIR=str(tmp_path / "data"), BEFFROI_SECRET_KEY="m" * 50)
+    db = tmp_path / "data" / "beffroi.sqlite3"
+    umask = "import os\nos.umask(0o022)\n"
+    setup = _python(umask + "from beffroi.commands import bootstrap\nbootstrap.setup_django()", env)
+    _out, err = setup.communicate(timeout=120)
+    assert setup.returncode == 0, err[-2000:]
+    assert not db.exists()
+    migrate = _python(umask + MIGRATE.replace("; ", "\n"), env)
+    _out, err = migrate.communicate(timeout=300)
+    assert migrate.returncode == 0, err[-2000:]
+    assert db.stat().st_mode & 0o777 == 0o600

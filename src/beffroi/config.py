@@ -103,10 +103,12 @@ def sqlite_path(url: str) -> Path | None:
     return Path(name) if name and name != ":memory:" else None
 
 
-def _create_sqlite_file(path: Path) -> None:
+def create_sqlite_file(path: Path) -> None:
     """An empty file, owner-only, where the database will be: SQLite takes an empty file
     as a new database, and makes its -wal and -shm files with the database's mode (under
-    the usual umask 022 they were all readable by every local user)."""
+    the usual umask 022 they were all readable by every local user). Called by the commands
+    that migrate, not when the configuration loads, so that a command refused at start-up
+    (or one that only reads) leaves no database behind."""
     if not path.parent.is_dir():
         return  # a mistyped path: let SQLite's own error say so at the first connection
     with contextlib.suppress(FileExistsError):
@@ -151,8 +153,6 @@ def email_tls(starttls: str | None, ssl: str | None) -> tuple[bool, bool]:
 def load() -> Config:
     directory = data_dir() if read_only else ensure_data_dir(data_dir())
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{directory / 'beffroi.sqlite3'}"
-    if not read_only and (path := sqlite_path(url)) is not None:
-        _create_sqlite_file(path)
     hosts = os.environ.get("BEFFROI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
     key = _secret_key(directory)
     return Config(

@@ -129,6 +129,8 @@ def test_a_new_data_dir_and_database_are_owner_only(tmp_path, monkeypatch, umask
     assert loaded.data_dir == data
     assert _mode(data) == 0o700
     db = data / "beffroi.sqlite3"
+    assert not db.exists()  # loading the configuration makes no database (demo guard)
+    config.create_sqlite_file(db)  # what bootstrap.migrate does first
     assert _mode(db) == 0o600
     assert _mode(data / "secret_key") == 0o600
     # SQLite takes the empty file as a database, and its WAL files take its mode.
@@ -148,8 +150,10 @@ def test_a_database_url_file_is_created_owner_only(tmp_path, monkeypatch, umask_
     monkeypatch.setenv("BEFFROI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
     monkeypatch.setattr(config, "read_only", False)
-    config.load()
-    assert _mode(tmp_path / "elsewhere.db") == 0o600
+    path = config.sqlite_path(config.load().database_url)
+    assert path == tmp_path / "elsewhere.db"
+    config.create_sqlite_file(path)
+    assert _mode(path) == 0o600
 
 
 def test_check_deploy_warns_about_an_older_install_s_modes(tmp_path):

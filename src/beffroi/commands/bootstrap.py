@@ -7,6 +7,7 @@ import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 
@@ -88,6 +89,9 @@ def migration_lock() -> Iterator[None]:
         return
     import fcntl
 
+    from beffroi import config
+
+    config.create_sqlite_file(Path(name))
     fd = os.open(f"{name}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
