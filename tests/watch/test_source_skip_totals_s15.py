@@ -1,3 +1,5 @@
+"""« Ignorés » is a total across runs of the worker (review R11, finding 6)."""
+
 import threading
 from datetime import UTC, datetime
 

@@ -1,4 +1,6 @@
-"""R11: does Source.checkpoint hold raw account identifiers (DIDs)?"""
+"""Neither a source's checkpoint nor a stored post id names an account (review R11,
+finding 4): a Bluesky DID and a Mastodon status address used as a feed's guid become
+pseudonyms before anything remembers them."""
 
 from __future__ import annotations
 
@@ -58,9 +60,10 @@ def test_checkpoint_has_no_raw_did(transactional_db, members):
     assert "alicesecret" not in str(source.checkpoint)
 
 
-def test_rss_guid_naming_account_is_stored_raw(transactional_db, members):
+def test_rss_guid_naming_account_is_stored_as_a_pseudonym(transactional_db, members):
     """Mastodon's own RSS (https://instance/@user.rss, /tags/x.rss) uses the status
-    address https://instance/@user/id as <guid>: it becomes external_id."""
+    address https://instance/@user/id as <guid>: stored with the account's pseudonym,
+    in the post and in the checkpoint."""
     from beffroi.core import actions as core_actions
     from beffroi.watch import actions
     from beffroi.watch.models import Post, Source
@@ -79,3 +82,4 @@ def test_rss_guid_naming_account_is_stored_raw(transactional_db, members):
     print("external_id:", row.external_id, "url:", repr(row.url))
     print("checkpoint:", source.checkpoint)
     assert "alicesecret" not in row.external_id
+    assert "alicesecret" not in str(source.checkpoint)
