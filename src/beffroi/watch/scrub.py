@@ -86,10 +86,12 @@ class Counts:
     # again after the rule (kept apart with their row id: see ``_posts``).
     post_ids: int = 0
     duplicate_ids: int = 0
+    # Sources' checkpoints rewritten (``scrub_checkpoints``); said only when some were.
+    checkpoints: int = 0
 
     @property
     def changed(self) -> int:
-        return self.posts + self.post_changes + self.cards + self.log_entries
+        return self.posts + self.post_changes + self.cards + self.log_entries + self.checkpoints
 
     def as_journal(self) -> dict[str, int]:
         return {
@@ -99,7 +101,7 @@ class Counts:
             "log_entries": self.log_entries,
             "post_ids": self.post_ids,
             "duplicate_ids": self.duplicate_ids,
-        }
+        } | ({"checkpoints": self.checkpoints} if self.checkpoints else {})
 
 
 def to_scan(activation: Activation) -> dict[str, int]:
@@ -363,3 +365,59 @@ def scrub_activation(
     _posts(activation, key, stored, stored_id, counts, batch_size, dry_run, tick)
     _post_changes(activation, key, stored, counts, batch_size, dry_run, tick)
     return counts
+
+
+def scrub_checkpoints(activation: Activation, key: bytes, *, dry_run: bool = False) -> int:
+    """Rewrite the checkpoints of ``activation``'s sources that name accounts, and
+    return how many changed (``dry_run``: would change). The runner's window and an RSS
+    feed's ``seen`` and ``versions`` keep post ids as the sources remember them today
+    (``sources.base.pseudonymise_post_id``: idempotent, so the source still recognises
+    what it delivered). A Jetstream source's followed set, digests that cannot be read
+    back, is rebuilt from its stored posts: the digests of the ids of its last posts
+    not deleted, as the source itself computes them today, so the deletion of a post
+    followed under an older digest (of the raw AT-URI) is delivered again. One short
+    transaction per source, its row locked, so a running source's commit waits."""
+    from beffroi.watch.models import PostChangeKind, Source
+    from beffroi.watch.sources.base import pseudonymise_post_id
+    from beffroi.watch.sources.bluesky import FOLLOWED, follow_key
+    from beffroi.watch.sources.runner import remembered_window
+
+    def post_id(external_id: str) -> str:
+        return pseudonymise_post_id(external_id, key)
+
+    changed = 0
+    for pk in (
+        Source.objects.filter(activation=activation).order_by("pk").values_list("pk", flat=True)
+    ):
+        # A dry run opens no transaction: no write lock on SQLite.
+        with contextlib.nullcontext() if dry_run else transaction.atomic():
+            rows = Source.objects.all() if dry_run else Source.objects.select_for_update()
+            source = rows.get(pk=pk)
+            checkpoint = source.checkpoint
+            if not isinstance(checkpoint, dict) or not checkpoint:
+                continue
+            rewritten = remembered_window(checkpoint, post_id)
+            state = rewritten.get("state")
+            if isinstance(state, dict):
+                state = dict(state)
+                if isinstance(state.get("seen"), list):
+                    state["seen"] = list(dict.fromkeys(post_id(str(i)) for i in state["seen"]))
+                if isinstance(state.get("versions"), dict):
+                    state["versions"] = {post_id(str(k)): v for k, v in state["versions"].items()}
+                if source.kind == "bluesky" and isinstance(state.get("followed"), list):
+                    ids = list(
+                        Post.objects.filter(source=source)
+                        .exclude(changes__kind=PostChangeKind.DELETE)
+                        .order_by("-pk")
+                        .values_list("external_id", flat=True)[:FOLLOWED]
+                    )
+                    rebuilt = [follow_key(i) for i in reversed(ids)]
+                    if set(rebuilt) != set(state["followed"]):
+                        state["followed"] = rebuilt
+                rewritten = {**rewritten, "state": state}
+            if rewritten != checkpoint:
+                changed += 1
+                if not dry_run:
+                    source.checkpoint = rewritten
+                    source.save(update_fields=["checkpoint"])
+    return changed

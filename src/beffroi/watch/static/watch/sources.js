@@ -34,7 +34,12 @@
       row.querySelector("[data-field=gap]").textContent = s.gap;
       // Paused or resumed from another page: the button offers what it can do now.
       const toggle = row.querySelector(".source-toggle");
-      if (toggle && toggle.querySelector("input[name=enabled]")) {
+      if (toggle && s.enabled && s.status === "done") {
+        // A finished import has nothing left to suspend.
+        toggle.replaceChildren(Object.assign(document.createElement("span"), {
+          className: "muted", textContent: msg("Done"),
+        }));
+      } else if (toggle && toggle.querySelector("input[name=enabled]")) {
         toggle.querySelector("input[name=enabled]").value = s.enabled ? "0" : "1";
         toggle.querySelector("button").textContent = msg(s.enabled ? "Pause" : "Resume");
       }
