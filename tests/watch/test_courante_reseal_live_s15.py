@@ -92,19 +92,35 @@ def test_the_repair_refuses_to_start_while_lines_are_under_another_key(org, memb
     assert courante_verify.check().ok
 
 
-def test_the_repair_command_refuses_with_exit_1(org, members, settings, capsys):
+def test_the_repair_command_refuses_before_any_activation_starts(org, members, settings, capsys):
     from beffroi.cli import main
+    from beffroi.watch import actions
     from beffroi.watch.models import LogEntry
 
     settings.BEFFROI_PSEUDONYM_KEY = A
     activation, line = _handle_line(org, members)
     settings.BEFFROI_PSEUDONYM_KEY = B
+    # An earlier activation with nothing under another key: not repaired either.
+    first = _activation(org, members, "Avant")
+    _line(first, members, 1)
+    actions.add_log_entry(
+        first, actor=members["volunteer"], text=HANDLE, channel="reseaux-sociaux",
+        category="autre", at=timezone.now(),
+    )  # fmt: skip
+    ids = sorted([first.pk, activation.pk])
+    args = ["watch", "scrub-handles", *[x for pk in ids for x in ("--activation", str(pk))]]
+    # A dry run says so and still counts.
+    assert main([*args, "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert "sous une autre clé" in captured.err and "dry run" in captured.out
     with pytest.raises(SystemExit) as stop:
-        main(["watch", "scrub-handles", "--activation", str(activation.pk)])
+        main(args)
     assert stop.value.code == 1
     err = capsys.readouterr().err
-    assert "1 ligne de la main courante est scellée sous une autre clé" in err
+    assert "1 ligne de la main courante (« Haiyan ») est scellée sous une autre clé" in err
+    assert "lancez d'abord beffroi watch courante-reseal" in err
     assert LogEntry.objects.get(pk=line.pk).text == HANDLE
+    assert LogEntry.objects.filter(text=HANDLE).count() == 2
 
 
 # -- a live server during the check ------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from beffroi.commands import bootstrap, watch_cli
 
@@ -43,6 +44,14 @@ def run(args: argparse.Namespace) -> int:
             f"activation {', '.join(kept)} keeps handles (chosen by its organiser): "
             "nothing to scrub"
         )
+
+    foreign = _under_another_key(activations)
+    if foreign and not args.dry_run:
+        # Before any activation starts: the repair refuses each of them anyway (it can
+        # only seal under the current key), and a half-done run helps nobody.
+        bootstrap.fail(foreign, watch_cli.FINDINGS)
+    if foreign:
+        print(f"beffroi: {foreign}", file=sys.stderr)
 
     verb = "would change" if args.dry_run else "changed"
     total = 0
@@ -85,3 +94,26 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"{total} rows changed" + ("; journaled" if total else ""))
     return watch_cli.OK
+
+
+def _under_another_key(activations: list[Any]) -> str:
+    """The refusal for the lines of ``activations`` whose latest digest is under another
+    key (the re-seal comes first: docs/decisions/courante-digest.md), or ""."""
+    from django.utils.translation import ngettext
+
+    from beffroi.watch import courante_verify
+
+    if not activations:
+        return ""
+    report = courante_verify.check([a.pk for a in activations])
+    foreign = [f for f in report.findings if f.kind == courante_verify.FOREIGN]
+    if not foreign:
+        return ""
+    named = sorted({f.activation_name or str(f.activation_id) for f in foreign})
+    return ngettext(
+        "%(n)s ligne de la main courante (%(activations)s) est scellée sous une autre clé : "
+        "lancez d'abord beffroi watch courante-reseal, puis relancez la réparation.",
+        "%(n)s lignes de la main courante (%(activations)s) sont scellées sous une autre "
+        "clé : lancez d'abord beffroi watch courante-reseal, puis relancez la réparation.",
+        len(foreign),
+    ) % {"n": len(foreign), "activations": ", ".join(f"« {name} »" for name in named)}
