@@ -221,6 +221,12 @@ EXPLANATIONS = FrenchTemplates(
             when=_french_datetime,
         ),
         T(gettext_noop("supprimé par l'auteur le %(when)s"), when=_french_datetime),
+        T(
+            gettext_noop(
+                "non analysé : le message a dépassé deux fois le délai d'analyse ; "
+                "lisez-le vous-même"
+            )
+        ),
     ]
 )
 
