@@ -69,3 +69,27 @@ def rss_room(organisation, actor, *, name: str, source_name: str):
         actor=actor,
     )
     return activation, source
+
+
+def file_source_room(coordinator):
+    """A fresh organisation's activation « Crue » (Vendée) with one file source: where the
+    worker tests store posts as a worker would."""
+    from beffroi.core import actions as core_actions
+    from beffroi.watch import actions
+    from beffroi.watch.models import Source
+
+    org = core_actions.create_organisation("VOST K1", "vostk1")
+    activation = actions.create_activation(
+        org, name="Crue", event_type="inondation", area=["85"], actor=coordinator
+    )
+    source = Source.objects.create(activation=activation, kind="file", name="f", config={})
+    return activation, source
+
+
+def file_post(i: int, text: str):
+    """The i-th post of a file source, dated 10:i on 1 January 2024."""
+    from datetime import UTC, datetime
+
+    from beffroi.watch.sources.base import RawPost
+
+    return RawPost("file", "x", str(i), text, datetime(2024, 1, 1, 10, i, tzinfo=UTC))

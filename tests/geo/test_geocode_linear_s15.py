@@ -14,22 +14,11 @@ from hypothesis import strategies as st
 
 from beffroi.geo import geocode
 from beffroi.geo.geocode import find_communes
-
-WORDS = ["inondation", "route", "coupée", "Luçon", "eau", "monte", "vite", "secours", "maison"]
-
-
-def _long(chars: int) -> str:
-    parts, n, i = [], 0, 0
-    while n < chars:
-        word = WORDS[i % len(WORDS)] + str(i % 997)
-        parts.append(word)
-        n += len(word) + 1
-        i += 1
-    return " ".join(parts)
+from long_texts import long_text
 
 
 def test_long_text_is_geocoded_in_linear_time():
-    text = _long(382_000) + " Inondation à Luçon #LesSablesDOlonne"
+    text = long_text(382_000) + " Inondation à Luçon #LesSablesDOlonne"
     t0 = time.process_time()
     found = find_communes(text, area={"85"})
     spent = time.process_time() - t0

@@ -7,22 +7,11 @@ import time
 from datetime import UTC, datetime
 
 from beffroi.watch.pipeline.model import CUT_MARKER, MAX_TEXT, PostIn, cap_text
-
-WORDS = ["inondation", "route", "coupée", "Luçon", "eau", "monte", "vite", "secours", "maison"]
-
-
-def _long(chars: int) -> str:
-    parts, n, i = [], 0, 0
-    while n < chars:
-        word = WORDS[i % len(WORDS)] + str(i % 997)
-        parts.append(word)
-        n += len(word) + 1
-        i += 1
-    return " ".join(parts)
+from long_texts import long_text
 
 
 def test_the_pipeline_reads_at_most_max_text():
-    text = _long(MAX_TEXT * 3)
+    text = long_text(MAX_TEXT * 3)
     post = PostIn(id="1", text=text, created_at=datetime.now(UTC))
     assert len(post.text) <= MAX_TEXT
     assert post.text.endswith(CUT_MARKER)
@@ -45,7 +34,7 @@ def test_a_huge_post_is_queued_quickly_and_stored_whole(transactional_db, member
         org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
     )
     source = Source.objects.create(activation=activation, kind="file", name="f", config={})
-    huge = "Crue à Luçon. " + _long(400_000)
+    huge = "Crue à Luçon. " + long_text(400_000)
     when = datetime(2024, 1, 1, 10, 0, tzinfo=UTC)
     actions.receive_posts(
         source.pk,

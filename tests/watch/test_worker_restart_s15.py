@@ -8,29 +8,11 @@ card. The restarted worker groups again the posts stored after its saved state.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+
+from watch_rooms import file_post, file_source_room
 
 TEXT = "L'eau monte très vite rue de la Gare à Luçon, la route est coupée"
 OTHER = "Coupure d'électricité à Niort depuis ce matin, quartier Saint-Florent"
-
-
-def _setup(members):
-    from beffroi.core import actions as core_actions
-    from beffroi.watch import actions
-    from beffroi.watch.models import Source
-
-    org = core_actions.create_organisation("VOST K1", "vostk1")
-    activation = actions.create_activation(
-        org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
-    )
-    source = Source.objects.create(activation=activation, kind="file", name="f", config={})
-    return activation, source
-
-
-def _post(i, text):
-    from beffroi.watch.sources.base import RawPost
-
-    return RawPost("file", "x", str(i), text, datetime(2024, 1, 1, 10, i, tzinfo=UTC))
 
 
 def test_restart_after_sigkill_joins_the_existing_card(transactional_db, members):
@@ -40,13 +22,13 @@ def test_restart_after_sigkill_joins_the_existing_card(transactional_db, members
     from beffroi.watch.models import ActivationModel, Card, Post
     from beffroi.watch.worker import Worker
 
-    activation, source = _setup(members)
-    actions.receive_posts(source.pk, [_post(1, TEXT)], {"v": 1})
+    activation, source = file_source_room(members["coordinator"])
+    actions.receive_posts(source.pk, [file_post(1, TEXT)], {"v": 1})
     a = Worker(threading.Event(), processes=0)
     assert a.step() == 1
     assert ActivationModel.objects.get(activation=activation).pipeline_state is None
     # SIGKILL here: nothing more runs in A (run()'s finally does not).
-    actions.receive_posts(source.pk, [_post(2, TEXT)], {"v": 1})
+    actions.receive_posts(source.pk, [file_post(2, TEXT)], {"v": 1})
     b = Worker(threading.Event(), processes=0)
     assert b.step() == 1
     assert Post.objects.filter(processed=True).count() == 2
@@ -59,14 +41,14 @@ def test_restart_after_a_save_groups_again_only_what_came_after(transactional_db
     from beffroi.watch.models import Card, Post
     from beffroi.watch.worker import Worker
 
-    activation, source = _setup(members)
-    actions.receive_posts(source.pk, [_post(1, TEXT)], {"v": 1})
+    activation, source = file_source_room(members["coordinator"])
+    actions.receive_posts(source.pk, [file_post(1, TEXT)], {"v": 1})
     a = Worker(threading.Event(), processes=0)
     assert a.step() == 1
     a.processors[activation.pk].save(force=True)  # the periodic save: it covers post 1
-    actions.receive_posts(source.pk, [_post(2, OTHER)], {"v": 2})
+    actions.receive_posts(source.pk, [file_post(2, OTHER)], {"v": 2})
     assert a.step() == 1  # post 2's group is in the queue, not in the saved state
-    actions.receive_posts(source.pk, [_post(3, TEXT), _post(4, OTHER)], {"v": 3})
+    actions.receive_posts(source.pk, [file_post(3, TEXT), file_post(4, OTHER)], {"v": 3})
     b = Worker(threading.Event(), processes=0)  # killed A, restarted
     proc = b.processor(activation)
     pk = dict(Post.objects.values_list("external_id", "pk"))
@@ -87,8 +69,8 @@ def test_a_state_saved_before_it_said_what_it_covers_is_not_grouped_twice(
     from beffroi.watch.models import Post
     from beffroi.watch.worker import Worker
 
-    activation, source = _setup(members)
-    actions.receive_posts(source.pk, [_post(1, TEXT), _post(2, OTHER)], {"v": 1})
+    activation, source = file_source_room(members["coordinator"])
+    actions.receive_posts(source.pk, [file_post(1, TEXT), file_post(2, OTHER)], {"v": 1})
     a = Worker(threading.Event(), processes=0)
     assert a.step() == 2
     proc = a.processors[activation.pk]

@@ -9,30 +9,12 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
 
 from django.db import connection, transaction
 
+from watch_rooms import file_post, file_source_room
+
 TEXT = "L'eau monte très vite rue de la Gare à Luçon, la route est coupée"
-
-
-def _setup(members):
-    from beffroi.core import actions as core_actions
-    from beffroi.watch import actions
-    from beffroi.watch.models import Source
-
-    org = core_actions.create_organisation("VOST K1", "vostk1")
-    activation = actions.create_activation(
-        org, name="Crue", event_type="inondation", area=["85"], actor=members["coordinator"]
-    )
-    source = Source.objects.create(activation=activation, kind="file", name="f", config={})
-    return activation, source
-
-
-def _post(i, text):
-    from beffroi.watch.sources.base import RawPost
-
-    return RawPost("file", "x", str(i), text, datetime(2024, 1, 1, 10, i, tzinfo=UTC))
 
 
 def test_two_workers_same_batch_count_it_once(transactional_db, members):
@@ -42,9 +24,11 @@ def test_two_workers_same_batch_count_it_once(transactional_db, members):
     from beffroi.watch.models import Card, Post
     from beffroi.watch.worker import Worker, _batch, _update
 
-    activation, source = _setup(members)
+    activation, source = file_source_room(members["coordinator"])
     actions.receive_posts(
-        source.pk, [_post(1, TEXT), _post(2, TEXT), _post(3, "Autre chose à Niort")], {"v": 1}
+        source.pk,
+        [file_post(1, TEXT), file_post(2, TEXT), file_post(3, "Autre chose à Niort")],
+        {"v": 1},
     )
     pa = Worker(threading.Event(), processes=0).processor(activation)
     pb = Worker(threading.Event(), processes=0).processor(activation)
@@ -69,14 +53,14 @@ def test_overlapping_batches_count_only_the_new_posts(transactional_db, members)
     from beffroi.watch.models import Card, Post
     from beffroi.watch.worker import Worker, _batch, _update
 
-    activation, source = _setup(members)
-    actions.receive_posts(source.pk, [_post(1, TEXT), _post(2, "Niort : rien")], {"v": 1})
+    activation, source = file_source_room(members["coordinator"])
+    actions.receive_posts(source.pk, [file_post(1, TEXT), file_post(2, "Niort : rien")], {"v": 1})
     pa = Worker(threading.Event(), processes=0).processor(activation)
     pb = Worker(threading.Event(), processes=0).processor(activation)
     rows_a = pa._pending(1000)
     ea = pa.pipeline.process(_batch(rows_a))
     actions.store_cards(activation, [_update(e, r) for e, r in zip(ea, rows_a, strict=True)])
-    actions.receive_posts(source.pk, [_post(3, TEXT)], {"v": 2})
+    actions.receive_posts(source.pk, [file_post(3, TEXT)], {"v": 2})
     rows_b = list(pb._pending(1000))
     rows_b = [*rows_a, *rows_b]  # B was handed 1 and 2 too (it read before A stored)
     eb = pb.pipeline.process(_batch(rows_b))
@@ -97,8 +81,8 @@ def test_posts_count_counts_rows_inserted_under_a_concurrent_sink(transactional_
     from beffroi.watch import actions
     from beffroi.watch.models import Post, Source
 
-    _activation, source = _setup(members)
-    posts = [_post(i, f"message {i} à Luçon") for i in range(1, 4)]
+    _activation, source = file_source_room(members["coordinator"])
+    posts = [file_post(i, f"message {i} à Luçon") for i in range(1, 4)]
     first_inserted = threading.Event()
     release = threading.Event()
     errors: list[BaseException] = []
@@ -142,7 +126,7 @@ def test_receive_posts_returns_rows_inserted(transactional_db, members):
     from beffroi.watch import actions
     from beffroi.watch.models import Source
 
-    _activation, source = _setup(members)
-    assert actions.receive_posts(source.pk, [_post(1, TEXT)], {"v": 1}) == 1
-    assert actions.receive_posts(source.pk, [_post(1, TEXT), _post(2, TEXT)], {"v": 2}) == 1
+    _activation, source = file_source_room(members["coordinator"])
+    assert actions.receive_posts(source.pk, [file_post(1, TEXT)], {"v": 1}) == 1
+    assert actions.receive_posts(source.pk, [file_post(1, TEXT), file_post(2, TEXT)], {"v": 2}) == 1
     assert Source.objects.get(pk=source.pk).posts_count == 2
