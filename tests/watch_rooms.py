@@ -93,3 +93,32 @@ def file_post(i: int, text: str):
     from beffroi.watch.sources.base import RawPost
 
     return RawPost("file", "x", str(i), text, datetime(2024, 1, 1, 10, i, tzinfo=UTC))
+
+
+def courante_quoting(activation, coordinator, text: str, n: int) -> list:
+    """``n`` cards of a file source whose text is ``text`` and a number, each with its post
+    and a main courante line stored directly (as before a rule), then touched through a
+    door, so that the journal holds their digests."""
+    from django.utils import timezone
+
+    from beffroi.watch import actions
+    from beffroi.watch.models import Card, LogEntry, Post, Source
+
+    source = Source.objects.create(activation=activation, kind="file", name="f", config={})
+    lines = []
+    for i in range(1, n + 1):
+        card = Card.objects.create(
+            activation=activation, group_id=f"g{i}", source=source, source_kind="file",
+            external_id=str(i), text=f"{text} {i}", posted_at=timezone.now(),
+        )  # fmt: skip
+        Post.objects.create(
+            activation=activation, source=source, external_id=str(i), text=card.text,
+            created_at=timezone.now(), card=card, processed=True,
+        )  # fmt: skip
+        line = LogEntry.objects.create(
+            activation=activation, number=i, channel="reseaux-sociaux", category="autre",
+            text=card.text, card=card,
+        )  # fmt: skip
+        actions.set_entry_sharing(line, False, actor=coordinator)
+        lines.append(line)
+    return lines

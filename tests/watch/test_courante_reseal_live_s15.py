@@ -10,6 +10,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from watch_rooms import courante_quoting
+
 pytestmark = pytest.mark.usesdb
 
 A, B, C = "secret A of the first years", "secret B after a rotation", "secret C after a second"
@@ -336,25 +338,11 @@ def test_a_wrong_old_secret_is_named_as_the_likely_cause(twice, monkeypatch, cap
 def test_the_repair_decodes_each_later_entry_once(org, members, monkeypatch):
     """Each batch journals its digests; the next batch reads only what came after."""
     from beffroi.watch import actions, courante_verify
-    from beffroi.watch.models import Card, LogEntry, Post, Source
+    from beffroi.watch.models import LogEntry
 
     activation = _activation(org, members, "Haiyan")
-    source = Source.objects.create(activation=activation, kind="file", name="f", config={})
     n = 8
-    for i in range(1, n + 1):
-        card = Card.objects.create(
-            activation=activation, group_id=f"g{i}", source=source, source_kind="file",
-            external_id=str(i), text=f"{HANDLE} {i}", posted_at=timezone.now(),
-        )  # fmt: skip
-        Post.objects.create(
-            activation=activation, source=source, external_id=str(i), text=card.text,
-            created_at=timezone.now(), card=card, processed=True,
-        )  # fmt: skip
-        line = LogEntry.objects.create(
-            activation=activation, number=i, channel="reseaux-sociaux", category="autre",
-            text=card.text, card=card,
-        )  # fmt: skip
-        actions.set_entry_sharing(line, False, actor=members["coordinator"])
+    courante_quoting(activation, members["coordinator"], HANDLE, n)
     real = courante_verify._digests
     decoded: list[int] = []
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.utils import timezone
+
+from watch_rooms import courante_quoting
 
 pytestmark = pytest.mark.usesdb
 
@@ -18,28 +19,11 @@ def _room(org, members, n=3):
     courante line stored before the rule, then touched through a door (so the journal
     holds their digests)."""
     from beffroi.watch import actions, courante_verify
-    from beffroi.watch.models import Card, LogEntry, Post, Source
 
     activation = actions.create_activation(
         org, name="Haiyan", event_type="inondation", actor=members["coordinator"]
     )
-    source = Source.objects.create(activation=activation, kind="file", name="f", config={})
-    lines = []
-    for i in range(1, n + 1):
-        card = Card.objects.create(
-            activation=activation, group_id=f"g{i}", source=source, source_kind="file",
-            external_id=str(i), text=f"{OLD} {i}", posted_at=timezone.now(),
-        )  # fmt: skip
-        Post.objects.create(
-            activation=activation, source=source, external_id=str(i), text=card.text,
-            created_at=timezone.now(), card=card, processed=True,
-        )  # fmt: skip
-        line = LogEntry.objects.create(
-            activation=activation, number=i, channel="reseaux-sociaux", category="autre",
-            text=card.text, card=card,
-        )  # fmt: skip
-        actions.set_entry_sharing(line, False, actor=members["coordinator"])
-        lines.append(line)
+    lines = courante_quoting(activation, members["coordinator"], OLD, n)
     assert courante_verify.check().ok
     return activation, lines
 
