@@ -94,7 +94,11 @@ def test_the_database_a_migration_creates_is_owner_only(tmp_path):
     _out, err = setup.communicate(timeout=120)
     assert setup.returncode == 0, err[-2000:]
     assert not db.exists()
-    migrate = _python(umask + MIGRATE.replace("; ", "\n"), env)
+    # As serve, worker and demo start: the database is checked (a first connection), then
+    # migrated.
+    checked = "bootstrap.check_database(); bootstrap.migrate()"
+    start = MIGRATE.replace("bootstrap.migrate()", checked)
+    migrate = _python(umask + start.replace("; ", "\n"), env)
     _out, err = migrate.communicate(timeout=300)
     assert migrate.returncode == 0, err[-2000:]
     assert db.stat().st_mode & 0o777 == 0o600

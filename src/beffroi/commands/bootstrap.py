@@ -44,6 +44,7 @@ def check_database() -> None:
     from django.db import connection
     from django.db.utils import Error
 
+    _owner_only_sqlite_file()  # before the first connection, which would make it 0644
     try:
         connection.ensure_connection()
     except Error as exc:
@@ -54,6 +55,19 @@ def check_database() -> None:
             host = settings_db.get("HOST") or "localhost"
             where = f"{host}:{settings_db.get('PORT') or 5432}/{where}"
         fail(f"cannot open the database {where} (from DATABASE_URL): {detail}")
+
+
+def _owner_only_sqlite_file() -> None:
+    """Make the SQLite database file owner-only if it does not exist yet. Called by the
+    commands that will write (check_database, migrate), never when the configuration loads,
+    so that a command refused at start-up or one that only reads leaves nothing behind."""
+    from django.db import connection
+
+    from beffroi import config
+
+    name = str(connection.settings_dict.get("NAME") or "")
+    if connection.vendor == "sqlite" and name and name != ":memory:" and "mode=memory" not in name:
+        config.create_sqlite_file(Path(name))
 
 
 # pg_advisory_lock's key for "migrations in progress": any fixed 64-bit number no other
@@ -89,9 +103,7 @@ def migration_lock() -> Iterator[None]:
         return
     import fcntl
 
-    from beffroi import config
-
-    config.create_sqlite_file(Path(name))
+    _owner_only_sqlite_file()
     fd = os.open(f"{name}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
