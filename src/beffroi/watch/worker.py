@@ -937,10 +937,17 @@ class Worker:
         go on. False: the children are counted stuck, as before."""
         key = rows[0][0]
         self.timeouts[key] = self.timeouts.get(key, 0) + 1
-        if not self.children_worked or self.timeouts[key] < 2:
+        if self.children_worked and activation.pk in self.alone and len(rows) == 1:
+            # Trying posts one by one follows a batch that timed out after the children
+            # had worked: a post's first timeout alone is that post's, not the children's
+            # (otherwise a hostile post first in its batch counts them stuck twice).
+            if self.timeouts[key] < 2:
+                return True
+        elif not self.children_worked or self.timeouts[key] < 2:
             return False
         del self.timeouts[key]
         if len(rows) > 1:
+            self.stuck = 0  # the batch is to blame: the timeouts so far were not stuck children
             log.warning(
                 "activation %s: batch of posts %s to %s timed out twice: its posts are "
                 "tried one by one",
