@@ -341,6 +341,15 @@ def delete_account(user: Any, *, actor: Any) -> bool:
         return False
     name, user_id = locked.get_username(), locked.pk
     held = [(m.organisation, m.role) for m in memberships.select_related("organisation")]
+    # The admin's confirmation page refuses this already; checked again under the locks,
+    # as remove_member does, for a role change that committed since that page was shown.
+    for organisation, role in held:
+        if role == Role.COORDINATOR and not (
+            Membership.objects.filter(organisation=organisation, role=Role.COORDINATOR)
+            .exclude(user_id=user_id)
+            .exists()
+        ):
+            raise ActionError(_("Impossible : c'est la dernière personne à la coordination."))
     locked.delete()
     for organisation, role in sorted(held, key=lambda held: held[0].pk):
         journal.append(

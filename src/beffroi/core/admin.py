@@ -8,9 +8,10 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from beffroi.core import actions
-from beffroi.core.models import Invitation, JournalEntry, Membership, Organisation
+from beffroi.core.models import Invitation, JournalEntry, Membership, Organisation, Role
 
 
 @admin.register(Organisation)
@@ -99,6 +100,25 @@ class CheckedUserChangeForm(UserChangeForm):  # type: ignore[type-arg]
         return _checked_username(self)
 
 
+def _last_coordinators(users: Any) -> list[str]:
+    """One line for each (account, organisation) where the accounts being deleted are all
+    of the organisation's coordinators."""
+    pks = [user.pk for user in users]
+    held = (
+        Membership.objects.filter(user_id__in=pks, role=Role.COORDINATOR)
+        .select_related("user", "organisation")
+        .order_by("organisation__name", "user__username")
+    )
+    return [
+        _("%(user)s est la dernière personne à la coordination de %(organisation)s")
+        % {"user": m.user.get_username(), "organisation": m.organisation.name}
+        for m in held
+        if not Membership.objects.filter(organisation_id=m.organisation_id, role=Role.COORDINATOR)
+        .exclude(user_id__in=pks)
+        .exists()
+    ]
+
+
 class JournaledUserAdmin(UserAdmin):  # type: ignore[type-arg]
     """Django's user admin, with every change of an account journaled through
     ``actions.change_account`` (DESIGN rule 1): the superuser and staff flags, activation,
@@ -135,7 +155,10 @@ class JournaledUserAdmin(UserAdmin):  # type: ignore[type-arg]
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         membership = str(Membership._meta.verbose_name)
         perms_needed = {p for p in perms_needed if str(p) != membership}
-        return deleted, counts, perms_needed, protected
+        # An organisation left with nobody to coordinate could not invite or assign roles
+        # again, and memberships are read-only here: Django's delete view and "delete
+        # selected" both refuse while ``protected`` names something, and list it.
+        return deleted, counts, perms_needed, [*protected, *_last_coordinators(objs)]
 
     def delete_model(self, request: Any, obj: Any) -> None:
         actions.delete_account(obj, actor=request.user)
