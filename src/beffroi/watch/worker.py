@@ -223,8 +223,21 @@ class ActivationProcessor:
             )
             if not rows:
                 break
-            self.pipeline.regroup(_batch(rows))
-            covered, done = rows[-1][0], done + len(rows)
+            # A set-aside post (its analysis timed out twice) is in no group, and its text
+            # may be what made the children hang: it is not normalised again here, in the
+            # worker's own thread with no timeout.
+            aside = set(
+                Post.objects.filter(
+                    activation=self.activation,
+                    pk__gt=covered,
+                    pk__lte=rows[-1][0],
+                    card__explanation=[SET_ASIDE_LINE],
+                ).values_list("pk", flat=True)
+            )
+            kept = [row for row in rows if row[0] not in aside]
+            if kept:
+                self.pipeline.regroup(_batch(kept))
+            covered, done = rows[-1][0], done + len(kept)
         if done:
             log.info(
                 "activation %s: %s posts stored after the saved state grouped again",
