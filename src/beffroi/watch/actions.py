@@ -575,25 +575,30 @@ def record_source_status(
 
 
 # What each source's current run last reported, per process (a source runs in one
-# worker), with the totals that report left: the door turns the run's counts into
-# increments of the source's totals.
-_RUN_COUNTS: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
+# worker), with the totals that report left, and the counts and totals it started from:
+# the door turns the run's counts into increments of the source's totals. The starting
+# point is kept because the report's transaction may roll back (the database briefly
+# away): the source then still holds the old totals, and the next report grows from the
+# old counts instead of adding the whole run again.
+_RUN_COUNTS: dict[int, tuple[tuple[tuple[int, int], tuple[int, int]], ...]] = {}
 _RUN_COUNTS_LOCK = threading.Lock()
 
 
 def _run_growth(
     source: Source, state: str, skipped: int | None, unknown_deletions: int | None
 ) -> tuple[int, int]:
-    """How much the run's skip and unknown-deletion counts grew since its last report.
-    A run starts from zero: at ``connecting``, when its counts went down (a new run),
-    or when the source's totals are no longer those its last report left (another
-    process counted, or a row that only reuses the id)."""
+    """How much the run's skip and unknown-deletion counts grew since its last report
+    that was saved. A run starts from zero: at ``connecting``, when its counts went down
+    (a new run), or when the source's totals are neither those its last report left nor
+    those it started from (another process counted, or a row that only reuses the id)."""
     totals = (source.skipped_count, source.unknown_deletions_count)
     with _RUN_COUNTS_LOCK:
-        last = _RUN_COUNTS.get(source.pk)
         before = (0, 0)
-        if state != "connecting" and last is not None and last[1] == totals:
-            before = last[0]
+        if state != "connecting":
+            for counts, left in _RUN_COUNTS.get(source.pk, ()):
+                if left == totals:
+                    before = counts
+                    break
         now = (
             before[0] if skipped is None else skipped,
             before[1] if unknown_deletions is None else unknown_deletions,
@@ -601,7 +606,10 @@ def _run_growth(
         if now[0] < before[0] or now[1] < before[1]:
             before = (0, 0)
         added = (now[0] - before[0], now[1] - before[1])
-        _RUN_COUNTS[source.pk] = (now, (totals[0] + added[0], totals[1] + added[1]))
+        _RUN_COUNTS[source.pk] = (
+            (now, (totals[0] + added[0], totals[1] + added[1])),
+            (before, totals),
+        )
     return added
 
 
