@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.slow]
 
 # The `beffroi` entry point, run under a umask that would leave other users a reading
 # right.
-CLI = "import os, sys\nos.umask(0o022)\nfrom beffroi.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+CLI = (
+    "import os, sys\nos.umask(0o022)\nfrom beffroi.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+)
 
 
 def _tables(db: Path) -> set[str]:
