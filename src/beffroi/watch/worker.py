@@ -1018,12 +1018,21 @@ class Worker:
         renewer.start()
         try:
             while not self.stop.is_set():
-                if lost.is_set():
-                    log.error(
-                        "watch lease lost to worker %s: this worker stops its sources and waits",
-                        self.lease.holder(),
-                    )
-                    self.processors.clear()  # the other worker's state is the newer one
+                if lost.is_set() or not renewer.is_alive():
+                    if lost.is_set():
+                        log.error(
+                            "watch lease lost to worker %s: this worker stops its sources "
+                            "and waits",
+                            self.lease.holder(),
+                        )
+                    else:
+                        # Nobody renews: the lease lapses within LEASE_SECONDS and another
+                        # worker may take it while this one still runs its sources.
+                        log.error(
+                            "the watch lease's renewal thread died: this worker stops its "
+                            "sources and asks for the lease again"
+                        )
+                    self.processors.clear()  # another worker's state may be the newer one
                     return
                 if time.monotonic() - last_sync >= SYNC_SOURCES_SECONDS:
                     try:
