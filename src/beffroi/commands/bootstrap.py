@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 
 class Fatal(SystemExit):
@@ -153,6 +153,11 @@ def require_beffroi_database(*, needs_key: bool = False) -> None:
             )
             % {"where": where}
         )
+    if _newer_migrations(executor):
+        fail(
+            _("La base Beffroi de %(where)s est plus récente que cette version de Beffroi.")
+            % {"where": where}
+        )
     if needs_key and settings.CONFIG.ephemeral_key and not os.environ.get("BEFFROI_PSEUDONYM_KEY"):
         fail(
             _(
@@ -161,6 +166,29 @@ def require_beffroi_database(*, needs_key: bool = False) -> None:
             )
             % {"path": settings.DATA_DIR / "secret_key"}
         )
+
+
+def _newer_migrations(executor: Any) -> list[tuple[str, str]]:
+    """Migrations of Beffroi's own apps that the database has applied and this code does
+    not know: a newer version migrated it (migration_plan sees only the code's graph).
+    Only those numbered past the app's last migration on disk count, so that the rows a
+    squash leaves behind once its replaced files are deleted are not taken for them."""
+    from django.apps import apps
+
+    ours = {c.label for c in apps.get_app_configs() if c.name.startswith("beffroi.")}
+    known = set(executor.loader.disk_migrations)
+    last: dict[str, int] = {}
+    for app, name in known:
+        if app in ours and name[:4].isdigit():
+            last[app] = max(last.get(app, 0), int(name[:4]))
+    return sorted(
+        (app, name)
+        for app, name in executor.loader.applied_migrations
+        if app in ours
+        and (app, name) not in known
+        and name[:4].isdigit()
+        and int(name[:4]) > last.get(app, 0)
+    )
 
 
 def migrate(verbosity: int = 0) -> None:
