@@ -32,7 +32,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -737,10 +737,36 @@ class Lease:
         """Take the lease if nobody holds it (or its holder let it lapse), or renew it."""
         from django.core.cache import cache
 
-        if cache.add(LEASE_KEY, self.token, LEASE_SECONDS):
+        if self._add():
             cache.delete(STANDBY_KEY + self.id)
             return True
         return self.renew()
+
+    def _add(self) -> bool:
+        """The cache's ``add``, exclusive even over a lapsed entry.
+
+        Django's database cache replaces an expired row with a plain SELECT then UPDATE:
+        on PostgreSQL two workers taking over a killed worker's lapsed lease both read it
+        expired and both write, and both believe they hold it. Locking the row first makes
+        the second wait for the first's commit, then see a live lease (its INSERT then
+        meets the primary key: refused). SQLite needs no lock: its IMMEDIATE transactions
+        already serialise the writers."""
+        from django.core.cache import cache
+        from django.db import connections, router, transaction
+
+        store = cast(Any, cache)
+        db = router.db_for_write(store.cache_model_class)
+        conn = connections[db]
+        if conn.vendor != "postgresql":
+            return bool(cache.add(LEASE_KEY, self.token, LEASE_SECONDS))
+        quote = conn.ops.quote_name
+        with transaction.atomic(using=db), conn.cursor() as cursor:
+            # The table is the settings' cache table, quoted; the key is a parameter.
+            cursor.execute(
+                f"SELECT 1 FROM {quote(store._table)} WHERE cache_key = %s FOR UPDATE",  # noqa: S608
+                [cache.make_and_validate_key(LEASE_KEY)],
+            )
+            return bool(cache.add(LEASE_KEY, self.token, LEASE_SECONDS))
 
     def renew(self) -> bool:
         """Extend the lease; False if another worker holds it (this one lost it)."""
