@@ -247,6 +247,21 @@ SOURCE_STATUS = FrenchTemplates(
         ),
         T(gettext_noop("Flux vide ou illisible : ni RSS ni Atom.")),
         T(gettext_noop("Le flux ne contient plus aucune entrée alors qu'il en publiait.")),
+        # A valid feed that published entries and has none now (an alert feed, calm).
+        T(
+            gettext_noop(
+                "Le flux est vide pour l'instant (il a publié des entrées auparavant). "
+                "%(n)s message reçu depuis le démarrage du worker."
+            ),
+            "n",
+        ),
+        T(
+            gettext_noop(
+                "Le flux est vide pour l'instant (il a publié des entrées auparavant). "
+                "%(n)s messages reçus depuis le démarrage du worker."
+            ),
+            "n",
+        ),
         T(
             gettext_noop("Import terminé : %(n)s messages reçus depuis le démarrage du worker."),
             "n",

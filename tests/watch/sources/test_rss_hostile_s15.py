@@ -71,12 +71,15 @@ def test_an_empty_answer_is_not_a_healthy_feed() -> None:
         _source().parse(b'<?xml version="1.0"?><root/>', {}, {})
 
 
-def test_a_new_feed_without_entries_is_honest_but_one_that_emptied_is_not() -> None:
+def test_a_valid_feed_without_entries_is_ok_and_one_that_emptied_says_so() -> None:
+    # An alert feed (CAP, vigilance) is empty whenever no alert is active: not an error.
     empty = _rss([])
     batch = _source().parse(empty, {}, {})
-    assert batch.posts == [] and batch.skipped == []
-    with pytest.raises(SourceError, match="ne contient plus aucune entrée"):
-        _source().parse(empty, {}, {"seen": ["n1"]})
+    assert batch.posts == [] and batch.skipped == [] and not batch.emptied
+    emptied = _source().parse(empty, {}, {"seen": ["n1"]})
+    assert emptied.posts == [] and emptied.skipped == []
+    assert emptied.emptied
+    assert emptied.checkpoint["seen"] == ["n1"]  # the entries seen are not forgotten
 
 
 def test_future_and_ancient_dates_are_clamped_to_reception() -> None:

@@ -271,6 +271,9 @@ class Batch:
     skipped: list[Skipped] = field(default_factory=list)
     # True when a finite source (a file) has nothing more to give.
     exhausted: bool = False
+    # True when a feed that published entries has none now (an alert feed with no alert
+    # active): the source stays ok and its status says the feed is empty for now.
+    emptied: bool = False
 
 
 class SourceError(Exception):

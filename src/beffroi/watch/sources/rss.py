@@ -444,15 +444,17 @@ class RssSource:
                 # Nothing usable came out: the feed is broken, not just quirky.
                 raise SourceError(f"Flux illisible : XML mal formé ({problem}).")
             skipped.append(Skipped(f"Flux partiellement mal formé : {problem}.", "flux"))
+        emptied = False
         if not entries:
             # Nothing to read is not a healthy feed (docs/guide/sources.md, "Un flux
             # vide"): an answer that is no feed at all (an empty body, a CDN's stub)…
             if not parsed.get("version"):
                 raise SourceError("Flux vide ou illisible : ni RSS ni Atom.")
-            # …or a feed that published entries and now has none. A new feed with no
-            # entry yet (nothing ever seen) is honest, and stays « ok ».
-            if seen:
-                raise SourceError("Le flux ne contient plus aucune entrée alors qu'il en publiait.")
+            # A valid feed without entries is not broken: an alert feed (CAP, vigilance,
+            # flood warnings) is empty whenever no alert is active. It stays « ok »; when
+            # it published entries before, the status says it is empty for now, so a
+            # team that expected entries sees it without learning to ignore errors.
+            emptied = bool(seen)
         state = {
             "etag": headers.get("etag"),
             "modified": headers.get("last-modified"),
@@ -461,7 +463,7 @@ class RssSource:
         }
         # The runner takes edits (PostChange) in a batch as it does from
         # streams; ``Batch.posts`` is annotated for posts only.
-        return Batch(cast(list[RawPost], posts), state, skipped)
+        return Batch(cast(list[RawPost], posts), state, skipped, emptied=emptied)
 
     def _to_post(
         self,

@@ -251,10 +251,13 @@ def run_source(
     last_report = [clock()]
 
     last_state: list[str] = [""]
+    last_message: list[str] = [""]
+    last_emptied: list[bool] = [False]
 
     def report(state: str, message: str, retry_in: float | None = None) -> None:
         last_report[0] = clock()
         last_state[0] = state
+        last_message[0] = message
         if on_status is not None:
             on_status(
                 SourceStatus(
@@ -361,8 +364,21 @@ def run_source(
                     )
                     return env.dump()
                 now = clock()
-                if last_state[0] != "ok" or (now - last_report[0]).total_seconds() >= status_every:
-                    report("ok", f"{_received(counters['posts'])} depuis le démarrage du worker.")
+                message = f"{_received(counters['posts'])} depuis le démarrage du worker."
+                if batch.emptied:
+                    message = (
+                        "Le flux est vide pour l'instant (il a publié des entrées "
+                        f"auparavant). {_received(counters['posts'])} depuis le démarrage "
+                        "du worker."
+                    )
+                if (
+                    last_state[0] != "ok"
+                    # The feed emptied or filled again: said at once.
+                    or (last_message[0] != message and (batch.emptied or last_emptied[0]))
+                    or (now - last_report[0]).total_seconds() >= status_every
+                ):
+                    report("ok", message)
+                last_emptied[0] = batch.emptied
                 if source.poll_interval > 0:
                     do_sleep(source.poll_interval)
             continue
