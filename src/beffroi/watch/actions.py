@@ -540,12 +540,16 @@ def record_source_status(
             return
         added = _run_growth(source, state, skipped, unknown_deletions)
         before = source.status
+        # A source's words may quote what it failed to read (pydantic prints the input: a
+        # DID, an AT-URI, an account's address), and the Sources page shows them: they are
+        # stored with pseudonyms unless the activation keeps handles, as the journal is.
+        message = _journaled(source.activation, message)
         source.status, source.status_message, source.status_at = state, message, at
         source.retry_at = at + timedelta(seconds=retry_in) if retry_in else None
         if added[0]:
             source.skipped_count = F("skipped_count") + added[0]  # type: ignore[assignment]
         if last_skip_reason:
-            source.last_skip_reason = last_skip_reason
+            source.last_skip_reason = _journaled(source.activation, last_skip_reason)
         if added[1]:
             source.unknown_deletions_count = (  # type: ignore[assignment]
                 F("unknown_deletions_count") + added[1]
