@@ -638,7 +638,9 @@ EARLIEST_POST = datetime(1990, 1, 1, tzinfo=UTC)
 def plausible_time(claimed: datetime | None, received: datetime | None) -> datetime | None:
     """The date a post is stored with: the one it claims, unless it is more than
     ``FUTURE_TOLERANCE`` after ``received`` (when the platform saw it, else when we
-    did) or before ``EARLIEST_POST``; then ``received``. The one rule of every source
+    did) or before ``EARLIEST_POST``; then ``received``. The rule of every live source
+    (Bluesky, Mastodon, RSS); file imports and replays keep their dates, since a drill
+    may be set in a fictitious future and an archive is history
     (docs/decisions/sources-bounds.md)."""
     if claimed is None:
         return received
