@@ -1976,4 +1976,8 @@ EN = {
         "%(n)s main courante line (%(activations)s) is sealed under another key: run beffroi watch courante-reseal first, then run the repair again.",
         "%(n)s main courante lines (%(activations)s) are sealed under another key: run beffroi watch courante-reseal first, then run the repair again.",
     ),
+    "%(user)s est la dernière personne à la coordination de %(organisation)s": "%(user)s is the last coordinator of %(organisation)s",
+    "La base Beffroi de %(where)s est plus récente que cette version de Beffroi.": "The Beffroi database in %(where)s is newer than this version of Beffroi.",
+    "Le flux est vide pour l'instant (il a publié des entrées auparavant). %(n)s message reçu depuis le démarrage du worker.": "The feed is empty for now (it published entries before). %(n)s post received since the worker started.",
+    "Le flux est vide pour l'instant (il a publié des entrées auparavant). %(n)s messages reçus depuis le démarrage du worker.": "The feed is empty for now (it published entries before). %(n)s posts received since the worker started.",
 }
