@@ -1980,4 +1980,5 @@ EN = {
     "La base Beffroi de %(where)s est plus récente que cette version de Beffroi.": "The Beffroi database in %(where)s is newer than this version of Beffroi.",
     "Le flux est vide pour l'instant (il a publié des entrées auparavant). %(n)s message reçu depuis le démarrage du worker.": "The feed is empty for now (it published entries before). %(n)s post received since the worker started.",
     "Le flux est vide pour l'instant (il a publié des entrées auparavant). %(n)s messages reçus depuis le démarrage du worker.": "The feed is empty for now (it published entries before). %(n)s posts received since the worker started.",
+    "Si un compte correspond à cette adresse, un lien pour choisir un nouveau mot de passe lui est envoyé dans les minutes qui viennent (pensez à regarder les courriers indésirables).": "If an account matches this address, a link to choose a new password is sent to it within the next few minutes (do look in the spam folder).",
 }
