@@ -55,17 +55,27 @@ def run(args: argparse.Namespace) -> int:
     # The watch room's live sources and enrichment run next to the task queue.
     stop = threading.Event()
     watch = threading.Thread(target=run_forever, args=(stop,), name="watch", daemon=True)
-    watch.start()
-    # The id django-tasks writes on each job it claims: pages ask whether it still beats.
-    worker_id = get_random_string(32)
-    beating = jobs.heartbeat(worker_id, stop)
+    # Until django-tasks' worker puts in its own handler, a SIGTERM would end the process
+    # at once, before the heartbeat says goodbye: it ends it through the finally below.
+    signal.signal(signal.SIGTERM, _stop_before_the_queue_runs)
+    beating: threading.Thread | None = None
     try:
+        watch.start()
+        # The id django-tasks writes on each job it claims: pages ask whether it still beats.
+        worker_id = get_random_string(32)
+        beating = jobs.heartbeat(worker_id, stop)
         # django-tasks' database worker runs background jobs (audits, exports…).
         call_command(
             "db_worker", queue_name=args.queue, reload=False, verbosity=1, worker_id=worker_id
         )
     finally:
         stop.set()
-        watch.join(10)
-        beating.join(5)
+        if watch.is_alive():
+            watch.join(10)
+        if beating is not None:
+            beating.join(5)
     return 0
+
+
+def _stop_before_the_queue_runs(signum: int, frame: object) -> None:
+    raise SystemExit(0)
