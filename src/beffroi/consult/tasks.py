@@ -195,6 +195,12 @@ def _progress_key(cid: str) -> str:
     return f"consult-audit-progress:{cid}"
 
 
+def _outcome_name(cid: str) -> str:
+    """The ``core.jobs.keep_outcome`` name of a consultation's live audit (the data
+    migration core 0007 carries the older runs' reports under it)."""
+    return f"consult-live-audit:{cid}"
+
+
 @task()
 def live_audit_task(cid: str, actor_id: int | None = None) -> dict[str, Any]:
     """Background job (``beffroi worker``): audit the box and record the flags.
@@ -214,11 +220,18 @@ def live_audit_task(cid: str, actor_id: int | None = None) -> dict[str, Any]:
     try:
         # The progress outlives a step that reports nothing (the page's stall warning
         # reads when it last moved); the run deletes it when it ends.
-        return audit_box(
+        report = audit_box(
             c, actor=actor, progress=jobs.cache_progress(_progress_key(cid), PROGRESS_KEPT)
         )
+    except Exception:
+        jobs.keep_outcome(_outcome_name(cid), None, failed=True)
+        raise
     finally:
         cache.delete(_progress_key(cid))
+    # The page reads the report from here, not from the job's row: the cron prunes
+    # django-tasks' rows after a week (docs/operations.md).
+    jobs.keep_outcome(_outcome_name(cid), report)
+    return report
 
 
 def schedule_live_audit(cid: str) -> bool:
@@ -235,7 +248,7 @@ class AuditJobs:
     """The audit jobs of one consultation as the page shows them."""
 
     pending: Any | None  # the newest queued or running job (a DBTaskResult), if any
-    last: Any | None  # the newest finished job
+    last: Any | None  # how the newest finished run ended (a core JobOutcome)
     progress: dict[str, Any] | None  # fraction and message of the running job
 
     @property
@@ -288,19 +301,8 @@ def audit_jobs(cid: str) -> AuditJobs:
         pending.status, pending.worker_ids, pending.started_at, LONGEST_RUN
     ):
         pending = None
-    # Skipped runs (scheduled after closing) are no news; filtered here because
-    # a JSON key test in SQL treats a missing key as NULL on one backend or another.
-    finished = runs.filter(
-        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED]
-    ).order_by("-finished_at")
-    last = next(
-        (
-            j
-            for j in finished[:20]
-            if not (isinstance(j.return_value, dict) and j.return_value.get("skipped"))
-        ),
-        None,
-    )
+    # Skipped runs (scheduled after closing) are no news: they keep no outcome.
+    last = jobs.last_outcome(_outcome_name(cid))
     progress = None
     if pending is not None and pending.status == TaskResultStatus.RUNNING:
         progress = cache.get(_progress_key(cid))

@@ -228,3 +228,29 @@ def one_step(parent: type[models.Model], pk: Any) -> Iterator[None]:
         # deadlocked when the step journals (an audit's upload). docs/decisions/0002.
         list(parent._default_manager.select_for_update(no_key=True).filter(pk=pk).values_list("pk"))
         yield
+
+
+# -- how a job's last run ended, kept past the pruning of django-tasks' rows ----------
+
+
+def keep_outcome(name: str, value: Any, *, failed: bool = False) -> None:
+    """Record how the run of job ``name`` that is ending ended (its return value, or a
+    failure), replacing the previous run's: what its page shows once django-tasks' row
+    is pruned (``models.JobOutcome``)."""
+    from beffroi.core.models import JobOutcome
+
+    JobOutcome.objects.update_or_create(
+        name=name,
+        defaults={
+            "status": TaskResultStatus.FAILED if failed else TaskResultStatus.SUCCESSFUL,
+            "finished_at": timezone.now(),
+            "return_value": None if failed else value,
+        },
+    )
+
+
+def last_outcome(name: str) -> Any:
+    """The ``JobOutcome`` of job ``name``'s last finished run, or None."""
+    from beffroi.core.models import JobOutcome
+
+    return JobOutcome.objects.filter(name=name).first()

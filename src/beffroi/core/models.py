@@ -157,3 +157,26 @@ class JournalHead(models.Model):
 
     def __str__(self) -> str:
         return f"journal head #{self.seq}"
+
+
+class JobOutcome(models.Model):
+    """How the last run of a named background job ended, as its page shows it.
+
+    django-tasks keeps a run's return value in its own row, which the documented cron
+    prunes after a week (``prune_db_task_results``): a page that read it would lose its
+    last summary then. The job writes it here as it ends (``core.jobs.keep_outcome``);
+    the field names are django-tasks' own, so a page reads either alike.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    # django-tasks' words: SUCCESSFUL or FAILED.
+    status = models.CharField(max_length=10)
+    finished_at = models.DateTimeField()
+    return_value = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("issue d'un travail")
+        verbose_name_plural = _("issues des travaux")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.status}"

@@ -1,0 +1,157 @@
+"""A job's page keeps what its last run found after the cron prunes django-tasks' rows
+(``prune_db_task_results --min-age-days 7``, docs/operations.md): the consultation's
+live audit keeps its summary line and verdict, a failed run still says so, and the
+pages of the other jobs (an uploaded export's audit, a main courante export) answer
+a pruned job without a server error."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
+
+from beffroi.consult import actions, api, tasks
+from beffroi.consult.ballot import make_ballot
+from beffroi.consult.cli_example_bundle import setup_consultation
+from beffroi.consult.spec import format_time
+from beffroi.core.models import JobOutcome
+
+pytestmark = pytest.mark.usesdb
+
+
+def _spec(cid: str) -> dict:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return {
+        "id": cid,
+        "title": "Cantine",
+        "opens": format_time(now - timedelta(days=1)),
+        "closes": format_time(now + timedelta(days=2)),
+        "access": "open",
+        "questions": [
+            {
+                "code": "menu",
+                "label": "Menu",
+                "kind": "single",
+                "options": [{"code": "a", "label": "A"}, {"code": "b", "label": "B"}],
+            }
+        ],
+        "segments": [{"code": "E1", "label": "École 1", "electorate": 100}],
+    }
+
+
+@pytest.fixture(autouse=True)
+def _sync_writes(settings):
+    settings.BEFFROI_CONSULT_GROUP_COMMIT = False
+    api._SPEC_CACHE.clear()
+
+
+def _open_with_answers(org, cid: str, n: int = tasks.MIN_RESPONSES + 5):
+    c, _ = setup_consultation(org, cid=cid, access="open", spec_dict=_spec(cid))
+    spec = c.get_spec()
+    for i in range(n):
+        ballot = make_ballot(
+            spec, {"menu": "ab"[i % 2]}, [], public_key=None, seq=i + 1, segment="E1"
+        )
+        item = actions.Incoming(ballot, None, net=f"prefix:{i}", addr=f"addr:{i}", ua="ua:x")
+        assert actions.submit_ballots(c.cid, [item])[0].error is None
+    DBTaskResult.objects.all().delete()  # the runs the answers scheduled: not these tests'
+    return c
+
+
+def _work() -> None:
+    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
+
+
+def _prune() -> None:
+    """The documented cron, with every finished row old enough."""
+    call_command("prune_db_task_results", min_age_days=0, failed_min_age_days=0, verbosity=0)
+
+
+def _page(client, org, c) -> str:
+    resp = client.get(reverse("consult-audit", args=[org.slug, c.cid]))
+    assert resp.status_code == 200
+    return resp.content.decode()
+
+
+def test_the_live_audit_summary_outlives_the_pruning_of_its_job(
+    transactional_db, client, members, org
+):
+    c = _open_with_answers(org, "cantine")
+    client.force_login(members["coordinator"])
+    client.post(reverse("consult-audit", args=[org.slug, c.cid]))
+    _work()
+    before = _page(client, org, c)
+    assert "Dernier audit terminé le" in before and "Verdict" in before
+
+    _prune()
+    assert not DBTaskResult.objects.exists()  # the cron took the job's row
+    after = _page(client, org, c)
+    assert "Dernier audit terminé le" in after
+    assert "Aucun audit n'a encore tourné" not in after
+    assert "Verdict" in after and "réponse signalée sur 25." in after
+    assert "Relancer l'audit" in after
+
+    # A scheduled run that finds the consultation closed replaces nothing.
+    actions.close_consultation(c, actor=None)
+    assert tasks.live_audit_task.call(c.cid)["skipped"] is True
+    assert "réponse signalée sur 25." in _page(client, org, c)
+
+
+def test_a_failed_run_still_says_so_once_its_row_is_pruned(
+    transactional_db, client, members, org, monkeypatch
+):
+    c = _open_with_answers(org, "panne")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr(tasks, "audit_box", broken)
+    tasks.live_audit_task.enqueue(c.cid, members["coordinator"].pk)
+    _work()
+    assert DBTaskResult.objects.get().status == "FAILED"
+    _prune()
+    client.force_login(members["coordinator"])
+    page = _page(client, org, c)
+    assert "Le dernier audit a échoué" in page and "Dernier audit terminé le" in page
+
+
+def test_the_migration_carries_each_consultations_last_finished_run(db, org):
+    migration = importlib.import_module("beffroi.core.migrations.0007_job_outcome")
+    path = tasks.live_audit_task.module_path
+    assert path == migration.LIVE_AUDIT
+    t0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+    def row(cid, minutes, status="SUCCESSFUL", value=None, task_path=path):
+        return DBTaskResult.objects.create(
+            task_path=task_path,
+            args_kwargs={"args": [cid], "kwargs": {}},
+            status=status,
+            finished_at=t0 + timedelta(minutes=minutes),
+            return_value=value,
+            queue_name="default",
+            backend_name="default",
+            priority=0,
+            run_after=t0,
+        )
+
+    row("a", 1, value={"summary": {"verdict": "ancien"}})
+    row("a", 2, value={"summary": {"verdict": "dernier"}})
+    row("a", 3, value={"skipped": True})  # after the close: no news
+    row("b", 1, value={"summary": None})
+    row("b", 5, status="FAILED")
+    row("c", 9, task_path="beffroi.watch.tasks.export_courante_task", value={"x": 1})
+    JobOutcome.objects.all().delete()
+    migration.carry_live_audits(apps, None)
+
+    kept = {o.name: o for o in JobOutcome.objects.all()}
+    assert set(kept) == {tasks._outcome_name("a"), tasks._outcome_name("b")}
+    a = kept[tasks._outcome_name("a")]
+    assert a.status == "SUCCESSFUL" and a.return_value == {"summary": {"verdict": "dernier"}}
+    assert a.finished_at == t0 + timedelta(minutes=2)
+    b = kept[tasks._outcome_name("b")]
+    assert b.status == "FAILED" and b.return_value is None
