@@ -349,7 +349,13 @@ def delete_account(user: Any, *, actor: Any) -> bool:
             .exclude(user_id=user_id)
             .exists()
         ):
-            raise ActionError(_("Impossible : c'est la dernière personne à la coordination."))
+            raise ActionError(
+                _(
+                    "Impossible de supprimer %(user)s : c'est la dernière personne à la "
+                    "coordination de %(organisation)s."
+                )
+                % {"user": name, "organisation": organisation.name}
+            )
     locked.delete()
     for organisation, role in sorted(held, key=lambda held: held[0].pk):
         journal.append(

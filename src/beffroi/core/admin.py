@@ -1,13 +1,13 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 
 from beffroi.core import actions
@@ -119,6 +119,13 @@ def _last_coordinators(users: Any) -> list[str]:
     ]
 
 
+def _refused(model_admin: Any, request: HttpRequest, exc: actions.ActionError) -> HttpResponse:
+    """The admin page again, with the action's refusal as its error message."""
+    nothing = _("Rien n'a été supprimé.")
+    model_admin.message_user(request, f"{exc} {nothing}", messages.ERROR)
+    return HttpResponseRedirect(request.get_full_path())
+
+
 class JournaledUserAdmin(UserAdmin):  # type: ignore[type-arg]
     """Django's user admin, with every change of an account journaled through
     ``actions.change_account`` (DESIGN rule 1): the superuser and staff flags, activation,
@@ -169,6 +176,26 @@ class JournaledUserAdmin(UserAdmin):  # type: ignore[type-arg]
         with transaction.atomic():
             for user in queryset.order_by("pk"):
                 actions.delete_account(user, actor=request.user)
+
+    # The confirmation page's refusal (``get_deleted_objects``) is read before the deletion;
+    # another deletion or a role change committing in between leaves the action's own
+    # check, under its locks, to refuse. Said as an admin message, with nothing deleted
+    # (the history line Django writes first is rolled back with the rest), not as a 500.
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except actions.ActionError as exc:
+            return _refused(self, request, exc)
+
+    def response_action(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        try:
+            with transaction.atomic():
+                return super().response_action(request, queryset)
+        except actions.ActionError as exc:
+            return _refused(self, request, exc)
 
     def user_change_password(
         self, request: HttpRequest, id: str, form_url: str = ""
