@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from beffroi.commands import bootstrap, watch_cli
@@ -35,7 +36,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="check under the old key and count the lines to seal again; write nothing",
     )
+    parser.add_argument(
+        "--compromised-since",
+        type=_moment,
+        metavar="DATE",
+        help="when the old secret may have left your hands (ISO 8601, e.g. 2026-11-20T14:00; "
+        "without an offset, the deployment's time zone): digests journaled under it from then "
+        "on vouch for nothing by themselves; default: from the switch to the new secret",
+    )
+    parser.add_argument(
+        "--carry-unvouched",
+        action="store_true",
+        help="seal again, marked as unvouched in the journal, the lines the journal does not "
+        "vouch for (refused otherwise); only after examining each of them",
+    )
     watch_cli.add_batch_option(parser, "lines")
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a date and time: {text!r} (ISO 8601, e.g. 2026-11-20T14:00)"
+        ) from None
 
 
 def _read(path: str) -> tuple[str, str]:
@@ -79,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     watch_cli.check_batch(args)
     secrets = old_secrets(args.old_secret_file)
     watch_cli.start()
+    from django.utils import timezone
     from django.utils.translation import gettext as _
     from django.utils.translation import ngettext
 
@@ -86,13 +111,45 @@ def run(args: argparse.Namespace) -> int:
     from beffroi.watch import actions
     from beffroi.watch.models import Activation
 
+    since = args.compromised_since
+    if since is not None and timezone.is_naive(since):
+        since = timezone.make_aware(since)
+    if since is not None and since > timezone.now():
+        bootstrap.fail("--compromised-since is in the future", watch_cli.USAGE)
     watch_cli.activations(args.activation)
     try:
         done = actions.reseal_courante(
-            *secrets, activation_ids=args.activation, batch_size=args.batch, dry_run=args.dry_run
+            *secrets,
+            activation_ids=args.activation,
+            batch_size=args.batch,
+            dry_run=args.dry_run,
+            compromised_since=since,
+            carry_unvouched=args.carry_unvouched,
         )
     except ActionError as exc:
         bootstrap.fail(str(exc))
+    if done.refused and done.broken is None and done.report.ok:
+        # Only lines the journal does not vouch for: name each, with its id.
+        for finding in done.report.unvouched:
+            print(finding.message())
+        n = len(done.report.unvouched)
+        print(
+            ngettext(
+                "Nouveau scellement refusé, rien n'a été écrit : %(n)s ligne intacte sous "
+                "l'ancienne clé n'est pas garantie par le journal (elle peut venir du détenteur "
+                "de l'ancien secret). Comparez-la avec ce qui a été transmis (exports, PDF), "
+                "puis relancez avec --carry-unvouched pour la reprendre marquée « non garantie "
+                "» au journal.",
+                "Nouveau scellement refusé, rien n'a été écrit : %(n)s lignes intactes sous "
+                "l'ancienne clé ne sont pas garanties par le journal (elles peuvent venir du "
+                "détenteur de l'ancien secret). Comparez-les avec ce qui a été transmis "
+                "(exports, PDF), puis relancez avec --carry-unvouched pour les reprendre "
+                "marquées « non garanties » au journal.",
+                n,
+            )
+            % {"n": n}
+        )
+        return watch_cli.FINDINGS
     if done.refused:
         watch_cli.print_check(done.report, done.broken)
         findings = done.report.findings
@@ -137,6 +194,18 @@ def run(args: argparse.Namespace) -> int:
         )
         return watch_cli.OK
     print(_("Lignes scellées sous la nouvelle clé : %(n)s") % {"n": total})
+    if done.report.unvouched:
+        n = len(done.report.unvouched)
+        print(
+            ngettext(
+                "dont %(n)s ligne reprise sans garantie du journal, marquée comme telle :",
+                "dont %(n)s lignes reprises sans garantie du journal, marquées comme telles :",
+                n,
+            )
+            % {"n": n}
+        )
+        for finding in done.report.unvouched:
+            print(finding.message())
     if done.changed_meanwhile:
         print(
             ngettext(

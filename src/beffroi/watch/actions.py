@@ -2376,10 +2376,17 @@ class Reseal:
     # changed through Beffroi already carry a digest under the current key; the others
     # stay reported). Run it again.
     changed_meanwhile: int = 0
+    # Whether the lines the journal does not vouch for (``report.unvouched``) were
+    # carried over anyway, at the operator's explicit request.
+    carry_unvouched: bool = False
 
     @property
     def refused(self) -> bool:
-        return self.broken is not None or not self.report.ok
+        return (
+            self.broken is not None
+            or not self.report.ok
+            or bool(self.report.unvouched and not self.carry_unvouched)
+        )
 
 
 def reseal_courante(
@@ -2388,6 +2395,8 @@ def reseal_courante(
     actor: Any = None,
     batch_size: int = 500,
     dry_run: bool = False,
+    compromised_since: datetime | None = None,
+    carry_unvouched: bool = False,
 ) -> Reseal:
     """After the deployment's pseudonym secret changed on purpose, journal again, under
     the key of the current secret, the digest of every main courante line whose latest
@@ -2400,7 +2409,14 @@ def reseal_courante(
     are locked, and those that still read as they were checked get their new digest
     in a ``watch.log.reseal`` entry of that transaction. A run stopped halfway leaves
     every line checkable; running it again finishes. Lines older than the digest (« non
-    couvertes ») get none: sealing them would vouch for content nobody checked."""
+    couvertes ») get none: sealing them would vouch for content nobody checked.
+
+    A digest under an old key journaled after that key was retired (the server's first
+    entry under another key), or after ``compromised_since``, could come from whoever
+    held the leaked secret: such a line is carried over only if the journal's clear
+    record of its changes leads back to an earlier digest (``courante_verify._replays``).
+    Otherwise the whole re-seal is refused, listing the lines, unless ``carry_unvouched``:
+    then they are sealed too, their ids listed under ``unvouched`` in the entry."""
     if not old_secrets:
         raise ActionError(_("Donnez l'ancien secret."))
     old_ids = [courante_verify.key_id(secret) for secret in old_secrets]
@@ -2409,8 +2425,11 @@ def reseal_courante(
             _("L'ancien secret est celui du serveur : les empreintes sont déjà sous sa clé.")
         )
     broken = journal.verify()
-    report = courante_verify.check(activation_ids, old_secret=old_secrets)
-    result = Reseal(report=report, broken=broken)
+    report = courante_verify.check(
+        activation_ids, old_secret=old_secrets, compromised_since=compromised_since
+    )
+    result = Reseal(report=report, broken=broken, carry_unvouched=carry_unvouched)
+    unvouched = {f.line_id for f in report.unvouched}
     if result.refused:
         return result
     # One old key keeps the entry's original shape; several are listed, in the order given.
@@ -2432,13 +2451,22 @@ def reseal_courante(
                     if courante_verify.line_fields(entry) == lines[entry.pk]
                 ]
                 result.changed_meanwhile += min(batch_size, len(pks) - start) - len(same)
+                # Carried over at the operator's request: the journal keeps the mark.
+                marked = [e.pk for e in same if e.pk in unvouched]
                 if same:
                     journal.append(
                         "watch.log.reseal",
                         actor=actor,
                         organisation=organisation,
                         subject=f"activation:{activation_id}",
-                        **_with_content({**from_keys, "log_entries": len(same)}, same),
+                        **_with_content(
+                            {
+                                **from_keys,
+                                "log_entries": len(same),
+                                **({"unvouched": marked} if marked else {}),
+                            },
+                            same,
+                        ),
                     )
             result.sealed[activation_id] = result.sealed.get(activation_id, 0) + len(same)
     return result

@@ -88,6 +88,10 @@ def content_seal(entries: Iterable[LogEntry]) -> Callable[[int], dict[str, Any]]
 
 # The kinds of finding; each is a line the journal does not vouch for as it stands.
 CHANGED, MISSING, FOREIGN, UNJOURNALED = "changed", "missing", "foreign", "unjournaled"
+# A re-seal's own kind: the line matches a digest under an old key, but that digest was
+# journaled after the key was retired or compromised, and the journal's clear record of
+# the changes since cannot lead back to an earlier digest (``Report.unvouched``).
+UNVOUCHED = "unvouched"
 # The actions that create a line: their digest is the line's first (numbers are handed
 # out in order, so a line numbered above the first digested one came after the digest).
 CREATING = frozenset({"watch.log.add", "watch.card.escalate"})
@@ -100,6 +104,9 @@ class Finding:
     number: int
     since: datetime | None
     kind: str = CHANGED
+    # For an UNVOUCHED line: its database id and the seq of the entry carrying its digest.
+    line_id: int | None = None
+    seq: int | None = None
 
     @property
     def missing(self) -> bool:
@@ -130,6 +137,14 @@ class Finding:
                 )
                 % values
             )
+        if self.kind == UNVOUCHED:
+            return _(
+                "ligne %(number)s (id %(id)s) de l'activation « %(activation)s » : son "
+                "empreinte sous l'ancienne clé a été journalisée le %(when)s (entrée "
+                "n° %(seq)s), après le retrait ou la compromission de cette clé, et le "
+                "journal ne retrace pas ses changements depuis une empreinte antérieure : "
+                "le journal ne s'en porte pas garant"
+            ) % {**values, "id": self.line_id, "seq": self.seq}
         if self.kind == UNJOURNALED:
             return (
                 _(
@@ -162,6 +177,10 @@ class Report:
     # with their fields as checked, which the re-seal journals again under the current
     # key if they still read the same.
     stale: dict[int, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    # Of ``stale``, the lines the journal does not vouch for: their digest under an old
+    # key was journaled after that key stopped being the server's alone (``trusted_before``
+    # in ``check``). Not findings of ``courante-verify``: the re-seal refuses them.
+    unvouched: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -177,6 +196,10 @@ class _Journaled:
     number: int
     at: datetime
     seq: int
+    # The entry's action and data (its clear record of the change), for the re-seal's
+    # walk back through a line's history (``_replays``).
+    action: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -196,6 +219,11 @@ class _Journal:
     first_number: dict[int, int] = field(default_factory=dict)
     # Activations created after ``first`` (all their lines are digested from the start).
     recent: set[int] = field(default_factory=set)
+    # The key ids of the entries carrying digests, in seq order, each with the seq where
+    # a run of entries under it begins: when the server switched keys.
+    runs: list[tuple[str, int]] = field(default_factory=list)
+    # Per line, every digest journaled for it, oldest first (kept for a re-seal only).
+    history: dict[int, list[_Journaled]] | None = None
 
 
 def _int(text: str, prefix: str) -> int | None:
@@ -203,10 +231,10 @@ def _int(text: str, prefix: str) -> int | None:
     return int(rest) if rest != text and rest.isdigit() else None
 
 
-def _journal(activation_ids: set[int] | None) -> _Journal:
+def _journal(activation_ids: set[int] | None, *, history: bool = False) -> _Journal:
     from beffroi.core.models import JournalEntry
 
-    found = _Journal()
+    found = _Journal(history={} if history else None)
     found.first = (
         JournalEntry.objects.filter(data__has_key=DATA_KEY)
         .order_by("seq")
@@ -238,20 +266,28 @@ def _journal(activation_ids: set[int] | None) -> _Journal:
         content = data.get(DATA_KEY)
         if not isinstance(content, dict):
             continue
+        key = str(content.get("key", ""))
+        if not found.runs or found.runs[-1][0] != key:
+            found.runs.append((key, seq))
         activation = int(content.get("activation", 0))
         if activation_ids is not None and activation not in activation_ids:
             continue
         for pk, line in content.get("lines", {}).items():
             number = int(line["number"])
-            found.latest[int(pk)] = _Journaled(
+            known = _Journaled(
                 digest=str(line["digest"]),
-                key=str(content.get("key", "")),
+                key=key,
                 version=int(content.get("v", 0)),
                 activation=activation,
                 number=number,
                 at=at,
                 seq=seq,
+                action=action,
+                data=data,
             )
+            found.latest[int(pk)] = known
+            if found.history is not None:
+                found.history.setdefault(int(pk), []).append(known)
             if action in CREATING:
                 lowest = found.first_number.get(activation, number)
                 found.first_number[activation] = min(lowest, number)
@@ -267,7 +303,9 @@ def content_keys(*secrets: str | bytes) -> dict[str, bytes]:
 
 
 def _compared(
-    wanted: set[int] | None, keys: Mapping[str, bytes]
+    wanted: set[int] | None,
+    keys: Mapping[str, bytes],
+    read: tuple[int, _Journal] | None = None,
 ) -> Iterator[tuple[LogEntry, _Journaled | None, str]]:
     """Each line (of the ``wanted`` activations) with its latest journaled digest and the
     verdict: "uncovered", "intact", or a finding kind (CHANGED, MISSING, FOREIGN,
@@ -276,9 +314,9 @@ def _compared(
     The journal and the lines are read one after the other while the services may run:
     a line a volunteer adds or edits in between reads as unjournaled or changed. So the
     head is noted first, and each flagged line is looked at again, locked, against the
-    entries appended since (``_recheck``)."""
-    since = _head()
-    journal = _journal(wanted)
+    entries appended since (``_recheck``). ``read``: the head and the journal, read
+    by the caller in that order (a re-seal keeps the journal for its own use)."""
+    since, journal = read if read is not None else (_head(), _journal(wanted))
     latest = journal.latest
     lines = LogEntry.objects.all()
     if wanted is not None:
@@ -425,18 +463,24 @@ def check(
     activation_ids: Sequence[int] | None = None,
     *,
     old_secret: str | bytes | Sequence[str | bytes] = "",
+    compromised_since: datetime | None = None,
 ) -> Report:
     """Compare every line (of ``activation_ids``, or all) with its latest journaled
     digest. With ``old_secret`` (a re-seal; several after two secret changes with no
     re-seal between), a digest under the key of such a secret is checked too, and the
-    lines intact under it are listed in ``Report.stale``."""
+    lines intact under it are listed in ``Report.stale``; those of them the journal does
+    not vouch for (``trusted_before``, ``_replays``) in ``Report.unvouched`` too.
+    ``compromised_since``: when the old secret may have been in other hands."""
     wanted = set(activation_ids) if activation_ids is not None else None
     report = Report()
     names = dict(Activation.objects.values_list("pk", "name"))
     olds = [old_secret] if isinstance(old_secret, (str, bytes)) else list(old_secret)
     keys = content_keys(*(secret for secret in olds if secret))
     current = key_id()
-    for entry, known, verdict in _compared(wanted, keys):
+    since = _head()
+    journal = _journal(wanted, history=len(keys) > 1)
+    bounds = trusted_before(journal, keys, current, compromised_since)
+    for entry, known, verdict in _compared(wanted, keys, (since, journal)):
         if verdict not in ("intact", "uncovered"):
             report.findings.append(
                 Finding(entry.activation_id, names.get(entry.activation_id, ""), entry.number,
@@ -452,9 +496,120 @@ def check(
         elif verdict == "intact":
             report.intact += 1
             if known is not None and known.key != current:
-                report.stale.setdefault(entry.activation_id, {})[entry.pk] = line_fields(entry)
+                fields = line_fields(entry)
+                report.stale.setdefault(entry.activation_id, {})[entry.pk] = fields
+                history = (journal.history or {}).get(entry.pk, [])
+                if not _replays(fields, entry.pk, history, keys, bounds):
+                    report.unvouched.append(
+                        Finding(entry.activation_id, names.get(entry.activation_id, ""),
+                                entry.number, known.at, kind=UNVOUCHED, line_id=entry.pk,
+                                seq=known.seq)
+                    )  # fmt: skip
     report.findings.sort(key=lambda f: (f.activation_id, f.number))
+    report.unvouched.sort(key=lambda f: (f.activation_id, f.number))
     return report
+
+
+def trusted_before(
+    journal: _Journal,
+    keys: Mapping[str, bytes],
+    current: str,
+    compromised_since: datetime | None = None,
+) -> dict[str, int]:
+    """Per old key id (of ``keys``), the seq from which a digest under it no longer
+    vouches for a line on its own. The server holds one secret at a time: from the first
+    entry under another key held here (the current one, or another old one) after the
+    key's first entry, the key was retired, and a digest under it was not journaled by
+    the server, whoever else could compute it. Keys nobody holds are left out (a forger
+    could otherwise append one such entry to make every line unvouched).
+    ``compromised_since`` moves every bound back to the first entry journaled at or
+    after that time: the holder of a leaked secret could append entries from then on
+    (entries are appended in seq order, so one appended later comes after that entry
+    even if it claims an earlier time)."""
+    from beffroi.core.models import JournalEntry
+
+    leaked: int | None = None
+    if compromised_since is not None:
+        after = JournalEntry.objects.filter(at__gte=compromised_since).order_by("seq")
+        leaked = after.values_list("seq", flat=True).first() or _head() + 1
+    bounds: dict[str, int] = {}
+    for key in keys:
+        if key == current:
+            continue
+        starts = [i for i, (name, _seq) in enumerate(journal.runs) if name == key]
+        retired = next(
+            (
+                seq
+                for name, seq in journal.runs[starts[0] :]
+                if name != key and name in keys
+            ),
+            None,
+        ) if starts else None  # fmt: skip
+        found = [seq for seq in (retired, leaked) if seq is not None]
+        if found:
+            bounds[key] = min(found)
+    return bounds
+
+
+def _undone(known: _Journaled, state: dict[str, Any]) -> list[dict[str, Any]]:
+    """The states the line may have had before the change ``known``'s entry records in
+    clear, given ``state`` after it; [] when the entry does not say what it changed (or
+    ``state`` contradicts it). Only the changes whose entry records the value replaced,
+    or whose values are few enough to try, can be undone: the handle repair's rewrite of
+    a text, an author's edit or deletion and the line's creation cannot."""
+    data = known.data
+    if known.action == "watch.log.reseal":
+        return [state]
+    if known.action in ("watch.log.status", "watch.log.verify"):
+        name = "status" if known.action == "watch.log.status" else "verification"
+        if "from" not in data or state[name] != data.get("to"):
+            return []
+        return [{**state, name: data["from"]}]
+    if known.action == "watch.log.share":
+        if state["for_partners"] != data.get("for_partners"):
+            return []
+        return [{**state, "for_partners": not state["for_partners"]}]
+    if known.action == "watch.card.decide":
+        # The decision does not journal the verdict it replaced; there are few to try.
+        from beffroi.watch.models import Decision
+
+        if state["verification"] != data.get("decision"):
+            return []
+        return [{**state, "verification": value} for value in ["", *Decision.values]]
+    return []
+
+
+def _replays(
+    fields: dict[str, Any],
+    line_id: int,
+    history: Sequence[_Journaled],
+    keys: Mapping[str, bytes],
+    bounds: Mapping[str, int],
+) -> bool:
+    """Does the journal vouch for a line (``fields`` as it stands, matching the latest of
+    its ``history``)? Yes when that latest digest is journaled before its key's bound
+    (``trusted_before``; the current key has none); otherwise when walking back through
+    its entries, each undone from what it records in clear (``_undone``) and each state
+    matching that entry's digest, reaches a digest journaled before its key's bound.
+    A forger holding the old key can append an entry with a matching digest, but not
+    rewrite the earlier ones: a change the appended entry does not record in clear (a
+    new text, a new commune) no longer matches the digest before it."""
+    states = [fields]
+    for known in reversed(history):
+        key = keys.get(known.key)
+        if key is None or known.version != courante_digest.VERSION:
+            return False
+        states = [
+            state
+            for state in states
+            if courante_digest.matches(key, state, known.digest, seq=known.seq, line_id=line_id)
+        ]
+        if not states:
+            return False
+        if known.seq < bounds.get(known.key, known.seq + 1):
+            return True
+        states = [before for state in states for before in _undone(known, state)]
+    return False
 
 
 def _head() -> int:
