@@ -39,7 +39,7 @@ import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -48,6 +48,9 @@ import pyarrow.csv as pacsv
 
 from beffroi.integrity.errors import InputError
 from beffroi.integrity.toml_depth import max_nesting
+
+if TYPE_CHECKING:
+    from beffroi.integrity.lss import HeadingIndex
 
 META = ("id", "submitted", "started", "duration", "ip", "net", "ua", "lang", "ref", "token")
 
@@ -113,7 +116,23 @@ _TIME_FORMATS = (
     "%d.%m.%Y %H:%M:%S",
     "%d.%m.%Y %H:%M",
 )
-_CODE_HEADING = re.compile(r"^([A-Za-z][A-Za-z0-9_]*(?:\[[^\]]+\])?)(?:\.|:)\s")
+_CODE_HEADING = re.compile(r"^([A-Za-z][A-Za-z0-9_]*(?:\[[^\]]+\]){0,2})(?:\.|:)\s")
+# A dual-scale column under LimeSurvey's question-code headings: « Q[SQ001][1] » and
+# « Q[SQ001][2] » since 2.0 (scales counted from 1), « Q [SQ001][0] » and « …[1] » in
+# 1.92 (a space before the row, scales counted from 0).
+_DUAL_CODE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)( ?)\[([A-Za-z0-9_]+)\]\[([0-2])\]$")
+
+
+def _dual_code(code: str) -> str:
+    """A dual-scale code heading as the loader names its column (« Q[SQ001#0] »);
+    any other code as it is."""
+    m = _DUAL_CODE.match(code)
+    if not m:
+        return code
+    scale = int(m.group(4)) - (0 if m.group(2) else 1)
+    return f"{m.group(1)}[{m.group(3)}#{scale}]" if scale in (0, 1) else code
+
+
 _TIMING = re.compile(r"(?:Time|groupTime\d+)$")
 # The same timings under full-text headings: « Question time: Q1 », « Group time: G1 »,
 # and their French « Temps pour la question : … », « Temps du groupe : … ».
@@ -494,6 +513,16 @@ def _header_of(first: str, delim: str | None = None) -> list[str]:
         if not h:
             raise InputError(f"En-tête vide à la colonne {i + 1} (ligne 1).", line=1)
         if h in seen:
+            if h.endswith(".."):
+                # LimeSurvey's « abbreviated » headings: two texts with the same start.
+                raise InputError(
+                    f"Colonne « {h} » en double dans l'en-tête (colonnes {seen[h] + 1} et "
+                    f"{i + 1}) : en-têtes abrégés de LimeSurvey, qui ne gardent que le début "
+                    "des questions ; exportez à nouveau les réponses avec les codes des "
+                    "questions ou le texte complet.",
+                    line=1,
+                    column=h,
+                )
             raise InputError(
                 f"Colonne « {h} » en double dans l'en-tête (colonnes {seen[h] + 1} et {i + 1}).",
                 line=1,
@@ -695,10 +724,19 @@ def _answer_values(col: pa.Array) -> pa.Array:
     return pc.take(d, enc.indices)
 
 
+# A dual-scale column, « Q[SQ001#0] » (LimeSurvey's own field names end so: « …SQ001#0 »):
+# each scale is a question of its own, « Q#0 » and « Q#1 », with its own answer options.
+_DUAL_ROW = re.compile(r"^([A-Za-z0-9_]+)#([01])$")
+
+
 def _split_code(col: str) -> tuple[str, str]:
     if col.endswith("]") and "[" in col:
         base, row = col[:-1].split("[", 1)
-        return base.strip(), row.strip()
+        base, row = base.strip(), row.strip()
+        dual = _DUAL_ROW.match(row)
+        if dual:
+            return f"{base}#{dual.group(2)}", dual.group(1)
+        return base, row
     return col, ""
 
 
@@ -864,18 +902,20 @@ def build_questions(
             profiles[c].answered for c, _ in rows
         )
 
-    rowsets: dict[tuple[str, ...], int] = {}
-    for rows in groups.values():
+    # Which questions share each set of rows; the two scales of one dual-scale question
+    # (« Q#0 », « Q#1 ») share theirs by construction, which says nothing of people.
+    rowsets: dict[tuple[str, ...], set[str]] = {}
+    for base, rows in groups.items():
         key = row_key(rows)
         if key is not None and not multiple(rows):
-            rowsets[key] = rowsets.get(key, 0) + 1
+            rowsets.setdefault(key, set()).add(base.split("#")[0])
     for base, rows in groups.items():
         other = {OTHER_CODE: OTHER_LABEL} if base in others else {}
         if repeated is not None:
             is_rep = base in repeated
         else:
             key = row_key(rows)
-            is_rep = key is not None and not multiple(rows) and rowsets.get(key, 0) >= 2
+            is_rep = key is not None and not multiple(rows) and len(rowsets.get(key, ())) >= 2
         if is_rep or not split_items or all(r == "" for _, r in rows):
             questions.append(
                 Question(
@@ -1229,7 +1269,9 @@ def _roles_from_header(header: list[str]) -> tuple[dict[str, str], dict[str, str
             continue
         m = _CODE_HEADING.match(key)
         if m:
-            rename[h] = m.group(1)
+            rename[h] = _dual_code(m.group(1))
+        elif _DUAL_CODE.match(key):
+            rename[h] = _dual_code(key)
         else:
             # Full question text as heading: "text [row label]" -> "text[row label]".
             mm = re.match(r"^(.*\S)\s*\[([^\]]+)\]$", key)
@@ -1272,14 +1314,16 @@ def load_limesurvey(
     labels: dict[str, str] = {}
     options: dict[str, dict[str, str]] = {}
     types: dict[str, str] | None = None
+    ambiguous: list[tuple[str, list[str]]] = []
     if structure is not None:
-        from beffroi.integrity.lss import read_headings, read_lss, read_types
+        from beffroi.integrity.lss import read_heading_index, read_lss, read_types
 
         labels, options = read_lss(structure)
         types = read_types(structure)
-        # A « full question text » export names its columns by the questions' texts:
-        # back to their codes, so that the structure's types and answer codes apply.
-        _codes_for_full_headings(rename, answers, read_headings(structure))
+        # A « full » or « abbreviated » question text export names its columns by the
+        # questions' texts: back to their codes, so that the structure's types and
+        # answer codes apply.
+        ambiguous = _codes_for_full_headings(rename, answers, read_heading_index(structure))
     raw = raw.rename_columns([rename.get(h, h) for h in header])
     renamed = [rename[h] for h in answers]
     questions, text_cols = build_questions(
@@ -1292,6 +1336,8 @@ def load_limesurvey(
     )
     _apply_options(questions, options)
     ds = Dataset(raw, questions, source=str(path or "<texte>"), text_columns=text_cols)
+    if ambiguous:
+        ds.skip("types des questions", _ambiguous_note(ambiguous))
     untyped = sorted({q.item_of or q.code for q in questions} - set(types or {}))
     if types is not None and untyped:
         # A structure from another version of the survey: those questions are judged
@@ -1326,27 +1372,47 @@ def load_limesurvey(
 
 
 def _codes_for_full_headings(
-    rename: dict[str, str], answers: list[str], headings: dict[str, str]
-) -> None:
-    """Rename, in ``rename``, the answer columns whose heading is a question's full text
-    (« Question [Subquestion] ») to their code (« Q[SQ001] »). A subquestion the
-    structure does not name (« [Autre] », « [Commentaire] ») keeps its text after the
-    question's code, which is how the free-text parts are recognised. A column that
-    would take a name already used keeps its own."""
-    from beffroi.integrity.lss import heading_key
-
+    rename: dict[str, str], answers: list[str], index: HeadingIndex
+) -> list[tuple[str, list[str]]]:
+    """Rename, in ``rename``, the answer columns whose heading is a question's full or
+    abbreviated text (« Question [Subquestion] », « Port d'une blou.. [Parent 1] ») to
+    their code (« Q[SQ001] »; « Q[SQ001#0] » for a dual scale's first scale). A
+    subquestion the structure does not name (« [Autre] », « [Commentaire] ») keeps its
+    text after the question's code, which is how the free-text parts are recognised. A
+    column that would take a name already used keeps its own. Returns the headings
+    that could name several columns (refused: they keep their text), with those
+    columns."""
+    codes = {q.code for q in index.questions}
     used = set(rename.values())
+    ambiguous: list[tuple[str, list[str]]] = []
     for h in answers:
         col = rename[h]
-        base, row = _split_code(col)
-        code = headings.get(heading_key(f"{base}[{row}]" if row else base))
-        if code is None and row and heading_key(base) in headings:
-            code = f"{headings[heading_key(base)]}[{row}]"
+        if _split_code(col)[0].split("#")[0] in codes:
+            continue  # already a code of the structure
+        code, several = index.match(h)
+        if several:
+            ambiguous.append((h, several))
         if code is None or code == col or code in used:
             continue
         used.discard(col)
         used.add(code)
         rename[h] = code
+    return ambiguous
+
+
+def _ambiguous_note(ambiguous: list[tuple[str, list[str]]]) -> str:
+    """Why some headings took no code (French; consult.views_i18n.SKIPPED re-says it)."""
+    shown = " ; ".join(
+        f"« {h} » ({', '.join(cols[:4])}{' …' if len(cols) > 4 else ''})"
+        for h, cols in ambiguous[:3]
+    )
+    more = f" et {len(ambiguous) - 3} autres" if len(ambiguous) > 3 else ""
+    return (
+        f"en-têtes qui peuvent désigner plusieurs colonnes de la structure de l'enquête "
+        f"(.lss) : {shown}{more} ; ces colonnes ne prennent aucun type et sont lues "
+        "d'après leurs réponses ; exportez les réponses avec les codes des questions "
+        "(« Code de la question » dans l'export de LimeSurvey) ou le texte complet"
+    )
 
 
 def _among_codes(values: pa.Array, codes: set[str] | None) -> bool:

@@ -14,6 +14,7 @@ import re
 # Entity declarations are refused below, and expat ≥ 2.4 limits entity amplification.
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from beffroi.integrity.errors import InputError
@@ -119,6 +120,9 @@ def parse_types(text: str, path: str) -> dict[str, str]:
             kind = ";"  # typed numbers: answered as an array of texts is
         if code and kind:
             out[code] = kind
+        if code and kind == DUAL_SCALE:
+            # Each scale is a question of its own (load._split_code: « Q[SQ#0] »).
+            out[f"{code}#0"] = out[f"{code}#1"] = kind
     return out
 
 
@@ -180,15 +184,48 @@ def parse_lss(
             labels[f"{code}[{a.get('code', '')}]"] = txt
         else:
             options.setdefault(code, {})[a.get("code", "")] = txt
+            if kind.get(qid, "") == DUAL_SCALE:
+                scale = "1" if a.get("scale_id", "0") == "1" else "0"
+                options.setdefault(f"{code}#{scale}", {})[a.get("code", "")] = txt
     # Options kept in label sets (1.x « flexible » questions; both scales of a dual one).
     sets = _label_sets(root, pick)
     for q in questions:
-        for field in ("lid", "lid1"):
-            lid = q.get(field, "")
+        for number, column in enumerate(("lid", "lid1")):
+            lid = q.get(column, "")
             if lid not in ("", "0") and lid in sets and q.get("title"):
                 options.setdefault(q["title"], {}).update(sets[lid])
+                if q.get("type") == DUAL_SCALE:
+                    options.setdefault(f"{q['title']}#{number}", {}).update(sets[lid])
+    _dual_scale_labels(root, questions, labels, pick)
     labels.pop("", None)
     return labels, options
+
+
+def _dual_scale_labels(
+    root: ET.Element,
+    questions: list[dict[str, str]],
+    labels: dict[str, str],
+    pick: Callable[[list[dict[str, str]]], list[dict[str, str]]],
+) -> None:
+    """Each scale of a dual-scale question is a question of its own (« Q#0 », « Q#1 »):
+    its label is the question's followed by the scale's header (LimeSurvey's
+    ``dualscale_headerA`` and ``dualscale_headerB`` attributes) or « échelle 1 » / « 2 »;
+    its rows are the question's."""
+    headers: dict[tuple[str, int], str] = {}
+    for a in pick(_rows(root, "question_attributes")):
+        for scale, name in enumerate(("dualscale_headerA", "dualscale_headerB")):
+            if a.get("attribute") == name and _clean(a.get("value")):
+                headers[(a.get("qid", ""), scale)] = _clean(a.get("value"))
+    for q in questions:
+        code = q.get("title", "")
+        if q.get("type") != DUAL_SCALE or not code:
+            continue
+        rows = {k: v for k, v in labels.items() if k.startswith(f"{code}[") and "#" not in k}
+        for scale in (0, 1):
+            header = headers.get((q.get("qid", ""), scale), f"échelle {scale + 1}")
+            labels[f"{code}#{scale}"] = f"{labels.get(code, code)} [{header}]"
+            for column, text in rows.items():
+                labels[f"{column[:-1]}#{scale}]"] = text
 
 
 def read_headings(path: Path) -> dict[str, str]:
@@ -242,3 +279,214 @@ def parse_headings(text: str, path: str) -> dict[str, str]:
             for t in own:
                 found.setdefault(heading_key(t), set()).add(title[qid])
     return {k: next(iter(v)) for k, v in found.items() if len(v) == 1 and k}
+
+
+# --------------------------------------------------------------------------- headings
+# How LimeSurvey (2.06 and later, application/helpers/admin/export/Writer.php) writes a
+# column's heading from the question's text: « flattened » (tags and scripts removed
+# without a space, line breaks made spaces, « &nbsp; » a space, entities decoded,
+# trimmed), then, for « abbreviated » headings (and « code & text » ones given a
+# length), cut by ``ellipsize``: a text longer than n + 3 characters becomes its first
+# n characters and « .. » (n is 15 unless the exporter chose another length). Each
+# part (question, subquestion, scale) is cut on its own; parts after the question are
+# in square brackets. LimeSurvey 2.0 to 2.05 always cut the question at 15 characters
+# and added « .. » (a row then named by its code, « [SQ001] »); 1.92 added « ... » only
+# when the cut was exactly 15 bytes long. Any of these prefixes is accepted below.
+_LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x85\u2028\u2029]")
+_SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+_ELLIPSIS = re.compile(r"^(.*?)\.{2,3}$", re.DOTALL)
+# LimeSurvey cuts at 15 characters by default (FormattingOptions::headingTextLength).
+_DEFAULT_CUT = 15
+# A dual-scale question's columns: one per subquestion and scale.
+DUAL_SCALE = "1"
+
+
+def flatten_text(text: str) -> str:
+    """A question's text as LimeSurvey's ``flattenText(text, false, true)`` writes it
+    into a heading."""
+    out = _SCRIPT.sub("", text)
+    out = re.sub(r"</t([dh])", r" </t\1", out, flags=re.IGNORECASE)
+    out = _TAG.sub("", out)
+    out = _LINE_BREAKS.sub(" ", out).replace("&nbsp;", " ")
+    return html.unescape(out).strip(" \t\n\r\0\x0b")
+
+
+def _cut_prefix(part: str) -> str | None:
+    """The text before LimeSurvey's « .. » (or 1.92's « ... »), or None when the part
+    was not cut."""
+    m = _ELLIPSIS.match(part.rstrip(" "))
+    return m.group(1) if m else None
+
+
+def _abbreviates(prefix: str, text: str) -> bool:
+    """Whether LimeSurvey could have cut ``text`` to ``prefix``: the text starts with it
+    (compared as :func:`heading_key` does) and was long enough to be cut (more than 3
+    characters past the cut), or was cut at 15 whatever its length (2.0 to 2.05, 1.92)."""
+    pk, tk = heading_key(prefix), heading_key(text)
+    if not pk or not tk.startswith(pk):
+        return False
+    n, m = len(prefix), len(text)
+    return m > n + 3 or n == _DEFAULT_CUT or m == n
+
+
+def _find(part: str, texts: dict[str, set[str]]) -> set[str]:
+    """The keys of ``texts`` (code → its texts) that ``part`` names: by a whole text,
+    else, when it was cut, by a text it abbreviates."""
+    key = heading_key(part)
+    exact = {c for c, own in texts.items() if any(heading_key(t) == key for t in own)}
+    if exact or not key:
+        return exact
+    prefix = _cut_prefix(part)
+    if prefix is None:
+        return set()
+    return {c for c, own in texts.items() if any(_abbreviates(prefix, t) for t in own)}
+
+
+@dataclass
+class _Question:
+    code: str
+    kind: str
+    texts: set[str] = field(default_factory=set)
+    # Subquestion code → its texts, for each axis (scale_id 0, and 1 for the columns
+    # of an array of numbers or texts).
+    rows: tuple[dict[str, set[str]], dict[str, set[str]]] = field(default_factory=lambda: ({}, {}))
+
+
+def scale_number(part: str) -> int | None:
+    """The scale (0 or 1) a dual-scale heading part names: LimeSurvey writes « Scale 1 »
+    (translated: « Échelle 1 »…) from 2.x on, and 1.92 the bare scale_id « 0 » / « 1 »."""
+    part = part.strip()
+    if part in ("0", "1"):
+        return int(part)
+    m = re.fullmatch(r"\D*\S\s*([12])", part)
+    return int(m.group(1)) - 1 if m else None
+
+
+_TRAILING_PART = re.compile(r"^(.*\S)?\s*\[([^\[\]]*)\]$", re.DOTALL)
+
+
+def _splits(heading: str) -> list[tuple[str, list[str]]]:
+    """Every way to read a heading as a text followed by up to three bracketed parts,
+    the whole heading first (a question's own text may end with brackets)."""
+    out: list[tuple[str, list[str]]] = [(heading, [])]
+    main, parts = heading.strip(), list[str]()
+    for _ in range(3):
+        m = _TRAILING_PART.match(main)
+        if not m or m.group(1) is None:
+            break
+        main, parts = m.group(1), [m.group(2), *parts]
+        out.append((main, parts))
+    return out
+
+
+class HeadingIndex:
+    """The survey's questions, to name the columns of a « full » or « abbreviated »
+    text-heading export by their codes (``Q``, ``Q[SQ]``, ``Q[SQ#0]`` for a dual
+    scale's first scale, ``Q[Y_X]`` for an array of numbers or texts)."""
+
+    def __init__(self, questions: list[_Question]) -> None:
+        self.questions = questions
+        self._texts = {q.code: q.texts for q in questions}
+        self._by_code = {q.code: q for q in questions}
+
+    def match(self, heading: str) -> tuple[str | None, list[str]]:
+        """``(code, [])`` when the heading names one column; ``(None, codes)`` when it
+        could name several (refused: which one cannot be told); ``(None, [])`` when it
+        names none."""
+        for main, parts in _splits(heading):
+            found = _find(main, self._texts)
+            if not found:
+                continue
+            strong: set[str] = set()
+            weak: set[str] = set()
+            for code in found:
+                column, sure = self._column(self._by_code[code], parts)
+                if column is not None:
+                    (strong if sure else weak).add(column)
+            columns = strong or weak
+            if len(columns) == 1:
+                return columns.pop(), []
+            if columns:
+                return None, sorted(columns)
+        return None, []
+
+    def _row(self, q: _Question, part: str, axis: int = 0) -> str | None:
+        rows = q.rows[axis]
+        found = _find(part, rows)
+        if not found:
+            # 2.0 to 2.05 and 1.92 name an abbreviated heading's row by its code.
+            found = {c for c in rows if c.casefold() == part.strip().casefold()}
+        return found.pop() if len(found) == 1 else None
+
+    def _column(self, q: _Question, parts: list[str]) -> tuple[str | None, bool]:
+        """The column that ``parts`` name in question ``q``, and whether each part was
+        recognised (a row the structure does not name, « [Autre] », is kept as
+        written, a weaker match)."""
+        has_rows = bool(q.rows[0])
+        if not parts or parts == [""]:
+            return (None, False) if has_rows else (q.code, True)
+        if len(parts) == 1:
+            row = self._row(q, parts[0])
+            if row is not None:
+                return f"{q.code}[{row}]", True
+            return f"{q.code}[{parts[0].strip()}]", False
+        if len(parts) == 2 and q.kind == DUAL_SCALE:
+            row, scale = self._row(q, parts[0]), scale_number(parts[1])
+            if row is None or scale is None:
+                return None, False
+            return f"{q.code}[{row}#{scale}]", True
+        if len(parts) == 2 and q.kind in ":;":
+            y, x = self._row(q, parts[0]), self._row(q, parts[1], 1)
+            if y is None or x is None:
+                return None, False
+            return f"{q.code}[{y}_{x}]", True
+        return None, False
+
+
+def parse_heading_index(text: str, path: str) -> HeadingIndex:
+    """The questions of a structure, their texts in every language (flattened as
+    LimeSurvey flattens them for headings) and their rows."""
+    root = _root(text, path)
+    l10n: dict[str, set[str]] = {}
+    for r in _rows(root, "question_l10ns"):
+        if r.get("question"):
+            l10n.setdefault(r.get("qid", ""), set()).add(r["question"])
+    by_qid: dict[str, _Question] = {}
+    for q in _rows(root, "questions"):
+        if q.get("parent_qid", "0") not in ("", "0") or not q.get("title"):
+            continue
+        item = by_qid.setdefault(q.get("qid", ""), _Question(q["title"], q.get("type", "")))
+        if q.get("question"):
+            item.texts.add(q["question"])
+    for qid, item in by_qid.items():
+        item.texts |= l10n.get(qid, set())
+    for sq in _rows(root, "subquestions"):
+        parent = by_qid.get(sq.get("parent_qid", ""))
+        if parent is None or not sq.get("title"):
+            continue
+        axis = 1 if sq.get("scale_id", "0") == "1" else 0
+        own = parent.rows[axis].setdefault(sq["title"], set())
+        own |= {sq["question"]} if sq.get("question") else set()
+        own |= l10n.get(sq.get("qid", ""), set())
+    if _old_layout(root):
+        for a in _rows(root, "answers"):
+            parent = by_qid.get(a.get("qid", ""))
+            if parent is not None and parent.kind in _ROWS_IN_ANSWERS and a.get("code"):
+                own = parent.rows[0].setdefault(a["code"], set())
+                own |= {a["answer"]} if a.get("answer") else set()
+    questions = list(by_qid.values())
+    for item in questions:
+        item.texts = {flatten_text(t) for t in item.texts}
+        for rows in item.rows:
+            for code in rows:
+                rows[code] = {flatten_text(t) for t in rows[code]}
+    return HeadingIndex(questions)
+
+
+def read_heading_index(path: Path) -> HeadingIndex:
+    """See :func:`parse_heading_index`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"Impossible de lire la structure {path} : {exc}.") from exc
+    return parse_heading_index(text, str(path))
