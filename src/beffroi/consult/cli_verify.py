@@ -155,6 +155,18 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
             when = "après l'ouverture" if imp.get("late") else "à l'ouverture"
             said.append(f"{_count(n, 'clé', 'clés')} le {imp.get('at')} ({when})")
         lines.append("Clés importées : " + " ; ".join(said) + ".")
+    if len(imports) > 1:
+        # The authority prints a cumulative figure after each batch (--previous): the
+        # journal keeps one per import, which only such an outside figure can vouch for
+        # (a late list merged into the opening's leaves no event with the first one).
+        figures = " ; ".join(
+            f"{i}) {imp.get('keys_fingerprint')}" for i, imp in enumerate(imports, start=1)
+        )
+        lines.append(
+            "Empreinte des clés importées, codes réémis exclus, après chaque import (à "
+            "comparer avec celle que l'autorité des codes a publiée pour chacun de ses "
+            f"lots) : {figures}."
+        )
     return lines
 
 

@@ -284,15 +284,22 @@ def example_board(
     board = Board(spec, {p.public_key: KeyInfo(p.segment) for p in public})
     journal_events = [
         JournalEvent(opened_at, "opened", opened_data(spec_hash(spec), bundle_format)),
-        JournalEvent(
-            opened_at,
-            "credentials_imported",
-            {
-                "count": len(public),
-                "keys_fingerprint": key_list_fingerprint((p.public_key, p.segment) for p in public),
-            },
-        ),
     ]
+    if spec.access != "open":
+        # The app imports no key into an open consultation (and verify refuses one);
+        # the keys are still drawn, so the board is the same whatever the mode.
+        journal_events.append(
+            JournalEvent(
+                opened_at,
+                "credentials_imported",
+                {
+                    "count": len(public),
+                    "keys_fingerprint": key_list_fingerprint(
+                        (p.public_key, p.segment) for p in public
+                    ),
+                },
+            )
+        )
     keys = [p.public_key for p in public]
     step = (spec.closes - spec.opens) / (n_ballots + 2)
     t = spec.opens + step
@@ -361,4 +368,6 @@ def example_board(
         )
     )
     journal = journal_lines(spec, journal_events)
+    if spec.access == "open":
+        public = []
     return ExampleBoard(spec, opened_at, seeds, public, revocations, board, journal)

@@ -29,7 +29,14 @@ every check below holds (failures are French sentences naming the entry):
   every key (reissued included) for the authority's published figure;
 * exclusion decisions only ever grow (replayed event by event) and name entries
   on the board; integrity flags name unsigned entries, none after the close;
-* the journal's ``closed`` event, if present, names the board's head;
+* the journal's ``closed`` event, if present, is the only one and names the board's
+  head; ``opened`` is the first event; after ``closed`` only post-hoc decisions
+  (``rule_added``) may follow (a flag there is a failure of its own);
+* each key import: the opening's, if any, directly after ``opened``; later ones
+  between the opening and the close, each adding keys (a count of at least 1, a
+  new cumulative fingerprint); and no more distinct keys voted before an import
+  than had been imported before it (the board, under its published head, dates
+  each key's first ballot);
 * the results recomputed with the tally's own aggregation equal
   ``results.json``, with at most one counted ballot per key.
 
@@ -66,6 +73,7 @@ import signal
 import threading
 import traceback
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -347,6 +355,8 @@ _INT64 = 2**63
 # segment, its revocation time as canonical text (compared as text) or None, and for
 # a reissued key the time of its ``credential_added`` event (None otherwise).
 _KeyRef = tuple[int, Any, "str | None", "str | None"]
+# What the main process sends each part once the credentials are checked.
+_Shared = tuple[dict[str, _KeyRef], frozenset[str], tuple[str, ...]]
 
 
 @dataclass
@@ -371,6 +381,8 @@ class _Checked:
     k_key: array[int] = field(default_factory=lambda: array("q"))
     k_seq: array[int] = field(default_factory=lambda: array("q"))
     k_has_seq: bytearray = field(default_factory=bytearray)
+    # How many late key imports came at or before each keyed entry (see _Part.cuts).
+    k_cut: array[int] = field(default_factory=lambda: array("q"))
     odd_seq: dict[int, Any] = field(default_factory=dict)  # rank -> seq beyond int64
     # Entries whose hash is flagged in the journal or named by a rule: hash -> ranks.
     hits: dict[str, list[int]] = field(default_factory=dict)
@@ -393,6 +405,10 @@ class _Part:
         self.sh = spec_hash(spec)
         self.keys = keys
         self.interest = interest
+        # The times of the late key imports, sorted: each keyed entry records how many
+        # came at or before it, so the main process can count the keys that voted
+        # before each import (no more than had been imported).
+        self.cuts: tuple[str, ...] = ()
         self.lines = lines
         self.answers_error = _MemoAnswers(spec)
         # rank -> the slim ballot the tally reads, for entries that pass the chain checks.
@@ -407,7 +423,7 @@ class _Part:
     def check(
         self,
         progress: Callable[[int], None] | None = None,
-        get_keys: Callable[[], tuple[dict[str, _KeyRef], frozenset[str]]] | None = None,
+        get_keys: Callable[[], _Shared] | None = None,
     ) -> _Checked:
         """Check the part.  ``get_keys``, if given, returns the credentials and the
         hashes of interest once the main process has them: meanwhile the first
@@ -464,9 +480,9 @@ class _Part:
             stream: Iterable[tuple[int, Any]] = parsed(self.lines, 0)
         else:
             early = list(parsed(self.lines[:PRELUDE], 0))
-            self.keys, self.interest = get_keys()
+            self.keys, self.interest, self.cuts = get_keys()
             stream = itertools.chain(early, parsed(self.lines[PRELUDE:], PRELUDE))
-        keys, interest = self.keys, self.interest
+        keys, interest, cuts = self.keys, self.interest, self.cuts
         for rank, entry in stream:
             # The chain checks: what a single pass over the board would do.
             if not isinstance(entry, dict):
@@ -562,6 +578,7 @@ class _Part:
             seq = ballot.get("seq")
             out.k_rank.append(rank)
             out.k_key.append(index)
+            out.k_cut.append(bisect_right(cuts, when) if cuts else 0)
             if isinstance(seq, int) and -_INT64 < seq < _INT64:
                 out.k_seq.append(int(seq))
                 out.k_has_seq.append(1)
@@ -700,12 +717,12 @@ def _serve(
         part = _Part(spec, {}, frozenset(), lines)
         del lines
 
-        def get_keys() -> tuple[dict[str, _KeyRef], frozenset[str]]:
+        def get_keys() -> _Shared:
             # From the parent process, as Connection.recv would unpickle it.
-            kind, keys, interest = pickle.loads(conn.recv_bytes())  # noqa: S301
+            kind, keys, interest, cuts = pickle.loads(conn.recv_bytes())  # noqa: S301
             if kind != "keys":
                 raise EOFError
-            return keys, interest
+            return keys, interest, cuts
 
         conn.send(("checked", part.check(lambda done: conn.send(("progress", done)), get_keys)))
         msg = conn.recv()
@@ -763,15 +780,18 @@ class _Parts:
             self.conns.append(parent)
             self.procs.append(proc)
 
-    def send_keys(self, keys: dict[str, _KeyRef], interest: frozenset[str]) -> None:
-        """The credentials and the hashes of interest, to each part.
+    def send_keys(
+        self, keys: dict[str, _KeyRef], interest: frozenset[str], cuts: tuple[str, ...] = ()
+    ) -> None:
+        """The credentials, the hashes of interest and the late imports' times, to
+        each part.
 
         Pickled once; each worker's copy is written by a thread of its own, so
         that a worker still busy with its first lines keeps no other waiting."""
         if self.local is not None:
-            self.local.keys, self.local.interest = keys, interest
+            self.local.keys, self.local.interest, self.local.cuts = keys, interest, cuts
             return
-        payload = pickle.dumps(("keys", keys, interest), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(("keys", keys, interest, cuts), protocol=pickle.HIGHEST_PROTOCOL)
         for conn in self.conns:
             sender = threading.Thread(target=_send_quietly, args=(conn, payload), daemon=True)
             sender.start()
@@ -1163,7 +1183,9 @@ def _verify_rest(
     }
     flags = flags_from_journal(journal)
     decisions = _decisions(spec)
-    parts.send_keys(refs, frozenset(flags) | frozenset(decisions))
+    late_imports = _late_imports(journal)
+    cuts = tuple(sorted({at for _, at, _ in late_imports}))
+    parts.send_keys(refs, frozenset(flags) | frozenset(decisions), cuts)
     utf8_error = _utf8_error(board)
     checked = parts.check()
     parts.bounds(checked)
@@ -1189,6 +1211,7 @@ def _verify_rest(
         report.omit(c.alone_omitted)
     if syntax:
         return report
+    _check_import_times(journal, late_imports, cuts, refs, added, checked, report)
     _check_unreplaced_revocations(journal, refs, checked, fmt, report)
     found: dict[str, list[int]] = {}
     for c in checked:
@@ -1672,6 +1695,7 @@ def _check_keys_fingerprint(
             "at": ev.get("at"),
             "count": _data(ev).get("count"),
             "late": isinstance(opened, str) and isinstance(ev.get("at"), str) and ev["at"] > opened,
+            "keys_fingerprint": _data(ev).get("keys_fingerprint"),
         }
         for ev in imports
     ]
@@ -1693,6 +1717,76 @@ def _check_keys_fingerprint(
             "credentials.jsonl : les clés importées ne correspondent pas à l'empreinte "
             "inscrite au journal lors de leur import (clé remplacée, ajoutée ou retirée ?)"
         )
+
+
+def _late_imports(journal: list[dict[str, Any]]) -> list[tuple[int, str, int]]:
+    """(event number, time, count) of each key import after the opening, whose time
+    and count are readable (anything else is already a failure of its own)."""
+    opened = next((ev.get("at") for ev in journal if ev.get("kind") == "opened"), None)
+    if not _valid_time(opened):
+        return []
+    out = []
+    for i, ev in enumerate(journal, start=1):
+        at, count = ev.get("at"), _data(ev).get("count")
+        if (
+            ev.get("kind") == "credentials_imported"
+            and _valid_time(at)
+            and at > opened
+            and type(count) is int
+        ):
+            out.append((i, at, count))
+    return out
+
+
+def _check_import_times(
+    journal: list[dict[str, Any]],
+    late_imports: list[tuple[int, str, int]],
+    cuts: tuple[str, ...],
+    refs: dict[str, _KeyRef],
+    added: dict[Any, str],
+    checked: list[_Checked],
+    report: Report,
+) -> None:
+    """No more distinct imported keys have a ballot before a late import than had
+    been imported before it.
+
+    The board is anchored outside the bundle (its head is published at the close and
+    each respondent holds a receipt), the journal is not: a rebuilt journal could date
+    a late import after ballots of its keys, or merge it into a later one, and only
+    the counts would say so. (A reissued key is checked against its own
+    ``credential_added`` time, key by key.)"""
+    if not cuts:
+        return
+    reissued = {refs[pk][0] for pk in added if pk in refs}
+    first: dict[int, int] = {}  # key index -> fewest late imports before one of its ballots
+    for c in checked:
+        for index, passed in zip(c.k_key, c.k_cut, strict=True):
+            if index not in reissued and passed < first.get(index, len(cuts) + 1):
+                first[index] = passed
+    late = {i for i, _, _ in late_imports}
+    opening = sum(
+        n
+        for i, ev in enumerate(journal, start=1)
+        if ev.get("kind") == "credentials_imported"
+        and i not in late
+        and type(n := _data(ev).get("count")) is int
+    )
+    for k, cut in enumerate(cuts):
+        voted = sum(1 for j in first.values() if j <= k)
+        before = opening + sum(count for _, at, count in late_imports if at < cut)
+        if voted > before:
+            events = ", ".join(str(i) for i, at, _ in late_imports if at == cut)
+            report.fail(
+                f"ballots.jsonl : {voted} codes différents ont voté avant le {cut}, date de "
+                f"l'import de clés de l'événement {events} du journal, alors que "
+                f"{_count_keys(before)} seulement avaient été importées avant : cet import "
+                "est daté après des bulletins de ses clés (import redaté, ou fusionné avec "
+                "un autre ? journal refait ?)"
+            )
+
+
+def _count_keys(n: int) -> str:
+    return f"{n} clé" if n <= 1 else f"{n} clés"
 
 
 def _reissue_times(journal: list[dict[str, Any]], report: Report) -> dict[Any, str]:
@@ -1843,6 +1937,106 @@ def _check_journal(
                 "dernière inscription au journal (modifiée sans décision journalisée ?)"
             )
     _check_exclusion_decisions(journal, report)
+    _check_event_places(spec, journal, report)
+    _check_imports(spec, journal, report)
+
+
+# What the app may journal once a consultation is closed: a post-hoc decision, shown
+# with its effect next to the proclaimed result. A flag there has its own failure
+# (LATE_FLAGS, explained for older formats); every other action refuses a closed
+# consultation, so any other kind after ``closed`` was written by hand.
+_AFTER_CLOSE = frozenset({"rule_added", "flag"})
+
+
+def _numbers(found: list[int]) -> str:
+    return ", ".join(str(i) for i in found)
+
+
+def _check_event_places(spec: Spec, journal: list[dict[str, Any]], report: Report) -> None:
+    """One opening, first; at most one close; after it, only what a closed
+    consultation still journals."""
+    kinds = [ev.get("kind") for ev in journal]
+    opened = [i for i, kind in enumerate(kinds, start=1) if kind == "opened"]
+    if len(opened) > 1:
+        report.fail(
+            f"journal.jsonl : {len(opened)} événements « opened » (événements "
+            f"{_numbers(opened)}) : une consultation ne s'ouvre qu'une fois (journal refait ?)"
+        )
+    if opened and opened[0] != 1:
+        report.fail(
+            f"journal.jsonl, événement {opened[0]} : « opened » doit être le premier "
+            "événement (rien ne s'inscrit au journal de la consultation avant son ouverture)"
+        )
+    closed = [i for i, kind in enumerate(kinds, start=1) if kind == "closed"]
+    if len(closed) > 1:
+        report.fail(
+            f"journal.jsonl : {len(closed)} événements « closed » (événements "
+            f"{_numbers(closed)}) : une consultation ne se clôt qu'une fois ; lequel "
+            "désigne le résultat proclamé ? (journal refait ?)"
+        )
+    if not closed:
+        return
+    for i, kind in enumerate(kinds[closed[0] :], start=closed[0] + 1):
+        if kind in JOURNAL_KINDS and kind not in _AFTER_CLOSE and kind != "closed":
+            report.fail(
+                f"journal.jsonl, événement {i} : « {kind} » après la clôture (événement "
+                f"{closed[0]}) : une consultation close n'inscrit plus que des décisions "
+                "ajoutées après coup (rule_added)"
+            )
+
+
+def _check_imports(spec: Spec, journal: list[dict[str, Any]], report: Report) -> None:
+    """Each key import as the app journals it: the keys imported before the opening
+    in one event right after ``opened`` (dated with it), the later ones each in an
+    event of their own, adding at least one key, so that each cumulative fingerprint
+    is new. (The last fingerprint is recomputed from the credentials, and the board
+    bounds each late import's time: _check_keys_fingerprint, _check_import_times.)"""
+    imports = [
+        (i, ev) for i, ev in enumerate(journal, start=1) if ev.get("kind") == "credentials_imported"
+    ]
+    if spec.access == "open":
+        for i, _ in imports:
+            report.fail(
+                f"journal.jsonl, événement {i} : import de clés dans une consultation ouverte "
+                "à tous (access: open), qui n'utilise pas de codes"
+            )
+        return
+    opened = journal[0] if journal and journal[0].get("kind") == "opened" else None
+    opening_at = opened.get("at") if opened is not None else None
+    previous: Any = None
+    for i, ev in imports:
+        data = _data(ev)
+        fingerprint = data.get("keys_fingerprint")
+        if data.get("count") == 0 and type(data.get("count")) is int:
+            report.fail(
+                f"journal.jsonl, événement {i} : import de 0 clé, que Beffroi n'inscrit "
+                "jamais (une liste vide est refusée)"
+            )
+        if not isinstance(fingerprint, str) or not HEX64.match(fingerprint):
+            report.fail(
+                f"journal.jsonl, événement {i} : empreinte des clés importées "
+                f"{_short(fingerprint)} mal formée (64 caractères hexadécimaux attendus)"
+            )
+        elif fingerprint == previous:
+            report.fail(
+                f"journal.jsonl, événement {i} : même empreinte de clés que l'import "
+                "précédent, alors que chaque import ajoute des clés (import dédoublé ?)"
+            )
+        previous = fingerprint
+        if opening_at is not None and ev.get("at") == opening_at and i != 2:
+            report.fail(
+                f"journal.jsonl, événement {i} : import daté de l'ouverture sans la suivre "
+                "directement : l'ouverture inscrit, en un seul événement juste après "
+                "« opened », toutes les clés importées avant elle (import antidaté ?)"
+            )
+    if spec.access == "credentialed" and opened is not None:
+        second = journal[1] if len(journal) > 1 else {}
+        if second.get("kind") != "credentials_imported" or second.get("at") != opening_at:
+            report.fail(
+                "journal.jsonl : consultation sur codes sans import de clés à son ouverture "
+                "(événement 2, à la date de « opened ») : l'ouverture en exige un, qui "
+                "inscrit les clés importées avant elle"
+            )
 
 
 def _check_exclusion_decisions(journal: list[dict[str, Any]], report: Report) -> None:
