@@ -178,7 +178,9 @@ def _spec_file(tmp_path: Path, cid: str, zone: str | None) -> Path:
 
 def _generate(tmp_path: Path, *extra: str) -> list[str]:
     argv = ["credentials", "generate", "--consultation-id", "spec-s13", "--base-url"]
-    argv += ["https://vote.example.org", "--count", "1", "--no-pdf", "--force"]
+    # One letter of segment A1: the spec has segments, and --count over it is refused
+    # (keys without a segment would be refused at the import, after printing).
+    argv += ["https://vote.example.org", "--segments", "A1=1", "--no-pdf", "--force"]
     return [*argv, "--out", str(tmp_path / "codes"), *extra]
 
 

@@ -265,6 +265,18 @@ def import_credentials(consultation: Consultation, text: str, *, actor: Any) -> 
         raise ActionError(_("Liste de clés vide."))
     codes = set(spec.segment_codes())
     for i, p in enumerate(public, start=1):
+        if codes and p.segment is None:
+            # What `credentials generate --count` makes: the tool refuses it over this
+            # consultation's spec, but an authority without the spec may have run it.
+            raise ActionError(
+                _(
+                    "Clé n° %(i)d : sans segment, alors que la consultation répartit ses "
+                    "codes par segment (%(codes)s). Rien n'a été importé : l'autorité de "
+                    "délivrance doit refaire ces lettres avec --segments (nombre de lettres "
+                    "de chaque segment) au lieu de --count."
+                )
+                % {"i": i, "codes": ", ".join(spec.segment_codes())}
+            )
         if codes and p.segment not in codes:
             raise ActionError(
                 _("Clé n° %(i)d : segment « %(s)s » inconnu de la consultation.")

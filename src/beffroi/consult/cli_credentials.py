@@ -218,10 +218,11 @@ def spec_status(path: Path, spec: Any, opening: Any) -> str:
     return said
 
 
-def check_spec_rules(spec: Any, segments: dict[str, int] | None) -> None:
+def check_spec_rules(spec: Any, segments: dict[str, int] | None, *, reissue: bool = False) -> None:
     """What the letters must agree with in the spec: codes exist only for a
-    consultation on codes, and only in its segments (a key of an unknown segment is
-    refused at the import, after the letters were printed)."""
+    consultation on codes, and only in its segments, each key in one of them when it
+    has any (the import refuses the whole list otherwise, after the letters were
+    printed)."""
     if spec.access == "open":
         raise ValueError(
             f"--spec : la consultation {spec.id} est ouverte à tous (access: open), sans "
@@ -229,9 +230,16 @@ def check_spec_rules(spec: Any, segments: dict[str, int] | None) -> None:
         )
     known = spec.segment_codes()
     if not segments:
-        # --count over a spec with segments makes keys the import refuses too; not
-        # refused here yet, as an earlier test builds letters that way (see the
-        # decision's open points).
+        if known and not reissue:
+            # A reissue is exempt: the app gives the new key the lost one's segment.
+            suggested = ",".join(f"{s.code}={s.electorate}" for s in spec.segments)
+            raise ValueError(
+                f"--count : la consultation {spec.id} répartit ses codes par segment "
+                f"({', '.join(known)}) ; des clés sans segment seraient refusées à l'import, "
+                "après l'impression des lettres. Indiquez plutôt le nombre de lettres de "
+                f"chaque segment, par ex. --segments {suggested} (effectifs des questions "
+                "et règles)"
+            )
         return
     if not known:
         raise ValueError(
@@ -298,7 +306,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             # raw is a dict: spec_from_dict refuses anything else.
             spec_said = spec_status(args.spec, spec, raw.get("opening"))
-            check_spec_rules(spec, args.segments)
+            check_spec_rules(spec, args.segments, reissue=args.replace is not None)
         except ValueError as exc:
             return _fail(str(exc))
         spec_zone, spec_closes = spec.timezone, spec.closes
