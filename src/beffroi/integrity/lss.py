@@ -147,7 +147,10 @@ def parse_lss(
     """The labels and answer options of a structure already read; ``path`` names it
     in the errors (an upload's name, in the app)."""
     root = _root(text, path)
-    lang = language or root.findtext("./languages/language") or ""
+    # The survey's base language: LimeSurvey lists the added languages first in
+    # <languages> (getXMLData), the base one is on the surveys row.
+    base = next((r["language"] for r in _rows(root, "surveys") if r.get("language")), None)
+    lang = language or base or root.findtext("./languages/language") or ""
 
     def pick(rows: list[dict[str, str]]) -> list[dict[str, str]]:
         # Keep the survey's first language when rows exist in several.
