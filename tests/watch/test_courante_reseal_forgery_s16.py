@@ -123,7 +123,12 @@ def test_carried_over_on_request_the_line_is_marked_in_the_journal(
     [entry] = _reseals()
     assert entry.data["unvouched"] == [lines[2].pk]
     assert set(entry.data["content"]["lines"]) == {str(lines[0].pk), str(lines[2].pk)}
-    assert courante_verify.check().ok and journal.verify() is None
+    report = courante_verify.check()
+    assert report.ok and journal.verify() is None
+    # The mark outlives the re-seal: every later check counts the line.
+    assert report.carried == 1
+    actions.update_log_status(lines[2], "clos", actor=members["volunteer"])
+    assert courante_verify.check().carried == 1
 
 
 def test_a_key_retired_twice_is_bounded_by_its_own_successor(courante, org, members, settings):
@@ -278,6 +283,12 @@ def test_the_command_lists_the_unvouched_lines_and_carries_them_on_request(
     assert "dont 1 ligne reprise sans garantie du journal" in out
     assert f"ligne 3 (id {lines[2].pk})" in out
     assert _reseals()[0].data["unvouched"] == [lines[2].pk]
+    from beffroi.cli import main
+
+    assert main(["watch", "courante-verify"]) == 0
+    assert "Lignes reprises sans garantie du journal lors d'un nouveau scellement" in (
+        capsys.readouterr().out
+    )
 
 
 def test_the_command_takes_the_compromise_date(courante, org, settings, monkeypatch, capsys):
@@ -304,3 +315,23 @@ def test_a_bad_compromise_date_is_a_usage_error(db, monkeypatch, capsys, value, 
         _run("--compromised-since", value)
     assert stop.value.code == 2
     assert error in capsys.readouterr().err
+
+
+def test_a_server_given_its_own_secret_back_retires_the_wrong_one(courante, org, members, settings):
+    """OLD, then a wrong secret restored by mistake, then OLD again, and a forgery under
+    the wrong secret appended after OLD came back: the re-seal from the wrong secret
+    vouches for what the server sealed under it, not for the forgery."""
+    from beffroi.watch import actions
+
+    activation, lines = courante
+    wrong = "the secret of a mistaken restore"
+    settings.BEFFROI_PSEUDONYM_KEY = wrong
+    actions.update_log_status(lines[1], "clos", actor=members["volunteer"])
+    settings.BEFFROI_PSEUDONYM_KEY = OLD
+    actions.update_log_status(lines[0], "clos", actor=members["volunteer"])
+    _forge(settings, org, lines[2], secret=wrong, text="Route ouverte")
+
+    done = actions.reseal_courante(wrong)
+    assert [f.line_id for f in done.report.unvouched] == [lines[2].pk]
+    done = actions.reseal_courante(wrong, carry_unvouched=True)
+    assert done.sealed == {activation.pk: 2}

@@ -101,4 +101,14 @@ def print_check(report: Report, broken: Break | None) -> int:
             )
             % {"n": report.other_key}
         )
+    if report.carried:
+        # Not a finding (the operator chose it, and the journal says so), but the reader
+        # of a clean check must still learn that the journal does not vouch for them.
+        print(
+            _(
+                "Lignes reprises sans garantie du journal lors d'un nouveau scellement "
+                "(--carry-unvouched, après la fuite d'un ancien secret) : %(n)s"
+            )
+            % {"n": report.carried}
+        )
     return FINDINGS if broken is not None or not report.ok else OK

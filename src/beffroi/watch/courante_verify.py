@@ -181,6 +181,9 @@ class Report:
     # key was journaled after that key stopped being the server's alone (``trusted_before``
     # in ``check``). Not findings of ``courante-verify``: the re-seal refuses them.
     unvouched: list[Finding] = field(default_factory=list)
+    # Lines a re-seal carried over at the operator's request though the journal did not
+    # vouch for them (``--carry-unvouched``): the mark stays, whatever changed since.
+    carried: int = 0
 
     @property
     def ok(self) -> bool:
@@ -224,6 +227,8 @@ class _Journal:
     runs: list[tuple[str, int]] = field(default_factory=list)
     # Per line, every digest journaled for it, oldest first (kept for a re-seal only).
     history: dict[int, list[_Journaled]] | None = None
+    # Lines a re-seal carried over unvouched (its entry's ``unvouched``).
+    carried: set[int] = field(default_factory=set)
 
 
 def _int(text: str, prefix: str) -> int | None:
@@ -272,6 +277,8 @@ def _journal(activation_ids: set[int] | None, *, history: bool = False) -> _Jour
         activation = int(content.get("activation", 0))
         if activation_ids is not None and activation not in activation_ids:
             continue
+        if action == "watch.log.reseal":
+            found.carried.update(int(pk) for pk in data.get("unvouched", []))
         for pk, line in content.get("lines", {}).items():
             number = int(line["number"])
             known = _Journaled(
@@ -489,6 +496,8 @@ def check(
             if verdict == MISSING:
                 continue
         report.checked += 1
+        if entry.pk in journal.carried:
+            report.carried += 1
         if verdict == "uncovered":
             report.uncovered += 1
         elif verdict == FOREIGN:
