@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import heapq
 import html
 import io
 import re
@@ -24,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from itertools import islice
 from typing import Any, ClassVar, cast
 from urllib.parse import urlsplit
 
@@ -43,6 +45,7 @@ from beffroi.watch.sources.base import (
     plausible_time,
     post_id_function,
     scrub_handles,
+    utc,
 )
 from beffroi.watch.sources.bounded import (
     ACCEPT_ENCODING,
@@ -74,13 +77,33 @@ VERSIONS_LIMIT = 300
 # worker that polls dozens of feeds never holds more than this per poll.
 MAX_FEED_MB = 20
 MAX_FEED_BYTES = MAX_FEED_MB * 1_000_000
-# The most entries of one answer that are parsed. Feeds list their newest entries
-# first, and an entry beyond what the source remembers (SEEN_LIMIT) would be announced
-# again at every poll anyway. feedparser is pure Python: 340,000 small entries (19.5 MB)
-# took 140 s and 786 MB, all inside the worker, GIL held.
+# The most entries of one answer that are parsed: the newest, by their dates (see
+# ``newest_entries``). An entry beyond what the source remembers (SEEN_LIMIT) would be
+# announced again at every poll anyway. feedparser is pure Python: 340,000 small entries
+# (19.5 MB) took 140 s and 786 MB, all inside the worker, GIL held.
 MAX_ENTRIES = SEEN_LIMIT
 _ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)(?=[\s/>])")
 _ENTRY_ENDS = (b"</item>", b"</entry>")
+# An entry's date elements, found in the bytes as feedparser would read them: RSS
+# pubDate, Atom published/updated, Dublin Core dc:date and dcterms:*, Atom 0.3
+# issued/modified/created. Bounded repeats: a "<pubDate" without its ">" costs a few
+# hundred bytes, never a scan to the end of the entry.
+_DATE_ELEMENT = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?(pubdate|published|issued|updated|modified|date|created)"
+    rb"(?:\s[^<>]{0,512})?>\s*(?:<!\[CDATA\[)?([^<\]]{1,100})",
+    re.I,
+)
+# feedparser's names for them: the entry's date is its publication, else its last
+# update, else its creation (``_entry_time``); a lower rank wins.
+_DATE_RANK = {
+    b"pubdate": 0,
+    b"published": 0,
+    b"issued": 0,
+    b"updated": 1,
+    b"modified": 1,
+    b"date": 1,
+    b"created": 2,
+}
 
 # A tag holds no "<": with [^>]* every "<" of a text full of them (an RSS summary, a
 # Mastodon bio or status) was read to the end, quadratic (50 KB: about 2 s of CPU).
@@ -183,22 +206,100 @@ def _entry_id(entry: Mapping[str, Any]) -> str:
     return f"sha256:{digest[:32]}"
 
 
-def newest_entries(content: bytes, limit: int = MAX_ENTRIES) -> tuple[bytes, int]:
-    """``content`` cut to its first ``limit`` entries (``<item>`` or ``<entry>``), the
-    document's end kept (``</channel></rss>``, ``</feed>``), and how many it held; the
-    content itself when it holds no more than ``limit``. Found in the bytes, before
-    any parsing, so a huge feed costs one scan rather than its whole parse."""
-    starts = _ENTRY_START.finditer(content)
-    cut = -1
-    total = 0
-    for total, match in enumerate(starts, 1):
-        if total == limit + 1:
-            cut = match.start()
-    if cut < 0:
-        return content, total
+class _Order:
+    """Whether a feed lists its entries oldest first: most of its neighbouring dated
+    entries go up in time. Undated entries say nothing and are passed over."""
+
+    def __init__(self) -> None:
+        self.previous: datetime | None = None
+        self.rising = 0
+        self.falling = 0
+
+    def see(self, when: datetime | None) -> None:
+        if when is None:
+            return
+        if self.previous is not None:
+            self.rising += when > self.previous
+            self.falling += when < self.previous
+        self.previous = when
+
+    @property
+    def ascending(self) -> bool:
+        return self.rising > self.falling
+
+    def rank(self, index: int) -> int:
+        """Among entries of one date, the later in the feed's own order ranks newer."""
+        return index if self.ascending else -index
+
+
+def _date_in(content: bytes, start: int, end: int) -> datetime | None:
+    """The date of the entry held in ``content[start:end]``, read as feedparser would
+    (RFC 822 or ISO 8601; a rarer form counts as no date)."""
+    best: tuple[int, bytes] | None = None
+    for match in _DATE_ELEMENT.finditer(content, start, end):
+        rank = _DATE_RANK[match.group(1).lower()]
+        if best is None or rank < best[0]:
+            best = (rank, match.group(2))
+            if rank == 0:
+                break
+    if best is None:
+        return None
+    text = best[1].decode("utf-8", "replace").strip()
+    try:
+        if text[:4].isdigit():
+            return utc(datetime.fromisoformat(text))
+        return utc(parsedate_to_datetime(text))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def newest_entries(
+    content: bytes, limit: int = MAX_ENTRIES, now: datetime | None = None
+) -> tuple[bytes, int]:
+    """``content`` cut to its ``limit`` newest entries (``<item>`` or ``<entry>``), kept
+    in document order with the document's start and end (``</channel></rss>``,
+    ``</feed>``), and how many it held; the content itself when it holds no more than
+    ``limit``. Found in the bytes, before any parsing, so a huge feed costs one scan
+    and one date per entry rather than its whole parse.
+
+    An entry counts by the date its card would show (``plausible_time``): its own
+    date, or ``now`` when it has none or an impossible one, so an undated entry counts
+    as just received, as feed readers take it. Entries of one date go by the feed's
+    order, oldest first when most of its dated neighbours rise in time, else newest
+    first (docs/decisions/sources-bounds.md). Memory stays ``limit`` entries: one heap
+    per possible order, since the order is known only at the end."""
+    first = list(islice(_ENTRY_START.finditer(content), limit + 1))
+    if len(first) <= limit:
+        return content, len(first)
+    now = now or datetime.now(UTC)
     end = max(content.rfind(closing) + len(closing) for closing in _ENTRY_ENDS)
-    tail = content[end:] if end > cut else b""
-    return content[:cut] + tail, total
+    order = _Order()
+    newest_first: list[tuple[datetime, int, int, int]] = []
+    oldest_first: list[tuple[datetime, int, int, int]] = []
+
+    def keep(index: int, start: int, stop: int) -> None:
+        date = _date_in(content, start, stop)
+        when = plausible_time(date, now) or now
+        order.see(when if date is not None else None)
+        for heap, rank in ((newest_first, -index), (oldest_first, index)):
+            item = (when, rank, start, stop)
+            if len(heap) < limit:
+                heapq.heappush(heap, item)
+            elif item > heap[0]:
+                heapq.heapreplace(heap, item)
+
+    total = 0
+    previous = -1
+    for total, match in enumerate(_ENTRY_START.finditer(content), 1):
+        if previous >= 0:
+            keep(total - 2, previous, match.start())
+        previous = match.start()
+    last_end = end if end > previous else len(content)
+    keep(total - 1, previous, last_end)
+    kept = sorted((oldest_first if order.ascending else newest_first), key=lambda k: k[2])
+    head = content[: first[0].start()]
+    tail = content[last_end:]
+    return head + b"".join(content[k[2] : k[3]] for k in kept) + tail, total
 
 
 def _certificate_refusal(exc: BaseException) -> str | None:
@@ -375,7 +476,8 @@ class RssSource:
 
     def parse(self, content: bytes, headers: Mapping[str, str], checkpoint: Checkpoint) -> Batch:
         """The new entries of a fetched feed (pure: no network)."""
-        content, total = newest_entries(content)
+        now = self.clock()
+        content, total = newest_entries(content, MAX_ENTRIES, now=now)
         # As a stream: feedparser tries bytes as a file name first, so a body such as
         # "/etc/…" or "/dev/zero" would have the worker read its own disk.
         parsed = feedparser.parse(io.BytesIO(content), response_headers=dict(headers))
@@ -390,11 +492,11 @@ class RssSource:
         )
         publisher = tuple(k for k in read if k != "none")
         # Ids as the source remembers them (an account's pseudonym in a Mastodon status
-        # address); a checkpoint written before that gets its ids so on this poll.
-        seen: list[str] = list(
-            dict.fromkeys(self._post_id(str(i)) for i in checkpoint.get("seen", []))
-        )
-        seen_set = set(seen)
+        # address); a checkpoint written before that gets its ids so on this poll. An
+        # ordered set, oldest first: an id still in the feed moves to the end at each
+        # poll, so the window forgets the entries that left the feed first, and never one
+        # that is still there (the cut keeps no more entries than the window holds).
+        seen = dict.fromkeys(self._post_id(str(i)) for i in checkpoint.get("seen", []))
         versions = {self._post_id(k): v for k, v in _load_versions(checkpoint).items()}
         posts: list[RawPost | PostChange] = []
         skipped: list[Skipped] = []
@@ -402,9 +504,8 @@ class RssSource:
             skipped.append(
                 Skipped(f"Flux tronqué aux {MAX_ENTRIES} entrées les plus récentes.", "flux")
             )
-        now = self.clock()
-        valid = 0
-        # Feeds list newest first; emit oldest first so the queue reads in order.
+        order = _Order()
+        found: list[tuple[int, Any, RawPost]] = []
         for index, entry in reversed(list(enumerate(entries))):
             try:
                 post = self._to_post(entry, feed_language, now, publisher)
@@ -414,15 +515,20 @@ class RssSource:
             if post is None:
                 skipped.append(Skipped("Entrée sans titre ni contenu.", f"entrée {index}"))
                 continue
-            valid += 1
+            found.append((index, entry, post))
+        for _, entry, post in reversed(found):
+            order.see(post.created_at if _entry_time(entry) is not None else None)
+        # Emitted oldest first, so the queue reads in order and the window of ids seen
+        # forgets the oldest first: by the cards' dates, then the feed's own order.
+        found.sort(key=lambda r: (r[2].created_at, order.rank(r[0])))
+        valid = len(found)
+        for _, entry, post in found:
             updated = _entry_updated(entry)
             # An entry without a date of its own counts from when it was published, or
             # first seen: a correction dated later is then an edit.
             version = [(updated or post.created_at).isoformat(), _digest(post.text)]
             known = versions.pop(post.external_id, None)
-            if post.external_id not in seen_set:
-                seen.append(post.external_id)
-                seen_set.add(post.external_id)
+            if post.external_id not in seen:
                 posts.append(post)
             elif known is not None:
                 edit = _edit(post, updated, known)
@@ -437,6 +543,8 @@ class RssSource:
                     version[1] = known[1]
             # Re-inserted: the entries still in the feed are the last to go.
             versions[post.external_id] = version
+            seen.pop(post.external_id, None)
+            seen[post.external_id] = None
         problem = parsed.get("bozo_exception") if parsed.bozo else None
         # A wrong encoding declaration is a quirk feedparser fixes, not damage.
         if problem is not None and not isinstance(problem, feedparser.CharacterEncodingOverride):
@@ -458,7 +566,7 @@ class RssSource:
         state = {
             "etag": headers.get("etag"),
             "modified": headers.get("last-modified"),
-            "seen": seen[-SEEN_LIMIT:],
+            "seen": list(seen)[-SEEN_LIMIT:],
             "versions": dict(list(versions.items())[-VERSIONS_LIMIT:]),
         }
         # The runner takes edits (PostChange) in a batch as it does from
