@@ -8,6 +8,7 @@ the 4+/5+/6 layout (texts in ``*_l10ns`` tables).
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 
@@ -321,28 +322,45 @@ def _cut_prefix(part: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _abbreviates(prefix: str, text: str) -> bool:
-    """Whether LimeSurvey could have cut ``text`` to ``prefix``: the text starts with it
-    (compared as :func:`heading_key` does) and was long enough to be cut (more than 3
-    characters past the cut), or was cut at 15 whatever its length (2.0 to 2.05, 1.92)."""
-    pk, tk = heading_key(prefix), heading_key(text)
-    if not pk or not tk.startswith(pk):
-        return False
-    n, m = len(prefix), len(text)
-    return m > n + 3 or n == _DEFAULT_CUT or m == n
+# LimeSurvey could have cut a text to a prefix when the text starts with it (compared
+# as heading_key does) and was long enough to be cut (more than 3 characters past the
+# cut), or was cut at 15 whatever its length (2.0 to 2.05, 1.92): _Texts.find.
 
 
-def _find(part: str, texts: dict[str, set[str]]) -> set[str]:
-    """The keys of ``texts`` (code → its texts) that ``part`` names: by a whole text,
-    else, when it was cut, by a text it abbreviates."""
-    key = heading_key(part)
-    exact = {c for c, own in texts.items() if any(heading_key(t) == key for t in own)}
-    if exact or not key:
-        return exact
-    prefix = _cut_prefix(part)
-    if prefix is None:
-        return set()
-    return {c for c, own in texts.items() if any(_abbreviates(prefix, t) for t in own)}
+class _Texts:
+    """Codes and their texts, with the comparison keys computed once (an export may
+    have a thousand columns, a structure hundreds of questions in several languages)."""
+
+    def __init__(self, texts: dict[str, set[str]]) -> None:
+        self.codes = list(texts)
+        # Sorted by key: the texts a prefix starts are one run, found by bisection.
+        self.keyed = sorted((heading_key(t), len(t), c) for c, own in texts.items() for t in own)
+        self.keys = [k for k, _, _ in self.keyed]
+        self.exact: dict[str, set[str]] = {}
+        for key, _, code in self.keyed:
+            self.exact.setdefault(key, set()).add(code)
+
+    def find(self, part: str) -> set[str]:
+        """The codes that ``part`` names: by a whole text, else, when it was cut, by a
+        text it abbreviates (the rule above)."""
+        key = heading_key(part)
+        if not key:
+            return set()
+        if key in self.exact:
+            return set(self.exact[key])
+        prefix = _cut_prefix(part)
+        if prefix is None:
+            return set()
+        pk, n = heading_key(prefix), len(prefix)
+        if not pk:
+            return set()
+        found = set()
+        for tk, m, code in self.keyed[bisect.bisect_left(self.keys, pk) :]:
+            if not tk.startswith(pk):
+                break
+            if m > n + 3 or n == _DEFAULT_CUT or m == n:
+                found.add(code)
+        return found
 
 
 @dataclass
@@ -389,15 +407,16 @@ class HeadingIndex:
 
     def __init__(self, questions: list[_Question]) -> None:
         self.questions = questions
-        self._texts = {q.code: q.texts for q in questions}
+        self._texts = _Texts({q.code: q.texts for q in questions})
         self._by_code = {q.code: q for q in questions}
+        self._rows = {q.code: (_Texts(q.rows[0]), _Texts(q.rows[1])) for q in questions}
 
     def match(self, heading: str) -> tuple[str | None, list[str]]:
         """``(code, [])`` when the heading names one column; ``(None, codes)`` when it
         could name several (refused: which one cannot be told); ``(None, [])`` when it
         names none."""
         for main, parts in _splits(heading):
-            found = _find(main, self._texts)
+            found = self._texts.find(main)
             if not found:
                 continue
             strong: set[str] = set()
@@ -414,11 +433,11 @@ class HeadingIndex:
         return None, []
 
     def _row(self, q: _Question, part: str, axis: int = 0) -> str | None:
-        rows = q.rows[axis]
-        found = _find(part, rows)
+        rows = self._rows[q.code][axis]
+        found = rows.find(part)
         if not found:
             # 2.0 to 2.05 and 1.92 name an abbreviated heading's row by its code.
-            found = {c for c in rows if c.casefold() == part.strip().casefold()}
+            found = {c for c in rows.codes if c.casefold() == part.strip().casefold()}
         return found.pop() if len(found) == 1 else None
 
     def _column(self, q: _Question, parts: list[str]) -> tuple[str | None, bool]:
