@@ -5,6 +5,8 @@ when DATABASE_URL names PostgreSQL (dropped afterwards)."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,13 +23,43 @@ def is_postgres() -> bool:
     return _pg_url() is not None
 
 
+# Takes the services' migration lock, says so, and keeps it until its stdin closes.
+HOLD_MIGRATION_LOCK = (
+    "import sys\n"
+    "from beffroi.commands import bootstrap\n"
+    "bootstrap.setup_django()\n"
+    "with bootstrap.migration_lock():\n"
+    "    print('locked', flush=True)\n"
+    "    sys.stdin.read()\n"
+)
+
+
+def sqlite_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a process whose database is the SQLite file of data_dir: none
+    of the test run's BEFFROI_*/DJANGO_* settings nor DATABASE_URL, and extra."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BEFFROI_"))}
+    env.pop("DATABASE_URL", None)
+    env.update(BEFFROI_DATA_DIR=str(data_dir), **extra)
+    return env
+
+
+def python_process(code: str, env: dict[str, str], *argv: str, **kw) -> subprocess.Popen[str]:
+    """``python -c code argv…`` under env, its output captured as text."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *argv],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kw,
+    )
+
+
 @contextmanager
 def fresh_database_env(data_dir: Path, **extra: str) -> Iterator[dict[str, str]]:
     """The environment of a process that will find an empty database: none of the test
     run's BEFFROI_*/DJANGO_* settings, BEFFROI_DATA_DIR=data_dir, and extra."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BEFFROI_"))}
-    env.pop("DATABASE_URL", None)
-    env.update(BEFFROI_DATA_DIR=str(data_dir), **extra)
+    env = sqlite_env(data_dir, **extra)
     url = _pg_url()
     if url is None:
         yield env

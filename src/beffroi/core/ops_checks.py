@@ -1,4 +1,5 @@
-"""`beffroi manage check --deploy`: what an operator can fix on the server itself.
+"""What an operator can fix on the server itself: `beffroi manage check --deploy`'s
+warnings, and the mail backend refused when Django starts.
 
 New installs create the data directory 0700 and the SQLite database 0600 (beffroi.config);
 an install made before keeps its modes, which nothing changes behind the operator's back:
@@ -55,3 +56,30 @@ def mode_warnings(data_dir: Path, sqlite_file: Path | None) -> list[Warning]:
             )
         )
     return found
+
+
+def check_mail_backend(path: str) -> None:
+    """Refuse a ``BEFFROI_EMAIL_BACKEND`` dotted path that does not name a mail backend
+    class (``…smtpp.EmailBackend``), when Django starts (``CoreConfig.ready``): Django
+    imports it only at the first mail sent, a reset link lost hours later. The settings
+    loader refuses bad short names, but cannot import a backend itself: a third-party one
+    may read the settings or the apps as it loads."""
+    from django.core.mail.backends.base import BaseEmailBackend
+    from django.utils.module_loading import import_string
+
+    from beffroi.config import EMAIL_BACKENDS, ConfigError
+
+    names = " or ".join(EMAIL_BACKENDS)
+    try:
+        backend = import_string(path)
+    except ImportError as exc:
+        raise ConfigError(
+            f"BEFFROI_EMAIL_BACKEND={path!r} cannot be loaded ({exc}): check its spelling, "
+            f"or use {names}."
+        ) from exc
+    if not (isinstance(backend, type) and issubclass(backend, BaseEmailBackend)):
+        raise ConfigError(
+            f"BEFFROI_EMAIL_BACKEND={path!r} is not a mail backend class "
+            f"(django.core.mail.backends.base.BaseEmailBackend): use {names}, or a "
+            "backend's dotted path."
+        )
