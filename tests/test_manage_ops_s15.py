@@ -4,14 +4,14 @@ command before its first connection), as docs/operations.md says."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from fresh_databases import HOLD_MIGRATION_LOCK, python_process, sqlite_env
 
 pytestmark = [pytest.mark.slow]
 
@@ -30,21 +30,11 @@ def _tables(db: Path) -> set[str]:
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BEFFROI_"))}
-    env.pop("DATABASE_URL", None)
-    env.update(BEFFROI_DATA_DIR=str(tmp_path / "data"), BEFFROI_SECRET_KEY="m" * 50)
-    return env
+    return sqlite_env(tmp_path / "data", BEFFROI_SECRET_KEY="m" * 50)
 
 
-def _beffroi(env: dict[str, str], *argv: str, **kw) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", CLI, *argv],
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        **kw,
-    )
+def _beffroi(env: dict[str, str], *argv: str) -> subprocess.Popen[str]:
+    return python_process(CLI, env, *argv)
 
 
 def test_manage_migrate_creates_an_owner_only_database(tmp_path):
@@ -70,22 +60,7 @@ def test_another_manage_command_first_leaves_an_owner_only_database(tmp_path):
 
 def test_manage_migrate_waits_for_the_migration_in_progress(tmp_path):
     env = _env(tmp_path)
-    hold = (
-        "import sys\n"
-        "from beffroi.commands import bootstrap\n"
-        "bootstrap.setup_django()\n"
-        "with bootstrap.migration_lock():\n"
-        "    print('locked', flush=True)\n"
-        "    sys.stdin.read()\n"
-    )
-    holder = subprocess.Popen(
-        [sys.executable, "-c", hold],
-        env=env,
-        text=True,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    holder = python_process(HOLD_MIGRATION_LOCK, env, stdin=subprocess.PIPE)
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked", holder.stderr

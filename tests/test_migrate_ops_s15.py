@@ -5,7 +5,6 @@ PostgreSQL database beside the test one when DATABASE_URL names PostgreSQL)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -14,20 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from fresh_databases import fresh_database_env
+from fresh_databases import (
+    HOLD_MIGRATION_LOCK,
+    fresh_database_env,
+    python_process,
+    sqlite_env,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.usesdb]
 
 MIGRATE = "from beffroi.commands import bootstrap; bootstrap.setup_django(); bootstrap.migrate()"
-# Takes the lock, says so, and keeps it until its stdin closes.
-HOLD = (
-    "import sys\n"
-    "from beffroi.commands import bootstrap\n"
-    "bootstrap.setup_django()\n"
-    "with bootstrap.migration_lock():\n"
-    "    print('locked', flush=True)\n"
-    "    sys.stdin.read()\n"
-)
 TABLES = (
     "from beffroi.commands import bootstrap; bootstrap.setup_django()\n"
     "from django.db import connection\n"
@@ -41,30 +36,19 @@ def fresh_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         yield env
 
 
-def _python(code: str, env: dict[str, str], **kw) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", code],
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        **kw,
-    )
-
-
 def test_two_processes_migrating_a_fresh_database_at_once_both_succeed(fresh_env):
-    procs = [_python(MIGRATE, fresh_env) for _ in range(3)]
+    procs = [python_process(MIGRATE, fresh_env) for _ in range(3)]
     results = [p.communicate(timeout=300) for p in procs]
     for proc, (_out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err[-2000:]
 
 
 def test_a_migration_waits_for_the_one_in_progress(fresh_env):
-    holder = _python(HOLD, fresh_env, stdin=subprocess.PIPE)
+    holder = python_process(HOLD_MIGRATION_LOCK, fresh_env, stdin=subprocess.PIPE)
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline().strip() == "locked", holder.stderr
-        waiting = _python(MIGRATE, fresh_env)
+        waiting = python_process(MIGRATE, fresh_env)
         time.sleep(4)
         # Still waiting, and it created no table meanwhile.
         assert waiting.poll() is None
@@ -85,12 +69,12 @@ def test_the_database_a_migration_creates_is_owner_only(tmp_path):
     """The SQLite file is made owner-only by the migrating command, not by loading the
     configuration (which a refused or read-only command also does). SQLite in both runs:
     the mode of a database file is what is checked."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BEFFROI_"))}
-    env.pop("DATABASE_URL", None)
-    env.update(BEFFROI_DATA_DIR=str(tmp_path / "data"), BEFFROI_SECRET_KEY="m" * 50)
+    env = sqlite_env(tmp_path / "data", BEFFROI_SECRET_KEY="m" * 50)
     db = tmp_path / "data" / "beffroi.sqlite3"
     umask = "import os\nos.umask(0o022)\n"
-    setup = _python(umask + "from beffroi.commands import bootstrap\nbootstrap.setup_django()", env)
+    setup = python_process(
+        umask + "from beffroi.commands import bootstrap\nbootstrap.setup_django()", env
+    )
     _out, err = setup.communicate(timeout=120)
     assert setup.returncode == 0, err[-2000:]
     assert not db.exists()
@@ -98,7 +82,7 @@ def test_the_database_a_migration_creates_is_owner_only(tmp_path):
     # migrated.
     checked = "bootstrap.check_database(); bootstrap.migrate()"
     start = MIGRATE.replace("bootstrap.migrate()", checked)
-    migrate = _python(umask + start.replace("; ", "\n"), env)
+    migrate = python_process(umask + start.replace("; ", "\n"), env)
     _out, err = migrate.communicate(timeout=300)
     assert migrate.returncode == 0, err[-2000:]
     assert db.stat().st_mode & 0o777 == 0o600

@@ -18,30 +18,10 @@ from django_tasks_db.models import DBTaskResult
 from beffroi.consult import actions, api, tasks
 from beffroi.consult.ballot import make_ballot
 from beffroi.consult.cli_example_bundle import setup_consultation
-from beffroi.consult.spec import format_time
 from beffroi.core.models import JobOutcome
+from consult_specs import cantine_spec
 
 pytestmark = pytest.mark.usesdb
-
-
-def _spec(cid: str) -> dict:
-    now = datetime.now(UTC).replace(microsecond=0)
-    return {
-        "id": cid,
-        "title": "Cantine",
-        "opens": format_time(now - timedelta(days=1)),
-        "closes": format_time(now + timedelta(days=2)),
-        "access": "open",
-        "questions": [
-            {
-                "code": "menu",
-                "label": "Menu",
-                "kind": "single",
-                "options": [{"code": "a", "label": "A"}, {"code": "b", "label": "B"}],
-            }
-        ],
-        "segments": [{"code": "E1", "label": "École 1", "electorate": 100}],
-    }
 
 
 @pytest.fixture(autouse=True)
@@ -51,11 +31,12 @@ def _sync_writes(settings):
 
 
 def _open_with_answers(org, cid: str, n: int = tasks.MIN_RESPONSES + 5):
-    c, _ = setup_consultation(org, cid=cid, access="open", spec_dict=_spec(cid))
+    spec_dict = cantine_spec(cid, access="open", rules=())
+    c, _ = setup_consultation(org, cid=cid, access="open", spec_dict=spec_dict)
     spec = c.get_spec()
     for i in range(n):
         ballot = make_ballot(
-            spec, {"menu": "ab"[i % 2]}, [], public_key=None, seq=i + 1, segment="E1"
+            spec, {"menu": ("bio", "local")[i % 2]}, [], public_key=None, seq=i + 1, segment="N"
         )
         item = actions.Incoming(ballot, None, net=f"prefix:{i}", addr=f"addr:{i}", ua="ua:x")
         assert actions.submit_ballots(c.cid, [item])[0].error is None
