@@ -1337,7 +1337,13 @@ def load_limesurvey(
     _apply_options(questions, options)
     ds = Dataset(raw, questions, source=str(path or "<texte>"), text_columns=text_cols)
     if ambiguous:
-        ds.skip("types des questions", _ambiguous_note(ambiguous))
+        ds.skip(
+            "types des questions",
+            "en-têtes qui peuvent désigner plusieurs colonnes de la structure de l'enquête "
+            f"(.lss) : {_ambiguous_list(ambiguous)} ; ces colonnes ne prennent aucun type et "
+            "sont lues d'après leurs réponses ; exportez les réponses avec les codes des "
+            "questions (« Code de la question » dans l'export de LimeSurvey) ou le texte complet",
+        )
     untyped = sorted({q.item_of or q.code for q in questions} - set(types or {}))
     if types is not None and untyped:
         # A structure from another version of the survey: those questions are judged
@@ -1400,19 +1406,13 @@ def _codes_for_full_headings(
     return ambiguous
 
 
-def _ambiguous_note(ambiguous: list[tuple[str, list[str]]]) -> str:
-    """Why some headings took no code (French; consult.views_i18n.SKIPPED re-says it)."""
+def _ambiguous_list(ambiguous: list[tuple[str, list[str]]]) -> str:
+    """« heading » (columns) for the first three refused headings, and how many more."""
     shown = " ; ".join(
         f"« {h} » ({', '.join(cols[:4])}{' …' if len(cols) > 4 else ''})"
         for h, cols in ambiguous[:3]
     )
-    more = f" et {len(ambiguous) - 3} autres" if len(ambiguous) > 3 else ""
-    return (
-        f"en-têtes qui peuvent désigner plusieurs colonnes de la structure de l'enquête "
-        f"(.lss) : {shown}{more} ; ces colonnes ne prennent aucun type et sont lues "
-        "d'après leurs réponses ; exportez les réponses avec les codes des questions "
-        "(« Code de la question » dans l'export de LimeSurvey) ou le texte complet"
-    )
+    return shown + (f" et {len(ambiguous) - 3} autres" if len(ambiguous) > 3 else "")
 
 
 def _among_codes(values: pa.Array, codes: set[str] | None) -> bool:
