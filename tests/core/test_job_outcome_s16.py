@@ -136,3 +136,56 @@ def test_the_migration_carries_each_consultations_last_finished_run(db, org):
     assert a.finished_at == t0 + timedelta(minutes=2)
     b = kept[tasks._outcome_name("b")]
     assert b.status == "FAILED" and b.return_value is None
+
+
+def test_a_pruned_main_courante_export_is_not_found_not_a_server_error(
+    transactional_db, client, members, org, monkeypatch
+):
+    from beffroi.watch import actions as watch_actions
+    from beffroi.watch import exports
+
+    monkeypatch.setattr(exports, "INLINE_BUDGET", 0.0)  # to the background, whatever its size
+    coord = members["coordinator"]
+    activation = watch_actions.create_activation(
+        org, name="Crue du Lay", event_type="inondation", actor=coord
+    )
+    watch_actions.add_log_entry(
+        activation, actor=coord, text="Route coupée", channel="telephone", category="routes"
+    )
+    client.force_login(coord)
+    kwargs = {"org": org.slug, "activation_id": activation.pk}
+    job_url = client.post(reverse("watch-courante-export", kwargs=kwargs | {"fmt": "csv"}))[
+        "Location"
+    ]
+    _work()
+    assert client.get(job_url).status_code == 200
+    _prune()
+    for url in (job_url, job_url + "fichier"):
+        gone = client.get(url)
+        assert gone.status_code == 404 and "Page introuvable" in gone.content.decode()
+
+
+def test_an_uploaded_exports_audit_keeps_its_page_once_its_job_is_pruned(
+    transactional_db, client, members, org
+):
+    from beffroi.audits.models import Audit
+    from beffroi.audits.tasks import run_audit_task
+
+    audit = Audit.objects.create(
+        organisation=org,
+        original_name="export.csv",
+        sha256="0" * 64,
+        size=10,
+        fmt="csv",
+        status=Audit.Status.DONE,
+        progress=1.0,
+        summary={"responses": 40, "flagged": 3, "clusters": 1, "checks_skipped": 0},
+    )
+    run_audit_task.enqueue(audit.pk)  # its run, finished long ago
+    DBTaskResult.objects.update(status="SUCCESSFUL", finished_at=audit.created_at)
+    _prune()
+    assert not DBTaskResult.objects.exists()
+    client.force_login(members["coordinator"])
+    page = client.get(reverse("audit-detail", args=[org.slug, audit.pk]))
+    assert page.status_code == 200
+    assert "40" in page.content.decode() and not Audit.objects.get(pk=audit.pk).stuck
