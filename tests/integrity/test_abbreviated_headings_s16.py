@@ -218,6 +218,7 @@ def test_only_the_ambiguous_headings_are_refused(lss: Path, mode: str) -> None:
     # which heading, which columns, and how to export instead.
     refused = [n for n in notes if n.startswith("en-têtes qui peuvent désigner")]
     assert len(refused) == 1
+    assert len(notes) == 1  # not said a second time as a question without a type
     assert "« Êtes-vous d'acc.. » (AVIS1, AVIS2)" in refused[0]
     assert "Code de la question" in refused[0]
     codes = {q.item_of or q.code for q in ds.questions} | {ds.segment or ""}

@@ -1344,7 +1344,9 @@ def load_limesurvey(
             "sont lues d'après leurs réponses ; exportez les réponses avec les codes des "
             "questions (« Code de la question » dans l'export de LimeSurvey) ou le texte complet",
         )
-    untyped = sorted({q.item_of or q.code for q in questions} - set(types or {}))
+    # An ambiguous heading is said once, by its own note above.
+    refused = {_split_code(rename[h])[0] for h, _ in ambiguous}
+    untyped = sorted({q.item_of or q.code for q in questions} - set(types or {}) - refused)
     if types is not None and untyped:
         # A structure from another version of the survey: those questions are judged
         # by their answers, as without it, and the reader must know which.
