@@ -232,19 +232,12 @@ def _dual_scale_labels(
                 labels[f"{column[:-1]}#{scale}]"] = text
 
 
-def read_headings(path: Path) -> dict[str, str]:
-    """See :func:`parse_headings`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"Impossible de lire la structure {path} : {exc}.") from exc
-    return parse_headings(text, str(path))
-
-
 def parse_headings(text: str, path: str) -> dict[str, str]:
-    """``{heading_key(full heading): column code}``: how LimeSurvey's « full question
-    text » export names each column (« Question » or « Question [Subquestion] », in any
-    of the survey's languages), so that such an export gets the structure's types and
+    """``{heading_key(full heading): column code}`` (the loader now uses
+    :class:`HeadingIndex`, which also reads abbreviated and dual-scale headings): how
+    LimeSurvey's « full question text » export names each column (« Question » or
+    « Question [Subquestion] », in any of the survey's languages), so that such an
+    export gets the structure's types and
     answer codes. A text that two questions share names neither: judged by its answers,
     as without a structure."""
     root = _root(text, path)
