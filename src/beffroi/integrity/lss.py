@@ -237,9 +237,8 @@ def parse_headings(text: str, path: str) -> dict[str, str]:
     :class:`HeadingIndex`, which also reads abbreviated and dual-scale headings): how
     LimeSurvey's « full question text » export names each column (« Question » or
     « Question [Subquestion] », in any of the survey's languages), so that such an
-    export gets the structure's types and
-    answer codes. A text that two questions share names neither: judged by its answers,
-    as without a structure."""
+    export gets the structure's types and answer codes. A text that two questions share
+    names neither: judged by its answers, as without a structure."""
     root = _root(text, path)
     texts: dict[str, set[str]] = {}
     title: dict[str, str] = {}
