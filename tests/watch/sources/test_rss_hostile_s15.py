@@ -14,6 +14,7 @@ from beffroi.watch.sources.base import (
     plausible_time,
 )
 from beffroi.watch.sources.rss import MAX_ENTRIES, RssConfig, RssSource, newest_entries
+from rss_feeds import rss_document
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 KEY = b"k" * 32
@@ -29,11 +30,7 @@ def _source(pseudonymise=None) -> RssSource:
 
 
 def _rss(items: list[str]) -> bytes:
-    return (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>Préfecture</title>'
-        + "".join(items)
-        + "</channel></rss>"
-    ).encode()
+    return rss_document(items)
 
 
 def _item(i: int, date: str = "Mon, 23 Nov 2026 10:00:00 +0000") -> str:

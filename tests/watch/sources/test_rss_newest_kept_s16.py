@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from beffroi.watch.sources import rss
 from beffroi.watch.sources.base import handle_pseudonymiser
 from beffroi.watch.sources.rss import MAX_ENTRIES, RssConfig, RssSource, newest_entries
+from rss_feeds import rss_document
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 EXTRA = 250
@@ -35,11 +36,7 @@ def _item(name: str, age: int | None) -> str:
 
 
 def _rss(items: list[str]) -> bytes:
-    return (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>Mairie</title>'
-        + "".join(items)
-        + "</channel></rss>"
-    ).encode()
+    return rss_document(items, "Mairie")
 
 
 def _atom(entries: list[tuple[str, int | None]]) -> bytes:
