@@ -239,12 +239,42 @@ BEFFROI_CONSULT_MAX_BALLOTS_PER_KEY = int(
     os.environ.get("BEFFROI_CONSULT_MAX_BALLOTS_PER_KEY", "50")
 )
 
+# Paths reach the log through many loggers (a 4xx/5xx answer, a CSRF refusal, an access
+# line, a traceback) and partner links carry their token in the path: every handler here
+# redacts it (beffroi.watch.logfilter), whatever logger the record comes from.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Django logs the path of every 4xx/5xx answer: partner links carry their token in it.
     "filters": {"partner_tokens": {"()": "beffroi.watch.logfilter.PartnerTokenFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["partner_tokens"]}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["partner_tokens"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["partner_tokens"],
+        },
+    },
+    "loggers": {
+        # Django's defaults hang on "django" a console handler (DEBUG) and mail_admins,
+        # whose mail quotes the request: neither redacts, so its records go to the
+        # root's handler instead. No ADMINS are set: nothing was mailed before either.
+        "django": {"handlers": [], "level": "INFO"},
+        # runserver's access lines.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # Also on the two loggers that quote paths, for a handler added outside this dict.
+        "django.request": {"filters": ["partner_tokens"]},
+        "django.security.csrf": {"filters": ["partner_tokens"]},
+        # Under uvicorn (`beffroi serve`), whose logging is set before the app is loaded:
+        # its error lines come here rather than to its own handler. Its access log,
+        # which `serve` leaves off, is not touched (docs/operations.md).
+        "uvicorn.error": {"handlers": ["console"], "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
