@@ -17,6 +17,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -1251,6 +1252,9 @@ class _Epoch(Func):
         )
 
 
+_PARTNER_VERSION_SALT = "beffroi.watch.views.partner-version"
+
+
 def _partner_log_version(entries: QuerySet[LogEntry]) -> str:
     """What the partners see and its last changes, summed up by the database. Not the
     journal head, which would turn every internal change into an event for them; and not
@@ -1259,9 +1263,15 @@ def _partner_log_version(entries: QuerySet[LogEntry]) -> str:
     whenever any line is stamped again, whatever the order of commits. A line stamped
     again moves from its previous stamp, seconds or hours earlier, far above the sum's
     rounding (milliseconds for 10,000 lines). One aggregate query, once a second per open
-    partner page."""
+    partner page.
+
+    The partner's page and stream only compare versions for equality, so they get an
+    HMAC of that sum, keyed with the deployment's secret: the sum of the ids itself told
+    a partner, between two readings, how many lines every organisation had created
+    meanwhile (ids are instance-wide), internal ones included."""
     agg = entries.aggregate(n=Count("pk"), ids=Sum("pk"), stamps=Sum(_Epoch("updated_at")))
-    return f"{agg['n']}-{agg['ids'] or 0}-{agg['stamps'] or 0:.3f}"
+    summed = f"{agg['n']}-{agg['ids'] or 0}-{agg['stamps'] or 0:.3f}"
+    return salted_hmac(_PARTNER_VERSION_SALT, summed, algorithm="sha256").hexdigest()[:32]
 
 
 def _communes_meant(code: str) -> dict[str, Any] | None:
