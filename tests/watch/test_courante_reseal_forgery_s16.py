@@ -80,16 +80,24 @@ def _head():
     return JournalHead.objects.get(pk=1).seq
 
 
-def test_a_forgery_appended_after_the_switch_is_refused_all_or_nothing(
-    courante, org, members, settings
-):
-    from beffroi.watch import actions, courante_verify
+@pytest.fixture
+def forged_after_switch(courante, org, members, settings):
+    """The server switched to NEW and journaled a change under it, then line 3 was
+    forged with the leaked OLD secret."""
+    from beffroi.watch import actions
 
-    _activation, lines = courante
+    activation, lines = courante
     settings.BEFFROI_PSEUDONYM_KEY = NEW
     # The server's first digest under the new key: from here, the old key is retired.
     actions.update_log_status(lines[1], "clos", actor=members["volunteer"])
     _forge(settings, org, lines[2], text="Route ouverte, aucun danger")
+    return activation, lines
+
+
+def test_a_forgery_appended_after_the_switch_is_refused_all_or_nothing(forged_after_switch):
+    from beffroi.watch import actions, courante_verify
+
+    _activation, lines = forged_after_switch
     head = _head()
 
     done = actions.reseal_courante(OLD)
@@ -106,16 +114,11 @@ def test_a_forgery_appended_after_the_switch_is_refused_all_or_nothing(
     assert actions.reseal_courante(OLD, dry_run=True).refused
 
 
-def test_carried_over_on_request_the_line_is_marked_in_the_journal(
-    courante, org, members, settings
-):
+def test_carried_over_on_request_the_line_is_marked_in_the_journal(forged_after_switch, members):
     from beffroi.core import journal
     from beffroi.watch import actions, courante_verify
 
-    activation, lines = courante
-    settings.BEFFROI_PSEUDONYM_KEY = NEW
-    actions.update_log_status(lines[1], "clos", actor=members["volunteer"])
-    _forge(settings, org, lines[2], text="Route ouverte, aucun danger")
+    activation, lines = forged_after_switch
 
     done = actions.reseal_courante(OLD, carry_unvouched=True)
     assert not done.refused
@@ -261,14 +264,9 @@ def _run(*args):
 
 
 def test_the_command_lists_the_unvouched_lines_and_carries_them_on_request(
-    courante, org, members, settings, monkeypatch, capsys
+    forged_after_switch, monkeypatch, capsys
 ):
-    _activation, lines = courante
-    settings.BEFFROI_PSEUDONYM_KEY = NEW
-    from beffroi.watch import actions
-
-    actions.update_log_status(lines[1], "clos", actor=members["volunteer"])
-    _forge(settings, org, lines[2], text="Route ouverte")
+    _activation, lines = forged_after_switch
     monkeypatch.setenv("BEFFROI_OLD_PSEUDONYM_KEY", OLD)
 
     assert _run() == 1

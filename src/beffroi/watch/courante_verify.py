@@ -508,7 +508,7 @@ def check(
                 fields = line_fields(entry)
                 report.stale.setdefault(entry.activation_id, {})[entry.pk] = fields
                 history = (journal.history or {}).get(entry.pk, [])
-                if not _replays(fields, entry.pk, history, keys, bounds):
+                if not _replays(fields, entry.pk, history, keys, bounds, matched=known.seq):
                     report.unvouched.append(
                         Finding(entry.activation_id, names.get(entry.activation_id, ""),
                                 entry.number, known.at, kind=UNVOUCHED, line_id=entry.pk,
@@ -594,6 +594,8 @@ def _replays(
     history: Sequence[_Journaled],
     keys: Mapping[str, bytes],
     bounds: Mapping[str, int],
+    *,
+    matched: int | None = None,
 ) -> bool:
     """Does the journal vouch for a line (``fields`` as it stands, matching the latest of
     its ``history``)? Yes when that latest digest is journaled before its key's bound
@@ -602,17 +604,19 @@ def _replays(
     matching that entry's digest, reaches a digest journaled before its key's bound.
     A forger holding the old key can append an entry with a matching digest, but not
     rewrite the earlier ones: a change the appended entry does not record in clear (a
-    new text, a new commune) no longer matches the digest before it."""
+    new text, a new commune) no longer matches the digest before it. ``matched``: the
+    seq of the entry whose digest the caller already found ``fields`` to match."""
     states = [fields]
     for known in reversed(history):
         key = keys.get(known.key)
         if key is None or known.version != courante_digest.VERSION:
             return False
-        states = [
-            state
-            for state in states
-            if courante_digest.matches(key, state, known.digest, seq=known.seq, line_id=line_id)
-        ]
+        if known.seq != matched:
+            states = [
+                state
+                for state in states
+                if courante_digest.matches(key, state, known.digest, seq=known.seq, line_id=line_id)
+            ]
         if not states:
             return False
         if known.seq < bounds.get(known.key, known.seq + 1):

@@ -1,0 +1,102 @@
+"""Cost of the re-seal's check after a leak: every line walked back through its journal.
+
+    .venv/bin/python bench/courante_reseal_walk.py [--lines 10000]
+
+Builds, in a database of its own (a temporary directory), an activation with ``--lines``
+main courante lines sealed under an old secret 100 lines an entry, then a status change
+per line (one entry each, as volunteers make them), then switches the server to a new
+secret. Times the re-seal's check (``courante_verify.check`` with the old secret) with
+no compromise date (each digest vouches on its own) and with a date between the two
+(each line walked back one entry to the digest before). Prints seconds and lines a
+second for both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+OLD, NEW = "bench old secret", "bench new secret"
+
+
+def build(n: int) -> object:
+    from django.conf import settings
+    from django.utils import timezone
+
+    from beffroi.core import actions as core
+    from beffroi.core import journal
+    from beffroi.core.models import JournalEntry
+    from beffroi.watch import actions, courante_verify
+    from beffroi.watch.models import LogEntry
+
+    settings.BEFFROI_PSEUDONYM_KEY = OLD
+    org = core.create_organisation("Bench", "bench")
+    user = core.create_account("coord-bench", "pw-bench-123456")
+    core.set_role(user, org, "coordinator", actor=None)
+    activation = actions.create_activation(org, name="Crue", event_type="inondation", actor=user)
+    now = timezone.now()
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            activation=activation, number=i, at=now, channel="telephone", category="routes",
+            commune_code="85128", commune_name="Luçon",
+            text=f"Ligne {i:06d} : route coupée à Luçon, appel de la mairie",
+        )
+        for i in range(1, n + 1)
+    )  # fmt: skip
+    lines = list(LogEntry.objects.filter(activation=activation).order_by("pk"))
+    for i in range(0, n, 100):
+        journal.append("watch.log.reseal", seal=courante_verify.content_seal(lines[i : i + 100]))
+    leaked = JournalEntry.objects.order_by("-seq").values_list("at", flat=True).first()
+    assert leaked is not None
+    leaked += timezone.timedelta(microseconds=1)
+    for line in lines:
+        actions.update_log_status(line, "clos", actor=user)
+    settings.BEFFROI_PSEUDONYM_KEY = NEW
+    return leaked
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=10000)
+    args = parser.parse_args()
+    data = tempfile.mkdtemp(prefix="beffroi-bench-reseal-")
+    os.environ["BEFFROI_DATA_DIR"] = data
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testing_settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from beffroi.watch import courante_verify
+
+    leaked = build(args.lines)
+    for label, since in (("no date", None), ("walked back", leaked)):
+        t0 = time.perf_counter()
+        report = courante_verify.check(old_secret=OLD, compromised_since=since)  # type: ignore[arg-type]
+        took = time.perf_counter() - t0
+        stale = sum(len(lines) for lines in report.stale.values())
+        print(
+            f"{label:12} {took:6.1f} s  {report.checked / took:,.0f} lines/s  "
+            f"to re-seal {stale}, unvouched {len(report.unvouched)}, "
+            f"findings {len(report.findings)}"
+        )
+    import shutil
+
+    from django.db import connections
+
+    connections.close_all()
+    shutil.rmtree(data, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
