@@ -10,7 +10,6 @@ import io
 import json
 import logging
 import logging.config
-import os
 import re
 import socket
 import subprocess
@@ -22,6 +21,8 @@ import httpx
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+
+from fresh_databases import sqlite_env
 
 TOKEN = "Tk7-secret_partner-Token"
 REDACTED = "/partenaire/…/"
@@ -201,13 +202,7 @@ def _port() -> int:
 def test_beffroi_serve_writes_no_token(tmp_path: Path):
     """The real server, its real output: a 404 and a CSRF refusal under a partner link's
     address, and a request uvicorn itself refuses."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BEFFROI_"))}
-    env.update(
-        BEFFROI_DATA_DIR=str(tmp_path),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        BEFFROI_HTTPS="0",
-        BEFFROI_SECRET_KEY="logs-" + "s" * 40,
-    )
+    env = sqlite_env(tmp_path, BEFFROI_HTTPS="0", BEFFROI_SECRET_KEY="logs-" + "s" * 40)
     port = _port()
     out, err = tmp_path / "out.txt", tmp_path / "err.txt"
     with out.open("wb") as stdout, err.open("wb") as stderr:

@@ -50,9 +50,12 @@ def _page_version(token: str) -> str:
     return found.group(1)
 
 
-def _stream_version(token: str, monkeypatch) -> str:
-    monkeypatch.setattr(live, "POLL_SECONDS", 0.01)
-    response = Client().get(reverse("watch-partner-stream", args=[token]))
+def _stream_version(token: str) -> str:
+    return _first_version(Client().get(reverse("watch-partner-stream", args=[token])))
+
+
+def _first_version(response) -> str:
+    """The version a live stream starts with."""
     chunks = iter(response.streaming_content)
     assert next(chunks).startswith(b"retry:")
     first = next(chunks).decode()
@@ -78,7 +81,8 @@ def test_the_version_is_opaque_and_the_same_on_the_page_and_the_stream(room, mon
     # 128 bits of a keyed hash: no count, id or date can be read out of it.
     assert re.fullmatch(r"[0-9a-f]{32}", version)
     assert str(room["shared"].pk) not in version.split("-")
-    assert _stream_version(room["token"], monkeypatch) == version
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.01)
+    assert _stream_version(room["token"]) == version
 
 
 def test_lines_the_partner_does_not_see_leave_it_alone(room, other_room):
@@ -123,3 +127,15 @@ def test_it_is_keyed_with_the_deployments_secret(room, settings):
     before = _page_version(room["token"])
     settings.SECRET_KEY = "another-deployment-" + "k" * 40
     assert _page_version(room["token"]) != before
+
+
+def test_a_partner_members_stream_carries_the_same_opaque_version(
+    room, members, client, monkeypatch
+):
+    """A partner with an account follows the same lines through the team's main
+    courante: its stream carries the same version as the link's."""
+    monkeypatch.setattr(live, "POLL_SECONDS", 0.01)
+    activation = room["activation"]
+    client.force_login(members["partner"])
+    url = reverse("watch-courante-stream", args=[activation.organisation.slug, activation.pk])
+    assert _first_version(client.get(url)) == _page_version(room["token"])
