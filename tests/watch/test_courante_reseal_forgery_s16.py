@@ -276,6 +276,9 @@ def test_the_command_lists_the_unvouched_lines_and_carries_them_on_request(
     assert "--carry-unvouched" in out
     assert _reseals() == []
 
+    assert _run("--carry-unvouched", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert f"ligne 3 (id {lines[2].pk})" in out and _reseals() == []
     assert _run("--carry-unvouched") == 0
     out = capsys.readouterr().out
     assert "dont 1 ligne reprise sans garantie du journal" in out

@@ -14,8 +14,12 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from beffroi.commands import bootstrap, watch_cli
+
+if TYPE_CHECKING:
+    from beffroi.watch.courante_verify import Report
 
 # The name of a variable, not a secret.
 OLD_SECRET_VARIABLE = "BEFFROI_OLD_PSEUDONYM_KEY"  # noqa: S105
@@ -97,6 +101,26 @@ def old_secrets(paths: list[str] | None) -> list[str]:
         if as_is and secret != secret.strip():
             secrets.append(secret)
     return list(dict.fromkeys(secrets))
+
+
+def _print_carried(report: Report) -> None:
+    """The lines carried over (or, in a dry run, to be) though the journal does not
+    vouch for them (--carry-unvouched), each named."""
+    from django.utils.translation import ngettext
+
+    if not report.unvouched:
+        return
+    n = len(report.unvouched)
+    print(
+        ngettext(
+            "dont %(n)s ligne reprise sans garantie du journal, marquée comme telle :",
+            "dont %(n)s lignes reprises sans garantie du journal, marquées comme telles :",
+            n,
+        )
+        % {"n": n}
+    )
+    for finding in report.unvouched:
+        print(finding.message())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -192,20 +216,10 @@ def run(args: argparse.Namespace) -> int:
             )
             % {"n": total}
         )
+        _print_carried(done.report)
         return watch_cli.OK
     print(_("Lignes scellées sous la nouvelle clé : %(n)s") % {"n": total})
-    if done.report.unvouched:
-        n = len(done.report.unvouched)
-        print(
-            ngettext(
-                "dont %(n)s ligne reprise sans garantie du journal, marquée comme telle :",
-                "dont %(n)s lignes reprises sans garantie du journal, marquées comme telles :",
-                n,
-            )
-            % {"n": n}
-        )
-        for finding in done.report.unvouched:
-            print(finding.message())
+    _print_carried(done.report)
     if done.changed_meanwhile:
         print(
             ngettext(
