@@ -234,6 +234,13 @@ EXPLANATIONS = FrenchTemplates(
 # messages of the sources' own errors that the runner shows as they are.
 SOURCE_STATUS = FrenchTemplates(
     [
+        # A file import's status, and the columns it did not keep (fileimport.py).
+        T(gettext_noop("%(status)s Colonne non conservée : %(names)s."), status=_status),
+        T(
+            gettext_noop("%(status)s Colonnes non conservées (%(n)s) : %(names)s."),
+            "n",
+            status=_status,
+        ),
         T(gettext_noop("Connecté, en écoute.")),
         T(gettext_noop("Connexion en cours…")),
         T(gettext_noop("En écoute : %(n)s messages reçus depuis le démarrage du worker."), "n"),

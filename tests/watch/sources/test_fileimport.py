@@ -99,7 +99,8 @@ def test_generic_csv_with_bad_rows_reported_by_line(tmp_path, pseudonymise) -> N
     assert first.coordinates == (44.12, 4.08)
     assert first.media_urls == ("https://x.invalid/a.jpg", "https://x.invalid/b.jpg")
     assert first.author_key == pseudonymise("@Marie") and "Marie" not in repr(first.raw)
-    assert first.raw == {"extra": "kept"}
+    # Columns outside the format's allow-list are not stored (import-posts.md).
+    assert first.raw == {}
     assert [(s.where, s.reason) for s in skips] == [
         ("ligne 4", "Date manquante (colonne created_at)."),
         ("ligne 5", "Identifiant manquant."),
@@ -134,7 +135,7 @@ def test_jsonl_with_malformed_lines(tmp_path, pseudonymise) -> None:
     items = list(reader(path, pseudonymise).records())
     assert [i.external_id for i in items if isinstance(i, RawPost)] == ["a", "7"]
     assert items[0].coordinates == (43.6, 3.9) and items[0].reply_to == "z"
-    assert items[0].raw == {"context": {"retweets": 3}}  # no handle kept, even nested
+    assert items[0].raw == {}  # no column outside the allow-list, so no handle, even nested
     assert [(s.where, s.reason.split(" (")[0]) for s in items if isinstance(s, Skipped)] == [
         ("ligne 2", "JSON mal formé"),
         ("ligne 3", "Un objet JSON est attendu sur chaque ligne."),

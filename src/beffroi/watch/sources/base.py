@@ -274,6 +274,9 @@ class Batch:
     # True when a feed that published entries has none now (an alert feed with no alert
     # active): the source stays ok and its status says the feed is empty for now.
     emptied: bool = False
+    # The columns a file import read and did not keep (first met first): its status
+    # names them, so nothing leaves the operator's view unsaid.
+    not_kept: tuple[str, ...] = ()
 
 
 class SourceError(Exception):
@@ -379,13 +382,21 @@ def _same(value: str) -> str:
 # pseudonym (core.pseudonym, kind "handle"), the same for the author's
 # ``author_key``: a post by an account and a mention of it still match.
 PSEUDONYM_MENTION = re.compile(r"h_[0-9a-f]{16}")
+# X and the sites that show its posts under the same /<account>/status/<id> path: the
+# embed fixers (fxtwitter, vxtwitter, fixupx, fixvx) and the Nitter mirrors, which are
+# many and short-lived, so any host whose name has a "nitter" label, plus xcancel.
+_X_HOST = (
+    r"(?:[\w-]+\.)*(?:(?:twitter|x|fxtwitter|vxtwitter|fixupx|fixvx|xcancel)\.com"
+    r"|nitter(?:\.[\w-]+)+)"
+)
 # Post addresses that name the account: /@alice/123 (Mastodon and many
-# others), /profile/<handle or DID>/post/… (Bluesky), /users/alice/statuses/…
-# (ActivityPub), twitter.com|x.com/alice/status/….
+# others, TikTok, YouTube, Threads), /profile/<handle or DID>/post/… (Bluesky),
+# /users/alice/statuses/… (ActivityPub), x.com/alice/status/… and its mirrors; the
+# big platforms' own shapes are in ``_PLATFORM_ACCOUNTS``.
 _ACCOUNT_URL = re.compile(
     r"^[a-z][a-z0-9+.-]*://[^/?#]+/(?:[^?#]*/)?(?:@[^/?#]+|profile/[^/?#]+|users/[^/?#]+)"
     r"(?:[/?#]|$)"
-    r"|^[a-z][a-z0-9+.-]*://(?:[\w-]+\.)*(?:twitter|x)\.com/"
+    r"|^[a-z][a-z0-9+.-]*://" + _X_HOST + r"/"
     r"(?!(?:i|search|hashtag)(?:[/?#]|$))[^/?#]+/status",
     re.IGNORECASE,
 )
@@ -442,7 +453,7 @@ _ACCOUNT_PART = re.compile(
     r"^(?P<head>[a-z][a-z0-9+.-]*://(?P<host>[^/?#@]+)/(?:[^?#]*/)?)"
     r"(?:@(?P<at>[^/?#]+)|profile/(?P<profile>[^/?#]+)|users/(?P<users>[^/?#]+))"
     r"(?P<tail>[/?#].*|)$"
-    r"|^(?P<xhead>[a-z][a-z0-9+.-]*://(?:[\w-]+\.)*(?:twitter|x)\.com/)"
+    r"|^(?P<xhead>[a-z][a-z0-9+.-]*://" + _X_HOST + r"/)"
     r"(?!(?:i|search|hashtag)(?:[/?#]|$))(?P<x>[^/?#]+)(?P<xtail>/status.*)$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -460,9 +471,10 @@ def pseudonymise_account_url(url: str, key: bytes) -> str:
     addresses are returned as they are. Idempotent."""
     if not names_account(url):
         return url
-    m = _ACCOUNT_PART.match(url.strip())
+    url = _unescaped(url.strip())
+    m = _ACCOUNT_PART.match(url)
     if m is None:
-        return ""  # names an account in a shape we cannot cut out: keep nothing
+        return _pseudonymise_platform_url(url, key)
     if m.group("x") is not None:
         head, name, tail, host = m.group("xhead"), m.group("x"), m.group("xtail"), ""
     else:
@@ -489,6 +501,22 @@ def pseudonymise_account_url(url: str, key: bytes) -> str:
     elif m.group("users") is not None:
         part = "users/" + part
     return f"{head}{part}{tail}"
+
+
+def _pseudonymise_platform_url(url: str, key: bytes) -> str:
+    """A big platform's account address (``_PLATFORM_ACCOUNTS``) with the account part
+    replaced by its pseudonym; "" when it is in no shape we can cut."""
+    m = _platform_account(url)
+    if m is None:
+        return ""  # names an account in a shape we cannot cut out: keep nothing
+    name, tail = m.group("name"), m.group("tail")
+    if tail.strip(_SENTENCE_END) == "":
+        # A link ending a sentence: the marks are the sentence's, not the account's.
+        bare = name.rstrip(_SENTENCE_END)
+        if bare:
+            name, tail = bare, name[len(bare) :] + tail
+    part = "h_" + handle_pseudonym(name, key).split(":", 1)[1][:16]
+    return f"{m.group('head')}{part}{tail}"
 
 
 def pseudonymise_mentions(text: str, key: bytes, *, keep_links: bool = False) -> str:
@@ -530,36 +558,117 @@ def pseudonymise_typed(text: str, key: bytes) -> str:
     pattern of running text stops at a quote or a bracket, a pasted link may not."""
     if "://" in text and _may_name_account(text):
         text = _WORD.sub(lambda m: pseudonymise_account_url(m.group(0), key), text)
-        text = _URL_IN_TEXT.sub(lambda m: _pseudonymise_x_profile(m.group(0), key), text)
     return pseudonymise_mentions(text, key, keep_links=True)
 
 
-# x.com/<account> alone, a profile rather than a post: people paste it ("compte :
-# https://x.com/…"), posts' own addresses never are one, so only typed text is read
-# for it. Handles are 1-15 word characters; X's own pages are not accounts.
-_X_PROFILE = re.compile(
-    r"^(?P<head>[a-z][a-z0-9+.-]*://(?:[\w-]+\.)*(?:twitter|x)\.com/)(?P<name>\w{1,15})"
-    r"(?P<tail>[/?#].*|[" + re.escape(_SENTENCE_END) + r"]*)$",
-    re.IGNORECASE | re.DOTALL,
+def _own(*words: str) -> str:
+    """A negative look-ahead for a platform's own pages, which name no account."""
+    return r"(?!(?:" + "|".join(re.escape(w) for w in words) + r")(?:[/?#]|$))"
+
+
+_SCHEME = r"[a-z][a-z0-9+.-]*://"
+_END = r"(?P<tail>[/?#].*|[" + re.escape(_SENTENCE_END) + r"]*)$"
+# The big platforms' addresses that name an account, each with the account part in
+# ``name``: a profile (x.com/alice, t.me/alice, linkedin.com/in/alice) or a post under
+# its account (facebook.com/alice/posts/1, instagram.com/alice/p/1). The platforms' own
+# pages (instagram.com/p/<post>, facebook.com/watch, t.me/joinchat/…) name nobody and
+# stay as they are (docs/decisions/watch-handles.md, "Which addresses name an account").
+_PLATFORM_ACCOUNTS = tuple(
+    re.compile(r"^(?P<head>" + head + r")(?P<name>" + name + r")" + tail, re.I | re.DOTALL)
+    for head, name, tail in (
+        # x.com/<account> alone or with a tab (/media, /with_replies): X handles are 1-15
+        # word characters; its posts (/status/) are read by ``_ACCOUNT_URL``.
+        (
+            _SCHEME
+            + _X_HOST
+            + r"/"
+            + _own("i", "home", "explore", "search", "hashtag", "settings", "notifications")
+            + _own("messages", "login", "logout", "signup", "intent", "share", "compose")
+            + _own("tos", "privacy"),
+            r"\w{1,15}",
+            _END,
+        ),
+        # facebook.com/profile.php?id=<number> and its post links (story.php,
+        # permalink.php), whose id= is the account's number.
+        (
+            _SCHEME + r"(?:[\w-]+\.)*(?:facebook|fb)\.com/(?:profile|story|permalink)\.php"
+            r"\?(?:[^#]*?&)?id=",
+            r"\d+",
+            _END,
+        ),
+        (_SCHEME + r"(?:[\w-]+\.)*(?:facebook|fb)\.com/people/", r"[^/?#]+/\d+", _END),
+        (
+            _SCHEME
+            + r"(?:[\w-]+\.)*(?:facebook|fb)\.com/"
+            + _own("watch", "groups", "events", "pages", "hashtag", "share", "sharer")
+            + _own("sharer.php", "login", "login.php", "help", "policies", "privacy")
+            + _own("settings", "marketplace", "gaming", "reel", "reels", "photo", "photos")
+            + _own("photo.php", "video.php", "videos", "story.php", "permalink.php")
+            + _own("profile.php", "home.php", "l.php", "dialog", "plugins", "tr", "ads")
+            + _own("business", "legal", "about", "search", "friends", "messages", "live")
+            + _own("notifications", "bookmarks", "fundraisers", "places", "media", "people")
+            + _own("stories", "notes", "pg", "public", "r.php", "sharer", "home"),
+            r"[\w.-]+",
+            _END,
+        ),
+        (_SCHEME + r"(?:[\w-]+\.)*instagram\.com/stories/", r"[\w.]+", _END),
+        (
+            _SCHEME
+            + r"(?:[\w-]+\.)*instagram\.com/"
+            + _own("p", "reel", "reels", "tv", "explore", "stories", "accounts", "direct")
+            + _own("about", "developer", "legal", "web", "emails", "challenge", "oauth", "s")
+            + _own("api", "static", "privacy", "session", "graphql"),
+            r"[\w.]+",
+            _END,
+        ),
+        # t.me/<channel or account>[/<message>], t.me/s/<channel> (the web preview),
+        # t.me/c/<private channel number>/<message>; invitations (t.me/+…, joinchat)
+        # carry no account.
+        (
+            _SCHEME
+            + r"(?:t\.me|telegram\.me|telegram\.dog)/(?:s/|c/)?"
+            + _own("joinchat", "addstickers", "addemoji", "share", "proxy", "socks", "iv")
+            + _own("setlanguage", "addtheme", "login", "s", "c"),
+            r"\w{4,}",
+            _END,
+        ),
+        # linkedin.com/in/<account>, /pub/<account>, and a post's address, which begins
+        # with its author's: /posts/<account>_<words>-activity-<id>.
+        (_SCHEME + r"(?:[\w-]+\.)*linkedin\.com/(?:in|pub)/", r"[^/?#]+", _END),
+        (
+            _SCHEME + r"(?:[\w-]+\.)*linkedin\.com/posts/",
+            # A pseudonym (already in place) has a "_" of its own.
+            r"h_[0-9a-f]{16}|[^/?#_]+",
+            r"(?P<tail>_.*)$",
+        ),
+        # YouTube's older channel addresses (its @ ones are read by ``_ACCOUNT_URL``).
+        (_SCHEME + r"(?:[\w-]+\.)*youtube\.com/(?:c|user|channel)/", r"[^/?#]+", _END),
+        (_SCHEME + r"(?:[\w-]+\.)*reddit\.com/(?:u|user)/", r"[^/?#]+", _END),
+    )
 )
-_X_OWN_PAGES = {
-    *("i", "home", "explore", "search", "hashtag", "settings", "notifications", "messages"),
-    *("login", "logout", "signup", "intent", "share", "compose", "tos", "privacy"),
-}
 
 
-def _pseudonymise_x_profile(url: str, key: bytes) -> str:
-    m = _X_PROFILE.match(url)
-    if m is None or m.group("tail").lower().startswith("/status"):
-        return url
-    name = m.group("name")
-    if name.lower() in _X_OWN_PAGES or _PSEUDONYM_PART.fullmatch(name):
-        return url
-    part = "h_" + handle_pseudonym(name, key).split(":", 1)[1][:16]
-    return f"{m.group('head')}{part}{m.group('tail')}"
+def _platform_account(url: str) -> re.Match[str] | None:
+    for pattern in _PLATFORM_ACCOUNTS:
+        m = pattern.match(url)
+        if m is not None and not _PSEUDONYM_PART.fullmatch(m.group("name").rstrip(_SENTENCE_END)):
+            return m
+    return None
 
 
-_ACCOUNT_MARKS = re.compile(r"/@|/profile/|/users/|twitter\.com/|x\.com/", re.IGNORECASE)
+_ACCOUNT_MARKS = re.compile(
+    r"/@|%40|/profile/|/users/|twitter\.com/|x\.com/|xcancel\.com/|nitter|facebook\.com/|fb\.com/"
+    r"|instagram\.com/|t\.me/|telegram\.(?:me|dog)/|linkedin\.com/|youtube\.com/"
+    r"|reddit\.com/",
+    re.IGNORECASE,
+)
+_AT_ESCAPED = re.compile("%40", re.IGNORECASE)
+
+
+def _unescaped(url: str) -> str:
+    """``url`` with its escaped @ (``%40``) written plainly: /%40alice is /@alice to
+    every server, so it names alice too."""
+    return _AT_ESCAPED.sub("@", url) if "%" in url else url
 
 
 def _may_name_account(text: str) -> bool:
@@ -570,7 +679,10 @@ def _may_name_account(text: str) -> bool:
 
 def names_account(url: str) -> bool:
     """True when a post's address contains the account's handle or identifier."""
-    return bool(url) and _may_name_account(url) and bool(_ACCOUNT_URL.match(url.strip()))
+    if not url or not _may_name_account(url):
+        return False
+    url = _unescaped(url.strip())
+    return bool(_ACCOUNT_URL.match(url)) or _platform_account(url) is not None
 
 
 def _rebuilt(payload: Any, leaf: Callable[[Any], Any], drop: frozenset[str] = frozenset()) -> Any:

@@ -26,7 +26,6 @@ from beffroi.watch.sources.base import (
     RawPost,
     Skipped,
     SourceError,
-    scrub_handles,
 )
 from beffroi.watch.sources.config import Form
 
@@ -106,6 +105,33 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "repost_of": ("repost_of", "retweet_of"),
 }
 _FIELD_OF = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+# The columns a record's fields are read from (the CrisisLex labels into ``labels``).
+_READ = frozenset({*ALIASES, "coordinates", *CRISISLEX_LABELS})
+# The only other column kept in a post's raw payload: a labelled file's CrisisLex
+# labels (``{"source", "info_type", "informativeness"}``, text), for exercises and for
+# measuring the classifier. Nothing downstream reads any other, and an export's extra
+# columns are mostly its author's (docs/formats/import-posts.md, "Raw payload").
+LABEL_KEYS = ("source", "info_type", "informativeness")
+# How many dropped column names are counted at most (a JSON Lines file may use any key
+# on every line); the status names the first 20 (runner.not_kept_note).
+MAX_COUNTED_COLUMNS = 10_000
+
+
+def _kept_column(name: str, value: Any) -> Any:
+    """``value`` as kept in the raw payload, or None when the column is not kept."""
+    if name == "labels" and isinstance(value, Mapping):
+        labels = {k: value.get(k) for k in LABEL_KEYS}
+        if all(v is None or isinstance(v, str) for v in labels.values()) and set(value) <= set(
+            LABEL_KEYS
+        ):
+            return labels
+    return None
+
+
+def _column_name(name: str) -> str:
+    """A dropped column's name as the status shows it: short, on one line."""
+    name = " ".join(name.split())
+    return name if len(name) <= 40 else name[:39] + "…"
 
 
 @dataclass(frozen=True)
@@ -257,6 +283,8 @@ class FileReader:
             raise SourceError(f"Fichier introuvable : {config.path}.", retryable=False)
         self.format = config.format if config.format != "auto" else detect_format(self.path)
         self.timestamps: dict[str, str] = {}
+        # The columns read and not kept, in the order met (dict as an ordered set).
+        self.not_kept: dict[str, None] = {}
         if self.format == "crisislex":
             ts_path = (
                 Path(config.timestamps_path)
@@ -397,9 +425,17 @@ class FileReader:
         if isinstance(media, str):
             media = media.split()
         author = fields.get("author")
-        known = set(ALIASES) | {"coordinates", *CRISISLEX_LABELS}
-        # Extra columns are kept, minus anything that looks like a handle.
-        raw.update(scrub_handles({k: v for k, v in fields.items() if k not in known}))
+        # Allow-list: an export's other columns (user_screen_name, author_id, name, phone,
+        # ip…) are the author's, and are named in the status rather than stored.
+        for name, value in fields.items():
+            if name in _READ:
+                continue
+            kept = _kept_column(name, value)
+            if kept is None:
+                if len(self.not_kept) < MAX_COUNTED_COLUMNS:
+                    self.not_kept.setdefault(_column_name(name))
+                continue
+            raw[name] = kept
         return RawPost(
             source_kind=self.kind,
             source_id=self.source_id,
@@ -487,4 +523,10 @@ class FileImportSource:
                 break
             self._position += 1
             (posts if isinstance(item, RawPost) else skipped).append(item)  # type: ignore[arg-type]
-        return Batch(posts, {"record": self._position}, skipped, exhausted=exhausted)
+        return Batch(
+            posts,
+            {"record": self._position},
+            skipped,
+            exhausted=exhausted,
+            not_kept=tuple(self._reader.not_kept),
+        )

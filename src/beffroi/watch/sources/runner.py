@@ -356,15 +356,16 @@ def run_source(
                 deliver(list(batch.posts), batch.checkpoint)
                 backoff.reset()
                 failures = 0
+                note = not_kept_note(batch.not_kept)
                 if batch.exhausted:
                     report(
                         "done",
                         f"Import terminé : {_received(counters['posts'])} depuis le "
-                        "démarrage du worker.",
+                        f"démarrage du worker.{note}",
                     )
                     return env.dump()
                 now = clock()
-                message = f"{_received(counters['posts'])} depuis le démarrage du worker."
+                message = f"{_received(counters['posts'])} depuis le démarrage du worker.{note}"
                 if batch.emptied:
                     message = (
                         "Le flux est vide pour l'instant (il a publié des entrées "
@@ -401,6 +402,20 @@ def run_source(
             do_sleep(delay)
     report("stopped", "Source arrêtée.")
     return env.dump()
+
+
+def not_kept_note(names: tuple[str, ...]) -> str:
+    """What a file import's status adds for the columns it did not keep ("" for none),
+    with a space before it: the first ``NAMED_COLUMNS`` names, then « … »."""
+    if not names:
+        return ""
+    if len(names) == 1:
+        return f" Colonne non conservée : {names[0]}."
+    shown = ", ".join(names[:NAMED_COLUMNS]) + (", …" if len(names) > NAMED_COLUMNS else "")
+    return f" Colonnes non conservées ({len(names)}) : {shown}."
+
+
+NAMED_COLUMNS = 20
 
 
 def _run_stream(
