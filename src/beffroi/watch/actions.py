@@ -2338,6 +2338,7 @@ def scrub_handles(
         )
         # After the posts: a Jetstream source's followed set is rebuilt from their ids.
         counts.checkpoints += scrub.scrub_checkpoints(activation, handle_key(), dry_run=dry_run)
+        counts.source_lines += scrub.scrub_source_lines(activation, handle_key(), dry_run=dry_run)
         interrupted = False
     finally:
         if not dry_run and counts.changed:

@@ -20,7 +20,11 @@ What is rewritten, each with the rule that stores it today:
   also stored again after the rule keeps that row as its identity (``_posts``);
 - a main courante line's text, or its withdrawn text, when it quotes its card's
   post word for word (the card's text or an earlier version of it); a volunteer's
-  own summary is typed text, kept as typed like every note (watch-handles.md).
+  own summary is typed text, kept as typed like every note (watch-handles.md);
+- a card's address and its lines' ``source_url`` when it is that address (escalation
+  copies it, partners see it): the door's rule for a post's address;
+- the sources' status and last skip lines: the rule of a source's report
+  (``scrub_source_lines``).
 
 Each batch of rows is read, locked and written in one short transaction, so the
 worker and the pages go on meanwhile; a row is rewritten only when the rules change
@@ -41,6 +45,7 @@ from django.db.models import Field
 from beffroi.watch.mentions import MENTION
 from beffroi.watch.models import Activation, Card, LogEntry, Post, PostChange
 from beffroi.watch.pipeline.normalise import REDACTED
+from beffroi.watch.sources.base import names_account, pseudonymise_typed
 
 # Rows per transaction: a batch of 500 posts is read, rewritten and written in about
 # 30 ms on SQLite (40,000 posts, 10,000 cards and 2,000 lines in 4 s on the shared
@@ -68,6 +73,12 @@ class LineSeal(Protocol):
     def written(self, entries: list[LogEntry]) -> None: ...
 
 
+def stored_url(url: str) -> str:
+    """A post's own address as the door stores it (``actions._stored_post_fields``):
+    emptied when it names an account."""
+    return "" if names_account(url) else url
+
+
 def shown_text(text: str) -> str:
     """A card's text as the pipeline shows it: each @mention replaced by « @… »."""
     return MENTION.sub(REDACTED, text) if "@" in text else text
@@ -88,10 +99,20 @@ class Counts:
     duplicate_ids: int = 0
     # Sources' checkpoints rewritten (``scrub_checkpoints``); said only when some were.
     checkpoints: int = 0
+    # Sources whose status or last skip line was rewritten (``scrub_source_lines``);
+    # said only when some were.
+    source_lines: int = 0
 
     @property
     def changed(self) -> int:
-        return self.posts + self.post_changes + self.cards + self.log_entries + self.checkpoints
+        return (
+            self.posts
+            + self.post_changes
+            + self.cards
+            + self.log_entries
+            + self.checkpoints
+            + self.source_lines
+        )
 
     def as_journal(self) -> dict[str, int]:
         return {
@@ -101,7 +122,14 @@ class Counts:
             "log_entries": self.log_entries,
             "post_ids": self.post_ids,
             "duplicate_ids": self.duplicate_ids,
-        } | ({"checkpoints": self.checkpoints} if self.checkpoints else {})
+        } | {
+            name: value
+            for name, value in (
+                ("checkpoints", self.checkpoints),
+                ("source_lines", self.source_lines),
+            )
+            if value
+        }
 
 
 def to_scan(activation: Activation) -> dict[str, int]:
@@ -188,6 +216,7 @@ def _cards(
         # What a line may quote of its card: the text it had when escalated, i.e. the
         # card's text or the text an author's later edit replaced.
         quoted: dict[int, set[str]] = {card.pk: {card.text} for card in batch}
+        old_url: dict[int, str] = {}
         earlier = PostChange.objects.filter(post__card_id__in=ids).exclude(shown_before="")
         for card_id, before in earlier.values_list("post__card_id", "shown_before"):
             quoted[card_id].add(before)
@@ -200,12 +229,17 @@ def _cards(
             # The card names its own post by (source, id): the worker and the authors'
             # edits match them, so its id follows the post's (``_posts``).
             external_id = stored_id(card.external_id, key)
-            if (text, explanation, external_id) != (
+            # The post's address, by the door's rule for a post's own address.
+            url = stored_url(card.url)
+            if (text, explanation, external_id, url) != (
                 card.text,
                 card.explanation,
                 card.external_id,
+                card.url,
             ):
+                old_url[card.pk] = card.url
                 card.text, card.explanation, card.external_id = text, explanation, external_id
+                card.url = url
                 changed.append(card)
         # Whole rows: what the journal vouches for is every field of a line.
         entries = LogEntry.objects.filter(card_id__in=ids).order_by("pk")
@@ -220,20 +254,30 @@ def _cards(
             withdrawn = entry.withdrawn_text
             if withdrawn in own:
                 withdrawn = shown_text(withdrawn)
-            if (text, withdrawn) != (entry.text, entry.withdrawn_text):
+            # Escalation copies the card's address into the line (partners see it): it
+            # follows the card's. A link a volunteer typed is kept as typed.
+            source_url = entry.source_url
+            if source_url and source_url == old_url.get(entry.card_id or 0):
+                source_url = stored_url(source_url)
+            if (text, withdrawn, source_url) != (
+                entry.text,
+                entry.withdrawn_text,
+                entry.source_url,
+            ):
                 entry.text, entry.withdrawn_text = text, withdrawn
+                entry.source_url = source_url
                 changed_entries.append(entry)
         if not dry_run:
             # updated_at is left alone: the live pages and partner feeds follow it, and
             # a repair is not news; the next load of a page shows the new text.
-            _write(Card, changed, ["text", "explanation", "external_id"])
-            _write(LogEntry, changed_entries, ["text", "withdrawn_text"])
+            _write(Card, changed, ["text", "explanation", "external_id", "url"])
+            _write(LogEntry, changed_entries, ["text", "withdrawn_text", "source_url"])
             if seal is not None:
                 seal.written([entry for entry in changed_entries if entry.pk in vouched])
         return {"cards": len(changed), "log_entries": len(changed_entries)}
 
     cards = Card.objects.filter(activation=activation).only(
-        "pk", "text", "explanation", "external_id"
+        "pk", "text", "explanation", "external_id", "url"
     )
     _in_batches(cards, size, counts, tick, fix, kind="cards", lock=not dry_run)
 
@@ -420,4 +464,29 @@ def scrub_checkpoints(activation: Activation, key: bytes, *, dry_run: bool = Fal
                 if not dry_run:
                     source.checkpoint = rewritten
                     source.save(update_fields=["checkpoint"])
+    return changed
+
+
+def scrub_source_lines(activation: Activation, key: bytes, *, dry_run: bool = False) -> int:
+    """Rewrite the status and last-skip lines of ``activation``'s sources that an earlier
+    rule stored with an account in them (a DID, an AT-URI, an account's address quoted
+    by a failure), by today's rule for them (``actions.report_source_status``: each
+    account as its pseudonym, the rest as written); return how many sources changed
+    (``dry_run``: would change). A source that reports meanwhile writes its line by the
+    same rule, so the update is guarded by the line it read."""
+    from beffroi.watch.models import Source
+
+    changed = 0
+    rows = Source.objects.filter(activation=activation).order_by("pk")
+    for pk, message, skip in rows.values_list("pk", "status_message", "last_skip_reason"):
+        new_message, new_skip = pseudonymise_typed(message, key), pseudonymise_typed(skip, key)
+        if (new_message, new_skip) == (message, skip):
+            continue
+        if dry_run:
+            changed += 1
+            continue
+        # One UPDATE each, conditional on the lines read: the worker's newer report wins.
+        changed += Source.objects.filter(
+            pk=pk, status_message=message, last_skip_reason=skip
+        ).update(status_message=new_message, last_skip_reason=new_skip)
     return changed

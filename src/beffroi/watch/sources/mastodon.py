@@ -150,6 +150,54 @@ def _profile_text(
     return html_to_text(note), tuple((html_to_text(n), html_to_text(v)) for n, v in fields)
 
 
+# What a status's raw payload keeps: its own facts, never who wrote it (``account``),
+# whom it answers (``in_reply_to_account_id``, which the instance's API turns back into
+# the handle), mentions (``mentions``), which app posted it (``application``), or its
+# addresses (``uri``, ``url``: /@user/id; the post keeps one link, in RawPost.url). An
+# allow-list: a key a new Mastodon version adds stays out until it is read here
+# (docs/decisions/watch-handles.md).
+_STATUS_KEYS = (
+    *("id", "created_at", "edited_at", "content", "spoiler_text", "sensitive"),
+    *("visibility", "language", "in_reply_to_id", "replies_count", "reblogs_count"),
+    *("favourites_count", "tags", "media_attachments", "card", "poll", "reblog"),
+)
+_NESTED_KEYS: dict[str, tuple[str, ...]] = {
+    "tags": ("name",),
+    "media_attachments": ("id", "type", "url", "preview_url", "remote_url", "description"),
+    # A link card's author_name, author_url and authors name the linked post's account.
+    "card": ("url", "type", "title", "description", "provider_name", "provider_url", "image"),
+    "poll": ("id", "expires_at", "expired", "multiple", "votes_count", "options"),
+}
+
+
+def _only(value: Any, keys: tuple[str, ...]) -> Any:
+    if isinstance(value, Mapping):
+        return {k: value[k] for k in keys if k in value}
+    if isinstance(value, list):
+        return [_only(item, keys) for item in value if isinstance(item, Mapping)]
+    return None
+
+
+def status_raw(status: Mapping[str, Any], *, nested: bool = False) -> dict[str, Any]:
+    """The raw payload stored for ``status``: ``_STATUS_KEYS`` only, JSON-safe."""
+    kept: dict[str, Any] = {}
+    for key in _STATUS_KEYS:
+        if key not in status:
+            continue
+        value = status[key]
+        if key == "reblog":
+            # A boost carries the boosted status; a boost of a boost does not exist.
+            value = (
+                status_raw(value, nested=True)
+                if isinstance(value, Mapping) and not nested
+                else None
+            )
+        elif key in _NESTED_KEYS:
+            value = _only(value, _NESTED_KEYS[key])
+        kept[key] = value
+    return scrub_handles(kept)  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True)
 class MastodonConfig:
     instance_url: str
@@ -524,8 +572,7 @@ class MastodonSource:
             media_urls=media,
             reply_to=str(original["in_reply_to_id"]) if original.get("in_reply_to_id") else None,
             repost_of=str(status["reblog"]["id"]) if status.get("reblog") else None,
-            # uri and url spell the handle (/@user/id): the post keeps one link, in RawPost.url.
-            raw={**scrub_handles(status, ("uri", "url")), "stream": stream_key},
+            raw={**status_raw(status), "stream": stream_key},
         )
 
     def safe_change(self, kind: str, payload: Any, stream_key: str) -> PostChange | Skipped:
