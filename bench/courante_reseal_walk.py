@@ -3,7 +3,8 @@
     .venv/bin/python bench/courante_reseal_walk.py [--lines 10000]
 
 Builds, in a database of its own (a temporary directory), an activation with ``--lines``
-main courante lines sealed under an old secret 100 lines an entry, then a status change
+main courante lines sealed under an old secret 100 lines an entry (as
+``bench/courante_verify.py`` does), then a status change
 per line (one entry each, as volunteers make them), then switches the server to a new
 secret. Times the re-seal's check (``courante_verify.check`` with the old secret) with
 no compromise date (each digest vouches on its own) and with a date between the two
@@ -28,39 +29,28 @@ OLD, NEW = "bench old secret", "bench new secret"
 
 
 def build(n: int) -> object:
+    """``bench/courante_verify.py``'s main courante sealed under OLD (100 lines an entry),
+    then a status change per line; returns a time between the two."""
     from django.conf import settings
+    from django.contrib.auth import get_user_model
     from django.utils import timezone
 
-    from beffroi.core import actions as core
-    from beffroi.core import journal
     from beffroi.core.models import JournalEntry
-    from beffroi.watch import actions, courante_verify
+    from beffroi.watch import actions
     from beffroi.watch.models import LogEntry
 
+    sys.path.insert(0, str(ROOT / "bench"))
+    import courante_verify as plain
+
     settings.BEFFROI_PSEUDONYM_KEY = OLD
-    org = core.create_organisation("Bench", "bench")
-    user = core.create_account("coord-bench", "pw-bench-123456")
-    core.set_role(user, org, "coordinator", actor=None)
-    activation = actions.create_activation(org, name="Crue", event_type="inondation", actor=user)
-    now = timezone.now()
-    LogEntry.objects.bulk_create(
-        LogEntry(
-            activation=activation, number=i, at=now, channel="telephone", category="routes",
-            commune_code="85128", commune_name="Luçon",
-            text=f"Ligne {i:06d} : route coupée à Luçon, appel de la mairie",
-        )
-        for i in range(1, n + 1)
-    )  # fmt: skip
-    lines = list(LogEntry.objects.filter(activation=activation).order_by("pk"))
-    for i in range(0, n, 100):
-        journal.append("watch.log.reseal", seal=courante_verify.content_seal(lines[i : i + 100]))
+    plain.build(n)
     leaked = JournalEntry.objects.order_by("-seq").values_list("at", flat=True).first()
     assert leaked is not None
-    leaked += timezone.timedelta(microseconds=1)
-    for line in lines:
+    user = get_user_model().objects.get(username="coord-bench")
+    for line in LogEntry.objects.order_by("pk"):
         actions.update_log_status(line, "clos", actor=user)
     settings.BEFFROI_PSEUDONYM_KEY = NEW
-    return leaked
+    return leaked + timezone.timedelta(microseconds=1)
 
 
 def main() -> int:
