@@ -35,7 +35,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -51,6 +51,8 @@ from beffroi.watch.models import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from beffroi.watch.pipeline import PipelineConfig
 
 log = logging.getLogger("beffroi.watch.worker")
@@ -61,6 +63,10 @@ PIPELINE_PROCESSES = 2
 # A child that takes longer than this for one batch is considered stuck: the
 # children are restarted and the batch done again.
 PREPARE_TIMEOUT = 120.0
+# The same for a batch of one post. A post takes milliseconds; fresh children building
+# their steps for a zone took 3.5 to 5 s on a loaded 2-core machine: a wide margin, and
+# a hostile post costs seconds, not minutes (docs/decisions/pipeline.md).
+ALONE_TIMEOUT = 30.0
 # After this many restarts of stuck children, the worker enriches in its own thread.
 MAX_STUCK = 2
 TICK_SECONDS = 0.2
@@ -394,7 +400,7 @@ class ActivationProcessor:
                 return 0
             result, rows = self.in_flight[0]
             try:
-                prepared = result.get(timeout=PREPARE_TIMEOUT)
+                prepared = result.get(timeout=ALONE_TIMEOUT if len(rows) == 1 else PREPARE_TIMEOUT)
             except multiprocessing.TimeoutError:
                 self.timed_out = rows  # the worker decides: restart, split or set aside
                 raise
@@ -537,6 +543,9 @@ class Supervisor:
     running: dict[int, _Running] = field(default_factory=dict)
     # Threads told to stop (source changed or removed) that may still be ending.
     retired: list[threading.Thread] = field(default_factory=list)
+    # Whether this process still holds the watch lease (None: no lease, as in tests and
+    # tools that run sources alone). Asked before each batch is committed.
+    lease_ok: Callable[[], bool] | None = None
 
     def wanted(self) -> list[Source]:
         now = timezone.now()
@@ -571,7 +580,14 @@ class Supervisor:
         stop = threading.Event()
         thread = threading.Thread(
             target=_run_one,
-            args=(source.pk, stop, self.stop, self.source_options, self.runner_options),
+            args=(
+                source.pk,
+                stop,
+                self.stop,
+                self.source_options,
+                self.runner_options,
+                self.lease_ok,
+            ),
             name=f"watch-source-{source.pk}",
             daemon=True,
         )
@@ -599,6 +615,7 @@ def _run_one(
     global_stop: threading.Event,
     source_options: dict[str, Any],
     runner_options: dict[str, Any],
+    lease_ok: Callable[[], bool] | None = None,
 ) -> None:
     from beffroi.watch.sources import build_source, handle_pseudonymiser, run_source
     from beffroi.watch.sources.runner import SourceStatus, describe_error
@@ -608,6 +625,8 @@ def _run_one(
         source = Source.objects.select_related("activation").get(pk=source_id)
 
         def status(s: SourceStatus) -> None:
+            if lease_ok is not None and not lease_ok():
+                return  # the worker that holds the lease now says how this source is
             _report(
                 source_id,
                 s.state,
@@ -638,8 +657,7 @@ def _run_one(
         run_source(
             runnable,
             source.checkpoint or None,
-            # Posts and authors' edits and deletions, with the checkpoint.
-            lambda items, checkpoint: actions.receive_items(source_id, items, checkpoint),
+            _sink(source_id, lease_ok),
             stop_event=both,
             on_status=status,
             **options,
@@ -655,6 +673,32 @@ def _run_one(
         )
     finally:
         connection.close()
+
+
+class LeaseLost(RuntimeError):
+    """A batch refused because this worker no longer holds the watch lease."""
+
+
+def _sink(source_id: int, lease_ok: Callable[[], bool] | None) -> Callable[..., Any]:
+    """The runner's sink: posts and authors' edits and deletions, with the checkpoint.
+
+    With a lease, a batch is committed only while this worker holds it: a worker that
+    lost it (stopped past the lease, wedged, out-voted) would otherwise write posts and
+    move a checkpoint back under the worker that took over. The refusal is an error for
+    the runner: not delivered, its checkpoint unchanged."""
+
+    def sink(items: list[Any], checkpoint: dict[str, Any]) -> Any:
+        if lease_ok is None:
+            return actions.receive_items(source_id, items, checkpoint)
+        with transaction.atomic():
+            received = actions.receive_items(source_id, items, checkpoint)
+            # Asked last, inside the transaction: a lease lost while the batch was being
+            # written takes the batch back with it, checkpoint included.
+            if not lease_ok():
+                raise LeaseLost("Ce worker n'a plus la main sur la veille : lot non enregistré.")
+            return received
+
+    return sink
 
 
 def _report(
@@ -712,6 +756,12 @@ LEASE_KEY = "watch-lease"
 STANDBY_KEY = "watch-standby:"
 LEASE_SECONDS = 60.0
 LEASE_RENEW_SECONDS = 15.0
+# The renewer renews only while the loop moves: once the loop's last tick is older than
+# this, the loop is taken to be wedged (a database call or a child's answer that never
+# comes) and the lease is left to lapse so the standby worker takes over. A step may
+# wait PREPARE_TIMEOUT for one activation's batch; twice that and a minute is a bound no
+# working loop reaches (docs/decisions/worker-liveness.md).
+WEDGED_SECONDS = 2 * PREPARE_TIMEOUT + 60.0
 
 
 def worker_name() -> str:
@@ -772,9 +822,15 @@ class Lease:
         """Extend the lease; False if another worker holds it (this one lost it)."""
         from django.core.cache import cache
 
-        if cache.get(LEASE_KEY) != self.token:
+        if not self.holds():
             return False
         return bool(cache.touch(LEASE_KEY, LEASE_SECONDS))
+
+    def holds(self) -> bool:
+        """Whether the live lease is this worker's."""
+        from django.core.cache import cache
+
+        return bool(cache.get(LEASE_KEY) == self.token)
 
     def release(self) -> None:
         from django.core.cache import cache
@@ -835,6 +891,11 @@ class Worker:
         # batch whose posts are tried one by one.
         self.timeouts: dict[int, int] = {}
         self.alone: dict[int, int] = {}
+        self.wedged = False
+        # When the loop last showed it moves (monotonic): the lease's renewer stops renewing
+        # once it is older than WEDGED_SECONDS, so a wedged loop does not keep the standby
+        # worker out for ever.
+        self.tick = time.monotonic()
 
     def _preparer(self) -> Any:
         # Started on the first batch: a worker with nothing to enrich starts no process.
@@ -891,6 +952,8 @@ class Worker:
             pk__in=CardDecision.objects.values("card__activation_id")
         )
         for activation in {a.pk: a for a in [*pending, *learning]}.values():
+            # Each activation may wait PREPARE_TIMEOUT for its batch: the loop still moves.
+            self.tick = time.monotonic()
             proc = None
             try:
                 proc = self.processor(activation)
@@ -971,31 +1034,30 @@ class Worker:
 
     def _batch_at_fault(self, activation: Activation, rows: list[tuple[Any, ...]]) -> bool:
         """After a timeout: True when the batch, not the children, is to blame (children
-        that worked before, the same batch timing out a second time). Its posts are then
-        tried one by one, and a post that times out twice alone is set aside; the others
-        go on. False: the children are counted stuck, as before."""
-        key = rows[0][0]
-        self.timeouts[key] = self.timeouts.get(key, 0) + 1
-        if self.children_worked and activation.pk in self.alone and len(rows) == 1:
-            # Trying posts one by one follows a batch that timed out after the children
-            # had worked: a post's first timeout alone is that post's, not the children's
-            # (otherwise a hostile post first in its batch counts them stuck twice).
-            if self.timeouts[key] < 2:
-                return True
-        elif not self.children_worked or self.timeouts[key] < 2:
+        that have worked before). A batch of several posts is then tried one by one at
+        once (retrying it whole would cost another ``PREPARE_TIMEOUT`` for nothing), and a
+        post that times out twice alone is set aside; the others go on. False: the
+        children are counted stuck, as before."""
+        if not self.children_worked:
             return False
-        del self.timeouts[key]
+        key = rows[0][0]
         if len(rows) > 1:
             self.stuck = 0  # the batch is to blame: the timeouts so far were not stuck children
             log.warning(
-                "activation %s: batch of posts %s to %s timed out twice: its posts are "
-                "tried one by one",
+                "activation %s: batch of posts %s to %s timed out: its posts are tried one by one",
                 activation.pk,
                 key,
                 rows[-1][0],
             )
             self.alone[activation.pk] = max(self.alone.get(activation.pk, 0), rows[-1][0])
             return True
+        self.timeouts[key] = self.timeouts.get(key, 0) + 1
+        if self.timeouts[key] < 2:
+            # A post's first timeout alone is that post's: once more alone, with fresh
+            # children, before it is set aside.
+            self.alone[activation.pk] = max(self.alone.get(activation.pk, 0), key)
+            return True
+        del self.timeouts[key]
         log.error(
             "activation %s: post %s timed out twice alone: set aside (a card says it was "
             "not analysed)",
@@ -1018,11 +1080,25 @@ class Worker:
             connection.close()
 
     def _renew(self, lost: threading.Event, done: threading.Event) -> None:
-        """Renew the lease until ``done``; set ``lost`` if another worker holds it.
+        """Renew the lease until ``done``; set ``lost`` if another worker holds it, or if
+        the loop has not moved for ``WEDGED_SECONDS`` (the lease is then left to lapse).
 
         A thread of its own: one batch may take longer than the lease lasts."""
         try:
             while not done.wait(LEASE_RENEW_SECONDS):
+                still = time.monotonic() - self.tick
+                if still > WEDGED_SECONDS:
+                    self.wedged = True
+                    log.error(
+                        "the watch loop has not moved for %.0f s (stuck in a database call or "
+                        "waiting for a pipeline process): this worker stops renewing the watch "
+                        "lease so that a standby worker takes over within %.0f s; its sources "
+                        "no longer store anything",
+                        still,
+                        LEASE_SECONDS,
+                    )
+                    lost.set()
+                    return
                 try:
                     held = self.lease.renew()
                 except Exception:  # the database is away: the next renewal will tell
@@ -1038,14 +1114,24 @@ class Worker:
     def _run_holding(self) -> None:
         last_sync = 0.0
         lost, ended = threading.Event(), threading.Event()
+        self.tick, self.wedged = time.monotonic(), False
+        self.supervisor.lease_ok = lambda: not lost.is_set() and self.lease.holds()
         renewer = threading.Thread(
             target=self._renew, args=(lost, ended), name="watch-lease", daemon=True
         )
         renewer.start()
         try:
             while not self.stop.is_set():
+                now = time.monotonic()
+                idle, self.tick = now - self.tick, now
                 if lost.is_set() or not renewer.is_alive():
-                    if lost.is_set():
+                    if self.wedged:
+                        log.error(
+                            "the watch loop moves again after %.0f s stuck: this worker stops "
+                            "its sources and asks for the lease again",
+                            idle,
+                        )
+                    elif lost.is_set():
                         log.error(
                             "watch lease lost to worker %s: this worker stops its sources "
                             "and waits",
