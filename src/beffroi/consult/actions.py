@@ -678,7 +678,8 @@ def _submit(cid: str, items: Sequence[Incoming], at: datetime | None) -> list[Ou
         cursor.execute(sql["consultation"], [cid])
         row = cursor.fetchone()
         if row is None or row[2] != Status.OPEN:
-            if row is None:
+            # A draft is unknown to the public (api._load_spec says why).
+            if row is None or row[2] == Status.DRAFT:
                 msg = "Consultation inconnue."
             elif row[2] == Status.CLOSED:
                 msg = "La consultation est close : votre réponse n'a pas été enregistrée."

@@ -304,7 +304,15 @@ _SPEC_TTL = 2.0
 
 
 def _load_spec(cid: str) -> tuple[str, str, Spec] | None:
-    c = Consultation.objects.filter(cid=cid).only("spec", "status", "spec_hash").first()
+    # A draft is read as no consultation at all, as on every public page: a ballot box
+    # answering « pas ouverte » let anyone test whether a draft of a given name exists
+    # before it is announced.  Same query either way, and neither is cached.
+    c = (
+        Consultation.objects.filter(cid=cid)
+        .exclude(status=Status.DRAFT)
+        .only("spec", "status", "spec_hash")
+        .first()
+    )
     if c is None:
         return None
     return c.status, c.spec_hash, spec_from_dict(c.spec)
