@@ -27,6 +27,10 @@ COMMANDS: CommandTree = {
     "demo": ("beffroi.commands.demo", "like serve, with the demo data loaded"),
     "worker": ("beffroi.commands.worker", "run background tasks and live sources"),
     "manage": ("beffroi.commands.manage", "Django management commands (passthrough)"),
+    "prune": (
+        "beffroi.commands.prune",
+        "delete or blank what has outlived its retention period (journaled counts)",
+    ),
     "journal": {
         "verify": ("beffroi.commands.journal_verify", "recompute the journal's hash chain"),
     },

@@ -9,6 +9,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from beffroi import config
+from beffroi.core import retention
 
 CONFIG = config.load()
 
@@ -238,6 +239,15 @@ BEFFROI_JOB_STALL_MINUTES = int(os.environ.get("BEFFROI_JOB_STALL_MINUTES", "15"
 BEFFROI_CONSULT_MAX_BALLOTS_PER_KEY = int(
     os.environ.get("BEFFROI_CONSULT_MAX_BALLOTS_PER_KEY", "50")
 )
+
+# Retention periods in days, or None for "never" (DESIGN rule 7; `beffroi prune` applies
+# them; docs/decisions/retention.md gives each default its reason). A bad value stops the
+# start-up with one line naming the variable.
+_RETENTION = retention.from_environ()
+BEFFROI_RETENTION_PSEUDONYMS_DAYS = _RETENTION["BEFFROI_RETENTION_PSEUDONYMS_DAYS"]
+BEFFROI_RETENTION_WATCH_POSTS_DAYS = _RETENTION["BEFFROI_RETENTION_WATCH_POSTS_DAYS"]
+BEFFROI_RETENTION_INVITATIONS_DAYS = _RETENTION["BEFFROI_RETENTION_INVITATIONS_DAYS"]
+BEFFROI_RETENTION_JOBS_DAYS = _RETENTION["BEFFROI_RETENTION_JOBS_DAYS"]
 
 # Paths reach the log through many loggers (a 4xx/5xx answer, a CSRF refusal, an access
 # line, a traceback) and partner links carry their token in the path: every handler here

@@ -936,3 +936,35 @@ def exclude_entries(
     )
     consultation.spec = c.spec
     return stored
+
+
+@transaction.atomic
+def prune_client_pseudonyms(*, now: datetime | None = None, dry_run: bool = False) -> Any:
+    """Blank the private client pseudonyms (``net``, ``addr``, ``ua``) of the ballots of
+    consultations closed more than the period ago (docs/decisions/retention.md).
+
+    The ballots stay: they are the public evidence, and the published board and bundle never
+    held these columns, so ``beffroi verify`` and every receipt check are unaffected. What
+    goes is the means to link one respondent's ballots, which the audit needed only while
+    the result could still be contested."""
+    from beffroi.core.actions import prune_entry
+    from beffroi.core.retention import Outcome, cutoff
+
+    days = settings.BEFFROI_RETENTION_PSEUDONYMS_DAYS
+    outcome = Outcome("client_pseudonyms", days)
+    limit = cutoff(days, now or timezone.now())
+    if limit is None:
+        return outcome
+    entries = BoardEntry.objects.filter(
+        consultation__status=Status.CLOSED, consultation__closed_at__lte=limit
+    ).exclude(net="", addr="", ua="")
+    # order_by: the model's default ordering (by ``n``) would make every row distinct.
+    outcome.scope = list(
+        entries.order_by("consultation_id").values_list("consultation_id", flat=True).distinct()
+    )
+    outcome.counts["ballots"] = entries.count()
+    if not dry_run and outcome.total:
+        entries.update(net="", addr="", ua="")
+    if (entry := prune_entry(outcome, dry_run=dry_run)) is not None:
+        journal.append("retention.client_pseudonyms", **entry)
+    return outcome

@@ -37,6 +37,14 @@ LABELS: dict[str, Promise] = {
     "member.remove": _("Membre retiré"),
     "member.role": _("Rôle modifié"),
     "org.create": _("Organisation créée"),
+    "retention.client_pseudonyms": _(
+        "Pseudonymes des répondants effacés (durée de conservation écoulée)"
+    ),
+    "retention.expired": _("Sessions et compteurs expirés effacés"),
+    "retention.export_files": _("Exports de la main courante expirés effacés"),
+    "retention.invitations": _("Invitations anciennes effacées (durée de conservation écoulée)"),
+    "retention.jobs": _("Travaux terminés effacés (durée de conservation écoulée)"),
+    "retention.watch_posts": _("Messages de veille effacés (durée de conservation écoulée)"),
     "watch.activation.close": _("Activation close"),
     "watch.activation.create": _("Activation ouverte"),
     "watch.activation.scrub_handles": _("Identifiants de comptes pseudonymisés après coup"),

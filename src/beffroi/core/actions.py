@@ -444,3 +444,104 @@ def _new_user(make: str, username: str, **fields: Any) -> Any:
             return getattr(get_user_model().objects, make)(username=username, **fields)
     except IntegrityError as exc:
         raise ActionError(_("Ce nom d'utilisateur est déjà pris.")) from exc
+
+
+# --- Retention (DESIGN rule 7; docs/decisions/retention.md) -------------------------------
+# Each prune deletes or blanks one kind of data past its period and journals one entry with
+# counts; `beffroi prune` runs them all. The journal itself is never pruned.
+
+
+def prune_entry(outcome: Any, *, dry_run: bool) -> dict[str, Any] | None:
+    """What the one journal entry of a prune says besides its action code: counts, never
+    whose data went. None for a dry run or a run that found nothing (a daily cron would
+    otherwise add a line a day per kind that says nothing)."""
+    if dry_run or outcome.total == 0:
+        return None
+    return {
+        "subject": f"retention:{outcome.kind}",
+        # The period applied ("expired" has none: it removes what is past its own end).
+        "rule": "" if outcome.days is None else f"{outcome.days} jours",
+        "data": outcome.journal_data(),
+    }
+
+
+@transaction.atomic
+def prune_invitations(*, now: Any = None, dry_run: bool = False) -> Any:
+    """Delete invitations accepted, revoked or expired more than the period ago: each row
+    holds an e-mail address, which the journal already leaves out (``invite``). Pending
+    invitations are never touched."""
+    from django.db.models import Q
+
+    from beffroi.core.retention import Outcome, cutoff
+
+    days = settings.BEFFROI_RETENTION_INVITATIONS_DAYS
+    outcome = Outcome("invitations", days)
+    limit = cutoff(days, now or timezone.now())
+    if limit is None:
+        return outcome
+    old = Invitation.objects.filter(
+        Q(accepted_at__lte=limit)
+        | Q(revoked_at__lte=limit)
+        | Q(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__lte=limit)
+    )
+    outcome.counts["invitations"] = old.count()
+    if not dry_run and outcome.total:
+        old.delete()
+    if (entry := prune_entry(outcome, dry_run=dry_run)) is not None:
+        journal.append("retention.invitations", **entry)
+    return outcome
+
+
+@transaction.atomic
+def prune_job_rows(*, now: Any = None, dry_run: bool = False) -> Any:
+    """Delete django-tasks' rows of jobs finished more than the period ago (a password-reset
+    job's arguments hold the address typed). Waiting and running jobs are never touched;
+    what a page keeps of a finished job is in ``JobOutcome`` (docs/decisions/job-outcomes.md)."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from beffroi.core.retention import Outcome, cutoff
+
+    days = settings.BEFFROI_RETENTION_JOBS_DAYS
+    outcome = Outcome("jobs", days)
+    limit = cutoff(days, now or timezone.now())
+    if limit is None:
+        return outcome
+    old = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+        finished_at__lte=limit,
+    )
+    outcome.counts["jobs"] = old.count()
+    if not dry_run and outcome.total:
+        old.delete()
+    if (entry := prune_entry(outcome, dry_run=dry_run)) is not None:
+        journal.append("retention.jobs", **entry)
+    return outcome
+
+
+@transaction.atomic
+def prune_expired(*, now: Any = None, dry_run: bool = False) -> Any:
+    """Delete what has already expired but whose row stays: sessions past their end, and
+    the shared cache's entries past their timeout (log-in throttling windows keyed by
+    account and network pseudonyms). Django removes them only when the table is full."""
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+
+    from beffroi.core.retention import Outcome
+
+    moment = now or timezone.now()
+    outcome = Outcome("expired", None)
+    sessions = Session.objects.filter(expire_date__lt=moment)
+    outcome.counts["sessions"] = sessions.count()
+    table = connection.ops.quote_name(str(settings.CACHES["default"]["LOCATION"]))
+    stamp = connection.ops.adapt_datetimefield_value(moment)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE expires < %s", [stamp])  # noqa: S608
+        outcome.counts["cache_entries"] = int(cursor.fetchone()[0])
+        if not dry_run and outcome.counts["cache_entries"]:
+            cursor.execute(f"DELETE FROM {table} WHERE expires < %s", [stamp])  # noqa: S608
+    if not dry_run and outcome.counts["sessions"]:
+        sessions.delete()
+    if (entry := prune_entry(outcome, dry_run=dry_run)) is not None:
+        journal.append("retention.expired", **entry)
+    return outcome

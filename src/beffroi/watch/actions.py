@@ -2471,3 +2471,108 @@ def reseal_courante(
                     )
             result.sealed[activation_id] = result.sealed.get(activation_id, 0) + len(same)
     return result
+
+
+# The watch prune deletes in slices so that its progress moves and no query carries a list
+# of ids longer than a database accepts as parameters.
+PRUNE_BATCH = 1000
+
+
+@transaction.atomic
+def prune_posts(
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    progress: Any = None,
+) -> Any:
+    """Delete the posts of activations ended more than the period ago, with their authors'
+    later versions, and the cards no main courante line uses, with their decisions
+    (docs/decisions/retention.md).
+
+    Kept: the main courante (the record), each card a line names and that card's posts (the
+    line's digest names its card, and the provenance of what was reported stays checkable),
+    the journal, the sources' counts and the learned classifier. The grouping index, made
+    from the deleted texts, goes too. ``progress(n)`` is called as posts go."""
+    from beffroi.core.actions import prune_entry
+    from beffroi.core.retention import Outcome, cutoff
+
+    days = settings.BEFFROI_RETENTION_WATCH_POSTS_DAYS
+    outcome = Outcome("watch_posts", days)
+    limit = cutoff(days, now or timezone.now())
+    if limit is None:
+        return outcome
+    counts = dict.fromkeys(("posts", "post_changes", "cards", "card_decisions"), 0)
+    for activation in Activation.objects.filter(ends_at__lte=limit).order_by("pk"):
+        kept_cards = Card.objects.filter(activation=activation, log_entries__isnull=False)
+        posts = Post.objects.filter(activation=activation).filter(
+            Q(card__isnull=True) | ~Q(card__in=kept_cards)
+        )
+        cards = Card.objects.filter(activation=activation, log_entries__isnull=True)
+        found = {
+            "posts": posts.count(),
+            "post_changes": PostChange.objects.filter(post__in=posts).count(),
+            "cards": cards.count(),
+            "card_decisions": CardDecision.objects.filter(card__in=cards).count(),
+        }
+        if not any(found.values()):
+            continue
+        outcome.scope.append(activation.pk)
+        for name, n in found.items():
+            counts[name] += n
+        if dry_run:
+            if progress is not None:
+                progress(found["posts"])
+            continue
+        while ids := list(posts.values_list("pk", flat=True)[:PRUNE_BATCH]):
+            PostChange.objects.filter(post__in=ids).delete()
+            Post.objects.filter(pk__in=ids).delete()
+            if progress is not None:
+                progress(len(ids))
+        while ids := list(cards.values_list("pk", flat=True)[:PRUNE_BATCH]):
+            CardDecision.objects.filter(card__in=ids).delete()
+            Card.objects.filter(pk__in=ids).delete()
+        ActivationModel.objects.filter(activation=activation).update(pipeline_state=None)
+    outcome.counts = counts if outcome.scope else {}
+    if (entry := prune_entry(outcome, dry_run=dry_run)) is not None:
+        journal.append("retention.watch_posts", **entry)
+    return outcome
+
+
+def posts_to_prune(now: datetime | None = None) -> int:
+    """How many posts ``prune_posts`` would delete: the total of its progress bar."""
+    from beffroi.core.retention import cutoff
+
+    limit = cutoff(settings.BEFFROI_RETENTION_WATCH_POSTS_DAYS, now or timezone.now())
+    if limit is None:
+        return 0
+    kept_cards = Card.objects.filter(activation__ends_at__lte=limit, log_entries__isnull=False)
+    return (
+        Post.objects.filter(activation__ends_at__lte=limit)
+        .filter(Q(card__isnull=True) | ~Q(card__in=kept_cards))
+        .count()
+    )
+
+
+def prune_export_files(*, now: datetime | None = None, dry_run: bool = False) -> Any:
+    """Delete the prepared main courante exports older than ``BEFFROI_WATCH_EXPORT_HOURS``:
+    each export sweeps the older ones, but after the last export of a crisis nothing did."""
+    from beffroi.core.actions import prune_entry
+    from beffroi.core.retention import Outcome
+    from beffroi.watch.tasks import export_dir, keep_files
+
+    moment = (now or timezone.now()).timestamp()
+    outcome = Outcome("export_files", None)
+    old = []
+    for path in export_dir().glob("*") if export_dir().is_dir() else []:
+        try:
+            if moment - path.stat().st_mtime > keep_files().total_seconds():
+                old.append(path)
+        except OSError:  # swept meanwhile by an export
+            continue
+    if not dry_run:
+        for path in old:
+            path.unlink(missing_ok=True)
+    outcome.counts["export_files"] = len(old)
+    if (entry := prune_entry(outcome, dry_run=dry_run)) is not None:
+        journal.append("retention.export_files", **entry)
+    return outcome
