@@ -743,6 +743,14 @@ AUDIT_ERRORS = FrenchTemplates(
                 "Colonne « %(column)s » en double dans l'en-tête (colonnes %(a)s et %(b)s)."
             )
         ),
+        T(
+            gettext_noop(
+                "Colonne « %(column)s » en double dans l'en-tête (colonnes %(a)s et %(b)s) : "
+                "en-têtes abrégés de LimeSurvey, qui ne gardent que le début des questions ; "
+                "exportez à nouveau les réponses avec les codes des questions ou le texte "
+                "complet."
+            )
+        ),
         T(gettext_noop("Colonne de segment « %(column)s » introuvable.")),
         T(gettext_noop("Impossible de lire la correspondance %(path)s : %(detail)s.")),
         T(gettext_noop("Correspondance TOML invalide (%(path)s) : %(detail)s.")),
@@ -910,6 +918,15 @@ SKIPPED = FrenchTemplates(
                 "réponses, qui sont alors comptées et affichées, même si les répondants les "
                 "ont tapées ; donnez la structure de la version de l'enquête qui a produit "
                 "l'export"
+            )
+        ),
+        # Abbreviated headings that fit several columns of the structure (integrity.load).
+        T(
+            gettext_noop(
+                "en-têtes qui peuvent désigner plusieurs colonnes de la structure de l'enquête "
+                "(.lss) : %(headings)s ; ces colonnes ne prennent aucun type et sont lues "
+                "d'après leurs réponses ; exportez les réponses avec les codes des questions "
+                "(« Code de la question » dans l'export de LimeSurvey) ou le texte complet"
             )
         ),
     ]
