@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from beffroi.commands import bootstrap
 
@@ -28,62 +28,10 @@ class Kind:
     # "module:function" of the action, imported once Django is up.
     action: str
     title: Promise
-    # The period as the line states it, given the outcome's days (None: kept for ever).
-    period: Callable[[int | None], str]
+    # The period as the line states it: a lazy plural keyed on "n" (the days, or for the
+    # exports the hours), or plain text for what goes at its own expiry.
+    period: Promise
     progress: bool = False
-
-
-def _never() -> str:
-    return _("conservés sans limite (réglage « never »)")
-
-
-def _after_closing(days: int | None) -> str:
-    if days is None:
-        return _never()
-    return ngettext(
-        "%(n)s jour après la clôture de la consultation",
-        "%(n)s jours après la clôture de la consultation",
-        days,
-    ) % {"n": days}
-
-
-def _after_activation(days: int | None) -> str:
-    if days is None:
-        return _never()
-    return ngettext(
-        "%(n)s jour après la fin de l'activation",
-        "%(n)s jours après la fin de l'activation",
-        days,
-    ) % {"n": days}
-
-
-def _after_use(days: int | None) -> str:
-    if days is None:
-        return _never()
-    return ngettext(
-        "%(n)s jour après acceptation, révocation ou expiration",
-        "%(n)s jours après acceptation, révocation ou expiration",
-        days,
-    ) % {"n": days}
-
-
-def _after_end(days: int | None) -> str:
-    if days is None:
-        return _never()
-    return ngettext("%(n)s jour après leur fin", "%(n)s jours après leur fin", days) % {"n": days}
-
-
-def _at_expiry(days: int | None) -> str:
-    return _("dès leur expiration")
-
-
-def _export_hours(days: int | None) -> str:
-    from django.conf import settings
-
-    hours = settings.BEFFROI_WATCH_EXPORT_HOURS
-    return ngettext(
-        "%(n)s heure après leur préparation", "%(n)s heures après leur préparation", hours
-    ) % {"n": hours}
 
 
 KINDS = (
@@ -91,40 +39,67 @@ KINDS = (
         "client_pseudonyms",
         "beffroi.consult.actions:prune_client_pseudonyms",
         gettext_lazy("Pseudonymes des bulletins"),
-        _after_closing,
+        ngettext_lazy(
+            "%(n)s jour après la clôture de la consultation",
+            "%(n)s jours après la clôture de la consultation",
+            "n",
+        ),
     ),
     Kind(
         "watch_posts",
         "beffroi.watch.actions:prune_posts",
         gettext_lazy("Messages de veille"),
-        _after_activation,
+        ngettext_lazy(
+            "%(n)s jour après la fin de l'activation",
+            "%(n)s jours après la fin de l'activation",
+            "n",
+        ),
         progress=True,
     ),
     Kind(
         "invitations",
         "beffroi.core.actions:prune_invitations",
         gettext_lazy("Invitations"),
-        _after_use,
+        ngettext_lazy(
+            "%(n)s jour après acceptation, révocation ou expiration",
+            "%(n)s jours après acceptation, révocation ou expiration",
+            "n",
+        ),
     ),
     Kind(
         "jobs",
         "beffroi.core.actions:prune_job_rows",
         gettext_lazy("Travaux d'arrière-plan terminés"),
-        _after_end,
+        ngettext_lazy("%(n)s jour après leur fin", "%(n)s jours après leur fin", "n"),
     ),
     Kind(
         "expired",
         "beffroi.core.actions:prune_expired",
         gettext_lazy("Sessions et compteurs expirés"),
-        _at_expiry,
+        gettext_lazy("dès leur expiration"),
     ),
     Kind(
         "export_files",
         "beffroi.watch.actions:prune_export_files",
         gettext_lazy("Exports de la main courante"),
-        _export_hours,
+        ngettext_lazy(
+            "%(n)s heure après leur préparation", "%(n)s heures après leur préparation", "n"
+        ),
     ),
 )
+
+
+def _period(kind: Kind, days: int | None) -> str:
+    """The period a line states: the setting's days, the exports' hours, or none."""
+    from django.conf import settings
+
+    if kind.name == "expired":
+        return str(kind.period)
+    if kind.name == "export_files":
+        days = settings.BEFFROI_WATCH_EXPORT_HOURS
+    if days is None:
+        return _("conservés sans limite (réglage « never »)")
+    return str(kind.period % {"n": days})
 
 
 def _count_words(name: str, n: int) -> str:
@@ -215,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
                 )
                 return INTERRUPTED
         counts = ", ".join(_count_words(k, n) for k, n in outcome.counts.items() if n)
-        say(f"{kind.title} ({kind.period(outcome.days)}) : {counts or _('rien à effacer')}")
+        say(f"{kind.title} ({_period(kind, outcome.days)}) : {counts or _('rien à effacer')}")
         total += outcome.total
     if args.dry_run:
         say(_("Simulation : rien n'a été effacé ni journalisé."))

@@ -947,12 +947,9 @@ def prune_client_pseudonyms(*, now: datetime | None = None, dry_run: bool = Fals
     held these columns, so ``beffroi verify`` and every receipt check are unaffected. What
     goes is the means to link one respondent's ballots, which the audit needed only while
     the result could still be contested."""
-    from beffroi.core.actions import prune_entry
-    from beffroi.core.retention import Outcome, cutoff
+    from beffroi.core.actions import prune_entry, prune_start
 
-    days = settings.BEFFROI_RETENTION_PSEUDONYMS_DAYS
-    outcome = Outcome("client_pseudonyms", days)
-    limit = cutoff(days, now or timezone.now())
+    outcome, limit = prune_start("client_pseudonyms", "BEFFROI_RETENTION_PSEUDONYMS_DAYS", now)
     if limit is None:
         return outcome
     entries = BoardEntry.objects.filter(

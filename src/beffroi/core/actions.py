@@ -451,6 +451,15 @@ def _new_user(make: str, username: str, **fields: Any) -> Any:
 # counts; `beffroi prune` runs them all. The journal itself is never pruned.
 
 
+def prune_start(kind: str, setting: str, now: Any = None) -> tuple[Any, Any]:
+    """(an empty ``retention.Outcome`` of ``kind``, the time before which its data has
+    outlived the period ``setting`` gives, or None when the setting says « never »)."""
+    from beffroi.core.retention import Outcome, cutoff
+
+    days = getattr(settings, setting)
+    return Outcome(kind, days), cutoff(days, now or timezone.now())
+
+
 def prune_entry(outcome: Any, *, dry_run: bool) -> dict[str, Any] | None:
     """What the one journal entry of a prune says besides its action code: counts, never
     whose data went. None for a dry run or a run that found nothing (a daily cron would
@@ -472,11 +481,7 @@ def prune_invitations(*, now: Any = None, dry_run: bool = False) -> Any:
     invitations are never touched."""
     from django.db.models import Q
 
-    from beffroi.core.retention import Outcome, cutoff
-
-    days = settings.BEFFROI_RETENTION_INVITATIONS_DAYS
-    outcome = Outcome("invitations", days)
-    limit = cutoff(days, now or timezone.now())
+    outcome, limit = prune_start("invitations", "BEFFROI_RETENTION_INVITATIONS_DAYS", now)
     if limit is None:
         return outcome
     old = Invitation.objects.filter(
@@ -500,11 +505,7 @@ def prune_job_rows(*, now: Any = None, dry_run: bool = False) -> Any:
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    from beffroi.core.retention import Outcome, cutoff
-
-    days = settings.BEFFROI_RETENTION_JOBS_DAYS
-    outcome = Outcome("jobs", days)
-    limit = cutoff(days, now or timezone.now())
+    outcome, limit = prune_start("jobs", "BEFFROI_RETENTION_JOBS_DAYS", now)
     if limit is None:
         return outcome
     old = DBTaskResult.objects.filter(

@@ -2493,12 +2493,9 @@ def prune_posts(
     line's digest names its card, and the provenance of what was reported stays checkable),
     the journal, the sources' counts and the learned classifier. The grouping index, made
     from the deleted texts, goes too. ``progress(n)`` is called as posts go."""
-    from beffroi.core.actions import prune_entry
-    from beffroi.core.retention import Outcome, cutoff
+    from beffroi.core.actions import prune_entry, prune_start
 
-    days = settings.BEFFROI_RETENTION_WATCH_POSTS_DAYS
-    outcome = Outcome("watch_posts", days)
-    limit = cutoff(days, now or timezone.now())
+    outcome, limit = prune_start("watch_posts", "BEFFROI_RETENTION_WATCH_POSTS_DAYS", now)
     if limit is None:
         return outcome
     counts = dict.fromkeys(("posts", "post_changes", "cards", "card_decisions"), 0)
@@ -2540,9 +2537,9 @@ def prune_posts(
 
 def posts_to_prune(now: datetime | None = None) -> int:
     """How many posts ``prune_posts`` would delete: the total of its progress bar."""
-    from beffroi.core.retention import cutoff
+    from beffroi.core.actions import prune_start
 
-    limit = cutoff(settings.BEFFROI_RETENTION_WATCH_POSTS_DAYS, now or timezone.now())
+    _, limit = prune_start("watch_posts", "BEFFROI_RETENTION_WATCH_POSTS_DAYS", now)
     if limit is None:
         return 0
     kept_cards = Card.objects.filter(activation__ends_at__lte=limit, log_entries__isnull=False)
