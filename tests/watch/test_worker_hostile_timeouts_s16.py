@@ -5,20 +5,14 @@ being retried whole for another ``PREPARE_TIMEOUT``."""
 
 from __future__ import annotations
 
-from watch.worker_hostile import POISON, Preparer, hostile_room
+from watch.worker_hostile import HOSTILE_SECOND, POISON, Preparer, hostile_room
 
 
 def test_a_hostile_batch_is_split_after_its_first_timeout(transactional_db, members, monkeypatch):
     from beffroi.watch import worker
     from beffroi.watch.models import Card, Post
 
-    room = hostile_room(
-        members,
-        monkeypatch,
-        (1, "Route coupée à Luçon"),
-        (2, f"{POISON} très long"),
-        (3, "Eau à Niort"),
-    )
+    room = hostile_room(members, monkeypatch, *HOSTILE_SECOND)
     room.run()
     assert not Post.objects.filter(processed=False).exists()
     assert Card.objects.get(external_id="p2").explanation == [worker.SET_ASIDE_LINE]
@@ -44,11 +38,11 @@ def test_a_lone_hostile_post_is_set_aside_after_two_short_waits(
 
     room = hostile_room(members, monkeypatch, (1, f"{POISON} seul"))
     w = room.worker
-    for _ in range(6):
-        w.step()
+
+    def not_stuck(w):
         assert w.stuck == 0, "a post's own timeout counted against the children"
-        if not Post.objects.filter(processed=False).exists():
-            break
+
+    room.run(6, check=not_stuck)
     assert Card.objects.get(external_id="p1").explanation == [worker.SET_ASIDE_LINE]
     assert [(n, t) for n, t, failed in Preparer.waits if failed] == [
         (1, worker.ALONE_TIMEOUT),

@@ -20,11 +20,11 @@ def test_a_hostile_post_first_in_its_batch_is_set_aside(transactional_db, member
         (3, "Eau à Niort"),
     )
     w = room.worker
-    for _ in range(12):
-        w.step()
+
+    def trusted(w):
         assert w.processes == 1, "children given up on: enriching with no timeout"
-        if not Post.objects.filter(processed=False).exists():
-            break
+
+    room.run(check=trusted)
     assert not Post.objects.filter(processed=False).exists()
     assert w.stuck == 0
     bad = Card.objects.get(external_id="p2")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 
-from watch.worker_hostile import POISON, hostile_room
+from watch.worker_hostile import HOSTILE_SECOND, POISON, hostile_room
 
 
 def test_a_set_aside_post_is_not_grouped_again(transactional_db, members, monkeypatch):
@@ -22,13 +22,7 @@ def test_a_set_aside_post_is_not_grouped_again(transactional_db, members, monkey
         return regroup(self, batch)
 
     monkeypatch.setattr(Pipeline, "regroup", spy)
-    room = hostile_room(
-        members,
-        monkeypatch,
-        (1, "Route coupée à Luçon"),
-        (2, f"{POISON} très long"),
-        (3, "Eau à Niort"),
-    )
+    room = hostile_room(members, monkeypatch, *HOSTILE_SECOND)
     room.run()
     assert Card.objects.get(external_id="p2").explanation == [worker.SET_ASIDE_LINE]
     # A fresh worker rebuilds the state from the last save and groups the rest again.

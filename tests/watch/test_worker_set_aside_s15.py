@@ -4,20 +4,14 @@ finding 3). Children that never worked are still bypassed as before
 
 from __future__ import annotations
 
-from watch.worker_hostile import POISON, hostile_room
+from watch.worker_hostile import HOSTILE_SECOND, hostile_room
 
 
 def test_a_post_that_times_out_twice_is_set_aside(transactional_db, members, monkeypatch):
     from beffroi.watch import worker
     from beffroi.watch.models import Card, Post
 
-    room = hostile_room(
-        members,
-        monkeypatch,
-        (1, "Route coupée à Luçon"),
-        (2, f"{POISON} très long"),
-        (3, "Eau à Niort"),
-    )
+    room = hostile_room(members, monkeypatch, *HOSTILE_SECOND)
     room.run()
     assert not Post.objects.filter(processed=False).exists()
     assert room.worker.processes == 1  # the children were not given up on for one post

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 POISON = "POISON"
+# A batch whose second post is hostile, between two good ones.
+HOSTILE_SECOND = ((1, "Route coupée à Luçon"), (2, f"{POISON} très long"), (3, "Eau à Niort"))
 
 
 class _Result:
@@ -72,12 +75,15 @@ class Room:
         posts = [self.post(i, t) for i, t in texts]
         actions.receive_posts(self.source.pk, posts, {"v": self.deliveries})
 
-    def run(self, steps: int = 12) -> None:
-        """Step the worker until nothing is pending (or ``steps`` steps)."""
+    def run(self, steps: int = 12, check: Callable[[Any], None] | None = None) -> None:
+        """Step the worker until nothing is pending (or ``steps`` steps), calling
+        ``check(worker)`` after each step."""
         from beffroi.watch.models import Post
 
         for _ in range(steps):
             self.worker.step()
+            if check is not None:
+                check(self.worker)
             if not Post.objects.filter(processed=False).exists():
                 return
 
