@@ -115,3 +115,26 @@ def test_an_unknown_kind_is_a_usage_error(capsys):
         _run("--only", "journal")
     assert stopped.value.code == 2
     assert "invalid choice: 'journal'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_run_where_there_is_no_install_it_refuses_and_creates_nothing(tmp_path):
+    """From cron's $HOME without the services' environment: no empty database made and
+    then reported as « rien à effacer »."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "BEFFROI_"))}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "beffroi.cli", "prune", "--dry-run"],
+        env=env,
+        cwd=tmp_path,
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"beffroi: Aucune base Beffroi dans {tmp_path / 'var'} ")
+    assert done.stdout == "" and list(tmp_path.iterdir()) == []
