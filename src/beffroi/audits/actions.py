@@ -144,7 +144,10 @@ def complete_audit(audit: Audit, summary: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def fail_audit(audit: Audit, error: str) -> None:
+def fail_audit(audit: Audit, error: str, *, journaled: str | None = None) -> None:
+    """``error`` is shown on the audit's page (deleted with the audit); ``journaled``, when
+    given, is what the permanent journal keeps instead: a refusal that quotes a cell of the
+    file is journaled without it (``InputError.for_the_journal``)."""
     _discard_inputs(audit)
     audit.status, audit.error, audit.finished_at = Audit.Status.FAILED, error, timezone.now()
     audit.save(update_fields=["status", "error", "finished_at"])
@@ -152,5 +155,5 @@ def fail_audit(audit: Audit, error: str) -> None:
         "audit.failed",
         organisation=audit.organisation,
         subject=f"audit:{audit.pk}",
-        reason=error[:500],
+        reason=(error if journaled is None else journaled)[:500],
     )

@@ -82,7 +82,7 @@ def run_audit_task(audit_id: int) -> None:
         for path in partial:
             path.rename(path.with_suffix(""))
     except InputError as exc:
-        actions.fail_audit(audit, str(exc))
+        actions.fail_audit(audit, str(exc), journaled=exc.for_the_journal())
         return
     except Exception as exc:
         log.exception("audit %s failed", audit_id)

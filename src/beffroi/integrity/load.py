@@ -610,6 +610,7 @@ def _short_years(col: pa.Array, empty: pa.Array, name: str, line_of: Any) -> Non
             "exportez à nouveau les dates avec l'année complète (AAAA-MM-JJ HH:MM:SS).",
             line=line,
             column=name,
+            kind="année sur deux chiffres",
         )
 
 
@@ -671,12 +672,14 @@ def parse_times(
                 "correspondance.",
                 line=line,
                 column=name,
+                kind="date écrite le mois d'abord",
             )
         raise InputError(
             f"Date illisible à la ligne {line}, colonne « {name} » : « {value} » "
             f"(formats acceptés : AAAA-MM-JJ HH:MM:SS, JJ/MM/AAAA HH:MM…).",
             line=line,
             column=name,
+            kind="date illisible",
         )
     if fmt is None and notes is not None and _ambiguous_order(col, empty):
         notes.append(name)
@@ -705,6 +708,7 @@ def parse_numbers(col: pa.Array, name: str, line_of: Any) -> np.ndarray:
                     f"Nombre illisible à la ligne {line}, colonne « {name} » : « {v} ».",
                     line=line,
                     column=name,
+                    kind="nombre illisible",
                 ) from None
         raise
     return np.asarray(out.to_numpy(zero_copy_only=False), dtype=float)
@@ -1040,6 +1044,7 @@ def _finish(
                     f"lignes {a} et {b}).",
                     line=b,
                     column=id_col,
+                    kind=f"identifiant en double (déjà à la ligne {a})",
                 )
             first[code] = i
     cols["id"] = ids
