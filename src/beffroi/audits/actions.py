@@ -145,9 +145,10 @@ def complete_audit(audit: Audit, summary: dict[str, Any]) -> None:
 
 @transaction.atomic
 def fail_audit(audit: Audit, error: str, *, journaled: str | None = None) -> None:
-    """``error`` is shown on the audit's page (deleted with the audit); ``journaled``, when
-    given, is what the permanent journal keeps instead: a refusal that quotes a cell of the
-    file is journaled without it (``InputError.for_the_journal``)."""
+    """``error`` is shown on the audit's page, to the people who fix the file; ``journaled``,
+    when given, is what the journal keeps instead (hash-chained, it can be neither amended
+    nor purged): a refusal that quotes a cell of the file is journaled without it
+    (``InputError.for_the_journal``)."""
     _discard_inputs(audit)
     audit.status, audit.error, audit.finished_at = Audit.Status.FAILED, error, timezone.now()
     audit.save(update_fields=["status", "error", "finished_at"])
