@@ -16,8 +16,7 @@ from beffroi.core.models import JournalEntry
 PERSON = "192.0.2.77 Jeanne Dupont 0612345678"
 
 
-def test_a_quoted_cell_reaches_the_page_not_the_journal(transactional_db, client, members, org):
-    export = f"id;submitdate;Q1\n1;2026-03-01 10:00:00;A\n2;{PERSON};B\n".encode()
+def _refused(client, members, org, export: bytes) -> Audit:
     client.force_login(members["coordinator"])
     client.post(
         reverse("audits", args=[org.slug]),
@@ -25,9 +24,14 @@ def test_a_quoted_cell_reaches_the_page_not_the_journal(transactional_db, client
     )
     # The real worker, as in production (it commits, hence transactional_db).
     call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
-
     audit = Audit.objects.get()
     assert audit.status == Audit.Status.FAILED
+    return audit
+
+
+def test_a_quoted_cell_reaches_the_page_not_the_journal(transactional_db, client, members, org):
+    export = f"id;submitdate;Q1\n1;2026-03-01 10:00:00;A\n2;{PERSON};B\n".encode()
+    audit = _refused(client, members, org, export)
     assert PERSON in audit.error
     page = client.get(reverse("audit-detail", args=[org.slug, audit.pk])).content.decode()
     assert f"« {PERSON} »" in page and "ligne 3" in page
@@ -42,14 +46,6 @@ def test_a_quoted_cell_reaches_the_page_not_the_journal(transactional_db, client
 
 
 def test_a_refusal_without_a_cell_is_journaled_whole(transactional_db, client, members, org):
-    client.force_login(members["coordinator"])
-    export = b"id;submitdate;Q1\n1;2026-03-01 10:00:00;A;B\n"
-    client.post(
-        reverse("audits", args=[org.slug]),
-        {"export": SimpleUploadedFile("export.csv", export, "text/csv"), "fmt": "limesurvey"},
-    )
-    call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
-    audit = Audit.objects.get()
-    assert audit.status == Audit.Status.FAILED
+    audit = _refused(client, members, org, b"id;submitdate;Q1\n1;2026-03-01 10:00:00;A;B\n")
     assert JournalEntry.objects.get(action="audit.failed").reason == audit.error
     assert audit.error.startswith("CSV mal formé à la ligne 2")
