@@ -162,8 +162,8 @@ class JournalHead(models.Model):
 class JobOutcome(models.Model):
     """How the last run of a named background job ended, as its page shows it.
 
-    django-tasks keeps a run's return value in its own row, which the documented cron
-    prunes after a week (``prune_db_task_results``): a page that read it would lose its
+    django-tasks keeps a run's return value in its own row, which ``beffroi prune`` removes
+    after ``BEFFROI_RETENTION_JOBS_DAYS`` (a week by default): a page that read it would lose its
     last summary then. The job writes it here as it ends (``core.jobs.keep_outcome``);
     the field names are django-tasks' own, so a page reads either alike.
     """
