@@ -133,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
 
     from beffroi.core.actions import ActionError
     from beffroi.watch import actions
+    from beffroi.watch.courante_verify import Walk
     from beffroi.watch.models import Activation
 
     since = args.compromised_since
@@ -173,6 +174,19 @@ def run(args: argparse.Namespace) -> int:
             )
             % {"n": n}
         )
+        if any(f.stop is not Walk.OLDER_KEY for f in done.report.unvouched):
+            # The honest cause the operator can check before suspecting a forgery.
+            print(
+                _(
+                    "Cause possible sans falsification : un processus (application web, "
+                    "worker, tâche cron) tournait encore avec l'ancien secret après le "
+                    "changement, parce que les services ont été redémarrés l'un après "
+                    "l'autre ; une ligne qu'il a créée ou modifiée est alors dans ce cas. "
+                    "Vérifiez-les quand même avec les exports et les PDF, puis relancez "
+                    "avec --carry-unvouched. Au prochain changement, arrêtez tous les "
+                    "processus avant de changer le secret, puis redémarrez-les."
+                )
+            )
         return watch_cli.FINDINGS
     if done.refused:
         watch_cli.print_check(done.report, done.broken)

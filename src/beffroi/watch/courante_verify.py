@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from django.conf import settings
@@ -92,6 +93,19 @@ CHANGED, MISSING, FOREIGN, UNJOURNALED = "changed", "missing", "foreign", "unjou
 # journaled after the key was retired or compromised, and the journal's clear record of
 # the changes since cannot lead back to an earlier digest (``Report.unvouched``).
 UNVOUCHED = "unvouched"
+
+
+class Walk(Enum):
+    """Where the walk back through a line's digests ended (``_replays``)."""
+
+    VOUCHED = "vouched"
+    # At an entry it cannot undo, or a digest no state matches: nothing more to try.
+    STOPPED = "stopped"
+    # At a digest under a key the re-seal was not given: the secret of a change before
+    # the last re-seal, destroyed or kept aside. Given, its digest may vouch on its own.
+    OLDER_KEY = "older-key"
+
+
 # The actions that create a line: their digest is the line's first (numbers are handed
 # out in order, so a line numbered above the first digested one came after the digest).
 CREATING = frozenset({"watch.log.add", "watch.card.escalate"})
@@ -107,6 +121,9 @@ class Finding:
     # For an UNVOUCHED line: its database id and the seq of the entry carrying its digest.
     line_id: int | None = None
     seq: int | None = None
+    # For an UNVOUCHED line: why the walk back stopped (``_replays``), when the operator
+    # can do something about it.
+    stop: Walk | None = None
 
     @property
     def missing(self) -> bool:
@@ -138,13 +155,19 @@ class Finding:
                 % values
             )
         if self.kind == UNVOUCHED:
-            return _(
+            message = _(
                 "ligne %(number)s (id %(id)s) de l'activation « %(activation)s » : son "
                 "empreinte sous l'ancienne clé a été journalisée le %(when)s (entrée "
                 "n° %(seq)s), après le retrait ou la compromission de cette clé, et le "
                 "journal ne retrace pas ses changements depuis une empreinte antérieure : "
                 "le journal ne s'en porte pas garant"
             ) % {**values, "id": self.line_id, "seq": self.seq}
+            if self.stop is Walk.OLDER_KEY:
+                message += _(
+                    " ; son empreinte précédente est sous un secret plus ancien, non "
+                    "fourni : donnez-le aussi avec --old-secret-file"
+                )
+            return message
         if self.kind == UNJOURNALED:
             return (
                 _(
@@ -508,11 +531,12 @@ def check(
                 fields = line_fields(entry)
                 report.stale.setdefault(entry.activation_id, {})[entry.pk] = fields
                 history = (journal.history or {}).get(entry.pk, [])
-                if not _replays(fields, entry.pk, history, keys, bounds, matched=known.seq):
+                walk = _replays(fields, entry.pk, history, keys, bounds, matched=known.seq)
+                if walk is not Walk.VOUCHED:
                     report.unvouched.append(
                         Finding(entry.activation_id, names.get(entry.activation_id, ""),
                                 entry.number, known.at, kind=UNVOUCHED, line_id=entry.pk,
-                                seq=known.seq)
+                                seq=known.seq, stop=walk)
                     )  # fmt: skip
     report.findings.sort(key=lambda f: (f.activation_id, f.number))
     report.unvouched.sort(key=lambda f: (f.activation_id, f.number))
@@ -596,7 +620,7 @@ def _replays(
     bounds: Mapping[str, int],
     *,
     matched: int | None = None,
-) -> bool:
+) -> Walk:
     """Does the journal vouch for a line (``fields`` as it stands, matching the latest of
     its ``history``)? Yes when that latest digest is journaled before its key's bound
     (``trusted_before``; the current key has none); otherwise when walking back through
@@ -605,12 +629,16 @@ def _replays(
     A forger holding the old key can append an entry with a matching digest, but not
     rewrite the earlier ones: a change the appended entry does not record in clear (a
     new text, a new commune) no longer matches the digest before it. ``matched``: the
-    seq of the entry whose digest the caller already found ``fields`` to match."""
+    seq of the entry whose digest the caller already found ``fields`` to match. A digest
+    under a key not in ``keys`` ends the walk as OLDER_KEY (an invented key id would too:
+    the operator then has no such secret to give, and the line stays unvouched)."""
     states = [fields]
     for known in reversed(history):
         key = keys.get(known.key)
-        if key is None or known.version != courante_digest.VERSION:
-            return False
+        if key is None:
+            return Walk.OLDER_KEY
+        if known.version != courante_digest.VERSION:
+            return Walk.STOPPED
         if known.seq != matched:
             states = [
                 state
@@ -618,11 +646,14 @@ def _replays(
                 if courante_digest.matches(key, state, known.digest, seq=known.seq, line_id=line_id)
             ]
         if not states:
-            return False
+            return Walk.STOPPED
         if known.seq < bounds.get(known.key, known.seq + 1):
-            return True
+            return Walk.VOUCHED
         states = [before for state in states for before in _undone(known, state)]
-    return False
+        if not states:
+            # Checked here, not at the next entry: an older key there is not the cause.
+            return Walk.STOPPED
+    return Walk.STOPPED
 
 
 def _head() -> int:
