@@ -115,3 +115,23 @@ def test_a_consultation_closes_once(org: Any) -> None:
     with pytest.raises(ActionError):
         actions.open_consultation(c, actor=None)
     assert c.events.filter(kind__in=("opened", "credentials_imported")).count() == 2
+
+
+def test_count_over_segments_without_electorates_suggests_n_not_zero(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """Electorate 0 means « not declared »: A1=0 would make no letter, so the
+    suggestion says N and what N is."""
+    spec = example_spec_dict("ecoles-n-s16", access="credentialed", closes=CLOSES)
+    for seg in spec["segments"]:
+        seg["electorate"] = 0
+    spec["segments"][0]["electorate"] = 640
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec), "utf-8")
+    assert cli_main(_argv(tmp_path, "ecoles-n-s16", "--count", "3", "--spec", str(path))) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--segments A1=640,A2=N,A3=N,A4=N" in err
+    assert "=0" not in err
+    assert "N : nombre de lettres à imprimer pour ce segment" in err
+    assert "les autres nombres sont les effectifs qu'elle déclare" in err
+    assert not (tmp_path / "codes").exists()

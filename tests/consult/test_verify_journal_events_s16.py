@@ -190,9 +190,10 @@ def test_the_import_times_reach_the_worker_processes(monkeypatch: Any) -> None:
     assert _has(report.lines(), "codes différents ont voté avant"), report.lines()
 
 
-def test_a_late_import_split_to_look_like_the_opening_is_refused() -> None:
+def test_a_second_import_dated_with_the_opening_is_counted_late() -> None:
     """A second import dated with the opening: the opening journals one, right after
-    « opened »; a late list dated there would pass for one made before the opening."""
+    « opened »; another one there is late by its place (a server clock stepped back
+    dates it so), bounded by the board like any late import and said in a warning."""
     sc = late_import_scene(import_at=LATE_IMPORT)
     opening_at = sc.events[0].at
     sc.events = sorted(
@@ -204,8 +205,14 @@ def test_a_late_import_split_to_look_like_the_opening_is_refused() -> None:
         ),
         key=lambda e: e.at,
     )
-    lines = _failures(sc.bundle())
-    assert _has(lines, "événement 3 : import daté de l'ouverture sans la suivre directement"), lines
+    report = verify_bundle(sc.bundle())
+    assert report.ok, report.lines()
+    assert [i["late"] for i in report.stats["imports"]] == [False, True]
+    assert _has(
+        report.warnings,
+        "événement 3 : import de clés daté de l'ouverture alors qu'il n'est pas "
+        "l'événement 2, juste après « opened » : il est compté comme un import tardif",
+    ), report.warnings
 
 
 def test_a_credentialed_consultation_without_an_opening_import_is_refused() -> None:

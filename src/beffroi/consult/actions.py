@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -99,7 +99,10 @@ def _event(c: Consultation, kind: str, data: dict[str, Any], at: datetime) -> Co
     last = c.events.order_by("-n").first()
     when = format_time(at)
     if last is not None and when < last.at:
-        when = last.at  # never backwards in time: the verifier checks the order
+        # Never backwards (the verifier checks the order), and strictly after: a late
+        # import clamped to the opening's time would look like the opening's own.
+        # One microsecond is the canonical form's smallest step (format_time).
+        when = format_time(parse_time(last.at, "at") + timedelta(microseconds=1))
     ev = JournalEvent(parse_time(when, "at"), kind, data)
     n = (last.n if last else 0) + 1
     prev = last.hash if last else c.spec_hash

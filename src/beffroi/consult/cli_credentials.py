@@ -218,6 +218,22 @@ def spec_status(path: Path, spec: Any, opening: Any) -> str:
     return said
 
 
+def _suggested_segments(segments: Any) -> str:
+    """The ``--segments`` to type instead of ``--count``, from the electorates the spec
+    declares; an undeclared one (0, spec.py) is shown as N, since 0 makes no letter."""
+    suggested = ",".join(f"{s.code}={s.electorate or 'N'}" for s in segments)
+    declared = [s for s in segments if s.electorate]
+    if len(declared) == len(segments):
+        return f"--segments {suggested} (effectifs déclarés dans la consultation)"
+    why = (
+        "N : nombre de lettres à imprimer pour ce segment, une par personne appelée à "
+        "y répondre ; la consultation n'en déclare pas l'effectif"
+    )
+    if declared:
+        why += " ; les autres nombres sont les effectifs qu'elle déclare"
+    return f"--segments {suggested} ({why})"
+
+
 def check_spec_rules(spec: Any, segments: dict[str, int] | None, *, reissue: bool = False) -> None:
     """What the letters must agree with in the spec: codes exist only for a
     consultation on codes, and only in its segments, each key in one of them when it
@@ -232,13 +248,11 @@ def check_spec_rules(spec: Any, segments: dict[str, int] | None, *, reissue: boo
     if not segments:
         if known and not reissue:
             # A reissue is exempt: the app gives the new key the lost one's segment.
-            suggested = ",".join(f"{s.code}={s.electorate}" for s in spec.segments)
             raise ValueError(
                 f"--count : la consultation {spec.id} répartit ses codes par segment "
                 f"({', '.join(known)}) ; des clés sans segment seraient refusées à l'import, "
                 "après l'impression des lettres. Indiquez plutôt le nombre de lettres de "
-                f"chaque segment, par ex. --segments {suggested} (effectifs des questions "
-                "et règles)"
+                f"chaque segment, par ex. {_suggested_segments(spec.segments)}"
             )
         return
     if not known:

@@ -1688,16 +1688,18 @@ def _check_keys_fingerprint(
     never made (the organiser's own, voting in a parent's stead) changes it."""
     if spec.access == "open":
         return
-    imports = [ev for ev in journal if ev.get("kind") == "credentials_imported"]
-    opened = next((ev.get("at") for ev in journal if ev.get("kind") == "opened"), None)
+    imports = [
+        (i, ev) for i, ev in enumerate(journal, start=1) if ev.get("kind") == "credentials_imported"
+    ]
+    opened = _opening_time(journal)
     report.stats["imports"] = [
         {
             "at": ev.get("at"),
             "count": _data(ev).get("count"),
-            "late": isinstance(opened, str) and isinstance(ev.get("at"), str) and ev["at"] > opened,
+            "late": opened is not None and not _is_opening_import(i, ev, opened),
             "keys_fingerprint": _data(ev).get("keys_fingerprint"),
         }
-        for ev in imports
+        for i, ev in imports
     ]
     if not imports:
         return  # the count check already says no key was imported
@@ -1712,26 +1714,40 @@ def _check_keys_fingerprint(
         (pk, k["segment"]) for pk, k in keys.items()
     )
     report.stats["reissued"] = sum(1 for pk in keys if pk in reissued)
-    if _data(imports[-1]).get("keys_fingerprint") != imported:
+    if _data(imports[-1][1]).get("keys_fingerprint") != imported:
         report.fail(
             "credentials.jsonl : les clés importées ne correspondent pas à l'empreinte "
             "inscrite au journal lors de leur import (clé remplacée, ajoutée ou retirée ?)"
         )
 
 
-def _late_imports(journal: list[dict[str, Any]]) -> list[tuple[int, str, int]]:
-    """(event number, time, count) of each key import after the opening, whose time
-    and count are readable (anything else is already a failure of its own)."""
+def _opening_time(journal: list[dict[str, Any]]) -> str | None:
     opened = next((ev.get("at") for ev in journal if ev.get("kind") == "opened"), None)
-    if not _valid_time(opened):
+    return opened if _valid_time(opened) else None
+
+
+def _is_opening_import(i: int, ev: dict[str, Any], opened: str) -> bool:
+    """The opening's import is told by its place, not its time alone: event 2, right
+    after « opened » and dated with it.  A late import the server's clock (stepped
+    back, or equal to the opening's to the microsecond) dated with the opening is
+    still late, and the board bounds it like any other: its cut is the opening, so
+    none of its keys may have voted before it."""
+    return i == 2 and ev.get("at") == opened
+
+
+def _late_imports(journal: list[dict[str, Any]]) -> list[tuple[int, str, int]]:
+    """(event number, time, count) of each key import but the opening's, whose time
+    and count are readable (anything else is already a failure of its own)."""
+    opened = _opening_time(journal)
+    if opened is None:
         return []
     out = []
     for i, ev in enumerate(journal, start=1):
         at, count = ev.get("at"), _data(ev).get("count")
         if (
             ev.get("kind") == "credentials_imported"
+            and not _is_opening_import(i, ev, opened)
             and _valid_time(at)
-            and at > opened
             and type(count) is int
         ):
             out.append((i, at, count))
@@ -2024,10 +2040,13 @@ def _check_imports(spec: Spec, journal: list[dict[str, Any]], report: Report) ->
             )
         previous = fingerprint
         if opening_at is not None and ev.get("at") == opening_at and i != 2:
-            report.fail(
-                f"journal.jsonl, événement {i} : import daté de l'ouverture sans la suivre "
-                "directement : l'ouverture inscrit, en un seul événement juste après "
-                "« opened », toutes les clés importées avant elle (import antidaté ?)"
+            # Not a failure: an honest server whose clock stepped back after the
+            # opening dates a late import so (actions._event never goes backwards).
+            # Counted late all the same, it gains a forger nothing.
+            report.warnings.append(
+                f"journal.jsonl, événement {i} : import de clés daté de l'ouverture alors "
+                "qu'il n'est pas l'événement 2, juste après « opened » : il est compté comme "
+                "un import tardif (horloge du serveur revenue en arrière ?)"
             )
     if spec.access == "credentialed" and opened is not None:
         second = journal[1] if len(journal) > 1 else {}
