@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 pytestmark = pytest.mark.usesdb
 
@@ -336,3 +337,118 @@ def test_a_server_given_its_own_secret_back_retires_the_wrong_one(courante, org,
     assert [f.line_id for f in done.report.unvouched] == [lines[2].pk]
     done = actions.reseal_courante(wrong, carry_unvouched=True)
     assert done.sealed == {activation.pk: 2}
+
+
+# The refusal names the honest causes an operator can check before suspecting a
+# forgery: a process still on the old secret after the switch (a rolling restart), and a
+# walk back stopped at a digest under an older secret not given.
+ROLLING = "redémarrés l'un après l'autre"
+OLDER = "son empreinte précédente est sous un secret plus ancien, non fourni"
+THIRD = "the secret after the next change"
+
+
+def test_a_rolling_restart_refusal_names_the_stale_process(
+    courante, members, settings, monkeypatch, capsys
+):
+    """The web app restarted on NEW and journaled a change; the worker, not yet
+    restarted, then added a line under OLD."""
+    from beffroi.watch import actions
+    from beffroi.watch.courante_verify import Walk
+
+    activation, lines = courante
+    settings.BEFFROI_PSEUDONYM_KEY = NEW
+    actions.update_log_status(lines[1], "clos", actor=members["volunteer"])
+    settings.BEFFROI_PSEUDONYM_KEY = OLD
+    added = actions.add_log_entry(
+        activation, actor=members["volunteer"], text="Pont fermé",
+        channel="telephone", category="routes",
+    )  # fmt: skip
+    settings.BEFFROI_PSEUDONYM_KEY = NEW
+    monkeypatch.setenv("BEFFROI_OLD_PSEUDONYM_KEY", OLD)
+
+    assert _run() == 1
+    out = capsys.readouterr().out
+    assert f"ligne 4 (id {added.pk})" in out and "Nouveau scellement refusé" in out
+    assert ROLLING in out and "tournait encore avec l'ancien secret" in out
+    assert "--carry-unvouched" in out.split(ROLLING)[1]
+    # The walk stopped at the line's creation, not at an older key: nothing to give.
+    assert OLDER not in out
+    [finding] = actions.reseal_courante(OLD, dry_run=True).report.unvouched
+    assert finding.stop is Walk.STOPPED
+
+
+@pytest.fixture
+def resealed_then_leaked(courante, members, settings):
+    """OLD, then NEW (re-sealed from OLD, OLD put aside), then a third secret; NEW leaked
+    before the first re-seal."""
+    from beffroi.watch import actions
+
+    _activation, lines = courante
+    leak = timezone.now()
+    settings.BEFFROI_PSEUDONYM_KEY = NEW
+    actions.update_log_status(lines[0], "clos", actor=members["volunteer"])
+    assert not actions.reseal_courante(OLD).refused
+    settings.BEFFROI_PSEUDONYM_KEY = THIRD
+    actions.update_log_status(lines[0], "ouvert", actor=members["volunteer"])
+    return lines, leak
+
+
+def test_a_walk_stopped_at_an_older_secret_asks_for_it(resealed_then_leaked):
+    from beffroi.watch import actions
+    from beffroi.watch.courante_verify import Walk
+
+    lines, leak = resealed_then_leaked
+    done = actions.reseal_courante(NEW, compromised_since=leak, dry_run=True)
+    assert done.refused
+    # Lines 2 and 3: NEW's re-seal entry, after the leak date, leads back to OLD's digests.
+    assert [(f.line_id, f.stop) for f in done.report.unvouched] == [
+        (lines[1].pk, Walk.OLDER_KEY), (lines[2].pk, Walk.OLDER_KEY),
+    ]  # fmt: skip
+    for finding in done.report.unvouched:
+        assert finding.message().endswith(f"{OLDER} : donnez-le aussi avec --old-secret-file")
+    # Given OLD as well, the walk reaches OLD's digests from before NEW's first entry.
+    assert not actions.reseal_courante(NEW, OLD, compromised_since=leak, dry_run=True).refused
+
+
+def test_the_command_asks_for_the_older_secret_without_the_rolling_hint(
+    resealed_then_leaked, monkeypatch, capsys
+):
+    lines, leak = resealed_then_leaked
+    monkeypatch.setenv("BEFFROI_OLD_PSEUDONYM_KEY", NEW)
+    assert _run("--compromised-since", leak.isoformat()) == 1
+    out = capsys.readouterr().out
+    assert f"ligne 2 (id {lines[1].pk})" in out and OLDER in out
+    # Every line names its cause; the rolling-restart hint would mislead here.
+    assert ROLLING not in out
+
+
+@pytest.mark.parametrize(
+    ("action", "stop"),
+    [("watch.post.edit", "STOPPED"), ("watch.log.reseal", "OLDER_KEY")],
+)
+def test_the_walk_blames_the_older_secret_only_when_it_got_that_far(courante, action, stop):
+    """An entry the walk cannot undo (an author's edit), just after a digest under a key
+    not given, ends the walk at that entry: giving the older secret would not help."""
+    from datetime import UTC, datetime
+
+    from beffroi.watch import courante_digest, courante_verify
+    from beffroi.watch.courante_verify import Walk, _Journaled, _replays
+
+    _activation, lines = courante
+    line = lines[0]
+    fields = courante_verify.line_fields(line)
+    key = courante_digest.derive_key(NEW.encode())
+    at = datetime(2026, 11, 20, 14, tzinfo=UTC)
+
+    def journaled(key_id, digest, seq, action):
+        return _Journaled(digest, key_id, courante_digest.VERSION, line.activation_id,
+                          line.number, at, seq, action=action)  # fmt: skip
+
+    history = [
+        journaled("not-given", "0" * 64, 1, "watch.log.add"),
+        journaled(courante_digest.key_id(key), courante_digest.digest(
+            key, fields, seq=5, line_id=line.pk), 5, action),
+    ]  # fmt: skip
+    keys = {courante_digest.key_id(key): key}
+    walk = _replays(fields, line.pk, history, keys, {courante_digest.key_id(key): 3}, matched=5)
+    assert walk is Walk[stop]
