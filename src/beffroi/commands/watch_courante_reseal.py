@@ -182,9 +182,9 @@ def run(args: argparse.Namespace) -> int:
                     "worker, tâche cron) tournait encore avec l'ancien secret après le "
                     "changement, parce que les services ont été redémarrés l'un après "
                     "l'autre ; une ligne qu'il a créée ou modifiée est alors dans ce cas. "
-                    "Vérifiez-les quand même avec les exports et les PDF, puis relancez "
-                    "avec --carry-unvouched. Au prochain changement, arrêtez tous les "
-                    "processus avant de changer le secret, puis redémarrez-les."
+                    "Vérifiez quand même les lignes nommées avec les exports et les PDF, "
+                    "puis relancez avec --carry-unvouched. Au prochain changement, arrêtez "
+                    "tous les processus avant de changer le secret, puis redémarrez-les."
                 )
             )
         return watch_cli.FINDINGS
