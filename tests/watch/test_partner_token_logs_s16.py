@@ -143,6 +143,37 @@ def test_a_token_split_between_format_and_argument():
     assert record.args == {"path": "/partenaire/…", "n": 3}  # still arguments
 
 
+@pytest.mark.parametrize(
+    ("message", "args"),
+    [
+        ("a %s b %s", (f"/partenaire/{TOKEN}/",)),  # too few arguments
+        ("bad %d", (f"/partenaire/{TOKEN}/",)),  # a str where a number goes
+        (f"at /partenaire/{TOKEN}/ %(n)s", ({"m": 1},)),  # a missing key, token in the format
+    ],
+)
+def test_a_malformed_log_call_does_not_raise_into_the_caller(configured, capsys, message, args):
+    # Review R18, finding 1: filters run outside Handler.emit's try block, so an error
+    # in the filter reached the code that logged (a view's 500, a worker's loop).
+    # Logging's own report of the bad call still comes out, without the token. The
+    # record goes straight to the project's handler: pytest's capture handler re-raises
+    # logging errors on purpose, which would hide what a deployment sees.
+    record = logging.getLogger("some.lib").makeRecord(
+        "some.lib", logging.WARNING, __file__, 1, message, args, None
+    )
+    from beffroi.watch.logfilter import PartnerTokenFilter
+
+    (console,) = [
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, PartnerTokenFilter) for f in h.filters)
+    ]
+    assert console.handle(record)
+    report = capsys.readouterr().err
+    assert "--- Logging error ---" in report
+    assert "/partenaire/…" in report and TOKEN not in report
+    assert TOKEN not in configured["console"].getvalue()
+
+
 def _uvicorn_then_project(access_log: bool) -> None:
     """The order `beffroi serve` configures logging in: uvicorn's own configuration when
     it starts, then Django's when the app is imported."""

@@ -70,7 +70,15 @@ class PartnerTokenFilter(logging.Filter):
 
     @staticmethod
     def _message(record: logging.LogRecord) -> None:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:
+            # A malformed call (too few arguments, "%d" given a str). Handler.handle
+            # runs filters outside emit's try block, so raising here would reach the
+            # code that logged; emit fails again below and logging's handleError
+            # reports it as usual, with the arguments already redacted.
+            record.msg, record.args = _redacted(record.msg), _redacted_args(record.args)
+            return
         redacted = redact_partner_tokens(message)
         if redacted == message:
             return
