@@ -3,7 +3,8 @@
 The cap (``rss.MAX_ENTRIES``) used to keep the first 1,000 entries in document order, so
 a feed listing its oldest entries first (some municipal CMSs, podcasts, archives) kept
 its oldest 1,000 and never showed a new entry again. Now the entries kept are the newest
-by the date their card would show; undated ones count as just received."""
+by their own date; an undated one takes the date of the last dated entry before it in
+the document (now when none came before), so it stands where the feed put it."""
 
 from __future__ import annotations
 
@@ -104,23 +105,44 @@ def test_new_entries_at_the_end_of_an_oldest_first_feed_come_out(feed_server) ->
     assert source.poll(second.checkpoint).posts == []
 
 
-def test_undated_entries_count_as_just_received() -> None:
-    # Dated entries rising in time say the feed lists oldest first: among the undated
-    # (all "now"), the later in the document are the newer.
+def test_undated_entries_take_the_date_of_the_dated_entry_before_them() -> None:
+    # Dated entries rising in time say the feed lists oldest first: the undated at the
+    # end take d7's date, and among them the later in the document are the newer.
     dated = [_item(f"d{i}", 500 - i) for i in range(8)]
     undated = [_item(f"u{i}", None) for i in range(4)]
     cut, total = newest_entries(_rss(dated + undated), 6, now=NOW)
     assert total == 12
     kept = re.findall(rb"<guid>(\w+)</guid>", cut)
     assert kept == [b"d6", b"d7", b"u0", b"u1", b"u2", b"u3"]
-    # Falling dates (newest first, the usual order): the earlier undated are newer.
+    # Falling dates (newest first, the usual order): the undated at the bottom take
+    # d0's date, the oldest, so they do not push out the newest dated entries.
     cut, _ = newest_entries(_rss(dated[::-1] + undated), 3, now=NOW)
+    assert re.findall(rb"<guid>(\w+)</guid>", cut) == [b"d7", b"d6", b"d5"]
+    # Undated entries above every dated one (none before them) count as just received.
+    cut, _ = newest_entries(_rss(undated + dated[::-1]), 3, now=NOW)
     assert re.findall(rb"<guid>(\w+)</guid>", cut) == [b"u0", b"u1", b"u2"]
 
 
-def test_impossible_dates_count_as_reception_not_as_the_newest() -> None:
-    # A date in year 9999 does not pin an entry above the others for ever: like its
-    # card, it counts as the moment of reception, as undated entries do.
+def test_new_dated_entries_on_top_of_a_big_undated_archive_come_out() -> None:
+    # Review R18: five dated entries on top of 1,000 undated ones. Counting the undated
+    # as "now" kept the archive and dropped every dated entry, new ones included.
+    archive = [_item(f"u{i}", None) for i in range(MAX_ENTRIES)]
+    source = _source()
+    first = source.parse(_rss([_item(f"d{i}", 60 * (i + 1)) for i in range(5)] + archive), {}, {})
+    assert sorted(p.external_id for p in first.posts if p.external_id[0] == "d") == [
+        f"d{i}" for i in range(5)
+    ]
+    assert len(first.posts) == MAX_ENTRIES
+    later = [_item("fresh", -20), *(_item(f"d{i}", 60 * (i + 1)) for i in range(5)), *archive]
+    later_now = NOW + timedelta(minutes=30)
+    source.clock = lambda: later_now
+    second = source.parse(_rss(later), {}, first.checkpoint)
+    assert [p.external_id for p in second.posts] == ["fresh"]
+
+
+def test_impossible_dates_count_as_no_date_not_as_the_newest() -> None:
+    # A date in year 9999 does not pin an entry above the others for ever: it counts as
+    # no date, so the entry takes the date of the dated entry before it ("recent").
     def raw(name: str, date: str) -> str:
         return f"<item><guid>{name}</guid><title>x</title><pubDate>{date}</pubDate></item>"
 
@@ -150,15 +172,19 @@ def test_an_entry_still_in_the_feed_is_never_forgotten() -> None:
 
 
 def _expected(entries: list[tuple[str, int | None]], limit: int) -> tuple[set[str], set[str]]:
-    """What must be kept, and what may be: undated entries count as now, so all of them
-    are kept if they fit, the newest dated fill the rest; past the limit, ties among the
-    undated go by the feed's order, which the property does not restate."""
-    undated = {n for n, a in entries if a is None}
-    dated = sorted((a, n) for n, a in entries if a is not None)
-    if len(undated) >= limit:
-        return set(), undated
-    must = undated | {n for _, n in dated[: limit - len(undated)]}
-    return must, must
+    """What must be kept, and what may be: an undated entry takes the age of the nearest
+    dated entry before it in the document (0, "now", when there is none), and the
+    youngest are kept. Entries of the age at the cut tie; ties go by the feed's order,
+    which the property does not restate, so they may or may not be kept."""
+    aged: list[tuple[int, str]] = []
+    last = 0
+    for name, age in entries:
+        last = last if age is None else age
+        aged.append((last, name))
+    if len(aged) <= limit:
+        return {n for _, n in aged}, {n for _, n in aged}
+    cut_age = sorted(aged)[limit - 1][0]
+    return {n for a, n in aged if a < cut_age}, {n for a, n in aged if a <= cut_age}
 
 
 @settings(max_examples=300, deadline=None)

@@ -262,12 +262,15 @@ def newest_entries(
     ``limit``. Found in the bytes, before any parsing, so a huge feed costs one scan
     and one date per entry rather than its whole parse.
 
-    An entry counts by the date its card would show (``plausible_time``): its own
-    date, or ``now`` when it has none or an impossible one, so an undated entry counts
-    as just received, as feed readers take it. Entries of one date go by the feed's
-    order, oldest first when most of its dated neighbours rise in time, else newest
-    first (docs/decisions/sources-bounds.md). Memory stays ``limit`` entries: one heap
-    per possible order, since the order is known only at the end."""
+    An entry counts by its own date when ``plausible_time`` accepts it. One with no
+    date, or an impossible one, stands where the feed put it: it takes the date of the
+    last dated entry before it in the document, ``now`` when none came before. Counting
+    every undated entry as ``now`` instead would rank an undated archive below a few
+    dated entries above all of them, and drop each new dated entry for ever. Entries
+    of one date go by the feed's order, oldest first when most of its dated neighbours
+    rise in time, else newest first (docs/decisions/sources-bounds.md). Memory stays
+    ``limit`` entries: one heap per possible order, since the order is known only at
+    the end."""
     first = list(islice(_ENTRY_START.finditer(content), limit + 1))
     if len(first) <= limit:
         return content, len(first)
@@ -276,11 +279,17 @@ def newest_entries(
     order = _Order()
     newest_first: list[tuple[datetime, int, int, int]] = []
     oldest_first: list[tuple[datetime, int, int, int]] = []
+    last_dated: datetime | None = None
 
     def keep(index: int, start: int, stop: int) -> None:
+        nonlocal last_dated
         date = _date_in(content, start, stop)
-        when = plausible_time(date, now) or now
-        order.see(when if date is not None else None)
+        if date is not None and plausible_time(date, now) != date:
+            date = None  # in the future or before 1990: says nothing of its age
+        order.see(date)
+        if date is not None:
+            last_dated = date
+        when = last_dated or now
         for heap, rank in ((newest_first, -index), (oldest_first, index)):
             item = (when, rank, start, stop)
             if len(heap) < limit:
