@@ -59,26 +59,33 @@ ANSWERS = [
 ]
 
 
-def lss_6() -> str:
-    """A LimeSurvey 4+ structure (texts in the *_l10ns tables)."""
+def lss_6(
+    questions: list[tuple[int, int, str, str, str, int]] | None = None,
+    answers: list[tuple[int, str, str, int]] | None = None,
+    other: dict[int, str] | None = None,
+) -> str:
+    """A LimeSurvey 4+ structure (texts in the *_l10ns tables); ``other`` gives some
+    questions their ``other`` flag (Y or N), left out for the rest."""
     q_rows, s_rows, l10n = [], [], []
-    for qid, parent, kind, title, text, scale in QUESTIONS:
+    for qid, parent, kind, title, text, scale in QUESTIONS if questions is None else questions:
+        flag = f"<other>{other[qid]}</other>" if other and qid in other else ""
         row = (
             f"<row><qid>{qid}</qid><parent_qid>{parent}</parent_qid><type>{kind}</type>"
-            f"<title>{title}</title><scale_id>{scale}</scale_id></row>"
+            f"<title>{title}</title><scale_id>{scale}</scale_id>{flag}</row>"
         )
         (s_rows if parent else q_rows).append(row)
         l10n.append(
             f"<row><qid>{qid}</qid><question><![CDATA[{text}]]></question>"
             "<language>fr</language></row>"
         )
+    answers = ANSWERS if answers is None else answers
     a_rows = "".join(
         f"<row><aid>{i}</aid><qid>{q}</qid><code>{c}</code><scale_id>{s}</scale_id></row>"
-        for i, (q, c, _, s) in enumerate(ANSWERS)
+        for i, (q, c, _, s) in enumerate(answers)
     )
     a_l10n = "".join(
         f"<row><aid>{i}</aid><answer>{t}</answer><language>fr</language></row>"
-        for i, (_, _, t, _) in enumerate(ANSWERS)
+        for i, (_, _, t, _) in enumerate(answers)
     )
     return (
         DOC + "<languages><language>fr</language></languages>"

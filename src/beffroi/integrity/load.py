@@ -47,6 +47,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from beffroi.integrity.errors import InputError
+from beffroi.integrity.lss import COMMENT_ROWS, OTHER_ROWS
 from beffroi.integrity.toml_depth import max_nesting
 
 if TYPE_CHECKING:
@@ -751,7 +752,7 @@ _CODE_LIKE = re.compile(r"^(?:[A-Za-z0-9]{1,5}|-oth-|[-+]?\d+(?:[.,]\d+)?)$")
 # or multiple choice (``Q[other]``), and the comment of a list-with-comment or of a
 # multiple-choice item (``Qcomment``, ``Q[SQ001comment]``); in French full-text headings
 # « [Autre] » and « [Commentaire] ».
-_TEXT_ROWS = {"other", "comment", "autre", "commentaire"}
+_TEXT_ROWS = OTHER_ROWS | COMMENT_ROWS
 
 
 def _text_heading(column: str) -> bool:
@@ -1253,6 +1254,22 @@ def check_header(
         _require_limesurvey_columns(header)
 
 
+_CUT = re.compile(r"^(.*\S)\.{2,3}$", re.DOTALL)
+
+
+def _cut_meta(key: str) -> str | None:
+    """The metadata column an « abbreviated » heading names (« Date de la dern.. »):
+    LimeSurvey cuts the translated names of its own columns as it cuts questions. Only
+    the one column whose name the prefix starts; only before the first answer column,
+    since LimeSurvey writes its own columns first and a question may start alike."""
+    m = _CUT.match(key)
+    if not m:
+        return None
+    prefix = m.group(1).lower()
+    found = {ls for name, ls in _LS_FULL.items() if name.startswith(prefix) and name != prefix}
+    return found.pop() if len(found) == 1 else None
+
+
 def _roles_from_header(header: list[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """Map headings to roles; return (roles, renamed answer columns, answer headings)."""
     roles: dict[str, str] = {}
@@ -1261,6 +1278,8 @@ def _roles_from_header(header: list[str]) -> tuple[dict[str, str], dict[str, str
     for h in header:
         key = h.strip()
         ls = key if key in _LS_META else _LS_FULL.get(key.lower())
+        if ls is None and not answers:
+            ls = _cut_meta(key)
         if ls in _LS_META:
             role = _LS_META[ls]
             if role in META and role not in roles:

@@ -295,6 +295,14 @@ _ELLIPSIS = re.compile(r"^(.*?)\.{2,3}$", re.DOTALL)
 _DEFAULT_CUT = 15
 # A dual-scale question's columns: one per subquestion and scale.
 DUAL_SCALE = "1"
+# The bracketed part of the columns LimeSurvey fills with typed text, as its exporter
+# names them in English and in French: the « other » box of a list or multiple choice
+# whose ``other`` is Y (``Q[other]``), and the comment of a list with comment or of a
+# multiple choice with comments (``Qcomment``, ``Q[SQ001comment]``).
+OTHER_ROWS = frozenset({"other", "autre"})
+COMMENT_ROWS = frozenset({"comment", "commentaire"})
+# The question types that have a comment column.
+_COMMENTED = frozenset("OP")
 
 
 def flatten_text(text: str) -> str:
@@ -363,6 +371,16 @@ class _Question:
     # Subquestion code → its texts, for each axis (scale_id 0, and 1 for the columns
     # of an array of numbers or texts).
     rows: tuple[dict[str, set[str]], dict[str, set[str]]] = field(default_factory=lambda: ({}, {}))
+    # The structure's ``other`` flag; a structure that does not give it may have the box.
+    other: bool = True
+
+    def has_text_box(self, part: str) -> bool:
+        """Whether ``part`` can name a free-text column of this question: its « other »
+        box, or its comment."""
+        name = part.strip().casefold()
+        if name in OTHER_ROWS:
+            return self.other
+        return name in COMMENT_ROWS and self.kind in _COMMENTED
 
 
 def scale_number(part: str) -> int | None:
@@ -414,7 +432,12 @@ class HeadingIndex:
             strong: set[str] = set()
             weak: set[str] = set()
             for code in found:
-                column, sure = self._column(self._by_code[code], parts)
+                q = self._by_code[code]
+                column, sure = self._column(q, parts)
+                # A free-text box the structure gives the question (« [Autre] ») is as
+                # likely as a subquestion of that name in another question: both are
+                # candidates, and two make the heading ambiguous, never a silent pick.
+                sure = sure or (len(parts) == 1 and q.has_text_box(parts[0]))
                 if column is not None:
                     (strong if sure else weak).add(column)
             columns = strong or weak
@@ -469,7 +492,10 @@ def parse_heading_index(text: str, path: str) -> HeadingIndex:
     for q in _rows(root, "questions"):
         if q.get("parent_qid", "0") not in ("", "0") or not q.get("title"):
             continue
-        item = by_qid.setdefault(q.get("qid", ""), _Question(q["title"], q.get("type", "")))
+        item = by_qid.setdefault(
+            q.get("qid", ""),
+            _Question(q["title"], q.get("type", ""), other=q.get("other", "Y").strip() != "N"),
+        )
         if q.get("question"):
             item.texts.add(q["question"])
     for qid, item in by_qid.items():
