@@ -15,15 +15,9 @@ second for both.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "tests"))
+from bench_db import scratch_database
 
 OLD, NEW = "bench old secret", "bench new secret"
 
@@ -31,6 +25,7 @@ OLD, NEW = "bench old secret", "bench new secret"
 def build(n: int) -> object:
     """``bench/courante_verify.py``'s main courante sealed under OLD (100 lines an entry),
     then a status change per line; returns a time between the two."""
+    import courante_verify as plain
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.utils import timezone
@@ -38,9 +33,6 @@ def build(n: int) -> object:
     from beffroi.core.models import JournalEntry
     from beffroi.watch import actions
     from beffroi.watch.models import LogEntry
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    import courante_verify as plain
 
     settings.BEFFROI_PSEUDONYM_KEY = OLD
     plain.build(n)
@@ -57,34 +49,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=10000)
     args = parser.parse_args()
-    data = tempfile.mkdtemp(prefix="beffroi-bench-reseal-")
-    os.environ["BEFFROI_DATA_DIR"] = data
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testing_settings")
-    import django
+    with scratch_database("reseal"):
+        from beffroi.watch import courante_verify
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from beffroi.watch import courante_verify
-
-    leaked = build(args.lines)
-    for label, since in (("no date", None), ("walked back", leaked)):
-        t0 = time.perf_counter()
-        report = courante_verify.check(old_secret=OLD, compromised_since=since)  # type: ignore[arg-type]
-        took = time.perf_counter() - t0
-        stale = sum(len(lines) for lines in report.stale.values())
-        print(
-            f"{label:12} {took:6.1f} s  {report.checked / took:,.0f} lines/s  "
-            f"to re-seal {stale}, unvouched {len(report.unvouched)}, "
-            f"findings {len(report.findings)}"
-        )
-    import shutil
-
-    from django.db import connections
-
-    connections.close_all()
-    shutil.rmtree(data, ignore_errors=True)
+        leaked = build(args.lines)
+        for label, since in (("no date", None), ("walked back", leaked)):
+            t0 = time.perf_counter()
+            report = courante_verify.check(old_secret=OLD, compromised_since=since)  # type: ignore[arg-type]
+            took = time.perf_counter() - t0
+            stale = sum(len(lines) for lines in report.stale.values())
+            print(
+                f"{label:12} {took:6.1f} s  {report.checked / took:,.0f} lines/s  "
+                f"to re-seal {stale}, unvouched {len(report.unvouched)}, "
+                f"findings {len(report.findings)}"
+            )
     return 0
 
 

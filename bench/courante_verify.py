@@ -11,29 +11,19 @@ the counts.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "tests"))
+from bench_db import scratch_database, watch_room
 
 
 def build(n: int) -> None:
     from django.utils import timezone
 
-    from beffroi.core import actions as core
     from beffroi.core import journal
-    from beffroi.watch import actions, courante_verify
+    from beffroi.watch import courante_verify
     from beffroi.watch.models import LogEntry
 
-    org = core.create_organisation("Bench", "bench")
-    user = core.create_account("coord-bench", "pw-bench-123456")
-    core.set_role(user, org, "coordinator", actor=None)
-    activation = actions.create_activation(org, name="Crue", event_type="inondation", actor=user)
+    _, activation = watch_room("Crue")
     now = timezone.now()
     LogEntry.objects.bulk_create(
         LogEntry(
@@ -53,31 +43,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=20000)
     args = parser.parse_args()
-    data = tempfile.mkdtemp(prefix="beffroi-bench-courante-")
-    os.environ["BEFFROI_DATA_DIR"] = data
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testing_settings")
-    import django
+    with scratch_database("courante"):
+        from beffroi.watch import courante_verify
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from beffroi.watch import courante_verify
-
-    build(args.lines)
-    t0 = time.perf_counter()
-    report = courante_verify.check()
-    took = time.perf_counter() - t0
-    print(
-        f"check {took:6.1f} s  {report.checked / took:,.0f} lines/s  checked {report.checked}, "
-        f"intact {report.intact}, findings {len(report.findings)}"
-    )
-    import shutil
-
-    from django.db import connections
-
-    connections.close_all()
-    shutil.rmtree(data, ignore_errors=True)
+        build(args.lines)
+        t0 = time.perf_counter()
+        report = courante_verify.check()
+        took = time.perf_counter() - t0
+        print(
+            f"check {took:6.1f} s  {report.checked / took:,.0f} lines/s  checked {report.checked}, "
+            f"intact {report.intact}, findings {len(report.findings)}"
+        )
     return 0
 
 

@@ -11,15 +11,9 @@ Prints the seconds and the counts.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "tests"))
+from bench_db import scratch_database, watch_room
 
 
 def build(n: int):
@@ -27,16 +21,9 @@ def build(n: int):
 
     from django.utils import timezone
 
-    from beffroi.core import actions as core
-    from beffroi.watch import actions
     from beffroi.watch.models import Card, LogEntry, Post, Source
 
-    org = core.create_organisation("Bench", "bench")
-    user = core.create_account("coord-bench", "pw-bench-123456")
-    core.set_role(user, org, "coordinator", actor=None)
-    activation = actions.create_activation(
-        org, name="Submersion", event_type="inondation", actor=user
-    )
+    _, activation = watch_room("Submersion")
     source = Source.objects.create(activation=activation, kind="file", name="f", config={})
     when = datetime(2025, 11, 8, tzinfo=UTC)
     cards = Card.objects.bulk_create(
@@ -66,28 +53,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=50000)
     args = parser.parse_args()
-    data = tempfile.mkdtemp(prefix="beffroi-bench-prune-")
-    os.environ["BEFFROI_DATA_DIR"] = data
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testing_settings")
-    import django
+    with scratch_database("prune"):
+        from beffroi.watch import actions
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from beffroi.watch import actions
-
-    build(args.posts)
-    for label, dry_run in (("dry run", True), ("prune", False), ("second run", False)):
-        t0 = time.perf_counter()
-        outcome = actions.prune_posts(dry_run=dry_run)
-        print(f"{label:<10} {time.perf_counter() - t0:6.1f} s  {outcome.counts}")
-    import shutil
-
-    from django.db import connections
-
-    connections.close_all()
-    shutil.rmtree(data, ignore_errors=True)
+        build(args.posts)
+        for label, dry_run in (("dry run", True), ("prune", False), ("second run", False)):
+            t0 = time.perf_counter()
+            outcome = actions.prune_posts(dry_run=dry_run)
+            print(f"{label:<10} {time.perf_counter() - t0:6.1f} s  {outcome.counts}")
     return 0
 
 

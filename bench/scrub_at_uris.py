@@ -11,30 +11,18 @@ repair, and a second run with nothing left to change. Prints the seconds and the
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "tests"))
+from bench_db import scratch_database, watch_room
 
 
 def build(n: int):
     from datetime import UTC, datetime
 
-    from beffroi.core import actions as core
     from beffroi.watch import actions
     from beffroi.watch.models import Card, Post, Source
 
-    org = core.create_organisation("Bench", "bench")
-    user = core.create_account("coord-bench", "pw-bench-123456")
-    core.set_role(user, org, "coordinator", actor=None)
-    activation = actions.create_activation(
-        org, name="Submersion", event_type="inondation", actor=user
-    )
+    _, activation = watch_room("Submersion")
     source = Source.objects.create(activation=activation, kind="bluesky", name="b", config={})
     when = datetime(2026, 11, 8, tzinfo=UTC)
     uris = [f"at://did:plc:{i % 5000:024d}/app.bsky.feed.post/3k{i:08d}" for i in range(n)]
@@ -69,28 +57,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=20000)
     args = parser.parse_args()
-    data = tempfile.mkdtemp(prefix="beffroi-bench-scrub-")
-    os.environ["BEFFROI_DATA_DIR"] = data
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testing_settings")
-    import django
+    with scratch_database("scrub"):
+        from beffroi.watch import actions
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from beffroi.watch import actions
-
-    activation = build(args.posts)
-    for label, dry_run in (("dry run", True), ("repair", False), ("second run", False)):
-        t0 = time.perf_counter()
-        counts = actions.scrub_handles(activation, dry_run=dry_run)
-        print(f"{label:<10} {time.perf_counter() - t0:6.1f} s  {counts.as_journal()}")
-    import shutil
-
-    from django.db import connections
-
-    connections.close_all()
-    shutil.rmtree(data, ignore_errors=True)
+        activation = build(args.posts)
+        for label, dry_run in (("dry run", True), ("repair", False), ("second run", False)):
+            t0 = time.perf_counter()
+            counts = actions.scrub_handles(activation, dry_run=dry_run)
+            print(f"{label:<10} {time.perf_counter() - t0:6.1f} s  {counts.as_journal()}")
     return 0
 
 

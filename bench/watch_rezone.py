@@ -13,15 +13,9 @@ cards changed.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "tests"))
+from bench_db import scratch_database, watch_room
 
 PLACES = [
     ({"code": "11069", "name": "Carcassonne", "dep": "11", "evidence": "Carcassonne"}, False),
@@ -33,16 +27,9 @@ PLACES = [
 def build(n: int):
     from datetime import UTC, datetime
 
-    from beffroi.core import actions as core
-    from beffroi.watch import actions
     from beffroi.watch.models import Card, CardState, Source
 
-    org = core.create_organisation("Bench", "bench")
-    user = core.create_account("coord-bench", "pw-bench-123456")
-    core.set_role(user, org, "coordinator", actor=None)
-    activation = actions.create_activation(
-        org, name="Crue", event_type="inondation", area=["85128"], actor=user
-    )
+    user, activation = watch_room("Crue", area=["85128"])
     source = Source.objects.create(activation=activation, kind="file", name="f", config={})
     when = datetime(2026, 11, 24, tzinfo=UTC)
     cards = []
@@ -71,47 +58,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cards", type=int, default=20000)
     args = parser.parse_args()
-    data = tempfile.mkdtemp(prefix="beffroi-bench-rezone-")
-    os.environ["BEFFROI_DATA_DIR"] = data
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testing_settings")
-    import django
+    with scratch_database("rezone"):
+        from django.db import connection
 
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
+        from beffroi.core.models import JournalEntry
+        from beffroi.watch import actions
 
-    call_command("migrate", verbosity=0)
-    from beffroi.core.models import JournalEntry
-    from beffroi.watch import actions
-
-    activation, user = build(args.cards)
-    print(f"{connection.vendor}, {args.cards} cards ({args.cards - args.cards // 10} waiting)")
-    # Loaded by the action before its transaction, once per process: said apart.
-    t0 = time.perf_counter()
-    import beffroi.watch.pipeline  # noqa: F401
-
-    print(f"{'first import':<14} {time.perf_counter() - t0:6.2f} s  (outside the transaction)")
-    for label, area in (("add the Aude", ["85128", "11"]), ("back to Luçon", ["85128"])):
+        activation, user = build(args.cards)
+        print(f"{connection.vendor}, {args.cards} cards ({args.cards - args.cards // 10} waiting)")
+        # Loaded by the action before its transaction, once per process: said apart.
         t0 = time.perf_counter()
-        actions.update_activation(
-            activation,
-            name=activation.name,
-            event_type=activation.event_type,
-            keywords={},
-            ends_at=None,
-            area=area,
-            actor=user,
-        )
-        seconds = time.perf_counter() - t0
-        entry = JournalEntry.objects.filter(action="watch.activation.update").latest("seq")
-        changed = entry.data["area"]["waiting_cards_rescored"]
-        print(f"{label:<14} {seconds:6.2f} s  {changed} waiting cards scored again")
-    import shutil
+        import beffroi.watch.pipeline  # noqa: F401
 
-    from django.db import connections
-
-    connections.close_all()
-    shutil.rmtree(data, ignore_errors=True)
+        print(f"{'first import':<14} {time.perf_counter() - t0:6.2f} s  (outside the transaction)")
+        for label, area in (("add the Aude", ["85128", "11"]), ("back to Luçon", ["85128"])):
+            t0 = time.perf_counter()
+            actions.update_activation(
+                activation,
+                name=activation.name,
+                event_type=activation.event_type,
+                keywords={},
+                ends_at=None,
+                area=area,
+                actor=user,
+            )
+            seconds = time.perf_counter() - t0
+            entry = JournalEntry.objects.filter(action="watch.activation.update").latest("seq")
+            changed = entry.data["area"]["waiting_cards_rescored"]
+            print(f"{label:<14} {seconds:6.2f} s  {changed} waiting cards scored again")
     return 0
 
 
