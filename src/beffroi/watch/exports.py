@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -226,7 +227,10 @@ def build(
 
 
 def _formula_safe(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    # The first character is compared in its NFKC form: some spreadsheet programs fold
+    # the full-width and small forms (＝ ＋ － ＠, ﹦) to the ASCII sign before they parse.
+    first = unicodedata.normalize("NFKC", value[:1])[:1] if isinstance(value, str) else ""
+    if first in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 
