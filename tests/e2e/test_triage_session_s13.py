@@ -81,5 +81,7 @@ def test_the_note_and_the_line_text_are_typed_apart_from_the_keyboard(
     finally:
         context.close()
     line = LogEntry.objects.get()
-    assert line.text == "Famille sur le toit, secours prévenus" and line.for_partners
+    # Sent with no verification: the partners' box starts unticked (it was ticked by
+    # default before the valve followed the verification, test_triage_partners_default_s16).
+    assert line.text == "Famille sur le toit, secours prévenus" and not line.for_partners
     assert Card.objects.get().notes == "rappelé l'occupante au 06 12 34 56 78"

@@ -202,8 +202,10 @@ class LogEntryForm(forms.Form):
             )
         },
     )
+    # The valve: a line typed by hand carries no verification, so it reaches the partners
+    # only when the volunteer ticks the box (a missing field, as from an old page, is False).
     for_partners = forms.BooleanField(
-        label=_("Transmettre aux partenaires"), required=False, initial=True
+        label=_("Transmettre aux partenaires"), required=False, initial=False
     )
 
     def __init__(self, *args: Any, activation: Any = None, **kwargs: Any) -> None:

@@ -894,6 +894,8 @@ def decided_escalate(request: HttpRequest, activation_id: int, card_id: int) -> 
             card,
             actor=request.user,
             category=request.POST.get("category", ""),
+            # Only an explicit tick shares the line, even a verified card's: the page
+            # ticks it for « Vérifié », a request without the field keeps it internal.
             for_partners=request.POST.get("for_partners") == "1",
             seen=request.POST.get("vu"),
         )

@@ -16,6 +16,8 @@
   const error = document.getElementById("panel-error");
   const filters = document.getElementById("filters");
   const sourceButtons = panel.querySelectorAll("[data-source-type]");
+  const forPartners = document.getElementById("for-partners");
+  let partnersTouched = false;
   // Messages come translated from the page (data-msg-*, placeholders in braces:
   // a "%" in {% translate %} would change its msgid): this file holds no UI text.
   function msg(name, values) {
@@ -319,6 +321,9 @@
     document.getElementById("line-text").value = "";
     document.getElementById("evidence").value = "";
     document.getElementById("verification").value = "";
+    // Each card starts unshared and untouched: the box follows its verification.
+    partnersTouched = false;
+    followVerification();
     watchExpiry();
     // On a phone the panel sits above a long queue, out of sight after a tap on a card.
     panel.scrollIntoView({ block: "nearest" });
@@ -394,6 +399,14 @@
     await load();
   }
 
+  // The valve: a line goes to the partners ticked by default only once verified. The
+  // box follows the verification select until the volunteer ticks or unticks it
+  // themselves; from then on their choice stands for this card.
+  function followVerification() {
+    if (partnersTouched) return;
+    forPartners.checked = document.getElementById("verification").value === "verified";
+  }
+
   async function decide(decision) {
     if (!held) return;
     const res = await post(url(held.id, "decider"), {
@@ -412,7 +425,7 @@
       // The line's own text (empty: the post's); the note stays the team's.
       text: document.getElementById("line-text").value,
       notes: document.getElementById("notes").value,
-      for_partners: document.getElementById("for-partners").checked ? "1" : "0",
+      for_partners: forPartners.checked ? "1" : "0",
       // The verdict sent with the line: a decision of its own, and the line's
       // verification column (a decided card leaves the queue and cannot be sent).
       decision: document.getElementById("verification").value,
@@ -481,6 +494,8 @@
   for (const b of sourceButtons) {
     b.addEventListener("click", () => setSource(b.dataset.sourceType));
   }
+  document.getElementById("verification").addEventListener("change", followVerification);
+  forPartners.addEventListener("change", () => { partnersTouched = true; });
   document.getElementById("escalate").addEventListener("click", escalate);
   document.getElementById("release").addEventListener("click", release);
   document.getElementById("keep").addEventListener("click", keep);
