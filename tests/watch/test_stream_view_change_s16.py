@@ -41,16 +41,22 @@ def _first_event(client, org, activation):
     return next(chunks), chunks
 
 
+def _across_role_change(client, org, members, activation, who: str, role: str):
+    """The first event of ``who``'s stream, and the stream, once their role is ``role``."""
+    user = members[who]
+    client.force_login(user)
+    event, chunks = _first_event(client, org, activation)
+    core_actions.set_role(user, org, role, actor=members["coordinator"])
+    return event, chunks
+
+
 @pytest.mark.usesdb
 @pytest.mark.django_db
 def test_a_volunteer_made_partner_gets_the_partner_stream_on_reconnecting(
     client, org, members, night
 ):
-    volunteer = members["volunteer"]
-    client.force_login(volunteer)
-    event, chunks = _first_event(client, org, night)
+    event, chunks = _across_role_change(client, org, members, night, "volunteer", "partner")
     assert TEAM_VERSION.search(event)
-    core_actions.set_role(volunteer, org, "partner", actor=members["coordinator"])
     # Nothing changes in the room: a stream still running would wait, not end.
     assert next(chunks, None) is None
     event, _ = _first_event(client, org, night)
@@ -62,11 +68,8 @@ def test_a_volunteer_made_partner_gets_the_partner_stream_on_reconnecting(
 @pytest.mark.usesdb
 @pytest.mark.django_db
 def test_a_partner_made_volunteer_gets_the_team_stream_on_reconnecting(client, org, members, night):
-    partner = members["partner"]
-    client.force_login(partner)
-    event, chunks = _first_event(client, org, night)
+    event, chunks = _across_role_change(client, org, members, night, "partner", "volunteer")
     assert PARTNER_VERSION.search(event)
-    core_actions.set_role(partner, org, "volunteer", actor=members["coordinator"])
     # A line shared with partners: a partner stream still running would announce it.
     LogEntry.objects.create(
         activation=night, number=251, channel="telephone", category="routes", text="Pont fermé"
@@ -79,9 +82,6 @@ def test_a_partner_made_volunteer_gets_the_team_stream_on_reconnecting(client, o
 @pytest.mark.usesdb
 @pytest.mark.django_db
 def test_a_change_within_the_team_keeps_the_stream(client, org, members, night):
-    volunteer = members["volunteer"]
-    client.force_login(volunteer)
-    _, chunks = _first_event(client, org, night)
-    core_actions.set_role(volunteer, org, "coordinator", actor=members["coordinator"])
+    _, chunks = _across_role_change(client, org, members, night, "volunteer", "coordinator")
     # The role change is journaled, which moves the team's version: an event, not an end.
     assert TEAM_VERSION.search(next(chunks))
