@@ -168,7 +168,8 @@ def run(args: argparse.Namespace) -> int:
             MofNCompleteColumn(),
             console=Console(stderr=True),
             transient=True,
-            disable=args.quiet,
+            # Not on a pipe or a log file: a transient bar leaves a blank line there.
+            disable=args.quiet or not sys.stderr.isatty(),
         ) as bar:
             task = bar.add_task(str(kind.title), total=posts_to_prune() if kind.progress else None)
             extra: dict[str, Any] = {}
